@@ -1,0 +1,5 @@
+import sys
+
+from srcgrad.cli import main
+
+sys.exit(main())

@@ -1,0 +1,394 @@
+"""The public API: grad, value_and_grad, vjp (DESIGN §2).
+
+The cache-hit path imports only :mod:`srcgrad.cache`, :mod:`srcgrad.runtime` and numpy; the
+code generator (libcst, black) is imported on a miss.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from srcgrad import cache
+from srcgrad.errors import NonScalarOutputError, SrcgradError, WrtError
+from srcgrad.runtime.tree import stop_gradient
+
+__all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "GradFunction"]
+
+_CONTAINERS = (dict, list, tuple)
+_LOCK = threading.RLock()
+
+
+class _Loaded(NamedTuple):
+    code: Any
+    spec: str
+    fwd: Callable[..., Any]
+    bwd: Callable[..., Any]
+    text: str
+    path: Path
+    filename: str
+    lines: dict[int, tuple[str, int, str]]
+
+
+def _skeleton(x: Any) -> Any:
+    """The structure of a container argument (types and keys, never values or shapes)."""
+    if isinstance(x, dict):
+        return ("dict", {k: _skeleton(v) for k, v in x.items()}, type(x).__name__)
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return ("nt", {f: _skeleton(v) for f, v in zip(x._fields, x)}, type(x).__qualname__)
+    if isinstance(x, (list, tuple)):
+        return ("seq", [_skeleton(v) for v in x], type(x).__name__)
+    return None
+
+
+class GradFunction:
+    """The result of :func:`grad`, :func:`value_and_grad` and :func:`vjp`.
+
+    Calling it runs the emitted module; ``.source`` and ``.path`` show it, ``.forward`` is the
+    original function.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        wrt: int | str | tuple[int | str, ...] = 0,
+        has_aux: bool = False,
+        kind: str = "grad",
+    ) -> None:
+        if not callable(fn) or not hasattr(fn, "__code__"):
+            raise TypeError(f"srcgrad.{kind} expects a Python function, got {fn!r}")
+        self.forward = fn
+        self._kind = kind
+        self._has_aux = has_aux
+        code = fn.__code__
+        self._params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+        self._npos = code.co_argcount
+        self._single = not isinstance(wrt, (tuple, list))
+        items = (wrt,) if self._single else tuple(wrt)
+        if not items:
+            raise WrtError("wrt is empty", hint="name at least one parameter")
+        self._wrt = [self._param_name(w) for w in items]
+        self._wrt_pos = [self._params.index(w) for w in self._wrt]
+        self._state: _Loaded | None = None
+        self._sig: inspect.Signature | None = None
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    # -- introspection ----------------------------------------------------------------
+    def _param_name(self, w: int | str) -> str:
+        fn = self.forward
+        if isinstance(w, bool) or not isinstance(w, (int, str)):
+            raise WrtError(f"wrt must be an int or a parameter name, got {w!r}")
+        if isinstance(w, int):
+            if not -len(self._params) <= w < len(self._params):
+                raise WrtError(
+                    f"wrt={w} but {fn.__qualname__} has {len(self._params)} parameters",
+                    filename=fn.__code__.co_filename,
+                    lineno=fn.__code__.co_firstlineno,
+                    col=1,
+                    hint=f"choose from {self._params}",
+                )
+            return self._params[w]
+        if w not in self._params:
+            raise WrtError(
+                f"wrt={w!r} is not a parameter of {fn.__qualname__}",
+                filename=fn.__code__.co_filename,
+                lineno=fn.__code__.co_firstlineno,
+                col=1,
+                hint=f"choose from {self._params}",
+            )
+        return w
+
+    @property
+    def source(self) -> str:
+        """The emitted module's text (generated on first access)."""
+        if self._state is None:
+            self._prepare(None)
+        assert self._state is not None
+        return self._state.text
+
+    @property
+    def path(self) -> Path:
+        """The emitted module's file under generated/."""
+        if self._state is None:
+            self._prepare(None)
+        assert self._state is not None
+        return self._state.path
+
+    @property
+    def wrt(self) -> tuple[str, ...]:
+        return tuple(self._wrt)
+
+    def __repr__(self) -> str:
+        return f"<srcgrad.{self._kind} of {self.forward.__qualname__} wrt {self._wrt}>"
+
+    # -- generation -------------------------------------------------------------------
+    def _containers(self, args: tuple[Any, ...] | None) -> dict[str, Any]:
+        if args is None:
+            return {}
+        return {
+            name: _skeleton(a)
+            for name, a in zip(self._params, args)
+            if isinstance(a, _CONTAINERS)
+        }
+
+    def _prepare(self, args: tuple[Any, ...] | None) -> _Loaded:
+        with _LOCK:
+            fn = self.forward
+            containers = self._containers(args)
+            spec = repr(sorted(containers.items())) if containers else ""
+            mode = "aux" if self._has_aux else None
+            parts = {
+                "qualname": fn.__qualname__,
+                "wrt": tuple(self._wrt),
+                "has_aux": self._has_aux,
+                "spec": spec,
+            }
+            try:
+                source = cache.function_source(fn)
+            except (OSError, TypeError):
+                source = None
+            if source is None:
+                from srcgrad.codegen.source import read_function
+
+                read_function(fn)  # raises the clear error
+                raise AssertionError("unreachable")
+            use_cache = cache.cache_enabled()
+            path = cache.cache_path(fn, self._wrt, mode, spec or None) if use_cache else None
+            text = cache.read_valid(path, source, parts) if path is not None else None
+            if text is None:
+                text = self._generate(source, parts, containers)
+                if path is not None:
+                    cache.write_atomic(path, text)
+            filename = str(path) if path is not None else (
+                f"<srcgrad {cache.module_dirname(fn)}/{cache.file_name(fn, self._wrt, mode, spec or None)}>"
+            )
+            ns = cache.load_module(text, filename, fn)
+            fname = fn.__name__
+            fwd = _find(ns, "fwd_", fname)
+            bwd = _find(ns, "bwd_", fname)
+            state = _Loaded(
+                fn.__code__,
+                spec,
+                fwd,
+                bwd,
+                text,
+                path if path is not None else Path(filename),
+                filename,
+                ns.get("SRCGRAD_LINES", {}),
+            )
+            self._state = state
+            return state
+
+    def _generate(self, source: str, parts: dict[str, Any], containers: dict[str, Any]) -> str:
+        from srcgrad.codegen import emit as emit_mod
+        from srcgrad.codegen.pipeline import generate
+
+        src, em = generate(self.forward, self._wrt, containers, self._has_aux)
+        key = cache.compute_key(source, parts, em.rules)
+        head = emit_mod.header(
+            src.filename,
+            src.first_line,
+            self.forward.__qualname__,
+            key,
+            em.rules,
+            cache.body_digest(em.body),
+        )
+        return head + em.body
+
+    # -- calling ----------------------------------------------------------------------
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        if self._sig is None:
+            self._sig = inspect.signature(self.forward)
+        ba = self._sig.bind(*args, **kwargs)
+        ba.apply_defaults()
+        return tuple(ba.arguments[p] for p in self._params)
+
+    def _run_forward(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        if kwargs or len(args) != len(self._params):
+            args = self._bind(args, kwargs)
+        st = self._state
+        if st is None or self.forward.__code__ is not st.code or (
+            st.spec and repr(sorted(self._containers(args).items())) != st.spec
+        ) or (not st.spec and any(isinstance(a, _CONTAINERS) for a in args)):
+            st = self._prepare(args)
+        for pos in self._wrt_pos:
+            _check_wrt_arg(self, pos, args[pos])
+        return args, st  # type: ignore[return-value]
+
+    def _finish(self, grads: tuple[Any, ...], args: tuple[Any, ...]) -> Any:
+        seen: set[int] = set()
+        out = tuple(_own(g, args[p], seen, args) for g, p in zip(grads, self._wrt_pos))
+        return out[0] if self._single else out
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        args, st = self._run_forward(args, kwargs)  # type: ignore[misc]
+        try:
+            out, res = st.fwd(*args)
+            if self._has_aux:
+                out, aux = out
+            if self._kind == "vjp":
+                return self._vjp_result(st, out, res, args, aux if self._has_aux else None)
+            _check_scalar(self, out)
+            d_out = _ones_like(out)
+            grads = st.bwd(res, d_out)
+        except SrcgradError:
+            raise
+        except Exception as exc:
+            _annotate(exc, st)
+            raise
+        g = self._finish(grads, args)
+        if self._kind == "value_and_grad":
+            return ((out, aux) if self._has_aux else out), g
+        return (g, aux) if self._has_aux else g
+
+    def _vjp_result(self, st: _Loaded, out: Any, res: Any, args: tuple[Any, ...], aux: Any) -> Any:
+        def pullback(d_out: Any) -> Any:
+            try:
+                grads = st.bwd(res, d_out)
+            except Exception as exc:
+                _annotate(exc, st)
+                raise
+            return self._finish(grads, args)
+
+        return (out, pullback, aux) if self._has_aux else (out, pullback)
+
+
+def _find(ns: dict[str, Any], prefix: str, fname: str) -> Callable[..., Any]:
+    name = prefix + fname
+    while name not in ns:
+        name += "_"
+        if len(name) > 200:
+            raise SrcgradError(f"generated module has no {prefix}{fname}")
+    return ns[name]
+
+
+def _ones_like(out: Any) -> Any:
+    if isinstance(out, (float, int)):
+        return np.ones_like(out, dtype=float)
+    from srcgrad.backend import namespace
+
+    return namespace(out).ones_like(out)
+
+
+def _check_scalar(gf: GradFunction, out: Any) -> None:
+    size = getattr(out, "size", 1)
+    if size != 1 or isinstance(out, (tuple, list, dict)):
+        fn = gf.forward
+        shape = getattr(out, "shape", type(out).__name__)
+        raise NonScalarOutputError(
+            f"{fn.__qualname__} returned a value of shape {shape}; grad needs a scalar",
+            filename=fn.__code__.co_filename,
+            lineno=fn.__code__.co_firstlineno,
+            col=1,
+            construct="output",
+            hint="reduce the output to a scalar (e.g. .sum()), or use srcgrad.vjp for "
+            "any output shape",
+        )
+
+
+def _check_wrt_arg(gf: GradFunction, pos: int, a: Any) -> None:
+    bad = isinstance(a, (bool, int, np.integer, np.bool_))
+    if not bad:
+        dtype = getattr(a, "dtype", None)
+        bad = dtype is not None and getattr(dtype, "kind", "f") in "biu"
+    if bad:
+        name = gf._params[pos]
+        fn = gf.forward
+        raise WrtError(
+            f"argument {name!r} of {fn.__qualname__} is an integer or bool "
+            f"({type(a).__name__}{'' if getattr(a, 'dtype', None) is None else ' ' + str(a.dtype)}); "
+            "it has no gradient",
+            filename=fn.__code__.co_filename,
+            lineno=fn.__code__.co_firstlineno,
+            col=1,
+            construct="wrt",
+            hint=f"pass a float (e.g. {name}.astype(float)) or leave {name!r} out of wrt",
+        )
+
+
+def _own(g: Any, a: Any, seen: set[int], args: tuple[Any, ...]) -> Any:
+    """A gradient that shares memory with nothing the caller holds, in the argument's type."""
+    if isinstance(a, dict):
+        return type(a)((k, _own(g[k], v, seen, args)) for k, v in a.items())
+    if isinstance(a, tuple) and hasattr(a, "_fields"):
+        return type(a)(*(_own(gi, ai, seen, args) for gi, ai in zip(g, a)))
+    if isinstance(a, (list, tuple)):
+        return type(a)(_own(gi, ai, seen, args) for gi, ai in zip(g, a))
+    if g is None:
+        return None
+    if type(a) is float:
+        if isinstance(g, (float, np.floating)) or (
+            isinstance(g, np.ndarray) and g.ndim == 0
+        ):
+            return float(g)
+        return g
+    if isinstance(a, np.ndarray):
+        if not isinstance(g, np.ndarray):
+            return np.array(g, dtype=a.dtype).reshape(a.shape)  # a numpy scalar from a rule
+        if g.dtype != a.dtype and a.dtype.kind in "fc":
+            g = g.astype(a.dtype)
+            seen.add(id(g))
+            return g
+        if (
+            id(g) in seen
+            or not g.flags.writeable
+            or not g.flags.owndata
+            or any(g is x for x in args)
+        ):
+            g = g.copy()
+        seen.add(id(g))
+        return g
+    if hasattr(g, "copy") and (id(g) in seen or any(g is x for x in args)):
+        g = g.copy()
+    seen.add(id(g))
+    return g
+
+
+def _annotate(exc: BaseException, st: _Loaded) -> None:
+    tb = exc.__traceback__
+    where = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == st.filename:
+            where = tb.tb_lineno
+        tb = tb.tb_next
+    if where is None or not hasattr(exc, "add_note"):
+        return
+    origin = st.lines.get(where)
+    if origin is None:
+        exc.add_note(f"srcgrad: raised in generated code at {st.filename}:{where}")
+    else:
+        file, line, rule = origin
+        exc.add_note(
+            f"srcgrad: raised in generated code at {st.filename}:{where}, "
+            f"for {file}:{line} ({rule})"
+        )
+
+
+def _make(kind: str):  # noqa: ANN202
+    def api(
+        fn: Callable[..., Any] | None = None,
+        wrt: int | str | tuple[int | str, ...] = 0,
+        *,
+        has_aux: bool = False,
+    ) -> Any:
+        if fn is None:
+            return lambda f: GradFunction(f, wrt, has_aux, kind)
+        return GradFunction(fn, wrt, has_aux, kind)
+
+    return api
+
+
+grad = _make("grad")
+grad.__doc__ = """Gradient of a scalar function: ``srcgrad.grad(f, wrt=0)(*args)``.
+
+Also a decorator: ``@srcgrad.grad`` or ``@srcgrad.grad(wrt=("W", "b"))``.
+"""
+value_and_grad = _make("value_and_grad")
+value_and_grad.__doc__ = "``value, grads = srcgrad.value_and_grad(f, wrt=0)(*args)``."
+vjp = _make("vjp")
+vjp.__doc__ = "``value, pullback = srcgrad.vjp(f, wrt=0)(*args)``; ``pullback(d_out) -> grads``."

@@ -1,0 +1,231 @@
+"""Stage 2: find every construct srcgrad cannot differentiate.
+
+After this stage: the function uses only the supported language (straight-line statements:
+assignments, augmented assignments on names, tuple unpacking, expressions of the supported
+kinds, ``print``/``assert``/``raise``, a final ``return``), or a :class:`SrcgradError` lists
+*every* finding with its file:line:col and a hint.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from srcgrad.codegen.source import FunctionSource
+from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
+
+_LATER = "not supported yet in straight-line mode"
+
+# node type -> (construct, message, hint)
+_UNSUPPORTED: dict[type, tuple[str, str, str]] = {
+    cst.If: (
+        "if",
+        f"if statement ({_LATER})",
+        "compute both sides and select with np.where(cond, a, b)",
+    ),
+    cst.For: (
+        "for",
+        f"for loop ({_LATER})",
+        "write the loop as a vectorised numpy expression (sum, cumsum, matmul)",
+    ),
+    cst.While: (
+        "while",
+        f"while loop ({_LATER})",
+        "write the iteration as a vectorised numpy expression",
+    ),
+    cst.Try: ("try", "try statement", "move error handling outside the function"),
+    cst.With: ("with", "with statement", "move the context manager outside the function"),
+    cst.FunctionDef: (
+        "def",
+        "nested function definition",
+        "define the helper at module level",
+    ),
+    cst.ClassDef: ("class", "class definition", "define the class at module level"),
+    cst.Global: ("global", "global statement", "pass the value in as an argument"),
+    cst.Nonlocal: ("nonlocal", "nonlocal statement", "pass the value in as an argument"),
+    cst.Del: ("del", "del statement", "drop the del; names are released on return"),
+    cst.Import: ("import", "import inside the function", "import at module level"),
+    cst.ImportFrom: ("import", "import inside the function", "import at module level"),
+    cst.Lambda: ("lambda", "lambda expression", "define a function with def"),
+    cst.ListComp: (
+        "comprehension",
+        f"list comprehension ({_LATER})",
+        "use a vectorised numpy expression",
+    ),
+    cst.SetComp: ("comprehension", "set comprehension", "use a vectorised expression"),
+    cst.DictComp: (
+        "comprehension",
+        f"dict comprehension ({_LATER})",
+        "build the dict with explicit keys",
+    ),
+    cst.GeneratorExp: (
+        "comprehension",
+        f"generator expression ({_LATER})",
+        "use np.sum over a stacked array",
+    ),
+    cst.Yield: ("yield", "yield (generator function)", "return an array instead"),
+    cst.Await: ("await", "await expression", "differentiate a plain (non-async) function"),
+    cst.NamedExpr: ("walrus", "assignment expression (:=)", "assign on its own line"),
+    cst.IfExp: (
+        "ternary",
+        f"conditional expression ({_LATER})",
+        "use np.where(cond, a, b)",
+    ),
+    cst.Match: ("match", "match statement", "select with np.where"),
+    cst.Set: ("set", "set display", "use a tuple or list"),
+    cst.Dict: ("dict", f"dict display ({_LATER})", "pass the dict in as an argument"),
+}
+
+
+class _Checker(cst.CSTVisitor):
+    def __init__(self, src: FunctionSource) -> None:
+        super().__init__()
+        self.src = src
+        self.findings: list[SrcgradError] = []
+
+    def add(self, node: cst.CSTNode, construct: str, message: str, hint: str) -> None:
+        file, line, col = self.src.where(node)
+        self.findings.append(
+            UnsupportedSyntaxError(
+                message,
+                filename=file,
+                lineno=line,
+                col=col,
+                construct=construct,
+                hint=hint,
+            )
+        )
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        entry = _UNSUPPORTED.get(type(node))
+        if entry is not None:
+            self.add(node, *entry)
+            return False
+        return super().on_visit(node)
+
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        for t in node.targets:
+            self._check_target(t.target)
+        return True
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        if node.value is None:
+            return False
+        self._check_target(node.target)
+        return True
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+        if not isinstance(node.target, cst.Name):
+            self._target_error(node.target)
+        return True
+
+    def _check_target(self, t: cst.BaseExpression) -> None:
+        if isinstance(t, cst.Name):
+            return
+        if isinstance(t, (cst.Tuple, cst.List)):
+            for el in t.elements:
+                if isinstance(el, cst.StarredElement):
+                    self.add(
+                        el,
+                        "starred-assign",
+                        "starred assignment target",
+                        "unpack into named variables, or slice the array",
+                    )
+                else:
+                    self._check_target(el.value)
+            return
+        self._target_error(t)
+
+    def _target_error(self, t: cst.BaseExpression) -> None:
+        if isinstance(t, cst.Subscript):
+            self.add(
+                t,
+                "subscript-assign",
+                f"in-place write to a subscript ({_LATER})",
+                "build the array functionally, e.g. with np.where, np.concatenate or "
+                "np.stack",
+            )
+        elif isinstance(t, cst.Attribute):
+            self.add(
+                t,
+                "attribute-assign",
+                "assignment to an attribute",
+                "return the new value instead of storing it on an object",
+            )
+        else:
+            self.add(t, "assign-target", "unsupported assignment target", "assign to a name")
+
+    def visit_StarredElement(self, node: cst.StarredElement) -> bool:
+        self.add(node, "starred", "starred expression", "pass the elements explicitly")
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        if node.star:
+            self.add(
+                node,
+                "star-args",
+                f"{node.star}-unpacking in a call",
+                "pass the arguments explicitly",
+            )
+        return True
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
+        self.add(
+            node,
+            "and/or",
+            f"`{type(node.operator).__name__.lower()}` expression ({_LATER})",
+            "use np.logical_and / np.logical_or, or np.where",
+        )
+        return False
+
+
+def check_function(src: FunctionSource) -> list[SrcgradError]:
+    """Return every unsupported construct in ``src`` (empty when it is all supported)."""
+    checker = _Checker(src)
+    fdef = src.tree
+    params = fdef.params
+    if params.star_arg is not None and isinstance(params.star_arg, cst.Param):
+        checker.add(
+            params.star_arg,
+            "*args",
+            f"*{params.star_arg.name.value} parameter ({_LATER})",
+            "take a tuple or list argument instead",
+        )
+    if params.star_kwarg is not None:
+        checker.add(
+            params.star_kwarg,
+            "**kwargs",
+            f"**{params.star_kwarg.name.value} parameter",
+            "take a dict argument instead",
+        )
+    body = fdef.body
+    stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
+    returns = 0
+    for i, stmt in enumerate(stmts):
+        stmt.visit(checker)
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for j, small in enumerate(stmt.body):
+                if isinstance(small, cst.Return):
+                    returns += 1
+                    last = i == len(stmts) - 1 and j == len(stmt.body) - 1
+                    if not last:
+                        checker.add(
+                            small,
+                            "early-return",
+                            f"return before the end of the function ({_LATER})",
+                            "compute the result in a variable and return it at the end",
+                        )
+                    elif small.value is None:
+                        checker.add(
+                            small,
+                            "return",
+                            "bare return: the function must return a value",
+                            "return the scalar loss",
+                        )
+    if returns == 0:
+        checker.add(
+            fdef.name,
+            "no-return",
+            f"{fdef.name.value} has no return statement",
+            "return the value to differentiate",
+        )
+    return checker.findings

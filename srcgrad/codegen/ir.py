@@ -1,0 +1,107 @@
+"""The normal form the later stages work on.
+
+A function body becomes a list of :class:`Stmt`, each ``targets = expr`` where ``expr`` is one
+primitive applied to atoms (names or constant expressions).  Each statement keeps its libcst
+expression for emission and its :class:`Origin` in the user's file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from srcgrad.codegen.source import Origin
+from srcgrad.rules.registry import Rule
+
+# Statement kinds.
+PRIM = "prim"  # a primitive with an adjoint rule
+READ = "read"  # a constant-key read from a container argument (dict, list, tuple, NamedTuple)
+COPY = "copy"  # a = b
+NONDIFF = "nondiff"  # result carries no gradient (argmax, comparisons, ...)
+STATIC = "static"  # constant expression (shapes, literals, config)
+EFFECT = "effect"  # print / assert / raise: kept in the forward pass as written
+STOP = "stop"  # stop_gradient(x)
+
+DIFF_KINDS = (PRIM, READ, COPY)
+
+
+@dataclass
+class Stmt:
+    """One normal-form statement ``targets = expr``."""
+
+    kind: str
+    targets: list[str]
+    expr: cst.BaseExpression | None
+    origin: Origin
+    rule: Rule | None = None
+    bound: dict[str, Any] = field(default_factory=dict)  # rule param -> cst expression
+    operands: list[str] = field(default_factory=list)  # names the adjoint may flow to
+    label: str = ""  # rule name for the line table
+    read: tuple[str, tuple[Any, ...]] | None = None  # (container param, key path)
+    node: cst.BaseSmallStatement | None = None  # EFFECT: the statement as written
+    target_node: cst.BaseExpression | None = None  # STATIC tuple unpacking target
+
+
+@dataclass
+class Normalized:
+    """A function in normal form."""
+
+    name: str
+    qualname: str
+    params: list[str]
+    stmts: list[Stmt]
+    out: cst.BaseExpression  # a Name, or a constant expression
+    aux: cst.BaseExpression | None
+    wrt: list[str]
+    names: "Names"
+    containers: dict[str, Any]  # param -> skeleton, for container arguments
+    src: Any  # FunctionSource
+    runtime_imports: set[str] = field(default_factory=set)
+
+
+class Names:
+    """Allocates generated names that never shadow a user name."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+        self.user = set(taken)
+        self.counters: dict[str, int] = {}
+        self.fixed: dict[str, str] = {}
+
+    def fresh(self, base: str) -> str:
+        """``base`` if free, else ``base`` with a numeric suffix."""
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
+        k = self.counters.get(base, 0)
+        while True:
+            k += 1
+            cand = f"{base}_{k}" if not base.endswith("_") else f"{base}{k}"
+            if cand not in self.taken:
+                self.counters[base] = k
+                self.taken.add(cand)
+                return cand
+
+    def temp(self, hint: str) -> str:
+        """An ANF temporary ``_<hint><k>``: ``_h1``, ``_h2`` belong to the line assigning h."""
+        base = f"_{hint.lstrip('_')}"
+        k = self.counters.get(base, 0)
+        while True:
+            k += 1
+            cand = f"{base}{k}"
+            if cand not in self.taken:
+                self.counters[base] = k
+                self.taken.add(cand)
+                return cand
+
+    def generated(self, name: str) -> str:
+        """A fixed generated name (``xp``, ``res``, ``d_out``), suffixed if the user has it."""
+        if name not in self.fixed:
+            cand = name
+            while cand in self.user or (cand in self.taken and cand not in self.fixed.values()):
+                cand += "_"
+            self.taken.add(cand)
+            self.fixed[name] = cand
+        return self.fixed[name]

@@ -1,0 +1,907 @@
+"""Stage 4: turn the function body into the normal form (:mod:`srcgrad.codegen.ir`).
+
+After this stage the body is a flat list of ``Stmt``: each applies one primitive to atoms
+(names, or constant expressions such as ``x.shape[0]`` and literals), operators and methods
+are bound to the rules they stand for, every reassigned name has a fresh SSA version
+(``h``, ``h_1``, ...), ``np`` is spelled ``xp``, and the output is an atom.  Constant
+sub-expressions (shapes, literals, config values) stay inline and are never split.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import libcst as cst
+import numpy as np
+
+from srcgrad.codegen import ir
+from srcgrad.codegen.ir import Names, Normalized, Stmt
+from srcgrad.codegen.resolve import (
+    ARRAY_ATTRIBUTES_STATIC,
+    BUILTIN_LATER,
+    METHODS,
+    NONDIFF_METHODS,
+    Resolved,
+    Resolver,
+    is_numpy_module,
+    nearest_rules,
+)
+from srcgrad.codegen.source import FunctionSource
+from srcgrad.errors import MissingRuleError, SrcgradError, UnsupportedSyntaxError
+from srcgrad.rules import registry
+from srcgrad.rules.registry import Rule
+
+_BINOPS = {
+    cst.Add: "+",
+    cst.Subtract: "-",
+    cst.Multiply: "*",
+    cst.Divide: "/",
+    cst.FloorDivide: "//",
+    cst.Modulo: "%",
+    cst.Power: "**",
+    cst.MatrixMultiply: "@",
+}
+_BITOPS = (cst.BitAnd, cst.BitOr, cst.BitXor, cst.LeftShift, cst.RightShift)
+_LITERALS = (
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.Ellipsis,
+)
+
+
+class _Bail(Exception):
+    def __init__(self, err: SrcgradError) -> None:
+        self.err = err
+
+
+def _rule_signature(rule: Rule) -> inspect.Signature:
+    sig = inspect.signature(rule.adjoint)
+    return sig.replace(parameters=list(sig.parameters.values())[2:])
+
+
+def _strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
+    if getattr(node, "lpar", None):
+        return node.with_changes(lpar=[], rpar=[])
+    return node
+
+
+class Normalizer:
+    """Builds the normal form of one function (see the module docstring)."""
+
+    def __init__(
+        self,
+        src: FunctionSource,
+        wrt: list[str],
+        containers: dict[str, Any],
+        has_aux: bool = False,
+    ) -> None:
+        self.src = src
+        self.fn = src.fn
+        self.resolver = Resolver(src.fn)
+        self.wrt = wrt
+        self.containers = containers
+        self.has_aux = has_aux
+        taken = {n.value for n in _all_names(src.tree)}
+        taken |= set(src.fn.__code__.co_names) | set(src.fn.__code__.co_varnames)
+        self.names = Names(taken)
+        self.env: dict[str, str] = {}
+        self.locals: set[str] = set()
+        self.static: set[str] = set()
+        self.cont: dict[str, tuple[str, tuple[Any, ...], Any]] = {}
+        self.stmts: list[Stmt] = []
+        self.findings: list[SrcgradError] = []
+        self.origin = src.origin(src.tree.name)
+        self.out: cst.BaseExpression | None = None
+        self.aux: cst.BaseExpression | None = None
+        self.xp = self.names.generated("xp")
+        self.index_name = self.names.generated("index")
+        self.runtime_imports: set[str] = set()
+        self._node = src.tree
+
+    # -- errors -----------------------------------------------------------------------
+    def fail(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        hint: str,
+        construct: str,
+        cls: type[SrcgradError] = UnsupportedSyntaxError,
+    ) -> None:
+        file, line, col = self.src.where(node)
+        if (file, line, col) == (self.src.filename, self.src.first_line, 1):
+            file, line, col = self.origin.file, self.origin.line, self.origin.col
+        raise _Bail(
+            cls(message, filename=file, lineno=line, col=col, construct=construct, hint=hint)
+        )
+
+    # -- names ------------------------------------------------------------------------
+    def define(self, user: str) -> str:
+        if user not in self.env and user not in self.locals:
+            name = user
+            self.names.taken.add(user)
+        else:
+            name = self.names.fresh(user)
+        self.env[user] = name
+        self.locals.add(name)
+        return name
+
+    def is_static(self, node: cst.BaseExpression) -> bool:
+        if isinstance(node, cst.Name):
+            return node.value not in self.locals or node.value in self.static
+        if isinstance(node, _LITERALS):
+            return True
+        if isinstance(node, cst.Attribute):
+            return node.attr.value in ARRAY_ATTRIBUTES_STATIC or self.is_static(node.value)
+        if isinstance(node, (cst.Tuple, cst.List)):
+            return all(
+                isinstance(e, cst.Element) and self.is_static(e.value) for e in node.elements
+            )
+        if isinstance(node, cst.UnaryOperation):
+            return self.is_static(node.expression)
+        if isinstance(node, cst.BinaryOperation):
+            return self.is_static(node.left) and self.is_static(node.right)
+        if isinstance(node, cst.Comparison):
+            return self.is_static(node.left) and all(
+                self.is_static(c.comparator) for c in node.comparisons
+            )
+        if isinstance(node, cst.Subscript):
+            return self.is_static(node.value) and all(
+                self._static_slice(s.slice) for s in node.slice
+            )
+        if isinstance(node, cst.FormattedString):
+            return True
+        return False
+
+    def _static_slice(self, sl: cst.BaseSlice) -> bool:
+        if isinstance(sl, cst.Index):
+            return self.is_static(sl.value)
+        assert isinstance(sl, cst.Slice)
+        return all(p is None or self.is_static(p) for p in (sl.lower, sl.upper, sl.step))
+
+    # -- statements -------------------------------------------------------------------
+    def emit(self, kind: str, target: str | None, hint: str, expr: Any, **kw: Any) -> str:
+        name = self.define(target) if target is not None else self.names.temp(hint)
+        self.locals.add(name)
+        if kind == ir.STATIC:
+            self.static.add(name)
+        self.stmts.append(Stmt(kind, [name], expr, self.origin, **kw))
+        return name
+
+    def run(self) -> Normalized:
+        fdef = self.src.tree
+        params = []
+        p = fdef.params
+        for param in [*p.posonly_params, *p.params, *p.kwonly_params]:
+            name = param.name.value
+            params.append(name)
+            self.env[name] = name
+            self.locals.add(name)
+            if name in self.containers:
+                self.cont[name] = (name, (), self.containers[name])
+        body = fdef.body
+        stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
+        for stmt in stmts:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self.origin = self.src.origin(small)
+                    try:
+                        self.small_statement(small)
+                    except _Bail as b:
+                        self.findings.append(b.err)
+        if self.findings:
+            raise SrcgradError.bundle(self.findings)
+        assert self.out is not None
+        return Normalized(
+            name=fdef.name.value,
+            qualname=getattr(self.fn, "__qualname__", fdef.name.value),
+            params=params,
+            stmts=self.stmts,
+            out=self.out,
+            aux=self.aux,
+            wrt=self.wrt,
+            names=self.names,
+            containers=self.containers,
+            src=self.src,
+            runtime_imports=self.runtime_imports,
+        )
+
+    def small_statement(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.Assign):
+            first = small.targets[0].target
+            self.assign(first, small.value)
+            for t in small.targets[1:]:
+                self.assign(t.target, first)
+        elif isinstance(small, cst.AnnAssign):
+            assert small.value is not None
+            self.assign(small.target, small.value)
+        elif isinstance(small, cst.AugAssign):
+            target = cst.ensure_type(small.target, cst.Name)
+            op = small.operator
+            binop_type = {
+                cst.AddAssign: cst.Add,
+                cst.SubtractAssign: cst.Subtract,
+                cst.MultiplyAssign: cst.Multiply,
+                cst.DivideAssign: cst.Divide,
+                cst.FloorDivideAssign: cst.FloorDivide,
+                cst.ModuloAssign: cst.Modulo,
+                cst.PowerAssign: cst.Power,
+                cst.MatrixMultiplyAssign: cst.MatrixMultiply,
+                cst.BitAndAssign: cst.BitAnd,
+                cst.BitOrAssign: cst.BitOr,
+                cst.BitXorAssign: cst.BitXor,
+                cst.LeftShiftAssign: cst.LeftShift,
+                cst.RightShiftAssign: cst.RightShift,
+            }[type(op)]
+            value = small.value
+            if isinstance(value, (cst.BinaryOperation, cst.BooleanOperation)) and not value.lpar:
+                value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            expr = cst.BinaryOperation(left=target, operator=binop_type(), right=value)
+            self.assign(target, expr)
+        elif isinstance(small, cst.Expr):
+            v = small.value
+            if isinstance(v, (*_LITERALS,)):
+                return  # docstring or ...
+            node = self.lower(v, "_")
+            if isinstance(v, cst.Call):
+                last = self.stmts[-1] if self.stmts else None
+                if last is not None and last.targets == [getattr(node, "value", None)]:
+                    # keep the call as a statement of its own, result unused
+                    last.kind = ir.EFFECT if last.kind not in ir.DIFF_KINDS else last.kind
+        elif isinstance(small, cst.Assert):
+            test = self.lower(small.test, "assert")
+            msg = self.lower(small.msg, "assert") if small.msg is not None else None
+            self.stmts.append(
+                Stmt(
+                    ir.EFFECT,
+                    [],
+                    None,
+                    self.origin,
+                    node=small.with_changes(test=test, msg=msg),
+                )
+            )
+        elif isinstance(small, cst.Raise):
+            exc = self.lower(small.exc, "exc") if small.exc is not None else None
+            self.stmts.append(
+                Stmt(ir.EFFECT, [], None, self.origin, node=small.with_changes(exc=exc))
+            )
+        elif isinstance(small, cst.Pass):
+            return
+        elif isinstance(small, cst.Return):
+            assert small.value is not None
+            value = small.value
+            if self.has_aux:
+                if not (isinstance(value, cst.Tuple) and len(value.elements) == 2):
+                    self.fail(
+                        small,
+                        "has_aux=True but the return value is not a (loss, aux) pair",
+                        "return loss, aux",
+                        "has_aux",
+                    )
+                loss, aux = (e.value for e in value.elements)  # type: ignore[union-attr]
+                self.out = self.output(loss)
+                self.aux = self.lower(aux, "aux")
+            else:
+                self.out = self.output(value)
+        else:
+            self.fail(
+                small,
+                f"unsupported statement {type(small).__name__}",
+                "rewrite it as an assignment",
+                type(small).__name__,
+            )
+
+    def output(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        if isinstance(value, cst.Name) and value.value in self.env:
+            return cst.Name(self.env[value.value])
+        node = self.lower(value, "out", target=self.names.generated("out"))
+        return node
+
+    def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.lower(value, target.value, target=target.value)
+            return
+        assert isinstance(target, (cst.Tuple, cst.List))
+        names = []
+        for el in target.elements:
+            if not isinstance(el.value, cst.Name):
+                self.fail(
+                    el.value,
+                    "nested tuple unpacking",
+                    "unpack in two steps",
+                    "nested-unpack",
+                )
+            names.append(el.value.value)  # type: ignore[union-attr]
+        if isinstance(value, (cst.Tuple, cst.List)) and all(
+            isinstance(e, cst.Element) for e in value.elements
+        ):
+            if len(value.elements) != len(names):
+                self.fail(value, "tuple unpacking of the wrong length", "match the counts", "unpack")
+            atoms = [self.lower(e.value, n) for e, n in zip(value.elements, names)]
+            for n, a in zip(names, atoms):
+                self.bind_atom(n, a)
+            return
+        # multi-output primitive?
+        if isinstance(value, cst.Call):
+            res = self.call(value, hint=names[0], multi=names)
+            if res is None:
+                return
+            atom = res
+        else:
+            atom = self.lower(value, names[0])
+        if self.is_static(atom):
+            tnode = cst.Tuple(
+                elements=[cst.Element(cst.Name(self.define(n))) for n in names]
+            )
+            for el in tnode.elements:
+                self.static.add(el.value.value)  # type: ignore[union-attr]
+            self.stmts.append(
+                Stmt(
+                    ir.STATIC,
+                    [e.value.value for e in tnode.elements],  # type: ignore[union-attr]
+                    atom,
+                    self.origin,
+                    target_node=tnode,
+                )
+            )
+            return
+        for i, n in enumerate(names):
+            key = cst.Integer(str(i))
+            self.lower_subscript_of(atom, key, n, target=n)
+
+    def bind_atom(self, name: str, atom: cst.BaseExpression) -> None:
+        if self.is_static(atom):
+            self.emit(ir.STATIC, name, name, atom)
+        elif isinstance(atom, cst.Name):
+            if atom.value in self.cont:
+                self.emit(ir.STATIC, name, name, atom)
+                self.cont[self.env[name]] = self.cont[atom.value]
+                return
+            self.emit(ir.COPY, name, name, atom, operands=[atom.value], label="copy")
+        else:
+            self.fail(
+                atom,
+                "a container of arrays assigned to a name (not supported yet)",
+                "pass the arrays to np.stack / np.concatenate directly",
+                "container",
+            )
+
+    # -- expressions ------------------------------------------------------------------
+    def lower(
+        self, e: cst.BaseExpression, hint: str, target: str | None = None
+    ) -> cst.BaseExpression:
+        """Lower ``e`` to an atom, emitting statements; with ``target``, bind it there."""
+        node = self._lower(e, hint, target)
+        if target is not None and not (
+            isinstance(node, cst.Name) and self.env.get(target) == node.value
+            and self.stmts and node.value in self.stmts[-1].targets
+        ):
+            self.bind_atom(target, node)
+            return cst.Name(self.env[target])
+        return node
+
+    def _lower(
+        self, e: cst.BaseExpression, hint: str, target: str | None
+    ) -> cst.BaseExpression:
+        if isinstance(e, cst.Name):
+            return self.name(e)
+        if isinstance(e, _LITERALS):
+            return e
+        if isinstance(e, cst.FormattedString):
+            return _Renamer(self).rename(e)
+        if isinstance(e, cst.Attribute):
+            return self.attribute(e, hint, target)
+        if isinstance(e, cst.Subscript):
+            return self.subscript(e, hint, target)
+        if isinstance(e, cst.BinaryOperation):
+            return self.binop(e, hint, target)
+        if isinstance(e, cst.UnaryOperation):
+            return self.unop(e, hint, target)
+        if isinstance(e, cst.Comparison):
+            return self.compare(e, hint, target)
+        if isinstance(e, cst.Call):
+            out = self.call(e, hint, target=target)
+            assert out is not None
+            return out
+        if isinstance(e, (cst.Tuple, cst.List)):
+            elements = []
+            for el in e.elements:
+                if not isinstance(el, cst.Element):
+                    self.fail(el, "starred element", "list the elements", "starred")
+                elements.append(el.with_changes(value=self.lower(el.value, hint)))
+            return e.with_changes(elements=elements)
+        self.fail(
+            e,
+            f"unsupported expression {type(e).__name__}",
+            "split it into simpler statements",
+            type(e).__name__,
+        )
+        raise AssertionError  # unreachable
+
+    def name(self, e: cst.Name) -> cst.BaseExpression:
+        v = e.value
+        if v in self.env:
+            return cst.Name(self.env[v])
+        if v in ("True", "False", "None"):
+            return e
+        found, obj = self.resolver.lookup(v)
+        if not found:
+            self.fail(e, f"name {v!r} is not defined", "define it before use", "name")
+        if is_numpy_module(obj):
+            return cst.Name(self.xp)
+        return e
+
+    def _global_chain(self, e: cst.BaseExpression) -> tuple[list[str], Any] | None:
+        parts = self.resolver.dotted(e)
+        if parts is None or parts[0] in self.env:
+            return None
+        found, obj = self.resolver.value_of(parts)
+        if not found:
+            return None
+        return parts, obj
+
+    def _xp_chain(self, e: cst.BaseExpression) -> cst.BaseExpression:
+        """``np.linalg.norm`` -> ``xp.linalg.norm``; other global chains unchanged."""
+        parts = self.resolver.dotted(e)
+        assert parts is not None
+        found, root = self.resolver.lookup(parts[0])
+        if found and is_numpy_module(root):
+            node: cst.BaseExpression = cst.Name(self.xp)
+            if root.__name__ != "numpy":  # e.g. `import numpy.linalg as la`
+                for sub in root.__name__.split(".")[1:]:
+                    node = cst.Attribute(value=node, attr=cst.Name(sub))
+            for p in parts[1:]:
+                node = cst.Attribute(value=node, attr=cst.Name(p))
+            return node
+        return e
+
+    def attribute(
+        self, e: cst.Attribute, hint: str, target: str | None
+    ) -> cst.BaseExpression:
+        chain = self._global_chain(e)
+        if chain is not None:
+            return self._xp_chain(e)
+        attr = e.attr.value
+        base = self.lower(e.value, hint)
+        if isinstance(base, cst.Name) and base.value in self.cont:
+            return self.read(base.value, attr, e.with_changes(value=base), hint, target)
+        if attr in ARRAY_ATTRIBUTES_STATIC or self.is_static(base):
+            return e.with_changes(value=base)
+        if attr in ("T", "mT", "real", "imag"):
+            prim = {"T": np.transpose, "mT": np.matrix_transpose, "real": np.real, "imag": np.imag}
+            rule = registry.lookup(prim[attr])
+            if rule is not None:
+                return self.prim(
+                    rule, target, hint, e.with_changes(value=base), {rule.params[0]: base}
+                )
+        self.fail(
+            e,
+            f"unsupported attribute .{attr}",
+            "use a numpy function (np.transpose, np.real, ...) instead",
+            "attribute",
+        )
+        raise AssertionError
+
+    def read(
+        self,
+        base: str,
+        key: Any,
+        expr: cst.BaseExpression,
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression:
+        param, path, skel = self.cont[base]
+        sub = _skeleton_child(skel, key)
+        if sub is _MISSING:
+            self.fail(
+                expr,
+                f"{base} has no entry {key!r} in the argument passed",
+                "read only keys, indices and fields the argument has",
+                "container-read",
+            )
+        if sub is None:  # a leaf
+            name = self.emit(
+                ir.READ,
+                target,
+                hint,
+                expr,
+                read=(param, path + (key,)),
+                operands=[param],
+                label="read",
+            )
+            return cst.Name(name)
+        name = self.emit(ir.STATIC, target, hint, expr)
+        self.static.discard(name)
+        self.cont[name] = (param, path + (key,), sub)
+        return cst.Name(name)
+
+    def subscript(
+        self, e: cst.Subscript, hint: str, target: str | None
+    ) -> cst.BaseExpression:
+        base = self.lower(e.value, hint)
+        if isinstance(base, cst.Name) and base.value in self.cont:
+            if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
+                self.fail(e, "slice of a container argument", "index with a constant", "read")
+            key_node = e.slice[0].slice.value  # type: ignore[union-attr]
+            key = _constant_key(key_node)
+            if key is _MISSING:
+                self.fail(
+                    key_node,
+                    "a container argument read with a key that is not a constant",
+                    'use a literal key, e.g. params["W"] or params[0]',
+                    "dynamic-key",
+                )
+            return self.read(base.value, key, e.with_changes(value=base), hint, target)
+        return self.lower_subscript(e, base, hint, target)
+
+    def lower_subscript(
+        self,
+        e: cst.Subscript,
+        base: cst.BaseExpression,
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression:
+        elements = []
+        for el in e.slice:
+            sl = el.slice
+            if isinstance(sl, cst.Index):
+                sl = sl.with_changes(value=self.lower(sl.value, hint))
+            else:
+                assert isinstance(sl, cst.Slice)
+                sl = sl.with_changes(
+                    lower=None if sl.lower is None else self.lower(sl.lower, hint),
+                    upper=None if sl.upper is None else self.lower(sl.upper, hint),
+                    step=None if sl.step is None else self.lower(sl.step, hint),
+                )
+            elements.append(el.with_changes(slice=sl))
+        node = e.with_changes(value=base, slice=elements)
+        if self.is_static(node):
+            return node
+        if not isinstance(base, cst.Name):
+            self.fail(e, "subscript of an expression", "assign it to a name first", "subscript")
+        rule = registry.lookup_name("getitem")
+        assert rule is not None, "getitem rule missing"
+        key = cst.Subscript(value=cst.Name(self.index_name), slice=elements)
+        self.runtime_imports.add("index")
+        return self.prim(rule, target, hint, node, {"x": base, "key": key})
+
+    def lower_subscript_of(
+        self, atom: cst.BaseExpression, key: cst.BaseExpression, hint: str, target: str
+    ) -> None:
+        if isinstance(atom, cst.Name) and atom.value in self.cont:
+            k = _constant_key(key)
+            expr = cst.Subscript(value=atom, slice=[cst.SubscriptElement(cst.Index(key))])
+            self.read(atom.value, k, expr, hint, target)
+            return
+        e = cst.Subscript(value=atom, slice=[cst.SubscriptElement(cst.Index(key))])
+        self.lower_subscript(e, atom, hint, target)
+
+    def binop(
+        self, e: cst.BinaryOperation, hint: str, target: str | None
+    ) -> cst.BaseExpression:
+        left = self.lower(e.left, hint)
+        right = self.lower(e.right, hint)
+        node = e.with_changes(left=left, right=right)
+        if self.is_static(left) and self.is_static(right):
+            return node
+        node = _strip_parens(node)
+        if isinstance(e.operator, _BITOPS):
+            return self.emit_nondiff(target, hint, node, [left, right])
+        symbol = _BINOPS[type(e.operator)]
+        rule = self.resolver.operator_rule(symbol)
+        if rule is None:
+            self.fail(
+                e,
+                f"no adjoint rule for the operator {symbol}",
+                "use a differentiable numpy function",
+                symbol,
+                MissingRuleError,
+            )
+        assert rule is not None
+        return self.prim(
+            rule, target, hint, node, {rule.params[0]: left, rule.params[1]: right}
+        )
+
+    def unop(
+        self, e: cst.UnaryOperation, hint: str, target: str | None
+    ) -> cst.BaseExpression:
+        operand = self.lower(e.expression, hint)
+        node = e.with_changes(expression=operand)
+        if self.is_static(operand):
+            return node
+        node = _strip_parens(node)
+        if isinstance(e.operator, (cst.Minus, cst.Plus)):
+            symbol = "unary -" if isinstance(e.operator, cst.Minus) else "unary +"
+            rule = self.resolver.operator_rule(symbol)
+            if rule is None:
+                rule = registry.lookup(np.negative if symbol == "unary -" else np.positive)
+            if rule is None:
+                self.fail(e, f"no rule for {symbol}", "", symbol, MissingRuleError)
+            assert rule is not None
+            return self.prim(rule, target, hint, node, {rule.params[0]: operand})
+        return self.emit_nondiff(target, hint, node, [operand])
+
+    def compare(
+        self, e: cst.Comparison, hint: str, target: str | None
+    ) -> cst.BaseExpression:
+        left = self.lower(e.left, hint)
+        comps = [c.with_changes(comparator=self.lower(c.comparator, hint)) for c in e.comparisons]
+        node = e.with_changes(left=left, comparisons=comps)
+        if self.is_static(node):
+            return node
+        return self.emit_nondiff(target, hint, _strip_parens(node), [])
+
+    def emit_nondiff(
+        self, target: str | None, hint: str, node: cst.BaseExpression, _: list[Any]
+    ) -> cst.BaseExpression:
+        return cst.Name(self.emit(ir.NONDIFF, target, hint, node, label="nondiff"))
+
+    def prim(
+        self,
+        rule: Rule,
+        target: str | None,
+        hint: str,
+        expr: cst.BaseExpression,
+        bound: dict[str, Any],
+        multi: list[str] | None = None,
+    ) -> cst.BaseExpression:
+        operands: list[str] = []
+        for p in rule.operands + ((rule.varargs,) if rule.varargs and rule.varargs not in rule.operands else ()):
+            v = bound.get(p)
+            if v is None:
+                continue
+            vals = [e.value for e in v.elements] if isinstance(v, (cst.Tuple, cst.List)) and (
+                p in rule.sequence or p == rule.varargs
+            ) else [v]
+            for a in vals:
+                if isinstance(a, cst.Name) and a.value in self.locals and a.value not in self.static:
+                    operands.append(a.value)
+        if multi is not None:
+            names = [self.define(n) for n in multi]
+            self.locals.update(names)
+            self.stmts.append(
+                Stmt(ir.PRIM, names, expr, self.origin, rule=rule, bound=bound,
+                     operands=operands, label=rule.name)
+            )
+            return cst.Name(names[0])
+        return cst.Name(
+            self.emit(ir.PRIM, target, hint, expr, rule=rule, bound=bound,
+                      operands=operands, label=rule.name)
+        )
+
+    # -- calls ------------------------------------------------------------------------
+    def call(
+        self,
+        e: cst.Call,
+        hint: str,
+        target: str | None = None,
+        multi: list[str] | None = None,
+    ) -> cst.BaseExpression | None:
+        for a in e.args:
+            if a.keyword is not None and a.keyword.value in ("out", "where"):
+                self.fail(
+                    a,
+                    f"{a.keyword.value}= argument",
+                    f"drop {a.keyword.value}=: srcgrad needs the functional form",
+                    a.keyword.value,
+                )
+        func = e.func
+        chain = self._global_chain(func)
+        if chain is None and isinstance(func, cst.Attribute):
+            return self.method_call(e, hint, target, multi)
+        if chain is None:
+            if isinstance(func, cst.Name) and func.value in self.env:
+                self.fail(
+                    e,
+                    f"call of a local value {func.value!r}",
+                    "call a module-level function",
+                    "call",
+                )
+            parts = self.resolver.dotted(func)
+            if parts is not None and not self.resolver.lookup(parts[0])[0]:
+                self.fail(func, f"name {parts[0]!r} is not defined", "define it", "name")
+            self.fail(e, "call of an expression", "call a named function", "call")
+        parts, obj = chain  # type: ignore[misc]
+        display = ".".join(parts)
+        res = self.resolver.classify(obj, display)
+        args = [self.lower_arg(a, hint) for a in e.args]
+        node = e.with_changes(func=self._xp_chain(func), args=args)
+        if res.kind == "rule" and res.emit_name and not is_numpy_module(
+            self.resolver.lookup(parts[0])[1]
+        ) and _is_numpy_obj(obj):
+            node = node.with_changes(func=_dotted_node(self.xp, res.emit_name))
+        all_static = all(self.is_static(a.value) for a in args)
+        if res.kind == "stop_gradient":
+            if len(args) != 1:
+                self.fail(e, "stop_gradient takes one argument", "", "stop_gradient")
+            self.runtime_imports.add("stop_gradient")
+            node = node.with_changes(func=cst.Name(self.names.generated("stop_gradient")))
+            return cst.Name(self.emit(ir.STOP, target, hint, node, label="stop_gradient"))
+        if all_static:
+            if multi is not None:
+                return node
+            if not is_numpy_module(self.resolver.lookup(parts[0])[1]) and _is_numpy_obj(obj):
+                name = res.emit_name or getattr(obj, "__name__", display)
+                node = node.with_changes(func=_dotted_node(self.xp, name))
+            return cst.Name(self.emit(ir.STATIC, target, hint, node))
+        if res.kind == "rule":
+            assert res.rule is not None
+            bound = self.bind(res.rule, args, e, display)
+            if multi is not None and not res.rule.multi_output:
+                self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
+            return self.prim(res.rule, target, hint, node, bound, multi)
+        if res.kind == "nondiff" or (res.kind == "builtin" and obj.__name__ not in BUILTIN_LATER):
+            if _is_numpy_obj(obj) and not is_numpy_module(self.resolver.lookup(parts[0])[1]):
+                node = node.with_changes(func=_dotted_node(self.xp, res.emit_name or obj.__name__))
+            if multi is not None:
+                self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
+            return self.emit_nondiff(target, hint, node, [])
+        if res.kind == "builtin":
+            self.fail(
+                e,
+                f"builtin {display}() on arrays (not supported yet)",
+                f"use np.{'sum' if display == 'sum' else display} or np.maximum/np.minimum",
+                display,
+            )
+        if res.kind == "user":
+            self.fail(
+                e,
+                f"call to the user function {display} (not supported yet)",
+                "inline the helper's body into this function for now",
+                "user-call",
+            )
+        if res.kind == "unknown-numpy":
+            near = nearest_rules(display)
+            alt = f"; nearest supported: {', '.join('np.' + n for n in near)}" if near else ""
+            self.fail(
+                e,
+                f"no adjoint rule for {display}{alt}",
+                "use a supported function, register a rule with "
+                "@srcgrad.rules.adjoint, or wrap a constant input in srcgrad.stop_gradient",
+                display,
+                MissingRuleError,
+            )
+        self.fail(
+            e,
+            f"call to {display}, which srcgrad cannot differentiate",
+            "use numpy functions, or compute it outside the function and pass it in",
+            display,
+            MissingRuleError,
+        )
+        return None
+
+    def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
+        return a.with_changes(value=self.lower(a.value, hint))
+
+    def bind(self, rule: Rule, args: list[cst.Arg], e: cst.CSTNode, display: str) -> dict[str, Any]:
+        pos = [a.value for a in args if a.keyword is None]
+        kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
+        try:
+            ba = _rule_signature(rule).bind(*pos, **kw)
+        except TypeError as exc:
+            self.fail(
+                e,
+                f"arguments of {display} not supported: {exc}",
+                f"call {display} with the parameters: {', '.join(rule.params)}",
+                display,
+            )
+        bound = dict(ba.arguments)
+        if rule.varargs and rule.varargs in bound:
+            bound[rule.varargs] = cst.Tuple(
+                elements=[cst.Element(v) for v in bound[rule.varargs]]
+            )
+        return bound
+
+    def method_call(
+        self, e: cst.Call, hint: str, target: str | None, multi: list[str] | None
+    ) -> cst.BaseExpression:
+        func = cst.ensure_type(e.func, cst.Attribute)
+        method = func.attr.value
+        receiver = self.lower(func.value, hint)
+        args = [self.lower_arg(a, hint) for a in e.args]
+        node = e.with_changes(func=func.with_changes(value=receiver), args=args)
+        if isinstance(receiver, cst.Name) and receiver.value in self.cont:
+            self.fail(
+                e,
+                f"method .{method}() of a container argument",
+                'read entries with constant keys, e.g. params["W"]',
+                "container-method",
+            )
+        if self.is_static(receiver) and all(self.is_static(a.value) for a in args):
+            return cst.Name(self.emit(ir.STATIC, target, hint, node))
+        if method in METHODS:
+            prim, varparam = METHODS[method]
+            rule = registry.lookup(prim)
+            if rule is not None:
+                pos = [a for a in args if a.keyword is None]
+                kws = [a for a in args if a.keyword is not None]
+                if varparam is not None and len(pos) > 1:
+                    tup = cst.Tuple(elements=[cst.Element(a.value) for a in pos])
+                    pos = [cst.Arg(tup)]
+                bargs = [cst.Arg(receiver), *pos, *kws]
+                bound = self.bind(rule, bargs, e, f".{method}()")
+                return self.prim(rule, target, hint, node, bound, multi)
+        if method in NONDIFF_METHODS:
+            return self.emit_nondiff(target, hint, node, [])
+        self.fail(
+            e,
+            f"array method .{method}() has no adjoint rule",
+            f"use the numpy function np.{method}(x, ...) if it has a rule",
+            f".{method}()",
+            MissingRuleError,
+        )
+        raise AssertionError
+
+
+class _Renamer(cst.CSTTransformer):
+    def __init__(self, norm: Normalizer) -> None:
+        super().__init__()
+        self.norm = norm
+
+    def rename(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        return cst.ensure_type(node.visit(self), cst.BaseExpression)
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        return cst.Name(self.norm.env.get(original.value, original.value))
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        return updated.with_changes(attr=original.attr)
+
+
+_MISSING = object()
+
+
+def _constant_key(node: cst.BaseExpression) -> Any:
+    if isinstance(node, cst.Integer):
+        return int(node.value, 0)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        k = _constant_key(node.expression)
+        return -k if isinstance(k, int) else _MISSING
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value
+    return _MISSING
+
+
+def _skeleton_child(skel: Any, key: Any) -> Any:
+    kind, children = skel[0], skel[1]
+    if kind == "dict":
+        return children.get(key, _MISSING)
+    if kind == "seq":
+        if isinstance(key, int) and -len(children) <= key < len(children):
+            return children[key]
+        return _MISSING
+    if kind == "nt":
+        if isinstance(key, str):
+            return children.get(key, _MISSING)
+        if isinstance(key, int):
+            vals = list(children.values())
+            return vals[key] if -len(vals) <= key < len(vals) else _MISSING
+    return _MISSING
+
+
+def _dotted_node(root: str, dotted: str) -> cst.BaseExpression:
+    node: cst.BaseExpression = cst.Name(root)
+    for p in dotted.split("."):
+        node = cst.Attribute(value=node, attr=cst.Name(p))
+    return node
+
+
+def _is_numpy_obj(obj: Any) -> bool:
+    mod = getattr(obj, "__module__", None) or ""
+    return mod == "numpy" or mod.startswith("numpy.") or isinstance(obj, np.ufunc)
+
+
+def _all_names(tree: cst.CSTNode) -> list[cst.Name]:
+    import libcst.matchers as m
+
+    return [n for n in m.findall(tree, m.Name()) if isinstance(n, cst.Name)]
+
+
+def normalize(
+    src: FunctionSource, wrt: list[str], containers: dict[str, Any], has_aux: bool = False
+) -> Normalized:
+    """Build the normal form of ``src`` (see the module docstring)."""
+    return Normalizer(src, wrt, containers, has_aux).run()

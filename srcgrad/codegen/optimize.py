@@ -1,0 +1,141 @@
+"""Stage 7: clean up the backward pass.
+
+After this stage no backward statement is dead (its target is never read before being
+rebound, and it has no side effect: rule bodies are pure), and calls to runtime helpers carry
+no keyword argument equal to that helper's default.  Repeated to a fixed point.  The forward
+pass is never changed: it does exactly the user's operations, in the user's order.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import libcst as cst
+import libcst.matchers as m
+
+from srcgrad.codegen.reverse import Reversed
+
+
+def _uses(node: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            names.add(n.value)
+
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            n.value.visit(self)
+            return False
+
+    node.visit(V())
+    return names
+
+
+def assigned_names(st: cst.BaseSmallStatement) -> list[str]:
+    out: list[str] = []
+    if isinstance(st, cst.Assign):
+        for t in st.targets:
+            for n in m.findall(t.target, m.Name()):
+                out.append(cst.ensure_type(n, cst.Name).value)
+    return out
+
+
+def read_names(st: cst.BaseSmallStatement) -> set[str]:
+    if isinstance(st, cst.Assign):
+        return _uses(st.value)
+    return _uses(st)
+
+
+def eliminate_dead_code(rev: Reversed) -> bool:
+    """Drop backward statements whose results are never read.  Returns True if it changed."""
+    live: set[str] = set()
+    for g in rev.grads:
+        live |= _uses(g)
+    changed = False
+    for block in reversed(rev.blocks):
+        kept: list[cst.BaseSmallStatement] = []
+        for st in reversed(block.stmts):
+            targets = assigned_names(st)
+            if targets and not any(t in live for t in targets):
+                changed = True
+                continue
+            live -= set(targets)
+            live |= read_names(st)
+            kept.append(st)
+        block.stmts = list(reversed(kept))
+    before = len(rev.blocks)
+    rev.blocks = [b for b in rev.blocks if b.stmts]
+    return changed or len(rev.blocks) != before
+
+
+class _DropDefaults(cst.CSTTransformer):
+    def __init__(self, defaults: dict[str, dict[str, Any]]) -> None:
+        super().__init__()
+        self.defaults = defaults
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        if not isinstance(updated.func, cst.Name):
+            return updated
+        d = self.defaults.get(updated.func.value)
+        if not d:
+            return updated
+        args = []
+        for a in updated.args:
+            if a.keyword is not None and a.keyword.value in d:
+                try:
+                    value = _literal(a.value)
+                except ValueError:
+                    value = _NOPE
+                if value is not _NOPE and value == d[a.keyword.value] and type(value) is type(
+                    d[a.keyword.value]
+                ):
+                    continue
+            args.append(a)
+        if args and args[-1].comma is not cst.MaybeSentinel.DEFAULT:
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return updated.with_changes(args=args)
+
+
+_NOPE = object()
+
+
+def _literal(node: cst.BaseExpression) -> Any:
+    import ast
+
+    code = cst.Module([]).code_for_node(node)
+    return ast.literal_eval(code)
+
+
+def drop_default_arguments(rev: Reversed, helper_names: dict[str, str]) -> None:
+    """Remove keyword arguments of runtime helpers that equal the helper's default."""
+    import srcgrad.runtime as runtime
+
+    defaults: dict[str, dict[str, Any]] = {}
+    for alias, name in helper_names.items():
+        fn = getattr(runtime, name, None)
+        if fn is None or not callable(fn):
+            continue
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            continue
+        defaults[alias] = {
+            p.name: p.default for p in sig.parameters.values() if p.default is not p.empty
+        }
+    t = _DropDefaults(defaults)
+    for block in rev.blocks:
+        block.stmts = [st.visit(t) for st in block.stmts]  # type: ignore[misc]
+
+
+def optimize(rev: Reversed) -> Reversed:
+    """Run the clean-up passes to a fixed point (see the module docstring)."""
+    helper_names = {rev.norm.names.generated(h): h for h in rev.helpers}
+    drop_default_arguments(rev, helper_names)
+    while eliminate_dead_code(rev):
+        pass
+    return rev

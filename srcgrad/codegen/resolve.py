@@ -1,0 +1,225 @@
+"""Stage 3: bind every called name to what it is.
+
+After this stage every call target in the function is known as one of: a primitive with an
+adjoint rule, a declared non-differentiable function, ``stop_gradient``, an array method, a
+builtin, or a user function (reported as not supported yet).  Names are bound through the
+function's closure cells, its ``__globals__`` and builtins, exactly as Python would at call
+time; the values themselves are never folded into the emitted file.
+"""
+
+from __future__ import annotations
+
+import builtins
+import difflib
+import math
+import types
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import libcst as cst
+import numpy as np
+
+from srcgrad.rules import registry
+from srcgrad.rules.registry import Rule
+
+# math.<name> -> the numpy rule that differentiates it (Python floats in, float out).
+MATH_RULES = {
+    "exp": "exp",
+    "log": "log",
+    "log1p": "log1p",
+    "expm1": "expm1",
+    "sqrt": "sqrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "tanh": "tanh",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "atan2": "arctan2",
+    "hypot": "hypot",
+    "pow": "power",
+    "fabs": "absolute",
+}
+MATH_NONDIFF = {"floor", "ceil", "trunc", "isnan", "isinf", "isfinite", "factorial", "comb"}
+
+# array method -> (numpy function, name of a parameter that collects *varargs, or None)
+METHODS: dict[str, tuple[Any, str | None]] = {
+    "sum": (np.sum, None),
+    "mean": (np.mean, None),
+    "max": (np.max, None),
+    "min": (np.min, None),
+    "prod": (np.prod, None),
+    "var": (np.var, None),
+    "std": (np.std, None),
+    "cumsum": (np.cumsum, None),
+    "cumprod": (np.cumprod, None),
+    "clip": (np.clip, None),
+    "repeat": (np.repeat, None),
+    "squeeze": (np.squeeze, None),
+    "swapaxes": (np.swapaxes, None),
+    "dot": (np.dot, None),
+    "ravel": (np.ravel, None),
+    "flatten": (np.ravel, None),
+    "reshape": (np.reshape, "shape"),
+    "transpose": (np.transpose, "axes"),
+    "copy": (np.copy, None),
+    "conj": (np.conj, None),
+    "conjugate": (np.conj, None),
+    "trace": (np.trace, None),
+    "diagonal": (np.diagonal, None),
+    "round": (np.round, None),
+}
+if hasattr(np, "astype"):
+    METHODS["astype"] = (np.astype, None)
+NONDIFF_METHODS = {
+    "argmax",
+    "argmin",
+    "argsort",
+    "nonzero",
+    "any",
+    "all",
+    "tolist",
+    "item",
+    "sort",
+}
+ARRAY_ATTRIBUTES_STATIC = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides"}
+
+BUILTIN_NONDIFF = {
+    "len",
+    "int",
+    "bool",
+    "round",
+    "range",
+    "isinstance",
+    "str",
+    "repr",
+    "type",
+    "tuple",
+    "list",
+    "slice",
+    "divmod",
+    "print",
+}
+BUILTIN_LATER = {"min", "max", "sum", "pow", "map", "filter", "sorted", "zip", "enumerate"}
+
+
+@dataclass
+class Resolved:
+    """What a called (or referenced) name is."""
+
+    kind: str  # rule | nondiff | stop_gradient | builtin | user | unknown | value | module
+    obj: Any = None
+    rule: Rule | None = None
+    display: str = ""
+    emit_name: str | None = None  # numpy path to call through xp, e.g. "tanh", "linalg.inv"
+
+
+class Resolver:
+    """Looks names up the way Python will at call time, without folding values in."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        code = fn.__code__
+        cells = fn.__closure__ or ()
+        self.closure = {}
+        for name, cell in zip(code.co_freevars, cells):
+            try:
+                self.closure[name] = cell.cell_contents
+            except ValueError:  # empty cell
+                pass
+        self.globals = fn.__globals__
+        self._operators: dict[str, Rule] | None = None
+
+    # -- names ------------------------------------------------------------------------
+    def lookup(self, name: str) -> tuple[bool, Any]:
+        if name in self.closure:
+            return True, self.closure[name]
+        if name in self.globals:
+            return True, self.globals[name]
+        if hasattr(builtins, name):
+            return True, getattr(builtins, name)
+        return False, None
+
+    def dotted(self, node: cst.BaseExpression) -> list[str] | None:
+        """``np.linalg.inv`` -> ["np", "linalg", "inv"]; None if not a dotted name."""
+        parts: list[str] = []
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name):
+            return None
+        parts.append(node.value)
+        return list(reversed(parts))
+
+    def value_of(self, parts: list[str]) -> tuple[bool, Any]:
+        found, obj = self.lookup(parts[0])
+        if not found:
+            return False, None
+        for p in parts[1:]:
+            if not hasattr(obj, p):
+                return False, None
+            obj = getattr(obj, p)
+        return True, obj
+
+    # -- operators --------------------------------------------------------------------
+    def operator_rule(self, symbol: str) -> Rule | None:
+        if self._operators is None:
+            self._operators = {
+                r.operator: r for r in registry.all_rules() if r.operator is not None
+            }
+        return self._operators.get(symbol)
+
+    # -- callables --------------------------------------------------------------------
+    def classify(self, obj: Any, display: str) -> Resolved:
+        """Classify a callable object found under ``display``."""
+        from srcgrad import api  # noqa: PLC0415  (stop_gradient's identity)
+
+        if obj is api.stop_gradient:
+            return Resolved("stop_gradient", obj, display=display)
+        rule = registry.lookup(obj)
+        if rule is not None:
+            return Resolved("rule", obj, rule, display, emit_name=rule.name)
+        if registry.is_nondiff(obj):
+            return Resolved("nondiff", obj, display=display, emit_name=registry.NONDIFF[id(obj)])
+        if isinstance(obj, types.BuiltinFunctionType) and getattr(obj, "__module__", "") == "math":
+            name = obj.__name__
+            if name in MATH_RULES:
+                r = registry.lookup_name(MATH_RULES[name])
+                if r is not None:
+                    return Resolved("rule", obj, r, display)
+            if name in MATH_NONDIFF:
+                return Resolved("nondiff", obj, display=display)
+            return Resolved("unknown", obj, display=display)
+        if getattr(builtins, getattr(obj, "__name__", ""), None) is obj:
+            return Resolved("builtin", obj, display=display)
+        if _is_numpy_callable(obj):
+            return Resolved("unknown-numpy", obj, display=display)
+        if isinstance(obj, (types.FunctionType, types.MethodType)):
+            return Resolved("user", obj, display=display)
+        if isinstance(obj, type):
+            return Resolved("type", obj, display=display)
+        return Resolved("unknown", obj, display=display)
+
+
+def _is_numpy_callable(obj: Any) -> bool:
+    mod = getattr(obj, "__module__", None) or ""
+    return mod == "numpy" or mod.startswith("numpy.") or isinstance(obj, np.ufunc)
+
+
+def nearest_rules(name: str, n: int = 3) -> list[str]:
+    """Names of registered primitives closest to ``name`` (for error hints)."""
+    names = [r.name for r in registry.all_rules()]
+    return difflib.get_close_matches(name.rsplit(".", 1)[-1], names, n=n, cutoff=0.5)
+
+
+def is_numpy_module(obj: Any) -> bool:
+    return isinstance(obj, types.ModuleType) and (
+        obj.__name__ == "numpy" or obj.__name__.startswith("numpy.")
+    )
+
+
+def is_math_module(obj: Any) -> bool:
+    return obj is math

@@ -1,0 +1,411 @@
+"""Stage 6: build the backward pass.
+
+After this stage there is a forward statement list (the normal form, unchanged) and a backward
+list of blocks, one per forward statement that carries an adjoint, in reverse order.  Each
+block holds the rule's body inlined with the call site's names: ``g`` is the result's adjoint
+``d_<name>``, ``ans`` the result, operands the call's atoms, rule locals get fresh names, and
+``np`` is ``xp``.  The first contribution to an adjoint assigns it; later ones rebind it with
+``d = d + v`` (never ``+=``: identity rules return the very array they were given).
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from srcgrad.codegen import ir
+from srcgrad.codegen.ir import Normalized, Stmt
+from srcgrad.codegen.source import Origin
+from srcgrad.errors import InternalError
+from srcgrad.rules.registry import Rule
+
+
+@dataclass
+class Template:
+    """A rule body ready to inline."""
+
+    rule: Rule
+    body: list[cst.BaseSmallStatement]
+    slots: list[cst.BaseExpression]  # one cotangent expression per operand slot
+    whole: cst.BaseExpression | None  # the return value when it is not a tuple literal
+    locals: set[str]
+    helpers: dict[str, str]  # name in rule body -> name in srcgrad.runtime
+
+
+_TEMPLATES: dict[int, Template] = {}
+
+
+def template(rule: Rule) -> Template:
+    """Parse (once) the body of ``rule`` into an inlinable template."""
+    t = _TEMPLATES.get(id(rule.adjoint))
+    if t is None:
+        t = _TEMPLATES[id(rule.adjoint)] = _parse_template(rule)
+    return t
+
+
+def _parse_template(rule: Rule) -> Template:
+    import srcgrad.runtime as runtime
+
+    fn = rule.adjoint
+    name = fn.__qualname__
+    try:
+        text = textwrap.dedent(inspect.getsource(fn))
+    except OSError as exc:  # pragma: no cover
+        raise InternalError(f"cannot read the source of rule {name}: {exc}") from None
+    mod = cst.parse_module(text)
+    fdef = next(s for s in mod.body if isinstance(s, cst.FunctionDef))
+    stmts = list(cst.ensure_type(fdef.body, cst.IndentedBlock).body)
+    body: list[cst.BaseSmallStatement] = []
+    ret: cst.BaseExpression | None = None
+    local_names: set[str] = set()
+    for i, st in enumerate(stmts):
+        if not isinstance(st, cst.SimpleStatementLine):
+            raise InternalError(f"rule {name}: only straight-line bodies can be inlined")
+        for small in st.body:
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString):
+                continue  # docstring
+            if isinstance(small, cst.Return):
+                if i != len(stmts) - 1 or small.value is None:
+                    raise InternalError(f"rule {name}: one return, at the end")
+                ret = small.value
+            elif isinstance(small, cst.Assign):
+                for t in small.targets:
+                    for n in _target_names(t.target, name):
+                        local_names.add(n)
+                body.append(small)
+            else:
+                raise InternalError(f"rule {name}: unsupported statement in a rule body")
+    if ret is None:
+        raise InternalError(f"rule {name}: no return")
+    nslots = len(rule.operands) + (1 if rule.varargs else 0)
+    slots: list[cst.BaseExpression]
+    whole = None
+    if nslots == 1:
+        slots = [ret]
+    elif isinstance(ret, cst.Tuple) and len(ret.elements) == nslots:
+        slots = [e.value for e in ret.elements]
+    else:
+        whole = ret
+        slots = [
+            cst.Subscript(
+                value=cst.Name("__whole__"),
+                slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
+            )
+            for k in range(nslots)
+        ]
+    params = set(rule.params) | {"g", "ans"}
+    helpers: dict[str, str] = {}
+    import libcst.matchers as m
+
+    for node in m.findall(cst.Module(body=list(stmts)), m.Name()):
+        n = cst.ensure_type(node, cst.Name).value
+        if n in params or n in local_names or n == "np" or hasattr(builtins, n):
+            continue
+        obj = fn.__globals__.get(n)
+        rt_name = getattr(obj, "__name__", n)
+        if obj is not None and getattr(runtime, rt_name, None) is obj:
+            helpers[n] = rt_name
+    # names that are attributes or keywords were collected too; keep only real free names
+    return Template(rule, body, slots, whole, local_names, helpers)
+
+
+def _target_names(t: cst.BaseExpression, rule_name: str) -> list[str]:
+    if isinstance(t, cst.Name):
+        return [t.value]
+    if isinstance(t, (cst.Tuple, cst.List)):
+        return [n for e in t.elements for n in _target_names(e.value, rule_name)]
+    raise InternalError(f"rule {rule_name}: assign to plain names only")
+
+
+_ATOMS = (
+    cst.Name,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.SimpleString,
+    cst.Call,
+    cst.Attribute,
+    cst.Subscript,
+    cst.Tuple,
+    cst.List,
+    cst.Ellipsis,
+)
+
+
+def parenthesize(node: cst.BaseExpression) -> cst.BaseExpression:
+    """Wrap a non-atomic expression in parentheses (templates never add them)."""
+    if isinstance(node, _ATOMS) or getattr(node, "lpar", None):
+        return node
+    return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+class _Substitute(cst.CSTTransformer):
+    """Replace names by expressions, leaving attribute names and keywords alone."""
+
+    def __init__(self, mapping: dict[str, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.mapping = mapping
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        rep = self.mapping.get(original.value)
+        if rep is None:
+            return updated
+        return parenthesize(rep)
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        return updated.with_changes(attr=original.attr)
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        value = updated.value
+        if not isinstance(value, cst.Tuple) and getattr(value, "lpar", None):
+            value = value.with_changes(lpar=[], rpar=[])
+        return updated.with_changes(keyword=original.keyword, value=value)
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        value = updated.value
+        if not isinstance(value, cst.Tuple) and getattr(value, "lpar", None):
+            value = value.with_changes(lpar=[], rpar=[])
+        return updated.with_changes(value=value)
+
+
+def substitute(node: Any, mapping: dict[str, cst.BaseExpression]) -> Any:
+    return node.visit(_Substitute(mapping))
+
+
+@dataclass
+class Block:
+    """The backward statements of one forward statement."""
+
+    origin: Origin
+    label: str
+    stmts: list[cst.BaseSmallStatement] = field(default_factory=list)
+
+
+@dataclass
+class Reversed:
+    """Forward and backward passes of a function."""
+
+    norm: Normalized
+    active: set[str]
+    blocks: list[Block]
+    grads: list[cst.BaseExpression]  # returned by bwd, in wrt order
+    adjoints: dict[str, str]
+    d_out: str
+    xp: str
+    helpers: set[str]
+    rules_used: dict[str, Rule]
+
+
+class Reverser:
+    def __init__(self, norm: Normalized, active: set[str]) -> None:
+        self.norm = norm
+        self.active = active
+        self.names = norm.names
+        self.xp = self.names.generated("xp")
+        self.d_out = self.names.generated("d_out")
+        self.adjoints: dict[str, str] = {}
+        self.assigned: set[str] = set()
+        self.blocks: list[Block] = []
+        self.helpers: set[str] = set(norm.runtime_imports)
+        self.rules_used: dict[str, Rule] = {}
+        self.path_adjoints: dict[tuple[str, tuple[Any, ...]], str] = {}
+
+    def adj(self, name: str) -> str:
+        a = self.adjoints.get(name)
+        if a is None:
+            a = self.adjoints[name] = self.names.fresh("d_" + name.lstrip("_"))
+        return a
+
+    def path_adj(self, param: str, path: tuple[Any, ...]) -> str:
+        key = (param, path)
+        a = self.path_adjoints.get(key)
+        if a is None:
+            parts = [param] + [_ident(p) for p in path]
+            a = self.path_adjoints[key] = self.names.fresh("d_" + "_".join(parts))
+        return a
+
+    def contribute(self, block: Block, adj: str, expr: cst.BaseExpression) -> None:
+        if adj not in self.assigned:
+            self.assigned.add(adj)
+            value = expr
+        else:
+            if isinstance(expr, cst.BinaryOperation) and isinstance(
+                expr.operator, (cst.Add, cst.Subtract)
+            ):
+                expr = parenthesize(expr.with_changes(lpar=[], rpar=[]))
+            else:
+                expr = parenthesize(expr)
+            value = cst.BinaryOperation(left=cst.Name(adj), operator=cst.Add(), right=expr)
+        if getattr(value, "lpar", None) and not isinstance(value, cst.Tuple):
+            value = value.with_changes(lpar=[], rpar=[])
+        block.stmts.append(
+            cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value)
+        )
+
+    def run(self) -> Reversed:
+        norm = self.norm
+        out = norm.out
+        if isinstance(out, cst.Name) and out.value in self.active:
+            self.adjoints[out.value] = self.d_out
+            self.assigned.add(self.d_out)
+        for st in reversed(norm.stmts):
+            if st.kind not in ir.DIFF_KINDS or not any(t in self.active for t in st.targets):
+                continue
+            block = Block(st.origin, st.label)
+            if st.kind == ir.COPY:
+                g = self.adj(st.targets[0])
+                if g in self.assigned:
+                    self.contribute(block, self.adj(st.operands[0]), cst.Name(g))
+            elif st.kind == ir.READ:
+                g = self.adj(st.targets[0])
+                if g in self.assigned:
+                    assert st.read is not None
+                    self.contribute(block, self.path_adj(*st.read), cst.Name(g))
+            else:
+                self.inline(st, block)
+            if block.stmts:
+                self.blocks.append(block)
+        grads: list[cst.BaseExpression] = []
+        for p in norm.wrt:
+            if p in norm.containers:
+                self.helpers.add("tree_cotangent")
+                tree_cotangent = self.names.generated("tree_cotangent")
+                entries = [
+                    cst.DictElement(
+                        _path_node(path), cst.Name(adj) if adj in self.assigned else cst.Name("None")
+                    )
+                    for (param, path), adj in self.path_adjoints.items()
+                    if param == p and adj in self.assigned
+                ]
+                grads.append(
+                    cst.Call(
+                        func=cst.Name(tree_cotangent),
+                        args=[cst.Arg(cst.Name(p)), cst.Arg(cst.Dict(entries))],
+                    )
+                )
+            elif p in self.adjoints and self.adjoints[p] in self.assigned:
+                grads.append(cst.Name(self.adjoints[p]))
+            else:
+                self.helpers.add("zeros_cotangent")
+                grads.append(
+                    cst.Call(
+                        func=cst.Name(self.names.generated("zeros_cotangent")),
+                        args=[cst.Arg(cst.Name(p))],
+                    )
+                )
+        return Reversed(
+            norm,
+            self.active,
+            self.blocks,
+            grads,
+            self.adjoints,
+            self.d_out,
+            self.xp,
+            self.helpers,
+            self.rules_used,
+        )
+
+    def inline(self, st: Stmt, block: Block) -> None:
+        rule = st.rule
+        assert rule is not None
+        if len(st.targets) > 1:
+            gs = [self.adj(t) for t in st.targets]
+            if not any(g in self.assigned for g in gs):
+                return
+            g_expr: cst.BaseExpression = cst.List(
+                [cst.Element(cst.Name(g) if g in self.assigned else cst.Name("None")) for g in gs]
+            )
+            ans: cst.BaseExpression = cst.List([cst.Element(cst.Name(t)) for t in st.targets])
+        else:
+            g = self.adj(st.targets[0])
+            if g not in self.assigned:
+                return
+            g_expr = cst.Name(g)
+            ans = cst.Name(st.targets[0])
+        tpl = template(rule)
+        self.rules_used[rule.name] = rule
+        mapping: dict[str, cst.BaseExpression] = {"g": g_expr, "ans": ans, "np": cst.Name(self.xp)}
+        for p in rule.params:
+            if p in st.bound:
+                mapping[p] = st.bound[p]
+            elif p in rule.defaults:
+                mapping[p] = cst.parse_expression(repr(rule.defaults[p]))
+            elif p == rule.varargs:
+                mapping[p] = cst.Tuple([])
+        for n, rt in tpl.helpers.items():
+            self.helpers.add(rt)
+            mapping[n] = cst.Name(self.names.generated(rt))
+        tname = st.targets[0].lstrip("_")
+        for loc in sorted(tpl.locals):
+            mapping[loc] = cst.Name(self.names.fresh(f"_{tname}_{loc}"))
+        slot_params = list(rule.operands) + ([rule.varargs] if rule.varargs else [])
+        wanted = [self._active_elements(st, p) for p in slot_params]
+        if not any(wanted):
+            return
+        for small in tpl.body:
+            block.stmts.append(substitute(small, mapping))
+        if tpl.whole is not None:
+            whole = self.names.fresh(f"_d_{tname}")
+            block.stmts.append(
+                cst.Assign(
+                    targets=[cst.AssignTarget(cst.Name(whole))],
+                    value=substitute(tpl.whole, mapping),
+                )
+            )
+            mapping["__whole__"] = cst.Name(whole)
+        for p, slot, elems in zip(slot_params, tpl.slots, wanted):
+            if not elems:
+                continue
+            expr = substitute(slot, mapping)
+            if isinstance(expr, cst.Name) and expr.value == "None":
+                continue
+            if elems == [None]:  # a plain operand
+                name = st.bound[p].value
+                self.contribute(block, self.adj(name), expr)
+                continue
+            seq = self.names.fresh(f"_d_{tname}_{p}")
+            block.stmts.append(
+                cst.Assign(targets=[cst.AssignTarget(cst.Name(seq))], value=expr)
+            )
+            for k, name in elems:
+                item = cst.Subscript(
+                    value=cst.Name(seq),
+                    slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
+                )
+                self.contribute(block, self.adj(name), item)
+
+    def _active_elements(self, st: Stmt, p: str) -> list[Any]:
+        v = st.bound.get(p)
+        if v is None:
+            return []
+        if isinstance(v, (cst.Tuple, cst.List)) and (
+            p in st.rule.sequence or p == st.rule.varargs  # type: ignore[union-attr]
+        ):
+            return [
+                (k, e.value.value)
+                for k, e in enumerate(v.elements)
+                if isinstance(e.value, cst.Name) and e.value.value in self.active
+            ]
+        if isinstance(v, cst.Name) and v.value in self.active:
+            return [None]
+        return []
+
+
+def _ident(p: Any) -> str:
+    s = str(p)
+    out = "".join(c if c.isalnum() or c == "_" else "_" for c in s)
+    return out or "k"
+
+
+def _path_node(path: tuple[Any, ...]) -> cst.BaseExpression:
+    return cst.parse_expression(repr(tuple(path)))
+
+
+def reverse(norm: Normalized, active: set[str]) -> Reversed:
+    """Build the backward pass of ``norm`` (see the module docstring)."""
+    return Reverser(norm, active).run()

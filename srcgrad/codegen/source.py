@@ -1,0 +1,208 @@
+"""Stage 1: read a function's source.
+
+After this stage: a dedented ``libcst.FunctionDef`` whose srcgrad decorators are stripped, plus
+a :class:`Positions` map from every node of that tree to the user's (file, line, col), 1-based.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import textwrap
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from srcgrad.errors import SourceNotFoundError, UnsupportedSyntaxError
+
+_SRCGRAD_DECORATORS = {"grad", "value_and_grad", "vjp", "custom_vjp"}
+
+
+@dataclass
+class Origin:
+    """Where a statement came from in the user's file."""
+
+    file: str
+    line: int
+    col: int
+    text: str
+
+
+@dataclass
+class FunctionSource:
+    """The parsed function and how to map its nodes back to the user's file."""
+
+    fn: Callable[..., Any]
+    text: str  # dedented source, as parsed
+    module: cst.Module
+    tree: cst.FunctionDef
+    filename: str  # as shown to the user
+    abs_filename: str
+    first_line: int  # file line of the source's first line
+    indent: int
+    positions: Any  # node -> CodeRange (libcst, 1-based lines, 0-based cols)
+
+    def where(self, node: cst.CSTNode) -> tuple[str, int, int]:
+        """(file, line, col) of ``node``, 1-based, in the user's file."""
+        try:
+            pos = self.positions[node].start
+        except KeyError:
+            return self.filename, self.first_line, 1
+        return self.filename, self.first_line + pos.line - 1, pos.column + self.indent + 1
+
+    def origin(self, stmt: cst.CSTNode) -> Origin:
+        """The origin of a (small) statement: its position and its first source line."""
+        file, line, col = self.where(stmt)
+        code = self.module.code_for_node(stmt).strip()
+        first = code.splitlines()[0] if code else ""
+        if len(code.splitlines()) > 1:
+            first += " ..."
+        return Origin(file, line, col, first)
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when it lies under it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def read_function(fn: Callable[..., Any]) -> FunctionSource:
+    """Read, dedent and parse ``fn``'s source.
+
+    Raises:
+        SourceNotFoundError: the source is unavailable (REPL, exec, ``python -c``).
+        UnsupportedSyntaxError: a decorator other than srcgrad's, a lambda, or a parse error.
+    """
+    code = getattr(fn, "__code__", None)
+    name = getattr(fn, "__qualname__", repr(fn))
+    if code is None:
+        raise SourceNotFoundError(
+            f"{name} is not a Python function",
+            construct="callable",
+            hint="pass a function defined with def in a .py file",
+        )
+    abs_filename = code.co_filename
+    filename = display_path(abs_filename)
+    try:
+        lines, first_line = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as exc:
+        raise SourceNotFoundError(
+            f"cannot read the source of {name} (defined in {abs_filename}): {exc}",
+            filename=filename,
+            lineno=code.co_firstlineno,
+            col=1,
+            construct="source",
+            hint="define the function in a .py file; code typed at the REPL or run "
+            "through exec/python -c has no source srcgrad can read",
+        ) from None
+    raw = "".join(lines)
+    text = textwrap.dedent(raw)
+    indent = _indent_of(raw) - _indent_of(text)
+    if code.co_name == "<lambda>":
+        raise UnsupportedSyntaxError(
+            f"{name} is a lambda",
+            filename=filename,
+            lineno=first_line,
+            col=indent + 1,
+            construct="lambda",
+            hint="define the function with def",
+        )
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise UnsupportedSyntaxError(
+            f"cannot parse the source of {name}: {exc.message}",
+            filename=filename,
+            lineno=first_line + exc.raw_line - 1,
+            col=exc.raw_column + indent + 1,
+            construct="syntax",
+            hint="srcgrad reads the function's own source lines; make sure they parse "
+            "on their own",
+        ) from None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    fdefs = [s for s in module.body if isinstance(s, cst.FunctionDef)]
+    if not fdefs:
+        raise UnsupportedSyntaxError(
+            f"{name}: no def found in its source",
+            filename=filename,
+            lineno=first_line,
+            col=1,
+            construct="source",
+            hint="srcgrad differentiates functions defined with def",
+        )
+    src = FunctionSource(
+        fn=fn,
+        text=text,
+        module=module,
+        tree=fdefs[0],
+        filename=filename,
+        abs_filename=abs_filename,
+        first_line=first_line,
+        indent=indent,
+        positions=positions,
+    )
+    src.tree = _strip_decorators(src)
+    return src
+
+
+def _indent_of(text: str) -> int:
+    for line in text.splitlines():
+        if line.strip():
+            return len(line) - len(line.lstrip())
+    return 0
+
+
+def _decorator_name(dec: cst.Decorator) -> str:
+    node = dec.decorator
+    if isinstance(node, cst.Call):
+        node = node.func
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def _strip_decorators(src: FunctionSource) -> cst.FunctionDef:
+    """Drop srcgrad's own decorators; any other decorator is an error."""
+    tree = src.tree
+    keep_out = []
+    for dec in tree.decorators:
+        dotted = _decorator_name(dec)
+        last = dotted.rsplit(".", 1)[-1]
+        resolved = _resolve_dotted(src.fn, dotted)
+        is_ours = getattr(resolved, "__module__", "") or ""
+        if last in _SRCGRAD_DECORATORS and (
+            is_ours.startswith("srcgrad") or dotted.startswith("srcgrad.")
+        ):
+            continue
+        keep_out.append(dec)
+    if keep_out:
+        file, line, col = src.where(keep_out[0])
+        raise UnsupportedSyntaxError(
+            f"decorator @{_decorator_name(keep_out[0])} on a differentiated function",
+            filename=file,
+            lineno=line,
+            col=col,
+            construct="decorator",
+            hint="apply srcgrad to the undecorated function, or move the decorator's "
+            "work into the function body",
+        )
+    return tree.with_changes(decorators=())
+
+
+def _resolve_dotted(fn: Callable[..., Any], dotted: str) -> Any:
+    g = getattr(fn, "__globals__", {})
+    parts = dotted.split(".")
+    obj = g.get(parts[0])
+    for p in parts[1:]:
+        obj = getattr(obj, p, None)
+    return obj

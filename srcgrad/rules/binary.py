@@ -1,0 +1,144 @@
+"""Adjoint rules for binary (and ternary) elementwise primitives (contract: registry.py).
+
+Every operand may have been broadcast, so each cotangent goes through ``unbroadcast``, which
+sums it back to the operand's shape, casts it to the operand's dtype, and returns it unchanged
+when nothing needs doing.  Identity rules (``add``) therefore hand back the very same array
+for both operands: emitted code must never accumulate into an adjoint in place.
+"""
+
+import numpy as np
+
+from srcgrad.rules.registry import adjoint
+from srcgrad.runtime import extremum_share, log_or_zero, power_slope, unbroadcast
+
+
+def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Test inputs in [-2, -0.5] U [0.5, 2] (for divisors)."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 2.0, size=shape)
+
+
+def _coin(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """A random boolean mask (``where``'s condition)."""
+    return rng.random(shape) < 0.5
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+@adjoint(np.add, operator="+")
+def add_adjoint(g, ans, x1, x2):
+    return unbroadcast(g, x1), unbroadcast(g, x2)
+
+
+@adjoint(np.subtract, operator="-")
+def subtract_adjoint(g, ans, x1, x2):
+    return unbroadcast(g, x1), unbroadcast(-g, x2)
+
+
+@adjoint(np.multiply, operator="*")
+def multiply_adjoint(g, ans, x1, x2):
+    return unbroadcast(g * x2, x1), unbroadcast(g * x1, x2)
+
+
+@adjoint(np.divide, operator="/", domain={"x2": _away_from_zero})  # np.true_divide too
+def divide_adjoint(g, ans, x1, x2):
+    d_ans = g / x2
+    return unbroadcast(d_ans, x1), unbroadcast(-d_ans * ans, x2)
+
+
+@adjoint(np.power, operator="**", domain=(0.5, 2.0))
+def power_adjoint(g, ans, x1, x2):
+    # power_slope: x2 * x1 ** (x2 - 1), 0 where x2 == 0; log_or_zero: log(x1), 0 where x1 <= 0
+    return (
+        unbroadcast(g * power_slope(x1, x2), x1),
+        unbroadcast(g * ans * log_or_zero(x1), x2),
+    )
+
+
+@adjoint(np.floor_divide, operator="//", domain={"x2": _away_from_zero})
+def floor_divide_adjoint(g, ans, x1, x2):
+    # piecewise constant: zero almost everywhere, so no cotangent for either operand
+    return None, None
+
+
+@adjoint(np.remainder, operator="%", domain={"x2": _away_from_zero})  # np.mod too
+def remainder_adjoint(g, ans, x1, x2):
+    # x1 % x2 == x1 - floor_divide(x1, x2) * x2, and floor_divide is locally constant
+    return unbroadcast(g, x1), unbroadcast(-g * np.floor_divide(x1, x2), x2)
+
+
+# --------------------------------------------------------------------------- max, min, where, clip
+
+
+@adjoint(np.maximum)
+def maximum_adjoint(g, ans, x1, x2):
+    # ties split the cotangent evenly, as autograd does (see extremum_share)
+    return (
+        unbroadcast(g * extremum_share(x1, ans, x2), x1),
+        unbroadcast(g * extremum_share(x2, ans, x1), x2),
+    )
+
+
+@adjoint(np.minimum)
+def minimum_adjoint(g, ans, x1, x2):
+    return (
+        unbroadcast(g * extremum_share(x1, ans, x2), x1),
+        unbroadcast(g * extremum_share(x2, ans, x1), x2),
+    )
+
+
+@adjoint(
+    np.where,
+    nondiff=("condition",),
+    domain={"condition": _coin},
+    shapes={
+        "same": ((3, 4), (3, 4), (3, 4)),
+        "broadcast": ((3, 4), (4,), (3, 1)),
+        "condition-broadcast": ((4,), (3, 4), (3, 4)),
+        "float": ((3, 4), (3, 4), float),
+    },
+)
+def where_adjoint(g, ans, condition, x, y):
+    return (
+        unbroadcast(np.where(condition, g, 0), x),
+        unbroadcast(np.where(condition, 0, g), y),
+    )
+
+
+@adjoint(
+    np.clip,
+    params=[
+        {"a_min": [-0.5, None], "a_max": [0.7]},
+        {"a_min": [-0.5], "a_max": [None]},
+        {"min": [-0.5], "max": [0.7, None]},
+    ],
+)
+def clip_adjoint(g, ans, a, a_min=None, a_max=None, *, min=None, max=None):
+    # the cotangent passes where clipping left the value alone (also exactly at a bound);
+    # the bounds are not differentiated
+    return unbroadcast(np.where(ans == a, g, 0), a)
+
+
+# --------------------------------------------------------------------------- other binary ufuncs
+
+
+@adjoint(np.arctan2)
+def arctan2_adjoint(g, ans, x1, x2):
+    d_ans = g / (x1 * x1 + x2 * x2)
+    return unbroadcast(d_ans * x2, x1), unbroadcast(-d_ans * x1, x2)
+
+
+@adjoint(np.hypot)
+def hypot_adjoint(g, ans, x1, x2):
+    d_ans = g / ans
+    return unbroadcast(d_ans * x1, x1), unbroadcast(d_ans * x2, x2)
+
+
+@adjoint(np.logaddexp)
+def logaddexp_adjoint(g, ans, x1, x2):
+    return unbroadcast(g * np.exp(x1 - ans), x1), unbroadcast(g * np.exp(x2 - ans), x2)
+
+
+@adjoint(np.logaddexp2)
+def logaddexp2_adjoint(g, ans, x1, x2):
+    return unbroadcast(g * np.exp2(x1 - ans), x1), unbroadcast(g * np.exp2(x2 - ans), x2)

@@ -1,0 +1,226 @@
+"""Adjoint rules for unary elementwise primitives, dtype casts and fills (contract: registry.py).
+
+Each rule is ``g`` times the derivative, written with the forward value ``ans`` where that
+saves work (``exp``, ``tanh``).  Constants are Python numbers, so float32 data stays float32
+(NEP 50).  Complex inputs follow autograd's convention: a holomorphic function's cotangent is
+``g * f'(x)``; ``abs`` uses ``conj(x) / |x|``.
+"""
+
+import numpy as np
+
+from srcgrad.rules.registry import adjoint
+from srcgrad.runtime import LN2, LN10, unbroadcast
+
+
+def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Test inputs in [-2, -0.5] U [0.5, 2] (for functions with a pole at 0)."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 2.0, size=shape)
+
+
+# --------------------------------------------------------------------------- exp and log
+
+
+@adjoint(np.exp)
+def exp_adjoint(g, ans, x):
+    return g * ans
+
+
+@adjoint(np.exp2)
+def exp2_adjoint(g, ans, x):
+    return g * ans * LN2
+
+
+@adjoint(np.expm1)
+def expm1_adjoint(g, ans, x):
+    return g * (ans + 1)
+
+
+@adjoint(np.log, domain=(0.1, 4.0))
+def log_adjoint(g, ans, x):
+    return g / x
+
+
+@adjoint(np.log2, domain=(0.1, 4.0))
+def log2_adjoint(g, ans, x):
+    return g / (x * LN2)
+
+
+@adjoint(np.log10, domain=(0.1, 4.0))
+def log10_adjoint(g, ans, x):
+    return g / (x * LN10)
+
+
+@adjoint(np.log1p, domain=(-0.9, 4.0))
+def log1p_adjoint(g, ans, x):
+    return g / (1 + x)
+
+
+# --------------------------------------------------------------------------- powers and signs
+
+
+@adjoint(np.sqrt, domain=(0.1, 4.0))
+def sqrt_adjoint(g, ans, x):
+    return g / (2 * ans)
+
+
+@adjoint(np.cbrt, domain=_away_from_zero)
+def cbrt_adjoint(g, ans, x):
+    return g / (3 * ans * ans)
+
+
+@adjoint(np.square)
+def square_adjoint(g, ans, x):
+    return g * (2 * x)
+
+
+@adjoint(np.reciprocal, domain=_away_from_zero)
+def reciprocal_adjoint(g, ans, x):
+    return -g * ans * ans
+
+
+@adjoint(np.abs, domain=_away_from_zero)  # np.absolute is the same ufunc
+def absolute_adjoint(g, ans, x):
+    # sign(x) = x / |x| (0 at 0); .conj() is free for real data
+    return g * np.sign(x).conj()
+
+
+@adjoint(np.fabs, domain=_away_from_zero)
+def fabs_adjoint(g, ans, x):
+    return g * np.sign(x)
+
+
+@adjoint(np.negative, operator="unary -")
+def negative_adjoint(g, ans, x):
+    return -g
+
+
+@adjoint(np.positive, operator="unary +")
+def positive_adjoint(g, ans, x):
+    return g
+
+
+# --------------------------------------------------------------------------- trigonometric
+
+
+@adjoint(np.sin)
+def sin_adjoint(g, ans, x):
+    return g * np.cos(x)
+
+
+@adjoint(np.cos)
+def cos_adjoint(g, ans, x):
+    return -g * np.sin(x)
+
+
+@adjoint(np.tan, domain=(-1.2, 1.2))
+def tan_adjoint(g, ans, x):
+    return g * (1 + ans * ans)
+
+
+@adjoint(np.arcsin, domain=(-0.9, 0.9))
+def arcsin_adjoint(g, ans, x):
+    return g / np.sqrt(1 - x * x)
+
+
+@adjoint(np.arccos, domain=(-0.9, 0.9))
+def arccos_adjoint(g, ans, x):
+    return -g / np.sqrt(1 - x * x)
+
+
+@adjoint(np.arctan)
+def arctan_adjoint(g, ans, x):
+    return g / (1 + x * x)
+
+
+@adjoint(np.deg2rad)
+def deg2rad_adjoint(g, ans, x):
+    return g * (np.pi / 180)
+
+
+@adjoint(np.rad2deg)
+def rad2deg_adjoint(g, ans, x):
+    return g * (180 / np.pi)
+
+
+@adjoint(np.radians)
+def radians_adjoint(g, ans, x):
+    return g * (np.pi / 180)
+
+
+@adjoint(np.degrees)
+def degrees_adjoint(g, ans, x):
+    return g * (180 / np.pi)
+
+
+# --------------------------------------------------------------------------- hyperbolic
+
+
+@adjoint(np.tanh)
+def tanh_adjoint(g, ans, x):
+    return g * (1 - ans * ans)  # tanh' = 1 - tanh^2: reuse the forward value
+
+
+@adjoint(np.sinh)
+def sinh_adjoint(g, ans, x):
+    return g * np.cosh(x)
+
+
+@adjoint(np.cosh)
+def cosh_adjoint(g, ans, x):
+    return g * np.sinh(x)
+
+
+@adjoint(np.arcsinh)
+def arcsinh_adjoint(g, ans, x):
+    return g / np.sqrt(x * x + 1)
+
+
+@adjoint(np.arccosh, domain=(1.2, 4.0))
+def arccosh_adjoint(g, ans, x):
+    return g / np.sqrt(x * x - 1)
+
+
+@adjoint(np.arctanh, domain=(-0.9, 0.9))
+def arctanh_adjoint(g, ans, x):
+    return g / (1 - x * x)
+
+
+# --------------------------------------------------------------------------- dtype casts
+# np.float32(x) and np.float64(x) change precision only: the cotangent is g cast back to x's
+# dtype.  (Integer and bool constructors are declared non-differentiable in nondiff.py.)
+# A float32 round trip is too coarse for eps = 1e-6 central differences, hence `check`.
+
+
+@adjoint(np.float64, shapes={"matrix": ((3, 4),), "float": (float,)})
+def float64_adjoint(g, ans, x):
+    return unbroadcast(g, x)
+
+
+@adjoint(np.float32, check={"eps": 1e-2, "rtol": 1e-4, "atol": 1e-5})
+def float32_adjoint(g, ans, x):
+    return unbroadcast(g, x)
+
+
+# --------------------------------------------------------------------------- fills
+# np.full(shape, v) and np.full_like(a, v) broadcast v: its cotangent is g summed back.
+
+
+@adjoint(
+    np.full,
+    nondiff=("shape",),
+    shapes={"float": (float,), "zero-d": ((),), "row": ((4,),)},
+    params={"shape": [(3, 4), (2, 3, 4)]},
+)
+def full_adjoint(g, ans, shape, fill_value, dtype=None, order="C", *, device=None, like=None):
+    return unbroadcast(g, fill_value)
+
+
+@adjoint(
+    np.full_like,
+    nondiff=("a",),
+    shapes={"float": ((3, 4), float), "row": ((3, 4), (4,)), "column": ((3, 4), (3, 1))},
+)
+def full_like_adjoint(
+    g, ans, a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None
+):
+    return unbroadcast(g, fill_value)

@@ -1,0 +1,41 @@
+"""Adjoint rules for subscripts, copies and casts."""
+
+import builtins
+import operator
+
+import numpy as np
+
+from srcgrad.rules.registry import adjoint
+from srcgrad.runtime import scatter_to, unbroadcast
+
+
+def _getitem_domain(rng, shape):  # noqa: ANN001, ANN202
+    return rng.standard_normal(shape)
+
+
+@adjoint(
+    operator.getitem,
+    nondiff=("key",),
+    name="getitem",
+    shapes=[((4, 5),)],
+    params={"key": [1, (slice(1, 3), None), (Ellipsis, 0), (slice(None, None, 2), -1)]},
+)
+def getitem_adjoint(g, ans, x, key):
+    return scatter_to(g, x, key)
+
+
+@adjoint(np.copy, shapes=[((3, 4),)])
+def copy_adjoint(g, ans, a):
+    return g
+
+
+if hasattr(np, "astype"):
+
+    @adjoint(np.astype, nondiff=("dtype",), shapes=[((3, 4),)], params={"dtype": ["float64"]})
+    def astype_adjoint(g, ans, x, dtype, copy=True):
+        return unbroadcast(g, x)
+
+
+@adjoint(builtins.float, name="float", shapes=[((),)])
+def float_adjoint(g, ans, x):
+    return unbroadcast(g, x)

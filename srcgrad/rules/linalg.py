@@ -1,0 +1,136 @@
+"""Adjoint rules for products: matmul (``@``), dot, outer, inner, tensordot, einsum.
+
+The rule-body contract is in :mod:`srcgrad.rules.registry`.  Conventions in this module:
+
+* Signatures follow numpy's parameter names; ``out=`` and matmul's ufunc keywords are not
+  accepted.  ``einsum`` takes its subscripts string as the nondiff first parameter and its
+  operands as ``*operands``; its cotangent is a tuple with one entry per operand.  The
+  interleaved ``einsum(op, sublist, ...)`` form is not supported (a clear ``TypeError``).
+* ``shapes`` names the test cases; each is a string with one entry per positional parameter,
+  as in ``binary.py``: ``(3,4)`` is an operand's shape, ``()`` a 0-d array, and ``-`` a nondiff
+  positional parameter whose values come from the ``params`` grid (``einsum``'s subscripts,
+  followed by one shape per operand of ``*operands``).  Every combination in a ``params``
+  grid is valid for every case.  Forms that need their own shapes (traces, ellipses, three
+  operands) are tested in ``tests/rules/test_rules_more_extra.py``.
+* The products are bilinear, so their rules need no conjugation under autograd's convention
+  for complex inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from srcgrad.rules.registry import adjoint
+from srcgrad.runtime import (
+    cast_like,
+    dot_cotangent_a,
+    dot_cotangent_b,
+    einsum_cotangents,
+    inner_cotangent_a,
+    inner_cotangent_b,
+    mT,
+    promote_matmul_cotangent,
+    promote_vector,
+    tensordot_cotangent_a,
+    tensordot_cotangent_b,
+    unbroadcast,
+)
+
+
+@adjoint(
+    np.matmul,
+    operator="@",
+    shapes={
+        "matrix": "(3,4),(4,5)",
+        "batch-left": "(2,3,4),(4,5)",
+        "batch-right": "(3,4),(2,4,5)",
+        "batch-broadcast": "(2,1,3,4),(5,4,2)",
+        "vector-matrix": "(4,),(4,5)",
+        "matrix-vector": "(3,4),(4,)",
+        "vector-vector": "(4,),(4,)",
+        "vector-batch": "(4,),(2,4,3)",
+        "batch-vector": "(2,3,4),(4,)",
+    },
+)
+def matmul_adjoint(g, ans, x1, x2):
+    a = promote_vector(x1, 0)  # a 1-D x1 acts as a (1, k) matrix
+    b = promote_vector(x2, 1)  # a 1-D x2 acts as a (k, 1) matrix
+    gm = promote_matmul_cotangent(g, x1, x2)  # g with the axes matmul dropped put back
+    return (
+        np.reshape(unbroadcast(gm @ mT(b), a), x1.shape),
+        np.reshape(unbroadcast(mT(a) @ gm, b), x2.shape),
+    )
+
+
+@adjoint(
+    np.dot,
+    shapes={
+        "matrix": "(3,4),(4,5)",
+        "vector-vector": "(4,),(4,)",
+        "matrix-vector": "(3,4),(4,)",
+        "vector-matrix": "(4,),(4,5)",
+        "tensor-vector": "(2,3,4),(4,)",
+        "tensor-tensor": "(2,3,4),(5,4,2)",
+        "vector-tensor": "(3,),(2,3,4)",
+        "zero-d-left": "(),(3,4)",
+        "zero-d-right": "(3,4),()",
+    },
+)
+def dot_adjoint(g, ans, a, b):
+    return dot_cotangent_a(g, a, b), dot_cotangent_b(g, a, b)
+
+
+@adjoint(
+    np.outer,
+    shapes={"vectors": "(3,),(4,)", "flattened": "(2,3),(4,)", "zero-d": "(),(4,)"},
+)
+def outer_adjoint(g, ans, a, b):
+    # outer flattens both operands: ans[i, j] = ravel(a)[i] * ravel(b)[j]
+    return (
+        cast_like(np.reshape(g @ np.ravel(b), a.shape), a),
+        cast_like(np.reshape(np.ravel(a) @ g, b.shape), b),
+    )
+
+
+@adjoint(
+    np.inner,
+    shapes={
+        "vectors": "(4,),(4,)",
+        "matrix-vector": "(3,4),(4,)",
+        "vector-matrix": "(4,),(3,4)",
+        "tensors": "(2,3,4),(5,4)",
+        "zero-d-left": "(),(3,4)",
+        "zero-d-right": "(3,4),()",
+    },
+)
+def inner_adjoint(g, ans, a, b):
+    return inner_cotangent_a(g, a, b), inner_cotangent_b(g, a, b)
+
+
+@adjoint(
+    np.tensordot,
+    shapes={"matrices": "(3,4),(4,3)"},
+    params={"axes": [0, 1, ([1], [0]), ([0], [1]), ([0, 1], [1, 0])]},
+)
+def tensordot_adjoint(g, ans, a, b, axes=2):
+    return tensordot_cotangent_a(g, a, b, axes), tensordot_cotangent_b(g, a, b, axes)
+
+
+@adjoint(
+    np.einsum,
+    nondiff=("subscripts",),
+    shapes={"two-operands": "-,(3,4),(4,5)"},
+    params={
+        "subscripts": [
+            "ij,jk->ik",
+            "ij,jk",
+            "ij,jk->ki",
+            "ij,jk->",
+            "ij,jk->j",
+            "ij,jk->ijk",
+            "...j,jk->...k",
+        ]
+    },
+)
+def einsum_adjoint(g, ans, subscripts, *operands, optimize=False):
+    return einsum_cotangents(g, subscripts, operands, optimize)

@@ -1,0 +1,194 @@
+"""The rule registry: one adjoint rule per primitive (DESIGN §6).
+
+A rule is a plain numpy function ``<name>_adjoint(g, ans, *operands, **params)`` that returns
+one cotangent per differentiable operand.  It is at once the test oracle, the template that
+codegen inlines into emitted code, and documentation.
+
+Contract a rule body follows so that codegen can inline it:
+
+* Signature: ``g``, ``ans``, then numpy's own parameters under numpy's own names and in numpy's
+  positional order (``a``, ``axis``, ``keepdims`` for ``np.sum``).  Parameters without a default
+  are operands; the ones listed in ``nondiff`` and the ones with defaults are never
+  differentiated.  A ``*operands`` parameter (``np.einsum``) or a name in ``sequence``
+  (``np.concatenate``'s ``arrays``) is a sequence of operands whose cotangent is a sequence.
+* Body: straight-line assignments to plain names, then one ``return``.  No branches, loops,
+  comprehensions, lambdas or nested functions: conditional logic lives in
+  :mod:`srcgrad.runtime` helpers.
+* Return: one expression per differentiable operand, in signature order (a bare expression when
+  there is one operand).  ``None`` means "no gradient".
+* Free names: ``np``, names imported from :mod:`srcgrad.runtime`, and builtins.  Nothing else.
+* Never mutate an argument and never write in place.  The returned cotangent has the operand's
+  shape and dtype (use ``unbroadcast``).
+* ``multi_output=True``: ``g`` and ``ans`` are sequences, one entry per output; entries of ``g``
+  may be ``None`` (output not used).
+
+Test specs (read by ``tests/rules``, which builds every rule's test cases from them):
+
+* ``shapes``: the input cases.  A list of cases, or a dict ``{case id: case}`` for readable
+  test ids.  A case is a tuple with one entry per positional parameter that ``params`` does
+  not supply, in signature order (``*operands`` take one entry each): a shape tuple for an
+  array (``()`` is a 0-d array), a list of shape tuples for a sequence operand, or the type
+  ``float`` for a Python float.  A case may also be a pair ``(entries, {name: value})`` whose
+  params only fit those shapes (``einsum``'s subscripts).  Default (``None``), by the number
+  of entries: one: ``{"matrix": ((3, 4),)}``; two: ``same`` (3,4)+(3,4), ``broadcast``
+  (3,4)+(4,), ``outer`` (3,1)+(1,4), ``float`` (3,4)+float, ``float-first`` float+(3,4);
+  three: ``same`` and ``broadcast`` (3,4)+(4,)+(3,1).  Every case is also run with
+  non-contiguous copies of its arrays and in float32.
+* ``params``: the grid swept over every case: ``{name: [values]}`` (full product), or a list
+  of such grids (their union, for mutually exclusive keywords like ``clip``'s ``a_min`` /
+  ``min``).  Positional parameters without a default (``swapaxes``'s ``axis1``) may be given
+  here; they are passed positionally.
+* ``domain``: where test inputs are drawn: ``(lo, hi)`` (uniform; default ``(-2, 2)``), a
+  callable ``(rng, shape) -> array``, or a dict ``{parameter name: (lo, hi) | callable}``
+  (others get the default).  Callables also make non-float inputs (``where``'s condition).
+* ``check={"eps": ..., "rtol": ..., "atol": ...}`` (an ``extra`` keyword) overrides
+  ``srcgrad.testing.check_adjoint``'s defaults (1e-6 each), e.g. for a float32 cast;
+  ``"rtol32"`` / ``"atol32"`` loosen the float32-agreement test (default 1e-4 / 1e-4).
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+__all__ = [
+    "Rule",
+    "adjoint",
+    "nondifferentiable",
+    "lookup",
+    "is_nondiff",
+    "all_rules",
+    "NONDIFF",
+]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered adjoint rule."""
+
+    primitive: Callable[..., Any]
+    name: str  # numpy-style name, e.g. "tanh", "linalg.inv"
+    adjoint: Callable[..., Any]
+    params: tuple[str, ...]  # every parameter after (g, ans), in order
+    operands: tuple[str, ...]  # the differentiable ones, in order
+    nondiff: tuple[str, ...]
+    sequence: tuple[str, ...]  # operands that are sequences of arrays
+    varargs: str | None  # name of a *operands parameter, if any
+    defaults: dict[str, Any]
+    operator: str | None = None
+    domain: Any = None
+    shapes: Any = None
+    param_grid: dict[str, list[Any]] | None = None
+    multi_output: bool = False
+    module: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_RULES: dict[int, Rule] = {}
+_BY_NAME: dict[str, Rule] = {}
+NONDIFF: dict[int, str] = {}  # id(function) -> name
+
+
+def _prim_name(prim: Callable[..., Any]) -> str:
+    name = getattr(prim, "__name__", None) or repr(prim)
+    mod = getattr(prim, "__module__", "") or ""
+    if mod.startswith("numpy.linalg"):
+        return "linalg." + name
+    if mod.startswith("numpy.fft"):
+        return "fft." + name
+    return name
+
+
+def adjoint(
+    prim: Callable[..., Any],
+    *,
+    operator: str | None = None,
+    nondiff: tuple[str, ...] = (),
+    sequence: tuple[str, ...] = (),
+    domain: Any = None,
+    shapes: Any = None,
+    params: dict[str, list[Any]] | None = None,
+    multi_output: bool = False,
+    name: str | None = None,
+    **extra: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``fn`` as the adjoint rule of ``prim`` (see the module docstring)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(fn)
+        names = list(sig.parameters)
+        if names[:2] != ["g", "ans"]:
+            raise TypeError(f"{fn.__name__}: a rule's first parameters are (g, ans)")
+        ps = list(sig.parameters.values())[2:]
+        varargs = next((p.name for p in ps if p.kind is p.VAR_POSITIONAL), None)
+        defaults = {p.name: p.default for p in ps if p.default is not p.empty}
+        operands = tuple(
+            p.name
+            for p in ps
+            if p.default is p.empty
+            and p.kind is not p.VAR_KEYWORD
+            and p.name not in nondiff
+        )
+        rule = Rule(
+            primitive=prim,
+            name=name or _prim_name(prim),
+            adjoint=fn,
+            params=tuple(p.name for p in ps),
+            operands=operands,
+            nondiff=tuple(nondiff),
+            sequence=tuple(sequence),
+            varargs=varargs,
+            defaults=defaults,
+            operator=operator,
+            domain=domain,
+            shapes=shapes,
+            param_grid=params,
+            multi_output=multi_output,
+            module=fn.__module__,
+            extra=dict(extra),
+        )
+        _RULES[id(prim)] = rule
+        _BY_NAME[rule.name] = rule
+        fn.rule = rule  # type: ignore[attr-defined]
+        return fn
+
+    return register
+
+
+def nondifferentiable(*prims: Callable[..., Any]) -> None:
+    """Declare functions whose output carries no gradient (argmax, floor, zeros_like, ...)."""
+    for p in prims:
+        NONDIFF[id(p)] = _prim_name(p)
+
+
+def lookup(prim: Any) -> Rule | None:
+    """The rule registered for ``prim`` (a function object), or ``None``."""
+    _load()
+    return _RULES.get(id(prim))
+
+
+def lookup_name(name: str) -> Rule | None:
+    """The rule registered under a numpy-style name (``"tanh"``, ``"linalg.inv"``)."""
+    _load()
+    return _BY_NAME.get(name)
+
+
+def is_nondiff(prim: Any) -> bool:
+    _load()
+    return id(prim) in NONDIFF
+
+
+def all_rules() -> list[Rule]:
+    _load()
+    return sorted(_BY_NAME.values(), key=lambda r: r.name)
+
+
+_loaded = False
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        import srcgrad.rules  # noqa: F401  (importing the package registers every rule)
