@@ -24,7 +24,7 @@ from typing import Any, Callable
 CODEGEN_FORMAT = 1
 HEADER_LINES = 5
 _warned_fallback = False
-_rule_prints: dict[str, str] = {}
+_rule_prints: dict[int, str] = {}
 
 
 def cache_enabled() -> bool:
@@ -91,17 +91,16 @@ def function_source(fn: Callable[..., Any]) -> str:
 
 
 def rule_fingerprint(name: str) -> str:
-    fp = _rule_prints.get(name)
-    if fp is None:
-        from srcgrad.rules import registry
+    """A hash of the source of the rule registered under ``name`` (memoised per function)."""
+    from srcgrad.rules import registry
 
-        rule = registry.lookup_name(name)
-        if rule is None:
-            fp = "missing"
-        else:
-            text = inspect.getsource(rule.adjoint)
-            fp = hashlib.sha256(text.encode()).hexdigest()[:16]
-        _rule_prints[name] = fp
+    rule = registry.lookup_name(name)
+    if rule is None:
+        return "missing"
+    fp = _rule_prints.get(id(rule.adjoint))
+    if fp is None:
+        text = inspect.getsource(rule.adjoint)
+        fp = _rule_prints[id(rule.adjoint)] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return fp
 
 

@@ -37,9 +37,7 @@ srcgrad = pytest.importorskip("srcgrad")
 def _srcgrad_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Point ``SRCGRAD_CACHE_DIR`` at a fresh directory before anything is generated."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(
-            "SRCGRAD_CACHE_DIR", str(tmp_path_factory.mktemp("srcgrad-corpus-cache"))
-        )
+        mp.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.mktemp("srcgrad-corpus-cache")))
         yield
 
 
@@ -107,9 +105,7 @@ def _positions(fn: Callable[..., Any], wrt: Any) -> list[int]:
 def _as_tuple(grads: Any, wrt: Any) -> tuple[Any, ...]:
     """The gradient as a tuple in ``wrt`` order, whatever the ``wrt`` form."""
     if isinstance(wrt, tuple):
-        assert isinstance(
-            grads, tuple
-        ), f"wrt={wrt!r} must give a tuple, got {type(grads)}"
+        assert isinstance(grads, tuple), f"wrt={wrt!r} must give a tuple, got {type(grads)}"
         assert len(grads) == len(wrt), f"wrt={wrt!r}: {len(grads)} gradients"
         return grads
     return (grads,)
@@ -181,9 +177,7 @@ def central_difference_check(
                 return float(f(*_replace(args, pos, _unflatten(args[pos], moved))))
 
             numeric = (at(eps) - at(-eps)) / (2 * eps)
-            analytic = sum(
-                float(np.vdot(np.asarray(g, float), v)) for g, v in zip(g_leaves, vs)
-            )
+            analytic = sum(float(np.vdot(np.asarray(g, float), v)) for g, v in zip(g_leaves, vs))
             bound = atol + rtol * max(abs(numeric), abs(analytic))
             assert abs(numeric - analytic) <= bound, (
                 f"{f.__name__}: argument {pos}, direction {k}: "
@@ -260,9 +254,7 @@ def autograd_gradient(case: Case, args: tuple) -> tuple[list[Any], ...]:
     anp = importlib.import_module("autograd.numpy")
     fn = case.fn
     env = {**fn.__globals__, "np": anp, "math": _autograd_math(anp)}
-    traced = types.FunctionType(
-        fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__
-    )
+    traced = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
     positions = _positions(fn, case.wrt)
     arrays_only = [p not in positions for p in range(len(args))]
     per_arg = [len(_leaves(a, only)) for a, only in zip(args, arrays_only)]
@@ -274,9 +266,7 @@ def autograd_gradient(case: Case, args: tuple) -> tuple[list[Any], ...]:
             start += n
         return traced(*rebuilt)
 
-    start_leaves = [
-        leaf for a, only in zip(args, arrays_only) for leaf in _leaves(a, only)
-    ]
+    start_leaves = [leaf for a, only in zip(args, arrays_only) for leaf in _leaves(a, only)]
     with _autograd_box_methods(anp):
         flat = autograd.grad(of_leaves)(start_leaves)
     starts = np.cumsum([0] + per_arg)
@@ -326,27 +316,19 @@ def test_gradient_matches_autograd(case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_float32_gradient_has_float32_dtype_and_agrees(case: Case) -> None:
     args32 = case.args(np.float32)
-    args64 = _map_arrays(
-        args32, lambda a: a.astype(np.float64) if a.dtype == np.float32 else a
-    )
+    args64 = _map_arrays(args32, lambda a: a.astype(np.float64) if a.dtype == np.float32 else a)
     df = _grad_fn(case)
     grads32 = _as_tuple(df(*args32), case.wrt)
     grads64 = _as_tuple(df(*args64), case.wrt)
     for pos, g32, g64 in zip(_positions(case.fn, case.wrt), grads32, grads64):
         arg = args32[pos]
-        pairs = zip(
-            _leaves(arg), _grad_leaves(arg, g32), _grad_leaves(args64[pos], g64)
-        )
+        pairs = zip(_leaves(arg), _grad_leaves(arg, g32), _grad_leaves(args64[pos], g64))
         for i, (leaf, a, b) in enumerate(pairs):
             where = f"{case.name}: argument {pos}, leaf {i}"
             if isinstance(leaf, np.ndarray):
                 assert isinstance(a, np.ndarray), f"{where}: got {type(a).__name__}"
-                assert (
-                    a.dtype == np.float32
-                ), f"{where}: float32 input, {a.dtype} gradient"
-                assert (
-                    a.shape == leaf.shape
-                ), f"{where}: shape {a.shape} != {leaf.shape}"
+                assert a.dtype == np.float32, f"{where}: float32 input, {a.dtype} gradient"
+                assert a.shape == leaf.shape, f"{where}: shape {a.shape} != {leaf.shape}"
             scale = max(float(np.max(np.abs(b))), 1e-3)
             np.testing.assert_allclose(
                 np.asarray(a, float),
@@ -383,9 +365,7 @@ def _assert_same_structure(arg: Any, grad: Any, where: str) -> None:
         for i, (a, g) in enumerate(zip(arg, grad)):
             _assert_same_structure(a, g, f"{where}[{i}]")
     elif isinstance(arg, np.ndarray) and _is_diff_leaf(arg):
-        assert isinstance(
-            grad, np.ndarray
-        ), f"{where}: array in, {type(grad).__name__} out"
+        assert isinstance(grad, np.ndarray), f"{where}: array in, {type(grad).__name__} out"
         assert grad.shape == arg.shape, f"{where}: shape {grad.shape} != {arg.shape}"
         assert grad.dtype == arg.dtype, f"{where}: dtype {grad.dtype} != {arg.dtype}"
     elif isinstance(arg, float):
@@ -405,18 +385,12 @@ def test_gradient_types_follow_the_contract(case: Case) -> None:
     for a, b in zip(_leaves(args), _leaves(before)):
         assert np.array_equal(a, b), f"{case.name}: an input was modified"
     held = [a for a in _leaves(args) if isinstance(a, np.ndarray)]
-    grad_arrays = [
-        g for g in _leaves(_as_tuple(grads, case.wrt)) if isinstance(g, np.ndarray)
-    ]
+    grad_arrays = [g for g in _leaves(_as_tuple(grads, case.wrt)) if isinstance(g, np.ndarray)]
     for i, g in enumerate(grad_arrays):
         for a in held:
-            assert not np.shares_memory(
-                g, a
-            ), f"{case.name}: gradient {i} aliases an input"
+            assert not np.shares_memory(g, a), f"{case.name}: gradient {i} aliases an input"
         for j, h in enumerate(grad_arrays[:i]):
-            assert not np.shares_memory(
-                g, h
-            ), f"{case.name}: gradients {j} and {i} alias"
+            assert not np.shares_memory(g, h), f"{case.name}: gradients {j} and {i} alias"
 
 
 # --------------------------------------------------------------------------- fake device
@@ -446,9 +420,7 @@ def test_fake_device_gradient_matches_numpy(case: Case) -> None:
     fakexp = _fakexp()
     args = case.args(np.float64)
     expected = _as_tuple(_grad_fn(case)(*args), case.wrt)
-    device_args = tuple(
-        fakexp.to_device(a) if isinstance(a, np.ndarray) else a for a in args
-    )
+    device_args = tuple(fakexp.to_device(a) if isinstance(a, np.ndarray) else a for a in args)
     grads = _as_tuple(_grad_fn(case)(*device_args), case.wrt)
     for pos, got, want in zip(_positions(case.fn, case.wrt), grads, expected):
         where = f"{case.name}: argument {pos}"

@@ -230,14 +230,10 @@ class _MatmulProbe(np.ndarray):
 
     seen_1d = False
 
-    def __array_ufunc__(
-        self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
-    ) -> Any:
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if ufunc is np.matmul and any(np.ndim(x) == 1 for x in inputs):
             _MatmulProbe.seen_1d = True
-        plain = [
-            x.view(np.ndarray) if isinstance(x, _MatmulProbe) else x for x in inputs
-        ]
+        plain = [x.view(np.ndarray) if isinstance(x, _MatmulProbe) else x for x in inputs]
         if "out" in kwargs:  # in-place operators (`total *= 2`) pass the probe as `out`
             kwargs["out"] = tuple(o.view(np.ndarray) for o in kwargs["out"])
         out = getattr(ufunc, method)(*plain, **kwargs)
@@ -297,10 +293,7 @@ def coverage() -> dict[str, list[str]]:
     per_function = {fn.name: syntax_items(fn) for fn in _corpus_functions()}
     for name, items in input_items().items():
         per_function.setdefault(name, set()).update(items)
-    return {
-        item: [name for name, items in per_function.items() if item in items]
-        for item in ITEMS
-    }
+    return {item: [name for name, items in per_function.items() if item in items] for item in ITEMS}
 
 
 def coverage_table() -> str:

@@ -185,6 +185,13 @@ class Normalizer:
         body = fdef.body
         stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
         for stmt in stmts:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                # reported by check; bind what it assigns so later lines raise no
+                # spurious "not defined" findings
+                for t in _assigned_in(stmt):
+                    self.env.setdefault(t, t)
+                    self.locals.add(t)
+                continue
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     self.origin = self.src.origin(small)
@@ -304,6 +311,13 @@ class Normalizer:
         if isinstance(target, cst.Name):
             self.lower(value, target.value, target=target.value)
             return
+        if not isinstance(target, (cst.Tuple, cst.List)):
+            self.fail(
+                target,
+                "assignment to a subscript or attribute",
+                "build the array functionally (np.where, np.concatenate)",
+                "assign-target",
+            )
         assert isinstance(target, (cst.Tuple, cst.List))
         names = []
         for el in target.elements:
@@ -494,6 +508,7 @@ class Normalizer:
         target: str | None,
     ) -> cst.BaseExpression:
         param, path, skel = self.cont[base]
+        key = _canonical_key(skel, key)
         sub = _skeleton_child(skel, key)
         if sub is _MISSING:
             self.fail(
@@ -865,6 +880,17 @@ def _constant_key(node: cst.BaseExpression) -> Any:
     return _MISSING
 
 
+def _canonical_key(skel: Any, key: Any) -> Any:
+    """One key per leaf: NamedTuple positions become field names, negative indices positive."""
+    kind, children = skel[0], skel[1]
+    if isinstance(key, int) and kind == "nt":
+        fields = list(children)
+        return fields[key] if -len(fields) <= key < len(fields) else key
+    if isinstance(key, int) and kind == "seq" and -len(children) <= key < 0:
+        return key + len(children)
+    return key
+
+
 def _skeleton_child(skel: Any, key: Any) -> Any:
     kind, children = skel[0], skel[1]
     if kind == "dict":
@@ -892,6 +918,17 @@ def _dotted_node(root: str, dotted: str) -> cst.BaseExpression:
 def _is_numpy_obj(obj: Any) -> bool:
     mod = getattr(obj, "__module__", None) or ""
     return mod == "numpy" or mod.startswith("numpy.") or isinstance(obj, np.ufunc)
+
+
+def _assigned_in(stmt: cst.CSTNode) -> list[str]:
+    import libcst.matchers as m
+
+    out = []
+    for node in m.findall(stmt, m.AssignTarget() | m.AugAssign() | m.For() | m.AnnAssign()):
+        target = getattr(node, "target", None)
+        if target is not None:
+            out += [n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)]
+    return out
 
 
 def _all_names(tree: cst.CSTNode) -> list[cst.Name]:

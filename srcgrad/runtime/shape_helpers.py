@@ -89,9 +89,7 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     for ax in axes:
         ax = operator.index(ax)
         if not -ndim <= ax < ndim:
-            raise ValueError(
-                f"axis {ax} is out of bounds for an array of dimension {ndim}"
-            )
+            raise ValueError(f"axis {ax} is out of bounds for an array of dimension {ndim}")
         out.append(ax % ndim if ndim else ax)
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis!r}")
@@ -336,9 +334,7 @@ def untile(g: Array, A: Array, reps: int | Sequence[int]) -> Array:
         An array shaped and typed like ``A``.
     """
     xp = namespace(g, A)
-    reps = (
-        (operator.index(reps),) if _is_int(reps) else tuple(map(operator.index, reps))
-    )
+    reps = (operator.index(reps),) if _is_int(reps) else tuple(map(operator.index, reps))
     ndim = max(len(reps), A.ndim)
     reps = (1,) * (ndim - len(reps)) + reps
     shape = (1,) * (ndim - A.ndim) + tuple(A.shape)
@@ -439,9 +435,7 @@ def promote_matmul_cotangent(g: Array, x1: Array, x2: Array) -> Array:
     return g
 
 
-def _tensordot(
-    xp: Any, a: Array, b: Array, axes_a: Sequence[int], axes_b: Sequence[int]
-):
+def _tensordot(xp: Any, a: Array, b: Array, axes_a: Sequence[int], axes_b: Sequence[int]):
     return xp.tensordot(a, b, axes=(list(axes_a), list(axes_b)))
 
 
@@ -604,12 +598,12 @@ def _sum_to(xp: Any, v: Array, x: Array) -> Array:
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _parse_einsum(subscripts: Any, ndims: Sequence[int]) -> tuple[list[str], str]:
+def _parse_einsum(subscripts: Any, operands: Sequence[Array]) -> tuple[list[str], str]:
     """Explicit per-operand labels and output labels, with ``...`` spelled out in letters.
 
     Args:
         subscripts: the einsum subscripts string (explicit ``->`` or implicit form).
-        ndims: each operand's number of dimensions.
+        operands: the operands (their ``ndim`` is read).
 
     Returns:
         ``(inputs, output)``: one label string per operand and the output label string.
@@ -623,13 +617,12 @@ def _parse_einsum(subscripts: Any, ndims: Sequence[int]) -> tuple[list[str], str
             "srcgrad supports np.einsum with a subscripts string only; "
             "write np.einsum('ij,jk->ik', a, b) instead of the sublist form"
         )
+    ndims = [x.ndim for x in operands]
     spec = subscripts.replace(" ", "")
     lhs, arrow, rhs = spec.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(ndims):
-        raise ValueError(
-            f"einsum {subscripts!r} names {len(terms)} operands, got {len(ndims)}"
-        )
+        raise ValueError(f"einsum {subscripts!r} names {len(terms)} operands, got {len(ndims)}")
     used = set(spec) - set(".,->")
     spare = [c for c in _LETTERS if c not in used]
     n_ell = max(
@@ -651,9 +644,7 @@ def _parse_einsum(subscripts: Any, ndims: Sequence[int]) -> tuple[list[str], str
         output = expand(rhs, None)
     else:
         counts = {c: lhs.count(c) for c in set(lhs) - set(".,")}
-        single = sorted(
-            c for c, k in counts.items() if k == 1
-        )  # ASCII: upper before lower
+        single = sorted(c for c, k in counts.items() if k == 1)  # ASCII: upper before lower
         output = ell + "".join(single)
     return inputs, output
 
@@ -684,7 +675,7 @@ def einsum_cotangent(
         An array shaped and typed like ``operands[index]``.
     """
     xp = namespace(g, *operands)
-    inputs, output = _parse_einsum(subscripts, [x.ndim for x in operands])
+    inputs, output = _parse_einsum(subscripts, operands)
     sizes: dict[str, int] = {}
     for labels, x in zip(inputs, operands):
         for c, d in zip(labels, x.shape):
@@ -733,6 +724,5 @@ def einsum_cotangents(
         A tuple with one cotangent per operand (see :func:`einsum_cotangent`).
     """
     return tuple(
-        einsum_cotangent(g, subscripts, operands, i, optimize)
-        for i in range(len(operands))
+        einsum_cotangent(g, subscripts, operands, i, optimize) for i in range(len(operands))
     )

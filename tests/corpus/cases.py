@@ -67,9 +67,7 @@ def _normal(rng: np.random.Generator, shape, dtype, scale: float = 1.0) -> np.nd
     return (scale * rng.standard_normal(shape)).astype(dtype)
 
 
-def _uniform(
-    rng: np.random.Generator, shape, dtype, lo: float, hi: float
-) -> np.ndarray:
+def _uniform(rng: np.random.Generator, shape, dtype, lo: float, hi: float) -> np.ndarray:
     return rng.uniform(lo, hi, shape).astype(dtype)
 
 
@@ -267,9 +265,7 @@ def _orbit_energy(rng, dt):
 
 
 def _coulomb_energy(rng, dt):
-    pos = np.arange(4.0)[:, None] * np.array([1.0, 0.5, 0.2]) + 0.1 * rng.normal(
-        size=(4, 3)
-    )
+    pos = np.arange(4.0)[:, None] * np.array([1.0, 0.5, 0.2]) + 0.1 * rng.normal(size=(4, 3))
     return pos.astype(dt), _normal(rng, (4,), dt)
 
 
