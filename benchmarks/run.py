@@ -677,6 +677,7 @@ def main(argv: list[str] | None = None) -> int:
         overhead_sample=0.005 if ns.quick else 0.02,
     )
     parts = set(ns.only or ["mlp", "rnn", "layernorm", "overhead", "gen"])
+    ns.out.parent.mkdir(parents=True, exist_ok=True)
     if _NUMPY_WAS_IMPORTED and __name__ == "__main__":
         _log("warning: numpy was imported before the thread variables were set")
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
@@ -734,10 +735,8 @@ def main(argv: list[str] | None = None) -> int:
                         cache_dir,
                         log=_log,
                     )
-            out_dir = ns.out.parent
-            out_dir.mkdir(parents=True, exist_ok=True)
-            gen_time.write_csv(gen, out_dir / "gen_time.csv")
-            gen_plot_note = gen_time.plot(gen, out_dir / "gen_time.png")
+            gen_time.write_csv(gen, ns.out.parent / "gen_time.csv")
+            gen_plot_note = gen_time.plot(gen, ns.out.parent / "gen_time.png")
     finally:
         if own_cache:
             shutil.rmtree(cache_dir, ignore_errors=True)

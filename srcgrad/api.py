@@ -68,6 +68,10 @@ class GradFunction:
         code = fn.__code__
         self._params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
         self._npos = code.co_argcount
+        if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+            from srcgrad.codegen.pipeline import generate
+
+            generate(fn, [], {}, has_aux)  # reports *args / **kwargs at their position
         self._single = not isinstance(wrt, (tuple, list))
         items = (wrt,) if self._single else tuple(wrt)
         if not items:

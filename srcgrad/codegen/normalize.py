@@ -54,7 +54,7 @@ _LITERALS = (
 
 
 class _Bail(Exception):
-    def __init__(self, err: SrcgradError) -> None:
+    def __init__(self, err: SrcgradError | None) -> None:
         self.err = err
 
 
@@ -94,6 +94,7 @@ class Normalizer:
         self.cont: dict[str, tuple[str, tuple[Any, ...], Any]] = {}
         self.stmts: list[Stmt] = []
         self.findings: list[SrcgradError] = []
+        self.poisoned: set[str] = set()  # names bound by statements that were reported
         self.origin = src.origin(src.tree.name)
         self.out: cst.BaseExpression | None = None
         self.aux: cst.BaseExpression | None = None
@@ -182,6 +183,10 @@ class Normalizer:
             self.locals.add(name)
             if name in self.containers:
                 self.cont[name] = (name, (), self.containers[name])
+        for star in (p.star_arg, p.star_kwarg):
+            if isinstance(star, cst.Param):  # reported by check
+                self.env[star.name.value] = star.name.value
+                self.poisoned.add(star.name.value)
         body = fdef.body
         stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
         for stmt in stmts:
@@ -189,6 +194,8 @@ class Normalizer:
                 # reported by check; bind what it assigns so later lines raise no
                 # spurious "not defined" findings
                 for t in _assigned_in(stmt):
+                    if t not in self.env:
+                        self.poisoned.add(t)
                     self.env.setdefault(t, t)
                     self.locals.add(t)
                 continue
@@ -198,7 +205,13 @@ class Normalizer:
                     try:
                         self.small_statement(small)
                     except _Bail as b:
-                        self.findings.append(b.err)
+                        if b.err is not None:  # None: a consequence of an earlier finding
+                            self.findings.append(b.err)
+                        for t in _assigned_in(small):
+                            if t not in self.env:
+                                self.poisoned.add(t)
+                            self.env.setdefault(t, t)
+                            self.locals.add(t)
         if self.findings:
             raise SrcgradError.bundle(self.findings)
         assert self.out is not None
@@ -708,6 +721,8 @@ class Normalizer:
         if chain is None and isinstance(func, cst.Attribute):
             return self.method_call(e, hint, target, multi)
         if chain is None:
+            if isinstance(func, cst.Name) and func.value in self.poisoned:
+                raise _Bail(None)
             if isinstance(func, cst.Name) and func.value in self.env:
                 self.fail(
                     e,

@@ -92,10 +92,10 @@ def minimum_adjoint(g, ans, x1, x2):
     nondiff=("condition",),
     domain={"condition": _coin},
     shapes={
-        "same": ((3, 4), (3, 4), (3, 4)),
-        "broadcast": ((3, 4), (4,), (3, 1)),
-        "condition-broadcast": ((4,), (3, 4), (3, 4)),
-        "float": ((3, 4), (3, 4), float),
+        "same": "(3,4),(3,4),(3,4)",
+        "broadcast": "(3,4),(4,),(3,1)",
+        "condition-broadcast": "(4,),(3,4),(3,4)",
+        "float": "(3,4),(3,4),s",
     },
 )
 def where_adjoint(g, ans, condition, x, y):

@@ -191,7 +191,7 @@ def arctanh_adjoint(g, ans, x):
 # A float32 round trip is too coarse for eps = 1e-6 central differences, hence `check`.
 
 
-@adjoint(np.float64, shapes={"matrix": ((3, 4),), "float": (float,)})
+@adjoint(np.float64, shapes={"matrix": "(3,4)", "float": "s"})
 def float64_adjoint(g, ans, x):
     return unbroadcast(g, x)
 
@@ -208,7 +208,7 @@ def float32_adjoint(g, ans, x):
 @adjoint(
     np.full,
     nondiff=("shape",),
-    shapes={"float": (float,), "zero-d": ((),), "row": ((4,),)},
+    shapes={"float": "-,s", "zero-d": "-,()", "row": "-,(4,)"},
     params={"shape": [(3, 4), (2, 3, 4)]},
 )
 def full_adjoint(g, ans, shape, fill_value, dtype=None, order="C", *, device=None, like=None):
@@ -218,7 +218,7 @@ def full_adjoint(g, ans, shape, fill_value, dtype=None, order="C", *, device=Non
 @adjoint(
     np.full_like,
     nondiff=("a",),
-    shapes={"float": ((3, 4), float), "row": ((3, 4), (4,)), "column": ((3, 4), (3, 1))},
+    shapes={"float": "(3,4),s", "row": "(3,4),(4,)", "column": "(3,4),(3,1)"},
 )
 def full_like_adjoint(
     g, ans, a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None

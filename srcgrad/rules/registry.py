@@ -24,16 +24,24 @@ Contract a rule body follows so that codegen can inline it:
 
 Test specs (read by ``tests/rules``, which builds every rule's test cases from them):
 
-* ``shapes``: the input cases.  A list of cases, or a dict ``{case id: case}`` for readable
-  test ids.  A case is a tuple with one entry per positional parameter that ``params`` does
-  not supply, in signature order (``*operands`` take one entry each): a shape tuple for an
-  array (``()`` is a 0-d array), a list of shape tuples for a sequence operand, or the type
-  ``float`` for a Python float.  A case may also be a pair ``(entries, {name: value})`` whose
-  params only fit those shapes (``einsum``'s subscripts).  Default (``None``), by the number
-  of entries: one: ``{"matrix": ((3, 4),)}``; two: ``same`` (3,4)+(3,4), ``broadcast``
-  (3,4)+(4,), ``outer`` (3,1)+(1,4), ``float`` (3,4)+float, ``float-first`` float+(3,4);
-  three: ``same`` and ``broadcast`` (3,4)+(4,)+(3,1).  Every case is also run with
-  non-contiguous copies of its arrays and in float32.
+* ``shapes``: the input cases.  A dict ``{case id: case}`` (the id appears in test names) or a
+  list of cases.  A case is a string with one comma-separated entry per positional parameter
+  without a default, in signature order (``*operands`` take one entry each):
+
+  - ``(3,4)``: an array of that shape (``()`` is a 0-d array);
+  - ``[(2,3),(2,3)]``: a sequence operand (``concatenate``'s ``arrays``);
+  - ``s`` (or ``float``): a Python float;
+  - ``-``: the value comes from ``params`` (``swapaxes``'s ``axis1``, ``full``'s ``shape``);
+    such an entry may also be left out;
+  - a ``->...`` suffix, gufunc style, is ignored.
+
+  Example: ``shapes={"same": "(3,4),(3,4)", "broadcast": "(3,4),(4,)"}``.  A case may also be
+  a pair ``(case, {name: value})`` whose params only fit that case (``einsum``'s
+  subscripts), or a tuple of Python entries (``((3, 4), float)``).  Default (``None``), by
+  the number of entries: one: ``matrix`` (3,4); two: ``same`` (3,4),(3,4), ``broadcast``
+  (3,4),(4,), ``outer`` (3,1),(1,4), ``float`` (3,4),s, ``float-first`` s,(3,4); three:
+  ``same`` and ``broadcast`` (3,4),(4,),(3,1).  Every case is also run with non-contiguous
+  copies of its arrays, in float32, and on the fake device.
 * ``params``: the grid swept over every case: ``{name: [values]}`` (full product), or a list
   of such grids (their union, for mutually exclusive keywords like ``clip``'s ``a_min`` /
   ``min``).  Positional parameters without a default (``swapaxes``'s ``axis1``) may be given

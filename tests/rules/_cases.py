@@ -8,8 +8,10 @@ reproduces exactly.  Adding a rule with ``@adjoint`` adds its tests; nothing her
 
 from __future__ import annotations
 
+import ast
 import inspect
 import itertools
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -20,16 +22,16 @@ from srcgrad.rules.registry import Rule, all_rules
 
 DEFAULT_DOMAIN = (-2.0, 2.0)
 
-DEFAULT_SHAPES: dict[int, dict[str, tuple]] = {
-    1: {"matrix": ((3, 4),)},
+DEFAULT_SHAPES: dict[int, dict[str, str]] = {
+    1: {"matrix": "(3,4)"},
     2: {
-        "same": ((3, 4), (3, 4)),
-        "broadcast": ((3, 4), (4,)),
-        "outer": ((3, 1), (1, 4)),
-        "float": ((3, 4), float),
-        "float-first": (float, (3, 4)),
+        "same": "(3,4),(3,4)",
+        "broadcast": "(3,4),(4,)",
+        "outer": "(3,1),(1,4)",
+        "float": "(3,4),s",
+        "float-first": "s,(3,4)",
     },
-    3: {"same": ((3, 4), (3, 4), (3, 4)), "broadcast": ((3, 4), (4,), (3, 1))},
+    3: {"same": "(3,4),(3,4),(3,4)", "broadcast": "(3,4),(4,),(3,1)"},
 }
 
 
@@ -62,16 +64,56 @@ def param_grid(rule: Rule) -> list[dict[str, Any]]:
     return combos
 
 
+class _FromParams:
+    """The ``-`` entry: this positional parameter's value comes from ``params``."""
+
+    def __repr__(self) -> str:
+        return "-"
+
+
+FROM_PARAMS = _FromParams()
+
+
+def parse_entries(spec: str) -> tuple:
+    """Entries from the compact string form ``"(3,4),[(2,3),(2,3)],s,-"``.
+
+    ``(d, ...)`` is an array shape (``()`` a 0-d array), ``[...]`` a sequence operand, ``s``
+    or ``float`` a Python float, ``-`` a value taken from ``params``; a ``->...`` suffix
+    (gufunc style) is ignored.
+    """
+    text = spec.split("->")[0].strip()
+    text = re.sub(r"(?<![\w.])(s|float)(?![\w.])", "'float'", text)
+    text = re.sub(r"(?<![\w.>])-(?![\w.\d])", "'-'", text)
+    try:
+        raw = ast.literal_eval("(" + text + ",)") if text else ()
+    except (ValueError, SyntaxError) as err:
+        raise ValueError(f"cannot parse shape spec {spec!r}") from err
+
+    def convert(e: Any) -> Any:
+        if e == "float":
+            return float
+        if e == "-":
+            return FROM_PARAMS
+        if isinstance(e, list):
+            return [convert(x) for x in e]
+        return tuple(e)
+
+    return tuple(convert(e) for e in raw)
+
+
 def _split_case(case: Any) -> tuple[tuple, dict[str, Any]]:
-    """A case is ``entries`` or ``(entries, params)``."""
+    """A case is ``entries``, a spec string, or ``(entries or string, params)``."""
+    params: dict[str, Any] = {}
     if (
         isinstance(case, tuple)
         and len(case) == 2
         and isinstance(case[1], dict)
-        and isinstance(case[0], tuple)
+        and isinstance(case[0], (tuple, str))
     ):
-        return case[0], dict(case[1])
-    return tuple(case), {}
+        case, params = case[0], dict(case[1])
+    if isinstance(case, str):
+        return parse_entries(case), params
+    return tuple(case), params
 
 
 def _fmt(value: Any) -> str:
@@ -81,6 +123,8 @@ def _fmt(value: Any) -> str:
 
 
 def _fmt_entry(entry: Any) -> str:
+    if entry is FROM_PARAMS:
+        return "-"
     if entry is float:
         return "float"
     if isinstance(entry, list):
@@ -106,7 +150,7 @@ def input_cases(rule: Rule) -> dict[str, tuple[tuple, dict[str, Any]]]:
     out = {}
     for case in shapes:
         entries, params = _split_case(case)
-        key = "-".join(_fmt_entry(e) for e in entries) or "none"
+        key = "-".join(_fmt_entry(e) for e in entries if e is not FROM_PARAMS) or "none"
         if params:
             key += "-" + "-".join(f"{k}={_fmt(v)}" for k, v in params.items())
         out[key] = (entries, params)
@@ -154,6 +198,10 @@ def build_call(
             pending = []
         elif p.name in kwargs:
             args.append(kwargs.pop(p.name))
+            if pending and pending[0] is FROM_PARAMS:
+                pending.pop(0)
+        elif pending and pending[0] is FROM_PARAMS:
+            raise ValueError(f"rule {rule.name!r}: `params` gives no value for {p.name!r}")
         elif pending:
             args.append(_value(rule, p.name, pending.pop(0), rng))
         else:

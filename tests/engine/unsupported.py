@@ -1,0 +1,130 @@
+"""Forward functions with one unsupported construct each; `# !<token>` marks where the error
+must point (the column of <token> on that line)."""
+
+import numpy as np
+
+
+def helper(x):
+    return x * 2.0
+
+
+def uses_if(x):
+    if x.sum() > 0:  # !if
+        x = x * 2.0
+    return np.sum(x)
+
+
+def uses_for(x):
+    s = x
+    for _ in range(3):  # !for
+        s = s * x
+    return np.sum(s)
+
+
+def uses_while(x):
+    while x.sum() > 1:  # !while
+        x = x / 2.0
+    return np.sum(x)
+
+
+def uses_listcomp(x):
+    rows = [np.tanh(r) for r in x]  # ![np
+    return np.sum(rows)
+
+
+def uses_subscript_write(x):
+    y = np.zeros(3)
+    y[0] = x.sum()  # !y[0]
+    return np.sum(y)
+
+
+def uses_user_call(x):
+    y = helper(x)  # !helper
+    return np.sum(y)
+
+
+def uses_missing_rule(x):
+    y = np.unwrap(x)  # !np.unwrap
+    return np.sum(y)
+
+
+def uses_ternary(x, flag):
+    y = x if flag else -x  # !x if
+    return np.sum(y)
+
+
+def uses_lambda(x):
+    f = lambda v: v * 2  # noqa: E731  !lambda
+    return np.sum(f(x))
+
+
+def uses_try(x):
+    try:  # !try
+        y = np.log(x)
+    except ValueError:
+        y = x
+    return np.sum(y)
+
+
+def uses_with(x, ctx):
+    with ctx:  # !with
+        y = x * 2.0
+    return np.sum(y)
+
+
+def uses_builtin_max(x, y):
+    return max(np.sum(x), np.sum(y))  # !max
+
+
+def uses_and(x, y):
+    z = x and y  # !x and
+    return np.sum(z)
+
+
+def uses_attr_write(x, obj):
+    obj.cache = x  # !obj.cache
+    return np.sum(x)
+
+
+def uses_nested_def(x):
+    def inner(v):  # !def
+        return v
+
+    return np.sum(x)
+
+
+def uses_early_return(x):
+    return np.sum(x)  # !return
+    y = x * 2.0
+    return np.sum(y)
+
+
+def uses_star_args(*xs):  # !*xs
+    return np.sum(xs[0])
+
+
+def uses_undefined(x):
+    return np.sum(x * not_defined_anywhere)  # noqa: F821  !not_defined_anywhere
+
+
+def uses_out_kwarg(x):
+    y = np.empty_like(x)
+    np.exp(x, out=y)  # !out=
+    return np.sum(y)
+
+
+def uses_global_stmt(x):
+    global COUNTER  # !global
+    return np.sum(x)
+
+
+def no_return(x):  # !no_return
+    y = x * 2.0
+
+
+def many_problems(x):
+    if x.sum() > 0:  # !if
+        x = x * 2.0
+    y = helper(x)  # !helper
+    z = np.unwrap(y)  # !np.unwrap
+    return np.sum(z)
