@@ -306,8 +306,19 @@ def _blas_info() -> list[str]:
     return rows
 
 
-def machine_info() -> list[tuple[str, str]]:
-    """Rows for the machine section of RESULTS.md."""
+def _loadavg() -> str:
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def machine_info(load_before: str) -> list[tuple[str, str]]:
+    """Rows for the machine section of RESULTS.md.
+
+    Args:
+        load_before: the 1/5/15-minute load averages when the run started.
+    """
     versions = impls.framework_versions()
     try:
         usable = len(os.sched_getaffinity(0))
@@ -320,6 +331,7 @@ def machine_info() -> list[tuple[str, str]]:
         ),
         ("CPU", _cpu_model()),
         ("CPU count", f"{os.cpu_count()} (usable: {usable})"),
+        ("load average 1/5/15 min", f"{load_before} at the start, {_loadavg()} at the end"),
         ("platform", platform.platform()),
         ("Python", platform.python_version()),
         ("numpy", np.__version__),
@@ -351,6 +363,24 @@ def _fmt_time(seconds: float) -> str:
     if seconds < 1.0:
         return f"{seconds * 1e3:.3f} ms"
     return f"{seconds:.3f} s"
+
+
+def _load_warning(load_before: str) -> list[str]:
+    """A caution when other processes were busy as the run started."""
+    try:
+        busy = float(load_before.split(" / ")[0]) >= 0.5
+    except ValueError:
+        busy = False
+    if not busy:
+        return []
+    return [
+        (
+            f"> The 1-minute load average was {load_before.split(' / ')[0]} when the run "
+            "started: other processes shared the CPUs, so absolute times are noisy. The "
+            "interleaved ratios are the figures to compare; rerun on an idle machine to quote."
+        ),
+        "",
+    ]
 
 
 def _srcgrad_ratio(bench: Benchmark) -> float | None:
@@ -460,6 +490,7 @@ def write_report(
     gen: gen_time.GenResult | None,
     gen_plot_note: str,
     elapsed: float,
+    load_before: str,
 ) -> str:
     """Write RESULTS.md; return its text."""
     out: list[str] = ["# srcgrad benchmark results", ""]
@@ -488,6 +519,7 @@ def write_report(
             "hand-written one (allclose) before it is timed."
         ),
         "",
+        *_load_warning(load_before),
         "## Goals (issue 6)",
         "",
         "| goal | target | measured | status |",
@@ -611,7 +643,7 @@ def write_report(
             if gen_plot_note:
                 out += ["", f"No plot: {gen_plot_note}."]
     out += ["", "## Machine", "", "| | |", "| --- | --- |"]
-    for key, value in machine_info():
+    for key, value in machine_info(load_before):
         out.append(f"| {key} | {str(value).replace('|', '/')} |")
     out.append("")
     text = "\n".join(out)
@@ -702,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     impls.setup_torch()  # pin torch's threads before anything runs in it
 
     start = time.perf_counter()
+    load_before = _loadavg()
     benches = [b for b in _benchmarks() if b.key in parts]
     overhead = None
     gen = None
@@ -743,7 +776,15 @@ def main(argv: list[str] | None = None) -> int:
 
     elapsed = time.perf_counter() - start
     text = write_report(
-        ns.out, _command(argv), opts, benches, overhead, gen, gen_plot_note, elapsed
+        ns.out,
+        _command(argv),
+        opts,
+        benches,
+        overhead,
+        gen,
+        gen_plot_note,
+        elapsed,
+        load_before,
     )
     if limiter is not None:
         limiter.restore_original_limits()

@@ -21,3 +21,12 @@ if _ROOT not in sys.path:
 def rng() -> np.random.Generator:
     """A freshly seeded random generator, so every test draws the same numbers."""
     return np.random.default_rng(20240607)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/ from the current code generator",
+    )

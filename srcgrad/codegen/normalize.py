@@ -353,9 +353,12 @@ class Normalizer:
             return
         # multi-output primitive?
         if isinstance(value, cst.Call):
+            n_before = len(self.stmts)
             res = self.call(value, hint=names[0], multi=names)
             if res is None:
                 return
+            if len(self.stmts) > n_before and len(self.stmts[-1].targets) == len(names) > 1:
+                return  # a multi-output primitive bound every name
             atom = res
         else:
             atom = self.lower(value, names[0])

@@ -82,7 +82,7 @@ def _parse_template(rule: Rule) -> Template:
                 raise InternalError(f"rule {name}: unsupported statement in a rule body")
     if ret is None:
         raise InternalError(f"rule {name}: no return")
-    nslots = len(rule.operands) + (1 if rule.varargs else 0)
+    nslots = len(_slot_params(rule))
     slots: list[cst.BaseExpression]
     whole = None
     if nslots == 1:
@@ -112,6 +112,14 @@ def _parse_template(rule: Rule) -> Template:
             helpers[n] = rt_name
     # names that are attributes or keywords were collected too; keep only real free names
     return Template(rule, body, slots, whole, local_names, helpers)
+
+
+def _slot_params(rule: Rule) -> list[str]:
+    """The operands a rule returns cotangents for, in order (``*varargs`` included)."""
+    slots = list(rule.operands)
+    if rule.varargs and rule.varargs not in slots:
+        slots.append(rule.varargs)
+    return slots
 
 
 def _target_names(t: cst.BaseExpression, rule_name: str) -> list[str]:
@@ -343,7 +351,7 @@ class Reverser:
         tname = st.targets[0].lstrip("_")
         for loc in sorted(tpl.locals):
             mapping[loc] = cst.Name(self.names.fresh(f"_{tname}_{loc}"))
-        slot_params = list(rule.operands) + ([rule.varargs] if rule.varargs else [])
+        slot_params = _slot_params(rule)
         wanted = [self._active_elements(st, p) for p in slot_params]
         if not any(wanted):
             return

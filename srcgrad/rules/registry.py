@@ -79,7 +79,7 @@ class Rule:
     name: str  # numpy-style name, e.g. "tanh", "linalg.inv"
     adjoint: Callable[..., Any]
     params: tuple[str, ...]  # every parameter after (g, ans), in order
-    operands: tuple[str, ...]  # the differentiable ones, in order
+    operands: tuple[str, ...]  # the differentiable ones, in order (a *varargs name too)
     nondiff: tuple[str, ...]
     sequence: tuple[str, ...]  # operands that are sequences of arrays
     varargs: str | None  # name of a *operands parameter, if any

@@ -74,8 +74,10 @@ def unbroadcast(g: Array, x: Any) -> Array:
         if getattr(g, "ndim", 0) == 0:
             return g
         return g.sum()
-    g_shape = g.shape
     dtype = x.dtype
+    g_shape = getattr(g, "shape", None)
+    if g_shape is None:  # a Python number cotangent (of float(x), say): fill x's shape
+        return namespace(x).full(shape, g, dtype=dtype if dtype.kind in "fc" else None)
     if g_shape == shape:
         if g.dtype == dtype or dtype.kind not in "fc":
             return g

@@ -206,6 +206,8 @@ def build_call(
             args.append(_value(rule, p.name, pending.pop(0), rng))
         else:
             raise ValueError(f"rule {rule.name!r}: no shape entry for {p.name!r}")
+    # a `-` may also stand for a positional parameter with a default (reshape's shape)
+    pending = [e for e in pending if e is not FROM_PARAMS]
     if pending:
         raise ValueError(f"rule {rule.name!r}: unused shape entries {pending}")
     return args, kwargs
