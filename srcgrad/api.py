@@ -80,6 +80,7 @@ class GradFunction:
         self._wrt_pos = [self._params.index(w) for w in self._wrt]
         self._state: _Loaded | None = None
         self._sig: inspect.Signature | None = None
+        self._sig_defaults: tuple[Any, Any] = (None, None)
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
     # -- introspection ----------------------------------------------------------------
@@ -206,11 +207,26 @@ class GradFunction:
 
     # -- calling ----------------------------------------------------------------------
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-        if self._sig is None:
-            self._sig = inspect.signature(self.forward)
-        ba = self._sig.bind(*args, **kwargs)
-        ba.apply_defaults()
-        return tuple(ba.arguments[p] for p in self._params)
+        # Defaults are read at call time (DESIGN §7): a signature caches them, so it is rebuilt
+        # when f.__defaults__ / f.__kwdefaults__ are replaced, and the missing arguments are
+        # filled from the function's current defaults.
+        fn = self.forward
+        defaults, kwdefaults = fn.__defaults__ or (), fn.__kwdefaults__ or {}
+        if (
+            self._sig is None
+            or self._sig_defaults[0] is not fn.__defaults__
+            or self._sig_defaults[1] is not fn.__kwdefaults__
+        ):
+            self._sig = inspect.signature(fn)
+            self._sig_defaults = (fn.__defaults__, fn.__kwdefaults__)
+        given = self._sig.bind(*args, **kwargs).arguments
+        first_default = self._npos - len(defaults)
+        return tuple(
+            given[p] if p in given
+            else defaults[i - first_default] if i < self._npos
+            else kwdefaults[p]
+            for i, p in enumerate(self._params)
+        )
 
     def _run_forward(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         if kwargs or len(args) != len(self._params):
@@ -224,9 +240,12 @@ class GradFunction:
             _check_wrt_arg(self, pos, args[pos])
         return args, st  # type: ignore[return-value]
 
-    def _finish(self, grads: tuple[Any, ...], args: tuple[Any, ...]) -> Any:
+    def _finish(
+        self, grads: tuple[Any, ...], args: tuple[Any, ...], held: tuple[Any, ...] = ()
+    ) -> Any:
         seen: set[int] = set()
-        out = tuple(_own(g, args[p], seen, args) for g, p in zip(grads, self._wrt_pos))
+        held = args + held  # what the caller holds: the arguments and a pullback's cotangent
+        out = tuple(_own(g, args[p], seen, held) for g, p in zip(grads, self._wrt_pos))
         return out[0] if self._single else out
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -257,7 +276,7 @@ class GradFunction:
             except Exception as exc:
                 _annotate(exc, st)
                 raise
-            return self._finish(grads, args)
+            return self._finish(grads, args, (d_out,))
 
         return (out, pullback, aux) if self._has_aux else (out, pullback)
 

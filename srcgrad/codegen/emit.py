@@ -9,6 +9,7 @@ header's key and digest are filled in by :mod:`srcgrad.cache`.
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,8 +175,15 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     placeholder = "#\n" * HEADER_LINES
     text = format_source(placeholder + "\n".join(parts))
     lines = _line_table(text, {fwd_name: fwd_body, bwd_name: bwd_body})
-    entries = "".join(f"    {ln}: {t!r},\n" for ln, t in sorted(lines.items()))
-    text = format_source(text + "\n\nSRCGRAD_LINES = {\n" + entries + "}\n")
+    entries = "".join(
+        f"    {ln}: ({json.dumps(t[0])}, {t[1]}, {json.dumps(t[2])}),\n"
+        for ln, t in sorted(lines.items())
+    )
+    table = "\n\nSRCGRAD_LINES = {\n" + entries + "}\n"
+    if any(len(ln) > 88 for ln in table.splitlines()):
+        text = format_source(text + table)  # let black wrap what is too long
+    else:
+        text = text + table  # already in black's style: no second formatting pass
     body = text.split("\n", HEADER_LINES)[HEADER_LINES]
     return Emitted(body=body, rules=sorted(rev.rules_used), lines=lines)
 
