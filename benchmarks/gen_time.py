@@ -233,7 +233,7 @@ def plot(result: GenResult, path: Path) -> str:
         return f"matplotlib unavailable ({first_line(exc)})"
     if not result.rows:
         return "no measurements"
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    fig, (ax, ax_per) = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
     ax.plot(
         [r.n_lines for r in result.rows],
         [r.generation for r in result.rows],
@@ -247,12 +247,16 @@ def plot(result: GenResult, path: Path) -> str:
     if fit:
         slope, intercept, r2 = fit
         xs = np.linspace(0, max(med), 50)
+        sign = "+" if intercept >= 0 else "−"
         ax.plot(
             xs,
             slope * xs + intercept,
             "--",
             color="C2",
-            label=f"fit: {slope * 1e3:.2f} ms/line + {intercept * 1e3:.0f} ms (R²={r2:.3f})",
+            label=(
+                f"fit: {slope * 1e3:.2f} ms/line {sign} {abs(intercept) * 1e3:.0f} ms "
+                f"(R²={r2:.3f})"
+            ),
         )
     ax.axhline(1.0, color="C3", lw=0.8, ls=":", label="1 s")
     ax.set_xlabel("statements in the function")
@@ -260,6 +264,21 @@ def plot(result: GenResult, path: Path) -> str:
     ax.set_title("srcgrad generation time (cold cache)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    ax_per.plot(
+        [r.n_lines for r in result.rows],
+        [r.generation / r.n_lines * 1e3 for r in result.rows],
+        "o",
+        alpha=0.5,
+        label="measurement",
+    )
+    ax_per.plot(list(med), [t / n * 1e3 for n, t in med.items()], "s-", color="C1", label="median")
+    ax_per.set_xscale("log")
+    ax_per.set_ylim(bottom=0)
+    ax_per.set_xlabel("statements in the function (log scale)")
+    ax_per.set_ylabel("generation time per statement (ms)")
+    ax_per.set_title("per statement: flat means linear growth")
+    ax_per.legend(fontsize=8)
+    ax_per.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -137,7 +137,7 @@ def _benchmarks() -> list[Benchmark]:
         ),
         Benchmark(
             "layernorm",
-            "layer norm + linear + MSE, x 64x256, W 256x256, float64, " "grad w.r.t. (params, x)",
+            "layer norm + linear + MSE, x 64x256, W 256x256, float64, grad w.r.t. (params, x)",
             models.layernorm_mse_loss,
             (0, 1),
             models.layernorm_inputs,
@@ -621,8 +621,9 @@ def write_report(
         if gen.warmup_first_call is not None:
             out += [
                 (
-                    "First generation in the process (N=10, includes importing libcst and black; "
-                    f"left out below): {_fmt_time(gen.warmup_first_call)}."
+                    "Warm-up generation (N=10; the first one in the process also pays for "
+                    "importing libcst and black), left out below: "
+                    f"{_fmt_time(gen.warmup_first_call)}."
                 ),
                 "",
             ]
@@ -635,11 +636,13 @@ def write_report(
                 "Generation = first call − cached call. Raw data: `gen_time.csv`"
                 + ("; plot: `gen_time.png`." if not gen_plot_note else "."),
                 "",
-                "| N | median generation | per statement |",
-                "| --- | --- | --- |",
+                "| N | median generation | min – max | per statement |",
+                "| --- | --- | --- | --- |",
             ]
             for n, t in med.items():
-                out.append(f"| {n} | {_fmt_time(t)} | {_fmt_time(t / n)} |")
+                runs = [r.generation for r in gen.rows if r.n_lines == n]
+                spread = f"{_fmt_time(min(runs))} – {_fmt_time(max(runs))}"
+                out.append(f"| {n} | {_fmt_time(t)} | {spread} | {_fmt_time(t / n)} |")
             if gen_plot_note:
                 out += ["", f"No plot: {gen_plot_note}."]
     out += ["", "## Machine", "", "| | |", "| --- | --- |"]

@@ -221,12 +221,15 @@ class GradFunction:
             self._sig_defaults = (fn.__defaults__, fn.__kwdefaults__)
         given = self._sig.bind(*args, **kwargs).arguments
         first_default = self._npos - len(defaults)
-        return tuple(
-            given[p] if p in given
-            else defaults[i - first_default] if i < self._npos
-            else kwdefaults[p]
-            for i, p in enumerate(self._params)
-        )
+        values = []
+        for i, p in enumerate(self._params):
+            if p in given:
+                values.append(given[p])
+            elif i < self._npos:
+                values.append(defaults[i - first_default])
+            else:
+                values.append(kwdefaults[p])
+        return tuple(values)
 
     def _run_forward(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         if kwargs or len(args) != len(self._params):

@@ -44,7 +44,7 @@ def _classify(t: type) -> Any:
     elif issubclass(t, (list, tuple, dict)):
         kind = _INSIDE
     elif t.__module__.partition(".")[0] == "cupy":
-        import cupy  # noqa: PLC0415  (lazy: the only place srcgrad imports cupy)
+        import cupy  # lazy: the only place srcgrad imports cupy
 
         kind = cupy if issubclass(t, cupy.ndarray) else None
     elif callable(getattr(t, "__array_namespace__", None)):

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -110,9 +111,7 @@ def _meta(rule_fn: Callable[..., Any], rule: Any) -> _Meta:
     rule = rule if rule is not None else getattr(rule_fn, "rule", None)
     fn = rule.adjoint if rule is not None else rule_fn
     ps = list(inspect.signature(fn).parameters.values())[2:]
-    positional = tuple(
-        p.name for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    )
+    positional = tuple(p.name for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
     varargs = next((p.name for p in ps if p.kind is p.VAR_POSITIONAL), None)
     if rule is not None:
         return _Meta(
@@ -124,9 +123,7 @@ def _meta(rule_fn: Callable[..., Any], rule: Any) -> _Meta:
             multi_output=bool(rule.multi_output),
             check=dict(rule.extra.get("check", {})),
         )
-    operands = tuple(
-        p.name for p in ps if p.default is p.empty and p.kind is not p.VAR_KEYWORD
-    )
+    operands = tuple(p.name for p in ps if p.default is p.empty and p.kind is not p.VAR_KEYWORD)
     return _Meta(
         name=getattr(fn, "__name__", repr(fn)),
         positional=positional,
@@ -218,7 +215,7 @@ def _leaf_cotangent(meta: _Meta, result: Any, leaf: _Leaf, varargs_offset: int) 
     if index is None or cot is None:
         return cot
     if not isinstance(cot, (tuple, list)):
-        raise AssertionError(
+        raise AssertionError(  # noqa: TRY004  (a failed check, not a caller's mistake)
             f"{meta.name}: the cotangent of sequence operand "
             f"{meta.operands[leaf.operand]!r} must be a sequence, got {_describe(cot)}"
         )
@@ -482,7 +479,7 @@ def check_grad(
     Raises:
         AssertionError: on any mismatch, naming the argument.
     """
-    import srcgrad  # noqa: PLC0415  (lazy: srcgrad.testing is imported by srcgrad itself)
+    import srcgrad  # lazy: srcgrad itself imports srcgrad.testing
 
     name = getattr(f, "__name__", repr(f))
     rng = np.random.default_rng(seed)

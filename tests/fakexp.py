@@ -25,11 +25,12 @@ Tests move data explicitly with :func:`to_device` and :func:`to_host`.
 from __future__ import annotations
 
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-__all__ = ["FakeArray", "fakexp", "to_device", "to_host", "HostDeviceError"]
+__all__ = ["FakeArray", "HostDeviceError", "fakexp", "to_device", "to_host"]
 
 
 class HostDeviceError(TypeError):
@@ -128,12 +129,48 @@ def _refuse(what: str) -> Callable[..., Any]:
     return refuse
 
 
-_METHODS = frozenset("""
-    all any argmax argmin argsort astype clip conj conjugate copy cumprod cumsum diagonal
-    dot fill flatten max mean min nonzero prod ravel repeat reshape round sort squeeze std
-    sum swapaxes take trace transpose var view
-    """.split())
-_ATTRIBUTES = frozenset("shape ndim size dtype itemsize nbytes strides flags".split())
+_METHODS = frozenset(
+    [
+        "all",
+        "any",
+        "argmax",
+        "argmin",
+        "argsort",
+        "astype",
+        "clip",
+        "conj",
+        "conjugate",
+        "copy",
+        "cumprod",
+        "cumsum",
+        "diagonal",
+        "dot",
+        "fill",
+        "flatten",
+        "max",
+        "mean",
+        "min",
+        "nonzero",
+        "prod",
+        "ravel",
+        "repeat",
+        "reshape",
+        "round",
+        "sort",
+        "squeeze",
+        "std",
+        "sum",
+        "swapaxes",
+        "take",
+        "trace",
+        "transpose",
+        "var",
+        "view",
+    ]
+)
+_ATTRIBUTES = frozenset(
+    ["shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides", "flags"]
+)
 
 
 class FakeArray:

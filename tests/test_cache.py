@@ -26,8 +26,9 @@ import sys
 import textwrap
 import traceback
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -123,7 +124,7 @@ def files_under(d: Path) -> list[Path]:
     return sorted(p for p in d.rglob("*") if p.is_file())
 
 
-def run_child(tmp_path: Path, body: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+def run_child(tmp_path: Path, body: str, env: dict[str, str] | None = None) -> Any:
     """Run a python script in a fresh process, in this process's working directory (the
     emitted header shows the user's file relative to it), with ``tmp_path/src`` on sys.path
     and ``tmp_path`` as ``ROOT``; its last stdout line is JSON."""
@@ -135,6 +136,7 @@ def run_child(tmp_path: Path, body: str, env: dict[str, str] | None = None) -> d
         text=True,
         env=env or dict(os.environ),
         timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, f"child failed:\n{proc.stdout}\n{proc.stderr}"
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -173,60 +175,60 @@ def check_smooth(mod: types.ModuleType, gx: Any, gy: Any) -> None:
 # --------------------------------------------------------------------------- races
 
 
-RACE_CHILD = """
-import hashlib, time
+RACE_DRIVER = """
+import hashlib
+import multiprocessing as mp
 from pathlib import Path
 import numpy as np
 import srcgrad
 from srcgrad import api, cache
-import srcgrad.codegen.pipeline  # noqa: F401  (warm: the processes race on generation)
+import srcgrad.codegen.pipeline  # noqa: F401  (warm: the processes race on generation itself)
 import {mod} as m
 
 root = Path({root!r})
-me, n = int(sys.argv[1]), int(sys.argv[2])
-generated = []
-real_generate = api.GradFunction._generate
-real_write = cache.write_atomic
+n = {n}
 
 
-def counting_generate(self, *a, **k):
-    generated.append(1)
-    return real_generate(self, *a, **k)
+def racer(me, start, writing):
+    generated = []
+    real_generate = api.GradFunction._generate
+    real_write = cache.write_atomic
+
+    def counting_generate(self, *a, **k):
+        generated.append(1)
+        return real_generate(self, *a, **k)
+
+    def barrier_write(path, text):
+        writing.wait(60)  # every process has generated (so missed the cache) before any writes
+        real_write(path, text)
+
+    api.GradFunction._generate = counting_generate
+    cache.write_atomic = barrier_write
+    x, y = np.load(root / "x.npy"), np.load(root / "y.npy")
+    start.wait(60)
+    df = srcgrad.grad(m.f, wrt=(0, 1))
+    gx, gy = df(x, y)
+    np.save(root / ("gx_%d.npy" % me), gx)
+    np.save(root / ("gy_%d.npy" % me), gy)
+    report = {{"generated": len(generated), "path": str(df.path),
+              "sha": hashlib.sha256(df.source.encode()).hexdigest()}}
+    (root / ("report_%d.json" % me)).write_text(json.dumps(report))
 
 
-def wait_for(prefix, count):
-    deadline = time.time() + 60
-    while len(list(root.glob(prefix + "*"))) < count:
-        if time.time() > deadline:
-            raise SystemExit("barrier timed out: " + prefix)
-        time.sleep(0.001)
-
-
-def barrier_write(path, text):
-    # every process has generated (and so has missed the cache) before anyone writes
-    (root / ("writing_%d" % me)).touch()
-    wait_for("writing_", n)
-    real_write(path, text)
-
-
-api.GradFunction._generate = counting_generate
-cache.write_atomic = barrier_write
-
-(root / ("ready_%d" % me)).touch()
-wait_for("go", 1)
-x, y = np.load(root / "x.npy"), np.load(root / "y.npy")
-df = srcgrad.grad(m.f, wrt=(0, 1))
-gx, gy = df(x, y)
-np.save(root / ("gx_%d.npy" % me), gx)
-np.save(root / ("gy_%d.npy" % me), gy)
-print(json.dumps({{"generated": len(generated),
-                  "sha": hashlib.sha256(df.source.encode()).hexdigest(),
-                  "path": str(df.path)}}))
+if __name__ == "__main__":
+    ctx = mp.get_context("fork")  # one import of numpy/libcst/black, eight processes
+    start, writing = ctx.Barrier(n), ctx.Barrier(n)
+    procs = [ctx.Process(target=racer, args=(i, start, writing)) for i in range(n)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    print(json.dumps([p.exitcode for p in procs]))
 """
 
 
 def test_eight_racing_processes_leave_one_valid_file(
-    tmp_path: Path, modules: Modules, cache_dir: Path
+    tmp_path: Path, modules: Modules, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     n = 8
     name = modules.new_name()
@@ -236,50 +238,29 @@ def test_eight_racing_processes_leave_one_valid_file(
     root.mkdir()
     np.save(root / "x.npy", x)
     np.save(root / "y.npy", y)
-    script = tmp_path / "race_child.py"
-    script.write_text(_prelude(tmp_path) + RACE_CHILD.format(mod=name, root=str(root)))
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(script), str(i), str(n)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            # different hash seeds: the emitted text must not depend on set/dict order
-            env=dict(os.environ, PYTHONHASHSEED=str(i)),
-        )
-        for i in range(n)
-    ]
-    try:
-        deadline_files = [root / f"ready_{i}" for i in range(n)]
-        import time
+    # the racers run with another hash seed than this process: the emitted text must not
+    # depend on set or dict order
+    seed = "1" if os.environ.get("PYTHONHASHSEED") != "1" else "2"
+    env = dict(os.environ, PYTHONHASHSEED=seed, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    exitcodes = run_child(tmp_path, RACE_DRIVER.format(mod=name, root=str(root), n=n), env)
+    assert exitcodes == [0] * n
+    reports = [json.loads((root / f"report_{i}.json").read_text()) for i in range(n)]
 
-        deadline = time.time() + 90
-        while not all(p.exists() for p in deadline_files):
-            assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
-            assert time.time() < deadline, "children never got ready"
-            time.sleep(0.01)
-        (root / "go").touch()
-        outs = [p.communicate(timeout=120) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    for p, (out, err) in zip(procs, outs):
-        assert p.returncode == 0, f"child failed:\n{out}\n{err}"
-    reports = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
-
-    # every process missed the cache and wrote: this was a real race
+    # every process missed the cache, generated and wrote: this was a real race
     assert [r["generated"] for r in reports] == [1] * n
     # exactly one file, no temporaries
     files = files_under(cache_dir)
     assert files == [cache_dir / name / "f__wrt-x-y.py"], files
     assert not [p for p in cache_dir.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
     assert {r["path"] for r in reports} == {str(files[0])}
-    # the file is valid and is what every process emitted (whatever its hash seed)
+    # the file is valid and is what every process emitted
     df = srcgrad.grad(mod.f, wrt=(0, 1))
     text = valid_text(df, files[0])
     assert text is not None
     assert {r["sha"] for r in reports} == {hashlib.sha256(text.encode()).hexdigest()}
+    # ... and what this process emits, whatever its hash seed
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "here"))
+    assert srcgrad.grad(mod.f, wrt=(0, 1)).source == text
     # and every process got the right gradient
     for i in range(n):
         check_smooth(mod, np.load(root / f"gx_{i}.npy"), np.load(root / f"gy_{i}.npy"))
@@ -471,7 +452,7 @@ def test_cache_off_writes_nothing(
     assert mod.__name__ in str(df.path)
     check_smooth(mod, *df(x, y))
     vg = srcgrad.value_and_grad(mod.f, wrt=(0, 1))
-    value, (gx, gy) = vg(x, y)
+    _, (gx, gy) = vg(x, y)
     check_smooth(mod, gx, gy)
     assert not cache_dir.exists() or files_under(cache_dir) == []
     # the in-memory module is still registered with linecache
@@ -494,8 +475,7 @@ def test_emitted_text_is_deterministic(
 
 
 def test_file_names(modules: Modules, cache_dir: Path) -> None:
-    mod = modules.load(
-        """\
+    mod = modules.load("""\
         import numpy as np
 
 
@@ -508,8 +488,7 @@ def test_file_names(modules: Modules, cache_dir: Path) -> None:
                 return np.sum(np.sin(x) * c)
 
             return inner
-        """
-    )
+        """)
     x, y = smooth_inputs()
     d = cache_dir / mod.__name__
     df = srcgrad.grad(mod.f)

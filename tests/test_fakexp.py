@@ -90,6 +90,10 @@ def test_namespace_finds_the_fake_device(x: FakeArray) -> None:
     assert namespace(x) is fakexp
     assert namespace(np.float32(1.0), 2.0, None, x) is fakexp
     assert x.__array_namespace__() is fakexp
+    # containers are looked into one level deep (np.stack(arrays) emits namespace(arrays))
+    assert namespace([np.ones(2), x]) is fakexp
+    assert namespace({"w": x}) is fakexp
+    assert namespace((np.ones(2),), 1.0) is np
 
 
 def test_namespace_is_numpy_for_host_values() -> None:
@@ -116,7 +120,7 @@ def test_operators_with_scalars_and_device_arrays(x: FakeArray) -> None:
         "x.mT": (x.mT, h.mT),
         "np.float32 * x": (np.float32(2.0) * x, np.float32(2.0) * h),
         "x > 0": (x > 0, h > 0),
-        "x == x": (x == x, h == h),
+        "x == x": (x == x, h == h),  # noqa: PLR0124
         "(x > 0) & (x < 1)": ((x > 0) & (x < 1), (h > 0) & (h < 1)),
     }
     for label, (got, want) in cases.items():
@@ -176,9 +180,7 @@ def test_namespace_functions(x: FakeArray) -> None:
     h = to_host(x)
     np.testing.assert_allclose(to_host(fakexp.tanh(x)), np.tanh(h))
     np.testing.assert_allclose(to_host(fakexp.where(x > 0, x, 0)), np.where(h > 0, h, 0))
-    np.testing.assert_allclose(
-        to_host(fakexp.stack([x, x], axis=0)), np.stack([h, h], axis=0)
-    )
+    np.testing.assert_allclose(to_host(fakexp.stack([x, x], axis=0)), np.stack([h, h], axis=0))
     a = to_device(np.eye(3) * 2.0)
     np.testing.assert_allclose(to_host(fakexp.linalg.inv(a)), np.eye(3) / 2)
     w, v = fakexp.linalg.eigh(a)

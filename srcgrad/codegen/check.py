@@ -17,21 +17,6 @@ _LATER = "not supported yet in straight-line mode"
 
 # node type -> (construct, message, hint)
 _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
-    cst.If: (
-        "if",
-        f"if statement ({_LATER})",
-        "compute both sides and select with np.where(cond, a, b)",
-    ),
-    cst.For: (
-        "for",
-        f"for loop ({_LATER})",
-        "write the loop as a vectorised numpy expression (sum, cumsum, matmul)",
-    ),
-    cst.While: (
-        "while",
-        f"while loop ({_LATER})",
-        "write the iteration as a vectorised numpy expression",
-    ),
     cst.Try: ("try", "try statement", "move error handling outside the function"),
     cst.With: ("with", "with statement", "move the context manager outside the function"),
     cst.FunctionDef: (
@@ -65,11 +50,6 @@ _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
     cst.Yield: ("yield", "yield (generator function)", "return an array instead"),
     cst.Await: ("await", "await expression", "differentiate a plain (non-async) function"),
     cst.NamedExpr: ("walrus", "assignment expression (:=)", "assign on its own line"),
-    cst.IfExp: (
-        "ternary",
-        f"conditional expression ({_LATER})",
-        "use np.where(cond, a, b)",
-    ),
     cst.Match: ("match", "match statement", "select with np.where"),
     cst.Set: ("set", "set display", "use a tuple or list"),
     cst.Dict: ("dict", f"dict display ({_LATER})", "pass the dict in as an argument"),
@@ -168,15 +148,6 @@ class _Checker(cst.CSTVisitor):
             )
         return True
 
-    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
-        self.add(
-            node,
-            "and/or",
-            f"`{type(node.operator).__name__.lower()}` expression ({_LATER})",
-            "use np.logical_and / np.logical_or, or np.where",
-        )
-        return False
-
 
 def check_function(src: FunctionSource) -> list[SrcgradError]:
     """Return every unsupported construct in ``src`` (empty when it is all supported)."""
@@ -200,27 +171,19 @@ def check_function(src: FunctionSource) -> list[SrcgradError]:
     body = fdef.body
     stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
     returns = 0
-    for i, stmt in enumerate(stmts):
+    for stmt in stmts:
         stmt.visit(checker)
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for j, small in enumerate(stmt.body):
-                if isinstance(small, cst.Return):
-                    returns += 1
-                    last = i == len(stmts) - 1 and j == len(stmt.body) - 1
-                    if not last:
-                        checker.add(
-                            small,
-                            "early-return",
-                            f"return before the end of the function ({_LATER})",
-                            "compute the result in a variable and return it at the end",
-                        )
-                    elif small.value is None:
-                        checker.add(
-                            small,
-                            "return",
-                            "bare return: the function must return a value",
-                            "return the scalar loss",
-                        )
+    import libcst.matchers as m
+
+    returns = len(m.findall(fdef.body, m.Return()))
+    for r in m.findall(fdef.body, m.Return()):
+        if cst.ensure_type(r, cst.Return).value is None:
+            checker.add(
+                r,
+                "return",
+                "bare return: the function must return a value",
+                "return the scalar loss",
+            )
     if returns == 0:
         checker.add(
             fdef.name,

@@ -16,8 +16,8 @@ from typing import Any
 import libcst as cst
 
 from srcgrad.codegen import ir
-from srcgrad.codegen.optimize import read_names
-from srcgrad.codegen.reverse import Reversed
+from srcgrad.codegen.optimize import all_blocks, control_reads, read_names
+from srcgrad.codegen.reverse import BIf, BLoop, Block, BSeg, Reversed, Segment
 from srcgrad.errors import InternalError
 
 HEADER_LINES = 5
@@ -70,6 +70,339 @@ def header(
     )
 
 
+class _Node:
+    """One emitted statement; compound ones carry a body and an else body."""
+
+    def __init__(self, text: str, meta: Any = None, body: list["_Node"] | None = None,
+                 orelse: list["_Node"] | None = None) -> None:
+        self.text = text
+        self.meta = meta
+        self.body = body
+        self.orelse = orelse
+
+    def render(self, indent: int) -> list[str]:
+        pad = "    " * indent
+        lines = [pad + ln if ln else "" for ln in self.text.splitlines()]
+        if self.body is not None:
+            lines += _render(self.body or [_Node("pass")], indent + 1)
+            if self.orelse:
+                lines.append(pad + "else:")
+                lines += _render(self.orelse, indent + 1)
+        return lines
+
+
+def _render(nodes: list[_Node], indent: int) -> list[str]:
+    out: list[str] = []
+    for n in nodes:
+        out += n.render(indent)
+    return out
+
+
+def _meta(origin: Any, label: str) -> tuple[str, int, str]:
+    return (origin.file, origin.line, label)
+
+
+class _Emitter:
+    def __init__(self, rev: Reversed, has_aux: bool) -> None:
+        self.rev = rev
+        self.norm = rev.norm
+        self.has_aux = has_aux
+        self.g = self.norm.names.generated
+        self.push: dict[int, list[str]] = {}  # id(forward item) -> names pushed after it
+        self.stack_of: dict[int, str] = {}  # id(forward item) -> the stack it pushes to
+        self.forced: set[int] = set()  # head segments that push a placeholder
+        self.live_loops: set[int] = set()  # loops whose backward does something
+        self.last_key: Any = None
+        self.fwd_names = set(self.norm.params)
+        for it in ir.walk_stmts(self.norm.stmts):
+            self.fwd_names |= set(_defs(it))
+        self._loops(self.norm.stmts)
+
+    def _loops(self, items: list[Any]) -> None:
+        for it in items:
+            if isinstance(it, ir.LoopNode):
+                self.fwd_names.add(it.stack)
+                if it.target:
+                    self.fwd_names.add(it.target)
+                self._loops(it.body)
+            elif isinstance(it, ir.IfNode):
+                self._loops(it.body)
+                self._loops(it.orelse)
+
+    # -- what the backward pass reads, and where it must be restored -------------------
+    def variant(self, loop: ir.LoopNode) -> set[str]:
+        names: set[str] = set()
+        for it in ir.walk_stmts(loop.body):
+            names |= set(_defs(it))
+
+        def inner(items: list[Any]) -> None:
+            for it in items:
+                if isinstance(it, ir.LoopNode):
+                    names.add(it.stack)
+                    if it.target:
+                        names.add(it.target)
+                    inner(it.body)
+                elif isinstance(it, ir.IfNode):
+                    inner(it.body)
+                    inner(it.orelse)
+
+        inner(loop.body)
+        if loop.target and not loop.reversible_range:
+            names.add(loop.target)
+        names |= {c.name for c in loop.carried if c.before}
+        names -= {c.name for c in loop.carried if not c.before}
+        if loop.reversible_range and loop.target:
+            names.discard(loop.target)  # the reversed header restores it
+        return names
+
+    def plan(self, items: list[Any], variant: set[str] | None, stack: str | None) -> set[str]:
+        """Record pushes for the backward items ``items``; return the reads that escape."""
+        escape: set[str] = set()
+        for it in items:
+            if isinstance(it, BSeg):
+                r = _reads(it.blocks) & self.fwd_names
+                if variant is not None:
+                    self.push[id(it.seg)] = sorted(r & variant)
+                    self.stack_of[id(it.seg)] = stack  # type: ignore[assignment]
+                    r = r - variant
+                escape |= r
+            elif isinstance(it, BIf):
+                own = (_uses(it.node.test) | _reads(it.fills_body) | _reads(it.fills_orelse))
+                own &= self.fwd_names
+                if variant is not None:
+                    self.push[id(it.node)] = sorted(own & variant)
+                    self.stack_of[id(it.node)] = stack  # type: ignore[assignment]
+                    own = own - variant
+                escape |= own | self.plan(it.body, variant, stack) | self.plan(it.orelse, variant, stack)
+            elif isinstance(it, BLoop):
+                node = it.node
+                if not _has_code(it.body):
+                    continue
+                self.live_loops.add(id(node))
+                inner = self.plan(it.body, self.variant(node), node.stack)
+                outside = inner | _reads(it.pre) | {node.stack}
+                if node.reversible_range and node.iter is not None:
+                    outside |= _uses(node.iter)
+                outside &= self.fwd_names
+                if variant is not None:
+                    self.push[id(node)] = sorted(outside & variant)
+                    self.stack_of[id(node)] = stack  # type: ignore[assignment]
+                    outside = outside - variant
+                escape |= outside
+                if not node.reversible_range:
+                    head = it.body[-1]
+                    if isinstance(head, BSeg) and not self.push.get(id(head.seg)):
+                        self.forced.add(id(head.seg))
+            elif isinstance(it, Block):
+                escape |= _reads([it]) & self.fwd_names
+        return escape
+
+    # -- forward --------------------------------------------------------------------------
+    def place_pushes(self, items: list[Any], pending: list[Any]) -> None:
+        """Insert the pushes into the forward item lists.
+
+        A segment pushes right after itself, a loop right after itself, and an ``if`` at
+        the end of each branch that falls through, before the branch's trailing joins
+        (which may rebind a carried name the ``if``'s backward reads).  A ``break`` first
+        pushes for every enclosing ``if`` it leaves.
+        """
+        for it in items:
+            if isinstance(it, ir.IfNode):
+                self.place_pushes(it.body, pending + [it])
+                self.place_pushes(it.orelse, pending + [it])
+            elif isinstance(it, ir.LoopNode):
+                self.place_pushes(it.body, [])
+        i = 0
+        while i < len(items):
+            it = items[i]
+            if isinstance(it, (Segment, ir.LoopNode)) and self._pushes(it):
+                items.insert(i + 1, _Push(it))
+                i += 1
+            elif isinstance(it, ir.IfNode) and self._pushes(it):
+                if it.falls[0]:
+                    _insert_tail(it.body, _Push(it))
+                if it.falls[1]:
+                    _insert_tail(it.orelse, _Push(it))
+            i += 1
+        if items and isinstance(items[-1], ir.BreakNode):
+            k = len(items) - 1
+            while k > 0 and isinstance(items[k - 1], ir.Phi):
+                k -= 1
+            for node in reversed(pending):
+                if self._pushes(node):
+                    items.insert(k, _Push(node))
+                    k += 1
+
+    def _pushes(self, it: Any) -> bool:
+        return bool(self.push.get(id(it))) or id(it) in self.forced
+
+    def fwd_items(self, items: list[Any]) -> list[_Node]:
+        out: list[_Node] = []
+        for it in items:
+            if isinstance(it, _Push):
+                node = it.item
+                origin = getattr(node, "origin", None)
+                if origin is None and isinstance(node, Segment) and node.stmts:
+                    origin = node.stmts[-1].origin
+                out += self.push_line(node, origin)
+                continue
+            if isinstance(it, Segment):
+                for st in it.stmts:
+                    out.append(_Node(_stmt_text(st), _meta(st.origin, st.label or st.kind)))
+            elif isinstance(it, ir.Phi):
+                out.append(_Node(f"{it.target} = {code(it.source)}", _meta(it.origin, "join")))
+            elif isinstance(it, ir.BreakNode):
+                out.append(_Node("break", _meta(it.origin, "break")))
+            elif isinstance(it, ir.IfNode):
+                out.append(
+                    _Node(
+                        f"if {code(it.test)}:",
+                        _meta(it.origin, "if"),
+                        self.fwd_items(it.body),
+                        self.fwd_items(it.orelse),
+                    )
+                )
+            elif isinstance(it, ir.LoopNode):
+                if id(it) in self.live_loops:
+                    out.append(_Node(f"{it.stack} = []", _meta(it.origin, "stack")))
+                if it.kind == "for":
+                    header = f"for {it.target} in {code(it.iter)}:"  # type: ignore[arg-type]
+                else:
+                    header = f"while {code(it.iter) if it.iter is not None else 'True'}:"
+                out.append(_Node(header, _meta(it.origin, it.kind), self.fwd_items(it.body)))
+        return out
+
+    def push_line(self, it: Any, origin: Any) -> list[_Node]:
+        names = self.push.get(id(it))
+        if not names and id(it) not in self.forced:
+            return []
+        stack = self.stack_of.get(id(it)) or self._head_stack(it)
+        value = "None" if not names else names[0] if len(names) == 1 else f"({', '.join(names)})"
+        meta = _meta(origin, "push") if origin is not None else None
+        return [_Node(f"{stack}.append({value})", meta)]
+
+    def _head_stack(self, it: Any) -> str:
+        return self.head_stacks[id(it)]
+
+    def pop_line(self, key: Any, origin: Any) -> list[_Node]:
+        names = self.push.get(id(key))
+        if not names and id(key) not in self.forced:
+            return []
+        stack = self.stack_of.get(id(key)) or self.head_stacks[id(key)]
+        if not names:
+            text = f"{stack}.pop()"
+        else:
+            text = f"{', '.join(names)}{',' if len(names) == 1 and False else ''} = {stack}.pop()"
+        return [_Node(text, _meta(origin, "pop"))]
+
+    # -- backward -------------------------------------------------------------------------
+    def bwd_items(self, items: list[Any]) -> list[_Node]:
+        out: list[_Node] = []
+        for it in items:
+            if not isinstance(it, (BSeg, Block)):
+                self.last_key = None
+            if isinstance(it, BSeg):
+                if not _has_code([it]) and id(it.seg) not in self.forced and not self.push.get(id(it.seg)):
+                    continue
+                origin = it.seg.stmts[-1].origin if it.seg.stmts else (it.blocks[0].origin if it.blocks else None)
+                out += self.pop_line(it.seg, origin) if origin is not None else self.pop_line(it.seg, self.norm.src.origin(self.norm.src.tree.name))
+                out += self.blocks(it.blocks)
+            elif isinstance(it, Block):
+                out += self.blocks([it])
+            elif isinstance(it, BIf):
+                body = self.bwd_items(it.body) + self.blocks(it.fills_body)
+                orelse = self.bwd_items(it.orelse) + self.blocks(it.fills_orelse)
+                out += self.pop_line(it.node, it.node.origin)
+                if body or orelse:
+                    test = code(it.node.test)
+                    if not body:
+                        body, orelse = orelse, []
+                        test = f"not ({test})"
+                    comment = f"# {it.node.origin.file}:{it.node.origin.line}: {it.node.origin.text}\n"
+                    out.append(_Node(comment + f"if {test}:", _meta(it.node.origin, "if"), body, orelse))
+                self.last_key = None
+            elif isinstance(it, BLoop):
+                node = it.node
+                if id(node) not in self.live_loops:
+                    continue
+                out += self.pop_line(node, node.origin)
+                out += self.blocks(it.pre)
+                if node.reversible_range:
+                    header = f"for {node.target} in reversed({code(node.iter)}):"  # type: ignore[arg-type]
+                else:
+                    header = f"while {node.stack}:"
+                comment = f"# {node.origin.file}:{node.origin.line}: {node.origin.text}\n"
+                out.append(_Node(comment + header, _meta(node.origin, node.kind), self.bwd_items(it.body)))
+                self.last_key = None
+        return out
+
+    def blocks(self, blocks: list[Block]) -> list[_Node]:
+        out: list[_Node] = []
+        for b in blocks:
+            first = (b.origin.file, b.origin.line) != self.last_key
+            self.last_key = (b.origin.file, b.origin.line)
+            for st in b.stmts:
+                text = code(st)
+                if first:
+                    text = f"# {b.origin.file}:{b.origin.line}: {b.origin.text}\n" + text
+                first = False
+                out.append(_Node(text, _meta(b.origin, b.label)))
+        return out
+
+
+class _Push:
+    """Marks where the forward pass pushes what the backward of ``item`` reads."""
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+
+def _insert_tail(items: list[Any], push: _Push) -> None:
+    k = len(items)
+    while k > 0 and isinstance(items[k - 1], ir.Phi):
+        k -= 1
+    last = items[k - 1] if k > 0 else None
+    if isinstance(last, ir.IfNode) and not all(last.falls):
+        if last.falls[0]:
+            _insert_tail(last.body, push)
+        if last.falls[1]:
+            _insert_tail(last.orelse, push)
+        return
+    items.insert(k, push)
+
+
+def _stmt_text(st: Any) -> str:
+    if st.kind == ir.EFFECT:
+        return code(st.node) if st.node is not None else code(st.expr)
+    if st.target_node is not None:
+        return f"{code(st.target_node)} = {code(st.expr)}"
+    return f"{', '.join(st.targets)} = {code(st.expr)}"
+
+
+def _defs(it: Any) -> list[str]:
+    if isinstance(it, ir.Phi):
+        return [it.target]
+    if it.kind == ir.EFFECT:
+        return []
+    return list(it.targets)
+
+
+def _uses(node: Any) -> set[str]:
+    return read_names(cst.Expr(node))
+
+
+def _reads(blocks: list[Any]) -> set[str]:
+    out: set[str] = set()
+    for b in all_blocks(blocks):
+        for st in b.stmts:
+            out |= read_names(st)
+    return out
+
+
+def _has_code(items: list[Any]) -> bool:
+    return any(b.stmts for b in all_blocks(items))
+
+
 def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     """Render ``rev`` as module text (header placeholder, see :func:`header`)."""
     norm = rev.norm
@@ -84,17 +417,21 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     params = norm.params
     wrt_text = ", ".join(norm.wrt)
 
-    # -- which forward names does the backward pass read?
-    fwd_defined = list(params)
-    for st in norm.stmts:
-        fwd_defined += [t for t in st.targets if t not in fwd_defined]
-    bwd_reads: set[str] = set()
-    for b in rev.blocks:
-        for st in b.stmts:
-            bwd_reads |= read_names(st)
+    em = _Emitter(rev, has_aux)
+    em.head_stacks = {}
+    _head_stacks(norm.stmts, em.head_stacks)
+    escape = em.plan(rev.blocks, None, None)
+    em.place_pushes(norm.stmts, [])
     for gr in rev.grads:
-        bwd_reads |= read_names(cst.Expr(gr))
-    residuals = [n for n in fwd_defined if n in bwd_reads]
+        escape |= _uses(gr)
+    residuals = [n for n in _ordered_defs(norm) if n in escape]
+    unconditional = set(params) | {
+        t for it in norm.stmts if isinstance(it, (Segment, ir.Phi)) for t in
+        (sum((list(st.targets) for st in it.stmts), []) if isinstance(it, Segment) else [it.target])
+    }
+    unconditional |= {it.stack for it in norm.stmts if isinstance(it, ir.LoopNode)}
+    prebind = [r for r in residuals if r not in unconditional]
+    bwd_reads = _reads(rev.blocks) | escape | control_reads(rev.blocks)
     uses_xp_bwd = xp in bwd_reads
 
     helpers = set(rev.helpers) | {"namespace"}
@@ -103,50 +440,36 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
         alias = g(h)
         imports.append(h if alias == h else f"{h} as {alias}")
 
-    fwd_body: list[tuple[str, Any]] = []
-    fwd_body.append((f'"""Forward pass of {f}; keeps what the gradient w.r.t. ({wrt_text}) needs."""', None))
-    fwd_body.append((f"{xp} = {namespace}({', '.join(params)})", None))
-    for st in norm.stmts:
-        if st.kind == ir.EFFECT:
-            text = code(st.node) if st.node is not None else code(st.expr)  # type: ignore[arg-type]
-        elif st.target_node is not None:
-            text = f"{code(st.target_node)} = {code(st.expr)}"  # type: ignore[arg-type]
-        else:
-            text = f"{', '.join(st.targets)} = {code(st.expr)}"  # type: ignore[arg-type]
-        fwd_body.append((text, (st.origin.file, st.origin.line, st.label or st.kind)))
+    fwd_body: list[_Node] = [
+        _Node(f'"""Forward pass of {f}; keeps what the gradient w.r.t. ({wrt_text}) needs."""'),
+        _Node(f"{xp} = {namespace}({', '.join(params)})"),
+    ]
+    if prebind:
+        fwd_body.append(_Node(" = ".join(prebind) + " = None  # bound on some paths only"))
+    fwd_body += em.fwd_items(norm.stmts)
     out_code = code(norm.out)
     if has_aux:
         out_code = f"({out_code}, {code(norm.aux)})"  # type: ignore[arg-type]
-    fwd_body.append((f"return {out_code}, {res_cls}({', '.join(residuals)})", None))
+    fwd_body.append(_Node(f"return {out_code}, {res_cls}({', '.join(residuals)})"))
 
-    bwd_body: list[tuple[str, Any]] = []
-    bwd_body.append(
-        (f'"""Gradient of {f} w.r.t. ({wrt_text}), given the residuals and the output cotangent."""', None)
-    )
+    bwd_body: list[_Node] = [
+        _Node(f'"""Gradient of {f} w.r.t. ({wrt_text}), given the residuals and the output cotangent."""')
+    ]
     if residuals:
         target = ", ".join(residuals) + ("," if len(residuals) == 1 else "")
-        bwd_body.append((f"{target} = {res}", None))
+        bwd_body.append(_Node(f"{target} = {res}"))
     if uses_xp_bwd:
-        bwd_body.append((f"{xp} = {namespace}({d_out}, *{res})", None))
-    last_origin = None
-    for b in rev.blocks:
-        key = (b.origin.file, b.origin.line)
-        first = True
-        for st in b.stmts:
-            text = code(st)
-            if first and key != last_origin:
-                text = f"# {b.origin.file}:{b.origin.line}: {b.origin.text}\n" + text
-            first = False
-            bwd_body.append((text, (b.origin.file, b.origin.line, b.label)))
-        last_origin = key
+        bwd_body.append(_Node(f"{xp} = {namespace}({d_out}, *{res})"))
+    bwd_body += em.bwd_items(rev.blocks)
     grads = ", ".join(code(x) for x in rev.grads)
-    bwd_body.append((f"return ({grads}{',' if len(rev.grads) == 1 else ''})", None))
+    bwd_body.append(_Node(f"return ({grads}{',' if len(rev.grads) == 1 else ''})"))
 
+    seed = f"{out_v}[0]" if has_aux else out_v
     grad_body = [
-        (f'"""Value and gradient of {f} w.r.t. ({wrt_text})."""', None),
-        (f"{out_v}, {res} = {fwd_name}({', '.join(params)})", None),
-        (f"if {d_out} is None:\n    {d_out} = {namespace}({out_v}{'[0]' if has_aux else ''}).ones_like({out_v}{'[0]' if has_aux else ''})", None),
-        (f"return {out_v}, {bwd_name}({res}, {d_out})", None),
+        _Node(f'"""Value and gradient of {f} w.r.t. ({wrt_text})."""'),
+        _Node(f"{out_v}, {res} = {fwd_name}({', '.join(params)})"),
+        _Node(f"if {d_out} is None:\n    {d_out} = {namespace}({seed}).ones_like({seed})"),
+        _Node(f"return {out_v}, {bwd_name}({res}, {d_out})"),
     ]
 
     parts = ["from typing import NamedTuple", "", f"from srcgrad.runtime import {', '.join(imports)}", "", ""]
@@ -163,11 +486,8 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
         parts.append("    pass")
     parts += ["", ""]
 
-    def func(name: str, sig: str, body: list[tuple[str, Any]]) -> list[str]:
-        out = [f"def {name}({sig}):"]
-        for text, _ in body:
-            out += ["    " + ln if ln else "" for ln in text.splitlines()]
-        return out + ["", ""]
+    def func(name: str, sig: str, body: list[_Node]) -> list[str]:
+        return [f"def {name}({sig}):"] + _render(body, 1) + ["", ""]
 
     parts += func(fwd_name, ", ".join(params), fwd_body)
     parts += func(bwd_name, f"{res}, {d_out}", bwd_body)
@@ -188,17 +508,61 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     return Emitted(body=body, rules=sorted(rev.rules_used), lines=lines)
 
 
-def _line_table(text: str, bodies: dict[str, list[tuple[str, Any]]]) -> dict[int, tuple[str, int, str]]:
+def _head_stacks(items: list[Any], out: dict[int, str]) -> None:
+    for it in items:
+        if isinstance(it, ir.LoopNode):
+            for sub in it.body:
+                if isinstance(sub, Segment) and sub.head:
+                    out[id(sub)] = it.stack
+            _head_stacks(it.body, out)
+        elif isinstance(it, ir.IfNode):
+            _head_stacks(it.body, out)
+            _head_stacks(it.orelse, out)
+
+
+def _ordered_defs(norm: Any) -> list[str]:
+    seen: list[str] = list(norm.params)
+    for it in ir.walk_stmts(norm.stmts):
+        for t in _defs(it):
+            if t not in seen:
+                seen.append(t)
+
+    def loops(items: list[Any]) -> None:
+        for it in items:
+            if isinstance(it, ir.LoopNode):
+                for n in (it.stack, it.target):
+                    if n and n not in seen:
+                        seen.append(n)
+                loops(it.body)
+            elif isinstance(it, ir.IfNode):
+                loops(it.body)
+                loops(it.orelse)
+
+    loops(norm.stmts)
+    return seen
+
+
+def _line_table(text: str, bodies: dict[str, list[_Node]]) -> dict[int, tuple[str, int, str]]:
     tree = ast.parse(text)
     table: dict[int, tuple[str, int, str]] = {}
+
+    def walk(nodes: list[_Node], stmts: list[ast.stmt], where: str) -> None:
+        if len(nodes) != len(stmts):
+            raise InternalError(f"line table mismatch in {where}")
+        for n, st in zip(nodes, stmts):
+            if n.body is not None:
+                if n.meta is not None:
+                    table[st.lineno] = n.meta
+                walk(n.body or [_Node("pass")], st.body, where)  # type: ignore[attr-defined]
+                if n.orelse:
+                    walk(n.orelse, st.orelse, where)  # type: ignore[attr-defined]
+                continue
+            if n.meta is None:
+                continue
+            for ln in range(st.lineno, (st.end_lineno or st.lineno) + 1):
+                table[ln] = n.meta
+
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in bodies:
-            meta = bodies[node.name]
-            if len(meta) != len(node.body):
-                raise InternalError(f"line table mismatch in {node.name}")
-            for (_, m), st in zip(meta, node.body):
-                if m is None:
-                    continue
-                for ln in range(st.lineno, (st.end_lineno or st.lineno) + 1):
-                    table[ln] = m
+            walk(bodies[node.name], node.body, node.name)
     return table

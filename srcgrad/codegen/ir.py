@@ -105,3 +105,72 @@ class Names:
             self.taken.add(cand)
             self.fixed[name] = cand
         return self.fixed[name]
+
+
+@dataclass
+class IfNode:
+    """``if test: body else: orelse``; a static test stays a plain ``if`` on both sides."""
+
+    test: cst.BaseExpression
+    body: list[Any]
+    orelse: list[Any]
+    origin: Origin
+    static: bool = False
+    falls: tuple[bool, bool] = (True, True)  # can each branch fall through?
+
+
+@dataclass
+class Carried:
+    """A loop-carried name: ``name`` holds its value across iterations.
+
+    ``before`` is True when the name had a value before the loop (its value at the start of
+    an iteration is then read by the body); otherwise it only carries the last value out.
+    """
+
+    name: str
+    before: bool
+
+
+@dataclass
+class LoopNode:
+    """A ``for`` or ``while`` loop; the body is straight-line SSA per iteration, and carried
+    names are rebound at the end of each iteration (and before each ``break``)."""
+
+    kind: str  # "for" | "while"
+    target: str | None  # for: the loop variable (emitted name)
+    iter: cst.BaseExpression | None  # for: the iterable; while: the test, or None for True
+    body: list[Any]
+    origin: Origin
+    carried: list[Carried]
+    stack: str  # the list that holds per-iteration values for the backward pass
+    has_break: bool = False
+    reversible_range: bool = False  # for over range(...) without break: reversed(range(...))
+
+
+@dataclass
+class BreakNode:
+    origin: Origin
+
+
+@dataclass
+class Phi:
+    """``target = source`` where a value joins (end of a branch or of a loop iteration)."""
+
+    target: str
+    source: cst.BaseExpression
+    origin: Origin
+    static: bool = False
+
+
+def walk_stmts(items: list[Any]):  # noqa: ANN201
+    """Every Stmt and Phi in a nested item list."""
+    for it in items:
+        if isinstance(it, IfNode):
+            yield from walk_stmts(it.body)
+            yield from walk_stmts(it.orelse)
+        elif isinstance(it, LoopNode):
+            yield from walk_stmts(it.body)
+        elif isinstance(it, (Stmt, Phi)):
+            yield it
+        elif isinstance(getattr(it, "stmts", None), list):  # a Segment
+            yield from walk_stmts(it.stmts)

@@ -95,6 +95,10 @@ class Normalizer:
         self.stmts: list[Stmt] = []
         self.findings: list[SrcgradError] = []
         self.poisoned: set[str] = set()  # names bound by statements that were reported
+        self.loops: list[dict[str, Any]] = []
+        self.all_names = _all_names(src.tree)
+        self.n_returns = 1
+        self.last_define: tuple[str, str] | None = None
         self.origin = src.origin(src.tree.name)
         self.out: cst.BaseExpression | None = None
         self.aux: cst.BaseExpression | None = None
@@ -128,6 +132,7 @@ class Normalizer:
             name = self.names.fresh(user)
         self.env[user] = name
         self.locals.add(name)
+        self.last_define = (user, name)
         return name
 
     def is_static(self, node: cst.BaseExpression) -> bool:
@@ -189,29 +194,12 @@ class Normalizer:
                 self.poisoned.add(star.name.value)
         body = fdef.body
         stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
-        for stmt in stmts:
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                # reported by check; bind what it assigns so later lines raise no
-                # spurious "not defined" findings
-                for t in _assigned_in(stmt):
-                    if t not in self.env:
-                        self.poisoned.add(t)
-                    self.env.setdefault(t, t)
-                    self.locals.add(t)
-                continue
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    self.origin = self.src.origin(small)
-                    try:
-                        self.small_statement(small)
-                    except _Bail as b:
-                        if b.err is not None:  # None: a consequence of an earlier finding
-                            self.findings.append(b.err)
-                        for t in _assigned_in(small):
-                            if t not in self.env:
-                                self.poisoned.add(t)
-                            self.env.setdefault(t, t)
-                            self.locals.add(t)
+        import libcst.matchers as m
+
+        self.n_returns = len(
+            [r for r in m.findall(fdef.body, m.Return()) if not _inside_def(fdef, r)]
+        )
+        self.block(stmts)
         if self.findings:
             raise SrcgradError.bundle(self.findings)
         assert self.out is not None
@@ -228,6 +216,412 @@ class Normalizer:
             src=self.src,
             runtime_imports=self.runtime_imports,
         )
+
+    # -- blocks and control flow -------------------------------------------------------
+    def block(self, stmts: list[cst.BaseStatement]) -> bool:
+        """Lower a statement list into ``self.stmts``; False when it cannot fall through."""
+        stmts = list(stmts)
+        i = 0
+        while i < len(stmts):
+            st = stmts[i]
+            rest = stmts[i + 1 :]
+            if rest and isinstance(st, cst.If) and _may_exit(st):
+                # what follows an `if` that may leave goes into the branches that fall through
+                st = _push_rest(st, rest)
+                stmts = stmts[: i + 1]
+                stmts[i] = st
+            if not self.statement(st):
+                return False
+            i += 1
+        return True
+
+    def statement(self, stmt: cst.BaseStatement) -> bool:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.origin = self.src.origin(small)
+                if isinstance(small, cst.Break):
+                    self.break_here(small)
+                    return False
+                if isinstance(small, cst.Continue):
+                    return True  # restructured: nothing follows it in this iteration
+                try:
+                    self.small_statement(small)
+                except _Bail as b:
+                    self.bailed(b, small)
+                if isinstance(small, cst.Return):
+                    return False
+            return True
+        try:
+            if isinstance(stmt, cst.If):
+                return self.if_statement(stmt)
+            if isinstance(stmt, cst.For):
+                return self.for_statement(stmt)
+            if isinstance(stmt, cst.While):
+                return self.while_statement(stmt)
+        except _Bail as b:
+            self.bailed(b, stmt)
+            return True
+        # reported by check; bind what it assigns so later lines raise no spurious findings
+        self.bailed(_Bail(None), stmt)
+        return True
+
+    def bailed(self, b: _Bail, node: cst.CSTNode) -> None:
+        if b.err is not None:  # None: a consequence of an earlier finding
+            self.findings.append(b.err)
+        for t in _assigned_in(node):
+            if t not in self.env:
+                self.poisoned.add(t)
+            self.env.setdefault(t, t)
+            self.locals.add(t)
+
+    def sub_block(self, stmts: list[cst.BaseStatement]) -> tuple[list[Any], bool]:
+        saved = self.stmts
+        self.stmts = []
+        try:
+            falls = self.block(stmts)
+            return self.stmts, falls
+        finally:
+            self.stmts = saved
+
+    def assign_exact(self, name: str, atom: cst.BaseExpression) -> None:
+        """Bind the emitted name ``name`` itself (branches of a join assign the same name)."""
+        self.locals.add(name)
+        self.names.taken.add(name)
+        static = self.is_static(atom)
+        if static:
+            self.static.add(name)
+        self.stmts.append(ir.Phi(name, atom, self.origin, static))
+
+    def join(self, branches: list[tuple[list[Any], bool, dict[str, str]]]) -> None:
+        """SSA join after a branch: names that differ get a fresh version bound in each
+        branch that falls through."""
+        live = [(items, env) for items, falls, env in branches if falls]
+        if not live:
+            self.env = branches[0][2]
+            return
+        if len(live) == 1:
+            self.env = dict(live[0][1])
+            return
+        names = set().union(*(env.keys() for _, env in live))
+        new_env = dict(live[0][1])
+        for u in sorted(names):
+            versions = [env.get(u) for _, env in live]
+            if any(v is None for v in versions):
+                continue  # bound on one path only: later use is the user's NameError
+            if len(set(versions)) == 1:
+                new_env[u] = versions[0]  # type: ignore[assignment]
+                continue
+            fresh = self.names.fresh(u)
+            for items, env in live:
+                saved, self.stmts = self.stmts, items
+                self.assign_exact(fresh, cst.Name(env[u]))
+                self.stmts = saved
+            if not all(v in self.static for v in versions):
+                self.static.discard(fresh)
+            new_env[u] = fresh
+        self.env = new_env
+
+    def if_statement(self, node: cst.If) -> bool:
+        self.origin = self.src.origin(node)
+        origin = self.origin
+        test = self.lower_test(node.test, "cond")
+        env0 = dict(self.env)
+        body, falls1 = self.sub_block(list(node.body.body))  # type: ignore[union-attr]
+        env1 = self.env
+        self.env = dict(env0)
+        orelse_stmts: list[cst.BaseStatement] = []
+        if isinstance(node.orelse, cst.Else):
+            orelse_stmts = list(node.orelse.body.body)  # type: ignore[union-attr]
+        elif isinstance(node.orelse, cst.If):
+            orelse_stmts = [node.orelse]
+        orelse, falls2 = self.sub_block(orelse_stmts)
+        env2 = self.env
+        self.origin = origin
+        self.join([(body, falls1, env1), (orelse, falls2, env2)])
+        self.stmts.append(
+            ir.IfNode(test, body, orelse, origin, self.is_static(test), (falls1, falls2))
+        )
+        return falls1 or falls2
+
+    def lower_test(self, e: cst.BaseExpression, hint: str) -> cst.BaseExpression:
+        """Lower a condition; comparisons, `not`, `in` and short-circuit-free `and`/`or`
+        stay inline (they carry no gradient)."""
+        if isinstance(e, cst.Comparison):
+            left = self.lower(e.left, hint)
+            comps = [
+                c.with_changes(comparator=self.lower(c.comparator, hint)) for c in e.comparisons
+            ]
+            return e.with_changes(left=left, comparisons=comps)
+        if isinstance(e, cst.UnaryOperation) and isinstance(e.operator, cst.Not):
+            return e.with_changes(expression=self.lower_test(e.expression, hint))
+        if isinstance(e, cst.BooleanOperation):
+            return self.boolean(e, hint, None)
+        return self.lower(e, hint)
+
+    def boolean(
+        self, e: cst.BooleanOperation, hint: str, target: str | None
+    ) -> cst.BaseExpression:
+        left = self.lower_test(e.left, hint)
+        saved = self.stmts
+        self.stmts = []
+        right = self.lower_test(e.right, hint)
+        right_stmts, self.stmts = self.stmts, saved
+        if not right_stmts and target is None:
+            return e.with_changes(left=left, right=right)
+        # the right side runs only when the left one does not decide: make it a branch
+        name = self.names.temp(hint) if target is None else self.define(target)
+        is_and = isinstance(e.operator, cst.And)
+        taken = right_stmts
+        saved, self.stmts = self.stmts, taken
+        self.assign_exact(name, right)
+        self.stmts = []
+        self.assign_exact(name, left)
+        other, self.stmts = self.stmts, saved
+        body, orelse = (taken, other) if is_and else (other, taken)
+        self.stmts.append(ir.IfNode(left, body, orelse, self.origin, self.is_static(left)))
+        return cst.Name(name)
+
+    def ternary(self, e: cst.IfExp, hint: str, target: str | None) -> cst.BaseExpression:
+        test = self.lower_test(e.test, hint)
+        name = self.names.temp(hint) if target is None else self.define(target)
+        saved = self.stmts
+        self.stmts = []
+        self.assign_exact(name, self.lower(e.body, hint))
+        body = self.stmts
+        self.stmts = []
+        self.assign_exact(name, self.lower(e.orelse, hint))
+        orelse = self.stmts
+        self.stmts = saved
+        static = name in self.static
+        self.stmts.append(ir.IfNode(test, body, orelse, self.origin, self.is_static(test)))
+        if not static:
+            self.static.discard(name)
+        return cst.Name(name)
+
+    # -- loops ------------------------------------------------------------------------
+    def _carried(self, node: cst.CSTNode, extra: list[str]) -> list[str]:
+        assigned = [t for t in _assigned_in(node.body) if t not in self.poisoned]  # type: ignore[attr-defined]
+        used_outside = self.used_outside(node)
+        out: list[str] = []
+        for u in [*assigned, *extra]:
+            if u in out:
+                continue
+            if u in self.env or u in used_outside:
+                out.append(u)
+        return out
+
+    def used_outside(self, node: cst.CSTNode) -> set[str]:
+        inside = {id(n) for n in _all_names(node)}
+        return {n.value for n in self.all_names if id(n) not in inside}
+
+    def enter_loop(self, carried_users: list[str]) -> list[ir.Carried]:
+        carried = []
+        for u in carried_users:
+            if u in self.env:
+                c = self.names.fresh(u)
+                self.assign_exact(c, cst.Name(self.env[u]))
+                if self.env[u] not in self.static:
+                    self.static.discard(c)
+                else:
+                    self.static.discard(c)
+                carried.append(ir.Carried(c, True))
+            else:
+                c = self.names.fresh(u) if (u in self.names.taken and u in self.locals) else u
+                self.names.taken.add(c)
+                carried.append(ir.Carried(c, False))
+            self.env[u] = c
+            self.locals.add(c)
+        return carried
+
+    def loop_phis(self, loop: dict[str, Any]) -> None:
+        phis = []
+        for u, c in loop["map"].items():
+            cur = self.env.get(u)
+            if cur is not None and cur != c.name:
+                phis.append(ir.Phi(c.name, cst.Name(cur), self.origin))
+        _append_tail(self.stmts, phis)
+
+    def break_here(self, node: cst.CSTNode) -> None:
+        if not self.loops:
+            self.fail(node, "break outside a loop", "remove it", "break")
+        loop = self.loops[-1]
+        loop["has_break"] = True
+        if loop.get("flag"):
+            self.assign_exact(loop["flag"], cst.Name("True"))
+        self.loop_phis(loop)
+        self.stmts.append(ir.BreakNode(self.origin))
+
+    def for_statement(self, node: cst.For) -> bool:
+        self.origin = self.src.origin(node)
+        origin = self.origin
+        if node.asynchronous is not None:
+            self.fail(node, "async for", "use a plain for loop", "async-for")
+        plan = self.iteration_plan(node)
+        header_target, header_iter, prelude, reversible = plan
+        return self.loop(node, "for", header_target, header_iter, prelude, reversible, origin)
+
+    def while_statement(self, node: cst.While) -> bool:
+        self.origin = self.src.origin(node)
+        origin = self.origin
+        return self.loop(node, "while", None, node.test, [], False, origin)
+
+    def loop(
+        self,
+        node: cst.For | cst.While,
+        kind: str,
+        header_target: str | None,
+        header_iter: cst.BaseExpression | None,
+        prelude: list[tuple[str, Any]],
+        reversible: bool,
+        origin: Any,
+    ) -> bool:
+        extra = [t for t, _ in prelude]
+        carried_users = self._carried(node, extra)
+        flag = None
+        if node.orelse is not None:
+            flag = self.names.temp("broke")
+            self.assign_exact(flag, cst.Name("False"))
+        carried = self.enter_loop(carried_users)
+        cmap = {u: c for u, c in zip(carried_users, carried)}
+        loop: dict[str, Any] = {"map": cmap, "has_break": False, "flag": flag}
+        self.loops.append(loop)
+        saved = self.stmts
+        self.stmts = []
+        target_name = None
+        test: cst.BaseExpression | None = None
+        body_stmts = list(node.body.body)  # type: ignore[union-attr]
+        try:
+            if kind == "for":
+                assert header_target is not None
+                target_name = self.define(header_target)
+                if header_iter is not None and self.is_static(header_iter):
+                    self.static.add(target_name)
+                for user, source in prelude:
+                    self.origin = origin
+                    if source is None:
+                        continue
+                    arr, = source
+                    idx = cst.Name(target_name)
+                    e = cst.Subscript(value=arr, slice=[cst.SubscriptElement(cst.Index(idx))])
+                    self.lower_subscript_of(arr, idx, user, target=user)
+            else:
+                # while: evaluate the test at the top of each iteration
+                self.origin = origin
+                t = self.lower_test(node.test, "cond")  # type: ignore[union-attr]
+                if self.stmts or not self.is_static(t) and not isinstance(t, (cst.Comparison, cst.Name, cst.UnaryOperation, cst.BooleanOperation)):
+                    neg = cst.UnaryOperation(operator=cst.Not(), expression=_paren(t))
+                    brk, _ = self._break_block()
+                    self.stmts.append(ir.IfNode(neg, brk, [], origin, self.is_static(t)))
+                    test = None
+                else:
+                    test = t
+            falls = self.block(body_stmts)
+            if falls:
+                self.origin = origin
+                self.loop_phis(loop)
+            body = self.stmts
+        finally:
+            self.stmts = saved
+            self.loops.pop()
+        stack = self.names.fresh(f"_stack_{(carried[0].name if carried else target_name or 'loop').lstrip('_')}")
+        ln = ir.LoopNode(
+            kind,
+            target_name,
+            header_iter if kind == "for" else test,
+            body,
+            origin,
+            carried,
+            stack,
+            has_break=loop["has_break"],
+            reversible_range=reversible and not loop["has_break"],
+        )
+        if kind == "for" and header_iter is not None:
+            ln.iter = header_iter
+        self.stmts.append(ln)
+        for u, c in cmap.items():
+            self.env[u] = c.name
+        if node.orelse is not None:
+            self.origin = origin
+            orelse_items, falls2 = self.sub_block(list(node.orelse.body.body))  # type: ignore[union-attr]
+            env_else = self.env
+            test = cst.UnaryOperation(operator=cst.Not(), expression=cst.Name(flag))  # type: ignore[arg-type]
+            self.env = dict(env_else)
+            self.stmts.append(ir.IfNode(test, orelse_items, [], origin, False))
+            return True
+        return True
+
+    def _break_block(self) -> tuple[list[Any], bool]:
+        saved = self.stmts
+        self.stmts = []
+        self.break_here(self._node)
+        out = self.stmts
+        self.stmts = saved
+        return out, False
+
+    def iteration_plan(
+        self, node: cst.For
+    ) -> tuple[str, cst.BaseExpression, list[tuple[str, Any]], bool]:
+        """How to run ``for target in iter``: the header target and iterable, the names the
+        body binds from an index (rows of arrays), and whether ``reversed(range(...))`` can
+        replay it backwards."""
+        it = node.iter
+        target = node.target
+
+        def names_of(t: cst.BaseExpression) -> list[str]:
+            if isinstance(t, cst.Name):
+                return [t.value]
+            if isinstance(t, (cst.Tuple, cst.List)):
+                out = []
+                for el in t.elements:
+                    if not isinstance(el.value, cst.Name):
+                        self.fail(el.value, "nested loop target", "unpack inside the body", "for-target")
+                    out.append(el.value.value)  # type: ignore[union-attr]
+                return out
+            self.fail(t, "unsupported loop target", "use a name", "for-target")
+            raise AssertionError
+
+        call = it if isinstance(it, cst.Call) else None
+        fname = None
+        if call is not None and isinstance(call.func, cst.Name) and call.func.value in ("range", "enumerate", "zip", "reversed") and call.func.value not in self.env:
+            fname = call.func.value
+        if fname == "range":
+            args = [self.lower_arg(a, "n") for a in call.args]  # type: ignore[union-attr]
+            tnames = names_of(target)
+            if len(tnames) != 1:
+                self.fail(target, "unpacking a range", "use one loop variable", "for-target")
+            return tnames[0], call.with_changes(args=args), [], True  # type: ignore[union-attr]
+        if fname == "enumerate":
+            tnames = names_of(target)
+            if len(tnames) != 2 or len(call.args) != 1:  # type: ignore[union-attr]
+                self.fail(target, "enumerate(...) needs `i, x` as its target", "write `for i, x in enumerate(xs)`", "for-target")
+            seq = self.lower(call.args[0].value, tnames[1])  # type: ignore[union-attr]
+            if self.is_static(seq):
+                return tnames[0] + "__pair", call.with_changes(args=[cst.Arg(seq)]), [], False  # type: ignore[union-attr]
+            header = _range_len([seq])
+            return tnames[0], header, [(tnames[1], (seq,))], True
+        if fname == "zip":
+            tnames = names_of(target)
+            seqs = [self.lower(a.value, n) for a, n in zip(call.args, tnames)]  # type: ignore[union-attr]
+            if len(seqs) != len(tnames):
+                self.fail(target, "zip(...) target count", "one name per sequence", "for-target")
+            index = self.names.temp("i")
+            prelude = []
+            lens = []
+            for n, sq in zip(tnames, seqs):
+                prelude.append((n, (sq,)))
+                lens.append(sq)
+            return index, _range_len(lens), prelude, True
+        # a plain sequence: rows of an array (or a constant sequence)
+        seq = self.lower(it, "seq")
+        tnames = names_of(target)
+        if self.is_static(seq):
+            if len(tnames) != 1:
+                self.fail(target, "unpacking in a loop over a constant", "index inside the body", "for-target")
+            return tnames[0], seq, [], False
+        if len(tnames) != 1:
+            self.fail(target, "unpacking rows in a loop target", "index the row inside the body", "for-target")
+        index = self.names.temp(f"{tnames[0]}_index")
+        return index, _range_len([seq]), [(tnames[0], (seq,))], True
 
     def small_statement(self, small: cst.BaseSmallStatement) -> None:
         if isinstance(small, cst.Assign):
@@ -303,7 +697,12 @@ class Normalizer:
                     )
                 loss, aux = (e.value for e in value.elements)  # type: ignore[union-attr]
                 self.out = self.output(loss)
-                self.aux = self.lower(aux, "aux")
+                aux_atom = self.lower(aux, "aux")
+                if self.n_returns > 1:
+                    name = self.names.generated("aux")
+                    self.assign_exact(name, aux_atom)
+                    aux_atom = cst.Name(name)
+                self.aux = aux_atom
             else:
                 self.out = self.output(value)
         else:
@@ -315,6 +714,17 @@ class Normalizer:
             )
 
     def output(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        if self.loops:
+            self.fail(
+                value,
+                "return inside a loop (not supported yet)",
+                "assign the result, break, and return after the loop",
+                "return-in-loop",
+            )
+        if self.n_returns > 1:
+            name = self.names.generated("out")
+            self.assign_exact(name, self.lower(value, "out"))
+            return cst.Name(name)
         if isinstance(value, cst.Name) and value.value in self.env:
             return cst.Name(self.env[value.value])
         node = self.lower(value, "out", target=self.names.generated("out"))
@@ -404,10 +814,10 @@ class Normalizer:
         self, e: cst.BaseExpression, hint: str, target: str | None = None
     ) -> cst.BaseExpression:
         """Lower ``e`` to an atom, emitting statements; with ``target``, bind it there."""
+        self.last_define = None
         node = self._lower(e, hint, target)
         if target is not None and not (
-            isinstance(node, cst.Name) and self.env.get(target) == node.value
-            and self.stmts and node.value in self.stmts[-1].targets
+            isinstance(node, cst.Name) and self.last_define == (target, node.value)
         ):
             self.bind_atom(target, node)
             return cst.Name(self.env[target])
@@ -432,6 +842,10 @@ class Normalizer:
             return self.unop(e, hint, target)
         if isinstance(e, cst.Comparison):
             return self.compare(e, hint, target)
+        if isinstance(e, cst.IfExp):
+            return self.ternary(e, hint, target)
+        if isinstance(e, cst.BooleanOperation):
+            return self.boolean(e, hint, target)
         if isinstance(e, cst.Call):
             out = self.call(e, hint, target=target)
             assert out is not None
@@ -608,7 +1022,10 @@ class Normalizer:
             self.read(atom.value, k, expr, hint, target)
             return
         e = cst.Subscript(value=atom, slice=[cst.SubscriptElement(cst.Index(key))])
-        self.lower_subscript(e, atom, hint, target)
+        self.last_define = None
+        node = self.lower_subscript(e, atom, hint, target)
+        if not (isinstance(node, cst.Name) and self.last_define == (target, node.value)):
+            self.bind_atom(target, node)
 
     def binop(
         self, e: cst.BinaryOperation, hint: str, target: str | None
@@ -938,11 +1355,99 @@ def _is_numpy_obj(obj: Any) -> bool:
     return mod == "numpy" or mod.startswith("numpy.") or isinstance(obj, np.ufunc)
 
 
+def _append_tail(items: list[Any], new: list[Any]) -> None:
+    """Append ``new`` where control falls through: into the branches of a trailing ``if``
+    that leaves on some path (what follows such an ``if`` runs inside its branches)."""
+    if not new:
+        return
+    last = items[-1] if items else None
+    if isinstance(last, ir.IfNode) and not all(last.falls):
+        if last.falls[0]:
+            _append_tail(last.body, list(new))
+        if last.falls[1]:
+            _append_tail(last.orelse, list(new))
+        return
+    items.extend(new)
+
+
+def _ends_with_exit(stmts: list[cst.BaseStatement]) -> bool:
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return any(isinstance(s, (cst.Break, cst.Continue, cst.Return, cst.Raise)) for s in last.body)
+    if isinstance(last, cst.If):
+        body = list(last.body.body)  # type: ignore[union-attr]
+        if last.orelse is None:
+            return False
+        other = (
+            list(last.orelse.body.body)  # type: ignore[union-attr]
+            if isinstance(last.orelse, cst.Else)
+            else [last.orelse]
+        )
+        return _ends_with_exit(body) and _ends_with_exit(other)
+    return False
+
+
+def _may_exit(node: cst.CSTNode) -> bool:
+    """Does ``node`` contain a break/continue/return outside nested loops and defs?"""
+    if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
+        return True
+    if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return isinstance(node, (cst.For, cst.While)) and _has_return(node)
+    return any(_may_exit(c) for c in node.children)
+
+
+def _has_return(node: cst.CSTNode) -> bool:
+    import libcst.matchers as m
+
+    return bool(m.findall(node, m.Return()))
+
+
+def _push_rest(node: cst.If, rest: list[cst.BaseStatement]) -> cst.If:
+    """Append ``rest`` to every branch of ``node`` that can fall through."""
+    body = list(node.body.body)  # type: ignore[union-attr]
+    if not _ends_with_exit(body):
+        body = body + rest
+    new_body = node.body.with_changes(body=body)
+    orelse = node.orelse
+    if orelse is None:
+        orelse = cst.Else(body=cst.IndentedBlock(body=list(rest)))
+    elif isinstance(orelse, cst.Else):
+        ob = list(orelse.body.body)  # type: ignore[union-attr]
+        if not _ends_with_exit(ob):
+            orelse = orelse.with_changes(body=orelse.body.with_changes(body=ob + rest))
+    else:
+        orelse = _push_rest(orelse, rest)
+    return node.with_changes(body=new_body, orelse=orelse)
+
+
+def _range_len(seqs: list[cst.BaseExpression]) -> cst.BaseExpression:
+    lens = [f"len({cst.Module([]).code_for_node(s)})" for s in seqs]
+    inner = lens[0] if len(lens) == 1 else f"min({', '.join(lens)})"
+    return cst.parse_expression(f"range({inner})")
+
+
+def _paren(e: cst.BaseExpression) -> cst.BaseExpression:
+    if isinstance(e, (cst.Name, cst.Call, cst.Attribute, cst.Subscript)) or getattr(e, "lpar", None):
+        return e
+    return e.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+def _inside_def(fdef: cst.FunctionDef, node: cst.CSTNode) -> bool:
+    import libcst.matchers as m
+
+    for inner in m.findall(fdef.body, m.FunctionDef() | m.Lambda()):
+        if any(n is node for n in m.findall(inner, m.Return())):
+            return True
+    return False
+
+
 def _assigned_in(stmt: cst.CSTNode) -> list[str]:
     import libcst.matchers as m
 
     out = []
-    for node in m.findall(stmt, m.AssignTarget() | m.AugAssign() | m.For() | m.AnnAssign()):
+    for node in m.findall(stmt, m.AssignTarget() | m.AugAssign() | m.For() | m.AnnAssign() | m.NamedExpr()):
         target = getattr(node, "target", None)
         if target is not None:
             out += [n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)]

@@ -51,13 +51,83 @@ def read_names(st: cst.BaseSmallStatement) -> set[str]:
     return _uses(st)
 
 
+def all_blocks(items: list[Any]) -> list[Any]:
+    """Every Block in a nested backward item list."""
+    from srcgrad.codegen.reverse import BIf, BLoop, BSeg, Block
+
+    out: list[Any] = []
+    for it in items:
+        if isinstance(it, Block):
+            out.append(it)
+        elif isinstance(it, BSeg):
+            out += it.blocks
+        elif isinstance(it, BIf):
+            out += all_blocks(it.body) + it.fills_body + all_blocks(it.orelse) + it.fills_orelse
+        elif isinstance(it, BLoop):
+            out += it.pre + all_blocks(it.body)
+    return out
+
+
+def control_reads(items: list[Any]) -> set[str]:
+    """Names read by the control structure of the backward pass (tests, loop headers)."""
+    from srcgrad.codegen.reverse import BIf, BLoop, BSeg
+
+    out: set[str] = set()
+    for it in items:
+        if isinstance(it, BIf):
+            out |= _uses(it.node.test) | control_reads(it.body) | control_reads(it.orelse)
+        elif isinstance(it, BLoop):
+            if it.node.iter is not None:
+                out |= _uses(it.node.iter)
+            out |= control_reads(it.body)
+        elif isinstance(it, BSeg):
+            pass
+    return out
+
+
 def eliminate_dead_code(rev: Reversed) -> bool:
-    """Drop backward statements whose results are never read.  Returns True if it changed."""
+    """Drop backward statements whose results are never read.  Returns True if it changed.
+
+    Straight-line backward passes get an exact, flow-sensitive sweep; with branches and
+    loops a statement is dropped when nothing else reads what it assigns.
+    """
+    if all(_is_flat(it) for it in rev.blocks):
+        return _dce_flat(rev)
+    blocks = all_blocks(rev.blocks)
+    reads: set[str] = set(control_reads(rev.blocks))
+    for g in rev.grads:
+        reads |= _uses(g)
+    for b in blocks:
+        for st in b.stmts:
+            reads |= read_names(st) - set(assigned_names(st))
+    changed = False
+    for b in blocks:
+        kept = [
+            st
+            for st in b.stmts
+            if not assigned_names(st) or any(t in reads for t in assigned_names(st))
+        ]
+        if len(kept) != len(b.stmts):
+            changed = True
+            b.stmts = kept
+    return changed
+
+
+def _is_flat(it: Any) -> bool:
+    from srcgrad.codegen.reverse import BSeg, Block
+
+    return isinstance(it, (Block, BSeg))
+
+
+def _dce_flat(rev: Reversed) -> bool:
+    from srcgrad.codegen.reverse import BSeg
+
     live: set[str] = set()
     for g in rev.grads:
         live |= _uses(g)
     changed = False
-    for block in reversed(rev.blocks):
+    blocks = all_blocks(rev.blocks)
+    for block in reversed(blocks):
         kept: list[cst.BaseSmallStatement] = []
         for st in reversed(block.stmts):
             targets = assigned_names(st)
@@ -68,9 +138,10 @@ def eliminate_dead_code(rev: Reversed) -> bool:
             live |= read_names(st)
             kept.append(st)
         block.stmts = list(reversed(kept))
-    before = len(rev.blocks)
-    rev.blocks = [b for b in rev.blocks if b.stmts]
-    return changed or len(rev.blocks) != before
+    for it in rev.blocks:
+        if isinstance(it, BSeg):
+            it.blocks = [b for b in it.blocks if b.stmts]
+    return changed
 
 
 class _DropDefaults(cst.CSTTransformer):
@@ -128,7 +199,7 @@ def drop_default_arguments(rev: Reversed, helper_names: dict[str, str]) -> None:
             p.name: p.default for p in sig.parameters.values() if p.default is not p.empty
         }
     t = _DropDefaults(defaults)
-    for block in rev.blocks:
+    for block in all_blocks(rev.blocks):
         block.stmts = [st.visit(t) for st in block.stmts]  # type: ignore[misc]
 
 

@@ -195,12 +195,66 @@ class Block:
 
 
 @dataclass
+class Segment:
+    """A run of forward statements (inside a loop it pushes what its backward reads)."""
+
+    stmts: list[Stmt]
+    head: bool = False  # the empty segment at the start of a loop body
+
+
+@dataclass
+class BSeg:
+    """The backward of one forward segment."""
+
+    seg: Segment
+    blocks: list[Block]
+
+
+@dataclass
+class BIf:
+    node: ir.IfNode
+    body: list[Any]
+    orelse: list[Any]
+    fills_body: list[Block] = field(default_factory=list)
+    fills_orelse: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class BLoop:
+    node: ir.LoopNode
+    pre: list[Block]
+    body: list[Any]
+
+
+def segment(items: list[Any]) -> list[Any]:
+    """Group runs of statements into Segments, recursively."""
+    out: list[Any] = []
+    run: list[Stmt] = []
+    for it in items:
+        if isinstance(it, Stmt):
+            run.append(it)
+            continue
+        if run:
+            out.append(Segment(run))
+            run = []
+        if isinstance(it, ir.IfNode):
+            it.body = segment(it.body)
+            it.orelse = segment(it.orelse)
+        elif isinstance(it, ir.LoopNode):
+            it.body = [Segment([], head=True)] + segment(it.body)
+        out.append(it)
+    if run:
+        out.append(Segment(run))
+    return out
+
+
+@dataclass
 class Reversed:
     """Forward and backward passes of a function."""
 
     norm: Normalized
     active: set[str]
-    blocks: list[Block]
+    blocks: list[Any]  # backward items, in backward order: BSeg, BIf, BLoop, Block
     grads: list[cst.BaseExpression]  # returned by bwd, in wrt order
     adjoints: dict[str, str]
     d_out: str
@@ -222,11 +276,13 @@ class Reverser:
         self.helpers: set[str] = set(norm.runtime_imports)
         self.rules_used: dict[str, Rule] = {}
         self.path_adjoints: dict[tuple[str, tuple[Any, ...]], str] = {}
+        self.adj_var: dict[str, cst.BaseExpression] = {}
 
     def adj(self, name: str) -> str:
         a = self.adjoints.get(name)
         if a is None:
             a = self.adjoints[name] = self.names.fresh("d_" + name.lstrip("_"))
+            self.adj_var[a] = cst.Name(name)
         return a
 
     def path_adj(self, param: str, path: tuple[Any, ...]) -> str:
@@ -258,26 +314,21 @@ class Reverser:
     def run(self) -> Reversed:
         norm = self.norm
         out = norm.out
+        seed: list[Any] = []
         if isinstance(out, cst.Name) and out.value in self.active:
-            self.adjoints[out.value] = self.d_out
-            self.assigned.add(self.d_out)
-        for st in reversed(norm.stmts):
-            if st.kind not in ir.DIFF_KINDS or not any(t in self.active for t in st.targets):
-                continue
-            block = Block(st.origin, st.label)
-            if st.kind == ir.COPY:
-                g = self.adj(st.targets[0])
-                if g in self.assigned:
-                    self.contribute(block, self.adj(st.operands[0]), cst.Name(g))
-            elif st.kind == ir.READ:
-                g = self.adj(st.targets[0])
-                if g in self.assigned:
-                    assert st.read is not None
-                    self.contribute(block, self.path_adj(*st.read), cst.Name(g))
-            else:
-                self.inline(st, block)
-            if block.stmts:
-                self.blocks.append(block)
+            straight = out.value in norm.params or any(
+                out.value in st.targets for st in norm.stmts if isinstance(st, Stmt)
+            )
+            if straight:  # defined once: its adjoint is the seed itself
+                self.adjoints[out.value] = self.d_out
+                self.adj_var[self.d_out] = cst.Name(out.value)
+                self.assigned.add(self.d_out)
+            else:  # rebound in a branch or loop: start from a copy of the seed
+                blk = Block(norm.src.origin(norm.src.tree.name), "seed")
+                self.contribute(blk, self.adj(out.value), cst.Name(self.d_out))
+                seed.append(blk)
+        norm.stmts = segment(norm.stmts)
+        self.blocks = seed + self.rev_items(norm.stmts)
         grads: list[cst.BaseExpression] = []
         for p in norm.wrt:
             if p in norm.containers:
@@ -317,6 +368,137 @@ class Reverser:
             self.helpers,
             self.rules_used,
         )
+
+    # -- control flow ----------------------------------------------------------------------
+    def rev_items(self, items: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for it in reversed(items):
+            if isinstance(it, Segment):
+                out.append(BSeg(it, self.rev_segment(it)))
+            elif isinstance(it, ir.Phi):
+                blk = self.rev_phi(it)
+                if blk is not None:
+                    out.append(blk)
+            elif isinstance(it, ir.IfNode):
+                out.append(self.rev_if(it))
+            elif isinstance(it, ir.LoopNode):
+                out.append(self.rev_loop(it))
+        return out
+
+    def consume(self, targets: list[str]) -> None:
+        """After a definition is reversed, its adjoint belongs to an older value (if any)."""
+        for t in targets:
+            a = self.adjoints.get(t)
+            if a is not None:
+                self.assigned.discard(a)
+
+    def rev_segment(self, seg: Segment) -> list[Block]:
+        blocks: list[Block] = []
+        for st in reversed(seg.stmts):
+            if st.kind not in ir.DIFF_KINDS or not any(t in self.active for t in st.targets):
+                continue
+            block = Block(st.origin, st.label)
+            if st.kind == ir.COPY:
+                g = self.adj(st.targets[0])
+                if g in self.assigned:
+                    self.contribute(block, self.adj(st.operands[0]), cst.Name(g))
+            elif st.kind == ir.READ:
+                g = self.adj(st.targets[0])
+                if g in self.assigned:
+                    assert st.read is not None
+                    self.contribute(block, self.path_adj(*st.read), cst.Name(g))
+            else:
+                self.inline(st, block)
+            self.consume(st.targets)
+            if block.stmts:
+                blocks.append(block)
+        return blocks
+
+    def rev_phi(self, phi: ir.Phi) -> Block | None:
+        block = Block(phi.origin, "join")
+        if phi.target in self.active:
+            g = self.adj(phi.target)
+            src = phi.source
+            if g in self.assigned and isinstance(src, cst.Name) and src.value in self.active:
+                self.contribute(block, self.adj(src.value), cst.Name(g))
+        self.consume([phi.target])
+        return block if block.stmts else None
+
+    def zero_fill(self, adj: str, origin: Any) -> Block:
+        var = self.adj_var[adj]
+        self.helpers.add("zeros_cotangent")
+        value = cst.Call(
+            func=cst.Name(self.names.generated("zeros_cotangent")), args=[cst.Arg(var)]
+        )
+        block = Block(origin, "zeros")
+        block.stmts.append(cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value))
+        self.assigned.add(adj)
+        return block
+
+    def rev_if(self, node: ir.IfNode) -> BIf:
+        s0 = set(self.assigned)
+        body = self.rev_items(node.body)
+        s1 = self.assigned
+        self.assigned = set(s0)
+        orelse = self.rev_items(node.orelse)
+        s2 = self.assigned
+        union = s1 | s2
+        b = BIf(node, body, orelse)
+        for a in sorted(union - s1):
+            self.assigned = set()
+            b.fills_body.append(self.zero_fill(a, node.origin))
+        for a in sorted(union - s2):
+            self.assigned = set()
+            b.fills_orelse.append(self.zero_fill(a, node.origin))
+        self.assigned = union
+        return b
+
+    def rev_loop(self, node: ir.LoopNode) -> BLoop:
+        body_defs = {t for it in ir.walk_stmts(node.body) for t in _defined(it)}
+        if node.target:
+            body_defs.add(node.target)
+        needed = []
+        for it in ir.walk_stmts(node.body):
+            flow = _flow_of(it)
+            if flow is None:
+                continue
+            targets, operands = flow
+            if not any(t in self.active for t in targets):
+                continue
+            for o in operands:
+                if o in self.active and o not in body_defs and o not in needed:
+                    needed.append(o)
+            if isinstance(it, Stmt) and it.kind == ir.READ and it.read is not None:
+                a = self.path_adj(*it.read)
+                if a not in needed:
+                    needed.append(("path", it))  # type: ignore[arg-type]
+        for c in node.carried:
+            if c.name in self.active and c.name not in needed:
+                needed.append(c.name)
+        pre: list[Block] = []
+        for v in needed:
+            if isinstance(v, tuple):
+                st = v[1]
+                a = self.path_adj(*st.read)
+                self.adj_var.setdefault(a, st.expr)
+            else:
+                a = self.adj(v)
+            if a not in self.assigned:
+                pre.append(self.zero_fill(a, node.origin))
+        s_in = set(self.assigned)
+        body = self.rev_items(node.body)
+        tail: list[Block] = []
+        for c in node.carried:
+            if c.name in self.active:
+                a = self.adj(c.name)
+                if a not in self.assigned:
+                    tail.append(self.zero_fill(a, node.origin))
+        # the head segment's backward carries the fills of the carried adjoints
+        head = body[-1]
+        assert isinstance(head, BSeg) and head.seg.head
+        head.blocks.extend(tail)
+        self.assigned = s_in
+        return BLoop(node, pre, body)
 
     def inline(self, st: Stmt, block: Block) -> None:
         rule = st.rule
@@ -402,6 +584,20 @@ class Reverser:
         if isinstance(v, cst.Name) and v.value in self.active:
             return [None]
         return []
+
+
+def _defined(it: Any) -> list[str]:
+    if isinstance(it, ir.Phi):
+        return [it.target]
+    return list(it.targets)
+
+
+def _flow_of(it: Any) -> tuple[list[str], list[str]] | None:
+    if isinstance(it, ir.Phi):
+        return [it.target], [it.source.value] if isinstance(it.source, cst.Name) else []
+    if it.kind in ir.DIFF_KINDS:
+        return it.targets, it.operands
+    return None
 
 
 def _ident(p: Any) -> str:

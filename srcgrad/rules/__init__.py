@@ -4,17 +4,16 @@ Use :func:`adjoint` to register a rule, :func:`nondifferentiable` to declare a f
 result carries no gradient, and :func:`lookup` to find the rule of a primitive.
 """
 
-from srcgrad.rules import registry
-from srcgrad.rules.registry import adjoint, lookup, nondifferentiable
-
-from srcgrad.rules import (  # noqa: F401,E402  (importing a module registers its rules)
+from srcgrad.rules import (  # noqa: F401  (importing a module registers its rules)
     binary,
     elementwise,
     indexing,
     linalg,
     nondiff,
     reductions,
+    registry,
     shape,
 )
+from srcgrad.rules.registry import adjoint, lookup, nondifferentiable
 
 __all__ = ["adjoint", "lookup", "nondifferentiable", "registry"]

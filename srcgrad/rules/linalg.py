@@ -28,12 +28,10 @@ from srcgrad.runtime import (
     einsum_cotangents,
     inner_cotangent_a,
     inner_cotangent_b,
-    mT,
-    promote_matmul_cotangent,
-    promote_vector,
+    matmul_cotangent_x1,
+    matmul_cotangent_x2,
     tensordot_cotangent_a,
     tensordot_cotangent_b,
-    unbroadcast,
 )
 
 
@@ -53,13 +51,8 @@ from srcgrad.runtime import (
     },
 )
 def matmul_adjoint(g, ans, x1, x2):
-    a = promote_vector(x1, 0)  # a 1-D x1 acts as a (1, k) matrix
-    b = promote_vector(x2, 1)  # a 1-D x2 acts as a (k, 1) matrix
-    gm = promote_matmul_cotangent(g, x1, x2)  # g with the axes matmul dropped put back
-    return (
-        np.reshape(unbroadcast(gm @ mT(b), a), x1.shape),
-        np.reshape(unbroadcast(mT(a) @ gm, b), x2.shape),
-    )
+    # g @ x2^T and x1^T @ g, with 1-D operands promoted and broadcast batches summed
+    return matmul_cotangent_x1(g, x1, x2), matmul_cotangent_x2(g, x1, x2)
 
 
 @adjoint(

@@ -5,11 +5,11 @@ rule bodies may use any name exported here (DESIGN §3, §6).
 """
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import *  # noqa: F401,F403
+from srcgrad.runtime.arrays import *
 from srcgrad.runtime.arrays import __all__ as _arrays_all
-from srcgrad.runtime.shape_helpers import *  # noqa: F401,F403
+from srcgrad.runtime.shape_helpers import *
 from srcgrad.runtime.shape_helpers import __all__ as _shape_all
-from srcgrad.runtime.tree import *  # noqa: F401,F403
+from srcgrad.runtime.tree import *
 from srcgrad.runtime.tree import __all__ as _tree_all
 
-__all__ = ["namespace", *_arrays_all, *_shape_all, *_tree_all]
+__all__ = ["namespace", *_arrays_all, *_shape_all, *_tree_all]  # noqa: PLE0604

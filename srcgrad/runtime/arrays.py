@@ -26,13 +26,13 @@ from srcgrad.backend import namespace
 __all__ = [
     "LN2",
     "LN10",
-    "unbroadcast",
     "expand_like",
-    "mT",
-    "zeros_if_none",
     "extremum_share",
-    "power_slope",
     "log_or_zero",
+    "mT",
+    "power_slope",
+    "unbroadcast",
+    "zeros_if_none",
 ]
 
 Array = Any

@@ -20,7 +20,10 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from srcgrad.backend import namespace
+from srcgrad.runtime.arrays import unbroadcast
 
 __all__ = [
     "cast_like",
@@ -32,10 +35,10 @@ __all__ = [
     "inner_cotangent_a",
     "inner_cotangent_b",
     "inverse_permutation",
+    "matmul_cotangent_x1",
+    "matmul_cotangent_x2",
     "normalize_axes",
     "prod_others",
-    "promote_matmul_cotangent",
-    "promote_vector",
     "reduction_size",
     "reshape_like",
     "split_concatenated",
@@ -58,14 +61,22 @@ def cast_like(x: Array, like: Array) -> Array:
 
     Args:
         x: an array.
-        like: the array whose dtype ``x`` should get.
+        like: the array whose dtype ``x`` should get (a value without a dtype, such as a
+            constant list among ``concatenate``'s operands, leaves ``x`` as it is).
 
     Returns:
         ``x`` itself if the dtypes agree, else ``x.astype(like.dtype)``.
     """
-    if x.dtype == like.dtype:
+    dtype = getattr(like, "dtype", None)
+    if dtype is None or x.dtype == dtype:
         return x
-    return x.astype(like.dtype)
+    return x.astype(dtype)
+
+
+def _shape_of(x: Any) -> tuple[int, ...]:
+    """The shape of an array, or of host data such as a constant list (``np.shape``)."""
+    shape = getattr(x, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(x)
 
 
 def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
@@ -108,13 +119,14 @@ def reduction_size(a: Array, axis: Axis = None) -> int:
     """How many elements of ``a`` a reduction over ``axis`` combines into each result.
 
     Args:
-        a: the reduced array (only its shape is read).
+        a: the reduced array (only its shape is read); a Python number counts as 0-d.
         axis: the reduction's ``axis`` argument.
 
     Returns:
         The product of ``a.shape`` over the reduced axes, a Python int.
     """
-    return math.prod(a.shape[ax] for ax in normalize_axes(axis, a.ndim))
+    shape = getattr(a, "shape", ())
+    return math.prod(shape[ax] for ax in normalize_axes(axis, len(shape)))
 
 
 # --------------------------------------------------------------------------- reductions
@@ -234,14 +246,15 @@ def split_concatenated(g: Array, arrays: Sequence[Array], axis: int | None = 0) 
     start = 0
     if axis is None:
         for x in arrays:
-            stop = start + x.size
-            out.append(cast_like(xp.reshape(g[start:stop], x.shape), x))
+            shape = _shape_of(x)
+            stop = start + math.prod(shape)
+            out.append(cast_like(xp.reshape(g[start:stop], shape), x))
             start = stop
         return out
     ax = normalize_axes(axis, g.ndim)[0]
     lead = (slice(None),) * ax
     for x in arrays:
-        stop = start + x.shape[ax]
+        stop = start + _shape_of(x)[ax]
         out.append(cast_like(g[lead + (slice(start, stop),)], x))
         start = stop
     return out
@@ -357,7 +370,7 @@ def unrepeat(g: Array, a: Array, repeats: Any, axis: int | None = None) -> Array
     Returns:
         An array shaped and typed like ``a``.
     """
-    xp = namespace(g, a, repeats)
+    xp = namespace(g, a)
     if axis is None:
         ax, src_shape = 0, (a.size,)
     else:
@@ -369,7 +382,10 @@ def unrepeat(g: Array, a: Array, repeats: Any, axis: int | None = None) -> Array
         summed = xp.sum(xp.reshape(moved, (n, r) + moved.shape[1:]), axis=1)
     else:
         # segment sums over the runs of copies: a scatter-add into a fresh array
-        segment = xp.repeat(xp.arange(n), xp.asarray(repeats))
+        # repeats is host data (cupy.repeat accepts only ints, lists and tuples): a host
+        # numpy array becomes a list, a device array is passed on as it is
+        counts = repeats.tolist() if isinstance(repeats, np.ndarray) else repeats
+        segment = xp.repeat(xp.arange(n), counts)
         summed = _segment_sum(xp, moved, segment, n)
     summed = xp.moveaxis(summed, 0, ax) if ax else summed
     return cast_like(xp.reshape(summed, a.shape), a)
@@ -398,41 +414,77 @@ def _segment_sum(xp: Any, values: Array, segment: Array, n: int) -> Array:
 # --------------------------------------------------------------------------- linalg
 
 
-def promote_vector(x: Array, axis: int) -> Array:
-    """Promote a 1-D matmul operand to a matrix the way ``np.matmul`` does.
+def matmul_cotangent_x1(g: Array, x1: Array, x2: Array) -> Array:
+    """Cotangent of ``x1 @ x2`` with respect to ``x1``: ``g @ x2^T``, summed to ``x1``.
 
-    Args:
-        x: a matmul operand.
-        axis: where the unit axis goes for a 1-D ``x``: 0 for the left operand ((k,) ->
-            (1, k)) and 1 for the right one ((k,) -> (k, 1)).
-
-    Returns:
-        ``x`` itself when it has two or more dimensions, else a view with the unit axis.
-    """
-    if x.ndim != 1:
-        return x
-    xp = namespace(x)
-    return xp.expand_dims(x, axis)
-
-
-def promote_matmul_cotangent(g: Array, x1: Array, x2: Array) -> Array:
-    """Reinsert the axes that ``np.matmul`` dropped for 1-D operands into its cotangent.
+    Handles what ``np.matmul`` does beyond 2-D products: a 1-D ``x1`` acts as a ``(1, k)``
+    row and a 1-D ``x2`` as a ``(k, 1)`` column (those axes are missing from ``g``), and
+    batch axes broadcast (the cotangent sums over the ones ``x1`` was broadcast along).
 
     Args:
         g: the cotangent of ``x1 @ x2``.
-        x1: the left operand (its ``ndim`` is read).
-        x2: the right operand (its ``ndim`` is read).
+        x1: the left operand.
+        x2: the right operand.
 
     Returns:
-        ``g`` (a view) shaped as the product of :func:`promote_vector`'s matrices:
-        ``(..., m, n)`` with ``m == 1`` for a 1-D ``x1`` and ``n == 1`` for a 1-D ``x2``.
+        An array shaped and typed like ``x1``.
     """
-    xp = namespace(g)
+    xp = namespace(g, x1, x2)
+    a, b, gm = _promote_matmul(xp, g, x1, x2)
+    return xp.reshape(_matmul_unbroadcast(xp, gm, b.swapaxes(-1, -2), a), x1.shape)
+
+
+def matmul_cotangent_x2(g: Array, x1: Array, x2: Array) -> Array:
+    """Cotangent of ``x1 @ x2`` with respect to ``x2``: ``x1^T @ g``, summed to ``x2``.
+
+    See :func:`matmul_cotangent_x1` for 1-D operands and broadcast batch axes.
+
+    Args:
+        g: the cotangent of ``x1 @ x2``.
+        x1: the left operand.
+        x2: the right operand.
+
+    Returns:
+        An array shaped and typed like ``x2``.
+    """
+    xp = namespace(g, x1, x2)
+    a, b, gm = _promote_matmul(xp, g, x1, x2)
+    return xp.reshape(_matmul_unbroadcast(xp, a.swapaxes(-1, -2), gm, b), x2.shape)
+
+
+def _promote_matmul(xp: Any, g: Array, x1: Array, x2: Array) -> tuple[Array, Array, Array]:
+    """Views of ``x1``, ``x2`` and ``g`` with the unit axes matmul adds for 1-D operands."""
+    a, b = x1, x2
     if x2.ndim == 1:
+        b = xp.expand_dims(x2, 1)  # (k,) -> (k, 1)
         g = xp.expand_dims(g, -1)
     if x1.ndim == 1:
+        a = xp.expand_dims(x1, 0)  # (k,) -> (1, k)
         g = xp.expand_dims(g, -2)
-    return g
+    return a, b, g
+
+
+def _matmul_unbroadcast(xp: Any, x: Array, y: Array, like: Array) -> Array:
+    """``unbroadcast(x @ y, like)``, as one 2-D product in the two common batched cases.
+
+    numpy's batched matmul is several times slower than one BLAS call, and a stack of
+    products summed afterwards can be large, so:
+
+    * the cotangent of a shared matrix, such as ``W`` in ``x @ W`` with a batched ``x``, is
+      a sum over the batch of matrix products; with equal batch axes that sum is
+      ``(p, B*m) @ (B*m, q)``, the batch folded into the contracted axis;
+    * a batched ``x`` times a matrix ``y`` (the cotangent of the batched ``x`` itself) is
+      ``(B*p, m) @ (m, q)``, the batch folded into the rows.
+    """
+    if like.ndim == 2 and x.ndim > 2 and x.shape[:-2] == y.shape[:-2]:
+        p, q = x.shape[-2], y.shape[-1]
+        folded_x = xp.reshape(x.swapaxes(-1, -2), (-1, p)).swapaxes(-1, -2)  # (p, B*m)
+        folded_y = xp.reshape(y, (-1, q))  # (B*m, q)
+        return cast_like(folded_x @ folded_y, like)
+    if y.ndim == 2 and x.ndim > 2 and like.shape == x.shape[:-1] + y.shape[-1:]:
+        rows = xp.reshape(x, (-1, x.shape[-1])) @ y  # (B*p, q)
+        return cast_like(xp.reshape(rows, like.shape), like)
+    return unbroadcast(x @ y, like)
 
 
 def _tensordot(xp: Any, a: Array, b: Array, axes_a: Sequence[int], axes_b: Sequence[int]):

@@ -8,25 +8,6 @@ def helper(x):
     return x * 2.0
 
 
-def uses_if(x):
-    if x.sum() > 0:  # !if
-        x = x * 2.0
-    return np.sum(x)
-
-
-def uses_for(x):
-    s = x
-    for _ in range(3):  # !for
-        s = s * x
-    return np.sum(s)
-
-
-def uses_while(x):
-    while x.sum() > 1:  # !while
-        x = x / 2.0
-    return np.sum(x)
-
-
 def uses_listcomp(x):
     rows = [np.tanh(r) for r in x]  # ![np
     return np.sum(rows)
@@ -45,11 +26,6 @@ def uses_user_call(x):
 
 def uses_missing_rule(x):
     y = np.unwrap(x)  # !np.unwrap
-    return np.sum(y)
-
-
-def uses_ternary(x, flag):
-    y = x if flag else -x  # !x if
     return np.sum(y)
 
 
@@ -76,11 +52,6 @@ def uses_builtin_max(x, y):
     return max(np.sum(x), np.sum(y))  # !max
 
 
-def uses_and(x, y):
-    z = x and y  # !x and
-    return np.sum(z)
-
-
 def uses_attr_write(x, obj):
     obj.cache = x  # !obj.cache
     return np.sum(x)
@@ -91,12 +62,6 @@ def uses_nested_def(x):
         return v
 
     return np.sum(x)
-
-
-def uses_early_return(x):
-    return np.sum(x)  # !return
-    y = x * 2.0
-    return np.sum(y)
 
 
 def uses_star_args(*xs):  # !*xs
@@ -123,8 +88,25 @@ def no_return(x):  # !no_return
 
 
 def many_problems(x):
-    if x.sum() > 0:  # !if
-        x = x * 2.0
+    rows = [np.tanh(r) for r in x]  # ![np
     y = helper(x)  # !helper
     z = np.unwrap(y)  # !np.unwrap
     return np.sum(z)
+
+
+def uses_return_in_loop(x):
+    for i in range(3):
+        if x[i] > 0:
+            return np.sum(x * i)  # !np.sum
+    return np.sum(x)
+
+
+def uses_walrus(x):
+    y = (z := x * 2.0)  # !z :=
+    return np.sum(y + z)
+
+
+def uses_del(x):
+    y = x * 2.0
+    del y  # !del
+    return np.sum(x)

@@ -13,8 +13,9 @@ import inspect
 import itertools
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -281,9 +282,7 @@ class RuleCase:
         return args, kwargs
 
 
-def rule_cases(
-    rules: Iterable[Rule] | None = None, *, noncontig: bool = True
-) -> list[RuleCase]:
+def rule_cases(rules: Iterable[Rule] | None = None, *, noncontig: bool = True) -> list[RuleCase]:
     """Every case of every rule (registered rules by default), with non-contiguous twins."""
     out = []
     for rule in all_rules() if rules is None else rules:
@@ -317,9 +316,9 @@ def per_operand(rule: Rule, result: Any) -> list[Any]:
     """A rule's result as a list with one cotangent per operand."""
     if len(rule.operands) == 1:
         return [result]
-    assert isinstance(result, (tuple, list)) and len(result) == len(rule.operands), (
-        f"{rule.name}: expected one cotangent per operand {rule.operands}, got {result!r}"
-    )
+    assert isinstance(result, (tuple, list)) and len(result) == len(
+        rule.operands
+    ), f"{rule.name}: expected one cotangent per operand {rule.operands}, got {result!r}"
     return list(result)
 
 

@@ -148,7 +148,7 @@ def render(case: RuleCase, style: str) -> Inlined:
     keywords = [(k, _literal(v)) for k, v in kwargs.items()]
 
     if rule.primitive is operator.getitem:
-        (_, target), (_, key) = pieces
+        (_, target), _ = pieces
         call = f"{target}[{_subscript(args[1])}]"
     else:
         numpy_ps = _numpy_parameters(rule.primitive) or {}

@@ -8,7 +8,8 @@ does, and requires every case to fail.  A checker that let these through would b
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest

@@ -8,12 +8,18 @@ defaults: same shape, broadcast, outer, Python float operand), each combination 
 
 from __future__ import annotations
 
+import ast
+import builtins
+import inspect
+import textwrap
 import types
 from typing import Any
 
 import numpy as np
 import pytest
 
+from srcgrad import runtime
+from srcgrad.rules.registry import all_rules
 from srcgrad.testing import check_adjoint
 from tests.fakexp import FakeArray, fakexp, to_device, to_host
 from tests.rules._cases import (
@@ -34,8 +40,6 @@ PLAIN = [case for case in CASES if not case.noncontig]
 def test_every_rule_has_cases() -> None:
     names = {case.rule.name for case in CASES}
     # the core modules' rules are all there, and none is silently without a case
-    from srcgrad.rules.registry import all_rules
-
     assert names == {rule.name for rule in all_rules()}
     assert {"tanh", "multiply", "power", "where", "clip", "maximum"} <= names
 
@@ -121,9 +125,7 @@ def test_rule_runs_on_fake_device(case: RuleCase) -> None:
     dev = [to_device(a) for a in ans] if rule.multi_output else to_device(ans)
     dev_u = [to_device(a) for a in u] if rule.multi_output else to_device(u)
     result = _on_device(rule.adjoint)(dev_u, dev, *dev_args, **kwargs)
-    got = flat_pairs(
-        rule, operand_values(rule, dev_args, kwargs), per_operand(rule, result)
-    )
+    got = flat_pairs(rule, operand_values(rule, dev_args, kwargs), per_operand(rule, result))
     for (label, _, want), (_, _, have) in zip(expected, got):
         where = f"{case}: cotangent of {label}"
         if want is None:
@@ -133,3 +135,67 @@ def test_rule_runs_on_fake_device(case: RuleCase) -> None:
             assert isinstance(have, FakeArray), f"{where}: a {type(have).__name__} on device"
             have = to_host(have)
         np.testing.assert_allclose(have, want, rtol=1e-12, atol=1e-12, err_msg=where)
+
+
+# --------------------------------------------------------------------------- the inlining contract
+
+_ALLOWED_STATEMENTS = (ast.Assign, ast.Return, ast.Expr, ast.Pass)
+_FORBIDDEN_NODES = (
+    ast.If,
+    ast.IfExp,
+    ast.For,
+    ast.While,
+    ast.With,
+    ast.Try,
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.AugAssign,
+    ast.NamedExpr,
+    ast.Global,
+    ast.Nonlocal,
+    ast.Yield,
+    ast.Await,
+)
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: f"{r.name}_adjoint")
+def test_rule_body_follows_the_inlining_contract(rule) -> None:
+    """Straight-line assignments to names, one return, free names np/runtime/builtins only."""
+    source = textwrap.dedent(inspect.getsource(rule.adjoint))
+    fn = ast.parse(source).body[0]
+    assert isinstance(fn, ast.FunctionDef)
+    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and s is fn.body[0])]
+    assert body and isinstance(body[-1], ast.Return), f"{rule.name}: must end in one return"
+    bound = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    for stmt in body:
+        assert isinstance(stmt, _ALLOWED_STATEMENTS), f"{rule.name}: {ast.dump(stmt)[:60]}"
+        assert not isinstance(stmt, ast.Return) or stmt is body[-1], f"{rule.name}: 2 returns"
+        for node in ast.walk(stmt):
+            assert not isinstance(node, _FORBIDDEN_NODES), (
+                f"{rule.name}: {type(node).__name__} in a rule body (move it to a runtime "
+                "helper)"
+            )
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                assert isinstance(target, ast.Name), f"{rule.name}: assign to a plain name"
+                bound.add(target.id)
+    allowed = {"np"} | set(runtime.__all__) | set(dir(builtins))
+    for node in (n for stmt in body for n in ast.walk(stmt)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id in bound:
+                continue
+            assert node.id in allowed, (
+                f"{rule.name}: free name {node.id!r} is neither np, a srcgrad.runtime export "
+                "nor a builtin"
+            )
+            value = rule.adjoint.__globals__.get(node.id, getattr(builtins, node.id, None))
+            if node.id != "np" and node.id in runtime.__all__:
+                assert value is getattr(
+                    runtime, node.id
+                ), f"{rule.name}: {node.id!r} is not srcgrad.runtime.{node.id}"
