@@ -36,7 +36,7 @@ CASES = [
     ("uses_lambda", "lambda"),
     ("uses_try", "try"),
     ("uses_with", "with"),
-    ("uses_builtin_max", "max"),
+    ("uses_builtin_sorted", "sorted"),
     ("uses_attr_write", "attribute-assign"),
     ("uses_nested_def", "def"),
     ("uses_star_args", "*args"),

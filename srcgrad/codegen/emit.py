@@ -305,7 +305,7 @@ class _Emitter:
                 if not _has_code([it]) and id(it.seg) not in self.forced and not self.push.get(id(it.seg)):
                     continue
                 origin = it.seg.stmts[-1].origin if it.seg.stmts else (it.blocks[0].origin if it.blocks else None)
-                out += self.pop_line(it.seg, origin) if origin is not None else self.pop_line(it.seg, self.norm.src.origin(self.norm.src.tree.name))
+                out += self.pop_line(it.seg, origin) if origin is not None else self.pop_line(it.seg, self.norm.src.def_origin())
                 out += self.blocks(it.blocks)
             elif isinstance(it, Block):
                 out += self.blocks([it])

@@ -19,7 +19,7 @@ from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Names, Normalized, Stmt
 from srcgrad.codegen.resolve import (
     ARRAY_ATTRIBUTES_STATIC,
-    BUILTIN_LATER,
+    BUILTIN_NONDIFF,
     METHODS,
     NONDIFF_METHODS,
     Resolved,
@@ -99,7 +99,7 @@ class Normalizer:
         self.all_names = _all_names(src.tree)
         self.n_returns = 1
         self.last_define: tuple[str, str] | None = None
-        self.origin = src.origin(src.tree.name)
+        self.origin = src.def_origin()
         self.out: cst.BaseExpression | None = None
         self.aux: cst.BaseExpression | None = None
         self.xp = self.names.generated("xp")
@@ -227,7 +227,7 @@ class Normalizer:
             rest = stmts[i + 1 :]
             if rest and isinstance(st, cst.If) and _may_exit(st):
                 # what follows an `if` that may leave goes into the branches that fall through
-                st = _push_rest(st, rest)
+                st = _push_rest(st, rest, self.src)
                 stmts = stmts[: i + 1]
                 stmts[i] = st
             if not self.statement(st):
@@ -541,12 +541,17 @@ class Normalizer:
         for u, c in cmap.items():
             self.env[u] = c.name
         if node.orelse is not None:
+            # `for/while ... else`: the else block runs when no break happened
             self.origin = origin
+            env0 = dict(self.env)
             orelse_items, falls2 = self.sub_block(list(node.orelse.body.body))  # type: ignore[union-attr]
-            env_else = self.env
+            env1 = self.env
+            self.env = dict(env0)
+            other: list[Any] = []
+            self.origin = origin
+            self.join([(orelse_items, falls2, env1), (other, True, env0)])
             test = cst.UnaryOperation(operator=cst.Not(), expression=cst.Name(flag))  # type: ignore[arg-type]
-            self.env = dict(env_else)
-            self.stmts.append(ir.IfNode(test, orelse_items, [], origin, False))
+            self.stmts.append(ir.IfNode(test, orelse_items, other, origin, False, (falls2, True)))
             return True
         return True
 
@@ -1183,7 +1188,7 @@ class Normalizer:
             if multi is not None and not res.rule.multi_output:
                 self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
             return self.prim(res.rule, target, hint, node, bound, multi)
-        if res.kind == "nondiff" or (res.kind == "builtin" and obj.__name__ not in BUILTIN_LATER):
+        if res.kind == "nondiff" or (res.kind == "builtin" and obj.__name__ in BUILTIN_NONDIFF):
             if _is_numpy_obj(obj) and not is_numpy_module(self.resolver.lookup(parts[0])[1]):
                 node = node.with_changes(func=_dotted_node(self.xp, res.emit_name or obj.__name__))
             if multi is not None:
@@ -1192,8 +1197,8 @@ class Normalizer:
         if res.kind == "builtin":
             self.fail(
                 e,
-                f"builtin {display}() on arrays (not supported yet)",
-                f"use np.{'sum' if display == 'sum' else display} or np.maximum/np.minimum",
+                f"builtin {display}() on values that carry a gradient",
+                "use the numpy equivalent (np.sum, np.maximum, np.stack, ...)",
                 display,
             )
         if res.kind == "user":
@@ -1404,7 +1409,7 @@ def _has_return(node: cst.CSTNode) -> bool:
     return bool(m.findall(node, m.Return()))
 
 
-def _push_rest(node: cst.If, rest: list[cst.BaseStatement]) -> cst.If:
+def _push_rest(node: cst.If, rest: list[cst.BaseStatement], src: Any) -> cst.If:
     """Append ``rest`` to every branch of ``node`` that can fall through."""
     body = list(node.body.body)  # type: ignore[union-attr]
     if not _ends_with_exit(body):
@@ -1418,8 +1423,8 @@ def _push_rest(node: cst.If, rest: list[cst.BaseStatement]) -> cst.If:
         if not _ends_with_exit(ob):
             orelse = orelse.with_changes(body=orelse.body.with_changes(body=ob + rest))
     else:
-        orelse = _push_rest(orelse, rest)
-    return node.with_changes(body=new_body, orelse=orelse)
+        orelse = _push_rest(orelse, rest, src)
+    return src.alias(node.with_changes(body=new_body, orelse=orelse), node)
 
 
 def _range_len(seqs: list[cst.BaseExpression]) -> cst.BaseExpression:

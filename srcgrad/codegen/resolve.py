@@ -97,13 +97,12 @@ BUILTIN_NONDIFF = {
     "str",
     "repr",
     "type",
-    "tuple",
-    "list",
     "slice",
-    "divmod",
     "print",
 }
-BUILTIN_LATER = {"min", "max", "sum", "pow", "map", "filter", "sorted", "zip", "enumerate"}
+BUILTIN_LATER = {"sum", "map", "filter", "sorted", "zip", "enumerate"}
+# builtins differentiated with a numpy rule; the forward keeps the builtin call as written
+BUILTIN_RULES = {"abs": np.absolute, "pow": np.power, "max": np.maximum, "min": np.minimum}
 
 
 @dataclass
@@ -194,6 +193,11 @@ class Resolver:
                 return Resolved("nondiff", obj, display=display)
             return Resolved("unknown", obj, display=display)
         if getattr(builtins, getattr(obj, "__name__", ""), None) is obj:
+            prim = BUILTIN_RULES.get(obj.__name__)
+            if prim is not None:
+                r = registry.lookup(prim)
+                if r is not None:
+                    return Resolved("rule", obj, r, display)
             return Resolved("builtin", obj, display=display)
         if _is_numpy_callable(obj):
             return Resolved("unknown-numpy", obj, display=display)

@@ -324,7 +324,7 @@ class Reverser:
                 self.adj_var[self.d_out] = cst.Name(out.value)
                 self.assigned.add(self.d_out)
             else:  # rebound in a branch or loop: start from a copy of the seed
-                blk = Block(norm.src.origin(norm.src.tree.name), "seed")
+                blk = Block(norm.src.def_origin(), "seed")
                 self.contribute(blk, self.adj(out.value), cst.Name(self.d_out))
                 seed.append(blk)
         norm.stmts = segment(norm.stmts)

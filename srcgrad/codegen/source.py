@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import os
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import libcst as cst
@@ -43,18 +43,37 @@ class FunctionSource:
     first_line: int  # file line of the source's first line
     indent: int
     positions: Any  # node -> CodeRange (libcst, 1-based lines, 0-based cols)
+    aliases: dict[int, Any] = field(default_factory=dict)  # rewritten node -> original
+    _keep: list[Any] = field(default_factory=list)
+
+    def alias(self, new: cst.CSTNode, original: cst.CSTNode) -> cst.CSTNode:
+        """Map a rewritten node back to the node it was made from."""
+        self._keep.append(new)  # ids stay valid while the source lives
+        self.aliases[id(new)] = original
+        return new
 
     def where(self, node: cst.CSTNode) -> tuple[str, int, int]:
         """(file, line, col) of ``node``, 1-based, in the user's file."""
         try:
             pos = self.positions[node].start
         except KeyError:
+            original = self.aliases.get(id(node))
+            if original is not None:
+                return self.where(original)
             return self.filename, self.first_line, 1
         return self.filename, self.first_line + pos.line - 1, pos.column + self.indent + 1
+
+    def def_origin(self) -> Origin:
+        """The origin of the ``def`` line itself."""
+        file, line, col = self.where(self.tree.name)
+        first = self.module.code_for_node(self.tree).strip().splitlines()[0]
+        return Origin(file, line, col, first + " ...")
 
     def origin(self, stmt: cst.CSTNode) -> Origin:
         """The origin of a (small) statement: its position and its first source line."""
         file, line, col = self.where(stmt)
+        while id(stmt) in self.aliases:
+            stmt = self.aliases[id(stmt)]
         code = self.module.code_for_node(stmt).strip()
         first = code.splitlines()[0] if code else ""
         if len(code.splitlines()) > 1:

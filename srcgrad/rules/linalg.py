@@ -12,6 +12,11 @@ The rule-body contract is in :mod:`srcgrad.rules.registry`.  Conventions in this
   followed by one shape per operand of ``*operands``).  Every combination in a ``params``
   grid is valid for every case.  Forms that need their own shapes (traces, ellipses, three
   operands) are tested in ``tests/rules/test_rules_more_extra.py``.
+* The cotangents are products with the other operand, written as one runtime helper call
+  per operand (``matmul_cotangent_x1``, ``dot_cotangent_b``, ...) so that dead-code
+  elimination drops the half no active operand needs.  The helpers hold the rank cases
+  (1-D matmul operands, ``np.dot``'s N-D rules) and fold batched products into one 2-D
+  BLAS call where they can.  ``einsum``'s cotangent is one tuple, so all of it is computed.
 * The products are bilinear, so their rules need no conjugation under autograd's convention
   for complex inputs.
 """

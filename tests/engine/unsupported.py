@@ -48,8 +48,8 @@ def uses_with(x, ctx):
     return np.sum(y)
 
 
-def uses_builtin_max(x, y):
-    return max(np.sum(x), np.sum(y))  # !max
+def uses_builtin_sorted(x, y):
+    return np.sum(sorted(x * y))  # !sorted
 
 
 def uses_attr_write(x, obj):
