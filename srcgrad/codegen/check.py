@@ -31,28 +31,17 @@ _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
     cst.Import: ("import", "import inside the function", "import at module level"),
     cst.ImportFrom: ("import", "import inside the function", "import at module level"),
     cst.Lambda: ("lambda", "lambda expression", "define a function with def"),
-    cst.ListComp: (
-        "comprehension",
-        f"list comprehension ({_LATER})",
-        "use a vectorised numpy expression",
-    ),
     cst.SetComp: ("comprehension", "set comprehension", "use a vectorised expression"),
     cst.DictComp: (
         "comprehension",
         f"dict comprehension ({_LATER})",
         "build the dict with explicit keys",
     ),
-    cst.GeneratorExp: (
-        "comprehension",
-        f"generator expression ({_LATER})",
-        "use np.sum over a stacked array",
-    ),
     cst.Yield: ("yield", "yield (generator function)", "return an array instead"),
     cst.Await: ("await", "await expression", "differentiate a plain (non-async) function"),
     cst.NamedExpr: ("walrus", "assignment expression (:=)", "assign on its own line"),
     cst.Match: ("match", "match statement", "select with np.where"),
     cst.Set: ("set", "set display", "use a tuple or list"),
-    cst.Dict: ("dict", f"dict display ({_LATER})", "pass the dict in as an argument"),
 }
 
 

@@ -372,6 +372,8 @@ def _insert_tail(items: list[Any], push: _Push) -> None:
 
 
 def _stmt_text(st: Any) -> str:
+    if st.kind == ir.APPEND:
+        return code(st.expr)
     if st.kind == ir.EFFECT:
         return code(st.node) if st.node is not None else code(st.expr)
     if st.target_node is not None:

@@ -23,8 +23,11 @@ NONDIFF = "nondiff"  # result carries no gradient (argmax, comparisons, ...)
 STATIC = "static"  # constant expression (shapes, literals, config)
 EFFECT = "effect"  # print / assert / raise: kept in the forward pass as written
 STOP = "stop"  # stop_gradient(x)
+APPEND = "append"  # lst.append(v) on a list built in the function
+LISTGET = "listget"  # x = lst[i] on a list built in the function
+LISTFROM = "listfrom"  # items = list(arg) for a list/tuple argument iterated over
 
-DIFF_KINDS = (PRIM, READ, COPY)
+DIFF_KINDS = (PRIM, READ, COPY, LISTGET, LISTFROM)
 
 
 @dataclass
@@ -42,7 +45,7 @@ class Stmt:
     read: tuple[str, tuple[Any, ...]] | None = None  # (container param, key path)
     node: cst.BaseSmallStatement | None = None  # EFFECT: the statement as written
     target_node: cst.BaseExpression | None = None  # STATIC tuple unpacking target
-
+    container: str | None = None  # APPEND / LISTGET: the list
 
 @dataclass
 class Normalized:
@@ -59,6 +62,7 @@ class Normalized:
     containers: dict[str, Any]  # param -> skeleton, for container arguments
     src: Any  # FunctionSource
     runtime_imports: set[str] = field(default_factory=set)
+    lists: set[str] = field(default_factory=set)  # lists built with append
 
 
 class Names:

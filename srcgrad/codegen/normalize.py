@@ -96,6 +96,8 @@ class Normalizer:
         self.findings: list[SrcgradError] = []
         self.poisoned: set[str] = set()  # names bound by statements that were reported
         self.loops: list[dict[str, Any]] = []
+        self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
+        self.dyn: set[str] = set()  # lists built with append
         self.all_names = _all_names(src.tree)
         self.n_returns = 1
         self.last_define: tuple[str, str] | None = None
@@ -215,6 +217,7 @@ class Normalizer:
             containers=self.containers,
             src=self.src,
             runtime_imports=self.runtime_imports,
+            lists=set(self.dyn),
         )
 
     # -- blocks and control flow -------------------------------------------------------
@@ -563,6 +566,34 @@ class Normalizer:
         self.stmts = saved
         return out, False
 
+    def iterable(self, seq: cst.BaseExpression) -> cst.BaseExpression:
+        """A list/tuple argument iterated over becomes a list whose items carry gradients."""
+        if isinstance(seq, cst.Name) and seq.value in self.cont:
+            param, path, skel = self.cont[seq.value]
+            if skel[0] not in ("seq", "nt") or any(c is not None for c in _children(skel)):
+                self.fail(seq, "iterating a nested container argument", "index it with constants", "iterate")
+            name = self.names.temp(f"{seq.value}_items")
+            expr = cst.Call(func=cst.Name("list"), args=[cst.Arg(seq)])
+            self.locals.add(name)
+            self.stmts.append(
+                Stmt(ir.LISTFROM, [name], expr, self.origin, operands=[param], label="items",
+                     read=(param, path), bound={"n": len(_children(skel))})
+            )
+            self.dyn.add(name)
+            return cst.Name(name)
+        if isinstance(seq, cst.Name) and seq.value in self.lit:
+            kind, items = self.lit[seq.value]
+            if kind == "seq":
+                name = self.names.temp(f"{seq.value}_items")
+                self.bind_atom(name, cst.List([]))
+                name = self.env[name]
+                for item in items:
+                    call = cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("append")), args=[cst.Arg(item)])
+                    ops = [item.value] if isinstance(item, cst.Name) and item.value in self.locals and not self.is_static(item) else []
+                    self.stmts.append(Stmt(ir.APPEND, [], call, self.origin, operands=ops, label="append", container=name))
+                return cst.Name(name)
+        return seq
+
     def iteration_plan(
         self, node: cst.For
     ) -> tuple[str, cst.BaseExpression, list[tuple[str, Any]], bool]:
@@ -599,14 +630,14 @@ class Normalizer:
             tnames = names_of(target)
             if len(tnames) != 2 or len(call.args) != 1:  # type: ignore[union-attr]
                 self.fail(target, "enumerate(...) needs `i, x` as its target", "write `for i, x in enumerate(xs)`", "for-target")
-            seq = self.lower(call.args[0].value, tnames[1])  # type: ignore[union-attr]
+            seq = self.iterable(self.lower(call.args[0].value, tnames[1]))  # type: ignore[union-attr]
             if self.is_static(seq):
                 return tnames[0] + "__pair", call.with_changes(args=[cst.Arg(seq)]), [], False  # type: ignore[union-attr]
             header = _range_len([seq])
             return tnames[0], header, [(tnames[1], (seq,))], True
         if fname == "zip":
             tnames = names_of(target)
-            seqs = [self.lower(a.value, n) for a, n in zip(call.args, tnames)]  # type: ignore[union-attr]
+            seqs = [self.iterable(self.lower(a.value, n)) for a, n in zip(call.args, tnames)]  # type: ignore[union-attr]
             if len(seqs) != len(tnames):
                 self.fail(target, "zip(...) target count", "one name per sequence", "for-target")
             index = self.names.temp("i")
@@ -617,7 +648,7 @@ class Normalizer:
                 lens.append(sq)
             return index, _range_len(lens), prelude, True
         # a plain sequence: rows of an array (or a constant sequence)
-        seq = self.lower(it, "seq")
+        seq = self.iterable(self.lower(it, "seq"))
         tnames = names_of(target)
         if self.is_static(seq):
             if len(tnames) != 1:
@@ -798,19 +829,53 @@ class Normalizer:
             self.lower_subscript_of(atom, key, n, target=n)
 
     def bind_atom(self, name: str, atom: cst.BaseExpression) -> None:
+        if isinstance(atom, cst.List) and not atom.elements:
+            emitted = self.emit(ir.STATIC, name, name, atom)
+            self.static.discard(emitted)
+            self.dyn.add(emitted)
+            return
         if self.is_static(atom):
             self.emit(ir.STATIC, name, name, atom)
         elif isinstance(atom, cst.Name):
+            if atom.value in self.lit or atom.value in self.dyn:
+                emitted = self.emit(ir.STATIC, name, name, atom)
+                self.static.discard(emitted)
+                if atom.value in self.lit:
+                    self.lit[emitted] = self.lit[atom.value]
+                else:
+                    self.fail(
+                        atom,
+                        "a second name for a list built with append",
+                        "use one name for the list",
+                        "list-alias",
+                    )
+                return
             if atom.value in self.cont:
                 self.emit(ir.STATIC, name, name, atom)
                 self.cont[self.env[name]] = self.cont[atom.value]
                 return
             self.emit(ir.COPY, name, name, atom, operands=[atom.value], label="copy")
+        elif isinstance(atom, cst.List) and not atom.elements:
+            emitted = self.emit(ir.STATIC, name, name, atom)
+            self.static.discard(emitted)
+            self.dyn.add(emitted)
+        elif isinstance(atom, (cst.Tuple, cst.List)):
+            emitted = self.emit(ir.STATIC, name, name, atom)
+            self.static.discard(emitted)
+            self.lit[emitted] = ("seq", [e.value for e in atom.elements])
+        elif isinstance(atom, cst.Dict):
+            emitted = self.emit(ir.STATIC, name, name, atom)
+            self.static.discard(emitted)
+            entries = {}
+            for el in atom.elements:
+                key = _constant_key(el.key)  # type: ignore[union-attr]
+                entries[key] = el.value
+            self.lit[emitted] = ("dict", entries)
         else:
             self.fail(
                 atom,
-                "a container of arrays assigned to a name (not supported yet)",
-                "pass the arrays to np.stack / np.concatenate directly",
+                "this expression cannot be assigned to a name",
+                "split it into simpler statements",
                 "container",
             )
 
@@ -855,6 +920,15 @@ class Normalizer:
             out = self.call(e, hint, target=target)
             assert out is not None
             return out
+        if isinstance(e, cst.Dict):
+            elements = []
+            for el in e.elements:
+                if not isinstance(el, cst.DictElement) or _constant_key(el.key) is _MISSING:
+                    self.fail(el, "dict display with a non-constant key", "use literal keys", "dict")
+                elements.append(el.with_changes(value=self.lower(el.value, hint)))  # type: ignore[union-attr]
+            return e.with_changes(elements=elements)
+        if isinstance(e, (cst.ListComp, cst.GeneratorExp)):
+            return self.comprehension(e, hint, target)
         if isinstance(e, (cst.Tuple, cst.List)):
             elements = []
             for el in e.elements:
@@ -972,6 +1046,11 @@ class Normalizer:
         self, e: cst.Subscript, hint: str, target: str | None
     ) -> cst.BaseExpression:
         base = self.lower(e.value, hint)
+        if isinstance(base, cst.Name) and (base.value in self.lit or base.value in self.dyn):
+            if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
+                self.fail(e, "slice of a list built in the function", "index one item", "list-slice")
+            key = self.lower(e.slice[0].slice.value, hint)  # type: ignore[union-attr]
+            return self.container_item(base.value, key, hint, target, e)
         if isinstance(base, cst.Name) and base.value in self.cont:
             if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
                 self.fail(e, "slice of a container argument", "index with a constant", "read")
@@ -1018,9 +1097,51 @@ class Normalizer:
         self.runtime_imports.add("index")
         return self.prim(rule, target, hint, node, {"x": base, "key": key})
 
+    def container_item(
+        self,
+        base: str,
+        key: cst.BaseExpression,
+        hint: str,
+        target: str | None,
+        e: cst.CSTNode,
+    ) -> cst.BaseExpression:
+        expr = cst.Subscript(value=cst.Name(base), slice=[cst.SubscriptElement(cst.Index(key))])
+        if base in self.dyn:
+            self.runtime_imports.add("index")
+            name = self.emit(
+                ir.LISTGET, target, hint, expr, operands=[base], label="list item",
+                container=base, bound={"key": key},
+            )
+            return cst.Name(name)
+        kind, entries = self.lit[base]
+        k = _constant_key(key)
+        try:
+            item = entries[k]
+        except (KeyError, IndexError, TypeError):
+            self.fail(e, f"{base} has no constant entry {cst.Module([]).code_for_node(key)}",
+                      "index a tuple, list or dict built in the function with a constant",
+                      "container-read")
+            raise AssertionError from None
+        if self.is_static(item):
+            return cst.Name(self.emit(ir.STATIC, target, hint, expr))
+        if isinstance(item, cst.Name) and item.value in self.lit:
+            name = self.emit(ir.STATIC, target, hint, expr)
+            self.static.discard(name)
+            self.lit[name] = self.lit[item.value]
+            return cst.Name(name)
+        return cst.Name(
+            self.emit(ir.COPY, target, hint, expr, operands=[item.value], label="copy")  # type: ignore[union-attr]
+        )
+
     def lower_subscript_of(
         self, atom: cst.BaseExpression, key: cst.BaseExpression, hint: str, target: str
     ) -> None:
+        if isinstance(atom, cst.Name) and (atom.value in self.lit or atom.value in self.dyn):
+            self.last_define = None
+            node = self.container_item(atom.value, key, hint, target, atom)
+            if not (isinstance(node, cst.Name) and self.last_define == (target, node.value)):
+                self.bind_atom(target, node)
+            return
         if isinstance(atom, cst.Name) and atom.value in self.cont:
             k = _constant_key(key)
             expr = cst.Subscript(value=atom, slice=[cst.SubscriptElement(cst.Index(key))])
@@ -1106,6 +1227,14 @@ class Normalizer:
             v = bound.get(p)
             if v is None:
                 continue
+            if isinstance(v, cst.Name) and p in rule.sequence:
+                if v.value in self.lit and self.lit[v.value][0] == "seq":
+                    v = bound[p] = cst.List([cst.Element(a) for a in self.lit[v.value][1]])
+                elif v.value in self.cont and self.cont[v.value][2][0] == "seq":
+                    v = bound[p] = self.expand_container(v.value)
+                elif v.value in self.dyn:
+                    operands.append(v.value)
+                    continue
             vals = [e.value for e in v.elements] if isinstance(v, (cst.Tuple, cst.List)) and (
                 p in rule.sequence or p == rule.varargs
             ) else [v]
@@ -1161,6 +1290,14 @@ class Normalizer:
             self.fail(e, "call of an expression", "call a named function", "call")
         parts, obj = chain  # type: ignore[misc]
         display = ".".join(parts)
+        if obj is dict and e.args and all(a.keyword is not None for a in e.args):
+            as_dict = cst.Dict(
+                [
+                    cst.DictElement(cst.SimpleString(repr(a.keyword.value)), a.value)  # type: ignore[union-attr]
+                    for a in e.args
+                ]
+            )
+            return self._lower(as_dict, hint, target)
         res = self.resolver.classify(obj, display)
         args = [self.lower_arg(a, hint) for a in e.args]
         node = e.with_changes(func=self._xp_chain(func), args=args)
@@ -1250,6 +1387,54 @@ class Normalizer:
             )
         return bound
 
+    def expand_container(self, name: str) -> cst.BaseExpression:
+        """A list display of reads of every item of a list/tuple argument."""
+        param, path, skel = self.cont[name]
+        atoms = []
+        for i in range(len(skel[1])):
+            expr = cst.Subscript(
+                value=cst.Name(name), slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))]
+            )
+            atoms.append(cst.Element(self.read(name, i, expr, name, None)))
+        return cst.List(atoms)
+
+    def comprehension(
+        self, e: cst.ListComp | cst.GeneratorExp, hint: str, target: str | None = None
+    ) -> cst.BaseExpression:
+        """``[f(x) for x in xs if c]`` becomes a loop that appends to a fresh list."""
+        comp = e.for_in
+        if comp.asynchronous is not None:
+            self.fail(e, "async comprehension", "use a loop", "comprehension")
+        fors = []
+        while comp is not None:
+            fors.append(comp)
+            comp = comp.inner_for_in
+        # the comprehension's own names are local to it: give them fresh names
+        own = [n.value for c in fors for n in _all_names(c.target) if isinstance(n, cst.Name)]
+        rename = {u: self.names.temp(u) for u in own}
+        ren = _NameMap(rename)
+        name = target if target is not None else self.names.temp(hint)
+        body: cst.BaseStatement = cst.SimpleStatementLine(
+            [cst.Expr(cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("append")),
+                               args=[cst.Arg(e.elt.visit(ren))]))]
+        )
+        for c in reversed(fors):
+            for cond in reversed(c.ifs):
+                body = cst.If(test=cond.test.visit(ren), body=cst.IndentedBlock([body]))
+            body = cst.For(target=c.target.visit(ren), iter=c.iter.visit(ren) if c is not fors[0] else c.iter,
+                           body=cst.IndentedBlock([body]))
+            self.src.alias(body, e)
+        init = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], cst.List([]))])
+        self.src.alias(init, e)
+        for node in _all_stmts(body):
+            self.src.alias(node, e)
+        saved_origin = self.origin
+        self.block([init, body])
+        self.origin = saved_origin
+        if target is not None:
+            self.last_define = (target, self.env[name])
+        return cst.Name(self.env[name])
+
     def method_call(
         self, e: cst.Call, hint: str, target: str | None, multi: list[str] | None
     ) -> cst.BaseExpression:
@@ -1258,6 +1443,28 @@ class Normalizer:
         receiver = self.lower(func.value, hint)
         args = [self.lower_arg(a, hint) for a in e.args]
         node = e.with_changes(func=func.with_changes(value=receiver), args=args)
+        if isinstance(receiver, cst.Name) and receiver.value in self.dyn:
+            if method != "append" or len(args) != 1:
+                self.fail(
+                    e,
+                    f"list method .{method}() on a list built in the function",
+                    "build the list with .append(...) only",
+                    "list-method",
+                )
+            v = args[0].value
+            ops = [v.value] if isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v) else []
+            self.stmts.append(
+                Stmt(ir.APPEND, [], node, self.origin, operands=ops, label="append",
+                     container=receiver.value)
+            )
+            return cst.Name("None")
+        if isinstance(receiver, cst.Name) and receiver.value in self.lit:
+            self.fail(
+                e,
+                f"method .{method}() of a tuple, list or dict display",
+                "build lists that grow with `lst = []` and `lst.append(...)`",
+                "container-method",
+            )
         if isinstance(receiver, cst.Name) and receiver.value in self.cont:
             self.fail(
                 e,
@@ -1291,6 +1498,29 @@ class Normalizer:
         raise AssertionError
 
 
+class _NameMap(cst.CSTTransformer):
+    """Rename plain names (not attributes or keywords)."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        super().__init__()
+        self.mapping = mapping
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        return cst.Name(self.mapping.get(original.value, original.value))
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        return updated.with_changes(attr=original.attr)
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(keyword=original.keyword)
+
+
+def _all_stmts(node: cst.CSTNode) -> list[cst.CSTNode]:
+    import libcst.matchers as m
+
+    return list(m.findall(node, m.SimpleStatementLine() | m.For() | m.If() | m.Expr()))
+
+
 class _Renamer(cst.CSTTransformer):
     def __init__(self, norm: Normalizer) -> None:
         super().__init__()
@@ -1318,6 +1548,11 @@ def _constant_key(node: cst.BaseExpression) -> Any:
     if isinstance(node, cst.SimpleString):
         return node.evaluated_value
     return _MISSING
+
+
+def _children(skel: Any) -> list[Any]:
+    kids = skel[1]
+    return list(kids.values()) if isinstance(kids, dict) else list(kids)
 
 
 def _canonical_key(skel: Any, key: Any) -> Any:

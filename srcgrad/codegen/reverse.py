@@ -241,7 +241,7 @@ def segment(items: list[Any]) -> list[Any]:
             it.body = segment(it.body)
             it.orelse = segment(it.orelse)
         elif isinstance(it, ir.LoopNode):
-            it.body = [Segment([], head=True)] + segment(it.body)
+            it.body = [Segment([], head=True)] + segment(it.body) + [Segment([])]
         out.append(it)
     if run:
         out.append(Segment(run))
@@ -327,7 +327,7 @@ class Reverser:
                 blk = Block(norm.src.def_origin(), "seed")
                 self.contribute(blk, self.adj(out.value), cst.Name(self.d_out))
                 seed.append(blk)
-        norm.stmts = segment(norm.stmts)
+        norm.stmts = segment(norm.stmts) + [Segment([])]
         self.blocks = seed + self.rev_items(norm.stmts)
         grads: list[cst.BaseExpression] = []
         for p in norm.wrt:
@@ -370,11 +370,16 @@ class Reverser:
         )
 
     # -- control flow ----------------------------------------------------------------------
-    def rev_items(self, items: list[Any]) -> list[Any]:
+    def rev_items(self, items: list[Any], scope: bool = False) -> list[Any]:
         out: list[Any] = []
+        fills = self.list_fills(items, None) if scope or (items and isinstance(items[-1], Segment) and not items[-1].stmts) else []
         for it in reversed(items):
             if isinstance(it, Segment):
-                out.append(BSeg(it, self.rev_segment(it)))
+                blocks = self.rev_segment(it)
+                if fills and not it.stmts:
+                    blocks = fills + blocks
+                    fills = []
+                out.append(BSeg(it, blocks))
             elif isinstance(it, ir.Phi):
                 blk = self.rev_phi(it)
                 if blk is not None:
@@ -395,9 +400,50 @@ class Reverser:
     def rev_segment(self, seg: Segment) -> list[Block]:
         blocks: list[Block] = []
         for st in reversed(seg.stmts):
+            if st.kind == ir.APPEND:
+                block = Block(st.origin, st.label)
+                self.rev_append(st, block)
+                if block.stmts:
+                    blocks.append(block)
+                continue
             if st.kind not in ir.DIFF_KINDS or not any(t in self.active for t in st.targets):
                 continue
             block = Block(st.origin, st.label)
+            if st.kind == ir.LISTFROM:
+                g = self.adj(st.targets[0])
+                if g in self.assigned and st.read is not None:
+                    param, path = st.read
+                    for i in range(st.bound["n"]):
+                        item = cst.Subscript(
+                            value=cst.Name(g),
+                            slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))],
+                        )
+                        self.contribute(block, self.path_adj(param, path + (i,)), item)
+                self.consume(st.targets)
+                if block.stmts:
+                    blocks.append(block)
+                continue
+            if st.kind == ir.LISTGET:
+                g = self.adj(st.targets[0])
+                lst = st.container
+                if g in self.assigned and lst in self.active:
+                    d = self.adj(lst)  # type: ignore[arg-type]
+                    self.helpers.add("list_cotangent_at")
+                    call = cst.Call(
+                        func=cst.Name(self.names.generated("list_cotangent_at")),
+                        args=[
+                            cst.Arg(cst.Name(d) if d in self.assigned else cst.Name("None")),
+                            cst.Arg(cst.Name(lst)),  # type: ignore[arg-type]
+                            cst.Arg(st.bound["key"]),
+                            cst.Arg(cst.Name(g)),
+                        ],
+                    )
+                    self.assigned.add(d)
+                    block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], call))
+                self.consume(st.targets)
+                if block.stmts:
+                    blocks.append(block)
+                continue
             if st.kind == ir.COPY:
                 g = self.adj(st.targets[0])
                 if g in self.assigned:
@@ -413,6 +459,52 @@ class Reverser:
             if block.stmts:
                 blocks.append(block)
         return blocks
+
+    def rev_append(self, st: Stmt, block: Block) -> None:
+        lst = st.container
+        if lst not in self.active:
+            return
+        d = self.adj(lst)  # type: ignore[arg-type]
+        if d not in self.assigned:
+            return  # nothing read the list after this append
+        value = st.expr.args[0].value  # type: ignore[union-attr]
+        if st.operands and st.operands[0] in self.active:
+            self.helpers.add("pop_cotangent")
+            pop = cst.Call(
+                func=cst.Name(self.names.generated("pop_cotangent")),
+                args=[cst.Arg(cst.Name(d)), cst.Arg(value)],
+            )
+            self.contribute(block, self.adj(st.operands[0]), pop)
+        else:
+            pop = cst.Call(func=cst.Attribute(cst.Name(d), cst.Name("pop")), args=[])
+            block.stmts.append(cst.Expr(pop))
+
+    def contribute_list(self, block: Block, adj: str, expr: cst.BaseExpression) -> None:
+        if adj not in self.assigned:
+            self.assigned.add(adj)
+            value: cst.BaseExpression = cst.Call(func=cst.Name("list"), args=[cst.Arg(expr)])
+        else:
+            self.helpers.add("add_list_cotangents")
+            value = cst.Call(
+                func=cst.Name(self.names.generated("add_list_cotangents")),
+                args=[cst.Arg(cst.Name(adj)), cst.Arg(expr)],
+            )
+        block.stmts.append(cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value))
+
+    def list_fills(self, items: list[Any], origin: Any) -> list[Block]:
+        """Zero cotangents for the lists built at this level, where the reverse sweep
+        starts: each append then pops its entry back off."""
+        out = []
+        for it in items:
+            if not isinstance(it, Segment):
+                continue
+            for st in it.stmts:
+                for t in st.targets:
+                    if t in self.norm.lists and t in self.active:
+                        a = self.adj(t)
+                        if a not in self.assigned:
+                            out.append(self.zero_fill(a, st.origin))
+        return out
 
     def rev_phi(self, phi: ir.Phi) -> Block | None:
         block = Block(phi.origin, "join")
@@ -556,7 +648,10 @@ class Reverser:
                 continue
             if elems == [None]:  # a plain operand
                 name = st.bound[p].value
-                self.contribute(block, self.adj(name), expr)
+                if name in self.norm.lists:
+                    self.contribute_list(block, self.adj(name), expr)
+                else:
+                    self.contribute(block, self.adj(name), expr)
                 continue
             seq = self.names.fresh(f"_d_{tname}_{p}")
             block.stmts.append(
@@ -595,6 +690,8 @@ def _defined(it: Any) -> list[str]:
 def _flow_of(it: Any) -> tuple[list[str], list[str]] | None:
     if isinstance(it, ir.Phi):
         return [it.target], [it.source.value] if isinstance(it.source, cst.Name) else []
+    if it.kind == ir.APPEND:
+        return [it.container], it.operands
     if it.kind in ir.DIFF_KINDS:
         return it.targets, it.operands
     return None

@@ -6,7 +6,7 @@ import operator
 import numpy as np
 
 from srcgrad.rules.registry import adjoint
-from srcgrad.runtime import scatter_to, unbroadcast
+from srcgrad.runtime import scatter_to, sum_cotangents, unbroadcast, unstack_cotangent
 
 
 def _getitem_domain(rng, shape):  # noqa: ANN001, ANN202
@@ -39,3 +39,18 @@ if hasattr(np, "astype"):
 @adjoint(builtins.float, name="float", shapes=[((),)])
 def float_adjoint(g, ans, x):
     return unbroadcast(g, x)
+
+
+@adjoint(
+    builtins.sum,
+    name="builtin_sum",
+    sequence=("iterable",),
+    shapes={"list": "[(3,4),(3,4),(4,)]"},
+)
+def builtin_sum_adjoint(g, ans, iterable, /, start=0):
+    return sum_cotangents(g, iterable)
+
+
+@adjoint(np.array, sequence=("object",), nondiff=("dtype",), shapes={"scalars": "[(),(),()]"})
+def array_adjoint(g, ans, object, dtype=None):
+    return unstack_cotangent(g, object)

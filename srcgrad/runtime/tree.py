@@ -18,6 +18,11 @@ __all__ = [
     "tree_cotangent",
     "zeros_cotangent",
     "is_float_leaf",
+    "pop_cotangent",
+    "add_list_cotangents",
+    "list_cotangent_at",
+    "sum_cotangents",
+    "unstack_cotangent",
 ]
 
 
@@ -109,3 +114,39 @@ def _build(x: Any, path: tuple[Any, ...], parts: dict[tuple[Any, ...], Any]) -> 
     if is_float_leaf(x):
         return zeros_cotangent(x)
     return None
+
+
+def pop_cotangent(d_list: list[Any], like: Any) -> Any:
+    """Undo ``lst.append(like)``: take the last entry of the list's cotangent."""
+    d = d_list.pop()
+    return zeros_cotangent(like) if d is None else d
+
+
+def add_list_cotangents(a: list[Any], b: Any) -> list[Any]:
+    """Entrywise sum of two list cotangents (``None`` is zero)."""
+    out = []
+    for x, y in zip(a, b):
+        out.append(y if x is None else x if y is None else x + y)
+    return out
+
+
+def list_cotangent_at(d_list: list[Any] | None, items: list[Any], key: Any, g: Any) -> list[Any]:
+    """The list cotangent with ``g`` added at ``key`` (for ``x = items[key]``)."""
+    out = list(d_list) if d_list is not None else [None] * len(items)
+    i = key if key >= 0 else key + len(out)
+    out[i] = g if out[i] is None else out[i] + g
+    return out
+
+
+def sum_cotangents(g: Any, iterable: Any) -> list[Any]:
+    """Cotangents of the items of ``sum(iterable)``: ``g`` reduced to each item's shape."""
+    from srcgrad.runtime.arrays import unbroadcast
+
+    return [unbroadcast(g, x) for x in iterable]
+
+
+def unstack_cotangent(g: Any, items: Any) -> list[Any]:
+    """Cotangents of the items of ``np.array(items)``: the slices of ``g``."""
+    from srcgrad.runtime.arrays import unbroadcast
+
+    return [unbroadcast(g[i], x) for i, x in enumerate(items)]
