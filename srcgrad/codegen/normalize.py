@@ -290,10 +290,7 @@ class Normalizer:
         """Bind the emitted name ``name`` itself (branches of a join assign the same name)."""
         self.locals.add(name)
         self.names.taken.add(name)
-        static = self.is_static(atom)
-        if static:
-            self.static.add(name)
-        self.stmts.append(ir.Phi(name, atom, self.origin, static))
+        self.stmts.append(ir.Phi(name, atom, self.origin, self.is_static(atom)))
 
     def join(self, branches: list[tuple[list[Any], bool, dict[str, str]]]) -> None:
         """SSA join after a branch: names that differ get a fresh version bound in each
@@ -319,8 +316,8 @@ class Normalizer:
                 saved, self.stmts = self.stmts, items
                 self.assign_exact(fresh, cst.Name(env[u]))
                 self.stmts = saved
-            if not all(v in self.static for v in versions):
-                self.static.discard(fresh)
+            if all(v in self.static for v in versions):
+                self.static.add(fresh)
             new_env[u] = fresh
         self.env = new_env
 
@@ -382,6 +379,9 @@ class Normalizer:
         other, self.stmts = self.stmts, saved
         body, orelse = (taken, other) if is_and else (other, taken)
         self.stmts.append(ir.IfNode(left, body, orelse, self.origin, self.is_static(left)))
+        if self.is_static(left) and self.is_static(right):
+            self.static.add(name)
+        self.last_define = (target, name) if target is not None else None
         return cst.Name(name)
 
     def ternary(self, e: cst.IfExp, hint: str, target: str | None) -> cst.BaseExpression:
@@ -389,16 +389,18 @@ class Normalizer:
         name = self.names.temp(hint) if target is None else self.define(target)
         saved = self.stmts
         self.stmts = []
-        self.assign_exact(name, self.lower(e.body, hint))
+        a = self.lower(e.body, hint)
+        self.assign_exact(name, a)
         body = self.stmts
         self.stmts = []
-        self.assign_exact(name, self.lower(e.orelse, hint))
+        b = self.lower(e.orelse, hint)
+        self.assign_exact(name, b)
         orelse = self.stmts
         self.stmts = saved
-        static = name in self.static
         self.stmts.append(ir.IfNode(test, body, orelse, self.origin, self.is_static(test)))
-        if not static:
-            self.static.discard(name)
+        if self.is_static(a) and self.is_static(b):
+            self.static.add(name)
+        self.last_define = (target, name) if target is not None else None
         return cst.Name(name)
 
     # -- loops ------------------------------------------------------------------------
@@ -423,10 +425,6 @@ class Normalizer:
             if u in self.env:
                 c = self.names.fresh(u)
                 self.assign_exact(c, cst.Name(self.env[u]))
-                if self.env[u] not in self.static:
-                    self.static.discard(c)
-                else:
-                    self.static.discard(c)
                 carried.append(ir.Carried(c, True))
             else:
                 c = self.names.fresh(u) if (u in self.names.taken and u in self.locals) else u
@@ -436,8 +434,30 @@ class Normalizer:
             self.locals.add(c)
         return carried
 
+    def rebuild_display(self, u: str, kind: str, keys: list[Any], names: list[str]) -> None:
+        """Bind ``u`` to a display of the carried items (``state = (state_0, state_1)``)."""
+        if kind == "dict":
+            node: cst.BaseExpression = cst.Dict(
+                [cst.DictElement(cst.parse_expression(repr(k)), cst.Name(n)) for k, n in zip(keys, names)]
+            )
+        else:
+            node = cst.Tuple([cst.Element(cst.Name(n)) for n in names])
+        self.bind_atom(u, node)
+
     def loop_phis(self, loop: dict[str, Any]) -> None:
         phis = []
+        for u, (kind, keys, names) in loop.get("comps", {}).items():
+            cur = self.env.get(u)
+            if cur not in self.lit:
+                self.fail(self._node, f"{u} is carried around the loop as a display but "
+                          "rebound to something else", "keep it a tuple/list/dict display", "carry")
+            items = self.lit[cur][1]
+            vals = [items[k] for k in keys] if isinstance(items, dict) else list(items)
+            if len(vals) != len(names):
+                self.fail(self._node, f"{u} changes length around the loop", "keep its length", "carry")
+            for c, v in zip(names, vals):
+                if not (isinstance(v, cst.Name) and v.value == c):
+                    phis.append(ir.Phi(c, v, self.origin, self.is_static(v)))
         for u, c in loop["map"].items():
             cur = self.env.get(u)
             if cur is not None and cur != c.name:
@@ -484,15 +504,36 @@ class Normalizer:
         if node.orelse is not None:
             flag = self.names.temp("broke")
             self.assign_exact(flag, cst.Name("False"))
-        carried = self.enter_loop(carried_users)
-        cmap = {u: c for u, c in zip(carried_users, carried)}
-        loop: dict[str, Any] = {"map": cmap, "has_break": False, "flag": flag}
+        # a tuple/list/dict display carried around the loop is carried item by item
+        comps: dict[str, tuple[str, list[Any], list[str]]] = {}
+        plain_users = []
+        for u in carried_users:
+            cur = self.env.get(u)
+            if cur is not None and cur in self.lit:
+                kind, items = self.lit[cur]
+                keys = list(items.keys()) if kind == "dict" else list(range(len(items)))
+                vals = list(items.values()) if kind == "dict" else list(items)
+                names = []
+                for k, v in zip(keys, vals):
+                    c = self.names.fresh(f"{u}_{_ident_key(k)}")
+                    self.assign_exact(c, v)
+                    names.append(c)
+                comps[u] = (kind, keys, names)
+            else:
+                plain_users.append(u)
+        carried = self.enter_loop(plain_users)
+        for u, (kind, keys, names) in comps.items():
+            carried += [ir.Carried(c, True) for c in names]
+        cmap = {u: c for u, c in zip(plain_users, carried)}
+        loop: dict[str, Any] = {"map": cmap, "has_break": False, "flag": flag, "comps": comps}
         self.loops.append(loop)
         saved = self.stmts
         self.stmts = []
         target_name = None
         test: cst.BaseExpression | None = None
         body_stmts = list(node.body.body)  # type: ignore[union-attr]
+        for u, (kind, keys, names) in comps.items():
+            self.rebuild_display(u, kind, keys, names)
         try:
             if kind == "for":
                 assert header_target is not None
@@ -543,6 +584,9 @@ class Normalizer:
         self.stmts.append(ln)
         for u, c in cmap.items():
             self.env[u] = c.name
+        for u, (kind, keys, names) in comps.items():
+            self.origin = origin
+            self.rebuild_display(u, kind, keys, names)
         if node.orelse is not None:
             # `for/while ... else`: the else block runs when no break happened
             self.origin = origin
@@ -1129,8 +1173,9 @@ class Normalizer:
             self.static.discard(name)
             self.lit[name] = self.lit[item.value]
             return cst.Name(name)
+        # the item itself, not `base[key]`: a display carried around a loop lives item by item
         return cst.Name(
-            self.emit(ir.COPY, target, hint, expr, operands=[item.value], label="copy")  # type: ignore[union-attr]
+            self.emit(ir.COPY, target, hint, item, operands=[item.value], label="copy")  # type: ignore[union-attr]
         )
 
     def lower_subscript_of(
@@ -1548,6 +1593,10 @@ def _constant_key(node: cst.BaseExpression) -> Any:
     if isinstance(node, cst.SimpleString):
         return node.evaluated_value
     return _MISSING
+
+
+def _ident_key(k: Any) -> str:
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in str(k))
 
 
 def _children(skel: Any) -> list[Any]:
