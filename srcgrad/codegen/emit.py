@@ -180,6 +180,8 @@ class _Emitter:
                     continue
                 self.live_loops.add(id(node))
                 inner = self.plan(it.body, self.variant(node), node.stack)
+                if node.reversible_range and node.target:
+                    inner.discard(node.target)  # the reversed header restores it
                 outside = inner | _reads(it.pre) | {node.stack}
                 if node.reversible_range and node.iter is not None:
                     outside |= _uses(node.iter)

@@ -510,19 +510,19 @@ class Normalizer:
         for u in carried_users:
             cur = self.env.get(u)
             if cur is not None and cur in self.lit:
-                kind, items = self.lit[cur]
-                keys = list(items.keys()) if kind == "dict" else list(range(len(items)))
-                vals = list(items.values()) if kind == "dict" else list(items)
+                ckind, items = self.lit[cur]
+                keys = list(items.keys()) if ckind == "dict" else list(range(len(items)))
+                vals = list(items.values()) if ckind == "dict" else list(items)
                 names = []
                 for k, v in zip(keys, vals):
                     c = self.names.fresh(f"{u}_{_ident_key(k)}")
                     self.assign_exact(c, v)
                     names.append(c)
-                comps[u] = (kind, keys, names)
+                comps[u] = (ckind, keys, names)
             else:
                 plain_users.append(u)
         carried = self.enter_loop(plain_users)
-        for u, (kind, keys, names) in comps.items():
+        for u, (_, keys, names) in comps.items():
             carried += [ir.Carried(c, True) for c in names]
         cmap = {u: c for u, c in zip(plain_users, carried)}
         loop: dict[str, Any] = {"map": cmap, "has_break": False, "flag": flag, "comps": comps}
@@ -532,8 +532,8 @@ class Normalizer:
         target_name = None
         test: cst.BaseExpression | None = None
         body_stmts = list(node.body.body)  # type: ignore[union-attr]
-        for u, (kind, keys, names) in comps.items():
-            self.rebuild_display(u, kind, keys, names)
+        for u, (ckind, keys, names) in comps.items():
+            self.rebuild_display(u, ckind, keys, names)
         try:
             if kind == "for":
                 assert header_target is not None
@@ -584,9 +584,9 @@ class Normalizer:
         self.stmts.append(ln)
         for u, c in cmap.items():
             self.env[u] = c.name
-        for u, (kind, keys, names) in comps.items():
+        for u, (ckind, keys, names) in comps.items():
             self.origin = origin
-            self.rebuild_display(u, kind, keys, names)
+            self.rebuild_display(u, ckind, keys, names)
         if node.orelse is not None:
             # `for/while ... else`: the else block runs when no break happened
             self.origin = origin

@@ -190,6 +190,9 @@ def extremum_share(x: Any, ans: Array, other: Any) -> Array:
     Returns:
         An array shaped like ``ans`` in ``ans``'s dtype (no float64 upcast for float32 data).
     """
+    if not hasattr(ans, "dtype"):  # Python numbers (builtin max/min)
+        mine_f, theirs_f = float(ans == x), float(ans == other)
+        return mine_f / (mine_f + theirs_f)
     dtype = ans.dtype
     mine = (ans == x).astype(dtype)
     theirs = (ans == other).astype(dtype)
