@@ -551,15 +551,22 @@ class Normalizer:
             else:
                 # while: evaluate the test at the top of each iteration
                 self.origin = origin
+                n_before = len(self.stmts)
                 t = self.lower_test(node.test, "cond")  # type: ignore[union-attr]
-                if self.stmts or not self.is_static(t) and not isinstance(t, (cst.Comparison, cst.Name, cst.UnaryOperation, cst.BooleanOperation)):
+                if len(self.stmts) > n_before:
+                    # the test needs statements: `while True:` with `if not test: break`,
+                    # and the body in the else branch (it does not run in the last round)
                     neg = cst.UnaryOperation(operator=cst.Not(), expression=_paren(t))
                     brk, _ = self._break_block()
-                    self.stmts.append(ir.IfNode(neg, brk, [], origin, self.is_static(t)))
+                    rest, falls = self.sub_block(body_stmts)
+                    self.stmts.append(
+                        ir.IfNode(neg, brk, rest, origin, self.is_static(t), (False, falls))
+                    )
+                    body_stmts = []
                     test = None
                 else:
                     test = t
-            falls = self.block(body_stmts)
+            falls = self.block(body_stmts) if body_stmts else (kind == "for" or test is not None or falls)
             if falls:
                 self.origin = origin
                 self.loop_phis(loop)
