@@ -645,6 +645,29 @@ class Normalizer:
                 return cst.Name(name)
         return seq
 
+    def range_len(self, seqs: list[cst.BaseExpression]) -> cst.BaseExpression:
+        """``range(len(seq))``; the length of a list that grows is taken now, once."""
+        fixed = []
+        for sq in seqs:
+            if isinstance(sq, cst.Name) and sq.value in self.dyn:
+                n = self.names.temp(f"{sq.value}_len")
+                self.stmts.append(
+                    Stmt(ir.NONDIFF, [n], cst.parse_expression(f"len({sq.value})"), self.origin)
+                )
+                self.locals.add(n)
+                fixed.append(cst.Name(n))
+            else:
+                fixed.append(None)
+        header = _range_len(seqs)
+        if all(f is None for f in fixed):
+            return header
+        lens = [
+            cst.Module([]).code_for_node(f) if f is not None else f"len({cst.Module([]).code_for_node(sq)})"
+            for f, sq in zip(fixed, seqs)
+        ]
+        inner = lens[0] if len(lens) == 1 else f"min({', '.join(lens)})"
+        return cst.parse_expression(f"range({inner})")
+
     def iteration_plan(
         self, node: cst.For
     ) -> tuple[str, cst.BaseExpression, list[tuple[str, Any]], bool]:
@@ -684,7 +707,7 @@ class Normalizer:
             seq = self.iterable(self.lower(call.args[0].value, tnames[1]))  # type: ignore[union-attr]
             if self.is_static(seq):
                 return tnames[0] + "__pair", call.with_changes(args=[cst.Arg(seq)]), [], False  # type: ignore[union-attr]
-            header = _range_len([seq])
+            header = self.range_len([seq])
             return tnames[0], header, [(tnames[1], (seq,))], True
         if fname == "zip":
             tnames = names_of(target)
@@ -697,7 +720,7 @@ class Normalizer:
             for n, sq in zip(tnames, seqs):
                 prelude.append((n, (sq,)))
                 lens.append(sq)
-            return index, _range_len(lens), prelude, True
+            return index, self.range_len(lens), prelude, True
         # a plain sequence: rows of an array (or a constant sequence)
         seq = self.iterable(self.lower(it, "seq"))
         tnames = names_of(target)
@@ -708,7 +731,7 @@ class Normalizer:
         if len(tnames) != 1:
             self.fail(target, "unpacking rows in a loop target", "index the row inside the body", "for-target")
         index = self.names.temp(f"{tnames[0]}_index")
-        return index, _range_len([seq]), [(tnames[0], (seq,))], True
+        return index, self.range_len([seq]), [(tnames[0], (seq,))], True
 
     def small_statement(self, small: cst.BaseSmallStatement) -> None:
         if isinstance(small, cst.Assign):
