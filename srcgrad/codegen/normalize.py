@@ -97,6 +97,7 @@ class Normalizer:
         self.poisoned: set[str] = set()  # names bound by statements that were reported
         self.loops: list[dict[str, Any]] = []
         self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
+        self.ret_flag: str | None = None  # set when a loop returns
         self.dyn: set[str] = set()  # lists built with append
         self.all_names = _all_names(src.tree)
         self.n_returns = 1
@@ -233,6 +234,27 @@ class Normalizer:
                 st = _push_rest(st, rest, self.src)
                 stmts = stmts[: i + 1]
                 stmts[i] = st
+            if isinstance(st, (cst.For, cst.While)) and _has_return(st):
+                # a loop that may return: what follows runs only when it did not
+                outer = self.ret_flag is None
+                if outer:
+                    self.ret_flag = self.names.temp("returned")
+                    self.origin = self.src.origin(st)
+                    self.assign_exact(self.ret_flag, cst.Name("False"))
+                self.statement(st)
+                leave: cst.BaseSmallStatement = cst.Break() if self.loops else cst.Pass()
+                rest = stmts[i + 1 :] or [cst.SimpleStatementLine([cst.Pass()])]
+                guard = cst.If(
+                    test=cst.Name(self.ret_flag),
+                    body=cst.IndentedBlock([cst.SimpleStatementLine([leave])]),
+                    orelse=cst.Else(cst.IndentedBlock(list(rest))),
+                )
+                self.src.alias(guard, st)
+                self.env.setdefault(self.ret_flag, self.ret_flag)
+                falls = self.statement(guard)
+                if outer and not self.loops:
+                    self.ret_flag = None
+                return falls
             if not self.statement(st):
                 return False
             i += 1
@@ -825,12 +847,13 @@ class Normalizer:
 
     def output(self, value: cst.BaseExpression) -> cst.BaseExpression:
         if self.loops:
-            self.fail(
-                value,
-                "return inside a loop (not supported yet)",
-                "assign the result, break, and return after the loop",
-                "return-in-loop",
-            )
+            # return from inside a loop: set the output and the flag, and leave the loop;
+            # each enclosing loop leaves too (see `block`)
+            name = self.names.generated("out")
+            self.assign_exact(name, self.lower(value, "out"))
+            self.assign_exact(self.ret_flag, cst.Name("True"))
+            self.break_here(value)
+            return cst.Name(name)
         if self.n_returns > 1:
             name = self.names.generated("out")
             self.assign_exact(name, self.lower(value, "out"))
@@ -1196,6 +1219,11 @@ class Normalizer:
                       "index a tuple, list or dict built in the function with a constant",
                       "container-read")
             raise AssertionError from None
+        if isinstance(item, (cst.Tuple, cst.List, cst.Dict)) and not self.is_static(item):
+            name = target if target is not None else self.names.temp(hint)
+            self.bind_atom(name, item)
+            self.last_define = (name, self.env[name])
+            return cst.Name(self.env[name])
         if self.is_static(item):
             return cst.Name(self.emit(ir.STATIC, target, hint, expr))
         if isinstance(item, cst.Name) and item.value in self.lit:
