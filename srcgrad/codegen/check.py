@@ -13,7 +13,7 @@ import libcst as cst
 from srcgrad.codegen.source import FunctionSource
 from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
 
-_LATER = "not supported yet in straight-line mode"
+_LATER = "not supported yet"
 
 # node type -> (construct, message, hint)
 _UNSUPPORTED: dict[type, tuple[str, str, str]] = {

@@ -98,6 +98,7 @@ class Normalizer:
         self.loops: list[dict[str, Any]] = []
         self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
         self.ret_flag: str | None = None  # set when a loop returns
+        self._call_node: cst.CSTNode | None = None
         self.dyn: set[str] = set()  # lists built with append
         self.all_names = _all_names(src.tree)
         self.n_returns = 1
@@ -1330,6 +1331,18 @@ class Normalizer:
             v = bound.get(p)
             if v is None:
                 continue
+            if (
+                isinstance(v, cst.Name)
+                and p not in rule.sequence
+                and p != rule.varargs
+                and (v.value in self.dyn or v.value in self.lit)
+            ):
+                self.fail(
+                    self._call_node or v,
+                    f"the list/tuple {v.value!r} is passed to {rule.name} as one array",
+                    f"stack it first: np.stack({v.value}) (or np.array({v.value}) for scalars)",
+                    "list-as-array",
+                )
             if isinstance(v, cst.Name) and p in rule.sequence:
                 if v.value in self.lit and self.lit[v.value][0] == "seq":
                     v = bound[p] = cst.List([cst.Element(a) for a in self.lit[v.value][1]])
@@ -1365,6 +1378,7 @@ class Normalizer:
         target: str | None = None,
         multi: list[str] | None = None,
     ) -> cst.BaseExpression | None:
+        self._call_node = e
         for a in e.args:
             if a.keyword is not None and a.keyword.value in ("out", "where"):
                 self.fail(

@@ -8,9 +8,9 @@ def helper(x):
     return x * 2.0
 
 
-def uses_listcomp(x):
-    rows = [np.tanh(r) for r in x]  # ![np
-    return np.sum(rows)
+def uses_list_as_array(x):
+    rows = [np.tanh(r) for r in x]
+    return np.sum(rows)  # !np.sum(rows)
 
 
 def uses_subscript_write(x):
@@ -88,17 +88,10 @@ def no_return(x):  # !no_return
 
 
 def many_problems(x):
-    rows = [np.tanh(r) for r in x]  # ![np
+    z = {k: v for k, v in zip("ab", x)}  # !{k
     y = helper(x)  # !helper
     z = np.unwrap(y)  # !np.unwrap
     return np.sum(z)
-
-
-def uses_return_in_loop(x):
-    for i in range(3):
-        if x[i] > 0:
-            return np.sum(x * i)  # !np.sum
-    return np.sum(x)
 
 
 def uses_walrus(x):
