@@ -46,6 +46,7 @@ CASES = [
     ("no_return", "no-return"),
     ("uses_walrus", "walrus"),
     ("uses_del", "del"),
+    ("uses_active_clip_bound", "clip:a_min"),
 ]
 
 

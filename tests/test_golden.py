@@ -48,6 +48,16 @@ CASES = {
     "stacked_features": (golden_src.stacked_features, 0, lambda: (_r(3, 4),)),
     "sawtooth": (golden_src.sawtooth, 0, lambda: (rng.uniform(0.1, 0.9, (4,)) + 3.0, 1.0)),
     "aux_stats": (golden_src.aux_stats, 0, lambda: (_r(4),)),
+    "rnn_loop": (
+        golden_src.rnn_loop,
+        (0, 1, 2, 4),
+        lambda: (_r(3, 4), 0.5 * _r(4, 4), _r(4), _r(5, 3), _r(4)),
+    ),
+    "newton_sqrt": (golden_src.newton_sqrt, 0, lambda: (2.0,)),
+    "piecewise": (golden_src.piecewise, 0, lambda: (0.5,)),
+    "damped_spring": (golden_src.damped_spring, (0, 1, 2), lambda: (1.0, 0.0, 2.0)),
+    "stacked_states": (golden_src.stacked_states, (0, 1), lambda: (0.5 * _r(3, 3), _r(4, 3))),
+    "first_above": (golden_src.first_above, (0, 1), lambda: (np.array([0.1, 0.5, 0.9]), 0.4)),
 }
 
 

@@ -49,4 +49,43 @@ def analyse(norm: Normalized) -> set[str]:
             if any(t in useful for t in targets) and not all(o in useful for o in operands):
                 useful.update(operands)
                 changed = True
+    norm.varied = varied  # type: ignore[attr-defined]
+    _check_constant_parameters(norm, varied, useful)
     return varied & useful
+
+
+def _check_constant_parameters(norm: Normalized, varied: set[str], useful: set[str]) -> None:
+    """A differentiated value in a parameter that a rule treats as constant (``clip``'s
+    bounds, ``reshape``'s shape) would silently get a zero gradient: refuse it."""
+    from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
+
+    findings = []
+    for st in ir.walk_stmts(norm.stmts):
+        if not isinstance(st, ir.Stmt) or st.kind != ir.PRIM or st.rule is None:
+            continue
+        if not any(t in useful for t in st.targets):
+            continue
+        rule = st.rule
+        slots = set(rule.operands) | ({rule.varargs} if rule.varargs else set())
+        for p, v in st.bound.items():
+            if p in slots:
+                continue
+            vals = [e.value for e in v.elements] if isinstance(v, (cst.Tuple, cst.List)) else [v]
+            bad = [a.value for a in vals if isinstance(a, cst.Name) and a.value in varied]
+            if bad:
+                o = st.origin
+                findings.append(
+                    UnsupportedSyntaxError(
+                        f"argument {p!r} of {rule.name} depends on a differentiated input, "
+                        f"but {rule.name}'s rule treats {p!r} as a constant",
+                        filename=o.file,
+                        lineno=o.line,
+                        col=o.col,
+                        construct=f"{rule.name}:{p}",
+                        hint=f"wrap it in srcgrad.stop_gradient({bad[0]}) if no gradient "
+                        "should flow through it, or use differentiable primitives (e.g. "
+                        "np.minimum/np.maximum instead of clip bounds)",
+                    )
+                )
+    if findings:
+        raise SrcgradError.bundle(findings)

@@ -681,6 +681,10 @@ class Reverser:
         return []
 
 
+def code_of(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
 def _defined(it: Any) -> list[str]:
     if isinstance(it, ir.Phi):
         return [it.target]

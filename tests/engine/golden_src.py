@@ -79,3 +79,57 @@ def sawtooth(x, period):
 def aux_stats(x):
     loss = np.sum(np.log1p(x**2))
     return loss, x.shape
+
+
+def rnn_loop(Wx, Wh, b, xs, h0):
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    return np.sum(h)
+
+
+def newton_sqrt(a):
+    x = a
+    for i in range(50):
+        x_new = 0.5 * (x + a / x)
+        if abs(x_new - x) < 1e-12:
+            break
+        x = x_new
+    return x
+
+
+def piecewise(x):
+    if x > 1.0:
+        y = x**2
+    elif x > 0.0:
+        y = 2.0 * x - 1.0
+    else:
+        y = -x
+    return y * 3.0
+
+
+def damped_spring(x0, v0, k):
+    x, v = x0, v0
+    n = 0
+    while n < 20:
+        a = -k * x - 0.1 * v
+        v = v + 0.05 * a
+        x = x + 0.05 * v
+        n += 1
+    return x**2 + v**2
+
+
+def stacked_states(W, xs):
+    h = np.zeros(W.shape[0])
+    hs = []
+    for x in xs:
+        h = np.tanh(W @ h + x)
+        hs.append(h)
+    return np.sum(np.stack(hs) ** 2)
+
+
+def first_above(xs, t):
+    for x in xs:
+        if x > t:
+            return x * x
+    return t * 0.5

@@ -103,3 +103,7 @@ def uses_del(x):
     y = x * 2.0
     del y  # !del
     return np.sum(x)
+
+
+def uses_active_clip_bound(lo, x):
+    return np.sum(np.clip(x, lo, 1.0))  # !return
