@@ -32,11 +32,6 @@ _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
     cst.ImportFrom: ("import", "import inside the function", "import at module level"),
     cst.Lambda: ("lambda", "lambda expression", "define a function with def"),
     cst.SetComp: ("comprehension", "set comprehension", "use a vectorised expression"),
-    cst.DictComp: (
-        "comprehension",
-        f"dict comprehension ({_LATER})",
-        "build the dict with explicit keys",
-    ),
     cst.Yield: ("yield", "yield (generator function)", "return an array instead"),
     cst.Await: ("await", "await expression", "differentiate a plain (non-async) function"),
     cst.NamedExpr: ("walrus", "assignment expression (:=)", "assign on its own line"),

@@ -98,6 +98,8 @@ class Normalizer:
         self.loops: list[dict[str, Any]] = []
         self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
         self.ret_flag: str | None = None  # set when a loop returns
+        self.const: dict[str, Any] = {}  # emitted name -> known constant value
+        self.pending_displays: list[Any] = []
         self._call_node: cst.CSTNode | None = None
         self.dyn: set[str] = set()  # lists built with append
         self.all_names = _all_names(src.tree)
@@ -178,8 +180,63 @@ class Normalizer:
         self.locals.add(name)
         if kind == ir.STATIC:
             self.static.add(name)
+            value = self.constant_value(expr) if not isinstance(expr, cst.List) else _MISSING
+            if value is not _MISSING:  # (lists can grow: never constants)
+                self.const[name] = value
         self.stmts.append(Stmt(kind, [name], expr, self.origin, **kw))
         return name
+
+    def constant_value(self, node: Any) -> Any:
+        """The value of a literal (or of a name bound to one), else _MISSING."""
+        if isinstance(node, cst.Name):
+            if node.value in self.const:
+                return self.const[node.value]
+            if node.value in ("True", "False", "None") and node.value not in self.env:
+                return {"True": True, "False": False, "None": None}[node.value]
+            return _MISSING
+        if isinstance(node, (cst.Tuple, cst.List)):
+            vals = [self.constant_value(e.value) for e in node.elements]
+            return _MISSING if any(v is _MISSING for v in vals) else tuple(vals)
+        if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation)):
+            try:
+                import ast
+
+                return ast.literal_eval(cst.Module([]).code_for_node(node))
+            except (ValueError, SyntaxError):
+                return _MISSING
+        return _MISSING
+
+    def static_values(self, it: cst.BaseExpression) -> list[Any] | None:
+        """The items of a loop's iterable when they are known constants (a tuple of names,
+        ``enumerate``/``zip`` of such): such loops are unrolled."""
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value in (
+            "enumerate",
+            "zip",
+        ) and it.func.value not in self.env:
+            parts = [self.static_values(a.value) for a in it.args]
+            if any(p is None for p in parts) or not parts:
+                return None
+            if it.func.value == "enumerate":
+                return list(enumerate(parts[0])) if len(parts) == 1 else None
+            return list(zip(*parts))
+        if isinstance(it, cst.Name) and it.value in self.env:
+            v = self.const.get(self.env[it.value], _MISSING)
+        else:
+            v = self.constant_value(it)
+        if isinstance(v, tuple) and len(v) <= 64:
+            return list(v)
+        return None
+
+    def literal(self, value: Any) -> cst.BaseExpression:
+        return cst.parse_expression(repr(value))
+
+    def unrolled(self, target: cst.BaseExpression, values: list[Any], body: list[cst.BaseStatement]) -> bool:
+        """Run the body once per constant item (a loop over a constant tuple)."""
+        for v in values:
+            self.assign(target, self.literal(v))
+            if not self.block(body):
+                return False
+        return True
 
     def run(self) -> Normalized:
         fdef = self.src.tree
@@ -334,6 +391,32 @@ class Normalizer:
             if len(set(versions)) == 1:
                 new_env[u] = versions[0]  # type: ignore[assignment]
                 continue
+            if any(v in self.lit or v in self.dyn or v in self.cont for v in versions):
+                kinds = {self.lit[v][0] if v in self.lit else None for v in versions}
+                keys = [
+                    tuple(self.lit[v][1].keys()) if isinstance(self.lit[v][1], dict)
+                    else len(self.lit[v][1])
+                    for v in versions if v in self.lit
+                ]
+                if len(keys) != len(versions) or len(set(keys)) != 1 or None in kinds:
+                    self.fail(
+                        self._node,
+                        f"{u} is bound to different containers on different branches",
+                        "give each branch's container its own name, or bind arrays instead",
+                        "container-join",
+                    )
+                kind = kinds.pop()
+                first = self.lit[versions[0]][1]  # type: ignore[index]
+                ckeys = list(first.keys()) if isinstance(first, dict) else list(range(len(first)))
+                names = [self.names.fresh(f"{u}_{_ident_key(k)}") for k in ckeys]
+                for (items, env), v in zip(live, versions):
+                    saved, self.stmts = self.stmts, items
+                    entries = self.lit[v][1]  # type: ignore[index]
+                    for k, c in zip(ckeys, names):
+                        self.assign_exact(c, entries[k])
+                    self.stmts = saved
+                self.pending_displays.append((u, kind, ckeys, names))
+                continue
             fresh = self.names.fresh(u)
             for items, env in live:
                 saved, self.stmts = self.stmts, items
@@ -364,7 +447,13 @@ class Normalizer:
         self.stmts.append(
             ir.IfNode(test, body, orelse, origin, self.is_static(test), (falls1, falls2))
         )
+        self.flush_displays()
         return falls1 or falls2
+
+    def flush_displays(self) -> None:
+        pending, self.pending_displays = self.pending_displays, []
+        for u, kind, keys, names in pending:
+            self.rebuild_display(u, kind, keys, names)
 
     def lower_test(self, e: cst.BaseExpression, hint: str) -> cst.BaseExpression:
         """Lower a condition; comparisons, `not`, `in` and short-circuit-free `and`/`or`
@@ -502,6 +591,9 @@ class Normalizer:
         origin = self.origin
         if node.asynchronous is not None:
             self.fail(node, "async for", "use a plain for loop", "async-for")
+        values = self.static_values(node.iter)
+        if values is not None and node.orelse is None and not _has_exit(node.body):
+            return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
         plan = self.iteration_plan(node)
         header_target, header_iter, prelude, reversible = plan
         return self.loop(node, "for", header_target, header_iter, prelude, reversible, origin)
@@ -629,6 +721,7 @@ class Normalizer:
             self.join([(orelse_items, falls2, env1), (other, True, env0)])
             test = cst.UnaryOperation(operator=cst.Not(), expression=cst.Name(flag))  # type: ignore[arg-type]
             self.stmts.append(ir.IfNode(test, orelse_items, other, origin, False, (falls2, True)))
+            self.flush_displays()
             return True
         return True
 
@@ -847,6 +940,19 @@ class Normalizer:
             )
 
     def output(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        node = self._output(value)
+        if isinstance(node, cst.Name) and (
+            node.value in self.lit or node.value in self.dyn or node.value in self.cont
+        ):
+            self.fail(
+                value,
+                "the differentiated output is a tuple, list or dict",
+                "return one array (np.stack the parts), or return (loss, aux) with has_aux=True",
+                "container-output",
+            )
+        return node
+
+    def _output(self, value: cst.BaseExpression) -> cst.BaseExpression:
         if self.loops:
             # return from inside a loop: set the output and the flag, and leave the loop;
             # each enclosing loop leaves too (see `block`)
@@ -966,7 +1072,7 @@ class Normalizer:
             self.static.discard(emitted)
             entries = {}
             for el in atom.elements:
-                key = _constant_key(el.key)  # type: ignore[union-attr]
+                key = self.key_of(el.key)  # type: ignore[union-attr]
                 entries[key] = el.value
             self.lit[emitted] = ("dict", entries)
         else:
@@ -1021,12 +1127,19 @@ class Normalizer:
         if isinstance(e, cst.Dict):
             elements = []
             for el in e.elements:
-                if not isinstance(el, cst.DictElement) or _constant_key(el.key) is _MISSING:
+                if not isinstance(el, cst.DictElement) or self.key_of(self.lower(el.key, hint)) is _MISSING:
                     self.fail(el, "dict display with a non-constant key", "use literal keys", "dict")
-                elements.append(el.with_changes(value=self.lower(el.value, hint)))  # type: ignore[union-attr]
+                elements.append(
+                    el.with_changes(  # type: ignore[union-attr]
+                        key=self.literal(self.key_of(self.lower(el.key, hint))),  # type: ignore[union-attr]
+                        value=self.lower(el.value, hint),  # type: ignore[union-attr]
+                    )
+                )
             return e.with_changes(elements=elements)
         if isinstance(e, (cst.ListComp, cst.GeneratorExp)):
             return self.comprehension(e, hint, target)
+        if isinstance(e, cst.DictComp):
+            return self.dict_comprehension(e, hint)
         if isinstance(e, (cst.Tuple, cst.List)):
             elements = []
             for el in e.elements:
@@ -1153,7 +1266,7 @@ class Normalizer:
             if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
                 self.fail(e, "slice of a container argument", "index with a constant", "read")
             key_node = e.slice[0].slice.value  # type: ignore[union-attr]
-            key = _constant_key(key_node)
+            key = self.key_of(key_node)
             if key is _MISSING:
                 self.fail(
                     key_node,
@@ -1195,6 +1308,15 @@ class Normalizer:
         self.runtime_imports.add("index")
         return self.prim(rule, target, hint, node, {"x": base, "key": key})
 
+    def key_of(self, node: cst.BaseExpression) -> Any:
+        k = _constant_key(node)
+        if k is _MISSING and isinstance(node, cst.Name):
+            name = self.env.get(node.value, node.value)
+            k = self.const.get(name, _MISSING)
+            if isinstance(k, tuple) or (k is not _MISSING and not isinstance(k, (int, str))):
+                return _MISSING
+        return k
+
     def container_item(
         self,
         base: str,
@@ -1212,7 +1334,7 @@ class Normalizer:
             )
             return cst.Name(name)
         kind, entries = self.lit[base]
-        k = _constant_key(key)
+        k = self.key_of(key)
         try:
             item = entries[k]
         except (KeyError, IndexError, TypeError):
@@ -1515,6 +1637,30 @@ class Normalizer:
             atoms.append(cst.Element(self.read(name, i, expr, name, None)))
         return cst.List(atoms)
 
+    def dict_comprehension(self, e: cst.DictComp, hint: str) -> cst.BaseExpression:
+        """``{k: f(k) for k in CONSTANTS}`` becomes a dict display, one entry per item."""
+        comp = e.for_in
+        values = self.static_values(comp.iter) if comp.inner_for_in is None else None
+        if values is None or comp.ifs:
+            self.fail(
+                e,
+                "dict comprehension over values not known before the call",
+                "build the dict with explicit keys, or iterate over a constant tuple of keys",
+                "dict-comprehension",
+            )
+        own = [n.value for n in _all_names(comp.target) if isinstance(n, cst.Name)]
+        ren = _NameMap({u: self.names.temp(u) for u in own})
+        ctarget = comp.target.visit(ren)
+        elements = []
+        for v in values:  # type: ignore[union-attr]
+            self.assign(ctarget, self.literal(v))
+            key = self.key_of(self.lower(e.key.visit(ren), hint))
+            if key is _MISSING:
+                self.fail(e.key, "dict comprehension key that is not a constant", "use the loop variable as key", "dict-comprehension")
+            value = self.lower(e.value.visit(ren), hint)
+            elements.append(cst.DictElement(self.literal(key), value))
+        return cst.Dict(elements)
+
     def comprehension(
         self, e: cst.ListComp | cst.GeneratorExp, hint: str, target: str | None = None
     ) -> cst.BaseExpression:
@@ -1757,6 +1903,17 @@ def _may_exit(node: cst.CSTNode) -> bool:
     if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)):
         return isinstance(node, (cst.For, cst.While)) and _has_return(node)
     return any(_may_exit(c) for c in node.children)
+
+
+def _has_exit(node: cst.CSTNode) -> bool:
+    """break/continue/return that would leave this loop (not nested loops' own)."""
+    if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
+        return True
+    if isinstance(node, (cst.For, cst.While)):
+        return _has_return(node)
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return False
+    return any(_has_exit(c) for c in node.children)
 
 
 def _has_return(node: cst.CSTNode) -> bool:
