@@ -26,8 +26,9 @@ STOP = "stop"  # stop_gradient(x)
 APPEND = "append"  # lst.append(v) on a list built in the function
 LISTGET = "listget"  # x = lst[i] on a list built in the function
 LISTFROM = "listfrom"  # items = list(arg) for a list/tuple argument iterated over
+LISTNEW = "listnew"  # lst = [a, b] for a list that later grows
 
-DIFF_KINDS = (PRIM, READ, COPY, LISTGET, LISTFROM)
+DIFF_KINDS = (PRIM, READ, COPY, LISTGET, LISTFROM, LISTNEW)
 
 
 @dataclass

@@ -100,6 +100,7 @@ class Normalizer:
         self.ret_flag: str | None = None  # set when a loop returns
         self.const: dict[str, Any] = {}  # emitted name -> known constant value
         self.pending_displays: list[Any] = []
+        self.lit_stmt: dict[str, Stmt] = {}  # list displays, in case they grow
         self._call_node: cst.CSTNode | None = None
         self.dyn: set[str] = set()  # lists built with append
         self.all_names = _all_names(src.tree)
@@ -1067,6 +1068,8 @@ class Normalizer:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
             self.lit[emitted] = ("seq", [e.value for e in atom.elements])
+            if isinstance(atom, cst.List):
+                self.lit_stmt[emitted] = self.stmts[-1]
         elif isinstance(atom, cst.Dict):
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
@@ -1262,6 +1265,27 @@ class Normalizer:
                 self.fail(e, "slice of a list built in the function", "index one item", "list-slice")
             key = self.lower(e.slice[0].slice.value, hint)  # type: ignore[union-attr]
             return self.container_item(base.value, key, hint, target, e)
+        if (
+            isinstance(base, cst.Name)
+            and base.value in self.cont
+            and len(e.slice) == 1
+            and isinstance(e.slice[0].slice, cst.Slice)
+            and self.cont[base.value][2][0] == "seq"
+        ):
+            sl = e.slice[0].slice
+            bounds = [None if b is None else self.key_of(self.lower(b, hint)) for b in (sl.lower, sl.upper, sl.step)]
+            if any(b is _MISSING for b in bounds):
+                self.fail(e, "slice of a container argument with bounds not known before the call",
+                          "use constant bounds", "read")
+            n = len(self.cont[base.value][2][1])
+            items = []
+            for i in range(n)[slice(*bounds)]:
+                expr = cst.Subscript(value=base, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))])
+                items.append(cst.Element(self.read(base.value, i, expr, hint, None)))
+            name = target if target is not None else self.names.temp(hint)
+            self.bind_atom(name, cst.List(items))
+            self.last_define = (name, self.env[name])
+            return cst.Name(self.env[name])
         if isinstance(base, cst.Name) and base.value in self.cont:
             if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
                 self.fail(e, "slice of a container argument", "index with a constant", "read")
@@ -1529,6 +1553,17 @@ class Normalizer:
             self.fail(e, "call of an expression", "call a named function", "call")
         parts, obj = chain  # type: ignore[misc]
         display = ".".join(parts)
+        if (
+            obj in (max, min)
+            and len(e.args) == 1
+            and e.args[0].keyword is None
+            and not e.args[0].star
+        ):
+            rule = registry.lookup_name("max_of" if obj is max else "min_of")
+            seq = self.lower(e.args[0].value, hint)
+            if rule is not None and not self.is_static(seq):
+                node = e.with_changes(args=[e.args[0].with_changes(value=seq)])
+                return self.prim(rule, target, hint, node, {"iterable": seq})
         if obj is dict and e.args and all(a.keyword is not None for a in e.args):
             as_dict = cst.Dict(
                 [
@@ -1721,6 +1756,25 @@ class Normalizer:
                      container=receiver.value)
             )
             return cst.Name("None")
+        if (
+            isinstance(receiver, cst.Name)
+            and receiver.value in self.lit_stmt
+            and receiver.value in self.lit
+            and method == "append"
+        ):
+            # a list display that grows: from here on it is a list built in the function
+            st = self.lit_stmt.pop(receiver.value)
+            items = self.lit.pop(receiver.value)[1]
+            st.kind = ir.LISTNEW
+            st.container = receiver.value
+            st.bound = {"items": items}
+            st.operands = [
+                a.value for a in items
+                if isinstance(a, cst.Name) and a.value in self.locals and not self.is_static(a)
+            ]
+            st.label = "list"
+            self.dyn.add(receiver.value)
+            return self.method_call(e, hint, target, multi)
         if isinstance(receiver, cst.Name) and receiver.value in self.lit:
             self.fail(
                 e,

@@ -409,6 +409,21 @@ class Reverser:
             if st.kind not in ir.DIFF_KINDS or not any(t in self.active for t in st.targets):
                 continue
             block = Block(st.origin, st.label)
+            if st.kind == ir.LISTNEW:
+                g = self.adj(st.targets[0])
+                if g in self.assigned:
+                    for i, a in enumerate(st.bound["items"]):
+                        if isinstance(a, cst.Name) and a.value in self.active:
+                            self.helpers.add("item_cotangent")
+                            item = cst.Call(
+                                func=cst.Name(self.names.generated("item_cotangent")),
+                                args=[cst.Arg(cst.Name(g)), cst.Arg(cst.Integer(str(i))), cst.Arg(a)],
+                            )
+                            self.contribute(block, self.adj(a.value), item)
+                self.consume(st.targets)
+                if block.stmts:
+                    blocks.append(block)
+                continue
             if st.kind == ir.LISTFROM:
                 g = self.adj(st.targets[0])
                 if g in self.assigned and st.read is not None:

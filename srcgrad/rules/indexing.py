@@ -6,7 +6,7 @@ import operator
 import numpy as np
 
 from srcgrad.rules.registry import adjoint
-from srcgrad.runtime import scatter_to, sum_cotangents, unbroadcast, unstack_cotangent
+from srcgrad.runtime import pick_cotangents, scatter_to, sum_cotangents, unbroadcast, unstack_cotangent
 
 
 def _getitem_domain(rng, shape):  # noqa: ANN001, ANN202
@@ -54,3 +54,23 @@ def builtin_sum_adjoint(g, ans, iterable, /, start=0):
 @adjoint(np.array, sequence=("object",), nondiff=("dtype",), shapes={"scalars": "[(),(),()]"})
 def array_adjoint(g, ans, object, dtype=None):
     return unstack_cotangent(g, object)
+
+
+def max_of(iterable):  # noqa: ANN001, ANN201
+    """``max(iterable)`` as a primitive (the builtin with one argument)."""
+    return max(iterable)
+
+
+def min_of(iterable):  # noqa: ANN001, ANN201
+    """``min(iterable)`` as a primitive (the builtin with one argument)."""
+    return min(iterable)
+
+
+@adjoint(max_of, name="max_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"})
+def max_of_adjoint(g, ans, iterable):
+    return pick_cotangents(g, ans, iterable)
+
+
+@adjoint(min_of, name="min_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"})
+def min_of_adjoint(g, ans, iterable):
+    return pick_cotangents(g, ans, iterable)

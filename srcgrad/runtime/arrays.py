@@ -190,8 +190,9 @@ def extremum_share(x: Any, ans: Array, other: Any) -> Array:
     Returns:
         An array shaped like ``ans`` in ``ans``'s dtype (no float64 upcast for float32 data).
     """
-    if not hasattr(ans, "dtype"):  # Python numbers (builtin max/min)
-        mine_f, theirs_f = float(ans == x), float(ans == other)
+    if not hasattr(ans, "dtype"):  # builtin max/min returned a Python number
+        mine_f = (x == ans) * 1.0  # no float(): x may live on a device
+        theirs_f = (other == ans) * 1.0
         return mine_f / (mine_f + theirs_f)
     dtype = ans.dtype
     mine = (ans == x).astype(dtype)

@@ -23,6 +23,8 @@ __all__ = [
     "list_cotangent_at",
     "sum_cotangents",
     "unstack_cotangent",
+    "pick_cotangents",
+    "item_cotangent",
 ]
 
 
@@ -150,3 +152,24 @@ def unstack_cotangent(g: Any, items: Any) -> list[Any]:
     from srcgrad.runtime.arrays import unbroadcast
 
     return [unbroadcast(g[i], x) for i, x in enumerate(items)]
+
+
+def pick_cotangents(g: Any, ans: Any, items: Any) -> list[Any]:
+    """Cotangents of the items of ``max(items)``/``min(items)``: all of ``g`` to the item
+    returned (the first one, as Python picks), nothing to the others."""
+    out: list[Any] = [None] * len(items)
+    for i, x in enumerate(items):
+        if x is ans:
+            out[i] = g
+            return out
+    for i, x in enumerate(items):  # a copy was returned: the first equal item
+        if bool(x == ans):
+            out[i] = g
+            break
+    return out
+
+
+def item_cotangent(d_list: list[Any], i: int, like: Any) -> Any:
+    """Entry ``i`` of a list cotangent (zeros when nothing reached it)."""
+    d = d_list[i]
+    return zeros_cotangent(like) if d is None else d
