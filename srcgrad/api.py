@@ -26,6 +26,7 @@ _LOCK = threading.RLock()
 
 class _Loaded(NamedTuple):
     code: Any
+    callees: tuple[tuple[Any, Any], ...]  # (function, its code) for inlined callees
     spec: str
     fwd: Callable[..., Any]
     bwd: Callable[..., Any]
@@ -176,8 +177,15 @@ class GradFunction:
             fname = fn.__name__
             fwd = _find(ns, "fwd_", fname)
             bwd = _find(ns, "bwd_", fname)
+            calls = []
+            parsed = cache.parse_header(text)
+            for ref in parsed[4] if parsed is not None else []:
+                callee = cache.resolve_ref(ref)
+                if callee is not None and hasattr(callee, "__code__"):
+                    calls.append((callee, callee.__code__))
             state = _Loaded(
                 fn.__code__,
+                tuple(calls),
                 spec,
                 fwd,
                 bwd,
@@ -194,7 +202,7 @@ class GradFunction:
         from srcgrad.codegen.pipeline import generate
 
         src, em = generate(self.forward, self._wrt, containers, self._has_aux)
-        key = cache.compute_key(source, parts, em.rules)
+        key = cache.compute_key(source, parts, em.rules, em.calls)
         head = emit_mod.header(
             src.filename,
             src.first_line,
@@ -202,6 +210,7 @@ class GradFunction:
             key,
             em.rules,
             cache.body_digest(em.body),
+            em.calls,
         )
         return head + em.body
 
@@ -235,7 +244,9 @@ class GradFunction:
         if kwargs or len(args) != len(self._params):
             args = self._bind(args, kwargs)
         st = self._state
-        if st is None or self.forward.__code__ is not st.code or (
+        if st is None or self.forward.__code__ is not st.code or any(
+            f.__code__ is not c for f, c in st.callees
+        ) or (
             st.spec and repr(sorted(self._containers(args).items())) != st.spec
         ) or (not st.spec and any(isinstance(a, _CONTAINERS) for a in args)):
             st = self._prepare(args)

@@ -114,7 +114,9 @@ def black_fingerprint() -> str:
     return f"black={v};line_length=88;target=py311"
 
 
-def compute_key(source: str, parts: dict[str, Any], rules: list[str]) -> str:
+def compute_key(
+    source: str, parts: dict[str, Any], rules: list[str], calls: list[str] | None = None
+) -> str:
     h = hashlib.sha256()
     h.update(f"format={CODEGEN_FORMAT}\n{black_fingerprint()}\n".encode())
     for k in sorted(parts):
@@ -122,14 +124,31 @@ def compute_key(source: str, parts: dict[str, Any], rules: list[str]) -> str:
     h.update(source.encode())
     for r in rules:
         h.update(f"\nrule {r} {rule_fingerprint(r)}".encode())
+    for c in calls or []:
+        fn = resolve_ref(c)
+        text = function_source(fn) if fn is not None else "missing"
+        h.update(f"\ncall {c}\n{text}".encode())
     return h.hexdigest()[:32]
+
+
+def resolve_ref(ref: str) -> Any:
+    """The function named by ``module:qualname`` (as imported now), or None."""
+    import sys
+
+    mod_name, _, qual = ref.partition(":")
+    obj: Any = sys.modules.get(mod_name)
+    for part in qual.split("."):
+        if obj is None or part == "<locals>":
+            return None
+        obj = getattr(obj, part, None)
+    return getattr(obj, "__wrapped__", obj) if obj is not None and not hasattr(obj, "__code__") else obj
 
 
 def body_digest(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
-def parse_header(text: str) -> tuple[str, list[str], str, str] | None:
+def parse_header(text: str) -> tuple[str, list[str], str, str, list[str]] | None:
     """(key, rules, digest, body) of a cached file, or None when it is malformed."""
     head = text.split("\n", HEADER_LINES)
     if len(head) <= HEADER_LINES:
@@ -142,8 +161,10 @@ def parse_header(text: str) -> tuple[str, list[str], str, str] | None:
     ):
         return None
     rules_text = rules_line[len("# rules: ") :].strip()
+    rules_text, _, calls_text = rules_text.partition("; calls: ")
     rules = [] if rules_text == "-" else [r.strip() for r in rules_text.split(",")]
-    return key_line[7:].strip(), rules, digest_line[10:].strip(), head[HEADER_LINES]
+    calls = [c.strip() for c in calls_text.split(",")] if calls_text else []
+    return key_line[7:].strip(), rules, digest_line[10:].strip(), head[HEADER_LINES], calls
 
 
 def read_valid(path: Path, source: str, parts: dict[str, Any]) -> str | None:
@@ -155,8 +176,8 @@ def read_valid(path: Path, source: str, parts: dict[str, Any]) -> str | None:
     parsed = parse_header(text)
     if parsed is None:
         return None
-    key, rules, digest, body = parsed
-    if key != compute_key(source, parts, rules):
+    key, rules, digest, body, calls = parsed
+    if key != compute_key(source, parts, rules, calls):
         return None
     if digest != body_digest(body):
         return None

@@ -64,6 +64,7 @@ class Normalized:
     src: Any  # FunctionSource
     runtime_imports: set[str] = field(default_factory=set)
     lists: set[str] = field(default_factory=set)  # lists built with append
+    callees: list[Any] = field(default_factory=list)  # inlined user functions
 
 
 class Names:

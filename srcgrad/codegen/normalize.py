@@ -10,6 +10,7 @@ sub-expressions (shapes, literals, config values) stay inline and are never spli
 from __future__ import annotations
 
 import inspect
+import types
 from typing import Any
 
 import libcst as cst
@@ -101,6 +102,10 @@ class Normalizer:
         self.const: dict[str, Any] = {}  # emitted name -> known constant value
         self.pending_displays: list[Any] = []
         self.lit_stmt: dict[str, Stmt] = {}  # list displays, in case they grow
+        self.out_name: str | None = None  # where an inlined callee's result goes
+        self.last_multi: list[str] | None = None
+        self.inline_stack: list[Any] = [src.fn.__code__]
+        self.callees: list[Any] = []
         self._call_node: cst.CSTNode | None = None
         self.dyn: set[str] = set()  # lists built with append
         self.all_names = _all_names(src.tree)
@@ -278,6 +283,7 @@ class Normalizer:
             src=self.src,
             runtime_imports=self.runtime_imports,
             lists=set(self.dyn),
+            callees=list(self.callees),
         )
 
     # -- blocks and control flow -------------------------------------------------------
@@ -942,7 +948,7 @@ class Normalizer:
 
     def output(self, value: cst.BaseExpression) -> cst.BaseExpression:
         node = self._output(value)
-        if isinstance(node, cst.Name) and (
+        if len(self.inline_stack) == 1 and isinstance(node, cst.Name) and (
             node.value in self.lit or node.value in self.dyn or node.value in self.cont
         ):
             self.fail(
@@ -954,22 +960,119 @@ class Normalizer:
         return node
 
     def _output(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        name = self.out_name or self.names.generated("out")
         if self.loops:
             # return from inside a loop: set the output and the flag, and leave the loop;
             # each enclosing loop leaves too (see `block`)
-            name = self.names.generated("out")
             self.assign_exact(name, self.lower(value, "out"))
-            self.assign_exact(self.ret_flag, cst.Name("True"))
+            self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
             self.break_here(value)
             return cst.Name(name)
         if self.n_returns > 1:
-            name = self.names.generated("out")
             self.assign_exact(name, self.lower(value, "out"))
             return cst.Name(name)
         if isinstance(value, cst.Name) and value.value in self.env:
             return cst.Name(self.env[value.value])
-        node = self.lower(value, "out", target=self.names.generated("out"))
+        node = self.lower(value, "out", target=name)
         return node
+
+    # -- calls to user functions: inlined --------------------------------------------------
+    def inline_call(
+        self, e: cst.Call, callee: Any, args: list[cst.Arg], hint: str, target: str | None
+    ) -> cst.BaseExpression:
+        """Inline the body of a user function at its call site (DESIGN §5: small callees
+        are inlined); its lines keep their own file:line in the backward comments."""
+        from srcgrad.codegen.check import check_function
+        from srcgrad.codegen.source import read_function
+
+        code = callee.__code__
+        if any(c is code for c in self.inline_stack):
+            self.fail(
+                e,
+                f"recursive call to {callee.__qualname__} (not supported yet)",
+                "write the recursion as a loop",
+                "recursion",
+            )
+        if len(self.inline_stack) > 17:
+            self.fail(e, "calls nested too deeply", "flatten the helpers", "user-call")
+        try:
+            src = read_function(callee)
+        except SrcgradError as err:
+            self.fail(e, f"cannot inline {callee.__qualname__}: {err.message}", err.hint or "", "user-call")
+        findings = check_function(src)
+        if findings:
+            raise _Bail(SrcgradError.bundle(findings))
+        sig = inspect.signature(callee)
+        pos = [a.value for a in args if a.keyword is None]
+        kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
+        try:
+            ba = sig.bind(*pos, **kw)
+        except TypeError as exc:
+            self.fail(e, f"arguments of {callee.__qualname__}: {exc}", "match its signature", "user-call")
+        # defaults come from the callee's source (part of the cache key)
+        p = src.tree.params
+        defaults = {
+            prm.name.value: prm.default
+            for prm in [*p.posonly_params, *p.params, *p.kwonly_params]
+            if prm.default is not None
+        }
+        saved = (
+            self.src, self.resolver, self.env, self.all_names, self.n_returns, self.ret_flag,
+            self.out_name, self.loops, self.out, self.origin,
+        )
+        self.callees.append(callee)
+        self.inline_stack.append(code)
+        saved_aux = self.has_aux
+        try:
+            self.out_name = self.names.temp(f"{callee.__name__}_out")
+            env: dict[str, str] = {}
+            bound_atoms: dict[str, cst.BaseExpression] = dict(ba.arguments)
+            for name in sig.parameters:
+                if name in bound_atoms:
+                    continue
+                d = defaults.get(name)
+                if d is None or self.constant_value(d) is _MISSING:
+                    self.fail(
+                        e,
+                        f"the default of {callee.__qualname__}'s parameter {name!r} is not a literal",
+                        f"pass {name} explicitly",
+                        "user-call",
+                    )
+                bound_atoms[name] = d  # type: ignore[assignment]
+            self.src = src
+            self.resolver = Resolver(callee)
+            self.all_names = _all_names(src.tree)
+            import libcst.matchers as m
+
+            self.n_returns = len(m.findall(src.tree.body, m.Return()))
+            self.has_aux = False
+            self.ret_flag = None
+            self.loops = []
+            self.out = None
+            self.env = env
+            self.origin = src.def_origin()
+            for name, atom in bound_atoms.items():
+                if isinstance(atom, cst.Name) and atom.value in self.locals:
+                    env[name] = atom.value  # an alias: rebinding it makes a new version
+                else:
+                    self.bind_atom(name, atom)
+            body = src.tree.body
+            self.block(list(body.body) if isinstance(body, cst.IndentedBlock) else [body])
+            result = self.out
+        finally:
+            self.has_aux = saved_aux
+            self.inline_stack.pop()
+            (
+                self.src, self.resolver, self.env, self.all_names, self.n_returns,
+                self.ret_flag, self.out_name, self.loops, self.out, self.origin,
+            ) = saved
+        if result is None:
+            self.fail(e, f"{callee.__qualname__} returns nothing", "return a value", "user-call")
+        assert result is not None
+        if target is not None:
+            self.bind_atom(target, result)
+            return cst.Name(self.env[target])
+        return result
 
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
@@ -1004,11 +1107,11 @@ class Normalizer:
             return
         # multi-output primitive?
         if isinstance(value, cst.Call):
-            n_before = len(self.stmts)
+            self.last_multi = None
             res = self.call(value, hint=names[0], multi=names)
             if res is None:
                 return
-            if len(self.stmts) > n_before and len(self.stmts[-1].targets) == len(names) > 1:
+            if self.last_multi is not None:
                 return  # a multi-output primitive bound every name
             atom = res
         else:
@@ -1505,6 +1608,7 @@ class Normalizer:
                     operands.append(a.value)
         if multi is not None:
             names = [self.define(n) for n in multi]
+            self.last_multi = names
             self.locals.update(names)
             self.stmts.append(
                 Stmt(ir.PRIM, names, expr, self.origin, rule=rule, bound=bound,
@@ -1612,11 +1716,16 @@ class Normalizer:
                 "use the numpy equivalent (np.sum, np.maximum, np.stack, ...)",
                 display,
             )
+        if res.kind == "user" and isinstance(obj, types.FunctionType):
+            if multi is not None:
+                result = self.inline_call(e, obj, args, hint, None)
+                return result
+            return self.inline_call(e, obj, args, hint, target)
         if res.kind == "user":
             self.fail(
                 e,
-                f"call to the user function {display} (not supported yet)",
-                "inline the helper's body into this function for now",
+                f"call to {display}, a bound method or callable object (not supported yet)",
+                "call a plain module-level function",
                 "user-call",
             )
         if res.kind == "unknown-numpy":

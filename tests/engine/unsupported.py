@@ -19,9 +19,10 @@ def uses_subscript_write(x):
     return np.sum(y)
 
 
-def uses_user_call(x):
-    y = helper(x)  # !helper
-    return np.sum(y)
+def uses_recursion(x, n):
+    if n == 0:
+        return np.sum(x)
+    return uses_recursion(x * 0.5, n - 1)  # !uses_recursion(x
 
 
 def uses_missing_rule(x):
@@ -89,7 +90,7 @@ def no_return(x):  # !no_return
 
 def many_problems(x):
     z = {k: v for k, v in zip("ab", x)}  # !{k
-    y = helper(x)  # !helper
+    y = helper(x)
     z = np.unwrap(y)  # !np.unwrap
     return np.sum(z)
 
