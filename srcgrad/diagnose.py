@@ -208,6 +208,8 @@ def _describe(v: Any) -> tuple[str, str]:
         if not v:
             return f"{type(v).__name__}[0]", "-"
         first_shape, first_dtype = _describe(v[0])
+        if isinstance(v[0], (list, tuple)) and first_shape.endswith("mixed"):
+            return f"{len(v)} x ({len(v[0])} values)", first_dtype
         kinds = {_describe(x) for x in v[:50]}
         if len(kinds) == 1:
             inner = first_shape if not isinstance(v[0], (list, tuple)) else f"({first_shape})"

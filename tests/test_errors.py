@@ -30,7 +30,10 @@ def _markers(fn_name: str) -> list[tuple[int, int]]:
 
 CASES = [
     ("uses_list_as_array", "list-as-array"),
-    ("uses_subscript_write", "subscript-assign"),
+    ("write_into_argument", "write-argument"),
+    ("write_into_view", "write-view"),
+    ("write_into_captured", "write-captured"),
+    ("stale_view", "stale-view"),
     ("uses_recursion", "recursion"),
     ("uses_missing_rule", "np.unwrap"),
     ("uses_lambda", "lambda"),

@@ -78,13 +78,15 @@ class _Checker(cst.CSTVisitor):
         return True
 
     def visit_AugAssign(self, node: cst.AugAssign) -> bool:
-        if not isinstance(node.target, cst.Name):
+        if not isinstance(node.target, (cst.Name, cst.Subscript)):
             self._target_error(node.target)
         return True
 
     def _check_target(self, t: cst.BaseExpression) -> None:
         if isinstance(t, cst.Name):
             return
+        if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
+            return  # a subscript write: normalize checks what it writes into
         if isinstance(t, (cst.Tuple, cst.List)):
             for el in t.elements:
                 if isinstance(el, cst.StarredElement):

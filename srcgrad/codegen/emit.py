@@ -260,7 +260,14 @@ class _Emitter:
                 continue
             if isinstance(it, Segment):
                 for st in it.stmts:
-                    out.append(_Node(_stmt_text(st), _meta(st.origin, st.label or st.kind)))
+                    meta = _meta(st.origin, st.label or st.kind)
+                    if st.label == "assign_at" and st.node is not None:
+                        # a subscript write: into a fresh copy, so no earlier value changes
+                        old = code(st.bound["x"])
+                        out.append(_Node(f"{st.targets[0]} = {old}.copy()", meta))
+                        out.append(_Node(code(st.node), meta))
+                        continue
+                    out.append(_Node(_stmt_text(st), meta))
             elif isinstance(it, ir.Phi):
                 out.append(_Node(f"{it.target} = {code(it.source)}", _meta(it.origin, "join")))
             elif isinstance(it, ir.BreakNode):

@@ -44,6 +44,21 @@ _BINOPS = {
     cst.MatrixMultiply: "@",
 }
 _BITOPS = (cst.BitAnd, cst.BitOr, cst.BitXor, cst.LeftShift, cst.RightShift)
+_AUG_TO_BIN = {
+    cst.AddAssign: cst.Add,
+    cst.SubtractAssign: cst.Subtract,
+    cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide,
+    cst.FloorDivideAssign: cst.FloorDivide,
+    cst.ModuloAssign: cst.Modulo,
+    cst.PowerAssign: cst.Power,
+    cst.MatrixMultiplyAssign: cst.MatrixMultiply,
+}
+# primitives whose result may share memory with their first operand
+_VIEW_RULES = {
+    "getitem", "transpose", "matrix_transpose", "reshape", "ravel", "squeeze", "expand_dims",
+    "swapaxes", "moveaxis", "broadcast_to", "diagonal", "real", "imag",
+}
 _LITERALS = (
     cst.Integer,
     cst.Float,
@@ -104,6 +119,11 @@ class Normalizer:
         self.lit_stmt: dict[str, Stmt] = {}  # list displays, in case they grow
         self.out_name: str | None = None  # where an inlined callee's result goes
         self.last_multi: list[str] | None = None
+        self.params_set: set[str] = set()
+        self.borrowed: set[str] = set()  # views or aliases of arguments (never written)
+        self.view_root: dict[str, str] = {}  # view -> the array made here it looks into
+        self.views: dict[str, set[str]] = {}
+        self.stale: set[str] = set()  # views taken before their base was written
         self.inline_stack: list[Any] = [src.fn.__code__]
         self.callees: list[Any] = []
         self._call_node: cst.CSTNode | None = None
@@ -251,6 +271,7 @@ class Normalizer:
         for param in [*p.posonly_params, *p.params, *p.kwonly_params]:
             name = param.name.value
             params.append(name)
+            self.params_set.add(name)
             self.env[name] = name
             self.locals.add(name)
             if name in self.containers:
@@ -865,6 +886,14 @@ class Normalizer:
         elif isinstance(small, cst.AnnAssign):
             assert small.value is not None
             self.assign(small.target, small.value)
+        elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Subscript):
+            # y[k] op= v  is  y[k] = y[k] op v  (numpy's own semantics, repeated keys too)
+            op = _AUG_TO_BIN[type(small.operator)]()
+            value = small.value
+            if isinstance(value, (cst.BinaryOperation, cst.BooleanOperation)) and not value.lpar:
+                value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            expr = cst.BinaryOperation(left=small.target, operator=op, right=value)
+            self.subscript_write(small.target, expr)
         elif isinstance(small, cst.AugAssign):
             target = cst.ensure_type(small.target, cst.Name)
             op = small.operator
@@ -976,6 +1005,84 @@ class Normalizer:
         node = self.lower(value, "out", target=name)
         return node
 
+    # -- in-place writes --------------------------------------------------------------------
+    def track_alias(self, user: str) -> None:
+        """Record that the name just bound may share memory with an array it came from."""
+        name = self.env.get(user)
+        if name is None or not self.stmts or not isinstance(self.stmts[-1], Stmt):
+            return
+        st = self.stmts[-1]
+        if name not in st.targets:
+            return
+        src = None
+        if st.kind in (ir.COPY, ir.READ):
+            src = st.operands[0] if st.operands else None
+        elif st.kind == ir.PRIM and st.rule is not None and st.rule.name in _VIEW_RULES:
+            first = st.bound.get(st.rule.params[0])
+            src = first.value if isinstance(first, cst.Name) else None
+        if src is None:
+            return
+        if st.kind == ir.READ or src in self.params_set or src in self.borrowed:
+            self.borrowed.add(name)
+        else:
+            root = self.view_root.get(src, src)
+            self.view_root[name] = root
+            self.views.setdefault(root, set()).add(name)
+
+    def subscript_write(self, target: cst.Subscript, value: cst.BaseExpression) -> None:
+        """``y[key] = v`` becomes ``y_1 = y.copy(); y_1[key] = v``: a new version of ``y``
+        (DESIGN §5).  Only arrays made in this call may be written."""
+        from srcgrad.errors import AliasError
+
+        user = cst.ensure_type(target.value, cst.Name).value
+        cur = self.env.get(user)
+        hint = f"{user} = {user}.copy()  before writing into it"
+        if cur is None:
+            self.fail(target, f"write into {user!r}, an array captured from outside the function",
+                      hint, "write-captured", AliasError)
+        if cur in self.params_set:
+            self.fail(target, f"write into the argument {user!r}", hint, "write-argument", AliasError)
+        if cur in self.borrowed:
+            self.fail(target, f"write into {user!r}, a view of an argument", hint, "write-view",
+                      AliasError)
+        if cur in self.lit or cur in self.dyn or cur in self.cont:
+            self.fail(target, f"item assignment into the container {user!r}",
+                      "build a new tuple/list/dict, or stack arrays and write into the array",
+                      "container-write")
+        if cur in self.view_root:
+            self.fail(target, f"write into {user!r}, a view of {self.view_root[cur]!r}",
+                      f"write into the array itself, or {user} = {user}.copy() first",
+                      "write-view", AliasError)
+        elements = []
+        for el in target.slice:
+            sl = el.slice
+            if isinstance(sl, cst.Index):
+                sl = sl.with_changes(value=self.lower(sl.value, user))
+            else:
+                sl = sl.with_changes(
+                    lower=None if sl.lower is None else self.lower(sl.lower, user),
+                    upper=None if sl.upper is None else self.lower(sl.upper, user),
+                    step=None if sl.step is None else self.lower(sl.step, user),
+                )
+            elements.append(el.with_changes(slice=sl))
+        v = self.lower(value, user)
+        rule = registry.lookup_name("assign_at")
+        assert rule is not None
+        key = cst.Subscript(value=cst.Name(self.index_name), slice=elements)
+        self.runtime_imports.add("index")
+        old = self.env[user]
+        # the old version's views would see the write in Python: they may not be used after it
+        root = self.view_root.get(old, old)
+        self.stale |= self.views.pop(root, set())
+        expr = cst.Subscript(value=cst.Name(old), slice=elements)
+        self.prim(rule, user, user, expr, {"x": cst.Name(old), "key": key, "v": v})
+        st = self.stmts[-1]
+        st.label = "assign_at"
+        st.node = cst.Assign(  # the forward writes into its own copy: y_1[key] = v
+            targets=[cst.AssignTarget(cst.Subscript(value=cst.Name(st.targets[0]), slice=elements))],
+            value=v,
+        )
+
     # -- calls to user functions: inlined --------------------------------------------------
     def inline_call(
         self, e: cst.Call, callee: Any, args: list[cst.Arg], hint: str, target: str | None
@@ -1077,6 +1184,10 @@ class Normalizer:
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
             self.lower(value, target.value, target=target.value)
+            self.track_alias(target.value)
+            return
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.subscript_write(target, value)
             return
         if not isinstance(target, (cst.Tuple, cst.List)):
             self.fail(
@@ -1264,6 +1375,17 @@ class Normalizer:
     def name(self, e: cst.Name) -> cst.BaseExpression:
         v = e.value
         if v in self.env:
+            if self.env[v] in self.stale:
+                from srcgrad.errors import AliasError
+
+                self.fail(
+                    e,
+                    f"{v!r} is a view of an array that was written after the view was taken",
+                    f"take a copy when you make it ({v} = ....copy()), or read it again "
+                    "after the write",
+                    "stale-view",
+                    AliasError,
+                )
             return cst.Name(self.env[v])
         if v in ("True", "False", "None"):
             return e

@@ -6,7 +6,7 @@ import operator
 import numpy as np
 
 from srcgrad.rules.registry import adjoint
-from srcgrad.runtime import pick_cotangents, scatter_to, sum_cotangents, unbroadcast, unstack_cotangent
+from srcgrad.runtime import assign_at, gather_at, zero_at, pick_cotangents, scatter_to, sum_cotangents, unbroadcast, unstack_cotangent
 
 
 def _getitem_domain(rng, shape):  # noqa: ANN001, ANN202
@@ -74,3 +74,14 @@ def max_of_adjoint(g, ans, iterable):
 @adjoint(min_of, name="min_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"})
 def min_of_adjoint(g, ans, iterable):
     return pick_cotangents(g, ans, iterable)
+
+
+@adjoint(
+    assign_at,
+    name="assign_at",
+    nondiff=("key",),
+    shapes={"slice": "(4,5),-,(2,5)", "broadcast": "(4,5),-,(5,)"},
+    params={"key": [(slice(1, 3),)]},
+)
+def assign_at_adjoint(g, ans, x, key, v):
+    return zero_at(g, key), gather_at(g, key, v)

@@ -25,6 +25,9 @@ __all__ = [
     "unstack_cotangent",
     "pick_cotangents",
     "item_cotangent",
+    "assign_at",
+    "zero_at",
+    "gather_at",
 ]
 
 
@@ -173,3 +176,36 @@ def item_cotangent(d_list: list[Any], i: int, like: Any) -> Any:
     """Entry ``i`` of a list cotangent (zeros when nothing reached it)."""
     d = d_list[i]
     return zeros_cotangent(like) if d is None else d
+
+
+def assign_at(x: Any, key: Any, v: Any) -> Any:
+    """``y = x.copy(); y[key] = v``: the functional form of a subscript write."""
+    y = x.copy()
+    y[key] = v
+    return y
+
+
+def zero_at(g: Any, key: Any) -> Any:
+    """``g`` with zeros where a write overwrote the old values (a new array)."""
+    out = g.copy()
+    out[key] = 0
+    return out
+
+
+def gather_at(g: Any, key: Any, v: Any) -> Any:
+    """The cotangent of ``v`` in ``y[key] = v``: ``g[key]`` reduced to ``v``'s shape.
+
+    With an advanced key that repeats a position, numpy keeps the last write, so the earlier
+    duplicates get no gradient.
+    """
+    from srcgrad.runtime.arrays import unbroadcast
+
+    picked = g[key]
+    if not _is_basic_key(key):
+        xp = namespace(g)
+        n = picked.size
+        order = xp.arange(n).reshape(picked.shape)
+        winners = xp.full(g.shape, -1)
+        winners[key] = order
+        picked = picked * (winners[key] == order)
+    return unbroadcast(picked, v)

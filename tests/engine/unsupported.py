@@ -13,10 +13,30 @@ def uses_list_as_array(x):
     return np.sum(rows)  # !np.sum(rows)
 
 
-def uses_subscript_write(x):
-    y = np.zeros(3)
-    y[0] = x.sum()  # !y[0]
+CAPTURED = np.zeros(3)
+
+
+def write_into_argument(x):
+    x[0] = 1.0  # !x[0]
+    return np.sum(x)
+
+
+def write_into_view(x):
+    y = x[1:]
+    y[0] = 1.0  # !y[0]
     return np.sum(y)
+
+
+def write_into_captured(x):
+    CAPTURED[0] = np.sum(x)  # !CAPTURED
+    return np.sum(x * CAPTURED)
+
+
+def stale_view(x):
+    y = x * 2.0
+    row = y[0:2]
+    y[0] = 5.0
+    return np.sum(row)  # !row
 
 
 def uses_recursion(x, n):
