@@ -6,6 +6,7 @@
 
 from srcgrad import testing
 from srcgrad.api import GradFunction, grad, stop_gradient, value_and_grad, vjp
+from srcgrad.custom import custom_vjp
 from srcgrad.errors import (
     MissingRuleError,
     NonScalarOutputError,
@@ -23,6 +24,7 @@ __all__ = [
     "SrcgradError",
     "UnsupportedSyntaxError",
     "WrtError",
+    "custom_vjp",
     "grad",
     "stop_gradient",
     "testing",

@@ -252,9 +252,8 @@ def residual_report(df: Any, *args: Any) -> list[ResidualField]:
             pushed.setdefault(node.func.value.id, []).append(node.lineno)
     params = [a.arg for a in em.fwd.args.args + em.fwd.args.kwonlyargs]
     fn = df.forward
-    from srcgrad.cache import module_dirname  # noqa: F401  (keeps the import graph honest)
-
     def_file = _display(fn.__code__.co_filename)
+    def_line = _def_line(fn)
     out = []
     for name, var, value in zip(fields, vars_, res):
         shape, dtype = _describe(value)
@@ -268,12 +267,26 @@ def residual_report(df: Any, *args: Any) -> list[ResidualField]:
             line = max(assigned.get(var, [0])) or None
             kind = "saved"
         if line is None:
-            origin, rule = f"{def_file}:{fn.__code__.co_firstlineno}", "parameter"
+            origin, rule = f"{def_file}:{def_line}", "parameter"
         else:
             file, uline, rule = em.lines.get(line, (def_file, 0, "?"))
             origin = f"{file}:{uline}"
         out.append(ResidualField(name, var, kind, origin, rule, shape, dtype, _nbytes(value)))
     return out
+
+
+def _def_line(fn: Callable[..., Any]) -> int:
+    """The line of ``def`` (``co_firstlineno`` is the first decorator's)."""
+    import inspect
+
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return fn.__code__.co_firstlineno
+    for i, ln in enumerate(lines):
+        if ln.lstrip().startswith(("def ", "async def ")):
+            return start + i
+    return start
 
 
 def _display(path: str) -> str:

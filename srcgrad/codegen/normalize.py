@@ -1819,6 +1819,16 @@ class Normalizer:
                 name = res.emit_name or getattr(obj, "__name__", display)
                 node = node.with_changes(func=_dotted_node(self.xp, name))
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
+        if res.kind == "custom":
+            assert res.rule is not None
+            if obj.vjp is None:
+                self.fail(e, f"{display} is a custom_vjp function with no rule attached",
+                          f"attach one with @{display}.defvjp", "custom_vjp", MissingRuleError)
+            bound = self.bind_signature(obj.fn, args, e, display)
+            st_expr = node
+            out = self.prim(res.rule, target, hint, st_expr, bound, multi)
+            self.stmts[-1].bound["__callee__"] = func
+            return out
         if res.kind == "rule":
             assert res.rule is not None
             bound = self.bind(res.rule, args, e, display)
@@ -1872,6 +1882,15 @@ class Normalizer:
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
         return a.with_changes(value=self.lower(a.value, hint))
+
+    def bind_signature(self, fn: Any, args: list[cst.Arg], e: cst.CSTNode, display: str) -> dict[str, Any]:
+        pos = [a.value for a in args if a.keyword is None]
+        kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
+        try:
+            ba = inspect.signature(fn).bind(*pos, **kw)
+        except TypeError as exc:
+            self.fail(e, f"arguments of {display}: {exc}", "match its signature", display)
+        return dict(ba.arguments)
 
     def bind(self, rule: Rule, args: list[cst.Arg], e: cst.CSTNode, display: str) -> dict[str, Any]:
         pos = [a.value for a in args if a.keyword is None]

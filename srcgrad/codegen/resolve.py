@@ -178,6 +178,10 @@ class Resolver:
 
         if obj is api.stop_gradient:
             return Resolved("stop_gradient", obj, display=display)
+        from srcgrad.custom import CustomVJP  # noqa: PLC0415
+
+        if isinstance(obj, CustomVJP):
+            return Resolved("custom", obj, _custom_rule(obj), display)
         rule = registry.lookup(obj)
         if rule is not None:
             return Resolved("rule", obj, rule, display, emit_name=rule.name)
@@ -227,3 +231,27 @@ def is_numpy_module(obj: Any) -> bool:
 
 def is_math_module(obj: Any) -> bool:
     return obj is math
+
+
+def _custom_rule(obj: Any) -> Rule:
+    """A Rule standing for a ``@custom_vjp`` function: the backward calls ``<f>.vjp``."""
+    import inspect
+
+    sig = inspect.signature(obj.fn)
+    names = [
+        p.name for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    defaults = {p.name: p.default for p in sig.parameters.values() if p.default is not p.empty}
+    return Rule(
+        primitive=obj,
+        name=obj.fn.__qualname__,
+        adjoint=obj.vjp,  # type: ignore[arg-type]
+        params=tuple(sig.parameters),
+        operands=tuple(n for n in names if n not in defaults),
+        nondiff=(),
+        sequence=(),
+        varargs=None,
+        defaults=defaults,
+        extra={"custom": True},
+    )

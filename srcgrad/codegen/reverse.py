@@ -624,6 +624,9 @@ class Reverser:
                 return
             g_expr = cst.Name(g)
             ans = cst.Name(st.targets[0])
+        if rule.extra.get("custom"):
+            self.inline_custom(st, block, g_expr, ans)
+            return
         tpl = template(rule)
         self.rules_used[rule.name] = rule
         mapping: dict[str, cst.BaseExpression] = {"g": g_expr, "ans": ans, "np": cst.Name(self.xp)}
@@ -678,6 +681,36 @@ class Reverser:
                     slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
                 )
                 self.contribute(block, self.adj(name), item)
+
+    def inline_custom(
+        self, st: Stmt, block: Block, g_expr: cst.BaseExpression, ans: cst.BaseExpression
+    ) -> None:
+        """``<f>.vjp(g, ans, *args)`` for a ``@custom_vjp`` function."""
+        rule = st.rule
+        assert rule is not None
+        slots = list(rule.operands)
+        wanted = [self._active_elements(st, p) for p in slots]
+        if not any(wanted):
+            return
+        callee = st.bound["__callee__"]
+        args = [cst.Arg(g_expr), cst.Arg(ans)]
+        for p in rule.params:
+            if p in st.bound:
+                args.append(cst.Arg(st.bound[p], keyword=None if p in slots else cst.Name(p)))
+        call = cst.Call(func=cst.Attribute(callee, cst.Name("vjp")), args=args)
+        tname = st.targets[0].lstrip("_")
+        if len(slots) == 1:
+            self.contribute(block, self.adj(st.bound[slots[0]].value), call)
+            return
+        whole = self.names.fresh(f"_d_{tname}")
+        block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(whole))], call))
+        for k, (p, elems) in enumerate(zip(slots, wanted)):
+            if elems == [None]:
+                item = cst.Subscript(
+                    value=cst.Name(whole),
+                    slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
+                )
+                self.contribute(block, self.adj(st.bound[p].value), item)
 
     def _active_elements(self, st: Stmt, p: str) -> list[Any]:
         v = st.bound.get(p)

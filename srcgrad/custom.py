@@ -1,0 +1,49 @@
+"""``@srcgrad.custom_vjp``: a user function with its own adjoint rule (DESIGN §5, §6).
+
+::
+
+    @srcgrad.custom_vjp
+    def logsumexp(x):
+        m = np.max(x)
+        return m + np.log(np.sum(np.exp(x - m)))
+
+    @logsumexp.defvjp
+    def logsumexp_vjp(g, ans, x):
+        return g * np.exp(x - ans)        # the gradient is softmax(x)
+
+A differentiated function that calls ``logsumexp(x)`` runs it as written in the forward pass
+and calls ``logsumexp.vjp(d_ans, ans, x)`` in the backward pass: one cotangent per positional
+parameter (a tuple when there are several; ``None`` for no gradient).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+__all__ = ["custom_vjp", "CustomVJP"]
+
+
+class CustomVJP:
+    """A function with a user-supplied adjoint rule."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.vjp: Callable[..., Any] | None = None
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def defvjp(self, rule: Callable[..., Any]) -> Callable[..., Any]:
+        """Attach ``rule(g, ans, *args) -> cotangents``; usable as a decorator."""
+        self.vjp = rule
+        return rule
+
+    def __repr__(self) -> str:
+        return f"<srcgrad.custom_vjp {self.fn.__qualname__}>"
+
+
+def custom_vjp(fn: Callable[..., Any]) -> CustomVJP:
+    """Mark ``fn`` as a primitive whose adjoint rule is given with ``.defvjp``."""
+    return CustomVJP(fn)

@@ -1,0 +1,168 @@
+"""Calls to user functions (inlined), @custom_vjp, and in-place writes, end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.testing import check_grad
+
+SOURCE = '''
+import numpy as np
+import srcgrad
+
+
+def dense(W, b, x):
+    return np.tanh(x @ W + b)
+
+
+def norm2(v, eps=1e-8):
+    s = np.sum(v * v)
+    if s < eps:
+        return eps
+    return s
+
+
+def split2(x):
+    return x[0], x[1]
+
+
+def model(W1, b1, W2, b2, x):
+    h = dense(W1, b1, x)
+    out = dense(W2, b2, h)
+    a, b = split2(out)
+    return norm2(a) + norm2(v=b)
+
+
+@srcgrad.custom_vjp
+def logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+@logsumexp.defvjp
+def logsumexp_vjp(g, ans, x):
+    return g * np.exp(x - ans)
+
+
+def lse_loss(x, w):
+    return logsumexp(x * w) ** 2
+
+
+def particles(x0, v, dt):
+    pos = np.zeros((5, x0.shape[0]))
+    pos[0] = x0
+    for t in range(1, 5):
+        pos[t] = pos[t - 1] + dt * v
+    return np.sum(pos**2)
+
+
+def dp_table(a):
+    n = a.shape[0]
+    best = np.zeros(n)
+    best[0] = a[0]
+    for i in range(1, n):
+        best[i] = np.maximum(best[i - 1] + a[i], a[i])
+    return np.sum(best)
+
+
+def histogram(w, idx):
+    h = np.zeros(4)
+    h[idx] += w
+    return np.sum(h * np.arange(1.0, 5.0))
+
+
+def masked_scale(x, c):
+    y = x.copy()
+    y[y > 0] *= c
+    y[0] = 2.0 * c
+    return np.sum(y**2)
+
+
+def fancy_reads(x, idx):
+    return np.sum(x[idx] ** 2) + np.sum(x[x > 0]) + np.sum(x[1, :, 0])
+'''
+
+
+@pytest.fixture(scope="module")
+def mod(tmp_path_factory):
+    d = tmp_path_factory.mktemp("calls")
+    path = d / "engine_calls_src.py"
+    path.write_text(textwrap.dedent(SOURCE))
+    spec = importlib.util.spec_from_file_location("engine_calls_src", path)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = m
+    spec.loader.exec_module(m)
+    return m
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+
+
+rng = np.random.default_rng(3)
+
+
+def test_inlined_helpers_match_central_differences(mod):
+    args = (rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(4, 2)),
+            rng.normal(size=2), rng.normal(size=(5, 3)))
+    check_grad(mod.model, *args, wrt=(0, 1, 2, 3))
+    src = srcgrad.grad(mod.model, wrt=0).source
+    assert "calls: " in src  # the callees are part of the cache key
+    assert re.search(r"engine_calls_src.py:\d+: return np.tanh\(x @ W \+ b\)", src)  # callee lines
+
+
+def test_custom_vjp_rule_is_called_in_the_backward(mod):
+    check_grad(mod.lse_loss, rng.normal(size=4), rng.normal(size=4), wrt=(0, 1))
+    assert "logsumexp.vjp(" in srcgrad.grad(mod.lse_loss).source
+
+
+def test_custom_vjp_without_rule_is_an_error(mod, tmp_path):
+    f = srcgrad.custom_vjp(lambda x: x)
+    mod.norule = f
+    src = "def use_norule(x):\n    return norule(x)\n"
+    ns = {}
+    p = tmp_path / "norule_src.py"
+    p.write_text("import numpy as np\nfrom engine_calls_src import norule\n" + src)
+    spec = importlib.util.spec_from_file_location("norule_src", p)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = m
+    spec.loader.exec_module(m)
+    with pytest.raises(srcgrad.MissingRuleError, match="defvjp"):
+        srcgrad.grad(m.use_norule)(np.ones(3))
+    del ns
+
+
+@pytest.mark.parametrize("name", ["particles", "dp_table", "masked_scale"])
+def test_subscript_writes_match_central_differences(mod, name):
+    f = getattr(mod, name)
+    args = {
+        "particles": ((rng.normal(size=3), rng.normal(size=3), 0.1), (0, 1, 2)),
+        "dp_table": ((rng.normal(size=6),), 0),
+        "masked_scale": ((rng.normal(size=6), 1.5), (0, 1)),
+    }[name]
+    check_grad(f, *args[0], wrt=args[1])
+    x = args[0][0].copy()
+    srcgrad.grad(f, wrt=args[1])(*args[0])
+    np.testing.assert_array_equal(x, args[0][0])  # inputs never written
+
+
+def test_repeated_indices_follow_numpy_last_write_wins(mod):
+    idx = np.array([0, 2, 2, 3, 0])
+    w = rng.normal(size=5)
+    check_grad(mod.histogram, w, idx, wrt=0)
+    g = srcgrad.grad(mod.histogram)(w, idx)
+    assert g[0] == 0.0 and g[1] == 0.0  # overwritten by the later duplicates
+
+
+def test_fancy_and_mask_reads_accumulate(mod):
+    x = rng.normal(size=(3, 4, 2))
+    idx = (np.array([0, 0, 2]),)
+    check_grad(mod.fancy_reads, x, idx, wrt=0)
