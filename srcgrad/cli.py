@@ -365,7 +365,8 @@ def _gen_targets(ns: argparse.Namespace) -> tuple[list[Target], list[str], int]:
             try:
                 found = _grad_targets(f, func, wrt, explicit)
             except LoadError as exc:
-                _Out.err(f"error: {exc}")
+                _load_failed(exc)
+                notes.append(f"{_display(f)}: failed to import")
                 status = EXIT_INTERNAL
                 continue
             if explicit and not found:
@@ -391,7 +392,8 @@ def cmd_gen(ns: argparse.Namespace) -> int:
     with _env(SRCGRAD_CACHE_DIR=out_dir) if out_dir else contextlib.nullcontext():
         targets, notes, status = _gen_targets(ns)
         for note in notes:
-            _Out.info(note)
+            if not note.endswith(": failed to import"):
+                _Out.info(note)
         changed = unchanged = failed = 0
         for t in targets:
             try:
@@ -441,13 +443,16 @@ def cmd_gen(ns: argparse.Namespace) -> int:
                 _internal(f"{t.label}: {type(exc).__name__}: {exc}", exc)
                 failed += 1
                 status = EXIT_INTERNAL
-    _gen_summary(ns, changed, unchanged, failed, len(targets))
+    bad_imports = sum(1 for n in notes if n.endswith(": failed to import"))
+    _gen_summary(ns, changed, unchanged, failed, bad_imports, len(targets))
     if ns.check and changed:
         status = max(status, EXIT_FINDINGS)
     return status
 
 
-def _gen_summary(ns: argparse.Namespace, changed: int, unchanged: int, failed: int, n: int) -> None:
+def _gen_summary(
+    ns: argparse.Namespace, changed: int, unchanged: int, failed: int, bad_imports: int, n: int
+) -> None:
     parts = []
     if ns.check or ns.diff:
         if changed:
@@ -458,9 +463,9 @@ def _gen_summary(ns: argparse.Namespace, changed: int, unchanged: int, failed: i
         parts.append(f"{_plural(unchanged, 'file')} {'would be ' if ns.check or ns.diff else ''}left unchanged")
     if failed:
         parts.append(f"{_plural(failed, 'function')} failed to generate")
-    if not n and not failed:
+    if not n and not failed and not bad_imports:
         parts.append("no @srcgrad.grad functions found")
-    head = "Oh no! " if (ns.check and changed) or failed else "All done! "
+    head = "Oh no! " if (ns.check and changed) or failed or bad_imports else "All done! "
     _Out.info(head + ", ".join(parts) + ".")
 
 
@@ -633,7 +638,7 @@ def cmd_check(ns: argparse.Namespace) -> int:
             try:
                 mod = load_module(f)
             except LoadError as exc:
-                _Out.err(f"error: {exc}")
+                _load_failed(exc)
                 status = EXIT_INTERNAL
                 continue
             for name in names:
@@ -1012,6 +1017,14 @@ def _remove(path: Path, why: str, ns: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------- main
 
 
+def _load_failed(exc: LoadError) -> None:
+    _Out.err(f"error: {exc}")
+    if _Out.verbose and exc.__cause__ is not None:
+        import traceback
+
+        traceback.print_exception(exc.__cause__, file=sys.stderr)
+
+
 def _internal(msg: str, exc: BaseException | None = None) -> None:
     if _Out.verbose and exc is not None:
         import traceback
@@ -1145,11 +1158,7 @@ def main(argv: list[str] | None = None) -> int:
         _Out.err(f"error: {exc}")
         return EXIT_USAGE
     except LoadError as exc:
-        _Out.err(f"error: {exc}")
-        if _Out.verbose and exc.__cause__ is not None:
-            import traceback
-
-            traceback.print_exception(exc.__cause__, file=sys.stderr)
+        _load_failed(exc)
         return EXIT_INTERNAL
     except KeyboardInterrupt:  # pragma: no cover
         return 130

@@ -19,18 +19,12 @@ _LATER = "not supported yet"
 _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
     cst.Try: ("try", "try statement", "move error handling outside the function"),
     cst.With: ("with", "with statement", "move the context manager outside the function"),
-    cst.FunctionDef: (
-        "def",
-        "nested function definition",
-        "define the helper at module level",
-    ),
     cst.ClassDef: ("class", "class definition", "define the class at module level"),
     cst.Global: ("global", "global statement", "pass the value in as an argument"),
     cst.Nonlocal: ("nonlocal", "nonlocal statement", "pass the value in as an argument"),
     cst.Del: ("del", "del statement", "drop the del; names are released on return"),
     cst.Import: ("import", "import inside the function", "import at module level"),
     cst.ImportFrom: ("import", "import inside the function", "import at module level"),
-    cst.Lambda: ("lambda", "lambda expression", "define a function with def"),
     cst.SetComp: ("comprehension", "set comprehension", "use a vectorised expression"),
     cst.Yield: ("yield", "yield (generator function)", "return an array instead"),
     cst.Await: ("await", "await expression", "differentiate a plain (non-async) function"),

@@ -9,6 +9,7 @@ sub-expressions (shapes, literals, config values) stay inline and are never spli
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 from typing import Any
@@ -125,6 +126,7 @@ class Normalizer:
         self.views: dict[str, set[str]] = {}
         self.stale: set[str] = set()  # views taken before their base was written
         self.inline_stack: list[Any] = [src.fn.__code__]
+        self.local_funcs: dict[str, Any] = {}  # nested defs and lambdas, by name
         self.callees: list[Any] = []
         self._call_node: cst.CSTNode | None = None
         self.dyn: set[str] = set()  # lists built with append
@@ -154,6 +156,14 @@ class Normalizer:
         raise _Bail(
             cls(message, filename=file, lineno=line, col=col, construct=construct, hint=hint)
         )
+
+    def _error(self, node: cst.CSTNode, message: str, hint: str, construct: str) -> SrcgradError:
+        try:
+            self.fail(node, message, hint, construct)
+        except _Bail as b:
+            assert b.err is not None
+            return b.err
+        raise AssertionError
 
     # -- names ------------------------------------------------------------------------
     def define(self, user: str) -> str:
@@ -361,6 +371,15 @@ class Normalizer:
                     self.bailed(b, small)
                 if isinstance(small, cst.Return):
                     return False
+            return True
+        if isinstance(stmt, cst.FunctionDef):
+            self.origin = self.src.def_origin_of(stmt)
+            if stmt.decorators or stmt.asynchronous is not None:
+                self.bailed(_Bail(self._error(stmt, "decorated or async nested function",
+                                              "define a plain nested def", "def")), stmt)
+                return True
+            self.local_funcs[stmt.name.value] = (stmt, self.src, self.resolver)
+            self.env.pop(stmt.name.value, None)
             return True
         try:
             if isinstance(stmt, cst.If):
@@ -1085,96 +1104,131 @@ class Normalizer:
 
     # -- calls to user functions: inlined --------------------------------------------------
     def inline_call(
-        self, e: cst.Call, callee: Any, args: list[cst.Arg], hint: str, target: str | None
+        self,
+        e: cst.Call,
+        callee: Any,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
+        pre_bound: dict[str, cst.BaseExpression] | None = None,
     ) -> cst.BaseExpression:
-        """Inline the body of a user function at its call site (DESIGN §5: small callees
-        are inlined); its lines keep their own file:line in the backward comments."""
+        """Inline the body of a module-level user function at its call site (DESIGN §5:
+        small callees are inlined); its lines keep their own file:line in the comments."""
         from srcgrad.codegen.check import check_function
         from srcgrad.codegen.source import read_function
 
         code = callee.__code__
-        if any(c is code for c in self.inline_stack):
+        try:
+            src = read_function(callee)
+        except SrcgradError as err:
+            self.fail(e, f"cannot inline {callee.__qualname__}: {err.message}", err.hint or "", "user-call")
+        if code not in self.inline_stack:
+            findings = check_function(src)
+            if findings:
+                raise _Bail(SrcgradError.bundle(findings))
+        self.callees.append(callee)
+        return self.inline_body(
+            e, code, src.tree, src, Resolver(callee), args, hint, target, {},
+            callee.__qualname__, pre_bound or {},
+        )
+
+    def inline_body(
+        self,
+        e: cst.CSTNode,
+        key: Any,
+        fdef: cst.FunctionDef | cst.Lambda,
+        src: Any,
+        resolver: Any,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
+        closure_env: dict[str, str],
+        display: str,
+        pre_bound: dict[str, cst.BaseExpression],
+    ) -> cst.BaseExpression:
+        """Run a function body (or a lambda's expression) at a call site, with its
+        parameters bound to the call's atoms, its own names, and its own source lines."""
+        if any(k is key for k in self.inline_stack):
             self.fail(
                 e,
-                f"recursive call to {callee.__qualname__} (not supported yet)",
+                f"recursive call to {display} (not supported yet)",
                 "write the recursion as a loop",
                 "recursion",
             )
         if len(self.inline_stack) > 17:
             self.fail(e, "calls nested too deeply", "flatten the helpers", "user-call")
-        try:
-            src = read_function(callee)
-        except SrcgradError as err:
-            self.fail(e, f"cannot inline {callee.__qualname__}: {err.message}", err.hint or "", "user-call")
-        findings = check_function(src)
-        if findings:
-            raise _Bail(SrcgradError.bundle(findings))
-        sig = inspect.signature(callee)
-        pos = [a.value for a in args if a.keyword is None]
-        kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
-        try:
-            ba = sig.bind(*pos, **kw)
-        except TypeError as exc:
-            self.fail(e, f"arguments of {callee.__qualname__}: {exc}", "match its signature", "user-call")
-        # defaults come from the callee's source (part of the cache key)
-        p = src.tree.params
+        ps = fdef.params
+        if isinstance(ps.star_arg, cst.Param) or ps.star_kwarg is not None:
+            self.fail(e, f"{display} takes *args or **kwargs (not supported yet)",
+                      "give it explicit parameters", "user-call")
+        positional = [p.name.value for p in [*ps.posonly_params, *ps.params]]
+        names = positional + [p.name.value for p in ps.kwonly_params]
         defaults = {
-            prm.name.value: prm.default
-            for prm in [*p.posonly_params, *p.params, *p.kwonly_params]
-            if prm.default is not None
+            p.name.value: p.default
+            for p in [*ps.posonly_params, *ps.params, *ps.kwonly_params]
+            if p.default is not None
         }
+        bound: dict[str, cst.BaseExpression] = dict(pre_bound)
+        free_pos = [n for n in positional if n not in bound]
+        pos = [a.value for a in args if a.keyword is None]
+        if len(pos) > len(free_pos):
+            self.fail(e, f"{display} takes {len(free_pos)} positional arguments", "check the call", "user-call")
+        bound.update(zip(free_pos, pos))
+        for a in args:
+            if a.keyword is None:
+                continue
+            k = a.keyword.value
+            if k not in names or k in bound:
+                self.fail(a, f"{display} got an unexpected or repeated argument {k!r}", "check the call", "user-call")
+            bound[k] = a.value
+        for n in names:
+            if n in bound:
+                continue
+            d = defaults.get(n)
+            if d is None or self.constant_value(d) is _MISSING:
+                msg = "is missing" if d is None else "has a default that is not a literal"
+                self.fail(e, f"argument {n!r} of {display} {msg}", f"pass {n} explicitly", "user-call")
+            bound[n] = d  # type: ignore[assignment]
         saved = (
             self.src, self.resolver, self.env, self.all_names, self.n_returns, self.ret_flag,
-            self.out_name, self.loops, self.out, self.origin,
+            self.out_name, self.loops, self.out, self.origin, self.has_aux, self.local_funcs,
         )
-        self.callees.append(callee)
-        self.inline_stack.append(code)
-        saved_aux = self.has_aux
+        self.inline_stack.append(key)
         try:
-            self.out_name = self.names.temp(f"{callee.__name__}_out")
-            env: dict[str, str] = {}
-            bound_atoms: dict[str, cst.BaseExpression] = dict(ba.arguments)
-            for name in sig.parameters:
-                if name in bound_atoms:
-                    continue
-                d = defaults.get(name)
-                if d is None or self.constant_value(d) is _MISSING:
-                    self.fail(
-                        e,
-                        f"the default of {callee.__qualname__}'s parameter {name!r} is not a literal",
-                        f"pass {name} explicitly",
-                        "user-call",
-                    )
-                bound_atoms[name] = d  # type: ignore[assignment]
+            self.out_name = self.names.temp(f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out")
             self.src = src
-            self.resolver = Resolver(callee)
-            self.all_names = _all_names(src.tree)
+            self.resolver = resolver
+            self.all_names = _all_names(fdef)
             import libcst.matchers as m
 
-            self.n_returns = len(m.findall(src.tree.body, m.Return()))
+            self.n_returns = len(m.findall(fdef.body, m.Return()))
             self.has_aux = False
             self.ret_flag = None
             self.loops = []
             self.out = None
-            self.env = env
-            self.origin = src.def_origin()
-            for name, atom in bound_atoms.items():
+            self.env = dict(closure_env)
+            self.local_funcs = dict(self.local_funcs) if closure_env else {}
+            self.origin = src.origin(fdef) if isinstance(fdef, cst.Lambda) else src.def_origin_of(fdef)
+            for name, atom in bound.items():
                 if isinstance(atom, cst.Name) and atom.value in self.locals:
-                    env[name] = atom.value  # an alias: rebinding it makes a new version
+                    self.env[name] = atom.value  # an alias: rebinding it makes a new version
                 else:
                     self.bind_atom(name, atom)
-            body = src.tree.body
-            self.block(list(body.body) if isinstance(body, cst.IndentedBlock) else [body])
-            result = self.out
+            if isinstance(fdef, cst.Lambda):
+                result: cst.BaseExpression | None = self.lower(fdef.body, hint)
+            else:
+                body = fdef.body
+                self.block(list(body.body) if isinstance(body, cst.IndentedBlock) else [body])
+                result = self.out
         finally:
-            self.has_aux = saved_aux
             self.inline_stack.pop()
             (
                 self.src, self.resolver, self.env, self.all_names, self.n_returns,
-                self.ret_flag, self.out_name, self.loops, self.out, self.origin,
+                self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
+                self.local_funcs,
             ) = saved
         if result is None:
-            self.fail(e, f"{callee.__qualname__} returns nothing", "return a value", "user-call")
+            self.fail(e, f"{display} returns nothing", "return a value", "user-call")
         assert result is not None
         if target is not None:
             self.bind_atom(target, result)
@@ -1182,6 +1236,10 @@ class Normalizer:
         return result
 
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name) and isinstance(value, cst.Lambda):
+            self.local_funcs[target.value] = (value, self.src, self.resolver)
+            self.env.pop(target.value, None)
+            return
         if isinstance(target, cst.Name):
             self.lower(value, target.value, target=target.value)
             self.track_alias(target.value)
@@ -1760,7 +1818,34 @@ class Normalizer:
                     a.keyword.value,
                 )
         func = e.func
+        if isinstance(func, cst.Name) and func.value in self.local_funcs and func.value not in self.env:
+            node, fsrc, fres = self.local_funcs[func.value]
+            args = [self.lower_arg(a, hint) for a in e.args]
+            return self.inline_body(
+                e, node, node, fsrc, fres, args, hint, target, dict(self.env), func.value, {}
+            )
         chain = self._global_chain(func)
+        if chain is not None and isinstance(chain[1], functools.partial):
+            pobj = chain[1]
+            if isinstance(pobj.func, types.FunctionType):
+                args = [self.lower_arg(a, hint) for a in e.args]
+                sig_names = list(inspect.signature(pobj.func).parameters)
+                pre: dict[str, cst.BaseExpression] = {}
+                for i, _ in enumerate(pobj.args):
+                    pre[sig_names[i]] = cst.parse_expression(f"{cst.Module([]).code_for_node(func)}.args[{i}]")
+                for k in pobj.keywords:
+                    pre[k] = cst.parse_expression(f"{cst.Module([]).code_for_node(func)}.keywords[{k!r}]")
+                return self.inline_call(e, pobj.func, args, hint, target, pre)
+        if (
+            chain is not None
+            and isinstance(chain[1], types.MethodType)
+            and isinstance(chain[1].__func__, types.FunctionType)
+            and isinstance(func, cst.Attribute)
+        ):
+            m = chain[1]
+            args = [self.lower_arg(a, hint) for a in e.args]
+            first = next(iter(inspect.signature(m.__func__).parameters))
+            return self.inline_call(e, m.__func__, args, hint, target, {first: self._xp_chain(func.value)})
         if chain is None and isinstance(func, cst.Attribute):
             return self.method_call(e, hint, target, multi)
         if chain is None:

@@ -65,8 +65,12 @@ class FunctionSource:
 
     def def_origin(self) -> Origin:
         """The origin of the ``def`` line itself."""
-        file, line, col = self.where(self.tree.name)
-        first = self.module.code_for_node(self.tree).strip().splitlines()[0]
+        return self.def_origin_of(self.tree)
+
+    def def_origin_of(self, fdef: cst.FunctionDef) -> Origin:
+        """The origin of a ``def`` line (this function's or a nested one's)."""
+        file, line, col = self.where(fdef.name)
+        first = self.module.code_for_node(fdef.with_changes(decorators=())).strip().splitlines()[0]
         return Origin(file, line, col, first + " ...")
 
     def origin(self, stmt: cst.CSTNode) -> Origin:

@@ -50,9 +50,8 @@ def uses_missing_rule(x):
     return np.sum(y)
 
 
-def uses_lambda(x):
-    f = lambda v: v * 2  # noqa: E731  !lambda
-    return np.sum(f(x))
+def uses_lambda_value(x):
+    return np.sum(np.apply_along_axis(lambda r: r * 2.0, 0, x))  # !lambda
 
 
 def uses_try(x):
@@ -78,11 +77,13 @@ def uses_attr_write(x, obj):
     return np.sum(x)
 
 
-def uses_nested_def(x):
-    def inner(v):  # !def
-        return v
+def uses_recursive_nested(x):
+    def down(v, n):
+        if n == 0:
+            return v
+        return down(v * 0.5, n - 1)  # !down(v
 
-    return np.sum(x)
+    return np.sum(down(x, 3))
 
 
 def uses_star_args(*xs):  # !*xs
