@@ -371,19 +371,27 @@ def _own(g: Any, a: Any, seen: set[int], args: tuple[Any, ...]) -> Any:
             g = g.astype(a.dtype)
             seen.add(id(g))
             return g
+        root = _root(g)
         if (
-            id(g) in seen
+            id(root) in seen
             or not g.flags.writeable
-            or not g.flags.owndata
-            or any(g is x for x in args)
+            or any(root is _root(x) for x in args if isinstance(x, np.ndarray))
         ):
-            g = g.copy()
-        seen.add(id(g))
+            g = g.copy()  # it shares memory with an input or another gradient
+            root = g
+        seen.add(id(root))
         return g
     if hasattr(g, "copy") and (id(g) in seen or any(g is x for x in args)):
         g = g.copy()
     seen.add(id(g))
     return g
+
+
+def _root(a: np.ndarray) -> Any:
+    """The array that owns ``a``'s memory."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
 
 
 def _annotate(exc: BaseException, st: _Loaded) -> None:

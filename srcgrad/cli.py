@@ -463,6 +463,8 @@ def _gen_summary(
         parts.append(f"{_plural(unchanged, 'file')} {'would be ' if ns.check or ns.diff else ''}left unchanged")
     if failed:
         parts.append(f"{_plural(failed, 'function')} failed to generate")
+    if bad_imports:
+        parts.append(f"{_plural(bad_imports, 'file')} failed to import")
     if not n and not failed and not bad_imports:
         parts.append("no @srcgrad.grad functions found")
     head = "Oh no! " if (ns.check and changed) or failed or bad_imports else "All done! "

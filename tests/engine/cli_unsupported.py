@@ -39,12 +39,23 @@ def stores(x, obj):
     return np.sum(x)
 
 
-def closures(x):
-    f = lambda v: v * 2.0  # noqa: E731  !lambda
-    def g(v):  # !def
-        return v
+def local_defs(x, keys):
+    import math  # !import
 
-    return np.sum(f(x) + g(x))
+    class Box:  # !class
+        pass
+
+    d = {k: x for k in keys}  # !{k
+    return np.sum(d["a"]) * np.pi
+
+
+def matches(x):
+    match x.ndim:  # !match
+        case 1:
+            y = x
+        case _:
+            y = x.ravel()
+    return np.sum(y)
 
 
 def writes_out(x):
