@@ -18,7 +18,8 @@ And for loops in particular:
 * the emitted backward pass of ``rnn_200`` is a reversed loop that pops what the forward pushed;
 * the trip count is a runtime value: 20 and 200 steps of the same function use one emitted file
   (generation time cannot grow with the trip count), and 200 steps raise no ``RecursionError``;
-* the gradient's run time grows about linearly with the number of steps (200 vs 1000).
+* the gradient's run time grows about linearly with the number of steps (200 vs 1000);
+* a pullback (``vjp``) can run twice on one set of residuals and gives the same gradient.
 """
 
 from __future__ import annotations
@@ -254,6 +255,25 @@ def test_fake_device_gradient_matches_numpy(case: ControlCase) -> None:
         )
 
 
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_pullback_runs_twice_on_one_residual(case: ControlCase) -> None:
+    """DESIGN §3: ``bwd`` may run many times on one ``res`` and never mutates it.
+
+    Loops keep per-iteration stacks in the residuals; popping them in place would make a second
+    pullback fail or silently see an empty stack.
+    """
+    args = case.args(np.float64)
+    value, pullback = srcgrad.vjp(case.fn, wrt=case.wrt)(*args)
+    d_out = np.ones_like(value) if isinstance(value, (np.ndarray, np.generic)) else 1.0
+    first = _as_tuple(pullback(d_out), case.wrt)
+    second = _as_tuple(pullback(d_out), case.wrt)
+    for pos, a, b in zip(_positions(case.fn, case.wrt), first, second):
+        for i, (x, y) in enumerate(zip(_grad_leaves(args[pos], a), _grad_leaves(args[pos], b))):
+            assert np.array_equal(np.asarray(x), np.asarray(y)), (
+                f"{case.name}: argument {pos}, leaf {i}: the second pullback differs"
+            )
+
+
 # --------------------------------------------------------------------------- loops
 
 
@@ -306,8 +326,9 @@ def _median_time(fn: Any, args: tuple, repeats: int) -> float:
 
 
 def test_gradient_run_time_grows_about_linearly_with_steps() -> None:
-    df = srcgrad.grad(control.rnn_200, wrt=(0, 1, 2))
-    args200, args1000 = _rnn_args(1000, 200), _rnn_args(1000, 1000)
+    """200 vs 1000 steps, with as many input rows as steps and ``xs`` differentiated too."""
+    df = srcgrad.grad(control.rnn_200, wrt=(0, 1, 2, 3))
+    args200, args1000 = _rnn_args(200, 200), _rnn_args(1000, 1000)
     df(*args200)  # generate and warm up
     df(*args1000)
     t200 = _median_time(df, args200, 7)

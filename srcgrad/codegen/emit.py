@@ -346,6 +346,8 @@ class _Emitter:
                     continue
                 out += self.pop_line(node, node.origin)
                 out += self.blocks(it.pre)
+                # pop from a copy: the forward's list stays whole, so bwd can run again
+                out.append(_Node(f"{node.stack} = list({node.stack})", _meta(node.origin, "stack")))
                 if node.reversible_range:
                     header = f"for {node.target} in reversed({code(node.iter)}):"  # type: ignore[arg-type]
                 else:

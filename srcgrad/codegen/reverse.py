@@ -277,6 +277,7 @@ class Reverser:
         self.rules_used: dict[str, Rule] = {}
         self.path_adjoints: dict[tuple[str, tuple[Any, ...]], str] = {}
         self.adj_var: dict[str, cst.BaseExpression] = {}
+        self.owned: set[str] = set()  # loop accumulators the backward allocated itself
 
     def adj(self, name: str) -> str:
         a = self.adjoints.get(name)
@@ -583,6 +584,7 @@ class Reverser:
             if c.name in self.active and c.name not in needed:
                 needed.append(c.name)
         pre: list[Block] = []
+        owned_here = []
         for v in needed:
             if isinstance(v, tuple):
                 st = v[1]
@@ -592,6 +594,9 @@ class Reverser:
                 a = self.adj(v)
             if a not in self.assigned:
                 pre.append(self.zero_fill(a, node.origin))
+                if not isinstance(v, tuple) and v not in self.norm.lists:
+                    owned_here.append(a)  # fresh zeros that only accumulate in the loop
+        self.owned.update(owned_here)
         s_in = set(self.assigned)
         body = self.rev_items(node.body)
         tail: list[Block] = []
@@ -605,6 +610,7 @@ class Reverser:
         assert isinstance(head, BSeg) and head.seg.head
         head.blocks.extend(tail)
         self.assigned = s_in
+        self.owned.difference_update(owned_here)
         return BLoop(node, pre, body)
 
     def inline(self, st: Stmt, block: Block) -> None:
@@ -627,6 +633,20 @@ class Reverser:
         if rule.extra.get("custom"):
             self.inline_custom(st, block, g_expr, ans)
             return
+        if rule.name == "getitem":
+            x = st.bound.get("x")
+            if isinstance(x, cst.Name) and x.value in self.active:
+                d = self.adj(x.value)
+                if d in self.owned and d in self.assigned:
+                    # accumulate into the loop's own zeros in place: O(slice), not O(array)
+                    self.helpers.add("add_at")
+                    self.rules_used[rule.name] = rule
+                    call = cst.Call(
+                        func=cst.Name(self.names.generated("add_at")),
+                        args=[cst.Arg(cst.Name(d)), cst.Arg(st.bound["key"]), cst.Arg(g_expr)],
+                    )
+                    block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], call))
+                    return
         tpl = template(rule)
         self.rules_used[rule.name] = rule
         mapping: dict[str, cst.BaseExpression] = {"g": g_expr, "ans": ans, "np": cst.Name(self.xp)}

@@ -942,3 +942,874 @@ def convolve_cotangents(g: Array, a: Array, v: Array, mode: str = "full", kind: 
     else:
         d_v = d_w
     return _fit(d_a, a), _fit(d_v, v)
+
+
+# --------------------------------------------------------------------------- norms
+
+
+def _safe_div(xp: Any, num: Array, den: Array) -> Array:
+    """``num / den``, 0 where ``den`` is 0."""
+    zero = den == 0
+    return xp.where(zero, 0, num / xp.where(zero, 1, den))
+
+
+def _vector_norm_cot(
+    xp: Any, g: Array, x: Array, ans: Array, ord: Any, axes: Any, keepdims: bool
+) -> Array:
+    """Cotangent of a vector norm of ``x`` over ``axes`` (``None``: every axis)."""
+    big = expand_like(g, x, axis=axes, keepdims=keepdims)
+    norm = expand_like(ans, x, axis=axes, keepdims=keepdims)
+    mag = xp.abs(x)
+    if ord is None or ord == 2:
+        return _safe_div(xp, big * xp.conj(x), norm)
+    if ord == 0:
+        return xp.zeros_like(x)
+    if ord == 1:
+        return big * _conj_sign(xp, x)
+    if ord in (math.inf, -math.inf):
+        hits = (mag == norm.real).astype(mag.dtype)
+        share = hits / xp.sum(hits, axis=axes, keepdims=True)
+        return big * share * _conj_sign(xp, x)
+    p = float(ord)
+    return big * _conj_sign(xp, x) * _safe_div(xp, mag ** (p - 1), norm.real ** (p - 1))
+
+
+def _matrix_norm_cot(
+    xp: Any, g: Array, x: Array, ans: Array, ord: Any, row: int, col: int, keepdims: bool
+) -> Array:
+    """Cotangent of a matrix norm of ``x`` over the axes ``(row, col)``."""
+    axes = (row, col)
+    big = expand_like(g, x, axis=axes, keepdims=keepdims)
+    norm = expand_like(ans, x, axis=axes, keepdims=keepdims)
+    if ord is None or ord == "fro" or ord == "f":
+        return _safe_div(xp, big * xp.conj(x), norm)
+    if ord in ("nuc", 2, -2):
+        moved = xp.moveaxis(x, axes, (-2, -1))
+        u, s, vh = xp.linalg.svd(moved, full_matrices=False)
+        if ord == "nuc":
+            uv = u @ vh
+        else:
+            k = 0 if ord == 2 else s.shape[-1] - 1
+            uv = u[..., :, k : k + 1] @ vh[..., k : k + 1, :]
+        return big * xp.conj(xp.moveaxis(uv, (-2, -1), axes))
+    mag = xp.abs(x)
+    if ord in (1, -1):  # the extreme column sum (sum over rows, extremum over columns)
+        sums = xp.sum(mag, axis=row, keepdims=True)
+        along = col
+    elif ord in (math.inf, -math.inf):  # the extreme row sum
+        sums = xp.sum(mag, axis=col, keepdims=True)
+        along = row
+    else:
+        raise ValueError(f"invalid norm order {ord!r} for matrices")
+    hits = (sums == norm.real).astype(mag.dtype)
+    share = hits / xp.sum(hits, axis=along, keepdims=True)
+    return big * share * _conj_sign(xp, x)
+
+
+def norm_cotangent(
+    g: Array, x: Array, ans: Array, ord: Any = None, axis: Any = None, keepdims: bool = False
+) -> Array:
+    """Cotangent of ``np.linalg.norm(x, ord, axis, keepdims)`` for every ``ord`` numpy accepts.
+
+    Vector norms (``axis`` an int, or ``axis=None`` on a 1-D ``x``, or ``ord=None`` on any
+    ``x``): 2 (``None``), 1, ``inf``, ``-inf``, 0 (zero gradient) and any other real ``p``.
+    Matrix norms (``axis`` a pair, or ``axis=None`` on a 2-D ``x``): ``'fro'``, ``'nuc'``, 2,
+    -2, 1, -1, ``inf``, ``-inf``.  Ties (several maxima) share the cotangent evenly; the
+    2-norm's cotangent is 0 at ``x = 0``.  Complex ``x`` gets ``conj`` factors (autograd).
+
+    Args:
+        g: the cotangent of the norm.
+        x: the operand.
+        ans: the forward result.
+        ord: the forward ``ord``.
+        axis: the forward ``axis``.
+        keepdims: the forward ``keepdims``.
+
+    Returns:
+        An array shaped and typed like ``x``.
+    """
+    xp = namespace(g, x, ans)
+    nd = x.ndim
+    if axis is None:
+        if ord is None:
+            out = _vector_norm_cot(xp, g, x, ans, None, None, keepdims)
+        elif nd == 1:
+            out = _vector_norm_cot(xp, g, x, ans, ord, (0,), keepdims)
+        elif nd == 2:
+            out = _matrix_norm_cot(xp, g, x, ans, ord, 0, 1, keepdims)
+        else:
+            raise ValueError("Improper number of dimensions to norm.")
+    elif _is_int(axis) or len(axis) == 1:
+        ax = _axis(axis if _is_int(axis) else axis[0], nd)
+        out = _vector_norm_cot(xp, g, x, ans, ord, (ax,), keepdims)
+    else:
+        row, col = (_axis(a, nd) for a in axis)
+        out = _matrix_norm_cot(xp, g, x, ans, ord, row, col, keepdims)
+    return _fit(out, x)
+
+
+def vector_norm_cotangent(
+    g: Array, x: Array, ans: Array, axis: Any = None, keepdims: bool = False, ord: Any = 2
+) -> Array:
+    """Cotangent of ``np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)``.
+
+    ``axis=None`` or a tuple treats those axes as one flattened vector.
+
+    Args:
+        g: the cotangent of the norm.
+        x: the operand.
+        ans: the forward result.
+        axis: the forward ``axis``.
+        keepdims: the forward ``keepdims``.
+        ord: the forward ``ord``.
+
+    Returns:
+        An array shaped and typed like ``x``.
+    """
+    xp = namespace(g, x, ans)
+    axes = None if axis is None else normalize_axes(axis, x.ndim)
+    return _fit(_vector_norm_cot(xp, g, x, ans, ord, axes, keepdims), x)
+
+
+def matrix_norm_cotangent(
+    g: Array, x: Array, ans: Array, keepdims: bool = False, ord: Any = "fro"
+) -> Array:
+    """Cotangent of ``np.linalg.matrix_norm(x, keepdims=keepdims, ord=ord)`` (last two axes).
+
+    Args:
+        g: the cotangent of the norm.
+        x: the operand (a stack of matrices).
+        ans: the forward result.
+        keepdims: the forward ``keepdims``.
+        ord: the forward ``ord``.
+
+    Returns:
+        An array shaped and typed like ``x``.
+    """
+    xp = namespace(g, x, ans)
+    nd = x.ndim
+    return _fit(_matrix_norm_cot(xp, g, x, ans, ord, nd - 2, nd - 1, keepdims), x)
+
+
+# --------------------------------------------------------------------------- shape
+
+
+def unroll(g: Array, shift: Any, axis: Any = None) -> Array:
+    """Cotangent of ``np.roll(a, shift, axis)``: roll ``g`` back by ``-shift``.
+
+    Args:
+        g: the cotangent of the rolled array.
+        shift: the forward ``shift`` (an int or a tuple of ints).
+        axis: the forward ``axis``.
+
+    Returns:
+        ``g`` rolled back.
+    """
+    xp = namespace(g)
+    back = -shift if _is_int(shift) else tuple(-operator.index(s) for s in shift)
+    return xp.roll(g, back, axis=axis)
+
+
+def rollaxis_cotangent(g: Array, a: Array, axis: int, start: int = 0) -> Array:
+    """Cotangent of ``np.rollaxis(a, axis, start)``: the inverse permutation of ``g``'s axes.
+
+    Args:
+        g: the cotangent of the result.
+        a: the operand (its ``ndim`` is read).
+        axis: the forward ``axis``.
+        start: the forward ``start``.
+
+    Returns:
+        ``g`` transposed back to ``a``'s layout.
+    """
+    xp = namespace(g)
+    n = a.ndim
+    ax = _axis(axis, n)
+    st = operator.index(start)
+    if st < 0:
+        st += n
+    if ax < st:
+        st -= 1
+    order = [i for i in range(n) if i != ax]
+    order.insert(st, ax)
+    inverse = [0] * n
+    for i, p in enumerate(order):
+        inverse[p] = i
+    return xp.transpose(g, inverse)
+
+
+def hsplit_axis(ary: Array) -> int:
+    """The axis ``np.hsplit`` splits along: 1, or 0 for a 1-D array."""
+    return 1 if ary.ndim > 1 else 0
+
+
+def _promoted_shape(shape: tuple[int, ...], kind: str) -> tuple[int, ...]:
+    """The shape ``np.vstack`` / ``hstack`` / ``dstack`` / ``column_stack`` give an operand."""
+    nd = len(shape)
+    if kind in ("vstack", "row_stack"):
+        return shape if nd >= 2 else ((1, 1) if nd == 0 else (1,) + shape)
+    if kind == "hstack":
+        return shape if nd >= 1 else (1,)
+    if kind == "dstack":
+        if nd == 0:
+            return (1, 1, 1)
+        if nd == 1:
+            return (1,) + shape + (1,)
+        if nd == 2:
+            return shape + (1,)
+        return shape
+    if kind == "column_stack":
+        if nd == 0:
+            return (1, 1)
+        if nd == 1:
+            return shape + (1,)
+        return shape
+    raise ValueError(kind)
+
+
+def _shape_of(x: Any) -> tuple[int, ...]:
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        import numpy  # host data (a constant list or a number): its shape is host data
+
+        return tuple(numpy.shape(x))
+    return tuple(shape)
+
+
+def stacked_cotangents(g: Array, tup: Sequence[Any], kind: str) -> list:
+    """Cotangents of ``np.vstack`` / ``hstack`` / ``dstack`` / ``column_stack`` operands.
+
+    Args:
+        g: the cotangent of the stacked result.
+        tup: the stacked operands.
+        kind: ``"vstack"``, ``"hstack"``, ``"dstack"`` or ``"column_stack"``.
+
+    Returns:
+        A list with one cotangent per operand, shaped and typed like it.
+    """
+    xp = namespace(g, *tup)
+    shapes = [_promoted_shape(_shape_of(x), kind) for x in tup]
+    if kind in ("vstack", "row_stack"):
+        ax = 0
+    elif kind == "hstack":
+        ax = 0 if shapes and len(shapes[0]) == 1 else 1
+    elif kind == "dstack":
+        ax = 2
+    else:
+        ax = 1
+    out = []
+    start = 0
+    for x, shape in zip(tup, shapes):
+        stop = start + shape[ax]
+        piece = _take_range(xp, g, ax, start, stop)
+        out.append(unbroadcast(xp.reshape(piece, _shape_of(x)), x))
+        start = stop
+    return out
+
+
+def atleast_cotangents(g: Any, arys: Sequence[Any]) -> list:
+    """Cotangents of ``np.atleast_1d/2d/3d(*arys)``: ``g`` reshaped back to each operand.
+
+    Args:
+        g: the cotangent of the result: an array for one operand, else a sequence.
+        arys: the operands.
+
+    Returns:
+        A list with one cotangent per operand.
+    """
+    parts = [g] if len(arys) == 1 else list(g)
+    out = []
+    for part, x in zip(parts, arys):
+        if part is None:
+            out.append(None)
+            continue
+        xp = namespace(part, x)
+        out.append(unbroadcast(xp.reshape(part, _shape_of(x)), x))
+    return out
+
+
+def append_cotangents(g: Array, arr: Any, values: Any, axis: Any = None) -> tuple:
+    """Cotangents of ``np.append(arr, values, axis)``.
+
+    Args:
+        g: the cotangent of the result.
+        arr: the first operand.
+        values: the appended operand.
+        axis: the forward ``axis`` (``None``: both were flattened).
+
+    Returns:
+        ``(cotangent of arr, cotangent of values)``.
+    """
+    xp = namespace(g, arr, values)
+    a_shape, v_shape = _shape_of(arr), _shape_of(values)
+    if axis is None:
+        k = math.prod(a_shape)
+        first = xp.reshape(g[:k], a_shape)
+        second = xp.reshape(g[k:], v_shape)
+    else:
+        ax = _axis(axis, g.ndim)
+        k = a_shape[ax]
+        first = _take_range(xp, g, ax, 0, k)
+        second = _take_range(xp, g, ax, k, g.shape[ax])
+    return unbroadcast(first, arr), unbroadcast(second, values)
+
+
+def delete_cotangent(g: Array, arr: Array, obj: Any, axis: Any = None) -> Array:
+    """Cotangent of ``np.delete(arr, obj, axis)``: ``g`` put back where the kept entries were.
+
+    Args:
+        g: the cotangent of the result.
+        arr: the operand.
+        obj: the forward ``obj`` (indices, a slice, or a boolean mask).
+        axis: the forward ``axis`` (``None``: ``arr`` was flattened).
+
+    Returns:
+        An array shaped and typed like ``arr``.
+    """
+    xp = namespace(g, arr)
+    if axis is None:
+        n = arr.size
+        kept = xp.delete(xp.arange(n), obj)
+        z = xp.zeros((n,), dtype=g.dtype)
+        z[kept] = g
+        return _fit(xp.reshape(z, arr.shape), arr)
+    ax = _axis(axis, arr.ndim)
+    kept = xp.delete(xp.arange(arr.shape[ax]), obj)
+    z = xp.zeros(arr.shape, dtype=g.dtype)
+    z[(slice(None),) * ax + (kept,)] = g
+    return _fit(z, arr)
+
+
+def compress_cotangent(g: Array, condition: Any, a: Array, axis: Any = None) -> Array:
+    """Cotangent of ``np.compress(condition, a, axis)`` (and ``np.extract``: ``axis=None``).
+
+    Args:
+        g: the cotangent of the selected entries.
+        condition: the forward 1-D boolean condition (for ``axis=None``: over the flattened
+            ``a``; for ``np.extract`` any shape, flattened).
+        a: the operand.
+        axis: the forward ``axis``.
+
+    Returns:
+        An array shaped and typed like ``a``.
+    """
+    xp = namespace(g, a, condition)
+    cond = xp.reshape(xp.asarray(condition), (-1,))
+    kept = xp.nonzero(cond)[0]
+    if axis is None:
+        z = xp.zeros((a.size,), dtype=g.dtype)
+        z[kept] = g
+        return _fit(xp.reshape(z, a.shape), a)
+    ax = _axis(axis, a.ndim)
+    z = xp.zeros(a.shape, dtype=g.dtype)
+    z[(slice(None),) * ax + (kept,)] = g
+    return _fit(z, a)
+
+
+def _pairs(value: Any, ndim: int, default: Any = None) -> list[tuple[Any, Any]]:
+    """numpy's ``_as_pairs``: a (before, after) pair per axis from a pad-style argument."""
+    if value is None:
+        return [(default, default)] * ndim
+    import numpy  # pad widths and stat lengths are host values
+
+    arr = numpy.asarray(value)
+    if arr.size == 1:
+        v = arr.ravel()[0].item()
+        return [(v, v)] * ndim
+    if arr.size == 2 and arr.shape != (2, 1):
+        a, b = (v.item() for v in arr.ravel())
+        return [(a, b)] * ndim
+    full = numpy.broadcast_to(arr, (ndim, 2))
+    return [(full[i, 0].item(), full[i, 1].item()) for i in range(ndim)]
+
+
+def _pad_axis(
+    xp: Any, x: Array, ax: int, before: int, after: int, mode: str, options: dict[str, Any]
+) -> Array:
+    widths = [(0, 0)] * x.ndim
+    widths[ax] = (before, after)
+    return xp.pad(x, widths, mode=mode, **options)
+
+
+def _unpad_axis(
+    xp: Any,
+    g: Array,
+    x: Array,
+    ax: int,
+    before: int,
+    after: int,
+    mode: str,
+    options: dict[str, Any],
+) -> Array:
+    """The adjoint of padding ``x`` along ``ax`` only, applied to ``g``."""
+    n = x.shape[ax]
+    total = g.shape[ax]
+    if mode in ("constant", "empty"):
+        return _take_range(xp, g, ax, before, before + n)
+    if mode in ("edge", "wrap") or (
+        mode in ("reflect", "symmetric") and options.get("reflect_type", "even") == "even"
+    ):
+        source = xp.pad(xp.arange(n), (before, after), mode=mode)
+        moved = xp.moveaxis(g, ax, 0)
+        z = xp.zeros((n,) + moved.shape[1:], dtype=g.dtype)
+        xp.add.at(z, source, moved)
+        return xp.moveaxis(z, 0, ax)
+    if mode in ("reflect", "symmetric", "linear_ramp", "mean"):
+        # linear in x along the axis: the (total, n) matrix of the map, applied transposed
+        kwargs = {k: v for k, v in options.items() if k in ("reflect_type", "stat_length")}
+        if mode == "linear_ramp":
+            kwargs["end_values"] = 0
+        if mode == "mean" and "stat_length" in kwargs:
+            kwargs["stat_length"] = (kwargs["stat_length"],)
+        eye = xp.eye(n, dtype=g.dtype if g.dtype.kind in "fc" else None)
+        matrix = xp.pad(eye, ((before, after), (0, 0)), mode=mode, **kwargs)
+        moved = xp.moveaxis(g, ax, -1)
+        return xp.moveaxis(moved @ matrix, -1, ax)
+    if mode in ("maximum", "minimum", "median"):
+        length = options.get("stat_length")
+        left_len, right_len = (n, n) if length is None else length
+        left_len = min(max(left_len, 1), n) if left_len is not None else n
+        right_len = min(max(right_len, 1), n) if right_len is not None else n
+        out = _take_range(xp, g, ax, before, before + n)
+        parts = []
+        if before:
+            g_side = xp.sum(_take_range(xp, g, ax, 0, before), axis=ax, keepdims=True)
+            region = _take_range(xp, x, ax, 0, left_len)
+            parts.append((g_side, region, 0))
+        if after:
+            g_side = xp.sum(_take_range(xp, g, ax, before + n, total), axis=ax, keepdims=True)
+            region = _take_range(xp, x, ax, n - right_len, n)
+            parts.append((g_side, region, n - right_len))
+        for g_side, region, start in parts:
+            if mode == "median":
+                share = quantile_cotangent(xp.squeeze(g_side, ax), region, 0.5, axis=ax)
+            else:
+                pick = xp.max if mode == "maximum" else xp.min
+                ext = pick(region, axis=ax, keepdims=True)
+                share = extremum_cotangent(g_side, region, ext, axis=ax, keepdims=True)
+            k = region.shape[ax]
+            shape = list(out.shape)
+            pieces = []
+            if start:
+                shape[ax] = start
+                pieces.append(xp.zeros(tuple(shape), dtype=out.dtype))
+            pieces.append(share.astype(out.dtype))
+            if start + k < n:
+                shape[ax] = n - start - k
+                pieces.append(xp.zeros(tuple(shape), dtype=out.dtype))
+            out = out + xp.concatenate(pieces, axis=ax)
+        return out
+    raise NotImplementedError(f"srcgrad cannot differentiate np.pad with mode={mode!r}")
+
+
+def pad_cotangent(
+    g: Array,
+    array: Array,
+    pad_width: Any,
+    mode: Any = "constant",
+    stat_length: Any = None,
+    reflect_type: str = "even",
+) -> Array:
+    """Cotangent of ``np.pad(array, pad_width, mode, ...)`` for every mode with a gradient.
+
+    numpy pads one axis after the other, each time reading the array padded so far.  The
+    cotangent undoes the axes in reverse order:
+
+    * ``constant`` / ``empty``: the padding is constant, the cotangent is the centre of ``g``;
+    * ``edge``, ``wrap``, ``reflect`` and ``symmetric`` (even): every padded entry copies an
+      entry of the axis; their cotangents are scattered back through the index map that
+      padding ``arange(n)`` the same way gives (any pad width);
+    * ``reflect`` / ``symmetric`` with ``reflect_type='odd'``, ``linear_ramp`` and ``mean``:
+      linear along the axis, applied as the transpose of the map's matrix (built by padding an
+      identity matrix; memory ``(n + pad) * n`` per axis);
+    * ``maximum`` / ``minimum`` / ``median``: the pad cotangent goes to the extreme (or
+      middle) elements of the ``stat_length`` window, ties sharing evenly.
+
+    ``constant_values`` and ``end_values`` are constants.
+
+    Args:
+        g: the cotangent of the padded array.
+        array: the operand.
+        pad_width: the forward ``pad_width``.
+        mode: the forward ``mode`` (a callable mode is not supported).
+        stat_length: the forward ``stat_length``.
+        reflect_type: the forward ``reflect_type``.
+
+    Returns:
+        An array shaped and typed like ``array``.
+    """
+    if not isinstance(mode, str):
+        raise NotImplementedError("srcgrad cannot differentiate np.pad with a callable mode")
+    xp = namespace(g, array)
+    nd = array.ndim
+    widths = _pairs(pad_width, nd)
+    lengths = _pairs(stat_length, nd)
+    nonlinear = mode in ("maximum", "minimum", "median")
+    for ax in reversed(range(nd)):
+        before, after = widths[ax]
+        if not before and not after:
+            continue
+        options: dict[str, Any] = {"reflect_type": reflect_type}
+        if stat_length is not None:
+            options["stat_length"] = lengths[ax]
+        if nonlinear:
+            # the array as numpy saw it when padding this axis: earlier axes padded already
+            earlier = [w if i < ax else (0, 0) for i, w in enumerate(widths)]
+            kwargs = {} if stat_length is None else {"stat_length": stat_length}
+            x = xp.pad(array, earlier, mode=mode, **kwargs)
+        else:
+            shape = list(g.shape)
+            shape[ax] -= before + after
+            x = _ShapeOnly(tuple(shape))
+        g = _unpad_axis(xp, g, x, ax, before, after, mode, options)
+    return _fit(g, array)
+
+
+class _ShapeOnly:
+    """Stands for an array whose shape alone is read."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        self.ndim = len(shape)
+
+
+def _scatter_add_axis(xp: Any, shape: tuple[int, ...], dtype: Any, ax: int, idx: Array, g: Array):
+    """Zeros of ``shape`` with ``g`` added at ``idx`` along ``ax`` (repeats accumulate).
+
+    ``g`` is laid out as ``shape[:ax] + idx.shape + shape[ax + 1:]`` (what ``np.take`` makes).
+    """
+    n = shape[ax]
+    pre, post = shape[:ax], shape[ax + 1 :]
+    k = idx.ndim
+    moved = g
+    # bring the index axes to the front: idx.shape + pre + post
+    moved = xp.moveaxis(moved, tuple(range(ax, ax + k)), tuple(range(k)))
+    moved = xp.reshape(moved, (idx.size,) + pre + post)
+    z = xp.zeros((n,) + pre + post, dtype=dtype)
+    xp.add.at(z, xp.reshape(idx, (-1,)), moved)
+    return xp.moveaxis(z, 0, ax)
+
+
+def take_cotangent(g: Array, a: Array, indices: Any, axis: Any = None, mode: str = "raise") -> Array:
+    """Cotangent of ``np.take(a, indices, axis, mode=mode)``: ``g`` added back at the indices.
+
+    Args:
+        g: the cotangent of the taken entries.
+        a: the operand.
+        indices: the forward indices (an int, a list or an integer array).
+        axis: the forward ``axis`` (``None``: ``a`` was flattened).
+        mode: ``"raise"`` (negative indices count from the end), ``"wrap"`` or ``"clip"``.
+
+    Returns:
+        An array shaped and typed like ``a``.
+    """
+    xp = namespace(g, a, indices)
+    idx = xp.asarray(indices)
+    if axis is None:
+        n = a.size
+        shape: tuple[int, ...] = (n,)
+        ax = 0
+    else:
+        ax = _axis(axis, a.ndim)
+        shape = tuple(a.shape)
+        n = shape[ax]
+    if mode == "clip":
+        idx = xp.clip(idx, 0, n - 1)
+    else:
+        idx = idx % n
+    dtype = g.dtype
+    out = _scatter_add_axis(xp, shape, dtype, ax, idx, g)
+    return _fit(xp.reshape(out, a.shape), a)
+
+
+def take_along_axis_cotangent(g: Array, arr: Array, indices: Any, axis: Any = -1) -> Array:
+    """Cotangent of ``np.take_along_axis(arr, indices, axis)`` (repeated indices accumulate).
+
+    Args:
+        g: the cotangent of the result.
+        arr: the operand.
+        indices: the forward indices.
+        axis: the forward ``axis`` (``None``: ``arr`` was flattened).
+
+    Returns:
+        An array shaped and typed like ``arr``.
+    """
+    xp = namespace(g, arr, indices)
+    idx = xp.asarray(indices)
+    if axis is None:
+        z = xp.zeros((arr.size,), dtype=g.dtype)
+        xp.add.at(z, idx % arr.size, g)
+        return _fit(xp.reshape(z, arr.shape), arr)
+    ax = _axis(axis, arr.ndim)
+    n = arr.shape[ax]
+    key = []
+    for d in range(arr.ndim):
+        if d == ax:
+            key.append(xp.broadcast_to(idx % n, g.shape))
+            continue
+        shape = [1] * arr.ndim
+        shape[d] = g.shape[d]
+        if arr.shape[d] == 1:
+            key.append(xp.zeros(tuple(shape), dtype=idx.dtype))
+        else:
+            key.append(xp.reshape(xp.arange(g.shape[d]), tuple(shape)))
+    z = xp.zeros(arr.shape, dtype=g.dtype)
+    xp.add.at(z, tuple(key), g)
+    return _fit(z, arr)
+
+
+def diagonal_cotangent(g: Array, a: Array, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
+    """Cotangent of ``np.diagonal(a, offset, axis1, axis2)``, any shape and offset.
+
+    Args:
+        g: the cotangent of the diagonal (the diagonal is its last axis).
+        a: the operand.
+        offset: the forward ``offset``.
+        axis1: the forward ``axis1``.
+        axis2: the forward ``axis2``.
+
+    Returns:
+        An array shaped and typed like ``a``: ``g`` on the diagonal, zeros elsewhere.
+    """
+    xp = namespace(g, a)
+    a1, a2 = _axis(axis1, a.ndim), _axis(axis2, a.ndim)
+    n1, n2 = a.shape[a1], a.shape[a2]
+    rest = tuple(d for i, d in enumerate(a.shape) if i not in (a1, a2))
+    z = xp.zeros(rest + (n1, n2), dtype=g.dtype)
+    k = operator.index(offset)
+    length = g.shape[-1]
+    steps = xp.arange(length)
+    rows, cols = (steps, steps + k) if k >= 0 else (steps - k, steps)
+    z[..., rows, cols] = g
+    return _fit(xp.moveaxis(z, (-2, -1), (a1, a2)), a)
+
+
+def trace_cotangent(g: Array, a: Array, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
+    """Cotangent of ``np.trace(a, offset, axis1, axis2)``: ``g`` on the diagonal.
+
+    Args:
+        g: the cotangent of the trace.
+        a: the operand.
+        offset: the forward ``offset``.
+        axis1: the forward ``axis1``.
+        axis2: the forward ``axis2``.
+
+    Returns:
+        An array shaped and typed like ``a``.
+    """
+    xp = namespace(g, a)
+    a1, a2 = _axis(axis1, a.ndim), _axis(axis2, a.ndim)
+    n1, n2 = a.shape[a1], a.shape[a2]
+    k = operator.index(offset)
+    length = max(0, min(n1, n2 - k) if k >= 0 else min(n1 + k, n2))
+    gd = xp.asarray(g)
+    diag = xp.broadcast_to(xp.expand_dims(gd, -1), gd.shape + (length,))
+    return diagonal_cotangent(diag, a, k, a1, a2)
+
+
+def diag_cotangent(g: Array, v: Array, k: int = 0) -> Array:
+    """Cotangent of ``np.diag(v, k)``: a diagonal of ``g`` (1-D ``v``) or ``g`` on one (2-D).
+
+    Args:
+        g: the cotangent of the result.
+        v: the operand (1-D: ``diag`` built a matrix; 2-D: it extracted a diagonal).
+        k: the forward ``k``.
+
+    Returns:
+        An array shaped and typed like ``v``.
+    """
+    xp = namespace(g, v)
+    if v.ndim == 1:
+        return _fit(xp.diagonal(g, k), v)
+    return diagonal_cotangent(g, v, k, 0, 1)
+
+
+def diagflat_cotangent(g: Array, v: Any, k: int = 0) -> Array:
+    """Cotangent of ``np.diagflat(v, k)``: the ``k``-th diagonal of ``g`` in ``v``'s shape."""
+    xp = namespace(g, v)
+    return unbroadcast(xp.reshape(xp.diagonal(g, k), _shape_of(v)), v)
+
+
+def permutation_cotangent(g: Array, a: Array, ans: Array, axis: Any = -1) -> Array:
+    """Cotangent of a function that permutes ``a`` along ``axis`` (``np.sort``, ``partition``).
+
+    The ``r``-th smallest entry of each lane of ``ans`` is the ``r``-th smallest of ``a``, so
+    ranking both (stable argsorts) says where each output entry came from; equal values are
+    interchangeable, so any matching of ties is exact.
+
+    Args:
+        g: the cotangent of the permuted array.
+        a: the operand.
+        ans: the forward result.
+        axis: the forward ``axis`` (``None``: ``a`` was flattened).
+
+    Returns:
+        An array shaped and typed like ``a``.
+    """
+    xp = namespace(g, a, ans)
+    if axis is None:
+        x = xp.reshape(a, (-1,))
+        ax = 0
+    else:
+        x = a
+        ax = _axis(axis, a.ndim)
+    from_x = xp.argsort(x, axis=ax, stable=True)
+    from_y = xp.argsort(ans, axis=ax, stable=True)
+    z = xp.zeros(x.shape, dtype=g.dtype)
+    xp.put_along_axis(z, from_x, xp.take_along_axis(g, from_y, axis=ax), axis=ax)
+    return _fit(xp.reshape(z, a.shape), a)
+
+
+def kron_cotangent_a(g: Array, a: Any, b: Any) -> Array:
+    """Cotangent of ``np.kron(a, b)`` for ``a``: each block of ``g`` contracted with ``b``."""
+    return _kron_cotangent(g, a, b, first=True)
+
+
+def kron_cotangent_b(g: Array, a: Any, b: Any) -> Array:
+    """Cotangent of ``np.kron(a, b)`` for ``b``: ``g``'s blocks weighted by ``a`` and summed."""
+    return _kron_cotangent(g, a, b, first=False)
+
+
+def _kron_cotangent(g: Array, a: Any, b: Any, first: bool) -> Array:
+    xp = namespace(g, a, b)
+    a_shape, b_shape = _shape_of(a), _shape_of(b)
+    nd = max(len(a_shape), len(b_shape))
+    sa = (1,) * (nd - len(a_shape)) + a_shape
+    sb = (1,) * (nd - len(b_shape)) + b_shape
+    split = tuple(d for pair in zip(sa, sb) for d in pair)
+    blocks = xp.reshape(g, split)
+    if first:
+        other = xp.reshape(xp.asarray(b), tuple(d for s in sb for d in (1, s)))
+        out = xp.sum(blocks * other, axis=tuple(range(1, 2 * nd, 2)))
+        return unbroadcast(xp.reshape(out, a_shape), a)
+    other = xp.reshape(xp.asarray(a), tuple(d for s in sa for d in (s, 1)))
+    out = xp.sum(blocks * other, axis=tuple(range(0, 2 * nd, 2)))
+    return unbroadcast(xp.reshape(out, b_shape), b)
+
+
+def select_cotangents(g: Array, condlist: Sequence[Any], choicelist: Sequence[Any]) -> list:
+    """Cotangents of the choices of ``np.select(condlist, choicelist, default)``.
+
+    Choice ``k`` gets ``g`` where condition ``k`` is the first true one.
+
+    Args:
+        g: the cotangent of the result.
+        condlist: the forward conditions.
+        choicelist: the forward choices.
+
+    Returns:
+        A list with one cotangent per choice.
+    """
+    xp = namespace(g, *condlist, *choicelist)
+    taken = None
+    out = []
+    for cond, choice in zip(condlist, choicelist):
+        c = xp.asarray(cond)
+        mine = c if taken is None else c & ~taken
+        out.append(unbroadcast(xp.where(mine, g, 0), choice))
+        taken = c if taken is None else taken | c
+    return out
+
+
+def choose_cotangents(g: Array, a: Any, choices: Sequence[Any], mode: str = "raise") -> list:
+    """Cotangents of the choices of ``np.choose(a, choices, mode=mode)``.
+
+    Args:
+        g: the cotangent of the result.
+        a: the forward index array.
+        choices: the forward choices.
+        mode: ``"raise"``, ``"wrap"`` or ``"clip"``.
+
+    Returns:
+        A list with one cotangent per choice.
+    """
+    xp = namespace(g, a, *choices)
+    idx = xp.asarray(a)
+    n = len(choices)
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = xp.clip(idx, 0, n - 1)
+    return [unbroadcast(xp.where(idx == k, g, 0), c) for k, c in enumerate(choices)]
+
+
+def unwindow(g: Array, x: Array, window_shape: Any, axis: Any = None) -> Array:
+    """Cotangent of ``sliding_window_view(x, window_shape, axis)``: add every window back.
+
+    Args:
+        g: the cotangent of the windows: ``x``'s shape with each windowed axis shortened,
+            followed by one axis per window dimension.
+        x: the operand.
+        window_shape: the forward ``window_shape`` (an int or a tuple).
+        axis: the forward ``axis`` (``None``: every axis; an axis may repeat).
+
+    Returns:
+        An array shaped and typed like ``x``.
+    """
+    xp = namespace(g, x)
+    windows = (operator.index(window_shape),) if _is_int(window_shape) else tuple(window_shape)
+    if axis is None:
+        axes = tuple(range(x.ndim))
+    elif _is_int(axis):
+        axes = (_axis(axis, x.ndim),)
+    else:
+        axes = tuple(_axis(a, x.ndim) for a in axis)
+    out_shape = g.shape[: x.ndim]
+    z = xp.zeros(x.shape, dtype=g.dtype)
+    for offsets in _product(windows):
+        starts = [0] * x.ndim
+        for ax, off in zip(axes, offsets):
+            starts[ax] += off
+        key = tuple(slice(s, s + d) for s, d in zip(starts, out_shape))
+        z[key] = z[key] + g[(Ellipsis,) + tuple(offsets)]
+    return _fit(z, x)
+
+
+def _product(sizes: Sequence[int]):
+    import itertools
+
+    return itertools.product(*(range(s) for s in sizes))
+
+
+def meshgrid_cotangents(g: Sequence[Any], xi: Sequence[Any], indexing: str = "xy") -> list:
+    """Cotangents of ``np.meshgrid(*xi, indexing=indexing)`` (dense or sparse).
+
+    Output ``k`` varies along one axis only; the cotangent of ``xi[k]`` is its cotangent
+    summed over every other axis.
+
+    Args:
+        g: one cotangent per output (``None`` for an unused one).
+        xi: the coordinate vectors.
+        indexing: ``"xy"`` or ``"ij"``.
+
+    Returns:
+        A list with one cotangent per input (``None`` where the output was unused).
+    """
+    out = []
+    n = len(xi)
+    for k, (part, x) in enumerate(zip(g, xi)):
+        if part is None:
+            out.append(None)
+            continue
+        xp = namespace(part, x)
+        own = k
+        if indexing == "xy" and n > 1 and k < 2:
+            own = 1 - k
+        others = tuple(i for i in range(part.ndim) if i != own)
+        total = xp.sum(part, axis=others) if others else part
+        out.append(unbroadcast(xp.reshape(total, _shape_of(x)), x))
+    return out
+
+
+def broadcast_arrays_cotangents(g: Sequence[Any], args: Sequence[Any]) -> list:
+    """Cotangents of ``np.broadcast_arrays(*args)``: each output's cotangent summed back."""
+    return [None if part is None else unbroadcast(part, x) for part, x in zip(g, args)]
+
+
+def unstack_cotangent_pieces(g: Sequence[Any], x: Array, axis: int = 0) -> Array:
+    """Cotangent of ``np.unstack(x, axis=axis)``: the pieces stacked again (zeros for unused)."""
+    xp = namespace(x, *[p for p in g if p is not None])
+    ax = _axis(axis, x.ndim)
+    shape = tuple(d for i, d in enumerate(x.shape) if i != ax)
+    pieces = [xp.zeros(shape, dtype=x.dtype) if p is None else _fit(p, x) for p in g]
+    return xp.stack(pieces, axis=ax)

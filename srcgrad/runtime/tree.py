@@ -26,6 +26,7 @@ __all__ = [
     "pick_cotangents",
     "item_cotangent",
     "assign_at",
+    "add_at",
     "zero_at",
     "gather_at",
 ]
@@ -209,3 +210,16 @@ def gather_at(g: Any, key: Any, v: Any) -> Any:
         winners[key] = order
         picked = picked * (winners[key] == order)
     return unbroadcast(picked, v)
+
+
+def add_at(d: Any, key: Any, g: Any) -> Any:
+    """``d[key] += g`` in place (repeated advanced indices add up) and return ``d``.
+
+    Emitted code uses it only on an accumulator it allocated itself for a loop and that
+    nothing else refers to, so the in-place add is invisible.
+    """
+    if _is_basic_key(key):
+        d[key] += g
+    else:
+        namespace(d, g).add.at(d, key, g)
+    return d

@@ -639,12 +639,6 @@ def polynomial_features_concat(x, w):
     return np.tanh(phi @ w)
 
 
-def row_norm_dict(X):
-    """Row norms in a dict comprehension keyed by row index, read back with a generator."""
-    norms = {i: np.sqrt(np.sum(X[i] ** 2)) for i in range(len(X))}
-    return sum(norms[i] * (i + 1) for i in norms)
-
-
 def min_max_floats(a, b, c):
     """min, max and abs on Python floats."""
     hi = max(a, b)
@@ -675,19 +669,6 @@ def max_row_score(X, w):
     best = max(np.tanh(row @ w) for row in X)
     worst = min([np.sum(row * row) for row in X])
     return best + 0.1 * worst
-
-
-def pair_list_energy(pts):
-    """A list of (i, j, distance) tuples built in a nested loop, then summed."""
-    pairs = []
-    for i in range(len(pts)):
-        for j in range(i):
-            d = pts[i] - pts[j]
-            pairs.append((i, j, np.sqrt(np.sum(d * d))))
-    total = 0.0
-    for i, j, r in pairs:
-        total = total + np.exp(-r) * (i + j + 1)
-    return total
 
 
 # --------------------------------------------------------------------------- searches and else
@@ -793,3 +774,20 @@ def two_layer_dict_loop(X, W1, W2):
     for name in order:
         H = np.tanh(gains[name] * (H @ layers[name]))
     return np.sum(H * H)
+
+
+def named_gains(x, w):
+    """Per-feature gains from a dict comprehension over constant keys, read back by key."""
+    gains = {k: w * g for k, g in zip(("low", "high"), (0.5, 2.0))}
+    return np.sum(np.tanh(x * gains["low"]) + gains["high"] * x**2)
+
+
+def pair_energy_lists(pts):
+    """Pairwise energies kept in a list of arrays built in a nested loop, then summed."""
+    energies = []
+    for i in range(len(pts)):
+        for j in range(i):
+            d = pts[i] - pts[j]
+            energies.append(np.exp(-np.sqrt(np.sum(d * d))) * (i + j + 1))
+    return sum(energies)
+

@@ -382,6 +382,14 @@ def _polynomial_features_concat(rng, dt):
     return _normal(rng, (3,), dt), _normal(rng, (9,), dt, 0.3)
 
 
+def _named_gains(rng, dt):
+    return _normal(rng, (4,), dt), _normal(rng, (4,), dt)
+
+
+def _pair_energy_lists(rng, dt):
+    return (_normal(rng, (4, 2), dt),)
+
+
 def _row_norm_dict(rng, dt):
     return (_normal(rng, (4, 3), dt),)
 
@@ -556,12 +564,12 @@ CASES: list[ControlCase] = [
     _case(C.dict_params_model, _dict_params_model, (0, 1, 2)),
     _case(C.moment_features, _moment_features, (0, 1)),
     _case(C.polynomial_features_concat, _polynomial_features_concat, (0, 1)),
-    _case(C.row_norm_dict, _row_norm_dict, 0),
+    _case(C.named_gains, _named_gains, (0, 1)),
     _case(C.min_max_floats, _min_max_floats, (0, 1, 2)),
     _case(C.float_accumulate, _float_accumulate, 0, device_skip=_FLOAT_ON_DEVICE),
     _case(C.trapezoid_pairs, _trapezoid_pairs, (0, 1), device_skip=_FLOAT_ON_DEVICE),
     _case(C.max_row_score, _max_row_score, (0, 1)),
-    _case(C.pair_list_energy, _pair_list_energy, 0),
+    _case(C.pair_energy_lists, _pair_energy_lists, 0),
     # searches and else
     _case(C.interp_linear, _interp_linear, (0, 2)),
     _case(C.first_hit_row, _first_hit_row, (0, 1)),

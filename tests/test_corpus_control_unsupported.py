@@ -1,0 +1,41 @@
+"""What the control-flow engine does not do yet fails cleanly, at the right position."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import srcgrad
+from tests.corpus import control_unsupported as U
+
+SRC = Path(U.__file__)
+LINES = SRC.read_text().splitlines()
+
+
+def _marker(fn_name: str) -> tuple[int, int]:
+    start = next(i for i, ln in enumerate(LINES) if ln.startswith(f"def {fn_name}("))
+    for i in range(start, len(LINES)):
+        m = re.search(r"!(\S.*)$", LINES[i])
+        if m:
+            token = m.group(1).strip()
+            return i + 1, LINES[i].index(token) + 1
+    raise AssertionError(f"no marker in {fn_name}")
+
+
+@pytest.mark.parametrize(
+    "name,construct",
+    [("row_norm_dict", "dict-comprehension"), ("pair_list_energy", "for-target")],
+)
+def test_not_yet_supported_is_a_clean_error(name, construct, tmp_path, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    fn = getattr(U, name)
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(fn)(np.ones((3, 2)))
+    err = info.value
+    assert (err.lineno, err.col) == _marker(name), str(err)
+    assert err.construct == construct
+    assert Path(err.filename).resolve() == SRC.resolve()
+    assert "libcst" not in str(err) and err.hint
