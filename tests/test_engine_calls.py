@@ -216,3 +216,72 @@ def test_nested_defs_lambdas_partials_and_bound_methods(tmp_path):
     g2 = srcgrad.grad(m.closures)(x, w)
     assert not np.allclose(g1, g2)
     check_grad(m.closures, x, w, wrt=0)
+
+
+RECURSIVE = '''
+import numpy as np
+
+
+def tree_sum(x, depth):
+    if depth == 0:
+        return np.sum(np.tanh(x))
+    half = x.shape[0] // 2
+    return tree_sum(x[:half], depth - 1) + tree_sum(x[half:], depth - 1) * 0.5
+
+
+def is_even_poly(x, n):
+    if n == 0:
+        return x
+    return is_odd_poly(x * 1.1, n - 1)
+
+
+def is_odd_poly(x, n):
+    if n == 0:
+        return np.sin(x)
+    return is_even_poly(x + 0.3, n - 1)
+
+
+def mutual(x):
+    return np.sum(is_even_poly(x, 5))
+'''
+
+
+@pytest.fixture(scope="module")
+def rec(tmp_path_factory):
+    d = tmp_path_factory.mktemp("rec")
+    path = d / "recursive_src.py"
+    path.write_text(RECURSIVE)
+    spec = importlib.util.spec_from_file_location("recursive_src", path)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = m
+    spec.loader.exec_module(m)
+    return m
+
+
+def test_recursion_and_mutual_recursion(rec):
+    check_grad(rec.tree_sum, rng.normal(size=8), 3, wrt=0)
+    check_grad(rec.mutual, rng.normal(size=3), wrt=0)
+    src = srcgrad.grad(rec.tree_sum).source
+    assert "call_vjp(tree_sum" in src and "_pullback(" in src
+
+
+def test_racing_threads_on_a_recursive_gradient_agree(rec, tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "race"))
+    x = rng.normal(size=16)
+    df = srcgrad.grad(rec.tree_sum)
+    results: list = [None, None]
+    barrier = threading.Barrier(2)
+
+    def run(i):
+        barrier.wait()
+        results[i] = df(x, 4)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    np.testing.assert_array_equal(results[0], results[1])
+    check_grad(rec.tree_sum, x, 4, wrt=0)

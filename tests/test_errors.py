@@ -34,7 +34,6 @@ CASES = [
     ("write_into_view", "write-view"),
     ("write_into_captured", "write-captured"),
     ("stale_view", "stale-view"),
-    ("uses_recursion", "recursion"),
     ("uses_missing_rule", "np.unwrap"),
     ("uses_lambda_value", "Lambda"),
     ("uses_try", "try"),

@@ -22,6 +22,8 @@ def _flow(item: object) -> tuple[list[str], list[str]] | None:
         return [item.target], [src.value] if isinstance(src, cst.Name) else []
     if isinstance(item, ir.Stmt) and item.kind == ir.APPEND:
         return [item.container], item.operands  # type: ignore[list-item]
+    if isinstance(item, ir.Stmt) and item.kind == ir.CALLVJP:
+        return item.targets[:1], item.operands
     if isinstance(item, ir.Stmt) and item.kind in ir.DIFF_KINDS:
         return item.targets, item.operands
     return None

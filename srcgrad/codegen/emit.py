@@ -267,7 +267,7 @@ class _Emitter:
                         out.append(_Node(f"{st.targets[0]} = {old}.copy()", meta))
                         out.append(_Node(code(st.node), meta))
                         continue
-                    out.append(_Node(_stmt_text(st), meta))
+                    out.append(_Node(_stmt_text(st, getattr(self.norm, "varied", set())), meta))
             elif isinstance(it, ir.Phi):
                 out.append(_Node(f"{it.target} = {code(it.source)}", _meta(it.origin, "join")))
             elif isinstance(it, ir.BreakNode):
@@ -392,9 +392,14 @@ def _insert_tail(items: list[Any], push: _Push) -> None:
     items.insert(k, push)
 
 
-def _stmt_text(st: Any) -> str:
+def _stmt_text(st: Any, varied: set[str] | None = None) -> str:
     if st.kind == ir.APPEND:
         return code(st.expr)
+    if st.kind == ir.CALLVJP:
+        wrt = [n for n, v in st.bound.items() if isinstance(v, cst.Name) and v.value in (varied or ())]
+        args = ", ".join(code(v) for v in st.bound.values())
+        wrt_text = "(" + ", ".join(repr(n) for n in wrt) + ("," if len(wrt) == 1 else "") + ")"
+        return f"{st.targets[0]}, {st.targets[1]} = call_vjp({code(st.expr)}, {wrt_text}, {args})"
     if st.kind == ir.EFFECT:
         return code(st.node) if st.node is not None else code(st.expr)
     if st.target_node is not None:

@@ -27,8 +27,9 @@ APPEND = "append"  # lst.append(v) on a list built in the function
 LISTGET = "listget"  # x = lst[i] on a list built in the function
 LISTFROM = "listfrom"  # items = list(arg) for a list/tuple argument iterated over
 LISTNEW = "listnew"  # lst = [a, b] for a list that later grows
+CALLVJP = "callvjp"  # r, r_pullback = call_vjp(f, wrt, *args): a recursive call
 
-DIFF_KINDS = (PRIM, READ, COPY, LISTGET, LISTFROM, LISTNEW)
+DIFF_KINDS = (PRIM, READ, COPY, LISTGET, LISTFROM, LISTNEW, CALLVJP)
 
 
 @dataclass

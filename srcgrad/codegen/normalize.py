@@ -1118,6 +1118,9 @@ class Normalizer:
         from srcgrad.codegen.source import read_function
 
         code = callee.__code__
+        if any(k is code for k in self.inline_stack):
+            # recursion: call the callee's own generated pair (memoised per activity pattern)
+            return self.recursive_call(e, callee, args, hint, target, pre_bound or {})
         try:
             src = read_function(callee)
         except SrcgradError as err:
@@ -1131,6 +1134,56 @@ class Normalizer:
             e, code, src.tree, src, Resolver(callee), args, hint, target, {},
             callee.__qualname__, pre_bound or {},
         )
+
+    def recursive_call(
+        self,
+        e: cst.Call,
+        callee: Any,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
+        pre_bound: dict[str, cst.BaseExpression],
+    ) -> cst.BaseExpression:
+        """``r, r_pullback = call_vjp(f, wrt, *args)``: the callee's own forward pass, whose
+        pullback runs in the backward pass (its wrt is filled in after activity analysis)."""
+        if pre_bound:
+            self.fail(e, "recursion through a partial or a bound method (not supported yet)",
+                      "call the function directly", "recursion")
+        sig = inspect.signature(callee)
+        pos = [a.value for a in args if a.keyword is None]
+        kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
+        try:
+            ba = sig.bind(*pos, **kw)
+        except TypeError as exc:
+            self.fail(e, f"arguments of {callee.__qualname__}: {exc}", "match its signature", "recursion")
+        ba.apply_defaults()
+        bound: dict[str, Any] = {}
+        for name, value in ba.arguments.items():
+            if isinstance(value, cst.BaseExpression):
+                bound[name] = value
+            elif self.constant_value(self.literal(value)) is not _MISSING:
+                bound[name] = self.literal(value)
+            else:
+                self.fail(e, f"the default of {callee.__qualname__}'s {name!r} is not a literal",
+                          f"pass {name} explicitly", "recursion")
+        for name, v in bound.items():
+            if isinstance(v, cst.Name) and (v.value in self.lit or v.value in self.dyn):
+                self.fail(e, f"a tuple/list built here passed to the recursive call {callee.__qualname__}",
+                          "pass arrays", "recursion")
+        operands = [
+            v.value for v in bound.values()
+            if isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v)
+        ]
+        self.callees.append(callee)
+        self.runtime_imports.add("call_vjp")
+        r = self.define(target) if target is not None else self.names.temp(hint)
+        pb = self.names.fresh(f"{r.lstrip('_')}_pullback")
+        self.locals.update({r, pb})
+        st = Stmt(ir.CALLVJP, [r, pb], e.func, self.origin, operands=operands,
+                  label=f"call {callee.__qualname__}", bound=bound)
+        self.stmts.append(st)
+        self.last_define = (target, r) if target is not None else None
+        return cst.Name(r)
 
     def inline_body(
         self,

@@ -410,6 +410,29 @@ class Reverser:
             if st.kind not in ir.DIFF_KINDS or not any(t in self.active for t in st.targets):
                 continue
             block = Block(st.origin, st.label)
+            if st.kind == ir.CALLVJP:
+                g = self.adj(st.targets[0])
+                varied = getattr(self.norm, "varied", set())
+                wrt = [n for n, v in st.bound.items() if isinstance(v, cst.Name) and v.value in varied]
+                if g in self.assigned and wrt:
+                    call = cst.Call(func=cst.Name(st.targets[1]), args=[cst.Arg(cst.Name(g))])
+                    whole = self.names.fresh(f"_d_{st.targets[0].lstrip('_')}")
+                    block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(whole))], call))
+                    for k, n in enumerate(wrt):
+                        v = st.bound[n].value
+                        if v not in self.active:
+                            continue
+                        item: cst.BaseExpression = cst.Name(whole)
+                        if len(wrt) > 1:
+                            item = cst.Subscript(
+                                value=cst.Name(whole),
+                                slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
+                            )
+                        self.contribute(block, self.adj(v), item)
+                self.consume(st.targets[:1])
+                if block.stmts:
+                    blocks.append(block)
+                continue
             if st.kind == ir.LISTNEW:
                 g = self.adj(st.targets[0])
                 if g in self.assigned:
@@ -764,6 +787,8 @@ def _flow_of(it: Any) -> tuple[list[str], list[str]] | None:
         return [it.target], [it.source.value] if isinstance(it.source, cst.Name) else []
     if it.kind == ir.APPEND:
         return [it.container], it.operands
+    if it.kind == ir.CALLVJP:
+        return it.targets[:1], it.operands
     if it.kind in ir.DIFF_KINDS:
         return it.targets, it.operands
     return None

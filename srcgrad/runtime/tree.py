@@ -27,6 +27,7 @@ __all__ = [
     "item_cotangent",
     "assign_at",
     "add_at",
+    "call_vjp",
     "zero_at",
     "gather_at",
 ]
@@ -223,3 +224,21 @@ def add_at(d: Any, key: Any, g: Any) -> Any:
     else:
         namespace(d, g).add.at(d, key, g)
     return d
+
+
+_VJPS: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+
+def call_vjp(fn: Any, wrt: tuple[str, ...], *args: Any) -> tuple[Any, Any]:
+    """``fn(*args)`` and its pullback w.r.t. the parameters ``wrt`` (a recursive call in
+    emitted code).  The gradient module of each (function, wrt) pair is generated once and
+    shared, also between threads."""
+    if not wrt:
+        return fn(*args), None
+    key = (fn.__code__, wrt)
+    vj = _VJPS.get(key)
+    if vj is None:
+        from srcgrad.api import vjp
+
+        vj = _VJPS.setdefault(key, vjp(fn, wrt=wrt if len(wrt) > 1 else wrt[0]))
+    return vj(*args)

@@ -39,12 +39,6 @@ def stale_view(x):
     return np.sum(row)  # !row
 
 
-def uses_recursion(x, n):
-    if n == 0:
-        return np.sum(x)
-    return uses_recursion(x * 0.5, n - 1)  # !uses_recursion(x
-
-
 def uses_missing_rule(x):
     y = np.unwrap(x)  # !np.unwrap
     return np.sum(y)
