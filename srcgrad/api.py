@@ -34,6 +34,7 @@ class _Loaded(NamedTuple):
     path: Path
     filename: str
     lines: dict[int, tuple[str, int, str]]
+    ns: Any  # the emitted module's namespace
 
 
 def _skeleton(x: Any) -> Any:
@@ -125,6 +126,14 @@ class GradFunction:
         assert self._state is not None
         return self._state.path
 
+    def emitted(self, kind: str = "grad") -> Callable[..., Any]:
+        """The emitted ``fwd_<f>``, ``bwd_<f>`` or ``grad_<f>`` function itself (it can be
+        differentiated again: ``srcgrad.grad`` of a function calling it)."""
+        if self._state is None:
+            self._prepare(None)
+        assert self._state is not None
+        return _find(self._state.ns, f"{kind}_", self.forward.__name__)
+
     @property
     def wrt(self) -> tuple[str, ...]:
         return tuple(self._wrt)
@@ -193,6 +202,7 @@ class GradFunction:
                 path if path is not None else Path(filename),
                 filename,
                 ns.get("SRCGRAD_LINES", {}),
+                ns,
             )
             self._state = state
             return state

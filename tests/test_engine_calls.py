@@ -285,3 +285,35 @@ def test_racing_threads_on_a_recursive_gradient_agree(rec, tmp_path, monkeypatch
         t.join()
     np.testing.assert_array_equal(results[0], results[1])
     check_grad(rec.tree_sum, x, 4, wrt=0)
+
+
+SECOND = '''
+import numpy as np
+
+grad_f = None  # the emitted grad_f, set by the test
+
+
+def f(x):
+    return np.sin(x) * x**2 + np.exp(0.5 * x)
+
+
+def fprime(x):
+    return grad_f(x)[1][0]
+'''
+
+
+def test_an_emitted_gradient_differentiates_again(tmp_path):
+    path = tmp_path / "second_src.py"
+    path.write_text(SECOND)
+    spec = importlib.util.spec_from_file_location("second_src", path)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = m
+    spec.loader.exec_module(m)
+    df = srcgrad.grad(m.f)
+    m.grad_f = df.emitted("grad")  # the generated code itself, not the original f
+    for x in (0.7, -1.3, 2.1):
+        d2 = srcgrad.grad(m.fprime)(x)
+        exact = -np.sin(x) * x**2 + 4 * x * np.cos(x) + 2 * np.sin(x) + 0.25 * np.exp(0.5 * x)
+        assert abs(d2 - exact) < 1e-10 * max(1.0, abs(exact))
+        eps = 1e-5
+        assert abs(d2 - (df(x + eps) - df(x - eps)) / (2 * eps)) < 1e-6

@@ -69,6 +69,7 @@ def _check_constant_parameters(norm: Normalized, varied: set[str], useful: set[s
             continue
         rule = st.rule
         slots = set(rule.operands) | ({rule.varargs} if rule.varargs else set())
+        slots |= set(rule.extra.get("shape_only", ()))  # only its shape is read
         for p, v in st.bound.items():
             if p in slots:
                 continue

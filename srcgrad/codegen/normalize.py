@@ -127,6 +127,7 @@ class Normalizer:
         self.stale: set[str] = set()  # views taken before their base was written
         self.inline_stack: list[Any] = [src.fn.__code__]
         self.local_funcs: dict[str, Any] = {}  # nested defs and lambdas, by name
+        self.np_alias: set[str] = set()  # names bound to the array module (xp = namespace(..))
         self.callees: list[Any] = []
         self._call_node: cst.CSTNode | None = None
         self.dyn: set[str] = set()  # lists built with append
@@ -1245,6 +1246,7 @@ class Normalizer:
         saved = (
             self.src, self.resolver, self.env, self.all_names, self.n_returns, self.ret_flag,
             self.out_name, self.loops, self.out, self.origin, self.has_aux, self.local_funcs,
+            self.np_alias,
         )
         self.inline_stack.append(key)
         try:
@@ -1261,6 +1263,7 @@ class Normalizer:
             self.out = None
             self.env = dict(closure_env)
             self.local_funcs = dict(self.local_funcs) if closure_env else {}
+            self.np_alias = set(self.np_alias) if closure_env else set()
             self.origin = src.origin(fdef) if isinstance(fdef, cst.Lambda) else src.def_origin_of(fdef)
             for name, atom in bound.items():
                 if isinstance(atom, cst.Name) and atom.value in self.locals:
@@ -1278,7 +1281,7 @@ class Normalizer:
             (
                 self.src, self.resolver, self.env, self.all_names, self.n_returns,
                 self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
-                self.local_funcs,
+                self.local_funcs, self.np_alias,
             ) = saved
         if result is None:
             self.fail(e, f"{display} returns nothing", "return a value", "user-call")
@@ -1289,6 +1292,10 @@ class Normalizer:
         return result
 
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name) and self._is_namespace_call(value):
+            self.np_alias.add(target.value)  # `xp = namespace(...)`: xp is the array module
+            self.env.pop(target.value, None)
+            return
         if isinstance(target, cst.Name) and isinstance(value, cst.Lambda):
             self.local_funcs[target.value] = (value, self.src, self.resolver)
             self.env.pop(target.value, None)
@@ -1485,6 +1492,8 @@ class Normalizer:
 
     def name(self, e: cst.Name) -> cst.BaseExpression:
         v = e.value
+        if v in self.np_alias:
+            return cst.Name(self.xp)
         if v in self.env:
             if self.env[v] in self.stale:
                 from srcgrad.errors import AliasError
@@ -1507,8 +1516,27 @@ class Normalizer:
             return cst.Name(self.xp)
         return e
 
+    def _is_namespace_call(self, node: cst.BaseExpression) -> bool:
+        """``namespace(...)`` (the runtime's array-module lookup, as in emitted code)."""
+        if not isinstance(node, cst.Call):
+            return False
+        parts = self.resolver.dotted(node.func)
+        if parts is None or parts[0] in self.env:
+            return False
+        from srcgrad.backend import namespace
+
+        found, obj = self.resolver.value_of(parts)
+        return found and obj is namespace
+
     def _global_chain(self, e: cst.BaseExpression) -> tuple[list[str], Any] | None:
         parts = self.resolver.dotted(e)
+        if parts is not None and parts[0] in self.np_alias:
+            obj: Any = np
+            for p in parts[1:]:
+                if not hasattr(obj, p):
+                    return None
+                obj = getattr(obj, p)
+            return parts, obj
         if parts is None or parts[0] in self.env:
             return None
         found, obj = self.resolver.value_of(parts)
@@ -1521,6 +1549,8 @@ class Normalizer:
         parts = self.resolver.dotted(e)
         assert parts is not None
         found, root = self.resolver.lookup(parts[0])
+        if parts[0] in self.np_alias:
+            found, root = True, np
         if found and is_numpy_module(root):
             node: cst.BaseExpression = cst.Name(self.xp)
             if root.__name__ != "numpy":  # e.g. `import numpy.linalg as la`
@@ -1862,6 +1892,13 @@ class Normalizer:
         multi: list[str] | None = None,
     ) -> cst.BaseExpression | None:
         self._call_node = e
+        if isinstance(e.func, cst.Attribute) and self._is_namespace_call(e.func.value):
+            # namespace(x).ones_like(x), as emitted code writes it: the array module
+            self.np_alias.add("__xp__")
+            e = e.with_changes(func=e.func.with_changes(value=cst.Name("__xp__")))
+        elif self._is_namespace_call(e):
+            self.np_alias.add("__xp__")
+            return cst.Name(self.xp)
         for a in e.args:
             if a.keyword is not None and a.keyword.value in ("out", "where"):
                 self.fail(
@@ -1928,6 +1965,14 @@ class Normalizer:
             if rule is not None and not self.is_static(seq):
                 node = e.with_changes(args=[e.args[0].with_changes(value=seq)])
                 return self.prim(rule, target, hint, node, {"iterable": seq})
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, tuple)
+            and hasattr(obj, "_fields")
+            and all(a.keyword is None and not a.star for a in e.args)
+        ):
+            # a NamedTuple built here (the residuals of emitted code): a tuple display
+            return self._lower(cst.Tuple([cst.Element(a.value) for a in e.args]), hint, target)
         if obj is dict and e.args and all(a.keyword is not None for a in e.args):
             as_dict = cst.Dict(
                 [

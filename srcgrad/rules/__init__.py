@@ -7,6 +7,7 @@ result carries no gradient, and :func:`lookup` to find the rule of a primitive.
 from srcgrad.rules import (  # noqa: F401  (importing a module registers its rules)
     binary,
     elementwise,
+    emitted,
     indexing,
     linalg,
     nondiff,

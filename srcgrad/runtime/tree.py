@@ -28,6 +28,8 @@ __all__ = [
     "assign_at",
     "add_at",
     "call_vjp",
+    "expand_to",
+    "reduce_like",
     "zero_at",
     "gather_at",
 ]
@@ -242,3 +244,21 @@ def call_vjp(fn: Any, wrt: tuple[str, ...], *args: Any) -> tuple[Any, Any]:
 
         vj = _VJPS.setdefault(key, vjp(fn, wrt=wrt if len(wrt) > 1 else wrt[0]))
     return vj(*args)
+
+
+def expand_to(g: Any, like: Any) -> Any:
+    """``g`` broadcast to the shape of ``like`` (the adjoint of ``unbroadcast``)."""
+    shape = getattr(like, "shape", ())
+    if getattr(g, "shape", ()) == shape:
+        return g
+    return namespace(g, like).broadcast_to(g, shape)
+
+
+def reduce_like(g: Any, like: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """``g`` summed back to the shape of ``like`` (the adjoint of ``expand_like``)."""
+    if axis is None:
+        out = g.sum()
+    else:
+        out = g.sum(axis=axis, keepdims=keepdims)
+    shape = getattr(like, "shape", ())
+    return out.reshape(shape) if getattr(out, "shape", ()) != shape else out

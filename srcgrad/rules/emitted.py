@@ -1,0 +1,52 @@
+"""Rules for the runtime helpers that emitted code calls, so that an emitted gradient can be
+differentiated again (higher-order derivatives)."""
+
+from srcgrad.backend import namespace
+from srcgrad.rules.registry import adjoint, nondifferentiable
+from srcgrad.runtime import (
+    expand_like,
+    expand_to,
+    extremum_share,
+    mT,
+    power_slope,
+    reduce_like,
+    reduction_size,
+    scatter_to,
+    unbroadcast,
+    zeros_cotangent,
+)
+
+nondifferentiable(namespace, reduction_size, zeros_cotangent, extremum_share)
+
+
+@adjoint(unbroadcast, nondiff=("x",), shape_only=("x",), shapes={"broadcast": "(3,4),(4,)", "same": "(3,4),(3,4)"})
+def unbroadcast_adjoint(g, ans, x1, x):
+    # the helper's own parameters are (g, x): here x1 is the cotangent being reduced
+    return expand_to(g, x1)
+
+
+@adjoint(
+    expand_like,
+    nondiff=("x",),
+    shape_only=("x",),
+    shapes={"all": "(),(3,4)"},
+)
+def expand_like_adjoint(g, ans, x1, x, axis=None, keepdims=False):
+    return reduce_like(g, x1, axis, keepdims)
+
+
+@adjoint(power_slope, nondiff=("x2",), domain=(0.5, 2.0), shapes={"scalar": "(3,4),-"},
+         params={"x2": [2.0, 3.0]})
+def power_slope_adjoint(g, ans, x1, x2):
+    return unbroadcast(g * x2 * power_slope(x1, x2 - 1), x1)
+
+
+@adjoint(mT, shapes={"matrix": "(3,4)"})
+def mT_adjoint(g, ans, x):
+    return mT(g)
+
+
+@adjoint(scatter_to, nondiff=("x", "key"), shape_only=("x",), shapes={"rows": "(2,4),(3,4),-"},
+         params={"key": [slice(0, 2)]})
+def scatter_to_adjoint(g, ans, x1, x, key):
+    return g[key]

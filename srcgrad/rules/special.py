@@ -1,0 +1,157 @@
+"""Adjoint rules for more elementwise functions: sinc, fmax/fmin, complex parts, nan_to_num, ...
+
+The rule-body contract is in :mod:`srcgrad.rules.registry`.  ``cbrt``, ``exp2``, ``log2``,
+``log10``, ``logaddexp2``, ``deg2rad``/``rad2deg``, the inverse hyperbolic functions and
+``fabs`` live in ``elementwise.py`` and ``binary.py``; this module adds the rest of the
+elementwise functions a user reaches for.
+
+Complex numbers follow autograd's convention: the cotangent of ``z`` is
+``dL/dRe(z) - i dL/dIm(z)``, so a holomorphic function's rule is ``g * f'(z)`` with no
+conjugation, ``conj``'s rule is ``conj(g)``, ``real``'s is ``g`` and ``imag``'s is ``-i g``
+(each cast back to the operand's dtype by ``unbroadcast``: a real operand keeps the real
+part).
+"""
+
+import numpy as np
+
+from srcgrad.rules.registry import adjoint
+from srcgrad.runtime import (
+    angle_cotangent,
+    copysign_slope,
+    extremum_share,
+    log_or_zero,
+    nan_to_num_cotangent,
+    power_slope,
+    sinc_slope,
+    unbroadcast,
+    zeros_if_none,
+)
+
+
+def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Test inputs in [-2, -0.5] U [0.5, 2] (for functions with a kink or pole at 0)."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 2.0, size=shape)
+
+
+def _with_nonfinite(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Normal values with a NaN, an inf and a -inf mixed in (when there is room)."""
+    x = rng.uniform(-2.0, 2.0, size=shape)
+    flat = x.reshape(-1)
+    for i, v in zip((1, 4, 7), (np.nan, np.inf, -np.inf)):
+        if i < flat.size:
+            flat[i] = v
+    return x
+
+
+# --------------------------------------------------------------------------- unary
+
+
+@adjoint(np.sinc)
+def sinc_adjoint(g, ans, x):
+    return g * sinc_slope(x)
+
+
+@adjoint(np.nan_to_num, domain=_with_nonfinite, shapes={"matrix": "(3,4)"})
+def nan_to_num_adjoint(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    # replaced entries are constants; complex parts are masked separately
+    return nan_to_num_cotangent(g, x)
+
+
+@adjoint(np.real, shapes={"matrix": "(3,4)", "zero-d": "()"})
+def real_adjoint(g, ans, val):
+    return unbroadcast(g, val)
+
+
+@adjoint(np.imag, shapes={"matrix": "(3,4)"})
+def imag_adjoint(g, ans, val):
+    # Im(z) = b: dL/db = g, so the cotangent is -i g (0 for a real operand)
+    return unbroadcast(-1j * g, val)
+
+
+@adjoint(np.conjugate, shapes={"matrix": "(3,4)"})  # np.conj is the same ufunc
+def conjugate_adjoint(g, ans, x):
+    return np.conj(g)
+
+
+@adjoint(np.angle, domain=_away_from_zero, shapes={"matrix": "(3,4)"}, params={"deg": [False, True]})
+def angle_adjoint(g, ans, z, deg=False):
+    return angle_cotangent(g, z, deg)
+
+
+@adjoint(np.real_if_close, shapes={"matrix": "(3,4)"})
+def real_if_close_adjoint(g, ans, a, tol=100):
+    # a real result is the real part (cotangent cast back to complex), else the identity
+    return unbroadcast(g, a)
+
+
+@adjoint(np.modf, multi_output=True, domain=_away_from_zero, shapes={"matrix": "(3,4)"})
+def modf_adjoint(g, ans, x):
+    # (fractional part, integral part): only the fractional part moves with x
+    return unbroadcast(zeros_if_none(g[0], ans[0]), x)
+
+
+@adjoint(np.frexp, multi_output=True, domain=_away_from_zero, shapes={"matrix": "(3,4)"})
+def frexp_adjoint(g, ans, x):
+    # x = m * 2**e with e locally constant: dm/dx = 2**-e
+    return unbroadcast(zeros_if_none(g[0], ans[0]) * np.ldexp(1.0, -ans[1]), x)
+
+
+# --------------------------------------------------------------------------- binary
+
+
+@adjoint(np.fmax)
+def fmax_adjoint(g, ans, x1, x2):
+    # NaNs are ignored: a NaN operand never equals the result, so it gets no share
+    return (
+        unbroadcast(g * extremum_share(x1, ans, x2), x1),
+        unbroadcast(g * extremum_share(x2, ans, x1), x2),
+    )
+
+
+@adjoint(np.fmin)
+def fmin_adjoint(g, ans, x1, x2):
+    return (
+        unbroadcast(g * extremum_share(x1, ans, x2), x1),
+        unbroadcast(g * extremum_share(x2, ans, x1), x2),
+    )
+
+
+@adjoint(np.float_power, domain=(0.5, 2.0))
+def float_power_adjoint(g, ans, x1, x2):
+    # the power computed in float64 (or complex128); cotangents are cast back
+    return (
+        unbroadcast(g * power_slope(x1, x2), x1),
+        unbroadcast(g * ans * log_or_zero(x1), x2),
+    )
+
+
+@adjoint(np.fmod, domain={"x1": (-2.0, 2.0), "x2": _away_from_zero})
+def fmod_adjoint(g, ans, x1, x2):
+    # fmod(x1, x2) = x1 - trunc(x1 / x2) * x2 and trunc is locally constant
+    return unbroadcast(g, x1), unbroadcast(-g * np.trunc(x1 / x2), x2)
+
+
+@adjoint(np.copysign, domain=_away_from_zero)
+def copysign_adjoint(g, ans, x1, x2):
+    # |x1| with the sign of x2: the sign operand only flips the result (no gradient)
+    return unbroadcast(g * copysign_slope(x1, x2), x1), None
+
+
+@adjoint(np.heaviside, domain={"x1": _away_from_zero})
+def heaviside_adjoint(g, ans, x1, x2):
+    # piecewise constant in x1; the value at x1 == 0 is x2
+    return None, unbroadcast(np.where(x1 == 0, g, 0), x2)
+
+
+@adjoint(np.ldexp, nondiff=("x2",), domain={"x2": lambda rng, shape: rng.integers(-2, 3, size=shape)},
+         shapes={"same": "(3,4),(3,4)", "broadcast": "(3,4),(4,)"})
+def ldexp_adjoint(g, ans, x1, x2):
+    # x1 * 2**x2 with an integer exponent
+    return unbroadcast(g * np.ldexp(1.0, x2), x1)
+
+
+@adjoint(np.divmod, multi_output=True, domain={"x2": _away_from_zero})
+def divmod_adjoint(g, ans, x1, x2):
+    # (floor quotient, remainder): only the remainder moves, like np.remainder
+    d_rem = zeros_if_none(g[1], ans[1])
+    return unbroadcast(d_rem, x1), unbroadcast(-d_rem * ans[0], x2)
