@@ -317,3 +317,29 @@ def test_an_emitted_gradient_differentiates_again(tmp_path):
         assert abs(d2 - exact) < 1e-10 * max(1.0, abs(exact))
         eps = 1e-5
         assert abs(d2 - (df(x + eps) - df(x - eps)) / (2 * eps)) < 1e-6
+
+
+STAR = '''
+import numpy as np
+
+
+def total(*xs, scale=1.0, **extra):
+    s = 0.0
+    for x in xs:
+        s = s + np.sum(x * x)
+    return scale * s + np.sum(extra["bias"])
+
+
+def use_star(a, b):
+    return total(a, b * 2.0, scale=0.5, bias=a)
+'''
+
+
+def test_callees_take_star_args_and_keyword_args(tmp_path):
+    path = tmp_path / "star_src.py"
+    path.write_text(STAR)
+    spec = importlib.util.spec_from_file_location("star_src", path)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = m
+    spec.loader.exec_module(m)
+    check_grad(m.use_star, rng.normal(size=3), rng.normal(size=3), wrt=(0, 1))

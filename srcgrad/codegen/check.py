@@ -137,19 +137,22 @@ class _Checker(cst.CSTVisitor):
         return True
 
 
-def check_function(src: FunctionSource) -> list[SrcgradError]:
-    """Return every unsupported construct in ``src`` (empty when it is all supported)."""
+def check_function(src: FunctionSource, top_level: bool = True) -> list[SrcgradError]:
+    """Return every unsupported construct in ``src`` (empty when it is all supported).
+
+    A called (inlined) function may take ``*args``/``**kwargs``; the differentiated one not.
+    """
     checker = _Checker(src)
     fdef = src.tree
     params = fdef.params
-    if params.star_arg is not None and isinstance(params.star_arg, cst.Param):
+    if top_level and params.star_arg is not None and isinstance(params.star_arg, cst.Param):
         checker.add(
             params.star_arg,
             "*args",
             f"*{params.star_arg.name.value} parameter ({_LATER})",
             "take a tuple or list argument instead",
         )
-    if params.star_kwarg is not None:
+    if top_level and params.star_kwarg is not None:
         checker.add(
             params.star_kwarg,
             "**kwargs",

@@ -1127,7 +1127,7 @@ class Normalizer:
         except SrcgradError as err:
             self.fail(e, f"cannot inline {callee.__qualname__}: {err.message}", err.hint or "", "user-call")
         if code not in self.inline_stack:
-            findings = check_function(src)
+            findings = check_function(src, top_level=False)
             if findings:
                 raise _Bail(SrcgradError.bundle(findings))
         self.callees.append(callee)
@@ -1212,9 +1212,8 @@ class Normalizer:
         if len(self.inline_stack) > 17:
             self.fail(e, "calls nested too deeply", "flatten the helpers", "user-call")
         ps = fdef.params
-        if isinstance(ps.star_arg, cst.Param) or ps.star_kwarg is not None:
-            self.fail(e, f"{display} takes *args or **kwargs (not supported yet)",
-                      "give it explicit parameters", "user-call")
+        star = ps.star_arg.name.value if isinstance(ps.star_arg, cst.Param) else None
+        starstar = ps.star_kwarg.name.value if ps.star_kwarg is not None else None
         positional = [p.name.value for p in [*ps.posonly_params, *ps.params]]
         names = positional + [p.name.value for p in ps.kwonly_params]
         defaults = {
@@ -1225,16 +1224,24 @@ class Normalizer:
         bound: dict[str, cst.BaseExpression] = dict(pre_bound)
         free_pos = [n for n in positional if n not in bound]
         pos = [a.value for a in args if a.keyword is None]
-        if len(pos) > len(free_pos):
+        if len(pos) > len(free_pos) and star is None:
             self.fail(e, f"{display} takes {len(free_pos)} positional arguments", "check the call", "user-call")
         bound.update(zip(free_pos, pos))
+        if star is not None:  # *args: a tuple of the extra atoms
+            bound[star] = cst.Tuple([cst.Element(v) for v in pos[len(free_pos):]])
+        extra_kw: list[cst.DictElement] = []
         for a in args:
             if a.keyword is None:
                 continue
             k = a.keyword.value
             if k not in names or k in bound:
+                if starstar is not None and k not in bound:
+                    extra_kw.append(cst.DictElement(cst.SimpleString(repr(k)), a.value))
+                    continue
                 self.fail(a, f"{display} got an unexpected or repeated argument {k!r}", "check the call", "user-call")
             bound[k] = a.value
+        if starstar is not None:  # **kwargs: a dict of the extra keyword atoms
+            bound[starstar] = cst.Dict(extra_kw)
         for n in names:
             if n in bound:
                 continue
