@@ -1,6 +1,6 @@
 """A two-layer perceptron with a softmax cross-entropy loss (straight-line code).
 
-    srcgrad show examples/mlp.py::mlp_loss
+srcgrad show examples/mlp.py::mlp_loss
 """
 
 import numpy as np

@@ -1,6 +1,6 @@
 """An Elman recurrent network unrolled by a Python loop over time steps.
 
-    srcgrad show examples/rnn.py::rnn_loss
+srcgrad show examples/rnn.py::rnn_loss
 """
 
 import numpy as np

@@ -26,9 +26,10 @@ import os
 import sys
 import textwrap
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 123
 _GRAD_DECORATORS = {"grad", "value_and_grad", "vjp"}
@@ -118,13 +119,11 @@ def load_module(path: Path) -> Any:
         return mod
     except (UsageError, LoadError):
         raise
-    except BaseException as exc:  # noqa: BLE001  (user code raised while importing)
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         sys.modules.pop(name, None)
-        raise LoadError(
-            f"cannot import {_display(path)}: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise LoadError(f"cannot import {_display(path)}: {type(exc).__name__}: {exc}") from exc
 
 
 def _split_spec(spec: str) -> tuple[Path, str | None]:
@@ -235,7 +234,7 @@ def _target_of(obj: Any, label: str, wrt: Any, default_wrt: Any = 0) -> Target:
         return Target(
             obj.forward,
             wrt if wrt is not None else obj.wrt,
-            bool(obj._has_aux),  # noqa: SLF001
+            bool(obj._has_aux),
             label,
         )
     fn = inspect.unwrap(obj) if callable(obj) else obj
@@ -274,14 +273,18 @@ def _container_params(fn: Callable[..., Any]) -> dict[str, str]:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return {}
-    node = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    node = next(
+        (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None
+    )
     if node is None:
         return {}
     params = {a.arg: a for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     out: dict[str, str] = {}
     for name, a in params.items():
         if a.annotation is not None:
-            ann = _decorator_names(a.annotation.value if isinstance(a.annotation, ast.Subscript) else a.annotation)
+            ann = _decorator_names(
+                a.annotation.value if isinstance(a.annotation, ast.Subscript) else a.annotation
+            )
             if ann.rsplit(".", 1)[-1] in _CONTAINER_ANNOTATIONS:
                 out[name] = f"annotated {ann}"
     for n in ast.walk(node):
@@ -460,7 +463,9 @@ def _gen_summary(
     elif changed:
         parts.append(f"{_plural(changed, 'file')} generated")
     if unchanged:
-        parts.append(f"{_plural(unchanged, 'file')} {'would be ' if ns.check or ns.diff else ''}left unchanged")
+        parts.append(
+            f"{_plural(unchanged, 'file')} {'would be ' if ns.check or ns.diff else ''}left unchanged"
+        )
     if failed:
         parts.append(f"{_plural(failed, 'function')} failed to generate")
     if bad_imports:
@@ -553,7 +558,9 @@ def make_args(fn: Callable[..., Any], ns: argparse.Namespace) -> tuple[Any, ...]
                     return rng.standard_normal(shape)
                 return rng.uniform(lo, hi, size=shape)
 
-            args.append(float(draw(None)) if shape == "float" else np.asarray(draw(shape), dtype=np.float64))
+            args.append(
+                float(draw(None)) if shape == "float" else np.asarray(draw(shape), dtype=np.float64)
+            )
         elif p in literals:
             args.append(literals[p])
         elif sig.parameters[p].default is not inspect.Parameter.empty:
@@ -569,7 +576,7 @@ def make_args(fn: Callable[..., Any], ns: argparse.Namespace) -> tuple[Any, ...]
 def _domain(text: str | None) -> tuple[float | None, float | None]:
     if not text:
         return None, None
-    lo, sep, hi = text.partition(":")
+    lo, _sep, hi = text.partition(":")
     try:
         return float(lo), float(hi)
     except ValueError:
@@ -601,7 +608,7 @@ def cmd_show(ns: argparse.Namespace) -> int:
         return EXIT_FINDINGS
     given = " ".join(
         f"{p}={'x'.join(map(str, a.shape)) or '()'}"
-        for p, a in zip(df._params, args)  # noqa: SLF001
+        for p, a in zip(df._params, args)
         if hasattr(a, "shape")
     )
     print(f"residuals of {t.label} w.r.t. ({', '.join(df.wrt)}) for {given}")
@@ -644,12 +651,18 @@ def cmd_check(ns: argparse.Namespace) -> int:
                 status = EXIT_INTERNAL
                 continue
             for name in names:
-                obj = _resolve(mod, name, f)
                 label = f"{_display(f)}::{name}"
+                if func is not None:
+                    obj = _resolve(mod, name, f)
+                else:
+                    obj = getattr(mod, name, None)
+                    if obj is None:
+                        _Out.info(f"skipped {label}: not in the module after import")
+                        continue
                 if isinstance(obj, GradFunction):
                     fn = obj.forward
                     wrt = list(obj.wrt) if wrt_override is None else None
-                    has_aux = bool(obj._has_aux)  # noqa: SLF001
+                    has_aux = bool(obj._has_aux)
                 else:
                     fn = inspect.unwrap(obj) if callable(obj) else obj
                     wrt, has_aux = None, False
@@ -663,7 +676,15 @@ def cmd_check(ns: argparse.Namespace) -> int:
                         wrt = params  # undecorated: as if every parameter were differentiated
                     else:
                         items = wrt_override if isinstance(wrt_override, tuple) else (wrt_override,)
-                        bad = [w for w in items if (w not in params if isinstance(w, str) else not -len(params) <= w < len(params))]
+                        bad = [
+                            w
+                            for w in items
+                            if (
+                                w not in params
+                                if isinstance(w, str)
+                                else not -len(params) <= w < len(params)
+                            )
+                        ]
                         if bad:
                             _Out.info(f"skipped {label}: no parameter {bad[0]!r}")
                             continue
@@ -693,7 +714,9 @@ def cmd_check(ns: argparse.Namespace) -> int:
     return status
 
 
-def _check_function(fn: Callable[..., Any], wrt: list[str], has_aux: bool, label: str) -> list[Any] | None:
+def _check_function(
+    fn: Callable[..., Any], wrt: list[str], has_aux: bool, label: str
+) -> list[Any] | None:
     """Every finding of the generator on ``fn`` (no user code runs), or None on an internal
     error."""
     from srcgrad.errors import SrcgradError
@@ -713,18 +736,18 @@ def _check_function(fn: Callable[..., Any], wrt: list[str], has_aux: bool, label
 # --------------------------------------------------------------------------- gradcheck
 
 
-def _max_error(df: Any, fn: Callable[..., Any], args: tuple[Any, ...], seed: int) -> tuple[float, float]:
+def _max_error(
+    df: Any, fn: Callable[..., Any], args: tuple[Any, ...], seed: int
+) -> tuple[float, float]:
     """(max absolute, max relative) error of <grad, v> against central differences over a few
     random directions per wrt argument (the best of three steps, as check_grad does)."""
     import numpy as np
 
     grads = df(*args)
-    grads = grads if isinstance(grads, tuple) and not df._single else (grads,)  # noqa: SLF001
-    if df._kind != "grad":  # noqa: SLF001
-        raise AssertionError("unreachable")
+    grads = grads if isinstance(grads, tuple) and not df._single else (grads,)
     rng = np.random.default_rng(seed + 1)
     worst_abs = worst_rel = 0.0
-    for pos, g in zip(df._wrt_pos, grads):  # noqa: SLF001
+    for pos, g in zip(df._wrt_pos, grads):
         x = args[pos]
         if not isinstance(x, (np.ndarray, float)):
             continue
@@ -772,7 +795,9 @@ def cmd_gradcheck(ns: argparse.Namespace) -> int:
     reason = ""
     try:
         with np.errstate(all="ignore"):
-            srcgrad.testing.check_grad(t.fn, *args, wrt=t.wrt, rtol=ns.rtol, atol=ns.atol, seed=ns.seed)
+            srcgrad.testing.check_grad(
+                t.fn, *args, wrt=t.wrt, rtol=ns.rtol, atol=ns.atol, seed=ns.seed
+            )
     except AssertionError as exc:
         ok = False
         reason = str(exc)
@@ -789,7 +814,9 @@ def cmd_gradcheck(ns: argparse.Namespace) -> int:
     mismatches = diagnose.localise(df, *args, seed=ns.seed)
     if mismatches:
         first = mismatches[0]
-        print(f"  first wrong backward statement: {_display(df.path)}:{','.join(map(str, first.backward_lines)) or '?'}")
+        print(
+            f"  first wrong backward statement: {_display(df.path)}:{','.join(map(str, first.backward_lines)) or '?'}"
+        )
         for m in mismatches:
             print(f"  {m}")
     else:
@@ -853,6 +880,7 @@ def cmd_rules(ns: argparse.Namespace) -> int:
         )
         for r in rules
     ]
+    rows = [tuple(c if len(c) <= 40 else c[:39] + "…" for c in row) for row in rows]
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     for row in [head, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -901,13 +929,27 @@ def _source_file(header_file: str, module: str, cache_root: Path) -> Path | None
     for c in candidates:
         if c.is_file():
             return c
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError, AttributeError):
-        spec = None
-    if spec is not None and spec.origin and Path(spec.origin).is_file():
-        return Path(spec.origin)
-    return None
+    origin = _locate(module)
+    return Path(origin) if origin and Path(origin).is_file() else None
+
+
+def _locate(module: str) -> str | None:
+    """Where ``module`` would be imported from, found without importing anything (not even
+    its parent packages)."""
+    from importlib.machinery import PathFinder
+
+    parts = module.split(".")
+    path: list[str] | None = None
+    spec = None
+    for i in range(len(parts)):
+        try:
+            spec = PathFinder.find_spec(".".join(parts[: i + 1]), path)
+        except (ImportError, ValueError):
+            return None
+        if spec is None:
+            return None
+        path = list(spec.submodule_search_locations or [])
+    return spec.origin if spec is not None else None
 
 
 @dataclass
@@ -967,7 +1009,9 @@ def _classify(path: Path, cache_root: Path) -> _Entry:
         "spec": "",
     }
     if cache.read_valid(path, source, parts) is None:
-        return _Entry(path, "stale", "its key no longer matches (source, rules or formatter changed)")
+        return _Entry(
+            path, "stale", "its key no longer matches (source, rules or formatter changed)"
+        )
     return _Entry(path, "current", "")
 
 
@@ -1032,7 +1076,9 @@ def _internal(msg: str, exc: BaseException | None = None) -> None:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
-    _Out.err(f"error: internal error: {msg}" + ("" if _Out.verbose else " (--verbose for the traceback)"))
+    _Out.err(
+        f"error: internal error: {msg}" + ("" if _Out.verbose else " (--verbose for the traceback)")
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1041,8 +1087,20 @@ def build_parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(add_help=False)
     common = argparse.ArgumentParser(add_help=False)
     for p, default in ((top, False), (common, argparse.SUPPRESS)):
-        p.add_argument("-v", "--verbose", action="store_true", default=default, help="say more; show tracebacks of internal errors")
-        p.add_argument("-q", "--quiet", action="store_true", default=default, help="only errors and the payload")
+        p.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=default,
+            help="say more; show tracebacks of internal errors",
+        )
+        p.add_argument(
+            "-q",
+            "--quiet",
+            action="store_true",
+            default=default,
+            help="only errors and the payload",
+        )
 
     parser = argparse.ArgumentParser(
         prog="srcgrad",
@@ -1063,11 +1121,24 @@ def build_parser() -> argparse.ArgumentParser:
         "the *.py files under DIR, or of FILE::func.  The files are the ones the API writes.",
     )
     gen.add_argument("src", nargs="+", metavar="FILE|DIR|FILE::func")
-    gen.add_argument("--wrt", help="parameter names or positions, comma-separated (default: the decorator's, else 0)")
-    gen.add_argument("--check", action="store_true", help="write nothing; exit 1 if a generated file is stale or missing")
-    gen.add_argument("--diff", action="store_true", help="write nothing; print a unified diff of what would change")
+    gen.add_argument(
+        "--wrt",
+        help="parameter names or positions, comma-separated (default: the decorator's, else 0)",
+    )
+    gen.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a generated file is stale or missing",
+    )
+    gen.add_argument(
+        "--diff",
+        action="store_true",
+        help="write nothing; print a unified diff of what would change",
+    )
     gen.add_argument("--out", metavar="DIR", help="the cache directory (sets SRCGRAD_CACHE_DIR)")
-    gen.add_argument("--force", action="store_true", help="regenerate even files whose key is current")
+    gen.add_argument(
+        "--force", action="store_true", help="regenerate even files whose key is current"
+    )
     gen.add_argument(
         "--exact",
         action="store_true",
@@ -1077,10 +1148,24 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_gen)
 
     def shapes(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--shape", action="append", metavar="NAME=3x4", help="a random float64 input of that shape (() for 0-d, float for a Python float); repeatable")
-        p.add_argument("--arg", action="append", metavar="NAME=VALUE", help="a non-array argument, as a Python literal (e.g. n=5); repeatable")
+        p.add_argument(
+            "--shape",
+            action="append",
+            metavar="NAME=3x4",
+            help="a random float64 input of that shape (() for 0-d, float for a Python float); repeatable",
+        )
+        p.add_argument(
+            "--arg",
+            action="append",
+            metavar="NAME=VALUE",
+            help="a non-array argument, as a Python literal (e.g. n=5); repeatable",
+        )
         p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
-        p.add_argument("--domain", metavar="LO:HI", help="draw inputs uniformly from [LO, HI] instead of N(0, 1)")
+        p.add_argument(
+            "--domain",
+            metavar="LO:HI",
+            help="draw inputs uniformly from [LO, HI] instead of N(0, 1)",
+        )
 
     show = sub.add_parser(
         "show",
@@ -1091,7 +1176,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("target", metavar="FILE::func")
     show.add_argument("--wrt", help="parameter names or positions, comma-separated")
-    show.add_argument("--residuals", action="store_true", help="run the forward pass on random inputs and list the saved residuals")
+    show.add_argument(
+        "--residuals",
+        action="store_true",
+        help="run the forward pass on random inputs and list the saved residuals",
+    )
     shapes(show)
     show.set_defaults(func=cmd_show)
 
@@ -1124,11 +1213,15 @@ def build_parser() -> argparse.ArgumentParser:
     gc.set_defaults(func=cmd_gradcheck)
 
     rules = sub.add_parser(
-        "rules", parents=[common], help="list the registered primitives and their rules",
+        "rules",
+        parents=[common],
+        help="list the registered primitives and their rules",
         description="List every primitive with an adjoint rule: its operator, rule module, "
         "differentiable and non-differentiable parameters, and test domain and shapes.",
     )
-    rules.add_argument("--nondiff", action="store_true", help="list the non-differentiable functions instead")
+    rules.add_argument(
+        "--nondiff", action="store_true", help="list the non-differentiable functions instead"
+    )
     rules.set_defaults(func=cmd_rules)
 
     clean = sub.add_parser(
@@ -1139,9 +1232,16 @@ def build_parser() -> argparse.ArgumentParser:
         "or the formatter changed), whose source file or function is gone, and leftover "
         "temporary files.  No user module is imported.",
     )
-    clean.add_argument("dir", nargs="?", metavar="DIR", help="the cache directory (default: $SRCGRAD_CACHE_DIR, else ./generated)")
+    clean.add_argument(
+        "dir",
+        nargs="?",
+        metavar="DIR",
+        help="the cache directory (default: $SRCGRAD_CACHE_DIR, else ./generated)",
+    )
     clean.add_argument("--dry-run", action="store_true", help="only say what would be removed")
-    clean.add_argument("--tmp-age", type=float, default=60.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    clean.add_argument(
+        "--tmp-age", type=float, default=60.0, metavar="SECONDS", help=argparse.SUPPRESS
+    )
     clean.set_defaults(func=cmd_clean)
     return parser
 
@@ -1162,6 +1262,10 @@ def main(argv: list[str] | None = None) -> int:
     except LoadError as exc:
         _load_failed(exc)
         return EXIT_INTERNAL
+    except BrokenPipeError:  # the reader went away (srcgrad rules | head): not an error
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CLEAN
     except KeyboardInterrupt:  # pragma: no cover
         return 130
     except Exception as exc:  # noqa: BLE001

@@ -21,24 +21,27 @@ import copy
 import re
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
 from srcgrad.errors import SrcgradError
 
 __all__ = [
-    "ResidualField",
-    "residual_report",
-    "format_residuals",
-    "RuleMismatch",
-    "localise",
     "NonFiniteError",
     "NonFiniteOrigin",
-    "find_nonfinite",
+    "ResidualField",
+    "RuleMismatch",
     "call_checked",
+    "check",
+    "find_nonfinite",
+    "format_residuals",
+    "localise",
+    "raise_if_nonfinite",
+    "residual_report",
 ]
 
 
@@ -47,7 +50,7 @@ __all__ = [
 
 def _loaded(df: Any, args: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
     """Bind ``args`` and make sure the emitted module for them is loaded: (args, state)."""
-    return df._run_forward(tuple(args), {})  # noqa: SLF001  (same path as a call)
+    return df._run_forward(tuple(args), {})
 
 
 @dataclass
@@ -61,7 +64,7 @@ class _Emitted:
     lines: dict[int, tuple[str, int, str]]
 
     @classmethod
-    def of(cls, st: Any) -> "_Emitted":
+    def of(cls, st: Any) -> _Emitted:
         tree = ast.parse(st.text)
         funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
         return cls(st.text, tree, funcs[st.fwd.__name__], funcs[st.bwd.__name__], st.lines)
@@ -196,9 +199,7 @@ def _nbytes(v: Any) -> int:
 
 def _describe(v: Any) -> tuple[str, str]:
     """(shape, dtype) text of a residual value."""
-    if isinstance(v, (np.ndarray, np.generic)) or (
-        hasattr(v, "shape") and hasattr(v, "dtype")
-    ):
+    if isinstance(v, (np.ndarray, np.generic)) or (hasattr(v, "shape") and hasattr(v, "dtype")):
         return "x".join(map(str, v.shape)) or "()", str(v.dtype)
     if isinstance(v, (bool, int, float, complex)):
         return "scalar", type(v).__name__
@@ -308,14 +309,14 @@ def _human(n: int) -> str:
 def format_residuals(fields: list[ResidualField]) -> str:
     """A table of the residual fields plus totals."""
     head = ("field", "kind", "forward line", "rule", "shape", "dtype", "bytes")
-    rows = [
-        (f.name, f.kind, f.origin, f.rule, f.shape, f.dtype, str(f.nbytes)) for f in fields
-    ]
+    rows = [(f.name, f.kind, f.origin, f.rule, f.shape, f.dtype, str(f.nbytes)) for f in fields]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     right = {6}
 
     def fmt(r: tuple[str, ...]) -> str:
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+        ]
         return "  ".join(cells).rstrip()
 
     lines = [fmt(head), fmt(tuple("-" * w for w in widths))]
@@ -365,9 +366,11 @@ class _Site:
 _ERR_RE = re.compile(r"= (\S+) but .*?= (\S+) \(eps")
 
 
-def _operands(value: ast.expr, env: dict[str, Any], glb: Any) -> tuple[list[Any], dict[str, Any]] | None:
+def _operands(
+    value: ast.expr, env: dict[str, Any], glb: Any
+) -> tuple[list[Any], dict[str, Any]] | None:
     def ev(node: ast.expr) -> Any:
-        return eval(compile(ast.Expression(node), "<srcgrad operand>", "eval"), glb, env)  # noqa: S307
+        return eval(compile(ast.Expression(node), "<srcgrad operand>", "eval"), glb, env)
 
     if isinstance(value, ast.BinOp):
         return [ev(value.left), ev(value.right)], {}
@@ -463,8 +466,13 @@ def localise(
             done_lines.add(site.stmt.lineno)
             out.append(
                 RuleMismatch(
-                    file, line, rule, site.stmt.lineno, bwd_lines.get((file, line, rule), []),
-                    error, msg,
+                    file,
+                    line,
+                    rule,
+                    site.stmt.lineno,
+                    bwd_lines.get((file, line, rule), []),
+                    error,
+                    msg,
                 )
             )
         except Exception:  # noqa: BLE001, S112  (operands the rule check cannot replay)
@@ -612,9 +620,7 @@ def _trace_first(
     return result, hits
 
 
-def find_nonfinite(
-    df: Any, *args: Any, d_out: Any = None
-) -> NonFiniteOrigin | None:
+def find_nonfinite(df: Any, *args: Any, d_out: Any = None) -> NonFiniteOrigin | None:
     """The first forward line whose primitive produced NaN/Inf in the value or the gradient.
 
     Returns ``None`` when the value and the gradient are finite.
@@ -622,7 +628,7 @@ def find_nonfinite(
     args, st = _loaded(df, args)
     em = _Emitted.of(st)
     (out, res), fwd_hits = _trace_first(st.fwd, args, em.fwd, em.lines, "forward")
-    value = out[0] if df._has_aux else out  # noqa: SLF001
+    value = out[0] if df._has_aux else out
     made_by: dict[str, tuple[str, int, str]] = {}
     for s, name, _kind, _reads_ in fwd_hits:
         made_by.setdefault(name, em.lines.get(s.lineno, ("?", 0, "?")))
@@ -671,6 +677,28 @@ def _finite_result(x: Any) -> bool:
     return _nonfinite(x) is None
 
 
+def raise_if_nonfinite(df: Any, saved: tuple[tuple[Any, ...], dict[str, Any]], result: Any) -> None:
+    """The ``debug_nans`` hook: if ``result`` (what ``df(*args, **kwargs)`` returned) holds NaN
+    or Inf, replay the call on ``saved`` (a deep copy of ``(args, kwargs)`` taken before it)
+    statement by statement and raise :class:`NonFiniteError` naming the forward line and
+    primitive that first produced it.  Returns quietly when ``result`` is finite.
+    """
+    if _finite_result(result):
+        return
+    a, kw = saved
+    bound = df._bind(a, kw) if kw or len(a) != len(df._params) else a
+    if df._kind == "vjp":
+        with np.errstate(all="ignore"):
+            value = df.forward(*copy.deepcopy(bound))
+        if df._has_aux:
+            value = value[0]
+        if _nonfinite(value) is None:
+            return
+    origin = find_nonfinite(df, *bound)
+    if origin is not None:
+        raise _error(origin, df.forward)
+
+
 def call_checked(df: Any, *args: Any, **kwargs: Any) -> Any:
     """Call ``df`` like ``df(*args, **kwargs)``; if the value or the gradient holds NaN or Inf,
     replay the call statement by statement and raise :class:`NonFiniteError` naming the forward
@@ -680,21 +708,35 @@ def call_checked(df: Any, *args: Any, **kwargs: Any) -> Any:
     """
     saved = copy.deepcopy((args, kwargs))
     result = df(*args, **kwargs)
-    if _finite_result(result):
-        return result
-    a, kw = saved
-    bound = df._bind(a, kw) if kw or len(a) != len(df._params) else a  # noqa: SLF001
-    with np.errstate(all="ignore"):
-        value = df.forward(*copy.deepcopy(bound))
-    if df._has_aux:  # noqa: SLF001
-        value = value[0]
-    if df._kind == "vjp":  # noqa: SLF001  (only the value can be checked without a d_out)
-        if _nonfinite(value) is None:
-            return result
-    origin = find_nonfinite(df, *bound)
-    if origin is None:
-        return result
-    raise _error(origin, df.forward)
+    raise_if_nonfinite(df, saved, result)
+    return result
+
+
+def check(
+    df: Any,
+    *args: Any,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    seed: int = 0,
+) -> None:
+    """``df.check(*args)``: compare the gradient with central differences
+    (:func:`srcgrad.testing.check_grad`); on a mismatch, raise ``AssertionError`` naming the
+    first emitted backward statement whose rule is wrong (:func:`localise`)."""
+    from srcgrad.testing import check_grad
+
+    try:
+        with np.errstate(all="ignore"):
+            check_grad(df.forward, *args, wrt=df.wrt if not df._single else df.wrt[0],
+                       rtol=rtol, atol=atol, seed=seed)  # fmt: skip
+    except AssertionError as exc:
+        found = localise(df, *args, seed=seed)
+        if not found:
+            raise AssertionError(
+                f"{exc}\nevery rule agrees with central differences at the operands it ran "
+                "on; the mismatch is in how the emitted code combines them"
+            ) from None
+        lines = "\n".join(str(m) for m in found)
+        raise AssertionError(f"{exc}\nfirst wrong: {found[0]}\n{lines}") from None
 
 
 def iter_rules_used(df: Any) -> Iterator[str]:

@@ -51,10 +51,29 @@ def _to_float64(x: Any) -> Any:
 
 
 def _random_like(rng: np.random.Generator, x: Any) -> Any:
-    """A standard-normal value shaped and typed like the float leaf ``x``."""
+    """A standard-normal value shaped and typed like the float (or complex) leaf ``x``."""
     if isinstance(x, float) and not isinstance(x, np.floating):
         return float(rng.standard_normal())
+    if np.dtype(x.dtype).kind == "c":  # a complex output: random real and imaginary parts
+        parts = rng.standard_normal((2,) + np.shape(x))
+        return np.asarray(parts[0] + 1j * parts[1], dtype=x.dtype)
     return np.asarray(rng.standard_normal(np.shape(x)), dtype=x.dtype)
+
+
+def _is_output_leaf(y: Any) -> bool:
+    """An output that gets a random cotangent: a float or a complex value."""
+    return _is_float_leaf(y) or getattr(getattr(y, "dtype", None), "kind", "") == "c"
+
+
+def _output_pairing(u: Any, y: Any) -> float:
+    """``Re(sum(u * y))``: the scalar whose gradient a cotangent ``u`` of ``y`` stands for.
+
+    For complex outputs this is autograd's convention (cotangents are not conjugated); for
+    real outputs it is the plain inner product.
+    """
+    if np.iscomplexobj(u) or np.iscomplexobj(y):
+        return float(np.real(np.sum(np.asarray(u, np.complex128) * np.asarray(y, np.complex128))))
+    return _inner(u, y)
 
 
 def _inner(a: Any, b: Any) -> float:
@@ -248,7 +267,7 @@ def _output_leaves(ans: Any, multi: bool) -> list[Any]:
 def _cotangent_patterns(rng: np.random.Generator, ans: Any, multi: bool) -> list[Any]:
     """The output cotangents to try: all outputs, then (multi-output) each one alone."""
     outs = _output_leaves(ans, multi)
-    full = [_random_like(rng, y) if _is_float_leaf(y) else None for y in outs]
+    full = [_random_like(rng, y) if _is_output_leaf(y) else None for y in outs]
     if not multi:
         return [full[0]]
     patterns = [full]
@@ -261,8 +280,8 @@ def _cotangent_patterns(rng: np.random.Generator, ans: Any, multi: bool) -> list
 
 def _output_inner(u: Any, y: Any, multi: bool) -> float:
     if not multi:
-        return _inner(u, y)
-    return sum(_inner(uk, yk) for uk, yk in zip(u, y) if uk is not None)
+        return _output_pairing(u, y)
+    return sum(_output_pairing(uk, yk) for uk, yk in zip(u, y) if uk is not None)
 
 
 def _call_rule(

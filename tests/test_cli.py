@@ -28,14 +28,22 @@ def run(*args: str, cwd: Path, cache: Path | None = None, script: str | None = N
         env["SRCGRAD_CACHE_DIR"] = str(cache)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["PYTHONWARNINGS"] = "ignore"
-    cmd = [sys.executable, "-c", script, *args] if script else [sys.executable, "-m", "srcgrad", *args]
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    cmd = (
+        [sys.executable, "-c", script, *args]
+        if script
+        else [sys.executable, "-m", "srcgrad", *args]
+    )
+    return subprocess.run(
+        cmd, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
 def proj(tmp_path: Path) -> Path:
     """A project directory holding a copy of the examples package."""
-    shutil.copytree(REPO / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__")
+    )
     return tmp_path
 
 
@@ -84,8 +92,7 @@ def test_gen_writes_the_files_the_api_writes(proj):
     assert "mse_tanh" not in r.stdout
     # the API, run from the same directory into another cache, writes identical bytes
     api = proj / "api"
-    script = textwrap.dedent(
-        """
+    script = textwrap.dedent("""
         import numpy as np
         from examples.regression import mse_tanh
         from examples.rnn import rnn_loss
@@ -93,11 +100,13 @@ def test_gen_writes_the_files_the_api_writes(proj):
         rng = np.random.default_rng(0)
         mse_tanh(rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(8, 4)),
                  rng.normal(size=(8, 3)))
-        """
-    )
+        """)
     r2 = run(cwd=proj, cache=api, script=script)
     assert r2.returncode == 0, r2.stderr
-    for rel in ("examples.regression/mse_tanh__wrt-W-b.py", "examples.rnn/rnn_loss__wrt-Wh-Wx-b.py"):
+    for rel in (
+        "examples.regression/mse_tanh__wrt-W-b.py",
+        "examples.rnn/rnn_loss__wrt-Wh-Wx-b.py",
+    ):
         assert (api / rel).read_bytes() == (cache / rel).read_bytes()
     # a second run leaves everything alone
     before = {p: p.stat().st_mtime_ns for p in cache.rglob("*.py")}
@@ -123,7 +132,9 @@ def test_gen_check_and_diff(proj):
     r = run("gen", "--diff", "examples/mlp.py", cwd=proj)
     assert r.returncode == 0  # like black: --diff alone is not a failure
     assert "--- a/generated/examples.mlp/mlp_loss__wrt-W1-b1-W2-b2.py" in r.stdout
-    assert "+    h = xp.tanh(" in r.stdout and re.search(r"^-    h = xp\.maximum\(", r.stdout, re.M)
+    assert "+    h = xp.tanh(" in r.stdout and re.search(
+        r"^-    h = xp\.maximum\(", r.stdout, re.MULTILINE
+    )
     assert target.read_bytes() == old
     assert run("gen", "--check", "--diff", "examples/mlp.py", cwd=proj).returncode == 1
     # a missing file is stale too
@@ -133,7 +144,12 @@ def test_gen_check_and_diff(proj):
     r = run("gen", "examples/", cwd=proj)
     assert r.returncode == 0 and "2 files generated, 2 files left unchanged" in r.stderr
     assert b"xp.tanh(" in target.read_bytes()
-    assert run("gen", "--check", "examples/", cwd=proj).returncode == 0
+    assert run("gen", "--check", "--exact", "examples/mlp.py", cwd=proj).returncode == 0
+    mtime = target.stat().st_mtime_ns
+    time.sleep(0.01)
+    r = run("gen", "--force", "examples/mlp.py", cwd=proj)
+    assert r.returncode == 0 and "1 file generated" in r.stderr
+    assert target.stat().st_mtime_ns != mtime and b"xp.tanh(" in target.read_bytes()
 
 
 def test_gen_file_func_wrt_skips_and_errors(tmp_path):
@@ -189,7 +205,7 @@ def test_committed_examples_are_current():
     assert "4 files would be left unchanged" in r.stderr
 
 
-BROKEN_TANH = '''
+BROKEN_TANH = """
 import numpy as np
 from srcgrad.rules import registry
 
@@ -199,7 +215,7 @@ registry.all_rules()
 @registry.adjoint(np.tanh)
 def tanh_adjoint(g, ans, x):
     return g * (1 - ans * ans) * 1.0001
-'''
+"""
 
 
 def test_editing_a_rule_makes_gen_check_fail(tmp_path):
@@ -245,16 +261,42 @@ def test_show_residuals(proj):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     lines = (proj / "examples" / "regression.py").read_text().splitlines()
-    at = {s: i + 1 for i, ln in enumerate(lines) for s in ("def mse_tanh", "h = ", "err = ", "return ") if s in ln}
-    rows = {ln.split()[0]: ln.split() for ln in r.stdout.splitlines()[4:] if ln and not ln.startswith("total")}
+    at = {
+        s: i + 1
+        for i, ln in enumerate(lines)
+        for s in ("def mse_tanh", "h = ", "err = ", "return ")
+        if s in ln
+    }
+    rows = {
+        ln.split()[0]: ln.split()
+        for ln in r.stdout.splitlines()[4:]
+        if ln and not ln.startswith("total")
+    }
     assert list(rows) == ["W", "b", "x", "h1", "h", "err", "out1"]
-    assert rows["W"][1:] == ["input", f"examples/regression.py:{at['def mse_tanh']}", "parameter", "5x3", "float64", "120"]
-    assert rows["h1"][1:] == ["saved", f"examples/regression.py:{at['h = ']}", "matmul", "8x3", "float64", "192"]
+    assert rows["W"][1:] == [
+        "input",
+        f"examples/regression.py:{at['def mse_tanh']}",
+        "parameter",
+        "5x3",
+        "float64",
+        "120",
+    ]
+    assert rows["h1"][1:] == [
+        "saved",
+        f"examples/regression.py:{at['h = ']}",
+        "matmul",
+        "8x3",
+        "float64",
+        "192",
+    ]
     assert rows["h"][1:4] == ["saved", f"examples/regression.py:{at['h = ']}", "tanh"]
     assert rows["err"][1:4] == ["saved", f"examples/regression.py:{at['err = ']}", "subtract"]
     assert rows["out1"][1:4] == ["saved", f"examples/regression.py:{at['return ']}", "multiply"]
     total = 120 + 24 + 320 + 4 * 192
-    assert f"total: {total} bytes" in r.stdout and "768 bytes (768 B) computed by the forward pass" in r.stdout
+    assert (
+        f"total: {total} bytes" in r.stdout
+        and "768 bytes (768 B) computed by the forward pass" in r.stdout
+    )
     # a loop keeps one entry per iteration
     r = run(
         "show", "--residuals", "examples/rnn.py::rnn_loss", "--shape", "Wh=3x3",
@@ -262,8 +304,18 @@ def test_show_residuals(proj):
         cwd=proj, cache=proj / "c",
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert re.search(r"^stack_h_1\s+stack\s+examples/rnn\.py:\d+\s+push\s+7 x ", r.stdout, re.M)
-    r = run("show", "--residuals", "examples/regression.py::mse_tanh", "--shape", "W=5x3", cwd=proj, cache=proj / "c")
+    assert re.search(
+        r"^stack_h_1\s+stack\s+examples/rnn\.py:\d+\s+push\s+7 x ", r.stdout, re.MULTILINE
+    )
+    r = run(
+        "show",
+        "--residuals",
+        "examples/regression.py::mse_tanh",
+        "--shape",
+        "W=5x3",
+        cwd=proj,
+        cache=proj / "c",
+    )
     assert r.returncode == 2 and "give parameter 'b' a shape" in r.stderr
 
 
@@ -285,14 +337,20 @@ def test_check_reports_every_unsupported_construct(tmp_path):
     assert len(marks) >= 10
     r = run("check", str(UNSUPPORTED), cwd=REPO)
     assert r.returncode == 1, r.stderr
-    found = re.findall(r"^tests/engine/cli_unsupported\.py:(\d+):(\d+): error: (.*); hint: (.+)$", r.stdout, re.M)
+    found = re.findall(
+        r"^tests/engine/cli_unsupported\.py:(\d+):(\d+): error: (.*); hint: (.+)$",
+        r.stdout,
+        re.MULTILINE,
+    )
     positions = {(int(a), int(b)) for a, b, _, _ in found}
     assert set(marks) <= positions, sorted(set(marks) - positions)
     constructs = {(int(a), int(b)): what for a, b, what, _ in found}
     assert len({constructs[m] for m in marks}) == len(marks)  # all different
-    fine = next(i + 1 for i, ln in enumerate(UNSUPPORTED.read_text().splitlines()) if "def fine" in ln)
+    fine = next(
+        i + 1 for i, ln in enumerate(UNSUPPORTED.read_text().splitlines()) if "def fine" in ln
+    )
     assert all(int(a) < fine for a, _, _, _ in found)
-    n_funcs = len(re.findall(r"^def ", UNSUPPORTED.read_text(), re.M))
+    n_funcs = len(re.findall(r"^def ", UNSUPPORTED.read_text(), re.MULTILINE))
     assert f"problems in {n_funcs - 1} of {n_funcs} functions" in r.stderr
 
 
@@ -327,7 +385,7 @@ def test_check_is_clean_and_calls_nothing(tmp_path):
 # --------------------------------------------------------------------------- gradcheck
 
 
-BAD_RULE = '''
+BAD_RULE = """
 import numpy as np
 
 import srcgrad
@@ -348,7 +406,7 @@ def loss(w, x):
     z = x @ w
     s = softplus(z)
     return np.sum(s * s)
-'''
+"""
 
 
 def test_gradcheck_pass_and_fail(proj):
@@ -358,13 +416,26 @@ def test_gradcheck_pass_and_fail(proj):
         cwd=proj, cache=proj / "c",
     )  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
-    m = re.match(r"PASS examples/mlp\.py::mlp_loss w\.r\.t\. \(W1, b1, W2, b2\): max error (\S+)", r.stdout)
+    m = re.match(
+        r"PASS examples/mlp\.py::mlp_loss w\.r\.t\. \(W1, b1, W2, b2\): max error (\S+)", r.stdout
+    )
     assert m and float(m.group(1)) < 1e-6
     write(proj / "badrule.py", BAD_RULE)
-    r = run("gradcheck", "badrule.py::loss", "--shape", "w=3", "--shape", "x=5x3", cwd=proj, cache=proj / "c")
+    r = run(
+        "gradcheck",
+        "badrule.py::loss",
+        "--shape",
+        "w=3",
+        "--shape",
+        "x=5x3",
+        cwd=proj,
+        cache=proj / "c",
+    )
     assert r.returncode == 1
     assert r.stdout.startswith("FAIL badrule.py::loss w.r.t. (w): max error ")
-    line = next(i + 1 for i, ln in enumerate(BAD_RULE.lstrip().splitlines()) if "s = softplus(z)" in ln)
+    line = next(
+        i + 1 for i, ln in enumerate(BAD_RULE.lstrip().splitlines()) if "s = softplus(z)" in ln
+    )
     assert f"badrule.py:{line}: the adjoint of softplus is wrong here" in r.stdout
     assert "first wrong backward statement: c/badrule/loss__wrt-w.py:" in r.stdout
 
@@ -380,7 +451,7 @@ def test_rules_lists_the_registry(tmp_path):
     names = {ln.split()[0] for ln in r.stdout.splitlines() if ln.strip()}
     assert {rule.name for rule in registry.all_rules()} <= names
     if not hasattr(registry, "describe"):
-        assert re.search(r"^matmul\s+@\s+linalg\s+x1, x2", r.stdout, re.M)
+        assert re.search(r"^matmul\s+@\s+linalg\s+x1, x2", r.stdout, re.MULTILINE)
         assert f"{len(registry.all_rules())} rules registered." in r.stderr
 
 
@@ -410,7 +481,10 @@ def test_clean_removes_stale_orphaned_and_temporaries(tmp_path):
             return np.sum(np.exp(x))
         """,
     )
-    write(tmp_path / "gone.py", "import numpy as np\nimport srcgrad\n\n\n@srcgrad.grad\ndef f(x):\n    return np.sum(x * x)\n")
+    write(
+        tmp_path / "gone.py",
+        "import numpy as np\nimport srcgrad\n\n\n@srcgrad.grad\ndef f(x):\n    return np.sum(x * x)\n",
+    )
     cache = tmp_path / "generated"
     assert run("gen", "pkg_a.py", "gone.py", cwd=tmp_path).returncode == 0
     src = (tmp_path / "pkg_a.py").read_text()
@@ -431,11 +505,25 @@ def test_clean_removes_stale_orphaned_and_temporaries(tmp_path):
     assert sorted(p.name for p in cache.rglob("*") if p.is_file()) == before
     assert "would remove generated/pkg_a/edit__wrt-x.py (stale" in r.stderr
     assert "would remove generated/pkg_a/drop__wrt-x.py (orphaned" in r.stderr
-    assert "would remove generated/gone/f__wrt-x.py (orphaned: gone.py no longer exists)" in r.stderr
-    assert "would remove generated/pkg_a/.keep__wrt-x.py.abc123.tmp (leftover temporary)" in r.stderr
+    assert (
+        "would remove generated/gone/f__wrt-x.py (orphaned: gone.py no longer exists)" in r.stderr
+    )
+    assert (
+        "would remove generated/pkg_a/.keep__wrt-x.py.abc123.tmp (leftover temporary)" in r.stderr
+    )
     r = run("clean", str(cache), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     left = sorted(p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file())
     assert left == ["pkg_a/.edit__wrt-x.py.def456.tmp", "pkg_a/keep__wrt-x.py", "pkg_a/notes.py"]
     assert not (cache / "gone").exists()
     assert "removed 4 files, kept 2" in r.stderr
+
+
+def test_show_highlights_only_on_a_terminal(monkeypatch):
+    pytest.importorskip("pygments")
+    from srcgrad import cli
+
+    text = "def f(x):\n    return x\n"
+    assert cli._highlight(text) == text  # pytest captures stdout: not a terminal
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    assert "\x1b[" in cli._highlight(text)

@@ -32,7 +32,20 @@ def _cache(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- localised check
 
-TEN = ["matmul", "add", "tanh", "multiply", "subtract", "exp", "sin", "divide", "log", "maximum", "sum", "mean"]
+TEN = [
+    "matmul",
+    "add",
+    "tanh",
+    "multiply",
+    "subtract",
+    "exp",
+    "sin",
+    "divide",
+    "log",
+    "maximum",
+    "sum",
+    "mean",
+]
 
 
 def _args():
@@ -49,7 +62,7 @@ def _broken(rule, tmp_path: Path):
     fn.decorator_list = []
     ret = fn.body[-1]
     assert isinstance(ret, ast.Return)
-    scale = lambda e: ast.BinOp(ast.Constant(1.5), ast.Mult(), e)  # noqa: E731
+    scale = lambda e: ast.BinOp(ast.Constant(1.5), ast.Mult(), e)
     if isinstance(ret.value, ast.Tuple):
         ret.value.elts[0] = scale(ret.value.elts[0])
     else:
@@ -62,7 +75,9 @@ def _broken(rule, tmp_path: Path):
     ]
     name = f"broken_{rule.name.replace('.', '_')}"
     path = tmp_path / f"{name}.py"
-    path.write_text("\n".join(imports) + "\n\n\n" + ast.unparse(ast.fix_missing_locations(tree)) + "\n")
+    path.write_text(
+        "\n".join(imports) + "\n\n\n" + ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    )
     ns: dict = {}
     exec(compile(path.read_text(), str(path), "exec"), ns)  # noqa: S102
     return ns[fn.name]
@@ -70,13 +85,13 @@ def _broken(rule, tmp_path: Path):
 
 @pytest.fixture
 def restore_registry():
-    rules = dict(registry._RULES)  # noqa: SLF001
-    names = dict(registry._BY_NAME)  # noqa: SLF001
+    rules = dict(registry._RULES)
+    names = dict(registry._BY_NAME)
     yield
-    registry._RULES.clear()  # noqa: SLF001
-    registry._RULES.update(rules)  # noqa: SLF001
-    registry._BY_NAME.clear()  # noqa: SLF001
-    registry._BY_NAME.update(names)  # noqa: SLF001
+    registry._RULES.clear()
+    registry._RULES.update(rules)
+    registry._BY_NAME.clear()
+    registry._BY_NAME.update(names)
 
 
 def test_intact_rules_pass_the_localised_check():
@@ -148,3 +163,15 @@ def test_finite_results_pass_through():
     x = np.array([0.0, 2.0])
     np.testing.assert_allclose(diagnose.call_checked(df, x), df(x))
     assert diagnose.find_nonfinite(df, x) is None
+
+
+def test_check_names_the_broken_rule(tmp_path, restore_registry):
+    rule = registry.lookup_name("sin")
+    registry.adjoint(rule.primitive, name=rule.name)(_broken(rule, tmp_path))
+    df = srcgrad.grad(S.ten_primitives, wrt=(0, 1, 2))
+    with pytest.raises(AssertionError, match=rf"first wrong: .*diagnose_src\.py:{_line('sin')}: "
+                       r"the adjoint of sin is wrong here"):  # fmt: skip
+        diagnose.check(df, *_args())
+    registry._RULES[id(rule.primitive)] = rule
+    registry._BY_NAME[rule.name] = rule
+    diagnose.check(srcgrad.grad(S.ten_primitives, wrt=(0, 1, 2)), *_args())

@@ -500,7 +500,14 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
         _Node(f"return {out_v}, {bwd_name}({res}, {d_out})"),
     ]
 
-    parts = ["from typing import NamedTuple", "", f"from srcgrad.runtime import {', '.join(imports)}", "", ""]
+    user_imports = [
+        f"import {mod}" if alias == mod else f"import {mod} as {alias}"
+        for mod, alias in sorted(norm.module_imports.items())
+    ]
+    parts = ["from typing import NamedTuple", ""]
+    if user_imports:
+        parts += user_imports + [""]
+    parts += [f"from srcgrad.runtime import {', '.join(imports)}", "", ""]
     parts.append(f"class {res_cls}(NamedTuple):")
     if residuals:
         fields: list[str] = []

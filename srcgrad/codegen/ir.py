@@ -66,6 +66,7 @@ class Normalized:
     runtime_imports: set[str] = field(default_factory=set)
     lists: set[str] = field(default_factory=set)  # lists built with append
     callees: list[Any] = field(default_factory=list)  # inlined user functions
+    module_imports: dict[str, str] = field(default_factory=dict)  # module -> alias
 
 
 class Names:

@@ -128,6 +128,9 @@ class Normalizer:
         self.inline_stack: list[Any] = [src.fn.__code__]
         self.local_funcs: dict[str, Any] = {}  # nested defs and lambdas, by name
         self.np_alias: set[str] = set()  # names bound to the array module (xp = namespace(..))
+        self.galias: dict[str, Any] = {}  # name -> (global expression, its resolver)
+        self.top_globals = src.fn.__globals__
+        self.module_imports: dict[str, str] = {}  # module name -> alias in emitted code
         self.callees: list[Any] = []
         self._call_node: cst.CSTNode | None = None
         self.dyn: set[str] = set()  # lists built with append
@@ -316,6 +319,7 @@ class Normalizer:
             runtime_imports=self.runtime_imports,
             lists=set(self.dyn),
             callees=list(self.callees),
+            module_imports=dict(self.module_imports),
         )
 
     # -- blocks and control flow -------------------------------------------------------
@@ -1253,7 +1257,7 @@ class Normalizer:
         saved = (
             self.src, self.resolver, self.env, self.all_names, self.n_returns, self.ret_flag,
             self.out_name, self.loops, self.out, self.origin, self.has_aux, self.local_funcs,
-            self.np_alias,
+            self.np_alias, self.galias,
         )
         self.inline_stack.append(key)
         try:
@@ -1271,10 +1275,14 @@ class Normalizer:
             self.env = dict(closure_env)
             self.local_funcs = dict(self.local_funcs) if closure_env else {}
             self.np_alias = set(self.np_alias) if closure_env else set()
+            self.galias = dict(self.galias) if closure_env else {}
             self.origin = src.origin(fdef) if isinstance(fdef, cst.Lambda) else src.def_origin_of(fdef)
             for name, atom in bound.items():
                 if isinstance(atom, cst.Name) and atom.value in self.locals:
                     self.env[name] = atom.value  # an alias: rebinding it makes a new version
+                elif self._is_global_chain_node(atom, saved[2], saved[1]):
+                    # `self` of a bound method (a module-level object): read through its name
+                    self.galias[name] = (atom, saved[1])
                 else:
                     self.bind_atom(name, atom)
             if isinstance(fdef, cst.Lambda):
@@ -1288,7 +1296,7 @@ class Normalizer:
             (
                 self.src, self.resolver, self.env, self.all_names, self.n_returns,
                 self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
-                self.local_funcs, self.np_alias,
+                self.local_funcs, self.np_alias, self.galias,
             ) = saved
         if result is None:
             self.fail(e, f"{display} returns nothing", "return a value", "user-call")
@@ -1501,6 +1509,8 @@ class Normalizer:
         v = e.value
         if v in self.np_alias:
             return cst.Name(self.xp)
+        if v in self.galias and v not in self.env:
+            return self.galias[v][0]
         if v in self.env:
             if self.env[v] in self.stale:
                 from srcgrad.errors import AliasError
@@ -1521,7 +1531,30 @@ class Normalizer:
             self.fail(e, f"name {v!r} is not defined", "define it before use", "name")
         if is_numpy_module(obj):
             return cst.Name(self.xp)
-        return e
+        return self._foreign(e, v)
+
+    def _foreign(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
+        """A global of an inlined callee from another module is read through that module
+        (imported at the top of the emitted file): ``helpers.GAIN``."""
+        g = self.resolver.globals
+        if g is self.top_globals or root in self.resolver.closure or root not in g:
+            return e
+        mod = g.get("__name__")
+        if not mod:
+            return e
+        alias = self.module_imports.get(mod)
+        if alias is None:
+            alias = self.names.generated(mod.rsplit(".", 1)[-1])
+            self.module_imports[mod] = alias
+        parts = []
+        node = e
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        out: cst.BaseExpression = cst.Attribute(value=cst.Name(alias), attr=cst.Name(root))
+        for attr in reversed(parts):
+            out = cst.Attribute(value=out, attr=attr)
+        return out
 
     def _is_namespace_call(self, node: cst.BaseExpression) -> bool:
         """``namespace(...)`` (the runtime's array-module lookup, as in emitted code)."""
@@ -1535,8 +1568,27 @@ class Normalizer:
         found, obj = self.resolver.value_of(parts)
         return found and obj is namespace
 
+    def _is_global_chain_node(self, node: Any, env: dict[str, str], resolver: Any) -> bool:
+        parts = resolver.dotted(node) if isinstance(node, cst.BaseExpression) else None
+        if parts is None or parts[0] in env:
+            return False
+        return resolver.value_of(parts)[0]
+
+    def _unalias(self, e: cst.BaseExpression) -> cst.BaseExpression:
+        """Replace a leading bound-method ``self`` by the global expression it stands for."""
+        if isinstance(e, cst.Name) and e.value in self.galias:
+            return self.galias[e.value][0]
+        if isinstance(e, cst.Attribute):
+            return e.with_changes(value=self._unalias(e.value))
+        return e
+
     def _global_chain(self, e: cst.BaseExpression) -> tuple[list[str], Any] | None:
         parts = self.resolver.dotted(e)
+        if parts is not None and parts[0] in self.galias:
+            node, res = self.galias[parts[0]]
+            base = res.dotted(node)
+            found, obj = res.value_of(base + parts[1:])
+            return (base + parts[1:], obj) if found else None
         if parts is not None and parts[0] in self.np_alias:
             obj: Any = np
             for p in parts[1:]:
@@ -1553,6 +1605,7 @@ class Normalizer:
 
     def _xp_chain(self, e: cst.BaseExpression) -> cst.BaseExpression:
         """``np.linalg.norm`` -> ``xp.linalg.norm``; other global chains unchanged."""
+        e = self._unalias(e)
         parts = self.resolver.dotted(e)
         assert parts is not None
         found, root = self.resolver.lookup(parts[0])
@@ -1566,6 +1619,8 @@ class Normalizer:
             for p in parts[1:]:
                 node = cst.Attribute(value=node, attr=cst.Name(p))
             return node
+        if found:
+            return self._foreign(e, parts[0])
         return e
 
     def attribute(

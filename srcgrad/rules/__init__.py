@@ -8,12 +8,18 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     binary,
     elementwise,
     emitted,
+    fft,
     indexing,
+    indexing_more,
     linalg,
+    linalg_more,
     nondiff,
     reductions,
     registry,
+    scans,
+    scipy_special,
     shape,
+    special,
 )
 from srcgrad.rules.registry import adjoint, lookup, nondifferentiable
 

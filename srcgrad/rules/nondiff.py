@@ -12,9 +12,9 @@ For that reason these are deliberately *not* declared here:
 * ``np.unique``: its values are elements of the input;
 * ``np.bincount``: linear in its ``weights``.
 
-``np.linspace`` and ``np.arange`` are declared: their values do move with float ``start`` /
-``stop`` / ``step`` arguments, but those are almost always constants.  A call with an active
-float bound gets a zero cotangent; give them rules if that use appears.
+``np.arange`` is declared: its values do move with float ``start`` / ``step`` arguments,
+but those are almost always constants.  ``np.linspace``, ``np.logspace`` and ``np.geomspace``
+have rules (``scans.py``): their ``start`` and ``stop`` are differentiable.
 """
 
 import numpy as np
@@ -72,7 +72,6 @@ nondifferentiable(
     np.ones_like,
     np.empty_like,
     np.arange,
-    np.linspace,
     np.eye,
     np.identity,
     np.tri,
@@ -93,3 +92,60 @@ nondifferentiable(
     np.uint32,
     np.uint64,
 )
+
+# more indices, sorting and searching
+nondifferentiable(
+    np.argpartition,
+    np.lexsort,
+    np.isin,
+    np.unravel_index,
+    np.ravel_multi_index,
+    np.indices,
+    np.diag_indices,
+    np.diag_indices_from,
+    np.tril_indices,
+    np.tril_indices_from,
+    np.triu_indices,
+    np.triu_indices_from,
+    np.mask_indices,
+    np.histogram_bin_edges,
+)
+
+# integer and bitwise functions
+nondifferentiable(
+    np.bitwise_and,
+    np.bitwise_or,
+    np.bitwise_xor,
+    np.invert,  # np.bitwise_not is the same ufunc
+    np.left_shift,
+    np.right_shift,
+    np.gcd,
+    np.lcm,
+    np.packbits,
+    np.unpackbits,
+    np.spacing,  # piecewise constant
+)
+if hasattr(np, "bitwise_count"):  # numpy >= 2.0
+    nondifferentiable(np.bitwise_count)
+
+# more predicates and type queries
+nondifferentiable(
+    np.isreal,
+    np.iscomplex,
+    np.isrealobj,
+    np.iscomplexobj,
+    np.isscalar,
+    np.isnat,
+    np.iterable,
+    np.isfortran,
+    np.may_share_memory,
+    np.shares_memory,
+    np.can_cast,
+    np.promote_types,
+    np.min_scalar_type,
+    np.issubdtype,
+    np.broadcast_shapes,
+)
+
+# frequency grids and ranks
+nondifferentiable(np.fft.fftfreq, np.fft.rfftfreq, np.linalg.matrix_rank)

@@ -41,6 +41,7 @@ from srcgrad.runtime import (
 _SHAPES = {"matrix": "(3,4)", "3d": "(2,3,4)"}
 _AXES = {"axis": [None, 0, -1, (0, 1)], "keepdims": [False, True]}
 _SCAN_AXES = {"axis": [None, 0, -1]}
+_NAN_SHAPES = {"matrix": "(4,5)", "3d": "(3,4,5)"}  # every group keeps two or more numbers
 
 
 def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -87,12 +88,12 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None):
     return cumprod_cotangent(g, a, ans, axis)
 
 
-@adjoint(np.nancumsum, shapes=_SHAPES, params=_SCAN_AXES, domain=_with_nans)
+@adjoint(np.nancumsum, shapes=_NAN_SHAPES, params=_SCAN_AXES, domain=_with_nans)
 def nancumsum_adjoint(g, ans, a, axis=None, dtype=None):
     return cumsum_cotangent(g, a, axis) * ~np.isnan(a)
 
 
-@adjoint(np.nancumprod, shapes=_SHAPES, params=_SCAN_AXES, domain=_with_nans)
+@adjoint(np.nancumprod, shapes=_NAN_SHAPES, params=_SCAN_AXES, domain=_with_nans)
 def nancumprod_adjoint(g, ans, a, axis=None, dtype=None):
     # NaNs count as ones
     return cumprod_cotangent(g, np.where(np.isnan(a), 1, a), ans, axis) * ~np.isnan(a)
@@ -134,40 +135,40 @@ def average_adjoint(g, ans, a, axis=None, weights=None, returned=False, *, keepd
     return average_cotangent(g, a, axis, weights, returned, keepdims)
 
 
-@adjoint(np.nansum, shapes=_SHAPES, params=_AXES, domain=_with_nans)
+@adjoint(np.nansum, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
 def nansum_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return expand_like(g, a, axis=axis, keepdims=keepdims) * ~np.isnan(a)
 
 
-@adjoint(np.nanmean, shapes=_SHAPES, params=_AXES, domain=_with_nans)
+@adjoint(np.nanmean, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
 def nanmean_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return expand_like(g, a, axis=axis, keepdims=keepdims) * ~np.isnan(a) / nan_count(a, axis)
 
 
-@adjoint(np.nanmax, shapes=_SHAPES, params=_AXES, domain=_with_nans)
+@adjoint(np.nanmax, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
 def nanmax_adjoint(g, ans, a, axis=None, *, keepdims=False):
     return extremum_cotangent(g, a, np.nanmax(a, axis=axis, keepdims=True), axis, keepdims)
 
 
-@adjoint(np.nanmin, shapes=_SHAPES, params=_AXES, domain=_with_nans)
+@adjoint(np.nanmin, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
 def nanmin_adjoint(g, ans, a, axis=None, *, keepdims=False):
     return extremum_cotangent(g, a, np.nanmin(a, axis=axis, keepdims=True), axis, keepdims)
 
 
-@adjoint(np.nanprod, shapes=_SHAPES, params=_AXES, domain=_with_nans)
+@adjoint(np.nanprod, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
 def nanprod_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     others = prod_others(np.where(np.isnan(a), 1, a), axis)
     return expand_like(g, a, axis=axis, keepdims=keepdims) * others * ~np.isnan(a)
 
 
-@adjoint(np.nanvar, shapes=_SHAPES, params={**_AXES, "ddof": [0, 1]}, domain=_with_nans)
+@adjoint(np.nanvar, shapes=_NAN_SHAPES, params={**_AXES, "ddof": [0, 1]}, domain=_with_nans)
 def nanvar_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = np.where(np.isnan(a), 0, a - np.nanmean(a, axis=axis, keepdims=True))
     scale = 2 / (nan_count(a, axis) - ddof)
     return expand_like(g, a, axis=axis, keepdims=keepdims) * (scale * centered)
 
 
-@adjoint(np.nanstd, shapes=_SHAPES, params={**_AXES, "ddof": [0, 1]}, domain=_with_nans)
+@adjoint(np.nanstd, shapes=_NAN_SHAPES, params={**_AXES, "ddof": [0, 1]}, domain=_with_nans)
 def nanstd_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = np.where(np.isnan(a), 0, a - np.nanmean(a, axis=axis, keepdims=True))
     scale = 1 / (nan_count(a, axis) - ddof)

@@ -51,7 +51,12 @@ def sinc_adjoint(g, ans, x):
     return g * sinc_slope(x)
 
 
-@adjoint(np.nan_to_num, domain=_with_nonfinite, shapes={"matrix": "(3,4)"})
+@adjoint(
+    np.nan_to_num,
+    domain=_with_nonfinite,
+    shapes={"matrix": "(3,4)"},
+    params=[{"posinf": [5.0], "neginf": [-5.0]}, {"nan": [1.5], "posinf": [3.0], "neginf": [-3.0]}],
+)
 def nan_to_num_adjoint(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
     # replaced entries are constants; complex parts are masked separately
     return nan_to_num_cotangent(g, x)

@@ -121,6 +121,7 @@ __all__ = [
     "ihfft_cotangent",
     # special functions (scipy.special rules)
     "digamma",
+    "logsumexp_cotangent",
     "trigamma",
 ]
 
@@ -724,7 +725,13 @@ def quantile_cotangent(
 
 
 def linspace_cotangents(
-    g: Array, start: Any, stop: Any, num: int = 50, endpoint: bool = True, axis: int = 0
+    g: Array,
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    axis: int = 0,
+    retstep: bool = False,
 ) -> tuple[Array, Array]:
     """Cotangents of ``np.linspace(start, stop, num, endpoint, axis=axis)``.
 
@@ -738,10 +745,19 @@ def linspace_cotangents(
         num: the number of samples.
         endpoint: the forward flag.
         axis: the forward ``axis`` (where the samples lie in the result).
+        retstep: must be False (``retstep=True`` returns a pair).
 
     Returns:
         ``(cotangent of start, cotangent of stop)``.
+
+    Raises:
+        NotImplementedError: for ``retstep=True``.
     """
+    if retstep:
+        raise NotImplementedError(
+            "np.linspace(..., retstep=True) returns a pair, which srcgrad does not "
+            "differentiate; hint: compute the step as (stop - start) / (num - 1)"
+        )
     xp = namespace(g, start, stop)
     num = operator.index(num)
     div = (num - 1) if endpoint else num
@@ -1356,11 +1372,13 @@ def _unpad_axis(
         return xp.moveaxis(z, 0, ax)
     if mode in ("reflect", "symmetric", "linear_ramp", "mean"):
         # linear in x along the axis: the (total, n) matrix of the map, applied transposed
-        kwargs = {k: v for k, v in options.items() if k in ("reflect_type", "stat_length")}
+        kwargs: dict[str, Any] = {}
+        if mode in ("reflect", "symmetric"):
+            kwargs["reflect_type"] = options.get("reflect_type", "even")
         if mode == "linear_ramp":
             kwargs["end_values"] = 0
-        if mode == "mean" and "stat_length" in kwargs:
-            kwargs["stat_length"] = (kwargs["stat_length"],)
+        if mode == "mean" and options.get("stat_length") is not None:
+            kwargs["stat_length"] = (options["stat_length"],)
         eye = xp.eye(n, dtype=g.dtype if g.dtype.kind in "fc" else None)
         matrix = xp.pad(eye, ((before, after), (0, 0)), mode=mode, **kwargs)
         moved = xp.moveaxis(g, ax, -1)
@@ -1970,10 +1988,11 @@ def pinv_cotangent(g: Array, ans: Array, a: Array, hermitian: bool = False) -> A
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, ans, a)
-    out = _pinv_cotangent(xp, g, a, ans)
-    if hermitian:
-        out = _triangle_form(xp, out, "L")
-    return _fit(out, a)
+    if not hermitian:
+        return _fit(_pinv_cotangent(xp, g, a, ans), a)
+    low = xp.tril(a, -1)
+    used = low + _mT(low) + a * _eye_like(xp, a.shape[-1], a)  # the matrix numpy inverts
+    return _fit(_triangle_form(xp, _pinv_cotangent(xp, g, used, ans), "L"), a)
 
 
 def cholesky_cotangent(g: Array, ans: Array, a: Array, upper: bool = False) -> Array:
@@ -2843,3 +2862,38 @@ def _series_polygamma(xp: Any, x: Any, order: int) -> Array:
         sin = xp.sin(math.pi * xa)
         out = xp.where(reflect, -value + (math.pi * math.pi) / (sin * sin), value)
     return out.astype(dtype) if dtype is not None else out
+
+
+def logsumexp_cotangent(
+    g: Array,
+    a: Array,
+    ans: Array,
+    axis: Any = None,
+    b: Any = None,
+    keepdims: bool = False,
+    return_sign: bool = False,
+) -> Array:
+    """Cotangent of ``scipy.special.logsumexp(a, axis, b, keepdims)`` for ``a``: softmax weights.
+
+    Args:
+        g: the cotangent of the result.
+        a: the operand.
+        ans: the forward result.
+        axis: the forward ``axis``.
+        b: the forward weights (constants), or ``None``.
+        keepdims: the forward ``keepdims``.
+        return_sign: must be False (a pair is not differentiated).
+
+    Returns:
+        An array shaped and typed like ``a``.
+    """
+    if return_sign:
+        raise NotImplementedError(
+            "logsumexp(..., return_sign=True) returns a pair, which srcgrad does not "
+            "differentiate"
+        )
+    xp = namespace(g, a, ans, b)
+    weights = xp.exp(a - expand_like(ans, a, axis=axis, keepdims=keepdims))
+    if b is not None:
+        weights = weights * xp.asarray(b)
+    return _fit(_sum_to_shape(xp, expand_like(g, a, axis=axis, keepdims=keepdims) * weights, a.shape), a)

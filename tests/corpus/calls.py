@@ -36,7 +36,16 @@ import numpy as np
 from srcgrad import custom_vjp, stop_gradient
 
 from . import calls_helpers as H
-from .calls_helpers import PRIOR, gentle, logcosh, rbf, safe_cosine, softplus, tanh2
+from .calls_helpers import (
+    PRIOR,
+    TEMPERED,
+    gentle,
+    logcosh,
+    rbf,
+    safe_cosine,
+    softplus,
+    tanh2,
+)
 
 IntArray = np.ndarray  # an integer index array (its entries may repeat)
 BoolArray = np.ndarray  # a boolean mask
@@ -194,6 +203,17 @@ class _Pendulum:
         return omega, -self.g_over_l * np.sin(theta) - self.damping * omega
 
 
+class _Standardizer:
+    """Fixed feature scaling: subtract a centre, divide by a spread."""
+
+    def __init__(self, center, spread):
+        self.center = center
+        self.spread = spread
+
+    def transform(self, X, clip=3.0):
+        return clip * np.tanh((X - self.center) / (self.spread * clip))
+
+
 class _StudentT:
     """A Student-t residual model; ``nll`` calls another method of the same object."""
 
@@ -212,6 +232,7 @@ class _StudentT:
 _LIK = _GaussianLik(0.5)
 _PENDULUM = _Pendulum(9.81, 0.1)
 _STUDENT = _StudentT(4.0, 0.8)
+_SCALER = _Standardizer(0.5, 2.0)
 
 _wide_rbf = functools.partial(rbf, scale=2.0)
 _soft_relu = functools.partial(softplus, beta=4.0)
@@ -373,8 +394,8 @@ def hmm_log_likelihood(log_emit, trans_logits, init_logits):
 def soft_value_iteration(rewards, P, discount, tau):
     """Soft Bellman backups, one row of a value table per sweep; a lambda is the soft max."""
     n_sweeps = 6
-    S, A = rewards.shape
-    soft_max = lambda q: tau * _logsumexp_rows(q / tau)  # noqa: E731
+    S = rewards.shape[0]
+    soft_max = lambda q: tau * _logsumexp_rows(q / tau)
     V = np.zeros((n_sweeps + 1, S))
     for k in range(n_sweeps):
         Q = rewards + discount * np.einsum("ast,t->sa", P, V[k])
@@ -413,7 +434,7 @@ def lstm_sequence(Wx, Wh, b, xs):
     hs = np.zeros((T, n))
     h = np.zeros(n)
     c = np.zeros(n)
-    gate = lambda z: _sigmoid(z)  # noqa: E731
+    gate = lambda z: _sigmoid(z)
     for t in range(T):
         z = xs[t] @ Wx + h @ Wh + b
         i, f, o, g = _split4(z)
@@ -504,6 +525,18 @@ def embedding_bag_loss(E, tokens: IntArray, bags: IntArray, w):
     pooled[bags] += vecs
     scores = pooled @ w
     return np.sum(H.softplus(scores, beta=2.0)) + 0.01 * np.sum(E[tokens] ** 2)
+
+
+def embedding_update_loss(E, tokens: IntArray, target, lr):
+    """One SGD-like step on the rows a batch touches, then a loss on the updated table.
+
+    ``rows = table[tokens]`` is a copy (integer-array indexing copies), so the later write into
+    ``table`` leaves it unchanged.
+    """
+    table = E.copy()
+    rows = table[tokens]
+    table[tokens] += lr * (target - rows)
+    return np.sum(table**2) + np.sum(rows * target)
 
 
 def class_balanced_loss(scores, labels: IntArray):
@@ -696,15 +729,15 @@ def ridge_cross_terms(X, y, w, lam):
 
 def swish_features(x, W):
     """Swish activations and an energy, both lambdas (one with a default)."""
-    swish = lambda z: z * _sigmoid(z)  # noqa: E731
-    energy = lambda v, scale=1.0: scale * np.sum(v * v)  # noqa: E731
+    swish = lambda z: z * _sigmoid(z)
+    energy = lambda v, scale=1.0: scale * np.sum(v * v)
     h = swish(x @ W)
     return energy(h) + energy(swish(h), scale=0.5)
 
 
 def lambda_smoothing(x, alpha):
     """Exponential smoothing with the update rule as a lambda, applied along the series."""
-    update = lambda s, v: alpha * v + (1.0 - alpha) * s  # noqa: E731
+    update = lambda s, v: alpha * v + (1.0 - alpha) * s
     s = x[0]
     total = 0.0
     for t in range(1, x.shape[0]):
@@ -736,6 +769,19 @@ def robust_regression(w, X, y):
     """Student-t regression: the model object's method calls another of its methods."""
     r = X @ w - y
     return _STUDENT.nll(r) + _STUDENT.nll(w, weight=0.1) - PRIOR.logpdf(w)
+
+
+def scaled_regression(w, X, y):
+    """Soft-clipped standardised features (a bound method with a default), Gaussian fit."""
+    Xs = _SCALER.transform(X)
+    return _LIK.nll(Xs @ w, y) + _LIK.nll(_SCALER.transform(w, clip=2.0), 0.0)
+
+
+def distillation_loss(student_logits, teacher_logits):
+    """Knowledge distillation: the teacher's tempered softmax comes from an imported object."""
+    p = TEMPERED.probs(teacher_logits)
+    log_q = H.stable_log_softmax(student_logits / 2.0)
+    return -np.sum(p * log_q) + 0.01 * np.sum(TEMPERED.probs(student_logits, axis=0) ** 2)
 
 
 # =========================================================================== custom rules

@@ -131,3 +131,16 @@ class GaussianPrior:
 
 
 PRIOR = GaussianPrior(0.0, 2.0)
+
+
+class TemperedSoftmax:
+    """A softmax at a fixed temperature (knowledge distillation's teacher side)."""
+
+    def __init__(self, temperature):
+        self.temperature = temperature
+
+    def probs(self, z, axis=-1):
+        return stable_softmax(z / self.temperature, axis=axis)
+
+
+TEMPERED = TemperedSoftmax(2.0)

@@ -1,3 +1,4 @@
+# ruff: noqa  (deliberately unsupported code)
 """A module with many constructs srcgrad cannot differentiate, for ``srcgrad check``.
 
 `# !<token>` marks each place an error must point at (the column of <token> on that line).
