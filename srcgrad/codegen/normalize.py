@@ -1042,6 +1042,8 @@ class Normalizer:
         if st.kind in (ir.COPY, ir.READ):
             src = st.operands[0] if st.operands else None
         elif st.kind == ir.PRIM and st.rule is not None and st.rule.name in _VIEW_RULES:
+            if st.rule.name == "getitem" and self._advanced_key(st.bound.get("key")):
+                return  # integer-array or mask indexing copies
             first = st.bound.get(st.rule.params[0])
             src = first.value if isinstance(first, cst.Name) else None
         if src is None:
@@ -1052,6 +1054,16 @@ class Normalizer:
             root = self.view_root.get(src, src)
             self.view_root[name] = root
             self.views.setdefault(root, set()).add(name)
+
+    def _advanced_key(self, key: Any) -> bool:
+        """Does an ``index[...]`` key hold an index array (so the read is a copy)?"""
+        if not isinstance(key, cst.Subscript):
+            return False
+        for el in key.slice:
+            sl = el.slice
+            if isinstance(sl, cst.Index) and not self.is_static(sl.value):
+                return True
+        return False
 
     def subscript_write(self, target: cst.Subscript, value: cst.BaseExpression) -> None:
         """``y[key] = v`` becomes ``y_1 = y.copy(); y_1[key] = v``: a new version of ``y``
@@ -1537,10 +1549,19 @@ class Normalizer:
         """A global of an inlined callee from another module is read through that module
         (imported at the top of the emitted file): ``helpers.GAIN``."""
         g = self.resolver.globals
+        found, obj = self.resolver.lookup(root)
+        if found and (getattr(obj, "__module__", None) or "").startswith("srcgrad."):
+            import srcgrad.runtime as runtime
+
+            if getattr(runtime, root, None) is obj:
+                self.runtime_imports.add(root)  # a runtime helper: imported by name
+            return e
         if g is self.top_globals or root in self.resolver.closure or root not in g:
             return e
         mod = g.get("__name__")
-        if not mod:
+        import sys as _sys
+
+        if not mod or mod not in _sys.modules or not all(p.isidentifier() for p in mod.split(".")):
             return e
         alias = self.module_imports.get(mod)
         if alias is None:
