@@ -54,6 +54,11 @@ _AUG_TO_BIN = {
     cst.ModuloAssign: cst.Modulo,
     cst.PowerAssign: cst.Power,
     cst.MatrixMultiplyAssign: cst.MatrixMultiply,
+    cst.BitAndAssign: cst.BitAnd,
+    cst.BitOrAssign: cst.BitOr,
+    cst.BitXorAssign: cst.BitXor,
+    cst.LeftShiftAssign: cst.LeftShift,
+    cst.RightShiftAssign: cst.RightShift,
 }
 # primitives whose result may share memory with their first operand
 _VIEW_RULES = {
@@ -910,37 +915,18 @@ class Normalizer:
         elif isinstance(small, cst.AnnAssign):
             assert small.value is not None
             self.assign(small.target, small.value)
-        elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Subscript):
-            # y[k] op= v  is  y[k] = y[k] op v  (numpy's own semantics, repeated keys too)
-            op = _AUG_TO_BIN[type(small.operator)]()
-            value = small.value
-            if isinstance(value, (cst.BinaryOperation, cst.BooleanOperation)) and not value.lpar:
-                value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-            expr = cst.BinaryOperation(left=small.target, operator=op, right=value)
-            self.subscript_write(small.target, expr)
         elif isinstance(small, cst.AugAssign):
-            target = cst.ensure_type(small.target, cst.Name)
-            op = small.operator
-            binop_type = {
-                cst.AddAssign: cst.Add,
-                cst.SubtractAssign: cst.Subtract,
-                cst.MultiplyAssign: cst.Multiply,
-                cst.DivideAssign: cst.Divide,
-                cst.FloorDivideAssign: cst.FloorDivide,
-                cst.ModuloAssign: cst.Modulo,
-                cst.PowerAssign: cst.Power,
-                cst.MatrixMultiplyAssign: cst.MatrixMultiply,
-                cst.BitAndAssign: cst.BitAnd,
-                cst.BitOrAssign: cst.BitOr,
-                cst.BitXorAssign: cst.BitXor,
-                cst.LeftShiftAssign: cst.LeftShift,
-                cst.RightShiftAssign: cst.RightShift,
-            }[type(op)]
+            # `y op= v` is `y = y op v`; `y[k] op= v` is `y[k] = y[k] op v` (numpy's own
+            # semantics, repeated keys too)
             value = small.value
             if isinstance(value, (cst.BinaryOperation, cst.BooleanOperation)) and not value.lpar:
                 value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-            expr = cst.BinaryOperation(left=target, operator=binop_type(), right=value)
-            self.assign(target, expr)
+            op = _AUG_TO_BIN[type(small.operator)]()
+            expr = cst.BinaryOperation(left=small.target, operator=op, right=value)
+            if isinstance(small.target, cst.Subscript):
+                self.subscript_write(small.target, expr)
+            else:
+                self.assign(cst.ensure_type(small.target, cst.Name), expr)
         elif isinstance(small, cst.Expr):
             v = small.value
             if isinstance(v, (*_LITERALS,)):
