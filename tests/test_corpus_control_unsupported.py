@@ -39,3 +39,20 @@ def test_not_yet_supported_is_a_clean_error(name, construct, tmp_path, monkeypat
     assert err.construct == construct
     assert Path(err.filename).resolve() == SRC.resolve()
     assert "libcst" not in str(err) and err.hint
+
+
+def test_reading_a_view_after_writing_its_array_is_refused(tmp_path, monkeypatch):
+    """numpy would see the write through the view; the functional rewrite would not."""
+    from tests.corpus import calls_unsupported as C
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    V = np.random.default_rng(0).normal(size=(3, 3))
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(C.gram_schmidt_rows)(V)
+    assert isinstance(info.value, srcgrad.errors.AliasError)
+    line = next(
+        i + 1
+        for i, ln in enumerate(Path(C.__file__).read_text().splitlines())
+        if "# !q -" in ln
+    )
+    assert f"calls_unsupported.py:{line}: q" in str(info.value)

@@ -513,6 +513,8 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
         fields: list[str] = []
         for r in residuals:
             field = r.lstrip("_") or "value"
+            if not field[0].isalpha():
+                field = "v" + field
             while field in fields or field in residuals and field != r:
                 field += "_"
             fields.append(field)

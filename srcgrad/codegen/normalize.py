@@ -130,6 +130,8 @@ class Normalizer:
         self.view_root: dict[str, str] = {}  # view -> the array made here it looks into
         self.views: dict[str, set[str]] = {}
         self.stale: set[str] = set()  # views taken before their base was written
+        self.maybe_views: set[str] = set()  # views by an index known only at run time
+        self.maybe_stale: dict[str, str] = {}  # such a view -> the array written since
         self.inline_stack: list[Any] = [src.fn.__code__]
         self.local_funcs: dict[str, Any] = {}  # nested defs and lambdas, by name
         self.np_alias: set[str] = set()  # names bound to the array module (xp = namespace(..))
@@ -671,6 +673,9 @@ class Normalizer:
         origin: Any,
     ) -> bool:
         extra = [t for t, _ in prelude]
+        for u in _subscript_written(node.body):
+            if u in self.env:
+                self.mark_stale(self.env[u])  # a later iteration reads after the write
         carried_users = self._carried(node, extra)
         flag = None
         if node.orelse is not None:
@@ -1028,8 +1033,12 @@ class Normalizer:
         if st.kind in (ir.COPY, ir.READ):
             src = st.operands[0] if st.operands else None
         elif st.kind == ir.PRIM and st.rule is not None and st.rule.name in _VIEW_RULES:
-            if st.rule.name == "getitem" and self._advanced_key(st.bound.get("key")):
-                return  # integer-array or mask indexing copies
+            if st.rule.name == "getitem":
+                kind = self._key_kind(st.bound.get("key"))
+                if kind == "copy":
+                    return  # indexing with a list copies
+                if kind == "maybe":
+                    self.maybe_views.add(name)
             first = st.bound.get(st.rule.params[0])
             src = first.value if isinstance(first, cst.Name) else None
         if src is None:
@@ -1041,15 +1050,28 @@ class Normalizer:
             self.view_root[name] = root
             self.views.setdefault(root, set()).add(name)
 
-    def _advanced_key(self, key: Any) -> bool:
-        """Does an ``index[...]`` key hold an index array (so the read is a copy)?"""
+    def mark_stale(self, array: str) -> None:
+        """Views of ``array`` (taken so far) may not be read after a write into it."""
+        root = self.view_root.get(array, array)
+        for v in self.views.pop(root, set()):
+            if v in self.maybe_views:
+                self.maybe_stale[v] = array  # checked at run time: int index or array index?
+            else:
+                self.stale.add(v)
+
+    def _key_kind(self, key: Any) -> str:
+        """"copy" for a literal list index, "maybe" when an index is only known at run time
+        (an int is a view, an array a copy), else "view"."""
         if not isinstance(key, cst.Subscript):
-            return False
+            return "view"
+        kind = "view"
         for el in key.slice:
             sl = el.slice
+            if isinstance(sl, cst.Index) and isinstance(sl.value, (cst.List, cst.Tuple)):
+                return "copy"
             if isinstance(sl, cst.Index) and not self.is_static(sl.value):
-                return True
-        return False
+                kind = "maybe"
+        return kind
 
     def subscript_write(self, target: cst.Subscript, value: cst.BaseExpression) -> None:
         """``y[key] = v`` becomes ``y_1 = y.copy(); y_1[key] = v``: a new version of ``y``
@@ -1094,8 +1116,7 @@ class Normalizer:
         self.runtime_imports.add("index")
         old = self.env[user]
         # the old version's views would see the write in Python: they may not be used after it
-        root = self.view_root.get(old, old)
-        self.stale |= self.views.pop(root, set())
+        self.mark_stale(old)
         expr = cst.Subscript(value=cst.Name(old), slice=elements)
         self.prim(rule, user, user, expr, {"x": cst.Name(old), "key": key, "v": v})
         st = self.stmts[-1]
@@ -1521,7 +1542,18 @@ class Normalizer:
                     "stale-view",
                     AliasError,
                 )
-            return cst.Name(self.env[v])
+            cur = self.env[v]
+            if cur in self.maybe_stale:
+                base = self.maybe_stale.pop(cur)
+                self.runtime_imports.add("require_unshared")
+                o = self.origin
+                call = cst.Call(
+                    func=cst.Name(self.names.generated("require_unshared")),
+                    args=[cst.Arg(cst.Name(cur)), cst.Arg(cst.Name(base)),
+                          cst.Arg(cst.SimpleString(repr(f"{o.file}:{o.line}: {v}")))],
+                )
+                self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
+            return cst.Name(cur)
         if v in ("True", "False", "None"):
             return e
         found, obj = self.resolver.lookup(v)
@@ -2235,12 +2267,33 @@ class Normalizer:
             self.last_define = (target, self.env[name])
         return cst.Name(self.env[name])
 
+    def grow_display(self, name: str) -> None:
+        """A list display that grows: from here on it is a list built in the function."""
+        st = self.lit_stmt.pop(name)
+        items = self.lit.pop(name)[1]
+        st.kind = ir.LISTNEW
+        st.container = name
+        st.bound = {"items": items}
+        st.operands = [
+            a.value for a in items
+            if isinstance(a, cst.Name) and a.value in self.locals and not self.is_static(a)
+        ]
+        st.label = "list"
+        self.dyn.add(name)
+
     def method_call(
         self, e: cst.Call, hint: str, target: str | None, multi: list[str] | None
     ) -> cst.BaseExpression:
         func = cst.ensure_type(e.func, cst.Attribute)
         method = func.attr.value
         receiver = self.lower(func.value, hint)
+        if (
+            isinstance(receiver, cst.Name)
+            and receiver.value in self.lit_stmt
+            and receiver.value in self.lit
+            and method == "append"
+        ):
+            self.grow_display(receiver.value)
         args = [self.lower_arg(a, hint) for a in e.args]
         node = e.with_changes(func=func.with_changes(value=receiver), args=args)
         if isinstance(receiver, cst.Name) and receiver.value in self.dyn:
@@ -2258,25 +2311,6 @@ class Normalizer:
                      container=receiver.value)
             )
             return cst.Name("None")
-        if (
-            isinstance(receiver, cst.Name)
-            and receiver.value in self.lit_stmt
-            and receiver.value in self.lit
-            and method == "append"
-        ):
-            # a list display that grows: from here on it is a list built in the function
-            st = self.lit_stmt.pop(receiver.value)
-            items = self.lit.pop(receiver.value)[1]
-            st.kind = ir.LISTNEW
-            st.container = receiver.value
-            st.bound = {"items": items}
-            st.operands = [
-                a.value for a in items
-                if isinstance(a, cst.Name) and a.value in self.locals and not self.is_static(a)
-            ]
-            st.label = "list"
-            self.dyn.add(receiver.value)
-            return self.method_call(e, hint, target, multi)
         if isinstance(receiver, cst.Name) and receiver.value in self.lit:
             self.fail(
                 e,
@@ -2367,6 +2401,18 @@ def _constant_key(node: cst.BaseExpression) -> Any:
     if isinstance(node, cst.SimpleString):
         return node.evaluated_value
     return _MISSING
+
+
+def _subscript_written(node: cst.CSTNode) -> set[str]:
+    """Names written through a subscript (``y[k] = v``, ``y[k] += v``) inside ``node``."""
+    import libcst.matchers as m
+
+    out = set()
+    for t in m.findall(node, m.AssignTarget() | m.AugAssign()):
+        target = getattr(t, "target", None)
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            out.add(target.value.value)
+    return out
 
 
 def _ident_key(k: Any) -> str:

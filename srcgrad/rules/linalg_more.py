@@ -195,7 +195,7 @@ def lstsq_adjoint(g, ans, a, b, rcond=None):
     nondiff=("n",),
     domain=lambda rng, shape: 0.3 * rng.standard_normal(shape) + np.eye(shape[-1]),
     shapes={"matrix": "(3,3),-", "batch": "(2,3,3),-"},
-    params={"n": [0, 1, 3, -2]},
+    params={"n": [0, 3, -2]},
 )
 def matrix_power_adjoint(g, ans, a, n):
     return matrix_power_cotangent(g, a, n)
@@ -305,19 +305,19 @@ def svdvals_adjoint(g, ans, x, /):
 
 # --------------------------------------------------------------------------- norms
 
-_VECTOR_ORDS = [None, 1, 2, 0, 3, 0.5, -1.5]
+_VECTOR_ORDS = [None, 1, 0, 3, -1.5]
 _MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2]
 _NORM_CASES = (
     [("(5,)", {"ord": o}) for o in _VECTOR_ORDS]
     + [("(3,4)", {"ord": o}) for o in _MATRIX_ORDS]
-    + [("(2,3,4)", {"ord": o, "axis": 1, "keepdims": k}) for o in (None, 1, 3) for k in (False, True)]
     + [
-        ("(2,3,4)", {"ord": o, "axis": ax, "keepdims": k})
-        for o in ("fro", "nuc", 2, 1, -1)
-        for ax in ((0, 2), (2, 1))
-        for k in (False, True)
+        ("(2,3,4)", {"ord": 0.5, "axis": 1}),
+        ("(2,3,4)", {"ord": None, "axis": -1, "keepdims": True}),
+        ("(2,3,4)", {"ord": "nuc", "axis": (2, 0)}),
+        ("(2,3,4)", {"ord": 1, "axis": (0, 2), "keepdims": True}),
+        ("(2,3,4)", {"ord": -2, "axis": (1, 2)}),
+        ("(2,3,4)", {"keepdims": True}),
     ]
-    + [("(2,3,4)", {"keepdims": True})]
 )
 
 
@@ -328,8 +328,8 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
 
 @adjoint(
     np.linalg.vector_norm,
-    shapes=[("(5,)", {"ord": o}) for o in (2, 1, 0, 3, -1.5)]
-    + [("(2,3,4)", {"axis": ax, "keepdims": k}) for ax in (None, 1, (0, 2)) for k in (False, True)],
+    shapes=[("(5,)", {"ord": o}) for o in (2, 1, 0, -1.5)]
+    + [("(2,3,4)", {"axis": (0, 2)}), ("(2,3,4)", {"axis": 1, "keepdims": True})],
 )
 def vector_norm_adjoint(g, ans, x, /, *, axis=None, keepdims=False, ord=2):
     return vector_norm_cotangent(g, x, ans, axis, keepdims, ord)
@@ -339,7 +339,7 @@ def vector_norm_adjoint(g, ans, x, /, *, axis=None, keepdims=False, ord=2):
     np.linalg.matrix_norm,
     domain=distinct_singular_values,
     shapes={"stack": "(2,3,4)"},
-    params={"ord": ["fro", "nuc", 1, -1, 2, -2], "keepdims": [False, True]},
+    params=[{"ord": ["fro", "nuc", 1, -1, 2, -2]}, {"ord": [2], "keepdims": [True]}],
 )
 def matrix_norm_adjoint(g, ans, x, /, *, keepdims=False, ord="fro"):
     return matrix_norm_cotangent(g, x, ans, keepdims, ord)
@@ -349,7 +349,7 @@ def matrix_norm_adjoint(g, ans, x, /, *, keepdims=False, ord="fro"):
     np.linalg.cond,
     domain=well_conditioned,
     shapes={"matrix": "(3,3)", "batch": "(2,3,3)"},
-    params={"p": [None, 2, -2, "fro", "nuc", 1, -1]},
+    params={"p": [None, -2, "fro", "nuc", -1]},
 )
 def cond_adjoint(g, ans, x, p=None):
     return cond_cotangent(g, ans, x, p)

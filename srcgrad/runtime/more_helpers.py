@@ -42,7 +42,7 @@ __all__ = [
     "cumulative_cotangent",
     "diff_cotangent",
     "extremum_cotangent",
-    "gradient_cotangent",
+    "gradient_cotangents",
     "nan_count",
     "quantile_cotangent",
     "trapezoid_cotangent",
@@ -544,116 +544,174 @@ def trapezoid_cotangent(
     return _fit(_sum_to_shape(xp, expanded * weights, y.shape), y)
 
 
-def _gradient_weights(xp: Any, n: int, spacing: Any, edge_order: int, dtype: Any) -> tuple:
-    """The three-point stencil of ``np.gradient`` along one axis of length ``n``.
-
-    Returns ``(lo, mid, hi, first, last)``: interior row ``i`` (1 <= i <= n-2) is
-    ``lo[i-1] f[i-1] + mid[i-1] f[i] + hi[i-1] f[i+1]``; ``first`` and ``last`` are the
-    coefficient triples of the edge rows (on ``f[0:3]`` and ``f[n-3:n]``, or on two points
-    for ``edge_order=1``).
-    """
-    if hasattr(spacing, "shape") and getattr(spacing, "ndim", 0) == 1 or isinstance(
-        spacing, (list, tuple)
-    ):
+def _spacing_steps(xp: Any, spacing: Any, n: int, dtype: Any) -> Array:
+    """The ``n - 1`` steps between samples: a scalar step repeated, or ``diff`` of coordinates."""
+    if hasattr(spacing, "shape") and spacing.ndim == 1 or isinstance(spacing, (list, tuple)):
         coords = xp.asarray(spacing)
         if coords.dtype.kind not in "fc":
             coords = coords.astype(dtype)
-        dx = xp.diff(coords)
-    else:
-        h = spacing
-        dx = xp.full((n - 1,), h, dtype=dtype)
-    dx1 = dx[:-1]
-    dx2 = dx[1:]
+        return xp.diff(coords)
+    return xp.full((n - 1,), spacing, dtype=dtype)
+
+
+def _stencil(dx1: Any, dx2: Any, e1: Any, e2: Any, f1: Any, f2: Any, edge_order: int) -> tuple:
+    """``np.gradient``'s three-point weights, from the steps each row uses.
+
+    Interior row ``i`` uses ``dx1 = dx[i-1]`` and ``dx2 = dx[i]``; the first edge row uses
+    ``(e1, e2) = (dx[0], dx[1])`` and the last ``(f1, f2) = (dx[-2], dx[-1])`` (one-sided
+    first-order edges use ``e1`` and ``f2`` only).  Returns ``(lo, mid, hi, first, last)``.
+    """
     lo = -dx2 / (dx1 * (dx1 + dx2))
     mid = (dx2 - dx1) / (dx1 * dx2)
     hi = dx1 / (dx2 * (dx1 + dx2))
     if edge_order == 1:
-        first = (-1 / dx[0], 1 / dx[0])
-        last = (-1 / dx[-1], 1 / dx[-1])
+        first = (-1 / e1, 1 / e1)
+        last = (-1 / f2, 1 / f2)
     else:
-        d1, d2 = dx[0], dx[1]
-        first = (
-            -(2 * d1 + d2) / (d1 * (d1 + d2)),
-            (d1 + d2) / (d1 * d2),
-            -d1 / (d2 * (d1 + d2)),
-        )
-        d1, d2 = dx[-2], dx[-1]
-        last = (
-            d2 / (d1 * (d1 + d2)),
-            -(d2 + d1) / (d1 * d2),
-            (2 * d2 + d1) / (d2 * (d1 + d2)),
-        )
+        first = (-(2 * e1 + e2) / (e1 * (e1 + e2)), (e1 + e2) / (e1 * e2), -e1 / (e2 * (e1 + e2)))
+        last = (f2 / (f1 * (f1 + f2)), -(f2 + f1) / (f1 * f2), (2 * f2 + f1) / (f2 * (f1 + f2)))
     return lo, mid, hi, first, last
 
 
-def _gradient_transpose(
-    xp: Any, g: Array, ax: int, spacing: Any, edge_order: int, dtype: Any
-) -> Array:
-    """The transpose of ``np.gradient``'s stencil along ``ax``, applied to ``g``."""
-    n = g.shape[ax]
-    lo, mid, hi, first, last = _gradient_weights(xp, n, spacing, edge_order, dtype)
-    moved = xp.moveaxis(g, ax, -1)
+def _stencil_rows(xp: Any, moved: Array, weights: tuple) -> Array:
+    """``g`` (stencil rows on the last axis) times the stencil: the transpose, per column."""
+    lo, mid, hi, first, last = weights
+    n = moved.shape[-1]
     inner = moved[..., 1:-1]
-    zeros1 = xp.zeros(moved.shape[:-1] + (1,), dtype=moved.dtype)
-    zeros2 = xp.zeros(moved.shape[:-1] + (2,), dtype=moved.dtype)
+    zeros1 = xp.zeros(moved.shape[:-1] + (1,), dtype=inner.dtype)
+    zeros2 = xp.zeros(moved.shape[:-1] + (2,), dtype=inner.dtype)
     out = (
         xp.concatenate([lo * inner, zeros2], axis=-1)
         + xp.concatenate([zeros1, mid * inner, zeros1], axis=-1)
         + xp.concatenate([zeros2, hi * inner], axis=-1)
     )
-    g0 = moved[..., :1]
-    gn = moved[..., -1:]
     k = len(first)
-    head = xp.concatenate([c * g0 for c in first], axis=-1)
-    tail = xp.concatenate([c * gn for c in last], axis=-1)
-    rest = xp.zeros(moved.shape[:-1] + (n - k,), dtype=moved.dtype)
-    out = out + xp.concatenate([head, rest], axis=-1) + xp.concatenate([rest, tail], axis=-1)
-    return xp.moveaxis(out, -1, ax)
+    head = xp.concatenate([c * moved[..., :1] for c in first], axis=-1)
+    tail = xp.concatenate([c * moved[..., -1:] for c in last], axis=-1)
+    rest = xp.zeros(moved.shape[:-1] + (n - k,), dtype=out.dtype)
+    return out + xp.concatenate([head, rest], axis=-1) + xp.concatenate([rest, tail], axis=-1)
 
 
-def gradient_cotangent(
-    g: Any, f: Array, varargs: Sequence[Any] = (), axis: Any = None, edge_order: int = 1
+def _row_values(xp: Any, fm: Array, weights: tuple) -> tuple:
+    """Per stencil row, the weighted sum of ``f``: interior rows, first row, last row."""
+    lo, mid, hi, first, last = weights
+    interior = lo * fm[..., :-2] + mid * fm[..., 1:-1] + hi * fm[..., 2:]
+    head = sum(c * fm[..., i] for i, c in enumerate(first))
+    k = len(last)
+    tail = sum(c * fm[..., fm.shape[-1] - k + i] for i, c in enumerate(last))
+    return interior, head, tail
+
+
+_STEP = 1e-30  # complex-step size: exact derivatives of the (analytic) stencil weights
+
+
+def _step_cotangent(
+    xp: Any, g: Array, f: Array, ax: int, dx: Array, edge_order: int
 ) -> Array:
-    """Cotangent of ``np.gradient(f, *varargs, axis=axis, edge_order=edge_order)`` for ``f``.
+    """Cotangent of the ``n - 1`` steps of one axis of ``np.gradient``.
+
+    Each stencil row depends on two steps; the derivatives of its weights with respect to
+    each are taken by the complex step (exact for these rational functions), one role at a
+    time, and contracted with ``g`` and ``f``.
+    """
+    gm = xp.moveaxis(g, ax, -1)
+    fm = xp.moveaxis(f, ax, -1)
+    lanes = tuple(range(gm.ndim - 1))
+    two = dx.shape[0] > 1
+    base = (dx[:-1], dx[1:], dx[0], dx[1] if two else dx[0], dx[-2] if two else dx[-1], dx[-1])
+    total = xp.zeros(dx.shape, dtype=_real_of(dx.dtype, g.dtype, xp))
+    n = dx.shape[0] + 1
+    # role k of base moves step index: interior dx1 -> i - 1, dx2 -> i; edges fixed indices
+    for role in range(6):
+        args = [b.astype(complex) if hasattr(b, "astype") else complex(b) for b in base]
+        args[role] = args[role] + 1j * _STEP
+        interior, head, tail = _row_values(xp, fm, _stencil(*args, edge_order))
+        d_int = xp.imag(interior) / _STEP
+        d_head = xp.imag(head) / _STEP
+        d_tail = xp.imag(tail) / _STEP
+        if role == 0:  # interior rows 1..n-2, their dx1 = dx[i-1] = dx[0..n-3]
+            contrib = xp.sum(gm[..., 1:-1] * d_int, axis=lanes) if lanes else gm[1:-1] * d_int
+            total = total + xp.concatenate([contrib, xp.zeros((1,), dtype=total.dtype)])
+        elif role == 1:  # interior dx2 = dx[i] = dx[1..n-2]
+            contrib = xp.sum(gm[..., 1:-1] * d_int, axis=lanes) if lanes else gm[1:-1] * d_int
+            total = total + xp.concatenate([xp.zeros((1,), dtype=total.dtype), contrib])
+        else:
+            rows = gm[..., 0] * d_head if role in (2, 3) else gm[..., -1] * d_tail
+            value = xp.sum(rows) if lanes else rows
+            index = {2: 0, 3: 1, 4: n - 3, 5: n - 2}[role]
+            hit = (xp.arange(n - 1) == index).astype(total.dtype)
+            total = total + hit * value
+    return total
+
+
+def _real_of(dtype: Any, other: Any, xp: Any) -> Any:
+    kinds = [d for d in (dtype, other) if getattr(d, "kind", "") == "f"]
+    return kinds[0] if kinds else float
+
+
+def gradient_cotangents(
+    g: Any, ans: Any, f: Array, varargs: Sequence[Any] = (), axis: Any = None, edge_order: int = 1
+) -> tuple:
+    """Cotangents of ``np.gradient(f, *varargs, axis=axis, edge_order=edge_order)``.
 
     ``np.gradient`` is linear in ``f``: along each axis a three-point stencil (central
-    differences inside, one- or two-sided at the edges) whose coefficients depend on the
-    spacing only.  The cotangent applies each stencil's transpose.  The spacings are
-    constants (a scalar step, or a 1-D array of coordinates, per axis).
+    differences inside, one- or two-sided at the edges) whose weights depend on the spacing.
+    ``f`` gets each stencil's transpose applied to its cotangent.  The spacings are
+    differentiable too: a scalar step gets the sum of its steps' cotangents, a 1-D array of
+    coordinates gets them through the differences of its entries.
 
     Args:
         g: the cotangent of the result: an array for one axis, a sequence of arrays (one per
             axis) when the result is a tuple.
+        ans: the forward result (unused; the weights are recomputed).
         f: the sampled values.
         varargs: the forward spacings: none (step 1), one (all axes) or one per axis.
         axis: the forward ``axis`` (``None``: every axis).
         edge_order: 1 or 2.
 
     Returns:
-        An array shaped and typed like ``f``.
+        ``(cotangent of f, [cotangent of each spacing])``.
     """
     parts = list(g) if isinstance(g, (list, tuple)) else [g]
     xp = namespace(f, *parts)
-    axes = list(range(f.ndim)) if axis is None else list(normalize_axes(axis, f.ndim))
-    if axis is not None and not isinstance(axis, (tuple, list)):
+    if axis is None:
+        axes = list(range(f.ndim))
+    elif _is_int(axis):
         axes = [_axis(axis, f.ndim)]
-    elif isinstance(axis, (tuple, list)):
+    else:
         axes = [_axis(a, f.ndim) for a in axis]
     spacings = list(varargs)
+    which = list(range(len(axes))) if len(spacings) > 1 else [0] * len(axes)
     if not spacings:
-        spacings = [1.0] * len(axes)
-    elif len(spacings) == 1 and len(axes) > 1:
-        spacings = spacings * len(axes)
-    dtype = f.dtype if f.dtype.kind in "fc" else parts[0].dtype
-    total = None
-    for part, ax, h in zip(parts, axes, spacings):
+        spacings = [1.0]
+    dtype = f.dtype if f.dtype.kind == "f" else parts[0].dtype
+    order = operator.index(edge_order)
+    d_f = None
+    d_steps: list[Any] = [None] * len(spacings)
+    for part, ax, k in zip(parts, axes, which):
         if part is None:
             continue
-        term = _gradient_transpose(xp, part, ax, h, operator.index(edge_order), dtype)
-        total = term if total is None else total + term
-    if total is None:
-        return xp.zeros_like(f)
-    return _fit(total, f)
+        n = f.shape[ax]
+        dx = _spacing_steps(xp, spacings[k], n, dtype)
+        second, before_last = (dx[1], dx[-2]) if n > 2 else (dx[0], dx[-1])
+        weights = _stencil(dx[:-1], dx[1:], dx[0], second, before_last, dx[-1], order)
+        term = xp.moveaxis(_stencil_rows(xp, xp.moveaxis(part, ax, -1), weights), -1, ax)
+        d_f = term if d_f is None else d_f + term
+        if varargs:
+            d_dx = _step_cotangent(xp, part, f, ax, dx, order)
+            d_steps[k] = d_dx if d_steps[k] is None else d_steps[k] + d_dx
+    d_f = xp.zeros_like(f) if d_f is None else _fit(d_f, f)
+    d_vars = []
+    for spacing, d_dx in zip(varargs, d_steps):
+        if d_dx is None:
+            d_vars.append(None)
+        elif hasattr(spacing, "shape") and spacing.ndim == 1 or isinstance(spacing, (list, tuple)):
+            zero = xp.zeros((1,), dtype=d_dx.dtype)
+            d_coords = xp.concatenate([zero, d_dx]) - xp.concatenate([d_dx, zero])
+            d_vars.append(unbroadcast(d_coords, spacing))
+        else:
+            d_vars.append(unbroadcast(xp.sum(d_dx), spacing))
+    return d_f, d_vars
 
 
 def quantile_cotangent(

@@ -29,6 +29,7 @@ __all__ = [
     "add_at",
     "call_vjp",
     "expand_to",
+    "require_unshared",
     "reduce_like",
     "zero_at",
     "gather_at",
@@ -262,3 +263,16 @@ def reduce_like(g: Any, like: Any, axis: Any = None, keepdims: bool = False) -> 
         out = g.sum(axis=axis, keepdims=keepdims)
     shape = getattr(like, "shape", ())
     return out.reshape(shape) if getattr(out, "shape", ()) != shape else out
+
+
+def require_unshared(view: Any, base: Any, where: str) -> Any:
+    """Refuse a read of ``view`` if it is a view of ``base``, which was written since: numpy
+    would see the write, the functional rewrite would not."""
+    if hasattr(view, "shape") and namespace(view, base).may_share_memory(view, base):
+        from srcgrad.errors import AliasError
+
+        raise AliasError(
+            f"{where}: a view of an array that was written after the view was taken",
+            hint="take a copy when you make it (.copy()), or read it again after the write",
+        )
+    return view
