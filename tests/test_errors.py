@@ -13,8 +13,13 @@ SRC = Path(unsupported.__file__)
 LINES = SRC.read_text().splitlines()
 
 
+CALLEES = {"callee_mutates_list": "_append_to", "callee_writes_argument": "_zero_first"}
+
+
 def _markers(fn_name: str) -> list[tuple[int, int]]:
-    """(line, col) of every `# !token` marker inside fn_name's body, 1-based."""
+    """(line, col) of every `# !token` marker inside fn_name's body, 1-based (for a
+    function whose error lies in a callee, inside that callee)."""
+    fn_name = CALLEES.get(fn_name, fn_name)
     start = next(i for i, ln in enumerate(LINES) if re.match(rf"def {fn_name}\(", ln))
     out = []
     for i in range(start, len(LINES)):
@@ -49,6 +54,8 @@ CASES = [
     ("uses_walrus", "walrus"),
     ("uses_del", "del"),
     ("uses_active_clip_bound", "clip:a_min"),
+    ("callee_mutates_list", "mutate-argument"),
+    ("callee_writes_argument", "write-argument"),
 ]
 
 

@@ -137,6 +137,7 @@ class Normalizer:
         self.np_alias: set[str] = set()  # names bound to the array module (xp = namespace(..))
         self.galias: dict[str, Any] = {}  # name -> (global expression, its resolver)
         self.top_globals = src.fn.__globals__
+        self.arg_names: set[str] = set()  # a callee's arguments (the caller's objects)
         self.module_imports: dict[str, str] = {}  # module name -> alias in emitted code
         self.callees: list[Any] = []
         self._call_node: cst.CSTNode | None = None
@@ -1084,7 +1085,7 @@ class Normalizer:
         if cur is None:
             self.fail(target, f"write into {user!r}, an array captured from outside the function",
                       hint, "write-captured", AliasError)
-        if cur in self.params_set:
+        if cur in self.params_set or cur in self.arg_names:
             self.fail(target, f"write into the argument {user!r}", hint, "write-argument", AliasError)
         if cur in self.borrowed:
             self.fail(target, f"write into {user!r}, a view of an argument", hint, "write-view",
@@ -1276,7 +1277,7 @@ class Normalizer:
         saved = (
             self.src, self.resolver, self.env, self.all_names, self.n_returns, self.ret_flag,
             self.out_name, self.loops, self.out, self.origin, self.has_aux, self.local_funcs,
-            self.np_alias, self.galias,
+            self.np_alias, self.galias, self.arg_names,
         )
         self.inline_stack.append(key)
         try:
@@ -1296,9 +1297,11 @@ class Normalizer:
             self.np_alias = set(self.np_alias) if closure_env else set()
             self.galias = dict(self.galias) if closure_env else {}
             self.origin = src.origin(fdef) if isinstance(fdef, cst.Lambda) else src.def_origin_of(fdef)
+            self.arg_names = set()
             for name, atom in bound.items():
                 if isinstance(atom, cst.Name) and atom.value in self.locals:
                     self.env[name] = atom.value  # an alias: rebinding it makes a new version
+                    self.arg_names.add(atom.value)  # the caller's object: never written here
                 elif self._is_global_chain_node(atom, saved[2], saved[1]):
                     # `self` of a bound method (a module-level object): read through its name
                     self.galias[name] = (atom, saved[1])
@@ -1315,7 +1318,7 @@ class Normalizer:
             (
                 self.src, self.resolver, self.env, self.all_names, self.n_returns,
                 self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
-                self.local_funcs, self.np_alias, self.galias,
+                self.local_funcs, self.np_alias, self.galias, self.arg_names,
             ) = saved
         if result is None:
             self.fail(e, f"{display} returns nothing", "return a value", "user-call")
@@ -2297,6 +2300,13 @@ class Normalizer:
         args = [self.lower_arg(a, hint) for a in e.args]
         node = e.with_changes(func=func.with_changes(value=receiver), args=args)
         if isinstance(receiver, cst.Name) and receiver.value in self.dyn:
+            if receiver.value in self.arg_names:
+                self.fail(
+                    e,
+                    f"a called function appends to the list passed to it",
+                    "return a new list from the helper instead of mutating its argument",
+                    "mutate-argument",
+                )
             if method != "append" or len(args) != 1:
                 self.fail(
                     e,

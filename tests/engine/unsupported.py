@@ -123,3 +123,24 @@ def uses_del(x):
 
 def uses_active_clip_bound(lo, x):
     return np.sum(np.clip(x, lo, 1.0))  # !return
+
+
+def _append_to(lst, v):
+    lst.append(v * 2.0)  # !lst.append
+    return 0.0
+
+
+def callee_mutates_list(x):
+    items = [x]
+    _append_to(items, x)
+    return np.sum(np.stack(items))
+
+
+def _zero_first(y):
+    y[0] = 0.0  # !y[0]
+    return np.sum(y)
+
+
+def callee_writes_argument(x):
+    z = x * 1.0
+    return _zero_first(z) + np.sum(z)
