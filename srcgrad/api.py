@@ -132,7 +132,7 @@ class GradFunction:
         if self._state is None:
             self._prepare(None)
         assert self._state is not None
-        return _find(self._state.ns, f"{kind}_", self.forward.__name__)
+        return _find(self._state.ns, f"{kind}_", _emitted_name(self.forward))
 
     @property
     def wrt(self) -> tuple[str, ...]:
@@ -183,7 +183,7 @@ class GradFunction:
                 f"<srcgrad {cache.module_dirname(fn)}/{cache.file_name(fn, self._wrt, mode, spec or None)}>"
             )
             ns = cache.load_module(text, filename, fn)
-            fname = fn.__name__
+            fname = _emitted_name(fn)
             fwd = _find(ns, "fwd_", fname)
             bwd = _find(ns, "bwd_", fname)
             calls = []
@@ -303,6 +303,11 @@ class GradFunction:
             return self._finish(grads, args, (d_out,))
 
         return (out, pullback, aux) if self._has_aux else (out, pullback)
+
+
+def _emitted_name(fn: Callable[..., Any]) -> str:
+    """The name the emitted functions are built from (``_lambda`` for a lambda)."""
+    return "_lambda" if fn.__name__ == "<lambda>" else fn.__name__
 
 
 def _find(ns: dict[str, Any], prefix: str, fname: str) -> Callable[..., Any]:

@@ -69,6 +69,8 @@ def file_name(
     fn: Callable[..., Any], wrt: list[str], mode: str | None = None, spec: str | None = None
 ) -> str:
     qual = getattr(fn, "__qualname__", fn.__name__).replace("<locals>", "locals")
+    if getattr(fn, "__name__", "") == "<lambda>":  # several lambdas share a qualname
+        qual = qual.replace("<lambda>", f"lambda_L{fn.__code__.co_firstlineno}")
     qual = "".join(c if c.isalnum() or c in "._-" else "_" for c in qual)
     name = f"{qual}__wrt-{'-'.join(wrt)}"
     if mode:

@@ -693,14 +693,26 @@ def test_exec_function_has_no_source(tmp_path, monkeypatch) -> None:
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.py"))
 
 
-def test_lambda_is_unsupported(load) -> None:
+def test_lambda_is_read_from_its_line(load) -> None:
     m = load("""\
         import numpy as np
 
         square = lambda x: np.sum(x * x)  # noqa: E731
+        pair = (lambda x: np.sum(x), lambda x: np.sum(x * x))
+        """)
+    x = np.arange(3.0)
+    srcgrad.testing.check_grad(m.square, x)
+    assert "def bwd__lambda" in srcgrad.grad(m.square).source
+
+
+def test_a_line_with_two_lambdas_is_unsupported(load) -> None:
+    m = load("""\
+        import numpy as np
+
+        pair = (lambda x: np.sum(x), lambda x: np.sum(x * x))
         """)
     with pytest.raises(srcgrad.UnsupportedSyntaxError) as info:
-        srcgrad.grad(m.square)(np.ones(3))
+        srcgrad.grad(m.pair[1])(np.ones(3))
     err = info.value
     assert "lambda" in str(err) and err.construct == "lambda"
     assert err.hint and "def" in err.hint

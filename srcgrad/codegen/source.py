@@ -127,14 +127,7 @@ def read_function(fn: Callable[..., Any]) -> FunctionSource:
     text = textwrap.dedent(raw)
     indent = _indent_of(raw) - _indent_of(text)
     if code.co_name == "<lambda>":
-        raise UnsupportedSyntaxError(
-            f"{name} is a lambda",
-            filename=filename,
-            lineno=first_line,
-            col=indent + 1,
-            construct="lambda",
-            hint="define the function with def",
-        )
+        return _read_lambda(fn, text, filename, abs_filename, first_line, indent, name)
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -229,3 +222,72 @@ def _resolve_dotted(fn: Callable[..., Any], dotted: str) -> Any:
     for p in parts[1:]:
         obj = getattr(obj, p, None)
     return obj
+
+
+def _read_lambda(
+    fn: Callable[..., Any],
+    text: str,
+    filename: str,
+    abs_filename: str,
+    first_line: int,
+    indent: int,
+    name: str,
+) -> FunctionSource:
+    """A lambda is read from its source line(s) when they hold exactly one lambda whose
+    parameters match it; it becomes ``def <lambda>(params): return body``."""
+    import libcst.matchers as m
+
+    def fail(why: str) -> UnsupportedSyntaxError:
+        return UnsupportedSyntaxError(
+            f"{name} is a lambda srcgrad cannot read: {why}",
+            filename=filename,
+            lineno=fn.__code__.co_firstlineno,
+            col=indent + 1,
+            construct="lambda",
+            hint="define the function with def",
+        )
+
+    module = None
+    for candidate in (text, f"(\n{text}\n)"):
+        try:
+            module = cst.parse_module(candidate)
+            break
+        except cst.ParserSyntaxError:
+            continue
+    if module is None:
+        raise fail("its line does not parse on its own")
+    if module.code != text:  # wrapped in parentheses: one line more above
+        first_line -= 1
+    lambdas = [n for n in m.findall(module, m.Lambda()) if isinstance(n, cst.Lambda)]
+    argnames = fn.__code__.co_varnames[: fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount]
+    matching = [
+        lam
+        for lam in lambdas
+        if tuple(p.name.value for p in [*lam.params.posonly_params, *lam.params.params,
+                                         *lam.params.kwonly_params]) == tuple(argnames)
+    ]
+    if len(matching) != 1:
+        raise fail(f"its line holds {len(lambdas)} lambdas")
+    lam = matching[0]
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    tree = cst.FunctionDef(
+        name=cst.Name("_lambda"),
+        params=lam.params,
+        body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Return(value=lam.body)])]),
+    )
+    src = FunctionSource(
+        fn=fn,
+        text=text,
+        module=module,
+        tree=tree,
+        filename=filename,
+        abs_filename=abs_filename,
+        first_line=first_line,
+        indent=indent,
+        positions=positions,
+    )
+    src.alias(tree.body.body[0].body[0], lam.body)  # type: ignore[attr-defined]
+    src.alias(tree.name, lam)
+    src.alias(tree, lam)
+    return src

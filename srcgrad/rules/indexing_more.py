@@ -115,11 +115,11 @@ def rollaxis_adjoint(g, ans, a, axis, start=0):
     shapes={"matrix": "(3,4),-"},
     params=[
         {"pad_width": [((1, 2), (0, 3))], "mode": ["constant", "edge", "wrap", "reflect", "symmetric"]},
-        {"pad_width": [1], "mode": ["edge"]},
-        {"pad_width": [((2, 1), (1, 2))], "mode": ["reflect", "symmetric"], "reflect_type": ["odd"]},
-        {"pad_width": [((5, 6), (7, 2))], "mode": ["reflect", "wrap"]},
+        {"pad_width": [((2, 1), (1, 2))], "mode": ["symmetric"], "reflect_type": ["odd"]},
+        {"pad_width": [((3, 1), (1, 4))], "mode": ["reflect"], "reflect_type": ["odd"]},
+        {"pad_width": [((5, 6), (7, 2))], "mode": ["reflect"]},
         {"pad_width": [2], "mode": ["linear_ramp"], "end_values": [(1.0, -1.0)]},
-        {"pad_width": [(1, 2)], "mode": ["mean", "maximum", "median"]},
+        {"pad_width": [(1, 2)], "mode": ["maximum", "median"]},
         {"pad_width": [(2, 1)], "mode": ["minimum", "mean"], "stat_length": [2]},
         {"pad_width": [1], "mode": ["constant"], "constant_values": [2.5]},
     ],
@@ -250,12 +250,12 @@ _DIAGONAL_SHAPES = {
 }
 
 
-@adjoint(np.diagonal, shapes=_DIAGONAL_SHAPES, params={"offset": [0, 1, -2]})
+@adjoint(np.diagonal, shapes=_DIAGONAL_SHAPES, params={"offset": [1, -2]})
 def diagonal_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     return diagonal_cotangent(g, a, offset, axis1, axis2)
 
 
-@adjoint(np.trace, shapes=_DIAGONAL_SHAPES, params={"offset": [0, 1, -2]})
+@adjoint(np.trace, shapes=_DIAGONAL_SHAPES, params={"offset": [0, -2]})
 def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1, dtype=None):
     return trace_cotangent(g, a, offset, axis1, axis2)
 

@@ -305,14 +305,13 @@ def svdvals_adjoint(g, ans, x, /):
 
 # --------------------------------------------------------------------------- norms
 
-_VECTOR_ORDS = [None, 1, 0, 3, -1.5]
-_MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2]
+_VECTOR_ORDS = [None, 1, 0, -1.5]
+_MATRIX_ORDS = [None, "nuc", 1, -1, 2, -2]
 _NORM_CASES = (
     [("(5,)", {"ord": o}) for o in _VECTOR_ORDS]
     + [("(3,4)", {"ord": o}) for o in _MATRIX_ORDS]
     + [
         ("(2,3,4)", {"ord": 0.5, "axis": 1}),
-        ("(2,3,4)", {"ord": None, "axis": -1, "keepdims": True}),
         ("(2,3,4)", {"ord": "nuc", "axis": (2, 0)}),
         ("(2,3,4)", {"ord": 1, "axis": (0, 2), "keepdims": True}),
         ("(2,3,4)", {"ord": -2, "axis": (1, 2)}),
@@ -349,7 +348,7 @@ def matrix_norm_adjoint(g, ans, x, /, *, keepdims=False, ord="fro"):
     np.linalg.cond,
     domain=well_conditioned,
     shapes={"matrix": "(3,3)", "batch": "(2,3,3)"},
-    params={"p": [None, -2, "fro", "nuc", -1]},
+    params={"p": [None, -2, "fro", -1]},
 )
 def cond_adjoint(g, ans, x, p=None):
     return cond_cotangent(g, ans, x, p)
