@@ -9,6 +9,7 @@ from srcgrad.api import GradFunction, grad, stop_gradient, value_and_grad, vjp
 from srcgrad.custom import custom_vjp
 from srcgrad.errors import (
     MissingRuleError,
+    NonFiniteError,
     NonScalarOutputError,
     SourceNotFoundError,
     SrcgradError,
@@ -19,6 +20,7 @@ from srcgrad.errors import (
 __all__ = [
     "GradFunction",
     "MissingRuleError",
+    "NonFiniteError",
     "NonScalarOutputError",
     "SourceNotFoundError",
     "SrcgradError",

@@ -6,8 +6,10 @@ code generator (libcst, black) is imported on a miss.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
+import os
 import threading
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
@@ -61,12 +63,16 @@ class GradFunction:
         wrt: int | str | tuple[int | str, ...] = 0,
         has_aux: bool = False,
         kind: str = "grad",
+        debug_nans: bool | None = None,
     ) -> None:
         if not callable(fn) or not hasattr(fn, "__code__"):
             raise TypeError(f"srcgrad.{kind} expects a Python function, got {fn!r}")
         self.forward = fn
         self._kind = kind
         self._has_aux = has_aux
+        if debug_nans is None:
+            debug_nans = os.environ.get("SRCGRAD_DEBUG_NANS", "") not in ("", "0")
+        self.debug_nans = bool(debug_nans)
         code = fn.__code__
         self._params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
         self._npos = code.co_argcount
@@ -272,7 +278,47 @@ class GradFunction:
         out = tuple(_own(g, args[p], seen, held) for g, p in zip(grads, self._wrt_pos))
         return out[0] if self._single else out
 
+    @property
+    def has_aux(self) -> bool:
+        return self._has_aux
+
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        """Compare with central differences; on a mismatch, name the first emitted backward
+        statement whose rule is wrong (its forward file:line)."""
+        from srcgrad import diagnose
+
+        diagnose.check(self, *args, **kwargs)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.debug_nans:
+            from srcgrad import diagnose
+
+            saved = copy.deepcopy((args, kwargs))
+            result = self._call(*args, **kwargs)
+            if self._kind == "vjp":
+                return self._checked_vjp(result, saved)
+            diagnose.raise_if_nonfinite(self, saved, result)
+            return result
+        return self._call(*args, **kwargs)
+
+    def _checked_vjp(self, result: Any, saved: Any) -> Any:
+        from srcgrad import diagnose
+
+        value, pullback = result[0], result[1]
+
+        def checked(d_out: Any) -> Any:
+            grads = pullback(d_out)
+            if not diagnose._finite_result(grads) or not diagnose._finite_result(value):
+                a, kw = saved
+                bound = self._bind(a, kw) if kw or len(a) != len(self._params) else a
+                origin = diagnose.find_nonfinite(self, *bound, d_out=d_out)
+                if origin is not None:
+                    raise diagnose._error(origin, self.forward)
+            return grads
+
+        return (value, checked, *result[2:])
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
         args, st = self._run_forward(args, kwargs)  # type: ignore[misc]
         try:
             out, res = st.fwd(*args)
@@ -435,10 +481,11 @@ def _make(kind: str):  # noqa: ANN202
         wrt: int | str | tuple[int | str, ...] = 0,
         *,
         has_aux: bool = False,
+        debug_nans: bool | None = None,
     ) -> Any:
         if fn is None:
-            return lambda f: GradFunction(f, wrt, has_aux, kind)
-        return GradFunction(fn, wrt, has_aux, kind)
+            return lambda f: GradFunction(f, wrt, has_aux, kind, debug_nans)
+        return GradFunction(fn, wrt, has_aux, kind, debug_nans)
 
     return api
 

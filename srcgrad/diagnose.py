@@ -485,8 +485,7 @@ def localise(
 # --------------------------------------------------------------------------- NaN / Inf provenance
 
 
-class NonFiniteError(SrcgradError, FloatingPointError):
-    """A forward or backward pass produced NaN or Inf; names the forward line that did."""
+from srcgrad.errors import NonFiniteError  # noqa: E402  (defined with the other errors)
 
 
 @dataclass

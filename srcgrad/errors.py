@@ -16,6 +16,7 @@ __all__ = [
     "WrtError",
     "AliasError",
     "InternalError",
+    "NonFiniteError",
 ]
 
 
@@ -106,3 +107,7 @@ class AliasError(SrcgradError):
 
 class InternalError(SrcgradError):
     """A bug in srcgrad itself."""
+
+
+class NonFiniteError(SrcgradError, FloatingPointError):
+    """A forward or backward pass produced NaN or Inf; names the forward line that did."""

@@ -53,7 +53,59 @@ def analyse(norm: Normalized) -> set[str]:
                 changed = True
     norm.varied = varied  # type: ignore[attr-defined]
     _check_constant_parameters(norm, varied, useful)
-    return varied & useful
+    active = varied & useful
+    _warn_zero_gradients(norm, active, flows)
+    return active
+
+
+class ZeroGradientWarning(UserWarning):
+    """A ``wrt`` argument whose gradient is structurally zero."""
+
+
+def _warn_zero_gradients(norm: Normalized, active: set[str], flows: list) -> None:
+    """Warn (at generation time) for each wrt argument that cannot reach the output, naming
+    the line that cuts it off when a value made from it is used without a gradient."""
+    import warnings
+
+    src = norm.src
+    for p in norm.wrt:
+        if p in active or p in norm.containers:
+            continue
+        # names that carry p's value along gradient-carrying statements
+        reach = {p}
+        changed = True
+        while changed:
+            changed = False
+            for targets, operands in flows:
+                if any(o in reach for o in operands) and not all(t in reach for t in targets):
+                    reach.update(targets)
+                    changed = True
+        cut = None
+        for st in ir.walk_stmts(norm.stmts):
+            if isinstance(st, ir.Stmt) and st.kind in (ir.NONDIFF, ir.STATIC, ir.STOP) and st.expr is not None:
+                used = {n.value for n in _names(st.expr)}
+                if used & reach:
+                    cut = st.origin
+                    break
+        file, line, col = src.where(src.tree.name)
+        if cut is not None:
+            msg = (
+                f"{cut.file}:{cut.line}:{cut.col}: warning: the gradient w.r.t. {p!r} is "
+                f"structurally zero: it reaches the output only through `{cut.text}`, "
+                "which carries no gradient (comparison, floor, integer cast or stop_gradient)"
+            )
+        else:
+            msg = (
+                f"{file}:{line}:{col}: warning: the gradient w.r.t. {p!r} is structurally "
+                f"zero: {p} never reaches the output"
+            )
+        warnings.warn(ZeroGradientWarning(msg), stacklevel=2)
+
+
+def _names(node: cst.CSTNode) -> list[cst.Name]:
+    import libcst.matchers as m
+
+    return [n for n in m.findall(node, m.Name()) if isinstance(n, cst.Name)]
 
 
 def _check_constant_parameters(norm: Normalized, varied: set[str], useful: set[str]) -> None:
