@@ -628,6 +628,12 @@ def cmd_check(ns: argparse.Namespace) -> int:
     from srcgrad.api import GradFunction
     from srcgrad.errors import SrcgradError
 
+    if getattr(ns, "grad", False):
+        if len(ns.src) != 1 or "::" not in ns.src[0]:
+            raise UsageError("check --grad takes one FILE::func")
+        ns.target = ns.src[0]
+        return cmd_gradcheck(ns)
+
     wrt_override = _parse_wrt(ns.wrt)
     status = EXIT_CLEAN
     n_funcs = n_bad = n_findings = 0
@@ -1195,6 +1201,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("src", nargs="+", metavar="FILE|DIR|FILE::func")
     check.add_argument("--wrt", help="check with these parameters differentiated instead")
+    check.add_argument(
+        "--grad",
+        action="store_true",
+        help="for one FILE::func, also compare its gradient with central differences on "
+        "random inputs and name the first wrong rule (as gradcheck)",
+    )
+    check.add_argument("--rtol", type=float, default=1e-5)
+    check.add_argument("--atol", type=float, default=1e-6)
+    shapes(check)
     check.set_defaults(func=cmd_check)
 
     gc = sub.add_parser(

@@ -527,3 +527,13 @@ def test_show_highlights_only_on_a_terminal(monkeypatch):
     assert cli._highlight(text) == text  # pytest captures stdout: not a terminal
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     assert "\x1b[" in cli._highlight(text)
+
+
+def test_check_grad_compares_one_function_with_central_differences(proj: Path, tmp_path: Path) -> None:
+    shapes = ["--shape", "W=4x3", "--shape", "b=3", "--shape", "x=5x4", "--shape", "t=5x3"]
+    r = run("check", "--grad", "examples/regression.py::mse_tanh", *shapes, cwd=proj,
+            cache=tmp_path / "c")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith("PASS examples/regression.py::mse_tanh")
+    r = run("check", "--grad", "examples/regression.py", cwd=proj, cache=tmp_path / "c")
+    assert r.returncode == 2  # --grad needs one FILE::func
