@@ -93,3 +93,33 @@ def test_zero_gradient_warnings_name_the_cut(mod):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ZeroGradientWarning)
         srcgrad.grad(mod.unused, wrt=0)(np.ones(2), np.ones(2))
+
+
+RECOMPUTE = '''
+import numpy as np
+
+
+def f(W, x):
+    h = np.tanh(x @ W)  # srcgrad: recompute
+    return np.sum(h**2)
+'''
+
+
+def test_recompute_comment_moves_a_value_from_res_to_bwd(tmp_path):
+    from tests.engine.lint import lint_emitted
+
+    path = tmp_path / "recompute_src.py"
+    path.write_text(RECOMPUTE)
+    spec = importlib.util.spec_from_file_location("recompute_src", path)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = m
+    spec.loader.exec_module(m)
+    rng = np.random.default_rng(0)
+    W, x = rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
+    srcgrad.testing.check_grad(m.f, W, x, wrt=0)
+    df = srcgrad.grad(m.f)
+    out, res = df.emitted("fwd")(W, x)
+    assert "h" not in res._fields  # not kept ...
+    bwd = df.source[df.source.index("def bwd_f"):]
+    assert "h = xp.tanh(" in bwd  # ... but recomputed
+    assert lint_emitted(df.source) == []

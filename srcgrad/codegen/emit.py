@@ -452,6 +452,30 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     em.place_pushes(norm.stmts, [])
     for gr in rev.grads:
         escape |= _uses(gr)
+    # `# srcgrad: recompute`: those top-level values are recomputed by bwd, not kept in res
+    recompute_defs = {
+        t: st
+        for it in norm.stmts
+        if isinstance(it, Segment)
+        for st in it.stmts
+        if st.recompute
+        for t in st.targets
+    }
+    recomputed: list[Any] = []
+    pending = [n for n in _ordered_defs(norm) if n in escape and n in recompute_defs]
+    while pending:
+        st = recompute_defs[pending.pop()]
+        if any(st is r for r in recomputed):
+            continue
+        recomputed.append(st)
+        for n in _uses(st.expr):
+            if n in recompute_defs and not any(recompute_defs[n] is r for r in recomputed):
+                pending.append(n)
+            elif n in em.fwd_names:
+                escape.add(n)
+    order = {id(st): i for i, st in enumerate(ir.walk_stmts(norm.stmts))}
+    recomputed.sort(key=lambda st: order[id(st)])
+    escape -= {t for st in recomputed for t in st.targets}
     residuals = [n for n in _ordered_defs(norm) if n in escape]
     unconditional = set(params) | {
         t for it in norm.stmts if isinstance(it, (Segment, ir.Phi)) for t in
@@ -460,6 +484,8 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     unconditional |= {it.stack for it in norm.stmts if isinstance(it, ir.LoopNode)}
     prebind = [r for r in residuals if r not in unconditional]
     bwd_reads = _reads(rev.blocks) | escape | control_reads(rev.blocks)
+    for st in recomputed:
+        bwd_reads |= _uses(st.expr)
     uses_xp_bwd = xp in bwd_reads
 
     helpers = set(rev.helpers) | {"namespace"}
@@ -488,6 +514,13 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
         bwd_body.append(_Node(f"{target} = {res}"))
     if uses_xp_bwd:
         bwd_body.append(_Node(f"{xp} = {namespace}({d_out}, *{res})"))
+    last = None
+    for st in recomputed:  # recomputed here instead of kept in res
+        text = _stmt_text(st)
+        if (st.origin.file, st.origin.line) != last:
+            text = f"# {st.origin.file}:{st.origin.line}: {st.origin.text}\n" + text
+            last = (st.origin.file, st.origin.line)
+        bwd_body.append(_Node(text, _meta(st.origin, "recompute")))
     bwd_body += em.bwd_items(rev.blocks)
     grads = ", ".join(code(x) for x in rev.grads)
     bwd_body.append(_Node(f"return ({grads}{',' if len(rev.grads) == 1 else ''})"))

@@ -48,6 +48,7 @@ class Stmt:
     node: cst.BaseSmallStatement | None = None  # EFFECT: the statement as written
     target_node: cst.BaseExpression | None = None  # STATIC tuple unpacking target
     container: str | None = None  # APPEND / LISTGET: the list
+    recompute: bool = False  # `# srcgrad: recompute`: the backward recomputes, not keeps
 
 @dataclass
 class Normalized:

@@ -371,6 +371,20 @@ class Normalizer:
 
     def statement(self, stmt: cst.BaseStatement) -> bool:
         if isinstance(stmt, cst.SimpleStatementLine):
+            comment = stmt.trailing_whitespace.comment
+            recompute = comment is not None and "srcgrad: recompute" in comment.value
+            n_before = len(self.stmts)
+            try:
+                return self._simple_line(stmt)
+            finally:
+                if recompute:
+                    for st in self.stmts[n_before:]:
+                        if isinstance(st, Stmt) and st.kind not in (ir.EFFECT, ir.APPEND):
+                            st.recompute = True
+        return self._compound(stmt)
+
+    def _simple_line(self, stmt: cst.SimpleStatementLine) -> bool:
+        if True:
             for small in stmt.body:
                 self.origin = self.src.origin(small)
                 if isinstance(small, cst.Break):
@@ -385,6 +399,8 @@ class Normalizer:
                 if isinstance(small, cst.Return):
                     return False
             return True
+
+    def _compound(self, stmt: cst.BaseStatement) -> bool:
         if isinstance(stmt, cst.FunctionDef):
             self.origin = self.src.def_origin_of(stmt)
             if stmt.decorators or stmt.asynchronous is not None:

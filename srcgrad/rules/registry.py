@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 __all__ = [
     "Rule",
@@ -67,6 +67,8 @@ __all__ = [
     "lookup",
     "is_nondiff",
     "all_rules",
+    "describe",
+    "RuleRow",
     "NONDIFF",
 ]
 
@@ -190,6 +192,51 @@ def is_nondiff(prim: Any) -> bool:
 def all_rules() -> list[Rule]:
     _load()
     return sorted(_BY_NAME.values(), key=lambda r: r.name)
+
+
+class RuleRow(NamedTuple):
+    """One line of ``srcgrad rules``: a primitive, where its rule lives, its tested domains."""
+
+    primitive: str  # numpy-style name: "tanh", "linalg.inv", "special.logsumexp"
+    module: str  # the module of the rule ("srcgrad.rules.linalg_more"), or "non-differentiable"
+    domains: str  # where its tests draw inputs, e.g. "(-2, 2)", "a: positive_definite"
+
+
+def _describe_domain(domain: Any) -> str:
+    """A short text for a rule's ``domain`` spec (see the module docstring)."""
+    if domain is None:
+        return "(-2, 2)"
+    if isinstance(domain, dict):
+        parts = [f"{name}: {_describe_domain(d)}" for name, d in domain.items()]
+        return "; ".join(parts + ["others: (-2, 2)"])
+    if callable(domain):
+        name = getattr(domain, "__name__", "custom")
+        name = "custom" if name == "<lambda>" else name.lstrip("_").replace("_", " ")
+        doc = (getattr(domain, "__doc__", None) or "").strip().splitlines()
+        return f"{name} ({doc[0].rstrip('.').replace('``', '')})" if doc else name
+    lo, hi = domain
+    return f"({lo:g}, {hi:g})"
+
+
+def describe(include_nondiff: bool = False) -> list[RuleRow]:
+    """Every registered primitive with the module of its rule and its tested domains.
+
+    Args:
+        include_nondiff: also list the functions declared non-differentiable (their module
+            column reads ``"non-differentiable"`` and they have no domain).
+
+    Returns:
+        Rows sorted by primitive name (``srcgrad rules`` prints them).
+    """
+    rows = [RuleRow(r.name, r.module, _describe_domain(r.domain)) for r in all_rules()]
+    if include_nondiff:
+        known = {r.primitive for r in rows}
+        rows += [
+            RuleRow(name, "non-differentiable", "-")
+            for name in sorted(set(NONDIFF.values()))
+            if name not in known
+        ]
+    return sorted(rows, key=lambda r: r.primitive)
 
 
 _loaded = False
