@@ -33,9 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         "srcgrad": {p: cmp.srcgrad.count(p) for p in prefixes} | {"total": cmp.srcgrad.count()},
         "srcgrad_nondifferentiable": cmp.nondiff.count(),
         "srcgrad_other_primitives": cmp.srcgrad.other,
-        "autograd": None
-        if cmp.autograd is None
-        else {p: cmp.autograd.count(p) for p in prefixes} | {"total": cmp.autograd.count()},
+        "autograd": (
+            None
+            if cmp.autograd is None
+            else {p: cmp.autograd.count(p) for p in prefixes} | {"total": cmp.autograd.count()}
+        ),
         "autograd_only": cmp.missing,
         "srcgrad_only": cmp.extra,
     }
@@ -58,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"({a['np']} numpy, {a['np.linalg']} numpy.linalg, {a['np.fft']} numpy.fft)"
             )
             missing = report["autograd_only"]
-            print(f"covered by autograd, not by srcgrad: {', '.join(missing) if missing else 'none'}")
+            print(
+                f"covered by autograd, not by srcgrad: {', '.join(missing) if missing else 'none'}"
+            )
         if args.extra:
             print(f"covered by srcgrad only ({len(cmp.extra)}): {', '.join(cmp.extra)}")
     return 1 if cmp.missing else 0

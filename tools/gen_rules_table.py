@@ -105,7 +105,9 @@ def section() -> str:
     ]
     lines += [f"| `{r.primitive}` | {r.domains.replace('|', '/')} |" for r in restricted]
     lines += ["", "</details>", ""]
-    nondiff = [r.primitive for r in describe(include_nondiff=True) if r.module == "non-differentiable"]
+    nondiff = [
+        r.primitive for r in describe(include_nondiff=True) if r.module == "non-differentiable"
+    ]
     lines.append(
         f"Declared non-differentiable ({len(nondiff)}; using one is never an error and never a"
         " silent zero for a differentiable value): " + ", ".join(f"`{n}`" for n in nondiff) + "."

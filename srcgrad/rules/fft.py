@@ -76,12 +76,28 @@ def ifftn_adjoint(g, ans, a, s=None, axes=None, norm=None):
     return fftn_cotangent(g, a, s, axes, norm, True)
 
 
-@adjoint(np.fft.rfft, shapes=_SHAPES_1D, params=[{"n": [None, 5]}, {"n": [8], "axis": [0], "norm": ["forward"]}, {"n": [3], "norm": ["ortho"]}])
+@adjoint(
+    np.fft.rfft,
+    shapes=_SHAPES_1D,
+    params=[
+        {"n": [None, 5]},
+        {"n": [8], "axis": [0], "norm": ["forward"]},
+        {"n": [3], "norm": ["ortho"]},
+    ],
+)
 def rfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     return rfft_cotangent(g, a, n, axis, norm)
 
 
-@adjoint(np.fft.irfft, shapes=_SHAPES_1D, params=[{"n": [None, 5]}, {"n": [8], "axis": [0], "norm": ["forward"]}, {"n": [3], "norm": ["ortho"]}])
+@adjoint(
+    np.fft.irfft,
+    shapes=_SHAPES_1D,
+    params=[
+        {"n": [None, 5]},
+        {"n": [8], "axis": [0], "norm": ["forward"]},
+        {"n": [3], "norm": ["ortho"]},
+    ],
+)
 def irfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     return irfft_cotangent(g, a, n, axis, norm)
 
@@ -106,21 +122,33 @@ def irfftn_adjoint(g, ans, a, s=None, axes=None, norm=None):
     return irfftn_cotangent(g, a, s, axes, norm)
 
 
-@adjoint(np.fft.hfft, shapes=_SHAPES_1D, params=[{"n": [None, 5]}, {"n": [6], "axis": [0], "norm": ["ortho"]}])
+@adjoint(
+    np.fft.hfft,
+    shapes=_SHAPES_1D,
+    params=[{"n": [None, 5]}, {"n": [6], "axis": [0], "norm": ["ortho"]}],
+)
 def hfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     return hfft_cotangent(g, a, n, axis, norm)
 
 
-@adjoint(np.fft.ihfft, shapes=_SHAPES_1D, params=[{"n": [None, 3]}, {"n": [6], "axis": [0], "norm": ["forward"]}])
+@adjoint(
+    np.fft.ihfft,
+    shapes=_SHAPES_1D,
+    params=[{"n": [None, 3]}, {"n": [6], "axis": [0], "norm": ["forward"]}],
+)
 def ihfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     return ihfft_cotangent(g, a, n, axis, norm)
 
 
-@adjoint(np.fft.fftshift, shapes={"matrix": "(3,4)", "3d": "(2,3,5)"}, params={"axes": [None, (0, -1)]})
+@adjoint(
+    np.fft.fftshift, shapes={"matrix": "(3,4)", "3d": "(2,3,5)"}, params={"axes": [None, (0, -1)]}
+)
 def fftshift_adjoint(g, ans, x, axes=None):
     return np.fft.ifftshift(g, axes)
 
 
-@adjoint(np.fft.ifftshift, shapes={"matrix": "(3,4)", "3d": "(2,3,5)"}, params={"axes": [None, (0, -1)]})
+@adjoint(
+    np.fft.ifftshift, shapes={"matrix": "(3,4)", "3d": "(2,3,5)"}, params={"axes": [None, (0, -1)]}
+)
 def ifftshift_adjoint(g, ans, x, axes=None):
     return np.fft.fftshift(g, axes)

@@ -114,7 +114,10 @@ def rollaxis_adjoint(g, ans, a, axis, start=0):
     nondiff=("pad_width",),
     shapes={"matrix": "(3,4),-"},
     params=[
-        {"pad_width": [((1, 2), (0, 3))], "mode": ["constant", "edge", "wrap", "reflect", "symmetric"]},
+        {
+            "pad_width": [((1, 2), (0, 3))],
+            "mode": ["constant", "edge", "wrap", "reflect", "symmetric"],
+        },
         {"pad_width": [((2, 1), (1, 2))], "mode": ["symmetric"], "reflect_type": ["odd"]},
         {"pad_width": [((3, 1), (1, 4))], "mode": ["reflect"], "reflect_type": ["odd"]},
         {"pad_width": [((5, 6), (7, 2))], "mode": ["reflect"]},
@@ -207,7 +210,9 @@ def select_adjoint(g, ans, condlist, choicelist, default=0):
         "repeated-axis": ("(4,6),-", {"window_shape": (2, 3), "axis": (1, 1)}),
     },
 )
-def sliding_window_view_adjoint(g, ans, x, window_shape, axis=None, *, subok=False, writeable=False):
+def sliding_window_view_adjoint(
+    g, ans, x, window_shape, axis=None, *, subok=False, writeable=False
+):
     return unwindow(g, x, window_shape, axis)
 
 
@@ -224,7 +229,9 @@ def compress_adjoint(g, ans, condition, a, axis=None):
     return compress_cotangent(g, condition, a, axis)
 
 
-@adjoint(np.extract, nondiff=("condition",), domain={"condition": _coin}, shapes={"same": "(3,4),(3,4)"})
+@adjoint(
+    np.extract, nondiff=("condition",), domain={"condition": _coin}, shapes={"same": "(3,4),(3,4)"}
+)
 def extract_adjoint(g, ans, condition, arr):
     return compress_cotangent(g, np.ravel(condition), arr, None)
 
@@ -260,7 +267,9 @@ def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1, dtype=None):
     return trace_cotangent(g, a, offset, axis1, axis2)
 
 
-@adjoint(np.diag, shapes={"vector": "(4,)", "wide": "(3,5)", "tall": "(5,3)"}, params={"k": [0, 1, -1]})
+@adjoint(
+    np.diag, shapes={"vector": "(4,)", "wide": "(3,5)", "tall": "(5,3)"}, params={"k": [0, 1, -1]}
+)
 def diag_adjoint(g, ans, v, k=0):
     return diag_cotangent(g, v, k)
 
@@ -376,7 +385,9 @@ if hasattr(np, "unstack"):  # numpy >= 2.1
         return unstack_cotangent_pieces(g, x, axis)
 
 
-@adjoint(np.append, shapes={"rows": "(3,4),(2,4)", "vectors": "(3,),(2,)"}, params={"axis": [None, 0]})
+@adjoint(
+    np.append, shapes={"rows": "(3,4),(2,4)", "vectors": "(3,),(2,)"}, params={"axis": [None, 0]}
+)
 def append_adjoint(g, ans, arr, values, axis=None):
     return append_cotangents(g, arr, values, axis)
 
@@ -420,7 +431,12 @@ def partition_adjoint(g, ans, a, kth, axis=-1, kind="introselect", order=None):
 
 @adjoint(
     np.kron,
-    shapes={"matrices": "(2,3),(2,2)", "vectors": "(3,),(2,)", "mixed": "(2,2),(3,)", "3d": "(2,1,2),(2,2)"},
+    shapes={
+        "matrices": "(2,3),(2,2)",
+        "vectors": "(3,),(2,)",
+        "mixed": "(2,2),(3,)",
+        "3d": "(2,1,2),(2,2)",
+    },
 )
 def kron_adjoint(g, ans, a, b):
     return kron_cotangent_a(g, a, b), kron_cotangent_b(g, a, b)

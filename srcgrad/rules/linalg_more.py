@@ -160,7 +160,12 @@ def det_adjoint(g, ans, a):
     return det_cotangent(g, ans, a)
 
 
-@adjoint(np.linalg.slogdet, multi_output=True, domain=well_conditioned, shapes={"matrix": "(3,3)", "batch": "(2,3,3)"})
+@adjoint(
+    np.linalg.slogdet,
+    multi_output=True,
+    domain=well_conditioned,
+    shapes={"matrix": "(3,3)", "batch": "(2,3,3)"},
+)
 def slogdet_adjoint(g, ans, a):
     return slogdet_cotangent(g, ans, a)
 
@@ -389,7 +394,11 @@ def cross_adjoint(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 @adjoint(
     np.linalg.cross,
-    shapes={"vectors": "(3,),(3,)", "broadcast": "(4,3),(3,)", "axis": ("(3,2),(3,2)", {"axis": 0})},
+    shapes={
+        "vectors": "(3,),(3,)",
+        "broadcast": "(4,3),(3,)",
+        "axis": ("(3,2),(3,2)", {"axis": 0}),
+    },
 )
 def linalg_cross_adjoint(g, ans, x1, x2, /, *, axis=-1):
     return (
@@ -406,7 +415,9 @@ def linalg_matmul_adjoint(g, ans, x1, x2, /):
     return matmul_cotangent_x1(g, x1, x2), matmul_cotangent_x2(g, x1, x2)
 
 
-@adjoint(np.linalg.tensordot, shapes={"matrices": "(3,4),(4,3)"}, params={"axes": [0, 1, ([1], [0])]})
+@adjoint(
+    np.linalg.tensordot, shapes={"matrices": "(3,4),(4,3)"}, params={"axes": [0, 1, ([1], [0])]}
+)
 def linalg_tensordot_adjoint(g, ans, x1, x2, /, *, axes=2):
     return tensordot_cotangent_a(g, x1, x2, axes), tensordot_cotangent_b(g, x1, x2, axes)
 
@@ -421,12 +432,18 @@ def linalg_matrix_transpose_adjoint(g, ans, x, /):
     return mT(g)
 
 
-@adjoint(np.linalg.trace, shapes={"matrix": "(3,4)", "stack": "(2,3,3)"}, params={"offset": [0, 1, -1]})
+@adjoint(
+    np.linalg.trace, shapes={"matrix": "(3,4)", "stack": "(2,3,3)"}, params={"offset": [0, 1, -1]}
+)
 def linalg_trace_adjoint(g, ans, x, /, *, offset=0, dtype=None):
     return trace_cotangent(g, x, offset, -2, -1)
 
 
-@adjoint(np.linalg.diagonal, shapes={"matrix": "(3,4)", "stack": "(2,3,3)"}, params={"offset": [0, 1, -1]})
+@adjoint(
+    np.linalg.diagonal,
+    shapes={"matrix": "(3,4)", "stack": "(2,3,3)"},
+    params={"offset": [0, 1, -1]},
+)
 def linalg_diagonal_adjoint(g, ans, x, /, *, offset=0):
     return diagonal_cotangent(g, x, offset, -2, -1)
 
@@ -448,10 +465,16 @@ if hasattr(np, "vecdot"):  # numpy >= 2.0
 
 if hasattr(np, "matvec"):  # numpy >= 2.2
 
-    @adjoint(np.matvec, shapes={"matrix": "(3,4),(4,)", "batch": "(2,3,4),(2,4)", "broadcast": "(3,4),(2,4)"})
+    @adjoint(
+        np.matvec,
+        shapes={"matrix": "(3,4),(4,)", "batch": "(2,3,4),(2,4)", "broadcast": "(3,4),(2,4)"},
+    )
     def matvec_adjoint(g, ans, x1, x2, /):
         return matvec_cotangent_x1(g, x1, x2), matvec_cotangent_x2(g, x1, x2)
 
-    @adjoint(np.vecmat, shapes={"matrix": "(3,),(3,4)", "batch": "(2,3),(2,3,4)", "broadcast": "(2,3),(3,4)"})
+    @adjoint(
+        np.vecmat,
+        shapes={"matrix": "(3,),(3,4)", "batch": "(2,3),(2,3,4)", "broadcast": "(2,3),(3,4)"},
+    )
     def vecmat_adjoint(g, ans, x1, x2, /):
         return vecmat_cotangent_x1(g, x1, x2), vecmat_cotangent_x2(g, x1, x2)

@@ -106,7 +106,11 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
 
     @adjoint(
         np.cumulative_sum,
-        shapes={"vector": "(5,)", "matrix": ("(3,4)", {"axis": -1}), "rows": ("(3,4)", {"axis": 0})},
+        shapes={
+            "vector": "(5,)",
+            "matrix": ("(3,4)", {"axis": -1}),
+            "rows": ("(3,4)", {"axis": 0}),
+        },
         params={"include_initial": [False, True]},
     )
     def cumulative_sum_adjoint(g, ans, x, /, *, axis=None, dtype=None, include_initial=False):
@@ -115,7 +119,11 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
     @adjoint(
         np.cumulative_prod,
         domain=_with_zeros,
-        shapes={"vector": "(5,)", "matrix": ("(3,4)", {"axis": -1}), "rows": ("(3,4)", {"axis": 0})},
+        shapes={
+            "vector": "(5,)",
+            "matrix": ("(3,4)", {"axis": -1}),
+            "rows": ("(3,4)", {"axis": 0}),
+        },
         params={"include_initial": [False, True]},
     )
     def cumulative_prod_adjoint(g, ans, x, /, *, axis=None, dtype=None, include_initial=False):
@@ -164,14 +172,18 @@ def nanprod_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return expand_like(g, a, axis=axis, keepdims=keepdims) * others * ~np.isnan(a)
 
 
-@adjoint(np.nanvar, shapes=_NAN_SHAPES, params=[*_AXES, {"axis": [0], "ddof": [1]}], domain=_with_nans)
+@adjoint(
+    np.nanvar, shapes=_NAN_SHAPES, params=[*_AXES, {"axis": [0], "ddof": [1]}], domain=_with_nans
+)
 def nanvar_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = np.where(np.isnan(a), 0, a - np.nanmean(a, axis=axis, keepdims=True))
     scale = 2 / (nan_count(a, axis) - ddof)
     return expand_like(g, a, axis=axis, keepdims=keepdims) * (scale * centered)
 
 
-@adjoint(np.nanstd, shapes=_NAN_SHAPES, params=[*_AXES, {"axis": [0], "ddof": [1]}], domain=_with_nans)
+@adjoint(
+    np.nanstd, shapes=_NAN_SHAPES, params=[*_AXES, {"axis": [0], "ddof": [1]}], domain=_with_nans
+)
 def nanstd_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = np.where(np.isnan(a), 0, a - np.nanmean(a, axis=axis, keepdims=True))
     scale = 1 / (nan_count(a, axis) - ddof)

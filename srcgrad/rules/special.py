@@ -78,7 +78,9 @@ def conjugate_adjoint(g, ans, x):
     return np.conj(g)
 
 
-@adjoint(np.angle, domain=_away_from_zero, shapes={"matrix": "(3,4)"}, params={"deg": [False, True]})
+@adjoint(
+    np.angle, domain=_away_from_zero, shapes={"matrix": "(3,4)"}, params={"deg": [False, True]}
+)
 def angle_adjoint(g, ans, z, deg=False):
     return angle_cotangent(g, z, deg)
 
@@ -148,8 +150,12 @@ def heaviside_adjoint(g, ans, x1, x2):
     return None, unbroadcast(np.where(x1 == 0, g, 0), x2)
 
 
-@adjoint(np.ldexp, nondiff=("x2",), domain={"x2": lambda rng, shape: rng.integers(-2, 3, size=shape)},
-         shapes={"same": "(3,4),(3,4)", "broadcast": "(3,4),(4,)"})
+@adjoint(
+    np.ldexp,
+    nondiff=("x2",),
+    domain={"x2": lambda rng, shape: rng.integers(-2, 3, size=shape)},
+    shapes={"same": "(3,4),(3,4)", "broadcast": "(3,4),(4,)"},
+)
 def ldexp_adjoint(g, ans, x1, x2):
     # x1 * 2**x2 with an integer exponent
     return unbroadcast(g * np.ldexp(1.0, x2), x1)

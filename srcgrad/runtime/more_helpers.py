@@ -226,7 +226,9 @@ def sinc_slope(x: Array) -> Array:
     """
     xp = namespace(x)
     if not hasattr(x, "shape"):
-        return 0.0 if x == 0 else (math.cos(math.pi * x) - math.sin(math.pi * x) / (math.pi * x)) / x
+        return (
+            0.0 if x == 0 else (math.cos(math.pi * x) - math.sin(math.pi * x) / (math.pi * x)) / x
+        )
     safe = xp.where(x == 0, 1, x)
     slope = (xp.cos(math.pi * safe) - xp.sinc(safe)) / safe
     return xp.where(x == 0, 0, slope)
@@ -605,9 +607,7 @@ def _row_values(xp: Any, fm: Array, weights: tuple) -> tuple:
 _STEP = 1e-30  # complex-step size: exact derivatives of the (analytic) stencil weights
 
 
-def _step_cotangent(
-    xp: Any, g: Array, f: Array, ax: int, dx: Array, edge_order: int
-) -> Array:
+def _step_cotangent(xp: Any, g: Array, f: Array, ax: int, dx: Array, edge_order: int) -> Array:
     """Cotangent of the ``n - 1`` steps of one axis of ``np.gradient``.
 
     Each stencil row depends on two steps; the derivatives of its weights with respect to
@@ -827,7 +827,10 @@ def linspace_cotangents(
     t = xp.reshape(t, tuple(shape))
     if endpoint and num > 1:
         # numpy sets the last sample to stop exactly
-        t = xp.concatenate([_take_range(xp, t, ax, 0, num - 1), xp.ones_like(_take_range(xp, t, ax, 0, 1))], axis=ax)
+        t = xp.concatenate(
+            [_take_range(xp, t, ax, 0, num - 1), xp.ones_like(_take_range(xp, t, ax, 0, 1))],
+            axis=ax,
+        )
     d_start = xp.sum(g * (1 - t), axis=ax)
     d_stop = xp.sum(g * t, axis=ax)
     return unbroadcast(d_start, start), unbroadcast(d_stop, stop)
@@ -862,7 +865,9 @@ def logspace_cotangents(
     """
     xp = namespace(g, ans, start, stop, base)
     if hasattr(base, "shape"):
-        log_base = _expand_at(xp, xp.log(xp.asarray(base, dtype=ans.dtype)), ans, _axis(axis, ans.ndim))
+        log_base = _expand_at(
+            xp, xp.log(xp.asarray(base, dtype=ans.dtype)), ans, _axis(axis, ans.ndim)
+        )
     else:
         log_base = math.log(base)
     return linspace_cotangents(g * ans * log_base, start, stop, num, endpoint, axis)
@@ -904,8 +909,9 @@ def _expand_at(xp: Any, v: Array, ans: Array, ax: int) -> Array:
     return xp.expand_dims(v, ax)
 
 
-def interp_cotangents(g: Array, x: Any, xp_: Any, fp: Any, left: Any = None, right: Any = None,
-                      period: Any = None) -> tuple[Array, Array, Array]:
+def interp_cotangents(
+    g: Array, x: Any, xp_: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None
+) -> tuple[Array, Array, Array]:
     """Cotangents of ``np.interp(x, xp, fp, left, right)`` for ``x``, ``xp`` and ``fp``.
 
     Inside ``[xp[0], xp[-1]]`` the result is ``fp[i] + s (x - xp[i])`` with slope
@@ -1005,9 +1011,7 @@ def convolve_cotangents(g: Array, a: Array, v: Array, mode: str = "full", kind: 
     start, stop = _conv_full_slice(mode, n, m)
     full = n + m - 1
     dtype = g.dtype
-    gf = xp.concatenate(
-        [xp.zeros((start,), dtype=dtype), g, xp.zeros((full - stop,), dtype=dtype)]
-    )
+    gf = xp.concatenate([xp.zeros((start,), dtype=dtype), g, xp.zeros((full - stop,), dtype=dtype)])
     # y_k = sum_i a_i w_{k-i}:  d a_i = sum_k g_k w_{k-i},  d w_j = sum_k g_k a_{k-j}
     d_a = xp.convolve(gf, w[::-1], mode="valid")
     d_w = xp.convolve(gf, a[::-1], mode="valid")
@@ -1566,7 +1570,9 @@ def _scatter_add_axis(xp: Any, shape: tuple[int, ...], dtype: Any, ax: int, idx:
     return xp.moveaxis(z, 0, ax)
 
 
-def take_cotangent(g: Array, a: Array, indices: Any, axis: Any = None, mode: str = "raise") -> Array:
+def take_cotangent(
+    g: Array, a: Array, indices: Any, axis: Any = None, mode: str = "raise"
+) -> Array:
     """Cotangent of ``np.take(a, indices, axis, mode=mode)``: ``g`` added back at the indices.
 
     Args:
@@ -1634,7 +1640,9 @@ def take_along_axis_cotangent(g: Array, arr: Array, indices: Any, axis: Any = -1
     return _fit(z, arr)
 
 
-def diagonal_cotangent(g: Array, a: Array, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
+def diagonal_cotangent(
+    g: Array, a: Array, offset: int = 0, axis1: int = 0, axis2: int = 1
+) -> Array:
     """Cotangent of ``np.diagonal(a, offset, axis1, axis2)``, any shape and offset.
 
     Args:
@@ -2026,11 +2034,7 @@ def _pinv_cotangent(xp: Any, g: Array, a: Array, p: Array) -> Array:
     eye_n = _eye_like(xp, n, p)
     pt = _mT(p)
     gt = _mT(g)
-    return (
-        -(pt @ g @ pt)
-        + (eye_m - a @ p) @ gt @ (p @ pt)
-        + (pt @ p) @ gt @ (eye_n - p @ a)
-    )
+    return -(pt @ g @ pt) + (eye_m - a @ p) @ gt @ (p @ pt) + (pt @ p) @ gt @ (eye_n - p @ a)
 
 
 def pinv_cotangent(g: Array, ans: Array, a: Array, hermitian: bool = False) -> Array:
@@ -2494,8 +2498,15 @@ def _cross_parts(g: Array, a: Array, b: Array, axisa: int, axisb: int, axisc: in
     return xp, three(am), three(bm), g3, da, db, axisa, axisb
 
 
-def cross_cotangent_a(g: Array, a: Array, b: Array, axisa: int = -1, axisb: int = -1,
-                      axisc: int = -1, axis: Any = None) -> Array:
+def cross_cotangent_a(
+    g: Array,
+    a: Array,
+    b: Array,
+    axisa: int = -1,
+    axisb: int = -1,
+    axisc: int = -1,
+    axis: Any = None,
+) -> Array:
     """Cotangent of ``np.cross(a, b, ...)`` for ``a``: ``cross(b, g)`` (2- or 3-vectors)."""
     xp, a3, b3, g3, da, _, axisa, _ = _cross_parts(g, a, b, axisa, axisb, axisc, axis)
     full = xp.cross(b3, g3)[..., :da]
@@ -2503,8 +2514,15 @@ def cross_cotangent_a(g: Array, a: Array, b: Array, axisa: int = -1, axisb: int 
     return _fit(xp.moveaxis(moved, -1, axisa), a)
 
 
-def cross_cotangent_b(g: Array, a: Array, b: Array, axisa: int = -1, axisb: int = -1,
-                      axisc: int = -1, axis: Any = None) -> Array:
+def cross_cotangent_b(
+    g: Array,
+    a: Array,
+    b: Array,
+    axisa: int = -1,
+    axisb: int = -1,
+    axisc: int = -1,
+    axis: Any = None,
+) -> Array:
     """Cotangent of ``np.cross(a, b, ...)`` for ``b``: ``cross(g, a)`` (2- or 3-vectors)."""
     xp, a3, b3, g3, _, db, _, axisb = _cross_parts(g, a, b, axisa, axisb, axisc, axis)
     full = xp.cross(g3, a3)[..., :db]
@@ -2649,7 +2667,9 @@ def _fft_axes(a: Array, s: Any, axes: Any) -> tuple[list[int], list[int]]:
     if s is None:
         sizes = [a.shape[ax] for ax in axes]
     else:
-        sizes = [a.shape[ax] if n is None or n == -1 else operator.index(n) for n, ax in zip(s, axes)]
+        sizes = [
+            a.shape[ax] if n is None or n == -1 else operator.index(n) for n, ax in zip(s, axes)
+        ]
     return axes, sizes
 
 
@@ -2657,8 +2677,9 @@ def _swap_norm(norm: Any) -> Any:
     return {None: "forward", "backward": "forward", "forward": "backward", "ortho": "ortho"}[norm]
 
 
-def fft_cotangent(g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any = None,
-                  inverse: bool = False) -> Array:
+def fft_cotangent(
+    g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any = None, inverse: bool = False
+) -> Array:
     """Cotangent of ``np.fft.fft`` (or ``ifft`` with ``inverse=True``) for ``a``.
 
     The DFT matrix is symmetric, so the cotangent (autograd's convention: no conjugation) is
@@ -2684,8 +2705,9 @@ def fft_cotangent(g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any = N
     return unbroadcast(out, a)
 
 
-def fftn_cotangent(g: Array, a: Any, s: Any = None, axes: Any = None, norm: Any = None,
-                   inverse: bool = False) -> Array:
+def fftn_cotangent(
+    g: Array, a: Any, s: Any = None, axes: Any = None, norm: Any = None, inverse: bool = False
+) -> Array:
     """Cotangent of ``np.fft.fftn`` / ``fft2`` (``ifftn`` / ``ifft2`` with ``inverse=True``).
 
     Args:
@@ -2906,15 +2928,21 @@ def _series_polygamma(xp: Any, x: Any, order: int) -> Array:
     inv = 1 / z
     inv2 = inv * inv
     if order == 0:
-        series = xp.log(z) - 0.5 * inv - inv2 * (
-            1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132)))
+        series = (
+            xp.log(z)
+            - 0.5 * inv
+            - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
         )
         value = series - acc
         pi_cot = math.pi / xp.tan(math.pi * xa)
         out = xp.where(reflect, value - pi_cot, value)
     else:
-        series = inv + inv2 / 2 + inv * inv2 * (
-            1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 * (1 / 30 - inv2 * 5 / 66)))
+        series = (
+            inv
+            + inv2 / 2
+            + inv
+            * inv2
+            * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 * (1 / 30 - inv2 * 5 / 66))))
         )
         value = series + acc
         sin = xp.sin(math.pi * xa)
@@ -2954,4 +2982,6 @@ def logsumexp_cotangent(
     weights = xp.exp(a - expand_like(ans, a, axis=axis, keepdims=keepdims))
     if b is not None:
         weights = weights * xp.asarray(b)
-    return _fit(_sum_to_shape(xp, expand_like(g, a, axis=axis, keepdims=keepdims) * weights, a.shape), a)
+    return _fit(
+        _sum_to_shape(xp, expand_like(g, a, axis=axis, keepdims=keepdims) * weights, a.shape), a
+    )

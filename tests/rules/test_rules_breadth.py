@@ -79,9 +79,7 @@ def check_complex(
     rng = np.random.default_rng(seed)
     ans = prim(*inputs, **params)
     outs = list(ans) if rule.multi_output else [ans]
-    u = [
-        _random_like(rng, y) if np.asarray(y).dtype.kind in "fc" else None for y in outs
-    ]
+    u = [_random_like(rng, y) if np.asarray(y).dtype.kind in "fc" else None for y in outs]
     g = u if rule.multi_output else u[0]
     result = rule.adjoint(g, ans, *inputs, **params)
     cots = [result] if len(rule.operands) == 1 else list(result)
@@ -153,9 +151,27 @@ def _cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
 
 # --------------------------------------------------------------------------- complex inputs
 
-HOLOMORPHIC = [np.exp, np.sin, np.cos, np.tanh, np.sinh, np.cosh, np.log, np.sqrt, np.square,
-               np.reciprocal, np.expm1, np.log1p, np.exp2, np.log2, np.log10, np.tan,
-               np.arctan, np.arcsinh, np.negative]
+HOLOMORPHIC = [
+    np.exp,
+    np.sin,
+    np.cos,
+    np.tanh,
+    np.sinh,
+    np.cosh,
+    np.log,
+    np.sqrt,
+    np.square,
+    np.reciprocal,
+    np.expm1,
+    np.log1p,
+    np.exp2,
+    np.log2,
+    np.log10,
+    np.tan,
+    np.arctan,
+    np.arcsinh,
+    np.negative,
+]
 
 
 @pytest.mark.parametrize("prim", HOLOMORPHIC, ids=lambda p: p.__name__)
@@ -166,7 +182,8 @@ def test_holomorphic_elementwise_on_complex_inputs(prim):
 
 
 @pytest.mark.parametrize(
-    "prim", [np.real, np.imag, np.conjugate, np.angle, np.absolute, np.nan_to_num, np.real_if_close],
+    "prim",
+    [np.real, np.imag, np.conjugate, np.angle, np.absolute, np.nan_to_num, np.real_if_close],
     ids=lambda p: p.__name__,
 )
 def test_complex_parts_on_complex_inputs(prim):
@@ -263,7 +280,11 @@ def test_irfftn_and_irfft2_on_complex_spectra(s):
     spectrum = crandn(rng, 2, 3, 4)
     check_complex(np.fft.irfftn, [spectrum], {"s": s, "axes": None if s is None else (1, 2)})
     check_complex(np.fft.irfft2, [spectrum], {"s": s})
-    check_complex(np.fft.rfftn, [rng.standard_normal((2, 3, 4))], {"s": s, "axes": None if s is None else (0, 2)})
+    check_complex(
+        np.fft.rfftn,
+        [rng.standard_normal((2, 3, 4))],
+        {"s": s, "axes": None if s is None else (0, 2)},
+    )
 
 
 @pytest.mark.parametrize("n", [None, 5, 6])
@@ -297,15 +318,13 @@ def test_eig_and_eigvals_on_complex_matrices():
 
 
 def test_svd_through_gauge_invariant_functions_end_to_end():
-    f = user_function(
-        """
+    f = user_function("""
         def f(a):
             u, s, vh = np.linalg.svd(a, full_matrices=False)
             top = u[:, :2] @ np.diag(s[:2]) @ vh[:2, :]  # best rank-2 approximation
             proj = u @ u.T  # projector onto the column space
             return np.sum(top * top) + np.sum(np.sin(3 * proj)) + np.sum(np.sqrt(s))
-        """
-    )
+        """)
     rng = np.random.default_rng(16)
     for shape in [(4, 3), (3, 4), (3, 3)]:
         a = rng.standard_normal(shape)
@@ -313,14 +332,12 @@ def test_svd_through_gauge_invariant_functions_end_to_end():
 
 
 def test_eigh_through_a_matrix_function_end_to_end():
-    f = user_function(
-        """
+    f = user_function("""
         def f(a):
             w, v = np.linalg.eigh(a)
             expm = (v * np.exp(w)) @ v.T  # exp of the symmetric matrix the lower triangle makes
             return np.sum(expm * expm) + np.sum(v[:, -1] ** 2 * np.arange(3.0))
-        """
-    )
+        """)
     rng = np.random.default_rng(17)
     a = rng.standard_normal((3, 3))
     a = a + a.T + np.diag([0.0, 3.0, 6.0])
@@ -329,7 +346,9 @@ def test_eigh_through_a_matrix_function_end_to_end():
 
 def test_eig_through_gauge_invariant_functions():
     rng = np.random.default_rng(18)
-    a = 0.3 * rng.standard_normal((3, 3)) + np.array([[0.0, -2.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
+    a = 0.3 * rng.standard_normal((3, 3)) + np.array(
+        [[0.0, -2.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 3.0]]
+    )
     rule = lookup(np.linalg.eig)
 
     def invariant(x):
@@ -347,6 +366,7 @@ def test_eig_through_gauge_invariant_functions():
             d = np.zeros_like(a)
             d[i, j] = eps
             grad_num[i, j] = (invariant(a + d) - invariant(a - d)) / (2 * eps)
+
     # d/dv and d/dw of the invariant, taken numerically on the outputs (complex: two parts)
     def outer(w_, v_):
         p = v_[:, :1] @ np.linalg.inv(v_)[:1, :]
@@ -366,13 +386,11 @@ def test_eig_through_gauge_invariant_functions():
 
 
 def test_eigh_eigenvalues_only_stay_finite_at_repeated_eigenvalues():
-    f = user_function(
-        """
+    f = user_function("""
         def f(a):
             w, v = np.linalg.eigh(a)
             return np.sum(w * w)
-        """
-    )
+        """)
     a = np.eye(3) * 2.0
     _, grads = srcgrad.value_and_grad(f)(a)
     assert np.all(np.isfinite(grads))
@@ -380,13 +398,11 @@ def test_eigh_eigenvalues_only_stay_finite_at_repeated_eigenvalues():
 
 
 def test_svd_values_only_and_svdvals_end_to_end():
-    f = user_function(
-        """
+    f = user_function("""
         def f(a):
             s = np.linalg.svd(a, compute_uv=False)
             return np.sum(s ** 3) + np.sum(np.linalg.svdvals(a))
-        """
-    )
+        """)
     a = np.random.default_rng(19).standard_normal((4, 3))
     check_grad(f, a)
 
@@ -421,7 +437,9 @@ def test_cholesky_on_a_positive_definite_batch_and_symmetric_perturbations():
     ours = rule.adjoint(u, low, a)
     d = rng.standard_normal(a.shape)
     d = d + np.swapaxes(d, -1, -2)
-    numeric = np.sum(u * (np.linalg.cholesky(a + EPS * d) - np.linalg.cholesky(a - EPS * d))) / (2 * EPS)
+    numeric = np.sum(u * (np.linalg.cholesky(a + EPS * d) - np.linalg.cholesky(a - EPS * d))) / (
+        2 * EPS
+    )
     assert abs(np.sum(ours * d) - numeric) < 1e-6 * max(1, abs(numeric))
 
 
@@ -450,15 +468,13 @@ def test_norm_ties_share_the_cotangent():
 
 
 def test_norms_end_to_end_with_axis_keepdims_and_inf():
-    f = user_function(
-        """
+    f = user_function("""
         def f(x):
             a = np.linalg.norm(x, axis=1, keepdims=True)
             b = np.linalg.norm(x, ord=np.inf, axis=(0, 2))
             c = np.linalg.norm(x, ord="nuc", axis=(1, 2))
             return np.sum(a * a) + np.sum(b) + np.sum(c)
-        """
-    )
+        """)
     check_grad(f, np.random.default_rng(23).standard_normal((2, 3, 4)))
 
 
@@ -468,19 +484,22 @@ def test_gradient_with_steps_and_coordinates(edge_order):
     f2 = rng.standard_normal((4, 5))
     xs = np.cumsum(rng.uniform(0.5, 1.5, 5))
     check_rule(np.gradient, rng.standard_normal(6), 0.7, edge_order=edge_order)
-    check_rule(np.gradient, rng.standard_normal(6), np.cumsum(rng.uniform(0.5, 1.5, 6)), edge_order=edge_order)
+    check_rule(
+        np.gradient,
+        rng.standard_normal(6),
+        np.cumsum(rng.uniform(0.5, 1.5, 6)),
+        edge_order=edge_order,
+    )
     check_rule(np.gradient, f2, xs, axis=1, edge_order=edge_order)
     check_rule(np.gradient, f2, 0.3, axis=0, edge_order=edge_order)
 
 
 def test_gradient_end_to_end_with_coordinates():
-    f = user_function(
-        """
+    f = user_function("""
         def f(y, x):
             dy = np.gradient(y, x)
             return np.sum(dy * dy)
-        """
-    )
+        """)
     rng = np.random.default_rng(25)
     y, x = rng.standard_normal(6), np.cumsum(rng.uniform(0.5, 1.5, 6))
     check_grad(f, y, x, wrt=("y", "x"))
@@ -497,7 +516,16 @@ def test_cross_with_two_vectors():
 def test_pad_modes_on_three_axes():
     rng = np.random.default_rng(27)
     x = rng.standard_normal((2, 3, 4))
-    for mode in ["edge", "wrap", "reflect", "symmetric", "mean", "maximum", "median", "linear_ramp"]:
+    for mode in [
+        "edge",
+        "wrap",
+        "reflect",
+        "symmetric",
+        "mean",
+        "maximum",
+        "median",
+        "linear_ramp",
+    ]:
         check_rule(np.pad, x, ((1, 2), (0, 1), (3, 0)), mode=mode)
     check_rule(np.pad, x, 7, mode="symmetric")
     check_rule(np.pad, x, ((1, 0), (2, 1), (0, 2)), mode="reflect", reflect_type="odd")
@@ -508,25 +536,21 @@ def test_sliding_window_view_scatters_back_overlapping_windows():
     rng = np.random.default_rng(28)
     view = np.lib.stride_tricks.sliding_window_view
     check_rule(view, rng.standard_normal((5, 6)), (3, 2))
-    f = user_function(
-        """
+    f = user_function("""
         def f(x):
             w = np.lib.stride_tricks.sliding_window_view(x, 3)
             return np.sum(np.max(w, axis=-1) ** 2)
-        """
-    )
+        """)
     check_grad(f, rng.standard_normal(7))
 
 
 def test_take_along_axis_from_argsort_end_to_end():
-    f = user_function(
-        """
+    f = user_function("""
         def f(x):
             order = np.argsort(x, axis=1)
             top = np.take_along_axis(x, order[:, -2:], axis=1)
             return np.sum(top * top) + np.sum(np.take(x, [0, 2, 2], axis=1))
-        """
-    )
+        """)
     check_grad(f, np.random.default_rng(29).standard_normal((3, 4)))
 
 
@@ -578,20 +602,22 @@ def test_series_digamma_and_trigamma_match_scipy():
     from srcgrad.runtime.more_helpers import _series_polygamma
 
     x = np.concatenate([np.linspace(-3.7, -0.1, 9) + 0.03, np.linspace(0.05, 30.0, 40)])
-    np.testing.assert_allclose(_series_polygamma(np, x, 0), scipy_special.digamma(x), rtol=1e-10, atol=1e-11)
-    np.testing.assert_allclose(_series_polygamma(np, x, 1), scipy_special.polygamma(1, x), rtol=1e-10)
+    np.testing.assert_allclose(
+        _series_polygamma(np, x, 0), scipy_special.digamma(x), rtol=1e-10, atol=1e-11
+    )
+    np.testing.assert_allclose(
+        _series_polygamma(np, x, 1), scipy_special.polygamma(1, x), rtol=1e-10
+    )
 
 
 def test_logsumexp_end_to_end():
-    f = user_function(
-        """
+    f = user_function("""
         import scipy.special
 
 
         def f(x):
             return np.sum(scipy.special.logsumexp(x, axis=1)) + scipy.special.softmax(x)[0, 1]
-        """
-    )
+        """)
     check_grad(f, np.random.default_rng(33).standard_normal((3, 4)))
 
 
@@ -605,11 +631,20 @@ GAPS = {
     "flip": ("np.sum(np.flip(x, axis=(0, 1)) * np.arange(12.0).reshape(3, 4))", (3, 4)),
     "take": ("np.sum(np.take(x, [3, 0, 3]) ** 2)", (3, 4)),
     "sort-2d": ("np.sum(np.sort(x, axis=0) * np.arange(12.0).reshape(3, 4))", (3, 4)),
-    "broadcast-to-leading": ("np.sum(np.broadcast_to(x, (2, 3, 4)) * np.arange(24.0).reshape(2, 3, 4))", (3, 4)),
+    "broadcast-to-leading": (
+        "np.sum(np.broadcast_to(x, (2, 3, 4)) * np.arange(24.0).reshape(2, 3, 4))",
+        (3, 4),
+    ),
     "diagonal-non-square": ("np.sum(np.diagonal(x, 1) ** 2)", (3, 4)),
     "pad": ("np.sum(np.pad(x, ((1, 2), (0, 1)), mode='reflect') ** 2)", (3, 4)),
-    "einsum-trace": ("np.einsum('ii->', x[:, :3]) + np.sum(np.einsum('ii->i', x[:, 1:]) ** 2)", (3, 4)),
-    "transpose-method": ("np.sum(x.transpose(1, 2, 0) * np.arange(24.0).reshape(3, 4, 2))", (2, 3, 4)),
+    "einsum-trace": (
+        "np.einsum('ii->', x[:, :3]) + np.sum(np.einsum('ii->i', x[:, 1:]) ** 2)",
+        (3, 4),
+    ),
+    "transpose-method": (
+        "np.sum(x.transpose(1, 2, 0) * np.arange(24.0).reshape(3, 4, 2))",
+        (2, 3, 4),
+    ),
     "dot-method": ("np.sum(x.dot(x.T))", (3, 4)),
     "copy-method": ("np.sum(x.copy() * x)", (3, 4)),
     "trace-method": ("x[:, :3].trace() * x.diagonal().sum()", (3, 4)),
@@ -626,12 +661,10 @@ def test_autograd_gaps_end_to_end(key):
 
 
 def test_missing_rule_error_names_the_function_and_an_alternative():
-    f = user_function(
-        """
+    f = user_function("""
         def f(x):
             return np.sum(np.i0(x))
-        """
-    )
+        """)
     with pytest.raises(srcgrad.SrcgradError) as info:
         srcgrad.grad(f)(np.ones(3))
     message = str(info.value)
@@ -718,3 +751,39 @@ def test_random_straight_line_programs(steps, seed):
     f = user_function("\n".join(lines) + "\n")
     x = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(3, 4))
     check_grad(f, x)
+
+
+# --------------------------------------------------------------------------- coverage, listing, README
+
+
+def test_srcgrad_covers_every_numpy_function_autograd_differentiates():
+    pytest.importorskip("autograd")
+    from srcgrad.rules._coverage import compare
+
+    cmp = compare()
+    assert cmp.autograd is not None and cmp.autograd.count() >= 100
+    assert cmp.missing == [], f"autograd differentiates these and srcgrad does not: {cmp.missing}"
+    assert cmp.srcgrad.count() > cmp.autograd.count()
+
+
+def test_describe_lists_every_rule_with_its_module_and_domains():
+    rows = registry.describe()
+    assert [r.primitive for r in rows] == sorted(r.name for r in registry.all_rules())
+    by_name = {r.primitive: r for r in rows}
+    assert by_name["linalg.cholesky"].module == "srcgrad.rules.linalg_more"
+    assert "positive definite" in by_name["linalg.cholesky"].domains
+    assert by_name["tanh"].domains == "(-2, 2)"
+    assert "x2:" in by_name["divide"].domains
+    everything = registry.describe(include_nondiff=True)
+    assert any(r.primitive == "argmax" and r.module == "non-differentiable" for r in everything)
+
+
+def test_readme_lists_the_covered_primitives_generated_from_the_registry():
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location(
+        "gen_rules_table", root / "tools" / "gen_rules_table.py"
+    )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    readme = (root / "README.md").read_text()
+    assert tool.render(readme) == readme, "README.md is stale: run python tools/gen_rules_table.py"
