@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from srcgrad.rules._coverage import compare  # noqa: E402
+from srcgrad.rules._coverage import compare
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,8 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from srcgrad.rules._coverage import compare  # noqa: E402
-from srcgrad.rules.registry import describe  # noqa: E402
+from srcgrad.rules._coverage import compare
+from srcgrad.rules.registry import describe
 
 START = "<!-- rules:start -->"
 END = "<!-- rules:end -->"

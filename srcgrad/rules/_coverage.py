@@ -19,7 +19,15 @@ import numpy as np
 
 from srcgrad.rules import registry
 
-__all__ = ["Coverage", "numpy_public_callables", "srcgrad_coverage", "autograd_coverage", "compare"]
+__all__ = [
+    "Comparison",
+    "Coverage",
+    "autograd_coverage",
+    "compare",
+    "numpy_public_callables",
+    "srcgrad_coverage",
+    "srcgrad_nondiff",
+]
 
 _MODULES = (("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft))
 
@@ -52,7 +60,7 @@ def numpy_public_callables() -> dict[int, str]:
     for key, found in names.items():
         own = getattr(objects[key], "__name__", None)
         preferred = [n for n in found if n.rsplit(".", 1)[-1] == own]
-        out[key] = sorted(preferred or found)[0]
+        out[key] = min(preferred or found)
     return out
 
 
@@ -107,10 +115,11 @@ def srcgrad_nondiff() -> Coverage:
 
 def autograd_coverage() -> Coverage | None:
     """The numpy public callables with a VJP in HIPS autograd, or ``None`` without autograd."""
+    import importlib
+
     try:
-        import autograd.numpy  # noqa: F401  (importing registers the numpy VJPs)
-        import autograd.numpy.fft  # noqa: F401
-        import autograd.numpy.linalg  # noqa: F401
+        for module in ("autograd.numpy", "autograd.numpy.linalg", "autograd.numpy.fft"):
+            importlib.import_module(module)  # importing registers the VJPs
         from autograd.core import primitive_vjps
     except ImportError:
         return None

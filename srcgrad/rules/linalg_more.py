@@ -103,7 +103,7 @@ def distinct_singular_values(rng: np.random.Generator, shape: tuple[int, ...]) -
 def square_tensor(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """A tensor whose square-matrix reshape is well conditioned (tensorinv, tensorsolve)."""
     total = int(np.prod(shape))
-    n = int(round(total**0.5))
+    n = round(total**0.5)
     return well_conditioned(rng, (n, n)).reshape(shape)
 
 

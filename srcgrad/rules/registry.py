@@ -201,6 +201,11 @@ class RuleRow(NamedTuple):
     module: str  # the module of the rule ("srcgrad.rules.linalg_more"), or "non-differentiable"
     domains: str  # where its tests draw inputs, e.g. "(-2, 2)", "a: positive_definite"
 
+    def __str__(self) -> str:
+        """The row as ``srcgrad rules`` prints it: primitive, module, domains."""
+        module = self.module.replace("srcgrad.rules.", "")
+        return f"{self.primitive:<40} {module:<20} {self.domains}"
+
 
 def _describe_domain(domain: Any) -> str:
     """A short text for a rule's ``domain`` spec (see the module docstring)."""

@@ -25,7 +25,7 @@ import numpy as np
 from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import digamma, logsumexp_cotangent, trigamma, unbroadcast
 
-__all__ = ["register_ufunc_rules", "UFUNC_RULES"]
+__all__ = ["UFUNC_RULES", "register_ufunc_rules"]
 
 #: ``(scipy ufunc, rule, adjoint keyword arguments)`` for :func:`register_ufunc_rules`.
 UFUNC_RULES: list[tuple[Any, Any, dict[str, Any]]] = []

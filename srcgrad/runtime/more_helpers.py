@@ -30,99 +30,92 @@ from srcgrad.runtime.arrays import expand_like, unbroadcast
 from srcgrad.runtime.shape_helpers import normalize_axes, reduction_size
 
 __all__ = [
-    # elementwise and special
     "angle_cotangent",
-    "nan_to_num_cotangent",
-    "sinc_slope",
-    "copysign_slope",
-    # reductions and scans
+    "append_cotangents",
+    "atleast_cotangents",
     "average_cotangent",
+    "broadcast_arrays_cotangents",
+    "cholesky_cotangent",
+    "choose_cotangents",
+    "compress_cotangent",
+    "cond_cotangent",
+    "convolve_cotangents",
+    "copysign_slope",
+    "cross_cotangent_a",
+    "cross_cotangent_b",
     "cumprod_cotangent",
     "cumsum_cotangent",
     "cumulative_cotangent",
-    "diff_cotangent",
-    "extremum_cotangent",
-    "gradient_cotangents",
-    "nan_count",
-    "quantile_cotangent",
-    "trapezoid_cotangent",
-    "linspace_cotangents",
-    "logspace_cotangents",
-    "geomspace_cotangents",
-    "interp_cotangents",
-    "convolve_cotangents",
-    # norms
-    "norm_cotangent",
-    "vector_norm_cotangent",
-    "matrix_norm_cotangent",
-    # shape and indexing
-    "append_cotangents",
-    "atleast_cotangents",
-    "broadcast_arrays_cotangents",
-    "choose_cotangents",
-    "compress_cotangent",
     "delete_cotangent",
+    "det_cotangent",
     "diag_cotangent",
     "diagflat_cotangent",
     "diagonal_cotangent",
-    "hsplit_axis",
-    "kron_cotangent_a",
-    "kron_cotangent_b",
-    "meshgrid_cotangents",
-    "pad_cotangent",
-    "permutation_cotangent",
-    "rollaxis_cotangent",
-    "select_cotangents",
-    "stacked_cotangents",
-    "take_along_axis_cotangent",
-    "take_cotangent",
-    "trace_cotangent",
-    "unroll",
-    "unstack_cotangent_pieces",
-    "unwindow",
-    # linalg
-    "cholesky_cotangent",
-    "cond_cotangent",
-    "cross_cotangent_a",
-    "cross_cotangent_b",
-    "det_cotangent",
+    "diff_cotangent",
+    "digamma",
     "eig_cotangent",
     "eigh_cotangent",
     "eigvals_cotangent",
     "eigvalsh_cotangent",
+    "extremum_cotangent",
+    "fft_cotangent",
+    "fftn_cotangent",
+    "geomspace_cotangents",
+    "gradient_cotangents",
+    "hfft_cotangent",
+    "hsplit_axis",
+    "ihfft_cotangent",
+    "interp_cotangents",
+    "irfft_cotangent",
+    "irfftn_cotangent",
+    "kron_cotangent_a",
+    "kron_cotangent_b",
+    "linspace_cotangents",
+    "logspace_cotangents",
+    "logsumexp_cotangent",
     "lstsq_cotangent_a",
     "lstsq_cotangent_b",
+    "matrix_norm_cotangent",
     "matrix_power_cotangent",
+    "matvec_cotangent_x1",
+    "matvec_cotangent_x2",
+    "meshgrid_cotangents",
     "multi_dot_cotangents",
+    "nan_count",
+    "nan_to_num_cotangent",
+    "norm_cotangent",
+    "pad_cotangent",
+    "permutation_cotangent",
     "pinv_cotangent",
     "qr_cotangent",
+    "quantile_cotangent",
+    "rfft_cotangent",
+    "rfftn_cotangent",
+    "rollaxis_cotangent",
+    "select_cotangents",
+    "sinc_slope",
     "slogdet_cotangent",
     "solve_cotangent_a",
     "solve_cotangent_b",
+    "stacked_cotangents",
     "svd_cotangent",
     "svdvals_cotangent",
+    "take_along_axis_cotangent",
+    "take_cotangent",
     "tensorinv_cotangent",
     "tensorsolve_cotangent_a",
     "tensorsolve_cotangent_b",
+    "trace_cotangent",
+    "trapezoid_cotangent",
+    "trigamma",
+    "unroll",
+    "unstack_cotangent_pieces",
+    "unwindow",
     "vecdot_cotangent_x1",
     "vecdot_cotangent_x2",
-    "matvec_cotangent_x1",
-    "matvec_cotangent_x2",
     "vecmat_cotangent_x1",
     "vecmat_cotangent_x2",
-    # fft
-    "fft_cotangent",
-    "fftn_cotangent",
-    "rfft_cotangent",
-    "rfftn_cotangent",
-    "irfft_cotangent",
-    "irfftn_cotangent",
-    "hfft_cotangent",
-    "ihfft_cotangent",
-    # special functions (scipy.special rules)
-    "digamma",
-    "logsumexp_cotangent",
-    "trigamma",
+    "vector_norm_cotangent",
 ]
 
 Array = Any
@@ -2273,7 +2266,7 @@ def qr_cotangent(g: Any, ans: Any, a: Array, mode: str = "reduced") -> Array:
         raise NotImplementedError(f"srcgrad cannot differentiate np.linalg.qr(mode={mode!r})")
     if m >= n:
         return _fit(_qr_tall(xp, q, r, gq, gr), a)
-    u, v = r[..., :, :m], r[..., :, m:]
+    u = r[..., :, :m]
     y = a[..., :, m:]
     gu = None if gr is None else gr[..., :, :m]
     gv = None if gr is None else gr[..., :, m:]
@@ -2508,7 +2501,7 @@ def cross_cotangent_a(
     axis: Any = None,
 ) -> Array:
     """Cotangent of ``np.cross(a, b, ...)`` for ``a``: ``cross(b, g)`` (2- or 3-vectors)."""
-    xp, a3, b3, g3, da, _, axisa, _ = _cross_parts(g, a, b, axisa, axisb, axisc, axis)
+    xp, _, b3, g3, da, _, axisa, _ = _cross_parts(g, a, b, axisa, axisb, axisc, axis)
     full = xp.cross(b3, g3)[..., :da]
     moved = _sum_to_shape(xp, full, tuple(xp.moveaxis(a, axisa, -1).shape))
     return _fit(xp.moveaxis(moved, -1, axisa), a)
@@ -2524,7 +2517,7 @@ def cross_cotangent_b(
     axis: Any = None,
 ) -> Array:
     """Cotangent of ``np.cross(a, b, ...)`` for ``b``: ``cross(g, a)`` (2- or 3-vectors)."""
-    xp, a3, b3, g3, _, db, _, axisb = _cross_parts(g, a, b, axisa, axisb, axisc, axis)
+    xp, a3, _, g3, _, db, _, axisb = _cross_parts(g, a, b, axisa, axisb, axisc, axis)
     full = xp.cross(g3, a3)[..., :db]
     moved = _sum_to_shape(xp, full, tuple(xp.moveaxis(b, axisb, -1).shape))
     return _fit(xp.moveaxis(moved, -1, axisb), b)
@@ -2599,7 +2592,7 @@ def _tensorsolve_layout(a: Array, b: Array, axes: Any) -> tuple[list[int], tuple
 def tensorsolve_cotangent_b(g: Array, ans: Array, a: Array, b: Array, axes: Any = None) -> Array:
     """Cotangent of ``np.linalg.tensorsolve(a, b, axes)`` for ``b``."""
     xp = namespace(g, ans, a, b)
-    order, moved_shape, rows, cols = _tensorsolve_layout(a, b, axes)
+    order, _, rows, cols = _tensorsolve_layout(a, b, axes)
     mat = xp.reshape(xp.transpose(a, order), (rows, cols))
     z = xp.linalg.solve(_mT(mat), xp.reshape(g, (cols,)))
     return _fit(xp.reshape(z, b.shape), b)
