@@ -32,30 +32,29 @@ def _flow(item: object) -> tuple[list[str], list[str]] | None:
 def analyse(norm: Normalized) -> set[str]:
     """The set of active names of ``norm``: varied (from wrt) and useful (to the output)."""
     flows = [f for f in (_flow(it) for it in ir.walk_stmts(norm.stmts)) if f is not None]
-    varied: set[str] = set(norm.wrt)
-    changed = True
-    while changed:
-        changed = False
-        for targets, operands in flows:
-            if any(o in varied for o in operands) and not all(t in varied for t in targets):
-                varied.update(targets)
-                changed = True
-    useful: set[str] = set()
+    varied = _closure(set(norm.wrt), flows, forward=True)
     out = norm.out
-    if isinstance(out, cst.Name):
-        useful.add(out.value)
-    changed = True
-    while changed:
-        changed = False
-        for targets, operands in flows:
-            if any(t in useful for t in targets) and not all(o in useful for o in operands):
-                useful.update(operands)
-                changed = True
+    useful = _closure({out.value} if isinstance(out, cst.Name) else set(), flows, forward=False)
     norm.varied = varied  # type: ignore[attr-defined]
     _check_constant_parameters(norm, varied, useful)
     active = varied & useful
     _warn_zero_gradients(norm, active, flows)
     return active
+
+
+def _closure(seeds: set[str], flows: list, forward: bool) -> set[str]:
+    """Names reached from ``seeds`` along the flows (operands to targets, or back), to a
+    fixed point: a loop's back edge may add to what an earlier sweep saw."""
+    reached = set(seeds)
+    changed = True
+    while changed:
+        changed = False
+        for targets, operands in flows:
+            src, dst = (operands, targets) if forward else (targets, operands)
+            if any(n in reached for n in src) and not all(n in reached for n in dst):
+                reached.update(dst)
+                changed = True
+    return reached
 
 
 class ZeroGradientWarning(UserWarning):
@@ -71,15 +70,7 @@ def _warn_zero_gradients(norm: Normalized, active: set[str], flows: list) -> Non
     for p in norm.wrt:
         if p in active or p in norm.containers:
             continue
-        # names that carry p's value along gradient-carrying statements
-        reach = {p}
-        changed = True
-        while changed:
-            changed = False
-            for targets, operands in flows:
-                if any(o in reach for o in operands) and not all(t in reach for t in targets):
-                    reach.update(targets)
-                    changed = True
+        reach = _closure({p}, flows, forward=True)  # names that carry p's value
         cut = None
         for st in ir.walk_stmts(norm.stmts):
             if isinstance(st, ir.Stmt) and st.kind in (ir.NONDIFF, ir.STATIC, ir.STOP) and st.expr is not None:

@@ -1090,6 +1090,22 @@ class Normalizer:
                 kind = "maybe"
         return kind
 
+    def lower_slices(self, slices: Any, hint: str) -> list[cst.SubscriptElement]:
+        """The elements of a subscript with every index and bound lowered to an atom."""
+        elements = []
+        for el in slices:
+            sl = el.slice
+            if isinstance(sl, cst.Index):
+                sl = sl.with_changes(value=self.lower(sl.value, hint))
+            else:
+                sl = sl.with_changes(
+                    lower=None if sl.lower is None else self.lower(sl.lower, hint),
+                    upper=None if sl.upper is None else self.lower(sl.upper, hint),
+                    step=None if sl.step is None else self.lower(sl.step, hint),
+                )
+            elements.append(el.with_changes(slice=sl))
+        return elements
+
     def subscript_write(self, target: cst.Subscript, value: cst.BaseExpression) -> None:
         """``y[key] = v`` becomes ``y_1 = y.copy(); y_1[key] = v``: a new version of ``y``
         (DESIGN §5).  Only arrays made in this call may be written."""
@@ -1114,18 +1130,7 @@ class Normalizer:
             self.fail(target, f"write into {user!r}, a view of {self.view_root[cur]!r}",
                       f"write into the array itself, or {user} = {user}.copy() first",
                       "write-view", AliasError)
-        elements = []
-        for el in target.slice:
-            sl = el.slice
-            if isinstance(sl, cst.Index):
-                sl = sl.with_changes(value=self.lower(sl.value, user))
-            else:
-                sl = sl.with_changes(
-                    lower=None if sl.lower is None else self.lower(sl.lower, user),
-                    upper=None if sl.upper is None else self.lower(sl.upper, user),
-                    step=None if sl.step is None else self.lower(sl.step, user),
-                )
-            elements.append(el.with_changes(slice=sl))
+        elements = self.lower_slices(target.slice, user)
         v = self.lower(value, user)
         rule = registry.lookup_name("assign_at")
         assert rule is not None
@@ -1794,19 +1799,7 @@ class Normalizer:
         hint: str,
         target: str | None,
     ) -> cst.BaseExpression:
-        elements = []
-        for el in e.slice:
-            sl = el.slice
-            if isinstance(sl, cst.Index):
-                sl = sl.with_changes(value=self.lower(sl.value, hint))
-            else:
-                assert isinstance(sl, cst.Slice)
-                sl = sl.with_changes(
-                    lower=None if sl.lower is None else self.lower(sl.lower, hint),
-                    upper=None if sl.upper is None else self.lower(sl.upper, hint),
-                    step=None if sl.step is None else self.lower(sl.step, hint),
-                )
-            elements.append(el.with_changes(slice=sl))
+        elements = self.lower_slices(e.slice, hint)
         node = e.with_changes(value=base, slice=elements)
         if self.is_static(node):
             return node
