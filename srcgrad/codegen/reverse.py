@@ -403,101 +403,87 @@ class Reverser:
         for st in reversed(seg.stmts):
             if st.kind == ir.APPEND:
                 block = Block(st.origin, st.label)
-                self.rev_append(st, block)
-                if block.stmts:
-                    blocks.append(block)
-                continue
-            if st.kind not in ir.DIFF_KINDS or not any(t in self.active for t in st.targets):
-                continue
-            block = Block(st.origin, st.label)
-            if st.kind == ir.CALLVJP:
+                self.rev_append(st, block)  # an append defines nothing: nothing to consume
+            elif st.kind in ir.DIFF_KINDS and any(t in self.active for t in st.targets):
+                block = Block(st.origin, st.label)
                 g = self.adj(st.targets[0])
-                varied = getattr(self.norm, "varied", set())
-                wrt = [n for n, v in st.bound.items() if isinstance(v, cst.Name) and v.value in varied]
-                if g in self.assigned and wrt:
-                    call = cst.Call(func=cst.Name(st.targets[1]), args=[cst.Arg(cst.Name(g))])
-                    whole = self.names.fresh(f"_d_{st.targets[0].lstrip('_')}")
-                    block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(whole))], call))
-                    for k, n in enumerate(wrt):
-                        v = st.bound[n].value
-                        if v not in self.active:
-                            continue
-                        item: cst.BaseExpression = cst.Name(whole)
-                        if len(wrt) > 1:
-                            item = cst.Subscript(
-                                value=cst.Name(whole),
-                                slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
-                            )
-                        self.contribute(block, self.adj(v), item)
-                self.consume(st.targets[:1])
-                if block.stmts:
-                    blocks.append(block)
-                continue
-            if st.kind == ir.LISTNEW:
-                g = self.adj(st.targets[0])
-                if g in self.assigned:
-                    for i, a in enumerate(st.bound["items"]):
-                        if isinstance(a, cst.Name) and a.value in self.active:
-                            self.helpers.add("item_cotangent")
-                            item = cst.Call(
-                                func=cst.Name(self.names.generated("item_cotangent")),
-                                args=[cst.Arg(cst.Name(g)), cst.Arg(cst.Integer(str(i))), cst.Arg(a)],
-                            )
-                            self.contribute(block, self.adj(a.value), item)
-                self.consume(st.targets)
-                if block.stmts:
-                    blocks.append(block)
-                continue
-            if st.kind == ir.LISTFROM:
-                g = self.adj(st.targets[0])
-                if g in self.assigned and st.read is not None:
-                    param, path = st.read
-                    for i in range(st.bound["n"]):
-                        item = cst.Subscript(
-                            value=cst.Name(g),
-                            slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))],
-                        )
-                        self.contribute(block, self.path_adj(param, path + (i,)), item)
-                self.consume(st.targets)
-                if block.stmts:
-                    blocks.append(block)
-                continue
-            if st.kind == ir.LISTGET:
-                g = self.adj(st.targets[0])
-                lst = st.container
-                if g in self.assigned and lst in self.active:
-                    d = self.adj(lst)  # type: ignore[arg-type]
-                    self.helpers.add("list_cotangent_at")
-                    call = cst.Call(
-                        func=cst.Name(self.names.generated("list_cotangent_at")),
-                        args=[
-                            cst.Arg(cst.Name(d) if d in self.assigned else cst.Name("None")),
-                            cst.Arg(cst.Name(lst)),  # type: ignore[arg-type]
-                            cst.Arg(st.bound["key"]),
-                            cst.Arg(cst.Name(g)),
-                        ],
-                    )
-                    self.assigned.add(d)
-                    block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], call))
-                self.consume(st.targets)
-                if block.stmts:
-                    blocks.append(block)
-                continue
-            if st.kind == ir.COPY:
-                g = self.adj(st.targets[0])
-                if g in self.assigned:
-                    self.contribute(block, self.adj(st.operands[0]), cst.Name(g))
-            elif st.kind == ir.READ:
-                g = self.adj(st.targets[0])
-                if g in self.assigned:
-                    assert st.read is not None
-                    self.contribute(block, self.path_adj(*st.read), cst.Name(g))
+                if st.kind in (ir.PRIM,):
+                    self.inline(st, block)
+                elif g in self.assigned:
+                    self._REVERSE[st.kind](self, st, block, g)
+                self.consume(st.targets[:1] if st.kind == ir.CALLVJP else st.targets)
             else:
-                self.inline(st, block)
-            self.consume(st.targets)
+                continue
             if block.stmts:
                 blocks.append(block)
         return blocks
+
+    def helper_call(self, name: str, *args: cst.BaseExpression) -> cst.Call:
+        """A call of the runtime helper ``name`` (imported into the emitted module)."""
+        self.helpers.add(name)
+        return cst.Call(func=cst.Name(self.names.generated(name)), args=[cst.Arg(a) for a in args])
+
+    def _rev_copy(self, st: Stmt, block: Block, g: str) -> None:
+        self.contribute(block, self.adj(st.operands[0]), cst.Name(g))
+
+    def _rev_read(self, st: Stmt, block: Block, g: str) -> None:
+        assert st.read is not None
+        self.contribute(block, self.path_adj(*st.read), cst.Name(g))
+
+    def _rev_callvjp(self, st: Stmt, block: Block, g: str) -> None:
+        """``r, r_pullback = call_vjp(...)``: the pullback gives the arguments' cotangents."""
+        varied = getattr(self.norm, "varied", set())
+        wrt = [n for n, v in st.bound.items() if isinstance(v, cst.Name) and v.value in varied]
+        if not wrt:
+            return
+        call = cst.Call(func=cst.Name(st.targets[1]), args=[cst.Arg(cst.Name(g))])
+        whole = self.names.fresh(f"_d_{st.targets[0].lstrip('_')}")
+        block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(whole))], call))
+        for k, n in enumerate(wrt):
+            v = st.bound[n].value
+            if v in self.active:
+                item = _item(whole, k) if len(wrt) > 1 else cst.Name(whole)
+                self.contribute(block, self.adj(v), item)
+
+    def _rev_listnew(self, st: Stmt, block: Block, g: str) -> None:
+        """``lst = [a, b]`` that later grows: each item gets its entry of the list's cotangent."""
+        for i, a in enumerate(st.bound["items"]):
+            if isinstance(a, cst.Name) and a.value in self.active:
+                item = self.helper_call("item_cotangent", cst.Name(g), cst.Integer(str(i)), a)
+                self.contribute(block, self.adj(a.value), item)
+
+    def _rev_listfrom(self, st: Stmt, block: Block, g: str) -> None:
+        """``items = list(arg)``: each entry goes back to its argument leaf."""
+        if st.read is None:
+            return
+        param, path = st.read
+        for i in range(st.bound["n"]):
+            self.contribute(block, self.path_adj(param, path + (i,)), _item(g, i))
+
+    def _rev_listget(self, st: Stmt, block: Block, g: str) -> None:
+        """``x = lst[key]``: add ``d_x`` at ``key`` of the list's cotangent."""
+        lst = st.container
+        if lst not in self.active:
+            return
+        d = self.adj(lst)  # type: ignore[arg-type]
+        call = self.helper_call(
+            "list_cotangent_at",
+            cst.Name(d) if d in self.assigned else cst.Name("None"),
+            cst.Name(lst),  # type: ignore[arg-type]
+            st.bound["key"],
+            cst.Name(g),
+        )
+        self.assigned.add(d)
+        block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], call))
+
+    _REVERSE = {
+        ir.COPY: _rev_copy,
+        ir.READ: _rev_read,
+        ir.CALLVJP: _rev_callvjp,
+        ir.LISTNEW: _rev_listnew,
+        ir.LISTFROM: _rev_listfrom,
+        ir.LISTGET: _rev_listget,
+    }
 
     def rev_append(self, st: Stmt, block: Block) -> None:
         lst = st.container
@@ -792,6 +778,13 @@ def _flow_of(it: Any) -> tuple[list[str], list[str]] | None:
     if it.kind in ir.DIFF_KINDS:
         return it.targets, it.operands
     return None
+
+
+def _item(name: str, k: int) -> cst.Subscript:
+    """``name[k]``."""
+    return cst.Subscript(
+        value=cst.Name(name), slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))]
+    )
 
 
 def _ident(p: Any) -> str:
