@@ -2479,8 +2479,10 @@ def _dotted_node(root: str, dotted: str) -> cst.BaseExpression:
 
 
 def _is_numpy_obj(obj: Any) -> bool:
+    if isinstance(obj, np.ufunc):  # scipy.special's ufuncs are ufuncs too
+        return getattr(np, obj.__name__, None) is obj
     mod = getattr(obj, "__module__", None) or ""
-    return mod == "numpy" or mod.startswith("numpy.") or isinstance(obj, np.ufunc)
+    return mod == "numpy" or mod.startswith("numpy.")
 
 
 def _append_tail(items: list[Any], new: list[Any]) -> None:

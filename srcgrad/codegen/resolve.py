@@ -213,8 +213,10 @@ class Resolver:
 
 
 def _is_numpy_callable(obj: Any) -> bool:
+    if isinstance(obj, np.ufunc):
+        return getattr(np, obj.__name__, None) is obj
     mod = getattr(obj, "__module__", None) or ""
-    return mod == "numpy" or mod.startswith("numpy.") or isinstance(obj, np.ufunc)
+    return mod == "numpy" or mod.startswith("numpy.")
 
 
 def nearest_rules(name: str, n: int = 3) -> list[str]:

@@ -7,10 +7,9 @@ The rule-body contract is in :mod:`srcgrad.rules.registry`.  Two groups:
 * ufuncs: ``expit``, ``logit``, ``log_expit``, ``erf``, ``erfc``, ``erfinv``, ``erfcinv``,
   ``gammaln``, ``gamma``, ``digamma`` (``psi``), ``beta``, ``betaln``, ``xlogy``, ``xlog1py``,
   ``ndtr``, ``log_ndtr``, ``ndtri``, ``entr``, ``rel_entr``, ``kl_div``.  Their rules are
-  defined here but registered only by :func:`register_ufunc_rules`: the engine currently
-  emits every ``np.ufunc`` primitive as ``xp.<name>`` (numpy has no ``special``), and the
-  inlined rule tests cannot spell a ufunc that has no ``__module__``.  Once both accept
-  non-numpy ufuncs, call :func:`register_ufunc_rules` at import time.
+  registered by :func:`register_ufunc_rules`.  The engine keeps a non-numpy ufunc's call as
+  written (``special.expit(x)``); what still keeps them off by default is that the series
+  used for ``digamma``/``trigamma`` off numpy does not meet the fake-device test's 1e-12.
 
 ``digamma`` and ``trigamma`` in the rules come from :mod:`srcgrad.runtime` (scipy's on numpy,
 a series elsewhere), so the rule bodies stay device-agnostic.

@@ -56,6 +56,8 @@ def _primitive_path(rule: Rule) -> tuple[str, str]:
         return "", f"np.{name}"
     if getattr(builtins, name, None) is prim:
         return "", name
+    if rule.name.startswith("special."):  # scipy.special's ufuncs carry no __module__
+        return "import scipy.special", f"scipy.{rule.name}"
     module = getattr(prim, "__module__", "") or ""
     parts = module.split(".")
     for k in range(1, len(parts) + 1):  # the shortest public module that has it
