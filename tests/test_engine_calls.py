@@ -343,3 +343,29 @@ def test_callees_take_star_args_and_keyword_args(tmp_path):
     sys.modules[spec.name] = m
     spec.loader.exec_module(m)
     check_grad(m.use_star, rng.normal(size=3), rng.normal(size=3), wrt=(0, 1))
+
+
+MULTI = '''
+import numpy as np
+
+
+def split_read(x):
+    y = np.split(x, 2)
+    return np.sum(y[0] ** 2) + np.sum(np.sin(y[1]))
+
+
+def eigh_read(a):
+    s = a @ a.T + 3.0 * np.eye(3)
+    return np.sum(np.linalg.eigh(s)[0] ** 2)
+'''
+
+
+def test_multi_output_results_read_by_index(tmp_path):
+    path = tmp_path / "multi_src.py"
+    path.write_text(MULTI)
+    spec = importlib.util.spec_from_file_location("multi_src", path)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = m
+    spec.loader.exec_module(m)
+    check_grad(m.split_read, rng.normal(size=6))
+    check_grad(m.eigh_read, rng.normal(size=(3, 3)))

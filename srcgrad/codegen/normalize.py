@@ -2130,7 +2130,11 @@ class Normalizer:
             bound = self.bind(res.rule, args, e, display)
             if multi is not None and not res.rule.multi_output:
                 self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
-            return self.prim(res.rule, target, hint, node, bound, multi)
+            out = self.prim(res.rule, target, hint, node, bound, multi)
+            if res.rule.multi_output and multi is None:
+                # several outputs bound to one name: a list whose items are read later
+                self.dyn.add(cst.ensure_type(out, cst.Name).value)
+            return out
         if res.kind == "nondiff" or (res.kind == "builtin" and obj.__name__ in BUILTIN_NONDIFF):
             if _is_numpy_obj(obj) and not is_numpy_module(self.resolver.lookup(parts[0])[1]):
                 node = node.with_changes(func=_dotted_node(self.xp, res.emit_name or obj.__name__))
