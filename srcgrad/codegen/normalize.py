@@ -125,6 +125,7 @@ class Normalizer:
         self.lit_stmt: dict[str, Stmt] = {}  # list displays, in case they grow
         self.out_name: str | None = None  # where an inlined callee's result goes
         self.last_multi: list[str] | None = None
+        self.multi_results: set[str] = set()  # multi-output results bound to one name
         self.params_set: set[str] = set()
         self.borrowed: set[str] = set()  # views or aliases of arguments (never written)
         self.view_root: dict[str, str] = {}  # view -> the array made here it looks into
@@ -1009,7 +1010,7 @@ class Normalizer:
 
     def output(self, value: cst.BaseExpression) -> cst.BaseExpression:
         node = self._output(value)
-        if len(self.inline_stack) == 1 and isinstance(node, cst.Name) and (
+        if len(self.inline_stack) == 1 and isinstance(node, cst.Name) and node.value not in self.multi_results and (
             node.value in self.lit or node.value in self.dyn or node.value in self.cont
         ):
             self.fail(
@@ -2134,6 +2135,7 @@ class Normalizer:
             if res.rule.multi_output and multi is None:
                 # several outputs bound to one name: a list whose items are read later
                 self.dyn.add(cst.ensure_type(out, cst.Name).value)
+                self.multi_results.add(cst.ensure_type(out, cst.Name).value)
             return out
         if res.kind == "nondiff" or (res.kind == "builtin" and obj.__name__ in BUILTIN_NONDIFF):
             if _is_numpy_obj(obj) and not is_numpy_module(self.resolver.lookup(parts[0])[1]):

@@ -7,9 +7,8 @@ The rule-body contract is in :mod:`srcgrad.rules.registry`.  Two groups:
 * ufuncs: ``expit``, ``logit``, ``log_expit``, ``erf``, ``erfc``, ``erfinv``, ``erfcinv``,
   ``gammaln``, ``gamma``, ``digamma`` (``psi``), ``beta``, ``betaln``, ``xlogy``, ``xlog1py``,
   ``ndtr``, ``log_ndtr``, ``ndtri``, ``entr``, ``rel_entr``, ``kl_div``.  Their rules are
-  registered by :func:`register_ufunc_rules`.  The engine keeps a non-numpy ufunc's call as
-  written (``special.expit(x)``); what still keeps them off by default is that the series
-  used for ``digamma``/``trigamma`` off numpy does not meet the fake-device test's 1e-12.
+  registered by :func:`register_ufunc_rules` when this module is imported.  The engine keeps
+  a non-numpy ufunc's call as written (``special.expit(x)``).
 
 ``digamma`` and ``trigamma`` in the rules come from :mod:`srcgrad.runtime` (scipy's on numpy,
 a series elsewhere), so the rule bodies stay device-agnostic.
@@ -181,3 +180,6 @@ def register_ufunc_rules() -> None:
     """
     for prim, rule, spec in UFUNC_RULES:
         adjoint(prim, name="special." + prim.__name__, **spec)(rule)
+
+
+register_ufunc_rules()
