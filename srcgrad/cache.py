@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-CODEGEN_FORMAT = 2
+CODEGEN_FORMAT = 3
 HEADER_LINES = 5
 _warned_fallback = False
 _rule_prints: dict[int, str] = {}
