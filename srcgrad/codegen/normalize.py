@@ -60,6 +60,8 @@ _AUG_TO_BIN = {
     cst.LeftShiftAssign: cst.LeftShift,
     cst.RightShiftAssign: cst.RightShift,
 }
+# multi-output primitives that return one array for some arguments
+_SINGLE_OUTPUT_WHEN = {"linalg.svd": ("compute_uv", False), "linalg.qr": ("mode", "r")}
 # primitives whose result may share memory with their first operand
 _VIEW_RULES = {
     "getitem", "transpose", "matrix_transpose", "reshape", "ravel", "squeeze", "expand_dims",
@@ -2132,6 +2134,9 @@ class Normalizer:
             if multi is not None and not res.rule.multi_output:
                 self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
             out = self.prim(res.rule, target, hint, node, bound, multi)
+            single = _SINGLE_OUTPUT_WHEN.get(res.rule.name)
+            if single is not None and self.constant_value(bound.get(single[0], cst.Name("_"))) == single[1]:
+                return out  # e.g. svd(a, compute_uv=False): one array after all
             if res.rule.multi_output and multi is None:
                 # several outputs bound to one name: a list whose items are read later
                 self.dyn.add(cst.ensure_type(out, cst.Name).value)
