@@ -1126,7 +1126,13 @@ def build_parser() -> argparse.ArgumentParser:
         "of the functions decorated with @srcgrad.grad / value_and_grad / vjp in FILE or in "
         "the *.py files under DIR, or of FILE::func.  The files are the ones the API writes.",
     )
-    gen.add_argument("src", nargs="+", metavar="FILE|DIR|FILE::func")
+    gen.add_argument(
+        "src",
+        nargs="*",
+        default=["."],
+        metavar="FILE|DIR|FILE::func",
+        help="what to generate for (default: the current directory, like black)",
+    )
     gen.add_argument(
         "--wrt",
         help="parameter names or positions, comma-separated (default: the decorator's, else 0)",
