@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 
 import numpy as np
 import pytest
 
 import srcgrad
+from tests.engine.loader import load_source
 from srcgrad.codegen.activity import ZeroGradientWarning
 
 SRC = '''
@@ -44,12 +43,7 @@ def unused(x, y):
 @pytest.fixture(scope="module")
 def mod(tmp_path_factory):
     d = tmp_path_factory.mktemp("debug")
-    path = d / "debug_src.py"
-    path.write_text(SRC)
-    spec = importlib.util.spec_from_file_location("debug_src", path)
-    m = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = m
-    spec.loader.exec_module(m)
+    m = load_source(d, "debug_src", SRC)
     return m
 
 
@@ -108,12 +102,7 @@ def f(W, x):
 def test_recompute_comment_moves_a_value_from_res_to_bwd(tmp_path):
     from tests.engine.lint import lint_emitted
 
-    path = tmp_path / "recompute_src.py"
-    path.write_text(RECOMPUTE)
-    spec = importlib.util.spec_from_file_location("recompute_src", path)
-    m = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = m
-    spec.loader.exec_module(m)
+    m = load_source(tmp_path, "recompute_src", RECOMPUTE)
     rng = np.random.default_rng(0)
     W, x = rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
     srcgrad.testing.check_grad(m.f, W, x, wrt=0)

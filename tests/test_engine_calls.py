@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 import srcgrad
+from tests.engine.loader import load_source
 from srcgrad.testing import check_grad
 
 SOURCE = '''
@@ -93,12 +92,7 @@ def fancy_reads(x, idx):
 @pytest.fixture(scope="module")
 def mod(tmp_path_factory):
     d = tmp_path_factory.mktemp("calls")
-    path = d / "engine_calls_src.py"
-    path.write_text(textwrap.dedent(SOURCE))
-    spec = importlib.util.spec_from_file_location("engine_calls_src", path)
-    m = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = m
-    spec.loader.exec_module(m)
+    m = load_source(d, "engine_calls_src", textwrap.dedent(SOURCE))
     return m
 
 
@@ -128,16 +122,10 @@ def test_custom_vjp_without_rule_is_an_error(mod, tmp_path):
     f = srcgrad.custom_vjp(lambda x: x)
     mod.norule = f
     src = "def use_norule(x):\n    return norule(x)\n"
-    ns = {}
-    p = tmp_path / "norule_src.py"
-    p.write_text("import numpy as np\nfrom engine_calls_src import norule\n" + src)
-    spec = importlib.util.spec_from_file_location("norule_src", p)
-    m = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = m
-    spec.loader.exec_module(m)
+    text = "import numpy as np\nfrom engine_calls_src import norule\n" + src
+    m = load_source(tmp_path, "norule_src", text)
     with pytest.raises(srcgrad.MissingRuleError, match="defvjp"):
         srcgrad.grad(m.use_norule)(np.ones(3))
-    del ns
 
 
 @pytest.mark.parametrize("name", ["particles", "dp_table", "masked_scale"])
@@ -202,12 +190,7 @@ def closures(x, w):
 
 
 def test_nested_defs_lambdas_partials_and_bound_methods(tmp_path):
-    path = tmp_path / "closures_src.py"
-    path.write_text(CLOSURES)
-    spec = importlib.util.spec_from_file_location("closures_src", path)
-    m = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = m
-    spec.loader.exec_module(m)
+    m = load_source(tmp_path, "closures_src", CLOSURES)
     check_grad(m.closures, rng.normal(size=4), rng.normal(size=4), wrt=(0, 1))
     # captured names are constants read at call time: changing the object changes the result
     x, w = rng.normal(size=4), rng.normal(size=4)
@@ -249,12 +232,7 @@ def mutual(x):
 @pytest.fixture(scope="module")
 def rec(tmp_path_factory):
     d = tmp_path_factory.mktemp("rec")
-    path = d / "recursive_src.py"
-    path.write_text(RECURSIVE)
-    spec = importlib.util.spec_from_file_location("recursive_src", path)
-    m = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = m
-    spec.loader.exec_module(m)
+    m = load_source(d, "recursive_src", RECURSIVE)
     return m
 
 
@@ -303,12 +281,7 @@ def fprime(x):
 
 
 def test_an_emitted_gradient_differentiates_again(tmp_path):
-    path = tmp_path / "second_src.py"
-    path.write_text(SECOND)
-    spec = importlib.util.spec_from_file_location("second_src", path)
-    m = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = m
-    spec.loader.exec_module(m)
+    m = load_source(tmp_path, "second_src", SECOND)
     df = srcgrad.grad(m.f)
     m.grad_f = df.emitted("grad")  # the generated code itself, not the original f
     for x in (0.7, -1.3, 2.1):
@@ -336,12 +309,7 @@ def use_star(a, b):
 
 
 def test_callees_take_star_args_and_keyword_args(tmp_path):
-    path = tmp_path / "star_src.py"
-    path.write_text(STAR)
-    spec = importlib.util.spec_from_file_location("star_src", path)
-    m = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = m
-    spec.loader.exec_module(m)
+    m = load_source(tmp_path, "star_src", STAR)
     check_grad(m.use_star, rng.normal(size=3), rng.normal(size=3), wrt=(0, 1))
 
 
@@ -361,11 +329,6 @@ def eigh_read(a):
 
 
 def test_multi_output_results_read_by_index(tmp_path):
-    path = tmp_path / "multi_src.py"
-    path.write_text(MULTI)
-    spec = importlib.util.spec_from_file_location("multi_src", path)
-    m = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = m
-    spec.loader.exec_module(m)
+    m = load_source(tmp_path, "multi_src", MULTI)
     check_grad(m.split_read, rng.normal(size=6))
     check_grad(m.eigh_read, rng.normal(size=(3, 3)))
