@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from srcgrad.errors import SrcgradError
 
 __all__ = [
     "NonFiniteError",

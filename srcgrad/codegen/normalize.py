@@ -24,7 +24,6 @@ from srcgrad.codegen.resolve import (
     BUILTIN_NONDIFF,
     METHODS,
     NONDIFF_METHODS,
-    Resolved,
     Resolver,
     is_numpy_module,
     nearest_rules,
@@ -742,9 +741,7 @@ class Normalizer:
                     if source is None:
                         continue
                     arr, = source
-                    idx = cst.Name(target_name)
-                    e = cst.Subscript(value=arr, slice=[cst.SubscriptElement(cst.Index(idx))])
-                    self.lower_subscript_of(arr, idx, user, target=user)
+                    self.lower_subscript_of(arr, cst.Name(target_name), user, target=user)
             else:
                 # while: evaluate the test at the top of each iteration
                 self.origin = origin
@@ -2323,7 +2320,7 @@ class Normalizer:
             if receiver.value in self.arg_names:
                 self.fail(
                     e,
-                    f"a called function appends to the list passed to it",
+                    "a called function appends to the list passed to it",
                     "return a new list from the helper instead of mutating its argument",
                     "mutate-argument",
                 )
