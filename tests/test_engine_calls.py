@@ -332,3 +332,26 @@ def test_multi_output_results_read_by_index(tmp_path):
     m = load_source(tmp_path, "multi_src", MULTI)
     check_grad(m.split_read, rng.normal(size=6))
     check_grad(m.eigh_read, rng.normal(size=(3, 3)))
+
+
+PARAMS_LOOP = '''
+import numpy as np
+
+
+def mlp(params, x):
+    h = x
+    for i, (W, b) in enumerate(params):
+        h = h @ W + b
+        if i < len(params) - 1:
+            h = np.maximum(h, 0.1 * h)
+    a, (c, d) = h, (h[0], h[1])
+    return np.sum(a ** 2) + np.sum(c * d)
+'''
+
+
+def test_loops_over_list_arguments_unroll_and_nested_unpacking(tmp_path):
+    m = load_source(tmp_path, "params_loop_src", PARAMS_LOOP)
+    params = [(rng.normal(size=(4, 5)), rng.normal(size=5)), (rng.normal(size=(5, 3)), rng.normal(size=3))]
+    check_grad(m.mlp, params, rng.normal(size=(2, 4)), wrt=(0, 1))
+    g = srcgrad.grad(m.mlp)(params, rng.normal(size=(2, 4)))
+    assert isinstance(g, list) and isinstance(g[0], tuple) and g[0][0].shape == (4, 5)

@@ -672,6 +672,13 @@ class Normalizer:
         values = self.static_values(node.iter)
         if values is not None and node.orelse is None and not _has_exit(node.body):
             return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
+        exprs = self.container_values(node.iter)
+        if exprs is not None and node.orelse is None and not _has_exit(node.body):
+            for v in exprs:  # a loop over a list/tuple argument: one copy of the body per item
+                self.assign(node.target, v)
+                if not self.block(list(node.body.body)):  # type: ignore[union-attr]
+                    return False
+            return True
         plan = self.iteration_plan(node)
         header_target, header_iter, prelude, reversible = plan
         return self.loop(node, "for", header_target, header_iter, prelude, reversible, origin)
@@ -1373,13 +1380,16 @@ class Normalizer:
                 "assign-target",
             )
         assert isinstance(target, (cst.Tuple, cst.List))
+        if any(isinstance(el.value, (cst.Tuple, cst.List)) for el in target.elements):
+            self.nested_assign(target, value)
+            return
         names = []
         for el in target.elements:
             if not isinstance(el.value, cst.Name):
                 self.fail(
                     el.value,
-                    "nested tuple unpacking",
-                    "unpack in two steps",
+                    "unpacking into a subscript or attribute",
+                    "unpack into names first",
                     "nested-unpack",
                 )
             names.append(el.value.value)  # type: ignore[union-attr]
@@ -1422,6 +1432,57 @@ class Normalizer:
         for i, n in enumerate(names):
             key = cst.Integer(str(i))
             self.lower_subscript_of(atom, key, n, target=n)
+
+    def nested_assign(self, target: cst.Tuple | cst.List, value: cst.BaseExpression) -> None:
+        """``a, (b, c) = value``: each part is bound through a temporary, then unpacked."""
+        elements = [el.value for el in target.elements]
+        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements):
+            parts = [self.lower(v.value, "part") for v in value.elements]
+        else:
+            atom = self.lower(value, "part")
+            parts = []
+            for i in range(len(elements)):
+                tmp = self.names.temp("part")
+                self.lower_subscript_of(atom, cst.Integer(str(i)), tmp, target=tmp)
+                parts.append(cst.Name(self.env[tmp]))
+        for t, part in zip(elements, parts):
+            if isinstance(part, cst.Name) and part.value in self.locals:
+                self.env.setdefault(part.value, part.value)  # readable as a user-level name
+            self.assign(t, part)
+
+    def container_values(self, it: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+        """The items of a loop over a list/tuple argument (or enumerate/zip of them), as
+        expressions: their number is known from the argument, so such loops unroll."""
+        def items(e: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+            if isinstance(e, cst.Name) and e.value in self.env and self.env[e.value] in self.cont:
+                skel = self.cont[self.env[e.value]][2]
+                if skel[0] in ("seq", "nt"):
+                    n = len(_children(skel))
+                    return [
+                        cst.Subscript(value=e, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))])
+                        for k in range(n)
+                    ]
+            return None
+
+        direct = items(it)
+        if direct is not None:
+            return direct
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value in (
+            "enumerate",
+            "zip",
+        ) and it.func.value not in self.env and all(a.keyword is None for a in it.args):
+            seqs = [items(a.value) for a in it.args]
+            if any(q is None for q in seqs) or not seqs:
+                return None
+            if it.func.value == "enumerate":
+                if len(seqs) != 1:
+                    return None
+                return [
+                    cst.Tuple([cst.Element(cst.Integer(str(k))), cst.Element(v)])
+                    for k, v in enumerate(seqs[0])  # type: ignore[arg-type]
+                ]
+            return [cst.Tuple([cst.Element(v) for v in row]) for row in zip(*seqs)]  # type: ignore[misc]
+        return None
 
     def bind_atom(self, name: str, atom: cst.BaseExpression) -> None:
         if isinstance(atom, cst.List) and not atom.elements:
