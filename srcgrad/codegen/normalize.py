@@ -1437,7 +1437,12 @@ class Normalizer:
         """``a, (b, c) = value``: each part is bound through a temporary, then unpacked."""
         elements = [el.value for el in target.elements]
         if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements):
-            parts = [self.lower(v.value, "part") for v in value.elements]
+            parts = [
+                v.value
+                if isinstance(t, (cst.Tuple, cst.List)) and isinstance(v.value, (cst.Tuple, cst.List))
+                else self.lower(v.value, "part")
+                for t, v in zip(elements, value.elements)
+            ]
         else:
             atom = self.lower(value, "part")
             parts = []
