@@ -355,3 +355,21 @@ def test_loops_over_list_arguments_unroll_and_nested_unpacking(tmp_path):
     check_grad(m.mlp, params, rng.normal(size=(2, 4)), wrt=(0, 1))
     g = srcgrad.grad(m.mlp)(params, rng.normal(size=(2, 4)))
     assert isinstance(g, list) and isinstance(g[0], tuple) and g[0][0].shape == (4, 5)
+
+
+DICT_WRITES = '''
+import numpy as np
+
+
+def build(a, b):
+    out = {}
+    out["s"] = a + b
+    for k in ("p", "q"):
+        out[k] = a * (2.0 if k == "p" else 3.0)
+    return np.sum(out["s"] ** 2) + np.sum(out["p"] * out["q"])
+'''
+
+
+def test_item_assignment_into_dicts_built_here(tmp_path):
+    m = load_source(tmp_path, "dict_writes_src", DICT_WRITES)
+    check_grad(m.build, rng.normal(size=3), rng.normal(size=3), wrt=(0, 1))

@@ -127,6 +127,7 @@ class Normalizer:
         self.out_name: str | None = None  # where an inlined callee's result goes
         self.last_multi: list[str] | None = None
         self.multi_results: set[str] = set()  # multi-output results bound to one name
+        self.in_branch = 0  # depth of if-branches being lowered
         self.params_set: set[str] = set()
         self.borrowed: set[str] = set()  # views or aliases of arguments (never written)
         self.view_root: dict[str, str] = {}  # view -> the array made here it looks into
@@ -438,11 +439,13 @@ class Normalizer:
     def sub_block(self, stmts: list[cst.BaseStatement]) -> tuple[list[Any], bool]:
         saved = self.stmts
         self.stmts = []
+        self.in_branch += 1
         try:
             falls = self.block(stmts)
             return self.stmts, falls
         finally:
             self.stmts = saved
+            self.in_branch -= 1
 
     def assign_exact(self, name: str, atom: cst.BaseExpression) -> None:
         """Bind the emitted name ``name`` itself (branches of a join assign the same name)."""
@@ -1129,6 +1132,32 @@ class Normalizer:
         if cur in self.borrowed:
             self.fail(target, f"write into {user!r}, a view of an argument", hint, "write-view",
                       AliasError)
+        if cur in self.lit and self.lit[cur][0] in ("dict", "seq") and len(target.slice) == 1 \
+                and isinstance(target.slice[0].slice, cst.Index):
+            key = self.key_of(self.lower(target.slice[0].slice.value, user))
+            entries = self.lit[cur][1]
+            if self.loops or self.in_branch:
+                self.fail(target, f"item assignment into {user!r} inside a branch or loop",
+                          "build the dict or list after the branch, or use separate names",
+                          "container-write")
+            if key is not _MISSING and (isinstance(entries, dict) or (
+                isinstance(key, int) and -len(entries) <= key < len(entries)
+            )):
+                # d[k] = v on a dict/list display built here: the display's entry changes
+                v = self.lower(value, user)
+                if isinstance(v, (cst.Tuple, cst.List, cst.Dict)):
+                    tmp = self.names.temp(user)
+                    self.bind_atom(tmp, v)
+                    v = cst.Name(self.env[tmp])
+                entries[key] = v  # shared with any alias, as the Python object is
+                node = cst.Assign(
+                    targets=[cst.AssignTarget(
+                        cst.Subscript(value=cst.Name(cur), slice=[cst.SubscriptElement(cst.Index(self.literal(key)))])
+                    )],
+                    value=v,
+                )
+                self.stmts.append(Stmt(ir.EFFECT, [], None, self.origin, node=node))
+                return
         if cur in self.lit or cur in self.dyn or cur in self.cont:
             self.fail(target, f"item assignment into the container {user!r}",
                       "build a new tuple/list/dict, or stack arrays and write into the array",
