@@ -39,6 +39,20 @@ class _Loaded(NamedTuple):
     ns: Any  # the emitted module's namespace
 
 
+_STATIC_TYPES = (str, bool, type(None))
+
+
+def _static_key(args: tuple[Any, ...] | None) -> tuple[bool, ...] | None:
+    return None if args is None else tuple(type(a) in _STATIC_TYPES for a in args)
+
+
+def _static_params(params: list[str], args: tuple[Any, ...] | None) -> tuple[str, ...]:
+    """Parameters whose arguments are str, bool or None: configuration, never data."""
+    if args is None:
+        return ()
+    return tuple(p for p, a in zip(params, args) if type(a) in _STATIC_TYPES)
+
+
 def _skeleton(x: Any) -> Any:
     """The structure of a container argument (types and keys, never values or shapes)."""
     if isinstance(x, dict):
@@ -87,6 +101,7 @@ class GradFunction:
         self._wrt = [self._param_name(w) for w in items]
         self._wrt_pos = [self._params.index(w) for w in self._wrt]
         self._state: _Loaded | None = None
+        self._static_key: tuple[bool, ...] | None = None
         self._sig: inspect.Signature | None = None
         self._sig_defaults: tuple[Any, Any] = (None, None)
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
@@ -162,6 +177,8 @@ class GradFunction:
             fn = self.forward
             containers = self._containers(args)
             spec = repr(sorted(containers.items())) if containers else ""
+            statics = _static_params(self._params, args)
+            self._static_key = _static_key(args)
             mode = "aux" if self._has_aux else None
             parts = {
                 "qualname": fn.__qualname__,
@@ -169,6 +186,9 @@ class GradFunction:
                 "has_aux": self._has_aux,
                 "spec": spec,
             }
+            if statics:  # str/bool/None arguments are constants of the generated code
+                parts["statics"] = statics
+                containers = {**containers, **{p: ("static",) for p in statics}}
             try:
                 source = cache.function_source(fn)
             except (OSError, TypeError):
@@ -264,7 +284,9 @@ class GradFunction:
             f.__code__ is not c for f, c in st.callees
         ) or (
             st.spec and repr(sorted(self._containers(args).items())) != st.spec
-        ) or (not st.spec and any(isinstance(a, _CONTAINERS) for a in args)):
+        ) or (not st.spec and any(isinstance(a, _CONTAINERS) for a in args)) or (
+            _static_key(args) != self._static_key
+        ):
             st = self._prepare(args)
         for pos in self._wrt_pos:
             _check_wrt_arg(self, pos, args[pos])
@@ -390,7 +412,7 @@ def _check_scalar(gf: GradFunction, out: Any) -> None:
 
 
 def _check_wrt_arg(gf: GradFunction, pos: int, a: Any) -> None:
-    bad = isinstance(a, (bool, int, np.integer, np.bool_))
+    bad = isinstance(a, (bool, int, np.integer, np.bool_, str)) or a is None
     if not bad:
         dtype = getattr(a, "dtype", None)
         bad = dtype is not None and getattr(dtype, "kind", "f") in "biu"

@@ -373,3 +373,32 @@ def build(a, b):
 def test_item_assignment_into_dicts_built_here(tmp_path):
     m = load_source(tmp_path, "dict_writes_src", DICT_WRITES)
     check_grad(m.build, rng.normal(size=3), rng.normal(size=3), wrt=(0, 1))
+
+
+CONFIG = '''
+import numpy as np
+
+
+def configured(x, activation, normalize, scale=None):
+    if activation.startswith("tan"):
+        h = np.tanh(x)
+    else:
+        h = np.maximum(x, 0.1 * x)
+    if normalize and scale is None:
+        h = h / np.sqrt(np.sum(h * h))
+    return np.sum(h ** 2)
+'''
+
+
+def test_str_bool_none_arguments_are_configuration(tmp_path):
+    m = load_source(tmp_path, "config_src", CONFIG)
+    x = rng.normal(size=4)
+    for act, norm in (("tanh", True), ("leaky", False)):
+        check_grad(m.configured, x, act, norm, wrt=0)
+        df = srcgrad.grad(m.configured)
+        df(x, act, norm)  # the argument kinds are known once it is called
+        src = df.source
+        bwd = src[src.index("def bwd_configured"):]
+        assert 'if activation.startswith("tan"):' in bwd  # a plain if on both sides
+    with pytest.raises(srcgrad.WrtError):
+        srcgrad.grad(m.configured, wrt="activation")(x, "tanh", True)

@@ -299,7 +299,9 @@ class Normalizer:
             self.params_set.add(name)
             self.env[name] = name
             self.locals.add(name)
-            if name in self.containers:
+            if self.containers.get(name) == ("static",):
+                self.static.add(name)  # a str/bool/None argument: configuration
+            elif name in self.containers:
                 self.cont[name] = (name, (), self.containers[name])
         for star in (p.star_arg, p.star_kwarg):
             if isinstance(star, cst.Param):  # reported by check

@@ -332,7 +332,7 @@ class Reverser:
         self.blocks = seed + self.rev_items(norm.stmts)
         grads: list[cst.BaseExpression] = []
         for p in norm.wrt:
-            if p in norm.containers:
+            if p in norm.containers and norm.containers[p] != ("static",):
                 self.helpers.add("tree_cotangent")
                 tree_cotangent = self.names.generated("tree_cotangent")
                 entries = [
