@@ -299,56 +299,18 @@ def test_gradient_matches_autograd(case: Case) -> None:
         pytest.skip(f"autograd cannot run {case.name}: {case.autograd_skip}")
     args = case.args(np.float64)
     expected = autograd_gradient(case, args)
-    grads = _as_tuple(_grad_fn(case)(*args), case.wrt)
-    for pos, grad, want in zip(_positions(case.fn, case.wrt), grads, expected):
-        got = _grad_leaves(args[pos], grad)
-        assert len(got) == len(want)
-        for i, (g, w) in enumerate(zip(got, want)):
-            np.testing.assert_allclose(
-                np.asarray(g, float),
-                np.asarray(w, float),
-                rtol=1e-9,
-                atol=1e-12,
-                err_msg=f"{case.name}: argument {pos}, leaf {i} differs from autograd",
-            )
+    assert_matches_oracle(case, args, _grad_fn(case)(*args), expected, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_float32_gradient_has_float32_dtype_and_agrees(case: Case) -> None:
-    args32 = case.args(np.float32)
-    args64 = _map_arrays(args32, lambda a: a.astype(np.float64) if a.dtype == np.float32 else a)
-    df = _grad_fn(case)
-    grads32 = _as_tuple(df(*args32), case.wrt)
-    grads64 = _as_tuple(df(*args64), case.wrt)
-    for pos, g32, g64 in zip(_positions(case.fn, case.wrt), grads32, grads64):
-        arg = args32[pos]
-        pairs = zip(_leaves(arg), _grad_leaves(arg, g32), _grad_leaves(args64[pos], g64))
-        for i, (leaf, a, b) in enumerate(pairs):
-            where = f"{case.name}: argument {pos}, leaf {i}"
-            if isinstance(leaf, np.ndarray):
-                assert isinstance(a, np.ndarray), f"{where}: got {type(a).__name__}"
-                assert a.dtype == np.float32, f"{where}: float32 input, {a.dtype} gradient"
-                assert a.shape == leaf.shape, f"{where}: shape {a.shape} != {leaf.shape}"
-            scale = max(float(np.max(np.abs(b))), 1e-3)
-            np.testing.assert_allclose(
-                np.asarray(a, float),
-                np.asarray(b, float),
-                rtol=2e-3,
-                atol=2e-3 * scale,
-                err_msg=f"{where}: float32 gradient differs from float64",
-            )
+    assert_float32_agrees(case, _grad_fn(case))
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 def test_value_is_bit_identical_to_forward(case: Case, dtype: Any) -> None:
-    args = case.args(dtype)
-    expected = case.fn(*_copy_tree(args))
-    value, _ = _value_and_grad_fn(case)(*args)
-    assert type(value) is type(expected), f"{type(value)} != {type(expected)}"
-    if hasattr(expected, "dtype"):
-        assert value.dtype == expected.dtype
-    assert np.array_equal(value, expected), f"{value!r} != {expected!r}"
+    assert_value_bit_identical(case, _value_and_grad_fn(case), dtype)
 
 
 def _assert_same_structure(arg: Any, grad: Any, where: str) -> None:
@@ -436,3 +398,61 @@ def test_fake_device_gradient_matches_numpy(case: Case) -> None:
             atol=1e-14,
             err_msg=f"{where}: device gradient differs from the numpy gradient",
         )
+
+
+# --------------------------------------------------------------------------- shared checks
+# (the control-flow and calls corpora run the same checks through these)
+
+
+def assert_matches_oracle(
+    case: Any, args: tuple[Any, ...], grads: Any, expected: list[list[Any]], rtol: float, atol: float
+) -> None:
+    """Each gradient leaf equals the oracle's (autograd's) to ``rtol``/``atol``."""
+    grads = _as_tuple(grads, case.wrt)
+    for pos, grad, want in zip(_positions(case.fn, case.wrt), grads, expected):
+        got = _grad_leaves(args[pos], grad)
+        assert len(got) == len(want)
+        for i, (g, w) in enumerate(zip(got, want)):
+            np.testing.assert_allclose(
+                np.asarray(g, float),
+                np.asarray(w, float),
+                rtol=rtol,
+                atol=atol,
+                err_msg=f"{case.name}: argument {pos}, leaf {i} differs from autograd",
+            )
+
+
+def assert_float32_agrees(case: Any, df: Any) -> None:
+    """float32 inputs give float32 gradients of the right shape, close to float64's."""
+    args32 = case.args(np.float32)
+    args64 = _map_arrays(args32, lambda a: a.astype(np.float64) if a.dtype == np.float32 else a)
+    grads32 = _as_tuple(df(*args32), case.wrt)
+    grads64 = _as_tuple(df(*args64), case.wrt)
+    for pos, g32, g64 in zip(_positions(case.fn, case.wrt), grads32, grads64):
+        arg = args32[pos]
+        pairs = zip(_leaves(arg), _grad_leaves(arg, g32), _grad_leaves(args64[pos], g64))
+        for i, (leaf, a, b) in enumerate(pairs):
+            where = f"{case.name}: argument {pos}, leaf {i}"
+            if isinstance(leaf, np.ndarray):
+                assert isinstance(a, np.ndarray), f"{where}: got {type(a).__name__}"
+                assert a.dtype == np.float32, f"{where}: float32 input, {a.dtype} gradient"
+                assert a.shape == leaf.shape, f"{where}: shape {a.shape} != {leaf.shape}"
+            scale = max(float(np.max(np.abs(b))), 1e-3)
+            np.testing.assert_allclose(
+                np.asarray(a, float),
+                np.asarray(b, float),
+                rtol=2e-3,
+                atol=2e-3 * scale,
+                err_msg=f"{where}: float32 gradient differs from float64",
+            )
+
+
+def assert_value_bit_identical(case: Any, value_and_grad_fn: Any, dtype: Any) -> None:
+    """``value_and_grad(f)(*a)[0]`` is ``f(*a)``, bit for bit, type and dtype included."""
+    args = case.args(dtype)
+    expected = case.fn(*_copy_tree(args))
+    value, _ = value_and_grad_fn(*args)
+    assert type(value) is type(expected), f"{type(value)} != {type(expected)}"
+    if hasattr(expected, "dtype"):
+        assert value.dtype == expected.dtype
+    assert np.array_equal(value, expected), f"{value!r} != {expected!r}"
