@@ -53,6 +53,50 @@ def _static_params(params: list[str], args: tuple[Any, ...] | None) -> tuple[str
     return tuple(p for p, a in zip(params, args) if type(a) in _STATIC_TYPES)
 
 
+_ONE = (1).__eq__
+
+
+def _arg_spec(x: Any) -> Any:
+    """The abstract signature of one argument: what generated code may be specialised to.
+
+    Arrays give their dtype and which axes have length 1 (other lengths stay symbolic);
+    Python numbers their kind; containers their type and items; str/bool/None ``"static"``.
+    """
+    t = type(x)
+    if t is float:
+        return "f"
+    if t is int:
+        return "i"
+    if t is complex:
+        return "c"
+    if t in _STATIC_TYPES:
+        return "static"
+    if isinstance(x, dict):
+        return ("d", t, tuple((k, _arg_spec(v)) for k, v in x.items()))
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return ("n", t, tuple(zip(x._fields, map(_arg_spec, x))))
+    if isinstance(x, (list, tuple)):
+        return ("s", t, tuple(map(_arg_spec, x)))
+    dtype = getattr(x, "dtype", None)
+    shape = getattr(x, "shape", None)
+    if dtype is not None and type(shape) is tuple:
+        return (dtype.str, tuple(map(_ONE, shape)))
+    return None
+
+
+def _spec_text(key: tuple[Any, ...]) -> str:
+    """``key`` as stable text (type objects by module and qualified name)."""
+
+    def text(v: Any) -> str:
+        if isinstance(v, type):
+            return f"{v.__module__}.{v.__qualname__}"
+        if isinstance(v, tuple):
+            return "(" + ",".join(text(e) for e in v) + ")"
+        return repr(v)
+
+    return text(key)
+
+
 def _skeleton(x: Any) -> Any:
     """The structure of a container argument (types and keys, never values or shapes)."""
     if isinstance(x, dict):
@@ -101,7 +145,7 @@ class GradFunction:
         self._wrt = [self._param_name(w) for w in items]
         self._wrt_pos = [self._params.index(w) for w in self._wrt]
         self._state: _Loaded | None = None
-        self._static_key: tuple[bool, ...] | None = None
+        self._states: dict[Any, _Loaded] = {}  # by the arguments' abstract signature
         self._sig: inspect.Signature | None = None
         self._sig_defaults: tuple[Any, Any] = (None, None)
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
@@ -176,9 +220,10 @@ class GradFunction:
         with _LOCK:
             fn = self.forward
             containers = self._containers(args)
-            spec = repr(sorted(containers.items())) if containers else ""
+            key = None if args is None else tuple(map(_arg_spec, args))
+            arg_specs = None if key is None else dict(zip(self._params, key))
+            spec = "" if key is None else _spec_text(key)
             statics = _static_params(self._params, args)
-            self._static_key = _static_key(args)
             mode = "aux" if self._has_aux else None
             parts = {
                 "qualname": fn.__qualname__,
@@ -202,7 +247,7 @@ class GradFunction:
             path = cache.cache_path(fn, self._wrt, mode, spec or None) if use_cache else None
             text = cache.read_valid(path, source, parts) if path is not None else None
             if text is None:
-                text = self._generate(source, parts, containers)
+                text = self._generate(source, parts, containers, arg_specs)
                 if path is not None:
                     cache.write_atomic(path, text)
             filename = str(path) if path is not None else (
@@ -231,13 +276,21 @@ class GradFunction:
                 ns,
             )
             self._state = state
+            if key is not None:
+                self._states[key] = state
             return state
 
-    def _generate(self, source: str, parts: dict[str, Any], containers: dict[str, Any]) -> str:
+    def _generate(
+        self,
+        source: str,
+        parts: dict[str, Any],
+        containers: dict[str, Any],
+        arg_specs: dict[str, Any] | None = None,
+    ) -> str:
         from srcgrad.codegen import emit as emit_mod
         from srcgrad.codegen.pipeline import generate
 
-        src, em = generate(self.forward, self._wrt, containers, self._has_aux)
+        src, em = generate(self.forward, self._wrt, containers, self._has_aux, arg_specs)
         key = cache.compute_key(source, parts, em.rules, em.calls)
         head = emit_mod.header(
             src.filename,
@@ -279,13 +332,9 @@ class GradFunction:
     def _run_forward(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         if kwargs or len(args) != len(self._params):
             args = self._bind(args, kwargs)
-        st = self._state
+        st = self._states.get(tuple(map(_arg_spec, args)))
         if st is None or self.forward.__code__ is not st.code or any(
             f.__code__ is not c for f, c in st.callees
-        ) or (
-            st.spec and repr(sorted(self._containers(args).items())) != st.spec
-        ) or (not st.spec and any(isinstance(a, _CONTAINERS) for a in args)) or (
-            _static_key(args) != self._static_key
         ):
             st = self._prepare(args)
         for pos in self._wrt_pos:
@@ -363,6 +412,7 @@ class GradFunction:
 
     def _vjp_result(self, st: _Loaded, out: Any, res: Any, args: tuple[Any, ...], aux: Any) -> Any:
         def pullback(d_out: Any) -> Any:
+            d_out = _seed_like(d_out, out)  # the cotangent contract of specialised code
             try:
                 grads = st.bwd(res, d_out)
             except Exception as exc:
@@ -385,6 +435,21 @@ def _find(ns: dict[str, Any], prefix: str, fname: str) -> Callable[..., Any]:
         if len(name) > 200:
             raise SrcgradError(f"generated module has no {prefix}{fname}")
     return ns[name]
+
+
+def _seed_like(d_out: Any, out: Any) -> Any:
+    """``d_out`` with the dtype and shape of the array ``out`` (it may be a Python number or
+    an array of another float dtype); other outputs pass through."""
+    dtype = getattr(out, "dtype", None)
+    shape = getattr(out, "shape", None)
+    if dtype is None or type(shape) is not tuple or isinstance(d_out, (tuple, list, dict)):
+        return d_out
+    if getattr(d_out, "dtype", None) == dtype and getattr(d_out, "shape", None) == shape:
+        return d_out
+    from srcgrad.backend import namespace
+
+    xp = namespace(out)
+    return xp.broadcast_to(xp.asarray(d_out, dtype=dtype), shape)
 
 
 def _ones_like(out: Any) -> Any:

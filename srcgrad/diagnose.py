@@ -379,6 +379,10 @@ def _operands(
         return [ev(value.value), ev(value.slice)], {}
     if isinstance(value, ast.Call):
         inputs: list[Any] = []
+        if isinstance(value.func, ast.Attribute):  # a method: a.sum(axis=1) is np.sum(a, ...)
+            receiver = ev(value.func.value)
+            if isinstance(getattr(receiver, "shape", None), tuple):  # an array, not xp
+                inputs.append(receiver)
         for a in value.args:
             if isinstance(a, ast.Starred):
                 inputs.extend(ev(a.value))

@@ -15,6 +15,8 @@ differentiates into a module file of its own, because srcgrad reads source with 
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 import importlib.util
 import itertools
@@ -111,9 +113,11 @@ def assert_close(actual: Any, expected: Any) -> None:
 
 
 def parts_of(df: srcgrad.GradFunction, has_aux: bool = False) -> dict[str, Any]:
-    """The key inputs srcgrad.api uses for a function without container arguments."""
+    """The key inputs srcgrad.api uses for a function without str/bool/None arguments (the
+    spec is the abstract signature of the last call's arguments, "" before any call)."""
     fn = df.forward
-    return {"qualname": fn.__qualname__, "wrt": tuple(df.wrt), "has_aux": has_aux, "spec": ""}
+    spec = df._state.spec if df._state is not None else ""
+    return {"qualname": fn.__qualname__, "wrt": tuple(df.wrt), "has_aux": has_aux, "spec": spec}
 
 
 def valid_text(df: srcgrad.GradFunction, path: Path | None = None) -> str | None:
@@ -250,17 +254,21 @@ def test_eight_racing_processes_leave_one_valid_file(
     assert [r["generated"] for r in reports] == [1] * n
     # exactly one file, no temporaries
     files = files_under(cache_dir)
-    assert files == [cache_dir / name / "f__wrt-x-y.py"], files
+    assert len(files) == 1 and files[0].parent == cache_dir / name, files
+    assert re.fullmatch(r"f__wrt-x-y__[0-9a-f]{8}\.py", files[0].name), files
     assert not [p for p in cache_dir.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
     assert {r["path"] for r in reports} == {str(files[0])}
     # the file is valid and is what every process emitted
     df = srcgrad.grad(mod.f, wrt=(0, 1))
+    df(x, y)
     text = valid_text(df, files[0])
     assert text is not None
     assert {r["sha"] for r in reports} == {hashlib.sha256(text.encode()).hexdigest()}
     # ... and what this process emits, whatever its hash seed
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "here"))
-    assert srcgrad.grad(mod.f, wrt=(0, 1)).source == text
+    here = srcgrad.grad(mod.f, wrt=(0, 1))
+    here(x, y)
+    assert here.source == text
     # and every process got the right gradient
     for i in range(n):
         check_smooth(mod, np.load(root / f"gx_{i}.npy"), np.load(root / f"gy_{i}.npy"))
@@ -493,25 +501,29 @@ def test_file_names(modules: Modules, cache_dir: Path) -> None:
     d = cache_dir / mod.__name__
     df = srcgrad.grad(mod.f)
     assert_close(df(x, y), numeric_grad(mod.f, (x, y), 0))
-    assert df.path == d / "f__wrt-x.py" and df.path.is_file()
+    # a call specialises the file to its arguments' kinds (dtype, rank, unit axes)
+    spec = r"__[0-9a-f]{8}\.py"
+    assert df.path.parent == d and re.fullmatch("f__wrt-x" + spec, df.path.name)
+    assert df.path.is_file()
     dfy = srcgrad.grad(mod.f, wrt=(1, 0))
     dfy(x, y)
-    assert dfy.path == d / "f__wrt-y-x.py"
+    assert re.fullmatch("f__wrt-y-x" + spec, dfy.path.name)
 
     # a nested function: <locals> becomes locals; the closure is read at call time, so two
     # closures of one code object share the file and still get their own gradients
     inner2, inner5 = mod.outer(2.0), mod.outer(5.0)
     g2, g5 = srcgrad.grad(inner2), srcgrad.grad(inner5)
     assert_close(g2(x), numeric_grad(inner2, (x,), 0))
-    assert g2.path == d / "outer.locals.inner__wrt-x.py" and g2.path.is_file()
+    assert re.fullmatch("outer.locals.inner__wrt-x" + spec, g2.path.name)
+    assert g2.path.parent == d and g2.path.is_file()
     stamp = g2.path.stat().st_mtime_ns
     assert_close(g5(x), numeric_grad(inner5, (x,), 0))
     assert g5.path == g2.path and g5.path.stat().st_mtime_ns == stamp
-    assert sorted(p.name for p in files_under(cache_dir)) == [
-        "f__wrt-x.py",
-        "f__wrt-y-x.py",
-        "outer.locals.inner__wrt-x.py",
-    ]
+    assert sorted(p.name for p in files_under(cache_dir)) == sorted(
+        [df.path.name, dfy.path.name, g2.path.name]
+    )
+    # the file of the generic code (no call yet) has no spec suffix
+    assert srcgrad.grad(mod.f).path == d / "f__wrt-x.py"
 
 
 # --------------------------------------------------------------------------- debugging

@@ -272,30 +272,31 @@ def test_show_residuals(proj):
         for ln in r.stdout.splitlines()[4:]
         if ln and not ln.startswith("total")
     }
-    assert list(rows) == ["W", "b", "x", "h1", "h", "err", "out1"]
-    assert rows["W"][1:] == [
+    # W and b are read by the backward pass for their shapes only: specialised to the
+    # arguments' kinds, it keeps neither them nor x @ W (h1)
+    assert list(rows) == ["x", "h", "err", "out1"]
+    assert rows["x"][1:] == [
         "input",
         f"examples/regression.py:{at['def mse_tanh']}",
         "parameter",
-        "5x3",
+        "8x5",
         "float64",
-        "120",
+        "320",
     ]
-    assert rows["h1"][1:] == [
+    assert rows["h"][1:] == [
         "saved",
         f"examples/regression.py:{at['h = ']}",
-        "matmul",
+        "tanh",
         "8x3",
         "float64",
         "192",
     ]
-    assert rows["h"][1:4] == ["saved", f"examples/regression.py:{at['h = ']}", "tanh"]
     assert rows["err"][1:4] == ["saved", f"examples/regression.py:{at['err = ']}", "subtract"]
     assert rows["out1"][1:4] == ["saved", f"examples/regression.py:{at['return ']}", "multiply"]
-    total = 120 + 24 + 320 + 4 * 192
+    total = 320 + 3 * 192
     assert (
         f"total: {total} bytes" in r.stdout
-        and "768 bytes (768 B) computed by the forward pass" in r.stdout
+        and "576 bytes (576 B) computed by the forward pass" in r.stdout
     )
     # a loop keeps one entry per iteration
     r = run(
@@ -437,7 +438,7 @@ def test_gradcheck_pass_and_fail(proj):
         i + 1 for i, ln in enumerate(BAD_RULE.lstrip().splitlines()) if "s = softplus(z)" in ln
     )
     assert f"badrule.py:{line}: the adjoint of softplus is wrong here" in r.stdout
-    assert "first wrong backward statement: c/badrule/loss__wrt-w.py:" in r.stdout
+    assert re.search(r"first wrong backward statement: c/badrule/loss__wrt-w__[0-9a-f]{8}\.py:", r.stdout)
 
 
 # --------------------------------------------------------------------------- rules

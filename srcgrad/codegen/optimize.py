@@ -203,10 +203,104 @@ def drop_default_arguments(rev: Reversed, helper_names: dict[str, str]) -> None:
         block.stmts = [st.visit(t) for st in block.stmts]  # type: ignore[misc]
 
 
-def optimize(rev: Reversed) -> Reversed:
-    """Run the clean-up passes to a fixed point (see the module docstring)."""
+def _runs(items: list[Any]) -> list[list[Any]]:
+    """Maximal straight-line runs of backward items (Blocks and BSegs), at every level."""
+    from srcgrad.codegen.reverse import BIf, BLoop, BSeg, Block
+
+    out: list[list[Any]] = []
+    run: list[Any] = []
+    for it in items:
+        if isinstance(it, (Block, BSeg)):
+            run.append(it)
+            continue
+        if run:
+            out.append(run)
+            run = []
+        if isinstance(it, BIf):
+            out += _runs(it.body) + _runs(it.orelse)
+            out += [it.fills_body, it.fills_orelse]
+        elif isinstance(it, BLoop):
+            out += [it.pre] + _runs(it.body)
+    if run:
+        out.append(run)
+    return out
+
+
+def _run_blocks(run: list[Any]) -> list[tuple[bool, Any]]:
+    """(starts a segment, block) for each block of a run; a segment starts with a pop."""
+    from srcgrad.codegen.reverse import BSeg
+
+    out: list[tuple[bool, Any]] = []
+    for it in run:
+        if isinstance(it, BSeg):
+            out += [(k == 0, b) for k, b in enumerate(it.blocks)]
+        else:
+            out.append((False, it))
+    return out
+
+
+def propagate_copies(rev: Reversed) -> bool:
+    """After ``a = b``, read ``b`` for ``a`` until either is rebound (within a run; across
+    the pop that starts a segment only for cotangent names, which no pop assigns), then drop
+    stores that are overwritten before any read.  Returns True if it changed."""
+    from srcgrad.codegen.reverse import substitute
+
+    cot = set(rev.adjoints.values())
+    changed = False
+    for run in _runs(rev.blocks):
+        alias: dict[str, str] = {}
+        for starts, block in _run_blocks(run):
+            if starts:
+                alias = {k: v for k, v in alias.items() if k in cot and v in cot}
+            new = []
+            for st in block.stmts:
+                if isinstance(st, cst.Assign) and alias and read_names(st) & set(alias):
+                    mapping = {k: cst.Name(v) for k, v in alias.items()}
+                    st = st.with_changes(value=substitute(st.value, mapping))
+                    changed = True
+                for t in assigned_names(st):
+                    alias = {k: v for k, v in alias.items() if t not in (k, v)}
+                if (
+                    isinstance(st, cst.Assign)
+                    and len(st.targets) == 1
+                    and isinstance(st.targets[0].target, cst.Name)
+                    and isinstance(st.value, cst.Name)
+                    and st.value.value != st.targets[0].target.value
+                ):
+                    alias[st.targets[0].target.value] = st.value.value
+                new.append(st)
+            block.stmts = new
+        flat = [(block, st) for _, block in _run_blocks(run) for st in block.stmts]
+        dead: set[int] = set()
+        for i, (_, st) in enumerate(flat):
+            targets = assigned_names(st)
+            if len(targets) != 1 or not isinstance(st, cst.Assign):
+                continue
+            t = targets[0]
+            for _, later in flat[i + 1 :]:
+                if t in read_names(later):
+                    break
+                if t in assigned_names(later):
+                    dead.add(id(st))
+                    break
+        if dead:
+            changed = True
+            for _, block in _run_blocks(run):
+                block.stmts = [st for st in block.stmts if id(st) not in dead]
+    return changed
+
+
+def optimize(rev: Reversed, arg_specs: dict[str, Any] | None = None) -> Reversed:
+    """Run the clean-up passes to a fixed point (see the module docstring); with
+    ``arg_specs``, first the rewrites that shape and dtype facts allow (``facts.py``)."""
+    from srcgrad.codegen.facts import specialise
+
     helper_names = {rev.norm.names.generated(h): h for h in rev.helpers}
     drop_default_arguments(rev, helper_names)
-    while eliminate_dead_code(rev):
-        pass
+    specialise(rev, arg_specs)
+    while True:
+        copies = propagate_copies(rev)
+        dead = eliminate_dead_code(rev)
+        if not (copies or dead):
+            break
     return rev

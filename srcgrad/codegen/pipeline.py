@@ -20,8 +20,13 @@ def generate(
     wrt: list[str],
     containers: dict[str, Any],
     has_aux: bool = False,
+    arg_specs: dict[str, Any] | None = None,
 ) -> tuple[FunctionSource, Emitted]:
-    """Generate the gradient module of ``fn``; raises one error listing every finding."""
+    """Generate the gradient module of ``fn``; raises one error listing every finding.
+
+    ``arg_specs`` (parameter -> abstract signature, see ``api._arg_spec``) specialises the
+    backward pass to those argument kinds; without it the code is generic.
+    """
     src = read_function(fn)
     findings = check_function(src)
     norm = None
@@ -37,5 +42,5 @@ def generate(
         findings.sort(key=lambda e: (e.lineno or 0, e.col or 0))
         raise SrcgradError.bundle(findings)
     assert norm is not None
-    rev = optimize(reverse(norm, analyse(norm)))
+    rev = optimize(reverse(norm, analyse(norm)), arg_specs)
     return src, emit(rev, has_aux=has_aux)

@@ -656,6 +656,20 @@ class Reverser:
                     )
                     block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], call))
                     return
+        x1, x2 = st.bound.get("x1"), st.bound.get("x2")
+        if (
+            rule.name == "multiply"
+            and isinstance(x1, cst.Name)
+            and isinstance(x2, cst.Name)
+            and x1.value == x2.value
+        ):
+            # x * x: one contribution g * (2 * x) (the square rule), not two of g * x
+            from srcgrad.rules.registry import lookup_name
+
+            square = lookup_name("square")
+            if square is not None:
+                st = Stmt(st.kind, st.targets, st.expr, st.origin, square, {"x": x1}, [x1.value])
+                rule = square
         tpl = template(rule)
         self.rules_used[rule.name] = rule
         mapping: dict[str, cst.BaseExpression] = {"g": g_expr, "ans": ans, "np": cst.Name(self.xp)}
