@@ -63,6 +63,8 @@ def _arg_spec(x: Any) -> Any:
     Python numbers their kind; containers their type and items; str/bool/None ``"static"``.
     """
     t = type(x)
+    if t is np.ndarray:
+        return (x.dtype, tuple(map(_ONE, x.shape)))
     if t is float:
         return "f"
     if t is int:
@@ -80,8 +82,13 @@ def _arg_spec(x: Any) -> Any:
     dtype = getattr(x, "dtype", None)
     shape = getattr(x, "shape", None)
     if dtype is not None and type(shape) is tuple:
-        return (dtype.str, tuple(map(_ONE, shape)))
+        return (dtype, tuple(map(_ONE, shape)))
     return None
+
+
+def _specialising() -> bool:
+    """``SRCGRAD_SPECIALISE=0`` turns specialisation off: calls then run generic code."""
+    return os.environ.get("SRCGRAD_SPECIALISE", "1").strip().lower() not in ("0", "off", "no")
 
 
 def _spec_text(key: tuple[Any, ...]) -> str:
@@ -91,7 +98,7 @@ def _spec_text(key: tuple[Any, ...]) -> str:
         if isinstance(v, type):
             return f"{v.__module__}.{v.__qualname__}"
         if isinstance(v, tuple):
-            return "(" + ",".join(text(e) for e in v) + ")"
+            return "(" + ",".join(text(e) for e in v) + ("," if len(v) == 1 else "") + ")"
         return repr(v)
 
     return text(key)
@@ -146,6 +153,7 @@ class GradFunction:
         self._wrt_pos = [self._params.index(w) for w in self._wrt]
         self._state: _Loaded | None = None
         self._states: dict[Any, _Loaded] = {}  # by the arguments' abstract signature
+        self._generic_only = False
         self._sig: inspect.Signature | None = None
         self._sig_defaults: tuple[Any, Any] = (None, None)
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
@@ -199,6 +207,18 @@ class GradFunction:
         assert self._state is not None
         return _find(self._state.ns, f"{kind}_", _emitted_name(self.forward))
 
+    def _generic(self) -> "GradFunction":
+        """The same gradient, never specialised to argument kinds (for the diagnostics)."""
+        g = GradFunction(
+            self.forward,
+            wrt=self._wrt[0] if self._single else tuple(self._wrt),
+            has_aux=self._has_aux,
+            kind=self._kind,
+            debug_nans=False,
+        )
+        g._generic_only = True
+        return g
+
     @property
     def wrt(self) -> tuple[str, ...]:
         return tuple(self._wrt)
@@ -223,6 +243,9 @@ class GradFunction:
             key = None if args is None else tuple(map(_arg_spec, args))
             arg_specs = None if key is None else dict(zip(self._params, key))
             spec = "" if key is None else _spec_text(key)
+            if arg_specs is not None and (self._generic_only or not _specialising()):
+                arg_specs = None  # generic code (one file per container/str layout)
+                spec = "generic:" + spec
             statics = _static_params(self._params, args)
             mode = "aux" if self._has_aux else None
             parts = {
@@ -337,6 +360,7 @@ class GradFunction:
             f.__code__ is not c for f, c in st.callees
         ):
             st = self._prepare(args)
+        self._state = st  # .source and .path show the file the last call ran
         for pos in self._wrt_pos:
             _check_wrt_arg(self, pos, args[pos])
         return args, st  # type: ignore[return-value]

@@ -2,9 +2,10 @@
 
 A generated module lives at ``<cache>/<module>/<qualname>__wrt-<names>[__<mode>][__<spec8>].py``.
 Its header holds a key over everything the text depends on (the function's source, the rules
-it uses, ``CODEGEN_FORMAT``, black's version and mode) and a digest of the body.  A file is
-read once, checked, and only then compiled and executed: no importlib, no ``.pyc``.  Writes
-go to a temporary file in the same directory and are moved into place with ``os.replace``.
+it uses, ``CODEGEN_FORMAT``, the generator's own source, black's version and mode) and a digest
+of the body.  A file is read once, checked, and only then compiled and executed: no importlib,
+no ``.pyc``.  Writes go to a temporary file in the same directory and are moved into place
+with ``os.replace``.
 This module must not import libcst or black: a cache hit needs neither.
 """
 
@@ -116,11 +117,26 @@ def black_fingerprint() -> str:
     return f"black={v};line_length=88;target=py311"
 
 
+_codegen_print: list[str] = []
+
+
+def codegen_fingerprint() -> str:
+    """A hash of the generator's own source (``srcgrad/codegen/*.py``): a new version of the
+    generator never reuses a file the old one wrote (memoised per process; no import)."""
+    if not _codegen_print:
+        h = hashlib.sha256()
+        for path in sorted((Path(__file__).parent / "codegen").glob("*.py")):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+        _codegen_print.append(h.hexdigest()[:16])
+    return _codegen_print[0]
+
+
 def compute_key(
     source: str, parts: dict[str, Any], rules: list[str], calls: list[str] | None = None
 ) -> str:
     h = hashlib.sha256()
     h.update(f"format={CODEGEN_FORMAT}\n{black_fingerprint()}\n".encode())
+    h.update(f"codegen={codegen_fingerprint()}\n".encode())
     for k in sorted(parts):
         h.update(f"{k}={parts[k]!r}\n".encode())
     h.update(source.encode())

@@ -47,8 +47,14 @@ __all__ = [
 # --------------------------------------------------------------------------- the emitted module
 
 
-def _loaded(df: Any, args: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
-    """Bind ``args`` and make sure the emitted module for them is loaded: (args, state)."""
+def _loaded(df: Any, args: tuple[Any, ...], generic: bool = False) -> tuple[tuple[Any, ...], Any]:
+    """Bind ``args`` and make sure the emitted module for them is loaded: (args, state).
+
+    ``generic``: the code not specialised to the arguments, whose forward pass writes no
+    temporary in place, so each statement can be replayed on the operands it saw.
+    """
+    if generic:
+        df = df._generic()
     return df._run_forward(tuple(args), {})
 
 
@@ -410,7 +416,7 @@ def localise(
     from srcgrad.rules import registry
     from srcgrad.testing import check_adjoint
 
-    args, st = _loaded(df, args)
+    args, st = _loaded(df, args, generic=True)
     em = _Emitted.of(st)
     spans = _stmt_spans(em.fwd)
     sites: list[_Site] = []
@@ -627,7 +633,7 @@ def find_nonfinite(df: Any, *args: Any, d_out: Any = None) -> NonFiniteOrigin | 
 
     Returns ``None`` when the value and the gradient are finite.
     """
-    args, st = _loaded(df, args)
+    args, st = _loaded(df, args, generic=True)
     em = _Emitted.of(st)
     (out, res), fwd_hits = _trace_first(st.fwd, args, em.fwd, em.lines, "forward")
     value = out[0] if df._has_aux else out

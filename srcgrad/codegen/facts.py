@@ -131,7 +131,7 @@ def leaf_fact(spec: Any, literals: dict[int, Sym] | None = None) -> Fact | None:
         return Fact((), "weak-int")
     if spec == "c":
         return Fact((), "weak-complex")
-    if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
+    if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], (str, np.dtype)):
         dtype, units = spec
         try:
             dt = np.dtype(dtype)
@@ -541,6 +541,7 @@ class Rewriter(cst.CSTTransformer):
         self.cot: dict[str, str] = {a: p for p, a in rev.adjoints.items()}
         self.uf = inf.uf
         self.lazy: dict[str, tuple[cst.BaseExpression, Fact, set[str]]] = {}
+        self.lazy_nodes: dict[int, tuple[cst.BaseExpression, Fact]] = {}  # within one statement
         self.assigned: dict[str, Fact | None] = {}
         self.changed = 0
 
@@ -594,6 +595,13 @@ class Rewriter(cst.CSTTransformer):
     def ev_call(self, node: cst.Call) -> Fact | None:
         f = node.func
         pos = [a.value for a in node.args if a.keyword is None and not a.star]
+        if isinstance(f, cst.Name) and self.helper.get(f.value) == "reduction_size":
+            return Fact((), "weak-int")
+        if isinstance(f, cst.Name) and self.helper.get(f.value) == "power_slope" and len(pos) == 2:
+            a, b = self.ev(pos[0]), self.ev(pos[1])  # x2 * x1 ** (x2 - 1), elementwise
+            if a is None or b is None:
+                return None
+            return Fact(broadcast(a, b, None), _float_like(promote(a.dtype, b.dtype)))
         if isinstance(f, cst.Name):
             h = self.helper.get(f.value)
             which = {
@@ -603,6 +611,7 @@ class Rewriter(cst.CSTTransformer):
                 "matmul_cotangent_x2": 2,
                 "zeros_cotangent": 0,
                 "extremum_share": 1,
+                "split_cotangent": 2,
             }.get(h or "")
             if which is None or len(pos) <= which:
                 return None
@@ -656,6 +665,8 @@ class Rewriter(cst.CSTTransformer):
         if not isinstance(st, cst.Assign):
             return st
         value = st.value.visit(self)
+        hit = self._lazy_hit(value)
+        self.lazy_nodes.clear()
         st = st.with_changes(value=value)
         targets = [t.target for t in st.targets]
         if len(targets) != 1 or not isinstance(targets[0], cst.Name):
@@ -671,19 +682,15 @@ class Rewriter(cst.CSTTransformer):
             self.assigned[t] = (
                 f if t not in self.assigned else join(self.assigned[t], f, self.uf)
             )
-        self.maybe_lazy(t, value)
+        if hit is not None:  # t is a broadcast numpy's own broadcasting can do later
+            reads = {n.value for n in _all_names(hit[0])}
+            self.lazy[t] = (hit[0], hit[1], reads)
         return st
 
     def forget(self, name: str) -> None:
         self.lazy.pop(name, None)
         for k in [k for k, (_, _, reads) in self.lazy.items() if name in reads]:
             del self.lazy[k]
-
-    def maybe_lazy(self, t: str, value: cst.BaseExpression) -> None:
-        hit = self.broadcastable(value)
-        if hit is not None:
-            reads = {n.value for n in _all_names(hit[0])}
-            self.lazy[t] = (hit[0], hit[1], reads)
 
     def broadcastable(self, call: cst.BaseExpression) -> tuple[cst.BaseExpression, Fact] | None:
         """For ``expand_like(g, x, ...)`` whose ``g`` numpy broadcasts to ``x``'s shape, with
@@ -714,11 +721,7 @@ class Rewriter(cst.CSTTransformer):
         """``node`` (an operand next to ``other``) without a broadcast numpy does anyway."""
         from srcgrad.codegen.reverse import parenthesize
 
-        hit: tuple[cst.BaseExpression, Fact] | None = None
-        if isinstance(node, cst.Name) and node.value in self.lazy:
-            hit = self.lazy[node.value][:2]
-        elif isinstance(node, cst.Call):
-            hit = self.broadcastable(node)
+        hit = self._lazy_hit(node)
         if hit is None:
             return node
         g, x = hit
@@ -728,6 +731,13 @@ class Rewriter(cst.CSTTransformer):
             return parenthesize(g)
         return node
 
+    def _lazy_hit(self, node: cst.BaseExpression) -> tuple[cst.BaseExpression, Fact] | None:
+        if isinstance(node, cst.Name) and node.value in self.lazy:
+            return self.lazy[node.value][:2]
+        if isinstance(node, cst.Call):
+            return self.broadcastable(node)
+        return self.lazy_nodes.get(id(node))
+
     def leave_BinaryOperation(
         self, original: cst.BinaryOperation, updated: cst.BinaryOperation
     ) -> cst.BaseExpression:
@@ -735,7 +745,23 @@ class Rewriter(cst.CSTTransformer):
             return updated
         left = self._elide(updated.left, updated.right)
         right = self._elide(updated.right, updated.left)
-        return updated.with_changes(left=left, right=right)
+        out = updated.with_changes(left=left, right=right)
+        if left is updated.left and right is updated.right:
+            # `2 * t` with t a broadcast still to elide: the product is one too (2 * g)
+            for side, other in ((left, right), (right, left)):
+                hit = self._lazy_hit(side)
+                o = self.ev(other)
+                if hit is not None and o is not None and o.weak and o.dims == ():
+                    g, x = hit
+                    from srcgrad.codegen.reverse import parenthesize
+
+                    repl = updated.with_changes(
+                        left=parenthesize(g) if side is left else left,
+                        right=parenthesize(g) if side is right else right,
+                    )
+                    self.lazy_nodes[id(out)] = (repl, x)
+                    break
+        return out
 
     def leave_Comparison(
         self, original: cst.Comparison, updated: cst.Comparison
@@ -875,6 +901,117 @@ class Rewriter(cst.CSTTransformer):
             st.expr = cst.Call(func=_attr(e.args[0].value, method), args=args)
 
 
+_UFUNC_OF = {cst.Add: "add", cst.Subtract: "subtract", cst.Multiply: "multiply",
+             cst.Divide: "divide"}
+_FRESH = BINARY | (UNARY - {"copy"}) | {"matmul"}  # rules whose result is a new array
+
+
+def forward_in_place(rev: Any, env: dict[str, Fact | None], uf: UF, bwd_reads: set[str]) -> int:
+    """Fused elementwise chains: ``t2 = t1 + b`` becomes ``t2 = xp.add(t1, b, out=t1)`` when
+    ``t1`` is a fresh array this function made (a ufunc or matmul result), read by nothing
+    else (no later statement, not the backward pass) and of the result's shape and dtype.
+    Only straight-line statements outside loops and branches; the values are bit-identical
+    (the same ufunc, writing where its operand was).  Returns how many it rewrote."""
+    norm = rev.norm
+    reads: dict[str, int] = {}
+
+    def count(node: Any) -> None:
+        if node is None:
+            return
+        for n in _all_names(node):
+            reads[n.value] = reads.get(n.value, 0) + 1
+
+    for it in ir.walk_stmts(norm.stmts):
+        if isinstance(it, ir.Phi):
+            count(it.source)
+        elif isinstance(it, ir.Stmt):
+            count(it.expr)
+            count(it.node)
+            if it.recompute:
+                for t in it.targets:
+                    reads[t] = reads.get(t, 0) + 2
+    _count_control(norm.stmts, count)
+    count(norm.out)
+    count(norm.aux)
+    fresh: set[str] = set()
+    done = 0
+    xp = rev.xp
+    for seg in norm.stmts:
+        if not isinstance(getattr(seg, "stmts", None), list):
+            continue
+        for st in seg.stmts:
+            if not (isinstance(st, ir.Stmt) and st.kind == ir.PRIM and st.rule is not None):
+                continue
+            name = st.rule.name
+            result = env.get(st.targets[0]) if len(st.targets) == 1 else None
+            if (
+                name in BINARY | UNARY
+                and result is not None
+                and result.is_array
+                and result.dims  # a 0-d result may be a numpy scalar: no out=
+                and not st.recompute
+            ):
+                new = _in_place(st.expr, result, env, uf, fresh, reads, bwd_reads, xp)
+                if new is not None:
+                    st.expr = new
+                    done += 1
+            if name in _FRESH and len(st.targets) == 1:
+                fresh.add(st.targets[0])
+    return done
+
+
+def _count_control(items: list[Any], count: Any) -> None:
+    for it in items:
+        if isinstance(it, ir.IfNode):
+            count(it.test)
+            _count_control(it.body, count)
+            _count_control(it.orelse, count)
+        elif isinstance(it, ir.LoopNode):
+            count(it.iter)
+            _count_control(it.body, count)
+
+
+def _in_place(
+    expr: cst.BaseExpression | None,
+    result: Fact,
+    env: dict[str, Fact | None],
+    uf: UF,
+    fresh: set[str],
+    reads: dict[str, int],
+    bwd_reads: set[str],
+    xp: str,
+) -> cst.BaseExpression | None:
+    if isinstance(expr, cst.BinaryOperation) and type(expr.operator) in _UFUNC_OF:
+        func: cst.BaseExpression = cst.Attribute(cst.Name(xp), cst.Name(_UFUNC_OF[type(expr.operator)]))
+        args = [expr.left, expr.right]
+    elif (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and isinstance(expr.func.value, cst.Name)
+        and expr.func.value.value == xp
+        and all(a.keyword is None and not a.star for a in expr.args)
+    ):
+        func = expr.func
+        args = [a.value for a in expr.args]
+    else:
+        return None
+    for a in args:
+        if not isinstance(a, cst.Name) or a.value not in fresh:
+            continue
+        if reads.get(a.value, 0) != sum(
+            1 for b in args if isinstance(b, cst.Name) and b.value == a.value
+        ) or a.value in bwd_reads:
+            continue
+        if not same_fact(env.get(a.value), result, uf):
+            continue
+        return cst.Call(
+            func=func,
+            args=[cst.Arg(b.with_changes(lpar=[], rpar=[])) for b in args]
+            + [cst.Arg(cst.Name(a.value), keyword=cst.Name("out"))],
+        )
+    return None
+
+
 def _names_in(node: cst.BaseExpression) -> list[str]:
     return [n.value for n in _all_names(node)]
 
@@ -896,3 +1033,4 @@ def specialise(rev: Any, arg_specs: dict[str, Any] | None) -> None:
     rw = Rewriter(rev, inf)
     rw.items(rev.blocks, inf.uf)
     rw.forward(rev.norm.stmts)
+    rev.facts = inf

@@ -303,4 +303,15 @@ def optimize(rev: Reversed, arg_specs: dict[str, Any] | None = None) -> Reversed
         dead = eliminate_dead_code(rev)
         if not (copies or dead):
             break
+    inf = getattr(rev, "facts", None)
+    if inf is not None:  # last: it needs to know every name the backward pass reads
+        from srcgrad.codegen.facts import forward_in_place
+
+        bwd_reads = control_reads(rev.blocks)
+        for b in all_blocks(rev.blocks):
+            for st in b.stmts:
+                bwd_reads |= read_names(st)
+        for g in rev.grads:
+            bwd_reads |= _uses(g)
+        forward_in_place(rev, inf.env, inf.uf, bwd_reads)
     return rev

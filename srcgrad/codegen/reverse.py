@@ -261,6 +261,7 @@ class Reversed:
     xp: str
     helpers: set[str]
     rules_used: dict[str, Rule]
+    facts: Any = None  # the shape/dtype inference, when specialised (facts.py)
 
 
 class Reverser:

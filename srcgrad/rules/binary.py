@@ -9,7 +9,7 @@ for both operands: emitted code must never accumulate into an adjoint in place.
 import numpy as np
 
 from srcgrad.rules.registry import adjoint
-from srcgrad.runtime import extremum_share, log_or_zero, power_slope, unbroadcast
+from srcgrad.runtime import split_cotangent, log_or_zero, power_slope, unbroadcast
 
 
 def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -74,16 +74,16 @@ def remainder_adjoint(g, ans, x1, x2):
 def maximum_adjoint(g, ans, x1, x2):
     # ties split the cotangent evenly, as autograd does (see extremum_share)
     return (
-        unbroadcast(g * extremum_share(x1, ans, x2), x1),
-        unbroadcast(g * extremum_share(x2, ans, x1), x2),
+        unbroadcast(split_cotangent(g, x1, ans, x2), x1),
+        unbroadcast(split_cotangent(g, x2, ans, x1), x2),
     )
 
 
 @adjoint(np.minimum)
 def minimum_adjoint(g, ans, x1, x2):
     return (
-        unbroadcast(g * extremum_share(x1, ans, x2), x1),
-        unbroadcast(g * extremum_share(x2, ans, x1), x2),
+        unbroadcast(split_cotangent(g, x1, ans, x2), x1),
+        unbroadcast(split_cotangent(g, x2, ans, x1), x2),
     )
 
 

@@ -6,6 +6,7 @@ from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
     expand_like,
     expand_to,
+    split_cotangent,
     extremum_share,
     mT,
     power_slope,
@@ -50,3 +51,13 @@ def mT_adjoint(g, ans, x):
          params={"key": [slice(0, 2)]})
 def scatter_to_adjoint(g, ans, x1, x, key):
     return g[key]
+
+
+@adjoint(
+    split_cotangent,
+    nondiff=("x", "ans", "other"),
+    shapes={"same": "(3,4),(3,4),(3,4),(3,4)"},
+)
+def extremum_cotangent_adjoint(g, ans, g1, x, ans1, other):
+    # linear in its cotangent argument g1; the share is piecewise constant in the rest
+    return split_cotangent(g, x, ans1, other)

@@ -24,6 +24,7 @@ from typing import Any
 from srcgrad.backend import namespace
 
 __all__ = [
+    "split_cotangent",
     "LN2",
     "LN10",
     "expand_like",
@@ -198,6 +199,41 @@ def extremum_share(x: Any, ans: Array, other: Any) -> Array:
     mine = (ans == x).astype(dtype)
     theirs = (ans == other).astype(dtype)
     return mine / (1 + theirs)
+
+
+def split_cotangent(g: Any, x: Any, ans: Any, other: Any) -> Any:
+    """``g * extremum_share(x, ans, other)``, bit for bit, in fewer passes over the data.
+
+    The share is counted in halves in one byte per element (``mine + (mine & not tie)``: 2,
+    1 or 0), turned into the exact float shares 1, 1/2, 0 in one pass, and multiplied by
+    ``g`` in place.  Falls back to the plain product unless ``g`` and ``ans`` are arrays of
+    one shape and dtype.
+
+    Args:
+        g: the cotangent of ``np.maximum(x, other)`` (or ``minimum``).
+        x: the operand whose cotangent is wanted.
+        ans: the forward result.
+        other: the other operand.
+
+    Returns:
+        ``g`` times ``x``'s share, shaped like ``ans`` (``unbroadcast`` it to ``x``).
+    """
+    dtype = getattr(ans, "dtype", None)
+    if (
+        dtype is None
+        or dtype.kind != "f"
+        or getattr(g, "dtype", None) != dtype
+        or getattr(g, "shape", None) != ans.shape
+        or not ans.ndim
+    ):
+        return g * extremum_share(x, ans, other)
+    xp = namespace(g, ans)
+    mine = ans == x
+    halves = mine.view(xp.uint8)
+    halves += (mine & (ans != other)).view(xp.uint8)  # writes through mine: it is spent
+    share = xp.multiply(halves, dtype.type(0.5), dtype=dtype)
+    share *= g
+    return share
 
 
 def power_slope(x1: Any, x2: Any) -> Array:
