@@ -489,10 +489,6 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     uses_xp_bwd = xp in bwd_reads
 
     helpers = set(rev.helpers) | {"namespace"}
-    imports = []
-    for h in sorted(helpers):
-        alias = g(h)
-        imports.append(h if alias == h else f"{h} as {alias}")
 
     fwd_body: list[_Node] = [
         _Node(f'"""Forward pass of {f}; keeps what the gradient w.r.t. ({wrt_text}) needs."""'),
@@ -537,9 +533,28 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
         f"import {mod}" if alias == mod else f"import {mod} as {alias}"
         for mod, alias in sorted(norm.module_imports.items())
     ]
-    parts = ["from typing import NamedTuple", ""]
+    parts = []
+    if rev.note:
+        import textwrap
+
+        text = (
+            f"Specialised to {rev.note} (* is any length but 1; another dtype or a "
+            "length-1 axis gets its own file)."
+        )
+        parts += ["# " + ln for ln in textwrap.wrap(text, 86, break_on_hyphens=False)]
+    parts += ["from typing import NamedTuple", ""]
     if user_imports:
         parts += user_imports + [""]
+    import re
+
+    rendered = "\n".join(
+        _render(fwd_body, 1) + _render(bwd_body, 1) + _render(grad_body, 1)
+    )
+    imports = []
+    for h in sorted(helpers):  # only what the code still calls after optimisation
+        alias = g(h)
+        if h == "namespace" or re.search(rf"\b{re.escape(alias)}\b", rendered):
+            imports.append(h if alias == h else f"{h} as {alias}")
     parts += [f"from srcgrad.runtime import {', '.join(imports)}", "", ""]
     parts.append(f"class {res_cls}(NamedTuple):")
     if residuals:

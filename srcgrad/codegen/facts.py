@@ -1024,6 +1024,29 @@ def _all_names(node: cst.CSTNode) -> list[cst.Name]:
     return [cst.ensure_type(n, cst.Name) for n in m.findall(node, m.Name())]
 
 
+def describe(params: list[str], arg_specs: dict[str, Any]) -> str:
+    """The signature in words: ``x: float64[*, 1], lr: float`` (``*``: any length but 1)."""
+
+    def leaf(spec: Any) -> str:
+        if spec in ("f", "i", "c"):
+            return {"f": "float", "i": "int", "c": "complex"}[spec]
+        if spec == "static":
+            return "constant"
+        if isinstance(spec, tuple) and len(spec) == 3 and spec[0] in ("d", "s", "n"):
+            kind, typ, items = spec
+            if kind == "s":
+                inner = ", ".join(leaf(v) for v in items)
+                return f"[{inner}]" if typ is list else f"({inner}{',' if len(items) == 1 else ''})"
+            inner = ", ".join(f"{k}: {leaf(v)}" if kind == "d" else f"{k}={leaf(v)}" for k, v in items)
+            return "{" + inner + "}" if kind == "d" else f"{typ.__name__}({inner})"
+        if isinstance(spec, tuple) and len(spec) == 2:
+            dims = ", ".join("1" if u else "*" for u in spec[1])
+            return f"{np.dtype(spec[0]).name}[{dims}]"
+        return "any"
+
+    return ", ".join(f"{p}: {leaf(arg_specs.get(p))}" for p in params)
+
+
 def specialise(rev: Any, arg_specs: dict[str, Any] | None) -> None:
     """Infer forward facts from ``arg_specs`` and apply the rewrites to ``rev`` in place."""
     if not arg_specs:
@@ -1034,3 +1057,4 @@ def specialise(rev: Any, arg_specs: dict[str, Any] | None) -> None:
     rw.items(rev.blocks, inf.uf)
     rw.forward(rev.norm.stmts)
     rev.facts = inf
+    rev.note = describe(rev.norm.params, arg_specs)

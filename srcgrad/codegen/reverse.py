@@ -262,6 +262,7 @@ class Reversed:
     helpers: set[str]
     rules_used: dict[str, Rule]
     facts: Any = None  # the shape/dtype inference, when specialised (facts.py)
+    note: str = ""  # the signature it is specialised to, in words
 
 
 class Reverser:

@@ -55,9 +55,9 @@ def scatter_to_adjoint(g, ans, x1, x, key):
 
 @adjoint(
     split_cotangent,
-    nondiff=("x", "ans", "other"),
+    nondiff=("x", "result", "other"),
     shapes={"same": "(3,4),(3,4),(3,4),(3,4)"},
 )
-def extremum_cotangent_adjoint(g, ans, g1, x, ans1, other):
+def split_cotangent_adjoint(g, ans, g1, x, result, other):
     # linear in its cotangent argument g1; the share is piecewise constant in the rest
-    return split_cotangent(g, x, ans1, other)
+    return split_cotangent(g, x, result, other)

@@ -201,23 +201,24 @@ def extremum_share(x: Any, ans: Array, other: Any) -> Array:
     return mine / (1 + theirs)
 
 
-def split_cotangent(g: Any, x: Any, ans: Any, other: Any) -> Any:
-    """``g * extremum_share(x, ans, other)``, bit for bit, in fewer passes over the data.
+def split_cotangent(g: Any, x: Any, result: Any, other: Any) -> Any:
+    """``g * extremum_share(x, result, other)``, bit for bit, in fewer passes over the data.
 
     The share is counted in halves in one byte per element (``mine + (mine & not tie)``: 2,
     1 or 0), turned into the exact float shares 1, 1/2, 0 in one pass, and multiplied by
-    ``g`` in place.  Falls back to the plain product unless ``g`` and ``ans`` are arrays of
+    ``g`` in place.  Falls back to the plain product unless ``g`` and ``result`` are arrays of
     one shape and dtype.
 
     Args:
         g: the cotangent of ``np.maximum(x, other)`` (or ``minimum``).
         x: the operand whose cotangent is wanted.
-        ans: the forward result.
+        result: the forward result.
         other: the other operand.
 
     Returns:
-        ``g`` times ``x``'s share, shaped like ``ans`` (``unbroadcast`` it to ``x``).
+        ``g`` times ``x``'s share, shaped like ``result`` (``unbroadcast`` it to ``x``).
     """
+    ans = result
     dtype = getattr(ans, "dtype", None)
     if (
         dtype is None
