@@ -2,10 +2,9 @@
 
 A generated module lives at ``<cache>/<module>/<qualname>__wrt-<names>[__<mode>][__<spec8>].py``.
 Its header holds a key over everything the text depends on (the function's source, the rules
-it uses, ``CODEGEN_FORMAT``, the generator's own source, black's version and mode) and a digest
-of the body.  A file is read once, checked, and only then compiled and executed: no importlib,
-no ``.pyc``.  Writes go to a temporary file in the same directory and are moved into place
-with ``os.replace``.
+it uses, ``CODEGEN_FORMAT``, black's version and mode) and a digest of the body.  A file is
+read once, checked, and only then compiled and executed: no importlib, no ``.pyc``.  Writes
+go to a temporary file in the same directory and are moved into place with ``os.replace``.
 This module must not import libcst or black: a cache hit needs neither.
 """
 
@@ -22,10 +21,10 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-CODEGEN_FORMAT = 3
+CODEGEN_FORMAT = 4
 HEADER_LINES = 5
 _warned_fallback = False
-_rule_prints: dict[int, str] = {}
+_rule_prints: dict[int, tuple[Any, str]] = {}  # id(adjoint) -> (adjoint, print)
 
 
 def cache_enabled() -> bool:
@@ -100,11 +99,14 @@ def rule_fingerprint(name: str) -> str:
     rule = registry.lookup_name(name)
     if rule is None:
         return "missing"
-    fp = _rule_prints.get(id(rule.adjoint))
-    if fp is None:
+    hit = _rule_prints.get(id(rule.adjoint))
+    if hit is None or hit[0] is not rule.adjoint:  # the id of a freed function is reused
         text = inspect.getsource(rule.adjoint)
-        fp = _rule_prints[id(rule.adjoint)] = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return fp
+        hit = _rule_prints[id(rule.adjoint)] = (
+            rule.adjoint,
+            hashlib.sha256(text.encode()).hexdigest()[:16],
+        )
+    return hit[1]
 
 
 def black_fingerprint() -> str:
@@ -117,26 +119,11 @@ def black_fingerprint() -> str:
     return f"black={v};line_length=88;target=py311"
 
 
-_codegen_print: list[str] = []
-
-
-def codegen_fingerprint() -> str:
-    """A hash of the generator's own source (``srcgrad/codegen/*.py``): a new version of the
-    generator never reuses a file the old one wrote (memoised per process; no import)."""
-    if not _codegen_print:
-        h = hashlib.sha256()
-        for path in sorted((Path(__file__).parent / "codegen").glob("*.py")):
-            h.update(path.name.encode() + b"\0" + path.read_bytes())
-        _codegen_print.append(h.hexdigest()[:16])
-    return _codegen_print[0]
-
-
 def compute_key(
     source: str, parts: dict[str, Any], rules: list[str], calls: list[str] | None = None
 ) -> str:
     h = hashlib.sha256()
     h.update(f"format={CODEGEN_FORMAT}\n{black_fingerprint()}\n".encode())
-    h.update(f"codegen={codegen_fingerprint()}\n".encode())
     for k in sorted(parts):
         h.update(f"{k}={parts[k]!r}\n".encode())
     h.update(source.encode())

@@ -270,19 +270,22 @@ def propagate_copies(rev: Reversed) -> bool:
                     alias[st.targets[0].target.value] = st.value.value
                 new.append(st)
             block.stmts = new
-        flat = [(block, st) for _, block in _run_blocks(run) for st in block.stmts]
+        flat = [st for _, block in _run_blocks(run) for st in block.stmts]
         dead: set[int] = set()
-        for i, (_, st) in enumerate(flat):
+        nxt: dict[str, str] = {}  # name -> "read" / "write": what happens to it next
+        for st in reversed(flat):  # one backward sweep: linear in the run's length
             targets = assigned_names(st)
-            if len(targets) != 1 or not isinstance(st, cst.Assign):
-                continue
-            t = targets[0]
-            for _, later in flat[i + 1 :]:
-                if t in read_names(later):
-                    break
-                if t in assigned_names(later):
-                    dead.add(id(st))
-                    break
+            if (
+                len(targets) == 1
+                and isinstance(st, cst.Assign)
+                and nxt.get(targets[0]) == "write"
+            ):
+                dead.add(id(st))
+                continue  # a dropped store reads nothing
+            for t in targets:
+                nxt[t] = "write"
+            for r in read_names(st):
+                nxt[r] = "read"
         if dead:
             changed = True
             for _, block in _run_blocks(run):

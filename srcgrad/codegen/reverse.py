@@ -37,15 +37,15 @@ class Template:
     helpers: dict[str, str]  # name in rule body -> name in srcgrad.runtime
 
 
-_TEMPLATES: dict[int, Template] = {}
+_TEMPLATES: dict[int, tuple[Any, Template]] = {}  # id(adjoint) -> (adjoint, template)
 
 
 def template(rule: Rule) -> Template:
     """Parse (once) the body of ``rule`` into an inlinable template."""
-    t = _TEMPLATES.get(id(rule.adjoint))
-    if t is None:
-        t = _TEMPLATES[id(rule.adjoint)] = _parse_template(rule)
-    return t
+    hit = _TEMPLATES.get(id(rule.adjoint))
+    if hit is None or hit[0] is not rule.adjoint:  # the id of a freed function is reused
+        hit = _TEMPLATES[id(rule.adjoint)] = (rule.adjoint, _parse_template(rule))
+    return hit[1]
 
 
 def _parse_template(rule: Rule) -> Template:
