@@ -90,6 +90,18 @@ def _cases(rng):
         "softmax_xent": (S.softmax_xent, (n(size=(4, 3)), np.eye(3)[[0, 2, 1, 0]]), 0),
         "chain": (S.chain, (n(size=(3, 4)), n(size=4)), (0, 1)),
         "norm_rows": (S.norm_rows, (n(size=(3, 5)), n(size=5)), (0, 1)),
+        "swish_energy": (S.swish_energy, (n(size=(4, 3)), n(size=(3, 3))), (0, 1)),
+        "swish_energy float32": (
+            S.swish_energy,
+            (n(size=(4, 3)).astype(f32), n(size=(3, 3)).astype(f32)),
+            (0, 1),
+        ),
+        "accumulate": (S.accumulate, (n(size=(5, 3)), n(size=3)), (0, 1)),
+        "accumulate float32": (
+            S.accumulate,
+            (n(size=(5, 3)).astype(f32), n(size=3).astype(f32)),
+            (0, 1),
+        ),
         "norm_rows non-contiguous": (
             S.norm_rows,
             (n(size=(5, 6))[:, ::2], n(size=3)),

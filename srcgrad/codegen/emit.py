@@ -360,6 +360,8 @@ class _Emitter:
     def blocks(self, blocks: list[Block]) -> list[_Node]:
         out: list[_Node] = []
         for b in blocks:
+            if not b.stmts:  # emptied by the optimiser: it must not hide the next comment
+                continue
             first = (b.origin.file, b.origin.line) != self.last_key
             self.last_key = (b.origin.file, b.origin.line)
             for st in b.stmts:

@@ -161,6 +161,11 @@ def _tree_get(spec: Any, path: tuple[Any, ...]) -> Any:
 def promote(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, tuple):  # ("either", p, q, ...): a join of dtypes
+            results = {promote(m, y) for m in x[1:]}
+            r = results.pop()
+            return r if not results and not isinstance(r, tuple) else None
     if isinstance(a, str) and isinstance(b, str):
         return WEAK[max(WEAK.index(a), WEAK.index(b))]
     try:
@@ -199,6 +204,10 @@ def broadcast(a: Fact | None, b: Fact | None, uf: UF | None) -> tuple[Any, ...] 
 
 def _float_like(dt: Any) -> Any:
     """dtype of a float-valued elementwise function of an operand of dtype ``dt``."""
+    if isinstance(dt, tuple):
+        results = {_float_like(m) for m in dt[1:]}
+        r = results.pop()
+        return r if not results else None
     if isinstance(dt, np.dtype):
         return dt if dt.kind in "fc" else None
     if dt in ("weak-float", "weak-complex"):
@@ -499,6 +508,16 @@ def join(a: Fact | None, b: Fact | None, uf: UF) -> Fact | None:
     if a == b:
         return a
     dt = a.dtype if a.dtype == b.dtype else None
+    if dt is None and a.dims == b.dims == () and a.dtype is not None and b.dtype is not None:
+        # a scalar that starts as a Python number and becomes a numpy scalar (a loss
+        # accumulator): either dtype; what combines the same with all of them is known
+        members = {
+            m
+            for d in (a.dtype, b.dtype)
+            for m in (d[1:] if isinstance(d, tuple) else (d,))
+        }
+        if len(members) <= 3:
+            dt = ("either", *sorted(members, key=str))
     if a.dims is None or b.dims is None or len(a.dims) != len(b.dims):
         return Fact(None, dt) if dt is not None else None
     dims = tuple(x if uf.same_dim(x, y) else None for x, y in zip(a.dims, b.dims))
@@ -541,7 +560,8 @@ class Rewriter(cst.CSTTransformer):
         self.cot: dict[str, str] = {a: p for p, a in rev.adjoints.items()}
         self.uf = inf.uf
         self.lazy: dict[str, tuple[cst.BaseExpression, Fact, set[str]]] = {}
-        self.lazy_nodes: dict[int, tuple[cst.BaseExpression, Fact]] = {}  # within one statement
+        # within one statement: id(node) -> (node, what it equals unbroadcast, fact of that)
+        self.lazy_nodes: dict[int, tuple[cst.BaseExpression, cst.BaseExpression, Fact]] = {}
         self.assigned: dict[str, Fact | None] = {}
         self.changed = 0
 
@@ -736,7 +756,8 @@ class Rewriter(cst.CSTTransformer):
             return self.lazy[node.value][:2]
         if isinstance(node, cst.Call):
             return self.broadcastable(node)
-        return self.lazy_nodes.get(id(node))
+        hit = self.lazy_nodes.get(id(node))
+        return hit[1:] if hit is not None and hit[0] is node else None
 
     def leave_BinaryOperation(
         self, original: cst.BinaryOperation, updated: cst.BinaryOperation
@@ -759,7 +780,7 @@ class Rewriter(cst.CSTTransformer):
                         left=parenthesize(g) if side is left else left,
                         right=parenthesize(g) if side is right else right,
                     )
-                    self.lazy_nodes[id(out)] = (repl, x)
+                    self.lazy_nodes[id(out)] = (out, repl, x)  # out itself: ids get reused
                     break
         return out
 
@@ -791,8 +812,13 @@ class Rewriter(cst.CSTTransformer):
                 and g.is_array
                 and g.dims == ()
                 and x is not None
-                and x.weak
-            ):  # (the second: a 0-d cotangent of a Python number is returned as it is)
+                and x.dims == ()
+                and all(
+                    isinstance(d, str) or d == g.dtype
+                    for d in (x.dtype[1:] if isinstance(x.dtype, tuple) else (x.dtype,))
+                )
+            ):  # (a 0-d cotangent of a Python number, or of a 0-d array of its dtype, is
+                # returned as it is)
                 self.changed += 1
                 return parenthesize(pos[0])
             if h == "unbroadcast" and len(updated.args) == 2:

@@ -258,6 +258,15 @@ def propagate_copies(rev: Reversed) -> bool:
                     mapping = {k: cst.Name(v) for k, v in alias.items()}
                     st = st.with_changes(value=substitute(st.value, mapping))
                     changed = True
+                if (
+                    isinstance(st, cst.Assign)
+                    and len(st.targets) == 1
+                    and isinstance(st.targets[0].target, cst.Name)
+                    and isinstance(st.value, cst.Name)
+                    and st.value.value == st.targets[0].target.value
+                ):
+                    changed = True  # x = x: nothing to do
+                    continue
                 for t in assigned_names(st):
                     alias = {k: v for k, v in alias.items() if t not in (k, v)}
                 if (

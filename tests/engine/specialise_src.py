@@ -58,3 +58,18 @@ def norm_rows(x, g):
     mu = x.mean(axis=-1, keepdims=True)
     var = x.var(axis=-1, keepdims=True)
     return np.sum(((x - mu) / np.sqrt(var + 1e-5) * g) ** 2)
+
+
+def swish_energy(x, W):
+    """Scalar factors around the cotangents of sums (2 * g * h after sum(h * h))."""
+    h = x @ W
+    s = h * (0.5 * (np.tanh(0.5 * h) + 1.0))
+    return 1.0 * np.sum(s * s) + 0.5 * np.sum(h * h) + np.mean(s) * 3.0
+
+
+def accumulate(xs, w):
+    """A loss accumulator that starts as the Python float 0.0."""
+    total = 0.0
+    for t in range(xs.shape[0]):
+        total = total + np.sum(np.tanh(xs[t] * w) ** 2) / 2.0
+    return total * 2.0

@@ -2,7 +2,7 @@
 # rebuilt when the source, the rules it uses or the formatter change.
 # key: d9bcecdf0c1ef462f7f3f6d72aa92910
 # rules: getitem, multiply, square
-# digest: 8d592187b90b5da1816695e851bd7048
+# digest: 9bb5560fd87a8d46d7b480e8dc0e971e
 # Specialised to xs: float64[*], t: float (* is any length but 1; another dtype or a
 # length-1 axis gets its own file).
 from typing import NamedTuple
@@ -55,6 +55,7 @@ def bwd_first_above(res, d_out):
         # tests/engine/golden_src.py:132: for x in xs: ...
         d_t = zeros_cotangent(t)
     else:
+        # tests/engine/golden_src.py:135: return t * 0.5
         d_t = unbroadcast(d_out_1 * 0.5, t)
         # tests/engine/golden_src.py:132: for x in xs: ...
         d_out_1 = zeros_cotangent(out)
@@ -67,6 +68,7 @@ def bwd_first_above(res, d_out):
         # tests/engine/golden_src.py:133: if x > t: ...
         if x > t:
             x = _stack_x_index1.pop()
+            # tests/engine/golden_src.py:134: return x * x
             d_x = 2 * d_out_1 * x
             # tests/engine/golden_src.py:133: if x > t: ...
             d_out_1 = zeros_cotangent(out)
@@ -107,18 +109,18 @@ SRCGRAD_LINES = {
     52: ("tests/engine/golden_src.py", 131, "seed"),
     54: ("tests/engine/golden_src.py", 132, "if"),
     56: ("tests/engine/golden_src.py", 132, "zeros"),
-    58: ("tests/engine/golden_src.py", 135, "multiply"),
-    60: ("tests/engine/golden_src.py", 132, "zeros"),
-    62: ("tests/engine/golden_src.py", 132, "zeros"),
-    63: ("tests/engine/golden_src.py", 132, "stack"),
-    65: ("tests/engine/golden_src.py", 132, "for"),
-    66: ("tests/engine/golden_src.py", 133, "pop"),
-    68: ("tests/engine/golden_src.py", 133, "if"),
-    69: ("tests/engine/golden_src.py", 134, "pop"),
-    70: ("tests/engine/golden_src.py", 134, "multiply"),
-    72: ("tests/engine/golden_src.py", 133, "zeros"),
+    59: ("tests/engine/golden_src.py", 135, "multiply"),
+    61: ("tests/engine/golden_src.py", 132, "zeros"),
+    63: ("tests/engine/golden_src.py", 132, "zeros"),
+    64: ("tests/engine/golden_src.py", 132, "stack"),
+    66: ("tests/engine/golden_src.py", 132, "for"),
+    67: ("tests/engine/golden_src.py", 133, "pop"),
+    69: ("tests/engine/golden_src.py", 133, "if"),
+    70: ("tests/engine/golden_src.py", 134, "pop"),
+    72: ("tests/engine/golden_src.py", 134, "multiply"),
     74: ("tests/engine/golden_src.py", 133, "zeros"),
-    75: ("tests/engine/golden_src.py", 132, "pop"),
-    77: ("tests/engine/golden_src.py", 132, "getitem"),
-    78: ("tests/engine/golden_src.py", 131, "pop"),
+    76: ("tests/engine/golden_src.py", 133, "zeros"),
+    77: ("tests/engine/golden_src.py", 132, "pop"),
+    79: ("tests/engine/golden_src.py", 132, "getitem"),
+    80: ("tests/engine/golden_src.py", 131, "pop"),
 }
