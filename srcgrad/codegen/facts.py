@@ -1043,11 +1043,16 @@ def _names_in(node: cst.BaseExpression) -> list[str]:
 
 
 def _all_names(node: cst.CSTNode) -> list[cst.Name]:
-    import libcst.matchers as m
-
-    if isinstance(node, cst.Name):
-        return [node]
-    return [cst.ensure_type(n, cst.Name) for n in m.findall(node, m.Name())]
+    """Every Name node under ``node`` (a plain walk: libcst matchers are slow here)."""
+    out: list[cst.Name] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            out.append(n)
+        else:
+            stack.extend(n.children)
+    return out
 
 
 def describe(params: list[str], arg_specs: dict[str, Any]) -> str:

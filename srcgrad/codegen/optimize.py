@@ -18,21 +18,17 @@ from srcgrad.codegen.reverse import Reversed
 
 
 def _uses(node: cst.CSTNode) -> set[str]:
+    """Names read under ``node``: not attribute names nor keyword names (a plain walk)."""
     names: set[str] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
             names.add(n.value)
-
-        def visit_Attribute(self, n: cst.Attribute) -> bool:
-            n.value.visit(self)
-            return False
-
-        def visit_Arg(self, n: cst.Arg) -> bool:
-            n.value.visit(self)
-            return False
-
-    node.visit(V())
+        elif isinstance(n, (cst.Attribute, cst.Arg)):
+            stack.append(n.value)
+        else:
+            stack.extend(n.children)
     return names
 
 
@@ -45,10 +41,17 @@ def assigned_names(st: cst.BaseSmallStatement) -> list[str]:
     return out
 
 
+_READS: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
 def read_names(st: cst.BaseSmallStatement) -> set[str]:
-    if isinstance(st, cst.Assign):
-        return _uses(st.value)
-    return _uses(st)
+    """Names a statement reads (memoised per node: nodes are immutable)."""
+    hit = _READS.get(id(st))
+    if hit is None or hit[0] is not st:
+        if len(_READS) > 20000:
+            _READS.clear()
+        hit = _READS[id(st)] = (st, frozenset(_uses(st.value if isinstance(st, cst.Assign) else st)))
+    return set(hit[1])
 
 
 def all_blocks(items: list[Any]) -> list[Any]:
