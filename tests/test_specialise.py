@@ -226,3 +226,24 @@ def test_broadcasting_shapes_property(case):
     _same(results[0], results[1], 1e-5)
     for g, x in zip(_leaves(results[0]), list(args) * 3):
         assert g.shape == x.shape and g.dtype == x.dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("op", [np.maximum, np.minimum])
+def test_split_cotangent_is_bit_identical_to_the_share_product(dtype, op):
+    from srcgrad.runtime import extremum_share, split_cotangent
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(6, 7)).astype(dtype)
+    x[::3] = 0  # ties with the scalar 0
+    other = np.zeros(7, dtype)
+    other[2] = np.nan
+    other[4] = x[1, 4]  # a tie with an array operand
+    g = rng.normal(size=(6, 7)).astype(dtype)
+    for a, b in ((x, other), (other, x), (x, 0.0), (x[:, ::2], other[::2])):
+        ans = op(a, b)
+        gg = g[: ans.shape[0], : ans.shape[1]]
+        want = gg * extremum_share(a, ans, b)
+        got = split_cotangent(gg, a, ans, b)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want, equal_nan=True)

@@ -205,8 +205,7 @@ def split_cotangent(g: Any, x: Any, result: Any, other: Any) -> Any:
     """``g * extremum_share(x, result, other)``, bit for bit, in fewer passes over the data.
 
     The share is counted in halves in one byte per element (``mine + (mine & not tie)``: 2,
-    1 or 0), turned into the exact float shares 1, 1/2, 0 in one pass, and multiplied by
-    ``g`` in place.  Falls back to the plain product unless ``g`` and ``result`` are arrays of
+    1 or 0), cast to the exact float shares 1, 1/2, 0, and multiplied by ``g`` in place.  Falls back to the plain product unless ``g`` and ``result`` are arrays of
     one shape and dtype.
 
     Args:
@@ -232,7 +231,8 @@ def split_cotangent(g: Any, x: Any, result: Any, other: Any) -> Any:
     mine = ans == x
     halves = mine.view(xp.uint8)
     halves += (mine & (ans != other)).view(xp.uint8)  # writes through mine: it is spent
-    share = xp.multiply(halves, dtype.type(0.5), dtype=dtype)
+    share = halves.astype(dtype)  # a plain cast: faster than a mixed-type multiply
+    share *= dtype.type(0.5)
     share *= g
     return share
 
