@@ -798,6 +798,23 @@ class Rewriter(cst.CSTTransformer):
         from srcgrad.codegen.reverse import parenthesize
 
         f = updated.func
+        if (
+            isinstance(f, cst.Attribute)
+            and isinstance(f.value, cst.Name)
+            and f.value.value == self.xp
+            and f.attr.value in REDUCE
+            and updated.args
+            and updated.args[0].keyword is None
+            and not updated.args[0].star
+            and all(a.keyword is not None for a in updated.args[1:])
+        ):  # xp.sum(e, axis=1) -> e.sum(axis=1) on a known array: no dispatch, maybe no xp
+            a = self.ev(updated.args[0].value)
+            if a is not None and a.is_array:
+                method = {"amax": "max", "amin": "min"}.get(f.attr.value, f.attr.value)
+                return cst.Call(
+                    func=_attr(updated.args[0].value, method), args=list(updated.args[1:])
+                )
+            return updated
         if not isinstance(f, cst.Name):
             return updated
         h = self.helper.get(f.value)
