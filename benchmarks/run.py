@@ -104,6 +104,8 @@ class Benchmark:
     goal: float | None = None
     impls: list[Impl] = field(default_factory=list)
     error: str = ""
+    profile: list[Any] = field(default_factory=list)  # benchmarks.profile.Line
+    profile_error: str = ""
 
 
 def _benchmarks() -> list[Benchmark]:
@@ -383,6 +385,102 @@ def _load_warning(load_before: str) -> list[str]:
     ]
 
 
+# What closes the remaining gap, per benchmark (shown with its profile in RESULTS.md).
+_GAP_NOTES = {
+    "mlp": (
+        "The forward pass and the three weight gradients are the same BLAS calls as the "
+        "hand-written code. What remains is elementwise work on 128x400 and 128x100 arrays: "
+        "the ReLU cotangent (`split_cotangent`: exact 1/2 shares at ties, four cheap byte "
+        "passes and two float passes, where the hand-written code takes `d *= h > 0` and "
+        "ignores ties), the exact cotangent of `np.max` in the softmax shift (the hand-written "
+        "code knows it is zero and drops it), and allocations the hand-written code avoids by "
+        "working in place in the backward pass (`d_logits` built in the buffer of `exp`). "
+        "Closing it: in-place updates of cotangent temporaries that nothing else reads (the "
+        "forward pass already does this), and a fused ReLU share kernel on devices that "
+        "have one."
+    ),
+    "rnn": (
+        "The backward loop body is now the hand-written one statement for statement "
+        "(`d_h5 @ Wh.T`, `h_1.T @ d_h5`, `d_h5.sum(axis=0)`, no helper calls). The rest is "
+        "per-step Python: the forward pass keeps the user's `loss = loss + np.sum(h * h)` "
+        "(two numpy calls where the hand-written code uses one `vdot`), pushes a tuple per "
+        "step, and rebinds the carried names."
+    ),
+}
+
+
+def profile_benchmark(bench: Benchmark, opts: Any) -> list[Any]:
+    """The statement-level profile of srcgrad's gradient and the hand-written one."""
+    import srcgrad
+
+    from benchmarks import profile
+
+    _log(f"[{bench.key}] statement profile")
+    args = bench.make_args(np.random.default_rng(0))
+    df = srcgrad.value_and_grad(bench.model, wrt=bench.wrt)
+    df(*args)
+    return profile.profile_pair(df, bench.hand, args, calls=20 if opts.quick else 100)
+
+
+def _profile_section(benches: list[Benchmark]) -> list[str]:
+    out: list[str] = []
+    for bench in benches:
+        if not bench.profile and not bench.profile_error:
+            continue
+        ratio = _srcgrad_ratio(bench)
+        status = (
+            "met"
+            if ratio is not None and bench.goal is not None and ratio <= bench.goal
+            else "missed"
+        )
+        out += [f"### {bench.key} (goal {status})", ""]
+        if bench.profile_error:
+            out += [f"Not profiled: {bench.profile_error}", ""]
+            continue
+        totals = {
+            w: sum(
+                x.micros
+                for x in bench.profile
+                if x.where == w and not x.text.startswith(("for ", "while ", "if "))
+            )
+            for w in ("fwd", "bwd", "hand")
+        }
+        out += [
+            (
+                f"Mean µs per call of each statement over 100 instrumented calls (timers add "
+                f"about 0.1 µs per statement; loops are shown as their header's total and "
+                f"statement by statement). Sums of the statements: srcgrad forward "
+                f"{totals['fwd']:.0f} µs + backward {totals['bwd']:.0f} µs, hand-written "
+                f"{totals['hand']:.0f} µs. Statements under 2 µs are left out."
+            ),
+            "",
+            "| pass | line | statement | µs |",
+            "| --- | --- | --- | --- |",
+        ]
+        for x in bench.profile:
+            if x.micros < 2.0:
+                continue
+            where = {"fwd": "srcgrad fwd", "bwd": "srcgrad bwd", "hand": "hand-written"}[x.where]
+            text = x.text if len(x.text) <= 70 else x.text[:67] + "..."
+            text = text.replace("|", "\\|")
+            out.append(f"| {where} | {x.lineno} | `{text}` | {x.micros:.1f} |")
+        out.append("")
+        note = _GAP_NOTES.get(bench.key)
+        if note:
+            out += [
+                (
+                    "What the rest is, and what would close it: "
+                    if status == "missed"
+                    else "What the rest is: "
+                )
+                + note,
+                "",
+            ]
+    if out:
+        out = ["## Where the time goes", ""] + out
+    return out
+
+
 def _srcgrad_ratio(bench: Benchmark) -> float | None:
     times = {i.name: i.times for i in bench.impls if i.times}
     if "srcgrad" not in times or "hand-written numpy" not in times:
@@ -527,7 +625,8 @@ def write_report(
     ]
     for row in _goal_rows(benches, overhead, gen):
         out.append("| " + " | ".join(row) + " |")
-    out += ["", "## Gradient benchmarks", ""]
+    out += [""] + _profile_section(benches)
+    out += ["## Gradient benchmarks", ""]
     out += ["| benchmark | implementation | median | IQR | ratio vs hand-written | notes |"]
     out += ["| --- | --- | --- | --- | --- | --- |"]
     for bench in benches:
@@ -749,6 +848,13 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001 - report, never crash
                 traceback.print_exc()
                 bench.error = first_line(exc)
+        for bench in benches:
+            if bench.goal is not None and not bench.error:
+                try:
+                    bench.profile = profile_benchmark(bench, opts)
+                except Exception as exc:  # noqa: BLE001 - report, never crash
+                    traceback.print_exc()
+                    bench.profile_error = first_line(exc)
         if "overhead" in parts:
             try:
                 overhead = measure_overhead(opts)

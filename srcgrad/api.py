@@ -231,9 +231,7 @@ class GradFunction:
         if args is None:
             return {}
         return {
-            name: _skeleton(a)
-            for name, a in zip(self._params, args)
-            if isinstance(a, _CONTAINERS)
+            name: _skeleton(a) for name, a in zip(self._params, args) if isinstance(a, _CONTAINERS)
         }
 
     def _prepare(self, args: tuple[Any, ...] | None) -> _Loaded:
@@ -273,8 +271,12 @@ class GradFunction:
                 text = self._generate(source, parts, containers, arg_specs)
                 if path is not None:
                     cache.write_atomic(path, text)
-            filename = str(path) if path is not None else (
-                f"<srcgrad {cache.module_dirname(fn)}/{cache.file_name(fn, self._wrt, mode, spec or None)}>"
+            filename = (
+                str(path)
+                if path is not None
+                else (
+                    f"<srcgrad {cache.module_dirname(fn)}/{cache.file_name(fn, self._wrt, mode, spec or None)}>"
+                )
             )
             ns = cache.load_module(text, filename, fn)
             fname = _emitted_name(fn)
@@ -356,8 +358,10 @@ class GradFunction:
         if kwargs or len(args) != len(self._params):
             args = self._bind(args, kwargs)
         st = self._states.get(tuple(map(_arg_spec, args)))
-        if st is None or self.forward.__code__ is not st.code or any(
-            f.__code__ is not c for f, c in st.callees
+        if (
+            st is None
+            or self.forward.__code__ is not st.code
+            or any(f.__code__ is not c for f, c in st.callees)
         ):
             st = self._prepare(args)
         self._state = st  # .source and .path show the file the last call ran
@@ -531,9 +535,7 @@ def _own(g: Any, a: Any, seen: set[int], args: tuple[Any, ...]) -> Any:
     if g is None:
         return None
     if type(a) is float:
-        if isinstance(g, (float, np.floating)) or (
-            isinstance(g, np.ndarray) and g.ndim == 0
-        ):
+        if isinstance(g, (float, np.floating)) or (isinstance(g, np.ndarray) and g.ndim == 0):
             return float(g)
         return g
     if isinstance(a, np.ndarray):

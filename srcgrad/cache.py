@@ -146,7 +146,11 @@ def resolve_ref(ref: str) -> Any:
         if obj is None or part == "<locals>":
             return None
         obj = getattr(obj, part, None)
-    return getattr(obj, "__wrapped__", obj) if obj is not None and not hasattr(obj, "__code__") else obj
+    return (
+        getattr(obj, "__wrapped__", obj)
+        if obj is not None and not hasattr(obj, "__code__")
+        else obj
+    )
 
 
 def body_digest(body: str) -> str:

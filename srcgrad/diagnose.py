@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-
 __all__ = [
     "NonFiniteError",
     "NonFiniteOrigin",

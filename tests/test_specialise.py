@@ -219,7 +219,10 @@ def test_broadcasting_shapes_property(case):
         os.environ["SRCGRAD_SPECIALISE"] = flag
         try:
             results.append(
-                [srcgrad.grad(f, wrt=(0, 1))(*args) for f in (S.bias_tanh, S.outer_sum, S.mixed_dtypes)]
+                [
+                    srcgrad.grad(f, wrt=(0, 1))(*args)
+                    for f in (S.bias_tanh, S.outer_sum, S.mixed_dtypes)
+                ]
             )
         finally:
             os.environ.pop("SRCGRAD_SPECIALISE", None)

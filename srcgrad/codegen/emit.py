@@ -83,8 +83,13 @@ def header(
 class _Node:
     """One emitted statement; compound ones carry a body and an else body."""
 
-    def __init__(self, text: str, meta: Any = None, body: list["_Node"] | None = None,
-                 orelse: list["_Node"] | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        meta: Any = None,
+        body: list["_Node"] | None = None,
+        orelse: list["_Node"] | None = None,
+    ) -> None:
         self.text = text
         self.meta = meta
         self.body = body
@@ -177,13 +182,15 @@ class _Emitter:
                     r = r - variant
                 escape |= r
             elif isinstance(it, BIf):
-                own = (_uses(it.node.test) | _reads(it.fills_body) | _reads(it.fills_orelse))
+                own = _uses(it.node.test) | _reads(it.fills_body) | _reads(it.fills_orelse)
                 own &= self.fwd_names
                 if variant is not None:
                     self.push[id(it.node)] = sorted(own & variant)
                     self.stack_of[id(it.node)] = stack  # type: ignore[assignment]
                     own = own - variant
-                escape |= own | self.plan(it.body, variant, stack) | self.plan(it.orelse, variant, stack)
+                escape |= (
+                    own | self.plan(it.body, variant, stack) | self.plan(it.orelse, variant, stack)
+                )
             elif isinstance(it, BLoop):
                 node = it.node
                 if not _has_code(it.body):
@@ -321,10 +328,22 @@ class _Emitter:
             if not isinstance(it, (BSeg, Block)):
                 self.last_key = None
             if isinstance(it, BSeg):
-                if not _has_code([it]) and id(it.seg) not in self.forced and not self.push.get(id(it.seg)):
+                if (
+                    not _has_code([it])
+                    and id(it.seg) not in self.forced
+                    and not self.push.get(id(it.seg))
+                ):
                     continue
-                origin = it.seg.stmts[-1].origin if it.seg.stmts else (it.blocks[0].origin if it.blocks else None)
-                out += self.pop_line(it.seg, origin) if origin is not None else self.pop_line(it.seg, self.norm.src.def_origin())
+                origin = (
+                    it.seg.stmts[-1].origin
+                    if it.seg.stmts
+                    else (it.blocks[0].origin if it.blocks else None)
+                )
+                out += (
+                    self.pop_line(it.seg, origin)
+                    if origin is not None
+                    else self.pop_line(it.seg, self.norm.src.def_origin())
+                )
                 out += self.blocks(it.blocks)
             elif isinstance(it, Block):
                 out += self.blocks([it])
@@ -337,8 +356,12 @@ class _Emitter:
                     if not body:
                         body, orelse = orelse, []
                         test = f"not ({test})"
-                    comment = f"# {it.node.origin.file}:{it.node.origin.line}: {it.node.origin.text}\n"
-                    out.append(_Node(comment + f"if {test}:", _meta(it.node.origin, "if"), body, orelse))
+                    comment = (
+                        f"# {it.node.origin.file}:{it.node.origin.line}: {it.node.origin.text}\n"
+                    )
+                    out.append(
+                        _Node(comment + f"if {test}:", _meta(it.node.origin, "if"), body, orelse)
+                    )
                 self.last_key = None
             elif isinstance(it, BLoop):
                 node = it.node
@@ -353,7 +376,9 @@ class _Emitter:
                 else:
                     header = f"while {node.stack}:"
                 comment = f"# {node.origin.file}:{node.origin.line}: {node.origin.text}\n"
-                out.append(_Node(comment + header, _meta(node.origin, node.kind), self.bwd_items(it.body)))
+                out.append(
+                    _Node(comment + header, _meta(node.origin, node.kind), self.bwd_items(it.body))
+                )
                 self.last_key = None
         return out
 
@@ -398,7 +423,9 @@ def _stmt_text(st: Any, varied: set[str] | None = None) -> str:
     if st.kind == ir.APPEND:
         return code(st.expr)
     if st.kind == ir.CALLVJP:
-        wrt = [n for n, v in st.bound.items() if isinstance(v, cst.Name) and v.value in (varied or ())]
+        wrt = [
+            n for n, v in st.bound.items() if isinstance(v, cst.Name) and v.value in (varied or ())
+        ]
         args = ", ".join(code(v) for v in st.bound.values())
         wrt_text = "(" + ", ".join(repr(n) for n in wrt) + ("," if len(wrt) == 1 else "") + ")"
         return f"{st.targets[0]}, {st.targets[1]} = call_vjp({code(st.expr)}, {wrt_text}, {args})"
@@ -480,8 +507,14 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     escape -= {t for st in recomputed for t in st.targets}
     residuals = [n for n in _ordered_defs(norm) if n in escape]
     unconditional = set(params) | {
-        t for it in norm.stmts if isinstance(it, (Segment, ir.Phi)) for t in
-        (sum((list(st.targets) for st in it.stmts), []) if isinstance(it, Segment) else [it.target])
+        t
+        for it in norm.stmts
+        if isinstance(it, (Segment, ir.Phi))
+        for t in (
+            sum((list(st.targets) for st in it.stmts), [])
+            if isinstance(it, Segment)
+            else [it.target]
+        )
     }
     unconditional |= {it.stack for it in norm.stmts if isinstance(it, ir.LoopNode)}
     prebind = [r for r in residuals if r not in unconditional]
@@ -505,7 +538,9 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     fwd_body.append(_Node(f"return {out_code}, {res_cls}({', '.join(residuals)})"))
 
     bwd_body: list[_Node] = [
-        _Node(f'"""Gradient of {f} w.r.t. ({wrt_text}), given the residuals and the output cotangent."""')
+        _Node(
+            f'"""Gradient of {f} w.r.t. ({wrt_text}), given the residuals and the output cotangent."""'
+        )
     ]
     if residuals:
         target = ", ".join(residuals) + ("," if len(residuals) == 1 else "")
@@ -549,9 +584,7 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
         parts += user_imports + [""]
     import re
 
-    rendered = "\n".join(
-        _render(fwd_body, 1) + _render(bwd_body, 1) + _render(grad_body, 1)
-    )
+    rendered = "\n".join(_render(fwd_body, 1) + _render(bwd_body, 1) + _render(grad_body, 1))
     imports = []
     for h in sorted(helpers):  # only what the code still calls after optimisation
         alias = g(h)

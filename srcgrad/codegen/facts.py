@@ -229,14 +229,57 @@ class _Unknown(Exception):
 
 
 UNARY = {
-    "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "cbrt", "cos",
-    "cosh", "deg2rad", "degrees", "exp", "exp2", "expm1", "fabs", "log", "log10", "log1p",
-    "log2", "negative", "positive", "rad2deg", "radians", "reciprocal", "sin", "sinh", "sqrt",
-    "square", "tan", "tanh", "copy", "special.expit", "special.erf", "sinc",
+    "absolute",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctanh",
+    "cbrt",
+    "cos",
+    "cosh",
+    "deg2rad",
+    "degrees",
+    "exp",
+    "exp2",
+    "expm1",
+    "fabs",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "negative",
+    "positive",
+    "rad2deg",
+    "radians",
+    "reciprocal",
+    "sin",
+    "sinh",
+    "sqrt",
+    "square",
+    "tan",
+    "tanh",
+    "copy",
+    "special.expit",
+    "special.erf",
+    "sinc",
 }
 BINARY = {
-    "add", "subtract", "multiply", "divide", "maximum", "minimum", "power", "arctan2",
-    "hypot", "logaddexp", "logaddexp2", "fmax", "fmin", "copysign",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "maximum",
+    "minimum",
+    "power",
+    "arctan2",
+    "hypot",
+    "logaddexp",
+    "logaddexp2",
+    "fmax",
+    "fmin",
+    "copysign",
 }
 REDUCE = {"sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std"}
 
@@ -380,7 +423,9 @@ class Inference:
                 return None
             dt = promote(x1.dtype, x2.dtype)
             if name in ("divide", "power", "arctan2", "hypot", "logaddexp", "logaddexp2"):
-                dt = _float_like(dt) if not (isinstance(dt, np.dtype) and dt.kind in "iub") else None
+                dt = (
+                    _float_like(dt) if not (isinstance(dt, np.dtype) and dt.kind in "iub") else None
+                )
             return Fact(broadcast(x1, x2, uf), dt)
         if name in REDUCE:
             a = self.name(b.get("a"))
@@ -511,11 +556,7 @@ def join(a: Fact | None, b: Fact | None, uf: UF) -> Fact | None:
     if dt is None and a.dims == b.dims == () and a.dtype is not None and b.dtype is not None:
         # a scalar that starts as a Python number and becomes a numpy scalar (a loss
         # accumulator): either dtype; what combines the same with all of them is known
-        members = {
-            m
-            for d in (a.dtype, b.dtype)
-            for m in (d[1:] if isinstance(d, tuple) else (d,))
-        }
+        members = {m for d in (a.dtype, b.dtype) for m in (d[1:] if isinstance(d, tuple) else (d,))}
         if len(members) <= 3:
             dt = ("either", *sorted(members, key=str))
     if a.dims is None or b.dims is None or len(a.dims) != len(b.dims):
@@ -699,9 +740,7 @@ class Rewriter(cst.CSTTransformer):
         self.forget(t)
         if t not in self.cot:
             f = self.ev(value)
-            self.assigned[t] = (
-                f if t not in self.assigned else join(self.assigned[t], f, self.uf)
-            )
+            self.assigned[t] = f if t not in self.assigned else join(self.assigned[t], f, self.uf)
         if hit is not None:  # t is a broadcast numpy's own broadcasting can do later
             reads = {n.value for n in _all_names(hit[0])}
             self.lazy[t] = (hit[0], hit[1], reads)
@@ -944,8 +983,12 @@ class Rewriter(cst.CSTTransformer):
             st.expr = cst.Call(func=_attr(e.args[0].value, method), args=args)
 
 
-_UFUNC_OF = {cst.Add: "add", cst.Subtract: "subtract", cst.Multiply: "multiply",
-             cst.Divide: "divide"}
+_UFUNC_OF = {
+    cst.Add: "add",
+    cst.Subtract: "subtract",
+    cst.Multiply: "multiply",
+    cst.Divide: "divide",
+}
 _FRESH = BINARY | (UNARY - {"copy"}) | {"matmul"}  # rules whose result is a new array
 
 
@@ -1025,7 +1068,9 @@ def _in_place(
     xp: str,
 ) -> cst.BaseExpression | None:
     if isinstance(expr, cst.BinaryOperation) and type(expr.operator) in _UFUNC_OF:
-        func: cst.BaseExpression = cst.Attribute(cst.Name(xp), cst.Name(_UFUNC_OF[type(expr.operator)]))
+        func: cst.BaseExpression = cst.Attribute(
+            cst.Name(xp), cst.Name(_UFUNC_OF[type(expr.operator)])
+        )
         args = [expr.left, expr.right]
     elif (
         isinstance(expr, cst.Call)
@@ -1041,9 +1086,11 @@ def _in_place(
     for a in args:
         if not isinstance(a, cst.Name) or a.value not in fresh:
             continue
-        if reads.get(a.value, 0) != sum(
-            1 for b in args if isinstance(b, cst.Name) and b.value == a.value
-        ) or a.value in bwd_reads:
+        if (
+            reads.get(a.value, 0)
+            != sum(1 for b in args if isinstance(b, cst.Name) and b.value == a.value)
+            or a.value in bwd_reads
+        ):
             continue
         if not same_fact(env.get(a.value), result, uf):
             continue
@@ -1085,7 +1132,9 @@ def describe(params: list[str], arg_specs: dict[str, Any]) -> str:
             if kind == "s":
                 inner = ", ".join(leaf(v) for v in items)
                 return f"[{inner}]" if typ is list else f"({inner}{',' if len(items) == 1 else ''})"
-            inner = ", ".join(f"{k}: {leaf(v)}" if kind == "d" else f"{k}={leaf(v)}" for k, v in items)
+            inner = ", ".join(
+                f"{k}: {leaf(v)}" if kind == "d" else f"{k}={leaf(v)}" for k, v in items
+            )
             return "{" + inner + "}" if kind == "d" else f"{typ.__name__}({inner})"
         if isinstance(spec, tuple) and len(spec) == 2:
             dims = ", ".join("1" if u else "*" for u in spec[1])

@@ -50,7 +50,10 @@ def read_names(st: cst.BaseSmallStatement) -> set[str]:
     if hit is None or hit[0] is not st:
         if len(_READS) > 20000:
             _READS.clear()
-        hit = _READS[id(st)] = (st, frozenset(_uses(st.value if isinstance(st, cst.Assign) else st)))
+        hit = _READS[id(st)] = (
+            st,
+            frozenset(_uses(st.value if isinstance(st, cst.Assign) else st)),
+        )
     return set(hit[1])
 
 
@@ -165,8 +168,10 @@ class _DropDefaults(cst.CSTTransformer):
                     value = _literal(a.value)
                 except ValueError:
                     value = _NOPE
-                if value is not _NOPE and value == d[a.keyword.value] and type(value) is type(
-                    d[a.keyword.value]
+                if (
+                    value is not _NOPE
+                    and value == d[a.keyword.value]
+                    and type(value) is type(d[a.keyword.value])
                 ):
                     continue
             args.append(a)
@@ -287,11 +292,7 @@ def propagate_copies(rev: Reversed) -> bool:
         nxt: dict[str, str] = {}  # name -> "read" / "write": what happens to it next
         for st in reversed(flat):  # one backward sweep: linear in the run's length
             targets = assigned_names(st)
-            if (
-                len(targets) == 1
-                and isinstance(st, cst.Assign)
-                and nxt.get(targets[0]) == "write"
-            ):
+            if len(targets) == 1 and isinstance(st, cst.Assign) and nxt.get(targets[0]) == "write":
                 dead.add(id(st))
                 continue  # a dropped store reads nothing
             for t in targets:

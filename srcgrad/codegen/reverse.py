@@ -310,9 +310,7 @@ class Reverser:
             value = cst.BinaryOperation(left=cst.Name(adj), operator=cst.Add(), right=expr)
         if getattr(value, "lpar", None) and not isinstance(value, cst.Tuple):
             value = value.with_changes(lpar=[], rpar=[])
-        block.stmts.append(
-            cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value)
-        )
+        block.stmts.append(cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value))
 
     def run(self) -> Reversed:
         norm = self.norm
@@ -339,7 +337,8 @@ class Reverser:
                 tree_cotangent = self.names.generated("tree_cotangent")
                 entries = [
                     cst.DictElement(
-                        _path_node(path), cst.Name(adj) if adj in self.assigned else cst.Name("None")
+                        _path_node(path),
+                        cst.Name(adj) if adj in self.assigned else cst.Name("None"),
                     )
                     for (param, path), adj in self.path_adjoints.items()
                     if param == p and adj in self.assigned
@@ -375,7 +374,11 @@ class Reverser:
     # -- control flow ----------------------------------------------------------------------
     def rev_items(self, items: list[Any], scope: bool = False) -> list[Any]:
         out: list[Any] = []
-        fills = self.list_fills(items, None) if scope or (items and isinstance(items[-1], Segment) and not items[-1].stmts) else []
+        fills = (
+            self.list_fills(items, None)
+            if scope or (items and isinstance(items[-1], Segment) and not items[-1].stmts)
+            else []
+        )
         for it in reversed(items):
             if isinstance(it, Segment):
                 blocks = self.rev_segment(it)
@@ -717,9 +720,7 @@ class Reverser:
                     self.contribute(block, self.adj(name), expr)
                 continue
             seq = self.names.fresh(f"_d_{tname}_{p}")
-            block.stmts.append(
-                cst.Assign(targets=[cst.AssignTarget(cst.Name(seq))], value=expr)
-            )
+            block.stmts.append(cst.Assign(targets=[cst.AssignTarget(cst.Name(seq))], value=expr))
             for k, name in elems:
                 item = cst.Subscript(
                     value=cst.Name(seq),

@@ -20,7 +20,12 @@ from srcgrad.runtime import (
 nondifferentiable(namespace, reduction_size, zeros_cotangent, extremum_share)
 
 
-@adjoint(unbroadcast, nondiff=("x",), shape_only=("x",), shapes={"broadcast": "(3,4),(4,)", "same": "(3,4),(3,4)"})
+@adjoint(
+    unbroadcast,
+    nondiff=("x",),
+    shape_only=("x",),
+    shapes={"broadcast": "(3,4),(4,)", "same": "(3,4),(3,4)"},
+)
 def unbroadcast_adjoint(g, ans, x1, x):
     # the helper's own parameters are (g, x): here x1 is the cotangent being reduced
     return expand_to(g, x1)
@@ -36,8 +41,13 @@ def expand_like_adjoint(g, ans, x1, x, axis=None, keepdims=False):
     return reduce_like(g, x1, axis, keepdims)
 
 
-@adjoint(power_slope, nondiff=("x2",), domain=(0.5, 2.0), shapes={"scalar": "(3,4),-"},
-         params={"x2": [2.0, 3.0]})
+@adjoint(
+    power_slope,
+    nondiff=("x2",),
+    domain=(0.5, 2.0),
+    shapes={"scalar": "(3,4),-"},
+    params={"x2": [2.0, 3.0]},
+)
 def power_slope_adjoint(g, ans, x1, x2):
     return unbroadcast(g * x2 * power_slope(x1, x2 - 1), x1)
 
@@ -47,8 +57,13 @@ def mT_adjoint(g, ans, x):
     return mT(g)
 
 
-@adjoint(scatter_to, nondiff=("x", "key"), shape_only=("x",), shapes={"rows": "(2,4),(3,4),-"},
-         params={"key": [slice(0, 2)]})
+@adjoint(
+    scatter_to,
+    nondiff=("x", "key"),
+    shape_only=("x",),
+    shapes={"rows": "(2,4),(3,4),-"},
+    params={"key": [slice(0, 2)]},
+)
 def scatter_to_adjoint(g, ans, x1, x, key):
     return g[key]
 
