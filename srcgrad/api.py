@@ -42,10 +42,6 @@ class _Loaded(NamedTuple):
 _STATIC_TYPES = (str, bool, type(None))
 
 
-def _static_key(args: tuple[Any, ...] | None) -> tuple[bool, ...] | None:
-    return None if args is None else tuple(type(a) in _STATIC_TYPES for a in args)
-
-
 def _static_params(params: list[str], args: tuple[Any, ...] | None) -> tuple[str, ...]:
     """Parameters whose arguments are str, bool or None: configuration, never data."""
     if args is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import json
+import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -572,8 +574,6 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     ]
     parts = []
     if rev.note:
-        import textwrap
-
         text = (
             f"Specialised to {rev.note} (* is any length but 1; another dtype or a "
             "length-1 axis gets its own file)."
@@ -582,8 +582,6 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     parts += ["from typing import NamedTuple", ""]
     if user_imports:
         parts += user_imports + [""]
-    import re
-
     rendered = "\n".join(_render(fwd_body, 1) + _render(bwd_body, 1) + _render(grad_body, 1))
     imports = []
     for h in sorted(helpers):  # only what the code still calls after optimisation

@@ -604,7 +604,6 @@ class Rewriter(cst.CSTTransformer):
         # within one statement: id(node) -> (node, what it equals unbroadcast, fact of that)
         self.lazy_nodes: dict[int, tuple[cst.BaseExpression, cst.BaseExpression, Fact]] = {}
         self.assigned: dict[str, Fact | None] = {}
-        self.changed = 0
 
     # -- facts of backward expressions
     def fact(self, name: str) -> Fact | None:
@@ -786,7 +785,6 @@ class Rewriter(cst.CSTTransformer):
         g, x = hit
         o = self.ev(other)
         if o is not None and o.is_array and o.dtype == x.dtype and same_shape(o, x, self.uf):
-            self.changed += 1
             return parenthesize(g)
         return node
 
@@ -875,7 +873,6 @@ class Rewriter(cst.CSTTransformer):
                 )
             ):  # (a 0-d cotangent of a Python number, or of a 0-d array of its dtype, is
                 # returned as it is)
-                self.changed += 1
                 return parenthesize(pos[0])
             if h == "unbroadcast" and len(updated.args) == 2:
                 return self.reduce_to(updated, pos[0], g, x)
@@ -891,10 +888,8 @@ class Rewriter(cst.CSTTransformer):
                 return updated
             gx, a, b = (parenthesize(p) for p in pos)
             if h == "matmul_cotangent_x1" and len(g.dims) == len(x1.dims) >= 2:  # type: ignore[arg-type]
-                self.changed += 1
                 return cst.BinaryOperation(gx, cst.MatrixMultiply(), _attr(b, "T"))
             if h == "matmul_cotangent_x2" and len(g.dims) == len(x1.dims) == 2:  # type: ignore[arg-type]
-                self.changed += 1
                 return cst.BinaryOperation(_attr(a, "T"), cst.MatrixMultiply(), gx)
         return updated
 
@@ -917,7 +912,6 @@ class Rewriter(cst.CSTTransformer):
                 inner.append(lead + i)
                 continue
             return call
-        self.changed += 1
         out: cst.BaseExpression = g_node
         if inner:
             out = _sum_call(out, inner, keepdims=True)
