@@ -18,7 +18,7 @@ from typing import Any
 import libcst as cst
 
 from srcgrad.codegen import ir
-from srcgrad.codegen.optimize import all_blocks, control_reads, read_names
+from srcgrad.codegen.optimize import all_blocks, control_reads, names_in, read_names
 from srcgrad.codegen.reverse import BIf, BLoop, Block, BSeg, Reversed, Segment
 from srcgrad.errors import InternalError
 
@@ -447,7 +447,7 @@ def _defs(it: Any) -> list[str]:
 
 
 def _uses(node: Any) -> set[str]:
-    return read_names(cst.Expr(node))
+    return names_in(node)
 
 
 def _reads(blocks: list[Any]) -> set[str]:

@@ -834,24 +834,10 @@ class Rewriter(cst.CSTTransformer):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         from srcgrad.codegen.reverse import parenthesize
 
+        method = _as_method(updated, self.xp, self.ev)  # no dispatch, maybe no xp in bwd
+        if method is not None:
+            return method
         f = updated.func
-        if (
-            isinstance(f, cst.Attribute)
-            and isinstance(f.value, cst.Name)
-            and f.value.value == self.xp
-            and f.attr.value in REDUCE
-            and updated.args
-            and updated.args[0].keyword is None
-            and not updated.args[0].star
-            and all(a.keyword is not None for a in updated.args[1:])
-        ):  # xp.sum(e, axis=1) -> e.sum(axis=1) on a known array: no dispatch, maybe no xp
-            a = self.ev(updated.args[0].value)
-            if a is not None and a.is_array:
-                method = {"amax": "max", "amin": "min"}.get(f.attr.value, f.attr.value)
-                return cst.Call(
-                    func=_attr(updated.args[0].value, method), args=list(updated.args[1:])
-                )
-            return updated
         if not isinstance(f, cst.Name):
             return updated
         h = self.helper.get(f.value)
@@ -952,29 +938,34 @@ class Rewriter(cst.CSTTransformer):
     def forward(self, items: list[Any]) -> None:
         """``xp.sum(a, ...)`` -> ``a.sum(...)`` (and friends) for a known array ``a``."""
         for st in ir.walk_stmts(items):
-            if not (isinstance(st, ir.Stmt) and st.kind == ir.PRIM and st.rule is not None):
-                continue
-            name = st.rule.name
-            e = st.expr
-            if name not in REDUCE or not isinstance(e, cst.Call):
-                continue
-            f = e.func
-            if not (
-                isinstance(f, cst.Attribute)
-                and isinstance(f.value, cst.Name)
-                and f.value.value == self.xp
-                and e.args
-                and e.args[0].keyword is None
-                and not e.args[0].star
-                and isinstance(e.args[0].value, cst.Name)
-            ):
-                continue
-            a = self.env.get(e.args[0].value.value)
-            if a is None or not a.is_array:
-                continue
-            method = {"amax": "max", "amin": "min"}.get(name, name)
-            args = list(e.args[1:])
-            st.expr = cst.Call(func=_attr(e.args[0].value, method), args=args)
+            if isinstance(st, ir.Stmt) and st.kind == ir.PRIM and isinstance(st.expr, cst.Call):
+                method = _as_method(st.expr, self.xp, self.inf.expr_fact)
+                if method is not None:
+                    st.expr = method
+
+
+def _as_method(call: cst.Call, xp: str, fact_of: Any) -> cst.Call | None:
+    """``xp.sum(a, ...)`` as ``a.sum(...)`` when ``fact_of(a)`` is an array, else None.
+
+    Every reduction in REDUCE takes, after ``a``, the same parameters in the same order as
+    its ndarray method (``np.max`` / ``amax`` are ``a.max``).
+    """
+    f = call.func
+    if not (
+        isinstance(f, cst.Attribute)
+        and isinstance(f.value, cst.Name)
+        and f.value.value == xp
+        and f.attr.value in REDUCE
+        and call.args
+        and call.args[0].keyword is None
+        and not any(a.star for a in call.args)
+    ):
+        return None
+    a = fact_of(call.args[0].value)
+    if a is None or not a.is_array:
+        return None
+    method = {"amax": "max", "amin": "min"}.get(f.attr.value, f.attr.value)
+    return cst.Call(func=_attr(call.args[0].value, method), args=list(call.args[1:]))
 
 
 _UFUNC_OF = {

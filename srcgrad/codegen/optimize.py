@@ -17,7 +17,7 @@ import libcst.matchers as m
 from srcgrad.codegen.reverse import Reversed
 
 
-def _uses(node: cst.CSTNode) -> set[str]:
+def names_in(node: cst.CSTNode) -> set[str]:
     """Names read under ``node``: not attribute names nor keyword names (a plain walk)."""
     names: set[str] = set()
     stack: list[cst.CSTNode] = [node]
@@ -52,7 +52,7 @@ def read_names(st: cst.BaseSmallStatement) -> set[str]:
             _READS.clear()
         hit = _READS[id(st)] = (
             st,
-            frozenset(_uses(st.value if isinstance(st, cst.Assign) else st)),
+            frozenset(names_in(st.value if isinstance(st, cst.Assign) else st)),
         )
     return set(hit[1])
 
@@ -81,10 +81,10 @@ def control_reads(items: list[Any]) -> set[str]:
     out: set[str] = set()
     for it in items:
         if isinstance(it, BIf):
-            out |= _uses(it.node.test) | control_reads(it.body) | control_reads(it.orelse)
+            out |= names_in(it.node.test) | control_reads(it.body) | control_reads(it.orelse)
         elif isinstance(it, BLoop):
             if it.node.iter is not None:
-                out |= _uses(it.node.iter)
+                out |= names_in(it.node.iter)
             out |= control_reads(it.body)
         elif isinstance(it, BSeg):
             pass
@@ -102,7 +102,7 @@ def eliminate_dead_code(rev: Reversed) -> bool:
     blocks = all_blocks(rev.blocks)
     reads: set[str] = set(control_reads(rev.blocks))
     for g in rev.grads:
-        reads |= _uses(g)
+        reads |= names_in(g)
     for b in blocks:
         for st in b.stmts:
             reads |= read_names(st) - set(assigned_names(st))
@@ -130,7 +130,7 @@ def _dce_flat(rev: Reversed) -> bool:
 
     live: set[str] = set()
     for g in rev.grads:
-        live |= _uses(g)
+        live |= names_in(g)
     changed = False
     blocks = all_blocks(rev.blocks)
     for block in reversed(blocks):
@@ -247,6 +247,18 @@ def _run_blocks(run: list[Any]) -> list[tuple[bool, Any]]:
     return out
 
 
+def _copy_of(st: cst.BaseSmallStatement) -> tuple[str, str] | None:
+    """``(a, b)`` for a statement ``a = b`` between two names, else None."""
+    if (
+        isinstance(st, cst.Assign)
+        and len(st.targets) == 1
+        and isinstance(st.targets[0].target, cst.Name)
+        and isinstance(st.value, cst.Name)
+    ):
+        return st.targets[0].target.value, st.value.value
+    return None
+
+
 def propagate_copies(rev: Reversed) -> bool:
     """After ``a = b``, read ``b`` for ``a`` until either is rebound (within a run; across
     the pop that starts a segment only for cotangent names, which no pop assigns), then drop
@@ -266,25 +278,14 @@ def propagate_copies(rev: Reversed) -> bool:
                     mapping = {k: cst.Name(v) for k, v in alias.items()}
                     st = st.with_changes(value=substitute(st.value, mapping))
                     changed = True
-                if (
-                    isinstance(st, cst.Assign)
-                    and len(st.targets) == 1
-                    and isinstance(st.targets[0].target, cst.Name)
-                    and isinstance(st.value, cst.Name)
-                    and st.value.value == st.targets[0].target.value
-                ):
+                copy = _copy_of(st)
+                if copy is not None and copy[0] == copy[1]:
                     changed = True  # x = x: nothing to do
                     continue
                 for t in assigned_names(st):
                     alias = {k: v for k, v in alias.items() if t not in (k, v)}
-                if (
-                    isinstance(st, cst.Assign)
-                    and len(st.targets) == 1
-                    and isinstance(st.targets[0].target, cst.Name)
-                    and isinstance(st.value, cst.Name)
-                    and st.value.value != st.targets[0].target.value
-                ):
-                    alias[st.targets[0].target.value] = st.value.value
+                if copy is not None:
+                    alias[copy[0]] = copy[1]
                 new.append(st)
             block.stmts = new
         flat = [st for _, block in _run_blocks(run) for st in block.stmts]
@@ -328,6 +329,6 @@ def optimize(rev: Reversed, arg_specs: dict[str, Any] | None = None) -> Reversed
             for st in b.stmts:
                 bwd_reads |= read_names(st)
         for g in rev.grads:
-            bwd_reads |= _uses(g)
+            bwd_reads |= names_in(g)
         forward_in_place(rev, inf.env, inf.uf, bwd_reads)
     return rev
