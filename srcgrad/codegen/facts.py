@@ -767,6 +767,13 @@ class Rewriter(cst.CSTTransformer):
             return None
         if len(g.dims) > len(x.dims):
             return None
+        if len(g.dims) not in (0, len(x.dims)) and (
+            len(pos) > 2
+            or any(a.keyword is not None and a.keyword.value == "axis" for a in call.args)
+        ):
+            # a reduction over chosen axes without keepdims: numpy aligns trailing axes, which
+            # is not where the reduced axes were (x.sum(axis=1) of a square x)
+            return None
         for gd, xd in zip(reversed(g.dims), reversed(x.dims)):
             if not (gd == 1 and not isinstance(gd, Sym)) and not self.uf.same_dim(gd, xd):
                 return None
@@ -801,8 +808,10 @@ class Rewriter(cst.CSTTransformer):
     ) -> cst.BaseExpression:
         if not isinstance(updated.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)):
             return updated
+        # At most one side loses its broadcast: each side's shape is what justifies eliding the
+        # other, so eliding both leaves nothing of the full shape (d_y / n + d_z, both lazy).
         left = self._elide(updated.left, updated.right)
-        right = self._elide(updated.right, updated.left)
+        right = self._elide(updated.right, updated.left) if left is updated.left else updated.right
         out = updated.with_changes(left=left, right=right)
         if left is updated.left and right is updated.right:
             # `2 * t` with t a broadcast still to elide: the product is one too (2 * g)
@@ -828,7 +837,9 @@ class Rewriter(cst.CSTTransformer):
             return updated
         comp = updated.comparisons[0]
         left = self._elide(updated.left, comp.comparator)
-        right = self._elide(comp.comparator, updated.left)
+        right = comp.comparator
+        if left is updated.left:
+            right = self._elide(comp.comparator, updated.left)
         return updated.with_changes(left=left, comparisons=[comp.with_changes(comparator=right)])
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:

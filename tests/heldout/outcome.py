@@ -39,6 +39,33 @@ def _same(a: Any, b: Any) -> bool:
     return True
 
 
+def _is_float(x: Any) -> bool:
+    if isinstance(x, bool):
+        return False
+    return isinstance(x, float) or getattr(getattr(x, "dtype", None), "kind", "") == "f"
+
+
+def _moved(x: Any, dirs: dict[int, np.ndarray], t: float) -> Any:
+    """``x`` with its float leaf number ``i`` moved by ``t * dirs[i]`` (same structure)."""
+    counter = iter(range(10**9))
+
+    def walk(y: Any) -> Any:
+        if isinstance(y, dict):
+            return {k: walk(v) for k, v in y.items()}
+        if isinstance(y, tuple) and hasattr(y, "_fields"):
+            return type(y)(*[walk(v) for v in y])
+        if isinstance(y, (list, tuple)):
+            return type(y)(walk(v) for v in y)
+        i = next(counter)
+        if i not in dirs:
+            return y
+        if isinstance(y, np.ndarray):
+            return y + t * dirs[i]
+        return float(y + t * dirs[i])
+
+    return walk(x)
+
+
 def _symmetric(v: np.ndarray) -> np.ndarray:
     return (v + np.swapaxes(v, -1, -2)) / 2 if v.ndim >= 2 and v.shape[-1] == v.shape[-2] else v
 
@@ -80,19 +107,22 @@ def check_outcome(
     positions = (wrt,) if isinstance(wrt, int) else wrt
     grads = (grads,) if isinstance(wrt, int) else grads
     for pos, g in zip(positions, grads):
-        x = np.asarray(args[pos], dtype=float)
+        x = args[pos]
+        floats = [i for i, leaf in enumerate(_leaves(x)) if _is_float(leaf)]
+        g_leaves = _leaves(g)
         for _ in range(2):
-            v = rng.standard_normal(x.shape)
-            if symmetric:
-                v = _symmetric(v)
-            analytic = float(np.sum(np.asarray(g) * v))
+            dirs = {}
+            for i in floats:
+                v = rng.standard_normal(np.shape(_leaves(x)[i]))
+                dirs[i] = _symmetric(v) if symmetric else v
+            analytic = float(sum(np.sum(np.asarray(g_leaves[i]) * dirs[i]) for i in floats))
             ok = False
             numerics = []
             for eps in (1e-5, 1e-6, 1e-4):
 
                 def at(t: float) -> float:
                     moved = list(copy.deepcopy(args))
-                    moved[pos] = (x + t * v) if np.ndim(args[pos]) else float(x + t * v)
+                    moved[pos] = _moved(x, dirs, t)
                     return _inner(u, fn(*moved))
 
                 numeric = (at(eps) - at(-eps)) / (2 * eps)

@@ -759,3 +759,151 @@ CATALOGUE += [
     (expit_logit, (MAT,), 0),
     (scalar_math_functions, (0.9,), 0),
 ]
+
+
+# -- a third batch: in-place writes, aliasing, containers and control flow as users write them
+
+
+def inplace_copy_then_scale_row(x):
+    y = x.copy()
+    y[0] = y[0] * 2.0
+    return y
+
+
+def inplace_shifted_add(x):
+    y = x * 1.0
+    y[1:] += x[:-1]
+    return y
+
+
+def inplace_zeros_column(x):
+    y = np.zeros_like(x)
+    y[:, 0] = x[:, 1] ** 2
+    y[:, 1] = np.sin(x[:, 0])
+    return y
+
+
+def inplace_view_then_write(x):
+    y = x.copy()
+    v = y[0]
+    w = v * 3.0
+    y[0] = 0.0
+    return y * w
+
+
+def inplace_augmented_local(x):
+    y = x + 0.0
+    y *= 2.0
+    y -= x**2
+    y /= 3.0
+    return y
+
+
+def inplace_fancy_add(x):
+    y = np.zeros(6)
+    y[[0, 2, 2, 5]] += x
+    return y
+
+
+def inplace_masked_assign(x):
+    y = x.copy()
+    y[y < 0] = 0.0
+    return y * x
+
+
+def transpose_chain(x):
+    y = x.T
+    return y.sum(axis=0) * y.mean()
+
+
+def dict_params(p, x):
+    h = np.tanh(x @ p["W"] + p["b"])
+    return np.sum(h**2) * p["scale"]
+
+
+def list_of_tuples_loop(params, x):
+    for W, b in params:
+        x = np.tanh(x @ W + b)
+    return np.sum(x)
+
+
+def zip_enumerate_loop(ws, x):
+    total = 0.0
+    for i, (w, c) in enumerate(zip(ws, [1.0, 2.0, 3.0])):
+        total = total + c * i * np.sum(w * x)
+    return total
+
+
+def helper_returning_tuple(x):
+    def moments(v):
+        return np.mean(v), np.var(v)
+
+    m, s = moments(x)
+    return m * s
+
+
+def while_break(x):
+    y = x
+    for _ in range(10):
+        y = y * 0.9 + 0.01 * np.sin(y)
+        if np.sum(np.abs(y)) < 1e-3:
+            break
+    return np.sum(y)
+
+
+def early_return_in_loop(x):
+    for i in range(x.shape[0]):
+        if i == 2:
+            return np.sum(x[i] * x[0])
+    return np.sum(x)
+
+
+def ternary_and_or(x):
+    s = np.sum(x)
+    y = x * 2.0 if s > 0 else x * -1.0
+    return np.sum(y) + (s > 0 and 1.0 or 2.0)
+
+
+def nested_function_closure(x, a):
+    def scaled(v):
+        return a * v
+
+    return np.sum(scaled(x) ** 2)
+
+
+def append_then_stack(x):
+    rows = []
+    for i in range(x.shape[0]):
+        rows.append(x[i] * (i + 1.0))
+    return np.stack(rows)
+
+
+def list_comprehension_sum(x):
+    return sum([np.sum(r * r) for r in x])
+
+
+def generator_sum(x):
+    return sum(np.sum(np.exp(r)) for r in x)
+
+
+CATALOGUE += [
+    (inplace_copy_then_scale_row, (MAT,), 0),
+    (inplace_shifted_add, (MAT,), 0),
+    (inplace_zeros_column, (MAT,), 0),
+    (inplace_view_then_write, (MAT,), 0),
+    (inplace_augmented_local, (MAT,), 0),
+    (inplace_fancy_add, (VEC4,), 0),
+    (inplace_masked_assign, (MAT,), 0),
+    (transpose_chain, (MAT,), 0),
+    (dict_params, ({"W": MAT, "b": VEC5, "scale": 1.5}, VEC4), 0),
+    (list_of_tuples_loop, ([(SQ, VEC4), (MAT, VEC5)], VEC4), 0),
+    (zip_enumerate_loop, ([MAT, CONST, MAT * 2.0], CONST), 0),
+    (helper_returning_tuple, (MAT,), 0),
+    (while_break, (MAT,), 0),
+    (early_return_in_loop, (MAT,), 0),
+    (ternary_and_or, (MAT,), 0),
+    (nested_function_closure, (MAT, 0.7), (0, 1)),
+    (append_then_stack, (MAT,), 0),
+    (list_comprehension_sum, (MAT,), 0),
+    (generator_sum, (MAT,), 0),
+]
