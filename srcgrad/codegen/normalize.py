@@ -9,6 +9,8 @@ sub-expressions (shapes, literals, config values) stay inline and are never spli
 
 from __future__ import annotations
 
+import copy
+
 import functools
 import inspect
 import types
@@ -502,9 +504,11 @@ class Normalizer:
                 continue
             fresh = self.names.fresh(u)
             for items, env in live:
-                saved, self.stmts = self.stmts, items
+                saved, self.stmts = self.stmts, []
                 self.assign_exact(fresh, cst.Name(env[u]))
-                self.stmts = saved
+                # into the paths that fall through, past a trailing `if` that may break
+                new, self.stmts = self.stmts, saved
+                _append_tail(items, new)
             if all(v in self.static for v in versions):
                 self.static.add(fresh)
             new_env[u] = fresh
@@ -2596,13 +2600,28 @@ def _append_tail(items: list[Any], new: list[Any]) -> None:
     if not new:
         return
     last = items[-1] if items else None
-    if isinstance(last, ir.IfNode) and not all(last.falls):
+    if isinstance(last, ir.IfNode) and (
+        not all(last.falls) or _may_leave(last.body) or _may_leave(last.orelse)
+    ):
+        # also an `if` whose branch leaves only on a nested path (`else: if c: break`): what
+        # follows must not run, forward or backward, in the iteration that left
         if last.falls[0]:
             _append_tail(last.body, list(new))
         if last.falls[1]:
-            _append_tail(last.orelse, list(new))
+            _append_tail(last.orelse, [copy.copy(n) for n in new] if last.falls[0] else new)
         return
     items.extend(new)
+
+
+def _may_leave(items: list[Any]) -> bool:
+    """Does a path through ``items`` reach a break of the enclosing loop (nested ifs
+    included, nested loops not)?"""
+    for it in items:
+        if isinstance(it, ir.BreakNode):
+            return True
+        if isinstance(it, ir.IfNode) and (_may_leave(it.body) or _may_leave(it.orelse)):
+            return True
+    return False
 
 
 def _ends_with_exit(stmts: list[cst.BaseStatement]) -> bool:

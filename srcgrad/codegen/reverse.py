@@ -329,6 +329,7 @@ class Reverser:
                 self.contribute(blk, self.adj(out.value), cst.Name(self.d_out))
                 seed.append(blk)
         norm.stmts = segment(norm.stmts) + [Segment([])]
+        self.def_count = _def_counts(norm.stmts)
         self.blocks = seed + self.rev_items(norm.stmts)
         grads: list[cst.BaseExpression] = []
         for p in norm.wrt:
@@ -566,14 +567,36 @@ class Reverser:
         s2 = self.assigned
         union = s1 | s2
         b = BIf(node, body, orelse)
+        # An adjoint whose primal is defined only inside the other branch is dead once that
+        # branch's backward has run (nothing outside reads the primal), so this branch needs no
+        # zero fill for it, and could not build one: the primal does not exist on this path
+        # (a `continue` or `break` branch beside a later assignment in the same iteration).
+        local_body = self.branch_locals(node.body)
+        local_orelse = self.branch_locals(node.orelse)
+        dead = set()
         for a in sorted(union - s1):
+            if self.primal_name(a) in local_orelse:
+                dead.add(a)
+                continue
             self.assigned = set()
             b.fills_body.append(self.zero_fill(a, node.origin))
         for a in sorted(union - s2):
+            if self.primal_name(a) in local_body:
+                dead.add(a)
+                continue
             self.assigned = set()
             b.fills_orelse.append(self.zero_fill(a, node.origin))
-        self.assigned = union
+        self.assigned = union - dead
         return b
+
+    def primal_name(self, adj: str) -> str | None:
+        var = self.adj_var.get(adj)
+        return var.value if isinstance(var, cst.Name) else None
+
+    def branch_locals(self, items: list[Any]) -> set[str]:
+        """Names every definition of which lies in ``items`` (so nothing outside reads them)."""
+        counts = _def_counts(items)
+        return {n for n, c in counts.items() if c == self.def_count.get(n, 0)}
 
     def rev_loop(self, node: ir.LoopNode) -> BLoop:
         body_defs = {t for it in ir.walk_stmts(node.body) for t in _defined(it)}
@@ -777,6 +800,29 @@ class Reverser:
 
 def code_of(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
+
+
+def _def_counts(items: list[Any]) -> dict[str, int]:
+    """How many statements (and loop heads) define each name in ``items``, nested included."""
+    counts: dict[str, int] = {}
+    for it in ir.walk_stmts(items):
+        for t in _defined(it):
+            counts[t] = counts.get(t, 0) + 1
+    for loop in _loops_in(items):
+        if loop.target:
+            counts[loop.target] = counts.get(loop.target, 0) + 1
+    return counts
+
+
+def _loops_in(items: list[Any]) -> list[Any]:
+    out = []
+    for it in items:
+        if isinstance(it, ir.LoopNode):
+            out.append(it)
+            out += _loops_in(it.body)
+        elif isinstance(it, ir.IfNode):
+            out += _loops_in(it.body) + _loops_in(it.orelse)
+    return out
 
 
 def _defined(it: Any) -> list[str]:
