@@ -25,6 +25,7 @@ from srcgrad.backend import namespace
 
 __all__ = [
     "split_cotangent",
+    "as_array",
     "LN2",
     "LN10",
     "expand_like",
@@ -46,6 +47,30 @@ _PY_SCALARS = (int, float, complex)
 
 def _is_python_scalar(x: Any) -> bool:
     return isinstance(x, _PY_SCALARS)
+
+
+def as_array(x: Any, *like: Any) -> Any:
+    """An operand as an array: a Python number becomes a 0-d array, anything else is ``x``.
+
+    numpy accepts a Python float wherever it accepts an array (``np.dot(x, 0.5)``,
+    ``np.max(s)``), so a helper that reads an operand's ``shape``, ``ndim``, ``dtype`` or
+    ``flags`` calls this first.  The 0-d array lives in the namespace of ``like`` (the
+    cotangent, the other operands), so it never meets device arrays as a host value; a Python
+    number is host data already, so nothing moves off a device.  A cotangent computed from
+    it is a 0-d value, which is what a Python-float operand gets.
+
+    Args:
+        x: the operand: an array, a numpy scalar or a Python number (bool, int, float,
+            complex).
+        *like: the values whose namespace the 0-d array takes (numpy when none is a device
+            array).
+
+    Returns:
+        ``x`` itself unless it is a Python number, else ``xp.asarray(x)``.
+    """
+    if not _is_python_scalar(x):
+        return x
+    return namespace(*like).asarray(x)
 
 
 def unbroadcast(g: Array, x: Any) -> Array:
@@ -72,9 +97,11 @@ def unbroadcast(g: Array, x: Any) -> Array:
     """
     shape = getattr(x, "shape", None)
     if shape is None:  # a Python number: the sum of everything
-        if getattr(g, "ndim", 0) == 0:
-            return g
-        return g.sum()
+        if getattr(g, "ndim", 0) != 0:
+            g = g.sum()
+        if not isinstance(x, complex) and _is_complex(g):
+            g = g.real  # a real operand of a complex result gets the real part
+        return g
     dtype = x.dtype
     g_shape = getattr(g, "shape", None)
     if g_shape is None:  # a Python number cotangent (of float(x), say): fill x's shape
@@ -99,6 +126,11 @@ def unbroadcast(g: Array, x: Any) -> Array:
     if g.dtype == dtype or dtype.kind not in "fc":
         return g
     return _cast(g, dtype)
+
+
+def _is_complex(g: Any) -> bool:
+    """True for a complex Python number or a value with a complex dtype."""
+    return isinstance(g, complex) or getattr(getattr(g, "dtype", None), "kind", "") == "c"
 
 
 def _cast(g: Array, dtype: Any) -> Array:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import expand_like, unbroadcast
+from srcgrad.runtime.arrays import as_array, expand_like, unbroadcast
 from srcgrad.runtime.shape_helpers import normalize_axes, reduction_size
 
 __all__ = [
@@ -300,6 +300,7 @@ def nan_count(a: Array, axis: Any = None) -> Array:
         An array in ``a``'s (real) dtype with the reduced axes kept as size 1.
     """
     xp = namespace(a)
+    a = as_array(a)
     mask = ~xp.isnan(a)
     dtype = a.real.dtype if a.dtype.kind == "c" else a.dtype
     return xp.sum(mask.astype(dtype), axis=axis, keepdims=True)
@@ -322,6 +323,7 @@ def extremum_cotangent(
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, extremum)
+    a = as_array(a, g, extremum)
     hits = (a == extremum).astype(a.dtype)
     share = hits / xp.sum(hits, axis=axis, keepdims=True)
     return expand_like(g, a, axis=axis, keepdims=keepdims) * share
@@ -402,13 +404,15 @@ def cumulative_cotangent(
         An array shaped and typed like ``x``.
     """
     xp = namespace(g, x, ans)
+    x = as_array(x, g, ans)
     ax = 0 if axis is None else _axis(axis, x.ndim)
     if include_initial:
         g = _take_range(xp, g, ax, 1, g.shape[ax])
         ans = _take_range(xp, ans, ax, 1, ans.shape[ax])
+    flat = None if axis is None else ax  # numpy reads a 0-d x as 1-d when axis is None
     if kind == "sum":
-        return cumsum_cotangent(g, x, ax)
-    return cumprod_cotangent(g, x, ans, ax)
+        return cumsum_cotangent(g, x, flat)
+    return cumprod_cotangent(g, x, ans, flat)
 
 
 def average_cotangent(
@@ -478,6 +482,8 @@ def diff_cotangent(
     Returns:
         An array shaped and typed like ``a``.
     """
+    if operator.index(n) == 0:  # np.diff(a, n=0) is a itself (prepend and append unused)
+        return _fit(g, a)
     xp = namespace(g, a)
     ax = _axis(axis, a.ndim)
     for _ in range(operator.index(n)):
@@ -667,6 +673,7 @@ def gradient_cotangents(
     """
     parts = list(g) if isinstance(g, (list, tuple)) else [g]
     xp = namespace(f, *parts)
+    f = as_array(f, *parts)
     if axis is None:
         axes = list(range(f.ndim))
     elif _is_int(axis):
@@ -742,6 +749,7 @@ def quantile_cotangent(
             f"srcgrad differentiates quantiles with method='linear' only, not {method!r}"
         )
     xp = namespace(g, a, q)
+    a = as_array(a, g, q)
     axes = normalize_axes(axis, a.ndim)
     kept = [ax for ax in range(a.ndim) if ax not in axes]
     perm = kept + list(axes)
@@ -995,6 +1003,10 @@ def convolve_cotangents(g: Array, a: Array, v: Array, mode: str = "full", kind: 
         ``(cotangent of a, cotangent of v)``.
     """
     xp = namespace(g, a, v)
+    a_shape, v_shape = _shape_of(a), _shape_of(v)
+    a_in, v_in = a, v
+    # numpy reads a 0-d operand (a Python float) as a 1-d one of length 1
+    a, v = (xp.reshape(as_array(x, g, a, v), (-1,)) for x in (a, v))
     n, m = a.shape[0], v.shape[0]
     if kind == "correlate":
         # correlate(a, v, mode) = convolve(a, conj(v)[::-1], mode), with numpy's default 'valid'
@@ -1012,7 +1024,7 @@ def convolve_cotangents(g: Array, a: Array, v: Array, mode: str = "full", kind: 
         d_v = xp.conj(d_w[::-1])
     else:
         d_v = d_w
-    return _fit(d_a, a), _fit(d_v, v)
+    return _fit(xp.reshape(d_a, a_shape), a_in), _fit(xp.reshape(d_v, v_shape), v_in)
 
 
 # --------------------------------------------------------------------------- norms
@@ -1100,6 +1112,7 @@ def norm_cotangent(
         An array shaped and typed like ``x``.
     """
     xp = namespace(g, x, ans)
+    x = as_array(x, g, ans)
     nd = x.ndim
     if axis is None:
         if ord is None:
@@ -1514,6 +1527,7 @@ def pad_cotangent(
     if not isinstance(mode, str):
         raise NotImplementedError("srcgrad cannot differentiate np.pad with a callable mode")
     xp = namespace(g, array)
+    array = as_array(array, g)
     nd = array.ndim
     widths = _pairs(pad_width, nd)
     lengths = _pairs(stat_length, nd)
@@ -1579,6 +1593,7 @@ def take_cotangent(
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, indices)
+    a = as_array(a, g, indices)
     idx = xp.asarray(indices)
     if axis is None:
         n = a.size
@@ -1724,6 +1739,7 @@ def permutation_cotangent(g: Array, a: Array, ans: Array, axis: Any = -1) -> Arr
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, ans)
+    a = as_array(a, g, ans)
     if axis is None:
         x = xp.reshape(a, (-1,))
         ax = 0
@@ -2715,6 +2731,7 @@ def fftn_cotangent(
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a)
+    a = as_array(a, g)
     ax_list, _ = _fft_axes(a, s, axes)
     fn = xp.fft.ifftn if inverse else xp.fft.fftn
     out = fn(g, axes=ax_list, norm=norm)
@@ -2980,6 +2997,7 @@ def logsumexp_cotangent(
             "differentiate"
         )
     xp = namespace(g, a, ans, b)
+    a = as_array(a, g, ans, b)
     weights = xp.exp(a - expand_like(ans, a, axis=axis, keepdims=keepdims))
     if b is not None:
         weights = weights * xp.asarray(b)
