@@ -285,6 +285,12 @@ def power_slope(x1: Any, x2: Any) -> Array:
     if _is_python_scalar(x2):
         if x2 == 0:
             return x1 * 0
+        if _is_python_scalar(x1):
+            # numpy's power, not Python's: 0.0 ** -0.5 is inf (not ZeroDivisionError) and
+            # (-1.5) ** 0.5 is nan (not a complex number), as in the forward np.power
+            import numpy  # host scalars only: nothing here touches a device
+
+            x1 = numpy.complex128(x1) if isinstance(x1, complex) else numpy.float64(x1)
         return x2 * x1 ** (x2 - 1)
     xp = namespace(x1, x2)
     return x2 * x1 ** xp.where(x2 == 0, 1, x2 - 1)

@@ -367,7 +367,7 @@ def cumprod_cotangent(g: Array, a: Any, ans: Array, axis: Any = None) -> Array:
     """
     xp = namespace(g, a, ans)
     shape = getattr(a, "shape", ())
-    if axis is None:
+    if axis is None or not shape:  # numpy reads a 0-d a (a Python float) as 1-d
         x = xp.reshape(xp.asarray(a), (-1,))
         ax = 0
     else:
@@ -405,14 +405,14 @@ def cumulative_cotangent(
     """
     xp = namespace(g, x, ans)
     x = as_array(x, g, ans)
-    ax = 0 if axis is None else _axis(axis, x.ndim)
+    flat = axis is None or x.ndim == 0  # numpy reads a 0-d x as 1-d
+    ax = 0 if flat else _axis(axis, x.ndim)
     if include_initial:
         g = _take_range(xp, g, ax, 1, g.shape[ax])
         ans = _take_range(xp, ans, ax, 1, ans.shape[ax])
-    flat = None if axis is None else ax  # numpy reads a 0-d x as 1-d when axis is None
     if kind == "sum":
-        return cumsum_cotangent(g, x, flat)
-    return cumprod_cotangent(g, x, ans, flat)
+        return cumsum_cotangent(g, x, None if flat else ax)
+    return cumprod_cotangent(g, x, ans, None if flat else ax)
 
 
 def average_cotangent(
@@ -1151,6 +1151,7 @@ def vector_norm_cotangent(
         An array shaped and typed like ``x``.
     """
     xp = namespace(g, x, ans)
+    x = as_array(x, g, ans)
     axes = None if axis is None else normalize_axes(axis, x.ndim)
     return _fit(_vector_norm_cot(xp, g, x, ans, ord, axes, keepdims), x)
 
@@ -1595,7 +1596,7 @@ def take_cotangent(
     xp = namespace(g, a, indices)
     a = as_array(a, g, indices)
     idx = xp.asarray(indices)
-    if axis is None:
+    if axis is None or a.ndim == 0:  # numpy reads a 0-d a as 1-d
         n = a.size
         shape: tuple[int, ...] = (n,)
         ax = 0
@@ -2997,10 +2998,12 @@ def logsumexp_cotangent(
             "differentiate"
         )
     xp = namespace(g, a, ans, b)
+    a_in, shape = a, _shape_of(a)
     a = as_array(a, g, ans, b)
+    if not shape:  # scipy reads a 0-d a as 1-d: keepdims gives a (1,) result
+        a = xp.reshape(a, (1,))
     weights = xp.exp(a - expand_like(ans, a, axis=axis, keepdims=keepdims))
     if b is not None:
         weights = weights * xp.asarray(b)
-    return _fit(
-        _sum_to_shape(xp, expand_like(g, a, axis=axis, keepdims=keepdims) * weights, a.shape), a
-    )
+    d_a = _sum_to_shape(xp, expand_like(g, a, axis=axis, keepdims=keepdims) * weights, a.shape)
+    return _fit(xp.reshape(d_a, shape), a_in)

@@ -151,6 +151,8 @@ def prod_others(a: Array, axis: Axis = None) -> Array:
     if _is_python_scalar(a):
         return type(a)(1)
     xp = namespace(a)
+    if not a.ndim:  # numpy accepts axis 0 and -1 on a 0-d array
+        return xp.ones_like(a)
     axes = normalize_axes(axis, a.ndim)
     if not axes:
         return xp.ones_like(a)
@@ -377,7 +379,7 @@ def unrepeat(g: Array, a: Array, repeats: Any, axis: int | None = None) -> Array
     """
     xp = namespace(g, a)
     a = as_array(a, g)
-    if axis is None:
+    if axis is None or a.ndim == 0:  # numpy reads a 0-d a as 1-d
         ax, src_shape = 0, (a.size,)
     else:
         ax, src_shape = normalize_axes(axis, a.ndim)[0], tuple(a.shape)

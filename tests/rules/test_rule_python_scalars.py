@@ -3,9 +3,11 @@
 Users pass Python floats beside arrays (``np.dot(x, 0.5)``, ``np.outer(v, s)``, a float
 argument in ``wrt``), and the emitted code inlines the rule's body with that float.  A rule
 body or runtime helper that reads ``.ndim``/``.shape``/``.dtype`` of an operand breaks there.
-For every rule and every float operand of its first plain case, the operand is replaced by a
+For every rule, every float operand and every parameter combination of the rule's grid
+(``axis=0`` on what is now a 0-d operand, ``keepdims``, ...), the operand is replaced by a
 Python float when the primitive accepts it, and the rule is checked against central
-differences.
+differences, also with the other operands in float32 (their cotangents must stay float32:
+a helper that turns the float into a float64 0-d array must not upcast them).
 """
 
 from __future__ import annotations
@@ -20,15 +22,23 @@ from srcgrad.testing import check_adjoint
 from tests.rules._cases import rule_cases
 
 
+def _finite(ans: Any) -> bool:
+    if isinstance(ans, (list, tuple)):
+        return all(_finite(y) for y in ans)
+    return bool(np.all(np.isfinite(ans)))
+
+
 def _scalar_cases() -> list[tuple[Any, int, list[Any], dict[str, Any]]]:
+    """(case, operand position, arguments, params) for every rule, every float operand and
+    every parameter combination of the rule's grid (the first input case that fits)."""
     out = []
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int, str]] = set()
     for case in rule_cases(noncontig=False):
         args, kwargs = case.call()
         for i, a in enumerate(args):
             if not (isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.size):
                 continue
-            key = (case.rule.name, i)
+            key = (case.rule.name, i, case.grid_id)
             if key in seen:
                 continue
             moved = list(args)
@@ -39,13 +49,7 @@ def _scalar_cases() -> list[tuple[Any, int, list[Any], dict[str, Any]]]:
                     ans = case.rule.primitive(*moved, **kwargs)
             except Exception:  # noqa: BLE001  numpy refuses a scalar here: nothing to check
                 continue
-            if not np.all(
-                np.isfinite(
-                    np.asarray(ans, dtype=object).astype(complex)
-                    if isinstance(ans, (list, tuple))
-                    else ans
-                )
-            ):
+            if not _finite(ans):  # a scalar outside the domain (log of a negative, ...)
                 continue
             seen.add(key)
             out.append((case, i, moved, kwargs))
@@ -70,8 +74,25 @@ def _params() -> list[Any]:
     for case, i, args, kwargs in CASES:
         reason = EXCLUDED.get((case.rule.name, i))
         marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-        out.append(pytest.param(case, i, args, kwargs, marks=marks, id=f"{case.rule.name}-arg{i}"))
+        name = f"{case.rule.name}-arg{i}" + (f"-{case.grid_id}" if case.grid_id else "")
+        out.append(pytest.param(case, i, args, kwargs, marks=marks, id=name))
     return out
+
+
+def _to_float32(args: list[Any]) -> list[Any]:
+    return [
+        a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+        for a in args
+    ]
+
+
+def _float32_params() -> list[Any]:
+    """The cases with another float64 array operand, that operand in float32."""
+    return [
+        p
+        for p in _params()
+        if any(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in p.values[2])
+    ]
 
 
 def test_exclusions_are_cases() -> None:
@@ -108,6 +129,20 @@ def test_rule_with_python_float_operand(case, i, args, kwargs) -> None:
         case.rule.primitive,
         case.rule.adjoint,
         args,
+        kwargs,
+        rng=np.random.default_rng(case.seed),
+        rule=case.rule,
+    )
+
+
+@pytest.mark.parametrize("case,i,args,kwargs", _float32_params())
+def test_rule_with_python_float_beside_float32(case, i, args, kwargs) -> None:
+    """The other operands' cotangents keep float32 (check_adjoint checks the dtypes on the
+    inputs as given, then the values in float64)."""
+    check_adjoint(
+        case.rule.primitive,
+        case.rule.adjoint,
+        _to_float32(args),
         kwargs,
         rng=np.random.default_rng(case.seed),
         rule=case.rule,
