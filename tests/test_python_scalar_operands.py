@@ -18,6 +18,16 @@ import srcgrad
 from srcgrad.testing import check_grad
 from tests.fakexp import FakeArray, to_device, to_host
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _own_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Emitted files go to a directory of this module's, never to the repository's cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        mp.delenv("SRCGRAD_CACHE", raising=False)
+        yield
+
+
 # --------------------------------------------------------------------------- user functions
 # (x: a (3, 4) array, v: a (4,) array, s: a Python float)
 
@@ -90,6 +100,18 @@ def sort_and_cumsum_of_float(s, x):
 def float_in_a_chain(x, s):
     h = np.tanh(np.dot(x, s))
     return np.sum(np.outer(h[:, 0], s)) + np.max(s) * np.prod(s)
+
+
+def literals(x):
+    y = np.dot(x, 0.5) + np.tensordot(x, 2.0, 0)
+    return np.sum(np.outer(y[0], 1.5) ** 2) + np.inner(0.25, np.sum(y)) + np.dot(3.0, y).sum()
+
+
+SCALE = 0.3
+
+
+def captured(x):
+    return np.sum(np.outer(np.dot(x, SCALE), SCALE) ** 2) + np.max(SCALE) * np.sum(x)
 
 
 def outer_weighted(v, s, u):
@@ -167,6 +189,27 @@ def test_value_and_grad_forward_is_faithful(name: str) -> None:
     args = _args(kinds)
     value, _ = srcgrad.value_and_grad(fn, wrt=tuple(range(len(kinds))))(*args)
     assert value == fn(*args)
+
+
+@pytest.mark.parametrize("fn", [literals, captured])
+def test_float_literals_and_captured_floats_beside_arrays(fn) -> None:
+    x = np.random.default_rng(1).normal(size=(3, 4))
+    check_grad(fn, x)
+    g32 = srcgrad.grad(fn)(x.astype(np.float32))
+    assert g32.dtype == np.float32 and g32.shape == x.shape
+
+
+@pytest.mark.parametrize("name", ["dot(x, s)", "outer(v, s)", "tensordot(s, x, axes=0)", "a chain"])
+def test_float32_arrays_keep_float32_beside_a_float(name: str) -> None:
+    """A float64 0-d stand-in for the float must not upcast the arrays' gradients."""
+    fn, kinds = CASES[name]
+    args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in _args(kinds))
+    grads = srcgrad.grad(fn, wrt=tuple(range(len(kinds))))(*args)
+    for a, g in zip(args, grads):
+        if isinstance(a, np.ndarray):
+            assert g.dtype == np.float32 and g.shape == a.shape, (g.dtype, g.shape)
+        else:
+            assert type(g) is float
 
 
 @pytest.mark.parametrize("wrt", [(0, 1), 1, "s", 0])
