@@ -293,14 +293,16 @@ def nan_count(a: Array, axis: Any = None) -> Array:
     """How many non-NaN elements each group of a reduction over ``axis`` has (keepdims).
 
     Args:
-        a: the reduced array.
+        a: the reduced array, or a Python number.
         axis: the reduction's ``axis``.
 
     Returns:
-        An array in ``a``'s (real) dtype with the reduced axes kept as size 1.
+        An array in ``a``'s (real) dtype with the reduced axes kept as size 1 (a Python
+        ``1.0`` or ``0.0`` for a Python number).
     """
+    if isinstance(a, (int, float, complex)):  # a Python number: one element, NaN or not
+        return float(a == a)
     xp = namespace(a)
-    a = as_array(a)
     mask = ~xp.isnan(a)
     dtype = a.real.dtype if a.dtype.kind == "c" else a.dtype
     return xp.sum(mask.astype(dtype), axis=axis, keepdims=True)
