@@ -2896,7 +2896,7 @@ def digamma(x: Array) -> Array:
         from scipy.special import digamma as psi
 
         return _like(psi(x), x)
-    return _series_polygamma(xp, x, 0)
+    return _like(_series_polygamma(xp, x, 0), x)
 
 
 def trigamma(x: Array) -> Array:
@@ -2913,11 +2913,17 @@ def trigamma(x: Array) -> Array:
         from scipy.special import polygamma
 
         return _like(polygamma(1, x), x)
-    return _series_polygamma(xp, x, 1)
+    return _like(_series_polygamma(xp, x, 1), x)
 
 
 def _like(value: Any, x: Any) -> Any:
-    """``value`` in ``x``'s floating dtype (scipy's polygamma answers float32 in float64)."""
+    """``value`` in ``x``'s floating dtype (scipy's polygamma answers float32 in float64).
+
+    For a Python-number ``x`` a 0-d result becomes a numpy scalar: a host 0-d array would
+    refuse to meet the device arrays that the cotangent multiplies it with.
+    """
+    if getattr(value, "ndim", None) == 0 and not hasattr(x, "dtype"):
+        return value[()]
     dtype = getattr(x, "dtype", None)
     if dtype is not None and dtype.kind == "f" and getattr(value, "dtype", dtype) != dtype:
         return value.astype(dtype)
