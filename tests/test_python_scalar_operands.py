@@ -107,6 +107,11 @@ def literals(x):
     return np.sum(np.outer(y[0], 1.5) ** 2) + np.inner(0.25, np.sum(y)) + np.dot(3.0, y).sum()
 
 
+def int_literals(x):
+    y = np.dot(x, 2) + np.tensordot(3, x, 0)
+    return np.sum(np.outer(y[0], 3) ** 2) + np.inner(y[1], 1).sum() + np.sum(np.convolve(y[2], 2))
+
+
 SCALE = 0.3
 
 
@@ -191,7 +196,7 @@ def test_value_and_grad_forward_is_faithful(name: str) -> None:
     assert value == fn(*args)
 
 
-@pytest.mark.parametrize("fn", [literals, captured])
+@pytest.mark.parametrize("fn", [literals, int_literals, captured])
 def test_float_literals_and_captured_floats_beside_arrays(fn) -> None:
     x = np.random.default_rng(1).normal(size=(3, 4))
     check_grad(fn, x)

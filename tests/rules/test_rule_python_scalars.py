@@ -12,6 +12,9 @@ a helper that turns the float into a float64 0-d array must not upcast them).
 
 from __future__ import annotations
 
+import ast
+import inspect
+import textwrap
 import types
 import warnings
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from srcgrad.rules.registry import all_rules
 from srcgrad.testing import check_adjoint
 from tests.fakexp import FakeArray, fakexp, to_device, to_host
 from tests.rules._cases import (
@@ -196,3 +200,27 @@ def test_rule_with_python_float_on_the_fake_device(case, i, args, kwargs) -> Non
         assert isinstance(have, FakeArray), f"{where}: a {type(have).__name__} on device"
         assert have.shape == np.shape(w), f"{where}: shape {have.shape} != {np.shape(w)}"
         np.testing.assert_allclose(to_host(have), w, rtol=1e-12, atol=1e-12, err_msg=where)
+
+
+_ARRAY_ATTRIBUTES = {"shape", "ndim", "dtype", "size", "flags", "strides", "T", "mT"}
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: f"{r.name}_adjoint")
+def test_rule_body_reads_no_attribute_of_an_operand(rule) -> None:
+    """The static side of the sweep: an operand may be a Python float, which has no
+    ``shape``/``ndim``/``dtype``; a body reads those of ``g``/``ans`` or lets a runtime
+    helper read them after ``as_array``."""
+    fn = ast.parse(textwrap.dedent(inspect.getsource(rule.adjoint))).body[0]
+    operands = set(rule.operands)
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in _ARRAY_ATTRIBUTES
+            and isinstance(node.value, ast.Name)
+            and node.value.id in operands
+        ):
+            raise AssertionError(
+                f"{rule.name}: the body reads {node.value.id}.{node.attr}, and {node.value.id} "
+                "may be a Python float (use a runtime helper: reshape_like, cast_like, "
+                "unbroadcast, or as_array inside a helper)"
+            )
