@@ -27,7 +27,12 @@ from typing import Any
 
 from srcgrad.backend import namespace
 from srcgrad.runtime.arrays import as_array, expand_like, unbroadcast
-from srcgrad.runtime.shape_helpers import normalize_axes, reduction_size
+from srcgrad.runtime.shape_helpers import (
+    dot_cotangent_a,
+    dot_cotangent_b,
+    normalize_axes,
+    reduction_size,
+)
 
 __all__ = [
     "angle_cotangent",
@@ -2466,6 +2471,8 @@ def multi_dot_cotangents(g: Array, arrays: Sequence[Array]) -> list:
     Returns:
         A list with one cotangent per operand.
     """
+    if len(arrays) == 2:  # numpy's multi_dot of two operands is np.dot (any ranks, floats)
+        return [dot_cotangent_a(g, *arrays), dot_cotangent_b(g, *arrays)]
     xp = namespace(g, *arrays)
     mats = list(arrays)
     first_vec, last_vec = mats[0].ndim == 1, mats[-1].ndim == 1

@@ -41,21 +41,39 @@ def _finite(ans: Any) -> bool:
     return bool(np.all(np.isfinite(ans)))
 
 
-def _scalar_cases() -> list[tuple[Any, int, list[Any], dict[str, Any]]]:
-    """(case, operand position, arguments, params) for every rule, every float operand and
+def _is_float_array(a: Any) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype.kind == "f" and bool(a.size)
+
+
+def _variants(args: list[Any]) -> list[tuple[str, list[Any]]]:
+    """(label, arguments) with one float operand made a Python float: ``"1"`` for the second
+    argument, ``"0[2]"`` for the third entry of a sequence operand (``np.stack``'s arrays),
+    ``"0[*]"`` for every float entry of it."""
+    out = []
+    for i, a in enumerate(args):
+        if _is_float_array(a):
+            out.append((str(i), [*args[:i], float(a.flat[0]), *args[i + 1 :]]))
+        elif isinstance(a, list):
+            for j, e in enumerate(a):
+                if _is_float_array(e):
+                    seq = [*a[:j], float(e.flat[0]), *a[j + 1 :]]
+                    out.append((f"{i}[{j}]", [*args[:i], seq, *args[i + 1 :]]))
+            seq = [float(e.flat[0]) if _is_float_array(e) else e for e in a]
+            out.append((f"{i}[*]", [*args[:i], seq, *args[i + 1 :]]))
+    return out
+
+
+def _scalar_cases() -> list[tuple[Any, str, list[Any], dict[str, Any]]]:
+    """(case, operand label, arguments, params) for every rule, every float operand and
     every parameter combination of the rule's grid (the first input case that fits)."""
     out = []
-    seen: set[tuple[str, int, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for case in rule_cases(noncontig=False):
         args, kwargs = case.call()
-        for i, a in enumerate(args):
-            if not (isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.size):
-                continue
-            key = (case.rule.name, i, case.grid_id)
+        for label, moved in _variants(args):
+            key = (case.rule.name, label, case.grid_id)
             if key in seen:
                 continue
-            moved = list(args)
-            moved[i] = float(a.flat[0])
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("error")
@@ -65,7 +83,7 @@ def _scalar_cases() -> list[tuple[Any, int, list[Any], dict[str, Any]]]:
             if not _finite(ans):  # a scalar outside the domain (log of a negative, ...)
                 continue
             seen.add(key)
-            out.append((case, i, moved, kwargs))
+            out.append((case, label, moved, kwargs))
     return out
 
 
@@ -75,14 +93,14 @@ EXCLUDED = {
     # The standard deviation of one element is 0 for every value, and the rule follows its
     # documented convention (srcgrad/rules/reductions.py, autograd's and JAX's too): nan
     # where the standard deviation is 0.  A (1,)-shaped array gives the same nan.
-    ("std", 0): "std of one element: nan where the std is 0, by convention",
-    ("nanstd", 0): "nanstd of one element: nan where the std is 0, by convention",
+    ("std", "0"): "std of one element: nan where the std is 0, by convention",
+    ("nanstd", "0"): "nanstd of one element: nan where the std is 0, by convention",
 }
 
 CASES = _scalar_cases()
 
 
-def _params(excluded: dict[tuple[str, int], str] = EXCLUDED) -> list[Any]:
+def _params(excluded: dict[tuple[str, str], str] = EXCLUDED) -> list[Any]:
     out = []
     for case, i, args, kwargs in CASES:
         reason = excluded.get((case.rule.name, i))
@@ -92,20 +110,19 @@ def _params(excluded: dict[tuple[str, int], str] = EXCLUDED) -> list[Any]:
     return out
 
 
-def _to_float32(args: list[Any]) -> list[Any]:
-    return [
-        a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
-        for a in args
-    ]
+def _f32(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.float32) if a.dtype == np.float64 else a
+
+
+def _has_float64(x: Any) -> bool:
+    if isinstance(x, list):
+        return any(_has_float64(e) for e in x)
+    return isinstance(x, np.ndarray) and x.dtype == np.float64
 
 
 def _float32_params() -> list[Any]:
-    """The cases with another float64 array operand, that operand in float32."""
-    return [
-        p
-        for p in _params()
-        if any(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in p.values[2])
-    ]
+    """The cases with another float64 array operand (or sequence entry), made float32."""
+    return [p for p in _params() if any(_has_float64(a) for a in p.values[2])]
 
 
 def test_exclusions_are_cases() -> None:
@@ -118,22 +135,24 @@ def test_the_sweep_reaches_the_scalar_forms_users_write() -> None:
     """The sweep covers the call forms the peer catalogue found (a shrinking case list
     would make the sweep pass vacuously)."""
     present = {(c.rule.name, i) for c, i, _, _ in CASES}
-    for key in [
-        ("dot", 0),
-        ("dot", 1),
-        ("outer", 0),
-        ("outer", 1),
-        ("max", 0),
-        ("prod", 0),
-        ("inner", 0),
-        ("inner", 1),
-        ("tensordot", 0),
-        ("tensordot", 1),
-        ("linalg.norm", 0),
-        ("convolve", 0),
+    for name, label in [
+        ("dot", "0"),
+        ("dot", "1"),
+        ("outer", "0"),
+        ("outer", "1"),
+        ("max", "0"),
+        ("prod", "0"),
+        ("inner", "0"),
+        ("inner", "1"),
+        ("tensordot", "0"),
+        ("tensordot", "1"),
+        ("linalg.norm", "0"),
+        ("convolve", "0"),
+        ("stack", "0[*]"),
+        ("linalg.multi_dot", "0[0]"),
     ]:
-        assert key in present, key
-    assert len(CASES) > 100
+        assert (name, label) in present, (name, label)
+    assert len(CASES) > 300
 
 
 @pytest.mark.parametrize("case,i,args,kwargs", _params())
@@ -155,7 +174,7 @@ def test_rule_with_python_float_beside_float32(case, i, args, kwargs) -> None:
     check_adjoint(
         case.rule.primitive,
         case.rule.adjoint,
-        _to_float32(args),
+        map_arrays(args, _f32),
         kwargs,
         rng=np.random.default_rng(case.seed),
         rule=case.rule,
