@@ -3,11 +3,18 @@
 Users pass Python floats beside arrays (``np.dot(x, 0.5)``, ``np.outer(v, s)``, a float
 argument in ``wrt``), and the emitted code inlines the rule's body with that float.  A rule
 body or runtime helper that reads ``.ndim``/``.shape``/``.dtype`` of an operand breaks there.
-For every rule, every float operand and every parameter combination of the rule's grid
-(``axis=0`` on what is now a 0-d operand, ``keepdims``, ...), the operand is replaced by a
-Python float when the primitive accepts it, and the rule is checked against central
-differences, also with the other operands in float32 (their cotangents must stay float32:
-a helper that turns the float into a float64 0-d array must not upcast them).
+For every rule, every float operand (and every float entry of a sequence operand, such as
+``np.stack``'s arrays) and every parameter combination of the rule's grid (``axis=0`` on
+what is now a 0-d operand, ``keepdims``, ...), the operand is replaced by a Python float
+when the primitive accepts it, and the rule is checked
+
+* against central differences (``check_adjoint``: the float's cotangent must be a 0-d float);
+* with the other operands in float32 (their cotangents must stay float32: a helper that
+  turns the float into a float64 0-d array must not upcast them);
+* on the fake device (``tests/fakexp.py``), the arrays there and the float on the host: no
+  helper may build a host array from the float that then meets device data.
+
+A static check adds that no rule body reads an operand's ``shape``/``ndim``/``dtype``.
 """
 
 from __future__ import annotations
