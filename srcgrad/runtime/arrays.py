@@ -49,7 +49,7 @@ def _is_python_scalar(x: Any) -> bool:
     return isinstance(x, _PY_SCALARS)
 
 
-def as_array(x: Any, *like: Any) -> Any:
+def as_array(x: Any, *like: Any, weak: bool = False) -> Any:
     """An operand as an array: a Python number becomes a 0-d array, anything else is ``x``.
 
     numpy accepts a Python float wherever it accepts an array (``np.dot(x, 0.5)``,
@@ -64,13 +64,23 @@ def as_array(x: Any, *like: Any) -> Any:
             complex).
         *like: the values whose namespace the 0-d array takes (numpy when none is a device
             array).
+        weak: for an operand that only scales another's cotangent (``b`` in the cotangent
+            of ``a`` for ``np.dot(a, b)``): a real Python number takes the dtype of the first
+            real floating ``like``, as numpy's promotion treats ``g * 0.5``, so float32 data
+            is not computed in float64.  Otherwise the 0-d array holds ``x`` exactly.
 
     Returns:
         ``x`` itself unless it is a Python number, else ``xp.asarray(x)``.
     """
     if not _is_python_scalar(x):
         return x
-    return namespace(*like).asarray(x)
+    xp = namespace(*like)
+    if weak and not isinstance(x, complex):
+        for y in like:
+            dtype = getattr(y, "dtype", None)
+            if dtype is not None and getattr(dtype, "kind", "") == "f":
+                return xp.asarray(x, dtype=dtype)
+    return xp.asarray(x)
 
 
 def unbroadcast(g: Array, x: Any) -> Array:

@@ -514,7 +514,7 @@ def dot_cotangent_a(g: Array, a: Array, b: Array) -> Array:
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, b)
-    a, b = as_array(a, g, b), as_array(b, g, a)  # a Python float is a 0-d operand
+    a, b = as_array(a, g, b), as_array(b, g, a, weak=True)  # a Python float: 0-d
     if a.ndim == 0 or b.ndim == 0:
         return _sum_to(xp, g * b, a)
     p = a.ndim - 1
@@ -537,7 +537,7 @@ def dot_cotangent_b(g: Array, a: Array, b: Array) -> Array:
         An array shaped and typed like ``b``.
     """
     xp = namespace(g, a, b)
-    a, b = as_array(a, g, b), as_array(b, g, a)  # a Python float is a 0-d operand
+    a, b = as_array(a, g, b, weak=True), as_array(b, g, a)  # a Python float: 0-d
     if a.ndim == 0 or b.ndim == 0:
         return _sum_to(xp, g * a, b)
     p = a.ndim - 1
@@ -561,7 +561,7 @@ def inner_cotangent_a(g: Array, a: Array, b: Array) -> Array:
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, b)
-    a, b = as_array(a, g, b), as_array(b, g, a)  # a Python float is a 0-d operand
+    a, b = as_array(a, g, b), as_array(b, g, a, weak=True)  # a Python float: 0-d
     if a.ndim == 0 or b.ndim == 0:
         return _sum_to(xp, g * b, a)
     p, q = a.ndim - 1, b.ndim - 1
@@ -580,7 +580,7 @@ def inner_cotangent_b(g: Array, a: Array, b: Array) -> Array:
         An array shaped and typed like ``b``.
     """
     xp = namespace(g, a, b)
-    a, b = as_array(a, g, b), as_array(b, g, a)  # a Python float is a 0-d operand
+    a, b = as_array(a, g, b, weak=True), as_array(b, g, a)  # a Python float: 0-d
     if a.ndim == 0 or b.ndim == 0:
         return _sum_to(xp, g * a, b)
     p = a.ndim - 1
@@ -613,7 +613,7 @@ def tensordot_cotangent_a(g: Array, a: Array, b: Array, axes: Any = 2) -> Array:
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, b)
-    a, b = as_array(a, g, b), as_array(b, g, a)  # a Python float is a 0-d operand
+    a, b = as_array(a, g, b), as_array(b, g, a, weak=True)  # a Python float: 0-d
     axes_a, axes_b = _tensordot_axes(axes, a.ndim, b.ndim)
     a_free = [ax for ax in range(a.ndim) if ax not in axes_a]
     b_free = [ax for ax in range(b.ndim) if ax not in axes_b]
@@ -637,7 +637,7 @@ def tensordot_cotangent_b(g: Array, a: Array, b: Array, axes: Any = 2) -> Array:
         An array shaped and typed like ``b``.
     """
     xp = namespace(g, a, b)
-    a, b = as_array(a, g, b), as_array(b, g, a)  # a Python float is a 0-d operand
+    a, b = as_array(a, g, b, weak=True), as_array(b, g, a)  # a Python float: 0-d
     axes_a, axes_b = _tensordot_axes(axes, a.ndim, b.ndim)
     a_free = [ax for ax in range(a.ndim) if ax not in axes_a]
     b_free = [ax for ax in range(b.ndim) if ax not in axes_b]
