@@ -11,8 +11,6 @@ from tests.heldout.outcome import check_outcome
 _SYMMETRIC = {"linalg_cholesky", "linalg_eigh_values"}
 # Findings still open, each a class named in the reason; strict, so a fix must remove it here.
 _OPEN: dict[str, str] = {
-    "dot_with_float": "Python float operand reaches a rule body that reads .ndim",
-    "outer_with_float": "Python float operand reaches a rule body that reads .shape",
     "array_2d_of_scalars": "nested list display in np.array: structurally zero gradient",
     "nested_array_display": "nested list display in np.array: structurally zero gradient",
     "sum_of_tuple_display": "tuple display as an array argument: zero gradient",

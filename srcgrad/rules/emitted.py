@@ -65,7 +65,8 @@ def mT_adjoint(g, ans, x):
     params={"key": [slice(0, 2)]},
 )
 def scatter_to_adjoint(g, ans, x1, x, key):
-    return g[key]
+    # the forward assignment broadcasts x1 (a Python float, say) over x[key]
+    return unbroadcast(g[key], x1)
 
 
 @adjoint(
@@ -74,5 +75,6 @@ def scatter_to_adjoint(g, ans, x1, x, key):
     shapes={"same": "(3,4),(3,4),(3,4),(3,4)"},
 )
 def split_cotangent_adjoint(g, ans, g1, x, result, other):
-    # linear in its cotangent argument g1; the share is piecewise constant in the rest
-    return split_cotangent(g, x, result, other)
+    # linear in its cotangent argument g1 (broadcast against the share, which is shaped like
+    # result); the share is piecewise constant in the rest
+    return unbroadcast(split_cotangent(g, x, result, other), g1)

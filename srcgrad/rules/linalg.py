@@ -27,7 +27,6 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import (
-    cast_like,
     dot_cotangent_a,
     dot_cotangent_b,
     einsum_cotangents,
@@ -35,6 +34,7 @@ from srcgrad.runtime import (
     inner_cotangent_b,
     matmul_cotangent_x1,
     matmul_cotangent_x2,
+    reshape_like,
     tensordot_cotangent_a,
     tensordot_cotangent_b,
 )
@@ -84,10 +84,7 @@ def dot_adjoint(g, ans, a, b):
 )
 def outer_adjoint(g, ans, a, b):
     # outer flattens both operands: ans[i, j] = ravel(a)[i] * ravel(b)[j]
-    return (
-        cast_like(np.reshape(g @ np.ravel(b), a.shape), a),
-        cast_like(np.reshape(np.ravel(a) @ g, b.shape), b),
-    )
+    return reshape_like(g @ np.ravel(b), a), reshape_like(np.ravel(a) @ g, b)
 
 
 @adjoint(

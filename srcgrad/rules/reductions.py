@@ -45,7 +45,7 @@ def mean_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
 @adjoint(np.amax, shapes=_SHAPES, params=_AXES)  # not np.max in numpy 2
 def max_adjoint(g, ans, a, axis=None, *, keepdims=False):
     # every element equal to the maximum gets an equal share of g
-    hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(a.dtype)
+    hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(ans.dtype)
     share = hits / np.sum(hits, axis=axis, keepdims=True)
     return expand_like(g, a, axis=axis, keepdims=keepdims) * share
 
@@ -54,7 +54,7 @@ def max_adjoint(g, ans, a, axis=None, *, keepdims=False):
 @adjoint(np.amin, shapes=_SHAPES, params=_AXES)  # not np.min in numpy 2
 def min_adjoint(g, ans, a, axis=None, *, keepdims=False):
     # every element equal to the minimum gets an equal share of g
-    hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(a.dtype)
+    hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(ans.dtype)
     share = hits / np.sum(hits, axis=axis, keepdims=True)
     return expand_like(g, a, axis=axis, keepdims=keepdims) * share
 

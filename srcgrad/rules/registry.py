@@ -19,6 +19,11 @@ Contract a rule body follows so that codegen can inline it:
 * Free names: ``np``, names imported from :mod:`srcgrad.runtime`, and builtins.  Nothing else.
 * Never mutate an argument and never write in place.  The returned cotangent has the operand's
   shape and dtype (use ``unbroadcast``).
+* An operand may be a Python float wherever numpy accepts one (``np.dot(x, 0.5)``,
+  ``np.max(s)``), and its cotangent is then a 0-d value.  A body never reads an operand's
+  ``shape``/``ndim``/``dtype``/``size`` (a float has none): it reads those of ``g``/``ans``,
+  or calls a helper (``reshape_like``, ``unbroadcast``, ``cast_like``) that reads them after
+  :func:`srcgrad.runtime.as_array`.
 * ``multi_output=True``: ``g`` and ``ans`` are sequences, one entry per output; entries of ``g``
   may be ``None`` (output not used).
 

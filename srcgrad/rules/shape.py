@@ -95,7 +95,7 @@ def moveaxis_adjoint(g, ans, a, source, destination):
     params={"axis": [0, -1, (0, 2)]},
 )
 def expand_dims_adjoint(g, ans, a, axis):
-    return np.reshape(g, a.shape)
+    return reshape_like(g, a)
 
 
 @adjoint(
@@ -104,7 +104,7 @@ def expand_dims_adjoint(g, ans, a, axis):
     params={"axis": [None, 1, -1, (1, 3)]},
 )
 def squeeze_adjoint(g, ans, a, axis=None):
-    return np.reshape(g, a.shape)
+    return reshape_like(g, a)
 
 
 @adjoint(

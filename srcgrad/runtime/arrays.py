@@ -25,6 +25,7 @@ from srcgrad.backend import namespace
 
 __all__ = [
     "split_cotangent",
+    "as_array",
     "LN2",
     "LN10",
     "expand_like",
@@ -46,6 +47,40 @@ _PY_SCALARS = (int, float, complex)
 
 def _is_python_scalar(x: Any) -> bool:
     return isinstance(x, _PY_SCALARS)
+
+
+def as_array(x: Any, *like: Any, weak: bool = False) -> Any:
+    """An operand as an array: a Python number becomes a 0-d array, anything else is ``x``.
+
+    numpy accepts a Python float wherever it accepts an array (``np.dot(x, 0.5)``,
+    ``np.max(s)``), so a helper that reads an operand's ``shape``, ``ndim``, ``dtype`` or
+    ``flags`` calls this first.  The 0-d array lives in the namespace of ``like`` (the
+    cotangent, the other operands), so it never meets device arrays as a host value; a Python
+    number is host data already, so nothing moves off a device.  A cotangent computed from
+    it is a 0-d value, which is what a Python-float operand gets.
+
+    Args:
+        x: the operand: an array, a numpy scalar or a Python number (bool, int, float,
+            complex).
+        *like: the values whose namespace the 0-d array takes (numpy when none is a device
+            array).
+        weak: for an operand that only scales another's cotangent (``b`` in the cotangent
+            of ``a`` for ``np.dot(a, b)``): a real Python number takes the dtype of the first
+            real floating ``like``, as numpy's promotion treats ``g * 0.5``, so float32 data
+            is not computed in float64.  Otherwise the 0-d array holds ``x`` exactly.
+
+    Returns:
+        ``x`` itself unless it is a Python number, else ``xp.asarray(x)``.
+    """
+    if not _is_python_scalar(x):
+        return x
+    xp = namespace(*like)
+    if weak and not isinstance(x, complex):
+        for y in like:
+            dtype = getattr(y, "dtype", None)
+            if dtype is not None and getattr(dtype, "kind", "") == "f":
+                return xp.asarray(x, dtype=dtype)
+    return xp.asarray(x)
 
 
 def unbroadcast(g: Array, x: Any) -> Array:
@@ -72,9 +107,11 @@ def unbroadcast(g: Array, x: Any) -> Array:
     """
     shape = getattr(x, "shape", None)
     if shape is None:  # a Python number: the sum of everything
-        if getattr(g, "ndim", 0) == 0:
-            return g
-        return g.sum()
+        if getattr(g, "ndim", 0) != 0:
+            g = g.sum()
+        if not isinstance(x, complex) and _is_complex(g):
+            g = g.real  # a real operand of a complex result gets the real part
+        return g
     dtype = x.dtype
     g_shape = getattr(g, "shape", None)
     if g_shape is None:  # a Python number cotangent (of float(x), say): fill x's shape
@@ -99,6 +136,11 @@ def unbroadcast(g: Array, x: Any) -> Array:
     if g.dtype == dtype or dtype.kind not in "fc":
         return g
     return _cast(g, dtype)
+
+
+def _is_complex(g: Any) -> bool:
+    """True for a complex Python number or a value with a complex dtype."""
+    return isinstance(g, complex) or getattr(getattr(g, "dtype", None), "kind", "") == "c"
 
 
 def _cast(g: Array, dtype: Any) -> Array:
@@ -253,6 +295,12 @@ def power_slope(x1: Any, x2: Any) -> Array:
     if _is_python_scalar(x2):
         if x2 == 0:
             return x1 * 0
+        if _is_python_scalar(x1):
+            # numpy's power, not Python's: 0.0 ** -0.5 is inf (not ZeroDivisionError) and
+            # (-1.5) ** 0.5 is nan (not a complex number), as in the forward np.power
+            import numpy  # host scalars only: nothing here touches a device
+
+            x1 = numpy.complex128(x1) if isinstance(x1, complex) else numpy.float64(x1)
         return x2 * x1 ** (x2 - 1)
     xp = namespace(x1, x2)
     return x2 * x1 ** xp.where(x2 == 0, 1, x2 - 1)

@@ -26,8 +26,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import expand_like, unbroadcast
-from srcgrad.runtime.shape_helpers import normalize_axes, reduction_size
+from srcgrad.runtime.arrays import as_array, expand_like, unbroadcast
+from srcgrad.runtime.shape_helpers import (
+    dot_cotangent_a,
+    dot_cotangent_b,
+    normalize_axes,
+    reduction_size,
+)
 
 __all__ = [
     "angle_cotangent",
@@ -293,12 +298,15 @@ def nan_count(a: Array, axis: Any = None) -> Array:
     """How many non-NaN elements each group of a reduction over ``axis`` has (keepdims).
 
     Args:
-        a: the reduced array.
+        a: the reduced array, or a Python number.
         axis: the reduction's ``axis``.
 
     Returns:
-        An array in ``a``'s (real) dtype with the reduced axes kept as size 1.
+        An array in ``a``'s (real) dtype with the reduced axes kept as size 1 (a Python
+        ``1.0`` or ``0.0`` for a Python number).
     """
+    if isinstance(a, (int, float, complex)):  # a Python number: one element, NaN or not
+        return float(a == a)
     xp = namespace(a)
     mask = ~xp.isnan(a)
     dtype = a.real.dtype if a.dtype.kind == "c" else a.dtype
@@ -322,6 +330,7 @@ def extremum_cotangent(
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, extremum)
+    a = as_array(a, g, extremum)
     hits = (a == extremum).astype(a.dtype)
     share = hits / xp.sum(hits, axis=axis, keepdims=True)
     return expand_like(g, a, axis=axis, keepdims=keepdims) * share
@@ -365,7 +374,7 @@ def cumprod_cotangent(g: Array, a: Any, ans: Array, axis: Any = None) -> Array:
     """
     xp = namespace(g, a, ans)
     shape = getattr(a, "shape", ())
-    if axis is None:
+    if axis is None or not shape:  # numpy reads a 0-d a (a Python float) as 1-d
         x = xp.reshape(xp.asarray(a), (-1,))
         ax = 0
     else:
@@ -402,13 +411,15 @@ def cumulative_cotangent(
         An array shaped and typed like ``x``.
     """
     xp = namespace(g, x, ans)
-    ax = 0 if axis is None else _axis(axis, x.ndim)
+    x = as_array(x, g, ans)
+    flat = axis is None or x.ndim == 0  # numpy reads a 0-d x as 1-d
+    ax = 0 if flat else _axis(axis, x.ndim)
     if include_initial:
         g = _take_range(xp, g, ax, 1, g.shape[ax])
         ans = _take_range(xp, ans, ax, 1, ans.shape[ax])
     if kind == "sum":
-        return cumsum_cotangent(g, x, ax)
-    return cumprod_cotangent(g, x, ans, ax)
+        return cumsum_cotangent(g, x, None if flat else ax)
+    return cumprod_cotangent(g, x, ans, None if flat else ax)
 
 
 def average_cotangent(
@@ -478,6 +489,8 @@ def diff_cotangent(
     Returns:
         An array shaped and typed like ``a``.
     """
+    if operator.index(n) == 0:  # np.diff(a, n=0) is a itself (prepend and append unused)
+        return _fit(g, a)
     xp = namespace(g, a)
     ax = _axis(axis, a.ndim)
     for _ in range(operator.index(n)):
@@ -667,6 +680,7 @@ def gradient_cotangents(
     """
     parts = list(g) if isinstance(g, (list, tuple)) else [g]
     xp = namespace(f, *parts)
+    f = as_array(f, *parts)
     if axis is None:
         axes = list(range(f.ndim))
     elif _is_int(axis):
@@ -742,6 +756,7 @@ def quantile_cotangent(
             f"srcgrad differentiates quantiles with method='linear' only, not {method!r}"
         )
     xp = namespace(g, a, q)
+    a = as_array(a, g, q)
     axes = normalize_axes(axis, a.ndim)
     kept = [ax for ax in range(a.ndim) if ax not in axes]
     perm = kept + list(axes)
@@ -995,6 +1010,10 @@ def convolve_cotangents(g: Array, a: Array, v: Array, mode: str = "full", kind: 
         ``(cotangent of a, cotangent of v)``.
     """
     xp = namespace(g, a, v)
+    a_shape, v_shape = _shape_of(a), _shape_of(v)
+    a_in, v_in = a, v
+    # numpy reads a 0-d operand (a Python float) as a 1-d one of length 1
+    a, v = (xp.reshape(as_array(x, g, a, v), (-1,)) for x in (a, v))
     n, m = a.shape[0], v.shape[0]
     if kind == "correlate":
         # correlate(a, v, mode) = convolve(a, conj(v)[::-1], mode), with numpy's default 'valid'
@@ -1012,7 +1031,7 @@ def convolve_cotangents(g: Array, a: Array, v: Array, mode: str = "full", kind: 
         d_v = xp.conj(d_w[::-1])
     else:
         d_v = d_w
-    return _fit(d_a, a), _fit(d_v, v)
+    return _fit(xp.reshape(d_a, a_shape), a_in), _fit(xp.reshape(d_v, v_shape), v_in)
 
 
 # --------------------------------------------------------------------------- norms
@@ -1100,6 +1119,7 @@ def norm_cotangent(
         An array shaped and typed like ``x``.
     """
     xp = namespace(g, x, ans)
+    x = as_array(x, g, ans)
     nd = x.ndim
     if axis is None:
         if ord is None:
@@ -1138,6 +1158,7 @@ def vector_norm_cotangent(
         An array shaped and typed like ``x``.
     """
     xp = namespace(g, x, ans)
+    x = as_array(x, g, ans)
     axes = None if axis is None else normalize_axes(axis, x.ndim)
     return _fit(_vector_norm_cot(xp, g, x, ans, ord, axes, keepdims), x)
 
@@ -1514,6 +1535,7 @@ def pad_cotangent(
     if not isinstance(mode, str):
         raise NotImplementedError("srcgrad cannot differentiate np.pad with a callable mode")
     xp = namespace(g, array)
+    array = as_array(array, g)
     nd = array.ndim
     widths = _pairs(pad_width, nd)
     lengths = _pairs(stat_length, nd)
@@ -1579,8 +1601,9 @@ def take_cotangent(
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, indices)
+    a = as_array(a, g, indices)
     idx = xp.asarray(indices)
-    if axis is None:
+    if axis is None or a.ndim == 0:  # numpy reads a 0-d a as 1-d
         n = a.size
         shape: tuple[int, ...] = (n,)
         ax = 0
@@ -1724,6 +1747,7 @@ def permutation_cotangent(g: Array, a: Array, ans: Array, axis: Any = -1) -> Arr
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, ans)
+    a = as_array(a, g, ans)
     if axis is None:
         x = xp.reshape(a, (-1,))
         ax = 0
@@ -2447,6 +2471,8 @@ def multi_dot_cotangents(g: Array, arrays: Sequence[Array]) -> list:
     Returns:
         A list with one cotangent per operand.
     """
+    if len(arrays) == 2:  # numpy's multi_dot of two operands is np.dot (any ranks, floats)
+        return [dot_cotangent_a(g, *arrays), dot_cotangent_b(g, *arrays)]
     xp = namespace(g, *arrays)
     mats = list(arrays)
     first_vec, last_vec = mats[0].ndim == 1, mats[-1].ndim == 1
@@ -2715,6 +2741,7 @@ def fftn_cotangent(
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a)
+    a = as_array(a, g)
     ax_list, _ = _fft_axes(a, s, axes)
     fn = xp.fft.ifftn if inverse else xp.fft.fftn
     out = fn(g, axes=ax_list, norm=norm)
@@ -2876,7 +2903,7 @@ def digamma(x: Array) -> Array:
         from scipy.special import digamma as psi
 
         return _like(psi(x), x)
-    return _series_polygamma(xp, x, 0)
+    return _like(_series_polygamma(xp, x, 0), x)
 
 
 def trigamma(x: Array) -> Array:
@@ -2893,11 +2920,17 @@ def trigamma(x: Array) -> Array:
         from scipy.special import polygamma
 
         return _like(polygamma(1, x), x)
-    return _series_polygamma(xp, x, 1)
+    return _like(_series_polygamma(xp, x, 1), x)
 
 
 def _like(value: Any, x: Any) -> Any:
-    """``value`` in ``x``'s floating dtype (scipy's polygamma answers float32 in float64)."""
+    """``value`` in ``x``'s floating dtype (scipy's polygamma answers float32 in float64).
+
+    For a Python-number ``x`` a 0-d result becomes a numpy scalar: a host 0-d array would
+    refuse to meet the device arrays that the cotangent multiplies it with.
+    """
+    if getattr(value, "ndim", None) == 0 and not hasattr(x, "dtype"):
+        return value[()]
     dtype = getattr(x, "dtype", None)
     if dtype is not None and dtype.kind == "f" and getattr(value, "dtype", dtype) != dtype:
         return value.astype(dtype)
@@ -2980,9 +3013,12 @@ def logsumexp_cotangent(
             "differentiate"
         )
     xp = namespace(g, a, ans, b)
+    a_in, shape = a, _shape_of(a)
+    a = as_array(a, g, ans, b)
+    if not shape:  # scipy reads a 0-d a as 1-d: keepdims gives a (1,) result
+        a = xp.reshape(a, (1,))
     weights = xp.exp(a - expand_like(ans, a, axis=axis, keepdims=keepdims))
     if b is not None:
         weights = weights * xp.asarray(b)
-    return _fit(
-        _sum_to_shape(xp, expand_like(g, a, axis=axis, keepdims=keepdims) * weights, a.shape), a
-    )
+    d_a = _sum_to_shape(xp, expand_like(g, a, axis=axis, keepdims=keepdims) * weights, a.shape)
+    return _fit(xp.reshape(d_a, shape), a_in)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import unbroadcast
+from srcgrad.runtime.arrays import _is_python_scalar, as_array, unbroadcast
 
 __all__ = [
     "cast_like",
@@ -145,9 +145,14 @@ def prod_others(a: Array, axis: Axis = None) -> Array:
         axis: the reduction's ``axis`` argument (``None``, an int or a tuple).
 
     Returns:
-        An array shaped like ``a``, in ``a``'s dtype.
+        An array shaped like ``a``, in ``a``'s dtype (``1`` for a Python number: the empty
+        product).
     """
+    if _is_python_scalar(a):
+        return type(a)(1)
     xp = namespace(a)
+    if not a.ndim:  # numpy accepts axis 0 and -1 on a 0-d array
+        return xp.ones_like(a)
     axes = normalize_axes(axis, a.ndim)
     if not axes:
         return xp.ones_like(a)
@@ -211,6 +216,7 @@ def reshape_like(g: Array, a: Array, order: str = "C") -> Array:
         ``g`` reshaped to ``a.shape`` (a view where possible), in ``a``'s dtype.
     """
     xp = namespace(g, a)
+    a = as_array(a, g)
     order = order.upper() if isinstance(order, str) else "C"
     if order == "A":
         order = "F" if _is_fortran(a) else "C"
@@ -347,6 +353,7 @@ def untile(g: Array, A: Array, reps: int | Sequence[int]) -> Array:
         An array shaped and typed like ``A``.
     """
     xp = namespace(g, A)
+    A = as_array(A, g)
     reps = (operator.index(reps),) if _is_int(reps) else tuple(map(operator.index, reps))
     ndim = max(len(reps), A.ndim)
     reps = (1,) * (ndim - len(reps)) + reps
@@ -371,7 +378,8 @@ def unrepeat(g: Array, a: Array, repeats: Any, axis: int | None = None) -> Array
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a)
-    if axis is None:
+    a = as_array(a, g)
+    if axis is None or a.ndim == 0:  # numpy reads a 0-d a as 1-d
         ax, src_shape = 0, (a.size,)
     else:
         ax, src_shape = normalize_axes(axis, a.ndim)[0], tuple(a.shape)
@@ -506,6 +514,7 @@ def dot_cotangent_a(g: Array, a: Array, b: Array) -> Array:
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, b)
+    a, b = as_array(a, g, b), as_array(b, g, a, weak=True)  # a Python float: 0-d
     if a.ndim == 0 or b.ndim == 0:
         return _sum_to(xp, g * b, a)
     p = a.ndim - 1
@@ -528,6 +537,7 @@ def dot_cotangent_b(g: Array, a: Array, b: Array) -> Array:
         An array shaped and typed like ``b``.
     """
     xp = namespace(g, a, b)
+    a, b = as_array(a, g, b, weak=True), as_array(b, g, a)  # a Python float: 0-d
     if a.ndim == 0 or b.ndim == 0:
         return _sum_to(xp, g * a, b)
     p = a.ndim - 1
@@ -551,6 +561,7 @@ def inner_cotangent_a(g: Array, a: Array, b: Array) -> Array:
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, b)
+    a, b = as_array(a, g, b), as_array(b, g, a, weak=True)  # a Python float: 0-d
     if a.ndim == 0 or b.ndim == 0:
         return _sum_to(xp, g * b, a)
     p, q = a.ndim - 1, b.ndim - 1
@@ -569,6 +580,7 @@ def inner_cotangent_b(g: Array, a: Array, b: Array) -> Array:
         An array shaped and typed like ``b``.
     """
     xp = namespace(g, a, b)
+    a, b = as_array(a, g, b, weak=True), as_array(b, g, a)  # a Python float: 0-d
     if a.ndim == 0 or b.ndim == 0:
         return _sum_to(xp, g * a, b)
     p = a.ndim - 1
@@ -601,6 +613,7 @@ def tensordot_cotangent_a(g: Array, a: Array, b: Array, axes: Any = 2) -> Array:
         An array shaped and typed like ``a``.
     """
     xp = namespace(g, a, b)
+    a, b = as_array(a, g, b), as_array(b, g, a, weak=True)  # a Python float: 0-d
     axes_a, axes_b = _tensordot_axes(axes, a.ndim, b.ndim)
     a_free = [ax for ax in range(a.ndim) if ax not in axes_a]
     b_free = [ax for ax in range(b.ndim) if ax not in axes_b]
@@ -624,6 +637,7 @@ def tensordot_cotangent_b(g: Array, a: Array, b: Array, axes: Any = 2) -> Array:
         An array shaped and typed like ``b``.
     """
     xp = namespace(g, a, b)
+    a, b = as_array(a, g, b, weak=True), as_array(b, g, a)  # a Python float: 0-d
     axes_a, axes_b = _tensordot_axes(axes, a.ndim, b.ndim)
     a_free = [ax for ax in range(a.ndim) if ax not in axes_a]
     b_free = [ax for ax in range(b.ndim) if ax not in axes_b]

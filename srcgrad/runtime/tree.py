@@ -248,8 +248,14 @@ def call_vjp(fn: Any, wrt: tuple[str, ...], *args: Any) -> tuple[Any, Any]:
 
 
 def expand_to(g: Any, like: Any) -> Any:
-    """``g`` broadcast to the shape of ``like`` (the adjoint of ``unbroadcast``)."""
-    shape = getattr(like, "shape", ())
+    """``g`` broadcast to the shape of ``like`` (the adjoint of ``unbroadcast``).
+
+    A Python-number ``like`` is a cotangent that ``unbroadcast`` spread over its operand's
+    shape (``xp.full``): its own cotangent is the sum of ``g``.
+    """
+    shape = getattr(like, "shape", None)
+    if shape is None:
+        return g.sum() if getattr(g, "ndim", 0) else g
     if getattr(g, "shape", ()) == shape:
         return g
     return namespace(g, like).broadcast_to(g, shape)
