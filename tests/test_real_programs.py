@@ -257,10 +257,10 @@ def run_program(prog: Program) -> Outcome:
     msg = _fd_check(prog, args, grads, value)
     if msg:
         return Outcome("WRONG", msg)
-    msg = _oracle_check(prog, args, grads)
+    msg, oracle = _oracle_check(prog, args, grads)
     if msg:
         return Outcome("WRONG", msg)
-    return Outcome("right")
+    return Outcome("right", oracle)
 
 
 # --------------------------------------------------------------------------- autograd oracle
@@ -326,19 +326,22 @@ class _BoxMethods:
                 delattr(ArrayBox, n)
 
 
-def _oracle_check(prog: Program, args: tuple, grads: tuple) -> str | None:
-    """Compare with HIPS autograd where it is installed and can run the program."""
+def _oracle_check(prog: Program, args: tuple, grads: tuple) -> tuple[str | None, str]:
+    """Compare with HIPS autograd where it is installed and can run the program.
+
+    Returns (a message for a disagreement or None, what the oracle did).
+    """
     try:
         import autograd
     except ImportError:
-        return None
+        return None, "autograd not installed"
     mod = _autograd_module(prog.fn.__module__.rsplit(".", 1)[-1])
     fn = prog.build(mod) if prog.build else getattr(mod, prog.fn.__name__)
     try:
         with _BoxMethods():
             want = autograd.grad(fn, argnum=prog.wrt)(*copy.deepcopy(args))
-    except Exception:  # autograd cannot trace it (item assignment, a missing vjp): no oracle
-        return None
+    except Exception as exc:  # autograd cannot trace it (item assignment, a missing vjp)
+        return None, f"autograd cannot run it ({type(exc).__name__})"
     want = want if isinstance(prog.wrt, tuple) else (want,)
     for pos, g, w in zip(_wrt_tuple(prog.wrt), grads, want):
         for path, leaf in _leaves(args[pos]):
@@ -348,8 +351,9 @@ def _oracle_check(prog: Program, args: tuple, grads: tuple) -> str | None:
             b = np.asarray(_get(w, path), dtype=np.float64)
             if not np.allclose(a, b, rtol=1e-6, atol=1e-8):
                 worst = np.max(np.abs(a - b))
-                return f"argument {pos} leaf {list(path)} differs from autograd by {worst:.3g}"
-    return None
+                msg = f"argument {pos} leaf {list(path)} differs from autograd by {worst:.3g}"
+                return msg, "autograd disagrees"
+    return None, "agrees with autograd"
 
 
 # --------------------------------------------------------------------------- tests

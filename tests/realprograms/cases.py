@@ -10,7 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from . import gp, generative, inference, nets, numerics, physics, recurrent, rewritten, styles
+from . import (
+    generative,
+    gp,
+    inference,
+    models,
+    nets,
+    numerics,
+    physics,
+    recurrent,
+    rewritten,
+    scripts,
+    styles,
+)
 from .common import init_layers
 
 
@@ -159,7 +171,11 @@ def _gan_args(seed=12, noise_dim=2, D=4, N=5):
 
 def _gan_gen_args(seed=13, noise_dim=2, D=3, N=5):
     rs = _rs(seed)
-    return init_layers(rs, [noise_dim, 4, 4, D]), init_layers(rs, [D, 4, 3, 1]), rs.randn(N, noise_dim)
+    return (
+        init_layers(rs, [noise_dim, 4, 4, D]),
+        init_layers(rs, [D, 4, 3, 1]),
+        rs.randn(N, noise_dim),
+    )
 
 
 def _gp_args(seed=14, n=6, d=2):
@@ -310,6 +326,69 @@ def _autoencoder_args(seed=39):
     )
 
 
+def _mf_args(seed=40, n_users=4, n_items=5, k=2, n=12):
+    rs = _rs(seed)
+    return (
+        0.5 * rs.randn(n_users, k),
+        0.5 * rs.randn(n_items, k),
+        rs.randint(0, n_users, n),
+        rs.randint(0, n_items, n),
+        rs.randn(n),
+    )
+
+
+def _skipgram_args(seed=41, V=6, d=3, n=5, k=2):
+    rs = _rs(seed)
+    return (
+        0.3 * rs.randn(V, d),
+        0.3 * rs.randn(V, d),
+        rs.randint(0, V, n),
+        rs.randint(0, V, n),
+        rs.randint(0, V, (n, k)),
+    )
+
+
+def _cox_args(seed=42, n=8, d=3):
+    rs = _rs(seed)
+    return 0.3 * rs.randn(d), rs.randn(n, d), (rs.rand(n) > 0.3).astype(float)
+
+
+def _kalman_args(seed=43, T=6):
+    rs = _rs(seed)
+    return -1.0, -0.5, 0.9, list(np.cumsum(rs.randn(T)))
+
+
+def _tsne_args(seed=44, n=5):
+    rs = _rs(seed)
+    P = rs.rand(n, n)
+    P = P + P.T
+    np.fill_diagonal(P, 0.0)
+    return rs.randn(n, 2), P / P.sum()
+
+
+def _sinkhorn_args(seed=45, n=4, m=3):
+    rs = _rs(seed)
+    a = rs.rand(n)
+    b = rs.rand(m)
+    return 1.0, a / a.sum(), b / b.sum(), rs.rand(n, m)
+
+
+def _maxpool_args(seed=46, n=3, size=5):
+    rs = _rs(seed)
+    return 0.5 * rs.randn(2, 2), 0.3 * rs.randn(4), rs.randn(n, size, size), np.sign(rs.randn(n))
+
+
+def _ridge_args(seed=47):
+    rs = _rs(seed)
+    X, Xv = rs.randn(8, 3), rs.randn(5, 3)
+    w = rs.randn(3)
+    return -1.0, X, X @ w + 0.3 * rs.randn(8), Xv, Xv @ w
+
+
+def _make_nn_hinted(module: Any) -> Callable[..., Any]:
+    return module.make_nn_funs_hinted([2, 4, 1])[2]
+
+
 def _rs_args(seed, *shapes):
     rs = _rs(seed)
     return tuple(rs.randn(*s) for s in shapes)
@@ -365,13 +444,17 @@ PROGRAMS: list[Program] = [
     Program("taylor_sine_while", numerics.taylor_sine, lambda: (0.7,)),
     Program("taylor_exp_factorial", numerics.taylor_exp_sum, lambda: _rs_args(33, (5,))),
     Program("convnet_loops", numerics.convnet_loss, _convnet_args, wrt=(0, 1)),
-    Program("conv1d_inplace", numerics.conv1d_inplace, lambda: _rs_args(34, (8,), (3,)), wrt=(0, 1)),
+    Program(
+        "conv1d_inplace", numerics.conv1d_inplace, lambda: _rs_args(34, (8,), (3,)), wrt=(0, 1)
+    ),
     Program("attention", numerics.attention_block, _attention_args, wrt=(0, 1)),
     Program("multi_head_attention", numerics.multi_head_attention, _mha_args, wrt=(0, 1, 2)),
     Program("poly_regression", numerics.poly_regression_loss, _poly_args),
     Program("least_squares_normal_eq", numerics.least_squares_residual, _lsq_args, wrt=(0, 1)),
     Program("rosenbrock", numerics.rosenbrock, lambda: _rs_args(35, (5,))),
-    Program("huber_regression", numerics.huber_regression, lambda: _rs_args(36, (3,), (8, 3), (8,))),
+    Program(
+        "huber_regression", numerics.huber_regression, lambda: _rs_args(36, (3,), (8, 3), (8,))
+    ),
     # the hints of the refusals above, followed
     Program("vae_elbo_hinted", rewritten.vae_lower_bound_hinted, _vae_args, wrt=(0, 1)),
     Program("gan_objective_hinted", rewritten.gan_objective_hinted, _gan_args, wrt=(0, 1)),
@@ -404,4 +487,49 @@ PROGRAMS: list[Program] = [
     Program("dropout_rs_argument", styles.dropout_net, _dropout_args),
     Program("weight_decay_sum_listcomp", styles.weight_decay_loss, _regression_args),
     Program("autoencoder_named_parts", styles.autoencoder_named_parts, _autoencoder_args),
+    Program(
+        "nn_funs_factory_hinted", _make_nn_hinted(rewritten), _nn_funs_args, build=_make_nn_hinted
+    ),
+    # more models
+    Program("matrix_factorization", models.matrix_factorization_loss, _mf_args, wrt=(0, 1)),
+    Program("skipgram_negative", models.skipgram_negative_sampling, _skipgram_args, wrt=(0, 1)),
+    Program("cox_partial_lik", models.cox_partial_likelihood, _cox_args),
+    Program("kalman_filter", models.kalman_log_likelihood, _kalman_args, wrt=(0, 1, 2)),
+    Program("tsne_kl", models.tsne_kl, _tsne_args),
+    Program("sinkhorn", models.sinkhorn_cost, _sinkhorn_args, wrt=(0, 1)),
+    Program("maxpool_cnn", models.maxpool_cnn, _maxpool_args, wrt=(0, 1)),
+    Program(
+        "negative_binomial",
+        models.negative_binomial_nll,
+        lambda: (np.array([0.5, 0.2]), np.array([0.0, 3.0, 1.0, 7.0, 2.0])),
+    ),
+    Program(
+        "ica",
+        models.ica_log_likelihood,
+        lambda: (np.eye(3) + 0.3 * _rs(48).randn(3, 3), _rs(49).randn(10, 3)),
+    ),
+    Program(
+        "rbm_free_energy",
+        models.rbm_free_energy,
+        lambda: _rs_args(50, (4, 3), (4,), (3,), (5, 4)),
+        wrt=(0, 1, 2),
+    ),
+    Program(
+        "poisson_glm",
+        models.poisson_glm,
+        lambda: (
+            0.2 * _rs(51).randn(3),
+            _rs(52).randn(9, 3),
+            _rs(53).poisson(2.0, 9).astype(float),
+            np.log(_rs(54).rand(9) + 0.5),
+        ),
+    ),
+    Program("fixed_point_while", models.fixed_point_sqrt, lambda: (2.0,)),
+    Program("ridge_validation", models.ridge_closed_form, _ridge_args),
+    # script style: globals read by the objective, shadowed by helper parameters
+    Program(
+        "script_globals", scripts.objective, lambda: (0.5 * _rs(55).randn(scripts.num_weights),)
+    ),
+    Program("script_shadowed_param", scripts.objective_shadowed_scale, lambda: _rs_args(56, (3,))),
+    Program("script_local_first", scripts.objective_local_first, lambda: _rs_args(57, (3,))),
 ]

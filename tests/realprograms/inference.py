@@ -5,7 +5,6 @@ from scipy.special import logsumexp
 
 from .common import diag_gaussian_logpdf, stable_logsumexp
 
-
 # ---------------------------------------------------------------- black-box variational inference
 
 

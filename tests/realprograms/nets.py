@@ -5,7 +5,6 @@ from scipy.special import logsumexp
 
 from .common import relu, sigmoid, stable_logsumexp
 
-
 # ---------------------------------------------------------------- MLP, params as [(W, b), ...]
 
 

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 
-
 # ---------------------------------------------------------------- series with a while loop
 
 

@@ -4,14 +4,17 @@ import numpy as np
 
 from .common import init_layers
 
-
 # ---------------------------------------------------------------- grids
 
 
 def laplacian(u):
-    return np.roll(u, 1, axis=0) + np.roll(u, -1, axis=0) + np.roll(u, 1, axis=1) + np.roll(
-        u, -1, axis=1
-    ) - 4 * u
+    return (
+        np.roll(u, 1, axis=0)
+        + np.roll(u, -1, axis=0)
+        + np.roll(u, 1, axis=1)
+        + np.roll(u, -1, axis=1)
+        - 4 * u
+    )
 
 
 def diffusion_loss(init, diffusivity, target, steps=6, dt=0.1):
@@ -36,8 +39,15 @@ def project(vx, vy, iters=4):
     """Make the velocity field roughly divergence free with a few Jacobi sweeps."""
     p = np.zeros(vx.shape)
     h = 1.0 / vx.shape[0]
-    div = -0.5 * h * (
-        np.roll(vx, -1, axis=0) - np.roll(vx, 1, axis=0) + np.roll(vy, -1, axis=1) - np.roll(vy, 1, axis=1)
+    div = (
+        -0.5
+        * h
+        * (
+            np.roll(vx, -1, axis=0)
+            - np.roll(vx, 1, axis=0)
+            + np.roll(vy, -1, axis=1)
+            - np.roll(vy, 1, axis=1)
+        )
     )
     for k in range(iters):
         p = (

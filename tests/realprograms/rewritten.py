@@ -203,3 +203,28 @@ def smoke_objective_named(velocity, smoke, target, steps=2):
         vy = vy_new - 0.5 * (np.roll(p, -1, axis=1) - np.roll(p, 1, axis=1))
         smoke = advect_grid_named(smoke, vx, vy)
     return np.mean((target - smoke) ** 2)
+
+
+# "unpacking in a loop over a constant; hint: index inside the body" in a make_*_funs factory
+def make_nn_funs_hinted(layer_sizes, l2_reg=0.1, noise_variance=0.05):
+    shapes = list(zip(layer_sizes[:-1], layer_sizes[1:]))
+    num_weights = sum((m + 1) * n for m, n in shapes)
+
+    def predictions(weights, inputs):
+        start = 0
+        for k in range(len(shapes)):
+            m = shapes[k][0]
+            n = shapes[k][1]
+            W = weights[start : start + m * n].reshape((m, n))
+            b = weights[start + m * n : start + m * n + n]
+            start += (m + 1) * n
+            outputs = np.dot(inputs, W) + b
+            inputs = np.tanh(outputs)
+        return outputs
+
+    def logprob(weights, inputs, targets):
+        log_prior = -l2_reg * np.sum(weights**2)
+        preds = predictions(weights, inputs)
+        return log_prior - np.sum((preds - targets) ** 2) / noise_variance
+
+    return num_weights, predictions, logprob
