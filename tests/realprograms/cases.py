@@ -5,7 +5,7 @@ as training scripts draw their data."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,8 +32,9 @@ class Program:
 
     ``module`` and ``qualname`` locate ``fn`` again in a copy of the module that runs on
     autograd's numpy (the oracle); ``build`` rebuilds ``fn`` from such a module when the
-    function is made by a factory.  ``marks`` are pytest marks (``slow``, ``xfail`` with the
-    finding it records).
+    function is made by a factory.  ``must_work`` marks a program written the way an earlier
+    refusal's hint asked: refusing it again means the hint does not work.  ``marks`` are pytest
+    marks (``slow``).
     """
 
     name: str
@@ -41,6 +42,7 @@ class Program:
     make_args: Callable[[], tuple]
     wrt: int | tuple[int, ...] = 0
     build: Callable[[Any], Callable[..., Any]] | None = None
+    must_work: bool = False
     marks: tuple = field(default=())
 
 
@@ -533,3 +535,18 @@ PROGRAMS: list[Program] = [
     Program("script_shadowed_param", scripts.objective_shadowed_scale, lambda: _rs_args(56, (3,))),
     Program("script_local_first", scripts.objective_local_first, lambda: _rs_args(57, (3,))),
 ]
+
+#: Programs written as an earlier refusal's hint asked: a refusal of one of these is a finding.
+HINT_FOLLOWED = {
+    "vae_elbo_hinted",
+    "gan_objective_hinted",
+    "char_rnn_explicit",
+    "lstm_explicit",
+    "elman_rnn_seeded",
+    "bnn_list_unpacked",
+    "hmm_forward_table_array",
+    "neural_ode_hinted",
+    "fluid_smoke_named",
+    "nn_funs_factory_hinted",
+}
+PROGRAMS = [replace(p, must_work=p.name in HINT_FOLLOWED) for p in PROGRAMS]
