@@ -56,6 +56,19 @@ FINDINGS: dict[str, str] = {
     "gan_objective_hinted": _LOOP_TUPLES,
     "neural_ode_hinted": _LOOP_TUPLES,
     "bnn_list_unpacked": _LOOP_TUPLES,
+    "mlp_enumerate_hinted": _LOOP_TUPLES,
+    "inline_list_mean": (
+        "WRONG np.mean over an inline list of scalars [l1, l2]: zero gradient with a "
+        "'structurally zero' warning (issue 12 item 5)"
+    ),
+    "transpose_view_fill": (
+        "WRONG writes through a view made by .T (also .transpose(), np.swapaxes) are not seen "
+        "by the alias analysis: wrong value and gradient (issue 12 item 8)"
+    ),
+    "gp_flat_jitter": (
+        "internal error K.flat[:: n + 1] += v: ValueError 'Expected a Name but got a "
+        "Attribute!' from inside the generator"
+    ),
     "char_rnn_explicit": (
         "WRONG list built with a literal and append in a callee that has a nested def, returned "
         "and read by a loop index in the caller: cotangents lost (issue 12 item 2)"
@@ -102,6 +115,7 @@ MESSAGE_FINDINGS: dict[str, str] = {
     "autoencoder_named_parts": _DUPLICATE,
     "bnn_generator_unpack": "message: a follow-on 'has no return statement' next to 'yield'",
     "dropout_rs_argument": "message: RandomState.rand called an array method; hint np.rand",
+    "inline_listcomp_sum": "message: names the internal '_out1' in message and hint",
 }
 
 _MAX_ELEMENTS = 160  # per argument leaf set: more than this and a random subset is checked

@@ -13,6 +13,7 @@ import numpy as np
 from . import (
     generative,
     gp,
+    idioms,
     inference,
     models,
     nets,
@@ -536,6 +537,46 @@ PROGRAMS: list[Program] = [
     Program("script_local_first", scripts.objective_local_first, lambda: _rs_args(57, (3,))),
 ]
 
+
+def _hmm_lr_args(seed=60, K=3, T=5):
+    rs = _rs(seed)
+    A = np.triu(rs.rand(K, K))
+    A = A / A.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        log_A = np.log(A)
+    return rs.randn(K), log_A, rs.randn(T)
+
+
+def _bag_args(seed=61):
+    rs = _rs(seed)
+    ids = np.array([0, 2, 2, 1, 3, 0, 2])
+    return (
+        0.5 * rs.randn(4, 3),
+        0.5 * rs.randn(3),
+        ids,
+        np.array([0, 3, 5]),
+        np.array([1.0, -1.0, 1.0]),
+    )
+
+
+def _gd_args(seed=62):
+    rs = _rs(seed)
+    X = rs.randn(10, 3)
+    return rs.randn(3), X, X @ rs.randn(3)
+
+
+def _tree_args(seed=63, d=3):
+    rs = _rs(seed)
+    tree = ((0, 1), (2, (1, 3)))
+    return 0.5 * rs.randn(d, 2 * d), rs.randn(4, d), tree, rs.randn(d)
+
+
+def _flat_args(seed=64):
+    rs = _rs(seed)
+    shapes = [(2, 3), (3, 1)]
+    return 0.5 * rs.randn(13), shapes, rs.randn(5, 2), rs.randn(5, 1)
+
+
 #: Programs written as an earlier refusal's hint asked: a refusal of one of these is a finding.
 HINT_FOLLOWED = {
     "vae_elbo_hinted",
@@ -548,5 +589,66 @@ HINT_FOLLOWED = {
     "neural_ode_hinted",
     "fluid_smoke_named",
     "nn_funs_factory_hinted",
+    "inline_listcomp_stacked",
+    "mlp_enumerate_hinted",
 }
+PROGRAMS += [
+    Program(
+        "masked_attention_inf",
+        idioms.masked_attention,
+        lambda: _rs_args(65, (3, 3), (3, 3), (4, 3)),
+        wrt=(0, 1, 2),
+    ),
+    Program("hmm_structural_zeros", idioms.left_to_right_hmm, _hmm_lr_args),
+    Program("embedding_bag_scatter", idioms.embedding_bag, _bag_args, wrt=(0, 1)),
+    Program("unrolled_gd_early_stop", idioms.gradient_descent_unrolled, _gd_args),
+    Program("tree_rnn_recursion", idioms.tree_rnn_loss, _tree_args, wrt=(0, 1)),
+    Program("flat_vector_unflatten", idioms.flat_vector_objective, _flat_args),
+    Program(
+        "inline_list_mean",
+        idioms.multi_task_loss,
+        lambda: _rs_args(66, (3, 2), (6, 3), (6,), (6,)),
+    ),
+    Program(
+        "inline_listcomp_sum",
+        idioms.column_penalty,
+        lambda: _rs_args(66, (3, 2), (6, 3), (6,), (6,)),
+    ),
+    Program(
+        "inline_listcomp_stacked",
+        rewritten.column_penalty_stacked,
+        lambda: _rs_args(66, (3, 2), (6, 3), (6,), (6,)),
+    ),
+    Program(
+        "clipped_cross_entropy",
+        idioms.clipped_cross_entropy,
+        lambda: (
+            np.array([2.0, -1.5, 0.5]),
+            _rs(67).randn(8, 3) * 3,
+            (_rs(68).rand(8) > 0.5).astype(float),
+        ),
+    ),
+    Program("trimmed_sort_loss", idioms.trimmed_loss, lambda: _rs_args(69, (3,), (8, 3), (8,))),
+    Program("column_writes_norm", idioms.column_updates, lambda: _rs_args(70, (3, 4), (5, 3))),
+    Program("growing_concatenate", idioms.growing_trajectory, lambda: (1.5, np.array([1.0, 0.2]))),
+    Program(
+        "gaussian_conditioning_inv",
+        idioms.gaussian_conditioning,
+        lambda: (0.1,) + _rs_args(71, (5, 2), (5,), (3, 2)),
+    ),
+]
+PROGRAMS += [
+    Program("mlp_enumerate", idioms.mlp_enumerate, _regression_args),
+    Program("mlp_enumerate_hinted", rewritten.mlp_enumerate_unpacked, _regression_args),
+    Program(
+        "gp_flat_jitter",
+        idioms.gp_flat_jitter,
+        lambda: (np.array([0.1, 0.2, -1.0]),) + _rs_args(72, (5, 2), (5,)),
+    ),
+    Program(
+        "transpose_view_fill",
+        idioms.vandermonde_by_columns,
+        lambda: (np.array([0.5, -0.3, 0.2]),) + _rs_args(73, (4,), (4,)),
+    ),
+]
 PROGRAMS = [replace(p, must_work=p.name in HINT_FOLLOWED) for p in PROGRAMS]

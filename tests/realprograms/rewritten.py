@@ -228,3 +228,20 @@ def make_nn_funs_hinted(layer_sizes, l2_reg=0.1, noise_variance=0.05):
         return log_prior - np.sum((preds - targets) ** 2) / noise_variance
 
     return num_weights, predictions, logprob
+
+
+# "the list/tuple '_out1' is passed to sum as one array; hint: stack it first"
+def column_penalty_stacked(W, X, y1, y2):
+    fit = np.mean((X @ W[:, 0] - y1) ** 2)
+    return fit + 0.01 * np.sum(np.array([np.sum(W[:, j] ** 2) for j in range(W.shape[1])]))
+
+
+# "nested loop target; hint: unpack inside the body" for enumerate over the layer list
+def mlp_enumerate_unpacked(params, x, y):
+    h = x
+    for i, layer in enumerate(params):
+        W, b = layer
+        h = h @ W + b
+        if i < len(params) - 1:
+            h = np.tanh(h)
+    return np.mean((h - y) ** 2)
