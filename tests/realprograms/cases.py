@@ -651,4 +651,11 @@ PROGRAMS += [
         lambda: (np.array([0.5, -0.3, 0.2]),) + _rs_args(73, (4,), (4,)),
     ),
 ]
+PROGRAMS += [
+    Program(
+        "svm_hinge_item",
+        idioms.svm_hinge_item,
+        lambda: _rs_args(74, (3,), (8, 3)) + (np.sign(_rs(75).randn(8)),),
+    ),
+]
 PROGRAMS = [replace(p, must_work=p.name in HINT_FOLLOWED) for p in PROGRAMS]

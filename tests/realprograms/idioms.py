@@ -178,3 +178,10 @@ def vandermonde_by_columns(coeffs, x, y):
     for i in range(x.shape[0]):
         rows[i] = x[i] ** np.arange(coeffs.shape[0]) * coeffs
     return np.sum((np.sum(A, axis=0) - y) ** 2)
+
+
+def svm_hinge_item(w, X, y, C=1.0):
+    """Soft-margin SVM objective; the hinge term read out as a Python float with .item()."""
+    margins = 1 - y * (X @ w)
+    hinge = np.maximum(0, margins).mean().item()
+    return 0.5 * np.dot(w, w) + C * hinge
