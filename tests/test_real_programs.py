@@ -47,6 +47,10 @@ _LOOP_TUPLES = (
     "built in the function by one name, then unpacking or indexing the tuple, drops the "
     "gradient of those entries (issue 12 item 3)"
 )
+_REBOUND_TUPLE = (
+    "WRONG a tuple argument rebound to a new tuple inside a loop and unpacked at the top of "
+    "each iteration (state = (h, c); params = (W2, b2)): zero gradients, often no warning"
+)
 _SIBLING_CLOSURE = (
     "internal error closure calling a sibling closure that reads the factory's variable: "
     "NameError from generated code (issue 12 item 9)"
@@ -70,6 +74,12 @@ FINDINGS: dict[str, str] = {
         "no gradient, with only a 'structurally zero' warning when it is the whole output "
         "(issue 12 item 6, the nondiff audit)"
     ),
+    "rnn_states_list_concat": (
+        "WRONG a list seeded with a constant array (hs = [np.zeros(n)]) and grown by "
+        "hs = hs + [h]: zero gradient and only a warning (the append form is refused instead)"
+    ),
+    "unrolled_sgd_tuple": _REBOUND_TUPLE,
+    "lstm_state_tuple_arg": _REBOUND_TUPLE,
     "gp_flat_jitter": (
         "internal error K.flat[:: n + 1] += v: ValueError 'Expected a Name but got a "
         "Attribute!' from inside the generator"

@@ -658,4 +658,30 @@ PROGRAMS += [
         lambda: _rs_args(74, (3,), (8, 3)) + (np.sign(_rs(75).randn(8)),),
     ),
 ]
+PROGRAMS += [
+    Program(
+        "rnn_states_list_concat",
+        idioms.rnn_states_concat,
+        lambda: (0.5 * _rs(76).randn(3, 3),) + _rs_args(77, (3, 2), (4, 2)),
+        wrt=(0, 1),
+    ),
+]
+PROGRAMS += [
+    Program(
+        "unrolled_sgd_tuple",
+        idioms.unrolled_sgd,
+        lambda: ((_rs(78).randn(2, 1), _rs(79).randn(1)),) + _rs_args(80, (5, 2), (5, 1)),
+    ),
+    Program(
+        "lstm_state_tuple_arg",
+        idioms.lstm_state_tuple,
+        lambda: (
+            0.4 * _rs(81).randn(2, 12),
+            0.4 * _rs(82).randn(3, 12),
+            (0.1 * _rs(83).randn(1, 3), 0.1 * _rs(84).randn(1, 3)),
+            _rs(85).randn(4, 1, 2),
+        ),
+        wrt=(0, 1, 2),
+    ),
+]
 PROGRAMS = [replace(p, must_work=p.name in HINT_FOLLOWED) for p in PROGRAMS]

@@ -185,3 +185,34 @@ def svm_hinge_item(w, X, y, C=1.0):
     margins = 1 - y * (X @ w)
     hinge = np.maximum(0, margins).mean().item()
     return 0.5 * np.dot(w, w) + C * hinge
+
+
+def rnn_states_concat(W, U, xs):
+    """Hidden states kept by list concatenation, seeded with the zero state."""
+    hs = [np.zeros(W.shape[0])]
+    for x in xs:
+        hs = hs + [np.tanh(W @ hs[-1] + U @ x)]
+    return np.sum(np.stack(hs[1:]) ** 2)
+
+
+def unrolled_sgd(params, x, y, lr=0.1, steps=2):
+    """A few hand-written SGD steps on a (W, b) tuple, then the loss: the tuple is rebound."""
+    for step in range(steps):
+        W, b = params
+        err = x @ W + b - y
+        params = (W - lr * x.T @ err / x.shape[0], b - lr * err.mean(axis=0))
+    W, b = params
+    return np.mean((x @ W + b - y) ** 2)
+
+
+def lstm_state_tuple(Wx, Wh, state, xs):
+    """An LSTM whose (h, c) state tuple comes in as an argument and is rebound every step."""
+    for x in xs:
+        h, c = state
+        z = x @ Wx + h @ Wh
+        i, f, o, g = np.split(z, 4, axis=-1)
+        c = c / (1 + np.exp(-f)) + np.tanh(g) / (1 + np.exp(-i))
+        h = np.tanh(c) / (1 + np.exp(-o))
+        state = (h, c)
+    h, c = state
+    return np.sum(h**2) + np.sum(c)
