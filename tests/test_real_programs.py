@@ -48,8 +48,8 @@ _LOOP_TUPLES = (
     "gradient of those entries (issue 12 item 3)"
 )
 _REBOUND_TUPLE = (
-    "WRONG a tuple argument rebound to a new tuple inside a loop and unpacked at the top of "
-    "each iteration (state = (h, c); params = (W2, b2)): zero gradients, often no warning"
+    "WRONG a container argument (tuple, list, dict) rebound to a new container inside a loop "
+    "(state = (h, c); params = (W2, b2)): zero gradients, often no warning"
 )
 _SIBLING_CLOSURE = (
     "internal error closure calling a sibling closure that reads the factory's variable: "
