@@ -337,7 +337,8 @@ def cache_entry(t: Target) -> tuple[Path, str, dict[str, Any]]:
     wrt = list(df.wrt)
     mode = "aux" if t.has_aux else None
     parts = {"qualname": t.fn.__qualname__, "wrt": tuple(wrt), "has_aux": t.has_aux, "spec": ""}
-    return cache.cache_path(t.fn, wrt, mode, None), cache.function_source(t.fn), parts
+    source, parts["origin"] = cache.source_and_line(t.fn)
+    return cache.cache_path(t.fn, wrt, mode, None), source, parts
 
 
 def fresh_text(t: Target) -> str:
@@ -401,7 +402,7 @@ def cmd_gen(ns: argparse.Namespace) -> int:
         for t in targets:
             try:
                 path, source, parts = cache_entry(t)
-                valid = (not ns.force) and cache.read_valid(path, source, parts) is not None
+                valid = (not ns.force) and cache.read_valid(path, source, parts, t.fn) is not None
                 if valid and ns.exact:
                     valid = path.read_text(encoding="utf-8") == fresh_text(t)
                 if valid:
@@ -1005,14 +1006,16 @@ def _classify(path: Path, cache_root: Path) -> _Entry:
     missing = [r for r in rules if registry.lookup_name(r) is None]
     if missing:
         return _Entry(path, "unverified", f"uses rules not registered here: {', '.join(missing)}")
-    unloaded = [c for c in calls if c.partition(":")[0] not in sys.modules]
-    if unloaded:  # the key covers callee sources, and clean imports no user module
-        return _Entry(path, "unverified", f"calls {', '.join(unloaded)} (not imported)")
+    if calls:  # the key covers the callees' sources, and clean imports no user module
+        return _Entry(
+            path, "unverified", f"calls {', '.join(map(str, calls))} (found only when imported)"
+        )
     parts = {
         "qualname": qualname,
         "wrt": tuple(names.split("-")),
         "has_aux": mode == "aux",
         "spec": "",
+        "origin": f"{file}:{m.group(2)}",
     }
     if cache.read_valid(path, source, parts) is None:
         return _Entry(
