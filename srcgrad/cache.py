@@ -92,7 +92,7 @@ def cache_path(
 
 def function_source(fn: Callable[..., Any]) -> str:
     """The function's source text (no parsing: cheap enough for a cache hit)."""
-    lines, _ = inspect.getsourcelines(fn)
+    lines, _ = source_lines(fn)
     return textwrap.dedent("".join(lines))
 
 
@@ -306,7 +306,7 @@ def callee_text(obj: Any, ref: Any = None) -> str:
             return f"emitted {fn.__qualname__} of {digest}"
     code = getattr(fn, "__code__", None)
     try:
-        lines, first = inspect.getsourcelines(fn)
+        lines, first = source_lines(fn)
     except (OSError, TypeError):
         lines = None
     if lines is not None and code is not None:
@@ -367,10 +367,24 @@ def _display_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+def source_lines(fn: Callable[..., Any]) -> tuple[list[str], int]:
+    """``inspect.getsourcelines(fn)``, except for a function of an emitted module: its lines
+    come from the text it was compiled from.  (Two texts emitted for one file name, e.g. two
+    closures of one factory, share a ``linecache`` entry; only the text is exact.)"""
+    g = getattr(fn, "__globals__", None)
+    text = dict.get(g, "__srcgrad_text__") if isinstance(g, UserGlobals) else None
+    code = getattr(fn, "__code__", None)
+    if text is None or code is None:
+        return inspect.getsourcelines(fn)
+    first = code.co_firstlineno
+    lines = text.splitlines(True)
+    return inspect.getblock(lines[first - 1 :]), first
+
+
 def source_and_line(fn: Callable[..., Any]) -> tuple[str, str]:
     """The function's source (as :func:`function_source`) and where it starts,
     ``<file>:<line>`` as the emitted comments show it."""
-    lines, first = inspect.getsourcelines(fn)
+    lines, first = source_lines(fn)
     where = f"{_display_path(fn.__code__.co_filename)}:{first}"
     return textwrap.dedent("".join(lines)), where
 
@@ -477,6 +491,7 @@ def load_module(text: str, filename: str, fn: Callable[..., Any]) -> dict[str, A
     ns["__name__"] = f"srcgrad.generated.{Path(filename).stem}"
     ns["__file__"] = filename
     ns["__srcgrad_digest__"] = hashlib.sha256(text.encode()).hexdigest()[:32]
+    ns["__srcgrad_text__"] = text  # the exact source of its functions (see source_lines)
     code = compile(text, filename, "exec", dont_inherit=True)
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     exec(code, ns)
