@@ -285,7 +285,8 @@ def callee_kind(obj: Any) -> str:
         return "function"
     if isinstance(obj, types.MethodType):
         return "method"
-    return f"object:{type(obj).__module__}.{type(obj).__qualname__}"
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    return f"object:{type(obj).__qualname__}:{getattr(obj, '__module__', None)}.{name}"
 
 
 def callee_text(obj: Any, ref: Any = None) -> str:
@@ -294,8 +295,8 @@ def callee_text(obj: Any, ref: Any = None) -> str:
     contents of its code object.  Never a placeholder: with neither, a SourceNotFoundError.
     """
     kind = callee_kind(obj)
-    if kind.startswith("rule:") or kind == "nondiff":
-        return ""  # the emitted code calls it by name; a rule is keyed by its fingerprint
+    if kind.startswith(("rule:", "nondiff", "object:")):
+        return ""  # called by name, never inlined: what it is is all (a rule has a fingerprint)
     fn = inlined_function(obj)
     if isinstance(fn, types.MethodType):
         fn = fn.__func__

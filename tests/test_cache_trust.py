@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import math
 import os
 import string
 import subprocess
@@ -188,6 +189,14 @@ def case_rebound(x):
     return np.sum(scaler(x) * x)
 
 
+# a global name bound to a library function, then to another one
+act_lib = $act_lib
+
+
+def case_library(x):
+    return np.sum(act_lib(x))
+
+
 # helpers in another module: through the module, imported by name, and transitively
 def case_other_module(x):
     return np.sum(other.scale(x))
@@ -327,6 +336,7 @@ A = dict(
     swap="act_one",
     helper="v * v",
     scaler="twice",
+    act_lib="np.tanh",
     method="self.k * v * v",
     partial="a * v * v",
     lam="v * v",
@@ -345,6 +355,7 @@ B = dict(
     swap="act_two",
     helper="v * v * v",
     scaler="thrice",
+    act_lib="np.sin",
     method="self.k * v * v * v",
     partial="a * v * v * v",
     lam="v * v * v",
@@ -371,6 +382,7 @@ def expected(version: str) -> dict[str, np.ndarray]:
             "case_closure_swap": 2 * x,
             "case_global": 2 * x,
             "case_rebound": 4 * x,
+            "case_library": 1 - np.tanh(x) ** 2,
             "case_other_module": 2.0 * c,
             "case_other_by_name": 2 * x,
             "case_transitive": np.exp(x) + 1,
@@ -389,6 +401,7 @@ def expected(version: str) -> dict[str, np.ndarray]:
         "case_closure_swap": 3 * x**2,
         "case_global": 3 * x**2,
         "case_rebound": 6 * x,
+        "case_library": c,
         "case_other_module": -2.0 * s,
         "case_other_by_name": 3 * x**2,
         "case_transitive": c + 1,
@@ -405,6 +418,7 @@ def expected(version: str) -> dict[str, np.ndarray]:
 
 CHILD = """
 import json
+import math
 import sys
 
 import numpy as np
@@ -580,6 +594,43 @@ def test_rebinding_a_global_helper_regenerates(
     close(df(x), 4.0 + np.ones(3))
     # a fresh GradFunction sees the current binding too
     close(srcgrad.grad(m.f)(x), 5.0 * np.ones(3))
+
+
+def test_rebinding_a_name_to_another_library_function_regenerates(
+    cache_dir: Path, load: Callable[..., types.ModuleType], generations: Generations
+) -> None:
+    m = load(
+        """
+        import math
+
+        import numpy as np
+        from numpy import exp
+
+        act = np.tanh
+
+
+        def f(x):
+            return np.sum(exp(x) + act(x))
+
+
+        def g(s):
+            return exp(s) * 2.0
+        """
+    )
+    x = np.array(X)
+    df = srcgrad.grad(m.f)
+    close(df(x), np.exp(x) + 1 - np.tanh(x) ** 2)
+    m.act = np.sin
+    close(df(x), np.exp(x) + np.cos(x))
+    m.exp = np.log1p
+    close(df(x), 1 / (1 + x) + np.cos(x))
+    assert len(generations) == 3
+    # a Python float through math.exp, then through math.sin
+    m.exp = math.exp
+    dg = srcgrad.grad(m.g)
+    assert abs(dg(0.4) - 2.0 * math.exp(0.4)) < 1e-12
+    m.exp = math.sin
+    assert abs(dg(0.4) - 2.0 * math.cos(0.4)) < 1e-12
 
 
 def test_redefining_a_helpers_code_regenerates(

@@ -1767,6 +1767,16 @@ class Normalizer:
             self.refs.append(ref)
             self.ref_funcs.append(cache.inlined_function(obj))
 
+    def _bound_by_user(self, func: cst.BaseExpression, parts: list[str]) -> bool:
+        """Whether a call's first name is a closure cell or global the user bound to an object
+        other than a module (``from math import exp``, ``act = np.tanh``, ``model.forward``):
+        rebinding it changes the emitted code, so the cache records it."""
+        first = self.resolver.dotted(func)
+        res = self.galias[first[0]][1] if first and first[0] in self.galias else self.resolver
+        if parts[0] not in res.closure and parts[0] not in res.globals:
+            return False  # a builtin
+        return not isinstance(res.lookup(parts[0])[1], types.ModuleType)
+
     def _global_chain(self, e: cst.BaseExpression) -> tuple[list[str], Any] | None:
         parts = self.resolver.dotted(e)
         if parts is not None and parts[0] in self.galias:
@@ -2219,8 +2229,10 @@ class Normalizer:
             )
             return self._lower(as_dict, hint, target)
         res = self.resolver.classify(obj, display)
-        if res.kind in ("user", "custom") or (
-            res.kind in ("rule", "nondiff") and _user_object(obj)
+        if (
+            res.kind in ("user", "custom")
+            or (res.kind in ("rule", "nondiff") and _user_object(obj))
+            or self._bound_by_user(func, parts)
         ):
             self.note_ref(e, func, parts, obj)
         args = [self.lower_arg(a, hint) for a in e.args]
