@@ -1,11 +1,20 @@
 """The generated/ cache (DESIGN §7).
 
 A generated module lives at ``<cache>/<module>/<qualname>__wrt-<names>[__<mode>][__<spec8>].py``.
-Its header holds a key over everything the text depends on (the function's source, the rules
-it uses, ``CODEGEN_FORMAT``, black's version and mode) and a digest of the body.  A file is
-read once, checked, and only then compiled and executed: no importlib, no ``.pyc``.  Writes
-go to a temporary file in the same directory and are moved into place with ``os.replace``.
-This module must not import libcst or black: a cache hit needs neither.
+Its header holds a key over everything the text depends on (the function's source and where it
+starts, the rules it uses, every callee the generator reached, ``CODEGEN_FORMAT``, black's
+version and mode) and a digest of the body.  A file is read once, checked, and only then
+compiled and executed: no importlib, no ``.pyc``.  Writes go to a temporary file in the same
+directory and are moved into place with ``os.replace``.  This module must not import libcst or
+black: a cache hit needs neither.
+
+Callees are recorded as :class:`Ref` paths (``0:helper``, ``1:other.deep``,
+``0:model.forward.__func__``): how each one is reached from the differentiated function
+through closure cells, globals and attributes.  A later process follows the same paths (dict
+lookups, no parsing) and keys each callee by what it is and by its source (for a function of
+an emitted module, that module's text; without source, its code object's contents).  Nothing
+is ever keyed by a placeholder: a path that leads nowhere, or a rule no longer registered,
+makes the file invalid.  Every call re-follows the paths and checks the objects' identity.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
+from srcgrad.custom import CustomVJP
 from srcgrad.errors import SourceNotFoundError, SrcgradError
 
 CODEGEN_FORMAT = 5
@@ -212,11 +222,12 @@ def _free_name(fn: Any, name: str) -> Any:
 def inlined_function(obj: Any) -> Any:
     """The function whose body the generator inlines for a callee ``obj`` (its names are looked
     up in that function's closure and globals)."""
+    if type(obj) is types.FunctionType:
+        return obj
     if isinstance(obj, functools.partial):
         return obj.func
-    fn = getattr(obj, "fn", None)  # a @custom_vjp function
-    if fn is not None and type(obj).__name__ == "CustomVJP":
-        return fn
+    if isinstance(obj, CustomVJP):
+        return obj.fn
     return obj
 
 
@@ -256,14 +267,19 @@ def refs_current(
     codes: tuple[Any, ...],
 ) -> bool:
     """Whether every ref still reaches the same object, with the same code (the per-call
-    freshness check: a rebound global, a redefined helper or a new closure cell fails it)."""
-    now = resolve_refs(root, refs)
-    if now is None:
-        return False
-    for a, b, code in zip(now, objs, codes):
-        if a is not b and not (type(a) is type(b) and type(a) is types.MethodType and a == b):
+    freshness check: a rebound global, a redefined helper or a new closure cell fails it).
+    The refs are checked in order, so an owner is one already found unchanged."""
+    for ref, obj, code in zip(refs, objs, codes):
+        owner = root if ref.owner == 0 else inlined_function(objs[ref.owner - 1])
+        now = _free_name(owner, ref.path[0])
+        for attr in ref.path[1:]:
+            try:
+                now = getattr(now, attr)
+            except Exception:  # noqa: BLE001  (any failure means: not the same callee)
+                return False
+        if now is not obj and not (type(now) is types.MethodType and now == obj):
             return False
-        if getattr(inlined_function(a), "__code__", None) is not code:
+        if getattr(inlined_function(now), "__code__", None) is not code:
             return False
     return True
 
@@ -272,8 +288,8 @@ def callee_kind(obj: Any) -> str:
     """What the generator made of a callee: inlined, a rule, non-differentiable, custom."""
     from srcgrad.rules import registry
 
-    if type(obj).__name__ == "CustomVJP" and hasattr(obj, "fn"):
-        return "custom" if getattr(obj, "vjp", None) is not None else "custom-without-rule"
+    if isinstance(obj, CustomVJP):
+        return "custom" if obj.vjp is not None else "custom-without-rule"
     if isinstance(obj, functools.partial):
         return f"partial/{len(obj.args)}/{','.join(sorted(obj.keywords))}"
     rule = registry.lookup(obj)

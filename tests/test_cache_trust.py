@@ -1012,6 +1012,49 @@ def test_a_rule_that_is_gone_invalidates_the_file(
         registry._BY_NAME.pop("trust_prim_gone", None)
 
 
+def test_registering_a_new_rule_in_the_same_process_regenerates(
+    cache_dir: Path, load: Callable[..., types.ModuleType]
+) -> None:
+    from srcgrad.rules import adjoint
+
+    m = load(
+        """
+        import numpy as np
+        from srcgrad.rules import adjoint
+
+
+        def prim(v):
+            return v * v
+
+
+        @adjoint(prim, name="trust_prim_rereg")
+        def prim_adjoint(g, ans, v):
+            return g * 2.0 * v
+
+
+        def prim_adjoint4(g, ans, v):
+            return g * 4.0 * v
+
+
+        def f(x):
+            return np.sum(prim(x))
+        """
+    )
+    x = np.array(X)
+    df = srcgrad.grad(m.f)
+    close(df(x), 2.0 * x)
+    try:
+        adjoint(m.prim, name="trust_prim_rereg")(m.prim_adjoint4)
+        close(df(x), 4.0 * x)
+        close(srcgrad.grad(m.f)(x), 4.0 * x)
+    finally:
+        from srcgrad.rules import registry
+
+        rule = registry._BY_NAME.pop("trust_prim_rereg", None)
+        if rule is not None:
+            registry._RULES.pop(id(rule.primitive), None)
+
+
 def test_the_per_call_check_stays_cheap_on_a_hit(
     cache_dir: Path, load: Callable[..., types.ModuleType], generations: Generations
 ) -> None:
