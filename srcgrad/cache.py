@@ -429,7 +429,8 @@ def parse_header(text: str) -> tuple[str, list[str], str, str, list[Ref]] | None
     calls = [Ref.parse(c) for c in calls_text.split(",")] if calls_text else []
     if any(c is None for c in calls):
         return None
-    return key_line[7:].strip(), rules, digest_line[10:].strip(), head[HEADER_LINES], calls  # type: ignore[return-value]
+    refs: list[Ref] = calls  # type: ignore[assignment]
+    return key_line[7:].strip(), rules, digest_line[10:].strip(), head[HEADER_LINES], refs
 
 
 def read_valid(

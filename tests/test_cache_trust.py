@@ -107,8 +107,7 @@ def close(a: Any, b: Any, tol: float = 1e-6) -> None:
 
 # Every case_* function is differentiated by the child; $-placeholders differ between the
 # first version (A) and the edited one (B).
-USER = string.Template(
-    '''
+USER = string.Template("""
 import functools
 
 import numpy as np
@@ -309,11 +308,9 @@ grad_base = srcgrad.grad(base).emitted("grad")
 
 def case_emitted(x):
     return np.sum(grad_base(x)[1][0] * x)
-'''
-)
+""")
 
-OTHER = string.Template(
-    '''
+OTHER = string.Template("""
 import numpy as np
 
 
@@ -327,8 +324,7 @@ def scale_from(v):
 
 def deep(v):
     return $deep
-'''
-)
+""")
 
 A = dict(
     nested="np.sin(v) * 2.0",
@@ -524,8 +520,7 @@ def test_header_records_how_callees_are_reached(
     cache_dir: Path, load: Callable[..., types.ModuleType]
 ) -> None:
     other = load("import numpy as np\n\n\ndef deep(v):\n    return np.sin(v)\n")
-    m = load(
-        f"""
+    m = load(f"""
         import numpy as np
         import {other.__name__} as other
 
@@ -545,8 +540,7 @@ def test_header_records_how_callees_are_reached(
 
 
         f = make()
-        """
-    )
+        """)
     df = srcgrad.grad(m.f)
     close(df(np.array(X)), 2 * np.cos(X) + 1)
     parsed = cache.parse_header(df.source)
@@ -599,8 +593,7 @@ def test_rebinding_a_global_helper_regenerates(
 def test_rebinding_a_name_to_another_library_function_regenerates(
     cache_dir: Path, load: Callable[..., types.ModuleType], generations: Generations
 ) -> None:
-    m = load(
-        """
+    m = load("""
         import math
 
         import numpy as np
@@ -615,8 +608,7 @@ def test_rebinding_a_name_to_another_library_function_regenerates(
 
         def g(s):
             return exp(s) * 2.0
-        """
-    )
+        """)
     x = np.array(X)
     df = srcgrad.grad(m.f)
     close(df(x), np.exp(x) + 1 - np.tanh(x) ** 2)
@@ -647,8 +639,7 @@ def test_redefining_a_helpers_code_regenerates(
 def test_a_new_closure_cell_regenerates(
     cache_dir: Path, load: Callable[..., types.ModuleType]
 ) -> None:
-    m = load(
-        """
+    m = load("""
         import numpy as np
 
 
@@ -665,8 +656,7 @@ def test_a_new_closure_cell_regenerates(
                 return np.sum(act(x))
 
             return model
-        """
-    )
+        """)
     x = np.array(X)
     f = m.make(m.square)
     df = srcgrad.grad(f)
@@ -681,8 +671,7 @@ def test_a_new_closure_cell_regenerates(
 def test_a_method_redefined_on_its_class_regenerates(
     cache_dir: Path, load: Callable[..., types.ModuleType]
 ) -> None:
-    m = load(
-        """
+    m = load("""
         import numpy as np
 
 
@@ -696,8 +685,7 @@ def test_a_method_redefined_on_its_class_regenerates(
 
         def f(x):
             return np.sum(layer.forward(x))
-        """
-    )
+        """)
     x = np.array(X)
     df = srcgrad.grad(m.f)
     close(df(x), 2 * x)
@@ -712,8 +700,7 @@ def test_a_method_redefined_on_its_class_regenerates(
 def test_a_partials_function_rebound_regenerates(
     cache_dir: Path, load: Callable[..., types.ModuleType]
 ) -> None:
-    m = load(
-        """
+    m = load("""
         import functools
 
         import numpy as np
@@ -732,8 +719,7 @@ def test_a_partials_function_rebound_regenerates(
 
         def f(x):
             return np.sum(p(x))
-        """
-    )
+        """)
     x = np.array(X)
     df = srcgrad.grad(m.f)
     close(df(x), 6.0 * x)
@@ -801,14 +787,12 @@ def test_second_derivative_across_processes(tmp_path: Path) -> None:
     (src / f"{name}.py").write_text(SECOND, encoding="utf-8")
     script = src.parent / "second.py"
     script.write_text(
-        textwrap.dedent(
-            f"""
+        textwrap.dedent(f"""
             import json, sys
             import {name} as m
             f = getattr(m, sys.argv[1])
             print(json.dumps([m.second_derivative(f)(x) for x in (0.7, -1.2)]))
-            """
-        ),
+            """),
         encoding="utf-8",
     )
     env = dict(os.environ, SRCGRAD_CACHE_DIR=str(tmp_path / "cache"), PYTHONDONTWRITEBYTECODE="1")
@@ -837,8 +821,7 @@ def test_emitted_gradients_sharing_a_file_name_differentiate_right(
 ) -> None:
     """Two closures of one factory emit two texts under one file name: differentiating the
     first one's emitted gradient must read its own text, not the last one written."""
-    m = load(
-        """
+    m = load("""
         import numpy as np
 
 
@@ -855,8 +838,7 @@ def test_emitted_gradients_sharing_a_file_name_differentiate_right(
 
         def sine(v):
             return np.sin(v)
-        """
-    )
+        """)
     fa, fb = m.make(m.cube), m.make(m.sine)
     ga = srcgrad.grad(fa).emitted("grad")
     gb = srcgrad.grad(fb).emitted("grad")
@@ -935,16 +917,14 @@ def test_a_callee_without_source_is_keyed_by_its_code(
     ta, tb = cache.callee_text(ns["a"]), cache.callee_text(ns["b"])
     assert ta.startswith("code ") and tb.startswith("code ") and ta != tb
     # a custom_vjp whose function has no source: keyed by its code, and it works
-    m = load(
-        """
+    m = load("""
         import numpy as np
         import srcgrad
 
 
         def f(x):
             return np.sum(twice(x))
-        """
-    )
+        """)
     twice = srcgrad.custom_vjp(ns["a"])
     twice.defvjp(lambda g, ans, v: g * 2.0)
     m.twice = twice
@@ -979,8 +959,7 @@ def test_a_rule_that_is_gone_invalidates_the_file(
     from srcgrad.rules import registry
 
     assert cache.rule_fingerprint("no_such_rule_anywhere") is None
-    m = load(
-        """
+    m = load("""
         import numpy as np
         from srcgrad.rules import adjoint
 
@@ -996,8 +975,7 @@ def test_a_rule_that_is_gone_invalidates_the_file(
 
         def f(x):
             return np.sum(prim(x))
-        """
-    )
+        """)
     x = np.array(X)
     df = srcgrad.grad(m.f)
     close(df(x), 9.0 * x)
@@ -1017,8 +995,7 @@ def test_registering_a_new_rule_in_the_same_process_regenerates(
 ) -> None:
     from srcgrad.rules import adjoint
 
-    m = load(
-        """
+    m = load("""
         import numpy as np
         from srcgrad.rules import adjoint
 
@@ -1038,8 +1015,7 @@ def test_registering_a_new_rule_in_the_same_process_regenerates(
 
         def f(x):
             return np.sum(prim(x))
-        """
-    )
+        """)
     x = np.array(X)
     df = srcgrad.grad(m.f)
     close(df(x), 2.0 * x)

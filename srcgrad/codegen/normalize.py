@@ -1750,7 +1750,8 @@ class Normalizer:
         """Record how the callee ``obj`` of ``func`` was reached (a :class:`cache.Ref`): the
         cache key hashes what it reaches, and every call checks it still reaches ``obj``."""
         parts = self.resolver.dotted(func)
-        owner = self.galias[parts[0]][1].fn if parts and parts[0] in self.galias else self.resolver.fn
+        res = self.galias[parts[0]][1] if parts and parts[0] in self.galias else self.resolver
+        owner = res.fn
         if owner is self.fn:
             index = 0
         else:
