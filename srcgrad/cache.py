@@ -326,11 +326,13 @@ def callee_text(obj: Any, ref: Any = None) -> str:
         lines, first = source_lines(fn)
     except (OSError, TypeError):
         lines = None
+    # default values are fixed when the def runs (a recursive callee's are folded in)
+    defaults = _const_text((getattr(fn, "__defaults__", None), getattr(fn, "__kwdefaults__", None)))
     if lines is not None and code is not None:
         where = f"{_display_path(code.co_filename)}:{first}"
-        return f"{where}\n{textwrap.dedent(''.join(lines))}"
+        return f"{where} defaults={defaults}\n{textwrap.dedent(''.join(lines))}"
     if code is not None:
-        return f"code {code_digest(code)}"
+        return f"code {code_digest(code)} defaults={defaults}"
     name = getattr(fn, "__qualname__", None) or repr(fn)
     raise SourceNotFoundError(
         f"cannot key the cached gradient on {name}"
@@ -339,6 +341,18 @@ def callee_text(obj: Any, ref: Any = None) -> str:
         construct="callee",
         hint=f"define {name} with def in a .py file, or set SRCGRAD_CACHE=off",
     )
+
+
+def _const_text(v: Any) -> str:
+    """``v`` as text when it is a constant the generator may fold (numbers, strings, None,
+    and tuples, lists and dicts of them); other objects by their type only."""
+    if v is None or type(v) in (bool, int, float, complex, str, bytes):
+        return repr(v)
+    if type(v) in (tuple, list):
+        return type(v).__name__ + "(" + ",".join(_const_text(e) for e in v) + ")"
+    if type(v) is dict:
+        return "{" + ",".join(f"{_const_text(k)}:{_const_text(e)}" for k, e in v.items()) + "}"
+    return f"<{type(v).__module__}.{type(v).__qualname__}>"
 
 
 def code_digest(code: types.CodeType) -> str:

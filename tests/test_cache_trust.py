@@ -935,6 +935,17 @@ def test_a_callee_without_source_is_keyed_by_its_code(
     close(srcgrad.grad(m.f)(np.array(X)), 3.0 * np.ones(3))
 
 
+def test_a_callees_default_values_are_keyed() -> None:
+    def helper(v: Any, k: Any = 2.0) -> Any:
+        return k * v
+
+    before = cache.callee_text(helper)
+    helper.__defaults__ = (3.0,)  # what a def with `k=SCALE` gets when SCALE changes
+    assert cache.callee_text(helper) != before
+    helper.__defaults__ = (np.ones(2),)  # not foldable: keyed by type, stable
+    assert cache.callee_text(helper) == cache.callee_text(helper)
+
+
 def test_a_callee_with_neither_source_nor_code_is_refused() -> None:
     weird = srcgrad.custom_vjp(len)  # a builtin: no source, no code object
     with pytest.raises(SourceNotFoundError) as err:
