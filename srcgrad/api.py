@@ -266,7 +266,7 @@ class GradFunction:
                 raise AssertionError("unreachable")
             use_cache = cache.cache_enabled()
             path = cache.cache_path(fn, self._wrt, mode, spec or None) if use_cache else None
-            gen = registry.GENERATION
+            gen = registry.generation()
             text = cache.read_valid(path, source, parts, fn) if path is not None else None
             if text is None:
                 text = self._generate(source, parts, containers, arg_specs)

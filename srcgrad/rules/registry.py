@@ -189,6 +189,12 @@ def lookup_name(name: str) -> Rule | None:
     return _BY_NAME.get(name)
 
 
+def generation() -> int:
+    """The registry's generation (bumped by every registration), with every rule loaded."""
+    _load()
+    return GENERATION
+
+
 def is_nondiff(prim: Any) -> bool:
     _load()
     return id(prim) in NONDIFF
