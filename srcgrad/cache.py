@@ -333,13 +333,21 @@ def callee_text(obj: Any, ref: Any = None) -> str:
         return f"{where} defaults={defaults}\n{textwrap.dedent(''.join(lines))}"
     if code is not None:
         return f"code {code_digest(code)} defaults={defaults}"
-    name = getattr(fn, "__qualname__", None) or repr(fn)
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    if kind.startswith("custom"):
+        # a custom_vjp of a compiled function (a ufunc): the generator uses only its signature
+        try:
+            sig = str(inspect.signature(fn))
+        except (TypeError, ValueError):
+            sig = None
+        if sig is not None:
+            return f"compiled {getattr(fn, '__module__', None)}.{name}{sig}"
     raise SourceNotFoundError(
         f"cannot key the cached gradient on {name}"
         + (f" (reached as {'.'.join(ref.path)})" if ref is not None else "")
         + ": it has neither source nor a code object",
         construct="callee",
-        hint=f"define {name} with def in a .py file, or set SRCGRAD_CACHE=off",
+        hint=f"call {name} from a function defined with def in a .py file, and use that",
     )
 
 

@@ -946,11 +946,38 @@ def test_a_callees_default_values_are_keyed() -> None:
     assert cache.callee_text(helper) == cache.callee_text(helper)
 
 
+def test_a_custom_vjp_of_a_compiled_function_is_keyed_by_its_signature(
+    cache_dir: Path, load: Callable[..., types.ModuleType]
+) -> None:
+    m = load("""
+        import numpy as np
+        import srcgrad
+
+        t = srcgrad.custom_vjp(np.tanh)
+        t.defvjp(lambda g, ans, x: g * 2.0)
+
+
+        def f(x):
+            return np.sum(t(x))
+        """)
+    close(srcgrad.grad(m.f)(np.array(X)), 2.0 * np.ones(3))
+    assert cache.callee_text(m.t).startswith("compiled numpy.tanh(")
+    assert cache.callee_text(m.t) != cache.callee_text(srcgrad.custom_vjp(np.arctan2))
+
+
 def test_a_callee_with_neither_source_nor_code_is_refused() -> None:
-    weird = srcgrad.custom_vjp(len)  # a builtin: no source, no code object
+    class Opaque:  # a callable object: no source, no code object, no signature
+        __signature__ = property(lambda self: (_ for _ in ()).throw(ValueError("none")))
+
+        def __call__(self, v: Any) -> Any:
+            return v
+
+    weird = srcgrad.custom_vjp(Opaque())
+    weird.fn.__qualname__ = "opaque"
     with pytest.raises(SourceNotFoundError) as err:
         cache.callee_text(weird, cache.Ref(0, ("weird",)))
-    assert "len" in str(err.value) and "weird" in str(err.value) and err.value.hint
+    assert "opaque" in str(err.value) and "weird" in str(err.value)
+    assert "def" in (err.value.hint or "")
 
 
 def test_refs_parse_and_reject_malformed_text() -> None:
