@@ -697,6 +697,41 @@ def test_a_method_redefined_on_its_class_regenerates(
     close(df(x), np.cos(x))
 
 
+def test_a_method_reached_through_self_is_tracked(
+    cache_dir: Path, load: Callable[..., types.ModuleType]
+) -> None:
+    m = load("""
+        import numpy as np
+
+
+        class Net:
+            def act(self, v):
+                return v * v
+
+            def loss(self, v):
+                return np.sum(self.act(v))
+
+
+        net = Net()
+
+
+        def f(x):
+            return net.loss(x) * 2.0
+        """)
+    x = np.array(X)
+    df = srcgrad.grad(m.f)
+    close(df(x), 4.0 * x)
+    parsed = cache.parse_header(df.source)
+    assert parsed is not None
+    assert [str(r) for r in parsed[4]] == ["0:net.loss.__func__", "0:net.act.__func__"]
+
+    def act(self: Any, v: Any) -> Any:
+        return np.sin(v)
+
+    m.Net.act = act
+    close(df(x), 2.0 * np.cos(x))
+
+
 def test_a_partials_function_rebound_regenerates(
     cache_dir: Path, load: Callable[..., types.ModuleType]
 ) -> None:
