@@ -17,7 +17,8 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from srcgrad import cache
-from srcgrad.errors import NonScalarOutputError, SrcgradError, WrtError
+from srcgrad.errors import InternalError, NonScalarOutputError, SrcgradError, WrtError
+from srcgrad.rules import registry
 from srcgrad.runtime.tree import stop_gradient
 
 __all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "GradFunction"]
@@ -28,7 +29,10 @@ _LOCK = threading.RLock()
 
 class _Loaded(NamedTuple):
     code: Any
-    callees: tuple[tuple[Any, Any], ...]  # (function, its code) for inlined callees
+    refs: tuple[cache.Ref, ...]  # how each callee is reached from the function
+    callees: tuple[Any, ...]  # what each ref reached when the module was loaded
+    codes: tuple[Any, ...]  # and the code of the function it inlines
+    rules_gen: int  # the rule registry's generation then
     spec: str
     fwd: Callable[..., Any]
     bwd: Callable[..., Any]
@@ -252,7 +256,7 @@ class GradFunction:
                 parts["statics"] = statics
                 containers = {**containers, **{p: ("static",) for p in statics}}
             try:
-                source = cache.function_source(fn)
+                source, parts["origin"] = cache.source_and_line(fn)
             except (OSError, TypeError):
                 source = None
             if source is None:
@@ -262,7 +266,8 @@ class GradFunction:
                 raise AssertionError("unreachable")
             use_cache = cache.cache_enabled()
             path = cache.cache_path(fn, self._wrt, mode, spec or None) if use_cache else None
-            text = cache.read_valid(path, source, parts) if path is not None else None
+            gen = registry.generation()
+            text = cache.read_valid(path, source, parts, fn) if path is not None else None
             if text is None:
                 text = self._generate(source, parts, containers, arg_specs)
                 if path is not None:
@@ -278,15 +283,20 @@ class GradFunction:
             fname = _emitted_name(fn)
             fwd = _find(ns, "fwd_", fname)
             bwd = _find(ns, "bwd_", fname)
-            calls = []
             parsed = cache.parse_header(text)
-            for ref in parsed[4] if parsed is not None else []:
-                callee = cache.resolve_ref(ref)
-                if callee is not None and hasattr(callee, "__code__"):
-                    calls.append((callee, callee.__code__))
+            refs = tuple(parsed[4]) if parsed is not None else ()
+            objs = cache.resolve_refs(fn, refs)
+            if objs is None:  # the generator reached them a moment ago
+                raise InternalError(
+                    f"srcgrad cannot find the callees of {fn.__qualname__} again: "
+                    + ", ".join(map(str, refs))
+                )
             state = _Loaded(
                 fn.__code__,
-                tuple(calls),
+                refs,
+                tuple(objs),
+                cache.callee_codes(objs),
+                gen,
                 spec,
                 fwd,
                 bwd,
@@ -312,7 +322,14 @@ class GradFunction:
         from srcgrad.codegen.pipeline import generate
 
         src, em = generate(self.forward, self._wrt, containers, self._has_aux, arg_specs)
-        key = cache.compute_key(source, parts, em.rules, em.calls)
+        refs = [cache.Ref.parse(c) for c in em.calls]
+        objs = cache.resolve_refs(self.forward, refs)  # type: ignore[arg-type]
+        key = cache.compute_key(source, parts, em.rules, refs, objs)  # type: ignore[arg-type]
+        if key is None:
+            raise InternalError(
+                f"srcgrad cannot key the gradient of {self.forward.__qualname__}: its rules "
+                f"({', '.join(em.rules)}) or callees ({', '.join(em.calls)}) are not found again"
+            )
         head = emit_mod.header(
             src.filename,
             src.first_line,
@@ -357,7 +374,8 @@ class GradFunction:
         if (
             st is None
             or self.forward.__code__ is not st.code
-            or any(f.__code__ is not c for f, c in st.callees)
+            or registry.GENERATION != st.rules_gen
+            or (st.refs and not cache.refs_current(self.forward, st.refs, st.callees, st.codes))
         ):
             st = self._prepare(args)
         self._state = st  # .source and .path show the file the last call ran

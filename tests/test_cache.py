@@ -117,11 +117,19 @@ def parts_of(df: srcgrad.GradFunction, has_aux: bool = False) -> dict[str, Any]:
     spec is the abstract signature of the last call's arguments, "" before any call)."""
     fn = df.forward
     spec = df._state.spec if df._state is not None else ""
-    return {"qualname": fn.__qualname__, "wrt": tuple(df.wrt), "has_aux": has_aux, "spec": spec}
+    return {
+        "qualname": fn.__qualname__,
+        "wrt": tuple(df.wrt),
+        "has_aux": has_aux,
+        "spec": spec,
+        "origin": cache.source_and_line(fn)[1],
+    }
 
 
 def valid_text(df: srcgrad.GradFunction, path: Path | None = None) -> str | None:
-    return cache.read_valid(path or df.path, cache.function_source(df.forward), parts_of(df))
+    return cache.read_valid(
+        path or df.path, cache.function_source(df.forward), parts_of(df), df.forward
+    )
 
 
 def files_under(d: Path) -> list[Path]:
@@ -138,12 +146,20 @@ def run_child(tmp_path: Path, body: str, env: dict[str, str] | None = None) -> A
         [sys.executable, str(script)],
         capture_output=True,
         text=True,
-        env=env or dict(os.environ),
+        env=_this_checkout(env or dict(os.environ)),
         timeout=120,
         check=False,
     )
     assert proc.returncode == 0, f"child failed:\n{proc.stdout}\n{proc.stderr}"
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _this_checkout(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with this checkout first on PYTHONPATH: the child imports the srcgrad under
+    test, not whichever copy is installed."""
+    root = str(Path(__file__).resolve().parent.parent)
+    rest = env.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": root + (os.pathsep + rest if rest else "")}
 
 
 def _prelude(tmp_path: Path) -> str:

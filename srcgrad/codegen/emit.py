@@ -58,7 +58,7 @@ class Emitted:
     body: str  # everything after the header
     rules: list[str]
     lines: dict[int, tuple[str, int, str]]
-    calls: list[str] = field(default_factory=list)  # inlined callees, "module:qualname"
+    calls: list[str] = field(default_factory=list)  # callees, as cache.Ref text "0:helper"
 
 
 def header(
@@ -623,11 +623,7 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     else:
         text = text + table  # already in black's style: no second formatting pass
     body = text.split("\n", HEADER_LINES)[HEADER_LINES]
-    calls = []
-    for fn in norm.callees:
-        ref = f"{fn.__module__}:{fn.__qualname__}"
-        if ref not in calls:
-            calls.append(ref)
+    calls = [str(ref) for ref in norm.refs]
     return Emitted(body=body, rules=sorted(rev.rules_used), lines=lines, calls=calls)
 
 

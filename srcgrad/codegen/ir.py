@@ -67,6 +67,7 @@ class Normalized:
     runtime_imports: set[str] = field(default_factory=set)
     lists: set[str] = field(default_factory=set)  # lists built with append
     callees: list[Any] = field(default_factory=list)  # inlined user functions
+    refs: list[Any] = field(default_factory=list)  # cache.Ref: how each callee is reached
     module_imports: dict[str, str] = field(default_factory=dict)  # module -> alias
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import libcst as cst
 import numpy as np
 
+from srcgrad import cache
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Names, Normalized, Stmt
 from srcgrad.codegen.resolve import (
@@ -145,6 +146,8 @@ class Normalizer:
         self.arg_names: set[str] = set()  # a callee's arguments (the caller's objects)
         self.module_imports: dict[str, str] = {}  # module name -> alias in emitted code
         self.callees: list[Any] = []
+        self.refs: list[cache.Ref] = []  # how each callee was reached (the cache key's)
+        self.ref_funcs: list[Any] = []  # the function each ref inlines (an owner of later refs)
         self._call_node: cst.CSTNode | None = None
         self.dyn: set[str] = set()  # lists built with append
         self.all_names = _all_names(src.tree)
@@ -334,6 +337,7 @@ class Normalizer:
             runtime_imports=self.runtime_imports,
             lists=set(self.dyn),
             callees=list(self.callees),
+            refs=list(self.refs),
             module_imports=dict(self.module_imports),
         )
 
@@ -1746,6 +1750,38 @@ class Normalizer:
             return e.with_changes(value=self._unalias(e.value))
         return e
 
+    def note_ref(self, e: cst.CSTNode, func: cst.BaseExpression, path: list[str], obj: Any) -> None:
+        """Record how the callee ``obj`` of ``func`` was reached (a :class:`cache.Ref`): the
+        cache key hashes what it reaches, and every call checks it still reaches ``obj``."""
+        parts = self.resolver.dotted(func)
+        res = self.galias[parts[0]][1] if parts and parts[0] in self.galias else self.resolver
+        owner = res.fn
+        if owner is self.fn:
+            index = 0
+        else:
+            index = next((i + 1 for i, f in enumerate(self.ref_funcs) if f is owner), -1)
+        if index < 0 or not all(p.isidentifier() for p in path):
+            self.fail(
+                e,
+                f"call to {'.'.join(path)}, reached in a way the gradient cache cannot track",
+                "call it through a module-level name",
+                "user-call",
+            )
+        ref = cache.Ref(index, tuple(path))
+        if ref not in self.refs:
+            self.refs.append(ref)
+            self.ref_funcs.append(cache.inlined_function(obj))
+
+    def _bound_by_user(self, func: cst.BaseExpression, parts: list[str]) -> bool:
+        """Whether a call's first name is a closure cell or global the user bound to an object
+        other than a module (``from math import exp``, ``act = np.tanh``, ``model.forward``):
+        rebinding it changes the emitted code, so the cache records it."""
+        first = self.resolver.dotted(func)
+        res = self.galias[first[0]][1] if first and first[0] in self.galias else self.resolver
+        if parts[0] not in res.closure and parts[0] not in res.globals:
+            return False  # a builtin
+        return not isinstance(res.lookup(parts[0])[1], types.ModuleType)
+
     def _global_chain(self, e: cst.BaseExpression) -> tuple[list[str], Any] | None:
         parts = self.resolver.dotted(e)
         if parts is not None and parts[0] in self.galias:
@@ -2132,6 +2168,7 @@ class Normalizer:
         if chain is not None and isinstance(chain[1], functools.partial):
             pobj = chain[1]
             if isinstance(pobj.func, types.FunctionType):
+                self.note_ref(e, func, chain[0], pobj)
                 args = [self.lower_arg(a, hint) for a in e.args]
                 sig_names = list(inspect.signature(pobj.func).parameters)
                 pre: dict[str, cst.BaseExpression] = {}
@@ -2147,6 +2184,7 @@ class Normalizer:
             and isinstance(func, cst.Attribute)
         ):
             m = chain[1]
+            self.note_ref(e, func, [*chain[0], "__func__"], m.__func__)
             args = [self.lower_arg(a, hint) for a in e.args]
             first = next(iter(inspect.signature(m.__func__).parameters))
             return self.inline_call(e, m.__func__, args, hint, target, {first: self._xp_chain(func.value)})
@@ -2196,6 +2234,12 @@ class Normalizer:
             )
             return self._lower(as_dict, hint, target)
         res = self.resolver.classify(obj, display)
+        if (
+            res.kind in ("user", "custom")
+            or (res.kind in ("rule", "nondiff") and _user_object(obj))
+            or self._bound_by_user(func, parts)
+        ):
+            self.note_ref(e, func, parts, obj)
         args = [self.lower_arg(a, hint) for a in e.args]
         node = e.with_changes(func=self._xp_chain(func), args=args)
         if res.kind == "rule" and res.emit_name and not is_numpy_module(
@@ -2585,6 +2629,17 @@ def _dotted_node(root: str, dotted: str) -> cst.BaseExpression:
     for p in dotted.split("."):
         node = cst.Attribute(value=node, attr=cst.Name(p))
     return node
+
+
+_LIBRARIES = ("numpy", "scipy", "srcgrad", "builtins", "math", "functools", "operator")
+
+
+def _user_object(obj: Any) -> bool:
+    """A callable the user defined (or an emitted module's): its rule or non-differentiable
+    declaration is the user's too, so the cache key records it."""
+    fn = cache.inlined_function(obj)
+    mod = getattr(fn, "__module__", None) or ""
+    return mod.startswith("srcgrad.generated") or mod.split(".")[0] not in _LIBRARIES
 
 
 def _is_numpy_obj(obj: Any) -> bool:

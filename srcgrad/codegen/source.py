@@ -15,6 +15,7 @@ from typing import Any, Callable
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from srcgrad.cache import source_lines
 from srcgrad.errors import SourceNotFoundError, UnsupportedSyntaxError
 
 _SRCGRAD_DECORATORS = {"grad", "value_and_grad", "vjp", "custom_vjp"}
@@ -112,7 +113,7 @@ def read_function(fn: Callable[..., Any]) -> FunctionSource:
     abs_filename = code.co_filename
     filename = display_path(abs_filename)
     try:
-        lines, first_line = inspect.getsourcelines(fn)
+        lines, first_line = source_lines(fn)
     except (OSError, TypeError) as exc:
         raise SourceNotFoundError(
             f"cannot read the source of {name} (defined in {abs_filename}): {exc}",

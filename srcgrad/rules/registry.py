@@ -103,6 +103,7 @@ class Rule:
 _RULES: dict[int, Rule] = {}
 _BY_NAME: dict[str, Rule] = {}
 NONDIFF: dict[int, str] = {}  # id(function) -> name
+GENERATION = 0  # bumped by every registration: a cheap "did the rules change?" for callers
 
 
 def _prim_name(prim: Callable[..., Any]) -> str:
@@ -163,8 +164,10 @@ def adjoint(
             module=fn.__module__,
             extra=dict(extra),
         )
+        global GENERATION
         _RULES[id(prim)] = rule
         _BY_NAME[rule.name] = rule
+        GENERATION += 1
         fn.rule = rule  # type: ignore[attr-defined]
         return fn
 
@@ -173,8 +176,10 @@ def adjoint(
 
 def nondifferentiable(*prims: Callable[..., Any]) -> None:
     """Declare functions whose output carries no gradient (argmax, floor, zeros_like, ...)."""
+    global GENERATION
     for p in prims:
         NONDIFF[id(p)] = _prim_name(p)
+    GENERATION += 1
 
 
 def lookup(prim: Any) -> Rule | None:
@@ -187,6 +192,12 @@ def lookup_name(name: str) -> Rule | None:
     """The rule registered under a numpy-style name (``"tanh"``, ``"linalg.inv"``)."""
     _load()
     return _BY_NAME.get(name)
+
+
+def generation() -> int:
+    """The registry's generation (bumped by every registration), with every rule loaded."""
+    _load()
+    return GENERATION
 
 
 def is_nondiff(prim: Any) -> bool:
