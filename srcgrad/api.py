@@ -132,6 +132,21 @@ class GradFunction:
     ) -> None:
         if not callable(fn) or not hasattr(fn, "__code__"):
             raise TypeError(f"srcgrad.{kind} expects a Python function, got {fn!r}")
+        if inspect.ismethod(fn):  # its code's first parameter is the instance, not an argument
+            from srcgrad.errors import UnsupportedSyntaxError
+
+            func = fn.__func__
+            params = list(func.__code__.co_varnames[1 : func.__code__.co_argcount])
+            call = f"{fn.__self__.__class__.__name__.lower()}.{func.__name__}"
+            raise UnsupportedSyntaxError(
+                f"srcgrad.{kind} of the bound method {func.__qualname__}",
+                filename=func.__code__.co_filename,
+                lineno=func.__code__.co_firstlineno,
+                col=1,
+                construct="bound-method",
+                hint=f"differentiate a function that calls it: def loss({', '.join(params)}): "
+                f"return {call}({', '.join(params)})",
+            )
         self.forward = fn
         self._kind = kind
         self._has_aux = has_aux

@@ -80,10 +80,6 @@ FINDINGS: dict[str, str] = {
     ),
     "unrolled_sgd_tuple": _REBOUND_TUPLE,
     "lstm_state_tuple_arg": _REBOUND_TUPLE,
-    "gp_flat_jitter": (
-        "internal error K.flat[:: n + 1] += v: ValueError 'Expected a Name but got a "
-        "Attribute!' from inside the generator"
-    ),
     "char_rnn_explicit": (
         "WRONG list built with a literal and append in a callee that has a nested def, returned "
         "and read by a loop index in the caller: cotangents lost (issue 12 item 2)"
@@ -94,20 +90,9 @@ FINDINGS: dict[str, str] = {
     ),
     "bbvi_factory": _SIBLING_CLOSURE,
     "nn_funs_factory_hinted": _SIBLING_CLOSURE,
-    "hmm_forward_table_array": (
-        "internal error a name first assigned inside a nested loop and assigned again after "
-        "the loops: UnboundLocalError in the emitted forward pass"
-    ),
-    "regressor_method": (
-        "internal error differentiating a bound method itself: IndexError in api._bind"
-    ),
     "diffusion_roll": (
         "internal error black-style multi-line parenthesised expression returned by a callee: "
         "emitted code does not parse (issue 12 item 9)"
-    ),
-    "gp_scipy_cho_solve": (
-        "internal error scipy.linalg.cho_solve is inlined: the error points into scipy's "
-        "source with a decorator hint instead of a missing rule at the user's line"
     ),
     "vae_elbo_hinted": (
         "hint fails: 'pass nonlinearity explicitly' followed, np.tanh passed as an argument is "

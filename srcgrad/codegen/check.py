@@ -72,8 +72,7 @@ class _Checker(cst.CSTVisitor):
         return True
 
     def visit_AugAssign(self, node: cst.AugAssign) -> bool:
-        if not isinstance(node.target, (cst.Name, cst.Subscript)):
-            self._target_error(node.target)
+        self._check_target(node.target)
         return True
 
     def _check_target(self, t: cst.BaseExpression) -> None:
@@ -96,13 +95,22 @@ class _Checker(cst.CSTVisitor):
         self._target_error(t)
 
     def _target_error(self, t: cst.BaseExpression) -> None:
-        if isinstance(t, cst.Subscript):
+        if isinstance(t, cst.Subscript) and isinstance(t.value, (cst.Attribute, cst.Call)):
+            written = cst.Module([]).code_for_node(t.value).strip()
+            self.add(
+                t,
+                "subscript-assign",
+                f"in-place write into {written}[...]: srcgrad writes only into arrays bound to "
+                "a name",
+                "index the array itself, e.g. K[i, j] = v; for a diagonal write "
+                "K = K + v * np.eye(len(K))",
+            )
+        elif isinstance(t, cst.Subscript):
             self.add(
                 t,
                 "subscript-assign",
                 f"in-place write to a subscript ({_LATER})",
-                "build the array functionally, e.g. with np.where, np.concatenate or "
-                "np.stack",
+                "build the array functionally, e.g. with np.where, np.concatenate or " "np.stack",
             )
         elif isinstance(t, cst.Attribute):
             self.add(
@@ -121,7 +129,11 @@ class _Checker(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> bool:
         # `namespace(d_out, *res)` in emitted code: its arguments only pick the array module
         func = node.func
-        name = func.value if isinstance(func, cst.Name) else getattr(getattr(func, "attr", None), "value", "")
+        name = (
+            func.value
+            if isinstance(func, cst.Name)
+            else getattr(getattr(func, "attr", None), "value", "")
+        )
         if name == "namespace":
             return False
         return True

@@ -122,6 +122,8 @@ class Normalizer:
         self.findings: list[SrcgradError] = []
         self.poisoned: set[str] = set()  # names bound by statements that were reported
         self.loops: list[dict[str, Any]] = []
+        # loop-carried names with no binding before their loop: unbound in its first iteration
+        self.maybe_unbound: set[str] = set()
         self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
         self.ret_flag: str | None = None  # set when a loop returns
         self.const: dict[str, Any] = {}  # emitted name -> known constant value
@@ -633,6 +635,7 @@ class Normalizer:
                 c = self.names.fresh(u) if (u in self.names.taken and u in self.locals) else u
                 self.names.taken.add(c)
                 carried.append(ir.Carried(c, False))
+                self.maybe_unbound.add(c)
             self.env[u] = c
             self.locals.add(c)
         return carried
@@ -737,6 +740,22 @@ class Normalizer:
                 comps[u] = (ckind, keys, names)
             else:
                 plain_users.append(u)
+        bound_by_header = (
+            {n.value for n in _all_names(node.target)} if isinstance(node, cst.For) else set()
+        )
+        for u in plain_users:
+            if self.env.get(u) in self.maybe_unbound and u not in bound_by_header:
+                # bound only by an enclosing or earlier loop, nowhere before it: on the first
+                # iteration there is no value to carry in, so this loop starts it unbound too
+                if not _written_first(list(node.body.body), u):  # type: ignore[union-attr]
+                    self.fail(
+                        node,
+                        f"{u!r} is read in this loop, but only a loop binds it, nowhere before "
+                        "it: on the first pass it has no value to carry in",
+                        f"bind {u} before the first loop that assigns it (e.g. {u} = 0.0)",
+                        "loop-unbound",
+                    )
+                self.env.pop(u)
         carried = self.enter_loop(plain_users)
         for u, (_, keys, names) in comps.items():
             carried += [ir.Carried(c, True) for c in names]
@@ -1131,7 +1150,17 @@ class Normalizer:
         (DESIGN §5).  Only arrays made in this call may be written."""
         from srcgrad.errors import AliasError
 
-        user = cst.ensure_type(target.value, cst.Name).value
+        if not isinstance(target.value, cst.Name):  # K.flat[...] = v, a.T[0] = v, f(x)[i] = v
+            written = self.src.module.code_for_node(target.value).strip()
+            self.fail(
+                target,
+                f"in-place write into {written}[...]: srcgrad writes only into arrays bound to "
+                "a name",
+                "index the array itself, e.g. K[i, j] = v; for a diagonal write "
+                "K = K + v * np.eye(len(K))",
+                "write-expression",
+            )
+        user = target.value.value
         cur = self.env.get(user)
         hint = f"{user} = {user}.copy()  before writing into it"
         if cur is None:
@@ -2311,7 +2340,7 @@ class Normalizer:
             )
         if res.kind == "unknown-numpy":
             near = nearest_rules(display)
-            alt = f"; nearest supported: {', '.join('np.' + n for n in near)}" if near else ""
+            alt = f"; nearest supported: {', '.join(near)}" if near else ""
             self.fail(
                 e,
                 f"no adjoint rule for {display}{alt}",
@@ -2666,6 +2695,31 @@ def _append_tail(items: list[Any], new: list[Any]) -> None:
             _append_tail(last.orelse, [copy.copy(n) for n in new] if last.falls[0] else new)
         return
     items.extend(new)
+
+
+def _written_first(body: list[cst.BaseStatement], name: str) -> bool:
+    """Is ``name`` bound by a plain ``name = <expr without name>`` at the top of ``body``
+    before anything else in ``body`` mentions it?"""
+    for st in body:
+        mentions = any(n.value == name for n in _all_names(st))
+        if not mentions:
+            continue
+        if isinstance(st, (cst.For, cst.While)) and st.orelse is None:
+            # a nested loop that binds it first (if it runs no iteration, Python leaves the
+            # name unbound as well)
+            return _written_first(list(st.body.body), name)  # type: ignore[union-attr]
+        if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1:
+            small = st.body[0]
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and small.targets[0].target.value == name
+                and not any(n.value == name for n in _all_names(small.value))
+            ):
+                return True
+        return False
+    return False
 
 
 def _may_leave(items: list[Any]) -> bool:

@@ -212,17 +212,36 @@ class Resolver:
         return Resolved("unknown", obj, display=display)
 
 
+# Array libraries whose functions srcgrad differentiates only through registered rules: their
+# Python source is never inlined (it is not user code; it may hold decorators, C calls and
+# dispatch that no rule covers), so a function of theirs without a rule is a missing rule.
+LIBRARIES = ("numpy", "scipy", "cupy", "cupyx", "jax", "jaxlib", "torch", "sklearn", "pandas")
+
+
 def _is_numpy_callable(obj: Any) -> bool:
     if isinstance(obj, np.ufunc):
         return getattr(np, obj.__name__, None) is obj
     mod = getattr(obj, "__module__", None) or ""
-    return mod == "numpy" or mod.startswith("numpy.")
+    return mod.split(".", 1)[0] in LIBRARIES
+
+
+def public_name(rule: Rule) -> str | None:
+    """How a user spells a rule's primitive (``np.linalg.inv``, ``scipy.special.expit``), or
+    None for srcgrad's own runtime helpers, which no user calls."""
+    mod = getattr(rule.primitive, "__module__", None) or ""
+    if mod.startswith("srcgrad") or rule.extra.get("custom"):
+        return None
+    if mod.startswith("scipy"):
+        return "scipy." + rule.name
+    return "np." + rule.name
 
 
 def nearest_rules(name: str, n: int = 3) -> list[str]:
-    """Names of registered primitives closest to ``name`` (for error hints)."""
-    names = [r.name for r in registry.all_rules()]
-    return difflib.get_close_matches(name.rsplit(".", 1)[-1], names, n=n, cutoff=0.5)
+    """How users spell the registered public primitives closest to ``name`` (error hints)."""
+    spelled = {r.name.rsplit(".", 1)[-1]: public_name(r) for r in registry.all_rules()}
+    spelled = {k: v for k, v in spelled.items() if v is not None}
+    near = difflib.get_close_matches(name.rsplit(".", 1)[-1], list(spelled), n=n, cutoff=0.5)
+    return [spelled[k] for k in near]
 
 
 def is_numpy_module(obj: Any) -> bool:
