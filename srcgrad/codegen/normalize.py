@@ -140,6 +140,13 @@ class Normalizer:
         self.np_alias: set[str] = set()  # names bound to the array module (xp = namespace(..))
         self.galias: dict[str, Any] = {}  # name -> (global expression, its resolver)
         self.top_globals = src.fn.__globals__
+        # the emitted module reads a bare free name the way the top function would: its closure
+        # cells, then its module's globals, then builtins (cache.UserGlobals)
+        self.top_cells: dict[str, Any] = dict(
+            zip(src.fn.__code__.co_freevars, src.fn.__closure__ or ())
+        )
+        self.top_free = _free_reads(src.tree)  # names the top function reads from outside
+        self.free_bare: set[str] = set()  # free names emitted bare: no local may take them
         self.arg_names: set[str] = set()  # a callee's arguments (the caller's objects)
         self.module_imports: dict[str, str] = {}  # module name -> alias in emitted code
         self.callees: list[Any] = []
@@ -182,7 +189,7 @@ class Normalizer:
 
     # -- names ------------------------------------------------------------------------
     def define(self, user: str) -> str:
-        if user not in self.env and user not in self.locals:
+        if user not in self.env and user not in self.locals and not self._reserved(user):
             name = user
             self.names.taken.add(user)
         else:
@@ -191,6 +198,12 @@ class Normalizer:
         self.locals.add(name)
         self.last_define = (user, name)
         return name
+
+    def _reserved(self, user: str) -> bool:
+        """True when a local named ``user`` would shadow a free name the emitted code reads:
+        one already emitted bare, or (for an inlined callee's local) one the top function
+        reads from outside (it may come later in the flat emitted function)."""
+        return user in self.free_bare or (len(self.inline_stack) > 1 and user in self.top_free)
 
     def is_static(self, node: cst.BaseExpression) -> bool:
         if isinstance(node, cst.Name):
@@ -1263,7 +1276,8 @@ class Normalizer:
         r = self.define(target) if target is not None else self.names.temp(hint)
         pb = self.names.fresh(f"{r.lstrip('_')}_pullback")
         self.locals.update({r, pb})
-        st = Stmt(ir.CALLVJP, [r, pb], e.func, self.origin, operands=operands,
+        func = self._xp_chain(e.func) if self.resolver.dotted(e.func) is not None else e.func
+        st = Stmt(ir.CALLVJP, [r, pb], func, self.origin, operands=operands,
                   label=f"call {callee.__qualname__}", bound=bound)
         self.stmts.append(st)
         self.last_define = (target, r) if target is not None else None
@@ -1685,8 +1699,15 @@ class Normalizer:
         return self._foreign(e, v)
 
     def _foreign(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
-        """A global of an inlined callee from another module is read through that module
-        (imported at the top of the emitted file): ``helpers.GAIN``."""
+        """A free name (global, closure cell or builtin) as emitted code must spell it so that
+        it reads the object the function reading it sees (DESIGN §3).
+
+        Emitted code reads a bare name through the top function's closure cells, module
+        globals and builtins, in that order; a bare name is used only where that gives the
+        reader's own object and no local of the flat emitted function has that name.  Other
+        module globals (and builtins shadowed there) are read through their module, imported
+        at the top of the emitted file: ``helpers.GAIN``.
+        """
         g = self.resolver.globals
         found, obj = self.resolver.lookup(root)
         if found and (getattr(obj, "__module__", None) or "").startswith("srcgrad."):
@@ -1694,18 +1715,45 @@ class Normalizer:
 
             if getattr(runtime, root, None) is obj:
                 self.runtime_imports.add(root)  # a runtime helper: imported by name
-            return e
-        if g is self.top_globals or root in self.resolver.closure or root not in g:
-            return e
-        mod = g.get("__name__")
+                return e
+        top = self.resolver.fn is self.fn
+        clash = root in self.locals or root in self.params_set
+        if root in self.resolver.closure:
+            cells = dict(zip(self.resolver.fn.__code__.co_freevars, self.resolver.fn.__closure__ or ()))
+            if not clash and (top or self.top_cells.get(root) is cells.get(root)):
+                return self._bare(e, root)
+            self.fail(
+                e,
+                f"{root!r} is read from the closure of {self.resolver.fn.__qualname__}, which "
+                "the emitted code cannot see",
+                f"pass {root} as an argument, or make it a module-level name",
+                "closure-read",
+            )
+        if root in g:
+            mod = g.get("__name__")
+            if not clash and g is self.top_globals and (top or root not in self.top_cells):
+                return self._bare(e, root)
+        else:
+            mod = "builtins"
+            if not clash and (top or (root not in self.top_cells and root not in self.top_globals)):
+                return self._bare(e, root)
         import sys as _sys
 
         if not mod or mod not in _sys.modules or not all(p.isidentifier() for p in mod.split(".")):
-            return e
+            self.fail(
+                e,
+                f"{root!r} cannot be read from the module of {self.resolver.fn.__qualname__} "
+                "by emitted code",
+                f"rename the other {root!r} (a local or global of the same name)",
+                "name-clash",
+            )
         alias = self.module_imports.get(mod)
         if alias is None:
             alias = self.names.generated(mod.rsplit(".", 1)[-1])
+            while alias in self.locals:  # pragma: no cover - a local named like the module
+                alias = self.names.fresh(alias + "_")
             self.module_imports[mod] = alias
+            self.free_bare.add(alias)
         parts = []
         node = e
         while isinstance(node, cst.Attribute):
@@ -1715,6 +1763,12 @@ class Normalizer:
         for attr in reversed(parts):
             out = cst.Attribute(value=out, attr=attr)
         return out
+
+    def _bare(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
+        """``e`` as written: its root is read bare, so no local may take that name."""
+        self.free_bare.add(root)
+        self.names.taken.add(root)
+        return e
 
     def _is_namespace_call(self, node: cst.BaseExpression) -> bool:
         """``namespace(...)`` (the runtime's array-module lookup, as in emitted code)."""
@@ -2131,10 +2185,11 @@ class Normalizer:
                 args = [self.lower_arg(a, hint) for a in e.args]
                 sig_names = list(inspect.signature(pobj.func).parameters)
                 pre: dict[str, cst.BaseExpression] = {}
+                ptext = cst.Module([]).code_for_node(self._xp_chain(func))
                 for i, _ in enumerate(pobj.args):
-                    pre[sig_names[i]] = cst.parse_expression(f"{cst.Module([]).code_for_node(func)}.args[{i}]")
+                    pre[sig_names[i]] = cst.parse_expression(f"{ptext}.args[{i}]")
                 for k in pobj.keywords:
-                    pre[k] = cst.parse_expression(f"{cst.Module([]).code_for_node(func)}.keywords[{k!r}]")
+                    pre[k] = cst.parse_expression(f"{ptext}.keywords[{k!r}]")
                 return self.inline_call(e, pobj.func, args, hint, target, pre)
         if (
             chain is not None
@@ -2193,12 +2248,15 @@ class Normalizer:
             return self._lower(as_dict, hint, target)
         res = self.resolver.classify(obj, display)
         args = [self.lower_arg(a, hint) for a in e.args]
+        all_static = all(self.is_static(a.value) for a in args)
+        if res.kind == "user" and isinstance(obj, types.FunctionType) and not all_static:
+            # inlined: the emitted code never reads the function itself
+            return self.inline_call(e, obj, args, hint, None if multi is not None else target)
         node = e.with_changes(func=self._xp_chain(func), args=args)
         if res.kind == "rule" and res.emit_name and not is_numpy_module(
             self.resolver.lookup(parts[0])[1]
         ) and _is_numpy_obj(obj):
             node = node.with_changes(func=_dotted_node(self.xp, res.emit_name))
-        all_static = all(self.is_static(a.value) for a in args)
         if res.kind == "stop_gradient":
             if len(args) != 1:
                 self.fail(e, "stop_gradient takes one argument", "", "stop_gradient")
@@ -2220,7 +2278,7 @@ class Normalizer:
             bound = self.bind_signature(obj.fn, args, e, display)
             st_expr = node
             out = self.prim(res.rule, target, hint, st_expr, bound, multi)
-            self.stmts[-1].bound["__callee__"] = func
+            self.stmts[-1].bound["__callee__"] = self._xp_chain(func)
             return out
         if res.kind == "rule":
             assert res.rule is not None
@@ -2698,6 +2756,37 @@ def _assigned_in(stmt: cst.CSTNode) -> list[str]:
         if target is not None:
             out += [n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)]
     return out
+
+
+class _FreeReads(cst.CSTVisitor):
+    """Collects the names a function reads that none of its own bindings provide."""
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+        self.bound: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.read.add(node.value)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.bound.add(node.name.value)
+
+
+def _free_reads(fdef: cst.CSTNode) -> set[str]:
+    """The names ``fdef`` (nested defs included) may read as globals, closure cells or
+    builtins: every name it mentions, less those it assigns or takes as parameters (an
+    over-approximation is harmless: it only renames an inlined callee's local)."""
+    v = _FreeReads()
+    fdef.visit(v)
+    return v.read - v.bound - set(_assigned_in(fdef))
 
 
 def _all_names(tree: cst.CSTNode) -> list[cst.Name]:
