@@ -464,9 +464,39 @@ class Normalizer:
 
     def assign_exact(self, name: str, atom: cst.BaseExpression) -> None:
         """Bind the emitted name ``name`` itself (branches of a join assign the same name)."""
+        self.refuse_container_join(atom)
         self.locals.add(name)
         self.names.taken.add(name)
         self.stmts.append(ir.Phi(name, atom, self.origin, self.is_static(atom)))
+
+    def is_container(self, atom: Any) -> bool:
+        """True for a tuple, list or dict value: a display, or a name bound to one built here
+        (a display, a list built with append, several outputs bound to one name) or to a
+        container argument or part of one."""
+        if isinstance(atom, cst.Name):
+            return atom.value in self.lit or atom.value in self.dyn or atom.value in self.cont
+        return isinstance(atom, (cst.Tuple, cst.List, cst.Dict)) and not self.is_static(atom)
+
+    def refuse_container_join(self, atom: Any) -> None:
+        """A name that holds one of several values (after a branch, a ternary, ``and``/``or``,
+        several ``return``s or a loop) is an array or a number: a container would lose the
+        items' gradients there, so it is refused."""
+        if not self.is_container(atom):
+            return
+        o = self.origin
+        raise _Bail(
+            UnsupportedSyntaxError(
+                "a tuple, list or dict that is one of several values (returned from more than "
+                "one place or from inside a loop, chosen by a conditional expression or "
+                "`and`/`or`, or rebound in a loop)",
+                filename=o.file,
+                lineno=o.line,
+                col=o.col,
+                construct="container-join",
+                hint="bind it in an if statement with the same items on every branch, and "
+                "return it once, at the end of the function",
+            )
+        )
 
     def join(self, branches: list[tuple[list[Any], bool, dict[str, str]]]) -> None:
         """SSA join after a branch: names that differ get a fresh version bound in each
@@ -669,6 +699,7 @@ class Normalizer:
         for u, c in loop["map"].items():
             cur = self.env.get(u)
             if cur is not None and cur != c.name:
+                self.refuse_container_join(cst.Name(cur))
                 phis.append(ir.Phi(c.name, cst.Name(cur), self.origin))
         _append_tail(self.stmts, phis)
 
@@ -1353,6 +1384,7 @@ class Normalizer:
             self.np_alias, self.galias, self.arg_names,
         )
         self.inline_stack.append(key)
+        n_findings = len(self.findings)
         try:
             self.out_name = self.names.temp(f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out")
             self.src = src
@@ -1360,7 +1392,9 @@ class Normalizer:
             self.all_names = _all_names(fdef)
             import libcst.matchers as m
 
-            self.n_returns = len(m.findall(fdef.body, m.Return()))
+            self.n_returns = len(
+                [r for r in m.findall(fdef.body, m.Return()) if not _inside_def(fdef, r)]
+            ) if isinstance(fdef, cst.FunctionDef) else 1
             self.has_aux = False
             self.ret_flag = None
             self.loops = []
@@ -1393,6 +1427,8 @@ class Normalizer:
                 self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
                 self.local_funcs, self.np_alias, self.galias, self.arg_names,
             ) = saved
+        if result is None and len(self.findings) > n_findings:
+            raise _Bail(None)  # its return statement was reported already
         if result is None:
             self.fail(e, f"{display} returns nothing", "return a value", "user-call")
         assert result is not None
@@ -1543,7 +1579,14 @@ class Normalizer:
         if self.is_static(atom):
             self.emit(ir.STATIC, name, name, atom)
         elif isinstance(atom, cst.Name):
-            if atom.value in self.lit or atom.value in self.dyn:
+            if atom.value in self.dyn:
+                # a second name for a list built with append (one a callee returned, say):
+                # the same list object, as in Python; appends through either name are seen
+                # through both
+                self.env[name] = atom.value
+                self.last_define = (name, atom.value)
+                return
+            if atom.value in self.lit:
                 emitted = self.emit(ir.STATIC, name, name, atom)
                 self.static.discard(emitted)
                 if atom.value in self.lit:
