@@ -498,6 +498,17 @@ class Normalizer:
             )
         )
 
+    def refuse_nested_item(self, node: cst.CSTNode, item: Any) -> None:
+        """A list built with append holds arrays and numbers: its items are read back as
+        arrays, so a tuple, list or dict item is refused."""
+        if self.is_container(item):
+            self.fail(
+                node,
+                "a tuple, list or dict as an item of a list built with append",
+                "append arrays (np.stack the parts first), or keep one list per part",
+                "nested-list",
+            )
+
     def join(self, branches: list[tuple[list[Any], bool, dict[str, str]]]) -> None:
         """SSA join after a branch: names that differ get a fresh version bound in each
         branch that falls through."""
@@ -890,6 +901,7 @@ class Normalizer:
                 self.bind_atom(name, cst.List([]))
                 name = self.env[name]
                 for item in items:
+                    self.refuse_nested_item(seq, item)
                     call = cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("append")), args=[cst.Arg(item)])
                     ops = [item.value] if isinstance(item, cst.Name) and item.value in self.locals and not self.is_static(item) else []
                     self.stmts.append(Stmt(ir.APPEND, [], call, self.origin, operands=ops, label="append", container=name))
@@ -1548,6 +1560,36 @@ class Normalizer:
                         cst.Subscript(value=e, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))])
                         for k in range(n)
                     ]
+            if isinstance(e, cst.Name) and e.value in self.env and self.env[e.value] in self.lit:
+                # a tuple/list display built here whose items are containers (the layers of
+                # `params[:-1]`, say): one copy of the body per item
+                kind, entries = self.lit[self.env[e.value]]
+                if kind == "seq" and any(self.is_container(a) for a in entries):
+                    return list(entries)
+            if (
+                isinstance(e, cst.Subscript)
+                and len(e.slice) == 1
+                and isinstance(e.slice[0].slice, cst.Slice)
+            ):
+                whole = items(e.value)
+                sl = e.slice[0].slice
+                bounds = [None if b is None else self.key_of(b) for b in (sl.lower, sl.upper, sl.step)]
+                if whole is None or any(b is _MISSING or isinstance(b, str) for b in bounds):
+                    return None
+                if bounds[2] == 0:
+                    self.fail(e, "a slice with step 0", "use a nonzero step", "slice")
+                return whole[slice(*bounds)]
+            if (
+                isinstance(e, cst.Call)
+                and isinstance(e.func, cst.Name)
+                and e.func.value == "reversed"
+                and e.func.value not in self.env
+                and len(e.args) == 1
+                and e.args[0].keyword is None
+                and not e.args[0].star
+            ):
+                whole = items(e.args[0].value)
+                return None if whole is None else whole[::-1]
             return None
 
         direct = items(it)
@@ -2487,6 +2529,8 @@ class Normalizer:
 
     def grow_display(self, name: str) -> None:
         """A list display that grows: from here on it is a list built in the function."""
+        for item in self.lit[name][1]:
+            self.refuse_nested_item(self._call_node or self._node, item)
         st = self.lit_stmt.pop(name)
         items = self.lit.pop(name)[1]
         st.kind = ir.LISTNEW
@@ -2530,6 +2574,7 @@ class Normalizer:
                     "list-method",
                 )
             v = args[0].value
+            self.refuse_nested_item(e, v)
             ops = [v.value] if isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v) else []
             self.stmts.append(
                 Stmt(ir.APPEND, [], node, self.origin, operands=ops, label="append",
