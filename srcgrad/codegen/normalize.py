@@ -2140,6 +2140,7 @@ class Normalizer:
                 MissingRuleError,
             )
         assert rule is not None
+        self._call_node = e  # where an operand's error points
         return self.prim(
             rule, target, hint, node, {rule.params[0]: left, rule.params[1]: right}
         )
@@ -2160,6 +2161,7 @@ class Normalizer:
             if rule is None:
                 self.fail(e, f"no rule for {symbol}", "", symbol, MissingRuleError)
             assert rule is not None
+            self._call_node = e
             return self.prim(rule, target, hint, node, {rule.params[0]: operand})
         return self.emit_nondiff(target, hint, node, [operand])
 
@@ -2192,18 +2194,27 @@ class Normalizer:
             v = bound.get(p)
             if v is None:
                 continue
-            if (
-                isinstance(v, cst.Name)
-                and p not in rule.sequence
-                and p != rule.varargs
-                and (v.value in self.dyn or v.value in self.lit)
-            ):
+            if p not in rule.sequence and p != rule.varargs and self.is_container(v):
+                what = repr(v.value) if isinstance(v, cst.Name) else "display"
+                text = v.value if isinstance(v, cst.Name) else "[...]"
                 self.fail(
                     self._call_node or v,
-                    f"the list/tuple {v.value!r} is passed to {rule.name} as one array",
-                    f"stack it first: np.stack({v.value}) (or np.array({v.value}) for scalars)",
+                    f"the tuple/list/dict {what} is passed to {rule.name} as one array",
+                    f"make it an array first: np.array({text}) (np.stack for arrays)",
                     "list-as-array",
                 )
+            if p in rule.sequence or p == rule.varargs:
+                elements = v.elements if isinstance(v, (cst.Tuple, cst.List)) else []
+                for el in elements:
+                    if isinstance(el.value, (cst.Tuple, cst.List, cst.Dict)) and self.is_container(
+                        el.value
+                    ):
+                        self.fail(
+                            self._call_node or v,
+                            f"a tuple/list display as one operand of {rule.name}",
+                            "make it an array first: np.array([...])",
+                            "list-as-array",
+                        )
             if isinstance(v, cst.Name) and p in rule.sequence:
                 if v.value in self.lit and self.lit[v.value][0] == "seq":
                     v = bound[p] = cst.List([cst.Element(a) for a in self.lit[v.value][1]])
@@ -2368,6 +2379,8 @@ class Normalizer:
         if res.kind == "rule":
             assert res.rule is not None
             bound = self.bind(res.rule, args, e, display)
+            if _is_numpy_obj(obj):
+                node, bound = self.stack_operands(res.rule, node, bound)
             if multi is not None and not res.rule.multi_output:
                 self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
             out = self.prim(res.rule, target, hint, node, bound, multi)
@@ -2423,6 +2436,72 @@ class Normalizer:
             MissingRuleError,
         )
         return None
+
+    def stack_operands(
+        self, rule: Rule, node: cst.BaseExpression, bound: dict[str, Any]
+    ) -> tuple[cst.BaseExpression, dict[str, Any]]:
+        """A tuple/list (a display, or a name bound to one built here, or a list/tuple
+        argument) passed to a numpy function where it takes an array is the array of its
+        items, as numpy itself makes it: ``np.sum([a, b])`` is ``np.sum(np.array([a, b]))``.
+        The array is built in the inputs' namespace (``xp.array``), then the rule applies;
+        numpy refuses items of different shapes, in the forward pass, as it does in ``f``."""
+        swap: dict[int, cst.BaseExpression] = {}
+        for p in rule.operands:
+            v = bound.get(p)
+            if v is None:
+                continue
+            if p in rule.sequence or p == rule.varargs:
+                if not isinstance(v, (cst.Tuple, cst.List)):
+                    continue
+                elements = []
+                for el in v.elements:
+                    new = self.as_array(el.value)
+                    if new is not el.value:
+                        swap[id(el.value)] = new
+                    elements.append(el.with_changes(value=new))
+                bound[p] = v.with_changes(elements=elements)
+                continue
+            new = self.as_array(v)
+            if new is not v:
+                swap[id(v)] = new
+                bound[p] = new
+        if swap:
+            node = node.visit(_SwapNodes(swap))
+        return node, bound
+
+    def as_array(self, v: Any) -> Any:
+        """``v`` itself, or, for a tuple/list value, the name of ``xp.array`` of its items
+        (nested displays become arrays first, row by row)."""
+        if not self.is_container(v):
+            return v
+        obj: cst.BaseExpression
+        if isinstance(v, (cst.Tuple, cst.List)):
+            items = [el.value for el in v.elements]
+        elif isinstance(v, cst.Name) and v.value in self.lit and self.lit[v.value][0] == "seq":
+            items = list(self.lit[v.value][1])
+        elif isinstance(v, cst.Name) and v.value in self.cont and self.cont[v.value][2][0] == "seq":
+            items = [el.value for el in cst.ensure_type(self.expand_container(v.value), cst.List).elements]
+        elif isinstance(v, cst.Name) and v.value in self.dyn:
+            items = None
+        else:
+            self.fail(
+                self._call_node or v,
+                "a dict passed where an array is expected",
+                "pass an array (np.array of the values you mean, in a fixed order)",
+                "list-as-array",
+            )
+            raise AssertionError
+        if items is None:
+            obj = v
+        else:
+            obj = cst.List([cst.Element(self.as_array(it)) for it in items])
+        rule = registry.lookup_name("array")
+        assert rule is not None
+        expr = cst.Call(
+            func=cst.Attribute(value=cst.Name(self.xp), attr=cst.Name("array")),
+            args=[cst.Arg(obj)],
+        )
+        return self.prim(rule, None, "stacked", expr, {"object": obj})
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
         return a.with_changes(value=self.lower(a.value, hint))
@@ -2619,6 +2698,20 @@ class Normalizer:
             MissingRuleError,
         )
         raise AssertionError
+
+
+class _SwapNodes(cst.CSTTransformer):
+    """Replace given nodes (by identity) with other expressions."""
+
+    def __init__(self, swap: dict[int, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.swap = swap
+
+    def on_leave(self, original: Any, updated: Any) -> Any:
+        rep = self.swap.get(id(original))
+        if rep is not None:
+            return rep
+        return updated
 
 
 class _NameMap(cst.CSTTransformer):
