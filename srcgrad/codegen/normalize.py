@@ -735,6 +735,9 @@ class Normalizer:
         exprs = self.container_values(node.iter)
         if exprs is not None and node.orelse is None and not _has_exit(node.body):
             for v in exprs:  # a loop over a list/tuple argument: one copy of the body per item
+                for n in _all_names(v):
+                    if n.value in self.locals and n.value not in self.env:
+                        self.env[n.value] = n.value  # an emitted item: readable by its name
                 self.assign(node.target, v)
                 if not self.block(list(node.body.body)):  # type: ignore[union-attr]
                     return False
@@ -901,7 +904,15 @@ class Normalizer:
                 self.bind_atom(name, cst.List([]))
                 name = self.env[name]
                 for item in items:
-                    self.refuse_nested_item(seq, item)
+                    if self.is_container(item):
+                        self.fail(
+                            seq,
+                            "a loop with break, return or else over a tuple/list whose items "
+                            "are tuples, lists or dicts",
+                            "loop without break/return/else (such a loop runs once per item), "
+                            "or read the items with constant indices",
+                            "iterate",
+                        )
                     call = cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("append")), args=[cst.Arg(item)])
                     ops = [item.value] if isinstance(item, cst.Name) and item.value in self.locals and not self.is_static(item) else []
                     self.stmts.append(Stmt(ir.APPEND, [], call, self.origin, operands=ops, label="append", container=name))
