@@ -673,7 +673,9 @@ def test_displays_are_stacked_in_the_inputs_namespace():
         got = srcgrad.grad(fn)(fakexp.to_device(X3.copy()))
         assert isinstance(got, fakexp.FakeArray)
         np.testing.assert_allclose(fakexp.to_host(got), want, rtol=1e-12, atol=1e-14)
-        code = [ln for ln in srcgrad.grad(fn).source.splitlines() if not ln.lstrip().startswith("#")]
+        code = [
+            ln for ln in srcgrad.grad(fn).source.splitlines() if not ln.lstrip().startswith("#")
+        ]
         assert not [ln for ln in code if "np." in ln]
 
 

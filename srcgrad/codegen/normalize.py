@@ -1584,7 +1584,9 @@ class Normalizer:
             ):
                 whole = items(e.value)
                 sl = e.slice[0].slice
-                bounds = [None if b is None else self.key_of(b) for b in (sl.lower, sl.upper, sl.step)]
+                bounds = [
+                    None if b is None else self.key_of(b) for b in (sl.lower, sl.upper, sl.step)
+                ]
                 if whole is None or any(b is _MISSING or isinstance(b, str) for b in bounds):
                     return None
                 if bounds[2] == 0:
@@ -1815,7 +1817,8 @@ class Normalizer:
         top = self.resolver.fn is self.fn
         clash = root in self.locals or root in self.params_set
         if root in self.resolver.closure:
-            cells = dict(zip(self.resolver.fn.__code__.co_freevars, self.resolver.fn.__closure__ or ()))
+            fn = self.resolver.fn
+            cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
             if not clash and (top or self.top_cells.get(root) is cells.get(root)):
                 return self._bare(e, root)
             self.fail(
@@ -2491,7 +2494,8 @@ class Normalizer:
         elif isinstance(v, cst.Name) and v.value in self.lit and self.lit[v.value][0] == "seq":
             items = list(self.lit[v.value][1])
         elif isinstance(v, cst.Name) and v.value in self.cont and self.cont[v.value][2][0] == "seq":
-            items = [el.value for el in cst.ensure_type(self.expand_container(v.value), cst.List).elements]
+            listed = cst.ensure_type(self.expand_container(v.value), cst.List)
+            items = [el.value for el in listed.elements]
         elif isinstance(v, cst.Name) and v.value in self.dyn:
             items = None
         else:
