@@ -277,6 +277,20 @@ def test_a_container_that_cannot_keep_its_items_gradients_is_refused(fn, constru
     assert err.construct == construct
 
 
+def aux_dict_from_two_returns(x):
+    if np.sum(x) > 0:
+        return np.sum(x * x), {"n": x[0], "m": [x[1]]}
+    return np.sum(x), {"n": x[1], "m": [x[0]]}
+
+
+def test_an_aux_container_may_come_from_several_returns():
+    for x in (X2.copy(), -X2):
+        grads, aux = srcgrad.grad(aux_dict_from_two_returns, has_aux=True)(x.copy())
+        want_aux = aux_dict_from_two_returns(x.copy())[1]
+        assert aux == want_aux
+        np.testing.assert_allclose(grads, 2 * x if np.sum(x) > 0 else np.ones(2))
+
+
 class _Pair(NamedTuple):
     a: Any
     b: Any
@@ -517,9 +531,25 @@ def two_callees_one_local_one_global(x):
     return np.sum(_two_callees_a(x) * _two_callees_b(x))
 
 
+def _locals_named_like_generated_names(x):
+    xp = 2.0
+    index = 1
+    out = x * xp
+    res = out + x[index]
+    d_out = res * 3.0
+    namespace = d_out - 1.0
+    unbroadcast = namespace * 2.0
+    return unbroadcast
+
+
+def callee_locals_named_like_generated_names(x):
+    return np.sum(_locals_named_like_generated_names(x) * x[0])
+
+
 @pytest.mark.parametrize(
     "fn",
     [
+        callee_locals_named_like_generated_names,
         global_read_after_callee_local,
         global_read_before_callee_local,
         callee_parameter_named_like_a_global,

@@ -203,7 +203,11 @@ class Normalizer:
         """True when a local named ``user`` would shadow a free name the emitted code reads:
         one already emitted bare, or (for an inlined callee's local) one the top function
         reads from outside (it may come later in the flat emitted function)."""
-        return user in self.free_bare or (len(self.inline_stack) > 1 and user in self.top_free)
+        return (
+            user in self.free_bare
+            or user in self.names.fixed.values()  # xp, index, ...: generated already
+            or (len(self.inline_stack) > 1 and user in self.top_free)
+        )
 
     def is_static(self, node: cst.BaseExpression) -> bool:
         if isinstance(node, cst.Name):
@@ -462,9 +466,11 @@ class Normalizer:
             self.stmts = saved
             self.in_branch -= 1
 
-    def assign_exact(self, name: str, atom: cst.BaseExpression) -> None:
-        """Bind the emitted name ``name`` itself (branches of a join assign the same name)."""
-        self.refuse_container_join(atom)
+    def assign_exact(self, name: str, atom: cst.BaseExpression, aux: bool = False) -> None:
+        """Bind the emitted name ``name`` itself (branches of a join assign the same name);
+        ``aux``: the auxiliary output, which carries no gradient and may be a container."""
+        if not aux:
+            self.refuse_container_join(atom)
         self.locals.add(name)
         self.names.taken.add(name)
         self.stmts.append(ir.Phi(name, atom, self.origin, self.is_static(atom)))
@@ -1073,7 +1079,7 @@ class Normalizer:
                 aux_atom = self.lower(aux, "aux")
                 if self.n_returns > 1:
                     name = self.names.generated("aux")
-                    self.assign_exact(name, aux_atom)
+                    self.assign_exact(name, aux_atom, aux=True)
                     aux_atom = cst.Name(name)
                 self.aux = aux_atom
             else:
@@ -1815,7 +1821,7 @@ class Normalizer:
                 self.runtime_imports.add(root)  # a runtime helper: imported by name
                 return e
         top = self.resolver.fn is self.fn
-        clash = root in self.locals or root in self.params_set
+        clash = root in self.locals or root in self.params_set or root in self.names.fixed.values()
         if root in self.resolver.closure:
             fn = self.resolver.fn
             cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
