@@ -203,10 +203,12 @@ class Normalizer:
         """True when a local named ``user`` would shadow a free name the emitted code reads:
         one already emitted bare, or (for an inlined callee's local) one the top function
         reads from outside (it may come later in the flat emitted function)."""
+        callee = len(self.inline_stack) > 1
         return (
             user in self.free_bare
-            or user in self.names.fixed.values()  # xp, index, ...: generated already
-            or (len(self.inline_stack) > 1 and user in self.top_free)
+            # a generated name (xp, index, ...) avoids the top function's names, not a callee's
+            or (callee and user in self.names.fixed.values())
+            or (callee and user in self.top_free)
         )
 
     def is_static(self, node: cst.BaseExpression) -> bool:
