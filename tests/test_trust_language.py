@@ -31,6 +31,11 @@ from srcgrad.testing import check_grad
 from tests.engine import trust_helpers
 from tests.engine.trust_helpers import build_list, local_scale, times_scale, uses_len
 
+try:
+    import scipy.special as scipy_special
+except ModuleNotFoundError:  # pragma: no cover - scipy is a test extra
+    scipy_special = None
+
 scale = 3.0  # trust_helpers has its own `scale`
 len = lambda v: 100  # noqa: E731,A001  (shadows the builtin in this module only)
 
@@ -681,6 +686,21 @@ def _weighted(v):
     ids=lambda f: f.__name__,
 )
 def test_a_display_where_numpy_takes_an_array_is_its_stack(fn):
+    assert_right(fn, X3.copy())
+
+
+def logsumexp_of_list_display(x):
+    return scipy_special.logsumexp([x[0], 2 * x[1], x[2] * x[0]])
+
+
+def expit_of_tuple_display(x):
+    return np.sum(scipy_special.expit((x[0], x[1] * x[0])))
+
+
+@pytest.mark.parametrize("fn", [logsumexp_of_list_display, expit_of_tuple_display])
+def test_a_display_passed_to_scipy_special_is_its_stack(fn):
+    if scipy_special is None:
+        pytest.skip("scipy is not installed")
     assert_right(fn, X3.copy())
 
 

@@ -2401,7 +2401,8 @@ class Normalizer:
         if res.kind == "rule":
             assert res.rule is not None
             bound = self.bind(res.rule, args, e, display)
-            if _is_numpy_obj(obj):
+            if _is_numpy_obj(obj) or res.rule.module == "srcgrad.rules.scipy_special":
+                # numpy and scipy functions make an array of a tuple/list operand
                 node, bound = self.stack_operands(res.rule, node, bound)
             if multi is not None and not res.rule.multi_output:
                 self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
