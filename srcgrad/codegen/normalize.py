@@ -2518,7 +2518,20 @@ class Normalizer:
         if items is None:
             obj = v
         else:
-            obj = cst.List([cst.Element(self.as_array(it)) for it in items])
+            parts = [self.as_array(it) for it in items]
+            if not all(self.is_static(p) for p in parts):
+                # a device namespace stacks device arrays only: constants join as arrays
+                # (numpy gives the same values and dtype either way)
+                parts = [
+                    cst.Call(
+                        func=cst.Attribute(value=cst.Name(self.xp), attr=cst.Name("asarray")),
+                        args=[cst.Arg(p)],
+                    )
+                    if self.is_static(p)
+                    else p
+                    for p in parts
+                ]
+            obj = cst.List([cst.Element(p) for p in parts])
         rule = registry.lookup_name("array")
         assert rule is not None
         expr = cst.Call(
