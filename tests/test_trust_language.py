@@ -536,6 +536,18 @@ def two_callees_one_local_one_global(x):
     return np.sum(_two_callees_a(x) * _two_callees_b(x))
 
 
+def _callee_prints_its_local(x):
+    scale = 5.0
+    print(f"callee scale={scale}")
+    return x * scale
+
+
+def callee_and_caller_print_the_same_name(x):
+    y = _callee_prints_its_local(x)
+    print(f"caller scale={scale}")
+    return np.sum(y * scale)
+
+
 def _locals_named_like_generated_names(x):
     xp = 2.0
     index = 1
@@ -555,6 +567,7 @@ def callee_locals_named_like_generated_names(x):
     "fn",
     [
         callee_locals_named_like_generated_names,
+        callee_and_caller_print_the_same_name,
         global_read_after_callee_local,
         global_read_before_callee_local,
         callee_parameter_named_like_a_global,
@@ -570,6 +583,11 @@ def callee_locals_named_like_generated_names(x):
 )
 def test_callee_names_never_capture_the_callers_globals(fn):
     assert_right(fn, X2.copy())
+
+
+def test_printed_names_read_their_own_values(capsys):
+    srcgrad.value_and_grad(callee_and_caller_print_the_same_name)(X2.copy())
+    assert capsys.readouterr().out == "callee scale=5.0\ncaller scale=3.0\n"
 
 
 def test_a_global_changed_after_generation_is_read_at_call_time(monkeypatch):

@@ -2778,12 +2778,25 @@ class _Renamer(cst.CSTTransformer):
     def __init__(self, norm: Normalizer) -> None:
         super().__init__()
         self.norm = norm
+        self.attrs: set[int] = set()
 
     def rename(self, node: cst.BaseExpression) -> cst.BaseExpression:
         return cst.ensure_type(node.visit(self), cst.BaseExpression)
 
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        self.attrs.add(id(node.attr))
+        return True
+
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
-        return cst.Name(self.norm.env.get(original.value, original.value))
+        v = original.value
+        if v in self.norm.env:
+            return cst.Name(self.norm.env[v])
+        if id(original) in self.attrs or v in ("True", "False", "None"):
+            return updated
+        found, obj = self.norm.resolver.lookup(v)
+        if found and not is_numpy_module(obj):
+            return self.norm._foreign(updated, v)  # a free name, as emitted code must read it
+        return updated
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
         return updated.with_changes(attr=original.attr)
