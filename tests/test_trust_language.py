@@ -48,6 +48,8 @@ def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 def _copy(x: Any) -> Any:
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*(_copy(v) for v in x))
     if isinstance(x, (list, tuple)):
         return type(x)(_copy(v) for v in x)
     return x.copy() if isinstance(x, np.ndarray) else x
@@ -733,10 +735,40 @@ def test_a_list_argument_where_numpy_takes_an_array_is_its_stack(kind):
     assert_right(sum_of_squares_of_list_argument, ws)
 
 
+class _Layer(NamedTuple):
+    a: Any
+    b: Any
+
+
+def tanh_of_named_tuple_argument(p):
+    return np.sum(np.tanh(p) * 2.0)
+
+
+def test_a_named_tuple_argument_where_numpy_takes_an_array_is_its_stack():
+    p = _Layer(np.array([1.0, 2.0]), np.array([0.5, -1.0]))
+    assert_right(tanh_of_named_tuple_argument, p)
+    grads = srcgrad.grad(tanh_of_named_tuple_argument)(p)
+    assert isinstance(grads, _Layer)
+
+
+def sum_of_dict_argument(d):
+    return np.sum(d)  # !
+
+
+def test_a_dict_where_numpy_takes_an_array_is_refused():
+    err = assert_refused(sum_of_dict_argument, {"a": np.ones(2)}, marker="# !")
+    assert err.construct == "list-as-array"
+
+
 def test_displays_are_stacked_in_the_inputs_namespace():
     from tests import fakexp
 
-    for fn in (sum_of_list_display, mean_of_tuple_display, nested_display_in_np_array):
+    for fn in (
+        sum_of_list_display,
+        mean_of_tuple_display,
+        nested_display_in_np_array,
+        display_with_a_constant_item,
+    ):
         want = srcgrad.grad(fn)(X3.copy())
         got = srcgrad.grad(fn)(fakexp.to_device(X3.copy()))
         assert isinstance(got, fakexp.FakeArray)

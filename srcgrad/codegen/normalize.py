@@ -2502,7 +2502,10 @@ class Normalizer:
             items = [el.value for el in v.elements]
         elif isinstance(v, cst.Name) and v.value in self.lit and self.lit[v.value][0] == "seq":
             items = list(self.lit[v.value][1])
-        elif isinstance(v, cst.Name) and v.value in self.cont and self.cont[v.value][2][0] == "seq":
+        elif isinstance(v, cst.Name) and v.value in self.cont and self.cont[v.value][2][0] in (
+            "seq",
+            "nt",
+        ):
             listed = cst.ensure_type(self.expand_container(v.value), cst.List)
             items = [el.value for el in listed.elements]
         elif isinstance(v, cst.Name) and v.value in self.dyn:
