@@ -1829,6 +1829,14 @@ class Normalizer:
             cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
             if not clash and (top or self.top_cells.get(root) is cells.get(root)):
                 return self._bare(e, root)
+            if clash:
+                self.fail(
+                    e,
+                    f"{root!r} is read from a closure, and an inlined function has a local "
+                    "of that name",
+                    f"rename the local {root!r} or the closure variable",
+                    "name-clash",
+                )
             self.fail(
                 e,
                 f"{root!r} is read from the closure of {self.resolver.fn.__qualname__}, which "
