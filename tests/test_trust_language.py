@@ -672,6 +672,11 @@ def display_inside_a_sequence_operand(x):
     return np.sum(np.concatenate([[x[0], x[1]], x]) ** 2)
 
 
+def tuple_holding_a_display_in_a_sequence_operand(x):
+    t = ([x[0], x[1]], x)
+    return np.sum(np.concatenate(t) ** 2)
+
+
 def list_built_with_append_as_array(x):
     rows = []
     for i in range(3):
@@ -700,6 +705,7 @@ def _weighted(v):
         display_with_a_constant_item,
         nested_display_in_np_array,
         display_inside_a_sequence_operand,
+        tuple_holding_a_display_in_a_sequence_operand,
         list_built_with_append_as_array,
         display_in_callee,
     ],
@@ -787,7 +793,15 @@ def display_meets_an_operator(x):
     return np.sum([x[0], x[1]] @ x[:2])  # !
 
 
+def max_of_tuples(x):
+    a = (x[0], x[1])
+    b = (x[1], x[2])
+    return max([a, b])[0] * 2.0  # !
+
+
 def test_displays_numpy_cannot_stack_or_python_would_not_treat_as_arrays():
+    err = assert_refused(max_of_tuples, X3.copy(), marker="# !")
+    assert err.construct == "list-as-array"
     with pytest.raises(ValueError) as python:  # numpy itself refuses ragged items
         ragged_display(X3.copy())
     with pytest.raises(ValueError) as emitted:

@@ -2233,18 +2233,6 @@ class Normalizer:
                     f"make it an array first: np.array({text}) (np.stack for arrays)",
                     "list-as-array",
                 )
-            if p in rule.sequence or p == rule.varargs:
-                elements = v.elements if isinstance(v, (cst.Tuple, cst.List)) else []
-                for el in elements:
-                    if isinstance(el.value, (cst.Tuple, cst.List, cst.Dict)) and self.is_container(
-                        el.value
-                    ):
-                        self.fail(
-                            self._call_node or v,
-                            f"a tuple/list display as one operand of {rule.name}",
-                            "make it an array first: np.array([...])",
-                            "list-as-array",
-                        )
             if isinstance(v, cst.Name) and p in rule.sequence:
                 if v.value in self.lit and self.lit[v.value][0] == "seq":
                     v = bound[p] = cst.List([cst.Element(a) for a in self.lit[v.value][1]])
@@ -2256,6 +2244,16 @@ class Normalizer:
             vals = [e.value for e in v.elements] if isinstance(v, (cst.Tuple, cst.List)) and (
                 p in rule.sequence or p == rule.varargs
             ) else [v]
+            if p in rule.sequence or p == rule.varargs:
+                for a in vals:
+                    if self.is_container(a):  # its items would not get their gradients
+                        self.fail(
+                            self._call_node or v,
+                            f"a tuple, list or dict as one operand of {rule.name}",
+                            "pass arrays or numbers (np.array([...]) makes one array of "
+                            "equally shaped items)",
+                            "list-as-array",
+                        )
             for a in vals:
                 if isinstance(a, cst.Name) and a.value in self.locals and a.value not in self.static:
                     operands.append(a.value)
@@ -2482,6 +2480,8 @@ class Normalizer:
             if v is None:
                 continue
             if p in rule.sequence or p == rule.varargs:
+                if isinstance(v, cst.Name) and v.value in self.lit and self.lit[v.value][0] == "seq":
+                    v = bound[p] = cst.List([cst.Element(a) for a in self.lit[v.value][1]])
                 if not isinstance(v, (cst.Tuple, cst.List)):
                     continue
                 elements = []
