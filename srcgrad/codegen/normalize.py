@@ -2480,7 +2480,7 @@ class Normalizer:
             if v is None:
                 continue
             if p in rule.sequence or p == rule.varargs:
-                if isinstance(v, cst.Name) and v.value in self.lit and self.lit[v.value][0] == "seq":
+                if isinstance(v, cst.Name) and self.lit.get(v.value, ("",))[0] == "seq":
                     v = bound[p] = cst.List([cst.Element(a) for a in self.lit[v.value][1]])
                 if not isinstance(v, (cst.Tuple, cst.List)):
                     continue
