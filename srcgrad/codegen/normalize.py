@@ -145,6 +145,13 @@ class Normalizer:
         self.np_alias: set[str] = set()  # names bound to the array module (xp = namespace(..))
         self.galias: dict[str, Any] = {}  # name -> (global expression, its resolver)
         self.top_globals = src.fn.__globals__
+        # the emitted module reads a bare free name the way the top function would: its closure
+        # cells, then its module's globals, then builtins (cache.UserGlobals)
+        self.top_cells: dict[str, Any] = dict(
+            zip(src.fn.__code__.co_freevars, src.fn.__closure__ or ())
+        )
+        self.top_free = _free_reads(src.tree)  # names the top function reads from outside
+        self.free_bare: set[str] = set()  # free names emitted bare: no local may take them
         self.arg_names: set[str] = set()  # a callee's arguments (the caller's objects)
         self.module_imports: dict[str, str] = {}  # module name -> alias in emitted code
         self.callees: list[Any] = []
@@ -189,7 +196,7 @@ class Normalizer:
 
     # -- names ------------------------------------------------------------------------
     def define(self, user: str) -> str:
-        if user not in self.env and user not in self.locals:
+        if user not in self.env and user not in self.locals and not self._reserved(user):
             name = user
             self.names.taken.add(user)
         else:
@@ -198,6 +205,18 @@ class Normalizer:
         self.locals.add(name)
         self.last_define = (user, name)
         return name
+
+    def _reserved(self, user: str) -> bool:
+        """True when a local named ``user`` would shadow a free name the emitted code reads:
+        one already emitted bare, or (for an inlined callee's local) one the top function
+        reads from outside (it may come later in the flat emitted function)."""
+        callee = len(self.inline_stack) > 1
+        return (
+            user in self.free_bare
+            # a generated name (xp, index, ...) avoids the top function's names, not a callee's
+            or (callee and user in self.names.fixed.values())
+            or (callee and user in self.top_free)
+        )
 
     def is_static(self, node: cst.BaseExpression) -> bool:
         if isinstance(node, cst.Name):
@@ -457,11 +476,54 @@ class Normalizer:
             self.stmts = saved
             self.in_branch -= 1
 
-    def assign_exact(self, name: str, atom: cst.BaseExpression) -> None:
-        """Bind the emitted name ``name`` itself (branches of a join assign the same name)."""
+    def assign_exact(self, name: str, atom: cst.BaseExpression, aux: bool = False) -> None:
+        """Bind the emitted name ``name`` itself (branches of a join assign the same name);
+        ``aux``: the auxiliary output, which carries no gradient and may be a container."""
+        if not aux:
+            self.refuse_container_join(atom)
         self.locals.add(name)
         self.names.taken.add(name)
         self.stmts.append(ir.Phi(name, atom, self.origin, self.is_static(atom)))
+
+    def is_container(self, atom: Any) -> bool:
+        """True for a tuple, list or dict value: a display, or a name bound to one built here
+        (a display, a list built with append, several outputs bound to one name) or to a
+        container argument or part of one."""
+        if isinstance(atom, cst.Name):
+            return atom.value in self.lit or atom.value in self.dyn or atom.value in self.cont
+        return isinstance(atom, (cst.Tuple, cst.List, cst.Dict)) and not self.is_static(atom)
+
+    def refuse_container_join(self, atom: Any) -> None:
+        """A name that holds one of several values (after a branch, a ternary, ``and``/``or``,
+        several ``return``s or a loop) is an array or a number: a container would lose the
+        items' gradients there, so it is refused."""
+        if not self.is_container(atom):
+            return
+        o = self.origin
+        raise _Bail(
+            UnsupportedSyntaxError(
+                "a tuple, list or dict that is one of several values (returned from more than "
+                "one place or from inside a loop, chosen by a conditional expression or "
+                "`and`/`or`, or rebound in a loop)",
+                filename=o.file,
+                lineno=o.line,
+                col=o.col,
+                construct="container-join",
+                hint="bind it in an if statement with the same items on every branch, and "
+                "return it once, at the end of the function",
+            )
+        )
+
+    def refuse_nested_item(self, node: cst.CSTNode, item: Any) -> None:
+        """A list built with append holds arrays and numbers: its items are read back as
+        arrays, so a tuple, list or dict item is refused."""
+        if self.is_container(item):
+            self.fail(
+                node,
+                "a tuple, list or dict as an item of a list built with append",
+                "append arrays (np.stack the parts first), or keep one list per part",
+                "nested-list",
+            )
 
     def join(self, branches: list[tuple[list[Any], bool, dict[str, str]]]) -> None:
         """SSA join after a branch: names that differ get a fresh version bound in each
@@ -667,6 +729,7 @@ class Normalizer:
         for u, c in loop["map"].items():
             cur = self.env.get(u)
             if cur is not None and cur != c.name:
+                self.refuse_container_join(cst.Name(cur))
                 phis.append(ir.Phi(c.name, cst.Name(cur), self.origin))
         _append_tail(self.stmts, phis)
 
@@ -691,6 +754,9 @@ class Normalizer:
         exprs = self.container_values(node.iter)
         if exprs is not None and node.orelse is None and not _has_exit(node.body):
             for v in exprs:  # a loop over a list/tuple argument: one copy of the body per item
+                for n in _all_names(v):
+                    if n.value in self.locals and n.value not in self.env:
+                        self.env[n.value] = n.value  # an emitted item: readable by its name
                 self.assign(node.target, v)
                 if not self.block(list(node.body.body)):  # type: ignore[union-attr]
                     return False
@@ -873,6 +939,15 @@ class Normalizer:
                 self.bind_atom(name, cst.List([]))
                 name = self.env[name]
                 for item in items:
+                    if self.is_container(item):
+                        self.fail(
+                            seq,
+                            "a loop with break, return or else over a tuple/list whose items "
+                            "are tuples, lists or dicts",
+                            "loop without break/return/else (such a loop runs once per item), "
+                            "or read the items with constant indices",
+                            "iterate",
+                        )
                     call = cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("append")), args=[cst.Arg(item)])
                     ops = [item.value] if isinstance(item, cst.Name) and item.value in self.locals and not self.is_static(item) else []
                     self.stmts.append(Stmt(ir.APPEND, [], call, self.origin, operands=ops, label="append", container=name))
@@ -1033,7 +1108,7 @@ class Normalizer:
                 aux_atom = self.lower(aux, "aux")
                 if self.n_returns > 1:
                     name = self.names.generated("aux")
-                    self.assign_exact(name, aux_atom)
+                    self.assign_exact(name, aux_atom, aux=True)
                     aux_atom = cst.Name(name)
                 self.aux = aux_atom
             else:
@@ -1300,7 +1375,8 @@ class Normalizer:
         r = self.define(target) if target is not None else self.names.temp(hint)
         pb = self.names.fresh(f"{r.lstrip('_')}_pullback")
         self.locals.update({r, pb})
-        st = Stmt(ir.CALLVJP, [r, pb], e.func, self.origin, operands=operands,
+        func = self._xp_chain(e.func) if self.resolver.dotted(e.func) is not None else e.func
+        st = Stmt(ir.CALLVJP, [r, pb], func, self.origin, operands=operands,
                   label=f"call {callee.__qualname__}", bound=bound)
         self.stmts.append(st)
         self.last_define = (target, r) if target is not None else None
@@ -1376,6 +1452,7 @@ class Normalizer:
             self.np_alias, self.galias, self.arg_names,
         )
         self.inline_stack.append(key)
+        n_findings = len(self.findings)
         try:
             self.out_name = self.names.temp(f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out")
             self.src = src
@@ -1383,7 +1460,9 @@ class Normalizer:
             self.all_names = _all_names(fdef)
             import libcst.matchers as m
 
-            self.n_returns = len(m.findall(fdef.body, m.Return()))
+            self.n_returns = len(
+                [r for r in m.findall(fdef.body, m.Return()) if not _inside_def(fdef, r)]
+            ) if isinstance(fdef, cst.FunctionDef) else 1
             self.has_aux = False
             self.ret_flag = None
             self.loops = []
@@ -1416,6 +1495,8 @@ class Normalizer:
                 self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
                 self.local_funcs, self.np_alias, self.galias, self.arg_names,
             ) = saved
+        if result is None and len(self.findings) > n_findings:
+            raise _Bail(None)  # its return statement was reported already
         if result is None:
             self.fail(e, f"{display} returns nothing", "return a value", "user-call")
         assert result is not None
@@ -1535,6 +1616,38 @@ class Normalizer:
                         cst.Subscript(value=e, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))])
                         for k in range(n)
                     ]
+            if isinstance(e, cst.Name) and e.value in self.env and self.env[e.value] in self.lit:
+                # a tuple/list display built here whose items are containers (the layers of
+                # `params[:-1]`, say): one copy of the body per item
+                kind, entries = self.lit[self.env[e.value]]
+                if kind == "seq" and any(self.is_container(a) for a in entries):
+                    return list(entries)
+            if (
+                isinstance(e, cst.Subscript)
+                and len(e.slice) == 1
+                and isinstance(e.slice[0].slice, cst.Slice)
+            ):
+                whole = items(e.value)
+                sl = e.slice[0].slice
+                bounds = [
+                    None if b is None else self.key_of(b) for b in (sl.lower, sl.upper, sl.step)
+                ]
+                if whole is None or any(b is _MISSING or isinstance(b, str) for b in bounds):
+                    return None
+                if bounds[2] == 0:
+                    self.fail(e, "a slice with step 0", "use a nonzero step", "slice")
+                return whole[slice(*bounds)]
+            if (
+                isinstance(e, cst.Call)
+                and isinstance(e.func, cst.Name)
+                and e.func.value == "reversed"
+                and e.func.value not in self.env
+                and len(e.args) == 1
+                and e.args[0].keyword is None
+                and not e.args[0].star
+            ):
+                whole = items(e.args[0].value)
+                return None if whole is None else whole[::-1]
             return None
 
         direct = items(it)
@@ -1566,7 +1679,14 @@ class Normalizer:
         if self.is_static(atom):
             self.emit(ir.STATIC, name, name, atom)
         elif isinstance(atom, cst.Name):
-            if atom.value in self.lit or atom.value in self.dyn:
+            if atom.value in self.dyn:
+                # a second name for a list built with append (one a callee returned, say):
+                # the same list object, as in Python; appends through either name are seen
+                # through both
+                self.env[name] = atom.value
+                self.last_define = (name, atom.value)
+                return
+            if atom.value in self.lit:
                 emitted = self.emit(ir.STATIC, name, name, atom)
                 self.static.discard(emitted)
                 if atom.value in self.lit:
@@ -1722,8 +1842,15 @@ class Normalizer:
         return self._foreign(e, v)
 
     def _foreign(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
-        """A global of an inlined callee from another module is read through that module
-        (imported at the top of the emitted file): ``helpers.GAIN``."""
+        """A free name (global, closure cell or builtin) as emitted code must spell it so that
+        it reads the object the function reading it sees (DESIGN §3).
+
+        Emitted code reads a bare name through the top function's closure cells, module
+        globals and builtins, in that order; a bare name is used only where that gives the
+        reader's own object and no local of the flat emitted function has that name.  Other
+        module globals (and builtins shadowed there) are read through their module, imported
+        at the top of the emitted file: ``helpers.GAIN``.
+        """
         g = self.resolver.globals
         found, obj = self.resolver.lookup(root)
         if found and (getattr(obj, "__module__", None) or "").startswith("srcgrad."):
@@ -1731,18 +1858,54 @@ class Normalizer:
 
             if getattr(runtime, root, None) is obj:
                 self.runtime_imports.add(root)  # a runtime helper: imported by name
-            return e
-        if g is self.top_globals or root in self.resolver.closure or root not in g:
-            return e
-        mod = g.get("__name__")
+                return e
+        top = self.resolver.fn is self.fn
+        clash = root in self.locals or root in self.params_set or root in self.names.fixed.values()
+        if root in self.resolver.closure:
+            fn = self.resolver.fn
+            cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+            if not clash and (top or self.top_cells.get(root) is cells.get(root)):
+                return self._bare(e, root)
+            if clash:
+                self.fail(
+                    e,
+                    f"{root!r} is read from a closure, and an inlined function has a local "
+                    "of that name",
+                    f"rename the local {root!r} or the closure variable",
+                    "name-clash",
+                )
+            self.fail(
+                e,
+                f"{root!r} is read from the closure of {self.resolver.fn.__qualname__}, which "
+                "the emitted code cannot see",
+                f"pass {root} as an argument, or make it a module-level name",
+                "closure-read",
+            )
+        if root in g:
+            mod = g.get("__name__")
+            if not clash and g is self.top_globals and (top or root not in self.top_cells):
+                return self._bare(e, root)
+        else:
+            mod = "builtins"
+            if not clash and (top or (root not in self.top_cells and root not in self.top_globals)):
+                return self._bare(e, root)
         import sys as _sys
 
         if not mod or mod not in _sys.modules or not all(p.isidentifier() for p in mod.split(".")):
-            return e
+            self.fail(
+                e,
+                f"{root!r} cannot be read from the module of {self.resolver.fn.__qualname__} "
+                "by emitted code",
+                f"rename the other {root!r} (a local or global of the same name)",
+                "name-clash",
+            )
         alias = self.module_imports.get(mod)
         if alias is None:
             alias = self.names.generated(mod.rsplit(".", 1)[-1])
+            while alias in self.locals:  # pragma: no cover - a local named like the module
+                alias = self.names.fresh(alias + "_")
             self.module_imports[mod] = alias
+            self.free_bare.add(alias)
         parts = []
         node = e
         while isinstance(node, cst.Attribute):
@@ -1752,6 +1915,12 @@ class Normalizer:
         for attr in reversed(parts):
             out = cst.Attribute(value=out, attr=attr)
         return out
+
+    def _bare(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
+        """``e`` as written: its root is read bare, so no local may take that name."""
+        self.free_bare.add(root)
+        self.names.taken.add(root)
+        return e
 
     def _is_namespace_call(self, node: cst.BaseExpression) -> bool:
         """``namespace(...)`` (the runtime's array-module lookup, as in emitted code)."""
@@ -2070,6 +2239,7 @@ class Normalizer:
                 MissingRuleError,
             )
         assert rule is not None
+        self._call_node = e  # where an operand's error points
         return self.prim(
             rule, target, hint, node, {rule.params[0]: left, rule.params[1]: right}
         )
@@ -2090,6 +2260,7 @@ class Normalizer:
             if rule is None:
                 self.fail(e, f"no rule for {symbol}", "", symbol, MissingRuleError)
             assert rule is not None
+            self._call_node = e
             return self.prim(rule, target, hint, node, {rule.params[0]: operand})
         return self.emit_nondiff(target, hint, node, [operand])
 
@@ -2122,16 +2293,13 @@ class Normalizer:
             v = bound.get(p)
             if v is None:
                 continue
-            if (
-                isinstance(v, cst.Name)
-                and p not in rule.sequence
-                and p != rule.varargs
-                and (v.value in self.dyn or v.value in self.lit)
-            ):
+            if p not in rule.sequence and p != rule.varargs and self.is_container(v):
+                what = repr(v.value) if isinstance(v, cst.Name) else "display"
+                text = v.value if isinstance(v, cst.Name) else "[...]"
                 self.fail(
                     self._call_node or v,
-                    f"the list/tuple {v.value!r} is passed to {rule.name} as one array",
-                    f"stack it first: np.stack({v.value}) (or np.array({v.value}) for scalars)",
+                    f"the tuple/list/dict {what} is passed to {rule.name} as one array",
+                    f"make it an array first: np.array({text}) (np.stack for arrays)",
                     "list-as-array",
                 )
             if isinstance(v, cst.Name) and p in rule.sequence:
@@ -2145,6 +2313,16 @@ class Normalizer:
             vals = [e.value for e in v.elements] if isinstance(v, (cst.Tuple, cst.List)) and (
                 p in rule.sequence or p == rule.varargs
             ) else [v]
+            if p in rule.sequence or p == rule.varargs:
+                for a in vals:
+                    if self.is_container(a):  # its items would not get their gradients
+                        self.fail(
+                            self._call_node or v,
+                            f"a tuple, list or dict as one operand of {rule.name}",
+                            "pass arrays or numbers (np.array([...]) makes one array of "
+                            "equally shaped items)",
+                            "list-as-array",
+                        )
             for a in vals:
                 if isinstance(a, cst.Name) and a.value in self.locals and a.value not in self.static:
                     operands.append(a.value)
@@ -2201,10 +2379,11 @@ class Normalizer:
                 args = [self.lower_arg(a, hint) for a in e.args]
                 sig_names = list(inspect.signature(pobj.func).parameters)
                 pre: dict[str, cst.BaseExpression] = {}
+                ptext = cst.Module([]).code_for_node(self._xp_chain(func))
                 for i, _ in enumerate(pobj.args):
-                    pre[sig_names[i]] = cst.parse_expression(f"{cst.Module([]).code_for_node(func)}.args[{i}]")
+                    pre[sig_names[i]] = cst.parse_expression(f"{ptext}.args[{i}]")
                 for k in pobj.keywords:
-                    pre[k] = cst.parse_expression(f"{cst.Module([]).code_for_node(func)}.keywords[{k!r}]")
+                    pre[k] = cst.parse_expression(f"{ptext}.keywords[{k!r}]")
                 return self.inline_call(e, pobj.func, args, hint, target, pre)
         if (
             chain is not None
@@ -2270,12 +2449,15 @@ class Normalizer:
         ):
             self.note_ref(e, func, parts, obj)
         args = [self.lower_arg(a, hint) for a in e.args]
+        all_static = all(self.is_static(a.value) for a in args)
+        if res.kind == "user" and isinstance(obj, types.FunctionType) and not all_static:
+            # inlined: the emitted code never reads the function itself
+            return self.inline_call(e, obj, args, hint, None if multi is not None else target)
         node = e.with_changes(func=self._xp_chain(func), args=args)
         if res.kind == "rule" and res.emit_name and not is_numpy_module(
             self.resolver.lookup(parts[0])[1]
         ) and _is_numpy_obj(obj):
             node = node.with_changes(func=_dotted_node(self.xp, res.emit_name))
-        all_static = all(self.is_static(a.value) for a in args)
         if res.kind == "stop_gradient":
             if len(args) != 1:
                 self.fail(e, "stop_gradient takes one argument", "", "stop_gradient")
@@ -2297,11 +2479,14 @@ class Normalizer:
             bound = self.bind_signature(obj.fn, args, e, display)
             st_expr = node
             out = self.prim(res.rule, target, hint, st_expr, bound, multi)
-            self.stmts[-1].bound["__callee__"] = func
+            self.stmts[-1].bound["__callee__"] = self._xp_chain(func)
             return out
         if res.kind == "rule":
             assert res.rule is not None
             bound = self.bind(res.rule, args, e, display)
+            if _is_numpy_obj(obj) or res.rule.module == "srcgrad.rules.scipy_special":
+                # numpy and scipy functions make an array of a tuple/list operand
+                node, bound = self.stack_operands(res.rule, node, bound)
             if multi is not None and not res.rule.multi_output:
                 self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
             out = self.prim(res.rule, target, hint, node, bound, multi)
@@ -2357,6 +2542,91 @@ class Normalizer:
             MissingRuleError,
         )
         return None
+
+    def stack_operands(
+        self, rule: Rule, node: cst.BaseExpression, bound: dict[str, Any]
+    ) -> tuple[cst.BaseExpression, dict[str, Any]]:
+        """A tuple/list (a display, or a name bound to one built here, or a list/tuple
+        argument) passed to a numpy function where it takes an array is the array of its
+        items, as numpy itself makes it: ``np.sum([a, b])`` is ``np.sum(np.array([a, b]))``.
+        The array is built in the inputs' namespace (``xp.array``), then the rule applies;
+        numpy refuses items of different shapes, in the forward pass, as it does in ``f``."""
+        swap: dict[int, cst.BaseExpression] = {}
+        for p in rule.operands:
+            v = bound.get(p)
+            if v is None:
+                continue
+            if p in rule.sequence or p == rule.varargs:
+                if isinstance(v, cst.Name) and self.lit.get(v.value, ("",))[0] == "seq":
+                    v = bound[p] = cst.List([cst.Element(a) for a in self.lit[v.value][1]])
+                if not isinstance(v, (cst.Tuple, cst.List)):
+                    continue
+                elements = []
+                for el in v.elements:
+                    new = self.as_array(el.value)
+                    if new is not el.value:
+                        swap[id(el.value)] = new
+                    elements.append(el.with_changes(value=new))
+                bound[p] = v.with_changes(elements=elements)
+                continue
+            new = self.as_array(v)
+            if new is not v:
+                swap[id(v)] = new
+                bound[p] = new
+        if swap:
+            node = node.visit(_SwapNodes(swap))
+        return node, bound
+
+    def as_array(self, v: Any) -> Any:
+        """``v`` itself, or, for a tuple/list value, the name of ``xp.array`` of its items
+        (nested displays become arrays first, row by row)."""
+        if not self.is_container(v):
+            return v
+        obj: cst.BaseExpression
+        if isinstance(v, (cst.Tuple, cst.List)):
+            items = [el.value for el in v.elements]
+        elif isinstance(v, cst.Name) and v.value in self.lit and self.lit[v.value][0] == "seq":
+            items = list(self.lit[v.value][1])
+        elif isinstance(v, cst.Name) and v.value in self.cont and self.cont[v.value][2][0] in (
+            "seq",
+            "nt",
+        ):
+            listed = cst.ensure_type(self.expand_container(v.value), cst.List)
+            items = [el.value for el in listed.elements]
+        elif isinstance(v, cst.Name) and v.value in self.dyn:
+            items = None
+        else:
+            self.fail(
+                self._call_node or v,
+                "a dict passed where an array is expected",
+                "pass an array (np.array of the values you mean, in a fixed order)",
+                "list-as-array",
+            )
+            raise AssertionError
+        if items is None:
+            obj = v
+        else:
+            parts = [self.as_array(it) for it in items]
+            if not all(self.is_static(p) for p in parts):
+                # a device namespace stacks device arrays only: constants join as arrays
+                # (numpy gives the same values and dtype either way)
+                parts = [
+                    cst.Call(
+                        func=cst.Attribute(value=cst.Name(self.xp), attr=cst.Name("asarray")),
+                        args=[cst.Arg(p)],
+                    )
+                    if self.is_static(p)
+                    else p
+                    for p in parts
+                ]
+            obj = cst.List([cst.Element(p) for p in parts])
+        rule = registry.lookup_name("array")
+        assert rule is not None
+        expr = cst.Call(
+            func=cst.Attribute(value=cst.Name(self.xp), attr=cst.Name("array")),
+            args=[cst.Arg(obj)],
+        )
+        return self.prim(rule, None, "stacked", expr, {"object": obj})
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
         return a.with_changes(value=self.lower(a.value, hint))
@@ -2463,6 +2733,8 @@ class Normalizer:
 
     def grow_display(self, name: str) -> None:
         """A list display that grows: from here on it is a list built in the function."""
+        for item in self.lit[name][1]:
+            self.refuse_nested_item(self._call_node or self._node, item)
         st = self.lit_stmt.pop(name)
         items = self.lit.pop(name)[1]
         st.kind = ir.LISTNEW
@@ -2506,6 +2778,7 @@ class Normalizer:
                     "list-method",
                 )
             v = args[0].value
+            self.refuse_nested_item(e, v)
             ops = [v.value] if isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v) else []
             self.stmts.append(
                 Stmt(ir.APPEND, [], node, self.origin, operands=ops, label="append",
@@ -2552,6 +2825,20 @@ class Normalizer:
         raise AssertionError
 
 
+class _SwapNodes(cst.CSTTransformer):
+    """Replace given nodes (by identity) with other expressions."""
+
+    def __init__(self, swap: dict[int, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.swap = swap
+
+    def on_leave(self, original: Any, updated: Any) -> Any:
+        rep = self.swap.get(id(original))
+        if rep is not None:
+            return rep
+        return updated
+
+
 class _NameMap(cst.CSTTransformer):
     """Rename plain names (not attributes or keywords)."""
 
@@ -2579,12 +2866,25 @@ class _Renamer(cst.CSTTransformer):
     def __init__(self, norm: Normalizer) -> None:
         super().__init__()
         self.norm = norm
+        self.attrs: set[int] = set()
 
     def rename(self, node: cst.BaseExpression) -> cst.BaseExpression:
         return cst.ensure_type(node.visit(self), cst.BaseExpression)
 
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        self.attrs.add(id(node.attr))
+        return True
+
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
-        return cst.Name(self.norm.env.get(original.value, original.value))
+        v = original.value
+        if v in self.norm.env:
+            return cst.Name(self.norm.env[v])
+        if id(original) in self.attrs or v in ("True", "False", "None"):
+            return updated
+        found, obj = self.norm.resolver.lookup(v)
+        if found and not is_numpy_module(obj):
+            return self.norm._foreign(updated, v)  # a free name, as emitted code must read it
+        return updated
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
         return updated.with_changes(attr=original.attr)
@@ -2826,6 +3126,37 @@ def _assigned_in(stmt: cst.CSTNode) -> list[str]:
         if target is not None:
             out += [n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)]
     return out
+
+
+class _FreeReads(cst.CSTVisitor):
+    """Collects the names a function reads that none of its own bindings provide."""
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+        self.bound: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.read.add(node.value)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.bound.add(node.name.value)
+
+
+def _free_reads(fdef: cst.CSTNode) -> set[str]:
+    """The names ``fdef`` (nested defs included) may read as globals, closure cells or
+    builtins: every name it mentions, less those it assigns or takes as parameters (an
+    over-approximation is harmless: it only renames an inlined callee's local)."""
+    v = _FreeReads()
+    fdef.visit(v)
+    return v.read - v.bound - set(_assigned_in(fdef))
 
 
 def _all_names(tree: cst.CSTNode) -> list[cst.Name]:

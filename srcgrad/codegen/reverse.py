@@ -297,9 +297,15 @@ class Reverser:
         return a
 
     def contribute(self, block: Block, adj: str, expr: cst.BaseExpression) -> None:
+        """Add ``expr`` to the adjoint ``adj``: the first contribution assigns it, later
+        ones add with ``+``, except for the adjoint of a list (a list of cotangents), which
+        adds entry by entry through ``add_cotangents``: ``+`` would concatenate."""
+        var = self.adj_var.get(adj)
         if adj not in self.assigned:
             self.assigned.add(adj)
             value = expr
+        elif isinstance(var, cst.Name) and var.value in self.norm.lists:
+            value = self.helper_call("add_cotangents", cst.Name(adj), expr)
         else:
             if isinstance(expr, cst.BinaryOperation) and isinstance(
                 expr.operator, (cst.Add, cst.Subtract)

@@ -20,6 +20,7 @@ __all__ = [
     "is_float_leaf",
     "pop_cotangent",
     "add_list_cotangents",
+    "add_cotangents",
     "list_cotangent_at",
     "sum_cotangents",
     "unstack_cotangent",
@@ -132,19 +133,43 @@ def pop_cotangent(d_list: list[Any], like: Any) -> Any:
     return zeros_cotangent(like) if d is None else d
 
 
+def add_cotangents(a: Any, b: Any) -> Any:
+    """The sum of two cotangents of one value: arrays and numbers add; lists, tuples
+    (NamedTuples too) and dicts add entry by entry, recursively; ``None`` is zero.
+
+    A list's cotangent is never joined with ``+``, which would concatenate the lists and
+    misplace every entry.  Cotangents of different structure raise ``ValueError``.
+    """
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, dict) or isinstance(b, dict):
+        if not (isinstance(a, dict) and isinstance(b, dict)) or a.keys() != b.keys():
+            raise ValueError("cotangents of different structure: cannot add a dict entrywise")
+        return type(a)((k, add_cotangents(a[k], b[k])) for k in a)
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))) or len(a) != len(
+            b
+        ):
+            raise ValueError("cotangents of different structure: cannot add a list entrywise")
+        items = [add_cotangents(x, y) for x, y in zip(a, b)]
+        if isinstance(a, tuple) and hasattr(a, "_fields"):
+            return type(a)(*items)
+        return type(a)(items)
+    return a + b
+
+
 def add_list_cotangents(a: list[Any], b: Any) -> list[Any]:
     """Entrywise sum of two list cotangents (``None`` is zero)."""
-    out = []
-    for x, y in zip(a, b):
-        out.append(y if x is None else x if y is None else x + y)
-    return out
+    return list(add_cotangents(list(a), list(b)))
 
 
 def list_cotangent_at(d_list: list[Any] | None, items: list[Any], key: Any, g: Any) -> list[Any]:
     """The list cotangent with ``g`` added at ``key`` (for ``x = items[key]``)."""
     out = list(d_list) if d_list is not None else [None] * len(items)
     i = key if key >= 0 else key + len(out)
-    out[i] = g if out[i] is None else out[i] + g
+    out[i] = add_cotangents(out[i], g)
     return out
 
 
