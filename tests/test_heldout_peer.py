@@ -10,12 +10,7 @@ from tests.heldout.outcome import check_outcome
 
 _SYMMETRIC = {"linalg_cholesky", "linalg_eigh_values"}
 # Findings still open, each a class named in the reason; strict, so a fix must remove it here.
-_OPEN: dict[str, str] = {
-    "array_2d_of_scalars": "nested list display in np.array: structurally zero gradient",
-    "nested_array_display": "nested list display in np.array: structurally zero gradient",
-    "sum_of_tuple_display": "tuple display as an array argument: zero gradient",
-    "max_of_list_display": "list display as an array argument: zero gradient",
-}
+_OPEN: dict[str, str] = {}
 
 
 def _entries() -> list:

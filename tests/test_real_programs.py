@@ -55,16 +55,14 @@ _SIBLING_CLOSURE = (
     "internal error closure calling a sibling closure that reads the factory's variable: "
     "NameError from generated code (issue 12 item 9)"
 )
+_HINT_CHAIN = (
+    "hint fails: the program written as an earlier refusal's hint said is refused again "
+    "(clear error, no wrong gradient; closures and lists of tuples are the issue 'Real programs')"
+)
 FINDINGS: dict[str, str] = {
-    "mlp_hidden_slice": _LOOP_TUPLES,
-    "gan_objective_hinted": _LOOP_TUPLES,
-    "neural_ode_hinted": _LOOP_TUPLES,
-    "bnn_list_unpacked": _LOOP_TUPLES,
+    "bnn_list_unpacked": _HINT_CHAIN,
+    "nn_funs_factory_hinted": _HINT_CHAIN,
     "mlp_enumerate_hinted": _LOOP_TUPLES,
-    "inline_list_mean": (
-        "WRONG np.mean over an inline list of scalars [l1, l2]: zero gradient with a "
-        "'structurally zero' warning (issue 12 item 5)"
-    ),
     "transpose_view_fill": (
         "WRONG writes through a view made by .T (also .transpose(), np.swapaxes) are not seen "
         "by the alias analysis: wrong value and gradient (issue 12 item 8)"
@@ -74,22 +72,6 @@ FINDINGS: dict[str, str] = {
         "no gradient, with only a 'structurally zero' warning when it is the whole output "
         "(issue 12 item 6, the nondiff audit)"
     ),
-    "rnn_states_list_concat": (
-        "WRONG a list seeded with a constant array (hs = [np.zeros(n)]) and grown by "
-        "hs = hs + [h]: zero gradient and only a warning (the append form is refused instead)"
-    ),
-    "unrolled_sgd_tuple": _REBOUND_TUPLE,
-    "lstm_state_tuple_arg": _REBOUND_TUPLE,
-    "char_rnn_explicit": (
-        "WRONG list built with a literal and append in a callee that has a nested def, returned "
-        "and read by a loop index in the caller: cotangents lost (issue 12 item 2)"
-    ),
-    "script_shadowed_param": (
-        "WRONG value: a callee parameter named like a module global the caller reads replaces "
-        "the global's value (issue 12 item 4)"
-    ),
-    "bbvi_factory": _SIBLING_CLOSURE,
-    "nn_funs_factory_hinted": _SIBLING_CLOSURE,
     "diffusion_roll": (
         "internal error black-style multi-line parenthesised expression returned by a callee: "
         "emitted code does not parse (issue 12 item 9)"
@@ -109,6 +91,8 @@ MESSAGE_FINDINGS: dict[str, str] = {
     ),
     "lstm": "message: as char_rnn (internal names args_1 ... args_5)",
     "gan_objective": _DUPLICATE,
+    "bnn_list_unpack": _DUPLICATE,
+    "bnn_list_unpacked": _DUPLICATE,
     "gan_generator": _DUPLICATE,
     "fluid_smoke": _DUPLICATE + " ('subscript of an expression' for a meshgrid unpacking)",
     "activation_table": _DUPLICATE,
