@@ -191,12 +191,12 @@ def arctanh_adjoint(g, ans, x):
 # A float32 round trip is too coarse for eps = 1e-6 central differences, hence `check`.
 
 
-@adjoint(np.float64, shapes={"matrix": "(3,4)", "float": "s"})
+@adjoint(np.float64, shapes={"matrix": "(3,4)", "float": "s"}, view=True)
 def float64_adjoint(g, ans, x):
     return unbroadcast(g, x)
 
 
-@adjoint(np.float32, check={"eps": 1e-2, "rtol": 1e-4, "atol": 1e-5})
+@adjoint(np.float32, check={"eps": 1e-2, "rtol": 1e-4, "atol": 1e-5}, view=True)
 def float32_adjoint(g, ans, x):
     return unbroadcast(g, x)
 

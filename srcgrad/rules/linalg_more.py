@@ -201,6 +201,7 @@ def lstsq_adjoint(g, ans, a, b, rcond=None):
     domain=lambda rng, shape: 0.3 * rng.standard_normal(shape) + np.eye(shape[-1]),
     shapes={"matrix": "(3,3),-", "batch": "(2,3,3),-"},
     params={"n": [0, 3, -2]},
+    view=True,
 )
 def matrix_power_adjoint(g, ans, a, n):
     return matrix_power_cotangent(g, a, n)
@@ -427,7 +428,7 @@ def linalg_outer_adjoint(g, ans, x1, x2, /):
     return cast_like(g @ x2, x1), cast_like(x1 @ g, x2)
 
 
-@adjoint(np.linalg.matrix_transpose, shapes={"matrix": "(3,4)", "stack": "(2,3,4)"})
+@adjoint(np.linalg.matrix_transpose, shapes={"matrix": "(3,4)", "stack": "(2,3,4)"}, view=True)
 def linalg_matrix_transpose_adjoint(g, ans, x, /):
     return mT(g)
 
@@ -443,6 +444,7 @@ def linalg_trace_adjoint(g, ans, x, /, *, offset=0, dtype=None):
     np.linalg.diagonal,
     shapes={"matrix": "(3,4)", "stack": "(2,3,3)"},
     params={"offset": [0, 1, -1]},
+    view=True,
 )
 def linalg_diagonal_adjoint(g, ans, x, /, *, offset=0):
     return diagonal_cotangent(g, x, offset, -2, -1)

@@ -21,6 +21,12 @@ Contract a rule body follows so that codegen can inline it:
   shape and dtype (use ``unbroadcast``).
 * ``multi_output=True``: ``g`` and ``ans`` are sequences, one entry per output; entries of ``g``
   may be ``None`` (output not used).
+* ``view=True``: the primitive's result (or, for a sequence result, any of its items) may share
+  memory with an operand (``np.flip``, ``np.reshape``, ``np.split``).  "May" counts: a primitive
+  that returns a view for some arguments only (``np.reshape``, ``np.real``) is a view.  The
+  alias analysis in normalize reads this flag (a write into the base after the view was taken
+  makes the view stale); ``tests/rules/test_rule_facts.py`` checks it against
+  ``np.shares_memory`` for every rule.
 
 Test specs (read by ``tests/rules``, which builds every rule's test cases from them):
 
@@ -91,6 +97,7 @@ class Rule:
     shapes: Any = None
     param_grid: dict[str, list[Any]] | None = None
     multi_output: bool = False
+    view: bool = False  # the result may share memory with an operand (see the module docstring)
     module: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -120,6 +127,7 @@ def adjoint(
     shapes: Any = None,
     params: dict[str, list[Any]] | None = None,
     multi_output: bool = False,
+    view: bool = False,
     name: str | None = None,
     **extra: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -155,6 +163,7 @@ def adjoint(
             shapes=shapes,
             param_grid=params,
             multi_output=multi_output,
+            view=view,
             module=fn.__module__,
             extra=dict(extra),
         )

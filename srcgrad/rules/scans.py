@@ -237,6 +237,7 @@ def percentile_adjoint(g, ans, a, q, axis=None, *, method="linear", keepdims=Fal
         {"n": [0, 3], "axis": [0]},
         {"prepend": [0.5], "append": [[[1.0], [2.0], [3.0]]]},
     ],
+    view=True,
 )
 def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
     return diff_cotangent(g, a, n, axis, prepend, append)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from srcgrad.backend import namespace
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "call_vjp",
     "expand_to",
     "require_unshared",
+    "require_not_array",
     "reduce_like",
     "zero_at",
     "gather_at",
@@ -276,3 +279,18 @@ def require_unshared(view: Any, base: Any, where: str) -> Any:
             hint="take a copy when you make it (.copy()), or read it again after the write",
         )
     return view
+
+
+def require_not_array(value: Any, where: str) -> Any:
+    """Refuse ``name op= v`` when ``name`` holds an array that something else also sees (a view,
+    an argument's entry, a callee's argument): numpy writes such an array in place, the
+    functional rewrite ``name = name op v`` would not.  Python and numpy scalars pass."""
+    if isinstance(value, (int, float, complex, np.generic)) or not hasattr(value, "shape"):
+        return value
+    from srcgrad.errors import AliasError  # noqa: PLC0415
+
+    raise AliasError(
+        f"{where}: an augmented assignment writes in place into an array that is a view, "
+        "an argument or a value of the caller",
+        hint="write it functionally (y = y + v), or take a copy first (y = y.copy())",
+    )
