@@ -1628,7 +1628,7 @@ class Normalizer:
                 self.emit(ir.STATIC, name, name, atom)
                 self.cont[self.env[name]] = self.cont[atom.value]
                 return
-            self.emit(ir.COPY, name, name, atom, operands=[atom.value], label="copy")
+            self.alias_of(self.emit(ir.COPY, name, name, atom, operands=[atom.value], label="copy"), [atom])
         elif isinstance(atom, cst.List) and not atom.elements:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
@@ -2024,6 +2024,7 @@ class Normalizer:
                 ir.LISTGET, target, hint, expr, operands=[base], label="list item",
                 container=base, bound={"key": key},
             )
+            self.alias_of(name, [base])  # the item the list holds
             return cst.Name(name)
         kind, entries = self.lit[base]
         k = self.key_of(key)
@@ -2047,9 +2048,9 @@ class Normalizer:
             self.lit[name] = self.lit[item.value]
             return cst.Name(name)
         # the item itself, not `base[key]`: a display carried around a loop lives item by item
-        return cst.Name(
-            self.emit(ir.COPY, target, hint, item, operands=[item.value], label="copy")  # type: ignore[union-attr]
-        )
+        name = self.emit(ir.COPY, target, hint, item, operands=[item.value], label="copy")  # type: ignore[union-attr]
+        self.alias_of(name, [item])  # the very array the display holds
+        return cst.Name(name)
 
     def lower_subscript_of(
         self, atom: cst.BaseExpression, key: cst.BaseExpression, hint: str, target: str
