@@ -22,9 +22,12 @@ from srcgrad.codegen.ir import Names, Normalized, Stmt
 from srcgrad.codegen.resolve import (
     ARRAY_ATTRIBUTES_STATIC,
     BUILTIN_NONDIFF,
+    CONVERTING_METHODS,
     METHODS,
+    MUTATING_METHODS,
     NONDIFF_METHODS,
     Resolver,
+    frame_reader,
     is_numpy_module,
     nearest_rules,
 )
@@ -2287,6 +2290,15 @@ class Normalizer:
                 ]
             )
             return self._lower(as_dict, hint, target)
+        frame_hint = frame_reader(obj)
+        if frame_hint is not None:
+            self.fail(
+                e,
+                f"{display}() reads or changes names by string or the calling frame; srcgrad "
+                "cannot see what it does to values that carry a gradient",
+                frame_hint,
+                display,
+            )
         res = self.resolver.classify(obj, display)
         args = [self.lower_arg(a, hint) for a in e.args]
         node = e.with_changes(func=self._xp_chain(func), args=args)
@@ -2321,6 +2333,12 @@ class Normalizer:
         if res.kind == "rule":
             assert res.rule is not None
             bound = self.bind(res.rule, args, e, display)
+            dtype_arg = bound.get("dtype")
+            if dtype_arg is not None and self.integer_dtype(dtype_arg, e, display):
+                # an integer or boolean result: piecewise constant, no gradient
+                if multi is not None:
+                    self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
+                return self.emit_nondiff(target, hint, node, [])
             if multi is not None and not res.rule.multi_output:
                 self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
             out = self.prim(res.rule, target, hint, node, bound, multi)
@@ -2332,6 +2350,20 @@ class Normalizer:
                 self.dyn.add(cst.ensure_type(out, cst.Name).value)
                 self.multi_results.add(cst.ensure_type(out, cst.Name).value)
             return out
+        if res.kind == "nondiff":
+            pos = [not self.is_static(a.value) for a in args if a.keyword is None]
+            kw = {a.keyword.value: not self.is_static(a.value) for a in args if a.keyword}
+            lost = registry.nondiff_active_argument(obj, pos, kw)
+            if lost is not None:
+                self.fail(
+                    e,
+                    f"{display}'s {lost!r} carries a gradient, which {display} would drop",
+                    f"pass a constant {lost} (wrap it in srcgrad.stop_gradient if it is one), "
+                    "or build the values with differentiable operations (np.linspace, "
+                    "start + step * np.arange(n))",
+                    display,
+                    MissingRuleError,
+                )
         if res.kind == "nondiff" or (res.kind == "builtin" and obj.__name__ in BUILTIN_NONDIFF):
             if _is_numpy_obj(obj) and not is_numpy_module(self.resolver.lookup(parts[0])[1]):
                 node = node.with_changes(func=_dotted_node(self.xp, res.emit_name or obj.__name__))
@@ -2342,7 +2374,9 @@ class Normalizer:
             self.fail(
                 e,
                 f"builtin {display}() on values that carry a gradient",
-                "use the numpy equivalent (np.sum, np.maximum, np.stack, ...)",
+                "write the attribute itself (x.T, cfg.scale)"
+                if obj is getattr
+                else "use the numpy equivalent (np.sum, np.maximum, np.stack, ...)",
                 display,
             )
         if res.kind == "user" and isinstance(obj, types.FunctionType):
@@ -2376,6 +2410,42 @@ class Normalizer:
             MissingRuleError,
         )
         return None
+
+    def integer_dtype(self, node: cst.BaseExpression, e: cst.CSTNode, display: str) -> bool:
+        """Whether a ``dtype=`` argument names an integer or boolean dtype (the result is then
+        a constant).  A dtype srcgrad cannot read from the source gets a check at run time
+        that refuses a non-float one."""
+        if isinstance(node, cst.Name) and node.value == "None":
+            return False
+        value: Any = _MISSING
+        if isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+        else:
+            parts = self.resolver.dotted(node)
+            if parts is not None and (parts[0] in self.np_alias or parts[0] == self.xp):
+                obj: Any = np  # xp.int32: the array module's dtype, as numpy spells it
+                for p in parts[1:]:
+                    obj = getattr(obj, p, _MISSING)
+                value = obj
+            elif parts is not None and parts[0] not in self.locals:
+                found, obj = self.resolver.value_of(parts)
+                if found:
+                    value = obj
+        if value is not _MISSING:
+            try:
+                kind = np.dtype(value).kind
+            except TypeError:
+                kind = ""
+            if kind:
+                return kind not in "fc"
+        self.runtime_imports.add("require_float_dtype")
+        o = self.origin
+        call = cst.Call(
+            func=cst.Name(self.names.generated("require_float_dtype")),
+            args=[cst.Arg(node), cst.Arg(cst.SimpleString(repr(f"{o.file}:{o.line}: {display}")))],
+        )
+        self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
+        return False
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
         return a.with_changes(value=self.lower(a.value, hint))
@@ -2559,9 +2629,28 @@ class Normalizer:
                     pos = [cst.Arg(tup)]
                 bargs = [cst.Arg(receiver), *pos, *kws]
                 bound = self.bind(rule, bargs, e, f".{method}()")
+                dtype_arg = bound.get("dtype")
+                if dtype_arg is not None and self.integer_dtype(dtype_arg, e, f".{method}()"):
+                    return self.emit_nondiff(target, hint, node, [])  # an integer result
                 return self.prim(rule, target, hint, node, bound, multi)
         if method in NONDIFF_METHODS:
             return self.emit_nondiff(target, hint, node, [])
+        if method in MUTATING_METHODS:
+            self.fail(
+                e,
+                f"array method .{method}() writes into the array in place, which the gradient "
+                "cannot follow",
+                MUTATING_METHODS[method],
+                f".{method}()",
+            )
+        if method in CONVERTING_METHODS:
+            self.fail(
+                e,
+                f"array method .{method}() turns the values into Python objects, which the "
+                "gradient cannot follow",
+                CONVERTING_METHODS[method],
+                f".{method}()",
+            )
         self.fail(
             e,
             f"array method .{method}() has no adjoint rule",

@@ -175,10 +175,35 @@ def adjoint(
     return register
 
 
-def nondifferentiable(*prims: Callable[..., Any]) -> None:
-    """Declare functions whose output carries no gradient (argmax, floor, zeros_like, ...)."""
+# id(function) -> a check ``(active positional flags, active keyword flags) -> the name of the
+# argument that would carry a gradient, or None``: the function is non-differentiable only
+# when no such argument is active (``np.arange``'s start and step, ``fftfreq``'s spacing)
+NONDIFF_UNLESS: dict[int, Callable[[list[bool], dict[str, bool]], str | None]] = {}
+
+
+def nondifferentiable(
+    *prims: Callable[..., Any],
+    unless: Callable[[list[bool], dict[str, bool]], str | None] | None = None,
+) -> None:
+    """Declare functions whose output carries no gradient (argmax, floor, zeros_like, ...).
+
+    ``unless``: for a function whose float output moves with some arguments, a check that
+    names the argument carrying a gradient (given which positional and keyword arguments are
+    active); codegen refuses such a call instead of treating it as a constant.
+    """
     for p in prims:
         NONDIFF[id(p)] = _prim_name(p)
+        if unless is not None:
+            NONDIFF_UNLESS[id(p)] = unless
+
+
+def nondiff_active_argument(prim: Any, pos: list[bool], kw: dict[str, bool]) -> str | None:
+    """The argument of a call of the non-differentiable ``prim`` whose gradient would be lost
+    (``pos``/``kw``: which arguments carry a gradient), or ``None`` when the output is
+    constant in every active argument."""
+    _load()
+    check = NONDIFF_UNLESS.get(id(prim))
+    return None if check is None else check(pos, kw)
 
 
 def lookup(prim: Any) -> Rule | None:

@@ -33,6 +33,7 @@ __all__ = [
     "expand_to",
     "require_unshared",
     "require_not_array",
+    "require_float_dtype",
     "reduce_like",
     "zero_at",
     "gather_at",
@@ -293,4 +294,19 @@ def require_not_array(value: Any, where: str) -> Any:
         f"{where}: an augmented assignment writes in place into an array that is a view, "
         "an argument or a value of the caller",
         hint="write it functionally (y = y + v), or take a copy first (y = y.copy())",
+    )
+
+
+def require_float_dtype(dtype: Any, where: str) -> Any:
+    """Refuse a ``dtype=`` that srcgrad could not read from the source when it is not a float
+    or complex dtype: the result would then be a constant, not differentiated."""
+    if dtype is None or np.dtype(dtype).kind in "fc":
+        return dtype
+    from srcgrad.errors import MissingRuleError  # noqa: PLC0415
+
+    raise MissingRuleError(
+        f"{where}: dtype={np.dtype(dtype)} makes an integer or boolean result, which has no "
+        "gradient",
+        hint="write the dtype in the call (dtype=int), or cast a constant copy "
+        "(srcgrad.stop_gradient(x).astype(int))",
     )
