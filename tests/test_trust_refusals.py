@@ -294,3 +294,255 @@ def test_augassign_on_scalars_and_fresh_arrays_differentiates(f: Any) -> None:
 
 def test_errors_are_srcgrad_errors() -> None:
     assert issubclass(AliasError, SrcgradError)
+
+
+# --------------------------------------------------------------------------- unknown means refuse
+
+import math  # noqa: E402
+import sys  # noqa: E402
+
+
+def uses_eval(x):
+    return eval("np.sum(x * x)")
+
+
+def uses_exec(x):
+    exec("y = x * 2")
+    return np.sum(x)
+
+
+def uses_locals(x):
+    y = x * 2.0
+    return np.sum(locals()["y"])
+
+
+def uses_vars(x):
+    y = x * 2.0
+    return np.sum(vars()["y"])
+
+
+def uses_globals(x):
+    return np.sum(globals()["np"].sin(x))
+
+
+def uses_compile(x):
+    return np.sum(eval(compile("x * x", "<s>", "eval")))
+
+
+def uses_getframe(x):
+    y = x * 2.0
+    return np.sum(sys._getframe().f_locals["y"])
+
+
+def uses_setattr(x):
+    setattr(math, "pi_scaled", 3.0)
+    return np.sum(x)
+
+
+def uses_getattr_active(x):
+    return np.sum(getattr(x, "T"))
+
+
+def method_sort(x):
+    y = x * 1.0
+    y.sort()
+    return np.sum(y * np.arange(4.0))
+
+
+def method_partition(x):
+    y = x * 1.0
+    y.partition(1)
+    return np.sum(y * np.arange(4.0))
+
+
+def method_fill(x):
+    y = x * 1.0
+    y.fill(2.0)
+    return np.sum(y)
+
+
+def method_put(x):
+    y = x * 1.0
+    y.put([0], [3.0])
+    return np.sum(y)
+
+
+def method_resize(x):
+    y = x * 1.0
+    y.resize((2, 2))
+    return np.sum(y)
+
+
+def method_tolist(x):
+    return sum(x.tolist())
+
+
+def method_item(x):
+    return x[0:1].item() * 2.0
+
+
+def method_view(x):
+    return np.sum(x.view())
+
+
+def attribute_flat(x):
+    return np.sum(x.flat[1])
+
+
+def attribute_base(x):
+    return np.sum(x[1:].base)
+
+
+def attribute_data(x):
+    return np.sum(np.asarray(x.data))
+
+
+def attribute_flags(x):
+    return np.sum(x) * x.flags.writeable
+
+
+def arange_active_start(x):
+    return np.sum(np.arange(x[0], x[0] + 3.0))
+
+
+def arange_active_step(x):
+    return np.sum(np.arange(0.0, 4.0, x[1]))
+
+
+def fftfreq_active_spacing(x):
+    return np.sum(np.fft.fftfreq(4, x[0]))
+
+
+def histogram_edges(x):
+    return np.sum(np.histogram_bin_edges(x, bins=3))
+
+
+class _Scale:
+    def __call__(self, v):
+        return v * 2.0
+
+
+SCALE = _Scale()
+
+
+def callable_object(x):
+    return np.sum(SCALE(x))
+
+
+REFUSED = {
+    uses_eval: "eval",
+    uses_exec: "exec",
+    uses_locals: "locals",
+    uses_vars: "vars",
+    uses_globals: "globals",
+    uses_compile: "eval",
+    uses_getframe: "sys._getframe",
+    uses_setattr: "setattr",
+    uses_getattr_active: "getattr",
+    method_sort: ".sort()",
+    method_partition: ".partition()",
+    method_fill: ".fill()",
+    method_put: ".put()",
+    method_resize: ".resize()",
+    method_tolist: ".tolist()",
+    method_item: ".item()",
+    method_view: ".view()",
+    attribute_flat: "attribute",
+    attribute_base: "attribute",
+    attribute_data: "attribute",
+    attribute_flags: "attribute",
+    arange_active_start: "np.arange",
+    arange_active_step: "np.arange",
+    fftfreq_active_spacing: "np.fft.fftfreq",
+    histogram_edges: "np.histogram_bin_edges",
+    callable_object: "SCALE",
+}
+
+
+@pytest.mark.parametrize("f", list(REFUSED), ids=lambda f: f.__name__)
+def test_unknown_means_refuse(f: Any) -> None:
+    """A call, method or attribute srcgrad cannot prove constant or differentiate is an error at
+    the user's line, naming the construct, never a zero gradient."""
+    with pytest.raises(SrcgradError) as info:
+        srcgrad.grad(f)(np.array([0.3, 1.7, 2.2, 3.9]))
+    err = info.value
+    assert err.construct == REFUSED[f], str(err)
+    assert Path(__file__).resolve().as_posix().endswith(err.filename), str(err)
+    first = f.__code__.co_firstlineno
+    assert first < err.lineno <= first + 4, str(err)
+    assert err.hint
+
+
+def sorted_functionally(x):
+    y = x * 1.0
+    y = np.sort(y)
+    return np.sum(y * np.arange(4.0))
+
+
+def partitioned_functionally(x):
+    y = np.partition(x * 1.0, 1)
+    return np.sum(y[:1])
+
+
+def filled_functionally(x):
+    y = x * 1.0
+    y = np.full(y.shape, 2.0)
+    return np.sum(y * x)
+
+
+def item_as_float(x):
+    return x[0:1].reshape(())[()] * 2.0 + x[1]
+
+
+def arange_of_stop(x):
+    return np.sum(np.arange(4.0) * x) + np.sum(np.arange(np.floor(x[3])))
+
+
+def fftfreq_constant_spacing(x):
+    return np.sum(np.fft.fftfreq(4, 0.5) * x)
+
+
+def astype_integer(x):
+    return np.sum(x.astype(int) * x) + np.sum(x.astype(np.int32) * x)
+
+
+def array_integer(x):
+    return np.sum(np.array([x[0], x[1]], dtype=int) * x[:2])
+
+
+def sum_integer(x):
+    return np.sum(x, dtype=np.int64) * x[0] + np.sum(x, dtype="float64")
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        sorted_functionally,
+        partitioned_functionally,
+        filled_functionally,
+        item_as_float,
+        arange_of_stop,
+        fftfreq_constant_spacing,
+        astype_integer,
+        array_integer,
+        sum_integer,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_hint_forms_and_constants_differentiate(f: Any) -> None:
+    """The hints' forms work, and integer results are constants (their derivative is 0)."""
+    x = np.array([0.3, 1.7, 2.2, 3.9])
+    assert srcgrad.value_and_grad(f)(x.copy())[0] == f(x.copy())
+    check_grad(f, x)
+
+
+def astype_runtime_dtype(x, dt):
+    return np.sum(x.astype(dt) * x)
+
+
+def test_dtype_unknown_in_the_source_is_checked_at_run_time() -> None:
+    x = np.array([0.3, 1.7, 2.2, 3.9])
+    df = srcgrad.grad(astype_runtime_dtype)
+    np.testing.assert_allclose(df(x, np.float64), 2 * x)
+    with pytest.raises(SrcgradError, match="integer or boolean"):
+        df(x, np.int64)

@@ -89,7 +89,7 @@ NONDIFF_METHODS = {
 MUTATING_METHODS = {
     "sort": "y = np.sort(y)",
     "partition": "y = np.partition(y, kth)",
-    "fill": "y = np.full_like(y, value)",
+    "fill": "y = np.full(y.shape, value)",
     "put": "y = y.copy(); y[indices] = values",
     "itemset": "y = y.copy(); y[index] = value",
     "resize": "y = np.reshape(y, shape) (or np.concatenate to grow it)",
@@ -106,7 +106,7 @@ MUTATING_METHODS = {
 # gradient cannot follow them; method -> the hint
 CONVERTING_METHODS = {
     "tolist": "keep the array: index it (x[i]) or reduce it (np.sum(x))",
-    "item": "float(x) for a one-element array, or index it: x[i]",
+    "item": "index it: x[i] (x.reshape(())[()] for a one-element array)",
     "tobytes": "keep the array",
     "tostring": "keep the array",
     "tofile": "save the array outside the differentiated function",
