@@ -22,7 +22,7 @@ differentiable.
 
 The piecewise-constant float functions (``floor``, ``ceil``, ``round``/``around``, ``rint``,
 ``trunc``, ``fix``, ``sign``, ``spacing``, ``math.floor`` ...) have derivative 0 wherever it
-exists (everywhere but on a set of measure zero); ``tests/test_nondiff_entries.py`` checks
+exists (everywhere but on a set of measure zero); ``tests/rules/test_rule_facts.py`` checks
 every entry: an integer or boolean output, or a float output that does not move under a
 small perturbation of a generic input.
 """

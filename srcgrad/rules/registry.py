@@ -105,6 +105,7 @@ class Rule:
 _RULES: dict[int, Rule] = {}
 _BY_NAME: dict[str, Rule] = {}
 NONDIFF: dict[int, str] = {}  # id(function) -> name
+NONDIFF_FUNCS: dict[int, Callable[..., Any]] = {}  # id(function) -> the function
 
 
 def _prim_name(prim: Callable[..., Any]) -> str:
@@ -193,6 +194,7 @@ def nondifferentiable(
     """
     for p in prims:
         NONDIFF[id(p)] = _prim_name(p)
+        NONDIFF_FUNCS[id(p)] = p
         if unless is not None:
             NONDIFF_UNLESS[id(p)] = unless
 
