@@ -1891,7 +1891,12 @@ class Normalizer:
         if attr in ARRAY_ATTRIBUTES_STATIC or self.is_static(base):
             return e.with_changes(value=base)
         if attr in ("T", "mT", "real", "imag"):
-            prim = {"T": np.transpose, "mT": np.matrix_transpose, "real": np.real, "imag": np.imag}
+            prim = {
+                "T": np.transpose,
+                "mT": getattr(np, "matrix_transpose", None),  # numpy >= 2.0
+                "real": np.real,
+                "imag": np.imag,
+            }
             rule = registry.lookup(prim[attr])
             if rule is not None:
                 return self.prim(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, numpy_function
 from srcgrad.runtime import (
     append_cotangents,
     atleast_cotangents,
@@ -390,7 +390,7 @@ def dsplit_adjoint(g, ans, ary, indices_or_sections):
 if hasattr(np, "unstack"):  # numpy >= 2.1
 
     @adjoint(
-        np.unstack,
+        numpy_function("unstack"),
         multi_output=True,
         shapes={"matrix": "(3,4)"},
         params={"axis": [0, -1]},

@@ -76,6 +76,8 @@ __all__ = [
     "describe",
     "RuleRow",
     "NONDIFF",
+    "numpy_function",
+    "numpy_at_least",
 ]
 
 
@@ -118,8 +120,30 @@ def _prim_name(prim: Callable[..., Any]) -> str:
     return name
 
 
+def numpy_at_least(version: str) -> bool:
+    """Whether the installed numpy is ``version`` or newer (test specs that use keywords a
+    newer numpy added, such as ``np.clip``'s ``min=`` in 2.1, depend on it)."""
+    import numpy
+
+    return numpy.lib.NumpyVersion(numpy.__version__) >= version
+
+
+def numpy_function(path: str) -> Callable[..., Any] | None:
+    """``numpy.<path>`` (``"linalg.svdvals"``), or ``None`` where the installed numpy lacks it
+    (numpy 1.26 has no ``np.linalg.svdvals``, ``np.vecdot``, ``np.unstack`` ...): rules for
+    such functions are registered only on a numpy that has them."""
+    import numpy
+
+    obj: Any = numpy
+    for part in path.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
 def adjoint(
-    prim: Callable[..., Any],
+    prim: Callable[..., Any] | None,
     *,
     operator: str | None = None,
     nondiff: tuple[str, ...] = (),
@@ -132,9 +156,12 @@ def adjoint(
     name: str | None = None,
     **extra: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``fn`` as the adjoint rule of ``prim`` (see the module docstring)."""
+    """Register ``fn`` as the adjoint rule of ``prim`` (see the module docstring); a ``None``
+    primitive (:func:`numpy_function` on an older numpy) registers nothing."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if prim is None:  # a numpy function this numpy lacks (numpy_function)
+            return fn
         sig = inspect.signature(fn)
         names = list(sig.parameters)
         if names[:2] != ["g", "ans"]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, numpy_at_least, numpy_function
 from srcgrad.runtime import (
     concatenate_pieces,
     inverse_permutation,
@@ -39,7 +39,11 @@ from srcgrad.runtime import (
     np.reshape,
     nondiff=("shape",),
     shapes={"3d": "(2,3,4),-", "matrix": "(4,6),-"},
-    params={"shape": [(24,), (6, 4), (-1, 2, 3)], "order": ["C", "F", "A"]},
+    # numpy < 2.1 names the shape `newshape`
+    params={
+        "shape" if numpy_at_least("2.1.0") else "newshape": [(24,), (6, 4), (-1, 2, 3)],
+        "order": ["C", "F", "A"],
+    },
     view=True,
 )
 def reshape_adjoint(g, ans, a, shape=None, order="C", *, newshape=None, copy=None):
@@ -66,7 +70,9 @@ def transpose_adjoint(g, ans, a, axes=None):
     return np.transpose(g, inverse_permutation(axes))
 
 
-@adjoint(np.matrix_transpose, shapes={"matrix": "(3,4)", "stack": "(2,3,4)"}, view=True)
+@adjoint(
+    numpy_function("matrix_transpose"), shapes={"matrix": "(3,4)", "stack": "(2,3,4)"}, view=True
+)
 def matrix_transpose_adjoint(g, ans, x):
     return mT(g)
 

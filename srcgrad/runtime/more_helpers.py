@@ -1730,8 +1730,8 @@ def permutation_cotangent(g: Array, a: Array, ans: Array, axis: Any = -1) -> Arr
     else:
         x = a
         ax = _axis(axis, a.ndim)
-    from_x = xp.argsort(x, axis=ax, stable=True)
-    from_y = xp.argsort(ans, axis=ax, stable=True)
+    from_x = xp.argsort(x, axis=ax, kind="stable")  # (numpy 1.26 has no stable=)
+    from_y = xp.argsort(ans, axis=ax, kind="stable")
     z = xp.zeros(x.shape, dtype=g.dtype)
     xp.put_along_axis(z, from_x, xp.take_along_axis(g, from_y, axis=ax), axis=ax)
     return _fit(xp.reshape(z, a.shape), a)
