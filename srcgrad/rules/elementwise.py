@@ -9,7 +9,7 @@ saves work (``exp``, ``tanh``).  Constants are Python numbers, so float32 data s
 import numpy as np
 
 from srcgrad.rules.registry import adjoint
-from srcgrad.runtime import LN2, LN10, unbroadcast
+from srcgrad.runtime import LN2, LN10, abs_slope, unbroadcast
 
 
 def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -80,8 +80,8 @@ def reciprocal_adjoint(g, ans, x):
 
 @adjoint(np.abs, domain=_away_from_zero)  # np.absolute is the same ufunc
 def absolute_adjoint(g, ans, x):
-    # sign(x) = x / |x| (0 at 0); .conj() is free for real data
-    return g * np.sign(x).conj()
+    # conj(x) / |x| (0 at 0): np.sign(x) for real data
+    return g * abs_slope(x)
 
 
 @adjoint(np.fabs, domain=_away_from_zero)

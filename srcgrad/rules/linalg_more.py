@@ -235,7 +235,7 @@ def tensorsolve_adjoint(g, ans, a, b, axes=None):
     shapes={"matrix": "(3,3)", "batch": "(2,3,3)"},
     params={"upper": [False, True]} if numpy_at_least("2.0.0") else None,
 )
-def cholesky_adjoint(g, ans, a, /, *, upper=False):
+def cholesky_adjoint(g, ans, a, *, upper=False):  # (numpy 1.26 also takes a= by keyword)
     return cholesky_cotangent(g, ans, a, upper)
 
 

@@ -30,6 +30,7 @@ from srcgrad.runtime.arrays import expand_like, unbroadcast
 from srcgrad.runtime.shape_helpers import normalize_axes, reduction_size
 
 __all__ = [
+    "abs_slope",
     "angle_cotangent",
     "append_cotangents",
     "atleast_cotangents",
@@ -188,6 +189,13 @@ def _conj_sign(xp: Any, x: Array) -> Array:
         return xp.sign(x)
     mag = xp.abs(x)
     return xp.conj(x) / xp.where(mag == 0, 1, mag)
+
+
+def abs_slope(x: Array) -> Array:
+    """``conj(x) / |x|`` (0 at 0): the cotangent factor of ``np.abs(x)``; ``np.sign(x)`` for
+    real ``x``.  (numpy < 2 defines ``np.sign`` of a complex number as the sign of its real
+    part, so the rule cannot use ``np.sign(x).conj()``.)"""
+    return _conj_sign(namespace(x), x)
 
 
 def _mT(x: Array) -> Array:

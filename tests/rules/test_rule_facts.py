@@ -85,7 +85,7 @@ def test_view_flag_matches_shares_memory(rule: Rule) -> None:
 def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
     """Every allow-list entry names a rule, and the case it gives shows the shared memory."""
     names = {r.name for r in RULES}
-    assert set(MAY_BE_VIEW) <= names
+    assert all(registry.numpy_function(n) is None for n in set(MAY_BE_VIEW) - names)
     a = np.arange(12.0).reshape(3, 4)
     z = a + 1j
     shown = {
@@ -343,5 +343,6 @@ def test_static_attribute_is_constant(attr: str) -> None:
 
 def test_every_nondiff_call_is_listed_or_defaults_to_one_argument() -> None:
     """A new entry with a special signature needs a CALLS entry (the default is f(x))."""
-    assert set(CALLS) <= {n for n, _ in NONDIFF_ENTRIES}
+    missing = set(CALLS) - {n for n, _ in NONDIFF_ENTRIES}
+    assert all(registry.numpy_function(n) is None for n in missing), missing  # older numpy
     assert runtime.namespace is registry.NONDIFF_FUNCS[id(runtime.namespace)]
