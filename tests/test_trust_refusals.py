@@ -546,3 +546,52 @@ def test_dtype_unknown_in_the_source_is_checked_at_run_time() -> None:
     np.testing.assert_allclose(df(x, np.float64), 2 * x)
     with pytest.raises(SrcgradError, match="integer or boolean"):
         df(x, np.int64)
+
+
+# --------------------------------------------------------------------------- the fake device
+
+from tests.fakexp import CupyRefusal, fakexp, to_device, to_host  # noqa: E402
+
+
+def test_fake_device_refuses_what_cupy_refuses() -> None:
+    a, z = to_device(np.ones(3)), to_device(np.asarray(2.0))
+    with pytest.raises(CupyRefusal, match="zero-dim"):
+        fakexp.tensordot(z, a, ([], []))
+    with pytest.raises(CupyRefusal, match="zero-dim"):
+        fakexp.tensordot(a, z, 1)
+    np.testing.assert_array_equal(to_host(fakexp.tensordot(z, a, 0)), 2.0 * np.ones(3))
+    with pytest.raises(CupyRefusal, match="list"):
+        fakexp.power([a], 2)
+    with pytest.raises(CupyRefusal, match="tuple"):
+        fakexp.add((a, a), 1.0)
+    with pytest.raises(CupyRefusal, match="multiply"):
+        fakexp.multiply.at(a, to_device(np.array([0])), 2.0)
+    with pytest.raises(CupyRefusal, match="accumulate"):
+        fakexp.multiply.accumulate(a)
+    with pytest.raises(CupyRefusal, match="object"):
+        a.astype(object)
+    with pytest.raises(CupyRefusal, match="object"):
+        fakexp.zeros(3, dtype=object)
+    b = to_device(np.zeros(3))
+    fakexp.add.at(b, (to_device(np.array([0, 0])),), 1.0)  # cupy has add.at
+    np.testing.assert_array_equal(to_host(b), [2.0, 0.0, 0.0])
+
+
+def dot_of_vectors(x, s):
+    return x.dot(x) * s + np.dot(s, x)[0]
+
+
+def inner_of_vectors(x, s):
+    return np.inner(x, x) + np.sum(np.inner(x, s) ** 2)
+
+
+@pytest.mark.parametrize("f", [dot_of_vectors, inner_of_vectors])
+def test_dot_and_inner_with_a_0d_operand_run_on_the_fake_device(f: Any) -> None:
+    """A vector-vector product has a 0-d cotangent: its rule may not call cupy's tensordot
+    with it (cupy refuses a 0-d operand there)."""
+    x, s = np.arange(1.0, 4.0), np.asarray(0.7)
+    want = srcgrad.grad(f, wrt=(0, 1))(x, s)
+    got = srcgrad.grad(f, wrt=(0, 1))(to_device(x), to_device(s))
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(to_host(g), w, rtol=1e-12)
+    check_grad(f, x, s, wrt=(0, 1))
