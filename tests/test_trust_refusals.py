@@ -595,3 +595,27 @@ def test_dot_and_inner_with_a_0d_operand_run_on_the_fake_device(f: Any) -> None:
     for w, g in zip(want, got):
         np.testing.assert_allclose(to_host(g), w, rtol=1e-12)
     check_grad(f, x, s, wrt=(0, 1))
+
+
+class _Config:
+    dtype = np.float64
+
+
+CONFIG = _Config()
+
+
+def astype_config_dtype(x):
+    return np.sum(x.astype(CONFIG.dtype) * x)
+
+
+def test_dtype_from_a_mutable_global_is_checked_at_run_time() -> None:
+    """A dtype read from a config object may change between calls: checked every call."""
+    x = np.array([0.3, 1.7, 2.2, 3.9])
+    df = srcgrad.grad(astype_config_dtype)
+    np.testing.assert_allclose(df(x), 2 * x)
+    CONFIG.dtype = np.int64
+    try:
+        with pytest.raises(SrcgradError, match="integer or boolean"):
+            df(x)
+    finally:
+        CONFIG.dtype = np.float64

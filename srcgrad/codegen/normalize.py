@@ -2433,8 +2433,13 @@ class Normalizer:
                     obj = getattr(obj, p, _MISSING)
                 value = obj
             elif parts is not None and parts[0] not in self.locals:
+                # only names that cannot change between calls: numpy's dtypes, builtin types
+                found, root = self.resolver.lookup(parts[0])
                 found, obj = self.resolver.value_of(parts)
-                if found:
+                if found and (
+                    is_numpy_module(root)
+                    or (len(parts) == 1 and obj in (int, float, bool, complex))
+                ):
                     value = obj
         if value is not _MISSING:
             try:
