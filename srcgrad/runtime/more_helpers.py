@@ -195,7 +195,12 @@ def abs_slope(x: Array) -> Array:
     """``conj(x) / |x|`` (0 at 0): the cotangent factor of ``np.abs(x)``; ``np.sign(x)`` for
     real ``x``.  (numpy < 2 defines ``np.sign`` of a complex number as the sign of its real
     part, so the rule cannot use ``np.sign(x).conj()``.)"""
-    return _conj_sign(namespace(x), x)
+    if isinstance(x, complex):
+        return x.conjugate() / abs(x) if x != 0 else 0j
+    xp = namespace(x)
+    if getattr(x, "dtype", None) is None or x.dtype.kind != "c":
+        return xp.sign(x)
+    return _conj_sign(xp, x)
 
 
 def _mT(x: Array) -> Array:
