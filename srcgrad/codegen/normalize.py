@@ -2630,7 +2630,7 @@ class Normalizer:
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
         if method in METHODS:
             prim, varparam = METHODS[method]
-            rule = registry.lookup(prim)
+            rule = registry.lookup(prim) if prim is not None else registry.lookup_name(method)
             if rule is not None:
                 pos = [a for a in args if a.keyword is None]
                 kws = [a for a in args if a.keyword is not None]

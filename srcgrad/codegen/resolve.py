@@ -72,8 +72,7 @@ METHODS: dict[str, tuple[Any, str | None]] = {
     "diagonal": (np.diagonal, None),
     "round": (np.round, None),
 }
-if hasattr(np, "astype"):
-    METHODS["astype"] = (np.astype, None)
+METHODS["astype"] = (getattr(np, "astype", None), None)  # numpy < 2.1: the rule named "astype"
 # array methods whose result is an integer or boolean array (a constant)
 NONDIFF_METHODS = {
     "argmax",

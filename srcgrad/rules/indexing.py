@@ -30,17 +30,25 @@ def copy_adjoint(g, ans, a):
     return g
 
 
-if hasattr(np, "astype"):
+def _astype(x, dtype, /, *, copy=True):  # noqa: ANN001, ANN202
+    """``x.astype(dtype)``: the primitive ``x.astype`` stands for where numpy has no
+    ``np.astype`` (numpy < 2.1)."""
+    return x.astype(dtype, copy=copy)
 
-    @adjoint(
-        np.astype,
-        nondiff=("dtype",),
-        shapes=[((3, 4),)],
-        params={"dtype": ["float64"]},
-        view=True,  # copy=False returns the input itself when the dtype already matches
-    )
-    def astype_adjoint(g, ans, x, dtype, copy=True):
-        return unbroadcast(g, x)
+
+ASTYPE = getattr(np, "astype", _astype)
+
+
+@adjoint(
+    ASTYPE,
+    name="astype",
+    nondiff=("dtype",),
+    shapes=[((3, 4),)],
+    params={"dtype": ["float64"]},
+    view=True,  # copy=False returns the input itself when the dtype already matches
+)
+def astype_adjoint(g, ans, x, dtype, copy=True):
+    return unbroadcast(g, x)
 
 
 @adjoint(builtins.float, name="float", shapes=[((),)])
