@@ -417,6 +417,40 @@ def histogram_edges(x):
     return np.sum(np.histogram_bin_edges(x, bins=3))
 
 
+def attribute_ctypes(x):
+    return np.sum(x) + x.ctypes.data * 0.0
+
+
+def numpy_fill_diagonal(x):
+    y = np.outer(x, x)
+    np.fill_diagonal(y, x[0])
+    return np.sum(y)
+
+
+def numpy_copyto(x):
+    y = x * 1.0
+    np.copyto(y, x * 2.0)
+    return np.sum(y)
+
+
+def numpy_add_at(x):
+    y = x * 1.0
+    np.add.at(y, [0, 0], x[1])
+    return np.sum(y)
+
+
+def numpy_put(x):
+    y = x * 1.0
+    np.put(y, [0], x[1])
+    return np.sum(y)
+
+
+def numpy_fill_diagonal_of_a_constant(x):
+    mask = np.ones((4, 4))
+    np.fill_diagonal(mask, 0.0)
+    return np.sum(mask @ x)
+
+
 class _Scale:
     def __call__(self, v):
         return v * 2.0
@@ -456,6 +490,11 @@ REFUSED = {
     fftfreq_active_spacing: "np.fft.fftfreq",
     histogram_edges: "np.histogram_bin_edges",
     callable_object: "SCALE",
+    attribute_ctypes: "attribute",
+    numpy_fill_diagonal: "np.fill_diagonal",
+    numpy_copyto: "np.copyto",
+    numpy_add_at: "np.add.at",
+    numpy_put: "np.put",
 }
 
 
@@ -526,6 +565,7 @@ def sum_integer(x):
         astype_integer,
         array_integer,
         sum_integer,
+        numpy_fill_diagonal_of_a_constant,
     ],
     ids=lambda f: f.__name__,
 )

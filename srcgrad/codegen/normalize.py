@@ -24,6 +24,7 @@ from srcgrad.codegen.resolve import (
     BUILTIN_NONDIFF,
     CONVERTING_METHODS,
     METHODS,
+    MUTATING_FUNCTIONS,
     MUTATING_METHODS,
     NONDIFF_METHODS,
     Resolver,
@@ -2306,6 +2307,19 @@ class Normalizer:
             )
         res = self.resolver.classify(obj, display)
         args = [self.lower_arg(a, hint) for a in e.args]
+        in_place = MUTATING_FUNCTIONS.get(".".join(parts[1:]))
+        if (
+            in_place is not None
+            and is_numpy_module(self.resolver.lookup(parts[0])[1])
+            and not all(self.is_static(a.value) for a in args)
+        ):
+            self.fail(
+                e,
+                f"{display}() writes into its argument in place, which the gradient cannot "
+                "follow",
+                in_place,
+                display,
+            )
         node = e.with_changes(func=self._xp_chain(func), args=args)
         if res.kind == "rule" and res.emit_name and not is_numpy_module(
             self.resolver.lookup(parts[0])[1]

@@ -101,6 +101,19 @@ MUTATING_METHODS = {
     "__imul__": "y = y * v",
     "__itruediv__": "y = y / v",
 }
+# numpy functions that write into their first argument in place; name -> the hint
+MUTATING_FUNCTIONS = {
+    "fill_diagonal": "y = y + np.diag(value - np.diagonal(y)) (or build y with np.where)",
+    "copyto": "y = np.where(mask, src, y) (or y = src)",
+    "put": "y = y.copy(); y[indices] = values",
+    "place": "y = np.where(mask, values, y)",
+    "putmask": "y = np.where(mask, values, y)",
+    "put_along_axis": "y = y.copy(); y[index arrays] = values",
+    "random.shuffle": "y = y[rng.permutation(len(y))]",
+    "add.at": "y = y.copy(); y[indices] += values (repeated indices accumulate)",
+    "subtract.at": "y = y.copy(); y[indices] -= values",
+    "multiply.at": "y = y.copy(); y[indices] *= values",
+}
 # array methods that leave the array world with the values (Python floats and lists): the
 # gradient cannot follow them; method -> the hint
 CONVERTING_METHODS = {
