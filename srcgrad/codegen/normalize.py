@@ -1632,7 +1632,8 @@ class Normalizer:
                 self.emit(ir.STATIC, name, name, atom)
                 self.cont[self.env[name]] = self.cont[atom.value]
                 return
-            self.alias_of(self.emit(ir.COPY, name, name, atom, operands=[atom.value], label="copy"), [atom])
+            copied = self.emit(ir.COPY, name, name, atom, operands=[atom.value], label="copy")
+            self.alias_of(copied, [atom])
         elif isinstance(atom, cst.List) and not atom.elements:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
@@ -2057,7 +2058,9 @@ class Normalizer:
             self.lit[name] = self.lit[item.value]
             return cst.Name(name)
         # the item itself, not `base[key]`: a display carried around a loop lives item by item
-        name = self.emit(ir.COPY, target, hint, item, operands=[item.value], label="copy")  # type: ignore[union-attr]
+        name = self.emit(
+            ir.COPY, target, hint, item, operands=[item.value], label="copy"  # type: ignore[union-attr]
+        )
         self.alias_of(name, [item])  # the very array the display holds
         return cst.Name(name)
 
