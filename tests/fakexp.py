@@ -19,6 +19,19 @@ Everything that would move data between host and device raises ``TypeError``:
 ``bool(x)`` is allowed for a size-1 array (cupy allows it too, with an implicit sync; a user's
 ``if loss < tol:`` needs it) and raises ``ValueError`` otherwise, as numpy does.
 
+What cupy refuses and numpy accepts is refused here too (each from cupy's documentation or
+source), so that code that passes on the fake device runs on a real one:
+
+* ``tensordot`` with a 0-d operand and ``axes`` other than ``0`` / ``((), ())``
+  (``cupy.tensordot`` raises "An input is zero-dim while axes has dimensions"; the same check
+  guards ``cupy.linalg.tensordot``);
+* a ufunc called on a Python list or tuple ("Universal Functions only work with CuPy array or
+  scalar", cupy's differences page: ``cupy.power([x], 2)`` is a ``TypeError``);
+* object and string dtypes ("Data type of CuPy arrays cannot be non-numeric");
+* ufunc methods cupy lacks: ``at`` exists only for add, subtract, maximum, minimum and the
+  bitwise and/or/xor, ``reduce`` for add and multiply, ``accumulate`` and ``reduceat`` for
+  add (cupy 12's ufunc methods, cupy issue 7082); ``outer`` exists for every ufunc.
+
 Tests move data explicitly with :func:`to_device` and :func:`to_host`.
 """
 
@@ -30,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FakeArray", "HostDeviceError", "fakexp", "to_device", "to_host"]
+__all__ = ["CupyRefusal", "FakeArray", "HostDeviceError", "fakexp", "to_device", "to_host"]
 
 
 class HostDeviceError(TypeError):
@@ -217,6 +230,9 @@ class FakeArray:
 
             def call(*args: Any, **kwargs: Any) -> Any:
                 where = f"FakeArray.{name}"
+                if name == "astype" and args:
+                    _refuse_object_dtype(args[0], where)
+                _refuse_object_dtype(kwargs.get("dtype"), where)
                 return _wrap(method(*_unwrap(args, where), **_unwrap(kwargs, where)))
 
             call.__name__ = name
@@ -287,8 +303,33 @@ class FakeArray:
     __abs__, __invert__ = _unary("__abs__"), _unary("__invert__")
 
 
+class CupyRefusal(TypeError):
+    """Something numpy accepts and cupy refuses (see the module docstring)."""
+
+
+# the ufunc methods cupy has, by method: the ufuncs that have it (None: every ufunc)
+_UFUNC_METHODS: dict[str, frozenset[str] | None] = {
+    "at": frozenset(
+        ["add", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or", "bitwise_xor"]
+    ),
+    "reduce": frozenset(["add", "multiply"]),
+    "accumulate": frozenset(["add"]),
+    "reduceat": frozenset(["add"]),
+    "outer": None,
+}
+
+
+def _refuse_sequences(args: tuple, where: str) -> None:
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            raise CupyRefusal(
+                f"{where}: a ufunc takes device arrays or scalars only, not a "
+                f"{type(a).__name__} (cupy: Unsupported type {type(a)})"
+            )
+
+
 class _FakeUfunc:
-    """A numpy ufunc on device arrays, with its ``at`` / ``reduce`` / ... methods."""
+    """A numpy ufunc on device arrays, with the ``at`` / ``reduce`` / ... methods cupy has."""
 
     def __init__(self, ufunc: np.ufunc, where: str) -> None:
         self._ufunc = ufunc
@@ -296,17 +337,60 @@ class _FakeUfunc:
         self.__name__ = ufunc.__name__
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        _refuse_sequences(args, self._where)
         return _call(self._ufunc, self._where, args, kwargs)
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._ufunc, name)
         if not callable(attr):
             return attr
-        return lambda *args, **kwargs: _call(attr, f"{self._where}.{name}", args, kwargs)
+        where = f"{self._where}.{name}"
+        if name in _UFUNC_METHODS:
+            has = _UFUNC_METHODS[name]
+            if has is not None and self.__name__ not in has:
+                raise CupyRefusal(f"{where}: cupy has no {name} for the ufunc {self.__name__}")
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            # ufunc.at's indices may be a tuple of index arrays; its operands may not be lists
+            _refuse_sequences(args[:1] + args[2:] if name == "at" else args, where)
+            return _call(attr, where, args, kwargs)
+
+        return method
 
 
 def _call(fn: Callable[..., Any], where: str, args: tuple, kwargs: dict) -> Any:
+    _refuse_object_dtype(kwargs.get("dtype"), where)
     return _wrap(fn(*_unwrap(args, where), **_unwrap(kwargs, where)))
+
+
+def _refuse_object_dtype(dtype: Any, where: str) -> None:
+    if dtype is not None and np.dtype(dtype).kind in "OSUV":
+        raise CupyRefusal(f"{where}: cupy arrays have numeric dtypes only, not {np.dtype(dtype)}")
+
+
+def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    """``tensordot`` with cupy's refusal of a 0-d operand when ``axes`` names dimensions."""
+    if (np.ndim(a) == 0 or np.ndim(b) == 0) and not (
+        (isinstance(axes, int) and axes == 0) or axes == ((), ())
+    ):
+        raise CupyRefusal(
+            "tensordot: an input is zero-dim while axes has dimensions (cupy refuses it; "
+            "multiply instead)"
+        )
+    return np.tensordot(a, b, axes)
+
+
+def _linalg_tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
+    if axes is not None and not isinstance(axes, int):
+        axes = (tuple(axes[0]), tuple(axes[1])) if len(axes) == 2 else axes
+    return _tensordot(x1, x2, axes)
+
+
+# numpy functions replaced by cupy's stricter behaviour: (submodule, name) -> function
+_CUPY_STRICTER: dict[tuple[str, str], Callable[..., Any]] = {
+    ("", "tensordot"): _tensordot,
+    ("linalg", "tensordot"): _linalg_tensordot,
+}
 
 
 class _FakeNamespace:
@@ -333,6 +417,8 @@ class _FakeNamespace:
             raise AttributeError(name)
         obj = getattr(self._module, name)
         where = f"{self.__name__}.{name}"
+        sub = "" if self._module is np else self._module.__name__.rsplit(".", 1)[-1]
+        obj = _CUPY_STRICTER.get((sub, name), obj)
         if isinstance(obj, types.ModuleType):
             if name not in self._SUBMODULES:
                 raise AttributeError(f"{self.__name__} has no submodule {name!r}")

@@ -25,14 +25,18 @@ from srcgrad.codegen.ir import Names, Normalized, Stmt
 from srcgrad.codegen.resolve import (
     ARRAY_ATTRIBUTES_STATIC,
     BUILTIN_NONDIFF,
+    CONVERTING_METHODS,
     METHODS,
+    MUTATING_FUNCTIONS,
+    MUTATING_METHODS,
     NONDIFF_METHODS,
     Resolver,
+    frame_reader,
     is_numpy_module,
     nearest_rules,
 )
 from srcgrad.codegen.source import FunctionSource
-from srcgrad.errors import MissingRuleError, SrcgradError, UnsupportedSyntaxError
+from srcgrad.errors import AliasError, MissingRuleError, SrcgradError, UnsupportedSyntaxError
 from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
 
@@ -64,11 +68,6 @@ _AUG_TO_BIN = {
 }
 # multi-output primitives that return one array for some arguments
 _SINGLE_OUTPUT_WHEN = {"linalg.svd": ("compute_uv", False), "linalg.qr": ("mode", "r")}
-# primitives whose result may share memory with their first operand
-_VIEW_RULES = {
-    "getitem", "transpose", "matrix_transpose", "reshape", "ravel", "squeeze", "expand_dims",
-    "swapaxes", "moveaxis", "broadcast_to", "diagonal", "real", "imag",
-}
 _LITERALS = (
     cst.Integer,
     cst.Float,
@@ -135,7 +134,8 @@ class Normalizer:
         self.in_branch = 0  # depth of if-branches being lowered
         self.params_set: set[str] = set()
         self.borrowed: set[str] = set()  # views or aliases of arguments (never written)
-        self.view_root: dict[str, str] = {}  # view -> the array made here it looks into
+        self.view_root: dict[str, str] = {}  # view -> an array made here it looks into
+        self.view_roots: dict[str, set[str]] = {}  # view -> every array made here it may see
         self.views: dict[str, set[str]] = {}
         self.stale: set[str] = set()  # views taken before their base was written
         self.maybe_views: set[str] = set()  # views by an index known only at run time
@@ -784,6 +784,7 @@ class Normalizer:
         for u in _subscript_written(node.body):
             if u in self.env:
                 self.mark_stale(self.env[u])  # a later iteration reads after the write
+        before = set(self.env.values())
         carried_users = self._carried(node, extra)
         flag = None
         if node.orelse is not None:
@@ -866,6 +867,7 @@ class Normalizer:
                 else:
                     test = t
             falls = self.block(body_stmts) if body_stmts else (kind == "for" or test is not None or falls)
+            self._refuse_carried_views(node, before)
             if falls:
                 self.origin = origin
                 self.loop_phis(loop)
@@ -951,6 +953,7 @@ class Normalizer:
                     call = cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("append")), args=[cst.Arg(item)])
                     ops = [item.value] if isinstance(item, cst.Name) and item.value in self.locals and not self.is_static(item) else []
                     self.stmts.append(Stmt(ir.APPEND, [], call, self.origin, operands=ops, label="append", container=name))
+                    self.alias_of(name, ops, container=True)
                 return cst.Name(name)
         return seq
 
@@ -1062,6 +1065,7 @@ class Normalizer:
             if isinstance(small.target, cst.Subscript):
                 self.subscript_write(small.target, expr)
             else:
+                self.aug_assign_name(cst.ensure_type(small.target, cst.Name))
                 self.assign(cst.ensure_type(small.target, cst.Name), expr)
         elif isinstance(small, cst.Expr):
             v = small.value
@@ -1153,37 +1157,119 @@ class Normalizer:
 
     # -- in-place writes --------------------------------------------------------------------
     def track_alias(self, user: str) -> None:
-        """Record that the name just bound may share memory with an array it came from."""
+        """Record that the name just bound is the array it was copied or read from (``v = y``,
+        ``v = params["W"]``, an item of a list of views); views made by primitives are recorded
+        where they are emitted (:meth:`note_view`)."""
         name = self.env.get(user)
         if name is None or not self.stmts or not isinstance(self.stmts[-1], Stmt):
             return
         st = self.stmts[-1]
-        if name not in st.targets:
+        if name not in st.targets or st.kind not in (ir.COPY, ir.READ, ir.LISTGET):
             return
-        src = None
-        if st.kind in (ir.COPY, ir.READ):
-            src = st.operands[0] if st.operands else None
-        elif st.kind == ir.PRIM and st.rule is not None and st.rule.name in _VIEW_RULES:
-            if st.rule.name == "getitem":
-                kind = self._key_kind(st.bound.get("key"))
-                if kind == "copy":
-                    return  # indexing with a list copies
-                if kind == "maybe":
-                    self.maybe_views.add(name)
-            first = st.bound.get(st.rule.params[0])
-            src = first.value if isinstance(first, cst.Name) else None
+        src = st.operands[0] if st.operands else None
         if src is None:
             return
-        if st.kind == ir.READ or src in self.params_set or src in self.borrowed:
+        if st.kind == ir.READ:
             self.borrowed.add(name)
         else:
-            root = self.view_root.get(src, src)
-            self.view_root[name] = root
-            self.views.setdefault(root, set()).add(name)
+            self.alias_of(name, [src])
+
+    def note_view(self, st: Stmt) -> None:
+        """A primitive whose rule says it may return a view (``Rule.view``): every name it
+        binds may share memory with every array operand."""
+        rule = st.rule
+        if rule is None or not rule.view:
+            return
+        if rule.name == "getitem":
+            kind = self._key_kind(st.bound.get("key"))
+            if kind == "copy":
+                return  # indexing with a list copies
+            if kind == "maybe":
+                self.maybe_views.update(st.targets)
+        srcs = [o for o in st.operands if o in self.locals]
+        for name in st.targets:
+            self.alias_of(name, srcs)
+
+    def alias_of(self, name: str, srcs: list[Any], container: bool = False) -> None:
+        """``name`` may share memory with each array in ``srcs`` (emitted names; other atoms
+        are skipped).  A write into one of them, in place as numpy does it, makes ``name``
+        stale.  ``container``: ``name`` is a tuple, list or dict holding them (it is not
+        itself a view, so writing into it is not a write into them)."""
+        for src in srcs:
+            if isinstance(src, cst.Name):
+                src = src.value
+            if not isinstance(src, str) or src == name or src not in self.locals:
+                continue
+            if src in self.static and src not in self.lit and src not in self.dyn:
+                continue
+            roots = self.view_roots.get(src, {src})
+            if not container:
+                if src in self.params_set or src in self.borrowed:
+                    self.borrowed.add(name)
+                else:
+                    self.view_root.setdefault(name, sorted(roots)[0])
+            self.view_roots.setdefault(name, set()).update(roots)
+            for root in roots:
+                self.views.setdefault(root, set()).add(name)
+
+    def _refuse_carried_views(self, node: cst.For | cst.While, before: set[str]) -> None:
+        """A name written in place in a loop body while a view of it, or a list holding it,
+        lives across iterations (made before the loop): a later iteration's write changes
+        what the earlier one kept in numpy, never in the functional rewrite."""
+        for u in sorted(_subscript_written(node.body)):
+            cur = self.env.get(u)
+            if cur is None:
+                continue
+            for root in sorted(self.view_roots.get(cur, {cur})):
+                for v in sorted(self.views.get(root, ())):
+                    if v not in before or v == cur:
+                        continue
+                    user = next((k for k, e in self.env.items() if e == v), v)
+                    self.fail(
+                        node,
+                        f"{u!r} is written in place in the loop while {user!r}, made before "
+                        f"the loop, holds it or a view of it: a later iteration's write would "
+                        f"change what an earlier one kept",
+                        f"keep a copy ({user}.append({u}.copy())) or write {u} functionally "
+                        f"({u} = {u} + ...)",
+                        "loop-carried-view",
+                        AliasError,
+                    )
+
+    def aug_assign_name(self, target: cst.Name) -> None:
+        """``y op= v`` on a name: numpy writes an array in place, so views of ``y`` (and lists
+        holding it) are stale after it, and when ``y`` may itself be a view, an argument's
+        entry or a caller's value, a run-time check refuses an array (scalars rebind)."""
+        user = target.value
+        cur = self.env.get(user)
+        if cur is None:
+            return
+        if (
+            cur in self.borrowed
+            or cur in self.view_root
+            or cur in self.arg_names
+            or cur in self.maybe_views
+        ):
+            self.runtime_imports.add("require_not_array")  # an array here is a view
+            o = self.origin
+            call = cst.Call(
+                func=cst.Name(self.names.generated("require_not_array")),
+                args=[
+                    cst.Arg(cst.Name(cur)),
+                    cst.Arg(cst.SimpleString(repr(f"{o.file}:{o.line}: {user}"))),
+                ],
+            )
+            self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
+        self.mark_stale(cur)
+        self.stale.discard(cur)  # `y` itself is read (and checked above), not stale
+        self.maybe_stale.pop(cur, None)
 
     def mark_stale(self, array: str) -> None:
         """Views of ``array`` (taken so far) may not be read after a write into it."""
-        root = self.view_root.get(array, array)
+        for root in self.view_roots.get(array, {array}):
+            self._stale_views_of(root, array)
+
+    def _stale_views_of(self, root: str, array: str) -> None:
         for v in self.views.pop(root, set()):
             if v in self.maybe_views:
                 self.maybe_stale[v] = array  # checked at run time: int index or array index?
@@ -1703,7 +1789,8 @@ class Normalizer:
                 self.emit(ir.STATIC, name, name, atom)
                 self.cont[self.env[name]] = self.cont[atom.value]
                 return
-            self.emit(ir.COPY, name, name, atom, operands=[atom.value], label="copy")
+            copied = self.emit(ir.COPY, name, name, atom, operands=[atom.value], label="copy")
+            self.alias_of(copied, [atom])
         elif isinstance(atom, cst.List) and not atom.elements:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
@@ -1712,6 +1799,7 @@ class Normalizer:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
             self.lit[emitted] = ("seq", [e.value for e in atom.elements])
+            self.alias_of(emitted, [e.value for e in atom.elements], container=True)
             if isinstance(atom, cst.List):
                 self.lit_stmt[emitted] = self.stmts[-1]
         elif isinstance(atom, cst.Dict):
@@ -1722,6 +1810,7 @@ class Normalizer:
                 key = self.key_of(el.key)  # type: ignore[union-attr]
                 entries[key] = el.value
             self.lit[emitted] = ("dict", entries)
+            self.alias_of(emitted, list(entries.values()), container=True)
         else:
             self.fail(
                 atom,
@@ -1809,9 +1898,17 @@ class Normalizer:
         if v in self.galias and v not in self.env:
             return self.galias[v][0]
         if v in self.env:
-            if self.env[v] in self.stale:
-                from srcgrad.errors import AliasError
-
+            cur = self.env[v]
+            if cur in self.stale and (cur in self.lit or cur in self.dyn):
+                self.fail(
+                    e,
+                    f"{v!r} holds an array that was written in place after it was put there",
+                    f"put a copy in ({v}.append(y.copy()), [y.copy(), ...]), or build {v} "
+                    "after the write",
+                    "stale-view",
+                    AliasError,
+                )
+            if cur in self.stale:
                 self.fail(
                     e,
                     f"{v!r} is a view of an array that was written after the view was taken",
@@ -2034,7 +2131,12 @@ class Normalizer:
         if attr in ARRAY_ATTRIBUTES_STATIC or self.is_static(base):
             return e.with_changes(value=base)
         if attr in ("T", "mT", "real", "imag"):
-            prim = {"T": np.transpose, "mT": np.matrix_transpose, "real": np.real, "imag": np.imag}
+            prim = {
+                "T": np.transpose,
+                "mT": getattr(np, "matrix_transpose", None),  # numpy >= 2.0
+                "real": np.real,
+                "imag": np.imag,
+            }
             rule = registry.lookup(prim[attr])
             if rule is not None:
                 return self.prim(
@@ -2170,6 +2272,7 @@ class Normalizer:
                 ir.LISTGET, target, hint, expr, operands=[base], label="list item",
                 container=base, bound={"key": key},
             )
+            self.alias_of(name, [base])  # the item the list holds
             return cst.Name(name)
         kind, entries = self.lit[base]
         k = self.key_of(key)
@@ -2193,9 +2296,11 @@ class Normalizer:
             self.lit[name] = self.lit[item.value]
             return cst.Name(name)
         # the item itself, not `base[key]`: a display carried around a loop lives item by item
-        return cst.Name(
-            self.emit(ir.COPY, target, hint, item, operands=[item.value], label="copy")  # type: ignore[union-attr]
+        name = self.emit(
+            ir.COPY, target, hint, item, operands=[item.value], label="copy"  # type: ignore[union-attr]
         )
+        self.alias_of(name, [item])  # the very array the display holds
+        return cst.Name(name)
 
     def lower_subscript_of(
         self, atom: cst.BaseExpression, key: cst.BaseExpression, hint: str, target: str
@@ -2334,11 +2439,14 @@ class Normalizer:
                 Stmt(ir.PRIM, names, expr, self.origin, rule=rule, bound=bound,
                      operands=operands, label=rule.name)
             )
+            self.note_view(self.stmts[-1])
             return cst.Name(names[0])
-        return cst.Name(
+        out = cst.Name(
             self.emit(ir.PRIM, target, hint, expr, rule=rule, bound=bound,
                       operands=operands, label=rule.name)
         )
+        self.note_view(self.stmts[-1])
+        return out
 
     # -- calls ------------------------------------------------------------------------
     def call(
@@ -2441,6 +2549,15 @@ class Normalizer:
                 ]
             )
             return self._lower(as_dict, hint, target)
+        frame_hint = frame_reader(obj)
+        if frame_hint is not None:
+            self.fail(
+                e,
+                f"{display}() reads or changes names by string or the calling frame; srcgrad "
+                "cannot see what it does to values that carry a gradient",
+                frame_hint,
+                display,
+            )
         res = self.resolver.classify(obj, display)
         if (
             res.kind in ("user", "custom")
@@ -2453,6 +2570,19 @@ class Normalizer:
         if res.kind == "user" and isinstance(obj, types.FunctionType) and not all_static:
             # inlined: the emitted code never reads the function itself
             return self.inline_call(e, obj, args, hint, None if multi is not None else target)
+        in_place = MUTATING_FUNCTIONS.get(".".join(parts[1:]))
+        if (
+            in_place is not None
+            and is_numpy_module(self.resolver.lookup(parts[0])[1])
+            and not all_static
+        ):
+            self.fail(
+                e,
+                f"{display}() writes into its argument in place, which the gradient cannot "
+                "follow",
+                in_place,
+                display,
+            )
         node = e.with_changes(func=self._xp_chain(func), args=args)
         if res.kind == "rule" and res.emit_name and not is_numpy_module(
             self.resolver.lookup(parts[0])[1]
@@ -2484,6 +2614,12 @@ class Normalizer:
         if res.kind == "rule":
             assert res.rule is not None
             bound = self.bind(res.rule, args, e, display)
+            dtype_arg = bound.get("dtype")
+            if dtype_arg is not None and self.integer_dtype(dtype_arg, e, display):
+                # an integer or boolean result: piecewise constant, no gradient
+                if multi is not None:
+                    self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
+                return self.emit_nondiff(target, hint, node, [])
             if _is_numpy_obj(obj) or res.rule.module == "srcgrad.rules.scipy_special":
                 # numpy and scipy functions make an array of a tuple/list operand
                 node, bound = self.stack_operands(res.rule, node, bound)
@@ -2498,6 +2634,20 @@ class Normalizer:
                 self.dyn.add(cst.ensure_type(out, cst.Name).value)
                 self.multi_results.add(cst.ensure_type(out, cst.Name).value)
             return out
+        if res.kind == "nondiff":
+            pos = [not self.is_static(a.value) for a in args if a.keyword is None]
+            kw = {a.keyword.value: not self.is_static(a.value) for a in args if a.keyword}
+            lost = registry.nondiff_active_argument(obj, pos, kw)
+            if lost is not None:
+                self.fail(
+                    e,
+                    f"{display}'s {lost!r} carries a gradient, which {display} would drop",
+                    f"pass a constant {lost} (wrap it in srcgrad.stop_gradient if it is one), "
+                    "or build the values with differentiable operations (np.linspace, "
+                    "start + step * np.arange(n))",
+                    display,
+                    MissingRuleError,
+                )
         if res.kind == "nondiff" or (res.kind == "builtin" and obj.__name__ in BUILTIN_NONDIFF):
             if _is_numpy_obj(obj) and not is_numpy_module(self.resolver.lookup(parts[0])[1]):
                 node = node.with_changes(func=_dotted_node(self.xp, res.emit_name or obj.__name__))
@@ -2508,7 +2658,9 @@ class Normalizer:
             self.fail(
                 e,
                 f"builtin {display}() on values that carry a gradient",
-                "use the numpy equivalent (np.sum, np.maximum, np.stack, ...)",
+                "write the attribute itself (x.T, cfg.scale)"
+                if obj is getattr
+                else "use the numpy equivalent (np.sum, np.maximum, np.stack, ...)",
                 display,
             )
         if res.kind == "user" and isinstance(obj, types.FunctionType):
@@ -2627,6 +2779,47 @@ class Normalizer:
             args=[cst.Arg(obj)],
         )
         return self.prim(rule, None, "stacked", expr, {"object": obj})
+
+    def integer_dtype(self, node: cst.BaseExpression, e: cst.CSTNode, display: str) -> bool:
+        """Whether a ``dtype=`` argument names an integer or boolean dtype (the result is then
+        a constant).  A dtype srcgrad cannot read from the source gets a check at run time
+        that refuses a non-float one."""
+        if isinstance(node, cst.Name) and node.value == "None":
+            return False
+        value: Any = _MISSING
+        if isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+        else:
+            parts = self.resolver.dotted(node)
+            if parts is not None and (parts[0] in self.np_alias or parts[0] == self.xp):
+                obj: Any = np  # xp.int32: the array module's dtype, as numpy spells it
+                for p in parts[1:]:
+                    obj = getattr(obj, p, _MISSING)
+                value = obj
+            elif parts is not None and parts[0] not in self.locals:
+                # only names that cannot change between calls: numpy's dtypes, builtin types
+                found, root = self.resolver.lookup(parts[0])
+                found, obj = self.resolver.value_of(parts)
+                if found and (
+                    is_numpy_module(root)
+                    or (len(parts) == 1 and obj in (int, float, bool, complex))
+                ):
+                    value = obj
+        if value is not _MISSING:
+            try:
+                kind = np.dtype(value).kind
+            except TypeError:
+                kind = ""
+            if kind:
+                return kind not in "fc"
+        self.runtime_imports.add("require_float_dtype")
+        o = self.origin
+        call = cst.Call(
+            func=cst.Name(self.names.generated("require_float_dtype")),
+            args=[cst.Arg(node), cst.Arg(cst.SimpleString(repr(f"{o.file}:{o.line}: {display}")))],
+        )
+        self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
+        return False
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
         return a.with_changes(value=self.lower(a.value, hint))
@@ -2784,6 +2977,7 @@ class Normalizer:
                 Stmt(ir.APPEND, [], node, self.origin, operands=ops, label="append",
                      container=receiver.value)
             )
+            self.alias_of(receiver.value, ops, container=True)
             return cst.Name("None")
         if isinstance(receiver, cst.Name) and receiver.value in self.lit:
             self.fail(
@@ -2803,7 +2997,7 @@ class Normalizer:
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
         if method in METHODS:
             prim, varparam = METHODS[method]
-            rule = registry.lookup(prim)
+            rule = registry.lookup(prim) if prim is not None else registry.lookup_name(method)
             if rule is not None:
                 pos = [a for a in args if a.keyword is None]
                 kws = [a for a in args if a.keyword is not None]
@@ -2812,9 +3006,28 @@ class Normalizer:
                     pos = [cst.Arg(tup)]
                 bargs = [cst.Arg(receiver), *pos, *kws]
                 bound = self.bind(rule, bargs, e, f".{method}()")
+                dtype_arg = bound.get("dtype")
+                if dtype_arg is not None and self.integer_dtype(dtype_arg, e, f".{method}()"):
+                    return self.emit_nondiff(target, hint, node, [])  # an integer result
                 return self.prim(rule, target, hint, node, bound, multi)
         if method in NONDIFF_METHODS:
             return self.emit_nondiff(target, hint, node, [])
+        if method in MUTATING_METHODS:
+            self.fail(
+                e,
+                f"array method .{method}() writes into the array in place, which the gradient "
+                "cannot follow",
+                MUTATING_METHODS[method],
+                f".{method}()",
+            )
+        if method in CONVERTING_METHODS:
+            self.fail(
+                e,
+                f"array method .{method}() turns the values into Python objects, which the "
+                "gradient cannot follow",
+                CONVERTING_METHODS[method],
+                f".{method}()",
+            )
         self.fail(
             e,
             f"array method .{method}() has no adjoint rule",
@@ -2905,7 +3118,8 @@ def _constant_key(node: cst.BaseExpression) -> Any:
 
 
 def _subscript_written(node: cst.CSTNode) -> set[str]:
-    """Names written through a subscript (``y[k] = v``, ``y[k] += v``) inside ``node``."""
+    """Names written in place inside ``node``: through a subscript (``y[k] = v``,
+    ``y[k] += v``) or by an augmented assignment (``y += v``, in place on an array)."""
     import libcst.matchers as m
 
     out = set()
@@ -2913,6 +3127,8 @@ def _subscript_written(node: cst.CSTNode) -> set[str]:
         target = getattr(t, "target", None)
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             out.add(target.value.value)
+        elif isinstance(t, cst.AugAssign) and isinstance(target, cst.Name):
+            out.add(target.value)
     return out
 
 

@@ -72,18 +72,60 @@ METHODS: dict[str, tuple[Any, str | None]] = {
     "diagonal": (np.diagonal, None),
     "round": (np.round, None),
 }
-if hasattr(np, "astype"):
-    METHODS["astype"] = (np.astype, None)
+METHODS["astype"] = (getattr(np, "astype", None), None)  # numpy < 2.1: the rule named "astype"
+# array methods whose result is an integer or boolean array (a constant)
 NONDIFF_METHODS = {
     "argmax",
     "argmin",
     "argsort",
+    "argpartition",
     "nonzero",
     "any",
     "all",
-    "tolist",
-    "item",
-    "sort",
+}
+# array methods that write into the array in place: the functional rewrite cannot follow them
+# (the forward would change the array, the backward would not know); method -> the hint
+MUTATING_METHODS = {
+    "sort": "y = np.sort(y)",
+    "partition": "y = np.partition(y, kth)",
+    "fill": "y = np.full(y.shape, value)",
+    "put": "y = y.copy(); y[indices] = values",
+    "itemset": "y = y.copy(); y[index] = value",
+    "resize": "y = np.reshape(y, shape) (or np.concatenate to grow it)",
+    "setflags": "drop the call; srcgrad never writes into arrays it did not make",
+    "setfield": "build a new array",
+    "byteswap": "build a new array",
+    "__setitem__": "y = y.copy(); y[key] = value",
+    "__iadd__": "y = y + v",
+    "__isub__": "y = y - v",
+    "__imul__": "y = y * v",
+    "__itruediv__": "y = y / v",
+}
+# numpy functions that write into their first argument in place; name -> the hint
+MUTATING_FUNCTIONS = {
+    "fill_diagonal": "y = y + np.diag(value - np.diagonal(y)) (or build y with np.where)",
+    "copyto": "y = np.where(mask, src, y) (or y = src)",
+    "put": "y = y.copy(); y[indices] = values",
+    "place": "y = np.where(mask, values, y)",
+    "putmask": "y = np.where(mask, values, y)",
+    "put_along_axis": "y = y.copy(); y[index arrays] = values",
+    "random.shuffle": "y = y[rng.permutation(len(y))]",
+    "add.at": "y = y.copy(); y[indices] += values (repeated indices accumulate)",
+    "subtract.at": "y = y.copy(); y[indices] -= values",
+    "multiply.at": "y = y.copy(); y[indices] *= values",
+}
+# array methods that leave the array world with the values (Python floats and lists): the
+# gradient cannot follow them; method -> the hint
+CONVERTING_METHODS = {
+    "tolist": "keep the array: index it (x[i]) or reduce it (np.sum(x))",
+    "item": "index it: x[i] (x.reshape(())[()] for a one-element array)",
+    "tobytes": "keep the array",
+    "tostring": "keep the array",
+    "tofile": "save the array outside the differentiated function",
+    "dump": "save the array outside the differentiated function",
+    "dumps": "save the array outside the differentiated function",
+    "view": "use the array itself, or x.astype(dtype) for a new dtype",
+    "getfield": "index the array",
 }
 ARRAY_ATTRIBUTES_STATIC = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides"}
 
@@ -101,6 +143,21 @@ BUILTIN_NONDIFF = {
     "print",
 }
 BUILTIN_LATER = {"sum", "map", "filter", "sorted", "zip", "enumerate"}
+# builtins that read or change names by string, or the calling frame: what they return or do
+# cannot be known from the source, so they are refused whatever their arguments
+# (name -> the hint)
+FRAME_BUILTINS = {
+    "eval": "write the expression itself in the function",
+    "exec": "write the statements themselves in the function",
+    "compile": "write the code itself in the function",
+    "locals": "use the names themselves",
+    "vars": "use the names (or attributes) themselves",
+    "globals": "use the global names themselves",
+    "__import__": "import the module at the top of the file",
+    "setattr": "pass values as arguments, or return them",
+    "delattr": "pass values as arguments, or return them",
+    "breakpoint": "debug the emitted gradient module instead (srcgrad show)",
+}
 # builtins differentiated with a numpy rule; the forward keeps the builtin call as written
 BUILTIN_RULES = {"abs": np.absolute, "pow": np.power, "max": np.maximum, "min": np.minimum}
 
@@ -216,6 +273,20 @@ class Resolver:
 # Python source is never inlined (it is not user code; it may hold decorators, C calls and
 # dispatch that no rule covers), so a function of theirs without a rule is a missing rule.
 LIBRARIES = ("numpy", "scipy", "cupy", "cupyx", "jax", "jaxlib", "torch", "sklearn", "pandas")
+
+
+def frame_reader(obj: Any) -> str | None:
+    """The hint for a callable that reads or changes names by string or the calling frame
+    (``eval``, ``locals``, ``sys._getframe``, ...), or ``None`` for any other callable."""
+    import inspect
+    import sys
+
+    name = getattr(obj, "__name__", "")
+    if name in FRAME_BUILTINS and getattr(builtins, name, None) is obj:
+        return FRAME_BUILTINS[name]
+    if obj is getattr(sys, "_getframe", None) or obj in (inspect.currentframe, inspect.stack):
+        return "use the names themselves"
+    return None
 
 
 def _is_numpy_callable(obj: Any) -> bool:

@@ -8,7 +8,7 @@ for both operands: emitted code must never accumulate into an adjoint in place.
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, numpy_at_least
 from srcgrad.runtime import split_cotangent, log_or_zero, power_slope, unbroadcast
 
 
@@ -110,8 +110,8 @@ def where_adjoint(g, ans, condition, x, y):
     params=[
         {"a_min": [-0.5, None], "a_max": [0.7]},
         {"a_min": [-0.5], "a_max": [None]},
-        {"min": [-0.5], "max": [0.7, None]},
-    ],
+    ]
+    + ([{"min": [-0.5], "max": [0.7, None]}] if numpy_at_least("2.1.0") else []),
 )
 def clip_adjoint(g, ans, a, a_min=None, a_max=None, *, min=None, max=None):
     # the cotangent passes where clipping left the value alone (also exactly at a bound);

@@ -9,7 +9,7 @@ saves work (``exp``, ``tanh``).  Constants are Python numbers, so float32 data s
 import numpy as np
 
 from srcgrad.rules.registry import adjoint
-from srcgrad.runtime import LN2, LN10, unbroadcast
+from srcgrad.runtime import LN2, LN10, abs_slope, unbroadcast
 
 
 def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -80,8 +80,8 @@ def reciprocal_adjoint(g, ans, x):
 
 @adjoint(np.abs, domain=_away_from_zero)  # np.absolute is the same ufunc
 def absolute_adjoint(g, ans, x):
-    # sign(x) = x / |x| (0 at 0); .conj() is free for real data
-    return g * np.sign(x).conj()
+    # conj(x) / |x| (0 at 0): np.sign(x) for real data
+    return g * abs_slope(x)
 
 
 @adjoint(np.fabs, domain=_away_from_zero)
@@ -191,12 +191,12 @@ def arctanh_adjoint(g, ans, x):
 # A float32 round trip is too coarse for eps = 1e-6 central differences, hence `check`.
 
 
-@adjoint(np.float64, shapes={"matrix": "(3,4)", "float": "s"})
+@adjoint(np.float64, shapes={"matrix": "(3,4)", "float": "s"}, view=True)
 def float64_adjoint(g, ans, x):
     return unbroadcast(g, x)
 
 
-@adjoint(np.float32, check={"eps": 1e-2, "rtol": 1e-4, "atol": 1e-5})
+@adjoint(np.float32, check={"eps": 1e-2, "rtol": 1e-4, "atol": 1e-5}, view=True)
 def float32_adjoint(g, ans, x):
     return unbroadcast(g, x)
 

@@ -25,6 +25,7 @@ nondifferentiable(namespace, reduction_size, zeros_cotangent, extremum_share)
     nondiff=("x",),
     shape_only=("x",),
     shapes={"broadcast": "(3,4),(4,)", "same": "(3,4),(3,4)"},
+    view=True,
 )
 def unbroadcast_adjoint(g, ans, x1, x):
     # the helper's own parameters are (g, x): here x1 is the cotangent being reduced
@@ -36,6 +37,7 @@ def unbroadcast_adjoint(g, ans, x1, x):
     nondiff=("x",),
     shape_only=("x",),
     shapes={"all": "(),(3,4)"},
+    view=True,
 )
 def expand_like_adjoint(g, ans, x1, x, axis=None, keepdims=False):
     return reduce_like(g, x1, axis, keepdims)
@@ -52,7 +54,7 @@ def power_slope_adjoint(g, ans, x1, x2):
     return unbroadcast(g * x2 * power_slope(x1, x2 - 1), x1)
 
 
-@adjoint(mT, shapes={"matrix": "(3,4)"})
+@adjoint(mT, shapes={"matrix": "(3,4)"}, view=True)
 def mT_adjoint(g, ans, x):
     return mT(g)
 

@@ -19,6 +19,7 @@ def _getitem_domain(rng, shape):  # noqa: ANN001, ANN202
     name="getitem",
     shapes=[((4, 5),)],
     params={"key": [1, (slice(1, 3), None), (Ellipsis, 0), (slice(None, None, 2), -1)]},
+    view=True,
 )
 def getitem_adjoint(g, ans, x, key):
     return scatter_to(g, x, key)
@@ -29,11 +30,25 @@ def copy_adjoint(g, ans, a):
     return g
 
 
-if hasattr(np, "astype"):
+def _astype(x, dtype, /, *, copy=True):  # noqa: ANN001, ANN202
+    """``x.astype(dtype)``: the primitive ``x.astype`` stands for where numpy has no
+    ``np.astype`` (numpy < 2.1)."""
+    return x.astype(dtype, copy=copy)
 
-    @adjoint(np.astype, nondiff=("dtype",), shapes=[((3, 4),)], params={"dtype": ["float64"]})
-    def astype_adjoint(g, ans, x, dtype, copy=True):
-        return unbroadcast(g, x)
+
+ASTYPE = getattr(np, "astype", _astype)
+
+
+@adjoint(
+    ASTYPE,
+    name="astype",
+    nondiff=("dtype",),
+    shapes=[((3, 4),)],
+    params={"dtype": ["float64"]},
+    view=True,  # copy=False returns the input itself when the dtype already matches
+)
+def astype_adjoint(g, ans, x, dtype, copy=True):
+    return unbroadcast(g, x)
 
 
 @adjoint(builtins.float, name="float", shapes=[((),)])
@@ -66,12 +81,12 @@ def min_of(iterable):  # noqa: ANN001, ANN201
     return min(iterable)
 
 
-@adjoint(max_of, name="max_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"})
+@adjoint(max_of, name="max_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"}, view=True)
 def max_of_adjoint(g, ans, iterable):
     return pick_cotangents(g, ans, iterable)
 
 
-@adjoint(min_of, name="min_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"})
+@adjoint(min_of, name="min_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"}, view=True)
 def min_of_adjoint(g, ans, iterable):
     return pick_cotangents(g, ans, iterable)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, numpy_function
 from srcgrad.runtime import (
     append_cotangents,
     atleast_cotangents,
@@ -58,17 +58,17 @@ def _choice_indices(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
 # --------------------------------------------------------------------------- flips and rolls
 
 
-@adjoint(np.flip, shapes={"3d": "(2,3,4)"}, params={"axis": [None, 0, -1, (0, 2)]})
+@adjoint(np.flip, shapes={"3d": "(2,3,4)"}, params={"axis": [None, 0, -1, (0, 2)]}, view=True)
 def flip_adjoint(g, ans, m, axis=None):
     return np.flip(g, axis)
 
 
-@adjoint(np.fliplr, shapes={"matrix": "(3,4)", "3d": "(2,3,4)"})
+@adjoint(np.fliplr, shapes={"matrix": "(3,4)", "3d": "(2,3,4)"}, view=True)
 def fliplr_adjoint(g, ans, m):
     return np.fliplr(g)
 
 
-@adjoint(np.flipud, shapes={"vector": "(4,)", "matrix": "(3,4)"})
+@adjoint(np.flipud, shapes={"vector": "(4,)", "matrix": "(3,4)"}, view=True)
 def flipud_adjoint(g, ans, m):
     return np.flipud(g)
 
@@ -91,6 +91,7 @@ def roll_adjoint(g, ans, a, shift, axis=None):
     np.rot90,
     shapes={"3d": "(2,3,4)"},
     params=[{"k": [1, 2, 3]}, {"k": [-1], "axes": [(2, 1)]}],
+    view=True,
 )
 def rot90_adjoint(g, ans, m, k=1, axes=(0, 1)):
     return np.rot90(g, -k, axes)
@@ -101,6 +102,7 @@ def rot90_adjoint(g, ans, m, k=1, axes=(0, 1)):
     nondiff=("axis",),
     shapes={"3d": "(2,3,4),-"},
     params=[{"axis": [0, 2], "start": [1, 3]}, {"axis": [-1]}],
+    view=True,
 )
 def rollaxis_adjoint(g, ans, a, axis, start=0):
     return rollaxis_cotangent(g, a, axis, start)
@@ -209,6 +211,7 @@ def select_adjoint(g, ans, condlist, choicelist, default=0):
         "one-axis": ("(4,5),-", {"window_shape": 2, "axis": 1}),
         "repeated-axis": ("(4,6),-", {"window_shape": (2, 3), "axis": (1, 1)}),
     },
+    view=True,
 )
 def sliding_window_view_adjoint(
     g, ans, x, window_shape, axis=None, *, subok=False, writeable=False
@@ -257,7 +260,7 @@ _DIAGONAL_SHAPES = {
 }
 
 
-@adjoint(np.diagonal, shapes=_DIAGONAL_SHAPES, params={"offset": [1, -2]})
+@adjoint(np.diagonal, shapes=_DIAGONAL_SHAPES, params={"offset": [1, -2]}, view=True)
 def diagonal_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     return diagonal_cotangent(g, a, offset, axis1, axis2)
 
@@ -268,7 +271,10 @@ def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1, dtype=None):
 
 
 @adjoint(
-    np.diag, shapes={"vector": "(4,)", "wide": "(3,5)", "tall": "(5,3)"}, params={"k": [0, 1, -1]}
+    np.diag,
+    shapes={"vector": "(4,)", "wide": "(3,5)", "tall": "(5,3)"},
+    params={"k": [0, 1, -1]},
+    view=True,
 )
 def diag_adjoint(g, ans, v, k=0):
     return diag_cotangent(g, v, k)
@@ -294,17 +300,17 @@ def triu_adjoint(g, ans, m, k=0):
 _ATLEAST_SHAPES = {"zero-d": "()", "vector": "(3,)", "matrix": "(2,3)", "3d": "(2,3,1)"}
 
 
-@adjoint(np.atleast_1d, shapes=_ATLEAST_SHAPES)
+@adjoint(np.atleast_1d, shapes=_ATLEAST_SHAPES, view=True)
 def atleast_1d_adjoint(g, ans, *arys):
     return atleast_cotangents(g, arys)
 
 
-@adjoint(np.atleast_2d, shapes=_ATLEAST_SHAPES)
+@adjoint(np.atleast_2d, shapes=_ATLEAST_SHAPES, view=True)
 def atleast_2d_adjoint(g, ans, *arys):
     return atleast_cotangents(g, arys)
 
 
-@adjoint(np.atleast_3d, shapes=_ATLEAST_SHAPES)
+@adjoint(np.atleast_3d, shapes=_ATLEAST_SHAPES, view=True)
 def atleast_3d_adjoint(g, ans, *arys):
     return atleast_cotangents(g, arys)
 
@@ -351,6 +357,7 @@ def column_stack_adjoint(g, ans, tup):
     multi_output=True,
     shapes={"matrix": "(4,6),-", "vector": "(6,),-"},
     params={"indices_or_sections": [2, [1, 4]]},
+    view=True,
 )
 def hsplit_adjoint(g, ans, ary, indices_or_sections):
     return concatenate_pieces(g, ary, indices_or_sections, hsplit_axis(ary))
@@ -362,6 +369,7 @@ def hsplit_adjoint(g, ans, ary, indices_or_sections):
     multi_output=True,
     shapes={"matrix": "(6,4),-"},
     params={"indices_or_sections": [2, [1, 4]]},
+    view=True,
 )
 def vsplit_adjoint(g, ans, ary, indices_or_sections):
     return concatenate_pieces(g, ary, indices_or_sections, 0)
@@ -373,6 +381,7 @@ def vsplit_adjoint(g, ans, ary, indices_or_sections):
     multi_output=True,
     shapes={"3d": "(2,3,6),-"},
     params={"indices_or_sections": [2, [1, 4]]},
+    view=True,
 )
 def dsplit_adjoint(g, ans, ary, indices_or_sections):
     return concatenate_pieces(g, ary, indices_or_sections, 2)
@@ -380,7 +389,13 @@ def dsplit_adjoint(g, ans, ary, indices_or_sections):
 
 if hasattr(np, "unstack"):  # numpy >= 2.1
 
-    @adjoint(np.unstack, multi_output=True, shapes={"matrix": "(3,4)"}, params={"axis": [0, -1]})
+    @adjoint(
+        numpy_function("unstack"),
+        multi_output=True,
+        shapes={"matrix": "(3,4)"},
+        params={"axis": [0, -1]},
+        view=True,
+    )
     def unstack_adjoint(g, ans, x, /, *, axis=0):
         return unstack_cotangent_pieces(g, x, axis)
 
@@ -396,6 +411,7 @@ def append_adjoint(g, ans, arr, values, axis=None):
     np.broadcast_arrays,
     multi_output=True,
     shapes={"two": "(3,1),(4,)", "three": "(2,3,4),(3,1),()"},
+    view=True,
 )
 def broadcast_arrays_adjoint(g, ans, *args, subok=False):
     return broadcast_arrays_cotangents(g, args)
@@ -406,6 +422,7 @@ def broadcast_arrays_adjoint(g, ans, *args, subok=False):
     multi_output=True,
     shapes={"two": "(3,),(4,)", "three": "(2,),(3,),(4,)"},
     params={"indexing": ["xy", "ij"], "sparse": [False, True]},
+    view=True,
 )
 def meshgrid_adjoint(g, ans, *xi, copy=True, sparse=False, indexing="xy"):
     return meshgrid_cotangents(g, xi, indexing)

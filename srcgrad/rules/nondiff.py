@@ -12,14 +12,45 @@ For that reason these are deliberately *not* declared here:
 * ``np.unique``: its values are elements of the input;
 * ``np.bincount``: linear in its ``weights``.
 
-``np.arange`` is declared: its values do move with float ``start`` / ``step`` arguments,
-but those are almost always constants.  ``np.linspace``, ``np.logspace`` and ``np.geomspace``
-have rules (``scans.py``): their ``start`` and ``stop`` are differentiable.
+* ``np.histogram_bin_edges``: its edges move with the data's minimum and maximum.
+
+``np.arange`` is declared for its ``stop`` (the values are whole steps from 0, piecewise
+constant in ``stop``); a call whose ``start`` or ``step`` carries a gradient is refused, as is
+``np.fft.fftfreq`` / ``rfftfreq`` with a spacing ``d`` that carries one.  ``np.linspace``,
+``np.logspace`` and ``np.geomspace`` have rules (``scans.py``): their ``start`` and ``stop`` are
+differentiable.
+
+The piecewise-constant float functions (``floor``, ``ceil``, ``round``/``around``, ``rint``,
+``trunc``, ``fix``, ``sign``, ``spacing``, ``math.floor`` ...) have derivative 0 wherever it
+exists (everywhere but on a set of measure zero); ``tests/rules/test_rule_facts.py`` checks
+every entry: an integer or boolean output, or a float output that does not move under a
+small perturbation of a generic input.
 """
 
 import numpy as np
 
 from srcgrad.rules.registry import nondifferentiable
+
+
+def _arange_start_or_step(pos: list[bool], kw: dict[str, bool]) -> str | None:
+    """``np.arange(stop)`` is piecewise constant in ``stop``; ``start`` and ``step`` move
+    every value."""
+    if len(pos) >= 2 and any(pos):
+        return "start" if pos[0] else ("stop" if pos[1] else "step")
+    for name in ("start", "step"):
+        if kw.get(name):
+            return name
+    if pos and pos[0] and "stop" in kw:  # arange(start, stop=...)
+        return "start"
+    return None
+
+
+def _fftfreq_spacing(pos: list[bool], kw: dict[str, bool]) -> str | None:
+    """``fftfreq(n, d)`` is ``k / (n * d)``: it moves with the spacing ``d``."""
+    if (len(pos) >= 2 and pos[1]) or kw.get("d"):
+        return "d"
+    return None
+
 
 # indices, sorting and searching
 nondifferentiable(
@@ -71,11 +102,12 @@ nondifferentiable(
     np.zeros_like,
     np.ones_like,
     np.empty_like,
-    np.arange,
     np.eye,
     np.identity,
     np.tri,
 )
+
+nondifferentiable(np.arange, unless=_arange_start_or_step)
 
 # shape and dtype queries
 nondifferentiable(np.shape, np.ndim, np.size, np.result_type)
@@ -108,7 +140,6 @@ nondifferentiable(
     np.triu_indices,
     np.triu_indices_from,
     np.mask_indices,
-    np.histogram_bin_edges,
 )
 
 # integer and bitwise functions
@@ -148,4 +179,5 @@ nondifferentiable(
 )
 
 # frequency grids and ranks
-nondifferentiable(np.fft.fftfreq, np.fft.rfftfreq, np.linalg.matrix_rank)
+nondifferentiable(np.fft.fftfreq, np.fft.rfftfreq, unless=_fftfreq_spacing)
+nondifferentiable(np.linalg.matrix_rank)

@@ -26,6 +26,12 @@ Contract a rule body follows so that codegen can inline it:
   :func:`srcgrad.runtime.as_array`.
 * ``multi_output=True``: ``g`` and ``ans`` are sequences, one entry per output; entries of ``g``
   may be ``None`` (output not used).
+* ``view=True``: the primitive's result (or, for a sequence result, any of its items) may share
+  memory with an operand (``np.flip``, ``np.reshape``, ``np.split``).  "May" counts: a primitive
+  that returns a view for some arguments only (``np.reshape``, ``np.real``) is a view.  The
+  alias analysis in normalize reads this flag (a write into the base after the view was taken
+  makes the view stale); ``tests/rules/test_rule_facts.py`` checks it against
+  ``np.shares_memory`` for every rule.
 
 Test specs (read by ``tests/rules``, which builds every rule's test cases from them):
 
@@ -75,6 +81,8 @@ __all__ = [
     "describe",
     "RuleRow",
     "NONDIFF",
+    "numpy_function",
+    "numpy_at_least",
 ]
 
 
@@ -96,6 +104,7 @@ class Rule:
     shapes: Any = None
     param_grid: dict[str, list[Any]] | None = None
     multi_output: bool = False
+    view: bool = False  # the result may share memory with an operand (see the module docstring)
     module: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -104,6 +113,7 @@ _RULES: dict[int, Rule] = {}
 _BY_NAME: dict[str, Rule] = {}
 NONDIFF: dict[int, str] = {}  # id(function) -> name
 GENERATION = 0  # bumped by every registration: a cheap "did the rules change?" for callers
+NONDIFF_FUNCS: dict[int, Callable[..., Any]] = {}  # id(function) -> the function
 
 
 def _prim_name(prim: Callable[..., Any]) -> str:
@@ -116,8 +126,30 @@ def _prim_name(prim: Callable[..., Any]) -> str:
     return name
 
 
+def numpy_at_least(version: str) -> bool:
+    """Whether the installed numpy is ``version`` or newer (test specs that use keywords a
+    newer numpy added, such as ``np.clip``'s ``min=`` in 2.1, depend on it)."""
+    import numpy
+
+    return numpy.lib.NumpyVersion(numpy.__version__) >= version
+
+
+def numpy_function(path: str) -> Callable[..., Any] | None:
+    """``numpy.<path>`` (``"linalg.svdvals"``), or ``None`` where the installed numpy lacks it
+    (numpy 1.26 has no ``np.linalg.svdvals``, ``np.vecdot``, ``np.unstack`` ...): rules for
+    such functions are registered only on a numpy that has them."""
+    import numpy
+
+    obj: Any = numpy
+    for part in path.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
 def adjoint(
-    prim: Callable[..., Any],
+    prim: Callable[..., Any] | None,
     *,
     operator: str | None = None,
     nondiff: tuple[str, ...] = (),
@@ -126,12 +158,16 @@ def adjoint(
     shapes: Any = None,
     params: dict[str, list[Any]] | None = None,
     multi_output: bool = False,
+    view: bool = False,
     name: str | None = None,
     **extra: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``fn`` as the adjoint rule of ``prim`` (see the module docstring)."""
+    """Register ``fn`` as the adjoint rule of ``prim`` (see the module docstring); a ``None``
+    primitive (:func:`numpy_function` on an older numpy) registers nothing."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if prim is None:  # a numpy function this numpy lacks (numpy_function)
+            return fn
         sig = inspect.signature(fn)
         names = list(sig.parameters)
         if names[:2] != ["g", "ans"]:
@@ -161,6 +197,7 @@ def adjoint(
             shapes=shapes,
             param_grid=params,
             multi_output=multi_output,
+            view=view,
             module=fn.__module__,
             extra=dict(extra),
         )
@@ -174,12 +211,38 @@ def adjoint(
     return register
 
 
-def nondifferentiable(*prims: Callable[..., Any]) -> None:
-    """Declare functions whose output carries no gradient (argmax, floor, zeros_like, ...)."""
+# id(function) -> a check ``(active positional flags, active keyword flags) -> the name of the
+# argument that would carry a gradient, or None``: the function is non-differentiable only
+# when no such argument is active (``np.arange``'s start and step, ``fftfreq``'s spacing)
+NONDIFF_UNLESS: dict[int, Callable[[list[bool], dict[str, bool]], str | None]] = {}
+
+
+def nondifferentiable(
+    *prims: Callable[..., Any],
+    unless: Callable[[list[bool], dict[str, bool]], str | None] | None = None,
+) -> None:
+    """Declare functions whose output carries no gradient (argmax, floor, zeros_like, ...).
+
+    ``unless``: for a function whose float output moves with some arguments, a check that
+    names the argument carrying a gradient (given which positional and keyword arguments are
+    active); codegen refuses such a call instead of treating it as a constant.
+    """
     global GENERATION
     for p in prims:
         NONDIFF[id(p)] = _prim_name(p)
+        NONDIFF_FUNCS[id(p)] = p
+        if unless is not None:
+            NONDIFF_UNLESS[id(p)] = unless
     GENERATION += 1
+
+
+def nondiff_active_argument(prim: Any, pos: list[bool], kw: dict[str, bool]) -> str | None:
+    """The argument of a call of the non-differentiable ``prim`` whose gradient would be lost
+    (``pos``/``kw``: which arguments carry a gradient), or ``None`` when the output is
+    constant in every active argument."""
+    _load()
+    check = NONDIFF_UNLESS.get(id(prim))
+    return None if check is None else check(pos, kw)
 
 
 def lookup(prim: Any) -> Rule | None:

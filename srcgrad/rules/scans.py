@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, numpy_function
 from srcgrad.runtime import (
     average_cotangent,
     convolve_cotangents,
@@ -105,7 +105,7 @@ def nancumprod_adjoint(g, ans, a, axis=None, dtype=None):
 if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
 
     @adjoint(
-        np.cumulative_sum,
+        numpy_function("cumulative_sum"),
         shapes={
             "vector": "(5,)",
             "matrix": ("(3,4)", {"axis": -1}),
@@ -117,7 +117,7 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
         return cumulative_cotangent(g, x, ans, axis, include_initial, "sum")
 
     @adjoint(
-        np.cumulative_prod,
+        numpy_function("cumulative_prod"),
         domain=_with_zeros,
         shapes={
             "vector": "(5,)",
@@ -237,13 +237,14 @@ def percentile_adjoint(g, ans, a, q, axis=None, *, method="linear", keepdims=Fal
         {"n": [0, 3], "axis": [0]},
         {"prepend": [0.5], "append": [[[1.0], [2.0], [3.0]]]},
     ],
+    view=True,
 )
 def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
     return diff_cotangent(g, a, n, axis, prepend, append)
 
 
 @adjoint(
-    np.trapezoid,
+    numpy_function("trapezoid"),
     shapes={"matrix": "(3,4)"},
     params=[{"axis": [-1, 0]}, {"dx": [0.5]}, {"x": [[0.0, 0.5, 1.5, 2.0]]}],
 )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, numpy_at_least, numpy_function
 from srcgrad.runtime import (
     concatenate_pieces,
     inverse_permutation,
@@ -39,7 +39,12 @@ from srcgrad.runtime import (
     np.reshape,
     nondiff=("shape",),
     shapes={"3d": "(2,3,4),-", "matrix": "(4,6),-"},
-    params={"shape": [(24,), (6, 4), (-1, 2, 3)], "order": ["C", "F", "A"]},
+    # numpy < 2.1 names the shape `newshape`
+    params={
+        "shape" if numpy_at_least("2.1.0") else "newshape": [(24,), (6, 4), (-1, 2, 3)],
+        "order": ["C", "F", "A"],
+    },
+    view=True,
 )
 def reshape_adjoint(g, ans, a, shape=None, order="C", *, newshape=None, copy=None):
     return reshape_like(g, a, order=order)
@@ -49,6 +54,7 @@ def reshape_adjoint(g, ans, a, shape=None, order="C", *, newshape=None, copy=Non
     np.ravel,
     shapes={"matrix": "(3,4)", "3d": "(2,3,4)"},
     params={"order": ["C", "F", "A", "K"]},
+    view=True,
 )
 def ravel_adjoint(g, ans, a, order="C"):
     return reshape_like(g, a, order=order)
@@ -58,12 +64,15 @@ def ravel_adjoint(g, ans, a, order="C"):
     np.transpose,  # also np.permute_dims (the same function)
     shapes={"3d": "(2,3,4)"},
     params={"axes": [None, (1, 0, 2), (2, 0, 1), (-1, 0, 1)]},
+    view=True,
 )
 def transpose_adjoint(g, ans, a, axes=None):
     return np.transpose(g, inverse_permutation(axes))
 
 
-@adjoint(np.matrix_transpose, shapes={"matrix": "(3,4)", "stack": "(2,3,4)"})
+@adjoint(
+    numpy_function("matrix_transpose"), shapes={"matrix": "(3,4)", "stack": "(2,3,4)"}, view=True
+)
 def matrix_transpose_adjoint(g, ans, x):
     return mT(g)
 
@@ -73,6 +82,7 @@ def matrix_transpose_adjoint(g, ans, x):
     nondiff=("axis1", "axis2"),
     shapes={"3d": "(2,3,4),-,-"},
     params={"axis1": [0, -1], "axis2": [1, 2]},
+    view=True,
 )
 def swapaxes_adjoint(g, ans, a, axis1, axis2):
     return np.swapaxes(g, axis1, axis2)
@@ -83,6 +93,7 @@ def swapaxes_adjoint(g, ans, a, axis1, axis2):
     nondiff=("source", "destination"),
     shapes={"3d": "(2,3,4),-,-"},
     params={"source": [0, -1], "destination": [1, -1]},
+    view=True,
 )
 def moveaxis_adjoint(g, ans, a, source, destination):
     return np.moveaxis(g, destination, source)
@@ -93,6 +104,7 @@ def moveaxis_adjoint(g, ans, a, source, destination):
     nondiff=("axis",),
     shapes={"matrix": "(3,4),-"},
     params={"axis": [0, -1, (0, 2)]},
+    view=True,
 )
 def expand_dims_adjoint(g, ans, a, axis):
     return reshape_like(g, a)
@@ -102,6 +114,7 @@ def expand_dims_adjoint(g, ans, a, axis):
     np.squeeze,
     shapes={"unit-axes": "(3,1,4,1)"},
     params={"axis": [None, 1, -1, (1, 3)]},
+    view=True,
 )
 def squeeze_adjoint(g, ans, a, axis=None):
     return reshape_like(g, a)
@@ -112,6 +125,7 @@ def squeeze_adjoint(g, ans, a, axis=None):
     nondiff=("shape",),
     shapes={"column": "(3,1),-", "one": "(1,),-"},
     params={"shape": [(3, 4), (2, 3, 4), (2, 3, 1)]},
+    view=True,
 )
 def broadcast_to_adjoint(g, ans, array, shape, subok=False):
     return unbroadcast(g, array)
@@ -141,6 +155,7 @@ def stack_adjoint(g, ans, arrays, axis=0, *, dtype=None, casting="same_kind"):
     np.split,
     nondiff=("indices_or_sections",),
     multi_output=True,
+    view=True,
     shapes={"square": "(6,6),-"},
     params={"indices_or_sections": [2, 3, [1, 4]], "axis": [0, 1, -1]},
 )
@@ -150,6 +165,7 @@ def stack_adjoint(g, ans, arrays, axis=0, *, dtype=None, casting="same_kind"):
     multi_output=True,
     shapes={"uneven": "(7,5),-"},
     params={"indices_or_sections": [2, 3, [1, 4]], "axis": [0, 1, -1]},
+    view=True,
 )
 def split_adjoint(g, ans, ary, indices_or_sections, axis=0):
     # g holds one cotangent per piece, None for a piece that was never used

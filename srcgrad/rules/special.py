@@ -62,12 +62,12 @@ def nan_to_num_adjoint(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
     return nan_to_num_cotangent(g, x)
 
 
-@adjoint(np.real, shapes={"matrix": "(3,4)", "zero-d": "()"})
+@adjoint(np.real, shapes={"matrix": "(3,4)", "zero-d": "()"}, view=True)
 def real_adjoint(g, ans, val):
     return unbroadcast(g, val)
 
 
-@adjoint(np.imag, shapes={"matrix": "(3,4)"})
+@adjoint(np.imag, shapes={"matrix": "(3,4)"}, view=True)
 def imag_adjoint(g, ans, val):
     # Im(z) = b: dL/db = g, so the cotangent is -i g (0 for a real operand)
     return unbroadcast(-1j * g, val)
@@ -85,7 +85,7 @@ def angle_adjoint(g, ans, z, deg=False):
     return angle_cotangent(g, z, deg)
 
 
-@adjoint(np.real_if_close, shapes={"matrix": "(3,4)"})
+@adjoint(np.real_if_close, shapes={"matrix": "(3,4)"}, view=True)
 def real_if_close_adjoint(g, ans, a, tol=100):
     # a real result is the real part (cotangent cast back to complex), else the identity
     return unbroadcast(g, a)

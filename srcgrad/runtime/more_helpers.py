@@ -35,6 +35,7 @@ from srcgrad.runtime.shape_helpers import (
 )
 
 __all__ = [
+    "abs_slope",
     "angle_cotangent",
     "append_cotangents",
     "atleast_cotangents",
@@ -193,6 +194,18 @@ def _conj_sign(xp: Any, x: Array) -> Array:
         return xp.sign(x)
     mag = xp.abs(x)
     return xp.conj(x) / xp.where(mag == 0, 1, mag)
+
+
+def abs_slope(x: Array) -> Array:
+    """``conj(x) / |x|`` (0 at 0): the cotangent factor of ``np.abs(x)``; ``np.sign(x)`` for
+    real ``x``.  (numpy < 2 defines ``np.sign`` of a complex number as the sign of its real
+    part, so the rule cannot use ``np.sign(x).conj()``.)"""
+    if isinstance(x, complex):
+        return x.conjugate() / abs(x) if x != 0 else 0j
+    xp = namespace(x)
+    if getattr(x, "dtype", None) is None or x.dtype.kind != "c":
+        return xp.sign(x)
+    return _conj_sign(xp, x)
 
 
 def _mT(x: Array) -> Array:
@@ -1754,8 +1767,8 @@ def permutation_cotangent(g: Array, a: Array, ans: Array, axis: Any = -1) -> Arr
     else:
         x = a
         ax = _axis(axis, a.ndim)
-    from_x = xp.argsort(x, axis=ax, stable=True)
-    from_y = xp.argsort(ans, axis=ax, stable=True)
+    from_x = xp.argsort(x, axis=ax, kind="stable")  # (numpy 1.26 has no stable=)
+    from_y = xp.argsort(ans, axis=ax, kind="stable")
     z = xp.zeros(x.shape, dtype=g.dtype)
     xp.put_along_axis(z, from_x, xp.take_along_axis(g, from_y, axis=ax), axis=ax)
     return _fit(xp.reshape(z, a.shape), a)

@@ -496,6 +496,10 @@ def _matmul_unbroadcast(xp: Any, x: Array, y: Array, like: Array) -> Array:
 
 
 def _tensordot(xp: Any, a: Array, b: Array, axes_a: Sequence[int], axes_b: Sequence[int]):
+    """``tensordot`` over the paired axes.  A 0-d operand contracts nothing: the product is
+    then ``a * b`` (cupy's ``tensordot`` refuses a 0-d operand with explicit axes)."""
+    if a.ndim == 0 or b.ndim == 0:
+        return xp.multiply(a, b)
     return xp.tensordot(a, b, axes=(list(axes_a), list(axes_b)))
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from srcgrad.backend import namespace
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     "call_vjp",
     "expand_to",
     "require_unshared",
+    "require_not_array",
+    "require_float_dtype",
     "reduce_like",
     "zero_at",
     "gather_at",
@@ -307,3 +311,33 @@ def require_unshared(view: Any, base: Any, where: str) -> Any:
             hint="take a copy when you make it (.copy()), or read it again after the write",
         )
     return view
+
+
+def require_not_array(value: Any, where: str) -> Any:
+    """Refuse ``name op= v`` when ``name`` holds an array that something else also sees (a view,
+    an argument's entry, a callee's argument): numpy writes such an array in place, the
+    functional rewrite ``name = name op v`` would not.  Python and numpy scalars pass."""
+    if isinstance(value, (int, float, complex, np.generic)) or not hasattr(value, "shape"):
+        return value
+    from srcgrad.errors import AliasError  # noqa: PLC0415
+
+    raise AliasError(
+        f"{where}: an augmented assignment writes in place into an array that is a view, "
+        "an argument or a value of the caller",
+        hint="write it functionally (y = y + v), or take a copy first (y = y.copy())",
+    )
+
+
+def require_float_dtype(dtype: Any, where: str) -> Any:
+    """Refuse a ``dtype=`` that srcgrad could not read from the source when it is not a float
+    or complex dtype: the result would then be a constant, not differentiated."""
+    if dtype is None or np.dtype(dtype).kind in "fc":
+        return dtype
+    from srcgrad.errors import MissingRuleError  # noqa: PLC0415
+
+    raise MissingRuleError(
+        f"{where}: dtype={np.dtype(dtype)} makes an integer or boolean result, which has no "
+        "gradient",
+        hint="write the dtype in the call (dtype=int), or cast a constant copy "
+        "(srcgrad.stop_gradient(x).astype(int))",
+    )

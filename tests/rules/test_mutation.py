@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from srcgrad.rules.registry import numpy_at_least
 from srcgrad.rules import lookup, registry
 from srcgrad.testing import check_adjoint
 from tests.rules._cases import RuleCase, rule_cases
@@ -81,6 +82,9 @@ def test_multiply_without_unbroadcast_fails_broadcast_cases(
             _run(case)
 
 
+@pytest.mark.skipif(
+    not numpy_at_least("2.0.0"), reason="NEP 50 promotion (numpy >= 2): numpy 1.x keeps float32"
+)
 def test_float64_constant_in_rule_fails_float32_check(monkeypatch: pytest.MonkeyPatch) -> None:
     # np.float64(1.0) is not weak under NEP 50: it upcasts a float32 cotangent to float64
     def upcast(fn: Callable) -> Callable:
