@@ -67,11 +67,6 @@ FINDINGS: dict[str, str] = {
         "WRONG writes through a view made by .T (also .transpose(), np.swapaxes) are not seen "
         "by the alias analysis: wrong value and gradient (issue 12 item 8)"
     ),
-    "svm_hinge_item": (
-        "WRONG .item() (and .tolist()) are declared non-differentiable: the hinge term gets "
-        "no gradient, with only a 'structurally zero' warning when it is the whole output "
-        "(issue 12 item 6, the nondiff audit)"
-    ),
     "diffusion_roll": (
         "internal error black-style multi-line parenthesised expression returned by a callee: "
         "emitted code does not parse (issue 12 item 9)"
