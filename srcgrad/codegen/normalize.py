@@ -105,6 +105,7 @@ class Normalizer:
         self.src = src
         self.fn = src.fn
         self.resolver = Resolver(src.fn)
+        self.top_resolver = self.resolver
         self.wrt = wrt
         self.containers = containers
         self.has_aux = has_aux
@@ -181,6 +182,17 @@ class Normalizer:
         raise AssertionError
 
     # -- names ------------------------------------------------------------------------
+    def user_name(self, emitted: str, default: str = "a value") -> str:
+        """The user's name for the emitted name ``emitted`` (``default`` for a temporary):
+        messages never show generated names."""
+        for user, name in self.env.items():
+            if name == emitted and not user.startswith("_") or name == emitted == user:
+                return user
+        for user, name in self.env.items():
+            if name == emitted:
+                return user
+        return default
+
     def define(self, user: str) -> str:
         if user not in self.env and user not in self.locals:
             name = user
@@ -1251,6 +1263,15 @@ class Normalizer:
                 self.fail(e, f"the default of {callee.__qualname__}'s {name!r} is not a literal",
                           f"pass {name} explicitly", "recursion")
         for name, v in bound.items():
+            if isinstance(v, cst.Name) and v.value in self.cont and not self.is_static(v):
+                self.fail(
+                    e,
+                    f"a container argument ({self.user_name(v.value)}) passed to the recursive "
+                    f"call {callee.__qualname__} (not supported yet)",
+                    "pass the arrays the recursion needs as separate arguments, e.g. "
+                    f"{callee.__name__}(W, b, ...) instead of {callee.__name__}(params, ...)",
+                    "recursion",
+                )
             if isinstance(v, cst.Name) and (v.value in self.lit or v.value in self.dyn):
                 self.fail(e, f"a tuple/list built here passed to the recursive call {callee.__qualname__}",
                           "pass arrays", "recursion")
@@ -1261,7 +1282,10 @@ class Normalizer:
         self.callees.append(callee)
         self.runtime_imports.add("call_vjp")
         r = self.define(target) if target is not None else self.names.temp(hint)
-        pb = self.names.fresh(f"{r.lstrip('_')}_pullback")
+        stem = r.lstrip("_")
+        if not stem[:1].isalpha():  # a temporary with no hint (`_2`): name it after the callee
+            stem = f"{callee.__name__}{stem}"
+        pb = self.names.fresh(f"{stem}_pullback")
         self.locals.update({r, pb})
         st = Stmt(ir.CALLVJP, [r, pb], e.func, self.origin, operands=operands,
                   label=f"call {callee.__qualname__}", bound=bound)
@@ -1339,6 +1363,7 @@ class Normalizer:
             self.np_alias, self.galias, self.arg_names,
         )
         self.inline_stack.append(key)
+        n_findings = len(self.findings)
         try:
             self.out_name = self.names.temp(f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out")
             self.src = src
@@ -1380,7 +1405,10 @@ class Normalizer:
                 self.local_funcs, self.np_alias, self.galias, self.arg_names,
             ) = saved
         if result is None:
-            self.fail(e, f"{display} returns nothing", "return a value", "user-call")
+            if len(self.findings) > n_findings:
+                raise _Bail(None)  # a consequence of the findings in its body
+            shown = display.replace(".<locals>.", ".")
+            self.fail(e, f"{shown} returns nothing", f"return a value from {shown}", "user-call")
         assert result is not None
         if target is not None:
             self.bind_atom(target, result)
@@ -1695,6 +1723,7 @@ class Normalizer:
             if getattr(runtime, root, None) is obj:
                 self.runtime_imports.add(root)  # a runtime helper: imported by name
             return e
+        self._same_binding(e, root)
         if g is self.top_globals or root in self.resolver.closure or root not in g:
             return e
         mod = g.get("__name__")
@@ -1715,6 +1744,41 @@ class Normalizer:
         for attr in reversed(parts):
             out = cst.Attribute(value=out, attr=attr)
         return out
+
+    def _same_binding(self, e: cst.BaseExpression, root: str) -> None:
+        """Refuse a name an inlined callee reads that the emitted module would find bound to
+        something else: the emitted module sees the differentiated function's closure cells,
+        then its module's globals (a callee from another module is read through that module).
+        """
+        callee = self.resolver.fn
+        top = self.top_resolver.fn
+        if callee is top or self.resolver is self.top_resolver:
+            return
+        top_cells = dict(zip(top.__code__.co_freevars, top.__closure__ or ()))
+        own_cells = dict(zip(callee.__code__.co_freevars, callee.__closure__ or ()))
+        who = getattr(callee, "__qualname__", getattr(callee, "__name__", "the callee"))
+        who = who.replace(".<locals>.", ".")
+        short = getattr(callee, "__name__", "g")
+        if root in own_cells:
+            if top_cells.get(root) is own_cells[root]:
+                return  # the very same cell: the emitted module reads it
+            self.fail(
+                e,
+                f"{who} reads {root!r} from an enclosing function (a closure variable); "
+                "srcgrad cannot read a called function's closure variables yet",
+                f"pass {root} to {short} as an argument (def {short}(..., {root}) and "
+                f"{short}(..., {root}) at the call), or make {root} a module-level global",
+                "closure",
+            )
+        if root in top_cells and root in self.resolver.globals:
+            top_name = getattr(top, "__name__", "the function")
+            self.fail(
+                e,
+                f"{who} reads the global {root!r}, but {top_name} has a closure variable "
+                f"with the same name",
+                f"rename one of the two, or pass {root} to {short} as an argument",
+                "closure",
+            )
 
     def _is_namespace_call(self, node: cst.BaseExpression) -> bool:
         """``namespace(...)`` (the runtime's array-module lookup, as in emitted code)."""

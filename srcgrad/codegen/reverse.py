@@ -433,7 +433,9 @@ class Reverser:
 
     def _rev_read(self, st: Stmt, block: Block, g: str) -> None:
         assert st.read is not None
-        self.contribute(block, self.path_adj(*st.read), cst.Name(g))
+        a = self.path_adj(*st.read)
+        self.adj_var.setdefault(a, st.expr)  # what a zero fill of this leaf is shaped like
+        self.contribute(block, a, cst.Name(g))
 
     def _rev_callvjp(self, st: Stmt, block: Block, g: str) -> None:
         """``r, r_pullback = call_vjp(...)``: the pullback gives the arguments' cotangents."""

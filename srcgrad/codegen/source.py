@@ -163,8 +163,74 @@ def read_function(fn: Callable[..., Any]) -> FunctionSource:
         indent=indent,
         positions=positions,
     )
-    src.tree = _strip_decorators(src)
+    src.tree = _canonical(src, _strip_decorators(src))
     return src
+
+
+class _Canonical(cst.CSTTransformer):
+    """Puts the user's layout into one canonical form that any later rewrite can print:
+
+    - every one-line body (``def f(x): return x``, ``if c: y = 1``) becomes an indented block;
+    - whitespace inside brackets that spans lines (black's split expressions, trailing-comma
+      layouts, comments between arguments) and backslash continuations become one space, so
+      an expression stays valid wherever a later stage moves it (out of its parentheses, into
+      a call).
+
+    Each rebuilt node is aliased to the node it was made from, so positions still resolve.
+    """
+
+    def __init__(self, src: FunctionSource) -> None:
+        super().__init__()
+        self.src = src
+
+    def leave_SimpleStatementSuite(
+        self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
+    ) -> cst.BaseSuite:
+        line = cst.SimpleStatementLine(
+            body=updated_node.body, trailing_whitespace=updated_node.trailing_whitespace
+        )
+        self.src.alias(line, original_node.body[0])
+        block = cst.IndentedBlock(body=[line])
+        self.src.alias(block, original_node)
+        return block
+
+    def leave_ParenthesizedWhitespace(
+        self, original_node: cst.ParenthesizedWhitespace, updated_node: cst.ParenthesizedWhitespace
+    ) -> cst.SimpleWhitespace:
+        return cst.SimpleWhitespace(" ")
+
+    def leave_SimpleWhitespace(
+        self, original_node: cst.SimpleWhitespace, updated_node: cst.SimpleWhitespace
+    ) -> cst.SimpleWhitespace:
+        if "\\" in updated_node.value or "\n" in updated_node.value:
+            return cst.SimpleWhitespace(" ")
+        return updated_node
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        result = super().on_leave(original_node, updated_node)
+        if isinstance(result, cst.CSTNode) and result is not original_node:
+            if id(result) not in self.src.aliases and not isinstance(
+                result, (cst.SimpleWhitespace, cst.ParenthesizedWhitespace)
+            ):
+                self.src.alias(result, original_node)
+        return result
+
+
+def _canonical(src: FunctionSource, tree: cst.FunctionDef) -> cst.FunctionDef:
+    """``tree`` in the canonical layout of :class:`_Canonical` (the same object when it
+    already is)."""
+    import libcst.matchers as m
+
+    if not m.findall(
+        tree,
+        m.SimpleStatementSuite()
+        | m.ParenthesizedWhitespace()
+        | m.SimpleWhitespace(value=m.MatchIfTrue(lambda v: "\\" in v or "\n" in v)),
+    ):
+        return tree
+    out = tree.visit(_Canonical(src))
+    assert isinstance(out, cst.FunctionDef)
+    return out
 
 
 def _indent_of(text: str) -> int:
