@@ -106,6 +106,7 @@ class Normalizer:
         self.fn = src.fn
         self.resolver = Resolver(src.fn)
         self.top_resolver = self.resolver
+        self.rngs: set[str] = set()  # arguments that are random generator objects
         self.wrt = wrt
         self.containers = containers
         self.has_aux = has_aux
@@ -313,6 +314,9 @@ class Normalizer:
             self.locals.add(name)
             if self.containers.get(name) == ("static",):
                 self.static.add(name)  # a str/bool/None argument: configuration
+            elif self.containers.get(name) == ("rng",):
+                self.static.add(name)  # a random generator: its draws are constants
+                self.rngs.add(name)
             elif name in self.containers:
                 self.cont[name] = (name, (), self.containers[name])
         for star in (p.star_arg, p.star_kwarg):
@@ -396,7 +400,11 @@ class Normalizer:
             finally:
                 if recompute:
                     for st in self.stmts[n_before:]:
-                        if isinstance(st, Stmt) and st.kind not in (ir.EFFECT, ir.APPEND):
+                        if (
+                            isinstance(st, Stmt)
+                            and st.kind not in (ir.EFFECT, ir.APPEND)
+                            and st.label != "random draw"  # a second draw would differ
+                        ):
                             st.recompute = True
         return self._compound(stmt)
 
@@ -2098,6 +2106,32 @@ class Normalizer:
             return node
         return self.emit_nondiff(target, hint, _strip_parens(node), [])
 
+    def random_draw(
+        self,
+        e: cst.Call,
+        node: cst.Call,
+        args: list[cst.Arg],
+        target: str | None,
+        hint: str,
+        display: str,
+    ) -> cst.BaseExpression:
+        """A method of a random generator object (``rng.normal(size=n)``): a draw, made once
+        in the forward pass on the user's own object and kept as a constant.  Its arguments
+        must not carry a gradient (the draw would depend on them)."""
+        for a in args:
+            if not self.is_static(a.value):
+                name = a.keyword.value if a.keyword is not None else "an argument"
+                self.fail(
+                    e,
+                    f"random draw {display}() with {name} that carries a gradient "
+                    "(the sample would depend on it)",
+                    "draw noise that does not depend on the inputs and transform it, e.g. "
+                    "mu + sigma * rng.standard_normal(mu.shape) instead of "
+                    "rng.normal(mu, sigma)",
+                    "random",
+                )
+        return cst.Name(self.emit(ir.STATIC, target, hint, node, label="random draw"))
+
     def emit_nondiff(
         self, target: str | None, hint: str, node: cst.BaseExpression, _: list[Any]
     ) -> cst.BaseExpression:
@@ -2228,6 +2262,10 @@ class Normalizer:
             self.fail(e, "call of an expression", "call a named function", "call")
         parts, obj = chain  # type: ignore[misc]
         display = ".".join(parts)
+        if _is_rng(getattr(obj, "__self__", None)):  # rng.normal, np.random.normal
+            args = [self.lower_arg(a, hint) for a in e.args]
+            node = e.with_changes(func=self._xp_chain(func), args=args)
+            return self.random_draw(e, node, args, target, hint, display)
         if (
             obj in (max, min)
             and len(e.args) == 1
@@ -2513,6 +2551,9 @@ class Normalizer:
                 'read entries with constant keys, e.g. params["W"]',
                 "container-method",
             )
+        if isinstance(receiver, cst.Name) and receiver.value in self.rngs:
+            display = f"{self.user_name(receiver.value, 'rng')}.{method}"
+            return self.random_draw(e, node, args, target, hint, display)
         if self.is_static(receiver) and all(self.is_static(a.value) for a in args):
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
         if method in METHODS:
@@ -2647,7 +2688,17 @@ def _dotted_node(root: str, dotted: str) -> cst.BaseExpression:
     return node
 
 
+def _is_rng(obj: Any) -> bool:
+    """A random generator object: its methods are draws (non-differentiable, stateful)."""
+    return isinstance(obj, (np.random.Generator, np.random.RandomState))
+
+
 def _is_numpy_obj(obj: Any) -> bool:
+    """A function numpy exports (so that ``xp.<its name>`` is the same function on numpy);
+    never a method bound to an object (``rng.normal``), which lives on that object."""
+    owner = getattr(obj, "__self__", None)
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        return False
     if isinstance(obj, np.ufunc):  # scipy.special's ufuncs are ufuncs too
         return getattr(np, obj.__name__, None) is obj
     mod = getattr(obj, "__module__", None) or ""
