@@ -235,6 +235,8 @@ class GradFunction:
         for name, a in zip(self._params, args):
             if isinstance(a, _RNG_TYPES):  # a random generator: its draws are constants
                 out[name] = ("rng",)
+            elif name not in out and _arg_spec(a) is None and name not in self._wrt:
+                out[name] = ("object",)  # e.g. a config object: what it holds is constant
         return out
 
     def _prepare(self, args: tuple[Any, ...] | None) -> _Loaded:

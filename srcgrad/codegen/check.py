@@ -29,7 +29,11 @@ _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
     cst.Yield: ("yield", "yield (generator function)", "return an array instead"),
     cst.Await: ("await", "await expression", "differentiate a plain (non-async) function"),
     cst.NamedExpr: ("walrus", "assignment expression (:=)", "assign on its own line"),
-    cst.Match: ("match", "match statement", "select with np.where"),
+    cst.Match: (
+        "match",
+        "match statement",
+        "use if/elif on constants (strings, shapes), or np.where to select between arrays",
+    ),
     cst.Set: ("set", "set display", "use a tuple or list"),
 }
 
@@ -39,6 +43,7 @@ class _Checker(cst.CSTVisitor):
         super().__init__()
         self.src = src
         self.findings: list[SrcgradError] = []
+        self.reported: set[int] = set()  # ids of nodes already reported (not again as parts)
 
     def add(self, node: cst.CSTNode, construct: str, message: str, hint: str) -> None:
         file, line, col = self.src.where(node)
@@ -84,6 +89,7 @@ class _Checker(cst.CSTVisitor):
         if isinstance(t, (cst.Tuple, cst.List)):
             for el in t.elements:
                 if isinstance(el, cst.StarredElement):
+                    self.reported.add(id(el))
                     self.add(
                         el,
                         "starred-assign",
@@ -115,7 +121,13 @@ class _Checker(cst.CSTVisitor):
             self.add(t, "assign-target", "unsupported assignment target", "assign to a name")
 
     def visit_StarredElement(self, node: cst.StarredElement) -> bool:
-        self.add(node, "starred", "starred expression", "pass the elements explicitly")
+        if id(node) not in self.reported:
+            self.add(
+                node,
+                "starred",
+                "starred element in a display",
+                "list the elements explicitly, or join arrays with np.concatenate",
+            )
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:

@@ -78,6 +78,7 @@ class Names:
         self.user = set(taken)
         self.counters: dict[str, int] = {}
         self.fixed: dict[str, str] = {}
+        self.made: dict[str, str] = {}  # generated name -> the name it renames ("": a temporary)
 
     def fresh(self, base: str) -> str:
         """``base`` if free, else ``base`` with a numeric suffix."""
@@ -91,6 +92,7 @@ class Names:
             if cand not in self.taken:
                 self.counters[base] = k
                 self.taken.add(cand)
+                self.made[cand] = base
                 return cand
 
     def temp(self, hint: str) -> str:
@@ -103,6 +105,7 @@ class Names:
             if cand not in self.taken:
                 self.counters[base] = k
                 self.taken.add(cand)
+                self.made[cand] = ""
                 return cand
 
     def generated(self, name: str) -> str:
@@ -113,6 +116,8 @@ class Names:
                 cand += "_"
             self.taken.add(cand)
             self.fixed[name] = cand
+            if cand != name:
+                self.made[cand] = ""
         return self.fixed[name]
 
 

@@ -10,6 +10,7 @@ sub-expressions (shapes, literals, config values) stay inline and are never spli
 from __future__ import annotations
 
 import functools
+import re
 import inspect
 import types
 from typing import Any
@@ -107,6 +108,8 @@ class Normalizer:
         self.resolver = Resolver(src.fn)
         self.top_resolver = self.resolver
         self.rngs: set[str] = set()  # arguments that are random generator objects
+        self.objects: set[str] = set()  # other non-array arguments not differentiated
+        self.stopped: set[str] = set()  # results of srcgrad.stop_gradient
         self.wrt = wrt
         self.containers = containers
         self.has_aux = has_aux
@@ -166,17 +169,61 @@ class Normalizer:
         hint: str,
         construct: str,
         cls: type[SrcgradError] = UnsupportedSyntaxError,
+        consequence: bool = True,
     ) -> None:
+        """Raise the finding at ``node`` (as :class:`_Bail`); generated names in the message
+        and hint become the user's.  A node that reads a name bound by a statement already
+        reported raises no second finding (``consequence=False`` reports it anyway)."""
+        if consequence and self._reads_poisoned(node):
+            raise _Bail(None)  # a consequence of an earlier finding: not reported again
         file, line, col = self.src.where(node)
         if (file, line, col) == (self.src.filename, self.src.first_line, 1):
             file, line, col = self.origin.file, self.origin.line, self.origin.col
         raise _Bail(
-            cls(message, filename=file, lineno=line, col=col, construct=construct, hint=hint)
+            cls(
+                self.user_text(message),
+                filename=file,
+                lineno=line,
+                col=col,
+                construct=construct,
+                hint=self.user_text(hint),
+            )
         )
+
+    def _reads_poisoned(self, node: cst.CSTNode) -> bool:
+        """Whether ``node`` reads a name bound by a statement that was already reported."""
+        if not self.poisoned:
+            return False
+        import libcst.matchers as m
+
+        return any(
+            isinstance(n, cst.Name) and n.value in self.poisoned and n.value not in self.params_set
+            for n in [node, *m.findall(node, m.Name())]
+        )
+
+    def user_text(self, text: str) -> str:
+        """``text`` with every generated name replaced by the user's name it stands for
+        (``y_2`` -> ``y``), or by a description when it stands for none (a temporary)."""
+        made = self.names.made
+        if not made or not text:
+            return text
+
+        def repl(mt: Any) -> str:
+            word = mt.group(2)
+            if word not in made:
+                return mt.group(0)
+            base = word
+            while base in made and made[base]:
+                base = made[base]
+            if base in made or base.startswith("_") or not base:
+                return "an intermediate value"
+            return f"{mt.group(1)}{base}{mt.group(3)}"
+
+        return re.sub(r"('?)\b([A-Za-z_][A-Za-z_0-9]*)\b('?)", repl, text)
 
     def _error(self, node: cst.CSTNode, message: str, hint: str, construct: str) -> SrcgradError:
         try:
-            self.fail(node, message, hint, construct)
+            self.fail(node, message, hint, construct, consequence=False)
         except _Bail as b:
             assert b.err is not None
             return b.err
@@ -202,6 +249,7 @@ class Normalizer:
             name = self.names.fresh(user)
         self.env[user] = name
         self.locals.add(name)
+        self.poisoned.discard(user)
         self.last_define = (user, name)
         return name
 
@@ -317,6 +365,9 @@ class Normalizer:
             elif self.containers.get(name) == ("rng",):
                 self.static.add(name)  # a random generator: its draws are constants
                 self.rngs.add(name)
+            elif self.containers.get(name) == ("object",) and name not in self.wrt:
+                self.static.add(name)  # an object not differentiated (a config): constant
+                self.objects.add(name)
             elif name in self.containers:
                 self.cont[name] = (name, (), self.containers[name])
         for star in (p.star_arg, p.star_kwarg):
@@ -697,6 +748,7 @@ class Normalizer:
         values = self.static_values(node.iter)
         if values is not None and node.orelse is None and not _has_exit(node.body):
             return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
+        node = self._bind_iterated_displays(node)
         exprs = self.container_values(node.iter)
         if exprs is not None and node.orelse is None and not _has_exit(node.body):
             for v in exprs:  # a loop over a list/tuple argument: one copy of the body per item
@@ -707,6 +759,41 @@ class Normalizer:
         plan = self.iteration_plan(node)
         header_target, header_iter, prelude, reversible = plan
         return self.loop(node, "for", header_target, header_iter, prelude, reversible, origin)
+
+    def _bind_iterated_displays(self, node: cst.For) -> cst.For:
+        """``for v in [a, b]`` (also inside enumerate/zip/reversed) runs as
+        ``items = [a, b]; for v in items``: the display is evaluated once, before the loop,
+        as Python does, and the loop is one over a list built here."""
+
+        def bind(e: cst.BaseExpression) -> cst.BaseExpression:
+            if not isinstance(e, (cst.List, cst.Tuple)) or not e.elements:
+                return e
+            if any(isinstance(el, cst.StarredElement) for el in e.elements):
+                return e
+            if self.constant_value(e) is not _MISSING:
+                return e  # a tuple of constants: unrolled as it is
+            tmp = self.names.temp("items")
+            self.assign(cst.Name(tmp), e)
+            return self.src.alias(cst.Name(tmp), e)  # type: ignore[return-value]
+
+        it = node.iter
+        new_it: cst.BaseExpression = bind(it)
+        if (
+            new_it is it
+            and isinstance(it, cst.Call)
+            and isinstance(it.func, cst.Name)
+            and it.func.value in ("enumerate", "zip", "reversed")
+            and it.func.value not in self.env
+        ):
+            args = [a.with_changes(value=bind(a.value)) if a.keyword is None else a for a in it.args]
+            if any(a is not b for a, b in zip(args, it.args)):
+                new_it = it.with_changes(args=args)
+                self.src.alias(new_it, it)
+        if new_it is it:
+            return node
+        out = node.with_changes(iter=new_it)
+        self.src.alias(out, node)
+        return out
 
     def while_statement(self, node: cst.While) -> bool:
         self.origin = self.src.origin(node)
@@ -967,7 +1054,8 @@ class Normalizer:
             for t in small.targets[1:]:
                 self.assign(t.target, first)
         elif isinstance(small, cst.AnnAssign):
-            assert small.value is not None
+            if small.value is None:
+                return  # `y: T` alone declares, binds nothing
             self.assign(small.target, small.value)
         elif isinstance(small, cst.AugAssign):
             # `y op= v` is `y = y op v`; `y[k] op= v` is `y[k] = y[k] op v` (numpy's own
@@ -1320,8 +1408,9 @@ class Normalizer:
         if any(k is key for k in self.inline_stack):
             self.fail(
                 e,
-                f"recursive call to {display} (not supported yet)",
-                "write the recursion as a loop",
+                f"recursive call to {display}, a nested function (not supported yet)",
+                f"define {display} at module level (recursion between module-level functions "
+                "is supported), or write the recursion as a loop",
                 "recursion",
             )
         if len(self.inline_stack) > 17:
@@ -1673,12 +1762,14 @@ class Normalizer:
                     self.fail(el, "starred element", "list the elements", "starred")
                 elements.append(el.with_changes(value=self.lower(el.value, hint)))
             return e.with_changes(elements=elements)
-        self.fail(
-            e,
-            f"unsupported expression {type(e).__name__}",
-            "split it into simpler statements",
-            type(e).__name__,
+        from srcgrad.codegen.check import _UNSUPPORTED
+
+        if type(e) in _UNSUPPORTED:
+            raise _Bail(None)  # reported by check, with its own hint
+        what, how = _EXPRESSION_HINTS.get(
+            type(e), (_readable(type(e).__name__), "split it into simpler statements")
         )
+        self.fail(e, f"unsupported expression: {what}", how, _readable(type(e).__name__))
         raise AssertionError  # unreachable
 
     def name(self, e: cst.Name) -> cst.BaseExpression:
@@ -1876,8 +1967,10 @@ class Normalizer:
                 )
         self.fail(
             e,
-            f"unsupported attribute .{attr}",
-            "use a numpy function (np.transpose, np.real, ...) instead",
+            f"attribute .{attr} of a value that carries a gradient (srcgrad differentiates "
+            "arrays and containers of them, not other objects)",
+            "read plain settings from an argument that is not differentiated or from a "
+            "module-level global, and pass arrays as arguments (or in a dict/list/tuple)",
             "attribute",
         )
         raise AssertionError
@@ -2259,7 +2352,14 @@ class Normalizer:
             parts = self.resolver.dotted(func)
             if parts is not None and not self.resolver.lookup(parts[0])[0]:
                 self.fail(func, f"name {parts[0]!r} is not defined", "define it", "name")
-            self.fail(e, "call of an expression", "call a named function", "call")
+            self.fail(
+                e,
+                "call of an expression (a function returned by a call, or a lambda called "
+                "where it is written)",
+                "call a function by its name: define it with def (or bind the lambda to a "
+                "name) and call that name, passing what it captured as arguments",
+                "call",
+            )
         parts, obj = chain  # type: ignore[misc]
         display = ".".join(parts)
         if _is_rng(getattr(obj, "__self__", None)):  # rng.normal, np.random.normal
@@ -2306,7 +2406,9 @@ class Normalizer:
                 self.fail(e, "stop_gradient takes one argument", "", "stop_gradient")
             self.runtime_imports.add("stop_gradient")
             node = node.with_changes(func=cst.Name(self.names.generated("stop_gradient")))
-            return cst.Name(self.emit(ir.STOP, target, hint, node, label="stop_gradient"))
+            out = self.emit(ir.STOP, target, hint, node, label="stop_gradient")
+            self.stopped.add(out)
+            return cst.Name(out)
         if all_static:
             if multi is not None:
                 return node
@@ -2363,8 +2465,26 @@ class Normalizer:
                 "call a plain module-level function",
                 "user-call",
             )
+        if res.kind in ("unknown-numpy", "unknown") and all(
+            self.is_static(a.value)
+            or isinstance(a.value, cst.Name) and a.value.value in self.stopped
+            for a in args
+        ):
+            # every input is a constant or wrapped in stop_gradient: a constant result
+            return self.emit_nondiff(target, hint, node, [])
         if res.kind == "unknown-numpy":
-            near = nearest_rules(display)
+            exported = _numpy_export_name(obj)
+            if exported is None:  # np.vectorize(...), a ufunc made by np.frompyfunc, ...
+                self.fail(
+                    e,
+                    f"{display} is a {type(obj).__name__} object made by numpy, which srcgrad "
+                    "cannot differentiate through",
+                    "write the computation with numpy functions that have rules on whole "
+                    "arrays (`srcgrad rules` lists them)",
+                    display,
+                    MissingRuleError,
+                )
+            near = [n for n in nearest_rules(exported) if n != exported]
             alt = f"; nearest supported: {', '.join('np.' + n for n in near)}" if near else ""
             self.fail(
                 e,
@@ -2384,6 +2504,8 @@ class Normalizer:
         return None
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
+        if a.star:
+            raise _Bail(None)  # `f(*args)`: reported by check; binding it would only mislead
         return a.with_changes(value=self.lower(a.value, hint))
 
     def bind_signature(self, fn: Any, args: list[cst.Arg], e: cst.CSTNode, display: str) -> dict[str, Any]:
@@ -2444,7 +2566,13 @@ class Normalizer:
             self.assign(ctarget, self.literal(v))
             key = self.key_of(self.lower(e.key.visit(ren), hint))
             if key is _MISSING:
-                self.fail(e.key, "dict comprehension key that is not a constant", "use the loop variable as key", "dict-comprehension")
+                self.fail(
+                    e.key,
+                    "dict comprehension key that is not a constant int or str",
+                    "key the dict by ints or strings known before the call, e.g. "
+                    "{k: ... for k in (0, 1)} or {k: ... for k in ('a', 'b')}",
+                    "dict-comprehension",
+                )
             value = self.lower(e.value.visit(ren), hint)
             elements.append(cst.DictElement(self.literal(key), value))
         return cst.Dict(elements)
@@ -2570,10 +2698,21 @@ class Normalizer:
                 return self.prim(rule, target, hint, node, bound, multi)
         if method in NONDIFF_METHODS:
             return self.emit_nondiff(target, hint, node, [])
+        if isinstance(receiver, cst.Name) and receiver.value in self.objects:
+            who = self.user_name(receiver.value, "an argument")
+            self.fail(
+                e,
+                f"method .{method}() of {who}, called with a value that carries a gradient "
+                "(srcgrad cannot see into an object's methods)",
+                f"call a module-level function instead (def {method}(...): ... and "
+                f"{method}(...)), or give it a rule with @srcgrad.custom_vjp",
+                f".{method}()",
+                MissingRuleError,
+            )
         self.fail(
             e,
-            f"array method .{method}() has no adjoint rule",
-            f"use the numpy function np.{method}(x, ...) if it has a rule",
+            f"method .{method}() has no adjoint rule",
+            _method_hint(method),
             f".{method}()",
             MissingRuleError,
         )
@@ -2686,6 +2825,63 @@ def _dotted_node(root: str, dotted: str) -> cst.BaseExpression:
     for p in dotted.split("."):
         node = cst.Attribute(value=node, attr=cst.Name(p))
     return node
+
+
+# in-place array methods with no functional rule: what to write instead
+_INPLACE_METHOD_HINTS = {
+    "fill": "build a new array instead: y = np.full_like(y, value)",
+    "sort": "sort into a new array: y = np.sort(y)",
+    "resize": "reshape into a new array: y = np.reshape(y, shape)",
+    "put": "build a new array with np.where, or write y[idx] = v into an array made here",
+    "itemset": "write y[idx] = v into an array made in the function",
+    "setfield": "build a new array instead",
+    "partition": "use np.sort(y) (partition order is not defined)",
+}
+
+
+def _method_hint(method: str) -> str:
+    """What to write instead of the array method ``method``, which has no rule."""
+    if method in _INPLACE_METHOD_HINTS:
+        return _INPLACE_METHOD_HINTS[method]
+    fn = getattr(np, method, None)
+    if fn is not None and registry.lookup(fn) is not None:
+        return f"call np.{method}(x, ...) instead: it has a rule"
+    return (
+        "rewrite it with numpy functions that have rules (`srcgrad rules` lists them), or "
+        "register one with @srcgrad.rules.adjoint"
+    )
+
+
+def _numpy_export_name(obj: Any) -> str | None:
+    """The dotted name numpy exports ``obj`` under (``"linalg.matrix_power"``), or None."""
+    name = getattr(obj, "__name__", None)
+    if not isinstance(name, str):
+        return None
+    for prefix, mod in (("", np), ("linalg.", np.linalg), ("fft.", np.fft), ("random.", np.random)):
+        if getattr(mod, name, None) is obj:
+            return prefix + name
+    return None
+
+
+def _readable(class_name: str) -> str:
+    """``GeneratorExp`` -> ``generator exp``: a libcst class name in words."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", class_name).lower()
+
+
+# expression kinds with no lowering of their own: what to call them, what to write instead
+_EXPRESSION_HINTS: dict[type, tuple[str, str]] = {
+    cst.Lambda: (
+        "a lambda used as a value (passed to a function or stored in a container)",
+        "srcgrad differentiates calls, not functions passed around: bind the lambda to a name "
+        "and call it (f = lambda v: ...; f(x)), or write the computation with array operations",
+    ),
+    cst.GeneratorExp: (
+        "a generator expression outside sum()/a list",
+        "build a list ([... for v in xs]) and stack or sum it",
+    ),
+    cst.Ellipsis: ("`...` as a value", "use it only inside an index, e.g. x[..., 0]"),
+    cst.Slice: ("a slice outside an index", "index with it directly, e.g. x[1:3]"),
+}
 
 
 def _is_rng(obj: Any) -> bool:
@@ -2808,10 +3004,27 @@ def _assigned_in(stmt: cst.CSTNode) -> list[str]:
     import libcst.matchers as m
 
     out = []
-    for node in m.findall(stmt, m.AssignTarget() | m.AugAssign() | m.For() | m.AnnAssign() | m.NamedExpr()):
-        target = getattr(node, "target", None)
+    for node in m.findall(
+        stmt,
+        m.AssignTarget() | m.AugAssign() | m.For() | m.AnnAssign() | m.NamedExpr()
+        | m.CompFor() | m.AsName(),
+    ):
+        target = getattr(node, "target", None) or getattr(node, "name", None)
         if target is not None:
             out += [n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)]
+    for node in m.findall(stmt, m.Import() | m.ImportFrom()):
+        names = getattr(node, "names", ())
+        for alias in names if isinstance(names, (list, tuple)) else ():
+            if alias.asname is None:
+                dotted = alias.name
+                while isinstance(dotted, cst.Attribute):
+                    dotted = dotted.value
+                if isinstance(dotted, cst.Name):
+                    out.append(dotted.value)
+    for node in m.findall(stmt, m.ClassDef() | m.FunctionDef() | m.MatchAs() | m.MatchStar()):
+        name = getattr(node, "name", None)
+        if isinstance(name, cst.Name):
+            out.append(name.value)
     return out
 
 
