@@ -191,14 +191,17 @@ class Normalizer:
         )
 
     def _reads_poisoned(self, node: cst.CSTNode) -> bool:
-        """Whether ``node`` reads a name bound by a statement that was already reported."""
+        """Whether ``node`` is about a name bound by a statement that was already reported:
+        the name itself, its attribute, a call of it or an index into it (what that name
+        holds is unknown, so such a finding would only echo the first)."""
         if not self.poisoned:
             return False
-        import libcst.matchers as m
-
-        return any(
-            isinstance(n, cst.Name) and n.value in self.poisoned and n.value not in self.params_set
-            for n in [node, *m.findall(node, m.Name())]
+        while isinstance(node, (cst.Attribute, cst.Call, cst.Subscript)):
+            node = node.func if isinstance(node, cst.Call) else node.value
+        return (
+            isinstance(node, cst.Name)
+            and node.value in self.poisoned
+            and node.value not in self.params_set
         )
 
     def user_text(self, text: str) -> str:
