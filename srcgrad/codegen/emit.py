@@ -20,6 +20,7 @@ import libcst as cst
 from srcgrad.codegen import ir
 from srcgrad.codegen.optimize import all_blocks, control_reads, names_in, read_names
 from srcgrad.codegen.reverse import BIf, BLoop, Block, BSeg, Reversed, Segment
+from srcgrad.codegen.source import indent_code
 from srcgrad.errors import InternalError
 
 HEADER_LINES = 5
@@ -99,7 +100,7 @@ class _Node:
 
     def render(self, indent: int) -> list[str]:
         pad = "    " * indent
-        lines = [pad + ln if ln else "" for ln in self.text.splitlines()]
+        lines = indent_code(self.text, pad)
         if self.body is not None:
             lines += _render(self.body or [_Node("pass")], indent + 1)
             if self.orelse:

@@ -1905,7 +1905,8 @@ class Normalizer:
         if isinstance(e, cst.Name) and e.value in self.galias:
             return self.galias[e.value][0]
         if isinstance(e, cst.Attribute):
-            return e.with_changes(value=self._unalias(e.value))
+            value = self._unalias(e.value)
+            return e if value is e.value else e.with_changes(value=value)
         return e
 
     def _global_chain(self, e: cst.BaseExpression) -> tuple[list[str], Any] | None:
@@ -2607,9 +2608,10 @@ class Normalizer:
                            body=cst.IndentedBlock([body]))
             self.src.alias(body, e)
         init = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], cst.List([]))])
-        self.src.alias(init, e)
+        self.src.alias_tree(init, e)
         for node in _all_stmts(body):
             self.src.alias(node, e)
+        self.src.alias_tree(body, e)
         saved_origin = self.origin
         self.block([init, body])
         self.origin = saved_origin

@@ -52,6 +52,17 @@ class FunctionSource:
         self.aliases[id(new)] = original
         return new
 
+    def alias_tree(self, new: cst.CSTNode, original: cst.CSTNode) -> cst.CSTNode:
+        """Map ``new`` and every node under it that has no position of its own (statements
+        srcgrad writes: a comprehension's loop, a guard) to ``original``."""
+        import libcst.matchers as m
+
+        kinds = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine)
+        for node in [new, *m.findall(new, m.MatchIfTrue(lambda n: isinstance(n, kinds)))]:
+            if id(node) not in self.aliases and node not in self.positions:
+                self.alias(node, original)
+        return new
+
     def where(self, node: cst.CSTNode) -> tuple[str, int, int]:
         """(file, line, col) of ``node``, 1-based, in the user's file."""
         try:
@@ -124,7 +135,7 @@ def read_function(fn: Callable[..., Any]) -> FunctionSource:
             "through exec/python -c has no source srcgrad can read",
         ) from None
     raw = "".join(lines)
-    text = textwrap.dedent(raw)
+    text = dedent_code(raw)
     indent = _indent_of(raw) - _indent_of(text)
     if code.co_name == "<lambda>":
         return _read_lambda(fn, text, filename, abs_filename, first_line, indent, name)
@@ -231,6 +242,50 @@ def _canonical(src: FunctionSource, tree: cst.FunctionDef) -> cst.FunctionDef:
     out = tree.visit(_Canonical(src))
     assert isinstance(out, cst.FunctionDef)
     return out
+
+
+def string_interior_lines(text: str) -> set[int]:
+    """0-based indices of the lines of ``text`` that lie inside a multi-line string literal
+    (every line of it but its first): changing their leading whitespace changes a value."""
+    import io
+    import tokenize
+
+    inside: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind = tok.type
+            if kind == tokenize.STRING or kind == getattr(tokenize, "FSTRING_MIDDLE", -1):
+                inside.update(range(tok.start[0], tok.end[0]))  # rows are 1-based
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return inside
+
+
+def dedent_code(text: str) -> str:
+    """``textwrap.dedent`` for code: lines inside a multi-line string keep their text."""
+    keep = string_interior_lines(text)
+    lines = text.splitlines(keepends=True)
+    code = [ln for i, ln in enumerate(lines) if i not in keep and ln.strip()]
+    if not code:
+        return text
+    common = min(len(ln) - len(ln.lstrip(" \t")) for ln in code)
+    prefix = code[0][:common]
+    if not all(ln.startswith(prefix) for ln in code):
+        return textwrap.dedent(text)  # mixed tabs and spaces: leave it to textwrap
+    return "".join(
+        ln if i in keep else (ln[common:] if ln.strip() else ln.lstrip(" \t"))
+        for i, ln in enumerate(lines)
+    )
+
+
+def indent_code(text: str, pad: str) -> list[str]:
+    """The lines of the code ``text`` indented by ``pad``, except lines inside a multi-line
+    string literal (indenting those would change the string)."""
+    keep = string_interior_lines(text) if ('"""' in text or "'''" in text or "\\\n" in text) else set()
+    return [
+        ln if i in keep else (pad + ln if ln else "")
+        for i, ln in enumerate(text.splitlines())
+    ]
 
 
 def _indent_of(text: str) -> int:

@@ -1,0 +1,651 @@
+"""Internal crashes become right answers or SrcgradErrors at the user's line (issue 12, item 9).
+
+- layouts real code has (black's output, one-line bodies, backslashes, comments in brackets)
+  differentiate, and the emitted comments stay valid;
+- recursion inside loops and comprehensions is right, or refused clearly;
+- a called function's closure variables are refused at the use (the differentiated function's
+  own are constants and work);
+- random generator objects: draws are constants made on the user's object;
+- a catalogue of unusual-but-valid functions: each gives a right gradient or a SrcgradError at
+  its line, never another exception.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import re
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.testing import check_grad
+from tests.engine import trust_layout as L
+from tests.engine import trust_odd as O
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "generated"))
+
+
+def _vec(k: int = 1) -> np.ndarray:
+    return np.array([0.3, -0.4, 0.9]) * k
+
+
+def _module(tmp_path: Path, name: str, text: str):
+    """Import ``text`` as a module from a real file (srcgrad reads sources from files)."""
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _comments_point_at_their_lines(df, fn) -> None:
+    """Every ``# file:line: text`` comment of the emitted code names a line of ``fn``'s file
+    holding ``text``, and the emitted module compiles."""
+    compile(df.source, "<emitted>", "exec")
+    lines = Path(inspect.getsourcefile(fn)).read_text().splitlines()
+    found = re.findall(r"^\s*# (\S+?):(\d+): (.*)$", df.source, re.MULTILINE)
+    assert found
+    for _file, line, text in found:
+        text = text.removesuffix(" ...").strip()
+        assert text in lines[int(line) - 1], (line, text)
+
+
+# --------------------------------------------------------------------------- layouts
+
+
+@pytest.mark.parametrize("name", L.NAMES)
+def test_layout_differentiates(name):
+    fn = getattr(L, name)
+    args = [_vec(k + 1) for k in range(fn.__code__.co_argcount)]
+    check_grad(fn, *args)
+    df = srcgrad.grad(fn)
+    df(*args)
+    _comments_point_at_their_lines(df, fn)
+
+
+_COMPACT = [
+    # (function source on few lines, number of array arguments)
+    ("def f(x, w): return np.sum(np.tanh(x * w + 2.0) * np.exp(-x * x) + np.sin(w) * 3.0 - x / (1.0 + w * w))", 2),
+    ("def f(x, w):\n    y = np.clip(np.dot(x, w) * x + np.maximum(x, 0.0), a_min=-5.0, a_max=5.0)\n    return np.sum(np.mean(y * y, axis=0, keepdims=True))", 2),
+    ("def f(x, w):\n    a, b = x[0:2] * w[1:3], np.sum(x[::2] * w[::2], axis=0)\n    return np.sum(a * b) + np.sum(np.stack([x * w, x + w, x - w], axis=0)[1])", 2),
+    ("def f(x, w):\n    t = 0.0\n    for k in range(3):\n        t = t + np.sum(np.tanh(x * w * (k + 1.0)) * np.cos(x + k * w) + w * k)\n    return t", 2),
+    ("def f(x, w):\n    s = np.sum(x * w)\n    y = np.exp(x * w) * np.sin(x) if s > -100.0 else np.log(1.0 + w * w) * np.cos(x)\n    return np.sum(y * y)", 2),
+    ("def f(x, w):\n    rows = [np.sum(x * w * k) + np.sum(np.sin(x + k)) for k in range(3) if k != 1]\n    return sum(rows) + np.sum(_g(x, w, scale=2.0, shift=np.ones_like(x), power=2))", 2),
+]
+_HELPER = "def _g(a, b, scale=1.0, shift=None, power=1):\n    return (a * b * scale + shift) ** power\n"
+
+
+@pytest.mark.parametrize("line_length", [20, 40, 60])
+@pytest.mark.parametrize("k", range(len(_COMPACT)))
+def test_black_output_differentiates(k, line_length, tmp_path):
+    """The very output of black (narrow lines force every split black makes) differentiates."""
+    import black
+
+    src, n = _COMPACT[k]
+    text = "import numpy as np\n\n\n" + _HELPER + "\n\n" + src + "\n"
+    formatted = black.format_str(text, mode=black.Mode(line_length=line_length))
+    assert formatted.count("\n") > text.count("\n")  # black did split something
+    mod = _module(tmp_path, f"black_{k}_{line_length}", formatted)
+    args = [_vec(j + 1) for j in range(n)]
+    check_grad(mod.f, *args)
+    df = srcgrad.grad(mod.f)
+    df(*args)
+    _comments_point_at_their_lines(df, mod.f)
+
+
+def test_multiline_strings_keep_their_text(tmp_path):
+    """Indenting or dedenting code never changes a multi-line string (value and gradient)."""
+    text = textwrap.dedent(
+        '''
+        import numpy as np
+
+
+        class K:
+            def method(x, w):
+                label = """a
+            b"""
+                return np.sum(x * w) * len(label)
+
+
+        def outer():
+            def inner(x, w):
+                label = """a
+          b"""
+                t = 0.0
+                for k in range(2):
+                    note = """x
+        y"""
+                    t = t + np.sum(x * w) * len(note)
+                return t * len(label)
+
+            return inner
+
+
+        inner = outer()
+        method = K.method
+        '''
+    )
+    mod = _module(tmp_path, "strings_mod", text)
+    x, w = _vec(), _vec(2)
+    for fn in (mod.inner, mod.method, L.strings_with_newlines):
+        value, g = srcgrad.value_and_grad(fn)(x, w)
+        assert value == fn(x, w)
+        check_grad(fn, x, w)
+
+
+# --------------------------------------------------------------------------- recursion
+
+_RECURSION = """
+import numpy as np
+
+
+def in_loop(p, n):
+    if n == 0:
+        return np.sum(p ** 2)
+    t = 0.0
+    for i in range(2):
+        t = t + in_loop(p * 0.5, n - 1)
+    return t
+
+
+def in_loop_carried(p, n):
+    if n <= 0:
+        return np.sum(np.sin(p))
+    acc = p
+    for i in range(n):
+        acc = acc + in_loop_carried(acc * 0.5, n - 1)
+    return np.sum(acc)
+
+
+def in_generator(p, n):
+    if n == 0:
+        return np.sum(p ** 2)
+    return sum(in_generator(p, n - 1) for i in range(2))
+
+
+def in_list_comprehension(p, n):
+    if n == 0:
+        return np.sum(p ** 3)
+    return sum([in_list_comprehension(p * 0.5, n - 1) for i in range(2)])
+
+
+def in_while(p, n):
+    if n == 0:
+        return np.sum(p ** 2)
+    t = 0.0
+    i = 0
+    while i < 2:
+        t = t + in_while(p, n - 1)
+        i += 1
+    return t
+
+
+def over_list_display(p, n):
+    if n == 0:
+        return np.sum(p ** 2)
+    t = 0.0
+    for q in [p, p * 2.0]:
+        t = t + over_list_display(q, n - 1)
+    return t
+
+
+def list_argument(params, n):
+    if n == 0:
+        return np.sum(params[0] ** 2) + np.sum(params[1])
+    total = 0.0
+    for i in range(2):
+        total = total + list_argument(params, n - 1)
+    return total
+
+
+def list_argument_followed(W, b, n):
+    if n == 0:
+        return np.sum(W ** 2) + np.sum(b)
+    total = 0.0
+    for i in range(2):
+        total = total + list_argument_followed(W, b, n - 1)
+    return total
+"""
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["in_loop", "in_loop_carried", "in_generator", "in_list_comprehension", "in_while",
+     "over_list_display"],
+)
+def test_recursion_inside_loops_and_comprehensions(name, tmp_path):
+    mod = _module(tmp_path, f"rec_{name}", _RECURSION)
+    check_grad(getattr(mod, name), _vec(), 2)
+
+
+def test_recursion_with_a_container_argument_is_refused_and_the_hint_works(tmp_path):
+    mod = _module(tmp_path, "rec_container", _RECURSION)
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(mod.list_argument)([_vec(), _vec(2)], 2)
+    err = info.value
+    assert err.construct == "recursion"
+    line = next(i for i, ln in enumerate(_RECURSION.splitlines(), 1) if "list_argument(params, n - 1)" in ln)
+    assert err.lineno == line
+    assert "separate arguments" in err.hint
+    check_grad(mod.list_argument_followed, _vec(), _vec(2), 2, wrt=(0, 1))
+
+
+def test_path_read_on_one_branch_only():
+    """A container leaf read on one branch gets a zero cotangent on the other."""
+    text = '''
+import numpy as np
+
+
+def branch_paths(params, c):
+    if c > 0:
+        return np.sum(params[0] ** 2)
+    return np.sum(params[1] * 3.0)
+
+
+def loop_paths(params, c):
+    t = 0.0
+    for i in range(3):
+        if i == c:
+            t = t + np.sum(params[0] ** 2)
+        else:
+            t = t + np.sum(params[1] * 3.0)
+    return t
+'''
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        mod = _module(Path(d), "paths_mod", text)
+        for c in (0, 2):
+            check_grad(mod.branch_paths, [_vec(), _vec(2)], c)
+            check_grad(mod.loop_paths, [_vec(), _vec(2)], c)
+
+
+# --------------------------------------------------------------------------- closures
+
+_CLOSURES = """
+import numpy as np
+
+c = 10.0
+
+
+def top_closure(k):
+    def f(x):
+        return np.sum(x * k)
+
+    return f
+
+
+def callee_closure(k):
+    def g(x):
+        return x * k
+
+    def f(x):
+        return np.sum(g(x))
+
+    return f
+
+
+def callee_closure_attribute(cfg):
+    def g(x):
+        return x * cfg.scale
+
+    def f(x):
+        return np.sum(g(x))
+
+    return f
+
+
+def callee_closure_followed(k):
+    def g(x, k):
+        return x * k
+
+    def f(x):
+        return np.sum(g(x, k))
+
+    return f
+
+
+def shared_cell(k):
+    def g(x):
+        return x * k
+
+    def f(x):
+        return np.sum(g(x)) + np.sum(x * k)
+
+    return f
+
+
+def helper_reads_global(x):
+    return x * c
+
+
+def global_shadowed_by_closure(c):
+    def f(x):
+        return np.sum(helper_reads_global(x)) + c
+
+    return f
+
+
+def nested_def_in_f():
+    def f(x):
+        k = 3.0
+
+        def g(v):
+            return v * k
+
+        return np.sum(g(x))
+
+    return f
+"""
+
+
+class _Cfg:
+    scale = 4.0
+
+
+def test_own_closure_variables_are_constants_read_at_call_time(tmp_path):
+    mod = _module(tmp_path, "clo_own", _CLOSURES)
+    k = np.array([1.0, 2.0, 3.0])
+    f = mod.top_closure(k)
+    check_grad(f, _vec())
+    np.testing.assert_allclose(srcgrad.grad(f)(_vec()), k)
+    g = mod.top_closure(2 * k)  # the same code, another cell: its own value
+    np.testing.assert_allclose(srcgrad.grad(g)(_vec()), 2 * k)
+    check_grad(mod.nested_def_in_f(), _vec())
+    check_grad(mod.shared_cell(k), _vec())  # the callee's cell is f's own cell
+
+
+@pytest.mark.parametrize("maker", ["callee_closure", "callee_closure_attribute"])
+def test_callee_closure_variable_is_refused_at_the_use(maker, tmp_path):
+    mod = _module(tmp_path, f"clo_{maker}", _CLOSURES)
+    arg = _Cfg() if maker.endswith("attribute") else 2.0
+    f = getattr(mod, maker)(arg)
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(f)(_vec())
+    err = info.value
+    assert err.construct == "closure"
+    assert len(err.errors) == 1  # no follow-on "returns nothing"
+    lines = _CLOSURES.splitlines()
+    start = lines.index(f"def {maker}({'cfg' if 'attribute' in maker else 'k'}):")
+    use = next(i for i in range(start, len(lines)) if "return x * " in lines[i]) + 1
+    assert err.lineno == use
+    assert err.col == lines[use - 1].index("k" if "attribute" not in maker else "cfg") + 1
+    assert "as an argument" in err.hint
+    # the hint, followed
+    check_grad(mod.callee_closure_followed(2.0), _vec())
+
+
+def test_callee_global_shadowed_by_a_closure_variable_is_refused(tmp_path):
+    mod = _module(tmp_path, "clo_shadow", _CLOSURES)
+    f = mod.global_shadowed_by_closure(1.0)
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(f)(_vec())
+    assert info.value.construct == "closure"
+    assert "same name" in info.value.message
+
+
+# --------------------------------------------------------------------------- random generators
+
+_RANDOM = """
+import numpy as np
+
+rs = np.random.RandomState(0)
+gen = np.random.default_rng(0)
+
+
+def global_random_state(x):
+    return np.sum(x * rs.randn(3))
+
+
+def global_generator(x):
+    return np.sum(x * gen.normal(size=3))
+
+
+def dropout(x, rng):
+    m = rng.uniform(size=x.shape) > 0.5
+    return np.sum(np.tanh(x) * m)
+
+
+def generator_methods(x, rng):
+    a = rng.normal(size=x.shape)
+    b = rng.standard_normal(x.shape)
+    c = rng.uniform(-1.0, 1.0, size=x.shape)
+    i = rng.choice(x.shape[0], size=2, replace=False)
+    p = rng.permutation(x.shape[0])
+    y = x * a + x * x * b + np.sin(x) * c
+    return np.sum(y[i]) + np.sum(x[p] ** 3)
+
+
+def draw_decides_branch(x, rng):
+    if rng.random() < 0.5:
+        y = x * 2.0
+    else:
+        y = x ** 2
+    return np.sum(y)
+
+
+def draw_in_loop(x, rng):
+    t = 0.0
+    for k in range(3):
+        t = t + np.sum(x * rng.standard_normal(x.shape)) ** 2
+    return t
+
+
+def _drop(h, rng, p):
+    keep = rng.random(h.shape) >= p
+    return h * keep / (1.0 - p)
+
+
+def draw_in_callee(x, rng):
+    return np.sum(_drop(np.tanh(x), rng, 0.3) ** 2)
+
+
+def random_state_argument(x, rs):
+    return np.sum(x * rs.randn(3) + x * x * rs.rand(3))
+
+
+def recompute_line(x, rng):
+    m = rng.random(x.shape) > 0.3  # srcgrad: recompute
+    return np.sum(np.sin(x) * m)
+
+
+def reparameterised(mu, rng):
+    return np.sum((mu + 0.5 * rng.standard_normal(mu.shape)) ** 2)
+
+
+def draw_from_active(mu, rng):
+    return np.sum(rng.normal(mu, 1.0))
+
+
+def draw_from_active_numpy(mu):
+    return np.sum(np.random.normal(mu, 1.0))
+"""
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["dropout", "generator_methods", "draw_decides_branch", "draw_in_loop", "draw_in_callee",
+     "recompute_line", "reparameterised"],
+)
+def test_generator_argument_draws_are_constants(name, tmp_path):
+    mod = _module(tmp_path, f"rnd_{name}", _RANDOM)
+    fn = getattr(mod, name)
+    check_grad(fn, _vec() + 1.0, np.random.default_rng(3))
+    # the draws happen on the user's object, once per call, as in the forward function
+    r1, r2 = np.random.default_rng(5), np.random.default_rng(5)
+    value, _ = srcgrad.value_and_grad(fn)(_vec(), r1)
+    assert value == fn(_vec(), r2)
+    assert r1.random() == r2.random()  # the same number of draws
+
+
+def test_random_state_argument(tmp_path):
+    mod = _module(tmp_path, "rnd_rs", _RANDOM)
+    a, b = np.random.RandomState(7), np.random.RandomState(7)
+    g = srcgrad.grad(mod.random_state_argument)(_vec(), a)
+    n1, n2 = b.randn(3), b.rand(3)
+    np.testing.assert_allclose(g, n1 + 2 * _vec() * n2)
+    assert a.rand() == b.rand()
+
+
+@pytest.mark.parametrize("name", ["global_random_state", "global_generator"])
+def test_global_generator_objects(name, tmp_path):
+    mod = _module(tmp_path, f"rnd_{name}", _RANDOM)
+    fn = getattr(mod, name)
+    df = srcgrad.grad(fn)
+    df(_vec())  # generate
+    assert "xp.randn" not in df.source and "xp.normal" not in df.source
+    mod.rs.seed(11)
+    mod.gen = np.random.default_rng(11)
+    g = df(_vec())
+    mod.rs.seed(11)
+    expected = mod.rs.randn(3) if name == "global_random_state" else np.random.default_rng(11).normal(size=3)
+    np.testing.assert_allclose(g, expected)
+
+
+@pytest.mark.parametrize("name", ["draw_from_active", "draw_from_active_numpy"])
+def test_draw_that_depends_on_an_active_value_is_refused(name, tmp_path):
+    mod = _module(tmp_path, f"rnd_{name}", _RANDOM)
+    fn = getattr(mod, name)
+    args = (_vec(), np.random.default_rng(0))[: fn.__code__.co_argcount]
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(fn)(*args)
+    err = info.value
+    assert err.construct == "random"
+    assert "standard_normal" in err.hint
+    line = next(i for i, ln in enumerate(_RANDOM.splitlines(), 1) if f"def {name}(" in ln) + 1
+    assert err.lineno == line
+    check_grad(mod.reparameterised, _vec(), np.random.default_rng(1))  # the hint's form
+
+
+# --------------------------------------------------------------------------- odd inputs
+
+# name -> None (a right gradient) or (line offset from the def, construct) of the error
+ODD = [
+    ("stacked_decorators", (0, "decorator")),
+    ("docstring", None),
+    ("annotated", None),
+    ("annotated_bare", None),
+    ("walrus", (1, "walrus")),
+    ("walrus_in_comprehension", (1, "walrus")),
+    ("starred_assign", (1, "starred-assign")),
+    ("starred_assign_tuple", (1, "starred-assign")),
+    ("augassign_attribute", (2, "attribute-assign")),
+    ("augassign_subscript", None),
+    ("global_stmt", (1, "global")),
+    ("nonlocal_stmt", (4, "nonlocal")),
+    ("del_stmt", (3, "del")),
+    ("with_stmt", (1, "with")),
+    ("try_stmt", (1, "try")),
+    ("match_stmt", (1, "match")),
+    ("fstring", None),
+    ("fstring_print", None),
+    ("chained_comparison", None),
+    ("chained_comparison_active", None),
+    ("conditional_import", (2, "import")),
+    ("nested_def", None),
+    ("nested_def_closure", None),
+    ("lambda_default", None),
+    ("lambda_capture", None),
+    ("kwonly", None),
+    ("posonly", None),
+    ("star_args", (0, "*args")),
+    ("ternary", None),
+    ("bool_ops", None),
+    ("assert_raise", None),
+    ("semicolons", None),
+    ("tuple_swap", None),
+    ("slice_assign_none", None),
+    ("ellipsis_index", None),
+    ("math_funcs", None),
+    ("while_else", None),
+    ("for_else_break", None),
+    ("dict_comp", (1, "dict-comprehension")),
+    ("set_literal", (1, "set")),
+    ("generator_sum", None),
+    ("unpack_shape", None),
+    ("attribute_of_config", None),
+    ("async_def_inside", (1, "def")),
+    ("class_inside", (1, "class")),
+    ("yield_inside", (2, "yield")),
+    ("string_concat", None),
+    ("global_call_lambda", None),
+    ("builtin_sum_list", None),
+    ("complex_literal", None),
+    ("star_call", (2, "star-args")),
+    ("kwargs_call", (2, "star-args")),
+    ("try_finally", (1, "try")),
+    ("nested_function_returns_function", (5, "call")),
+    ("recursion_nested", (4, "recursion")),
+    ("subscript_of_call", None),
+    ("for_over_list_display", None),
+    ("for_over_tuple_of_arrays", None),
+    ("aug_on_global_attr", (1, "attribute-assign")),
+    ("type_alias_annotation", None),
+    ("lambda_in_call", (1, "lambda")),
+    ("matmul_op", None),
+    ("inplace_matmul", None),
+    ("power_op", None),
+    ("global_rebind_attr", (1, "attribute-assign")),
+    ("conditional_expression_nested", None),
+    ("lambda_immediately_called", (1, "call")),
+    ("slice_step", None),
+    ("not_op", None),
+    ("int_division", None),
+    ("comparison_in", None),
+    ("is_none_check", None),
+    ("bytes_literal", None),
+    ("unicode_name", None),
+    ("very_long_line", None),
+]
+
+
+def _odd_args(name):
+    if name == "unpack_shape":
+        return (np.ones((2, 3)) * 0.7,)
+    if name == "math_funcs":
+        return (0.7,)
+    if name == "match_stmt":
+        return (np.array([0.7, 1.3, 2.2]), "sq")
+    return (np.array([0.7, 1.3, 2.2]),)
+
+
+def test_odd_catalogue_is_complete():
+    defined = {
+        n for n, f in vars(O).items()
+        if inspect.isfunction(f) and f.__code__.co_filename == O.__file__
+        and n not in ("deco", "wrapper") and not n.isupper()
+    }
+    assert defined == {n for n, _ in ODD}
+    assert len(ODD) >= 30
+
+
+@pytest.mark.parametrize("name,expected", ODD, ids=[n for n, _ in ODD])
+def test_odd_input_is_right_or_a_clear_error(name, expected, capsys):
+    fn = getattr(O, name)
+    args = _odd_args(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if expected is None:
+            check_grad(fn, *args)
+            return
+        with pytest.raises(srcgrad.SrcgradError) as info:
+            srcgrad.grad(fn)(*args)
+    err = info.value
+    offset, construct = expected
+    first = inspect.getsourcelines(fn)[1]
+    assert Path(err.filename).resolve() == Path(O.__file__).resolve()
+    assert (err.lineno - first, err.construct) == (offset, construct), str(err)
+    assert err.hint
+    assert len(err.errors) == 1, str(err)  # one finding, no echoes of it
+    assert not re.search(r"\b_[a-z]+\d+\b|\b[a-z]+_\d+\b", str(err)), str(err)
