@@ -205,24 +205,8 @@ class Normalizer:
         )
 
     def user_text(self, text: str) -> str:
-        """``text`` with every generated name replaced by the user's name it stands for
-        (``y_2`` -> ``y``), or by a description when it stands for none (a temporary)."""
-        made = self.names.made
-        if not made or not text:
-            return text
-
-        def repl(mt: Any) -> str:
-            word = mt.group(2)
-            if word not in made:
-                return mt.group(0)
-            base = word
-            while base in made and made[base]:
-                base = made[base]
-            if base in made or base.startswith("_") or not base:
-                return "an intermediate value"
-            return f"{mt.group(1)}{base}{mt.group(3)}"
-
-        return re.sub(r"('?)\b([A-Za-z_][A-Za-z_0-9]*)\b('?)", repl, text)
+        """``text`` with generated names replaced by the user's (see ``Names.user_text``)."""
+        return self.names.user_text(text)
 
     def _error(self, node: cst.CSTNode, message: str, hint: str, construct: str) -> SrcgradError:
         try:
@@ -2254,6 +2238,26 @@ class Normalizer:
                 and p != rule.varargs
                 and (v.value in self.dyn or v.value in self.lit)
             ):
+                lists = [
+                    o for o in bound.values()
+                    if isinstance(o, (cst.List, cst.Tuple))
+                    or isinstance(o, cst.Name) and (o.value in self.dyn or o.value in self.lit)
+                ]
+                ints = [o for o in bound.values() if isinstance(o, cst.Integer)]
+                if isinstance(expr, cst.BinaryOperation) and (
+                    isinstance(expr.operator, cst.Add) and len(lists) == 2
+                    or isinstance(expr.operator, cst.Multiply) and len(lists) == 1 and ints
+                ):
+                    what = "+" if isinstance(expr.operator, cst.Add) else "*"
+                    shown = self.user_name(v.value, "the list")
+                    self.fail(
+                        self._call_node or v,
+                        f"`{what}` on the list/tuple {shown!r}: list "
+                        f"{'concatenation' if what == '+' else 'repetition'}, not arithmetic",
+                        f"grow the list with {shown}.append(item) and join the arrays at the end "
+                        f"with np.concatenate({shown}) or np.stack({shown})",
+                        "list-arithmetic",
+                    )
                 self.fail(
                     self._call_node or v,
                     f"the list/tuple {v.value!r} is passed to {rule.name} as one array",
