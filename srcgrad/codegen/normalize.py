@@ -1791,6 +1791,13 @@ class Normalizer:
             return cst.Name(cur)
         if v in ("True", "False", "None"):
             return e
+        if v in self.local_funcs:
+            self.fail(
+                e,
+                f"the nested function {v!r} used as a value (stored, passed or returned)",
+                f"call {v} directly where it is needed: {v}(...)",
+                "def",
+            )
         found, obj = self.resolver.lookup(v)
         if not found:
             self.fail(e, f"name {v!r} is not defined", "define it before use", "name")
@@ -1953,6 +1960,15 @@ class Normalizer:
                 return self.prim(
                     rule, target, hint, e.with_changes(value=base), {rule.params[0]: base}
                 )
+        if hasattr(np.ndarray, attr):
+            self.fail(
+                e,
+                f"array attribute .{attr} on a value that carries a gradient has no rule",
+                _ARRAY_ATTRIBUTE_HINTS.get(
+                    attr, "rewrite it with numpy functions (`srcgrad rules` lists them)"
+                ),
+                "attribute",
+            )
         self.fail(
             e,
             f"attribute .{attr} of a value that carries a gradient (srcgrad differentiates "
@@ -2353,8 +2369,9 @@ class Normalizer:
             if isinstance(func, cst.Name) and func.value in self.env:
                 self.fail(
                     e,
-                    f"call of a local value {func.value!r}",
-                    "call a module-level function",
+                    f"call of a local value {func.value!r} (a function stored in a variable)",
+                    "call the function by the name it was defined or imported under, e.g. "
+                    "np.log(x) rather than g = np.log; g(x)",
                     "call",
                 )
             parts = self.resolver.dotted(func)
@@ -2458,7 +2475,11 @@ class Normalizer:
             self.fail(
                 e,
                 f"builtin {display}() on values that carry a gradient",
-                "use the numpy equivalent (np.sum, np.maximum, np.stack, ...)",
+                _BUILTIN_HINTS.get(
+                    display,
+                    "rewrite it with numpy functions on arrays (`srcgrad rules` lists the "
+                    "supported ones)",
+                ),
                 display,
             )
         if res.kind == "user" and isinstance(obj, types.FunctionType):
@@ -2835,6 +2856,30 @@ def _dotted_node(root: str, dotted: str) -> cst.BaseExpression:
         node = cst.Attribute(value=node, attr=cst.Name(p))
     return node
 
+
+# builtins that have no rule on values that carry a gradient: what to write instead
+_BUILTIN_HINTS = {
+    "sorted": "sort the array with np.sort(x)",
+    "reversed": "reverse the array with x[::-1]",
+    "list": "keep it an array; index or slice it, or build a list with [a, b] / .append",
+    "tuple": "keep it an array; index or slice it",
+    "round": "use np.round(x)",
+    "map": "write a loop or a comprehension: [f(v) for v in xs]",
+    "filter": "select with a boolean mask, x[mask], or np.where",
+    "int": "convert only constants; for values that carry a gradient use np.floor(x)",
+    "divmod": "use np.floor_divide and np.mod (or // and %)",
+    "any": "use np.any(x)",
+    "all": "use np.all(x)",
+}
+
+# array attributes with no rule: what to write instead
+_ARRAY_ATTRIBUTE_HINTS = {
+    "flat": "use np.ravel(x) (or x.ravel())",
+    "base": "use the array itself",
+    "data": "use the array itself",
+    "ctypes": "use the array itself",
+    "strides": "only constant attributes (.shape, .ndim, .size, .dtype) are read as constants",
+}
 
 # in-place array methods with no functional rule: what to write instead
 _INPLACE_METHOD_HINTS = {
