@@ -171,6 +171,13 @@ def check_function(src: FunctionSource, top_level: bool = True) -> list[SrcgradE
             f"**{params.star_kwarg.name.value} parameter",
             "take a dict argument instead",
         )
+    if fdef.asynchronous is not None:
+        checker.add(
+            fdef.name,
+            "async",
+            f"async def {fdef.name.value}: calling it gives a coroutine, not a value",
+            "differentiate a plain def that computes the value (await outside it)",
+        )
     body = fdef.body
     stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
     returns = 0
@@ -187,7 +194,7 @@ def check_function(src: FunctionSource, top_level: bool = True) -> list[SrcgradE
                 "bare return: the function must return a value",
                 "return the scalar loss",
             )
-    if returns == 0:
+    if returns == 0 and not any(f.construct == "yield" for f in checker.findings):
         checker.add(
             fdef.name,
             "no-return",

@@ -5,6 +5,7 @@ tests/test_trust_errors.py: each must give a right gradient or a SrcgradError at
 never another exception."""
 
 import functools
+import sys
 import math
 import numpy as np
 
@@ -451,3 +452,133 @@ def unicode_name(x):
 
 def very_long_line(x):
     return np.sum(x * 1.0 + x * 2.0 + x * 3.0 + x * 4.0 + x * 5.0 + x * 6.0 + x * 7.0 + x * 8.0 + x * 9.0 + x * 10.0)
+
+
+K = 2.0
+
+
+def default_global(x, k=K): return np.sum(x * k)
+
+
+def oneline_if_return(x):
+    if x.shape[0] > 1: return np.sum(x ** 2)
+    return np.sum(x)
+
+
+def oneline_while(x):
+    i = 0
+    t = 0.0
+    while i < 3: t = t + np.sum(x * i); i += 1
+    return t
+
+
+def doc_oneline(x): "doc"; return np.sum(x * 3.0)
+
+
+def print_stderr(x):
+    y = np.sum(x ** 2)
+    print("loss", y, file=sys.stderr)
+    return y
+
+
+def np_array_comp(x):
+    return np.sum(np.array([x[i] * i for i in range(3)]) ** 2)
+
+
+async def async_fn(x):
+    return np.sum(x)
+
+
+def gen_fn(x):
+    yield np.sum(x)
+
+
+def oneline_for_nested_def(x):
+    t = 0.0
+    for i in range(2):
+        def g(v): return v * i
+        t = t + np.sum(g(x))
+    return t
+
+
+def ann_complex(x: "np.ndarray[int]", y: dict[str, list[int]] | None = None) -> "float":
+    return np.sum(x ** 2)
+
+
+def semicolon_trailing(x):
+    y = x * 2.0;
+    return np.sum(y)
+
+
+def paren_return_unpack(x):
+    (a, b) = (x[0], x[1])
+    [c, d] = [x[1], x[2]]
+    return a * b * c * d
+
+
+def subscript_chain(x):
+    m = np.outer(x, x)
+    return np.sum(m[0][1:] * m[1][:2])
+
+
+def boolean_mask(x):
+    return np.sum(x[x > 1.0] ** 2)
+
+
+def tuple_return_index(x):
+    return (np.sum(x), np.sum(x ** 2))[1]
+
+
+def shadow_builtin(x):
+    sum = np.sum
+    return sum(x ** 2)
+
+
+def shadow_np(x):
+    np = 3.0
+    return x[0] * np
+
+
+def empty_return_path(x):
+    if x.shape[0] > 10:
+        return
+    return np.sum(x)
+
+
+def bare_raise_oneline(x):
+    if x.shape[0] == 0: raise ValueError("empty")
+    return np.sum(x ** 2)
+
+
+def assert_oneline(x):
+    assert x.ndim == 1; return np.sum(x ** 2)
+
+
+def deep_nesting(x):
+    t = 0.0
+    for i in range(2):
+        for j in range(2):
+            if i == j:
+                while False:
+                    pass
+                t = t + np.sum(x * (i + j))
+            else:
+                t = t - np.sum(x ** 2)
+    return t
+
+
+def star_in_list_display(x):
+    parts = [x, x * 2.0]
+    return np.sum(np.concatenate([*parts, x]))
+
+
+def ellipsis_body(x):
+    ...
+    return np.sum(x)
+
+
+def none_compare(x):
+    w = None
+    if w is not None:
+        return np.sum(x * w)
+    return np.sum(x)
