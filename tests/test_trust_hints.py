@@ -129,3 +129,16 @@ def test_every_case_is_listed():
         and n not in ("Config", "vec", "config_argument")
     }
     assert bad == set(CASES)
+
+
+def test_config_object_ahead_of_time():
+    """Generated without arguments (srcgrad gen/check): an attribute or method that is not an
+    array's, read from an argument that is not differentiated, is the same constant read."""
+    from srcgrad.codegen.pipeline import generate
+
+    _, em = generate(H.config_argument, ["x"], {})
+    assert "cfg.scale" in em.body and "cfg.factor()" in em.body
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        generate(H.object_method_on_active, ["x"], {})
+    assert info.value.construct == ".apply()"
+    assert "module-level function" in info.value.hint

@@ -1107,12 +1107,12 @@ class Normalizer:
             else:
                 self.out = self.output(value)
         else:
-            self.fail(
-                small,
-                f"unsupported statement {type(small).__name__}",
-                "rewrite it as an assignment",
-                type(small).__name__,
-            )
+            from srcgrad.codegen.check import _UNSUPPORTED
+
+            if type(small) in _UNSUPPORTED:
+                raise _Bail(None)  # reported by check, with its own hint
+            what = _readable(type(small).__name__)
+            self.fail(small, f"unsupported statement: {what}", "rewrite it as an assignment", what)
 
     def output(self, value: cst.BaseExpression) -> cst.BaseExpression:
         node = self._output(value)
@@ -1960,6 +1960,10 @@ class Normalizer:
                 return self.prim(
                     rule, target, hint, e.with_changes(value=base), {rule.params[0]: base}
                 )
+        if self._untyped_argument(base) and not hasattr(np.ndarray, attr):
+            # an argument not differentiated, of a type known only at the call (generating
+            # ahead of time): not an array attribute, so an object's, and a constant
+            return cst.Name(self.emit(ir.STATIC, target, hint, e.with_changes(value=base)))
         if hasattr(np.ndarray, attr):
             self.fail(
                 e,
@@ -2202,6 +2206,18 @@ class Normalizer:
         if self.is_static(node):
             return node
         return self.emit_nondiff(target, hint, _strip_parens(node), [])
+
+    def _untyped_argument(self, node: cst.BaseExpression) -> bool:
+        """``node`` is a parameter of the differentiated function, not in ``wrt``, whose type
+        the generator was not told (code generated ahead of time, without arguments)."""
+        return (
+            isinstance(node, cst.Name)
+            and len(self.inline_stack) == 1
+            and node.value in self.params_set
+            and node.value not in self.wrt
+            and node.value not in self.containers
+            and node.value not in self.cont
+        )
 
     def random_draw(
         self,
@@ -2728,7 +2744,16 @@ class Normalizer:
                 return self.prim(rule, target, hint, node, bound, multi)
         if method in NONDIFF_METHODS:
             return self.emit_nondiff(target, hint, node, [])
-        if isinstance(receiver, cst.Name) and receiver.value in self.objects:
+        if (
+            self._untyped_argument(receiver)
+            and not hasattr(np.ndarray, method)
+            and all(self.is_static(a.value) for a in args)
+        ):
+            return cst.Name(self.emit(ir.STATIC, target, hint, node))  # as for an attribute
+        if isinstance(receiver, cst.Name) and (
+            receiver.value in self.objects
+            or self._untyped_argument(receiver) and not hasattr(np.ndarray, method)
+        ):
             who = self.user_name(receiver.value, "an argument")
             self.fail(
                 e,
