@@ -261,6 +261,18 @@ def loop_paths(params, c):
         else:
             t = t + np.sum(params[1] * 3.0)
     return t
+
+
+def items_on_one_branch(params, c):
+    t = 0.0
+    if c > 0:
+        for i, p in enumerate(params):
+            t = t + np.sum(p ** 2) * (i + 1)
+            if t > 1e6:
+                break
+    else:
+        t = np.sum(params[1] * 3.0)
+    return t
 '''
     import tempfile
 
@@ -269,6 +281,7 @@ def loop_paths(params, c):
         for c in (0, 2):
             check_grad(mod.branch_paths, [_vec(), _vec(2)], c)
             check_grad(mod.loop_paths, [_vec(), _vec(2)], c)
+            check_grad(mod.items_on_one_branch, [_vec(), _vec(2)], c)
 
 
 # --------------------------------------------------------------------------- closures

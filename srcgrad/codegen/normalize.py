@@ -2886,8 +2886,10 @@ def _dotted_node(root: str, dotted: str) -> cst.BaseExpression:
 _BUILTIN_HINTS = {
     "sorted": "sort the array with np.sort(x)",
     "reversed": "reverse the array with x[::-1]",
-    "list": "keep it an array; index or slice it, or build a list with [a, b] / .append",
-    "tuple": "keep it an array; index or slice it",
+    "list": "use the value itself (index it, slice it or loop over it), or build a new list "
+    "with [a, b] or .append",
+    "tuple": "use the value itself (index it, slice it or loop over it), or build a tuple "
+    "display (a, b)",
     "round": "use np.round(x)",
     "map": "write a loop or a comprehension: [f(v) for v in xs]",
     "filter": "select with a boolean mask, x[mask], or np.where",

@@ -465,7 +465,13 @@ class Reverser:
             return
         param, path = st.read
         for i in range(st.bound["n"]):
-            self.contribute(block, self.path_adj(param, path + (i,)), _item(g, i))
+            a = self.path_adj(param, path + (i,))
+            seq = st.expr.args[0].value  # type: ignore[union-attr]  (`list(seq)`)
+            leaf = cst.Subscript(
+                value=seq, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))]
+            )
+            self.adj_var.setdefault(a, leaf)  # what a zero fill is shaped like
+            self.contribute(block, a, _item(g, i))
 
     def _rev_listget(self, st: Stmt, block: Block, g: str) -> None:
         """``x = lst[key]``: add ``d_x`` at ``key`` of the list's cotangent."""
