@@ -284,6 +284,87 @@ def items_on_one_branch(params, c):
             check_grad(mod.items_on_one_branch, [_vec(), _vec(2)], c)
 
 
+_EARLY_RETURNS = """
+import numpy as np
+
+
+def _h(p, n):
+    if n == 0:
+        return np.sum(p ** 2)
+    return np.sum(np.sin(p * 0.5) * p)
+
+
+def _h3(p, n):
+    if n == 0:
+        return np.sum(p ** 2)
+    elif n == 1:
+        if np.sum(p) > 100.0:
+            return np.sum(p)
+        return np.sum(np.cos(p) * p)
+    return np.sum(np.tanh(p))
+
+
+def in_for(p, n):
+    t = 0.0
+    for i in range(2):
+        t = t + _h(p, n - 1)
+    return t
+
+
+def loop_variant_test(p, n):
+    t = 0.0
+    for i in range(3):
+        t = t + _h(p * (1.0 + t), i - n)
+    return t
+
+
+def nested_branches(p, n):
+    t = 0.0
+    for i in range(3):
+        t = t + _h3(p, i + n)
+    return t
+
+
+def in_while(p, n):
+    t = 0.0
+    i = 0
+    while i < 3:
+        t = t + _h3(p * 0.5, i + n)
+        i += 1
+    return t
+
+
+def in_comprehension(p, n):
+    return sum([_h(p, k - n) * k for k in range(3)])
+
+
+def even(p, n):
+    if n == 0:
+        return np.sum(p ** 2)
+    return odd(p * 0.5, n - 1)
+
+
+def odd(p, n):
+    if n == 0:
+        return np.sum(np.sin(p))
+    t = 0.0
+    for i in range(2):
+        t = t + even(p, n - 1)
+    return t
+"""
+
+
+@pytest.mark.parametrize(
+    "name", ["in_for", "loop_variant_test", "nested_branches", "in_while", "in_comprehension", "odd"]
+)
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_inlined_early_return_inside_a_loop(name, n, tmp_path):
+    """A called function that returns from inside an ``if``, called in a loop: what its
+    backward pass pops is what its forward pass pushed (it crashed in generated code)."""
+    mod = _module(tmp_path, f"early_{name}_{n}", _EARLY_RETURNS)
+    check_grad(getattr(mod, name), _vec(), n)
+
+
 # --------------------------------------------------------------------------- closures
 
 _CLOSURES = """

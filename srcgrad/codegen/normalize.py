@@ -1479,7 +1479,9 @@ class Normalizer:
                 result: cst.BaseExpression | None = self.lower(fdef.body, hint)
             else:
                 body = fdef.body
+                start = len(self.stmts)
                 self.block(list(body.body) if isinstance(body, cst.IndentedBlock) else [body])
+                _returns_continue(self.stmts[start:])
                 result = self.out
         finally:
             self.inline_stack.pop()
@@ -2942,6 +2944,34 @@ def _numpy_export_name(obj: Any) -> str | None:
         if getattr(mod, name, None) is obj:
             return prefix + name
     return None
+
+
+def _ends_in_break(items: list[Any]) -> bool:
+    """Whether the branch ``items`` leaves by ``break`` (not by a return)."""
+    if not items:
+        return False
+    last = items[-1]
+    if isinstance(last, ir.BreakNode):
+        return True
+    if isinstance(last, ir.IfNode):
+        return all(
+            _ends_in_break(b) for f, b in zip(last.falls, (last.body, last.orelse)) if not f
+        ) and not all(last.falls)
+    return False
+
+
+def _returns_continue(items: list[Any]) -> None:
+    """In an inlined callee's body, a ``return`` (its value already bound to the call's
+    result) continues after the call: every ``if`` branch that ended in one falls through.
+    Left marked as not falling through, the branch would get no push while the backward pass
+    pops one (and a branch test saved inside a loop would be read from the wrong entry)."""
+    for it in items:
+        if isinstance(it, ir.IfNode):
+            _returns_continue(it.body)
+            _returns_continue(it.orelse)
+            it.falls = tuple(  # type: ignore[assignment]
+                f or not _ends_in_break(b) for f, b in zip(it.falls, (it.body, it.orelse))
+            )
 
 
 def _readable(class_name: str) -> str:
