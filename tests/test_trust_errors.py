@@ -338,6 +338,94 @@ def in_comprehension(p, n):
     return sum([_h(p, k - n) * k for k in range(3)])
 
 
+def _pair(p, n):
+    if n == 0:
+        return p * 2.0, np.sum(p)
+    return p * 3.0, np.sum(p ** 2)
+
+
+def _pair_list(p, n):
+    if n == 0:
+        return [p * 2.0, np.sum(p)]
+    r = [p * 3.0, np.sum(p ** 2)]
+    return r
+
+
+def _pair_dict(p, n):
+    if n == 0:
+        return {"a": p * 2.0, "b": np.sum(p)}
+    return {"a": p * 3.0, "b": np.sum(p ** 2)}
+
+
+def _pair_nested(p, n):
+    if n == 0:
+        return (p, p * 2.0), np.sum(p)
+    return (p * 3.0, p), np.sum(p ** 2)
+
+
+def _find(p, n):
+    for i in range(3):
+        if np.sum(p) * i > n:
+            return np.sum(p ** 2) * i
+    return np.sum(p)
+
+
+def _find_pair(p, n):
+    i = 0
+    while i < 3:
+        if np.sum(p) * i > n:
+            return p * i, np.sum(p) * i
+        i += 1
+    return p, np.sum(p)
+
+
+def tuple_returns(p, n):
+    a, b = _pair(p, n)
+    return np.sum(a) * b
+
+
+def tuple_returns_in_loop(p, n):
+    t = 0.0
+    for i in range(2):
+        a, b = _pair(p, n + i)
+        t = t + np.sum(a) * b
+    return t
+
+
+def list_returns(p, n):
+    a, b = _pair_list(p, n)
+    return np.sum(a) * b
+
+
+def dict_returns(p, n):
+    d = _pair_dict(p, n)
+    return np.sum(d["a"]) * d["b"]
+
+
+def nested_tuple_returns(p, n):
+    (a, c), b = _pair_nested(p, n)
+    return np.sum(a * c) * b
+
+
+def loop_return(p, n):
+    return _find(p, n * 0.5) * 2.0
+
+
+def loop_return_in_loop(p, n):
+    t = 0.0
+    for k in range(2):
+        t = t + _find(p * (k + 1.0), n * 0.5)
+    return t
+
+
+def loop_tuple_return_in_loop(p, n):
+    t = 0.0
+    for k in range(2):
+        a, b = _find_pair(p * (k + 1.0), n * 0.5)
+        t = t + np.sum(a) * b
+    return t
+
+
 def even(p, n):
     if n == 0:
         return np.sum(p ** 2)
@@ -355,14 +443,60 @@ def odd(p, n):
 
 
 @pytest.mark.parametrize(
-    "name", ["in_for", "loop_variant_test", "nested_branches", "in_while", "in_comprehension", "odd"]
+    "name",
+    [
+        "in_for", "loop_variant_test", "nested_branches", "in_while", "in_comprehension", "odd",
+        "tuple_returns", "tuple_returns_in_loop", "list_returns", "dict_returns",
+        "nested_tuple_returns", "loop_return", "loop_return_in_loop",
+        "loop_tuple_return_in_loop",
+    ],
 )
 @pytest.mark.parametrize("n", [0, 1, 2])
-def test_inlined_early_return_inside_a_loop(name, n, tmp_path):
-    """A called function that returns from inside an ``if``, called in a loop: what its
-    backward pass pops is what its forward pass pushed (it crashed in generated code)."""
+def test_inlined_early_return(name, n, tmp_path):
+    """A called function that returns from several places (inside an ``if`` or a loop), alone
+    or called in a loop, returning one value or a tuple/list/dict of them: what its backward
+    pass pops is what its forward pass pushed, and the items of what it returns carry their
+    gradients (these crashed in generated code or gave zero gradients)."""
     mod = _module(tmp_path, f"early_{name}_{n}", _EARLY_RETURNS)
     check_grad(getattr(mod, name), _vec(), n)
+
+
+def test_returns_of_different_kinds_are_refused(tmp_path):
+    text = '''
+import numpy as np
+
+
+def _mixed(p, n):
+    if n == 0:
+        return p * 2.0, np.sum(p)
+    return p
+
+
+def _lengths(p, n):
+    if n == 0:
+        return p, p
+    return p, p, p
+
+
+def mixed(p, n):
+    r = _mixed(p, n)
+    return np.sum(r[0])
+
+
+def lengths(p, n):
+    r = _lengths(p, n)
+    return np.sum(r[0])
+'''
+    mod = _module(tmp_path, "mixed_returns", text)
+    lines = text.splitlines()
+    for name, marker in (("mixed", "    return p"), ("lengths", "    return p, p, p")):
+        with pytest.raises(srcgrad.SrcgradError) as info:
+            srcgrad.grad(getattr(mod, name))(_vec(), 1)
+        err = info.value
+        assert err.construct == "return"
+        assert "every path" in err.hint
+        expected = [i for i, ln in enumerate(lines, 1) if ln == marker]
+        assert err.lineno in expected, str(err)
 
 
 # --------------------------------------------------------------------------- closures

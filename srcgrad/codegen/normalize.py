@@ -110,6 +110,8 @@ class Normalizer:
         self.rngs: set[str] = set()  # arguments that are random generator objects
         self.objects: set[str] = set()  # other non-array arguments not differentiated
         self.stopped: set[str] = set()  # results of srcgrad.stop_gradient
+        self.out_items: dict[str, Any] = {}  # a callee's result -> its items' names (a tree)
+        self.out_plain: set[str] = set()  # a callee's result returned as one value
         self.wrt = wrt
         self.containers = containers
         self.has_aux = has_aux
@@ -1129,6 +1131,20 @@ class Normalizer:
 
     def _output(self, value: cst.BaseExpression) -> cst.BaseExpression:
         name = self.out_name or self.names.generated("out")
+        if self.out_name is not None and (self.loops or self.n_returns > 1):
+            tree = self._result_tree(value, False)
+            mixed = (tree[0] == "leaf") == (name in self.out_items)
+            if mixed and (name in self.out_items or name in self.out_plain):
+                self.fail(
+                    value,
+                    "returns a tuple, list or dict on one path and another kind of value on "
+                    "another",
+                    "return the same kind of value on every path",
+                    "return",
+                )
+            if tree[0] != "leaf":
+                return self._output_items(name, value, tree)
+            self.out_plain.add(name)
         if self.loops:
             # return from inside a loop: set the output and the flag, and leave the loop;
             # each enclosing loop leaves too (see `block`)
@@ -1143,6 +1159,99 @@ class Normalizer:
             return cst.Name(self.env[value.value])
         node = self.lower(value, "out", target=name)
         return node
+
+    def _result_tree(self, value: Any, lowered: bool) -> tuple[Any, ...]:
+        """The shape of a returned value: ``("seq", [trees])`` for a tuple/list display (or a
+        name bound to one), ``("dict", keys, [trees])`` for a dict display with constant keys,
+        else ``("leaf", value, lowered)``."""
+        if not lowered and isinstance(value, (cst.Tuple, cst.List)) and not any(
+            isinstance(el, cst.StarredElement) for el in value.elements
+        ):
+            return ("seq", [self._result_tree(el.value, False) for el in value.elements])
+        if not lowered and isinstance(value, cst.Dict):
+            keys = [
+                _constant_key(el.key) if isinstance(el, cst.DictElement) else _MISSING
+                for el in value.elements
+            ]
+            if all(k is not _MISSING for k in keys):
+                return (
+                    "dict",
+                    keys,
+                    [self._result_tree(el.value, False) for el in value.elements],  # type: ignore[union-attr]
+                )
+        name = None
+        if isinstance(value, cst.Name):
+            name = value.value if lowered else self.env.get(value.value)
+        entry = self.lit.get(name) if name is not None else None
+        if entry is not None and isinstance(entry[1], list):
+            return ("seq", [self._result_tree(a, True) for a in entry[1]])
+        if entry is not None and isinstance(entry[1], dict):
+            return (
+                "dict", list(entry[1]), [self._result_tree(a, True) for a in entry[1].values()]
+            )
+        return ("leaf", value, lowered)
+
+    def _names_tree(self, base: str, tree: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A fresh name for every leaf of ``tree`` (same shape, leaves are names)."""
+        if tree[0] == "seq":
+            return ("seq", [self._names_tree(f"{base}_{k}", t) for k, t in enumerate(tree[1])])
+        if tree[0] == "dict":
+            return (
+                "dict",
+                tree[1],
+                [self._names_tree(f"{base}_{_ident_key(k)}", t) for k, t in zip(*tree[1:])],
+            )
+        return ("leaf", self.names.fresh(base))
+
+    @staticmethod
+    def _same_shape(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+        if a[0] != b[0]:
+            return False
+        if a[0] == "seq":
+            return len(a[1]) == len(b[1]) and all(map(Normalizer._same_shape, a[1], b[1]))
+        if a[0] == "dict":
+            return a[1] == b[1] and all(map(Normalizer._same_shape, a[2], b[2]))
+        return True
+
+    def _output_items(
+        self, name: str, value: cst.BaseExpression, tree: tuple[Any, ...]
+    ) -> cst.BaseExpression:
+        """``return a, b`` in an inlined callee that returns from several places (or from a
+        loop): each item is bound to a name of its own, shared by every return, and the call's
+        result is the display of those names (binding the display as one value would hide
+        what flows through its items)."""
+        names = self.out_items.get(name)
+        if names is None:
+            names = self.out_items[name] = self._names_tree(name.lstrip("_"), tree)
+        elif not self._same_shape(names, tree):
+            self.fail(
+                value,
+                "returns values of different shapes on different paths (tuples or dicts of "
+                "different lengths or keys)",
+                "return the same kind of value, with the same number of items, on every path",
+                "return",
+            )
+
+        def bind(names_t: tuple[Any, ...], t: tuple[Any, ...]) -> None:
+            if t[0] == "leaf":
+                atom = t[1] if t[2] else self.lower(t[1], "out")
+                if isinstance(atom, cst.Name) and (atom.value in self.lit or atom.value in self.dyn):
+                    self.fail(
+                        value,
+                        "returns a container built in different ways on different paths",
+                        "return a display of the items, e.g. return a, b, on every path",
+                        "return",
+                    )
+                self.assign_exact(names_t[1], atom)
+                return
+            for sub_n, sub_t in zip(names_t[-1], t[-1]):
+                bind(sub_n, sub_t)
+
+        bind(names, tree)
+        if self.loops:
+            self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
+            self.break_here(value)
+        return _display_of(names)
 
     # -- in-place writes --------------------------------------------------------------------
     def track_alias(self, user: str) -> None:
@@ -1448,8 +1557,10 @@ class Normalizer:
         )
         self.inline_stack.append(key)
         n_findings = len(self.findings)
+        out_name: str | None = None
         try:
             self.out_name = self.names.temp(f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out")
+            out_name = self.out_name
             self.src = src
             self.resolver = resolver
             self.all_names = _all_names(fdef)
@@ -1480,8 +1591,17 @@ class Normalizer:
             else:
                 body = fdef.body
                 start = len(self.stmts)
+                if _returns_from_a_loop(fdef):
+                    # its result is first set inside a loop, where a push may read it before
+                    # (in the loop's first iteration): give it a value first
+                    self.assign_exact(self.out_name, cst.Name("None"))  # type: ignore[arg-type]
                 self.block(list(body.body) if isinstance(body, cst.IndentedBlock) else [body])
                 _returns_continue(self.stmts[start:])
+                tree = self.out_items.get(self.out_name)  # type: ignore[arg-type]
+                if tree is not None and _returns_from_a_loop(fdef):
+                    for n in _all_names(_display_of(tree)):  # the items too, as the result
+                        self.locals.add(n.value)
+                        self.stmts.insert(start, ir.Phi(n.value, cst.Name("None"), self.origin, True))
                 result = self.out
         finally:
             self.inline_stack.pop()
@@ -1490,6 +1610,13 @@ class Normalizer:
                 self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
                 self.local_funcs, self.np_alias, self.galias, self.arg_names,
             ) = saved
+        items = self.out_items.pop(out_name, None) if out_name is not None else None
+        if items is not None and result is not None:
+            # several `return a, b`: the result is the display of the items' names
+            display = _display_of(items)
+            for n in _all_names(display):
+                self.env[n.value] = n.value
+            result = self.lower(display, hint, target=out_name)  # as a single return does
         if result is None:
             if len(self.findings) > n_findings:
                 raise _Bail(None)  # a consequence of the findings in its body
@@ -2946,6 +3073,20 @@ def _numpy_export_name(obj: Any) -> str | None:
     return None
 
 
+def _display_of(names: tuple[Any, ...]) -> cst.BaseExpression:
+    """The display a names tree stands for (see ``Normalizer._names_tree``)."""
+    if names[0] == "leaf":
+        return cst.Name(names[1])
+    if names[0] == "seq":
+        return cst.Tuple([cst.Element(_display_of(t)) for t in names[1]])
+    return cst.Dict(
+        [
+            cst.DictElement(cst.parse_expression(repr(k)), _display_of(t))
+            for k, t in zip(names[1], names[2])
+        ]
+    )
+
+
 def _ends_in_break(items: list[Any]) -> bool:
     """Whether the branch ``items`` leaves by ``break`` (not by a return)."""
     if not items:
@@ -3064,6 +3205,17 @@ def _has_exit(node: cst.CSTNode) -> bool:
     if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
         return False
     return any(_has_exit(c) for c in node.children)
+
+
+def _returns_from_a_loop(fdef: cst.CSTNode) -> bool:
+    """Whether a ``return`` of ``fdef`` (not of a nested def) lies inside a loop."""
+    import libcst.matchers as m
+
+    for loop in m.findall(fdef, m.For() | m.While()):
+        for r in m.findall(loop, m.Return()):
+            if not _inside_def(fdef, r):
+                return True
+    return False
 
 
 def _has_return(node: cst.CSTNode) -> bool:
