@@ -56,6 +56,7 @@ CASES = {
     "random_from_active": ((np.random.default_rng(0),), "random", ["standard_normal"]),
     "conditional_import": ((), "import", ["module level"]),
     "callee_error": ((), ".frobnicate()", ["numpy functions"]),
+    "function_argument": ((np.tanh,), "call", ["closure"]),
 }
 
 _LIBCST_CLASSES = {n for n in dir(libcst) if n[:1].isupper() and len(n) > 3}
@@ -96,6 +97,8 @@ def test_hint_is_clean_and_following_it_works(name):
     args = (_x(), *extra)
     if name == "global_statement":
         args = (_x(), 2.0)
+    if name == "function_argument":
+        args = (_x(),)
     check_grad(followed, *args)
 
 
@@ -126,7 +129,7 @@ def test_every_case_is_listed():
         n for n in dir(H)
         if callable(getattr(H, n)) and not n.startswith("_") and "__" not in n
         and getattr(getattr(H, n), "__module__", None) == H.__name__
-        and n not in ("Config", "vec", "config_argument")
+        and n not in ("Config", "vec", "config_argument", "function_argument__followed")
     }
     assert bad == set(CASES)
 

@@ -2511,6 +2511,18 @@ class Normalizer:
         if chain is None:
             if isinstance(func, cst.Name) and func.value in self.poisoned:
                 raise _Bail(None)
+            if isinstance(func, cst.Name) and func.value in self.params_set and len(
+                self.inline_stack
+            ) == 1:
+                self.fail(
+                    e,
+                    f"call of the argument {func.value!r} (a function passed in): srcgrad "
+                    "resolves every call when it generates the code, from names it can see",
+                    f"call the function by its name inside the function, or capture it in a "
+                    f"closure: def make({func.value}): def f(...): ... {func.value}(...) ...; "
+                    f"return f, then differentiate make(np.tanh)",
+                    "call",
+                )
             if isinstance(func, cst.Name) and func.value in self.env:
                 self.fail(
                     e,

@@ -269,3 +269,17 @@ def conditional_import(x):
 
 def conditional_import__followed(x):
     return np.sum(x) * np.pi
+
+
+def function_argument(x, act):
+    return np.sum(act(x) * x)
+
+
+def _make_function_argument__followed(act):
+    def f(x):
+        return np.sum(act(x) * x)
+
+    return f
+
+
+function_argument__followed = _make_function_argument__followed(np.tanh)
