@@ -1412,7 +1412,13 @@ class Normalizer:
         try:
             src = read_function(callee)
         except SrcgradError as err:
-            self.fail(e, f"cannot inline {callee.__qualname__}: {err.message}", err.hint or "", "user-call")
+            hint = err.hint or ""
+            if err.construct == "decorator":
+                hint = (
+                    f"call the undecorated function and do the decorator's work at the call, "
+                    f"or give {callee.__name__} its own rule with @srcgrad.custom_vjp"
+                )
+            self.fail(e, f"cannot inline {callee.__qualname__}: {err.message}", hint, "user-call")
         if code not in self.inline_stack:
             findings = check_function(src, top_level=False)
             if findings:

@@ -321,6 +321,8 @@ def _strip_decorators(src: FunctionSource) -> cst.FunctionDef:
             is_ours.startswith("srcgrad") or dotted.startswith("srcgrad.")
         ):
             continue
+        if resolved is staticmethod:
+            continue  # reached as a plain function: the body is what runs
         keep_out.append(dec)
     if keep_out:
         file, line, col = src.where(keep_out[0])
@@ -337,9 +339,11 @@ def _strip_decorators(src: FunctionSource) -> cst.FunctionDef:
 
 
 def _resolve_dotted(fn: Callable[..., Any], dotted: str) -> Any:
+    import builtins
+
     g = getattr(fn, "__globals__", {})
     parts = dotted.split(".")
-    obj = g.get(parts[0])
+    obj = g.get(parts[0], getattr(builtins, parts[0], None))
     for p in parts[1:]:
         obj = getattr(obj, p, None)
     return obj

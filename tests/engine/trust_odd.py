@@ -582,3 +582,33 @@ def none_compare(x):
     if w is not None:
         return np.sum(x * w)
     return np.sum(x)
+
+
+@deco
+def _decorated_helper(v):
+    return v * 3.0
+
+
+def calls_decorated_helper(x):
+    return np.sum(_decorated_helper(x))
+
+
+class WithStatic:
+    @staticmethod
+    def double(v):
+        return v * 2.0
+
+
+def calls_staticmethod(x):
+    return np.sum(WithStatic.double(x) ** 2)
+
+
+def _one_line_helper(v): y = v * 2.0; return np.sum(y ** 2)
+
+
+def calls_one_line_helper(x):
+    return _one_line_helper(x) + _one_line_helper(x * 2.0)
+
+
+def function_argument(x, act=np.tanh):
+    return np.sum(act(x))
