@@ -905,3 +905,36 @@ def test_odd_input_is_right_or_a_clear_error(name, expected, capsys):
     assert err.hint
     assert len(err.errors) == 1, str(err)  # one finding, no echoes of it
     assert not re.search(r"\b_[a-z]+\d+\b|\b[a-z]+_\d+\b", str(err)), str(err)
+
+
+def test_errors_inside_split_layouts_point_at_the_token(tmp_path):
+    text = (
+        "import numpy as np\n"
+        "\n"
+        "\n"
+        "def split_error(x, w):\n"
+        "    y = np.tanh(\n"
+        "        x * w\n"
+        "        + np.unwrap(x),  # comment\n"
+        "    )\n"
+        "    return np.sum(y)\n"
+        "\n"
+        "\n"
+        "def one_line_error(x): return np.sum(np.unwrap(x))\n"
+        "\n"
+        "\n"
+        "def backslash_error(x):\n"
+        "    y = x * 2.0 + \\\n"
+        "        np.unwrap(x)\n"
+        "    return np.sum(y)\n"
+    )
+    mod = _module(tmp_path, "split_errors", text)
+    lines = text.splitlines()
+    for name, args in (("split_error", (_vec(), _vec())), ("one_line_error", (_vec(),)),
+                       ("backslash_error", (_vec(),))):
+        with pytest.raises(srcgrad.SrcgradError) as info:
+            srcgrad.grad(getattr(mod, name))(*args)
+        err = info.value
+        start = next(i for i, ln in enumerate(lines) if ln.startswith(f"def {name}("))
+        line = next(i for i in range(start, len(lines)) if "np.unwrap" in lines[i]) + 1
+        assert (err.lineno, err.col) == (line, lines[line - 1].index("np.unwrap") + 1), str(err)
