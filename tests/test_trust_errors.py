@@ -565,6 +565,17 @@ def global_shadowed_by_closure(c):
     return f
 
 
+def nested_reads_closure(k):
+    def f(x):
+        def g(v):
+            return v * k
+
+        h = lambda v: v + k
+        return np.sum(g(x) * h(x)) + np.sum(np.array([x[i] * k[i] for i in range(3)]))
+
+    return f
+
+
 def nested_def_in_f():
     def f(x):
         k = 3.0
@@ -591,6 +602,7 @@ def test_own_closure_variables_are_constants_read_at_call_time(tmp_path):
     g = mod.top_closure(2 * k)  # the same code, another cell: its own value
     np.testing.assert_allclose(srcgrad.grad(g)(_vec()), 2 * k)
     check_grad(mod.nested_def_in_f(), _vec())
+    check_grad(mod.nested_reads_closure(k), _vec())  # nested defs and lambdas read f's cells
     check_grad(mod.shared_cell(k), _vec())  # the callee's cell is f's own cell
 
 
