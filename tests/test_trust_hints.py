@@ -57,6 +57,7 @@ CASES = {
     "conditional_import": ((), "import", ["module level"]),
     "callee_error": ((), ".frobnicate()", ["numpy functions"]),
     "function_argument": ((np.tanh,), "call", ["closure"]),
+    "list_slice": ((), "list-slice", ["np.stack(items)[1:]"]),
 }
 
 _LIBCST_CLASSES = {n for n in dir(libcst) if n[:1].isupper() and len(n) > 3}

@@ -2158,7 +2158,13 @@ class Normalizer:
         base = self.lower(e.value, hint)
         if isinstance(base, cst.Name) and (base.value in self.lit or base.value in self.dyn):
             if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
-                self.fail(e, "slice of a list built in the function", "index one item", "list-slice")
+                self.fail(
+                    e,
+                    "slice of a list built in the function",
+                    "index its items one by one, or stack it first and slice the array: "
+                    "np.stack(items)[1:]",
+                    "list-slice",
+                )
             key = self.lower(e.slice[0].slice.value, hint)  # type: ignore[union-attr]
             return self.container_item(base.value, key, hint, target, e)
         if (
@@ -2327,7 +2333,13 @@ class Normalizer:
             if rule is None:
                 rule = registry.lookup(np.negative if symbol == "unary -" else np.positive)
             if rule is None:
-                self.fail(e, f"no rule for {symbol}", "", symbol, MissingRuleError)
+                self.fail(
+                    e,
+                    f"no rule for {symbol}",
+                    "register one with @srcgrad.rules.adjoint(np.negative) / (np.positive)",
+                    symbol,
+                    MissingRuleError,
+                )
             assert rule is not None
             return self.prim(rule, target, hint, node, {rule.params[0]: operand})
         return self.emit_nondiff(target, hint, node, [operand])
@@ -2591,7 +2603,12 @@ class Normalizer:
         all_static = all(self.is_static(a.value) for a in args)
         if res.kind == "stop_gradient":
             if len(args) != 1:
-                self.fail(e, "stop_gradient takes one argument", "", "stop_gradient")
+                self.fail(
+                    e,
+                    "stop_gradient takes one argument",
+                    "wrap each value on its own: srcgrad.stop_gradient(a), srcgrad.stop_gradient(b)",
+                    "stop_gradient",
+                )
             self.runtime_imports.add("stop_gradient")
             node = node.with_changes(func=cst.Name(self.names.generated("stop_gradient")))
             out = self.emit(ir.STOP, target, hint, node, label="stop_gradient")
@@ -2689,7 +2706,8 @@ class Normalizer:
         self.fail(
             e,
             f"call to {display}, which srcgrad cannot differentiate",
-            "use numpy functions, or compute it outside the function and pass it in",
+            "use numpy functions, compute it outside the function and pass it in, or wrap "
+            "its inputs in srcgrad.stop_gradient when no gradient should flow through it",
             display,
             MissingRuleError,
         )

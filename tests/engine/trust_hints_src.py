@@ -283,3 +283,14 @@ def _make_function_argument__followed(act):
 
 
 function_argument__followed = _make_function_argument__followed(np.tanh)
+
+
+def list_slice(x):
+    items = [x, x * 2.0, x * 3.0]
+    return np.sum(items[1:])
+
+
+def list_slice__followed(x):
+    items = [x, x * 2.0, x * 3.0]
+    return np.sum(np.stack(items)[1:])
+
