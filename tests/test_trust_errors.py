@@ -950,3 +950,16 @@ def test_errors_inside_split_layouts_point_at_the_token(tmp_path):
         start = next(i for i, ln in enumerate(lines) if ln.startswith(f"def {name}("))
         line = next(i for i in range(start, len(lines)) if "np.unwrap" in lines[i]) + 1
         assert (err.lineno, err.col) == (line, lines[line - 1].index("np.unwrap") + 1), str(err)
+
+
+def test_check_command_reports_odd_inputs_without_internal_errors(capsys):
+    """`srcgrad check` on the catalogues: findings (exit 1), never an internal error (123)."""
+    from srcgrad.cli import main
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rc = main(["check", O.__file__, L.__file__])
+    out = capsys.readouterr()
+    assert rc == 1, out.err
+    assert "internal" not in (out.out + out.err).lower()
+    assert "Traceback" not in out.err
