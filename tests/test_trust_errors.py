@@ -963,3 +963,50 @@ def test_check_command_reports_odd_inputs_without_internal_errors(capsys):
     assert rc == 1, out.err
     assert "internal" not in (out.out + out.err).lower()
     assert "Traceback" not in out.err
+
+
+_EMPTY_INNER = """
+import numpy as np
+
+
+def pairwise_read_after(pts):
+    total = 0.0
+    j = 0
+    for i in range(len(pts)):
+        for j in range(i):
+            d = pts[i] - pts[j]
+            total = total + np.sum(d * d)
+    return total * (j + 1)
+
+
+def pairwise_unbound_before(pts):
+    total = 0.0
+    for i in range(len(pts)):
+        for j in range(i):
+            d = pts[i] - pts[j]
+            total = total + np.sum(d * d)
+    for i, j in zip([0, 1], [1, 2]):
+        total = total + np.sum(pts[i] * pts[j])
+    return total
+
+
+def triple(pts):
+    total = 0.0
+    k = 0
+    for i in range(len(pts)):
+        for j in range(i):
+            for k in range(j):
+                total = total + np.sum(pts[i] * pts[j] * pts[k])
+    return total + k
+"""
+
+
+@pytest.mark.parametrize("name", ["pairwise_read_after", "pairwise_unbound_before", "triple"])
+def test_inner_loop_that_runs_no_round(name, tmp_path):
+    """``for j in range(i)`` runs no round when i == 0: its name keeps the value it had (it
+    crashed in generated code with an unbound name)."""
+    mod = _module(tmp_path, f"empty_inner_{name}", _EMPTY_INNER)
+    fn = getattr(mod, name)
+    pts = np.array([[0.1, 0.5], [0.7, -0.2], [1.1, 0.3], [0.4, 0.9]])
+    assert srcgrad.value_and_grad(fn)(pts)[0] == fn(pts)
+    check_grad(fn, pts)

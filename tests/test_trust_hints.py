@@ -58,6 +58,7 @@ CASES = {
     "callee_error": ((), ".frobnicate()", ["numpy functions"]),
     "function_argument": ((np.tanh,), "call", ["closure"]),
     "list_slice": ((), "list-slice", ["np.stack(items)[1:]"]),
+    "list_of_tuples": ((), "list-of-containers", ["zip(As, Bs)"]),
 }
 
 _LIBCST_CLASSES = {n for n in dir(libcst) if n[:1].isupper() and len(n) > 3}
@@ -78,8 +79,9 @@ def _check_text(text: str) -> None:
 def test_hint_is_clean_and_following_it_works(name):
     extra, construct, words = CASES[name]
     fn = getattr(H, name)
+    first = np.array([[0.1, 0.5], [0.7, -0.2], [1.1, 0.3]]) if name == "list_of_tuples" else _x()
     with pytest.raises(srcgrad.SrcgradError) as info:
-        srcgrad.grad(fn)(_x(), *extra)
+        srcgrad.grad(fn)(first, *extra)
     err = info.value
     assert len(err.errors) == 1, str(err)  # one finding, no follow-on echoes
     assert err.construct == construct, str(err)
@@ -100,6 +102,8 @@ def test_hint_is_clean_and_following_it_works(name):
         args = (_x(), 2.0)
     if name == "function_argument":
         args = (_x(),)
+    if name == "list_of_tuples":
+        args = (np.array([[0.1, 0.5], [0.7, -0.2], [1.1, 0.3]]),)
     check_grad(followed, *args)
 
 

@@ -521,6 +521,7 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     }
     unconditional |= {it.stack for it in norm.stmts if isinstance(it, ir.LoopNode)}
     prebind = [r for r in residuals if r not in unconditional]
+    prebind += sorted(n for n in getattr(norm, "prebind", ()) if n not in prebind)
     bwd_reads = _reads(rev.blocks) | escape | control_reads(rev.blocks)
     for st in recomputed:
         bwd_reads |= _uses(st.expr)

@@ -70,6 +70,8 @@ class Normalized:
     lists: set[str] = field(default_factory=set)  # lists built with append
     callees: list[Any] = field(default_factory=list)  # inlined user functions
     module_imports: dict[str, str] = field(default_factory=dict)  # module -> alias
+    skipped: int = 0  # statements dropped as consequences of findings (check's or normalize's)
+    prebind: set[str] = field(default_factory=set)  # bound to None at the top of fwd
 
 
 class Names:

@@ -112,6 +112,8 @@ class Normalizer:
         self.stopped: set[str] = set()  # results of srcgrad.stop_gradient
         self.out_items: dict[str, Any] = {}  # a callee's result -> its items' names (a tree)
         self.out_plain: set[str] = set()  # a callee's result returned as one value
+        self.skipped = 0  # statements dropped as consequences of earlier findings
+        self.prebind: set[str] = set()  # names emit binds to None at the top of fwd
         self.wrt = wrt
         self.containers = containers
         self.has_aux = has_aux
@@ -389,6 +391,8 @@ class Normalizer:
             lists=set(self.dyn),
             callees=list(self.callees),
             module_imports=dict(self.module_imports),
+            skipped=self.skipped,
+            prebind=set(self.prebind),
         )
 
     # -- blocks and control flow -------------------------------------------------------
@@ -492,6 +496,8 @@ class Normalizer:
     def bailed(self, b: _Bail, node: cst.CSTNode) -> None:
         if b.err is not None:  # None: a consequence of an earlier finding
             self.findings.append(b.err)
+        else:
+            self.skipped += 1
         for t in _assigned_in(node):
             if t not in self.env:
                 self.poisoned.add(t)
@@ -737,6 +743,8 @@ class Normalizer:
         values = self.static_values(node.iter)
         if values is not None and node.orelse is None and not _has_exit(node.body):
             return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
+        if self._reads_poisoned(node.iter):
+            raise _Bail(None)  # a loop over a list already reported
         node = self._bind_iterated_displays(node)
         exprs = self.container_values(node.iter)
         if exprs is not None and node.orelse is None and not _has_exit(node.body):
@@ -838,6 +846,7 @@ class Normalizer:
         body_stmts = list(node.body.body)  # type: ignore[union-attr]
         for u, (ckind, keys, names) in comps.items():
             self.rebuild_display(u, ckind, keys, names)
+        prior_target = self.env.get(header_target) if header_target is not None else None
         try:
             if kind == "for":
                 assert header_target is not None
@@ -890,6 +899,24 @@ class Normalizer:
         )
         if kind == "for" and header_iter is not None:
             ln.iter = header_iter
+        outer_maps = [lp["map"] for lp in self.loops]
+        if (
+            kind == "for"
+            and target_name is not None
+            and isinstance(header_iter, cst.Call)
+            and isinstance(header_iter.func, cst.Name)
+            and header_iter.func.value == "range"  # an int target: no gradient to route
+            and any(header_target in mp for mp in outer_maps)
+        ):
+            # an enclosing loop carries the target's name: after a loop that ran no round it
+            # holds what it held before (Python's semantics), never an unbound name
+            if prior_target is None or any(
+                c.name == prior_target and not c.before for mp in outer_maps for c in mp.values()
+            ):
+                if prior_target is not None:
+                    self.prebind.add(prior_target)  # unbound before the enclosing loop
+            source = cst.Name(prior_target) if prior_target is not None else cst.Name("None")
+            self.stmts.append(ir.Phi(target_name, source, origin, True))
         self.stmts.append(ln)
         for u, c in cmap.items():
             self.env[u] = c.name
@@ -937,6 +964,15 @@ class Normalizer:
             return cst.Name(name)
         if isinstance(seq, cst.Name) and seq.value in self.lit:
             kind, items = self.lit[seq.value]
+            if kind == "seq" and any(self._is_container_atom(item) for item in items):
+                self.fail(
+                    seq,
+                    "a loop over a list or tuple of tuples built in the function (the parts "
+                    "would carry no gradient)",
+                    "keep one list per part and loop over them together: "
+                    "for a, b in zip(As, Bs), with As = [...] and Bs = [...]",
+                    "list-of-containers",
+                )
             if kind == "seq":
                 name = self.names.temp(f"{seq.value}_items")
                 self.bind_atom(name, cst.List([]))
@@ -2354,6 +2390,12 @@ class Normalizer:
             return node
         return self.emit_nondiff(target, hint, _strip_parens(node), [])
 
+    def _is_container_atom(self, node: cst.BaseExpression) -> bool:
+        """A lowered value that is a tuple/list/dict display or a list built here."""
+        if isinstance(node, (cst.Tuple, cst.List, cst.Dict)):
+            return True
+        return isinstance(node, cst.Name) and (node.value in self.lit or node.value in self.dyn)
+
     def _untyped_argument(self, node: cst.BaseExpression) -> bool:
         """``node`` is a parameter of the differentiated function, not in ``wrt``, whose type
         the generator was not told (code generated ahead of time, without arguments)."""
@@ -2870,6 +2912,19 @@ class Normalizer:
                     "list-method",
                 )
             v = args[0].value
+            if self._is_container_atom(v):
+                owner = self.user_name(receiver.value, "")
+                if owner:
+                    self.poisoned.add(owner)  # what is later read from it would only echo this
+                self.fail(
+                    e,
+                    "appending a tuple, list or dict to a list built in the function (its items "
+                    "would carry no gradient)",
+                    "keep one list per part and loop over them together: As.append(a); "
+                    "Bs.append(b); ... for a, b in zip(As, Bs)",
+                    "list-of-containers",
+                    consequence=False,  # (the list was just poisoned: report this one)
+                )
             ops = [v.value] if isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v) else []
             self.stmts.append(
                 Stmt(ir.APPEND, [], node, self.origin, operands=ops, label="append",

@@ -16,8 +16,8 @@ def pair_list_energy(pts):
     for i in range(len(pts)):
         for j in range(i):
             d = pts[i] - pts[j]
-            pairs.append((i, j, np.sqrt(np.sum(d * d))))
+            pairs.append((i, j, np.sqrt(np.sum(d * d))))  # !pairs.append
     total = 0.0
-    for i, j, r in pairs:  # !i, j, r
+    for i, j, r in pairs:
         total = total + np.exp(-r) * (i + j + 1)
     return total

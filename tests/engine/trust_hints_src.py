@@ -294,3 +294,29 @@ def list_slice__followed(x):
     items = [x, x * 2.0, x * 3.0]
     return np.sum(np.stack(items)[1:])
 
+
+
+def list_of_tuples(pts):
+    pairs = []
+    for i in range(len(pts)):
+        for j in range(i):
+            d = pts[i] - pts[j]
+            pairs.append((i, j, np.sqrt(np.sum(d * d))))
+    total = 0.0
+    for i, j, r in pairs:
+        total = total + np.exp(-r) * (i + j + 1)
+    return total
+
+
+def list_of_tuples__followed(pts):
+    Is, Js, Rs = [], [], []
+    for i in range(len(pts)):
+        for j in range(i):
+            d = pts[i] - pts[j]
+            Is.append(i)
+            Js.append(j)
+            Rs.append(np.sqrt(np.sum(d * d)))
+    total = 0.0
+    for i, j, r in zip(Is, Js, Rs):
+        total = total + np.exp(-r) * (i + j + 1)
+    return total
