@@ -76,14 +76,34 @@ def test_layout_differentiates(name):
 
 _COMPACT = [
     # (function source on few lines, number of array arguments)
-    ("def f(x, w): return np.sum(np.tanh(x * w + 2.0) * np.exp(-x * x) + np.sin(w) * 3.0 - x / (1.0 + w * w))", 2),
-    ("def f(x, w):\n    y = np.clip(np.dot(x, w) * x + np.maximum(x, 0.0), a_min=-5.0, a_max=5.0)\n    return np.sum(np.mean(y * y, axis=0, keepdims=True))", 2),
-    ("def f(x, w):\n    a, b = x[0:2] * w[1:3], np.sum(x[::2] * w[::2], axis=0)\n    return np.sum(a * b) + np.sum(np.stack([x * w, x + w, x - w], axis=0)[1])", 2),
-    ("def f(x, w):\n    t = 0.0\n    for k in range(3):\n        t = t + np.sum(np.tanh(x * w * (k + 1.0)) * np.cos(x + k * w) + w * k)\n    return t", 2),
-    ("def f(x, w):\n    s = np.sum(x * w)\n    y = np.exp(x * w) * np.sin(x) if s > -100.0 else np.log(1.0 + w * w) * np.cos(x)\n    return np.sum(y * y)", 2),
-    ("def f(x, w):\n    rows = [np.sum(x * w * k) + np.sum(np.sin(x + k)) for k in range(3) if k != 1]\n    return sum(rows) + np.sum(_g(x, w, scale=2.0, shift=np.ones_like(x), power=2))", 2),
+    (
+        "def f(x, w): return np.sum(np.tanh(x * w + 2.0) * np.exp(-x * x) + np.sin(w) * 3.0 - x / (1.0 + w * w))",
+        2,
+    ),
+    (
+        "def f(x, w):\n    y = np.clip(np.dot(x, w) * x + np.maximum(x, 0.0), a_min=-5.0, a_max=5.0)\n    return np.sum(np.mean(y * y, axis=0, keepdims=True))",
+        2,
+    ),
+    (
+        "def f(x, w):\n    a, b = x[0:2] * w[1:3], np.sum(x[::2] * w[::2], axis=0)\n    return np.sum(a * b) + np.sum(np.stack([x * w, x + w, x - w], axis=0)[1])",
+        2,
+    ),
+    (
+        "def f(x, w):\n    t = 0.0\n    for k in range(3):\n        t = t + np.sum(np.tanh(x * w * (k + 1.0)) * np.cos(x + k * w) + w * k)\n    return t",
+        2,
+    ),
+    (
+        "def f(x, w):\n    s = np.sum(x * w)\n    y = np.exp(x * w) * np.sin(x) if s > -100.0 else np.log(1.0 + w * w) * np.cos(x)\n    return np.sum(y * y)",
+        2,
+    ),
+    (
+        "def f(x, w):\n    rows = [np.sum(x * w * k) + np.sum(np.sin(x + k)) for k in range(3) if k != 1]\n    return sum(rows) + np.sum(_g(x, w, scale=2.0, shift=np.ones_like(x), power=2))",
+        2,
+    ),
 ]
-_HELPER = "def _g(a, b, scale=1.0, shift=None, power=1):\n    return (a * b * scale + shift) ** power\n"
+_HELPER = (
+    "def _g(a, b, scale=1.0, shift=None, power=1):\n    return (a * b * scale + shift) ** power\n"
+)
 
 
 @pytest.mark.parametrize("line_length", [20, 60])
@@ -106,8 +126,7 @@ def test_black_output_differentiates(k, line_length, tmp_path):
 
 def test_multiline_strings_keep_their_text(tmp_path):
     """Indenting or dedenting code never changes a multi-line string (value and gradient)."""
-    text = textwrap.dedent(
-        '''
+    text = textwrap.dedent('''
         import numpy as np
 
 
@@ -134,8 +153,7 @@ def test_multiline_strings_keep_their_text(tmp_path):
 
         inner = outer()
         method = K.method
-        '''
-    )
+        ''')
     mod = _module(tmp_path, "strings_mod", text)
     x, w = _vec(), _vec(2)
     for fn in (mod.inner, mod.method, L.strings_with_newlines):
@@ -221,8 +239,14 @@ def list_argument_followed(W, b, n):
 
 @pytest.mark.parametrize(
     "name",
-    ["in_loop", "in_loop_carried", "in_generator", "in_list_comprehension", "in_while",
-     "over_list_display"],
+    [
+        "in_loop",
+        "in_loop_carried",
+        "in_generator",
+        "in_list_comprehension",
+        "in_while",
+        "over_list_display",
+    ],
 )
 def test_recursion_inside_loops_and_comprehensions(name, tmp_path):
     mod = _module(tmp_path, f"rec_{name}", _RECURSION)
@@ -235,7 +259,9 @@ def test_recursion_with_a_container_argument_is_refused_and_the_hint_works(tmp_p
         srcgrad.grad(mod.list_argument)([_vec(), _vec(2)], 2)
     err = info.value
     assert err.construct == "recursion"
-    line = next(i for i, ln in enumerate(_RECURSION.splitlines(), 1) if "list_argument(params, n - 1)" in ln)
+    line = next(
+        i for i, ln in enumerate(_RECURSION.splitlines(), 1) if "list_argument(params, n - 1)" in ln
+    )
     assert err.lineno == line
     assert "separate arguments" in err.hint
     check_grad(mod.list_argument_followed, _vec(), _vec(2), 2, wrt=(0, 1))
@@ -243,7 +269,7 @@ def test_recursion_with_a_container_argument_is_refused_and_the_hint_works(tmp_p
 
 def test_path_read_on_one_branch_only():
     """A container leaf read on one branch gets a zero cotangent on the other."""
-    text = '''
+    text = """
 import numpy as np
 
 
@@ -273,7 +299,7 @@ def items_on_one_branch(params, c):
     else:
         t = np.sum(params[1] * 3.0)
     return t
-'''
+"""
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
@@ -445,9 +471,19 @@ def odd(p, n):
 @pytest.mark.parametrize(
     "name",
     [
-        "in_for", "loop_variant_test", "nested_branches", "in_while", "in_comprehension", "odd",
-        "tuple_returns", "tuple_returns_in_loop", "list_returns", "dict_returns",
-        "nested_tuple_returns", "loop_return", "loop_return_in_loop",
+        "in_for",
+        "loop_variant_test",
+        "nested_branches",
+        "in_while",
+        "in_comprehension",
+        "odd",
+        "tuple_returns",
+        "tuple_returns_in_loop",
+        "list_returns",
+        "dict_returns",
+        "nested_tuple_returns",
+        "loop_return",
+        "loop_return_in_loop",
         "loop_tuple_return_in_loop",
     ],
 )
@@ -462,7 +498,7 @@ def test_inlined_early_return(name, n, tmp_path):
 
 
 def test_returns_of_different_kinds_are_refused(tmp_path):
-    text = '''
+    text = """
 import numpy as np
 
 
@@ -486,7 +522,7 @@ def mixed(p, n):
 def lengths(p, n):
     r = _lengths(p, n)
     return np.sum(r[0])
-'''
+"""
     mod = _module(tmp_path, "mixed_returns", text)
     lines = text.splitlines()
     for name, marker in (("mixed", "    return p"), ("lengths", "    return p, p, p")):
@@ -715,8 +751,15 @@ def draw_from_active_numpy(mu):
 
 @pytest.mark.parametrize(
     "name",
-    ["dropout", "generator_methods", "draw_decides_branch", "draw_in_loop", "draw_in_callee",
-     "recompute_line", "reparameterised"],
+    [
+        "dropout",
+        "generator_methods",
+        "draw_decides_branch",
+        "draw_in_loop",
+        "draw_in_callee",
+        "recompute_line",
+        "reparameterised",
+    ],
 )
 def test_generator_argument_draws_are_constants(name, tmp_path):
     mod = _module(tmp_path, f"rnd_{name}", _RANDOM)
@@ -749,7 +792,11 @@ def test_global_generator_objects(name, tmp_path):
     mod.gen = np.random.default_rng(11)
     g = df(_vec())
     mod.rs.seed(11)
-    expected = mod.rs.randn(3) if name == "global_random_state" else np.random.default_rng(11).normal(size=3)
+    expected = (
+        mod.rs.randn(3)
+        if name == "global_random_state"
+        else np.random.default_rng(11).normal(size=3)
+    )
     np.testing.assert_allclose(g, expected)
 
 
@@ -890,9 +937,13 @@ def _odd_args(name):
 
 def test_odd_catalogue_is_complete():
     defined = {
-        n for n, f in vars(O).items()
-        if inspect.isfunction(f) and f.__code__.co_filename == O.__file__
-        and n not in ("deco", "wrapper") and not n.isupper() and not n.startswith("_")
+        n
+        for n, f in vars(O).items()
+        if inspect.isfunction(f)
+        and f.__code__.co_filename == O.__file__
+        and n not in ("deco", "wrapper")
+        and not n.isupper()
+        and not n.startswith("_")
     }
     assert defined == {n for n, _ in ODD}
     assert len(ODD) >= 30
@@ -942,8 +993,11 @@ def test_errors_inside_split_layouts_point_at_the_token(tmp_path):
     )
     mod = _module(tmp_path, "split_errors", text)
     lines = text.splitlines()
-    for name, args in (("split_error", (_vec(), _vec())), ("one_line_error", (_vec(),)),
-                       ("backslash_error", (_vec(),))):
+    for name, args in (
+        ("split_error", (_vec(), _vec())),
+        ("one_line_error", (_vec(),)),
+        ("backslash_error", (_vec(),)),
+    ):
         with pytest.raises(srcgrad.SrcgradError) as info:
             srcgrad.grad(getattr(mod, name))(*args)
         err = info.value

@@ -131,8 +131,11 @@ def test_nearest_is_only_offered_for_numpy_names():
 
 def test_every_case_is_listed():
     bad = {
-        n for n in dir(H)
-        if callable(getattr(H, n)) and not n.startswith("_") and "__" not in n
+        n
+        for n in dir(H)
+        if callable(getattr(H, n))
+        and not n.startswith("_")
+        and "__" not in n
         and getattr(getattr(H, n), "__module__", None) == H.__name__
         and n not in ("Config", "vec", "config_argument", "function_argument__followed")
     }

@@ -121,7 +121,7 @@ def _check_constant_parameters(norm: Normalized, varied: set[str], useful: set[s
             if bad:
                 o = st.origin
                 shown = norm.names.user_name(bad[0])
-                wrapped = f"srcgrad.stop_gradient({shown})" if shown else "srcgrad.stop_gradient(...)"
+                wrapped = f"srcgrad.stop_gradient({shown or '...'})"
                 findings.append(
                     UnsupportedSyntaxError(
                         f"argument {p!r} of {rule.name} depends on a differentiated input, "

@@ -782,7 +782,9 @@ class Normalizer:
             and it.func.value in ("enumerate", "zip", "reversed")
             and it.func.value not in self.env
         ):
-            args = [a.with_changes(value=bind(a.value)) if a.keyword is None else a for a in it.args]
+            args = [
+                a.with_changes(value=bind(a.value)) if a.keyword is None else a for a in it.args
+            ]
             if any(a is not b for a, b in zip(args, it.args)):
                 new_it = it.with_changes(args=args)
                 self.src.alias(new_it, it)
@@ -1213,7 +1215,10 @@ class Normalizer:
                 return (
                     "dict",
                     keys,
-                    [self._result_tree(el.value, False) for el in value.elements],  # type: ignore[union-attr]
+                    [
+                        self._result_tree(el.value, False)  # type: ignore[union-attr]
+                        for el in value.elements
+                    ],
                 )
         name = None
         if isinstance(value, cst.Name):
@@ -1271,7 +1276,7 @@ class Normalizer:
         def bind(names_t: tuple[Any, ...], t: tuple[Any, ...]) -> None:
             if t[0] == "leaf":
                 atom = t[1] if t[2] else self.lower(t[1], "out")
-                if isinstance(atom, cst.Name) and (atom.value in self.lit or atom.value in self.dyn):
+                if self._is_container_atom(atom):
                     self.fail(
                         value,
                         "returns a container built in different ways on different paths",
@@ -1643,7 +1648,8 @@ class Normalizer:
                 if tree is not None and _returns_from_a_loop(fdef):
                     for n in _all_names(_display_of(tree)):  # the items too, as the result
                         self.locals.add(n.value)
-                        self.stmts.insert(start, ir.Phi(n.value, cst.Name("None"), self.origin, True))
+                        phi = ir.Phi(n.value, cst.Name("None"), self.origin, True)
+                        self.stmts.insert(start, phi)
                 result = self.out
         finally:
             self.inline_stack.pop()
@@ -2648,7 +2654,8 @@ class Normalizer:
                 self.fail(
                     e,
                     "stop_gradient takes one argument",
-                    "wrap each value on its own: srcgrad.stop_gradient(a), srcgrad.stop_gradient(b)",
+                    "wrap each value on its own: srcgrad.stop_gradient(a), "
+                    "srcgrad.stop_gradient(b)",
                     "stop_gradient",
                 )
             self.runtime_imports.add("stop_gradient")

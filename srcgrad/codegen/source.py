@@ -281,7 +281,8 @@ def dedent_code(text: str) -> str:
 def indent_code(text: str, pad: str) -> list[str]:
     """The lines of the code ``text`` indented by ``pad``, except lines inside a multi-line
     string literal (indenting those would change the string)."""
-    keep = string_interior_lines(text) if ('"""' in text or "'''" in text or "\\\n" in text) else set()
+    quoted = '"""' in text or "'''" in text or "\\\n" in text
+    keep = string_interior_lines(text) if quoted else set()
     return [
         ln if i in keep else (pad + ln if ln else "")
         for i, ln in enumerate(text.splitlines())

@@ -295,7 +295,6 @@ def list_slice__followed(x):
     return np.sum(np.stack(items)[1:])
 
 
-
 def list_of_tuples(pts):
     pairs = []
     for i in range(len(pts)):
