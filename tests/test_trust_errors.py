@@ -1044,6 +1044,14 @@ def pairwise_unbound_before(pts):
     return total
 
 
+def zero_rounds_then_read(pts):
+    t = np.sum(pts)
+    j = 0
+    for j in range(len(pts) - 4):
+        t = t * 2.0
+    return t * (j + 1)
+
+
 def triple(pts):
     total = 0.0
     k = 0
@@ -1055,7 +1063,9 @@ def triple(pts):
 """
 
 
-@pytest.mark.parametrize("name", ["pairwise_read_after", "pairwise_unbound_before", "triple"])
+@pytest.mark.parametrize(
+    "name", ["pairwise_read_after", "pairwise_unbound_before", "triple", "zero_rounds_then_read"]
+)
 def test_inner_loop_that_runs_no_round(name, tmp_path):
     """``for j in range(i)`` runs no round when i == 0: its name keeps the value it had (it
     crashed in generated code with an unbound name)."""

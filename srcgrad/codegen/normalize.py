@@ -676,6 +676,25 @@ class Normalizer:
                 out.append(u)
         return out
 
+    def _read_after(self, node: cst.CSTNode) -> set[str]:
+        """Names read (not only assigned) after the statement ``node`` in the function being
+        lowered."""
+        import libcst.matchers as m
+
+        tree = self.src.tree
+        start = self.src.where(node)
+        inside = {id(n) for n in _all_names(node)}
+        targets = {
+            id(n)
+            for t in m.findall(tree, m.AssignTarget() | m.For())
+            for n in m.findall(t.target, m.Name())  # type: ignore[union-attr]
+        }
+        return {
+            n.value
+            for n in _all_names(tree)
+            if id(n) not in inside and id(n) not in targets and self.src.where(n) > start
+        }
+
     def used_outside(self, node: cst.CSTNode) -> set[str]:
         inside = {id(n) for n in _all_names(node)}
         return {n.value for n in self.all_names if id(n) not in inside}
@@ -908,7 +927,10 @@ class Normalizer:
             and isinstance(header_iter, cst.Call)
             and isinstance(header_iter.func, cst.Name)
             and header_iter.func.value == "range"  # an int target: no gradient to route
-            and any(header_target in mp for mp in outer_maps)
+            and (
+                any(header_target in mp for mp in outer_maps)
+                or prior_target is not None and header_target in self._read_after(node)
+            )
         ):
             # an enclosing loop carries the target's name: after a loop that ran no round it
             # holds what it held before (Python's semantics), never an unbound name
