@@ -44,6 +44,7 @@ class _Loaded(NamedTuple):
 
 
 _STATIC_TYPES = (str, bool, type(None))
+_RNG_TYPES = (np.random.Generator, np.random.RandomState)
 
 
 def _static_params(params: list[str], args: tuple[Any, ...] | None) -> tuple[str, ...]:
@@ -73,6 +74,8 @@ def _arg_spec(x: Any) -> Any:
         return "c"
     if t in _STATIC_TYPES:
         return "static"
+    if isinstance(x, _RNG_TYPES):
+        return "rng"
     if isinstance(x, dict):
         return ("d", t, tuple((k, _arg_spec(v)) for k, v in x.items()))
     if isinstance(x, tuple) and hasattr(x, "_fields"):
@@ -245,9 +248,15 @@ class GradFunction:
     def _containers(self, args: tuple[Any, ...] | None) -> dict[str, Any]:
         if args is None:
             return {}
-        return {
+        out: dict[str, Any] = {
             name: _skeleton(a) for name, a in zip(self._params, args) if isinstance(a, _CONTAINERS)
         }
+        for name, a in zip(self._params, args):
+            if isinstance(a, _RNG_TYPES):  # a random generator: its draws are constants
+                out[name] = ("rng",)
+            elif name not in out and _arg_spec(a) is None and name not in self._wrt:
+                out[name] = ("object",)  # e.g. a config object: what it holds is constant
+        return out
 
     def _prepare(self, args: tuple[Any, ...] | None) -> _Loaded:
         with _LOCK:

@@ -27,7 +27,7 @@ def _marker(fn_name: str) -> tuple[int, int]:
 
 @pytest.mark.parametrize(
     "name,construct",
-    [("row_norm_dict", "dict-comprehension"), ("pair_list_energy", "nested-list")],
+    [("row_norm_dict", "dict-comprehension"), ("pair_list_energy", "list-of-containers")],
 )
 def test_not_yet_supported_is_a_clean_error(name, construct, tmp_path, monkeypatch):
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))

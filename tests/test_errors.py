@@ -40,7 +40,7 @@ CASES = [
     ("write_into_captured", "write-captured"),
     ("stale_view", "stale-view"),
     ("uses_missing_rule", "np.unwrap"),
-    ("uses_lambda_value", "Lambda"),
+    ("uses_lambda_value", "lambda"),
     ("uses_try", "try"),
     ("uses_with", "with"),
     ("uses_builtin_sorted", "sorted"),

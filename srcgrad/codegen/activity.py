@@ -120,6 +120,8 @@ def _check_constant_parameters(norm: Normalized, varied: set[str], useful: set[s
             bad = [a.value for a in vals if isinstance(a, cst.Name) and a.value in varied]
             if bad:
                 o = st.origin
+                shown = norm.names.user_name(bad[0])
+                wrapped = f"srcgrad.stop_gradient({shown or '...'})"
                 findings.append(
                     UnsupportedSyntaxError(
                         f"argument {p!r} of {rule.name} depends on a differentiated input, "
@@ -128,7 +130,7 @@ def _check_constant_parameters(norm: Normalized, varied: set[str], useful: set[s
                         lineno=o.line,
                         col=o.col,
                         construct=f"{rule.name}:{p}",
-                        hint=f"wrap it in srcgrad.stop_gradient({bad[0]}) if no gradient "
+                        hint=f"wrap it in {wrapped} if no gradient "
                         "should flow through it, or use differentiable primitives (e.g. "
                         "np.minimum/np.maximum instead of clip bounds)",
                     )

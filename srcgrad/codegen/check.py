@@ -29,7 +29,11 @@ _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
     cst.Yield: ("yield", "yield (generator function)", "return an array instead"),
     cst.Await: ("await", "await expression", "differentiate a plain (non-async) function"),
     cst.NamedExpr: ("walrus", "assignment expression (:=)", "assign on its own line"),
-    cst.Match: ("match", "match statement", "select with np.where"),
+    cst.Match: (
+        "match",
+        "match statement",
+        "use if/elif on constants (strings, shapes), or np.where to select between arrays",
+    ),
     cst.Set: ("set", "set display", "use a tuple or list"),
 }
 
@@ -39,6 +43,7 @@ class _Checker(cst.CSTVisitor):
         super().__init__()
         self.src = src
         self.findings: list[SrcgradError] = []
+        self.reported: set[int] = set()  # ids of nodes already reported (not again as parts)
 
     def add(self, node: cst.CSTNode, construct: str, message: str, hint: str) -> None:
         file, line, col = self.src.where(node)
@@ -83,6 +88,7 @@ class _Checker(cst.CSTVisitor):
         if isinstance(t, (cst.Tuple, cst.List)):
             for el in t.elements:
                 if isinstance(el, cst.StarredElement):
+                    self.reported.add(id(el))
                     self.add(
                         el,
                         "starred-assign",
@@ -123,7 +129,13 @@ class _Checker(cst.CSTVisitor):
             self.add(t, "assign-target", "unsupported assignment target", "assign to a name")
 
     def visit_StarredElement(self, node: cst.StarredElement) -> bool:
-        self.add(node, "starred", "starred expression", "pass the elements explicitly")
+        if id(node) not in self.reported:
+            self.add(
+                node,
+                "starred",
+                "starred element in a display",
+                "list the elements explicitly, or join arrays with np.concatenate",
+            )
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
@@ -171,6 +183,13 @@ def check_function(src: FunctionSource, top_level: bool = True) -> list[SrcgradE
             f"**{params.star_kwarg.name.value} parameter",
             "take a dict argument instead",
         )
+    if fdef.asynchronous is not None:
+        checker.add(
+            fdef.name,
+            "async",
+            f"async def {fdef.name.value}: calling it gives a coroutine, not a value",
+            "differentiate a plain def that computes the value (await outside it)",
+        )
     body = fdef.body
     stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
     returns = 0
@@ -187,7 +206,7 @@ def check_function(src: FunctionSource, top_level: bool = True) -> list[SrcgradE
                 "bare return: the function must return a value",
                 "return the scalar loss",
             )
-    if returns == 0:
+    if returns == 0 and not any(f.construct == "yield" for f in checker.findings):
         checker.add(
             fdef.name,
             "no-return",

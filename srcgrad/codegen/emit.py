@@ -20,6 +20,7 @@ import libcst as cst
 from srcgrad.codegen import ir
 from srcgrad.codegen.optimize import all_blocks, control_reads, names_in, read_names
 from srcgrad.codegen.reverse import BIf, BLoop, Block, BSeg, Reversed, Segment
+from srcgrad.codegen.source import indent_code
 from srcgrad.errors import InternalError
 
 HEADER_LINES = 5
@@ -99,7 +100,7 @@ class _Node:
 
     def render(self, indent: int) -> list[str]:
         pad = "    " * indent
-        lines = [pad + ln if ln else "" for ln in self.text.splitlines()]
+        lines = indent_code(self.text, pad)
         if self.body is not None:
             lines += _render(self.body or [_Node("pass")], indent + 1)
             if self.orelse:
@@ -520,6 +521,7 @@ def emit(rev: Reversed, has_aux: bool = False) -> Emitted:
     }
     unconditional |= {it.stack for it in norm.stmts if isinstance(it, ir.LoopNode)}
     prebind = [r for r in residuals if r not in unconditional]
+    prebind += sorted(n for n in getattr(norm, "prebind", ()) if n not in prebind)
     bwd_reads = _reads(rev.blocks) | escape | control_reads(rev.blocks)
     for st in recomputed:
         bwd_reads |= _uses(st.expr)

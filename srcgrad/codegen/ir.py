@@ -7,6 +7,8 @@ expression for emission and its :class:`Origin` in the user's file.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +71,8 @@ class Normalized:
     callees: list[Any] = field(default_factory=list)  # inlined user functions
     refs: list[Any] = field(default_factory=list)  # cache.Ref: how each callee is reached
     module_imports: dict[str, str] = field(default_factory=dict)  # module -> alias
+    skipped: int = 0  # statements dropped as consequences of findings (check's or normalize's)
+    prebind: set[str] = field(default_factory=set)  # bound to None at the top of fwd
 
 
 class Names:
@@ -79,6 +83,34 @@ class Names:
         self.user = set(taken)
         self.counters: dict[str, int] = {}
         self.fixed: dict[str, str] = {}
+        self.made: dict[str, str] = {}  # generated name -> the name it renames ("": a temporary)
+
+    def user_name(self, name: str) -> str | None:
+        """The user's name that the generated ``name`` renames (``y_2`` -> ``y``); ``name``
+        itself when it was not generated; None for a temporary."""
+        base = name
+        while base in self.made and self.made[base]:
+            base = self.made[base]
+        if base in self.made or base.startswith("_") or not base:
+            return None
+        return base
+
+    def user_text(self, text: str) -> str:
+        """``text`` with every generated name replaced by the user's name it stands for,
+        or by a description when it stands for none: messages never show generated names."""
+        if not self.made or not text:
+            return text
+
+        def repl(mt: Any) -> str:
+            word = mt.group(2)
+            if word not in self.made:
+                return mt.group(0)
+            user = self.user_name(word)
+            if user is None:
+                return "an intermediate value"
+            return f"{mt.group(1)}{user}{mt.group(3)}"
+
+        return re.sub(r"('?)\b([A-Za-z_][A-Za-z_0-9]*)\b('?)", repl, text)
 
     def fresh(self, base: str) -> str:
         """``base`` if free, else ``base`` with a numeric suffix."""
@@ -92,6 +124,7 @@ class Names:
             if cand not in self.taken:
                 self.counters[base] = k
                 self.taken.add(cand)
+                self.made[cand] = base
                 return cand
 
     def temp(self, hint: str) -> str:
@@ -104,6 +137,7 @@ class Names:
             if cand not in self.taken:
                 self.counters[base] = k
                 self.taken.add(cand)
+                self.made[cand] = ""
                 return cand
 
     def generated(self, name: str) -> str:
@@ -114,6 +148,8 @@ class Names:
                 cand += "_"
             self.taken.add(cand)
             self.fixed[name] = cand
+            if cand != name:
+                self.made[cand] = ""
         return self.fixed[name]
 
 

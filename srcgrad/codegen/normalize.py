@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 
 import functools
+import re
 import inspect
 import types
 from typing import Any
@@ -107,6 +108,14 @@ class Normalizer:
         self.src = src
         self.fn = src.fn
         self.resolver = Resolver(src.fn)
+        self.top_resolver = self.resolver
+        self.rngs: set[str] = set()  # arguments that are random generator objects
+        self.objects: set[str] = set()  # other non-array arguments not differentiated
+        self.stopped: set[str] = set()  # results of srcgrad.stop_gradient
+        self.out_items: dict[str, Any] = {}  # a callee's result -> its items' names (a tree)
+        self.out_plain: set[str] = set()  # a callee's result returned as one value
+        self.skipped = 0  # statements dropped as consequences of earlier findings
+        self.prebind: set[str] = set()  # names emit binds to None at the top of fwd
         self.wrt = wrt
         self.containers = containers
         self.has_aux = has_aux
@@ -178,23 +187,65 @@ class Normalizer:
         hint: str,
         construct: str,
         cls: type[SrcgradError] = UnsupportedSyntaxError,
+        consequence: bool = True,
     ) -> None:
+        """Raise the finding at ``node`` (as :class:`_Bail`); generated names in the message
+        and hint become the user's.  A node that reads a name bound by a statement already
+        reported raises no second finding (``consequence=False`` reports it anyway)."""
+        if consequence and self._reads_poisoned(node):
+            raise _Bail(None)  # a consequence of an earlier finding: not reported again
         file, line, col = self.src.where(node)
         if (file, line, col) == (self.src.filename, self.src.first_line, 1):
             file, line, col = self.origin.file, self.origin.line, self.origin.col
         raise _Bail(
-            cls(message, filename=file, lineno=line, col=col, construct=construct, hint=hint)
+            cls(
+                self.user_text(message),
+                filename=file,
+                lineno=line,
+                col=col,
+                construct=construct,
+                hint=self.user_text(hint),
+            )
         )
+
+    def _reads_poisoned(self, node: cst.CSTNode) -> bool:
+        """Whether ``node`` is about a name bound by a statement that was already reported:
+        the name itself, its attribute, a call of it or an index into it (what that name
+        holds is unknown, so such a finding would only echo the first)."""
+        if not self.poisoned:
+            return False
+        while isinstance(node, (cst.Attribute, cst.Call, cst.Subscript)):
+            node = node.func if isinstance(node, cst.Call) else node.value
+        return (
+            isinstance(node, cst.Name)
+            and node.value in self.poisoned
+            and node.value not in self.params_set
+        )
+
+    def user_text(self, text: str) -> str:
+        """``text`` with generated names replaced by the user's (see ``Names.user_text``)."""
+        return self.names.user_text(text)
 
     def _error(self, node: cst.CSTNode, message: str, hint: str, construct: str) -> SrcgradError:
         try:
-            self.fail(node, message, hint, construct)
+            self.fail(node, message, hint, construct, consequence=False)
         except _Bail as b:
             assert b.err is not None
             return b.err
         raise AssertionError
 
     # -- names ------------------------------------------------------------------------
+    def user_name(self, emitted: str, default: str = "a value") -> str:
+        """The user's name for the emitted name ``emitted`` (``default`` for a temporary):
+        messages never show generated names."""
+        for user, name in self.env.items():
+            if name == emitted and not user.startswith("_") or name == emitted == user:
+                return user
+        for user, name in self.env.items():
+            if name == emitted:
+                return user
+        return default
+
     def define(self, user: str) -> str:
         if user not in self.env and user not in self.locals and not self._reserved(user):
             name = user
@@ -203,6 +254,7 @@ class Normalizer:
             name = self.names.fresh(user)
         self.env[user] = name
         self.locals.add(name)
+        self.poisoned.discard(user)
         self.last_define = (user, name)
         return name
 
@@ -327,6 +379,12 @@ class Normalizer:
             self.locals.add(name)
             if self.containers.get(name) == ("static",):
                 self.static.add(name)  # a str/bool/None argument: configuration
+            elif self.containers.get(name) == ("rng",):
+                self.static.add(name)  # a random generator: its draws are constants
+                self.rngs.add(name)
+            elif self.containers.get(name) == ("object",) and name not in self.wrt:
+                self.static.add(name)  # an object not differentiated (a config): constant
+                self.objects.add(name)
             elif name in self.containers:
                 self.cont[name] = (name, (), self.containers[name])
         for star in (p.star_arg, p.star_kwarg):
@@ -360,6 +418,8 @@ class Normalizer:
             callees=list(self.callees),
             refs=list(self.refs),
             module_imports=dict(self.module_imports),
+            skipped=self.skipped,
+            prebind=set(self.prebind),
         )
 
     # -- blocks and control flow -------------------------------------------------------
@@ -411,7 +471,11 @@ class Normalizer:
             finally:
                 if recompute:
                     for st in self.stmts[n_before:]:
-                        if isinstance(st, Stmt) and st.kind not in (ir.EFFECT, ir.APPEND):
+                        if (
+                            isinstance(st, Stmt)
+                            and st.kind not in (ir.EFFECT, ir.APPEND)
+                            and st.label != "random draw"  # a second draw would differ
+                        ):
                             st.recompute = True
         return self._compound(stmt)
 
@@ -459,6 +523,8 @@ class Normalizer:
     def bailed(self, b: _Bail, node: cst.CSTNode) -> None:
         if b.err is not None:  # None: a consequence of an earlier finding
             self.findings.append(b.err)
+        else:
+            self.skipped += 1
         for t in _assigned_in(node):
             if t not in self.env:
                 self.poisoned.add(t)
@@ -682,6 +748,25 @@ class Normalizer:
                 out.append(u)
         return out
 
+    def _read_after(self, node: cst.CSTNode) -> set[str]:
+        """Names read (not only assigned) after the statement ``node`` in the function being
+        lowered."""
+        import libcst.matchers as m
+
+        tree = self.src.tree
+        start = self.src.where(node)
+        inside = {id(n) for n in _all_names(node)}
+        targets = {
+            id(n)
+            for t in m.findall(tree, m.AssignTarget() | m.For())
+            for n in m.findall(t.target, m.Name())  # type: ignore[union-attr]
+        }
+        return {
+            n.value
+            for n in _all_names(tree)
+            if id(n) not in inside and id(n) not in targets and self.src.where(n) > start
+        }
+
     def used_outside(self, node: cst.CSTNode) -> set[str]:
         inside = {id(n) for n in _all_names(node)}
         return {n.value for n in self.all_names if id(n) not in inside}
@@ -751,6 +836,9 @@ class Normalizer:
         values = self.static_values(node.iter)
         if values is not None and node.orelse is None and not _has_exit(node.body):
             return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
+        if self._reads_poisoned(node.iter):
+            raise _Bail(None)  # a loop over a list already reported
+        node = self._bind_iterated_displays(node)
         exprs = self.container_values(node.iter)
         if exprs is not None and node.orelse is None and not _has_exit(node.body):
             for v in exprs:  # a loop over a list/tuple argument: one copy of the body per item
@@ -764,6 +852,43 @@ class Normalizer:
         plan = self.iteration_plan(node)
         header_target, header_iter, prelude, reversible = plan
         return self.loop(node, "for", header_target, header_iter, prelude, reversible, origin)
+
+    def _bind_iterated_displays(self, node: cst.For) -> cst.For:
+        """``for v in [a, b]`` (also inside enumerate/zip/reversed) runs as
+        ``items = [a, b]; for v in items``: the display is evaluated once, before the loop,
+        as Python does, and the loop is one over a list built here."""
+
+        def bind(e: cst.BaseExpression) -> cst.BaseExpression:
+            if not isinstance(e, (cst.List, cst.Tuple)) or not e.elements:
+                return e
+            if any(isinstance(el, cst.StarredElement) for el in e.elements):
+                return e
+            if self.constant_value(e) is not _MISSING:
+                return e  # a tuple of constants: unrolled as it is
+            tmp = self.names.temp("items")
+            self.assign(cst.Name(tmp), e)
+            return self.src.alias(cst.Name(tmp), e)  # type: ignore[return-value]
+
+        it = node.iter
+        new_it: cst.BaseExpression = bind(it)
+        if (
+            new_it is it
+            and isinstance(it, cst.Call)
+            and isinstance(it.func, cst.Name)
+            and it.func.value in ("enumerate", "zip", "reversed")
+            and it.func.value not in self.env
+        ):
+            args = [
+                a.with_changes(value=bind(a.value)) if a.keyword is None else a for a in it.args
+            ]
+            if any(a is not b for a, b in zip(args, it.args)):
+                new_it = it.with_changes(args=args)
+                self.src.alias(new_it, it)
+        if new_it is it:
+            return node
+        out = node.with_changes(iter=new_it)
+        self.src.alias(out, node)
+        return out
 
     def while_statement(self, node: cst.While) -> bool:
         self.origin = self.src.origin(node)
@@ -836,6 +961,7 @@ class Normalizer:
         body_stmts = list(node.body.body)  # type: ignore[union-attr]
         for u, (ckind, keys, names) in comps.items():
             self.rebuild_display(u, ckind, keys, names)
+        prior_target = self.env.get(header_target) if header_target is not None else None
         try:
             if kind == "for":
                 assert header_target is not None
@@ -889,6 +1015,27 @@ class Normalizer:
         )
         if kind == "for" and header_iter is not None:
             ln.iter = header_iter
+        outer_maps = [lp["map"] for lp in self.loops]
+        if (
+            kind == "for"
+            and target_name is not None
+            and isinstance(header_iter, cst.Call)
+            and isinstance(header_iter.func, cst.Name)
+            and header_iter.func.value == "range"  # an int target: no gradient to route
+            and (
+                any(header_target in mp for mp in outer_maps)
+                or prior_target is not None and header_target in self._read_after(node)
+            )
+        ):
+            # an enclosing loop carries the target's name: after a loop that ran no round it
+            # holds what it held before (Python's semantics), never an unbound name
+            if prior_target is None or any(
+                c.name == prior_target and not c.before for mp in outer_maps for c in mp.values()
+            ):
+                if prior_target is not None:
+                    self.prebind.add(prior_target)  # unbound before the enclosing loop
+            source = cst.Name(prior_target) if prior_target is not None else cst.Name("None")
+            self.stmts.append(ir.Phi(target_name, source, origin, True))
         self.stmts.append(ln)
         for u, c in cmap.items():
             self.env[u] = c.name
@@ -936,6 +1083,15 @@ class Normalizer:
             return cst.Name(name)
         if isinstance(seq, cst.Name) and seq.value in self.lit:
             kind, items = self.lit[seq.value]
+            if kind == "seq" and any(self._is_container_atom(item) for item in items):
+                self.fail(
+                    seq,
+                    "a loop over a list or tuple of tuples built in the function (the parts "
+                    "would carry no gradient)",
+                    "keep one list per part and loop over them together: "
+                    "for a, b in zip(As, Bs), with As = [...] and Bs = [...]",
+                    "list-of-containers",
+                )
             if kind == "seq":
                 name = self.names.temp(f"{seq.value}_items")
                 self.bind_atom(name, cst.List([]))
@@ -1052,7 +1208,8 @@ class Normalizer:
             for t in small.targets[1:]:
                 self.assign(t.target, first)
         elif isinstance(small, cst.AnnAssign):
-            assert small.value is not None
+            if small.value is None:
+                return  # `y: T` alone declares, binds nothing
             self.assign(small.target, small.value)
         elif isinstance(small, cst.AugAssign):
             # `y op= v` is `y = y op v`; `y[k] op= v` is `y[k] = y[k] op v` (numpy's own
@@ -1118,12 +1275,12 @@ class Normalizer:
             else:
                 self.out = self.output(value)
         else:
-            self.fail(
-                small,
-                f"unsupported statement {type(small).__name__}",
-                "rewrite it as an assignment",
-                type(small).__name__,
-            )
+            from srcgrad.codegen.check import _UNSUPPORTED
+
+            if type(small) in _UNSUPPORTED:
+                raise _Bail(None)  # reported by check, with its own hint
+            what = _readable(type(small).__name__)
+            self.fail(small, f"unsupported statement: {what}", "rewrite it as an assignment", what)
 
     def output(self, value: cst.BaseExpression) -> cst.BaseExpression:
         node = self._output(value)
@@ -1140,6 +1297,20 @@ class Normalizer:
 
     def _output(self, value: cst.BaseExpression) -> cst.BaseExpression:
         name = self.out_name or self.names.generated("out")
+        if self.out_name is not None and (self.loops or self.n_returns > 1):
+            tree = self._result_tree(value, False)
+            mixed = (tree[0] == "leaf") == (name in self.out_items)
+            if mixed and (name in self.out_items or name in self.out_plain):
+                self.fail(
+                    value,
+                    "returns a tuple, list or dict on one path and another kind of value on "
+                    "another",
+                    "return the same kind of value on every path",
+                    "return",
+                )
+            if tree[0] != "leaf":
+                return self._output_items(name, value, tree)
+            self.out_plain.add(name)
         if self.loops:
             # return from inside a loop: set the output and the flag, and leave the loop;
             # each enclosing loop leaves too (see `block`)
@@ -1154,6 +1325,102 @@ class Normalizer:
             return cst.Name(self.env[value.value])
         node = self.lower(value, "out", target=name)
         return node
+
+    def _result_tree(self, value: Any, lowered: bool) -> tuple[Any, ...]:
+        """The shape of a returned value: ``("seq", [trees])`` for a tuple/list display (or a
+        name bound to one), ``("dict", keys, [trees])`` for a dict display with constant keys,
+        else ``("leaf", value, lowered)``."""
+        if not lowered and isinstance(value, (cst.Tuple, cst.List)) and not any(
+            isinstance(el, cst.StarredElement) for el in value.elements
+        ):
+            return ("seq", [self._result_tree(el.value, False) for el in value.elements])
+        if not lowered and isinstance(value, cst.Dict):
+            keys = [
+                _constant_key(el.key) if isinstance(el, cst.DictElement) else _MISSING
+                for el in value.elements
+            ]
+            if all(k is not _MISSING for k in keys):
+                return (
+                    "dict",
+                    keys,
+                    [
+                        self._result_tree(el.value, False)  # type: ignore[union-attr]
+                        for el in value.elements
+                    ],
+                )
+        name = None
+        if isinstance(value, cst.Name):
+            name = value.value if lowered else self.env.get(value.value)
+        entry = self.lit.get(name) if name is not None else None
+        if entry is not None and isinstance(entry[1], list):
+            return ("seq", [self._result_tree(a, True) for a in entry[1]])
+        if entry is not None and isinstance(entry[1], dict):
+            return (
+                "dict", list(entry[1]), [self._result_tree(a, True) for a in entry[1].values()]
+            )
+        return ("leaf", value, lowered)
+
+    def _names_tree(self, base: str, tree: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A fresh name for every leaf of ``tree`` (same shape, leaves are names)."""
+        if tree[0] == "seq":
+            return ("seq", [self._names_tree(f"{base}_{k}", t) for k, t in enumerate(tree[1])])
+        if tree[0] == "dict":
+            return (
+                "dict",
+                tree[1],
+                [self._names_tree(f"{base}_{_ident_key(k)}", t) for k, t in zip(*tree[1:])],
+            )
+        return ("leaf", self.names.fresh(base))
+
+    @staticmethod
+    def _same_shape(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+        if a[0] != b[0]:
+            return False
+        if a[0] == "seq":
+            return len(a[1]) == len(b[1]) and all(map(Normalizer._same_shape, a[1], b[1]))
+        if a[0] == "dict":
+            return a[1] == b[1] and all(map(Normalizer._same_shape, a[2], b[2]))
+        return True
+
+    def _output_items(
+        self, name: str, value: cst.BaseExpression, tree: tuple[Any, ...]
+    ) -> cst.BaseExpression:
+        """``return a, b`` in an inlined callee that returns from several places (or from a
+        loop): each item is bound to a name of its own, shared by every return, and the call's
+        result is the display of those names (binding the display as one value would hide
+        what flows through its items)."""
+        names = self.out_items.get(name)
+        if names is None:
+            names = self.out_items[name] = self._names_tree(name.lstrip("_"), tree)
+        elif not self._same_shape(names, tree):
+            self.fail(
+                value,
+                "returns values of different shapes on different paths (tuples or dicts of "
+                "different lengths or keys)",
+                "return the same kind of value, with the same number of items, on every path",
+                "return",
+            )
+
+        def bind(names_t: tuple[Any, ...], t: tuple[Any, ...]) -> None:
+            if t[0] == "leaf":
+                atom = t[1] if t[2] else self.lower(t[1], "out")
+                if self._is_container_atom(atom):
+                    self.fail(
+                        value,
+                        "returns a container built in different ways on different paths",
+                        "return a display of the items, e.g. return a, b, on every path",
+                        "return",
+                    )
+                self.assign_exact(names_t[1], atom)
+                return
+            for sub_n, sub_t in zip(names_t[-1], t[-1]):
+                bind(sub_n, sub_t)
+
+        bind(names, tree)
+        if self.loops:
+            self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
+            self.break_here(value)
+        return _display_of(names)
 
     # -- in-place writes --------------------------------------------------------------------
     def track_alias(self, user: str) -> None:
@@ -1406,7 +1673,13 @@ class Normalizer:
         try:
             src = read_function(callee)
         except SrcgradError as err:
-            self.fail(e, f"cannot inline {callee.__qualname__}: {err.message}", err.hint or "", "user-call")
+            hint = err.hint or ""
+            if err.construct == "decorator":
+                hint = (
+                    f"call the undecorated function and do the decorator's work at the call, "
+                    f"or give {callee.__name__} its own rule with @srcgrad.custom_vjp"
+                )
+            self.fail(e, f"cannot inline {callee.__qualname__}: {err.message}", hint, "user-call")
         if code not in self.inline_stack:
             findings = check_function(src, top_level=False)
             if findings:
@@ -1449,6 +1722,15 @@ class Normalizer:
                 self.fail(e, f"the default of {callee.__qualname__}'s {name!r} is not a literal",
                           f"pass {name} explicitly", "recursion")
         for name, v in bound.items():
+            if isinstance(v, cst.Name) and v.value in self.cont and not self.is_static(v):
+                self.fail(
+                    e,
+                    f"a container argument ({self.user_name(v.value)}) passed to the recursive "
+                    f"call {callee.__qualname__} (not supported yet)",
+                    "pass the arrays the recursion needs as separate arguments, e.g. "
+                    f"{callee.__name__}(W, b, ...) instead of {callee.__name__}(params, ...)",
+                    "recursion",
+                )
             if isinstance(v, cst.Name) and (v.value in self.lit or v.value in self.dyn):
                 self.fail(e, f"a tuple/list built here passed to the recursive call {callee.__qualname__}",
                           "pass arrays", "recursion")
@@ -1459,7 +1741,10 @@ class Normalizer:
         self.callees.append(callee)
         self.runtime_imports.add("call_vjp")
         r = self.define(target) if target is not None else self.names.temp(hint)
-        pb = self.names.fresh(f"{r.lstrip('_')}_pullback")
+        stem = r.lstrip("_")
+        if not stem[:1].isalpha():  # a temporary with no hint (`_2`): name it after the callee
+            stem = f"{callee.__name__}{stem}"
+        pb = self.names.fresh(f"{stem}_pullback")
         self.locals.update({r, pb})
         func = self._xp_chain(e.func) if self.resolver.dotted(e.func) is not None else e.func
         st = Stmt(ir.CALLVJP, [r, pb], func, self.origin, operands=operands,
@@ -1487,8 +1772,9 @@ class Normalizer:
         if any(k is key for k in self.inline_stack):
             self.fail(
                 e,
-                f"recursive call to {display} (not supported yet)",
-                "write the recursion as a loop",
+                f"recursive call to {display}, a nested function (not supported yet)",
+                f"define {display} at module level (recursion between module-level functions "
+                "is supported), or write the recursion as a loop",
                 "recursion",
             )
         if len(self.inline_stack) > 17:
@@ -1539,8 +1825,10 @@ class Normalizer:
         )
         self.inline_stack.append(key)
         n_findings = len(self.findings)
+        out_name: str | None = None
         try:
             self.out_name = self.names.temp(f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out")
+            out_name = self.out_name
             self.src = src
             self.resolver = resolver
             self.all_names = _all_names(fdef)
@@ -1572,7 +1860,19 @@ class Normalizer:
                 result: cst.BaseExpression | None = self.lower(fdef.body, hint)
             else:
                 body = fdef.body
+                start = len(self.stmts)
+                if _returns_from_a_loop(fdef):
+                    # its result is first set inside a loop, where a push may read it before
+                    # (in the loop's first iteration): give it a value first
+                    self.assign_exact(self.out_name, cst.Name("None"))  # type: ignore[arg-type]
                 self.block(list(body.body) if isinstance(body, cst.IndentedBlock) else [body])
+                _returns_continue(self.stmts[start:])
+                tree = self.out_items.get(self.out_name)  # type: ignore[arg-type]
+                if tree is not None and _returns_from_a_loop(fdef):
+                    for n in _all_names(_display_of(tree)):  # the items too, as the result
+                        self.locals.add(n.value)
+                        phi = ir.Phi(n.value, cst.Name("None"), self.origin, True)
+                        self.stmts.insert(start, phi)
                 result = self.out
         finally:
             self.inline_stack.pop()
@@ -1581,10 +1881,18 @@ class Normalizer:
                 self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
                 self.local_funcs, self.np_alias, self.galias, self.arg_names,
             ) = saved
-        if result is None and len(self.findings) > n_findings:
-            raise _Bail(None)  # its return statement was reported already
+        items = self.out_items.pop(out_name, None) if out_name is not None else None
+        if items is not None and result is not None:
+            # several `return a, b`: the result is the display of the items' names
+            display = _display_of(items)
+            for n in _all_names(display):
+                self.env[n.value] = n.value
+            result = self.lower(display, hint, target=out_name)  # as a single return does
         if result is None:
-            self.fail(e, f"{display} returns nothing", "return a value", "user-call")
+            if len(self.findings) > n_findings:
+                raise _Bail(None)  # a consequence of the findings in its body
+            shown = display.replace(".<locals>.", ".")
+            self.fail(e, f"{shown} returns nothing", f"return a value from {shown}", "user-call")
         assert result is not None
         if target is not None:
             self.bind_atom(target, result)
@@ -1883,12 +2191,14 @@ class Normalizer:
                     self.fail(el, "starred element", "list the elements", "starred")
                 elements.append(el.with_changes(value=self.lower(el.value, hint)))
             return e.with_changes(elements=elements)
-        self.fail(
-            e,
-            f"unsupported expression {type(e).__name__}",
-            "split it into simpler statements",
-            type(e).__name__,
+        from srcgrad.codegen.check import _UNSUPPORTED
+
+        if type(e) in _UNSUPPORTED:
+            raise _Bail(None)  # reported by check, with its own hint
+        what, how = _EXPRESSION_HINTS.get(
+            type(e), (_readable(type(e).__name__), "split it into simpler statements")
         )
+        self.fail(e, f"unsupported expression: {what}", how, _readable(type(e).__name__))
         raise AssertionError  # unreachable
 
     def name(self, e: cst.Name) -> cst.BaseExpression:
@@ -1931,6 +2241,13 @@ class Normalizer:
             return cst.Name(cur)
         if v in ("True", "False", "None"):
             return e
+        if v in self.local_funcs:
+            self.fail(
+                e,
+                f"the nested function {v!r} used as a value (stored, passed or returned)",
+                f"call {v} directly where it is needed: {v}(...)",
+                "def",
+            )
         found, obj = self.resolver.lookup(v)
         if not found:
             self.fail(e, f"name {v!r} is not defined", "define it before use", "name")
@@ -1971,12 +2288,16 @@ class Normalizer:
                     f"rename the local {root!r} or the closure variable",
                     "name-clash",
                 )
+            callee = self.resolver.fn
+            who = getattr(callee, "__qualname__", "the callee").replace(".<locals>.", ".")
+            short = getattr(callee, "__name__", "g")
             self.fail(
                 e,
-                f"{root!r} is read from the closure of {self.resolver.fn.__qualname__}, which "
-                "the emitted code cannot see",
-                f"pass {root} as an argument, or make it a module-level name",
-                "closure-read",
+                f"{who} reads {root!r} from an enclosing function (a closure variable); "
+                "srcgrad cannot read a called function's closure variables yet",
+                f"pass {root} to {short} as an argument (def {short}(..., {root}) and "
+                f"{short}(..., {root}) at the call), or make {root} a module-level global",
+                "closure",
             )
         if root in g:
             mod = g.get("__name__")
@@ -2042,7 +2363,8 @@ class Normalizer:
         if isinstance(e, cst.Name) and e.value in self.galias:
             return self.galias[e.value][0]
         if isinstance(e, cst.Attribute):
-            return e.with_changes(value=self._unalias(e.value))
+            value = self._unalias(e.value)
+            return e if value is e.value else e.with_changes(value=value)
         return e
 
     def note_ref(self, e: cst.CSTNode, func: cst.BaseExpression, path: list[str], obj: Any) -> None:
@@ -2142,10 +2464,25 @@ class Normalizer:
                 return self.prim(
                     rule, target, hint, e.with_changes(value=base), {rule.params[0]: base}
                 )
+        if self._untyped_argument(base) and not hasattr(np.ndarray, attr):
+            # an argument not differentiated, of a type known only at the call (generating
+            # ahead of time): not an array attribute, so an object's, and a constant
+            return cst.Name(self.emit(ir.STATIC, target, hint, e.with_changes(value=base)))
+        if hasattr(np.ndarray, attr):
+            self.fail(
+                e,
+                f"array attribute .{attr} on a value that carries a gradient has no rule",
+                _ARRAY_ATTRIBUTE_HINTS.get(
+                    attr, "rewrite it with numpy functions (`srcgrad rules` lists them)"
+                ),
+                "attribute",
+            )
         self.fail(
             e,
-            f"unsupported attribute .{attr}",
-            "use a numpy function (np.transpose, np.real, ...) instead",
+            f"attribute .{attr} of a value that carries a gradient (srcgrad differentiates "
+            "arrays and containers of them, not other objects)",
+            "read plain settings from an argument that is not differentiated or from a "
+            "module-level global, and pass arrays as arguments (or in a dict/list/tuple)",
             "attribute",
         )
         raise AssertionError
@@ -2190,7 +2527,13 @@ class Normalizer:
         base = self.lower(e.value, hint)
         if isinstance(base, cst.Name) and (base.value in self.lit or base.value in self.dyn):
             if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
-                self.fail(e, "slice of a list built in the function", "index one item", "list-slice")
+                self.fail(
+                    e,
+                    "slice of a list built in the function",
+                    "index its items one by one, or stack it first and slice the array: "
+                    "np.stack(items)[1:]",
+                    "list-slice",
+                )
             key = self.lower(e.slice[0].slice.value, hint)  # type: ignore[union-attr]
             return self.container_item(base.value, key, hint, target, e)
         if (
@@ -2363,7 +2706,13 @@ class Normalizer:
             if rule is None:
                 rule = registry.lookup(np.negative if symbol == "unary -" else np.positive)
             if rule is None:
-                self.fail(e, f"no rule for {symbol}", "", symbol, MissingRuleError)
+                self.fail(
+                    e,
+                    f"no rule for {symbol}",
+                    "register one with @srcgrad.rules.adjoint(np.negative) / (np.positive)",
+                    symbol,
+                    MissingRuleError,
+                )
             assert rule is not None
             self._call_node = e
             return self.prim(rule, target, hint, node, {rule.params[0]: operand})
@@ -2378,6 +2727,50 @@ class Normalizer:
         if self.is_static(node):
             return node
         return self.emit_nondiff(target, hint, _strip_parens(node), [])
+
+    def _is_container_atom(self, node: cst.BaseExpression) -> bool:
+        """A lowered value that is a tuple/list/dict display or a list built here."""
+        if isinstance(node, (cst.Tuple, cst.List, cst.Dict)):
+            return True
+        return isinstance(node, cst.Name) and (node.value in self.lit or node.value in self.dyn)
+
+    def _untyped_argument(self, node: cst.BaseExpression) -> bool:
+        """``node`` is a parameter of the differentiated function, not in ``wrt``, whose type
+        the generator was not told (code generated ahead of time, without arguments)."""
+        return (
+            isinstance(node, cst.Name)
+            and len(self.inline_stack) == 1
+            and node.value in self.params_set
+            and node.value not in self.wrt
+            and node.value not in self.containers
+            and node.value not in self.cont
+        )
+
+    def random_draw(
+        self,
+        e: cst.Call,
+        node: cst.Call,
+        args: list[cst.Arg],
+        target: str | None,
+        hint: str,
+        display: str,
+    ) -> cst.BaseExpression:
+        """A method of a random generator object (``rng.normal(size=n)``): a draw, made once
+        in the forward pass on the user's own object and kept as a constant.  Its arguments
+        must not carry a gradient (the draw would depend on them)."""
+        for a in args:
+            if not self.is_static(a.value):
+                name = a.keyword.value if a.keyword is not None else "an argument"
+                self.fail(
+                    e,
+                    f"random draw {display}() with {name} that carries a gradient "
+                    "(the sample would depend on it)",
+                    "draw noise that does not depend on the inputs and transform it, e.g. "
+                    "mu + sigma * rng.standard_normal(mu.shape) instead of "
+                    "rng.normal(mu, sigma)",
+                    "random",
+                )
+        return cst.Name(self.emit(ir.STATIC, target, hint, node, label="random draw"))
 
     def emit_nondiff(
         self, target: str | None, hint: str, node: cst.BaseExpression, _: list[Any]
@@ -2401,6 +2794,24 @@ class Normalizer:
             if p not in rule.sequence and p != rule.varargs and self.is_container(v):
                 what = repr(v.value) if isinstance(v, cst.Name) else "display"
                 text = v.value if isinstance(v, cst.Name) else "[...]"
+                lists = [o for o in bound.values() if self.is_container(o)]
+                ints = [o for o in bound.values() if isinstance(o, cst.Integer)]
+                if isinstance(expr, cst.BinaryOperation) and (
+                    isinstance(expr.operator, cst.Add) and len(lists) == 2
+                    or isinstance(expr.operator, cst.Multiply) and len(lists) == 1 and ints
+                ):
+                    op = "+" if isinstance(expr.operator, cst.Add) else "*"
+                    shown = (
+                        self.user_name(v.value, "the list") if isinstance(v, cst.Name) else "the list"
+                    )
+                    self.fail(
+                        self._call_node or v,
+                        f"`{op}` on the list/tuple {shown!r}: list "
+                        f"{'concatenation' if op == '+' else 'repetition'}, not arithmetic",
+                        f"grow the list with {shown}.append(item) and join the arrays at the end "
+                        f"with np.concatenate({shown}) or np.stack({shown})",
+                        "list-arithmetic",
+                    )
                 self.fail(
                     self._call_node or v,
                     f"the tuple/list/dict {what} is passed to {rule.name} as one array",
@@ -2509,19 +2920,43 @@ class Normalizer:
         if chain is None:
             if isinstance(func, cst.Name) and func.value in self.poisoned:
                 raise _Bail(None)
+            if isinstance(func, cst.Name) and func.value in self.params_set and len(
+                self.inline_stack
+            ) == 1:
+                self.fail(
+                    e,
+                    f"call of the argument {func.value!r} (a function passed in): srcgrad "
+                    "resolves every call when it generates the code, from names it can see",
+                    f"call the function by its name inside the function, or capture it in a "
+                    f"closure: def make({func.value}): def f(...): ... {func.value}(...) ...; "
+                    f"return f, then differentiate make(np.tanh)",
+                    "call",
+                )
             if isinstance(func, cst.Name) and func.value in self.env:
                 self.fail(
                     e,
-                    f"call of a local value {func.value!r}",
-                    "call a module-level function",
+                    f"call of a local value {func.value!r} (a function stored in a variable)",
+                    "call the function by the name it was defined or imported under, e.g. "
+                    "np.log(x) rather than g = np.log; g(x)",
                     "call",
                 )
             parts = self.resolver.dotted(func)
             if parts is not None and not self.resolver.lookup(parts[0])[0]:
                 self.fail(func, f"name {parts[0]!r} is not defined", "define it", "name")
-            self.fail(e, "call of an expression", "call a named function", "call")
+            self.fail(
+                e,
+                "call of an expression (a function returned by a call, or a lambda called "
+                "where it is written)",
+                "call a function by its name: define it with def (or bind the lambda to a "
+                "name) and call that name, passing what it captured as arguments",
+                "call",
+            )
         parts, obj = chain  # type: ignore[misc]
         display = ".".join(parts)
+        if _is_rng(getattr(obj, "__self__", None)):  # rng.normal, np.random.normal
+            args = [self.lower_arg(a, hint) for a in e.args]
+            node = e.with_changes(func=self._xp_chain(func), args=args)
+            return self.random_draw(e, node, args, target, hint, display)
         if (
             obj in (max, min)
             and len(e.args) == 1
@@ -2590,10 +3025,18 @@ class Normalizer:
             node = node.with_changes(func=_dotted_node(self.xp, res.emit_name))
         if res.kind == "stop_gradient":
             if len(args) != 1:
-                self.fail(e, "stop_gradient takes one argument", "", "stop_gradient")
+                self.fail(
+                    e,
+                    "stop_gradient takes one argument",
+                    "wrap each value on its own: srcgrad.stop_gradient(a), "
+                    "srcgrad.stop_gradient(b)",
+                    "stop_gradient",
+                )
             self.runtime_imports.add("stop_gradient")
             node = node.with_changes(func=cst.Name(self.names.generated("stop_gradient")))
-            return cst.Name(self.emit(ir.STOP, target, hint, node, label="stop_gradient"))
+            out = self.emit(ir.STOP, target, hint, node, label="stop_gradient")
+            self.stopped.add(out)
+            return cst.Name(out)
         if all_static:
             if multi is not None:
                 return node
@@ -2660,7 +3103,11 @@ class Normalizer:
                 f"builtin {display}() on values that carry a gradient",
                 "write the attribute itself (x.T, cfg.scale)"
                 if obj is getattr
-                else "use the numpy equivalent (np.sum, np.maximum, np.stack, ...)",
+                else _BUILTIN_HINTS.get(
+                    display,
+                    "rewrite it with numpy functions on arrays (`srcgrad rules` lists the "
+                    "supported ones)",
+                ),
                 display,
             )
         if res.kind == "user" and isinstance(obj, types.FunctionType):
@@ -2675,8 +3122,28 @@ class Normalizer:
                 "call a plain module-level function",
                 "user-call",
             )
+        if res.kind in ("unknown-numpy", "unknown") and all(
+            self.is_static(a.value)
+            or isinstance(a.value, cst.Name) and a.value.value in self.stopped
+            for a in args
+        ):
+            # every input is a constant or wrapped in stop_gradient: a constant result
+            return self.emit_nondiff(target, hint, node, [])
         if res.kind == "unknown-numpy":
-            near = nearest_rules(display)
+            if isinstance(obj, np.vectorize) or (
+                isinstance(obj, np.ufunc) and _numpy_export_name(obj) is None
+            ):
+                # np.vectorize(...), a ufunc made by np.frompyfunc, ...
+                self.fail(
+                    e,
+                    f"{display} is a {type(obj).__name__} object made by numpy, which srcgrad "
+                    "cannot differentiate through",
+                    "write the computation with numpy functions that have rules on whole "
+                    "arrays (`srcgrad rules` lists them)",
+                    display,
+                    MissingRuleError,
+                )
+            near = [n for n in nearest_rules(display) if n != f"np.{display}"]
             alt = f"; nearest supported: {', '.join(near)}" if near else ""
             self.fail(
                 e,
@@ -2689,7 +3156,8 @@ class Normalizer:
         self.fail(
             e,
             f"call to {display}, which srcgrad cannot differentiate",
-            "use numpy functions, or compute it outside the function and pass it in",
+            "use numpy functions, compute it outside the function and pass it in, or wrap "
+            "its inputs in srcgrad.stop_gradient when no gradient should flow through it",
             display,
             MissingRuleError,
         )
@@ -2822,6 +3290,8 @@ class Normalizer:
         return False
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
+        if a.star:
+            raise _Bail(None)  # `f(*args)`: reported by check; binding it would only mislead
         return a.with_changes(value=self.lower(a.value, hint))
 
     def bind_signature(self, fn: Any, args: list[cst.Arg], e: cst.CSTNode, display: str) -> dict[str, Any]:
@@ -2882,7 +3352,13 @@ class Normalizer:
             self.assign(ctarget, self.literal(v))
             key = self.key_of(self.lower(e.key.visit(ren), hint))
             if key is _MISSING:
-                self.fail(e.key, "dict comprehension key that is not a constant", "use the loop variable as key", "dict-comprehension")
+                self.fail(
+                    e.key,
+                    "dict comprehension key that is not a constant int or str",
+                    "key the dict by ints or strings known before the call, e.g. "
+                    "{k: ... for k in (0, 1)} or {k: ... for k in ('a', 'b')}",
+                    "dict-comprehension",
+                )
             value = self.lower(e.value.visit(ren), hint)
             elements.append(cst.DictElement(self.literal(key), value))
         return cst.Dict(elements)
@@ -2914,9 +3390,10 @@ class Normalizer:
                            body=cst.IndentedBlock([body]))
             self.src.alias(body, e)
         init = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], cst.List([]))])
-        self.src.alias(init, e)
+        self.src.alias_tree(init, e)
         for node in _all_stmts(body):
             self.src.alias(node, e)
+        self.src.alias_tree(body, e)
         saved_origin = self.origin
         self.block([init, body])
         self.origin = saved_origin
@@ -2971,7 +3448,19 @@ class Normalizer:
                     "list-method",
                 )
             v = args[0].value
-            self.refuse_nested_item(e, v)
+            if self.is_container(v) or self._is_container_atom(v):
+                owner = self.user_name(receiver.value, "")
+                if owner:
+                    self.poisoned.add(owner)  # what is later read from it would only echo this
+                self.fail(
+                    e,
+                    "appending a tuple, list or dict to a list built in the function (its items "
+                    "would carry no gradient)",
+                    "keep one list per part and loop over them together: As.append(a); "
+                    "Bs.append(b); ... for a, b in zip(As, Bs)",
+                    "list-of-containers",
+                    consequence=False,  # (the list was just poisoned: report this one)
+                )
             ops = [v.value] if isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v) else []
             self.stmts.append(
                 Stmt(ir.APPEND, [], node, self.origin, operands=ops, label="append",
@@ -2993,6 +3482,9 @@ class Normalizer:
                 'read entries with constant keys, e.g. params["W"]',
                 "container-method",
             )
+        if isinstance(receiver, cst.Name) and receiver.value in self.rngs:
+            display = f"{self.user_name(receiver.value, 'rng')}.{method}"
+            return self.random_draw(e, node, args, target, hint, display)
         if self.is_static(receiver) and all(self.is_static(a.value) for a in args):
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
         if method in METHODS:
@@ -3028,10 +3520,30 @@ class Normalizer:
                 CONVERTING_METHODS[method],
                 f".{method}()",
             )
+        if (
+            self._untyped_argument(receiver)
+            and not hasattr(np.ndarray, method)
+            and all(self.is_static(a.value) for a in args)
+        ):
+            return cst.Name(self.emit(ir.STATIC, target, hint, node))  # as for an attribute
+        if isinstance(receiver, cst.Name) and (
+            receiver.value in self.objects
+            or self._untyped_argument(receiver) and not hasattr(np.ndarray, method)
+        ):
+            who = self.user_name(receiver.value, "an argument")
+            self.fail(
+                e,
+                f"method .{method}() of {who}, called with a value that carries a gradient "
+                "(srcgrad cannot see into an object's methods)",
+                f"call a module-level function instead (def {method}(...): ... and "
+                f"{method}(...)), or give it a rule with @srcgrad.custom_vjp",
+                f".{method}()",
+                MissingRuleError,
+            )
         self.fail(
             e,
-            f"array method .{method}() has no adjoint rule",
-            f"use the numpy function np.{method}(x, ...) if it has a rule",
+            f"method .{method}() has no adjoint rule",
+            _method_hint(method),
             f".{method}()",
             MissingRuleError,
         )
@@ -3187,7 +3699,142 @@ def _user_object(obj: Any) -> bool:
     return mod.startswith("srcgrad.generated") or mod.split(".")[0] not in _LIBRARIES
 
 
+# builtins that have no rule on values that carry a gradient: what to write instead
+_BUILTIN_HINTS = {
+    "sorted": "sort the array with np.sort(x)",
+    "reversed": "reverse the array with x[::-1]",
+    "list": "use the value itself (index it, slice it or loop over it), or build a new list "
+    "with [a, b] or .append",
+    "tuple": "use the value itself (index it, slice it or loop over it), or build a tuple "
+    "display (a, b)",
+    "round": "use np.round(x)",
+    "map": "write a loop or a comprehension: [f(v) for v in xs]",
+    "filter": "select with a boolean mask, x[mask], or np.where",
+    "int": "convert only constants; for values that carry a gradient use np.floor(x)",
+    "divmod": "use np.floor_divide and np.mod (or // and %)",
+    "any": "use np.any(x)",
+    "all": "use np.all(x)",
+}
+
+# array attributes with no rule: what to write instead
+_ARRAY_ATTRIBUTE_HINTS = {
+    "flat": "use np.ravel(x) (or x.ravel())",
+    "base": "use the array itself",
+    "data": "use the array itself",
+    "ctypes": "use the array itself",
+    "strides": "only constant attributes (.shape, .ndim, .size, .dtype) are read as constants",
+}
+
+# in-place array methods with no functional rule: what to write instead
+_INPLACE_METHOD_HINTS = {
+    "fill": "build a new array instead: y = np.full_like(y, value)",
+    "sort": "sort into a new array: y = np.sort(y)",
+    "resize": "reshape into a new array: y = np.reshape(y, shape)",
+    "put": "build a new array with np.where, or write y[idx] = v into an array made here",
+    "itemset": "write y[idx] = v into an array made in the function",
+    "setfield": "build a new array instead",
+    "partition": "use np.sort(y) (partition order is not defined)",
+}
+
+
+def _method_hint(method: str) -> str:
+    """What to write instead of the array method ``method``, which has no rule."""
+    if method in _INPLACE_METHOD_HINTS:
+        return _INPLACE_METHOD_HINTS[method]
+    fn = getattr(np, method, None)
+    if fn is not None and registry.lookup(fn) is not None:
+        return f"call np.{method}(x, ...) instead: it has a rule"
+    return (
+        "rewrite it with numpy functions that have rules (`srcgrad rules` lists them), or "
+        "register one with @srcgrad.rules.adjoint"
+    )
+
+
+def _numpy_export_name(obj: Any) -> str | None:
+    """The dotted name numpy exports ``obj`` under (``"linalg.matrix_power"``), or None."""
+    name = getattr(obj, "__name__", None)
+    if not isinstance(name, str):
+        return None
+    for prefix, mod in (("", np), ("linalg.", np.linalg), ("fft.", np.fft), ("random.", np.random)):
+        if getattr(mod, name, None) is obj:
+            return prefix + name
+    return None
+
+
+def _display_of(names: tuple[Any, ...]) -> cst.BaseExpression:
+    """The display a names tree stands for (see ``Normalizer._names_tree``)."""
+    if names[0] == "leaf":
+        return cst.Name(names[1])
+    if names[0] == "seq":
+        return cst.Tuple([cst.Element(_display_of(t)) for t in names[1]])
+    return cst.Dict(
+        [
+            cst.DictElement(cst.parse_expression(repr(k)), _display_of(t))
+            for k, t in zip(names[1], names[2])
+        ]
+    )
+
+
+def _ends_in_break(items: list[Any]) -> bool:
+    """Whether the branch ``items`` leaves by ``break`` (not by a return)."""
+    if not items:
+        return False
+    last = items[-1]
+    if isinstance(last, ir.BreakNode):
+        return True
+    if isinstance(last, ir.IfNode):
+        return all(
+            _ends_in_break(b) for f, b in zip(last.falls, (last.body, last.orelse)) if not f
+        ) and not all(last.falls)
+    return False
+
+
+def _returns_continue(items: list[Any]) -> None:
+    """In an inlined callee's body, a ``return`` (its value already bound to the call's
+    result) continues after the call: every ``if`` branch that ended in one falls through.
+    Left marked as not falling through, the branch would get no push while the backward pass
+    pops one (and a branch test saved inside a loop would be read from the wrong entry)."""
+    for it in items:
+        if isinstance(it, ir.IfNode):
+            _returns_continue(it.body)
+            _returns_continue(it.orelse)
+            it.falls = tuple(  # type: ignore[assignment]
+                f or not _ends_in_break(b) for f, b in zip(it.falls, (it.body, it.orelse))
+            )
+
+
+def _readable(class_name: str) -> str:
+    """``GeneratorExp`` -> ``generator exp``: a libcst class name in words."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", class_name).lower()
+
+
+# expression kinds with no lowering of their own: what to call them, what to write instead
+_EXPRESSION_HINTS: dict[type, tuple[str, str]] = {
+    cst.Lambda: (
+        "a lambda used as a value (passed to a function or stored in a container)",
+        "srcgrad differentiates calls, not functions passed around: bind the lambda to a name "
+        "and call it (f = lambda v: ...; f(x)), or write the computation with array operations",
+    ),
+    cst.GeneratorExp: (
+        "a generator expression outside sum()/a list",
+        "build a list ([... for v in xs]) and stack or sum it",
+    ),
+    cst.Ellipsis: ("`...` as a value", "use it only inside an index, e.g. x[..., 0]"),
+    cst.Slice: ("a slice outside an index", "index with it directly, e.g. x[1:3]"),
+}
+
+
+def _is_rng(obj: Any) -> bool:
+    """A random generator object: its methods are draws (non-differentiable, stateful)."""
+    return isinstance(obj, (np.random.Generator, np.random.RandomState))
+
+
 def _is_numpy_obj(obj: Any) -> bool:
+    """A function numpy exports (so that ``xp.<its name>`` is the same function on numpy);
+    never a method bound to an object (``rng.normal``), which lives on that object."""
+    owner = getattr(obj, "__self__", None)
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        return False
     if isinstance(obj, np.ufunc):  # scipy.special's ufuncs are ufuncs too
         return getattr(np, obj.__name__, None) is obj
     mod = getattr(obj, "__module__", None) or ""
@@ -3288,6 +3935,17 @@ def _has_exit(node: cst.CSTNode) -> bool:
     return any(_has_exit(c) for c in node.children)
 
 
+def _returns_from_a_loop(fdef: cst.CSTNode) -> bool:
+    """Whether a ``return`` of ``fdef`` (not of a nested def) lies inside a loop."""
+    import libcst.matchers as m
+
+    for loop in m.findall(fdef, m.For() | m.While()):
+        for r in m.findall(loop, m.Return()):
+            if not _inside_def(fdef, r):
+                return True
+    return False
+
+
 def _has_return(node: cst.CSTNode) -> bool:
     import libcst.matchers as m
 
@@ -3337,10 +3995,27 @@ def _assigned_in(stmt: cst.CSTNode) -> list[str]:
     import libcst.matchers as m
 
     out = []
-    for node in m.findall(stmt, m.AssignTarget() | m.AugAssign() | m.For() | m.AnnAssign() | m.NamedExpr()):
-        target = getattr(node, "target", None)
+    for node in m.findall(
+        stmt,
+        m.AssignTarget() | m.AugAssign() | m.For() | m.AnnAssign() | m.NamedExpr()
+        | m.CompFor() | m.AsName(),
+    ):
+        target = getattr(node, "target", None) or getattr(node, "name", None)
         if target is not None:
             out += [n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)]
+    for node in m.findall(stmt, m.Import() | m.ImportFrom()):
+        names = getattr(node, "names", ())
+        for alias in names if isinstance(names, (list, tuple)) else ():
+            if alias.asname is None:
+                dotted = alias.name
+                while isinstance(dotted, cst.Attribute):
+                    dotted = dotted.value
+                if isinstance(dotted, cst.Name):
+                    out.append(dotted.value)
+    for node in m.findall(stmt, m.ClassDef() | m.FunctionDef() | m.MatchAs() | m.MatchStar()):
+        name = getattr(node, "name", None)
+        if isinstance(name, cst.Name):
+            out.append(name.value)
     return out
 
 

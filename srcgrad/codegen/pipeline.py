@@ -12,7 +12,7 @@ from srcgrad.codegen.normalize import normalize
 from srcgrad.codegen.optimize import optimize
 from srcgrad.codegen.reverse import reverse
 from srcgrad.codegen.source import FunctionSource, read_function
-from srcgrad.errors import SrcgradError
+from srcgrad.errors import InternalError, SrcgradError
 
 
 def generate(
@@ -42,5 +42,17 @@ def generate(
         findings.sort(key=lambda e: (e.lineno or 0, e.col or 0))
         raise SrcgradError.bundle(findings)
     assert norm is not None
+    if norm.skipped:
+        # a statement was dropped as the consequence of a finding, yet there is none: never
+        # emit code that silently lacks it
+        file, line, col = src.where(src.tree.name)
+        raise InternalError(
+            f"{norm.qualname}: a statement was skipped without a finding",
+            filename=file,
+            lineno=line,
+            col=col,
+            construct="internal",
+            hint="this is a bug in srcgrad; please report it with the function's source",
+        )
     rev = optimize(reverse(norm, analyse(norm)), arg_specs)
     return src, emit(rev, has_aux=has_aux)

@@ -88,7 +88,7 @@ NONDIFF_METHODS = {
 MUTATING_METHODS = {
     "sort": "y = np.sort(y)",
     "partition": "y = np.partition(y, kth)",
-    "fill": "y = np.full(y.shape, value)",
+    "fill": "y = np.full_like(y, value)",
     "put": "y = y.copy(); y[indices] = values",
     "itemset": "y = y.copy(); y[index] = value",
     "resize": "y = np.reshape(y, shape) (or np.concatenate to grow it)",

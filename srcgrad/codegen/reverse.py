@@ -440,7 +440,9 @@ class Reverser:
 
     def _rev_read(self, st: Stmt, block: Block, g: str) -> None:
         assert st.read is not None
-        self.contribute(block, self.path_adj(*st.read), cst.Name(g))
+        a = self.path_adj(*st.read)
+        self.adj_var.setdefault(a, st.expr)  # what a zero fill of this leaf is shaped like
+        self.contribute(block, a, cst.Name(g))
 
     def _rev_callvjp(self, st: Stmt, block: Block, g: str) -> None:
         """``r, r_pullback = call_vjp(...)``: the pullback gives the arguments' cotangents."""
@@ -470,7 +472,13 @@ class Reverser:
             return
         param, path = st.read
         for i in range(st.bound["n"]):
-            self.contribute(block, self.path_adj(param, path + (i,)), _item(g, i))
+            a = self.path_adj(param, path + (i,))
+            seq = st.expr.args[0].value  # type: ignore[union-attr]  (`list(seq)`)
+            leaf = cst.Subscript(
+                value=seq, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))]
+            )
+            self.adj_var.setdefault(a, leaf)  # what a zero fill is shaped like
+            self.contribute(block, a, _item(g, i))
 
     def _rev_listget(self, st: Stmt, block: Block, g: str) -> None:
         """``x = lst[key]``: add ``d_x`` at ``key`` of the list's cotangent."""

@@ -53,6 +53,17 @@ class FunctionSource:
         self.aliases[id(new)] = original
         return new
 
+    def alias_tree(self, new: cst.CSTNode, original: cst.CSTNode) -> cst.CSTNode:
+        """Map ``new`` and every node under it that has no position of its own (statements
+        srcgrad writes: a comprehension's loop, a guard) to ``original``."""
+        import libcst.matchers as m
+
+        kinds = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine)
+        for node in [new, *m.findall(new, m.MatchIfTrue(lambda n: isinstance(n, kinds)))]:
+            if id(node) not in self.aliases and node not in self.positions:
+                self.alias(node, original)
+        return new
+
     def where(self, node: cst.CSTNode) -> tuple[str, int, int]:
         """(file, line, col) of ``node``, 1-based, in the user's file."""
         try:
@@ -125,7 +136,7 @@ def read_function(fn: Callable[..., Any]) -> FunctionSource:
             "through exec/python -c has no source srcgrad can read",
         ) from None
     raw = "".join(lines)
-    text = textwrap.dedent(raw)
+    text = dedent_code(raw)
     indent = _indent_of(raw) - _indent_of(text)
     if code.co_name == "<lambda>":
         return _read_lambda(fn, text, filename, abs_filename, first_line, indent, name)
@@ -164,8 +175,119 @@ def read_function(fn: Callable[..., Any]) -> FunctionSource:
         indent=indent,
         positions=positions,
     )
-    src.tree = _strip_decorators(src)
+    src.tree = _canonical(src, _strip_decorators(src))
     return src
+
+
+class _Canonical(cst.CSTTransformer):
+    """Puts the user's layout into one canonical form that any later rewrite can print:
+
+    - every one-line body (``def f(x): return x``, ``if c: y = 1``) becomes an indented block;
+    - whitespace inside brackets that spans lines (black's split expressions, trailing-comma
+      layouts, comments between arguments) and backslash continuations become one space, so
+      an expression stays valid wherever a later stage moves it (out of its parentheses, into
+      a call).
+
+    Each rebuilt node is aliased to the node it was made from, so positions still resolve.
+    """
+
+    def __init__(self, src: FunctionSource) -> None:
+        super().__init__()
+        self.src = src
+
+    def leave_SimpleStatementSuite(
+        self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
+    ) -> cst.BaseSuite:
+        line = cst.SimpleStatementLine(
+            body=updated_node.body, trailing_whitespace=updated_node.trailing_whitespace
+        )
+        self.src.alias(line, original_node.body[0])
+        block = cst.IndentedBlock(body=[line])
+        self.src.alias(block, original_node)
+        return block
+
+    def leave_ParenthesizedWhitespace(
+        self, original_node: cst.ParenthesizedWhitespace, updated_node: cst.ParenthesizedWhitespace
+    ) -> cst.SimpleWhitespace:
+        return cst.SimpleWhitespace(" ")
+
+    def leave_SimpleWhitespace(
+        self, original_node: cst.SimpleWhitespace, updated_node: cst.SimpleWhitespace
+    ) -> cst.SimpleWhitespace:
+        if "\\" in updated_node.value or "\n" in updated_node.value:
+            return cst.SimpleWhitespace(" ")
+        return updated_node
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        result = super().on_leave(original_node, updated_node)
+        if isinstance(result, cst.CSTNode) and result is not original_node:
+            if id(result) not in self.src.aliases and not isinstance(
+                result, (cst.SimpleWhitespace, cst.ParenthesizedWhitespace)
+            ):
+                self.src.alias(result, original_node)
+        return result
+
+
+def _canonical(src: FunctionSource, tree: cst.FunctionDef) -> cst.FunctionDef:
+    """``tree`` in the canonical layout of :class:`_Canonical` (the same object when it
+    already is)."""
+    import libcst.matchers as m
+
+    if not m.findall(
+        tree,
+        m.SimpleStatementSuite()
+        | m.ParenthesizedWhitespace()
+        | m.SimpleWhitespace(value=m.MatchIfTrue(lambda v: "\\" in v or "\n" in v)),
+    ):
+        return tree
+    out = tree.visit(_Canonical(src))
+    assert isinstance(out, cst.FunctionDef)
+    return out
+
+
+def string_interior_lines(text: str) -> set[int]:
+    """0-based indices of the lines of ``text`` that lie inside a multi-line string literal
+    (every line of it but its first): changing their leading whitespace changes a value."""
+    import io
+    import tokenize
+
+    inside: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind = tok.type
+            if kind == tokenize.STRING or kind == getattr(tokenize, "FSTRING_MIDDLE", -1):
+                inside.update(range(tok.start[0], tok.end[0]))  # rows are 1-based
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return inside
+
+
+def dedent_code(text: str) -> str:
+    """``textwrap.dedent`` for code: lines inside a multi-line string keep their text."""
+    keep = string_interior_lines(text)
+    lines = text.splitlines(keepends=True)
+    code = [ln for i, ln in enumerate(lines) if i not in keep and ln.strip()]
+    if not code:
+        return text
+    common = min(len(ln) - len(ln.lstrip(" \t")) for ln in code)
+    prefix = code[0][:common]
+    if not all(ln.startswith(prefix) for ln in code):
+        return textwrap.dedent(text)  # mixed tabs and spaces: leave it to textwrap
+    return "".join(
+        ln if i in keep else (ln[common:] if ln.strip() else ln.lstrip(" \t"))
+        for i, ln in enumerate(lines)
+    )
+
+
+def indent_code(text: str, pad: str) -> list[str]:
+    """The lines of the code ``text`` indented by ``pad``, except lines inside a multi-line
+    string literal (indenting those would change the string)."""
+    quoted = '"""' in text or "'''" in text or "\\\n" in text
+    keep = string_interior_lines(text) if quoted else set()
+    return [
+        ln if i in keep else (pad + ln if ln else "")
+        for i, ln in enumerate(text.splitlines())
+    ]
 
 
 def _indent_of(text: str) -> int:
@@ -201,6 +323,8 @@ def _strip_decorators(src: FunctionSource) -> cst.FunctionDef:
             is_ours.startswith("srcgrad") or dotted.startswith("srcgrad.")
         ):
             continue
+        if resolved is staticmethod:
+            continue  # reached as a plain function: the body is what runs
         keep_out.append(dec)
     if keep_out:
         file, line, col = src.where(keep_out[0])
@@ -217,9 +341,11 @@ def _strip_decorators(src: FunctionSource) -> cst.FunctionDef:
 
 
 def _resolve_dotted(fn: Callable[..., Any], dotted: str) -> Any:
+    import builtins
+
     g = getattr(fn, "__globals__", {})
     parts = dotted.split(".")
-    obj = g.get(parts[0])
+    obj = g.get(parts[0], getattr(builtins, parts[0], None))
     for p in parts[1:]:
         obj = getattr(obj, p, None)
     return obj
