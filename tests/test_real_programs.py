@@ -62,15 +62,6 @@ _HINT_CHAIN = (
 FINDINGS: dict[str, str] = {
     "bnn_list_unpacked": _HINT_CHAIN,
     "nn_funs_factory_hinted": _HINT_CHAIN,
-    "mlp_enumerate_hinted": _LOOP_TUPLES,
-    "transpose_view_fill": (
-        "WRONG writes through a view made by .T (also .transpose(), np.swapaxes) are not seen "
-        "by the alias analysis: wrong value and gradient (issue 12 item 8)"
-    ),
-    "diffusion_roll": (
-        "internal error black-style multi-line parenthesised expression returned by a callee: "
-        "emitted code does not parse (issue 12 item 9)"
-    ),
     "vae_elbo_hinted": (
         "hint fails: 'pass nonlinearity explicitly' followed, np.tanh passed as an argument is "
         "refused as 'call of a local value', plus a follow-on 'returns nothing'"
@@ -92,8 +83,6 @@ MESSAGE_FINDINGS: dict[str, str] = {
     "fluid_smoke": _DUPLICATE + " ('subscript of an expression' for a meshgrid unpacking)",
     "activation_table": _DUPLICATE,
     "autoencoder_named_parts": _DUPLICATE,
-    "bnn_generator_unpack": "message: a follow-on 'has no return statement' next to 'yield'",
-    "dropout_rs_argument": "message: RandomState.rand called an array method; hint np.rand",
     "inline_listcomp_sum": "message: names the internal '_out1' in message and hint",
 }
 

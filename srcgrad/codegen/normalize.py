@@ -313,6 +313,10 @@ class Normalizer:
             if value is not _MISSING:  # (lists can grow: never constants)
                 self.const[name] = value
         self.stmts.append(Stmt(kind, [name], expr, self.origin, **kw))
+        if kind == ir.STATIC and isinstance(expr, cst.BaseExpression):
+            base = _static_view_base(expr)
+            if base is not None and base in self.locals:
+                self.alias_of(name, [base])  # a constant array's view (A.T, A[0], A.reshape)
         return name
 
     def constant_value(self, node: Any) -> Any:
@@ -640,6 +644,7 @@ class Normalizer:
             for items, env in live:
                 saved, self.stmts = self.stmts, []
                 self.assign_exact(fresh, cst.Name(env[u]))
+                self.inherit_view(fresh, env[u])
                 # into the paths that fall through, past a trailing `if` that may break
                 new, self.stmts = self.stmts, saved
                 _append_tail(items, new)
@@ -777,6 +782,7 @@ class Normalizer:
             if u in self.env:
                 c = self.names.fresh(u)
                 self.assign_exact(c, cst.Name(self.env[u]))
+                self.inherit_view(c, self.env[u])
                 carried.append(ir.Carried(c, True))
             else:
                 c = self.names.fresh(u) if (u in self.names.taken and u in self.locals) else u
@@ -1441,6 +1447,20 @@ class Normalizer:
         else:
             self.alias_of(name, [src])
 
+    def inherit_view(self, new: str, old: str) -> None:
+        """``new`` is another version of ``old`` (a loop-carried or joined name): when ``old``
+        is a view, or holds one, so is ``new`` (a write into it would be a write into the
+        base, which the functional rewrite cannot follow)."""
+        if old in self.view_root:
+            self.view_root.setdefault(new, self.view_root[old])
+        if old in self.borrowed:
+            self.borrowed.add(new)
+        roots = self.view_roots.get(old)
+        if roots and old in self.view_root:
+            self.view_roots.setdefault(new, set()).update(roots)
+            for root in roots:
+                self.views.setdefault(root, set()).add(new)
+
     def note_view(self, st: Stmt) -> None:
         """A primitive whose rule says it may return a view (``Rule.view``): every name it
         binds may share memory with every array operand."""
@@ -1467,8 +1487,7 @@ class Normalizer:
                 src = src.value
             if not isinstance(src, str) or src == name or src not in self.locals:
                 continue
-            if src in self.static and src not in self.lit and src not in self.dyn:
-                continue
+            # (constants too: `A = np.zeros(...); rows = A.T; rows[i] = v` writes into A)
             roots = self.view_roots.get(src, {src})
             if not container:
                 if src in self.params_set or src in self.borrowed:
@@ -1630,8 +1649,11 @@ class Normalizer:
                       "build a new tuple/list/dict, or stack arrays and write into the array",
                       "container-write")
         if cur in self.view_root:
-            self.fail(target, f"write into {user!r}, a view of {self.view_root[cur]!r}",
-                      f"write into the array itself, or {user} = {user}.copy() first",
+            base = self.user_name(self.view_root[cur], self.view_root[cur])
+            self.fail(target, f"write into {user!r}, a view of {base!r}: numpy writes into "
+                      f"{base!r} too, which the gradient cannot follow",
+                      f"index {base} itself (e.g. {base}[:, i] = v for {base}.T[i] = v); a copy "
+                      f"({user} = {user}.copy()) would leave {base} unchanged",
                       "write-view", AliasError)
         elements = self.lower_slices(target.slice, user)
         v = self.lower(value, user)
@@ -2094,8 +2116,11 @@ class Normalizer:
                     )
                 return
             if atom.value in self.cont:
-                self.emit(ir.STATIC, name, name, atom)
-                self.cont[self.env[name]] = self.cont[atom.value]
+                # a second name for a part of a container argument: a container too, never a
+                # static value (its leaves are read, with gradients, where they are used)
+                emitted = self.emit(ir.STATIC, name, name, atom)
+                self.static.discard(emitted)
+                self.cont[emitted] = self.cont[atom.value]
                 return
             copied = self.emit(ir.COPY, name, name, atom, operands=[atom.value], label="copy")
             self.alias_of(copied, [atom])
@@ -3858,6 +3883,30 @@ def _append_tail(items: list[Any], new: list[Any]) -> None:
             _append_tail(last.orelse, [copy.copy(n) for n in new] if last.falls[0] else new)
         return
     items.extend(new)
+
+
+_VIEW_ATTRIBUTES = {"T", "mT", "real", "imag"}
+_VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "squeeze", "view", "diagonal"}
+
+
+def _static_view_base(expr: cst.BaseExpression) -> str | None:
+    """The local an expression of constants may be a numpy view of (``A.T``, ``A[0]``,
+    ``A[1:]``, ``A.reshape(...)``), else None.  Indexing with a list literal copies."""
+    if isinstance(expr, cst.Attribute) and expr.attr.value in _VIEW_ATTRIBUTES:
+        return expr.value.value if isinstance(expr.value, cst.Name) else None
+    if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
+        for el in expr.slice:
+            if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, (cst.List, cst.Tuple)):
+                return None
+        return expr.value.value
+    if (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and isinstance(expr.func.value, cst.Name)
+        and expr.func.attr.value in _VIEW_METHODS
+    ):
+        return expr.func.value.value
+    return None
 
 
 def _written_first(body: list[cst.BaseStatement], name: str) -> bool:
