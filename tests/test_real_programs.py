@@ -62,10 +62,6 @@ _HINT_CHAIN = (
 FINDINGS: dict[str, str] = {
     "bnn_list_unpacked": _HINT_CHAIN,
     "nn_funs_factory_hinted": _HINT_CHAIN,
-    "vae_elbo_hinted": (
-        "hint fails: 'pass nonlinearity explicitly' followed, np.tanh passed as an argument is "
-        "refused as 'call of a local value', plus a follow-on 'returns nothing'"
-    ),
 }
 
 #: Refusals whose message is at fault (see ``refusal_problems``): program name -> finding.

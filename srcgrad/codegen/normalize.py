@@ -1832,10 +1832,14 @@ class Normalizer:
             bound[k] = a.value
         if starstar is not None:  # **kwargs: a dict of the extra keyword atoms
             bound[starstar] = cst.Dict(extra_kw)
+        default_chains: dict[str, cst.BaseExpression] = {}
         for n in names:
             if n in bound:
                 continue
             d = defaults.get(n)
+            if d is not None and _default_function(d, resolver):
+                default_chains[n] = d  # act=np.tanh: calls of act are calls of np.tanh
+                continue
             if d is None or self.constant_value(d) is _MISSING:
                 msg = "is missing" if d is None else "has a default that is not a literal"
                 self.fail(e, f"argument {n!r} of {display} {msg}", f"pass {n} explicitly", "user-call")
@@ -1873,11 +1877,15 @@ class Normalizer:
                 if isinstance(atom, cst.Name) and atom.value in self.locals:
                     self.env[name] = atom.value  # an alias: rebinding it makes a new version
                     self.arg_names.add(atom.value)  # the caller's object: never written here
+                elif isinstance(atom, cst.Name) and atom.value in saved[13]:
+                    self.galias[name] = saved[13][atom.value]  # passed on from the caller
                 elif self._is_global_chain_node(atom, saved[2], saved[1]):
                     # `self` of a bound method (a module-level object): read through its name
                     self.galias[name] = (atom, saved[1])
                 else:
                     self.bind_atom(name, atom)
+            for name, d in default_chains.items():
+                self.galias[name] = (d, resolver)  # resolved where the default was written
             if isinstance(fdef, cst.Lambda):
                 result: cst.BaseExpression | None = self.lower(fdef.body, hint)
             else:
@@ -2423,6 +2431,19 @@ class Normalizer:
         if parts[0] not in res.closure and parts[0] not in res.globals:
             return False  # a builtin
         return not isinstance(res.lookup(parts[0])[1], types.ModuleType)
+
+    def _function_chain(self, e: cst.BaseExpression) -> bool:
+        """Is ``e`` a global name chain (``np.tanh``, ``relu``, a passed-on parameter bound to
+        one) of a function?"""
+        if not isinstance(e, (cst.Name, cst.Attribute)):
+            return False
+        chain = self._global_chain(e)
+        if chain is None:
+            return False
+        obj = chain[1]
+        return isinstance(
+            obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+        ) or registry.lookup(obj) is not None or registry.is_nondiff(obj)
 
     def _global_chain(self, e: cst.BaseExpression) -> tuple[list[str], Any] | None:
         parts = self.resolver.dotted(e)
@@ -3025,8 +3046,15 @@ class Normalizer:
             or self._bound_by_user(func, parts)
         ):
             self.note_ref(e, func, parts, obj)
-        args = [self.lower_arg(a, hint) for a in e.args]
-        all_static = all(self.is_static(a.value) for a in args)
+        if res.kind == "user" and isinstance(obj, types.FunctionType):
+            # a function passed by its global name (np.tanh, relu) stays that name: the
+            # callee's calls of the parameter resolve to it (never a call of a local value)
+            args = [a if self._function_chain(a.value) else self.lower_arg(a, hint) for a in e.args]
+        else:
+            args = [self.lower_arg(a, hint) for a in e.args]
+        all_static = all(
+            self.is_static(a.value) or self._function_chain(a.value) for a in args
+        )
         if res.kind == "user" and isinstance(obj, types.FunctionType) and not all_static:
             # inlined: the emitted code never reads the function itself
             return self.inline_call(e, obj, args, hint, None if multi is not None else target)
@@ -3907,6 +3935,18 @@ def _static_view_base(expr: cst.BaseExpression) -> str | None:
     ):
         return expr.func.value.value
     return None
+
+
+def _default_function(d: cst.BaseExpression, resolver: Any) -> bool:
+    """Is a parameter default a global name chain of a function (``act=np.tanh``)?"""
+    parts = resolver.dotted(d)
+    if parts is None:
+        return False
+    found, obj = resolver.value_of(parts)
+    return found and (
+        isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc))
+        or registry.lookup(obj) is not None
+    )
 
 
 def _written_first(body: list[cst.BaseStatement], name: str) -> bool:
