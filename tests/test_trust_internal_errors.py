@@ -95,3 +95,51 @@ def test_carried_from_an_enclosing_loop_unbound_before_is_refused_with_a_working
     fixed = src.nested_conditional_read_bound_before
     assert srcgrad.value_and_grad(fixed)(A)[0] == fixed(A) == fn(A)
     check_grad(fixed, A)
+
+
+_BAD_RULE = """
+import numpy as np
+import srcgrad
+from srcgrad.rules import adjoint
+
+
+def mysq(x):
+    return x * x
+
+
+@adjoint(mysq)
+def mysq_adjoint(g, ans, x):
+    if True:
+        out = 2 * x * g
+    return out
+
+
+def f(x):
+    return np.sum(mysq(x))
+
+
+try:
+    srcgrad.grad(f)(np.ones(3))
+except srcgrad.SrcgradError as err:
+    print(type(err).__name__, err.filename.endswith("badrule.py"), err.lineno, err.hint)
+"""
+
+
+def test_a_user_rule_that_cannot_be_inlined_is_an_error_at_the_rule(tmp_path):
+    # in a child process: the registry is global, and the rule tests enumerate it
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "badrule.py").write_text(_BAD_RULE)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "SRCGRAD_CACHE": "off",
+    }
+    out = subprocess.run(
+        [sys.executable, str(tmp_path / "badrule.py")], capture_output=True, text=True, env=env
+    )
+    assert out.stdout.split()[:3] == ["UnsupportedSyntaxError", "True", "11"], out.stderr
+    assert "np.where" in out.stdout

@@ -6,7 +6,6 @@ default here.  Each program is written to a file so srcgrad can read its source.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 
@@ -15,6 +14,7 @@ import pytest
 
 import srcgrad
 from srcgrad.testing import check_grad
+from tests.trust import load_program
 
 N_PROGRAMS = int(os.environ.get("SRCGRAD_RANDOM_PROGRAMS", "40"))
 
@@ -69,11 +69,7 @@ def _program(seed: int) -> tuple[str, tuple[int, int]]:
 def test_random_broadcast_program(seed, tmp_path, monkeypatch):
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
     text, shape = _program(seed)
-    path = tmp_path / f"prog_{seed}.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location(f"prog_{seed}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    mod = load_program(text, tmp_path / f"prog_{seed}.py")
     x = np.random.default_rng(seed).standard_normal(shape)
     value, g = srcgrad.value_and_grad(mod.f)(x)
     assert value == mod.f(x), text

@@ -7,7 +7,6 @@ to the generic one and to central differences, or a SrcgradError pointing into t
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 
@@ -16,6 +15,7 @@ import pytest
 
 import srcgrad
 from srcgrad.testing import check_grad
+from tests.trust import load_program
 
 N_PROGRAMS = int(os.environ.get("SRCGRAD_RANDOM_PROGRAMS", "30"))
 
@@ -63,14 +63,6 @@ def _program(seed: int) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def _load(text: str, path) -> object:
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    return mod
-
-
 @pytest.mark.parametrize("seed", range(N_PROGRAMS))
 def test_random_loop_program(seed, tmp_path, monkeypatch):
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
@@ -80,7 +72,7 @@ def test_random_loop_program(seed, tmp_path, monkeypatch):
     args = (x, w, Ws)
     for attempt in range(20):  # the first program that runs in plain Python (hs not empty)
         text = _program(seed + 1000 * attempt)
-        mod = _load(text, tmp_path / f"loop_{seed}_{attempt}.py")
+        mod = load_program(text, tmp_path / f"loop_{seed}_{attempt}.py")
         try:
             mod.f(*args)
             break

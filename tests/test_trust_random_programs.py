@@ -6,7 +6,6 @@ source).  ``SRCGRAD_RANDOM_PROGRAMS`` sets how many (the default run keeps it sm
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 
@@ -15,6 +14,7 @@ import pytest
 
 import srcgrad
 from srcgrad.testing import check_grad
+from tests.trust import load_program
 
 N_PROGRAMS = int(os.environ.get("SRCGRAD_RANDOM_PROGRAMS", "40"))
 
@@ -96,19 +96,11 @@ def _program(seed: int) -> str:
     return "import numpy as np\n\n\ndef f(x, w):\n" + "\n".join(lines) + "\n"
 
 
-def _load(text: str, path) -> object:
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    return mod
-
-
 @pytest.mark.parametrize("seed", range(N_PROGRAMS))
 def test_random_program(seed, tmp_path, monkeypatch):
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
     text = _program(seed)
-    mod = _load(text, tmp_path / f"prog_{seed}.py")
+    mod = load_program(text, tmp_path / f"prog_{seed}.py")
     rng = np.random.default_rng(seed)
     x, w = rng.standard_normal((4, 4)), rng.standard_normal(4)
     try:

@@ -21,7 +21,7 @@ import libcst as cst
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Normalized, Stmt
 from srcgrad.codegen.source import Origin
-from srcgrad.errors import InternalError
+from srcgrad.errors import InternalError, SourceNotFoundError, UnsupportedSyntaxError
 from srcgrad.rules.registry import Rule
 
 
@@ -53,10 +53,28 @@ def _parse_template(rule: Rule) -> Template:
 
     fn = rule.adjoint
     name = fn.__qualname__
+    code = getattr(fn, "__code__", None)
+    where = {
+        "filename": getattr(code, "co_filename", None),
+        "lineno": getattr(code, "co_firstlineno", None),
+        "col": 1,
+    }
+
+    def bad_rule(what: str, hint: str) -> UnsupportedSyntaxError:
+        # a rule registered by the user: its body is a template srcgrad inlines
+        return UnsupportedSyntaxError(
+            f"the adjoint rule {name}: {what}", construct="rule", hint=hint, **where
+        )
+
     try:
         text = textwrap.dedent(inspect.getsource(fn))
-    except OSError as exc:  # pragma: no cover
-        raise InternalError(f"cannot read the source of rule {name}: {exc}") from None
+    except (OSError, TypeError) as exc:
+        raise SourceNotFoundError(
+            f"cannot read the source of the adjoint rule {name}: {exc}",
+            construct="rule",
+            hint="define the rule with def in a .py file (srcgrad inlines its body)",
+            **where,
+        ) from None
     mod = cst.parse_module(text)
     fdef = next(s for s in mod.body if isinstance(s, cst.FunctionDef))
     stmts = list(cst.ensure_type(fdef.body, cst.IndentedBlock).body)
@@ -65,13 +83,19 @@ def _parse_template(rule: Rule) -> Template:
     local_names: set[str] = set()
     for i, st in enumerate(stmts):
         if not isinstance(st, cst.SimpleStatementLine):
-            raise InternalError(f"rule {name}: only straight-line bodies can be inlined")
+            raise bad_rule(
+                "only straight-line bodies can be inlined",
+                "write the body as straight-line numpy code (np.where instead of if)",
+            )
         for small in st.body:
             if isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString):
                 continue  # docstring
             if isinstance(small, cst.Return):
                 if i != len(stmts) - 1 or small.value is None:
-                    raise InternalError(f"rule {name}: one return, at the end")
+                    raise bad_rule(
+                        "one return, at the end",
+                        "bind the cotangents to names and return them once, at the end",
+                    )
                 ret = small.value
             elif isinstance(small, cst.Assign):
                 for t in small.targets:
@@ -79,9 +103,12 @@ def _parse_template(rule: Rule) -> Template:
                         local_names.add(n)
                 body.append(small)
             else:
-                raise InternalError(f"rule {name}: unsupported statement in a rule body")
+                raise bad_rule(
+                    "a statement a rule body cannot hold",
+                    "use assignments to plain names and one return",
+                )
     if ret is None:
-        raise InternalError(f"rule {name}: no return")
+        raise bad_rule("no return", "return the cotangents, one per operand")
     nslots = len(_slot_params(rule))
     slots: list[cst.BaseExpression]
     whole = None
