@@ -143,3 +143,17 @@ def test_a_user_rule_that_cannot_be_inlined_is_an_error_at_the_rule(tmp_path):
     )
     assert out.stdout.split()[:3] == ["UnsupportedSyntaxError", "True", "11"], out.stderr
     assert "np.where" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [src.ternary_reads_its_target, src.ternary_reads_its_target_twice, src.ternary_in_a_loop],
+    ids=lambda f: f.__name__,
+)
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_a_ternary_that_reads_its_own_target(fn, sign):
+    # `h = h if c else -h` once read the new version of h (UnboundLocalError, zero gradient)
+    x = sign * A
+    value, _ = srcgrad.value_and_grad(fn)(x)
+    assert value == fn(x)
+    check_grad(fn, x)

@@ -724,16 +724,20 @@ class Normalizer:
 
     def ternary(self, e: cst.IfExp, hint: str, target: str | None) -> cst.BaseExpression:
         test = self.lower_test(e.test, hint)
-        name = self.names.temp(hint) if target is None else self.define(target)
         saved = self.stmts
         self.stmts = []
         a = self.lower(e.body, hint)
-        self.assign_exact(name, a)
         body = self.stmts
         self.stmts = []
         b = self.lower(e.orelse, hint)
-        self.assign_exact(name, b)
         orelse = self.stmts
+        # the target's new version exists only once both branches have read the old one
+        # (`h = h if c else -h`)
+        name = self.names.temp(hint) if target is None else self.define(target)
+        self.stmts = body
+        self.assign_exact(name, a)
+        self.stmts = orelse
+        self.assign_exact(name, b)
         self.stmts = saved
         self.stmts.append(ir.IfNode(test, body, orelse, self.origin, self.is_static(test)))
         if self.is_static(a) and self.is_static(b):

@@ -123,3 +123,23 @@ def nested_conditional_read_bound_before(a):
             top = a * (j + t + 1.0)
     top = np.sum(a)
     return s + top
+
+
+def ternary_reads_its_target(x):
+    h = x
+    h = h if np.sum(h) > 0 else -h
+    return np.sum(h**2)
+
+
+def ternary_reads_its_target_twice(x):
+    h = x * 1.0
+    h = h * 2.0 if np.max(h) > 0.4 else h - np.sum(h)
+    h = np.tanh(h) if np.min(h) < 0 else h
+    return np.sum(h * x)
+
+
+def ternary_in_a_loop(x):
+    h = x
+    for i in range(3):
+        h = h * 0.5 if i % 2 else np.sin(h)
+    return np.sum(h)
