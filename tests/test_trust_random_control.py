@@ -15,6 +15,7 @@ import pytest
 
 import srcgrad
 from srcgrad.testing import check_grad
+from tests.fakexp import to_device, to_host
 from tests.trust import load_program
 
 N_PROGRAMS = int(os.environ.get("SRCGRAD_RANDOM_PROGRAMS", "30"))
@@ -90,3 +91,8 @@ def test_random_loop_program(seed, tmp_path, monkeypatch):
     for a, b in zip(grads[:2] + tuple(grads[2]), grads0[:2] + tuple(grads0[2])):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=text)
     check_grad(mod.f, *args, wrt=(0, 1, 2))
+    # the same emitted code on a device namespace (cupy's rules, tests/fakexp.py)
+    dev = (to_device(x), to_device(w), [to_device(W) for W in Ws])
+    _, gd = srcgrad.value_and_grad(mod.f, wrt=(0, 1, 2))(*dev)
+    for a, b in zip(grads[:2] + tuple(grads[2]), gd[:2] + tuple(gd[2])):
+        np.testing.assert_allclose(to_host(b), a, rtol=1e-10, atol=1e-12, err_msg=text)

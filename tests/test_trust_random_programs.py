@@ -14,6 +14,7 @@ import pytest
 
 import srcgrad
 from srcgrad.testing import check_grad
+from tests.fakexp import to_device, to_host
 from tests.trust import load_program
 
 N_PROGRAMS = int(os.environ.get("SRCGRAD_RANDOM_PROGRAMS", "40"))
@@ -115,3 +116,7 @@ def test_random_program(seed, tmp_path, monkeypatch):
     np.testing.assert_allclose(gx, gx0, rtol=1e-10, atol=1e-12, err_msg=text)
     np.testing.assert_allclose(gw, gw0, rtol=1e-10, atol=1e-12, err_msg=text)
     check_grad(mod.f, x, w, wrt=(0, 1))
+    # the same emitted code on a device namespace (cupy's rules, tests/fakexp.py)
+    _, (dx, dw) = srcgrad.value_and_grad(mod.f, wrt=(0, 1))(to_device(x), to_device(w))
+    np.testing.assert_allclose(to_host(dx), gx, rtol=1e-10, atol=1e-12, err_msg=text)
+    np.testing.assert_allclose(to_host(dw), gw, rtol=1e-10, atol=1e-12, err_msg=text)
