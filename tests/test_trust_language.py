@@ -250,7 +250,7 @@ def appends_a_list_to_a_list(x):
     inner = []
     inner.append(x[0] * 2.0)
     outer = []
-    outer.append(inner)  # !nested-list
+    outer.append(inner)  # !list-of-containers
     return outer[0][0] * 3.0
 
 

@@ -584,16 +584,25 @@ class Normalizer:
             )
         )
 
-    def refuse_nested_item(self, node: cst.CSTNode, item: Any) -> None:
+    def refuse_nested_item(
+        self, node: cst.CSTNode, item: Any, owner: str = "", consequence: bool = True
+    ) -> None:
         """A list built with append holds arrays and numbers: its items are read back as
-        arrays, so a tuple, list or dict item is refused."""
-        if self.is_container(item):
-            self.fail(
-                node,
-                "a tuple, list or dict as an item of a list built with append",
-                "append arrays (np.stack the parts first), or keep one list per part",
-                "nested-list",
-            )
+        arrays, so a tuple, list or dict item is refused.  ``owner``: the user's name of the
+        list, poisoned so that what is later read from it does not echo this finding."""
+        if not (self.is_container(item) or self._is_container_atom(item)):
+            return
+        if owner:
+            self.poisoned.add(owner)
+        self.fail(
+            node,
+            "appending a tuple, list or dict to a list built in the function (its items "
+            "would carry no gradient)",
+            "keep one list per part and loop over them together: As.append(a); "
+            "Bs.append(b); ... for a, b in zip(As, Bs)",
+            "list-of-containers",
+            consequence=consequence,
+        )
 
     def join(self, branches: list[tuple[list[Any], bool, dict[str, str]]]) -> None:
         """SSA join after a branch: names that differ get a fresh version bound in each
@@ -2502,14 +2511,8 @@ class Normalizer:
             return self.read(base.value, attr, e.with_changes(value=base), hint, target)
         if attr in ARRAY_ATTRIBUTES_STATIC or self.is_static(base):
             return e.with_changes(value=base)
-        if attr in ("T", "mT", "real", "imag"):
-            prim = {
-                "T": np.transpose,
-                "mT": getattr(np, "matrix_transpose", None),  # numpy >= 2.0
-                "real": np.real,
-                "imag": np.imag,
-            }
-            rule = registry.lookup(prim[attr])
+        if attr in _ATTRIBUTE_PRIMITIVES:
+            rule = registry.lookup(_ATTRIBUTE_PRIMITIVES[attr])
             if rule is not None:
                 return self.prim(
                     rule, target, hint, e.with_changes(value=base), {rule.params[0]: base}
@@ -3505,19 +3508,8 @@ class Normalizer:
                     "list-method",
                 )
             v = args[0].value
-            if self.is_container(v) or self._is_container_atom(v):
-                owner = self.user_name(receiver.value, "")
-                if owner:
-                    self.poisoned.add(owner)  # what is later read from it would only echo this
-                self.fail(
-                    e,
-                    "appending a tuple, list or dict to a list built in the function (its items "
-                    "would carry no gradient)",
-                    "keep one list per part and loop over them together: As.append(a); "
-                    "Bs.append(b); ... for a, b in zip(As, Bs)",
-                    "list-of-containers",
-                    consequence=False,  # (the list was just poisoned: report this one)
-                )
+            # (the list is poisoned first: this finding is reported, not taken as an echo)
+            self.refuse_nested_item(e, v, self.user_name(receiver.value, ""), consequence=False)
             ops = [v.value] if isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v) else []
             self.stmts.append(
                 Stmt(ir.APPEND, [], node, self.origin, operands=ops, label="append",
@@ -3917,28 +3909,35 @@ def _append_tail(items: list[Any], new: list[Any]) -> None:
     items.extend(new)
 
 
-_VIEW_ATTRIBUTES = {"T", "mT", "real", "imag"}
-_VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "squeeze", "view", "diagonal"}
+# array attributes that stand for a primitive (its rule, and its facts, apply)
+_ATTRIBUTE_PRIMITIVES: dict[str, Any] = {
+    "T": np.transpose,
+    "mT": getattr(np, "matrix_transpose", None),  # numpy >= 2.0
+    "real": np.real,
+    "imag": np.imag,
+}
 
 
 def _static_view_base(expr: cst.BaseExpression) -> str | None:
     """The local an expression of constants may be a numpy view of (``A.T``, ``A[0]``,
-    ``A[1:]``, ``A.reshape(...)``), else None.  Indexing with a list literal copies."""
-    if isinstance(expr, cst.Attribute) and expr.attr.value in _VIEW_ATTRIBUTES:
-        return expr.value.value if isinstance(expr.value, cst.Name) else None
-    if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
+    ``A[1:]``, ``A.reshape(...)``), else None, by the same rule facts (``Rule.view``) as
+    the active path.  Indexing with a list literal copies."""
+    prim: Any = None
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+        base, prim = expr.value.value, _ATTRIBUTE_PRIMITIVES.get(expr.attr.value)
+    elif isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
         for el in expr.slice:
             if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, (cst.List, cst.Tuple)):
                 return None
         return expr.value.value
-    if (
+    elif (
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Attribute)
         and isinstance(expr.func.value, cst.Name)
-        and expr.func.attr.value in _VIEW_METHODS
     ):
-        return expr.func.value.value
-    return None
+        base, prim = expr.func.value.value, METHODS.get(expr.func.attr.value, (None,))[0]
+    rule = registry.lookup(prim) if prim is not None else None
+    return base if rule is not None and rule.view else None
 
 
 def _default_function(d: cst.BaseExpression, resolver: Any) -> bool:
