@@ -12,6 +12,7 @@ import ast
 import inspect
 import itertools
 import re
+import types
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from srcgrad.rules.registry import Rule, all_rules
+from tests.fakexp import fakexp, to_device
 
 DEFAULT_DOMAIN = (-2.0, 2.0)
 
@@ -340,3 +342,27 @@ def random_cotangent(rng: np.random.Generator, ans: Any, multi: bool) -> Any:
     if multi:
         return [random_cotangent(rng, a, False) for a in ans]
     return np.asarray(rng.standard_normal(np.shape(ans)), dtype=np.result_type(ans))
+
+
+# --------------------------------------------------------------------------- the fake device
+
+
+def on_device(fn: types.FunctionType) -> types.FunctionType:
+    """``fn`` with ``np`` bound to the fake namespace: what inlining ``np.`` -> ``xp.`` does."""
+    moved = types.FunctionType(
+        fn.__code__, {**fn.__globals__, "np": fakexp}, fn.__name__, fn.__defaults__
+    )
+    moved.__kwdefaults__ = fn.__kwdefaults__
+    return moved
+
+
+def device_cotangents(
+    rule: Rule, u: Any, ans: Any, args: list[Any], kwargs: dict[str, Any]
+) -> list[tuple]:
+    """The rule run on the fake device (arrays, the answer and the cotangent moved there),
+    as ``flat_pairs``: ``(label, operand on the device, its cotangent)``."""
+    dev_args = map_arrays(args, to_device)
+    dev_ans = [to_device(a) for a in ans] if rule.multi_output else to_device(ans)
+    dev_u = [to_device(a) for a in u] if rule.multi_output else to_device(u)
+    result = on_device(rule.adjoint)(dev_u, dev_ans, *dev_args, **kwargs)
+    return flat_pairs(rule, operand_values(rule, dev_args, kwargs), per_operand(rule, result))

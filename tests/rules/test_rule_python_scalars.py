@@ -22,7 +22,6 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
-import types
 import warnings
 from typing import Any
 
@@ -31,8 +30,9 @@ import pytest
 
 from srcgrad.rules.registry import all_rules
 from srcgrad.testing import check_adjoint
-from tests.fakexp import FakeArray, fakexp, to_device, to_host
+from tests.fakexp import FakeArray, to_host
 from tests.rules._cases import (
+    device_cotangents,
     flat_pairs,
     map_arrays,
     operand_values,
@@ -188,15 +188,6 @@ def test_rule_with_python_float_beside_float32(case, i, args, kwargs) -> None:
     )
 
 
-def _on_device(fn: types.FunctionType) -> types.FunctionType:
-    """``fn`` with ``np`` bound to the fake namespace: what inlining ``np.`` -> ``xp.`` does."""
-    moved = types.FunctionType(
-        fn.__code__, {**fn.__globals__, "np": fakexp}, fn.__name__, fn.__defaults__
-    )
-    moved.__kwdefaults__ = fn.__kwdefaults__
-    return moved
-
-
 # (std's nan at one element is the same nan on the device: no exclusion here)
 @pytest.mark.parametrize("case,i,args,kwargs", _params(excluded={}))
 def test_rule_with_python_float_on_the_fake_device(case, i, args, kwargs) -> None:
@@ -213,11 +204,7 @@ def test_rule_with_python_float_on_the_fake_device(case, i, args, kwargs) -> Non
         u = random_cotangent(np.random.default_rng(case.seed), ans, rule.multi_output)
     want = rule.adjoint(u, ans, *args, **kwargs)
     expected = flat_pairs(rule, operand_values(rule, args, kwargs), per_operand(rule, want))
-    dev_args = map_arrays(args, to_device)
-    dev_ans = [to_device(a) for a in ans] if rule.multi_output else to_device(ans)
-    dev_u = [to_device(a) for a in u] if rule.multi_output else to_device(u)
-    result = _on_device(rule.adjoint)(dev_u, dev_ans, *dev_args, **kwargs)
-    got = flat_pairs(rule, operand_values(rule, dev_args, kwargs), per_operand(rule, result))
+    got = device_cotangents(rule, u, ans, args, kwargs)
     for (label, _, w), (_, _, have) in zip(expected, got):
         where = f"{rule.name}: cotangent of {label}"
         if w is None:

@@ -12,7 +12,6 @@ import ast
 import builtins
 import inspect
 import textwrap
-import types
 from typing import Any
 
 import numpy as np
@@ -21,12 +20,12 @@ import pytest
 from srcgrad import runtime
 from srcgrad.rules.registry import all_rules
 from srcgrad.testing import check_adjoint
-from tests.fakexp import FakeArray, fakexp, to_device, to_host
+from tests.fakexp import FakeArray, to_host
 from tests.rules._cases import (
+    device_cotangents,
     RuleCase,
     cast_floats,
     flat_pairs,
-    map_arrays,
     operand_values,
     per_operand,
     random_cotangent,
@@ -105,15 +104,6 @@ def test_rule_float32_agrees_with_float64(case: RuleCase) -> None:
         )
 
 
-def _on_device(fn: types.FunctionType) -> types.FunctionType:
-    """``fn`` with ``np`` bound to the fake namespace: what inlining ``np.`` -> ``xp.`` does."""
-    moved = types.FunctionType(
-        fn.__code__, {**fn.__globals__, "np": fakexp}, fn.__name__, fn.__defaults__
-    )
-    moved.__kwdefaults__ = fn.__kwdefaults__
-    return moved
-
-
 @pytest.mark.parametrize("case", PLAIN, ids=str)
 def test_rule_runs_on_fake_device(case: RuleCase) -> None:
     rule = case.rule
@@ -121,11 +111,7 @@ def test_rule_runs_on_fake_device(case: RuleCase) -> None:
     ans = rule.primitive(*args, **kwargs)
     u = random_cotangent(np.random.default_rng(case.seed), ans, rule.multi_output)
     expected = _cotangents(case, u, ans, args, kwargs)
-    dev_args = map_arrays(args, to_device)
-    dev = [to_device(a) for a in ans] if rule.multi_output else to_device(ans)
-    dev_u = [to_device(a) for a in u] if rule.multi_output else to_device(u)
-    result = _on_device(rule.adjoint)(dev_u, dev, *dev_args, **kwargs)
-    got = flat_pairs(rule, operand_values(rule, dev_args, kwargs), per_operand(rule, result))
+    got = device_cotangents(rule, u, ans, args, kwargs)
     for (label, _, want), (_, _, have) in zip(expected, got):
         where = f"{case}: cotangent of {label}"
         if want is None:
