@@ -2453,10 +2453,7 @@ class Normalizer:
         chain = self._global_chain(e)
         if chain is None:
             return False
-        obj = chain[1]
-        return isinstance(
-            obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
-        ) or registry.lookup(obj) is not None or registry.is_nondiff(obj)
+        return _is_function_value(chain[1])
 
     def _global_chain(self, e: cst.BaseExpression) -> tuple[list[str], Any] | None:
         parts = self.resolver.dotted(e)
@@ -3946,9 +3943,16 @@ def _default_function(d: cst.BaseExpression, resolver: Any) -> bool:
     if parts is None:
         return False
     found, obj = resolver.value_of(parts)
-    return found and (
+    return found and _is_function_value(obj)
+
+
+def _is_function_value(obj: Any) -> bool:
+    """A function srcgrad can call by name (a user's, a builtin, a ufunc, a primitive with a
+    rule or a declared non-differentiable one): what a parameter bound to it stands for."""
+    return (
         isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc))
         or registry.lookup(obj) is not None
+        or registry.is_nondiff(obj)
     )
 
 
