@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import hashlib
 import os
 import sys
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-generic", action="store_true", help="skip the unspecialised check")
     ap.add_argument("--no-device", action="store_true", help="skip the device-namespace check")
     ap.add_argument("--no-shrink", action="store_true", help="save failures as found")
+    ap.add_argument("--shrink-seconds", type=float, default=120.0,
+                    help="hypothesis's shrinking budget per failure")
     ap.add_argument("--quiet", action="store_true")
     opts = ap.parse_args(argv)
 
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import srcgrad
     from tests.fuzz.gen import TAGS, programs
-    from tests.fuzz.oracle import FAILURES, judge
+    from tests.fuzz.oracle import FAILURES, judge, minimise_lines
 
     print(f"srcgrad from {Path(srcgrad.__file__).parent}; seed {opts.seed}; {opts.minutes} min",
           flush=True)
@@ -107,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
                         generic=not opts.no_generic, device=not opts.no_device)
             if state["shrinking"]:
                 if out.failed and out.kind == state["kind"]:
-                    fail(prog, out)
+                    if len(prog.text) < len(state["best"].text):
+                        state["best"] = prog
+                    if time.time() - state["since"] < opts.shrink_seconds:
+                        fail(prog, out)
                 return
             record(prog, out.kind)
             if out.autograd:
@@ -120,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                     return
                 if not opts.quiet:
                     print(f"  found {out.kind}: {out.detail[:200]}", flush=True)
-                state["shrinking"] = True
-                state["kind"] = out.kind
+                state.update(shrinking=True, kind=out.kind, best=prog, detail=out,
+                             since=time.time())
                 fail(prog, out)
 
         state["shrinking"] = False
@@ -129,9 +135,22 @@ def main(argv: list[str] | None = None) -> int:
             run()
         except Exception as exc:  # noqa: BLE001 - a Failure, possibly wrapped by hypothesis
             f = _failure_in(exc)
-            if f is None:
+            if f is None and "best" not in state:
                 raise
-            prog, out = f.program, f.outcome
+        if state["shrinking"]:
+            # hypothesis's minimal program (or, past the shrink budget, the smallest seen),
+            # then statements deleted one at a time while the same failure remains
+            prog, out = state.pop("best"), state["detail"]
+
+            def still_fails(text: str) -> bool:
+                o = judge(text, prog.args, prog.seed, work / "programs",
+                          generic=not opts.no_generic, device=not opts.no_device)
+                return o.kind == out.kind
+
+            text = prog.text if opts.no_shrink else minimise_lines(prog.text, still_fails)
+            prog = dataclasses.replace(prog, text=text)
+            out = judge(text, prog.args, prog.seed, work / "programs",
+                        generic=not opts.no_generic, device=not opts.no_device)
             known.append((out.kind, prog.tags))
             save.mkdir(parents=True, exist_ok=True)
             digest = hashlib.sha1(prog.text.encode()).hexdigest()[:10]
@@ -142,8 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             if not opts.quiet:
                 print(f"  minimal ({len(prog.text.splitlines())} lines) saved to {path}",
                       flush=True)
-        finally:
-            state["shrinking"] = False
+        state["shrinking"] = False
 
     batch = 0
     last_report = time.time()

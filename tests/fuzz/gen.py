@@ -645,9 +645,7 @@ class Ctx:
             f"    return {name}({step}, n - 1)\n"
         )
         self.tag("recursion")
-        fn = Func(name, [shape], ("array", shape))
-        self.mod.funcs.append(fn)
-        # callers pass a depth: wrap it in a one-parameter function of the same name shape
+        # callers pass a depth: wrap it in a one-parameter function
         wrapper = self.mod.fresh("helper")
         self.mod.blocks.append(f"def {wrapper}(u):\n    return {name}(u, {self.integer(1, 3)})\n")
         w = Func(wrapper, [shape], ("array", shape))

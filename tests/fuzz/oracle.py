@@ -188,6 +188,8 @@ def judge(
             return Outcome("invalid", f"python: {type(exc).__name__}: {exc}")
         if not _same(args, kept):
             return Outcome("invalid", "the program writes into its inputs")
+        if not isinstance(v0, (float, np.floating)):
+            return Outcome("invalid", f"f returns {type(v0).__name__}, not a float")
         if not np.isfinite(v0) or abs(v0) > 1e8:
             return Outcome("overflow", repr(v0))
         wrt = tuple(range(len(spec)))
@@ -305,3 +307,51 @@ def _autograd(text: str, args: list[Any], g: np.ndarray) -> str:
 def spec_of(header_line: str) -> dict[str, Any]:
     assert header_line.startswith("# fuzz: ")
     return json.loads(header_line[len("# fuzz: ") :])
+
+
+def replay(path: str | Path, directory: Path | None = None, **kw: Any) -> Outcome:
+    """Judge a saved program (its first line is the ``# fuzz:`` header)."""
+    import tempfile
+
+    text = Path(path).read_text()
+    spec = spec_of(text.splitlines()[0])
+    d = Path(tempfile.mkdtemp(prefix="srcgrad-replay-")) if directory is None else directory
+    return judge(text, spec["args"], spec["seed"], d, **kw)
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """Deletable spans ``[i, j)``: one simple statement, or a compound one with its body."""
+    def indent(s: str) -> int:
+        return len(s) - len(s.lstrip())
+
+    spans = []
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if not s or s.startswith("#") or s.startswith("import ") or line.startswith("def f("):
+            continue
+        j = i + 1
+        if s.startswith("@"):
+            while j < len(lines) and lines[j].strip().startswith("@"):
+                j += 1
+            j += 1  # the def line
+        if lines[j - 1].rstrip().endswith(":"):
+            while j < len(lines) and (not lines[j].strip() or indent(lines[j]) > indent(line)):
+                j += 1
+        spans.append((i, j))
+    return spans
+
+
+def minimise_lines(text: str, still_fails: Any) -> str:
+    """Delete statements (and whole compound statements) while ``still_fails(text)`` holds."""
+    changed = True
+    while changed:
+        changed = False
+        lines = text.split("\n")
+        for i, j in sorted(_blocks(lines), key=lambda s: s[0] - s[1]):
+            if j - i == len(lines):
+                continue
+            cand = "\n".join(lines[:i] + lines[j:])
+            if still_fails(cand):
+                text, changed = cand, True
+                break
+    return text
