@@ -327,7 +327,8 @@ class Ctx:
         return f"{fn}({a}, axis={ax})", s, True
 
     # views: (name, applies, text, shape); the table names every public view=True rule
-    def view_forms(self, s: Shape) -> list[tuple[str, str, Shape]]:
+    @staticmethod
+    def view_forms(s: Shape) -> list[tuple[str, str, Shape]]:
         n = len(s)
         out: list[tuple[str, str, Shape]] = []
         if n >= 1:
@@ -573,8 +574,8 @@ class Ctx:
             opts += [g.text for g in self.mod.global_vars]
             opts += [v.text for v in self.env if v.text.isidentifier() and v.shape is not None]
             nm = self.choice(opts)
-            if nm in pnames:
-                nm = f"u{i}"
+            while nm in pnames:
+                nm = self.mod.fresh("u")
             if nm != f"u{i}":
                 if any(g.text == nm for g in self.mod.global_vars):
                     self.tag("shadow-global")
