@@ -598,6 +598,16 @@ class Ctx:
         self.mod.helper_depth += 1
         body = Ctx(self.mod, env, indent=indent, depth=self.depth + 1, fname=name)
         body.returns = None
+        # a local named like a global (module helper) or like an enclosing local (nested def):
+        # assigned first, so every read in the body is of the local
+        names = [v for v in env[len(penv):] if v.text.isidentifier()]
+        if names and self.flag():
+            hidden = self.choice(names)
+            e, s, fresh = body.expr(1)
+            body.env = [v for v in body.env if v.text != hidden.text]
+            body.emit(f"{hidden.text} = {e}")
+            body.bind(Var(hidden.text, s, owned=fresh and bool(s)))
+            self.tag("shadow-global" if hidden.const else "shadow-local")
         body.block(self.integer(0, 3))
         view_of_param = False
         if ret == "array":
@@ -659,7 +669,8 @@ class Ctx:
             self.statement()
 
     def statement(self) -> None:
-        kinds = ["assign", "update", "setitem", "augassign", "viewvar", "alias", "container", "tuple_call"]
+        kinds = ["assign", "update", "setitem", "augassign", "viewvar", "alias", "container",
+                 "tuple_call", "view_write"]
         if self.depth < 2:
             kinds += ["if", "for", "for_iter", "while", "list", "list_call", "comprehension", "nested"]
         if self.loop:
@@ -774,6 +785,9 @@ class Ctx:
             v = self.pick(lambda v: len(v.shape or ()) >= 1)
             if v is None:
                 return self.s_assign()
+        self.s_viewvar_of(v)
+
+    def s_viewvar_of(self, v: Var) -> None:
         text, shape, name = self.view_of(v)
         nm = self.fresh("w")
         self.emit(f"{nm} = {text}")
@@ -784,6 +798,33 @@ class Ctx:
         }
         owned = v.owned and writable and bool(shape)
         self.bind(Var(nm, shape, owned=owned, base=(v.base or v.text) if owned else None))
+
+    def s_view_write(self) -> None:
+        """A view of an array made here, a write into the view or into its base, both read."""
+        v = self.pick(lambda v: len(v.shape or ()) >= 1)
+        if v is None:
+            return self.s_assign()
+        self.s_own() if not v.owned else None
+        base = self.env[-1] if not v.owned else v
+        self.s_viewvar_of(base)
+        view = self.env[-1]
+        target = view if view.owned and self.flag() else base
+        assert target.shape is not None
+        idx, s, fancy = self.index_for(target.shape)
+        if any(d <= 0 for d in s):
+            return
+        e, _ = self.with_shape(s)
+        op = self.choice(["=", "+=", "*="])
+        self.emit(f"{target.text}[{idx}] {op} {e}")
+        self.tag("setitem")
+        if fancy:
+            self.tag("setitem-fancy")
+        self.note_write(target)
+        if target is base:
+            self.tag("write-base-with-live-view")
+        name = self.fresh()
+        self.emit(f"{name} = np.sum({view.text}) + np.tanh({base.text})")
+        self.bind(Var(name, base.shape, owned=True))
 
     def s_container(self) -> None:
         a, sa, _ = self.expr(1)
