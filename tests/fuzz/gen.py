@@ -36,7 +36,7 @@ TAGS = (
     "pairs-param", "unpack", "tuple", "dict", "call", "call-tuple", "call-list",
     "callee-returns-list", "callee-returns-view", "nested-def", "closure", "closure-call",
     "global", "shadow-global", "shadow-local", "recursion", "custom-rule", "custom-rule-2",
-    "alias", "update", "generator-sum",
+    "alias", "update", "generator-sum", "function-alias",
 )
 
 DIMS = (2, 3, 4)
@@ -507,7 +507,7 @@ class Ctx:
         self.tag("call")
         if fn.view_of_param:
             self.tag("callee-returns-view")
-        return f"{fn.name}({', '.join(args)})", fn.ret[1], False
+        return f"{self.callee(fn)}({', '.join(args)})", fn.ret[1], False
 
     def e_custom(self, depth: int) -> tuple[str, Shape, bool]:
         a, s = self.operand(depth)
@@ -562,7 +562,7 @@ class Ctx:
             v = self.pick()
             assert v is not None and v.shape is not None
             params.append(v.shape)
-        nested = self.fname == "f" and self.flag()
+        nested = self.may_nest() and self.flag()
         kind = self.choice(["plain", "recursive"]) if ret == "array" and not nested else "plain"
         if kind == "recursive":
             return self.recursive(params[0])
@@ -647,6 +647,19 @@ class Ctx:
             self.mod.blocks.append(head + "\n" + "\n".join(body.lines) + "\n")
             self.mod.funcs.append(fn)
         return fn
+
+    def may_nest(self) -> bool:
+        """Nested defs go into ``f`` and into module-level helpers (one level deep)."""
+        return self.fname == "f" or self.fname.startswith("helper")
+
+    def callee(self, fn: Func) -> str:
+        """How a call names ``fn``: itself, or sometimes a local alias of a module function."""
+        if fn in self.mod.funcs and self.flag():
+            alias = self.fresh("fn")
+            self.emit(f"{alias} = {fn.name}")
+            self.tag("function-alias")
+            return alias
+        return fn.name
 
     def recursive(self, shape: Shape) -> Func:
         name = self.mod.fresh("rec")
@@ -864,7 +877,7 @@ class Ctx:
             fn = self.choice(funcs)
         args = [self.with_shape(p)[0] for p in fn.params]
         p, q = self.fresh(), self.fresh()
-        self.emit(f"{p}, {q} = {fn.name}({', '.join(args)})")
+        self.emit(f"{p}, {q} = {self.callee(fn)}({', '.join(args)})")
         self.tag("call", "call-tuple")
         self.bind(Var(p, fn.ret[1][0]))
         self.bind(Var(q, fn.ret[1][1]))
@@ -875,7 +888,7 @@ class Ctx:
             return self.s_assign()
         args = [self.with_shape(p)[0] for p in fn.params]
         name = self.fresh("acc")
-        self.emit(f"{name} = {fn.name}({', '.join(args)})")
+        self.emit(f"{name} = {self.callee(fn)}({', '.join(args)})")
         self.tag("call", "call-list", "callee-returns-list")
         item, n = fn.ret[1]
         self.lists.append(ListVar(name, item, n, n))
@@ -970,7 +983,7 @@ class Ctx:
             self.bind(Var(n, ()))
 
     def s_nested(self) -> None:
-        if self.fname != "f":
+        if not self.may_nest():
             return self.s_assign()
         fn = self.new_function("array")
         if fn is None:
@@ -978,7 +991,7 @@ class Ctx:
         if True:
             args = [self.with_shape(p)[0] for p in fn.params]
             name = self.fresh()
-            self.emit(f"{name} = {fn.name}({', '.join(args)})")
+            self.emit(f"{name} = {self.callee(fn)}({', '.join(args)})")
             self.tag("closure-call" if fn in self.local_funcs else "call", "call")
             self.bind(Var(name, fn.ret[1]))
 
