@@ -7,7 +7,8 @@ module global (``inner(G0)`` in ``def f(x): def inner(x): ...``) was read as the
 ``x``, and a nested def called from a sibling read the sibling's parameters instead of its
 enclosing function's variables.  A module-level callee given its caller's global-bound
 parameter read the caller's binding of the parameter's *text* (``helper(G1, G0)`` inside
-``def helper2(G1, G0)`` swapped them)."""
+``def helper2(G1, G0)`` swapped them).  And a ``return`` in a nested def defined in a loop
+made the loop look like one that returns."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.trust import shadowed_params_src as src
 
 X = np.array([0.3, -0.6, 0.9, 0.2])
 S = 0.7
-REGRESSION = Path(__file__).parent / "fuzz" / "regressions" / "wrong_shadowed_param.py"
+REGRESSIONS = Path(__file__).parent / "fuzz" / "regressions"
 
 
 @pytest.fixture(autouse=True)
@@ -37,11 +38,19 @@ def test_value_and_gradient(fn):
     check_grad(fn, X.copy(), S, wrt=(0, 1))
 
 
-@pytest.mark.filterwarnings("ignore::srcgrad.codegen.activity.ZeroGradientWarning")  # s is unused
-def test_fuzz_regression(tmp_path):
+@pytest.mark.filterwarnings("ignore::srcgrad.codegen.activity.ZeroGradientWarning")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "wrong_shadowed_param.py",
+        # a nested def's ``return`` was taken for a return of the loop around the def
+        "wrong_nested_def_return_in_loop.py",
+    ],
+)
+def test_fuzz_regression(tmp_path, name):
     from tests.fuzz import oracle
 
-    text = REGRESSION.read_text()
+    text = (REGRESSIONS / name).read_text()
     spec = oracle.spec_of(text.splitlines()[0])
     outcome = oracle.judge(text, spec["args"], spec["seed"], tmp_path, use_autograd=False)
     assert outcome.kind == "right", outcome

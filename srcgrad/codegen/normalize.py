@@ -4100,9 +4100,12 @@ def _returns_from_a_loop(fdef: cst.CSTNode) -> bool:
 
 
 def _has_return(node: cst.CSTNode) -> bool:
-    import libcst.matchers as m
-
-    return bool(m.findall(node, m.Return()))
+    """Does ``node`` hold a ``return`` of the function being lowered (not of a nested def)?"""
+    if isinstance(node, cst.Return):
+        return True
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return False
+    return any(_has_return(c) for c in node.children)
 
 
 def _push_rest(node: cst.If, rest: list[cst.BaseStatement], src: Any) -> cst.If:

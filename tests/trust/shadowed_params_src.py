@@ -207,6 +207,24 @@ def f_loop(x, s):
     return total
 
 
+def f_def_in_loop(x, s):
+    total = 0.0
+    if np.sum(x) > -10.0:
+        for r in x:
+            def inner(u):
+                return u * r
+
+            total = total + np.sum(inner(G0)) * s
+    k = 0
+    while k < 2:
+        def twice(x):
+            return x * 2.0
+
+        total = total + np.sum(twice(G1) * x)
+        k = k + 1
+    return total + np.sum(x * x)
+
+
 def f_late_binding(x, s):
     def scale(v):
         return v * y
@@ -278,6 +296,6 @@ PROGRAMS = [
     f_literal, f_expression, f_keyword, f_default, f_swapped, f_both_globals,
     f_enclosing_local, f_local_in_callee, f_sibling, f_sibling_local, f_nested_twice,
     f_lambda, f_function_param, f_array_module_param, f_star, f_nested_global_name, f_loop,
-    f_late_binding, f_module_global, f_module_named_globals, f_module_locals,
+    f_def_in_loop, f_late_binding, f_module_global, f_module_named_globals, f_module_locals,
     f_module_nested, f_module_passes,
 ]
