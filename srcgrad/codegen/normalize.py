@@ -15,7 +15,7 @@ import functools
 import re
 import inspect
 import types
-from typing import Any
+from typing import Any, NamedTuple
 
 import libcst as cst
 import numpy as np
@@ -77,6 +77,16 @@ _LITERALS = (
     cst.ConcatenatedString,
     cst.Ellipsis,
 )
+
+
+class _Scope(NamedTuple):
+    """What a function body's names mean beyond its module's globals and the builtins: the
+    bindings of one function being inlined (a nested def sees its enclosing function's)."""
+
+    env: dict[str, str]  # user name -> emitted name
+    galias: dict[str, Any]  # user name -> (global expression, its resolver)
+    np_alias: set[str]  # names bound to the array module
+    local_funcs: dict[str, Any]  # nested defs and lambdas -> (node, source, resolver, depth)
 
 
 class _Bail(Exception):
@@ -150,6 +160,9 @@ class Normalizer:
         self.maybe_views: set[str] = set()  # views by an index known only at run time
         self.maybe_stale: dict[str, str] = {}  # such a view -> the array written since
         self.inline_stack: list[Any] = [src.fn.__code__]
+        # the scopes of the callers being inlined, parallel to inline_stack (the running
+        # function's is self.env, self.galias, ...): a nested def reads its definer's
+        self.frames: list[_Scope] = []
         self.local_funcs: dict[str, Any] = {}  # nested defs and lambdas, by name
         self.np_alias: set[str] = set()  # names bound to the array module (xp = namespace(..))
         self.galias: dict[str, Any] = {}  # name -> (global expression, its resolver)
@@ -252,11 +265,30 @@ class Normalizer:
             self.names.taken.add(user)
         else:
             name = self.names.fresh(user)
+        self.forget(user)
         self.env[user] = name
         self.locals.add(name)
         self.poisoned.discard(user)
         self.last_define = (user, name)
         return name
+
+    def forget(self, user: str) -> None:
+        """``user`` is bound anew here: drop what it meant before (a value, a global, the
+        array module, a nested def), in this function or, for a nested def, in its
+        enclosing one."""
+        self.env.pop(user, None)
+        self.galias.pop(user, None)
+        self.np_alias.discard(user)
+        self.local_funcs.pop(user, None)
+
+    def scope(self) -> _Scope:
+        return _Scope(self.env, self.galias, self.np_alias, self.local_funcs)
+
+    def def_local_func(self, name: str, node: cst.FunctionDef | cst.Lambda) -> None:
+        """A nested def or lambda: a call inlines it in the scope of the function that
+        defines it (the running one), whichever function calls it."""
+        self.forget(name)
+        self.local_funcs[name] = (node, self.src, self.resolver, len(self.inline_stack) - 1)
 
     def _reserved(self, user: str) -> bool:
         """True when a local named ``user`` would shadow a free name the emitted code reads:
@@ -507,8 +539,7 @@ class Normalizer:
                 self.bailed(_Bail(self._error(stmt, "decorated or async nested function",
                                               "define a plain nested def", "def")), stmt)
                 return True
-            self.local_funcs[stmt.name.value] = (stmt, self.src, self.resolver)
-            self.env.pop(stmt.name.value, None)
+            self.def_local_func(stmt.name.value, stmt)
             return True
         try:
             if isinstance(stmt, cst.If):
@@ -1721,7 +1752,7 @@ class Normalizer:
                 raise _Bail(SrcgradError.bundle(findings))
         self.callees.append(callee)
         return self.inline_body(
-            e, code, src.tree, src, Resolver(callee), args, hint, target, {},
+            e, code, src.tree, src, Resolver(callee), args, hint, target, None,
             callee.__qualname__, pre_bound or {},
         )
 
@@ -1798,12 +1829,16 @@ class Normalizer:
         args: list[cst.Arg],
         hint: str,
         target: str | None,
-        closure_env: dict[str, str],
+        definer: _Scope | None,
         display: str,
         pre_bound: dict[str, cst.BaseExpression],
     ) -> cst.BaseExpression:
         """Run a function body (or a lambda's expression) at a call site, with its
-        parameters bound to the call's atoms, its own names, and its own source lines."""
+        parameters bound to the call's atoms, its own names, and its own source lines.
+
+        A nested def or lambda starts from ``definer``, the scope of the function that defines
+        it (its enclosing variables as they are now), whichever function calls it; a
+        module-level function starts from nothing.  Its parameters hide those names."""
         if any(k is key for k in self.inline_stack):
             self.fail(
                 e,
@@ -1862,6 +1897,7 @@ class Normalizer:
             self.out_name, self.loops, self.out, self.origin, self.has_aux, self.local_funcs,
             self.np_alias, self.galias, self.arg_names,
         )
+        self.frames.append(self.scope())
         self.inline_stack.append(key)
         n_findings = len(self.findings)
         out_name: str | None = None
@@ -1880,21 +1916,21 @@ class Normalizer:
             self.ret_flag = None
             self.loops = []
             self.out = None
-            self.env = dict(closure_env)
-            self.local_funcs = dict(self.local_funcs) if closure_env else {}
-            self.np_alias = set(self.np_alias) if closure_env else set()
-            self.galias = dict(self.galias) if closure_env else {}
+            outer = definer or _Scope({}, {}, set(), {})
+            self.env = dict(outer.env)
+            self.local_funcs = dict(outer.local_funcs)
+            self.np_alias = set(outer.np_alias)
+            self.galias = dict(outer.galias)
             self.origin = src.origin(fdef) if isinstance(fdef, cst.Lambda) else src.def_origin_of(fdef)
             self.arg_names = set()
+            for name in [*bound, *default_chains]:
+                self.forget(name)  # a parameter hides the enclosing function's name
             for name, atom in bound.items():
                 if isinstance(atom, cst.Name) and atom.value in self.locals:
                     self.env[name] = atom.value  # an alias: rebinding it makes a new version
                     self.arg_names.add(atom.value)  # the caller's object: never written here
-                elif isinstance(atom, cst.Name) and atom.value in saved[13]:
-                    self.galias[name] = saved[13][atom.value]  # passed on from the caller
-                elif self._is_global_chain_node(atom, saved[2], saved[1]):
-                    # `self` of a bound method (a module-level object): read through its name
-                    self.galias[name] = (atom, saved[1])
+                elif (passed := self._global_argument(e, atom, saved[1])) is not None:
+                    self.galias[name] = passed  # read through the global's name
                 else:
                     self.bind_atom(name, atom)
             for name, d in default_chains.items():
@@ -1919,6 +1955,7 @@ class Normalizer:
                 result = self.out
         finally:
             self.inline_stack.pop()
+            self.frames.pop()
             (
                 self.src, self.resolver, self.env, self.all_names, self.n_returns,
                 self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
@@ -1944,12 +1981,11 @@ class Normalizer:
 
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name) and self._is_namespace_call(value):
+            self.forget(target.value)
             self.np_alias.add(target.value)  # `xp = namespace(...)`: xp is the array module
-            self.env.pop(target.value, None)
             return
         if isinstance(target, cst.Name) and isinstance(value, cst.Lambda):
-            self.local_funcs[target.value] = (value, self.src, self.resolver)
-            self.env.pop(target.value, None)
+            self.def_local_func(target.value, value)
             return
         if isinstance(target, cst.Name):
             self.lower(value, target.value, target=target.value)
@@ -2398,11 +2434,27 @@ class Normalizer:
         found, obj = self.resolver.value_of(parts)
         return found and obj is namespace
 
-    def _is_global_chain_node(self, node: Any, env: dict[str, str], resolver: Any) -> bool:
-        parts = resolver.dotted(node) if isinstance(node, cst.BaseExpression) else None
-        if parts is None or parts[0] in env:
-            return False
-        return resolver.value_of(parts)[0]
+    def _global_argument(self, call: cst.CSTNode, atom: Any, resolver: Any) -> tuple[Any, Any] | None:
+        """The (global expression, its resolver) an argument of ``call``, lowered in the
+        caller (the last of self.frames, read by ``resolver``), stands for: a module-level
+        object the callee reads through its name (a function passed on, ``self`` of a bound
+        method, an array), or None."""
+        caller = self.frames[-1]
+        for node, res in caller.galias.values():
+            if atom is node:  # the caller's read of its own such parameter
+                return node, res
+        written = isinstance(call, cst.Call) and any(atom is a.value for a in call.args)
+        if (
+            written
+            and isinstance(atom, cst.Name)
+            and atom.value in caller.galias
+            and atom.value not in caller.env
+        ):
+            return caller.galias[atom.value]  # a function the caller passes on by name
+        parts = resolver.dotted(atom) if isinstance(atom, cst.BaseExpression) else None
+        if parts is not None and parts[0] not in caller.env and resolver.value_of(parts)[0]:
+            return atom, resolver  # a global name chain
+        return None
 
     def _unalias(self, e: cst.BaseExpression) -> cst.BaseExpression:
         """Replace a leading bound-method ``self`` by the global expression it stands for."""
@@ -2935,10 +2987,11 @@ class Normalizer:
                 )
         func = e.func
         if isinstance(func, cst.Name) and func.value in self.local_funcs and func.value not in self.env:
-            node, fsrc, fres = self.local_funcs[func.value]
-            args = [self.lower_arg(a, hint) for a in e.args]
+            node, fsrc, fres, depth = self.local_funcs[func.value]
+            args = self.inlined_args(e, hint)
+            definer = self.scope() if depth == len(self.inline_stack) - 1 else self.frames[depth]
             return self.inline_body(
-                e, node, node, fsrc, fres, args, hint, target, dict(self.env), func.value, {}
+                e, node, node, fsrc, fres, args, hint, target, definer, func.value, {}
             )
         chain = self._global_chain(func)
         if chain is not None and isinstance(chain[1], functools.partial):
@@ -3051,9 +3104,7 @@ class Normalizer:
         ):
             self.note_ref(e, func, parts, obj)
         if res.kind == "user" and isinstance(obj, types.FunctionType):
-            # a function passed by its global name (np.tanh, relu) stays that name: the
-            # callee's calls of the parameter resolve to it (never a call of a local value)
-            args = [a if self._function_chain(a.value) else self.lower_arg(a, hint) for a in e.args]
+            args = self.inlined_args(e, hint)
         else:
             args = [self.lower_arg(a, hint) for a in e.args]
         all_static = all(
@@ -3345,6 +3396,12 @@ class Normalizer:
         )
         self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
         return False
+
+    def inlined_args(self, e: cst.Call, hint: str) -> list[cst.Arg]:
+        """The arguments of a call of a function that is inlined: a function passed by its
+        global name (np.tanh, relu) stays that name, so the callee's calls of the parameter
+        resolve to it (never a call of a local value); the others are lowered."""
+        return [a if self._function_chain(a.value) else self.lower_arg(a, hint) for a in e.args]
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
         if a.star:
@@ -4043,9 +4100,12 @@ def _returns_from_a_loop(fdef: cst.CSTNode) -> bool:
 
 
 def _has_return(node: cst.CSTNode) -> bool:
-    import libcst.matchers as m
-
-    return bool(m.findall(node, m.Return()))
+    """Does ``node`` hold a ``return`` of the function being lowered (not of a nested def)?"""
+    if isinstance(node, cst.Return):
+        return True
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return False
+    return any(_has_return(c) for c in node.children)
 
 
 def _push_rest(node: cst.If, rest: list[cst.BaseStatement], src: Any) -> cst.If:
