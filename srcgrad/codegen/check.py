@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from srcgrad.codegen.source import FunctionSource
+from srcgrad.codegen.source import FunctionSource, own_returns
 from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
 
 _LATER = "not supported yet"
@@ -192,12 +192,11 @@ def check_function(src: FunctionSource, top_level: bool = True) -> list[SrcgradE
         )
     body = fdef.body
     stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
-    returns = 0
     for stmt in stmts:
         stmt.visit(checker)
     import libcst.matchers as m
 
-    returns = len(m.findall(fdef.body, m.Return()))
+    returns = len(own_returns(fdef))  # a nested def's return is not f's
     for r in m.findall(fdef.body, m.Return()):
         if cst.ensure_type(r, cst.Return).value is None:
             checker.add(

@@ -36,7 +36,7 @@ from srcgrad.codegen.resolve import (
     is_numpy_module,
     nearest_rules,
 )
-from srcgrad.codegen.source import FunctionSource
+from srcgrad.codegen.source import FunctionSource, own_returns
 from srcgrad.errors import AliasError, MissingRuleError, SrcgradError, UnsupportedSyntaxError
 from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
@@ -92,6 +92,24 @@ class _Scope(NamedTuple):
 class _Bail(Exception):
     def __init__(self, err: SrcgradError | None) -> None:
         self.err = err
+
+
+class _FuncChoice(NamedTuple):
+    """A nested function's name after an ``if`` whose branches bound it to different defs
+    (or lambdas): ``flag``, True on the first branch and False on the other, picks the one
+    each call runs.  ``then``/``other`` are entries of ``Normalizer.local_funcs``."""
+
+    flag: str
+    then: Any
+    other: Any
+
+
+class _FuncFromLoop(NamedTuple):
+    """A nested function's name at the top of a loop's iteration, or after the loop, where
+    the def that runs may be one made in another iteration or before the loop (``line``: the
+    first def of the name in the loop's body): a call of it is refused."""
+
+    line: int
 
 
 def _rule_signature(rule: Rule) -> inspect.Signature:
@@ -429,11 +447,7 @@ class Normalizer:
                 self.poisoned.add(star.name.value)
         body = fdef.body
         stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
-        import libcst.matchers as m
-
-        self.n_returns = len(
-            [r for r in m.findall(fdef.body, m.Return()) if not _inside_def(fdef, r)]
-        )
+        self.n_returns = len(own_returns(fdef))
         self.block(stmts)
         if self.findings:
             raise SrcgradError.bundle(self.findings)
@@ -471,7 +485,7 @@ class Normalizer:
                 st = _push_rest(st, rest, self.src)
                 stmts = stmts[: i + 1]
                 stmts[i] = st
-            if isinstance(st, (cst.For, cst.While)) and _has_return(st):
+            if isinstance(st, (cst.For, cst.While)) and own_returns(st):
                 # a loop that may return: what follows runs only when it did not
                 outer = self.ret_flag is None
                 if outer:
@@ -693,23 +707,51 @@ class Normalizer:
             new_env[u] = fresh
         self.env = new_env
 
+    def join_funcs(self, branches: list[tuple[list[Any], bool, dict[str, Any]]]) -> None:
+        """The nested defs after an ``if``: a name the branches that fall through bind to
+        different functions becomes a :class:`_FuncChoice` on a flag each branch sets (a name
+        bound on one path only keeps that function: elsewhere a call is the user's error)."""
+        live = [(items, funcs) for items, falls, funcs in branches if falls]
+        if len(live) != 2:
+            self.local_funcs = live[0][1] if live else branches[0][2]
+            return
+        (items1, funcs1), (items2, funcs2) = live
+        joined: dict[str, Any] = {}
+        flag = None
+        for name in {**funcs1, **funcs2}:
+            a, b = funcs1.get(name), funcs2.get(name)
+            if a is None or b is None or a == b:
+                joined[name] = b if a is None else a
+                continue
+            if flag is None:
+                flag = self.names.temp("branch")
+                self.locals.add(flag)
+                self.static.add(flag)
+                items1.insert(0, ir.Phi(flag, cst.Name("True"), self.origin, True))
+                items2.insert(0, ir.Phi(flag, cst.Name("False"), self.origin, True))
+            joined[name] = _FuncChoice(flag, a, b)
+        self.local_funcs = joined
+
     def if_statement(self, node: cst.If) -> bool:
         self.origin = self.src.origin(node)
         origin = self.origin
         test = self.lower_test(node.test, "cond")
         env0 = dict(self.env)
+        funcs0 = self.local_funcs
+        self.local_funcs = dict(funcs0)
         body, falls1 = self.sub_block(list(node.body.body))  # type: ignore[union-attr]
-        env1 = self.env
-        self.env = dict(env0)
+        env1, funcs1 = self.env, self.local_funcs
+        self.env, self.local_funcs = dict(env0), dict(funcs0)
         orelse_stmts: list[cst.BaseStatement] = []
         if isinstance(node.orelse, cst.Else):
             orelse_stmts = list(node.orelse.body.body)  # type: ignore[union-attr]
         elif isinstance(node.orelse, cst.If):
             orelse_stmts = [node.orelse]
         orelse, falls2 = self.sub_block(orelse_stmts)
-        env2 = self.env
+        env2, funcs2 = self.env, self.local_funcs
         self.origin = origin
         self.join([(body, falls1, env1), (orelse, falls2, env2)])
+        self.join_funcs([(body, falls1, funcs1), (orelse, falls2, funcs2)])
         self.stmts.append(
             ir.IfNode(test, body, orelse, origin, self.is_static(test), (falls1, falls2))
         )
@@ -787,15 +829,41 @@ class Normalizer:
 
     # -- loops ------------------------------------------------------------------------
     def _carried(self, node: cst.CSTNode, extra: list[str]) -> list[str]:
-        assigned = [t for t in _assigned_in(node.body) if t not in self.poisoned]  # type: ignore[attr-defined]
+        all_assigned = _assigned_in(node.body)  # type: ignore[attr-defined]
+        assigned = [t for t in all_assigned if t not in self.poisoned]
         used_outside = self.used_outside(node)
+        funcs = _functions_bound(node.body)  # type: ignore[attr-defined]
         out: list[str] = []
         for u in [*assigned, *extra]:
             if u in out:
                 continue
+            if u in funcs and u not in self.env and all_assigned.count(u) == len(funcs[u]):
+                continue  # only ever a nested function: calls see it by enter_loop_funcs
             if u in self.env or u in used_outside:
                 out.append(u)
         return out
+
+    def enter_loop_funcs(self, node: cst.For | cst.While) -> dict[str, _FuncFromLoop]:
+        """Set the nested defs and lambdas the body of the loop ``node`` binds as a call at
+        the top of an iteration sees them, and return them as a call after the loop does.
+
+        At the top of an iteration, a name with no binding before the loop and one binding in
+        the body, a def, is that def (every iteration that runs it makes the same function, its
+        calls read the names they use when they run, and before it first runs the name is
+        unbound); any other, and every one after the loop (what its calls read there is not
+        known to be read after the loop), is refused."""
+        assigned = _assigned_in(node.body)
+        after: dict[str, _FuncFromLoop] = {}
+        for u, bindings in _functions_bound(node.body).items():
+            first = bindings[0]
+            after[u] = _FuncFromLoop(self.src.where(first)[1])
+            fresh = u not in self.local_funcs and u not in self.env
+            if fresh and len(bindings) == 1 and assigned.count(u) == 1:
+                fn = first if isinstance(first, cst.FunctionDef) else first.value  # type: ignore
+                self.local_funcs[u] = (fn, self.src, self.resolver, len(self.inline_stack) - 1)
+            else:
+                self.local_funcs[u] = after[u]
+        return after
 
     def _read_after(self, node: cst.CSTNode) -> set[str]:
         """Names read (not only assigned) after the statement ``node`` in the function being
@@ -960,6 +1028,7 @@ class Normalizer:
             if u in self.env:
                 self.mark_stale(self.env[u])  # a later iteration reads after the write
         before = set(self.env.values())
+        funcs = self.enter_loop_funcs(node)
         carried_users = self._carried(node, extra)
         flag = None
         if node.orelse is not None:
@@ -1089,19 +1158,22 @@ class Normalizer:
         self.stmts.append(ln)
         for u, c in cmap.items():
             self.env[u] = c.name
+        self.local_funcs.update(funcs)
         for u, (ckind, keys, names) in comps.items():
             self.origin = origin
             self.rebuild_display(u, ckind, keys, names)
         if node.orelse is not None:
             # `for/while ... else`: the else block runs when no break happened
             self.origin = origin
-            env0 = dict(self.env)
+            env0, funcs0 = dict(self.env), self.local_funcs
+            self.local_funcs = dict(funcs0)
             orelse_items, falls2 = self.sub_block(list(node.orelse.body.body))  # type: ignore[union-attr]
-            env1 = self.env
+            env1, funcs1 = self.env, self.local_funcs
             self.env = dict(env0)
             other: list[Any] = []
             self.origin = origin
             self.join([(orelse_items, falls2, env1), (other, True, env0)])
+            self.join_funcs([(orelse_items, falls2, funcs1), (other, True, funcs0)])
             test = cst.UnaryOperation(operator=cst.Not(), expression=cst.Name(flag))  # type: ignore[arg-type]
             self.stmts.append(ir.IfNode(test, orelse_items, other, origin, False, (falls2, True)))
             self.flush_displays()
@@ -1432,6 +1504,25 @@ class Normalizer:
             return a[1] == b[1] and all(map(Normalizer._same_shape, a[2], b[2]))
         return True
 
+    def _bind_tree(
+        self, names: tuple[Any, ...], tree: tuple[Any, ...], value: cst.CSTNode
+    ) -> None:
+        """Bind each leaf name of ``names`` (see :meth:`_names_tree`) to the matching leaf of
+        the result tree ``tree`` (one path's value; ``value``: where it is written)."""
+        if tree[0] == "leaf":
+            atom = tree[1] if tree[2] else self.lower(tree[1], "out")
+            if self._is_container_atom(atom):
+                self.fail(
+                    value,
+                    "returns a container built in different ways on different paths",
+                    "return a display of the items, e.g. return a, b, on every path",
+                    "return",
+                )
+            self.assign_exact(names[1], atom)
+            return
+        for sub_n, sub_t in zip(names[-1], tree[-1]):
+            self._bind_tree(sub_n, sub_t, value)
+
     def _output_items(
         self, name: str, value: cst.BaseExpression, tree: tuple[Any, ...]
     ) -> cst.BaseExpression:
@@ -1450,23 +1541,7 @@ class Normalizer:
                 "return the same kind of value, with the same number of items, on every path",
                 "return",
             )
-
-        def bind(names_t: tuple[Any, ...], t: tuple[Any, ...]) -> None:
-            if t[0] == "leaf":
-                atom = t[1] if t[2] else self.lower(t[1], "out")
-                if self._is_container_atom(atom):
-                    self.fail(
-                        value,
-                        "returns a container built in different ways on different paths",
-                        "return a display of the items, e.g. return a, b, on every path",
-                        "return",
-                    )
-                self.assign_exact(names_t[1], atom)
-                return
-            for sub_n, sub_t in zip(names_t[-1], t[-1]):
-                bind(sub_n, sub_t)
-
-        bind(names, tree)
+        self._bind_tree(names, tree, value)
         if self.loops:
             self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
             self.break_here(value)
@@ -1907,11 +1982,7 @@ class Normalizer:
             self.src = src
             self.resolver = resolver
             self.all_names = _all_names(fdef)
-            import libcst.matchers as m
-
-            self.n_returns = len(
-                [r for r in m.findall(fdef.body, m.Return()) if not _inside_def(fdef, r)]
-            ) if isinstance(fdef, cst.FunctionDef) else 1
+            self.n_returns = len(own_returns(fdef)) if isinstance(fdef, cst.FunctionDef) else 1
             self.has_aux = False
             self.ret_flag = None
             self.loops = []
@@ -1978,6 +2049,61 @@ class Normalizer:
             self.bind_atom(target, result)
             return cst.Name(self.env[target])
         return result
+
+    def call_local(
+        self, e: cst.Call, entry: Any, args: list[cst.Arg], hint: str, target: str | None,
+        display: str,
+    ) -> cst.BaseExpression:
+        """Inline a call of a nested def or lambda; a :class:`_FuncChoice` becomes an ``if`` on
+        its flag with one inlined body per branch, as a conditional expression is lowered."""
+        if isinstance(entry, _FuncFromLoop):
+            self.fail(
+                e,
+                f"call of {display!r}, a function defined inside a loop (line {entry.line}), "
+                "where the def that runs may be one made in another iteration of the loop or "
+                "before it",
+                f"define {display} once, before the loop (its calls read the loop's names when "
+                f"they run), or give each def of {display} a name of its own",
+                "def",
+            )
+        if not isinstance(entry, _FuncChoice):
+            node, fsrc, fres, depth = entry
+            definer = self.scope() if depth == len(self.inline_stack) - 1 else self.frames[depth]
+            return self.inline_body(
+                e, node, node, fsrc, fres, args, hint, target, definer, display, {}
+            )
+        saved = self.stmts
+        branches, results = [], []
+        for sub in (entry.then, entry.other):
+            self.stmts = []
+            results.append(self.call_local(e, sub, args, hint, None, display))
+            branches.append(self.stmts)
+        self.stmts = saved
+        trees = [self._result_tree(r, True) for r in results]
+        if not self._same_shape(*trees):
+            self.fail(
+                e,
+                f"{display} is defined on several paths, and the definitions return values of "
+                "different shapes (tuples or dicts of different lengths or keys)",
+                f"make every definition of {display} return the same kind of value",
+                "def",
+            )
+        base = hint if target is None else target
+        names = self._names_tree(base, trees[0])
+        for items, tree in zip(branches, trees):
+            self.stmts = items
+            self._bind_tree(names, tree, e)
+        self.stmts = saved
+        self.stmts.append(ir.IfNode(cst.Name(entry.flag), *branches, self.origin, True))
+        if names[0] == "leaf":
+            if target is None:
+                return cst.Name(names[1])
+            self.bind_atom(target, cst.Name(names[1]))
+            return cst.Name(self.env[target])
+        items = _display_of(names)  # a tuple or dict: built of its items, as inline_body does
+        for n in _all_names(items):
+            self.env[n.value] = n.value
+        return self.lower(items, hint, target=target or self.names.temp(f"{display}_out"))
 
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name) and self._is_namespace_call(value):
@@ -2987,12 +3113,8 @@ class Normalizer:
                 )
         func = e.func
         if isinstance(func, cst.Name) and func.value in self.local_funcs and func.value not in self.env:
-            node, fsrc, fres, depth = self.local_funcs[func.value]
             args = self.inlined_args(e, hint)
-            definer = self.scope() if depth == len(self.inline_stack) - 1 else self.frames[depth]
-            return self.inline_body(
-                e, node, node, fsrc, fres, args, hint, target, definer, func.value, {}
-            )
+            return self.call_local(e, self.local_funcs[func.value], args, hint, target, func.value)
         chain = self._global_chain(func)
         if chain is not None and isinstance(chain[1], functools.partial):
             pobj = chain[1]
@@ -3732,6 +3854,32 @@ def _constant_key(node: cst.BaseExpression) -> Any:
     return _MISSING
 
 
+def _functions_bound(node: cst.CSTNode) -> dict[str, list[cst.CSTNode]]:
+    """The names ``node`` binds to a nested def or a lambda (``g = lambda u: ...``), each
+    with the statements that do, in order (nested defs' bodies are not looked into)."""
+    out: dict[str, list[cst.CSTNode]] = {}
+
+    def visit(n: cst.CSTNode) -> None:
+        if isinstance(n, cst.FunctionDef):
+            out.setdefault(n.name.value, []).append(n)
+            return
+        if isinstance(n, (cst.ClassDef, cst.Lambda)):
+            return
+        if (
+            isinstance(n, cst.Assign)
+            and isinstance(n.value, cst.Lambda)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0].target, cst.Name)
+        ):
+            out.setdefault(n.targets[0].target.value, []).append(n)
+            return
+        for c in n.children:
+            visit(c)
+
+    visit(node)
+    return out
+
+
 def _subscript_written(node: cst.CSTNode) -> set[str]:
     """Names written in place inside ``node``: through a subscript (``y[k] = v``,
     ``y[k] += v``) or by an augmented assignment (``y += v``, in place on an array)."""
@@ -4073,7 +4221,7 @@ def _may_exit(node: cst.CSTNode) -> bool:
     if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
         return True
     if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-        return isinstance(node, (cst.For, cst.While)) and _has_return(node)
+        return isinstance(node, (cst.For, cst.While)) and bool(own_returns(node))
     return any(_may_exit(c) for c in node.children)
 
 
@@ -4082,7 +4230,7 @@ def _has_exit(node: cst.CSTNode) -> bool:
     if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
         return True
     if isinstance(node, (cst.For, cst.While)):
-        return _has_return(node)
+        return bool(own_returns(node))
     if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
         return False
     return any(_has_exit(c) for c in node.children)
@@ -4092,20 +4240,12 @@ def _returns_from_a_loop(fdef: cst.CSTNode) -> bool:
     """Whether a ``return`` of ``fdef`` (not of a nested def) lies inside a loop."""
     import libcst.matchers as m
 
-    for loop in m.findall(fdef, m.For() | m.While()):
-        for r in m.findall(loop, m.Return()):
-            if not _inside_def(fdef, r):
-                return True
-    return False
-
-
-def _has_return(node: cst.CSTNode) -> bool:
-    """Does ``node`` hold a ``return`` of the function being lowered (not of a nested def)?"""
-    if isinstance(node, cst.Return):
-        return True
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-        return False
-    return any(_has_return(c) for c in node.children)
+    own = {id(r) for r in own_returns(fdef)}
+    return any(
+        id(r) in own
+        for loop in m.findall(fdef, m.For() | m.While())
+        for r in m.findall(loop, m.Return())
+    )
 
 
 def _push_rest(node: cst.If, rest: list[cst.BaseStatement], src: Any) -> cst.If:
@@ -4136,15 +4276,6 @@ def _paren(e: cst.BaseExpression) -> cst.BaseExpression:
     if isinstance(e, (cst.Name, cst.Call, cst.Attribute, cst.Subscript)) or getattr(e, "lpar", None):
         return e
     return e.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-
-
-def _inside_def(fdef: cst.FunctionDef, node: cst.CSTNode) -> bool:
-    import libcst.matchers as m
-
-    for inner in m.findall(fdef.body, m.FunctionDef() | m.Lambda()):
-        if any(n is node for n in m.findall(inner, m.Return())):
-            return True
-    return False
 
 
 def _assigned_in(stmt: cst.CSTNode) -> list[str]:

@@ -418,3 +418,19 @@ def _read_lambda(
     src.alias(tree.name, lam)
     src.alias(tree, lam)
     return src
+
+
+def own_returns(node: cst.CSTNode) -> list[cst.Return]:
+    """The ``return`` statements in ``node`` that return from the function it is in (or from
+    ``node`` itself, a def): those of nested defs and lambdas return from those."""
+    out: list[cst.Return] = []
+
+    def visit(n: cst.CSTNode) -> None:
+        if isinstance(n, cst.Return):
+            out.append(n)
+        elif not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) or n is node:
+            for c in n.children:
+                visit(c)
+
+    visit(node)
+    return out
