@@ -629,6 +629,13 @@ class Ctx:
             if not sa:
                 a, sa = f"np.broadcast_to({a}, (3,))", (3,)
             b, _ = body.with_shape(sa)
+            if not nested and self.flag():
+                # the first item made by a def of the callee's own
+                sq = self.mod.fresh("sq")
+                body.emit(f"def {sq}(v):")
+                body.emit("    return v * v")
+                a = f"{sq}({a})"
+                self.tag("nested-def")
             body.emit(f"out = [{a}]")
             body.emit(f"out.append(np.sin({b}))")
             body.emit("return out")
