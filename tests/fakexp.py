@@ -398,11 +398,11 @@ class _FakeNamespace:
 
     Functions are wrapped (device arrays in, device arrays out, host arrays refused); types,
     dtypes and constants (``float32``, ``pi``, ``newaxis``, ``finfo``) pass through unchanged.
-    Only the ``linalg`` and ``fft`` submodules exist (no ``random``: randomness comes from
-    explicit generators).
+    Only the submodules cupy has exist: ``linalg``, ``fft`` and ``lib.stride_tricks`` (no
+    ``random``: randomness comes from explicit generators).
     """
 
-    _SUBMODULES = ("linalg", "fft")
+    _SUBMODULES = ("linalg", "fft", "lib", "stride_tricks")
 
     def __init__(self, module: types.ModuleType, name: str) -> None:
         self._module = module

@@ -156,7 +156,16 @@ def _structure_problem(grads: Any, args: Any) -> str:
     return ""
 
 
-def judge(
+def judge(text: str, spec: list[dict[str, Any]], seed: int, directory: Path, **kw: Any) -> Outcome:
+    """What srcgrad does with one program (see the module docstring)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zero-gradient warnings and the like: not outcomes
+        return _judge(text, spec, seed, directory, **kw)
+
+
+def _judge(
     text: str,
     spec: list[dict[str, Any]],
     seed: int,
