@@ -447,15 +447,15 @@ class Normalizer:
                     self.origin = self.src.origin(st)
                     self.assign_exact(self.ret_flag, cst.Name("False"))
                 self.statement(st)
+                self.origin = self.src.origin(st)
                 leave: cst.BaseSmallStatement = cst.Break() if self.loops else cst.Pass()
                 rest = stmts[i + 1 :] or [cst.SimpleStatementLine([cst.Pass()])]
                 guard = cst.If(
-                    test=cst.Name(self.ret_flag),
+                    test=cst.Name(self.flag_at_guard(rest)),
                     body=cst.IndentedBlock([cst.SimpleStatementLine([leave])]),
                     orelse=cst.Else(cst.IndentedBlock(list(rest))),
                 )
                 self.src.alias(guard, st)
-                self.env.setdefault(self.ret_flag, self.ret_flag)
                 falls = self.statement(guard)
                 if outer and not self.loops:
                     self.ret_flag = None
@@ -464,6 +464,23 @@ class Normalizer:
                 return False
             i += 1
         return True
+
+    def flag_at_guard(self, rest: list[cst.BaseStatement]) -> str:
+        """The name the guard after a loop that may return tests: the return flag itself,
+        or, when ``rest`` (what runs only if the loop did not return) may set the flag too (a
+        return inside a loop), a copy of it as it is here.  The backward evaluates
+        the guard's test again, from the value that name has at the end of the forward pass
+        (or of the iteration), and must see the value the forward's guard saw."""
+        flag = self.ret_flag
+        assert flag is not None
+        self.env.setdefault(flag, flag)
+        sets_flag = _has_return if self.loops else _has_loop_return
+        if not any(sets_flag(s) for s in rest):
+            return flag
+        seen = self.names.temp("returned")
+        self.assign_exact(seen, cst.Name(flag))
+        self.env.setdefault(seen, seen)
+        return seen
 
     def statement(self, stmt: cst.BaseStatement) -> bool:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -4046,6 +4063,13 @@ def _has_return(node: cst.CSTNode) -> bool:
     import libcst.matchers as m
 
     return bool(m.findall(node, m.Return()))
+
+
+def _has_loop_return(node: cst.CSTNode) -> bool:
+    """True when ``node`` holds a loop that may return (one that sets the return flag)."""
+    import libcst.matchers as m
+
+    return any(_has_return(loop) for loop in m.findall(node, m.For() | m.While()))
 
 
 def _push_rest(node: cst.If, rest: list[cst.BaseStatement], src: Any) -> cst.If:
