@@ -15,6 +15,7 @@ import functools
 import re
 import inspect
 import types
+from collections.abc import Callable
 from typing import Any
 
 import libcst as cst
@@ -433,6 +434,9 @@ class Normalizer:
         i = 0
         while i < len(stmts):
             st = stmts[i]
+            if isinstance(st, (cst.For, cst.While)) and st.orelse is not None:
+                stmts[i : i + 1] = self.split_loop_else(st)
+                continue
             rest = stmts[i + 1 :]
             if rest and isinstance(st, cst.If) and _may_exit(st):
                 # what follows an `if` that may leave goes into the branches that fall through
@@ -464,6 +468,28 @@ class Normalizer:
                 return False
             i += 1
         return True
+
+    def split_loop_else(self, loop: cst.For | cst.While) -> list[cst.BaseStatement]:
+        """``for/while ... else: E`` as ``broke = False``, the loop with ``broke = True``
+        before each of its breaks, and ``if not broke: E``: the else clause is an ``if``
+        like any other, so a return, break or continue in it leaves as from any ``if``
+        (what follows goes into its branches), and the loop's own exits are plain ones."""
+        flag = self.names.temp("broke")
+
+        def set_flag(value: str, at: cst.CSTNode) -> cst.Assign:
+            node = cst.Assign([cst.AssignTarget(cst.Name(flag))], cst.Name(value))
+            return self.src.alias_tree(node, at)  # type: ignore[return-value]
+
+        assert loop.orelse is not None
+        stmts = list(loop.body.body)  # type: ignore[union-attr]
+        body = _before_breaks(stmts, lambda brk: set_flag("True", brk), self.src)
+        plain = loop.with_changes(body=loop.body.with_changes(body=body), orelse=None)
+        clause = cst.If(
+            test=cst.UnaryOperation(operator=cst.Not(), expression=cst.Name(flag)),
+            body=loop.orelse.body,
+        )
+        init = cst.SimpleStatementLine([set_flag("False", loop)])
+        return [self.src.alias(n, loop) for n in (init, plain, clause)]  # type: ignore[misc]
 
     def flag_at_guard(self, rest: list[cst.BaseStatement]) -> str:
         """The name the guard after a loop that may return tests: the return flag itself,
@@ -859,8 +885,6 @@ class Normalizer:
             self.fail(node, "break outside a loop", "remove it", "break")
         loop = self.loops[-1]
         loop["has_break"] = True
-        if loop.get("flag"):
-            self.assign_exact(loop["flag"], cst.Name("True"))
         self.loop_phis(loop)
         self.stmts.append(ir.BreakNode(self.origin))
 
@@ -947,10 +971,6 @@ class Normalizer:
                 self.mark_stale(self.env[u])  # a later iteration reads after the write
         before = set(self.env.values())
         carried_users = self._carried(node, extra)
-        flag = None
-        if node.orelse is not None:
-            flag = self.names.temp("broke")
-            self.assign_exact(flag, cst.Name("False"))
         # a tuple/list/dict display carried around the loop is carried item by item
         comps: dict[str, tuple[str, list[Any], list[str]]] = {}
         plain_users = []
@@ -988,7 +1008,7 @@ class Normalizer:
         for u, (_, keys, names) in comps.items():
             carried += [ir.Carried(c, True) for c in names]
         cmap = {u: c for u, c in zip(plain_users, carried)}
-        loop: dict[str, Any] = {"map": cmap, "has_break": False, "flag": flag, "comps": comps}
+        loop: dict[str, Any] = {"map": cmap, "has_break": False, "comps": comps}
         self.loops.append(loop)
         saved = self.stmts
         self.stmts = []
@@ -1078,20 +1098,6 @@ class Normalizer:
         for u, (ckind, keys, names) in comps.items():
             self.origin = origin
             self.rebuild_display(u, ckind, keys, names)
-        if node.orelse is not None:
-            # `for/while ... else`: the else block runs when no break happened
-            self.origin = origin
-            env0 = dict(self.env)
-            orelse_items, falls2 = self.sub_block(list(node.orelse.body.body))  # type: ignore[union-attr]
-            env1 = self.env
-            self.env = dict(env0)
-            other: list[Any] = []
-            self.origin = origin
-            self.join([(orelse_items, falls2, env1), (other, True, env0)])
-            test = cst.UnaryOperation(operator=cst.Not(), expression=cst.Name(flag))  # type: ignore[arg-type]
-            self.stmts.append(ir.IfNode(test, orelse_items, other, origin, False, (falls2, True)))
-            self.flush_displays()
-            return True
         return True
 
     def _break_block(self) -> tuple[list[Any], bool]:
@@ -4070,6 +4076,47 @@ def _has_loop_return(node: cst.CSTNode) -> bool:
     import libcst.matchers as m
 
     return any(_has_return(loop) for loop in m.findall(node, m.For() | m.While()))
+
+
+_MakeStatement = Callable[[cst.Break], cst.BaseSmallStatement]
+
+
+def _before_breaks(
+    stmts: list[cst.BaseStatement], make: _MakeStatement, src: Any
+) -> list[cst.BaseStatement]:
+    """A loop body ``stmts`` with ``make(b)`` put before each ``break`` b that leaves this
+    loop (not a nested loop's own); the statements it leaves alone stay the same nodes."""
+    out: list[cst.BaseStatement] = []
+    for st in stmts:
+        new: cst.BaseStatement = st
+        if isinstance(st, cst.SimpleStatementLine) and any(
+            isinstance(s, cst.Break) for s in st.body
+        ):
+            small: list[cst.BaseSmallStatement] = []
+            for s in st.body:
+                if isinstance(s, cst.Break):
+                    small.append(make(s))
+                small.append(s)
+            new = st.with_changes(body=small)
+        elif isinstance(st, cst.If):
+            new = _if_before_breaks(st, make, src)
+        if new is not st:
+            src.alias(new, st)
+        out.append(new)
+    return out
+
+
+def _if_before_breaks(node: cst.If, make: _MakeStatement, src: Any) -> cst.If:
+    def block(b: cst.BaseSuite) -> cst.BaseSuite:
+        return b.with_changes(body=_before_breaks(list(b.body), make, src))  # type: ignore[attr-defined]
+
+    body = block(node.body)
+    orelse = node.orelse
+    if isinstance(orelse, cst.Else):
+        orelse = orelse.with_changes(body=block(orelse.body))
+    elif isinstance(orelse, cst.If):
+        orelse = src.alias(_if_before_breaks(orelse, make, src), orelse)
+    return node.with_changes(body=body, orelse=orelse)
 
 
 def _push_rest(node: cst.If, rest: list[cst.BaseStatement], src: Any) -> cst.If:
