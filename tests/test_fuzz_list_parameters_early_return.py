@@ -26,7 +26,7 @@ A, B = _R.standard_normal((3, 4)), _R.standard_normal((3, 4))
 FUNCS = [
     f
     for name, f in vars(src).items()
-    if inspect.isfunction(f) and not name.startswith(("_", "refused"))
+    if inspect.isfunction(f) and not name.startswith(("_", "refused", "aux"))
 ]
 # `s` picks the path; some functions only compare it
 pytestmark = pytest.mark.filterwarnings("ignore::srcgrad.codegen.activity.ZeroGradientWarning")
@@ -62,6 +62,19 @@ def test_value_and_every_item_gradient(fn, kind, s, specialise, monkeypatch):
     value, _ = srcgrad.value_and_grad(fn, wrt=(0, 1))(ps, s)
     assert value == fn(ps, s)
     check_grad(fn, ps, s, wrt=(0, 1))
+
+
+@pytest.mark.parametrize("s", [1.0, -1.0])
+def test_loss_and_aux_returned_from_loops(s):
+    fn = src.aux_returns_in_two_loops
+    ps = [A, B]
+    (loss, aux), grads = srcgrad.value_and_grad(fn, has_aux=True)(ps, s)
+    want_loss, want_aux = fn(ps, s)
+    assert loss == want_loss
+    np.testing.assert_array_equal(aux, want_aux)
+    check_grad(src.aux_loss_only, ps, s)  # the same returns, inlined as a callee
+    for got, want in zip(grads, srcgrad.grad(src.aux_loss_only)(ps, s)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 def test_a_variable_index_in_a_loop_else_clause_is_refused_at_its_line():

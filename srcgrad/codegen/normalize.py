@@ -1316,6 +1316,11 @@ class Normalizer:
                 self.aux = aux_atom
             else:
                 self.out = self.output(value)
+            if self.loops:
+                # a return from inside a loop (its value bound): set the flag and leave the
+                # loop; each enclosing loop leaves too (see `block`)
+                self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
+                self.break_here(small)
         else:
             from srcgrad.codegen.check import _UNSUPPORTED
 
@@ -1353,14 +1358,7 @@ class Normalizer:
             if tree[0] != "leaf":
                 return self._output_items(name, value, tree)
             self.out_plain.add(name)
-        if self.loops:
-            # return from inside a loop: set the output and the flag, and leave the loop;
-            # each enclosing loop leaves too (see `block`)
-            self.assign_exact(name, self.lower(value, "out"))
-            self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
-            self.break_here(value)
-            return cst.Name(name)
-        if self.n_returns > 1:
+        if self.loops or self.n_returns > 1:
             self.assign_exact(name, self.lower(value, "out"))
             return cst.Name(name)
         if isinstance(value, cst.Name) and value.value in self.env:
@@ -1459,9 +1457,6 @@ class Normalizer:
                 bind(sub_n, sub_t)
 
         bind(names, tree)
-        if self.loops:
-            self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
-            self.break_here(value)
         return _display_of(names)
 
     # -- in-place writes --------------------------------------------------------------------

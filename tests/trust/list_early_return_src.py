@@ -362,3 +362,20 @@ def refused_index_in_else(ps, s):
     else:
         acc = acc * np.sum(ps[i])
     return acc
+
+
+def aux_returns_in_two_loops(ps, s):
+    """With has_aux=True: (loss, aux) returned from inside loops (aux was bound after the
+    loop was left: unbound in the generated code)."""
+    for i in range(2):
+        if np.sum(ps[0]) * s > 0.0:
+            return np.sum(ps[0] * ps[1]), ps[1] * 2.0
+    for j in range(2):
+        if j == 1:
+            return np.sum(np.sin(ps[0])), ps[0] + 1.0
+    return 0.0, ps[0]
+
+
+def aux_loss_only(ps, s):
+    loss, _ = aux_returns_in_two_loops(ps, s)
+    return loss
