@@ -15,6 +15,7 @@ import functools
 import re
 import inspect
 import types
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import libcst as cst
@@ -479,6 +480,9 @@ class Normalizer:
         i = 0
         while i < len(stmts):
             st = stmts[i]
+            if isinstance(st, (cst.For, cst.While)) and st.orelse is not None:
+                stmts[i : i + 1] = self.split_loop_else(st)
+                continue
             rest = stmts[i + 1 :]
             if rest and isinstance(st, cst.If) and _may_exit(st):
                 # what follows an `if` that may leave goes into the branches that fall through
@@ -493,15 +497,15 @@ class Normalizer:
                     self.origin = self.src.origin(st)
                     self.assign_exact(self.ret_flag, cst.Name("False"))
                 self.statement(st)
+                self.origin = self.src.origin(st)
                 leave: cst.BaseSmallStatement = cst.Break() if self.loops else cst.Pass()
                 rest = stmts[i + 1 :] or [cst.SimpleStatementLine([cst.Pass()])]
                 guard = cst.If(
-                    test=cst.Name(self.ret_flag),
+                    test=cst.Name(self.flag_at_guard(rest)),
                     body=cst.IndentedBlock([cst.SimpleStatementLine([leave])]),
                     orelse=cst.Else(cst.IndentedBlock(list(rest))),
                 )
                 self.src.alias(guard, st)
-                self.env.setdefault(self.ret_flag, self.ret_flag)
                 falls = self.statement(guard)
                 if outer and not self.loops:
                     self.ret_flag = None
@@ -510,6 +514,47 @@ class Normalizer:
                 return False
             i += 1
         return True
+
+    def split_loop_else(self, loop: cst.For | cst.While) -> list[cst.BaseStatement]:
+        """``for/while ... else: E`` as ``broke = False``, the loop with ``broke = True``
+        before each of its breaks, and ``if not broke: E``: the else clause is an ``if``
+        like any other, so a return, break or continue in it leaves as from any ``if``
+        (what follows goes into its branches), and the loop's own exits are plain ones."""
+        flag = self.names.temp("broke")
+
+        def set_flag(value: str, at: cst.CSTNode) -> cst.Assign:
+            node = cst.Assign([cst.AssignTarget(cst.Name(flag))], cst.Name(value))
+            return self.src.alias_tree(node, at)  # type: ignore[return-value]
+
+        assert loop.orelse is not None
+        stmts = list(loop.body.body)  # type: ignore[union-attr]
+        body = _before_breaks(stmts, lambda brk: set_flag("True", brk), self.src)
+        plain = loop.with_changes(body=loop.body.with_changes(body=body), orelse=None)
+        clause = cst.If(
+            test=cst.UnaryOperation(operator=cst.Not(), expression=cst.Name(flag)),
+            body=loop.orelse.body,
+        )
+        init = cst.SimpleStatementLine([set_flag("False", loop)])
+        return [self.src.alias(n, loop) for n in (init, plain, clause)]  # type: ignore[misc]
+
+    def flag_at_guard(self, rest: list[cst.BaseStatement]) -> str:
+        """The name the guard after a loop that may return tests: the return flag itself,
+        or, when ``rest`` (what runs only if the loop did not return) may set the flag too (a
+        return inside a loop), a copy of it as it is here.  The backward evaluates
+        the guard's test again, from the value that name has at the end of the forward pass
+        (or of the iteration), and must see the value the forward's guard saw."""
+        flag = self.ret_flag
+        assert flag is not None
+        self.env.setdefault(flag, flag)
+        def sets_flag(s: cst.CSTNode) -> bool:
+            return bool(own_returns(s)) if self.loops else _has_loop_return(s)
+
+        if not any(sets_flag(s) for s in rest):
+            return flag
+        seen = self.names.temp("returned")
+        self.assign_exact(seen, cst.Name(flag))
+        self.env.setdefault(seen, seen)
+        return seen
 
     def statement(self, stmt: cst.BaseStatement) -> bool:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -941,8 +986,6 @@ class Normalizer:
             self.fail(node, "break outside a loop", "remove it", "break")
         loop = self.loops[-1]
         loop["has_break"] = True
-        if loop.get("flag"):
-            self.assign_exact(loop["flag"], cst.Name("True"))
         self.loop_phis(loop)
         self.stmts.append(ir.BreakNode(self.origin))
 
@@ -1030,10 +1073,6 @@ class Normalizer:
         before = set(self.env.values())
         funcs = self.enter_loop_funcs(node)
         carried_users = self._carried(node, extra)
-        flag = None
-        if node.orelse is not None:
-            flag = self.names.temp("broke")
-            self.assign_exact(flag, cst.Name("False"))
         # a tuple/list/dict display carried around the loop is carried item by item
         comps: dict[str, tuple[str, list[Any], list[str]]] = {}
         plain_users = []
@@ -1071,7 +1110,7 @@ class Normalizer:
         for u, (_, keys, names) in comps.items():
             carried += [ir.Carried(c, True) for c in names]
         cmap = {u: c for u, c in zip(plain_users, carried)}
-        loop: dict[str, Any] = {"map": cmap, "has_break": False, "flag": flag, "comps": comps}
+        loop: dict[str, Any] = {"map": cmap, "has_break": False, "comps": comps}
         self.loops.append(loop)
         saved = self.stmts
         self.stmts = []
@@ -1162,22 +1201,6 @@ class Normalizer:
         for u, (ckind, keys, names) in comps.items():
             self.origin = origin
             self.rebuild_display(u, ckind, keys, names)
-        if node.orelse is not None:
-            # `for/while ... else`: the else block runs when no break happened
-            self.origin = origin
-            env0, funcs0 = dict(self.env), self.local_funcs
-            self.local_funcs = dict(funcs0)
-            orelse_items, falls2 = self.sub_block(list(node.orelse.body.body))  # type: ignore[union-attr]
-            env1, funcs1 = self.env, self.local_funcs
-            self.env = dict(env0)
-            other: list[Any] = []
-            self.origin = origin
-            self.join([(orelse_items, falls2, env1), (other, True, env0)])
-            self.join_funcs([(orelse_items, falls2, funcs1), (other, True, funcs0)])
-            test = cst.UnaryOperation(operator=cst.Not(), expression=cst.Name(flag))  # type: ignore[arg-type]
-            self.stmts.append(ir.IfNode(test, orelse_items, other, origin, False, (falls2, True)))
-            self.flush_displays()
-            return True
         return True
 
     def _break_block(self) -> tuple[list[Any], bool]:
@@ -1396,6 +1419,11 @@ class Normalizer:
                 self.aux = aux_atom
             else:
                 self.out = self.output(value)
+            if self.loops:
+                # a return from inside a loop (its value bound): set the flag and leave the
+                # loop; each enclosing loop leaves too (see `block`)
+                self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
+                self.break_here(small)
         else:
             from srcgrad.codegen.check import _UNSUPPORTED
 
@@ -1433,14 +1461,7 @@ class Normalizer:
             if tree[0] != "leaf":
                 return self._output_items(name, value, tree)
             self.out_plain.add(name)
-        if self.loops:
-            # return from inside a loop: set the output and the flag, and leave the loop;
-            # each enclosing loop leaves too (see `block`)
-            self.assign_exact(name, self.lower(value, "out"))
-            self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
-            self.break_here(value)
-            return cst.Name(name)
-        if self.n_returns > 1:
+        if self.loops or self.n_returns > 1:
             self.assign_exact(name, self.lower(value, "out"))
             return cst.Name(name)
         if isinstance(value, cst.Name) and value.value in self.env:
@@ -1542,9 +1563,6 @@ class Normalizer:
                 "return",
             )
         self._bind_tree(names, tree, value)
-        if self.loops:
-            self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
-            self.break_here(value)
         return _display_of(names)
 
     # -- in-place writes --------------------------------------------------------------------
@@ -4246,6 +4264,54 @@ def _returns_from_a_loop(fdef: cst.CSTNode) -> bool:
         for loop in m.findall(fdef, m.For() | m.While())
         for r in m.findall(loop, m.Return())
     )
+
+
+def _has_loop_return(node: cst.CSTNode) -> bool:
+    """True when ``node`` holds a loop that may return (one that sets the return flag)."""
+    import libcst.matchers as m
+
+    return any(own_returns(loop) for loop in m.findall(node, m.For() | m.While()))
+
+
+_MakeStatement = Callable[[cst.Break], cst.BaseSmallStatement]
+
+
+def _before_breaks(
+    stmts: list[cst.BaseStatement], make: _MakeStatement, src: Any
+) -> list[cst.BaseStatement]:
+    """A loop body ``stmts`` with ``make(b)`` put before each ``break`` b that leaves this
+    loop (not a nested loop's own); the statements it leaves alone stay the same nodes."""
+    out: list[cst.BaseStatement] = []
+    for st in stmts:
+        new: cst.BaseStatement = st
+        if isinstance(st, cst.SimpleStatementLine) and any(
+            isinstance(s, cst.Break) for s in st.body
+        ):
+            small: list[cst.BaseSmallStatement] = []
+            for s in st.body:
+                if isinstance(s, cst.Break):
+                    small.append(make(s))
+                small.append(s)
+            new = st.with_changes(body=small)
+        elif isinstance(st, cst.If):
+            new = _if_before_breaks(st, make, src)
+        if new is not st:
+            src.alias(new, st)
+        out.append(new)
+    return out
+
+
+def _if_before_breaks(node: cst.If, make: _MakeStatement, src: Any) -> cst.If:
+    def block(b: cst.BaseSuite) -> cst.BaseSuite:
+        return b.with_changes(body=_before_breaks(list(b.body), make, src))  # type: ignore[attr-defined]
+
+    body = block(node.body)
+    orelse = node.orelse
+    if isinstance(orelse, cst.Else):
+        orelse = orelse.with_changes(body=block(orelse.body))
+    elif isinstance(orelse, cst.If):
+        orelse = src.alias(_if_before_breaks(orelse, make, src), orelse)
+    return node.with_changes(body=body, orelse=orelse)
 
 
 def _push_rest(node: cst.If, rest: list[cst.BaseStatement], src: Any) -> cst.If:
