@@ -36,7 +36,7 @@ TAGS = (
     "pairs-param", "unpack", "tuple", "dict", "call", "call-tuple", "call-list",
     "callee-returns-list", "callee-returns-view", "nested-def", "closure", "closure-call",
     "global", "shadow-global", "shadow-local", "recursion", "custom-rule", "custom-rule-2",
-    "alias", "update", "generator-sum", "function-alias",
+    "alias", "update", "generator-sum", "function-alias", "loop-else",
 )
 
 DIMS = (2, 3, 4)
@@ -1073,7 +1073,19 @@ class Ctx:
         body.block(self.integer(1, 4))
         self.body_of(body)
         self.tag("loop-range")
-        self.adopt(body, self.child(), loop=True)
+        self.loop_else(body)
+
+    def loop_else(self, body: Ctx) -> None:
+        """Sometimes an ``else`` clause (it runs when the loop ends without a break)."""
+        if self.flag():
+            other = self.child()
+            other.block(self.integer(1, 2))
+            self.emit("else:")
+            self.body_of(other)
+            self.tag("loop-else")
+            self.adopt(body, other, self.child(), loop=True)
+        else:
+            self.adopt(body, self.child(), loop=True)
 
     def s_for_iter(self) -> None:
         v = self.pick(lambda v: len(v.shape or ()) >= 1 and v.shape[0] >= 2)  # type: ignore[index]
@@ -1126,7 +1138,7 @@ class Ctx:
         body.block(self.integer(1, 3))
         self.body_of(body)
         self.tag("while")
-        self.adopt(body, self.child(), loop=True)
+        self.loop_else(body)
 
     def s_break(self) -> None:
         self.emit(f"if {self.cond()}:")
