@@ -365,10 +365,34 @@ class Normalizer:
                 self.const[name] = value
         self.stmts.append(Stmt(kind, [name], expr, self.origin, **kw))
         if kind == ir.STATIC and isinstance(expr, cst.BaseExpression):
-            base = _static_view_base(expr)
-            if base is not None and base in self.locals:
-                self.alias_of(name, [base])  # a constant array's view (A.T, A[0], A.reshape)
+            bases = self._static_view_bases(expr)
+            if bases:
+                self.alias_of(name, bases)  # a constant array's view (A.T, A[0], np.ravel(A))
         return name
+
+    def _static_view_bases(self, expr: cst.BaseExpression) -> list[str]:
+        """The locals an expression of constants may be a numpy view of: through attributes,
+        subscripts and methods (:func:`_static_view_operand`) and calls of a primitive whose
+        rule says ``view`` (``np.ravel(A)``, ``np.squeeze(A[None])``), to the names under them."""
+        if isinstance(expr, cst.Name):
+            return [expr.value] if expr.value in self.locals else []
+        if isinstance(expr, cst.Call):
+            parts = self.resolver.dotted(expr.func)
+            obj: Any = None
+            if parts is not None and parts[0] == self.xp:  # numpy's function, called by xp
+                obj = np
+                for p in parts[1:]:
+                    obj = getattr(obj, p, None)
+            elif parts is not None and parts[0] not in self.locals:
+                chain = self._global_chain(expr.func)
+                obj = chain[1] if chain is not None else None
+            if obj is not None:  # a function (not a method of a local)
+                rule = registry.lookup(obj)
+                if rule is None or not rule.view:
+                    return []
+                return [b for a in expr.args for b in self._static_view_bases(a.value)]
+        operand = _static_view_operand(expr)
+        return self._static_view_bases(operand) if operand is not None else []
 
     def constant_value(self, node: Any) -> Any:
         """The value of a literal (or of a name bound to one), else _MISSING."""
@@ -4138,26 +4162,22 @@ _ATTRIBUTE_PRIMITIVES: dict[str, Any] = {
 }
 
 
-def _static_view_base(expr: cst.BaseExpression) -> str | None:
-    """The local an expression of constants may be a numpy view of (``A.T``, ``A[0]``,
-    ``A[1:]``, ``A.reshape(...)``), else None, by the same rule facts (``Rule.view``) as
-    the active path.  Indexing with a list literal copies."""
+def _static_view_operand(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The expression an attribute, subscript or method call of constants may be a numpy view
+    of (``A.T``, ``A[0]``, ``A[1:]``, ``A.reshape(...)``), else None, by the same rule facts
+    (``Rule.view``) as the active path.  Indexing with a list literal copies."""
     prim: Any = None
-    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-        base, prim = expr.value.value, _ATTRIBUTE_PRIMITIVES.get(expr.attr.value)
-    elif isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
+    if isinstance(expr, cst.Attribute):
+        operand, prim = expr.value, _ATTRIBUTE_PRIMITIVES.get(expr.attr.value)
+    elif isinstance(expr, cst.Subscript):
         for el in expr.slice:
             if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, (cst.List, cst.Tuple)):
                 return None
-        return expr.value.value
-    elif (
-        isinstance(expr, cst.Call)
-        and isinstance(expr.func, cst.Attribute)
-        and isinstance(expr.func.value, cst.Name)
-    ):
-        base, prim = expr.func.value.value, METHODS.get(expr.func.attr.value, (None,))[0]
+        return expr.value
+    elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        operand, prim = expr.func.value, METHODS.get(expr.func.attr.value, (None,))[0]
     rule = registry.lookup(prim) if prim is not None else None
-    return base if rule is not None and rule.view else None
+    return operand if rule is not None and rule.view else None
 
 
 def _default_function(d: cst.BaseExpression, resolver: Any) -> bool:

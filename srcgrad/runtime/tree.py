@@ -306,11 +306,21 @@ def require_unshared(view: Any, base: Any, where: str) -> Any:
     if hasattr(view, "shape") and namespace(view, base).may_share_memory(view, base):
         from srcgrad.errors import AliasError
 
+        name, at = _where(where)
         raise AliasError(
-            f"{where}: a view of an array that was written after the view was taken",
+            f"{name!r} is a view of an array that was written after the view was taken",
             hint="take a copy when you make it (.copy()), or read it again after the write",
+            construct="stale-view",
+            **at,
         )
     return view
+
+
+def _where(where: str) -> tuple[str, dict[str, Any]]:
+    """``"file:line: name"`` (as emitted code passes it) as the name and the error's place."""
+    file, line, name = where.rsplit(":", 2) if where.count(":") >= 2 else ("", "0", where)
+    lineno = int(line) if line.strip().isdigit() else None
+    return name.strip(), {"filename": file or None, "lineno": lineno, "col": 1 if lineno else None}
 
 
 def require_not_array(value: Any, where: str) -> Any:
@@ -321,10 +331,14 @@ def require_not_array(value: Any, where: str) -> Any:
         return value
     from srcgrad.errors import AliasError  # noqa: PLC0415
 
+    name, at = _where(where)
     raise AliasError(
-        f"{where}: an augmented assignment writes in place into an array that is a view, "
-        "an argument or a value of the caller",
-        hint="write it functionally (y = y + v), or take a copy first (y = y.copy())",
+        f"{name} op= ...: an augmented assignment writes in place into an array that is a "
+        "view, an argument or a value of the caller",
+        hint=f"write it functionally ({name} = {name} + v), or take a copy first "
+        f"({name} = {name}.copy())",
+        construct="augassign",
+        **at,
     )
 
 

@@ -1,0 +1,60 @@
+"""Classes the differential fuzzer found on main, closed here (the saved minimal programs are
+replayed by tests/test_fuzz.py; these are their variants).
+
+* A call of a view primitive (``np.ravel(A)``, ``np.flip(A)``, ...) on an array of constants,
+  whose base is then written with a value that carries a gradient: the view was not known to
+  be one (only attributes, subscripts and methods were), and read the old values.
+* The run-time alias checks (``require_not_array``, ``require_unshared``) raised their
+  SrcgradError with the place inside the message and no filename or line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.testing import check_grad
+from tests.trust import load_program
+
+_VIEW_CALLS = [
+    "np.ravel(v)", "np.flip(v, axis=0)", "np.transpose(v)", "np.swapaxes(v, 0, 1)",
+    "np.moveaxis(v, 0, -1)", "np.expand_dims(v, 0)", "np.squeeze(v[None])", "np.rot90(v)",
+    "np.fliplr(v)", "np.flipud(v)", "np.reshape(v, (-1,))", "np.atleast_2d(v)",
+    "np.split(v, 3)[1]", "np.array_split(v, 2)[0]", "np.real(v)", "np.matrix_transpose(v)",
+    "np.broadcast_to(v, (2, 3, 4))", "np.diagonal(v)",
+]
+
+
+@pytest.mark.parametrize("view", _VIEW_CALLS)
+@pytest.mark.parametrize("base", ["G.copy()", "np.zeros((3, 4))", "np.ones((3, 4)) * 2.0"])
+def test_view_call_of_a_constant_written_after(view: str, base: str, tmp_path, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    text = (
+        "import numpy as np\n\nG = np.linspace(-0.9, 1.1, 12).reshape((3, 4))\n\n\n"
+        f"def f(x):\n    v = {base}\n    w = {view}\n    v[1] = np.sin(x)\n"
+        "    return np.sum(np.cos(w)) + np.sum(v * v)\n"
+    )
+    mod = load_program(text, tmp_path / "prog.py")
+    x = np.linspace(-0.5, 0.7, 4)
+    try:
+        value, g = srcgrad.value_and_grad(mod.f)(x)
+    except srcgrad.SrcgradError as err:
+        assert err.filename == str(tmp_path / "prog.py") and err.lineno == 10, err
+        return
+    assert value == mod.f(x)
+    check_grad(mod.f, x)
+
+
+def test_run_time_alias_refusal_names_the_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    text = (
+        "import numpy as np\n\n\ndef f(x):\n    acc = [x]\n    v = np.stack(acc)\n"
+        "    w = v[1:]\n    w += x\n    return np.sum(np.sin(w))\n"
+    )
+    mod = load_program(text, tmp_path / "prog.py")
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(mod.f)(np.ones((3, 4)))
+    err = info.value
+    assert err.filename == str(tmp_path / "prog.py") and err.lineno == 8
+    assert "w = w.copy()" in str(err) and ":0:" not in str(err)
