@@ -78,6 +78,8 @@ REFUSED = {
                                ["for item in np.outer(x, x): out.append(item)"]),
     "extend_with_list_built_here": ("list-method", ["out.extend(a)"],
                                     ["for item in a: out.append(item)"]),
+    "extend_with_generator": ("list-method", ["w.extend(np.sum(x * r) for r in (1.0, 2.0))"],
+                              ["for item in (np.sum(x * r) for r in (1.0, 2.0)): w.append(item)"]),
     "tuple_concatenated_in_loop": ("list-arithmetic", ["'t'", "carried around a loop"],
                                    ["t.append(item)"]),
     "list_built_with_append_concatenated": ("list-arithmetic", ["'out'"], ["out.append(item)"]),

@@ -3869,11 +3869,13 @@ class Normalizer:
             self.stmts.append(Stmt(ir.APPEND, [], call, self.origin, label="extend", container=lst))
             return
         user = self.user_name(lst, "lst")
-        text = self.src.module.code_for_node(e.args[0].value).strip() if e.args else "..."
+        arg = e.args[0].value
+        shown = self.src.module.code_for_node(arg).strip()
+        text = f"({shown})" if isinstance(arg, cst.GeneratorExp) and not arg.lpar else shown
         self.fail(
             e,
-            f"{user}.extend({text}): srcgrad lists the items of an extend only for a tuple or "
-            "list display or constants",
+            f"{user}.extend({shown}): srcgrad lists the items of an extend only for a tuple "
+            "or list display or constants",
             f"append them one by one: for item in {text}: {user}.append(item)",
             "list-method",
         )

@@ -496,3 +496,16 @@ def loop_over_rows_reads_and_grows(x):
     for r in np.outer(x, x):
         acc.append(acc[-1] * r)
     return np.sum(np.stack(acc))
+
+
+def extend_with_generator(x):
+    w = [0.5]
+    w.extend(np.sum(x * r) for r in (1.0, 2.0))
+    return np.sum(np.array(w) ** 2)
+
+
+def extend_with_generator__followed(x):
+    w = [0.5]
+    for item in (np.sum(x * r) for r in (1.0, 2.0)):
+        w.append(item)
+    return np.sum(np.array(w) ** 2)
