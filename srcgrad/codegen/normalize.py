@@ -165,7 +165,17 @@ class Normalizer:
         self.ret_flag: str | None = None  # set when a loop returns
         self.const: dict[str, Any] = {}  # emitted name -> known constant value
         self.pending_displays: list[Any] = []
-        self.lit_stmt: dict[str, Stmt] = {}  # list displays, in case they grow
+        # list displays bound to a name (constant ones too), in case they grow: such a list
+        # becomes a list built with append (``grow_display``)
+        self.lit_stmt: dict[str, Stmt] = {}
+        self.display_loops: dict[str, int] = {}  # such a display -> loops around its binding
+        self.display_read: dict[str, int] = {}  # such a display -> tick of its last read
+        self.loop_ticks: list[int] = []  # tick at the start of each loop being lowered
+        self.tick = 0  # counts reads of displays and starts of loops, in lowering order
+        # a tuple or list display bound to a name -> ("tuple", "list" or None where that is
+        # not known, its length), while its items are known here (for `a + b`)
+        self.seq_displays: dict[str, tuple[str | None, int]] = {}
+        self.carried_seqs: set[str] = set()  # such displays carried around a loop
         self.out_name: str | None = None  # where an inlined callee's result goes
         self.last_multi: list[str] | None = None
         self.multi_results: set[str] = set()  # multi-output results bound to one name
@@ -416,7 +426,8 @@ class Normalizer:
 
     def static_values(self, it: cst.BaseExpression) -> list[Any] | None:
         """The items of a loop's iterable when they are known constants (a tuple of names,
-        ``enumerate``/``zip`` of such): such loops are unrolled."""
+        the keys of a dict built here, ``enumerate``/``zip`` of such): such loops are
+        unrolled."""
         if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value in (
             "enumerate",
             "zip",
@@ -428,7 +439,10 @@ class Normalizer:
                 return list(enumerate(parts[0])) if len(parts) == 1 else None
             return list(zip(*parts))
         if isinstance(it, cst.Name) and it.value in self.env:
-            v = self.const.get(self.env[it.value], _MISSING)
+            cur = self.env[it.value]
+            if cur in self.lit and self.lit[cur][0] == "dict":
+                return list(self.lit[cur][1])  # a dict built here: its keys are constants
+            v = self.const.get(cur, _MISSING)
         else:
             v = self.constant_value(it)
         if isinstance(v, tuple) and len(v) <= 64:
@@ -902,12 +916,15 @@ class Normalizer:
         assigned = [t for t in all_assigned if t not in self.poisoned]
         used_outside = self.used_outside(node)
         funcs = _functions_bound(node.body)  # type: ignore[attr-defined]
+        extended = _extended_in_place(node.body)  # type: ignore[attr-defined]
         out: list[str] = []
         for u in [*assigned, *extra]:
             if u in out:
                 continue
             if u in funcs and u not in self.env and all_assigned.count(u) == len(funcs[u]):
                 continue  # only ever a nested function: calls see it by enter_loop_funcs
+            if u in extended and self.grows_in_place(self.env.get(u)):
+                continue  # `lst += items` grows the same list object: nothing to carry
             if u in self.env or u in used_outside:
                 out.append(u)
         return out
@@ -982,7 +999,12 @@ class Normalizer:
             )
         else:
             node = cst.Tuple([cst.Element(cst.Name(n)) for n in names])
+        poisoned = u in self.poisoned
         self.bind_atom(u, node)
+        if poisoned:
+            self.poisoned.add(u)  # the same value, carried on: a finding already reported it
+        if kind != "dict":
+            self.seq_displays[self.env[u]] = (None, len(names))  # a tuple or a list
 
     def loop_phis(self, loop: dict[str, Any]) -> None:
         phis = []
@@ -994,7 +1016,13 @@ class Normalizer:
             items = self.lit[cur][1]
             vals = [items[k] for k in keys] if isinstance(items, dict) else list(items)
             if len(vals) != len(names):
-                self.fail(self._node, f"{u} changes length around the loop", "keep its length", "carry")
+                self.fail(
+                    self._node,
+                    f"{u} changes length around the loop",
+                    f"grow a list in place instead: {u} = [...] before the loop, "
+                    f"{u}.append(item) in it",
+                    "carry",
+                )
             for c, v in zip(names, vals):
                 if not (isinstance(v, cst.Name) and v.value == c):
                     phis.append(ir.Phi(c, v, self.origin, self.is_static(v)))
@@ -1090,6 +1118,7 @@ class Normalizer:
         reversible: bool,
         origin: Any,
     ) -> bool:
+        self.grow_before_loop(node)
         extra = [t for t, _ in prelude]
         for u in _subscript_written(node.body):
             if u in self.env:
@@ -1130,12 +1159,17 @@ class Normalizer:
                         "loop-unbound",
                     )
                 self.env.pop(u)
+        sequences = {u for u in plain_users if self.env.get(u) in self.seq_displays}
         carried = self.enter_loop(plain_users)
+        for u in sequences:
+            self.carried_seqs.add(self.env[u])  # `t = t + (v,)` would change its length
         for u, (_, keys, names) in comps.items():
             carried += [ir.Carried(c, True) for c in names]
         cmap = {u: c for u, c in zip(plain_users, carried)}
         loop: dict[str, Any] = {"map": cmap, "has_break": False, "comps": comps}
         self.loops.append(loop)
+        self.tick += 1
+        self.loop_ticks.append(self.tick)
         saved = self.stmts
         self.stmts = []
         target_name = None
@@ -1143,6 +1177,8 @@ class Normalizer:
         body_stmts = list(node.body.body)  # type: ignore[union-attr]
         for u, (ckind, keys, names) in comps.items():
             self.rebuild_display(u, ckind, keys, names)
+            if ckind == "seq":
+                self.carried_seqs.add(self.env[u])  # `t = t + (v,)` would change its length
         prior_target = self.env.get(header_target) if header_target is not None else None
         try:
             if kind == "for":
@@ -1183,6 +1219,7 @@ class Normalizer:
         finally:
             self.stmts = saved
             self.loops.pop()
+            self.loop_ticks.pop()
         stack = self.names.fresh(f"_stack_{(carried[0].name if carried else target_name or 'loop').lstrip('_')}")
         ln = ir.LoopNode(
             kind,
@@ -1275,10 +1312,7 @@ class Normalizer:
                             "or read the items with constant indices",
                             "iterate",
                         )
-                    call = cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("append")), args=[cst.Arg(item)])
-                    ops = [item.value] if isinstance(item, cst.Name) and item.value in self.locals and not self.is_static(item) else []
-                    self.stmts.append(Stmt(ir.APPEND, [], call, self.origin, operands=ops, label="append", container=name))
-                    self.alias_of(name, ops, container=True)
+                    self.append_item(seq, name, item)
                 return cst.Name(name)
         return seq
 
@@ -1381,6 +1415,19 @@ class Normalizer:
                 return  # `y: T` alone declares, binds nothing
             self.assign(small.target, small.value)
         elif isinstance(small, cst.AugAssign):
+            if (
+                isinstance(small.operator, cst.AddAssign)
+                and isinstance(small.target, cst.Name)
+                and self.grows_in_place(self.env.get(small.target.value))
+            ):
+                # `lst += items` on a list extends it in place (the same list object)
+                call = cst.Call(
+                    func=cst.Attribute(small.target, cst.Name("extend")),
+                    args=[cst.Arg(small.value)],
+                )
+                self.src.alias(call, small)  # (a finding points at the statement)
+                self.small_statement(cst.Expr(call))
+                return
             # `y op= v` is `y = y op v`; `y[k] op= v` is `y[k] = y[k] op v` (numpy's own
             # semantics, repeated keys too)
             value = small.value
@@ -1784,9 +1831,12 @@ class Normalizer:
             key = self.key_of(self.lower(target.slice[0].slice.value, user))
             entries = self.lit[cur][1]
             if self.loops or self.in_branch:
-                self.fail(target, f"item assignment into {user!r} inside a branch or loop",
-                          "build the dict or list after the branch, or use separate names",
-                          "container-write")
+                try:
+                    self.fail(target, f"item assignment into {user!r} inside a branch or loop",
+                              "build the dict or list after the branch, or use separate names",
+                              "container-write")
+                finally:
+                    self.poisoned.add(user)  # what is read from it later would echo this
             if key is not _MISSING and (isinstance(entries, dict) or (
                 isinstance(key, int) and -len(entries) <= key < len(entries)
             )):
@@ -2317,16 +2367,19 @@ class Normalizer:
             self.static.discard(emitted)
             self.dyn.add(emitted)
             return
+        if isinstance(atom, cst.Name) and self.grows_in_place(atom.value):
+            # a second name for a list built with append (one a callee returned, say), or for
+            # a list display that may grow: the same list object, as in Python; appends
+            # through either name are seen through both
+            self.env[name] = atom.value
+            self.last_define = (name, atom.value)
+            return
         if self.is_static(atom):
-            self.emit(ir.STATIC, name, name, atom)
+            emitted = self.emit(ir.STATIC, name, name, atom)
+            self.note_sequence(emitted, atom)
+            if isinstance(atom, cst.List):
+                self.note_display(emitted)  # constant items, until it grows
         elif isinstance(atom, cst.Name):
-            if atom.value in self.dyn:
-                # a second name for a list built with append (one a callee returned, say):
-                # the same list object, as in Python; appends through either name are seen
-                # through both
-                self.env[name] = atom.value
-                self.last_define = (name, atom.value)
-                return
             if atom.value in self.lit:
                 emitted = self.emit(ir.STATIC, name, name, atom)
                 self.static.discard(emitted)
@@ -2358,8 +2411,9 @@ class Normalizer:
             self.static.discard(emitted)
             self.lit[emitted] = ("seq", [e.value for e in atom.elements])
             self.alias_of(emitted, [e.value for e in atom.elements], container=True)
+            self.note_sequence(emitted, atom)
             if isinstance(atom, cst.List):
-                self.lit_stmt[emitted] = self.stmts[-1]
+                self.note_display(emitted)
         elif isinstance(atom, cst.Dict):
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
@@ -2478,6 +2532,8 @@ class Normalizer:
                     AliasError,
                 )
             cur = self.env[v]
+            if cur in self.lit_stmt:
+                self.read_display(cur)
             if cur in self.maybe_stale:
                 base = self.maybe_stale.pop(cur)
                 self.runtime_imports.add("require_unshared")
@@ -2943,6 +2999,10 @@ class Normalizer:
         node = e.with_changes(left=left, right=right)
         if self.is_static(left) and self.is_static(right):
             return node
+        if isinstance(e.operator, cst.Add):
+            joined = self.concatenation(e, left, right)
+            if joined is not None:
+                return joined
         node = _strip_parens(node)
         if isinstance(e.operator, _BITOPS):
             return self.emit_nondiff(target, hint, node, [left, right])
@@ -3425,6 +3485,9 @@ class Normalizer:
                 display,
                 MissingRuleError,
             )
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, list) and getattr(obj, "__name__", "") in _LIST_GROWTH:
+            self.refuse_untracked_growth(e, obj.__name__, outside=True)  # GL.append(v)
         self.fail(
             e,
             f"call to {display}, which srcgrad cannot differentiate",
@@ -3679,12 +3742,135 @@ class Normalizer:
             self.last_define = (target, self.env[name])
         return cst.Name(self.env[name])
 
-    def grow_display(self, name: str) -> None:
-        """A list display that grows: from here on it is a list built in the function."""
-        for item in self.lit[name][1]:
-            self.refuse_nested_item(self._call_node or self._node, item)
-        st = self.lit_stmt.pop(name)
-        items = self.lit.pop(name)[1]
+    def grows_in_place(self, name: str | None) -> bool:
+        """``name`` (emitted) is a list built with append, or a list display that may grow:
+        one list object, whatever names it goes by."""
+        return name in self.dyn or name in self.lit_stmt
+
+    def note_sequence(self, name: str, atom: cst.BaseExpression) -> None:
+        """``name`` was just bound to ``atom``: a tuple or list display's kind and length."""
+        if isinstance(atom, (cst.Tuple, cst.List)) and all(
+            isinstance(el, cst.Element) for el in atom.elements
+        ):
+            kind = "list" if isinstance(atom, cst.List) else "tuple"
+            self.seq_displays[name] = (kind, len(atom.elements))
+
+    def sequence_items(self, atom: cst.BaseExpression) -> tuple[str | None, list[Any]] | None:
+        """("tuple", "list" or None where not known; the items) of a tuple or list whose
+        items are known here: a display, or a name bound to one (constant items are read
+        through the name)."""
+        if isinstance(atom, (cst.Tuple, cst.List)) and all(
+            isinstance(el, cst.Element) for el in atom.elements
+        ):
+            kind = "list" if isinstance(atom, cst.List) else "tuple"
+            return kind, [el.value for el in atom.elements]
+        if not isinstance(atom, cst.Name):
+            return None
+        known = self.seq_displays.get(atom.value)
+        if atom.value in self.lit and self.lit[atom.value][0] == "seq":
+            return (known[0] if known else None), list(self.lit[atom.value][1])
+        if known is None or atom.value in self.dyn:
+            return None  # (grown since: its items are known only at run time)
+        kind, n = known
+        return kind, [
+            cst.Subscript(atom, [cst.SubscriptElement(cst.Index(cst.Integer(str(i))))])
+            for i in range(n)
+        ]
+
+    def concatenation(
+        self, e: cst.BinaryOperation, left: cst.BaseExpression, right: cst.BaseExpression
+    ) -> cst.BaseExpression | None:
+        """``a + b`` of two tuples or two lists: the display of their items (a new tuple or
+        list, as in Python) when both are known here; None when neither is a tuple or list."""
+        seqs = [self.sequence_items(v) for v in (left, right)]
+        for v in (left, right):
+            if isinstance(v, cst.Name) and v.value in self.carried_seqs:
+                shown = self.user_name(v.value, "the tuple")
+                self.fail(
+                    e,
+                    f"`+` on {shown!r}, a tuple or list carried around a loop (srcgrad "
+                    "carries a loop's tuples and lists with a fixed length)",
+                    f"grow a list in place instead: {shown} = [...] before the loop, "
+                    f"{shown}.append(item) in it",
+                    "list-arithmetic",
+                )
+        if all(q is None for q in seqs) and not any(self.is_container(v) for v in (left, right)):
+            return None
+        if seqs[0] is not None and seqs[1] is not None:
+            kinds = {seqs[0][0], seqs[1][0]} - {None}  # (a program Python runs has one kind)
+            if len(kinds) <= 1:
+                items = [cst.Element(v) for v in seqs[0][1] + seqs[1][1]]
+                return cst.List(items) if kinds == {"list"} else cst.Tuple(items)
+        unknown = next(
+            (v for v, q in zip((left, right), seqs) if q is None and isinstance(v, cst.Name)), None
+        )
+        if unknown is None or unknown.value not in self.dyn and unknown.value not in self.cont:
+            if seqs[0] is not None and seqs[1] is not None:  # (Python raises TypeError)
+                self.fail(
+                    e,
+                    f"`+` of a {seqs[0][0]} and a {seqs[1][0]}",
+                    "write one display of all the items, e.g. (a, b, c)",
+                    "list-arithmetic",
+                )
+            return None  # a display and an array: arithmetic, refused where it is bound
+        shown = self.user_name(unknown.value, "the list")
+        if unknown.value in self.dyn:
+            hint = (
+                f"grow it in place with {shown}.append(item) or {shown}.extend([...]), or "
+                f"join arrays with np.concatenate({shown}) or np.stack({shown})"
+            )
+        else:
+            hint = f"write a display of all the items: ({shown}[0], {shown}[1], ..., item)"
+        self.fail(
+            e,
+            f"`+` on {shown!r}: concatenation of a list or tuple whose items srcgrad does not "
+            "list here (one built with append, or an argument)",
+            hint,
+            "list-arithmetic",
+        )
+        raise AssertionError
+
+    def note_display(self, name: str) -> None:
+        """``name`` was just bound to a list display: it may grow (see ``grow_display``)."""
+        self.lit_stmt[name] = self.stmts[-1]
+        self.display_loops[name] = len(self.loop_ticks)
+
+    def read_display(self, name: str) -> None:
+        """The list display ``name`` is read (or changed in place) here."""
+        self.tick += 1
+        self.display_read[name] = self.tick
+
+    def grow_display(self, name: str, node: cst.CSTNode) -> None:
+        """A list display that grows (at ``node``): from here on it is a list built in the
+        function, its first items those of the display (constants too), as Python has it."""
+        st = self.lit_stmt[name]
+        user = self.user_name(name, "the list")
+        shown = [el.value for el in cst.ensure_type(st.expr, cst.List).elements]
+        items = self.lit[name][1] if name in self.lit else shown
+        if len(items) != len(shown) or any(a is not b for a, b in zip(items, shown)):
+            self.fail(
+                node,
+                f"the list {user!r} grows after an assignment into one of its items",
+                f"build {user} with its final items, then grow it with {user}.append(...)",
+                "list-method",
+            )
+        depth = self.display_loops[name]
+        if len(self.loop_ticks) > depth and self.display_read.get(name, 0) > self.loop_ticks[depth]:
+            # lowered once, the loop's earlier reads took the display for what it held
+            # before the loop: a later iteration reads what this one appends
+            self.fail(
+                node,
+                f"the list {user!r} is read in this loop before a value that carries a "
+                "gradient is appended to it",
+                f"start it before the loop as an empty list: {user} = [] and "
+                f"{user}.append(...) for each first item",
+                "list-append",
+            )
+        for item in items:
+            self.refuse_nested_item(node, item)
+        del self.lit_stmt[name]
+        self.lit.pop(name, None)
+        self.static.discard(name)
         st.kind = ir.LISTNEW
         st.container = name
         st.bound = {"items": items}
@@ -3695,53 +3881,107 @@ class Normalizer:
         st.label = "list"
         self.dyn.add(name)
 
+    def grow_before_loop(self, node: cst.For | cst.While) -> None:
+        """A list display that the loop ``node`` grows and also reads (or grows in two
+        places) becomes a list built with append before the loop: the body is lowered once,
+        and a later iteration reads what an earlier one appended."""
+        grown = _grown_lists(node)
+        if not grown:
+            return
+        parts: list[cst.CSTNode] = [node.body]
+        if isinstance(node, cst.While):
+            parts.append(node.test)  # evaluated in every iteration
+        mentions: dict[str, int] = {}
+        for part in parts:
+            for n in _all_names(part):
+                cur = self.env.get(n.value)
+                if cur in self.lit_stmt:
+                    mentions[cur] = mentions.get(cur, 0) + 1  # through any of its names
+        assigned = set(_assigned_in(node.body))
+        if isinstance(node, cst.For) and self._may_carry_gradient(node.iter, set()):
+            assigned.update(n.value for n in _all_names(node.target))  # (an array's rows)
+        for user, values in grown.items():
+            cur = self.env.get(user)
+            if cur not in self.lit_stmt or mentions.get(cur, 0) < 2:
+                continue  # grown once and not read: it grows where it is appended to
+            if cur in self.lit or any(self._may_carry_gradient(v, assigned) for v in values):
+                self.grow_display(cur, values[0])
+            # (a display the loop grows with constants only stays a constant)
+
+    def _may_carry_gradient(self, value: cst.CSTNode, assigned: set[str]) -> bool:
+        """Whether ``value``, in a loop that binds ``assigned``, may carry a gradient: it
+        reads a local that is not a constant, a name the loop binds, or a nested function."""
+        for n in _all_names(value):
+            cur = self.env.get(n.value)
+            if n.value in assigned or n.value in self.local_funcs:
+                return True
+            if cur is not None and cur in self.locals and cur not in self.static:
+                return True
+        return False
+
     def method_call(
         self, e: cst.Call, hint: str, target: str | None, multi: list[str] | None
     ) -> cst.BaseExpression:
         func = cst.ensure_type(e.func, cst.Attribute)
         method = func.attr.value
+        was_read = self.display_read.get(self.env.get(func.value.value, ""), 0) if isinstance(
+            func.value, cst.Name
+        ) else 0
         receiver = self.lower(func.value, hint)
-        if (
-            isinstance(receiver, cst.Name)
-            and receiver.value in self.lit_stmt
-            and receiver.value in self.lit
-            and method == "append"
-        ):
-            self.grow_display(receiver.value)
+        cur = receiver.value if isinstance(receiver, cst.Name) else None
+        if cur in self.lit_stmt:
+            self.display_read[cur] = was_read  # the receiver: a read unless it grows (below)
         args = [self.lower_arg(a, hint) for a in e.args]
         node = e.with_changes(func=func.with_changes(value=receiver), args=args)
-        if isinstance(receiver, cst.Name) and receiver.value in self.dyn:
-            if receiver.value in self.arg_names:
+        if cur in self.lit_stmt:
+            if method in _LIST_GROWTH and (
+                cur in self.lit or not all(self.is_static(a.value) for a in args)
+            ):
+                self.grow_display(cur, e)  # a display that grows: a list built with append
+            else:
+                self.read_display(cur)  # read, or changed by constants (a constant still)
+                self.seq_displays.pop(cur, None)  # (its items may have changed)
+        if cur in self.dyn:
+            if cur in self.arg_names:
                 self.fail(
                     e,
                     "a called function appends to the list passed to it",
                     "return a new list from the helper instead of mutating its argument",
                     "mutate-argument",
                 )
-            if method != "append" or len(args) != 1:
-                self.fail(
-                    e,
-                    f"list method .{method}() on a list built in the function",
-                    "build the list with .append(...) only",
-                    "list-method",
-                )
-            v = args[0].value
-            # (the list is poisoned first: this finding is reported, not taken as an echo)
-            self.refuse_nested_item(e, v, self.user_name(receiver.value, ""), consequence=False)
-            ops = [v.value] if isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v) else []
-            self.stmts.append(
-                Stmt(ir.APPEND, [], node, self.origin, operands=ops, label="append",
-                     container=receiver.value)
-            )
-            self.alias_of(receiver.value, ops, container=True)
-            return cst.Name("None")
-        if isinstance(receiver, cst.Name) and receiver.value in self.lit:
+            one = len(args) == 1 and args[0].keyword is None and not args[0].star
+            if method == "append" and one:
+                self.append_item(e, cur, args[0].value)
+                return cst.Name("None")
+            if method == "extend" and one:
+                self.extend_list(e, cur, args[0].value)
+                return cst.Name("None")
             self.fail(
                 e,
-                f"method .{method}() of a tuple, list or dict display",
-                "build lists that grow with `lst = []` and `lst.append(...)`",
-                "container-method",
+                f"list method .{method}() on a list built in the function",
+                "build the list with .append(...) and .extend(...) only",
+                "list-method",
             )
+        if cur in self.lit:
+            user = self.user_name(cur, "the display")
+            try:
+                if self.lit[cur][0] == "dict":
+                    self.fail(
+                        e,
+                        f"method .{method}() of the dict {user!r} built in the function",
+                        f'read and assign its entries with constant keys: {user}["k"], '
+                        f'{user}["k"] = v',
+                        "container-method",
+                    )
+                self.fail(
+                    e,
+                    f"method .{method}() of the tuple or list {user!r} built in the function",
+                    "build lists that grow with `lst = []` and `lst.append(...)`",
+                    "container-method",
+                )
+            finally:
+                if isinstance(func.value, cst.Name):
+                    self.poisoned.add(func.value.value)  # (`d.update(...)`: entries unknown)
         if isinstance(receiver, cst.Name) and receiver.value in self.cont:
             self.fail(
                 e,
@@ -3807,6 +4047,9 @@ class Normalizer:
                 f".{method}()",
                 MissingRuleError,
             )
+        if method in _LIST_GROWTH and not hasattr(np.ndarray, method):
+            outside = isinstance(receiver, cst.Name) and receiver.value not in self.locals
+            self.refuse_untracked_growth(e, method, outside)
         self.fail(
             e,
             f"method .{method}() has no adjoint rule",
@@ -3815,6 +4058,68 @@ class Normalizer:
             MissingRuleError,
         )
         raise AssertionError
+
+    def append_item(self, e: cst.CSTNode, lst: str, v: cst.BaseExpression) -> None:
+        """``lst.append(v)`` on the list ``lst`` built in the function (``v`` an atom)."""
+        # (the list is poisoned first: this finding is reported, not taken as an echo)
+        self.refuse_nested_item(e, v, self.user_name(lst, ""), consequence=False)
+        call = cst.Call(func=cst.Attribute(cst.Name(lst), cst.Name("append")), args=[cst.Arg(v)])
+        varies = isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v)
+        ops = [v.value] if varies else []  # type: ignore[union-attr]
+        self.stmts.append(
+            Stmt(ir.APPEND, [], call, self.origin, operands=ops, label="append", container=lst)
+        )
+        self.alias_of(lst, ops, container=True)
+
+    def extend_list(self, e: cst.Call, lst: str, v: cst.BaseExpression) -> None:
+        """``lst.extend(v)`` (or ``lst += v``) on a list built in the function: one append per
+        item where the items are known here, else (constants) one extend whose entries the
+        backward pass drops again."""
+        known = self.sequence_items(v)
+        if known is not None:
+            for item in known[1]:
+                self.append_item(e, lst, item)
+            return
+        if self.is_static(v):
+            # its items as they are now (an iterator is read once, a list may change later)
+            snap = self.emit(ir.STATIC, None, "items", cst.Call(cst.Name("tuple"), [cst.Arg(v)]))
+            call = cst.Call(
+                func=cst.Attribute(cst.Name(lst), cst.Name("extend")),
+                args=[cst.Arg(cst.Name(snap))],
+            )
+            self.stmts.append(Stmt(ir.APPEND, [], call, self.origin, label="extend", container=lst))
+            return
+        user = self.user_name(lst, "lst")
+        arg = e.args[0].value
+        shown = self.src.module.code_for_node(arg).strip()
+        text = f"({shown})" if isinstance(arg, cst.GeneratorExp) and not arg.lpar else shown
+        self.fail(
+            e,
+            f"{user}.extend({shown}): srcgrad lists the items of an extend only for a tuple "
+            "or list display or constants",
+            f"append them one by one: for item in {text}: {user}.append(item)",
+            "list-method",
+        )
+
+    def refuse_untracked_growth(self, e: cst.Call, method: str, outside: bool) -> None:
+        """``lst.append(v)`` on a list srcgrad does not follow as one built in the function:
+        one from ``outside`` it, or one made by a call, on branches, or with an item
+        assigned."""
+        text = self.src.module.code_for_node(cst.ensure_type(e.func, cst.Attribute).value).strip()
+        where = (
+            "a list from outside the function (appending changes it for every later call)"
+            if outside
+            else "which srcgrad does not follow as a list: it follows one made in one place "
+            "of the function by a list display or [], then grown with .append or .extend"
+        )
+        hint = (
+            f"build a new list: lst = [] then lst.extend({text}) and lst.append(...)"
+            if outside
+            else f"build it as a new list in one place (not on each branch), with no item "
+            f"assignment before it grows: {text} = [] (or a list display), "
+            f"{text}.extend(...) with the items it starts with, then {text}.append(...)"
+        )
+        self.fail(e, f"list method .{method}() on {text!r}, {where}", hint, f".{method}()")
 
 
 class _SwapNodes(cst.CSTTransformer):
@@ -4028,6 +4333,45 @@ _INPLACE_METHOD_HINTS = {
     "setfield": "build a new array instead",
     "partition": "use np.sort(y) (partition order is not defined)",
 }
+
+
+# list methods that grow a list: a display they grow with a value that carries a gradient
+# becomes a list built with append
+_LIST_GROWTH = ("append", "extend", "insert")
+
+
+def _grown_lists(node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
+    """The names ``node`` grows as lists (``u.append(..)``, ``u.extend(..)``, ``u += ..``),
+    each with what it grows by, in order."""
+    import libcst.matchers as m
+
+    out: dict[str, list[cst.BaseExpression]] = {}
+    for found in m.findall(
+        node,
+        m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("append") | m.Name("extend")))
+        | m.AugAssign(target=m.Name(), operator=m.AddAssign()),
+    ):
+        if isinstance(found, cst.Call):
+            user = cst.ensure_type(cst.ensure_type(found.func, cst.Attribute).value, cst.Name).value
+            out.setdefault(user, []).extend(a.value for a in found.args)
+        else:
+            aug = cst.ensure_type(found, cst.AugAssign)
+            out.setdefault(cst.ensure_type(aug.target, cst.Name).value, []).append(aug.value)
+    return out
+
+
+def _extended_in_place(body: cst.CSTNode) -> set[str]:
+    """The names ``body`` binds only by ``u += ...`` (for a list: grown in place)."""
+    import libcst.matchers as m
+
+    bound: dict[str, int] = {}
+    for u in _assigned_in(body):
+        bound[u] = bound.get(u, 0) + 1
+    extended: dict[str, int] = {}
+    for aug in m.findall(body, m.AugAssign(target=m.Name(), operator=m.AddAssign())):
+        u = cst.ensure_type(cst.ensure_type(aug, cst.AugAssign).target, cst.Name).value
+        extended[u] = extended.get(u, 0) + 1
+    return {u for u, k in extended.items() if bound.get(u) == k}
 
 
 def _method_hint(method: str) -> str:

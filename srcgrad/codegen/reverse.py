@@ -540,6 +540,10 @@ class Reverser:
         if d not in self.assigned:
             return  # nothing read the list after this append
         value = st.expr.args[0].value  # type: ignore[union-attr]
+        if st.label == "extend":  # lst.extend(constants): their entries carry nothing back
+            drop = self.helper_call("drop_cotangents", cst.Name(d), value)
+            block.stmts.append(cst.Expr(drop))
+            return
         if st.operands and st.operands[0] in self.active:
             self.helpers.add("pop_cotangent")
             pop = cst.Call(

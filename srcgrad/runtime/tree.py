@@ -21,6 +21,7 @@ __all__ = [
     "zeros_cotangent",
     "is_float_leaf",
     "pop_cotangent",
+    "drop_cotangents",
     "add_list_cotangents",
     "add_cotangents",
     "list_cotangent_at",
@@ -135,6 +136,12 @@ def pop_cotangent(d_list: list[Any], like: Any) -> Any:
     """Undo ``lst.append(like)``: take the last entry of the list's cotangent."""
     d = d_list.pop()
     return zeros_cotangent(like) if d is None else d
+
+
+def drop_cotangents(d_list: list[Any], items: Any) -> None:
+    """Undo ``lst.extend(items)`` of constants: drop the last ``len(items)`` entries of the
+    list's cotangent."""
+    del d_list[len(d_list) - len(items):]
 
 
 def add_cotangents(a: Any, b: Any) -> Any:
