@@ -603,8 +603,8 @@ class Ctx:
         names = [v for v in env[len(penv):] if v.text.isidentifier()]
         if names and self.flag():
             hidden = self.choice(names)
+            body.env = [v for v in body.env if v.text != hidden.text]  # local from the start
             e, s, fresh = body.expr(1)
-            body.env = [v for v in body.env if v.text != hidden.text]
             body.emit(f"{hidden.text} = {e}")
             body.bind(Var(hidden.text, s, owned=fresh and bool(s)))
             self.tag("shadow-global" if hidden.const else "shadow-local")
@@ -1004,7 +1004,7 @@ class Ctx:
 
     # compound statements: a child context sees a copy of the environment
     def child(self) -> Ctx:
-        c = Ctx(self.mod, [Var(v.text, v.shape, v.owned, v.base, v.const) for v in self.env],
+        c = Ctx(self.mod, [Var(v.text, v.shape, v.owned, v.base, v.const, v.readonly) for v in self.env],
                 indent=self.indent + 1, depth=self.depth + 1, fname=self.fname, returns=self.returns)
         c.ints = list(self.ints)
         c.local_funcs = list(self.local_funcs)
@@ -1028,7 +1028,7 @@ class Ctx:
             base = v.base if all(w is not None and w.base == v.base for w in versions) else None
             if v.base is not None and base is None:
                 owned = False
-            new_env.append(Var(v.text, v.shape, owned, base, v.const))
+            new_env.append(Var(v.text, v.shape, owned, base, v.const, v.readonly))
         if exhaustive and not loop and len(branches) == 2:
             a, b = branches
             for w in a.env:
