@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from srcgrad.rules import registry
 from tests.fuzz import gen, oracle
 
-N_PROGRAMS = int(os.environ.get("SRCGRAD_FUZZ_PROGRAMS", "150"))
+N_PROGRAMS = int(os.environ.get("SRCGRAD_FUZZ_PROGRAMS", "200"))
 REGRESSIONS = sorted((Path(__file__).parent / "fuzz" / "regressions").glob("*.py"))
 ROOT = Path(__file__).resolve().parent.parent
 
