@@ -166,3 +166,17 @@ def test_long_run_command(tmp_path: Path) -> None:
     )
     assert "| **all programs** |" in proc.stdout, proc.stdout + proc.stderr
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_reduced_program_keeps_only_the_constructs_of_its_lines() -> None:
+    @settings(max_examples=60, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(gen.programs())
+    def run(prog: gen.Program) -> None:
+        assert prog.tags_of(prog.text) <= prog.tags
+        ret = prog.text.splitlines()[-1]
+        reduced = prog.tags_of("import numpy as np\n\n\ndef f():\n" + ret + "\n")
+        assert reduced <= prog.tags
+        assert "loop-range" not in reduced and "if" not in reduced
+
+    run()

@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 return o.kind == out.kind
 
             text = prog.text if opts.no_shrink else minimise_lines(prog.text, still_fails)
-            prog = dataclasses.replace(prog, text=text)
+            prog = dataclasses.replace(prog, text=text, tags=prog.tags_of(text))
             out = judge(text, prog.args, prog.seed, work / "programs",
                         generic=not opts.no_generic, device=not opts.no_device)
             known.append((out.kind, prog.tags))

@@ -83,6 +83,18 @@ class Program:
     args: list[dict[str, Any]]  # {"name", "kind": array|float|list|pairs, "shape"/"shapes"}
     seed: int
     tags: frozenset[str]
+    # the constructs behind each line (a compound statement's lines carry its body's too)
+    line_tags: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def tags_of(self, text: str) -> frozenset[str]:
+        """The constructs a reduced version of this program still uses."""
+        found: set[str] = set()
+        for line in text.splitlines():
+            found |= self.line_tags.get(line.strip(), frozenset())
+        body = text[text.find("def f(") :]
+        if any(a["name"] == "ps" for a in self.args) and "ps" in body.split(":", 1)[-1]:
+            found.add("list-param")
+        return frozenset(found & self.tags)
 
     def header(self) -> str:
         import json
@@ -98,6 +110,8 @@ class Module:
         self.global_vars: list[Var] = []
         self.funcs: list[Func] = []
         self.tags: set[str] = set()
+        self.events: list[str] = []  # every tag as it is added, in order
+        self.line_tags: dict[str, set[str]] = {}
         self.counter = itertools.count()
         self.helper_depth = 0
         self.uses_srcgrad = False
@@ -161,6 +175,14 @@ class Ctx:
 
     def tag(self, *names: str) -> None:
         self.tags.update(names)
+        self.mod.events.extend(names)
+
+    def note_lines(self, first_line: int, first_event: int) -> None:
+        """Attach the tags added since ``first_event`` to the lines written since
+        ``first_line``."""
+        tags = set(self.mod.events[first_event:])
+        for line in self.lines[first_line:]:
+            self.mod.line_tags.setdefault(line.strip(), set()).update(tags)
 
     def fresh(self, prefix: str = "v") -> str:
         return self.mod.fresh(prefix)
@@ -689,6 +711,11 @@ class Ctx:
             self.statement()
 
     def statement(self) -> None:
+        n0, e0 = len(self.lines), len(self.mod.events)
+        self.one_statement()
+        self.note_lines(n0, e0)
+
+    def one_statement(self) -> None:
         kinds = ["assign", "update", "setitem", "augassign", "viewvar", "alias", "container",
                  "tuple_call", "view_write"]
         if self.depth < 2:
@@ -1200,6 +1227,7 @@ def programs(draw: Callable[..., Any], max_statements: int = 12) -> Program:
     ctx = Ctx(mod, env, returns=_f_return)
     ctx.lists = lists
     if pairs is not None:
+        n0, e0 = len(ctx.lines), len(mod.events)
         h = ctx.fresh("h")
         src = ctx.pick(lambda v: (v.shape or ())[-1:] == (4,))
         ctx.emit(f"{h} = {src.text if src is not None else 'np.ones(4)'}")
@@ -1216,6 +1244,8 @@ def programs(draw: Callable[..., Any], max_statements: int = 12) -> Program:
         ctx.emit(f"    {h} = np.tanh({h} @ W + b)")
         ctx.bind(Var(h, src.shape if src is not None else (4,)))
         mod.tags.update({"unpack", "matmul"})
+        mod.events.extend(["pairs-param", "unpack", "matmul"] + sorted(mod.tags & {"list-index-by-loop", "loop-over-slice"}))
+        ctx.note_lines(n0, e0)
     ctx.block(draw(st.integers(1, max_statements)))
     ctx.emit(f"return {_f_return(ctx)}")
     header = "import numpy as np\n"
@@ -1229,4 +1259,6 @@ def programs(draw: Callable[..., Any], max_statements: int = 12) -> Program:
     parts.append(f"def f({params}):\n" + "\n".join(ctx.lines) + "\n")
     text = "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
     seed = draw(st.integers(0, 2**31 - 1))
-    return Program(text, args, seed, frozenset(mod.tags))
+    tags = frozenset(mod.tags)
+    line_tags = {k: frozenset(v) for k, v in mod.line_tags.items()}
+    return Program(text, args, seed, tags, line_tags)
