@@ -17,6 +17,7 @@ import collections
 import dataclasses
 import hashlib
 import os
+import re
 import sys
 import tempfile
 import time
@@ -119,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             if out.autograd:
                 autograd[out.autograd] += 1
             if out.kind == "refused":
-                refusals[out.detail.split("error: ", 1)[-1].split(";")[0][:90]] += 1
+                msg = out.detail.split("error: ", 1)[-1].split(";")[0]
+                refusals[re.sub(r"\b(fn|w|v|acc|c|h|r|u|G|inner|helper)\d+(_\d+)?\b", "…", msg)[:90]] += 1
             if out.failed:
                 if any(k == out.kind and sig <= prog.tags for k, sig in known):
                     totals["known"] += 1
