@@ -315,3 +315,74 @@ def len_of_list(x, s):
         if s > 0.0 and len(acc) == 2:
             return t
     return t
+
+
+def list_after_returning_inner_loop(x, s):
+    t = 0.0
+    for i in range(2):
+        for k in range(2):
+            if s > 0.0 and i == 1 and k == 1:
+                return t + np.sum(x)
+        acc = [x[1]]
+        for j in range(2):
+            acc.append(np.tanh(acc[-1] * (k + 1.0)))
+        t = t + np.sum(np.stack(acc))
+    return t
+
+
+def break_in_else_of_if(x, s):
+    t = 0.0
+    for i in range(3):
+        acc = [x[0]]
+        for j in range(2):
+            acc.append(np.cos(acc[-1]) + x[j])
+        if s < 0.0:
+            t = t + np.sum(acc[1])
+        else:
+            if i == 1:
+                t = t * np.sum(acc[2])
+                break
+            t = t + np.sum(acc[2])
+    return t
+
+
+def two_levels_of_lists(x, s):
+    outer = []
+    for i in range(3):
+        inner = [x[i]]
+        for j in range(2):
+            inner.append(np.sin(inner[-1]) * (j + 1.0))
+            if s > 0.0 and j == 0 and i == 1:
+                break
+        outer.append(np.sum(np.stack(inner), axis=0))
+        if s < 0.0 and i == 1:
+            return np.sum(np.stack(outer) ** 2)
+    return np.sum(sum(outer))
+
+
+def while_with_list_and_continue(x, s):
+    i = 0
+    t = 0.0
+    while i < 3:
+        i = i + 1
+        acc = [x[i - 1]]
+        for j in range(2):
+            acc.append(acc[-1] * x[j])
+        if s > 0.0 and i == 2:
+            continue
+        t = t + np.sum(np.stack(acc))
+        if s < 0.0 and i == 2:
+            break
+    return t
+
+
+def appends_after_the_exit_test(x, s):
+    t = 0.0
+    for i in range(3):
+        acc = [x[0]]
+        if s > 0.0 and i == 1:
+            return t + np.sum(acc[0])
+        for j in range(2):
+            acc.append(np.sin(acc[-1]))
+        t = t + np.sum(np.stack(acc))
+    return t
