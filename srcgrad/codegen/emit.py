@@ -220,20 +220,23 @@ class _Emitter:
         return escape
 
     # -- forward --------------------------------------------------------------------------
-    def place_pushes(self, items: list[Any], pending: list[Any]) -> None:
+    def place_pushes(self, items: list[Any], pending: list[Any], tail: Any = None) -> None:
         """Insert the pushes into the forward item lists.
 
         A segment pushes right after itself, a loop right after itself, and an ``if`` at
         the end of each branch that falls through, before the branch's trailing joins
         (which may rebind a carried name the ``if``'s backward reads).  A ``break`` first
-        pushes for every enclosing ``if`` it leaves.
+        pushes for every enclosing ``if`` it leaves, then for ``tail``, the empty segment
+        that ends the body of the loop it leaves: the backward of every iteration starts
+        there (with the zero cotangents of the lists the body builds), the one that broke
+        included.
         """
         for it in items:
             if isinstance(it, ir.IfNode):
-                self.place_pushes(it.body, pending + [it])
-                self.place_pushes(it.orelse, pending + [it])
+                self.place_pushes(it.body, pending + [it], tail)
+                self.place_pushes(it.orelse, pending + [it], tail)
             elif isinstance(it, ir.LoopNode):
-                self.place_pushes(it.body, [])
+                self.place_pushes(it.body, [], it.body[-1])
         i = 0
         while i < len(items):
             it = items[i]
@@ -248,6 +251,8 @@ class _Emitter:
             i += 1
         if items and isinstance(items[-1], ir.BreakNode):
             k = len(items) - 1
+            if tail is not None and self._pushes(tail):
+                items.insert(k, _Push(tail))  # after the joins, as at the end of the body
             while k > 0 and isinstance(items[k - 1], ir.Phi):
                 k -= 1
             for node in reversed(pending):

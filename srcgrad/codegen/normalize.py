@@ -691,10 +691,15 @@ class Normalizer:
             return atom.value in self.lit or atom.value in self.dyn or atom.value in self.cont
         return isinstance(atom, (cst.Tuple, cst.List, cst.Dict)) and not self.is_static(atom)
 
-    def refuse_container_join(self, atom: Any) -> None:
+    def refuse_container_join(
+        self,
+        atom: Any,
+        hint: str = "bind it in an if statement with the same items on every branch, and "
+        "return it once, at the end of the function",
+    ) -> None:
         """A name that holds one of several values (after a branch, a ternary, ``and``/``or``,
         several ``return``s or a loop) is an array or a number: a container would lose the
-        items' gradients there, so it is refused."""
+        items' gradients there, so it is refused, with ``hint``."""
         if not self.is_container(atom):
             return
         o = self.origin
@@ -707,8 +712,7 @@ class Normalizer:
                 lineno=o.line,
                 col=o.col,
                 construct="container-join",
-                hint="bind it in an if statement with the same items on every branch, and "
-                "return it once, at the end of the function",
+                hint=hint,
             )
         )
 
@@ -1029,7 +1033,11 @@ class Normalizer:
         for u, c in loop["map"].items():
             cur = self.env.get(u)
             if cur is not None and cur != c.name:
-                self.refuse_container_join(cst.Name(cur))
+                self.refuse_container_join(
+                    cst.Name(cur),
+                    f"compute in the loop the array you need of {u} (v = np.stack({u}), "
+                    f"v = {u}[0], ...) and use that after the loop, or build {u} once, before it",
+                )
                 phis.append(ir.Phi(c.name, cst.Name(cur), self.origin))
         _append_tail(self.stmts, phis)
 
