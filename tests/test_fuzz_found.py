@@ -4,6 +4,8 @@ replayed by tests/test_fuzz.py; these are their variants).
 * A call of a view primitive (``np.ravel(A)``, ``np.flip(A)``, ...) on an array of constants,
   whose base is then written with a value that carries a gradient: the view was not known to
   be one (only attributes, subscripts and methods were), and read the old values.
+* A callee's parameter passed a module global (read through the global's name) and rebound
+  in a loop: the loop carried no local for it (an unbound name, or None, in emitted code).
 * The run-time alias checks (``require_not_array``, ``require_unshared``) raised their
   SrcgradError with the place inside the message and no filename or line.
 """
@@ -58,3 +60,14 @@ def test_run_time_alias_refusal_names_the_line(tmp_path, monkeypatch):
     err = info.value
     assert err.filename == str(tmp_path / "prog.py") and err.lineno == 8
     assert "w = w.copy()" in str(err) and ":0:" not in str(err)
+
+
+@pytest.mark.parametrize("name", ["f", "g", "h", "k", "n", "w"])
+def test_global_parameter_rebound(name: str) -> None:
+    from tests.trust import global_parameters_src as src
+
+    fn = getattr(src, name)
+    x = np.linspace(-0.5, 0.7, 4)
+    value, _ = srcgrad.value_and_grad(fn)(x)
+    assert value == fn(x)
+    check_grad(fn, x)

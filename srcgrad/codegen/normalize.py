@@ -2106,6 +2106,15 @@ class Normalizer:
                     self.bind_atom(name, atom)
             for name, d in default_chains.items():
                 self.galias[name] = (d, resolver)  # resolved where the default was written
+            if isinstance(fdef, cst.FunctionDef):
+                # a parameter read through a global's name but rebound in the body (in a loop
+                # it is carried, which needs a local): its value, read once, as a local
+                rebound = set(_assigned_in(fdef.body))
+                for name in [*bound, *default_chains]:
+                    if name in self.galias and name in rebound and not self._function_chain(cst.Name(name)):
+                        atom = self.lower(cst.Name(name), name)
+                        del self.galias[name]
+                        self.bind_atom(name, atom)
             if isinstance(fdef, cst.Lambda):
                 result: cst.BaseExpression | None = self.lower(fdef.body, hint)
             else:
