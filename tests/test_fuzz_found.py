@@ -6,6 +6,8 @@ replayed by tests/test_fuzz.py; these are their variants).
   be one (only attributes, subscripts and methods were), and read the old values.
 * A callee's parameter passed a module global (read through the global's name) and rebound
   in a loop: the loop carried no local for it (an unbound name, or None, in emitted code).
+* A function that returns on some paths and reaches the end of its body on others (Python
+  returns None there) was an internal error in emitted code; it is refused at the def.
 * The run-time alias checks (``require_not_array``, ``require_unshared``) raised their
   SrcgradError with the place inside the message and no filename or line.
 """
@@ -71,3 +73,30 @@ def test_global_parameter_rebound(name: str) -> None:
     value, _ = srcgrad.value_and_grad(fn)(x)
     assert value == fn(x)
     check_grad(fn, x)
+
+
+_FALLS = [
+    "    if np.sum(x) > 0.0:\n        return np.sum(x * x)\n",
+    "    for i in range(2):\n        if i == 1:\n            return np.sum(x)\n",
+    "    if np.sum(x) > 0.0:\n        return np.sum(x)\n    elif np.max(x) > 0.5:\n"
+    "        return np.sum(x * x)\n",
+]
+_RETURNS = [
+    "    if np.sum(x) > 0.0:\n        return np.sum(x * x)\n    else:\n        return np.sum(x)\n",
+    "    for i in range(2):\n        if i == 1:\n            return np.sum(x)\n    return 0.0\n",
+    "    while True:\n        x = x * 0.5\n        if np.max(x) < 0.1:\n            return np.sum(x)\n",
+]
+
+
+@pytest.mark.parametrize("body", _FALLS + _RETURNS)
+def test_a_path_without_a_return_is_refused(body: str, tmp_path, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    mod = load_program(f"import numpy as np\n\n\ndef f(x):\n{body}", tmp_path / "prog.py")
+    x = np.linspace(0.1, 0.7, 4)
+    if body in _RETURNS:
+        assert srcgrad.value_and_grad(mod.f)(x)[0] == mod.f(x)
+        check_grad(mod.f, x)
+        return
+    with pytest.raises(srcgrad.SrcgradError, match="without a return") as info:
+        srcgrad.grad(mod.f)(x)
+    assert info.value.filename == str(tmp_path / "prog.py") and info.value.lineno == 4

@@ -490,6 +490,19 @@ class Normalizer:
         self.block(stmts)
         if self.findings:
             raise SrcgradError.bundle(self.findings)
+        if self.n_returns and not _always_returns(stmts):
+            # some path reaches the end of the body: Python returns None there
+            try:
+                self.fail(
+                    fdef,
+                    f"{fdef.name.value} can reach the end of its body without a return "
+                    "(it returns None there)",
+                    "end the function with a return statement (return the loss on every path)",
+                    "return",
+                )
+            except _Bail as bail:
+                assert bail.err is not None
+                raise bail.err from None
         assert self.out is not None
         return Normalized(
             name=fdef.name.value,
@@ -4633,6 +4646,41 @@ def _has_exit(node: cst.CSTNode) -> bool:
     if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
         return False
     return any(_has_exit(c) for c in node.children)
+
+
+def _always_returns(stmts: list[cst.BaseStatement]) -> bool:
+    """Does every path through ``stmts`` end in a ``return`` or ``raise`` (by their form: a last
+    return, an if/else whose branches all do, a ``while True`` without a break)?"""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return any(isinstance(s, (cst.Return, cst.Raise)) for s in last.body)
+    if isinstance(last, cst.If):
+        if last.orelse is None:
+            return False
+        other = last.orelse.body if isinstance(last.orelse, cst.Else) else last.orelse
+        other_stmts = list(other.body) if isinstance(other, cst.IndentedBlock) else [other]
+        return _always_returns(list(last.body.body)) and _always_returns(other_stmts)  # type: ignore[arg-type]
+    if isinstance(last, cst.While):
+        forever = isinstance(last.test, cst.Name) and last.test.value == "True"
+        return forever and not _own_breaks(last)
+    if isinstance(last, cst.With):
+        return _always_returns(list(last.body.body))  # type: ignore[arg-type]
+    return not isinstance(last, cst.For)  # match, try, ...: refused on their own
+
+
+def _own_breaks(loop: cst.For | cst.While) -> bool:
+    """Does ``loop``'s body hold a ``break`` of this loop (not of a loop inside it)?"""
+
+    def walk(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Break):
+            return True
+        if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        return any(walk(c) for c in node.children)
+
+    return any(walk(c) for c in loop.body.children)
 
 
 def _returns_from_a_loop(fdef: cst.CSTNode) -> bool:
