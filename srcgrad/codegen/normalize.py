@@ -494,7 +494,7 @@ class Normalizer:
             # some path reaches the end of the body: Python returns None there
             try:
                 self.fail(
-                    fdef,
+                    stmts[-1],
                     f"{fdef.name.value} can reach the end of its body without a return "
                     "(it returns None there)",
                     "end the function with a return statement (return the loss on every path)",
