@@ -35,7 +35,7 @@ from typing import Any, Callable, NamedTuple
 from srcgrad.custom import CustomVJP
 from srcgrad.errors import SourceNotFoundError, SrcgradError
 
-CODEGEN_FORMAT = 6
+CODEGEN_FORMAT = 7
 HEADER_LINES = 5
 _warned_fallback = False
 _rule_prints: dict[int, tuple[Any, str]] = {}  # id(adjoint) -> (adjoint, print)

@@ -65,9 +65,10 @@ def test_run_time_alias_refusal_names_the_line(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["f", "g", "h", "k", "n", "w"])
-def test_global_parameter_rebound(name: str) -> None:
+def test_global_parameter_rebound(name: str, tmp_path, monkeypatch) -> None:
     from tests.trust import global_parameters_src as src
 
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
     fn = getattr(src, name)
     x = np.linspace(-0.5, 0.7, 4)
     value, _ = srcgrad.value_and_grad(fn)(x)

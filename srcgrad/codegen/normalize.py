@@ -487,6 +487,10 @@ class Normalizer:
         body = fdef.body
         stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
         self.n_returns = len(own_returns(fdef))
+        if _returns_from_a_loop(fdef):
+            # the result is first set inside a loop, where a push may read it before (in the
+            # loop's first iteration): give it a value first, as for an inlined callee
+            self.assign_exact(self.names.generated("out"), cst.Name("None"))  # type: ignore[arg-type]
         self.block(stmts)
         if self.findings:
             raise SrcgradError.bundle(self.findings)
