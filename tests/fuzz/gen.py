@@ -119,9 +119,11 @@ class Module:
     def fresh(self, prefix: str) -> str:
         return f"{prefix}{next(self.counter)}"
 
-    def constant(self, shape: Shape) -> Var:
+    def constant(self, shape: Shape, hidden: set[str] = frozenset()) -> Var:  # type: ignore[assignment]
+        """A module constant of ``shape`` that the function being written can read (not
+        ``hidden`` by one of its own names)."""
         for g in self.global_vars:
-            if g.shape == shape:
+            if g.shape == shape and g.text not in hidden:
                 return g
         name = f"G{len(self.global_vars)}"
         size = int(np.prod(shape)) if shape else 1
@@ -158,6 +160,7 @@ class Ctx:
         self.fname = fname
         self.returns = returns
         self.loop: str | None = None  # "for" / "while" inside a loop body
+        self.hidden: set[str] = set()  # names of this function (and enclosing ones) that hide globals
         self.tags = mod.tags
 
     # -- draws -------------------------------------------------------------------------------
@@ -440,7 +443,7 @@ class Ctx:
         if bs and self.flag():
             b = self.choice(bs)
         else:
-            b = self.mod.constant((k, self.choice(DIMS)))
+            b = self.mod.constant((k, self.choice(DIMS)), self.hidden)
             self.tag("global")
         assert b.shape is not None
         out = a.shape[:-1] + b.shape[1:]
@@ -620,12 +623,14 @@ class Ctx:
         self.mod.helper_depth += 1
         body = Ctx(self.mod, env, indent=indent, depth=self.depth + 1, fname=name)
         body.returns = None
+        body.hidden = set(pnames) | (self.hidden if nested else set())
         # a local named like a global (module helper) or like an enclosing local (nested def):
         # assigned first, so every read in the body is of the local
         names = [v for v in env[len(penv):] if v.text.isidentifier()]
         if names and self.flag():
             hidden = self.choice(names)
             body.env = [v for v in body.env if v.text != hidden.text]  # local from the start
+            body.hidden.add(hidden.text)
             e, s, fresh = body.expr(1)
             body.emit(f"{hidden.text} = {e}")
             body.bind(Var(hidden.text, s, owned=fresh and bool(s)))
@@ -1037,6 +1042,7 @@ class Ctx:
         c.local_funcs = list(self.local_funcs)
         c.lists = [ListVar(lv.name, lv.item, lv.lo, lv.hi, lv.owned) for lv in self.lists]
         c.loop = self.loop
+        c.hidden = self.hidden
         return c
 
     def body_of(self, c: Ctx) -> None:
