@@ -139,10 +139,3 @@ def test_unsupported_mix_is_refused_at_its_line_and_the_hint_works(name):
         assert w in err.hint, err.hint
     _right(getattr(S, name + "__followed"))
 
-
-def test_fuzz_program_is_right():
-    from tests.fuzz.oracle import replay
-
-    path = Path(__file__).parent / "fuzz" / "regressions" / "refused_constant_list_append.py"
-    out = replay(path)
-    assert out.kind == "right", out

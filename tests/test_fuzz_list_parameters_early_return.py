@@ -11,7 +11,6 @@ wrong stacks.  See tests/trust/list_early_return_src.py."""
 from __future__ import annotations
 
 import inspect
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +29,6 @@ FUNCS = [
 ]
 # `s` picks the path; some functions only compare it
 pytestmark = pytest.mark.filterwarnings("ignore::srcgrad.codegen.activity.ZeroGradientWarning")
-REGRESSIONS = Path(__file__).parent / "fuzz" / "regressions"
-FOUND = ["wrong_list_param_early_return.py", "wrong_list_param_two_loop_returns.py"]
 
 
 def _args(fn, kind):
@@ -85,13 +82,3 @@ def test_a_variable_index_in_a_loop_else_clause_is_refused_at_its_line():
     lines, first = inspect.getsourcelines(src.refused_index_in_else)
     assert info.value.lineno == first + next(k for k, t in enumerate(lines) if "ps[i]" in t)
 
-
-@pytest.mark.parametrize("name", FOUND)
-def test_the_fuzz_find_replays_right(name):
-    from tests.fuzz import oracle
-
-    text = (REGRESSIONS / name).read_text()
-    spec = oracle.spec_of(text.splitlines()[0])
-    with tempfile.TemporaryDirectory() as d:
-        out = oracle.judge(text, spec["args"], spec["seed"], Path(d), use_autograd=False)
-    assert out.kind == "right", out

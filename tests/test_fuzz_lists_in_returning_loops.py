@@ -11,7 +11,6 @@ the backward popped the wrong entries.  See tests/trust/lists_in_returning_loops
 from __future__ import annotations
 
 import inspect
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +26,6 @@ FUNCS = [
     for name, f in vars(src).items()
     if inspect.isfunction(f) and not name.startswith(("_", "refused"))
 ]
-REGRESSIONS = Path(__file__).parent / "fuzz" / "regressions"
-FOUND = ["internal_list_in_loop_with_return.py", "internal_list_in_loop_with_return_ps.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -58,13 +55,3 @@ def test_a_list_rebound_in_a_loop_and_read_after_it_is_refused_at_its_loop():
     assert "np.stack(acc)" in str(err)  # the hint; followed, it works:
     check_grad(src.hint_followed_list_read_after_loop, X, 1.0)
 
-
-@pytest.mark.parametrize("name", FOUND)
-def test_the_fuzz_find_replays_right(name):
-    from tests.fuzz import oracle
-
-    text = (REGRESSIONS / name).read_text()
-    spec = oracle.spec_of(text.splitlines()[0])
-    with tempfile.TemporaryDirectory() as d:
-        out = oracle.judge(text, spec["args"], spec["seed"], Path(d), use_autograd=False)
-    assert out.kind == "right", out

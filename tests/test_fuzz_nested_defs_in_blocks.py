@@ -26,14 +26,9 @@ import pytest
 
 import srcgrad
 from srcgrad.testing import check_grad
-from tests.fuzz import oracle
 from tests.trust import nested_defs_in_blocks_src as S
 
 SRC = Path(S.__file__).resolve()
-REGRESSIONS = [
-    Path(__file__).parent / "fuzz" / "regressions" / name
-    for name in ("wrong_nested_def_in_loop.py", "internal_nested_def_param_shadows.py")
-]
 
 REFUSED = {
     # name -> (construct, words the message must contain)
@@ -75,14 +70,6 @@ def _right(fn, *args) -> None:
     value, _ = srcgrad.value_and_grad(fn, wrt=(0, 1))(*args)
     assert value == fn(*args)
     check_grad(fn, *args, wrt=(0, 1))
-
-
-@pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: p.stem)
-def test_fuzz_regression_is_right(path, tmp_path):
-    text = path.read_text()
-    spec = oracle.spec_of(text.splitlines()[0])
-    outcome = oracle.judge(text, spec["args"], spec["seed"], tmp_path)
-    assert outcome.kind == "right", outcome
 
 
 @pytest.mark.parametrize("specialise", ["1", "0"])

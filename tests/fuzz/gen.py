@@ -747,14 +747,20 @@ class Ctx:
         self.tag("alias")
         self.bind(Var(name, v.shape, owned=v.owned, base=v.base or (v.text if v.owned else None)))
 
-    def s_update(self) -> None:
+    def rebindable(self) -> tuple[Var, str] | None:
+        """A local this function may rebind, and an expression that broadcasts to its shape."""
         v = self.pick(lambda v: not v.const and not v.readonly and v.text.isidentifier())
         if v is None:
-            return self.s_assign()
+            return None
         assert v.shape is not None
         e, s, _ = self.expr(self.integer(1, 2))
-        if bshape(s, v.shape) != v.shape:
-            e = f"np.mean({e})"
+        return v, e if bshape(s, v.shape) == v.shape else f"np.mean({e})"
+
+    def s_update(self) -> None:
+        got = self.rebindable()
+        if got is None:
+            return self.s_assign()
+        v, e = got
         form = self.choice(["np.tanh({v} + {e})", "{v} * 0.9 + np.sin({e})", "{v} - 0.1 * ({e})"])
         self.emit(f"{v.text} = {form.format(v=v.text, e=e)}")
         self.tag("update")
@@ -812,13 +818,10 @@ class Ctx:
         self.bind(Var(name, v.shape, owned=True))
 
     def s_augassign(self) -> None:
-        v = self.pick(lambda v: not v.const and not v.readonly and v.text.isidentifier())
-        if v is None:
+        got = self.rebindable()
+        if got is None:
             return self.s_assign()
-        assert v.shape is not None
-        e, s, _ = self.expr(self.integer(1, 2))
-        if bshape(s, v.shape) != v.shape:
-            e = f"np.mean({e})"
+        v, e = got
         op = self.choice(["+=", "-=", "*="])
         if op == "*=":
             e = f"np.tanh({e})"

@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [3, 4]}], "seed": 0}
+# expect: right
 # found: internal: ValueError at f__wrt-x__85d092bb.py:103: too many values to unpack (expected 3)
 import numpy as np
 

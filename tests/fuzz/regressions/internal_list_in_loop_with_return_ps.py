@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [3, 4]}, {"name": "ps", "kind": "list", "shapes": [[3, 4], [3, 4]]}], "seed": 0}
+# expect: right
 # found: internal: ValueError at f__wrt-x-ps__5def9679.py:151: too many values to unpack (expected 3) (the second form given with internal_list_in_loop_with_return.py)
 import numpy as np
 

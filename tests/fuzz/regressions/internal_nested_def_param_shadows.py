@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [3, 4]}, {"name": "w", "kind": "array", "shape": [3, 4]}, {"name": "y", "kind": "array", "shape": [4]}], "seed": 0}
+# expect: right
 # found: internal: ValueError at f__wrt-x-w-y__97d3d14a.py:44: matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size 3 is different from 4)
 import numpy as np
 

@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [3, 4]}, {"name": "ps", "kind": "list", "shapes": [[3, 4], [3, 4]]}], "seed": 0}
+# expect: right
 # found on 766e39f: internal: AttributeError at tree.py:72: 'list' object has no attribute 'shape'
 import numpy as np
 

@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [3, 4]}, {"name": "layers", "kind": "pairs", "shapes": [[[4, 4], [4]], [[4, 4], [4]]]}], "seed": 0}
+# expect: right
 # found on 766e39f: internal: UnboundLocalError at f__wrt-x-layers__2717caa7.py:50: cannot access local variable 'G0' where it is not associated with a value
 import numpy as np
 

@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [4]}], "seed": 1252}
+# expect: right
 # found on 766e39f: internal: UnboundLocalError at f__wrt-x__86453170.py:38: cannot access local variable 'G0' where it is not associated with a value
 import numpy as np
 

@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [3, 4]}], "seed": 0}
+# expect: right
 # found on 766e39f: internal: ValueError at f__wrt-x__85d092bb.py:25: operands could not be broadcast together with shapes (3,4) (4,4) 
 import numpy as np
 

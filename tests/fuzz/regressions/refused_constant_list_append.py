@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [4, 4]}], "seed": 0}
+# expect: right
 import numpy as np
 
 

@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [3, 4]}, {"name": "ps", "kind": "list", "shapes": [[3, 4], [3, 4]]}], "seed": 0}
+# expect: right
 # found: wrong: gradient element 12 (of 36) is np.float64(0.0), central differences give np.float64(1.5118958978099784) (12 wrong)
 import numpy as np
 

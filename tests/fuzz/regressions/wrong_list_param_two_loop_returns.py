@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [3, 4]}, {"name": "ps", "kind": "list", "shapes": [[3, 4], [3, 4]]}], "seed": 0}
+# expect: right
 # found: wrong: gradient element 12 (of 36) is np.float64(0.0), central differences give np.float64(0.6541256339920309) (12 wrong) (a hand-minimised wrong_list_param_early_return.py)
 import numpy as np
 

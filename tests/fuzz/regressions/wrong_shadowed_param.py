@@ -1,4 +1,5 @@
 # fuzz: {"args": [{"name": "x", "kind": "array", "shape": [4]}, {"name": "s", "kind": "float"}], "seed": 0}
+# expect: right
 import numpy as np
 
 
