@@ -8,11 +8,16 @@ replayed by tests/test_fuzz.py; these are their variants).
   in a loop: the loop carried no local for it (an unbound name, or None, in emitted code).
 * A function that returns on some paths and reaches the end of its body on others (Python
   returns None there) was an internal error in emitted code; it is refused at the def.
+* ``q = w if c else g(w)`` (or ``a or b``) may be ``w`` itself; a later in-place write into ``w``
+  showed in numpy's ``q`` and not in the functional rewrite (a wrong value). The result is now
+  an alias of the named arrays it may be.
 * The run-time alias checks (``require_not_array``, ``require_unshared``) raised their
   SrcgradError with the place inside the message and no filename or line.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,3 +107,21 @@ def test_a_path_without_a_return_is_refused(body: str, tmp_path, monkeypatch):
         srcgrad.grad(mod.f)(x)
     # at the last statement, after which the function ends
     assert info.value.filename == str(tmp_path / "prog.py") and info.value.lineno == 5
+
+
+@pytest.mark.parametrize("name", ["f1", "f2", "f3", "f4", "f5", "ok_no_write",
+                                  "ok_written_before", "ok_rebinding"])
+def test_conditional_expression_that_may_be_a_written_array(name, tmp_path, monkeypatch):
+    from tests.trust import ternary_alias_src as src
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    fn = getattr(src, name)
+    x = np.arange(12.0).reshape(3, 4) * 0.1
+    try:
+        value, _ = srcgrad.value_and_grad(fn)(x)
+    except srcgrad.SrcgradError as err:
+        assert not name.startswith("ok"), err
+        assert Path(err.filename).resolve() == Path(src.__file__).resolve()
+        return
+    assert value == fn(x.copy())
+    check_grad(fn, x)

@@ -905,6 +905,7 @@ class Normalizer:
         self.stmts.append(ir.IfNode(left, body, orelse, self.origin, self.is_static(left)))
         if self.is_static(left) and self.is_static(right):
             self.static.add(name)
+        self.alias_of_either(name, [left, right])
         self.last_define = (target, name) if target is not None else None
         return cst.Name(name)
 
@@ -928,8 +929,19 @@ class Normalizer:
         self.stmts.append(ir.IfNode(test, body, orelse, self.origin, self.is_static(test)))
         if self.is_static(a) and self.is_static(b):
             self.static.add(name)
+        self.alias_of_either(name, [a, b])
         self.last_define = (target, name) if target is not None else None
         return cst.Name(name)
+
+    def alias_of_either(self, name: str, atoms: list[cst.BaseExpression]) -> None:
+        """``name`` is one of ``atoms`` (``a if c else b``, ``a or b``): the same object as
+        whichever was chosen, so a later write into a named array (or a view) it may be shows
+        in ``name`` in numpy."""
+        self.alias_of(name, [
+            a for a in atoms
+            if isinstance(a, cst.Name)
+            and (a.value in self.env.values() or a.value in self.view_roots)
+        ])
 
     # -- loops ------------------------------------------------------------------------
     def _carried(self, node: cst.CSTNode, extra: list[str]) -> list[str]:
