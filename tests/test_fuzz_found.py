@@ -125,3 +125,19 @@ def test_conditional_expression_that_may_be_a_written_array(name, tmp_path, monk
         return
     assert value == fn(x.copy())
     check_grad(fn, x)
+
+
+def test_a_loop_read_before_its_write_is_not_the_global(tmp_path, monkeypatch):
+    """``prev`` is a local of ``f`` (Python's scoping): srcgrad read the module's ``prev``
+    there and gave a wrong value; now refused, and the hint followed (bind it before the loop)
+    is right."""
+    from tests.trust import loop_read_before_write_src as src
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    x, w = np.arange(12.0).reshape(3, 4) * 0.1, np.ones(4)
+    with pytest.raises(srcgrad.SrcgradError, match="before the loop assigns it") as info:
+        srcgrad.grad(src.f, wrt=(0, 1))(x, w)
+    assert Path(info.value.filename).resolve() == Path(src.__file__).resolve()
+    for fn in (src.g, src.h):
+        assert srcgrad.value_and_grad(fn, wrt=(0, 1))(x, w)[0] == fn(x, w)
+        check_grad(fn, x, w, wrt=(0, 1))

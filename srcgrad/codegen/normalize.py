@@ -960,6 +960,21 @@ class Normalizer:
                 continue  # `lst += items` grows the same list object: nothing to carry
             if u in self.env or u in used_outside:
                 out.append(u)
+            elif (
+                u in assigned
+                and self.resolver.value_of([u])[0]
+                and not _written_first(list(node.body.body), u)  # type: ignore[attr-defined]
+            ):
+                # read in the loop before this iteration binds it: Python reads the local
+                # (the last iteration's value), never the module global of that name
+                self.fail(
+                    node,
+                    f"{u!r} is read in this loop before the loop assigns it, and nothing binds "
+                    f"it before the loop (the global {u!r} is not what Python reads here: a "
+                    "local of that name hides it)",
+                    f"bind {u} before the loop (e.g. {u} = ... its first value), or rename it",
+                    "loop-unbound",
+                )
         return out
 
     def enter_loop_funcs(self, node: cst.For | cst.While) -> dict[str, _FuncFromLoop]:
