@@ -1098,6 +1098,7 @@ class Normalizer:
         origin = self.origin
         if node.asynchronous is not None:
             self.fail(node, "async for", "use a plain for loop", "async-for")
+        self._refuse_iterating_what_the_loop_writes(node)
         values = self.static_values(node.iter)
         if values is not None and node.orelse is None and not _has_exit(node.body):
             return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
@@ -1757,6 +1758,48 @@ class Normalizer:
             self.view_roots.setdefault(name, set()).update(roots)
             for root in roots:
                 self.views.setdefault(root, set()).add(name)
+
+    def _refuse_iterating_what_the_loop_writes(self, node: cst.For) -> None:
+        """``for r in x:`` whose body writes ``x`` (or an array sharing its memory) in place:
+        numpy's iterator hands out rows of the array as it is then, so a later row shows the
+        writes of earlier iterations, which the functional rewrite does not."""
+        def arrays_under(e: cst.BaseExpression) -> list[str]:
+            # the local names an iterable reads its items from (through views, enumerate, zip)
+            if isinstance(e, cst.Name):
+                return [e.value] if e.value in self.env else []
+            operand = _static_view_operand(e)  # x[1:], x.T, x.reshape(...): views
+            if operand is not None:
+                return arrays_under(operand)
+            if isinstance(e, cst.Call):
+                f = e.func
+                if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value in self.env:
+                    return []  # another method of a local (x.copy()): a new array
+                chain = self._global_chain(f)
+                rule = registry.lookup(chain[1]) if chain is not None else None
+                passes = isinstance(f, cst.Name) and f.value in ("enumerate", "zip", "reversed")
+                if passes or (rule is not None and rule.view):
+                    return [n for a in e.args for n in arrays_under(a.value)]
+            return []
+
+        for name in arrays_under(node.iter):
+            cur = self.env[name]
+            roots = self.view_roots.get(cur, {cur})
+            written = [
+                w for w in sorted(_subscript_written(node.body))
+                if w in self.env and self.view_roots.get(self.env[w], {self.env[w]}) & roots
+            ]
+            if not written:
+                continue
+            w, under = written[0], cst.Name(name)
+            self.fail(
+                node,
+                f"the loop iterates over {under.value!r} and its body writes {w!r} in place: "
+                "numpy's later rows see the earlier iterations' writes",
+                f"iterate over a copy (for ... in {under.value}.copy():), or write {w} "
+                f"functionally ({w} = ...)",
+                "loop-over-written",
+                AliasError,
+            )
 
     def _refuse_carried_views(self, node: cst.For | cst.While, before: set[str]) -> None:
         """A name written in place in a loop body while a view of it, or a list holding it,
