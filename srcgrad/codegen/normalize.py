@@ -380,29 +380,34 @@ class Normalizer:
                 self.alias_of(name, bases)  # a constant array's view (A.T, A[0], np.ravel(A))
         return name
 
-    def _static_view_bases(self, expr: cst.BaseExpression) -> list[str]:
-        """The locals an expression of constants may be a numpy view of: through attributes,
-        subscripts and methods (:func:`_static_view_operand`) and calls of a primitive whose
-        rule says ``view`` (``np.ravel(A)``, ``np.squeeze(A[None])``), to the names under them."""
-        if isinstance(expr, cst.Name):
-            return [expr.value] if expr.value in self.locals else []
-        if isinstance(expr, cst.Call):
-            parts = self.resolver.dotted(expr.func)
+    def _view_sources(self, e: cst.BaseExpression, local: Any) -> list[cst.BaseExpression]:
+        """The operands the value of ``e`` may be a numpy view of, by the rules' ``view`` fact:
+        a call of a view primitive (``np.ravel(A)``, ``xp.flip(A)``): its arguments; an
+        attribute, subscript or method of a view (``A.T``, ``A[1:]``, ``A.reshape(...)``): its
+        receiver; anything else (a new array): none.  ``local``: the names that are locals
+        (a call through one is a method, not a module function)."""
+        if isinstance(e, cst.Call):
+            parts = self.resolver.dotted(e.func)
             obj: Any = None
             if parts is not None and parts[0] == self.xp:  # numpy's function, called by xp
                 obj = np
                 for p in parts[1:]:
                     obj = getattr(obj, p, None)
-            elif parts is not None and parts[0] not in self.locals:
-                chain = self._global_chain(expr.func)
+            elif parts is not None and parts[0] not in local:
+                chain = self._global_chain(e.func)
                 obj = chain[1] if chain is not None else None
             if obj is not None:  # a function (not a method of a local)
                 rule = registry.lookup(obj)
-                if rule is None or not rule.view:
-                    return []
-                return [b for a in expr.args for b in self._static_view_bases(a.value)]
-        operand = _static_view_operand(expr)
-        return self._static_view_bases(operand) if operand is not None else []
+                return [a.value for a in e.args] if rule is not None and rule.view else []
+        operand = _static_view_operand(e)
+        return [operand] if operand is not None else []
+
+    def _static_view_bases(self, expr: cst.BaseExpression) -> list[str]:
+        """The locals an expression of constants may be a numpy view of, through any chain of
+        views (:meth:`_view_sources`): ``np.squeeze(A[None])`` is a view of ``A``."""
+        if isinstance(expr, cst.Name):
+            return [expr.value] if expr.value in self.locals else []
+        return [b for s in self._view_sources(expr, self.locals) for b in self._static_view_bases(s)]
 
     def constant_value(self, node: Any) -> Any:
         """The value of a literal (or of a name bound to one), else _MISSING."""
@@ -1767,19 +1772,11 @@ class Normalizer:
             # the local names an iterable reads its items from (through views, enumerate, zip)
             if isinstance(e, cst.Name):
                 return [e.value] if e.value in self.env else []
-            operand = _static_view_operand(e)  # x[1:], x.T, x.reshape(...): views
-            if operand is not None:
-                return arrays_under(operand)
-            if isinstance(e, cst.Call):
-                f = e.func
-                if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value in self.env:
-                    return []  # another method of a local (x.copy()): a new array
-                chain = self._global_chain(f)
-                rule = registry.lookup(chain[1]) if chain is not None else None
-                passes = isinstance(f, cst.Name) and f.value in ("enumerate", "zip", "reversed")
-                if passes or (rule is not None and rule.view):
-                    return [n for a in e.args for n in arrays_under(a.value)]
-            return []
+            if isinstance(e, cst.Call) and isinstance(e.func, cst.Name) and e.func.value in (
+                "enumerate", "zip", "reversed"
+            ):
+                return [n for a in e.args for n in arrays_under(a.value)]
+            return [n for s in self._view_sources(e, self.env) for n in arrays_under(s)]
 
         for name in arrays_under(node.iter):
             cur = self.env[name]
