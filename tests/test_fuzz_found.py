@@ -158,3 +158,61 @@ def test_a_loop_over_an_array_its_body_writes(name, tmp_path, monkeypatch):
         return
     assert srcgrad.value_and_grad(fn)(x)[0] == fn(x.copy())
     check_grad(fn, x)
+
+
+# Blocks that may return, in a row: what follows each goes into the paths that fall through,
+# and the joins of names rebound on those paths (``w``) must not run on the paths that
+# returned (they read a version those paths never bound: an internal error in emitted code).
+_RETURNING_BLOCKS = {
+    "loop_in_if": (
+        "    if np.sum(x) > 0.0:\n"
+        "        j = 0\n"
+        "        {loop}\n"
+        "            j += 1\n"
+        "            if np.mean(p) < 0.2:\n"
+        "                return np.sum(np.sin(p)) + 0.5 * np.sum(x * x)\n"
+    ),
+    "if_return": "    if np.sum(w) > 0.0:\n        return np.sum(np.sin(p) * w)\n",
+    "rebinding_loop": (
+        "    j = 0\n"
+        "    {loop}\n"
+        "        if np.sum(w) > 0.0:\n"
+        "            return np.sum(np.sin(p)) + np.sum(w * w)\n"
+        "        w = w * 0.9 + 0.05\n"
+        "        j += 1\n"
+    ),
+}
+_LOOPS = {"for": "for _ in range(3):", "while": "while j < 3:"}
+
+
+def _returning_program(order: tuple[str, ...], loop: str) -> str:
+    body = "".join(
+_RETURNING_BLOCKS[b].replace("{loop}", _LOOPS[loop]) for b in order
+    )
+    return (
+        "import numpy as np\n\n\ndef f(x, w, p):\n" + body
+        + "    v = p * 2.0\n    return np.sum(np.cos(v)) + np.sum(x * w)\n"
+    )
+
+
+@pytest.mark.parametrize("loop", sorted(_LOOPS))
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("loop_in_if", "if_return", "rebinding_loop"),
+        ("loop_in_if", "rebinding_loop"),
+        ("rebinding_loop", "loop_in_if", "if_return"),
+        ("loop_in_if", "loop_in_if", "if_return", "rebinding_loop"),
+    ],
+)
+def test_joins_after_blocks_that_may_return(order, loop, tmp_path, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    mod = load_program(_returning_program(order, loop), tmp_path / "prog.py")
+    base = np.linspace(0.1, 0.6, 6).reshape(2, 3)
+    df = srcgrad.value_and_grad(mod.f, wrt=(0, 1, 2))
+    for sx in (1.0, -1.0):
+        for sw in (0.5, -0.5):
+            for sp in (0.5, 3.0):  # np.mean(p) below 0.2, or not
+                args = (sx * base, sw * base, sp * base - 0.2)
+                assert df(*args)[0] == mod.f(*args)
+                check_grad(mod.f, *args, wrt=(0, 1, 2))

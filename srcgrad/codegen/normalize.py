@@ -4586,10 +4586,11 @@ def _append_tail(items: list[Any], new: list[Any]) -> None:
         return
     last = items[-1] if items else None
     if isinstance(last, ir.IfNode) and (
-        not all(last.falls) or _may_leave(last.body) or _may_leave(last.orelse)
+        _dead_end(items) or _may_leave(last.body) or _may_leave(last.orelse)
     ):
-        # also an `if` whose branch leaves only on a nested path (`else: if c: break`): what
-        # follows must not run, forward or backward, in the iteration that left
+        # also an `if` whose branch leaves only on a nested path (`else: if c: break`, or
+        # `else: if c: return ...`): what follows must not run, forward or backward, on the
+        # path that left (a join there would read a name that path never bound)
         if last.falls[0]:
             _append_tail(last.body, list(new))
         if last.falls[1]:
@@ -4667,6 +4668,20 @@ def _written_first(body: list[cst.BaseStatement], name: str) -> bool:
                 return True
         return False
     return False
+
+
+def _dead_end(items: list[Any]) -> bool:
+    """Does a path through the trailing ``if`` of ``items`` (and the trailing ``if`` of each
+    branch that falls) not fall through?  A return there is lowered to a plain assignment,
+    so in the emitted code that path runs on into whatever is appended after the ``if``."""
+    last = items[-1] if items else None
+    if not isinstance(last, ir.IfNode):
+        return False
+    return (
+        not all(last.falls)
+        or (last.falls[0] and _dead_end(last.body))
+        or (last.falls[1] and _dead_end(last.orelse))
+    )
 
 
 def _may_leave(items: list[Any]) -> bool:
