@@ -19,7 +19,7 @@ import numpy as np
 from srcgrad import cache
 from srcgrad.errors import InternalError, NonScalarOutputError, SrcgradError, WrtError
 from srcgrad.rules import registry
-from srcgrad.runtime.tree import stop_gradient
+from srcgrad.runtime.calls import stop_gradient
 
 __all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "GradFunction"]
 

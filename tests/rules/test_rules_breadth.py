@@ -630,7 +630,7 @@ def test_scipy_ufunc_rules_match_central_differences(entry):
 
 
 def test_series_digamma_and_trigamma_match_scipy():
-    from srcgrad.runtime.more_helpers import _series_polygamma
+    from srcgrad.runtime.scipy_special import _series_polygamma
 
     x = np.concatenate([np.linspace(-3.7, -0.1, 9) + 0.03, np.linspace(0.05, 30.0, 40)])
     np.testing.assert_allclose(

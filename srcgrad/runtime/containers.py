@@ -1,0 +1,159 @@
+"""Cotangents of containers in emitted code: ``tree_cotangent`` gives a dict/list/tuple/
+NamedTuple argument its gradient of the same structure; the list helpers undo ``append``/
+``extend`` and index list cotangents; ``sum_cotangents``, ``unstack_cotangent`` and
+``pick_cotangents`` serve the container rules (``rules/containers.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from srcgrad.backend import namespace
+from srcgrad.runtime.broadcasting import unbroadcast
+
+__all__ = [
+    "tree_cotangent",
+    "zeros_cotangent",
+    "is_float_leaf",
+    "pop_cotangent",
+    "drop_cotangents",
+    "add_list_cotangents",
+    "add_cotangents",
+    "list_cotangent_at",
+    "sum_cotangents",
+    "unstack_cotangent",
+    "pick_cotangents",
+    "item_cotangent",
+]
+
+
+def is_float_leaf(x: Any) -> bool:
+    """True for a floating (or complex) array or a Python/numpy float."""
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, (float, complex)):
+        return True
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and getattr(dtype, "kind", "") in "fc"
+
+
+def zeros_cotangent(x: Any) -> Any:
+    """The gradient of an argument that never reaches the output: zeros of its shape."""
+    if isinstance(x, (float, complex)) and not hasattr(x, "dtype"):
+        return type(x)(0)
+    if hasattr(x, "shape"):
+        return namespace(x).zeros_like(x)
+    if isinstance(x, dict) or isinstance(x, (list, tuple)):
+        return tree_cotangent(x, {})
+    return None
+
+
+def tree_cotangent(x: Any, parts: dict[tuple[Any, ...], Any]) -> Any:
+    """The gradient of a container argument, with the structure of ``x``.
+
+    Args:
+        x: the argument (dict, list, tuple or NamedTuple, nested).
+        parts: the cotangent of each leaf that was read, by key path.
+
+    Returns:
+        ``x``'s structure; float leaves get their cotangent (zeros if never read), other
+        leaves get ``None``.
+    """
+    return _build(x, (), parts)
+
+
+def _build(x: Any, path: tuple[Any, ...], parts: dict[tuple[Any, ...], Any]) -> Any:
+    if path in parts:
+        return parts[path]
+    if isinstance(x, dict):
+        return type(x)((k, _build(v, path + (k,), parts)) for k, v in x.items())
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*(_build(v, path + (f,), parts) for f, v in zip(x._fields, x)))
+    if isinstance(x, (list, tuple)):
+        return type(x)(_build(v, path + (i,), parts) for i, v in enumerate(x))
+    if is_float_leaf(x):
+        return zeros_cotangent(x)
+    return None
+
+
+def pop_cotangent(d_list: list[Any], like: Any) -> Any:
+    """Undo ``lst.append(like)``: take the last entry of the list's cotangent."""
+    d = d_list.pop()
+    return zeros_cotangent(like) if d is None else d
+
+
+def drop_cotangents(d_list: list[Any], items: Any) -> None:
+    """Undo ``lst.extend(items)`` of constants: drop the last ``len(items)`` entries of the
+    list's cotangent."""
+    del d_list[len(d_list) - len(items):]
+
+
+def add_cotangents(a: Any, b: Any) -> Any:
+    """The sum of two cotangents of one value: arrays and numbers add; lists, tuples
+    (NamedTuples too) and dicts add entry by entry, recursively; ``None`` is zero.
+
+    A list's cotangent is never joined with ``+``, which would concatenate the lists and
+    misplace every entry.  Cotangents of different structure raise ``ValueError``.
+    """
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, dict) or isinstance(b, dict):
+        if not (isinstance(a, dict) and isinstance(b, dict)) or a.keys() != b.keys():
+            raise ValueError("cotangents of different structure: cannot add a dict entrywise")
+        return type(a)((k, add_cotangents(a[k], b[k])) for k in a)
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))) or len(a) != len(
+            b
+        ):
+            raise ValueError("cotangents of different structure: cannot add a list entrywise")
+        items = [add_cotangents(x, y) for x, y in zip(a, b)]
+        if isinstance(a, tuple) and hasattr(a, "_fields"):
+            return type(a)(*items)
+        return type(a)(items)
+    return a + b
+
+
+def add_list_cotangents(a: list[Any], b: Any) -> list[Any]:
+    """Entrywise sum of two list cotangents (``None`` is zero)."""
+    return list(add_cotangents(list(a), list(b)))
+
+
+def list_cotangent_at(d_list: list[Any] | None, items: list[Any], key: Any, g: Any) -> list[Any]:
+    """The list cotangent with ``g`` added at ``key`` (for ``x = items[key]``)."""
+    out = list(d_list) if d_list is not None else [None] * len(items)
+    i = key if key >= 0 else key + len(out)
+    out[i] = add_cotangents(out[i], g)
+    return out
+
+
+def item_cotangent(d_list: list[Any], i: int, like: Any) -> Any:
+    """Entry ``i`` of a list cotangent (zeros when nothing reached it)."""
+    d = d_list[i]
+    return zeros_cotangent(like) if d is None else d
+
+
+def sum_cotangents(g: Any, iterable: Any) -> list[Any]:
+    """Cotangents of the items of ``sum(iterable)``: ``g`` reduced to each item's shape."""
+    return [unbroadcast(g, x) for x in iterable]
+
+
+def unstack_cotangent(g: Any, items: Any) -> list[Any]:
+    """Cotangents of the items of ``np.array(items)``: the slices of ``g``."""
+    return [unbroadcast(g[i], x) for i, x in enumerate(items)]
+
+
+def pick_cotangents(g: Any, ans: Any, items: Any) -> list[Any]:
+    """Cotangents of the items of ``max(items)``/``min(items)``: all of ``g`` to the item
+    returned (the first one, as Python picks), nothing to the others."""
+    out: list[Any] = [None] * len(items)
+    for i, x in enumerate(items):
+        if x is ans:
+            out[i] = g
+            return out
+    for i, x in enumerate(items):  # a copy was returned: the first equal item
+        if bool(x == ans):
+            out[i] = g
+            break
+    return out

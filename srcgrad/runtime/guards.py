@@ -1,0 +1,76 @@
+"""Run-time checks that emitted code makes where srcgrad cannot decide statically: a read of a
+view whose base was written since, an augmented assignment into a shared array, a ``dtype=``
+that makes an integer result.  Each raises srcgrad's error with the place in the user's
+source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from srcgrad.backend import namespace
+
+__all__ = [
+    "require_unshared",
+    "require_not_array",
+    "require_float_dtype",
+]
+
+
+def require_unshared(view: Any, base: Any, where: str) -> Any:
+    """Refuse a read of ``view`` if it is a view of ``base``, which was written since: numpy
+    would see the write, the functional rewrite would not."""
+    if hasattr(view, "shape") and namespace(view, base).may_share_memory(view, base):
+        from srcgrad.errors import AliasError
+
+        name, at = _where(where)
+        raise AliasError(
+            f"{name!r} is a view of an array that was written after the view was taken",
+            hint="take a copy when you make it (.copy()), or read it again after the write",
+            construct="stale-view",
+            **at,
+        )
+    return view
+
+
+def _where(where: str) -> tuple[str, dict[str, Any]]:
+    """``"file:line: name"`` (as emitted code passes it) as the name and the error's place."""
+    file, line, name = where.rsplit(":", 2) if where.count(":") >= 2 else ("", "0", where)
+    lineno = int(line) if line.strip().isdigit() else None
+    return name.strip(), {"filename": file or None, "lineno": lineno, "col": 1 if lineno else None}
+
+
+def require_not_array(value: Any, where: str) -> Any:
+    """Refuse ``name op= v`` when ``name`` holds an array that something else also sees (a view,
+    an argument's entry, a callee's argument): numpy writes such an array in place, the
+    functional rewrite ``name = name op v`` would not.  Python and numpy scalars pass."""
+    if isinstance(value, (int, float, complex, np.generic)) or not hasattr(value, "shape"):
+        return value
+    from srcgrad.errors import AliasError  # noqa: PLC0415
+
+    name, at = _where(where)
+    raise AliasError(
+        f"{name} op= ...: an augmented assignment writes in place into an array that is a "
+        "view, an argument or a value of the caller",
+        hint=f"write it functionally ({name} = {name} + v), or take a copy first "
+        f"({name} = {name}.copy())",
+        construct="augassign",
+        **at,
+    )
+
+
+def require_float_dtype(dtype: Any, where: str) -> Any:
+    """Refuse a ``dtype=`` that srcgrad could not read from the source when it is not a float
+    or complex dtype: the result would then be a constant, not differentiated."""
+    if dtype is None or np.dtype(dtype).kind in "fc":
+        return dtype
+    from srcgrad.errors import MissingRuleError  # noqa: PLC0415
+
+    raise MissingRuleError(
+        f"{where}: dtype={np.dtype(dtype)} makes an integer or boolean result, which has no "
+        "gradient",
+        hint="write the dtype in the call (dtype=int), or cast a constant copy "
+        "(srcgrad.stop_gradient(x).astype(int))",
+    )

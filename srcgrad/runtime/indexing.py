@@ -1,0 +1,456 @@
+"""Helpers of the indexing rules (``rules/indexing.py``): subscripts (``index[...]`` spells a
+key as a value; ``scatter_to``, ``assign_at``, ``gather_at``), gathers (``take``, ``choose``,
+``select``, ``compress``, sliding windows), diagonals and sorts.  Gathers scatter their
+cotangent back and accumulate repeated indices (conventions in :mod:`srcgrad.runtime.arrays`).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+from srcgrad.backend import namespace
+from srcgrad.runtime.arrays import _axis, _fit, _is_int, _shape_of, as_array
+from srcgrad.runtime.broadcasting import unbroadcast
+
+__all__ = [
+    "choose_cotangents",
+    "compress_cotangent",
+    "delete_cotangent",
+    "diag_cotangent",
+    "diagflat_cotangent",
+    "diagonal_cotangent",
+    "permutation_cotangent",
+    "select_cotangents",
+    "take_along_axis_cotangent",
+    "take_cotangent",
+    "trace_cotangent",
+    "unwindow",
+    "index",
+    "scatter_to",
+    "assign_at",
+    "add_at",
+    "zero_at",
+    "gather_at",
+]
+
+Array = Any
+
+
+# --------------------------------------------------------------------------- subscripts
+
+
+class _Index:
+    """``index[...]`` returns the key of a subscript: ``index[1:3, None]``."""
+
+    def __getitem__(self, key: Any) -> Any:
+        return key
+
+    def __repr__(self) -> str:
+        return "index"
+
+
+index = _Index()
+
+
+def _is_basic_key(key: Any) -> bool:
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(
+        p is None or p is Ellipsis or isinstance(p, (int, slice)) and not isinstance(p, bool)
+        for p in parts
+    )
+
+
+def scatter_to(g: Any, x: Any, key: Any) -> Any:
+    """The cotangent of ``x`` for ``ans = x[key]``: zeros with ``g`` added at ``key``.
+
+    Basic keys (ints, slices, None, Ellipsis) assign; advanced keys (integer arrays, boolean
+    masks) accumulate, so repeated indices add up.
+    """
+    xp = namespace(g, x)
+    z = xp.zeros(x.shape, dtype=x.dtype)
+    if _is_basic_key(key):
+        z[key] = g
+    else:
+        xp.add.at(z, key, g)
+    return z
+
+
+def assign_at(x: Any, key: Any, v: Any) -> Any:
+    """``y = x.copy(); y[key] = v``: the functional form of a subscript write."""
+    y = x.copy()
+    y[key] = v
+    return y
+
+
+def zero_at(g: Any, key: Any) -> Any:
+    """``g`` with zeros where a write overwrote the old values (a new array)."""
+    out = g.copy()
+    out[key] = 0
+    return out
+
+
+def gather_at(g: Any, key: Any, v: Any) -> Any:
+    """The cotangent of ``v`` in ``y[key] = v``: ``g[key]`` reduced to ``v``'s shape.
+
+    With an advanced key that repeats a position, numpy keeps the last write, so the earlier
+    duplicates get no gradient.
+    """
+    picked = g[key]
+    if not _is_basic_key(key):
+        xp = namespace(g)
+        n = picked.size
+        order = xp.arange(n).reshape(picked.shape)
+        winners = xp.full(g.shape, -1)
+        winners[key] = order
+        picked = picked * (winners[key] == order)
+    return unbroadcast(picked, v)
+
+
+def add_at(d: Any, key: Any, g: Any) -> Any:
+    """``d[key] += g`` in place (repeated advanced indices add up) and return ``d``.
+
+    Emitted code uses it only on an accumulator it allocated itself for a loop and that
+    nothing else refers to, so the in-place add is invisible.
+    """
+    if _is_basic_key(key):
+        d[key] += g
+    else:
+        namespace(d, g).add.at(d, key, g)
+    return d
+
+
+# --------------------------------------------------------------------------- gathers
+
+
+def delete_cotangent(g: Array, arr: Array, obj: Any, axis: Any = None) -> Array:
+    """Cotangent of ``np.delete(arr, obj, axis)``: ``g`` put back where the kept entries were.
+
+    Args:
+        g: the cotangent of the result.
+        arr: the operand.
+        obj: the forward ``obj`` (indices, a slice, or a boolean mask).
+        axis: the forward ``axis`` (``None``: ``arr`` was flattened).
+
+    Returns:
+        An array shaped and typed like ``arr``.
+    """
+    xp = namespace(g, arr)
+    if axis is None:
+        n = arr.size
+        kept = xp.delete(xp.arange(n), obj)
+        z = xp.zeros((n,), dtype=g.dtype)
+        z[kept] = g
+        return _fit(xp.reshape(z, arr.shape), arr)
+    ax = _axis(axis, arr.ndim)
+    kept = xp.delete(xp.arange(arr.shape[ax]), obj)
+    z = xp.zeros(arr.shape, dtype=g.dtype)
+    z[(slice(None),) * ax + (kept,)] = g
+    return _fit(z, arr)
+
+
+def compress_cotangent(g: Array, condition: Any, a: Array, axis: Any = None) -> Array:
+    """Cotangent of ``np.compress(condition, a, axis)`` (and ``np.extract``: ``axis=None``).
+
+    Args:
+        g: the cotangent of the selected entries.
+        condition: the forward 1-D boolean condition (for ``axis=None``: over the flattened
+            ``a``; for ``np.extract`` any shape, flattened).
+        a: the operand.
+        axis: the forward ``axis``.
+
+    Returns:
+        An array shaped and typed like ``a``.
+    """
+    xp = namespace(g, a, condition)
+    cond = xp.reshape(xp.asarray(condition), (-1,))
+    kept = xp.nonzero(cond)[0]
+    if axis is None:
+        z = xp.zeros((a.size,), dtype=g.dtype)
+        z[kept] = g
+        return _fit(xp.reshape(z, a.shape), a)
+    ax = _axis(axis, a.ndim)
+    z = xp.zeros(a.shape, dtype=g.dtype)
+    z[(slice(None),) * ax + (kept,)] = g
+    return _fit(z, a)
+
+
+def _scatter_add_axis(xp: Any, shape: tuple[int, ...], dtype: Any, ax: int, idx: Array, g: Array):
+    """Zeros of ``shape`` with ``g`` added at ``idx`` along ``ax`` (repeats accumulate).
+
+    ``g`` is laid out as ``shape[:ax] + idx.shape + shape[ax + 1:]`` (what ``np.take`` makes).
+    """
+    n = shape[ax]
+    pre, post = shape[:ax], shape[ax + 1 :]
+    k = idx.ndim
+    moved = g
+    # bring the index axes to the front: idx.shape + pre + post
+    moved = xp.moveaxis(moved, tuple(range(ax, ax + k)), tuple(range(k)))
+    moved = xp.reshape(moved, (idx.size,) + pre + post)
+    z = xp.zeros((n,) + pre + post, dtype=dtype)
+    xp.add.at(z, xp.reshape(idx, (-1,)), moved)
+    return xp.moveaxis(z, 0, ax)
+
+
+def take_cotangent(
+    g: Array, a: Array, indices: Any, axis: Any = None, mode: str = "raise"
+) -> Array:
+    """Cotangent of ``np.take(a, indices, axis, mode=mode)``: ``g`` added back at the indices.
+
+    Args:
+        g: the cotangent of the taken entries.
+        a: the operand.
+        indices: the forward indices (an int, a list or an integer array).
+        axis: the forward ``axis`` (``None``: ``a`` was flattened).
+        mode: ``"raise"`` (negative indices count from the end), ``"wrap"`` or ``"clip"``.
+
+    Returns:
+        An array shaped and typed like ``a``.
+    """
+    xp = namespace(g, a, indices)
+    a = as_array(a, g, indices)
+    idx = xp.asarray(indices)
+    if axis is None or a.ndim == 0:  # numpy reads a 0-d a as 1-d
+        n = a.size
+        shape: tuple[int, ...] = (n,)
+        ax = 0
+    else:
+        ax = _axis(axis, a.ndim)
+        shape = tuple(a.shape)
+        n = shape[ax]
+    if mode == "clip":
+        idx = xp.clip(idx, 0, n - 1)
+    else:
+        idx = idx % n
+    dtype = g.dtype
+    out = _scatter_add_axis(xp, shape, dtype, ax, idx, g)
+    return _fit(xp.reshape(out, a.shape), a)
+
+
+def take_along_axis_cotangent(g: Array, arr: Array, indices: Any, axis: Any = -1) -> Array:
+    """Cotangent of ``np.take_along_axis(arr, indices, axis)`` (repeated indices accumulate).
+
+    Args:
+        g: the cotangent of the result.
+        arr: the operand.
+        indices: the forward indices.
+        axis: the forward ``axis`` (``None``: ``arr`` was flattened).
+
+    Returns:
+        An array shaped and typed like ``arr``.
+    """
+    xp = namespace(g, arr, indices)
+    idx = xp.asarray(indices)
+    if axis is None:
+        z = xp.zeros((arr.size,), dtype=g.dtype)
+        xp.add.at(z, idx % arr.size, g)
+        return _fit(xp.reshape(z, arr.shape), arr)
+    ax = _axis(axis, arr.ndim)
+    n = arr.shape[ax]
+    key = []
+    for d in range(arr.ndim):
+        if d == ax:
+            key.append(xp.broadcast_to(idx % n, g.shape))
+            continue
+        shape = [1] * arr.ndim
+        shape[d] = g.shape[d]
+        if arr.shape[d] == 1:
+            key.append(xp.zeros(tuple(shape), dtype=idx.dtype))
+        else:
+            key.append(xp.reshape(xp.arange(g.shape[d]), tuple(shape)))
+    z = xp.zeros(arr.shape, dtype=g.dtype)
+    xp.add.at(z, tuple(key), g)
+    return _fit(z, arr)
+
+
+def select_cotangents(g: Array, condlist: Sequence[Any], choicelist: Sequence[Any]) -> list:
+    """Cotangents of the choices of ``np.select(condlist, choicelist, default)``.
+
+    Choice ``k`` gets ``g`` where condition ``k`` is the first true one.
+
+    Args:
+        g: the cotangent of the result.
+        condlist: the forward conditions.
+        choicelist: the forward choices.
+
+    Returns:
+        A list with one cotangent per choice.
+    """
+    xp = namespace(g, *condlist, *choicelist)
+    taken = None
+    out = []
+    for cond, choice in zip(condlist, choicelist):
+        c = xp.asarray(cond)
+        mine = c if taken is None else c & ~taken
+        out.append(unbroadcast(xp.where(mine, g, 0), choice))
+        taken = c if taken is None else taken | c
+    return out
+
+
+def choose_cotangents(g: Array, a: Any, choices: Sequence[Any], mode: str = "raise") -> list:
+    """Cotangents of the choices of ``np.choose(a, choices, mode=mode)``.
+
+    Args:
+        g: the cotangent of the result.
+        a: the forward index array.
+        choices: the forward choices.
+        mode: ``"raise"``, ``"wrap"`` or ``"clip"``.
+
+    Returns:
+        A list with one cotangent per choice.
+    """
+    xp = namespace(g, a, *choices)
+    idx = xp.asarray(a)
+    n = len(choices)
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = xp.clip(idx, 0, n - 1)
+    return [unbroadcast(xp.where(idx == k, g, 0), c) for k, c in enumerate(choices)]
+
+
+def unwindow(g: Array, x: Array, window_shape: Any, axis: Any = None) -> Array:
+    """Cotangent of ``sliding_window_view(x, window_shape, axis)``: add every window back.
+
+    Args:
+        g: the cotangent of the windows: ``x``'s shape with each windowed axis shortened,
+            followed by one axis per window dimension.
+        x: the operand.
+        window_shape: the forward ``window_shape`` (an int or a tuple).
+        axis: the forward ``axis`` (``None``: every axis; an axis may repeat).
+
+    Returns:
+        An array shaped and typed like ``x``.
+    """
+    xp = namespace(g, x)
+    windows = (operator.index(window_shape),) if _is_int(window_shape) else tuple(window_shape)
+    if axis is None:
+        axes = tuple(range(x.ndim))
+    elif _is_int(axis):
+        axes = (_axis(axis, x.ndim),)
+    else:
+        axes = tuple(_axis(a, x.ndim) for a in axis)
+    out_shape = g.shape[: x.ndim]
+    z = xp.zeros(x.shape, dtype=g.dtype)
+    for offsets in _product(windows):
+        starts = [0] * x.ndim
+        for ax, off in zip(axes, offsets):
+            starts[ax] += off
+        key = tuple(slice(s, s + d) for s, d in zip(starts, out_shape))
+        z[key] = z[key] + g[(Ellipsis,) + tuple(offsets)]
+    return _fit(z, x)
+
+
+def _product(sizes: Sequence[int]):
+    import itertools
+
+    return itertools.product(*(range(s) for s in sizes))
+
+
+# --------------------------------------------------------------------------- diagonals and sorts
+
+
+def diagonal_cotangent(
+    g: Array, a: Array, offset: int = 0, axis1: int = 0, axis2: int = 1
+) -> Array:
+    """Cotangent of ``np.diagonal(a, offset, axis1, axis2)``, any shape and offset.
+
+    Args:
+        g: the cotangent of the diagonal (the diagonal is its last axis).
+        a: the operand.
+        offset: the forward ``offset``.
+        axis1: the forward ``axis1``.
+        axis2: the forward ``axis2``.
+
+    Returns:
+        An array shaped and typed like ``a``: ``g`` on the diagonal, zeros elsewhere.
+    """
+    xp = namespace(g, a)
+    a1, a2 = _axis(axis1, a.ndim), _axis(axis2, a.ndim)
+    n1, n2 = a.shape[a1], a.shape[a2]
+    rest = tuple(d for i, d in enumerate(a.shape) if i not in (a1, a2))
+    z = xp.zeros(rest + (n1, n2), dtype=g.dtype)
+    k = operator.index(offset)
+    length = g.shape[-1]
+    steps = xp.arange(length)
+    rows, cols = (steps, steps + k) if k >= 0 else (steps - k, steps)
+    z[..., rows, cols] = g
+    return _fit(xp.moveaxis(z, (-2, -1), (a1, a2)), a)
+
+
+def trace_cotangent(g: Array, a: Array, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
+    """Cotangent of ``np.trace(a, offset, axis1, axis2)``: ``g`` on the diagonal.
+
+    Args:
+        g: the cotangent of the trace.
+        a: the operand.
+        offset: the forward ``offset``.
+        axis1: the forward ``axis1``.
+        axis2: the forward ``axis2``.
+
+    Returns:
+        An array shaped and typed like ``a``.
+    """
+    xp = namespace(g, a)
+    a1, a2 = _axis(axis1, a.ndim), _axis(axis2, a.ndim)
+    n1, n2 = a.shape[a1], a.shape[a2]
+    k = operator.index(offset)
+    length = max(0, min(n1, n2 - k) if k >= 0 else min(n1 + k, n2))
+    gd = xp.asarray(g)
+    diag = xp.broadcast_to(xp.expand_dims(gd, -1), gd.shape + (length,))
+    return diagonal_cotangent(diag, a, k, a1, a2)
+
+
+def diag_cotangent(g: Array, v: Array, k: int = 0) -> Array:
+    """Cotangent of ``np.diag(v, k)``: a diagonal of ``g`` (1-D ``v``) or ``g`` on one (2-D).
+
+    Args:
+        g: the cotangent of the result.
+        v: the operand (1-D: ``diag`` built a matrix; 2-D: it extracted a diagonal).
+        k: the forward ``k``.
+
+    Returns:
+        An array shaped and typed like ``v``.
+    """
+    xp = namespace(g, v)
+    if v.ndim == 1:
+        return _fit(xp.diagonal(g, k), v)
+    return diagonal_cotangent(g, v, k, 0, 1)
+
+
+def diagflat_cotangent(g: Array, v: Any, k: int = 0) -> Array:
+    """Cotangent of ``np.diagflat(v, k)``: the ``k``-th diagonal of ``g`` in ``v``'s shape."""
+    xp = namespace(g, v)
+    return unbroadcast(xp.reshape(xp.diagonal(g, k), _shape_of(v)), v)
+
+
+def permutation_cotangent(g: Array, a: Array, ans: Array, axis: Any = -1) -> Array:
+    """Cotangent of a function that permutes ``a`` along ``axis`` (``np.sort``, ``partition``).
+
+    The ``r``-th smallest entry of each lane of ``ans`` is the ``r``-th smallest of ``a``, so
+    ranking both (stable argsorts) says where each output entry came from; equal values are
+    interchangeable, so any matching of ties is exact.
+
+    Args:
+        g: the cotangent of the permuted array.
+        a: the operand.
+        ans: the forward result.
+        axis: the forward ``axis`` (``None``: ``a`` was flattened).
+
+    Returns:
+        An array shaped and typed like ``a``.
+    """
+    xp = namespace(g, a, ans)
+    a = as_array(a, g, ans)
+    if axis is None:
+        x = xp.reshape(a, (-1,))
+        ax = 0
+    else:
+        x = a
+        ax = _axis(axis, a.ndim)
+    from_x = xp.argsort(x, axis=ax, kind="stable")  # (numpy 1.26 has no stable=)
+    from_y = xp.argsort(ans, axis=ax, kind="stable")
+    z = xp.zeros(x.shape, dtype=g.dtype)
+    xp.put_along_axis(z, from_x, xp.take_along_axis(g, from_y, axis=ax), axis=ax)
+    return _fit(xp.reshape(z, a.shape), a)
