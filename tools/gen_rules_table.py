@@ -31,17 +31,19 @@ END = "<!-- rules:end -->"
 _GROUPS = {
     "elementwise": "Elementwise",
     "binary": "Binary and ternary elementwise",
-    "special": "More elementwise (complex parts, sinc, fmax, ...)",
+    "special": "Special elementwise (complex parts, sinc, fmax, ...)",
     "reductions": "Reductions",
-    "scans": "Scans, NaN-aware and order-statistic reductions, differences, grids",
+    "statistics": "NaN-aware reductions, averages and order statistics",
+    "scans": "Scans, differences and integrals",
+    "grids": "Ranges, grids and interpolation",
+    "broadcasting": "Broadcasting",
     "shape": "Shape",
-    "indexing": "Subscripts, copies, casts",
-    "indexing_more": "Flips, pads, gathers, stacks, sorting",
-    "linalg": "Products",
-    "linalg_more": "numpy.linalg",
+    "indexing": "Subscripts, gathers, diagonals, sorting",
+    "containers": "Python containers",
+    "products": "Products",
+    "linalg": "numpy.linalg",
     "fft": "numpy.fft",
     "scipy_special": "scipy.special (when scipy is installed)",
-    "emitted": "Runtime helpers (higher-order derivatives)",
 }
 
 

@@ -1,25 +1,32 @@
 """Adjoint rules, one per primitive (DESIGN §6); importing the package registers them all.
 
 Use :func:`adjoint` to register a rule, :func:`nondifferentiable` to declare a function whose
-result carries no gradient, and :func:`lookup` to find the rule of a primitive.
+result carries no gradient, and :func:`lookup` to find the rule of a primitive.  One module
+per family of primitives (``elementwise``, ``binary``, ``special``, ``reductions``,
+``statistics``, ``scans``, ``grids``, ``broadcasting``, ``shape``, ``indexing``, ``containers``,
+``products``, ``linalg``, ``fft``, ``scipy_special``; ``nondiff`` declares the functions
+without a gradient); the runtime helpers a family's rules call live in the module of the same
+name in :mod:`srcgrad.runtime`.
 """
 
 from srcgrad.rules import (  # noqa: F401  (importing a module registers its rules)
     binary,
+    broadcasting,
+    containers,
     elementwise,
-    emitted,
     fft,
+    grids,
     indexing,
-    indexing_more,
     linalg,
-    linalg_more,
     nondiff,
+    products,
     reductions,
     registry,
     scans,
     scipy_special,
     shape,
     special,
+    statistics,
 )
 from srcgrad.rules.registry import adjoint, lookup, nondifferentiable
 

@@ -4,12 +4,17 @@ Every operand may have been broadcast, so each cotangent goes through ``unbroadc
 sums it back to the operand's shape, casts it to the operand's dtype, and returns it unchanged
 when nothing needs doing.  Identity rules (``add``) therefore hand back the very same array
 for both operands: emitted code must never accumulate into an adjoint in place.
+
+``power_slope`` and ``split_cotangent``, the runtime helpers these rules emit, have rules here
+too, so that an emitted gradient can be differentiated again (higher-order derivatives).
 """
+
+from __future__ import annotations
 
 import numpy as np
 
 from srcgrad.rules.registry import adjoint, numpy_at_least
-from srcgrad.runtime import split_cotangent, log_or_zero, power_slope, unbroadcast
+from srcgrad.runtime import log_or_zero, power_slope, split_cotangent, unbroadcast
 
 
 def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -142,3 +147,28 @@ def logaddexp_adjoint(g, ans, x1, x2):
 @adjoint(np.logaddexp2)
 def logaddexp2_adjoint(g, ans, x1, x2):
     return unbroadcast(g * np.exp2(x1 - ans), x1), unbroadcast(g * np.exp2(x2 - ans), x2)
+
+
+# --------------------------------------------------------------------------- runtime helpers
+
+
+@adjoint(
+    power_slope,
+    nondiff=("x2",),
+    domain=(0.5, 2.0),
+    shapes={"scalar": "(3,4),-"},
+    params={"x2": [2.0, 3.0]},
+)
+def power_slope_adjoint(g, ans, x1, x2):
+    return unbroadcast(g * x2 * power_slope(x1, x2 - 1), x1)
+
+
+@adjoint(
+    split_cotangent,
+    nondiff=("x", "result", "other"),
+    shapes={"same": "(3,4),(3,4),(3,4),(3,4)"},
+)
+def split_cotangent_adjoint(g, ans, g1, x, result, other):
+    # linear in its cotangent argument g1 (broadcast against the share, which is shaped like
+    # result); the share is piecewise constant in the rest
+    return unbroadcast(split_cotangent(g, x, result, other), g1)

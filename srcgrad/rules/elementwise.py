@@ -1,10 +1,15 @@
-"""Adjoint rules for unary elementwise primitives, dtype casts and fills (contract: registry.py).
+"""Adjoint rules for unary elementwise primitives, dtype casts, copies and fills (contract:
+registry.py).
 
 Each rule is ``g`` times the derivative, written with the forward value ``ans`` where that
 saves work (``exp``, ``tanh``).  Constants are Python numbers, so float32 data stays float32
 (NEP 50).  Complex inputs follow autograd's convention: a holomorphic function's cotangent is
 ``g * f'(x)``; ``abs`` uses ``conj(x) / |x|``.
 """
+
+from __future__ import annotations
+
+import builtins
 
 import numpy as np
 
@@ -225,3 +230,37 @@ def full_like_adjoint(
     g, ans, a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None
 ):
     return unbroadcast(g, fill_value)
+
+
+# --------------------------------------------------------------------------- copies and casts
+
+
+@adjoint(np.copy, shapes=[((3, 4),)])
+def copy_adjoint(g, ans, a):
+    return g
+
+
+def _astype(x, dtype, /, *, copy=True):  # noqa: ANN001, ANN202
+    """``x.astype(dtype)``: the primitive ``x.astype`` stands for where numpy has no
+    ``np.astype`` (numpy < 2.1)."""
+    return x.astype(dtype, copy=copy)
+
+
+ASTYPE = getattr(np, "astype", _astype)
+
+
+@adjoint(
+    ASTYPE,
+    name="astype",
+    nondiff=("dtype",),
+    shapes=[((3, 4),)],
+    params={"dtype": ["float64"]},
+    view=True,  # copy=False returns the input itself when the dtype already matches
+)
+def astype_adjoint(g, ans, x, dtype, copy=True):
+    return unbroadcast(g, x)
+
+
+@adjoint(builtins.float, name="float", shapes=[((),)])
+def float_adjoint(g, ans, x):
+    return unbroadcast(g, x)

@@ -1,16 +1,67 @@
-"""Adjoint rules for subscripts, copies and casts."""
+"""Adjoint rules for indexing: subscripts, gathers, selections, diagonals and sorts.
 
-import builtins
+The rule-body contract is in :mod:`srcgrad.rules.registry`; the conventions of ``shape.py``
+apply (numpy's parameter names and order; non-array positional parameters such as ``key``,
+``indices`` and ``kth`` are ``nondiff``; ``out=`` is not accepted).  A subscript's cotangent
+is scattered back into zeros (``scatter_to``; ``assign_at`` is the functional form of a
+subscript write).  Gathers (``take``, ``take_along_axis``, ``choose``,
+``sliding_window_view``) scatter their cotangent back and accumulate repeated indices.
+``sort`` and ``partition`` send each output entry's cotangent to the input entry it came from.
+"""
+
+from __future__ import annotations
+
 import operator
 
 import numpy as np
 
 from srcgrad.rules.registry import adjoint
-from srcgrad.runtime import assign_at, gather_at, zero_at, pick_cotangents, scatter_to, sum_cotangents, unbroadcast, unstack_cotangent
+from srcgrad.runtime import (
+    assign_at,
+    choose_cotangents,
+    compress_cotangent,
+    diag_cotangent,
+    diagflat_cotangent,
+    diagonal_cotangent,
+    gather_at,
+    permutation_cotangent,
+    scatter_to,
+    select_cotangents,
+    take_along_axis_cotangent,
+    take_cotangent,
+    trace_cotangent,
+    unbroadcast,
+    unwindow,
+    zero_at,
+)
 
 
 def _getitem_domain(rng, shape):  # noqa: ANN001, ANN202
     return rng.standard_normal(shape)
+
+
+def _coin(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.random(shape) < 0.5
+
+
+def _small_indices(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Indices valid along an axis of length 3 or more (negative ones included)."""
+    return rng.integers(-3, 3, size=shape)
+
+
+def _choice_indices(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.integers(0, 3, size=shape)
+
+
+_DIAGONAL_SHAPES = {
+    "square": "(3,3)",
+    "wide": "(3,5)",
+    "tall": "(5,3)",
+    "3d": ("(2,3,4)", {"axis1": 2, "axis2": 0}),
+}
+
+
+# --------------------------------------------------------------------------- subscripts
 
 
 @adjoint(
@@ -25,72 +76,6 @@ def getitem_adjoint(g, ans, x, key):
     return scatter_to(g, x, key)
 
 
-@adjoint(np.copy, shapes=[((3, 4),)])
-def copy_adjoint(g, ans, a):
-    return g
-
-
-def _astype(x, dtype, /, *, copy=True):  # noqa: ANN001, ANN202
-    """``x.astype(dtype)``: the primitive ``x.astype`` stands for where numpy has no
-    ``np.astype`` (numpy < 2.1)."""
-    return x.astype(dtype, copy=copy)
-
-
-ASTYPE = getattr(np, "astype", _astype)
-
-
-@adjoint(
-    ASTYPE,
-    name="astype",
-    nondiff=("dtype",),
-    shapes=[((3, 4),)],
-    params={"dtype": ["float64"]},
-    view=True,  # copy=False returns the input itself when the dtype already matches
-)
-def astype_adjoint(g, ans, x, dtype, copy=True):
-    return unbroadcast(g, x)
-
-
-@adjoint(builtins.float, name="float", shapes=[((),)])
-def float_adjoint(g, ans, x):
-    return unbroadcast(g, x)
-
-
-@adjoint(
-    builtins.sum,
-    name="builtin_sum",
-    sequence=("iterable",),
-    shapes={"list": "[(3,4),(3,4),(4,)]"},
-)
-def builtin_sum_adjoint(g, ans, iterable, /, start=0):
-    return sum_cotangents(g, iterable)
-
-
-@adjoint(np.array, sequence=("object",), nondiff=("dtype",), shapes={"scalars": "[(),(),()]"})
-def array_adjoint(g, ans, object, dtype=None):
-    return unstack_cotangent(g, object)
-
-
-def max_of(iterable):  # noqa: ANN001, ANN201
-    """``max(iterable)`` as a primitive (the builtin with one argument)."""
-    return max(iterable)
-
-
-def min_of(iterable):  # noqa: ANN001, ANN201
-    """``min(iterable)`` as a primitive (the builtin with one argument)."""
-    return min(iterable)
-
-
-@adjoint(max_of, name="max_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"}, view=True)
-def max_of_adjoint(g, ans, iterable):
-    return pick_cotangents(g, ans, iterable)
-
-
-@adjoint(min_of, name="min_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"}, view=True)
-def min_of_adjoint(g, ans, iterable):
-    return pick_cotangents(g, ans, iterable)
-
-
 @adjoint(
     assign_at,
     name="assign_at",
@@ -100,3 +85,166 @@ def min_of_adjoint(g, ans, iterable):
 )
 def assign_at_adjoint(g, ans, x, key, v):
     return zero_at(g, key), gather_at(g, key, v)
+
+
+@adjoint(
+    scatter_to,
+    nondiff=("x", "key"),
+    shape_only=("x",),
+    shapes={"rows": "(2,4),(3,4),-"},
+    params={"key": [slice(0, 2)]},
+)
+def scatter_to_adjoint(g, ans, x1, x, key):
+    # the forward assignment broadcasts x1 (a Python float, say) over x[key]
+    return unbroadcast(g[key], x1)
+
+
+# --------------------------------------------------------------------------- gathers
+
+
+@adjoint(
+    np.take,
+    nondiff=("indices",),
+    domain={"indices": _small_indices},
+    shapes={
+        "indices": "(3,4),(2,3)",
+        "one": "(3,4),()",
+        "wrap": ("(3,4),-", {"indices": [0, 5, -7], "mode": "wrap"}),
+        "clip": ("(3,4),-", {"indices": [0, 5, -7], "mode": "clip"}),
+    },
+    params={"axis": [None, 0, 1]},
+)
+def take_adjoint(g, ans, a, indices, axis=None, *, mode="raise"):
+    return take_cotangent(g, a, indices, axis, mode)
+
+
+@adjoint(
+    np.take_along_axis,
+    nondiff=("indices",),
+    domain={"indices": _choice_indices},
+    shapes={
+        "same": ("(3,4),(3,5)", {"axis": 1}),
+        "broadcast": ("(3,4),(2,1)", {"axis": 0}),
+        "last": ("(2,3,4),(2,3,2)", {"axis": -1}),
+        "flat": ("(3,4),(5,)", {"axis": None}),
+    },
+)
+def take_along_axis_adjoint(g, ans, arr, indices, axis=-1):
+    return take_along_axis_cotangent(g, arr, indices, axis)
+
+
+@adjoint(
+    np.choose,
+    nondiff=("a",),
+    sequence=("choices",),
+    domain={"a": _choice_indices},
+    shapes={"same": "(3,4),[(3,4),(3,4),(3,4)]", "broadcast": "(3,4),[(4,),(3,1),()]"},
+    params={"mode": ["raise", "wrap"]},
+)
+def choose_adjoint(g, ans, a, choices, *, mode="raise"):
+    return choose_cotangents(g, a, choices, mode)
+
+
+@adjoint(
+    np.select,
+    nondiff=("condlist",),
+    sequence=("choicelist",),
+    domain={"condlist": _coin},
+    shapes={"same": "[(3,4),(3,4)],[(3,4),(3,4)]", "broadcast": "[(3,4),(4,)],[(4,),(3,1)]"},
+)
+def select_adjoint(g, ans, condlist, choicelist, default=0):
+    return select_cotangents(g, condlist, choicelist)
+
+
+@adjoint(
+    np.lib.stride_tricks.sliding_window_view,
+    name="lib.stride_tricks.sliding_window_view",
+    nondiff=("window_shape",),
+    shapes={
+        "vector": ("(6,),-", {"window_shape": 3}),
+        "matrix": ("(4,5),-", {"window_shape": (2, 3)}),
+        "one-axis": ("(4,5),-", {"window_shape": 2, "axis": 1}),
+        "repeated-axis": ("(4,6),-", {"window_shape": (2, 3), "axis": (1, 1)}),
+    },
+    view=True,
+)
+def sliding_window_view_adjoint(
+    g, ans, x, window_shape, axis=None, *, subok=False, writeable=False
+):
+    return unwindow(g, x, window_shape, axis)
+
+
+@adjoint(
+    np.compress,
+    nondiff=("condition",),
+    shapes={"matrix": "-,(3,4)"},
+    params=[
+        {"condition": [[True, False, True]], "axis": [0, 1, None]},
+        {"condition": [[False, True]], "axis": [1]},
+    ],
+)
+def compress_adjoint(g, ans, condition, a, axis=None):
+    return compress_cotangent(g, condition, a, axis)
+
+
+@adjoint(
+    np.extract, nondiff=("condition",), domain={"condition": _coin}, shapes={"same": "(3,4),(3,4)"}
+)
+def extract_adjoint(g, ans, condition, arr):
+    return compress_cotangent(g, np.ravel(condition), arr, None)
+
+
+# --------------------------------------------------------------------------- diagonals
+
+
+@adjoint(np.diagonal, shapes=_DIAGONAL_SHAPES, params={"offset": [1, -2]}, view=True)
+def diagonal_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
+    return diagonal_cotangent(g, a, offset, axis1, axis2)
+
+
+@adjoint(np.trace, shapes=_DIAGONAL_SHAPES, params={"offset": [0, -2]})
+def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1, dtype=None):
+    return trace_cotangent(g, a, offset, axis1, axis2)
+
+
+@adjoint(
+    np.diag,
+    shapes={"vector": "(4,)", "wide": "(3,5)", "tall": "(5,3)"},
+    params={"k": [0, 1, -1]},
+    view=True,
+)
+def diag_adjoint(g, ans, v, k=0):
+    return diag_cotangent(g, v, k)
+
+
+@adjoint(np.diagflat, shapes={"vector": "(3,)", "matrix": "(2,2)"}, params={"k": [0, 1, -2]})
+def diagflat_adjoint(g, ans, v, k=0):
+    return diagflat_cotangent(g, v, k)
+
+
+@adjoint(np.tril, shapes={"matrix": "(3,4)", "3d": "(2,4,3)"}, params={"k": [0, 1, -1]})
+def tril_adjoint(g, ans, m, k=0):
+    return np.tril(g, k)
+
+
+@adjoint(np.triu, shapes={"matrix": "(3,4)", "3d": "(2,4,3)"}, params={"k": [0, 1, -1]})
+def triu_adjoint(g, ans, m, k=0):
+    return np.triu(g, k)
+
+
+# --------------------------------------------------------------------------- sorting
+
+
+@adjoint(np.sort, shapes={"matrix": "(3,4)", "3d": "(2,3,4)"}, params={"axis": [-1, 0, None]})
+def sort_adjoint(g, ans, a, axis=-1, kind=None, order=None, *, stable=None):
+    return permutation_cotangent(g, a, ans, axis)
+
+
+@adjoint(
+    np.partition,
+    nondiff=("kth",),
+    shapes={"matrix": "(3,4),-", "3d": "(2,3,4),-"},
+    params=[{"kth": [1], "axis": [-1, 0, None]}, {"kth": [(0, 1)]}],
+)
+def partition_adjoint(g, ans, a, kth, axis=-1, kind="introselect", order=None):
+    return permutation_cotangent(g, a, ans, axis)

@@ -25,11 +25,17 @@ The piecewise-constant float functions (``floor``, ``ceil``, ``round``/``around`
 exists (everywhere but on a set of measure zero); ``tests/rules/test_rule_facts.py`` checks
 every entry: an integer or boolean output, or a float output that does not move under a
 small perturbation of a generic input.
+
+The runtime helpers that emitted code calls and whose results carry no gradient (the
+namespace lookup, a group size, zeros, the tie shares of ``maximum``) are declared here too,
+so that an emitted gradient can be differentiated again.
 """
 
 import numpy as np
 
+from srcgrad.backend import namespace
 from srcgrad.rules.registry import nondifferentiable
+from srcgrad.runtime import extremum_share, reduction_size, zeros_cotangent
 
 
 def _arange_start_or_step(pos: list[bool], kw: dict[str, bool]) -> str | None:
@@ -181,3 +187,6 @@ nondifferentiable(
 # frequency grids and ranks
 nondifferentiable(np.fft.fftfreq, np.fft.rfftfreq, unless=_fftfreq_spacing)
 nondifferentiable(np.linalg.matrix_rank)
+
+# runtime helpers that emitted code calls (higher-order derivatives)
+nondifferentiable(namespace, reduction_size, zeros_cotangent, extremum_share)

@@ -18,6 +18,8 @@ The rule-body contract is in :mod:`srcgrad.rules.registry`.  Conventions in this
   elements of its group, computed without division (:func:`prod_others`).
 * ``std``'s gradient is ``inf``/``nan`` where the standard deviation is 0, as in autograd.
   ``var`` and ``std`` are for real inputs.
+
+NaN-aware reductions, ``average``, ``ptp`` and the order statistics are in ``statistics.py``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""Adjoint rules for shape manipulation: reshape, transpose, concatenate, split, tile, ...
+"""Adjoint rules for shape manipulation: reshape, transpose, concatenate, split, tile, flip,
+roll, stack, pad, ...
 
 The rule-body contract is in :mod:`srcgrad.rules.registry`.  Conventions in this module:
 
 * Signatures follow numpy's parameter names and positional order; parameters from the first
   unsupported one (``out``) on are keyword-only, and ``out=`` itself is not accepted.
   Non-array positional parameters (``shape``, ``axes``, ``indices_or_sections``, ``reps``,
-  ``repeats``) are listed in ``nondiff``.
+  ``repeats``, ``shift``, ``pad_width``) are listed in ``nondiff``.
 * ``shapes`` names the test cases; each is a string with one entry per positional parameter
   in signature order, as in ``binary.py``: ``(3,4)`` is an array operand's shape, ``-`` a
   nondiff positional parameter whose values come from the ``params`` grid (``reshape``'s
@@ -15,6 +16,8 @@ The rule-body contract is in :mod:`srcgrad.rules.registry`.  Conventions in this
   ``newshape``; both names bind.  ``x.reshape(3, 4)`` reaches the rule as
   ``np.reshape(x, (3, 4))`` after normalisation.
 * Most cotangents are views of ``g`` (the engine never writes into an adjoint in place).
+* ``mT`` (the runtime helper emitted code calls for a matrix transpose) has a rule here too,
+  for higher-order derivatives.
 """
 
 from __future__ import annotations
@@ -23,16 +26,29 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint, numpy_at_least, numpy_function
 from srcgrad.runtime import (
+    append_cotangents,
+    atleast_cotangents,
     concatenate_pieces,
+    delete_cotangent,
+    hsplit_axis,
     inverse_permutation,
     mT,
+    pad_cotangent,
     reshape_like,
+    rollaxis_cotangent,
     split_concatenated,
-    unbroadcast,
+    stacked_cotangents,
     unrepeat,
+    unroll,
+    unstack_cotangent_pieces,
     unstack_like,
     untile,
 )
+
+_ATLEAST_SHAPES = {"zero-d": "()", "vector": "(3,)", "matrix": "(2,3)", "3d": "(2,3,1)"}
+
+
+# --------------------------------------------------------------------------- reshapes
 
 
 @adjoint(
@@ -120,15 +136,7 @@ def squeeze_adjoint(g, ans, a, axis=None):
     return reshape_like(g, a)
 
 
-@adjoint(
-    np.broadcast_to,
-    nondiff=("shape",),
-    shapes={"column": "(3,1),-", "one": "(1,),-"},
-    params={"shape": [(3, 4), (2, 3, 4), (2, 3, 1)]},
-    view=True,
-)
-def broadcast_to_adjoint(g, ans, array, shape, subok=False):
-    return unbroadcast(g, array)
+# --------------------------------------------------------------------------- joins and splits
 
 
 @adjoint(
@@ -172,6 +180,9 @@ def split_adjoint(g, ans, ary, indices_or_sections, axis=0):
     return concatenate_pieces(g, ary, indices_or_sections, axis)
 
 
+# --------------------------------------------------------------------------- tiles and repeats
+
+
 @adjoint(
     np.tile,
     nondiff=("reps",),
@@ -190,3 +201,223 @@ def tile_adjoint(g, ans, A, reps):
 )
 def repeat_adjoint(g, ans, a, repeats, axis=None):
     return unrepeat(g, a, repeats, axis)
+
+
+# --------------------------------------------------------------------------- runtime helpers
+
+
+@adjoint(mT, shapes={"matrix": "(3,4)"}, view=True)
+def mT_adjoint(g, ans, x):
+    return mT(g)
+
+
+# --------------------------------------------------------------------------- flips and rolls
+
+
+@adjoint(np.flip, shapes={"3d": "(2,3,4)"}, params={"axis": [None, 0, -1, (0, 2)]}, view=True)
+def flip_adjoint(g, ans, m, axis=None):
+    return np.flip(g, axis)
+
+
+@adjoint(np.fliplr, shapes={"matrix": "(3,4)", "3d": "(2,3,4)"}, view=True)
+def fliplr_adjoint(g, ans, m):
+    return np.fliplr(g)
+
+
+@adjoint(np.flipud, shapes={"vector": "(4,)", "matrix": "(3,4)"}, view=True)
+def flipud_adjoint(g, ans, m):
+    return np.flipud(g)
+
+
+@adjoint(
+    np.roll,
+    nondiff=("shift",),
+    shapes={"matrix": "(3,4),-"},
+    params=[
+        {"shift": [1], "axis": [None, 0]},
+        {"shift": [-2], "axis": [-1]},
+        {"shift": [(1, 2)], "axis": [(0, 1)]},
+    ],
+)
+def roll_adjoint(g, ans, a, shift, axis=None):
+    return unroll(g, shift, axis)
+
+
+@adjoint(
+    np.rot90,
+    shapes={"3d": "(2,3,4)"},
+    params=[{"k": [1, 2, 3]}, {"k": [-1], "axes": [(2, 1)]}],
+    view=True,
+)
+def rot90_adjoint(g, ans, m, k=1, axes=(0, 1)):
+    return np.rot90(g, -k, axes)
+
+
+@adjoint(
+    np.rollaxis,
+    nondiff=("axis",),
+    shapes={"3d": "(2,3,4),-"},
+    params=[{"axis": [0, 2], "start": [1, 3]}, {"axis": [-1]}],
+    view=True,
+)
+def rollaxis_adjoint(g, ans, a, axis, start=0):
+    return rollaxis_cotangent(g, a, axis, start)
+
+
+# --------------------------------------------------------------------------- stacks and splits
+
+
+@adjoint(np.atleast_1d, shapes=_ATLEAST_SHAPES, view=True)
+def atleast_1d_adjoint(g, ans, *arys):
+    return atleast_cotangents(g, arys)
+
+
+@adjoint(np.atleast_2d, shapes=_ATLEAST_SHAPES, view=True)
+def atleast_2d_adjoint(g, ans, *arys):
+    return atleast_cotangents(g, arys)
+
+
+@adjoint(np.atleast_3d, shapes=_ATLEAST_SHAPES, view=True)
+def atleast_3d_adjoint(g, ans, *arys):
+    return atleast_cotangents(g, arys)
+
+
+@adjoint(
+    np.vstack,
+    sequence=("tup",),
+    shapes={"vectors": "[(3,),(3,)]", "mixed": "[(3,),(2,3)]", "matrices": "[(2,3),(1,3)]"},
+)
+def vstack_adjoint(g, ans, tup, *, dtype=None, casting="same_kind"):
+    return stacked_cotangents(g, tup, "vstack")
+
+
+@adjoint(
+    np.hstack,
+    sequence=("tup",),
+    shapes={"vectors": "[(3,),(2,)]", "matrices": "[(2,3),(2,1)]"},
+)
+def hstack_adjoint(g, ans, tup, *, dtype=None, casting="same_kind"):
+    return stacked_cotangents(g, tup, "hstack")
+
+
+@adjoint(
+    np.dstack,
+    sequence=("tup",),
+    shapes={"vectors": "[(3,),(3,)]", "matrices": "[(2,3),(2,3)]", "3d": "[(2,3,2),(2,3,1)]"},
+)
+def dstack_adjoint(g, ans, tup):
+    return stacked_cotangents(g, tup, "dstack")
+
+
+@adjoint(
+    np.column_stack,
+    sequence=("tup",),
+    shapes={"vectors": "[(3,),(3,)]", "mixed": "[(3,),(3,2)]"},
+)
+def column_stack_adjoint(g, ans, tup):
+    return stacked_cotangents(g, tup, "column_stack")
+
+
+@adjoint(
+    np.hsplit,
+    nondiff=("indices_or_sections",),
+    multi_output=True,
+    shapes={"matrix": "(4,6),-", "vector": "(6,),-"},
+    params={"indices_or_sections": [2, [1, 4]]},
+    view=True,
+)
+def hsplit_adjoint(g, ans, ary, indices_or_sections):
+    return concatenate_pieces(g, ary, indices_or_sections, hsplit_axis(ary))
+
+
+@adjoint(
+    np.vsplit,
+    nondiff=("indices_or_sections",),
+    multi_output=True,
+    shapes={"matrix": "(6,4),-"},
+    params={"indices_or_sections": [2, [1, 4]]},
+    view=True,
+)
+def vsplit_adjoint(g, ans, ary, indices_or_sections):
+    return concatenate_pieces(g, ary, indices_or_sections, 0)
+
+
+@adjoint(
+    np.dsplit,
+    nondiff=("indices_or_sections",),
+    multi_output=True,
+    shapes={"3d": "(2,3,6),-"},
+    params={"indices_or_sections": [2, [1, 4]]},
+    view=True,
+)
+def dsplit_adjoint(g, ans, ary, indices_or_sections):
+    return concatenate_pieces(g, ary, indices_or_sections, 2)
+
+
+if hasattr(np, "unstack"):  # numpy >= 2.1
+
+    @adjoint(
+        numpy_function("unstack"),
+        multi_output=True,
+        shapes={"matrix": "(3,4)"},
+        params={"axis": [0, -1]},
+        view=True,
+    )
+    def unstack_adjoint(g, ans, x, /, *, axis=0):
+        return unstack_cotangent_pieces(g, x, axis)
+
+
+# --------------------------------------------------------------------------- append and delete
+
+
+@adjoint(
+    np.append, shapes={"rows": "(3,4),(2,4)", "vectors": "(3,),(2,)"}, params={"axis": [None, 0]}
+)
+def append_adjoint(g, ans, arr, values, axis=None):
+    return append_cotangents(g, arr, values, axis)
+
+
+@adjoint(
+    np.delete,
+    nondiff=("obj",),
+    shapes={"matrix": "(3,4),-"},
+    params=[{"obj": [1], "axis": [None, 0]}, {"obj": [[0, 2]], "axis": [1]}],
+)
+def delete_adjoint(g, ans, arr, obj, axis=None):
+    return delete_cotangent(g, arr, obj, axis)
+
+
+# --------------------------------------------------------------------------- pad
+
+
+@adjoint(
+    np.pad,
+    nondiff=("pad_width",),
+    shapes={"matrix": "(3,4),-"},
+    params=[
+        {
+            "pad_width": [((1, 2), (0, 3))],
+            "mode": ["constant", "edge", "wrap", "reflect", "symmetric"],
+        },
+        {"pad_width": [((2, 1), (1, 2))], "mode": ["symmetric"], "reflect_type": ["odd"]},
+        {"pad_width": [((3, 1), (1, 4))], "mode": ["reflect"], "reflect_type": ["odd"]},
+        {"pad_width": [((5, 6), (7, 2))], "mode": ["reflect"]},
+        {"pad_width": [2], "mode": ["linear_ramp"], "end_values": [(1.0, -1.0)]},
+        {"pad_width": [(1, 2)], "mode": ["maximum", "median"]},
+        {"pad_width": [(2, 1)], "mode": ["minimum", "mean"], "stat_length": [2]},
+        {"pad_width": [1], "mode": ["constant"], "constant_values": [2.5]},
+    ],
+)
+def pad_adjoint(
+    g,
+    ans,
+    array,
+    pad_width,
+    mode="constant",
+    *,
+    stat_length=None,
+    constant_values=0,
+    end_values=0,
+    reflect_type="even",
+):
+    return pad_cotangent(g, array, pad_width, mode, stat_length, reflect_type)

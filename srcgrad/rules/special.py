@@ -12,6 +12,8 @@ conjugation, ``conj``'s rule is ``conj(g)``, ``real``'s is ``g`` and ``imag``'s 
 part).
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from srcgrad.rules.registry import adjoint

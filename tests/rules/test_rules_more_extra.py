@@ -502,7 +502,12 @@ def test_float32_cotangents_agree_with_float64(prim, inputs, params):
 
 # --------------------------------------------------------------------------- the body contract
 
-MODULES = ("srcgrad.rules.reductions", "srcgrad.rules.shape", "srcgrad.rules.linalg")
+MODULES = (
+    "srcgrad.rules.reductions",
+    "srcgrad.rules.shape",
+    "srcgrad.rules.broadcasting",
+    "srcgrad.rules.products",
+)
 
 
 def _my_rules():

@@ -1,0 +1,51 @@
+"""Adjoint rules for functions of Python containers: ``sum(list)``, ``np.array(list)`` and
+``max``/``min`` of an iterable (the builtins with one argument, as the primitives
+``max_of``/``min_of``).
+
+The rule-body contract is in :mod:`srcgrad.rules.registry`.  A sequence operand's cotangent
+is a list with one entry per item.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from srcgrad.rules.registry import adjoint
+from srcgrad.runtime import pick_cotangents, sum_cotangents, unstack_cotangent
+
+
+@adjoint(
+    builtins.sum,
+    name="builtin_sum",
+    sequence=("iterable",),
+    shapes={"list": "[(3,4),(3,4),(4,)]"},
+)
+def builtin_sum_adjoint(g, ans, iterable, /, start=0):
+    return sum_cotangents(g, iterable)
+
+
+@adjoint(np.array, sequence=("object",), nondiff=("dtype",), shapes={"scalars": "[(),(),()]"})
+def array_adjoint(g, ans, object, dtype=None):
+    return unstack_cotangent(g, object)
+
+
+def max_of(iterable):  # noqa: ANN001, ANN201
+    """``max(iterable)`` as a primitive (the builtin with one argument)."""
+    return max(iterable)
+
+
+def min_of(iterable):  # noqa: ANN001, ANN201
+    """``min(iterable)`` as a primitive (the builtin with one argument)."""
+    return min(iterable)
+
+
+@adjoint(max_of, name="max_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"}, view=True)
+def max_of_adjoint(g, ans, iterable):
+    return pick_cotangents(g, ans, iterable)
+
+
+@adjoint(min_of, name="min_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"}, view=True)
+def min_of_adjoint(g, ans, iterable):
+    return pick_cotangents(g, ans, iterable)

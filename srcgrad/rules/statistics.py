@@ -1,0 +1,135 @@
+"""Adjoint rules for statistics: NaN-aware reductions, averages, ``ptp`` and order statistics.
+
+The rule-body contract is in :mod:`srcgrad.rules.registry`; the conventions of
+``reductions.py`` apply (numpy's parameter names and order up to ``out``; ``keepdims`` and
+later parameters keyword-only; ``out=`` and ``where=`` are not supported).
+
+* NaN-aware reductions give NaN entries a zero cotangent; their tests draw inputs with NaNs.
+* ``max``-like reductions (``ptp``, ``nanmax``) share the cotangent evenly among ties.
+* ``median`` / ``quantile`` / ``percentile`` (linear interpolation) send the cotangent to the
+  one or two order statistics the result interpolates.
+* ``average``'s ``weights`` are constants (an active value there is refused by the engine).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from srcgrad.rules.domains import _with_nans
+from srcgrad.rules.registry import adjoint
+from srcgrad.runtime import (
+    average_cotangent,
+    expand_like,
+    extremum_cotangent,
+    nan_count,
+    prod_others,
+    quantile_cotangent,
+)
+
+_SHAPES = {"matrix": "(3,4)", "3d": "(2,3,4)"}
+# axis None / an int / a tuple, and keepdims; kept small: every combination is also run
+# through the engine (tests/rules/test_inlined.py)
+_AXES = [{"axis": [None, (0, 1)]}, {"axis": [-1], "keepdims": [True]}]
+_NAN_SHAPES = {"matrix": "(4,5)", "3d": "(3,4,5)"}  # every group keeps two or more numbers
+
+
+# --------------------------------------------------------------------------- averages
+
+
+@adjoint(
+    np.average,
+    shapes={"matrix": "(3,4)"},
+    params=[
+        *_AXES,
+        {"axis": [1], "weights": [[1.0, 2.0, 0.5, 3.0]]},
+        {"axis": [None], "weights": [[[1.0, 2.0, 0.5, 3.0]] * 3]},
+    ],
+)
+def average_adjoint(g, ans, a, axis=None, weights=None, returned=False, *, keepdims=False):
+    return average_cotangent(g, a, axis, weights, returned, keepdims)
+
+
+# --------------------------------------------------------------------------- NaN-aware
+
+
+@adjoint(np.nansum, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
+def nansum_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
+    return expand_like(g, a, axis=axis, keepdims=keepdims) * ~np.isnan(a)
+
+
+@adjoint(np.nanmean, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
+def nanmean_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
+    return expand_like(g, a, axis=axis, keepdims=keepdims) * ~np.isnan(a) / nan_count(a, axis)
+
+
+@adjoint(np.nanmax, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
+def nanmax_adjoint(g, ans, a, axis=None, *, keepdims=False):
+    return extremum_cotangent(g, a, np.nanmax(a, axis=axis, keepdims=True), axis, keepdims)
+
+
+@adjoint(np.nanmin, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
+def nanmin_adjoint(g, ans, a, axis=None, *, keepdims=False):
+    return extremum_cotangent(g, a, np.nanmin(a, axis=axis, keepdims=True), axis, keepdims)
+
+
+@adjoint(np.nanprod, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
+def nanprod_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
+    others = prod_others(np.where(np.isnan(a), 1, a), axis)
+    return expand_like(g, a, axis=axis, keepdims=keepdims) * others * ~np.isnan(a)
+
+
+@adjoint(
+    np.nanvar, shapes=_NAN_SHAPES, params=[*_AXES, {"axis": [0], "ddof": [1]}], domain=_with_nans
+)
+def nanvar_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
+    centered = np.where(np.isnan(a), 0, a - np.nanmean(a, axis=axis, keepdims=True))
+    scale = 2 / (nan_count(a, axis) - ddof)
+    return expand_like(g, a, axis=axis, keepdims=keepdims) * (scale * centered)
+
+
+@adjoint(
+    np.nanstd, shapes=_NAN_SHAPES, params=[*_AXES, {"axis": [0], "ddof": [1]}], domain=_with_nans
+)
+def nanstd_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
+    centered = np.where(np.isnan(a), 0, a - np.nanmean(a, axis=axis, keepdims=True))
+    scale = 1 / (nan_count(a, axis) - ddof)
+    return expand_like(g / ans, a, axis=axis, keepdims=keepdims) * (scale * centered)
+
+
+# --------------------------------------------------------------------------- order statistics
+
+
+@adjoint(np.ptp, shapes=_SHAPES, params=_AXES)
+def ptp_adjoint(g, ans, a, axis=None, *, keepdims=False):
+    top = extremum_cotangent(g, a, np.max(a, axis=axis, keepdims=True), axis, keepdims)
+    bottom = extremum_cotangent(g, a, np.min(a, axis=axis, keepdims=True), axis, keepdims)
+    return top - bottom
+
+
+@adjoint(
+    np.median,
+    shapes={"matrix": "(3,4)", "3d": "(2,3,5)"},
+    params=_AXES,
+)
+def median_adjoint(g, ans, a, axis=None, *, keepdims=False):
+    return quantile_cotangent(g, a, 0.5, axis, keepdims)
+
+
+@adjoint(
+    np.quantile,
+    nondiff=("q",),
+    shapes={"matrix": "(3,4),-", "3d": "(2,3,5),-"},
+    params=[{"q": [0.3, [0.2, 1.0]]}, {"q": [0.7], "axis": [-1], "keepdims": [True]}],
+)
+def quantile_adjoint(g, ans, a, q, axis=None, *, method="linear", keepdims=False):
+    return quantile_cotangent(g, a, q, axis, keepdims, method)
+
+
+@adjoint(
+    np.percentile,
+    nondiff=("q",),
+    shapes={"matrix": "(3,4),-"},
+    params=[{"q": [30.0, [0.0, 75.0]], "axis": [None, 0]}],
+)
+def percentile_adjoint(g, ans, a, q, axis=None, *, method="linear", keepdims=False):
+    return quantile_cotangent(g, a, q, axis, keepdims, method, 0.01)
