@@ -16,7 +16,7 @@ cotangent, with the same ``norm``, cut or zero-padded back to the operand's leng
 
 A real operand of a transform gets the real part of the cotangent.  The registry tests run
 the transforms on real inputs; complex inputs (real and imaginary parts perturbed
-separately) are checked in ``tests/rules/test_rules_breadth.py``.
+separately) are checked in ``tests/rules/test_fft.py``.
 """
 
 from __future__ import annotations

@@ -277,7 +277,7 @@ class RuleRow(NamedTuple):
     """One line of ``srcgrad rules``: a primitive, where its rule lives, its tested domains."""
 
     primitive: str  # numpy-style name: "tanh", "linalg.inv", "special.logsumexp"
-    module: str  # the module of the rule ("srcgrad.rules.linalg_more"), or "non-differentiable"
+    module: str  # the module of the rule ("srcgrad.rules.linalg"), or "non-differentiable"
     domains: str  # where its tests draw inputs, e.g. "(-2, 2)", "a: positive_definite"
 
     def __str__(self) -> str:

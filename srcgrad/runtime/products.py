@@ -1,4 +1,4 @@
-"""Helpers of the product rules (``rules/products.py``): matmul and dot,
+"""Helpers of the product rules (``rules/products.py``): matmul, dot, inner, tensordot,
 einsum, multi_dot, cross, vecdot/matvec/vecmat, kron and convolve.  One helper per operand
 (``matmul_cotangent_x1``, ...) so that dead-code elimination drops the half no active operand
 needs; they hold the rank cases and fold batched products into one 2-D BLAS call where they can

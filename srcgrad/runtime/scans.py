@@ -1,5 +1,5 @@
-"""Helpers of the scan rules (``rules/scans.py``): cumulative, differences,
-``trapezoid`` and ``gradient``'s stencils (conventions in :mod:`srcgrad.runtime.arrays`).
+"""Helpers of the scan rules (``rules/scans.py``): cumulative sums and products, differences,
+``trapezoid`` and ``np.gradient``'s stencils (conventions in :mod:`srcgrad.runtime.arrays`).
 """
 
 from __future__ import annotations

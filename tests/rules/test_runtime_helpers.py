@@ -1,4 +1,5 @@
-"""The array helpers of srcgrad.runtime: shapes, dtypes (NEP 50), identity and edge cases."""
+"""The runtime helpers every rule family shares (broadcasting, binary, special, shape): shapes,
+dtypes (NEP 50), identity and edge cases."""
 
 from __future__ import annotations
 
