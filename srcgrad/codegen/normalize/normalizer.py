@@ -1,131 +1,114 @@
-"""Stage 4: turn the function body into the normal form (:mod:`srcgrad.codegen.ir`).
-
-After this stage the body is a flat list of ``Stmt``: each applies one primitive to atoms
-(names, or constant expressions such as ``x.shape[0]`` and literals), operators and methods
-are bound to the rules they stand for, every reassigned name has a fresh SSA version
-(``h``, ``h_1``, ...), ``np`` is spelled ``xp``, and the output is an atom.  Constant
-sub-expressions (shapes, literals, config values) stay inline and are never split.
+"""The composed :class:`Normalizer` (one mixin per construct) with its state and the entry
+point :func:`normalize`.
 """
 
 from __future__ import annotations
 
-import copy
-
+import ast
 import functools
-import re
 import inspect
+import sys
 import types
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
 import numpy as np
 
+import srcgrad.runtime as runtime
 from srcgrad import cache
+from srcgrad.backend import namespace
 from srcgrad.codegen import ir
+from srcgrad.codegen.check import _UNSUPPORTED, check_function
 from srcgrad.codegen.ir import Names, Normalized, Stmt
+from srcgrad.codegen.normalize.arguments import _rule_signature
+from srcgrad.codegen.normalize.base import (
+    _ATTRIBUTE_PRIMITIVES,
+    _Bail,
+    _canonical_key,
+    _children,
+    _display_of,
+    _FuncChoice,
+    _FuncFromLoop,
+    _is_function_value,
+    _LIST_GROWTH,
+    _LITERALS,
+    _MISSING,
+    _same_shape,
+    _Scope,
+    _skeleton_child,
+    _static_view_operand,
+)
+from srcgrad.codegen.normalize.calls import (
+    _BUILTIN_HINTS,
+    _is_numpy_obj,
+    _is_rng,
+    _numpy_export_name,
+    _SINGLE_OUTPUT_WHEN,
+    _user_object,
+)
+from srcgrad.codegen.normalize.exits import (
+    _always_returns,
+    _append_tail,
+    _before_breaks,
+    _has_exit,
+    _has_loop_return,
+    _may_exit,
+    _push_rest,
+    _returns_continue,
+    _returns_from_a_loop,
+)
+from srcgrad.codegen.normalize.expressions import (
+    _ARRAY_ATTRIBUTE_HINTS,
+    _BINOPS,
+    _BITOPS,
+    _EXPRESSION_HINTS,
+    _Renamer,
+)
+from srcgrad.codegen.normalize.inlining import _default_function
+from srcgrad.codegen.normalize.methods import _method_hint
+from srcgrad.codegen.normalize.statements import _AUG_TO_BIN
+from srcgrad.codegen.normalize.syntax import (
+    _all_names,
+    _all_stmts,
+    _assigned_in,
+    _constant_key,
+    _dotted_node,
+    _extended_in_place,
+    _free_reads,
+    _functions_bound,
+    _grown_lists,
+    _ident_key,
+    _NameMap,
+    _paren,
+    _range_len,
+    _readable,
+    _strip_parens,
+    _subscript_written,
+    _SwapNodes,
+    _written_first,
+)
 from srcgrad.codegen.resolve import (
     ARRAY_ATTRIBUTES_STATIC,
     BUILTIN_NONDIFF,
     CONVERTING_METHODS,
+    frame_reader,
+    is_numpy_module,
     METHODS,
     MUTATING_FUNCTIONS,
     MUTATING_METHODS,
+    nearest_rules,
     NONDIFF_METHODS,
     Resolver,
-    frame_reader,
-    is_numpy_module,
-    nearest_rules,
 )
-from srcgrad.codegen.source import FunctionSource, own_returns
+from srcgrad.codegen.source import FunctionSource, own_returns, read_function
 from srcgrad.errors import AliasError, MissingRuleError, SrcgradError, UnsupportedSyntaxError
 from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
 
-_BINOPS = {
-    cst.Add: "+",
-    cst.Subtract: "-",
-    cst.Multiply: "*",
-    cst.Divide: "/",
-    cst.FloorDivide: "//",
-    cst.Modulo: "%",
-    cst.Power: "**",
-    cst.MatrixMultiply: "@",
-}
-_BITOPS = (cst.BitAnd, cst.BitOr, cst.BitXor, cst.LeftShift, cst.RightShift)
-_AUG_TO_BIN = {
-    cst.AddAssign: cst.Add,
-    cst.SubtractAssign: cst.Subtract,
-    cst.MultiplyAssign: cst.Multiply,
-    cst.DivideAssign: cst.Divide,
-    cst.FloorDivideAssign: cst.FloorDivide,
-    cst.ModuloAssign: cst.Modulo,
-    cst.PowerAssign: cst.Power,
-    cst.MatrixMultiplyAssign: cst.MatrixMultiply,
-    cst.BitAndAssign: cst.BitAnd,
-    cst.BitOrAssign: cst.BitOr,
-    cst.BitXorAssign: cst.BitXor,
-    cst.LeftShiftAssign: cst.LeftShift,
-    cst.RightShiftAssign: cst.RightShift,
-}
-# multi-output primitives that return one array for some arguments
-_SINGLE_OUTPUT_WHEN = {"linalg.svd": ("compute_uv", False), "linalg.qr": ("mode", "r")}
-_LITERALS = (
-    cst.Integer,
-    cst.Float,
-    cst.Imaginary,
-    cst.SimpleString,
-    cst.ConcatenatedString,
-    cst.Ellipsis,
-)
-
-
-class _Scope(NamedTuple):
-    """What a function body's names mean beyond its module's globals and the builtins: the
-    bindings of one function being inlined (a nested def sees its enclosing function's)."""
-
-    env: dict[str, str]  # user name -> emitted name
-    galias: dict[str, Any]  # user name -> (global expression, its resolver)
-    np_alias: set[str]  # names bound to the array module
-    local_funcs: dict[str, Any]  # nested defs and lambdas -> (node, source, resolver, depth)
-
-
-class _Bail(Exception):
-    def __init__(self, err: SrcgradError | None) -> None:
-        self.err = err
-
-
-class _FuncChoice(NamedTuple):
-    """A nested function's name after an ``if`` whose branches bound it to different defs
-    (or lambdas): ``flag``, True on the first branch and False on the other, picks the one
-    each call runs.  ``then``/``other`` are entries of ``Normalizer.local_funcs``."""
-
-    flag: str
-    then: Any
-    other: Any
-
-
-class _FuncFromLoop(NamedTuple):
-    """A nested function's name at the top of a loop's iteration, or after the loop, where
-    the def that runs may be one made in another iteration or before the loop (``line``: the
-    first def of the name in the loop's body): a call of it is refused."""
-
-    line: int
-
-
-def _rule_signature(rule: Rule) -> inspect.Signature:
-    sig = inspect.signature(rule.adjoint)
-    return sig.replace(parameters=list(sig.parameters.values())[2:])
-
-
-def _strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
-    if getattr(node, "lpar", None):
-        return node.with_changes(lpar=[], rpar=[])
-    return node
-
 
 class Normalizer:
-    """Builds the normal form of one function (see the module docstring)."""
+    """Builds the normal form of one function (see the package docstring)."""
 
     def __init__(
         self,
@@ -221,7 +204,6 @@ class Normalizer:
         self.runtime_imports: set[str] = set()
         self._node = src.tree
 
-    # -- errors -----------------------------------------------------------------------
     def fail(
         self,
         node: cst.CSTNode,
@@ -276,7 +258,6 @@ class Normalizer:
             return b.err
         raise AssertionError
 
-    # -- names ------------------------------------------------------------------------
     def user_name(self, emitted: str, default: str = "a value") -> str:
         """The user's name for the emitted name ``emitted`` (``default`` for a temporary):
         messages never show generated names."""
@@ -364,7 +345,6 @@ class Normalizer:
         assert isinstance(sl, cst.Slice)
         return all(p is None or self.is_static(p) for p in (sl.lower, sl.upper, sl.step))
 
-    # -- statements -------------------------------------------------------------------
     def emit(self, kind: str, target: str | None, hint: str, expr: Any, **kw: Any) -> str:
         name = self.define(target) if target is not None else self.names.temp(hint)
         self.locals.add(name)
@@ -422,8 +402,6 @@ class Normalizer:
             return _MISSING if any(v is _MISSING for v in vals) else tuple(vals)
         if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation)):
             try:
-                import ast
-
                 return ast.literal_eval(cst.Module([]).code_for_node(node))
             except (ValueError, SyntaxError):
                 return _MISSING
@@ -533,7 +511,6 @@ class Normalizer:
             prebind=set(self.prebind),
         )
 
-    # -- blocks and control flow -------------------------------------------------------
     def block(self, stmts: list[cst.BaseStatement]) -> bool:
         """Lower a statement list into ``self.stmts``; False when it cannot fall through."""
         stmts = list(stmts)
@@ -948,7 +925,6 @@ class Normalizer:
             and (a.value in self.env.values() or a.value in self.view_roots)
         ])
 
-    # -- loops ------------------------------------------------------------------------
     def _carried(self, node: cst.CSTNode, extra: list[str]) -> list[str]:
         all_assigned = _assigned_in(node.body)  # type: ignore[attr-defined]
         assigned = [t for t in all_assigned if t not in self.poisoned]
@@ -1007,8 +983,6 @@ class Normalizer:
     def _read_after(self, node: cst.CSTNode) -> set[str]:
         """Names read (not only assigned) after the statement ``node`` in the function being
         lowered."""
-        import libcst.matchers as m
-
         tree = self.src.tree
         start = self.src.where(node)
         inside = {id(n) for n in _all_names(node)}
@@ -1554,8 +1528,6 @@ class Normalizer:
                 self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
                 self.break_here(small)
         else:
-            from srcgrad.codegen.check import _UNSUPPORTED
-
             if type(small) in _UNSUPPORTED:
                 raise _Bail(None)  # reported by check, with its own hint
             what = _readable(type(small).__name__)
@@ -1644,16 +1616,6 @@ class Normalizer:
             )
         return ("leaf", self.names.fresh(base))
 
-    @staticmethod
-    def _same_shape(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-        if a[0] != b[0]:
-            return False
-        if a[0] == "seq":
-            return len(a[1]) == len(b[1]) and all(map(Normalizer._same_shape, a[1], b[1]))
-        if a[0] == "dict":
-            return a[1] == b[1] and all(map(Normalizer._same_shape, a[2], b[2]))
-        return True
-
     def _bind_tree(
         self, names: tuple[Any, ...], tree: tuple[Any, ...], value: cst.CSTNode
     ) -> None:
@@ -1683,7 +1645,7 @@ class Normalizer:
         names = self.out_items.get(name)
         if names is None:
             names = self.out_items[name] = self._names_tree(name.lstrip("_"), tree)
-        elif not self._same_shape(names, tree):
+        elif not _same_shape(names, tree):
             self.fail(
                 value,
                 "returns values of different shapes on different paths (tuples or dicts of "
@@ -1694,7 +1656,6 @@ class Normalizer:
         self._bind_tree(names, tree, value)
         return _display_of(names)
 
-    # -- in-place writes --------------------------------------------------------------------
     def track_alias(self, user: str) -> None:
         """Record that the name just bound is the array it was copied or read from (``v = y``,
         ``v = params["W"]``, an item of a list of views); views made by primitives are recorded
@@ -1895,8 +1856,6 @@ class Normalizer:
     def subscript_write(self, target: cst.Subscript, value: cst.BaseExpression) -> None:
         """``y[key] = v`` becomes ``y_1 = y.copy(); y_1[key] = v``: a new version of ``y``
         (DESIGN §5).  Only arrays made in this call may be written."""
-        from srcgrad.errors import AliasError
-
         if not isinstance(target.value, cst.Name):  # K.flat[...] = v, a.T[0] = v, f(x)[i] = v
             written = self.src.module.code_for_node(target.value).strip()
             self.fail(
@@ -1976,7 +1935,6 @@ class Normalizer:
             value=v,
         )
 
-    # -- calls to user functions: inlined --------------------------------------------------
     def inline_call(
         self,
         e: cst.Call,
@@ -1988,9 +1946,6 @@ class Normalizer:
     ) -> cst.BaseExpression:
         """Inline the body of a module-level user function at its call site (DESIGN §5:
         small callees are inlined); its lines keep their own file:line in the comments."""
-        from srcgrad.codegen.check import check_function
-        from srcgrad.codegen.source import read_function
-
         code = callee.__code__
         if any(k is code for k in self.inline_stack):
             # recursion: call the callee's own generated pair (memoised per activity pattern)
@@ -2273,7 +2228,7 @@ class Normalizer:
             branches.append(self.stmts)
         self.stmts = saved
         trees = [self._result_tree(r, True) for r in results]
-        if not self._same_shape(*trees):
+        if not _same_shape(*trees):
             self.fail(
                 e,
                 f"{display} is defined on several paths, and the definitions return values of "
@@ -2532,7 +2487,6 @@ class Normalizer:
                 "container",
             )
 
-    # -- expressions ------------------------------------------------------------------
     def lower(
         self, e: cst.BaseExpression, hint: str, target: str | None = None
     ) -> cst.BaseExpression:
@@ -2596,8 +2550,6 @@ class Normalizer:
                     self.fail(el, "starred element", "list the elements", "starred")
                 elements.append(el.with_changes(value=self.lower(el.value, hint)))
             return e.with_changes(elements=elements)
-        from srcgrad.codegen.check import _UNSUPPORTED
-
         if type(e) in _UNSUPPORTED:
             raise _Bail(None)  # reported by check, with its own hint
         what, how = _EXPRESSION_HINTS.get(
@@ -2675,8 +2627,6 @@ class Normalizer:
         g = self.resolver.globals
         found, obj = self.resolver.lookup(root)
         if found and (getattr(obj, "__module__", None) or "").startswith("srcgrad."):
-            import srcgrad.runtime as runtime
-
             if getattr(runtime, root, None) is obj:
                 self.runtime_imports.add(root)  # a runtime helper: imported by name
                 return e
@@ -2714,9 +2664,7 @@ class Normalizer:
             mod = "builtins"
             if not clash and (top or (root not in self.top_cells and root not in self.top_globals)):
                 return self._bare(e, root)
-        import sys as _sys
-
-        if not mod or mod not in _sys.modules or not all(p.isidentifier() for p in mod.split(".")):
+        if not mod or mod not in sys.modules or not all(p.isidentifier() for p in mod.split(".")):
             self.fail(
                 e,
                 f"{root!r} cannot be read from the module of {self.resolver.fn.__qualname__} "
@@ -2754,8 +2702,6 @@ class Normalizer:
         parts = self.resolver.dotted(node.func)
         if parts is None or parts[0] in self.env:
             return False
-        from srcgrad.backend import namespace
-
         found, obj = self.resolver.value_of(parts)
         return found and obj is namespace
 
@@ -3290,7 +3236,6 @@ class Normalizer:
         self.note_view(self.stmts[-1])
         return out
 
-    # -- calls ------------------------------------------------------------------------
     def call(
         self,
         e: cst.Call,
@@ -4007,7 +3952,6 @@ class Normalizer:
                 continue  # grown once and not read: it grows where it is appended to
             if cur in self.lit or any(self._may_carry_gradient(v, assigned) for v in values):
                 self.grow_display(cur, values[0])
-            # (a display the loop grows with constants only stays a constant)
 
     def _may_carry_gradient(self, value: cst.CSTNode, assigned: set[str]) -> bool:
         """Whether ``value``, in a loop that binds ``assigned``, may carry a gradient: it
@@ -4223,709 +4167,8 @@ class Normalizer:
         self.fail(e, f"list method .{method}() on {text!r}, {where}", hint, f".{method}()")
 
 
-class _SwapNodes(cst.CSTTransformer):
-    """Replace given nodes (by identity) with other expressions."""
-
-    def __init__(self, swap: dict[int, cst.BaseExpression]) -> None:
-        super().__init__()
-        self.swap = swap
-
-    def on_leave(self, original: Any, updated: Any) -> Any:
-        rep = self.swap.get(id(original))
-        if rep is not None:
-            return rep
-        return updated
-
-
-class _NameMap(cst.CSTTransformer):
-    """Rename plain names (not attributes or keywords)."""
-
-    def __init__(self, mapping: dict[str, str]) -> None:
-        super().__init__()
-        self.mapping = mapping
-
-    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
-        return cst.Name(self.mapping.get(original.value, original.value))
-
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
-        return updated.with_changes(attr=original.attr)
-
-    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
-        return updated.with_changes(keyword=original.keyword)
-
-
-def _all_stmts(node: cst.CSTNode) -> list[cst.CSTNode]:
-    import libcst.matchers as m
-
-    return list(m.findall(node, m.SimpleStatementLine() | m.For() | m.If() | m.Expr()))
-
-
-class _Renamer(cst.CSTTransformer):
-    def __init__(self, norm: Normalizer) -> None:
-        super().__init__()
-        self.norm = norm
-        self.attrs: set[int] = set()
-
-    def rename(self, node: cst.BaseExpression) -> cst.BaseExpression:
-        return cst.ensure_type(node.visit(self), cst.BaseExpression)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        self.attrs.add(id(node.attr))
-        return True
-
-    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
-        v = original.value
-        if v in self.norm.env:
-            return cst.Name(self.norm.env[v])
-        if id(original) in self.attrs or v in ("True", "False", "None"):
-            return updated
-        found, obj = self.norm.resolver.lookup(v)
-        if found and not is_numpy_module(obj):
-            return self.norm._foreign(updated, v)  # a free name, as emitted code must read it
-        return updated
-
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
-        return updated.with_changes(attr=original.attr)
-
-
-_MISSING = object()
-
-
-def _constant_key(node: cst.BaseExpression) -> Any:
-    if isinstance(node, cst.Integer):
-        return int(node.value, 0)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        k = _constant_key(node.expression)
-        return -k if isinstance(k, int) else _MISSING
-    if isinstance(node, cst.SimpleString):
-        return node.evaluated_value
-    return _MISSING
-
-
-def _functions_bound(node: cst.CSTNode) -> dict[str, list[cst.CSTNode]]:
-    """The names ``node`` binds to a nested def or a lambda (``g = lambda u: ...``), each
-    with the statements that do, in order (nested defs' bodies are not looked into)."""
-    out: dict[str, list[cst.CSTNode]] = {}
-
-    def visit(n: cst.CSTNode) -> None:
-        if isinstance(n, cst.FunctionDef):
-            out.setdefault(n.name.value, []).append(n)
-            return
-        if isinstance(n, (cst.ClassDef, cst.Lambda)):
-            return
-        if (
-            isinstance(n, cst.Assign)
-            and isinstance(n.value, cst.Lambda)
-            and len(n.targets) == 1
-            and isinstance(n.targets[0].target, cst.Name)
-        ):
-            out.setdefault(n.targets[0].target.value, []).append(n)
-            return
-        for c in n.children:
-            visit(c)
-
-    visit(node)
-    return out
-
-
-def _subscript_written(node: cst.CSTNode) -> set[str]:
-    """Names written in place inside ``node``: through a subscript (``y[k] = v``,
-    ``y[k] += v``) or by an augmented assignment (``y += v``, in place on an array)."""
-    import libcst.matchers as m
-
-    out = set()
-    for t in m.findall(node, m.AssignTarget() | m.AugAssign()):
-        target = getattr(t, "target", None)
-        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
-            out.add(target.value.value)
-        elif isinstance(t, cst.AugAssign) and isinstance(target, cst.Name):
-            out.add(target.value)
-    return out
-
-
-def _ident_key(k: Any) -> str:
-    return "".join(c if c.isalnum() or c == "_" else "_" for c in str(k))
-
-
-def _children(skel: Any) -> list[Any]:
-    kids = skel[1]
-    return list(kids.values()) if isinstance(kids, dict) else list(kids)
-
-
-def _canonical_key(skel: Any, key: Any) -> Any:
-    """One key per leaf: NamedTuple positions become field names, negative indices positive."""
-    kind, children = skel[0], skel[1]
-    if isinstance(key, int) and kind == "nt":
-        fields = list(children)
-        return fields[key] if -len(fields) <= key < len(fields) else key
-    if isinstance(key, int) and kind == "seq" and -len(children) <= key < 0:
-        return key + len(children)
-    return key
-
-
-def _skeleton_child(skel: Any, key: Any) -> Any:
-    kind, children = skel[0], skel[1]
-    if kind == "dict":
-        return children.get(key, _MISSING)
-    if kind == "seq":
-        if isinstance(key, int) and -len(children) <= key < len(children):
-            return children[key]
-        return _MISSING
-    if kind == "nt":
-        if isinstance(key, str):
-            return children.get(key, _MISSING)
-        if isinstance(key, int):
-            vals = list(children.values())
-            return vals[key] if -len(vals) <= key < len(vals) else _MISSING
-    return _MISSING
-
-
-def _dotted_node(root: str, dotted: str) -> cst.BaseExpression:
-    node: cst.BaseExpression = cst.Name(root)
-    for p in dotted.split("."):
-        node = cst.Attribute(value=node, attr=cst.Name(p))
-    return node
-
-
-_LIBRARIES = ("numpy", "scipy", "srcgrad", "builtins", "math", "functools", "operator")
-
-
-def _user_object(obj: Any) -> bool:
-    """A callable the user defined (or an emitted module's): its rule or non-differentiable
-    declaration is the user's too, so the cache key records it."""
-    fn = cache.inlined_function(obj)
-    mod = getattr(fn, "__module__", None) or ""
-    return mod.startswith("srcgrad.generated") or mod.split(".")[0] not in _LIBRARIES
-
-
-# builtins that have no rule on values that carry a gradient: what to write instead
-_BUILTIN_HINTS = {
-    "sorted": "sort the array with np.sort(x)",
-    "reversed": "reverse the array with x[::-1]",
-    "list": "use the value itself (index it, slice it or loop over it), or build a new list "
-    "with [a, b] or .append",
-    "tuple": "use the value itself (index it, slice it or loop over it), or build a tuple "
-    "display (a, b)",
-    "round": "use np.round(x)",
-    "map": "write a loop or a comprehension: [f(v) for v in xs]",
-    "filter": "select with a boolean mask, x[mask], or np.where",
-    "int": "convert only constants; for values that carry a gradient use np.floor(x)",
-    "divmod": "use np.floor_divide and np.mod (or // and %)",
-    "any": "use np.any(x)",
-    "all": "use np.all(x)",
-}
-
-# array attributes with no rule: what to write instead
-_ARRAY_ATTRIBUTE_HINTS = {
-    "flat": "use np.ravel(x) (or x.ravel())",
-    "base": "use the array itself",
-    "data": "use the array itself",
-    "ctypes": "use the array itself",
-    "strides": "only constant attributes (.shape, .ndim, .size, .dtype) are read as constants",
-}
-
-# in-place array methods with no functional rule: what to write instead
-_INPLACE_METHOD_HINTS = {
-    "fill": "build a new array instead: y = np.full_like(y, value)",
-    "sort": "sort into a new array: y = np.sort(y)",
-    "resize": "reshape into a new array: y = np.reshape(y, shape)",
-    "put": "build a new array with np.where, or write y[idx] = v into an array made here",
-    "itemset": "write y[idx] = v into an array made in the function",
-    "setfield": "build a new array instead",
-    "partition": "use np.sort(y) (partition order is not defined)",
-}
-
-
-# list methods that grow a list: a display they grow with a value that carries a gradient
-# becomes a list built with append
-_LIST_GROWTH = ("append", "extend", "insert")
-
-
-def _grown_lists(node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
-    """The names ``node`` grows as lists (``u.append(..)``, ``u.extend(..)``, ``u += ..``),
-    each with what it grows by, in order."""
-    import libcst.matchers as m
-
-    out: dict[str, list[cst.BaseExpression]] = {}
-    for found in m.findall(
-        node,
-        m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("append") | m.Name("extend")))
-        | m.AugAssign(target=m.Name(), operator=m.AddAssign()),
-    ):
-        if isinstance(found, cst.Call):
-            user = cst.ensure_type(cst.ensure_type(found.func, cst.Attribute).value, cst.Name).value
-            out.setdefault(user, []).extend(a.value for a in found.args)
-        else:
-            aug = cst.ensure_type(found, cst.AugAssign)
-            out.setdefault(cst.ensure_type(aug.target, cst.Name).value, []).append(aug.value)
-    return out
-
-
-def _extended_in_place(body: cst.CSTNode) -> set[str]:
-    """The names ``body`` binds only by ``u += ...`` (for a list: grown in place)."""
-    import libcst.matchers as m
-
-    bound: dict[str, int] = {}
-    for u in _assigned_in(body):
-        bound[u] = bound.get(u, 0) + 1
-    extended: dict[str, int] = {}
-    for aug in m.findall(body, m.AugAssign(target=m.Name(), operator=m.AddAssign())):
-        u = cst.ensure_type(cst.ensure_type(aug, cst.AugAssign).target, cst.Name).value
-        extended[u] = extended.get(u, 0) + 1
-    return {u for u, k in extended.items() if bound.get(u) == k}
-
-
-def _method_hint(method: str) -> str:
-    """What to write instead of the array method ``method``, which has no rule."""
-    if method in _INPLACE_METHOD_HINTS:
-        return _INPLACE_METHOD_HINTS[method]
-    fn = getattr(np, method, None)
-    if fn is not None and registry.lookup(fn) is not None:
-        return f"call np.{method}(x, ...) instead: it has a rule"
-    return (
-        "rewrite it with numpy functions that have rules (`srcgrad rules` lists them), or "
-        "register one with @srcgrad.rules.adjoint"
-    )
-
-
-def _numpy_export_name(obj: Any) -> str | None:
-    """The dotted name numpy exports ``obj`` under (``"linalg.matrix_power"``), or None."""
-    name = getattr(obj, "__name__", None)
-    if not isinstance(name, str):
-        return None
-    for prefix, mod in (("", np), ("linalg.", np.linalg), ("fft.", np.fft), ("random.", np.random)):
-        if getattr(mod, name, None) is obj:
-            return prefix + name
-    return None
-
-
-def _display_of(names: tuple[Any, ...]) -> cst.BaseExpression:
-    """The display a names tree stands for (see ``Normalizer._names_tree``)."""
-    if names[0] == "leaf":
-        return cst.Name(names[1])
-    if names[0] == "seq":
-        return cst.Tuple([cst.Element(_display_of(t)) for t in names[1]])
-    return cst.Dict(
-        [
-            cst.DictElement(cst.parse_expression(repr(k)), _display_of(t))
-            for k, t in zip(names[1], names[2])
-        ]
-    )
-
-
-def _ends_in_break(items: list[Any]) -> bool:
-    """Whether the branch ``items`` leaves by ``break`` (not by a return)."""
-    if not items:
-        return False
-    last = items[-1]
-    if isinstance(last, ir.BreakNode):
-        return True
-    if isinstance(last, ir.IfNode):
-        return all(
-            _ends_in_break(b) for f, b in zip(last.falls, (last.body, last.orelse)) if not f
-        ) and not all(last.falls)
-    return False
-
-
-def _returns_continue(items: list[Any]) -> None:
-    """In an inlined callee's body, a ``return`` (its value already bound to the call's
-    result) continues after the call: every ``if`` branch that ended in one falls through.
-    Left marked as not falling through, the branch would get no push while the backward pass
-    pops one (and a branch test saved inside a loop would be read from the wrong entry)."""
-    for it in items:
-        if isinstance(it, ir.IfNode):
-            _returns_continue(it.body)
-            _returns_continue(it.orelse)
-            it.falls = tuple(  # type: ignore[assignment]
-                f or not _ends_in_break(b) for f, b in zip(it.falls, (it.body, it.orelse))
-            )
-
-
-def _readable(class_name: str) -> str:
-    """``GeneratorExp`` -> ``generator exp``: a libcst class name in words."""
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", class_name).lower()
-
-
-# expression kinds with no lowering of their own: what to call them, what to write instead
-_EXPRESSION_HINTS: dict[type, tuple[str, str]] = {
-    cst.Lambda: (
-        "a lambda used as a value (passed to a function or stored in a container)",
-        "srcgrad differentiates calls, not functions passed around: bind the lambda to a name "
-        "and call it (f = lambda v: ...; f(x)), or write the computation with array operations",
-    ),
-    cst.GeneratorExp: (
-        "a generator expression outside sum()/a list",
-        "build a list ([... for v in xs]) and stack or sum it",
-    ),
-    cst.Ellipsis: ("`...` as a value", "use it only inside an index, e.g. x[..., 0]"),
-    cst.Slice: ("a slice outside an index", "index with it directly, e.g. x[1:3]"),
-}
-
-
-def _is_rng(obj: Any) -> bool:
-    """A random generator object: its methods are draws (non-differentiable, stateful)."""
-    return isinstance(obj, (np.random.Generator, np.random.RandomState))
-
-
-def _is_numpy_obj(obj: Any) -> bool:
-    """A function numpy exports (so that ``xp.<its name>`` is the same function on numpy);
-    never a method bound to an object (``rng.normal``), which lives on that object."""
-    owner = getattr(obj, "__self__", None)
-    if owner is not None and not isinstance(owner, types.ModuleType):
-        return False
-    if isinstance(obj, np.ufunc):  # scipy.special's ufuncs are ufuncs too
-        return getattr(np, obj.__name__, None) is obj
-    mod = getattr(obj, "__module__", None) or ""
-    return mod == "numpy" or mod.startswith("numpy.")
-
-
-def _append_tail(items: list[Any], new: list[Any]) -> None:
-    """Append ``new`` where control falls through: into the branches of a trailing ``if``
-    that leaves on some path (what follows such an ``if`` runs inside its branches)."""
-    if not new:
-        return
-    last = items[-1] if items else None
-    if isinstance(last, ir.IfNode) and (
-        _dead_end(items) or _may_leave(last.body) or _may_leave(last.orelse)
-    ):
-        # also an `if` whose branch leaves only on a nested path (`else: if c: break`, or
-        # `else: if c: return ...`): what follows must not run, forward or backward, on the
-        # path that left (a join there would read a name that path never bound)
-        if last.falls[0]:
-            _append_tail(last.body, list(new))
-        if last.falls[1]:
-            _append_tail(last.orelse, [copy.copy(n) for n in new] if last.falls[0] else new)
-        return
-    items.extend(new)
-
-
-# array attributes that stand for a primitive (its rule, and its facts, apply)
-_ATTRIBUTE_PRIMITIVES: dict[str, Any] = {
-    "T": np.transpose,
-    "mT": getattr(np, "matrix_transpose", None),  # numpy >= 2.0
-    "real": np.real,
-    "imag": np.imag,
-}
-
-
-def _static_view_operand(expr: cst.BaseExpression) -> cst.BaseExpression | None:
-    """The expression an attribute, subscript or method call of constants may be a numpy view
-    of (``A.T``, ``A[0]``, ``A[1:]``, ``A.reshape(...)``), else None, by the same rule facts
-    (``Rule.view``) as the active path.  Indexing with a list literal copies."""
-    prim: Any = None
-    if isinstance(expr, cst.Attribute):
-        operand, prim = expr.value, _ATTRIBUTE_PRIMITIVES.get(expr.attr.value)
-    elif isinstance(expr, cst.Subscript):
-        for el in expr.slice:
-            if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, (cst.List, cst.Tuple)):
-                return None
-        return expr.value
-    elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
-        operand, prim = expr.func.value, METHODS.get(expr.func.attr.value, (None,))[0]
-    rule = registry.lookup(prim) if prim is not None else None
-    return operand if rule is not None and rule.view else None
-
-
-def _default_function(d: cst.BaseExpression, resolver: Any) -> bool:
-    """Is a parameter default a global name chain of a function (``act=np.tanh``)?"""
-    parts = resolver.dotted(d)
-    if parts is None:
-        return False
-    found, obj = resolver.value_of(parts)
-    return found and _is_function_value(obj)
-
-
-def _is_function_value(obj: Any) -> bool:
-    """A function srcgrad can call by name (a user's, a builtin, a ufunc, a primitive with a
-    rule or a declared non-differentiable one): what a parameter bound to it stands for."""
-    return (
-        isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc))
-        or registry.lookup(obj) is not None
-        or registry.is_nondiff(obj)
-    )
-
-
-def _written_first(body: list[cst.BaseStatement], name: str) -> bool:
-    """Is ``name`` bound by a plain ``name = <expr without name>`` at the top of ``body``
-    before anything else in ``body`` mentions it?"""
-    for st in body:
-        mentions = any(n.value == name for n in _all_names(st))
-        if not mentions:
-            continue
-        if isinstance(st, (cst.For, cst.While)) and st.orelse is None:
-            # a nested loop that binds it first (if it runs no iteration, Python leaves the
-            # name unbound as well)
-            return _written_first(list(st.body.body), name)  # type: ignore[union-attr]
-        if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1:
-            small = st.body[0]
-            if (
-                isinstance(small, cst.Assign)
-                and len(small.targets) == 1
-                and isinstance(small.targets[0].target, cst.Name)
-                and small.targets[0].target.value == name
-                and not any(n.value == name for n in _all_names(small.value))
-            ):
-                return True
-        return False
-    return False
-
-
-def _dead_end(items: list[Any]) -> bool:
-    """Does a path through the trailing ``if`` of ``items`` (and the trailing ``if`` of each
-    branch that falls) not fall through?  A return there is lowered to a plain assignment,
-    so in the emitted code that path runs on into whatever is appended after the ``if``."""
-    last = items[-1] if items else None
-    if not isinstance(last, ir.IfNode):
-        return False
-    return (
-        not all(last.falls)
-        or (last.falls[0] and _dead_end(last.body))
-        or (last.falls[1] and _dead_end(last.orelse))
-    )
-
-
-def _may_leave(items: list[Any]) -> bool:
-    """Does a path through ``items`` reach a break of the enclosing loop (nested ifs
-    included, nested loops not)?"""
-    for it in items:
-        if isinstance(it, ir.BreakNode):
-            return True
-        if isinstance(it, ir.IfNode) and (_may_leave(it.body) or _may_leave(it.orelse)):
-            return True
-    return False
-
-
-def _ends_with_exit(stmts: list[cst.BaseStatement]) -> bool:
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, cst.SimpleStatementLine):
-        return any(isinstance(s, (cst.Break, cst.Continue, cst.Return, cst.Raise)) for s in last.body)
-    if isinstance(last, cst.If):
-        body = list(last.body.body)  # type: ignore[union-attr]
-        if last.orelse is None:
-            return False
-        other = (
-            list(last.orelse.body.body)  # type: ignore[union-attr]
-            if isinstance(last.orelse, cst.Else)
-            else [last.orelse]
-        )
-        return _ends_with_exit(body) and _ends_with_exit(other)
-    return False
-
-
-def _may_exit(node: cst.CSTNode) -> bool:
-    """Does ``node`` contain a break/continue/return outside nested loops and defs?"""
-    if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
-        return True
-    if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-        return isinstance(node, (cst.For, cst.While)) and bool(own_returns(node))
-    return any(_may_exit(c) for c in node.children)
-
-
-def _has_exit(node: cst.CSTNode) -> bool:
-    """break/continue/return that would leave this loop (not nested loops' own)."""
-    if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
-        return True
-    if isinstance(node, (cst.For, cst.While)):
-        return bool(own_returns(node))
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-        return False
-    return any(_has_exit(c) for c in node.children)
-
-
-def _always_returns(stmts: list[cst.BaseStatement]) -> bool:
-    """Does every path through ``stmts`` end in a ``return`` or ``raise`` (by their form: a last
-    return, an if/else whose branches all do, a ``while True`` without a break)?"""
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, cst.SimpleStatementLine):
-        return any(isinstance(s, (cst.Return, cst.Raise)) for s in last.body)
-    if isinstance(last, cst.If):
-        if last.orelse is None:
-            return False
-        other = last.orelse.body if isinstance(last.orelse, cst.Else) else last.orelse
-        other_stmts = list(other.body) if isinstance(other, cst.IndentedBlock) else [other]
-        return _always_returns(list(last.body.body)) and _always_returns(other_stmts)  # type: ignore[arg-type]
-    if isinstance(last, cst.While):
-        forever = isinstance(last.test, cst.Name) and last.test.value == "True"
-        return forever and not _own_breaks(last)
-    if isinstance(last, cst.With):
-        return _always_returns(list(last.body.body))  # type: ignore[arg-type]
-    return not isinstance(last, cst.For)  # match, try, ...: refused on their own
-
-
-def _own_breaks(loop: cst.For | cst.While) -> bool:
-    """Does ``loop``'s body hold a ``break`` of this loop (not of a loop inside it)?"""
-
-    def walk(node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Break):
-            return True
-        if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            return False
-        return any(walk(c) for c in node.children)
-
-    return any(walk(c) for c in loop.body.children)
-
-
-def _returns_from_a_loop(fdef: cst.CSTNode) -> bool:
-    """Whether a ``return`` of ``fdef`` (not of a nested def) lies inside a loop."""
-    import libcst.matchers as m
-
-    own = {id(r) for r in own_returns(fdef)}
-    return any(
-        id(r) in own
-        for loop in m.findall(fdef, m.For() | m.While())
-        for r in m.findall(loop, m.Return())
-    )
-
-
-def _has_loop_return(node: cst.CSTNode) -> bool:
-    """True when ``node`` holds a loop that may return (one that sets the return flag)."""
-    import libcst.matchers as m
-
-    return any(own_returns(loop) for loop in m.findall(node, m.For() | m.While()))
-
-
-_MakeStatement = Callable[[cst.Break], cst.BaseSmallStatement]
-
-
-def _before_breaks(
-    stmts: list[cst.BaseStatement], make: _MakeStatement, src: Any
-) -> list[cst.BaseStatement]:
-    """A loop body ``stmts`` with ``make(b)`` put before each ``break`` b that leaves this
-    loop (not a nested loop's own); the statements it leaves alone stay the same nodes."""
-    out: list[cst.BaseStatement] = []
-    for st in stmts:
-        new: cst.BaseStatement = st
-        if isinstance(st, cst.SimpleStatementLine) and any(
-            isinstance(s, cst.Break) for s in st.body
-        ):
-            small: list[cst.BaseSmallStatement] = []
-            for s in st.body:
-                if isinstance(s, cst.Break):
-                    small.append(make(s))
-                small.append(s)
-            new = st.with_changes(body=small)
-        elif isinstance(st, cst.If):
-            new = _if_before_breaks(st, make, src)
-        if new is not st:
-            src.alias(new, st)
-        out.append(new)
-    return out
-
-
-def _if_before_breaks(node: cst.If, make: _MakeStatement, src: Any) -> cst.If:
-    def block(b: cst.BaseSuite) -> cst.BaseSuite:
-        return b.with_changes(body=_before_breaks(list(b.body), make, src))  # type: ignore[attr-defined]
-
-    body = block(node.body)
-    orelse = node.orelse
-    if isinstance(orelse, cst.Else):
-        orelse = orelse.with_changes(body=block(orelse.body))
-    elif isinstance(orelse, cst.If):
-        orelse = src.alias(_if_before_breaks(orelse, make, src), orelse)
-    return node.with_changes(body=body, orelse=orelse)
-
-
-def _push_rest(node: cst.If, rest: list[cst.BaseStatement], src: Any) -> cst.If:
-    """Append ``rest`` to every branch of ``node`` that can fall through."""
-    body = list(node.body.body)  # type: ignore[union-attr]
-    if not _ends_with_exit(body):
-        body = body + rest
-    new_body = node.body.with_changes(body=body)
-    orelse = node.orelse
-    if orelse is None:
-        orelse = cst.Else(body=cst.IndentedBlock(body=list(rest)))
-    elif isinstance(orelse, cst.Else):
-        ob = list(orelse.body.body)  # type: ignore[union-attr]
-        if not _ends_with_exit(ob):
-            orelse = orelse.with_changes(body=orelse.body.with_changes(body=ob + rest))
-    else:
-        orelse = _push_rest(orelse, rest, src)
-    return src.alias(node.with_changes(body=new_body, orelse=orelse), node)
-
-
-def _range_len(seqs: list[cst.BaseExpression]) -> cst.BaseExpression:
-    lens = [f"len({cst.Module([]).code_for_node(s)})" for s in seqs]
-    inner = lens[0] if len(lens) == 1 else f"min({', '.join(lens)})"
-    return cst.parse_expression(f"range({inner})")
-
-
-def _paren(e: cst.BaseExpression) -> cst.BaseExpression:
-    if isinstance(e, (cst.Name, cst.Call, cst.Attribute, cst.Subscript)) or getattr(e, "lpar", None):
-        return e
-    return e.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-
-
-def _assigned_in(stmt: cst.CSTNode) -> list[str]:
-    import libcst.matchers as m
-
-    out = []
-    for node in m.findall(
-        stmt,
-        m.AssignTarget() | m.AugAssign() | m.For() | m.AnnAssign() | m.NamedExpr()
-        | m.CompFor() | m.AsName(),
-    ):
-        target = getattr(node, "target", None) or getattr(node, "name", None)
-        if target is not None:
-            out += [n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)]
-    for node in m.findall(stmt, m.Import() | m.ImportFrom()):
-        names = getattr(node, "names", ())
-        for alias in names if isinstance(names, (list, tuple)) else ():
-            if alias.asname is None:
-                dotted = alias.name
-                while isinstance(dotted, cst.Attribute):
-                    dotted = dotted.value
-                if isinstance(dotted, cst.Name):
-                    out.append(dotted.value)
-    for node in m.findall(stmt, m.ClassDef() | m.FunctionDef() | m.MatchAs() | m.MatchStar()):
-        name = getattr(node, "name", None)
-        if isinstance(name, cst.Name):
-            out.append(name.value)
-    return out
-
-
-class _FreeReads(cst.CSTVisitor):
-    """Collects the names a function reads that none of its own bindings provide."""
-
-    def __init__(self) -> None:
-        self.read: set[str] = set()
-        self.bound: set[str] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.read.add(node.value)
-
-    def visit_Param(self, node: cst.Param) -> None:
-        self.bound.add(node.name.value)
-
-
-def _free_reads(fdef: cst.CSTNode) -> set[str]:
-    """The names ``fdef`` (nested defs included) may read as globals, closure cells or
-    builtins: every name it mentions, less those it assigns or takes as parameters (an
-    over-approximation is harmless: it only renames an inlined callee's local)."""
-    v = _FreeReads()
-    fdef.visit(v)
-    return v.read - v.bound - set(_assigned_in(fdef))
-
-
-def _all_names(tree: cst.CSTNode) -> list[cst.Name]:
-    import libcst.matchers as m
-
-    return [n for n in m.findall(tree, m.Name()) if isinstance(n, cst.Name)]
-
-
 def normalize(
     src: FunctionSource, wrt: list[str], containers: dict[str, Any], has_aux: bool = False
 ) -> Normalized:
-    """Build the normal form of ``src`` (see the module docstring)."""
+    """Build the normal form of ``src`` (see the package docstring)."""
     return Normalizer(src, wrt, containers, has_aux).run()
