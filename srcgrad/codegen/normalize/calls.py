@@ -5,8 +5,6 @@ it is lowered or refused.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import types
 from typing import Any
 
@@ -99,6 +97,9 @@ class Calls:
         target: str | None = None,
         multi: list[str] | None = None,
     ) -> cst.BaseExpression | None:
+        """Lower the call ``e``: of a nested def (inlined), of a partial or bound method of a
+        user function (inlined), a method of a value (no global chain), or of a global name
+        chain, by what that chain resolves to (:meth:`_resolved_call`)."""
         self._call_node = e
         if isinstance(e.func, cst.Attribute) and self._is_namespace_call(e.func.value):
             # namespace(x).ones_like(x), as emitted code writes it: the array module
@@ -120,68 +121,70 @@ class Calls:
             args = self.inlined_args(e, hint)
             return self.call_local(e, self.local_funcs[func.value], args, hint, target, func.value)
         chain = self._global_chain(func)
-        if chain is not None and isinstance(chain[1], functools.partial):
-            pobj = chain[1]
-            if isinstance(pobj.func, types.FunctionType):
-                self.note_ref(e, func, chain[0], pobj)
-                args = [self.lower_arg(a, hint) for a in e.args]
-                sig_names = list(inspect.signature(pobj.func).parameters)
-                pre: dict[str, cst.BaseExpression] = {}
-                ptext = cst.Module([]).code_for_node(self._xp_chain(func))
-                for i, _ in enumerate(pobj.args):
-                    pre[sig_names[i]] = cst.parse_expression(f"{ptext}.args[{i}]")
-                for k in pobj.keywords:
-                    pre[k] = cst.parse_expression(f"{ptext}.keywords[{k!r}]")
-                return self.inline_call(e, pobj.func, args, hint, target, pre)
-        if (
-            chain is not None
-            and isinstance(chain[1], types.MethodType)
-            and isinstance(chain[1].__func__, types.FunctionType)
-            and isinstance(func, cst.Attribute)
-        ):
-            m = chain[1]
-            self.note_ref(e, func, [*chain[0], "__func__"], m.__func__)
-            args = [self.lower_arg(a, hint) for a in e.args]
-            first = next(iter(inspect.signature(m.__func__).parameters))
-            return self.inline_call(e, m.__func__, args, hint, target, {first: self._xp_chain(func.value)})
+        inlined = self._partial_or_method_call(e, func, chain, hint, target)
+        if inlined is not None:
+            return inlined
         if chain is None and isinstance(func, cst.Attribute):
             return self.method_call(e, hint, target, multi)
         if chain is None:
-            if isinstance(func, cst.Name) and func.value in self.poisoned:
-                raise _Bail(None)
-            if isinstance(func, cst.Name) and func.value in self.params_set and len(
-                self.inline_stack
-            ) == 1:
-                self.fail(
-                    e,
-                    f"call of the argument {func.value!r} (a function passed in): srcgrad "
-                    "resolves every call when it generates the code, from names it can see",
-                    f"call the function by its name inside the function, or capture it in a "
-                    f"closure: def make({func.value}): def f(...): ... {func.value}(...) ...; "
-                    f"return f, then differentiate make(np.tanh)",
-                    "call",
-                )
-            if isinstance(func, cst.Name) and func.value in self.env:
-                self.fail(
-                    e,
-                    f"call of a local value {func.value!r} (a function stored in a variable)",
-                    "call the function by the name it was defined or imported under, e.g. "
-                    "np.log(x) rather than g = np.log; g(x)",
-                    "call",
-                )
-            parts = self.resolver.dotted(func)
-            if parts is not None and not self.resolver.lookup(parts[0])[0]:
-                self.fail(func, f"name {parts[0]!r} is not defined", "define it", "name")
-            self.fail(
-                e,
-                "call of an expression (a function returned by a call, or a lambda called "
-                "where it is written)",
-                "call a function by its name: define it with def (or bind the lambda to a "
-                "name) and call that name, passing what it captured as arguments",
-                "call",
-            )
+            self._refuse_call_of_value(e, func)
         parts, obj = chain  # type: ignore[misc]
         display = ".".join(parts)
+        special = self._special_call(e, func, obj, display, hint, target)
+        if special is not None:
+            return special
+        return self._resolved_call(e, func, parts, obj, display, hint, target, multi)
+
+    def _refuse_call_of_value(self, e: cst.Call, func: cst.BaseExpression) -> None:
+        """A call of something that is no global name chain: an argument, a local value, an
+        undefined name or an expression (refused; a poisoned name raises no second
+        finding)."""
+        if isinstance(func, cst.Name) and func.value in self.poisoned:
+            raise _Bail(None)
+        if isinstance(func, cst.Name) and func.value in self.params_set and len(
+            self.inline_stack
+        ) == 1:
+            self.fail(
+                e,
+                f"call of the argument {func.value!r} (a function passed in): srcgrad "
+                "resolves every call when it generates the code, from names it can see",
+                f"call the function by its name inside the function, or capture it in a "
+                f"closure: def make({func.value}): def f(...): ... {func.value}(...) ...; "
+                f"return f, then differentiate make(np.tanh)",
+                "call",
+            )
+        if isinstance(func, cst.Name) and func.value in self.env:
+            self.fail(
+                e,
+                f"call of a local value {func.value!r} (a function stored in a variable)",
+                "call the function by the name it was defined or imported under, e.g. "
+                "np.log(x) rather than g = np.log; g(x)",
+                "call",
+            )
+        parts = self.resolver.dotted(func)
+        if parts is not None and not self.resolver.lookup(parts[0])[0]:
+            self.fail(func, f"name {parts[0]!r} is not defined", "define it", "name")
+        self.fail(
+            e,
+            "call of an expression (a function returned by a call, or a lambda called "
+            "where it is written)",
+            "call a function by its name: define it with def (or bind the lambda to a "
+            "name) and call that name, passing what it captured as arguments",
+            "call",
+        )
+
+    def _special_call(
+        self,
+        e: cst.Call,
+        func: cst.BaseExpression,
+        obj: Any,
+        display: str,
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression | None:
+        """Calls lowered as something else: a random generator's draw, ``max``/``min`` of one
+        sequence, a NamedTuple (a tuple display) and ``dict(k=v)`` (a dict display); None
+        for any other call."""
         if _is_rng(getattr(obj, "__self__", None)):  # rng.normal, np.random.normal
             args = [self.lower_arg(a, hint) for a in e.args]
             node = e.with_changes(func=self._xp_chain(func), args=args)
@@ -213,6 +216,22 @@ class Calls:
                 ]
             )
             return self._lower(as_dict, hint, target)
+        return None
+
+    def _resolved_call(
+        self,
+        e: cst.Call,
+        func: cst.BaseExpression,
+        parts: list[str],
+        obj: Any,
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression | None:
+        """A call of the object ``obj`` a global name chain ``parts`` resolves to: inlined (a
+        user function), a constant (constant arguments), a primitive (a rule or a
+        custom_vjp), stop_gradient, or a non-differentiable call, else refused."""
         frame_hint = frame_reader(obj)
         if frame_hint is not None:
             self.fail(
@@ -239,6 +258,30 @@ class Calls:
         if res.kind == "user" and isinstance(obj, types.FunctionType) and not all_static:
             # inlined: the emitted code never reads the function itself
             return self.inline_call(e, obj, args, hint, None if multi is not None else target)
+        self._refuse_in_place_function(e, parts, display, all_static)
+        node = e.with_changes(func=self._xp_chain(func), args=args)
+        if res.kind == "rule" and res.emit_name and not is_numpy_module(
+            self.resolver.lookup(parts[0])[1]
+        ) and _is_numpy_obj(obj):
+            node = node.with_changes(func=_dotted_node(self.xp, res.emit_name))
+        if res.kind == "stop_gradient":
+            return self._stop_gradient_call(e, node, args, hint, target)
+        if all_static:
+            return self._constant_call(node, parts, obj, res, display, hint, target, multi)
+        if res.kind == "custom":
+            return self._custom_vjp_call(e, func, obj, res, node, args, display, hint, target, multi)
+        if res.kind == "rule":
+            return self._rule_call(e, obj, res, node, args, display, hint, target, multi)
+        nondiff = self._nondiff_call(e, parts, obj, res, node, args, display, hint, target, multi)
+        if nondiff is not None:
+            return nondiff
+        return self._unruled_call(e, obj, res, node, args, display, hint, target, multi)
+
+    def _refuse_in_place_function(
+        self, e: cst.Call, parts: list[str], display: str, all_static: bool
+    ) -> None:
+        """A numpy function that writes into its argument (``np.copyto``, ``np.put``, ...),
+        called on values that carry a gradient, is refused."""
         in_place = MUTATING_FUNCTIONS.get(".".join(parts[1:]))
         if (
             in_place is not None
@@ -252,65 +295,126 @@ class Calls:
                 in_place,
                 display,
             )
-        node = e.with_changes(func=self._xp_chain(func), args=args)
-        if res.kind == "rule" and res.emit_name and not is_numpy_module(
-            self.resolver.lookup(parts[0])[1]
-        ) and _is_numpy_obj(obj):
-            node = node.with_changes(func=_dotted_node(self.xp, res.emit_name))
-        if res.kind == "stop_gradient":
-            if len(args) != 1:
-                self.fail(
-                    e,
-                    "stop_gradient takes one argument",
-                    "wrap each value on its own: srcgrad.stop_gradient(a), "
-                    "srcgrad.stop_gradient(b)",
-                    "stop_gradient",
-                )
-            self.runtime_imports.add("stop_gradient")
-            node = node.with_changes(func=cst.Name(self.names.generated("stop_gradient")))
-            out = self.emit(ir.STOP, target, hint, node, label="stop_gradient")
-            self.stopped.add(out)
-            return cst.Name(out)
-        if all_static:
+
+    def _stop_gradient_call(
+        self,
+        e: cst.Call,
+        node: cst.Call,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression:
+        """``srcgrad.stop_gradient(v)``: the runtime's own, its result carries no gradient."""
+        if len(args) != 1:
+            self.fail(
+                e,
+                "stop_gradient takes one argument",
+                "wrap each value on its own: srcgrad.stop_gradient(a), "
+                "srcgrad.stop_gradient(b)",
+                "stop_gradient",
+            )
+        self.runtime_imports.add("stop_gradient")
+        node = node.with_changes(func=cst.Name(self.names.generated("stop_gradient")))
+        out = self.emit(ir.STOP, target, hint, node, label="stop_gradient")
+        self.stopped.add(out)
+        return cst.Name(out)
+
+    def _constant_call(
+        self,
+        node: cst.Call,
+        parts: list[str],
+        obj: Any,
+        res: Any,
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression:
+        """A call whose arguments are all constants: a constant (numpy's functions called
+        through ``xp``)."""
+        if multi is not None:
+            return node
+        if not is_numpy_module(self.resolver.lookup(parts[0])[1]) and _is_numpy_obj(obj):
+            name = res.emit_name or getattr(obj, "__name__", display)
+            node = node.with_changes(func=_dotted_node(self.xp, name))
+        return cst.Name(self.emit(ir.STATIC, target, hint, node))
+
+    def _custom_vjp_call(
+        self,
+        e: cst.Call,
+        func: cst.BaseExpression,
+        obj: Any,
+        res: Any,
+        node: cst.Call,
+        args: list[cst.Arg],
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression:
+        """A call of a ``srcgrad.custom_vjp`` function: a primitive whose rule is the user's."""
+        assert res.rule is not None
+        if obj.vjp is None:
+            self.fail(e, f"{display} is a custom_vjp function with no rule attached",
+                      f"attach one with @{display}.defvjp", "custom_vjp", MissingRuleError)
+        bound = self.bind_signature(obj.fn, args, e, display)
+        st_expr = node
+        out = self.prim(res.rule, target, hint, st_expr, bound, multi)
+        self.stmts[-1].bound["__callee__"] = self._xp_chain(func)
+        return out
+
+    def _rule_call(
+        self,
+        e: cst.Call,
+        obj: Any,
+        res: Any,
+        node: cst.Call,
+        args: list[cst.Arg],
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression:
+        """A call of a function with an adjoint rule: a primitive (non-differentiable for an
+        integer ``dtype=``; several outputs bound to one name are a list)."""
+        assert res.rule is not None
+        bound = self.bind(res.rule, args, e, display)
+        dtype_arg = bound.get("dtype")
+        if dtype_arg is not None and self.integer_dtype(dtype_arg, e, display):
+            # an integer or boolean result: piecewise constant, no gradient
             if multi is not None:
-                return node
-            if not is_numpy_module(self.resolver.lookup(parts[0])[1]) and _is_numpy_obj(obj):
-                name = res.emit_name or getattr(obj, "__name__", display)
-                node = node.with_changes(func=_dotted_node(self.xp, name))
-            return cst.Name(self.emit(ir.STATIC, target, hint, node))
-        if res.kind == "custom":
-            assert res.rule is not None
-            if obj.vjp is None:
-                self.fail(e, f"{display} is a custom_vjp function with no rule attached",
-                          f"attach one with @{display}.defvjp", "custom_vjp", MissingRuleError)
-            bound = self.bind_signature(obj.fn, args, e, display)
-            st_expr = node
-            out = self.prim(res.rule, target, hint, st_expr, bound, multi)
-            self.stmts[-1].bound["__callee__"] = self._xp_chain(func)
-            return out
-        if res.kind == "rule":
-            assert res.rule is not None
-            bound = self.bind(res.rule, args, e, display)
-            dtype_arg = bound.get("dtype")
-            if dtype_arg is not None and self.integer_dtype(dtype_arg, e, display):
-                # an integer or boolean result: piecewise constant, no gradient
-                if multi is not None:
-                    self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
-                return self.emit_nondiff(target, hint, node, [])
-            if _is_numpy_obj(obj) or res.rule.module == "srcgrad.rules.scipy_special":
-                # numpy and scipy functions make an array of a tuple/list operand
-                node, bound = self.stack_operands(res.rule, node, bound)
-            if multi is not None and not res.rule.multi_output:
                 self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
-            out = self.prim(res.rule, target, hint, node, bound, multi)
-            single = _SINGLE_OUTPUT_WHEN.get(res.rule.name)
-            if single is not None and self.constant_value(bound.get(single[0], cst.Name("_"))) == single[1]:
-                return out  # e.g. svd(a, compute_uv=False): one array after all
-            if res.rule.multi_output and multi is None:
-                # several outputs bound to one name: a list whose items are read later
-                self.dyn.add(cst.ensure_type(out, cst.Name).value)
-                self.multi_results.add(cst.ensure_type(out, cst.Name).value)
-            return out
+            return self.emit_nondiff(target, hint, node, [])
+        if _is_numpy_obj(obj) or res.rule.module == "srcgrad.rules.scipy_special":
+            # numpy and scipy functions make an array of a tuple/list operand
+            node, bound = self.stack_operands(res.rule, node, bound)
+        if multi is not None and not res.rule.multi_output:
+            self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
+        out = self.prim(res.rule, target, hint, node, bound, multi)
+        single = _SINGLE_OUTPUT_WHEN.get(res.rule.name)
+        if single is not None and self.constant_value(bound.get(single[0], cst.Name("_"))) == single[1]:
+            return out  # e.g. svd(a, compute_uv=False): one array after all
+        if res.rule.multi_output and multi is None:
+            # several outputs bound to one name: a list whose items are read later
+            self.dyn.add(cst.ensure_type(out, cst.Name).value)
+            self.multi_results.add(cst.ensure_type(out, cst.Name).value)
+        return out
+
+    def _nondiff_call(
+        self,
+        e: cst.Call,
+        parts: list[str],
+        obj: Any,
+        res: Any,
+        node: cst.Call,
+        args: list[cst.Arg],
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression | None:
+        """A call of a function declared non-differentiable (or such a builtin): a constant
+        result, refused where it would drop an argument's gradient; None for other calls."""
         if res.kind == "nondiff":
             pos = [not self.is_static(a.value) for a in args if a.keyword is None]
             kw = {a.keyword.value: not self.is_static(a.value) for a in args if a.keyword}
@@ -331,6 +435,23 @@ class Calls:
             if multi is not None:
                 self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
             return self.emit_nondiff(target, hint, node, [])
+        return None
+
+    def _unruled_call(
+        self,
+        e: cst.Call,
+        obj: Any,
+        res: Any,
+        node: cst.Call,
+        args: list[cst.Arg],
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression | None:
+        """A call with no rule: a builtin (refused), a user function (inlined), a callable
+        object (refused), or an unknown function (a constant when no input carries a
+        gradient, else refused)."""
         if res.kind == "builtin":
             self.fail(
                 e,
@@ -363,6 +484,12 @@ class Calls:
         ):
             # every input is a constant or wrapped in stop_gradient: a constant result
             return self.emit_nondiff(target, hint, node, [])
+        self._refuse_unknown_call(e, obj, res, display)
+        return None
+
+    def _refuse_unknown_call(self, e: cst.Call, obj: Any, res: Any, display: str) -> None:
+        """A call srcgrad cannot differentiate: an object numpy made, a numpy function with
+        no rule (with the nearest that have one), a list's growth method, anything else."""
         if res.kind == "unknown-numpy":
             if isinstance(obj, np.vectorize) or (
                 isinstance(obj, np.ufunc) and _numpy_export_name(obj) is None
@@ -398,7 +525,6 @@ class Calls:
             display,
             MissingRuleError,
         )
-        return None
 
     def random_draw(
         self,

@@ -4,7 +4,9 @@ site with its parameters bound to the call's atoms; recursion through ``call_vjp
 
 from __future__ import annotations
 
+import functools
 import inspect
+import types
 from typing import Any
 
 import libcst as cst
@@ -169,6 +171,36 @@ class Inlining:
             )
         if len(self.inline_stack) > 17:
             self.fail(e, "calls nested too deeply", "flatten the helpers", "user-call")
+        bound, default_chains = self._bind_parameters(e, fdef, resolver, args, display, pre_bound)
+        saved = self._caller_state()
+        self.frames.append(self.scope())
+        self.inline_stack.append(key)
+        n_findings = len(self.findings)
+        out_name: str | None = None
+        try:
+            self.out_name = self.names.temp(f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out")
+            out_name = self.out_name
+            self._enter_callee(fdef, src, resolver, definer)
+            self._bind_callee_parameters(e, fdef, resolver, bound, default_chains, saved[1])
+            result = self._run_callee(fdef, hint)
+        finally:
+            self.inline_stack.pop()
+            self.frames.pop()
+            self._restore_caller_state(saved)
+        return self._inlined_result(e, result, out_name, n_findings, hint, target, display)
+
+    def _bind_parameters(
+        self,
+        e: cst.CSTNode,
+        fdef: cst.FunctionDef | cst.Lambda,
+        resolver: Any,
+        args: list[cst.Arg],
+        display: str,
+        pre_bound: dict[str, cst.BaseExpression],
+    ) -> tuple[dict[str, cst.BaseExpression], dict[str, cst.BaseExpression]]:
+        """The callee's parameters bound to the call's atoms (``*args`` to a tuple,
+        ``**kwargs`` to a dict, literal defaults), and the parameters whose default is a
+        global function (``act=np.tanh``), each to that default."""
         ps = fdef.params
         star = ps.star_arg.name.value if isinstance(ps.star_arg, cst.Param) else None
         starstar = ps.star_kwarg.name.value if ps.star_kwarg is not None else None
@@ -212,80 +244,118 @@ class Inlining:
                 msg = "is missing" if d is None else "has a default that is not a literal"
                 self.fail(e, f"argument {n!r} of {display} {msg}", f"pass {n} explicitly", "user-call")
             bound[n] = d  # type: ignore[assignment]
-        saved = (
+        return bound, default_chains
+
+    def _caller_state(self) -> tuple[Any, ...]:
+        """What :meth:`inline_body` changes while the callee runs, to restore after it."""
+        return (
             self.src, self.resolver, self.env, self.all_names, self.n_returns, self.ret_flag,
             self.out_name, self.loops, self.out, self.origin, self.has_aux, self.local_funcs,
             self.np_alias, self.galias, self.arg_names,
         )
-        self.frames.append(self.scope())
-        self.inline_stack.append(key)
-        n_findings = len(self.findings)
-        out_name: str | None = None
-        try:
-            self.out_name = self.names.temp(f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out")
-            out_name = self.out_name
-            self.src = src
-            self.resolver = resolver
-            self.all_names = _all_names(fdef)
-            self.n_returns = len(own_returns(fdef)) if isinstance(fdef, cst.FunctionDef) else 1
-            self.has_aux = False
-            self.ret_flag = None
-            self.loops = []
-            self.out = None
-            outer = definer or _Scope({}, {}, set(), {})
-            self.env = dict(outer.env)
-            self.local_funcs = dict(outer.local_funcs)
-            self.np_alias = set(outer.np_alias)
-            self.galias = dict(outer.galias)
-            self.origin = src.origin(fdef) if isinstance(fdef, cst.Lambda) else src.def_origin_of(fdef)
-            self.arg_names = set()
-            for name in [*bound, *default_chains]:
-                self.forget(name)  # a parameter hides the enclosing function's name
-            for name, atom in bound.items():
-                if isinstance(atom, cst.Name) and atom.value in self.locals:
-                    self.env[name] = atom.value  # an alias: rebinding it makes a new version
-                    self.arg_names.add(atom.value)  # the caller's object: never written here
-                elif (passed := self._global_argument(e, atom, saved[1])) is not None:
-                    self.galias[name] = passed  # read through the global's name
-                else:
-                    self.bind_atom(name, atom)
-            for name, d in default_chains.items():
-                self.galias[name] = (d, resolver)  # resolved where the default was written
-            if isinstance(fdef, cst.FunctionDef):
-                # a parameter read through a global's name but rebound in the body (in a loop
-                # it is carried, which needs a local): its value, read once, as a local
-                rebound = set(_assigned_in(fdef.body))
-                for name in [*bound, *default_chains]:
-                    if name in self.galias and name in rebound and not self._function_chain(cst.Name(name)):
-                        atom = self.lower(cst.Name(name), name)
-                        del self.galias[name]
-                        self.bind_atom(name, atom)
-            if isinstance(fdef, cst.Lambda):
-                result: cst.BaseExpression | None = self.lower(fdef.body, hint)
+
+    def _restore_caller_state(self, saved: tuple[Any, ...]) -> None:
+        (
+            self.src, self.resolver, self.env, self.all_names, self.n_returns,
+            self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
+            self.local_funcs, self.np_alias, self.galias, self.arg_names,
+        ) = saved
+
+    def _enter_callee(
+        self,
+        fdef: cst.FunctionDef | cst.Lambda,
+        src: Any,
+        resolver: Any,
+        definer: _Scope | None,
+    ) -> None:
+        """Start the callee's own scope: its source, resolver and names, the definer's
+        bindings (a nested def's), no loops and no result yet."""
+        self.src = src
+        self.resolver = resolver
+        self.all_names = _all_names(fdef)
+        self.n_returns = len(own_returns(fdef)) if isinstance(fdef, cst.FunctionDef) else 1
+        self.has_aux = False
+        self.ret_flag = None
+        self.loops = []
+        self.out = None
+        outer = definer or _Scope({}, {}, set(), {})
+        self.env = dict(outer.env)
+        self.local_funcs = dict(outer.local_funcs)
+        self.np_alias = set(outer.np_alias)
+        self.galias = dict(outer.galias)
+        self.origin = src.origin(fdef) if isinstance(fdef, cst.Lambda) else src.def_origin_of(fdef)
+        self.arg_names = set()
+
+    def _bind_callee_parameters(
+        self,
+        e: cst.CSTNode,
+        fdef: cst.FunctionDef | cst.Lambda,
+        resolver: Any,
+        bound: dict[str, cst.BaseExpression],
+        default_chains: dict[str, cst.BaseExpression],
+        caller_resolver: Any,
+    ) -> None:
+        """Bind the parameters in the callee's scope: an alias of the caller's local, a
+        global read through its name, or a new binding of the atom."""
+        for name in [*bound, *default_chains]:
+            self.forget(name)  # a parameter hides the enclosing function's name
+        for name, atom in bound.items():
+            if isinstance(atom, cst.Name) and atom.value in self.locals:
+                self.env[name] = atom.value  # an alias: rebinding it makes a new version
+                self.arg_names.add(atom.value)  # the caller's object: never written here
+            elif (passed := self._global_argument(e, atom, caller_resolver)) is not None:
+                self.galias[name] = passed  # read through the global's name
             else:
-                body = fdef.body
-                start = len(self.stmts)
-                if _returns_from_a_loop(fdef):
-                    # its result is first set inside a loop, where a push may read it before
-                    # (in the loop's first iteration): give it a value first
-                    self.assign_exact(self.out_name, cst.Name("None"))  # type: ignore[arg-type]
-                self.block(list(body.body) if isinstance(body, cst.IndentedBlock) else [body])
-                _returns_continue(self.stmts[start:])
-                tree = self.out_items.get(self.out_name)  # type: ignore[arg-type]
-                if tree is not None and _returns_from_a_loop(fdef):
-                    for n in _all_names(_display_of(tree)):  # the items too, as the result
-                        self.locals.add(n.value)
-                        phi = ir.Phi(n.value, cst.Name("None"), self.origin, True)
-                        self.stmts.insert(start, phi)
-                result = self.out
-        finally:
-            self.inline_stack.pop()
-            self.frames.pop()
-            (
-                self.src, self.resolver, self.env, self.all_names, self.n_returns,
-                self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
-                self.local_funcs, self.np_alias, self.galias, self.arg_names,
-            ) = saved
+                self.bind_atom(name, atom)
+        for name, d in default_chains.items():
+            self.galias[name] = (d, resolver)  # resolved where the default was written
+        if isinstance(fdef, cst.FunctionDef):
+            # a parameter read through a global's name but rebound in the body (in a loop
+            # it is carried, which needs a local): its value, read once, as a local
+            rebound = set(_assigned_in(fdef.body))
+            for name in [*bound, *default_chains]:
+                if name in self.galias and name in rebound and not self._function_chain(cst.Name(name)):
+                    atom = self.lower(cst.Name(name), name)
+                    del self.galias[name]
+                    self.bind_atom(name, atom)
+
+    def _run_callee(
+        self, fdef: cst.FunctionDef | cst.Lambda, hint: str
+    ) -> cst.BaseExpression | None:
+        """Lower the callee's body (or a lambda's expression): its result, None when it
+        returns nothing."""
+        if isinstance(fdef, cst.Lambda):
+            result: cst.BaseExpression | None = self.lower(fdef.body, hint)
+        else:
+            body = fdef.body
+            start = len(self.stmts)
+            if _returns_from_a_loop(fdef):
+                # its result is first set inside a loop, where a push may read it before
+                # (in the loop's first iteration): give it a value first
+                self.assign_exact(self.out_name, cst.Name("None"))  # type: ignore[arg-type]
+            self.block(list(body.body) if isinstance(body, cst.IndentedBlock) else [body])
+            _returns_continue(self.stmts[start:])
+            tree = self.out_items.get(self.out_name)  # type: ignore[arg-type]
+            if tree is not None and _returns_from_a_loop(fdef):
+                for n in _all_names(_display_of(tree)):  # the items too, as the result
+                    self.locals.add(n.value)
+                    phi = ir.Phi(n.value, cst.Name("None"), self.origin, True)
+                    self.stmts.insert(start, phi)
+            result = self.out
+        return result
+
+    def _inlined_result(
+        self,
+        e: cst.CSTNode,
+        result: cst.BaseExpression | None,
+        out_name: str | None,
+        n_findings: int,
+        hint: str,
+        target: str | None,
+        display: str,
+    ) -> cst.BaseExpression:
+        """The call's value: the display of the items' names for a callee that returns a
+        tuple or dict from several places, bound to ``target`` when there is one."""
         items = self.out_items.pop(out_name, None) if out_name is not None else None
         if items is not None and result is not None:
             # several `return a, b`: the result is the display of the items' names
@@ -358,3 +428,40 @@ class Inlining:
         for n in _all_names(items):
             self.env[n.value] = n.value
         return self.lower(items, hint, target=target or self.names.temp(f"{display}_out"))
+
+    def _partial_or_method_call(
+        self,
+        e: cst.Call,
+        func: cst.BaseExpression,
+        chain: tuple[list[str], Any] | None,
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression | None:
+        """A call of a ``functools.partial`` of a user function, or of a user function's
+        bound method: the function inlined, with the partial's arguments (or ``self``) bound
+        to the global expressions that read them; None for any other call."""
+        if chain is not None and isinstance(chain[1], functools.partial):
+            pobj = chain[1]
+            if isinstance(pobj.func, types.FunctionType):
+                self.note_ref(e, func, chain[0], pobj)
+                args = [self.lower_arg(a, hint) for a in e.args]
+                sig_names = list(inspect.signature(pobj.func).parameters)
+                pre: dict[str, cst.BaseExpression] = {}
+                ptext = cst.Module([]).code_for_node(self._xp_chain(func))
+                for i, _ in enumerate(pobj.args):
+                    pre[sig_names[i]] = cst.parse_expression(f"{ptext}.args[{i}]")
+                for k in pobj.keywords:
+                    pre[k] = cst.parse_expression(f"{ptext}.keywords[{k!r}]")
+                return self.inline_call(e, pobj.func, args, hint, target, pre)
+        if (
+            chain is not None
+            and isinstance(chain[1], types.MethodType)
+            and isinstance(chain[1].__func__, types.FunctionType)
+            and isinstance(func, cst.Attribute)
+        ):
+            m = chain[1]
+            self.note_ref(e, func, [*chain[0], "__func__"], m.__func__)
+            args = [self.lower_arg(a, hint) for a in e.args]
+            first = next(iter(inspect.signature(m.__func__).parameters))
+            return self.inline_call(e, m.__func__, args, hint, target, {first: self._xp_chain(func.value)})
+        return None

@@ -69,6 +69,9 @@ class Loops:
         reversible: bool,
         origin: Any,
     ) -> bool:
+        """Lower a ``for`` loop (its header from :meth:`iteration_plan`) or a ``while`` loop to
+        a loop node: the names it carries (displays item by item), its body, and the phis
+        that carry the names into the next iteration."""
         self.grow_before_loop(node)
         extra = [t for t, _ in prelude]
         for u in _subscript_written(node.body):
@@ -76,40 +79,9 @@ class Loops:
                 self.mark_stale(self.env[u])  # a later iteration reads after the write
         before = set(self.env.values())
         funcs = self.enter_loop_funcs(node)
-        carried_users = self._carried(node, extra)
         # a tuple/list/dict display carried around the loop is carried item by item
-        comps: dict[str, tuple[str, list[Any], list[str]]] = {}
-        plain_users = []
-        for u in carried_users:
-            cur = self.env.get(u)
-            if cur is not None and cur in self.lit:
-                ckind, items = self.lit[cur]
-                keys = list(items.keys()) if ckind == "dict" else list(range(len(items)))
-                vals = list(items.values()) if ckind == "dict" else list(items)
-                names = []
-                for k, v in zip(keys, vals):
-                    c = self.names.fresh(f"{u}_{_ident_key(k)}")
-                    self.assign_exact(c, v)
-                    names.append(c)
-                comps[u] = (ckind, keys, names)
-            else:
-                plain_users.append(u)
-        bound_by_header = (
-            {n.value for n in _all_names(node.target)} if isinstance(node, cst.For) else set()
-        )
-        for u in plain_users:
-            if self.env.get(u) in self.maybe_unbound and u not in bound_by_header:
-                # bound only by an enclosing or earlier loop, nowhere before it: on the first
-                # iteration there is no value to carry in, so this loop starts it unbound too
-                if not _written_first(list(node.body.body), u):  # type: ignore[union-attr]
-                    self.fail(
-                        node,
-                        f"{u!r} is read in this loop, but only a loop binds it, nowhere before "
-                        "it: on the first pass it has no value to carry in",
-                        f"bind {u} before the first loop that assigns it (e.g. {u} = 0.0)",
-                        "loop-unbound",
-                    )
-                self.env.pop(u)
+        comps, plain_users = self._carry_displays(self._carried(node, extra))
+        self._unbind_on_first_pass(node, plain_users)
         sequences = {u for u in plain_users if self.env.get(u) in self.seq_displays}
         carried = self.enter_loop(plain_users)
         for u in sequences:
@@ -123,49 +95,15 @@ class Loops:
         self.loop_ticks.append(self.tick)
         saved = self.stmts
         self.stmts = []
-        target_name = None
-        test: cst.BaseExpression | None = None
-        body_stmts = list(node.body.body)  # type: ignore[union-attr]
         for u, (ckind, keys, names) in comps.items():
             self.rebuild_display(u, ckind, keys, names)
             if ckind == "seq":
                 self.carried_seqs.add(self.env[u])  # `t = t + (v,)` would change its length
         prior_target = self.env.get(header_target) if header_target is not None else None
         try:
-            if kind == "for":
-                assert header_target is not None
-                target_name = self.define(header_target)
-                if header_iter is not None and self.is_static(header_iter):
-                    self.static.add(target_name)
-                for user, source in prelude:
-                    self.origin = origin
-                    if source is None:
-                        continue
-                    arr, = source
-                    self.lower_subscript_of(arr, cst.Name(target_name), user, target=user)
-            else:
-                # while: evaluate the test at the top of each iteration
-                self.origin = origin
-                n_before = len(self.stmts)
-                t = self.lower_test(node.test, "cond")  # type: ignore[union-attr]
-                if len(self.stmts) > n_before:
-                    # the test needs statements: `while True:` with `if not test: break`,
-                    # and the body in the else branch (it does not run in the last round)
-                    neg = cst.UnaryOperation(operator=cst.Not(), expression=_paren(t))
-                    brk, _ = self._break_block()
-                    rest, falls = self.sub_block(body_stmts)
-                    self.stmts.append(
-                        ir.IfNode(neg, brk, rest, origin, self.is_static(t), (False, falls))
-                    )
-                    body_stmts = []
-                    test = None
-                else:
-                    test = t
-            falls = self.block(body_stmts) if body_stmts else (kind == "for" or test is not None or falls)
-            self._refuse_carried_views(node, before)
-            if falls:
-                self.origin = origin
-                self.loop_phis(loop)
+            target_name, test = self._loop_body(
+                node, kind, header_target, header_iter, prelude, origin, loop, before
+            )
             body = self.stmts
         finally:
             self.stmts = saved
@@ -185,6 +123,128 @@ class Loops:
         )
         if kind == "for" and header_iter is not None:
             ln.iter = header_iter
+        self._keep_range_target(
+            node, kind, header_target, header_iter, target_name, prior_target, origin
+        )
+        self.stmts.append(ln)
+        for u, c in cmap.items():
+            self.env[u] = c.name
+        self.local_funcs.update(funcs)
+        for u, (ckind, keys, names) in comps.items():
+            self.origin = origin
+            self.rebuild_display(u, ckind, keys, names)
+        return True
+
+    def _carry_displays(
+        self, carried_users: list[str]
+    ) -> tuple[dict[str, tuple[str, list[Any], list[str]]], list[str]]:
+        """Split the names a loop carries into displays (each item carried by a name of its
+        own, bound here to the item's value before the loop) and plain names."""
+        comps: dict[str, tuple[str, list[Any], list[str]]] = {}
+        plain_users = []
+        for u in carried_users:
+            cur = self.env.get(u)
+            if cur is not None and cur in self.lit:
+                ckind, items = self.lit[cur]
+                keys = list(items.keys()) if ckind == "dict" else list(range(len(items)))
+                vals = list(items.values()) if ckind == "dict" else list(items)
+                names = []
+                for k, v in zip(keys, vals):
+                    c = self.names.fresh(f"{u}_{_ident_key(k)}")
+                    self.assign_exact(c, v)
+                    names.append(c)
+                comps[u] = (ckind, keys, names)
+            else:
+                plain_users.append(u)
+        return comps, plain_users
+
+    def _unbind_on_first_pass(self, node: cst.For | cst.While, plain_users: list[str]) -> None:
+        """A carried name that only an enclosing or earlier loop binds starts this loop
+        unbound (refused when the body reads it before binding it)."""
+        bound_by_header = (
+            {n.value for n in _all_names(node.target)} if isinstance(node, cst.For) else set()
+        )
+        for u in plain_users:
+            if self.env.get(u) in self.maybe_unbound and u not in bound_by_header:
+                # bound only by an enclosing or earlier loop, nowhere before it: on the first
+                # iteration there is no value to carry in, so this loop starts it unbound too
+                if not _written_first(list(node.body.body), u):  # type: ignore[union-attr]
+                    self.fail(
+                        node,
+                        f"{u!r} is read in this loop, but only a loop binds it, nowhere before "
+                        "it: on the first pass it has no value to carry in",
+                        f"bind {u} before the first loop that assigns it (e.g. {u} = 0.0)",
+                        "loop-unbound",
+                    )
+                self.env.pop(u)
+
+    def _loop_body(
+        self,
+        node: cst.For | cst.While,
+        kind: str,
+        header_target: str | None,
+        header_iter: cst.BaseExpression | None,
+        prelude: list[tuple[str, Any]],
+        origin: Any,
+        loop: dict[str, Any],
+        before: set[str],
+    ) -> tuple[str | None, cst.BaseExpression | None]:
+        """Lower one iteration into ``self.stmts``: the ``for`` target (and the names read
+        from its index) or the ``while`` test, the body, and the phis at its end.  Returns
+        the target's emitted name and the while loop's test (None where the test needed
+        statements: they moved into the body)."""
+        target_name = None
+        test: cst.BaseExpression | None = None
+        body_stmts = list(node.body.body)  # type: ignore[union-attr]
+        if kind == "for":
+            assert header_target is not None
+            target_name = self.define(header_target)
+            if header_iter is not None and self.is_static(header_iter):
+                self.static.add(target_name)
+            for user, source in prelude:
+                self.origin = origin
+                if source is None:
+                    continue
+                arr, = source
+                self.lower_subscript_of(arr, cst.Name(target_name), user, target=user)
+        else:
+            # while: evaluate the test at the top of each iteration
+            self.origin = origin
+            n_before = len(self.stmts)
+            t = self.lower_test(node.test, "cond")  # type: ignore[union-attr]
+            if len(self.stmts) > n_before:
+                # the test needs statements: `while True:` with `if not test: break`,
+                # and the body in the else branch (it does not run in the last round)
+                neg = cst.UnaryOperation(operator=cst.Not(), expression=_paren(t))
+                brk, _ = self._break_block()
+                rest, falls = self.sub_block(body_stmts)
+                self.stmts.append(
+                    ir.IfNode(neg, brk, rest, origin, self.is_static(t), (False, falls))
+                )
+                body_stmts = []
+                test = None
+            else:
+                test = t
+        falls = self.block(body_stmts) if body_stmts else (kind == "for" or test is not None or falls)
+        self._refuse_carried_views(node, before)
+        if falls:
+            self.origin = origin
+            self.loop_phis(loop)
+        return target_name, test
+
+    def _keep_range_target(
+        self,
+        node: cst.For | cst.While,
+        kind: str,
+        header_target: str | None,
+        header_iter: cst.BaseExpression | None,
+        target_name: str | None,
+        prior_target: str | None,
+        origin: Any,
+    ) -> None:
+        """A ``range`` loop's target that an enclosing loop carries, or that is read after
+        the loop: bound before the loop node to what it held before (as Python leaves it
+        after a loop that ran no round)."""
         outer_maps = [lp["map"] for lp in self.loops]
         if (
             kind == "for"
@@ -206,14 +266,6 @@ class Loops:
                     self.prebind.add(prior_target)  # unbound before the enclosing loop
             source = cst.Name(prior_target) if prior_target is not None else cst.Name("None")
             self.stmts.append(ir.Phi(target_name, source, origin, True))
-        self.stmts.append(ln)
-        for u, c in cmap.items():
-            self.env[u] = c.name
-        self.local_funcs.update(funcs)
-        for u, (ckind, keys, names) in comps.items():
-            self.origin = origin
-            self.rebuild_display(u, ckind, keys, names)
-        return True
 
     def _break_block(self) -> tuple[list[Any], bool]:
         saved = self.stmts

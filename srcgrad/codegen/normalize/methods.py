@@ -45,6 +45,9 @@ class Methods:
     def method_call(
         self, e: cst.Call, hint: str, target: str | None, multi: list[str] | None
     ) -> cst.BaseExpression:
+        """Lower ``receiver.method(args)``: a list display's growth, a list method on a list
+        built here, a random draw, a constant, an array method with a rule (a primitive) or
+        without one (refused)."""
         func = cst.ensure_type(e.func, cst.Attribute)
         method = func.attr.value
         was_read = self.display_read.get(self.env.get(func.value.value, ""), 0) if isinstance(
@@ -65,46 +68,9 @@ class Methods:
                 self.read_display(cur)  # read, or changed by constants (a constant still)
                 self.seq_displays.pop(cur, None)  # (its items may have changed)
         if cur in self.dyn:
-            if cur in self.arg_names:
-                self.fail(
-                    e,
-                    "a called function appends to the list passed to it",
-                    "return a new list from the helper instead of mutating its argument",
-                    "mutate-argument",
-                )
-            one = len(args) == 1 and args[0].keyword is None and not args[0].star
-            if method == "append" and one:
-                self.append_item(e, cur, args[0].value)
-                return cst.Name("None")
-            if method == "extend" and one:
-                self.extend_list(e, cur, args[0].value)
-                return cst.Name("None")
-            self.fail(
-                e,
-                f"list method .{method}() on a list built in the function",
-                "build the list with .append(...) and .extend(...) only",
-                "list-method",
-            )
+            return self._list_method(e, cur, method, args)
         if cur in self.lit:
-            user = self.user_name(cur, "the display")
-            try:
-                if self.lit[cur][0] == "dict":
-                    self.fail(
-                        e,
-                        f"method .{method}() of the dict {user!r} built in the function",
-                        f'read and assign its entries with constant keys: {user}["k"], '
-                        f'{user}["k"] = v',
-                        "container-method",
-                    )
-                self.fail(
-                    e,
-                    f"method .{method}() of the tuple or list {user!r} built in the function",
-                    "build lists that grow with `lst = []` and `lst.append(...)`",
-                    "container-method",
-                )
-            finally:
-                if isinstance(func.value, cst.Name):
-                    self.poisoned.add(func.value.value)  # (`d.update(...)`: entries unknown)
+            self._refuse_display_method(e, func, cur, method)
         if isinstance(receiver, cst.Name) and receiver.value in self.cont:
             self.fail(
                 e,
@@ -118,20 +84,105 @@ class Methods:
         if self.is_static(receiver) and all(self.is_static(a.value) for a in args):
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
         if method in METHODS:
-            prim, varparam = METHODS[method]
-            rule = registry.lookup(prim) if prim is not None else registry.lookup_name(method)
-            if rule is not None:
-                pos = [a for a in args if a.keyword is None]
-                kws = [a for a in args if a.keyword is not None]
-                if varparam is not None and len(pos) > 1:
-                    tup = cst.Tuple(elements=[cst.Element(a.value) for a in pos])
-                    pos = [cst.Arg(tup)]
-                bargs = [cst.Arg(receiver), *pos, *kws]
-                bound = self.bind(rule, bargs, e, f".{method}()")
-                dtype_arg = bound.get("dtype")
-                if dtype_arg is not None and self.integer_dtype(dtype_arg, e, f".{method}()"):
-                    return self.emit_nondiff(target, hint, node, [])  # an integer result
-                return self.prim(rule, target, hint, node, bound, multi)
+            out = self._rule_method(e, receiver, method, args, node, hint, target, multi)
+            if out is not None:
+                return out
+        return self._method_without_rule(e, receiver, method, args, node, hint, target)
+
+    def _list_method(
+        self, e: cst.Call, cur: str, method: str, args: list[cst.Arg]
+    ) -> cst.BaseExpression:
+        """``.append(v)`` or ``.extend(vs)`` on the list ``cur`` built with append (its value
+        is None); any other list method, or a callee growing its caller's list, is refused."""
+        if cur in self.arg_names:
+            self.fail(
+                e,
+                "a called function appends to the list passed to it",
+                "return a new list from the helper instead of mutating its argument",
+                "mutate-argument",
+            )
+        one = len(args) == 1 and args[0].keyword is None and not args[0].star
+        if method == "append" and one:
+            self.append_item(e, cur, args[0].value)
+            return cst.Name("None")
+        if method == "extend" and one:
+            self.extend_list(e, cur, args[0].value)
+            return cst.Name("None")
+        self.fail(
+            e,
+            f"list method .{method}() on a list built in the function",
+            "build the list with .append(...) and .extend(...) only",
+            "list-method",
+        )
+        raise AssertionError
+
+    def _refuse_display_method(
+        self, e: cst.Call, func: cst.Attribute, cur: str, method: str
+    ) -> None:
+        """A method of a tuple, list or dict display built here is refused (its user name is
+        poisoned: what it holds after ``d.update(...)`` is unknown)."""
+        user = self.user_name(cur, "the display")
+        try:
+            if self.lit[cur][0] == "dict":
+                self.fail(
+                    e,
+                    f"method .{method}() of the dict {user!r} built in the function",
+                    f'read and assign its entries with constant keys: {user}["k"], '
+                    f'{user}["k"] = v',
+                    "container-method",
+                )
+            self.fail(
+                e,
+                f"method .{method}() of the tuple or list {user!r} built in the function",
+                "build lists that grow with `lst = []` and `lst.append(...)`",
+                "container-method",
+            )
+        finally:
+            if isinstance(func.value, cst.Name):
+                self.poisoned.add(func.value.value)  # (`d.update(...)`: entries unknown)
+
+    def _rule_method(
+        self,
+        e: cst.Call,
+        receiver: cst.BaseExpression,
+        method: str,
+        args: list[cst.Arg],
+        node: cst.Call,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression | None:
+        """An array method that stands for a primitive with a rule (``x.sum()``,
+        ``x.reshape(a, b)``): the primitive with the receiver as its first operand; None
+        when the primitive has no rule."""
+        prim, varparam = METHODS[method]
+        rule = registry.lookup(prim) if prim is not None else registry.lookup_name(method)
+        if rule is not None:
+            pos = [a for a in args if a.keyword is None]
+            kws = [a for a in args if a.keyword is not None]
+            if varparam is not None and len(pos) > 1:
+                tup = cst.Tuple(elements=[cst.Element(a.value) for a in pos])
+                pos = [cst.Arg(tup)]
+            bargs = [cst.Arg(receiver), *pos, *kws]
+            bound = self.bind(rule, bargs, e, f".{method}()")
+            dtype_arg = bound.get("dtype")
+            if dtype_arg is not None and self.integer_dtype(dtype_arg, e, f".{method}()"):
+                return self.emit_nondiff(target, hint, node, [])  # an integer result
+            return self.prim(rule, target, hint, node, bound, multi)
+        return None
+
+    def _method_without_rule(
+        self,
+        e: cst.Call,
+        receiver: cst.BaseExpression,
+        method: str,
+        args: list[cst.Arg],
+        node: cst.Call,
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression:
+        """A method with no rule: a non-differentiable array method, a constant method of an
+        argument of unknown type, else refused with what to write instead."""
         if method in NONDIFF_METHODS:
             return self.emit_nondiff(target, hint, node, [])
         if method in MUTATING_METHODS:

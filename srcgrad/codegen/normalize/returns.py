@@ -16,6 +16,35 @@ from srcgrad.codegen.normalize.syntax import _constant_key, _ident_key
 class Returns:
     """Return values and result trees (a mixin of :class:`Normalizer`)."""
 
+    def return_statement(self, small: cst.Return) -> None:
+        """``return value`` (``return loss, aux`` with ``has_aux``): the output is bound; from
+        inside a loop the return flag is set and the loop left."""
+        assert small.value is not None
+        value = small.value
+        if self.has_aux:
+            if not (isinstance(value, cst.Tuple) and len(value.elements) == 2):
+                self.fail(
+                    small,
+                    "has_aux=True but the return value is not a (loss, aux) pair",
+                    "return loss, aux",
+                    "has_aux",
+                )
+            loss, aux = (e.value for e in value.elements)  # type: ignore[union-attr]
+            self.out = self.output(loss)
+            aux_atom = self.lower(aux, "aux")
+            if self.n_returns > 1:
+                name = self.names.generated("aux")
+                self.assign_exact(name, aux_atom, aux=True)
+                aux_atom = cst.Name(name)
+            self.aux = aux_atom
+        else:
+            self.out = self.output(value)
+        if self.loops:
+            # a return from inside a loop (its value bound): set the flag and leave the
+            # loop; each enclosing loop leaves too (see `block`)
+            self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
+            self.break_here(small)
+
     def output(self, value: cst.BaseExpression) -> cst.BaseExpression:
         node = self._output(value)
         if len(self.inline_stack) == 1 and isinstance(node, cst.Name) and node.value not in self.multi_results and (

@@ -93,6 +93,8 @@ class Statements:
         return True
 
     def small_statement(self, small: cst.BaseSmallStatement) -> None:
+        """Lower one small statement: an assignment (plain, annotated or augmented), an
+        expression, ``assert``, ``raise``, ``pass`` or ``return``; any other is refused."""
         if isinstance(small, cst.Assign):
             first = small.targets[0].target
             self.assign(first, small.value)
@@ -103,41 +105,9 @@ class Statements:
                 return  # `y: T` alone declares, binds nothing
             self.assign(small.target, small.value)
         elif isinstance(small, cst.AugAssign):
-            if (
-                isinstance(small.operator, cst.AddAssign)
-                and isinstance(small.target, cst.Name)
-                and self.grows_in_place(self.env.get(small.target.value))
-            ):
-                # `lst += items` on a list extends it in place (the same list object)
-                call = cst.Call(
-                    func=cst.Attribute(small.target, cst.Name("extend")),
-                    args=[cst.Arg(small.value)],
-                )
-                self.src.alias(call, small)  # (a finding points at the statement)
-                self.small_statement(cst.Expr(call))
-                return
-            # `y op= v` is `y = y op v`; `y[k] op= v` is `y[k] = y[k] op v` (numpy's own
-            # semantics, repeated keys too)
-            value = small.value
-            if isinstance(value, (cst.BinaryOperation, cst.BooleanOperation)) and not value.lpar:
-                value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-            op = _AUG_TO_BIN[type(small.operator)]()
-            expr = cst.BinaryOperation(left=small.target, operator=op, right=value)
-            if isinstance(small.target, cst.Subscript):
-                self.subscript_write(small.target, expr)
-            else:
-                self.aug_assign_name(cst.ensure_type(small.target, cst.Name))
-                self.assign(cst.ensure_type(small.target, cst.Name), expr)
+            self.aug_assign(small)
         elif isinstance(small, cst.Expr):
-            v = small.value
-            if isinstance(v, (*_LITERALS,)):
-                return  # docstring or ...
-            node = self.lower(v, "_")
-            if isinstance(v, cst.Call):
-                last = self.stmts[-1] if self.stmts else None
-                if last is not None and last.targets == [getattr(node, "value", None)]:
-                    # keep the call as a statement of its own, result unused
-                    last.kind = ir.EFFECT if last.kind not in ir.DIFF_KINDS else last.kind
+            self.expression_statement(small)
         elif isinstance(small, cst.Assert):
             test = self.lower(small.test, "assert")
             msg = self.lower(small.msg, "assert") if small.msg is not None else None
@@ -158,33 +128,51 @@ class Statements:
         elif isinstance(small, cst.Pass):
             return
         elif isinstance(small, cst.Return):
-            assert small.value is not None
-            value = small.value
-            if self.has_aux:
-                if not (isinstance(value, cst.Tuple) and len(value.elements) == 2):
-                    self.fail(
-                        small,
-                        "has_aux=True but the return value is not a (loss, aux) pair",
-                        "return loss, aux",
-                        "has_aux",
-                    )
-                loss, aux = (e.value for e in value.elements)  # type: ignore[union-attr]
-                self.out = self.output(loss)
-                aux_atom = self.lower(aux, "aux")
-                if self.n_returns > 1:
-                    name = self.names.generated("aux")
-                    self.assign_exact(name, aux_atom, aux=True)
-                    aux_atom = cst.Name(name)
-                self.aux = aux_atom
-            else:
-                self.out = self.output(value)
-            if self.loops:
-                # a return from inside a loop (its value bound): set the flag and leave the
-                # loop; each enclosing loop leaves too (see `block`)
-                self.assign_exact(self.ret_flag, cst.Name("True"))  # type: ignore[arg-type]
-                self.break_here(small)
+            self.return_statement(small)
         else:
             if type(small) in _UNSUPPORTED:
                 raise _Bail(None)  # reported by check, with its own hint
             what = _readable(type(small).__name__)
             self.fail(small, f"unsupported statement: {what}", "rewrite it as an assignment", what)
+
+    def aug_assign(self, small: cst.AugAssign) -> None:
+        """``y op= v``: ``y = y op v`` after ``y``'s views go stale (a write in place), a
+        subscript write for ``y[k] op= v``, and ``lst += items`` an extend of a list."""
+        if (
+            isinstance(small.operator, cst.AddAssign)
+            and isinstance(small.target, cst.Name)
+            and self.grows_in_place(self.env.get(small.target.value))
+        ):
+            # `lst += items` on a list extends it in place (the same list object)
+            call = cst.Call(
+                func=cst.Attribute(small.target, cst.Name("extend")),
+                args=[cst.Arg(small.value)],
+            )
+            self.src.alias(call, small)  # (a finding points at the statement)
+            self.small_statement(cst.Expr(call))
+            return
+        # `y op= v` is `y = y op v`; `y[k] op= v` is `y[k] = y[k] op v` (numpy's own
+        # semantics, repeated keys too)
+        value = small.value
+        if isinstance(value, (cst.BinaryOperation, cst.BooleanOperation)) and not value.lpar:
+            value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        op = _AUG_TO_BIN[type(small.operator)]()
+        expr = cst.BinaryOperation(left=small.target, operator=op, right=value)
+        if isinstance(small.target, cst.Subscript):
+            self.subscript_write(small.target, expr)
+        else:
+            self.aug_assign_name(cst.ensure_type(small.target, cst.Name))
+            self.assign(cst.ensure_type(small.target, cst.Name), expr)
+
+    def expression_statement(self, small: cst.Expr) -> None:
+        """An expression statement: lowered for its effects (a docstring or ``...`` is
+        skipped); a call's result is unused."""
+        v = small.value
+        if isinstance(v, (*_LITERALS,)):
+            return  # docstring or ...
+        node = self.lower(v, "_")
+        if isinstance(v, cst.Call):
+            last = self.stmts[-1] if self.stmts else None
+            if last is not None and last.targets == [getattr(node, "value", None)]:
+                # keep the call as a statement of its own, result unused
+                last.kind = ir.EFFECT if last.kind not in ir.DIFF_KINDS else last.kind
