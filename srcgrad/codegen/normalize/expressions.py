@@ -393,38 +393,39 @@ class Expressions:
         bound: dict[str, Any],
         multi: list[str] | None = None,
     ) -> cst.BaseExpression:
+        """Bind the primitive of ``rule`` to its operands (``bound``: its parameters' atoms) in
+        a statement ``expr``; ``multi``: the names of a multi-output primitive's results."""
+        operands = self._prim_operands(rule, expr, bound)
+        if multi is not None:
+            names = [self.define(n) for n in multi]
+            self.last_multi = names
+            self.locals.update(names)
+            self.stmts.append(
+                Stmt(ir.PRIM, names, expr, self.origin, rule=rule, bound=bound,
+                     operands=operands, label=rule.name)
+            )
+            self.note_view(self.stmts[-1])
+            return cst.Name(names[0])
+        out = cst.Name(
+            self.emit(ir.PRIM, target, hint, expr, rule=rule, bound=bound,
+                      operands=operands, label=rule.name)
+        )
+        self.note_view(self.stmts[-1])
+        return out
+
+    def _prim_operands(
+        self, rule: Rule, expr: cst.BaseExpression, bound: dict[str, Any]
+    ) -> list[str]:
+        """The locals a primitive's operands read (a sequence operand's items; a name bound
+        to a display or a container argument is expanded in ``bound``); a container where
+        an array is expected is refused."""
         operands: list[str] = []
         for p in rule.operands + ((rule.varargs,) if rule.varargs and rule.varargs not in rule.operands else ()):
             v = bound.get(p)
             if v is None:
                 continue
             if p not in rule.sequence and p != rule.varargs and self.is_container(v):
-                what = repr(v.value) if isinstance(v, cst.Name) else "display"
-                text = v.value if isinstance(v, cst.Name) else "[...]"
-                lists = [o for o in bound.values() if self.is_container(o)]
-                ints = [o for o in bound.values() if isinstance(o, cst.Integer)]
-                if isinstance(expr, cst.BinaryOperation) and (
-                    isinstance(expr.operator, cst.Add) and len(lists) == 2
-                    or isinstance(expr.operator, cst.Multiply) and len(lists) == 1 and ints
-                ):
-                    op = "+" if isinstance(expr.operator, cst.Add) else "*"
-                    shown = (
-                        self.user_name(v.value, "the list") if isinstance(v, cst.Name) else "the list"
-                    )
-                    self.fail(
-                        self._call_node or v,
-                        f"`{op}` on the list/tuple {shown!r}: list "
-                        f"{'concatenation' if op == '+' else 'repetition'}, not arithmetic",
-                        f"grow the list with {shown}.append(item) and join the arrays at the end "
-                        f"with np.concatenate({shown}) or np.stack({shown})",
-                        "list-arithmetic",
-                    )
-                self.fail(
-                    self._call_node or v,
-                    f"the tuple/list/dict {what} is passed to {rule.name} as one array",
-                    f"make it an array first: np.array({text}) (np.stack for arrays)",
-                    "list-as-array",
-                )
+                self._refuse_container_operand(rule, expr, bound, v)
             if isinstance(v, cst.Name) and p in rule.sequence:
                 if v.value in self.lit and self.lit[v.value][0] == "seq":
                     v = bound[p] = cst.List([cst.Element(a) for a in self.lit[v.value][1]])
@@ -449,19 +450,36 @@ class Expressions:
             for a in vals:
                 if isinstance(a, cst.Name) and a.value in self.locals and a.value not in self.static:
                     operands.append(a.value)
-        if multi is not None:
-            names = [self.define(n) for n in multi]
-            self.last_multi = names
-            self.locals.update(names)
-            self.stmts.append(
-                Stmt(ir.PRIM, names, expr, self.origin, rule=rule, bound=bound,
-                     operands=operands, label=rule.name)
+        return operands
+
+    def _refuse_container_operand(
+        self, rule: Rule, expr: cst.BaseExpression, bound: dict[str, Any], v: Any
+    ) -> None:
+        """A tuple, list or dict passed where the primitive takes one array (``+`` or ``*``
+        on lists: concatenation or repetition, not arithmetic) is refused."""
+        what = repr(v.value) if isinstance(v, cst.Name) else "display"
+        text = v.value if isinstance(v, cst.Name) else "[...]"
+        lists = [o for o in bound.values() if self.is_container(o)]
+        ints = [o for o in bound.values() if isinstance(o, cst.Integer)]
+        if isinstance(expr, cst.BinaryOperation) and (
+            isinstance(expr.operator, cst.Add) and len(lists) == 2
+            or isinstance(expr.operator, cst.Multiply) and len(lists) == 1 and ints
+        ):
+            op = "+" if isinstance(expr.operator, cst.Add) else "*"
+            shown = (
+                self.user_name(v.value, "the list") if isinstance(v, cst.Name) else "the list"
             )
-            self.note_view(self.stmts[-1])
-            return cst.Name(names[0])
-        out = cst.Name(
-            self.emit(ir.PRIM, target, hint, expr, rule=rule, bound=bound,
-                      operands=operands, label=rule.name)
+            self.fail(
+                self._call_node or v,
+                f"`{op}` on the list/tuple {shown!r}: list "
+                f"{'concatenation' if op == '+' else 'repetition'}, not arithmetic",
+                f"grow the list with {shown}.append(item) and join the arrays at the end "
+                f"with np.concatenate({shown}) or np.stack({shown})",
+                "list-arithmetic",
+            )
+        self.fail(
+            self._call_node or v,
+            f"the tuple/list/dict {what} is passed to {rule.name} as one array",
+            f"make it an array first: np.array({text}) (np.stack for arrays)",
+            "list-as-array",
         )
-        self.note_view(self.stmts[-1])
-        return out

@@ -65,49 +65,78 @@ class Normalizer(
         self.fn = src.fn
         self.resolver = Resolver(src.fn)
         self.top_resolver = self.resolver
-        self.rngs: set[str] = set()  # arguments that are random generator objects
-        self.objects: set[str] = set()  # other non-array arguments not differentiated
-        self.stopped: set[str] = set()  # results of srcgrad.stop_gradient
-        self.out_items: dict[str, Any] = {}  # a callee's result -> its items' names (a tree)
-        self.out_plain: set[str] = set()  # a callee's result returned as one value
-        self.skipped = 0  # statements dropped as consequences of earlier findings
-        self.prebind: set[str] = set()  # names emit binds to None at the top of fwd
         self.wrt = wrt
         self.containers = containers
         self.has_aux = has_aux
         taken = {n.value for n in _all_names(src.tree)}
         taken |= set(src.fn.__code__.co_names) | set(src.fn.__code__.co_varnames)
         self.names = Names(taken)
+        self.xp = self.names.generated("xp")
+        self.index_name = self.names.generated("index")
+        self._init_bindings(src)
+        self._init_control()
+        self._init_displays()
+        self._init_aliases()
+        self._init_scopes(src)
+
+    def _init_bindings(self, src: FunctionSource) -> None:
+        """Names and their values: SSA versions, constants, containers, the statements emitted
+        and the findings."""
         self.env: dict[str, str] = {}
         self.locals: set[str] = set()
         self.static: set[str] = set()
+        self.const: dict[str, Any] = {}  # emitted name -> known constant value
         self.cont: dict[str, tuple[str, tuple[Any, ...], Any]] = {}
+        self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
+        self.dyn: set[str] = set()  # lists built with append
+        self.params_set: set[str] = set()
+        self.rngs: set[str] = set()  # arguments that are random generator objects
+        self.objects: set[str] = set()  # other non-array arguments not differentiated
+        self.stopped: set[str] = set()  # results of srcgrad.stop_gradient
+        self.prebind: set[str] = set()  # names emit binds to None at the top of fwd
+        self.last_define: tuple[str, str] | None = None
+        self.last_multi: list[str] | None = None
+        self.multi_results: set[str] = set()  # multi-output results bound to one name
+        self.all_names = _all_names(src.tree)
         self.stmts: list[Stmt] = []
+        self.runtime_imports: set[str] = set()
+        self.origin = src.def_origin()
+        self._node = src.tree
         self.findings: list[SrcgradError] = []
         self.poisoned: set[str] = set()  # names bound by statements that were reported
+        self.skipped = 0  # statements dropped as consequences of earlier findings
+
+    def _init_control(self) -> None:
+        """Loops, branches and returns being lowered."""
         self.loops: list[dict[str, Any]] = []
         # loop-carried names with no binding before their loop: unbound in its first iteration
         self.maybe_unbound: set[str] = set()
-        self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
         self.ret_flag: str | None = None  # set when a loop returns
-        self.const: dict[str, Any] = {}  # emitted name -> known constant value
+        self.in_branch = 0  # depth of if-branches being lowered
+        self.loop_ticks: list[int] = []  # tick at the start of each loop being lowered
+        self.tick = 0  # counts reads of displays and starts of loops, in lowering order
         self.pending_displays: list[Any] = []
+        self.n_returns = 1
+        self.out_name: str | None = None  # where an inlined callee's result goes
+        self.out_items: dict[str, Any] = {}  # a callee's result -> its items' names (a tree)
+        self.out_plain: set[str] = set()  # a callee's result returned as one value
+        self.out: cst.BaseExpression | None = None
+        self.aux: cst.BaseExpression | None = None
+
+    def _init_displays(self) -> None:
+        """Tuple and list displays bound to names (they may grow or be concatenated)."""
         # list displays bound to a name (constant ones too), in case they grow: such a list
         # becomes a list built with append (``grow_display``)
         self.lit_stmt: dict[str, Stmt] = {}
         self.display_loops: dict[str, int] = {}  # such a display -> loops around its binding
         self.display_read: dict[str, int] = {}  # such a display -> tick of its last read
-        self.loop_ticks: list[int] = []  # tick at the start of each loop being lowered
-        self.tick = 0  # counts reads of displays and starts of loops, in lowering order
         # a tuple or list display bound to a name -> ("tuple", "list" or None where that is
         # not known, its length), while its items are known here (for `a + b`)
         self.seq_displays: dict[str, tuple[str | None, int]] = {}
         self.carried_seqs: set[str] = set()  # such displays carried around a loop
-        self.out_name: str | None = None  # where an inlined callee's result goes
-        self.last_multi: list[str] | None = None
-        self.multi_results: set[str] = set()  # multi-output results bound to one name
-        self.in_branch = 0  # depth of if-branches being lowered
-        self.params_set: set[str] = set()
+
+    def _init_aliases(self) -> None:
+        """Which names may share memory (views, aliases) and which are stale."""
         self.borrowed: set[str] = set()  # views or aliases of arguments (never written)
         self.view_root: dict[str, str] = {}  # view -> an array made here it looks into
         self.view_roots: dict[str, set[str]] = {}  # view -> every array made here it may see
@@ -115,6 +144,9 @@ class Normalizer(
         self.stale: set[str] = set()  # views taken before their base was written
         self.maybe_views: set[str] = set()  # views by an index known only at run time
         self.maybe_stale: dict[str, str] = {}  # such a view -> the array written since
+
+    def _init_scopes(self, src: FunctionSource) -> None:
+        """The functions being inlined, their scopes, and the free names and callees reached."""
         self.inline_stack: list[Any] = [src.fn.__code__]
         # the scopes of the callers being inlined, parallel to inline_stack (the running
         # function's is self.env, self.galias, ...): a nested def reads its definer's
@@ -136,17 +168,6 @@ class Normalizer(
         self.refs: list[cache.Ref] = []  # how each callee was reached (the cache key's)
         self.ref_funcs: list[Any] = []  # the function each ref inlines (an owner of later refs)
         self._call_node: cst.CSTNode | None = None
-        self.dyn: set[str] = set()  # lists built with append
-        self.all_names = _all_names(src.tree)
-        self.n_returns = 1
-        self.last_define: tuple[str, str] | None = None
-        self.origin = src.def_origin()
-        self.out: cst.BaseExpression | None = None
-        self.aux: cst.BaseExpression | None = None
-        self.xp = self.names.generated("xp")
-        self.index_name = self.names.generated("index")
-        self.runtime_imports: set[str] = set()
-        self._node = src.tree
 
     def run(self) -> Normalized:
         fdef = self.src.tree

@@ -265,6 +265,27 @@ class Writes:
         if cur in self.borrowed:
             self.fail(target, f"write into {user!r}, a view of an argument", hint, "write-view",
                       AliasError)
+        if self._display_item_write(target, value, user, cur):
+            return
+        if cur in self.lit or cur in self.dyn or cur in self.cont:
+            self.fail(target, f"item assignment into the container {user!r}",
+                      "build a new tuple/list/dict, or stack arrays and write into the array",
+                      "container-write")
+        if cur in self.view_root:
+            base = self.user_name(self.view_root[cur], self.view_root[cur])
+            self.fail(target, f"write into {user!r}, a view of {base!r}: numpy writes into "
+                      f"{base!r} too, which the gradient cannot follow",
+                      f"index {base} itself (e.g. {base}[:, i] = v for {base}.T[i] = v); a copy "
+                      f"({user} = {user}.copy()) would leave {base} unchanged",
+                      "write-view", AliasError)
+        self._array_write(target, value, user)
+
+    def _display_item_write(
+        self, target: cst.Subscript, value: cst.BaseExpression, user: str, cur: Any
+    ) -> bool:
+        """``d[k] = v`` on a dict or list display built here, with a constant key it has: the
+        display's entry changes (True); refused inside a branch or loop; False for other
+        writes."""
         if cur in self.lit and self.lit[cur][0] in ("dict", "seq") and len(target.slice) == 1 \
                 and isinstance(target.slice[0].slice, cst.Index):
             key = self.key_of(self.lower(target.slice[0].slice.value, user))
@@ -293,18 +314,12 @@ class Writes:
                     value=v,
                 )
                 self.stmts.append(Stmt(ir.EFFECT, [], None, self.origin, node=node))
-                return
-        if cur in self.lit or cur in self.dyn or cur in self.cont:
-            self.fail(target, f"item assignment into the container {user!r}",
-                      "build a new tuple/list/dict, or stack arrays and write into the array",
-                      "container-write")
-        if cur in self.view_root:
-            base = self.user_name(self.view_root[cur], self.view_root[cur])
-            self.fail(target, f"write into {user!r}, a view of {base!r}: numpy writes into "
-                      f"{base!r} too, which the gradient cannot follow",
-                      f"index {base} itself (e.g. {base}[:, i] = v for {base}.T[i] = v); a copy "
-                      f"({user} = {user}.copy()) would leave {base} unchanged",
-                      "write-view", AliasError)
+                return True
+        return False
+
+    def _array_write(self, target: cst.Subscript, value: cst.BaseExpression, user: str) -> None:
+        """``y[key] = v`` on an array made here: the ``assign_at`` primitive, whose forward
+        writes into its own copy; views of the old version go stale."""
         elements = self.lower_slices(target.slice, user)
         v = self.lower(value, user)
         rule = registry.lookup_name("assign_at")
