@@ -97,7 +97,7 @@ def _skeleton_child(skel: Any, key: Any) -> Any:
 
 
 def _display_of(names: tuple[Any, ...]) -> cst.BaseExpression:
-    """The display a names tree stands for (see ``Normalizer._names_tree``)."""
+    """The display a names tree stands for (see ``Returns._names_tree``)."""
     if names[0] == "leaf":
         return cst.Name(names[1])
     if names[0] == "seq":

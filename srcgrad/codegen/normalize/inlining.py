@@ -1,5 +1,6 @@
 """Inlining: a user function's body (or a nested def's, or a lambda's) run at its call
-site with its parameters bound to the call's atoms; recursion through ``call_vjp``.
+site with its parameters bound to the call's atoms (also through a ``functools.partial`` or
+a bound method), a nested def chosen on a branch flag, and recursion through ``call_vjp``.
 """
 
 from __future__ import annotations
