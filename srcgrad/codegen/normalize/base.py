@@ -1,0 +1,164 @@
+"""What every construct of the normal form shares: the internal exceptions and records
+(:class:`_Bail`, a function's :class:`_Scope`, nested-def choices), the sentinel for
+values not known here, the skeletons of container arguments, result trees, and the
+primitive facts that several constructs read (list growth, attribute primitives, views).
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, NamedTuple
+
+import libcst as cst
+import numpy as np
+
+from srcgrad.codegen.resolve import METHODS
+from srcgrad.errors import SrcgradError
+from srcgrad.rules import registry
+
+
+_LITERALS = (
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.Ellipsis,
+)
+
+
+_MISSING = object()
+
+
+class _Scope(NamedTuple):
+    """What a function body's names mean beyond its module's globals and the builtins: the
+    bindings of one function being inlined (a nested def sees its enclosing function's)."""
+
+    env: dict[str, str]  # user name -> emitted name
+    galias: dict[str, Any]  # user name -> (global expression, its resolver)
+    np_alias: set[str]  # names bound to the array module
+    local_funcs: dict[str, Any]  # nested defs and lambdas -> (node, source, resolver, depth)
+
+
+class _Bail(Exception):
+    def __init__(self, err: SrcgradError | None) -> None:
+        self.err = err
+
+
+class _FuncChoice(NamedTuple):
+    """A nested function's name after an ``if`` whose branches bound it to different defs
+    (or lambdas): ``flag``, True on the first branch and False on the other, picks the one
+    each call runs.  ``then``/``other`` are entries of ``Normalizer.local_funcs``."""
+
+    flag: str
+    then: Any
+    other: Any
+
+
+class _FuncFromLoop(NamedTuple):
+    """A nested function's name at the top of a loop's iteration, or after the loop, where
+    the def that runs may be one made in another iteration or before the loop (``line``: the
+    first def of the name in the loop's body): a call of it is refused."""
+
+    line: int
+
+
+def _children(skel: Any) -> list[Any]:
+    kids = skel[1]
+    return list(kids.values()) if isinstance(kids, dict) else list(kids)
+
+
+def _canonical_key(skel: Any, key: Any) -> Any:
+    """One key per leaf: NamedTuple positions become field names, negative indices positive."""
+    kind, children = skel[0], skel[1]
+    if isinstance(key, int) and kind == "nt":
+        fields = list(children)
+        return fields[key] if -len(fields) <= key < len(fields) else key
+    if isinstance(key, int) and kind == "seq" and -len(children) <= key < 0:
+        return key + len(children)
+    return key
+
+
+def _skeleton_child(skel: Any, key: Any) -> Any:
+    kind, children = skel[0], skel[1]
+    if kind == "dict":
+        return children.get(key, _MISSING)
+    if kind == "seq":
+        if isinstance(key, int) and -len(children) <= key < len(children):
+            return children[key]
+        return _MISSING
+    if kind == "nt":
+        if isinstance(key, str):
+            return children.get(key, _MISSING)
+        if isinstance(key, int):
+            vals = list(children.values())
+            return vals[key] if -len(vals) <= key < len(vals) else _MISSING
+    return _MISSING
+
+
+def _display_of(names: tuple[Any, ...]) -> cst.BaseExpression:
+    """The display a names tree stands for (see ``Returns._names_tree``)."""
+    if names[0] == "leaf":
+        return cst.Name(names[1])
+    if names[0] == "seq":
+        return cst.Tuple([cst.Element(_display_of(t)) for t in names[1]])
+    return cst.Dict(
+        [
+            cst.DictElement(cst.parse_expression(repr(k)), _display_of(t))
+            for k, t in zip(names[1], names[2])
+        ]
+    )
+
+
+def _same_shape(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Whether two result trees (see ``Returns._result_tree``) have the same kinds, lengths
+    and keys all the way down."""
+    if a[0] != b[0]:
+        return False
+    if a[0] == "seq":
+        return len(a[1]) == len(b[1]) and all(map(_same_shape, a[1], b[1]))
+    if a[0] == "dict":
+        return a[1] == b[1] and all(map(_same_shape, a[2], b[2]))
+    return True
+
+
+# list methods that grow a list: a display they grow with a value that carries a gradient
+# becomes a list built with append
+_LIST_GROWTH = ("append", "extend", "insert")
+
+
+# array attributes that stand for a primitive (its rule, and its facts, apply)
+_ATTRIBUTE_PRIMITIVES: dict[str, Any] = {
+    "T": np.transpose,
+    "mT": getattr(np, "matrix_transpose", None),  # numpy >= 2.0
+    "real": np.real,
+    "imag": np.imag,
+}
+
+
+def _static_view_operand(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The expression an attribute, subscript or method call of constants may be a numpy view
+    of (``A.T``, ``A[0]``, ``A[1:]``, ``A.reshape(...)``), else None, by the same rule facts
+    (``Rule.view``) as the active path.  Indexing with a list literal copies."""
+    prim: Any = None
+    if isinstance(expr, cst.Attribute):
+        operand, prim = expr.value, _ATTRIBUTE_PRIMITIVES.get(expr.attr.value)
+    elif isinstance(expr, cst.Subscript):
+        for el in expr.slice:
+            if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, (cst.List, cst.Tuple)):
+                return None
+        return expr.value
+    elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        operand, prim = expr.func.value, METHODS.get(expr.func.attr.value, (None,))[0]
+    rule = registry.lookup(prim) if prim is not None else None
+    return operand if rule is not None and rule.view else None
+
+
+def _is_function_value(obj: Any) -> bool:
+    """A function srcgrad can call by name (a user's, a builtin, a ufunc, a primitive with a
+    rule or a declared non-differentiable one): what a parameter bound to it stands for."""
+    return (
+        isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc))
+        or registry.lookup(obj) is not None
+        or registry.is_nondiff(obj)
+    )

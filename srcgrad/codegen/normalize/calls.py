@@ -1,0 +1,553 @@
+"""Calls: what a call resolves to (a nested def, a partial or bound method, a user
+function, a rule, a non-differentiable function, a random draw, stop_gradient) and how
+it is lowered or refused.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import libcst as cst
+import numpy as np
+
+from srcgrad import cache
+from srcgrad.codegen import ir
+from srcgrad.codegen.normalize.base import _Bail, _LIST_GROWTH
+from srcgrad.codegen.normalize.syntax import _dotted_node
+from srcgrad.codegen.resolve import (
+    BUILTIN_NONDIFF,
+    frame_reader,
+    is_numpy_module,
+    MUTATING_FUNCTIONS,
+    nearest_rules,
+)
+from srcgrad.errors import MissingRuleError
+from srcgrad.rules import registry
+
+
+# multi-output primitives that return one array for some arguments
+_SINGLE_OUTPUT_WHEN = {"linalg.svd": ("compute_uv", False), "linalg.qr": ("mode", "r")}
+
+
+# builtins that have no rule on values that carry a gradient: what to write instead
+_BUILTIN_HINTS = {
+    "sorted": "sort the array with np.sort(x)",
+    "reversed": "reverse the array with x[::-1]",
+    "list": "use the value itself (index it, slice it or loop over it), or build a new list "
+    "with [a, b] or .append",
+    "tuple": "use the value itself (index it, slice it or loop over it), or build a tuple "
+    "display (a, b)",
+    "round": "use np.round(x)",
+    "map": "write a loop or a comprehension: [f(v) for v in xs]",
+    "filter": "select with a boolean mask, x[mask], or np.where",
+    "int": "convert only constants; for values that carry a gradient use np.floor(x)",
+    "divmod": "use np.floor_divide and np.mod (or // and %)",
+    "any": "use np.any(x)",
+    "all": "use np.all(x)",
+}
+
+
+_LIBRARIES = ("numpy", "scipy", "srcgrad", "builtins", "math", "functools", "operator")
+
+
+def _user_object(obj: Any) -> bool:
+    """A callable the user defined (or an emitted module's): its rule or non-differentiable
+    declaration is the user's too, so the cache key records it."""
+    fn = cache.inlined_function(obj)
+    mod = getattr(fn, "__module__", None) or ""
+    return mod.startswith("srcgrad.generated") or mod.split(".")[0] not in _LIBRARIES
+
+
+def _is_rng(obj: Any) -> bool:
+    """A random generator object: its methods are draws (non-differentiable, stateful)."""
+    return isinstance(obj, (np.random.Generator, np.random.RandomState))
+
+
+def _is_numpy_obj(obj: Any) -> bool:
+    """A function numpy exports (so that ``xp.<its name>`` is the same function on numpy);
+    never a method bound to an object (``rng.normal``), which lives on that object."""
+    owner = getattr(obj, "__self__", None)
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        return False
+    if isinstance(obj, np.ufunc):  # scipy.special's ufuncs are ufuncs too
+        return getattr(np, obj.__name__, None) is obj
+    mod = getattr(obj, "__module__", None) or ""
+    return mod == "numpy" or mod.startswith("numpy.")
+
+
+def _numpy_export_name(obj: Any) -> str | None:
+    """The dotted name numpy exports ``obj`` under (``"linalg.matrix_power"``), or None."""
+    name = getattr(obj, "__name__", None)
+    if not isinstance(name, str):
+        return None
+    for prefix, mod in (("", np), ("linalg.", np.linalg), ("fft.", np.fft), ("random.", np.random)):
+        if getattr(mod, name, None) is obj:
+            return prefix + name
+    return None
+
+
+class Calls:
+    """Resolving and lowering calls (a mixin of :class:`Normalizer`)."""
+
+    def call(
+        self,
+        e: cst.Call,
+        hint: str,
+        target: str | None = None,
+        multi: list[str] | None = None,
+    ) -> cst.BaseExpression | None:
+        """Lower the call ``e``: of a nested def (inlined), of a partial or bound method of a
+        user function (inlined), a method of a value (no global chain), or of a global name
+        chain, by what that chain resolves to (:meth:`_resolved_call`)."""
+        self._call_node = e
+        if isinstance(e.func, cst.Attribute) and self._is_namespace_call(e.func.value):
+            # namespace(x).ones_like(x), as emitted code writes it: the array module
+            self.np_alias.add("__xp__")
+            e = e.with_changes(func=e.func.with_changes(value=cst.Name("__xp__")))
+        elif self._is_namespace_call(e):
+            self.np_alias.add("__xp__")
+            return cst.Name(self.xp)
+        for a in e.args:
+            if a.keyword is not None and a.keyword.value in ("out", "where"):
+                self.fail(
+                    a,
+                    f"{a.keyword.value}= argument",
+                    f"drop {a.keyword.value}=: srcgrad needs the functional form",
+                    a.keyword.value,
+                )
+        func = e.func
+        if isinstance(func, cst.Name) and func.value in self.local_funcs and func.value not in self.env:
+            args = self.inlined_args(e, hint)
+            return self.call_local(e, self.local_funcs[func.value], args, hint, target, func.value)
+        chain = self._global_chain(func)
+        inlined = self._partial_or_method_call(e, func, chain, hint, target)
+        if inlined is not None:
+            return inlined
+        if chain is None and isinstance(func, cst.Attribute):
+            return self.method_call(e, hint, target, multi)
+        if chain is None:
+            self._refuse_call_of_value(e, func)
+        parts, obj = chain  # type: ignore[misc]
+        display = ".".join(parts)
+        special = self._special_call(e, func, obj, display, hint, target)
+        if special is not None:
+            return special
+        return self._resolved_call(e, func, parts, obj, display, hint, target, multi)
+
+    def _refuse_call_of_value(self, e: cst.Call, func: cst.BaseExpression) -> None:
+        """A call of something that is no global name chain: an argument, a local value, an
+        undefined name or an expression (refused; a poisoned name raises no second
+        finding)."""
+        if isinstance(func, cst.Name) and func.value in self.poisoned:
+            raise _Bail(None)
+        if isinstance(func, cst.Name) and func.value in self.params_set and len(
+            self.inline_stack
+        ) == 1:
+            self.fail(
+                e,
+                f"call of the argument {func.value!r} (a function passed in): srcgrad "
+                "resolves every call when it generates the code, from names it can see",
+                f"call the function by its name inside the function, or capture it in a "
+                f"closure: def make({func.value}): def f(...): ... {func.value}(...) ...; "
+                f"return f, then differentiate make(np.tanh)",
+                "call",
+            )
+        if isinstance(func, cst.Name) and func.value in self.env:
+            self.fail(
+                e,
+                f"call of a local value {func.value!r} (a function stored in a variable)",
+                "call the function by the name it was defined or imported under, e.g. "
+                "np.log(x) rather than g = np.log; g(x)",
+                "call",
+            )
+        parts = self.resolver.dotted(func)
+        if parts is not None and not self.resolver.lookup(parts[0])[0]:
+            self.fail(func, f"name {parts[0]!r} is not defined", "define it", "name")
+        self.fail(
+            e,
+            "call of an expression (a function returned by a call, or a lambda called "
+            "where it is written)",
+            "call a function by its name: define it with def (or bind the lambda to a "
+            "name) and call that name, passing what it captured as arguments",
+            "call",
+        )
+
+    def _special_call(
+        self,
+        e: cst.Call,
+        func: cst.BaseExpression,
+        obj: Any,
+        display: str,
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression | None:
+        """Calls lowered as something else: a random generator's draw, ``max``/``min`` of one
+        sequence, a NamedTuple (a tuple display) and ``dict(k=v)`` (a dict display); None
+        for any other call."""
+        if _is_rng(getattr(obj, "__self__", None)):  # rng.normal, np.random.normal
+            args = [self.lower_arg(a, hint) for a in e.args]
+            node = e.with_changes(func=self._xp_chain(func), args=args)
+            return self.random_draw(e, node, args, target, hint, display)
+        if (
+            obj in (max, min)
+            and len(e.args) == 1
+            and e.args[0].keyword is None
+            and not e.args[0].star
+        ):
+            rule = registry.lookup_name("max_of" if obj is max else "min_of")
+            seq = self.lower(e.args[0].value, hint)
+            if rule is not None and not self.is_static(seq):
+                node = e.with_changes(args=[e.args[0].with_changes(value=seq)])
+                return self.prim(rule, target, hint, node, {"iterable": seq})
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, tuple)
+            and hasattr(obj, "_fields")
+            and all(a.keyword is None and not a.star for a in e.args)
+        ):
+            # a NamedTuple built here (the residuals of emitted code): a tuple display
+            return self._lower(cst.Tuple([cst.Element(a.value) for a in e.args]), hint, target)
+        if obj is dict and e.args and all(a.keyword is not None for a in e.args):
+            as_dict = cst.Dict(
+                [
+                    cst.DictElement(cst.SimpleString(repr(a.keyword.value)), a.value)  # type: ignore[union-attr]
+                    for a in e.args
+                ]
+            )
+            return self._lower(as_dict, hint, target)
+        return None
+
+    def _resolved_call(
+        self,
+        e: cst.Call,
+        func: cst.BaseExpression,
+        parts: list[str],
+        obj: Any,
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression | None:
+        """A call of the object ``obj`` a global name chain ``parts`` resolves to: inlined (a
+        user function), a constant (constant arguments), a primitive (a rule or a
+        custom_vjp), stop_gradient, or a non-differentiable call, else refused."""
+        frame_hint = frame_reader(obj)
+        if frame_hint is not None:
+            self.fail(
+                e,
+                f"{display}() reads or changes names by string or the calling frame; srcgrad "
+                "cannot see what it does to values that carry a gradient",
+                frame_hint,
+                display,
+            )
+        res = self.resolver.classify(obj, display)
+        if (
+            res.kind in ("user", "custom")
+            or (res.kind in ("rule", "nondiff") and _user_object(obj))
+            or self._bound_by_user(func, parts)
+        ):
+            self.note_ref(e, func, parts, obj)
+        if res.kind == "user" and isinstance(obj, types.FunctionType):
+            args = self.inlined_args(e, hint)
+        else:
+            args = [self.lower_arg(a, hint) for a in e.args]
+        all_static = all(
+            self.is_static(a.value) or self._function_chain(a.value) for a in args
+        )
+        if res.kind == "user" and isinstance(obj, types.FunctionType) and not all_static:
+            # inlined: the emitted code never reads the function itself
+            return self.inline_call(e, obj, args, hint, None if multi is not None else target)
+        self._refuse_in_place_function(e, parts, display, all_static)
+        node = e.with_changes(func=self._xp_chain(func), args=args)
+        if res.kind == "rule" and res.emit_name and not is_numpy_module(
+            self.resolver.lookup(parts[0])[1]
+        ) and _is_numpy_obj(obj):
+            node = node.with_changes(func=_dotted_node(self.xp, res.emit_name))
+        if res.kind == "stop_gradient":
+            return self._stop_gradient_call(e, node, args, hint, target)
+        if all_static:
+            return self._constant_call(node, parts, obj, res, display, hint, target, multi)
+        if res.kind == "custom":
+            return self._custom_vjp_call(e, func, obj, res, node, args, display, hint, target, multi)
+        if res.kind == "rule":
+            return self._rule_call(e, obj, res, node, args, display, hint, target, multi)
+        nondiff = self._nondiff_call(e, parts, obj, res, node, args, display, hint, target, multi)
+        if nondiff is not None:
+            return nondiff
+        return self._unruled_call(e, obj, res, node, args, display, hint, target, multi)
+
+    def _refuse_in_place_function(
+        self, e: cst.Call, parts: list[str], display: str, all_static: bool
+    ) -> None:
+        """A numpy function that writes into its argument (``np.copyto``, ``np.put``, ...),
+        called on values that carry a gradient, is refused."""
+        in_place = MUTATING_FUNCTIONS.get(".".join(parts[1:]))
+        if (
+            in_place is not None
+            and is_numpy_module(self.resolver.lookup(parts[0])[1])
+            and not all_static
+        ):
+            self.fail(
+                e,
+                f"{display}() writes into its argument in place, which the gradient cannot "
+                "follow",
+                in_place,
+                display,
+            )
+
+    def _stop_gradient_call(
+        self,
+        e: cst.Call,
+        node: cst.Call,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression:
+        """``srcgrad.stop_gradient(v)``: the runtime's own, its result carries no gradient."""
+        if len(args) != 1:
+            self.fail(
+                e,
+                "stop_gradient takes one argument",
+                "wrap each value on its own: srcgrad.stop_gradient(a), "
+                "srcgrad.stop_gradient(b)",
+                "stop_gradient",
+            )
+        self.runtime_imports.add("stop_gradient")
+        node = node.with_changes(func=cst.Name(self.names.generated("stop_gradient")))
+        out = self.emit(ir.STOP, target, hint, node, label="stop_gradient")
+        self.stopped.add(out)
+        return cst.Name(out)
+
+    def _constant_call(
+        self,
+        node: cst.Call,
+        parts: list[str],
+        obj: Any,
+        res: Any,
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression:
+        """A call whose arguments are all constants: a constant (numpy's functions called
+        through ``xp``)."""
+        if multi is not None:
+            return node
+        if not is_numpy_module(self.resolver.lookup(parts[0])[1]) and _is_numpy_obj(obj):
+            name = res.emit_name or getattr(obj, "__name__", display)
+            node = node.with_changes(func=_dotted_node(self.xp, name))
+        return cst.Name(self.emit(ir.STATIC, target, hint, node))
+
+    def _custom_vjp_call(
+        self,
+        e: cst.Call,
+        func: cst.BaseExpression,
+        obj: Any,
+        res: Any,
+        node: cst.Call,
+        args: list[cst.Arg],
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression:
+        """A call of a ``srcgrad.custom_vjp`` function: a primitive whose rule is the user's."""
+        assert res.rule is not None
+        if obj.vjp is None:
+            self.fail(e, f"{display} is a custom_vjp function with no rule attached",
+                      f"attach one with @{display}.defvjp", "custom_vjp", MissingRuleError)
+        bound = self.bind_signature(obj.fn, args, e, display)
+        st_expr = node
+        out = self.prim(res.rule, target, hint, st_expr, bound, multi)
+        self.stmts[-1].bound["__callee__"] = self._xp_chain(func)
+        return out
+
+    def _rule_call(
+        self,
+        e: cst.Call,
+        obj: Any,
+        res: Any,
+        node: cst.Call,
+        args: list[cst.Arg],
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression:
+        """A call of a function with an adjoint rule: a primitive (non-differentiable for an
+        integer ``dtype=``; several outputs bound to one name are a list)."""
+        assert res.rule is not None
+        bound = self.bind(res.rule, args, e, display)
+        dtype_arg = bound.get("dtype")
+        if dtype_arg is not None and self.integer_dtype(dtype_arg, e, display):
+            # an integer or boolean result: piecewise constant, no gradient
+            if multi is not None:
+                self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
+            return self.emit_nondiff(target, hint, node, [])
+        if _is_numpy_obj(obj) or res.rule.module == "srcgrad.rules.scipy_special":
+            # numpy and scipy functions make an array of a tuple/list operand
+            node, bound = self.stack_operands(res.rule, node, bound)
+        if multi is not None and not res.rule.multi_output:
+            self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
+        out = self.prim(res.rule, target, hint, node, bound, multi)
+        single = _SINGLE_OUTPUT_WHEN.get(res.rule.name)
+        if single is not None and self.constant_value(bound.get(single[0], cst.Name("_"))) == single[1]:
+            return out  # e.g. svd(a, compute_uv=False): one array after all
+        if res.rule.multi_output and multi is None:
+            # several outputs bound to one name: a list whose items are read later
+            self.dyn.add(cst.ensure_type(out, cst.Name).value)
+            self.multi_results.add(cst.ensure_type(out, cst.Name).value)
+        return out
+
+    def _nondiff_call(
+        self,
+        e: cst.Call,
+        parts: list[str],
+        obj: Any,
+        res: Any,
+        node: cst.Call,
+        args: list[cst.Arg],
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression | None:
+        """A call of a function declared non-differentiable (or such a builtin): a constant
+        result, refused where it would drop an argument's gradient; None for other calls."""
+        if res.kind == "nondiff":
+            pos = [not self.is_static(a.value) for a in args if a.keyword is None]
+            kw = {a.keyword.value: not self.is_static(a.value) for a in args if a.keyword}
+            lost = registry.nondiff_active_argument(obj, pos, kw)
+            if lost is not None:
+                self.fail(
+                    e,
+                    f"{display}'s {lost!r} carries a gradient, which {display} would drop",
+                    f"pass a constant {lost} (wrap it in srcgrad.stop_gradient if it is one), "
+                    "or build the values with differentiable operations (np.linspace, "
+                    "start + step * np.arange(n))",
+                    display,
+                    MissingRuleError,
+                )
+        if res.kind == "nondiff" or (res.kind == "builtin" and obj.__name__ in BUILTIN_NONDIFF):
+            if _is_numpy_obj(obj) and not is_numpy_module(self.resolver.lookup(parts[0])[1]):
+                node = node.with_changes(func=_dotted_node(self.xp, res.emit_name or obj.__name__))
+            if multi is not None:
+                self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
+            return self.emit_nondiff(target, hint, node, [])
+        return None
+
+    def _unruled_call(
+        self,
+        e: cst.Call,
+        obj: Any,
+        res: Any,
+        node: cst.Call,
+        args: list[cst.Arg],
+        display: str,
+        hint: str,
+        target: str | None,
+        multi: list[str] | None,
+    ) -> cst.BaseExpression | None:
+        """A call with no rule: a builtin (refused), a user function (inlined), a callable
+        object (refused), or an unknown function (a constant when no input carries a
+        gradient, else refused)."""
+        if res.kind == "builtin":
+            self.fail(
+                e,
+                f"builtin {display}() on values that carry a gradient",
+                "write the attribute itself (x.T, cfg.scale)"
+                if obj is getattr
+                else _BUILTIN_HINTS.get(
+                    display,
+                    "rewrite it with numpy functions on arrays (`srcgrad rules` lists the "
+                    "supported ones)",
+                ),
+                display,
+            )
+        if res.kind == "user" and isinstance(obj, types.FunctionType):
+            if multi is not None:
+                result = self.inline_call(e, obj, args, hint, None)
+                return result
+            return self.inline_call(e, obj, args, hint, target)
+        if res.kind == "user":
+            self.fail(
+                e,
+                f"call to {display}, a bound method or callable object (not supported yet)",
+                "call a plain module-level function",
+                "user-call",
+            )
+        if res.kind in ("unknown-numpy", "unknown") and all(
+            self.is_static(a.value)
+            or isinstance(a.value, cst.Name) and a.value.value in self.stopped
+            for a in args
+        ):
+            # every input is a constant or wrapped in stop_gradient: a constant result
+            return self.emit_nondiff(target, hint, node, [])
+        self._refuse_unknown_call(e, obj, res, display)
+        return None
+
+    def _refuse_unknown_call(self, e: cst.Call, obj: Any, res: Any, display: str) -> None:
+        """A call srcgrad cannot differentiate: an object numpy made, a numpy function with
+        no rule (with the nearest that have one), a list's growth method, anything else."""
+        if res.kind == "unknown-numpy":
+            if isinstance(obj, np.vectorize) or (
+                isinstance(obj, np.ufunc) and _numpy_export_name(obj) is None
+            ):
+                # np.vectorize(...), a ufunc made by np.frompyfunc, ...
+                self.fail(
+                    e,
+                    f"{display} is a {type(obj).__name__} object made by numpy, which srcgrad "
+                    "cannot differentiate through",
+                    "write the computation with numpy functions that have rules on whole "
+                    "arrays (`srcgrad rules` lists them)",
+                    display,
+                    MissingRuleError,
+                )
+            near = [n for n in nearest_rules(display) if n != f"np.{display}"]
+            alt = f"; nearest supported: {', '.join(near)}" if near else ""
+            self.fail(
+                e,
+                f"no adjoint rule for {display}{alt}",
+                "use a supported function, register a rule with "
+                "@srcgrad.rules.adjoint, or wrap a constant input in srcgrad.stop_gradient",
+                display,
+                MissingRuleError,
+            )
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, list) and getattr(obj, "__name__", "") in _LIST_GROWTH:
+            self.refuse_untracked_growth(e, obj.__name__, outside=True)  # GL.append(v)
+        self.fail(
+            e,
+            f"call to {display}, which srcgrad cannot differentiate",
+            "use numpy functions, compute it outside the function and pass it in, or wrap "
+            "its inputs in srcgrad.stop_gradient when no gradient should flow through it",
+            display,
+            MissingRuleError,
+        )
+
+    def random_draw(
+        self,
+        e: cst.Call,
+        node: cst.Call,
+        args: list[cst.Arg],
+        target: str | None,
+        hint: str,
+        display: str,
+    ) -> cst.BaseExpression:
+        """A method of a random generator object (``rng.normal(size=n)``): a draw, made once
+        in the forward pass on the user's own object and kept as a constant.  Its arguments
+        must not carry a gradient (the draw would depend on them)."""
+        for a in args:
+            if not self.is_static(a.value):
+                name = a.keyword.value if a.keyword is not None else "an argument"
+                self.fail(
+                    e,
+                    f"random draw {display}() with {name} that carries a gradient "
+                    "(the sample would depend on it)",
+                    "draw noise that does not depend on the inputs and transform it, e.g. "
+                    "mu + sigma * rng.standard_normal(mu.shape) instead of "
+                    "rng.normal(mu, sigma)",
+                    "random",
+                )
+        return cst.Name(self.emit(ir.STATIC, target, hint, node, label="random draw"))

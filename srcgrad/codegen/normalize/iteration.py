@@ -1,0 +1,287 @@
+"""What a ``for`` loop iterates over: constant items and container arguments (unrolled),
+displays bound before the loop, ``range``/``enumerate``/``zip``/rows of an array (the
+header, index and names bound from it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from srcgrad.codegen import ir
+from srcgrad.codegen.ir import Stmt
+from srcgrad.codegen.normalize.base import _children, _MISSING
+from srcgrad.codegen.normalize.syntax import _range_len
+
+
+class Iteration:
+    """What a for loop iterates over (a mixin of :class:`Normalizer`)."""
+
+    def static_values(self, it: cst.BaseExpression) -> list[Any] | None:
+        """The items of a loop's iterable when they are known constants (a tuple of names,
+        the keys of a dict built here, ``enumerate``/``zip`` of such): such loops are
+        unrolled."""
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value in (
+            "enumerate",
+            "zip",
+        ) and it.func.value not in self.env:
+            parts = [self.static_values(a.value) for a in it.args]
+            if any(p is None for p in parts) or not parts:
+                return None
+            if it.func.value == "enumerate":
+                return list(enumerate(parts[0])) if len(parts) == 1 else None
+            return list(zip(*parts))
+        if isinstance(it, cst.Name) and it.value in self.env:
+            cur = self.env[it.value]
+            if cur in self.lit and self.lit[cur][0] == "dict":
+                return list(self.lit[cur][1])  # a dict built here: its keys are constants
+            v = self.const.get(cur, _MISSING)
+        else:
+            v = self.constant_value(it)
+        if isinstance(v, tuple) and len(v) <= 64:
+            return list(v)
+        return None
+
+    def unrolled(self, target: cst.BaseExpression, values: list[Any], body: list[cst.BaseStatement]) -> bool:
+        """Run the body once per constant item (a loop over a constant tuple)."""
+        for v in values:
+            self.assign(target, self.literal(v))
+            if not self.block(body):
+                return False
+        return True
+
+    def container_values(self, it: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+        """The items of a loop over a list/tuple argument (or enumerate/zip of them), as
+        expressions: their number is known from the argument, so such loops unroll."""
+        def items(e: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+            if isinstance(e, cst.Name) and e.value in self.env and self.env[e.value] in self.cont:
+                skel = self.cont[self.env[e.value]][2]
+                if skel[0] in ("seq", "nt"):
+                    n = len(_children(skel))
+                    return [
+                        cst.Subscript(value=e, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))])
+                        for k in range(n)
+                    ]
+            if isinstance(e, cst.Name) and e.value in self.env and self.env[e.value] in self.lit:
+                # a tuple/list display built here whose items are containers (the layers of
+                # `params[:-1]`, say): one copy of the body per item
+                kind, entries = self.lit[self.env[e.value]]
+                if kind == "seq" and any(self.is_container(a) for a in entries):
+                    return list(entries)
+            if (
+                isinstance(e, cst.Subscript)
+                and len(e.slice) == 1
+                and isinstance(e.slice[0].slice, cst.Slice)
+            ):
+                whole = items(e.value)
+                sl = e.slice[0].slice
+                bounds = [
+                    None if b is None else self.key_of(b) for b in (sl.lower, sl.upper, sl.step)
+                ]
+                if whole is None or any(b is _MISSING or isinstance(b, str) for b in bounds):
+                    return None
+                if bounds[2] == 0:
+                    self.fail(e, "a slice with step 0", "use a nonzero step", "slice")
+                return whole[slice(*bounds)]
+            if (
+                isinstance(e, cst.Call)
+                and isinstance(e.func, cst.Name)
+                and e.func.value == "reversed"
+                and e.func.value not in self.env
+                and len(e.args) == 1
+                and e.args[0].keyword is None
+                and not e.args[0].star
+            ):
+                whole = items(e.args[0].value)
+                return None if whole is None else whole[::-1]
+            return None
+
+        direct = items(it)
+        if direct is not None:
+            return direct
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value in (
+            "enumerate",
+            "zip",
+        ) and it.func.value not in self.env and all(a.keyword is None for a in it.args):
+            seqs = [items(a.value) for a in it.args]
+            if any(q is None for q in seqs) or not seqs:
+                return None
+            if it.func.value == "enumerate":
+                if len(seqs) != 1:
+                    return None
+                return [
+                    cst.Tuple([cst.Element(cst.Integer(str(k))), cst.Element(v)])
+                    for k, v in enumerate(seqs[0])  # type: ignore[arg-type]
+                ]
+            return [cst.Tuple([cst.Element(v) for v in row]) for row in zip(*seqs)]  # type: ignore[misc]
+        return None
+
+    def _bind_iterated_displays(self, node: cst.For) -> cst.For:
+        """``for v in [a, b]`` (also inside enumerate/zip/reversed) runs as
+        ``items = [a, b]; for v in items``: the display is evaluated once, before the loop,
+        as Python does, and the loop is one over a list built here."""
+
+        def bind(e: cst.BaseExpression) -> cst.BaseExpression:
+            if not isinstance(e, (cst.List, cst.Tuple)) or not e.elements:
+                return e
+            if any(isinstance(el, cst.StarredElement) for el in e.elements):
+                return e
+            if self.constant_value(e) is not _MISSING:
+                return e  # a tuple of constants: unrolled as it is
+            tmp = self.names.temp("items")
+            self.assign(cst.Name(tmp), e)
+            return self.src.alias(cst.Name(tmp), e)  # type: ignore[return-value]
+
+        it = node.iter
+        new_it: cst.BaseExpression = bind(it)
+        if (
+            new_it is it
+            and isinstance(it, cst.Call)
+            and isinstance(it.func, cst.Name)
+            and it.func.value in ("enumerate", "zip", "reversed")
+            and it.func.value not in self.env
+        ):
+            args = [
+                a.with_changes(value=bind(a.value)) if a.keyword is None else a for a in it.args
+            ]
+            if any(a is not b for a, b in zip(args, it.args)):
+                new_it = it.with_changes(args=args)
+                self.src.alias(new_it, it)
+        if new_it is it:
+            return node
+        out = node.with_changes(iter=new_it)
+        self.src.alias(out, node)
+        return out
+
+    def iterable(self, seq: cst.BaseExpression) -> cst.BaseExpression:
+        """A list/tuple argument iterated over becomes a list whose items carry gradients."""
+        if isinstance(seq, cst.Name) and seq.value in self.cont:
+            param, path, skel = self.cont[seq.value]
+            if skel[0] not in ("seq", "nt") or any(c is not None for c in _children(skel)):
+                self.fail(seq, "iterating a nested container argument", "index it with constants", "iterate")
+            name = self.names.temp(f"{seq.value}_items")
+            expr = cst.Call(func=cst.Name("list"), args=[cst.Arg(seq)])
+            self.locals.add(name)
+            self.stmts.append(
+                Stmt(ir.LISTFROM, [name], expr, self.origin, operands=[param], label="items",
+                     read=(param, path), bound={"n": len(_children(skel))})
+            )
+            self.dyn.add(name)
+            return cst.Name(name)
+        if isinstance(seq, cst.Name) and seq.value in self.lit:
+            kind, items = self.lit[seq.value]
+            if kind == "seq" and any(self._is_container_atom(item) for item in items):
+                self.fail(
+                    seq,
+                    "a loop over a list or tuple of tuples built in the function (the parts "
+                    "would carry no gradient)",
+                    "keep one list per part and loop over them together: "
+                    "for a, b in zip(As, Bs), with As = [...] and Bs = [...]",
+                    "list-of-containers",
+                )
+            if kind == "seq":
+                name = self.names.temp(f"{seq.value}_items")
+                self.bind_atom(name, cst.List([]))
+                name = self.env[name]
+                for item in items:
+                    if self.is_container(item):
+                        self.fail(
+                            seq,
+                            "a loop with break, return or else over a tuple/list whose items "
+                            "are tuples, lists or dicts",
+                            "loop without break/return/else (such a loop runs once per item), "
+                            "or read the items with constant indices",
+                            "iterate",
+                        )
+                    self.append_item(seq, name, item)
+                return cst.Name(name)
+        return seq
+
+    def range_len(self, seqs: list[cst.BaseExpression]) -> cst.BaseExpression:
+        """``range(len(seq))``; the length of a list that grows is taken now, once."""
+        fixed = []
+        for sq in seqs:
+            if isinstance(sq, cst.Name) and sq.value in self.dyn:
+                n = self.names.temp(f"{sq.value}_len")
+                self.stmts.append(
+                    Stmt(ir.NONDIFF, [n], cst.parse_expression(f"len({sq.value})"), self.origin)
+                )
+                self.locals.add(n)
+                fixed.append(cst.Name(n))
+            else:
+                fixed.append(None)
+        header = _range_len(seqs)
+        if all(f is None for f in fixed):
+            return header
+        lens = [
+            cst.Module([]).code_for_node(f) if f is not None else f"len({cst.Module([]).code_for_node(sq)})"
+            for f, sq in zip(fixed, seqs)
+        ]
+        inner = lens[0] if len(lens) == 1 else f"min({', '.join(lens)})"
+        return cst.parse_expression(f"range({inner})")
+
+    def iteration_plan(
+        self, node: cst.For
+    ) -> tuple[str, cst.BaseExpression, list[tuple[str, Any]], bool]:
+        """How to run ``for target in iter``: the header target and iterable, the names the
+        body binds from an index (rows of arrays), and whether ``reversed(range(...))`` can
+        replay it backwards."""
+        it = node.iter
+        target = node.target
+
+        def names_of(t: cst.BaseExpression) -> list[str]:
+            if isinstance(t, cst.Name):
+                return [t.value]
+            if isinstance(t, (cst.Tuple, cst.List)):
+                out = []
+                for el in t.elements:
+                    if not isinstance(el.value, cst.Name):
+                        self.fail(el.value, "nested loop target", "unpack inside the body", "for-target")
+                    out.append(el.value.value)  # type: ignore[union-attr]
+                return out
+            self.fail(t, "unsupported loop target", "use a name", "for-target")
+            raise AssertionError
+
+        call = it if isinstance(it, cst.Call) else None
+        fname = None
+        if call is not None and isinstance(call.func, cst.Name) and call.func.value in ("range", "enumerate", "zip", "reversed") and call.func.value not in self.env:
+            fname = call.func.value
+        if fname == "range":
+            args = [self.lower_arg(a, "n") for a in call.args]  # type: ignore[union-attr]
+            tnames = names_of(target)
+            if len(tnames) != 1:
+                self.fail(target, "unpacking a range", "use one loop variable", "for-target")
+            return tnames[0], call.with_changes(args=args), [], True  # type: ignore[union-attr]
+        if fname == "enumerate":
+            tnames = names_of(target)
+            if len(tnames) != 2 or len(call.args) != 1:  # type: ignore[union-attr]
+                self.fail(target, "enumerate(...) needs `i, x` as its target", "write `for i, x in enumerate(xs)`", "for-target")
+            seq = self.iterable(self.lower(call.args[0].value, tnames[1]))  # type: ignore[union-attr]
+            if self.is_static(seq):
+                return tnames[0] + "__pair", call.with_changes(args=[cst.Arg(seq)]), [], False  # type: ignore[union-attr]
+            header = self.range_len([seq])
+            return tnames[0], header, [(tnames[1], (seq,))], True
+        if fname == "zip":
+            tnames = names_of(target)
+            seqs = [self.iterable(self.lower(a.value, n)) for a, n in zip(call.args, tnames)]  # type: ignore[union-attr]
+            if len(seqs) != len(tnames):
+                self.fail(target, "zip(...) target count", "one name per sequence", "for-target")
+            index = self.names.temp("i")
+            prelude = []
+            lens = []
+            for n, sq in zip(tnames, seqs):
+                prelude.append((n, (sq,)))
+                lens.append(sq)
+            return index, self.range_len(lens), prelude, True
+        # a plain sequence: rows of an array (or a constant sequence)
+        seq = self.iterable(self.lower(it, "seq"))
+        tnames = names_of(target)
+        if self.is_static(seq):
+            if len(tnames) != 1:
+                self.fail(target, "unpacking in a loop over a constant", "index inside the body", "for-target")
+            return tnames[0], seq, [], False
+        if len(tnames) != 1:
+            self.fail(target, "unpacking rows in a loop target", "index the row inside the body", "for-target")
+        index = self.names.temp(f"{tnames[0]}_index")
+        return index, self.range_len([seq]), [(tnames[0], (seq,))], True

@@ -1,0 +1,214 @@
+"""Lists built with append: list displays that grow, appends and extends, growth before a
+loop, and comprehensions (a loop that appends to a fresh list).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from srcgrad.codegen import ir
+from srcgrad.codegen.ir import Stmt
+from srcgrad.codegen.normalize.syntax import (
+    _all_names,
+    _all_stmts,
+    _assigned_in,
+    _grown_lists,
+    _NameMap,
+)
+
+
+class Lists:
+    """Lists built with append (a mixin of :class:`Normalizer`)."""
+
+    def grows_in_place(self, name: str | None) -> bool:
+        """``name`` (emitted) is a list built with append, or a list display that may grow:
+        one list object, whatever names it goes by."""
+        return name in self.dyn or name in self.lit_stmt
+
+    def note_display(self, name: str) -> None:
+        """``name`` was just bound to a list display: it may grow (see ``grow_display``)."""
+        self.lit_stmt[name] = self.stmts[-1]
+        self.display_loops[name] = len(self.loop_ticks)
+
+    def read_display(self, name: str) -> None:
+        """The list display ``name`` is read (or changed in place) here."""
+        self.tick += 1
+        self.display_read[name] = self.tick
+
+    def grow_display(self, name: str, node: cst.CSTNode) -> None:
+        """A list display that grows (at ``node``): from here on it is a list built in the
+        function, its first items those of the display (constants too), as Python has it."""
+        st = self.lit_stmt[name]
+        user = self.user_name(name, "the list")
+        shown = [el.value for el in cst.ensure_type(st.expr, cst.List).elements]
+        items = self.lit[name][1] if name in self.lit else shown
+        if len(items) != len(shown) or any(a is not b for a, b in zip(items, shown)):
+            self.fail(
+                node,
+                f"the list {user!r} grows after an assignment into one of its items",
+                f"build {user} with its final items, then grow it with {user}.append(...)",
+                "list-method",
+            )
+        depth = self.display_loops[name]
+        if len(self.loop_ticks) > depth and self.display_read.get(name, 0) > self.loop_ticks[depth]:
+            # lowered once, the loop's earlier reads took the display for what it held
+            # before the loop: a later iteration reads what this one appends
+            self.fail(
+                node,
+                f"the list {user!r} is read in this loop before a value that carries a "
+                "gradient is appended to it",
+                f"start it before the loop as an empty list: {user} = [] and "
+                f"{user}.append(...) for each first item",
+                "list-append",
+            )
+        for item in items:
+            self.refuse_nested_item(node, item)
+        del self.lit_stmt[name]
+        self.lit.pop(name, None)
+        self.static.discard(name)
+        st.kind = ir.LISTNEW
+        st.container = name
+        st.bound = {"items": items}
+        st.operands = [
+            a.value for a in items
+            if isinstance(a, cst.Name) and a.value in self.locals and not self.is_static(a)
+        ]
+        st.label = "list"
+        self.dyn.add(name)
+
+    def grow_before_loop(self, node: cst.For | cst.While) -> None:
+        """A list display that the loop ``node`` grows and also reads (or grows in two
+        places) becomes a list built with append before the loop: the body is lowered once,
+        and a later iteration reads what an earlier one appended."""
+        grown = _grown_lists(node)
+        if not grown:
+            return
+        parts: list[cst.CSTNode] = [node.body]
+        if isinstance(node, cst.While):
+            parts.append(node.test)  # evaluated in every iteration
+        mentions: dict[str, int] = {}
+        for part in parts:
+            for n in _all_names(part):
+                cur = self.env.get(n.value)
+                if cur in self.lit_stmt:
+                    mentions[cur] = mentions.get(cur, 0) + 1  # through any of its names
+        assigned = set(_assigned_in(node.body))
+        if isinstance(node, cst.For) and self._may_carry_gradient(node.iter, set()):
+            assigned.update(n.value for n in _all_names(node.target))  # (an array's rows)
+        for user, values in grown.items():
+            cur = self.env.get(user)
+            if cur not in self.lit_stmt or mentions.get(cur, 0) < 2:
+                continue  # grown once and not read: it grows where it is appended to
+            if cur in self.lit or any(self._may_carry_gradient(v, assigned) for v in values):
+                self.grow_display(cur, values[0])
+
+    def _may_carry_gradient(self, value: cst.CSTNode, assigned: set[str]) -> bool:
+        """Whether ``value``, in a loop that binds ``assigned``, may carry a gradient: it
+        reads a local that is not a constant, a name the loop binds, or a nested function."""
+        for n in _all_names(value):
+            cur = self.env.get(n.value)
+            if n.value in assigned or n.value in self.local_funcs:
+                return True
+            if cur is not None and cur in self.locals and cur not in self.static:
+                return True
+        return False
+
+    def append_item(self, e: cst.CSTNode, lst: str, v: cst.BaseExpression) -> None:
+        """``lst.append(v)`` on the list ``lst`` built in the function (``v`` an atom)."""
+        # (the list is poisoned first: this finding is reported, not taken as an echo)
+        self.refuse_nested_item(e, v, self.user_name(lst, ""), consequence=False)
+        call = cst.Call(func=cst.Attribute(cst.Name(lst), cst.Name("append")), args=[cst.Arg(v)])
+        varies = isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v)
+        ops = [v.value] if varies else []  # type: ignore[union-attr]
+        self.stmts.append(
+            Stmt(ir.APPEND, [], call, self.origin, operands=ops, label="append", container=lst)
+        )
+        self.alias_of(lst, ops, container=True)
+
+    def extend_list(self, e: cst.Call, lst: str, v: cst.BaseExpression) -> None:
+        """``lst.extend(v)`` (or ``lst += v``) on a list built in the function: one append per
+        item where the items are known here, else (constants) one extend whose entries the
+        backward pass drops again."""
+        known = self.sequence_items(v)
+        if known is not None:
+            for item in known[1]:
+                self.append_item(e, lst, item)
+            return
+        if self.is_static(v):
+            # its items as they are now (an iterator is read once, a list may change later)
+            snap = self.emit(ir.STATIC, None, "items", cst.Call(cst.Name("tuple"), [cst.Arg(v)]))
+            call = cst.Call(
+                func=cst.Attribute(cst.Name(lst), cst.Name("extend")),
+                args=[cst.Arg(cst.Name(snap))],
+            )
+            self.stmts.append(Stmt(ir.APPEND, [], call, self.origin, label="extend", container=lst))
+            return
+        user = self.user_name(lst, "lst")
+        arg = e.args[0].value
+        shown = self.src.module.code_for_node(arg).strip()
+        text = f"({shown})" if isinstance(arg, cst.GeneratorExp) and not arg.lpar else shown
+        self.fail(
+            e,
+            f"{user}.extend({shown}): srcgrad lists the items of an extend only for a tuple "
+            "or list display or constants",
+            f"append them one by one: for item in {text}: {user}.append(item)",
+            "list-method",
+        )
+
+    def refuse_untracked_growth(self, e: cst.Call, method: str, outside: bool) -> None:
+        """``lst.append(v)`` on a list srcgrad does not follow as one built in the function:
+        one from ``outside`` it, or one made by a call, on branches, or with an item
+        assigned."""
+        text = self.src.module.code_for_node(cst.ensure_type(e.func, cst.Attribute).value).strip()
+        where = (
+            "a list from outside the function (appending changes it for every later call)"
+            if outside
+            else "which srcgrad does not follow as a list: it follows one made in one place "
+            "of the function by a list display or [], then grown with .append or .extend"
+        )
+        hint = (
+            f"build a new list: lst = [] then lst.extend({text}) and lst.append(...)"
+            if outside
+            else f"build it as a new list in one place (not on each branch), with no item "
+            f"assignment before it grows: {text} = [] (or a list display), "
+            f"{text}.extend(...) with the items it starts with, then {text}.append(...)"
+        )
+        self.fail(e, f"list method .{method}() on {text!r}, {where}", hint, f".{method}()")
+
+    def comprehension(
+        self, e: cst.ListComp | cst.GeneratorExp, hint: str, target: str | None = None
+    ) -> cst.BaseExpression:
+        """``[f(x) for x in xs if c]`` becomes a loop that appends to a fresh list."""
+        comp = e.for_in
+        if comp.asynchronous is not None:
+            self.fail(e, "async comprehension", "use a loop", "comprehension")
+        fors = []
+        while comp is not None:
+            fors.append(comp)
+            comp = comp.inner_for_in
+        # the comprehension's own names are local to it: give them fresh names
+        own = [n.value for c in fors for n in _all_names(c.target) if isinstance(n, cst.Name)]
+        rename = {u: self.names.temp(u) for u in own}
+        ren = _NameMap(rename)
+        name = target if target is not None else self.names.temp(hint)
+        body: cst.BaseStatement = cst.SimpleStatementLine(
+            [cst.Expr(cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("append")),
+                               args=[cst.Arg(e.elt.visit(ren))]))]
+        )
+        for c in reversed(fors):
+            for cond in reversed(c.ifs):
+                body = cst.If(test=cond.test.visit(ren), body=cst.IndentedBlock([body]))
+            body = cst.For(target=c.target.visit(ren), iter=c.iter.visit(ren) if c is not fors[0] else c.iter,
+                           body=cst.IndentedBlock([body]))
+            self.src.alias(body, e)
+        init = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], cst.List([]))])
+        self.src.alias_tree(init, e)
+        for node in _all_stmts(body):
+            self.src.alias(node, e)
+        self.src.alias_tree(body, e)
+        saved_origin = self.origin
+        self.block([init, body])
+        self.origin = saved_origin
+        if target is not None:
+            self.last_define = (target, self.env[name])
+        return cst.Name(self.env[name])

@@ -1,0 +1,288 @@
+"""How a name read in the body is spelled in emitted code: a local's current SSA version
+(refused when stale), the array module as ``xp``, and free names (globals, closure
+cells, builtins) read bare or through their module; also the global name chains that
+calls resolve and the cache references they record.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+import libcst as cst
+import numpy as np
+
+import srcgrad.runtime as runtime
+from srcgrad import cache
+from srcgrad.backend import namespace
+from srcgrad.codegen import ir
+from srcgrad.codegen.ir import Stmt
+from srcgrad.codegen.normalize.base import _is_function_value
+from srcgrad.codegen.resolve import is_numpy_module
+from srcgrad.errors import AliasError
+
+
+class NameReads:
+    """Reading names: locals, the array module and free names (a mixin of :class:`Normalizer`)."""
+
+    def name(self, e: cst.Name) -> cst.BaseExpression:
+        v = e.value
+        if v in self.np_alias:
+            return cst.Name(self.xp)
+        if v in self.galias and v not in self.env:
+            return self.galias[v][0]
+        if v in self.env:
+            cur = self.env[v]
+            if cur in self.stale and (cur in self.lit or cur in self.dyn):
+                self.fail(
+                    e,
+                    f"{v!r} holds an array that was written in place after it was put there",
+                    f"put a copy in ({v}.append(y.copy()), [y.copy(), ...]), or build {v} "
+                    "after the write",
+                    "stale-view",
+                    AliasError,
+                )
+            if cur in self.stale:
+                self.fail(
+                    e,
+                    f"{v!r} is a view of an array that was written after the view was taken",
+                    f"take a copy when you make it ({v} = ....copy()), or read it again "
+                    "after the write",
+                    "stale-view",
+                    AliasError,
+                )
+            cur = self.env[v]
+            if cur in self.lit_stmt:
+                self.read_display(cur)
+            if cur in self.maybe_stale:
+                base = self.maybe_stale.pop(cur)
+                self.runtime_imports.add("require_unshared")
+                o = self.origin
+                call = cst.Call(
+                    func=cst.Name(self.names.generated("require_unshared")),
+                    args=[cst.Arg(cst.Name(cur)), cst.Arg(cst.Name(base)),
+                          cst.Arg(cst.SimpleString(repr(f"{o.file}:{o.line}: {v}")))],
+                )
+                self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
+            return cst.Name(cur)
+        if v in ("True", "False", "None"):
+            return e
+        if v in self.local_funcs:
+            self.fail(
+                e,
+                f"the nested function {v!r} used as a value (stored, passed or returned)",
+                f"call {v} directly where it is needed: {v}(...)",
+                "def",
+            )
+        found, obj = self.resolver.lookup(v)
+        if not found:
+            self.fail(e, f"name {v!r} is not defined", "define it before use", "name")
+        if is_numpy_module(obj):
+            return cst.Name(self.xp)
+        return self._foreign(e, v)
+
+    def _foreign(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
+        """A free name (global, closure cell or builtin) as emitted code must spell it so that
+        it reads the object the function reading it sees (DESIGN §3).
+
+        Emitted code reads a bare name through the top function's closure cells, module
+        globals and builtins, in that order; a bare name is used only where that gives the
+        reader's own object and no local of the flat emitted function has that name.  Other
+        module globals (and builtins shadowed there) are read through their module, imported
+        at the top of the emitted file: ``helpers.GAIN``.
+        """
+        g = self.resolver.globals
+        found, obj = self.resolver.lookup(root)
+        if found and (getattr(obj, "__module__", None) or "").startswith("srcgrad."):
+            if getattr(runtime, root, None) is obj:
+                self.runtime_imports.add(root)  # a runtime helper: imported by name
+                return e
+        top = self.resolver.fn is self.fn
+        clash = root in self.locals or root in self.params_set or root in self.names.fixed.values()
+        if root in self.resolver.closure:
+            fn = self.resolver.fn
+            cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+            if not clash and (top or self.top_cells.get(root) is cells.get(root)):
+                return self._bare(e, root)
+            if clash:
+                self.fail(
+                    e,
+                    f"{root!r} is read from a closure, and an inlined function has a local "
+                    "of that name",
+                    f"rename the local {root!r} or the closure variable",
+                    "name-clash",
+                )
+            callee = self.resolver.fn
+            who = getattr(callee, "__qualname__", "the callee").replace(".<locals>.", ".")
+            short = getattr(callee, "__name__", "g")
+            self.fail(
+                e,
+                f"{who} reads {root!r} from an enclosing function (a closure variable); "
+                "srcgrad cannot read a called function's closure variables yet",
+                f"pass {root} to {short} as an argument (def {short}(..., {root}) and "
+                f"{short}(..., {root}) at the call), or make {root} a module-level global",
+                "closure",
+            )
+        if root in g:
+            mod = g.get("__name__")
+            if not clash and g is self.top_globals and (top or root not in self.top_cells):
+                return self._bare(e, root)
+        else:
+            mod = "builtins"
+            if not clash and (top or (root not in self.top_cells and root not in self.top_globals)):
+                return self._bare(e, root)
+        if not mod or mod not in sys.modules or not all(p.isidentifier() for p in mod.split(".")):
+            self.fail(
+                e,
+                f"{root!r} cannot be read from the module of {self.resolver.fn.__qualname__} "
+                "by emitted code",
+                f"rename the other {root!r} (a local or global of the same name)",
+                "name-clash",
+            )
+        alias = self.module_imports.get(mod)
+        if alias is None:
+            alias = self.names.generated(mod.rsplit(".", 1)[-1])
+            while alias in self.locals:  # pragma: no cover - a local named like the module
+                alias = self.names.fresh(alias + "_")
+            self.module_imports[mod] = alias
+            self.free_bare.add(alias)
+        parts = []
+        node = e
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        out: cst.BaseExpression = cst.Attribute(value=cst.Name(alias), attr=cst.Name(root))
+        for attr in reversed(parts):
+            out = cst.Attribute(value=out, attr=attr)
+        return out
+
+    def _bare(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
+        """``e`` as written: its root is read bare, so no local may take that name."""
+        self.free_bare.add(root)
+        self.names.taken.add(root)
+        return e
+
+    def _is_namespace_call(self, node: cst.BaseExpression) -> bool:
+        """``namespace(...)`` (the runtime's array-module lookup, as in emitted code)."""
+        if not isinstance(node, cst.Call):
+            return False
+        parts = self.resolver.dotted(node.func)
+        if parts is None or parts[0] in self.env:
+            return False
+        found, obj = self.resolver.value_of(parts)
+        return found and obj is namespace
+
+    def _global_argument(self, call: cst.CSTNode, atom: Any, resolver: Any) -> tuple[Any, Any] | None:
+        """The (global expression, its resolver) an argument of ``call``, lowered in the
+        caller (the last of self.frames, read by ``resolver``), stands for: a module-level
+        object the callee reads through its name (a function passed on, ``self`` of a bound
+        method, an array), or None."""
+        caller = self.frames[-1]
+        for node, res in caller.galias.values():
+            if atom is node:  # the caller's read of its own such parameter
+                return node, res
+        written = isinstance(call, cst.Call) and any(atom is a.value for a in call.args)
+        if (
+            written
+            and isinstance(atom, cst.Name)
+            and atom.value in caller.galias
+            and atom.value not in caller.env
+        ):
+            return caller.galias[atom.value]  # a function the caller passes on by name
+        parts = resolver.dotted(atom) if isinstance(atom, cst.BaseExpression) else None
+        if parts is not None and parts[0] not in caller.env and resolver.value_of(parts)[0]:
+            return atom, resolver  # a global name chain
+        return None
+
+    def _unalias(self, e: cst.BaseExpression) -> cst.BaseExpression:
+        """Replace a leading bound-method ``self`` by the global expression it stands for."""
+        if isinstance(e, cst.Name) and e.value in self.galias:
+            return self.galias[e.value][0]
+        if isinstance(e, cst.Attribute):
+            value = self._unalias(e.value)
+            return e if value is e.value else e.with_changes(value=value)
+        return e
+
+    def note_ref(self, e: cst.CSTNode, func: cst.BaseExpression, path: list[str], obj: Any) -> None:
+        """Record how the callee ``obj`` of ``func`` was reached (a :class:`cache.Ref`): the
+        cache key hashes what it reaches, and every call checks it still reaches ``obj``."""
+        parts = self.resolver.dotted(func)
+        res = self.galias[parts[0]][1] if parts and parts[0] in self.galias else self.resolver
+        owner = res.fn
+        if owner is self.fn:
+            index = 0
+        else:
+            index = next((i + 1 for i, f in enumerate(self.ref_funcs) if f is owner), -1)
+        if index < 0 or not all(p.isidentifier() for p in path):
+            self.fail(
+                e,
+                f"call to {'.'.join(path)}, reached in a way the gradient cache cannot track",
+                "call it through a module-level name",
+                "user-call",
+            )
+        ref = cache.Ref(index, tuple(path))
+        if ref not in self.refs:
+            self.refs.append(ref)
+            self.ref_funcs.append(cache.inlined_function(obj))
+
+    def _bound_by_user(self, func: cst.BaseExpression, parts: list[str]) -> bool:
+        """Whether a call's first name is a closure cell or global the user bound to an object
+        other than a module (``from math import exp``, ``act = np.tanh``, ``model.forward``):
+        rebinding it changes the emitted code, so the cache records it."""
+        first = self.resolver.dotted(func)
+        res = self.galias[first[0]][1] if first and first[0] in self.galias else self.resolver
+        if parts[0] not in res.closure and parts[0] not in res.globals:
+            return False  # a builtin
+        return not isinstance(res.lookup(parts[0])[1], types.ModuleType)
+
+    def _function_chain(self, e: cst.BaseExpression) -> bool:
+        """Is ``e`` a global name chain (``np.tanh``, ``relu``, a passed-on parameter bound to
+        one) of a function?"""
+        if not isinstance(e, (cst.Name, cst.Attribute)):
+            return False
+        chain = self._global_chain(e)
+        if chain is None:
+            return False
+        return _is_function_value(chain[1])
+
+    def _global_chain(self, e: cst.BaseExpression) -> tuple[list[str], Any] | None:
+        parts = self.resolver.dotted(e)
+        if parts is not None and parts[0] in self.galias:
+            node, res = self.galias[parts[0]]
+            base = res.dotted(node)
+            found, obj = res.value_of(base + parts[1:])
+            return (base + parts[1:], obj) if found else None
+        if parts is not None and parts[0] in self.np_alias:
+            obj: Any = np
+            for p in parts[1:]:
+                if not hasattr(obj, p):
+                    return None
+                obj = getattr(obj, p)
+            return parts, obj
+        if parts is None or parts[0] in self.env:
+            return None
+        found, obj = self.resolver.value_of(parts)
+        if not found:
+            return None
+        return parts, obj
+
+    def _xp_chain(self, e: cst.BaseExpression) -> cst.BaseExpression:
+        """``np.linalg.norm`` -> ``xp.linalg.norm``; other global chains unchanged."""
+        e = self._unalias(e)
+        parts = self.resolver.dotted(e)
+        assert parts is not None
+        found, root = self.resolver.lookup(parts[0])
+        if parts[0] in self.np_alias:
+            found, root = True, np
+        if found and is_numpy_module(root):
+            node: cst.BaseExpression = cst.Name(self.xp)
+            if root.__name__ != "numpy":  # e.g. `import numpy.linalg as la`
+                for sub in root.__name__.split(".")[1:]:
+                    node = cst.Attribute(value=node, attr=cst.Name(sub))
+            for p in parts[1:]:
+                node = cst.Attribute(value=node, attr=cst.Name(p))
+            return node
+        if found:
+            return self._foreign(e, parts[0])
+        return e
