@@ -20,6 +20,7 @@ Linear-algebra helpers are for real matrices unless their docstring says otherwi
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from srcgrad.runtime.shape_helpers import (
     dot_cotangent_a,
     dot_cotangent_b,
     normalize_axes,
+    prod_others,
     reduction_size,
 )
 
@@ -1880,8 +1882,6 @@ def unwindow(g: Array, x: Array, window_shape: Any, axis: Any = None) -> Array:
 
 
 def _product(sizes: Sequence[int]):
-    import itertools
-
     return itertools.product(*(range(s) for s in sizes))
 
 
@@ -1977,8 +1977,6 @@ def det_cotangent(g: Array, ans: Array, a: Array) -> Array:
     Returns:
         An array shaped and typed like ``a``.
     """
-    from srcgrad.runtime.shape_helpers import prod_others
-
     xp = namespace(g, ans, a)
     u, s, vh = xp.linalg.svd(a)
     others = prod_others(s, -1)
@@ -2913,7 +2911,7 @@ def digamma(x: Array) -> Array:
     """
     xp = namespace(x)
     if _host_scipy(xp):
-        from scipy.special import digamma as psi
+        from scipy.special import digamma as psi  # scipy is optional (_host_scipy)
 
         return _like(psi(x), x)
     return _like(_series_polygamma(xp, x, 0), x)
@@ -2930,7 +2928,7 @@ def trigamma(x: Array) -> Array:
     """
     xp = namespace(x)
     if _host_scipy(xp):
-        from scipy.special import polygamma
+        from scipy.special import polygamma  # scipy is optional (_host_scipy)
 
         return _like(polygamma(1, x), x)
     return _like(_series_polygamma(xp, x, 1), x)

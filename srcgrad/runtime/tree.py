@@ -7,11 +7,13 @@ can scatter a cotangent back through it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from srcgrad.backend import namespace
+from srcgrad.errors import AliasError, MissingRuleError
+from srcgrad.runtime.arrays import unbroadcast
 
 __all__ = [
     "index",
@@ -186,15 +188,11 @@ def list_cotangent_at(d_list: list[Any] | None, items: list[Any], key: Any, g: A
 
 def sum_cotangents(g: Any, iterable: Any) -> list[Any]:
     """Cotangents of the items of ``sum(iterable)``: ``g`` reduced to each item's shape."""
-    from srcgrad.runtime.arrays import unbroadcast
-
     return [unbroadcast(g, x) for x in iterable]
 
 
 def unstack_cotangent(g: Any, items: Any) -> list[Any]:
     """Cotangents of the items of ``np.array(items)``: the slices of ``g``."""
-    from srcgrad.runtime.arrays import unbroadcast
-
     return [unbroadcast(g[i], x) for i, x in enumerate(items)]
 
 
@@ -239,8 +237,6 @@ def gather_at(g: Any, key: Any, v: Any) -> Any:
     With an advanced key that repeats a position, numpy keeps the last write, so the earlier
     duplicates get no gradient.
     """
-    from srcgrad.runtime.arrays import unbroadcast
-
     picked = g[key]
     if not _is_basic_key(key):
         xp = namespace(g)
@@ -266,6 +262,15 @@ def add_at(d: Any, key: Any, g: Any) -> Any:
 
 
 _VJPS: dict[tuple[Any, tuple[str, ...]], Any] = {}
+# srcgrad.vjp, installed by srcgrad.api when it loads: the runtime sits below the API and does
+# not import it, and emitted code (call_vjp's only caller) runs after the API generated it.
+_make_vjp: Callable[..., Any] | None = None
+
+
+def install_vjp(make_vjp: Callable[..., Any]) -> None:
+    """Give ``call_vjp`` the API's ``vjp`` (called once, by :mod:`srcgrad.api`)."""
+    global _make_vjp
+    _make_vjp = make_vjp
 
 
 def call_vjp(fn: Any, wrt: tuple[str, ...], *args: Any) -> tuple[Any, Any]:
@@ -277,9 +282,8 @@ def call_vjp(fn: Any, wrt: tuple[str, ...], *args: Any) -> tuple[Any, Any]:
     key = (fn.__code__, wrt)
     vj = _VJPS.get(key)
     if vj is None:
-        from srcgrad.api import vjp
-
-        vj = _VJPS.setdefault(key, vjp(fn, wrt=wrt if len(wrt) > 1 else wrt[0]))
+        assert _make_vjp is not None, "srcgrad.api installs it when it is imported"
+        vj = _VJPS.setdefault(key, _make_vjp(fn, wrt=wrt if len(wrt) > 1 else wrt[0]))
     return vj(*args)
 
 
@@ -311,8 +315,6 @@ def require_unshared(view: Any, base: Any, where: str) -> Any:
     """Refuse a read of ``view`` if it is a view of ``base``, which was written since: numpy
     would see the write, the functional rewrite would not."""
     if hasattr(view, "shape") and namespace(view, base).may_share_memory(view, base):
-        from srcgrad.errors import AliasError
-
         name, at = _where(where)
         raise AliasError(
             f"{name!r} is a view of an array that was written after the view was taken",
@@ -336,8 +338,6 @@ def require_not_array(value: Any, where: str) -> Any:
     functional rewrite ``name = name op v`` would not.  Python and numpy scalars pass."""
     if isinstance(value, (int, float, complex, np.generic)) or not hasattr(value, "shape"):
         return value
-    from srcgrad.errors import AliasError  # noqa: PLC0415
-
     name, at = _where(where)
     raise AliasError(
         f"{name} op= ...: an augmented assignment writes in place into an array that is a "
@@ -354,8 +354,6 @@ def require_float_dtype(dtype: Any, where: str) -> Any:
     or complex dtype: the result would then be a constant, not differentiated."""
     if dtype is None or np.dtype(dtype).kind in "fc":
         return dtype
-    from srcgrad.errors import MissingRuleError  # noqa: PLC0415
-
     raise MissingRuleError(
         f"{where}: dtype={np.dtype(dtype)} makes an integer or boolean result, which has no "
         "gradient",
