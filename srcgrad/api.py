@@ -1,7 +1,7 @@
 """The public API: grad, value_and_grad, vjp (DESIGN §2).
 
-The cache-hit path imports only :mod:`srcgrad.cache`, :mod:`srcgrad.runtime` and numpy; the
-code generator (libcst, black) is imported on a miss.
+The cache-hit path imports no part of the code generator (:mod:`srcgrad.codegen`, libcst,
+black): it is imported on a miss.
 """
 
 from __future__ import annotations
@@ -16,10 +16,17 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from srcgrad import cache
-from srcgrad.errors import InternalError, NonScalarOutputError, SrcgradError, WrtError
+from srcgrad import cache, diagnose
+from srcgrad.backend import namespace
+from srcgrad.errors import (
+    InternalError,
+    NonScalarOutputError,
+    SrcgradError,
+    UnsupportedSyntaxError,
+    WrtError,
+)
 from srcgrad.rules import registry
-from srcgrad.runtime.calls import stop_gradient
+from srcgrad.runtime.calls import install_vjp, stop_gradient
 
 __all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "GradFunction"]
 
@@ -136,8 +143,6 @@ class GradFunction:
         if not callable(fn) or not hasattr(fn, "__code__"):
             raise TypeError(f"srcgrad.{kind} expects a Python function, got {fn!r}")
         if inspect.ismethod(fn):  # its code's first parameter is the instance, not an argument
-            from srcgrad.errors import UnsupportedSyntaxError
-
             func = fn.__func__
             params = list(func.__code__.co_varnames[1 : func.__code__.co_argcount])
             call = f"{fn.__self__.__class__.__name__.lower()}.{func.__name__}"
@@ -160,7 +165,7 @@ class GradFunction:
         self._params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
         self._npos = code.co_argcount
         if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
-            from srcgrad.codegen.pipeline import generate
+            from srcgrad.codegen.pipeline import generate  # the generator (libcst, black): only on a miss
 
             generate(fn, [], {}, has_aux)  # reports *args / **kwargs at their position
         self._single = not isinstance(wrt, (tuple, list))
@@ -284,7 +289,7 @@ class GradFunction:
             except (OSError, TypeError):
                 source = None
             if source is None:
-                from srcgrad.codegen.source import read_function
+                from srcgrad.codegen.source import read_function  # the generator (libcst, black): only on a miss
 
                 read_function(fn)  # raises the clear error
                 raise AssertionError("unreachable")
@@ -342,6 +347,7 @@ class GradFunction:
         containers: dict[str, Any],
         arg_specs: dict[str, Any] | None = None,
     ) -> str:
+        # the generator (libcst, black) is imported on a miss only: a cache hit never loads it
         from srcgrad.codegen import emit as emit_mod
         from srcgrad.codegen.pipeline import generate
 
@@ -422,14 +428,10 @@ class GradFunction:
     def check(self, *args: Any, **kwargs: Any) -> None:
         """Compare with central differences; on a mismatch, name the first emitted backward
         statement whose rule is wrong (its forward file:line)."""
-        from srcgrad import diagnose
-
         diagnose.check(self, *args, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.debug_nans:
-            from srcgrad import diagnose
-
             saved = copy.deepcopy((args, kwargs))
             result = self._call(*args, **kwargs)
             if self._kind == "vjp":
@@ -439,8 +441,6 @@ class GradFunction:
         return self._call(*args, **kwargs)
 
     def _checked_vjp(self, result: Any, saved: Any) -> Any:
-        from srcgrad import diagnose
-
         value, pullback = result[0], result[1]
 
         def checked(d_out: Any) -> Any:
@@ -512,8 +512,6 @@ def _seed_like(d_out: Any, out: Any) -> Any:
         return d_out
     if getattr(d_out, "dtype", None) == dtype and getattr(d_out, "shape", None) == shape:
         return d_out
-    from srcgrad.backend import namespace
-
     xp = namespace(out)
     return xp.broadcast_to(xp.asarray(d_out, dtype=dtype), shape)
 
@@ -521,8 +519,6 @@ def _seed_like(d_out: Any, out: Any) -> Any:
 def _ones_like(out: Any) -> Any:
     if isinstance(out, (float, int)):
         return np.ones_like(out, dtype=float)
-    from srcgrad.backend import namespace
-
     return namespace(out).ones_like(out)
 
 
@@ -650,3 +646,4 @@ value_and_grad = _make("value_and_grad")
 value_and_grad.__doc__ = "``value, grads = srcgrad.value_and_grad(f, wrt=0)(*args)``."
 vjp = _make("vjp")
 vjp.__doc__ = "``value, pullback = srcgrad.vjp(f, wrt=0)(*args)``; ``pullback(d_out) -> grads``."
+install_vjp(vjp)  # recursive calls in emitted code make their pullbacks with it

@@ -29,11 +29,13 @@ import tempfile
 import textwrap
 import types
 import warnings
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from srcgrad.custom import CustomVJP
 from srcgrad.errors import SourceNotFoundError, SrcgradError
+from srcgrad.rules import registry
 
 CODEGEN_FORMAT = 7
 HEADER_LINES = 5
@@ -109,8 +111,6 @@ def function_source(fn: Callable[..., Any]) -> str:
 def rule_fingerprint(name: str) -> str | None:
     """A hash of the source of the rule registered under ``name`` (memoised per function),
     and whether it is still the rule of its primitive; None when no rule has that name."""
-    from srcgrad.rules import registry
-
     rule = registry.lookup_name(name)
     if rule is None:
         return None
@@ -132,8 +132,6 @@ def rule_fingerprint(name: str) -> str | None:
 
 
 def black_fingerprint() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         v = version("black")
     except PackageNotFoundError:  # pragma: no cover
@@ -286,8 +284,6 @@ def refs_current(
 
 def callee_kind(obj: Any) -> str:
     """What the generator made of a callee: inlined, a rule, non-differentiable, custom."""
-    from srcgrad.rules import registry
-
     if isinstance(obj, CustomVJP):
         return "custom" if obj.vjp is not None else "custom-without-rule"
     if isinstance(obj, functools.partial):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import inspect
 import re
 import sys
 import warnings
@@ -27,6 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from srcgrad.backend import namespace
+from srcgrad.cache import parse_header
+from srcgrad.errors import NonFiniteError
+from srcgrad.finite_differences import check_adjoint, compare_gradient
+from srcgrad.rules import registry
 
 __all__ = [
     "NonFiniteError",
@@ -282,8 +289,6 @@ def residual_report(df: Any, *args: Any) -> list[ResidualField]:
 
 def _def_line(fn: Callable[..., Any]) -> int:
     """The line of ``def`` (``co_firstlineno`` is the first decorator's)."""
-    import inspect
-
     try:
         lines, start = inspect.getsourcelines(fn)
     except (OSError, TypeError):
@@ -412,9 +417,6 @@ def localise(
     first emitted backward statement that is wrong).  Each forward statement is checked at its
     first ``per_line`` executions (loops run it many times).
     """
-    from srcgrad.rules import registry
-    from srcgrad.testing import check_adjoint
-
     args, st = _loaded(df, args, generic=True)
     em = _Emitted.of(st)
     spans = _stmt_spans(em.fwd)
@@ -491,9 +493,6 @@ def localise(
 
 
 # --------------------------------------------------------------------------- NaN / Inf provenance
-
-
-from srcgrad.errors import NonFiniteError  # noqa: E402  (defined with the other errors)
 
 
 @dataclass
@@ -589,8 +588,6 @@ def _trace_first(
     values restored from the residuals may be non-finite: that is the ``np.where`` trap, and
     they are returned with the hit); only the first hit is kept.
     """
-    from srcgrad.rules import registry
-
     spans = _stmt_spans(node)
     hits: list[tuple[ast.stmt, str, str, list[str]]] = []
     tainted: set[str] = set()
@@ -649,8 +646,6 @@ def find_nonfinite(df: Any, *args: Any, d_out: Any = None) -> NonFiniteOrigin | 
         if isinstance(value, (float, int)):
             d_out = np.ones_like(value, dtype=float)
         else:
-            from srcgrad.backend import namespace
-
             d_out = namespace(value).ones_like(value)
     _, bwd_hits = _trace_first(st.bwd, (res, d_out), em.bwd, em.lines, "backward")
     if not bwd_hits:
@@ -719,6 +714,12 @@ def call_checked(df: Any, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
+def _plain_grad(df: Any) -> Callable[..., Any]:
+    """``srcgrad.grad`` made from ``df``'s own class: ``srcgrad.grad(f, wrt=w)`` is
+    ``GradFunction(f, w)``, and this module sits below the API, so it does not import it."""
+    return lambda f, wrt: type(df)(f, wrt)
+
+
 def check(
     df: Any,
     *args: Any,
@@ -729,12 +730,17 @@ def check(
     """``df.check(*args)``: compare the gradient with central differences
     (:func:`srcgrad.testing.check_grad`); on a mismatch, raise ``AssertionError`` naming the
     first emitted backward statement whose rule is wrong (:func:`localise`)."""
-    from srcgrad.testing import check_grad
-
     try:
         with np.errstate(all="ignore"):
-            check_grad(df.forward, *args, wrt=df.wrt if not df._single else df.wrt[0],
-                       rtol=rtol, atol=atol, seed=seed)  # fmt: skip
+            compare_gradient(
+                _plain_grad(df),
+                df.forward,
+                *args,
+                wrt=df.wrt if not df._single else df.wrt[0],
+                rtol=rtol,
+                atol=atol,
+                seed=seed,
+            )
     except AssertionError as exc:
         found = localise(df, *args, seed=seed)
         if not found:
@@ -748,8 +754,6 @@ def check(
 
 def iter_rules_used(df: Any) -> Iterator[str]:
     """The rules the emitted module of ``df`` inlines (its header's ``# rules:`` line)."""
-    from srcgrad.cache import parse_header
-
     parsed = parse_header(df.source)
     if parsed is not None:
         yield from parsed[1]

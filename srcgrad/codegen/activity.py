@@ -9,10 +9,14 @@ active that an earlier sweep saw as inactive.
 
 from __future__ import annotations
 
+import warnings
+
 import libcst as cst
+import libcst.matchers as m
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Normalized, Phi
+from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
 
 
 def _flow(item: object) -> tuple[list[str], list[str]] | None:
@@ -64,8 +68,6 @@ class ZeroGradientWarning(UserWarning):
 def _warn_zero_gradients(norm: Normalized, active: set[str], flows: list) -> None:
     """Warn (at generation time) for each wrt argument that cannot reach the output, naming
     the line that cuts it off when a value made from it is used without a gradient."""
-    import warnings
-
     src = norm.src
     for p in norm.wrt:
         if p in active or p in norm.containers:
@@ -94,16 +96,12 @@ def _warn_zero_gradients(norm: Normalized, active: set[str], flows: list) -> Non
 
 
 def _names(node: cst.CSTNode) -> list[cst.Name]:
-    import libcst.matchers as m
-
     return [n for n in m.findall(node, m.Name()) if isinstance(n, cst.Name)]
 
 
 def _check_constant_parameters(norm: Normalized, varied: set[str], useful: set[str]) -> None:
     """A differentiated value in a parameter that a rule treats as constant (``clip``'s
     bounds, ``reshape``'s shape) would silently get a zero gradient: refuse it."""
-    from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
-
     findings = []
     for st in ir.walk_stmts(norm.stmts):
         if not isinstance(st, ir.Stmt) or st.kind != ir.PRIM or st.rule is None:

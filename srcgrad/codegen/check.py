@@ -9,6 +9,7 @@ kinds, ``print``/``assert``/``raise``, a final ``return``), or a :class:`Srcgrad
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from srcgrad.codegen.source import FunctionSource, own_returns
 from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
@@ -194,8 +195,6 @@ def check_function(src: FunctionSource, top_level: bool = True) -> list[SrcgradE
     stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
     for stmt in stmts:
         stmt.visit(checker)
-    import libcst.matchers as m
-
     returns = len(own_returns(fdef))  # a nested def's return is not f's
     for r in m.findall(fdef.body, m.Return()):
         if cst.ensure_type(r, cst.Return).value is None:

@@ -13,6 +13,7 @@ import json
 import re
 import textwrap
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
 
 import libcst as cst
@@ -33,7 +34,7 @@ def code(node: cst.CSTNode) -> str:
 
 def format_source(text: str) -> str:
     """Format with black (the one place black is called)."""
-    import black
+    import black  # slow to import: only when a module is written (not for findings)
 
     try:
         return black.format_str(text, mode=black_mode())
@@ -42,15 +43,13 @@ def format_source(text: str) -> str:
 
 
 def black_mode() -> Any:
-    import black
+    import black  # slow to import: only when a module is written (not for findings)
 
     return black.Mode(line_length=88, target_versions={black.TargetVersion.PY311})
 
 
 def black_fingerprint() -> str:
     """black's version and mode, for the cache key (does not import black)."""
-    from importlib.metadata import version
-
     return f"black={version('black')};line_length=88;target=py311"
 
 

@@ -36,6 +36,7 @@ import libcst as cst
 import numpy as np
 
 from srcgrad.codegen import ir
+from srcgrad.codegen.reverse import BIf, BLoop, Block, BSeg, parenthesize
 
 WEAK = ("weak-int", "weak-float", "weak-complex")
 _WEAK_VALUE = {"weak-int": 1, "weak-float": 1.0, "weak-complex": 1j}
@@ -569,8 +570,6 @@ def join(a: Fact | None, b: Fact | None, uf: UF) -> Fact | None:
 
 
 def _attr(value: cst.BaseExpression, name: str) -> cst.Attribute:
-    from srcgrad.codegen.reverse import parenthesize
-
     return cst.Attribute(value=parenthesize(value), attr=cst.Name(name))
 
 
@@ -784,8 +783,6 @@ class Rewriter(cst.CSTTransformer):
     # -- expression rewrites
     def _elide(self, node: cst.BaseExpression, other: cst.BaseExpression) -> cst.BaseExpression:
         """``node`` (an operand next to ``other``) without a broadcast numpy does anyway."""
-        from srcgrad.codegen.reverse import parenthesize
-
         hit = self._lazy_hit(node)
         if hit is None:
             return node
@@ -820,8 +817,6 @@ class Rewriter(cst.CSTTransformer):
                 o = self.ev(other)
                 if hit is not None and o is not None and o.weak and o.dims == ():
                     g, x = hit
-                    from srcgrad.codegen.reverse import parenthesize
-
                     repl = updated.with_changes(
                         left=parenthesize(g) if side is left else left,
                         right=parenthesize(g) if side is right else right,
@@ -843,8 +838,6 @@ class Rewriter(cst.CSTTransformer):
         return updated.with_changes(left=left, comparisons=[comp.with_changes(comparator=right)])
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        from srcgrad.codegen.reverse import parenthesize
-
         method = _as_method(updated, self.xp, self.ev)  # no dispatch, maybe no xp in bwd
         if method is not None:
             return method
@@ -915,15 +908,11 @@ class Rewriter(cst.CSTTransformer):
         if lead:
             out = _sum_call(out, list(range(lead)), keepdims=False)
         if not inner and not lead:
-            from srcgrad.codegen.reverse import parenthesize
-
             return parenthesize(g_node)
         return out
 
     # -- walking the backward items
     def items(self, items: list[Any], uf: UF) -> None:
-        from srcgrad.codegen.reverse import BIf, BLoop, BSeg, Block
-
         saved = self.uf
         self.uf = uf
         for it in items:

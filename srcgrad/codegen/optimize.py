@@ -8,13 +8,16 @@ pass is never changed: it does exactly the user's operations, in the user's orde
 
 from __future__ import annotations
 
+import ast
 import inspect
 from typing import Any
 
 import libcst as cst
 import libcst.matchers as m
 
-from srcgrad.codegen.reverse import Reversed
+import srcgrad.runtime as runtime
+from srcgrad.codegen.facts import forward_in_place, specialise
+from srcgrad.codegen.reverse import BIf, BLoop, Block, BSeg, Reversed, substitute
 
 
 def names_in(node: cst.CSTNode) -> set[str]:
@@ -59,8 +62,6 @@ def read_names(st: cst.BaseSmallStatement) -> set[str]:
 
 def all_blocks(items: list[Any]) -> list[Any]:
     """Every Block in a nested backward item list."""
-    from srcgrad.codegen.reverse import BIf, BLoop, BSeg, Block
-
     out: list[Any] = []
     for it in items:
         if isinstance(it, Block):
@@ -76,8 +77,6 @@ def all_blocks(items: list[Any]) -> list[Any]:
 
 def control_reads(items: list[Any]) -> set[str]:
     """Names read by the control structure of the backward pass (tests, loop headers)."""
-    from srcgrad.codegen.reverse import BIf, BLoop, BSeg
-
     out: set[str] = set()
     for it in items:
         if isinstance(it, BIf):
@@ -120,14 +119,10 @@ def eliminate_dead_code(rev: Reversed) -> bool:
 
 
 def _is_flat(it: Any) -> bool:
-    from srcgrad.codegen.reverse import BSeg, Block
-
     return isinstance(it, (Block, BSeg))
 
 
 def _dce_flat(rev: Reversed) -> bool:
-    from srcgrad.codegen.reverse import BSeg
-
     live: set[str] = set()
     for g in rev.grads:
         live |= names_in(g)
@@ -184,16 +179,12 @@ _NOPE = object()
 
 
 def _literal(node: cst.BaseExpression) -> Any:
-    import ast
-
     code = cst.Module([]).code_for_node(node)
     return ast.literal_eval(code)
 
 
 def drop_default_arguments(rev: Reversed, helper_names: dict[str, str]) -> None:
     """Remove keyword arguments of runtime helpers that equal the helper's default."""
-    import srcgrad.runtime as runtime
-
     defaults: dict[str, dict[str, Any]] = {}
     for alias, name in helper_names.items():
         fn = getattr(runtime, name, None)
@@ -213,8 +204,6 @@ def drop_default_arguments(rev: Reversed, helper_names: dict[str, str]) -> None:
 
 def _runs(items: list[Any]) -> list[list[Any]]:
     """Maximal straight-line runs of backward items (Blocks and BSegs), at every level."""
-    from srcgrad.codegen.reverse import BIf, BLoop, BSeg, Block
-
     out: list[list[Any]] = []
     run: list[Any] = []
     for it in items:
@@ -236,8 +225,6 @@ def _runs(items: list[Any]) -> list[list[Any]]:
 
 def _run_blocks(run: list[Any]) -> list[tuple[bool, Any]]:
     """(starts a segment, block) for each block of a run; a segment starts with a pop."""
-    from srcgrad.codegen.reverse import BSeg
-
     out: list[tuple[bool, Any]] = []
     for it in run:
         if isinstance(it, BSeg):
@@ -263,8 +250,6 @@ def propagate_copies(rev: Reversed) -> bool:
     """After ``a = b``, read ``b`` for ``a`` until either is rebound (within a run; across
     the pop that starts a segment only for cotangent names, which no pop assigns), then drop
     stores that are overwritten before any read.  Returns True if it changed."""
-    from srcgrad.codegen.reverse import substitute
-
     cot = set(rev.adjoints.values())
     changed = False
     for run in _runs(rev.blocks):
@@ -310,8 +295,6 @@ def propagate_copies(rev: Reversed) -> bool:
 def optimize(rev: Reversed, arg_specs: dict[str, Any] | None = None) -> Reversed:
     """Run the clean-up passes to a fixed point (see the module docstring); with
     ``arg_specs``, first the rewrites that shape and dtype facts allow (``facts.py``)."""
-    from srcgrad.codegen.facts import specialise
-
     helper_names = {rev.norm.names.generated(h): h for h in rev.helpers}
     drop_default_arguments(rev, helper_names)
     specialise(rev, arg_specs)
@@ -322,8 +305,6 @@ def optimize(rev: Reversed, arg_specs: dict[str, Any] | None = None) -> Reversed
             break
     inf = getattr(rev, "facts", None)
     if inf is not None:  # last: it needs to know every name the backward pass reads
-        from srcgrad.codegen.facts import forward_in_place
-
         bwd_reads = control_reads(rev.blocks)
         for b in all_blocks(rev.blocks):
             for st in b.stmts:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import builtins
 import difflib
+import inspect
 import math
+import sys
 import types
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -19,8 +21,10 @@ from typing import Any, Callable
 import libcst as cst
 import numpy as np
 
+from srcgrad.custom import CustomVJP
 from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
+from srcgrad.runtime import stop_gradient
 
 # math.<name> -> the numpy rule that differentiates it (Python floats in, float out).
 MATH_RULES = {
@@ -231,12 +235,8 @@ class Resolver:
     # -- callables --------------------------------------------------------------------
     def classify(self, obj: Any, display: str) -> Resolved:
         """Classify a callable object found under ``display``."""
-        from srcgrad import api  # noqa: PLC0415  (stop_gradient's identity)
-
-        if obj is api.stop_gradient:
+        if obj is stop_gradient:
             return Resolved("stop_gradient", obj, display=display)
-        from srcgrad.custom import CustomVJP  # noqa: PLC0415
-
         if isinstance(obj, CustomVJP):
             return Resolved("custom", obj, _custom_rule(obj), display)
         rule = registry.lookup(obj)
@@ -278,9 +278,6 @@ LIBRARIES = ("numpy", "scipy", "cupy", "cupyx", "jax", "jaxlib", "torch", "sklea
 def frame_reader(obj: Any) -> str | None:
     """The hint for a callable that reads or changes names by string or the calling frame
     (``eval``, ``locals``, ``sys._getframe``, ...), or ``None`` for any other callable."""
-    import inspect
-    import sys
-
     name = getattr(obj, "__name__", "")
     if name in FRAME_BUILTINS and getattr(builtins, name, None) is obj:
         return FRAME_BUILTINS[name]
@@ -327,8 +324,6 @@ def is_math_module(obj: Any) -> bool:
 
 def _custom_rule(obj: Any) -> Rule:
     """A Rule standing for a ``@custom_vjp`` function: the backward calls ``<f>.vjp``."""
-    import inspect
-
     sig = inspect.signature(obj.fn)
     names = [
         p.name for p in sig.parameters.values()

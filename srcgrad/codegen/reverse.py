@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
 
+import srcgrad.runtime as runtime
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Normalized, Stmt
 from srcgrad.codegen.source import Origin
 from srcgrad.errors import InternalError, SourceNotFoundError, UnsupportedSyntaxError
-from srcgrad.rules.registry import Rule
+from srcgrad.rules.registry import Rule, lookup_name
 
 
 @dataclass
@@ -49,8 +51,6 @@ def template(rule: Rule) -> Template:
 
 
 def _parse_template(rule: Rule) -> Template:
-    import srcgrad.runtime as runtime
-
     fn = rule.adjoint
     name = fn.__qualname__
     code = getattr(fn, "__code__", None)
@@ -127,8 +127,6 @@ def _parse_template(rule: Rule) -> Template:
         ]
     params = set(rule.params) | {"g", "ans"}
     helpers: dict[str, str] = {}
-    import libcst.matchers as m
-
     for node in m.findall(cst.Module(body=list(stmts)), m.Name()):
         n = cst.ensure_type(node, cst.Name).value
         if n in params or n in local_names or n == "np" or hasattr(builtins, n):
@@ -737,8 +735,6 @@ class Reverser:
             and x1.value == x2.value
         ):
             # x * x: one contribution g * (2 * x) (the square rule), not two of g * x
-            from srcgrad.rules.registry import lookup_name
-
             square = lookup_name("square")
             if square is not None:
                 st = Stmt(st.kind, st.targets, st.expr, st.origin, square, {"x": x1}, [x1.value])

@@ -6,13 +6,17 @@ a :class:`Positions` map from every node of that tree to the user's (file, line,
 
 from __future__ import annotations
 
+import builtins
 import inspect
+import io
 import os
 import textwrap
+import tokenize
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from srcgrad.cache import source_lines
@@ -56,8 +60,6 @@ class FunctionSource:
     def alias_tree(self, new: cst.CSTNode, original: cst.CSTNode) -> cst.CSTNode:
         """Map ``new`` and every node under it that has no position of its own (statements
         srcgrad writes: a comprehension's loop, a guard) to ``original``."""
-        import libcst.matchers as m
-
         kinds = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine)
         for node in [new, *m.findall(new, m.MatchIfTrue(lambda n: isinstance(n, kinds)))]:
             if id(node) not in self.aliases and node not in self.positions:
@@ -231,8 +233,6 @@ class _Canonical(cst.CSTTransformer):
 def _canonical(src: FunctionSource, tree: cst.FunctionDef) -> cst.FunctionDef:
     """``tree`` in the canonical layout of :class:`_Canonical` (the same object when it
     already is)."""
-    import libcst.matchers as m
-
     if not m.findall(
         tree,
         m.SimpleStatementSuite()
@@ -248,9 +248,6 @@ def _canonical(src: FunctionSource, tree: cst.FunctionDef) -> cst.FunctionDef:
 def string_interior_lines(text: str) -> set[int]:
     """0-based indices of the lines of ``text`` that lie inside a multi-line string literal
     (every line of it but its first): changing their leading whitespace changes a value."""
-    import io
-    import tokenize
-
     inside: set[int] = set()
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -341,8 +338,6 @@ def _strip_decorators(src: FunctionSource) -> cst.FunctionDef:
 
 
 def _resolve_dotted(fn: Callable[..., Any], dotted: str) -> Any:
-    import builtins
-
     g = getattr(fn, "__globals__", {})
     parts = dotted.split(".")
     obj = g.get(parts[0], getattr(builtins, parts[0], None))
@@ -362,8 +357,6 @@ def _read_lambda(
 ) -> FunctionSource:
     """A lambda is read from its source line(s) when they hold exactly one lambda whose
     parameters match it; it becomes ``def <lambda>(params): return body``."""
-    import libcst.matchers as m
-
     def fail(why: str) -> UnsupportedSyntaxError:
         return UnsupportedSyntaxError(
             f"{name} is a lambda srcgrad cannot read: {why}",

@@ -11,6 +11,7 @@ function it differentiates (``primitive.fun``).  Autograd's internal helpers
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,8 +116,6 @@ def srcgrad_nondiff() -> Coverage:
 
 def autograd_coverage() -> Coverage | None:
     """The numpy public callables with a VJP in HIPS autograd, or ``None`` without autograd."""
-    import importlib
-
     try:
         for module in ("autograd.numpy", "autograd.numpy.linalg", "autograd.numpy.fft"):
             importlib.import_module(module)  # importing registers the VJPs

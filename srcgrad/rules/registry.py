@@ -71,6 +71,8 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
+import numpy
+
 __all__ = [
     "Rule",
     "adjoint",
@@ -129,8 +131,6 @@ def _prim_name(prim: Callable[..., Any]) -> str:
 def numpy_at_least(version: str) -> bool:
     """Whether the installed numpy is ``version`` or newer (test specs that use keywords a
     newer numpy added, such as ``np.clip``'s ``min=`` in 2.1, depend on it)."""
-    import numpy
-
     return numpy.lib.NumpyVersion(numpy.__version__) >= version
 
 
@@ -138,8 +138,6 @@ def numpy_function(path: str) -> Callable[..., Any] | None:
     """``numpy.<path>`` (``"linalg.svdvals"``), or ``None`` where the installed numpy lacks it
     (numpy 1.26 has no ``np.linalg.svdvals``, ``np.vecdot``, ``np.unstack`` ...): rules for
     such functions are registered only on a numpy that has them."""
-    import numpy
-
     obj: Any = numpy
     for part in path.split("."):
         obj = getattr(obj, part, None)
@@ -240,36 +238,30 @@ def nondiff_active_argument(prim: Any, pos: list[bool], kw: dict[str, bool]) -> 
     """The argument of a call of the non-differentiable ``prim`` whose gradient would be lost
     (``pos``/``kw``: which arguments carry a gradient), or ``None`` when the output is
     constant in every active argument."""
-    _load()
     check = NONDIFF_UNLESS.get(id(prim))
     return None if check is None else check(pos, kw)
 
 
 def lookup(prim: Any) -> Rule | None:
     """The rule registered for ``prim`` (a function object), or ``None``."""
-    _load()
     return _RULES.get(id(prim))
 
 
 def lookup_name(name: str) -> Rule | None:
     """The rule registered under a numpy-style name (``"tanh"``, ``"linalg.inv"``)."""
-    _load()
     return _BY_NAME.get(name)
 
 
 def generation() -> int:
     """The registry's generation (bumped by every registration), with every rule loaded."""
-    _load()
     return GENERATION
 
 
 def is_nondiff(prim: Any) -> bool:
-    _load()
     return id(prim) in NONDIFF
 
 
 def all_rules() -> list[Rule]:
-    _load()
     return sorted(_BY_NAME.values(), key=lambda r: r.name)
 
 
@@ -322,12 +314,3 @@ def describe(include_nondiff: bool = False) -> list[RuleRow]:
         ]
     return sorted(rows, key=lambda r: r.primitive)
 
-
-_loaded = False
-
-
-def _load() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        import srcgrad.rules  # noqa: F401  (importing the package registers every rule)

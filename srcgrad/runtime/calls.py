@@ -5,7 +5,7 @@ identity at run time).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 __all__ = [
     "stop_gradient",
@@ -19,6 +19,15 @@ def stop_gradient(x: Any) -> Any:
 
 
 _VJPS: dict[tuple[Any, tuple[str, ...]], Any] = {}
+# srcgrad.vjp, installed by srcgrad.api when it loads: the runtime sits below the API and does
+# not import it, and emitted code (call_vjp's only caller) runs after the API generated it.
+_make_vjp: Callable[..., Any] | None = None
+
+
+def install_vjp(make_vjp: Callable[..., Any]) -> None:
+    """Give ``call_vjp`` the API's ``vjp`` (called once, by :mod:`srcgrad.api`)."""
+    global _make_vjp
+    _make_vjp = make_vjp
 
 
 def call_vjp(fn: Any, wrt: tuple[str, ...], *args: Any) -> tuple[Any, Any]:
@@ -30,7 +39,6 @@ def call_vjp(fn: Any, wrt: tuple[str, ...], *args: Any) -> tuple[Any, Any]:
     key = (fn.__code__, wrt)
     vj = _VJPS.get(key)
     if vj is None:
-        from srcgrad.api import vjp
-
-        vj = _VJPS.setdefault(key, vjp(fn, wrt=wrt if len(wrt) > 1 else wrt[0]))
+        assert _make_vjp is not None, "srcgrad.api installs it when it is imported"
+        vj = _VJPS.setdefault(key, _make_vjp(fn, wrt=wrt if len(wrt) > 1 else wrt[0]))
     return vj(*args)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from srcgrad.backend import namespace
+from srcgrad.errors import AliasError, MissingRuleError
 
 __all__ = [
     "require_unshared",
@@ -23,8 +24,6 @@ def require_unshared(view: Any, base: Any, where: str) -> Any:
     """Refuse a read of ``view`` if it is a view of ``base``, which was written since: numpy
     would see the write, the functional rewrite would not."""
     if hasattr(view, "shape") and namespace(view, base).may_share_memory(view, base):
-        from srcgrad.errors import AliasError
-
         name, at = _where(where)
         raise AliasError(
             f"{name!r} is a view of an array that was written after the view was taken",
@@ -48,8 +47,6 @@ def require_not_array(value: Any, where: str) -> Any:
     functional rewrite ``name = name op v`` would not.  Python and numpy scalars pass."""
     if isinstance(value, (int, float, complex, np.generic)) or not hasattr(value, "shape"):
         return value
-    from srcgrad.errors import AliasError  # noqa: PLC0415
-
     name, at = _where(where)
     raise AliasError(
         f"{name} op= ...: an augmented assignment writes in place into an array that is a "
@@ -66,8 +63,6 @@ def require_float_dtype(dtype: Any, where: str) -> Any:
     or complex dtype: the result would then be a constant, not differentiated."""
     if dtype is None or np.dtype(dtype).kind in "fc":
         return dtype
-    from srcgrad.errors import MissingRuleError  # noqa: PLC0415
-
     raise MissingRuleError(
         f"{where}: dtype={np.dtype(dtype)} makes an integer or boolean result, which has no "
         "gradient",

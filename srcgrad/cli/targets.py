@@ -1,0 +1,186 @@
+"""Gradient targets: the functions a command generates for (a file's @srcgrad.grad functions or
+one FILE::func) with the ``wrt``/``has_aux`` they are generated with, and the cache entry the
+API would use for each."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import inspect
+import os
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from srcgrad import cache
+from srcgrad.api import GradFunction, grad
+from srcgrad.cli.exits import UsageError
+from srcgrad.cli.loading import (
+    dotted_name,
+    load_module,
+    marks_grad,
+    parse_file,
+    resolve_attr,
+    split_spec,
+)
+from srcgrad.cli.output import display
+
+_CONTAINER_ANNOTATIONS = {
+    "dict", "list", "tuple", "Dict", "List", "Tuple", "Mapping", "MutableMapping", "Sequence",
+}  # fmt: skip
+
+
+@dataclass
+class Target:
+    """One gradient to generate: a function and the ``wrt``/``has_aux`` it is generated with."""
+
+    fn: Callable[..., Any]
+    wrt: Any  # what srcgrad.grad receives
+    has_aux: bool
+    label: str  # FILE::qualname
+
+    def grad_function(self) -> Any:
+        return grad(self.fn, wrt=self.wrt, has_aux=self.has_aux)
+
+
+def parse_wrt(text: str | None) -> Any:
+    """--wrt's comma-separated names and positions, as srcgrad.grad's ``wrt``."""
+    if text is None:
+        return None
+    items: list[Any] = []
+    for tok in text.replace(" ", ",").split(","):
+        if not tok:
+            continue
+        items.append(int(tok) if tok.lstrip("-").isdigit() else tok)
+    if not items:
+        raise UsageError("--wrt needs at least one parameter name or position")
+    return items[0] if len(items) == 1 else tuple(items)
+
+
+def _target_of(obj: Any, label: str, wrt: Any, default_wrt: Any = 0) -> Target:
+    if isinstance(obj, GradFunction):
+        return Target(
+            obj.forward,
+            wrt if wrt is not None else obj.wrt,
+            bool(obj._has_aux),
+            label,
+        )
+    fn = inspect.unwrap(obj) if callable(obj) else obj
+    if not inspect.isfunction(fn):
+        raise UsageError(f"{label} is not a Python function ({type(obj).__name__})")
+    return Target(fn, wrt if wrt is not None else default_wrt, False, label)
+
+
+def grad_targets(path: Path, func: str | None, wrt: Any, explicit: bool) -> list[Target]:
+    """The targets of ``FILE`` (its @srcgrad.grad functions) or ``FILE::func``."""
+    if func is None and not explicit:
+        tree = parse_file(path)
+        if tree is None or not marks_grad(tree):
+            return []
+    mod = load_module(path)
+    if func is not None:
+        return [_target_of(resolve_attr(mod, func, path), f"{display(path)}::{func}", wrt)]
+    seen: set[int] = set()
+    out = []
+    for obj in vars(mod).values():
+        if not isinstance(obj, GradFunction) or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if getattr(obj.forward, "__module__", None) != mod.__name__:
+            continue  # imported from elsewhere: generated with its own module
+        out.append(_target_of(obj, f"{display(path)}::{obj.forward.__qualname__}", wrt))
+    return out
+
+
+def one_target(spec: str, wrt_text: str | None) -> Target:
+    """The single target a FILE::func (or a file with one decorated function) names."""
+    path, func = split_spec(spec)
+    wrt = parse_wrt(wrt_text)
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    found = grad_targets(path, func, wrt, explicit=True)
+    if len(found) != 1:
+        names = ", ".join(t.label for t in found) or "none"
+        raise UsageError(
+            f"{spec}: name one function as FILE::func (decorated functions here: {names})"
+        )
+    return found[0]
+
+
+def container_params(fn: Callable[..., Any]) -> dict[str, str]:
+    """Parameters that look like containers: the first call specialises their gradient module
+    (a different file name), so it cannot be generated ahead of time."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    node = next(
+        (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None
+    )
+    if node is None:
+        return {}
+    params = {a.arg: a for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    out: dict[str, str] = {}
+    for name, a in params.items():
+        if a.annotation is not None:
+            ann = dotted_name(
+                a.annotation.value if isinstance(a.annotation, ast.Subscript) else a.annotation
+            )
+            if ann.rsplit(".", 1)[-1] in _CONTAINER_ANNOTATIONS:
+                out[name] = f"annotated {ann}"
+    for n in ast.walk(node):
+        if (
+            isinstance(n, ast.Subscript)
+            and isinstance(n.value, ast.Name)
+            and n.value.id in params
+            and isinstance(n.slice, ast.Constant)
+            and isinstance(n.slice.value, str)
+        ):
+            out.setdefault(n.value.id, f"indexed by the key {n.slice.value!r}")
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in ("items", "keys", "values")
+            and isinstance(n.func.value, ast.Name)
+            and n.func.value.id in params
+        ):
+            out.setdefault(n.func.value.id, f"uses .{n.func.attr}()")
+    return out
+
+
+@contextlib.contextmanager
+def environ(**values: str | None) -> Iterator[None]:
+    """Set (a str) or unset (None) environment variables for the duration of a block."""
+    old = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def cache_entry(t: Target) -> tuple[Path, str, dict[str, Any]]:
+    """(path, source, key parts) of the unspecialised module ``srcgrad.grad`` would use, as
+    ``GradFunction._prepare`` computes them."""
+    df = t.grad_function()
+    wrt = list(df.wrt)
+    mode = "aux" if t.has_aux else None
+    parts = {"qualname": t.fn.__qualname__, "wrt": tuple(wrt), "has_aux": t.has_aux, "spec": ""}
+    source, parts["origin"] = cache.source_and_line(t.fn)
+    return cache.cache_path(t.fn, wrt, mode, None), source, parts
+
+
+def fresh_text(t: Target) -> str:
+    """The module text the generator emits now, without reading or writing the cache."""
+    with environ(SRCGRAD_CACHE="off"):
+        return t.grad_function().source
