@@ -419,6 +419,44 @@ def localise(
     """
     args, st = _loaded(df, args, generic=True)
     em = _Emitted.of(st)
+    sites = _primitive_sites(em, st, args, per_line)
+    bwd_lines: dict[tuple[str, int, str], list[int]] = {}
+    bwd_start, bwd_end = em.bwd.lineno, em.bwd.end_lineno or em.bwd.lineno
+    for ln, origin in sorted(em.lines.items()):
+        if bwd_start <= ln <= bwd_end:
+            bwd_lines.setdefault(tuple(origin), []).append(ln)  # type: ignore[arg-type]
+    out: list[RuleMismatch] = []
+    done_lines: set[int] = set()
+    rng = np.random.default_rng(seed)
+    for site in sites:
+        if site.stmt.lineno in done_lines:
+            continue
+        msg = _site_mismatch(site, rng, rtol, atol)
+        if msg is None:
+            continue
+        m = _ERR_RE.search(msg)
+        error = abs(float(m.group(1)) - float(m.group(2))) if m else None
+        file, line, rule = em.lines[site.stmt.lineno]
+        done_lines.add(site.stmt.lineno)
+        out.append(
+            RuleMismatch(
+                file,
+                line,
+                rule,
+                site.stmt.lineno,
+                bwd_lines.get((file, line, rule), []),
+                error,
+                msg,
+            )
+        )
+    # the backward pass meets the forward statements in reverse order
+    out.sort(key=lambda m: -m.emitted_line)
+    return out
+
+
+def _primitive_sites(em: Any, st: Any, args: Any, per_line: int) -> list[_Site]:
+    """The primitive calls the forward pass ran, with their operands, each forward statement
+    at its first ``per_line`` executions."""
     spans = _stmt_spans(em.fwd)
     sites: list[_Site] = []
     seen: dict[int, int] = {}
@@ -443,53 +481,29 @@ def localise(
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _Tracer(st.fwd.__code__, spans, done).run(st.fwd, *args)
+    return sites
 
-    bwd_lines: dict[tuple[str, int, str], list[int]] = {}
-    bwd_start, bwd_end = em.bwd.lineno, em.bwd.end_lineno or em.bwd.lineno
-    for ln, origin in sorted(em.lines.items()):
-        if bwd_start <= ln <= bwd_end:
-            bwd_lines.setdefault(tuple(origin), []).append(ln)  # type: ignore[arg-type]
 
-    out: list[RuleMismatch] = []
-    done_lines: set[int] = set()
-    rng = np.random.default_rng(seed)
-    for site in sites:
-        if site.stmt.lineno in done_lines:
-            continue
-        try:
-            with np.errstate(all="ignore"):
-                check_adjoint(
-                    site.rule.primitive,
-                    site.rule.adjoint,
-                    site.inputs,
-                    site.params,
-                    rng,
-                    rule=site.rule,
-                    rtol=rtol,
-                    atol=atol,
-                )
-        except AssertionError as exc:
-            msg = str(exc)
-            m = _ERR_RE.search(msg)
-            error = abs(float(m.group(1)) - float(m.group(2))) if m else None
-            file, line, rule = em.lines[site.stmt.lineno]
-            done_lines.add(site.stmt.lineno)
-            out.append(
-                RuleMismatch(
-                    file,
-                    line,
-                    rule,
-                    site.stmt.lineno,
-                    bwd_lines.get((file, line, rule), []),
-                    error,
-                    msg,
-                )
+def _site_mismatch(site: _Site, rng: Any, rtol: float, atol: float) -> str | None:
+    """The rule check's message where the adjoint at ``site`` disagrees with central
+    differences; None where it agrees or the operands cannot be replayed."""
+    try:
+        with np.errstate(all="ignore"):
+            check_adjoint(
+                site.rule.primitive,
+                site.rule.adjoint,
+                site.inputs,
+                site.params,
+                rng,
+                rule=site.rule,
+                rtol=rtol,
+                atol=atol,
             )
-        except Exception:  # noqa: BLE001, S112  (operands the rule check cannot replay)
-            continue
-    # the backward pass meets the forward statements in reverse order
-    out.sort(key=lambda m: -m.emitted_line)
-    return out
+    except AssertionError as exc:
+        return str(exc)
+    except Exception:  # noqa: BLE001  (operands the rule check cannot replay)
+        return None
+    return None
 
 
 # --------------------------------------------------------------------------- NaN / Inf provenance

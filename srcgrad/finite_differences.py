@@ -349,50 +349,82 @@ def check_adjoint(
     eps = eps if eps is not None else meta.check.get("eps", _DEFAULT_EPS)
     rtol = rtol if rtol is not None else meta.check.get("rtol", _DEFAULT_RTOL)
     atol = atol if atol is not None else meta.check.get("atol", _DEFAULT_ATOL)
-    multi = meta.multi_output
     leaves = _leaves(meta, inputs, params)
-    offset = len(meta.positional)
-
     # 1. shapes and dtypes on the inputs as given
     ans = prim(*inputs, **params)
-    for u in _cotangent_patterns(rng, ans, multi):
+    for u in _cotangent_patterns(rng, ans, meta.multi_output):
         result = _call_rule(meta, rule_fn, u, ans, inputs, params)
         for leaf in leaves:
             value = _leaf_value(inputs, params, leaf)
             if _is_float_leaf(value):
-                cot = _leaf_cotangent(meta, result, leaf, offset)
+                cot = _leaf_cotangent(meta, result, leaf, len(meta.positional))
                 _check_cotangent_type(meta, leaf, value, cot)
+    _check_inner_products(
+        meta, prim, rule_fn, inputs, params, rng, leaves, (eps, rtol, atol), n_dirs
+    )
 
-    # 2. the inner-product identity in float64
+
+def _check_inner_products(
+    meta: Any,
+    prim: Callable[..., Any],
+    rule_fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    params: dict[str, Any],
+    rng: np.random.Generator,
+    leaves: Any,
+    tols: tuple[float, float, float],
+    n_dirs: int,
+) -> None:
+    """Step 2 of :func:`check_adjoint`: the inner-product identity in float64."""
+    eps, rtol, atol = tols
     x64 = [_to_float64(x) for x in inputs]
     p64 = {k: _to_float64(v) for k, v in params.items()}
     ans = prim(*x64, **p64)
-    for u in _cotangent_patterns(rng, ans, multi):
+    for u in _cotangent_patterns(rng, ans, meta.multi_output):
         result = _call_rule(meta, rule_fn, u, ans, x64, p64)
         for leaf in leaves:
             value = _leaf_value(x64, p64, leaf)
             if not _is_float_leaf(value):
                 continue
-            cot = _leaf_cotangent(meta, result, leaf, offset)
+            cot = _leaf_cotangent(meta, result, leaf, len(meta.positional))
             _check_cotangent_type(meta, leaf, value, cot)
             for _ in range(n_dirs):
                 v = _random_like(rng, value)
                 xp_, pp_ = _with_leaf(x64, p64, leaf, value + eps * v)
                 xm_, pm_ = _with_leaf(x64, p64, leaf, value - eps * v)
-                plus = _output_inner(u, prim(*xp_, **pp_), multi)
-                minus = _output_inner(u, prim(*xm_, **pm_), multi)
+                plus = _output_inner(u, prim(*xp_, **pp_), meta.multi_output)
+                minus = _output_inner(u, prim(*xm_, **pm_), meta.multi_output)
                 numeric = (plus - minus) / (2 * eps)
                 analytic = 0.0 if cot is None else _inner(cot, v)
                 if not _close(analytic, numeric, rtol, atol):
                     raise AssertionError(
-                        f"{meta.name}: the cotangent of {leaf.label} disagrees with central "
-                        f"differences: <cotangent, v> = {analytic:.12g} but "
-                        f"<u, (f(x+eps*v) - f(x-eps*v)) / (2*eps)> = {numeric:.12g} "
-                        f"(eps={eps:g}, rtol={rtol:g}, atol={atol:g}; inputs "
-                        f"{_describe(list(inputs))}, params {params!r}"
-                        + (f", output cotangents {_describe(u)}" if multi else "")
-                        + ")"
+                        _disagreement(
+                            meta, leaf, analytic, numeric, (eps, rtol, atol), inputs, params, u
+                        )
                     )
+
+
+def _disagreement(
+    meta: Any,
+    leaf: Any,
+    analytic: float,
+    numeric: float,
+    tols: tuple[float, float, float],
+    inputs: Sequence[Any],
+    params: dict[str, Any],
+    u: Any,
+) -> str:
+    """The message of a rule whose cotangent disagrees with central differences."""
+    eps, rtol, atol = tols
+    return (
+        f"{meta.name}: the cotangent of {leaf.label} disagrees with central "
+        f"differences: <cotangent, v> = {analytic:.12g} but "
+        f"<u, (f(x+eps*v) - f(x-eps*v)) / (2*eps)> = {numeric:.12g} "
+        f"(eps={eps:g}, rtol={rtol:g}, atol={atol:g}; inputs "
+        f"{_describe(list(inputs))}, params {params!r}"
+        + (f", output cotangents {_describe(u)}" if meta.multi_output else "")
+        + ")"
+    )
 
 
 # --------------------------------------------------------------------------- check_grad
