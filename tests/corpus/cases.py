@@ -35,12 +35,15 @@ class Case:
         make: ``make(rng, dtype) -> tuple`` of positional arguments.
         wrt: The ``wrt`` spec handed to ``srcgrad.grad``.
         autograd_skip: Why HIPS autograd cannot run this function, or ``None``.
+        device_skip: Why the function cannot run on a device array namespace (for example, it
+            calls ``float()`` on an active array, which is a host transfer), or ``None``.
     """
 
     fn: Callable[..., Any]
     make: Callable[[np.random.Generator, Any], tuple]
     wrt: Wrt = 0
     autograd_skip: str | None = None
+    device_skip: str | None = None
 
     @property
     def name(self) -> str:
