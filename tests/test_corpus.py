@@ -145,9 +145,9 @@ def test_pullback_runs_twice_on_one_residual(family: Family, case: Any) -> None:
     second = as_tuple(pullback(d_out), case.wrt)
     for pos, a, b in zip(positions(case.fn, case.wrt), first, second):
         for i, (x, y) in enumerate(zip(grad_leaves(args[pos], a), grad_leaves(args[pos], b))):
-            assert np.array_equal(np.asarray(x), np.asarray(y)), (
-                f"{case.name}: argument {pos}, leaf {i}: the second pullback differs"
-            )
+            assert np.array_equal(
+                np.asarray(x), np.asarray(y)
+            ), f"{case.name}: argument {pos}, leaf {i}: the second pullback differs"
 
 
 def _rnn_args(n_rows: int, n_steps: int) -> tuple:

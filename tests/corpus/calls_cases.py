@@ -169,9 +169,6 @@ def _lstm_sequence(rng, dt):
     )
 
 
-    return (_normal(rng, (3, 4), dt),)
-
-
 def _blur_energy(rng, dt):
     return _normal(rng, (5, 4), dt), 0.6
 

@@ -36,7 +36,9 @@ def _redraw(rng: np.random.Generator, draw: Callable[[], Any], ok: Callable[...,
     raise RuntimeError("no sample with the required margins")
 
 
-def _separated(rng: np.random.Generator, n: int, d: int, min_dist: float, scale: float) -> np.ndarray:
+def _separated(
+    rng: np.random.Generator, n: int, d: int, min_dist: float, scale: float
+) -> np.ndarray:
     """``n`` points in ``d`` dimensions, pairwise at least ``min_dist`` apart."""
 
     def draw():

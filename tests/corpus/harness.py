@@ -298,7 +298,12 @@ def autograd_gradient(family: Family, case: Any, args: tuple) -> tuple[list[Any]
 
 
 def assert_matches_oracle(
-    case: Any, args: tuple[Any, ...], grads: Any, expected: list[list[Any]], rtol: float, atol: float
+    case: Any,
+    args: tuple[Any, ...],
+    grads: Any,
+    expected: list[list[Any]],
+    rtol: float,
+    atol: float,
 ) -> None:
     """Each gradient leaf equals the oracle's (autograd's) to ``rtol``/``atol``."""
     grads = as_tuple(grads, case.wrt)
