@@ -340,15 +340,27 @@ def locals_of(fn: ast.FunctionDef) -> _Locals:
     return _Locals(annotations, bindings)
 
 
+def _name_is(
+    node: ast.Name,
+    loc: _Locals,
+    seen: frozenset,
+    annotation: str,
+    test: Callable[[ast.expr, _Locals, frozenset], bool],
+) -> bool:
+    """Whether a name is a parameter annotated ``annotation`` or a local bound to something
+    ``test`` accepts (a name already followed, in ``seen``, is not followed again)."""
+    if node.id in seen:
+        return False
+    if loc.annotations.get(node.id) == annotation:
+        return True
+    return any(test(v, loc, seen | {node.id}) for v in loc.bindings.get(node.id, []))
+
+
 def _is_int_array(node: ast.expr, loc: _Locals, seen: frozenset = frozenset()) -> bool:
     if isinstance(node, ast.List):
         return True
     if isinstance(node, ast.Name):
-        if node.id in seen:
-            return False
-        if loc.annotations.get(node.id) == "IntArray":
-            return True
-        return any(_is_int_array(v, loc, seen | {node.id}) for v in loc.bindings.get(node.id, []))
+        return _name_is(node, loc, seen, "IntArray", _is_int_array)
     if is_np_call(node, INT_ARRAY_CALLS):
         return True
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
@@ -372,11 +384,7 @@ def _is_mask(node: ast.expr, loc: _Locals, seen: frozenset = frozenset()) -> boo
     if is_np_call(node, MASK_CALLS):
         return True
     if isinstance(node, ast.Name):
-        if node.id in seen:
-            return False
-        if loc.annotations.get(node.id) == "BoolArray":
-            return True
-        return any(_is_mask(v, loc, seen | {node.id}) for v in loc.bindings.get(node.id, []))
+        return _name_is(node, loc, seen, "BoolArray", _is_mask)
     return False
 
 
