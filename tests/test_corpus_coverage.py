@@ -1,338 +1,93 @@
-"""Language-item coverage of the straight-line corpus, computed from its syntax tree.
+"""Feature coverage of the corpus, computed from its syntax tree (DESIGN §10.4; issues 4 and 5).
 
-DESIGN §10.4 asks for at least three corpus functions per language feature, with coverage
-*computed*, not claimed. This module parses ``tests/corpus/straight.py`` with :mod:`ast`, counts
-the functions that use each item, and asserts the minimum. Two items need the inputs rather
-than the source: Python float parameters (an argument of a case that is a ``float``) and
-``@`` with a 1-D operand (found by running each case once on a recording ndarray subclass).
+Each family (``straight``, ``control``, ``calls``) has an analysis in
+``tests/corpus/<family>_syntax.py`` that lists, for every feature the family must cover, the
+corpus functions that use it. For every family this module asserts at least 40 functions, at
+least three per feature, exactly one case per function and a finite scalar from every case in
+float64 and float32. Then, per family:
 
-``coverage_table()`` renders the table; ``pytest -s`` prints it, and so does running this file.
+* straight: the corpus is straight-line code within the core rule set;
+* control: nothing of other issues, every function uses control flow or containers, and the
+  float32 build takes the float64 path;
+* calls: every function uses a feature of issue 5 and calls only helpers, index arguments are
+  what their annotation says, the autograd and device skips are exactly the functions that
+  write or call a ``@custom_vjp``, the float32 build picks the same entries, and the emitted
+  backward calls the custom rules.
+
+``coverage_table()`` renders the tables; ``pytest -s`` prints them, and so does running this file.
 """
 
 from __future__ import annotations
 
 import ast
-import functools
-import inspect
-from collections.abc import Callable
+import types
 from typing import Any
 
 import numpy as np
 import pytest
 
-try:
-    from tests.corpus import straight
-    from tests.corpus.cases import CASES
-except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ on sys.path
-    from corpus import straight
-    from corpus.cases import CASES
+import srcgrad
+from tests.corpus import calls_syntax, control_syntax, straight_syntax
+from tests.corpus.calls_cases import CASES_BY_NAME, CUSTOM, WRITES, WRITES_CALLEE
+from tests.corpus.harness import CALLS, CONTROL, FAMILIES, Family, family_params, fresh_cache_dir
+from tests.corpus.syntax import lines_run, locals_at_return
 
-MIN_FUNCTIONS_PER_ITEM = 3
 MIN_FUNCTIONS = 40
+MIN_FUNCTIONS_PER_FEATURE = 3
 
-OPERATORS: dict[str, type[ast.operator]] = {
-    "a + b": ast.Add,
-    "a - b": ast.Sub,
-    "a * b": ast.Mult,
-    "a / b": ast.Div,
-    "a // b": ast.FloorDiv,
-    "a % b": ast.Mod,
-    "a ** b": ast.Pow,
-    "a @ b": ast.MatMult,
+SYNTAX: dict[str, types.ModuleType] = {
+    "straight": straight_syntax,
+    "control": control_syntax,
+    "calls": calls_syntax,
 }
-ATTRIBUTES = ("T", "shape")
-METHODS = ("sum", "reshape", "astype", "dot", "mean", "max", "transpose", "copy")
-SUBSCRIPT_KINDS = ("int", "slice", "None", "Ellipsis")
-
-# The numpy functions the corpus may call (the core rule set and its non-differentiable helpers).
-ALLOWED_NUMPY = frozenset(
-    (
-        "exp",
-        "log",
-        "log1p",
-        "expm1",
-        "sqrt",
-        "square",
-        "abs",
-        "sin",
-        "cos",
-        "tan",
-        "tanh",
-        "sinh",
-        "cosh",
-        "arcsin",
-        "arccos",
-        "arctan",
-        "negative",
-        "reciprocal",
-        "add",
-        "subtract",
-        "multiply",
-        "divide",
-        "power",
-        "maximum",
-        "minimum",
-        "arctan2",
-        "hypot",
-        "logaddexp",
-        "where",
-        "clip",
-        "sum",
-        "mean",
-        "max",
-        "min",
-        "prod",
-        "var",
-        "std",
-        "reshape",
-        "transpose",
-        "swapaxes",
-        "moveaxis",
-        "expand_dims",
-        "squeeze",
-        "broadcast_to",
-        "ravel",
-        "concatenate",
-        "stack",
-        "split",
-        "tile",
-        "repeat",
-        "matmul",
-        "dot",
-        "outer",
-        "inner",
-        "einsum",
-        "argmax",
-        "floor",
-        "zeros_like",
-        "ones_like",
-        "arange",
-        "eye",
-        "sign",
-    )
-)
-# Non-callable numpy names the corpus may read.
-ALLOWED_NUMPY_ATTRIBUTES = frozenset({"newaxis", "float64", "float32", "ndarray", "pi"})
-FORBIDDEN_NODES: dict[type[ast.AST], str] = {
-    ast.If: "if",
-    ast.IfExp: "ternary",
-    ast.For: "for",
-    ast.While: "while",
-    ast.ListComp: "list comprehension",
-    ast.SetComp: "set comprehension",
-    ast.DictComp: "dict comprehension",
-    ast.GeneratorExp: "generator expression",
-    ast.Lambda: "lambda",
-    ast.Try: "try",
-    ast.With: "with",
-    ast.FunctionDef: "nested def",
-}
+EACH_FAMILY = pytest.mark.parametrize("family", FAMILIES, ids=[f.name for f in FAMILIES])
+FEATURES = [
+    pytest.param(family, item, id=f"{family.name}-{item}")
+    for family in FAMILIES
+    for item in SYNTAX[family.name].FEATURES
+]
 
 
-# --------------------------------------------------------------------------- syntax tree
-
-
-def _corpus_functions() -> list[ast.FunctionDef]:
-    """The top-level function definitions of the corpus module, in source order."""
-    tree = ast.parse(inspect.getsource(straight))
-    return [node for node in tree.body if isinstance(node, ast.FunctionDef)]
-
-
-def _is_module_name(node: ast.AST, name: str) -> bool:
-    return isinstance(node, ast.Name) and node.id == name
-
-
-def _is_int_constant(node: ast.AST) -> bool:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        node = node.operand
-    return (
-        isinstance(node, ast.Constant)
-        and isinstance(node.value, int)
-        and not isinstance(node.value, bool)
-    )
-
-
-def _subscript_kinds(node: ast.Subscript) -> set[str]:
-    """The index kinds of one subscript read: int, slice, None, Ellipsis."""
-    parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-    kinds = set()
-    for part in parts:
-        if isinstance(part, ast.Slice):
-            kinds.add("slice")
-        elif _is_int_constant(part):
-            kinds.add("int")
-        elif isinstance(part, ast.Constant) and part.value is None:
-            kinds.add("None")
-        elif isinstance(part, ast.Constant) and part.value is Ellipsis:
-            kinds.add("Ellipsis")
-    return kinds
-
-
-def syntax_items(fn: ast.FunctionDef) -> set[str]:
-    """The language items one corpus function uses, read from its syntax tree."""
-    items: set[str] = set()
-    for node in ast.walk(fn):
-        if isinstance(node, ast.BinOp):
-            items.update(k for k, op in OPERATORS.items() if isinstance(node.op, op))
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            if not isinstance(node.operand, ast.Constant):  # -1 is a literal, not an op
-                items.add("unary minus")
-        elif isinstance(node, ast.Compare):
-            items.add("comparison")
-        elif isinstance(node, ast.Assign):
-            if any(isinstance(t, (ast.Tuple, ast.List)) for t in node.targets):
-                items.add("tuple unpacking")
-        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            items.add("augmented assignment")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            owner, attr = node.func.value, node.func.attr
-            if _is_module_name(owner, "math"):
-                items.add("math.* call")
-            elif not _is_module_name(owner, "np") and attr in METHODS:
-                items.add(f"x.{attr}()")
-        elif isinstance(node, ast.Attribute):
-            if _is_module_name(node.value, "np") and node.attr == "newaxis":
-                items.add("np.newaxis")
-            elif not _is_module_name(node.value, "np") and node.attr in ATTRIBUTES:
-                items.add(f"x.{node.attr}")
-        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-            items.update(f"x[{kind}]" for kind in _subscript_kinds(node))
-    return items
-
-
-def straight_line_violations(fn: ast.FunctionDef) -> list[str]:
-    """Everything in ``fn`` that the straight-line corpus must not contain."""
-    user_functions = {f.name for f in _corpus_functions()}
-    found = []
-    for node in ast.walk(fn):
-        where = f"{fn.name}:{getattr(node, 'lineno', '?')}"
-        if node is not fn and type(node) in FORBIDDEN_NODES:
-            found.append(f"{where}: {FORBIDDEN_NODES[type(node)]}")
-        elif isinstance(node, (ast.Assign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in targets):
-                found.append(f"{where}: subscript or attribute assignment")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id in user_functions:
-                found.append(f"{where}: call to user function {node.func.id}")
-        elif isinstance(node, ast.Attribute) and _is_module_name(node.value, "np"):
-            allowed = ALLOWED_NUMPY | ALLOWED_NUMPY_ATTRIBUTES
-            if node.attr not in allowed:
-                found.append(f"{where}: np.{node.attr} is outside the core rule set")
-    return found
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-class _MatmulProbe(np.ndarray):
-    """An ndarray that records whether any ``@``/``matmul`` it meets has a 1-D operand."""
-
-    seen_1d = False
-
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        if ufunc is np.matmul and any(np.ndim(x) == 1 for x in inputs):
-            _MatmulProbe.seen_1d = True
-        plain = [x.view(np.ndarray) if isinstance(x, _MatmulProbe) else x for x in inputs]
-        if "out" in kwargs:  # in-place operators (`total *= 2`) pass the probe as `out`
-            kwargs["out"] = tuple(o.view(np.ndarray) for o in kwargs["out"])
-        out = getattr(ufunc, method)(*plain, **kwargs)
-        return out.view(_MatmulProbe) if isinstance(out, np.ndarray) else out
-
-
-def _probe(tree: Any) -> Any:
-    if isinstance(tree, dict):
-        return {k: _probe(v) for k, v in tree.items()}
-    if isinstance(tree, tuple) and hasattr(type(tree), "_fields"):
-        return type(tree)(*(_probe(v) for v in tree))
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(_probe(v) for v in tree)
-    return tree.view(_MatmulProbe) if isinstance(tree, np.ndarray) else tree
-
-
-def _uses_1d_matmul(fn: Callable[..., Any], args: tuple) -> bool:
-    _MatmulProbe.seen_1d = False
-    fn(*_probe(args))
-    return _MatmulProbe.seen_1d
-
-
-def input_items() -> dict[str, set[str]]:
-    """Items read from the cases' inputs: float parameters and ``@`` with a 1-D operand."""
-    found: dict[str, set[str]] = {}
-    for case in CASES:
-        args = case.args(np.float64)
-        items = found.setdefault(case.name, set())
-        if any(type(a) is float for a in args):
-            items.add("Python float param")
-        if _uses_1d_matmul(case.fn, args):
-            items.add("a @ b, 1-D operand")
-    return found
-
-
-# --------------------------------------------------------------------------- the table
-
-ITEMS: tuple[str, ...] = (
-    *OPERATORS,
-    "a @ b, 1-D operand",
-    "unary minus",
-    "comparison",
-    "tuple unpacking",
-    "augmented assignment",
-    "Python float param",
-    "math.* call",
-    *(f"x.{a}" for a in ATTRIBUTES),
-    *(f"x.{m}()" for m in METHODS),
-    *(f"x[{k}]" for k in SUBSCRIPT_KINDS),
-    "np.newaxis",
-)
-
-
-@functools.lru_cache(maxsize=1)
-def coverage() -> dict[str, list[str]]:
-    """For every language item, the names of the corpus functions that use it."""
-    per_function = {fn.name: syntax_items(fn) for fn in _corpus_functions()}
-    for name, items in input_items().items():
-        per_function.setdefault(name, set()).update(items)
-    return {item: [name for name, items in per_function.items() if item in items] for item in ITEMS}
-
-
-def coverage_table() -> str:
-    """The coverage table as text: item, number of functions, the first few of them."""
-    table = coverage()
-    n_functions = len(_corpus_functions())
-    width = max(len(item) for item in ITEMS)
+def coverage_table(family: Family) -> str:
+    """One family's table as text: feature, number of functions, the first few of them."""
+    syntax = SYNTAX[family.name]
+    table = syntax.coverage()
+    width = max(len(item) for item in syntax.FEATURES)
     lines = [
-        f"straight-line corpus: {n_functions} functions, {len(CASES)} cases",
-        f"{'item':<{width}}  {'n':>3}  functions",
+        f"{syntax.TITLE}: {len(syntax.corpus_functions())} functions, {len(family.cases)} cases",
+        f"{syntax.LABEL:<{width}}  {'n':>3}  functions",
         f"{'-' * width}  {'-' * 3}  {'-' * 40}",
     ]
-    for item in ITEMS:
+    for item in syntax.FEATURES:
         names = table[item]
         shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
         lines.append(f"{item:<{width}}  {len(names):>3}  {shown}")
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- tests
+# --------------------------------------------------------------------------- every family
 
 
-def test_print_coverage_table() -> None:
-    print("\n" + coverage_table())
+@EACH_FAMILY
+def test_print_coverage_table(family: Family) -> None:
+    print("\n" + coverage_table(family))
 
 
-def test_corpus_has_enough_functions() -> None:
-    assert len(_corpus_functions()) >= MIN_FUNCTIONS
+@EACH_FAMILY
+def test_corpus_has_enough_functions(family: Family) -> None:
+    assert len(SYNTAX[family.name].corpus_functions()) >= MIN_FUNCTIONS
 
 
-@pytest.mark.parametrize("item", ITEMS)
-def test_each_language_item_is_used_by_three_functions(item: str) -> None:
-    users = coverage()[item]
-    assert len(users) >= MIN_FUNCTIONS_PER_ITEM, f"{item!r} is used only by {users}"
+@pytest.mark.parametrize("family,item", FEATURES)
+def test_each_feature_is_used_by_three_functions(family: Family, item: str) -> None:
+    users = SYNTAX[family.name].coverage()[item]
+    assert len(users) >= MIN_FUNCTIONS_PER_FEATURE, f"{item!r} is used only by {users}"
 
 
-def test_every_corpus_function_has_exactly_one_case() -> None:
-    defined = [fn.name for fn in _corpus_functions()]
-    cased = [case.name for case in CASES]
+@EACH_FAMILY
+def test_every_corpus_function_has_exactly_one_case(family: Family) -> None:
+    defined = [fn.name for fn in SYNTAX[family.name].corpus_functions()]
+    cased = [case.name for case in family.cases]
     assert sorted(cased) == sorted(set(cased)), "a function has two cases"
     assert set(defined) == set(cased), (
         f"no case: {sorted(set(defined) - set(cased))}; "
@@ -340,18 +95,151 @@ def test_every_corpus_function_has_exactly_one_case() -> None:
     )
 
 
-def test_corpus_is_straight_line_code() -> None:
-    found = [v for fn in _corpus_functions() for v in straight_line_violations(fn)]
-    assert not found, "\n".join(found)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_corpus_function_returns_a_scalar(case: Any) -> None:
+@pytest.mark.parametrize("family,case", family_params())
+def test_corpus_function_returns_a_scalar(family: Family, case: Any) -> None:
     for dtype in (np.float64, np.float32):
         value = case.fn(*case.args(dtype))
         assert isinstance(value, (float, np.floating, np.ndarray)), type(value)
         assert np.size(value) == 1 and np.isfinite(value)
 
 
+# --------------------------------------------------------------------------- straight
+
+
+def test_corpus_is_straight_line_code() -> None:
+    found = [
+        v
+        for fn in straight_syntax.corpus_functions()
+        for v in straight_syntax.straight_line_violations(fn)
+    ]
+    assert not found, "\n".join(found)
+
+
+# --------------------------------------------------------------------------- control flow
+
+
+def test_corpus_stays_within_issue_4() -> None:
+    found = [v for fn in control_syntax.corpus_functions() for v in control_syntax.out_of_scope(fn)]
+    assert not found, "\n".join(found)
+
+
+def test_every_function_uses_control_flow_or_containers() -> None:
+    bare = [
+        fn.name
+        for fn in control_syntax.corpus_functions()
+        if not control_syntax.features(fn) - {"len()", "abs()"}
+    ]
+    assert not bare, f"straight-line functions in the control-flow corpus: {bare}"
+
+
+@pytest.mark.parametrize("family,case", family_params([CONTROL]))
+def test_float32_build_takes_the_float64_path(family: Family, case: Any) -> None:
+    """The float32 build runs the same lines as the float64 one (same branches and exits).
+
+    Newton-type loops that stop on a float64-only tolerance may run more iterations in float32;
+    for those only the lines outside the loop must match, which the gradient comparison in
+    ``test_corpus.py`` then covers.
+    """
+    a64, a32 = case.args(np.float64), case.args(np.float32)
+    if case.name in {"newton_sqrt", "newton_log"}:
+        pytest.skip("stops on a float64 tolerance; float32 runs the iteration cap")
+    same = lines_run(case.fn, a64) == lines_run(case.fn, a32)
+    assert same, f"{case.name}: float32 and float64 take different paths"
+
+
+# --------------------------------------------------------------------------- calls
+
+
+def test_every_function_uses_a_feature_of_issue_5() -> None:
+    bare = [fn.name for fn in calls_syntax.corpus_functions() if not calls_syntax.features(fn)]
+    assert not bare, f"functions that use no feature of issue 5: {bare}"
+
+
+def test_corpus_functions_call_only_helpers() -> None:
+    """No corpus function calls another: each one's features are its own."""
+    functions = calls_syntax.corpus_functions()
+    public = {fn.name for fn in functions}
+    found = [
+        f"{fn.name}:{node.lineno}: {node.func.id}"
+        for fn in functions
+        for node in ast.walk(fn)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in public
+    ]
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("family,case", family_params([CALLS]))
+def test_annotated_index_arguments_are_what_they_say(family: Family, case: Any) -> None:
+    """``IntArray`` arguments are integer arrays that repeat an entry; ``BoolArray`` ones are
+    masks that select some entries and drop others (in both the float64 and float32 builds)."""
+    fn = next(f for f in calls_syntax.corpus_functions() if f.name == case.name)
+    loc = calls_syntax.locals_of(fn)
+    for dtype in (np.float64, np.float32):
+        args = case.args(dtype)
+        for pos, param in enumerate(fn.args.args):
+            kind = loc.annotations.get(param.arg)
+            value = args[pos]
+            if kind == "IntArray":
+                assert isinstance(value, np.ndarray) and value.dtype == np.int64, param.arg
+                assert np.unique(value).size < value.size, f"{param.arg} repeats no entry"
+            elif kind == "BoolArray":
+                assert isinstance(value, np.ndarray) and value.dtype == np.bool_, param.arg
+                assert value.any() and not value.all(), f"{param.arg} selects all or nothing"
+
+
+def test_autograd_skips_are_the_functions_that_write() -> None:
+    """A function that writes into an array skips autograd with the reason, and only those
+    skip for that reason (other skips must give another reason)."""
+    problems = []
+    for fn in calls_syntax.corpus_functions():
+        reason = CASES_BY_NAME[fn.name].autograd_skip
+        if calls_syntax.writes(fn):
+            want = WRITES
+        else:
+            want = WRITES_CALLEE if calls_syntax.writes_in_callees(fn) else None
+        if want is not None and reason != want:
+            problems.append(f"{fn.name}: writes, autograd_skip={reason!r}, expected {want!r}")
+        if want is None and reason in (WRITES, WRITES_CALLEE):
+            problems.append(f"{fn.name}: writes nothing, yet autograd_skip={reason!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_device_skips_are_the_custom_vjp_functions() -> None:
+    problems = []
+    for fn in calls_syntax.corpus_functions():
+        reason = CASES_BY_NAME[fn.name].device_skip
+        custom = calls_syntax.calls_custom(fn)
+        if custom != (reason == CUSTOM):
+            problems.append(f"{fn.name}: calls a custom_vjp: {custom}; {reason!r}")
+        elif reason not in (None, CUSTOM):
+            problems.append(f"{fn.name}: unexpected device_skip {reason!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("family,case", family_params([CALLS]))
+def test_float32_build_picks_the_same_entries(family: Family, case: Any) -> None:
+    """Masks, floors and buckets computed inside the function agree between the builds."""
+    loc64 = locals_at_return(case.fn, case.args(np.float64))
+    loc32 = locals_at_return(case.fn, case.args(np.float32))
+    for name, v64 in loc64.items():
+        if isinstance(v64, np.ndarray) and (
+            v64.dtype == np.bool_ or np.issubdtype(v64.dtype, np.integer)
+        ):
+            assert np.array_equal(v64, loc32[name]), f"{case.name}: {name} differs in float32"
+
+
+def _calls_custom_vjp(case: Any) -> bool:
+    return case.name in calls_syntax.coverage()[calls_syntax.CUSTOM_VJP]
+
+
+@pytest.mark.usefixtures(fresh_cache_dir.__name__)
+@pytest.mark.parametrize("family,case", family_params([CALLS], keep=_calls_custom_vjp))
+def test_custom_vjp_rules_are_called_in_the_backward(family: Family, case: Any) -> None:
+    """The emitted backward calls the user's rule instead of differentiating the primal."""
+    df = srcgrad.grad(case.fn, wrt=case.wrt)
+    df(*case.args(np.float64))
+    assert ".vjp(" in df.source, f"{case.name}: the backward never calls a custom rule"
+
+
 if __name__ == "__main__":
-    print(coverage_table())
+    print("\n\n".join(coverage_table(family) for family in FAMILIES))

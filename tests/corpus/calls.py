@@ -24,7 +24,7 @@ every gradient is still the exact derivative that central differences measure.
 Every corpus function returns a scalar and is smooth at the sample points chosen in
 :mod:`tests.corpus.calls_cases` (masks and floors decided with a margin). Which features each
 function exercises is computed from this file's syntax tree by
-``tests/test_corpus_calls_coverage.py``. Integer index arrays and boolean masks that arrive as
+``tests/corpus/calls_syntax.py``. Integer index arrays and boolean masks that arrive as
 arguments are annotated ``IntArray`` and ``BoolArray`` so that the syntax tree says what they are.
 """
 

@@ -19,27 +19,17 @@ calls ``np.*`` directly, which a device array refuses (a host conversion).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from . import calls as C
-from .cases import Case, _away, _normal, _uniform
+from .cases import Case
+from .sampling import away, normal, redraw, separated, uniform
 
 __all__ = ["CASES", "CASES_BY_NAME", "CallsCase"]
 
 
-@dataclass(frozen=True)
-class CallsCase(Case):
-    """A :class:`tests.corpus.cases.Case` that may also opt out of the fake-device run.
-
-    Attributes:
-        device_skip: Why the function cannot run on a device array namespace, or ``None``.
-    """
-
-    device_skip: str | None = None
+CallsCase = Case  # the name this module's table has always used
 
 
 WRITES = "writes into an array (y[i] = v, y[i] op= v): autograd cannot trace item assignment"
@@ -52,15 +42,6 @@ def _ints(*values: int) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
 
-def _redraw(draw: Callable[[], Any], ok: Callable[..., bool]) -> Any:
-    """``draw()`` until ``ok(*drawn)`` holds (raises after 2000 tries)."""
-    for _ in range(2000):
-        drawn = draw()
-        if ok(*drawn):
-            return drawn
-    raise RuntimeError("no sample with the required margins")
-
-
 def _away_from_integers(rng, shape, lo, hi, gap=0.05) -> np.ndarray:
     """Uniform draws in ``[lo, hi)`` at least ``gap`` away from every integer."""
 
@@ -68,18 +49,7 @@ def _away_from_integers(rng, shape, lo, hi, gap=0.05) -> np.ndarray:
         r = np.mod(x, 1.0)
         return np.minimum(r, 1.0 - r)
 
-    return _away(rng, shape, np.float64, lo, hi, dist, gap=gap)
-
-
-def _separated(rng, n, d, min_dist, scale) -> np.ndarray:
-    def draw():
-        return (scale * rng.standard_normal((n, d)),)
-
-    def ok(p):
-        dist = np.sqrt(((p[:, None] - p[None]) ** 2).sum(-1)) + np.eye(n) * 1e9
-        return dist.min() > min_dist
-
-    return _redraw(draw, ok)[0]
+    return away(rng, shape, np.float64, lo, hi, dist, gap=gap)
 
 
 def _top_gap_ok(q: np.ndarray, gap: float = 0.05) -> bool:
@@ -91,19 +61,19 @@ def _top_gap_ok(q: np.ndarray, gap: float = 0.05) -> bool:
 
 
 def _particle_trajectory(rng, dt):
-    return _normal(rng, (4, 2), dt), _normal(rng, (4, 2), dt, 0.5), 1.5, 0.1, 6
+    return normal(rng, (4, 2), dt), normal(rng, (4, 2), dt, 0.5), 1.5, 0.1, 6
 
 
 def _chain_energy_trace(rng, dt):
     q0 = np.arange(5.0) + 0.1 * rng.standard_normal(5)
-    return q0.astype(dt), _normal(rng, (5,), dt, 0.3), 2.0, 0.05
+    return q0.astype(dt), normal(rng, (5,), dt, 0.3), 2.0, 0.05
 
 
 def _pair_potential(rng, dt):
     i, j = np.triu_indices(5, 1)  # every particle appears in several pairs
     return (
-        _normal(rng, (5, 3), dt),
-        _uniform(rng, (5,), dt, 0.5, 1.5),
+        normal(rng, (5, 3), dt),
+        uniform(rng, (5,), dt, 0.5, 1.5),
         i.astype(np.int64),
         j.astype(np.int64),
     )
@@ -120,79 +90,76 @@ def _wall_bounce(rng, dt):
         crossed = (x1 > wall).sum()
         return np.abs(x1 - wall).min() > 0.05 and 2 <= crossed <= 6
 
-    x, v = _redraw(draw, ok)
+    x, v = redraw(draw, ok)
     return x.astype(dt), v.astype(dt), wall, 0.8
 
 
 def _spring_network_energy(rng, dt):
-    return _separated(rng, 5, 2, 0.5, 1.0).astype(dt), 0.7
+    return separated(rng, 5, 2, 0.5, 1.0).astype(dt), 0.7
 
 
 def _pendulum_rk4(rng, dt):
-    return _uniform(rng, (3,), dt, -1.0, 1.0), _normal(rng, (3,), dt, 0.5), 0.05
+    return uniform(rng, (3,), dt, -1.0, 1.0), normal(rng, (3,), dt, 0.5), 0.05
 
 
 def _logistic_growth_rk4(rng, dt):
-    return _uniform(rng, (4,), dt, 0.2, 1.0), 0.8, 2.0
+    return uniform(rng, (4,), dt, 0.2, 1.0), 0.8, 2.0
 
 
 def _survival_curve(rng, dt):
-    return _normal(rng, (6,), dt, 0.5), 0.3
+    return normal(rng, (6,), dt, 0.5), 0.3
 
 
 # =========================================================================== dynamic programming
 
 
 def _soft_max_subarray(rng, dt):
-    return _normal(rng, (7,), dt), 0.5
+    return normal(rng, (7,), dt), 0.5
 
 
 def _soft_dtw(rng, dt):
-    return _normal(rng, (5, 2), dt), _normal(rng, (4, 2), dt), 0.8
+    return normal(rng, (5, 2), dt), normal(rng, (4, 2), dt), 0.8
 
 
 def _hmm_log_likelihood(rng, dt):
-    return _normal(rng, (6, 3), dt) - 1.0, _normal(rng, (3, 3), dt), _normal(rng, (3,), dt)
+    return normal(rng, (6, 3), dt) - 1.0, normal(rng, (3, 3), dt), normal(rng, (3,), dt)
 
 
 def _soft_value_iteration(rng, dt):
     logits = rng.standard_normal((2, 4, 4))
     P = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-    return _normal(rng, (4, 2), dt), P.astype(dt), 0.8, 0.5
+    return normal(rng, (4, 2), dt), P.astype(dt), 0.8, 0.5
 
 
 def _kalman_nll(rng, dt):
-    return _normal(rng, (8,), dt), 0.3, 0.5
+    return normal(rng, (8,), dt), 0.3, 0.5
 
 
 def _polynomial_fit(rng, dt):
-    return _uniform(rng, (7,), dt, -1.0, 1.0), _normal(rng, (7,), dt), _normal(rng, (4,), dt)
+    return uniform(rng, (7,), dt, -1.0, 1.0), normal(rng, (7,), dt), normal(rng, (4,), dt)
 
 
 def _lstm_sequence(rng, dt):
     return (
-        _normal(rng, (3, 8), dt, 0.5),
-        _normal(rng, (2, 8), dt, 0.5),
-        _normal(rng, (8,), dt, 0.1),
-        _normal(rng, (5, 3), dt),
+        normal(rng, (3, 8), dt, 0.5),
+        normal(rng, (2, 8), dt, 0.5),
+        normal(rng, (8,), dt, 0.1),
+        normal(rng, (5, 3), dt),
     )
 
 
-    return (_normal(rng, (3, 4), dt),)
-
-
 def _blur_energy(rng, dt):
-    return _normal(rng, (5, 4), dt), 0.6
+    return normal(rng, (5, 4), dt), 0.6
 
 
 def _laplacian_smoothness(rng, dt):
     src = _ints(0, 0, 1, 2, 3, 3, 4)
     dst = _ints(1, 2, 2, 3, 4, 0, 1)
-    return _normal(rng, (5,), dt), _uniform(rng, (7,), dt, 0.5, 1.5), src, dst
+    return normal(rng, (5,), dt), uniform(rng, (7,), dt, 0.5, 1.5), src, dst
 
 
 def _running_extremes(rng, dt):
-    return _normal(rng, (6,), dt), 0.3
+    return normal(rng, (6,), dt), 0.3
 
 
 # =========================================================================== scatter and gather
@@ -202,42 +169,42 @@ def _interp_histogram(rng, dt):
     lo, width = 0.0, 0.5
     u = _away_from_integers(rng, (10,), 0.05, 4.95)  # 10 samples in 5 bins: bins repeat
     x = lo + width * u
-    return x.astype(dt), _uniform(rng, (10,), dt, 0.5, 1.5), lo, width, 5
+    return x.astype(dt), uniform(rng, (10,), dt, 0.5, 1.5), lo, width, 5
 
 
 def _segment_mean_pool(rng, dt):
-    return _normal(rng, (7, 4), dt), _ints(0, 1, 0, 2, 1, 0, 2), _normal(rng, (4, 3), dt)
+    return normal(rng, (7, 4), dt), _ints(0, 1, 0, 2, 1, 0, 2), normal(rng, (4, 3), dt)
 
 
 def _gnn_message_passing(rng, dt):
     src = _ints(0, 1, 1, 2, 3, 4, 4, 0)
     dst = _ints(1, 2, 0, 3, 4, 0, 2, 4)
-    return _normal(rng, (5, 3), dt), _normal(rng, (3, 3), dt, 0.5), src, dst
+    return normal(rng, (5, 3), dt), normal(rng, (3, 3), dt, 0.5), src, dst
 
 
 def _embedding_bag_loss(rng, dt):
     tokens = _ints(0, 2, 2, 5, 1, 2, 0)
     bags = _ints(0, 0, 1, 1, 2, 2, 0)
-    return _normal(rng, (6, 3), dt), tokens, bags, _normal(rng, (3,), dt)
+    return normal(rng, (6, 3), dt), tokens, bags, normal(rng, (3,), dt)
 
 
 def _embedding_update_loss(rng, dt):
     tokens = _ints(0, 2, 2, 5, 1, 2, 0)
-    return _normal(rng, (6, 3), dt), tokens, _normal(rng, (7, 3), dt), 0.3
+    return normal(rng, (6, 3), dt), tokens, normal(rng, (7, 3), dt), 0.3
 
 
 def _class_balanced_loss(rng, dt):
-    return _normal(rng, (8,), dt), _ints(0, 1, 1, 3, 2, 0, 3, 1)
+    return normal(rng, (8,), dt), _ints(0, 1, 1, 3, 2, 0, 3, 1)
 
 
 def _sparse_quadratic(rng, dt):
     rows = _ints(0, 0, 1, 2, 2, 3, 4, 4, 1)
     cols = _ints(1, 3, 1, 0, 4, 3, 2, 4, 3)
-    return _normal(rng, (9,), dt), rows, cols, _normal(rng, (5,), dt)
+    return normal(rng, (9,), dt), rows, cols, normal(rng, (5,), dt)
 
 
 def _segment_softmax(rng, dt):
-    return _normal(rng, (7,), dt), _ints(0, 2, 1, 0, 2, 2, 1), _normal(rng, (7,), dt)
+    return normal(rng, (7,), dt), _ints(0, 2, 1, 0, 2, 2, 1), normal(rng, (7,), dt)
 
 
 def _bilinear_sample(rng, dt):
@@ -246,11 +213,11 @@ def _bilinear_sample(rng, dt):
     pick = rng.integers(0, 3, 8)
     px = cells_x[pick] + _away_from_integers(rng, (8,), 0.05, 0.95)
     py = cells_y[pick] + _away_from_integers(rng, (8,), 0.05, 0.95)
-    return _normal(rng, (5, 6), dt), px.astype(dt), py.astype(dt)
+    return normal(rng, (5, 6), dt), px.astype(dt), py.astype(dt)
 
 
 def _bucketed_lookup(rng, dt):
-    return _normal(rng, (4,), dt), _away(rng, (8,), dt, -2.0, 2.0, [-1.0, 0.0, 1.0])
+    return normal(rng, (4,), dt), away(rng, (8,), dt, -2.0, 2.0, [-1.0, 0.0, 1.0])
 
 
 # =========================================================================== masks
@@ -264,32 +231,32 @@ def _mask(rng, shape, p=0.6) -> np.ndarray:
 
 
 def _masked_mse(rng, dt):
-    return _normal(rng, (8,), dt), _normal(rng, (8,), dt), _mask(rng, (8,))
+    return normal(rng, (8,), dt), normal(rng, (8,), dt), _mask(rng, (8,))
 
 
 def _leaky_energy(rng, dt):
-    return _away(rng, (8,), dt, -2.0, 2.0, [0.0]), 0.1
+    return away(rng, (8,), dt, -2.0, 2.0, [0.0]), 0.1
 
 
 def _trimmed_mean_square(rng, dt):
     def draw():
-        return (_away(rng, (10,), np.float64, -2.0, 2.0, [-1.0, 1.0]),)
+        return (away(rng, (10,), np.float64, -2.0, 2.0, [-1.0, 1.0]),)
 
     def ok(x):
         return ((x > -1.0) & (x < 1.0)).sum() >= 2 and (x >= 1.0).sum() >= 2
 
-    (x,) = _redraw(draw, ok)
+    (x,) = redraw(draw, ok)
     return x.astype(dt), -1.0, 1.0
 
 
 def _robust_reweight(rng, dt):
     def draw():
-        return (_away(rng, (10,), np.float64, -4.0, 4.0, [-2.0, 0.0, 2.0]),)
+        return (away(rng, (10,), np.float64, -4.0, 4.0, [-2.0, 0.0, 2.0]),)
 
     def ok(r):
         return (np.abs(r) > 2.0).sum() >= 2
 
-    (r,) = _redraw(draw, ok)
+    (r,) = redraw(draw, ok)
     return r.astype(dt), 1.0
 
 
@@ -301,33 +268,33 @@ def _row_norm_clip(rng, dt):
         norms = np.sqrt((G * G).sum(1))
         return np.abs(norms - 1.0).min() > 0.05 and 2 <= (norms > 1.0).sum() <= 4
 
-    (G,) = _redraw(draw, ok)
+    (G,) = redraw(draw, ok)
     return G.astype(dt), 1.0
 
 
 def _masked_attention(rng, dt):
     keep = _mask(rng, (4, 5))
     keep[:, 0] = True  # every query keeps at least one key
-    return _normal(rng, (4, 5), dt), keep, _normal(rng, (5, 3), dt)
+    return normal(rng, (4, 5), dt), keep, normal(rng, (5, 3), dt)
 
 
 def _dropout_rescale(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (3, 5), dt, 0.5), _mask(rng, (4, 5), 0.7), 0.3
+    return normal(rng, (4, 3), dt), normal(rng, (3, 5), dt, 0.5), _mask(rng, (4, 5), 0.7), 0.3
 
 
 # =========================================================================== mixed indices
 
 
 def _slice_contrast(rng, dt):
-    return _normal(rng, (4, 5, 3), dt), 2, 1
+    return normal(rng, (4, 5, 3), dt), 2, 1
 
 
 def _attention_head(rng, dt):
-    return _normal(rng, (5, 2, 3), dt), _normal(rng, (5, 2, 3), dt), _normal(rng, (5, 2, 3), dt), 1
+    return normal(rng, (5, 2, 3), dt), normal(rng, (5, 2, 3), dt), normal(rng, (5, 2, 3), dt), 1
 
 
 def _diagonal_fibres(rng, dt):
-    return _normal(rng, (3, 4, 3), dt), _normal(rng, (4,), dt)
+    return normal(rng, (3, 4, 3), dt), normal(rng, (4,), dt)
 
 
 # =========================================================================== models split into calls
@@ -335,47 +302,47 @@ def _diagonal_fibres(rng, dt):
 
 def _mlp_regression(rng, dt):
     return (
-        _normal(rng, (3, 4), dt, 0.5),
-        _normal(rng, (4,), dt, 0.1),
-        _normal(rng, (4, 1), dt, 0.5),
-        _normal(rng, (1,), dt, 0.1),
-        _normal(rng, (6, 3), dt),
-        _normal(rng, (6,), dt),
+        normal(rng, (3, 4), dt, 0.5),
+        normal(rng, (4,), dt, 0.1),
+        normal(rng, (4, 1), dt, 0.5),
+        normal(rng, (1,), dt, 0.1),
+        normal(rng, (6, 3), dt),
+        normal(rng, (6,), dt),
     )
 
 
 def _kernel_smoother(rng, dt):
-    return _normal(rng, (6, 2), dt), _normal(rng, (6,), dt), _normal(rng, (4, 2), dt), 0.9
+    return normal(rng, (6, 2), dt), normal(rng, (6,), dt), normal(rng, (4, 2), dt), 0.9
 
 
 def _polynomial_energy(rng, dt):
-    return _normal(rng, (4,), dt), _uniform(rng, (5,), dt, -1.0, 1.0)
+    return normal(rng, (4,), dt), uniform(rng, (5,), dt, -1.0, 1.0)
 
 
 def _gaussian_mixture_nll(rng, dt):
     return (
-        _normal(rng, (8,), dt),
-        _normal(rng, (3,), dt),
-        _normal(rng, (3,), dt, 0.2),
-        _normal(rng, (3,), dt),
+        normal(rng, (8,), dt),
+        normal(rng, (3,), dt),
+        normal(rng, (3,), dt, 0.2),
+        normal(rng, (3,), dt),
     )
 
 
 def _ridge_cross_terms(rng, dt):
-    w = _away(rng, (3,), dt, -1.5, 1.5, [0.0], gap=0.1)
-    return _normal(rng, (6, 3), dt), _normal(rng, (6,), dt), w, 0.1
+    w = away(rng, (3,), dt, -1.5, 1.5, [0.0], gap=0.1)
+    return normal(rng, (6, 3), dt), normal(rng, (6,), dt), w, 0.1
 
 
 def _swish_features(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (3, 5), dt, 0.5)
+    return normal(rng, (4, 3), dt), normal(rng, (3, 5), dt, 0.5)
 
 
 def _lambda_smoothing(rng, dt):
-    return _normal(rng, (8,), dt), 0.3
+    return normal(rng, (8,), dt), 0.3
 
 
 def _partial_smoothing(rng, dt):
-    return _normal(rng, (6,), dt), _normal(rng, (6,), dt), 0.7
+    return normal(rng, (6,), dt), normal(rng, (6,), dt), 0.7
 
 
 def _labels_pm1(rng, n, dt) -> np.ndarray:
@@ -383,23 +350,23 @@ def _labels_pm1(rng, n, dt) -> np.ndarray:
 
 
 def _smooth_hinge_svm(rng, dt):
-    return _normal(rng, (3,), dt), _normal(rng, (8, 3), dt), _labels_pm1(rng, 8, dt)
+    return normal(rng, (3,), dt), normal(rng, (8, 3), dt), _labels_pm1(rng, 8, dt)
 
 
 def _map_objective(rng, dt):
-    return _normal(rng, (3,), dt), _normal(rng, (8, 3), dt), _normal(rng, (8,), dt)
+    return normal(rng, (3,), dt), normal(rng, (8, 3), dt), normal(rng, (8,), dt)
 
 
 def _robust_regression(rng, dt):
-    return _normal(rng, (3,), dt), _normal(rng, (8, 3), dt), _normal(rng, (8,), dt)
+    return normal(rng, (3,), dt), normal(rng, (8, 3), dt), normal(rng, (8,), dt)
 
 
 def _scaled_regression(rng, dt):
-    return _normal(rng, (3,), dt), _normal(rng, (8, 3), dt, 2.0), _normal(rng, (8,), dt)
+    return normal(rng, (3,), dt), normal(rng, (8, 3), dt, 2.0), normal(rng, (8,), dt)
 
 
 def _distillation_loss(rng, dt):
-    return _normal(rng, (5, 4), dt), _normal(rng, (5, 4), dt, 2.0)
+    return normal(rng, (5, 4), dt), normal(rng, (5, 4), dt, 2.0)
 
 
 # =========================================================================== custom rules
@@ -407,23 +374,23 @@ def _distillation_loss(rng, dt):
 
 def _softmax_cross_entropy(rng, dt):
     labels = _ints(0, 2, 2, 3, 0, 2)
-    return _normal(rng, (3, 4), dt), _normal(rng, (6, 3), dt), labels
+    return normal(rng, (3, 4), dt), normal(rng, (6, 3), dt), labels
 
 
 def _weight_norm_loss(rng, dt):
-    return _normal(rng, (4,), dt), 1.3, _normal(rng, (5, 4), dt)
+    return normal(rng, (4,), dt), 1.3, normal(rng, (5, 4), dt)
 
 
 def _softplus_margin(rng, dt):
-    return _normal(rng, (3,), dt), _normal(rng, (8, 3), dt), _labels_pm1(rng, 8, dt), 1.5
+    return normal(rng, (3,), dt), normal(rng, (8, 3), dt), _labels_pm1(rng, 8, dt), 1.5
 
 
 def _logcosh_regression(rng, dt):
-    return _normal(rng, (3,), dt), _normal(rng, (8, 3), dt), _normal(rng, (8,), dt)
+    return normal(rng, (3,), dt), normal(rng, (8, 3), dt), normal(rng, (8,), dt)
 
 
 def _lse_pooling(rng, dt):
-    return _normal(rng, (6, 3), dt), _normal(rng, (3,), dt)
+    return normal(rng, (6, 3), dt), normal(rng, (3,), dt)
 
 
 # =========================================================================== stop_gradient in callees
@@ -433,22 +400,22 @@ def _td_loss(rng, dt):
     def draw():
         return rng.standard_normal((4, 3)), rng.standard_normal((6, 4))
 
-    W, s = _redraw(draw, lambda W, s: _top_gap_ok(s @ W))
+    W, s = redraw(draw, lambda W, s: _top_gap_ok(s @ W))
     return (
         W.astype(dt),
-        _normal(rng, (4, 3), dt),
+        normal(rng, (4, 3), dt),
         s.astype(dt),
-        _normal(rng, (6, 4), dt),
-        _normal(rng, (6,), dt),
+        normal(rng, (6, 4), dt),
+        normal(rng, (6,), dt),
     )
 
 
 def _cosine_alignment(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (4, 3), dt)
+    return normal(rng, (4, 3), dt), normal(rng, (4, 3), dt)
 
 
 def _geometric_mean_ratio(rng, dt):
-    return _uniform(rng, (5,), dt, 0.5, 2.0), _uniform(rng, (5,), dt, 0.5, 2.0)
+    return uniform(rng, (5,), dt, 0.5, 2.0), uniform(rng, (5,), dt, 0.5, 2.0)
 
 
 # =========================================================================== the case list

@@ -13,13 +13,14 @@ kinks of ``abs``/``maximum``/``where``/``clip``/``%``/``//`` and positive where 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import straight as S
+from .sampling import away, chain, normal, onehot, periodic, uniform, uniform_float
 
 __all__ = ["CASES", "CASES_BY_NAME", "Case"]
 
@@ -35,12 +36,15 @@ class Case:
         make: ``make(rng, dtype) -> tuple`` of positional arguments.
         wrt: The ``wrt`` spec handed to ``srcgrad.grad``.
         autograd_skip: Why HIPS autograd cannot run this function, or ``None``.
+        device_skip: Why the function cannot run on a device array namespace (for example, it
+            calls ``float()`` on an active array, which is a host transfer), or ``None``.
     """
 
     fn: Callable[..., Any]
     make: Callable[[np.random.Generator, Any], tuple]
     wrt: Wrt = 0
     autograd_skip: str | None = None
+    device_skip: str | None = None
 
     @property
     def name(self) -> str:
@@ -60,93 +64,32 @@ class Case:
         return self.name
 
 
-# --------------------------------------------------------------------------- samplers
-
-
-def _normal(rng: np.random.Generator, shape, dtype, scale: float = 1.0) -> np.ndarray:
-    return (scale * rng.standard_normal(shape)).astype(dtype)
-
-
-def _uniform(rng: np.random.Generator, shape, dtype, lo: float, hi: float) -> np.ndarray:
-    return rng.uniform(lo, hi, shape).astype(dtype)
-
-
-def _away(
-    rng: np.random.Generator,
-    shape,
-    dtype,
-    lo: float,
-    hi: float,
-    kinks: Sequence[float] | Callable[[np.ndarray], np.ndarray],
-    gap: float = 0.05,
-) -> np.ndarray:
-    """Uniform draws in ``[lo, hi)`` at least ``gap`` away from every kink.
-
-    ``kinks`` is a list of points, or a function giving each draw's distance to its nearest
-    kink (for periodic kinks).
-    """
-    x = rng.uniform(lo, hi, shape)
-    for _ in range(1000):
-        if callable(kinks):
-            dist = kinks(x)
-        else:
-            dist = np.min(np.abs(x[..., None] - np.asarray(kinks, float)), axis=-1)
-        bad = dist < gap
-        if not bad.any():
-            return x.astype(dtype)
-        x = np.where(bad, rng.uniform(lo, hi, shape), x)
-    raise RuntimeError("could not sample away from the kinks")
-
-
-def _periodic(period: float, offset: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
-    """Distance to the nearest point of ``offset + period * k``."""
-
-    def dist(x: np.ndarray) -> np.ndarray:
-        r = np.mod(x - offset, period)
-        return np.minimum(r, period - r)
-
-    return dist
-
-
-def _onehot(rng: np.random.Generator, n: int, k: int, dtype) -> np.ndarray:
-    return np.eye(k)[rng.integers(0, k, n)].astype(dtype)
-
-
-def _float(rng: np.random.Generator, lo: float, hi: float) -> float:
-    return float(rng.uniform(lo, hi))
-
-
-def _chain(rng: np.random.Generator, n: int, d: int, step: float = 1.0) -> np.ndarray:
-    """A random walk: consecutive points at distance about ``step``."""
-    return np.cumsum(step + 0.3 * rng.standard_normal((n, d)), axis=0)
-
-
 # --------------------------------------------------------------------------- builders
 # Each builder takes (rng, dtype) and returns the positional arguments.
 
 
 def _mse_loss(rng, dt):
-    return _normal(rng, (6, 3), dt), _normal(rng, (6, 3), dt)
+    return normal(rng, (6, 3), dt), normal(rng, (6, 3), dt)
 
 
 def _huber_loss(rng, dt):
-    target = _normal(rng, (8,), dt)
-    r = _away(rng, (8,), np.float64, -2.5, 2.5, [-1.0, 1.0], gap=0.1)
+    target = normal(rng, (8,), dt)
+    r = away(rng, (8,), np.float64, -2.5, 2.5, [-1.0, 1.0], gap=0.1)
     return (target + r).astype(dt), target, 1.0
 
 
 def _softmax_cross_entropy(rng, dt):
-    return _normal(rng, (5, 4), dt), _onehot(rng, 5, 4, dt)
+    return normal(rng, (5, 4), dt), onehot(rng, 5, 4, dt)
 
 
 def _sparse_cross_entropy(rng, dt):
-    return _normal(rng, (5, 4), dt), rng.integers(0, 4, 5)
+    return normal(rng, (5, 4), dt), rng.integers(0, 4, 5)
 
 
 def _hinge_loss(rng, dt):
     for _ in range(1000):
         w = rng.standard_normal(3)
-        b = _float(rng, -0.5, 0.5)
+        b = uniform_float(rng, -0.5, 0.5)
         x = rng.standard_normal((10, 3))
         y = rng.choice([-1.0, 1.0], 10)
         if np.min(np.abs(y * (x @ w + b) - 1.0)) > 0.05:
@@ -156,117 +99,117 @@ def _hinge_loss(rng, dt):
 
 def _focal_loss(rng, dt):
     targets = rng.integers(0, 2, 8).astype(dt)
-    return _normal(rng, (8,), dt), targets, 2.0, 0.25
+    return normal(rng, (8,), dt), targets, 2.0, 0.25
 
 
 def _binary_cross_entropy_logits(rng, dt):
-    w, x = _normal(rng, (3,), dt), _normal(rng, (10, 3), dt)
+    w, x = normal(rng, (3,), dt), normal(rng, (10, 3), dt)
     return w, x, rng.integers(0, 2, 10).astype(dt)
 
 
 def _logistic_regression(rng, dt):
-    w, b = _normal(rng, (3,), dt), _float(rng, -0.5, 0.5)
-    return w, b, _normal(rng, (10, 3), dt), rng.integers(0, 2, 10).astype(dt)
+    w, b = normal(rng, (3,), dt), uniform_float(rng, -0.5, 0.5)
+    return w, b, normal(rng, (10, 3), dt), rng.integers(0, 2, 10).astype(dt)
 
 
 def _ppo_clip_objective(rng, dt):
-    ratio = _away(rng, (10,), dt, 0.5, 1.5, [0.8, 1.2], gap=0.03)
-    return ratio, _normal(rng, (10,), dt), 0.2
+    ratio = away(rng, (10,), dt, 0.5, 1.5, [0.8, 1.2], gap=0.03)
+    return ratio, normal(rng, (10,), dt), 0.2
 
 
 def _pseudo_huber(rng, dt):
-    return _normal(rng, (7,), dt), _normal(rng, (7,), dt), 0.7
+    return normal(rng, (7,), dt), normal(rng, (7,), dt), 0.7
 
 
 def _kl_divergence_gaussians(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (4, 3), dt, 0.5)
+    return normal(rng, (4, 3), dt), normal(rng, (4, 3), dt, 0.5)
 
 
 def _layer_norm(rng, dt):
-    x = _normal(rng, (4, 5), dt)
-    return x, _uniform(rng, (5,), dt, 0.5, 1.5), _normal(rng, (5,), dt), 1e-5
+    x = normal(rng, (4, 5), dt)
+    return x, uniform(rng, (5,), dt, 0.5, 1.5), normal(rng, (5,), dt), 1e-5
 
 
 def _batch_norm(rng, dt):
-    x = _normal(rng, (6, 4), dt)
-    return x, _uniform(rng, (4,), dt, 0.5, 1.5), _normal(rng, (4,), dt, 0.3)
+    x = normal(rng, (6, 4), dt)
+    return x, uniform(rng, (4,), dt, 0.5, 1.5), normal(rng, (4,), dt, 0.3)
 
 
 def _rms_norm(rng, dt):
-    return _normal(rng, (3, 5), dt), _uniform(rng, (5,), dt, 0.5, 1.5), 1e-6
+    return normal(rng, (3, 5), dt), uniform(rng, (5,), dt, 0.5, 1.5), 1e-6
 
 
 def _zscore_correlation(rng, dt):
-    return (_normal(rng, (10, 3), dt),)
+    return (normal(rng, (10, 3), dt),)
 
 
 def _cosine_similarity_loss(rng, dt):
-    return _normal(rng, (5, 4), dt), _normal(rng, (5, 4), dt)
+    return normal(rng, (5, 4), dt), normal(rng, (5, 4), dt)
 
 
 def _group_norm(rng, dt):
-    return _normal(rng, (3, 6), dt), 2
+    return normal(rng, (3, 6), dt), 2
 
 
 def _total_energy(rng, dt):
-    q, v = _normal(rng, (4, 3), dt), _normal(rng, (4, 3), dt)
-    return q, v, _uniform(rng, (4,), dt, 0.5, 2.0), 9.81
+    q, v = normal(rng, (4, 3), dt), normal(rng, (4, 3), dt)
+    return q, v, uniform(rng, (4,), dt, 0.5, 2.0), 9.81
 
 
 def _spring_chain_energy(rng, dt):
-    return _chain(rng, 5, 3).astype(dt), 3.0, 1.2
+    return chain(rng, 5, 3).astype(dt), 3.0, 1.2
 
 
 def _gravitational_potential(rng, dt):
-    r1 = _normal(rng, (3,), dt)
-    r2 = (r1 + 3.0 + _normal(rng, (3,), np.float64, 0.3)).astype(dt)
+    r1 = normal(rng, (3,), dt)
+    r2 = (r1 + 3.0 + normal(rng, (3,), np.float64, 0.3)).astype(dt)
     return r1, r2, 2.0, 5.0
 
 
 def _projectile_range(rng, dt):
-    return _float(rng, 10.0, 30.0), _float(rng, 0.2, 1.2), 9.81
+    return uniform_float(rng, 10.0, 30.0), uniform_float(rng, 0.2, 1.2), 9.81
 
 
 def _lennard_jones_pair(rng, dt):
-    r1 = _normal(rng, (3,), dt)
+    r1 = normal(rng, (3,), dt)
     u = rng.standard_normal(3)
-    r2 = (r1 + _float(rng, 1.1, 1.5) * u / np.sqrt(u @ u)).astype(dt)
+    r2 = (r1 + uniform_float(rng, 1.1, 1.5) * u / np.sqrt(u @ u)).astype(dt)
     return r1, r2, 0.8, 1.0
 
 
 def _ideal_gas_pressure(rng, dt):
-    n = _uniform(rng, (5,), dt, 0.5, 2.0)
-    return n, _uniform(rng, (5,), dt, 250.0, 350.0), _uniform(rng, (5,), dt, 1.0, 3.0)
+    n = uniform(rng, (5,), dt, 0.5, 2.0)
+    return n, uniform(rng, (5,), dt, 250.0, 350.0), uniform(rng, (5,), dt, 1.0, 3.0)
 
 
 def _isothermal_work(rng, dt):
-    return 1.5, 300.0, _float(rng, 1.0, 2.0), _float(rng, 2.5, 4.0)
+    return 1.5, 300.0, uniform_float(rng, 1.0, 2.0), uniform_float(rng, 2.5, 4.0)
 
 
 def _double_pendulum_lagrangian(rng, dt):
-    th1, th2 = _float(rng, -1.0, 1.0), _float(rng, -1.0, 1.0)
-    return th1, th2, _float(rng, -2.0, 2.0), _float(rng, -2.0, 2.0), 9.81
+    th1, th2 = uniform_float(rng, -1.0, 1.0), uniform_float(rng, -1.0, 1.0)
+    return th1, th2, uniform_float(rng, -2.0, 2.0), uniform_float(rng, -2.0, 2.0), 9.81
 
 
 def _pendulum_energy(rng, dt):
-    theta = _uniform(rng, (6,), dt, -1.5, 1.5)
-    return theta, _normal(rng, (6,), dt), 1.3, 9.81
+    theta = uniform(rng, (6,), dt, -1.5, 1.5)
+    return theta, normal(rng, (6,), dt), 1.3, 9.81
 
 
 def _harmonic_action(rng, dt):
-    return _normal(rng, (8,), dt), 0.1, 1.0, 2.0
+    return normal(rng, (8,), dt), 0.1, 1.0, 2.0
 
 
 def _orbit_energy(rng, dt):
     angle = rng.uniform(0, 2 * np.pi, 5)
     radius = rng.uniform(1.0, 2.0, 5)
     pos = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
-    return pos.astype(dt), _normal(rng, (5, 2), dt), 1.0
+    return pos.astype(dt), normal(rng, (5, 2), dt), 1.0
 
 
 def _coulomb_energy(rng, dt):
     pos = np.arange(4.0)[:, None] * np.array([1.0, 0.5, 0.2]) + 0.1 * rng.normal(size=(4, 3))
-    return pos.astype(dt), _normal(rng, (4,), dt)
+    return pos.astype(dt), normal(rng, (4,), dt)
 
 
 def _periodic_pair_energy(rng, dt):
@@ -274,225 +217,225 @@ def _periodic_pair_energy(rng, dt):
     for _ in range(1000):
         pos = rng.uniform(0.0, box, (6, 3))
         d = pos[1:] - pos[:-1]
-        if _periodic(box, 0.5 * box)(d).min() > 0.05:
+        if periodic(box, 0.5 * box)(d).min() > 0.05:
             return pos.astype(dt), box
     raise RuntimeError("no smooth periodic sample")
 
 
 def _wrapped_angle_energy(rng, dt):
-    theta = _away(rng, (8,), dt, -9.0, 9.0, _periodic(2 * np.pi, np.pi), gap=0.05)
+    theta = away(rng, (8,), dt, -9.0, 9.0, periodic(2 * np.pi, np.pi), gap=0.05)
     return theta, 1.7
 
 
 def _relativistic_kinetic_energy(rng, dt):
-    return _uniform(rng, (6,), dt, -0.8, 0.8), _uniform(rng, (6,), dt, 0.5, 2.0)
+    return uniform(rng, (6,), dt, -0.8, 0.8), uniform(rng, (6,), dt, 0.5, 2.0)
 
 
 def _catenary_length(rng, dt):
-    return _uniform(rng, (4,), dt, 1.0, 2.0), _uniform(rng, (4,), dt, 0.5, 1.5)
+    return uniform(rng, (4,), dt, 1.0, 2.0), uniform(rng, (4,), dt, 0.5, 1.5)
 
 
 def _snell_refraction(rng, dt):
-    return _uniform(rng, (5,), dt, 0.1, 1.2), 1.0, 1.5
+    return uniform(rng, (5,), dt, 0.1, 1.2), 1.0, 1.5
 
 
 def _vector_angles(rng, dt):
-    return _normal(rng, (5, 3), dt), _normal(rng, (5, 3), dt)
+    return normal(rng, (5, 3), dt), normal(rng, (5, 3), dt)
 
 
 def _polar_fit(rng, dt):
-    r, theta = _uniform(rng, (5,), dt, 0.5, 2.0), _uniform(rng, (5,), dt, -1.0, 1.0)
+    r, theta = uniform(rng, (5,), dt, 0.5, 2.0), uniform(rng, (5,), dt, -1.0, 1.0)
     target = np.stack([rng.uniform(0.2, 2.0, 5), rng.normal(size=5)], axis=-1)
     return r, theta, target.astype(dt)
 
 
 def _mlp_arrays(rng, dt, n_in=3, n_hidden=4, n_out=2):
-    W1 = _normal(rng, (n_in, n_hidden), dt, 0.7)
-    b1 = _normal(rng, (n_hidden,), dt, 0.1)
-    W2 = _normal(rng, (n_hidden, n_out), dt, 0.7)
-    b2 = _normal(rng, (n_out,), dt, 0.1)
+    W1 = normal(rng, (n_in, n_hidden), dt, 0.7)
+    b1 = normal(rng, (n_hidden,), dt, 0.1)
+    W2 = normal(rng, (n_hidden, n_out), dt, 0.7)
+    b2 = normal(rng, (n_out,), dt, 0.1)
     return W1, b1, W2, b2
 
 
 def _mlp_separate(rng, dt):
-    return *_mlp_arrays(rng, dt), _normal(rng, (5, 3), dt), _normal(rng, (5, 2), dt)
+    return *_mlp_arrays(rng, dt), normal(rng, (5, 3), dt), normal(rng, (5, 2), dt)
 
 
 def _mlp_dict(rng, dt):
     params = dict(zip(("W1", "b1", "W2", "b2"), _mlp_arrays(rng, dt)))
-    return params, _normal(rng, (5, 3), dt), _normal(rng, (5, 2), dt)
+    return params, normal(rng, (5, 3), dt), normal(rng, (5, 2), dt)
 
 
 def _mlp_namedtuple(rng, dt):
     params = S.MLPParams(*_mlp_arrays(rng, dt, n_out=3))
-    return params, _normal(rng, (5, 3), dt), _onehot(rng, 5, 3, dt)
+    return params, normal(rng, (5, 3), dt), onehot(rng, 5, 3, dt)
 
 
 def _mlp_list(rng, dt):
     params = list(_mlp_arrays(rng, dt))
-    return params, _normal(rng, (5, 3), dt), _normal(rng, (5, 2), dt)
+    return params, normal(rng, (5, 3), dt), normal(rng, (5, 2), dt)
 
 
 def _mlp_tuple(rng, dt):
     W1, b1, W2, b2 = _mlp_arrays(rng, dt, n_in=3, n_hidden=4, n_out=5)
-    return ((W1, b1), (W2, b2)), _normal(rng, (5, 3), dt), _normal(rng, (5, 4), dt)
+    return ((W1, b1), (W2, b2)), normal(rng, (5, 3), dt), normal(rng, (5, 4), dt)
 
 
 def _mlp_relu_mask(rng, dt):
-    W1, b1 = _normal(rng, (3, 5), dt), _normal(rng, (5,), dt, 0.1)
-    return W1, b1, _normal(rng, (5,), dt), _normal(rng, (6, 3), dt)
+    W1, b1 = normal(rng, (3, 5), dt), normal(rng, (5,), dt, 0.1)
+    return W1, b1, normal(rng, (5,), dt), normal(rng, (6, 3), dt)
 
 
 def _leaky_relu_net(rng, dt):
-    return _normal(rng, (3, 3), dt), _normal(rng, (5, 3), dt), 0.1
+    return normal(rng, (3, 3), dt), normal(rng, (5, 3), dt), 0.1
 
 
 def _linear_scan_residual(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (5, 3), dt)
+    return normal(rng, (4, 3), dt), normal(rng, (5, 3), dt)
 
 
 def _attention_head(rng, dt):
-    x = _normal(rng, (4, 3), dt)
-    return x, *(_normal(rng, (3, 2), dt) for _ in range(3))
+    x = normal(rng, (4, 3), dt)
+    return x, *(normal(rng, (3, 2), dt) for _ in range(3))
 
 
 def _multi_head_attention(rng, dt):
-    x = _normal(rng, (4, 6), dt)
-    return x, _normal(rng, (6, 18), dt, 0.4), _normal(rng, (6, 6), dt, 0.4), 2
+    x = normal(rng, (4, 6), dt)
+    return x, normal(rng, (6, 18), dt, 0.4), normal(rng, (6, 6), dt, 0.4), 2
 
 
 def _gated_linear_unit(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (3, 6), dt)
+    return normal(rng, (4, 3), dt), normal(rng, (3, 6), dt)
 
 
 def _conv1d_valid(rng, dt):
-    return _normal(rng, (10,), dt), _normal(rng, (3,), dt, 0.5)
+    return normal(rng, (10,), dt), normal(rng, (3,), dt, 0.5)
 
 
 def _avg_pool_2x2(rng, dt):
-    return _normal(rng, (2, 4, 6), dt), _normal(rng, (6, 3), dt, 0.5)
+    return normal(rng, (2, 4, 6), dt), normal(rng, (6, 3), dt, 0.5)
 
 
 def _channels_first_readout(rng, dt):
-    return _normal(rng, (3, 4, 2), dt), _normal(rng, (3, 4, 2), dt)
+    return normal(rng, (3, 4, 2), dt), normal(rng, (3, 4, 2), dt)
 
 
 def _patch_embedding(rng, dt):
-    img = _normal(rng, (2, 4, 6), dt)
-    return img, _normal(rng, (4, 3), dt, 0.5), _normal(rng, (6, 3), dt, 0.1)
+    img = normal(rng, (2, 4, 6), dt)
+    return img, normal(rng, (4, 3), dt, 0.5), normal(rng, (6, 3), dt, 0.1)
 
 
 def _distillation_loss(rng, dt):
-    W, x = _normal(rng, (3, 4), dt), _normal(rng, (5, 3), dt)
-    return W, x, _normal(rng, (5, 4), dt), 2.0
+    W, x = normal(rng, (3, 4), dt), normal(rng, (5, 3), dt)
+    return W, x, normal(rng, (5, 4), dt), 2.0
 
 
 def _einsum_bilinear(rng, dt):
-    x, W, y = (_normal(rng, s, dt) for s in [(5, 3), (3, 4), (5, 4)])
+    x, W, y = (normal(rng, s, dt) for s in [(5, 3), (3, 4), (5, 4)])
     return x, W, y
 
 
 def _gram_style_loss(rng, dt):
-    return _normal(rng, (3, 6), dt), _normal(rng, (3, 3), dt)
+    return normal(rng, (3, 6), dt), normal(rng, (3, 3), dt)
 
 
 def _outer_product_fit(rng, dt):
-    return _normal(rng, (4,), dt), _normal(rng, (3,), dt), _normal(rng, (4, 3), dt)
+    return normal(rng, (4,), dt), normal(rng, (3,), dt), normal(rng, (4, 3), dt)
 
 
 def _concat_features(rng, dt):
-    return _normal(rng, (4, 2), dt), _normal(rng, (4, 3), dt), _normal(rng, (5,), dt)
+    return normal(rng, (4, 2), dt), normal(rng, (4, 3), dt), normal(rng, (5,), dt)
 
 
 def _tiled_bias_readout(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (3,), dt), _normal(rng, (3,), dt)
+    return normal(rng, (4, 3), dt), normal(rng, (3,), dt), normal(rng, (3,), dt)
 
 
 def _repeat_upsample(rng, dt):
-    return _normal(rng, (3, 4), dt), _normal(rng, (24,), dt)
+    return normal(rng, (3, 4), dt), normal(rng, (24,), dt)
 
 
 def _gelu(rng, dt):
-    return (_normal(rng, (10,), dt),)
+    return (normal(rng, (10,), dt),)
 
 
 def _swish(rng, dt):
-    return _normal(rng, (10,), dt), 1.3
+    return normal(rng, (10,), dt), 1.3
 
 
 def _softplus(rng, dt):
-    return (_away(rng, (10,), dt, -3.0, 3.0, [0.0]),)
+    return (away(rng, (10,), dt, -3.0, 3.0, [0.0]),)
 
 
 def _elu_mean(rng, dt):
-    return _away(rng, (10,), dt, -3.0, 3.0, [0.0]), 1.0
+    return away(rng, (10,), dt, -3.0, 3.0, [0.0]), 1.0
 
 
 def _mish_like(rng, dt):
-    return (_normal(rng, (10,), dt),)
+    return (normal(rng, (10,), dt),)
 
 
 def _polynomial_regression(rng, dt):
-    x = _away(rng, (8,), dt, -1.0, 1.0, [0.0], gap=0.1)
-    return _normal(rng, (4,), dt), x, _normal(rng, (8,), dt)
+    x = away(rng, (8,), dt, -1.0, 1.0, [0.0], gap=0.1)
+    return normal(rng, (4,), dt), x, normal(rng, (8,), dt)
 
 
 def _gaussian_log_likelihood(rng, dt):
-    x = _normal(rng, (6,), dt)
-    return x, _normal(rng, (6,), dt, 0.5), _normal(rng, (6,), dt, 0.3)
+    x = normal(rng, (6,), dt)
+    return x, normal(rng, (6,), dt, 0.5), normal(rng, (6,), dt, 0.3)
 
 
 def _linear_regression_ridge(rng, dt):
-    w, X, y = _normal(rng, (3,), dt), _normal(rng, (8, 3), dt), _normal(rng, (8,), dt)
+    w, X, y = normal(rng, (3,), dt), normal(rng, (8, 3), dt), normal(rng, (8,), dt)
     return w, X, y, 0.1
 
 
 def _sawtooth_features(rng, dt):
     period = 1.3
-    x = _away(rng, (8,), dt, 0.0, 5.0, _periodic(period), gap=0.05)
-    return x, _normal(rng, (8,), dt), period
+    x = away(rng, (8,), dt, 0.0, 5.0, periodic(period), gap=0.05)
+    return x, normal(rng, (8,), dt), period
 
 
 def _fractional_part_model(rng, dt):
-    x = _away(rng, (8,), dt, -3.0, 3.0, _periodic(1.0), gap=0.05)
-    return x, _normal(rng, (8,), dt)
+    x = away(rng, (8,), dt, -3.0, 3.0, periodic(1.0), gap=0.05)
+    return x, normal(rng, (8,), dt)
 
 
 def _split_halves_product(rng, dt):
-    return (_normal(rng, (7, 3), dt),)
+    return (normal(rng, (7, 3), dt),)
 
 
 def _temperature_entropy(rng, dt):
-    return _normal(rng, (6,), dt), 0.7
+    return normal(rng, (6,), dt), 0.7
 
 
 def _logsumexp_pool(rng, dt):
-    return (_normal(rng, (5, 4), dt),)
+    return (normal(rng, (5, 4), dt),)
 
 
 def _geometric_mean_loss(rng, dt):
-    return (_uniform(rng, (4, 3), dt, 0.2, 1.0),)
+    return (uniform(rng, (4, 3), dt, 0.2, 1.0),)
 
 
 def _rbf_kernel_sum(rng, dt):
-    return _normal(rng, (4, 2), dt), _normal(rng, (3, 2), dt), 0.8
+    return normal(rng, (4, 2), dt), normal(rng, (3, 2), dt), 0.8
 
 
 def _clipped_tan_score(rng, dt):
-    x = _away(rng, (8,), dt, -2.0, 2.0, [-1.0, 1.0], gap=0.05)
-    return x, _normal(rng, (8,), dt)
+    x = away(rng, (8,), dt, -2.0, 2.0, [-1.0, 1.0], gap=0.05)
+    return x, normal(rng, (8,), dt)
 
 
 def _transposed_bilinear(rng, dt):
-    return _normal(rng, (3, 3), dt), _normal(rng, (3, 3), dt), _normal(rng, (3,), dt)
+    return normal(rng, (3, 3), dt), normal(rng, (3, 3), dt), normal(rng, (3,), dt)
 
 
 def _mixed_precision_sum(rng, dt):
-    return _normal(rng, (5,), dt), _normal(rng, (5,), dt)
+    return normal(rng, (5,), dt), normal(rng, (5,), dt)
 
 
 def _negated_margin_ranking(rng, dt):
-    return _normal(rng, (6,), dt), _normal(rng, (6,), dt), 0.5
+    return normal(rng, (6,), dt), normal(rng, (6,), dt), 0.5
 
 
 # --------------------------------------------------------------------------- the table

@@ -11,7 +11,7 @@ no subscript assignment and no lambdas: those belong to other issues.
 Every function returns a scalar (a Python float or a 0-d/size-1 numpy value) and is smooth at
 the sample points chosen in :mod:`tests.corpus.control_cases` (inputs away from kinks and from
 branch boundaries, so that ``x ± eps`` takes the same branches). Which features each function
-exercises is computed from this file's syntax tree by ``tests/test_corpus_control_coverage.py``.
+exercises is computed from this file's syntax tree by ``tests/corpus/control_syntax.py``.
 """
 
 import math
@@ -790,4 +790,3 @@ def pair_energy_lists(pts):
             d = pts[i] - pts[j]
             energies.append(np.exp(-np.sqrt(np.sum(d * d))) * (i + j + 1))
     return sum(energies)
-

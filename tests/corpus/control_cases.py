@@ -13,65 +13,33 @@ draws at once, the builder simulates it and redraws until every decision has a m
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import control as C
-from .cases import Case, _away, _float, _normal, _uniform
+from .cases import Case
+from .sampling import away, normal, redraw, separated, uniform, uniform_float
 
 __all__ = ["CASES", "CASES_BY_NAME", "ControlCase"]
 
 
-@dataclass(frozen=True)
-class ControlCase(Case):
-    """A :class:`tests.corpus.cases.Case` that may also opt out of the fake-device run.
-
-    Attributes:
-        device_skip: Why the function cannot run on a device array namespace (for example, it
-            calls ``float()`` on an active array, which is a host transfer), or ``None``.
-    """
-
-    device_skip: str | None = None
-
-
-def _redraw(rng: np.random.Generator, draw: Callable[[], Any], ok: Callable[..., bool]) -> Any:
-    """``draw()`` until ``ok(*drawn)`` holds (raises after 2000 tries)."""
-    for _ in range(2000):
-        drawn = draw()
-        if ok(*drawn):
-            return drawn
-    raise RuntimeError("no sample with the required margins")
-
-
-def _separated(rng: np.random.Generator, n: int, d: int, min_dist: float, scale: float) -> np.ndarray:
-    """``n`` points in ``d`` dimensions, pairwise at least ``min_dist`` apart."""
-
-    def draw():
-        return (scale * rng.standard_normal((n, d)),)
-
-    def ok(p):
-        dist = np.sqrt(((p[:, None] - p[None]) ** 2).sum(-1)) + np.eye(n) * 1e9
-        return dist.min() > min_dist
-
-    return _redraw(rng, draw, ok)[0]
+ControlCase = Case  # the name this module's table has always used
 
 
 # --------------------------------------------------------------------------- ODEs and physics
 
 
 def _euler_ode(rng, dt):
-    return _normal(rng, (4,), dt), 0.7, 0.05, 20, True
+    return normal(rng, (4,), dt), 0.7, 0.05, 20, True
 
 
 def _damped_spring(rng, dt):
-    return _normal(rng, (3,), dt), _normal(rng, (3,), dt), 2.0, 0.3
+    return normal(rng, (3,), dt), normal(rng, (3,), dt), 2.0, 0.3
 
 
 def _midpoint_pendulum(rng, dt):
-    return _uniform(rng, (4,), dt, -1.0, 1.0), _normal(rng, (4,), dt, 0.5), 6.5, 20
+    return uniform(rng, (4,), dt, -1.0, 1.0), normal(rng, (4,), dt, 0.5), 6.5, 20
 
 
 def _leapfrog_orbit(rng, dt):
@@ -81,38 +49,38 @@ def _leapfrog_orbit(rng, dt):
 
 
 def _pairwise_energy(rng, dt):
-    return _separated(rng, 4, 3, 0.5, 1.0).astype(dt), 0.1
+    return separated(rng, 4, 3, 0.5, 1.0).astype(dt), 0.1
 
 
 def _kepler_newton(rng, dt):
-    return _float(rng, 0.5, 2.5), _float(rng, 0.1, 0.6)
+    return uniform_float(rng, 0.5, 2.5), uniform_float(rng, 0.1, 0.6)
 
 
 def _heat_equation(rng, dt):
-    return _normal(rng, (8,), dt), 0.3, 10
+    return normal(rng, (8,), dt), 0.3, 10
 
 
 def _lotka_volterra(rng, dt):
-    return _float(rng, 1.0, 2.0), _float(rng, 0.5, 1.0), 1.1, 0.4
+    return uniform_float(rng, 1.0, 2.0), uniform_float(rng, 0.5, 1.0), 1.1, 0.4
 
 
 # --------------------------------------------------------------------------- iterations
 
 
 def _newton_sqrt(rng, dt):
-    return (_uniform(rng, (5,), dt, 0.5, 4.0),)
+    return (uniform(rng, (5,), dt, 0.5, 4.0),)
 
 
 def _newton_cbrt(rng, dt):
-    return (_float(rng, 2.0, 10.0),)
+    return (uniform_float(rng, 2.0, 10.0),)
 
 
 def _newton_log(rng, dt):
-    return (_uniform(rng, (5,), dt, 0.5, 3.0),)
+    return (uniform(rng, (5,), dt, 0.5, 3.0),)
 
 
 def _fixed_point_cos(rng, dt):
-    return _float(rng, 0.3, 0.9), 0.5
+    return uniform_float(rng, 0.3, 0.9), 0.5
 
 
 def _spd(rng, n: int, lo: float, hi: float) -> np.ndarray:
@@ -122,7 +90,7 @@ def _spd(rng, n: int, lo: float, hi: float) -> np.ndarray:
 
 def _gradient_descent_unrolled(rng, dt):
     A = _spd(rng, 3, 0.5, 2.0)
-    return _normal(rng, (3,), dt), A.astype(dt), _normal(rng, (3,), dt), 0.2
+    return normal(rng, (3,), dt), A.astype(dt), normal(rng, (3,), dt), 0.2
 
 
 def _power_iteration(rng, dt):
@@ -133,23 +101,23 @@ def _power_iteration(rng, dt):
 
 
 def _gram_schmidt(rng, dt):
-    return _normal(rng, (3, 4), dt), _normal(rng, (3, 4), dt)
+    return normal(rng, (3, 4), dt), normal(rng, (3, 4), dt)
 
 
 def _matrix_power_trace(rng, dt):
-    return _normal(rng, (3, 3), dt, 0.5), 4
+    return normal(rng, (3, 3), dt, 0.5), 4
 
 
 def _nested_while_in_for(rng, dt):
-    return _normal(rng, (3, 4), dt), _normal(rng, (4,), dt, 0.3)
+    return normal(rng, (3, 4), dt), normal(rng, (4,), dt, 0.3)
 
 
 # --------------------------------------------------------------------------- recurrences
 
 
 def _tanh_rnn(rng, dt):
-    Wx, Wh = _normal(rng, (3, 5), dt, 0.5), _normal(rng, (5, 5), dt, 0.3)
-    return Wx, Wh, _normal(rng, (5,), dt, 0.1), _normal(rng, (4, 3), dt)
+    Wx, Wh = normal(rng, (3, 5), dt, 0.5), normal(rng, (5, 5), dt, 0.3)
+    return Wx, Wh, normal(rng, (5,), dt, 0.1), normal(rng, (4, 3), dt)
 
 
 RNN_HIDDEN = 16
@@ -159,10 +127,10 @@ RNN_STEPS = 200
 
 def rnn_200_inputs(rng: np.random.Generator, dt: Any, n_rows: int = RNN_STEPS) -> tuple:
     """Weights for :func:`tests.corpus.control.rnn_200` and ``n_rows`` time steps of input."""
-    Wx = _normal(rng, (RNN_INPUT, RNN_HIDDEN), dt, 0.3)
-    Wh = _normal(rng, (RNN_HIDDEN, RNN_HIDDEN), dt, 0.5 / np.sqrt(RNN_HIDDEN))
-    b = _normal(rng, (RNN_HIDDEN,), dt, 0.1)
-    xs = _normal(rng, (n_rows, 1, RNN_INPUT), dt)
+    Wx = normal(rng, (RNN_INPUT, RNN_HIDDEN), dt, 0.3)
+    Wh = normal(rng, (RNN_HIDDEN, RNN_HIDDEN), dt, 0.5 / np.sqrt(RNN_HIDDEN))
+    b = normal(rng, (RNN_HIDDEN,), dt, 0.1)
+    xs = normal(rng, (n_rows, 1, RNN_INPUT), dt)
     return Wx, Wh, b, xs
 
 
@@ -172,36 +140,36 @@ def _rnn_200(rng, dt):
 
 def _lstm_like(rng, dt):
     n = 3
-    W, U = _normal(rng, (3, 4 * n), dt, 0.5), _normal(rng, (n, 4 * n), dt, 0.5)
-    return W, U, _normal(rng, (4 * n,), dt, 0.1), _normal(rng, (4, 3), dt)
+    W, U = normal(rng, (3, 4 * n), dt, 0.5), normal(rng, (n, 4 * n), dt, 0.5)
+    return W, U, normal(rng, (4 * n,), dt, 0.1), normal(rng, (4, 3), dt)
 
 
 def _gru_loop(rng, dt):
-    Wz, Uz = _normal(rng, (3, 4), dt, 0.5), _normal(rng, (4, 4), dt, 0.5)
-    Wh, Uh = _normal(rng, (3, 4), dt, 0.5), _normal(rng, (4, 4), dt, 0.5)
-    return Wz, Uz, Wh, Uh, _normal(rng, (5, 3), dt)
+    Wz, Uz = normal(rng, (3, 4), dt, 0.5), normal(rng, (4, 4), dt, 0.5)
+    Wh, Uh = normal(rng, (3, 4), dt, 0.5), normal(rng, (4, 4), dt, 0.5)
+    return Wz, Uz, Wh, Uh, normal(rng, (5, 3), dt)
 
 
 def _rnn_outputs_stacked(rng, dt):
-    W, U = _normal(rng, (3, 4), dt, 0.5), _normal(rng, (4, 4), dt, 0.4)
-    return W, U, _normal(rng, (5, 3), dt), _normal(rng, (5, 4), dt, 0.5)
+    W, U = normal(rng, (3, 4), dt, 0.5), normal(rng, (4, 4), dt, 0.4)
+    return W, U, normal(rng, (5, 3), dt), normal(rng, (5, 4), dt, 0.5)
 
 
 def _bidirectional_rnn(rng, dt):
-    Wf, Wb = _normal(rng, (3, 4), dt, 0.5), _normal(rng, (3, 2), dt, 0.5)
-    return Wf, Wb, _normal(rng, (5, 3), dt)
+    Wf, Wb = normal(rng, (3, 4), dt, 0.5), normal(rng, (3, 2), dt, 0.5)
+    return Wf, Wb, normal(rng, (5, 3), dt)
 
 
 def _ema_smoother(rng, dt):
-    return _normal(rng, (6, 3), dt), 0.7
+    return normal(rng, (6, 3), dt), 0.7
 
 
 def _discounted_return(rng, dt):
-    return _normal(rng, (8,), dt), 0.9
+    return normal(rng, (8,), dt), 0.9
 
 
 def _gae_advantages(rng, dt):
-    return _normal(rng, (6,), dt), _normal(rng, (6,), dt), 0.95, 0.9
+    return normal(rng, (6,), dt), normal(rng, (6,), dt), 0.95, 0.9
 
 
 def _scan_early_exit(rng, dt):
@@ -220,7 +188,7 @@ def _scan_early_exit(rng, dt):
             acc = 0.9 * acc
         return False
 
-    w, xs = _redraw(rng, draw, ok)
+    w, xs = redraw(draw, ok)
     return w.astype(dt), xs.astype(dt), cap
 
 
@@ -232,29 +200,29 @@ def _first_passage(rng, dt):
         totals = np.cumsum(np.exp(xs @ w))
         return totals[4] - totals[3] > 0.2
 
-    w, xs = _redraw(rng, draw, ok)
+    w, xs = redraw(draw, ok)
     totals = np.cumsum(np.exp(xs @ w))
     cap = float(0.5 * (totals[3] + totals[4]))  # passed at step 4, with a margin both sides
     return w.astype(dt), xs.astype(dt), cap
 
 
 def _horner(rng, dt):
-    return _normal(rng, (5,), dt), _uniform(rng, (6,), dt, -1.0, 1.0)
+    return normal(rng, (5,), dt), uniform(rng, (6,), dt, -1.0, 1.0)
 
 
 def _cumulative_product(rng, dt):
-    return (_uniform(rng, (6,), dt, 0.5, 1.5),)
+    return (uniform(rng, (6,), dt, 0.5, 1.5),)
 
 
 def _lagged_activity(rng, dt):
-    return _normal(rng, (4,), dt), 5
+    return normal(rng, (4,), dt), 5
 
 
 # --------------------------------------------------------------------------- branches
 
 
 def _piecewise_float(rng, dt):
-    return _float(rng, 1.2, 2.5), 0.8
+    return uniform_float(rng, 1.2, 2.5), 0.8
 
 
 def _piecewise_loop(rng, dt):
@@ -270,30 +238,30 @@ def _piecewise_loop(rng, dt):
 
 
 def _signed_sqrt_sum(rng, dt):
-    v = _away(rng, (8,), np.float64, -2.0, 2.0, [0.0], gap=0.1)
+    v = away(rng, (8,), np.float64, -2.0, 2.0, [0.0], gap=0.1)
     v[:2] = [-1.0, 1.0]  # both branches of the ternary are taken
     return (v.astype(dt),)
 
 
 def _robust_loss(rng, dt):
     delta = 1.0
-    target = _normal(rng, (8,), np.float64)
-    r = _away(rng, (8,), np.float64, -2.5, 2.5, [-delta, delta], gap=0.1)
+    target = normal(rng, (8,), np.float64)
+    r = away(rng, (8,), np.float64, -2.5, 2.5, [-delta, delta], gap=0.1)
     r[:2] = [0.3, -1.8]  # both branches of the Huber split are taken
     return (target + r).astype(dt), target.astype(dt), "huber", delta
 
 
 def _activation_mlp(rng, dt):
-    W1, b1 = _normal(rng, (3, 4), dt, 0.7), _normal(rng, (4,), dt, 0.1)
-    return W1, b1, _normal(rng, (4,), dt), _normal(rng, (5, 3), dt), "sigmoid"
+    W1, b1 = normal(rng, (3, 4), dt, 0.7), normal(rng, (4,), dt, 0.1)
+    return W1, b1, normal(rng, (4,), dt), normal(rng, (5, 3), dt), "sigmoid"
 
 
 def _norm_by_ndim(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (3,), dt)
+    return normal(rng, (4, 3), dt), normal(rng, (3,), dt)
 
 
 def _mode_loss(rng, dt):
-    return _normal(rng, (6,), dt), _normal(rng, (6,), dt), 2
+    return normal(rng, (6,), dt), normal(rng, (6,), dt), 2
 
 
 def _trust_region_steps(rng, dt):
@@ -306,24 +274,24 @@ def _trust_region_steps(rng, dt):
         norms = np.sqrt((G * G).sum(1))
         return np.abs(norms - radius).min() > 0.1 and (norms > radius).sum() in (2, 3, 4)
 
-    (G,) = _redraw(rng, draw, ok)
+    (G,) = redraw(draw, ok)
     return G.astype(dt), radius
 
 
 def _log_barrier(rng, dt):
-    return _uniform(rng, (6,), dt, 0.5, 2.0), 0.5
+    return uniform(rng, (6,), dt, 0.5, 2.0), 0.5
 
 
 def _gated_sum(rng, dt):
-    return _normal(rng, (5,), dt), _normal(rng, (5,), dt), 1.3, True, True
+    return normal(rng, (5,), dt), normal(rng, (5,), dt), 1.3, True, True
 
 
 def _positive_part_product(rng, dt):
-    return _float(rng, 0.5, 1.5), _float(rng, -1.5, -0.5)
+    return uniform_float(rng, 0.5, 1.5), uniform_float(rng, -1.5, -0.5)
 
 
 def _leaky_loop(rng, dt):
-    x = _away(rng, (8,), np.float64, -2.0, 2.0, [0.0], gap=0.1)
+    x = away(rng, (8,), np.float64, -2.0, 2.0, [0.0], gap=0.1)
     x[:2] = [-0.7, 0.7]
     return x.astype(dt), 0.1
 
@@ -333,7 +301,7 @@ def _leaky_loop(rng, dt):
 
 def _masked_row_mean(rng, dt):
     mask = np.array([1, 0, 1, 1, 0, 1])
-    return _normal(rng, (6, 3), dt), _normal(rng, (3,), dt), mask
+    return normal(rng, (6, 3), dt), normal(rng, (3,), dt), mask
 
 
 def _skip_outlier_rows(rng, dt):
@@ -346,64 +314,68 @@ def _skip_outlier_rows(rng, dt):
         peak = np.abs(X).max(1)
         return np.abs(peak - clip).min() > 0.1 and (peak > clip).sum() in (2, 3, 4)
 
-    (X,) = _redraw(rng, draw, ok)
-    return X.astype(dt), _normal(rng, (3,), dt), clip
+    (X,) = redraw(draw, ok)
+    return X.astype(dt), normal(rng, (3,), dt), clip
 
 
 def _even_steps_only(rng, dt):
-    return _normal(rng, (4,), dt), 5
+    return normal(rng, (4,), dt), 5
 
 
 # --------------------------------------------------------------------------- containers
 
 
 def _softmax_list(rng, dt):
-    logits = [_normal(rng, (4,), dt) for _ in range(3)]
-    return logits, [_normal(rng, (4,), dt) for _ in range(3)]
+    logits = [normal(rng, (4,), dt) for _ in range(3)]
+    return logits, [normal(rng, (4,), dt) for _ in range(3)]
 
 
 def _tanh_rows_comprehension(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (3,), dt)
+    return normal(rng, (4, 3), dt), normal(rng, (3,), dt)
 
 
 def _weighted_sum_generator(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (4, 3), dt)
+    return normal(rng, (4, 3), dt), normal(rng, (4, 3), dt)
 
 
 def _dict_params_model(rng, dt):
-    return _normal(rng, (5, 3), dt), _normal(rng, (3, 2), dt, 0.5), _normal(rng, (2,), dt, 0.3)
+    return normal(rng, (5, 3), dt), normal(rng, (3, 2), dt, 0.5), normal(rng, (2,), dt, 0.3)
 
 
 def _moment_features(rng, dt):
-    return _normal(rng, (6,), dt), _normal(rng, (4,), dt)
+    return normal(rng, (6,), dt), normal(rng, (4,), dt)
 
 
 def _polynomial_features_concat(rng, dt):
-    return _normal(rng, (3,), dt), _normal(rng, (9,), dt, 0.3)
+    return normal(rng, (3,), dt), normal(rng, (9,), dt, 0.3)
 
 
 def _named_gains(rng, dt):
-    return _normal(rng, (4,), dt), _normal(rng, (4,), dt)
+    return normal(rng, (4,), dt), normal(rng, (4,), dt)
 
 
 def _pair_energy_lists(rng, dt):
-    return (_normal(rng, (4, 2), dt),)
+    return (normal(rng, (4, 2), dt),)
 
 
 def _row_norm_dict(rng, dt):
-    return (_normal(rng, (4, 3), dt),)
+    return (normal(rng, (4, 3), dt),)
 
 
 def _min_max_floats(rng, dt):
-    return _float(rng, 1.0, 1.5), _float(rng, 0.2, 0.6), _float(rng, -0.6, -0.1)
+    return (
+        uniform_float(rng, 1.0, 1.5),
+        uniform_float(rng, 0.2, 0.6),
+        uniform_float(rng, -0.6, -0.1),
+    )
 
 
 def _float_accumulate(rng, dt):
-    return (_normal(rng, (5,), dt),)
+    return (normal(rng, (5,), dt),)
 
 
 def _trapezoid_pairs(rng, dt):
-    return _normal(rng, (7,), dt), 0.1
+    return normal(rng, (7,), dt), 0.1
 
 
 def _max_row_score(rng, dt):
@@ -415,12 +387,12 @@ def _max_row_score(rng, dt):
         sq = np.sort((X * X).sum(1))
         return scores[-1] - scores[-2] > 0.05 and sq[1] - sq[0] > 0.05
 
-    X, w = _redraw(rng, draw, ok)
+    X, w = redraw(draw, ok)
     return X.astype(dt), w.astype(dt)
 
 
 def _pair_list_energy(rng, dt):
-    return (_separated(rng, 4, 2, 0.3, 1.0).astype(dt),)
+    return (separated(rng, 4, 2, 0.3, 1.0).astype(dt),)
 
 
 # --------------------------------------------------------------------------- searches and else
@@ -430,10 +402,10 @@ INTERP_KNOTS = (0.0, 0.7, 1.5, 2.2, 3.0)
 
 def _interp_linear(rng, dt):
     knots = np.array(INTERP_KNOTS)
-    inside = _away(rng, (4,), np.float64, 0.05, 2.95, list(INTERP_KNOTS), gap=0.05)
+    inside = away(rng, (4,), np.float64, 0.05, 2.95, list(INTERP_KNOTS), gap=0.05)
     beyond = rng.uniform(3.2, 3.8, 2)  # no interval contains them: the for/else extrapolates
     xq = rng.permutation(np.concatenate([inside, beyond]))
-    return xq.astype(dt), knots.astype(dt), _normal(rng, (5,), dt)
+    return xq.astype(dt), knots.astype(dt), normal(rng, (5,), dt)
 
 
 def _first_hit_row(rng, dt):
@@ -449,24 +421,24 @@ def _first_hit_row(rng, dt):
             return False
         return np.abs(s[: hits[0] + 1] - thresh).min() > 0.05
 
-    X, w = _redraw(rng, draw, ok)
+    X, w = redraw(draw, ok)
     return X.astype(dt), w.astype(dt), thresh
 
 
 def _while_else_decay(rng, dt):
-    return _normal(rng, (4,), dt), 6
+    return normal(rng, (4,), dt), 6
 
 
 def _grid_laplacian_energy(rng, dt):
-    return (_normal(rng, (3, 4), dt),)
+    return (normal(rng, (3, 4), dt),)
 
 
 def _compound_growth(rng, dt):
-    return _float(rng, 100.0, 200.0), _float(rng, 0.03, 0.07), 10
+    return uniform_float(rng, 100.0, 200.0), uniform_float(rng, 0.03, 0.07), 10
 
 
 def _newton_reciprocal(rng, dt):
-    return (_float(rng, 1.5, 3.5),)
+    return (uniform_float(rng, 1.5, 3.5),)
 
 
 def _bounded_growth(rng, dt):
@@ -480,18 +452,18 @@ def _bounded_growth(rng, dt):
             out.append(float(np.sum(z * z)))
         return out
 
-    (x,) = _redraw(rng, draw, lambda x: sums(x)[5] - sums(x)[4] > 0.2)
+    (x,) = redraw(draw, lambda x: sums(x)[5] - sums(x)[4] > 0.2)
     s = sums(x)
     return x.astype(dt), 0.5 * (s[4] + s[5])  # passed at k = 5, with a margin both sides
 
 
 def _clipped_rewards(rng, dt):
-    r = _away(rng, (8,), np.float64, -1.5, 1.5, [0.5], gap=0.05)
+    r = away(rng, (8,), np.float64, -1.5, 1.5, [0.5], gap=0.05)
     return r.astype(dt), 0.5
 
 
 def _two_layer_dict_loop(rng, dt):
-    return _normal(rng, (4, 3), dt), _normal(rng, (3, 4), dt, 0.6), _normal(rng, (4, 2), dt, 0.6)
+    return normal(rng, (4, 3), dt), normal(rng, (3, 4), dt, 0.6), normal(rng, (4, 2), dt, 0.6)
 
 
 # --------------------------------------------------------------------------- the table

@@ -6,7 +6,7 @@ returns a scalar (a Python float or a 0-d/size-1 numpy value).
 
 The inputs, the ``wrt`` specs and the sampling domains live in :mod:`tests.corpus.cases`. Which
 language items each function exercises is computed from this file's syntax tree by
-``tests/test_corpus_coverage.py``; nothing here claims coverage by hand.
+``tests/corpus/straight_syntax.py``; nothing here claims coverage by hand.
 """
 
 import math

@@ -1,11 +1,11 @@
-"""Feature coverage of the calls corpus, computed from its syntax tree (issue 5, DESIGN §10.4).
+"""Which features of issue 5 each function of the calls corpus uses, from its syntax tree.
 
 Issue 5 asks for at least 40 corpus functions that use its features, with at least three per
 feature, coverage *computed*, not claimed. This module parses ``tests/corpus/calls.py`` and
 ``tests/corpus/calls_helpers.py`` with :mod:`ast`, resolves every call in a corpus function to
 what it calls (a helper here, an imported helper, a nested def, a lambda, a
 ``functools.partial`` object, a bound method of a module-level object, a ``@custom_vjp``
-function) and classifies every subscript. :func:`coverage_table` prints the result.
+function) and classifies every subscript.
 
 The corpus functions are the public top-level functions of ``calls.py``; names starting with
 ``_``, classes, partial objects and instances are helpers.
@@ -30,24 +30,19 @@ from __future__ import annotations
 
 import ast
 import functools
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
-try:
-    from tests.corpus import calls, calls_helpers
-    from tests.corpus.calls_cases import CASES, CASES_BY_NAME, CUSTOM, WRITES, WRITES_CALLEE
-except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ on sys.path
-    from corpus import calls, calls_helpers
-    from corpus.calls_cases import CASES, CASES_BY_NAME, CUSTOM, WRITES, WRITES_CALLEE
+from . import calls, calls_helpers
+from .calls_cases import CASES_BY_NAME
+from .syntax import is_np_call, locals_at_return, tabulate
 
-MIN_FUNCTIONS = 40
-MIN_FUNCTIONS_PER_FEATURE = 3
+TITLE = "calls corpus"
+LABEL = "feature"
 
 FANCY_READ = "fancy read with repeated indices"
 MASK_READ = "boolean-mask read"
@@ -174,7 +169,7 @@ def _modules() -> tuple[_Module, _Module]:
     return _parse(calls), _parse(calls_helpers)
 
 
-def _corpus_functions() -> list[ast.FunctionDef]:
+def corpus_functions() -> list[ast.FunctionDef]:
     corpus, _ = _modules()
     return [fn for name, fn in corpus.defs.items() if not name.startswith("_")]
 
@@ -332,7 +327,7 @@ class _Locals:
     bindings: dict[str, list[ast.expr]]
 
 
-def _locals_of(fn: ast.FunctionDef) -> _Locals:
+def locals_of(fn: ast.FunctionDef) -> _Locals:
     annotations = {
         a.arg: a.annotation.id for a in fn.args.args if isinstance(a.annotation, ast.Name)
     }
@@ -345,26 +340,28 @@ def _locals_of(fn: ast.FunctionDef) -> _Locals:
     return _Locals(annotations, bindings)
 
 
-def _np_call(node: ast.expr, names: set[str]) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == "np"
-        and node.func.attr in names
-    )
+def _name_is(
+    node: ast.Name,
+    loc: _Locals,
+    seen: frozenset,
+    annotation: str,
+    test: Callable[[ast.expr, _Locals, frozenset], bool],
+) -> bool:
+    """Whether a name is a parameter annotated ``annotation`` or a local bound to something
+    ``test`` accepts (a name already followed, in ``seen``, is not followed again)."""
+    if node.id in seen:
+        return False
+    if loc.annotations.get(node.id) == annotation:
+        return True
+    return any(test(v, loc, seen | {node.id}) for v in loc.bindings.get(node.id, []))
 
 
 def _is_int_array(node: ast.expr, loc: _Locals, seen: frozenset = frozenset()) -> bool:
     if isinstance(node, ast.List):
         return True
     if isinstance(node, ast.Name):
-        if node.id in seen:
-            return False
-        if loc.annotations.get(node.id) == "IntArray":
-            return True
-        return any(_is_int_array(v, loc, seen | {node.id}) for v in loc.bindings.get(node.id, []))
-    if _np_call(node, INT_ARRAY_CALLS):
+        return _name_is(node, loc, seen, "IntArray", _is_int_array)
+    if is_np_call(node, INT_ARRAY_CALLS):
         return True
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
         dt = node.args[0]
@@ -384,14 +381,10 @@ def _is_mask(node: ast.expr, loc: _Locals, seen: frozenset = frozenset()) -> boo
         return _is_mask(node.operand, loc, seen)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
         return _is_mask(node.left, loc, seen) and _is_mask(node.right, loc, seen)
-    if _np_call(node, MASK_CALLS):
+    if is_np_call(node, MASK_CALLS):
         return True
     if isinstance(node, ast.Name):
-        if node.id in seen:
-            return False
-        if loc.annotations.get(node.id) == "BoolArray":
-            return True
-        return any(_is_mask(v, loc, seen | {node.id}) for v in loc.bindings.get(node.id, []))
+        return _name_is(node, loc, seen, "BoolArray", _is_mask)
     return False
 
 
@@ -434,32 +427,10 @@ def _inside_loop(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
     return False
 
 
-def _locals_at_return(fn: Callable[..., Any], args: tuple) -> dict[str, Any]:
-    """The local variables of ``fn`` when it returns on ``args`` (read by a trace function)."""
-    code = fn.__code__
-    seen: dict[str, Any] = {}
-
-    def local(frame: Any, event: str, arg: Any) -> Any:
-        if event == "return":
-            seen.update(frame.f_locals)
-        return local
-
-    def tracer(frame: Any, event: str, arg: Any) -> Any:
-        return local if frame.f_code is code else None
-
-    old = sys.gettrace()
-    sys.settrace(tracer)
-    try:
-        fn(*args)
-    finally:
-        sys.settrace(old)
-    return seen
-
-
 @functools.cache
 def _sample_locals(name: str) -> dict[str, Any]:
     case = CASES_BY_NAME[name]
-    return _locals_at_return(case.fn, case.args(np.float64))
+    return locals_at_return(case.fn, case.args(np.float64))
 
 
 _PURE = (
@@ -503,7 +474,7 @@ def _repeats(sub: ast.Subscript, fn_name: str) -> bool:
 # =========================================================================== features
 
 
-def _writes(fn: ast.AST) -> bool:
+def writes(fn: ast.AST) -> bool:
     for node in ast.walk(fn):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) for t in node.targets):
             return True
@@ -515,7 +486,7 @@ def _writes(fn: ast.AST) -> bool:
 def features(fn: ast.FunctionDef) -> set[str]:
     """The features of :data:`FEATURES` that ``fn`` uses."""
     corpus, _ = _modules()
-    loc = _locals_of(fn)
+    loc = locals_of(fn)
     parents = _parents(fn)
     found: set[str] = set()
     for node in ast.walk(fn):
@@ -562,15 +533,15 @@ def features(fn: ast.FunctionDef) -> set[str]:
     return found
 
 
-def _writes_in_callees(fn: ast.FunctionDef) -> bool:
+def writes_in_callees(fn: ast.FunctionDef) -> bool:
     corpus, _ = _modules()
     return any(
-        _reaches(callee, lambda n: _writes(n) if isinstance(n, ast.FunctionDef) else False)
+        _reaches(callee, lambda n: writes(n) if isinstance(n, ast.FunctionDef) else False)
         for _, callee in _calls_in(fn, _scope_of(fn, corpus))
     )
 
 
-def _calls_custom(fn: ast.FunctionDef) -> bool:
+def calls_custom(fn: ast.FunctionDef) -> bool:
     """Whether ``fn`` calls a ``@custom_vjp`` function, directly or through its callees."""
     corpus, _ = _modules()
     for _, callee in _calls_in(fn, _scope_of(fn, corpus)):
@@ -594,158 +565,5 @@ def _calls_custom(fn: ast.FunctionDef) -> bool:
 @functools.lru_cache(maxsize=1)
 def coverage() -> dict[str, list[str]]:
     """For every feature, the names of the corpus functions that use it."""
-    per_function = {fn.name: features(fn) for fn in _corpus_functions()}
-    return {
-        item: [name for name, used in per_function.items() if item in used] for item in FEATURES
-    }
-
-
-def coverage_table() -> str:
-    """The coverage table as text: feature, number of functions, the first few of them."""
-    table = coverage()
-    n_functions = len(_corpus_functions())
-    width = max(len(item) for item in FEATURES)
-    lines = [
-        f"calls corpus: {n_functions} functions, {len(CASES)} cases",
-        f"{'feature':<{width}}  {'n':>3}  functions",
-        f"{'-' * width}  {'-' * 3}  {'-' * 40}",
-    ]
-    for item in FEATURES:
-        names = table[item]
-        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
-        lines.append(f"{item:<{width}}  {len(names):>3}  {shown}")
-    return "\n".join(lines)
-
-
-# =========================================================================== tests
-
-
-@pytest.fixture(scope="module")
-def _srcgrad_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Point ``SRCGRAD_CACHE_DIR`` at a fresh directory before anything is generated."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.mktemp("srcgrad-calls-coverage")))
-        yield
-
-
-def test_print_coverage_table() -> None:
-    print("\n" + coverage_table())
-
-
-def test_corpus_has_enough_functions() -> None:
-    assert len(_corpus_functions()) >= MIN_FUNCTIONS
-
-
-@pytest.mark.parametrize("item", FEATURES)
-def test_each_feature_is_used_by_three_functions(item: str) -> None:
-    users = coverage()[item]
-    assert len(users) >= MIN_FUNCTIONS_PER_FEATURE, f"{item!r} is used only by {users}"
-
-
-def test_every_function_uses_a_feature_of_issue_5() -> None:
-    bare = [fn.name for fn in _corpus_functions() if not features(fn)]
-    assert not bare, f"functions that use no feature of issue 5: {bare}"
-
-
-def test_every_corpus_function_has_exactly_one_case() -> None:
-    defined = [fn.name for fn in _corpus_functions()]
-    cased = [case.name for case in CASES]
-    assert sorted(cased) == sorted(set(cased)), "a function has two cases"
-    assert set(defined) == set(cased), (
-        f"no case: {sorted(set(defined) - set(cased))}; "
-        f"no function: {sorted(set(cased) - set(defined))}"
-    )
-
-
-def test_corpus_functions_call_only_helpers() -> None:
-    """No corpus function calls another: each one's features are its own."""
-    public = {fn.name for fn in _corpus_functions()}
-    found = [
-        f"{fn.name}:{node.lineno}: {node.func.id}"
-        for fn in _corpus_functions()
-        for node in ast.walk(fn)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in public
-    ]
-    assert not found, "\n".join(found)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_annotated_index_arguments_are_what_they_say(case: Any) -> None:
-    """``IntArray`` arguments are integer arrays that repeat an entry; ``BoolArray`` ones are
-    masks that select some entries and drop others (in both the float64 and float32 builds)."""
-    fn = next(f for f in _corpus_functions() if f.name == case.name)
-    loc = _locals_of(fn)
-    for dtype in (np.float64, np.float32):
-        args = case.args(dtype)
-        for pos, param in enumerate(fn.args.args):
-            kind = loc.annotations.get(param.arg)
-            value = args[pos]
-            if kind == "IntArray":
-                assert isinstance(value, np.ndarray) and value.dtype == np.int64, param.arg
-                assert np.unique(value).size < value.size, f"{param.arg} repeats no entry"
-            elif kind == "BoolArray":
-                assert isinstance(value, np.ndarray) and value.dtype == np.bool_, param.arg
-                assert value.any() and not value.all(), f"{param.arg} selects all or nothing"
-
-
-def test_autograd_skips_are_the_functions_that_write() -> None:
-    """A function that writes into an array skips autograd with the reason, and only those
-    skip for that reason (other skips must give another reason)."""
-    problems = []
-    for fn in _corpus_functions():
-        reason = CASES_BY_NAME[fn.name].autograd_skip
-        want = WRITES if _writes(fn) else WRITES_CALLEE if _writes_in_callees(fn) else None
-        if want is not None and reason != want:
-            problems.append(f"{fn.name}: writes, autograd_skip={reason!r}, expected {want!r}")
-        if want is None and reason in (WRITES, WRITES_CALLEE):
-            problems.append(f"{fn.name}: writes nothing, yet autograd_skip={reason!r}")
-    assert not problems, "\n".join(problems)
-
-
-def test_device_skips_are_the_custom_vjp_functions() -> None:
-    problems = []
-    for fn in _corpus_functions():
-        reason = CASES_BY_NAME[fn.name].device_skip
-        if _calls_custom(fn) != (reason == CUSTOM):
-            problems.append(f"{fn.name}: calls a custom_vjp: {_calls_custom(fn)}; {reason!r}")
-        elif reason not in (None, CUSTOM):
-            problems.append(f"{fn.name}: unexpected device_skip {reason!r}")
-    assert not problems, "\n".join(problems)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_corpus_function_returns_a_scalar(case: Any) -> None:
-    for dtype in (np.float64, np.float32):
-        value = case.fn(*case.args(dtype))
-        assert isinstance(value, (float, np.floating, np.ndarray)), type(value)
-        assert np.size(value) == 1 and np.isfinite(value)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_float32_build_picks_the_same_entries(case: Any) -> None:
-    """Masks, floors and buckets computed inside the function agree between the builds."""
-    loc64 = _locals_at_return(case.fn, case.args(np.float64))
-    loc32 = _locals_at_return(case.fn, case.args(np.float32))
-    for name, v64 in loc64.items():
-        if isinstance(v64, np.ndarray) and (
-            v64.dtype == np.bool_ or np.issubdtype(v64.dtype, np.integer)
-        ):
-            assert np.array_equal(v64, loc32[name]), f"{case.name}: {name} differs in float32"
-
-
-CUSTOM_CASES = [case for case in CASES if case.name in coverage()[CUSTOM_VJP]]
-
-
-@pytest.mark.usefixtures("_srcgrad_cache_dir")
-@pytest.mark.parametrize("case", CUSTOM_CASES, ids=[case.name for case in CUSTOM_CASES])
-def test_custom_vjp_rules_are_called_in_the_backward(case: Any) -> None:
-    """The emitted backward calls the user's rule instead of differentiating the primal."""
-    import srcgrad
-
-    df = srcgrad.grad(case.fn, wrt=case.wrt)
-    df(*case.args(np.float64))
-    assert ".vjp(" in df.source, f"{case.name}: the backward never calls a custom rule"
-
-
-if __name__ == "__main__":
-    print(coverage_table())
+    per_function = {fn.name: features(fn) for fn in corpus_functions()}
+    return tabulate(per_function, FEATURES)

@@ -1,4 +1,9 @@
-"""What the control-flow engine does not do yet fails cleanly, at the right position."""
+"""What srcgrad does not do yet fails cleanly, at the right position.
+
+The constructs are in ``tests/corpus/control_unsupported.py`` (containers the control-flow
+engine does not take yet, each marked ``!construct`` where the error must point) and
+``tests/corpus/calls_unsupported.py`` (a view read after its array was written).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import numpy as np
 import pytest
 
 import srcgrad
+from tests.corpus import calls_unsupported as C
 from tests.corpus import control_unsupported as U
 
 SRC = Path(U.__file__)
@@ -43,17 +49,13 @@ def test_not_yet_supported_is_a_clean_error(name, construct, tmp_path, monkeypat
 
 def test_reading_a_view_after_writing_its_array_is_refused(tmp_path, monkeypatch):
     """numpy would see the write through the view; the functional rewrite would not."""
-    from tests.corpus import calls_unsupported as C
-
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
     V = np.random.default_rng(0).normal(size=(3, 3))
     with pytest.raises(srcgrad.SrcgradError) as info:
         srcgrad.grad(C.gram_schmidt_rows)(V)
     assert isinstance(info.value, srcgrad.errors.AliasError)
     line = next(
-        i + 1
-        for i, ln in enumerate(Path(C.__file__).read_text().splitlines())
-        if "# !q -" in ln
+        i + 1 for i, ln in enumerate(Path(C.__file__).read_text().splitlines()) if "# !q -" in ln
     )
     err = info.value
     assert Path(err.filename).name == "calls_unsupported.py" and err.lineno == line
