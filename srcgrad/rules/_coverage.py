@@ -103,7 +103,6 @@ def srcgrad_coverage() -> Coverage:
 
 def srcgrad_nondiff() -> Coverage:
     """The numpy public callables declared non-differentiable."""
-    registry._load()
     public = numpy_public_callables()
     cov = Coverage()
     for key, name in registry.NONDIFF.items():
