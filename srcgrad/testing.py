@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from srcgrad.runtime.containers import is_float_leaf
+
 __all__ = ["check_adjoint", "check_grad"]
 
 _DEFAULT_EPS = 1e-6
@@ -27,16 +29,6 @@ _DEFAULT_ATOL = 1e-6
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def _is_float_leaf(x: Any) -> bool:
-    """A real floating value: a Python float, a numpy floating scalar or a float array."""
-    if isinstance(x, bool):
-        return False
-    if isinstance(x, float):
-        return True
-    dtype = getattr(x, "dtype", None)
-    return dtype is not None and getattr(dtype, "kind", "") == "f"
 
 
 def _to_float64(x: Any) -> Any:
@@ -62,7 +54,8 @@ def _random_like(rng: np.random.Generator, x: Any) -> Any:
 
 def _is_output_leaf(y: Any) -> bool:
     """An output that gets a random cotangent: a float or a complex value."""
-    return _is_float_leaf(y) or getattr(getattr(y, "dtype", None), "kind", "") == "c"
+    kind = getattr(getattr(y, "dtype", None), "kind", "")
+    return is_float_leaf(y, with_complex=False) or kind == "c"
 
 
 def _output_pairing(u: Any, y: Any) -> float:
@@ -357,7 +350,7 @@ def check_adjoint(
         result = _call_rule(meta, rule_fn, u, ans, inputs, params)
         for leaf in leaves:
             value = _leaf_value(inputs, params, leaf)
-            if _is_float_leaf(value):
+            if is_float_leaf(value, with_complex=False):
                 cot = _leaf_cotangent(meta, result, leaf, offset)
                 _check_cotangent_type(meta, leaf, value, cot)
 
@@ -369,7 +362,7 @@ def check_adjoint(
         result = _call_rule(meta, rule_fn, u, ans, x64, p64)
         for leaf in leaves:
             value = _leaf_value(x64, p64, leaf)
-            if not _is_float_leaf(value):
+            if not is_float_leaf(value, with_complex=False):
                 continue
             cot = _leaf_cotangent(meta, result, leaf, offset)
             _check_cotangent_type(meta, leaf, value, cot)
@@ -532,7 +525,7 @@ def check_grad(
 
     for pos, grad in zip(positions, grads):
         arg = args[pos]
-        leaves = [(p, v) for p, v in _tree_leaves(arg) if _is_float_leaf(v)]
+        leaves = [(p, v) for p, v in _tree_leaves(arg) if is_float_leaf(v, with_complex=False)]
         for path, leaf in _tree_leaves(arg):
             label = f"argument {pos}" + "".join(f"[{k!r}]" for k in path)
             try:
@@ -541,7 +534,7 @@ def check_grad(
                 raise AssertionError(
                     f"check_grad: {name}: the gradient has no entry for {label}"
                 ) from err
-            if not _is_float_leaf(leaf):
+            if not is_float_leaf(leaf, with_complex=False):
                 continue
             if isinstance(leaf, float) and not isinstance(leaf, np.floating):
                 ok = np.ndim(g) == 0
