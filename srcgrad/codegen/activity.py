@@ -1,10 +1,10 @@
-"""Stage 5: activity analysis.
+"""Stage 6: activity analysis.
 
-After this stage every name is classified: a name is *active* when it depends on a ``wrt``
-argument (varied) and reaches the output (useful).  Only active names get adjoints.  The two
-propagations run over every statement of the nested body, branches and loops included, and
-repeat until nothing changes: a loop's back edge (its carried names) can make a statement
-active that an earlier sweep saw as inactive.
+After this stage every name is classified (:class:`Activity`): a name is *active* when it
+depends on a ``wrt`` argument (varied) and reaches the output (useful).  Only active names get
+adjoints.  The two propagations run over every statement of the nested body, branches and
+loops included, and repeat until nothing changes: a loop's back edge (its carried names) can
+make a statement active that an earlier sweep saw as inactive.
 
 It also refuses a differentiated value in a parameter a rule treats as constant, and warns
 for each ``wrt`` argument whose gradient is structurally zero.
