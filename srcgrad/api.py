@@ -348,7 +348,6 @@ class GradFunction:
         arg_specs: dict[str, Any] | None = None,
     ) -> str:
         # the generator (libcst, black) is imported on a miss only: a cache hit never loads it
-        from srcgrad.codegen import emit as emit_mod
         from srcgrad.codegen.pipeline import generate
 
         src, em = generate(self.forward, self._wrt, containers, self._has_aux, arg_specs)
@@ -360,7 +359,7 @@ class GradFunction:
                 f"srcgrad cannot key the gradient of {self.forward.__qualname__}: its rules "
                 f"({', '.join(em.rules)}) or callees ({', '.join(em.calls)}) are not found again"
             )
-        head = emit_mod.header(
+        head = cache.header(
             src.filename,
             src.first_line,
             self.forward.__qualname__,

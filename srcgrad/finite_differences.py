@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from srcgrad.runtime.containers import is_float_leaf
+
 __all__ = ["check_adjoint", "compare_gradient"]
 
 _DEFAULT_EPS = 1e-6
@@ -29,16 +31,6 @@ _DEFAULT_ATOL = 1e-6
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def _is_float_leaf(x: Any) -> bool:
-    """A real floating value: a Python float, a numpy floating scalar or a float array."""
-    if isinstance(x, bool):
-        return False
-    if isinstance(x, float):
-        return True
-    dtype = getattr(x, "dtype", None)
-    return dtype is not None and getattr(dtype, "kind", "") == "f"
 
 
 def _to_float64(x: Any) -> Any:
@@ -64,7 +56,8 @@ def _random_like(rng: np.random.Generator, x: Any) -> Any:
 
 def _is_output_leaf(y: Any) -> bool:
     """An output that gets a random cotangent: a float or a complex value."""
-    return _is_float_leaf(y) or getattr(getattr(y, "dtype", None), "kind", "") == "c"
+    kind = getattr(getattr(y, "dtype", None), "kind", "")
+    return is_float_leaf(y, with_complex=False) or kind == "c"
 
 
 def _output_pairing(u: Any, y: Any) -> float:
@@ -356,7 +349,7 @@ def check_adjoint(
         result = _call_rule(meta, rule_fn, u, ans, inputs, params)
         for leaf in leaves:
             value = _leaf_value(inputs, params, leaf)
-            if _is_float_leaf(value):
+            if is_float_leaf(value, with_complex=False):
                 cot = _leaf_cotangent(meta, result, leaf, len(meta.positional))
                 _check_cotangent_type(meta, leaf, value, cot)
     _check_inner_products(
@@ -384,7 +377,7 @@ def _check_inner_products(
         result = _call_rule(meta, rule_fn, u, ans, x64, p64)
         for leaf in leaves:
             value = _leaf_value(x64, p64, leaf)
-            if not _is_float_leaf(value):
+            if not is_float_leaf(value, with_complex=False):
                 continue
             cot = _leaf_cotangent(meta, result, leaf, len(meta.positional))
             _check_cotangent_type(meta, leaf, value, cot)
@@ -508,7 +501,7 @@ def _check_structure(name: str, pos: int, arg: Any, grad: Any) -> None:
             raise AssertionError(
                 f"check_grad: {name}: the gradient has no entry for {label}"
             ) from err
-        if not _is_float_leaf(leaf):
+        if not is_float_leaf(leaf, with_complex=False):
             continue
         if isinstance(leaf, float) and not isinstance(leaf, np.floating):
             ok = np.ndim(g) == 0
@@ -559,7 +552,7 @@ class _Differences:
         """<grad, v> matches central differences along ``n_dirs`` random directions ``v``
         over the float leaves of argument ``pos``."""
         arg = self.args[pos]
-        leaves = [(p, v) for p, v in _tree_leaves(arg) if _is_float_leaf(v)]
+        leaves = [(p, v) for p, v in _tree_leaves(arg) if is_float_leaf(v, with_complex=False)]
         if not leaves:
             return
         for _ in range(self.n_dirs):

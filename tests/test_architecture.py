@@ -217,11 +217,6 @@ def _oversized_definitions(module: str, tree: ast.Module) -> Iterator[str]:
             stack.append((child, f"{qualname}."))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 'Architecture: one concept per file, per-primitive facts on the rule, one "
-    "pytree': normalize.py, the rules and the runtime helpers are still being split",
-)
 def test_modules_classes_and_functions_within_the_size_limits():
     found = _oversized()
     assert not found, "over the size limits:\n" + "\n".join("  " + f for f in sorted(found))

@@ -1,4 +1,4 @@
-"""Specialisation to the arguments' abstract signature (srcgrad/codegen/facts.py).
+"""Specialisation to the arguments' abstract signature (srcgrad/codegen/specialise.py).
 
 A call specialises the emitted gradient to its arguments' dtypes and length-1 axes.  The
 rewrites this allows must never change a gradient: every case here is compared with the

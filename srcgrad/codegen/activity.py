@@ -1,49 +1,54 @@
-"""Stage 5: activity analysis.
+"""Stage 6: activity analysis.
 
-After this stage every name is classified: a name is *active* when it depends on a ``wrt``
-argument (varied) and reaches the output (useful).  Only active names get adjoints.  The two
-propagations run over every statement of the nested body, branches and loops included, and
-repeat until nothing changes: a loop's back edge (its carried names) can make a statement
-active that an earlier sweep saw as inactive.
+After this stage every name is classified (:class:`Activity`): a name is *active* when it
+depends on a ``wrt`` argument (varied) and reaches the output (useful).  Only active names get
+adjoints.  The two propagations run over every statement of the nested body, branches and
+loops included, and repeat until nothing changes: a loop's back edge (its carried names) can
+make a statement active that an earlier sweep saw as inactive.
+
+It also refuses a differentiated value in a parameter a rule treats as constant, and warns
+for each ``wrt`` argument whose gradient is structurally zero.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
 
 from srcgrad.codegen import ir
-from srcgrad.codegen.ir import Normalized, Phi
+from srcgrad.codegen.ir import Normalized
 from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
 
 
-def _flow(item: object) -> tuple[list[str], list[str]] | None:
-    """(targets, operands) of a statement through which a gradient can flow."""
-    if isinstance(item, Phi):
-        src = item.source
-        return [item.target], [src.value] if isinstance(src, cst.Name) else []
-    if isinstance(item, ir.Stmt) and item.kind == ir.APPEND:
-        return [item.container], item.operands  # type: ignore[list-item]
-    if isinstance(item, ir.Stmt) and item.kind == ir.CALLVJP:
-        return item.targets[:1], item.operands
-    if isinstance(item, ir.Stmt) and item.kind in ir.DIFF_KINDS:
-        return item.targets, item.operands
-    return None
+@dataclass(frozen=True)
+class Activity:
+    """Which names depend on ``wrt`` (varied), reach the output (useful), or both (active)."""
+
+    varied: frozenset[str]
+    useful: frozenset[str]
+    active: frozenset[str]
+
+    def pullback_wrt(self, st: ir.Stmt) -> list[str]:
+        """The parameters of a recursive call (``call_vjp``) whose cotangents the backward
+        asks for: those bound to varied names."""
+        return [
+            n for n, v in st.bound.items() if isinstance(v, cst.Name) and v.value in self.varied
+        ]
 
 
-def analyse(norm: Normalized) -> set[str]:
-    """The set of active names of ``norm``: varied (from wrt) and useful (to the output)."""
-    flows = [f for f in (_flow(it) for it in ir.walk_stmts(norm.stmts)) if f is not None]
+def analyse(norm: Normalized) -> Activity:
+    """The activity of ``norm``'s names (see the module docstring)."""
+    flows = [f for f in (ir.flow_of(it) for it in ir.walk_stmts(norm.stmts)) if f is not None]
     varied = _closure(set(norm.wrt), flows, forward=True)
     out = norm.out
     useful = _closure({out.value} if isinstance(out, cst.Name) else set(), flows, forward=False)
-    norm.varied = varied  # type: ignore[attr-defined]
     _check_constant_parameters(norm, varied, useful)
     active = varied & useful
     _warn_zero_gradients(norm, active, flows)
-    return active
+    return Activity(frozenset(varied), frozenset(useful), frozenset(active))
 
 
 def _closure(seeds: set[str], flows: list, forward: bool) -> set[str]:
@@ -75,7 +80,11 @@ def _warn_zero_gradients(norm: Normalized, active: set[str], flows: list) -> Non
         reach = _closure({p}, flows, forward=True)  # names that carry p's value
         cut = None
         for st in ir.walk_stmts(norm.stmts):
-            if isinstance(st, ir.Stmt) and st.kind in (ir.NONDIFF, ir.STATIC, ir.STOP) and st.expr is not None:
+            if (
+                isinstance(st, ir.Stmt)
+                and st.kind in (ir.NONDIFF, ir.STATIC, ir.STOP)
+                and st.expr is not None
+            ):
                 used = {n.value for n in _names(st.expr)}
                 if used & reach:
                     cut = st.origin

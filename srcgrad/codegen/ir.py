@@ -1,8 +1,14 @@
-"""The normal form the later stages work on.
+"""The intermediate forms the stages pass along, and the queries on them.
 
-A function body becomes a list of :class:`Stmt`, each ``targets = expr`` where ``expr`` is one
-primitive applied to atoms (names or constant expressions).  Each statement keeps its libcst
-expression for emission and its :class:`Origin` in the user's file.
+Forward: a function body becomes a list of :class:`Stmt`, each ``targets = expr`` where
+``expr`` is one primitive applied to atoms (names or constant expressions), nested in
+:class:`IfNode` and :class:`LoopNode`, with :class:`Phi` joins; ``segment`` groups straight-line
+runs into :class:`Segment`.  Each statement keeps its libcst expression for emission and its
+:class:`Origin` in the user's file.
+
+Backward: :class:`Backward` holds items in backward order (:class:`Block`, :class:`BSeg`,
+:class:`BIf`, :class:`BLoop`), each block a list of libcst statements under the origin of the
+forward statement it differentiates.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
 
 from srcgrad.codegen.source import Origin
 from srcgrad.rules.registry import Rule
@@ -51,6 +58,7 @@ class Stmt:
     target_node: cst.BaseExpression | None = None  # STATIC tuple unpacking target
     container: str | None = None  # APPEND / LISTGET: the list
     recompute: bool = False  # `# srcgrad: recompute`: the backward recomputes, not keeps
+
 
 @dataclass
 class Normalized:
@@ -220,3 +228,261 @@ def walk_stmts(items: list[Any]):  # noqa: ANN201
             yield it
         elif isinstance(getattr(it, "stmts", None), list):  # a Segment
             yield from walk_stmts(it.stmts)
+
+
+@dataclass
+class Segment:
+    """A run of forward statements (inside a loop it pushes what its backward reads)."""
+
+    stmts: list[Stmt]
+    head: bool = False  # the empty segment at the start of a loop body
+
+
+# -- queries on the forward items --------------------------------------------------------------
+
+
+def targets_of(it: Any) -> list[str]:
+    """The names a Stmt or Phi defines (an effect's unused result included)."""
+    if isinstance(it, Phi):
+        return [it.target]
+    return list(it.targets)
+
+
+def bound_names(it: Any) -> list[str]:
+    """The names the emitted forward statement of a Stmt or Phi binds (an effect: none)."""
+    if isinstance(it, Phi):
+        return [it.target]
+    if it.kind == EFFECT:
+        return []
+    return list(it.targets)
+
+
+def flow_of(it: Any) -> tuple[list[str], list[str]] | None:
+    """(targets, operands) of a statement through which a gradient can flow, else None."""
+    if isinstance(it, Phi):
+        return [it.target], [it.source.value] if isinstance(it.source, cst.Name) else []
+    if not isinstance(it, Stmt):
+        return None
+    if it.kind == APPEND:
+        return [it.container], it.operands  # type: ignore[list-item]
+    if it.kind == CALLVJP:
+        return it.targets[:1], it.operands
+    if it.kind in DIFF_KINDS:
+        return it.targets, it.operands
+    return None
+
+
+def loops_in(items: list[Any]) -> list[LoopNode]:
+    """Every loop in a nested item list, outer ones first."""
+    out: list[LoopNode] = []
+    for it in items:
+        if isinstance(it, LoopNode):
+            out.append(it)
+            out += loops_in(it.body)
+        elif isinstance(it, IfNode):
+            out += loops_in(it.body) + loops_in(it.orelse)
+    return out
+
+
+def def_counts(items: list[Any]) -> dict[str, int]:
+    """How many statements (and loop heads) define each name in ``items``, nested included."""
+    counts: dict[str, int] = {}
+    for it in walk_stmts(items):
+        for t in targets_of(it):
+            counts[t] = counts.get(t, 0) + 1
+    for loop in loops_in(items):
+        if loop.target:
+            counts[loop.target] = counts.get(loop.target, 0) + 1
+    return counts
+
+
+def loop_names(items: list[Any]) -> list[str]:
+    """The stacks and loop variables of the loops in ``items`` (nested), in order."""
+    out: list[str] = []
+    for loop in loops_in(items):
+        out += [n for n in (loop.stack, loop.target) if n]
+    return out
+
+
+def forward_names(norm: Normalized) -> set[str]:
+    """Every name the emitted forward pass binds: parameters, statements, loop names."""
+    names = set(norm.params)
+    for it in walk_stmts(norm.stmts):
+        names |= set(bound_names(it))
+    return names | set(loop_names(norm.stmts))
+
+
+def ordered_defs(norm: Normalized) -> list[str]:
+    """The names of the forward pass in definition order (parameters first, loop stacks and
+    variables after every statement)."""
+    seen: list[str] = list(norm.params)
+    for it in walk_stmts(norm.stmts):
+        for t in bound_names(it):
+            if t not in seen:
+                seen.append(t)
+    for n in loop_names(norm.stmts):
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+# -- the backward pass ---------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """The backward statements of one forward statement."""
+
+    origin: Origin
+    label: str
+    stmts: list[cst.BaseSmallStatement] = field(default_factory=list)
+
+
+@dataclass
+class BSeg:
+    """The backward of one forward segment."""
+
+    seg: Segment
+    blocks: list[Block]
+
+
+@dataclass
+class BIf:
+    """The backward of an ``if``: each branch's backward, then the zero fills of the adjoints
+    only the other branch assigns."""
+
+    node: IfNode
+    body: list[Any]
+    orelse: list[Any]
+    fills_body: list[Block] = field(default_factory=list)
+    fills_orelse: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class BLoop:
+    """The backward of a loop: the zero fills before it, and the body's backward."""
+
+    node: LoopNode
+    pre: list[Block]
+    body: list[Any]
+
+
+@dataclass
+class Backward:
+    """The backward pass of a function."""
+
+    blocks: list[Any]  # backward items, in backward order: BSeg, BIf, BLoop, Block
+    grads: list[cst.BaseExpression]  # returned by bwd, in wrt order
+    adjoints: dict[str, str]  # forward name -> its adjoint's name
+    d_out: str  # the output cotangent parameter
+    xp: str  # the array namespace
+    helpers: set[str]  # runtime helpers the backward may call
+    rules_used: dict[str, Rule]
+
+
+# -- queries on the backward items ---------------------------------------------------------------
+
+
+def all_blocks(items: list[Any]) -> list[Block]:
+    """Every Block in a nested backward item list."""
+    out: list[Block] = []
+    for it in items:
+        if isinstance(it, Block):
+            out.append(it)
+        elif isinstance(it, BSeg):
+            out += it.blocks
+        elif isinstance(it, BIf):
+            out += all_blocks(it.body) + it.fills_body + all_blocks(it.orelse) + it.fills_orelse
+        elif isinstance(it, BLoop):
+            out += it.pre + all_blocks(it.body)
+    return out
+
+
+def has_code(items: list[Any]) -> bool:
+    """Whether any block under ``items`` still holds a statement."""
+    return any(b.stmts for b in all_blocks(items))
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Names read under ``node``: not attribute names nor keyword names (a plain walk)."""
+    names: set[str] = set()
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            names.add(n.value)
+        elif isinstance(n, (cst.Attribute, cst.Arg)):
+            stack.append(n.value)
+        else:
+            stack.extend(n.children)
+    return names
+
+
+def name_nodes(node: cst.CSTNode) -> list[cst.Name]:
+    """Every Name node under ``node``, attribute and keyword names included (a plain walk:
+    libcst matchers are slow here)."""
+    out: list[cst.Name] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            out.append(n)
+        else:
+            stack.extend(n.children)
+    return out
+
+
+def assigned_names(st: cst.BaseSmallStatement) -> list[str]:
+    """The names a backward statement assigns."""
+    out: list[str] = []
+    if isinstance(st, cst.Assign):
+        for t in st.targets:
+            for n in m.findall(t.target, m.Name()):
+                out.append(cst.ensure_type(n, cst.Name).value)
+    return out
+
+
+_READS: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
+def read_names(st: cst.BaseSmallStatement) -> set[str]:
+    """Names a backward statement reads (memoised per node: nodes are immutable)."""
+    hit = _READS.get(id(st))
+    if hit is None or hit[0] is not st:
+        if len(_READS) > 20000:
+            _READS.clear()
+        hit = _READS[id(st)] = (
+            st,
+            frozenset(names_in(st.value if isinstance(st, cst.Assign) else st)),
+        )
+    return set(hit[1])
+
+
+def block_reads(items: list[Any]) -> set[str]:
+    """Names the statements of every block under ``items`` read."""
+    out: set[str] = set()
+    for b in all_blocks(items):
+        for st in b.stmts:
+            out |= read_names(st)
+    return out
+
+
+def control_reads(items: list[Any]) -> set[str]:
+    """Names read by the control structure of the backward pass (tests, loop headers)."""
+    out: set[str] = set()
+    for it in items:
+        if isinstance(it, BIf):
+            out |= names_in(it.node.test) | control_reads(it.body) | control_reads(it.orelse)
+        elif isinstance(it, BLoop):
+            if it.node.iter is not None:
+                out |= names_in(it.node.iter)
+            out |= control_reads(it.body)
+    return out
+
+
+def backward_reads(bwd: Backward) -> set[str]:
+    """Every name the backward pass reads: its statements, its control and its results."""
+    out = control_reads(bwd.blocks) | block_reads(bwd.blocks)
+    for g in bwd.grads:
+        out |= names_in(g)
+    return out

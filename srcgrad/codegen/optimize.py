@@ -1,9 +1,12 @@
-"""Stage 7: clean up the backward pass.
+"""Stages 8 and 10: clean up the backward pass.
 
-After this stage no backward statement is dead (its target is never read before being
-rebound, and it has no side effect: rule bodies are pure), and calls to runtime helpers carry
-no keyword argument equal to that helper's default.  Repeated to a fixed point.  The forward
-pass is never changed: it does exactly the user's operations, in the user's order.
+:func:`drop_default_arguments` runs right after ``reverse`` (before specialisation, whose
+rewrites match the calls without their defaults): after it, calls to runtime helpers carry no
+keyword argument equal to that helper's default.  :func:`optimize` runs after specialisation:
+after it no backward statement is dead (its target is never read before being rebound, and it
+has no side effect: rule bodies are pure) and no copy ``a = b`` is left that a later read of
+``b`` could replace; the two passes repeat to a fixed point.  Both rewrite the backward blocks
+and return the backward pass; the forward pass is never read or changed here.
 """
 
 from __future__ import annotations
@@ -13,94 +16,35 @@ import inspect
 from typing import Any
 
 import libcst as cst
-import libcst.matchers as m
 
 import srcgrad.runtime as runtime
-from srcgrad.codegen.facts import forward_in_place, specialise
-from srcgrad.codegen.reverse import BIf, BLoop, Block, BSeg, Reversed, substitute
+from srcgrad.codegen.ir import (
+    Backward,
+    BIf,
+    BLoop,
+    Block,
+    BSeg,
+    Names,
+    all_blocks,
+    assigned_names,
+    control_reads,
+    names_in,
+    read_names,
+)
+from srcgrad.codegen.templates import substitute
 
 
-def names_in(node: cst.CSTNode) -> set[str]:
-    """Names read under ``node``: not attribute names nor keyword names (a plain walk)."""
-    names: set[str] = set()
-    stack: list[cst.CSTNode] = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Name):
-            names.add(n.value)
-        elif isinstance(n, (cst.Attribute, cst.Arg)):
-            stack.append(n.value)
-        else:
-            stack.extend(n.children)
-    return names
-
-
-def assigned_names(st: cst.BaseSmallStatement) -> list[str]:
-    out: list[str] = []
-    if isinstance(st, cst.Assign):
-        for t in st.targets:
-            for n in m.findall(t.target, m.Name()):
-                out.append(cst.ensure_type(n, cst.Name).value)
-    return out
-
-
-_READS: dict[int, tuple[Any, frozenset[str]]] = {}
-
-
-def read_names(st: cst.BaseSmallStatement) -> set[str]:
-    """Names a statement reads (memoised per node: nodes are immutable)."""
-    hit = _READS.get(id(st))
-    if hit is None or hit[0] is not st:
-        if len(_READS) > 20000:
-            _READS.clear()
-        hit = _READS[id(st)] = (
-            st,
-            frozenset(names_in(st.value if isinstance(st, cst.Assign) else st)),
-        )
-    return set(hit[1])
-
-
-def all_blocks(items: list[Any]) -> list[Any]:
-    """Every Block in a nested backward item list."""
-    out: list[Any] = []
-    for it in items:
-        if isinstance(it, Block):
-            out.append(it)
-        elif isinstance(it, BSeg):
-            out += it.blocks
-        elif isinstance(it, BIf):
-            out += all_blocks(it.body) + it.fills_body + all_blocks(it.orelse) + it.fills_orelse
-        elif isinstance(it, BLoop):
-            out += it.pre + all_blocks(it.body)
-    return out
-
-
-def control_reads(items: list[Any]) -> set[str]:
-    """Names read by the control structure of the backward pass (tests, loop headers)."""
-    out: set[str] = set()
-    for it in items:
-        if isinstance(it, BIf):
-            out |= names_in(it.node.test) | control_reads(it.body) | control_reads(it.orelse)
-        elif isinstance(it, BLoop):
-            if it.node.iter is not None:
-                out |= names_in(it.node.iter)
-            out |= control_reads(it.body)
-        elif isinstance(it, BSeg):
-            pass
-    return out
-
-
-def eliminate_dead_code(rev: Reversed) -> bool:
+def eliminate_dead_code(bwd: Backward) -> bool:
     """Drop backward statements whose results are never read.  Returns True if it changed.
 
     Straight-line backward passes get an exact, flow-sensitive sweep; with branches and
     loops a statement is dropped when nothing else reads what it assigns.
     """
-    if all(_is_flat(it) for it in rev.blocks):
-        return _dce_flat(rev)
-    blocks = all_blocks(rev.blocks)
-    reads: set[str] = set(control_reads(rev.blocks))
-    for g in rev.grads:
+    if all(_is_flat(it) for it in bwd.blocks):
+        return _dce_flat(bwd)
+    blocks = all_blocks(bwd.blocks)
+    reads: set[str] = set(control_reads(bwd.blocks))
+    for g in bwd.grads:
         reads |= names_in(g)
     for b in blocks:
         for st in b.stmts:
@@ -122,12 +66,12 @@ def _is_flat(it: Any) -> bool:
     return isinstance(it, (Block, BSeg))
 
 
-def _dce_flat(rev: Reversed) -> bool:
+def _dce_flat(bwd: Backward) -> bool:
     live: set[str] = set()
-    for g in rev.grads:
+    for g in bwd.grads:
         live |= names_in(g)
     changed = False
-    blocks = all_blocks(rev.blocks)
+    blocks = all_blocks(bwd.blocks)
     for block in reversed(blocks):
         kept: list[cst.BaseSmallStatement] = []
         for st in reversed(block.stmts):
@@ -139,7 +83,7 @@ def _dce_flat(rev: Reversed) -> bool:
             live |= read_names(st)
             kept.append(st)
         block.stmts = list(reversed(kept))
-    for it in rev.blocks:
+    for it in bwd.blocks:
         if isinstance(it, BSeg):
             it.blocks = [b for b in it.blocks if b.stmts]
     return changed
@@ -183,8 +127,9 @@ def _literal(node: cst.BaseExpression) -> Any:
     return ast.literal_eval(code)
 
 
-def drop_default_arguments(rev: Reversed, helper_names: dict[str, str]) -> None:
+def drop_default_arguments(names: Names, bwd: Backward) -> Backward:
     """Remove keyword arguments of runtime helpers that equal the helper's default."""
+    helper_names = {names.generated(h): h for h in bwd.helpers}
     defaults: dict[str, dict[str, Any]] = {}
     for alias, name in helper_names.items():
         fn = getattr(runtime, name, None)
@@ -198,8 +143,9 @@ def drop_default_arguments(rev: Reversed, helper_names: dict[str, str]) -> None:
             p.name: p.default for p in sig.parameters.values() if p.default is not p.empty
         }
     t = _DropDefaults(defaults)
-    for block in all_blocks(rev.blocks):
+    for block in all_blocks(bwd.blocks):
         block.stmts = [st.visit(t) for st in block.stmts]  # type: ignore[misc]
+    return bwd
 
 
 def _runs(items: list[Any]) -> list[list[Any]]:
@@ -246,13 +192,13 @@ def _copy_of(st: cst.BaseSmallStatement) -> tuple[str, str] | None:
     return None
 
 
-def propagate_copies(rev: Reversed) -> bool:
+def propagate_copies(bwd: Backward) -> bool:
     """After ``a = b``, read ``b`` for ``a`` until either is rebound (within a run; across
     the pop that starts a segment only for cotangent names, which no pop assigns), then drop
     stores that are overwritten before any read.  Returns True if it changed."""
-    cot = set(rev.adjoints.values())
+    cot = set(bwd.adjoints.values())
     changed = False
-    for run in _runs(rev.blocks):
+    for run in _runs(bwd.blocks):
         alias: dict[str, str] = {}
         for starts, block in _run_blocks(run):
             if starts:
@@ -292,24 +238,10 @@ def propagate_copies(rev: Reversed) -> bool:
     return changed
 
 
-def optimize(rev: Reversed, arg_specs: dict[str, Any] | None = None) -> Reversed:
-    """Run the clean-up passes to a fixed point (see the module docstring); with
-    ``arg_specs``, first the rewrites that shape and dtype facts allow (``facts.py``)."""
-    helper_names = {rev.norm.names.generated(h): h for h in rev.helpers}
-    drop_default_arguments(rev, helper_names)
-    specialise(rev, arg_specs)
+def optimize(bwd: Backward) -> Backward:
+    """Copy propagation and dead-code elimination, repeated to a fixed point."""
     while True:
-        copies = propagate_copies(rev)
-        dead = eliminate_dead_code(rev)
+        copies = propagate_copies(bwd)
+        dead = eliminate_dead_code(bwd)
         if not (copies or dead):
-            break
-    inf = getattr(rev, "facts", None)
-    if inf is not None:  # last: it needs to know every name the backward pass reads
-        bwd_reads = control_reads(rev.blocks)
-        for b in all_blocks(rev.blocks):
-            for st in b.stmts:
-                bwd_reads |= read_names(st)
-        for g in rev.grads:
-            bwd_reads |= names_in(g)
-        forward_in_place(rev, inf.env, inf.uf, bwd_reads)
-    return rev
+            return bwd

@@ -1,5 +1,20 @@
-"""The whole generator: source -> check -> resolve/normalize -> activity -> reverse ->
-optimize -> emit."""
+"""The whole generator, every stage in order (DESIGN §4).
+
+Each stage takes the results of earlier ones and returns its own; none runs inside another:
+
+ 1. source              read and parse the function                       -> FunctionSource
+ 2. check               every unsupported construct, at once              -> findings
+ 3-4. normalize         resolve names, then ANF/SSA normal form           -> Normalized
+ 5. segment             straight-line runs grouped into segments          -> Normalized
+ 6. activity            varied, useful and active names                   -> Activity
+ 7. reverse             the backward pass                                 -> Backward
+ 8. optimize            runtime-helper defaults dropped (drop_default_arguments) -> Backward
+ 9. specialise          backward rewrites the shape/dtype facts prove     -> Specialised
+10. optimize            copy propagation and dead code, to a fixed point  -> Backward
+11. specialise_forward  forward rewrites the facts prove bit-identical    -> Normalized
+12. residuals           what fwd keeps, pushes and recomputes for bwd     -> Residuals
+13. emit                the module text                                   -> Emitted
+"""
 
 from __future__ import annotations
 
@@ -8,10 +23,15 @@ from typing import Any, Callable
 from srcgrad.codegen.activity import analyse
 from srcgrad.codegen.check import check_function
 from srcgrad.codegen.emit import Emitted, emit
+from srcgrad.codegen.ir import Normalized
 from srcgrad.codegen.normalize import normalize
-from srcgrad.codegen.optimize import optimize
+from srcgrad.codegen.optimize import drop_default_arguments, optimize
+from srcgrad.codegen.residuals import plan_residuals
 from srcgrad.codegen.reverse import reverse
+from srcgrad.codegen.segment import segment
 from srcgrad.codegen.source import FunctionSource, read_function
+from srcgrad.codegen.specialise import specialise
+from srcgrad.codegen.specialise_forward import specialise_forward
 from srcgrad.errors import InternalError, SrcgradError
 
 
@@ -29,6 +49,27 @@ def generate(
     """
     src = read_function(fn)
     findings = check_function(src)
+    norm = _normalize(src, findings, wrt, containers, has_aux)
+    forward = segment(norm)
+    activity = analyse(forward)
+    backward = reverse(forward, activity)
+    backward = drop_default_arguments(forward.names, backward)
+    spec = specialise(forward, backward, arg_specs)
+    backward = optimize(spec.backward)
+    forward = specialise_forward(forward, spec.facts, backward)
+    plan = plan_residuals(forward, backward)
+    return src, emit(forward, backward, activity, plan, note=spec.note, has_aux=has_aux)
+
+
+def _normalize(
+    src: FunctionSource,
+    findings: list[Any],
+    wrt: list[str],
+    containers: dict[str, Any],
+    has_aux: bool,
+) -> Normalized:
+    """``normalize``'s normal form, or one error with every finding: check's ``findings``
+    and normalize's own."""
     norm = None
     try:
         norm = normalize(src, wrt, containers, has_aux)
@@ -54,5 +95,4 @@ def generate(
             construct="internal",
             hint="this is a bug in srcgrad; please report it with the function's source",
         )
-    rev = optimize(reverse(norm, analyse(norm)), arg_specs)
-    return src, emit(rev, has_aux=has_aux)
+    return norm

@@ -7,7 +7,6 @@ a :class:`Positions` map from every node of that tree to the user's (file, line,
 from __future__ import annotations
 
 import builtins
-import inspect
 import io
 import os
 import textwrap

@@ -27,14 +27,18 @@ __all__ = [
 ]
 
 
-def is_float_leaf(x: Any) -> bool:
-    """True for a floating (or complex) array or a Python/numpy float."""
+def is_float_leaf(x: Any, with_complex: bool = True) -> bool:
+    """True for a floating array or a Python/numpy float, and, unless ``with_complex`` is
+    False, for a complex one."""
     if isinstance(x, bool):
         return False
-    if isinstance(x, (float, complex)):
+    if isinstance(x, float) or (with_complex and isinstance(x, complex)):
         return True
     dtype = getattr(x, "dtype", None)
-    return dtype is not None and getattr(dtype, "kind", "") in "fc"
+    if dtype is None:
+        return False
+    kind = getattr(dtype, "kind", "")
+    return kind in "fc" if with_complex else kind == "f"
 
 
 def zeros_cotangent(x: Any) -> Any:

@@ -1,0 +1,163 @@
+"""Stage 11: the forward rewrites the facts prove bit-identical.
+
+Only with specialisation (``facts`` from :mod:`specialise`), and only after the backward pass
+is final, because a value the backward reads must stay as it was:
+
+- ``xp.sum(a, ...)`` (and mean/max/min/prod) of a known array -> ``a.sum(...)``: the same
+  reduction without numpy's Python-level dispatch;
+- fused elementwise chains: ``t2 = t1 + b`` -> ``t2 = xp.add(t1, b, out=t1)`` when ``t1`` is a
+  fresh array read by nothing else (see :func:`forward_in_place`).
+
+After this stage the forward statements hold those rewrites.  The statements are rewritten in
+place: segments, branches and loops keep their identity, since the backward pass and the
+residual plan refer to them.  Nothing else changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from srcgrad.codegen import ir
+from srcgrad.codegen.facts import UF, Fact, same_fact
+from srcgrad.codegen.inference import BINARY, UNARY, Inference
+from srcgrad.codegen.ir import Backward, Normalized
+from srcgrad.codegen.specialise import as_method
+
+
+def specialise_forward(norm: Normalized, facts: Inference | None, bwd: Backward) -> Normalized:
+    """``norm`` with the forward rewrites applied (see the module docstring)."""
+    if facts is None:
+        return norm
+    reductions_as_methods(norm, bwd.xp, facts)
+    forward_in_place(norm, bwd.xp, facts.env, facts.uf, ir.backward_reads(bwd))
+    return norm
+
+
+def reductions_as_methods(norm: Normalized, xp: str, facts: Inference) -> None:
+    """``xp.sum(a, ...)`` -> ``a.sum(...)`` (and friends) for a known array ``a``."""
+    for st in ir.walk_stmts(norm.stmts):
+        if isinstance(st, ir.Stmt) and st.kind == ir.PRIM and isinstance(st.expr, cst.Call):
+            method = as_method(st.expr, xp, facts.expr_fact)
+            if method is not None:
+                st.expr = method
+
+
+_UFUNC_OF = {
+    cst.Add: "add",
+    cst.Subtract: "subtract",
+    cst.Multiply: "multiply",
+    cst.Divide: "divide",
+}
+_FRESH = BINARY | (UNARY - {"copy"}) | {"matmul"}  # rules whose result is a new array
+
+
+def forward_in_place(
+    norm: Normalized, xp: str, env: dict[str, Fact | None], uf: UF, bwd_reads: set[str]
+) -> int:
+    """Fused elementwise chains: ``t2 = t1 + b`` becomes ``t2 = xp.add(t1, b, out=t1)`` when
+    ``t1`` is a fresh array this function made (a ufunc or matmul result), read by nothing
+    else (no later statement, not the backward pass) and of the result's shape and dtype.
+    Only straight-line statements outside loops and branches; the values are bit-identical
+    (the same ufunc, writing where its operand was).  Returns how many it rewrote."""
+    reads: dict[str, int] = {}
+
+    def count(node: Any) -> None:
+        if node is None:
+            return
+        for n in ir.name_nodes(node):
+            reads[n.value] = reads.get(n.value, 0) + 1
+
+    for it in ir.walk_stmts(norm.stmts):
+        if isinstance(it, ir.Phi):
+            count(it.source)
+        elif isinstance(it, ir.Stmt):
+            count(it.expr)
+            count(it.node)
+            if it.recompute:
+                for t in it.targets:
+                    reads[t] = reads.get(t, 0) + 2
+    _count_control(norm.stmts, count)
+    count(norm.out)
+    count(norm.aux)
+    fresh: set[str] = set()
+    done = 0
+    for seg in norm.stmts:
+        if not isinstance(getattr(seg, "stmts", None), list):
+            continue
+        for st in seg.stmts:
+            if not (isinstance(st, ir.Stmt) and st.kind == ir.PRIM and st.rule is not None):
+                continue
+            name = st.rule.name
+            result = env.get(st.targets[0]) if len(st.targets) == 1 else None
+            if (
+                name in BINARY | UNARY
+                and result is not None
+                and result.is_array
+                and result.dims  # a 0-d result may be a numpy scalar: no out=
+                and not st.recompute
+            ):
+                new = _in_place(st.expr, result, env, uf, fresh, reads, bwd_reads, xp)
+                if new is not None:
+                    st.expr = new
+                    done += 1
+            if name in _FRESH and len(st.targets) == 1:
+                fresh.add(st.targets[0])
+    return done
+
+
+def _count_control(items: list[Any], count: Any) -> None:
+    for it in items:
+        if isinstance(it, ir.IfNode):
+            count(it.test)
+            _count_control(it.body, count)
+            _count_control(it.orelse, count)
+        elif isinstance(it, ir.LoopNode):
+            count(it.iter)
+            _count_control(it.body, count)
+
+
+def _in_place(
+    expr: cst.BaseExpression | None,
+    result: Fact,
+    env: dict[str, Fact | None],
+    uf: UF,
+    fresh: set[str],
+    reads: dict[str, int],
+    bwd_reads: set[str],
+    xp: str,
+) -> cst.BaseExpression | None:
+    if isinstance(expr, cst.BinaryOperation) and type(expr.operator) in _UFUNC_OF:
+        func: cst.BaseExpression = cst.Attribute(
+            cst.Name(xp), cst.Name(_UFUNC_OF[type(expr.operator)])
+        )
+        args = [expr.left, expr.right]
+    elif (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and isinstance(expr.func.value, cst.Name)
+        and expr.func.value.value == xp
+        and all(a.keyword is None and not a.star for a in expr.args)
+    ):
+        func = expr.func
+        args = [a.value for a in expr.args]
+    else:
+        return None
+    for a in args:
+        if not isinstance(a, cst.Name) or a.value not in fresh:
+            continue
+        if (
+            reads.get(a.value, 0)
+            != sum(1 for b in args if isinstance(b, cst.Name) and b.value == a.value)
+            or a.value in bwd_reads
+        ):
+            continue
+        if not same_fact(env.get(a.value), result, uf):
+            continue
+        return cst.Call(
+            func=func,
+            args=[cst.Arg(b.with_changes(lpar=[], rpar=[])) for b in args]
+            + [cst.Arg(cst.Name(a.value), keyword=cst.Name("out"))],
+        )
+    return None
