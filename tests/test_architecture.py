@@ -9,7 +9,6 @@ import ast
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
-import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "srcgrad"
 
