@@ -327,7 +327,7 @@ def callee_text(obj: Any, ref: Any = None) -> str:
     # default values are fixed when the def runs (a recursive callee's are folded in)
     defaults = _const_text((getattr(fn, "__defaults__", None), getattr(fn, "__kwdefaults__", None)))
     if lines is not None and code is not None:
-        where = f"{_display_path(code.co_filename)}:{first}"
+        where = f"{display_path(code.co_filename)}:{first}"
         return f"{where} defaults={defaults}\n{textwrap.dedent(''.join(lines))}"
     if code is not None:
         return f"code {code_digest(code)} defaults={defaults}"
@@ -395,7 +395,7 @@ def code_digest(code: types.CodeType) -> str:
     return h.hexdigest()[:32]
 
 
-def _display_path(path: str) -> str:
+def display_path(path: str) -> str:
     """A path relative to the working directory when it lies under it (as emitted)."""
     try:
         rel = os.path.relpath(path)
@@ -422,7 +422,7 @@ def source_and_line(fn: Callable[..., Any]) -> tuple[str, str]:
     """The function's source (as :func:`function_source`) and where it starts,
     ``<file>:<line>`` as the emitted comments show it."""
     lines, first = source_lines(fn)
-    where = f"{_display_path(fn.__code__.co_filename)}:{first}"
+    where = f"{display_path(fn.__code__.co_filename)}:{first}"
     return textwrap.dedent("".join(lines)), where
 
 

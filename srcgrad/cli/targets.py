@@ -155,18 +155,19 @@ def environ(**values: str | None) -> Iterator[None]:
     """Set (a str) or unset (None) environment variables for the duration of a block."""
     old = {k: os.environ.get(k) for k in values}
     try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _set_environ(values)
         yield
     finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _set_environ(old)
+
+
+def _set_environ(values: dict[str, str | None]) -> None:
+    """Set each variable to its str, or unset it where its value is None."""
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def cache_entry(t: Target) -> tuple[Path, str, dict[str, Any]]:

@@ -268,18 +268,16 @@ class Reverser(Adjoints):
         local_body = self.branch_locals(node.body)
         local_orelse = self.branch_locals(node.orelse)
         dead = set()
-        for a in sorted(union - s1):
-            if self.primal_name(a) in local_orelse:
-                dead.add(a)
-                continue
-            self.assigned = set()
-            b.fills_body.append(self.zero_fill(a, node.origin))
-        for a in sorted(union - s2):
-            if self.primal_name(a) in local_body:
-                dead.add(a)
-                continue
-            self.assigned = set()
-            b.fills_orelse.append(self.zero_fill(a, node.origin))
+        for fills, assigned, other_locals in (
+            (b.fills_body, s1, local_orelse),
+            (b.fills_orelse, s2, local_body),
+        ):
+            for a in sorted(union - assigned):
+                if self.primal_name(a) in other_locals:
+                    dead.add(a)
+                    continue
+                self.assigned = set()
+                fills.append(self.zero_fill(a, node.origin))
         self.assigned = union - dead
         return b
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import builtins
 import io
-import os
 import textwrap
 import tokenize
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from srcgrad.cache import source_lines
+from srcgrad.cache import display_path, source_lines
 from srcgrad.errors import SourceNotFoundError, UnsupportedSyntaxError
 
 _SRCGRAD_DECORATORS = {"grad", "value_and_grad", "vjp", "custom_vjp"}
@@ -96,15 +95,6 @@ class FunctionSource:
         if len(code.splitlines()) > 1:
             first += " ..."
         return Origin(file, line, col, first)
-
-
-def display_path(path: str) -> str:
-    """A path relative to the working directory when it lies under it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
 
 
 def read_function(fn: Callable[..., Any]) -> FunctionSource:

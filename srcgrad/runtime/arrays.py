@@ -110,6 +110,15 @@ def cast_like(x: Array, like: Array) -> Array:
     return x.astype(dtype)
 
 
+def _refuse_pair(call: str, hint: str = "") -> None:
+    """Refuse the form of ``call`` that returns a pair, such as ``np.average(...,
+    returned=True)``: only its single-array form is differentiated."""
+    raise NotImplementedError(
+        f"{call} returns a pair, which srcgrad does not differentiate"
+        + (f"; hint: {hint}" if hint else "")
+    )
+
+
 def _shape_of(x: Any) -> tuple[int, ...]:
     """The shape of an array, or of host data such as a constant list (``np.shape``)."""
     shape = getattr(x, "shape", None)

@@ -38,6 +38,13 @@ def _fit_length(xp: Any, x: Array, axis: int, n: int) -> Array:
     return xp.concatenate([x, xp.zeros(tuple(shape), dtype=x.dtype)], axis=axis)
 
 
+def _fit_lengths(xp: Any, x: Array, axes: list[int], like: Array) -> Array:
+    """``x`` cut or zero-padded along each of ``axes`` to ``like``'s length there."""
+    for ax in axes:
+        x = _fit_length(xp, x, ax, like.shape[ax])
+    return x
+
+
 def _fft_axes(a: Array, s: Any, axes: Any) -> tuple[list[int], list[int]]:
     """The transformed axes and their lengths, as numpy's ``_cook_nd_args`` finds them."""
     nd = a.ndim
@@ -105,10 +112,7 @@ def fftn_cotangent(
     a = as_array(a, g)
     ax_list, _ = _fft_axes(a, s, axes)
     fn = xp.fft.ifftn if inverse else xp.fft.fftn
-    out = fn(g, axes=ax_list, norm=norm)
-    for ax in ax_list:
-        out = _fit_length(xp, out, ax, a.shape[ax])
-    return unbroadcast(out, a)
+    return unbroadcast(_fit_lengths(xp, fn(g, axes=ax_list, norm=norm), ax_list, a), a)
 
 
 def rfft_cotangent(g: Array, a: Array, n: Any = None, axis: int = -1, norm: Any = None) -> Array:
@@ -151,9 +155,7 @@ def rfftn_cotangent(g: Array, a: Array, s: Any = None, axes: Any = None, norm: A
     ax_list, sizes = _fft_axes(a, s, axes)
     padded = _fit_length(xp, g, ax_list[-1], sizes[-1])
     full = xp.real(xp.fft.fftn(padded, axes=ax_list, norm=norm))
-    for ax in ax_list:
-        full = _fit_length(xp, full, ax, a.shape[ax])
-    return _fit(full, a)
+    return _fit(_fit_lengths(xp, full, ax_list, a), a)
 
 
 def _hermitian_weights(xp: Any, n: int, ax: int, ndim: int, dtype: Any) -> Array:
@@ -170,8 +172,12 @@ def _hermitian_weights(xp: Any, n: int, ax: int, ndim: int, dtype: Any) -> Array
     return xp.reshape(w, tuple(shape))
 
 
-def _real_dtype(xp: Any, g: Array) -> Any:
-    return g.real.dtype if g.dtype.kind == "c" else g.dtype
+def _hermitian_half(xp: Any, full: Array, ax: int, n: int, g: Array) -> Array:
+    """The ``n // 2 + 1`` bins of ``full`` along ``ax`` that ``irfft`` of length ``n`` reads,
+    each weighted by how often the Hermitian extension uses it."""
+    real = g.real.dtype if g.dtype.kind == "c" else g.dtype
+    half = _take_range(xp, full, ax, 0, n // 2 + 1)
+    return half * _hermitian_weights(xp, n, ax, g.ndim, real)
 
 
 def irfft_cotangent(g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any = None) -> Array:
@@ -196,10 +202,7 @@ def irfft_cotangent(g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any =
     ax = _axis(axis, g.ndim)
     m = _shape_of(a)[ax]
     length = 2 * (m - 1) if n is None else operator.index(n)
-    full = xp.fft.ifft(g, axis=ax, norm=norm)
-    h = length // 2 + 1
-    half = _take_range(xp, full, ax, 0, h)
-    half = half * _hermitian_weights(xp, length, ax, g.ndim, _real_dtype(xp, g))
+    half = _hermitian_half(xp, xp.fft.ifft(g, axis=ax, norm=norm), ax, length, g)
     return unbroadcast(_fit_length(xp, half, ax, m), a)
 
 
@@ -221,13 +224,8 @@ def irfftn_cotangent(g: Array, a: Any, s: Any = None, axes: Any = None, norm: An
     last = ax_list[-1]
     if s is None:
         sizes[-1] = 2 * (a.shape[last] - 1)
-    full = xp.fft.ifftn(g, axes=ax_list, norm=norm)
-    h = sizes[-1] // 2 + 1
-    half = _take_range(xp, full, last, 0, h)
-    half = half * _hermitian_weights(xp, sizes[-1], last, g.ndim, _real_dtype(xp, g))
-    for ax in ax_list:
-        half = _fit_length(xp, half, ax, a.shape[ax])
-    return unbroadcast(half, a)
+    half = _hermitian_half(xp, xp.fft.ifftn(g, axes=ax_list, norm=norm), last, sizes[-1], g)
+    return unbroadcast(_fit_lengths(xp, half, ax_list, a), a)
 
 
 def hfft_cotangent(g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any = None) -> Array:

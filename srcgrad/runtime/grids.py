@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _axis, _shape_of, _take_range
+from srcgrad.runtime.arrays import _axis, _refuse_pair, _shape_of, _take_range
 from srcgrad.runtime.broadcasting import unbroadcast
 
 __all__ = [
@@ -54,10 +54,8 @@ def linspace_cotangents(
         NotImplementedError: for ``retstep=True``.
     """
     if retstep:
-        raise NotImplementedError(
-            "np.linspace(..., retstep=True) returns a pair, which srcgrad does not "
-            "differentiate; hint: compute the step as (stop - start) / (num - 1)"
-        )
+        hint = "compute the step as (stop - start) / (num - 1)"
+        _refuse_pair("np.linspace(..., retstep=True)", hint)
     xp = namespace(g, start, stop)
     num = operator.index(num)
     div = (num - 1) if endpoint else num

@@ -650,6 +650,17 @@ def eigvals_cotangent(g: Array, ans: Array, a: Array) -> Array:
 # --------------------------------------------------------------------------- tensors and powers
 
 
+def _lstsq_parts(ans: Sequence[Any], a: Array, b: Array, gx: Any) -> tuple:
+    """What both lstsq cotangents read: the namespace, whether ``b`` is a vector, ``b``, ``x``
+    and ``g_x`` as matrices (a vector as one column; ``g_x`` may be None), and the residuals."""
+    x, res, _, _ = ans
+    xp = namespace(a, b, x)
+    vector = b.ndim == 1
+    bm, xm = (xp.expand_dims(b, -1), xp.expand_dims(x, -1)) if vector else (b, x)
+    gxm = xp.expand_dims(gx, -1) if vector and gx is not None else gx
+    return xp, vector, bm, xm, gxm, res
+
+
 def lstsq_cotangent_a(g: Sequence[Any], ans: Sequence[Any], a: Array, b: Array) -> Array:
     """Cotangent of ``x, residuals, rank, s = np.linalg.lstsq(a, b)`` for ``a`` (full rank).
 
@@ -666,15 +677,10 @@ def lstsq_cotangent_a(g: Sequence[Any], ans: Sequence[Any], a: Array, b: Array) 
         An array shaped and typed like ``a``.
     """
     gx, gres, _, gs = g
-    x, res, _, _ = ans
-    xp = namespace(a, b, x)
-    vector = b.ndim == 1
-    bm = xp.expand_dims(b, -1) if vector else b
-    xm = xp.expand_dims(x, -1) if vector else x
-    out = xp.zeros(a.shape, dtype=x.dtype)
+    xp, _, bm, xm, gxm, res = _lstsq_parts(ans, a, b, gx)
+    out = xp.zeros(a.shape, dtype=xm.dtype)
     if gx is not None:
         p = xp.linalg.pinv(a)
-        gxm = xp.expand_dims(gx, -1) if vector else gx
         out = out + _pinv_cotangent(xp, gxm @ _mT(bm), a, p)
     if gres is not None and res.shape[-1] > 0:
         r = bm - a @ xm
@@ -686,26 +692,12 @@ def lstsq_cotangent_a(g: Sequence[Any], ans: Sequence[Any], a: Array, b: Array) 
 
 
 def lstsq_cotangent_b(g: Sequence[Any], ans: Sequence[Any], a: Array, b: Array) -> Array:
-    """Cotangent of ``np.linalg.lstsq(a, b)`` for ``b``: ``pinv(a)^T g_x + 2 r g_res``.
-
-    Args:
-        g: one cotangent per output.
-        ans: the forward outputs.
-        a: the matrix.
-        b: the right-hand side(s).
-
-    Returns:
-        An array shaped and typed like ``b``.
-    """
+    """Cotangent of ``np.linalg.lstsq(a, b)`` for ``b``: ``pinv(a)^T g_x + 2 r g_res``, shaped
+    and typed like ``b`` (see :func:`lstsq_cotangent_a`)."""
     gx, gres, _, _ = g
-    x, res, _, _ = ans
-    xp = namespace(a, b, x)
-    vector = b.ndim == 1
-    bm = xp.expand_dims(b, -1) if vector else b
-    xm = xp.expand_dims(x, -1) if vector else x
-    out = xp.zeros(bm.shape, dtype=x.dtype)
+    xp, vector, bm, xm, gxm, res = _lstsq_parts(ans, a, b, gx)
+    out = xp.zeros(bm.shape, dtype=xm.dtype)
     if gx is not None:
-        gxm = xp.expand_dims(gx, -1) if vector else gx
         out = out + _mT(xp.linalg.pinv(a)) @ gxm
     if gres is not None and res.shape[-1] > 0:
         out = out + 2 * (bm - a @ xm) * gres
@@ -768,21 +760,26 @@ def _tensorsolve_layout(a: Array, b: Array, axes: Any) -> tuple[list[int], tuple
     return order, moved_shape, rows, cols
 
 
+def _tensorsolve_adjoint(xp: Any, g: Array, a: Array, b: Array, axes: Any) -> tuple:
+    """``z = mat^-T g`` for ``a`` folded to the matrix ``mat`` of the solve (``z`` is the
+    cotangent of ``b``, flat), with the axis order and shapes of that folding."""
+    order, moved_shape, rows, cols = _tensorsolve_layout(a, b, axes)
+    mat = xp.reshape(xp.transpose(a, order), (rows, cols))
+    z = xp.linalg.solve(_mT(mat), xp.reshape(g, (cols,)))
+    return z, order, moved_shape, cols
+
+
 def tensorsolve_cotangent_b(g: Array, ans: Array, a: Array, b: Array, axes: Any = None) -> Array:
     """Cotangent of ``np.linalg.tensorsolve(a, b, axes)`` for ``b``."""
     xp = namespace(g, ans, a, b)
-    order, _, rows, cols = _tensorsolve_layout(a, b, axes)
-    mat = xp.reshape(xp.transpose(a, order), (rows, cols))
-    z = xp.linalg.solve(_mT(mat), xp.reshape(g, (cols,)))
+    z, _, _, _ = _tensorsolve_adjoint(xp, g, a, b, axes)
     return _fit(xp.reshape(z, b.shape), b)
 
 
 def tensorsolve_cotangent_a(g: Array, ans: Array, a: Array, b: Array, axes: Any = None) -> Array:
     """Cotangent of ``np.linalg.tensorsolve(a, b, axes)`` for ``a``."""
     xp = namespace(g, ans, a, b)
-    order, moved_shape, rows, cols = _tensorsolve_layout(a, b, axes)
-    mat = xp.reshape(xp.transpose(a, order), (rows, cols))
-    z = xp.linalg.solve(_mT(mat), xp.reshape(g, (cols,)))
+    z, order, moved_shape, cols = _tensorsolve_adjoint(xp, g, a, b, axes)
     ga = -xp.expand_dims(z, -1) * xp.expand_dims(xp.reshape(ans, (cols,)), 0)
     inverse = [0] * a.ndim
     for i, p in enumerate(order):

@@ -137,6 +137,22 @@ def _tensordot(xp: Any, a: Array, b: Array, axes_a: Sequence[int], axes_b: Seque
     return xp.tensordot(a, b, axes=(list(axes_a), list(axes_b)))
 
 
+def _operands(g: Array, a: Any, b: Any, first: bool) -> tuple[Any, Array, Array]:
+    """The namespace and both operands of a bilinear product as arrays.  A Python float is a
+    0-d array; the operand that only scales the cotangent (``b`` for ``a``'s, ``a`` for
+    ``b``'s) is a weak one, in the cotangent's float dtype."""
+    xp = namespace(g, a, b)
+    return xp, as_array(a, g, b, weak=not first), as_array(b, g, a, weak=first)
+
+
+def _scaled_cotangent(xp: Any, g: Array, a: Array, b: Array, first: bool) -> Array | None:
+    """The cotangent of one operand where either is 0-d (the product is then ``a * b``):
+    ``g`` times the other operand, summed to this one; None when neither is 0-d."""
+    if a.ndim != 0 and b.ndim != 0:
+        return None
+    return _sum_to(xp, g * b, a) if first else _sum_to(xp, g * a, b)
+
+
 def dot_cotangent_a(g: Array, a: Array, b: Array) -> Array:
     """Cotangent of ``np.dot(a, b)`` with respect to ``a``, for every rank numpy allows.
 
@@ -151,33 +167,23 @@ def dot_cotangent_a(g: Array, a: Array, b: Array) -> Array:
     Returns:
         An array shaped and typed like ``a``.
     """
-    xp = namespace(g, a, b)
-    a, b = as_array(a, g, b), as_array(b, g, a, weak=True)  # a Python float: 0-d
-    if a.ndim == 0 or b.ndim == 0:
-        return _sum_to(xp, g * b, a)
-    p = a.ndim - 1
+    xp, a, b = _operands(g, a, b, first=True)
+    scaled = _scaled_cotangent(xp, g, a, b, first=True)
+    if scaled is not None:
+        return scaled
     if b.ndim == 1:
         return cast_like(xp.expand_dims(g, -1) * b, a)
     b_free = [ax for ax in range(b.ndim) if ax != b.ndim - 2]
-    out = _tensordot(xp, g, b, range(p, g.ndim), b_free)
-    return cast_like(out, a)
+    return cast_like(_tensordot(xp, g, b, range(a.ndim - 1, g.ndim), b_free), a)
 
 
 def dot_cotangent_b(g: Array, a: Array, b: Array) -> Array:
-    """Cotangent of ``np.dot(a, b)`` with respect to ``b`` (see :func:`dot_cotangent_a`).
-
-    Args:
-        g: the cotangent of ``np.dot(a, b)``.
-        a: the left operand.
-        b: the right operand.
-
-    Returns:
-        An array shaped and typed like ``b``.
-    """
-    xp = namespace(g, a, b)
-    a, b = as_array(a, g, b, weak=True), as_array(b, g, a)  # a Python float: 0-d
-    if a.ndim == 0 or b.ndim == 0:
-        return _sum_to(xp, g * a, b)
+    """Cotangent of ``np.dot(a, b)`` with respect to ``b``, shaped and typed like ``b`` (see
+    :func:`dot_cotangent_a`)."""
+    xp, a, b = _operands(g, a, b, first=False)
+    scaled = _scaled_cotangent(xp, g, a, b, first=False)
+    if scaled is not None:
+        return scaled
     p = a.ndim - 1
     out = _tensordot(xp, a, g, range(p), range(p))  # (k,) + b.shape[:-2] + b.shape[-1:]
     if b.ndim >= 2:
@@ -198,30 +204,25 @@ def inner_cotangent_a(g: Array, a: Array, b: Array) -> Array:
     Returns:
         An array shaped and typed like ``a``.
     """
-    xp = namespace(g, a, b)
-    a, b = as_array(a, g, b), as_array(b, g, a, weak=True)  # a Python float: 0-d
-    if a.ndim == 0 or b.ndim == 0:
-        return _sum_to(xp, g * b, a)
-    p, q = a.ndim - 1, b.ndim - 1
-    return cast_like(_tensordot(xp, g, b, range(p, p + q), range(q)), a)
+    return _inner_cotangent(g, a, b, first=True)
 
 
 def inner_cotangent_b(g: Array, a: Array, b: Array) -> Array:
-    """Cotangent of ``np.inner(a, b)`` with respect to ``b`` (see :func:`inner_cotangent_a`).
+    """Cotangent of ``np.inner(a, b)`` with respect to ``b``, shaped and typed like ``b`` (see
+    :func:`inner_cotangent_a`)."""
+    return _inner_cotangent(g, a, b, first=False)
 
-    Args:
-        g: the cotangent of ``np.inner(a, b)``.
-        a: the left operand.
-        b: the right operand.
 
-    Returns:
-        An array shaped and typed like ``b``.
-    """
-    xp = namespace(g, a, b)
-    a, b = as_array(a, g, b, weak=True), as_array(b, g, a)  # a Python float: 0-d
-    if a.ndim == 0 or b.ndim == 0:
-        return _sum_to(xp, g * a, b)
-    p = a.ndim - 1
+def _inner_cotangent(g: Array, a: Array, b: Array, first: bool) -> Array:
+    """``inner``'s cotangent of ``a`` (``first``) or ``b``: ``g`` contracted with the other
+    operand over that operand's free axes."""
+    xp, a, b = _operands(g, a, b, first)
+    scaled = _scaled_cotangent(xp, g, a, b, first)
+    if scaled is not None:
+        return scaled
+    p, q = a.ndim - 1, b.ndim - 1
+    if first:
+        return cast_like(_tensordot(xp, g, b, range(p, p + q), range(q)), a)
     return cast_like(_tensordot(xp, g, a, range(p), range(p)), b)
 
 
@@ -250,35 +251,29 @@ def tensordot_cotangent_a(g: Array, a: Array, b: Array, axes: Any = 2) -> Array:
     Returns:
         An array shaped and typed like ``a``.
     """
-    xp = namespace(g, a, b)
-    a, b = as_array(a, g, b), as_array(b, g, a, weak=True)  # a Python float: 0-d
-    axes_a, axes_b = _tensordot_axes(axes, a.ndim, b.ndim)
-    a_free = [ax for ax in range(a.ndim) if ax not in axes_a]
-    b_free = [ax for ax in range(b.ndim) if ax not in axes_b]
-    out = _tensordot(xp, g, b, range(len(a_free), g.ndim), b_free)
-    # out's axes: a's free axes, then a's contracted axes in the order of b's axes
-    paired = dict(zip(axes_b, axes_a))
-    order = a_free + [paired[ax] for ax in sorted(axes_b)]
-    return cast_like(xp.transpose(out, inverse_permutation(order)), a)
+    return _tensordot_cotangent(g, a, b, axes, first=True)
 
 
 def tensordot_cotangent_b(g: Array, a: Array, b: Array, axes: Any = 2) -> Array:
-    """Cotangent of ``np.tensordot(a, b, axes)`` with respect to ``b``.
+    """Cotangent of ``np.tensordot(a, b, axes)`` with respect to ``b``, shaped and typed like
+    ``b`` (see :func:`tensordot_cotangent_a`)."""
+    return _tensordot_cotangent(g, a, b, axes, first=False)
 
-    Args:
-        g: the cotangent, shaped like ``a``'s free axes followed by ``b``'s.
-        a: the left operand.
-        b: the right operand.
-        axes: the forward ``axes``.
 
-    Returns:
-        An array shaped and typed like ``b``.
-    """
-    xp = namespace(g, a, b)
-    a, b = as_array(a, g, b, weak=True), as_array(b, g, a)  # a Python float: 0-d
+def _tensordot_cotangent(g: Array, a: Array, b: Array, axes: Any, first: bool) -> Array:
+    """``tensordot``'s cotangent of ``a`` (``first``) or ``b``: ``g`` contracted with the
+    other operand over that operand's free axes, then this operand's axes put back in
+    order."""
+    xp, a, b = _operands(g, a, b, first)
     axes_a, axes_b = _tensordot_axes(axes, a.ndim, b.ndim)
     a_free = [ax for ax in range(a.ndim) if ax not in axes_a]
     b_free = [ax for ax in range(b.ndim) if ax not in axes_b]
+    if first:
+        out = _tensordot(xp, g, b, range(len(a_free), g.ndim), b_free)
+        # out's axes: a's free axes, then a's contracted axes in the order of b's axes
+        paired = dict(zip(axes_b, axes_a))
+        order = a_free + [paired[ax] for ax in sorted(axes_b)]
+        return cast_like(xp.transpose(out, inverse_permutation(order)), a)
     out = _tensordot(xp, a, g, a_free, range(len(a_free)))
     # out's axes: b's contracted axes in the order of a's axes, then b's free axes
     paired = dict(zip(axes_a, axes_b))
@@ -502,10 +497,7 @@ def cross_cotangent_a(
     axis: Any = None,
 ) -> Array:
     """Cotangent of ``np.cross(a, b, ...)`` for ``a``: ``cross(b, g)`` (2- or 3-vectors)."""
-    xp, _, b3, g3, da, _, axisa, _ = _cross_parts(g, a, b, axisa, axisb, axisc, axis)
-    full = xp.cross(b3, g3)[..., :da]
-    moved = _sum_to_shape(xp, full, tuple(xp.moveaxis(a, axisa, -1).shape))
-    return _fit(xp.moveaxis(moved, -1, axisa), a)
+    return _cross_cotangent(g, a, b, (axisa, axisb, axisc, axis), first=True)
 
 
 def cross_cotangent_b(
@@ -518,10 +510,18 @@ def cross_cotangent_b(
     axis: Any = None,
 ) -> Array:
     """Cotangent of ``np.cross(a, b, ...)`` for ``b``: ``cross(g, a)`` (2- or 3-vectors)."""
-    xp, a3, _, g3, _, db, _, axisb = _cross_parts(g, a, b, axisa, axisb, axisc, axis)
-    full = xp.cross(g3, a3)[..., :db]
-    moved = _sum_to_shape(xp, full, tuple(xp.moveaxis(b, axisb, -1).shape))
-    return _fit(xp.moveaxis(moved, -1, axisb), b)
+    return _cross_cotangent(g, a, b, (axisa, axisb, axisc, axis), first=False)
+
+
+def _cross_cotangent(g: Array, a: Array, b: Array, axes: tuple, first: bool) -> Array:
+    """``cross``'s cotangent of ``a`` (``first``: ``cross(b, g)``) or of ``b``
+    (``cross(g, a)``), cut to the operand's vector length and summed to its shape; ``axes``
+    are the forward ``(axisa, axisb, axisc, axis)``."""
+    xp, a3, b3, g3, da, db, axisa, axisb = _cross_parts(g, a, b, *axes)
+    x, length, ax = (a, da, axisa) if first else (b, db, axisb)
+    full = (xp.cross(b3, g3) if first else xp.cross(g3, a3))[..., :length]
+    moved = _sum_to_shape(xp, full, tuple(xp.moveaxis(x, ax, -1).shape))
+    return _fit(xp.moveaxis(moved, -1, ax), x)
 
 
 def _vec_axis(axis: Any, x1: Array, x2: Array) -> int:

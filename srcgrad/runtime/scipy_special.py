@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _fit, _shape_of, _sum_to_shape, as_array
+from srcgrad.runtime.arrays import _fit, _refuse_pair, _shape_of, _sum_to_shape, as_array
 from srcgrad.runtime.broadcasting import expand_like
 
 __all__ = [
@@ -145,10 +145,7 @@ def logsumexp_cotangent(
         An array shaped and typed like ``a``.
     """
     if return_sign:
-        raise NotImplementedError(
-            "logsumexp(..., return_sign=True) returns a pair, which srcgrad does not "
-            "differentiate"
-        )
+        _refuse_pair("logsumexp(..., return_sign=True)")
     xp = namespace(g, a, ans, b)
     a_in, shape = a, _shape_of(a)
     a = as_array(a, g, ans, b)

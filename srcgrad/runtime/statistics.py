@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _axis, _fit, as_array, normalize_axes
+from srcgrad.runtime.arrays import _axis, _fit, _refuse_pair, as_array, normalize_axes
 from srcgrad.runtime.broadcasting import expand_like
 from srcgrad.runtime.reductions import reduction_size
 
@@ -91,10 +91,7 @@ def average_cotangent(
         NotImplementedError: for ``returned=True``.
     """
     if returned:
-        raise NotImplementedError(
-            "np.average(..., returned=True) returns a pair, which srcgrad does not "
-            "differentiate; hint: compute the sum of the weights separately"
-        )
+        _refuse_pair("np.average(..., returned=True)", "compute the sum of the weights separately")
     xp = namespace(g, a, weights)
     expanded = expand_like(g, a, axis=axis, keepdims=keepdims)
     if weights is None:

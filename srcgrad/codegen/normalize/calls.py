@@ -6,7 +6,7 @@ it is lowered or refused.
 from __future__ import annotations
 
 import types
-from typing import Any
+from typing import Any, NamedTuple
 
 import libcst as cst
 import numpy as np
@@ -85,6 +85,26 @@ def _numpy_export_name(obj: Any) -> str | None:
         if getattr(mod, name, None) is obj:
             return prefix + name
     return None
+
+
+class _Site(NamedTuple):
+    """A resolved call being lowered: the call ``e`` and its callee (the expression ``func``,
+    the global name chain ``parts`` it spells, the object ``obj`` that resolves to, and what
+    kind of callee ``res`` says that is), the lowered call ``node`` and its lowered ``args``,
+    the name in messages, and where the result goes (``hint``, ``target``, the names
+    ``multi`` unpacks it into)."""
+
+    e: cst.Call
+    func: cst.BaseExpression
+    parts: list[str]
+    obj: Any
+    res: Any
+    node: cst.Call
+    args: list[cst.Arg]
+    display: str
+    hint: str
+    target: str | None
+    multi: list[str] | None
 
 
 class Calls:
@@ -260,22 +280,26 @@ class Calls:
             return self.inline_call(e, obj, args, hint, None if multi is not None else target)
         self._refuse_in_place_function(e, parts, display, all_static)
         node = e.with_changes(func=self._xp_chain(func), args=args)
-        if res.kind == "rule" and res.emit_name and not is_numpy_module(
-            self.resolver.lookup(parts[0])[1]
-        ) and _is_numpy_obj(obj):
+        if (
+            res.kind == "rule"
+            and res.emit_name
+            and not self._spelled_through_numpy(parts)
+            and _is_numpy_obj(obj)
+        ):
             node = node.with_changes(func=_dotted_node(self.xp, res.emit_name))
         if res.kind == "stop_gradient":
             return self._stop_gradient_call(e, node, args, hint, target)
+        site = _Site(e, func, parts, obj, res, node, args, display, hint, target, multi)
         if all_static:
-            return self._constant_call(node, parts, obj, res, display, hint, target, multi)
+            return self._constant_call(site)
         if res.kind == "custom":
-            return self._custom_vjp_call(e, func, obj, res, node, args, display, hint, target, multi)
+            return self._custom_vjp_call(site)
         if res.kind == "rule":
-            return self._rule_call(e, obj, res, node, args, display, hint, target, multi)
-        nondiff = self._nondiff_call(e, parts, obj, res, node, args, display, hint, target, multi)
+            return self._rule_call(site)
+        nondiff = self._nondiff_call(site)
         if nondiff is not None:
             return nondiff
-        return self._unruled_call(e, obj, res, node, args, display, hint, target, multi)
+        return self._unruled_call(site)
 
     def _refuse_in_place_function(
         self, e: cst.Call, parts: list[str], display: str, all_static: bool
@@ -285,7 +309,7 @@ class Calls:
         in_place = MUTATING_FUNCTIONS.get(".".join(parts[1:]))
         if (
             in_place is not None
-            and is_numpy_module(self.resolver.lookup(parts[0])[1])
+            and self._spelled_through_numpy(parts)
             and not all_static
         ):
             self.fail(
@@ -319,102 +343,59 @@ class Calls:
         self.stopped.add(out)
         return cst.Name(out)
 
-    def _constant_call(
-        self,
-        node: cst.Call,
-        parts: list[str],
-        obj: Any,
-        res: Any,
-        display: str,
-        hint: str,
-        target: str | None,
-        multi: list[str] | None,
-    ) -> cst.BaseExpression:
+    def _constant_call(self, site: _Site) -> cst.BaseExpression:
         """A call whose arguments are all constants: a constant (numpy's functions called
         through ``xp``)."""
-        if multi is not None:
+        node, obj = site.node, site.obj
+        if site.multi is not None:
             return node
-        if not is_numpy_module(self.resolver.lookup(parts[0])[1]) and _is_numpy_obj(obj):
-            name = res.emit_name or getattr(obj, "__name__", display)
+        if not self._spelled_through_numpy(site.parts) and _is_numpy_obj(obj):
+            name = site.res.emit_name or getattr(obj, "__name__", site.display)
             node = node.with_changes(func=_dotted_node(self.xp, name))
-        return cst.Name(self.emit(ir.STATIC, target, hint, node))
+        return cst.Name(self.emit(ir.STATIC, site.target, site.hint, node))
 
-    def _custom_vjp_call(
-        self,
-        e: cst.Call,
-        func: cst.BaseExpression,
-        obj: Any,
-        res: Any,
-        node: cst.Call,
-        args: list[cst.Arg],
-        display: str,
-        hint: str,
-        target: str | None,
-        multi: list[str] | None,
-    ) -> cst.BaseExpression:
+    def _custom_vjp_call(self, site: _Site) -> cst.BaseExpression:
         """A call of a ``srcgrad.custom_vjp`` function: a primitive whose rule is the user's."""
-        assert res.rule is not None
+        e, obj, rule, display = site.e, site.obj, site.res.rule, site.display
+        assert rule is not None
         if obj.vjp is None:
             self.fail(e, f"{display} is a custom_vjp function with no rule attached",
                       f"attach one with @{display}.defvjp", "custom_vjp", MissingRuleError)
-        bound = self.bind_signature(obj.fn, args, e, display)
-        st_expr = node
-        out = self.prim(res.rule, target, hint, st_expr, bound, multi)
-        self.stmts[-1].bound["__callee__"] = self._xp_chain(func)
+        bound = self.bind_signature(obj.fn, site.args, e, display)
+        out = self.prim(rule, site.target, site.hint, site.node, bound, site.multi)
+        self.stmts[-1].bound["__callee__"] = self._xp_chain(site.func)
         return out
 
-    def _rule_call(
-        self,
-        e: cst.Call,
-        obj: Any,
-        res: Any,
-        node: cst.Call,
-        args: list[cst.Arg],
-        display: str,
-        hint: str,
-        target: str | None,
-        multi: list[str] | None,
-    ) -> cst.BaseExpression:
+    def _rule_call(self, site: _Site) -> cst.BaseExpression:
         """A call of a function with an adjoint rule: a primitive (non-differentiable for an
         integer ``dtype=``; several outputs bound to one name are a list)."""
-        assert res.rule is not None
-        bound = self.bind(res.rule, args, e, display)
+        e, node, rule, display, multi = site.e, site.node, site.res.rule, site.display, site.multi
+        assert rule is not None
+        bound = self.bind(rule, site.args, e, display)
         dtype_arg = bound.get("dtype")
         if dtype_arg is not None and self.integer_dtype(dtype_arg, e, display):
             # an integer or boolean result: piecewise constant, no gradient
-            if multi is not None:
-                self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
-            return self.emit_nondiff(target, hint, node, [])
-        if _is_numpy_obj(obj) or res.rule.module == "srcgrad.rules.scipy_special":
+            return self._constant_result(site, node)
+        if _is_numpy_obj(site.obj) or rule.module == "srcgrad.rules.scipy_special":
             # numpy and scipy functions make an array of a tuple/list operand
-            node, bound = self.stack_operands(res.rule, node, bound)
-        if multi is not None and not res.rule.multi_output:
+            node, bound = self.stack_operands(rule, node, bound)
+        if multi is not None and not rule.multi_output:
             self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
-        out = self.prim(res.rule, target, hint, node, bound, multi)
-        single = _SINGLE_OUTPUT_WHEN.get(res.rule.name)
+        out = self.prim(rule, site.target, site.hint, node, bound, multi)
+        single = _SINGLE_OUTPUT_WHEN.get(rule.name)
         if single is not None and self.constant_value(bound.get(single[0], cst.Name("_"))) == single[1]:
             return out  # e.g. svd(a, compute_uv=False): one array after all
-        if res.rule.multi_output and multi is None:
+        if rule.multi_output and multi is None:
             # several outputs bound to one name: a list whose items are read later
             self.dyn.add(cst.ensure_type(out, cst.Name).value)
             self.multi_results.add(cst.ensure_type(out, cst.Name).value)
         return out
 
-    def _nondiff_call(
-        self,
-        e: cst.Call,
-        parts: list[str],
-        obj: Any,
-        res: Any,
-        node: cst.Call,
-        args: list[cst.Arg],
-        display: str,
-        hint: str,
-        target: str | None,
-        multi: list[str] | None,
-    ) -> cst.BaseExpression | None:
+    def _nondiff_call(self, site: _Site) -> cst.BaseExpression | None:
         """A call of a function declared non-differentiable (or such a builtin): a constant
         result, refused where it would drop an argument's gradient; None for other calls."""
+        e, obj, res, args, display = site.e, site.obj, site.res, site.args, site.display
+        node = site.node
         if res.kind == "nondiff":
             pos = [not self.is_static(a.value) for a in args if a.keyword is None]
             kw = {a.keyword.value: not self.is_static(a.value) for a in args if a.keyword}
@@ -430,28 +411,30 @@ class Calls:
                     MissingRuleError,
                 )
         if res.kind == "nondiff" or (res.kind == "builtin" and obj.__name__ in BUILTIN_NONDIFF):
-            if _is_numpy_obj(obj) and not is_numpy_module(self.resolver.lookup(parts[0])[1]):
+            if _is_numpy_obj(obj) and not self._spelled_through_numpy(site.parts):
                 node = node.with_changes(func=_dotted_node(self.xp, res.emit_name or obj.__name__))
-            if multi is not None:
-                self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
-            return self.emit_nondiff(target, hint, node, [])
+            return self._constant_result(site, node)
         return None
 
-    def _unruled_call(
-        self,
-        e: cst.Call,
-        obj: Any,
-        res: Any,
-        node: cst.Call,
-        args: list[cst.Arg],
-        display: str,
-        hint: str,
-        target: str | None,
-        multi: list[str] | None,
-    ) -> cst.BaseExpression | None:
+    def _constant_result(self, site: _Site, node: cst.Call) -> cst.BaseExpression:
+        """The call ``node`` (lowered from ``site``) as a value with no gradient; unpacking
+        it into several names is refused."""
+        if site.multi is not None:
+            self.fail(site.e, f"unpacking the result of {site.display}", "index the result",
+                      "unpack")
+        return self.emit_nondiff(site.target, site.hint, node, [])
+
+    def _spelled_through_numpy(self, parts: list[str]) -> bool:
+        """Whether the name chain starts at a numpy module (``np.sum``), so that it runs on
+        any array module already; else a numpy function is re-spelled through ``xp``."""
+        return is_numpy_module(self.resolver.lookup(parts[0])[1])
+
+    def _unruled_call(self, site: _Site) -> cst.BaseExpression | None:
         """A call with no rule: a builtin (refused), a user function (inlined), a callable
         object (refused), or an unknown function (a constant when no input carries a
         gradient, else refused)."""
+        e, obj, res, args, display = site.e, site.obj, site.res, site.args, site.display
+        hint, target = site.hint, site.target
         if res.kind == "builtin":
             self.fail(
                 e,
@@ -466,10 +449,7 @@ class Calls:
                 display,
             )
         if res.kind == "user" and isinstance(obj, types.FunctionType):
-            if multi is not None:
-                result = self.inline_call(e, obj, args, hint, None)
-                return result
-            return self.inline_call(e, obj, args, hint, target)
+            return self.inline_call(e, obj, args, hint, None if site.multi is not None else target)
         if res.kind == "user":
             self.fail(
                 e,
@@ -483,7 +463,7 @@ class Calls:
             for a in args
         ):
             # every input is a constant or wrapped in stop_gradient: a constant result
-            return self.emit_nondiff(target, hint, node, [])
+            return self.emit_nondiff(target, hint, site.node, [])
         self._refuse_unknown_call(e, obj, res, display)
         return None
 

@@ -267,12 +267,7 @@ class ControlFlow:
         self.assign_exact(name, left)
         other, self.stmts = self.stmts, saved
         body, orelse = (taken, other) if is_and else (other, taken)
-        self.stmts.append(ir.IfNode(left, body, orelse, self.origin, self.is_static(left)))
-        if self.is_static(left) and self.is_static(right):
-            self.static.add(name)
-        self.alias_of_either(name, [left, right])
-        self.last_define = (target, name) if target is not None else None
-        return cst.Name(name)
+        return self._branched_value(name, target, left, (body, orelse), (left, right))
 
     def ternary(self, e: cst.IfExp, hint: str, target: str | None) -> cst.BaseExpression:
         test = self.lower_test(e.test, hint)
@@ -291,9 +286,23 @@ class ControlFlow:
         self.stmts = orelse
         self.assign_exact(name, b)
         self.stmts = saved
+        return self._branched_value(name, target, test, (body, orelse), (a, b))
+
+    def _branched_value(
+        self,
+        name: str,
+        target: str | None,
+        test: cst.BaseExpression,
+        branches: tuple[list[Any], list[Any]],
+        values: tuple[cst.BaseExpression, cst.BaseExpression],
+    ) -> cst.BaseExpression:
+        """The value of an expression that picks one of two ``values`` by ``test``: the if
+        node whose ``branches`` bind ``name`` to each, and ``name``, which is constant when
+        both values are and may alias either."""
+        body, orelse = branches
         self.stmts.append(ir.IfNode(test, body, orelse, self.origin, self.is_static(test)))
-        if self.is_static(a) and self.is_static(b):
+        if self.is_static(values[0]) and self.is_static(values[1]):
             self.static.add(name)
-        self.alias_of_either(name, [a, b])
+        self.alias_of_either(name, list(values))
         self.last_define = (target, name) if target is not None else None
         return cst.Name(name)

@@ -5,7 +5,7 @@ iteration and at each ``break``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import libcst as cst
 import libcst.matchers as m
@@ -23,6 +23,20 @@ from srcgrad.codegen.normalize.syntax import (
     _subscript_written,
     _written_first,
 )
+
+
+class _Header(NamedTuple):
+    """What a loop's header says: the loop ``node``, its ``kind`` (``"for"`` or
+    ``"while"``), the ``for`` target's name and the iterable it runs over (a ``while``
+    loop: None and its test), the names the ``for`` target's index reads before the body
+    (``prelude``), and where the loop stands (``origin``)."""
+
+    node: cst.For | cst.While
+    kind: str
+    target: str | None
+    iterable: cst.BaseExpression | None
+    prelude: list[tuple[str, Any]]
+    origin: Any
 
 
 class Loops:
@@ -52,26 +66,19 @@ class Loops:
             return True
         plan = self.iteration_plan(node)
         header_target, header_iter, prelude, reversible = plan
-        return self.loop(node, "for", header_target, header_iter, prelude, reversible, origin)
+        header = _Header(node, "for", header_target, header_iter, prelude, origin)
+        return self.loop(header, reversible)
 
     def while_statement(self, node: cst.While) -> bool:
         self.origin = self.src.origin(node)
         origin = self.origin
-        return self.loop(node, "while", None, node.test, [], False, origin)
+        return self.loop(_Header(node, "while", None, node.test, [], origin), False)
 
-    def loop(
-        self,
-        node: cst.For | cst.While,
-        kind: str,
-        header_target: str | None,
-        header_iter: cst.BaseExpression | None,
-        prelude: list[tuple[str, Any]],
-        reversible: bool,
-        origin: Any,
-    ) -> bool:
+    def loop(self, header: _Header, reversible: bool) -> bool:
         """Lower a ``for`` loop (its header from :meth:`iteration_plan`) or a ``while`` loop to
         a loop node: the names it carries (displays item by item), its body, and the phis
         that carry the names into the next iteration."""
+        node, kind, header_target, header_iter, prelude, origin = header
         self.grow_before_loop(node)
         extra = [t for t, _ in prelude]
         for u in _subscript_written(node.body):
@@ -101,9 +108,7 @@ class Loops:
                 self.carried_seqs.add(self.env[u])  # `t = t + (v,)` would change its length
         prior_target = self.env.get(header_target) if header_target is not None else None
         try:
-            target_name, test = self._loop_body(
-                node, kind, header_target, header_iter, prelude, origin, loop, before
-            )
+            target_name, test = self._loop_body(header, loop, before)
             body = self.stmts
         finally:
             self.stmts = saved
@@ -123,9 +128,7 @@ class Loops:
         )
         if kind == "for" and header_iter is not None:
             ln.iter = header_iter
-        self._keep_range_target(
-            node, kind, header_target, header_iter, target_name, prior_target, origin
-        )
+        self._keep_range_target(header, target_name, prior_target)
         self.stmts.append(ln)
         for u, c in cmap.items():
             self.env[u] = c.name
@@ -179,20 +182,13 @@ class Loops:
                 self.env.pop(u)
 
     def _loop_body(
-        self,
-        node: cst.For | cst.While,
-        kind: str,
-        header_target: str | None,
-        header_iter: cst.BaseExpression | None,
-        prelude: list[tuple[str, Any]],
-        origin: Any,
-        loop: dict[str, Any],
-        before: set[str],
+        self, header: _Header, loop: dict[str, Any], before: set[str]
     ) -> tuple[str | None, cst.BaseExpression | None]:
         """Lower one iteration into ``self.stmts``: the ``for`` target (and the names read
         from its index) or the ``while`` test, the body, and the phis at its end.  Returns
         the target's emitted name and the while loop's test (None where the test needed
         statements: they moved into the body)."""
+        node, kind, header_target, header_iter, prelude, origin = header
         target_name = None
         test: cst.BaseExpression | None = None
         body_stmts = list(node.body.body)  # type: ignore[union-attr]
@@ -233,18 +229,12 @@ class Loops:
         return target_name, test
 
     def _keep_range_target(
-        self,
-        node: cst.For | cst.While,
-        kind: str,
-        header_target: str | None,
-        header_iter: cst.BaseExpression | None,
-        target_name: str | None,
-        prior_target: str | None,
-        origin: Any,
+        self, header: _Header, target_name: str | None, prior_target: str | None
     ) -> None:
         """A ``range`` loop's target that an enclosing loop carries, or that is read after
         the loop: bound before the loop node to what it held before (as Python leaves it
         after a loop that ran no round)."""
+        node, kind, header_target, header_iter, _, origin = header
         outer_maps = [lp["map"] for lp in self.loops]
         if (
             kind == "for"

@@ -4,6 +4,8 @@ random draws of a generator argument, and the refusals for methods with no rule.
 
 from __future__ import annotations
 
+from typing import Any
+
 import libcst as cst
 import numpy as np
 
@@ -83,10 +85,13 @@ class Methods:
             return self.random_draw(e, node, args, target, hint, display)
         if self.is_static(receiver) and all(self.is_static(a.value) for a in args):
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
-        if method in METHODS:
-            out = self._rule_method(e, receiver, method, args, node, hint, target, multi)
-            if out is not None:
-                return out
+        ruled = self._method_rule(e, receiver, method, args) if method in METHODS else None
+        if ruled is not None:
+            rule, bound = ruled
+            dtype_arg = bound.get("dtype")
+            if dtype_arg is not None and self.integer_dtype(dtype_arg, e, f".{method}()"):
+                return self.emit_nondiff(target, hint, node, [])  # an integer result
+            return self.prim(rule, target, hint, node, bound, multi)
         return self._method_without_rule(e, receiver, method, args, node, hint, target)
 
     def _list_method(
@@ -141,35 +146,23 @@ class Methods:
             if isinstance(func.value, cst.Name):
                 self.poisoned.add(func.value.value)  # (`d.update(...)`: entries unknown)
 
-    def _rule_method(
-        self,
-        e: cst.Call,
-        receiver: cst.BaseExpression,
-        method: str,
-        args: list[cst.Arg],
-        node: cst.Call,
-        hint: str,
-        target: str | None,
-        multi: list[str] | None,
-    ) -> cst.BaseExpression | None:
-        """An array method that stands for a primitive with a rule (``x.sum()``,
-        ``x.reshape(a, b)``): the primitive with the receiver as its first operand; None
-        when the primitive has no rule."""
+    def _method_rule(
+        self, e: cst.Call, receiver: cst.BaseExpression, method: str, args: list[cst.Arg]
+    ) -> tuple[Any, dict[str, Any]] | None:
+        """The rule of the primitive an array method stands for (``x.sum()``,
+        ``x.reshape(a, b)``) and the method's arguments bound to it, the receiver as the first
+        operand; None when the primitive has no rule."""
         prim, varparam = METHODS[method]
         rule = registry.lookup(prim) if prim is not None else registry.lookup_name(method)
-        if rule is not None:
-            pos = [a for a in args if a.keyword is None]
-            kws = [a for a in args if a.keyword is not None]
-            if varparam is not None and len(pos) > 1:
-                tup = cst.Tuple(elements=[cst.Element(a.value) for a in pos])
-                pos = [cst.Arg(tup)]
-            bargs = [cst.Arg(receiver), *pos, *kws]
-            bound = self.bind(rule, bargs, e, f".{method}()")
-            dtype_arg = bound.get("dtype")
-            if dtype_arg is not None and self.integer_dtype(dtype_arg, e, f".{method}()"):
-                return self.emit_nondiff(target, hint, node, [])  # an integer result
-            return self.prim(rule, target, hint, node, bound, multi)
-        return None
+        if rule is None:
+            return None
+        pos = [a for a in args if a.keyword is None]
+        kws = [a for a in args if a.keyword is not None]
+        if varparam is not None and len(pos) > 1:
+            tup = cst.Tuple(elements=[cst.Element(a.value) for a in pos])
+            pos = [cst.Arg(tup)]
+        bargs = [cst.Arg(receiver), *pos, *kws]
+        return rule, self.bind(rule, bargs, e, f".{method}()")
 
     def _method_without_rule(
         self,
