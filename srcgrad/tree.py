@@ -123,7 +123,12 @@ NAMEDTUPLE = NodeType(
     "nt", "n", _namedtuple_flatten, _namedtuple_unflatten, _namedtuple_child, positional=True
 )
 SEQUENCE = NodeType(
-    "seq", "s", _sequence_flatten, _sequence_unflatten, _item, positional=True,
+    "seq",
+    "s",
+    _sequence_flatten,
+    _sequence_unflatten,
+    _item,
+    positional=True,
     qualified_name=False,
 )
 

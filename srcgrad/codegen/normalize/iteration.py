@@ -159,7 +159,9 @@ class Iteration:
         """A list/tuple argument iterated over becomes a list whose items carry gradients."""
         if isinstance(seq, cst.Name) and seq.value in self.cont:
             param, path, skel = self.cont[seq.value]
-            if skel[0] not in ("seq", "nt") or any(c is not None for c in tree.skeleton_children(skel)):
+            if skel[0] not in ("seq", "nt") or any(
+                c is not None for c in tree.skeleton_children(skel)
+            ):
                 self.fail(seq, "iterating a nested container argument", "index it with constants", "iterate")
             name = self.names.temp(f"{seq.value}_items")
             expr = cst.Call(func=cst.Name("list"), args=[cst.Arg(seq)])
