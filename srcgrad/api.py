@@ -16,7 +16,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from srcgrad import cache, diagnose
+from srcgrad import cache, diagnose, tree
 from srcgrad.backend import namespace
 from srcgrad.errors import (
     InternalError,
@@ -30,7 +30,6 @@ from srcgrad.runtime.calls import install_vjp, stop_gradient
 
 __all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "GradFunction"]
 
-_CONTAINERS = (dict, list, tuple)
 _LOCK = threading.RLock()
 
 
@@ -68,8 +67,13 @@ def _arg_spec(x: Any) -> Any:
     """The abstract signature of one argument: what generated code may be specialised to.
 
     Arrays give their dtype and which axes have length 1 (other lengths stay symbolic);
-    Python numbers their kind; containers their type and items; str/bool/None ``"static"``.
+    Python numbers their kind; containers their type and items (:func:`tree.signature`);
+    str/bool/None ``"static"``.
     """
+    return tree.signature(x, _leaf_spec)
+
+
+def _leaf_spec(x: Any) -> Any:
     t = type(x)
     if t is np.ndarray:
         return (x.dtype, tuple(map(_ONE, x.shape)))
@@ -83,12 +87,6 @@ def _arg_spec(x: Any) -> Any:
         return "static"
     if isinstance(x, _RNG_TYPES):
         return "rng"
-    if isinstance(x, dict):
-        return ("d", t, tuple((k, _arg_spec(v)) for k, v in x.items()))
-    if isinstance(x, tuple) and hasattr(x, "_fields"):
-        return ("n", t, tuple(zip(x._fields, map(_arg_spec, x))))
-    if isinstance(x, (list, tuple)):
-        return ("s", t, tuple(map(_arg_spec, x)))
     dtype = getattr(x, "dtype", None)
     shape = getattr(x, "shape", None)
     if dtype is not None and type(shape) is tuple:
@@ -112,17 +110,6 @@ def _spec_text(key: tuple[Any, ...]) -> str:
         return repr(v)
 
     return text(key)
-
-
-def _skeleton(x: Any) -> Any:
-    """The structure of a container argument (types and keys, never values or shapes)."""
-    if isinstance(x, dict):
-        return ("dict", {k: _skeleton(v) for k, v in x.items()}, type(x).__name__)
-    if isinstance(x, tuple) and hasattr(x, "_fields"):
-        return ("nt", {f: _skeleton(v) for f, v in zip(x._fields, x)}, type(x).__qualname__)
-    if isinstance(x, (list, tuple)):
-        return ("seq", [_skeleton(v) for v in x], type(x).__name__)
-    return None
 
 
 class GradFunction:
@@ -254,7 +241,7 @@ class GradFunction:
         if args is None:
             return {}
         out: dict[str, Any] = {
-            name: _skeleton(a) for name, a in zip(self._params, args) if isinstance(a, _CONTAINERS)
+            name: tree.skeleton(a) for name, a in zip(self._params, args) if tree.is_node(a)
         }
         for name, a in zip(self._params, args):
             if isinstance(a, _RNG_TYPES):  # a random generator: its draws are constants
@@ -507,7 +494,7 @@ def _seed_like(d_out: Any, out: Any) -> Any:
     an array of another float dtype); other outputs pass through."""
     dtype = getattr(out, "dtype", None)
     shape = getattr(out, "shape", None)
-    if dtype is None or type(shape) is not tuple or isinstance(d_out, (tuple, list, dict)):
+    if dtype is None or type(shape) is not tuple or tree.is_node(d_out):
         return d_out
     if getattr(d_out, "dtype", None) == dtype and getattr(d_out, "shape", None) == shape:
         return d_out
@@ -523,7 +510,7 @@ def _ones_like(out: Any) -> Any:
 
 def _check_scalar(gf: GradFunction, out: Any) -> None:
     size = getattr(out, "size", 1)
-    if size != 1 or isinstance(out, (tuple, list, dict)):
+    if size != 1 or tree.is_node(out):
         fn = gf.forward
         shape = getattr(out, "shape", type(out).__name__)
         raise NonScalarOutputError(
@@ -559,12 +546,10 @@ def _check_wrt_arg(gf: GradFunction, pos: int, a: Any) -> None:
 
 def _own(g: Any, a: Any, seen: set[int], args: tuple[Any, ...]) -> Any:
     """A gradient that shares memory with nothing the caller holds, in the argument's type."""
-    if isinstance(a, dict):
-        return type(a)((k, _own(g[k], v, seen, args)) for k, v in a.items())
-    if isinstance(a, tuple) and hasattr(a, "_fields"):
-        return type(a)(*(_own(gi, ai, seen, args) for gi, ai in zip(g, a)))
-    if isinstance(a, (list, tuple)):
-        return type(a)(_own(gi, ai, seen, args) for gi, ai in zip(g, a))
+    return tree.map(lambda ai, gi: _own_leaf(gi, ai, seen, args), a, g)
+
+
+def _own_leaf(g: Any, a: Any, seen: set[int], args: tuple[Any, ...]) -> Any:
     if g is None:
         return None
     if type(a) is float:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from srcgrad import tree
 from srcgrad.backend import namespace
 from srcgrad.cache import parse_header
 from srcgrad.errors import NonFiniteError
@@ -198,10 +199,8 @@ def _nbytes(v: Any) -> int:
         return int(v.itemsize)
     if isinstance(v, (bool, int, float, complex)):
         return 8 if not isinstance(v, complex) else 16
-    if isinstance(v, (list, tuple)):
-        return sum(_nbytes(x) for x in v)
-    if isinstance(v, dict):
-        return sum(_nbytes(x) for x in v.values())
+    if tree.is_node(v):
+        return sum(_nbytes(x) for x in tree.leaves(v))
     if v is None:
         return 0
     nb = getattr(v, "nbytes", None)
@@ -532,13 +531,11 @@ class NonFiniteOrigin:
 
 def _nonfinite(v: Any) -> str | None:
     """'nan', 'inf', 'nan and inf' or None."""
-    if isinstance(v, (list, tuple)):
-        kinds = {k for k in (_nonfinite(x) for x in v) if k}
+    if tree.is_node(v):
+        kinds = {k for k in map(_nonfinite, tree.leaves(v)) if k}
         if not kinds:
             return None
         return kinds.pop() if len(kinds) == 1 else "nan and inf"
-    if isinstance(v, dict):
-        return _nonfinite(list(v.values()))
     try:
         a = np.asarray(v)
     except Exception:  # noqa: BLE001
@@ -684,13 +681,7 @@ def _error(origin: NonFiniteOrigin, fn: Callable[..., Any]) -> NonFiniteError:
 
 
 def _finite_result(x: Any) -> bool:
-    if isinstance(x, (list, tuple)):
-        return all(_finite_result(v) for v in x)
-    if isinstance(x, dict):
-        return all(_finite_result(v) for v in x.values())
-    if x is None or callable(x):
-        return True
-    return _nonfinite(x) is None
+    return all(v is None or callable(v) or _nonfinite(v) is None for v in tree.leaves(x))
 
 
 def raise_if_nonfinite(df: Any, saved: tuple[tuple[Any, ...], dict[str, Any]], result: Any) -> None:

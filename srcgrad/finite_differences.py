@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from srcgrad import tree
 from srcgrad.runtime.containers import is_float_leaf
 
 __all__ = ["check_adjoint", "compare_gradient"]
@@ -34,9 +35,11 @@ _DEFAULT_ATOL = 1e-6
 
 
 def _to_float64(x: Any) -> Any:
-    """A float64 copy of a float leaf; containers converted element by element."""
-    if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
-        return type(x)(_to_float64(v) for v in x)
+    """A float64 copy of a float leaf; containers converted leaf by leaf."""
+    return tree.map(_leaf_to_float64, x)
+
+
+def _leaf_to_float64(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         return x.astype(np.float64) if x.dtype.kind == "f" else x.copy()
     if isinstance(x, np.floating):
@@ -78,19 +81,8 @@ def _inner(a: Any, b: Any) -> float:
     return float(np.sum(a * b))
 
 
-def _snapshot(values: Iterator[Any]) -> list[tuple[Any, Any]]:
+def _snapshot(values: Iterable[Any]) -> list[tuple[Any, Any]]:
     return [(v, v.copy()) for v in values if isinstance(v, np.ndarray)]
-
-
-def _arrays_in(x: Any) -> Iterator[Any]:
-    if isinstance(x, (list, tuple)):
-        for v in x:
-            yield from _arrays_in(v)
-    elif isinstance(x, dict):
-        for v in x.values():
-            yield from _arrays_in(v)
-    else:
-        yield x
 
 
 def _close(analytic: float, numeric: float, rtol: float, atol: float) -> bool:
@@ -282,7 +274,7 @@ def _output_inner(u: Any, y: Any, multi: bool) -> float:
 def _call_rule(
     meta: _Meta, rule_fn: Callable[..., Any], u: Any, ans: Any, inputs: Any, params: Any
 ) -> Any:
-    watched = _snapshot(_arrays_in([u, ans, list(inputs), params]))
+    watched = _snapshot(tree.leaves([u, ans, list(inputs), params]))
     result = rule_fn(u, ans, *inputs, **params)
     for array, before in watched:
         if not np.array_equal(array, before, equal_nan=True):
@@ -423,46 +415,13 @@ def _disagreement(
 # --------------------------------------------------------------------------- check_grad
 
 
-def _tree_leaves(x: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    """(path, leaf) pairs of a dict / list / tuple / NamedTuple tree, in order."""
-    if isinstance(x, dict):
-        for k, v in x.items():
-            yield from _tree_leaves(v, path + (k,))
-    elif isinstance(x, (list, tuple)):
-        for i, v in enumerate(x):
-            yield from _tree_leaves(v, path + (i,))
-    else:
-        yield path, x
-
-
-def _tree_get(x: Any, path: tuple) -> Any:
-    for key in path:
-        x = x[key]
-    return x
-
-
-def _tree_set(x: Any, path: tuple, new: Any) -> Any:
-    """A copy of tree ``x`` with the leaf at ``path`` replaced (containers rebuilt)."""
-    if not path:
-        return new
-    key, rest = path[0], path[1:]
-    if isinstance(x, dict):
-        out = dict(x)
-        out[key] = _tree_set(x[key], rest, new)
-        return type(x)(out) if type(x) is not dict else out
-    items = list(x)
-    items[key] = _tree_set(x[key], rest, new)
-    if hasattr(x, "_fields"):  # NamedTuple
-        return type(x)(*items)
-    return type(x)(items)
-
-
 def _tree_map_float64(x: Any) -> Any:
-    for path, leaf in list(_tree_leaves(x)):
+    """``x`` with its float leaves in float64 (only the containers on their paths rebuilt)."""
+    for path, leaf in tree.leaves_with_paths(x):
         if isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f":
-            x = _tree_set(x, path, leaf.astype(np.float64))
+            x = tree.replace(x, path, leaf.astype(np.float64))
         elif isinstance(leaf, np.floating):
-            x = _tree_set(x, path, np.float64(leaf))
+            x = tree.replace(x, path, np.float64(leaf))
     return x
 
 
@@ -493,10 +452,10 @@ def _wrt_positions(f: Callable[..., Any], wrt: Any, n_args: int) -> list[int]:
 def _check_structure(name: str, pos: int, arg: Any, grad: Any) -> None:
     """The gradient of argument ``pos`` has an entry for each leaf of it, and each float
     leaf's entry has its shape and dtype."""
-    for path, leaf in _tree_leaves(arg):
+    for path, leaf in tree.leaves_with_paths(arg):
         label = f"argument {pos}" + "".join(f"[{k!r}]" for k in path)
         try:
-            g = _tree_get(grad, path)
+            g = tree.get(grad, path)
         except (KeyError, IndexError, TypeError) as err:
             raise AssertionError(
                 f"check_grad: {name}: the gradient has no entry for {label}"
@@ -516,16 +475,15 @@ def _check_structure(name: str, pos: int, arg: Any, grad: Any) -> None:
 
 def _check_unchanged(name: str, pristine: tuple, run_args: tuple) -> None:
     """Computing the gradient left its arguments as they were."""
-    for before, after in zip(_tree_leaves(pristine), _tree_leaves(run_args)):
-        b, a = before[1], after[1]
+    for b, a in zip(tree.leaves(pristine), tree.leaves(run_args)):
         if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
             raise AssertionError(f"check_grad: {name}: computing the gradient changed an input")
 
 
 def _check_unshared(name: str, run_args: tuple, grads: tuple) -> None:
     """No gradient shares memory with the arguments it was computed from."""
-    held = [v for _, v in _tree_leaves(run_args) if isinstance(v, np.ndarray)]
-    for _, g in _tree_leaves(grads):
+    held = [v for v in tree.leaves(run_args) if isinstance(v, np.ndarray)]
+    for g in tree.leaves(grads):
         if isinstance(g, np.ndarray) and any(np.shares_memory(g, h) for h in held):
             raise AssertionError(
                 f"check_grad: {name}: a returned gradient shares memory with an argument"
@@ -552,18 +510,20 @@ class _Differences:
         """<grad, v> matches central differences along ``n_dirs`` random directions ``v``
         over the float leaves of argument ``pos``."""
         arg = self.args[pos]
-        leaves = [(p, v) for p, v in _tree_leaves(arg) if is_float_leaf(v, with_complex=False)]
+        leaves = [
+            (p, v) for p, v in tree.leaves_with_paths(arg) if is_float_leaf(v, with_complex=False)
+        ]
         if not leaves:
             return
         for _ in range(self.n_dirs):
             dirs = [(p, _random_like(self.rng, v)) for p, v in leaves]
-            analytic = sum(_inner(_tree_get(grad, p), v) for p, v in dirs)
+            analytic = sum(_inner(tree.get(grad, p), v) for p, v in dirs)
             numerics = []
             for step in self.steps:
                 plus, minus = arg, arg
                 for (p, v), (_, x) in zip(dirs, leaves):
-                    plus = _tree_set(plus, p, x + step * v)
-                    minus = _tree_set(minus, p, x - step * v)
+                    plus = tree.replace(plus, p, x + step * v)
+                    minus = tree.replace(minus, p, x - step * v)
                 args_plus = self.args[:pos] + (plus,) + self.args[pos + 1 :]
                 args_minus = self.args[:pos] + (minus,) + self.args[pos + 1 :]
                 numerics.append((self.value(args_plus) - self.value(args_minus)) / (2 * step))

@@ -28,6 +28,7 @@ import pytest
 
 import srcgrad
 from srcgrad import api
+from srcgrad import tree as pytree
 
 _COUNTER = itertools.count()
 EPS = 1e-6
@@ -70,28 +71,6 @@ def _is_float_leaf(x: Any) -> bool:
     return isinstance(x, float)
 
 
-def _leaves(tree: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
-    if isinstance(tree, dict):
-        return [leaf for k, v in tree.items() for leaf in _leaves(v, path + (k,))]
-    if isinstance(tree, (list, tuple)):
-        return [leaf for i, v in enumerate(tree) for leaf in _leaves(v, path + (i,))]
-    return [(path, tree)]
-
-
-def _replace(tree: Any, path: tuple[Any, ...], new: Any) -> Any:
-    """A copy of ``tree`` with the leaf at ``path`` replaced."""
-    if not path:
-        return new
-    key, rest = path[0], path[1:]
-    if isinstance(tree, dict):
-        out = dict(tree)
-        out[key] = _replace(tree[key], rest, new)
-        return type(tree)(out)
-    items = list(tree)
-    items[key] = _replace(tree[key], rest, new)
-    return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
-
-
 def _numeric_leaf(call: Callable[[Any], Any], x: Any) -> Any:
     if isinstance(x, float):
         return (float(call(x + EPS)) - float(call(x - EPS))) / (2 * EPS)
@@ -111,16 +90,16 @@ def numeric_grad(fun: Callable[..., Any], args: tuple[Any, ...], pos: int) -> An
     arg = args[pos]
     out = arg
 
-    for path, leaf in _leaves(arg):
+    for path, leaf in pytree.leaves_with_paths(arg):
         if not _is_float_leaf(leaf):
-            out = _replace(out, path, None)
+            out = pytree.replace(out, path, None)
             continue
 
         def call(v: Any, path: tuple[Any, ...] = path) -> Any:
-            new = _replace(arg, path, v)
+            new = pytree.replace(arg, path, v)
             return fun(*args[:pos], new, *args[pos + 1 :])
 
-        out = _replace(out, path, _numeric_leaf(call, leaf))
+        out = pytree.replace(out, path, _numeric_leaf(call, leaf))
     return out
 
 
@@ -156,7 +135,7 @@ def check(fun: Callable[..., Any], args: tuple[Any, ...], grads: Any, wrt: Any) 
 
 
 def arrays_in(tree: Any) -> list[np.ndarray]:
-    return [v for _, v in _leaves(tree) if isinstance(v, np.ndarray)]
+    return [v for v in pytree.leaves(tree) if isinstance(v, np.ndarray)]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import copy
 import re
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 
 import srcgrad
+from srcgrad import tree as pytree
 from srcgrad.errors import InternalError, SrcgradError
 
 try:
@@ -87,39 +88,7 @@ _RTOL = 1e-5
 _ATOL = 1e-6
 
 
-# --------------------------------------------------------------------------- pytrees
-
-
-def _leaves(x: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    """(path, leaf) for every leaf of nested lists, tuples and dicts, in order."""
-    if isinstance(x, (list, tuple)):
-        for i, v in enumerate(x):
-            yield from _leaves(v, path + (i,))
-    elif isinstance(x, dict):
-        for k, v in x.items():
-            yield from _leaves(v, path + (k,))
-    else:
-        yield path, x
-
-
-def _get(x: Any, path: tuple) -> Any:
-    for p in path:
-        x = x[p]
-    return x
-
-
-def _replace(x: Any, path: tuple, new: Any) -> Any:
-    """A copy of ``x`` with the leaf at ``path`` replaced; containers along the path copied."""
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(x, dict):
-        out = dict(x)
-        out[head] = _replace(x[head], rest, new)
-        return out
-    items = list(x)
-    items[head] = _replace(x[head], rest, new)
-    return type(x)(items)
+# --------------------------------------------------------------------------- float leaves
 
 
 def _is_float_leaf(v: Any) -> bool:
@@ -136,7 +105,7 @@ def _wrt_tuple(wrt: int | tuple[int, ...]) -> tuple[int, ...]:
 
 def _same_memory_values(a: Any, b: Any) -> bool:
     """Deep equality of two argument trees (arrays compared exactly, NaNs equal)."""
-    la, lb = list(_leaves(a)), list(_leaves(b))
+    la, lb = list(pytree.leaves_with_paths(a)), list(pytree.leaves_with_paths(b))
     if [p for p, _ in la] != [p for p, _ in lb]:
         return False
     for (_, u), (_, v) in zip(la, lb):
@@ -207,16 +176,16 @@ def _fd_check(prog: Program, args: tuple, grads: tuple, value: float) -> str | N
 
     for pos, grad in zip(_wrt_tuple(prog.wrt), grads):
         arg = args[pos]
-        for path, leaf in _leaves(arg):
+        for path, leaf in pytree.leaves_with_paths(arg):
             if not _is_float_leaf(leaf):
                 continue
-            g = _get(grad, path)
+            g = pytree.get(grad, path)
             where = f"argument {pos} leaf {list(path)}"
             if isinstance(leaf, float):
 
                 def at(t: float) -> float:
                     new = list(args)
-                    new[pos] = _replace(arg, path, float(t))
+                    new[pos] = pytree.replace(arg, path, float(t))
                     return call(tuple(new))
 
                 if not _agrees(float(g), _numeric_derivative(at, leaf), scale):
@@ -234,7 +203,7 @@ def _fd_check(prog: Program, args: tuple, grads: tuple, value: float) -> str | N
                     moved = leaf.copy()
                     moved[idx] = t
                     new = list(args)
-                    new[pos] = _replace(arg, path, moved)
+                    new[pos] = pytree.replace(arg, path, moved)
                     return call(tuple(new))
 
                 nums = _numeric_derivative(at, float(leaf[idx]))
@@ -248,7 +217,7 @@ def _fd_check(prog: Program, args: tuple, grads: tuple, value: float) -> str | N
 
                 def along(t: float, d: np.ndarray = d) -> float:
                     new = list(args)
-                    new[pos] = _replace(arg, path, leaf + t * d)
+                    new[pos] = pytree.replace(arg, path, leaf + t * d)
                     return call(tuple(new))
 
                 nums = _numeric_derivative(along, 0.0)
@@ -260,9 +229,9 @@ def _fd_check(prog: Program, args: tuple, grads: tuple, value: float) -> str | N
 def _structure_check(prog: Program, args: tuple, grads: tuple) -> str | None:
     """Each gradient has its argument's structure; array leaves same shape and dtype."""
     for pos, grad in zip(_wrt_tuple(prog.wrt), grads):
-        arg_leaves = list(_leaves(args[pos]))
+        arg_leaves = list(pytree.leaves_with_paths(args[pos]))
         try:
-            got = [_get(grad, p) for p, _ in arg_leaves]
+            got = [pytree.get(grad, p) for p, _ in arg_leaves]
         except (KeyError, IndexError, TypeError) as exc:
             return f"gradient of argument {pos} lacks the argument's structure: {exc!r}"
         for (path, leaf), g in zip(arg_leaves, got):
@@ -393,11 +362,11 @@ def _oracle_check(prog: Program, args: tuple, grads: tuple) -> tuple[str | None,
         return None, f"autograd cannot run it ({type(exc).__name__})"
     want = want if isinstance(prog.wrt, tuple) else (want,)
     for pos, g, w in zip(_wrt_tuple(prog.wrt), grads, want):
-        for path, leaf in _leaves(args[pos]):
+        for path, leaf in pytree.leaves_with_paths(args[pos]):
             if not _is_float_leaf(leaf):
                 continue
-            a = np.asarray(_get(g, path), dtype=np.float64)
-            b = np.asarray(_get(w, path), dtype=np.float64)
+            a = np.asarray(pytree.get(g, path), dtype=np.float64)
+            b = np.asarray(pytree.get(w, path), dtype=np.float64)
             if not np.allclose(a, b, rtol=1e-6, atol=1e-8):
                 worst = np.max(np.abs(a - b))
                 msg = f"argument {pos} leaf {list(path)} differs from autograd by {worst:.3g}"

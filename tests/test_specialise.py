@@ -14,16 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
+from srcgrad import tree as pytree
 from srcgrad.testing import check_grad
 from tests.engine import specialise_src as S
-
-
-def _leaves(g):
-    if isinstance(g, dict):
-        return [v for k in sorted(g) for v in _leaves(g[k])]
-    if isinstance(g, (tuple, list)):
-        return [v for x in g for v in _leaves(x)]
-    return [g]
 
 
 def _both(monkeypatch, fn, args, wrt):
@@ -39,7 +32,7 @@ def _both(monkeypatch, fn, args, wrt):
 
 
 def _same(gs, gg, rtol):
-    ls, lg = _leaves(gs), _leaves(gg)
+    ls, lg = pytree.leaves(gs), pytree.leaves(gg)
     assert len(ls) == len(lg)
     for a, b in zip(ls, lg):
         assert type(a) is type(b)
@@ -118,7 +111,7 @@ def test_specialised_gradient_equals_generic(name, monkeypatch, rng):
     fn, args, wrt = _cases(rng)[name]
     before = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
     gs, gg, spec, gen = _both(monkeypatch, fn, args, wrt)
-    float32 = any(getattr(x, "dtype", None) == np.float32 for x in _leaves(list(args)))
+    float32 = any(getattr(x, "dtype", None) == np.float32 for x in pytree.leaves(list(args)))
     _same(gs, gg, 1e-5 if float32 else 1e-12)
     assert spec.path != gen.path
     for a, b in zip(args, before):  # the in-place forward never writes into an argument
@@ -227,7 +220,7 @@ def test_broadcasting_shapes_property(case):
         finally:
             os.environ.pop("SRCGRAD_SPECIALISE", None)
     _same(results[0], results[1], 1e-5)
-    for g, x in zip(_leaves(results[0]), list(args) * 3):
+    for g, x in zip(pytree.leaves(results[0]), list(args) * 3):
         assert g.shape == x.shape and g.dtype == x.dtype
 
 
@@ -270,6 +263,6 @@ def test_specialised_code_runs_on_the_fake_device(name, rng):
     df = srcgrad.grad(fn, wrt=wrt)
     got = df(*[dev(a) for a in args])
     assert "out=" in df.source or ".sum(" in df.source or " @ " in df.source
-    for g, w in zip(_leaves(got), _leaves(want)):
+    for g, w in zip(pytree.leaves(got), pytree.leaves(want)):
         assert isinstance(g, fakexp.FakeArray)
         np.testing.assert_allclose(np.asarray(fakexp.to_host(g)), w, rtol=1e-12, atol=1e-14)

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from srcgrad import tree
+
 WEAK = ("weak-int", "weak-float", "weak-complex")
 _WEAK_VALUE = {"weak-int": 1, "weak-float": 1.0, "weak-complex": 1j}
 
@@ -122,20 +124,6 @@ def leaf_fact(spec: Any, literals: dict[int, Sym] | None = None) -> Fact | None:
     return None
 
 
-def tree_get(spec: Any, path: tuple[Any, ...]) -> Any:
-    for k in path:
-        if not isinstance(spec, tuple) or len(spec) != 3 or spec[0] not in ("d", "s", "n"):
-            return None
-        items = spec[2]
-        if spec[0] == "s":
-            if not isinstance(k, int) or not -len(items) <= k < len(items):
-                return None
-            spec = items[k]
-        else:
-            spec = dict(items).get(k)
-    return spec
-
-
 # -- dtype and shape algebra -----------------------------------------------------------------
 
 
@@ -222,15 +210,17 @@ def describe(params: list[str], arg_specs: dict[str, Any]) -> str:
             return {"f": "float", "i": "int", "c": "complex"}[spec]
         if spec == "static":
             return "constant"
-        if isinstance(spec, tuple) and len(spec) == 3 and spec[0] in ("d", "s", "n"):
-            kind, typ, items = spec
-            if kind == "s":
+        node = tree.signature_node(spec)
+        if node is not None:
+            kind, typ, keys, items = node
+            if kind is tree.SEQUENCE:
                 inner = ", ".join(leaf(v) for v in items)
                 return f"[{inner}]" if typ is list else f"({inner}{',' if len(items) == 1 else ''})"
             inner = ", ".join(
-                f"{k}: {leaf(v)}" if kind == "d" else f"{k}={leaf(v)}" for k, v in items
+                f"{k}: {leaf(v)}" if kind is tree.DICT else f"{k}={leaf(v)}"
+                for k, v in zip(keys, items)
             )
-            return "{" + inner + "}" if kind == "d" else f"{typ.__name__}({inner})"
+            return "{" + inner + "}" if kind is tree.DICT else f"{typ.__name__}({inner})"
         if isinstance(spec, tuple) and len(spec) == 2:
             dims = ", ".join("1" if u else "*" for u in spec[1])
             return f"{np.dtype(spec[0]).name}[{dims}]"

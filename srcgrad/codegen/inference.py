@@ -17,6 +17,7 @@ from typing import Any
 import libcst as cst
 import numpy as np
 
+from srcgrad import tree
 from srcgrad.codegen import ir
 from srcgrad.codegen.facts import (
     UF,
@@ -27,7 +28,6 @@ from srcgrad.codegen.facts import (
     join,
     leaf_fact,
     promote,
-    tree_get,
 )
 
 
@@ -214,7 +214,7 @@ class Inference:
     def _stmt(self, st: ir.Stmt, uf: UF) -> Fact | None:
         if st.kind == ir.READ and st.read is not None:
             param, path = st.read
-            return leaf_fact(tree_get(self.specs.get(param), path))
+            return leaf_fact(tree.signature_at(self.specs.get(param), path))
         if st.kind == ir.COPY and st.operands:
             return self.env.get(st.operands[0])
         if st.kind == ir.STATIC:

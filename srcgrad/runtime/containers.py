@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from srcgrad import tree
 from srcgrad.backend import namespace
 from srcgrad.runtime.broadcasting import unbroadcast
 
@@ -47,7 +48,7 @@ def zeros_cotangent(x: Any) -> Any:
         return type(x)(0)
     if hasattr(x, "shape"):
         return namespace(x).zeros_like(x)
-    if isinstance(x, dict) or isinstance(x, (list, tuple)):
+    if tree.is_node(x):
         return tree_cotangent(x, {})
     return None
 
@@ -56,28 +57,26 @@ def tree_cotangent(x: Any, parts: dict[tuple[Any, ...], Any]) -> Any:
     """The gradient of a container argument, with the structure of ``x``.
 
     Args:
-        x: the argument (dict, list, tuple or NamedTuple, nested).
-        parts: the cotangent of each leaf that was read, by key path.
+        x: the argument (dict, list, tuple or NamedTuple, nested; any :mod:`srcgrad.tree`
+            node).
+        parts: the cotangent of each value that was read, by key path (:mod:`srcgrad.tree`
+            paths: NamedTuple children by field name).
 
     Returns:
         ``x``'s structure; float leaves get their cotangent (zeros if never read), other
         leaves get ``None``.
     """
-    return _build(x, (), parts)
+    if not parts:
+        return tree.map(_unread_cotangent, x)
+    return tree.map_with_path(
+        lambda path, v: parts[path] if path in parts else _unread_cotangent(v),
+        x,
+        is_leaf=lambda path, _: path in parts,
+    )
 
 
-def _build(x: Any, path: tuple[Any, ...], parts: dict[tuple[Any, ...], Any]) -> Any:
-    if path in parts:
-        return parts[path]
-    if isinstance(x, dict):
-        return type(x)((k, _build(v, path + (k,), parts)) for k, v in x.items())
-    if isinstance(x, tuple) and hasattr(x, "_fields"):
-        return type(x)(*(_build(v, path + (f,), parts) for f, v in zip(x._fields, x)))
-    if isinstance(x, (list, tuple)):
-        return type(x)(_build(v, path + (i,), parts) for i, v in enumerate(x))
-    if is_float_leaf(x):
-        return zeros_cotangent(x)
-    return None
+def _unread_cotangent(x: Any) -> Any:
+    return zeros_cotangent(x) if is_float_leaf(x) else None
 
 
 def pop_cotangent(d_list: list[Any], like: Any) -> Any:
@@ -103,20 +102,21 @@ def add_cotangents(a: Any, b: Any) -> Any:
         return b
     if b is None:
         return a
-    if isinstance(a, dict) or isinstance(b, dict):
-        if not (isinstance(a, dict) and isinstance(b, dict)) or a.keys() != b.keys():
+    node_a, node_b = tree.node_type(a), tree.node_type(b)
+    if node_a is None and node_b is None:
+        return a + b
+    if node_a is tree.DICT or node_b is tree.DICT:
+        if node_a is not node_b or a.keys() != b.keys():
             raise ValueError("cotangents of different structure: cannot add a dict entrywise")
         return type(a)((k, add_cotangents(a[k], b[k])) for k in a)
-    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))) or len(a) != len(
-            b
-        ):
-            raise ValueError("cotangents of different structure: cannot add a list entrywise")
-        items = [add_cotangents(x, y) for x, y in zip(a, b)]
-        if isinstance(a, tuple) and hasattr(a, "_fields"):
-            return type(a)(*items)
-        return type(a)(items)
-    return a + b
+    if node_a is None or node_b is None or node_a.positional != node_b.positional:
+        raise ValueError("cotangents of different structure: cannot add a list entrywise")
+    keys_a, kids_a = node_a.flatten(a)
+    keys_b, kids_b = node_b.flatten(b)
+    if len(kids_a) != len(kids_b) or not (node_a.positional or list(keys_a) == list(keys_b)):
+        raise ValueError("cotangents of different structure: cannot add a list entrywise")
+    items = [add_cotangents(x, y) for x, y in zip(kids_a, kids_b)]
+    return node_a.unflatten(type(a), keys_a, items)
 
 
 def add_list_cotangents(a: list[Any], b: Any) -> list[Any]:

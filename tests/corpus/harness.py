@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 import srcgrad
+from srcgrad import tree as pytree
 from tests import fakexp
 
 from . import calls, calls_cases, calls_helpers, cases, control, control_cases, straight
@@ -98,44 +99,20 @@ def is_diff_leaf(x: Any, arrays_only: bool = False) -> bool:
     return isinstance(x, float) and not arrays_only
 
 
-def _is_namedtuple(x: Any) -> bool:
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")
-
-
 def leaves(tree: Any, arrays_only: bool = False) -> list[Any]:
     """The differentiable leaves of ``tree`` in a fixed order (only arrays if asked)."""
-    if isinstance(tree, dict):
-        return [leaf for key in tree for leaf in leaves(tree[key], arrays_only)]
-    if isinstance(tree, (list, tuple)):
-        return [leaf for item in tree for leaf in leaves(item, arrays_only)]
-    return [tree] if is_diff_leaf(tree, arrays_only) else []
+    return [leaf for leaf in pytree.leaves(tree) if is_diff_leaf(leaf, arrays_only)]
 
 
 def unflatten(tree: Any, new_leaves: list[Any], arrays_only: bool = False) -> Any:
     """``tree`` with its differentiable leaves replaced, in :func:`leaves` order."""
     it = iter(new_leaves)
-
-    def build(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {key: build(value) for key, value in node.items()}
-        if _is_namedtuple(node):
-            return type(node)(*(build(item) for item in node))
-        if isinstance(node, (list, tuple)):
-            return type(node)(build(item) for item in node)
-        return next(it) if is_diff_leaf(node, arrays_only) else node
-
-    return build(tree)
+    return pytree.map(lambda leaf: next(it) if is_diff_leaf(leaf, arrays_only) else leaf, tree)
 
 
 def map_arrays(tree: Any, fn: Callable[[np.ndarray], Any]) -> Any:
     """Apply ``fn`` to every ndarray in ``tree`` (any dtype)."""
-    if isinstance(tree, dict):
-        return {key: map_arrays(value, fn) for key, value in tree.items()}
-    if _is_namedtuple(tree):
-        return type(tree)(*(map_arrays(item, fn) for item in tree))
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(map_arrays(item, fn) for item in tree)
-    return fn(tree) if isinstance(tree, np.ndarray) else tree
+    return pytree.map(lambda leaf: fn(leaf) if isinstance(leaf, np.ndarray) else leaf, tree)
 
 
 def copy_tree(tree: Any) -> Any:
@@ -160,11 +137,7 @@ def as_tuple(grads: Any, wrt: Any) -> tuple[Any, ...]:
 
 def grad_leaves(arg: Any, grad: Any) -> list[Any]:
     """The gradient leaves that pair with ``leaves(arg)`` (the structures must match)."""
-    if isinstance(arg, dict):
-        return [leaf for key in arg for leaf in grad_leaves(arg[key], grad[key])]
-    if isinstance(arg, (list, tuple)):
-        return [leaf for a, g in zip(arg, grad) for leaf in grad_leaves(a, g)]
-    return [grad] if is_diff_leaf(arg) else []
+    return [g for a, g in pytree.zip_leaves(arg, grad) if is_diff_leaf(a)]
 
 
 # --------------------------------------------------------------------------- gradients

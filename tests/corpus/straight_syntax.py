@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from srcgrad import tree as pytree
+
 from . import straight
 from .cases import CASES
 from .syntax import forbidden_constructs, is_module_name, tabulate, top_level_functions
@@ -221,13 +223,7 @@ class _MatmulProbe(np.ndarray):
 
 
 def _probe(tree: Any) -> Any:
-    if isinstance(tree, dict):
-        return {k: _probe(v) for k, v in tree.items()}
-    if isinstance(tree, tuple) and hasattr(type(tree), "_fields"):
-        return type(tree)(*(_probe(v) for v in tree))
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(_probe(v) for v in tree)
-    return tree.view(_MatmulProbe) if isinstance(tree, np.ndarray) else tree
+    return pytree.map(lambda v: v.view(_MatmulProbe) if isinstance(v, np.ndarray) else v, tree)
 
 
 def _uses_1d_matmul(fn: Callable[..., Any], args: tuple) -> bool:

@@ -1,7 +1,8 @@
 """What every construct of the normal form shares: the internal exceptions and records
 (:class:`_Bail`, a function's :class:`_Scope`, nested-def choices), the sentinel for
-values not known here, the skeletons of container arguments, result trees, and the
-primitive facts that several constructs read (list growth, attribute primitives, views).
+values not known here, result trees, and the primitive facts that several constructs read
+(list growth, attribute primitives, views).  Container arguments' skeletons are
+:mod:`srcgrad.tree`'s.
 """
 
 from __future__ import annotations
@@ -61,39 +62,6 @@ class _FuncFromLoop(NamedTuple):
     first def of the name in the loop's body): a call of it is refused."""
 
     line: int
-
-
-def _children(skel: Any) -> list[Any]:
-    kids = skel[1]
-    return list(kids.values()) if isinstance(kids, dict) else list(kids)
-
-
-def _canonical_key(skel: Any, key: Any) -> Any:
-    """One key per leaf: NamedTuple positions become field names, negative indices positive."""
-    kind, children = skel[0], skel[1]
-    if isinstance(key, int) and kind == "nt":
-        fields = list(children)
-        return fields[key] if -len(fields) <= key < len(fields) else key
-    if isinstance(key, int) and kind == "seq" and -len(children) <= key < 0:
-        return key + len(children)
-    return key
-
-
-def _skeleton_child(skel: Any, key: Any) -> Any:
-    kind, children = skel[0], skel[1]
-    if kind == "dict":
-        return children.get(key, _MISSING)
-    if kind == "seq":
-        if isinstance(key, int) and -len(children) <= key < len(children):
-            return children[key]
-        return _MISSING
-    if kind == "nt":
-        if isinstance(key, str):
-            return children.get(key, _MISSING)
-        if isinstance(key, int):
-            vals = list(children.values())
-            return vals[key] if -len(vals) <= key < len(vals) else _MISSING
-    return _MISSING
 
 
 def _display_of(names: tuple[Any, ...]) -> cst.BaseExpression:

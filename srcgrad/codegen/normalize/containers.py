@@ -9,8 +9,9 @@ from typing import Any
 
 import libcst as cst
 
+from srcgrad import tree
 from srcgrad.codegen import ir
-from srcgrad.codegen.normalize.base import _Bail, _canonical_key, _MISSING, _skeleton_child
+from srcgrad.codegen.normalize.base import _Bail, _MISSING
 from srcgrad.codegen.normalize.syntax import _all_names, _constant_key, _NameMap
 from srcgrad.errors import UnsupportedSyntaxError
 
@@ -86,8 +87,8 @@ class Containers:
         target: str | None,
     ) -> cst.BaseExpression:
         param, path, skel = self.cont[base]
-        key = _canonical_key(skel, key)
-        sub = _skeleton_child(skel, key)
+        key = tree.canonical_key(skel, key)
+        sub = tree.skeleton_child(skel, key, _MISSING)
         if sub is _MISSING:
             self.fail(
                 expr,

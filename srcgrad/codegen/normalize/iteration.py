@@ -9,9 +9,10 @@ from typing import Any
 
 import libcst as cst
 
+from srcgrad import tree
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
-from srcgrad.codegen.normalize.base import _children, _MISSING
+from srcgrad.codegen.normalize.base import _MISSING
 from srcgrad.codegen.normalize.syntax import _range_len
 
 
@@ -58,7 +59,7 @@ class Iteration:
             if isinstance(e, cst.Name) and e.value in self.env and self.env[e.value] in self.cont:
                 skel = self.cont[self.env[e.value]][2]
                 if skel[0] in ("seq", "nt"):
-                    n = len(_children(skel))
+                    n = len(tree.skeleton_children(skel))
                     return [
                         cst.Subscript(value=e, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))])
                         for k in range(n)
@@ -158,14 +159,16 @@ class Iteration:
         """A list/tuple argument iterated over becomes a list whose items carry gradients."""
         if isinstance(seq, cst.Name) and seq.value in self.cont:
             param, path, skel = self.cont[seq.value]
-            if skel[0] not in ("seq", "nt") or any(c is not None for c in _children(skel)):
+            if skel[0] not in ("seq", "nt") or any(
+                c is not None for c in tree.skeleton_children(skel)
+            ):
                 self.fail(seq, "iterating a nested container argument", "index it with constants", "iterate")
             name = self.names.temp(f"{seq.value}_items")
             expr = cst.Call(func=cst.Name("list"), args=[cst.Arg(seq)])
             self.locals.add(name)
             self.stmts.append(
                 Stmt(ir.LISTFROM, [name], expr, self.origin, operands=[param], label="items",
-                     read=(param, path), bound={"n": len(_children(skel))})
+                     read=(param, path), bound={"n": len(tree.skeleton_children(skel))})
             )
             self.dyn.add(name)
             return cst.Name(name)

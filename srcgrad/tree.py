@@ -1,0 +1,484 @@
+"""Pytrees: which values are containers, and the one way to take them apart and rebuild them.
+
+A *node* is a value whose children belong to the tree: a dict (children keyed by its keys, in
+insertion order), a NamedTuple (keyed by field name, in field order), a list or a tuple (keyed by
+position), or an instance of a type given to :func:`register`.  Everything else is a *leaf*,
+``None`` included; an empty container is a node without leaves.  A *path* is the tuple of keys
+from the root to a value.
+
+Everything in srcgrad that walks an argument, a gradient or a result container goes through
+this module: flatten/unflatten, leaves with their paths, map over one or several trees, and the
+two encodings of a tree that other code keys on:
+
+* :func:`signature`: an argument's typed signature (the specialisation key of ``api``):
+  ``("d", type, ((key, sig), ...))`` for dicts, ``("n", type, ((field, sig), ...))`` for
+  NamedTuples, ``("s", type, (sig, ...))`` for lists and tuples, the leaf function's result
+  for leaves.  Its text is part of cache keys: the encoding must not change.
+* :func:`skeleton`: a container argument's structure for the normalizer, types and keys only:
+  ``("dict", {key: skel}, name)``, ``("nt", {field: skel}, qualname)``, ``("seq", [skel],
+  name)``, ``None`` for a leaf.
+
+Nothing here imports the rest of srcgrad: the runtime that emitted code imports uses it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "NodeType",
+    "TreeDef",
+    "register",
+    "node_type",
+    "is_node",
+    "children",
+    "rebuild",
+    "flatten",
+    "unflatten",
+    "leaves",
+    "leaves_with_paths",
+    "zip_leaves",
+    "map",
+    "map_with_path",
+    "get",
+    "replace",
+    "signature",
+    "signature_node",
+    "signature_at",
+    "skeleton",
+    "skeleton_children",
+    "skeleton_child",
+    "canonical_key",
+    "DICT",
+    "NAMEDTUPLE",
+    "SEQUENCE",
+]
+
+Path = tuple[Any, ...]
+_map = map  # the builtin, before this module's ``map`` hides it
+
+
+@dataclass(frozen=True, eq=False)
+class NodeType:
+    """How one kind of container is taken apart and rebuilt.
+
+    ``flatten(x)`` gives ``(keys, children)``; ``unflatten(cls, keys, children)`` builds an
+    instance of ``cls`` (the type of the value flattened, maybe a subclass of the registered
+    one) from them.  ``child(x, key)`` is one child (raising ``KeyError``, ``IndexError`` or
+    ``TypeError`` when there is none).  ``positional``: the children pair by position when
+    several trees are walked together (lists, tuples, NamedTuples), else by key.  ``name`` is
+    the kind in :func:`skeleton`, ``tag`` in :func:`signature`.
+    """
+
+    name: str
+    tag: str
+    flatten: Callable[[Any], tuple[Sequence[Any], Sequence[Any]]]
+    unflatten: Callable[[type, Sequence[Any], list[Any]], Any]
+    child: Callable[[Any, Any], Any]
+    positional: bool = False
+    qualified_name: bool = True  # the skeleton names the type by __qualname__, else __name__
+
+
+def _dict_flatten(x: dict) -> tuple[Sequence[Any], Sequence[Any]]:
+    return tuple(x), tuple(x.values())
+
+
+def _dict_unflatten(cls: type, keys: Sequence[Any], kids: list[Any]) -> Any:
+    return cls(zip(keys, kids))
+
+
+def _namedtuple_flatten(x: tuple) -> tuple[Sequence[Any], Sequence[Any]]:
+    return type(x)._fields, x  # type: ignore[attr-defined]
+
+
+def _namedtuple_unflatten(cls: type, keys: Sequence[Any], kids: list[Any]) -> Any:
+    return cls(*kids)
+
+
+def _namedtuple_child(x: tuple, key: Any) -> Any:
+    if isinstance(key, str):
+        try:
+            return getattr(x, key)
+        except AttributeError as err:
+            raise KeyError(key) from err
+    return x[key]
+
+
+def _sequence_flatten(x: Sequence[Any]) -> tuple[Sequence[Any], Sequence[Any]]:
+    return range(len(x)), x
+
+
+def _sequence_unflatten(cls: type, keys: Sequence[Any], kids: list[Any]) -> Any:
+    return cls(kids)
+
+
+def _item(x: Any, key: Any) -> Any:
+    return x[key]
+
+
+DICT = NodeType("dict", "d", _dict_flatten, _dict_unflatten, _item, qualified_name=False)
+NAMEDTUPLE = NodeType(
+    "nt", "n", _namedtuple_flatten, _namedtuple_unflatten, _namedtuple_child, positional=True
+)
+SEQUENCE = NodeType(
+    "seq",
+    "s",
+    _sequence_flatten,
+    _sequence_unflatten,
+    _item,
+    positional=True,
+    qualified_name=False,
+)
+
+_BUILTIN = {"dict", "d", "nt", "n", "seq", "s"}
+_REGISTERED: dict[type, NodeType] = {dict: DICT, list: SEQUENCE, tuple: SEQUENCE}
+_BY_TYPE: dict[type, NodeType | None] = {}  # every type seen: its node type, None for leaves
+
+
+def register(
+    cls: type,
+    flatten: Callable[[Any], tuple[Sequence[Any], Sequence[Any]]],
+    unflatten: Callable[[type, Sequence[Any], list[Any]], Any],
+    *,
+    name: str | None = None,
+    child: Callable[[Any, Any], Any] | None = None,
+) -> NodeType:
+    """Make ``cls`` (and its subclasses) a node of every tree.
+
+    Args:
+        cls: the container type.
+        flatten: ``x -> (keys, children)``: one hashable key per child, children in order.
+        unflatten: ``(cls, keys, children) -> x``: the inverse (``cls`` is the type of the
+            value that was flattened).
+        name: the kind in signatures and skeletons (default: ``cls.__qualname__``).
+        child: ``(x, key) -> child``; default: looked up in ``flatten(x)``.
+
+    Returns:
+        the new :class:`NodeType`.
+    """
+    kind = name or cls.__qualname__
+    if kind in _BUILTIN:
+        raise ValueError(f"pytree node name {kind!r} is taken by a built-in container")
+    if cls in _REGISTERED:
+        raise ValueError(f"{cls.__qualname__} is already a pytree node")
+
+    def lookup(x: Any, key: Any) -> Any:
+        keys, kids = flatten(x)
+        for k, v in zip(keys, kids):
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    node = NodeType(kind, kind, flatten, unflatten, child or lookup)
+    _REGISTERED[cls] = node
+    _BY_TYPE.clear()
+    return node
+
+
+def _lookup(t: type) -> NodeType | None:
+    node = _REGISTERED.get(t)
+    if node is None and issubclass(t, tuple) and hasattr(t, "_fields"):
+        node = NAMEDTUPLE
+    if node is None:
+        node = next((_REGISTERED[b] for b in t.__mro__ if b in _REGISTERED), None)
+    _BY_TYPE[t] = node
+    return node
+
+
+def node_type(x: Any) -> NodeType | None:
+    """The :class:`NodeType` of ``x``, or None when ``x`` is a leaf."""
+    t = type(x)
+    try:
+        return _BY_TYPE[t]
+    except KeyError:
+        return _lookup(t)
+
+
+def is_node(x: Any) -> bool:
+    """Whether ``x`` is a container of the tree (not a leaf)."""
+    return node_type(x) is not None
+
+
+def children(x: Any) -> tuple[Sequence[Any], Sequence[Any]] | None:
+    """``(keys, children)`` of a node, None for a leaf."""
+    node = node_type(x)
+    return None if node is None else node.flatten(x)
+
+
+def rebuild(like: Any, kids: Sequence[Any]) -> Any:
+    """A node of ``like``'s type and keys with the children ``kids``."""
+    node = node_type(like)
+    if node is None:
+        raise TypeError(f"{type(like).__qualname__} is not a pytree node")
+    return node.unflatten(type(like), node.flatten(like)[0], list(kids))
+
+
+# --------------------------------------------------------------------------- flatten
+
+
+@dataclass(frozen=True)
+class TreeDef:
+    """The structure of a tree without its leaves: ``node`` None for a leaf."""
+
+    node: NodeType | None
+    type: type | None = None
+    keys: tuple[Any, ...] = ()
+    children: tuple[TreeDef, ...] = ()
+
+    @property
+    def num_leaves(self) -> int:
+        if self.node is None:
+            return 1
+        return sum(c.num_leaves for c in self.children)
+
+
+_LEAF = TreeDef(None)
+_END = object()  # the end of the leaves given to unflatten
+IsLeaf = Callable[[Any], bool] | None
+
+
+def flatten(x: Any, is_leaf: IsLeaf = None) -> tuple[list[Any], TreeDef]:
+    """The leaves of ``x`` in order, and its structure (``is_leaf`` may stop at a node)."""
+    out: list[Any] = []
+    return out, _flatten(x, is_leaf, out)
+
+
+def _flatten(x: Any, is_leaf: IsLeaf, out: list[Any]) -> TreeDef:
+    node = node_type(x)
+    if node is None or (is_leaf is not None and is_leaf(x)):
+        out.append(x)
+        return _LEAF
+    keys, kids = node.flatten(x)
+    return TreeDef(node, type(x), tuple(keys), tuple(_flatten(v, is_leaf, out) for v in kids))
+
+
+def unflatten(treedef: TreeDef, new_leaves: Sequence[Any]) -> Any:
+    """The tree of structure ``treedef`` with ``new_leaves`` in leaf order."""
+    it = iter(new_leaves)
+    out = _unflatten(treedef, it)
+    if next(it, _END) is not _END:
+        raise ValueError("unflatten: more leaves than the structure holds")
+    return out
+
+
+def _unflatten(treedef: TreeDef, it: Iterator[Any]) -> Any:
+    if treedef.node is None:
+        try:
+            return next(it)
+        except StopIteration:
+            raise ValueError("unflatten: fewer leaves than the structure holds") from None
+    kids = [_unflatten(c, it) for c in treedef.children]
+    return treedef.node.unflatten(treedef.type, treedef.keys, kids)  # type: ignore[arg-type]
+
+
+def leaves(x: Any, is_leaf: IsLeaf = None) -> list[Any]:
+    """The leaves of ``x`` in order."""
+    return flatten(x, is_leaf)[0]
+
+
+def leaves_with_paths(x: Any, is_leaf: IsLeaf = None) -> list[tuple[Path, Any]]:
+    """``(path, leaf)`` for every leaf of ``x``, in order."""
+    out: list[tuple[Path, Any]] = []
+    _with_paths(x, (), is_leaf, out)
+    return out
+
+
+def _with_paths(x: Any, path: Path, is_leaf: IsLeaf, out: list[tuple[Path, Any]]) -> None:
+    node = node_type(x)
+    if node is None or (is_leaf is not None and is_leaf(x)):
+        out.append((path, x))
+        return
+    keys, kids = node.flatten(x)
+    for k, v in zip(keys, kids):
+        _with_paths(v, path + (k,), is_leaf, out)
+
+
+def _rest_children(node: NodeType, keys: Sequence[Any], rest: tuple[Any, ...]) -> list[list]:
+    """The children of each of ``rest`` that pair with ``keys`` of a ``node``."""
+    if node.positional:
+        return [[r[i] for i in range(len(keys))] for r in rest]
+    return [[node.child(r, k) for k in keys] for r in rest]
+
+
+def zip_leaves(x: Any, *rest: Any, is_leaf: IsLeaf = None) -> list[tuple[Any, ...]]:
+    """For every leaf of ``x``: the leaf and the values at its place in each of ``rest``
+    (walked along ``x``'s structure: they may hold whole subtrees where ``x`` has a leaf)."""
+    out: list[tuple[Any, ...]] = []
+    _zip(x, rest, is_leaf, out)
+    return out
+
+
+def _zip(x: Any, rest: tuple[Any, ...], is_leaf: IsLeaf, out: list[tuple[Any, ...]]) -> None:
+    node = node_type(x)
+    if node is None or (is_leaf is not None and is_leaf(x)):
+        out.append((x, *rest))
+        return
+    keys, kids = node.flatten(x)
+    for v, *others in zip(kids, *_rest_children(node, keys, rest)):
+        _zip(v, tuple(others), is_leaf, out)
+
+
+def map(fn: Callable[..., Any], x: Any, *rest: Any, is_leaf: IsLeaf = None) -> Any:
+    """``x`` with each leaf replaced by ``fn(leaf, *values)``, ``values`` the values at the
+    leaf's place in ``rest`` (see :func:`zip_leaves`); containers rebuilt in their type."""
+    node = node_type(x)
+    if node is None or (is_leaf is not None and is_leaf(x)):
+        return fn(x, *rest)
+    keys, kids = node.flatten(x)
+    if rest:
+        pairs = zip(kids, *_rest_children(node, keys, rest))
+        new = [map(fn, v, *others, is_leaf=is_leaf) for v, *others in pairs]
+    else:
+        new = [map(fn, v, is_leaf=is_leaf) for v in kids]
+    return node.unflatten(type(x), keys, new)
+
+
+PathIsLeaf = Callable[[Path, Any], bool] | None
+
+
+def map_with_path(
+    fn: Callable[..., Any], x: Any, *rest: Any, is_leaf: PathIsLeaf = None, path: Path = ()
+) -> Any:
+    """Like :func:`map`, with ``fn(path, leaf, *values)`` and ``is_leaf(path, value)``."""
+    node = node_type(x)
+    if node is None or (is_leaf is not None and is_leaf(path, x)):
+        return fn(path, x, *rest)
+    keys, kids = node.flatten(x)
+    others = _rest_children(node, keys, rest) if rest else []
+    new = [
+        map_with_path(fn, v, *(o[i] for o in others), is_leaf=is_leaf, path=path + (k,))
+        for i, (k, v) in enumerate(zip(keys, kids))
+    ]
+    return node.unflatten(type(x), keys, new)
+
+
+def get(x: Any, path: Path) -> Any:
+    """The value at ``path`` in ``x`` (``KeyError``/``IndexError``/``TypeError`` if none)."""
+    for key in path:
+        node = node_type(x)
+        if node is None:
+            raise TypeError(f"{type(x).__qualname__} has no children (key {key!r})")
+        x = node.child(x, key)
+    return x
+
+
+def replace(x: Any, path: Path, new: Any) -> Any:
+    """A copy of ``x`` with the value at ``path`` replaced (the nodes on the path rebuilt)."""
+    if not path:
+        return new
+    node = node_type(x)
+    if node is None:
+        raise TypeError(f"{type(x).__qualname__} has no children (key {path[0]!r})")
+    keys, kids = node.flatten(x)
+    keys = list(keys)
+    at = keys.index(path[0]) if path[0] in keys else _position(path[0], len(keys))
+    kids = list(kids)
+    kids[at] = replace(kids[at], path[1:], new)
+    return node.unflatten(type(x), keys, kids)
+
+
+def _position(key: Any, n: int) -> int:
+    if isinstance(key, int) and -n <= key < n:
+        return key % n
+    raise KeyError(key)
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def signature(x: Any, leaf: Callable[[Any], Any]) -> Any:
+    """The typed signature of ``x``: nodes encoded as the module docstring says, each leaf as
+    ``leaf(value)``."""
+    node = node_type(x)
+    if node is None:
+        return leaf(x)
+    keys, kids = node.flatten(x)
+    sigs = tuple(signature(v, leaf) for v in kids)
+    if node is SEQUENCE:
+        return ("s", type(x), sigs)
+    return (node.tag, type(x), tuple(zip(keys, sigs)))
+
+
+_TAGS = {"d": DICT, "n": NAMEDTUPLE, "s": SEQUENCE}
+
+
+def signature_node(sig: Any) -> tuple[NodeType, type, tuple[Any, ...], tuple[Any, ...]] | None:
+    """``(node type, container type, keys, child signatures)`` of a container's signature,
+    None for a leaf's."""
+    if not isinstance(sig, tuple) or len(sig) != 3 or not isinstance(sig[0], str):
+        return None
+    node = _TAGS.get(sig[0])
+    if node is None:
+        node = next((n for n in _REGISTERED.values() if n.tag == sig[0]), None)
+        if node is None:
+            return None
+    if node is SEQUENCE:
+        return node, sig[1], tuple(range(len(sig[2]))), tuple(sig[2])
+    keys = tuple(k for k, _ in sig[2])
+    return node, sig[1], keys, tuple(s for _, s in sig[2])
+
+
+def signature_at(sig: Any, path: Path) -> Any:
+    """The signature of the value at ``path`` (``path`` as in the code that reads it: a
+    NamedTuple's children by field name, a sequence's by index, negative ones too), or None."""
+    for key in path:
+        parts = signature_node(sig)
+        if parts is None:
+            return None
+        node, _, keys, kids = parts
+        if node is SEQUENCE:
+            if not isinstance(key, int) or not -len(kids) <= key < len(kids):
+                return None
+            sig = kids[key]
+        else:
+            sig = dict(zip(keys, kids)).get(key)
+    return sig
+
+
+def skeleton(x: Any) -> Any:
+    """The structure of ``x``: kinds, types (by name) and keys, never values or shapes."""
+    node = node_type(x)
+    if node is None:
+        return None
+    keys, kids = node.flatten(x)
+    t = type(x)
+    name = t.__qualname__ if node.qualified_name else t.__name__
+    if node is SEQUENCE:
+        return ("seq", [skeleton(v) for v in kids], name)
+    return (node.name, {k: skeleton(v) for k, v in zip(keys, kids)}, name)
+
+
+def skeleton_children(skel: Any) -> list[Any]:
+    """The child skeletons of a container's skeleton, in order."""
+    kids = skel[1]
+    return list(kids.values()) if isinstance(kids, dict) else list(kids)
+
+
+def canonical_key(skel: Any, key: Any) -> Any:
+    """One key per child of a skeleton: NamedTuple positions become field names, negative
+    sequence indices positive; other keys as given."""
+    kind, kids = skel[0], skel[1]
+    if isinstance(key, int) and kind == "nt":
+        fields = list(kids)
+        return fields[key] if -len(fields) <= key < len(fields) else key
+    if isinstance(key, int) and kind == "seq" and -len(kids) <= key < 0:
+        return key + len(kids)
+    return key
+
+
+def skeleton_child(skel: Any, key: Any, missing: Any = None) -> Any:
+    """The skeleton of child ``key`` (a NamedTuple's by field name or position), else
+    ``missing``."""
+    kind, kids = skel[0], skel[1]
+    if kind == "seq":
+        if isinstance(key, int) and -len(kids) <= key < len(kids):
+            return kids[key]
+        return missing
+    if kind == "nt" and isinstance(key, int):
+        vals = list(kids.values())
+        return vals[key] if -len(vals) <= key < len(vals) else missing
+    if isinstance(kids, dict) and (kind != "nt" or isinstance(key, str)):
+        return kids.get(key, missing)
+    return missing
