@@ -116,7 +116,7 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
 # --------------------------------------------------------------------------- non-differentiable
 #
 # Every entry declared non-differentiable (srcgrad/rules: ``nondifferentiable(...)``; codegen's
-# NONDIFF_METHODS, BUILTIN_NONDIFF, MATH_NONDIFF, ARRAY_ATTRIBUTES_STATIC) must be provably
+# the registry's NONDIFF_METHODS; codegen's BUILTIN_NONDIFF, MATH_NONDIFF, ARRAY_ATTRIBUTES_STATIC) must be provably
 # constant: an integer, boolean, dtype, shape or other non-float output, or a float output
 # that is piecewise constant (its derivative is 0 wherever it exists) or reads only shapes.
 
@@ -292,7 +292,7 @@ def test_nondiff_unless_names_the_argument_that_carries_a_gradient() -> None:
     assert check(np.argmax, [True], {}) is None
 
 
-@pytest.mark.parametrize("method", sorted(resolve.NONDIFF_METHODS))
+@pytest.mark.parametrize("method", sorted(registry.NONDIFF_METHODS))
 def test_nondiff_method_is_constant(method: str) -> None:
     args = (1,) if method == "argpartition" else ()
     _check_constant(method, lambda x: getattr(x, method)(*args))

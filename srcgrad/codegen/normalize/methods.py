@@ -9,7 +9,7 @@ import numpy as np
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.normalize.base import _LIST_GROWTH
-from srcgrad.codegen.resolve import CONVERTING_METHODS, METHODS, MUTATING_METHODS, NONDIFF_METHODS
+from srcgrad.codegen.resolve import CONVERTING_METHODS, MUTATING_METHODS
 from srcgrad.errors import MissingRuleError
 from srcgrad.rules import registry
 
@@ -83,10 +83,8 @@ class Methods:
             return self.random_draw(e, node, args, target, hint, display)
         if self.is_static(receiver) and all(self.is_static(a.value) for a in args):
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
-        if method in METHODS:
-            out = self._rule_method(e, receiver, method, args, node, hint, target, multi)
-            if out is not None:
-                return out
+        if registry.by_method(method) is not None:
+            return self._rule_method(e, receiver, method, args, node, hint, target, multi)
         return self._method_without_rule(e, receiver, method, args, node, hint, target)
 
     def _list_method(
@@ -151,25 +149,24 @@ class Methods:
         hint: str,
         target: str | None,
         multi: list[str] | None,
-    ) -> cst.BaseExpression | None:
+    ) -> cst.BaseExpression:
         """An array method that stands for a primitive with a rule (``x.sum()``,
-        ``x.reshape(a, b)``): the primitive with the receiver as its first operand; None
-        when the primitive has no rule."""
-        prim, varparam = METHODS[method]
-        rule = registry.lookup(prim) if prim is not None else registry.lookup_name(method)
-        if rule is not None:
-            pos = [a for a in args if a.keyword is None]
-            kws = [a for a in args if a.keyword is not None]
-            if varparam is not None and len(pos) > 1:
-                tup = cst.Tuple(elements=[cst.Element(a.value) for a in pos])
-                pos = [cst.Arg(tup)]
-            bargs = [cst.Arg(receiver), *pos, *kws]
-            bound = self.bind(rule, bargs, e, f".{method}()")
-            dtype_arg = bound.get("dtype")
-            if dtype_arg is not None and self.integer_dtype(dtype_arg, e, f".{method}()"):
-                return self.emit_nondiff(target, hint, node, [])  # an integer result
-            return self.prim(rule, target, hint, node, bound, multi)
-        return None
+        ``x.reshape(a, b)``, the rule's ``methods``): the primitive with the receiver as its
+        first operand."""
+        rule = registry.by_method(method)
+        assert rule is not None
+        varparam = rule.methods[method]
+        pos = [a for a in args if a.keyword is None]
+        kws = [a for a in args if a.keyword is not None]
+        if varparam is not None and len(pos) > 1:
+            tup = cst.Tuple(elements=[cst.Element(a.value) for a in pos])
+            pos = [cst.Arg(tup)]
+        bargs = [cst.Arg(receiver), *pos, *kws]
+        bound = self.bind(rule, bargs, e, f".{method}()")
+        dtype_arg = bound.get("dtype")
+        if dtype_arg is not None and self.integer_dtype(dtype_arg, e, f".{method}()"):
+            return self.emit_nondiff(target, hint, node, [])  # an integer result
+        return self.prim(rule, target, hint, node, bound, multi)
 
     def _method_without_rule(
         self,
@@ -183,7 +180,7 @@ class Methods:
     ) -> cst.BaseExpression:
         """A method with no rule: a non-differentiable array method, a constant method of an
         argument of unknown type, else refused with what to write instead."""
-        if method in NONDIFF_METHODS:
+        if method in registry.NONDIFF_METHODS:
             return self.emit_nondiff(target, hint, node, [])
         if method in MUTATING_METHODS:
             self.fail(
