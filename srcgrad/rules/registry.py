@@ -238,12 +238,12 @@ def adjoint(
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if prim is None:  # a numpy function this numpy lacks (numpy_function)
             return fn
-        params, operands, varargs, defaults = _parameters(fn, nondiff)
+        names, operands, varargs, defaults = _parameters(fn, nondiff)
         rule = Rule(
             primitive=prim,
             name=name or _prim_name(prim),
             adjoint=fn,
-            params=params,
+            params=names,
             operands=operands,
             nondiff=tuple(nondiff),
             sequence=tuple(sequence),
