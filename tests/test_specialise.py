@@ -82,6 +82,7 @@ def _cases(rng):
         "maybe_loop": (S.maybe_loop, (n(size=(2, 3)), n(size=(3, 3)) * 0.5, 3), (0, 1)),
         "softmax_xent": (S.softmax_xent, (n(size=(4, 3)), np.eye(3)[[0, 2, 1, 0]]), 0),
         "chain": (S.chain, (n(size=(3, 4)), n(size=4)), (0, 1)),
+        "copy_of_temporary": (S.copy_of_temporary, (n(size=(3, 4)), n(size=4)), 0),
         "norm_rows": (S.norm_rows, (n(size=(3, 5)), n(size=5)), (0, 1)),
         "swish_energy": (S.swish_energy, (n(size=(4, 3)), n(size=(3, 3))), (0, 1)),
         "swish_energy float32": (

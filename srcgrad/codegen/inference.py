@@ -44,62 +44,6 @@ class Unknown(Exception):
     """An operand this inference does not model."""
 
 
-UNARY = {
-    "absolute",
-    "arccos",
-    "arccosh",
-    "arcsin",
-    "arcsinh",
-    "arctan",
-    "arctanh",
-    "cbrt",
-    "cos",
-    "cosh",
-    "deg2rad",
-    "degrees",
-    "exp",
-    "exp2",
-    "expm1",
-    "fabs",
-    "log",
-    "log10",
-    "log1p",
-    "log2",
-    "negative",
-    "positive",
-    "rad2deg",
-    "radians",
-    "reciprocal",
-    "sin",
-    "sinh",
-    "sqrt",
-    "square",
-    "tan",
-    "tanh",
-    "copy",
-    "special.expit",
-    "special.erf",
-    "sinc",
-}
-BINARY = {
-    "add",
-    "subtract",
-    "multiply",
-    "divide",
-    "maximum",
-    "minimum",
-    "power",
-    "arctan2",
-    "hypot",
-    "logaddexp",
-    "logaddexp2",
-    "fmax",
-    "fmin",
-    "copysign",
-}
-REDUCE = {"sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std"}
-
-
 def reduce_dims(dims: tuple[Any, ...], axis: Any, keepdims: bool) -> tuple[Any, ...] | None:
     n = len(dims)
     if axis is None:
@@ -221,27 +165,23 @@ class Inference:
             return self.static(st.expr)
         if st.kind != ir.PRIM or st.rule is None:
             return None
-        name = st.rule.name
+        name, kind, integers = st.rule.name, st.rule.kind, st.rule.integer_result
         b = st.bound
-        if name in UNARY:
+        if kind == "unary":
             x = self.name(b.get("x") if "x" in b else b.get("a"))
             if x is None:
                 return None
-            if name == "copy":
-                return x
-            return Fact(x.dims, float_like(x.dtype))
+            return Fact(x.dims, x.dtype if integers else float_like(x.dtype))
         if name in ("float32", "float64"):
             x = self.name(b.get("x"))
             return Fact(x.dims if x is not None and x.dims is not None else None, np.dtype(name))
-        if name in BINARY:
+        if kind == "binary":
             x1, x2 = self.name(b.get("x1")), self.name(b.get("x2"))
             if x1 is None or x2 is None:
                 return None
             dt = promote(x1.dtype, x2.dtype)
-            if name in ("divide", "power", "arctan2", "hypot", "logaddexp", "logaddexp2"):
-                dt = float_like(dt) if not (isinstance(dt, np.dtype) and dt.kind in "iub") else None
-            return Fact(broadcast(x1, x2, uf), dt)
-        if name in REDUCE:
+            return Fact(broadcast(x1, x2, uf), dt if integers else float_like(dt))
+        if kind == "reduce":
             a = self.name(b.get("a"))
             if a is None or a.dims is None or b.get("dtype") is not None:
                 return None

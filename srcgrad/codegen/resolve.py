@@ -26,67 +26,13 @@ from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
 from srcgrad.runtime import stop_gradient
 
-# math.<name> -> the numpy rule that differentiates it (Python floats in, float out).
-MATH_RULES = {
-    "exp": "exp",
-    "log": "log",
-    "log1p": "log1p",
-    "expm1": "expm1",
-    "sqrt": "sqrt",
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "tanh": "tanh",
-    "sinh": "sinh",
-    "cosh": "cosh",
-    "asin": "arcsin",
-    "acos": "arccos",
-    "atan": "arctan",
-    "atan2": "arctan2",
-    "hypot": "hypot",
-    "pow": "power",
-    "fabs": "absolute",
-}
+# The per-primitive facts (which array methods, attributes, ``math`` functions and builtins stand
+# for which rule) live on the rules: ``registry.by_method`` and friends.  The tables here are
+# about Python itself.
+
+# math functions whose result carries no gradient (integers, booleans, piecewise constants)
 MATH_NONDIFF = {"floor", "ceil", "trunc", "isnan", "isinf", "isfinite", "factorial", "comb"}
 
-# array method -> (numpy function, name of a parameter that collects *varargs, or None)
-METHODS: dict[str, tuple[Any, str | None]] = {
-    "sum": (np.sum, None),
-    "mean": (np.mean, None),
-    "max": (np.max, None),
-    "min": (np.min, None),
-    "prod": (np.prod, None),
-    "var": (np.var, None),
-    "std": (np.std, None),
-    "cumsum": (np.cumsum, None),
-    "cumprod": (np.cumprod, None),
-    "clip": (np.clip, None),
-    "repeat": (np.repeat, None),
-    "squeeze": (np.squeeze, None),
-    "swapaxes": (np.swapaxes, None),
-    "dot": (np.dot, None),
-    "ravel": (np.ravel, None),
-    "flatten": (np.ravel, None),
-    "reshape": (np.reshape, "shape"),
-    "transpose": (np.transpose, "axes"),
-    "copy": (np.copy, None),
-    "conj": (np.conj, None),
-    "conjugate": (np.conj, None),
-    "trace": (np.trace, None),
-    "diagonal": (np.diagonal, None),
-    "round": (np.round, None),
-}
-METHODS["astype"] = (getattr(np, "astype", None), None)  # numpy < 2.1: the rule named "astype"
-# array methods whose result is an integer or boolean array (a constant)
-NONDIFF_METHODS = {
-    "argmax",
-    "argmin",
-    "argsort",
-    "argpartition",
-    "nonzero",
-    "any",
-    "all",
-}
 # array methods that write into the array in place: the functional rewrite cannot follow them
 # (the forward would change the array, the backward would not know); method -> the hint
 MUTATING_METHODS = {
@@ -162,10 +108,6 @@ FRAME_BUILTINS = {
     "delattr": "pass values as arguments, or return them",
     "breakpoint": "debug the emitted gradient module instead (srcgrad show)",
 }
-# builtins differentiated with a numpy rule; the forward keeps the builtin call as written
-BUILTIN_RULES = {"abs": np.absolute, "pow": np.power, "max": np.maximum, "min": np.minimum}
-
-
 @dataclass
 class Resolved:
     """What a called (or referenced) name is."""
@@ -191,7 +133,6 @@ class Resolver:
             except ValueError:  # empty cell
                 pass
         self.globals = fn.__globals__
-        self._operators: dict[str, Rule] | None = None
 
     # -- names ------------------------------------------------------------------------
     def lookup(self, name: str) -> tuple[bool, Any]:
@@ -226,11 +167,7 @@ class Resolver:
 
     # -- operators --------------------------------------------------------------------
     def operator_rule(self, symbol: str) -> Rule | None:
-        if self._operators is None:
-            self._operators = {
-                r.operator: r for r in registry.all_rules() if r.operator is not None
-            }
-        return self._operators.get(symbol)
+        return registry.by_operator(symbol)
 
     # -- callables --------------------------------------------------------------------
     def classify(self, obj: Any, display: str) -> Resolved:
@@ -246,19 +183,16 @@ class Resolver:
             return Resolved("nondiff", obj, display=display, emit_name=registry.NONDIFF[id(obj)])
         if isinstance(obj, types.BuiltinFunctionType) and getattr(obj, "__module__", "") == "math":
             name = obj.__name__
-            if name in MATH_RULES:
-                r = registry.lookup_name(MATH_RULES[name])
-                if r is not None:
-                    return Resolved("rule", obj, r, display)
+            r = registry.by_math(name)
+            if r is not None:
+                return Resolved("rule", obj, r, display)
             if name in MATH_NONDIFF:
                 return Resolved("nondiff", obj, display=display)
             return Resolved("unknown", obj, display=display)
         if getattr(builtins, getattr(obj, "__name__", ""), None) is obj:
-            prim = BUILTIN_RULES.get(obj.__name__)
-            if prim is not None:
-                r = registry.lookup(prim)
-                if r is not None:
-                    return Resolved("rule", obj, r, display)
+            r = registry.by_builtin(obj.__name__)
+            if r is not None:
+                return Resolved("rule", obj, r, display)
             return Resolved("builtin", obj, display=display)
         if _is_numpy_callable(obj):
             return Resolved("unknown-numpy", obj, display=display)

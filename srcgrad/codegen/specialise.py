@@ -39,9 +39,10 @@ from srcgrad.codegen.facts import (
     same_fact,
     same_shape,
 )
-from srcgrad.codegen.inference import REDUCE, UNARY, Inference, Unknown, const_value, reduce_dims
+from srcgrad.codegen.inference import Inference, Unknown, const_value, reduce_dims
 from srcgrad.codegen.ir import Backward, Normalized
 from srcgrad.codegen.templates import parenthesize
+from srcgrad.rules import registry
 
 
 @dataclass
@@ -179,7 +180,7 @@ class Rewriter(cst.CSTTransformer):
             dt = self.ev(d.value)
             return Fact(x.dims, dt.dtype if dt is not None and dt.is_array else None)
         reducer = None
-        if isinstance(f, cst.Attribute) and f.attr.value in REDUCE:
+        if isinstance(f, cst.Attribute) and f.attr.value in registry.names_of_kind("reduce"):
             if isinstance(f.value, cst.Name) and f.value.value == self.xp:
                 reducer = pos[0] if pos and len(pos) == 1 else None
             else:
@@ -203,7 +204,7 @@ class Rewriter(cst.CSTTransformer):
             isinstance(f, cst.Attribute)
             and isinstance(f.value, cst.Name)
             and f.value.value == self.xp
-            and f.attr.value in UNARY | {"sign", "conj", "conjugate"}
+            and f.attr.value in registry.names_of_kind("unary") | {"sign", "conj", "conjugate"}
             and len(pos) == 1
             and len(node.args) == 1
         ):
@@ -431,15 +432,15 @@ class Rewriter(cst.CSTTransformer):
 def as_method(call: cst.Call, xp: str, fact_of: Any) -> cst.Call | None:
     """``xp.sum(a, ...)`` as ``a.sum(...)`` when ``fact_of(a)`` is an array, else None.
 
-    Every reduction in REDUCE takes, after ``a``, the same parameters in the same order as
-    its ndarray method (``np.max`` / ``amax`` are ``a.max``).
+    Every rule of kind ``"reduce"`` takes, after ``a``, the same parameters in the same order
+    as its ndarray method (``registry.method_of``: ``np.max`` / ``amax`` are ``a.max``).
     """
     f = call.func
     if not (
         isinstance(f, cst.Attribute)
         and isinstance(f.value, cst.Name)
         and f.value.value == xp
-        and f.attr.value in REDUCE
+        and f.attr.value in registry.names_of_kind("reduce")
         and call.args
         and call.args[0].keyword is None
         and not any(a.star for a in call.args)
@@ -448,5 +449,8 @@ def as_method(call: cst.Call, xp: str, fact_of: Any) -> cst.Call | None:
     a = fact_of(call.args[0].value)
     if a is None or not a.is_array:
         return None
-    method = {"amax": "max", "amin": "min"}.get(f.attr.value, f.attr.value)
+    rule = registry.lookup_name(f.attr.value)
+    method = registry.method_of(rule) if rule is not None else None
+    if method is None:
+        return None
     return cst.Call(func=_attr(call.args[0].value, method), args=list(call.args[1:]))

@@ -18,12 +18,14 @@ from __future__ import annotations
 from typing import Any
 
 import libcst as cst
+import numpy as np
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.facts import UF, Fact, same_fact
-from srcgrad.codegen.inference import BINARY, UNARY, Inference
+from srcgrad.codegen.inference import Inference
 from srcgrad.codegen.ir import Backward, Normalized
 from srcgrad.codegen.specialise import as_method
+from srcgrad.rules import registry
 
 
 def specialise_forward(norm: Normalized, facts: Inference | None, bwd: Backward) -> Normalized:
@@ -44,13 +46,22 @@ def reductions_as_methods(norm: Normalized, xp: str, facts: Inference) -> None:
                 st.expr = method
 
 
-_UFUNC_OF = {
-    cst.Add: "add",
-    cst.Subtract: "subtract",
-    cst.Multiply: "multiply",
-    cst.Divide: "divide",
-}
-_FRESH = BINARY | (UNARY - {"copy"}) | {"matmul"}  # rules whose result is a new array
+# the operators whose ufunc a fused chain calls with out= (not ``**``: numpy's scalar-power
+# fast paths need not round as np.power does); each one's rule names the ufunc
+_OPERATORS = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/"}
+
+
+def _elementwise() -> frozenset[str]:
+    """The rules of kind "unary" or "binary" (elementwise: the result has the operands'
+    broadcast shape)."""
+    return registry.names_of_kind("unary") | registry.names_of_kind("binary")
+
+
+def _writes_out(name: str) -> bool:
+    """Whether a call of the elementwise rule ``name`` may be given ``out=``: its primitive
+    is a ufunc (``np.copy`` and ``np.sinc`` are functions without ``out``)."""
+    rule = registry.lookup_name(name)
+    return name in _elementwise() and rule is not None and isinstance(rule.primitive, np.ufunc)
 
 
 def forward_in_place(
@@ -82,6 +93,7 @@ def forward_in_place(
     count(norm.out)
     count(norm.aux)
     fresh: set[str] = set()
+    made = (_elementwise() - {"copy"}) | {"matmul"}  # rules whose result is a new array
     done = 0
     for seg in norm.stmts:
         if not isinstance(getattr(seg, "stmts", None), list):
@@ -92,7 +104,7 @@ def forward_in_place(
             name = st.rule.name
             result = env.get(st.targets[0]) if len(st.targets) == 1 else None
             if (
-                name in BINARY | UNARY
+                _writes_out(name)
                 and result is not None
                 and result.is_array
                 and result.dims  # a 0-d result may be a numpy scalar: no out=
@@ -102,7 +114,7 @@ def forward_in_place(
                 if new is not None:
                     st.expr = new
                     done += 1
-            if name in _FRESH and len(st.targets) == 1:
+            if name in made and len(st.targets) == 1:
                 fresh.add(st.targets[0])
     return done
 
@@ -128,10 +140,11 @@ def _in_place(
     bwd_reads: set[str],
     xp: str,
 ) -> cst.BaseExpression | None:
-    if isinstance(expr, cst.BinaryOperation) and type(expr.operator) in _UFUNC_OF:
-        func: cst.BaseExpression = cst.Attribute(
-            cst.Name(xp), cst.Name(_UFUNC_OF[type(expr.operator)])
-        )
+    if isinstance(expr, cst.BinaryOperation) and type(expr.operator) in _OPERATORS:
+        rule = registry.by_operator(_OPERATORS[type(expr.operator)])
+        if rule is None:
+            return None
+        func: cst.BaseExpression = cst.Attribute(cst.Name(xp), cst.Name(rule.name))
         args = [expr.left, expr.right]
     elif (
         isinstance(expr, cst.Call)

@@ -30,28 +30,31 @@ def _coin(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 # --------------------------------------------------------------------------- arithmetic
 
 
-@adjoint(np.add, operator="+")
+@adjoint(np.add, kind="binary", integer_result=True, operator="+")
 def add_adjoint(g, ans, x1, x2):
     return unbroadcast(g, x1), unbroadcast(g, x2)
 
 
-@adjoint(np.subtract, operator="-")
+@adjoint(np.subtract, kind="binary", integer_result=True, operator="-")
 def subtract_adjoint(g, ans, x1, x2):
     return unbroadcast(g, x1), unbroadcast(-g, x2)
 
 
-@adjoint(np.multiply, operator="*")
+@adjoint(np.multiply, kind="binary", integer_result=True, operator="*")
 def multiply_adjoint(g, ans, x1, x2):
     return unbroadcast(g * x2, x1), unbroadcast(g * x1, x2)
 
 
-@adjoint(np.divide, operator="/", domain={"x2": _away_from_zero})  # np.true_divide too
+# np.true_divide too
+@adjoint(np.divide, kind="binary", operator="/", domain={"x2": _away_from_zero})
 def divide_adjoint(g, ans, x1, x2):
     d_ans = g / x2
     return unbroadcast(d_ans, x1), unbroadcast(-d_ans * ans, x2)
 
 
-@adjoint(np.power, operator="**", domain=(0.5, 2.0))
+@adjoint(
+    np.power, kind="binary", builtins=("pow",), math=("pow",), operator="**", domain=(0.5, 2.0)
+)
 def power_adjoint(g, ans, x1, x2):
     # power_slope: x2 * x1 ** (x2 - 1), 0 where x2 == 0; log_or_zero: log(x1), 0 where x1 <= 0
     return (
@@ -75,7 +78,7 @@ def remainder_adjoint(g, ans, x1, x2):
 # --------------------------------------------------------------------------- max, min, where, clip
 
 
-@adjoint(np.maximum)
+@adjoint(np.maximum, kind="binary", integer_result=True, builtins=("max",))
 def maximum_adjoint(g, ans, x1, x2):
     # ties split the cotangent evenly, as autograd does (see extremum_share)
     return (
@@ -84,7 +87,7 @@ def maximum_adjoint(g, ans, x1, x2):
     )
 
 
-@adjoint(np.minimum)
+@adjoint(np.minimum, kind="binary", integer_result=True, builtins=("min",))
 def minimum_adjoint(g, ans, x1, x2):
     return (
         unbroadcast(split_cotangent(g, x1, ans, x2), x1),
@@ -112,6 +115,7 @@ def where_adjoint(g, ans, condition, x, y):
 
 @adjoint(
     np.clip,
+    methods=("clip",),
     params=[
         {"a_min": [-0.5, None], "a_max": [0.7]},
         {"a_min": [-0.5], "a_max": [None]},
@@ -127,24 +131,24 @@ def clip_adjoint(g, ans, a, a_min=None, a_max=None, *, min=None, max=None):
 # --------------------------------------------------------------------------- other binary ufuncs
 
 
-@adjoint(np.arctan2)
+@adjoint(np.arctan2, kind="binary", math=("atan2",))
 def arctan2_adjoint(g, ans, x1, x2):
     d_ans = g / (x1 * x1 + x2 * x2)
     return unbroadcast(d_ans * x2, x1), unbroadcast(-d_ans * x1, x2)
 
 
-@adjoint(np.hypot)
+@adjoint(np.hypot, kind="binary", math=("hypot",))
 def hypot_adjoint(g, ans, x1, x2):
     d_ans = g / ans
     return unbroadcast(d_ans * x1, x1), unbroadcast(d_ans * x2, x2)
 
 
-@adjoint(np.logaddexp)
+@adjoint(np.logaddexp, kind="binary")
 def logaddexp_adjoint(g, ans, x1, x2):
     return unbroadcast(g * np.exp(x1 - ans), x1), unbroadcast(g * np.exp(x2 - ans), x2)
 
 
-@adjoint(np.logaddexp2)
+@adjoint(np.logaddexp2, kind="binary")
 def logaddexp2_adjoint(g, ans, x1, x2):
     return unbroadcast(g * np.exp2(x1 - ans), x1), unbroadcast(g * np.exp2(x2 - ans), x2)
 

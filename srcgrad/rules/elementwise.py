@@ -25,37 +25,37 @@ def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
 # --------------------------------------------------------------------------- exp and log
 
 
-@adjoint(np.exp)
+@adjoint(np.exp, kind="unary", math=("exp",))
 def exp_adjoint(g, ans, x):
     return g * ans
 
 
-@adjoint(np.exp2)
+@adjoint(np.exp2, kind="unary")
 def exp2_adjoint(g, ans, x):
     return g * ans * LN2
 
 
-@adjoint(np.expm1)
+@adjoint(np.expm1, kind="unary", math=("expm1",))
 def expm1_adjoint(g, ans, x):
     return g * (ans + 1)
 
 
-@adjoint(np.log, domain=(0.1, 4.0))
+@adjoint(np.log, kind="unary", math=("log",), domain=(0.1, 4.0))
 def log_adjoint(g, ans, x):
     return g / x
 
 
-@adjoint(np.log2, domain=(0.1, 4.0))
+@adjoint(np.log2, kind="unary", domain=(0.1, 4.0))
 def log2_adjoint(g, ans, x):
     return g / (x * LN2)
 
 
-@adjoint(np.log10, domain=(0.1, 4.0))
+@adjoint(np.log10, kind="unary", domain=(0.1, 4.0))
 def log10_adjoint(g, ans, x):
     return g / (x * LN10)
 
 
-@adjoint(np.log1p, domain=(-0.9, 4.0))
+@adjoint(np.log1p, kind="unary", math=("log1p",), domain=(-0.9, 4.0))
 def log1p_adjoint(g, ans, x):
     return g / (1 + x)
 
@@ -63,43 +63,44 @@ def log1p_adjoint(g, ans, x):
 # --------------------------------------------------------------------------- powers and signs
 
 
-@adjoint(np.sqrt, domain=(0.1, 4.0))
+@adjoint(np.sqrt, kind="unary", math=("sqrt",), domain=(0.1, 4.0))
 def sqrt_adjoint(g, ans, x):
     return g / (2 * ans)
 
 
-@adjoint(np.cbrt, domain=_away_from_zero)
+@adjoint(np.cbrt, kind="unary", domain=_away_from_zero)
 def cbrt_adjoint(g, ans, x):
     return g / (3 * ans * ans)
 
 
-@adjoint(np.square)
+@adjoint(np.square, kind="unary")
 def square_adjoint(g, ans, x):
     return 2 * g * x  # (2 * g) first: a scalar g (a sum's cotangent) costs one array pass
 
 
-@adjoint(np.reciprocal, domain=_away_from_zero)
+@adjoint(np.reciprocal, kind="unary", domain=_away_from_zero)
 def reciprocal_adjoint(g, ans, x):
     return -g * ans * ans
 
 
-@adjoint(np.abs, domain=_away_from_zero)  # np.absolute is the same ufunc
+# np.absolute is the same ufunc
+@adjoint(np.abs, kind="unary", math=("fabs",), builtins=("abs",), domain=_away_from_zero)
 def absolute_adjoint(g, ans, x):
     # conj(x) / |x| (0 at 0): np.sign(x) for real data
     return g * abs_slope(x)
 
 
-@adjoint(np.fabs, domain=_away_from_zero)
+@adjoint(np.fabs, kind="unary", domain=_away_from_zero)
 def fabs_adjoint(g, ans, x):
     return g * np.sign(x)
 
 
-@adjoint(np.negative, operator="unary -")
+@adjoint(np.negative, kind="unary", operator="unary -")
 def negative_adjoint(g, ans, x):
     return -g
 
 
-@adjoint(np.positive, operator="unary +")
+@adjoint(np.positive, kind="unary", operator="unary +")
 def positive_adjoint(g, ans, x):
     return g
 
@@ -107,52 +108,52 @@ def positive_adjoint(g, ans, x):
 # --------------------------------------------------------------------------- trigonometric
 
 
-@adjoint(np.sin)
+@adjoint(np.sin, kind="unary", math=("sin",))
 def sin_adjoint(g, ans, x):
     return g * np.cos(x)
 
 
-@adjoint(np.cos)
+@adjoint(np.cos, kind="unary", math=("cos",))
 def cos_adjoint(g, ans, x):
     return -g * np.sin(x)
 
 
-@adjoint(np.tan, domain=(-1.2, 1.2))
+@adjoint(np.tan, kind="unary", math=("tan",), domain=(-1.2, 1.2))
 def tan_adjoint(g, ans, x):
     return g * (1 + ans * ans)
 
 
-@adjoint(np.arcsin, domain=(-0.9, 0.9))
+@adjoint(np.arcsin, kind="unary", math=("asin",), domain=(-0.9, 0.9))
 def arcsin_adjoint(g, ans, x):
     return g / np.sqrt(1 - x * x)
 
 
-@adjoint(np.arccos, domain=(-0.9, 0.9))
+@adjoint(np.arccos, kind="unary", math=("acos",), domain=(-0.9, 0.9))
 def arccos_adjoint(g, ans, x):
     return -g / np.sqrt(1 - x * x)
 
 
-@adjoint(np.arctan)
+@adjoint(np.arctan, kind="unary", math=("atan",))
 def arctan_adjoint(g, ans, x):
     return g / (1 + x * x)
 
 
-@adjoint(np.deg2rad)
+@adjoint(np.deg2rad, kind="unary")
 def deg2rad_adjoint(g, ans, x):
     return g * (np.pi / 180)
 
 
-@adjoint(np.rad2deg)
+@adjoint(np.rad2deg, kind="unary")
 def rad2deg_adjoint(g, ans, x):
     return g * (180 / np.pi)
 
 
-@adjoint(np.radians)
+@adjoint(np.radians, kind="unary")
 def radians_adjoint(g, ans, x):
     return g * (np.pi / 180)
 
 
-@adjoint(np.degrees)
+@adjoint(np.degrees, kind="unary")
 def degrees_adjoint(g, ans, x):
     return g * (180 / np.pi)
 
@@ -160,32 +161,32 @@ def degrees_adjoint(g, ans, x):
 # --------------------------------------------------------------------------- hyperbolic
 
 
-@adjoint(np.tanh)
+@adjoint(np.tanh, kind="unary", math=("tanh",))
 def tanh_adjoint(g, ans, x):
     return g * (1 - ans * ans)  # tanh' = 1 - tanh^2: reuse the forward value
 
 
-@adjoint(np.sinh)
+@adjoint(np.sinh, kind="unary", math=("sinh",))
 def sinh_adjoint(g, ans, x):
     return g * np.cosh(x)
 
 
-@adjoint(np.cosh)
+@adjoint(np.cosh, kind="unary", math=("cosh",))
 def cosh_adjoint(g, ans, x):
     return g * np.sinh(x)
 
 
-@adjoint(np.arcsinh)
+@adjoint(np.arcsinh, kind="unary")
 def arcsinh_adjoint(g, ans, x):
     return g / np.sqrt(x * x + 1)
 
 
-@adjoint(np.arccosh, domain=(1.2, 4.0))
+@adjoint(np.arccosh, kind="unary", domain=(1.2, 4.0))
 def arccosh_adjoint(g, ans, x):
     return g / np.sqrt(x * x - 1)
 
 
-@adjoint(np.arctanh, domain=(-0.9, 0.9))
+@adjoint(np.arctanh, kind="unary", domain=(-0.9, 0.9))
 def arctanh_adjoint(g, ans, x):
     return g / (1 - x * x)
 
@@ -235,7 +236,7 @@ def full_like_adjoint(
 # --------------------------------------------------------------------------- copies and casts
 
 
-@adjoint(np.copy, shapes=[((3, 4),)])
+@adjoint(np.copy, kind="unary", integer_result=True, methods=("copy",), shapes=[((3, 4),)])
 def copy_adjoint(g, ans, a):
     return g
 
@@ -252,6 +253,7 @@ ASTYPE = getattr(np, "astype", _astype)
 @adjoint(
     ASTYPE,
     name="astype",
+    methods=("astype",),
     nondiff=("dtype",),
     shapes=[((3, 4),)],
     params={"dtype": ["float64"]},

@@ -197,12 +197,18 @@ def extract_adjoint(g, ans, condition, arr):
 # --------------------------------------------------------------------------- diagonals
 
 
-@adjoint(np.diagonal, shapes=_DIAGONAL_SHAPES, params={"offset": [1, -2]}, view=True)
+@adjoint(
+    np.diagonal,
+    methods=("diagonal",),
+    shapes=_DIAGONAL_SHAPES,
+    params={"offset": [1, -2]},
+    view=True,
+)
 def diagonal_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     return diagonal_cotangent(g, a, offset, axis1, axis2)
 
 
-@adjoint(np.trace, shapes=_DIAGONAL_SHAPES, params={"offset": [0, -2]})
+@adjoint(np.trace, methods=("trace",), shapes=_DIAGONAL_SHAPES, params={"offset": [0, -2]})
 def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1, dtype=None):
     return trace_cotangent(g, a, offset, axis1, axis2)
 

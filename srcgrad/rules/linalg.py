@@ -248,6 +248,7 @@ def cholesky_adjoint(g, ans, a, *, upper=False):  # (numpy 1.26 also takes a= by
 @adjoint(
     np.linalg.qr,
     multi_output=True,
+    single_output_when=("mode", "r"),
     shapes={
         "tall": "(4,3)",
         "square": "(3,3)",
@@ -294,6 +295,7 @@ def eigvals_adjoint(g, ans, a):
 @adjoint(
     np.linalg.svd,
     multi_output=True,
+    single_output_when=("compute_uv", False),
     domain=distinct_singular_values,
     shapes={
         "square": "(3,3)",

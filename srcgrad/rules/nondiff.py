@@ -69,10 +69,13 @@ nondifferentiable(
     np.searchsorted,
     np.digitize,
     np.count_nonzero,
+    methods=("argmax", "argmin", "argsort", "nonzero"),
 )
 
 # rounding and sign: piecewise constant
-nondifferentiable(np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix, np.sign)
+nondifferentiable(
+    np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix, np.sign, methods=("round",)
+)
 
 # predicates and comparisons
 nondifferentiable(
@@ -98,6 +101,7 @@ nondifferentiable(
     np.allclose,
     np.array_equal,
     np.array_equiv,
+    methods=("any", "all"),
 )
 
 # constructors that read shapes and dtypes only
@@ -146,6 +150,7 @@ nondifferentiable(
     np.triu_indices,
     np.triu_indices_from,
     np.mask_indices,
+    methods=("argpartition",),
 )
 
 # integer and bitwise functions

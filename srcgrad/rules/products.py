@@ -81,6 +81,7 @@ def matmul_adjoint(g, ans, x1, x2):
 
 @adjoint(
     np.dot,
+    methods=("dot",),
     shapes={
         "matrix": "(3,4),(4,5)",
         "vector-vector": "(4,),(4,)",

@@ -33,18 +33,18 @@ _AXES = {"axis": [None, 0, -1, (0, 1)], "keepdims": [False, True]}
 _SHAPES = {"matrix": "(3,4)", "3d": "(2,3,4)"}
 
 
-@adjoint(np.sum, shapes=_SHAPES, params=_AXES)
+@adjoint(np.sum, kind="reduce", methods=("sum",), shapes=_SHAPES, params=_AXES)
 def sum_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False, initial=None):
     return expand_like(g, a, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.mean, shapes=_SHAPES, params=_AXES)
+@adjoint(np.mean, kind="reduce", methods=("mean",), shapes=_SHAPES, params=_AXES)
 def mean_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return expand_like(g, a, axis=axis, keepdims=keepdims) / reduction_size(a, axis)
 
 
-@adjoint(np.max, shapes=_SHAPES, params=_AXES)
-@adjoint(np.amax, shapes=_SHAPES, params=_AXES)  # not np.max in numpy 2
+@adjoint(np.max, kind="reduce", methods=("max",), shapes=_SHAPES, params=_AXES)
+@adjoint(np.amax, kind="reduce", same_as="max", shapes=_SHAPES, params=_AXES)  # numpy 2: not np.max
 def max_adjoint(g, ans, a, axis=None, *, keepdims=False):
     # every element equal to the maximum gets an equal share of g
     hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(ans.dtype)
@@ -52,8 +52,8 @@ def max_adjoint(g, ans, a, axis=None, *, keepdims=False):
     return expand_like(g, a, axis=axis, keepdims=keepdims) * share
 
 
-@adjoint(np.min, shapes=_SHAPES, params=_AXES)
-@adjoint(np.amin, shapes=_SHAPES, params=_AXES)  # not np.min in numpy 2
+@adjoint(np.min, kind="reduce", methods=("min",), shapes=_SHAPES, params=_AXES)
+@adjoint(np.amin, kind="reduce", same_as="min", shapes=_SHAPES, params=_AXES)  # numpy 2: not np.min
 def min_adjoint(g, ans, a, axis=None, *, keepdims=False):
     # every element equal to the minimum gets an equal share of g
     hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(ans.dtype)
@@ -61,20 +61,24 @@ def min_adjoint(g, ans, a, axis=None, *, keepdims=False):
     return expand_like(g, a, axis=axis, keepdims=keepdims) * share
 
 
-@adjoint(np.prod, shapes=_SHAPES, params=_AXES)
+@adjoint(np.prod, kind="reduce", methods=("prod",), shapes=_SHAPES, params=_AXES)
 def prod_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     # d prod / d a_i is the product of the others; exact when a holds zeros
     return expand_like(g, a, axis=axis, keepdims=keepdims) * prod_others(a, axis)
 
 
-@adjoint(np.var, shapes=_SHAPES, params={**_AXES, "ddof": [0, 1]})
+@adjoint(
+    np.var, kind="reduce", methods=("var",), shapes=_SHAPES, params={**_AXES, "ddof": [0, 1]}
+)
 def var_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     scale = 2.0 / (reduction_size(a, axis) - ddof)
     centered = a - np.mean(a, axis=axis, keepdims=True)
     return expand_like(g, a, axis=axis, keepdims=keepdims) * (scale * centered)
 
 
-@adjoint(np.std, shapes=_SHAPES, params={**_AXES, "ddof": [0, 1]})
+@adjoint(
+    np.std, kind="reduce", methods=("std",), shapes=_SHAPES, params={**_AXES, "ddof": [0, 1]}
+)
 def std_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     # d std = d var / (2 std)
     scale = 1.0 / (reduction_size(a, axis) - ddof)

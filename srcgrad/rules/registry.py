@@ -33,6 +33,34 @@ Contract a rule body follows so that codegen can inline it:
   makes the view stale); ``tests/rules/test_rule_facts.py`` checks it against
   ``np.shares_memory`` for every rule.
 
+Facts codegen reads from the rule (each checked against numpy in ``tests/rules/test_rule_facts.py``;
+the defaults fit most rules):
+
+* ``kind``: what shape and dtype inference may assume of the result.  ``"unary"``: an
+  elementwise function of one operand (the result has its shape, and a float operand's
+  dtype); ``"binary"``: an elementwise function of ``x1`` and ``x2`` (their broadcast shape,
+  their promoted dtype for float operands); ``"reduce"``: a reduction of ``a`` over ``axis``
+  with ``keepdims``, taking after ``a`` the parameters of its ndarray method in the same order.
+  ``None``: nothing is assumed.
+* ``integer_result``: a ``"unary"``/``"binary"`` primitive whose integer operands give an
+  integer result of their promoted dtype (``np.add``, ``np.copy``); otherwise only float
+  operands are modelled.
+* ``same_as``: the name of a rule this primitive computes the same as (``np.amax`` is
+  ``np.max`` under another name: its ndarray method is ``max``).
+* ``methods``: the ndarray methods that stand for the primitive with the array as its first
+  operand (``x.sum(...)`` is ``np.sum(x, ...)``): a tuple of names, or a dict whose value names
+  the parameter that collects positional arguments (``x.reshape(2, 3)`` is
+  ``np.reshape(x, (2, 3))``: ``{"reshape": "shape"}``).  A method stands for one rule.
+* ``attributes``: ndarray attributes that stand for the primitive of the array (``x.T``).
+* ``math`` / ``builtins``: the ``math`` functions and Python builtins differentiated with this
+  rule (``math.asin`` and ``np.arcsin``; ``abs`` and ``np.absolute``).  The forward keeps the
+  call as written.
+* ``single_output_when``: ``(parameter, value)`` for a ``multi_output`` primitive that returns
+  one array when that parameter has that constant value (``svd``'s ``compute_uv=False``).
+* ``array_operands``: calling the primitive makes an array of a list or tuple operand, as
+  numpy and scipy functions do (``np.sum([a, b])``); by default true for a ufunc or a function
+  of numpy or scipy.
+
 Test specs (read by ``tests/rules``, which builds every rule's test cases from them):
 
 * ``shapes``: the input cases.  A dict ``{case id: case}`` (the id appears in test names) or a
@@ -109,6 +137,19 @@ class Rule:
     view: bool = False  # the result may share memory with an operand (see the module docstring)
     module: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # facts codegen reads (see the module docstring)
+    kind: str | None = None  # "unary" | "binary" | "reduce"
+    integer_result: bool = False
+    same_as: str | None = None
+    methods: dict[str, str | None] = field(default_factory=dict)  # method -> varargs parameter
+    attributes: tuple[str, ...] = ()
+    math: tuple[str, ...] = ()
+    builtins: tuple[str, ...] = ()
+    single_output_when: tuple[str, Any] | None = None
+    array_operands: bool = False
+
+
+KINDS = ("unary", "binary", "reduce")
 
 
 _RULES: dict[int, Rule] = {}
@@ -146,6 +187,25 @@ def numpy_function(path: str) -> Callable[..., Any] | None:
     return obj
 
 
+def _parameters(
+    fn: Callable[..., Any], nondiff: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...], str | None, dict[str, Any]]:
+    """A rule's parameters after ``(g, ans)``, its operands, its ``*varargs`` name and its
+    defaults, read from its signature."""
+    sig = inspect.signature(fn)
+    if list(sig.parameters)[:2] != ["g", "ans"]:
+        raise TypeError(f"{fn.__name__}: a rule's first parameters are (g, ans)")
+    ps = list(sig.parameters.values())[2:]
+    varargs = next((p.name for p in ps if p.kind is p.VAR_POSITIONAL), None)
+    defaults = {p.name: p.default for p in ps if p.default is not p.empty}
+    operands = tuple(
+        p.name
+        for p in ps
+        if p.default is p.empty and p.kind is not p.VAR_KEYWORD and p.name not in nondiff
+    )
+    return tuple(p.name for p in ps), operands, varargs, defaults
+
+
 def adjoint(
     prim: Callable[..., Any] | None,
     *,
@@ -158,33 +218,32 @@ def adjoint(
     multi_output: bool = False,
     view: bool = False,
     name: str | None = None,
+    kind: str | None = None,
+    integer_result: bool = False,
+    same_as: str | None = None,
+    methods: tuple[str, ...] | dict[str, str | None] = (),
+    attributes: tuple[str, ...] = (),
+    math: tuple[str, ...] = (),
+    builtins: tuple[str, ...] = (),
+    single_output_when: tuple[str, Any] | None = None,
+    array_operands: bool | None = None,
     **extra: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` as the adjoint rule of ``prim`` (see the module docstring); a ``None``
     primitive (:func:`numpy_function` on an older numpy) registers nothing."""
 
+    if kind not in (None, *KINDS):
+        raise ValueError(f"kind {kind!r}: one of {KINDS} or None")
+
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if prim is None:  # a numpy function this numpy lacks (numpy_function)
             return fn
-        sig = inspect.signature(fn)
-        names = list(sig.parameters)
-        if names[:2] != ["g", "ans"]:
-            raise TypeError(f"{fn.__name__}: a rule's first parameters are (g, ans)")
-        ps = list(sig.parameters.values())[2:]
-        varargs = next((p.name for p in ps if p.kind is p.VAR_POSITIONAL), None)
-        defaults = {p.name: p.default for p in ps if p.default is not p.empty}
-        operands = tuple(
-            p.name
-            for p in ps
-            if p.default is p.empty
-            and p.kind is not p.VAR_KEYWORD
-            and p.name not in nondiff
-        )
+        names, operands, varargs, defaults = _parameters(fn, nondiff)
         rule = Rule(
             primitive=prim,
             name=name or _prim_name(prim),
             adjoint=fn,
-            params=tuple(p.name for p in ps),
+            params=names,
             operands=operands,
             nondiff=tuple(nondiff),
             sequence=tuple(sequence),
@@ -198,6 +257,15 @@ def adjoint(
             view=view,
             module=fn.__module__,
             extra=dict(extra),
+            kind=kind,
+            integer_result=integer_result,
+            same_as=same_as,
+            methods=dict(methods) if isinstance(methods, dict) else dict.fromkeys(methods),
+            attributes=tuple(attributes),
+            math=tuple(math),
+            builtins=tuple(builtins),
+            single_output_when=single_output_when,
+            array_operands=_makes_arrays(prim) if array_operands is None else array_operands,
         )
         global GENERATION
         _RULES[id(prim)] = rule
@@ -209,21 +277,39 @@ def adjoint(
     return register
 
 
+def _makes_arrays(prim: Any) -> bool:
+    """Whether calling ``prim`` makes an array of a list or tuple operand: a ufunc, or a
+    function of numpy or scipy (never a method bound to an object)."""
+    if isinstance(prim, numpy.ufunc):
+        return True
+    owner = getattr(prim, "__self__", None)
+    if owner is not None and not inspect.ismodule(owner):
+        return False
+    return (getattr(prim, "__module__", None) or "").split(".")[0] in ("numpy", "scipy")
+
+
 # id(function) -> a check ``(active positional flags, active keyword flags) -> the name of the
 # argument that would carry a gradient, or None``: the function is non-differentiable only
 # when no such argument is active (``np.arange``'s start and step, ``fftfreq``'s spacing)
 NONDIFF_UNLESS: dict[int, Callable[[list[bool], dict[str, bool]], str | None]] = {}
 
 
+# ndarray method -> the non-differentiable function it stands for (``x.argmax()``)
+NONDIFF_METHODS: dict[str, Callable[..., Any]] = {}
+
+
 def nondifferentiable(
     *prims: Callable[..., Any],
     unless: Callable[[list[bool], dict[str, bool]], str | None] | None = None,
+    methods: tuple[str, ...] = (),
 ) -> None:
     """Declare functions whose output carries no gradient (argmax, floor, zeros_like, ...).
 
     ``unless``: for a function whose float output moves with some arguments, a check that
     names the argument carrying a gradient (given which positional and keyword arguments are
     active); codegen refuses such a call instead of treating it as a constant.
+    ``methods``: the ndarray methods that stand for some of these functions, each named as
+    its function (``x.argmax(...)`` is ``np.argmax(x, ...)``).
     """
     global GENERATION
     for p in prims:
@@ -231,6 +317,11 @@ def nondifferentiable(
         NONDIFF_FUNCS[id(p)] = p
         if unless is not None:
             NONDIFF_UNLESS[id(p)] = unless
+    for m in methods:
+        same = [p for p in prims if getattr(p, "__name__", None) == m]
+        if not same:
+            raise ValueError(f"method {m!r} names none of the functions declared with it")
+        NONDIFF_METHODS[m] = same[0]
     GENERATION += 1
 
 
@@ -259,6 +350,84 @@ def generation() -> int:
 
 def is_nondiff(prim: Any) -> bool:
     return id(prim) in NONDIFF
+
+
+class _Index(NamedTuple):
+    """Lookups over the rules' facts, built once per registry generation."""
+
+    generation: int
+    methods: dict[str, Rule]
+    attributes: dict[str, Rule]
+    math: dict[str, Rule]
+    builtins: dict[str, Rule]
+    operators: dict[str, Rule]
+    kinds: dict[str, frozenset[str]]
+
+
+_INDEX: _Index | None = None
+
+
+def _unique(pairs: list[tuple[str, Rule]], what: str) -> dict[str, Rule]:
+    out: dict[str, Rule] = {}
+    for key, rule in pairs:
+        if key in out and out[key].name != rule.name:
+            raise ValueError(f"{what} {key!r} stands for both {out[key].name} and {rule.name}")
+        out[key] = rule
+    return out
+
+
+def _index() -> _Index:
+    global _INDEX
+    if _INDEX is None or _INDEX.generation != GENERATION:
+        rules = all_rules()
+        _INDEX = _Index(
+            GENERATION,
+            _unique([(m, r) for r in rules for m in r.methods], "method"),
+            _unique([(a, r) for r in rules for a in r.attributes], "attribute"),
+            _unique([(f, r) for r in rules for f in r.math], "math function"),
+            _unique([(b, r) for r in rules for b in r.builtins], "builtin"),
+            _unique([(r.operator, r) for r in rules if r.operator is not None], "operator"),
+            {k: frozenset(r.name for r in rules if r.kind == k) for k in KINDS},
+        )
+    return _INDEX
+
+
+def by_method(name: str) -> Rule | None:
+    """The rule the ndarray method ``name`` stands for (``"sum"``: ``np.sum``'s), or None."""
+    return _index().methods.get(name)
+
+
+def by_attribute(name: str) -> Rule | None:
+    """The rule the ndarray attribute ``name`` stands for (``"T"``: ``np.transpose``'s)."""
+    return _index().attributes.get(name)
+
+
+def by_math(name: str) -> Rule | None:
+    """The rule that differentiates ``math.<name>`` (``"asin"``: ``np.arcsin``'s), or None."""
+    return _index().math.get(name)
+
+
+def by_builtin(name: str) -> Rule | None:
+    """The rule that differentiates the builtin ``name`` (``"abs"``: ``np.absolute``'s)."""
+    return _index().builtins.get(name)
+
+
+def by_operator(symbol: str) -> Rule | None:
+    """The rule of a Python operator (``"+"``, ``"unary -"``, ``"@"``), or None."""
+    return _index().operators.get(symbol)
+
+
+def names_of_kind(kind: str) -> frozenset[str]:
+    """The names of the rules of a ``kind`` (``"unary"``, ``"binary"``, ``"reduce"``)."""
+    return _index().kinds[kind]
+
+
+def method_of(rule: Rule) -> str | None:
+    """The ndarray method that computes ``rule``'s primitive (``np.amax``: ``max``), or None."""
+    if rule.same_as is not None:
+        same = lookup_name(rule.same_as)
+        rule = same if same is not None else rule
+    return next(iter(rule.methods), None)
 
 
 def all_rules() -> list[Rule]:

@@ -45,12 +45,12 @@ def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 # --------------------------------------------------------------------------- scans
 
 
-@adjoint(np.cumsum, shapes=_SHAPES, params=_SCAN_AXES)
+@adjoint(np.cumsum, methods=("cumsum",), shapes=_SHAPES, params=_SCAN_AXES)
 def cumsum_adjoint(g, ans, a, axis=None, dtype=None):
     return cumsum_cotangent(g, a, axis)
 
 
-@adjoint(np.cumprod, shapes=_SHAPES, params=_SCAN_AXES, domain=_with_zeros)
+@adjoint(np.cumprod, methods=("cumprod",), shapes=_SHAPES, params=_SCAN_AXES, domain=_with_zeros)
 def cumprod_adjoint(g, ans, a, axis=None, dtype=None):
     return cumprod_cotangent(g, a, ans, axis)
 

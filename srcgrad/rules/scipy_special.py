@@ -148,10 +148,10 @@ if _special is not None:
     _positive_domain = {"domain": _positive}
     UFUNC_RULES.extend(
         [
-            (_special.expit, expit_adjoint, {}),
+            (_special.expit, expit_adjoint, {"kind": "unary"}),
             (_special.logit, logit_adjoint, _unit_domain),
             (_special.log_expit, log_expit_adjoint, {}),
-            (_special.erf, erf_adjoint, {}),
+            (_special.erf, erf_adjoint, {"kind": "unary"}),
             (_special.erfc, erfc_adjoint, {}),
             (_special.erfinv, erfinv_adjoint, {"domain": (-0.9, 0.9)}),
             (_special.erfcinv, erfcinv_adjoint, {"domain": (0.1, 1.9)}),

@@ -53,6 +53,7 @@ _ATLEAST_SHAPES = {"zero-d": "()", "vector": "(3,)", "matrix": "(2,3)", "3d": "(
 
 @adjoint(
     np.reshape,
+    methods={"reshape": "shape"},  # x.reshape(2, 3) is np.reshape(x, (2, 3))
     nondiff=("shape",),
     shapes={"3d": "(2,3,4),-", "matrix": "(4,6),-"},
     # numpy < 2.1 names the shape `newshape`
@@ -68,6 +69,7 @@ def reshape_adjoint(g, ans, a, shape=None, order="C", *, newshape=None, copy=Non
 
 @adjoint(
     np.ravel,
+    methods=("ravel", "flatten"),
     shapes={"matrix": "(3,4)", "3d": "(2,3,4)"},
     params={"order": ["C", "F", "A", "K"]},
     view=True,
@@ -78,6 +80,8 @@ def ravel_adjoint(g, ans, a, order="C"):
 
 @adjoint(
     np.transpose,  # also np.permute_dims (the same function)
+    methods={"transpose": "axes"},
+    attributes=("T",),
     shapes={"3d": "(2,3,4)"},
     params={"axes": [None, (1, 0, 2), (2, 0, 1), (-1, 0, 1)]},
     view=True,
@@ -87,7 +91,10 @@ def transpose_adjoint(g, ans, a, axes=None):
 
 
 @adjoint(
-    numpy_function("matrix_transpose"), shapes={"matrix": "(3,4)", "stack": "(2,3,4)"}, view=True
+    numpy_function("matrix_transpose"),
+    attributes=("mT",),
+    shapes={"matrix": "(3,4)", "stack": "(2,3,4)"},
+    view=True,
 )
 def matrix_transpose_adjoint(g, ans, x):
     return mT(g)
@@ -95,6 +102,7 @@ def matrix_transpose_adjoint(g, ans, x):
 
 @adjoint(
     np.swapaxes,
+    methods=("swapaxes",),
     nondiff=("axis1", "axis2"),
     shapes={"3d": "(2,3,4),-,-"},
     params={"axis1": [0, -1], "axis2": [1, 2]},
@@ -128,6 +136,7 @@ def expand_dims_adjoint(g, ans, a, axis):
 
 @adjoint(
     np.squeeze,
+    methods=("squeeze",),
     shapes={"unit-axes": "(3,1,4,1)"},
     params={"axis": [None, 1, -1, (1, 3)]},
     view=True,
@@ -195,6 +204,7 @@ def tile_adjoint(g, ans, A, reps):
 
 @adjoint(
     np.repeat,
+    methods=("repeat",),
     nondiff=("repeats",),
     shapes={"matrix": "(2,3),-"},
     params={"repeats": [2, [3]], "axis": [None, 0, 1, -1]},

@@ -48,7 +48,7 @@ def _with_nonfinite(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
 # --------------------------------------------------------------------------- unary
 
 
-@adjoint(np.sinc)
+@adjoint(np.sinc, kind="unary")
 def sinc_adjoint(g, ans, x):
     return g * sinc_slope(x)
 
@@ -64,18 +64,19 @@ def nan_to_num_adjoint(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
     return nan_to_num_cotangent(g, x)
 
 
-@adjoint(np.real, shapes={"matrix": "(3,4)", "zero-d": "()"}, view=True)
+@adjoint(np.real, attributes=("real",), shapes={"matrix": "(3,4)", "zero-d": "()"}, view=True)
 def real_adjoint(g, ans, val):
     return unbroadcast(g, val)
 
 
-@adjoint(np.imag, shapes={"matrix": "(3,4)"}, view=True)
+@adjoint(np.imag, attributes=("imag",), shapes={"matrix": "(3,4)"}, view=True)
 def imag_adjoint(g, ans, val):
     # Im(z) = b: dL/db = g, so the cotangent is -i g (0 for a real operand)
     return unbroadcast(-1j * g, val)
 
 
-@adjoint(np.conjugate, shapes={"matrix": "(3,4)"})  # np.conj is the same ufunc
+# np.conj is the same ufunc
+@adjoint(np.conjugate, methods=("conj", "conjugate"), shapes={"matrix": "(3,4)"})
 def conjugate_adjoint(g, ans, x):
     return np.conj(g)
 
@@ -108,7 +109,7 @@ def frexp_adjoint(g, ans, x):
 # --------------------------------------------------------------------------- binary
 
 
-@adjoint(np.fmax)
+@adjoint(np.fmax, kind="binary", integer_result=True)
 def fmax_adjoint(g, ans, x1, x2):
     # NaNs are ignored: a NaN operand never equals the result, so it gets no share
     return (
@@ -117,7 +118,7 @@ def fmax_adjoint(g, ans, x1, x2):
     )
 
 
-@adjoint(np.fmin)
+@adjoint(np.fmin, kind="binary", integer_result=True)
 def fmin_adjoint(g, ans, x1, x2):
     return (
         unbroadcast(g * extremum_share(x1, ans, x2), x1),
@@ -140,7 +141,7 @@ def fmod_adjoint(g, ans, x1, x2):
     return unbroadcast(g, x1), unbroadcast(-g * np.trunc(x1 / x2), x2)
 
 
-@adjoint(np.copysign, domain=_away_from_zero)
+@adjoint(np.copysign, kind="binary", domain=_away_from_zero)
 def copysign_adjoint(g, ans, x1, x2):
     # |x1| with the sign of x2: the sign operand only flips the result (no gradient)
     return unbroadcast(g * copysign_slope(x1, x2), x1), None

@@ -1,5 +1,18 @@
 """Facts declared on the rules, checked against numpy itself (DESIGN §6 "Facts live on the rule").
 
+The facts codegen reads from the rules (``srcgrad/rules/registry.py`` lists them), each
+checked by calling the primitive:
+
+* ``kind``: a ``"unary"`` rule keeps its operand's shape and float dtype, a ``"binary"`` one
+  broadcasts ``x1`` and ``x2`` and promotes their float dtypes, a ``"reduce"`` one reduces
+  over ``axis`` with ``keepdims`` and equals its ndarray method (``registry.method_of``), and
+  ``integer_result`` holds for integer operands;
+* ``methods`` / ``attributes``: each is an ndarray method or attribute, and calling it equals
+  calling the rule's primitive on the array (a varargs method collects its positional
+  arguments into the parameter it names); the same for the non-differentiable methods;
+* ``math`` / ``builtins`` / ``operator``: the Python function or operator equals the primitive;
+* ``same_as``, ``single_output_when`` and ``array_operands``.
+
 * ``Rule.view``: every registered rule's primitive is called on its registry test inputs
   (``tests/rules/_cases.py``), in both the contiguous and the non-contiguous variants, and the
   flag must equal whether any result (any item of a sequence result) shares memory with any
@@ -115,8 +128,8 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
 
 # --------------------------------------------------------------------------- non-differentiable
 #
-# Every entry declared non-differentiable (srcgrad/rules: ``nondifferentiable(...)``; codegen's
-# NONDIFF_METHODS, BUILTIN_NONDIFF, MATH_NONDIFF, ARRAY_ATTRIBUTES_STATIC) must be provably
+# Every entry declared non-differentiable (srcgrad/rules: ``nondifferentiable(...)`` and its
+# ``methods``; codegen's BUILTIN_NONDIFF, MATH_NONDIFF, ARRAY_ATTRIBUTES_STATIC) must be provably
 # constant: an integer, boolean, dtype, shape or other non-float output, or a float output
 # that is piecewise constant (its derivative is 0 wherever it exists) or reads only shapes.
 
@@ -292,7 +305,7 @@ def test_nondiff_unless_names_the_argument_that_carries_a_gradient() -> None:
     assert check(np.argmax, [True], {}) is None
 
 
-@pytest.mark.parametrize("method", sorted(resolve.NONDIFF_METHODS))
+@pytest.mark.parametrize("method", sorted(registry.NONDIFF_METHODS))
 def test_nondiff_method_is_constant(method: str) -> None:
     args = (1,) if method == "argpartition" else ()
     _check_constant(method, lambda x: getattr(x, method)(*args))
@@ -346,3 +359,199 @@ def test_every_nondiff_call_is_listed_or_defaults_to_one_argument() -> None:
     missing = set(CALLS) - {n for n, _ in NONDIFF_ENTRIES}
     assert all(registry.numpy_function(n) is None for n in missing), missing  # older numpy
     assert runtime.namespace is registry.NONDIFF_FUNCS[id(runtime.namespace)]
+
+
+# --------------------------------------------------------------------------- facts codegen reads
+
+import operator as _operator  # noqa: E402
+
+from tests.rules._cases import _draw  # noqa: E402
+
+KINDS = {kind: [r for r in RULES if r.kind == kind] for kind in registry.KINDS}
+
+
+def _sample(rule: Rule, name: str, shape: tuple, dtype: Any = np.float64) -> np.ndarray:
+    """An input of ``rule``'s operand ``name`` drawn from its test domain."""
+    return np.asarray(_draw(rule, name, np.random.default_rng(3), shape)).astype(dtype)
+
+
+def test_kinds_are_the_ones_codegen_knows() -> None:
+    assert {r.kind for r in RULES} <= {None, *registry.KINDS}
+    assert {"exp", "copy"} <= registry.names_of_kind("unary")
+    assert {"add", "divide"} <= registry.names_of_kind("binary")
+    assert {"sum", "amax"} <= registry.names_of_kind("reduce")
+
+
+@pytest.mark.parametrize("rule", KINDS["unary"], ids=lambda r: r.name)
+def test_unary_keeps_shape_and_float_dtype(rule: Rule) -> None:
+    (operand,) = rule.operands
+    for dtype in (np.float64, np.float32):
+        for shape in ((3, 4), (2, 1, 3), ()):
+            x = _sample(rule, operand, shape, dtype)
+            out = np.asarray(rule.primitive(x))
+            assert out.shape == shape and out.dtype == dtype, (shape, dtype, out.dtype)
+    if rule.integer_result:
+        i = np.arange(1, 7).reshape(2, 3)
+        assert np.asarray(rule.primitive(i)).dtype == i.dtype
+
+
+@pytest.mark.parametrize("rule", KINDS["binary"], ids=lambda r: r.name)
+def test_binary_broadcasts_and_promotes_float_dtypes(rule: Rule) -> None:
+    assert rule.operands == ("x1", "x2")
+    for d1, d2 in ((np.float64, np.float64), (np.float32, np.float32), (np.float32, np.float64)):
+        for s1, s2 in (((3, 4), (4,)), ((3, 1), (1, 4)), ((), (2, 3))):
+            x1, x2 = _sample(rule, "x1", s1, d1), _sample(rule, "x2", s2, d2)
+            out = rule.primitive(x1, x2)
+            assert out.shape == np.broadcast_shapes(s1, s2)
+            assert out.dtype == np.result_type(d1, d2)
+    if rule.integer_result:
+        i, j = np.arange(1, 7).reshape(2, 3), np.arange(1, 4)
+        assert rule.primitive(i, j).dtype == np.result_type(i, j)
+
+
+@pytest.mark.parametrize("rule", KINDS["reduce"], ids=lambda r: r.name)
+def test_reduce_takes_axis_and_keepdims_like_its_method(rule: Rule) -> None:
+    assert rule.operands == ("a",) and {"axis", "keepdims"} <= set(rule.params)
+    method = registry.method_of(rule)
+    assert method is not None, f"{rule.name}: a reduction needs an ndarray method"
+    for dtype in (np.float64, np.float32):
+        a = _sample(rule, "a", (2, 3, 4), dtype)
+        for axis in (None, 0, -1, (0, 2)):
+            for keepdims in (False, True):
+                out = rule.primitive(a, axis=axis, keepdims=keepdims)
+                like = np.sum(a, axis=axis, keepdims=keepdims)
+                assert np.shape(out) == np.shape(like) and out.dtype == dtype
+                by_method = getattr(a, method)(axis=axis, keepdims=keepdims)
+                np.testing.assert_array_equal(out, by_method)
+        # positionally too: the parameters after ``a`` are in the method's order
+        np.testing.assert_array_equal(rule.primitive(a, 1), getattr(a, method)(1))
+
+
+# method -> (the receiver, the method's positional arguments, the primitive's after it)
+_X = np.random.default_rng(5).uniform(-2.0, 2.0, (3, 4))
+METHOD_CALLS: dict[str, tuple[np.ndarray, tuple, tuple]] = {
+    "clip": (_X, (-0.5, 0.5), (-0.5, 0.5)),
+    "repeat": (_X, (2,), (2,)),
+    "swapaxes": (_X, (0, 1), (0, 1)),
+    "dot": (_X, (_X.T,), (_X.T,)),
+    "reshape": (_X, (4, 3), ((4, 3),)),
+    "transpose": (_X[None], (2, 0, 1), ((2, 0, 1),)),
+    "astype": (_X, ("float32",), ("float32",)),
+    "squeeze": (_X[:, None, :, None], (), ()),
+    "conj": (_X + 1j * _X[::-1], (), ()),
+    "conjugate": (_X + 1j * _X[::-1], (), ()),
+    "argpartition": (_X, (1,), (1,)),
+}
+METHODS = sorted(registry._index().methods)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_method_is_the_rule_primitive(method: str) -> None:
+    rule = registry.by_method(method)
+    assert rule is not None and hasattr(np.ndarray, method)
+    x, args, prim_args = METHOD_CALLS.get(method, (_X, (), ()))
+    varargs = rule.methods[method]
+    if varargs is not None:  # collects positional arguments: the parameter after the array
+        assert rule.params[1] == varargs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = rule.primitive(x, *prim_args)
+        got = getattr(x, method)(*args)
+    np.testing.assert_array_equal(got, expected)
+    assert np.asarray(got).dtype == np.asarray(expected).dtype
+
+
+def test_every_method_has_a_sample_call_or_takes_none() -> None:
+    assert set(METHOD_CALLS) - set(METHODS) <= set(registry.NONDIFF_METHODS)
+
+
+@pytest.mark.parametrize("method", sorted(registry.NONDIFF_METHODS))
+def test_nondiff_method_is_its_function(method: str) -> None:
+    assert hasattr(np.ndarray, method)
+    x, args, prim_args = METHOD_CALLS.get(method, (_X, (), ()))
+    got, expected = getattr(x, method)(*args), registry.NONDIFF_METHODS[method](x, *prim_args)
+    for a, b in zip(_leaves(got), _leaves(expected)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("attr", sorted(registry._index().attributes))
+def test_attribute_is_the_rule_primitive(attr: str) -> None:
+    rule = registry.by_attribute(attr)
+    assert rule is not None and hasattr(np.ndarray, attr)
+    z = _X[None] + 1j * _X[None, ::-1]
+    np.testing.assert_array_equal(getattr(z, attr), rule.primitive(z))
+
+
+MATH_ARGS = {"atan2": (0.3, -0.7), "hypot": (0.3, -0.7), "pow": (1.3, 0.7)}
+
+
+@pytest.mark.parametrize("name", sorted(registry._index().math))
+def test_math_function_is_the_rule_primitive(name: str) -> None:
+    rule = registry.by_math(name)
+    assert rule is not None
+    args = MATH_ARGS.get(name, (0.3,))
+    assert getattr(math, name)(*args) == pytest.approx(float(rule.primitive(*args)), rel=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(registry._index().builtins))
+def test_builtin_is_the_rule_primitive(name: str) -> None:
+    rule = registry.by_builtin(name)
+    assert rule is not None
+    args = (-0.3,) if len(rule.operands) == 1 else (1.3, 0.7)
+    assert getattr(builtins, name)(*args) == float(rule.primitive(*args))
+
+
+PYTHON_OPERATORS = {
+    "+": _operator.add,
+    "-": _operator.sub,
+    "*": _operator.mul,
+    "/": _operator.truediv,
+    "**": _operator.pow,
+    "//": _operator.floordiv,
+    "%": _operator.mod,
+    "@": _operator.matmul,
+    "unary -": _operator.neg,
+    "unary +": _operator.pos,
+}
+
+
+@pytest.mark.parametrize("symbol", sorted(registry._index().operators))
+def test_operator_is_the_rule_primitive(symbol: str) -> None:
+    rule = registry.by_operator(symbol)
+    assert rule is not None
+    args = (np.abs(_X[:, :3]) + 0.5, np.abs(_X[:, 1:]).T + 0.5)[: len(rule.operands)]
+    np.testing.assert_array_equal(PYTHON_OPERATORS[symbol](*args), rule.primitive(*args))
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.same_as], ids=lambda r: r.name)
+def test_same_as_computes_the_same(rule: Rule) -> None:
+    same = registry.lookup_name(rule.same_as)
+    assert same is not None and same.params == rule.params
+    for axis in (None, 0):
+        np.testing.assert_array_equal(rule.primitive(_X, axis), same.primitive(_X, axis))
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.single_output_when], ids=lambda r: r.name)
+def test_single_output_when_returns_one_array(rule: Rule) -> None:
+    assert rule.multi_output
+    param, value = rule.single_output_when
+    assert param in rule.params
+    assert isinstance(rule.primitive(_X[:3, :3]), tuple)
+    assert isinstance(rule.primitive(_X[:3, :3], **{param: value}), np.ndarray)
+
+
+@pytest.mark.parametrize("rule", KINDS["unary"] + KINDS["binary"], ids=lambda r: r.name)
+def test_array_operands_makes_arrays_of_lists(rule: Rule) -> None:
+    assert rule.array_operands
+    items = [[0.5, 0.75], [0.25, 0.5]][: len(rule.operands)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(
+            rule.primitive(*items), rule.primitive(*[np.array(v) for v in items])
+        )
+
+
+def test_runtime_helpers_do_not_make_arrays() -> None:
+    """srcgrad's own helpers (``max_of``: Python's max) take a list as a list."""
+    for name in ("max_of", "min_of", "unbroadcast"):
+        assert not registry.lookup_name(name).array_operands

@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 import libcst as cst
 import numpy as np
 
-from srcgrad.codegen.resolve import METHODS
 from srcgrad.errors import SrcgradError
 from srcgrad.rules import registry
+from srcgrad.rules.registry import Rule
 
 
 _LITERALS = (
@@ -95,30 +95,20 @@ def _same_shape(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
 _LIST_GROWTH = ("append", "extend", "insert")
 
 
-# array attributes that stand for a primitive (its rule, and its facts, apply)
-_ATTRIBUTE_PRIMITIVES: dict[str, Any] = {
-    "T": np.transpose,
-    "mT": getattr(np, "matrix_transpose", None),  # numpy >= 2.0
-    "real": np.real,
-    "imag": np.imag,
-}
-
-
 def _static_view_operand(expr: cst.BaseExpression) -> cst.BaseExpression | None:
     """The expression an attribute, subscript or method call of constants may be a numpy view
     of (``A.T``, ``A[0]``, ``A[1:]``, ``A.reshape(...)``), else None, by the same rule facts
     (``Rule.view``) as the active path.  Indexing with a list literal copies."""
-    prim: Any = None
+    rule: Rule | None = None
     if isinstance(expr, cst.Attribute):
-        operand, prim = expr.value, _ATTRIBUTE_PRIMITIVES.get(expr.attr.value)
+        operand, rule = expr.value, registry.by_attribute(expr.attr.value)
     elif isinstance(expr, cst.Subscript):
         for el in expr.slice:
             if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, (cst.List, cst.Tuple)):
                 return None
         return expr.value
     elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
-        operand, prim = expr.func.value, METHODS.get(expr.func.attr.value, (None,))[0]
-    rule = registry.lookup(prim) if prim is not None else None
+        operand, rule = expr.func.value, registry.by_method(expr.func.attr.value)
     return operand if rule is not None and rule.view else None
 
 

@@ -26,10 +26,6 @@ from srcgrad.errors import MissingRuleError
 from srcgrad.rules import registry
 
 
-# multi-output primitives that return one array for some arguments
-_SINGLE_OUTPUT_WHEN = {"linalg.svd": ("compute_uv", False), "linalg.qr": ("mode", "r")}
-
-
 # builtins that have no rule on values that carry a gradient: what to write instead
 _BUILTIN_HINTS = {
     "sorted": "sort the array with np.sort(x)",
@@ -376,13 +372,13 @@ class Calls:
         if dtype_arg is not None and self.integer_dtype(dtype_arg, e, display):
             # an integer or boolean result: piecewise constant, no gradient
             return self._constant_result(site, node)
-        if _is_numpy_obj(site.obj) or rule.module == "srcgrad.rules.scipy_special":
+        if site.obj is rule.primitive and rule.array_operands:
             # numpy and scipy functions make an array of a tuple/list operand
             node, bound = self.stack_operands(rule, node, bound)
         if multi is not None and not rule.multi_output:
             self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
         out = self.prim(rule, site.target, site.hint, node, bound, multi)
-        single = _SINGLE_OUTPUT_WHEN.get(rule.name)
+        single = rule.single_output_when
         if single is not None and self.constant_value(bound.get(single[0], cst.Name("_"))) == single[1]:
             return out  # e.g. svd(a, compute_uv=False): one array after all
         if rule.multi_output and multi is None:

@@ -13,7 +13,7 @@ import numpy as np
 from srcgrad.codegen import ir
 from srcgrad.codegen.check import _UNSUPPORTED
 from srcgrad.codegen.ir import Stmt
-from srcgrad.codegen.normalize.base import _ATTRIBUTE_PRIMITIVES, _Bail, _LITERALS, _MISSING
+from srcgrad.codegen.normalize.base import _Bail, _LITERALS, _MISSING
 from srcgrad.codegen.normalize.syntax import _constant_key, _readable, _strip_parens
 from srcgrad.codegen.resolve import ARRAY_ATTRIBUTES_STATIC, is_numpy_module
 from srcgrad.errors import MissingRuleError
@@ -243,12 +243,9 @@ class Expressions:
             return self.read(base.value, attr, e.with_changes(value=base), hint, target)
         if attr in ARRAY_ATTRIBUTES_STATIC or self.is_static(base):
             return e.with_changes(value=base)
-        if attr in _ATTRIBUTE_PRIMITIVES:
-            rule = registry.lookup(_ATTRIBUTE_PRIMITIVES[attr])
-            if rule is not None:
-                return self.prim(
-                    rule, target, hint, e.with_changes(value=base), {rule.params[0]: base}
-                )
+        rule = registry.by_attribute(attr)
+        if rule is not None:
+            return self.prim(rule, target, hint, e.with_changes(value=base), {rule.params[0]: base})
         if self._untyped_argument(base) and not hasattr(np.ndarray, attr):
             # an argument not differentiated, of a type known only at the call (generating
             # ahead of time): not an array attribute, so an object's, and a constant

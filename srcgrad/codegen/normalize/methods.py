@@ -11,7 +11,7 @@ import numpy as np
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.normalize.base import _LIST_GROWTH
-from srcgrad.codegen.resolve import CONVERTING_METHODS, METHODS, MUTATING_METHODS, NONDIFF_METHODS
+from srcgrad.codegen.resolve import CONVERTING_METHODS, MUTATING_METHODS
 from srcgrad.errors import MissingRuleError
 from srcgrad.rules import registry
 
@@ -85,9 +85,8 @@ class Methods:
             return self.random_draw(e, node, args, target, hint, display)
         if self.is_static(receiver) and all(self.is_static(a.value) for a in args):
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
-        ruled = self._method_rule(e, receiver, method, args) if method in METHODS else None
-        if ruled is not None:
-            rule, bound = ruled
+        if registry.by_method(method) is not None:
+            rule, bound = self._method_rule(e, receiver, method, args)
             dtype_arg = bound.get("dtype")
             if dtype_arg is not None and self.integer_dtype(dtype_arg, e, f".{method}()"):
                 return self.emit_nondiff(target, hint, node, [])  # an integer result
@@ -148,14 +147,13 @@ class Methods:
 
     def _method_rule(
         self, e: cst.Call, receiver: cst.BaseExpression, method: str, args: list[cst.Arg]
-    ) -> tuple[Any, dict[str, Any]] | None:
+    ) -> tuple[Any, dict[str, Any]]:
         """The rule of the primitive an array method stands for (``x.sum()``,
-        ``x.reshape(a, b)``) and the method's arguments bound to it, the receiver as the first
-        operand; None when the primitive has no rule."""
-        prim, varparam = METHODS[method]
-        rule = registry.lookup(prim) if prim is not None else registry.lookup_name(method)
-        if rule is None:
-            return None
+        ``x.reshape(a, b)``: the rule's ``methods``) and the method's arguments bound to it,
+        the receiver as the first operand."""
+        rule = registry.by_method(method)
+        assert rule is not None
+        varparam = rule.methods[method]
         pos = [a for a in args if a.keyword is None]
         kws = [a for a in args if a.keyword is not None]
         if varparam is not None and len(pos) > 1:
@@ -176,7 +174,7 @@ class Methods:
     ) -> cst.BaseExpression:
         """A method with no rule: a non-differentiable array method, a constant method of an
         argument of unknown type, else refused with what to write instead."""
-        if method in NONDIFF_METHODS:
+        if method in registry.NONDIFF_METHODS:
             return self.emit_nondiff(target, hint, node, [])
         if method in MUTATING_METHODS:
             self.fail(
