@@ -30,7 +30,9 @@ __all__ = [
 ]
 
 
-def mlp_value_and_grad(params: Params, x: np.ndarray, y: np.ndarray) -> tuple[np.floating, Params]:
+def mlp_value_and_grad(
+    params: Params, x: np.ndarray, y: np.ndarray
+) -> tuple[np.floating, Params]:
     """Loss and gradient of :func:`benchmarks.models.mlp_loss` w.r.t. ``params``.
 
     Args:

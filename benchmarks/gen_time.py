@@ -194,7 +194,11 @@ def measure_generation(
                 continue
             try:
                 first, cached = _one(
-                    srcgrad, paths[n], f"srcgrad_bench_synthetic_{n}_r{r}", cache_dir, args
+                    srcgrad,
+                    paths[n],
+                    f"srcgrad_bench_synthetic_{n}_r{r}",
+                    cache_dir,
+                    args,
                 )
             except Exception as exc:  # noqa: BLE001
                 result.failures[n] = first_line(exc)
@@ -209,7 +213,9 @@ def write_csv(result: GenResult, path: Path) -> None:
     """One row per measurement: lines, repeat, generation, first call, cached call (seconds)."""
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["n_lines", "repeat", "generation_s", "first_call_s", "cached_call_s"])
+        writer.writerow(
+            ["n_lines", "repeat", "generation_s", "first_call_s", "cached_call_s"]
+        )
         for row in result.rows:
             writer.writerow(
                 [
@@ -271,7 +277,13 @@ def plot(result: GenResult, path: Path) -> str:
         alpha=0.5,
         label="measurement",
     )
-    ax_per.plot(list(med), [t / n * 1e3 for n, t in med.items()], "s-", color="C1", label="median")
+    ax_per.plot(
+        list(med),
+        [t / n * 1e3 for n, t in med.items()],
+        "s-",
+        color="C1",
+        label="median",
+    )
     ax_per.set_xscale("log")
     ax_per.set_ylim(bottom=0)
     ax_per.set_xlabel("statements in the function (log scale)")

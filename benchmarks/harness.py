@@ -98,7 +98,9 @@ def _tolerances(dtype: np.dtype) -> tuple[float, float]:
     return 1e-7, 1e-10
 
 
-def check_against(reference: tuple[float, Any], candidate: tuple[float, Any], strict: bool) -> str:
+def check_against(
+    reference: tuple[float, Any], candidate: tuple[float, Any], strict: bool
+) -> str:
     """Compare a candidate's ``(loss, grads)`` with the reference's.
 
     Args:

@@ -95,7 +95,9 @@ def srcgrad_impl(model: Callable[..., Any], wrt: Wrt, args: tuple) -> Impl:
     return Impl(name, lambda: vg(*args), kind="grad", note=note, strict=True)
 
 
-def emitted_function(df: Any, f: Callable[..., Any]) -> tuple[Callable[..., Any] | None, str]:
+def emitted_function(
+    df: Any, f: Callable[..., Any]
+) -> tuple[Callable[..., Any] | None, str]:
     """The emitted ``grad_<f>`` behind a srcgrad gradient object, or ``(None, reason)``.
 
     The emitted module is read from ``df.path`` and executed the way srcgrad loads it

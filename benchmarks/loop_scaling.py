@@ -36,8 +36,10 @@ def main() -> None:
     df(*a200)
     df(*a1000)
     t200, t1000 = _median(df, a200, 7), _median(df, a1000, 5)
-    print(f"200 steps {t200 * 1e3:.1f} ms, 1000 steps {t1000 * 1e3:.1f} ms: "
-          f"ratio {t1000 / t200:.1f} (5 for linear time)")
+    print(
+        f"200 steps {t200 * 1e3:.1f} ms, 1000 steps {t1000 * 1e3:.1f} ms: "
+        f"ratio {t1000 / t200:.1f} (5 for linear time)"
+    )
 
 
 if __name__ == "__main__":

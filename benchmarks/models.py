@@ -149,7 +149,9 @@ def mlp_inputs(
         ``(params, x, y)``.
     """
     if len(sizes) != 4:
-        raise ValueError(f"the MLP has three layers, so sizes needs 4 widths, got {sizes}")
+        raise ValueError(
+            f"the MLP has three layers, so sizes needs 4 widths, got {sizes}"
+        )
     params: Params = {}
     for k, (n_in, n_out) in enumerate(itertools.pairwise(sizes), start=1):
         scale = np.sqrt(2.0 / (n_in + n_out))
@@ -180,7 +182,9 @@ def rnn_inputs(
     """
     params: Params = {
         "Wx": (rng.standard_normal((n_in, hidden)) / np.sqrt(n_in)).astype(dtype),
-        "Wh": (0.9 * rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(dtype),
+        "Wh": (0.9 * rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(
+            dtype
+        ),
         "b": (0.1 * rng.standard_normal(hidden)).astype(dtype),
     }
     xs = rng.standard_normal((steps, batch, n_in)).astype(dtype)
@@ -287,7 +291,9 @@ def torch_models() -> dict[str, Callable[..., Any]]:
         return loss / xs.shape[0]
 
     def layernorm_mse_loss_torch(params, x, t):
-        h = F.layer_norm(x, x.shape[-1:], params["gamma"], params["beta"], eps=LAYERNORM_EPS)
+        h = F.layer_norm(
+            x, x.shape[-1:], params["gamma"], params["beta"], eps=LAYERNORM_EPS
+        )
         out = h @ params["W"] + params["c"]
         return F.mse_loss(out, t)
 

@@ -61,7 +61,9 @@ def instrument(
             out.append(ast.parse(f"_acc[{ln}] += _pc() - _t0_{ln}").body[0])
         return out
 
-    fdef = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    fdef = next(
+        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name
+    )
     fdef.body = wrap(fdef.body)
     ast.fix_missing_locations(tree)
     ns = dict(globals_)
@@ -73,7 +75,9 @@ def instrument(
 
 def _function_source(module_text: str, name: str) -> str:
     mod = ast.parse(module_text)
-    node = next(n for n in mod.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    node = next(
+        n for n in mod.body if isinstance(n, ast.FunctionDef) and n.name == name
+    )
     return ast.get_source_segment(module_text, node) or ""
 
 
@@ -91,8 +95,12 @@ def profile_pair(
     st = df._state
     fname = st.fwd.__name__[len("fwd_") :]
     text = st.text
-    fwd, acc_f, lines_f = instrument(_function_source(text, f"fwd_{fname}"), f"fwd_{fname}", st.ns)
-    bwd, acc_b, lines_b = instrument(_function_source(text, f"bwd_{fname}"), f"bwd_{fname}", st.ns)
+    fwd, acc_f, lines_f = instrument(
+        _function_source(text, f"fwd_{fname}"), f"fwd_{fname}", st.ns
+    )
+    bwd, acc_b, lines_b = instrument(
+        _function_source(text, f"bwd_{fname}"), f"bwd_{fname}", st.ns
+    )
     hand_f, acc_h, lines_h = instrument(
         inspect.getsource(hand), hand.__name__, vars(inspect.getmodule(hand))
     )

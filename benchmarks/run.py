@@ -51,7 +51,9 @@ def _pin_thread_env() -> None:
     for var in _THREAD_ENV:
         os.environ[var] = "1"
     if _XLA_ONE_THREAD not in os.environ.get("XLA_FLAGS", ""):
-        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_XLA_ONE_THREAD}".strip()
+        os.environ["XLA_FLAGS"] = (
+            f"{os.environ.get('XLA_FLAGS', '')} {_XLA_ONE_THREAD}".strip()
+        )
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 
@@ -184,7 +186,9 @@ def run_benchmark(bench: Benchmark, opts: Options) -> None:
         try:
             built.append(build(bench.model, bench.wrt, args))
         except Exception as exc:  # noqa: BLE001 - report, never crash
-            built.append(Impl(build.__name__, None, reason=f"failed: {first_line(exc)}"))
+            built.append(
+                Impl(build.__name__, None, reason=f"failed: {first_line(exc)}")
+            )
     try:
         built += impls.jax_impls(bench.model, bench.wrt, args)
     except Exception as exc:  # noqa: BLE001
@@ -304,7 +308,9 @@ def _blas_info() -> list[str]:
                 f"{pool.get('architecture')}, {pool.get('num_threads')} thread(s) ({name})"
             )
         else:
-            rows.append(f"{pool.get('user_api')} {name}: {pool.get('num_threads')} thread(s)")
+            rows.append(
+                f"{pool.get('user_api')} {name}: {pool.get('num_threads')} thread(s)"
+            )
     return rows
 
 
@@ -333,7 +339,10 @@ def machine_info(load_before: str) -> list[tuple[str, str]]:
         ),
         ("CPU", _cpu_model()),
         ("CPU count", f"{os.cpu_count()} (usable: {usable})"),
-        ("load average 1/5/15 min", f"{load_before} at the start, {_loadavg()} at the end"),
+        (
+            "load average 1/5/15 min",
+            f"{load_before} at the start, {_loadavg()} at the end",
+        ),
         ("platform", platform.platform()),
         ("Python", platform.python_version()),
         ("numpy", np.__version__),
@@ -462,7 +471,11 @@ def _profile_section(benches: list[Benchmark]) -> list[str]:
         for x in bench.profile:
             if x.micros < 2.0:
                 continue
-            where = {"fwd": "srcgrad fwd", "bwd": "srcgrad bwd", "hand": "hand-written"}[x.where]
+            where = {
+                "fwd": "srcgrad fwd",
+                "bwd": "srcgrad bwd",
+                "hand": "hand-written",
+            }[x.where]
             text = x.text if len(x.text) <= 70 else x.text[:67] + "..."
             text = text.replace("|", "\\|")
             out.append(f"| {where} | {x.lineno} | `{text}` | {x.micros:.1f} |")
@@ -487,7 +500,10 @@ def _srcgrad_ratio(bench: Benchmark) -> float | None:
     times = {i.name: i.times for i in bench.impls if i.times}
     if "srcgrad" not in times or "hand-written numpy" not in times:
         return None
-    return summarize(times["srcgrad"]).median / summarize(times["hand-written numpy"]).median
+    return (
+        summarize(times["srcgrad"]).median
+        / summarize(times["hand-written numpy"]).median
+    )
 
 
 def _goal_rows(
@@ -500,7 +516,9 @@ def _goal_rows(
         ratio = _srcgrad_ratio(bench)
         srcgrad = next((i for i in bench.impls if i.name == "srcgrad"), None)
         if ratio is not None:
-            measured, status = f"{ratio:.2f}×", ("MET" if ratio <= bench.goal else "MISSED")
+            measured, status = f"{ratio:.2f}×", (
+                "MET" if ratio <= bench.goal else "MISSED"
+            )
         else:
             measured = "—"
             status = "NOT MEASURED: " + (
@@ -555,7 +573,9 @@ def _goal_rows(
                 )
             )
         verdict = _linearity(gen)
-        rows.append(("generation cost grows linearly (10–500 lines)", "linear", *verdict))
+        rows.append(
+            ("generation cost grows linearly (10–500 lines)", "linear", *verdict)
+        )
     return rows
 
 
@@ -629,7 +649,9 @@ def write_report(
         out.append("| " + " | ".join(row) + " |")
     out += [""] + _profile_section(benches)
     out += ["## Gradient benchmarks", ""]
-    out += ["| benchmark | implementation | median | IQR | ratio vs hand-written | notes |"]
+    out += [
+        "| benchmark | implementation | median | IQR | ratio vs hand-written | notes |"
+    ]
     out += ["| --- | --- | --- | --- | --- | --- |"]
     for bench in benches:
         ref = next((i for i in bench.impls if i.kind == "reference" and i.times), None)
@@ -641,7 +663,9 @@ def write_report(
                 s = summarize(impl.times)
                 ratio = f"{s.median / ref_med:.2f}×" if ref_med else "—"
                 iqr = f"{_fmt_time(s.q1)} – {_fmt_time(s.q3)}"
-                notes = "; ".join(x for x in (impl.note, f"{impl.number} call(s)/sample") if x)
+                notes = "; ".join(
+                    x for x in (impl.note, f"{impl.number} call(s)/sample") if x
+                )
                 cells = [
                     bench.key,
                     impl.name,
@@ -771,7 +795,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         default=Path(__file__).resolve().parent / "RESULTS.md",
         help="report path; gen_time.csv/png go next to it (default: benchmarks/RESULTS.md)",
     )
-    p.add_argument("--reps", type=int, help="samples per implementation (default 41; quick 5)")
+    p.add_argument(
+        "--reps", type=int, help="samples per implementation (default 41; quick 5)"
+    )
     p.add_argument(
         "--only",
         nargs="+",
@@ -794,7 +820,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _command(argv: list[str]) -> str:
-    prog = "python -m benchmarks.run" if __spec__ is not None else "python benchmarks/run.py"
+    prog = (
+        "python -m benchmarks.run"
+        if __spec__ is not None
+        else "python benchmarks/run.py"
+    )
     prefix = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
     return prefix + " ".join([prog, *argv])
 
@@ -832,7 +862,9 @@ def main(argv: list[str] | None = None) -> int:
         _log("threadpoolctl not installed: relying on the thread environment variables")
 
     own_cache = ns.cache_dir is None
-    cache_dir = Path(tempfile.mkdtemp(prefix="srcgrad-bench-")) if own_cache else ns.cache_dir
+    cache_dir = (
+        Path(tempfile.mkdtemp(prefix="srcgrad-bench-")) if own_cache else ns.cache_dir
+    )
     cache_dir.mkdir(parents=True, exist_ok=True)
     os.environ["SRCGRAD_CACHE_DIR"] = str(cache_dir)
     impls.setup_torch()  # pin torch's threads before anything runs in it

@@ -96,7 +96,11 @@ def _leaf_spec(x: Any) -> Any:
 
 def _specialising() -> bool:
     """``SRCGRAD_SPECIALISE=0`` turns specialisation off: calls then run generic code."""
-    return os.environ.get("SRCGRAD_SPECIALISE", "1").strip().lower() not in ("0", "off", "no")
+    return os.environ.get("SRCGRAD_SPECIALISE", "1").strip().lower() not in (
+        "0",
+        "off",
+        "no",
+    )
 
 
 def _spec_text(key: tuple[Any, ...]) -> str:
@@ -106,7 +110,9 @@ def _spec_text(key: tuple[Any, ...]) -> str:
         if isinstance(v, type):
             return f"{v.__module__}.{v.__qualname__}"
         if isinstance(v, tuple):
-            return "(" + ",".join(text(e) for e in v) + ("," if len(v) == 1 else "") + ")"
+            return (
+                "(" + ",".join(text(e) for e in v) + ("," if len(v) == 1 else "") + ")"
+            )
         return repr(v)
 
     return text(key)
@@ -129,7 +135,9 @@ class GradFunction:
     ) -> None:
         if not callable(fn) or not hasattr(fn, "__code__"):
             raise TypeError(f"srcgrad.{kind} expects a Python function, got {fn!r}")
-        if inspect.ismethod(fn):  # its code's first parameter is the instance, not an argument
+        if inspect.ismethod(
+            fn
+        ):  # its code's first parameter is the instance, not an argument
             func = fn.__func__
             params = list(func.__code__.co_varnames[1 : func.__code__.co_argcount])
             call = f"{fn.__self__.__class__.__name__.lower()}.{func.__name__}"
@@ -149,10 +157,14 @@ class GradFunction:
             debug_nans = os.environ.get("SRCGRAD_DEBUG_NANS", "") not in ("", "0")
         self.debug_nans = bool(debug_nans)
         code = fn.__code__
-        self._params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+        self._params = list(
+            code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+        )
         self._npos = code.co_argcount
         if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
-            from srcgrad.codegen.pipeline import generate  # the generator (libcst, black): only on a miss
+            from srcgrad.codegen.pipeline import (
+                generate,
+            )  # the generator (libcst, black): only on a miss
 
             generate(fn, [], {}, has_aux)  # reports *args / **kwargs at their position
         self._single = not isinstance(wrt, (tuple, list))
@@ -241,13 +253,17 @@ class GradFunction:
         if args is None:
             return {}
         out: dict[str, Any] = {
-            name: tree.skeleton(a) for name, a in zip(self._params, args) if tree.is_node(a)
+            name: tree.skeleton(a)
+            for name, a in zip(self._params, args)
+            if tree.is_node(a)
         }
         for name, a in zip(self._params, args):
             if isinstance(a, _RNG_TYPES):  # a random generator: its draws are constants
                 out[name] = ("rng",)
             elif name not in out and _arg_spec(a) is None and name not in self._wrt:
-                out[name] = ("object",)  # e.g. a config object: what it holds is constant
+                out[name] = (
+                    "object",
+                )  # e.g. a config object: what it holds is constant
         return out
 
     def _prepare(self, args: tuple[Any, ...] | None) -> _Loaded:
@@ -276,14 +292,22 @@ class GradFunction:
             except (OSError, TypeError):
                 source = None
             if source is None:
-                from srcgrad.codegen.source import read_function  # the generator (libcst, black): only on a miss
+                from srcgrad.codegen.source import (
+                    read_function,
+                )  # the generator (libcst, black): only on a miss
 
                 read_function(fn)  # raises the clear error
                 raise AssertionError("unreachable")
             use_cache = cache.cache_enabled()
-            path = cache.cache_path(fn, self._wrt, mode, spec or None) if use_cache else None
+            path = (
+                cache.cache_path(fn, self._wrt, mode, spec or None)
+                if use_cache
+                else None
+            )
             gen = registry.generation()
-            text = cache.read_valid(path, source, parts, fn) if path is not None else None
+            text = (
+                cache.read_valid(path, source, parts, fn) if path is not None else None
+            )
             if text is None:
                 text = self._generate(source, parts, containers, arg_specs)
                 if path is not None:
@@ -337,7 +361,9 @@ class GradFunction:
         # the generator (libcst, black) is imported on a miss only: a cache hit never loads it
         from srcgrad.codegen.pipeline import generate
 
-        src, em = generate(self.forward, self._wrt, containers, self._has_aux, arg_specs)
+        src, em = generate(
+            self.forward, self._wrt, containers, self._has_aux, arg_specs
+        )
         refs = [cache.Ref.parse(c) for c in em.calls]
         objs = cache.resolve_refs(self.forward, refs)  # type: ignore[arg-type]
         key = cache.compute_key(source, parts, em.rules, refs, objs)  # type: ignore[arg-type]
@@ -383,7 +409,9 @@ class GradFunction:
                 values.append(kwdefaults[p])
         return tuple(values)
 
-    def _run_forward(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    def _run_forward(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Any, ...]:
         if kwargs or len(args) != len(self._params):
             args = self._bind(args, kwargs)
         st = self._states.get(tuple(map(_arg_spec, args)))
@@ -391,7 +419,10 @@ class GradFunction:
             st is None
             or self.forward.__code__ is not st.code
             or registry.GENERATION != st.rules_gen
-            or (st.refs and not cache.refs_current(self.forward, st.refs, st.callees, st.codes))
+            or (
+                st.refs
+                and not cache.refs_current(self.forward, st.refs, st.callees, st.codes)
+            )
         ):
             st = self._prepare(args)
         self._state = st  # .source and .path show the file the last call ran
@@ -403,7 +434,9 @@ class GradFunction:
         self, grads: tuple[Any, ...], args: tuple[Any, ...], held: tuple[Any, ...] = ()
     ) -> Any:
         seen: set[int] = set()
-        held = args + held  # what the caller holds: the arguments and a pullback's cotangent
+        held = (
+            args + held
+        )  # what the caller holds: the arguments and a pullback's cotangent
         out = tuple(_own(g, args[p], seen, held) for g, p in zip(grads, self._wrt_pos))
         return out[0] if self._single else out
 
@@ -448,7 +481,9 @@ class GradFunction:
             if self._has_aux:
                 out, aux = out
             if self._kind == "vjp":
-                return self._vjp_result(st, out, res, args, aux if self._has_aux else None)
+                return self._vjp_result(
+                    st, out, res, args, aux if self._has_aux else None
+                )
             _check_scalar(self, out)
             d_out = _ones_like(out)
             grads = st.bwd(res, d_out)
@@ -462,7 +497,9 @@ class GradFunction:
             return ((out, aux) if self._has_aux else out), g
         return (g, aux) if self._has_aux else g
 
-    def _vjp_result(self, st: _Loaded, out: Any, res: Any, args: tuple[Any, ...], aux: Any) -> Any:
+    def _vjp_result(
+        self, st: _Loaded, out: Any, res: Any, args: tuple[Any, ...], aux: Any
+    ) -> Any:
         def pullback(d_out: Any) -> Any:
             d_out = _seed_like(d_out, out)  # the cotangent contract of specialised code
             try:
@@ -496,7 +533,10 @@ def _seed_like(d_out: Any, out: Any) -> Any:
     shape = getattr(out, "shape", None)
     if dtype is None or type(shape) is not tuple or tree.is_node(d_out):
         return d_out
-    if getattr(d_out, "dtype", None) == dtype and getattr(d_out, "shape", None) == shape:
+    if (
+        getattr(d_out, "dtype", None) == dtype
+        and getattr(d_out, "shape", None) == shape
+    ):
         return d_out
     xp = namespace(out)
     return xp.broadcast_to(xp.asarray(d_out, dtype=dtype), shape)
@@ -553,12 +593,16 @@ def _own_leaf(g: Any, a: Any, seen: set[int], args: tuple[Any, ...]) -> Any:
     if g is None:
         return None
     if type(a) is float:
-        if isinstance(g, (float, np.floating)) or (isinstance(g, np.ndarray) and g.ndim == 0):
+        if isinstance(g, (float, np.floating)) or (
+            isinstance(g, np.ndarray) and g.ndim == 0
+        ):
             return float(g)
         return g
     if isinstance(a, np.ndarray):
         if not isinstance(g, np.ndarray):
-            return np.array(g, dtype=a.dtype).reshape(a.shape)  # a numpy scalar from a rule
+            return np.array(g, dtype=a.dtype).reshape(
+                a.shape
+            )  # a numpy scalar from a rule
         if g.dtype != a.dtype and a.dtype.kind in "fc":
             g = g.astype(a.dtype)
             seen.add(id(g))
@@ -629,5 +673,7 @@ Also a decorator: ``@srcgrad.grad`` or ``@srcgrad.grad(wrt=("W", "b"))``.
 value_and_grad = _make("value_and_grad")
 value_and_grad.__doc__ = "``value, grads = srcgrad.value_and_grad(f, wrt=0)(*args)``."
 vjp = _make("vjp")
-vjp.__doc__ = "``value, pullback = srcgrad.vjp(f, wrt=0)(*args)``; ``pullback(d_out) -> grads``."
+vjp.__doc__ = (
+    "``value, pullback = srcgrad.vjp(f, wrt=0)(*args)``; ``pullback(d_out) -> grads``."
+)
 install_vjp(vjp)  # recursive calls in emitted code make their pullbacks with it

@@ -46,7 +46,12 @@ _rule_prints: dict[int, tuple[Any, str]] = {}  # id(adjoint) -> (adjoint, print)
 
 
 def cache_enabled() -> bool:
-    return os.environ.get("SRCGRAD_CACHE", "on").lower() not in ("off", "0", "false", "no")
+    return os.environ.get("SRCGRAD_CACHE", "on").lower() not in (
+        "off",
+        "0",
+        "false",
+        "no",
+    )
 
 
 def cache_dir() -> Path:
@@ -56,7 +61,9 @@ def cache_dir() -> Path:
     base = Path(env) if env else Path.cwd() / "generated"
     if _writable(base):
         return base
-    fallback = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "srcgrad"
+    fallback = (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "srcgrad"
+    )
     if not _warned_fallback:
         _warned_fallback = True
         warnings.warn(
@@ -84,7 +91,10 @@ def module_dirname(fn: Callable[..., Any]) -> str:
 
 
 def file_name(
-    fn: Callable[..., Any], wrt: list[str], mode: str | None = None, spec: str | None = None
+    fn: Callable[..., Any],
+    wrt: list[str],
+    mode: str | None = None,
+    spec: str | None = None,
 ) -> str:
     qual = getattr(fn, "__qualname__", fn.__name__).replace("<locals>", "locals")
     if getattr(fn, "__name__", "") == "<lambda>":  # several lambdas share a qualname
@@ -99,7 +109,10 @@ def file_name(
 
 
 def cache_path(
-    fn: Callable[..., Any], wrt: list[str], mode: str | None = None, spec: str | None = None
+    fn: Callable[..., Any],
+    wrt: list[str],
+    mode: str | None = None,
+    spec: str | None = None,
 ) -> Path:
     return cache_dir() / module_dirname(fn) / file_name(fn, wrt, mode, spec)
 
@@ -112,12 +125,15 @@ def function_source(fn: Callable[..., Any]) -> str:
 
 def rule_fingerprint(name: str) -> str | None:
     """A hash of the source of the rule registered under ``name`` (memoised per function),
-    and whether it is still the rule of its primitive; None when no rule has that name."""
+    and whether it is still the rule of its primitive; None when no rule has that name.
+    """
     rule = registry.lookup_name(name)
     if rule is None:
         return None
     hit = _rule_prints.get(id(rule.adjoint))
-    if hit is None or hit[0] is not rule.adjoint:  # the id of a freed function is reused
+    if (
+        hit is None or hit[0] is not rule.adjoint
+    ):  # the id of a freed function is reused
         try:
             text = inspect.getsource(rule.adjoint)
         except (OSError, TypeError):
@@ -211,7 +227,9 @@ def _free_name(fn: Any, name: str) -> Any:
         if i < len(cells):
             try:
                 return cells[i].cell_contents
-            except ValueError:  # an empty cell: Python would raise; the generator looks on
+            except (
+                ValueError
+            ):  # an empty cell: Python would raise; the generator looks on
                 pass
     g = fn.__globals__
     if name in g:
@@ -231,7 +249,9 @@ def inlined_function(obj: Any) -> Any:
     return obj
 
 
-def resolve_refs(root: Callable[..., Any], refs: list[Ref] | tuple[Ref, ...]) -> list[Any] | None:
+def resolve_refs(
+    root: Callable[..., Any], refs: list[Ref] | tuple[Ref, ...]
+) -> list[Any] | None:
     """The objects ``refs`` reach now from ``root`` (one per ref), or None when one of them
     cannot be reached any more.  Cheap: dict lookups and attribute reads, no parsing."""
     owners: list[Any] = [root]
@@ -325,13 +345,17 @@ def callee_text(obj: Any, ref: Any = None) -> str:
     except (OSError, TypeError):
         lines = None
     # default values are fixed when the def runs (a recursive callee's are folded in)
-    defaults = _const_text((getattr(fn, "__defaults__", None), getattr(fn, "__kwdefaults__", None)))
+    defaults = _const_text(
+        (getattr(fn, "__defaults__", None), getattr(fn, "__kwdefaults__", None))
+    )
     if lines is not None and code is not None:
         where = f"{display_path(code.co_filename)}:{first}"
         return f"{where} defaults={defaults}\n{textwrap.dedent(''.join(lines))}"
     if code is not None:
         return f"code {code_digest(code)} defaults={defaults}"
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    name = (
+        getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    )
     if kind.startswith("custom"):
         # a custom_vjp of a compiled function (a ufunc): the generator uses only its signature
         try:
@@ -357,7 +381,11 @@ def _const_text(v: Any) -> str:
     if type(v) in (tuple, list):
         return type(v).__name__ + "(" + ",".join(_const_text(e) for e in v) + ")"
     if type(v) is dict:
-        return "{" + ",".join(f"{_const_text(k)}:{_const_text(e)}" for k, e in v.items()) + "}"
+        return (
+            "{"
+            + ",".join(f"{_const_text(k)}:{_const_text(e)}" for k, e in v.items())
+            + "}"
+        )
     return f"<{type(v).__module__}.{type(v).__qualname__}>"
 
 
@@ -473,7 +501,13 @@ def parse_header(text: str) -> tuple[str, list[str], str, str, list[Ref]] | None
     if any(c is None for c in calls):
         return None
     refs: list[Ref] = calls  # type: ignore[assignment]
-    return key_line[7:].strip(), rules, digest_line[10:].strip(), head[HEADER_LINES], refs
+    return (
+        key_line[7:].strip(),
+        rules,
+        digest_line[10:].strip(),
+        head[HEADER_LINES],
+        refs,
+    )
 
 
 def read_valid(
@@ -552,7 +586,9 @@ def load_module(text: str, filename: str, fn: Callable[..., Any]) -> dict[str, A
     ns["__name__"] = f"srcgrad.generated.{Path(filename).stem}"
     ns["__file__"] = filename
     ns["__srcgrad_digest__"] = hashlib.sha256(text.encode()).hexdigest()[:32]
-    ns["__srcgrad_text__"] = text  # the exact source of its functions (see source_lines)
+    ns["__srcgrad_text__"] = (
+        text  # the exact source of its functions (see source_lines)
+    )
     code = compile(text, filename, "exec", dont_inherit=True)
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     exec(code, ns)

@@ -54,7 +54,9 @@ __all__ = [
 # --------------------------------------------------------------------------- the emitted module
 
 
-def _loaded(df: Any, args: tuple[Any, ...], generic: bool = False) -> tuple[tuple[Any, ...], Any]:
+def _loaded(
+    df: Any, args: tuple[Any, ...], generic: bool = False
+) -> tuple[tuple[Any, ...], Any]:
     """Bind ``args`` and make sure the emitted module for them is loaded: (args, state).
 
     ``generic``: the code not specialised to the arguments, whose forward pass writes no
@@ -79,7 +81,9 @@ class _Emitted:
     def of(cls, st: Any) -> _Emitted:
         tree = ast.parse(st.text)
         funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-        return cls(st.text, tree, funcs[st.fwd.__name__], funcs[st.bwd.__name__], st.lines)
+        return cls(
+            st.text, tree, funcs[st.fwd.__name__], funcs[st.bwd.__name__], st.lines
+        )
 
 
 def _stmt_spans(fn: ast.FunctionDef) -> dict[int, ast.stmt]:
@@ -125,7 +129,11 @@ def _reads(s: ast.stmt) -> list[str]:
         node: ast.AST = s.iter if isinstance(s, ast.For) else s.test
     else:
         node = s
-    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    return [
+        n.id
+        for n in ast.walk(node)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    ]
 
 
 class _Tracer:
@@ -209,7 +217,9 @@ def _nbytes(v: Any) -> int:
 
 def _describe(v: Any) -> tuple[str, str]:
     """(shape, dtype) text of a residual value."""
-    if isinstance(v, (np.ndarray, np.generic)) or (hasattr(v, "shape") and hasattr(v, "dtype")):
+    if isinstance(v, (np.ndarray, np.generic)) or (
+        hasattr(v, "shape") and hasattr(v, "dtype")
+    ):
         return "x".join(map(str, v.shape)) or "()", str(v.dtype)
     if isinstance(v, (bool, int, float, complex)):
         return "scalar", type(v).__name__
@@ -223,7 +233,11 @@ def _describe(v: Any) -> tuple[str, str]:
             return f"{len(v)} x ({len(v[0])} values)", first_dtype
         kinds = {_describe(x) for x in v[:50]}
         if len(kinds) == 1:
-            inner = first_shape if not isinstance(v[0], (list, tuple)) else f"({first_shape})"
+            inner = (
+                first_shape
+                if not isinstance(v[0], (list, tuple))
+                else f"({first_shape})"
+            )
             return f"{len(v)} x {inner}", first_dtype
         dtypes = {d for _, d in kinds}
         return f"{len(v)} x mixed", dtypes.pop() if len(dtypes) == 1 else "mixed"
@@ -238,11 +252,19 @@ def residual_report(df: Any, *args: Any) -> list[ResidualField]:
     em = _Emitted.of(st)
     fields = list(getattr(res, "_fields", ())) or [f"res{i}" for i in range(len(res))]
     ret = next(
-        (n for n in ast.walk(em.fwd) if isinstance(n, ast.Return) and n.value is not None),
+        (
+            n
+            for n in ast.walk(em.fwd)
+            if isinstance(n, ast.Return) and n.value is not None
+        ),
         None,
     )
     vars_: list[str] = []
-    if ret is not None and isinstance(ret.value, ast.Tuple) and len(ret.value.elts) == 2:
+    if (
+        ret is not None
+        and isinstance(ret.value, ast.Tuple)
+        and len(ret.value.elts) == 2
+    ):
         call = ret.value.elts[1]
         if isinstance(call, ast.Call):
             vars_ = [ast.unparse(a) for a in call.args]
@@ -282,7 +304,9 @@ def residual_report(df: Any, *args: Any) -> list[ResidualField]:
         else:
             file, uline, rule = em.lines.get(line, (def_file, 0, "?"))
             origin = f"{file}:{uline}"
-        out.append(ResidualField(name, var, kind, origin, rule, shape, dtype, _nbytes(value)))
+        out.append(
+            ResidualField(name, var, kind, origin, rule, shape, dtype, _nbytes(value))
+        )
     return out
 
 
@@ -317,13 +341,17 @@ def _human(n: int) -> str:
 def format_residuals(fields: list[ResidualField]) -> str:
     """A table of the residual fields plus totals."""
     head = ("field", "kind", "forward line", "rule", "shape", "dtype", "bytes")
-    rows = [(f.name, f.kind, f.origin, f.rule, f.shape, f.dtype, str(f.nbytes)) for f in fields]
+    rows = [
+        (f.name, f.kind, f.origin, f.rule, f.shape, f.dtype, str(f.nbytes))
+        for f in fields
+    ]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     right = {6}
 
     def fmt(r: tuple[str, ...]) -> str:
         cells = [
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths))
         ]
         return "  ".join(cells).rstrip()
 
@@ -378,7 +406,9 @@ def _operands(
     value: ast.expr, env: dict[str, Any], glb: Any
 ) -> tuple[list[Any], dict[str, Any]] | None:
     def ev(node: ast.expr) -> Any:
-        return eval(compile(ast.Expression(node), "<srcgrad operand>", "eval"), glb, env)
+        return eval(
+            compile(ast.Expression(node), "<srcgrad operand>", "eval"), glb, env
+        )
 
     if isinstance(value, ast.BinOp):
         return [ev(value.left), ev(value.right)], {}
@@ -388,7 +418,9 @@ def _operands(
         return [ev(value.value), ev(value.slice)], {}
     if isinstance(value, ast.Call):
         inputs: list[Any] = []
-        if isinstance(value.func, ast.Attribute):  # a method: a.sum(axis=1) is np.sum(a, ...)
+        if isinstance(
+            value.func, ast.Attribute
+        ):  # a method: a.sum(axis=1) is np.sum(a, ...)
             receiver = ev(value.func.value)
             if isinstance(getattr(receiver, "shape", None), tuple):  # an array, not xp
                 inputs.append(receiver)
@@ -520,7 +552,9 @@ class NonFiniteOrigin:
     name: str  # the emitted variable
     kind: str  # "nan", "inf" or "nan and inf"
     hint: str
-    masked: list[tuple[str, int, str]] = field(default_factory=list)  # forward non-finite
+    masked: list[tuple[str, int, str]] = field(
+        default_factory=list
+    )  # forward non-finite
     # intermediates that did not reach the output (the np.where trap)
 
     def message(self) -> str:
@@ -614,7 +648,11 @@ def _trace_first(
                 if phase == "backward":
                     tainted.discard(name)
                 continue
-            reads = [r for r in _reads(s) if r in before and _nonfinite(before[r]) is not None]
+            reads = [
+                r
+                for r in _reads(s)
+                if r in before and _nonfinite(before[r]) is not None
+            ]
             if phase == "forward":
                 if not reads:
                     hits.append((s, name, kind, []))
@@ -652,7 +690,9 @@ def find_nonfinite(df: Any, *args: Any, d_out: Any = None) -> NonFiniteOrigin | 
             return None
         s, name, kind, _ = fwd_hits[0]
         file, line, rule = em.lines.get(s.lineno, ("?", 0, "?"))
-        return NonFiniteOrigin("forward", file, line, rule, s.lineno, name, kind, _hint(rule, []))
+        return NonFiniteOrigin(
+            "forward", file, line, rule, s.lineno, name, kind, _hint(rule, [])
+        )
     if d_out is None:
         if isinstance(value, (float, int)):
             d_out = np.ones_like(value, dtype=float)
@@ -681,10 +721,14 @@ def _error(origin: NonFiniteOrigin, fn: Callable[..., Any]) -> NonFiniteError:
 
 
 def _finite_result(x: Any) -> bool:
-    return all(v is None or callable(v) or _nonfinite(v) is None for v in tree.leaves(x))
+    return all(
+        v is None or callable(v) or _nonfinite(v) is None for v in tree.leaves(x)
+    )
 
 
-def raise_if_nonfinite(df: Any, saved: tuple[tuple[Any, ...], dict[str, Any]], result: Any) -> None:
+def raise_if_nonfinite(
+    df: Any, saved: tuple[tuple[Any, ...], dict[str, Any]], result: Any
+) -> None:
     """The ``debug_nans`` hook: if ``result`` (what ``df(*args, **kwargs)`` returned) holds NaN
     or Inf, replay the call on ``saved`` (a deep copy of ``(args, kwargs)`` taken before it)
     statement by statement and raise :class:`NonFiniteError` naming the forward line and
@@ -721,7 +765,8 @@ def call_checked(df: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _plain_grad(df: Any) -> Callable[..., Any]:
     """``srcgrad.grad`` made from ``df``'s own class: ``srcgrad.grad(f, wrt=w)`` is
-    ``GradFunction(f, w)``, and this module sits below the API, so it does not import it."""
+    ``GradFunction(f, w)``, and this module sits below the API, so it does not import it.
+    """
     return lambda f, wrt: type(df)(f, wrt)
 
 

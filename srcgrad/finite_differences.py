@@ -51,7 +51,9 @@ def _random_like(rng: np.random.Generator, x: Any) -> Any:
     """A standard-normal value shaped and typed like the float (or complex) leaf ``x``."""
     if isinstance(x, float) and not isinstance(x, np.floating):
         return float(rng.standard_normal())
-    if np.dtype(x.dtype).kind == "c":  # a complex output: random real and imaginary parts
+    if (
+        np.dtype(x.dtype).kind == "c"
+    ):  # a complex output: random real and imaginary parts
         parts = rng.standard_normal((2,) + np.shape(x))
         return np.asarray(parts[0] + 1j * parts[1], dtype=x.dtype)
     return np.asarray(rng.standard_normal(np.shape(x)), dtype=x.dtype)
@@ -70,7 +72,9 @@ def _output_pairing(u: Any, y: Any) -> float:
     real outputs it is the plain inner product.
     """
     if np.iscomplexobj(u) or np.iscomplexobj(y):
-        return float(np.real(np.sum(np.asarray(u, np.complex128) * np.asarray(y, np.complex128))))
+        return float(
+            np.real(np.sum(np.asarray(u, np.complex128) * np.asarray(y, np.complex128)))
+        )
     return _inner(u, y)
 
 
@@ -105,7 +109,9 @@ class _Meta:
     """What check_adjoint needs to know about a rule's signature."""
 
     name: str
-    positional: tuple[str, ...]  # positional parameters after (g, ans), without *varargs
+    positional: tuple[
+        str, ...
+    ]  # positional parameters after (g, ans), without *varargs
     varargs: str | None
     operands: tuple[str, ...]  # differentiable, in return order
     sequence: tuple[str, ...]
@@ -117,7 +123,9 @@ def _meta(rule_fn: Callable[..., Any], rule: Any) -> _Meta:
     rule = rule if rule is not None else getattr(rule_fn, "rule", None)
     fn = rule.adjoint if rule is not None else rule_fn
     ps = list(inspect.signature(fn).parameters.values())[2:]
-    positional = tuple(p.name for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    positional = tuple(
+        p.name for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    )
     varargs = next((p.name for p in ps if p.kind is p.VAR_POSITIONAL), None)
     if rule is not None:
         return _Meta(
@@ -129,7 +137,9 @@ def _meta(rule_fn: Callable[..., Any], rule: Any) -> _Meta:
             multi_output=bool(rule.multi_output),
             check=dict(rule.extra.get("check", {})),
         )
-    operands = tuple(p.name for p in ps if p.default is p.empty and p.kind is not p.VAR_KEYWORD)
+    operands = tuple(
+        p.name for p in ps if p.default is p.empty and p.kind is not p.VAR_KEYWORD
+    )
     return _Meta(
         name=getattr(fn, "__name__", repr(fn)),
         positional=positional,
@@ -179,7 +189,9 @@ def _leaves(meta: _Meta, inputs: Sequence[Any], params: dict[str, Any]) -> list[
     return out
 
 
-def _get_slot(inputs: Sequence[Any], params: dict[str, Any], slot: tuple[str, Any]) -> Any:
+def _get_slot(
+    inputs: Sequence[Any], params: dict[str, Any], slot: tuple[str, Any]
+) -> Any:
     return inputs[slot[1]] if slot[0] == "pos" else params[slot[1]]
 
 
@@ -278,7 +290,9 @@ def _call_rule(
     result = rule_fn(u, ans, *inputs, **params)
     for array, before in watched:
         if not np.array_equal(array, before, equal_nan=True):
-            raise AssertionError(f"{meta.name}: the rule wrote into one of its arguments")
+            raise AssertionError(
+                f"{meta.name}: the rule wrote into one of its arguments"
+            )
     return result
 
 
@@ -384,7 +398,14 @@ def _check_inner_products(
                 if not _close(analytic, numeric, rtol, atol):
                     raise AssertionError(
                         _disagreement(
-                            meta, leaf, analytic, numeric, (eps, rtol, atol), inputs, params, u
+                            meta,
+                            leaf,
+                            analytic,
+                            numeric,
+                            (eps, rtol, atol),
+                            inputs,
+                            params,
+                            u,
                         )
                     )
 
@@ -428,7 +449,9 @@ def _tree_map_float64(x: Any) -> Any:
 def _scalar_output(out: Any, name: str) -> float:
     arr = np.asarray(out)
     if arr.size != 1:
-        raise AssertionError(f"check_grad: {name} must return a scalar, got shape {arr.shape}")
+        raise AssertionError(
+            f"check_grad: {name} must return a scalar, got shape {arr.shape}"
+        )
     return float(arr.reshape(()))
 
 
@@ -441,10 +464,14 @@ def _wrt_positions(f: Callable[..., Any], wrt: Any, n_args: int) -> list[int]:
             if names is None:
                 names = list(inspect.signature(f).parameters)
             if w not in names:
-                raise ValueError(f"check_grad: {w!r} is not a parameter of the function")
+                raise ValueError(
+                    f"check_grad: {w!r} is not a parameter of the function"
+                )
             w = names.index(w)
         if not 0 <= w < n_args:
-            raise ValueError(f"check_grad: wrt={w!r} but only {n_args} arguments were given")
+            raise ValueError(
+                f"check_grad: wrt={w!r} but only {n_args} arguments were given"
+            )
         out.append(w)
     return out
 
@@ -477,7 +504,9 @@ def _check_unchanged(name: str, pristine: tuple, run_args: tuple) -> None:
     """Computing the gradient left its arguments as they were."""
     for b, a in zip(tree.leaves(pristine), tree.leaves(run_args)):
         if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
-            raise AssertionError(f"check_grad: {name}: computing the gradient changed an input")
+            raise AssertionError(
+                f"check_grad: {name}: computing the gradient changed an input"
+            )
 
 
 def _check_unshared(name: str, run_args: tuple, grads: tuple) -> None:
@@ -511,7 +540,9 @@ class _Differences:
         over the float leaves of argument ``pos``."""
         arg = self.args[pos]
         leaves = [
-            (p, v) for p, v in tree.leaves_with_paths(arg) if is_float_leaf(v, with_complex=False)
+            (p, v)
+            for p, v in tree.leaves_with_paths(arg)
+            if is_float_leaf(v, with_complex=False)
         ]
         if not leaves:
             return
@@ -526,9 +557,13 @@ class _Differences:
                     minus = tree.replace(minus, p, x - step * v)
                 args_plus = self.args[:pos] + (plus,) + self.args[pos + 1 :]
                 args_minus = self.args[:pos] + (minus,) + self.args[pos + 1 :]
-                numerics.append((self.value(args_plus) - self.value(args_minus)) / (2 * step))
+                numerics.append(
+                    (self.value(args_plus) - self.value(args_minus)) / (2 * step)
+                )
             if not any(_close(analytic, n, self.rtol, self.atol) for n in numerics):
-                shown = ", ".join(f"{n:.12g} (eps={s:g})" for n, s in zip(numerics, self.steps))
+                shown = ", ".join(
+                    f"{n:.12g} (eps={s:g})" for n, s in zip(numerics, self.steps)
+                )
                 raise AssertionError(
                     f"check_grad: {self.name}: the gradient of argument {pos} disagrees with "
                     f"central differences along a random direction: <grad, v> = "

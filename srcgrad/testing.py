@@ -53,5 +53,13 @@ def check_grad(
         AssertionError: on any mismatch, naming the argument.
     """
     compare_gradient(
-        srcgrad.grad, f, *args, wrt=wrt, eps=eps, rtol=rtol, atol=atol, n_dirs=n_dirs, seed=seed
+        srcgrad.grad,
+        f,
+        *args,
+        wrt=wrt,
+        eps=eps,
+        rtol=rtol,
+        atol=atol,
+        n_dirs=n_dirs,
+        seed=seed,
     )

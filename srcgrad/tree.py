@@ -78,7 +78,9 @@ class NodeType:
     unflatten: Callable[[type, Sequence[Any], list[Any]], Any]
     child: Callable[[Any, Any], Any]
     positional: bool = False
-    qualified_name: bool = True  # the skeleton names the type by __qualname__, else __name__
+    qualified_name: bool = (
+        True  # the skeleton names the type by __qualname__, else __name__
+    )
 
 
 def _dict_flatten(x: dict) -> tuple[Sequence[Any], Sequence[Any]]:
@@ -118,9 +120,16 @@ def _item(x: Any, key: Any) -> Any:
     return x[key]
 
 
-DICT = NodeType("dict", "d", _dict_flatten, _dict_unflatten, _item, qualified_name=False)
+DICT = NodeType(
+    "dict", "d", _dict_flatten, _dict_unflatten, _item, qualified_name=False
+)
 NAMEDTUPLE = NodeType(
-    "nt", "n", _namedtuple_flatten, _namedtuple_unflatten, _namedtuple_child, positional=True
+    "nt",
+    "n",
+    _namedtuple_flatten,
+    _namedtuple_unflatten,
+    _namedtuple_child,
+    positional=True,
 )
 SEQUENCE = NodeType(
     "seq",
@@ -134,7 +143,9 @@ SEQUENCE = NodeType(
 
 _BUILTIN = {"dict", "d", "nt", "n", "seq", "s"}
 _REGISTERED: dict[type, NodeType] = {dict: DICT, list: SEQUENCE, tuple: SEQUENCE}
-_BY_TYPE: dict[type, NodeType | None] = {}  # every type seen: its node type, None for leaves
+_BY_TYPE: dict[type, NodeType | None] = (
+    {}
+)  # every type seen: its node type, None for leaves
 
 
 def register(
@@ -251,7 +262,9 @@ def _flatten(x: Any, is_leaf: IsLeaf, out: list[Any]) -> TreeDef:
         out.append(x)
         return _LEAF
     keys, kids = node.flatten(x)
-    return TreeDef(node, type(x), tuple(keys), tuple(_flatten(v, is_leaf, out) for v in kids))
+    return TreeDef(
+        node, type(x), tuple(keys), tuple(_flatten(v, is_leaf, out) for v in kids)
+    )
 
 
 def unflatten(treedef: TreeDef, new_leaves: Sequence[Any]) -> Any:
@@ -268,7 +281,9 @@ def _unflatten(treedef: TreeDef, it: Iterator[Any]) -> Any:
         try:
             return next(it)
         except StopIteration:
-            raise ValueError("unflatten: fewer leaves than the structure holds") from None
+            raise ValueError(
+                "unflatten: fewer leaves than the structure holds"
+            ) from None
     kids = [_unflatten(c, it) for c in treedef.children]
     return treedef.node.unflatten(treedef.type, treedef.keys, kids)  # type: ignore[arg-type]
 
@@ -285,7 +300,9 @@ def leaves_with_paths(x: Any, is_leaf: IsLeaf = None) -> list[tuple[Path, Any]]:
     return out
 
 
-def _with_paths(x: Any, path: Path, is_leaf: IsLeaf, out: list[tuple[Path, Any]]) -> None:
+def _with_paths(
+    x: Any, path: Path, is_leaf: IsLeaf, out: list[tuple[Path, Any]]
+) -> None:
     node = node_type(x)
     if node is None or (is_leaf is not None and is_leaf(x)):
         out.append((path, x))
@@ -295,7 +312,9 @@ def _with_paths(x: Any, path: Path, is_leaf: IsLeaf, out: list[tuple[Path, Any]]
         _with_paths(v, path + (k,), is_leaf, out)
 
 
-def _rest_children(node: NodeType, keys: Sequence[Any], rest: tuple[Any, ...]) -> list[list]:
+def _rest_children(
+    node: NodeType, keys: Sequence[Any], rest: tuple[Any, ...]
+) -> list[list]:
     """The children of each of ``rest`` that pair with ``keys`` of a ``node``."""
     if node.positional:
         return [[r[i] for i in range(len(keys))] for r in rest]
@@ -304,13 +323,16 @@ def _rest_children(node: NodeType, keys: Sequence[Any], rest: tuple[Any, ...]) -
 
 def zip_leaves(x: Any, *rest: Any, is_leaf: IsLeaf = None) -> list[tuple[Any, ...]]:
     """For every leaf of ``x``: the leaf and the values at its place in each of ``rest``
-    (walked along ``x``'s structure: they may hold whole subtrees where ``x`` has a leaf)."""
+    (walked along ``x``'s structure: they may hold whole subtrees where ``x`` has a leaf).
+    """
     out: list[tuple[Any, ...]] = []
     _zip(x, rest, is_leaf, out)
     return out
 
 
-def _zip(x: Any, rest: tuple[Any, ...], is_leaf: IsLeaf, out: list[tuple[Any, ...]]) -> None:
+def _zip(
+    x: Any, rest: tuple[Any, ...], is_leaf: IsLeaf, out: list[tuple[Any, ...]]
+) -> None:
     node = node_type(x)
     if node is None or (is_leaf is not None and is_leaf(x)):
         out.append((x, *rest))
@@ -322,7 +344,8 @@ def _zip(x: Any, rest: tuple[Any, ...], is_leaf: IsLeaf, out: list[tuple[Any, ..
 
 def map(fn: Callable[..., Any], x: Any, *rest: Any, is_leaf: IsLeaf = None) -> Any:
     """``x`` with each leaf replaced by ``fn(leaf, *values)``, ``values`` the values at the
-    leaf's place in ``rest`` (see :func:`zip_leaves`); containers rebuilt in their type."""
+    leaf's place in ``rest`` (see :func:`zip_leaves`); containers rebuilt in their type.
+    """
     node = node_type(x)
     if node is None or (is_leaf is not None and is_leaf(x)):
         return fn(x, *rest)
@@ -339,7 +362,11 @@ PathIsLeaf = Callable[[Path, Any], bool] | None
 
 
 def map_with_path(
-    fn: Callable[..., Any], x: Any, *rest: Any, is_leaf: PathIsLeaf = None, path: Path = ()
+    fn: Callable[..., Any],
+    x: Any,
+    *rest: Any,
+    is_leaf: PathIsLeaf = None,
+    path: Path = (),
 ) -> Any:
     """Like :func:`map`, with ``fn(path, leaf, *values)`` and ``is_leaf(path, value)``."""
     node = node_type(x)
@@ -404,7 +431,9 @@ def signature(x: Any, leaf: Callable[[Any], Any]) -> Any:
 _TAGS = {"d": DICT, "n": NAMEDTUPLE, "s": SEQUENCE}
 
 
-def signature_node(sig: Any) -> tuple[NodeType, type, tuple[Any, ...], tuple[Any, ...]] | None:
+def signature_node(
+    sig: Any,
+) -> tuple[NodeType, type, tuple[Any, ...], tuple[Any, ...]] | None:
     """``(node type, container type, keys, child signatures)`` of a container's signature,
     None for a leaf's."""
     if not isinstance(sig, tuple) or len(sig) != 3 or not isinstance(sig[0], str):
@@ -422,7 +451,8 @@ def signature_node(sig: Any) -> tuple[NodeType, type, tuple[Any, ...], tuple[Any
 
 def signature_at(sig: Any, path: Path) -> Any:
     """The signature of the value at ``path`` (``path`` as in the code that reads it: a
-    NamedTuple's children by field name, a sequence's by index, negative ones too), or None."""
+    NamedTuple's children by field name, a sequence's by index, negative ones too), or None.
+    """
     for key in path:
         parts = signature_node(sig)
         if parts is None:

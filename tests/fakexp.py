@@ -43,7 +43,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CupyRefusal", "FakeArray", "HostDeviceError", "fakexp", "to_device", "to_host"]
+__all__ = [
+    "CupyRefusal",
+    "FakeArray",
+    "HostDeviceError",
+    "fakexp",
+    "to_device",
+    "to_host",
+]
 
 
 class HostDeviceError(TypeError):
@@ -190,7 +197,9 @@ class FakeArray:
     """A device array: an ``np.ndarray`` behind an API that refuses host conversions."""
 
     __slots__ = ("_a",)
-    __array_ufunc__ = None  # np.<ufunc>(x) raises; ndarray <op> x defers to our reflected op
+    __array_ufunc__ = (
+        None  # np.<ufunc>(x) raises; ndarray <op> x defers to our reflected op
+    )
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, data: np.ndarray) -> None:
@@ -284,14 +293,30 @@ class FakeArray:
         return f"FakeArray({self._a!r})"
 
     # ---------------------------------------------------------------- operators
-    __add__, __radd__, __iadd__ = _binary("__add__"), _binary("__radd__"), _inplace("__iadd__")
-    __sub__, __rsub__, __isub__ = _binary("__sub__"), _binary("__rsub__"), _inplace("__isub__")
-    __mul__, __rmul__, __imul__ = _binary("__mul__"), _binary("__rmul__"), _inplace("__imul__")
+    __add__, __radd__, __iadd__ = (
+        _binary("__add__"),
+        _binary("__radd__"),
+        _inplace("__iadd__"),
+    )
+    __sub__, __rsub__, __isub__ = (
+        _binary("__sub__"),
+        _binary("__rsub__"),
+        _inplace("__isub__"),
+    )
+    __mul__, __rmul__, __imul__ = (
+        _binary("__mul__"),
+        _binary("__rmul__"),
+        _inplace("__imul__"),
+    )
     __truediv__, __rtruediv__ = _binary("__truediv__"), _binary("__rtruediv__")
     __itruediv__ = _inplace("__itruediv__")
     __floordiv__, __rfloordiv__ = _binary("__floordiv__"), _binary("__rfloordiv__")
     __mod__, __rmod__ = _binary("__mod__"), _binary("__rmod__")
-    __pow__, __rpow__, __ipow__ = _binary("__pow__"), _binary("__rpow__"), _inplace("__ipow__")
+    __pow__, __rpow__, __ipow__ = (
+        _binary("__pow__"),
+        _binary("__rpow__"),
+        _inplace("__ipow__"),
+    )
     __matmul__, __rmatmul__ = _binary("__matmul__"), _binary("__rmatmul__")
     __and__, __rand__ = _binary("__and__"), _binary("__rand__")
     __or__, __ror__ = _binary("__or__"), _binary("__ror__")
@@ -310,7 +335,15 @@ class CupyRefusal(TypeError):
 # the ufunc methods cupy has, by method: the ufuncs that have it (None: every ufunc)
 _UFUNC_METHODS: dict[str, frozenset[str] | None] = {
     "at": frozenset(
-        ["add", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or", "bitwise_xor"]
+        [
+            "add",
+            "subtract",
+            "maximum",
+            "minimum",
+            "bitwise_and",
+            "bitwise_or",
+            "bitwise_xor",
+        ]
     ),
     "reduce": frozenset(["add", "multiply"]),
     "accumulate": frozenset(["add"]),
@@ -348,7 +381,9 @@ class _FakeUfunc:
         if name in _UFUNC_METHODS:
             has = _UFUNC_METHODS[name]
             if has is not None and self.__name__ not in has:
-                raise CupyRefusal(f"{where}: cupy has no {name} for the ufunc {self.__name__}")
+                raise CupyRefusal(
+                    f"{where}: cupy has no {name} for the ufunc {self.__name__}"
+                )
 
         def method(*args: Any, **kwargs: Any) -> Any:
             # ufunc.at's indices may be a tuple of index arrays; its operands may not be lists
@@ -365,7 +400,9 @@ def _call(fn: Callable[..., Any], where: str, args: tuple, kwargs: dict) -> Any:
 
 def _refuse_object_dtype(dtype: Any, where: str) -> None:
     if dtype is not None and np.dtype(dtype).kind in "OSUV":
-        raise CupyRefusal(f"{where}: cupy arrays have numeric dtypes only, not {np.dtype(dtype)}")
+        raise CupyRefusal(
+            f"{where}: cupy arrays have numeric dtypes only, not {np.dtype(dtype)}"
+        )
 
 
 def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:

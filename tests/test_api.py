@@ -86,7 +86,8 @@ def _numeric_leaf(call: Callable[[Any], Any], x: Any) -> Any:
 
 def numeric_grad(fun: Callable[..., Any], args: tuple[Any, ...], pos: int) -> Any:
     """Central differences in float64 of scalar ``fun`` w.r.t. argument ``pos``: an array, a
-    float, or a container with the argument's structure (``None`` for non-float leaves)."""
+    float, or a container with the argument's structure (``None`` for non-float leaves).
+    """
     arg = args[pos]
     out = arg
 
@@ -103,7 +104,9 @@ def numeric_grad(fun: Callable[..., Any], args: tuple[Any, ...], pos: int) -> An
     return out
 
 
-def assert_tree_close(actual: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+def assert_tree_close(
+    actual: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-6
+) -> None:
     """Same structure and types; leaves close.  ``expected`` comes from :func:`numeric_grad`."""
     if expected is None:
         assert actual is None, actual
@@ -270,7 +273,9 @@ def test_decorator_forms(load, rng) -> None:
     check(m.bare.forward, (x,), m.bare(x), 0)
     assert "def bwd_bare(" in m.bare.source
     # specialised to the argument kinds: <qualname>__wrt-<names>__<spec8>.py
-    assert re.fullmatch(r"bare__wrt-x__[0-9a-f]{8}\.py", m.bare.path.name), m.bare.path.name
+    assert re.fullmatch(
+        r"bare__wrt-x__[0-9a-f]{8}\.py", m.bare.path.name
+    ), m.bare.path.name
     assert m.bare.path.read_text() == m.bare.source
 
     W, b, x = layer_args(rng)
@@ -400,7 +405,9 @@ def test_closure_read_at_call_time(load, rng, no_regeneration) -> None:
     no_regeneration()
     set_c(-5.0)
     check(inner, (x,), df(x), 0)
-    other, _ = m.make(0.5)  # another closure of the same code: the cached file serves it
+    other, _ = m.make(
+        0.5
+    )  # another closure of the same code: the cached file serves it
     check(other, (x,), srcgrad.grad(other)(x), 0)
     assert df.path.stat().st_mtime_ns == stamp
 
@@ -502,7 +509,9 @@ def test_dict_argument(load, rng) -> None:
 @pytest.mark.parametrize("kind", [list, tuple])
 def test_sequence_argument(load, rng, kind) -> None:
     m = load(TYPES)
-    layers = kind([rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), "relu", 4, np.ones(3)])
+    layers = kind(
+        [rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), "relu", 4, np.ones(3)]
+    )
     x = rng.normal(size=(5, 4))
     g = srcgrad.grad(m.seq_loss)(layers, x)
     assert type(g) is kind
@@ -524,7 +533,12 @@ def test_unused_argument_gets_zeros(load, rng) -> None:
     m = load(TYPES)
     x, y = rng.normal(size=(3, 4)), rng.normal(size=(2, 5)).astype(np.float32)
     gx, gy, gs = srcgrad.grad(m.unused, wrt=(0, 1, 2))(x, y, 0.5)
-    check(m.unused, (x, y.astype(np.float64), 0.5), (gx, gy.astype(np.float64), gs), (0, 1, 2))
+    check(
+        m.unused,
+        (x, y.astype(np.float64), 0.5),
+        (gx, gy.astype(np.float64), gs),
+        (0, 1, 2),
+    )
     assert gy.shape == y.shape and gy.dtype == np.float32 and not gy.any()
     assert type(gs) is float and gs == 0.0
 
@@ -591,7 +605,12 @@ def test_gradients_alias_nothing(load, rng, name) -> None:
 
 def test_inputs_not_mutated(load, rng) -> None:
     m = load(TYPES)
-    p = {"W": rng.normal(size=(4, 3)), "b": rng.normal(size=3), "scale": 1.5, "name": "l"}
+    p = {
+        "W": rng.normal(size=(4, 3)),
+        "b": rng.normal(size=3),
+        "scale": 1.5,
+        "name": "l",
+    }
     x = rng.normal(size=(5, 4))
     before = copy.deepcopy((p, x))
     g = srcgrad.grad(m.dict_loss, wrt=(0, 1))(p, x)
@@ -631,7 +650,10 @@ def scalar(a, b):
 def test_value_is_bit_identical(load, rng, dtype) -> None:
     m = load(FORWARD)
     cases = [
-        (m.mlp, (rng.normal(size=(4, 6)), rng.normal(size=(6, 3)), rng.normal(size=(5, 4)))),
+        (
+            m.mlp,
+            (rng.normal(size=(4, 6)), rng.normal(size=(6, 3)), rng.normal(size=(5, 4))),
+        ),
         (m.mixed, (rng.normal(size=(3, 5)), 0.75)),
     ]
     for fn, args in cases:
@@ -665,14 +687,18 @@ def test_non_scalar_output_points_at_vjp(load, rng) -> None:
 def test_exec_function_has_no_source(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
     ns: dict[str, Any] = {"np": np}
-    exec("def made(x):\n    return np.sum(x * x)\n", ns)  # noqa: S102  (no source, on purpose)
+    exec(
+        "def made(x):\n    return np.sum(x * x)\n", ns
+    )  # noqa: S102  (no source, on purpose)
     with pytest.raises(srcgrad.SourceNotFoundError) as info:
         srcgrad.grad(ns["made"])(np.ones(3))
     err = info.value
     assert "made" in str(err) and "source" in str(err)
     assert err.hint and "def" in err.hint
     assert isinstance(err, srcgrad.SrcgradError)
-    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.py"))
+    assert not (tmp_path / "cache").exists() or not any(
+        (tmp_path / "cache").rglob("*.py")
+    )
 
 
 def test_lambda_is_read_from_its_line(load) -> None:

@@ -1,14 +1,14 @@
 """The shape of the srcgrad package itself: no import cycles between its modules (function-local
 imports included: a cycle hidden inside a function is still a cycle), and the size limits of
 the issue "Architecture: one concept per file, per-primitive facts on the rule, one pytree"
-(modules up to ~900 lines, classes ~500, functions ~80; tables and argument parsers excepted)."""
+(modules up to ~900 lines, classes ~500, functions ~80; tables and argument parsers excepted).
+"""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Collection, Iterator
 from pathlib import Path
-
 
 PACKAGE = Path(__file__).resolve().parents[1] / "srcgrad"
 
@@ -58,7 +58,9 @@ def _known(name: str, modules: Collection[str]) -> str | None:
     return None
 
 
-def _imports(name: str, is_package: bool, source: str, modules: Collection[str]) -> set[str]:
+def _imports(
+    name: str, is_package: bool, source: str, modules: Collection[str]
+) -> set[str]:
     """The srcgrad modules that module ``name`` imports, anywhere in its body. ``from a import
     b`` counts as importing ``a.b`` when that is a module, else ``a``."""
     package = name if is_package else name.rpartition(".")[0]
@@ -74,7 +76,8 @@ def _imports(name: str, is_package: bool, source: str, modules: Collection[str])
             else:
                 base = node.module or ""
             targets = [
-                f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names
+                f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                for a in node.names
             ]
         else:
             continue
@@ -90,14 +93,17 @@ def _imports(name: str, is_package: bool, source: str, modules: Collection[str])
 def import_graph() -> dict[str, set[str]]:
     modules = _modules()
     return {
-        name: _imports(name, path.name == "__init__.py", path.read_text(encoding="utf-8"), modules)
+        name: _imports(
+            name, path.name == "__init__.py", path.read_text(encoding="utf-8"), modules
+        )
         for name, path in modules.items()
     }
 
 
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """One cycle (as a path that ends where it starts) per strongly connected component that
-    has one (Tarjan's algorithm, then a shortest cycle through the component's first node)."""
+    has one (Tarjan's algorithm, then a shortest cycle through the component's first node).
+    """
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()
@@ -131,7 +137,9 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return [_cycle_through(c[0], set(c), graph) for c in components]
 
 
-def _cycle_through(start: str, members: set[str], graph: dict[str, set[str]]) -> list[str]:
+def _cycle_through(
+    start: str, members: set[str], graph: dict[str, set[str]]
+) -> list[str]:
     """A shortest path start -> ... -> start inside ``members`` (breadth first)."""
     parent: dict[str, str | None] = {start: None}
     frontier = [start]
@@ -148,7 +156,9 @@ def _cycle_through(start: str, members: set[str], graph: dict[str, set[str]]) ->
                     parent[w] = v
                     following.append(w)
         frontier = following
-    raise AssertionError(f"{start} is in a component but on no cycle")  # pragma: no cover
+    raise AssertionError(
+        f"{start} is in a component but on no cycle"
+    )  # pragma: no cover
 
 
 def test_the_graph_sees_local_relative_and_submodule_imports():
@@ -169,14 +179,18 @@ def f():
     # TYPE_CHECKING one does not; srcgrad.pkg.b.inner is no module: its longest known prefix
     # is b itself (no self-edge)
     assert found == {"srcgrad.a", "srcgrad", "srcgrad.pkg.c"}
-    assert _imports("srcgrad.pkg", True, "from .b import x\nfrom .. import a", modules) == {
+    assert _imports(
+        "srcgrad.pkg", True, "from .b import x\nfrom .. import a", modules
+    ) == {
         "srcgrad.pkg.b",
         "srcgrad.a",
     }
     graph = import_graph()
     assert "srcgrad.api" in graph["srcgrad"]
     assert "srcgrad.cli.gradcheck" in graph["srcgrad.cli.check"]
-    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [
+        ["a", "b", "c", "a"]
+    ]
     assert find_cycles({"a": {"b"}, "b": set()}) == []
 
 
@@ -203,7 +217,9 @@ def _oversized_definitions(module: str, tree: ast.Module) -> Iterator[str]:
     while stack:
         node, prefix = stack.pop()
         for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if not isinstance(
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+            ):
                 stack.append((child, prefix))
                 continue
             qualname = f"{prefix}{child.name}"
@@ -211,11 +227,16 @@ def _oversized_definitions(module: str, tree: ast.Module) -> Iterator[str]:
             if isinstance(child, ast.ClassDef):
                 if n_lines > MAX_CLASS_LINES:
                     yield f"class {module}.{qualname}: {n_lines} lines"
-            elif n_lines > MAX_FUNCTION_LINES and (module, qualname) not in SIZE_EXEMPT_FUNCTIONS:
+            elif (
+                n_lines > MAX_FUNCTION_LINES
+                and (module, qualname) not in SIZE_EXEMPT_FUNCTIONS
+            ):
                 yield f"function {module}.{qualname}: {n_lines} lines"
             stack.append((child, f"{qualname}."))
 
 
 def test_modules_classes_and_functions_within_the_size_limits():
     found = _oversized()
-    assert not found, "over the size limits:\n" + "\n".join("  " + f for f in sorted(found))
+    assert not found, "over the size limits:\n" + "\n".join(
+        "  " + f for f in sorted(found)
+    )

@@ -36,7 +36,9 @@ def _leaves(tree: Any) -> list[np.ndarray]:
     return [tree]
 
 
-def _central_differences(f: Callable[[], Any], arrays: list[np.ndarray]) -> list[np.ndarray]:
+def _central_differences(
+    f: Callable[[], Any], arrays: list[np.ndarray]
+) -> list[np.ndarray]:
     """d f / d each element of each array, by central differences; arrays are restored."""
     out = []
     for a in arrays:
@@ -91,7 +93,9 @@ def test_baseline_matches_central_differences(name: str) -> None:
     args = make(np.random.default_rng(0))
     loss, grads = hand(*args)
     assert np.isclose(float(loss), float(model(*args)), rtol=1e-12, atol=1e-14)
-    expected = _central_differences(lambda: model(*args), _leaves(tuple(args[i] for i in wrt)))
+    expected = _central_differences(
+        lambda: model(*args), _leaves(tuple(args[i] for i in wrt))
+    )
     got = _leaves(grads)
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
@@ -149,9 +153,9 @@ def test_jax_version_matches_baseline(name: str, jax_x64: Any) -> None:
     jax = jax_x64
     make, model, hand, wrt = CASES[name]
     args = make(np.random.default_rng(4))
-    loss, grads = jax.value_and_grad(models.jax_version(model), wrt if len(wrt) > 1 else wrt[0])(
-        *args
-    )
+    loss, grads = jax.value_and_grad(
+        models.jax_version(model), wrt if len(wrt) > 1 else wrt[0]
+    )(*args)
     ref_loss, ref = hand(*args)
     assert np.isclose(float(loss), float(ref_loss), rtol=1e-12)
     for g, r in zip(_leaves(grads), _leaves(ref), strict=True):

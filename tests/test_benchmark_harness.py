@@ -44,7 +44,9 @@ def test_check_against_accepts_equal_and_reports_mismatches() -> None:
     as_f32 = (1.5, {k: v.astype(np.float32) for k, v in ref[1].items()})
     assert check_against(ref, as_f32, strict=False) == ""
     assert "dtype" in check_against(ref, as_f32, strict=True)
-    assert "structure" in check_against(ref, (1.5, [ref[1]["W"], ref[1]["b"]]), strict=True)
+    assert "structure" in check_against(
+        ref, (1.5, [ref[1]["W"], ref[1]["b"]]), strict=True
+    )
     assert check_against(ref, (1.5, None), strict=False) == ""  # forward only
 
 
@@ -83,11 +85,15 @@ def test_emitted_function_is_loaded_from_the_cached_file(tmp_path: Path) -> None
     assert why == "" and fn(3.0) == (3.0, (6.0,))
     fn, why = impls.emitted_function(object(), tiny_loss)
     assert fn is None and ".path" in why
-    fn, why = impls.emitted_function(types.SimpleNamespace(path=tmp_path / "no.py"), tiny_loss)
+    fn, why = impls.emitted_function(
+        types.SimpleNamespace(path=tmp_path / "no.py"), tiny_loss
+    )
     assert fn is None and "does not exist" in why
 
 
-def test_srcgrad_impl_reports_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_srcgrad_impl_reports_instead_of_raising(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("cannot differentiate this\nsecond line")
 
@@ -95,6 +101,10 @@ def test_srcgrad_impl_reports_instead_of_raising(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "srcgrad", fake)
     impl = impls.srcgrad_impl(lambda x: x, 0, (1.0,))
     assert not impl.available
-    assert impl.reason == "gradient not generated: RuntimeError: cannot differentiate this"
+    assert (
+        impl.reason == "gradient not generated: RuntimeError: cannot differentiate this"
+    )
     monkeypatch.setitem(sys.modules, "srcgrad", types.SimpleNamespace())
-    assert "no grad, value_and_grad" in impls.srcgrad_impl(lambda x: x, 0, (1.0,)).reason
+    assert (
+        "no grad, value_and_grad" in impls.srcgrad_impl(lambda x: x, 0, (1.0,)).reason
+    )

@@ -58,7 +58,9 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 class Modules:
     """Writes user modules under ``tmp_path/src`` and imports them under unique names."""
 
-    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_name: str) -> None:
+    def __init__(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_name: str
+    ) -> None:
         self.dir = tmp_path / "src"
         self.dir.mkdir(exist_ok=True)
         self.mp = monkeypatch
@@ -88,14 +90,21 @@ class Modules:
 
 @pytest.fixture
 def modules(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path, request: pytest.FixtureRequest
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cache_dir: Path,
+    request: pytest.FixtureRequest,
 ) -> Modules:
     return Modules(tmp_path, monkeypatch, request.node.name)
 
 
-def numeric_grad(fun: Callable[..., Any], args: tuple[Any, ...], pos: int) -> np.ndarray:
+def numeric_grad(
+    fun: Callable[..., Any], args: tuple[Any, ...], pos: int
+) -> np.ndarray:
     """Central differences in float64 of scalar ``fun`` w.r.t. array argument ``pos``."""
-    args = tuple(np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) else a for a in args)
+    args = tuple(
+        np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) else a for a in args
+    )
     x = args[pos]
     g = np.zeros_like(x)
     for i in np.ndindex(x.shape):
@@ -261,8 +270,12 @@ def test_eight_racing_processes_leave_one_valid_file(
     # the racers run with another hash seed than this process: the emitted text must not
     # depend on set or dict order
     seed = "1" if os.environ.get("PYTHONHASHSEED") != "1" else "2"
-    env = dict(os.environ, PYTHONHASHSEED=seed, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    exitcodes = run_child(tmp_path, RACE_DRIVER.format(mod=name, root=str(root), n=n), env)
+    env = dict(
+        os.environ, PYTHONHASHSEED=seed, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1"
+    )
+    exitcodes = run_child(
+        tmp_path, RACE_DRIVER.format(mod=name, root=str(root), n=n), env
+    )
     assert exitcodes == [0] * n
     reports = [json.loads((root / f"report_{i}.json").read_text()) for i in range(n)]
 
@@ -272,7 +285,9 @@ def test_eight_racing_processes_leave_one_valid_file(
     files = files_under(cache_dir)
     assert len(files) == 1 and files[0].parent == cache_dir / name, files
     assert re.fullmatch(r"f__wrt-x-y__[0-9a-f]{8}\.py", files[0].name), files
-    assert not [p for p in cache_dir.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    assert not [
+        p for p in cache_dir.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"
+    ]
     assert {r["path"] for r in reports} == {str(files[0])}
     # the file is valid and is what every process emitted
     df = srcgrad.grad(mod.f, wrt=(0, 1))
@@ -293,7 +308,9 @@ def test_eight_racing_processes_leave_one_valid_file(
 # --------------------------------------------------------------------------- freshness
 
 
-def test_source_edit_regenerates(modules: Modules, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_source_edit_regenerates(
+    modules: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
     name = modules.new_name()
     mod = modules.load(SMOOTH, name)
     x, y = smooth_inputs()
@@ -371,7 +388,9 @@ def test_tampered_body_never_runs(tmp_path: Path, modules: Modules) -> None:
     assert valid_text(df) == good
 
     # control: the same edit with a matching digest does run, so the sentinel would show it
-    path.write_text(_with_digest(_tamper_bwd(good, f"open({str(sentinel)!r}, 'w').close()")))
+    path.write_text(
+        _with_digest(_tamper_bwd(good, f"open({str(sentinel)!r}, 'w').close()"))
+    )
     srcgrad.grad(mod.f, wrt=(0, 1))(x, y)
     assert sentinel.exists()
 
@@ -396,7 +415,9 @@ def test_stale_key_regenerates_and_never_runs(tmp_path: Path, modules: Modules) 
     assert df.path.read_text() == good
 
 
-@pytest.mark.parametrize("damage", ["truncated", "empty", "no-header", "garbage", "bad-utf8"])
+@pytest.mark.parametrize(
+    "damage", ["truncated", "empty", "no-header", "garbage", "bad-utf8"]
+)
 def test_malformed_file_regenerates(modules: Modules, damage: str) -> None:
     mod = modules.load(SMOOTH)
     x, y = smooth_inputs()
@@ -437,7 +458,9 @@ print(json.dumps({{
 """
 
 
-def test_cache_hit_imports_neither_libcst_nor_black(tmp_path: Path, modules: Modules) -> None:
+def test_cache_hit_imports_neither_libcst_nor_black(
+    tmp_path: Path, modules: Modules
+) -> None:
     name = modules.new_name()
     mod = modules.load(SMOOTH, name)
     x, y = smooth_inputs()
@@ -454,9 +477,15 @@ def test_cache_hit_imports_neither_libcst_nor_black(tmp_path: Path, modules: Mod
     assert not hit["libcst"], "a cache hit imported libcst"
     assert not hit["black"], "a cache hit imported black"
     assert hit["codegen"] == [], "a cache hit reached the code generator"
-    assert path.read_bytes() == text and path.stat().st_mtime_ns == stamp  # not rewritten
-    check_smooth(mod, np.load(tmp_path / "gx_hit.npy"), np.load(tmp_path / "gy_hit.npy"))
-    check_smooth(mod, np.load(tmp_path / "gx_miss.npy"), np.load(tmp_path / "gy_miss.npy"))
+    assert (
+        path.read_bytes() == text and path.stat().st_mtime_ns == stamp
+    )  # not rewritten
+    check_smooth(
+        mod, np.load(tmp_path / "gx_hit.npy"), np.load(tmp_path / "gy_hit.npy")
+    )
+    check_smooth(
+        mod, np.load(tmp_path / "gx_miss.npy"), np.load(tmp_path / "gy_miss.npy")
+    )
 
 
 # --------------------------------------------------------------------------- control

@@ -47,7 +47,9 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., types.ModuleType]:
+def load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., types.ModuleType]:
     """Write a module under tmp_path/src (a fresh name each time) and import it."""
     src = tmp_path / "src"
     src.mkdir()
@@ -100,7 +102,9 @@ def fd_grad(f: Callable[[Any], Any], x: np.ndarray, eps: float = 1e-6) -> np.nda
 
 
 def close(a: Any, b: Any, tol: float = 1e-6) -> None:
-    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), atol=tol)
+    np.testing.assert_allclose(
+        np.asarray(a, dtype=float), np.asarray(b, dtype=float), atol=tol
+    )
 
 
 # --------------------------------------------------------------------------- across processes
@@ -450,7 +454,9 @@ print(json.dumps(out))
 
 
 def write_version(src: Path, user: str, other: str, version: dict[str, str]) -> None:
-    (src / f"{user}.py").write_text(USER.substitute(version, other=other), encoding="utf-8")
+    (src / f"{user}.py").write_text(
+        USER.substitute(version, other=other), encoding="utf-8"
+    )
     (src / f"{other}.py").write_text(OTHER.substitute(version), encoding="utf-8")
 
 
@@ -495,12 +501,17 @@ def test_edits_between_processes_run_the_new_gradient(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     cache_root = tmp_path / "cache"
-    user, other = f"trust_user_{uuid.uuid4().hex[:6]}", f"trust_other_{uuid.uuid4().hex[:6]}"
+    user, other = (
+        f"trust_user_{uuid.uuid4().hex[:6]}",
+        f"trust_other_{uuid.uuid4().hex[:6]}",
+    )
     write_version(src, user, other, A)
 
     first = run_child(src, cache_root, user)
     check_result(first, "A")
-    assert all(first[k]["generated"] == 1 for k in first if k.startswith("case_")), first
+    assert all(
+        first[k]["generated"] == 1 for k in first if k.startswith("case_")
+    ), first
 
     # unchanged sources: every case is a cache hit, and a hit parses nothing
     again = run_child(src, cache_root, user)
@@ -513,7 +524,9 @@ def test_edits_between_processes_run_the_new_gradient(tmp_path: Path) -> None:
     edited = run_child(src, cache_root, user)
     check_result(edited, "B")
     stale = [k for k in edited if k.startswith("case_") and not edited[k]["generated"]]
-    assert stale == [] or stale == ["case_custom"], stale  # custom: its vjp runs by name
+    assert stale == [] or stale == [
+        "case_custom"
+    ], stale  # custom: its vjp runs by name
 
 
 def test_header_records_how_callees_are_reached(
@@ -582,7 +595,9 @@ def test_rebinding_a_global_helper_regenerates(
     assert len(generations) == 1
     m.helper = m.cube
     close(df(x), 3 * x**2 + 1)
-    m.helper = m.square  # back again: the file now holds the cube's gradient, regenerated
+    m.helper = (
+        m.square
+    )  # back again: the file now holds the cube's gradient, regenerated
     close(df(x), 2 * x + 1)
     m.helper = lambda v: 4.0 * v  # noqa: E731  (a lambda defined here)
     close(df(x), 4.0 + np.ones(3))
@@ -830,9 +845,15 @@ def test_second_derivative_across_processes(tmp_path: Path) -> None:
             """),
         encoding="utf-8",
     )
-    env = dict(os.environ, SRCGRAD_CACHE_DIR=str(tmp_path / "cache"), PYTHONDONTWRITEBYTECODE="1")
+    env = dict(
+        os.environ,
+        SRCGRAD_CACHE_DIR=str(tmp_path / "cache"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     env.pop("SRCGRAD_CACHE", None)
-    env["PYTHONPATH"] = os.pathsep.join([str(src), str(ROOT), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(src), str(ROOT), env.get("PYTHONPATH", "")]
+    )
     want = {
         "f1": [2 * np.cos(x) - x * np.sin(x) for x in (0.7, -1.2)],
         "f2": [6 * x for x in (0.7, -1.2)],
@@ -948,7 +969,9 @@ def test_a_callee_without_source_is_keyed_by_its_code(
     cache_dir: Path, load: Callable[..., types.ModuleType]
 ) -> None:
     ns: dict[str, Any] = {"np": np}
-    exec("def a(v):\n    return v * 2.0\n\ndef b(v):\n    return v * 3.0\n", ns)  # no source
+    exec(
+        "def a(v):\n    return v * 2.0\n\ndef b(v):\n    return v * 3.0\n", ns
+    )  # no source
     ta, tb = cache.callee_text(ns["a"]), cache.callee_text(ns["b"])
     assert ta.startswith("code ") and tb.startswith("code ") and ta != tb
     # a custom_vjp whose function has no source: keyed by its code, and it works

@@ -26,7 +26,9 @@ def run(*args: str, cwd: Path, cache: Path | None = None, script: str | None = N
         env.pop("SRCGRAD_CACHE_DIR", None)
     else:
         env["SRCGRAD_CACHE_DIR"] = str(cache)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep
+    )
     env["PYTHONWARNINGS"] = "ignore"
     cmd = (
         [sys.executable, "-c", script, *args]
@@ -42,7 +44,9 @@ def run(*args: str, cwd: Path, cache: Path | None = None, script: str | None = N
 def proj(tmp_path: Path) -> Path:
     """A project directory holding a copy of the examples package."""
     shutil.copytree(
-        REPO / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__")
+        REPO / "examples",
+        tmp_path / "examples",
+        ignore=shutil.ignore_patterns("__pycache__"),
     )
     return tmp_path
 
@@ -123,10 +127,15 @@ def test_gen_check_and_diff(proj):
     target = cache / "examples.mlp" / "mlp_loss__wrt-W1-b1-W2-b2.py"
     old = target.read_bytes()
     src = proj / "examples" / "mlp.py"
-    src.write_text(src.read_text().replace("np.maximum(x @ W1 + b1, 0.0)", "np.tanh(x @ W1 + b1)"))
+    src.write_text(
+        src.read_text().replace("np.maximum(x @ W1 + b1, 0.0)", "np.tanh(x @ W1 + b1)")
+    )
     r = run("gen", "--check", "examples/", cwd=proj)
     assert r.returncode == 1
-    assert "would regenerate generated/examples.mlp/mlp_loss__wrt-W1-b1-W2-b2.py" in r.stderr
+    assert (
+        "would regenerate generated/examples.mlp/mlp_loss__wrt-W1-b1-W2-b2.py"
+        in r.stderr
+    )
     assert "1 file would be regenerated, 3 files would be left unchanged" in r.stderr
     assert target.read_bytes() == old  # --check writes nothing
     r = run("gen", "--diff", "examples/mlp.py", cwd=proj)
@@ -140,7 +149,10 @@ def test_gen_check_and_diff(proj):
     # a missing file is stale too
     (cache / "examples.rnn" / "rnn_loss__wrt-Wh-Wx-b.py").unlink()
     r = run("gen", "--check", "examples/", cwd=proj)
-    assert r.returncode == 1 and "would generate (missing) generated/examples.rnn/" in r.stderr
+    assert (
+        r.returncode == 1
+        and "would generate (missing) generated/examples.rnn/" in r.stderr
+    )
     r = run("gen", "examples/", cwd=proj)
     assert r.returncode == 0 and "2 files generated, 2 files left unchanged" in r.stderr
     assert b"xp.tanh(" in target.read_bytes()
@@ -181,15 +193,22 @@ def test_gen_file_func_wrt_skips_and_errors(tmp_path):
     assert (cache / "mod" / "plain__wrt-w.py").is_file()
     r = run("gen", "mod.py", cwd=tmp_path, cache=cache)
     assert r.returncode == 1
-    assert "skipped mod.py::params_dict: parameter 'p' (indexed by the key 'W')" in r.stderr
-    line = 1 + (tmp_path / "mod.py").read_text().splitlines().index("    y = np.unwrap(x)")
+    assert (
+        "skipped mod.py::params_dict: parameter 'p' (indexed by the key 'W')"
+        in r.stderr
+    )
+    line = 1 + (tmp_path / "mod.py").read_text().splitlines().index(
+        "    y = np.unwrap(x)"
+    )
     assert f"mod.py:{line}:9: error: no adjoint rule for np.unwrap" in r.stdout
     assert "1 function failed to generate" in r.stderr
     assert not (cache / "mod" / "broken__wrt-x-w.py").exists()
 
 
 def test_gen_import_failure_is_exit_123(tmp_path):
-    write(tmp_path / "boom.py", "import srcgrad\nraise RuntimeError('boom at import')\n")
+    write(
+        tmp_path / "boom.py", "import srcgrad\nraise RuntimeError('boom at import')\n"
+    )
     r = run("gen", "boom.py", cwd=tmp_path, cache=tmp_path / "c")
     assert r.returncode == 123
     assert "cannot import boom.py: RuntimeError: boom at import" in r.stderr
@@ -201,7 +220,9 @@ def test_gen_import_failure_is_exit_123(tmp_path):
 def test_committed_examples_are_current():
     """What CI runs before the tests (DESIGN §7): the repo's committed generated/ is current."""
     r = run("gen", "--check", "examples/", cwd=REPO)
-    assert r.returncode == 0, r.stderr + "\nrun `srcgrad gen examples/` and commit generated/"
+    assert r.returncode == 0, (
+        r.stderr + "\nrun `srcgrad gen examples/` and commit generated/"
+    )
     assert "4 files would be left unchanged" in r.stderr
 
 
@@ -221,18 +242,27 @@ def tanh_adjoint(g, ans, x):
 def test_editing_a_rule_makes_gen_check_fail(tmp_path):
     """A rule an example uses changes: the committed files it went into are stale."""
     write(tmp_path / "edited_rule.py", BROKEN_TANH)
-    committed = {p: p.read_bytes() for p in (REPO / "generated").glob("examples.*/*.py")}
+    committed = {
+        p: p.read_bytes() for p in (REPO / "generated").glob("examples.*/*.py")
+    }
     script = (
         f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import edited_rule\n"
         "from srcgrad.cli import main; sys.exit(main(['gen', '--check', 'examples/']))"
     )
     r = run(cwd=REPO, script=script)
     assert r.returncode == 1, r.stderr
-    assert "would regenerate generated/examples.regression/mse_tanh__wrt-W-b.py" in r.stderr
-    assert "would regenerate generated/examples.rnn/rnn_loss__wrt-Wh-Wx-b.py" in r.stderr
+    assert (
+        "would regenerate generated/examples.regression/mse_tanh__wrt-W-b.py"
+        in r.stderr
+    )
+    assert (
+        "would regenerate generated/examples.rnn/rnn_loss__wrt-Wh-Wx-b.py" in r.stderr
+    )
     assert "examples.mlp" not in r.stderr  # mlp uses no tanh
     assert "2 files would be regenerated, 2 files would be left unchanged" in r.stderr
-    assert committed == {p: p.read_bytes() for p in (REPO / "generated").glob("examples.*/*.py")}
+    assert committed == {
+        p: p.read_bytes() for p in (REPO / "generated").glob("examples.*/*.py")
+    }
 
 
 # --------------------------------------------------------------------------- show
@@ -246,7 +276,9 @@ def test_show_prints_the_emitted_module(proj):
     assert r.stdout == path.read_text()
     assert "\x1b[" not in r.stdout  # no colours when stdout is not a terminal
     assert "def bwd_mse_tanh(res, d_out):" in r.stdout
-    r = run("show", "examples/regression.py::mse_tanh", "--wrt", "b", cwd=proj, cache=cache)
+    r = run(
+        "show", "examples/regression.py::mse_tanh", "--wrt", "b", cwd=proj, cache=cache
+    )
     assert r.returncode == 0 and "def bwd_mse_tanh" in r.stdout
     assert (cache / "examples.regression" / "mse_tanh__wrt-b.py").is_file()
     r = run("show", "examples/regression.py::nope", cwd=proj, cache=cache)
@@ -291,8 +323,16 @@ def test_show_residuals(proj):
         "float64",
         "192",
     ]
-    assert rows["err"][1:4] == ["saved", f"examples/regression.py:{at['err = ']}", "subtract"]
-    assert rows["out1"][1:4] == ["saved", f"examples/regression.py:{at['return ']}", "multiply"]
+    assert rows["err"][1:4] == [
+        "saved",
+        f"examples/regression.py:{at['err = ']}",
+        "subtract",
+    ]
+    assert rows["out1"][1:4] == [
+        "saved",
+        f"examples/regression.py:{at['return ']}",
+        "multiply",
+    ]
     total = 320 + 3 * 192
     assert (
         f"total: {total} bytes" in r.stdout
@@ -306,7 +346,9 @@ def test_show_residuals(proj):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert re.search(
-        r"^stack_h_1\s+stack\s+examples/rnn\.py:\d+\s+push\s+7 x ", r.stdout, re.MULTILINE
+        r"^stack_h_1\s+stack\s+examples/rnn\.py:\d+\s+push\s+7 x ",
+        r.stdout,
+        re.MULTILINE,
     )
     r = run(
         "show",
@@ -348,7 +390,9 @@ def test_check_reports_every_unsupported_construct(tmp_path):
     constructs = {(int(a), int(b)): what for a, b, what, _ in found}
     assert len({constructs[m] for m in marks}) == len(marks)  # all different
     fine = next(
-        i + 1 for i, ln in enumerate(UNSUPPORTED.read_text().splitlines()) if "def fine" in ln
+        i + 1
+        for i, ln in enumerate(UNSUPPORTED.read_text().splitlines())
+        if "def fine" in ln
     )
     assert all(int(a) < fine for a, _, _, _ in found)
     n_funcs = len(re.findall(r"^def ", UNSUPPORTED.read_text(), re.MULTILINE))
@@ -418,7 +462,8 @@ def test_gradcheck_pass_and_fail(proj):
     )  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
     m = re.match(
-        r"PASS examples/mlp\.py::mlp_loss w\.r\.t\. \(W1, b1, W2, b2\): max error (\S+)", r.stdout
+        r"PASS examples/mlp\.py::mlp_loss w\.r\.t\. \(W1, b1, W2, b2\): max error (\S+)",
+        r.stdout,
     )
     assert m and float(m.group(1)) < 1e-6
     write(proj / "badrule.py", BAD_RULE)
@@ -435,10 +480,15 @@ def test_gradcheck_pass_and_fail(proj):
     assert r.returncode == 1
     assert r.stdout.startswith("FAIL badrule.py::loss w.r.t. (w): max error ")
     line = next(
-        i + 1 for i, ln in enumerate(BAD_RULE.lstrip().splitlines()) if "s = softplus(z)" in ln
+        i + 1
+        for i, ln in enumerate(BAD_RULE.lstrip().splitlines())
+        if "s = softplus(z)" in ln
     )
     assert f"badrule.py:{line}: the adjoint of softplus is wrong here" in r.stdout
-    assert re.search(r"first wrong backward statement: c/badrule/loss__wrt-w__[0-9a-f]{8}\.py:", r.stdout)
+    assert re.search(
+        r"first wrong backward statement: c/badrule/loss__wrt-w__[0-9a-f]{8}\.py:",
+        r.stdout,
+    )
 
 
 # --------------------------------------------------------------------------- rules
@@ -507,15 +557,23 @@ def test_clean_removes_stale_orphaned_and_temporaries(tmp_path):
     assert "would remove generated/pkg_a/edit__wrt-x.py (stale" in r.stderr
     assert "would remove generated/pkg_a/drop__wrt-x.py (orphaned" in r.stderr
     assert (
-        "would remove generated/gone/f__wrt-x.py (orphaned: gone.py no longer exists)" in r.stderr
+        "would remove generated/gone/f__wrt-x.py (orphaned: gone.py no longer exists)"
+        in r.stderr
     )
     assert (
-        "would remove generated/pkg_a/.keep__wrt-x.py.abc123.tmp (leftover temporary)" in r.stderr
+        "would remove generated/pkg_a/.keep__wrt-x.py.abc123.tmp (leftover temporary)"
+        in r.stderr
     )
     r = run("clean", str(cache), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    left = sorted(p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file())
-    assert left == ["pkg_a/.edit__wrt-x.py.def456.tmp", "pkg_a/keep__wrt-x.py", "pkg_a/notes.py"]
+    left = sorted(
+        p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file()
+    )
+    assert left == [
+        "pkg_a/.edit__wrt-x.py.def456.tmp",
+        "pkg_a/keep__wrt-x.py",
+        "pkg_a/notes.py",
+    ]
     assert not (cache / "gone").exists()
     assert "removed 4 files, kept 2" in r.stderr
 
@@ -530,10 +588,27 @@ def test_show_highlights_only_on_a_terminal(monkeypatch):
     assert "\x1b[" in cli._highlight(text)
 
 
-def test_check_grad_compares_one_function_with_central_differences(proj: Path, tmp_path: Path) -> None:
-    shapes = ["--shape", "W=4x3", "--shape", "b=3", "--shape", "x=5x4", "--shape", "t=5x3"]
-    r = run("check", "--grad", "examples/regression.py::mse_tanh", *shapes, cwd=proj,
-            cache=tmp_path / "c")
+def test_check_grad_compares_one_function_with_central_differences(
+    proj: Path, tmp_path: Path
+) -> None:
+    shapes = [
+        "--shape",
+        "W=4x3",
+        "--shape",
+        "b=3",
+        "--shape",
+        "x=5x4",
+        "--shape",
+        "t=5x3",
+    ]
+    r = run(
+        "check",
+        "--grad",
+        "examples/regression.py::mse_tanh",
+        *shapes,
+        cwd=proj,
+        cache=tmp_path / "c",
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("PASS examples/regression.py::mse_tanh")
     r = run("check", "--grad", "examples/regression.py", cwd=proj, cache=tmp_path / "c")

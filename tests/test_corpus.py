@@ -64,7 +64,9 @@ from tests.corpus.harness import (
 pytestmark = pytest.mark.usefixtures(fresh_cache_dir.__name__)
 
 ALL = family_params()
-DTYPES = pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+DTYPES = pytest.mark.parametrize(
+    "dtype", [np.float64, np.float32], ids=["float64", "float32"]
+)
 
 
 # --------------------------------------------------------------------------- every family
@@ -72,7 +74,9 @@ DTYPES = pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float6
 
 @pytest.mark.parametrize("family,case", ALL)
 def test_gradient_matches_central_differences(family: Family, case: Any) -> None:
-    check_grad(case.fn, *case.args(np.float64), wrt=case.wrt, seed=family.check_grad_seed(case))
+    check_grad(
+        case.fn, *case.args(np.float64), wrt=case.wrt, seed=family.check_grad_seed(case)
+    )
 
 
 @pytest.mark.parametrize("family,case", ALL)
@@ -88,13 +92,17 @@ def test_gradient_matches_autograd(family: Family, case: Any) -> None:
 
 
 @pytest.mark.parametrize("family,case", ALL)
-def test_float32_gradient_has_float32_dtype_and_agrees(family: Family, case: Any) -> None:
+def test_float32_gradient_has_float32_dtype_and_agrees(
+    family: Family, case: Any
+) -> None:
     assert_float32_agrees(case, grad_of(case))
 
 
 @pytest.mark.parametrize("family,case", ALL)
 @DTYPES
-def test_value_is_bit_identical_to_forward(family: Family, case: Any, dtype: Any) -> None:
+def test_value_is_bit_identical_to_forward(
+    family: Family, case: Any, dtype: Any
+) -> None:
     assert_value_bit_identical(case, value_and_grad_of(case), dtype)
 
 
@@ -144,7 +152,9 @@ def test_pullback_runs_twice_on_one_residual(family: Family, case: Any) -> None:
     first = as_tuple(pullback(d_out), case.wrt)
     second = as_tuple(pullback(d_out), case.wrt)
     for pos, a, b in zip(positions(case.fn, case.wrt), first, second):
-        for i, (x, y) in enumerate(zip(grad_leaves(args[pos], a), grad_leaves(args[pos], b))):
+        for i, (x, y) in enumerate(
+            zip(grad_leaves(args[pos], a), grad_leaves(args[pos], b))
+        ):
             assert np.array_equal(
                 np.asarray(x), np.asarray(y)
             ), f"{case.name}: argument {pos}, leaf {i}: the second pullback differs"
@@ -184,7 +194,9 @@ def test_trip_count_is_a_runtime_value_one_emitted_file() -> None:
     assert df200.path == path20, f"20 steps: {path20}; 200 steps: {df200.path}"
     assert df200.source == text20, "the emitted source differs between 20 and 200 steps"
     assert path20.read_text() == text20, "the emitted file changed with the trip count"
-    assert path20.stat().st_mtime_ns == mtime20, "the emitted file was rewritten for 200 steps"
+    assert (
+        path20.stat().st_mtime_ns == mtime20
+    ), "the emitted file was rewritten for 200 steps"
     for a, b in zip(g20, g200):
         assert a.shape == b.shape and np.all(np.isfinite(b))
 
@@ -194,7 +206,9 @@ def test_trip_count_is_a_runtime_value_one_emitted_file() -> None:
 
 @pytest.mark.parametrize("family,case", family_params([CALLS]))
 @DTYPES
-def test_gradient_call_never_mutates_an_input(family: Family, case: Any, dtype: Any) -> None:
+def test_gradient_call_never_mutates_an_input(
+    family: Family, case: Any, dtype: Any
+) -> None:
     """No input changes: float arrays, integer index arrays and masks, bit for bit and dtype."""
     args = case.args(dtype)
     pristine = [a.copy() if isinstance(a, np.ndarray) else a for a in args]

@@ -29,7 +29,14 @@ import pytest
 import srcgrad
 from tests.corpus import calls_syntax, control_syntax, straight_syntax
 from tests.corpus.calls_cases import CASES_BY_NAME, CUSTOM, WRITES, WRITES_CALLEE
-from tests.corpus.harness import CALLS, CONTROL, FAMILIES, Family, family_params, fresh_cache_dir
+from tests.corpus.harness import (
+    CALLS,
+    CONTROL,
+    FAMILIES,
+    Family,
+    family_params,
+    fresh_cache_dir,
+)
 from tests.corpus.syntax import lines_run, locals_at_return
 
 MIN_FUNCTIONS = 40
@@ -40,7 +47,9 @@ SYNTAX: dict[str, types.ModuleType] = {
     "control": control_syntax,
     "calls": calls_syntax,
 }
-EACH_FAMILY = pytest.mark.parametrize("family", FAMILIES, ids=[f.name for f in FAMILIES])
+EACH_FAMILY = pytest.mark.parametrize(
+    "family", FAMILIES, ids=[f.name for f in FAMILIES]
+)
 FEATURES = [
     pytest.param(family, item, id=f"{family.name}-{item}")
     for family in FAMILIES
@@ -119,7 +128,11 @@ def test_corpus_is_straight_line_code() -> None:
 
 
 def test_corpus_stays_within_issue_4() -> None:
-    found = [v for fn in control_syntax.corpus_functions() for v in control_syntax.out_of_scope(fn)]
+    found = [
+        v
+        for fn in control_syntax.corpus_functions()
+        for v in control_syntax.out_of_scope(fn)
+    ]
     assert not found, "\n".join(found)
 
 
@@ -151,7 +164,11 @@ def test_float32_build_takes_the_float64_path(family: Family, case: Any) -> None
 
 
 def test_every_function_uses_a_feature_of_issue_5() -> None:
-    bare = [fn.name for fn in calls_syntax.corpus_functions() if not calls_syntax.features(fn)]
+    bare = [
+        fn.name
+        for fn in calls_syntax.corpus_functions()
+        if not calls_syntax.features(fn)
+    ]
     assert not bare, f"functions that use no feature of issue 5: {bare}"
 
 
@@ -163,7 +180,9 @@ def test_corpus_functions_call_only_helpers() -> None:
         f"{fn.name}:{node.lineno}: {node.func.id}"
         for fn in functions
         for node in ast.walk(fn)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in public
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in public
     ]
     assert not found, "\n".join(found)
 
@@ -171,7 +190,8 @@ def test_corpus_functions_call_only_helpers() -> None:
 @pytest.mark.parametrize("family,case", family_params([CALLS]))
 def test_annotated_index_arguments_are_what_they_say(family: Family, case: Any) -> None:
     """``IntArray`` arguments are integer arrays that repeat an entry; ``BoolArray`` ones are
-    masks that select some entries and drop others (in both the float64 and float32 builds)."""
+    masks that select some entries and drop others (in both the float64 and float32 builds).
+    """
     fn = next(f for f in calls_syntax.corpus_functions() if f.name == case.name)
     loc = calls_syntax.locals_of(fn)
     for dtype in (np.float64, np.float32):
@@ -180,11 +200,19 @@ def test_annotated_index_arguments_are_what_they_say(family: Family, case: Any) 
             kind = loc.annotations.get(param.arg)
             value = args[pos]
             if kind == "IntArray":
-                assert isinstance(value, np.ndarray) and value.dtype == np.int64, param.arg
-                assert np.unique(value).size < value.size, f"{param.arg} repeats no entry"
+                assert (
+                    isinstance(value, np.ndarray) and value.dtype == np.int64
+                ), param.arg
+                assert (
+                    np.unique(value).size < value.size
+                ), f"{param.arg} repeats no entry"
             elif kind == "BoolArray":
-                assert isinstance(value, np.ndarray) and value.dtype == np.bool_, param.arg
-                assert value.any() and not value.all(), f"{param.arg} selects all or nothing"
+                assert (
+                    isinstance(value, np.ndarray) and value.dtype == np.bool_
+                ), param.arg
+                assert (
+                    value.any() and not value.all()
+                ), f"{param.arg} selects all or nothing"
 
 
 def test_autograd_skips_are_the_functions_that_write() -> None:
@@ -198,7 +226,9 @@ def test_autograd_skips_are_the_functions_that_write() -> None:
         else:
             want = WRITES_CALLEE if calls_syntax.writes_in_callees(fn) else None
         if want is not None and reason != want:
-            problems.append(f"{fn.name}: writes, autograd_skip={reason!r}, expected {want!r}")
+            problems.append(
+                f"{fn.name}: writes, autograd_skip={reason!r}, expected {want!r}"
+            )
         if want is None and reason in (WRITES, WRITES_CALLEE):
             problems.append(f"{fn.name}: writes nothing, yet autograd_skip={reason!r}")
     assert not problems, "\n".join(problems)
@@ -225,7 +255,9 @@ def test_float32_build_picks_the_same_entries(family: Family, case: Any) -> None
         if isinstance(v64, np.ndarray) and (
             v64.dtype == np.bool_ or np.issubdtype(v64.dtype, np.integer)
         ):
-            assert np.array_equal(v64, loc32[name]), f"{case.name}: {name} differs in float32"
+            assert np.array_equal(
+                v64, loc32[name]
+            ), f"{case.name}: {name} differs in float32"
 
 
 def _calls_custom_vjp(case: Any) -> bool:

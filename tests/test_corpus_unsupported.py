@@ -33,7 +33,10 @@ def _marker(fn_name: str) -> tuple[int, int]:
 
 @pytest.mark.parametrize(
     "name,construct",
-    [("row_norm_dict", "dict-comprehension"), ("pair_list_energy", "list-of-containers")],
+    [
+        ("row_norm_dict", "dict-comprehension"),
+        ("pair_list_energy", "list-of-containers"),
+    ],
 )
 def test_not_yet_supported_is_a_clean_error(name, construct, tmp_path, monkeypatch):
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
@@ -55,7 +58,9 @@ def test_reading_a_view_after_writing_its_array_is_refused(tmp_path, monkeypatch
         srcgrad.grad(C.gram_schmidt_rows)(V)
     assert isinstance(info.value, srcgrad.errors.AliasError)
     line = next(
-        i + 1 for i, ln in enumerate(Path(C.__file__).read_text().splitlines()) if "# !q -" in ln
+        i + 1
+        for i, ln in enumerate(Path(C.__file__).read_text().splitlines())
+        if "# !q -" in ln
     )
     err = info.value
     assert Path(err.filename).name == "calls_unsupported.py" and err.lineno == line

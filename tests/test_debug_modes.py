@@ -11,7 +11,7 @@ import srcgrad
 from tests.engine.loader import load_source
 from srcgrad.codegen.activity import ZeroGradientWarning
 
-SRC = '''
+SRC = """
 import numpy as np
 
 
@@ -37,7 +37,7 @@ def cut_by_floor(x, y):
 
 def unused(x, y):
     return np.sum(x * 2.0)
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,11 @@ def _line(m, text):
 
 @pytest.mark.parametrize(
     "name,where",
-    [("log_zero", "y = np.log(x)"), ("sqrt_zero", "r = np.sqrt(x)"),
-     ("where_trap", "np.where(x > 0, np.log(x), 0.0)")],
+    [
+        ("log_zero", "y = np.log(x)"),
+        ("sqrt_zero", "r = np.sqrt(x)"),
+        ("where_trap", "np.where(x > 0, np.log(x), 0.0)"),
+    ],
 )
 def test_debug_nans_names_the_forward_line(mod, name, where):
     fn = getattr(mod, name)
@@ -79,7 +82,9 @@ def test_debug_nans_is_silent_when_finite(mod, monkeypatch):
 
 
 def test_zero_gradient_warnings_name_the_cut(mod):
-    with pytest.warns(ZeroGradientWarning, match=rf"debug_src.py:{_line(mod, 'np.floor(y)')}"):
+    with pytest.warns(
+        ZeroGradientWarning, match=rf"debug_src.py:{_line(mod, 'np.floor(y)')}"
+    ):
         gx, gy = srcgrad.grad(mod.cut_by_floor, wrt=(0, 1))(np.ones(2), np.full(2, 1.5))
     np.testing.assert_array_equal(gy, 0.0)
     with pytest.warns(ZeroGradientWarning, match="never reaches the output"):
@@ -89,14 +94,14 @@ def test_zero_gradient_warnings_name_the_cut(mod):
         srcgrad.grad(mod.unused, wrt=0)(np.ones(2), np.ones(2))
 
 
-RECOMPUTE = '''
+RECOMPUTE = """
 import numpy as np
 
 
 def f(W, x):
     h = np.tanh(x @ W)  # srcgrad: recompute
     return np.sum(h**2)
-'''
+"""
 
 
 def test_recompute_comment_moves_a_value_from_res_to_bwd(tmp_path):
@@ -109,6 +114,6 @@ def test_recompute_comment_moves_a_value_from_res_to_bwd(tmp_path):
     df = srcgrad.grad(m.f)
     out, res = df.emitted("fwd")(W, x)
     assert "h" not in res._fields  # not kept ...
-    bwd = df.source[df.source.index("def bwd_f"):]
+    bwd = df.source[df.source.index("def bwd_f") :]
     assert "h = xp.tanh(" in bwd  # ... but recomputed
     assert lint_emitted(df.source) == []

@@ -1,5 +1,6 @@
 """Gradient diagnostics (srcgrad.diagnose): the localised rule check names the forward line
-of a broken rule, and NaN/Inf provenance names the forward line that produced the value."""
+of a broken rule, and NaN/Inf provenance names the forward line that produced the value.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +51,11 @@ TEN = [
 
 def _args():
     rng = np.random.default_rng(3)
-    return rng.normal(size=(4, 3)) * 0.5, rng.normal(size=(3, 3)) * 0.5, rng.normal(size=3) * 0.5
+    return (
+        rng.normal(size=(4, 3)) * 0.5,
+        rng.normal(size=(3, 3)) * 0.5,
+        rng.normal(size=3) * 0.5,
+    )
 
 
 def _broken(rule, tmp_path: Path):
@@ -76,7 +81,10 @@ def _broken(rule, tmp_path: Path):
     name = f"broken_{rule.name.replace('.', '_')}"
     path = tmp_path / f"{name}.py"
     path.write_text(
-        "\n".join(imports) + "\n\n\n" + ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+        "\n".join(imports)
+        + "\n\n\n"
+        + ast.unparse(ast.fix_missing_locations(tree))
+        + "\n"
     )
     ns: dict = {}
     exec(compile(path.read_text(), str(path), "exec"), ns)  # noqa: S102
@@ -121,7 +129,11 @@ def test_a_broken_rule_is_pinpointed(name, tmp_path, restore_registry):
     assert found, "no rule flagged"
     first = found[0]
     assert (first.file, first.line, first.rule) == (
-        str(SRC.relative_to(Path.cwd())) if SRC.is_relative_to(Path.cwd()) else str(SRC),
+        (
+            str(SRC.relative_to(Path.cwd()))
+            if SRC.is_relative_to(Path.cwd())
+            else str(SRC)
+        ),
         _line(name),
         name,
     ), [str(m) for m in found]
@@ -136,14 +148,22 @@ def test_a_broken_rule_is_pinpointed(name, tmp_path, restore_registry):
 NAN_CASES = [
     ("log_of_zero", np.array([1.0, 0.0]), "log", "forward", "logaddexp"),
     ("sqrt_at_zero", np.array([1.0, 0.0]), "sqrt", "backward", "np.sqrt(x + eps)"),
-    ("where_trap", np.array([1.0, -2.0]), "where", "backward", "np.where evaluates both branches"),
+    (
+        "where_trap",
+        np.array([1.0, -2.0]),
+        "where",
+        "backward",
+        "np.where evaluates both branches",
+    ),
     ("exp_overflow", np.array([1.0, 1000.0]), "exp", "forward", "np.logaddexp(0, x)"),
     ("norm_at_zero", np.array([1.0, 1.0]), "norm", "backward", "np.sqrt(x + eps)"),
     ("arccos_at_one", np.array([0.5, 1.0]), "arccos", "backward", "clip the argument"),
 ]
 
 
-@pytest.mark.parametrize("fname,x,tag,phase,hint", NAN_CASES, ids=[c[0] for c in NAN_CASES])
+@pytest.mark.parametrize(
+    "fname,x,tag,phase,hint", NAN_CASES, ids=[c[0] for c in NAN_CASES]
+)
 def test_nan_provenance_names_the_forward_line(fname, x, tag, phase, hint):
     df = srcgrad.grad(getattr(S, fname))
     with pytest.raises(diagnose.NonFiniteError) as info, np.errstate(all="ignore"):

@@ -12,7 +12,7 @@ import srcgrad
 from tests.engine.loader import load_source
 from srcgrad.testing import check_grad
 
-SOURCE = '''
+SOURCE = """
 import numpy as np
 import srcgrad
 
@@ -86,7 +86,7 @@ def masked_scale(x, c):
 
 def fancy_reads(x, idx):
     return np.sum(x[idx] ** 2) + np.sum(x[x > 0]) + np.sum(x[1, :, 0])
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -105,12 +105,19 @@ rng = np.random.default_rng(3)
 
 
 def test_inlined_helpers_match_central_differences(mod):
-    args = (rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(4, 2)),
-            rng.normal(size=2), rng.normal(size=(5, 3)))
+    args = (
+        rng.normal(size=(3, 4)),
+        rng.normal(size=4),
+        rng.normal(size=(4, 2)),
+        rng.normal(size=2),
+        rng.normal(size=(5, 3)),
+    )
     check_grad(mod.model, *args, wrt=(0, 1, 2, 3))
     src = srcgrad.grad(mod.model, wrt=0).source
     assert "calls: " in src  # the callees are part of the cache key
-    assert re.search(r"engine_calls_src.py:\d+: return np.tanh\(x @ W \+ b\)", src)  # callee lines
+    assert re.search(
+        r"engine_calls_src.py:\d+: return np.tanh\(x @ W \+ b\)", src
+    )  # callee lines
 
 
 def test_custom_vjp_rule_is_called_in_the_backward(mod):
@@ -156,7 +163,7 @@ def test_fancy_and_mask_reads_accumulate(mod):
     check_grad(mod.fancy_reads, x, idx, wrt=0)
 
 
-CLOSURES = '''
+CLOSURES = """
 import functools
 import numpy as np
 
@@ -186,7 +193,7 @@ def closures(x, w):
     sq = lambda v: v * v  # noqa: E731
     y = inner(x) + sq(x)
     return np.sum(half(y)) + np.sum(layer.apply(y[None, :3]))
-'''
+"""
 
 
 def test_nested_defs_lambdas_partials_and_bound_methods(tmp_path):
@@ -201,7 +208,7 @@ def test_nested_defs_lambdas_partials_and_bound_methods(tmp_path):
     check_grad(m.closures, x, w, wrt=0)
 
 
-RECURSIVE = '''
+RECURSIVE = """
 import numpy as np
 
 
@@ -226,7 +233,7 @@ def is_odd_poly(x, n):
 
 def mutual(x):
     return np.sum(is_even_poly(x, 5))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +272,7 @@ def test_racing_threads_on_a_recursive_gradient_agree(rec, tmp_path, monkeypatch
     check_grad(rec.tree_sum, x, 4, wrt=0)
 
 
-SECOND = '''
+SECOND = """
 import numpy as np
 
 grad_f = None  # the emitted grad_f, set by the test
@@ -277,7 +284,7 @@ def f(x):
 
 def fprime(x):
     return grad_f(x)[1][0]
-'''
+"""
 
 
 def test_an_emitted_gradient_differentiates_again(tmp_path):
@@ -286,13 +293,18 @@ def test_an_emitted_gradient_differentiates_again(tmp_path):
     m.grad_f = df.emitted("grad")  # the generated code itself, not the original f
     for x in (0.7, -1.3, 2.1):
         d2 = srcgrad.grad(m.fprime)(x)
-        exact = -np.sin(x) * x**2 + 4 * x * np.cos(x) + 2 * np.sin(x) + 0.25 * np.exp(0.5 * x)
+        exact = (
+            -np.sin(x) * x**2
+            + 4 * x * np.cos(x)
+            + 2 * np.sin(x)
+            + 0.25 * np.exp(0.5 * x)
+        )
         assert abs(d2 - exact) < 1e-10 * max(1.0, abs(exact))
         eps = 1e-5
         assert abs(d2 - (df(x + eps) - df(x - eps)) / (2 * eps)) < 1e-6
 
 
-STAR = '''
+STAR = """
 import numpy as np
 
 
@@ -305,7 +317,7 @@ def total(*xs, scale=1.0, **extra):
 
 def use_star(a, b):
     return total(a, b * 2.0, scale=0.5, bias=a)
-'''
+"""
 
 
 def test_callees_take_star_args_and_keyword_args(tmp_path):
@@ -313,7 +325,7 @@ def test_callees_take_star_args_and_keyword_args(tmp_path):
     check_grad(m.use_star, rng.normal(size=3), rng.normal(size=3), wrt=(0, 1))
 
 
-MULTI = '''
+MULTI = """
 import numpy as np
 
 
@@ -325,7 +337,7 @@ def split_read(x):
 def eigh_read(a):
     s = a @ a.T + 3.0 * np.eye(3)
     return np.sum(np.linalg.eigh(s)[0] ** 2)
-'''
+"""
 
 
 def test_multi_output_results_read_by_index(tmp_path):
@@ -334,7 +346,7 @@ def test_multi_output_results_read_by_index(tmp_path):
     check_grad(m.eigh_read, rng.normal(size=(3, 3)))
 
 
-PARAMS_LOOP = '''
+PARAMS_LOOP = """
 import numpy as np
 
 
@@ -346,18 +358,21 @@ def mlp(params, x):
             h = np.maximum(h, 0.1 * h)
     a, (c, d) = h, (h[0], h[1])
     return np.sum(a ** 2) + np.sum(c * d)
-'''
+"""
 
 
 def test_loops_over_list_arguments_unroll_and_nested_unpacking(tmp_path):
     m = load_source(tmp_path, "params_loop_src", PARAMS_LOOP)
-    params = [(rng.normal(size=(4, 5)), rng.normal(size=5)), (rng.normal(size=(5, 3)), rng.normal(size=3))]
+    params = [
+        (rng.normal(size=(4, 5)), rng.normal(size=5)),
+        (rng.normal(size=(5, 3)), rng.normal(size=3)),
+    ]
     check_grad(m.mlp, params, rng.normal(size=(2, 4)), wrt=(0, 1))
     g = srcgrad.grad(m.mlp)(params, rng.normal(size=(2, 4)))
     assert isinstance(g, list) and isinstance(g[0], tuple) and g[0][0].shape == (4, 5)
 
 
-DICT_WRITES = '''
+DICT_WRITES = """
 import numpy as np
 
 
@@ -367,7 +382,7 @@ def build(a, b):
     for k in ("p", "q"):
         out[k] = a * (2.0 if k == "p" else 3.0)
     return np.sum(out["s"] ** 2) + np.sum(out["p"] * out["q"])
-'''
+"""
 
 
 def test_item_assignment_into_dicts_built_here(tmp_path):
@@ -375,7 +390,7 @@ def test_item_assignment_into_dicts_built_here(tmp_path):
     check_grad(m.build, rng.normal(size=3), rng.normal(size=3), wrt=(0, 1))
 
 
-CONFIG = '''
+CONFIG = """
 import numpy as np
 
 
@@ -387,7 +402,7 @@ def configured(x, activation, normalize, scale=None):
     if normalize and scale is None:
         h = h / np.sqrt(np.sum(h * h))
     return np.sum(h ** 2)
-'''
+"""
 
 
 def test_str_bool_none_arguments_are_configuration(tmp_path):
@@ -398,7 +413,7 @@ def test_str_bool_none_arguments_are_configuration(tmp_path):
         df = srcgrad.grad(m.configured)
         df(x, act, norm)  # the argument kinds are known once it is called
         src = df.source
-        bwd = src[src.index("def bwd_configured"):]
+        bwd = src[src.index("def bwd_configured") :]
         assert 'if activation.startswith("tan"):' in bwd  # a plain if on both sides
     with pytest.raises(srcgrad.WrtError):
         srcgrad.grad(m.configured, wrt="activation")(x, "tanh", True)

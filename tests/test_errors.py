@@ -65,13 +65,15 @@ def _args(fn):
 
 
 @pytest.mark.parametrize("name,construct", CASES, ids=[c[0] for c in CASES])
-def test_unsupported_construct_is_reported_at_its_position(name, construct, tmp_path, monkeypatch):
+def test_unsupported_construct_is_reported_at_its_position(
+    name, construct, tmp_path, monkeypatch
+):
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
     fn = getattr(unsupported, name)
     with pytest.raises(srcgrad.SrcgradError) as info:
         srcgrad.grad(fn)(*_args(fn))
     err = info.value
-    (line, col), = _markers(name)
+    ((line, col),) = _markers(name)
     assert Path(err.filename).resolve() == SRC.resolve()
     assert (err.lineno, err.col) == (line, col), str(err)
     assert err.construct == construct

@@ -58,7 +58,9 @@ HOST_CONVERSIONS = {
 }
 
 
-@pytest.mark.parametrize("convert", HOST_CONVERSIONS.values(), ids=HOST_CONVERSIONS.keys())
+@pytest.mark.parametrize(
+    "convert", HOST_CONVERSIONS.values(), ids=HOST_CONVERSIONS.keys()
+)
 def test_host_conversion_raises(x: FakeArray, convert) -> None:
     with pytest.raises(TypeError):
         convert(x)
@@ -98,7 +100,10 @@ def test_namespace_finds_the_fake_device(x: FakeArray) -> None:
 
 def test_namespace_is_numpy_for_host_values() -> None:
     assert namespace() is np
-    assert namespace(np.ones(3), 1.0, 2, None, np.float32(3.0), [np.ones(2)], {"a": 1}) is np
+    assert (
+        namespace(np.ones(3), 1.0, 2, None, np.float32(3.0), [np.ones(2)], {"a": 1})
+        is np
+    )
 
 
 def test_operators_with_scalars_and_device_arrays(x: FakeArray) -> None:
@@ -164,7 +169,9 @@ def test_reductions_give_zero_d_device_arrays(x: FakeArray) -> None:
 def test_methods_and_attributes(x: FakeArray) -> None:
     h = to_host(x)
     assert (x.shape, x.ndim, x.size, x.dtype) == (h.shape, h.ndim, h.size, h.dtype)
-    np.testing.assert_allclose(to_host(x.sum(axis=0, keepdims=True)), h.sum(0, keepdims=True))
+    np.testing.assert_allclose(
+        to_host(x.sum(axis=0, keepdims=True)), h.sum(0, keepdims=True)
+    )
     np.testing.assert_array_equal(to_host(x.reshape(4, 3)), h.reshape(4, 3))
     np.testing.assert_array_equal(to_host(x.transpose()), h.T)
     np.testing.assert_array_equal(to_host(x.swapaxes(0, 1)), h.T)
@@ -179,17 +186,25 @@ def test_methods_and_attributes(x: FakeArray) -> None:
 def test_namespace_functions(x: FakeArray) -> None:
     h = to_host(x)
     np.testing.assert_allclose(to_host(fakexp.tanh(x)), np.tanh(h))
-    np.testing.assert_allclose(to_host(fakexp.where(x > 0, x, 0)), np.where(h > 0, h, 0))
-    np.testing.assert_allclose(to_host(fakexp.stack([x, x], axis=0)), np.stack([h, h], axis=0))
+    np.testing.assert_allclose(
+        to_host(fakexp.where(x > 0, x, 0)), np.where(h > 0, h, 0)
+    )
+    np.testing.assert_allclose(
+        to_host(fakexp.stack([x, x], axis=0)), np.stack([h, h], axis=0)
+    )
     a = to_device(np.eye(3) * 2.0)
     np.testing.assert_allclose(to_host(fakexp.linalg.inv(a)), np.eye(3) / 2)
     w, v = fakexp.linalg.eigh(a)
     assert isinstance(w, FakeArray) and isinstance(v, FakeArray)
-    np.testing.assert_allclose(to_host(fakexp.fft.ifft(fakexp.fft.fft(x[0]))).real, h[0])
+    np.testing.assert_allclose(
+        to_host(fakexp.fft.ifft(fakexp.fft.fft(x[0]))).real, h[0]
+    )
     target = fakexp.zeros(3)
     fakexp.add.at(target, to_device(np.array([0, 0, 2])), 1.0)
     np.testing.assert_array_equal(to_host(target), [2.0, 0.0, 1.0])
-    assert fakexp.float32 is np.float32 and fakexp.pi == np.pi and fakexp.newaxis is None
+    assert (
+        fakexp.float32 is np.float32 and fakexp.pi == np.pi and fakexp.newaxis is None
+    )
     assert fakexp.ndarray is FakeArray
     with pytest.raises(AttributeError):
         fakexp.random  # noqa: B018  (randomness comes from explicit generators)
@@ -214,14 +229,18 @@ def test_unbroadcast_on_device(rng: np.random.Generator, dtype) -> None:
     # a float64 result reduced for a float32 operand comes back float32
     x32 = np.ones(4, dtype=np.float32)
     g64 = g.astype(np.float64)
-    _same(unbroadcast(to_device(g64), to_device(x32)), g64.sum((0, 1)).astype(np.float32))
+    _same(
+        unbroadcast(to_device(g64), to_device(x32)), g64.sum((0, 1)).astype(np.float32)
+    )
 
 
 def test_expand_like_on_device(rng: np.random.Generator) -> None:
     a = rng.standard_normal((2, 3, 4))
     for axis, keepdims in [(None, False), (0, False), (-1, True), ((0, 2), False)]:
         g = a.sum(axis=axis, keepdims=keepdims)
-        got = expand_like(to_device(np.asarray(g)), to_device(a), axis=axis, keepdims=keepdims)
+        got = expand_like(
+            to_device(np.asarray(g)), to_device(a), axis=axis, keepdims=keepdims
+        )
         _same(got, expand_like(np.asarray(g), a, axis=axis, keepdims=keepdims))
 
 
@@ -232,8 +251,13 @@ def test_other_helpers_on_device(rng: np.random.Generator) -> None:
     assert mT(to_device(b)).shape == (4,)
     _same(zeros_if_none(None, to_device(a)), np.zeros_like(a))
     ans = np.maximum(a, b)
-    _same(extremum_share(to_device(a), to_device(ans), to_device(b)), extremum_share(a, ans, b))
-    _same(extremum_share(0.0, to_device(ans), to_device(a)), extremum_share(0.0, ans, a))
+    _same(
+        extremum_share(to_device(a), to_device(ans), to_device(b)),
+        extremum_share(a, ans, b),
+    )
+    _same(
+        extremum_share(0.0, to_device(ans), to_device(a)), extremum_share(0.0, ans, a)
+    )
     _same(power_slope(to_device(a), to_device(b)), power_slope(a, b))
     _same(power_slope(to_device(a), 3.0), power_slope(a, 3.0))
     _same(log_or_zero(to_device(b)), log_or_zero(b))

@@ -33,8 +33,13 @@ def test_small_run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(workdir / "cache"))
     seen: list[str] = []
 
-    @settings(max_examples=N_PROGRAMS, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=N_PROGRAMS,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(gen.programs(max_statements=6))
     def run(prog: gen.Program) -> None:
         out = oracle.judge(prog.text, prog.args, prog.seed, workdir)
@@ -50,21 +55,31 @@ def test_small_run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("path", REGRESSIONS, ids=[p.stem for p in REGRESSIONS])
-def test_saved_failure_is_now_right_or_refused(path: Path, workdir: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_saved_failure_is_now_right_or_refused(
+    path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(workdir / "cache"))
     out = oracle.replay(path, workdir)
     # a program once found wrong may become right or refused; one marked `# expect: right`
     # (made right by its fix) must stay right
-    expected = ("right",) if "\n# expect: right\n" in path.read_text() else ("right", "refused")
+    expected = (
+        ("right",)
+        if "\n# expect: right\n" in path.read_text()
+        else ("right", "refused")
+    )
     assert out.kind in expected, f"{out.kind}: {out.detail}"
 
 
 def test_every_construct_is_generated() -> None:
     tags: set[str] = set()
 
-    @settings(max_examples=400, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=400,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(gen.programs())
     def run(prog: gen.Program) -> None:
         compile(prog.text, "<fuzz>", "exec")
@@ -77,14 +92,26 @@ def test_every_construct_is_generated() -> None:
 
 # view=True rules that user code cannot name (the engine's own helpers) or that need arguments
 # the generator does not draw
-_INTERNAL_VIEWS = {"expand_like", "unbroadcast", "max_of", "min_of", "float32", "float64",
-                   "linalg.matrix_power", "diff", "imag"}
+_INTERNAL_VIEWS = {
+    "expand_like",
+    "unbroadcast",
+    "max_of",
+    "min_of",
+    "float32",
+    "float64",
+    "linalg.matrix_power",
+    "diff",
+    "imag",
+}
 
 
 def test_every_view_rule_is_generated() -> None:
     """Views are where aliasing bugs live: every rule flagged view=True is in the table."""
-    names = {name for s in [(4,), (4, 4), (2, 4, 4), (4, 3)] for name, *_ in
-             gen.Ctx.view_forms(s)}
+    names = {
+        name
+        for s in [(4,), (4, 4), (2, 4, 4), (4, 3)]
+        for name, *_ in gen.Ctx.view_forms(s)
+    }
     views = {r.name for r in registry.all_rules() if r.view}
     assert views - names - _INTERNAL_VIEWS == set()
 
@@ -121,7 +148,9 @@ def f(x):
 """
 
 
-def test_oracle_reports_a_wrong_gradient(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oracle_reports_a_wrong_gradient(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(workdir / "cache"))
     spec = [{"name": "x", "kind": "array", "shape": [3]}]
     out = oracle.judge(_WRONG_RULE, spec, 0, workdir)
@@ -130,17 +159,21 @@ def test_oracle_reports_a_wrong_gradient(workdir: Path, monkeypatch: pytest.Monk
     assert oracle.judge(right, spec, 0, workdir).kind == "right"
 
 
-def test_oracle_tells_kinks_from_wrong_gradients(workdir: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oracle_tells_kinks_from_wrong_gradients(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(workdir / "cache"))
     # not smooth at the scale of central differences: their three step sizes disagree
-    text = "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.sin(x * 3e6)) * 1e-6\n"
+    text = (
+        "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.sin(x * 3e6)) * 1e-6\n"
+    )
     spec = [{"name": "x", "kind": "array", "shape": [3]}]
     assert oracle.judge(text, spec, 0, workdir).kind == "kink"
 
 
-def test_oracle_refusal_must_point_into_the_program(workdir: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oracle_refusal_must_point_into_the_program(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(workdir / "cache"))
     text = "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.unwrap(x))\n"
     spec = [{"name": "x", "kind": "array", "shape": [3]}]
@@ -155,7 +188,9 @@ def test_oracle_skips_programs_that_write_into_their_inputs(workdir: Path) -> No
 
 
 def test_statement_deletion_keeps_the_failure() -> None:
-    text = "def f(x):\n    a = 1\n    if x:\n        b = 2\n        c = 3\n    return a\n"
+    text = (
+        "def f(x):\n    a = 1\n    if x:\n        b = 2\n        c = 3\n    return a\n"
+    )
     out = oracle.minimise_lines(text, lambda t: "a = 1" in t and "return a" in t)
     assert out == "def f(x):\n    a = 1\n    return a\n"
 
@@ -163,17 +198,35 @@ def test_statement_deletion_keeps_the_failure() -> None:
 @pytest.mark.slow
 def test_long_run_command(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.fuzz", "--minutes", "0.3", "--seed", "3", "--save",
-         str(tmp_path / "found"), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "tests.fuzz",
+            "--minutes",
+            "0.3",
+            "--seed",
+            "3",
+            "--save",
+            str(tmp_path / "found"),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert "| **all programs** |" in proc.stdout, proc.stdout + proc.stderr
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_a_reduced_program_keeps_only_the_constructs_of_its_lines() -> None:
-    @settings(max_examples=60, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=60,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(gen.programs())
     def run(prog: gen.Program) -> None:
         assert prog.tags_of(prog.text) <= prog.tags

@@ -68,21 +68,57 @@ RIGHT = [
 
 # name -> (construct, words the message names, words of the hint)
 REFUSED = {
-    "read_by_closure_in_loop": ("list-append", ["'out'", "read in this loop"], ["out = []"]),
-    "outer_list_appended": (".append()", ["'GL'", "outside the function"], ["lst.extend(GL)"]),
-    "list_bound_per_branch": (".append()", ["'out'"], ["out = []", "not on each branch"]),
+    "read_by_closure_in_loop": (
+        "list-append",
+        ["'out'", "read in this loop"],
+        ["out = []"],
+    ),
+    "outer_list_appended": (
+        ".append()",
+        ["'GL'", "outside the function"],
+        ["lst.extend(GL)"],
+    ),
+    "list_bound_per_branch": (
+        ".append()",
+        ["'out'"],
+        ["out = []", "not on each branch"],
+    ),
     "list_from_call_appended": (".append()", ["'out'"], ["out = []", "out.extend("]),
-    "list_from_constant_callee_grown": (".append()", ["'acc'"], ["acc = []", "acc.extend("]),
-    "item_assigned_then_grown": ("list-method", ["'out'", "assignment into"], ["final items"]),
-    "extend_with_array_rows": ("list-method", ["out.extend(np.outer(x, x))"],
-                               ["for item in np.outer(x, x): out.append(item)"]),
-    "extend_with_list_built_here": ("list-method", ["out.extend(a)"],
-                                    ["for item in a: out.append(item)"]),
-    "extend_with_generator": ("list-method", ["w.extend(np.sum(x * r) for r in (1.0, 2.0))"],
-                              ["for item in (np.sum(x * r) for r in (1.0, 2.0)): w.append(item)"]),
-    "tuple_concatenated_in_loop": ("list-arithmetic", ["'t'", "carried around a loop"],
-                                   ["t.append(item)"]),
-    "list_built_with_append_concatenated": ("list-arithmetic", ["'out'"], ["out.append(item)"]),
+    "list_from_constant_callee_grown": (
+        ".append()",
+        ["'acc'"],
+        ["acc = []", "acc.extend("],
+    ),
+    "item_assigned_then_grown": (
+        "list-method",
+        ["'out'", "assignment into"],
+        ["final items"],
+    ),
+    "extend_with_array_rows": (
+        "list-method",
+        ["out.extend(np.outer(x, x))"],
+        ["for item in np.outer(x, x): out.append(item)"],
+    ),
+    "extend_with_list_built_here": (
+        "list-method",
+        ["out.extend(a)"],
+        ["for item in a: out.append(item)"],
+    ),
+    "extend_with_generator": (
+        "list-method",
+        ["w.extend(np.sum(x * r) for r in (1.0, 2.0))"],
+        ["for item in (np.sum(x * r) for r in (1.0, 2.0)): w.append(item)"],
+    ),
+    "tuple_concatenated_in_loop": (
+        "list-arithmetic",
+        ["'t'", "carried around a loop"],
+        ["t.append(item)"],
+    ),
+    "list_built_with_append_concatenated": (
+        "list-arithmetic",
+        ["'out'"],
+        ["out.append(item)"],
+    ),
     "dict_method_values": ("container-method", [".values()", "'d'"], ['d["k"]']),
 }
 
@@ -111,6 +147,7 @@ def test_constant_items_then_a_gradient_are_right(name):
 
 def test_loop_growing_constants_only_stays_a_constant():
     """A display the loop grows with constants only keeps its constant items (a shape)."""
+
     def f(x):
         dims = [2]
         for i in range(1):
@@ -129,7 +166,9 @@ def test_unsupported_mix_is_refused_at_its_line_and_the_hint_works(name):
     assert len(err.errors) == 1, str(err)  # one finding, no follow-on echoes
     assert Path(err.filename).resolve() == SRC
     start = next(i for i, ln in enumerate(LINES, 1) if ln.startswith(f"def {name}("))
-    end = next(i for i in range(start + 1, len(LINES) + 1) if LINES[i - 1].startswith("def "))
+    end = next(
+        i for i in range(start + 1, len(LINES) + 1) if LINES[i - 1].startswith("def ")
+    )
     assert start <= err.lineno < end, str(err)
     assert err.construct == construct, str(err)
     assert "np.append" not in str(err) and "adjoint rule" not in str(err)
@@ -138,4 +177,3 @@ def test_unsupported_mix_is_refused_at_its_line_and_the_hint_works(name):
     for w in hint_words:
         assert w in err.hint, err.hint
     _right(getattr(S, name + "__followed"))
-

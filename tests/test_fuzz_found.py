@@ -27,17 +27,34 @@ from srcgrad.testing import check_grad
 from tests.trust import load_program
 
 _VIEW_CALLS = [
-    "np.ravel(v)", "np.flip(v, axis=0)", "np.transpose(v)", "np.swapaxes(v, 0, 1)",
-    "np.moveaxis(v, 0, -1)", "np.expand_dims(v, 0)", "np.squeeze(v[None])", "np.rot90(v)",
-    "np.fliplr(v)", "np.flipud(v)", "np.reshape(v, (-1,))", "np.atleast_2d(v)",
-    "np.split(v, 3)[1]", "np.array_split(v, 2)[0]", "np.real(v)", "np.matrix_transpose(v)",
-    "np.broadcast_to(v, (2, 3, 4))", "np.diagonal(v)",
+    "np.ravel(v)",
+    "np.flip(v, axis=0)",
+    "np.transpose(v)",
+    "np.swapaxes(v, 0, 1)",
+    "np.moveaxis(v, 0, -1)",
+    "np.expand_dims(v, 0)",
+    "np.squeeze(v[None])",
+    "np.rot90(v)",
+    "np.fliplr(v)",
+    "np.flipud(v)",
+    "np.reshape(v, (-1,))",
+    "np.atleast_2d(v)",
+    "np.split(v, 3)[1]",
+    "np.array_split(v, 2)[0]",
+    "np.real(v)",
+    "np.matrix_transpose(v)",
+    "np.broadcast_to(v, (2, 3, 4))",
+    "np.diagonal(v)",
 ]
 
 
 @pytest.mark.parametrize("view", _VIEW_CALLS)
-@pytest.mark.parametrize("base", ["G.copy()", "np.zeros((3, 4))", "np.ones((3, 4)) * 2.0"])
-def test_view_call_of_a_constant_written_after(view: str, base: str, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "base", ["G.copy()", "np.zeros((3, 4))", "np.ones((3, 4)) * 2.0"]
+)
+def test_view_call_of_a_constant_written_after(
+    view: str, base: str, tmp_path, monkeypatch
+):
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
     text = (
         "import numpy as np\n\nG = np.linspace(-0.9, 1.1, 12).reshape((3, 4))\n\n\n"
@@ -97,7 +114,9 @@ _RETURNS = [
 @pytest.mark.parametrize("body", _FALLS + _RETURNS)
 def test_a_path_without_a_return_is_refused(body: str, tmp_path, monkeypatch):
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
-    mod = load_program(f"import numpy as np\n\n\ndef f(x):\n{body}", tmp_path / "prog.py")
+    mod = load_program(
+        f"import numpy as np\n\n\ndef f(x):\n{body}", tmp_path / "prog.py"
+    )
     x = np.linspace(0.1, 0.7, 4)
     if body in _RETURNS:
         assert srcgrad.value_and_grad(mod.f)(x)[0] == mod.f(x)
@@ -109,9 +128,13 @@ def test_a_path_without_a_return_is_refused(body: str, tmp_path, monkeypatch):
     assert info.value.filename == str(tmp_path / "prog.py") and info.value.lineno == 5
 
 
-@pytest.mark.parametrize("name", ["f1", "f2", "f3", "f4", "f5", "ok_no_write",
-                                  "ok_written_before", "ok_rebinding"])
-def test_conditional_expression_that_may_be_a_written_array(name, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "name",
+    ["f1", "f2", "f3", "f4", "f5", "ok_no_write", "ok_written_before", "ok_rebinding"],
+)
+def test_conditional_expression_that_may_be_a_written_array(
+    name, tmp_path, monkeypatch
+):
     from tests.trust import ternary_alias_src as src
 
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
@@ -135,7 +158,9 @@ def test_a_loop_read_before_its_write_is_not_the_global(tmp_path, monkeypatch):
 
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
     x, w = np.arange(12.0).reshape(3, 4) * 0.1, np.ones(4)
-    with pytest.raises(srcgrad.SrcgradError, match="before the loop assigns it") as info:
+    with pytest.raises(
+        srcgrad.SrcgradError, match="before the loop assigns it"
+    ) as info:
         srcgrad.grad(src.f, wrt=(0, 1))(x, w)
     assert Path(info.value.filename).resolve() == Path(src.__file__).resolve()
     for fn in (src.g, src.h):
@@ -146,7 +171,8 @@ def test_a_loop_read_before_its_write_is_not_the_global(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["f1", "f2", "ok1", "ok2", "ok3"])
 def test_a_loop_over_an_array_its_body_writes(name, tmp_path, monkeypatch):
     """numpy's iterator hands out rows of the array as it is then: a later row sees earlier
-    iterations' writes (a wrong value before); refused, and the hint (a copy) followed works."""
+    iterations' writes (a wrong value before); refused, and the hint (a copy) followed works.
+    """
     from tests.trust import loop_over_written_src as src
 
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
@@ -186,11 +212,10 @@ _LOOPS = {"for": "for _ in range(3):", "while": "while j < 3:"}
 
 
 def _returning_program(order: tuple[str, ...], loop: str) -> str:
-    body = "".join(
-_RETURNING_BLOCKS[b].replace("{loop}", _LOOPS[loop]) for b in order
-    )
+    body = "".join(_RETURNING_BLOCKS[b].replace("{loop}", _LOOPS[loop]) for b in order)
     return (
-        "import numpy as np\n\n\ndef f(x, w, p):\n" + body
+        "import numpy as np\n\n\ndef f(x, w, p):\n"
+        + body
         + "    v = p * 2.0\n    return np.sum(np.cos(v)) + np.sum(x * w)\n"
     )
 

@@ -28,7 +28,9 @@ FUNCS = [
     if inspect.isfunction(f) and not name.startswith(("_", "refused", "aux"))
 ]
 # `s` picks the path; some functions only compare it
-pytestmark = pytest.mark.filterwarnings("ignore::srcgrad.codegen.activity.ZeroGradientWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::srcgrad.codegen.activity.ZeroGradientWarning"
+)
 
 
 def _args(fn, kind):
@@ -80,5 +82,6 @@ def test_a_variable_index_in_a_loop_else_clause_is_refused_at_its_line():
         srcgrad.grad(src.refused_index_in_else, wrt=(0, 1))([A, B], 1.0)
     assert Path(info.value.filename).resolve() == Path(src.__file__).resolve()
     lines, first = inspect.getsourcelines(src.refused_index_in_else)
-    assert info.value.lineno == first + next(k for k, t in enumerate(lines) if "ps[i]" in t)
-
+    assert info.value.lineno == first + next(
+        k for k, t in enumerate(lines) if "ps[i]" in t
+    )

@@ -6,7 +6,8 @@ Found by the fuzzer (tests/fuzz/regressions/internal_list_in_loop_with_return*.p
 internal error in the generated code.  The backward of each iteration starts at the end of
 the loop body, with the zero cotangents of the lists the body builds, read from a push there;
 an iteration left by a break (or a return, which leaves a loop by one) skipped that push, so
-the backward popped the wrong entries.  See tests/trust/lists_in_returning_loops_src.py."""
+the backward popped the wrong entries.  See tests/trust/lists_in_returning_loops_src.py.
+"""
 
 from __future__ import annotations
 
@@ -50,8 +51,9 @@ def test_a_list_rebound_in_a_loop_and_read_after_it_is_refused_at_its_loop():
     err = info.value
     assert Path(err.filename).resolve() == Path(src.__file__).resolve()
     lines, first = inspect.getsourcelines(fn)
-    assert err.lineno == first + next(k for k, t in enumerate(lines) if "# !refused" in t)
+    assert err.lineno == first + next(
+        k for k, t in enumerate(lines) if "# !refused" in t
+    )
     assert err.construct == "container-join"
     assert "np.stack(acc)" in str(err)  # the hint; followed, it works:
     check_grad(src.hint_followed_list_read_after_loop, X, 1.0)
-

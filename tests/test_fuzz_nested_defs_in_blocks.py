@@ -102,10 +102,14 @@ def test_refused_at_the_call_with_a_hint_that_works(name):
     assert "g(" in body[err.lineno - start], str(err)  # at the call
     for word in words:
         assert word in err.message, str(err)
-    if "defined inside a loop" in err.message:  # it names the line of the loop's first def
+    if (
+        "defined inside a loop" in err.message
+    ):  # it names the line of the loop's first def
         loop = next(i for i, ln in enumerate(body) if ln.strip().startswith("for "))
         first_def = next(
-            i for i, ln in enumerate(body) if i > loop and ln.strip().startswith("def g(")
+            i
+            for i, ln in enumerate(body)
+            if i > loop and ln.strip().startswith("def g(")
         )
         assert f"line {start + first_def}" in err.message, str(err)
     followed = getattr(S, name + "__followed", None)

@@ -24,7 +24,11 @@ def _r(*shape):
 
 
 CASES = {
-    "mse_tanh": (golden_src.mse_tanh, ("W", "b"), lambda: (_r(4, 3), _r(3), _r(5, 4), _r(5, 3))),
+    "mse_tanh": (
+        golden_src.mse_tanh,
+        ("W", "b"),
+        lambda: (_r(4, 3), _r(3), _r(5, 4), _r(5, 3)),
+    ),
     "softmax_cross_entropy": (
         golden_src.softmax_cross_entropy,
         0,
@@ -34,19 +38,39 @@ CASES = {
     "mlp_dict": (
         golden_src.mlp_dict,
         "params",
-        lambda: ({"W1": _r(4, 6), "b1": _r(6), "W2": _r(6, 2), "b2": _r(2)}, _r(3, 4), _r(3, 2)),
+        lambda: (
+            {"W1": _r(4, 6), "b1": _r(6), "W2": _r(6, 2), "b2": _r(2)},
+            _r(3, 4),
+            _r(3, 2),
+        ),
     ),
     "linear_namedtuple": (
         golden_src.linear_namedtuple,
         0,
         lambda: (golden_src.Linear(_r(4, 3), _r(3)), _r(2, 4)),
     ),
-    "projectile_range": (golden_src.projectile_range, (0, 1), lambda: (12.0, 0.4, 9.81)),
-    "attention": (golden_src.attention, (0, 1, 2), lambda: (_r(3, 4), _r(5, 4), _r(5, 2))),
+    "projectile_range": (
+        golden_src.projectile_range,
+        (0, 1),
+        lambda: (12.0, 0.4, 9.81),
+    ),
+    "attention": (
+        golden_src.attention,
+        (0, 1, 2),
+        lambda: (_r(3, 4), _r(5, 4), _r(5, 2)),
+    ),
     "window_energy": (golden_src.window_energy, 0, lambda: (_r(6),)),
-    "bilinear_einsum": (golden_src.bilinear_einsum, (0, 1, 2), lambda: (_r(3), _r(3, 4), _r(4))),
+    "bilinear_einsum": (
+        golden_src.bilinear_einsum,
+        (0, 1, 2),
+        lambda: (_r(3), _r(3, 4), _r(4)),
+    ),
     "stacked_features": (golden_src.stacked_features, 0, lambda: (_r(3, 4),)),
-    "sawtooth": (golden_src.sawtooth, 0, lambda: (rng.uniform(0.1, 0.9, (4,)) + 3.0, 1.0)),
+    "sawtooth": (
+        golden_src.sawtooth,
+        0,
+        lambda: (rng.uniform(0.1, 0.9, (4,)) + 3.0, 1.0),
+    ),
     "aux_stats": (golden_src.aux_stats, 0, lambda: (_r(4),)),
     "rnn_loop": (
         golden_src.rnn_loop,
@@ -56,8 +80,16 @@ CASES = {
     "newton_sqrt": (golden_src.newton_sqrt, 0, lambda: (2.0,)),
     "piecewise": (golden_src.piecewise, 0, lambda: (0.5,)),
     "damped_spring": (golden_src.damped_spring, (0, 1, 2), lambda: (1.0, 0.0, 2.0)),
-    "stacked_states": (golden_src.stacked_states, (0, 1), lambda: (0.5 * _r(3, 3), _r(4, 3))),
-    "first_above": (golden_src.first_above, (0, 1), lambda: (np.array([0.1, 0.5, 0.9]), 0.4)),
+    "stacked_states": (
+        golden_src.stacked_states,
+        (0, 1),
+        lambda: (0.5 * _r(3, 3), _r(4, 3)),
+    ),
+    "first_above": (
+        golden_src.first_above,
+        (0, 1),
+        lambda: (np.array([0.1, 0.5, 0.9]), 0.4),
+    ),
 }
 
 

@@ -51,9 +51,17 @@ def test_flipped_rule_is_caught(name, tmp_path, monkeypatch):
     original = registry.lookup(prim)
     rng = np.random.default_rng(1)
     args = {
-        "tanh": lambda: (rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(5, 4)),
-                         rng.normal(size=(5, 3))),
-        "multiply": lambda: (rng.normal(size=(3, 5)), rng.normal(size=5), rng.normal(size=5)),
+        "tanh": lambda: (
+            rng.normal(size=(4, 3)),
+            rng.normal(size=3),
+            rng.normal(size=(5, 4)),
+            rng.normal(size=(5, 3)),
+        ),
+        "multiply": lambda: (
+            rng.normal(size=(3, 5)),
+            rng.normal(size=5),
+            rng.normal(size=5),
+        ),
     }[name]()
     # the real rule passes both checks
     srcgrad.testing.check_grad(corpus_fn, *args, wrt=wrt)

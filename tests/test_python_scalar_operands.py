@@ -104,12 +104,20 @@ def float_in_a_chain(x, s):
 
 def literals(x):
     y = np.dot(x, 0.5) + np.tensordot(x, 2.0, 0)
-    return np.sum(np.outer(y[0], 1.5) ** 2) + np.inner(0.25, np.sum(y)) + np.dot(3.0, y).sum()
+    return (
+        np.sum(np.outer(y[0], 1.5) ** 2)
+        + np.inner(0.25, np.sum(y))
+        + np.dot(3.0, y).sum()
+    )
 
 
 def int_literals(x):
     y = np.dot(x, 2) + np.tensordot(3, x, 0)
-    return np.sum(np.outer(y[0], 3) ** 2) + np.inner(y[1], 1).sum() + np.sum(np.convolve(y[2], 2))
+    return (
+        np.sum(np.outer(y[0], 3) ** 2)
+        + np.inner(y[1], 1).sum()
+        + np.sum(np.convolve(y[2], 2))
+    )
 
 
 SCALE = 0.3
@@ -204,11 +212,15 @@ def test_float_literals_and_captured_floats_beside_arrays(fn) -> None:
     assert g32.dtype == np.float32 and g32.shape == x.shape
 
 
-@pytest.mark.parametrize("name", ["dot(x, s)", "outer(v, s)", "tensordot(s, x, axes=0)", "a chain"])
+@pytest.mark.parametrize(
+    "name", ["dot(x, s)", "outer(v, s)", "tensordot(s, x, axes=0)", "a chain"]
+)
 def test_float32_arrays_keep_float32_beside_a_float(name: str) -> None:
     """A float64 0-d stand-in for the float must not upcast the arrays' gradients."""
     fn, kinds = CASES[name]
-    args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in _args(kinds))
+    args = tuple(
+        a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in _args(kinds)
+    )
     grads = srcgrad.grad(fn, wrt=tuple(range(len(kinds))))(*args)
     for a, g in zip(args, grads):
         if isinstance(a, np.ndarray):
@@ -266,7 +278,9 @@ def test_on_the_fake_device(name: str) -> None:
     got = srcgrad.grad(fn, wrt=wrt)(*dev)
     for i, (g, w) in enumerate(zip(got, want)):
         assert isinstance(g, FakeArray), f"argument {i}: {type(g).__name__}"
-        assert g.shape == np.shape(w), f"argument {i}: shape {g.shape}, want {np.shape(w)}"
+        assert g.shape == np.shape(
+            w
+        ), f"argument {i}: shape {g.shape}, want {np.shape(w)}"
         np.testing.assert_allclose(np.asarray(to_host(g)), w, rtol=1e-12, atol=1e-14)
 
 

@@ -77,13 +77,16 @@ MESSAGE_FINDINGS: dict[str, str] = {
     "bnn_list_unpack": _DUPLICATE,
     "bnn_list_unpacked": _DUPLICATE,
     "gan_generator": _DUPLICATE,
-    "fluid_smoke": _DUPLICATE + " ('subscript of an expression' for a meshgrid unpacking)",
+    "fluid_smoke": _DUPLICATE
+    + " ('subscript of an expression' for a meshgrid unpacking)",
     "activation_table": _DUPLICATE,
     "autoencoder_named_parts": _DUPLICATE,
     "inline_listcomp_sum": "message: names the internal '_out1' in message and hint",
 }
 
-_MAX_ELEMENTS = 160  # per argument leaf set: more than this and a random subset is checked
+_MAX_ELEMENTS = (
+    160  # per argument leaf set: more than this and a random subset is checked
+)
 _RTOL = 1e-5
 _ATOL = 1e-6
 
@@ -146,10 +149,14 @@ def _check_refusal(err: SrcgradError) -> Outcome:
     for e in err.errors:
         fname = Path(e.filename).resolve() if e.filename else None
         if fname is None or PROGRAM_DIR not in fname.parents:
-            return Outcome("internal error", f"error not at a user line ({e.filename}): {e.line()}")
+            return Outcome(
+                "internal error", f"error not at a user line ({e.filename}): {e.line()}"
+            )
         n_lines = len(fname.read_text().splitlines())
         if not (e.lineno and 1 <= e.lineno <= n_lines):
-            return Outcome("internal error", f"error at a line outside the file: {e.line()}")
+            return Outcome(
+                "internal error", f"error at a line outside the file: {e.line()}"
+            )
     return Outcome("refused", str(err), err)
 
 
@@ -163,7 +170,9 @@ def _numeric_derivative(f: Callable[[Any], float], x0: float) -> list[float]:
 
 def _agrees(analytic: float, numerics: list[float], scale: float) -> bool:
     atol = _ATOL * max(1.0, scale)
-    return any(abs(analytic - n) <= atol + _RTOL * max(abs(analytic), abs(n)) for n in numerics)
+    return any(
+        abs(analytic - n) <= atol + _RTOL * max(abs(analytic), abs(n)) for n in numerics
+    )
 
 
 def _fd_check(prog: Program, args: tuple, grads: tuple, value: float) -> str | None:
@@ -236,10 +245,16 @@ def _structure_check(prog: Program, args: tuple, grads: tuple) -> str | None:
             return f"gradient of argument {pos} lacks the argument's structure: {exc!r}"
         for (path, leaf), g in zip(arg_leaves, got):
             if isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f":
-                if not isinstance(g, np.ndarray) or g.shape != leaf.shape or g.dtype != leaf.dtype:
+                if (
+                    not isinstance(g, np.ndarray)
+                    or g.shape != leaf.shape
+                    or g.dtype != leaf.dtype
+                ):
                     return f"gradient leaf {pos}{list(path)} is {type(g).__name__} {np.shape(g)}"
             elif isinstance(leaf, float) and not isinstance(g, float):
-                return f"gradient leaf {pos}{list(path)} of a float is {type(g).__name__}"
+                return (
+                    f"gradient leaf {pos}{list(path)} of a float is {type(g).__name__}"
+                )
     return None
 
 
@@ -263,11 +278,15 @@ def run_program(prog: Program) -> Outcome:
     except SrcgradError as err:
         return _check_refusal(err)
     except Exception as exc:  # anything but a SrcgradError is an internal failure
-        return Outcome("internal error", f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+        return Outcome(
+            "internal error", f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        )
     if not _same_memory_values(args, pristine):
         return Outcome("WRONG", "computing the gradient mutated an input")
     if not _bit_identical(value, plain):
-        return Outcome("WRONG", f"value {value!r} is not bit-identical to the plain call {plain!r}")
+        return Outcome(
+            "WRONG", f"value {value!r} is not bit-identical to the plain call {plain!r}"
+        )
     grads = grads if isinstance(prog.wrt, tuple) else (grads,)
     msg = _structure_check(prog, args, grads)
     if msg:
@@ -287,7 +306,10 @@ _AG_PACKAGE = "_realprograms_on_autograd"
 _SWAPS = [
     ("import numpy as np", "import autograd.numpy as np"),
     ("from scipy.special import", "from autograd.scipy.special import"),
-    ("import scipy.linalg", "import autograd.scipy.linalg\nimport autograd.scipy as scipy"),
+    (
+        "import scipy.linalg",
+        "import autograd.scipy.linalg\nimport autograd.scipy as scipy",
+    ),
 ]
 
 
@@ -321,7 +343,9 @@ class _BoxMethods:
         from autograd.numpy.numpy_boxes import ArrayBox
 
         def transpose(self: Any, *axes: Any) -> Any:
-            if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            if len(axes) == 1 and (
+                axes[0] is None or isinstance(axes[0], (tuple, list))
+            ):
                 axes = axes[0]
             return anp.transpose(self, axes or None)
 
@@ -358,7 +382,9 @@ def _oracle_check(prog: Program, args: tuple, grads: tuple) -> tuple[str | None,
     try:
         with _BoxMethods():
             want = autograd.grad(fn, argnum=prog.wrt)(*copy.deepcopy(args))
-    except Exception as exc:  # autograd cannot trace it (item assignment, a missing vjp)
+    except (
+        Exception
+    ) as exc:  # autograd cannot trace it (item assignment, a missing vjp)
         return None, f"autograd cannot run it ({type(exc).__name__})"
     want = want if isinstance(prog.wrt, tuple) else (want,)
     for pos, g, w in zip(_wrt_tuple(prog.wrt), grads, want):
@@ -378,8 +404,12 @@ def _oracle_check(prog: Program, args: tuple, grads: tuple) -> tuple[str | None,
 
 
 @pytest.fixture(autouse=True)
-def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "realprograms"))
+def _own_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "realprograms")
+    )
     monkeypatch.delenv("SRCGRAD_CACHE", raising=False)
 
 
@@ -397,11 +427,14 @@ def _params(findings: dict[str, str] | None = None) -> list[Any]:
 @pytest.mark.parametrize("prog", _params())
 def test_real_program(prog: Program) -> None:
     outcome = outcome_of(prog)
-    assert outcome.kind in ("right", "refused"), f"{prog.name}: {outcome.kind}: {outcome.detail}"
+    assert outcome.kind in (
+        "right",
+        "refused",
+    ), f"{prog.name}: {outcome.kind}: {outcome.detail}"
     if prog.must_work:
-        assert outcome.kind == "right", f"{prog.name}: the hint, followed, is refused again: " + (
-            outcome.detail
-        )
+        assert (
+            outcome.kind == "right"
+        ), f"{prog.name}: the hint, followed, is refused again: " + (outcome.detail)
 
 
 def refusal_problems(err: SrcgradError) -> list[str]:
@@ -417,7 +450,9 @@ def refusal_problems(err: SrcgradError) -> list[str]:
     if len(set(lines)) < len(lines):
         problems.append("the same finding is listed more than once")
     follow_on = [
-        e for e in err.errors if re.search(r"returns nothing|no return statement", e.message)
+        e
+        for e in err.errors
+        if re.search(r"returns nothing|no return statement", e.message)
     ]
     if follow_on and len(follow_on) < len(err.errors):
         problems.append(f"a follow-on finding: {follow_on[0].message!r}")
@@ -427,11 +462,15 @@ def refusal_problems(err: SrcgradError) -> list[str]:
             for part in dotted.split("."):
                 obj = getattr(obj, part, None)
             if obj is None:
-                problems.append(f"the hint names np.{dotted}, which numpy does not have")
+                problems.append(
+                    f"the hint names np.{dotted}, which numpy does not have"
+                )
         source = Path(e.filename).read_text() if e.filename else ""
         for name in re.findall(r"'([A-Za-z_]\w*)'", e.message + " " + (e.hint or "")):
             if not re.search(rf"\b{re.escape(name)}\b", source):
-                problems.append(f"the message names {name!r}, which is not in the program")
+                problems.append(
+                    f"the message names {name!r}, which is not in the program"
+                )
     return problems
 
 

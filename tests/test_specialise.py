@@ -50,12 +50,25 @@ def _cases(rng):
         "bias_tanh 3-d": (S.bias_tanh, (n(size=(2, 4, 3)), n(size=(4, 1))), (0, 1)),
         "outer_sum": (S.outer_sum, (n(size=(4, 1)), n(size=(1, 3))), (0, 1)),
         "outer_sum 1x1": (S.outer_sum, (n(size=(1, 1)), n(size=(1, 3))), (0, 1)),
-        "mixed_dtypes": (S.mixed_dtypes, (n(size=(3, 2)).astype(f32), n(size=2)), (0, 1)),
-        "mixed_dtypes scalar": (S.mixed_dtypes, (n(size=(3, 2)).astype(f32), 1.5), (0, 1)),
+        "mixed_dtypes": (
+            S.mixed_dtypes,
+            (n(size=(3, 2)).astype(f32), n(size=2)),
+            (0, 1),
+        ),
+        "mixed_dtypes scalar": (
+            S.mixed_dtypes,
+            (n(size=(3, 2)).astype(f32), 1.5),
+            (0, 1),
+        ),
         "mlp": (
             S.mlp,
             (
-                {"W1": n(size=(4, 5)), "b1": n(size=5), "W2": n(size=(5, 2)), "b2": n(size=2)},
+                {
+                    "W1": n(size=(4, 5)),
+                    "b1": n(size=5),
+                    "W2": n(size=(5, 2)),
+                    "b2": n(size=2),
+                },
                 n(size=(3, 4)),
             ),
             0,
@@ -73,7 +86,11 @@ def _cases(rng):
             ),
             0,
         ),
-        "rnn": (S.rnn, (n(size=(2, 3)) * 0.5, n(size=(3, 3)) * 0.5, n(size=(6, 4, 2))), (0, 1)),
+        "rnn": (
+            S.rnn,
+            (n(size=(2, 3)) * 0.5, n(size=(3, 3)) * 0.5, n(size=(6, 4, 2))),
+            (0, 1),
+        ),
         "rnn batch of 1": (
             S.rnn,
             (n(size=(2, 3)) * 0.5, n(size=(3, 3)) * 0.5, n(size=(6, 1, 2))),
@@ -112,7 +129,9 @@ def test_specialised_gradient_equals_generic(name, monkeypatch, rng):
     fn, args, wrt = _cases(rng)[name]
     before = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
     gs, gg, spec, gen = _both(monkeypatch, fn, args, wrt)
-    float32 = any(getattr(x, "dtype", None) == np.float32 for x in pytree.leaves(list(args)))
+    float32 = any(
+        getattr(x, "dtype", None) == np.float32 for x in pytree.leaves(list(args))
+    )
     _same(gs, gg, 1e-5 if float32 else 1e-12)
     assert spec.path != gen.path
     for a, b in zip(args, before):  # the in-place forward never writes into an argument
@@ -128,13 +147,20 @@ def test_the_rewrites_happen(rng):
     df(*args)
     bwd = df.source.split("def bwd_mlp(")[1].split("def grad_mlp(")[0]
     fwd = df.source.split("def fwd_mlp(")[1].split("def bwd_mlp(")[0]
-    for helper in ("unbroadcast(", "expand_like(", "matmul_cotangent_x1(", "matmul_cotangent_x2("):
+    for helper in (
+        "unbroadcast(",
+        "expand_like(",
+        "matmul_cotangent_x1(",
+        "matmul_cotangent_x2(",
+    ):
         assert helper not in bwd, helper
     assert ".T @ " in bwd and "@ _h21.T" not in bwd or ".T" in bwd
     assert ".sum(axis=0)" in bwd  # the bias gradients
     assert "out=" in fwd  # x @ W1 + b1 adds into the matmul result
     # W1 is read by nothing but the shape of x @ W1: it is not kept for the backward pass
-    assert "_h11" not in df.source.split("class Residuals_mlp")[1].split("def fwd_mlp")[0]
+    assert (
+        "_h11" not in df.source.split("class Residuals_mlp")[1].split("def fwd_mlp")[0]
+    )
 
 
 def test_rnn_loop_calls_no_helper(rng):
@@ -145,7 +171,9 @@ def test_rnn_loop_calls_no_helper(rng):
     assert "expand_like" not in loop and "matmul_cot" not in loop
     # only the loss accumulator keeps its helper: it starts as the Python float 0.0 and
     # becomes a numpy float64, so its dtype is not one fact
-    assert [ln for ln in loop.splitlines() if "unbroadcast(" in ln and "total" not in ln] == []
+    assert [
+        ln for ln in loop.splitlines() if "unbroadcast(" in ln and "total" not in ln
+    ] == []
 
 
 def test_a_batch_of_one_is_its_own_signature(rng):
@@ -247,7 +275,8 @@ def test_split_cotangent_is_bit_identical_to_the_share_product(dtype, op):
 
 
 @pytest.mark.parametrize(
-    "name", ["mlp", "rnn", "softmax_xent", "chain", "accumulate", "bias_tanh batch of 1"]
+    "name",
+    ["mlp", "rnn", "softmax_xent", "chain", "accumulate", "bias_tanh batch of 1"],
 )
 def test_specialised_code_runs_on_the_fake_device(name, rng):
     """The rewrites (methods, out=, .T, split_cotangent) stay on the device: no host copy."""
@@ -266,4 +295,6 @@ def test_specialised_code_runs_on_the_fake_device(name, rng):
     assert "out=" in df.source or ".sum(" in df.source or " @ " in df.source
     for g, w in zip(pytree.leaves(got), pytree.leaves(want)):
         assert isinstance(g, fakexp.FakeArray)
-        np.testing.assert_allclose(np.asarray(fakexp.to_host(g)), w, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(
+            np.asarray(fakexp.to_host(g)), w, rtol=1e-12, atol=1e-14
+        )

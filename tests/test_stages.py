@@ -105,7 +105,9 @@ def test_check_collects_every_unsupported_construct():
 
 def test_normalize_yields_ssa_with_one_primitive_per_statement():
     norm = front(rebinds, ["x", "w"])
-    assert all(isinstance(it, ir.Stmt) for it in norm.stmts)  # straight-line: no nesting
+    assert all(
+        isinstance(it, ir.Stmt) for it in norm.stmts
+    )  # straight-line: no nesting
     targets = [t for st in norm.stmts for t in st.targets]
     assert len(targets) == len(set(targets)), "a name is bound twice"
     assert not set(targets) & set(norm.params)
@@ -113,9 +115,18 @@ def test_normalize_yields_ssa_with_one_primitive_per_statement():
     ys = [t for t in targets if norm.names.user_name(t) == "y"]
     assert len(ys) == 2
     # `np.sum(y * b)` became two statements, the product under an ANF temporary
-    assert [st.label for st in norm.stmts] == ["multiply", "tanh", "cos", "exp", "multiply", "sum"]
+    assert [st.label for st in norm.stmts] == [
+        "multiply",
+        "tanh",
+        "cos",
+        "exp",
+        "multiply",
+        "sum",
+    ]
     assert all(st.kind == ir.PRIM and st.rule is not None for st in norm.stmts)
-    assert isinstance(norm.out, cst.Name) and norm.out.value == norm.stmts[-1].targets[0]
+    assert (
+        isinstance(norm.out, cst.Name) and norm.out.value == norm.stmts[-1].targets[0]
+    )
 
 
 # -- segment ------------------------------------------------------------------------------------
@@ -125,7 +136,9 @@ def test_segment_groups_runs_and_leaves_its_input_alone():
     norm = front(rnn, ["h", "W"])
     before = list(norm.stmts)
     fwd = segment(norm)
-    assert norm.stmts == before and not any(isinstance(it, ir.Segment) for it in norm.stmts)
+    assert norm.stmts == before and not any(
+        isinstance(it, ir.Segment) for it in norm.stmts
+    )
     assert isinstance(fwd.stmts[-1], ir.Segment) and fwd.stmts[-1].stmts == []
     loop = next(it for it in fwd.stmts if isinstance(it, ir.LoopNode))
     orig = next(it for it in norm.stmts if isinstance(it, ir.LoopNode))
@@ -133,10 +146,17 @@ def test_segment_groups_runs_and_leaves_its_input_alone():
     head, *middle, tail = loop.body
     assert head.head and head.stmts == [] and not tail.head and tail.stmts == []
     segs = [it for it in middle if isinstance(it, ir.Segment)]
-    assert [st.label for seg in segs for st in seg.stmts] == ["getitem", "matmul", "add", "tanh"]
+    assert [st.label for seg in segs for st in seg.stmts] == [
+        "getitem",
+        "matmul",
+        "add",
+        "tanh",
+    ]
     assert all(isinstance(it, (ir.Segment, ir.Phi)) for it in middle)
     # every statement of the input is in exactly one segment
-    assert sum(1 for _ in ir.walk_stmts(fwd.stmts)) == sum(1 for _ in ir.walk_stmts(norm.stmts))
+    assert sum(1 for _ in ir.walk_stmts(fwd.stmts)) == sum(
+        1 for _ in ir.walk_stmts(norm.stmts)
+    )
 
 
 # -- activity -----------------------------------------------------------------------------------
@@ -146,10 +166,14 @@ def test_activity_marks_what_depends_on_wrt_and_reaches_the_output():
     fwd = segment(front(rebinds, ["x", "w"]))
     act = analyse(fwd)
     by_user = {
-        fwd.names.user_name(t) or t: t for st in ir.walk_stmts(fwd.stmts) for t in st.targets
+        fwd.names.user_name(t) or t: t
+        for st in ir.walk_stmts(fwd.stmts)
+        for t in st.targets
     }
     unused, b = by_user["unused"], by_user["b"]
-    assert unused in act.varied and unused not in act.useful and unused not in act.active
+    assert (
+        unused in act.varied and unused not in act.useful and unused not in act.active
+    )
     assert b in act.useful and b not in act.varied and b not in act.active
     assert "c" not in act.active and {"x", "w"} <= act.active
     assert fwd.out.value in act.active
@@ -161,7 +185,9 @@ def test_activity_reaches_through_a_loop_back_edge():
     act = analyse(fwd)
     loop = next(it for it in fwd.stmts if isinstance(it, ir.LoopNode))
     (carried,) = loop.carried
-    entry = next(it for it in fwd.stmts if isinstance(it, ir.Phi) and it.target == carried.name)
+    entry = next(
+        it for it in fwd.stmts if isinstance(it, ir.Phi) and it.target == carried.name
+    )
     # the value entering the loop is the parameter h, which does not depend on W: the carried
     # name is varied only because the body's result flows back into it
     assert code(entry.source) == "h" and "h" not in act.varied
@@ -287,7 +313,9 @@ def test_residuals_keep_exactly_what_the_backward_reads():
     reads = ir.backward_reads(bwd)
     assert plan.residuals == [n for n in ir.ordered_defs(fwd) if n in reads]
     assert set(plan.residuals) <= ir.forward_names(fwd)
-    unused = next(t for st in ir.walk_stmts(fwd.stmts) for t in st.targets if t == "unused")
+    unused = next(
+        t for st in ir.walk_stmts(fwd.stmts) for t in st.targets if t == "unused"
+    )
     assert unused not in plan.residuals and fwd.out.value not in plan.residuals
     assert plan.recomputed == [] and plan.prebind == [] and plan.pops == {}
     assert plan.bwd_uses_xp == (bwd.xp in reads)
@@ -295,7 +323,9 @@ def test_residuals_keep_exactly_what_the_backward_reads():
 
 def test_residuals_push_in_the_loop_what_its_backward_pops():
     fwd, _, bwd, plan = _planned(rnn, ["h", "W"])
-    assert not any(isinstance(it, (Push, StackInit)) for it in fwd.stmts)  # input untouched
+    assert not any(
+        isinstance(it, (Push, StackInit)) for it in fwd.stmts
+    )  # input untouched
     init = [it for it in plan.forward if isinstance(it, StackInit)]
     loop = next(it for it in plan.forward if isinstance(it, ir.LoopNode))
     assert len(init) == 1 and init[0].stack == loop.stack

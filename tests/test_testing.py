@@ -17,7 +17,9 @@ def test_check_adjoint_accepts_a_plain_function_rule(rng: np.random.Generator) -
     def sin_times(g, ans, x, y):  # rule for x * sin(y), no registry entry
         return g * np.sin(y), np.sum(g * x) * np.cos(y)
 
-    check_adjoint(lambda x, y: x * np.sin(y), sin_times, [rng.normal(size=3), 0.7], rng=rng)
+    check_adjoint(
+        lambda x, y: x * np.sin(y), sin_times, [rng.normal(size=3), 0.7], rng=rng
+    )
 
 
 def test_check_adjoint_rejects_a_wrong_derivative(rng: np.random.Generator) -> None:
@@ -25,17 +27,23 @@ def test_check_adjoint_rejects_a_wrong_derivative(rng: np.random.Generator) -> N
         return g * np.sin(y), np.sum(g * x) * np.sin(y)
 
     with pytest.raises(AssertionError, match="cotangent of y disagrees"):
-        check_adjoint(lambda x, y: x * np.sin(y), wrong, [rng.normal(size=3), 0.7], rng=rng)
+        check_adjoint(
+            lambda x, y: x * np.sin(y), wrong, [rng.normal(size=3), 0.7], rng=rng
+        )
 
 
 def test_check_adjoint_rejects_a_missing_cotangent(rng: np.random.Generator) -> None:
     with pytest.raises(AssertionError, match="one cotangent per operand"):
-        check_adjoint(np.multiply, lambda g, ans, x1, x2: g * x2, [np.ones(3), np.ones(3)])
+        check_adjoint(
+            np.multiply, lambda g, ans, x1, x2: g * x2, [np.ones(3), np.ones(3)]
+        )
 
 
 def test_check_adjoint_rejects_a_none_that_should_be_a_gradient() -> None:
     with pytest.raises(AssertionError, match="cotangent of x2"):
-        check_adjoint(np.multiply, lambda g, ans, x1, x2: (g * x2, None), [np.ones(3), np.ones(3)])
+        check_adjoint(
+            np.multiply, lambda g, ans, x1, x2: (g * x2, None), [np.ones(3), np.ones(3)]
+        )
 
 
 def test_check_adjoint_checks_dtype_on_float32_inputs(rng: np.random.Generator) -> None:
@@ -120,7 +128,9 @@ def test_check_grad_rejects_an_aliased_gradient(
     def linear(x):
         return np.sum(x * x) / 2.0
 
-    monkeypatch.setattr(srcgrad, "grad", lambda f, wrt=0: lambda x: x)  # right value, aliased
+    monkeypatch.setattr(
+        srcgrad, "grad", lambda f, wrt=0: lambda x: x
+    )  # right value, aliased
     with pytest.raises(AssertionError, match="shares memory"):
         check_grad(linear, rng.normal(size=3))
 
@@ -132,4 +142,6 @@ def test_check_grad_rejects_a_wrong_structure(
         srcgrad, "grad", lambda f, wrt=0: lambda p, x: {"w": np.sum(x, 0)}  # no "b"
     )
     with pytest.raises(AssertionError, match="no entry"):
-        check_grad(weighted, {"w": rng.normal(size=4), "b": 0.5}, rng.normal(size=(3, 4)))
+        check_grad(
+            weighted, {"w": rng.normal(size=4), "b": 0.5}, rng.normal(size=(3, 4))
+        )

@@ -1,5 +1,6 @@
 """srcgrad.tree: flatten/unflatten round trips, paths, map, the registration API and the two
-encodings (argument signature, skeleton), by example and as properties of random trees."""
+encodings (argument signature, skeleton), by example and as properties of random trees.
+"""
 
 from __future__ import annotations
 
@@ -69,7 +70,11 @@ def test_leaves_and_empty_containers():
     assert pytree.leaves({}) == []
     assert pytree.leaves(None) == [None]
     assert pytree.leaves(3.0) == [3.0]
-    assert pytree.is_node(()) and not pytree.is_node("ab") and not pytree.is_node(np.ones(2))
+    assert (
+        pytree.is_node(())
+        and not pytree.is_node("ab")
+        and not pytree.is_node(np.ones(2))
+    )
 
 
 def test_paths_name_dict_keys_fields_and_positions():
@@ -115,7 +120,10 @@ def test_map_keeps_types_and_key_order():
 
 def test_map_over_several_trees_walks_the_first():
     a = {"x": [1.0, 2.0], "y": Pair(3.0, 4.0)}
-    b = {"y": (30.0, 40.0), "x": [10.0, 20.0]}  # other key order, a plain tuple for Pair
+    b = {
+        "y": (30.0, 40.0),
+        "x": [10.0, 20.0],
+    }  # other key order, a plain tuple for Pair
     out = pytree.map(lambda u, v: u + v, a, b)
     assert out == {"x": [11.0, 22.0], "y": Pair(33.0, 44.0)}
     # the others may hold a whole subtree where the first has a leaf
@@ -126,7 +134,9 @@ def test_map_with_path_and_stopping_at_a_path():
     tree = {"a": [1.0, 2.0], "b": Pair(3.0, 4.0)}
     seen = pytree.map_with_path(lambda path, v: path, tree)
     assert seen == {"a": [("a", 0), ("a", 1)], "b": Pair(("b", "a"), ("b", "b"))}
-    cut = pytree.map_with_path(lambda path, v: "cut", tree, is_leaf=lambda path, v: path == ("a",))
+    cut = pytree.map_with_path(
+        lambda path, v: "cut", tree, is_leaf=lambda path, v: path == ("a",)
+    )
     assert cut == {"a": "cut", "b": Pair("cut", "cut")}
 
 
@@ -183,7 +193,9 @@ def test_skeleton_accessors():
         ("seq", [None, None], "list"),
         ("dict", {"k": None}, "dict"),
     ]
-    assert pytree.canonical_key(skel, 1) == "y" and pytree.canonical_key(skel, -1) == "z"
+    assert (
+        pytree.canonical_key(skel, 1) == "y" and pytree.canonical_key(skel, -1) == "z"
+    )
     seq = pytree.skeleton_child(skel, "y")
     assert pytree.canonical_key(seq, -1) == 1 and pytree.canonical_key(seq, 5) == 5
     missing = object()
@@ -236,9 +248,15 @@ def test_registered_type_is_a_node(box_node):
     b = Box(w=1.0, inner=[2.0, SubBox(c=3.0)])
     assert pytree.node_type(b) is box_node and pytree.node_type(SubBox()) is box_node
     assert pytree.leaves(b) == [1.0, 2.0, 3.0]
-    assert [p for p, _ in pytree.leaves_with_paths(b)] == [("w",), ("inner", 0), ("inner", 1, "c")]
+    assert [p for p, _ in pytree.leaves_with_paths(b)] == [
+        ("w",),
+        ("inner", 0),
+        ("inner", 1, "c"),
+    ]
     doubled = pytree.map(lambda v: v * 2, b)
-    assert type(doubled.inner[1]) is SubBox and doubled == Box(w=2.0, inner=[4.0, SubBox(c=6.0)])
+    assert type(doubled.inner[1]) is SubBox and doubled == Box(
+        w=2.0, inner=[4.0, SubBox(c=6.0)]
+    )
     leaves, treedef = pytree.flatten(b)
     assert pytree.unflatten(treedef, leaves) == b
     assert pytree.get(b, ("inner", 1, "c")) == 3.0
@@ -251,7 +269,11 @@ def test_registered_type_encodings(box_node):
     sig = pytree.signature(b, lambda v: "leaf")
     assert sig == ("box", Box, (("w", "leaf"), ("t", ("s", tuple, ("leaf",)))))
     assert pytree.signature_at(sig, ("t", 0)) == "leaf"
-    assert pytree.skeleton(b) == ("box", {"w": None, "t": ("seq", [None], "tuple")}, "Box")
+    assert pytree.skeleton(b) == (
+        "box",
+        {"w": None, "t": ("seq", [None], "tuple")},
+        "Box",
+    )
 
 
 def test_register_refuses_builtin_names_and_twice(box_node):

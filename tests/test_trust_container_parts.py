@@ -1,5 +1,6 @@
 """A part of a container argument bound to a second name was treated as a constant: every
-leaf read from it got a zero gradient (``for i, layer in enumerate(params): W, b = layer``)."""
+leaf read from it got a zero gradient (``for i, layer in enumerate(params): W, b = layer``).
+"""
 
 from __future__ import annotations
 
@@ -56,4 +57,7 @@ def test_zip_of_a_constant_list_and_layers_is_refused_at_the_loop():
     with pytest.raises(srcgrad.SrcgradError) as info:
         srcgrad.grad(src.zip_with_constants)(LAYERS, X)
     assert info.value.filename.endswith("container_parts_src.py")
-    assert "for scale, layer in zip" in open(src.__file__).read().splitlines()[info.value.lineno - 1]
+    assert (
+        "for scale, layer in zip"
+        in open(src.__file__).read().splitlines()[info.value.lineno - 1]
+    )

@@ -101,9 +101,7 @@ _COMPACT = [
         2,
     ),
 ]
-_HELPER = (
-    "def _g(a, b, scale=1.0, shift=None, power=1):\n    return (a * b * scale + shift) ** power\n"
-)
+_HELPER = "def _g(a, b, scale=1.0, shift=None, power=1):\n    return (a * b * scale + shift) ** power\n"
 
 
 @pytest.mark.parametrize("line_length", [20, 60])
@@ -260,7 +258,9 @@ def test_recursion_with_a_container_argument_is_refused_and_the_hint_works(tmp_p
     err = info.value
     assert err.construct == "recursion"
     line = next(
-        i for i, ln in enumerate(_RECURSION.splitlines(), 1) if "list_argument(params, n - 1)" in ln
+        i
+        for i, ln in enumerate(_RECURSION.splitlines(), 1)
+        if "list_argument(params, n - 1)" in ln
     )
     assert err.lineno == line
     assert "separate arguments" in err.hint
@@ -638,7 +638,9 @@ def test_own_closure_variables_are_constants_read_at_call_time(tmp_path):
     g = mod.top_closure(2 * k)  # the same code, another cell: its own value
     np.testing.assert_allclose(srcgrad.grad(g)(_vec()), 2 * k)
     check_grad(mod.nested_def_in_f(), _vec())
-    check_grad(mod.nested_reads_closure(k), _vec())  # nested defs and lambdas read f's cells
+    check_grad(
+        mod.nested_reads_closure(k), _vec()
+    )  # nested defs and lambdas read f's cells
     check_grad(mod.shared_cell(k), _vec())  # the callee's cell is f's own cell
 
 
@@ -656,13 +658,17 @@ def test_callee_closure_variable_is_refused_at_the_use(maker, tmp_path):
     start = lines.index(f"def {maker}({'cfg' if 'attribute' in maker else 'k'}):")
     use = next(i for i in range(start, len(lines)) if "return x * " in lines[i]) + 1
     assert err.lineno == use
-    assert err.col == lines[use - 1].index("k" if "attribute" not in maker else "cfg") + 1
+    assert (
+        err.col == lines[use - 1].index("k" if "attribute" not in maker else "cfg") + 1
+    )
     assert "as an argument" in err.hint
     # the hint, followed
     check_grad(mod.callee_closure_followed(2.0), _vec())
 
 
-def test_callee_global_shadowed_by_a_closure_variable_reads_the_callees_global(tmp_path):
+def test_callee_global_shadowed_by_a_closure_variable_reads_the_callees_global(
+    tmp_path,
+):
     # the callee's global is read through its module, never as the closure's cell
     mod = _module(tmp_path, "clo_shadow", _CLOSURES)
     f = mod.global_shadowed_by_closure(1.0)
@@ -810,7 +816,10 @@ def test_draw_that_depends_on_an_active_value_is_refused(name, tmp_path):
     err = info.value
     assert err.construct == "random"
     assert "standard_normal" in err.hint
-    line = next(i for i, ln in enumerate(_RANDOM.splitlines(), 1) if f"def {name}(" in ln) + 1
+    line = (
+        next(i for i, ln in enumerate(_RANDOM.splitlines(), 1) if f"def {name}(" in ln)
+        + 1
+    )
     assert err.lineno == line
     check_grad(mod.reparameterised, _vec(), np.random.default_rng(1))  # the hint's form
 
@@ -1003,7 +1012,10 @@ def test_errors_inside_split_layouts_point_at_the_token(tmp_path):
         err = info.value
         start = next(i for i, ln in enumerate(lines) if ln.startswith(f"def {name}("))
         line = next(i for i in range(start, len(lines)) if "np.unwrap" in lines[i]) + 1
-        assert (err.lineno, err.col) == (line, lines[line - 1].index("np.unwrap") + 1), str(err)
+        assert (err.lineno, err.col) == (
+            line,
+            lines[line - 1].index("np.unwrap") + 1,
+        ), str(err)
 
 
 def test_check_command_reports_odd_inputs_without_internal_errors(capsys):
@@ -1064,7 +1076,13 @@ def triple(pts):
 
 
 @pytest.mark.parametrize(
-    "name", ["pairwise_read_after", "pairwise_unbound_before", "triple", "zero_rounds_then_read"]
+    "name",
+    [
+        "pairwise_read_after",
+        "pairwise_unbound_before",
+        "triple",
+        "zero_rounds_then_read",
+    ],
 )
 def test_inner_loop_that_runs_no_round(name, tmp_path):
     """``for j in range(i)`` runs no round when i == 0: its name keeps the value it had (it

@@ -21,7 +21,9 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
 
 
-@pytest.mark.parametrize("fn", [src.f1, src.f2, src.f3, src.f4, src.f5], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn", [src.f1, src.f2, src.f3, src.f4, src.f5], ids=lambda f: f.__name__
+)
 def test_function_arguments_and_defaults(fn):
     value, _ = srcgrad.value_and_grad(fn)(W, X)
     assert value == fn(W, X)

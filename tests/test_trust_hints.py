@@ -42,7 +42,11 @@ CASES = {
     "fill_method": ((), ".fill()", ["np.full_like(y, value)"]),
     "lambda_value": ((), "lambda", ["bind the lambda to a name"]),
     "list_concatenation": ((), "list-arithmetic", ["state.append(item)"]),
-    "unknown_numpy": ((np.array([0.1, 0.2, 0.4]),), "np.unwrap", ["srcgrad.stop_gradient"]),
+    "unknown_numpy": (
+        (np.array([0.1, 0.2, 0.4]),),
+        "np.unwrap",
+        ["srcgrad.stop_gradient"],
+    ),
     "clip_bound": ((), "clip:a_min", ["srcgrad.stop_gradient(lo)"]),
     "builtin_sorted": ((), "sorted", ["np.sort(x)"]),
     "dict_float_keys": ((), "dict-comprehension", ["ints or strings"]),
@@ -78,7 +82,11 @@ def _check_text(text: str) -> None:
 def test_hint_is_clean_and_following_it_works(name):
     extra, construct, words = CASES[name]
     fn = getattr(H, name)
-    first = np.array([[0.1, 0.5], [0.7, -0.2], [1.1, 0.3]]) if name == "list_of_tuples" else _x()
+    first = (
+        np.array([[0.1, 0.5], [0.7, -0.2], [1.1, 0.3]])
+        if name == "list_of_tuples"
+        else _x()
+    )
     with pytest.raises(srcgrad.SrcgradError) as info:
         srcgrad.grad(fn)(first, *extra)
     err = info.value
@@ -86,7 +94,14 @@ def test_hint_is_clean_and_following_it_works(name):
     assert err.construct == construct, str(err)
     assert Path(err.filename).resolve() == SRC.resolve()
     start = _first_line_of({"callee_error": "_broken_helper"}.get(name, name))
-    end = next((i for i in range(start + 1, len(LINES) + 1) if LINES[i - 1].startswith("def ")), 0)
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(LINES) + 1)
+            if LINES[i - 1].startswith("def ")
+        ),
+        0,
+    )
     assert start <= err.lineno < end, str(err)
     _check_text(err.message)
     _check_text(err.hint)
@@ -120,7 +135,9 @@ def test_config_object_argument_is_a_constant():
 def test_nearest_is_only_offered_for_numpy_names():
     with pytest.raises(srcgrad.SrcgradError) as info:
         srcgrad.grad(H.unknown_numpy)(_x(), _x())
-    assert "nearest supported" in info.value.message  # np.unwrap is numpy's: near names help
+    assert (
+        "nearest supported" in info.value.message
+    )  # np.unwrap is numpy's: near names help
     assert "np.unwrap" not in info.value.message.split("nearest supported:")[1]
     with pytest.raises(srcgrad.SrcgradError) as info:
         srcgrad.grad(H.vectorized)(_x())
@@ -137,14 +154,21 @@ def test_every_case_is_listed():
         and "__" not in n
         and getattr(getattr(H, n), "__module__", None) == H.__name__
         and n
-        not in ("Config", "vec", "config_argument", "function_argument__followed", "rebound_list")
+        not in (
+            "Config",
+            "vec",
+            "config_argument",
+            "function_argument__followed",
+            "rebound_list",
+        )
     }
     assert bad == set(CASES)
 
 
 def test_config_object_ahead_of_time():
     """Generated without arguments (srcgrad gen/check): an attribute or method that is not an
-    array's, read from an argument that is not differentiated, is the same constant read."""
+    array's, read from an argument that is not differentiated, is the same constant read.
+    """
     from srcgrad.codegen.pipeline import generate
 
     _, em = generate(H.config_argument, ["x"], {})

@@ -75,7 +75,9 @@ def test_library_function_without_rule_is_a_missing_rule_at_the_users_line():
     check_grad(src.scipy_with_rule, A)
 
 
-@pytest.mark.parametrize("fn", [src.flat_write, src.flat_assign], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn", [src.flat_write, src.flat_assign], ids=lambda f: f.__name__
+)
 def test_write_through_an_attribute_is_refused(fn):
     with pytest.raises(srcgrad.SrcgradError) as info:
         srcgrad.grad(fn)(A)
@@ -139,15 +141,26 @@ def test_a_user_rule_that_cannot_be_inlined_is_an_error_at_the_rule(tmp_path):
         "SRCGRAD_CACHE": "off",
     }
     out = subprocess.run(
-        [sys.executable, str(tmp_path / "badrule.py")], capture_output=True, text=True, env=env
+        [sys.executable, str(tmp_path / "badrule.py")],
+        capture_output=True,
+        text=True,
+        env=env,
     )
-    assert out.stdout.split()[:3] == ["UnsupportedSyntaxError", "True", "11"], out.stderr
+    assert out.stdout.split()[:3] == [
+        "UnsupportedSyntaxError",
+        "True",
+        "11",
+    ], out.stderr
     assert "np.where" in out.stdout
 
 
 @pytest.mark.parametrize(
     "fn",
-    [src.ternary_reads_its_target, src.ternary_reads_its_target_twice, src.ternary_in_a_loop],
+    [
+        src.ternary_reads_its_target,
+        src.ternary_reads_its_target_twice,
+        src.ternary_in_a_loop,
+    ],
     ids=lambda f: f.__name__,
 )
 @pytest.mark.parametrize("sign", [1.0, -1.0])

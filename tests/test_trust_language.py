@@ -264,7 +264,9 @@ def appends_a_list_to_a_list(x):
     ids=lambda v: getattr(v, "__name__", v),
 )
 def test_a_container_that_cannot_keep_its_items_gradients_is_refused(fn, construct):
-    if fn is returns_a_list_from_two_places:  # pragma: no cover (returned item by item now)
+    if (
+        fn is returns_a_list_from_two_places
+    ):  # pragma: no cover (returned item by item now)
         lines, first = inspect.getsourcelines(_two_returns)
         line = first + next(i for i, ln in enumerate(lines) if "# !" in ln)
         with pytest.raises(srcgrad.SrcgradError) as info:
@@ -407,7 +409,9 @@ def mlp_slice_through_partial(params, x):
 
 def _params(kind: type) -> Any:
     rng = np.random.default_rng(3)
-    return kind((rng.standard_normal((3, 3)) * 0.7, rng.standard_normal(3)) for _ in range(3))
+    return kind(
+        (rng.standard_normal((3, 3)) * 0.7, rng.standard_normal(3)) for _ in range(3)
+    )
 
 
 XB = np.random.default_rng(4).standard_normal((2, 3))
@@ -521,7 +525,9 @@ def _make_caller_of_a_closure_variable():
     return caller
 
 
-closure_variable_callee_with_a_local_named_like_a_global = _make_caller_of_a_closure_variable()
+closure_variable_callee_with_a_local_named_like_a_global = (
+    _make_caller_of_a_closure_variable()
+)
 
 
 def _two_callees_a(x):
@@ -779,7 +785,9 @@ def test_displays_are_stacked_in_the_inputs_namespace():
         assert isinstance(got, fakexp.FakeArray)
         np.testing.assert_allclose(fakexp.to_host(got), want, rtol=1e-12, atol=1e-14)
         code = [
-            ln for ln in srcgrad.grad(fn).source.splitlines() if not ln.lstrip().startswith("#")
+            ln
+            for ln in srcgrad.grad(fn).source.splitlines()
+            if not ln.lstrip().startswith("#")
         ]
         assert not [ln for ln in code if "np." in ln]
 

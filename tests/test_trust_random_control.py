@@ -46,9 +46,18 @@ def _program(seed: int) -> str:
     if "hs.append(h)" not in body and "hs.append(h * w)" not in body:
         body.append("hs.append(h)")
     loop_head = r.choice(
-        ["for t in range(x.shape[0]):", "for t in range(3):", "for t, W in enumerate(Ws[:-1]):"]
+        [
+            "for t in range(x.shape[0]):",
+            "for t in range(3):",
+            "for t, W in enumerate(Ws[:-1]):",
+        ]
     )
-    lines = ["    h = w * 1.0", "    acc = 0.0", "    hs = []", "    outs = [w * 0.0, w * 0.0]"]
+    lines = [
+        "    h = w * 1.0",
+        "    acc = 0.0",
+        "    hs = []",
+        "    outs = [w * 0.0, w * 0.0]",
+    ]
     lines.append(f"    {loop_head}")
     for s in steps + body:
         s = s.format(k=r.randint(0, 2))
@@ -71,7 +80,9 @@ def test_random_loop_program(seed, tmp_path, monkeypatch):
     x, w = rng.standard_normal((4, 3)) * 0.7, rng.standard_normal(3) * 0.7
     Ws = [rng.standard_normal((3, 3)) * 0.5 for _ in range(4)]
     args = (x, w, Ws)
-    for attempt in range(20):  # the first program that runs in plain Python (hs not empty)
+    for attempt in range(
+        20
+    ):  # the first program that runs in plain Python (hs not empty)
         text = _program(seed + 1000 * attempt)
         mod = load_program(text, tmp_path / f"loop_{seed}_{attempt}.py")
         try:
@@ -82,7 +93,10 @@ def test_random_loop_program(seed, tmp_path, monkeypatch):
     try:
         value, grads = srcgrad.value_and_grad(mod.f, wrt=(0, 1, 2))(*args)
     except srcgrad.SrcgradError as err:
-        assert err.filename and err.filename.endswith(f"loop_{seed}_{attempt}.py"), (text, err)
+        assert err.filename and err.filename.endswith(f"loop_{seed}_{attempt}.py"), (
+            text,
+            err,
+        )
         return
     assert value == mod.f(*args), text
     monkeypatch.setenv("SRCGRAD_SPECIALISE", "0")

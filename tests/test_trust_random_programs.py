@@ -67,7 +67,9 @@ def _program(seed: int) -> str:
         elif k == 11 and len(sa) >= 1:
             expr, shp = f"np.cumsum({a}, axis=0)", sa
         elif k == 12 and len(sa) == 2:
-            expr, shp = f"np.tril({a}) + np.transpose({a})", sa[::-1] if sa[0] != sa[1] else sa
+            expr, shp = f"np.tril({a}) + np.transpose({a})", (
+                sa[::-1] if sa[0] != sa[1] else sa
+            )
             if sa[0] != sa[1]:
                 expr, shp = f"np.tril({a})", sa
         elif k == 14 and len(sa) == 2 and sa[1] == n:

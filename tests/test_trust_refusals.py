@@ -277,7 +277,12 @@ def augassign_in_callee(x):
 
 
 @pytest.mark.parametrize(
-    "f", [augassign_into_view_of_local, augassign_into_view_of_argument, augassign_in_callee]
+    "f",
+    [
+        augassign_into_view_of_local,
+        augassign_into_view_of_argument,
+        augassign_in_callee,
+    ],
 )
 def test_augassign_writing_through_a_view_is_refused(f: Any) -> None:
     with pytest.raises(AliasError) as info:

@@ -24,19 +24,23 @@ from srcgrad.rules._coverage import compare
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--extra", action="store_true", help="list what only srcgrad covers")
+    parser.add_argument(
+        "--extra", action="store_true", help="list what only srcgrad covers"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     cmp = compare()
     prefixes = ("np", "np.linalg", "np.fft")
     report = {
-        "srcgrad": {p: cmp.srcgrad.count(p) for p in prefixes} | {"total": cmp.srcgrad.count()},
+        "srcgrad": {p: cmp.srcgrad.count(p) for p in prefixes}
+        | {"total": cmp.srcgrad.count()},
         "srcgrad_nondifferentiable": cmp.nondiff.count(),
         "srcgrad_other_primitives": cmp.srcgrad.other,
         "autograd": (
             None
             if cmp.autograd is None
-            else {p: cmp.autograd.count(p) for p in prefixes} | {"total": cmp.autograd.count()}
+            else {p: cmp.autograd.count(p) for p in prefixes}
+            | {"total": cmp.autograd.count()}
         ),
         "autograd_only": cmp.missing,
         "srcgrad_only": cmp.extra,

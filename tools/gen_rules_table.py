@@ -105,14 +105,20 @@ def section() -> str:
         "| primitive | domain |",
         "|---|---|",
     ]
-    lines += [f"| `{r.primitive}` | {r.domains.replace('|', '/')} |" for r in restricted]
+    lines += [
+        f"| `{r.primitive}` | {r.domains.replace('|', '/')} |" for r in restricted
+    ]
     lines += ["", "</details>", ""]
     nondiff = [
-        r.primitive for r in describe(include_nondiff=True) if r.module == "non-differentiable"
+        r.primitive
+        for r in describe(include_nondiff=True)
+        if r.module == "non-differentiable"
     ]
     lines.append(
         f"Declared non-differentiable ({len(nondiff)}; using one is never an error and never a"
-        " silent zero for a differentiable value): " + ", ".join(f"`{n}`" for n in nondiff) + "."
+        " silent zero for a differentiable value): "
+        + ", ".join(f"`{n}`" for n in nondiff)
+        + "."
     )
     return "\n".join(lines)
 
@@ -129,7 +135,9 @@ def render(readme: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if README.md is stale")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if README.md is stale"
+    )
     parser.add_argument("--readme", default=str(ROOT / "README.md"))
     args = parser.parse_args(argv)
     path = Path(args.readme)
@@ -137,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     new = render(old)
     if args.check:
         if new != old:
-            print(f"{path} is stale: run python tools/gen_rules_table.py", file=sys.stderr)
+            print(
+                f"{path} is stale: run python tools/gen_rules_table.py", file=sys.stderr
+            )
             return 1
         return 0
     if new != old:

@@ -39,7 +39,9 @@ from srcgrad.cli.inputs import make_args
 from srcgrad.cli.loading import load_module
 from srcgrad.cli.output import Out, report_internal, report_load_failure
 from srcgrad.cli.parser import build_parser
-from srcgrad.cli.show import highlight as _highlight  # noqa: F401  (tests use this name)
+from srcgrad.cli.show import (
+    highlight as _highlight,
+)  # noqa: F401  (tests use this name)
 from srcgrad.cli.targets import Target, cache_entry, fresh_text
 
 __all__ = [

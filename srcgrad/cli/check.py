@@ -1,5 +1,6 @@
 """``srcgrad check``: a pre-flight lint that runs the generator in check mode over every
-module-level function of the given files and lists every construct it cannot differentiate."""
+module-level function of the given files and lists every construct it cannot differentiate.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from typing import Any
 
 from srcgrad.api import GradFunction
 from srcgrad.cli import gradcheck
-from srcgrad.cli.exits import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, LoadError, UsageError
+from srcgrad.cli.exits import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    LoadError,
+    UsageError,
+)
 from srcgrad.cli.inputs import add_input_arguments
 from srcgrad.cli.loading import (
     iter_py,
@@ -22,13 +29,21 @@ from srcgrad.cli.loading import (
     resolve_attr,
     split_spec,
 )
-from srcgrad.cli.output import Out, display, plural, report_internal, report_load_failure
+from srcgrad.cli.output import (
+    Out,
+    display,
+    plural,
+    report_internal,
+    report_load_failure,
+)
 from srcgrad.cli.targets import parse_wrt
 from srcgrad.codegen.pipeline import generate
 from srcgrad.errors import SrcgradError
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> None:
     check = sub.add_parser(
         "check",
         parents=[common],
@@ -39,7 +54,9 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "every parameter were differentiated.  The module is imported; no function is called.",
     )
     check.add_argument("src", nargs="+", metavar="FILE|DIR|FILE::func")
-    check.add_argument("--wrt", help="check with these parameters differentiated instead")
+    check.add_argument(
+        "--wrt", help="check with these parameters differentiated instead"
+    )
     check.add_argument(
         "--grad",
         action="store_true",
@@ -84,7 +101,11 @@ def _override_wrt(wrt_override: Any, params: list[str], label: str) -> list[str]
     bad = [
         w
         for w in items
-        if (w not in params if isinstance(w, str) else not -len(params) <= w < len(params))
+        if (
+            w not in params
+            if isinstance(w, str)
+            else not -len(params) <= w < len(params)
+        )
     ]
     if bad:
         Out.info(f"skipped {label}: no parameter {bad[0]!r}")
@@ -92,7 +113,9 @@ def _override_wrt(wrt_override: Any, params: list[str], label: str) -> list[str]
     return [w if isinstance(w, str) else params[w] for w in items]
 
 
-def _what_to_check(obj: Any, wrt_override: Any, label: str) -> tuple[Any, list[str], bool] | None:
+def _what_to_check(
+    obj: Any, wrt_override: Any, label: str
+) -> tuple[Any, list[str], bool] | None:
     """(function, wrt, has_aux) to check ``obj`` with, or None (and a note) to skip it."""
     if isinstance(obj, GradFunction):
         fn = obj.forward

@@ -1,5 +1,6 @@
 """``srcgrad gen``: generate (or check, or diff) the gradient modules of FILE, DIR or
-FILE::func, through the API's cache so the files are the ones ``srcgrad.grad`` writes."""
+FILE::func, through the API's cache so the files are the ones ``srcgrad.grad`` writes.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +11,21 @@ import sys
 from pathlib import Path
 
 from srcgrad import cache
-from srcgrad.cli.exits import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, LoadError, UsageError
+from srcgrad.cli.exits import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    LoadError,
+    UsageError,
+)
 from srcgrad.cli.loading import iter_py, split_spec
-from srcgrad.cli.output import Out, display, plural, report_internal, report_load_failure
+from srcgrad.cli.output import (
+    Out,
+    display,
+    plural,
+    report_internal,
+    report_load_failure,
+)
 from srcgrad.cli.targets import (
     Target,
     cache_entry,
@@ -27,7 +40,9 @@ from srcgrad.errors import SrcgradError
 _FAILED_IMPORT = ": failed to import"
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> None:
     gen = sub.add_parser(
         "gen",
         parents=[common],
@@ -57,9 +72,13 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         action="store_true",
         help="write nothing; print a unified diff of what would change",
     )
-    gen.add_argument("--out", metavar="DIR", help="the cache directory (sets SRCGRAD_CACHE_DIR)")
     gen.add_argument(
-        "--force", action="store_true", help="regenerate even files whose key is current"
+        "--out", metavar="DIR", help="the cache directory (sets SRCGRAD_CACHE_DIR)"
+    )
+    gen.add_argument(
+        "--force",
+        action="store_true",
+        help="regenerate even files whose key is current",
     )
     gen.add_argument(
         "--exact",
@@ -94,7 +113,9 @@ def _gen_targets(ns: argparse.Namespace) -> tuple[list[Target], list[str], int]:
                 status = EXIT_INTERNAL
                 continue
             if explicit and not found:
-                notes.append(f"{display(f)}: no function decorated with @srcgrad.grad here")
+                notes.append(
+                    f"{display(f)}: no function decorated with @srcgrad.grad here"
+                )
             for t in found:
                 containers = container_params(t.fn)
                 if containers:
@@ -179,9 +200,15 @@ def run(ns: argparse.Namespace) -> int:
     return status
 
 
-def _summary(ns: argparse.Namespace, counts: dict[str, int], bad_imports: int, n: int) -> None:
+def _summary(
+    ns: argparse.Namespace, counts: dict[str, int], bad_imports: int, n: int
+) -> None:
     """black's closing line: what changed (or would), what was left, what failed."""
-    changed, unchanged, failed = counts["changed"], counts["unchanged"], counts["failed"]
+    changed, unchanged, failed = (
+        counts["changed"],
+        counts["unchanged"],
+        counts["failed"],
+    )
     parts = []
     if ns.check or ns.diff:
         if changed:
@@ -198,5 +225,7 @@ def _summary(ns: argparse.Namespace, counts: dict[str, int], bad_imports: int, n
         parts.append(f"{plural(bad_imports, 'file')} failed to import")
     if not n and not failed and not bad_imports:
         parts.append("no @srcgrad.grad functions found")
-    head = "Oh no! " if (ns.check and changed) or failed or bad_imports else "All done! "
+    head = (
+        "Oh no! " if (ns.check and changed) or failed or bad_imports else "All done! "
+    )
     Out.info(head + ", ".join(parts) + ".")

@@ -18,7 +18,9 @@ from srcgrad.errors import SrcgradError
 from srcgrad.testing import check_grad
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> None:
     gc = sub.add_parser(
         "gradcheck",
         parents=[common],
@@ -75,7 +77,9 @@ def _explain_failure(df: Any, args: tuple[Any, ...], max_abs: float, seed: int) 
     if not np.isfinite(max_abs):
         origin = diagnose.find_nonfinite(df, *args)
         if origin is not None:
-            print(f"  {origin.file}:{origin.line}: {origin.message()}; hint: {origin.hint}")
+            print(
+                f"  {origin.file}:{origin.line}: {origin.message()}; hint: {origin.hint}"
+            )
             return
     mismatches = diagnose.localise(df, *args, seed=seed)
     if mismatches:
@@ -96,7 +100,9 @@ def run(ns: argparse.Namespace) -> int:
     t = one_target(ns.target, ns.wrt)
     args = make_args(t.fn, ns)
     if t.has_aux:
-        raise UsageError(f"{t.label} has has_aux=True; gradcheck needs a scalar-valued function")
+        raise UsageError(
+            f"{t.label} has has_aux=True; gradcheck needs a scalar-valued function"
+        )
     df = t.grad_function()
     label = f"{t.label} w.r.t. ({', '.join(df.wrt)})"
     try:

@@ -29,7 +29,9 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="a non-array argument, as a Python literal (e.g. n=5); repeatable",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the random inputs (default 0)"
+    )
     p.add_argument(
         "--domain",
         metavar="LO:HI",
@@ -44,9 +46,13 @@ def _parse_shape(text: str) -> Any:
     if text in ("()", "0d", ""):
         return ()
     try:
-        return tuple(int(p) for p in text.replace("*", "x").replace(",", "x").split("x") if p)
+        return tuple(
+            int(p) for p in text.replace("*", "x").replace(",", "x").split("x") if p
+        )
     except ValueError:
-        raise UsageError(f"bad shape {text!r}: write it like 3x4 (or () or float)") from None
+        raise UsageError(
+            f"bad shape {text!r}: write it like 3x4 (or () or float)"
+        ) from None
 
 
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
@@ -86,7 +92,9 @@ def make_args(fn: Callable[..., Any], ns: argparse.Namespace) -> tuple[Any, ...]
     params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
     unknown = sorted((set(shapes) | set(literals)) - set(params))
     if unknown:
-        raise UsageError(f"{fn.__qualname__} has no parameter {', '.join(map(repr, unknown))}")
+        raise UsageError(
+            f"{fn.__qualname__} has no parameter {', '.join(map(repr, unknown))}"
+        )
     sig = inspect.signature(fn)
 
     def draw(shape: Any) -> Any:
@@ -99,7 +107,9 @@ def make_args(fn: Callable[..., Any], ns: argparse.Namespace) -> tuple[Any, ...]
         if p in shapes:
             shape = shapes[p]
             args.append(
-                float(draw(None)) if shape == "float" else np.asarray(draw(shape), dtype=np.float64)
+                float(draw(None))
+                if shape == "float"
+                else np.asarray(draw(shape), dtype=np.float64)
             )
         elif p in literals:
             args.append(literals[p])

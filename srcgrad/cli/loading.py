@@ -41,7 +41,10 @@ def load_module(path: Path) -> Any:
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     mod = sys.modules.get(name)
-    if mod is not None and Path(getattr(mod, "__file__", "") or "").resolve() == path.resolve():
+    if (
+        mod is not None
+        and Path(getattr(mod, "__file__", "") or "").resolve() == path.resolve()
+    ):
         return mod
     try:
         if mod is None:
@@ -63,7 +66,9 @@ def load_module(path: Path) -> Any:
         if isinstance(exc, KeyboardInterrupt):
             raise
         sys.modules.pop(name, None)
-        raise LoadError(f"cannot import {display(path)}: {type(exc).__name__}: {exc}") from exc
+        raise LoadError(
+            f"cannot import {display(path)}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def split_spec(spec: str) -> tuple[Path, str | None]:
@@ -82,7 +87,9 @@ def iter_py(path: Path) -> Iterator[Path]:
     if not path.is_dir():
         raise UsageError(f"no such file or directory: {path}")
     for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
+        )
         for f in sorted(files):
             if f.endswith(".py"):
                 yield Path(root) / f
@@ -122,7 +129,10 @@ def marks_grad(tree: ast.Module) -> bool:
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for d in n.decorator_list:
                 name = dotted_name(d)
-                if name.startswith("srcgrad.") and name.rsplit(".", 1)[-1] in _GRAD_DECORATORS:
+                if (
+                    name.startswith("srcgrad.")
+                    and name.rsplit(".", 1)[-1] in _GRAD_DECORATORS
+                ):
                     return True
                 if name in imported:
                     return True
@@ -131,7 +141,9 @@ def marks_grad(tree: ast.Module) -> bool:
 
 def module_functions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
     """The functions defined at the top level of a module."""
-    return [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return [
+        n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
 
 
 def resolve_attr(mod: Any, qualname: str, path: Path) -> Any:

@@ -53,5 +53,6 @@ def report_internal(msg: str, exc: BaseException | None = None) -> None:
     if Out.verbose and exc is not None:
         traceback.print_exception(exc, file=sys.stderr)
     Out.err(
-        f"error: internal error: {msg}" + ("" if Out.verbose else " (--verbose for the traceback)")
+        f"error: internal error: {msg}"
+        + ("" if Out.verbose else " (--verbose for the traceback)")
     )

@@ -13,7 +13,9 @@ from srcgrad.rules import registry
 _HEAD = ("primitive", "operator", "module", "operands", "nondiff", "domain", "shapes")
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> None:
     rules = sub.add_parser(
         "rules",
         parents=[common],
@@ -22,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "differentiable and non-differentiable parameters, and test domain and shapes.",
     )
     rules.add_argument(
-        "--nondiff", action="store_true", help="list the non-differentiable functions instead"
+        "--nondiff",
+        action="store_true",
+        help="list the non-differentiable functions instead",
     )
     rules.set_defaults(func=run)
 

@@ -14,7 +14,9 @@ from srcgrad.cli.targets import one_target
 from srcgrad.errors import SrcgradError
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> None:
     show = sub.add_parser(
         "show",
         parents=[common],

@@ -73,7 +73,9 @@ def _target_of(obj: Any, label: str, wrt: Any, default_wrt: Any = 0) -> Target:
     return Target(fn, wrt if wrt is not None else default_wrt, False, label)
 
 
-def grad_targets(path: Path, func: str | None, wrt: Any, explicit: bool) -> list[Target]:
+def grad_targets(
+    path: Path, func: str | None, wrt: Any, explicit: bool
+) -> list[Target]:
     """The targets of ``FILE`` (its @srcgrad.grad functions) or ``FILE::func``."""
     if func is None and not explicit:
         tree = parse_file(path)
@@ -81,7 +83,9 @@ def grad_targets(path: Path, func: str | None, wrt: Any, explicit: bool) -> list
             return []
     mod = load_module(path)
     if func is not None:
-        return [_target_of(resolve_attr(mod, func, path), f"{display(path)}::{func}", wrt)]
+        return [
+            _target_of(resolve_attr(mod, func, path), f"{display(path)}::{func}", wrt)
+        ]
     seen: set[int] = set()
     out = []
     for obj in vars(mod).values():
@@ -117,16 +121,25 @@ def container_params(fn: Callable[..., Any]) -> dict[str, str]:
     except (OSError, TypeError, SyntaxError):
         return {}
     node = next(
-        (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None
+        (
+            n
+            for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        ),
+        None,
     )
     if node is None:
         return {}
-    params = {a.arg: a for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    params = {
+        a.arg: a for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+    }
     out: dict[str, str] = {}
     for name, a in params.items():
         if a.annotation is not None:
             ann = dotted_name(
-                a.annotation.value if isinstance(a.annotation, ast.Subscript) else a.annotation
+                a.annotation.value
+                if isinstance(a.annotation, ast.Subscript)
+                else a.annotation
             )
             if ann.rsplit(".", 1)[-1] in _CONTAINER_ANNOTATIONS:
                 out[name] = f"annotated {ann}"
@@ -176,7 +189,12 @@ def cache_entry(t: Target) -> tuple[Path, str, dict[str, Any]]:
     df = t.grad_function()
     wrt = list(df.wrt)
     mode = "aux" if t.has_aux else None
-    parts = {"qualname": t.fn.__qualname__, "wrt": tuple(wrt), "has_aux": t.has_aux, "spec": ""}
+    parts = {
+        "qualname": t.fn.__qualname__,
+        "wrt": tuple(wrt),
+        "has_aux": t.has_aux,
+        "spec": "",
+    }
     source, parts["origin"] = cache.source_and_line(t.fn)
     return cache.cache_path(t.fn, wrt, mode, None), source, parts
 

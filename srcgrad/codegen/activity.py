@@ -35,16 +35,22 @@ class Activity:
         """The parameters of a recursive call (``call_vjp``) whose cotangents the backward
         asks for: those bound to varied names."""
         return [
-            n for n, v in st.bound.items() if isinstance(v, cst.Name) and v.value in self.varied
+            n
+            for n, v in st.bound.items()
+            if isinstance(v, cst.Name) and v.value in self.varied
         ]
 
 
 def analyse(norm: Normalized) -> Activity:
     """The activity of ``norm``'s names (see the module docstring)."""
-    flows = [f for f in (ir.flow_of(it) for it in ir.walk_stmts(norm.stmts)) if f is not None]
+    flows = [
+        f for f in (ir.flow_of(it) for it in ir.walk_stmts(norm.stmts)) if f is not None
+    ]
     varied = _closure(set(norm.wrt), flows, forward=True)
     out = norm.out
-    useful = _closure({out.value} if isinstance(out, cst.Name) else set(), flows, forward=False)
+    useful = _closure(
+        {out.value} if isinstance(out, cst.Name) else set(), flows, forward=False
+    )
     _check_constant_parameters(norm, varied, useful)
     active = varied & useful
     _warn_zero_gradients(norm, active, flows)
@@ -108,7 +114,9 @@ def _names(node: cst.CSTNode) -> list[cst.Name]:
     return [n for n in m.findall(node, m.Name()) if isinstance(n, cst.Name)]
 
 
-def _check_constant_parameters(norm: Normalized, varied: set[str], useful: set[str]) -> None:
+def _check_constant_parameters(
+    norm: Normalized, varied: set[str], useful: set[str]
+) -> None:
     """A differentiated value in a parameter that a rule treats as constant (``clip``'s
     bounds, ``reshape``'s shape) would silently get a zero gradient: refuse it."""
     findings = []
@@ -123,8 +131,14 @@ def _check_constant_parameters(norm: Normalized, varied: set[str], useful: set[s
         for p, v in st.bound.items():
             if p in slots:
                 continue
-            vals = [e.value for e in v.elements] if isinstance(v, (cst.Tuple, cst.List)) else [v]
-            bad = [a.value for a in vals if isinstance(a, cst.Name) and a.value in varied]
+            vals = (
+                [e.value for e in v.elements]
+                if isinstance(v, (cst.Tuple, cst.List))
+                else [v]
+            )
+            bad = [
+                a.value for a in vals if isinstance(a, cst.Name) and a.value in varied
+            ]
             if bad:
                 o = st.origin
                 shown = norm.names.user_name(bad[0])

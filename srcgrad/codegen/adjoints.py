@@ -29,7 +29,9 @@ class Adjoints:
         self.assigned: set[str] = set()  # adjoints that hold a value here
         self.helpers: set[str] = set(norm.runtime_imports)
         self.path_adjoints: dict[tuple[str, tuple[Any, ...]], str] = {}
-        self.adj_var: dict[str, cst.BaseExpression] = {}  # adjoint -> what it is shaped like
+        self.adj_var: dict[str, cst.BaseExpression] = (
+            {}
+        )  # adjoint -> what it is shaped like
         self.owned: set[str] = set()  # loop accumulators the backward allocated itself
 
     def adj(self, name: str) -> str:
@@ -69,7 +71,9 @@ class Adjoints:
     def helper_call(self, name: str, *args: cst.BaseExpression) -> cst.Call:
         """A call of the runtime helper ``name`` (imported into the emitted module)."""
         self.helpers.add(name)
-        return cst.Call(func=cst.Name(self.names.generated(name)), args=[cst.Arg(a) for a in args])
+        return cst.Call(
+            func=cst.Name(self.names.generated(name)), args=[cst.Arg(a) for a in args]
+        )
 
     def contribute(self, block: Block, adj: str, expr: cst.BaseExpression) -> None:
         """Add ``expr`` to the adjoint ``adj``: the first contribution assigns it, later
@@ -88,23 +92,31 @@ class Adjoints:
                 expr = parenthesize(expr.with_changes(lpar=[], rpar=[]))
             else:
                 expr = parenthesize(expr)
-            value = cst.BinaryOperation(left=cst.Name(adj), operator=cst.Add(), right=expr)
+            value = cst.BinaryOperation(
+                left=cst.Name(adj), operator=cst.Add(), right=expr
+            )
         if getattr(value, "lpar", None) and not isinstance(value, cst.Tuple):
             value = value.with_changes(lpar=[], rpar=[])
-        block.stmts.append(cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value))
+        block.stmts.append(
+            cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value)
+        )
 
     def contribute_list(self, block: Block, adj: str, expr: cst.BaseExpression) -> None:
         """Add the list of cotangents ``expr`` to the list adjoint ``adj``, entry by entry."""
         if adj not in self.assigned:
             self.assigned.add(adj)
-            value: cst.BaseExpression = cst.Call(func=cst.Name("list"), args=[cst.Arg(expr)])
+            value: cst.BaseExpression = cst.Call(
+                func=cst.Name("list"), args=[cst.Arg(expr)]
+            )
         else:
             self.helpers.add("add_list_cotangents")
             value = cst.Call(
                 func=cst.Name(self.names.generated("add_list_cotangents")),
                 args=[cst.Arg(cst.Name(adj)), cst.Arg(expr)],
             )
-        block.stmts.append(cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value))
+        block.stmts.append(
+            cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value)
+        )
 
     def zero_fill(self, adj: str, origin: Any) -> Block:
         """A block that sets ``adj`` to zeros shaped like its primal."""
@@ -114,7 +126,9 @@ class Adjoints:
             func=cst.Name(self.names.generated("zeros_cotangent")), args=[cst.Arg(var)]
         )
         block = Block(origin, "zeros")
-        block.stmts.append(cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value))
+        block.stmts.append(
+            cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value)
+        )
         self.assigned.add(adj)
         return block
 
@@ -122,7 +136,8 @@ class Adjoints:
 def nth(name: str, k: int) -> cst.Subscript:
     """``name[k]``."""
     return cst.Subscript(
-        value=cst.Name(name), slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))]
+        value=cst.Name(name),
+        slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
     )
 
 

@@ -19,16 +19,28 @@ _LATER = "not supported yet"
 # node type -> (construct, message, hint)
 _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
     cst.Try: ("try", "try statement", "move error handling outside the function"),
-    cst.With: ("with", "with statement", "move the context manager outside the function"),
+    cst.With: (
+        "with",
+        "with statement",
+        "move the context manager outside the function",
+    ),
     cst.ClassDef: ("class", "class definition", "define the class at module level"),
     cst.Global: ("global", "global statement", "pass the value in as an argument"),
-    cst.Nonlocal: ("nonlocal", "nonlocal statement", "pass the value in as an argument"),
+    cst.Nonlocal: (
+        "nonlocal",
+        "nonlocal statement",
+        "pass the value in as an argument",
+    ),
     cst.Del: ("del", "del statement", "drop the del; names are released on return"),
     cst.Import: ("import", "import inside the function", "import at module level"),
     cst.ImportFrom: ("import", "import inside the function", "import at module level"),
     cst.SetComp: ("comprehension", "set comprehension", "use a vectorised expression"),
     cst.Yield: ("yield", "yield (generator function)", "return an array instead"),
-    cst.Await: ("await", "await expression", "differentiate a plain (non-async) function"),
+    cst.Await: (
+        "await",
+        "await expression",
+        "differentiate a plain (non-async) function",
+    ),
     cst.NamedExpr: ("walrus", "assignment expression (:=)", "assign on its own line"),
     cst.Match: (
         "match",
@@ -44,7 +56,9 @@ class _Checker(cst.CSTVisitor):
         super().__init__()
         self.src = src
         self.findings: list[SrcgradError] = []
-        self.reported: set[int] = set()  # ids of nodes already reported (not again as parts)
+        self.reported: set[int] = (
+            set()
+        )  # ids of nodes already reported (not again as parts)
 
     def add(self, node: cst.CSTNode, construct: str, message: str, hint: str) -> None:
         file, line, col = self.src.where(node)
@@ -102,7 +116,9 @@ class _Checker(cst.CSTVisitor):
         self._target_error(t)
 
     def _target_error(self, t: cst.BaseExpression) -> None:
-        if isinstance(t, cst.Subscript) and isinstance(t.value, (cst.Attribute, cst.Call)):
+        if isinstance(t, cst.Subscript) and isinstance(
+            t.value, (cst.Attribute, cst.Call)
+        ):
             written = cst.Module([]).code_for_node(t.value).strip()
             self.add(
                 t,
@@ -117,7 +133,8 @@ class _Checker(cst.CSTVisitor):
                 t,
                 "subscript-assign",
                 f"in-place write to a subscript ({_LATER})",
-                "build the array functionally, e.g. with np.where, np.concatenate or " "np.stack",
+                "build the array functionally, e.g. with np.where, np.concatenate or "
+                "np.stack",
             )
         elif isinstance(t, cst.Attribute):
             self.add(
@@ -127,7 +144,9 @@ class _Checker(cst.CSTVisitor):
                 "return the new value instead of storing it on an object",
             )
         else:
-            self.add(t, "assign-target", "unsupported assignment target", "assign to a name")
+            self.add(
+                t, "assign-target", "unsupported assignment target", "assign to a name"
+            )
 
     def visit_StarredElement(self, node: cst.StarredElement) -> bool:
         if id(node) not in self.reported:
@@ -170,7 +189,11 @@ def check_function(src: FunctionSource, top_level: bool = True) -> list[SrcgradE
     checker = _Checker(src)
     fdef = src.tree
     params = fdef.params
-    if top_level and params.star_arg is not None and isinstance(params.star_arg, cst.Param):
+    if (
+        top_level
+        and params.star_arg is not None
+        and isinstance(params.star_arg, cst.Param)
+    ):
         checker.add(
             params.star_arg,
             "*args",

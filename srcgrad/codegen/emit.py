@@ -58,7 +58,9 @@ class Emitted:
     body: str  # everything after the header
     rules: list[str]
     lines: dict[int, tuple[str, int, str]]
-    calls: list[str] = field(default_factory=list)  # callees, as cache.Ref text "0:helper"
+    calls: list[str] = field(
+        default_factory=list
+    )  # callees, as cache.Ref text "0:helper"
 
 
 @dataclass
@@ -91,13 +93,23 @@ def emit(
     res_cls = g(f"Residuals_{f}")
     res, out_v = g("res"), g("out")
     n = _Names(
-        fwd_name, bwd_name, grad_name, res_cls, res, out_v, bwd.d_out, g("namespace"), bwd.xp
+        fwd_name,
+        bwd_name,
+        grad_name,
+        res_cls,
+        res,
+        out_v,
+        bwd.d_out,
+        g("namespace"),
+        bwd.xp,
     )
     r = _Renderer(norm, activity, plan)
     fwd_body = _fwd_body(norm, plan, r, n, has_aux)
     bwd_body = _bwd_body(norm, bwd, plan, r, n)
     grad_body = _grad_body(norm, n, has_aux)
-    rendered = "\n".join(_render(fwd_body, 1) + _render(bwd_body, 1) + _render(grad_body, 1))
+    rendered = "\n".join(
+        _render(fwd_body, 1) + _render(bwd_body, 1) + _render(grad_body, 1)
+    )
     parts = _preamble(norm, bwd, note, rendered)
     parts += _residuals_class(n.res_cls, plan.residuals)
 
@@ -117,11 +129,15 @@ def _fwd_body(
 ) -> list[_Node]:
     f, wrt_text = norm.name, ", ".join(norm.wrt)
     body: list[_Node] = [
-        _Node(f'"""Forward pass of {f}; keeps what the gradient w.r.t. ({wrt_text}) needs."""'),
+        _Node(
+            f'"""Forward pass of {f}; keeps what the gradient w.r.t. ({wrt_text}) needs."""'
+        ),
         _Node(f"{n.xp} = {n.namespace}({', '.join(norm.params)})"),
     ]
     if plan.prebind:
-        body.append(_Node(" = ".join(plan.prebind) + " = None  # bound on some paths only"))
+        body.append(
+            _Node(" = ".join(plan.prebind) + " = None  # bound on some paths only")
+        )
     body += r.fwd_items(plan.forward)
     out_code = code(norm.out)
     if has_aux:
@@ -160,9 +176,13 @@ def _bwd_body(
 def _grad_body(norm: Normalized, n: _Names, has_aux: bool) -> list[_Node]:
     seed = f"{n.out}[0]" if has_aux else n.out
     return [
-        _Node(f'"""Value and gradient of {norm.name} w.r.t. ({", ".join(norm.wrt)})."""'),
+        _Node(
+            f'"""Value and gradient of {norm.name} w.r.t. ({", ".join(norm.wrt)})."""'
+        ),
         _Node(f"{n.out}, {n.res} = {n.fwd}({', '.join(norm.params)})"),
-        _Node(f"if {n.d_out} is None:\n    {n.d_out} = {n.namespace}({seed}).ones_like({seed})"),
+        _Node(
+            f"if {n.d_out} is None:\n    {n.d_out} = {n.namespace}({seed}).ones_like({seed})"
+        ),
         _Node(f"return {n.out}, {n.bwd}({n.res}, {n.d_out})"),
     ]
 
@@ -210,7 +230,9 @@ def _residuals_class(res_cls: str, residuals: list[str]) -> list[str]:
     return parts + ["", ""]
 
 
-def _format(parts: list[str], bodies: dict[str, list["_Node"]]) -> tuple[str, dict[int, Any]]:
+def _format(
+    parts: list[str], bodies: dict[str, list["_Node"]]
+) -> tuple[str, dict[int, Any]]:
     """Format with black under a placeholder header, and add the line table."""
     placeholder = "#\n" * cache.HEADER_LINES
     text = format_source(placeholder + "\n".join(parts))
@@ -284,7 +306,9 @@ class _Renderer:
             elif isinstance(it, Segment):
                 out += self.segment(it)
             elif isinstance(it, ir.Phi):
-                out.append(_Node(f"{it.target} = {code(it.source)}", _meta(it.origin, "join")))
+                out.append(
+                    _Node(f"{it.target} = {code(it.source)}", _meta(it.origin, "join"))
+                )
             elif isinstance(it, ir.BreakNode):
                 out.append(_Node("break", _meta(it.origin, "break")))
             elif isinstance(it, ir.IfNode):
@@ -300,8 +324,12 @@ class _Renderer:
                 if it.kind == "for":
                     header = f"for {it.target} in {code(it.iter)}:"  # type: ignore[arg-type]
                 else:
-                    header = f"while {code(it.iter) if it.iter is not None else 'True'}:"
-                out.append(_Node(header, _meta(it.origin, it.kind), self.fwd_items(it.body)))
+                    header = (
+                        f"while {code(it.iter) if it.iter is not None else 'True'}:"
+                    )
+                out.append(
+                    _Node(header, _meta(it.origin, it.kind), self.fwd_items(it.body))
+                )
         return out
 
     def segment(self, seg: Segment) -> list[_Node]:
@@ -319,7 +347,11 @@ class _Renderer:
 
     def push_line(self, push: Push) -> _Node:
         names = push.names
-        value = "None" if not names else names[0] if len(names) == 1 else f"({', '.join(names)})"
+        value = (
+            "None"
+            if not names
+            else names[0] if len(names) == 1 else f"({', '.join(names)})"
+        )
         meta = _meta(push.origin, "push") if push.origin is not None else None
         return _Node(f"{push.stack}.append({value})", meta)
 
@@ -328,7 +360,9 @@ class _Renderer:
         if push is None:
             return []
         text = (
-            f"{', '.join(push.names)} = {push.stack}.pop()" if push.names else f"{push.stack}.pop()"
+            f"{', '.join(push.names)} = {push.stack}.pop()"
+            if push.names
+            else f"{push.stack}.pop()"
         )
         return [_Node(text, _meta(origin, "pop"))]
 
@@ -380,27 +414,37 @@ class _Renderer:
         out = self.pop_line(node, node.origin)
         out += self.blocks(it.pre)
         # pop from a copy: the forward's list stays whole, so bwd can run again
-        out.append(_Node(f"{node.stack} = list({node.stack})", _meta(node.origin, "stack")))
+        out.append(
+            _Node(f"{node.stack} = list({node.stack})", _meta(node.origin, "stack"))
+        )
         if node.reversible_range:
             header = f"for {node.target} in reversed({code(node.iter)}):"  # type: ignore[arg-type]
         else:
             header = f"while {node.stack}:"
         comment = f"# {node.origin.file}:{node.origin.line}: {node.origin.text}\n"
-        out.append(_Node(comment + header, _meta(node.origin, node.kind), self.bwd_items(it.body)))
+        out.append(
+            _Node(
+                comment + header, _meta(node.origin, node.kind), self.bwd_items(it.body)
+            )
+        )
         self.last_key = None
         return out
 
     def blocks(self, blocks: list[Block]) -> list[_Node]:
         out: list[_Node] = []
         for b in blocks:
-            if not b.stmts:  # emptied by the optimiser: it must not hide the next comment
+            if (
+                not b.stmts
+            ):  # emptied by the optimiser: it must not hide the next comment
                 continue
             first = (b.origin.file, b.origin.line) != self.last_key
             self.last_key = (b.origin.file, b.origin.line)
             for st in b.stmts:
                 text = code(st)
                 if first:
-                    text = f"# {b.origin.file}:{b.origin.line}: {b.origin.text}\n" + text
+                    text = (
+                        f"# {b.origin.file}:{b.origin.line}: {b.origin.text}\n" + text
+                    )
                 first = False
                 out.append(_Node(text, _meta(b.origin, b.label)))
         return out
@@ -412,7 +456,9 @@ def _stmt_text(st: Any, activity: Activity | None = None) -> str:
     if st.kind == ir.CALLVJP:
         wrt = activity.pullback_wrt(st) if activity is not None else []
         args = ", ".join(code(v) for v in st.bound.values())
-        wrt_text = "(" + ", ".join(repr(n) for n in wrt) + ("," if len(wrt) == 1 else "") + ")"
+        wrt_text = (
+            "(" + ", ".join(repr(n) for n in wrt) + ("," if len(wrt) == 1 else "") + ")"
+        )
         return f"{st.targets[0]}, {st.targets[1]} = call_vjp({code(st.expr)}, {wrt_text}, {args})"
     if st.kind == ir.EFFECT:
         return code(st.node) if st.node is not None else code(st.expr)
@@ -421,7 +467,9 @@ def _stmt_text(st: Any, activity: Activity | None = None) -> str:
     return f"{', '.join(st.targets)} = {code(st.expr)}"
 
 
-def _line_table(text: str, bodies: dict[str, list[_Node]]) -> dict[int, tuple[str, int, str]]:
+def _line_table(
+    text: str, bodies: dict[str, list[_Node]]
+) -> dict[int, tuple[str, int, str]]:
     tree = ast.parse(text)
     table: dict[int, tuple[str, int, str]] = {}
 

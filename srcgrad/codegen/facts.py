@@ -88,7 +88,9 @@ class Fact:
 def same_shape(a: Fact | None, b: Fact | None, uf: UF) -> bool:
     if a is None or b is None or a.dims is None or b.dims is None:
         return False
-    return len(a.dims) == len(b.dims) and all(uf.same_dim(x, y) for x, y in zip(a.dims, b.dims))
+    return len(a.dims) == len(b.dims) and all(
+        uf.same_dim(x, y) for x, y in zip(a.dims, b.dims)
+    )
 
 
 def same_fact(a: Fact | None, b: Fact | None, uf: UF) -> bool:
@@ -114,7 +116,11 @@ def leaf_fact(spec: Any, literals: dict[int, Sym] | None = None) -> Fact | None:
         return Fact((), "weak-int")
     if spec == "c":
         return Fact((), "weak-complex")
-    if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], (str, np.dtype)):
+    if (
+        isinstance(spec, tuple)
+        and len(spec) == 2
+        and isinstance(spec[0], (str, np.dtype))
+    ):
         dtype, units = spec
         try:
             dt = np.dtype(dtype)
@@ -190,10 +196,19 @@ def join(a: Fact | None, b: Fact | None, uf: UF) -> Fact | None:
     if a == b:
         return a
     dt = a.dtype if a.dtype == b.dtype else None
-    if dt is None and a.dims == b.dims == () and a.dtype is not None and b.dtype is not None:
+    if (
+        dt is None
+        and a.dims == b.dims == ()
+        and a.dtype is not None
+        and b.dtype is not None
+    ):
         # a scalar that starts as a Python number and becomes a numpy scalar (a loss
         # accumulator): either dtype; what combines the same with all of them is known
-        members = {m for d in (a.dtype, b.dtype) for m in (d[1:] if isinstance(d, tuple) else (d,))}
+        members = {
+            m
+            for d in (a.dtype, b.dtype)
+            for m in (d[1:] if isinstance(d, tuple) else (d,))
+        }
         if len(members) <= 3:
             dt = ("either", *sorted(members, key=str))
     if a.dims is None or b.dims is None or len(a.dims) != len(b.dims):
@@ -215,12 +230,18 @@ def describe(params: list[str], arg_specs: dict[str, Any]) -> str:
             kind, typ, keys, items = node
             if kind is tree.SEQUENCE:
                 inner = ", ".join(leaf(v) for v in items)
-                return f"[{inner}]" if typ is list else f"({inner}{',' if len(items) == 1 else ''})"
+                return (
+                    f"[{inner}]"
+                    if typ is list
+                    else f"({inner}{',' if len(items) == 1 else ''})"
+                )
             inner = ", ".join(
                 f"{k}: {leaf(v)}" if kind is tree.DICT else f"{k}={leaf(v)}"
                 for k, v in zip(keys, items)
             )
-            return "{" + inner + "}" if kind is tree.DICT else f"{typ.__name__}({inner})"
+            return (
+                "{" + inner + "}" if kind is tree.DICT else f"{typ.__name__}({inner})"
+            )
         if isinstance(spec, tuple) and len(spec) == 2:
             dims = ", ".join("1" if u else "*" for u in spec[1])
             return f"{np.dtype(spec[0]).name}[{dims}]"

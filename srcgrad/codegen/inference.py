@@ -44,13 +44,18 @@ class Unknown(Exception):
     """An operand this inference does not model."""
 
 
-def reduce_dims(dims: tuple[Any, ...], axis: Any, keepdims: bool) -> tuple[Any, ...] | None:
+def reduce_dims(
+    dims: tuple[Any, ...], axis: Any, keepdims: bool
+) -> tuple[Any, ...] | None:
     n = len(dims)
     if axis is None:
         axes = set(range(n))
     else:
         try:
-            axes = {a % n if n else a for a in (axis if isinstance(axis, tuple) else (axis,))}
+            axes = {
+                a % n if n else a
+                for a in (axis if isinstance(axis, tuple) else (axis,))
+            }
         except TypeError:
             return None
         if any(not 0 <= a < n for a in axes):
@@ -69,7 +74,9 @@ class Inference:
         self.literals: dict[int, Sym] = {}
         self.specs = arg_specs
         self.uf = UF()
-        self.scopes: dict[tuple[int, int], UF] = {}  # (id(IfNode/LoopNode), branch) -> scope
+        self.scopes: dict[tuple[int, int], UF] = (
+            {}
+        )  # (id(IfNode/LoopNode), branch) -> scope
         for p in norm.params:
             spec = arg_specs.get(p)
             self.env[p] = leaf_fact(spec)
@@ -174,7 +181,9 @@ class Inference:
             return Fact(x.dims, x.dtype if integers else float_like(x.dtype))
         if name in ("float32", "float64"):
             x = self.name(b.get("x"))
-            return Fact(x.dims if x is not None and x.dims is not None else None, np.dtype(name))
+            return Fact(
+                x.dims if x is not None and x.dims is not None else None, np.dtype(name)
+            )
         if kind == "binary":
             x1, x2 = self.name(b.get("x1")), self.name(b.get("x2"))
             if x1 is None or x2 is None:
@@ -189,7 +198,11 @@ class Inference:
             keep = bool(const_value(b.get("keepdims"))) if "keepdims" in b else False
             if b.get("initial") is not None or b.get("where") is not None:
                 return None
-            dt = a.dtype if isinstance(a.dtype, np.dtype) and a.dtype.kind in "fc" else None
+            dt = (
+                a.dtype
+                if isinstance(a.dtype, np.dtype) and a.dtype.kind in "fc"
+                else None
+            )
             if dt is None:
                 return None
             return Fact(reduce_dims(a.dims, axis, keep), dt)
@@ -236,7 +249,12 @@ class Inference:
         for el in key.slice:
             sl = el.slice
             if isinstance(sl, cst.Slice):
-                if sl.lower is None and sl.upper is None and sl.step is None and pos < len(dims):
+                if (
+                    sl.lower is None
+                    and sl.upper is None
+                    and sl.step is None
+                    and pos < len(dims)
+                ):
                     out.append(dims[pos])
                     pos += 1
                     continue
@@ -244,7 +262,11 @@ class Inference:
             if not isinstance(sl, cst.Index) or sl.star is not None:
                 return None
             v = sl.value
-            f = self.expr_fact(v) if not isinstance(v, cst.Integer) else Fact((), "weak-int")
+            f = (
+                self.expr_fact(v)
+                if not isinstance(v, cst.Integer)
+                else Fact((), "weak-int")
+            )
             if f is None or f.dtype != "weak-int" or pos >= len(dims):
                 return None
             pos += 1
@@ -268,7 +290,11 @@ class Inference:
             return None
         dtype: Any = np.dtype(np.float64)
         for a in expr.args[1:]:
-            if a.keyword is not None and a.keyword.value == "dtype" or a.keyword is None:
+            if (
+                a.keyword is not None
+                and a.keyword.value == "dtype"
+                or a.keyword is None
+            ):
                 dtype = None  # an explicit dtype: not modelled
         shape = expr.args[0].value
         elems = shape.elements if isinstance(shape, cst.Tuple) else [cst.Element(shape)]
@@ -288,9 +314,15 @@ class Inference:
             ):
                 src = self.env.get(v.value.value.value)
                 idx = v.slice[0].slice.value
-                neg = isinstance(idx, cst.UnaryOperation) and isinstance(idx.operator, cst.Minus)
+                neg = isinstance(idx, cst.UnaryOperation) and isinstance(
+                    idx.operator, cst.Minus
+                )
                 inner = idx.expression if neg else idx
-                if src is None or src.dims is None or not isinstance(inner, cst.Integer):
+                if (
+                    src is None
+                    or src.dims is None
+                    or not isinstance(inner, cst.Integer)
+                ):
                     return None
                 i = int(inner.value, 0) * (-1 if neg else 1)
                 if not -len(src.dims) <= i < len(src.dims):

@@ -57,7 +57,9 @@ class Stmt:
     node: cst.BaseSmallStatement | None = None  # EFFECT: the statement as written
     target_node: cst.BaseExpression | None = None  # STATIC tuple unpacking target
     container: str | None = None  # APPEND / LISTGET: the list
-    recompute: bool = False  # `# srcgrad: recompute`: the backward recomputes, not keeps
+    recompute: bool = (
+        False  # `# srcgrad: recompute`: the backward recomputes, not keeps
+    )
 
 
 @dataclass
@@ -77,9 +79,13 @@ class Normalized:
     runtime_imports: set[str] = field(default_factory=set)
     lists: set[str] = field(default_factory=set)  # lists built with append
     callees: list[Any] = field(default_factory=list)  # inlined user functions
-    refs: list[Any] = field(default_factory=list)  # cache.Ref: how each callee is reached
+    refs: list[Any] = field(
+        default_factory=list
+    )  # cache.Ref: how each callee is reached
     module_imports: dict[str, str] = field(default_factory=dict)  # module -> alias
-    skipped: int = 0  # statements dropped as consequences of findings (check's or normalize's)
+    skipped: int = (
+        0  # statements dropped as consequences of findings (check's or normalize's)
+    )
     prebind: set[str] = field(default_factory=set)  # bound to None at the top of fwd
 
 
@@ -91,7 +97,9 @@ class Names:
         self.user = set(taken)
         self.counters: dict[str, int] = {}
         self.fixed: dict[str, str] = {}
-        self.made: dict[str, str] = {}  # generated name -> the name it renames ("": a temporary)
+        self.made: dict[str, str] = (
+            {}
+        )  # generated name -> the name it renames ("": a temporary)
 
     def user_name(self, name: str) -> str | None:
         """The user's name that the generated ``name`` renames (``y_2`` -> ``y``); ``name``
@@ -105,7 +113,8 @@ class Names:
 
     def user_text(self, text: str) -> str:
         """``text`` with every generated name replaced by the user's name it stands for,
-        or by a description when it stands for none: messages never show generated names."""
+        or by a description when it stands for none: messages never show generated names.
+        """
         if not self.made or not text:
             return text
 
@@ -152,7 +161,9 @@ class Names:
         """A fixed generated name (``xp``, ``res``, ``d_out``), suffixed if the user has it."""
         if name not in self.fixed:
             cand = name
-            while cand in self.user or (cand in self.taken and cand not in self.fixed.values()):
+            while cand in self.user or (
+                cand in self.taken and cand not in self.fixed.values()
+            ):
                 cand += "_"
             self.taken.add(cand)
             self.fixed[name] = cand
@@ -192,13 +203,17 @@ class LoopNode:
 
     kind: str  # "for" | "while"
     target: str | None  # for: the loop variable (emitted name)
-    iter: cst.BaseExpression | None  # for: the iterable; while: the test, or None for True
+    iter: (
+        cst.BaseExpression | None
+    )  # for: the iterable; while: the test, or None for True
     body: list[Any]
     origin: Origin
     carried: list[Carried]
     stack: str  # the list that holds per-iteration values for the backward pass
     has_break: bool = False
-    reversible_range: bool = False  # for over range(...) without break: reversed(range(...))
+    reversible_range: bool = (
+        False  # for over range(...) without break: reversed(range(...))
+    )
 
 
 @dataclass
@@ -392,7 +407,12 @@ def all_blocks(items: list[Any]) -> list[Block]:
         elif isinstance(it, BSeg):
             out += it.blocks
         elif isinstance(it, BIf):
-            out += all_blocks(it.body) + it.fills_body + all_blocks(it.orelse) + it.fills_orelse
+            out += (
+                all_blocks(it.body)
+                + it.fills_body
+                + all_blocks(it.orelse)
+                + it.fills_orelse
+            )
         elif isinstance(it, BLoop):
             out += it.pre + all_blocks(it.body)
     return out
@@ -472,7 +492,11 @@ def control_reads(items: list[Any]) -> set[str]:
     out: set[str] = set()
     for it in items:
         if isinstance(it, BIf):
-            out |= names_in(it.node.test) | control_reads(it.body) | control_reads(it.orelse)
+            out |= (
+                names_in(it.node.test)
+                | control_reads(it.body)
+                | control_reads(it.orelse)
+            )
         elif isinstance(it, BLoop):
             if it.node.iter is not None:
                 out |= names_in(it.node.iter)

@@ -140,7 +140,9 @@ def drop_default_arguments(names: Names, bwd: Backward) -> Backward:
         except (TypeError, ValueError):
             continue
         defaults[alias] = {
-            p.name: p.default for p in sig.parameters.values() if p.default is not p.empty
+            p.name: p.default
+            for p in sig.parameters.values()
+            if p.default is not p.empty
         }
     t = _DropDefaults(defaults)
     for block in all_blocks(bwd.blocks):
@@ -224,7 +226,11 @@ def propagate_copies(bwd: Backward) -> bool:
         nxt: dict[str, str] = {}  # name -> "read" / "write": what happens to it next
         for st in reversed(flat):  # one backward sweep: linear in the run's length
             targets = assigned_names(st)
-            if len(targets) == 1 and isinstance(st, cst.Assign) and nxt.get(targets[0]) == "write":
+            if (
+                len(targets) == 1
+                and isinstance(st, cst.Assign)
+                and nxt.get(targets[0]) == "write"
+            ):
                 dead.add(id(st))
                 continue  # a dropped store reads nothing
             for t in targets:

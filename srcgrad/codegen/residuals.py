@@ -80,7 +80,9 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
     )
 
 
-def _recomputed(norm: Normalized, escape: set[str], fwd_names: set[str]) -> list[ir.Stmt]:
+def _recomputed(
+    norm: Normalized, escape: set[str], fwd_names: set[str]
+) -> list[ir.Stmt]:
     """The ``# srcgrad: recompute`` top-level statements the backward needs, with those they
     read in turn; what they read that is not recomputed joins ``escape``."""
     defs = {
@@ -128,8 +130,12 @@ class _Planner:
 
     def __init__(self, norm: Normalized) -> None:
         self.fwd_names = ir.forward_names(norm)
-        self.push: dict[int, list[str]] = {}  # id(forward item) -> names pushed after it
-        self.stack_of: dict[int, str | None] = {}  # id(forward item) -> the stack it pushes to
+        self.push: dict[int, list[str]] = (
+            {}
+        )  # id(forward item) -> names pushed after it
+        self.stack_of: dict[int, str | None] = (
+            {}
+        )  # id(forward item) -> the stack it pushes to
         self.forced: set[int] = set()  # head segments that push a placeholder
         self.live_loops: set[int] = set()  # loops whose backward does something
         self.head_stacks: dict[int, str] = {}  # id(head segment) -> its loop's stack
@@ -141,7 +147,9 @@ class _Planner:
                     self.head_stacks[id(sub)] = loop.stack
 
     # -- what the backward pass reads, and where it must be restored ---------------------------
-    def plan(self, items: list[Any], variant: set[str] | None, stack: str | None) -> set[str]:
+    def plan(
+        self, items: list[Any], variant: set[str] | None, stack: str | None
+    ) -> set[str]:
         """Record pushes for the backward items ``items``; return the reads that escape."""
         escape: set[str] = set()
         for it in items:
@@ -152,14 +160,18 @@ class _Planner:
                 own = ir.names_in(it.node.test) | ir.block_reads(it.fills_body)
                 own |= ir.block_reads(it.fills_orelse)
                 escape |= self.record(it.node, own & self.fwd_names, variant, stack)
-                escape |= self.plan(it.body, variant, stack) | self.plan(it.orelse, variant, stack)
+                escape |= self.plan(it.body, variant, stack) | self.plan(
+                    it.orelse, variant, stack
+                )
             elif isinstance(it, BLoop):
                 escape |= self.plan_loop(it, variant, stack)
             elif isinstance(it, Block):
                 escape |= ir.block_reads([it]) & self.fwd_names
         return escape
 
-    def record(self, key: Any, reads: set[str], variant: set[str] | None, stack: Any) -> set[str]:
+    def record(
+        self, key: Any, reads: set[str], variant: set[str] | None, stack: Any
+    ) -> set[str]:
         """Inside a loop (``variant``: what its body rebinds), ``key`` pushes the reads that
         vary; the others escape."""
         if variant is None:
@@ -168,7 +180,9 @@ class _Planner:
         self.stack_of[id(key)] = stack
         return reads - variant
 
-    def plan_loop(self, it: BLoop, variant: set[str] | None, stack: str | None) -> set[str]:
+    def plan_loop(
+        self, it: BLoop, variant: set[str] | None, stack: str | None
+    ) -> set[str]:
         node = it.node
         if not ir.has_code(it.body):
             return set()
@@ -258,7 +272,11 @@ def _with_tail(items: list[Any], push: Push) -> list[Any]:
     if isinstance(last, ir.IfNode) and not all(last.falls):
         body = _with_tail(last.body, push) if last.falls[0] else last.body
         orelse = _with_tail(last.orelse, push) if last.falls[1] else last.orelse
-        return items[: k - 1] + [dataclasses.replace(last, body=body, orelse=orelse)] + items[k:]
+        return (
+            items[: k - 1]
+            + [dataclasses.replace(last, body=body, orelse=orelse)]
+            + items[k:]
+        )
     return items[:k] + [push] + items[k:]
 
 

@@ -31,7 +31,16 @@ from srcgrad.runtime import stop_gradient
 # about Python itself.
 
 # math functions whose result carries no gradient (integers, booleans, piecewise constants)
-MATH_NONDIFF = {"floor", "ceil", "trunc", "isnan", "isinf", "isfinite", "factorial", "comb"}
+MATH_NONDIFF = {
+    "floor",
+    "ceil",
+    "trunc",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "factorial",
+    "comb",
+}
 
 # array methods that write into the array in place: the functional rewrite cannot follow them
 # (the forward would change the array, the backward would not know); method -> the hint
@@ -77,7 +86,15 @@ CONVERTING_METHODS = {
     "view": "use the array itself, or x.astype(dtype) for a new dtype",
     "getfield": "index the array",
 }
-ARRAY_ATTRIBUTES_STATIC = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides"}
+ARRAY_ATTRIBUTES_STATIC = {
+    "shape",
+    "ndim",
+    "size",
+    "dtype",
+    "itemsize",
+    "nbytes",
+    "strides",
+}
 
 BUILTIN_NONDIFF = {
     "len",
@@ -108,6 +125,8 @@ FRAME_BUILTINS = {
     "delattr": "pass values as arguments, or return them",
     "breakpoint": "debug the emitted gradient module instead (srcgrad show)",
 }
+
+
 @dataclass
 class Resolved:
     """What a called (or referenced) name is."""
@@ -116,7 +135,9 @@ class Resolved:
     obj: Any = None
     rule: Rule | None = None
     display: str = ""
-    emit_name: str | None = None  # numpy path to call through xp, e.g. "tanh", "linalg.inv"
+    emit_name: str | None = (
+        None  # numpy path to call through xp, e.g. "tanh", "linalg.inv"
+    )
 
 
 class Resolver:
@@ -180,8 +201,13 @@ class Resolver:
         if rule is not None:
             return Resolved("rule", obj, rule, display, emit_name=rule.name)
         if registry.is_nondiff(obj):
-            return Resolved("nondiff", obj, display=display, emit_name=registry.NONDIFF[id(obj)])
-        if isinstance(obj, types.BuiltinFunctionType) and getattr(obj, "__module__", "") == "math":
+            return Resolved(
+                "nondiff", obj, display=display, emit_name=registry.NONDIFF[id(obj)]
+            )
+        if (
+            isinstance(obj, types.BuiltinFunctionType)
+            and getattr(obj, "__module__", "") == "math"
+        ):
             name = obj.__name__
             r = registry.by_math(name)
             if r is not None:
@@ -206,16 +232,30 @@ class Resolver:
 # Array libraries whose functions srcgrad differentiates only through registered rules: their
 # Python source is never inlined (it is not user code; it may hold decorators, C calls and
 # dispatch that no rule covers), so a function of theirs without a rule is a missing rule.
-LIBRARIES = ("numpy", "scipy", "cupy", "cupyx", "jax", "jaxlib", "torch", "sklearn", "pandas")
+LIBRARIES = (
+    "numpy",
+    "scipy",
+    "cupy",
+    "cupyx",
+    "jax",
+    "jaxlib",
+    "torch",
+    "sklearn",
+    "pandas",
+)
 
 
 def frame_reader(obj: Any) -> str | None:
     """The hint for a callable that reads or changes names by string or the calling frame
-    (``eval``, ``locals``, ``sys._getframe``, ...), or ``None`` for any other callable."""
+    (``eval``, ``locals``, ``sys._getframe``, ...), or ``None`` for any other callable.
+    """
     name = getattr(obj, "__name__", "")
     if name in FRAME_BUILTINS and getattr(builtins, name, None) is obj:
         return FRAME_BUILTINS[name]
-    if obj is getattr(sys, "_getframe", None) or obj in (inspect.currentframe, inspect.stack):
+    if obj is getattr(sys, "_getframe", None) or obj in (
+        inspect.currentframe,
+        inspect.stack,
+    ):
         return "use the names themselves"
     return None
 
@@ -242,7 +282,9 @@ def nearest_rules(name: str, n: int = 3) -> list[str]:
     """How users spell the registered public primitives closest to ``name`` (error hints)."""
     spelled = {r.name.rsplit(".", 1)[-1]: public_name(r) for r in registry.all_rules()}
     spelled = {k: v for k, v in spelled.items() if v is not None}
-    near = difflib.get_close_matches(name.rsplit(".", 1)[-1], list(spelled), n=n, cutoff=0.5)
+    near = difflib.get_close_matches(
+        name.rsplit(".", 1)[-1], list(spelled), n=n, cutoff=0.5
+    )
     return [spelled[k] for k in near]
 
 
@@ -260,10 +302,13 @@ def _custom_rule(obj: Any) -> Rule:
     """A Rule standing for a ``@custom_vjp`` function: the backward calls ``<f>.vjp``."""
     sig = inspect.signature(obj.fn)
     names = [
-        p.name for p in sig.parameters.values()
+        p.name
+        for p in sig.parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
-    defaults = {p.name: p.default for p in sig.parameters.values() if p.default is not p.empty}
+    defaults = {
+        p.name: p.default for p in sig.parameters.values() if p.default is not p.empty
+    }
     return Rule(
         primitive=obj,
         name=obj.fn.__qualname__,

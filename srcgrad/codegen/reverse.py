@@ -17,7 +17,16 @@ import libcst as cst
 from srcgrad.codegen import ir
 from srcgrad.codegen.activity import Activity
 from srcgrad.codegen.adjoints import Adjoints, nth
-from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Normalized, Segment, Stmt
+from srcgrad.codegen.ir import (
+    Backward,
+    BIf,
+    BLoop,
+    Block,
+    BSeg,
+    Normalized,
+    Segment,
+    Stmt,
+)
 from srcgrad.codegen.templates import bindings, slot_params, substitute, template
 from srcgrad.rules.registry import Rule, lookup_name
 
@@ -44,7 +53,13 @@ class Reverser(Adjoints):
         blocks = seed + self.rev_items(norm.stmts)
         grads = [self.gradient(p) for p in norm.wrt]
         return Backward(
-            blocks, grads, self.adjoints, self.d_out, self.xp, self.helpers, self.rules_used
+            blocks,
+            grads,
+            self.adjoints,
+            self.d_out,
+            self.xp,
+            self.helpers,
+            self.rules_used,
         )
 
     def seed(self) -> list[Block]:
@@ -87,7 +102,8 @@ class Reverser(Adjoints):
             return cst.Name(self.adjoints[p])
         self.helpers.add("zeros_cotangent")
         return cst.Call(
-            func=cst.Name(self.names.generated("zeros_cotangent")), args=[cst.Arg(cst.Name(p))]
+            func=cst.Name(self.names.generated("zeros_cotangent")),
+            args=[cst.Arg(cst.Name(p))],
         )
 
     # -- control flow ----------------------------------------------------------------------
@@ -95,7 +111,8 @@ class Reverser(Adjoints):
         out: list[Any] = []
         fills = (
             self.list_fills(items, None)
-            if scope or (items and isinstance(items[-1], Segment) and not items[-1].stmts)
+            if scope
+            or (items and isinstance(items[-1], Segment) and not items[-1].stmts)
             else []
         )
         for it in reversed(items):
@@ -120,7 +137,9 @@ class Reverser(Adjoints):
         for st in reversed(seg.stmts):
             if st.kind == ir.APPEND:
                 block = Block(st.origin, st.label)
-                self.rev_append(st, block)  # an append defines nothing: nothing to consume
+                self.rev_append(
+                    st, block
+                )  # an append defines nothing: nothing to consume
             elif st.kind in ir.DIFF_KINDS and any(t in self.active for t in st.targets):
                 block = Block(st.origin, st.label)
                 g = self.adj(st.targets[0])
@@ -141,7 +160,9 @@ class Reverser(Adjoints):
     def _rev_read(self, st: Stmt, block: Block, g: str) -> None:
         assert st.read is not None
         a = self.path_adj(*st.read)
-        self.adj_var.setdefault(a, st.expr)  # what a zero fill of this leaf is shaped like
+        self.adj_var.setdefault(
+            a, st.expr
+        )  # what a zero fill of this leaf is shaped like
         self.contribute(block, a, cst.Name(g))
 
     def _rev_callvjp(self, st: Stmt, block: Block, g: str) -> None:
@@ -162,7 +183,9 @@ class Reverser(Adjoints):
         """``lst = [a, b]`` that later grows: each item gets its entry of the list's cotangent."""
         for i, a in enumerate(st.bound["items"]):
             if isinstance(a, cst.Name) and a.value in self.active:
-                item = self.helper_call("item_cotangent", cst.Name(g), cst.Integer(str(i)), a)
+                item = self.helper_call(
+                    "item_cotangent", cst.Name(g), cst.Integer(str(i)), a
+                )
                 self.contribute(block, self.adj(a.value), item)
 
     def _rev_listfrom(self, st: Stmt, block: Block, g: str) -> None:
@@ -212,7 +235,9 @@ class Reverser(Adjoints):
         if d not in self.assigned:
             return  # nothing read the list after this append
         value = st.expr.args[0].value  # type: ignore[union-attr]
-        if st.label == "extend":  # lst.extend(constants): their entries carry nothing back
+        if (
+            st.label == "extend"
+        ):  # lst.extend(constants): their entries carry nothing back
             drop = self.helper_call("drop_cotangents", cst.Name(d), value)
             block.stmts.append(cst.Expr(drop))
             return
@@ -247,7 +272,11 @@ class Reverser(Adjoints):
         if phi.target in self.active:
             g = self.adj(phi.target)
             src = phi.source
-            if g in self.assigned and isinstance(src, cst.Name) and src.value in self.active:
+            if (
+                g in self.assigned
+                and isinstance(src, cst.Name)
+                and src.value in self.active
+            ):
                 self.contribute(block, self.adj(src.value), cst.Name(g))
         self.consume([phi.target])
         return block if block.stmts else None
@@ -362,17 +391,30 @@ class Reverser(Adjoints):
             # x * x: one contribution g * (2 * x) (the square rule), not two of g * x
             square = lookup_name("square")
             if square is not None:
-                st = Stmt(st.kind, st.targets, st.expr, st.origin, square, {"x": x1}, [x1.value])
+                st = Stmt(
+                    st.kind,
+                    st.targets,
+                    st.expr,
+                    st.origin,
+                    square,
+                    {"x": x1},
+                    [x1.value],
+                )
         self.inline_template(st, block, g_expr, ans)
 
-    def result_cotangent(self, st: Stmt) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    def result_cotangent(
+        self, st: Stmt
+    ) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
         """(``g``, ``ans``) of a primitive statement, or None when no result has an adjoint."""
         if len(st.targets) > 1:
             gs = [self.adj(t) for t in st.targets]
             if not any(g in self.assigned for g in gs):
                 return None
             g_expr: cst.BaseExpression = cst.List(
-                [cst.Element(cst.Name(g) if g in self.assigned else cst.Name("None")) for g in gs]
+                [
+                    cst.Element(cst.Name(g) if g in self.assigned else cst.Name("None"))
+                    for g in gs
+                ]
             )
             return g_expr, cst.List([cst.Element(cst.Name(t)) for t in st.targets])
         g = self.adj(st.targets[0])
@@ -401,7 +443,11 @@ class Reverser(Adjoints):
         return True
 
     def inline_template(
-        self, st: Stmt, block: Block, g_expr: cst.BaseExpression, ans: cst.BaseExpression
+        self,
+        st: Stmt,
+        block: Block,
+        g_expr: cst.BaseExpression,
+        ans: cst.BaseExpression,
     ) -> None:
         rule = st.rule
         assert rule is not None
@@ -434,7 +480,9 @@ class Reverser(Adjoints):
             mapping["__whole__"] = cst.Name(whole)
         for p, slot, elems in zip(slots, tpl.slots, wanted):
             if elems:
-                self.contribute_slot(st, block, p, substitute(slot, mapping), elems, tname)
+                self.contribute_slot(
+                    st, block, p, substitute(slot, mapping), elems, tname
+                )
 
     def contribute_slot(
         self,
@@ -457,12 +505,18 @@ class Reverser(Adjoints):
                 self.contribute(block, self.adj(name), expr)
             return
         seq = self.names.fresh(f"_d_{tname}_{p}")
-        block.stmts.append(cst.Assign(targets=[cst.AssignTarget(cst.Name(seq))], value=expr))
+        block.stmts.append(
+            cst.Assign(targets=[cst.AssignTarget(cst.Name(seq))], value=expr)
+        )
         for k, name in elems:
             self.contribute(block, self.adj(name), nth(seq, k))
 
     def inline_custom(
-        self, st: Stmt, block: Block, g_expr: cst.BaseExpression, ans: cst.BaseExpression
+        self,
+        st: Stmt,
+        block: Block,
+        g_expr: cst.BaseExpression,
+        ans: cst.BaseExpression,
     ) -> None:
         """``<f>.vjp(g, ans, *args)`` for a ``@custom_vjp`` function."""
         rule = st.rule
@@ -475,7 +529,9 @@ class Reverser(Adjoints):
         args = [cst.Arg(g_expr), cst.Arg(ans)]
         for p in rule.params:
             if p in st.bound:
-                args.append(cst.Arg(st.bound[p], keyword=None if p in slots else cst.Name(p)))
+                args.append(
+                    cst.Arg(st.bound[p], keyword=None if p in slots else cst.Name(p))
+                )
         call = cst.Call(func=cst.Attribute(callee, cst.Name("vjp")), args=args)
         tname = st.targets[0].lstrip("_")
         if len(slots) == 1:

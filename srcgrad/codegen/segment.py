@@ -31,7 +31,9 @@ def _segments(items: list[Any]) -> list[Any]:
             out.append(ir.Segment(run))
             run = []
         if isinstance(it, ir.IfNode):
-            it = dataclasses.replace(it, body=_segments(it.body), orelse=_segments(it.orelse))
+            it = dataclasses.replace(
+                it, body=_segments(it.body), orelse=_segments(it.orelse)
+            )
         elif isinstance(it, ir.LoopNode):
             body = [ir.Segment([], head=True)] + _segments(it.body) + [ir.Segment([])]
             it = dataclasses.replace(it, body=body)

@@ -58,8 +58,15 @@ class FunctionSource:
     def alias_tree(self, new: cst.CSTNode, original: cst.CSTNode) -> cst.CSTNode:
         """Map ``new`` and every node under it that has no position of its own (statements
         srcgrad writes: a comprehension's loop, a guard) to ``original``."""
-        kinds = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine)
-        for node in [new, *m.findall(new, m.MatchIfTrue(lambda n: isinstance(n, kinds)))]:
+        kinds = (
+            cst.BaseSmallStatement,
+            cst.BaseCompoundStatement,
+            cst.SimpleStatementLine,
+        )
+        for node in [
+            new,
+            *m.findall(new, m.MatchIfTrue(lambda n: isinstance(n, kinds))),
+        ]:
             if id(node) not in self.aliases and node not in self.positions:
                 self.alias(node, original)
         return new
@@ -73,7 +80,11 @@ class FunctionSource:
             if original is not None:
                 return self.where(original)
             return self.filename, self.first_line, 1
-        return self.filename, self.first_line + pos.line - 1, pos.column + self.indent + 1
+        return (
+            self.filename,
+            self.first_line + pos.line - 1,
+            pos.column + self.indent + 1,
+        )
 
     def def_origin(self) -> Origin:
         """The origin of the ``def`` line itself."""
@@ -82,7 +93,11 @@ class FunctionSource:
     def def_origin_of(self, fdef: cst.FunctionDef) -> Origin:
         """The origin of a ``def`` line (this function's or a nested one's)."""
         file, line, col = self.where(fdef.name)
-        first = self.module.code_for_node(fdef.with_changes(decorators=())).strip().splitlines()[0]
+        first = (
+            self.module.code_for_node(fdef.with_changes(decorators=()))
+            .strip()
+            .splitlines()[0]
+        )
         return Origin(file, line, col, first + " ...")
 
     def origin(self, stmt: cst.CSTNode) -> Origin:
@@ -187,7 +202,9 @@ class _Canonical(cst.CSTTransformer):
         self.src = src
 
     def leave_SimpleStatementSuite(
-        self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
+        self,
+        original_node: cst.SimpleStatementSuite,
+        updated_node: cst.SimpleStatementSuite,
     ) -> cst.BaseSuite:
         line = cst.SimpleStatementLine(
             body=updated_node.body, trailing_whitespace=updated_node.trailing_whitespace
@@ -198,7 +215,9 @@ class _Canonical(cst.CSTTransformer):
         return block
 
     def leave_ParenthesizedWhitespace(
-        self, original_node: cst.ParenthesizedWhitespace, updated_node: cst.ParenthesizedWhitespace
+        self,
+        original_node: cst.ParenthesizedWhitespace,
+        updated_node: cst.ParenthesizedWhitespace,
     ) -> cst.SimpleWhitespace:
         return cst.SimpleWhitespace(" ")
 
@@ -236,12 +255,15 @@ def _canonical(src: FunctionSource, tree: cst.FunctionDef) -> cst.FunctionDef:
 
 def string_interior_lines(text: str) -> set[int]:
     """0-based indices of the lines of ``text`` that lie inside a multi-line string literal
-    (every line of it but its first): changing their leading whitespace changes a value."""
+    (every line of it but its first): changing their leading whitespace changes a value.
+    """
     inside: set[int] = set()
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             kind = tok.type
-            if kind == tokenize.STRING or kind == getattr(tokenize, "FSTRING_MIDDLE", -1):
+            if kind == tokenize.STRING or kind == getattr(
+                tokenize, "FSTRING_MIDDLE", -1
+            ):
                 inside.update(range(tok.start[0], tok.end[0]))  # rows are 1-based
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
@@ -346,6 +368,7 @@ def _read_lambda(
 ) -> FunctionSource:
     """A lambda is read from its source line(s) when they hold exactly one lambda whose
     parameters match it; it becomes ``def <lambda>(params): return body``."""
+
     def fail(why: str) -> UnsupportedSyntaxError:
         return UnsupportedSyntaxError(
             f"{name} is a lambda srcgrad cannot read: {why}",
@@ -368,12 +391,21 @@ def _read_lambda(
     if module.code != text:  # wrapped in parentheses: one line more above
         first_line -= 1
     lambdas = [n for n in m.findall(module, m.Lambda()) if isinstance(n, cst.Lambda)]
-    argnames = fn.__code__.co_varnames[: fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount]
+    argnames = fn.__code__.co_varnames[
+        : fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount
+    ]
     matching = [
         lam
         for lam in lambdas
-        if tuple(p.name.value for p in [*lam.params.posonly_params, *lam.params.params,
-                                         *lam.params.kwonly_params]) == tuple(argnames)
+        if tuple(
+            p.name.value
+            for p in [
+                *lam.params.posonly_params,
+                *lam.params.params,
+                *lam.params.kwonly_params,
+            ]
+        )
+        == tuple(argnames)
     ]
     if len(matching) != 1:
         raise fail(f"its line holds {len(lambdas)} lambdas")
@@ -410,7 +442,9 @@ def own_returns(node: cst.CSTNode) -> list[cst.Return]:
     def visit(n: cst.CSTNode) -> None:
         if isinstance(n, cst.Return):
             out.append(n)
-        elif not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) or n is node:
+        elif (
+            not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) or n is node
+        ):
             for c in n.children:
                 visit(c)
 

@@ -54,7 +54,9 @@ class Specialised:
     note: str  # the signature it is specialised to, in words ("" when generic)
 
 
-def specialise(norm: Normalized, bwd: Backward, arg_specs: dict[str, Any] | None) -> Specialised:
+def specialise(
+    norm: Normalized, bwd: Backward, arg_specs: dict[str, Any] | None
+) -> Specialised:
     """Infer forward facts from ``arg_specs`` and rewrite ``bwd`` where they prove it safe."""
     if not arg_specs:
         return Specialised(bwd, None, "")
@@ -94,7 +96,9 @@ class Rewriter(cst.CSTTransformer):
         self.uf = inf.uf
         self.lazy: dict[str, tuple[cst.BaseExpression, Fact, set[str]]] = {}
         # within one statement: id(node) -> (node, what it equals unbroadcast, fact of that)
-        self.lazy_nodes: dict[int, tuple[cst.BaseExpression, cst.BaseExpression, Fact]] = {}
+        self.lazy_nodes: dict[
+            int, tuple[cst.BaseExpression, cst.BaseExpression, Fact]
+        ] = {}
         self.assigned: dict[str, Fact | None] = {}
 
     # -- facts of backward expressions
@@ -123,7 +127,8 @@ class Rewriter(cst.CSTTransformer):
             if isinstance(node.operator, cst.MatrixMultiply):
                 return self.inf.matmul(a, b, self.uf.child())
             if not isinstance(
-                node.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power)
+                node.operator,
+                (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power),
             ):
                 return None
             dt = promote(a.dtype, b.dtype)
@@ -149,7 +154,11 @@ class Rewriter(cst.CSTTransformer):
         pos = [a.value for a in node.args if a.keyword is None and not a.star]
         if isinstance(f, cst.Name) and self.helper.get(f.value) == "reduction_size":
             return Fact((), "weak-int")
-        if isinstance(f, cst.Name) and self.helper.get(f.value) == "power_slope" and len(pos) == 2:
+        if (
+            isinstance(f, cst.Name)
+            and self.helper.get(f.value) == "power_slope"
+            and len(pos) == 2
+        ):
             a, b = self.ev(pos[0]), self.ev(pos[1])  # x2 * x1 ** (x2 - 1), elementwise
             if a is None or b is None:
                 return None
@@ -171,7 +180,11 @@ class Rewriter(cst.CSTTransformer):
             if x is None or not x.is_array or x.dtype.kind not in "fc":
                 return None
             return x
-        if isinstance(f, cst.Attribute) and f.attr.value == "astype" and len(node.args) == 1:
+        if (
+            isinstance(f, cst.Attribute)
+            and f.attr.value == "astype"
+            and len(node.args) == 1
+        ):
             x, d = self.ev(f.value), node.args[0].value
             if x is None or x.dims is None or not isinstance(d, cst.Attribute):
                 return None
@@ -180,7 +193,9 @@ class Rewriter(cst.CSTTransformer):
             dt = self.ev(d.value)
             return Fact(x.dims, dt.dtype if dt is not None and dt.is_array else None)
         reducer = None
-        if isinstance(f, cst.Attribute) and f.attr.value in registry.names_of_kind("reduce"):
+        if isinstance(f, cst.Attribute) and f.attr.value in registry.names_of_kind(
+            "reduce"
+        ):
             if isinstance(f.value, cst.Name) and f.value.value == self.xp:
                 reducer = pos[0] if pos and len(pos) == 1 else None
             else:
@@ -204,7 +219,8 @@ class Rewriter(cst.CSTTransformer):
             isinstance(f, cst.Attribute)
             and isinstance(f.value, cst.Name)
             and f.value.value == self.xp
-            and f.attr.value in registry.names_of_kind("unary") | {"sign", "conj", "conjugate"}
+            and f.attr.value
+            in registry.names_of_kind("unary") | {"sign", "conj", "conjugate"}
             and len(pos) == 1
             and len(node.args) == 1
         ):
@@ -231,7 +247,9 @@ class Rewriter(cst.CSTTransformer):
         self.forget(t)
         if t not in self.cot:
             f = self.ev(value)
-            self.assigned[t] = f if t not in self.assigned else join(self.assigned[t], f, self.uf)
+            self.assigned[t] = (
+                f if t not in self.assigned else join(self.assigned[t], f, self.uf)
+            )
         if hit is not None:  # t is a broadcast numpy's own broadcasting can do later
             reads = {n.value for n in ir.name_nodes(hit[0])}
             self.lazy[t] = (hit[0], hit[1], reads)
@@ -242,7 +260,9 @@ class Rewriter(cst.CSTTransformer):
         for k in [k for k, (_, _, reads) in self.lazy.items() if name in reads]:
             del self.lazy[k]
 
-    def broadcastable(self, call: cst.BaseExpression) -> tuple[cst.BaseExpression, Fact] | None:
+    def broadcastable(
+        self, call: cst.BaseExpression
+    ) -> tuple[cst.BaseExpression, Fact] | None:
         """For ``expand_like(g, x, ...)`` whose ``g`` numpy broadcasts to ``x``'s shape, with
         ``x``'s dtype: ``(g, fact of x)``."""
         if not (
@@ -261,31 +281,44 @@ class Rewriter(cst.CSTTransformer):
             return None
         if len(g.dims) not in (0, len(x.dims)) and (
             len(pos) > 2
-            or any(a.keyword is not None and a.keyword.value == "axis" for a in call.args)
+            or any(
+                a.keyword is not None and a.keyword.value == "axis" for a in call.args
+            )
         ):
             # a reduction over chosen axes without keepdims: numpy aligns trailing axes, which
             # is not where the reduced axes were (x.sum(axis=1) of a square x)
             return None
         for gd, xd in zip(reversed(g.dims), reversed(x.dims)):
-            if not (gd == 1 and not isinstance(gd, Sym)) and not self.uf.same_dim(gd, xd):
+            if not (gd == 1 and not isinstance(gd, Sym)) and not self.uf.same_dim(
+                gd, xd
+            ):
                 return None
         if not (g.dtype == x.dtype or (g.weak and x.dtype.kind in "fc")):
             return None
         return pos[0], x
 
     # -- expression rewrites
-    def _elide(self, node: cst.BaseExpression, other: cst.BaseExpression) -> cst.BaseExpression:
+    def _elide(
+        self, node: cst.BaseExpression, other: cst.BaseExpression
+    ) -> cst.BaseExpression:
         """``node`` (an operand next to ``other``) without a broadcast numpy does anyway."""
         hit = self._lazy_hit(node)
         if hit is None:
             return node
         g, x = hit
         o = self.ev(other)
-        if o is not None and o.is_array and o.dtype == x.dtype and same_shape(o, x, self.uf):
+        if (
+            o is not None
+            and o.is_array
+            and o.dtype == x.dtype
+            and same_shape(o, x, self.uf)
+        ):
             return parenthesize(g)
         return node
 
-    def _lazy_hit(self, node: cst.BaseExpression) -> tuple[cst.BaseExpression, Fact] | None:
+    def _lazy_hit(
+        self, node: cst.BaseExpression
+    ) -> tuple[cst.BaseExpression, Fact] | None:
         if isinstance(node, cst.Name) and node.value in self.lazy:
             return self.lazy[node.value][:2]
         if isinstance(node, cst.Call):
@@ -296,12 +329,18 @@ class Rewriter(cst.CSTTransformer):
     def leave_BinaryOperation(
         self, original: cst.BinaryOperation, updated: cst.BinaryOperation
     ) -> cst.BaseExpression:
-        if not isinstance(updated.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)):
+        if not isinstance(
+            updated.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
+        ):
             return updated
         # At most one side loses its broadcast: each side's shape is what justifies eliding the
         # other, so eliding both leaves nothing of the full shape (d_y / n + d_z, both lazy).
         left = self._elide(updated.left, updated.right)
-        right = self._elide(updated.right, updated.left) if left is updated.left else updated.right
+        right = (
+            self._elide(updated.right, updated.left)
+            if left is updated.left
+            else updated.right
+        )
         out = updated.with_changes(left=left, right=right)
         if left is updated.left and right is updated.right:
             # `2 * t` with t a broadcast still to elide: the product is one too (2 * g)
@@ -314,7 +353,11 @@ class Rewriter(cst.CSTTransformer):
                         left=parenthesize(g) if side is left else left,
                         right=parenthesize(g) if side is right else right,
                     )
-                    self.lazy_nodes[id(out)] = (out, repl, x)  # out itself: ids get reused
+                    self.lazy_nodes[id(out)] = (
+                        out,
+                        repl,
+                        x,
+                    )  # out itself: ids get reused
                     break
         return out
 
@@ -328,7 +371,9 @@ class Rewriter(cst.CSTTransformer):
         right = comp.comparator
         if left is updated.left:
             right = self._elide(comp.comparator, updated.left)
-        return updated.with_changes(left=left, comparisons=[comp.with_changes(comparator=right)])
+        return updated.with_changes(
+            left=left, comparisons=[comp.with_changes(comparator=right)]
+        )
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         method = as_method(updated, self.xp, self.ev)  # no dispatch, maybe no xp in bwd
@@ -341,7 +386,11 @@ class Rewriter(cst.CSTTransformer):
         if h is None:
             return updated
         pos = [a.value for a in updated.args if a.keyword is None and not a.star]
-        if h in ("unbroadcast", "expand_like") and len(pos) == 2 and len(updated.args) >= 2:
+        if (
+            h in ("unbroadcast", "expand_like")
+            and len(pos) == 2
+            and len(updated.args) >= 2
+        ):
             g, x = self.ev(pos[0]), self.ev(pos[1])
             if same_fact(g, x, self.uf) or (
                 h == "unbroadcast"
@@ -380,7 +429,12 @@ class Rewriter(cst.CSTTransformer):
         self, call: cst.Call, g_node: cst.BaseExpression, g: Fact | None, x: Fact | None
     ) -> cst.BaseExpression:
         """``unbroadcast(g, x)`` as ``g.sum(axis=...)`` when the summed axes are known."""
-        if g is None or x is None or not (g.is_array and x.is_array) or g.dtype != x.dtype:
+        if (
+            g is None
+            or x is None
+            or not (g.is_array and x.is_array)
+            or g.dtype != x.dtype
+        ):
             return call
         if not (g.known and x.known) or len(g.dims) < len(x.dims):  # type: ignore[arg-type]
             return call

@@ -28,7 +28,9 @@ from srcgrad.codegen.specialise import as_method
 from srcgrad.rules import registry
 
 
-def specialise_forward(norm: Normalized, facts: Inference | None, bwd: Backward) -> Normalized:
+def specialise_forward(
+    norm: Normalized, facts: Inference | None, bwd: Backward
+) -> Normalized:
     """``norm`` with the forward rewrites applied (see the module docstring)."""
     if facts is None:
         return norm
@@ -40,7 +42,11 @@ def specialise_forward(norm: Normalized, facts: Inference | None, bwd: Backward)
 def reductions_as_methods(norm: Normalized, xp: str, facts: Inference) -> None:
     """``xp.sum(a, ...)`` -> ``a.sum(...)`` (and friends) for a known array ``a``."""
     for st in ir.walk_stmts(norm.stmts):
-        if isinstance(st, ir.Stmt) and st.kind == ir.PRIM and isinstance(st.expr, cst.Call):
+        if (
+            isinstance(st, ir.Stmt)
+            and st.kind == ir.PRIM
+            and isinstance(st.expr, cst.Call)
+        ):
             method = as_method(st.expr, xp, facts.expr_fact)
             if method is not None:
                 st.expr = method
@@ -61,7 +67,11 @@ def _writes_out(name: str) -> bool:
     """Whether a call of the elementwise rule ``name`` may be given ``out=``: its primitive
     is a ufunc (``np.copy`` and ``np.sinc`` are functions without ``out``)."""
     rule = registry.lookup_name(name)
-    return name in _elementwise() and rule is not None and isinstance(rule.primitive, np.ufunc)
+    return (
+        name in _elementwise()
+        and rule is not None
+        and isinstance(rule.primitive, np.ufunc)
+    )
 
 
 def forward_in_place(
@@ -99,7 +109,9 @@ def forward_in_place(
         if not isinstance(getattr(seg, "stmts", None), list):
             continue
         for st in seg.stmts:
-            if not (isinstance(st, ir.Stmt) and st.kind == ir.PRIM and st.rule is not None):
+            if not (
+                isinstance(st, ir.Stmt) and st.kind == ir.PRIM and st.rule is not None
+            ):
                 continue
             name = st.rule.name
             result = env.get(st.targets[0]) if len(st.targets) == 1 else None

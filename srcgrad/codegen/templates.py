@@ -43,7 +43,9 @@ _TEMPLATES: dict[int, tuple[Any, Template]] = {}  # id(adjoint) -> (adjoint, tem
 def template(rule: Rule) -> Template:
     """Parse (once) the body of ``rule`` into an inlinable template."""
     hit = _TEMPLATES.get(id(rule.adjoint))
-    if hit is None or hit[0] is not rule.adjoint:  # the id of a freed function is reused
+    if (
+        hit is None or hit[0] is not rule.adjoint
+    ):  # the id of a freed function is reused
         hit = _TEMPLATES[id(rule.adjoint)] = (rule.adjoint, _parse_template(rule))
     return hit[1]
 
@@ -138,7 +140,9 @@ def _body_and_return(
                 "write the body as straight-line numpy code (np.where instead of if)",
             )
         for small in st.body:
-            if isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString):
+            if isinstance(small, cst.Expr) and isinstance(
+                small.value, cst.SimpleString
+            ):
                 continue  # docstring
             if isinstance(small, cst.Return):
                 if i != len(stmts) - 1 or small.value is None:
@@ -240,7 +244,9 @@ class _Substitute(cst.CSTTransformer):
             return updated
         return parenthesize(rep)
 
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.Attribute:
         return updated.with_changes(attr=original.attr)
 
     def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:

@@ -70,7 +70,9 @@ class Coverage:
     """Which numpy public callables a registry covers."""
 
     covered: dict[int, str] = field(default_factory=dict)  # id -> name
-    other: list[str] = field(default_factory=list)  # registered, but not a numpy callable
+    other: list[str] = field(
+        default_factory=list
+    )  # registered, but not a numpy callable
 
     @property
     def names(self) -> set[str]:
@@ -123,7 +125,10 @@ def autograd_coverage() -> Coverage | None:
         return None
     prims = list(primitive_vjps)
     funs = [getattr(p, "fun", p) for p in prims]
-    labels = [f"{getattr(f, '__module__', '?')}.{getattr(f, '__name__', repr(f))}" for f in funs]
+    labels = [
+        f"{getattr(f, '__module__', '?')}.{getattr(f, '__name__', repr(f))}"
+        for f in funs
+    ]
     return _cover(funs, labels)
 
 

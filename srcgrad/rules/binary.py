@@ -53,7 +53,12 @@ def divide_adjoint(g, ans, x1, x2):
 
 
 @adjoint(
-    np.power, kind="binary", builtins=("pow",), math=("pow",), operator="**", domain=(0.5, 2.0)
+    np.power,
+    kind="binary",
+    builtins=("pow",),
+    math=("pow",),
+    operator="**",
+    domain=(0.5, 2.0),
 )
 def power_adjoint(g, ans, x1, x2):
     # power_slope: x2 * x1 ** (x2 - 1), 0 where x2 == 0; log_or_zero: log(x1), 0 where x1 <= 0
@@ -150,7 +155,9 @@ def logaddexp_adjoint(g, ans, x1, x2):
 
 @adjoint(np.logaddexp2, kind="binary")
 def logaddexp2_adjoint(g, ans, x1, x2):
-    return unbroadcast(g * np.exp2(x1 - ans), x1), unbroadcast(g * np.exp2(x2 - ans), x2)
+    return unbroadcast(g * np.exp2(x1 - ans), x1), unbroadcast(
+        g * np.exp2(x2 - ans), x2
+    )
 
 
 # --------------------------------------------------------------------------- runtime helpers

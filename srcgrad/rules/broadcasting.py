@@ -20,7 +20,6 @@ from srcgrad.runtime import (
     unbroadcast,
 )
 
-
 # --------------------------------------------------------------------------- broadcasts
 
 

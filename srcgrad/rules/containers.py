@@ -26,7 +26,9 @@ def builtin_sum_adjoint(g, ans, iterable, /, start=0):
     return sum_cotangents(g, iterable)
 
 
-@adjoint(np.array, sequence=("object",), nondiff=("dtype",), shapes={"scalars": "[(),(),()]"})
+@adjoint(
+    np.array, sequence=("object",), nondiff=("dtype",), shapes={"scalars": "[(),(),()]"}
+)
 def array_adjoint(g, ans, object, dtype=None):
     return unstack_cotangent(g, object)
 
@@ -41,11 +43,23 @@ def min_of(iterable):  # noqa: ANN001, ANN201
     return min(iterable)
 
 
-@adjoint(max_of, name="max_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"}, view=True)
+@adjoint(
+    max_of,
+    name="max_of",
+    sequence=("iterable",),
+    shapes={"floats": "[(),(),()]"},
+    view=True,
+)
 def max_of_adjoint(g, ans, iterable):
     return pick_cotangents(g, ans, iterable)
 
 
-@adjoint(min_of, name="min_of", sequence=("iterable",), shapes={"floats": "[(),(),()]"}, view=True)
+@adjoint(
+    min_of,
+    name="min_of",
+    sequence=("iterable",),
+    shapes={"floats": "[(),(),()]"},
+    view=True,
+)
 def min_of_adjoint(g, ans, iterable):
     return pick_cotangents(g, ans, iterable)

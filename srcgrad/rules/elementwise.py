@@ -75,7 +75,9 @@ def cbrt_adjoint(g, ans, x):
 
 @adjoint(np.square, kind="unary")
 def square_adjoint(g, ans, x):
-    return 2 * g * x  # (2 * g) first: a scalar g (a sum's cotangent) costs one array pass
+    return (
+        2 * g * x
+    )  # (2 * g) first: a scalar g (a sum's cotangent) costs one array pass
 
 
 @adjoint(np.reciprocal, kind="unary", domain=_away_from_zero)
@@ -84,7 +86,9 @@ def reciprocal_adjoint(g, ans, x):
 
 
 # np.absolute is the same ufunc
-@adjoint(np.abs, kind="unary", math=("fabs",), builtins=("abs",), domain=_away_from_zero)
+@adjoint(
+    np.abs, kind="unary", math=("fabs",), builtins=("abs",), domain=_away_from_zero
+)
 def absolute_adjoint(g, ans, x):
     # conj(x) / |x| (0 at 0): np.sign(x) for real data
     return g * abs_slope(x)
@@ -217,14 +221,18 @@ def float32_adjoint(g, ans, x):
     shapes={"float": "-,s", "zero-d": "-,()", "row": "-,(4,)"},
     params={"shape": [(3, 4), (2, 3, 4)]},
 )
-def full_adjoint(g, ans, shape, fill_value, dtype=None, order="C", *, device=None, like=None):
+def full_adjoint(
+    g, ans, shape, fill_value, dtype=None, order="C", *, device=None, like=None
+):
     return unbroadcast(g, fill_value)
 
 
 @adjoint(
     np.full_like,
     nondiff=("a",),
-    shape_only=("a",),  # only a's shape and dtype are read: any value gives the same output
+    shape_only=(
+        "a",
+    ),  # only a's shape and dtype are read: any value gives the same output
     shapes={"float": "(3,4),s", "row": "(3,4),(4,)", "column": "(3,4),(3,1)"},
 )
 def full_like_adjoint(
@@ -236,7 +244,9 @@ def full_like_adjoint(
 # --------------------------------------------------------------------------- copies and casts
 
 
-@adjoint(np.copy, kind="unary", integer_result=True, methods=("copy",), shapes=[((3, 4),)])
+@adjoint(
+    np.copy, kind="unary", integer_result=True, methods=("copy",), shapes=[((3, 4),)]
+)
 def copy_adjoint(g, ans, a):
     return g
 

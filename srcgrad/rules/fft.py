@@ -36,9 +36,16 @@ from srcgrad.runtime import (
 )
 
 _SHAPES_1D = {"matrix": "(3,4)"}
-_PARAMS_1D = [{"n": [None, 3]}, {"n": [6], "axis": [0], "norm": ["ortho"]}, {"norm": ["forward"]}]
+_PARAMS_1D = [
+    {"n": [None, 3]},
+    {"n": [6], "axis": [0], "norm": ["ortho"]},
+    {"norm": ["forward"]},
+]
 _SHAPES_2D = {"3d": "(2,3,4)"}
-_PARAMS_2D = [{"s": [None, (2, 5)]}, {"s": [(3, 3)], "axes": [(0, 2)], "norm": ["ortho"]}]
+_PARAMS_2D = [
+    {"s": [None, (2, 5)]},
+    {"s": [(3, 3)], "axes": [(0, 2)], "norm": ["ortho"]},
+]
 _PARAMS_ND = [
     {"axes": [None]},
     {"s": [(3, 2, 5)], "axes": [(0, 1, 2)], "norm": ["forward"]},
@@ -141,14 +148,18 @@ def ihfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
 
 
 @adjoint(
-    np.fft.fftshift, shapes={"matrix": "(3,4)", "3d": "(2,3,5)"}, params={"axes": [None, (0, -1)]}
+    np.fft.fftshift,
+    shapes={"matrix": "(3,4)", "3d": "(2,3,5)"},
+    params={"axes": [None, (0, -1)]},
 )
 def fftshift_adjoint(g, ans, x, axes=None):
     return np.fft.ifftshift(g, axes)
 
 
 @adjoint(
-    np.fft.ifftshift, shapes={"matrix": "(3,4)", "3d": "(2,3,5)"}, params={"axes": [None, (0, -1)]}
+    np.fft.ifftshift,
+    shapes={"matrix": "(3,4)", "3d": "(2,3,5)"},
+    params={"axes": [None, (0, -1)]},
 )
 def ifftshift_adjoint(g, ans, x, axes=None):
     return np.fft.fftshift(g, axes)

@@ -34,7 +34,17 @@ def _positive(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     params=[{"num": [5], "endpoint": [True, False]}, {"num": [4], "axis": [-1]}],
 )
 def linspace_adjoint(
-    g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None
+    g,
+    ans,
+    start,
+    stop,
+    num=50,
+    endpoint=True,
+    retstep=False,
+    dtype=None,
+    axis=0,
+    *,
+    device=None,
 ):
     return linspace_cotangents(g, start, stop, num, endpoint, axis, retstep)
 
@@ -45,7 +55,9 @@ def linspace_adjoint(
     shapes={"floats": "s,s", "arrays": "(3,),(3,)"},
     params={"num": [4], "endpoint": [True, False], "base": [10.0, 2.0]},
 )
-def logspace_adjoint(g, ans, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+def logspace_adjoint(
+    g, ans, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0
+):
     return logspace_cotangents(g, ans, start, stop, num, endpoint, base, axis)
 
 

@@ -150,7 +150,10 @@ def choose_adjoint(g, ans, a, choices, *, mode="raise"):
     nondiff=("condlist",),
     sequence=("choicelist",),
     domain={"condlist": _coin},
-    shapes={"same": "[(3,4),(3,4)],[(3,4),(3,4)]", "broadcast": "[(3,4),(4,)],[(4,),(3,1)]"},
+    shapes={
+        "same": "[(3,4),(3,4)],[(3,4),(3,4)]",
+        "broadcast": "[(3,4),(4,)],[(4,),(3,1)]",
+    },
 )
 def select_adjoint(g, ans, condlist, choicelist, default=0):
     return select_cotangents(g, condlist, choicelist)
@@ -188,7 +191,10 @@ def compress_adjoint(g, ans, condition, a, axis=None):
 
 
 @adjoint(
-    np.extract, nondiff=("condition",), domain={"condition": _coin}, shapes={"same": "(3,4),(3,4)"}
+    np.extract,
+    nondiff=("condition",),
+    domain={"condition": _coin},
+    shapes={"same": "(3,4),(3,4)"},
 )
 def extract_adjoint(g, ans, condition, arr):
     return compress_cotangent(g, np.ravel(condition), arr, None)
@@ -208,7 +214,9 @@ def diagonal_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     return diagonal_cotangent(g, a, offset, axis1, axis2)
 
 
-@adjoint(np.trace, methods=("trace",), shapes=_DIAGONAL_SHAPES, params={"offset": [0, -2]})
+@adjoint(
+    np.trace, methods=("trace",), shapes=_DIAGONAL_SHAPES, params={"offset": [0, -2]}
+)
 def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1, dtype=None):
     return trace_cotangent(g, a, offset, axis1, axis2)
 
@@ -223,7 +231,9 @@ def diag_adjoint(g, ans, v, k=0):
     return diag_cotangent(g, v, k)
 
 
-@adjoint(np.diagflat, shapes={"vector": "(3,)", "matrix": "(2,2)"}, params={"k": [0, 1, -2]})
+@adjoint(
+    np.diagflat, shapes={"vector": "(3,)", "matrix": "(2,2)"}, params={"k": [0, 1, -2]}
+)
 def diagflat_adjoint(g, ans, v, k=0):
     return diagflat_cotangent(g, v, k)
 
@@ -241,7 +251,9 @@ def triu_adjoint(g, ans, m, k=0):
 # --------------------------------------------------------------------------- sorting
 
 
-@adjoint(np.sort, shapes={"matrix": "(3,4)", "3d": "(2,3,4)"}, params={"axis": [-1, 0, None]})
+@adjoint(
+    np.sort, shapes={"matrix": "(3,4)", "3d": "(2,3,4)"}, params={"axis": [-1, 0, None]}
+)
 def sort_adjoint(g, ans, a, axis=-1, kind=None, order=None, *, stable=None):
     return permutation_cotangent(g, a, ans, axis)
 

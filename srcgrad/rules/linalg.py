@@ -53,7 +53,6 @@ from srcgrad.runtime import (
     vector_norm_cotangent,
 )
 
-
 # --------------------------------------------------------------------------- test domains
 
 
@@ -70,7 +69,9 @@ def positive_definite(rng: np.random.Generator, shape: tuple[int, ...]) -> np.nd
     return b @ np.swapaxes(b, -1, -2) + n * np.eye(n)
 
 
-def distinct_eigenvalues(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+def distinct_eigenvalues(
+    rng: np.random.Generator, shape: tuple[int, ...]
+) -> np.ndarray:
     """Symmetric matrices ``Q diag(w) Q^T`` with eigenvalues at least 1 apart (distinct |w|)."""
     n = shape[-1]
     q, _ = np.linalg.qr(rng.standard_normal(shape))
@@ -78,7 +79,9 @@ def distinct_eigenvalues(rng: np.random.Generator, shape: tuple[int, ...]) -> np
     return (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
 
 
-def distinct_singular_values(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+def distinct_singular_values(
+    rng: np.random.Generator, shape: tuple[int, ...]
+) -> np.ndarray:
     """Matrices ``U diag(s) V^T`` with singular values at least 1 apart."""
     m, n = shape[-2], shape[-1]
     k = min(m, n)
@@ -98,7 +101,9 @@ def square_tensor(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarra
 def _maybe_singular(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Random matrices; 4 x 4 ones have rank 3 (``det`` is exact at singular matrices)."""
     if shape[-1] == 4:
-        return rng.standard_normal(shape[:-1] + (3,)) @ rng.standard_normal(shape[:-2] + (3, 4))
+        return rng.standard_normal(shape[:-1] + (3,)) @ rng.standard_normal(
+            shape[:-2] + (3, 4)
+        )
     return rng.standard_normal(shape)
 
 
@@ -137,7 +142,11 @@ _NORM_CASES = (
 # --------------------------------------------------------------------------- inverses
 
 
-@adjoint(np.linalg.inv, domain=well_conditioned, shapes={"matrix": "(3,3)", "batch": "(2,3,3)"})
+@adjoint(
+    np.linalg.inv,
+    domain=well_conditioned,
+    shapes={"matrix": "(3,3)", "batch": "(2,3,3)"},
+)
 def inv_adjoint(g, ans, a):
     return -(mT(ans) @ g @ mT(ans))
 
@@ -229,7 +238,9 @@ def tensorinv_adjoint(g, ans, a, ind=2):
     shapes={"plain": "(2,3,6),(2,3)", "axes": ("(6,2,3),(2,3)", {"axes": (0,)})},
 )
 def tensorsolve_adjoint(g, ans, a, b, axes=None):
-    return tensorsolve_cotangent_a(g, ans, a, b, axes), tensorsolve_cotangent_b(g, ans, a, b, axes)
+    return tensorsolve_cotangent_a(g, ans, a, b, axes), tensorsolve_cotangent_b(
+        g, ans, a, b, axes
+    )
 
 
 # --------------------------------------------------------------------------- decompositions
@@ -241,7 +252,9 @@ def tensorsolve_adjoint(g, ans, a, b, axes=None):
     shapes={"matrix": "(3,3)", "batch": "(2,3,3)"},
     params={"upper": [False, True]} if numpy_at_least("2.0.0") else None,
 )
-def cholesky_adjoint(g, ans, a, *, upper=False):  # (numpy 1.26 also takes a= by keyword)
+def cholesky_adjoint(
+    g, ans, a, *, upper=False
+):  # (numpy 1.26 also takes a= by keyword)
     return cholesky_cotangent(g, ans, a, upper)
 
 
@@ -282,7 +295,9 @@ def eigvalsh_adjoint(g, ans, a, UPLO="L"):
     return eigvalsh_cotangent(g, a, UPLO)
 
 
-@adjoint(np.linalg.eig, multi_output=True, shapes={"matrix": "(3,3)", "batch": "(2,3,3)"})
+@adjoint(
+    np.linalg.eig, multi_output=True, shapes={"matrix": "(3,3)", "batch": "(2,3,3)"}
+)
 def eig_adjoint(g, ans, a):
     return eig_cotangent(g, ans, a)
 

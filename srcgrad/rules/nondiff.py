@@ -74,7 +74,15 @@ nondifferentiable(
 
 # rounding and sign: piecewise constant
 nondifferentiable(
-    np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix, np.sign, methods=("round",)
+    np.floor,
+    np.ceil,
+    np.round,
+    np.around,
+    np.rint,
+    np.trunc,
+    np.fix,
+    np.sign,
+    methods=("round",),
 )
 
 # predicates and comparisons

@@ -53,7 +53,11 @@ from srcgrad.runtime import (
     vecmat_cotangent_x2,
 )
 
-_VECDOT_SHAPES = {"vectors": "(4,),(4,)", "batch": "(3,4),(4,)", "broadcast": "(3,1,4),(2,4)"}
+_VECDOT_SHAPES = {
+    "vectors": "(4,),(4,)",
+    "batch": "(3,4),(4,)",
+    "broadcast": "(3,1,4),(2,4)",
+}
 
 
 # --------------------------------------------------------------------------- matmul and dot
@@ -176,24 +180,35 @@ def cross_adjoint(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 if hasattr(np, "vecdot"):  # numpy >= 2.0
 
     @adjoint(
-        numpy_function("vecdot"), shapes={**_VECDOT_SHAPES, "axis": ("(4,3),(4,3)", {"axis": 0})}
+        numpy_function("vecdot"),
+        shapes={**_VECDOT_SHAPES, "axis": ("(4,3),(4,3)", {"axis": 0})},
     )
     def vecdot_adjoint(g, ans, x1, x2, /, *, axis=-1):
-        return vecdot_cotangent_x1(g, x1, x2, axis), vecdot_cotangent_x2(g, x1, x2, axis)
+        return vecdot_cotangent_x1(g, x1, x2, axis), vecdot_cotangent_x2(
+            g, x1, x2, axis
+        )
 
 
 if hasattr(np, "matvec"):  # numpy >= 2.2
 
     @adjoint(
         numpy_function("matvec"),
-        shapes={"matrix": "(3,4),(4,)", "batch": "(2,3,4),(2,4)", "broadcast": "(3,4),(2,4)"},
+        shapes={
+            "matrix": "(3,4),(4,)",
+            "batch": "(2,3,4),(2,4)",
+            "broadcast": "(3,4),(2,4)",
+        },
     )
     def matvec_adjoint(g, ans, x1, x2, /):
         return matvec_cotangent_x1(g, x1, x2), matvec_cotangent_x2(g, x1, x2)
 
     @adjoint(
         numpy_function("vecmat"),
-        shapes={"matrix": "(3,),(3,4)", "batch": "(2,3),(2,3,4)", "broadcast": "(2,3),(3,4)"},
+        shapes={
+            "matrix": "(3,),(3,4)",
+            "batch": "(2,3),(2,3,4)",
+            "broadcast": "(2,3),(3,4)",
+        },
     )
     def vecmat_adjoint(g, ans, x1, x2, /):
         return vecmat_cotangent_x1(g, x1, x2), vecmat_cotangent_x2(g, x1, x2)
@@ -245,7 +260,9 @@ def linalg_matmul_adjoint(g, ans, x1, x2, /):
     params={"axes": [0, 1, ([1], [0])]},
 )
 def linalg_tensordot_adjoint(g, ans, x1, x2, /, *, axes=2):
-    return tensordot_cotangent_a(g, x1, x2, axes), tensordot_cotangent_b(g, x1, x2, axes)
+    return tensordot_cotangent_a(g, x1, x2, axes), tensordot_cotangent_b(
+        g, x1, x2, axes
+    )
 
 
 @adjoint(numpy_function("linalg.outer"), shapes={"vectors": "(3,),(4,)"})
@@ -276,7 +293,11 @@ def kron_adjoint(g, ans, a, b):
 
 @adjoint(
     np.convolve,
-    shapes={"long-first": "(5,),(3,)", "long-second": "(3,),(5,)", "equal": "(4,),(4,)"},
+    shapes={
+        "long-first": "(5,),(3,)",
+        "long-second": "(3,),(5,)",
+        "equal": "(4,),(4,)",
+    },
     params={"mode": ["full", "same", "valid"]},
 )
 def convolve_adjoint(g, ans, a, v, mode="full"):
@@ -285,7 +306,11 @@ def convolve_adjoint(g, ans, a, v, mode="full"):
 
 @adjoint(
     np.correlate,
-    shapes={"long-first": "(5,),(3,)", "long-second": "(3,),(5,)", "equal": "(4,),(4,)"},
+    shapes={
+        "long-first": "(5,),(3,)",
+        "long-second": "(3,),(5,)",
+        "equal": "(4,),(4,)",
+    },
     params={"mode": ["valid", "same", "full"]},
 )
 def correlate_adjoint(g, ans, a, v, mode="valid"):

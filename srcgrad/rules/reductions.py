@@ -44,7 +44,9 @@ def mean_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
 
 
 @adjoint(np.max, kind="reduce", methods=("max",), shapes=_SHAPES, params=_AXES)
-@adjoint(np.amax, kind="reduce", same_as="max", shapes=_SHAPES, params=_AXES)  # numpy 2: not np.max
+@adjoint(
+    np.amax, kind="reduce", same_as="max", shapes=_SHAPES, params=_AXES
+)  # numpy 2: not np.max
 def max_adjoint(g, ans, a, axis=None, *, keepdims=False):
     # every element equal to the maximum gets an equal share of g
     hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(ans.dtype)
@@ -53,7 +55,9 @@ def max_adjoint(g, ans, a, axis=None, *, keepdims=False):
 
 
 @adjoint(np.min, kind="reduce", methods=("min",), shapes=_SHAPES, params=_AXES)
-@adjoint(np.amin, kind="reduce", same_as="min", shapes=_SHAPES, params=_AXES)  # numpy 2: not np.min
+@adjoint(
+    np.amin, kind="reduce", same_as="min", shapes=_SHAPES, params=_AXES
+)  # numpy 2: not np.min
 def min_adjoint(g, ans, a, axis=None, *, keepdims=False):
     # every element equal to the minimum gets an equal share of g
     hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(ans.dtype)
@@ -68,7 +72,11 @@ def prod_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
 
 
 @adjoint(
-    np.var, kind="reduce", methods=("var",), shapes=_SHAPES, params={**_AXES, "ddof": [0, 1]}
+    np.var,
+    kind="reduce",
+    methods=("var",),
+    shapes=_SHAPES,
+    params={**_AXES, "ddof": [0, 1]},
 )
 def var_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     scale = 2.0 / (reduction_size(a, axis) - ddof)
@@ -77,7 +85,11 @@ def var_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
 
 
 @adjoint(
-    np.std, kind="reduce", methods=("std",), shapes=_SHAPES, params={**_AXES, "ddof": [0, 1]}
+    np.std,
+    kind="reduce",
+    methods=("std",),
+    shapes=_SHAPES,
+    params={**_AXES, "ddof": [0, 1]},
 )
 def std_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     # d std = d var / (2 std)

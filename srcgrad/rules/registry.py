@@ -134,14 +134,18 @@ class Rule:
     shapes: Any = None
     param_grid: dict[str, list[Any]] | None = None
     multi_output: bool = False
-    view: bool = False  # the result may share memory with an operand (see the module docstring)
+    view: bool = (
+        False  # the result may share memory with an operand (see the module docstring)
+    )
     module: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     # facts codegen reads (see the module docstring)
     kind: str | None = None  # "unary" | "binary" | "reduce"
     integer_result: bool = False
     same_as: str | None = None
-    methods: dict[str, str | None] = field(default_factory=dict)  # method -> varargs parameter
+    methods: dict[str, str | None] = field(
+        default_factory=dict
+    )  # method -> varargs parameter
     attributes: tuple[str, ...] = ()
     math: tuple[str, ...] = ()
     builtins: tuple[str, ...] = ()
@@ -155,7 +159,9 @@ KINDS = ("unary", "binary", "reduce")
 _RULES: dict[int, Rule] = {}
 _BY_NAME: dict[str, Rule] = {}
 NONDIFF: dict[int, str] = {}  # id(function) -> name
-GENERATION = 0  # bumped by every registration: a cheap "did the rules change?" for callers
+GENERATION = (
+    0  # bumped by every registration: a cheap "did the rules change?" for callers
+)
 NONDIFF_FUNCS: dict[int, Callable[..., Any]] = {}  # id(function) -> the function
 
 
@@ -201,7 +207,9 @@ def _parameters(
     operands = tuple(
         p.name
         for p in ps
-        if p.default is p.empty and p.kind is not p.VAR_KEYWORD and p.name not in nondiff
+        if p.default is p.empty
+        and p.kind is not p.VAR_KEYWORD
+        and p.name not in nondiff
     )
     return tuple(p.name for p in ps), operands, varargs, defaults
 
@@ -260,12 +268,16 @@ def adjoint(
             kind=kind,
             integer_result=integer_result,
             same_as=same_as,
-            methods=dict(methods) if isinstance(methods, dict) else dict.fromkeys(methods),
+            methods=(
+                dict(methods) if isinstance(methods, dict) else dict.fromkeys(methods)
+            ),
             attributes=tuple(attributes),
             math=tuple(math),
             builtins=tuple(builtins),
             single_output_when=single_output_when,
-            array_operands=_makes_arrays(prim) if array_operands is None else array_operands,
+            array_operands=(
+                _makes_arrays(prim) if array_operands is None else array_operands
+            ),
         )
         global GENERATION
         _RULES[id(prim)] = rule
@@ -320,12 +332,16 @@ def nondifferentiable(
     for m in methods:
         same = [p for p in prims if getattr(p, "__name__", None) == m]
         if not same:
-            raise ValueError(f"method {m!r} names none of the functions declared with it")
+            raise ValueError(
+                f"method {m!r} names none of the functions declared with it"
+            )
         NONDIFF_METHODS[m] = same[0]
     GENERATION += 1
 
 
-def nondiff_active_argument(prim: Any, pos: list[bool], kw: dict[str, bool]) -> str | None:
+def nondiff_active_argument(
+    prim: Any, pos: list[bool], kw: dict[str, bool]
+) -> str | None:
     """The argument of a call of the non-differentiable ``prim`` whose gradient would be lost
     (``pos``/``kw``: which arguments carry a gradient), or ``None`` when the output is
     constant in every active argument."""
@@ -371,7 +387,9 @@ def _unique(pairs: list[tuple[str, Rule]], what: str) -> dict[str, Rule]:
     out: dict[str, Rule] = {}
     for key, rule in pairs:
         if key in out and out[key].name != rule.name:
-            raise ValueError(f"{what} {key!r} stands for both {out[key].name} and {rule.name}")
+            raise ValueError(
+                f"{what} {key!r} stands for both {out[key].name} and {rule.name}"
+            )
         out[key] = rule
     return out
 
@@ -386,7 +404,9 @@ def _index() -> _Index:
             _unique([(a, r) for r in rules for a in r.attributes], "attribute"),
             _unique([(f, r) for r in rules for f in r.math], "math function"),
             _unique([(b, r) for r in rules for b in r.builtins], "builtin"),
-            _unique([(r.operator, r) for r in rules if r.operator is not None], "operator"),
+            _unique(
+                [(r.operator, r) for r in rules if r.operator is not None], "operator"
+            ),
             {k: frozenset(r.name for r in rules if r.kind == k) for k in KINDS},
         )
     return _INDEX
@@ -438,7 +458,9 @@ class RuleRow(NamedTuple):
     """One line of ``srcgrad rules``: a primitive, where its rule lives, its tested domains."""
 
     primitive: str  # numpy-style name: "tanh", "linalg.inv", "special.logsumexp"
-    module: str  # the module of the rule ("srcgrad.rules.linalg"), or "non-differentiable"
+    module: (
+        str  # the module of the rule ("srcgrad.rules.linalg"), or "non-differentiable"
+    )
     domains: str  # where its tests draw inputs, e.g. "(-2, 2)", "a: positive_definite"
 
     def __str__(self) -> str:
@@ -482,4 +504,3 @@ def describe(include_nondiff: bool = False) -> list[RuleRow]:
             if name not in known
         ]
     return sorted(rows, key=lambda r: r.primitive)
-

@@ -29,7 +29,10 @@ from srcgrad.runtime import (
 
 _SHAPES = {"matrix": "(3,4)", "3d": "(2,3,4)"}
 _SCAN_AXES = {"axis": [None, 0, -1]}
-_NAN_SHAPES = {"matrix": "(4,5)", "3d": "(3,4,5)"}  # every group keeps two or more numbers
+_NAN_SHAPES = {
+    "matrix": "(4,5)",
+    "3d": "(3,4,5)",
+}  # every group keeps two or more numbers
 
 
 def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -50,7 +53,13 @@ def cumsum_adjoint(g, ans, a, axis=None, dtype=None):
     return cumsum_cotangent(g, a, axis)
 
 
-@adjoint(np.cumprod, methods=("cumprod",), shapes=_SHAPES, params=_SCAN_AXES, domain=_with_zeros)
+@adjoint(
+    np.cumprod,
+    methods=("cumprod",),
+    shapes=_SHAPES,
+    params=_SCAN_AXES,
+    domain=_with_zeros,
+)
 def cumprod_adjoint(g, ans, a, axis=None, dtype=None):
     return cumprod_cotangent(g, a, ans, axis)
 
@@ -77,7 +86,9 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
         },
         params={"include_initial": [False, True]},
     )
-    def cumulative_sum_adjoint(g, ans, x, /, *, axis=None, dtype=None, include_initial=False):
+    def cumulative_sum_adjoint(
+        g, ans, x, /, *, axis=None, dtype=None, include_initial=False
+    ):
         return cumulative_cotangent(g, x, ans, axis, include_initial, "sum")
 
     @adjoint(
@@ -90,7 +101,9 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
         },
         params={"include_initial": [False, True]},
     )
-    def cumulative_prod_adjoint(g, ans, x, /, *, axis=None, dtype=None, include_initial=False):
+    def cumulative_prod_adjoint(
+        g, ans, x, /, *, axis=None, dtype=None, include_initial=False
+    ):
         return cumulative_cotangent(g, x, ans, axis, include_initial, "prod")
 
 
@@ -125,7 +138,11 @@ def trapezoid_adjoint(g, ans, y, x=None, dx=1.0, axis=-1):
     domain={"varargs": _increasing},
     # spacings passed positionally are covered in tests/rules/test_rules_breadth.py (the
     # inlined tests cannot spell a keyword argument before *varargs)
-    shapes={"vector": "(6,)", "rows": ("(4,5)", {"axis": 0}), "columns": ("(4,5)", {"axis": -1})},
+    shapes={
+        "vector": "(6,)",
+        "rows": ("(4,5)", {"axis": 0}),
+        "columns": ("(4,5)", {"axis": -1}),
+    },
     params={"edge_order": [1, 2]},
 )
 def gradient_adjoint(g, ans, f, *varargs, axis=None, edge_order=1):

@@ -56,7 +56,9 @@ if _special is not None:
             {"axis": [-1], "b": [[0.5, 1.0, 2.0, 0.25]]},
         ],
     )
-    def logsumexp_adjoint(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
+    def logsumexp_adjoint(
+        g, ans, a, axis=None, b=None, keepdims=False, return_sign=False
+    ):
         return logsumexp_cotangent(g, a, ans, axis, b, keepdims, return_sign)
 
     @adjoint(
@@ -111,7 +113,9 @@ if _special is not None:
 
     def betaln_adjoint(g, ans, a, b):
         both = digamma(a + b)
-        return unbroadcast(g * (digamma(a) - both), a), unbroadcast(g * (digamma(b) - both), b)
+        return unbroadcast(g * (digamma(a) - both), a), unbroadcast(
+            g * (digamma(b) - both), b
+        )
 
     def beta_adjoint(g, ans, a, b):
         both = digamma(a + b)

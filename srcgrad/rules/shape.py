@@ -224,7 +224,9 @@ def mT_adjoint(g, ans, x):
 # --------------------------------------------------------------------------- flips and rolls
 
 
-@adjoint(np.flip, shapes={"3d": "(2,3,4)"}, params={"axis": [None, 0, -1, (0, 2)]}, view=True)
+@adjoint(
+    np.flip, shapes={"3d": "(2,3,4)"}, params={"axis": [None, 0, -1, (0, 2)]}, view=True
+)
 def flip_adjoint(g, ans, m, axis=None):
     return np.flip(g, axis)
 
@@ -295,7 +297,11 @@ def atleast_3d_adjoint(g, ans, *arys):
 @adjoint(
     np.vstack,
     sequence=("tup",),
-    shapes={"vectors": "[(3,),(3,)]", "mixed": "[(3,),(2,3)]", "matrices": "[(2,3),(1,3)]"},
+    shapes={
+        "vectors": "[(3,),(3,)]",
+        "mixed": "[(3,),(2,3)]",
+        "matrices": "[(2,3),(1,3)]",
+    },
 )
 def vstack_adjoint(g, ans, tup, *, dtype=None, casting="same_kind"):
     return stacked_cotangents(g, tup, "vstack")
@@ -313,7 +319,11 @@ def hstack_adjoint(g, ans, tup, *, dtype=None, casting="same_kind"):
 @adjoint(
     np.dstack,
     sequence=("tup",),
-    shapes={"vectors": "[(3,),(3,)]", "matrices": "[(2,3),(2,3)]", "3d": "[(2,3,2),(2,3,1)]"},
+    shapes={
+        "vectors": "[(3,),(3,)]",
+        "matrices": "[(2,3),(2,3)]",
+        "3d": "[(2,3,2),(2,3,1)]",
+    },
 )
 def dstack_adjoint(g, ans, tup):
     return stacked_cotangents(g, tup, "dstack")
@@ -381,7 +391,9 @@ if hasattr(np, "unstack"):  # numpy >= 2.1
 
 
 @adjoint(
-    np.append, shapes={"rows": "(3,4),(2,4)", "vectors": "(3,),(2,)"}, params={"axis": [None, 0]}
+    np.append,
+    shapes={"rows": "(3,4),(2,4)", "vectors": "(3,),(2,)"},
+    params={"axis": [None, 0]},
 )
 def append_adjoint(g, ans, arr, values, axis=None):
     return append_cotangents(g, arr, values, axis)
@@ -409,7 +421,11 @@ def delete_adjoint(g, ans, arr, obj, axis=None):
             "pad_width": [((1, 2), (0, 3))],
             "mode": ["constant", "edge", "wrap", "reflect", "symmetric"],
         },
-        {"pad_width": [((2, 1), (1, 2))], "mode": ["symmetric"], "reflect_type": ["odd"]},
+        {
+            "pad_width": [((2, 1), (1, 2))],
+            "mode": ["symmetric"],
+            "reflect_type": ["odd"],
+        },
         {"pad_width": [((3, 1), (1, 4))], "mode": ["reflect"], "reflect_type": ["odd"]},
         {"pad_width": [((5, 6), (7, 2))], "mode": ["reflect"]},
         {"pad_width": [2], "mode": ["linear_ramp"], "end_values": [(1.0, -1.0)]},

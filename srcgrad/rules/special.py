@@ -57,14 +57,19 @@ def sinc_adjoint(g, ans, x):
     np.nan_to_num,
     domain=_with_nonfinite,
     shapes={"matrix": "(3,4)"},
-    params=[{"posinf": [5.0], "neginf": [-5.0]}, {"nan": [1.5], "posinf": [3.0], "neginf": [-3.0]}],
+    params=[
+        {"posinf": [5.0], "neginf": [-5.0]},
+        {"nan": [1.5], "posinf": [3.0], "neginf": [-3.0]},
+    ],
 )
 def nan_to_num_adjoint(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
     # replaced entries are constants; complex parts are masked separately
     return nan_to_num_cotangent(g, x)
 
 
-@adjoint(np.real, attributes=("real",), shapes={"matrix": "(3,4)", "zero-d": "()"}, view=True)
+@adjoint(
+    np.real, attributes=("real",), shapes={"matrix": "(3,4)", "zero-d": "()"}, view=True
+)
 def real_adjoint(g, ans, val):
     return unbroadcast(g, val)
 
@@ -82,7 +87,10 @@ def conjugate_adjoint(g, ans, x):
 
 
 @adjoint(
-    np.angle, domain=_away_from_zero, shapes={"matrix": "(3,4)"}, params={"deg": [False, True]}
+    np.angle,
+    domain=_away_from_zero,
+    shapes={"matrix": "(3,4)"},
+    params={"deg": [False, True]},
 )
 def angle_adjoint(g, ans, z, deg=False):
     return angle_cotangent(g, z, deg)
@@ -100,7 +108,9 @@ def modf_adjoint(g, ans, x):
     return unbroadcast(zeros_if_none(g[0], ans[0]), x)
 
 
-@adjoint(np.frexp, multi_output=True, domain=_away_from_zero, shapes={"matrix": "(3,4)"})
+@adjoint(
+    np.frexp, multi_output=True, domain=_away_from_zero, shapes={"matrix": "(3,4)"}
+)
 def frexp_adjoint(g, ans, x):
     # x = m * 2**e with e locally constant: dm/dx = 2**-e
     return unbroadcast(zeros_if_none(g[0], ans[0]) * np.ldexp(1.0, -ans[1]), x)

@@ -30,7 +30,10 @@ _SHAPES = {"matrix": "(3,4)", "3d": "(2,3,4)"}
 # axis None / an int / a tuple, and keepdims; kept small: every combination is also run
 # through the engine (tests/rules/test_inlined.py)
 _AXES = [{"axis": [None, (0, 1)]}, {"axis": [-1], "keepdims": [True]}]
-_NAN_SHAPES = {"matrix": "(4,5)", "3d": "(3,4,5)"}  # every group keeps two or more numbers
+_NAN_SHAPES = {
+    "matrix": "(4,5)",
+    "3d": "(3,4,5)",
+}  # every group keeps two or more numbers
 
 
 # --------------------------------------------------------------------------- averages
@@ -45,7 +48,9 @@ _NAN_SHAPES = {"matrix": "(4,5)", "3d": "(3,4,5)"}  # every group keeps two or m
         {"axis": [None], "weights": [[[1.0, 2.0, 0.5, 3.0]] * 3]},
     ],
 )
-def average_adjoint(g, ans, a, axis=None, weights=None, returned=False, *, keepdims=False):
+def average_adjoint(
+    g, ans, a, axis=None, weights=None, returned=False, *, keepdims=False
+):
     return average_cotangent(g, a, axis, weights, returned, keepdims)
 
 
@@ -59,17 +64,25 @@ def nansum_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
 
 @adjoint(np.nanmean, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
 def nanmean_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
-    return expand_like(g, a, axis=axis, keepdims=keepdims) * ~np.isnan(a) / nan_count(a, axis)
+    return (
+        expand_like(g, a, axis=axis, keepdims=keepdims)
+        * ~np.isnan(a)
+        / nan_count(a, axis)
+    )
 
 
 @adjoint(np.nanmax, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
 def nanmax_adjoint(g, ans, a, axis=None, *, keepdims=False):
-    return extremum_cotangent(g, a, np.nanmax(a, axis=axis, keepdims=True), axis, keepdims)
+    return extremum_cotangent(
+        g, a, np.nanmax(a, axis=axis, keepdims=True), axis, keepdims
+    )
 
 
 @adjoint(np.nanmin, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
 def nanmin_adjoint(g, ans, a, axis=None, *, keepdims=False):
-    return extremum_cotangent(g, a, np.nanmin(a, axis=axis, keepdims=True), axis, keepdims)
+    return extremum_cotangent(
+        g, a, np.nanmin(a, axis=axis, keepdims=True), axis, keepdims
+    )
 
 
 @adjoint(np.nanprod, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
@@ -79,7 +92,10 @@ def nanprod_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
 
 
 @adjoint(
-    np.nanvar, shapes=_NAN_SHAPES, params=[*_AXES, {"axis": [0], "ddof": [1]}], domain=_with_nans
+    np.nanvar,
+    shapes=_NAN_SHAPES,
+    params=[*_AXES, {"axis": [0], "ddof": [1]}],
+    domain=_with_nans,
 )
 def nanvar_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = np.where(np.isnan(a), 0, a - np.nanmean(a, axis=axis, keepdims=True))
@@ -88,7 +104,10 @@ def nanvar_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
 
 
 @adjoint(
-    np.nanstd, shapes=_NAN_SHAPES, params=[*_AXES, {"axis": [0], "ddof": [1]}], domain=_with_nans
+    np.nanstd,
+    shapes=_NAN_SHAPES,
+    params=[*_AXES, {"axis": [0], "ddof": [1]}],
+    domain=_with_nans,
 )
 def nanstd_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = np.where(np.isnan(a), 0, a - np.nanmean(a, axis=axis, keepdims=True))
@@ -102,7 +121,9 @@ def nanstd_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
 @adjoint(np.ptp, shapes=_SHAPES, params=_AXES)
 def ptp_adjoint(g, ans, a, axis=None, *, keepdims=False):
     top = extremum_cotangent(g, a, np.max(a, axis=axis, keepdims=True), axis, keepdims)
-    bottom = extremum_cotangent(g, a, np.min(a, axis=axis, keepdims=True), axis, keepdims)
+    bottom = extremum_cotangent(
+        g, a, np.min(a, axis=axis, keepdims=True), axis, keepdims
+    )
     return top - bottom
 
 

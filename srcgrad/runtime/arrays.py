@@ -83,7 +83,9 @@ def as_array(x: Any, *like: Any, weak: bool = False) -> Any:
 
 def _is_complex(g: Any) -> bool:
     """True for a complex Python number or a value with a complex dtype."""
-    return isinstance(g, complex) or getattr(getattr(g, "dtype", None), "kind", "") == "c"
+    return (
+        isinstance(g, complex) or getattr(getattr(g, "dtype", None), "kind", "") == "c"
+    )
 
 
 def _cast(g: Array, dtype: Any) -> Array:
@@ -174,7 +176,9 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     for ax in axes:
         ax = operator.index(ax)
         if not -ndim <= ax < ndim:
-            raise ValueError(f"axis {ax} is out of bounds for an array of dimension {ndim}")
+            raise ValueError(
+                f"axis {ax} is out of bounds for an array of dimension {ndim}"
+            )
         out.append(ax % ndim if ndim else ax)
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis!r}")

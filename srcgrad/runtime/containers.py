@@ -88,7 +88,7 @@ def pop_cotangent(d_list: list[Any], like: Any) -> Any:
 def drop_cotangents(d_list: list[Any], items: Any) -> None:
     """Undo ``lst.extend(items)`` of constants: drop the last ``len(items)`` entries of the
     list's cotangent."""
-    del d_list[len(d_list) - len(items):]
+    del d_list[len(d_list) - len(items) :]
 
 
 def add_cotangents(a: Any, b: Any) -> Any:
@@ -107,14 +107,22 @@ def add_cotangents(a: Any, b: Any) -> Any:
         return a + b
     if node_a is tree.DICT or node_b is tree.DICT:
         if node_a is not node_b or a.keys() != b.keys():
-            raise ValueError("cotangents of different structure: cannot add a dict entrywise")
+            raise ValueError(
+                "cotangents of different structure: cannot add a dict entrywise"
+            )
         return type(a)((k, add_cotangents(a[k], b[k])) for k in a)
     if node_a is None or node_b is None or node_a.positional != node_b.positional:
-        raise ValueError("cotangents of different structure: cannot add a list entrywise")
+        raise ValueError(
+            "cotangents of different structure: cannot add a list entrywise"
+        )
     keys_a, kids_a = node_a.flatten(a)
     keys_b, kids_b = node_b.flatten(b)
-    if len(kids_a) != len(kids_b) or not (node_a.positional or list(keys_a) == list(keys_b)):
-        raise ValueError("cotangents of different structure: cannot add a list entrywise")
+    if len(kids_a) != len(kids_b) or not (
+        node_a.positional or list(keys_a) == list(keys_b)
+    ):
+        raise ValueError(
+            "cotangents of different structure: cannot add a list entrywise"
+        )
     items = [add_cotangents(x, y) for x, y in zip(kids_a, kids_b)]
     return node_a.unflatten(type(a), keys_a, items)
 
@@ -124,7 +132,9 @@ def add_list_cotangents(a: list[Any], b: Any) -> list[Any]:
     return list(add_cotangents(list(a), list(b)))
 
 
-def list_cotangent_at(d_list: list[Any] | None, items: list[Any], key: Any, g: Any) -> list[Any]:
+def list_cotangent_at(
+    d_list: list[Any] | None, items: list[Any], key: Any, g: Any
+) -> list[Any]:
     """The list cotangent with ``g`` added at ``key`` (for ``x = items[key]``)."""
     out = list(d_list) if d_list is not None else [None] * len(items)
     i = key if key >= 0 else key + len(out)

@@ -55,17 +55,28 @@ def _fft_axes(a: Array, s: Any, axes: Any) -> tuple[list[int], list[int]]:
         sizes = [a.shape[ax] for ax in axes]
     else:
         sizes = [
-            a.shape[ax] if n is None or n == -1 else operator.index(n) for n, ax in zip(s, axes)
+            a.shape[ax] if n is None or n == -1 else operator.index(n)
+            for n, ax in zip(s, axes)
         ]
     return axes, sizes
 
 
 def _swap_norm(norm: Any) -> Any:
-    return {None: "forward", "backward": "forward", "forward": "backward", "ortho": "ortho"}[norm]
+    return {
+        None: "forward",
+        "backward": "forward",
+        "forward": "backward",
+        "ortho": "ortho",
+    }[norm]
 
 
 def fft_cotangent(
-    g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any = None, inverse: bool = False
+    g: Array,
+    a: Any,
+    n: Any = None,
+    axis: int = -1,
+    norm: Any = None,
+    inverse: bool = False,
 ) -> Array:
     """Cotangent of ``np.fft.fft`` (or ``ifft`` with ``inverse=True``) for ``a``.
 
@@ -93,7 +104,12 @@ def fft_cotangent(
 
 
 def fftn_cotangent(
-    g: Array, a: Any, s: Any = None, axes: Any = None, norm: Any = None, inverse: bool = False
+    g: Array,
+    a: Any,
+    s: Any = None,
+    axes: Any = None,
+    norm: Any = None,
+    inverse: bool = False,
 ) -> Array:
     """Cotangent of ``np.fft.fftn`` / ``fft2`` (``ifftn`` / ``ifft2`` with ``inverse=True``).
 
@@ -115,7 +131,9 @@ def fftn_cotangent(
     return unbroadcast(_fit_lengths(xp, fn(g, axes=ax_list, norm=norm), ax_list, a), a)
 
 
-def rfft_cotangent(g: Array, a: Array, n: Any = None, axis: int = -1, norm: Any = None) -> Array:
+def rfft_cotangent(
+    g: Array, a: Array, n: Any = None, axis: int = -1, norm: Any = None
+) -> Array:
     """Cotangent of ``np.fft.rfft(a, n, axis, norm)`` for the real ``a``.
 
     ``rfft`` keeps the first ``n // 2 + 1`` entries of the full DFT, so the cotangent is the
@@ -138,7 +156,9 @@ def rfft_cotangent(g: Array, a: Array, n: Any = None, axis: int = -1, norm: Any 
     return _fit(_fit_length(xp, xp.real(full), ax, a.shape[ax]), a)
 
 
-def rfftn_cotangent(g: Array, a: Array, s: Any = None, axes: Any = None, norm: Any = None) -> Array:
+def rfftn_cotangent(
+    g: Array, a: Array, s: Any = None, axes: Any = None, norm: Any = None
+) -> Array:
     """Cotangent of ``np.fft.rfftn`` / ``rfft2`` for the real ``a``.
 
     Args:
@@ -180,7 +200,9 @@ def _hermitian_half(xp: Any, full: Array, ax: int, n: int, g: Array) -> Array:
     return half * _hermitian_weights(xp, n, ax, g.ndim, real)
 
 
-def irfft_cotangent(g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any = None) -> Array:
+def irfft_cotangent(
+    g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any = None
+) -> Array:
     """Cotangent of ``np.fft.irfft(a, n, axis, norm)`` for the (complex) half spectrum ``a``.
 
     ``irfft`` extends its first ``n // 2 + 1`` inputs Hermitian-symmetrically and ignores the
@@ -206,7 +228,9 @@ def irfft_cotangent(g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any =
     return unbroadcast(_fit_length(xp, half, ax, m), a)
 
 
-def irfftn_cotangent(g: Array, a: Any, s: Any = None, axes: Any = None, norm: Any = None) -> Array:
+def irfftn_cotangent(
+    g: Array, a: Any, s: Any = None, axes: Any = None, norm: Any = None
+) -> Array:
     """Cotangent of ``np.fft.irfftn`` / ``irfft2`` for the (complex) half spectrum ``a``.
 
     Args:
@@ -224,17 +248,23 @@ def irfftn_cotangent(g: Array, a: Any, s: Any = None, axes: Any = None, norm: An
     last = ax_list[-1]
     if s is None:
         sizes[-1] = 2 * (a.shape[last] - 1)
-    half = _hermitian_half(xp, xp.fft.ifftn(g, axes=ax_list, norm=norm), last, sizes[-1], g)
+    half = _hermitian_half(
+        xp, xp.fft.ifftn(g, axes=ax_list, norm=norm), last, sizes[-1], g
+    )
     return unbroadcast(_fit_lengths(xp, half, ax_list, a), a)
 
 
-def hfft_cotangent(g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any = None) -> Array:
+def hfft_cotangent(
+    g: Array, a: Any, n: Any = None, axis: int = -1, norm: Any = None
+) -> Array:
     """Cotangent of ``np.fft.hfft(a, n, axis, norm)`` (``irfft(conj(a))`` with the other norm)."""
     xp = namespace(g, a)
     return xp.conj(irfft_cotangent(g, a, n, axis, _swap_norm(norm)))
 
 
-def ihfft_cotangent(g: Array, a: Array, n: Any = None, axis: int = -1, norm: Any = None) -> Array:
+def ihfft_cotangent(
+    g: Array, a: Array, n: Any = None, axis: int = -1, norm: Any = None
+) -> Array:
     """Cotangent of ``np.fft.ihfft(a, n, axis, norm)`` (``conj(rfft(a))`` with the other norm)."""
     xp = namespace(g, a)
     return rfft_cotangent(xp.conj(g), a, n, axis, _swap_norm(norm))

@@ -68,7 +68,10 @@ def linspace_cotangents(
     if endpoint and num > 1:
         # numpy sets the last sample to stop exactly
         t = xp.concatenate(
-            [_take_range(xp, t, ax, 0, num - 1), xp.ones_like(_take_range(xp, t, ax, 0, 1))],
+            [
+                _take_range(xp, t, ax, 0, num - 1),
+                xp.ones_like(_take_range(xp, t, ax, 0, 1)),
+            ],
             axis=ax,
         )
     d_start = xp.sum(g * (1 - t), axis=ax)
@@ -114,7 +117,13 @@ def logspace_cotangents(
 
 
 def geomspace_cotangents(
-    g: Array, ans: Array, start: Any, stop: Any, num: int = 50, endpoint: bool = True, axis: int = 0
+    g: Array,
+    ans: Array,
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    axis: int = 0,
 ) -> tuple[Array, Array]:
     """Cotangents of ``np.geomspace(start, stop, num, endpoint, axis=axis)`` (real, same sign).
 
@@ -137,7 +146,9 @@ def geomspace_cotangents(
     ax = _axis(axis, ans.ndim)
     a_start = _expand_at(xp, xp.asarray(start, dtype=ans.dtype), ans, ax)
     a_stop = _expand_at(xp, xp.asarray(stop, dtype=ans.dtype), ans, ax)
-    d_start, _ = linspace_cotangents(g * ans / a_start, start, stop, num, endpoint, axis)
+    d_start, _ = linspace_cotangents(
+        g * ans / a_start, start, stop, num, endpoint, axis
+    )
     _, d_stop = linspace_cotangents(g * ans / a_stop, start, stop, num, endpoint, axis)
     return d_start, d_stop
 
@@ -150,7 +161,13 @@ def _expand_at(xp: Any, v: Array, ans: Array, ax: int) -> Array:
 
 
 def interp_cotangents(
-    g: Array, x: Any, xp_: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None
+    g: Array,
+    x: Any,
+    xp_: Any,
+    fp: Any,
+    left: Any = None,
+    right: Any = None,
+    period: Any = None,
 ) -> tuple[Array, Array, Array]:
     """Cotangents of ``np.interp(x, xp, fp, left, right)`` for ``x``, ``xp`` and ``fp``.
 
@@ -171,7 +188,9 @@ def interp_cotangents(
         ``(cotangent of x, cotangent of xp, cotangent of fp)``.
     """
     if period is not None:
-        raise NotImplementedError("srcgrad differentiates np.interp without `period` only")
+        raise NotImplementedError(
+            "srcgrad differentiates np.interp without `period` only"
+        )
     xpn = namespace(g, x, xp_, fp)
     xa = xpn.asarray(x)
     pts = xpn.asarray(xp_)
@@ -209,7 +228,9 @@ def interp_cotangents(
     return unbroadcast(d_x, x), unbroadcast(d_pts, xp_), unbroadcast(d_fp, fp)
 
 
-def meshgrid_cotangents(g: Sequence[Any], xi: Sequence[Any], indexing: str = "xy") -> list:
+def meshgrid_cotangents(
+    g: Sequence[Any], xi: Sequence[Any], indexing: str = "xy"
+) -> list:
     """Cotangents of ``np.meshgrid(*xi, indexing=indexing)`` (dense or sparse).
 
     Output ``k`` varies along one axis only; the cotangent of ``xi[k]`` is its cotangent

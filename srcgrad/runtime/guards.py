@@ -36,16 +36,25 @@ def require_unshared(view: Any, base: Any, where: str) -> Any:
 
 def _where(where: str) -> tuple[str, dict[str, Any]]:
     """``"file:line: name"`` (as emitted code passes it) as the name and the error's place."""
-    file, line, name = where.rsplit(":", 2) if where.count(":") >= 2 else ("", "0", where)
+    file, line, name = (
+        where.rsplit(":", 2) if where.count(":") >= 2 else ("", "0", where)
+    )
     lineno = int(line) if line.strip().isdigit() else None
-    return name.strip(), {"filename": file or None, "lineno": lineno, "col": 1 if lineno else None}
+    return name.strip(), {
+        "filename": file or None,
+        "lineno": lineno,
+        "col": 1 if lineno else None,
+    }
 
 
 def require_not_array(value: Any, where: str) -> Any:
     """Refuse ``name op= v`` when ``name`` holds an array that something else also sees (a view,
     an argument's entry, a callee's argument): numpy writes such an array in place, the
-    functional rewrite ``name = name op v`` would not.  Python and numpy scalars pass."""
-    if isinstance(value, (int, float, complex, np.generic)) or not hasattr(value, "shape"):
+    functional rewrite ``name = name op v`` would not.  Python and numpy scalars pass.
+    """
+    if isinstance(value, (int, float, complex, np.generic)) or not hasattr(
+        value, "shape"
+    ):
         return value
     name, at = _where(where)
     raise AliasError(

@@ -57,7 +57,10 @@ index = _Index()
 def _is_basic_key(key: Any) -> bool:
     parts = key if isinstance(key, tuple) else (key,)
     return all(
-        p is None or p is Ellipsis or isinstance(p, (int, slice)) and not isinstance(p, bool)
+        p is None
+        or p is Ellipsis
+        or isinstance(p, (int, slice))
+        and not isinstance(p, bool)
         for p in parts
     )
 
@@ -176,7 +179,9 @@ def compress_cotangent(g: Array, condition: Any, a: Array, axis: Any = None) -> 
     return _fit(z, a)
 
 
-def _scatter_add_axis(xp: Any, shape: tuple[int, ...], dtype: Any, ax: int, idx: Array, g: Array):
+def _scatter_add_axis(
+    xp: Any, shape: tuple[int, ...], dtype: Any, ax: int, idx: Array, g: Array
+):
     """Zeros of ``shape`` with ``g`` added at ``idx`` along ``ax`` (repeats accumulate).
 
     ``g`` is laid out as ``shape[:ax] + idx.shape + shape[ax + 1:]`` (what ``np.take`` makes).
@@ -228,7 +233,9 @@ def take_cotangent(
     return _fit(xp.reshape(out, a.shape), a)
 
 
-def take_along_axis_cotangent(g: Array, arr: Array, indices: Any, axis: Any = -1) -> Array:
+def take_along_axis_cotangent(
+    g: Array, arr: Array, indices: Any, axis: Any = -1
+) -> Array:
     """Cotangent of ``np.take_along_axis(arr, indices, axis)`` (repeated indices accumulate).
 
     Args:
@@ -264,7 +271,9 @@ def take_along_axis_cotangent(g: Array, arr: Array, indices: Any, axis: Any = -1
     return _fit(z, arr)
 
 
-def select_cotangents(g: Array, condlist: Sequence[Any], choicelist: Sequence[Any]) -> list:
+def select_cotangents(
+    g: Array, condlist: Sequence[Any], choicelist: Sequence[Any]
+) -> list:
     """Cotangents of the choices of ``np.select(condlist, choicelist, default)``.
 
     Choice ``k`` gets ``g`` where condition ``k`` is the first true one.
@@ -288,7 +297,9 @@ def select_cotangents(g: Array, condlist: Sequence[Any], choicelist: Sequence[An
     return out
 
 
-def choose_cotangents(g: Array, a: Any, choices: Sequence[Any], mode: str = "raise") -> list:
+def choose_cotangents(
+    g: Array, a: Any, choices: Sequence[Any], mode: str = "raise"
+) -> list:
     """Cotangents of the choices of ``np.choose(a, choices, mode=mode)``.
 
     Args:
@@ -324,7 +335,11 @@ def unwindow(g: Array, x: Array, window_shape: Any, axis: Any = None) -> Array:
         An array shaped and typed like ``x``.
     """
     xp = namespace(g, x)
-    windows = (operator.index(window_shape),) if _is_int(window_shape) else tuple(window_shape)
+    windows = (
+        (operator.index(window_shape),)
+        if _is_int(window_shape)
+        else tuple(window_shape)
+    )
     if axis is None:
         axes = tuple(range(x.ndim))
     elif _is_int(axis):
@@ -379,7 +394,9 @@ def diagonal_cotangent(
     return _fit(xp.moveaxis(z, (-2, -1), (a1, a2)), a)
 
 
-def trace_cotangent(g: Array, a: Array, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
+def trace_cotangent(
+    g: Array, a: Array, offset: int = 0, axis1: int = 0, axis2: int = 1
+) -> Array:
     """Cotangent of ``np.trace(a, offset, axis1, axis2)``: ``g`` on the diagonal.
 
     Args:

@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _axis, _conj_sign, _fit, _is_int, _mT, as_array, normalize_axes
+from srcgrad.runtime.arrays import (
+    _axis,
+    _conj_sign,
+    _fit,
+    _is_int,
+    _mT,
+    as_array,
+    normalize_axes,
+)
 from srcgrad.runtime.broadcasting import expand_like, unbroadcast
 from srcgrad.runtime.reductions import prod_others
 
@@ -75,7 +83,14 @@ def _vector_norm_cot(
 
 
 def _matrix_norm_cot(
-    xp: Any, g: Array, x: Array, ans: Array, ord: Any, row: int, col: int, keepdims: bool
+    xp: Any,
+    g: Array,
+    x: Array,
+    ans: Array,
+    ord: Any,
+    row: int,
+    col: int,
+    keepdims: bool,
 ) -> Array:
     """Cotangent of a matrix norm of ``x`` over the axes ``(row, col)``."""
     axes = (row, col)
@@ -107,7 +122,12 @@ def _matrix_norm_cot(
 
 
 def norm_cotangent(
-    g: Array, x: Array, ans: Array, ord: Any = None, axis: Any = None, keepdims: bool = False
+    g: Array,
+    x: Array,
+    ans: Array,
+    ord: Any = None,
+    axis: Any = None,
+    keepdims: bool = False,
 ) -> Array:
     """Cotangent of ``np.linalg.norm(x, ord, axis, keepdims)`` for every ``ord`` numpy accepts.
 
@@ -150,7 +170,12 @@ def norm_cotangent(
 
 
 def vector_norm_cotangent(
-    g: Array, x: Array, ans: Array, axis: Any = None, keepdims: bool = False, ord: Any = 2
+    g: Array,
+    x: Array,
+    ans: Array,
+    axis: Any = None,
+    keepdims: bool = False,
+    ord: Any = 2,
 ) -> Array:
     """Cotangent of ``np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)``.
 
@@ -329,7 +354,11 @@ def _pinv_cotangent(xp: Any, g: Array, a: Array, p: Array) -> Array:
     eye_n = _eye_like(xp, n, p)
     pt = _mT(p)
     gt = _mT(g)
-    return -(pt @ g @ pt) + (eye_m - a @ p) @ gt @ (p @ pt) + (pt @ p) @ gt @ (eye_n - p @ a)
+    return (
+        -(pt @ g @ pt)
+        + (eye_m - a @ p) @ gt @ (p @ pt)
+        + (pt @ p) @ gt @ (eye_n - p @ a)
+    )
 
 
 def pinv_cotangent(g: Array, ans: Array, a: Array, hermitian: bool = False) -> Array:
@@ -348,7 +377,9 @@ def pinv_cotangent(g: Array, ans: Array, a: Array, hermitian: bool = False) -> A
     if not hermitian:
         return _fit(_pinv_cotangent(xp, g, a, ans), a)
     low = xp.tril(a, -1)
-    used = low + _mT(low) + a * _eye_like(xp, a.shape[-1], a)  # the matrix numpy inverts
+    used = (
+        low + _mT(low) + a * _eye_like(xp, a.shape[-1], a)
+    )  # the matrix numpy inverts
     return _fit(_triangle_form(xp, _pinv_cotangent(xp, g, used, ans), "L"), a)
 
 
@@ -384,7 +415,9 @@ def cholesky_cotangent(g: Array, ans: Array, a: Array, upper: bool = False) -> A
     return _fit(_triangle_form(xp, sym, "U" if upper else "L"), a)
 
 
-def eigh_cotangent(g: Sequence[Any], ans: Sequence[Array], a: Array, UPLO: str = "L") -> Array:
+def eigh_cotangent(
+    g: Sequence[Any], ans: Sequence[Array], a: Array, UPLO: str = "L"
+) -> Array:
     """Cotangent of ``w, v = np.linalg.eigh(a, UPLO)`` (real symmetric, distinct eigenvalues).
 
     ``v (diag(g_w) + F * (v^T g_v)) v^T`` with ``F_ij = 1 / (w_j - w_i)`` off the diagonal,
@@ -568,7 +601,9 @@ def qr_cotangent(g: Any, ans: Any, a: Array, mode: str = "reduced") -> Array:
             q, r = q[..., :, :n], r[..., :n, :]
             gr = None if gr is None else gr[..., :n, :]
     else:
-        raise NotImplementedError(f"srcgrad cannot differentiate np.linalg.qr(mode={mode!r})")
+        raise NotImplementedError(
+            f"srcgrad cannot differentiate np.linalg.qr(mode={mode!r})"
+        )
     if m >= n:
         return _fit(_qr_tall(xp, q, r, gq, gr), a)
     u = r[..., :, :m]
@@ -652,7 +687,8 @@ def eigvals_cotangent(g: Array, ans: Array, a: Array) -> Array:
 
 def _lstsq_parts(ans: Sequence[Any], a: Array, b: Array, gx: Any) -> tuple:
     """What both lstsq cotangents read: the namespace, whether ``b`` is a vector, ``b``, ``x``
-    and ``g_x`` as matrices (a vector as one column; ``g_x`` may be None), and the residuals."""
+    and ``g_x`` as matrices (a vector as one column; ``g_x`` may be None), and the residuals.
+    """
     x, res, _, _ = ans
     xp = namespace(a, b, x)
     vector = b.ndim == 1
@@ -661,7 +697,9 @@ def _lstsq_parts(ans: Sequence[Any], a: Array, b: Array, gx: Any) -> tuple:
     return xp, vector, bm, xm, gxm, res
 
 
-def lstsq_cotangent_a(g: Sequence[Any], ans: Sequence[Any], a: Array, b: Array) -> Array:
+def lstsq_cotangent_a(
+    g: Sequence[Any], ans: Sequence[Any], a: Array, b: Array
+) -> Array:
     """Cotangent of ``x, residuals, rank, s = np.linalg.lstsq(a, b)`` for ``a`` (full rank).
 
     ``x = pinv(a) b``; the residuals ``|b - a x|^2`` (present for tall full-rank ``a``) add
@@ -691,7 +729,9 @@ def lstsq_cotangent_a(g: Sequence[Any], ans: Sequence[Any], a: Array, b: Array) 
     return _fit(out, a)
 
 
-def lstsq_cotangent_b(g: Sequence[Any], ans: Sequence[Any], a: Array, b: Array) -> Array:
+def lstsq_cotangent_b(
+    g: Sequence[Any], ans: Sequence[Any], a: Array, b: Array
+) -> Array:
     """Cotangent of ``np.linalg.lstsq(a, b)`` for ``b``: ``pinv(a)^T g_x + 2 r g_res``, shaped
     and typed like ``b`` (see :func:`lstsq_cotangent_a`)."""
     gx, gres, _, _ = g
@@ -747,7 +787,9 @@ def tensorinv_cotangent(g: Array, ans: Array, a: Array, ind: int = 2) -> Array:
     return _fit(xp.reshape(-(_mT(y) @ gm @ _mT(y)), a.shape), a)
 
 
-def _tensorsolve_layout(a: Array, b: Array, axes: Any) -> tuple[list[int], tuple, int, int]:
+def _tensorsolve_layout(
+    a: Array, b: Array, axes: Any
+) -> tuple[list[int], tuple, int, int]:
     an = a.ndim
     order = list(range(an))
     if axes is not None:
@@ -769,14 +811,18 @@ def _tensorsolve_adjoint(xp: Any, g: Array, a: Array, b: Array, axes: Any) -> tu
     return z, order, moved_shape, cols
 
 
-def tensorsolve_cotangent_b(g: Array, ans: Array, a: Array, b: Array, axes: Any = None) -> Array:
+def tensorsolve_cotangent_b(
+    g: Array, ans: Array, a: Array, b: Array, axes: Any = None
+) -> Array:
     """Cotangent of ``np.linalg.tensorsolve(a, b, axes)`` for ``b``."""
     xp = namespace(g, ans, a, b)
     z, _, _, _ = _tensorsolve_adjoint(xp, g, a, b, axes)
     return _fit(xp.reshape(z, b.shape), b)
 
 
-def tensorsolve_cotangent_a(g: Array, ans: Array, a: Array, b: Array, axes: Any = None) -> Array:
+def tensorsolve_cotangent_a(
+    g: Array, ans: Array, a: Array, b: Array, axes: Any = None
+) -> Array:
     """Cotangent of ``np.linalg.tensorsolve(a, b, axes)`` for ``a``."""
     xp = namespace(g, ans, a, b)
     z, order, moved_shape, cols = _tensorsolve_adjoint(xp, g, a, b, axes)

@@ -94,7 +94,9 @@ def matmul_cotangent_x2(g: Array, x1: Array, x2: Array) -> Array:
     return xp.reshape(_matmul_unbroadcast(xp, a.swapaxes(-1, -2), gm, b), x2.shape)
 
 
-def _promote_matmul(xp: Any, g: Array, x1: Array, x2: Array) -> tuple[Array, Array, Array]:
+def _promote_matmul(
+    xp: Any, g: Array, x1: Array, x2: Array
+) -> tuple[Array, Array, Array]:
     """Views of ``x1``, ``x2`` and ``g`` with the unit axes matmul adds for 1-D operands."""
     a, b = x1, x2
     if x2.ndim == 1:
@@ -129,7 +131,9 @@ def _matmul_unbroadcast(xp: Any, x: Array, y: Array, like: Array) -> Array:
     return unbroadcast(x @ y, like)
 
 
-def _tensordot(xp: Any, a: Array, b: Array, axes_a: Sequence[int], axes_b: Sequence[int]):
+def _tensordot(
+    xp: Any, a: Array, b: Array, axes_a: Sequence[int], axes_b: Sequence[int]
+):
     """``tensordot`` over the paired axes.  A 0-d operand contracts nothing: the product is
     then ``a * b`` (cupy's ``tensordot`` refuses a 0-d operand with explicit axes)."""
     if a.ndim == 0 or b.ndim == 0:
@@ -145,7 +149,9 @@ def _operands(g: Array, a: Any, b: Any, first: bool) -> tuple[Any, Array, Array]
     return xp, as_array(a, g, b, weak=not first), as_array(b, g, a, weak=first)
 
 
-def _scaled_cotangent(xp: Any, g: Array, a: Array, b: Array, first: bool) -> Array | None:
+def _scaled_cotangent(
+    xp: Any, g: Array, a: Array, b: Array, first: bool
+) -> Array | None:
     """The cotangent of one operand where either is 0-d (the product is then ``a * b``):
     ``g`` times the other operand, summed to this one; None when neither is 0-d."""
     if a.ndim != 0 and b.ndim != 0:
@@ -322,7 +328,9 @@ def _parse_einsum(subscripts: Any, operands: Sequence[Array]) -> tuple[list[str]
     lhs, arrow, rhs = spec.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(ndims):
-        raise ValueError(f"einsum {subscripts!r} names {len(terms)} operands, got {len(ndims)}")
+        raise ValueError(
+            f"einsum {subscripts!r} names {len(terms)} operands, got {len(ndims)}"
+        )
     used = set(spec) - set(".,->")
     spare = [c for c in _LETTERS if c not in used]
     n_ell = max(
@@ -344,7 +352,9 @@ def _parse_einsum(subscripts: Any, operands: Sequence[Array]) -> tuple[list[str]
         output = expand(rhs, None)
     else:
         counts = {c: lhs.count(c) for c in set(lhs) - set(".,")}
-        single = sorted(c for c, k in counts.items() if k == 1)  # ASCII: upper before lower
+        single = sorted(
+            c for c, k in counts.items() if k == 1
+        )  # ASCII: upper before lower
         output = ell + "".join(single)
     return inputs, output
 
@@ -424,7 +434,8 @@ def einsum_cotangents(
         A tuple with one cotangent per operand (see :func:`einsum_cotangent`).
     """
     return tuple(
-        einsum_cotangent(g, subscripts, operands, i, optimize) for i in range(len(operands))
+        einsum_cotangent(g, subscripts, operands, i, optimize)
+        for i in range(len(operands))
     )
 
 
@@ -441,7 +452,9 @@ def multi_dot_cotangents(g: Array, arrays: Sequence[Array]) -> list:
     Returns:
         A list with one cotangent per operand.
     """
-    if len(arrays) == 2:  # numpy's multi_dot of two operands is np.dot (any ranks, floats)
+    if (
+        len(arrays) == 2
+    ):  # numpy's multi_dot of two operands is np.dot (any ranks, floats)
         return [dot_cotangent_a(g, *arrays), dot_cotangent_b(g, *arrays)]
     xp = namespace(g, *arrays)
     mats = list(arrays)
@@ -466,7 +479,9 @@ def multi_dot_cotangents(g: Array, arrays: Sequence[Array]) -> list:
     return out
 
 
-def _cross_parts(g: Array, a: Array, b: Array, axisa: int, axisb: int, axisc: int, axis: Any):
+def _cross_parts(
+    g: Array, a: Array, b: Array, axisa: int, axisb: int, axisc: int, axis: Any
+):
     xp = namespace(g, a, b)
     if axis is not None:
         axisa = axisb = axisc = axis
@@ -477,7 +492,9 @@ def _cross_parts(g: Array, a: Array, b: Array, axisa: int, axisb: int, axisc: in
     def three(v: Array) -> Array:
         if v.shape[-1] == 3:
             return v
-        return xp.concatenate([v, xp.zeros(v.shape[:-1] + (1,), dtype=v.dtype)], axis=-1)
+        return xp.concatenate(
+            [v, xp.zeros(v.shape[:-1] + (1,), dtype=v.dtype)], axis=-1
+        )
 
     if da == 2 and db == 2:
         zeros = xp.zeros(g.shape + (2,), dtype=g.dtype)
@@ -613,7 +630,9 @@ def _conv_full_slice(mode: str, n: int, m: int) -> tuple[int, int]:
     raise ValueError(f"unknown convolution mode {mode!r}")
 
 
-def convolve_cotangents(g: Array, a: Array, v: Array, mode: str = "full", kind: str = "convolve"):
+def convolve_cotangents(
+    g: Array, a: Array, v: Array, mode: str = "full", kind: str = "convolve"
+):
     """Cotangents of ``np.convolve(a, v, mode)`` or ``np.correlate(a, v, mode)``.
 
     Both are bilinear: the cotangent of one operand is a correlation of the (zero-padded to
@@ -643,7 +662,9 @@ def convolve_cotangents(g: Array, a: Array, v: Array, mode: str = "full", kind: 
     start, stop = _conv_full_slice(mode, n, m)
     full = n + m - 1
     dtype = g.dtype
-    gf = xp.concatenate([xp.zeros((start,), dtype=dtype), g, xp.zeros((full - stop,), dtype=dtype)])
+    gf = xp.concatenate(
+        [xp.zeros((start,), dtype=dtype), g, xp.zeros((full - stop,), dtype=dtype)]
+    )
     # y_k = sum_i a_i w_{k-i}:  d a_i = sum_k g_k w_{k-i},  d w_j = sum_k g_k a_{k-j}
     d_a = xp.convolve(gf, w[::-1], mode="valid")
     d_w = xp.convolve(gf, a[::-1], mode="valid")

@@ -9,7 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _is_python_scalar, inverse_permutation, normalize_axes
+from srcgrad.runtime.arrays import (
+    _is_python_scalar,
+    inverse_permutation,
+    normalize_axes,
+)
 
 __all__ = [
     "prod_others",

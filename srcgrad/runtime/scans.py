@@ -9,7 +9,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _axis, _fit, _is_int, _sum_to_shape, _take_range, as_array
+from srcgrad.runtime.arrays import (
+    _axis,
+    _fit,
+    _is_int,
+    _sum_to_shape,
+    _take_range,
+    as_array,
+)
 from srcgrad.runtime.broadcasting import expand_like, unbroadcast
 
 __all__ = [
@@ -126,7 +133,12 @@ def cumulative_cotangent(
 
 
 def diff_cotangent(
-    g: Array, a: Array, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None
+    g: Array,
+    a: Array,
+    n: int = 1,
+    axis: int = -1,
+    prepend: Any = None,
+    append: Any = None,
 ) -> Array:
     """Cotangent of ``np.diff(a, n, axis, prepend, append)`` for ``a``.
 
@@ -145,7 +157,9 @@ def diff_cotangent(
     Returns:
         An array shaped and typed like ``a``.
     """
-    if operator.index(n) == 0:  # np.diff(a, n=0) is a itself (prepend and append unused)
+    if (
+        operator.index(n) == 0
+    ):  # np.diff(a, n=0) is a itself (prepend and append unused)
         return _fit(g, a)
     xp = namespace(g, a)
     ax = _axis(axis, a.ndim)
@@ -213,7 +227,11 @@ def trapezoid_cotangent(
 
 def _spacing_steps(xp: Any, spacing: Any, n: int, dtype: Any) -> Array:
     """The ``n - 1`` steps between samples: a scalar step repeated, or ``diff`` of coordinates."""
-    if hasattr(spacing, "shape") and spacing.ndim == 1 or isinstance(spacing, (list, tuple)):
+    if (
+        hasattr(spacing, "shape")
+        and spacing.ndim == 1
+        or isinstance(spacing, (list, tuple))
+    ):
         coords = xp.asarray(spacing)
         if coords.dtype.kind not in "fc":
             coords = coords.astype(dtype)
@@ -221,7 +239,9 @@ def _spacing_steps(xp: Any, spacing: Any, n: int, dtype: Any) -> Array:
     return xp.full((n - 1,), spacing, dtype=dtype)
 
 
-def _stencil(dx1: Any, dx2: Any, e1: Any, e2: Any, f1: Any, f2: Any, edge_order: int) -> tuple:
+def _stencil(
+    dx1: Any, dx2: Any, e1: Any, e2: Any, f1: Any, f2: Any, edge_order: int
+) -> tuple:
     """``np.gradient``'s three-point weights, from the steps each row uses.
 
     Interior row ``i`` uses ``dx1 = dx[i-1]`` and ``dx2 = dx[i]``; the first edge row uses
@@ -235,8 +255,16 @@ def _stencil(dx1: Any, dx2: Any, e1: Any, e2: Any, f1: Any, f2: Any, edge_order:
         first = (-1 / e1, 1 / e1)
         last = (-1 / f2, 1 / f2)
     else:
-        first = (-(2 * e1 + e2) / (e1 * (e1 + e2)), (e1 + e2) / (e1 * e2), -e1 / (e2 * (e1 + e2)))
-        last = (f2 / (f1 * (f1 + f2)), -(f2 + f1) / (f1 * f2), (2 * f2 + f1) / (f2 * (f1 + f2)))
+        first = (
+            -(2 * e1 + e2) / (e1 * (e1 + e2)),
+            (e1 + e2) / (e1 * e2),
+            -e1 / (e2 * (e1 + e2)),
+        )
+        last = (
+            f2 / (f1 * (f1 + f2)),
+            -(f2 + f1) / (f1 * f2),
+            (2 * f2 + f1) / (f2 * (f1 + f2)),
+        )
     return lo, mid, hi, first, last
 
 
@@ -256,7 +284,11 @@ def _stencil_rows(xp: Any, moved: Array, weights: tuple) -> Array:
     head = xp.concatenate([c * moved[..., :1] for c in first], axis=-1)
     tail = xp.concatenate([c * moved[..., -1:] for c in last], axis=-1)
     rest = xp.zeros(moved.shape[:-1] + (n - k,), dtype=out.dtype)
-    return out + xp.concatenate([head, rest], axis=-1) + xp.concatenate([rest, tail], axis=-1)
+    return (
+        out
+        + xp.concatenate([head, rest], axis=-1)
+        + xp.concatenate([rest, tail], axis=-1)
+    )
 
 
 def _row_values(xp: Any, fm: Array, weights: tuple) -> tuple:
@@ -272,7 +304,9 @@ def _row_values(xp: Any, fm: Array, weights: tuple) -> tuple:
 _STEP = 1e-30  # complex-step size: exact derivatives of the (analytic) stencil weights
 
 
-def _step_cotangent(xp: Any, g: Array, f: Array, ax: int, dx: Array, edge_order: int) -> Array:
+def _step_cotangent(
+    xp: Any, g: Array, f: Array, ax: int, dx: Array, edge_order: int
+) -> Array:
     """Cotangent of the ``n - 1`` steps of one axis of ``np.gradient``.
 
     Each stencil row depends on two steps; the derivatives of its weights with respect to
@@ -283,7 +317,14 @@ def _step_cotangent(xp: Any, g: Array, f: Array, ax: int, dx: Array, edge_order:
     fm = xp.moveaxis(f, ax, -1)
     lanes = tuple(range(gm.ndim - 1))
     two = dx.shape[0] > 1
-    base = (dx[:-1], dx[1:], dx[0], dx[1] if two else dx[0], dx[-2] if two else dx[-1], dx[-1])
+    base = (
+        dx[:-1],
+        dx[1:],
+        dx[0],
+        dx[1] if two else dx[0],
+        dx[-2] if two else dx[-1],
+        dx[-1],
+    )
     total = xp.zeros(dx.shape, dtype=_real_of(dx.dtype, g.dtype, xp))
     n = dx.shape[0] + 1
     # role k of base moves step index: interior dx1 -> i - 1, dx2 -> i; edges fixed indices
@@ -295,10 +336,14 @@ def _step_cotangent(xp: Any, g: Array, f: Array, ax: int, dx: Array, edge_order:
         d_head = xp.imag(head) / _STEP
         d_tail = xp.imag(tail) / _STEP
         if role == 0:  # interior rows 1..n-2, their dx1 = dx[i-1] = dx[0..n-3]
-            contrib = xp.sum(gm[..., 1:-1] * d_int, axis=lanes) if lanes else gm[1:-1] * d_int
+            contrib = (
+                xp.sum(gm[..., 1:-1] * d_int, axis=lanes) if lanes else gm[1:-1] * d_int
+            )
             total = total + xp.concatenate([contrib, xp.zeros((1,), dtype=total.dtype)])
         elif role == 1:  # interior dx2 = dx[i] = dx[1..n-2]
-            contrib = xp.sum(gm[..., 1:-1] * d_int, axis=lanes) if lanes else gm[1:-1] * d_int
+            contrib = (
+                xp.sum(gm[..., 1:-1] * d_int, axis=lanes) if lanes else gm[1:-1] * d_int
+            )
             total = total + xp.concatenate([xp.zeros((1,), dtype=total.dtype), contrib])
         else:
             rows = gm[..., 0] * d_head if role in (2, 3) else gm[..., -1] * d_tail
@@ -315,7 +360,12 @@ def _real_of(dtype: Any, other: Any, xp: Any) -> Any:
 
 
 def gradient_cotangents(
-    g: Any, ans: Any, f: Array, varargs: Sequence[Any] = (), axis: Any = None, edge_order: int = 1
+    g: Any,
+    ans: Any,
+    f: Array,
+    varargs: Sequence[Any] = (),
+    axis: Any = None,
+    edge_order: int = 1,
 ) -> tuple:
     """Cotangents of ``np.gradient(f, *varargs, axis=axis, edge_order=edge_order)``.
 
@@ -361,7 +411,9 @@ def gradient_cotangents(
         dx = _spacing_steps(xp, spacings[k], n, dtype)
         second, before_last = (dx[1], dx[-2]) if n > 2 else (dx[0], dx[-1])
         weights = _stencil(dx[:-1], dx[1:], dx[0], second, before_last, dx[-1], order)
-        term = xp.moveaxis(_stencil_rows(xp, xp.moveaxis(part, ax, -1), weights), -1, ax)
+        term = xp.moveaxis(
+            _stencil_rows(xp, xp.moveaxis(part, ax, -1), weights), -1, ax
+        )
         d_f = term if d_f is None else d_f + term
         if varargs:
             d_dx = _step_cotangent(xp, part, f, ax, dx, order)
@@ -371,7 +423,11 @@ def gradient_cotangents(
     for spacing, d_dx in zip(varargs, d_steps):
         if d_dx is None:
             d_vars.append(None)
-        elif hasattr(spacing, "shape") and spacing.ndim == 1 or isinstance(spacing, (list, tuple)):
+        elif (
+            hasattr(spacing, "shape")
+            and spacing.ndim == 1
+            or isinstance(spacing, (list, tuple))
+        ):
             zero = xp.zeros((1,), dtype=d_dx.dtype)
             d_coords = xp.concatenate([zero, d_dx]) - xp.concatenate([d_dx, zero])
             d_vars.append(unbroadcast(d_coords, spacing))

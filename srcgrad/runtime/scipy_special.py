@@ -9,7 +9,13 @@ import math
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _fit, _refuse_pair, _shape_of, _sum_to_shape, as_array
+from srcgrad.runtime.arrays import (
+    _fit,
+    _refuse_pair,
+    _shape_of,
+    _sum_to_shape,
+    as_array,
+)
 from srcgrad.runtime.broadcasting import expand_like
 
 __all__ = [
@@ -69,7 +75,11 @@ def _like(value: Any, x: Any) -> Any:
     if getattr(value, "ndim", None) == 0 and not hasattr(x, "dtype"):
         return value[()]
     dtype = getattr(x, "dtype", None)
-    if dtype is not None and dtype.kind == "f" and getattr(value, "dtype", dtype) != dtype:
+    if (
+        dtype is not None
+        and dtype.kind == "f"
+        and getattr(value, "dtype", dtype) != dtype
+    ):
         return value.astype(dtype)
     return value
 
@@ -102,7 +112,11 @@ def _series_polygamma(xp: Any, x: Any, order: int) -> Array:
         series = (
             xp.log(z)
             - 0.5 * inv
-            - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
+            - inv2
+            * (
+                1 / 12
+                - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132)))
+            )
         )
         value = series - acc
         pi_cot = math.pi / xp.tan(math.pi * xa)
@@ -113,7 +127,10 @@ def _series_polygamma(xp: Any, x: Any, order: int) -> Array:
             + inv2 / 2
             + inv
             * inv2
-            * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 * (1 / 30 - inv2 * 5 / 66))))
+            * (
+                1 / 6
+                - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 * (1 / 30 - inv2 * 5 / 66)))
+            )
         )
         value = series + acc
         sin = xp.sin(math.pi * xa)
@@ -154,5 +171,7 @@ def logsumexp_cotangent(
     weights = xp.exp(a - expand_like(ans, a, axis=axis, keepdims=keepdims))
     if b is not None:
         weights = weights * xp.asarray(b)
-    d_a = _sum_to_shape(xp, expand_like(g, a, axis=axis, keepdims=keepdims) * weights, a.shape)
+    d_a = _sum_to_shape(
+        xp, expand_like(g, a, axis=axis, keepdims=keepdims) * weights, a.shape
+    )
     return _fit(xp.reshape(d_a, shape), a_in)

@@ -226,7 +226,9 @@ def untile(g: Array, A: Array, reps: int | Sequence[int]) -> Array:
     """
     xp = namespace(g, A)
     A = as_array(A, g)
-    reps = (operator.index(reps),) if _is_int(reps) else tuple(map(operator.index, reps))
+    reps = (
+        (operator.index(reps),) if _is_int(reps) else tuple(map(operator.index, reps))
+    )
     ndim = max(len(reps), A.ndim)
     reps = (1,) * (ndim - len(reps)) + reps
     shape = (1,) * (ndim - A.ndim) + tuple(A.shape)
@@ -475,7 +477,13 @@ def _pairs(value: Any, ndim: int, default: Any = None) -> list[tuple[Any, Any]]:
 
 
 def _pad_axis(
-    xp: Any, x: Array, ax: int, before: int, after: int, mode: str, options: dict[str, Any]
+    xp: Any,
+    x: Array,
+    ax: int,
+    before: int,
+    after: int,
+    mode: str,
+    options: dict[str, Any],
 ) -> Array:
     widths = [(0, 0)] * x.ndim
     widths[ax] = (before, after)
@@ -498,7 +506,8 @@ def _unpad_axis(
     if mode in ("constant", "empty"):
         return _take_range(xp, g, ax, before, before + n)
     if mode in ("edge", "wrap") or (
-        mode in ("reflect", "symmetric") and options.get("reflect_type", "even") == "even"
+        mode in ("reflect", "symmetric")
+        and options.get("reflect_type", "even") == "even"
     ):
         source = xp.pad(xp.arange(n), (before, after), mode=mode)
         moved = xp.moveaxis(g, ax, 0)
@@ -530,7 +539,9 @@ def _unpad_axis(
             region = _take_range(xp, x, ax, 0, left_len)
             parts.append((g_side, region, 0))
         if after:
-            g_side = xp.sum(_take_range(xp, g, ax, before + n, total), axis=ax, keepdims=True)
+            g_side = xp.sum(
+                _take_range(xp, g, ax, before + n, total), axis=ax, keepdims=True
+            )
             region = _take_range(xp, x, ax, n - right_len, n)
             parts.append((g_side, region, n - right_len))
         for g_side, region, start in parts:
@@ -592,7 +603,9 @@ def pad_cotangent(
         An array shaped and typed like ``array``.
     """
     if not isinstance(mode, str):
-        raise NotImplementedError("srcgrad cannot differentiate np.pad with a callable mode")
+        raise NotImplementedError(
+            "srcgrad cannot differentiate np.pad with a callable mode"
+        )
     xp = namespace(g, array)
     array = as_array(array, g)
     nd = array.ndim

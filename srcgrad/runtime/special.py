@@ -49,7 +49,9 @@ def sinc_slope(x: Array) -> Array:
     xp = namespace(x)
     if not hasattr(x, "shape"):
         return (
-            0.0 if x == 0 else (math.cos(math.pi * x) - math.sin(math.pi * x) / (math.pi * x)) / x
+            0.0
+            if x == 0
+            else (math.cos(math.pi * x) - math.sin(math.pi * x) / (math.pi * x)) / x
         )
     safe = xp.where(x == 0, 1, x)
     slope = (xp.cos(math.pi * safe) - xp.sinc(safe)) / safe
@@ -87,7 +89,9 @@ def angle_cotangent(g: Array, z: Any, deg: bool = False) -> Array:
     """
     xp = namespace(g, z)
     scale = 180.0 / math.pi if deg else 1.0
-    if getattr(getattr(z, "dtype", None), "kind", "") != "c" and not isinstance(z, complex):
+    if getattr(getattr(z, "dtype", None), "kind", "") != "c" and not isinstance(
+        z, complex
+    ):
         return unbroadcast(g * 0, z)
     mag2 = xp.real(z * xp.conj(z))
     d = g * scale * xp.conj(z * 1j) / xp.where(mag2 == 0, 1, mag2)

@@ -91,7 +91,10 @@ def average_cotangent(
         NotImplementedError: for ``returned=True``.
     """
     if returned:
-        _refuse_pair("np.average(..., returned=True)", "compute the sum of the weights separately")
+        _refuse_pair(
+            "np.average(..., returned=True)",
+            "compute the sum of the weights separately",
+        )
     xp = namespace(g, a, weights)
     expanded = expand_like(g, a, axis=axis, keepdims=keepdims)
     if weights is None:

@@ -52,18 +52,32 @@ def _failure_in(exc: BaseException) -> Failure | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m tests.fuzz", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--engine", help="a checkout whose srcgrad to test")
-    ap.add_argument("--save", default=str(HERE / "regressions"), help="where minimal failures go")
+    ap.add_argument(
+        "--save", default=str(HERE / "regressions"), help="where minimal failures go"
+    )
     ap.add_argument("--batch", type=int, default=40, help="programs per hypothesis run")
-    ap.add_argument("--max-statements", type=int, default=12, help="top-level statements of f")
-    ap.add_argument("--no-generic", action="store_true", help="skip the unspecialised check")
-    ap.add_argument("--no-device", action="store_true", help="skip the device-namespace check")
+    ap.add_argument(
+        "--max-statements", type=int, default=12, help="top-level statements of f"
+    )
+    ap.add_argument(
+        "--no-generic", action="store_true", help="skip the unspecialised check"
+    )
+    ap.add_argument(
+        "--no-device", action="store_true", help="skip the device-namespace check"
+    )
     ap.add_argument("--no-shrink", action="store_true", help="save failures as found")
-    ap.add_argument("--shrink-seconds", type=float, default=120.0,
-                    help="hypothesis's shrinking budget per failure")
+    ap.add_argument(
+        "--shrink-seconds",
+        type=float,
+        default=120.0,
+        help="hypothesis's shrinking budget per failure",
+    )
     ap.add_argument("--quiet", action="store_true")
     opts = ap.parse_args(argv)
 
@@ -80,10 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     from tests.fuzz.gen import TAGS, programs
     from tests.fuzz.oracle import FAILURES, judge, minimise_lines
 
-    print(f"srcgrad from {Path(srcgrad.__file__).parent}; seed {opts.seed}; {opts.minutes} min",
-          flush=True)
+    print(
+        f"srcgrad from {Path(srcgrad.__file__).parent}; seed {opts.seed}; {opts.minutes} min",
+        flush=True,
+    )
     save = Path(opts.save)
-    per_tag: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    per_tag: dict[str, collections.Counter[str]] = collections.defaultdict(
+        collections.Counter
+    )
     totals: collections.Counter[str] = collections.Counter()
     autograd: collections.Counter[str] = collections.Counter()
     refusals: collections.Counter[str] = collections.Counter()
@@ -100,15 +118,27 @@ def main(argv: list[str] | None = None) -> int:
     phases = [Phase.generate] if opts.no_shrink else [Phase.generate, Phase.shrink]
 
     def one_batch(batch: int) -> None:
-        @settings(max_examples=opts.batch, database=None, deadline=None, phases=phases,
-                  suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+        @settings(
+            max_examples=opts.batch,
+            database=None,
+            deadline=None,
+            phases=phases,
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )
         @seed(opts.seed * 1_000_003 + batch)
         @given(programs(max_statements=opts.max_statements))
         def run(prog: Any) -> None:
             if time.time() > deadline and not state["shrinking"]:
                 return
-            out = judge(prog.text, prog.args, prog.seed, work / "programs",
-                        generic=not opts.no_generic, device=not opts.no_device)
+            out = judge(
+                prog.text,
+                prog.args,
+                prog.seed,
+                work / "programs",
+                generic=not opts.no_generic,
+                device=not opts.no_device,
+            )
             if state["shrinking"]:
                 if out.failed and out.kind == state["kind"]:
                     if len(prog.text) < len(state["best"].text):
@@ -121,21 +151,32 @@ def main(argv: list[str] | None = None) -> int:
                 autograd[out.autograd] += 1
             if out.kind == "refused":
                 msg = out.detail.split("error: ", 1)[-1].split(";")[0]
-                refusals[re.sub(r"\b(fn|w|v|acc|c|h|r|u|G|inner|helper)\d+(_\d+)?\b", "…", msg)[:90]] += 1
+                refusals[
+                    re.sub(
+                        r"\b(fn|w|v|acc|c|h|r|u|G|inner|helper)\d+(_\d+)?\b", "…", msg
+                    )[:90]
+                ] += 1
             if out.failed:
                 if any(k == out.kind and sig <= prog.tags for k, sig in known):
                     totals["known"] += 1
                     return
                 if not opts.quiet:
                     print(f"  found {out.kind}: {out.detail[:200]}", flush=True)
-                state.update(shrinking=True, kind=out.kind, best=prog, detail=out,
-                             since=time.time())
+                state.update(
+                    shrinking=True,
+                    kind=out.kind,
+                    best=prog,
+                    detail=out,
+                    since=time.time(),
+                )
                 fail(prog, out)
 
         state["shrinking"] = False
         try:
             run()
-        except Exception as exc:  # noqa: BLE001 - a Failure, possibly wrapped by hypothesis
+        except (
+            Exception
+        ) as exc:  # noqa: BLE001 - a Failure, possibly wrapped by hypothesis
             f = _failure_in(exc)
             if f is None and "best" not in state:
                 raise
@@ -145,24 +186,42 @@ def main(argv: list[str] | None = None) -> int:
             prog, out = state.pop("best"), state["detail"]
 
             def still_fails(text: str) -> bool:
-                o = judge(text, prog.args, prog.seed, work / "programs",
-                          generic=not opts.no_generic, device=not opts.no_device)
+                o = judge(
+                    text,
+                    prog.args,
+                    prog.seed,
+                    work / "programs",
+                    generic=not opts.no_generic,
+                    device=not opts.no_device,
+                )
                 return o.kind == out.kind
 
-            text = prog.text if opts.no_shrink else minimise_lines(prog.text, still_fails)
+            text = (
+                prog.text if opts.no_shrink else minimise_lines(prog.text, still_fails)
+            )
             prog = dataclasses.replace(prog, text=text, tags=prog.tags_of(text))
-            out = judge(text, prog.args, prog.seed, work / "programs",
-                        generic=not opts.no_generic, device=not opts.no_device)
+            out = judge(
+                text,
+                prog.args,
+                prog.seed,
+                work / "programs",
+                generic=not opts.no_generic,
+                device=not opts.no_device,
+            )
             known.append((out.kind, prog.tags))
             save.mkdir(parents=True, exist_ok=True)
             digest = hashlib.sha1(prog.text.encode()).hexdigest()[:10]
             path = save / f"{out.kind}_{digest}.py"
             found = out.detail.replace("\n", " ")[:300]
-            path.write_text(f"{prog.header()}\n# found: {out.kind}: {found}\n{prog.text}")
+            path.write_text(
+                f"{prog.header()}\n# found: {out.kind}: {found}\n{prog.text}"
+            )
             saved.append(path)
             if not opts.quiet:
-                print(f"  minimal ({len(prog.text.splitlines())} lines) saved to {path}",
-                      flush=True)
+                print(
+                    f"  minimal ({len(prog.text.splitlines())} lines) saved to {path}",
+                    flush=True,
+                )
         state["shrinking"] = False
 
     batch = 0
@@ -171,14 +230,18 @@ def main(argv: list[str] | None = None) -> int:
         one_batch(batch)
         batch += 1
         if time.time() - last_report > 300 and not opts.quiet:
-            print(f"  {time.time() - deadline + opts.minutes * 60:.0f} s: {dict(totals)}",
-                  flush=True)
+            print(
+                f"  {time.time() - deadline + opts.minutes * 60:.0f} s: {dict(totals)}",
+                flush=True,
+            )
             last_report = time.time()
 
     print()
     print(report(per_tag, totals, TAGS))
     if autograd:
-        print(f"\nautograd ran {sum(autograd.values())} of the right programs: {dict(autograd)}")
+        print(
+            f"\nautograd ran {sum(autograd.values())} of the right programs: {dict(autograd)}"
+        )
     if refusals:
         print("\nrefusals, most common first:")
         for msg, n in refusals.most_common(15):
@@ -191,17 +254,22 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def report(per_tag: dict[str, collections.Counter[str]], totals: collections.Counter[str],
-           tags: tuple[str, ...]) -> str:
+def report(
+    per_tag: dict[str, collections.Counter[str]],
+    totals: collections.Counter[str],
+    tags: tuple[str, ...],
+) -> str:
     cols = ["right", "refused", "failed", "skipped"]
 
     def row(name: str, c: collections.Counter[str]) -> str:
         failed = c["wrong"] + c["internal"] + c["badrefusal"] + c["hang"]
         skipped = c["invalid"] + c["overflow"] + c["kink"]
         gen = c["right"] + c["refused"] + failed + skipped
-        return f"| {name} | {gen} | " + " | ".join(
-            str(x) for x in (c["right"], c["refused"], failed, skipped)
-        ) + " |"
+        return (
+            f"| {name} | {gen} | "
+            + " | ".join(str(x) for x in (c["right"], c["refused"], failed, skipped))
+            + " |"
+        )
 
     lines = ["| construct | generated | " + " | ".join(cols) + " |", "|---" * 6 + "|"]
     lines.append(row("**all programs**", totals))

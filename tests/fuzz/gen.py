@@ -25,18 +25,75 @@ Shape = tuple[int, ...]
 
 # every construct tag the generator can emit (the long run reports each; a test requires each)
 TAGS = (
-    "unary", "binary", "broadcast", "scalar-op", "python-float-arg", "reduce", "reduce-axis",
-    "reduce-keepdims", "reduce-tuple-axis", "cumulative", "view", "view-write",
-    "write-base-with-live-view", "setitem", "setitem-fancy", "augassign", "matmul", "join",
-    "inline-display", "named-display", "display-argument", "where", "fancy-index", "mask",
-    "ternary", "if", "if-else", "loop-range", "loop-over-array", "loop-over-slice",
-    "loop-enumerate", "loop-zip", "while", "break", "continue", "early-return",
-    "loop-index-branch", "list-append", "list-literal", "list-comprehension", "list-stack",
-    "list-sum", "list-index", "list-index-by-loop", "list-iterate", "list-param",
-    "pairs-param", "unpack", "tuple", "dict", "call", "call-tuple", "call-list",
-    "callee-returns-list", "callee-returns-view", "nested-def", "closure", "closure-call",
-    "global", "shadow-global", "shadow-local", "recursion", "custom-rule", "custom-rule-2",
-    "alias", "update", "generator-sum", "function-alias", "loop-else",
+    "unary",
+    "binary",
+    "broadcast",
+    "scalar-op",
+    "python-float-arg",
+    "reduce",
+    "reduce-axis",
+    "reduce-keepdims",
+    "reduce-tuple-axis",
+    "cumulative",
+    "view",
+    "view-write",
+    "write-base-with-live-view",
+    "setitem",
+    "setitem-fancy",
+    "augassign",
+    "matmul",
+    "join",
+    "inline-display",
+    "named-display",
+    "display-argument",
+    "where",
+    "fancy-index",
+    "mask",
+    "ternary",
+    "if",
+    "if-else",
+    "loop-range",
+    "loop-over-array",
+    "loop-over-slice",
+    "loop-enumerate",
+    "loop-zip",
+    "while",
+    "break",
+    "continue",
+    "early-return",
+    "loop-index-branch",
+    "list-append",
+    "list-literal",
+    "list-comprehension",
+    "list-stack",
+    "list-sum",
+    "list-index",
+    "list-index-by-loop",
+    "list-iterate",
+    "list-param",
+    "pairs-param",
+    "unpack",
+    "tuple",
+    "dict",
+    "call",
+    "call-tuple",
+    "call-list",
+    "callee-returns-list",
+    "callee-returns-view",
+    "nested-def",
+    "closure",
+    "closure-call",
+    "global",
+    "shadow-global",
+    "shadow-local",
+    "recursion",
+    "custom-rule",
+    "custom-rule-2",
+    "alias",
+    "update",
+    "generator-sum",
+    "function-alias",
+    "loop-else",
 )
 
 DIMS = (2, 3, 4)
@@ -73,14 +130,18 @@ class ListVar:
 class Func:
     name: str
     params: list[Shape]
-    ret: tuple[str, Any]  # ("array", shape) | ("tuple", [shapes]) | ("list", (item, length))
+    ret: tuple[
+        str, Any
+    ]  # ("array", shape) | ("tuple", [shapes]) | ("list", (item, length))
     view_of_param: bool = False
 
 
 @dataclass
 class Program:
     text: str
-    args: list[dict[str, Any]]  # {"name", "kind": array|float|list|pairs, "shape"/"shapes"}
+    args: list[
+        dict[str, Any]
+    ]  # {"name", "kind": array|float|list|pairs, "shape"/"shapes"}
     seed: int
     tags: frozenset[str]
     # the constructs behind each line (a compound statement's lines carry its body's too)
@@ -160,7 +221,9 @@ class Ctx:
         self.fname = fname
         self.returns = returns
         self.loop: str | None = None  # "for" / "while" inside a loop body
-        self.hidden: set[str] = set()  # names of this function (and enclosing ones) that hide globals
+        self.hidden: set[str] = (
+            set()
+        )  # names of this function (and enclosing ones) that hide globals
         self.tags = mod.tags
 
     # -- draws -------------------------------------------------------------------------------
@@ -231,8 +294,21 @@ class Ctx:
         kinds = ["var"]
         if depth > 0:
             kinds += [
-                "unary", "binary", "scalar", "reduce", "view", "matmul", "join", "where",
-                "fancy", "ternary", "call", "custom", "display", "cumulative", "float",
+                "unary",
+                "binary",
+                "scalar",
+                "reduce",
+                "view",
+                "matmul",
+                "join",
+                "where",
+                "fancy",
+                "ternary",
+                "call",
+                "custom",
+                "display",
+                "cumulative",
+                "float",
             ]
         kind = self.choice(kinds)
         return getattr(self, "e_" + kind)(depth)
@@ -253,7 +329,9 @@ class Ctx:
             return f"({a}) * 1.5", s, bool(s)
         self.tag("python-float-arg")
         f = self.choice(fl)
-        op = self.choice(["{a} * {f}", "{f} * np.sin({a})", "({a}) / (1.0 + {f} * {f})"])
+        op = self.choice(
+            ["{a} * {f}", "{f} * np.sin({a})", "({a}) / (1.0 + {f} * {f})"]
+        )
         return op.format(a=a, f=f.text), s, bool(s)
 
     def e_unary(self, depth: int) -> tuple[str, Shape, bool]:
@@ -261,10 +339,20 @@ class Ctx:
         self.tag("unary")
         form = self.choice(
             [
-                "np.sin({a})", "np.tanh({a})", "np.cos({a})", "np.exp(np.tanh({a}))",
-                "np.log(1.0 + ({a}) ** 2)", "np.sqrt(({a}) * ({a}) + 1.0)", "np.square({a})",
-                "-({a})", "np.abs({a})", "np.maximum({a}, 0.2)", "np.clip({a}, -0.5, 0.7)",
-                "np.arctan({a})", "({a}).clip(-0.8, 0.9)", "np.sinh(np.tanh({a}))",
+                "np.sin({a})",
+                "np.tanh({a})",
+                "np.cos({a})",
+                "np.exp(np.tanh({a}))",
+                "np.log(1.0 + ({a}) ** 2)",
+                "np.sqrt(({a}) * ({a}) + 1.0)",
+                "np.square({a})",
+                "-({a})",
+                "np.abs({a})",
+                "np.maximum({a}, 0.2)",
+                "np.clip({a}, -0.5, 0.7)",
+                "np.arctan({a})",
+                "({a}).clip(-0.8, 0.9)",
+                "np.sinh(np.tanh({a}))",
             ]
         )
         return form.format(a=a), s, bool(s)
@@ -287,9 +375,16 @@ class Ctx:
         self.tag("binary")
         form = self.choice(
             [
-                "({a}) + ({b})", "({a}) * ({b})", "({a}) - ({b})", "({a}) / (1.5 + np.tanh({b}))",
-                "np.maximum({a}, {b})", "np.add({a}, {b})", "np.multiply({a}, np.tanh({b}))",
-                "({a}) * np.sin({b})", "np.minimum({a}, {b})", "np.hypot({a}, {b})",
+                "({a}) + ({b})",
+                "({a}) * ({b})",
+                "({a}) - ({b})",
+                "({a}) / (1.5 + np.tanh({b}))",
+                "np.maximum({a}, {b})",
+                "np.add({a}, {b})",
+                "np.multiply({a}, np.tanh({b}))",
+                "({a}) * np.sin({b})",
+                "np.minimum({a}, {b})",
+                "np.hypot({a}, {b})",
             ]
         )
         return form.format(a=a, b=b), s, bool(s)
@@ -298,18 +393,32 @@ class Ctx:
         a, s = self.operand(depth)
         self.tag("scalar-op")
         form = self.choice(
-            ["2.5 * ({a})", "({a}) ** 2", "({a}) / 3.0", "1.0 - ({a})", "({a}) * 0.5 + 0.25"]
+            [
+                "2.5 * ({a})",
+                "({a}) ** 2",
+                "({a}) / 3.0",
+                "1.0 - ({a})",
+                "({a}) * 0.5 + 0.25",
+            ]
         )
         return form.format(a=a), s, bool(s)
 
     def e_reduce(self, depth: int) -> tuple[str, Shape, bool]:
         a, s = self.operand(depth)
         self.tag("reduce")
-        fn = self.choice(["np.sum", "np.mean", "np.max", "np.min", "np.prod", "np.var", "method"])
+        fn = self.choice(
+            ["np.sum", "np.mean", "np.max", "np.min", "np.prod", "np.var", "method"]
+        )
         axis: Any = None
         if s and self.flag():
             if len(s) >= 2 and self.flag():
-                axis = tuple(sorted(self.draw(st.sets(st.integers(0, len(s) - 1), min_size=2, max_size=2))))
+                axis = tuple(
+                    sorted(
+                        self.draw(
+                            st.sets(st.integers(0, len(s) - 1), min_size=2, max_size=2)
+                        )
+                    )
+                )
                 self.tag("reduce-tuple-axis")
             else:
                 axis = self.integer(-len(s), len(s) - 1)
@@ -333,7 +442,9 @@ class Ctx:
             axes = set(range(len(s)))
         else:
             axes = {x % len(s) for x in (axis if isinstance(axis, tuple) else (axis,))}
-        out = tuple(1 if i in axes else d for i, d in enumerate(s) if keep or i not in axes)
+        out = tuple(
+            1 if i in axes else d for i, d in enumerate(s) if keep or i not in axes
+        )
         return text, out, bool(out)
 
     def e_cumulative(self, depth: int) -> tuple[str, Shape, bool]:
@@ -370,7 +481,11 @@ class Ctx:
                 ("broadcast_to", f"np.broadcast_to({{a}}, {(2,) + s!r})", (2,) + s),
                 ("atleast_2d", "np.atleast_2d({a})", s if n >= 2 else (1,) + s),
                 ("atleast_1d", "np.atleast_1d({a})", s),
-                ("atleast_3d", "np.atleast_3d({a})", s if n >= 3 else (s + (1,) if n == 2 else (1, s[0], 1))),
+                (
+                    "atleast_3d",
+                    "np.atleast_3d({a})",
+                    s if n >= 3 else (s + (1,) if n == 2 else (1, s[0], 1)),
+                ),
                 ("squeeze", "np.squeeze({a}[None])", tuple(d for d in s if d != 1)),
                 ("real", "np.real({a})", s),
                 ("real", "{a}.real", s),
@@ -384,7 +499,9 @@ class Ctx:
             ]
             if s[0] % 2 == 0:
                 out += [("split", "np.split({a}, 2)[1]", (s[0] // 2,) + s[1:])]
-            out += [("array_split", "np.array_split({a}, 2)[0]", ((s[0] + 1) // 2,) + s[1:])]
+            out += [
+                ("array_split", "np.array_split({a}, 2)[0]", ((s[0] + 1) // 2,) + s[1:])
+            ]
         if n == 1:
             out += [("diag", "np.diag({a})", (s[0], s[0]))]
         if n >= 2:
@@ -396,12 +513,28 @@ class Ctx:
                 ("rollaxis", f"np.rollaxis({{a}}, {n - 1})", (s[-1],) + s[:-1]),
                 ("fliplr", "np.fliplr({a})", s),
                 ("rot90", "np.rot90({a})", (s[1], s[0]) + s[2:]),
-                ("matrix_transpose", "np.matrix_transpose({a})", s[:-2] + (s[-1], s[-2])),
+                (
+                    "matrix_transpose",
+                    "np.matrix_transpose({a})",
+                    s[:-2] + (s[-1], s[-2]),
+                ),
                 ("mT", "{a}.mT", s[:-2] + (s[-1], s[-2])),
-                ("linalg.matrix_transpose", "np.linalg.matrix_transpose({a})", s[:-2] + (s[-1], s[-2])),
+                (
+                    "linalg.matrix_transpose",
+                    "np.linalg.matrix_transpose({a})",
+                    s[:-2] + (s[-1], s[-2]),
+                ),
                 ("diagonal", "np.diagonal({a})", s[2:] + (min(s[0], s[1]),)),
-                ("reshape", f"{{a}}.reshape({s[1]}, -1)", (s[1], int(np.prod(s)) // s[1])),
-                ("lib.stride_tricks.sliding_window_view", "np.lib.stride_tricks.sliding_window_view({a}, 2, axis=0)", (s[0] - 1,) + s[1:] + (2,)),
+                (
+                    "reshape",
+                    f"{{a}}.reshape({s[1]}, -1)",
+                    (s[1], int(np.prod(s)) // s[1]),
+                ),
+                (
+                    "lib.stride_tricks.sliding_window_view",
+                    "np.lib.stride_tricks.sliding_window_view({a}, 2, axis=0)",
+                    (s[0] - 1,) + s[1:] + (2,),
+                ),
             ]
             if s[1] % 2 == 0:
                 out += [("hsplit", "np.hsplit({a}, 2)[0]", (s[0], s[1] // 2) + s[2:])]
@@ -413,9 +546,17 @@ class Ctx:
                 ("linalg.diagonal", "np.linalg.diagonal({a})", (min(s),)),
             ]
         if n >= 3:
-            out += [("dsplit", "np.dsplit({a}, 2)[1]", s[:2] + (s[2] // 2,) + s[3:])] if s[2] % 2 == 0 else []
+            out += (
+                [("dsplit", "np.dsplit({a}, 2)[1]", s[:2] + (s[2] // 2,) + s[3:])]
+                if s[2] % 2 == 0
+                else []
+            )
         if n >= 1 and s[0] >= 2:
-            out += [("meshgrid", "np.meshgrid({a}, indexing='ij')[0]", s)] if n == 1 else []
+            out += (
+                [("meshgrid", "np.meshgrid({a}, indexing='ij')[0]", s)]
+                if n == 1
+                else []
+            )
         return [o for o in out if all(d > 0 for d in o[2])]
 
     def view_of(self, v: Var) -> tuple[str, Shape, str]:
@@ -467,7 +608,10 @@ class Ctx:
                 ("np.concatenate([{a}, {b}])", (2 * s[0],) + s[1:]),
                 ("np.stack([{a}, {b}], axis=-1)", s + (2,)),
                 ("np.stack(({a}, {b}))", (2,) + s),
-                ("np.vstack([{a}, {b}])", (2 * s[0],) + s[1:] if len(s) >= 2 else (2, s[0])),
+                (
+                    "np.vstack([{a}, {b}])",
+                    (2 * s[0],) + s[1:] if len(s) >= 2 else (2, s[0]),
+                ),
                 ("np.concatenate(({a}, {b}), axis=-1)", s[:-1] + (2 * s[-1],)),
             ]
         )
@@ -550,7 +694,9 @@ class Ctx:
 
     def custom_rule(self, arity: int) -> str:
         name = f"smooth{arity}"
-        if any(b.startswith(f"@srcgrad.custom_vjp\ndef {name}(") for b in self.mod.blocks):
+        if any(
+            b.startswith(f"@srcgrad.custom_vjp\ndef {name}(") for b in self.mod.blocks
+        ):
             return name
         if arity == 1:
             self.mod.blocks.append(
@@ -574,7 +720,11 @@ class Ctx:
             self.tag("loop-index-branch")
             return f"{i} % 2 == 0"
         return self.choice(
-            [f"np.sum({v.text}) > 0.0", f"np.max({v.text}) > 0.5", f"np.mean({v.text}) < 0.2"]
+            [
+                f"np.sum({v.text}) > 0.0",
+                f"np.max({v.text}) > 0.5",
+                f"np.mean({v.text}) < 0.2",
+            ]
         )
 
     # -- functions -------------------------------------------------------------------------
@@ -588,7 +738,11 @@ class Ctx:
             assert v is not None and v.shape is not None
             params.append(v.shape)
         nested = self.may_nest() and self.flag()
-        kind = self.choice(["plain", "recursive"]) if ret == "array" and not nested else "plain"
+        kind = (
+            self.choice(["plain", "recursive"])
+            if ret == "array" and not nested
+            else "plain"
+        )
         if kind == "recursive":
             return self.recursive(params[0])
         name = self.mod.fresh("inner" if nested else "helper")
@@ -597,7 +751,11 @@ class Ctx:
         for i in range(len(params)):
             opts = [f"u{i}"]
             opts += [g.text for g in self.mod.global_vars]
-            opts += [v.text for v in self.env if v.text.isidentifier() and v.shape is not None]
+            opts += [
+                v.text
+                for v in self.env
+                if v.text.isidentifier() and v.shape is not None
+            ]
             nm = self.choice(opts)
             while nm in pnames:
                 nm = self.mod.fresh("u")
@@ -613,7 +771,9 @@ class Ctx:
             captured = [
                 Var(v.text, v.shape, const=v.const, readonly=True)
                 for v in self.env
-                if v.text not in pnames and v.shape is not None and v.text.isidentifier()
+                if v.text not in pnames
+                and v.shape is not None
+                and v.text.isidentifier()
             ]
             env = penv + captured
             indent = self.indent + 1
@@ -626,10 +786,12 @@ class Ctx:
         body.hidden = set(pnames) | (self.hidden if nested else set())
         # a local named like a global (module helper) or like an enclosing local (nested def):
         # assigned first, so every read in the body is of the local
-        names = [v for v in env[len(penv):] if v.text.isidentifier()]
+        names = [v for v in env[len(penv) :] if v.text.isidentifier()]
         if names and self.flag():
             hidden = self.choice(names)
-            body.env = [v for v in body.env if v.text != hidden.text]  # local from the start
+            body.env = [
+                v for v in body.env if v.text != hidden.text
+            ]  # local from the start
             body.hidden.add(hidden.text)
             e, s, fresh = body.expr(1)
             body.emit(f"{hidden.text} = {e}")
@@ -697,7 +859,9 @@ class Ctx:
 
     def recursive(self, shape: Shape) -> Func:
         name = self.mod.fresh("rec")
-        step = self.choice(["np.sin(u) * 0.9", "np.tanh(u) + 0.1 * u", "u * 0.8 + 0.1 * np.cos(u)"])
+        step = self.choice(
+            ["np.sin(u) * 0.9", "np.tanh(u) + 0.1 * u", "u * 0.8 + 0.1 * np.cos(u)"]
+        )
         self.mod.blocks.append(
             f"def {name}(u, n):\n    if n <= 0:\n        return u\n"
             f"    return {name}({step}, n - 1)\n"
@@ -705,7 +869,9 @@ class Ctx:
         self.tag("recursion")
         # callers pass a depth: wrap it in a one-parameter function
         wrapper = self.mod.fresh("helper")
-        self.mod.blocks.append(f"def {wrapper}(u):\n    return {name}(u, {self.integer(1, 3)})\n")
+        self.mod.blocks.append(
+            f"def {wrapper}(u):\n    return {name}(u, {self.integer(1, 3)})\n"
+        )
         w = Func(wrapper, [shape], ("array", shape))
         self.mod.funcs.append(w)
         return w
@@ -721,10 +887,28 @@ class Ctx:
         self.note_lines(n0, e0)
 
     def one_statement(self) -> None:
-        kinds = ["assign", "update", "setitem", "augassign", "viewvar", "alias", "container",
-                 "tuple_call", "view_write"]
+        kinds = [
+            "assign",
+            "update",
+            "setitem",
+            "augassign",
+            "viewvar",
+            "alias",
+            "container",
+            "tuple_call",
+            "view_write",
+        ]
         if self.depth < 2:
-            kinds += ["if", "for", "for_iter", "while", "list", "list_call", "comprehension", "nested"]
+            kinds += [
+                "if",
+                "for",
+                "for_iter",
+                "while",
+                "list",
+                "list_call",
+                "comprehension",
+                "nested",
+            ]
         if self.loop:
             kinds += ["break", "continue"]
         if self.lists:
@@ -745,11 +929,20 @@ class Ctx:
         name = self.fresh()
         self.emit(f"{name} = {v.text}")
         self.tag("alias")
-        self.bind(Var(name, v.shape, owned=v.owned, base=v.base or (v.text if v.owned else None)))
+        self.bind(
+            Var(
+                name,
+                v.shape,
+                owned=v.owned,
+                base=v.base or (v.text if v.owned else None),
+            )
+        )
 
     def rebindable(self) -> tuple[Var, str] | None:
         """A local this function may rebind, and an expression that broadcasts to its shape."""
-        v = self.pick(lambda v: not v.const and not v.readonly and v.text.isidentifier())
+        v = self.pick(
+            lambda v: not v.const and not v.readonly and v.text.isidentifier()
+        )
         if v is None:
             return None
         assert v.shape is not None
@@ -761,14 +954,19 @@ class Ctx:
         if got is None:
             return self.s_assign()
         v, e = got
-        form = self.choice(["np.tanh({v} + {e})", "{v} * 0.9 + np.sin({e})", "{v} - 0.1 * ({e})"])
+        form = self.choice(
+            ["np.tanh({v} + {e})", "{v} * 0.9 + np.sin({e})", "{v} - 0.1 * ({e})"]
+        )
         self.emit(f"{v.text} = {form.format(v=v.text, e=e)}")
         self.tag("update")
         self.bind(Var(v.text, v.shape, owned=bool(v.shape)))
 
     def index_for(self, s: Shape) -> tuple[str, Shape, bool]:
         """(index text, shape of the indexed part, fancy)."""
-        opts: list[tuple[str, Shape, bool]] = [("0", s[1:], False), ("1:", (s[0] - 1,) + s[1:], False)]
+        opts: list[tuple[str, Shape, bool]] = [
+            ("0", s[1:], False),
+            ("1:", (s[0] - 1,) + s[1:], False),
+        ]
         opts.append(("::-1", s, False))
         if len(s) >= 2:
             opts.append((":, 0", (s[0],) + s[2:], False))
@@ -814,7 +1012,9 @@ class Ctx:
         if v is None:
             return self.s_assign()
         name = self.fresh()
-        self.emit(f"{name} = {self.choice(['{a}.copy()', '{a} * 1.0', 'np.array({a})', '{a} + 0.0']).format(a=v.text)}")
+        self.emit(
+            f"{name} = {self.choice(['{a}.copy()', '{a} * 1.0', 'np.array({a})', '{a} + 0.0']).format(a=v.text)}"
+        )
         self.bind(Var(name, v.shape, owned=True))
 
     def s_augassign(self) -> None:
@@ -848,11 +1048,19 @@ class Ctx:
         self.emit(f"{nm} = {text}")
         # views that numpy marks read-only (broadcast_to, sliding windows, ...) are not written
         writable = name not in {
-            "broadcast_to", "lib.stride_tricks.sliding_window_view", "broadcast_arrays",
-            "diagonal", "linalg.diagonal", "diag", "meshgrid", "real_if_close",
+            "broadcast_to",
+            "lib.stride_tricks.sliding_window_view",
+            "broadcast_arrays",
+            "diagonal",
+            "linalg.diagonal",
+            "diag",
+            "meshgrid",
+            "real_if_close",
         }
         owned = v.owned and writable and bool(shape)
-        self.bind(Var(nm, shape, owned=owned, base=(v.base or v.text) if owned else None))
+        self.bind(
+            Var(nm, shape, owned=owned, base=(v.base or v.text) if owned else None)
+        )
 
     def s_view_write(self) -> None:
         """A view of an array made here, a write into the view or into its base, both read."""
@@ -1039,11 +1247,22 @@ class Ctx:
 
     # compound statements: a child context sees a copy of the environment
     def child(self) -> Ctx:
-        c = Ctx(self.mod, [Var(v.text, v.shape, v.owned, v.base, v.const, v.readonly) for v in self.env],
-                indent=self.indent + 1, depth=self.depth + 1, fname=self.fname, returns=self.returns)
+        c = Ctx(
+            self.mod,
+            [
+                Var(v.text, v.shape, v.owned, v.base, v.const, v.readonly)
+                for v in self.env
+            ],
+            indent=self.indent + 1,
+            depth=self.depth + 1,
+            fname=self.fname,
+            returns=self.returns,
+        )
         c.ints = list(self.ints)
         c.local_funcs = list(self.local_funcs)
-        c.lists = [ListVar(lv.name, lv.item, lv.lo, lv.hi, lv.owned) for lv in self.lists]
+        c.lists = [
+            ListVar(lv.name, lv.item, lv.lo, lv.hi, lv.owned) for lv in self.lists
+        ]
         c.loop = self.loop
         c.hidden = self.hidden
         return c
@@ -1052,16 +1271,24 @@ class Ctx:
         """Append a compound statement's body (``pass`` when it wrote nothing)."""
         self.lines.extend(c.lines or ["    " * c.indent + "pass"])
 
-    def adopt(self, *branches: Ctx, loop: bool = False, exhaustive: bool = True) -> None:
+    def adopt(
+        self, *branches: Ctx, loop: bool = False, exhaustive: bool = True
+    ) -> None:
         """Merge the environments of branches (any of which may be the one that ran)."""
         before = {v.text: v for v in self.env}
         new_env: list[Var] = []
         for v in self.env:
-            versions = [next((w for w in b.env if w.text == v.text), None) for b in branches]
+            versions = [
+                next((w for w in b.env if w.text == v.text), None) for b in branches
+            ]
             if any(w is None or w.shape != v.shape for w in versions):
                 continue  # rebound with another shape somewhere: forget it
             owned = v.owned and all(w.owned for w in versions if w is not None)
-            base = v.base if all(w is not None and w.base == v.base for w in versions) else None
+            base = (
+                v.base
+                if all(w is not None and w.base == v.base for w in versions)
+                else None
+            )
             if v.base is not None and base is None:
                 owned = False
             new_env.append(Var(v.text, v.shape, owned, base, v.const, v.readonly))
@@ -1253,7 +1480,10 @@ def programs(draw: Callable[..., Any], max_statements: int = 12) -> Program:
         ctx.emit(f"    {h} = np.tanh({h} @ W + b)")
         ctx.bind(Var(h, src.shape if src is not None else (4,)))
         mod.tags.update({"unpack", "matmul"})
-        mod.events.extend(["pairs-param", "unpack", "matmul"] + sorted(mod.tags & {"list-index-by-loop", "loop-over-slice"}))
+        mod.events.extend(
+            ["pairs-param", "unpack", "matmul"]
+            + sorted(mod.tags & {"list-index-by-loop", "loop-over-slice"})
+        )
         ctx.note_lines(n0, e0)
     ctx.block(draw(st.integers(1, max_statements)))
     ctx.emit(f"return {_f_return(ctx)}")

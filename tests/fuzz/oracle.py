@@ -111,7 +111,9 @@ def _set(args: list[Any], k: int, delta: float) -> list[Any]:
     raise IndexError(k)
 
 
-def central(f: Any, args: list[Any], eps: float, ks: list[int] | None = None) -> np.ndarray:
+def central(
+    f: Any, args: list[Any], eps: float, ks: list[int] | None = None
+) -> np.ndarray:
     n = len(flat(args))
     ks = list(range(n)) if ks is None else ks
     out = np.zeros(len(ks))
@@ -150,18 +152,32 @@ def _structure_problem(grads: Any, args: Any) -> str:
                 return p
         return ""
     if isinstance(args, float):
-        return "" if isinstance(grads, float) else f"gradient {type(grads).__name__} for a float"
-    if not hasattr(grads, "shape") or grads.shape != args.shape or grads.dtype != args.dtype:
-        return f"gradient {getattr(grads, 'shape', type(grads))} for an array {args.shape}"
+        return (
+            ""
+            if isinstance(grads, float)
+            else f"gradient {type(grads).__name__} for a float"
+        )
+    if (
+        not hasattr(grads, "shape")
+        or grads.shape != args.shape
+        or grads.dtype != args.dtype
+    ):
+        return (
+            f"gradient {getattr(grads, 'shape', type(grads))} for an array {args.shape}"
+        )
     return ""
 
 
-def judge(text: str, spec: list[dict[str, Any]], seed: int, directory: Path, **kw: Any) -> Outcome:
+def judge(
+    text: str, spec: list[dict[str, Any]], seed: int, directory: Path, **kw: Any
+) -> Outcome:
     """What srcgrad does with one program (see the module docstring)."""
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # zero-gradient warnings and the like: not outcomes
+        warnings.simplefilter(
+            "ignore"
+        )  # zero-gradient warnings and the like: not outcomes
         return _judge(text, spec, seed, directory, **kw)
 
 
@@ -217,7 +233,9 @@ def _judge(
         except Exception as exc:  # noqa: BLE001
             tb = traceback.extract_tb(exc.__traceback__)
             where = f"{Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else "?"
-            return Outcome("internal", f"{type(exc).__name__} at {where}: {str(exc)[:300]}")
+            return Outcome(
+                "internal", f"{type(exc).__name__} at {where}: {str(exc)[:300]}"
+            )
         if not _same(args, kept):
             return Outcome("wrong", "srcgrad's run changed the inputs")
         if not (value == v0):
@@ -238,7 +256,9 @@ def _judge(
                 np.abs(fd7 - fd[bad]) <= 100 * tol[bad]
             )
             if not smooth:
-                last = Outcome("kink", f"central differences disagree at element {bad[0]}")
+                last = Outcome(
+                    "kink", f"central differences disagree at element {bad[0]}"
+                )
                 continue
             k = bad[0]
             return Outcome(
@@ -253,13 +273,17 @@ def _judge(
                 with np.errstate(all="ignore"), time_limit(timeout):
                     _, g0 = srcgrad.value_and_grad(mod.f, wrt=wrt)(*args)
             except Exception as exc:  # noqa: BLE001
-                return Outcome("internal", f"generic code: {type(exc).__name__}: {exc}"[:400])
+                return Outcome(
+                    "internal", f"generic code: {type(exc).__name__}: {exc}"[:400]
+                )
             finally:
                 del os.environ["SRCGRAD_SPECIALISE"]
             if not np.allclose(flat(g0), g, rtol=1e-9, atol=1e-11):
                 return Outcome("wrong", "the generic (unspecialised) gradient differs")
         # host constants (module arrays, np.array/np.ones) cannot meet device inputs
-        if device and not any(c in text for c in ("np.linspace", "np.array(", "np.ones(", "custom_vjp")):
+        if device and not any(
+            c in text for c in ("np.linspace", "np.array(", "np.ones(", "custom_vjp")
+        ):
             from tests.fakexp import to_device, to_host
 
             dargs = [_map(to_device, a) for a in args]
@@ -267,11 +291,16 @@ def _judge(
                 with np.errstate(all="ignore"), time_limit(timeout):
                     _, gd = srcgrad.value_and_grad(mod.f, wrt=wrt)(*dargs)
             except srcgrad.SrcgradError as err:
-                return Outcome("internal", f"device run refused what the host ran: {err}"[:400])
+                return Outcome(
+                    "internal", f"device run refused what the host ran: {err}"[:400]
+                )
             except Exception as exc:  # noqa: BLE001
                 tb = traceback.extract_tb(exc.__traceback__)
                 where = f"{Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else "?"
-                return Outcome("internal", f"device run: {type(exc).__name__} at {where}: {exc}"[:400])
+                return Outcome(
+                    "internal",
+                    f"device run: {type(exc).__name__} at {where}: {exc}"[:400],
+                )
             if not np.allclose(flat(_map(to_host, gd)), g, rtol=1e-9, atol=1e-11):
                 return Outcome("wrong", "the device-namespace gradient differs")
         if use_autograd:
@@ -305,7 +334,9 @@ def _autograd(text: str, args: list[Any], g: np.ndarray) -> str:
         with np.errstate(all="ignore"), time_limit(30):
             ga = autograd.grad(lambda a: ns["f"](*a))(tuple(copy.deepcopy(args)))
         ga_flat = flat(list(ga))
-    except Exception:  # noqa: BLE001 - autograd cannot run many programs (in-place writes)
+    except (
+        Exception
+    ):  # noqa: BLE001 - autograd cannot run many programs (in-place writes)
         return ""
     del anp
     if ga_flat.shape == g.shape and np.allclose(ga_flat, g, rtol=1e-7, atol=1e-9):
@@ -324,19 +355,29 @@ def replay(path: str | Path, directory: Path | None = None, **kw: Any) -> Outcom
 
     text = Path(path).read_text()
     spec = spec_of(text.splitlines()[0])
-    d = Path(tempfile.mkdtemp(prefix="srcgrad-replay-")) if directory is None else directory
+    d = (
+        Path(tempfile.mkdtemp(prefix="srcgrad-replay-"))
+        if directory is None
+        else directory
+    )
     return judge(text, spec["args"], spec["seed"], d, **kw)
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, int]]:
     """Deletable spans ``[i, j)``: one simple statement, or a compound one with its body."""
+
     def indent(s: str) -> int:
         return len(s) - len(s.lstrip())
 
     spans = []
     for i, line in enumerate(lines):
         s = line.strip()
-        if not s or s.startswith("#") or s.startswith("import ") or line.startswith("def f("):
+        if (
+            not s
+            or s.startswith("#")
+            or s.startswith("import ")
+            or line.startswith("def f(")
+        ):
             continue
         j = i + 1
         if s.startswith("@"):
@@ -344,7 +385,9 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
                 j += 1
             j += 1  # the def line
         if lines[j - 1].rstrip().endswith(":"):
-            while j < len(lines) and (not lines[j].strip() or indent(lines[j]) > indent(line)):
+            while j < len(lines) and (
+                not lines[j].strip() or indent(lines[j]) > indent(line)
+            ):
                 j += 1
         spans.append((i, j))
     return spans

@@ -48,7 +48,10 @@ def positional_parameters(rule: Rule) -> list[inspect.Parameter]:
         p
         for p in ps
         if p.kind is p.VAR_POSITIONAL
-        or (p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
+        or (
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            and p.default is p.empty
+        )
     ]
 
 
@@ -204,7 +207,9 @@ def build_call(
             if pending and pending[0] is FROM_PARAMS:
                 pending.pop(0)
         elif pending and pending[0] is FROM_PARAMS:
-            raise ValueError(f"rule {rule.name!r}: `params` gives no value for {p.name!r}")
+            raise ValueError(
+                f"rule {rule.name!r}: `params` gives no value for {p.name!r}"
+            )
         elif pending:
             args.append(_value(rule, p.name, pending.pop(0), rng))
         else:
@@ -284,7 +289,9 @@ class RuleCase:
         return args, kwargs
 
 
-def rule_cases(rules: Iterable[Rule] | None = None, *, noncontig: bool = True) -> list[RuleCase]:
+def rule_cases(
+    rules: Iterable[Rule] | None = None, *, noncontig: bool = True
+) -> list[RuleCase]:
     """Every case of every rule (registered rules by default), with non-contiguous twins."""
     out = []
     for rule in all_rules() if rules is None else rules:
@@ -330,7 +337,9 @@ def flat_pairs(rule: Rule, values: list[Any], cotangents: list[Any]) -> list[tup
     for name, value, cot in zip(rule.operands, values, cotangents):
         if isinstance(value, (list, tuple)):
             cots = [None] * len(value) if cot is None else list(cot)
-            assert len(cots) == len(value), f"{rule.name}: {name} has {len(value)} entries"
+            assert len(cots) == len(
+                value
+            ), f"{rule.name}: {name} has {len(value)} entries"
             out += [(f"{name}[{i}]", v, c) for i, (v, c) in enumerate(zip(value, cots))]
         else:
             out.append((name, value, cot))
@@ -365,4 +374,6 @@ def device_cotangents(
     dev_ans = [to_device(a) for a in ans] if rule.multi_output else to_device(ans)
     dev_u = [to_device(a) for a in u] if rule.multi_output else to_device(u)
     result = on_device(rule.adjoint)(dev_u, dev_ans, *dev_args, **kwargs)
-    return flat_pairs(rule, operand_values(rule, dev_args, kwargs), per_operand(rule, result))
+    return flat_pairs(
+        rule, operand_values(rule, dev_args, kwargs), per_operand(rule, result)
+    )

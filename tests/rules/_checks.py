@@ -19,13 +19,14 @@ from hypothesis import settings
 from srcgrad.rules import lookup
 from srcgrad.testing import check_adjoint
 
-
 EPS = 1e-6
 
 
 def _pair(a: Any, b: Any) -> float:
     """``Re(sum(a * b))``: autograd's pairing of a cotangent with a tangent."""
-    return float(np.real(np.sum(np.asarray(a, np.complex128) * np.asarray(b, np.complex128))))
+    return float(
+        np.real(np.sum(np.asarray(a, np.complex128) * np.asarray(b, np.complex128)))
+    )
 
 
 def _random_like(rng: np.random.Generator, x: Any) -> Any:
@@ -58,7 +59,9 @@ def check_complex(
     rng = np.random.default_rng(seed)
     ans = prim(*inputs, **params)
     outs = list(ans) if rule.multi_output else [ans]
-    u = [_random_like(rng, y) if np.asarray(y).dtype.kind in "fc" else None for y in outs]
+    u = [
+        _random_like(rng, y) if np.asarray(y).dtype.kind in "fc" else None for y in outs
+    ]
     g = u if rule.multi_output else u[0]
     result = rule.adjoint(g, ans, *inputs, **params)
     cots = [result] if len(rule.operands) == 1 else list(result)
@@ -75,10 +78,14 @@ def check_complex(
             continue
         assert cot is None or np.shape(cot) == x.shape, f"{rule.name}: shape of {name}"
         if cot is not None:
-            assert np.asarray(cot).dtype == x.dtype, f"{rule.name}: dtype of cotangent of {name}"
+            assert (
+                np.asarray(cot).dtype == x.dtype
+            ), f"{rule.name}: dtype of cotangent of {name}"
         directions = [rng.standard_normal(x.shape)]
         if x.dtype.kind == "c":
-            directions.append(1j * rng.standard_normal(x.shape))  # the imaginary part alone
+            directions.append(
+                1j * rng.standard_normal(x.shape)
+            )  # the imaginary part alone
         for d in directions:
             plus = list(inputs)
             minus = list(inputs)
@@ -86,7 +93,9 @@ def check_complex(
             minus[k] = x - EPS * d
             numeric = (value(plus) - value(minus)) / (2 * EPS)
             analytic = 0.0 if cot is None else _pair(cot, d)
-            assert abs(analytic - numeric) <= atol + rtol * max(abs(analytic), abs(numeric)), (
+            assert abs(analytic - numeric) <= atol + rtol * max(
+                abs(analytic), abs(numeric)
+            ), (
                 f"{rule.name}: cotangent of {name} along {'imaginary' if np.iscomplexobj(d) else 'real'}"
                 f" directions: {analytic} != {numeric}"
             )
@@ -100,7 +109,9 @@ def check_rule(prim: Any, *inputs: Any, seed: int = 0, **params: Any) -> None:
     """check_adjoint on the registered rule of ``prim``."""
     rule = lookup(prim)
     assert rule is not None, f"no rule for {prim}"
-    check_adjoint(prim, rule.adjoint, list(inputs), params, np.random.default_rng(seed), rule=rule)
+    check_adjoint(
+        prim, rule.adjoint, list(inputs), params, np.random.default_rng(seed), rule=rule
+    )
 
 
 _MODULES: dict[str, Any] = {}
@@ -126,8 +137,12 @@ def user_function(source: str, name: str = "f") -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "generated"))
+def _cache_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "generated")
+    )
 
 
 FEW = settings(max_examples=20, deadline=None)
@@ -137,7 +152,9 @@ def check(prim, *inputs, seed=0, **params):
     """check_adjoint on the registered rule of ``prim`` (float64 identity, shapes, dtypes)."""
     rule = lookup(prim)
     assert rule is not None, f"no rule for {prim}"
-    check_adjoint(prim, rule.adjoint, list(inputs), params, np.random.default_rng(seed), rule=rule)
+    check_adjoint(
+        prim, rule.adjoint, list(inputs), params, np.random.default_rng(seed), rule=rule
+    )
 
 
 def normal(rng, shape, dtype=np.float64):

@@ -13,7 +13,6 @@ import pytest
 from tests.rules._checks import _cache_dir  # noqa: F401  (an autouse fixture)
 from tests.rules._checks import check_complex, crandn
 
-
 HOLOMORPHIC = [
     np.exp,
     np.sin,
@@ -46,7 +45,15 @@ def test_holomorphic_elementwise_on_complex_inputs(prim):
 
 @pytest.mark.parametrize(
     "prim",
-    [np.real, np.imag, np.conjugate, np.angle, np.absolute, np.nan_to_num, np.real_if_close],
+    [
+        np.real,
+        np.imag,
+        np.conjugate,
+        np.angle,
+        np.absolute,
+        np.nan_to_num,
+        np.real_if_close,
+    ],
     ids=lambda p: p.__name__,
 )
 def test_complex_parts_on_complex_inputs(prim):
@@ -64,9 +71,13 @@ def test_nan_to_num_masks_real_and_imaginary_parts_separately():
     check_complex(np.nan_to_num, [z], {"posinf": 3.0})
 
 
-@pytest.mark.parametrize("prim", [np.add, np.multiply, np.divide, np.subtract, np.power])
+@pytest.mark.parametrize(
+    "prim", [np.add, np.multiply, np.divide, np.subtract, np.power]
+)
 def test_binary_on_complex_and_mixed_inputs(prim):
     rng = np.random.default_rng(4)
     z1 = crandn(rng, 3, 4) + 2.0
     check_complex(prim, [z1, crandn(rng, 4) + 2.0])
-    check_complex(prim, [z1, rng.uniform(0.5, 2.0, size=(3, 1))])  # a real operand gets Re
+    check_complex(
+        prim, [z1, rng.uniform(0.5, 2.0, size=(3, 1))]
+    )  # a real operand gets Re

@@ -35,7 +35,9 @@ def test_complex_transforms_on_complex_inputs(prim, params):
 @pytest.mark.parametrize("norm", [None, "ortho", "forward"])
 def test_irfft_with_odd_and_even_n_on_complex_spectra(n, norm):
     rng = np.random.default_rng(9)
-    spectrum = crandn(rng, 2, 4)  # the imaginary parts of bin 0 (and n/2) are ignored: 0 cotangent
+    spectrum = crandn(
+        rng, 2, 4
+    )  # the imaginary parts of bin 0 (and n/2) are ignored: 0 cotangent
     check_complex(np.fft.irfft, [spectrum], {"n": n, "norm": norm})
 
 
@@ -49,7 +51,9 @@ def test_rfft_with_odd_and_even_n(n):
 def test_irfftn_and_irfft2_on_complex_spectra(s):
     rng = np.random.default_rng(11)
     spectrum = crandn(rng, 2, 3, 4)
-    check_complex(np.fft.irfftn, [spectrum], {"s": s, "axes": None if s is None else (1, 2)})
+    check_complex(
+        np.fft.irfftn, [spectrum], {"s": s, "axes": None if s is None else (1, 2)}
+    )
     check_complex(np.fft.irfft2, [spectrum], {"s": s})
     check_complex(
         np.fft.rfftn,

@@ -137,12 +137,20 @@ def test_special_cases_run_on_a_fake_device(prim, entries, params):
         fn.__code__, {**fn.__globals__, "np": fakexp}, fn.__name__, fn.__defaults__
     )
     on_device.__kwdefaults__ = fn.__kwdefaults__
-    d_g = [None if u is None else to_device(u) for u in g] if rule.multi_output else dev(g)
-    d_ans = [to_device(a) for a in ans] if rule.multi_output else to_device(np.asarray(ans))
+    d_g = (
+        [None if u is None else to_device(u) for u in g]
+        if rule.multi_output
+        else dev(g)
+    )
+    d_ans = (
+        [to_device(a) for a in ans] if rule.multi_output else to_device(np.asarray(ans))
+    )
     got = on_device(d_g, d_ans, *[dev(a) for a in args], **params)
 
     def leaves(x):
-        return [y for v in x for y in leaves(v)] if isinstance(x, (list, tuple)) else [x]
+        return (
+            [y for v in x for y in leaves(v)] if isinstance(x, (list, tuple)) else [x]
+        )
 
     for w, h in zip(leaves(want), leaves(got), strict=True):
         assert isinstance(h, FakeArray)

@@ -111,7 +111,9 @@ class Inlined:
 
     source: str
     params: tuple[str, ...]  # f's parameters
-    slots: tuple[int, ...]  # for each of f's parameters: its index in the primitive's args
+    slots: tuple[
+        int, ...
+    ]  # for each of f's parameters: its index in the primitive's args
     wrt: tuple[int, ...]  # positions in f's parameters
     operands: tuple[tuple[int, ...], ...]  # per rule operand: positions in f's params
 
@@ -124,7 +126,9 @@ def render(case: RuleCase, style: str) -> Inlined:
     """
     rule = case.rule
     args, kwargs = case.call()
-    imports, callee = ("", "") if rule.primitive is operator.getitem else _primitive_path(rule)
+    imports, callee = (
+        ("", "") if rule.primitive is operator.getitem else _primitive_path(rule)
+    )
     positional = positional_parameters(rule)
     given = set(case.params)
     f_params: list[str] = []
@@ -184,7 +188,9 @@ def render(case: RuleCase, style: str) -> Inlined:
     for name in rule.operands:
         if name == rule.varargs:
             operands.append(
-                tuple(i for i, n in enumerate(f_params) if re.fullmatch(rf"{name}\d+", n))
+                tuple(
+                    i for i, n in enumerate(f_params) if re.fullmatch(rf"{name}\d+", n)
+                )
             )
         else:
             operands.append(tuple(i for i, n in enumerate(f_params) if n == name))
@@ -250,7 +256,9 @@ def _assert_same_value(value: Any, expected: Any, where: str) -> None:
         return
     assert np.shape(value) == np.shape(expected), f"{where}: shape"
     assert np.result_type(value) == np.result_type(expected), f"{where}: dtype"
-    np.testing.assert_array_equal(value, expected, err_msg=f"{where}: value not bit-identical")
+    np.testing.assert_array_equal(
+        value, expected, err_msg=f"{where}: value not bit-identical"
+    )
 
 
 def test_every_rule_is_inlined() -> None:
@@ -279,7 +287,9 @@ def test_inlined_rule_matches_central_differences(
     _assert_same_value(value, rule.primitive(*args, **kwargs), where)
 
     def through_pullback(g: Any, ans: Any, *all_args: Any, **all_kwargs: Any) -> Any:
-        if rule.multi_output:  # the public pullback takes zeros, not None, for unused outputs
+        if (
+            rule.multi_output
+        ):  # the public pullback takes zeros, not None, for unused outputs
             g = [np.zeros_like(a) if u is None else u for u, a in zip(g, ans)]
         _, pullback = srcgrad.vjp(f, wrt=wrt)(*[all_args[s] for s in inl.slots])
         grads = pullback(g)

@@ -26,9 +26,13 @@ def test_linalg_on_complex_matrices(prim):
 
 def test_solve_on_complex_matrices():
     rng = np.random.default_rng(14)
-    check_complex(np.linalg.solve, [crandn(rng, 3, 3) + 3 * np.eye(3), crandn(rng, 3, 2)])
+    check_complex(
+        np.linalg.solve, [crandn(rng, 3, 3) + 3 * np.eye(3), crandn(rng, 3, 2)]
+    )
     if numpy_at_least("2.0.0"):  # a 1-d b for a batch of matrices: numpy >= 2
-        check_complex(np.linalg.solve, [crandn(rng, 2, 3, 3) + 3 * np.eye(3), crandn(rng, 3)])
+        check_complex(
+            np.linalg.solve, [crandn(rng, 2, 3, 3) + 3 * np.eye(3), crandn(rng, 3)]
+        )
 
 
 def test_eig_and_eigvals_on_complex_matrices():
@@ -74,11 +78,15 @@ def test_eig_through_gauge_invariant_functions():
 
     def invariant(x):
         w, v = np.linalg.eig(x)
-        p = v[:, :1] @ np.linalg.inv(v)[:1, :]  # spectral projector: independent of the gauge
+        p = (
+            v[:, :1] @ np.linalg.inv(v)[:1, :]
+        )  # spectral projector: independent of the gauge
         return np.sum(np.real(p) ** 2) + np.sum(np.real(w * w))
 
     w, v = np.linalg.eig(a)
-    assert np.iscomplexobj(v)  # a complex pair: the phase of those vectors is LAPACK's choice
+    assert np.iscomplexobj(
+        v
+    )  # a complex pair: the phase of those vectors is LAPACK's choice
     # cotangents of the two outputs from the projector expression, chained by hand
     eps = 1e-6
     grad_num = np.zeros_like(a)
@@ -115,10 +123,14 @@ def test_eigh_eigenvalues_only_stay_finite_at_repeated_eigenvalues():
     a = np.eye(3) * 2.0
     _, grads = srcgrad.value_and_grad(f)(a)
     assert np.all(np.isfinite(grads))
-    np.testing.assert_allclose(grads, np.diag([4.0] * 3))  # d sum(w^2) = 2 A on the diagonal
+    np.testing.assert_allclose(
+        grads, np.diag([4.0] * 3)
+    )  # d sum(w^2) = 2 A on the diagonal
 
 
-@pytest.mark.skipif(not hasattr(np.linalg, "svdvals"), reason="np.linalg.svdvals: numpy >= 2.0")
+@pytest.mark.skipif(
+    not hasattr(np.linalg, "svdvals"), reason="np.linalg.svdvals: numpy >= 2.0"
+)
 def test_svd_values_only_and_svdvals_end_to_end():
     f = user_function("""
         def f(a):
@@ -160,9 +172,9 @@ def test_cholesky_on_a_positive_definite_batch_and_symmetric_perturbations():
     ours = rule.adjoint(u, low, a)
     d = rng.standard_normal(a.shape)
     d = d + np.swapaxes(d, -1, -2)
-    numeric = np.sum(u * (np.linalg.cholesky(a + EPS * d) - np.linalg.cholesky(a - EPS * d))) / (
-        2 * EPS
-    )
+    numeric = np.sum(
+        u * (np.linalg.cholesky(a + EPS * d) - np.linalg.cholesky(a - EPS * d))
+    ) / (2 * EPS)
     assert abs(np.sum(ours * d) - numeric) < 1e-6 * max(1, abs(numeric))
 
 
@@ -171,7 +183,13 @@ def test_infinity_norms(ord_):
     rng = np.random.default_rng(22)
     check_rule(np.linalg.norm, rng.standard_normal(5), ord=ord_)
     check_rule(np.linalg.norm, rng.standard_normal((3, 4)), ord=ord_)
-    check_rule(np.linalg.norm, rng.standard_normal((2, 3, 4)), ord=ord_, axis=(2, 0), keepdims=True)
+    check_rule(
+        np.linalg.norm,
+        rng.standard_normal((2, 3, 4)),
+        ord=ord_,
+        axis=(2, 0),
+        keepdims=True,
+    )
     check_rule(np.linalg.norm, rng.standard_normal((2, 3, 4)), ord=ord_, axis=1)
     if hasattr(np.linalg, "vector_norm"):  # numpy >= 2.0
         check_rule(np.linalg.vector_norm, rng.standard_normal((2, 3)), ord=ord_)

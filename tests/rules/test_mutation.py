@@ -57,7 +57,9 @@ def test_flipped_tanh_fails_every_case(monkeypatch: pytest.MonkeyPatch) -> None:
             _run(case)
 
 
-def test_flipped_multiply_operand_fails_every_case(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flipped_multiply_operand_fails_every_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def flip_second(fn: Callable) -> Callable:
         def mutant(g, ans, x1, x2):
             d1, d2 = fn(g, ans, x1, x2)
@@ -74,7 +76,9 @@ def test_flipped_multiply_operand_fails_every_case(monkeypatch: pytest.MonkeyPat
 def test_multiply_without_unbroadcast_fails_broadcast_cases(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _mutate(monkeypatch, np.multiply, lambda fn: lambda g, ans, x1, x2: (g * x2, g * x1))
+    _mutate(
+        monkeypatch, np.multiply, lambda fn: lambda g, ans, x1, x2: (g * x2, g * x1)
+    )
     cases = [c for c in _cases_of(np.multiply) if c.case_id in ("broadcast", "outer")]
     assert len(cases) == 4
     for case in cases:
@@ -83,9 +87,12 @@ def test_multiply_without_unbroadcast_fails_broadcast_cases(
 
 
 @pytest.mark.skipif(
-    not numpy_at_least("2.0.0"), reason="NEP 50 promotion (numpy >= 2): numpy 1.x keeps float32"
+    not numpy_at_least("2.0.0"),
+    reason="NEP 50 promotion (numpy >= 2): numpy 1.x keeps float32",
 )
-def test_float64_constant_in_rule_fails_float32_check(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_float64_constant_in_rule_fails_float32_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # np.float64(1.0) is not weak under NEP 50: it upcasts a float32 cotangent to float64
     def upcast(fn: Callable) -> Callable:
         return lambda g, ans, x: fn(g, ans, x) * np.float64(1.0)
@@ -110,7 +117,9 @@ def test_rule_that_writes_into_g_fails(monkeypatch: pytest.MonkeyPatch) -> None:
             _run(case)
 
 
-def test_swapped_maximum_operands_fail_every_case(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_swapped_maximum_operands_fail_every_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def swapped(fn: Callable) -> Callable:
         return lambda g, ans, x1, x2: fn(g, ans, x2, x1)
 

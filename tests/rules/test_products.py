@@ -20,7 +20,6 @@ from srcgrad.rules.registry import numpy_function
 from tests.rules._checks import FEW, check, check_complex, check_rule, crandn, normal
 from tests.rules._checks import _cache_dir  # noqa: F401  (an autouse fixture)
 
-
 # numpy >= 2.0 (vecdot) / 2.2 (vecmat, matvec): absent ones are left out on an older numpy
 _PRODUCTS = [numpy_function(p) for p in ("vecdot", "linalg.vecdot", "vecmat", "matvec")]
 
@@ -101,7 +100,12 @@ def test_matmul_on_vectors_matrices_and_broadcast_batches(shapes, seed, f32):
 
 @pytest.mark.parametrize(
     "s1, s2",
-    [((5,), (2, 3, 5, 4)), ((2, 3, 5, 4), (4,)), ((3, 1, 2, 4), (1, 5, 4, 2)), ((6,), (6,))],
+    [
+        ((5,), (2, 3, 5, 4)),
+        ((2, 3, 5, 4), (4,)),
+        ((3, 1, 2, 4), (1, 5, 4, 2)),
+        ((6,), (6,)),
+    ],
 )
 def test_matmul_with_non_contiguous_operands(s1, s2):
     rng = np.random.default_rng(0)
@@ -150,14 +154,18 @@ def test_tensordot_axes_forms(sa, sb, axes):
     check(np.tensordot, normal(rng, sa), normal(rng, sb), axes=axes)
 
 
-@pytest.mark.parametrize("sa, sb", [((3,), (4,)), ((2, 3), (2, 2)), ((), ()), ((2, 1), ())])
+@pytest.mark.parametrize(
+    "sa, sb", [((3,), (4,)), ((2, 3), (2, 2)), ((), ()), ((2, 1), ())]
+)
 def test_outer_flattens_its_operands(sa, sb):
     rng = np.random.default_rng(0)
     check(np.outer, normal(rng, sa), normal(rng, sb))
     check(np.outer, normal(rng, sa, np.float32), normal(rng, sb))
 
 
-@pytest.mark.parametrize("subscripts, shapes", EINSUM_FORMS, ids=[f[0] for f in EINSUM_FORMS])
+@pytest.mark.parametrize(
+    "subscripts, shapes", EINSUM_FORMS, ids=[f[0] for f in EINSUM_FORMS]
+)
 @pytest.mark.parametrize("optimize", [False, True])
 def test_einsum_forms(subscripts, shapes, optimize):
     rng = np.random.default_rng(len(shapes))
@@ -171,7 +179,11 @@ def test_einsum_forms(subscripts, shapes, optimize):
 def test_einsum_float32_and_non_contiguous(subscripts, shapes):
     rng = np.random.default_rng(0)
     operands = [
-        normal(rng, s[:-1] + (2 * s[-1],), np.float32)[..., ::2] if s else normal(rng, s)
+        (
+            normal(rng, s[:-1] + (2 * s[-1],), np.float32)[..., ::2]
+            if s
+            else normal(rng, s)
+        )
         for s in shapes
     ]
     check(np.einsum, subscripts, *operands)
@@ -183,7 +195,9 @@ def test_einsum_sublist_form_is_refused_clearly():
         lookup(np.einsum).adjoint(np.ones(()), np.einsum(x, [0, 0]), x, [0, 0])
 
 
-@pytest.mark.parametrize("prim", [np.matmul, np.kron, np.convolve, np.correlate, np.cross])
+@pytest.mark.parametrize(
+    "prim", [np.matmul, np.kron, np.convolve, np.correlate, np.cross]
+)
 def test_products_on_complex_inputs(prim):
     rng = np.random.default_rng(6)
     if prim is np.matmul:
@@ -209,7 +223,9 @@ def test_conjugating_products_on_complex_inputs(prim):
     check_complex(prim, [a, b])
 
 
-@pytest.mark.skipif(not _two_vector_cross(), reason="this numpy has no 2-vector np.cross")
+@pytest.mark.skipif(
+    not _two_vector_cross(), reason="this numpy has no 2-vector np.cross"
+)
 def test_cross_with_two_vectors():
     rng = np.random.default_rng(26)
     with warnings.catch_warnings():
@@ -224,4 +240,6 @@ def test_cross_cotangents_never_call_two_vector_cross():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
         check_rule(np.cross, rng.standard_normal((4, 3)), rng.standard_normal((3,)))
-        check_rule(np.cross, rng.standard_normal((3, 2)), rng.standard_normal((3, 2)), axis=0)
+        check_rule(
+            np.cross, rng.standard_normal((3, 2)), rng.standard_normal((3, 2)), axis=0
+        )

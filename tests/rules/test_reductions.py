@@ -19,7 +19,9 @@ from tests.rules._checks import _cache_dir  # noqa: F401  (an autouse fixture)
 
 @st.composite
 def shape_and_axis(draw, min_dims=0):
-    shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=4, min_side=1, max_side=4))
+    shape = draw(
+        hnp.array_shapes(min_dims=min_dims, max_dims=4, min_side=1, max_side=4)
+    )
     ndim = len(shape)
     kind = draw(st.sampled_from(["none", "int", "tuple"] if ndim else ["none"]))
     if kind == "none":
@@ -65,7 +67,9 @@ def test_var_and_std_over_random_axes(prim, case, keepdims, ddof, seed):
 
 
 @FEW
-@given(case=shape_and_axis(min_dims=1), keepdims=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    case=shape_and_axis(min_dims=1), keepdims=st.booleans(), seed=st.integers(0, 2**16)
+)
 def test_prod_is_exact_with_zeros(case, keepdims, seed):
     shape, axis = case
     rng = np.random.default_rng(seed)
@@ -86,7 +90,9 @@ def test_prod_is_exact_with_zeros(case, keepdims, seed):
 def test_prod_with_one_or_two_zeros_in_a_group(x, axis):
     check(np.prod, x, axis=axis)
     g = np.ones(np.prod(x, axis=axis).shape)
-    assert np.all(np.isfinite(lookup(np.prod).adjoint(g, np.prod(x, axis=axis), x, axis)))
+    assert np.all(
+        np.isfinite(lookup(np.prod).adjoint(g, np.prod(x, axis=axis), x, axis))
+    )
 
 
 @pytest.mark.parametrize("prim", [np.max, np.min])

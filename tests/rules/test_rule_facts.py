@@ -80,7 +80,9 @@ RULES = all_rules()
 def test_view_flag_matches_shares_memory(rule: Rule) -> None:
     seen = _shares(rule)
     if rule.name in MAY_BE_VIEW:
-        assert rule.view, f"{rule.name}: listed as a 'may be a view' but not flagged view=True"
+        assert (
+            rule.view
+        ), f"{rule.name}: listed as a 'may be a view' but not flagged view=True"
         return
     if rule.view:
         assert seen == {True}, (
@@ -105,7 +107,9 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
         "astype": np.shares_memory(a.astype(np.float64, copy=False), a),
         "imag": np.shares_memory(np.imag(z), z),
         "meshgrid": np.shares_memory(np.meshgrid(a[0], a[1], copy=False)[0], a),
-        "linalg.matrix_power": np.shares_memory(np.linalg.matrix_power(a[:3, :3], 1), a),
+        "linalg.matrix_power": np.shares_memory(
+            np.linalg.matrix_power(a[:3, :3], 1), a
+        ),
         "float32": np.shares_memory(np.float32(a.astype(np.float32)), a)
         or np.float32(b := a.astype(np.float32)) is b,
         "diff": np.shares_memory(np.diff(a, n=0), a),
@@ -113,7 +117,8 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
         "reshape": np.shares_memory(np.reshape(a, (4, 3)), a),
         "diag": np.shares_memory(np.diag(a), a),
         "float64": np.shares_memory(np.float64(a), a),
-        "max_of": max([a[0, 0:1], a[1, 0:1] - 100]) is not None,  # returns an item itself
+        "max_of": max([a[0, 0:1], a[1, 0:1] - 100])
+        is not None,  # returns an item itself
         "min_of": min([a[0, 0:1], a[1, 0:1] + 100]) is not None,
     }
     from srcgrad.runtime import unbroadcast
@@ -210,7 +215,9 @@ CALLS: dict[str, Any] = {
     "lexsort": lambda f, x: f((x[0], x[1])),
     "isin": lambda f, x: f(x, Y),
     "unravel_index": lambda f, x: f(int(np.argmax(x)), x.shape),
-    "ravel_multi_index": lambda f, x: f((np.argmax(x, 0) % 3, np.argmin(x, 0)), x.shape),
+    "ravel_multi_index": lambda f, x: f(
+        (np.argmax(x, 0) % 3, np.argmin(x, 0)), x.shape
+    ),
     "indices": lambda f, x: f(x.shape),
     "diag_indices": lambda f, x: f(x.shape[0]),
     "diag_indices_from": lambda f, x: f(x[:, :3]),
@@ -261,7 +268,11 @@ def _is_float(v: Any) -> bool:
     if isinstance(v, (float, complex)):
         return True
     dtype = getattr(v, "dtype", None)
-    return isinstance(dtype, np.dtype) and not isinstance(v, np.dtype) and dtype.kind in "fc"
+    return (
+        isinstance(dtype, np.dtype)
+        and not isinstance(v, np.dtype)
+        and dtype.kind in "fc"
+    )
 
 
 def _check_constant(name: str, call: Any) -> None:
@@ -281,10 +292,14 @@ def _check_constant(name: str, call: Any) -> None:
             if name in UNSPECIFIED:
                 assert np.shape(a) == np.shape(b)
             else:
-                np.testing.assert_array_equal(a, b, err_msg=f"{name} moved with its input")
+                np.testing.assert_array_equal(
+                    a, b, err_msg=f"{name} moved with its input"
+                )
 
 
-@pytest.mark.parametrize("name, fn", NONDIFF_ENTRIES, ids=[n for n, _ in NONDIFF_ENTRIES])
+@pytest.mark.parametrize(
+    "name, fn", NONDIFF_ENTRIES, ids=[n for n, _ in NONDIFF_ENTRIES]
+)
 def test_nondiff_entry_is_constant(name: str, fn: Any) -> None:
     call = CALLS.get(name, lambda f, x: f(x))
     with warnings.catch_warnings():
@@ -357,7 +372,9 @@ def test_static_attribute_is_constant(attr: str) -> None:
 def test_every_nondiff_call_is_listed_or_defaults_to_one_argument() -> None:
     """A new entry with a special signature needs a CALLS entry (the default is f(x))."""
     missing = set(CALLS) - {n for n, _ in NONDIFF_ENTRIES}
-    assert all(registry.numpy_function(n) is None for n in missing), missing  # older numpy
+    assert all(
+        registry.numpy_function(n) is None for n in missing
+    ), missing  # older numpy
     assert runtime.namespace is registry.NONDIFF_FUNCS[id(runtime.namespace)]
 
 
@@ -398,7 +415,11 @@ def test_unary_keeps_shape_and_float_dtype(rule: Rule) -> None:
 @pytest.mark.parametrize("rule", KINDS["binary"], ids=lambda r: r.name)
 def test_binary_broadcasts_and_promotes_float_dtypes(rule: Rule) -> None:
     assert rule.operands == ("x1", "x2")
-    for d1, d2 in ((np.float64, np.float64), (np.float32, np.float32), (np.float32, np.float64)):
+    for d1, d2 in (
+        (np.float64, np.float64),
+        (np.float32, np.float32),
+        (np.float32, np.float64),
+    ):
         for s1, s2 in (((3, 4), (4,)), ((3, 1), (1, 4)), ((), (2, 3))):
             x1, x2 = _sample(rule, "x1", s1, d1), _sample(rule, "x2", s2, d2)
             out = rule.primitive(x1, x2)
@@ -451,7 +472,9 @@ def test_method_is_the_rule_primitive(method: str) -> None:
     assert rule is not None and hasattr(np.ndarray, method)
     x, args, prim_args = METHOD_CALLS.get(method, (_X, (), ()))
     varargs = rule.methods[method]
-    if varargs is not None:  # collects positional arguments: the parameter after the array
+    if (
+        varargs is not None
+    ):  # collects positional arguments: the parameter after the array
         assert rule.params[1] == varargs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -469,7 +492,9 @@ def test_every_method_has_a_sample_call_or_takes_none() -> None:
 def test_nondiff_method_is_its_function(method: str) -> None:
     assert hasattr(np.ndarray, method)
     x, args, prim_args = METHOD_CALLS.get(method, (_X, (), ()))
-    got, expected = getattr(x, method)(*args), registry.NONDIFF_METHODS[method](x, *prim_args)
+    got, expected = getattr(x, method)(*args), registry.NONDIFF_METHODS[method](
+        x, *prim_args
+    )
     for a, b in zip(_leaves(got), _leaves(expected)):
         np.testing.assert_array_equal(a, b)
 
@@ -490,7 +515,9 @@ def test_math_function_is_the_rule_primitive(name: str) -> None:
     rule = registry.by_math(name)
     assert rule is not None
     args = MATH_ARGS.get(name, (0.3,))
-    assert getattr(math, name)(*args) == pytest.approx(float(rule.primitive(*args)), rel=1e-15)
+    assert getattr(math, name)(*args) == pytest.approx(
+        float(rule.primitive(*args)), rel=1e-15
+    )
 
 
 @pytest.mark.parametrize("name", sorted(registry._index().builtins))
@@ -520,7 +547,9 @@ def test_operator_is_the_rule_primitive(symbol: str) -> None:
     rule = registry.by_operator(symbol)
     assert rule is not None
     args = (np.abs(_X[:, :3]) + 0.5, np.abs(_X[:, 1:]).T + 0.5)[: len(rule.operands)]
-    np.testing.assert_array_equal(PYTHON_OPERATORS[symbol](*args), rule.primitive(*args))
+    np.testing.assert_array_equal(
+        PYTHON_OPERATORS[symbol](*args), rule.primitive(*args)
+    )
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if r.same_as], ids=lambda r: r.name)
@@ -528,10 +557,14 @@ def test_same_as_computes_the_same(rule: Rule) -> None:
     same = registry.lookup_name(rule.same_as)
     assert same is not None and same.params == rule.params
     for axis in (None, 0):
-        np.testing.assert_array_equal(rule.primitive(_X, axis), same.primitive(_X, axis))
+        np.testing.assert_array_equal(
+            rule.primitive(_X, axis), same.primitive(_X, axis)
+        )
 
 
-@pytest.mark.parametrize("rule", [r for r in RULES if r.single_output_when], ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "rule", [r for r in RULES if r.single_output_when], ids=lambda r: r.name
+)
 def test_single_output_when_returns_one_array(rule: Rule) -> None:
     assert rule.multi_output
     param, value = rule.single_output_when

@@ -15,7 +15,6 @@ from srcgrad.rules import registry
 from srcgrad.rules.registry import numpy_at_least, numpy_function
 from tests.rules._checks import _cache_dir  # noqa: F401  (an autouse fixture)
 
-
 MODULES = (
     "srcgrad.rules.reductions",
     "srcgrad.rules.shape",
@@ -34,7 +33,9 @@ def test_srcgrad_covers_every_numpy_function_autograd_differentiates():
 
     cmp = compare()
     assert cmp.autograd is not None and cmp.autograd.count() >= 100
-    assert cmp.missing == [], f"autograd differentiates these and srcgrad does not: {cmp.missing}"
+    assert (
+        cmp.missing == []
+    ), f"autograd differentiates these and srcgrad does not: {cmp.missing}"
     assert cmp.srcgrad.count() > cmp.autograd.count()
 
 
@@ -47,7 +48,9 @@ def test_describe_lists_every_rule_with_its_module_and_domains():
     assert by_name["tanh"].domains == "(-2, 2)"
     assert "x2:" in by_name["divide"].domains
     everything = registry.describe(include_nondiff=True)
-    assert any(r.primitive == "argmax" and r.module == "non-differentiable" for r in everything)
+    assert any(
+        r.primitive == "argmax" and r.module == "non-differentiable" for r in everything
+    )
 
 
 @pytest.mark.skipif(
@@ -61,7 +64,9 @@ def test_readme_lists_the_covered_primitives_generated_from_the_registry():
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     readme = (root / "README.md").read_text()
-    assert tool.render(readme) == readme, "README.md is stale: run python tools/gen_rules_table.py"
+    assert (
+        tool.render(readme) == readme
+    ), "README.md is stale: run python tools/gen_rules_table.py"
 
 
 def test_every_listed_primitive_has_a_rule():

@@ -85,7 +85,9 @@ def _scalar_cases() -> list[tuple[Any, str, list[Any], dict[str, Any]]]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("error")
                     ans = case.rule.primitive(*moved, **kwargs)
-            except Exception:  # noqa: BLE001  numpy refuses a scalar here: nothing to check
+            except (
+                Exception
+            ):  # noqa: BLE001  numpy refuses a scalar here: nothing to check
                 continue
             if not _finite(ans):  # a scalar outside the domain (log of a negative, ...)
                 continue
@@ -196,23 +198,33 @@ def test_rule_with_python_float_on_the_fake_device(case, i, args, kwargs) -> Non
     helper built a host array from the float that then met device data."""
     rule = case.rule
     ans = rule.primitive(*args, **kwargs)
-    if isinstance(ans, (tuple, list)) and not ans:  # np.gradient of a 0-d value: no outputs
+    if (
+        isinstance(ans, (tuple, list)) and not ans
+    ):  # np.gradient of a 0-d value: no outputs
         if not any(isinstance(a, np.ndarray) for a in args):
             pytest.skip("no output and no array: nothing of this call is on the device")
         u: Any = ()
     else:
         u = random_cotangent(np.random.default_rng(case.seed), ans, rule.multi_output)
     want = rule.adjoint(u, ans, *args, **kwargs)
-    expected = flat_pairs(rule, operand_values(rule, args, kwargs), per_operand(rule, want))
+    expected = flat_pairs(
+        rule, operand_values(rule, args, kwargs), per_operand(rule, want)
+    )
     got = device_cotangents(rule, u, ans, args, kwargs)
     for (label, _, w), (_, _, have) in zip(expected, got):
         where = f"{rule.name}: cotangent of {label}"
         if w is None:
             assert have is None, where
             continue
-        assert isinstance(have, FakeArray), f"{where}: a {type(have).__name__} on device"
-        assert have.shape == np.shape(w), f"{where}: shape {have.shape} != {np.shape(w)}"
-        np.testing.assert_allclose(to_host(have), w, rtol=1e-12, atol=1e-12, err_msg=where)
+        assert isinstance(
+            have, FakeArray
+        ), f"{where}: a {type(have).__name__} on device"
+        assert have.shape == np.shape(
+            w
+        ), f"{where}: shape {have.shape} != {np.shape(w)}"
+        np.testing.assert_allclose(
+            to_host(have), w, rtol=1e-12, atol=1e-12, err_msg=where
+        )
 
 
 _ARRAY_ATTRIBUTES = {"shape", "ndim", "dtype", "size", "flags", "strides", "T", "mT"}

@@ -56,10 +56,14 @@ def test_rule_matches_central_differences(case: RuleCase) -> None:
     )
 
 
-def _cotangents(case: RuleCase, u: Any, ans: Any, args: list, kwargs: dict) -> list[tuple]:
+def _cotangents(
+    case: RuleCase, u: Any, ans: Any, args: list, kwargs: dict
+) -> list[tuple]:
     rule = case.rule
     result = rule.adjoint(u, ans, *args, **kwargs)
-    return flat_pairs(rule, operand_values(rule, args, kwargs), per_operand(rule, result))
+    return flat_pairs(
+        rule, operand_values(rule, args, kwargs), per_operand(rule, result)
+    )
 
 
 def _is_float(x: Any) -> bool:
@@ -90,10 +94,14 @@ def test_rule_float32_agrees_with_float64(case: RuleCase) -> None:
         if c32 is None:
             continue
         if isinstance(v32, np.ndarray):
-            assert c32.dtype == v32.dtype, f"{where}: {c32.dtype} for a {v32.dtype} operand"
+            assert (
+                c32.dtype == v32.dtype
+            ), f"{where}: {c32.dtype} for a {v32.dtype} operand"
             assert c32.shape == v32.shape, f"{where}: shape {c32.shape} != {v32.shape}"
         else:
-            assert np.ndim(c32) == 0, f"{where}: not a scalar for a Python float operand"
+            assert (
+                np.ndim(c32) == 0
+            ), f"{where}: not a scalar for a Python float operand"
         scale = max(1.0, float(np.max(np.abs(c64), initial=0.0)))
         np.testing.assert_allclose(
             np.asarray(c32, dtype=np.float64),
@@ -118,7 +126,9 @@ def test_rule_runs_on_fake_device(case: RuleCase) -> None:
             assert have is None, where
             continue
         if isinstance(want, (np.ndarray, np.generic)):
-            assert isinstance(have, FakeArray), f"{where}: a {type(have).__name__} on device"
+            assert isinstance(
+                have, FakeArray
+            ), f"{where}: a {type(have).__name__} on device"
             have = to_host(have)
         np.testing.assert_allclose(have, want, rtol=1e-12, atol=1e-12, err_msg=where)
 
@@ -157,11 +167,17 @@ def test_rule_body_follows_the_inlining_contract(rule) -> None:
     fn = ast.parse(source).body[0]
     assert isinstance(fn, ast.FunctionDef)
     body = [s for s in fn.body if not (isinstance(s, ast.Expr) and s is fn.body[0])]
-    assert body and isinstance(body[-1], ast.Return), f"{rule.name}: must end in one return"
+    assert body and isinstance(
+        body[-1], ast.Return
+    ), f"{rule.name}: must end in one return"
     bound = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
     for stmt in body:
-        assert isinstance(stmt, _ALLOWED_STATEMENTS), f"{rule.name}: {ast.dump(stmt)[:60]}"
-        assert not isinstance(stmt, ast.Return) or stmt is body[-1], f"{rule.name}: 2 returns"
+        assert isinstance(
+            stmt, _ALLOWED_STATEMENTS
+        ), f"{rule.name}: {ast.dump(stmt)[:60]}"
+        assert (
+            not isinstance(stmt, ast.Return) or stmt is body[-1]
+        ), f"{rule.name}: 2 returns"
         for node in ast.walk(stmt):
             assert not isinstance(node, _FORBIDDEN_NODES), (
                 f"{rule.name}: {type(node).__name__} in a rule body (move it to a runtime "
@@ -169,7 +185,9 @@ def test_rule_body_follows_the_inlining_contract(rule) -> None:
             )
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
-                assert isinstance(target, ast.Name), f"{rule.name}: assign to a plain name"
+                assert isinstance(
+                    target, ast.Name
+                ), f"{rule.name}: assign to a plain name"
                 bound.add(target.id)
     allowed = {"np"} | set(runtime.__all__) | set(dir(builtins))
     for node in (n for stmt in body for n in ast.walk(stmt)):
@@ -180,7 +198,9 @@ def test_rule_body_follows_the_inlining_contract(rule) -> None:
                 f"{rule.name}: free name {node.id!r} is neither np, a srcgrad.runtime export "
                 "nor a builtin"
             )
-            value = rule.adjoint.__globals__.get(node.id, getattr(builtins, node.id, None))
+            value = rule.adjoint.__globals__.get(
+                node.id, getattr(builtins, node.id, None)
+            )
             if node.id != "np" and node.id in runtime.__all__:
                 assert value is getattr(
                     runtime, node.id

@@ -21,12 +21,17 @@ from tests.rules._checks import _cache_dir  # noqa: F401  (an autouse fixture)
 from tests.rules._checks import user_function
 import srcgrad
 
-
 GAPS = {
-    "norm-axis-keepdims": ("np.sum(np.linalg.norm(x, axis=0, keepdims=True) * x)", (3, 4)),
+    "norm-axis-keepdims": (
+        "np.sum(np.linalg.norm(x, axis=0, keepdims=True) * x)",
+        (3, 4),
+    ),
     "cbrt": ("np.sum(np.cbrt(x) ** 2)", (3, 4)),
     "cumprod": ("np.sum(np.cumprod(x, axis=1))", (3, 4)),
-    "average-weights": ("np.average(x, axis=1, weights=[1.0, 2.0, 3.0, 4.0]).sum()", (3, 4)),
+    "average-weights": (
+        "np.average(x, axis=1, weights=[1.0, 2.0, 3.0, 4.0]).sum()",
+        (3, 4),
+    ),
     "flip": ("np.sum(np.flip(x, axis=(0, 1)) * np.arange(12.0).reshape(3, 4))", (3, 4)),
     "take": ("np.sum(np.take(x, [3, 0, 3]) ** 2)", (3, 4)),
     "sort-2d": ("np.sum(np.sort(x, axis=0) * np.arange(12.0).reshape(3, 4))", (3, 4)),

@@ -19,7 +19,13 @@ from srcgrad.runtime import (
 
 @pytest.mark.parametrize(
     "g_shape, x_shape",
-    [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 4), (3, 1)), ((2, 3, 4), ())],
+    [
+        ((3, 4), (3, 4)),
+        ((3, 4), (4,)),
+        ((3, 4), (1, 4)),
+        ((3, 4), (3, 1)),
+        ((2, 3, 4), ()),
+    ],
 )
 def test_unbroadcast_sums_what_broadcasting_repeated(rng, g_shape, x_shape) -> None:
     g = rng.standard_normal(g_shape)
@@ -71,7 +77,14 @@ def test_unbroadcast_rejects_fewer_dimensions() -> None:
 
 @pytest.mark.parametrize(
     "axis, keepdims",
-    [(None, False), (None, True), (0, False), (-1, False), ((0, 2), False), ((0, 2), True)],
+    [
+        (None, False),
+        (None, True),
+        (0, False),
+        (-1, False),
+        ((0, 2), False),
+        ((0, 2), True),
+    ],
 )
 def test_expand_like_is_the_adjoint_of_sum(rng, axis, keepdims) -> None:
     x = rng.standard_normal((2, 3, 4))
@@ -79,7 +92,9 @@ def test_expand_like_is_the_adjoint_of_sum(rng, axis, keepdims) -> None:
     got = expand_like(g, x, axis=axis, keepdims=keepdims)
     assert got.shape == x.shape
     v = rng.standard_normal(x.shape)
-    np.testing.assert_allclose(np.sum(got * v), np.sum(g * v.sum(axis=axis, keepdims=keepdims)))
+    np.testing.assert_allclose(
+        np.sum(got * v), np.sum(g * v.sum(axis=axis, keepdims=keepdims))
+    )
 
 
 def test_expand_like_dtype_and_numpy_integer_axis() -> None:
@@ -112,14 +127,18 @@ def test_extremum_share_splits_ties_and_keeps_float32() -> None:
     share = extremum_share(x, ans, other)
     assert share.dtype == np.float32
     np.testing.assert_array_equal(share, [0.0, 0.5, 1.0])
-    np.testing.assert_array_equal(share + extremum_share(other, ans, x), [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(
+        share + extremum_share(other, ans, x), [1.0, 1.0, 1.0]
+    )
     relu = np.maximum(x - 2, 0.0)
     np.testing.assert_array_equal(extremum_share(x - 2, relu, 0.0), [0.0, 0.5, 1.0])
 
 
 def test_power_slope_is_zero_for_a_zero_exponent() -> None:
     x1 = np.array([0.0, 2.0, 0.0])
-    np.testing.assert_array_equal(power_slope(x1, np.array([0.0, 0.0, 2.0])), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(
+        power_slope(x1, np.array([0.0, 0.0, 2.0])), [0.0, 0.0, 0.0]
+    )
     np.testing.assert_array_equal(power_slope(x1, 0), [0.0, 0.0, 0.0])
     np.testing.assert_array_equal(power_slope(x1, 3.0), 3.0 * x1**2)
     assert power_slope(x1.astype(np.float32), np.float32(2.0)).dtype == np.float32

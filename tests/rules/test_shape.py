@@ -17,7 +17,6 @@ from srcgrad.rules.registry import numpy_at_least
 from tests.rules._checks import FEW, check, check_rule, normal
 from tests.rules._checks import _cache_dir  # noqa: F401  (an autouse fixture)
 
-
 LAYOUTS = {
     "c": lambda b: b,
     "fortran": np.asfortranarray,
@@ -68,7 +67,9 @@ def test_transpose_moveaxis_swapaxes_on_random_permutations(shape, data, seed):
     perm = data.draw(st.permutations(range(nd)))
     signs = data.draw(st.lists(st.booleans(), min_size=nd, max_size=nd))
     check(np.transpose, x, axes=tuple(p - nd if s else p for p, s in zip(perm, signs)))
-    src = data.draw(st.lists(st.integers(-nd, nd - 1), unique_by=lambda a: a % nd, max_size=nd))
+    src = data.draw(
+        st.lists(st.integers(-nd, nd - 1), unique_by=lambda a: a % nd, max_size=nd)
+    )
     dst = data.draw(
         st.lists(
             st.integers(-nd, nd - 1),
@@ -78,7 +79,12 @@ def test_transpose_moveaxis_swapaxes_on_random_permutations(shape, data, seed):
         )
     )
     check(np.moveaxis, x, src, dst)
-    check(np.swapaxes, x, data.draw(st.integers(-nd, nd - 1)), data.draw(st.integers(0, nd - 1)))
+    check(
+        np.swapaxes,
+        x,
+        data.draw(st.integers(-nd, nd - 1)),
+        data.draw(st.integers(0, nd - 1)),
+    )
 
 
 @FEW
@@ -182,7 +188,8 @@ def test_repeat_with_int_and_array_repeats(repeats, axis):
         (np.reshape, (2, 3, 4), ((-1,),), {}),
         (np.broadcast_to, (), ((2, 3),), {}),
     ]
-    + [(getattr(np, "matrix_transpose", None), (2, 3, 4), (), {})] * numpy_at_least("2.0.0")
+    + [(getattr(np, "matrix_transpose", None), (2, 3, 4), (), {})]
+    * numpy_at_least("2.0.0")
     + [(np.reshape, (2, 3, 4), (), {"shape": (-1,)})] * numpy_at_least("2.1.0"),
 )
 def test_small_shape_cases(prim, shape, args, params):

@@ -31,23 +31,34 @@ class Arguments:
         """The arguments of a call of a function that is inlined: a function passed by its
         global name (np.tanh, relu) stays that name, so the callee's calls of the parameter
         resolve to it (never a call of a local value); the others are lowered."""
-        return [a if self._function_chain(a.value) else self.lower_arg(a, hint) for a in e.args]
+        return [
+            a if self._function_chain(a.value) else self.lower_arg(a, hint)
+            for a in e.args
+        ]
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
         if a.star:
-            raise _Bail(None)  # `f(*args)`: reported by check; binding it would only mislead
+            raise _Bail(
+                None
+            )  # `f(*args)`: reported by check; binding it would only mislead
         return a.with_changes(value=self.lower(a.value, hint))
 
-    def bind_signature(self, fn: Any, args: list[cst.Arg], e: cst.CSTNode, display: str) -> dict[str, Any]:
+    def bind_signature(
+        self, fn: Any, args: list[cst.Arg], e: cst.CSTNode, display: str
+    ) -> dict[str, Any]:
         pos = [a.value for a in args if a.keyword is None]
         kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
         try:
             ba = inspect.signature(fn).bind(*pos, **kw)
         except TypeError as exc:
-            self.fail(e, f"arguments of {display}: {exc}", "match its signature", display)
+            self.fail(
+                e, f"arguments of {display}: {exc}", "match its signature", display
+            )
         return dict(ba.arguments)
 
-    def bind(self, rule: Rule, args: list[cst.Arg], e: cst.CSTNode, display: str) -> dict[str, Any]:
+    def bind(
+        self, rule: Rule, args: list[cst.Arg], e: cst.CSTNode, display: str
+    ) -> dict[str, Any]:
         pos = [a.value for a in args if a.keyword is None]
         kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
         try:
@@ -73,7 +84,8 @@ class Arguments:
         argument) passed to a numpy function where it takes an array is the array of its
         items, as numpy itself makes it: ``np.sum([a, b])`` is ``np.sum(np.array([a, b]))``.
         The array is built in the inputs' namespace (``xp.array``), then the rule applies;
-        numpy refuses items of different shapes, in the forward pass, as it does in ``f``."""
+        numpy refuses items of different shapes, in the forward pass, as it does in ``f``.
+        """
         swap: dict[int, cst.BaseExpression] = {}
         for p in rule.operands:
             v = bound.get(p)
@@ -81,7 +93,9 @@ class Arguments:
                 continue
             if p in rule.sequence or p == rule.varargs:
                 if isinstance(v, cst.Name) and self.lit.get(v.value, ("",))[0] == "seq":
-                    v = bound[p] = cst.List([cst.Element(a) for a in self.lit[v.value][1]])
+                    v = bound[p] = cst.List(
+                        [cst.Element(a) for a in self.lit[v.value][1]]
+                    )
                 if not isinstance(v, (cst.Tuple, cst.List)):
                     continue
                 elements = []
@@ -108,11 +122,20 @@ class Arguments:
         obj: cst.BaseExpression
         if isinstance(v, (cst.Tuple, cst.List)):
             items = [el.value for el in v.elements]
-        elif isinstance(v, cst.Name) and v.value in self.lit and self.lit[v.value][0] == "seq":
+        elif (
+            isinstance(v, cst.Name)
+            and v.value in self.lit
+            and self.lit[v.value][0] == "seq"
+        ):
             items = list(self.lit[v.value][1])
-        elif isinstance(v, cst.Name) and v.value in self.cont and self.cont[v.value][2][0] in (
-            "seq",
-            "nt",
+        elif (
+            isinstance(v, cst.Name)
+            and v.value in self.cont
+            and self.cont[v.value][2][0]
+            in (
+                "seq",
+                "nt",
+            )
         ):
             listed = cst.ensure_type(self.expand_container(v.value), cst.List)
             items = [el.value for el in listed.elements]
@@ -134,12 +157,16 @@ class Arguments:
                 # a device namespace stacks device arrays only: constants join as arrays
                 # (numpy gives the same values and dtype either way)
                 parts = [
-                    cst.Call(
-                        func=cst.Attribute(value=cst.Name(self.xp), attr=cst.Name("asarray")),
-                        args=[cst.Arg(p)],
+                    (
+                        cst.Call(
+                            func=cst.Attribute(
+                                value=cst.Name(self.xp), attr=cst.Name("asarray")
+                            ),
+                            args=[cst.Arg(p)],
+                        )
+                        if self.is_static(p)
+                        else p
                     )
-                    if self.is_static(p)
-                    else p
                     for p in parts
                 ]
             obj = cst.List([cst.Element(p) for p in parts])
@@ -151,7 +178,9 @@ class Arguments:
         )
         return self.prim(rule, None, "stacked", expr, {"object": obj})
 
-    def integer_dtype(self, node: cst.BaseExpression, e: cst.CSTNode, display: str) -> bool:
+    def integer_dtype(
+        self, node: cst.BaseExpression, e: cst.CSTNode, display: str
+    ) -> bool:
         """Whether a ``dtype=`` argument names an integer or boolean dtype (the result is then
         a constant).  A dtype srcgrad cannot read from the source gets a check at run time
         that refuses a non-float one."""
@@ -187,7 +216,10 @@ class Arguments:
         o = self.origin
         call = cst.Call(
             func=cst.Name(self.names.generated("require_float_dtype")),
-            args=[cst.Arg(node), cst.Arg(cst.SimpleString(repr(f"{o.file}:{o.line}: {display}")))],
+            args=[
+                cst.Arg(node),
+                cst.Arg(cst.SimpleString(repr(f"{o.file}:{o.line}: {display}"))),
+            ],
         )
         self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
         return False

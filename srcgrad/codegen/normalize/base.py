@@ -17,7 +17,6 @@ from srcgrad.errors import SrcgradError
 from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
 
-
 _LITERALS = (
     cst.Integer,
     cst.Float,
@@ -33,12 +32,15 @@ _MISSING = object()
 
 class _Scope(NamedTuple):
     """What a function body's names mean beyond its module's globals and the builtins: the
-    bindings of one function being inlined (a nested def sees its enclosing function's)."""
+    bindings of one function being inlined (a nested def sees its enclosing function's).
+    """
 
     env: dict[str, str]  # user name -> emitted name
     galias: dict[str, Any]  # user name -> (global expression, its resolver)
     np_alias: set[str]  # names bound to the array module
-    local_funcs: dict[str, Any]  # nested defs and lambdas -> (node, source, resolver, depth)
+    local_funcs: dict[
+        str, Any
+    ]  # nested defs and lambdas -> (node, source, resolver, depth)
 
 
 class _Bail(Exception):
@@ -104,7 +106,9 @@ def _static_view_operand(expr: cst.BaseExpression) -> cst.BaseExpression | None:
         operand, rule = expr.value, registry.by_attribute(expr.attr.value)
     elif isinstance(expr, cst.Subscript):
         for el in expr.slice:
-            if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, (cst.List, cst.Tuple)):
+            if isinstance(el.slice, cst.Index) and isinstance(
+                el.slice.value, (cst.List, cst.Tuple)
+            ):
                 return None
         return expr.value
     elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
@@ -114,7 +118,8 @@ def _static_view_operand(expr: cst.BaseExpression) -> cst.BaseExpression | None:
 
 def _is_function_value(obj: Any) -> bool:
     """A function srcgrad can call by name (a user's, a builtin, a ufunc, a primitive with a
-    rule or a declared non-differentiable one): what a parameter bound to it stands for."""
+    rule or a declared non-differentiable one): what a parameter bound to it stands for.
+    """
     return (
         isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc))
         or registry.lookup(obj) is not None

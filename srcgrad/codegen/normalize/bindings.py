@@ -32,7 +32,11 @@ class Bindings:
         return default
 
     def define(self, user: str) -> str:
-        if user not in self.env and user not in self.locals and not self._reserved(user):
+        if (
+            user not in self.env
+            and user not in self.locals
+            and not self._reserved(user)
+        ):
             name = user
             self.names.taken.add(user)
         else:
@@ -60,7 +64,12 @@ class Bindings:
         """A nested def or lambda: a call inlines it in the scope of the function that
         defines it (the running one), whichever function calls it."""
         self.forget(name)
-        self.local_funcs[name] = (node, self.src, self.resolver, len(self.inline_stack) - 1)
+        self.local_funcs[name] = (
+            node,
+            self.src,
+            self.resolver,
+            len(self.inline_stack) - 1,
+        )
 
     def _reserved(self, user: str) -> bool:
         """True when a local named ``user`` would shadow a free name the emitted code reads:
@@ -80,10 +89,13 @@ class Bindings:
         if isinstance(node, _LITERALS):
             return True
         if isinstance(node, cst.Attribute):
-            return node.attr.value in ARRAY_ATTRIBUTES_STATIC or self.is_static(node.value)
+            return node.attr.value in ARRAY_ATTRIBUTES_STATIC or self.is_static(
+                node.value
+            )
         if isinstance(node, (cst.Tuple, cst.List)):
             return all(
-                isinstance(e, cst.Element) and self.is_static(e.value) for e in node.elements
+                isinstance(e, cst.Element) and self.is_static(e.value)
+                for e in node.elements
             )
         if isinstance(node, cst.UnaryOperation):
             return self.is_static(node.expression)
@@ -105,21 +117,31 @@ class Bindings:
         if isinstance(sl, cst.Index):
             return self.is_static(sl.value)
         assert isinstance(sl, cst.Slice)
-        return all(p is None or self.is_static(p) for p in (sl.lower, sl.upper, sl.step))
+        return all(
+            p is None or self.is_static(p) for p in (sl.lower, sl.upper, sl.step)
+        )
 
-    def emit(self, kind: str, target: str | None, hint: str, expr: Any, **kw: Any) -> str:
+    def emit(
+        self, kind: str, target: str | None, hint: str, expr: Any, **kw: Any
+    ) -> str:
         name = self.define(target) if target is not None else self.names.temp(hint)
         self.locals.add(name)
         if kind == ir.STATIC:
             self.static.add(name)
-            value = self.constant_value(expr) if not isinstance(expr, cst.List) else _MISSING
+            value = (
+                self.constant_value(expr)
+                if not isinstance(expr, cst.List)
+                else _MISSING
+            )
             if value is not _MISSING:  # (lists can grow: never constants)
                 self.const[name] = value
         self.stmts.append(Stmt(kind, [name], expr, self.origin, **kw))
         if kind == ir.STATIC and isinstance(expr, cst.BaseExpression):
             bases = self._static_view_bases(expr)
             if bases:
-                self.alias_of(name, bases)  # a constant array's view (A.T, A[0], np.ravel(A))
+                self.alias_of(
+                    name, bases
+                )  # a constant array's view (A.T, A[0], np.ravel(A))
         return name
 
     def constant_value(self, node: Any) -> Any:
@@ -133,7 +155,9 @@ class Bindings:
         if isinstance(node, (cst.Tuple, cst.List)):
             vals = [self.constant_value(e.value) for e in node.elements]
             return _MISSING if any(v is _MISSING for v in vals) else tuple(vals)
-        if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation)):
+        if isinstance(
+            node, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation)
+        ):
             try:
                 return ast.literal_eval(cst.Module([]).code_for_node(node))
             except (ValueError, SyntaxError):
@@ -143,9 +167,12 @@ class Bindings:
     def literal(self, value: Any) -> cst.BaseExpression:
         return cst.parse_expression(repr(value))
 
-    def assign_exact(self, name: str, atom: cst.BaseExpression, aux: bool = False) -> None:
+    def assign_exact(
+        self, name: str, atom: cst.BaseExpression, aux: bool = False
+    ) -> None:
         """Bind the emitted name ``name`` itself (branches of a join assign the same name);
-        ``aux``: the auxiliary output, which carries no gradient and may be a container."""
+        ``aux``: the auxiliary output, which carries no gradient and may be a container.
+        """
         if not aux:
             self.refuse_container_join(atom)
         self.locals.add(name)
@@ -155,7 +182,9 @@ class Bindings:
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name) and self._is_namespace_call(value):
             self.forget(target.value)
-            self.np_alias.add(target.value)  # `xp = namespace(...)`: xp is the array module
+            self.np_alias.add(
+                target.value
+            )  # `xp = namespace(...)`: xp is the array module
             return
         if isinstance(target, cst.Name) and isinstance(value, cst.Lambda):
             self.def_local_func(target.value, value)
@@ -192,7 +221,12 @@ class Bindings:
             isinstance(e, cst.Element) for e in value.elements
         ):
             if len(value.elements) != len(names):
-                self.fail(value, "tuple unpacking of the wrong length", "match the counts", "unpack")
+                self.fail(
+                    value,
+                    "tuple unpacking of the wrong length",
+                    "match the counts",
+                    "unpack",
+                )
             atoms = [self.lower(e.value, n) for e, n in zip(value.elements, names)]
             for n, a in zip(names, atoms):
                 self.bind_atom(n, a)
@@ -228,14 +262,21 @@ class Bindings:
             key = cst.Integer(str(i))
             self.lower_subscript_of(atom, key, n, target=n)
 
-    def nested_assign(self, target: cst.Tuple | cst.List, value: cst.BaseExpression) -> None:
+    def nested_assign(
+        self, target: cst.Tuple | cst.List, value: cst.BaseExpression
+    ) -> None:
         """``a, (b, c) = value``: each part is bound through a temporary, then unpacked."""
         elements = [el.value for el in target.elements]
-        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements):
+        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(
+            elements
+        ):
             parts = [
-                v.value
-                if isinstance(t, (cst.Tuple, cst.List)) and isinstance(v.value, (cst.Tuple, cst.List))
-                else self.lower(v.value, "part")
+                (
+                    v.value
+                    if isinstance(t, (cst.Tuple, cst.List))
+                    and isinstance(v.value, (cst.Tuple, cst.List))
+                    else self.lower(v.value, "part")
+                )
                 for t, v in zip(elements, value.elements)
             ]
         else:
@@ -247,7 +288,9 @@ class Bindings:
                 parts.append(cst.Name(self.env[tmp]))
         for t, part in zip(elements, parts):
             if isinstance(part, cst.Name) and part.value in self.locals:
-                self.env.setdefault(part.value, part.value)  # readable as a user-level name
+                self.env.setdefault(
+                    part.value, part.value
+                )  # readable as a user-level name
             self.assign(t, part)
 
     def bind_atom(self, name: str, atom: cst.BaseExpression) -> None:
@@ -289,7 +332,9 @@ class Bindings:
                 self.static.discard(emitted)
                 self.cont[emitted] = self.cont[atom.value]
                 return
-            copied = self.emit(ir.COPY, name, name, atom, operands=[atom.value], label="copy")
+            copied = self.emit(
+                ir.COPY, name, name, atom, operands=[atom.value], label="copy"
+            )
             self.alias_of(copied, [atom])
         elif isinstance(atom, cst.List) and not atom.elements:
             emitted = self.emit(ir.STATIC, name, name, atom)

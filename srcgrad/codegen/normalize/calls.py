@@ -25,7 +25,6 @@ from srcgrad.codegen.resolve import (
 from srcgrad.errors import MissingRuleError
 from srcgrad.rules import registry
 
-
 # builtins that have no rule on values that carry a gradient: what to write instead
 _BUILTIN_HINTS = {
     "sorted": "sort the array with np.sort(x)",
@@ -77,7 +76,12 @@ def _numpy_export_name(obj: Any) -> str | None:
     name = getattr(obj, "__name__", None)
     if not isinstance(name, str):
         return None
-    for prefix, mod in (("", np), ("linalg.", np.linalg), ("fft.", np.fft), ("random.", np.random)):
+    for prefix, mod in (
+        ("", np),
+        ("linalg.", np.linalg),
+        ("fft.", np.fft),
+        ("random.", np.random),
+    ):
         if getattr(mod, name, None) is obj:
             return prefix + name
     return None
@@ -133,9 +137,15 @@ class Calls:
                     a.keyword.value,
                 )
         func = e.func
-        if isinstance(func, cst.Name) and func.value in self.local_funcs and func.value not in self.env:
+        if (
+            isinstance(func, cst.Name)
+            and func.value in self.local_funcs
+            and func.value not in self.env
+        ):
             args = self.inlined_args(e, hint)
-            return self.call_local(e, self.local_funcs[func.value], args, hint, target, func.value)
+            return self.call_local(
+                e, self.local_funcs[func.value], args, hint, target, func.value
+            )
         chain = self._global_chain(func)
         inlined = self._partial_or_method_call(e, func, chain, hint, target)
         if inlined is not None:
@@ -157,9 +167,11 @@ class Calls:
         finding)."""
         if isinstance(func, cst.Name) and func.value in self.poisoned:
             raise _Bail(None)
-        if isinstance(func, cst.Name) and func.value in self.params_set and len(
-            self.inline_stack
-        ) == 1:
+        if (
+            isinstance(func, cst.Name)
+            and func.value in self.params_set
+            and len(self.inline_stack) == 1
+        ):
             self.fail(
                 e,
                 f"call of the argument {func.value!r} (a function passed in): srcgrad "
@@ -223,7 +235,9 @@ class Calls:
             and all(a.keyword is None and not a.star for a in e.args)
         ):
             # a NamedTuple built here (the residuals of emitted code): a tuple display
-            return self._lower(cst.Tuple([cst.Element(a.value) for a in e.args]), hint, target)
+            return self._lower(
+                cst.Tuple([cst.Element(a.value) for a in e.args]), hint, target
+            )
         if obj is dict and e.args and all(a.keyword is not None for a in e.args):
             as_dict = cst.Dict(
                 [
@@ -271,9 +285,15 @@ class Calls:
         all_static = all(
             self.is_static(a.value) or self._function_chain(a.value) for a in args
         )
-        if res.kind == "user" and isinstance(obj, types.FunctionType) and not all_static:
+        if (
+            res.kind == "user"
+            and isinstance(obj, types.FunctionType)
+            and not all_static
+        ):
             # inlined: the emitted code never reads the function itself
-            return self.inline_call(e, obj, args, hint, None if multi is not None else target)
+            return self.inline_call(
+                e, obj, args, hint, None if multi is not None else target
+            )
         self._refuse_in_place_function(e, parts, display, all_static)
         node = e.with_changes(func=self._xp_chain(func), args=args)
         if (
@@ -355,8 +375,13 @@ class Calls:
         e, obj, rule, display = site.e, site.obj, site.res.rule, site.display
         assert rule is not None
         if obj.vjp is None:
-            self.fail(e, f"{display} is a custom_vjp function with no rule attached",
-                      f"attach one with @{display}.defvjp", "custom_vjp", MissingRuleError)
+            self.fail(
+                e,
+                f"{display} is a custom_vjp function with no rule attached",
+                f"attach one with @{display}.defvjp",
+                "custom_vjp",
+                MissingRuleError,
+            )
         bound = self.bind_signature(obj.fn, site.args, e, display)
         out = self.prim(rule, site.target, site.hint, site.node, bound, site.multi)
         self.stmts[-1].bound["__callee__"] = self._xp_chain(site.func)
@@ -365,7 +390,13 @@ class Calls:
     def _rule_call(self, site: _Site) -> cst.BaseExpression:
         """A call of a function with an adjoint rule: a primitive (non-differentiable for an
         integer ``dtype=``; several outputs bound to one name are a list)."""
-        e, node, rule, display, multi = site.e, site.node, site.res.rule, site.display, site.multi
+        e, node, rule, display, multi = (
+            site.e,
+            site.node,
+            site.res.rule,
+            site.display,
+            site.multi,
+        )
         assert rule is not None
         bound = self.bind(rule, site.args, e, display)
         dtype_arg = bound.get("dtype")
@@ -376,10 +407,15 @@ class Calls:
             # numpy and scipy functions make an array of a tuple/list operand
             node, bound = self.stack_operands(rule, node, bound)
         if multi is not None and not rule.multi_output:
-            self.fail(e, f"unpacking the result of {display}", "index the result", "unpack")
+            self.fail(
+                e, f"unpacking the result of {display}", "index the result", "unpack"
+            )
         out = self.prim(rule, site.target, site.hint, node, bound, multi)
         single = rule.single_output_when
-        if single is not None and self.constant_value(bound.get(single[0], cst.Name("_"))) == single[1]:
+        if (
+            single is not None
+            and self.constant_value(bound.get(single[0], cst.Name("_"))) == single[1]
+        ):
             return out  # e.g. svd(a, compute_uv=False): one array after all
         if rule.multi_output and multi is None:
             # several outputs bound to one name: a list whose items are read later
@@ -389,12 +425,15 @@ class Calls:
 
     def _nondiff_call(self, site: _Site) -> cst.BaseExpression | None:
         """A call of a function declared non-differentiable (or such a builtin): a constant
-        result, refused where it would drop an argument's gradient; None for other calls."""
+        result, refused where it would drop an argument's gradient; None for other calls.
+        """
         e, obj, res, args, display = site.e, site.obj, site.res, site.args, site.display
         node = site.node
         if res.kind == "nondiff":
             pos = [not self.is_static(a.value) for a in args if a.keyword is None]
-            kw = {a.keyword.value: not self.is_static(a.value) for a in args if a.keyword}
+            kw = {
+                a.keyword.value: not self.is_static(a.value) for a in args if a.keyword
+            }
             lost = registry.nondiff_active_argument(obj, pos, kw)
             if lost is not None:
                 self.fail(
@@ -406,9 +445,13 @@ class Calls:
                     display,
                     MissingRuleError,
                 )
-        if res.kind == "nondiff" or (res.kind == "builtin" and obj.__name__ in BUILTIN_NONDIFF):
+        if res.kind == "nondiff" or (
+            res.kind == "builtin" and obj.__name__ in BUILTIN_NONDIFF
+        ):
             if _is_numpy_obj(obj) and not self._spelled_through_numpy(site.parts):
-                node = node.with_changes(func=_dotted_node(self.xp, res.emit_name or obj.__name__))
+                node = node.with_changes(
+                    func=_dotted_node(self.xp, res.emit_name or obj.__name__)
+                )
             return self._constant_result(site, node)
         return None
 
@@ -416,8 +459,12 @@ class Calls:
         """The call ``node`` (lowered from ``site``) as a value with no gradient; unpacking
         it into several names is refused."""
         if site.multi is not None:
-            self.fail(site.e, f"unpacking the result of {site.display}", "index the result",
-                      "unpack")
+            self.fail(
+                site.e,
+                f"unpacking the result of {site.display}",
+                "index the result",
+                "unpack",
+            )
         return self.emit_nondiff(site.target, site.hint, node, [])
 
     def _spelled_through_numpy(self, parts: list[str]) -> bool:
@@ -435,17 +482,21 @@ class Calls:
             self.fail(
                 e,
                 f"builtin {display}() on values that carry a gradient",
-                "write the attribute itself (x.T, cfg.scale)"
-                if obj is getattr
-                else _BUILTIN_HINTS.get(
-                    display,
-                    "rewrite it with numpy functions on arrays (`srcgrad rules` lists the "
-                    "supported ones)",
+                (
+                    "write the attribute itself (x.T, cfg.scale)"
+                    if obj is getattr
+                    else _BUILTIN_HINTS.get(
+                        display,
+                        "rewrite it with numpy functions on arrays (`srcgrad rules` lists the "
+                        "supported ones)",
+                    )
                 ),
                 display,
             )
         if res.kind == "user" and isinstance(obj, types.FunctionType):
-            return self.inline_call(e, obj, args, hint, None if site.multi is not None else target)
+            return self.inline_call(
+                e, obj, args, hint, None if site.multi is not None else target
+            )
         if res.kind == "user":
             self.fail(
                 e,
@@ -455,7 +506,8 @@ class Calls:
             )
         if res.kind in ("unknown-numpy", "unknown") and all(
             self.is_static(a.value)
-            or isinstance(a.value, cst.Name) and a.value.value in self.stopped
+            or isinstance(a.value, cst.Name)
+            and a.value.value in self.stopped
             for a in args
         ):
             # every input is a constant or wrapped in stop_gradient: a constant result
@@ -463,9 +515,12 @@ class Calls:
         self._refuse_unknown_call(e, obj, res, display)
         return None
 
-    def _refuse_unknown_call(self, e: cst.Call, obj: Any, res: Any, display: str) -> None:
+    def _refuse_unknown_call(
+        self, e: cst.Call, obj: Any, res: Any, display: str
+    ) -> None:
         """A call srcgrad cannot differentiate: an object numpy made, a numpy function with
-        no rule (with the nearest that have one), a list's growth method, anything else."""
+        no rule (with the nearest that have one), a list's growth method, anything else.
+        """
         if res.kind == "unknown-numpy":
             if isinstance(obj, np.vectorize) or (
                 isinstance(obj, np.ufunc) and _numpy_export_name(obj) is None

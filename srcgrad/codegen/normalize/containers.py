@@ -24,14 +24,22 @@ class Containers:
         (a display, a list built with append, several outputs bound to one name) or to a
         container argument or part of one."""
         if isinstance(atom, cst.Name):
-            return atom.value in self.lit or atom.value in self.dyn or atom.value in self.cont
-        return isinstance(atom, (cst.Tuple, cst.List, cst.Dict)) and not self.is_static(atom)
+            return (
+                atom.value in self.lit
+                or atom.value in self.dyn
+                or atom.value in self.cont
+            )
+        return isinstance(atom, (cst.Tuple, cst.List, cst.Dict)) and not self.is_static(
+            atom
+        )
 
     def _is_container_atom(self, node: cst.BaseExpression) -> bool:
         """A lowered value that is a tuple/list/dict display or a list built here."""
         if isinstance(node, (cst.Tuple, cst.List, cst.Dict)):
             return True
-        return isinstance(node, cst.Name) and (node.value in self.lit or node.value in self.dyn)
+        return isinstance(node, cst.Name) and (
+            node.value in self.lit or node.value in self.dyn
+        )
 
     def refuse_container_join(
         self,
@@ -120,12 +128,20 @@ class Containers:
         target: str | None,
         e: cst.CSTNode,
     ) -> cst.BaseExpression:
-        expr = cst.Subscript(value=cst.Name(base), slice=[cst.SubscriptElement(cst.Index(key))])
+        expr = cst.Subscript(
+            value=cst.Name(base), slice=[cst.SubscriptElement(cst.Index(key))]
+        )
         if base in self.dyn:
             self.runtime_imports.add("index")
             name = self.emit(
-                ir.LISTGET, target, hint, expr, operands=[base], label="list item",
-                container=base, bound={"key": key},
+                ir.LISTGET,
+                target,
+                hint,
+                expr,
+                operands=[base],
+                label="list item",
+                container=base,
+                bound={"key": key},
             )
             self.alias_of(name, [base])  # the item the list holds
             return cst.Name(name)
@@ -134,11 +150,16 @@ class Containers:
         try:
             item = entries[k]
         except (KeyError, IndexError, TypeError):
-            self.fail(e, f"{base} has no constant entry {cst.Module([]).code_for_node(key)}",
-                      "index a tuple, list or dict built in the function with a constant",
-                      "container-read")
+            self.fail(
+                e,
+                f"{base} has no constant entry {cst.Module([]).code_for_node(key)}",
+                "index a tuple, list or dict built in the function with a constant",
+                "container-read",
+            )
             raise AssertionError from None
-        if isinstance(item, (cst.Tuple, cst.List, cst.Dict)) and not self.is_static(item):
+        if isinstance(item, (cst.Tuple, cst.List, cst.Dict)) and not self.is_static(
+            item
+        ):
             name = target if target is not None else self.names.temp(hint)
             self.bind_atom(name, item)
             self.last_define = (name, self.env[name])
@@ -160,21 +181,29 @@ class Containers:
     def lower_subscript_of(
         self, atom: cst.BaseExpression, key: cst.BaseExpression, hint: str, target: str
     ) -> None:
-        if isinstance(atom, cst.Name) and (atom.value in self.lit or atom.value in self.dyn):
+        if isinstance(atom, cst.Name) and (
+            atom.value in self.lit or atom.value in self.dyn
+        ):
             self.last_define = None
             node = self.container_item(atom.value, key, hint, target, atom)
-            if not (isinstance(node, cst.Name) and self.last_define == (target, node.value)):
+            if not (
+                isinstance(node, cst.Name) and self.last_define == (target, node.value)
+            ):
                 self.bind_atom(target, node)
             return
         if isinstance(atom, cst.Name) and atom.value in self.cont:
             k = _constant_key(key)
-            expr = cst.Subscript(value=atom, slice=[cst.SubscriptElement(cst.Index(key))])
+            expr = cst.Subscript(
+                value=atom, slice=[cst.SubscriptElement(cst.Index(key))]
+            )
             self.read(atom.value, k, expr, hint, target)
             return
         e = cst.Subscript(value=atom, slice=[cst.SubscriptElement(cst.Index(key))])
         self.last_define = None
         node = self.lower_subscript(e, atom, hint, target)
-        if not (isinstance(node, cst.Name) and self.last_define == (target, node.value)):
+        if not (
+            isinstance(node, cst.Name) and self.last_define == (target, node.value)
+        ):
             self.bind_atom(target, node)
 
     def expand_container(self, name: str) -> cst.BaseExpression:
@@ -183,12 +212,15 @@ class Containers:
         atoms = []
         for i in range(len(skel[1])):
             expr = cst.Subscript(
-                value=cst.Name(name), slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))]
+                value=cst.Name(name),
+                slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))],
             )
             atoms.append(cst.Element(self.read(name, i, expr, name, None)))
         return cst.List(atoms)
 
-    def sequence_items(self, atom: cst.BaseExpression) -> tuple[str | None, list[Any]] | None:
+    def sequence_items(
+        self, atom: cst.BaseExpression
+    ) -> tuple[str | None, list[Any]] | None:
         """("tuple", "list" or None where not known; the items) of a tuple or list whose
         items are known here: a display, or a name bound to one (constant items are read
         through the name)."""
@@ -219,10 +251,14 @@ class Containers:
             self.seq_displays[name] = (kind, len(atom.elements))
 
     def concatenation(
-        self, e: cst.BinaryOperation, left: cst.BaseExpression, right: cst.BaseExpression
+        self,
+        e: cst.BinaryOperation,
+        left: cst.BaseExpression,
+        right: cst.BaseExpression,
     ) -> cst.BaseExpression | None:
         """``a + b`` of two tuples or two lists: the display of their items (a new tuple or
-        list, as in Python) when both are known here; None when neither is a tuple or list."""
+        list, as in Python) when both are known here; None when neither is a tuple or list.
+        """
         seqs = [self.sequence_items(v) for v in (left, right)]
         for v in (left, right):
             if isinstance(v, cst.Name) and v.value in self.carried_seqs:
@@ -235,17 +271,30 @@ class Containers:
                     f"{shown}.append(item) in it",
                     "list-arithmetic",
                 )
-        if all(q is None for q in seqs) and not any(self.is_container(v) for v in (left, right)):
+        if all(q is None for q in seqs) and not any(
+            self.is_container(v) for v in (left, right)
+        ):
             return None
         if seqs[0] is not None and seqs[1] is not None:
-            kinds = {seqs[0][0], seqs[1][0]} - {None}  # (a program Python runs has one kind)
+            kinds = {seqs[0][0], seqs[1][0]} - {
+                None
+            }  # (a program Python runs has one kind)
             if len(kinds) <= 1:
                 items = [cst.Element(v) for v in seqs[0][1] + seqs[1][1]]
                 return cst.List(items) if kinds == {"list"} else cst.Tuple(items)
         unknown = next(
-            (v for v, q in zip((left, right), seqs) if q is None and isinstance(v, cst.Name)), None
+            (
+                v
+                for v, q in zip((left, right), seqs)
+                if q is None and isinstance(v, cst.Name)
+            ),
+            None,
         )
-        if unknown is None or unknown.value not in self.dyn and unknown.value not in self.cont:
+        if (
+            unknown is None
+            or unknown.value not in self.dyn
+            and unknown.value not in self.cont
+        ):
             if seqs[0] is not None and seqs[1] is not None:  # (Python raises TypeError)
                 self.fail(
                     e,
@@ -261,7 +310,9 @@ class Containers:
                 f"join arrays with np.concatenate({shown}) or np.stack({shown})"
             )
         else:
-            hint = f"write a display of all the items: ({shown}[0], {shown}[1], ..., item)"
+            hint = (
+                f"write a display of all the items: ({shown}[0], {shown}[1], ..., item)"
+            )
         self.fail(
             e,
             f"`+` on {shown!r}: concatenation of a list or tuple whose items srcgrad does not "

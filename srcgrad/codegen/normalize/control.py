@@ -49,7 +49,9 @@ class ControlFlow:
                     self.assign_exact(self.ret_flag, cst.Name("False"))
                 self.statement(st)
                 self.origin = self.src.origin(st)
-                leave: cst.BaseSmallStatement = cst.Break() if self.loops else cst.Pass()
+                leave: cst.BaseSmallStatement = (
+                    cst.Break() if self.loops else cst.Pass()
+                )
                 rest = stmts[i + 1 :] or [cst.SimpleStatementLine([cst.Pass()])]
                 guard = cst.If(
                     test=cst.Name(self.flag_at_guard(rest)),
@@ -70,7 +72,8 @@ class ControlFlow:
         """``for/while ... else: E`` as ``broke = False``, the loop with ``broke = True``
         before each of its breaks, and ``if not broke: E``: the else clause is an ``if``
         like any other, so a return, break or continue in it leaves as from any ``if``
-        (what follows goes into its branches), and the loop's own exits are plain ones."""
+        (what follows goes into its branches), and the loop's own exits are plain ones.
+        """
         flag = self.names.temp("broke")
 
         def set_flag(value: str, at: cst.CSTNode) -> cst.Assign:
@@ -97,6 +100,7 @@ class ControlFlow:
         flag = self.ret_flag
         assert flag is not None
         self.env.setdefault(flag, flag)
+
         def sets_flag(s: cst.CSTNode) -> bool:
             return bool(own_returns(s)) if self.loops else _has_loop_return(s)
 
@@ -140,9 +144,13 @@ class ControlFlow:
             if any(v in self.lit or v in self.dyn or v in self.cont for v in versions):
                 kinds = {self.lit[v][0] if v in self.lit else None for v in versions}
                 keys = [
-                    tuple(self.lit[v][1].keys()) if isinstance(self.lit[v][1], dict)
-                    else len(self.lit[v][1])
-                    for v in versions if v in self.lit
+                    (
+                        tuple(self.lit[v][1].keys())
+                        if isinstance(self.lit[v][1], dict)
+                        else len(self.lit[v][1])
+                    )
+                    for v in versions
+                    if v in self.lit
                 ]
                 if len(keys) != len(versions) or len(set(keys)) != 1 or None in kinds:
                     self.fail(
@@ -153,7 +161,11 @@ class ControlFlow:
                     )
                 kind = kinds.pop()
                 first = self.lit[versions[0]][1]  # type: ignore[index]
-                ckeys = list(first.keys()) if isinstance(first, dict) else list(range(len(first)))
+                ckeys = (
+                    list(first.keys())
+                    if isinstance(first, dict)
+                    else list(range(len(first)))
+                )
                 names = [self.names.fresh(f"{u}_{_ident_key(k)}") for k in ckeys]
                 for (items, env), v in zip(live, versions):
                     saved, self.stmts = self.stmts, items
@@ -176,10 +188,13 @@ class ControlFlow:
             new_env[u] = fresh
         self.env = new_env
 
-    def join_funcs(self, branches: list[tuple[list[Any], bool, dict[str, Any]]]) -> None:
+    def join_funcs(
+        self, branches: list[tuple[list[Any], bool, dict[str, Any]]]
+    ) -> None:
         """The nested defs after an ``if``: a name the branches that fall through bind to
         different functions becomes a :class:`_FuncChoice` on a flag each branch sets (a name
-        bound on one path only keeps that function: elsewhere a call is the user's error)."""
+        bound on one path only keeps that function: elsewhere a call is the user's error).
+        """
         live = [(items, funcs) for items, falls, funcs in branches if falls]
         if len(live) != 2:
             self.local_funcs = live[0][1] if live else branches[0][2]
@@ -222,7 +237,9 @@ class ControlFlow:
         self.join([(body, falls1, env1), (orelse, falls2, env2)])
         self.join_funcs([(body, falls1, funcs1), (orelse, falls2, funcs2)])
         self.stmts.append(
-            ir.IfNode(test, body, orelse, origin, self.is_static(test), (falls1, falls2))
+            ir.IfNode(
+                test, body, orelse, origin, self.is_static(test), (falls1, falls2)
+            )
         )
         self.flush_displays()
         return falls1 or falls2
@@ -238,7 +255,8 @@ class ControlFlow:
         if isinstance(e, cst.Comparison):
             left = self.lower(e.left, hint)
             comps = [
-                c.with_changes(comparator=self.lower(c.comparator, hint)) for c in e.comparisons
+                c.with_changes(comparator=self.lower(c.comparator, hint))
+                for c in e.comparisons
             ]
             return e.with_changes(left=left, comparisons=comps)
         if isinstance(e, cst.UnaryOperation) and isinstance(e.operator, cst.Not):
@@ -269,7 +287,9 @@ class ControlFlow:
         body, orelse = (taken, other) if is_and else (other, taken)
         return self._branched_value(name, target, left, (body, orelse), (left, right))
 
-    def ternary(self, e: cst.IfExp, hint: str, target: str | None) -> cst.BaseExpression:
+    def ternary(
+        self, e: cst.IfExp, hint: str, target: str | None
+    ) -> cst.BaseExpression:
         test = self.lower_test(e.test, hint)
         saved = self.stmts
         self.stmts = []
@@ -300,7 +320,9 @@ class ControlFlow:
         node whose ``branches`` bind ``name`` to each, and ``name``, which is constant when
         both values are and may alias either."""
         body, orelse = branches
-        self.stmts.append(ir.IfNode(test, body, orelse, self.origin, self.is_static(test)))
+        self.stmts.append(
+            ir.IfNode(test, body, orelse, self.origin, self.is_static(test))
+        )
         if self.is_static(values[0]) and self.is_static(values[1]):
             self.static.add(name)
         self.alias_of_either(name, list(values))

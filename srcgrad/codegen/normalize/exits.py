@@ -21,7 +21,10 @@ def _ends_with_exit(stmts: list[cst.BaseStatement]) -> bool:
         return False
     last = stmts[-1]
     if isinstance(last, cst.SimpleStatementLine):
-        return any(isinstance(s, (cst.Break, cst.Continue, cst.Return, cst.Raise)) for s in last.body)
+        return any(
+            isinstance(s, (cst.Break, cst.Continue, cst.Return, cst.Raise))
+            for s in last.body
+        )
     if isinstance(last, cst.If):
         body = list(last.body.body)  # type: ignore[union-attr]
         if last.orelse is None:
@@ -39,7 +42,9 @@ def _may_exit(node: cst.CSTNode) -> bool:
     """Does ``node`` contain a break/continue/return outside nested loops and defs?"""
     if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
         return True
-    if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    if isinstance(
+        node, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)
+    ):
         return isinstance(node, (cst.For, cst.While)) and bool(own_returns(node))
     return any(_may_exit(c) for c in node.children)
 
@@ -67,7 +72,9 @@ def _always_returns(stmts: list[cst.BaseStatement]) -> bool:
         if last.orelse is None:
             return False
         other = last.orelse.body if isinstance(last.orelse, cst.Else) else last.orelse
-        other_stmts = list(other.body) if isinstance(other, cst.IndentedBlock) else [other]
+        other_stmts = (
+            list(other.body) if isinstance(other, cst.IndentedBlock) else [other]
+        )
         return _always_returns(list(last.body.body)) and _always_returns(other_stmts)  # type: ignore[arg-type]
     if isinstance(last, cst.While):
         forever = isinstance(last.test, cst.Name) and last.test.value == "True"
@@ -83,7 +90,9 @@ def _own_breaks(loop: cst.For | cst.While) -> bool:
     def walk(node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Break):
             return True
-        if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        if isinstance(
+            node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)
+        ):
             return False
         return any(walk(c) for c in node.children)
 
@@ -112,7 +121,8 @@ def _before_breaks(
     stmts: list[cst.BaseStatement], make: _MakeStatement, src: Any
 ) -> list[cst.BaseStatement]:
     """A loop body ``stmts`` with ``make(b)`` put before each ``break`` b that leaves this
-    loop (not a nested loop's own); the statements it leaves alone stay the same nodes."""
+    loop (not a nested loop's own); the statements it leaves alone stay the same nodes.
+    """
     out: list[cst.BaseStatement] = []
     for st in stmts:
         new: cst.BaseStatement = st
@@ -179,7 +189,9 @@ def _append_tail(items: list[Any], new: list[Any]) -> None:
         if last.falls[0]:
             _append_tail(last.body, list(new))
         if last.falls[1]:
-            _append_tail(last.orelse, [copy.copy(n) for n in new] if last.falls[0] else new)
+            _append_tail(
+                last.orelse, [copy.copy(n) for n in new] if last.falls[0] else new
+            )
         return
     items.extend(new)
 
@@ -187,7 +199,8 @@ def _append_tail(items: list[Any], new: list[Any]) -> None:
 def _dead_end(items: list[Any]) -> bool:
     """Does a path through the trailing ``if`` of ``items`` (and the trailing ``if`` of each
     branch that falls) not fall through?  A return there is lowered to a plain assignment,
-    so in the emitted code that path runs on into whatever is appended after the ``if``."""
+    so in the emitted code that path runs on into whatever is appended after the ``if``.
+    """
     last = items[-1] if items else None
     if not isinstance(last, ir.IfNode):
         return False
@@ -218,7 +231,9 @@ def _ends_in_break(items: list[Any]) -> bool:
         return True
     if isinstance(last, ir.IfNode):
         return all(
-            _ends_in_break(b) for f, b in zip(last.falls, (last.body, last.orelse)) if not f
+            _ends_in_break(b)
+            for f, b in zip(last.falls, (last.body, last.orelse))
+            if not f
         ) and not all(last.falls)
     return False
 
@@ -227,11 +242,13 @@ def _returns_continue(items: list[Any]) -> None:
     """In an inlined callee's body, a ``return`` (its value already bound to the call's
     result) continues after the call: every ``if`` branch that ended in one falls through.
     Left marked as not falling through, the branch would get no push while the backward pass
-    pops one (and a branch test saved inside a loop would be read from the wrong entry)."""
+    pops one (and a branch test saved inside a loop would be read from the wrong entry).
+    """
     for it in items:
         if isinstance(it, ir.IfNode):
             _returns_continue(it.body)
             _returns_continue(it.orelse)
             it.falls = tuple(  # type: ignore[assignment]
-                f or not _ends_in_break(b) for f, b in zip(it.falls, (it.body, it.orelse))
+                f or not _ends_in_break(b)
+                for f, b in zip(it.falls, (it.body, it.orelse))
             )

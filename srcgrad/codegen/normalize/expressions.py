@@ -20,7 +20,6 @@ from srcgrad.errors import MissingRuleError
 from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
 
-
 _BINOPS = {
     cst.Add: "+",
     cst.Subtract: "-",
@@ -83,10 +82,14 @@ class _Renamer(cst.CSTTransformer):
             return updated
         found, obj = self.norm.resolver.lookup(v)
         if found and not is_numpy_module(obj):
-            return self.norm._foreign(updated, v)  # a free name, as emitted code must read it
+            return self.norm._foreign(
+                updated, v
+            )  # a free name, as emitted code must read it
         return updated
 
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.Attribute:
         return updated.with_changes(attr=original.attr)
 
 
@@ -136,8 +139,16 @@ class Expressions:
         if isinstance(e, cst.Dict):
             elements = []
             for el in e.elements:
-                if not isinstance(el, cst.DictElement) or self.key_of(self.lower(el.key, hint)) is _MISSING:
-                    self.fail(el, "dict display with a non-constant key", "use literal keys", "dict")
+                if (
+                    not isinstance(el, cst.DictElement)
+                    or self.key_of(self.lower(el.key, hint)) is _MISSING
+                ):
+                    self.fail(
+                        el,
+                        "dict display with a non-constant key",
+                        "use literal keys",
+                        "dict",
+                    )
                 elements.append(
                     el.with_changes(  # type: ignore[union-attr]
                         key=self.literal(self.key_of(self.lower(el.key, hint))),  # type: ignore[union-attr]
@@ -161,7 +172,9 @@ class Expressions:
         what, how = _EXPRESSION_HINTS.get(
             type(e), (_readable(type(e).__name__), "split it into simpler statements")
         )
-        self.fail(e, f"unsupported expression: {what}", how, _readable(type(e).__name__))
+        self.fail(
+            e, f"unsupported expression: {what}", how, _readable(type(e).__name__)
+        )
         raise AssertionError  # unreachable
 
     def binop(
@@ -207,7 +220,9 @@ class Expressions:
             symbol = "unary -" if isinstance(e.operator, cst.Minus) else "unary +"
             rule = self.resolver.operator_rule(symbol)
             if rule is None:
-                rule = registry.lookup(np.negative if symbol == "unary -" else np.positive)
+                rule = registry.lookup(
+                    np.negative if symbol == "unary -" else np.positive
+                )
             if rule is None:
                 self.fail(
                     e,
@@ -225,7 +240,10 @@ class Expressions:
         self, e: cst.Comparison, hint: str, target: str | None
     ) -> cst.BaseExpression:
         left = self.lower(e.left, hint)
-        comps = [c.with_changes(comparator=self.lower(c.comparator, hint)) for c in e.comparisons]
+        comps = [
+            c.with_changes(comparator=self.lower(c.comparator, hint))
+            for c in e.comparisons
+        ]
         node = e.with_changes(left=left, comparisons=comps)
         if self.is_static(node):
             return node
@@ -245,11 +263,15 @@ class Expressions:
             return e.with_changes(value=base)
         rule = registry.by_attribute(attr)
         if rule is not None:
-            return self.prim(rule, target, hint, e.with_changes(value=base), {rule.params[0]: base})
+            return self.prim(
+                rule, target, hint, e.with_changes(value=base), {rule.params[0]: base}
+            )
         if self._untyped_argument(base) and not hasattr(np.ndarray, attr):
             # an argument not differentiated, of a type known only at the call (generating
             # ahead of time): not an array attribute, so an object's, and a constant
-            return cst.Name(self.emit(ir.STATIC, target, hint, e.with_changes(value=base)))
+            return cst.Name(
+                self.emit(ir.STATIC, target, hint, e.with_changes(value=base))
+            )
         if hasattr(np.ndarray, attr):
             self.fail(
                 e,
@@ -273,7 +295,9 @@ class Expressions:
         self, e: cst.Subscript, hint: str, target: str | None
     ) -> cst.BaseExpression:
         base = self.lower(e.value, hint)
-        if isinstance(base, cst.Name) and (base.value in self.lit or base.value in self.dyn):
+        if isinstance(base, cst.Name) and (
+            base.value in self.lit or base.value in self.dyn
+        ):
             if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
                 self.fail(
                     e,
@@ -292,14 +316,24 @@ class Expressions:
             and self.cont[base.value][2][0] == "seq"
         ):
             sl = e.slice[0].slice
-            bounds = [None if b is None else self.key_of(self.lower(b, hint)) for b in (sl.lower, sl.upper, sl.step)]
+            bounds = [
+                None if b is None else self.key_of(self.lower(b, hint))
+                for b in (sl.lower, sl.upper, sl.step)
+            ]
             if any(b is _MISSING for b in bounds):
-                self.fail(e, "slice of a container argument with bounds not known before the call",
-                          "use constant bounds", "read")
+                self.fail(
+                    e,
+                    "slice of a container argument with bounds not known before the call",
+                    "use constant bounds",
+                    "read",
+                )
             n = len(self.cont[base.value][2][1])
             items = []
             for i in range(n)[slice(*bounds)]:
-                expr = cst.Subscript(value=base, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))])
+                expr = cst.Subscript(
+                    value=base,
+                    slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))],
+                )
                 items.append(cst.Element(self.read(base.value, i, expr, hint, None)))
             name = target if target is not None else self.names.temp(hint)
             self.bind_atom(name, cst.List(items))
@@ -307,7 +341,9 @@ class Expressions:
             return cst.Name(self.env[name])
         if isinstance(base, cst.Name) and base.value in self.cont:
             if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
-                self.fail(e, "slice of a container argument", "index with a constant", "read")
+                self.fail(
+                    e, "slice of a container argument", "index with a constant", "read"
+                )
             key_node = e.slice[0].slice.value  # type: ignore[union-attr]
             key = self.key_of(key_node)
             if key is _MISSING:
@@ -332,7 +368,12 @@ class Expressions:
         if self.is_static(node):
             return node
         if not isinstance(base, cst.Name):
-            self.fail(e, "subscript of an expression", "assign it to a name first", "subscript")
+            self.fail(
+                e,
+                "subscript of an expression",
+                "assign it to a name first",
+                "subscript",
+            )
         rule = registry.lookup_name("getitem")
         assert rule is not None, "getitem rule missing"
         key = cst.Subscript(value=cst.Name(self.index_name), slice=elements)
@@ -344,7 +385,9 @@ class Expressions:
         if k is _MISSING and isinstance(node, cst.Name):
             name = self.env.get(node.value, node.value)
             k = self.const.get(name, _MISSING)
-            if isinstance(k, tuple) or (k is not _MISSING and not isinstance(k, (int, str))):
+            if isinstance(k, tuple) or (
+                k is not _MISSING and not isinstance(k, (int, str))
+            ):
                 return _MISSING
         return k
 
@@ -391,21 +434,38 @@ class Expressions:
         multi: list[str] | None = None,
     ) -> cst.BaseExpression:
         """Bind the primitive of ``rule`` to its operands (``bound``: its parameters' atoms) in
-        a statement ``expr``; ``multi``: the names of a multi-output primitive's results."""
+        a statement ``expr``; ``multi``: the names of a multi-output primitive's results.
+        """
         operands = self._prim_operands(rule, expr, bound)
         if multi is not None:
             names = [self.define(n) for n in multi]
             self.last_multi = names
             self.locals.update(names)
             self.stmts.append(
-                Stmt(ir.PRIM, names, expr, self.origin, rule=rule, bound=bound,
-                     operands=operands, label=rule.name)
+                Stmt(
+                    ir.PRIM,
+                    names,
+                    expr,
+                    self.origin,
+                    rule=rule,
+                    bound=bound,
+                    operands=operands,
+                    label=rule.name,
+                )
             )
             self.note_view(self.stmts[-1])
             return cst.Name(names[0])
         out = cst.Name(
-            self.emit(ir.PRIM, target, hint, expr, rule=rule, bound=bound,
-                      operands=operands, label=rule.name)
+            self.emit(
+                ir.PRIM,
+                target,
+                hint,
+                expr,
+                rule=rule,
+                bound=bound,
+                operands=operands,
+                label=rule.name,
+            )
         )
         self.note_view(self.stmts[-1])
         return out
@@ -417,7 +477,11 @@ class Expressions:
         to a display or a container argument is expanded in ``bound``); a container where
         an array is expected is refused."""
         operands: list[str] = []
-        for p in rule.operands + ((rule.varargs,) if rule.varargs and rule.varargs not in rule.operands else ()):
+        for p in rule.operands + (
+            (rule.varargs,)
+            if rule.varargs and rule.varargs not in rule.operands
+            else ()
+        ):
             v = bound.get(p)
             if v is None:
                 continue
@@ -425,15 +489,20 @@ class Expressions:
                 self._refuse_container_operand(rule, expr, bound, v)
             if isinstance(v, cst.Name) and p in rule.sequence:
                 if v.value in self.lit and self.lit[v.value][0] == "seq":
-                    v = bound[p] = cst.List([cst.Element(a) for a in self.lit[v.value][1]])
+                    v = bound[p] = cst.List(
+                        [cst.Element(a) for a in self.lit[v.value][1]]
+                    )
                 elif v.value in self.cont and self.cont[v.value][2][0] == "seq":
                     v = bound[p] = self.expand_container(v.value)
                 elif v.value in self.dyn:
                     operands.append(v.value)
                     continue
-            vals = [e.value for e in v.elements] if isinstance(v, (cst.Tuple, cst.List)) and (
-                p in rule.sequence or p == rule.varargs
-            ) else [v]
+            vals = (
+                [e.value for e in v.elements]
+                if isinstance(v, (cst.Tuple, cst.List))
+                and (p in rule.sequence or p == rule.varargs)
+                else [v]
+            )
             if p in rule.sequence or p == rule.varargs:
                 for a in vals:
                     if self.is_container(a):  # its items would not get their gradients
@@ -445,7 +514,11 @@ class Expressions:
                             "list-as-array",
                         )
             for a in vals:
-                if isinstance(a, cst.Name) and a.value in self.locals and a.value not in self.static:
+                if (
+                    isinstance(a, cst.Name)
+                    and a.value in self.locals
+                    and a.value not in self.static
+                ):
                     operands.append(a.value)
         return operands
 
@@ -459,12 +532,17 @@ class Expressions:
         lists = [o for o in bound.values() if self.is_container(o)]
         ints = [o for o in bound.values() if isinstance(o, cst.Integer)]
         if isinstance(expr, cst.BinaryOperation) and (
-            isinstance(expr.operator, cst.Add) and len(lists) == 2
-            or isinstance(expr.operator, cst.Multiply) and len(lists) == 1 and ints
+            isinstance(expr.operator, cst.Add)
+            and len(lists) == 2
+            or isinstance(expr.operator, cst.Multiply)
+            and len(lists) == 1
+            and ints
         ):
             op = "+" if isinstance(expr.operator, cst.Add) else "*"
             shown = (
-                self.user_name(v.value, "the list") if isinstance(v, cst.Name) else "the list"
+                self.user_name(v.value, "the list")
+                if isinstance(v, cst.Name)
+                else "the list"
             )
             self.fail(
                 self._call_node or v,

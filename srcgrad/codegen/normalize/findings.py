@@ -61,7 +61,9 @@ class Findings:
         """``text`` with generated names replaced by the user's (see ``Names.user_text``)."""
         return self.names.user_text(text)
 
-    def _error(self, node: cst.CSTNode, message: str, hint: str, construct: str) -> SrcgradError:
+    def _error(
+        self, node: cst.CSTNode, message: str, hint: str, construct: str
+    ) -> SrcgradError:
         try:
             self.fail(node, message, hint, construct, consequence=False)
         except _Bail as b:

@@ -54,7 +54,8 @@ class Inlining:
         pre_bound: dict[str, cst.BaseExpression] | None = None,
     ) -> cst.BaseExpression:
         """Inline the body of a module-level user function at its call site (DESIGN §5:
-        small callees are inlined); its lines keep their own file:line in the comments."""
+        small callees are inlined); its lines keep their own file:line in the comments.
+        """
         code = callee.__code__
         if any(k is code for k in self.inline_stack):
             # recursion: call the callee's own generated pair (memoised per activity pattern)
@@ -68,15 +69,29 @@ class Inlining:
                     f"call the undecorated function and do the decorator's work at the call, "
                     f"or give {callee.__name__} its own rule with @srcgrad.custom_vjp"
                 )
-            self.fail(e, f"cannot inline {callee.__qualname__}: {err.message}", hint, "user-call")
+            self.fail(
+                e,
+                f"cannot inline {callee.__qualname__}: {err.message}",
+                hint,
+                "user-call",
+            )
         if code not in self.inline_stack:
             findings = check_function(src, top_level=False)
             if findings:
                 raise _Bail(SrcgradError.bundle(findings))
         self.callees.append(callee)
         return self.inline_body(
-            e, code, src.tree, src, Resolver(callee), args, hint, target, None,
-            callee.__qualname__, pre_bound or {},
+            e,
+            code,
+            src.tree,
+            src,
+            Resolver(callee),
+            args,
+            hint,
+            target,
+            None,
+            callee.__qualname__,
+            pre_bound or {},
         )
 
     def recursive_call(
@@ -89,17 +104,27 @@ class Inlining:
         pre_bound: dict[str, cst.BaseExpression],
     ) -> cst.BaseExpression:
         """``r, r_pullback = call_vjp(f, wrt, *args)``: the callee's own forward pass, whose
-        pullback runs in the backward pass (its wrt is filled in after activity analysis)."""
+        pullback runs in the backward pass (its wrt is filled in after activity analysis).
+        """
         if pre_bound:
-            self.fail(e, "recursion through a partial or a bound method (not supported yet)",
-                      "call the function directly", "recursion")
+            self.fail(
+                e,
+                "recursion through a partial or a bound method (not supported yet)",
+                "call the function directly",
+                "recursion",
+            )
         sig = inspect.signature(callee)
         pos = [a.value for a in args if a.keyword is None]
         kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
         try:
             ba = sig.bind(*pos, **kw)
         except TypeError as exc:
-            self.fail(e, f"arguments of {callee.__qualname__}: {exc}", "match its signature", "recursion")
+            self.fail(
+                e,
+                f"arguments of {callee.__qualname__}: {exc}",
+                "match its signature",
+                "recursion",
+            )
         ba.apply_defaults()
         bound: dict[str, Any] = {}
         for name, value in ba.arguments.items():
@@ -108,10 +133,18 @@ class Inlining:
             elif self.constant_value(self.literal(value)) is not _MISSING:
                 bound[name] = self.literal(value)
             else:
-                self.fail(e, f"the default of {callee.__qualname__}'s {name!r} is not a literal",
-                          f"pass {name} explicitly", "recursion")
+                self.fail(
+                    e,
+                    f"the default of {callee.__qualname__}'s {name!r} is not a literal",
+                    f"pass {name} explicitly",
+                    "recursion",
+                )
         for name, v in bound.items():
-            if isinstance(v, cst.Name) and v.value in self.cont and not self.is_static(v):
+            if (
+                isinstance(v, cst.Name)
+                and v.value in self.cont
+                and not self.is_static(v)
+            ):
                 self.fail(
                     e,
                     f"a container argument ({self.user_name(v.value)}) passed to the recursive "
@@ -121,23 +154,43 @@ class Inlining:
                     "recursion",
                 )
             if isinstance(v, cst.Name) and (v.value in self.lit or v.value in self.dyn):
-                self.fail(e, f"a tuple/list built here passed to the recursive call {callee.__qualname__}",
-                          "pass arrays", "recursion")
+                self.fail(
+                    e,
+                    f"a tuple/list built here passed to the recursive call {callee.__qualname__}",
+                    "pass arrays",
+                    "recursion",
+                )
         operands = [
-            v.value for v in bound.values()
-            if isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v)
+            v.value
+            for v in bound.values()
+            if isinstance(v, cst.Name)
+            and v.value in self.locals
+            and not self.is_static(v)
         ]
         self.callees.append(callee)
         self.runtime_imports.add("call_vjp")
         r = self.define(target) if target is not None else self.names.temp(hint)
         stem = r.lstrip("_")
-        if not stem[:1].isalpha():  # a temporary with no hint (`_2`): name it after the callee
+        if not stem[
+            :1
+        ].isalpha():  # a temporary with no hint (`_2`): name it after the callee
             stem = f"{callee.__name__}{stem}"
         pb = self.names.fresh(f"{stem}_pullback")
         self.locals.update({r, pb})
-        func = self._xp_chain(e.func) if self.resolver.dotted(e.func) is not None else e.func
-        st = Stmt(ir.CALLVJP, [r, pb], func, self.origin, operands=operands,
-                  label=f"call {callee.__qualname__}", bound=bound)
+        func = (
+            self._xp_chain(e.func)
+            if self.resolver.dotted(e.func) is not None
+            else e.func
+        )
+        st = Stmt(
+            ir.CALLVJP,
+            [r, pb],
+            func,
+            self.origin,
+            operands=operands,
+            label=f"call {callee.__qualname__}",
+            bound=bound,
+        )
         self.stmts.append(st)
         self.last_define = (target, r) if target is not None else None
         return cst.Name(r)
@@ -172,23 +225,31 @@ class Inlining:
             )
         if len(self.inline_stack) > 17:
             self.fail(e, "calls nested too deeply", "flatten the helpers", "user-call")
-        bound, default_chains = self._bind_parameters(e, fdef, resolver, args, display, pre_bound)
+        bound, default_chains = self._bind_parameters(
+            e, fdef, resolver, args, display, pre_bound
+        )
         saved = self._caller_state()
         self.frames.append(self.scope())
         self.inline_stack.append(key)
         n_findings = len(self.findings)
         out_name: str | None = None
         try:
-            self.out_name = self.names.temp(f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out")
+            self.out_name = self.names.temp(
+                f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out"
+            )
             out_name = self.out_name
             self._enter_callee(fdef, src, resolver, definer)
-            self._bind_callee_parameters(e, fdef, resolver, bound, default_chains, saved[1])
+            self._bind_callee_parameters(
+                e, fdef, resolver, bound, default_chains, saved[1]
+            )
             result = self._run_callee(fdef, hint)
         finally:
             self.inline_stack.pop()
             self.frames.pop()
             self._restore_caller_state(saved)
-        return self._inlined_result(e, result, out_name, n_findings, hint, target, display)
+        return self._inlined_result(
+            e, result, out_name, n_findings, hint, target, display
+        )
 
     def _bind_parameters(
         self,
@@ -216,10 +277,15 @@ class Inlining:
         free_pos = [n for n in positional if n not in bound]
         pos = [a.value for a in args if a.keyword is None]
         if len(pos) > len(free_pos) and star is None:
-            self.fail(e, f"{display} takes {len(free_pos)} positional arguments", "check the call", "user-call")
+            self.fail(
+                e,
+                f"{display} takes {len(free_pos)} positional arguments",
+                "check the call",
+                "user-call",
+            )
         bound.update(zip(free_pos, pos))
         if star is not None:  # *args: a tuple of the extra atoms
-            bound[star] = cst.Tuple([cst.Element(v) for v in pos[len(free_pos):]])
+            bound[star] = cst.Tuple([cst.Element(v) for v in pos[len(free_pos) :]])
         extra_kw: list[cst.DictElement] = []
         for a in args:
             if a.keyword is None:
@@ -229,7 +295,12 @@ class Inlining:
                 if starstar is not None and k not in bound:
                     extra_kw.append(cst.DictElement(cst.SimpleString(repr(k)), a.value))
                     continue
-                self.fail(a, f"{display} got an unexpected or repeated argument {k!r}", "check the call", "user-call")
+                self.fail(
+                    a,
+                    f"{display} got an unexpected or repeated argument {k!r}",
+                    "check the call",
+                    "user-call",
+                )
             bound[k] = a.value
         if starstar is not None:  # **kwargs: a dict of the extra keyword atoms
             bound[starstar] = cst.Dict(extra_kw)
@@ -242,24 +313,55 @@ class Inlining:
                 default_chains[n] = d  # act=np.tanh: calls of act are calls of np.tanh
                 continue
             if d is None or self.constant_value(d) is _MISSING:
-                msg = "is missing" if d is None else "has a default that is not a literal"
-                self.fail(e, f"argument {n!r} of {display} {msg}", f"pass {n} explicitly", "user-call")
+                msg = (
+                    "is missing" if d is None else "has a default that is not a literal"
+                )
+                self.fail(
+                    e,
+                    f"argument {n!r} of {display} {msg}",
+                    f"pass {n} explicitly",
+                    "user-call",
+                )
             bound[n] = d  # type: ignore[assignment]
         return bound, default_chains
 
     def _caller_state(self) -> tuple[Any, ...]:
         """What :meth:`inline_body` changes while the callee runs, to restore after it."""
         return (
-            self.src, self.resolver, self.env, self.all_names, self.n_returns, self.ret_flag,
-            self.out_name, self.loops, self.out, self.origin, self.has_aux, self.local_funcs,
-            self.np_alias, self.galias, self.arg_names,
+            self.src,
+            self.resolver,
+            self.env,
+            self.all_names,
+            self.n_returns,
+            self.ret_flag,
+            self.out_name,
+            self.loops,
+            self.out,
+            self.origin,
+            self.has_aux,
+            self.local_funcs,
+            self.np_alias,
+            self.galias,
+            self.arg_names,
         )
 
     def _restore_caller_state(self, saved: tuple[Any, ...]) -> None:
         (
-            self.src, self.resolver, self.env, self.all_names, self.n_returns,
-            self.ret_flag, self.out_name, self.loops, self.out, self.origin, self.has_aux,
-            self.local_funcs, self.np_alias, self.galias, self.arg_names,
+            self.src,
+            self.resolver,
+            self.env,
+            self.all_names,
+            self.n_returns,
+            self.ret_flag,
+            self.out_name,
+            self.loops,
+            self.out,
+            self.origin,
+            self.has_aux,
+            self.local_funcs,
+            self.np_alias,
+            self.galias,
+            self.arg_names,
         ) = saved
 
     def _enter_callee(
@@ -274,7 +376,9 @@ class Inlining:
         self.src = src
         self.resolver = resolver
         self.all_names = _all_names(fdef)
-        self.n_returns = len(own_returns(fdef)) if isinstance(fdef, cst.FunctionDef) else 1
+        self.n_returns = (
+            len(own_returns(fdef)) if isinstance(fdef, cst.FunctionDef) else 1
+        )
         self.has_aux = False
         self.ret_flag = None
         self.loops = []
@@ -284,7 +388,11 @@ class Inlining:
         self.local_funcs = dict(outer.local_funcs)
         self.np_alias = set(outer.np_alias)
         self.galias = dict(outer.galias)
-        self.origin = src.origin(fdef) if isinstance(fdef, cst.Lambda) else src.def_origin_of(fdef)
+        self.origin = (
+            src.origin(fdef)
+            if isinstance(fdef, cst.Lambda)
+            else src.def_origin_of(fdef)
+        )
         self.arg_names = set()
 
     def _bind_callee_parameters(
@@ -302,9 +410,15 @@ class Inlining:
             self.forget(name)  # a parameter hides the enclosing function's name
         for name, atom in bound.items():
             if isinstance(atom, cst.Name) and atom.value in self.locals:
-                self.env[name] = atom.value  # an alias: rebinding it makes a new version
-                self.arg_names.add(atom.value)  # the caller's object: never written here
-            elif (passed := self._global_argument(e, atom, caller_resolver)) is not None:
+                self.env[name] = (
+                    atom.value
+                )  # an alias: rebinding it makes a new version
+                self.arg_names.add(
+                    atom.value
+                )  # the caller's object: never written here
+            elif (
+                passed := self._global_argument(e, atom, caller_resolver)
+            ) is not None:
                 self.galias[name] = passed  # read through the global's name
             else:
                 self.bind_atom(name, atom)
@@ -315,7 +429,11 @@ class Inlining:
             # it is carried, which needs a local): its value, read once, as a local
             rebound = set(_assigned_in(fdef.body))
             for name in [*bound, *default_chains]:
-                if name in self.galias and name in rebound and not self._function_chain(cst.Name(name)):
+                if (
+                    name in self.galias
+                    and name in rebound
+                    and not self._function_chain(cst.Name(name))
+                ):
                     atom = self.lower(cst.Name(name), name)
                     del self.galias[name]
                     self.bind_atom(name, atom)
@@ -334,7 +452,9 @@ class Inlining:
                 # its result is first set inside a loop, where a push may read it before
                 # (in the loop's first iteration): give it a value first
                 self.assign_exact(self.out_name, cst.Name("None"))  # type: ignore[arg-type]
-            self.block(list(body.body) if isinstance(body, cst.IndentedBlock) else [body])
+            self.block(
+                list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
+            )
             _returns_continue(self.stmts[start:])
             tree = self.out_items.get(self.out_name)  # type: ignore[arg-type]
             if tree is not None and _returns_from_a_loop(fdef):
@@ -363,12 +483,19 @@ class Inlining:
             display = _display_of(items)
             for n in _all_names(display):
                 self.env[n.value] = n.value
-            result = self.lower(display, hint, target=out_name)  # as a single return does
+            result = self.lower(
+                display, hint, target=out_name
+            )  # as a single return does
         if result is None:
             if len(self.findings) > n_findings:
                 raise _Bail(None)  # a consequence of the findings in its body
             shown = display.replace(".<locals>.", ".")
-            self.fail(e, f"{shown} returns nothing", f"return a value from {shown}", "user-call")
+            self.fail(
+                e,
+                f"{shown} returns nothing",
+                f"return a value from {shown}",
+                "user-call",
+            )
         assert result is not None
         if target is not None:
             self.bind_atom(target, result)
@@ -376,11 +503,17 @@ class Inlining:
         return result
 
     def call_local(
-        self, e: cst.Call, entry: Any, args: list[cst.Arg], hint: str, target: str | None,
+        self,
+        e: cst.Call,
+        entry: Any,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
         display: str,
     ) -> cst.BaseExpression:
         """Inline a call of a nested def or lambda; a :class:`_FuncChoice` becomes an ``if`` on
-        its flag with one inlined body per branch, as a conditional expression is lowered."""
+        its flag with one inlined body per branch, as a conditional expression is lowered.
+        """
         if isinstance(entry, _FuncFromLoop):
             self.fail(
                 e,
@@ -393,7 +526,11 @@ class Inlining:
             )
         if not isinstance(entry, _FuncChoice):
             node, fsrc, fres, depth = entry
-            definer = self.scope() if depth == len(self.inline_stack) - 1 else self.frames[depth]
+            definer = (
+                self.scope()
+                if depth == len(self.inline_stack) - 1
+                else self.frames[depth]
+            )
             return self.inline_body(
                 e, node, node, fsrc, fres, args, hint, target, definer, display, {}
             )
@@ -425,10 +562,14 @@ class Inlining:
                 return cst.Name(names[1])
             self.bind_atom(target, cst.Name(names[1]))
             return cst.Name(self.env[target])
-        items = _display_of(names)  # a tuple or dict: built of its items, as inline_body does
+        items = _display_of(
+            names
+        )  # a tuple or dict: built of its items, as inline_body does
         for n in _all_names(items):
             self.env[n.value] = n.value
-        return self.lower(items, hint, target=target or self.names.temp(f"{display}_out"))
+        return self.lower(
+            items, hint, target=target or self.names.temp(f"{display}_out")
+        )
 
     def _partial_or_method_call(
         self,
@@ -464,5 +605,7 @@ class Inlining:
             self.note_ref(e, func, [*chain[0], "__func__"], m.__func__)
             args = [self.lower_arg(a, hint) for a in e.args]
             first = next(iter(inspect.signature(m.__func__).parameters))
-            return self.inline_call(e, m.__func__, args, hint, target, {first: self._xp_chain(func.value)})
+            return self.inline_call(
+                e, m.__func__, args, hint, target, {first: self._xp_chain(func.value)}
+            )
         return None

@@ -23,10 +23,16 @@ class Iteration:
         """The items of a loop's iterable when they are known constants (a tuple of names,
         the keys of a dict built here, ``enumerate``/``zip`` of such): such loops are
         unrolled."""
-        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value in (
-            "enumerate",
-            "zip",
-        ) and it.func.value not in self.env:
+        if (
+            isinstance(it, cst.Call)
+            and isinstance(it.func, cst.Name)
+            and it.func.value
+            in (
+                "enumerate",
+                "zip",
+            )
+            and it.func.value not in self.env
+        ):
             parts = [self.static_values(a.value) for a in it.args]
             if any(p is None for p in parts) or not parts:
                 return None
@@ -36,7 +42,9 @@ class Iteration:
         if isinstance(it, cst.Name) and it.value in self.env:
             cur = self.env[it.value]
             if cur in self.lit and self.lit[cur][0] == "dict":
-                return list(self.lit[cur][1])  # a dict built here: its keys are constants
+                return list(
+                    self.lit[cur][1]
+                )  # a dict built here: its keys are constants
             v = self.const.get(cur, _MISSING)
         else:
             v = self.constant_value(it)
@@ -44,7 +52,12 @@ class Iteration:
             return list(v)
         return None
 
-    def unrolled(self, target: cst.BaseExpression, values: list[Any], body: list[cst.BaseStatement]) -> bool:
+    def unrolled(
+        self,
+        target: cst.BaseExpression,
+        values: list[Any],
+        body: list[cst.BaseStatement],
+    ) -> bool:
         """Run the body once per constant item (a loop over a constant tuple)."""
         for v in values:
             self.assign(target, self.literal(v))
@@ -52,19 +65,35 @@ class Iteration:
                 return False
         return True
 
-    def container_values(self, it: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    def container_values(
+        self, it: cst.BaseExpression
+    ) -> list[cst.BaseExpression] | None:
         """The items of a loop over a list/tuple argument (or enumerate/zip of them), as
         expressions: their number is known from the argument, so such loops unroll."""
+
         def items(e: cst.BaseExpression) -> list[cst.BaseExpression] | None:
-            if isinstance(e, cst.Name) and e.value in self.env and self.env[e.value] in self.cont:
+            if (
+                isinstance(e, cst.Name)
+                and e.value in self.env
+                and self.env[e.value] in self.cont
+            ):
                 skel = self.cont[self.env[e.value]][2]
                 if skel[0] in ("seq", "nt"):
                     n = len(tree.skeleton_children(skel))
                     return [
-                        cst.Subscript(value=e, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))])
+                        cst.Subscript(
+                            value=e,
+                            slice=[
+                                cst.SubscriptElement(cst.Index(cst.Integer(str(k))))
+                            ],
+                        )
                         for k in range(n)
                     ]
-            if isinstance(e, cst.Name) and e.value in self.env and self.env[e.value] in self.lit:
+            if (
+                isinstance(e, cst.Name)
+                and e.value in self.env
+                and self.env[e.value] in self.lit
+            ):
                 # a tuple/list display built here whose items are containers (the layers of
                 # `params[:-1]`, say): one copy of the body per item
                 kind, entries = self.lit[self.env[e.value]]
@@ -78,9 +107,12 @@ class Iteration:
                 whole = items(e.value)
                 sl = e.slice[0].slice
                 bounds = [
-                    None if b is None else self.key_of(b) for b in (sl.lower, sl.upper, sl.step)
+                    None if b is None else self.key_of(b)
+                    for b in (sl.lower, sl.upper, sl.step)
                 ]
-                if whole is None or any(b is _MISSING or isinstance(b, str) for b in bounds):
+                if whole is None or any(
+                    b is _MISSING or isinstance(b, str) for b in bounds
+                ):
                     return None
                 if bounds[2] == 0:
                     self.fail(e, "a slice with step 0", "use a nonzero step", "slice")
@@ -101,10 +133,17 @@ class Iteration:
         direct = items(it)
         if direct is not None:
             return direct
-        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value in (
-            "enumerate",
-            "zip",
-        ) and it.func.value not in self.env and all(a.keyword is None for a in it.args):
+        if (
+            isinstance(it, cst.Call)
+            and isinstance(it.func, cst.Name)
+            and it.func.value
+            in (
+                "enumerate",
+                "zip",
+            )
+            and it.func.value not in self.env
+            and all(a.keyword is None for a in it.args)
+        ):
             seqs = [items(a.value) for a in it.args]
             if any(q is None for q in seqs) or not seqs:
                 return None
@@ -144,7 +183,8 @@ class Iteration:
             and it.func.value not in self.env
         ):
             args = [
-                a.with_changes(value=bind(a.value)) if a.keyword is None else a for a in it.args
+                a.with_changes(value=bind(a.value)) if a.keyword is None else a
+                for a in it.args
             ]
             if any(a is not b for a, b in zip(args, it.args)):
                 new_it = it.with_changes(args=args)
@@ -162,13 +202,26 @@ class Iteration:
             if skel[0] not in ("seq", "nt") or any(
                 c is not None for c in tree.skeleton_children(skel)
             ):
-                self.fail(seq, "iterating a nested container argument", "index it with constants", "iterate")
+                self.fail(
+                    seq,
+                    "iterating a nested container argument",
+                    "index it with constants",
+                    "iterate",
+                )
             name = self.names.temp(f"{seq.value}_items")
             expr = cst.Call(func=cst.Name("list"), args=[cst.Arg(seq)])
             self.locals.add(name)
             self.stmts.append(
-                Stmt(ir.LISTFROM, [name], expr, self.origin, operands=[param], label="items",
-                     read=(param, path), bound={"n": len(tree.skeleton_children(skel))})
+                Stmt(
+                    ir.LISTFROM,
+                    [name],
+                    expr,
+                    self.origin,
+                    operands=[param],
+                    label="items",
+                    read=(param, path),
+                    bound={"n": len(tree.skeleton_children(skel))},
+                )
             )
             self.dyn.add(name)
             return cst.Name(name)
@@ -208,7 +261,12 @@ class Iteration:
             if isinstance(sq, cst.Name) and sq.value in self.dyn:
                 n = self.names.temp(f"{sq.value}_len")
                 self.stmts.append(
-                    Stmt(ir.NONDIFF, [n], cst.parse_expression(f"len({sq.value})"), self.origin)
+                    Stmt(
+                        ir.NONDIFF,
+                        [n],
+                        cst.parse_expression(f"len({sq.value})"),
+                        self.origin,
+                    )
                 )
                 self.locals.add(n)
                 fixed.append(cst.Name(n))
@@ -218,7 +276,11 @@ class Iteration:
         if all(f is None for f in fixed):
             return header
         lens = [
-            cst.Module([]).code_for_node(f) if f is not None else f"len({cst.Module([]).code_for_node(sq)})"
+            (
+                cst.Module([]).code_for_node(f)
+                if f is not None
+                else f"len({cst.Module([]).code_for_node(sq)})"
+            )
             for f, sq in zip(fixed, seqs)
         ]
         inner = lens[0] if len(lens) == 1 else f"min({', '.join(lens)})"
@@ -240,7 +302,12 @@ class Iteration:
                 out = []
                 for el in t.elements:
                     if not isinstance(el.value, cst.Name):
-                        self.fail(el.value, "nested loop target", "unpack inside the body", "for-target")
+                        self.fail(
+                            el.value,
+                            "nested loop target",
+                            "unpack inside the body",
+                            "for-target",
+                        )
                     out.append(el.value.value)  # type: ignore[union-attr]
                 return out
             self.fail(t, "unsupported loop target", "use a name", "for-target")
@@ -248,18 +315,30 @@ class Iteration:
 
         call = it if isinstance(it, cst.Call) else None
         fname = None
-        if call is not None and isinstance(call.func, cst.Name) and call.func.value in ("range", "enumerate", "zip", "reversed") and call.func.value not in self.env:
+        if (
+            call is not None
+            and isinstance(call.func, cst.Name)
+            and call.func.value in ("range", "enumerate", "zip", "reversed")
+            and call.func.value not in self.env
+        ):
             fname = call.func.value
         if fname == "range":
             args = [self.lower_arg(a, "n") for a in call.args]  # type: ignore[union-attr]
             tnames = names_of(target)
             if len(tnames) != 1:
-                self.fail(target, "unpacking a range", "use one loop variable", "for-target")
+                self.fail(
+                    target, "unpacking a range", "use one loop variable", "for-target"
+                )
             return tnames[0], call.with_changes(args=args), [], True  # type: ignore[union-attr]
         if fname == "enumerate":
             tnames = names_of(target)
             if len(tnames) != 2 or len(call.args) != 1:  # type: ignore[union-attr]
-                self.fail(target, "enumerate(...) needs `i, x` as its target", "write `for i, x in enumerate(xs)`", "for-target")
+                self.fail(
+                    target,
+                    "enumerate(...) needs `i, x` as its target",
+                    "write `for i, x in enumerate(xs)`",
+                    "for-target",
+                )
             seq = self.iterable(self.lower(call.args[0].value, tnames[1]))  # type: ignore[union-attr]
             if self.is_static(seq):
                 return tnames[0] + "__pair", call.with_changes(args=[cst.Arg(seq)]), [], False  # type: ignore[union-attr]
@@ -269,7 +348,12 @@ class Iteration:
             tnames = names_of(target)
             seqs = [self.iterable(self.lower(a.value, n)) for a, n in zip(call.args, tnames)]  # type: ignore[union-attr]
             if len(seqs) != len(tnames):
-                self.fail(target, "zip(...) target count", "one name per sequence", "for-target")
+                self.fail(
+                    target,
+                    "zip(...) target count",
+                    "one name per sequence",
+                    "for-target",
+                )
             index = self.names.temp("i")
             prelude = []
             lens = []
@@ -282,9 +366,19 @@ class Iteration:
         tnames = names_of(target)
         if self.is_static(seq):
             if len(tnames) != 1:
-                self.fail(target, "unpacking in a loop over a constant", "index inside the body", "for-target")
+                self.fail(
+                    target,
+                    "unpacking in a loop over a constant",
+                    "index inside the body",
+                    "for-target",
+                )
             return tnames[0], seq, [], False
         if len(tnames) != 1:
-            self.fail(target, "unpacking rows in a loop target", "index the row inside the body", "for-target")
+            self.fail(
+                target,
+                "unpacking rows in a loop target",
+                "index the row inside the body",
+                "for-target",
+            )
         index = self.names.temp(f"{tnames[0]}_index")
         return index, self.range_len([seq]), [(tnames[0], (seq,))], True

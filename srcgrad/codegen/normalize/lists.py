@@ -37,7 +37,8 @@ class Lists:
 
     def grow_display(self, name: str, node: cst.CSTNode) -> None:
         """A list display that grows (at ``node``): from here on it is a list built in the
-        function, its first items those of the display (constants too), as Python has it."""
+        function, its first items those of the display (constants too), as Python has it.
+        """
         st = self.lit_stmt[name]
         user = self.user_name(name, "the list")
         shown = [el.value for el in cst.ensure_type(st.expr, cst.List).elements]
@@ -50,7 +51,10 @@ class Lists:
                 "list-method",
             )
         depth = self.display_loops[name]
-        if len(self.loop_ticks) > depth and self.display_read.get(name, 0) > self.loop_ticks[depth]:
+        if (
+            len(self.loop_ticks) > depth
+            and self.display_read.get(name, 0) > self.loop_ticks[depth]
+        ):
             # lowered once, the loop's earlier reads took the display for what it held
             # before the loop: a later iteration reads what this one appends
             self.fail(
@@ -70,8 +74,11 @@ class Lists:
         st.container = name
         st.bound = {"items": items}
         st.operands = [
-            a.value for a in items
-            if isinstance(a, cst.Name) and a.value in self.locals and not self.is_static(a)
+            a.value
+            for a in items
+            if isinstance(a, cst.Name)
+            and a.value in self.locals
+            and not self.is_static(a)
         ]
         st.label = "list"
         self.dyn.add(name)
@@ -94,17 +101,22 @@ class Lists:
                     mentions[cur] = mentions.get(cur, 0) + 1  # through any of its names
         assigned = set(_assigned_in(node.body))
         if isinstance(node, cst.For) and self._may_carry_gradient(node.iter, set()):
-            assigned.update(n.value for n in _all_names(node.target))  # (an array's rows)
+            assigned.update(
+                n.value for n in _all_names(node.target)
+            )  # (an array's rows)
         for user, values in grown.items():
             cur = self.env.get(user)
             if cur not in self.lit_stmt or mentions.get(cur, 0) < 2:
                 continue  # grown once and not read: it grows where it is appended to
-            if cur in self.lit or any(self._may_carry_gradient(v, assigned) for v in values):
+            if cur in self.lit or any(
+                self._may_carry_gradient(v, assigned) for v in values
+            ):
                 self.grow_display(cur, values[0])
 
     def _may_carry_gradient(self, value: cst.CSTNode, assigned: set[str]) -> bool:
         """Whether ``value``, in a loop that binds ``assigned``, may carry a gradient: it
-        reads a local that is not a constant, a name the loop binds, or a nested function."""
+        reads a local that is not a constant, a name the loop binds, or a nested function.
+        """
         for n in _all_names(value):
             cur = self.env.get(n.value)
             if n.value in assigned or n.value in self.local_funcs:
@@ -117,11 +129,23 @@ class Lists:
         """``lst.append(v)`` on the list ``lst`` built in the function (``v`` an atom)."""
         # (the list is poisoned first: this finding is reported, not taken as an echo)
         self.refuse_nested_item(e, v, self.user_name(lst, ""), consequence=False)
-        call = cst.Call(func=cst.Attribute(cst.Name(lst), cst.Name("append")), args=[cst.Arg(v)])
-        varies = isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v)
+        call = cst.Call(
+            func=cst.Attribute(cst.Name(lst), cst.Name("append")), args=[cst.Arg(v)]
+        )
+        varies = (
+            isinstance(v, cst.Name) and v.value in self.locals and not self.is_static(v)
+        )
         ops = [v.value] if varies else []  # type: ignore[union-attr]
         self.stmts.append(
-            Stmt(ir.APPEND, [], call, self.origin, operands=ops, label="append", container=lst)
+            Stmt(
+                ir.APPEND,
+                [],
+                call,
+                self.origin,
+                operands=ops,
+                label="append",
+                container=lst,
+            )
         )
         self.alias_of(lst, ops, container=True)
 
@@ -136,17 +160,25 @@ class Lists:
             return
         if self.is_static(v):
             # its items as they are now (an iterator is read once, a list may change later)
-            snap = self.emit(ir.STATIC, None, "items", cst.Call(cst.Name("tuple"), [cst.Arg(v)]))
+            snap = self.emit(
+                ir.STATIC, None, "items", cst.Call(cst.Name("tuple"), [cst.Arg(v)])
+            )
             call = cst.Call(
                 func=cst.Attribute(cst.Name(lst), cst.Name("extend")),
                 args=[cst.Arg(cst.Name(snap))],
             )
-            self.stmts.append(Stmt(ir.APPEND, [], call, self.origin, label="extend", container=lst))
+            self.stmts.append(
+                Stmt(ir.APPEND, [], call, self.origin, label="extend", container=lst)
+            )
             return
         user = self.user_name(lst, "lst")
         arg = e.args[0].value
         shown = self.src.module.code_for_node(arg).strip()
-        text = f"({shown})" if isinstance(arg, cst.GeneratorExp) and not arg.lpar else shown
+        text = (
+            f"({shown})"
+            if isinstance(arg, cst.GeneratorExp) and not arg.lpar
+            else shown
+        )
         self.fail(
             e,
             f"{user}.extend({shown}): srcgrad lists the items of an extend only for a tuple "
@@ -159,7 +191,9 @@ class Lists:
         """``lst.append(v)`` on a list srcgrad does not follow as one built in the function:
         one from ``outside`` it, or one made by a call, on branches, or with an item
         assigned."""
-        text = self.src.module.code_for_node(cst.ensure_type(e.func, cst.Attribute).value).strip()
+        text = self.src.module.code_for_node(
+            cst.ensure_type(e.func, cst.Attribute).value
+        ).strip()
         where = (
             "a list from outside the function (appending changes it for every later call)"
             if outside
@@ -173,7 +207,9 @@ class Lists:
             f"assignment before it grows: {text} = [] (or a list display), "
             f"{text}.extend(...) with the items it starts with, then {text}.append(...)"
         )
-        self.fail(e, f"list method .{method}() on {text!r}, {where}", hint, f".{method}()")
+        self.fail(
+            e, f"list method .{method}() on {text!r}, {where}", hint, f".{method}()"
+        )
 
     def comprehension(
         self, e: cst.ListComp | cst.GeneratorExp, hint: str, target: str | None = None
@@ -187,21 +223,37 @@ class Lists:
             fors.append(comp)
             comp = comp.inner_for_in
         # the comprehension's own names are local to it: give them fresh names
-        own = [n.value for c in fors for n in _all_names(c.target) if isinstance(n, cst.Name)]
+        own = [
+            n.value
+            for c in fors
+            for n in _all_names(c.target)
+            if isinstance(n, cst.Name)
+        ]
         rename = {u: self.names.temp(u) for u in own}
         ren = _NameMap(rename)
         name = target if target is not None else self.names.temp(hint)
         body: cst.BaseStatement = cst.SimpleStatementLine(
-            [cst.Expr(cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("append")),
-                               args=[cst.Arg(e.elt.visit(ren))]))]
+            [
+                cst.Expr(
+                    cst.Call(
+                        func=cst.Attribute(cst.Name(name), cst.Name("append")),
+                        args=[cst.Arg(e.elt.visit(ren))],
+                    )
+                )
+            ]
         )
         for c in reversed(fors):
             for cond in reversed(c.ifs):
                 body = cst.If(test=cond.test.visit(ren), body=cst.IndentedBlock([body]))
-            body = cst.For(target=c.target.visit(ren), iter=c.iter.visit(ren) if c is not fors[0] else c.iter,
-                           body=cst.IndentedBlock([body]))
+            body = cst.For(
+                target=c.target.visit(ren),
+                iter=c.iter.visit(ren) if c is not fors[0] else c.iter,
+                body=cst.IndentedBlock([body]),
+            )
             self.src.alias(body, e)
-        init = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], cst.List([]))])
+        init = cst.SimpleStatementLine(
+            [cst.Assign([cst.AssignTarget(cst.Name(name))], cst.List([]))]
+        )
         self.src.alias_tree(init, e)
         for node in _all_stmts(body):
             self.src.alias(node, e)

@@ -56,10 +56,16 @@ class Loops:
         node = self._bind_iterated_displays(node)
         exprs = self.container_values(node.iter)
         if exprs is not None and node.orelse is None and not _has_exit(node.body):
-            for v in exprs:  # a loop over a list/tuple argument: one copy of the body per item
+            for (
+                v
+            ) in (
+                exprs
+            ):  # a loop over a list/tuple argument: one copy of the body per item
                 for n in _all_names(v):
                     if n.value in self.locals and n.value not in self.env:
-                        self.env[n.value] = n.value  # an emitted item: readable by its name
+                        self.env[n.value] = (
+                            n.value
+                        )  # an emitted item: readable by its name
                 self.assign(node.target, v)
                 if not self.block(list(node.body.body)):  # type: ignore[union-attr]
                     return False
@@ -105,8 +111,12 @@ class Loops:
         for u, (ckind, keys, names) in comps.items():
             self.rebuild_display(u, ckind, keys, names)
             if ckind == "seq":
-                self.carried_seqs.add(self.env[u])  # `t = t + (v,)` would change its length
-        prior_target = self.env.get(header_target) if header_target is not None else None
+                self.carried_seqs.add(
+                    self.env[u]
+                )  # `t = t + (v,)` would change its length
+        prior_target = (
+            self.env.get(header_target) if header_target is not None else None
+        )
         try:
             target_name, test = self._loop_body(header, loop, before)
             body = self.stmts
@@ -114,7 +124,9 @@ class Loops:
             self.stmts = saved
             self.loops.pop()
             self.loop_ticks.pop()
-        stack = self.names.fresh(f"_stack_{(carried[0].name if carried else target_name or 'loop').lstrip('_')}")
+        stack = self.names.fresh(
+            f"_stack_{(carried[0].name if carried else target_name or 'loop').lstrip('_')}"
+        )
         ln = ir.LoopNode(
             kind,
             target_name,
@@ -149,7 +161,9 @@ class Loops:
             cur = self.env.get(u)
             if cur is not None and cur in self.lit:
                 ckind, items = self.lit[cur]
-                keys = list(items.keys()) if ckind == "dict" else list(range(len(items)))
+                keys = (
+                    list(items.keys()) if ckind == "dict" else list(range(len(items)))
+                )
                 vals = list(items.values()) if ckind == "dict" else list(items)
                 names = []
                 for k, v in zip(keys, vals):
@@ -161,11 +175,15 @@ class Loops:
                 plain_users.append(u)
         return comps, plain_users
 
-    def _unbind_on_first_pass(self, node: cst.For | cst.While, plain_users: list[str]) -> None:
+    def _unbind_on_first_pass(
+        self, node: cst.For | cst.While, plain_users: list[str]
+    ) -> None:
         """A carried name that only an enclosing or earlier loop binds starts this loop
         unbound (refused when the body reads it before binding it)."""
         bound_by_header = (
-            {n.value for n in _all_names(node.target)} if isinstance(node, cst.For) else set()
+            {n.value for n in _all_names(node.target)}
+            if isinstance(node, cst.For)
+            else set()
         )
         for u in plain_users:
             if self.env.get(u) in self.maybe_unbound and u not in bound_by_header:
@@ -201,7 +219,7 @@ class Loops:
                 self.origin = origin
                 if source is None:
                     continue
-                arr, = source
+                (arr,) = source
                 self.lower_subscript_of(arr, cst.Name(target_name), user, target=user)
         else:
             # while: evaluate the test at the top of each iteration
@@ -221,7 +239,11 @@ class Loops:
                 test = None
             else:
                 test = t
-        falls = self.block(body_stmts) if body_stmts else (kind == "for" or test is not None or falls)
+        falls = (
+            self.block(body_stmts)
+            if body_stmts
+            else (kind == "for" or test is not None or falls)
+        )
         self._refuse_carried_views(node, before)
         if falls:
             self.origin = origin
@@ -244,17 +266,22 @@ class Loops:
             and header_iter.func.value == "range"  # an int target: no gradient to route
             and (
                 any(header_target in mp for mp in outer_maps)
-                or prior_target is not None and header_target in self._read_after(node)
+                or prior_target is not None
+                and header_target in self._read_after(node)
             )
         ):
             # an enclosing loop carries the target's name: after a loop that ran no round it
             # holds what it held before (Python's semantics), never an unbound name
             if prior_target is None or any(
-                c.name == prior_target and not c.before for mp in outer_maps for c in mp.values()
+                c.name == prior_target and not c.before
+                for mp in outer_maps
+                for c in mp.values()
             ):
                 if prior_target is not None:
                     self.prebind.add(prior_target)  # unbound before the enclosing loop
-            source = cst.Name(prior_target) if prior_target is not None else cst.Name("None")
+            source = (
+                cst.Name(prior_target) if prior_target is not None else cst.Name("None")
+            )
             self.stmts.append(ir.Phi(target_name, source, origin, True))
 
     def _break_block(self) -> tuple[list[Any], bool]:
@@ -275,7 +302,11 @@ class Loops:
         for u in [*assigned, *extra]:
             if u in out:
                 continue
-            if u in funcs and u not in self.env and all_assigned.count(u) == len(funcs[u]):
+            if (
+                u in funcs
+                and u not in self.env
+                and all_assigned.count(u) == len(funcs[u])
+            ):
                 continue  # only ever a nested function: calls see it by enter_loop_funcs
             if u in extended and self.grows_in_place(self.env.get(u)):
                 continue  # `lst += items` grows the same list object: nothing to carry
@@ -315,7 +346,12 @@ class Loops:
             fresh = u not in self.local_funcs and u not in self.env
             if fresh and len(bindings) == 1 and assigned.count(u) == 1:
                 fn = first if isinstance(first, cst.FunctionDef) else first.value  # type: ignore
-                self.local_funcs[u] = (fn, self.src, self.resolver, len(self.inline_stack) - 1)
+                self.local_funcs[u] = (
+                    fn,
+                    self.src,
+                    self.resolver,
+                    len(self.inline_stack) - 1,
+                )
             else:
                 self.local_funcs[u] = after[u]
         return after
@@ -334,7 +370,9 @@ class Loops:
         return {
             n.value
             for n in _all_names(tree)
-            if id(n) not in inside and id(n) not in targets and self.src.where(n) > start
+            if id(n) not in inside
+            and id(n) not in targets
+            and self.src.where(n) > start
         }
 
     def used_outside(self, node: cst.CSTNode) -> set[str]:
@@ -350,7 +388,11 @@ class Loops:
                 self.inherit_view(c, self.env[u])
                 carried.append(ir.Carried(c, True))
             else:
-                c = self.names.fresh(u) if (u in self.names.taken and u in self.locals) else u
+                c = (
+                    self.names.fresh(u)
+                    if (u in self.names.taken and u in self.locals)
+                    else u
+                )
                 self.names.taken.add(c)
                 carried.append(ir.Carried(c, False))
                 self.maybe_unbound.add(c)
@@ -358,18 +400,25 @@ class Loops:
             self.locals.add(c)
         return carried
 
-    def rebuild_display(self, u: str, kind: str, keys: list[Any], names: list[str]) -> None:
+    def rebuild_display(
+        self, u: str, kind: str, keys: list[Any], names: list[str]
+    ) -> None:
         """Bind ``u`` to a display of the carried items (``state = (state_0, state_1)``)."""
         if kind == "dict":
             node: cst.BaseExpression = cst.Dict(
-                [cst.DictElement(cst.parse_expression(repr(k)), cst.Name(n)) for k, n in zip(keys, names)]
+                [
+                    cst.DictElement(cst.parse_expression(repr(k)), cst.Name(n))
+                    for k, n in zip(keys, names)
+                ]
             )
         else:
             node = cst.Tuple([cst.Element(cst.Name(n)) for n in names])
         poisoned = u in self.poisoned
         self.bind_atom(u, node)
         if poisoned:
-            self.poisoned.add(u)  # the same value, carried on: a finding already reported it
+            self.poisoned.add(
+                u
+            )  # the same value, carried on: a finding already reported it
         if kind != "dict":
             self.seq_displays[self.env[u]] = (None, len(names))  # a tuple or a list
 
@@ -378,8 +427,13 @@ class Loops:
         for u, (kind, keys, names) in loop.get("comps", {}).items():
             cur = self.env.get(u)
             if cur not in self.lit:
-                self.fail(self._node, f"{u} is carried around the loop as a display but "
-                          "rebound to something else", "keep it a tuple/list/dict display", "carry")
+                self.fail(
+                    self._node,
+                    f"{u} is carried around the loop as a display but "
+                    "rebound to something else",
+                    "keep it a tuple/list/dict display",
+                    "carry",
+                )
             items = self.lit[cur][1]
             vals = [items[k] for k in keys] if isinstance(items, dict) else list(items)
             if len(vals) != len(names):

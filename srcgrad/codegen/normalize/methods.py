@@ -15,7 +15,6 @@ from srcgrad.codegen.resolve import CONVERTING_METHODS, MUTATING_METHODS
 from srcgrad.errors import MissingRuleError
 from srcgrad.rules import registry
 
-
 # in-place array methods with no functional rule: what to write instead
 _INPLACE_METHOD_HINTS = {
     "fill": "build a new array instead: y = np.full_like(y, value)",
@@ -52,22 +51,30 @@ class Methods:
         without one (refused)."""
         func = cst.ensure_type(e.func, cst.Attribute)
         method = func.attr.value
-        was_read = self.display_read.get(self.env.get(func.value.value, ""), 0) if isinstance(
-            func.value, cst.Name
-        ) else 0
+        was_read = (
+            self.display_read.get(self.env.get(func.value.value, ""), 0)
+            if isinstance(func.value, cst.Name)
+            else 0
+        )
         receiver = self.lower(func.value, hint)
         cur = receiver.value if isinstance(receiver, cst.Name) else None
         if cur in self.lit_stmt:
-            self.display_read[cur] = was_read  # the receiver: a read unless it grows (below)
+            self.display_read[cur] = (
+                was_read  # the receiver: a read unless it grows (below)
+            )
         args = [self.lower_arg(a, hint) for a in e.args]
         node = e.with_changes(func=func.with_changes(value=receiver), args=args)
         if cur in self.lit_stmt:
             if method in _LIST_GROWTH and (
                 cur in self.lit or not all(self.is_static(a.value) for a in args)
             ):
-                self.grow_display(cur, e)  # a display that grows: a list built with append
+                self.grow_display(
+                    cur, e
+                )  # a display that grows: a list built with append
             else:
-                self.read_display(cur)  # read, or changed by constants (a constant still)
+                self.read_display(
+                    cur
+                )  # read, or changed by constants (a constant still)
                 self.seq_displays.pop(cur, None)  # (its items may have changed)
         if cur in self.dyn:
             return self._list_method(e, cur, method, args)
@@ -88,7 +95,9 @@ class Methods:
         if registry.by_method(method) is not None:
             rule, bound = self._method_rule(e, receiver, method, args)
             dtype_arg = bound.get("dtype")
-            if dtype_arg is not None and self.integer_dtype(dtype_arg, e, f".{method}()"):
+            if dtype_arg is not None and self.integer_dtype(
+                dtype_arg, e, f".{method}()"
+            ):
                 return self.emit_nondiff(target, hint, node, [])  # an integer result
             return self.prim(rule, target, hint, node, bound, multi)
         return self._method_without_rule(e, receiver, method, args, node, hint, target)
@@ -97,7 +106,8 @@ class Methods:
         self, e: cst.Call, cur: str, method: str, args: list[cst.Arg]
     ) -> cst.BaseExpression:
         """``.append(v)`` or ``.extend(vs)`` on the list ``cur`` built with append (its value
-        is None); any other list method, or a callee growing its caller's list, is refused."""
+        is None); any other list method, or a callee growing its caller's list, is refused.
+        """
         if cur in self.arg_names:
             self.fail(
                 e,
@@ -143,10 +153,16 @@ class Methods:
             )
         finally:
             if isinstance(func.value, cst.Name):
-                self.poisoned.add(func.value.value)  # (`d.update(...)`: entries unknown)
+                self.poisoned.add(
+                    func.value.value
+                )  # (`d.update(...)`: entries unknown)
 
     def _method_rule(
-        self, e: cst.Call, receiver: cst.BaseExpression, method: str, args: list[cst.Arg]
+        self,
+        e: cst.Call,
+        receiver: cst.BaseExpression,
+        method: str,
+        args: list[cst.Arg],
     ) -> tuple[Any, dict[str, Any]]:
         """The rule of the primitive an array method stands for (``x.sum()``,
         ``x.reshape(a, b)``: the rule's ``methods``) and the method's arguments bound to it,
@@ -197,10 +213,13 @@ class Methods:
             and not hasattr(np.ndarray, method)
             and all(self.is_static(a.value) for a in args)
         ):
-            return cst.Name(self.emit(ir.STATIC, target, hint, node))  # as for an attribute
+            return cst.Name(
+                self.emit(ir.STATIC, target, hint, node)
+            )  # as for an attribute
         if isinstance(receiver, cst.Name) and (
             receiver.value in self.objects
-            or self._untyped_argument(receiver) and not hasattr(np.ndarray, method)
+            or self._untyped_argument(receiver)
+            and not hasattr(np.ndarray, method)
         ):
             who = self.user_name(receiver.value, "an argument")
             self.fail(
@@ -213,7 +232,9 @@ class Methods:
                 MissingRuleError,
             )
         if method in _LIST_GROWTH and not hasattr(np.ndarray, method):
-            outside = isinstance(receiver, cst.Name) and receiver.value not in self.locals
+            outside = (
+                isinstance(receiver, cst.Name) and receiver.value not in self.locals
+            )
             self.refuse_untracked_growth(e, method, outside)
         self.fail(
             e,

@@ -61,8 +61,11 @@ class NameReads:
                 o = self.origin
                 call = cst.Call(
                     func=cst.Name(self.names.generated("require_unshared")),
-                    args=[cst.Arg(cst.Name(cur)), cst.Arg(cst.Name(base)),
-                          cst.Arg(cst.SimpleString(repr(f"{o.file}:{o.line}: {v}")))],
+                    args=[
+                        cst.Arg(cst.Name(cur)),
+                        cst.Arg(cst.Name(base)),
+                        cst.Arg(cst.SimpleString(repr(f"{o.file}:{o.line}: {v}"))),
+                    ],
                 )
                 self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
             return cst.Name(cur)
@@ -99,7 +102,11 @@ class NameReads:
                 self.runtime_imports.add(root)  # a runtime helper: imported by name
                 return e
         top = self.resolver.fn is self.fn
-        clash = root in self.locals or root in self.params_set or root in self.names.fixed.values()
+        clash = (
+            root in self.locals
+            or root in self.params_set
+            or root in self.names.fixed.values()
+        )
         if root in self.resolver.closure:
             fn = self.resolver.fn
             cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
@@ -114,7 +121,9 @@ class NameReads:
                     "name-clash",
                 )
             callee = self.resolver.fn
-            who = getattr(callee, "__qualname__", "the callee").replace(".<locals>.", ".")
+            who = getattr(callee, "__qualname__", "the callee").replace(
+                ".<locals>.", "."
+            )
             short = getattr(callee, "__name__", "g")
             self.fail(
                 e,
@@ -126,13 +135,23 @@ class NameReads:
             )
         if root in g:
             mod = g.get("__name__")
-            if not clash and g is self.top_globals and (top or root not in self.top_cells):
+            if (
+                not clash
+                and g is self.top_globals
+                and (top or root not in self.top_cells)
+            ):
                 return self._bare(e, root)
         else:
             mod = "builtins"
-            if not clash and (top or (root not in self.top_cells and root not in self.top_globals)):
+            if not clash and (
+                top or (root not in self.top_cells and root not in self.top_globals)
+            ):
                 return self._bare(e, root)
-        if not mod or mod not in sys.modules or not all(p.isidentifier() for p in mod.split(".")):
+        if (
+            not mod
+            or mod not in sys.modules
+            or not all(p.isidentifier() for p in mod.split("."))
+        ):
             self.fail(
                 e,
                 f"{root!r} cannot be read from the module of {self.resolver.fn.__qualname__} "
@@ -143,7 +162,9 @@ class NameReads:
         alias = self.module_imports.get(mod)
         if alias is None:
             alias = self.names.generated(mod.rsplit(".", 1)[-1])
-            while alias in self.locals:  # pragma: no cover - a local named like the module
+            while (
+                alias in self.locals
+            ):  # pragma: no cover - a local named like the module
                 alias = self.names.fresh(alias + "_")
             self.module_imports[mod] = alias
             self.free_bare.add(alias)
@@ -152,7 +173,9 @@ class NameReads:
         while isinstance(node, cst.Attribute):
             parts.append(node.attr)
             node = node.value
-        out: cst.BaseExpression = cst.Attribute(value=cst.Name(alias), attr=cst.Name(root))
+        out: cst.BaseExpression = cst.Attribute(
+            value=cst.Name(alias), attr=cst.Name(root)
+        )
         for attr in reversed(parts):
             out = cst.Attribute(value=out, attr=attr)
         return out
@@ -173,7 +196,9 @@ class NameReads:
         found, obj = self.resolver.value_of(parts)
         return found and obj is namespace
 
-    def _global_argument(self, call: cst.CSTNode, atom: Any, resolver: Any) -> tuple[Any, Any] | None:
+    def _global_argument(
+        self, call: cst.CSTNode, atom: Any, resolver: Any
+    ) -> tuple[Any, Any] | None:
         """The (global expression, its resolver) an argument of ``call``, lowered in the
         caller (the last of self.frames, read by ``resolver``), stands for: a module-level
         object the callee reads through its name (a function passed on, ``self`` of a bound
@@ -191,7 +216,11 @@ class NameReads:
         ):
             return caller.galias[atom.value]  # a function the caller passes on by name
         parts = resolver.dotted(atom) if isinstance(atom, cst.BaseExpression) else None
-        if parts is not None and parts[0] not in caller.env and resolver.value_of(parts)[0]:
+        if (
+            parts is not None
+            and parts[0] not in caller.env
+            and resolver.value_of(parts)[0]
+        ):
             return atom, resolver  # a global name chain
         return None
 
@@ -204,16 +233,25 @@ class NameReads:
             return e if value is e.value else e.with_changes(value=value)
         return e
 
-    def note_ref(self, e: cst.CSTNode, func: cst.BaseExpression, path: list[str], obj: Any) -> None:
+    def note_ref(
+        self, e: cst.CSTNode, func: cst.BaseExpression, path: list[str], obj: Any
+    ) -> None:
         """Record how the callee ``obj`` of ``func`` was reached (a :class:`cache.Ref`): the
-        cache key hashes what it reaches, and every call checks it still reaches ``obj``."""
+        cache key hashes what it reaches, and every call checks it still reaches ``obj``.
+        """
         parts = self.resolver.dotted(func)
-        res = self.galias[parts[0]][1] if parts and parts[0] in self.galias else self.resolver
+        res = (
+            self.galias[parts[0]][1]
+            if parts and parts[0] in self.galias
+            else self.resolver
+        )
         owner = res.fn
         if owner is self.fn:
             index = 0
         else:
-            index = next((i + 1 for i, f in enumerate(self.ref_funcs) if f is owner), -1)
+            index = next(
+                (i + 1 for i, f in enumerate(self.ref_funcs) if f is owner), -1
+            )
         if index < 0 or not all(p.isidentifier() for p in path):
             self.fail(
                 e,
@@ -231,7 +269,11 @@ class NameReads:
         other than a module (``from math import exp``, ``act = np.tanh``, ``model.forward``):
         rebinding it changes the emitted code, so the cache records it."""
         first = self.resolver.dotted(func)
-        res = self.galias[first[0]][1] if first and first[0] in self.galias else self.resolver
+        res = (
+            self.galias[first[0]][1]
+            if first and first[0] in self.galias
+            else self.resolver
+        )
         if parts[0] not in res.closure and parts[0] not in res.globals:
             return False  # a builtin
         return not isinstance(res.lookup(parts[0])[1], types.ModuleType)

@@ -118,7 +118,9 @@ class Normalizer(
         self.pending_displays: list[Any] = []
         self.n_returns = 1
         self.out_name: str | None = None  # where an inlined callee's result goes
-        self.out_items: dict[str, Any] = {}  # a callee's result -> its items' names (a tree)
+        self.out_items: dict[str, Any] = (
+            {}
+        )  # a callee's result -> its items' names (a tree)
         self.out_plain: set[str] = set()  # a callee's result returned as one value
         self.out: cst.BaseExpression | None = None
         self.aux: cst.BaseExpression | None = None
@@ -128,8 +130,12 @@ class Normalizer(
         # list displays bound to a name (constant ones too), in case they grow: such a list
         # becomes a list built with append (``grow_display``)
         self.lit_stmt: dict[str, Stmt] = {}
-        self.display_loops: dict[str, int] = {}  # such a display -> loops around its binding
-        self.display_read: dict[str, int] = {}  # such a display -> tick of its last read
+        self.display_loops: dict[str, int] = (
+            {}
+        )  # such a display -> loops around its binding
+        self.display_read: dict[str, int] = (
+            {}
+        )  # such a display -> tick of its last read
         # a tuple or list display bound to a name -> ("tuple", "list" or None where that is
         # not known, its length), while its items are known here (for `a + b`)
         self.seq_displays: dict[str, tuple[str | None, int]] = {}
@@ -139,7 +145,9 @@ class Normalizer(
         """Which names may share memory (views, aliases) and which are stale."""
         self.borrowed: set[str] = set()  # views or aliases of arguments (never written)
         self.view_root: dict[str, str] = {}  # view -> an array made here it looks into
-        self.view_roots: dict[str, set[str]] = {}  # view -> every array made here it may see
+        self.view_roots: dict[str, set[str]] = (
+            {}
+        )  # view -> every array made here it may see
         self.views: dict[str, set[str]] = {}
         self.stale: set[str] = set()  # views taken before their base was written
         self.maybe_views: set[str] = set()  # views by an index known only at run time
@@ -152,7 +160,9 @@ class Normalizer(
         # function's is self.env, self.galias, ...): a nested def reads its definer's
         self.frames: list[_Scope] = []
         self.local_funcs: dict[str, Any] = {}  # nested defs and lambdas, by name
-        self.np_alias: set[str] = set()  # names bound to the array module (xp = namespace(..))
+        self.np_alias: set[str] = (
+            set()
+        )  # names bound to the array module (xp = namespace(..))
         self.galias: dict[str, Any] = {}  # name -> (global expression, its resolver)
         self.top_globals = src.fn.__globals__
         # the emitted module reads a bare free name the way the top function would: its closure
@@ -160,13 +170,19 @@ class Normalizer(
         self.top_cells: dict[str, Any] = dict(
             zip(src.fn.__code__.co_freevars, src.fn.__closure__ or ())
         )
-        self.top_free = _free_reads(src.tree)  # names the top function reads from outside
-        self.free_bare: set[str] = set()  # free names emitted bare: no local may take them
+        self.top_free = _free_reads(
+            src.tree
+        )  # names the top function reads from outside
+        self.free_bare: set[str] = (
+            set()
+        )  # free names emitted bare: no local may take them
         self.arg_names: set[str] = set()  # a callee's arguments (the caller's objects)
         self.module_imports: dict[str, str] = {}  # module name -> alias in emitted code
         self.callees: list[Any] = []
         self.refs: list[cache.Ref] = []  # how each callee was reached (the cache key's)
-        self.ref_funcs: list[Any] = []  # the function each ref inlines (an owner of later refs)
+        self.ref_funcs: list[Any] = (
+            []
+        )  # the function each ref inlines (an owner of later refs)
         self._call_node: cst.CSTNode | None = None
 
     def run(self) -> Normalized:
@@ -185,7 +201,9 @@ class Normalizer(
                 self.static.add(name)  # a random generator: its draws are constants
                 self.rngs.add(name)
             elif self.containers.get(name) == ("object",) and name not in self.wrt:
-                self.static.add(name)  # an object not differentiated (a config): constant
+                self.static.add(
+                    name
+                )  # an object not differentiated (a config): constant
                 self.objects.add(name)
             elif name in self.containers:
                 self.cont[name] = (name, (), self.containers[name])
@@ -239,7 +257,10 @@ class Normalizer(
 
 
 def normalize(
-    src: FunctionSource, wrt: list[str], containers: dict[str, Any], has_aux: bool = False
+    src: FunctionSource,
+    wrt: list[str],
+    containers: dict[str, Any],
+    has_aux: bool = False,
 ) -> Normalized:
     """Build the normal form of ``src`` (see the package docstring)."""
     return Normalizer(src, wrt, containers, has_aux).run()

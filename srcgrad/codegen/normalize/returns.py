@@ -47,8 +47,15 @@ class Returns:
 
     def output(self, value: cst.BaseExpression) -> cst.BaseExpression:
         node = self._output(value)
-        if len(self.inline_stack) == 1 and isinstance(node, cst.Name) and node.value not in self.multi_results and (
-            node.value in self.lit or node.value in self.dyn or node.value in self.cont
+        if (
+            len(self.inline_stack) == 1
+            and isinstance(node, cst.Name)
+            and node.value not in self.multi_results
+            and (
+                node.value in self.lit
+                or node.value in self.dyn
+                or node.value in self.cont
+            )
         ):
             self.fail(
                 value,
@@ -86,10 +93,15 @@ class Returns:
         """The shape of a returned value: ``("seq", [trees])`` for a tuple/list display (or a
         name bound to one), ``("dict", keys, [trees])`` for a dict display with constant keys,
         else ``("leaf", value, lowered)``."""
-        if not lowered and isinstance(value, (cst.Tuple, cst.List)) and not any(
-            isinstance(el, cst.StarredElement) for el in value.elements
+        if (
+            not lowered
+            and isinstance(value, (cst.Tuple, cst.List))
+            and not any(isinstance(el, cst.StarredElement) for el in value.elements)
         ):
-            return ("seq", [self._result_tree(el.value, False) for el in value.elements])
+            return (
+                "seq",
+                [self._result_tree(el.value, False) for el in value.elements],
+            )
         if not lowered and isinstance(value, cst.Dict):
             keys = [
                 _constant_key(el.key) if isinstance(el, cst.DictElement) else _MISSING
@@ -112,19 +124,27 @@ class Returns:
             return ("seq", [self._result_tree(a, True) for a in entry[1]])
         if entry is not None and isinstance(entry[1], dict):
             return (
-                "dict", list(entry[1]), [self._result_tree(a, True) for a in entry[1].values()]
+                "dict",
+                list(entry[1]),
+                [self._result_tree(a, True) for a in entry[1].values()],
             )
         return ("leaf", value, lowered)
 
     def _names_tree(self, base: str, tree: tuple[Any, ...]) -> tuple[Any, ...]:
         """A fresh name for every leaf of ``tree`` (same shape, leaves are names)."""
         if tree[0] == "seq":
-            return ("seq", [self._names_tree(f"{base}_{k}", t) for k, t in enumerate(tree[1])])
+            return (
+                "seq",
+                [self._names_tree(f"{base}_{k}", t) for k, t in enumerate(tree[1])],
+            )
         if tree[0] == "dict":
             return (
                 "dict",
                 tree[1],
-                [self._names_tree(f"{base}_{_ident_key(k)}", t) for k, t in zip(*tree[1:])],
+                [
+                    self._names_tree(f"{base}_{_ident_key(k)}", t)
+                    for k, t in zip(*tree[1:])
+                ],
             )
         return ("leaf", self.names.fresh(base))
 

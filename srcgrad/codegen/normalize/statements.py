@@ -13,7 +13,6 @@ from srcgrad.codegen.ir import Stmt
 from srcgrad.codegen.normalize.base import _Bail, _LITERALS
 from srcgrad.codegen.normalize.syntax import _readable
 
-
 _AUG_TO_BIN = {
     cst.AddAssign: cst.Add,
     cst.SubtractAssign: cst.Subtract,
@@ -73,8 +72,17 @@ class Statements:
         if isinstance(stmt, cst.FunctionDef):
             self.origin = self.src.def_origin_of(stmt)
             if stmt.decorators or stmt.asynchronous is not None:
-                self.bailed(_Bail(self._error(stmt, "decorated or async nested function",
-                                              "define a plain nested def", "def")), stmt)
+                self.bailed(
+                    _Bail(
+                        self._error(
+                            stmt,
+                            "decorated or async nested function",
+                            "define a plain nested def",
+                            "def",
+                        )
+                    ),
+                    stmt,
+                )
                 return True
             self.def_local_func(stmt.name.value, stmt)
             return True
@@ -94,7 +102,8 @@ class Statements:
 
     def small_statement(self, small: cst.BaseSmallStatement) -> None:
         """Lower one small statement: an assignment (plain, annotated or augmented), an
-        expression, ``assert``, ``raise``, ``pass`` or ``return``; any other is refused."""
+        expression, ``assert``, ``raise``, ``pass`` or ``return``; any other is refused.
+        """
         if isinstance(small, cst.Assign):
             first = small.targets[0].target
             self.assign(first, small.value)
@@ -133,7 +142,12 @@ class Statements:
             if type(small) in _UNSUPPORTED:
                 raise _Bail(None)  # reported by check, with its own hint
             what = _readable(type(small).__name__)
-            self.fail(small, f"unsupported statement: {what}", "rewrite it as an assignment", what)
+            self.fail(
+                small,
+                f"unsupported statement: {what}",
+                "rewrite it as an assignment",
+                what,
+            )
 
     def aug_assign(self, small: cst.AugAssign) -> None:
         """``y op= v``: ``y = y op v`` after ``y``'s views go stale (a write in place), a
@@ -154,7 +168,10 @@ class Statements:
         # `y op= v` is `y = y op v`; `y[k] op= v` is `y[k] = y[k] op v` (numpy's own
         # semantics, repeated keys too)
         value = small.value
-        if isinstance(value, (cst.BinaryOperation, cst.BooleanOperation)) and not value.lpar:
+        if (
+            isinstance(value, (cst.BinaryOperation, cst.BooleanOperation))
+            and not value.lpar
+        ):
             value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
         op = _AUG_TO_BIN[type(small.operator)]()
         expr = cst.BinaryOperation(left=small.target, operator=op, right=value)

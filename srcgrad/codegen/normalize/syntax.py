@@ -21,7 +21,9 @@ def _strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
 
 
 def _paren(e: cst.BaseExpression) -> cst.BaseExpression:
-    if isinstance(e, (cst.Name, cst.Call, cst.Attribute, cst.Subscript)) or getattr(e, "lpar", None):
+    if isinstance(e, (cst.Name, cst.Call, cst.Attribute, cst.Subscript)) or getattr(
+        e, "lpar", None
+    ):
         return e
     return e.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
@@ -65,12 +67,19 @@ def _assigned_in(stmt: cst.CSTNode) -> list[str]:
     out = []
     for node in m.findall(
         stmt,
-        m.AssignTarget() | m.AugAssign() | m.For() | m.AnnAssign() | m.NamedExpr()
-        | m.CompFor() | m.AsName(),
+        m.AssignTarget()
+        | m.AugAssign()
+        | m.For()
+        | m.AnnAssign()
+        | m.NamedExpr()
+        | m.CompFor()
+        | m.AsName(),
     ):
         target = getattr(node, "target", None) or getattr(node, "name", None)
         if target is not None:
-            out += [n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)]
+            out += [
+                n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)
+            ]
     for node in m.findall(stmt, m.Import() | m.ImportFrom()):
         names = getattr(node, "names", ())
         for alias in names if isinstance(names, (list, tuple)) else ():
@@ -80,7 +89,9 @@ def _assigned_in(stmt: cst.CSTNode) -> list[str]:
                     dotted = dotted.value
                 if isinstance(dotted, cst.Name):
                     out.append(dotted.value)
-    for node in m.findall(stmt, m.ClassDef() | m.FunctionDef() | m.MatchAs() | m.MatchStar()):
+    for node in m.findall(
+        stmt, m.ClassDef() | m.FunctionDef() | m.MatchAs() | m.MatchStar()
+    ):
         name = getattr(node, "name", None)
         if isinstance(name, cst.Name):
             out.append(name.value)
@@ -163,15 +174,21 @@ def _grown_lists(node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
     out: dict[str, list[cst.BaseExpression]] = {}
     for found in m.findall(
         node,
-        m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("append") | m.Name("extend")))
+        m.Call(
+            func=m.Attribute(value=m.Name(), attr=m.Name("append") | m.Name("extend"))
+        )
         | m.AugAssign(target=m.Name(), operator=m.AddAssign()),
     ):
         if isinstance(found, cst.Call):
-            user = cst.ensure_type(cst.ensure_type(found.func, cst.Attribute).value, cst.Name).value
+            user = cst.ensure_type(
+                cst.ensure_type(found.func, cst.Attribute).value, cst.Name
+            ).value
             out.setdefault(user, []).extend(a.value for a in found.args)
         else:
             aug = cst.ensure_type(found, cst.AugAssign)
-            out.setdefault(cst.ensure_type(aug.target, cst.Name).value, []).append(aug.value)
+            out.setdefault(cst.ensure_type(aug.target, cst.Name).value, []).append(
+                aug.value
+            )
     return out
 
 
@@ -228,7 +245,9 @@ class _NameMap(cst.CSTTransformer):
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
         return cst.Name(self.mapping.get(original.value, original.value))
 
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.Attribute:
         return updated.with_changes(attr=original.attr)
 
     def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:

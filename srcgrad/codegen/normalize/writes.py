@@ -94,13 +94,19 @@ class Writes:
         """``name`` is one of ``atoms`` (``a if c else b``, ``a or b``): the same object as
         whichever was chosen, so a later write into a named array (or a view) it may be shows
         in ``name`` in numpy."""
-        self.alias_of(name, [
-            a for a in atoms
-            if isinstance(a, cst.Name)
-            and (a.value in self.env.values() or a.value in self.view_roots)
-        ])
+        self.alias_of(
+            name,
+            [
+                a
+                for a in atoms
+                if isinstance(a, cst.Name)
+                and (a.value in self.env.values() or a.value in self.view_roots)
+            ],
+        )
 
-    def _view_sources(self, e: cst.BaseExpression, local: Any) -> list[cst.BaseExpression]:
+    def _view_sources(
+        self, e: cst.BaseExpression, local: Any
+    ) -> list[cst.BaseExpression]:
         """The operands the value of ``e`` may be a numpy view of, by the rules' ``view`` fact:
         a call of a view primitive (``np.ravel(A)``, ``xp.flip(A)``): its arguments; an
         attribute, subscript or method of a view (``A.T``, ``A[1:]``, ``A.reshape(...)``): its
@@ -109,7 +115,9 @@ class Writes:
         if isinstance(e, cst.Call):
             parts = self.resolver.dotted(e.func)
             obj: Any = None
-            if parts is not None and parts[0] == self.xp:  # numpy's function, called by xp
+            if (
+                parts is not None and parts[0] == self.xp
+            ):  # numpy's function, called by xp
                 obj = np
                 for p in parts[1:]:
                     obj = getattr(obj, p, None)
@@ -118,7 +126,9 @@ class Writes:
                 obj = chain[1] if chain is not None else None
             if obj is not None:  # a function (not a method of a local)
                 rule = registry.lookup(obj)
-                return [a.value for a in e.args] if rule is not None and rule.view else []
+                return (
+                    [a.value for a in e.args] if rule is not None and rule.view else []
+                )
         operand = _static_view_operand(e)
         return [operand] if operand is not None else []
 
@@ -127,18 +137,25 @@ class Writes:
         views (:meth:`_view_sources`): ``np.squeeze(A[None])`` is a view of ``A``."""
         if isinstance(expr, cst.Name):
             return [expr.value] if expr.value in self.locals else []
-        return [b for s in self._view_sources(expr, self.locals) for b in self._static_view_bases(s)]
+        return [
+            b
+            for s in self._view_sources(expr, self.locals)
+            for b in self._static_view_bases(s)
+        ]
 
     def _refuse_iterating_what_the_loop_writes(self, node: cst.For) -> None:
         """``for r in x:`` whose body writes ``x`` (or an array sharing its memory) in place:
         numpy's iterator hands out rows of the array as it is then, so a later row shows the
         writes of earlier iterations, which the functional rewrite does not."""
+
         def arrays_under(e: cst.BaseExpression) -> list[str]:
             # the local names an iterable reads its items from (through views, enumerate, zip)
             if isinstance(e, cst.Name):
                 return [e.value] if e.value in self.env else []
-            if isinstance(e, cst.Call) and isinstance(e.func, cst.Name) and e.func.value in (
-                "enumerate", "zip", "reversed"
+            if (
+                isinstance(e, cst.Call)
+                and isinstance(e.func, cst.Name)
+                and e.func.value in ("enumerate", "zip", "reversed")
             ):
                 return [n for a in e.args for n in arrays_under(a.value)]
             return [n for s in self._view_sources(e, self.env) for n in arrays_under(s)]
@@ -147,8 +164,10 @@ class Writes:
             cur = self.env[name]
             roots = self.view_roots.get(cur, {cur})
             written = [
-                w for w in sorted(_subscript_written(node.body))
-                if w in self.env and self.view_roots.get(self.env[w], {self.env[w]}) & roots
+                w
+                for w in sorted(_subscript_written(node.body))
+                if w in self.env
+                and self.view_roots.get(self.env[w], {self.env[w]}) & roots
             ]
             if not written:
                 continue
@@ -163,7 +182,9 @@ class Writes:
                 AliasError,
             )
 
-    def _refuse_carried_views(self, node: cst.For | cst.While, before: set[str]) -> None:
+    def _refuse_carried_views(
+        self, node: cst.For | cst.While, before: set[str]
+    ) -> None:
         """A name written in place in a loop body while a view of it, or a list holding it,
         lives across iterations (made before the loop): a later iteration's write changes
         what the earlier one kept in numpy, never in the functional rewrite."""
@@ -190,7 +211,8 @@ class Writes:
     def aug_assign_name(self, target: cst.Name) -> None:
         """``y op= v`` on a name: numpy writes an array in place, so views of ``y`` (and lists
         holding it) are stale after it, and when ``y`` may itself be a view, an argument's
-        entry or a caller's value, a run-time check refuses an array (scalars rebind)."""
+        entry or a caller's value, a run-time check refuses an array (scalars rebind).
+        """
         user = target.value
         cur = self.env.get(user)
         if cur is None:
@@ -223,19 +245,23 @@ class Writes:
     def _stale_views_of(self, root: str, array: str) -> None:
         for v in self.views.pop(root, set()):
             if v in self.maybe_views:
-                self.maybe_stale[v] = array  # checked at run time: int index or array index?
+                self.maybe_stale[v] = (
+                    array  # checked at run time: int index or array index?
+                )
             else:
                 self.stale.add(v)
 
     def _key_kind(self, key: Any) -> str:
-        """"copy" for a literal list index, "maybe" when an index is only known at run time
+        """ "copy" for a literal list index, "maybe" when an index is only known at run time
         (an int is a view, an array a copy), else "view"."""
         if not isinstance(key, cst.Subscript):
             return "view"
         kind = "view"
         for el in key.slice:
             sl = el.slice
-            if isinstance(sl, cst.Index) and isinstance(sl.value, (cst.List, cst.Tuple)):
+            if isinstance(sl, cst.Index) and isinstance(
+                sl.value, (cst.List, cst.Tuple)
+            ):
                 return "copy"
             if isinstance(sl, cst.Index) and not self.is_static(sl.value):
                 kind = "maybe"
@@ -244,7 +270,9 @@ class Writes:
     def subscript_write(self, target: cst.Subscript, value: cst.BaseExpression) -> None:
         """``y[key] = v`` becomes ``y_1 = y.copy(); y_1[key] = v``: a new version of ``y``
         (DESIGN §5).  Only arrays made in this call may be written."""
-        if not isinstance(target.value, cst.Name):  # K.flat[...] = v, a.T[0] = v, f(x)[i] = v
+        if not isinstance(
+            target.value, cst.Name
+        ):  # K.flat[...] = v, a.T[0] = v, f(x)[i] = v
             written = self.src.module.code_for_node(target.value).strip()
             self.fail(
                 target,
@@ -258,26 +286,49 @@ class Writes:
         cur = self.env.get(user)
         hint = f"{user} = {user}.copy()  before writing into it"
         if cur is None:
-            self.fail(target, f"write into {user!r}, an array captured from outside the function",
-                      hint, "write-captured", AliasError)
+            self.fail(
+                target,
+                f"write into {user!r}, an array captured from outside the function",
+                hint,
+                "write-captured",
+                AliasError,
+            )
         if cur in self.params_set or cur in self.arg_names:
-            self.fail(target, f"write into the argument {user!r}", hint, "write-argument", AliasError)
+            self.fail(
+                target,
+                f"write into the argument {user!r}",
+                hint,
+                "write-argument",
+                AliasError,
+            )
         if cur in self.borrowed:
-            self.fail(target, f"write into {user!r}, a view of an argument", hint, "write-view",
-                      AliasError)
+            self.fail(
+                target,
+                f"write into {user!r}, a view of an argument",
+                hint,
+                "write-view",
+                AliasError,
+            )
         if self._display_item_write(target, value, user, cur):
             return
         if cur in self.lit or cur in self.dyn or cur in self.cont:
-            self.fail(target, f"item assignment into the container {user!r}",
-                      "build a new tuple/list/dict, or stack arrays and write into the array",
-                      "container-write")
+            self.fail(
+                target,
+                f"item assignment into the container {user!r}",
+                "build a new tuple/list/dict, or stack arrays and write into the array",
+                "container-write",
+            )
         if cur in self.view_root:
             base = self.user_name(self.view_root[cur], self.view_root[cur])
-            self.fail(target, f"write into {user!r}, a view of {base!r}: numpy writes into "
-                      f"{base!r} too, which the gradient cannot follow",
-                      f"index {base} itself (e.g. {base}[:, i] = v for {base}.T[i] = v); a copy "
-                      f"({user} = {user}.copy()) would leave {base} unchanged",
-                      "write-view", AliasError)
+            self.fail(
+                target,
+                f"write into {user!r}, a view of {base!r}: numpy writes into "
+                f"{base!r} too, which the gradient cannot follow",
+                f"index {base} itself (e.g. {base}[:, i] = v for {base}.T[i] = v); a copy "
+                f"({user} = {user}.copy()) would leave {base} unchanged",
+                "write-view",
+                AliasError,
+            )
         self._array_write(target, value, user)
 
     def _display_item_write(
@@ -286,20 +337,30 @@ class Writes:
         """``d[k] = v`` on a dict or list display built here, with a constant key it has: the
         display's entry changes (True); refused inside a branch or loop; False for other
         writes."""
-        if cur in self.lit and self.lit[cur][0] in ("dict", "seq") and len(target.slice) == 1 \
-                and isinstance(target.slice[0].slice, cst.Index):
+        if (
+            cur in self.lit
+            and self.lit[cur][0] in ("dict", "seq")
+            and len(target.slice) == 1
+            and isinstance(target.slice[0].slice, cst.Index)
+        ):
             key = self.key_of(self.lower(target.slice[0].slice.value, user))
             entries = self.lit[cur][1]
             if self.loops or self.in_branch:
                 try:
-                    self.fail(target, f"item assignment into {user!r} inside a branch or loop",
-                              "build the dict or list after the branch, or use separate names",
-                              "container-write")
+                    self.fail(
+                        target,
+                        f"item assignment into {user!r} inside a branch or loop",
+                        "build the dict or list after the branch, or use separate names",
+                        "container-write",
+                    )
                 finally:
-                    self.poisoned.add(user)  # what is read from it later would echo this
-            if key is not _MISSING and (isinstance(entries, dict) or (
-                isinstance(key, int) and -len(entries) <= key < len(entries)
-            )):
+                    self.poisoned.add(
+                        user
+                    )  # what is read from it later would echo this
+            if key is not _MISSING and (
+                isinstance(entries, dict)
+                or (isinstance(key, int) and -len(entries) <= key < len(entries))
+            ):
                 # d[k] = v on a dict/list display built here: the display's entry changes
                 v = self.lower(value, user)
                 if isinstance(v, (cst.Tuple, cst.List, cst.Dict)):
@@ -308,16 +369,25 @@ class Writes:
                     v = cst.Name(self.env[tmp])
                 entries[key] = v  # shared with any alias, as the Python object is
                 node = cst.Assign(
-                    targets=[cst.AssignTarget(
-                        cst.Subscript(value=cst.Name(cur), slice=[cst.SubscriptElement(cst.Index(self.literal(key)))])
-                    )],
+                    targets=[
+                        cst.AssignTarget(
+                            cst.Subscript(
+                                value=cst.Name(cur),
+                                slice=[
+                                    cst.SubscriptElement(cst.Index(self.literal(key)))
+                                ],
+                            )
+                        )
+                    ],
                     value=v,
                 )
                 self.stmts.append(Stmt(ir.EFFECT, [], None, self.origin, node=node))
                 return True
         return False
 
-    def _array_write(self, target: cst.Subscript, value: cst.BaseExpression, user: str) -> None:
+    def _array_write(
+        self, target: cst.Subscript, value: cst.BaseExpression, user: str
+    ) -> None:
         """``y[key] = v`` on an array made here: the ``assign_at`` primitive, whose forward
         writes into its own copy; views of the old version go stale."""
         elements = self.lower_slices(target.slice, user)
@@ -334,6 +404,10 @@ class Writes:
         st = self.stmts[-1]
         st.label = "assign_at"
         st.node = cst.Assign(  # the forward writes into its own copy: y_1[key] = v
-            targets=[cst.AssignTarget(cst.Subscript(value=cst.Name(st.targets[0]), slice=elements))],
+            targets=[
+                cst.AssignTarget(
+                    cst.Subscript(value=cst.Name(st.targets[0]), slice=elements)
+                )
+            ],
             value=v,
         )
