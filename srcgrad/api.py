@@ -269,32 +269,16 @@ class GradFunction:
     def _prepare(self, args: tuple[Any, ...] | None) -> _Loaded:
         with _LOCK:
             fn = self.forward
-            containers = self._containers(args)
             key = None if args is None else tuple(map(_arg_spec, args))
-            arg_specs = None if key is None else dict(zip(self._params, key))
-            spec = "" if key is None else _spec_text(key)
-            if arg_specs is not None and (self._generic_only or not _specialising()):
-                arg_specs = None  # generic code (one file per container/str layout)
-                spec = "generic:" + spec
-            statics = _static_params(self._params, args)
+            spec, parts, containers, arg_specs = self._key_parts(args, key)
             mode = "aux" if self._has_aux else None
-            parts = {
-                "qualname": fn.__qualname__,
-                "wrt": tuple(self._wrt),
-                "has_aux": self._has_aux,
-                "spec": spec,
-            }
-            if statics:  # str/bool/None arguments are constants of the generated code
-                parts["statics"] = statics
-                containers = {**containers, **{p: ("static",) for p in statics}}
             try:
                 source, parts["origin"] = cache.source_and_line(fn)
             except (OSError, TypeError):
                 source = None
             if source is None:
-                from srcgrad.codegen.source import (
-                    read_function,
-                )  # the generator (libcst, black): only on a miss
+                # the generator (libcst, black): only on a miss
+                from srcgrad.codegen.source import read_function
 
                 read_function(fn)  # raises the clear error
                 raise AssertionError("unreachable")
@@ -312,44 +296,71 @@ class GradFunction:
                 text = self._generate(source, parts, containers, arg_specs)
                 if path is not None:
                     cache.write_atomic(path, text)
-            filename = (
-                str(path)
-                if path is not None
-                else (
-                    f"<srcgrad {cache.module_dirname(fn)}/{cache.file_name(fn, self._wrt, mode, spec or None)}>"
-                )
-            )
-            ns = cache.load_module(text, filename, fn)
-            fname = _emitted_name(fn)
-            fwd = _find(ns, "fwd_", fname)
-            bwd = _find(ns, "bwd_", fname)
-            parsed = cache.parse_header(text)
-            refs = tuple(parsed[4]) if parsed is not None else ()
-            objs = cache.resolve_refs(fn, refs)
-            if objs is None:  # the generator reached them a moment ago
-                raise InternalError(
-                    f"srcgrad cannot find the callees of {fn.__qualname__} again: "
-                    + ", ".join(map(str, refs))
-                )
-            state = _Loaded(
-                fn.__code__,
-                refs,
-                tuple(objs),
-                cache.callee_codes(objs),
-                gen,
-                spec,
-                fwd,
-                bwd,
-                text,
-                path if path is not None else Path(filename),
-                filename,
-                ns.get("SRCGRAD_LINES", {}),
-                ns,
-            )
+            if path is not None:
+                filename = str(path)
+            else:
+                name = cache.file_name(fn, self._wrt, mode, spec or None)
+                filename = f"<srcgrad {cache.module_dirname(fn)}/{name}>"
+            state = self._loaded(text, path, filename, gen, spec)
             self._state = state
             if key is not None:
                 self._states[key] = state
             return state
+
+    def _key_parts(
+        self, args: tuple[Any, ...] | None, key: tuple[Any, ...] | None
+    ) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+        """What the cache keys the module on for these arguments: the spec text, the key
+        parts, the container layouts (static arguments included) and the argument specs
+        the generator specialises to (None for generic code)."""
+        containers = self._containers(args)
+        arg_specs = None if key is None else dict(zip(self._params, key))
+        spec = "" if key is None else _spec_text(key)
+        if arg_specs is not None and (self._generic_only or not _specialising()):
+            arg_specs = None  # generic code (one file per container/str layout)
+            spec = "generic:" + spec
+        statics = _static_params(self._params, args)
+        parts = {
+            "qualname": self.forward.__qualname__,
+            "wrt": tuple(self._wrt),
+            "has_aux": self._has_aux,
+            "spec": spec,
+        }
+        if statics:  # str/bool/None arguments are constants of the generated code
+            parts["statics"] = statics
+            containers = {**containers, **{p: ("static",) for p in statics}}
+        return spec, parts, containers, arg_specs
+
+    def _loaded(
+        self, text: str, path: Path | None, filename: str, gen: int, spec: str
+    ) -> _Loaded:
+        """The emitted module ``text`` loaded, with its entry points and callees."""
+        fn = self.forward
+        ns = cache.load_module(text, filename, fn)
+        fname = _emitted_name(fn)
+        parsed = cache.parse_header(text)
+        refs = tuple(parsed[4]) if parsed is not None else ()
+        objs = cache.resolve_refs(fn, refs)
+        if objs is None:  # the generator reached them a moment ago
+            raise InternalError(
+                f"srcgrad cannot find the callees of {fn.__qualname__} again: "
+                + ", ".join(map(str, refs))
+            )
+        return _Loaded(
+            fn.__code__,
+            refs,
+            tuple(objs),
+            cache.callee_codes(objs),
+            gen,
+            spec,
+            _find(ns, "fwd_", fname),
+            _find(ns, "bwd_", fname),
+            text,
+            path if path is not None else Path(filename),
+            filename,
+            ns.get("SRCGRAD_LINES", {}),
+            ns,
+        )
 
     def _generate(
         self,
