@@ -43,23 +43,13 @@ def mean_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return expand_like(g, a, axis=axis, keepdims=keepdims) / reduction_size(a, axis)
 
 
+# np.amax and np.amin are not np.max and np.min in numpy 2
 @adjoint(np.max, kind="reduce", methods=("max",), shapes=_SHAPES, params=_AXES)
-@adjoint(
-    np.amax, kind="reduce", same_as="max", shapes=_SHAPES, params=_AXES
-)  # numpy 2: not np.max
-def max_adjoint(g, ans, a, axis=None, *, keepdims=False):
-    # every element equal to the maximum gets an equal share of g
-    hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(ans.dtype)
-    share = hits / np.sum(hits, axis=axis, keepdims=True)
-    return expand_like(g, a, axis=axis, keepdims=keepdims) * share
-
-
+@adjoint(np.amax, kind="reduce", same_as="max", shapes=_SHAPES, params=_AXES)
 @adjoint(np.min, kind="reduce", methods=("min",), shapes=_SHAPES, params=_AXES)
-@adjoint(
-    np.amin, kind="reduce", same_as="min", shapes=_SHAPES, params=_AXES
-)  # numpy 2: not np.min
-def min_adjoint(g, ans, a, axis=None, *, keepdims=False):
-    # every element equal to the minimum gets an equal share of g
+@adjoint(np.amin, kind="reduce", same_as="min", shapes=_SHAPES, params=_AXES)
+def extremum_adjoint(g, ans, a, axis=None, *, keepdims=False):
+    # every element equal to the maximum (minimum) gets an equal share of g
     hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(ans.dtype)
     share = hits / np.sum(hits, axis=axis, keepdims=True)
     return expand_like(g, a, axis=axis, keepdims=keepdims) * share
