@@ -182,9 +182,8 @@ class Bindings:
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name) and self._is_namespace_call(value):
             self.forget(target.value)
-            self.np_alias.add(
-                target.value
-            )  # `xp = namespace(...)`: xp is the array module
+            # `xp = namespace(...)`: xp is the array module
+            self.np_alias.add(target.value)
             return
         if isinstance(target, cst.Name) and isinstance(value, cst.Lambda):
             self.def_local_func(target.value, value)
@@ -207,6 +206,14 @@ class Bindings:
         if any(isinstance(el.value, (cst.Tuple, cst.List)) for el in target.elements):
             self.nested_assign(target, value)
             return
+        self._flat_unpack(target, value)
+
+    def _flat_unpack(
+        self, target: cst.Tuple | cst.List, value: cst.BaseExpression
+    ) -> None:
+        """``a, b = value`` (names only): a display bound item by item, a multi-output
+        primitive binding every name, a static value unpacked as is, or each name bound to
+        its item of the value."""
         names = []
         for el in target.elements:
             if not isinstance(el.value, cst.Name):

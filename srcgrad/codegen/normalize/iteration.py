@@ -71,66 +71,7 @@ class Iteration:
         """The items of a loop over a list/tuple argument (or enumerate/zip of them), as
         expressions: their number is known from the argument, so such loops unroll."""
 
-        def items(e: cst.BaseExpression) -> list[cst.BaseExpression] | None:
-            if (
-                isinstance(e, cst.Name)
-                and e.value in self.env
-                and self.env[e.value] in self.cont
-            ):
-                skel = self.cont[self.env[e.value]][2]
-                if skel[0] in ("seq", "nt"):
-                    n = len(tree.skeleton_children(skel))
-                    return [
-                        cst.Subscript(
-                            value=e,
-                            slice=[
-                                cst.SubscriptElement(cst.Index(cst.Integer(str(k))))
-                            ],
-                        )
-                        for k in range(n)
-                    ]
-            if (
-                isinstance(e, cst.Name)
-                and e.value in self.env
-                and self.env[e.value] in self.lit
-            ):
-                # a tuple/list display built here whose items are containers (the layers of
-                # `params[:-1]`, say): one copy of the body per item
-                kind, entries = self.lit[self.env[e.value]]
-                if kind == "seq" and any(self.is_container(a) for a in entries):
-                    return list(entries)
-            if (
-                isinstance(e, cst.Subscript)
-                and len(e.slice) == 1
-                and isinstance(e.slice[0].slice, cst.Slice)
-            ):
-                whole = items(e.value)
-                sl = e.slice[0].slice
-                bounds = [
-                    None if b is None else self.key_of(b)
-                    for b in (sl.lower, sl.upper, sl.step)
-                ]
-                if whole is None or any(
-                    b is _MISSING or isinstance(b, str) for b in bounds
-                ):
-                    return None
-                if bounds[2] == 0:
-                    self.fail(e, "a slice with step 0", "use a nonzero step", "slice")
-                return whole[slice(*bounds)]
-            if (
-                isinstance(e, cst.Call)
-                and isinstance(e.func, cst.Name)
-                and e.func.value == "reversed"
-                and e.func.value not in self.env
-                and len(e.args) == 1
-                and e.args[0].keyword is None
-                and not e.args[0].star
-            ):
-                whole = items(e.args[0].value)
-                return None if whole is None else whole[::-1]
-            return None
-
-        direct = items(it)
+        direct = self._container_items(it)
         if direct is not None:
             return direct
         if (
@@ -144,7 +85,7 @@ class Iteration:
             and it.func.value not in self.env
             and all(a.keyword is None for a in it.args)
         ):
-            seqs = [items(a.value) for a in it.args]
+            seqs = [self._container_items(a.value) for a in it.args]
             if any(q is None for q in seqs) or not seqs:
                 return None
             if it.func.value == "enumerate":
@@ -155,6 +96,68 @@ class Iteration:
                     for k, v in enumerate(seqs[0])  # type: ignore[arg-type]
                 ]
             return [cst.Tuple([cst.Element(v) for v in row]) for row in zip(*seqs)]  # type: ignore[misc]
+        return None
+
+    def _container_items(
+        self, e: cst.BaseExpression
+    ) -> list[cst.BaseExpression] | None:
+        """The items of a list/tuple argument, of a display of containers built here, of a
+        constant slice of either, or of ``reversed`` of one, as expressions; None for
+        anything else."""
+        if (
+            isinstance(e, cst.Name)
+            and e.value in self.env
+            and self.env[e.value] in self.cont
+        ):
+            skel = self.cont[self.env[e.value]][2]
+            if skel[0] in ("seq", "nt"):
+                n = len(tree.skeleton_children(skel))
+                return [
+                    cst.Subscript(
+                        value=e,
+                        slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
+                    )
+                    for k in range(n)
+                ]
+        if (
+            isinstance(e, cst.Name)
+            and e.value in self.env
+            and self.env[e.value] in self.lit
+        ):
+            # a tuple/list display built here whose items are containers (the layers of
+            # `params[:-1]`, say): one copy of the body per item
+            kind, entries = self.lit[self.env[e.value]]
+            if kind == "seq" and any(self.is_container(a) for a in entries):
+                return list(entries)
+        if (
+            isinstance(e, cst.Subscript)
+            and len(e.slice) == 1
+            and isinstance(e.slice[0].slice, cst.Slice)
+        ):
+            whole = self._container_items(e.value)
+            sl = e.slice[0].slice
+            bounds = [
+                None if b is None else self.key_of(b)
+                for b in (sl.lower, sl.upper, sl.step)
+            ]
+            if whole is None or any(
+                b is _MISSING or isinstance(b, str) for b in bounds
+            ):
+                return None
+            if bounds[2] == 0:
+                self.fail(e, "a slice with step 0", "use a nonzero step", "slice")
+            return whole[slice(*bounds)]
+        if (
+            isinstance(e, cst.Call)
+            and isinstance(e.func, cst.Name)
+            and e.func.value == "reversed"
+            and e.func.value not in self.env
+            and len(e.args) == 1
+            and e.args[0].keyword is None
+            and not e.args[0].star
+        ):
+            whole = self._container_items(e.args[0].value)
+            return None if whole is None else whole[::-1]
         return None
 
     def _bind_iterated_displays(self, node: cst.For) -> cst.For:
@@ -294,25 +297,6 @@ class Iteration:
         replay it backwards."""
         it = node.iter
         target = node.target
-
-        def names_of(t: cst.BaseExpression) -> list[str]:
-            if isinstance(t, cst.Name):
-                return [t.value]
-            if isinstance(t, (cst.Tuple, cst.List)):
-                out = []
-                for el in t.elements:
-                    if not isinstance(el.value, cst.Name):
-                        self.fail(
-                            el.value,
-                            "nested loop target",
-                            "unpack inside the body",
-                            "for-target",
-                        )
-                    out.append(el.value.value)  # type: ignore[union-attr]
-                return out
-            self.fail(t, "unsupported loop target", "use a name", "for-target")
-            raise AssertionError
-
         call = it if isinstance(it, cst.Call) else None
         fname = None
         if (
@@ -324,14 +308,14 @@ class Iteration:
             fname = call.func.value
         if fname == "range":
             args = [self.lower_arg(a, "n") for a in call.args]  # type: ignore[union-attr]
-            tnames = names_of(target)
+            tnames = self._loop_target_names(target)
             if len(tnames) != 1:
                 self.fail(
                     target, "unpacking a range", "use one loop variable", "for-target"
                 )
             return tnames[0], call.with_changes(args=args), [], True  # type: ignore[union-attr]
         if fname == "enumerate":
-            tnames = names_of(target)
+            tnames = self._loop_target_names(target)
             if len(tnames) != 2 or len(call.args) != 1:  # type: ignore[union-attr]
                 self.fail(
                     target,
@@ -345,25 +329,10 @@ class Iteration:
             header = self.range_len([seq])
             return tnames[0], header, [(tnames[1], (seq,))], True
         if fname == "zip":
-            tnames = names_of(target)
-            seqs = [self.iterable(self.lower(a.value, n)) for a, n in zip(call.args, tnames)]  # type: ignore[union-attr]
-            if len(seqs) != len(tnames):
-                self.fail(
-                    target,
-                    "zip(...) target count",
-                    "one name per sequence",
-                    "for-target",
-                )
-            index = self.names.temp("i")
-            prelude = []
-            lens = []
-            for n, sq in zip(tnames, seqs):
-                prelude.append((n, (sq,)))
-                lens.append(sq)
-            return index, self.range_len(lens), prelude, True
+            return self._zip_plan(call, target)  # type: ignore[arg-type]
         # a plain sequence: rows of an array (or a constant sequence)
         seq = self.iterable(self.lower(it, "seq"))
-        tnames = names_of(target)
+        tnames = self._loop_target_names(target)
         if self.is_static(seq):
             if len(tnames) != 1:
                 self.fail(
@@ -382,3 +351,46 @@ class Iteration:
             )
         index = self.names.temp(f"{tnames[0]}_index")
         return index, self.range_len([seq]), [(tnames[0], (seq,))], True
+
+    def _loop_target_names(self, t: cst.BaseExpression) -> list[str]:
+        """The names a loop target binds: one name, or a flat tuple/list of names."""
+        if isinstance(t, cst.Name):
+            return [t.value]
+        if isinstance(t, (cst.Tuple, cst.List)):
+            out = []
+            for el in t.elements:
+                if not isinstance(el.value, cst.Name):
+                    self.fail(
+                        el.value,
+                        "nested loop target",
+                        "unpack inside the body",
+                        "for-target",
+                    )
+                out.append(el.value.value)  # type: ignore[union-attr]
+            return out
+        self.fail(t, "unsupported loop target", "use a name", "for-target")
+        raise AssertionError
+
+    def _zip_plan(
+        self, call: cst.Call, target: cst.BaseExpression
+    ) -> tuple[str, cst.BaseExpression, list[tuple[str, Any]], bool]:
+        """The plan of ``for a, b in zip(xs, ys)``: a fresh index over the common length,
+        each name bound to its sequence's row."""
+        tnames = self._loop_target_names(target)
+        seqs = [
+            self.iterable(self.lower(a.value, n)) for a, n in zip(call.args, tnames)
+        ]
+        if len(seqs) != len(tnames):
+            self.fail(
+                target,
+                "zip(...) target count",
+                "one name per sequence",
+                "for-target",
+            )
+        index = self.names.temp("i")
+        prelude = []
+        lens = []
+        for n, sq in zip(tnames, seqs):
+            prelude.append((n, (sq,)))
+            lens.append(sq)
+        return index, self.range_len(lens), prelude, True

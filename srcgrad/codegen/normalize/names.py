@@ -147,6 +147,13 @@ class NameReads:
                 top or (root not in self.top_cells and root not in self.top_globals)
             ):
                 return self._bare(e, root)
+        return self._module_read(e, root, mod)
+
+    def _module_read(
+        self, e: cst.BaseExpression, root: str, mod: str | None
+    ) -> cst.BaseExpression:
+        """``e`` read through the module ``mod`` that holds ``root``, imported at the top of
+        the emitted file under an alias of its own: ``helpers.GAIN``."""
         if (
             not mod
             or mod not in sys.modules

@@ -25,6 +25,7 @@ from srcgrad.codegen.normalize.lists import Lists
 from srcgrad.codegen.normalize.loops import Loops
 from srcgrad.codegen.normalize.methods import Methods
 from srcgrad.codegen.normalize.names import NameReads
+from srcgrad.codegen.normalize.recursion import Recursion
 from srcgrad.codegen.normalize.returns import Returns
 from srcgrad.codegen.normalize.statements import Statements
 from srcgrad.codegen.normalize.syntax import _all_names, _free_reads
@@ -50,6 +51,7 @@ class Normalizer(
     Calls,
     Arguments,
     Inlining,
+    Recursion,
     Methods,
 ):
     """Builds the normal form of one function (see the package docstring)."""
