@@ -6,6 +6,7 @@ cotangent back and accumulate repeated indices (conventions in :mod:`srcgrad.run
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -358,8 +359,6 @@ def unwindow(g: Array, x: Array, window_shape: Any, axis: Any = None) -> Array:
 
 
 def _product(sizes: Sequence[int]):
-    import itertools
-
     return itertools.product(*(range(s) for s in sizes))
 
 

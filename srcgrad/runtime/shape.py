@@ -463,16 +463,14 @@ def _pairs(value: Any, ndim: int, default: Any = None) -> list[tuple[Any, Any]]:
     """numpy's ``_as_pairs``: a (before, after) pair per axis from a pad-style argument."""
     if value is None:
         return [(default, default)] * ndim
-    import numpy  # pad widths and stat lengths are host values
-
-    arr = numpy.asarray(value)
+    arr = np.asarray(value)  # pad widths and stat lengths are host values
     if arr.size == 1:
         v = arr.ravel()[0].item()
         return [(v, v)] * ndim
     if arr.size == 2 and arr.shape != (2, 1):
         a, b = (v.item() for v in arr.ravel())
         return [(a, b)] * ndim
-    full = numpy.broadcast_to(arr, (ndim, 2))
+    full = np.broadcast_to(arr, (ndim, 2))
     return [(full[i, 0].item(), full[i, 1].item()) for i in range(ndim)]
 
 
