@@ -241,3 +241,34 @@ def test_joins_after_blocks_that_may_return(order, loop, tmp_path, monkeypatch):
                 args = (sx * base, sw * base, sp * base - 0.2)
                 assert df(*args)[0] == mod.f(*args)
                 check_grad(mod.f, *args, wrt=(0, 1, 2))
+
+
+# A rule whose operand is a sequence (``np.array(items)``, ``sum(items)``, ``max(items)``)
+# given one array iterates over its rows: the cotangent must then be one array too (it was
+# a list of rows: an internal error where it met another cotangent, found by the fuzzer's
+# long run, and a wrong structure elsewhere).
+_SEQUENCE_OF_ARRAY = {
+    "array_of_split_item": "    w = np.split(x, 2)[0]\n    return np.sum(np.sin(np.array(w)))\n",
+    "array_of_unpacked": "    a, b = np.split(x, 2)\n    return np.sum(np.sin(np.array(a)))\n",
+    "array_of_array": "    return np.sum(np.sin(np.array(np.cos(x))))\n",
+    "array_of_list": "    return np.sum(np.sin(np.array(np.split(x, 2))))\n",
+    "sum_of_split_item": "    w = np.split(x, 2)[0]\n    return np.sum(np.sin(sum(w)))\n",
+    "sum_of_unpacked": "    a, b = np.split(x, 2)\n    return np.sum(np.sin(sum(a) * b))\n",
+    "sum_of_argument": "    return np.sum(np.sin(sum(x)))\n",
+    "max_of_unpacked": "    a, b = np.split(x.ravel(), 2)\n    return np.sin(max(a)) + np.sum(b)\n",
+    "min_of_unpacked": "    a, b = np.split(x.ravel(), 2)\n    return np.sin(min(a)) * np.sum(b)\n",
+    "vsplit_then_index": "    w0 = np.vsplit(x, 2)[0]\n    v1 = np.array(w0)\n"
+    "    return np.sum(np.sin(v1[None])) + 0.5 * np.sum(x * x)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SEQUENCE_OF_ARRAY))
+def test_sequence_operand_given_an_array(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    text = f"import numpy as np\n\n\ndef f(x):\n{_SEQUENCE_OF_ARRAY[name]}"
+    mod = load_program(text, tmp_path / "prog.py")
+    x = np.linspace(-0.9, 1.1, 24).reshape(2, 3, 4)
+    value, g = srcgrad.value_and_grad(mod.f)(x)
+    assert value == mod.f(x)
+    assert type(g) is np.ndarray and g.shape == x.shape and g.dtype == x.dtype
+    check_grad(mod.f, x)

@@ -100,11 +100,25 @@ def _parse_template(rule: Rule) -> Template:
     }
     mod = cst.parse_module(_rule_source(fn, where))
     fdef = next(s for s in mod.body if isinstance(s, cst.FunctionDef))
+    # a body written over several lines (black's layout) is inlined as one line per
+    # statement: the parentheses that held the lines together are dropped at call sites
+    fdef = fdef.visit(_OneLine())
     stmts = list(cst.ensure_type(fdef.body, cst.IndentedBlock).body)
     body, ret, local_names = _body_and_return(stmts, fn.__qualname__, where)
     slots, whole = _slots(ret, len(slot_params(rule)))
     helpers = _helpers(fn, stmts, set(rule.params) | {"g", "ans"} | local_names)
     return Template(rule, body, slots, whole, local_names, helpers)
+
+
+class _OneLine(cst.CSTTransformer):
+    """Whitespace inside brackets that spans lines (comments included) becomes one space."""
+
+    def leave_ParenthesizedWhitespace(
+        self,
+        original: cst.ParenthesizedWhitespace,
+        updated: cst.ParenthesizedWhitespace,
+    ) -> cst.SimpleWhitespace:
+        return cst.SimpleWhitespace(" ")
 
 
 def _rule_source(fn: Any, where: dict[str, Any]) -> str:

@@ -148,26 +148,42 @@ def item_cotangent(d_list: list[Any], i: int, like: Any) -> Any:
     return zeros_cotangent(like) if d is None else d
 
 
-def sum_cotangents(g: Any, iterable: Any) -> list[Any]:
+def sum_cotangents(g: Any, iterable: Any) -> Any:
     """Cotangents of the items of ``sum(iterable)``: ``g`` reduced to each item's shape."""
-    return [unbroadcast(g, x) for x in iterable]
+    return _like_operand([unbroadcast(g, x) for x in iterable], iterable)
 
 
-def unstack_cotangent(g: Any, items: Any) -> list[Any]:
+def unstack_cotangent(g: Any, items: Any) -> Any:
     """Cotangents of the items of ``np.array(items)``: the slices of ``g``."""
-    return [unbroadcast(g[i], x) for i, x in enumerate(items)]
+    return _like_operand([unbroadcast(g[i], x) for i, x in enumerate(items)], items)
 
 
-def pick_cotangents(g: Any, ans: Any, items: Any) -> list[Any]:
+def pick_cotangents(g: Any, ans: Any, items: Any) -> Any:
     """Cotangents of the items of ``max(items)``/``min(items)``: all of ``g`` to the item
     returned (the first one, as Python picks), nothing to the others."""
     out: list[Any] = [None] * len(items)
     for i, x in enumerate(items):
         if x is ans:
             out[i] = g
-            return out
+            return _like_operand(out, items)
     for i, x in enumerate(items):  # a copy was returned: the first equal item
         if bool(x == ans):
             out[i] = g
             break
-    return out
+    return _like_operand(out, items)
+
+
+def _like_operand(cotangents: list[Any], items: Any) -> Any:
+    """The per-item cotangents of a sequence operand, as the operand is: a list for a list
+    or tuple of items, one array for an array (``np.array(a)``, ``sum(a)``, ``max(a)``
+    iterate over its rows), its rows' cotangents stacked (zeros where None)."""
+    if isinstance(items, (list, tuple)) or not hasattr(items, "shape"):
+        return cotangents
+    xp = namespace(items, *[c for c in cotangents if c is not None])
+    if not cotangents:
+        return xp.zeros_like(items)
+    rows = [
+        xp.zeros_like(x) if c is None else xp.asarray(c, dtype=items.dtype)
+        for c, x in zip(cotangents, items)
+    ]
+    return xp.stack(rows)
