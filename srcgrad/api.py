@@ -143,9 +143,7 @@ class GradFunction:
             call = f"{fn.__self__.__class__.__name__.lower()}.{func.__name__}"
             raise UnsupportedSyntaxError(
                 f"srcgrad.{kind} of the bound method {func.__qualname__}",
-                filename=func.__code__.co_filename,
-                lineno=func.__code__.co_firstlineno,
-                col=1,
+                **_at_def(func),
                 construct="bound-method",
                 hint=f"differentiate a function that calls it: def loss({', '.join(params)}): "
                 f"return {call}({', '.join(params)})",
@@ -189,45 +187,36 @@ class GradFunction:
             if not -len(self._params) <= w < len(self._params):
                 raise WrtError(
                     f"wrt={w} but {fn.__qualname__} has {len(self._params)} parameters",
-                    filename=fn.__code__.co_filename,
-                    lineno=fn.__code__.co_firstlineno,
-                    col=1,
+                    **_at_def(fn),
                     hint=f"choose from {self._params}",
                 )
             return self._params[w]
         if w not in self._params:
             raise WrtError(
                 f"wrt={w!r} is not a parameter of {fn.__qualname__}",
-                filename=fn.__code__.co_filename,
-                lineno=fn.__code__.co_firstlineno,
-                col=1,
+                **_at_def(fn),
                 hint=f"choose from {self._params}",
             )
         return w
 
+    def _current(self) -> _Loaded:
+        """The module the last call ran, else the generic one (prepared on first use)."""
+        return self._state if self._state is not None else self._prepare(None)
+
     @property
     def source(self) -> str:
         """The emitted module's text (generated on first access)."""
-        if self._state is None:
-            self._prepare(None)
-        assert self._state is not None
-        return self._state.text
+        return self._current().text
 
     @property
     def path(self) -> Path:
         """The emitted module's file under generated/."""
-        if self._state is None:
-            self._prepare(None)
-        assert self._state is not None
-        return self._state.path
+        return self._current().path
 
     def emitted(self, kind: str = "grad") -> Callable[..., Any]:
         """The emitted ``fwd_<f>``, ``bwd_<f>`` or ``grad_<f>`` function itself (it can be
         differentiated again: ``srcgrad.grad`` of a function calling it)."""
-        if self._state is None:
-            self._prepare(None)
-        assert self._state is not None
-        return _find(self._state.ns, f"{kind}_", _emitted_name(self.forward))
+        return _find(self._current().ns, f"{kind}_", _emitted_name(self.forward))
 
     def _generic(self) -> "GradFunction":
         """The same gradient, never specialised to argument kinds (for the diagnostics)."""
@@ -553,6 +542,12 @@ def _seed_like(d_out: Any, out: Any) -> Any:
     return xp.broadcast_to(xp.asarray(d_out, dtype=dtype), shape)
 
 
+def _at_def(fn: Any) -> dict[str, Any]:
+    """Where an error about ``fn`` itself points: its ``def`` line, column 1."""
+    code = fn.__code__
+    return {"filename": code.co_filename, "lineno": code.co_firstlineno, "col": 1}
+
+
 def _ones_like(out: Any) -> Any:
     if isinstance(out, (float, int)):
         return np.ones_like(out, dtype=float)
@@ -566,9 +561,7 @@ def _check_scalar(gf: GradFunction, out: Any) -> None:
         shape = getattr(out, "shape", type(out).__name__)
         raise NonScalarOutputError(
             f"{fn.__qualname__} returned a value of shape {shape}; grad needs a scalar",
-            filename=fn.__code__.co_filename,
-            lineno=fn.__code__.co_firstlineno,
-            col=1,
+            **_at_def(fn),
             construct="output",
             hint="reduce the output to a scalar (e.g. .sum()), or use srcgrad.vjp for "
             "any output shape",
@@ -587,9 +580,7 @@ def _check_wrt_arg(gf: GradFunction, pos: int, a: Any) -> None:
             f"argument {name!r} of {fn.__qualname__} is an integer or bool "
             f"({type(a).__name__}{'' if getattr(a, 'dtype', None) is None else ' ' + str(a.dtype)}); "
             "it has no gradient",
-            filename=fn.__code__.co_filename,
-            lineno=fn.__code__.co_firstlineno,
-            col=1,
+            **_at_def(fn),
             construct="wrt",
             hint=f"pass a float (e.g. {name}.astype(float)) or leave {name!r} out of wrt",
         )

@@ -192,11 +192,7 @@ class RuleBodies(Adjoints):
         block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(whole))], call))
         for k, (p, elems) in enumerate(zip(slots, wanted)):
             if elems == [None]:
-                item = cst.Subscript(
-                    value=cst.Name(whole),
-                    slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
-                )
-                self.contribute(block, self.adj(st.bound[p].value), item)
+                self.contribute(block, self.adj(st.bound[p].value), nth(whole, k))
 
     def _active_elements(self, st: Stmt, p: str) -> list[Any]:
         v = st.bound.get(p)

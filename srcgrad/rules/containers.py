@@ -50,10 +50,6 @@ def min_of(iterable):  # noqa: ANN001, ANN201
     shapes={"floats": "[(),(),()]"},
     view=True,
 )
-def max_of_adjoint(g, ans, iterable):
-    return pick_cotangents(g, ans, iterable)
-
-
 @adjoint(
     min_of,
     name="min_of",
@@ -61,5 +57,5 @@ def max_of_adjoint(g, ans, iterable):
     shapes={"floats": "[(),(),()]"},
     view=True,
 )
-def min_of_adjoint(g, ans, iterable):
+def extremum_of_adjoint(g, ans, iterable):
     return pick_cotangents(g, ans, iterable)

@@ -143,22 +143,14 @@ def arctan_adjoint(g, ans, x):
 
 
 @adjoint(np.deg2rad, kind="unary")
-def deg2rad_adjoint(g, ans, x):
+@adjoint(np.radians, kind="unary")
+def to_radians_adjoint(g, ans, x):
     return g * (np.pi / 180)
 
 
 @adjoint(np.rad2deg, kind="unary")
-def rad2deg_adjoint(g, ans, x):
-    return g * (180 / np.pi)
-
-
-@adjoint(np.radians, kind="unary")
-def radians_adjoint(g, ans, x):
-    return g * (np.pi / 180)
-
-
 @adjoint(np.degrees, kind="unary")
-def degrees_adjoint(g, ans, x):
+def to_degrees_adjoint(g, ans, x):
     return g * (180 / np.pi)
 
 

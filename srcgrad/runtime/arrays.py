@@ -155,6 +155,15 @@ def _axis(axis: Any, ndim: int) -> int:
     return ax % ndim
 
 
+def _lanes(xp: Any, a: Any, axis: Any) -> tuple[Array, int]:
+    """``a`` and the axis its lanes run along: flattened to one lane on axis 0 when
+    ``axis`` is None (numpy's ``axis=None``), else ``a`` itself on ``axis`` made
+    non-negative."""
+    if axis is None:
+        return xp.reshape(xp.asarray(a), (-1,)), 0
+    return a, _axis(axis, a.ndim)
+
+
 def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     """Turn a numpy ``axis`` argument into a sorted tuple of non-negative axes.
 
@@ -172,14 +181,7 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if _is_int(axis) else tuple(axis)
-    out = []
-    for ax in axes:
-        ax = operator.index(ax)
-        if not -ndim <= ax < ndim:
-            raise ValueError(
-                f"axis {ax} is out of bounds for an array of dimension {ndim}"
-            )
-        out.append(ax % ndim if ndim else ax)
+    out = [_axis(ax, ndim) for ax in axes]
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis!r}")
     return tuple(sorted(out))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _axis, _fit, _is_int, _shape_of, as_array
+from srcgrad.runtime.arrays import _axis, _fit, _is_int, _lanes, _shape_of, as_array
 from srcgrad.runtime.broadcasting import unbroadcast
 
 __all__ = [
@@ -459,12 +459,7 @@ def permutation_cotangent(g: Array, a: Array, ans: Array, axis: Any = -1) -> Arr
     """
     xp = namespace(g, a, ans)
     a = as_array(a, g, ans)
-    if axis is None:
-        x = xp.reshape(a, (-1,))
-        ax = 0
-    else:
-        x = a
-        ax = _axis(axis, a.ndim)
+    x, ax = _lanes(xp, a, axis)
     from_x = xp.argsort(x, axis=ax, kind="stable")  # (numpy 1.26 has no stable=)
     from_y = xp.argsort(ans, axis=ax, kind="stable")
     z = xp.zeros(x.shape, dtype=g.dtype)

@@ -13,6 +13,7 @@ from srcgrad.runtime.arrays import (
     _axis,
     _fit,
     _is_int,
+    _lanes,
     _sum_to_shape,
     _take_range,
     as_array,
@@ -81,12 +82,8 @@ def cumprod_cotangent(g: Array, a: Any, ans: Array, axis: Any = None) -> Array:
     """
     xp = namespace(g, a, ans)
     shape = getattr(a, "shape", ())
-    if axis is None or not shape:  # numpy reads a 0-d a (a Python float) as 1-d
-        x = xp.reshape(xp.asarray(a), (-1,))
-        ax = 0
-    else:
-        x = a
-        ax = _axis(axis, a.ndim)
+    # numpy reads a 0-d a (a Python float) as 1-d
+    x, ax = _lanes(xp, a, axis if shape else None)
     x = x.astype(ans.dtype) if x.dtype != ans.dtype else x
     gg = xp.reshape(g, ans.shape)
     zero = x == 0

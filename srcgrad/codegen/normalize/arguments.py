@@ -24,6 +24,14 @@ def _rule_signature(rule: Rule) -> inspect.Signature:
     return sig.replace(parameters=list(sig.parameters.values())[2:])
 
 
+def _bound_arguments(sig: inspect.Signature, args: list[cst.Arg]) -> dict[str, Any]:
+    """The call's argument expressions by ``sig``'s parameter names (``Signature.bind``: a
+    TypeError where they do not fit)."""
+    pos = [a.value for a in args if a.keyword is None]
+    kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
+    return dict(sig.bind(*pos, **kw).arguments)
+
+
 class Arguments:
     """Arguments of calls (a mixin of :class:`Normalizer`)."""
 
@@ -46,23 +54,18 @@ class Arguments:
     def bind_signature(
         self, fn: Any, args: list[cst.Arg], e: cst.CSTNode, display: str
     ) -> dict[str, Any]:
-        pos = [a.value for a in args if a.keyword is None]
-        kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
         try:
-            ba = inspect.signature(fn).bind(*pos, **kw)
+            return _bound_arguments(inspect.signature(fn), args)
         except TypeError as exc:
             self.fail(
                 e, f"arguments of {display}: {exc}", "match its signature", display
             )
-        return dict(ba.arguments)
 
     def bind(
         self, rule: Rule, args: list[cst.Arg], e: cst.CSTNode, display: str
     ) -> dict[str, Any]:
-        pos = [a.value for a in args if a.keyword is None]
-        kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
         try:
-            ba = _rule_signature(rule).bind(*pos, **kw)
+            bound = _bound_arguments(_rule_signature(rule), args)
         except TypeError as exc:
             self.fail(
                 e,
@@ -70,7 +73,6 @@ class Arguments:
                 f"call {display} with the parameters: {', '.join(rule.params)}",
                 display,
             )
-        bound = dict(ba.arguments)
         if rule.varargs and rule.varargs in bound:
             bound[rule.varargs] = cst.Tuple(
                 elements=[cst.Element(v) for v in bound[rule.varargs]]

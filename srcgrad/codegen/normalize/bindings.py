@@ -208,22 +208,28 @@ class Bindings:
             return
         self._flat_unpack(target, value)
 
+    def element_names(
+        self, target: cst.Tuple | cst.List, problem: str, hint: str, construct: str
+    ) -> list[str]:
+        """The names a flat tuple/list target binds (``a, b``), one per element; an
+        element that is not a name fails with ``problem``, ``hint``, ``construct``."""
+        for el in target.elements:
+            if not isinstance(el.value, cst.Name):
+                self.fail(el.value, problem, hint, construct)
+        return [el.value.value for el in target.elements]  # type: ignore[union-attr]
+
     def _flat_unpack(
         self, target: cst.Tuple | cst.List, value: cst.BaseExpression
     ) -> None:
         """``a, b = value`` (names only): a display bound item by item, a multi-output
         primitive binding every name, a static value unpacked as is, or each name bound to
         its item of the value."""
-        names = []
-        for el in target.elements:
-            if not isinstance(el.value, cst.Name):
-                self.fail(
-                    el.value,
-                    "unpacking into a subscript or attribute",
-                    "unpack into names first",
-                    "nested-unpack",
-                )
-            names.append(el.value.value)  # type: ignore[union-attr]
+        names = self.element_names(
+            target,
+            "unpacking into a subscript or attribute",
+            "unpack into names first",
+            "nested-unpack",
+        )
         if isinstance(value, (cst.Tuple, cst.List)) and all(
             isinstance(e, cst.Element) for e in value.elements
         ):

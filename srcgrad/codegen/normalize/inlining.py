@@ -31,6 +31,26 @@ from srcgrad.codegen.resolve import Resolver
 from srcgrad.codegen.source import own_returns, read_function
 from srcgrad.errors import SrcgradError
 
+# the normalizer's attributes that :meth:`Inlining.inline_body` changes while a callee
+# runs, saved before it and restored after it
+_CALLER_STATE = (
+    "src",
+    "resolver",
+    "env",
+    "all_names",
+    "n_returns",
+    "ret_flag",
+    "out_name",
+    "loops",
+    "out",
+    "origin",
+    "has_aux",
+    "local_funcs",
+    "np_alias",
+    "galias",
+    "arg_names",
+)
+
 
 def _default_function(d: cst.BaseExpression, resolver: Any) -> bool:
     """Is a parameter default a global name chain of a function (``act=np.tanh``)?"""
@@ -226,42 +246,11 @@ class Inlining:
 
     def _caller_state(self) -> tuple[Any, ...]:
         """What :meth:`inline_body` changes while the callee runs, to restore after it."""
-        return (
-            self.src,
-            self.resolver,
-            self.env,
-            self.all_names,
-            self.n_returns,
-            self.ret_flag,
-            self.out_name,
-            self.loops,
-            self.out,
-            self.origin,
-            self.has_aux,
-            self.local_funcs,
-            self.np_alias,
-            self.galias,
-            self.arg_names,
-        )
+        return tuple(getattr(self, name) for name in _CALLER_STATE)
 
     def _restore_caller_state(self, saved: tuple[Any, ...]) -> None:
-        (
-            self.src,
-            self.resolver,
-            self.env,
-            self.all_names,
-            self.n_returns,
-            self.ret_flag,
-            self.out_name,
-            self.loops,
-            self.out,
-            self.origin,
-            self.has_aux,
-            self.local_funcs,
-            self.np_alias,
-            self.galias,
-            self.arg_names,
-        ) = saved
+        for name, value in zip(_CALLER_STATE, saved, strict=True):
+            setattr(self, name, value)
 
     def _enter_callee(
         self,

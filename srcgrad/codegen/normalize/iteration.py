@@ -19,24 +19,29 @@ from srcgrad.codegen.normalize.syntax import _range_len
 class Iteration:
     """What a for loop iterates over (a mixin of :class:`Normalizer`)."""
 
+    def builtin_call(self, e: cst.BaseExpression, names: tuple[str, ...]) -> str | None:
+        """Which of the builtins ``names`` ``e`` calls (``zip(xs, ys)``: ``"zip"``),
+        when the function has not bound that name itself; else None."""
+        if (
+            isinstance(e, cst.Call)
+            and isinstance(e.func, cst.Name)
+            and e.func.value in names
+            and e.func.value not in self.env
+        ):
+            return e.func.value
+        return None
+
     def static_values(self, it: cst.BaseExpression) -> list[Any] | None:
         """The items of a loop's iterable when they are known constants (a tuple of names,
         the keys of a dict built here, ``enumerate``/``zip`` of such): such loops are
         unrolled."""
-        if (
-            isinstance(it, cst.Call)
-            and isinstance(it.func, cst.Name)
-            and it.func.value
-            in (
-                "enumerate",
-                "zip",
-            )
-            and it.func.value not in self.env
-        ):
-            parts = [self.static_values(a.value) for a in it.args]
+        fname = self.builtin_call(it, ("enumerate", "zip"))
+        if fname is not None:
+            args = it.args  # type: ignore[attr-defined]
+            parts = [self.static_values(a.value) for a in args]
             if any(p is None for p in parts) or not parts:
                 return None
-            if it.func.value == "enumerate":
+            if fname == "enumerate":
                 return list(enumerate(parts[0])) if len(parts) == 1 else None
             return list(zip(*parts))
         if isinstance(it, cst.Name) and it.value in self.env:
@@ -74,21 +79,13 @@ class Iteration:
         direct = self._container_items(it)
         if direct is not None:
             return direct
-        if (
-            isinstance(it, cst.Call)
-            and isinstance(it.func, cst.Name)
-            and it.func.value
-            in (
-                "enumerate",
-                "zip",
-            )
-            and it.func.value not in self.env
-            and all(a.keyword is None for a in it.args)
-        ):
-            seqs = [self._container_items(a.value) for a in it.args]
+        fname = self.builtin_call(it, ("enumerate", "zip"))
+        args = it.args if fname is not None else ()  # type: ignore[attr-defined]
+        if fname is not None and all(a.keyword is None for a in args):
+            seqs = [self._container_items(a.value) for a in args]
             if any(q is None for q in seqs) or not seqs:
                 return None
-            if it.func.value == "enumerate":
+            if fname == "enumerate":
                 if len(seqs) != 1:
                     return None
                 return [
@@ -148,10 +145,7 @@ class Iteration:
                 self.fail(e, "a slice with step 0", "use a nonzero step", "slice")
             return whole[slice(*bounds)]
         if (
-            isinstance(e, cst.Call)
-            and isinstance(e.func, cst.Name)
-            and e.func.value == "reversed"
-            and e.func.value not in self.env
+            self.builtin_call(e, ("reversed",))
             and len(e.args) == 1
             and e.args[0].keyword is None
             and not e.args[0].star
@@ -178,13 +172,7 @@ class Iteration:
 
         it = node.iter
         new_it: cst.BaseExpression = bind(it)
-        if (
-            new_it is it
-            and isinstance(it, cst.Call)
-            and isinstance(it.func, cst.Name)
-            and it.func.value in ("enumerate", "zip", "reversed")
-            and it.func.value not in self.env
-        ):
+        if new_it is it and self.builtin_call(it, ("enumerate", "zip", "reversed")):
             args = [
                 a.with_changes(value=bind(a.value)) if a.keyword is None else a
                 for a in it.args
@@ -298,14 +286,7 @@ class Iteration:
         it = node.iter
         target = node.target
         call = it if isinstance(it, cst.Call) else None
-        fname = None
-        if (
-            call is not None
-            and isinstance(call.func, cst.Name)
-            and call.func.value in ("range", "enumerate", "zip", "reversed")
-            and call.func.value not in self.env
-        ):
-            fname = call.func.value
+        fname = self.builtin_call(it, ("range", "enumerate", "zip", "reversed"))
         if fname == "range":
             args = [self.lower_arg(a, "n") for a in call.args]  # type: ignore[union-attr]
             tnames = self._loop_target_names(target)
@@ -357,17 +338,9 @@ class Iteration:
         if isinstance(t, cst.Name):
             return [t.value]
         if isinstance(t, (cst.Tuple, cst.List)):
-            out = []
-            for el in t.elements:
-                if not isinstance(el.value, cst.Name):
-                    self.fail(
-                        el.value,
-                        "nested loop target",
-                        "unpack inside the body",
-                        "for-target",
-                    )
-                out.append(el.value.value)  # type: ignore[union-attr]
-            return out
+            return self.element_names(
+                t, "nested loop target", "unpack inside the body", "for-target"
+            )
         self.fail(t, "unsupported loop target", "use a name", "for-target")
         raise AssertionError
 
