@@ -369,9 +369,9 @@ def is_nondiff(prim: Any) -> bool:
 
 
 class _Index(NamedTuple):
-    """Lookups over the rules' facts, built once per registry generation."""
+    """Lookups over the rules' facts, built once per state of the registry."""
 
-    generation: int
+    state: tuple[int, ...]
     methods: dict[str, Rule]
     attributes: dict[str, Rule]
     math: dict[str, Rule]
@@ -396,10 +396,13 @@ def _unique(pairs: list[tuple[str, Rule]], what: str) -> dict[str, Rule]:
 
 def _index() -> _Index:
     global _INDEX
-    if _INDEX is None or _INDEX.generation != GENERATION:
+    # the rule objects themselves, not only the generation: a registry restored in place (a
+    # test putting back the rules it replaced) leaves the generation as it was
+    state = (GENERATION, *map(id, _BY_NAME.values()))
+    if _INDEX is None or _INDEX.state != state:
         rules = all_rules()
         _INDEX = _Index(
-            GENERATION,
+            state,
             _unique([(m, r) for r in rules for m in r.methods], "method"),
             _unique([(a, r) for r in rules for a in r.attributes], "attribute"),
             _unique([(f, r) for r in rules for f in r.math], "math function"),

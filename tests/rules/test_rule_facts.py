@@ -590,3 +590,24 @@ def test_runtime_helpers_do_not_make_arrays() -> None:
     """srcgrad's own helpers (``max_of``: Python's max) take a list as a list."""
     for name in ("max_of", "min_of", "unbroadcast"):
         assert not registry.lookup_name(name).array_operands
+
+
+def test_fact_lookups_follow_a_registry_restored_in_place() -> None:
+    """A rule replaced and then put back by writing the registry's tables (as tests and
+    tools that swap rules do) leaves the generation as it was: the lookups must still see the
+    rules that are there, not those of the moment they were last built."""
+    rules, names = dict(registry._RULES), dict(registry._BY_NAME)
+    try:
+
+        @registry.adjoint(np.sin)
+        def sin_without_facts(g, ans, x):  # noqa: ANN001, ANN202
+            return g
+
+        assert registry.by_math("sin") is None  # the replacement declares no math twin
+    finally:
+        registry._RULES.clear()
+        registry._RULES.update(rules)
+        registry._BY_NAME.clear()
+        registry._BY_NAME.update(names)
+    restored = registry.by_math("sin")
+    assert restored is not None and restored is registry.lookup(np.sin)
