@@ -1,6 +1,5 @@
 """Finding and loading user code: FILE::func specs, the *.py files under a directory, importing
-a file as the module an import would make of it, and reading which functions a file marks with
-@srcgrad.grad (from its syntax, before importing it)."""
+a file as the module an import would make of it, and reading a file's syntax tree."""
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from typing import Any
 from srcgrad.cli.exits import LoadError, UsageError
 from srcgrad.cli.output import display
 
-_GRAD_DECORATORS = {"grad", "value_and_grad", "vjp"}
 _SKIP_DIRS = {"__pycache__", "build", "dist", "generated", "node_modules", "venv"}
 
 
@@ -114,29 +112,6 @@ def parse_file(path: Path) -> ast.Module | None:
         return ast.parse(path.read_text(encoding="utf-8"), str(path))
     except (SyntaxError, UnicodeDecodeError, ValueError):
         return None
-
-
-def marks_grad(tree: ast.Module) -> bool:
-    """Does the file decorate a function with srcgrad.grad / value_and_grad / vjp?"""
-    imported = {
-        (a.asname or a.name)
-        for n in ast.walk(tree)
-        if isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == "srcgrad"
-        for a in n.names
-        if a.name in _GRAD_DECORATORS
-    }
-    for n in ast.walk(tree):
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for d in n.decorator_list:
-                name = dotted_name(d)
-                if (
-                    name.startswith("srcgrad.")
-                    and name.rsplit(".", 1)[-1] in _GRAD_DECORATORS
-                ):
-                    return True
-                if name in imported:
-                    return True
-    return False
 
 
 def module_functions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:

@@ -1,4 +1,4 @@
-"""Gradient targets: the functions a command generates for (a file's @srcgrad.grad functions or
+"""Gradient targets: the functions a command generates for (what a file differentiates, or
 one FILE::func) with the ``wrt``/``has_aux`` they are generated with, and the cache entry the
 API would use for each."""
 
@@ -17,15 +17,9 @@ from typing import Any
 from srcgrad import cache
 from srcgrad.api import GradFunction, grad
 from srcgrad.cli.exits import UsageError
-from srcgrad.cli.loading import (
-    dotted_name,
-    load_module,
-    marks_grad,
-    parse_file,
-    resolve_attr,
-    split_spec,
-)
-from srcgrad.cli.output import display
+from srcgrad.cli.loading import dotted_name, load_module, resolve_attr, split_spec
+from srcgrad.cli.output import Out, display
+from srcgrad.cli.requests import Requests, read_requests
 
 _CONTAINER_ANNOTATIONS = {
     "dict", "list", "tuple", "Dict", "List", "Tuple", "Mapping", "MutableMapping", "Sequence",
@@ -74,18 +68,29 @@ def _target_of(obj: Any, label: str, wrt: Any, default_wrt: Any = 0) -> Target:
 
 
 def grad_targets(
-    path: Path, func: str | None, wrt: Any, explicit: bool
+    path: Path,
+    func: str | None,
+    wrt: Any,
+    explicit: bool,
+    diagnostics: list[str] | None = None,
 ) -> list[Target]:
-    """The targets of ``FILE`` (its @srcgrad.grad functions) or ``FILE::func``."""
-    if func is None and not explicit:
-        tree = parse_file(path)
-        if tree is None or not marks_grad(tree):
-            return []
-    mod = load_module(path)
+    """The targets of ``FILE::func``, or of ``FILE``: its @srcgrad.grad functions and the
+    module-level functions it passes to ``grad(f, ...)``; the calls whose function cannot be
+    named statically go into ``diagnostics``."""
     if func is not None:
+        mod = load_module(path)
         return [
             _target_of(resolve_attr(mod, func, path), f"{display(path)}::{func}", wrt)
         ]
+    requests = read_requests(path)
+    if requests is not None and diagnostics is not None:
+        diagnostics.extend(u.diagnostic(path) for u in requests.unnamed)
+    if not explicit and (
+        requests is None
+        or not (requests.decorated or requests.calls or requests.nested_decorated)
+    ):
+        return []
+    mod = load_module(path)
     seen: set[int] = set()
     out = []
     for obj in vars(mod).values():
@@ -95,6 +100,51 @@ def grad_targets(
         if getattr(obj.forward, "__module__", None) != mod.__name__:
             continue  # imported from elsewhere: generated with its own module
         out.append(_target_of(obj, f"{display(path)}::{obj.forward.__qualname__}", wrt))
+    if requests is not None:
+        out.extend(_called_targets(mod, path, requests, wrt))
+    return _distinct(out)
+
+
+def _called_targets(mod: Any, path: Path, requests: Requests, wrt: Any) -> list[Target]:
+    """The targets of the ``grad(f, ...)`` calls of a file, ``f`` looked up in its module."""
+    out = []
+    for r in requests.calls:
+        label = f"{display(path)}::{r.name}"
+        obj = getattr(mod, r.name, None)
+        fn = obj.forward if isinstance(obj, GradFunction) else obj
+        fn = inspect.unwrap(fn) if callable(fn) else fn
+        if not inspect.isfunction(fn) or fn.__module__ != mod.__name__:
+            Out.info(f"skipped {label}: not a function of the module after import")
+            continue
+        if wrt is None:
+            wrt_here = 0 if r.wrt is None else r.wrt
+        else:
+            wrt_here = wrt
+        out.append(Target(fn, wrt_here, r.has_aux, label))
+    return out
+
+
+def wrt_names(fn: Callable[..., Any], wrt: Any) -> tuple[Any, ...]:
+    """``wrt`` as a tuple of parameter names of ``fn`` (positions out of range kept)."""
+    code = fn.__code__
+    params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    return tuple(
+        params[w] if isinstance(w, int) and -len(params) <= w < len(params) else w
+        for w in items
+    )
+
+
+def _distinct(targets: list[Target]) -> list[Target]:
+    """``targets`` without repeats (a function decorated and also passed to grad, or passed
+    to grad twice with the same wrt), first occurrence kept."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for t in targets:
+        key = (id(t.fn), wrt_names(t.fn, t.wrt), t.has_aux)
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
     return out
 
 
