@@ -255,11 +255,11 @@ class _Finder(ast.NodeVisitor):
                 return None, ""
             if self.local(fn.id):
                 return (
-                    f"`{fn.id}`, a name local to the function around the call",
+                    f"the local name `{fn.id}`",
                     name_it + f"with srcgrad gen FILE::{fn.id}",
                 )
             return (
-                f"`{fn.id}`, which is not a function defined at module level in this file",
+                f"the name `{fn.id}` (not a function defined at module level in this file)",
                 f"generate the function it names with srcgrad gen FILE::{fn.id} (FILE "
                 "being the file that defines it)",
             )
