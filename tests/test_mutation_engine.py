@@ -81,15 +81,5 @@ def test_flipped_rule_is_caught(name, tmp_path, monkeypatch):
         with pytest.raises(AssertionError):
             srcgrad.testing.check_grad(corpus_fn, *args, wrt=wrt)
     finally:
-        registry.adjoint(
-            prim,
-            operator=original.operator,
-            nondiff=original.nondiff,
-            sequence=original.sequence,
-            domain=original.domain,
-            shapes=original.shapes,
-            params=original.param_grid,
-            multi_output=original.multi_output,
-            name=original.name,
-        )(original.adjoint)
-    assert registry.lookup(prim).adjoint is original.adjoint
+        registry.reinstate(original)
+    assert registry.lookup(prim) is original  # facts and all

@@ -289,6 +289,15 @@ def adjoint(
     return register
 
 
+def reinstate(rule: Rule) -> None:
+    """Put a rule taken from the registry back as it was, facts and all (a tool or test that
+    swapped in another rule for its primitive restores the original with this)."""
+    global GENERATION
+    _RULES[id(rule.primitive)] = rule
+    _BY_NAME[rule.name] = rule
+    GENERATION += 1
+
+
 def _makes_arrays(prim: Any) -> bool:
     """Whether calling ``prim`` makes an array of a list or tuple operand: a ufunc, or a
     function of numpy or scipy (never a method bound to an object)."""
