@@ -9,7 +9,9 @@ Contract a rule body follows so that codegen can inline it:
 * Signature: ``g``, ``ans``, then numpy's own parameters under numpy's own names and in numpy's
   positional order (``a``, ``axis``, ``keepdims`` for ``np.sum``).  Parameters without a default
   are operands; the ones listed in ``nondiff`` and the ones with defaults are never
-  differentiated.  A ``*operands`` parameter (``np.einsum``) or a name in ``sequence``
+  differentiated, except the ones listed in ``optional_operands`` (operands with a default,
+  differentiated when a call passes them: ``norm.logpdf``'s ``loc`` and ``scale``).  A
+  ``*operands`` parameter (``np.einsum``) or a name in ``sequence``
   (``np.concatenate``'s ``arrays``) is a sequence of operands whose cotangent is a sequence.
 * Body: straight-line assignments to plain names, then one ``return``.  No branches, loops,
   comprehensions, lambdas or nested functions: conditional logic lives in
@@ -96,6 +98,7 @@ Test specs (read by ``tests/rules``, which builds every rule's test cases from t
 from __future__ import annotations
 
 import inspect
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
@@ -156,7 +159,7 @@ class Rule:
 KINDS = ("unary", "binary", "reduce")
 
 
-_RULES: dict[int, Rule] = {}
+_RULES: dict[Any, Rule] = {}  # _key(primitive) -> its rule
 _BY_NAME: dict[str, Rule] = {}
 NONDIFF: dict[int, str] = {}  # id(function) -> name
 GENERATION = (
@@ -194,10 +197,10 @@ def numpy_function(path: str) -> Callable[..., Any] | None:
 
 
 def _parameters(
-    fn: Callable[..., Any], nondiff: tuple[str, ...]
+    fn: Callable[..., Any], nondiff: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> tuple[tuple[str, ...], tuple[str, ...], str | None, dict[str, Any]]:
-    """A rule's parameters after ``(g, ans)``, its operands, its ``*varargs`` name and its
-    defaults, read from its signature."""
+    """A rule's parameters after ``(g, ans)``, its operands (``optional`` ones included),
+    its ``*varargs`` name and its defaults, read from its signature."""
     sig = inspect.signature(fn)
     if list(sig.parameters)[:2] != ["g", "ans"]:
         raise TypeError(f"{fn.__name__}: a rule's first parameters are (g, ans)")
@@ -207,7 +210,7 @@ def _parameters(
     operands = tuple(
         p.name
         for p in ps
-        if p.default is p.empty
+        if (p.default is p.empty or p.name in optional)
         and p.kind is not p.VAR_KEYWORD
         and p.name not in nondiff
     )
@@ -235,6 +238,7 @@ def adjoint(
     builtins: tuple[str, ...] = (),
     single_output_when: tuple[str, Any] | None = None,
     array_operands: bool | None = None,
+    optional_operands: tuple[str, ...] = (),
     **extra: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` as the adjoint rule of ``prim`` (see the module docstring); a ``None``
@@ -246,7 +250,7 @@ def adjoint(
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if prim is None:  # a numpy function this numpy lacks (numpy_function)
             return fn
-        names, operands, varargs, defaults = _parameters(fn, nondiff)
+        names, operands, varargs, defaults = _parameters(fn, nondiff, optional_operands)
         rule = Rule(
             primitive=prim,
             name=name or _prim_name(prim),
@@ -280,13 +284,24 @@ def adjoint(
             ),
         )
         global GENERATION
-        _RULES[id(prim)] = rule
+        _RULES[_key(prim)] = rule
         _BY_NAME[rule.name] = rule
         GENERATION += 1
         fn.rule = rule  # type: ignore[attr-defined]
         return fn
 
     return register
+
+
+def _key(prim: Any) -> Any:
+    """The registry's key for a primitive: its identity, or for a method bound to an object
+    (``scipy.stats.norm.logpdf``: every attribute access makes a new bound method) the
+    identities of the object and the function."""
+    owner = getattr(prim, "__self__", None)
+    func = getattr(prim, "__func__", None)
+    if isinstance(prim, types.MethodType) and owner is not None and func is not None:
+        return (id(owner), id(func))
+    return id(prim)
 
 
 def _makes_arrays(prim: Any) -> bool:
@@ -351,7 +366,7 @@ def nondiff_active_argument(
 
 def lookup(prim: Any) -> Rule | None:
     """The rule registered for ``prim`` (a function object), or ``None``."""
-    return _RULES.get(id(prim))
+    return _RULES.get(_key(prim))
 
 
 def lookup_name(name: str) -> Rule | None:
