@@ -24,6 +24,16 @@ def _dimension(xp: Any, x: Array, mean: Any, cov: Array) -> int:
     return 1
 
 
+def _points(xp: Any, x: Array, d: int) -> Array:
+    """``x`` as rows of points, as scipy reads it: a scalar is one point, a vector is one
+    point (or, for ``d = 1``, one point per entry); a last axis of 1 broadcasts."""
+    if x.ndim == 0:
+        return xp.reshape(x, (1, 1))
+    if x.ndim == 1:
+        return xp.reshape(x, (-1, 1) if d == 1 else (1, -1))
+    return xp.reshape(x, (-1, x.shape[-1]))
+
+
 def _full_covariance(xp: Any, cov: Array, d: int) -> Array:
     """The ``d x d`` matrix scipy uses: ``cov * I`` for a scalar, ``diag(cov)`` for a vector,
     else the symmetric matrix of ``cov``'s lower triangle (the one LAPACK's ``eigh`` reads).
@@ -69,20 +79,15 @@ def multivariate_normal_logpdf_cotangents(
     xa = xp.asarray(x)
     c = xp.asarray(cov)
     d = _dimension(xp, xa, mean, c)
-    rows = xp.reshape(xa, (-1, d))
-    r = rows if mean is None else rows - xp.reshape(xp.asarray(mean), (-1,))
+    rows = _points(xp, xa, d)
+    m = 0 if mean is None else xp.reshape(xp.asarray(mean), (-1,))
+    r = xp.broadcast_to(rows - m, (rows.shape[0], d))
     inv = xp.linalg.inv(_full_covariance(xp, c, d))
     s = r @ inv
     weights = xp.reshape(xp.broadcast_to(xp.asarray(g), (rows.shape[0],)), (-1, 1))
     d_rows = -weights * s
-    d_x = unbroadcast(xp.reshape(d_rows, xa.shape), x)
-    d_mean = (
-        None
-        if mean is None
-        else unbroadcast(
-            xp.reshape(-xp.sum(d_rows, axis=0), xp.asarray(mean).shape), mean
-        )
-    )
+    d_x = unbroadcast(xp.reshape(unbroadcast(d_rows, rows), xa.shape), x)
+    d_mean = None if mean is None else unbroadcast(-xp.sum(d_rows, axis=0), mean)
     grad = 0.5 * (s.T @ (weights * s) - xp.sum(weights) * inv)
     d_cov = unbroadcast(_covariance_cotangent(xp, grad, c), cov)
     return d_x, d_mean, d_cov
