@@ -67,7 +67,8 @@ Test specs (read by ``tests/rules``, which builds every rule's test cases from t
 
 * ``shapes``: the input cases.  A dict ``{case id: case}`` (the id appears in test names) or a
   list of cases.  A case is a string with one comma-separated entry per positional parameter
-  without a default, in signature order (``*operands`` take one entry each):
+  without a default or in ``optional_operands`` (every case passes those), in signature
+  order (``*operands`` take one entry each):
 
   - ``(3,4)``: an array of that shape (``()`` is a 0-d array);
   - ``[(2,3),(2,3)]``: a sequence operand (``concatenate``'s ``arrays``);
@@ -251,6 +252,12 @@ def adjoint(
         if prim is None:  # a numpy function this numpy lacks (numpy_function)
             return fn
         names, operands, varargs, defaults = _parameters(fn, nondiff, optional_operands)
+        stray = set(optional_operands) - set(defaults)
+        if stray:
+            raise TypeError(
+                f"{fn.__name__}: optional_operands {sorted(stray)} are not parameters "
+                "with a default"
+            )
         rule = Rule(
             primitive=prim,
             name=name or _prim_name(prim),

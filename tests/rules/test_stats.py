@@ -167,3 +167,15 @@ def test_other_distribution_frozen_distribution_and_constant_calls():
             check_grad(fn, np.full(3, 0.5))
         assert info.value.filename == fn.__code__.co_filename
     check_grad(constant, np.full(3, 0.5))
+
+
+def test_optional_operands_must_be_parameters_with_a_default():
+    from srcgrad.rules.registry import adjoint
+
+    with pytest.raises(
+        TypeError, match="optional_operands"
+    ):  # raised before registering
+
+        @adjoint(np.tanh, optional_operands=("x",))
+        def tanh_adjoint(g, ans, x):
+            return g
