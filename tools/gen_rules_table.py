@@ -44,12 +44,13 @@ _GROUPS = {
     "linalg": "numpy.linalg",
     "fft": "numpy.fft",
     "scipy_special": "scipy.special (when scipy is installed)",
+    "stats": "scipy.stats distributions (when scipy is installed)",
 }
 
 
 def _spell(name: str, module: str) -> str:
     """How a user writes the primitive: ``np.linalg.inv``, ``scipy.special.logsumexp``, ..."""
-    if module.endswith("scipy_special"):
+    if module.endswith(("scipy_special", ".stats")):
         return f"`scipy.{name}`"
     obj = np
     for part in name.split("."):

@@ -260,6 +260,28 @@ def frame_reader(obj: Any) -> str | None:
     return None
 
 
+def library_hint(obj: Any) -> str | None:
+    """What to write instead of a library function that has no rule, where there is more
+    to say than for any function: a ``scipy.stats`` distribution's method (``norm.ppf``,
+    ``expon.logpdf``) or function; None for others."""
+    owner = getattr(obj, "__self__", None)
+    mod = getattr(obj, "__module__", None) or ""
+    if not (
+        mod.startswith("scipy.stats")
+        or type(owner).__module__.startswith("scipy.stats")
+    ):
+        return None
+    supported = sorted(
+        "scipy." + r.name for r in registry.all_rules() if r.name.startswith("stats.")
+    )
+    return (
+        "write the density with numpy (a normal's log-density is -0.5 * ((x - mu) / s) "
+        "** 2 - np.log(s) - 0.5 * np.log(2 * np.pi)), or wrap inputs that carry no "
+        "gradient in srcgrad.stop_gradient; the scipy.stats methods with rules are "
+        + ", ".join(supported)
+    )
+
+
 def _is_numpy_callable(obj: Any) -> bool:
     if isinstance(obj, np.ufunc):
         return getattr(np, obj.__name__, None) is obj

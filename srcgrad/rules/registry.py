@@ -9,7 +9,9 @@ Contract a rule body follows so that codegen can inline it:
 * Signature: ``g``, ``ans``, then numpy's own parameters under numpy's own names and in numpy's
   positional order (``a``, ``axis``, ``keepdims`` for ``np.sum``).  Parameters without a default
   are operands; the ones listed in ``nondiff`` and the ones with defaults are never
-  differentiated.  A ``*operands`` parameter (``np.einsum``) or a name in ``sequence``
+  differentiated, except the ones listed in ``optional_operands`` (operands with a default,
+  differentiated when a call passes them: ``norm.logpdf``'s ``loc`` and ``scale``).  A
+  ``*operands`` parameter (``np.einsum``) or a name in ``sequence``
   (``np.concatenate``'s ``arrays``) is a sequence of operands whose cotangent is a sequence.
 * Body: straight-line assignments to plain names, then one ``return``.  No branches, loops,
   comprehensions, lambdas or nested functions: conditional logic lives in
@@ -65,7 +67,8 @@ Test specs (read by ``tests/rules``, which builds every rule's test cases from t
 
 * ``shapes``: the input cases.  A dict ``{case id: case}`` (the id appears in test names) or a
   list of cases.  A case is a string with one comma-separated entry per positional parameter
-  without a default, in signature order (``*operands`` take one entry each):
+  without a default or in ``optional_operands`` (every case passes those), in signature
+  order (``*operands`` take one entry each):
 
   - ``(3,4)``: an array of that shape (``()`` is a 0-d array);
   - ``[(2,3),(2,3)]``: a sequence operand (``concatenate``'s ``arrays``);
@@ -96,6 +99,7 @@ Test specs (read by ``tests/rules``, which builds every rule's test cases from t
 from __future__ import annotations
 
 import inspect
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
@@ -156,7 +160,7 @@ class Rule:
 KINDS = ("unary", "binary", "reduce")
 
 
-_RULES: dict[int, Rule] = {}
+_RULES: dict[Any, Rule] = {}  # _key(primitive) -> its rule
 _BY_NAME: dict[str, Rule] = {}
 NONDIFF: dict[int, str] = {}  # id(function) -> name
 GENERATION = (
@@ -194,10 +198,10 @@ def numpy_function(path: str) -> Callable[..., Any] | None:
 
 
 def _parameters(
-    fn: Callable[..., Any], nondiff: tuple[str, ...]
+    fn: Callable[..., Any], nondiff: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> tuple[tuple[str, ...], tuple[str, ...], str | None, dict[str, Any]]:
-    """A rule's parameters after ``(g, ans)``, its operands, its ``*varargs`` name and its
-    defaults, read from its signature."""
+    """A rule's parameters after ``(g, ans)``, its operands (``optional`` ones included),
+    its ``*varargs`` name and its defaults, read from its signature."""
     sig = inspect.signature(fn)
     if list(sig.parameters)[:2] != ["g", "ans"]:
         raise TypeError(f"{fn.__name__}: a rule's first parameters are (g, ans)")
@@ -207,7 +211,7 @@ def _parameters(
     operands = tuple(
         p.name
         for p in ps
-        if p.default is p.empty
+        if (p.default is p.empty or p.name in optional)
         and p.kind is not p.VAR_KEYWORD
         and p.name not in nondiff
     )
@@ -235,6 +239,7 @@ def adjoint(
     builtins: tuple[str, ...] = (),
     single_output_when: tuple[str, Any] | None = None,
     array_operands: bool | None = None,
+    optional_operands: tuple[str, ...] = (),
     **extra: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` as the adjoint rule of ``prim`` (see the module docstring); a ``None``
@@ -246,7 +251,13 @@ def adjoint(
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if prim is None:  # a numpy function this numpy lacks (numpy_function)
             return fn
-        names, operands, varargs, defaults = _parameters(fn, nondiff)
+        names, operands, varargs, defaults = _parameters(fn, nondiff, optional_operands)
+        stray = set(optional_operands) - set(defaults)
+        if stray:
+            raise TypeError(
+                f"{fn.__name__}: optional_operands {sorted(stray)} are not parameters "
+                "with a default"
+            )
         rule = Rule(
             primitive=prim,
             name=name or _prim_name(prim),
@@ -280,7 +291,7 @@ def adjoint(
             ),
         )
         global GENERATION
-        _RULES[id(prim)] = rule
+        _RULES[_key(prim)] = rule
         _BY_NAME[rule.name] = rule
         GENERATION += 1
         fn.rule = rule  # type: ignore[attr-defined]
@@ -293,9 +304,20 @@ def reinstate(rule: Rule) -> None:
     """Put a rule taken from the registry back as it was, facts and all (a tool or test that
     swapped in another rule for its primitive restores the original with this)."""
     global GENERATION
-    _RULES[id(rule.primitive)] = rule
+    _RULES[_key(rule.primitive)] = rule
     _BY_NAME[rule.name] = rule
     GENERATION += 1
+
+
+def _key(prim: Any) -> Any:
+    """The registry's key for a primitive: its identity, or for a method bound to an object
+    (``scipy.stats.norm.logpdf``: every attribute access makes a new bound method) the
+    identities of the object and the function."""
+    owner = getattr(prim, "__self__", None)
+    func = getattr(prim, "__func__", None)
+    if isinstance(prim, types.MethodType) and owner is not None and func is not None:
+        return (id(owner), id(func))
+    return id(prim)
 
 
 def _makes_arrays(prim: Any) -> bool:
@@ -360,7 +382,7 @@ def nondiff_active_argument(
 
 def lookup(prim: Any) -> Rule | None:
     """The rule registered for ``prim`` (a function object), or ``None``."""
-    return _RULES.get(id(prim))
+    return _RULES.get(_key(prim))
 
 
 def lookup_name(name: str) -> Rule | None:

@@ -42,7 +42,8 @@ DEFAULT_SHAPES: dict[int, dict[str, str]] = {
 
 
 def positional_parameters(rule: Rule) -> list[inspect.Parameter]:
-    """The rule's parameters after ``(g, ans)`` that a call passes positionally."""
+    """The rule's parameters after ``(g, ans)`` that a call passes positionally (operands
+    with a default, ``optional_operands``, too: every case gives them)."""
     ps = list(inspect.signature(rule.adjoint).parameters.values())[2:]
     return [
         p
@@ -50,7 +51,7 @@ def positional_parameters(rule: Rule) -> list[inspect.Parameter]:
         if p.kind is p.VAR_POSITIONAL
         or (
             p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-            and p.default is p.empty
+            and (p.default is p.empty or p.name in rule.operands)
         )
     ]
 

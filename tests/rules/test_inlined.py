@@ -58,6 +58,8 @@ def _primitive_path(rule: Rule) -> tuple[str, str]:
         return "", name
     if rule.name.startswith("special."):  # scipy.special's ufuncs carry no __module__
         return "import scipy.special", f"scipy.{rule.name}"
+    if rule.name.startswith("stats."):  # a method of a scipy.stats distribution
+        return "import scipy.stats", f"scipy.{rule.name}"
     module = getattr(prim, "__module__", "") or ""
     parts = module.split(".")
     for k in range(1, len(parts) + 1):  # the shortest public module that has it
@@ -161,12 +163,14 @@ def render(case: RuleCase, style: str) -> Inlined:
         order = [n for n, p in numpy_ps.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
         order = [n for n, p in numpy_ps.items() if p.kind is p.POSITIONAL_ONLY] + order
         texts = []
+        # scipy.stats methods take loc, scale and the shapes through **kwds
+        any_keyword = any(p.kind is p.VAR_KEYWORD for p in numpy_ps.values())
         if style == "keyword":
             for name, text in pieces:
                 p = numpy_ps.get(name)
-                keyword_ok = p is not None and p.kind in (
-                    p.POSITIONAL_OR_KEYWORD,
-                    p.KEYWORD_ONLY,
+                keyword_ok = (p is None and name in rule.operands and any_keyword) or (
+                    p is not None
+                    and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
                 )
                 texts.append(f"{name}={text}" if keyword_ok else text)
             texts += [f"{k}={t}" for k, t in keywords]

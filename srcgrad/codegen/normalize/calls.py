@@ -19,6 +19,7 @@ from srcgrad.codegen.resolve import (
     BUILTIN_NONDIFF,
     frame_reader,
     is_numpy_module,
+    library_hint,
     MUTATING_FUNCTIONS,
     nearest_rules,
 )
@@ -540,7 +541,8 @@ class Calls:
             self.fail(
                 e,
                 f"no adjoint rule for {display}{alt}",
-                "use a supported function, register a rule with "
+                library_hint(obj)
+                or "use a supported function, register a rule with "
                 "@srcgrad.rules.adjoint, or wrap a constant input in srcgrad.stop_gradient",
                 display,
                 MissingRuleError,

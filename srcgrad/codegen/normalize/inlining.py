@@ -27,7 +27,7 @@ from srcgrad.codegen.normalize.base import (
 )
 from srcgrad.codegen.normalize.exits import _returns_continue, _returns_from_a_loop
 from srcgrad.codegen.normalize.syntax import _all_names, _assigned_in
-from srcgrad.codegen.resolve import Resolver
+from srcgrad.codegen.resolve import LIBRARIES, Resolver
 from srcgrad.codegen.source import own_returns, read_function
 from srcgrad.errors import SrcgradError
 
@@ -50,6 +50,13 @@ _CALLER_STATE = (
     "galias",
     "arg_names",
 )
+
+
+def _library_method(m: types.MethodType) -> bool:
+    """A method of an array library's object (``scipy.stats.norm.logpdf``): never inlined (a
+    rule differentiates it, or the call is refused at the user's line)."""
+    mod = getattr(m.__func__, "__module__", None) or ""
+    return mod.split(".", 1)[0] in LIBRARIES
 
 
 def _default_function(d: cst.BaseExpression, resolver: Any) -> bool:
@@ -488,6 +495,7 @@ class Inlining:
             and isinstance(chain[1], types.MethodType)
             and isinstance(chain[1].__func__, types.FunctionType)
             and isinstance(func, cst.Attribute)
+            and not _library_method(chain[1])
         ):
             m = chain[1]
             self.note_ref(e, func, [*chain[0], "__func__"], m.__func__)
