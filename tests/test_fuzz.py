@@ -236,3 +236,22 @@ def test_a_reduced_program_keeps_only_the_constructs_of_its_lines() -> None:
         assert "loop-range" not in reduced and "if" not in reduced
 
     run()
+
+
+def test_long_run_keeps_right_programs_autograd_disagrees_on(tmp_path, monkeypatch):
+    """A program right by central differences that autograd differentiates otherwise is
+    saved for a look (one of the two references is wrong), without failing the run."""
+    from tests.fuzz import __main__ as long_run
+    from tests.fuzz import oracle
+
+    def judged(*args: object, **kw: object) -> oracle.Outcome:
+        return oracle.Outcome("right", "", "disagrees", {})
+
+    monkeypatch.setattr(oracle, "judge", judged)
+    code = long_run.main(
+        ["--minutes", "0.01", "--seed", "1", "--batch", "2", "--quiet"]
+        + ["--save", str(tmp_path / "found")]
+    )
+    assert code == 0
+    kept = list((tmp_path / "found").glob("autograd_disagrees_*.py"))
+    assert kept and all("# found: autograd disagrees" in p.read_text() for p in kept)
