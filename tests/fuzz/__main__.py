@@ -115,6 +115,26 @@ def main(argv: list[str] | None = None) -> int:
         for t in prog.tags:
             per_tag[t][kind] += 1
 
+    def judged(prog: Any, text: str) -> Any:
+        """The oracle's outcome for ``text`` with ``prog``'s arguments and input seed."""
+        return judge(
+            text,
+            prog.args,
+            prog.seed,
+            work / "programs",
+            generic=not opts.no_generic,
+            device=not opts.no_device,
+        )
+
+    def keep(prog: Any, stem: str, found: str) -> Path:
+        """Save ``prog`` (header, a ``# found:`` line, its text) as ``<stem>_<hash>.py``."""
+        save.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha1(prog.text.encode()).hexdigest()[:10]
+        path = save / f"{stem}_{digest}.py"
+        path.write_text(f"{prog.header()}\n# found: {found}\n{prog.text}")
+        saved.append(path)
+        return path
+
     phases = [Phase.generate] if opts.no_shrink else [Phase.generate, Phase.shrink]
 
     def one_batch(batch: int) -> None:
@@ -131,14 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         def run(prog: Any) -> None:
             if time.time() > deadline and not state["shrinking"]:
                 return
-            out = judge(
-                prog.text,
-                prog.args,
-                prog.seed,
-                work / "programs",
-                generic=not opts.no_generic,
-                device=not opts.no_device,
-            )
+            out = judged(prog, prog.text)
             if state["shrinking"]:
                 if out.failed and out.kind == state["kind"]:
                     if len(prog.text) < len(state["best"].text):
@@ -152,13 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             if out.autograd == "disagrees":
                 # right by central differences, but autograd says otherwise: kept (not
                 # shrunk) for a look, since one of the two references is wrong
-                save.mkdir(parents=True, exist_ok=True)
-                digest = hashlib.sha1(prog.text.encode()).hexdigest()[:10]
-                path = save / f"autograd_disagrees_{digest}.py"
-                path.write_text(
-                    f"{prog.header()}\n# found: autograd disagrees\n{prog.text}"
-                )
-                saved.append(path)
+                path = keep(prog, "autograd_disagrees", "autograd disagrees")
                 if not opts.quiet:
                     print(
                         f"  autograd disagrees on a right program: {path}", flush=True
@@ -200,37 +207,16 @@ def main(argv: list[str] | None = None) -> int:
             prog, out = state.pop("best"), state["detail"]
 
             def still_fails(text: str) -> bool:
-                o = judge(
-                    text,
-                    prog.args,
-                    prog.seed,
-                    work / "programs",
-                    generic=not opts.no_generic,
-                    device=not opts.no_device,
-                )
-                return o.kind == out.kind
+                return judged(prog, text).kind == out.kind
 
             text = (
                 prog.text if opts.no_shrink else minimise_lines(prog.text, still_fails)
             )
             prog = dataclasses.replace(prog, text=text, tags=prog.tags_of(text))
-            out = judge(
-                text,
-                prog.args,
-                prog.seed,
-                work / "programs",
-                generic=not opts.no_generic,
-                device=not opts.no_device,
-            )
+            out = judged(prog, text)
             known.append((out.kind, prog.tags))
-            save.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha1(prog.text.encode()).hexdigest()[:10]
-            path = save / f"{out.kind}_{digest}.py"
             found = out.detail.replace("\n", " ")[:300]
-            path.write_text(
-                f"{prog.header()}\n# found: {out.kind}: {found}\n{prog.text}"
-            )
-            saved.append(path)
+            path = keep(prog, out.kind, f"{out.kind}: {found}")
             if not opts.quiet:
                 print(
                     f"  minimal ({len(prog.text.splitlines())} lines) saved to {path}",
