@@ -183,7 +183,7 @@ def _like_operand(cotangents: list[Any], items: Any) -> Any:
     if not cotangents:
         return xp.zeros_like(items)
     rows = [
-        xp.zeros_like(x) if c is None else xp.asarray(c, dtype=items.dtype)
+        zeros_cotangent(x) if c is None else xp.asarray(c, dtype=items.dtype)
         for c, x in zip(cotangents, items)
     ]
     return xp.stack(rows)
