@@ -347,13 +347,20 @@ class Expressions:
             key_node = e.slice[0].slice.value  # type: ignore[union-attr]
             key = self.key_of(key_node)
             if key is _MISSING:
+                key = self.folded(key_node)
+            if key is _MISSING:
                 self.fail(
                     key_node,
                     "a container argument read with a key that is not a constant",
                     'use a literal key, e.g. params["W"] or params[0]',
                     "dynamic-key",
                 )
-            return self.read(base.value, key, e.with_changes(value=base), hint, target)
+            # the key as the constant it is now (a name may be rebound or renamed later)
+            read = e.with_changes(
+                value=base,
+                slice=[cst.SubscriptElement(cst.Index(self.literal(key)))],
+            )
+            return self.read(base.value, key, read, hint, target)
         return self.lower_subscript(e, base, hint, target)
 
     def lower_subscript(

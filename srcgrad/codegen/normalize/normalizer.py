@@ -21,6 +21,7 @@ from srcgrad.codegen.normalize.expressions import Expressions
 from srcgrad.codegen.normalize.findings import Findings
 from srcgrad.codegen.normalize.inlining import Inlining
 from srcgrad.codegen.normalize.iteration import Iteration
+from srcgrad.codegen.normalize.keys import Keys
 from srcgrad.codegen.normalize.lists import Lists
 from srcgrad.codegen.normalize.loops import Loops
 from srcgrad.codegen.normalize.methods import Methods
@@ -44,6 +45,7 @@ class Normalizer(
     Returns,
     Loops,
     Iteration,
+    Keys,
     Writes,
     Containers,
     Lists,
