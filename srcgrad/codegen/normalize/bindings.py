@@ -135,6 +135,10 @@ class Bindings:
             )
             if value is not _MISSING:  # (lists can grow: never constants)
                 self.const[name] = value
+        if kind in (ir.STATIC, ir.NONDIFF):
+            length = self.length_of(expr)  # len(...) of a container known here
+            if length is not _MISSING:
+                self.const[name] = length
         self.stmts.append(Stmt(kind, [name], expr, self.origin, **kw))
         if kind == ir.STATIC and isinstance(expr, cst.BaseExpression):
             bases = self._static_view_bases(expr)
@@ -311,6 +315,7 @@ class Bindings:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
             self.dyn.add(emitted)
+            self.note_new_list(emitted, [])
             return
         if isinstance(atom, cst.Name) and self.grows_in_place(atom.value):
             # a second name for a list built with append (one a callee returned, say), or for
@@ -353,6 +358,7 @@ class Bindings:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
             self.dyn.add(emitted)
+            self.note_new_list(emitted, [])
         elif isinstance(atom, (cst.Tuple, cst.List)):
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)

@@ -116,7 +116,17 @@ class Iteration:
             # `params[:-1]`, say): one copy of the body per item
             kind, entries = self.lit[self.env[e.value]]
             if kind == "seq" and any(self.is_container(a) for a in entries):
-                return list(entries)
+                # read through a name of the display's own (its items are emitted atoms;
+                # the user's names in them may be rebound by the body)
+                alias = self.names.temp(f"{e.value}_items")
+                self.env[alias] = self.env[e.value]
+                return [
+                    cst.Subscript(
+                        value=cst.Name(alias),
+                        slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
+                    )
+                    for k in range(len(entries))
+                ]
         if (
             isinstance(e, cst.Subscript)
             and len(e.slice) == 1

@@ -119,6 +119,25 @@ class Keys:
             return len(self.lit[cur][1])
         return _MISSING
 
+    def length_of(self, expr: Any) -> Any:
+        """The value of the emitted ``len(c)`` when ``c`` (an emitted name) is a container
+        argument or part of one, or a display built here that does not grow."""
+        if not (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Name)
+            and expr.func.value == "len"
+            and "len" not in self.env
+            and len(expr.args) == 1
+            and isinstance(expr.args[0].value, cst.Name)
+        ):
+            return _MISSING
+        cur = expr.args[0].value.value
+        if cur in self.cont:
+            return len(tree.skeleton_children(self.cont[cur][2]))
+        if cur in self.lit and not self.grows_in_place(cur):
+            return len(self.lit[cur][1])
+        return _MISSING
+
     def keyed_unroll(self, node: cst.For) -> list[Any] | None:
         """The values of a ``for`` loop's index when the loop must run once per value: it
         iterates over a ``range`` known here, has no ``break``/``return``/``else``, and its
