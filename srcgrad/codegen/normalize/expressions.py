@@ -351,8 +351,10 @@ class Expressions:
             if key is _MISSING:
                 self.fail(
                     key_node,
-                    "a container argument read with a key that is not a constant",
-                    'use a literal key, e.g. params["W"] or params[0]',
+                    "a container argument read with a key known only when the code runs",
+                    'use a literal key (params["W"], params[0]) or the index of a loop '
+                    "over range(len(params)) (or any range known before the call) that "
+                    "has no break, return or else: such a loop runs once per index",
                     "dynamic-key",
                 )
             # the key as the constant it is now (a name may be rebound or renamed later)

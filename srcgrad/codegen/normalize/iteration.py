@@ -206,6 +206,11 @@ class Iteration:
         as Python does, and the loop is one over a list built here."""
 
         def bind(e: cst.BaseExpression) -> cst.BaseExpression:
+            if self._user_call(e):
+                # `for W, b in unpack(w)`: what the call returns, then a loop over it
+                tmp = self.names.temp("items")
+                self.assign(cst.Name(tmp), e)
+                return self.src.alias(cst.Name(tmp), e)  # type: ignore[return-value]
             if not isinstance(e, (cst.List, cst.Tuple)) or not e.elements:
                 return e
             if any(isinstance(el, cst.StarredElement) for el in e.elements):
@@ -231,6 +236,24 @@ class Iteration:
         out = node.with_changes(iter=new_it)
         self.src.alias(out, node)
         return out
+
+    def _user_call(self, e: cst.BaseExpression) -> bool:
+        """Whether ``e`` calls a function of the user's (a nested def, or a plain Python
+        function outside numpy and srcgrad), which may return a list of tuples."""
+        if not isinstance(e, cst.Call) or not isinstance(e.func, cst.Name):
+            return False
+        name = e.func.value
+        if name in self.local_funcs:
+            return True
+        if name in self.env:
+            return False
+        found, obj = self.resolver.lookup(name)
+        module = getattr(obj, "__module__", None) or ""
+        return (
+            found
+            and type(obj).__name__ == "function"
+            and not module.split(".")[0] in ("numpy", "scipy", "srcgrad", "builtins")
+        )
 
     def iterable(self, seq: cst.BaseExpression) -> cst.BaseExpression:
         """A list/tuple argument iterated over becomes a list whose items carry gradients."""

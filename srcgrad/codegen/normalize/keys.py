@@ -89,17 +89,18 @@ class Keys:
         return "".join(out)
 
     def _folded_call(self, node: cst.Call) -> Any:
-        """``len(c)`` of a container whose length is known here, ``range(...)`` of
-        constants."""
-        fname = self.builtin_call(node, ("len", "range"))
+        """``len(c)`` of a container whose length is known here, ``range(...)`` and
+        ``str(...)`` of constants."""
+        fname = self.builtin_call(node, ("len", "range", "str"))
         if fname is None or any(a.keyword is not None or a.star for a in node.args):
             return _MISSING
+        if fname in ("len", "str") and len(node.args) != 1:
+            return _MISSING
         if fname == "len":
-            return (
-                self._known_length(node.args[0].value)
-                if len(node.args) == 1
-                else _MISSING
-            )
+            return self._known_length(node.args[0].value)
+        if fname == "str":
+            v = self.folded(node.args[0].value)
+            return str(v) if type(v) in (int, str) else _MISSING
         vals = [self.folded(a.value) for a in node.args]
         if not 1 <= len(vals) <= 3 or any(type(v) is not int for v in vals):
             return _MISSING
@@ -137,6 +138,37 @@ class Keys:
         if cur in self.lit and not self.grows_in_place(cur):
             return len(self.lit[cur][1])
         return _MISSING
+
+    def argument_as_display(self, user: str, cur: str) -> str:
+        """Bind ``user`` (now the container argument part ``cur``) to a display of reads of
+        its items, when it is a tuple, list or dict of arrays: a loop that rebinds it
+        (``state = (h, c)``) then carries it item by item.  Returns what ``user`` is bound to
+        now."""
+        skel = self.cont[cur][2]
+        kids = tree.skeleton_children(skel)
+        if skel[2] not in ("tuple", "list", "dict") or any(k is not None for k in kids):
+            return cur
+        keys = list(skel[1]) if isinstance(skel[1], dict) else list(range(len(kids)))
+        reads = []
+        for k in keys:
+            expr = cst.Subscript(
+                value=cst.Name(cur),
+                slice=[cst.SubscriptElement(cst.Index(cst.parse_expression(repr(k))))],
+            )
+            reads.append(self.read(cur, k, expr, user, None))
+        if isinstance(skel[1], dict):
+            display: cst.BaseExpression = cst.Dict(
+                [
+                    cst.DictElement(cst.parse_expression(repr(k)), v)
+                    for k, v in zip(keys, reads)
+                ]
+            )
+        elif skel[2] == "list":
+            display = cst.List([cst.Element(v) for v in reads])
+        else:
+            display = cst.Tuple([cst.Element(v) for v in reads])
+        self.bind_atom(user, display)
+        return self.env[user]
 
     def keyed_unroll(self, node: cst.For) -> list[Any] | None:
         """The values of a ``for`` loop's index when the loop must run once per value: it
@@ -180,3 +212,17 @@ def _literal(node: cst.BaseExpression) -> Any:
         return node.evaluated_value  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001  (a byte string or an odd literal: not a key)
         return _MISSING
+
+
+def _only_rebound(loop: cst.CSTNode, user: str) -> bool:
+    """Whether the loop only rebinds ``user`` as a whole (``state = (h, c)``): it writes no
+    item of it and calls no method on it, which would change the caller's object."""
+    for node in m.findall(loop, m.AssignTarget() | m.AugAssign() | m.AnnAssign()):
+        target = node.target  # type: ignore[attr-defined]
+        while isinstance(target, (cst.Subscript, cst.Attribute)):
+            target = target.value
+            if isinstance(target, cst.Name) and target.value == user:
+                return False
+    for call in m.findall(loop, m.Call(func=m.Attribute(value=m.Name(user)))):
+        return False
+    return True

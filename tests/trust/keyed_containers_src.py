@@ -1,0 +1,223 @@
+"""Programs that read container arguments by loop index, by formatted key, through dict
+views, and that build or rebind lists and tuples of arrays (tests/test_real_containers.py)."""
+
+import numpy as np
+
+
+# ---------------------------------------------------------------- read by a loop's index
+
+
+def layers_by_index(params, x):
+    h = x
+    for i in range(len(params)):
+        W = params[i][0]
+        b = params[i][1]
+        h = h @ W + b
+        if i < len(params) - 1:
+            h = np.tanh(h)
+    return np.sum(h**2)
+
+
+def layers_by_counted_index(params, x):
+    n_layers = len(params)
+    h = x
+    for i in range(n_layers):
+        W, b = params[i]
+        h = np.tanh(h @ W + b)
+    W_last, b_last = params[n_layers - 1]
+    return np.mean(h) + np.sum(W_last * 0.5) + np.sum(b_last)
+
+
+def layers_by_index_from_one(params, x):
+    h = np.tanh(x @ params[0][0] + params[0][1])
+    for i in range(1, len(params), 1):
+        h = np.tanh(h @ params[i][0] + params[i][1])
+    return np.sum(h**3)
+
+
+def layers_by_reversed_index(params, x):
+    h = x
+    for i in range(len(params) - 1, -1, -1):
+        W, b = params[i]
+        h = np.tanh(h @ W + b)
+    return np.sum(h)
+
+
+def keys_from_formatting(params, x):
+    h = x
+    for i in range(1, 3):
+        h = h @ params["W%d" % i] + params[f"b{i}"]
+        if i == 1:
+            h = np.tanh(h)
+    return np.sum(h**2) + np.sum(params["W" + str(1)])
+
+
+def key_name_rebound(params, x):
+    k = 0
+    W = params[k]
+    k = 1
+    b = params[k]
+    return np.sum(np.tanh(x @ W + b))
+
+
+def emission_table(log_pi, log_B, seq):
+    n = len(seq)
+    alpha = np.zeros((n, log_pi.shape[0]))
+    alpha[0] = log_pi + log_B[:, seq[0]]
+    for t in range(1, n):
+        for j in range(log_pi.shape[0]):
+            alpha[t, j] = np.log(np.sum(np.exp(alpha[t - 1]))) + log_B[j, seq[t]]
+    return np.sum(alpha[-1])
+
+
+# ---------------------------------------------------------------- dict views and parts
+
+
+def decay_over_items(params, x):
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    pred = h @ params["W2"] + params["b2"]
+    decay = 1e-1 * sum(np.sum(v**2) for k, v in params.items() if k.startswith("W"))
+    return np.mean(pred**2) + decay
+
+
+def sum_over_values_and_keys(params, x):
+    total = 0.0
+    for v in params.values():
+        total = total + np.sum(v**2)
+    for k in params:
+        total = total + np.sum(params[k])
+    for k in params.keys():
+        total = total + 0.5 * np.sum(np.sin(params[k]))
+    return total + np.sum(x @ params["W1"])
+
+
+def nested_hidden_layers(params, x):
+    h = x
+    for W, b in params["hidden"]:
+        h = np.tanh(h @ W + b)
+    W, b = params["out"]
+    return np.sum((h @ W + b) ** 2)
+
+
+def parts_by_constant_names(params, x):
+    h = x
+    for part in ("encoder", "decoder"):
+        for W, b in params[part]:
+            h = np.tanh(h @ W + b)
+    return np.mean((h - x) ** 2)
+
+
+def enumerate_nested(params, x):
+    h = x
+    for i, (W, b) in enumerate(params["hidden"]):
+        h = h @ W + b
+        if i == 0:
+            h = np.tanh(h)
+    return np.sum(h**2)
+
+
+# ---------------------------------------------------------------- lists of tuples built here
+
+
+def unpack_flat(weights, shapes):
+    start = 0
+    layers = []
+    for m, n in shapes:
+        W = weights[start : start + m * n].reshape((m, n))
+        start += m * n
+        b = weights[start : start + n]
+        start += n
+        layers.append((W, b))
+    return layers
+
+
+def flat_weights_net(weights, x):
+    h = x
+    for W, b in unpack_flat(weights, ((3, 4), (4, 2))):
+        h = np.tanh(h @ W + b)
+    return np.sum(h**2)
+
+
+def scaled_copies(params, x):
+    layers = []
+    for W, b in params:
+        layers.append((W * 2.0, b))
+    layers.append((np.ones((2, 2)), np.zeros(2)))
+    h = x
+    for i, (W, b) in enumerate(layers):
+        h = np.tanh(h @ W + b)
+    return np.sum(h**2) + len(layers)
+
+
+def display_of_rebound_names(a, b, x):
+    pairs = [(a, b), (b, a)]
+    b = b * 3.0
+    total = 0.0
+    for u, v in pairs:
+        total = total + np.sum(np.tanh(x * u + v))
+    return total + np.sum(b)
+
+
+# ---------------------------------------------------------------- arguments rebound in loops
+
+
+def sgd_steps_on_a_tuple(params, x, y, lr=0.1, steps=2):
+    for _ in range(steps):
+        W, b = params
+        err = x @ W + b - y
+        params = (W - lr * x.T @ err / x.shape[0], b - lr * err.mean(axis=0))
+    W, b = params
+    return np.mean((x @ W + b - y) ** 2)
+
+
+def state_tuple_over_rows(state, xs):
+    for x in xs:
+        h, c = state
+        c = np.tanh(c + x[:2])
+        h = h * c + 0.1
+        state = (h, c)
+    h, c = state
+    return np.sum(h**2) + np.sum(c)
+
+
+def state_dict_over_rows(state, xs):
+    for x in xs:
+        state = {"h": np.tanh(state["h"] + x[:2]), "c": state["c"] * 0.9 + state["h"]}
+    return np.sum(state["h"] * state["c"])
+
+
+def state_list_rebound_while(state, xs):
+    t = 0
+    while t < xs.shape[0]:
+        a, b = state
+        state = [a * np.cos(xs[t, :2]), b + a]
+        t += 1
+    return np.sum(state[0]) + np.sum(state[1] ** 2)
+
+
+# ---------------------------------------------------------------- refused
+
+
+def index_read_in_a_loop_with_break(params, x):
+    h = x
+    for i in range(len(params)):
+        h = np.tanh(h @ params[i])
+        if np.sum(h) > 1e9:
+            break
+    return np.sum(h)
+
+
+def index_read_in_a_loop_without_break(params, x):
+    h = x
+    for i in range(len(params)):
+        h = np.tanh(h @ params[i])
+    return np.sum(h)
+
+
+def tuple_appended_in_a_while_loop(params, x):
+    layers = []
+    i = 0
+    while i < 2:
+        layers.append((params[0] * i, params[1]))
+        i += 1
+    return np.sum(x @ layers[1][0])
