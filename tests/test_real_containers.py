@@ -136,3 +136,9 @@ def test_a_tuple_appended_in_a_loop_that_runs_as_a_loop_is_refused():
         srcgrad.grad(src.tuple_appended_in_a_while_loop)(params, X)
     assert info.value.filename.endswith("keyed_containers_src.py")
     assert "appending a tuple" in str(info.value)
+
+
+def test_a_layer_read_from_a_slice_of_the_argument_keeps_its_gradient():
+    # was a wrong gradient: the layer was copied as one array, its leaves lost
+    params = [(_n(3, 3), _n(3)) for _ in range(3)]
+    _right(src.layer_of_a_slice_by_constant_index, params, X)

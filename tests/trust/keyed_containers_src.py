@@ -221,3 +221,11 @@ def tuple_appended_in_a_while_loop(params, x):
         layers.append((params[0] * i, params[1]))
         i += 1
     return np.sum(x @ layers[1][0])
+
+
+def layer_of_a_slice_by_constant_index(params, x):
+    hidden = params[:-1]
+    W, b = hidden[0]
+    h = np.sin(x @ W + b)
+    W, b = params[-1]
+    return np.sum(h @ W) + np.sum(b)

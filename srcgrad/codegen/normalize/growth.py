@@ -38,8 +38,12 @@ class Growth:
         if len(args) != 1 or args[0].keyword is not None or args[0].star:
             return False
         item = args[0].value
-        if not (self.is_container(item) or self._is_container_atom(item)):
-            return False
+        known = isinstance(item, (cst.Tuple, cst.List, cst.Dict)) or (
+            isinstance(item, cst.Name)
+            and (item.value in self.lit or item.value in self.cont)
+        )
+        if not known:
+            return False  # (a list built with append stays refused as an item)
         if lst in self.list_history:
             depth, items = self.list_history[lst]
         elif lst in self.lit and self.lit[lst][0] == "seq" and lst in self.lit_stmt:
