@@ -142,3 +142,37 @@ def test_a_layer_read_from_a_slice_of_the_argument_keeps_its_gradient():
     # was a wrong gradient: the layer was copied as one array, its leaves lost
     params = [(_n(3, 3), _n(3)) for _ in range(3)]
     _right(src.layer_of_a_slice_by_constant_index, params, X)
+
+
+# ---------------------------------------------------------------- generator functions
+
+
+def test_a_loop_over_what_a_generator_function_yields():
+    weights = _n(3 * 4 + 4 + 4 * 2 + 2)
+    _right(src.net_over_a_generator, weights, X)
+
+
+def test_generators_with_returns_yield_from_and_builtins_over_them():
+    _right(src.sum_of_a_generator, _n(3))
+
+
+def test_a_generator_defined_in_the_function():
+    _right(src.nested_generator_def, _n(3), _n(3), wrt=(0, 1))
+
+
+@pytest.mark.parametrize(
+    ("fn", "words"),
+    [
+        (src.takes_from_an_endless_generator, "while True"),
+        (src.returns_of_a_generator, "return of a value"),
+        (src.writes_what_a_generator_reads, "written into in place"),
+        (src.is_a_generator, "is a generator function"),
+        (src.sum_of_early_returns, "return before the end"),
+    ],
+    ids=["endless", "return-value", "interleaved-writes", "differentiated", "early"],
+)
+def test_generators_that_could_differ_when_run_at_once_are_refused(fn, words):
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(fn)(_n(3))
+    assert info.value.filename.endswith("keyed_containers_src.py")
+    assert words in str(info.value)

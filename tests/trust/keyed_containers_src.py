@@ -229,3 +229,98 @@ def layer_of_a_slice_by_constant_index(params, x):
     h = np.sin(x @ W + b)
     W, b = params[-1]
     return np.sum(h @ W) + np.sum(b)
+
+
+# ---------------------------------------------------------------- generator functions
+
+
+def layers_of(weights, shapes):
+    start = 0
+    for m, n in shapes:
+        end = start + m * n
+        yield weights[start:end].reshape((m, n)), weights[end : end + n]
+        start = end + n
+
+
+def net_over_a_generator(weights, x):
+    h = x
+    for W, b in layers_of(weights, ((3, 4), (4, 2))):
+        h = np.tanh(h @ W + b)
+    return np.sum(h**2)
+
+
+def squares_then_more(v):
+    for i in range(3):
+        if i == 2:
+            break
+        yield v[i] ** 2
+    return
+
+
+def returns_early(v):
+    for i in range(3):
+        if i == 2:
+            return
+        yield v[i] ** 2
+
+
+def sum_of_early_returns(v):
+    return sum(returns_early(v))
+
+
+def chained(v):
+    yield from squares_then_more(v)
+    yield np.sin(v[2])
+
+
+def sum_of_a_generator(v):
+    total = sum(chained(v))
+    return total + np.sum([s for s in squares_then_more(v)][1])
+
+
+def nested_generator_def(v, x):
+    def scaled(k):
+        for i in range(k):
+            yield v * (i + 1.0)
+
+    return np.sum(np.stack([np.tanh(s + x) for s in scaled(3)]))
+
+
+def endless(v):
+    while True:
+        yield v
+
+
+def takes_from_an_endless_generator(v):
+    for a, b in zip(endless(v), range(2)):
+        v = v + a
+    return np.sum(v)
+
+
+def generator_with_a_value(v):
+    yield v
+    return v
+
+
+def returns_of_a_generator(v):
+    for a in generator_with_a_value(v):
+        v = v * a
+    return np.sum(v)
+
+
+def rows_of(buf):
+    for i in range(2):
+        yield buf[i]
+
+
+def writes_what_a_generator_reads(v):
+    buf = np.stack([v, v])
+    total = 0.0
+    for r in rows_of(buf):
+        buf[1] = r * 2.0
+        total = total + np.sum(r)
+    return total
+
+
+def is_a_generator(v):
+    yield np.sum(v)

@@ -20,6 +20,7 @@ from srcgrad.codegen.normalize.exits import _always_returns, _returns_from_a_loo
 from srcgrad.codegen.normalize.expressions import Expressions
 from srcgrad.codegen.normalize.findings import Findings
 from srcgrad.codegen.normalize.inlining import Inlining
+from srcgrad.codegen.normalize.generators import Generators
 from srcgrad.codegen.normalize.growth import Growth
 from srcgrad.codegen.normalize.iteration import Iteration
 from srcgrad.codegen.normalize.keys import Keys
@@ -51,6 +52,7 @@ class Normalizer(
     Containers,
     Lists,
     Growth,
+    Generators,
     Expressions,
     Calls,
     Arguments,
