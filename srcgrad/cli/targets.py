@@ -210,7 +210,37 @@ def container_params(fn: Callable[..., Any]) -> dict[str, str]:
             and n.func.value.id in params
         ):
             out.setdefault(n.func.value.id, f"uses .{n.func.attr}()")
+        if isinstance(n, (ast.For, ast.comprehension)):
+            found = _iterated_as_tuples(n.iter, n.target, params)
+            if found is not None:
+                out.setdefault(found, "iterated as tuples")
     return out
+
+
+def _iterated_as_tuples(
+    it: ast.expr, target: ast.expr, params: dict[str, Any]
+) -> str | None:
+    """The parameter a loop unpacks items of into several names (``for W, b in params``,
+    ``params[:-1]``, ``reversed(params)``, ``for i, (W, b) in enumerate(params)``), else
+    None."""
+    if not isinstance(target, (ast.Tuple, ast.List)):
+        return None
+    if isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice):
+        it = it.value
+    if isinstance(it, ast.Name):
+        return it.id if it.id in params else None
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)):
+        return None
+    if it.func.id == "reversed" and len(it.args) == 1:
+        return _iterated_as_tuples(it.args[0], target, params)
+    if it.func.id in ("enumerate", "zip"):
+        parts = target.elts[1:] if it.func.id == "enumerate" else target.elts
+        seqs = it.args if it.func.id == "zip" else it.args[:1]
+        for a, t in zip(seqs, parts):
+            found = _iterated_as_tuples(a, t, params)
+            if found is not None:
+                return found
+    return None
 
 
 @contextlib.contextmanager
