@@ -78,6 +78,10 @@ FINDINGS: dict[str, str] = {
     "nn_funs_factory": _CLOSURE + "; a generator function (yield) unpacks the layers",
     "partial_activation_net": "refused: starred assignment target (*hidden, last = "
     "params)",
+    "rbf_network_pairs": "refused: *-unpacking in a call (zip(*units) over a list of "
+    "(centre, log_width) pairs)",
+    "sparse_autoencoder": "refused: method .items() of a dict argument (weight decay "
+    "summed over params.items() filtered by name)",
     "ridge_regression_sgd": "refused WRONGLY: rng.choice(len(y), ...) is said to carry a "
     "gradient (len() of an argument is a shape read; y is not even differentiated)",
     "vae_numpy": "refused: *-unpacking in a call (rs.randn(*mean.shape))",
