@@ -176,3 +176,23 @@ def test_generators_that_could_differ_when_run_at_once_are_refused(fn, words):
         srcgrad.grad(fn)(_n(3))
     assert info.value.filename.endswith("keyed_containers_src.py")
     assert words in str(info.value)
+
+
+def test_names_a_helper_unpacked_from_a_multi_output_call():
+    # was a refusal ("name 'a' is not defined") for names the program binds
+    _right(src.loss_of_split_parts, _n(6, 4))
+
+
+def test_per_step_dicts_with_one_hot_writes_into_their_items():
+    W, U = _n(4, 4) * 0.5, _n(4, 5)
+    _right(src.per_step_dicts, W, U, [0, 3, 1, 4], [3, 1, 2, 0], wrt=(0, 1))
+
+
+def test_writes_into_items_of_a_list_display():
+    _right(src.item_of_a_list_display_written, _n(3))
+
+
+def test_an_item_written_and_read_through_another_name_is_refused():
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(src.written_item_read_through_another_name)(_n(3))
+    assert info.value.filename.endswith("keyed_containers_src.py")

@@ -120,6 +120,12 @@ class _Checker(cst.CSTVisitor):
             return
         if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
             return  # a subscript write: normalize checks what it writes into
+        if (
+            isinstance(t, cst.Subscript)
+            and isinstance(t.value, cst.Subscript)
+            and isinstance(t.value.value, cst.Name)
+        ):
+            return  # `xs[t][i] = v`: a write into an item (normalize checks it)
         if isinstance(t, (cst.Tuple, cst.List)):
             for el in t.elements:
                 if isinstance(el, cst.StarredElement):

@@ -324,3 +324,51 @@ def writes_what_a_generator_reads(v):
 
 def is_a_generator(v):
     yield np.sum(v)
+
+
+# ---------------------------------------------------------------- helpers that unpack
+
+
+def split_parts(x):
+    a, b = np.split(x, 2, axis=1)
+    return a, b
+
+
+def swapped_parts(x):
+    first, second, third = np.split(x, 3, axis=0)
+    return third, first
+
+
+def loss_of_split_parts(x):
+    a, b = split_parts(x)
+    c, d = swapped_parts(x)
+    return np.sum(a * b) + np.sum(c * d**2)
+
+
+# ---------------------------------------------------------------- per-step dicts (char-rnn)
+
+
+def per_step_dicts(W, U, inputs, targets):
+    xs, hs = {}, {}
+    hs[-1] = np.zeros(W.shape[0])
+    loss = 0.0
+    for t in range(len(inputs)):
+        xs[t] = np.zeros(U.shape[1])
+        xs[t][inputs[t]] = 1.0
+        hs[t] = np.tanh(W @ hs[t - 1] + U @ xs[t])
+        loss += -np.log(np.exp(hs[t][targets[t]]) / np.sum(np.exp(hs[t])))
+    return loss
+
+
+def item_of_a_list_display_written(v):
+    rows = [np.zeros(3), v * 2.0]
+    rows[0][1] = v[0]
+    rows[1][2] += v[1]
+    return np.sum(rows[0] * rows[1])
+
+
+def written_item_read_through_another_name(v):
+    z = v * 1.0
+    rows = [z, v]
+    rows[0][0] = 5.0
+    return np.sum(z)

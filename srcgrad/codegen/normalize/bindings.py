@@ -159,6 +159,10 @@ class Bindings:
         if isinstance(node, (cst.Tuple, cst.List)):
             vals = [self.constant_value(e.value) for e in node.elements]
             return _MISSING if any(v is _MISSING for v in vals) else tuple(vals)
+        if isinstance(node, cst.BinaryOperation):
+            return _constant_arithmetic(
+                node, self.constant_value(node.left), self.constant_value(node.right)
+            )
         if isinstance(
             node, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation)
         ):
@@ -198,6 +202,13 @@ class Bindings:
             return
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self.subscript_write(target, value)
+            return
+        if (
+            isinstance(target, cst.Subscript)
+            and isinstance(target.value, cst.Subscript)
+            and isinstance(target.value.value, cst.Name)
+        ):
+            self.item_write(target, value)
             return
         if not isinstance(target, (cst.Tuple, cst.List)):
             self.fail(
@@ -254,8 +265,9 @@ class Bindings:
             res = self.call(value, hint=names[0], multi=names)
             if res is None:
                 return
-            if self.last_multi is not None:
+            if self.last_multi is names:
                 return  # a multi-output primitive bound every name
+            # (one inside an inlined callee bound the callee's names, not these)
             atom = res
         else:
             atom = self.lower(value, names[0])
@@ -383,3 +395,25 @@ class Bindings:
                 "split it into simpler statements",
                 "container",
             )
+
+
+def _constant_arithmetic(node: cst.BinaryOperation, left: Any, right: Any) -> Any:
+    """``left op right`` for ints and strings known here (``t - 1``, ``"W" + k``), else
+    ``_MISSING``: keys and indices computed from constants stay constants."""
+    ops = {
+        cst.Add: lambda a, b: a + b,
+        cst.Subtract: lambda a, b: a - b,
+        cst.Multiply: lambda a, b: a * b,
+        cst.FloorDivide: lambda a, b: a // b,
+        cst.Modulo: lambda a, b: a % b,
+    }
+    op = ops.get(type(node.operator))
+    if op is None or type(left) not in (int, str) or type(right) not in (int, str):
+        return _MISSING
+    try:
+        value = op(left, right)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return _MISSING
+    if type(value) not in (int, str) or (type(value) is str and len(value) > 200):
+        return _MISSING
+    return value

@@ -345,9 +345,7 @@ class Expressions:
                     e, "slice of a container argument", "index with a constant", "read"
                 )
             key_node = e.slice[0].slice.value  # type: ignore[union-attr]
-            key = self.key_of(key_node)
-            if key is _MISSING:
-                key = self.folded(key_node)
+            key = self.folded(key_node)  # (the user's expression: its names by env)
             if key is _MISSING:
                 self.fail(
                     key_node,
@@ -391,6 +389,8 @@ class Expressions:
 
     def key_of(self, node: cst.BaseExpression) -> Any:
         k = _constant_key(node)
+        if k is _MISSING and isinstance(node, cst.BinaryOperation):
+            return self.constant_value(node)  # `t - 1` of constants: an int or a str
         if k is _MISSING and isinstance(node, cst.Name):
             name = self.env.get(node.value, node.value)
             k = self.const.get(name, _MISSING)
@@ -448,7 +448,7 @@ class Expressions:
         operands = self._prim_operands(rule, expr, bound)
         if multi is not None:
             names = [self.define(n) for n in multi]
-            self.last_multi = names
+            self.last_multi = multi  # (by identity: which unpacking it bound)
             self.locals.update(names)
             self.stmts.append(
                 Stmt(

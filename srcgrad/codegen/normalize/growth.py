@@ -58,3 +58,58 @@ class Growth:
             return False  # a caller's list: refused where it is appended to
         self.bind_atom(users[0], cst.List([cst.Element(v) for v in [*items, item]]))
         return True
+
+    def item_write(self, target: cst.Subscript, value: cst.BaseExpression) -> None:
+        """``xs[t][i] = v``, a write into an array that a tuple, list or dict built here holds
+        under a constant key: the array is written (a new version of it, as any array made
+        here; other names of the old version go stale) and the display's entry becomes the
+        new version.  Anything else written through two subscripts is refused."""
+        inner = cst.ensure_type(target.value, cst.Subscript)
+        base = cst.ensure_type(inner.value, cst.Name)
+        cur = self.env.get(base.value)
+        atom: Any = None
+        if (
+            cur in self.lit
+            and len(inner.slice) == 1
+            and isinstance(inner.slice[0].slice, cst.Index)
+        ):
+            key = self.key_of(self.lower(inner.slice[0].slice.value, base.value))
+            try:
+                atom = self.lit[cur][1][key]
+            except (KeyError, IndexError, TypeError):
+                atom = None
+        if not isinstance(atom, cst.Name) or self.is_container(atom):
+            self.fail(
+                target,
+                f"in-place write into an item of {base.value!r} (srcgrad writes into an "
+                "array held by a tuple, list or dict built here, under a constant key)",
+                f"bind the item to a name, write into it and store it back: "
+                f"item = {base.value}[k]; item[i] = v; {base.value}[k] = item",
+                "subscript-assign",
+            )
+        named = [u for u, c in self.env.items() if c == atom.value] + [
+            u for frame in self.frames for u, c in frame.env.items() if c == atom.value
+        ]
+        if named:
+            self.fail(
+                target,
+                f"write into an array that {base.value!r} holds and that is also named "
+                f"{named[0]!r} (Python writes into {named[0]!r} too, which the gradient "
+                "cannot follow)",
+                f"put a copy in ({base.value} = [{named[0]}.copy(), ...]), or write "
+                f"into {named[0]} itself",
+                "write-alias",
+            )
+        was_stale = cur in self.stale
+        item = self.names.temp(f"{base.value}_item")
+        self.env[item] = atom.value  # the very array the display holds
+        self.assign(target.with_changes(value=cst.Name(item)), value)
+        self.assign(inner, cst.Name(item))
+        entries = self.lit[cur][1]
+        held = entries.values() if isinstance(entries, dict) else entries
+        if not was_stale and not any(
+            isinstance(a, cst.Name) and a.value == atom.value for a in held
+        ):
+            # the display holds the new version now, and no other copy of the old one
+            # (other names of the old version stay stale)
+            self.stale.discard(cur)

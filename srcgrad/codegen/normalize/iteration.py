@@ -135,7 +135,7 @@ class Iteration:
             whole = self._container_items(e.value)
             sl = e.slice[0].slice
             bounds = [
-                None if b is None else self.key_of(b)
+                None if b is None else self.folded(b)
                 for b in (sl.lower, sl.upper, sl.step)
             ]
             if whole is None or any(
