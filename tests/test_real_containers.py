@@ -196,3 +196,16 @@ def test_an_item_written_and_read_through_another_name_is_refused():
     with pytest.raises(srcgrad.SrcgradError) as info:
         srcgrad.grad(src.written_item_read_through_another_name)(_n(3))
     assert info.value.filename.endswith("keyed_containers_src.py")
+
+
+def test_unpacking_the_rows_of_a_computed_array():
+    _right(src.unpack_exp, _n(3), _n(4), wrt=(0, 1))
+    _right(src.unpack_rows_of_a_product, _n(2, 3, 4), _n(4, 5), wrt=(0, 1))
+
+
+def test_unpacking_an_array_of_another_length_raises_as_python_does():
+    v = _n(3)
+    with pytest.raises(ValueError, match="too many values to unpack"):
+        src.unpack_wrong_count(v)
+    with pytest.raises(ValueError, match="too many values to unpack"):
+        srcgrad.grad(src.unpack_wrong_count)(v)

@@ -67,12 +67,6 @@ FINDINGS: dict[str, str] = {
     "(hidden[depth] = ...) inside the loop over enumerate(layers)",
     "heat_equation_inverse": "refused: a default argument that is not a literal "
     "(nt=NT, a module constant)",
-    "kalman_loglik": "refused: unpacking the result of np.exp (a, b, c = np.exp(v))",
-    "min_char_rnn": "refused: dicts of per-step vectors written in a loop (hs[t] = ...) "
-    "and an in-place write xs[t][inputs[t]] = 1 into a fresh zeros vector",
-    "mixture_density_network": "refused with a WRONG MESSAGE: 'name logits is not "
-    "defined' for a, b, c = helper(x) where the helper returns the names it unpacked "
-    "from np.split",
     "neural_ode_euler": "refused: a lambda made in a factory, passed to the integrator "
     "as an argument and called there",
     "nn_funs_factory": _CLOSURE + "; a generator function (yield) unpacks the layers",
@@ -80,8 +74,6 @@ FINDINGS: dict[str, str] = {
     "params)",
     "rbf_network_pairs": "refused: *-unpacking in a call (zip(*units) over a list of "
     "(centre, log_width) pairs)",
-    "sparse_autoencoder": "refused: method .items() of a dict argument (weight decay "
-    "summed over params.items() filtered by name)",
     "ridge_regression_sgd": "refused WRONGLY: rng.choice(len(y), ...) is said to carry a "
     "gradient (len() of an argument is a shape read; y is not even differentiated)",
     "vae_numpy": "refused: *-unpacking in a call (rs.randn(*mean.shape))",
@@ -98,8 +90,6 @@ MESSAGE_FINDINGS: dict[str, str] = {
     "deep_rnn_enumerate": "message: the same finding listed 10 times (once per "
     "unrolled iteration?)",
     "neural_ode_euler": "message: 'call of a local value f' listed 7 times",
-    "mixture_density_network": "message: claims names are not defined that the program "
-    "binds",
 }
 
 #: Programs whose differentiation costs more than a second or two: ``slow`` only.

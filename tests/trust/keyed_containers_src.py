@@ -372,3 +372,22 @@ def written_item_read_through_another_name(v):
     rows = [z, v]
     rows[0][0] = 5.0
     return np.sum(z)
+
+
+# ---------------------------------------------------------------- unpacking arrays
+
+
+def unpack_exp(v, x):
+    a, b, c = np.exp(v)
+    return np.sum(a * x + b * x**2 + c)
+
+
+def unpack_rows_of_a_product(W, x):
+    top, bottom = W @ x
+    return np.sum(top * bottom)
+
+
+def unpack_wrong_count(v):
+    y = v * 2.0
+    a, b = y
+    return np.sum(a * b)

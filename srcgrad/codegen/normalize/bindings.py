@@ -287,6 +287,16 @@ class Bindings:
                 )
             )
             return
+        if isinstance(atom, cst.Name) and not (
+            self.is_container(atom) or self._is_container_atom(atom)
+        ):
+            # an array's rows: Python refuses a count other than the array's length
+            self.runtime_imports.add("require_length")
+            call = cst.Call(
+                func=cst.Name(self.names.generated("require_length")),
+                args=[cst.Arg(atom), cst.Arg(cst.Integer(str(len(names))))],
+            )
+            self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
         for i, n in enumerate(names):
             key = cst.Integer(str(i))
             self.lower_subscript_of(atom, key, n, target=n)
