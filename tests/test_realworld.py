@@ -83,7 +83,12 @@ FINDINGS: dict[str, str] = {
 
 #: ``srcgrad gen FILE`` does not generate what the API differentiates right: file stem ->
 #: finding.  (Programs in FINDINGS fail there too, for the same reason.)
-CLI_FINDINGS: dict[str, str] = {}
+CLI_FINDINGS: dict[str, str] = {
+    "min_char_rnn": "gen makes the module ahead of time, without the arguments: the list "
+    "of character indices is taken for an array, so the loop over range(len(inputs)) is "
+    "not run once per step and its dict writes are refused (the first call, with the "
+    "list, differentiates it)",
+}
 
 #: Refusals whose message is at fault (``refusal_problems``): file stem -> finding.
 MESSAGE_FINDINGS: dict[str, str] = {
@@ -422,12 +427,16 @@ def test_refusal_message(path: Path) -> None:
     assert not problems, f"{s.name}: " + "; ".join(problems)
 
 
-@pytest.mark.parametrize(
-    "path", _params({**CLI_FINDINGS, **FINDINGS}, slow_for_all=True)
-)
+@pytest.mark.parametrize("path", _params(CLI_FINDINGS, slow_for_all=True))
 def test_command_line(path: Path, tmp_path: Path) -> None:
     s = script(path)
     problem = command_line_problem(s, tmp_path / "cache")
+    if path.stem in FINDINGS:
+        # refused through the API: the command line may refuse it too, at its own line
+        assert problem is None or (
+            f"{path.name}:" in problem and "Traceback" not in problem
+        ), f"{s.name}: {problem}"
+        return
     assert problem is None, f"{s.name}: {problem}"
 
 
