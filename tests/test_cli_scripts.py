@@ -308,3 +308,48 @@ def test_read_requests_scopes(tmp_path):
         _line_of(path, "comp = "),
     ]
     assert req.names() == ["f"] and req.differentiates
+
+
+LAYERS = """
+import numpy as np
+import srcgrad
+
+
+def mlp(params, x):
+    h = x
+    for W, b in params[:-1]:
+        h = np.tanh(h @ W + b)
+    return np.sum(h)
+
+
+def indexed(params, x):
+    h = x
+    for i, (W, b) in enumerate(params):
+        h = h @ W + b
+    return np.sum(h)
+
+
+def pairs(xs, ys):
+    total = 0.0
+    for a, b in zip(xs, ys):
+        total = total + np.sum(a * b)
+    return total
+
+
+if __name__ == "__main__":
+    print(srcgrad.grad(mlp), srcgrad.grad(indexed), srcgrad.grad(pairs))
+"""
+
+
+def test_gen_leaves_lists_of_layers_to_the_first_call(tmp_path):
+    # a parameter unpacked into (W, b) in a loop is a list of tuples: its module is
+    # specialised on the first call, never refused as an array with unpacked rows
+    write(tmp_path / "layers.py", LAYERS)
+    cache = tmp_path / "c"
+    r = run("gen", "layers.py", cwd=tmp_path, cache=cache)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert "skipped layers.py::mlp: parameter 'params' (iterated as tuples)" in out
+    assert "skipped layers.py::indexed: parameter 'params'" in out
+    assert "error" not in out
+    assert [p.name for p in (cache / "layers").glob("*.py")] == ["pairs__wrt-xs.py"]

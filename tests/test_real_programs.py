@@ -61,7 +61,6 @@ _HINT_CHAIN = (
     "(clear error, no wrong gradient; closures and lists of tuples are the issue 'Real programs')"
 )
 FINDINGS: dict[str, str] = {
-    "bnn_list_unpacked": _HINT_CHAIN,
     "nn_funs_factory_hinted": _HINT_CHAIN,
 }
 

@@ -163,9 +163,10 @@ def one_target(spec: str, wrt_text: str | None) -> Target:
     return found[0]
 
 
-def container_params(fn: Callable[..., Any]) -> dict[str, str]:
+def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
     """Parameters that look like containers: the first call specialises their gradient module
-    (a different file name), so it cannot be generated ahead of time."""
+    (a different file name), so it cannot be generated ahead of time.  A parameter passed on
+    to a function of the user's that uses it as a container counts too."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
@@ -210,7 +211,64 @@ def container_params(fn: Callable[..., Any]) -> dict[str, str]:
             and n.func.value.id in params
         ):
             out.setdefault(n.func.value.id, f"uses .{n.func.attr}()")
+        if isinstance(n, (ast.For, ast.comprehension)):
+            found = _iterated_as_tuples(n.iter, n.target, params)
+            if found is not None:
+                out.setdefault(found, "iterated as tuples")
+        if isinstance(n, ast.Call) and depth < 3:
+            for name, why in _passed_on(fn, n, params, depth).items():
+                out.setdefault(name, why)
     return out
+
+
+def _passed_on(
+    fn: Callable[..., Any], call: ast.Call, params: dict[str, Any], depth: int
+) -> dict[str, str]:
+    """The parameters ``call`` passes (by position, as a bare name) to a Python function
+    of the user's that uses that argument as a container."""
+    if not isinstance(call.func, ast.Name):
+        return {}
+    callee = getattr(fn, "__globals__", {}).get(call.func.id)
+    if not inspect.isfunction(callee) or callee is fn:
+        return {}
+    if (callee.__module__ or "").split(".")[0] in ("numpy", "scipy", "srcgrad"):
+        return {}
+    names = callee.__code__.co_varnames[: callee.__code__.co_argcount]
+    inner = container_params(callee, depth + 1)
+    out: dict[str, str] = {}
+    for arg, pname in zip(call.args, names):
+        if isinstance(arg, ast.Name) and arg.id in params and pname in inner:
+            out[arg.id] = (
+                f"passed to {callee.__name__}, which uses {pname!r} as a container: "
+                f"{inner[pname]}"
+            )
+    return out
+
+
+def _iterated_as_tuples(
+    it: ast.expr, target: ast.expr, params: dict[str, Any]
+) -> str | None:
+    """The parameter a loop unpacks items of into several names (``for W, b in params``,
+    ``params[:-1]``, ``reversed(params)``, ``for i, (W, b) in enumerate(params)``), else
+    None."""
+    if not isinstance(target, (ast.Tuple, ast.List)):
+        return None
+    if isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice):
+        it = it.value
+    if isinstance(it, ast.Name):
+        return it.id if it.id in params else None
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)):
+        return None
+    if it.func.id == "reversed" and len(it.args) == 1:
+        return _iterated_as_tuples(it.args[0], target, params)
+    if it.func.id in ("enumerate", "zip"):
+        parts = target.elts[1:] if it.func.id == "enumerate" else target.elts
+        seqs = it.args if it.func.id == "zip" else it.args[:1]
+        for a, t in zip(seqs, parts):
+            found = _iterated_as_tuples(a, t, params)
+            if found is not None:
+                return found
+    return None
 
 
 @contextlib.contextmanager

@@ -35,7 +35,6 @@ _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
     cst.Import: ("import", "import inside the function", "import at module level"),
     cst.ImportFrom: ("import", "import inside the function", "import at module level"),
     cst.SetComp: ("comprehension", "set comprehension", "use a vectorised expression"),
-    cst.Yield: ("yield", "yield (generator function)", "return an array instead"),
     cst.Await: (
         "await",
         "await expression",
@@ -56,6 +55,7 @@ class _Checker(cst.CSTVisitor):
         super().__init__()
         self.src = src
         self.findings: list[SrcgradError] = []
+        self.depth = 0  # nested defs entered
         self.reported: set[int] = (
             set()
         )  # ids of nodes already reported (not again as parts)
@@ -80,6 +80,26 @@ class _Checker(cst.CSTVisitor):
             return False
         return super().on_visit(node)
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.depth += (
+            1  # a nested def: its yields make it a generator, run where called
+        )
+        return True
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth -= 1
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        if self.depth == 0:
+            self.add(
+                node,
+                "yield",
+                "yield: the differentiated function is a generator function",
+                "differentiate the function that loops over what it yields (a generator "
+                "called there runs to its end and gives the list of its items)",
+            )
+        return False
+
     def visit_Assign(self, node: cst.Assign) -> bool:
         for t in node.targets:
             self._check_target(t.target)
@@ -100,6 +120,12 @@ class _Checker(cst.CSTVisitor):
             return
         if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
             return  # a subscript write: normalize checks what it writes into
+        if (
+            isinstance(t, cst.Subscript)
+            and isinstance(t.value, cst.Subscript)
+            and isinstance(t.value.value, cst.Name)
+        ):
+            return  # `xs[t][i] = v`: a write into an item (normalize checks it)
         if isinstance(t, (cst.Tuple, cst.List)):
             for el in t.elements:
                 if isinstance(el, cst.StarredElement):
@@ -219,7 +245,7 @@ def check_function(src: FunctionSource, top_level: bool = True) -> list[SrcgradE
     for stmt in stmts:
         stmt.visit(checker)
     returns = len(own_returns(fdef))  # a nested def's return is not f's
-    for r in m.findall(fdef.body, m.Return()):
+    for r in own_returns(fdef):
         if cst.ensure_type(r, cst.Return).value is None:
             checker.add(
                 r,

@@ -17,6 +17,7 @@ __all__ = [
     "require_unshared",
     "require_not_array",
     "require_float_dtype",
+    "require_length",
 ]
 
 
@@ -78,3 +79,14 @@ def require_float_dtype(dtype: Any, where: str) -> Any:
         hint="write the dtype in the call (dtype=int), or cast a constant copy "
         "(srcgrad.stop_gradient(x).astype(int))",
     )
+
+
+def require_length(x: Any, n: int) -> Any:
+    """``a, b, c = x`` on an array: Python unpacks exactly ``len(x)`` rows, so any other
+    count raises as Python does (the emitted code reads the rows by index)."""
+    have = len(x)
+    if have > n:
+        raise ValueError(f"too many values to unpack (expected {n})")
+    if have < n:
+        raise ValueError(f"not enough values to unpack (expected {n}, got {have})")
+    return x

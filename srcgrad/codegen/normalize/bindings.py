@@ -135,6 +135,10 @@ class Bindings:
             )
             if value is not _MISSING:  # (lists can grow: never constants)
                 self.const[name] = value
+        if kind in (ir.STATIC, ir.NONDIFF):
+            length = self.length_of(expr)  # len(...) of a container known here
+            if length is not _MISSING:
+                self.const[name] = length
         self.stmts.append(Stmt(kind, [name], expr, self.origin, **kw))
         if kind == ir.STATIC and isinstance(expr, cst.BaseExpression):
             bases = self._static_view_bases(expr)
@@ -155,6 +159,10 @@ class Bindings:
         if isinstance(node, (cst.Tuple, cst.List)):
             vals = [self.constant_value(e.value) for e in node.elements]
             return _MISSING if any(v is _MISSING for v in vals) else tuple(vals)
+        if isinstance(node, cst.BinaryOperation):
+            return _constant_arithmetic(
+                node, self.constant_value(node.left), self.constant_value(node.right)
+            )
         if isinstance(
             node, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation)
         ):
@@ -194,6 +202,13 @@ class Bindings:
             return
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self.subscript_write(target, value)
+            return
+        if (
+            isinstance(target, cst.Subscript)
+            and isinstance(target.value, cst.Subscript)
+            and isinstance(target.value.value, cst.Name)
+        ):
+            self.item_write(target, value)
             return
         if not isinstance(target, (cst.Tuple, cst.List)):
             self.fail(
@@ -250,8 +265,9 @@ class Bindings:
             res = self.call(value, hint=names[0], multi=names)
             if res is None:
                 return
-            if self.last_multi is not None:
+            if self.last_multi is names:
                 return  # a multi-output primitive bound every name
+            # (one inside an inlined callee bound the callee's names, not these)
             atom = res
         else:
             atom = self.lower(value, names[0])
@@ -271,6 +287,16 @@ class Bindings:
                 )
             )
             return
+        if isinstance(atom, cst.Name) and not (
+            self.is_container(atom) or self._is_container_atom(atom)
+        ):
+            # an array's rows: Python refuses a count other than the array's length
+            self.runtime_imports.add("require_length")
+            call = cst.Call(
+                func=cst.Name(self.names.generated("require_length")),
+                args=[cst.Arg(atom), cst.Arg(cst.Integer(str(len(names))))],
+            )
+            self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
         for i, n in enumerate(names):
             key = cst.Integer(str(i))
             self.lower_subscript_of(atom, key, n, target=n)
@@ -311,6 +337,7 @@ class Bindings:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
             self.dyn.add(emitted)
+            self.note_new_list(emitted, [])
             return
         if isinstance(atom, cst.Name) and self.grows_in_place(atom.value):
             # a second name for a list built with append (one a callee returned, say), or for
@@ -353,6 +380,7 @@ class Bindings:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
             self.dyn.add(emitted)
+            self.note_new_list(emitted, [])
         elif isinstance(atom, (cst.Tuple, cst.List)):
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
@@ -377,3 +405,25 @@ class Bindings:
                 "split it into simpler statements",
                 "container",
             )
+
+
+def _constant_arithmetic(node: cst.BinaryOperation, left: Any, right: Any) -> Any:
+    """``left op right`` for ints and strings known here (``t - 1``, ``"W" + k``), else
+    ``_MISSING``: keys and indices computed from constants stay constants."""
+    ops = {
+        cst.Add: lambda a, b: a + b,
+        cst.Subtract: lambda a, b: a - b,
+        cst.Multiply: lambda a, b: a * b,
+        cst.FloorDivide: lambda a, b: a // b,
+        cst.Modulo: lambda a, b: a % b,
+    }
+    op = ops.get(type(node.operator))
+    if op is None or type(left) not in (int, str) or type(right) not in (int, str):
+        return _MISSING
+    try:
+        value = op(left, right)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return _MISSING
+    if type(value) not in (int, str) or (type(value) is str and len(value) > 200):
+        return _MISSING
+    return value

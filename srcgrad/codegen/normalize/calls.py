@@ -408,9 +408,7 @@ class Calls:
             # numpy and scipy functions make an array of a tuple/list operand
             node, bound = self.stack_operands(rule, node, bound)
         if multi is not None and not rule.multi_output:
-            self.fail(
-                e, f"unpacking the result of {display}", "index the result", "unpack"
-            )
+            multi = None  # one array: its rows are unpacked where it is bound
         out = self.prim(rule, site.target, site.hint, node, bound, multi)
         single = rule.single_output_when
         if (
@@ -457,15 +455,8 @@ class Calls:
         return None
 
     def _constant_result(self, site: _Site, node: cst.Call) -> cst.BaseExpression:
-        """The call ``node`` (lowered from ``site``) as a value with no gradient; unpacking
-        it into several names is refused."""
-        if site.multi is not None:
-            self.fail(
-                site.e,
-                f"unpacking the result of {site.display}",
-                "index the result",
-                "unpack",
-            )
+        """The call ``node`` (lowered from ``site``) as a value with no gradient (unpacked
+        where it is bound, as Python unpacks it)."""
         return self.emit_nondiff(site.target, site.hint, node, [])
 
     def _spelled_through_numpy(self, parts: list[str]) -> bool:

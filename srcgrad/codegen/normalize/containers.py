@@ -171,6 +171,13 @@ class Containers:
             self.static.discard(name)
             self.lit[name] = self.lit[item.value]
             return cst.Name(name)
+        if isinstance(item, cst.Name) and item.value in self.cont:
+            # a part of a container argument (a layer of `params[:-1]`): a container still,
+            # its leaves read with their gradients where they are used (never one array)
+            name = self.emit(ir.STATIC, target, hint, item)
+            self.static.discard(name)
+            self.cont[name] = self.cont[item.value]
+            return cst.Name(name)
         # the item itself, not `base[key]`: a display carried around a loop lives item by item
         name = self.emit(
             ir.COPY, target, hint, item, operands=[item.value], label="copy"  # type: ignore[union-attr]

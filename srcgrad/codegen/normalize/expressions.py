@@ -345,15 +345,22 @@ class Expressions:
                     e, "slice of a container argument", "index with a constant", "read"
                 )
             key_node = e.slice[0].slice.value  # type: ignore[union-attr]
-            key = self.key_of(key_node)
+            key = self.folded(key_node)  # (the user's expression: its names by env)
             if key is _MISSING:
                 self.fail(
                     key_node,
-                    "a container argument read with a key that is not a constant",
-                    'use a literal key, e.g. params["W"] or params[0]',
+                    "a container argument read with a key known only when the code runs",
+                    'use a literal key (params["W"], params[0]) or the index of a loop '
+                    "over range(len(params)) (or any range known before the call) that "
+                    "has no break, return or else: such a loop runs once per index",
                     "dynamic-key",
                 )
-            return self.read(base.value, key, e.with_changes(value=base), hint, target)
+            # the key as the constant it is now (a name may be rebound or renamed later)
+            read = e.with_changes(
+                value=base,
+                slice=[cst.SubscriptElement(cst.Index(self.literal(key)))],
+            )
+            return self.read(base.value, key, read, hint, target)
         return self.lower_subscript(e, base, hint, target)
 
     def lower_subscript(
@@ -382,6 +389,8 @@ class Expressions:
 
     def key_of(self, node: cst.BaseExpression) -> Any:
         k = _constant_key(node)
+        if k is _MISSING and isinstance(node, cst.BinaryOperation):
+            return self.constant_value(node)  # `t - 1` of constants: an int or a str
         if k is _MISSING and isinstance(node, cst.Name):
             name = self.env.get(node.value, node.value)
             k = self.const.get(name, _MISSING)
@@ -439,7 +448,7 @@ class Expressions:
         operands = self._prim_operands(rule, expr, bound)
         if multi is not None:
             names = [self.define(n) for n in multi]
-            self.last_multi = names
+            self.last_multi = multi  # (by identity: which unpacking it bound)
             self.locals.update(names)
             self.stmts.append(
                 Stmt(

@@ -6,6 +6,7 @@ lives in :mod:`srcgrad.codegen.normalize.recursion`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import types
@@ -25,6 +26,7 @@ from srcgrad.codegen.normalize.base import (
     _same_shape,
     _Scope,
 )
+from srcgrad.codegen.normalize.generators import is_generator
 from srcgrad.codegen.normalize.exits import _returns_continue, _returns_from_a_loop
 from srcgrad.codegen.normalize.syntax import _all_names, _assigned_in
 from srcgrad.codegen.resolve import LIBRARIES, Resolver
@@ -102,6 +104,9 @@ class Inlining:
                 hint,
                 "user-call",
             )
+        if is_generator(src.tree):
+            self.refuse_interleaving(e, callee.__name__)
+            src = dataclasses.replace(src, tree=self.eager(e, src.tree, src))
         if code not in self.inline_stack:
             findings = check_function(src, top_level=False)
             if findings:
@@ -151,6 +156,9 @@ class Inlining:
             )
         if len(self.inline_stack) > 17:
             self.fail(e, "calls nested too deeply", "flatten the helpers", "user-call")
+        if is_generator(fdef):
+            self.refuse_interleaving(e, display)
+            fdef = self.eager(e, fdef, src)  # type: ignore[arg-type]
         bound, default_chains = self._bind_parameters(
             e, fdef, resolver, args, display, pre_bound
         )

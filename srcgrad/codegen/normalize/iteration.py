@@ -101,21 +101,12 @@ class Iteration:
         """The items of a list/tuple argument, of a display of containers built here, of a
         constant slice of either, or of ``reversed`` of one, as expressions; None for
         anything else."""
-        if (
-            isinstance(e, cst.Name)
-            and e.value in self.env
-            and self.env[e.value] in self.cont
-        ):
-            skel = self.cont[self.env[e.value]][2]
-            if skel[0] in ("seq", "nt"):
-                n = len(tree.skeleton_children(skel))
-                return [
-                    cst.Subscript(
-                        value=e,
-                        slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
-                    )
-                    for k in range(n)
-                ]
+        part = self._argument_part(e)
+        if part is not None:
+            return _items_of(e, part)
+        view = self._dict_view(e)
+        if view is not None:
+            return view
         if (
             isinstance(e, cst.Name)
             and e.value in self.env
@@ -125,7 +116,17 @@ class Iteration:
             # `params[:-1]`, say): one copy of the body per item
             kind, entries = self.lit[self.env[e.value]]
             if kind == "seq" and any(self.is_container(a) for a in entries):
-                return list(entries)
+                # read through a name of the display's own (its items are emitted atoms;
+                # the user's names in them may be rebound by the body)
+                alias = self.names.temp(f"{e.value}_items")
+                self.env[alias] = self.env[e.value]
+                return [
+                    cst.Subscript(
+                        value=cst.Name(alias),
+                        slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
+                    )
+                    for k in range(len(entries))
+                ]
         if (
             isinstance(e, cst.Subscript)
             and len(e.slice) == 1
@@ -134,7 +135,7 @@ class Iteration:
             whole = self._container_items(e.value)
             sl = e.slice[0].slice
             bounds = [
-                None if b is None else self.key_of(b)
+                None if b is None else self.folded(b)
                 for b in (sl.lower, sl.upper, sl.step)
             ]
             if whole is None or any(
@@ -154,12 +155,62 @@ class Iteration:
             return None if whole is None else whole[::-1]
         return None
 
+    def _argument_part(self, e: cst.BaseExpression) -> Any:
+        """The skeleton of the part of a container argument that ``e`` names: the argument
+        itself, a name bound to a part of it, or a subscript of either by keys known here
+        (``params["hidden"]``, ``layers[0]``); None for anything else or a leaf."""
+        if isinstance(e, cst.Name):
+            cur = self.env.get(e.value)
+            return self.cont[cur][2] if cur in self.cont else None
+        if not isinstance(e, cst.Subscript) or len(e.slice) != 1:
+            return None
+        sl = e.slice[0].slice
+        whole = self._argument_part(e.value)
+        if whole is None or not isinstance(sl, cst.Index):
+            return None
+        key = self.folded(sl.value)
+        if key is _MISSING:
+            return None
+        return tree.skeleton_child(whole, tree.canonical_key(whole, key), None)
+
+    def _dict_view(self, e: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+        """The items of ``d.items()``, ``d.keys()`` or ``d.values()`` of a dict that is (a
+        part of) a container argument, as expressions: keys as constants, values as reads
+        by constant keys."""
+        if not (
+            isinstance(e, cst.Call)
+            and not e.args
+            and isinstance(e.func, cst.Attribute)
+            and e.func.attr.value in ("items", "keys", "values")
+        ):
+            return None
+        skel = self._argument_part(e.func.value)
+        if skel is None or not isinstance(skel[1], dict) or skel[0] == "nt":
+            return None
+        method = e.func.attr.value
+        out: list[cst.BaseExpression] = []
+        for key in skel[1]:
+            const = cst.parse_expression(repr(key))
+            read = cst.Subscript(
+                value=e.func.value, slice=[cst.SubscriptElement(cst.Index(const))]
+            )
+            if method == "items":
+                out.append(cst.Tuple([cst.Element(const), cst.Element(read)]))
+            else:
+                out.append(const if method == "keys" else read)
+        return out
+
     def _bind_iterated_displays(self, node: cst.For) -> cst.For:
         """``for v in [a, b]`` (also inside enumerate/zip/reversed) runs as
         ``items = [a, b]; for v in items``: the display is evaluated once, before the loop,
         as Python does, and the loop is one over a list built here."""
 
         def bind(e: cst.BaseExpression) -> cst.BaseExpression:
+            if self._user_call(e):
+                # `for W, b in unpack(w)`: what the call returns, then a loop over it
+                tmp = self.names.temp("items")
+                self.assign(cst.Name(tmp), e)
+                return self.src.alias(cst.Name(tmp), e)  # type: ignore[return-value]
             if not isinstance(e, (cst.List, cst.Tuple)) or not e.elements:
                 return e
             if any(isinstance(el, cst.StarredElement) for el in e.elements):
@@ -185,6 +236,24 @@ class Iteration:
         out = node.with_changes(iter=new_it)
         self.src.alias(out, node)
         return out
+
+    def _user_call(self, e: cst.BaseExpression) -> bool:
+        """Whether ``e`` calls a function of the user's (a nested def, or a plain Python
+        function outside numpy and srcgrad), which may return a list of tuples."""
+        if not isinstance(e, cst.Call) or not isinstance(e.func, cst.Name):
+            return False
+        name = e.func.value
+        if name in self.local_funcs:
+            return True
+        if name in self.env:
+            return False
+        found, obj = self.resolver.lookup(name)
+        module = getattr(obj, "__module__", None) or ""
+        return (
+            found
+            and type(obj).__name__ == "function"
+            and not module.split(".")[0] in ("numpy", "scipy", "srcgrad", "builtins")
+        )
 
     def iterable(self, seq: cst.BaseExpression) -> cst.BaseExpression:
         """A list/tuple argument iterated over becomes a list whose items carry gradients."""
@@ -367,3 +436,20 @@ class Iteration:
             prelude.append((n, (sq,)))
             lens.append(sq)
         return index, self.range_len(lens), prelude, True
+
+
+def _items_of(e: cst.BaseExpression, skel: Any) -> list[cst.BaseExpression] | None:
+    """What a loop over the container argument part ``e`` (of skeleton ``skel``) visits, as
+    expressions: the items of a list, tuple or NamedTuple, the keys of a dict."""
+    if skel[0] in ("seq", "nt"):
+        keys: list[Any] = list(range(len(tree.skeleton_children(skel))))
+    elif isinstance(skel[1], dict):
+        return [cst.parse_expression(repr(k)) for k in skel[1]]
+    else:
+        return None
+    return [
+        cst.Subscript(
+            value=e, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))]
+        )
+        for k in keys
+    ]

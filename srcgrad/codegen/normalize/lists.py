@@ -148,6 +148,7 @@ class Lists:
             )
         )
         self.alias_of(lst, ops, container=True)
+        self.note_appended(lst, v)
 
     def extend_list(self, e: cst.Call, lst: str, v: cst.BaseExpression) -> None:
         """``lst.extend(v)`` (or ``lst += v``) on a list built in the function: one append per
@@ -159,6 +160,7 @@ class Lists:
                 self.append_item(e, lst, item)
             return
         if self.is_static(v):
+            self.list_history.pop(lst, None)  # items known only at run time
             # its items as they are now (an iterator is read once, a list may change later)
             snap = self.emit(
                 ir.STATIC, None, "items", cst.Call(cst.Name("tuple"), [cst.Arg(v)])

@@ -13,6 +13,7 @@ import libcst.matchers as m
 from srcgrad.codegen import ir
 from srcgrad.codegen.normalize.base import _Bail, _FuncFromLoop
 from srcgrad.codegen.normalize.exits import _append_tail, _has_exit
+from srcgrad.codegen.normalize.keys import _only_rebound
 from srcgrad.codegen.normalize.syntax import (
     _all_names,
     _assigned_in,
@@ -51,6 +52,9 @@ class Loops:
         values = self.static_values(node.iter)
         if values is not None and node.orelse is None and not _has_exit(node.body):
             return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
+        keyed = self.keyed_unroll(node)
+        if keyed is not None:  # the body reads a container by the loop's index
+            return self.unrolled(node.target, keyed, list(node.body.body))  # type: ignore[union-attr]
         if self._reads_poisoned(node.iter):
             raise _Bail(None)  # a loop over a list already reported
         node = self._bind_iterated_displays(node)
@@ -93,7 +97,7 @@ class Loops:
         before = set(self.env.values())
         funcs = self.enter_loop_funcs(node)
         # a tuple/list/dict display carried around the loop is carried item by item
-        comps, plain_users = self._carry_displays(self._carried(node, extra))
+        comps, plain_users = self._carry_displays(self._carried(node, extra), node)
         self._unbind_on_first_pass(node, plain_users)
         sequences = {u for u in plain_users if self.env.get(u) in self.seq_displays}
         carried = self.enter_loop(plain_users)
@@ -151,7 +155,7 @@ class Loops:
         return True
 
     def _carry_displays(
-        self, carried_users: list[str]
+        self, carried_users: list[str], node: cst.For | cst.While
     ) -> tuple[dict[str, tuple[str, list[Any], list[str]]], list[str]]:
         """Split the names a loop carries into displays (each item carried by a name of its
         own, bound here to the item's value before the loop) and plain names."""
@@ -159,6 +163,8 @@ class Loops:
         plain_users = []
         for u in carried_users:
             cur = self.env.get(u)
+            if cur is not None and cur in self.cont and _only_rebound(node, u):
+                cur = self.argument_as_display(u, cur)
             if cur is not None and cur in self.lit:
                 ckind, items = self.lit[cur]
                 keys = (

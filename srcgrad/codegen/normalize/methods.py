@@ -64,6 +64,8 @@ class Methods:
             )
         args = [self.lower_arg(a, hint) for a in e.args]
         node = e.with_changes(func=func.with_changes(value=receiver), args=args)
+        if method == "append" and cur in self.lit and self.append_as_display(cur, args):
+            return cst.Name("None")  # a display of tuples grown in straight-line code
         if cur in self.lit_stmt:
             if method in _LIST_GROWTH and (
                 cur in self.lit or not all(self.is_static(a.value) for a in args)
@@ -116,6 +118,8 @@ class Methods:
                 "mutate-argument",
             )
         one = len(args) == 1 and args[0].keyword is None and not args[0].star
+        if method == "append" and one and self.append_as_display(cur, args):
+            return cst.Name("None")  # a list of tuples grown in straight-line code
         if method == "append" and one:
             self.append_item(e, cur, args[0].value)
             return cst.Name("None")

@@ -20,7 +20,10 @@ from srcgrad.codegen.normalize.exits import _always_returns, _returns_from_a_loo
 from srcgrad.codegen.normalize.expressions import Expressions
 from srcgrad.codegen.normalize.findings import Findings
 from srcgrad.codegen.normalize.inlining import Inlining
+from srcgrad.codegen.normalize.generators import Generators
+from srcgrad.codegen.normalize.growth import Growth
 from srcgrad.codegen.normalize.iteration import Iteration
+from srcgrad.codegen.normalize.keys import Keys
 from srcgrad.codegen.normalize.lists import Lists
 from srcgrad.codegen.normalize.loops import Loops
 from srcgrad.codegen.normalize.methods import Methods
@@ -44,9 +47,12 @@ class Normalizer(
     Returns,
     Loops,
     Iteration,
+    Keys,
     Writes,
     Containers,
     Lists,
+    Growth,
+    Generators,
     Expressions,
     Calls,
     Arguments,
@@ -91,6 +97,8 @@ class Normalizer(
         self.cont: dict[str, tuple[str, tuple[Any, ...], Any]] = {}
         self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
         self.dyn: set[str] = set()  # lists built with append
+        # lists made and grown in straight-line code: emitted name -> (loop depth, items)
+        self.list_history: dict[str, tuple[int, list[Any]]] = {}
         self.params_set: set[str] = set()
         self.rngs: set[str] = set()  # arguments that are random generator objects
         self.objects: set[str] = set()  # other non-array arguments not differentiated

@@ -176,7 +176,7 @@ class Statements:
         op = _AUG_TO_BIN[type(small.operator)]()
         expr = cst.BinaryOperation(left=small.target, operator=op, right=value)
         if isinstance(small.target, cst.Subscript):
-            self.subscript_write(small.target, expr)
+            self.assign(small.target, expr)  # (xs[t][i] += v: a write into an item)
         else:
             self.aug_assign_name(cst.ensure_type(small.target, cst.Name))
             self.assign(cst.ensure_type(small.target, cst.Name), expr)

@@ -63,6 +63,21 @@ def _all_stmts(node: cst.CSTNode) -> list[cst.CSTNode]:
     return list(m.findall(node, m.SimpleStatementLine() | m.For() | m.If() | m.Expr()))
 
 
+def _target_names(target: cst.CSTNode) -> list[str]:
+    """The names an assignment target binds: its names, and the array a subscript or
+    attribute target writes into (``alpha`` of ``alpha[t, j] = v``; ``t`` and ``j`` are only
+    read)."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in _target_names(el.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    if isinstance(target, (cst.Subscript, cst.Attribute)):
+        return _target_names(target.value)
+    return [n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)]
+
+
 def _assigned_in(stmt: cst.CSTNode) -> list[str]:
     out = []
     for node in m.findall(
@@ -77,9 +92,7 @@ def _assigned_in(stmt: cst.CSTNode) -> list[str]:
     ):
         target = getattr(node, "target", None) or getattr(node, "name", None)
         if target is not None:
-            out += [
-                n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)
-            ]
+            out += _target_names(target)
     for node in m.findall(stmt, m.Import() | m.ImportFrom()):
         names = getattr(node, "names", ())
         for alias in names if isinstance(names, (list, tuple)) else ():

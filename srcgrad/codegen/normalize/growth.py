@@ -1,0 +1,115 @@
+"""Lists of tuples built with append in straight-line code: ``layers = []`` then
+``layers.append((W, b))`` once per layer (in code without loops, or in loops run once per
+item) is a list display whose items are known here, so its tuples keep their gradients: each
+such append binds the list's name to the display with one more item.  A list grown inside a
+loop that runs as a loop stays a list built with append (its items arrays and numbers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+
+class Growth:
+    """Lists grown in straight-line code (a mixin of :class:`Normalizer`)."""
+
+    def note_new_list(self, emitted: str, items: list[Any]) -> None:
+        """``emitted`` was just bound to a new list holding ``items``: its history starts."""
+        self.list_history[emitted] = (len(self.loop_ticks), list(items))
+
+    def note_appended(self, lst: str, item: Any) -> None:
+        """``item`` was appended to ``lst`` as a list built with append: its items stay known
+        while it grows only where it was made (not in a loop that runs as a loop)."""
+        known = self.list_history.get(lst)
+        if known is None:
+            return
+        if known[0] != len(self.loop_ticks):
+            del self.list_history[lst]
+            return
+        known[1].append(item)
+
+    def append_as_display(self, lst: str, args: list[cst.Arg]) -> bool:
+        """``lst.append(v)`` where ``v`` is a tuple, list or dict and every item of ``lst`` is
+        known here (made and grown in straight-line code, by one name): the name is bound to
+        the display with ``v`` added, and True is returned; else False (nothing done).
+        """
+        if len(args) != 1 or args[0].keyword is not None or args[0].star:
+            return False
+        item = args[0].value
+        known = isinstance(item, (cst.Tuple, cst.List, cst.Dict)) or (
+            isinstance(item, cst.Name)
+            and (item.value in self.lit or item.value in self.cont)
+        )
+        if not known:
+            return False  # (a list built with append stays refused as an item)
+        if lst in self.list_history:
+            depth, items = self.list_history[lst]
+        elif lst in self.lit and self.lit[lst][0] == "seq" and lst in self.lit_stmt:
+            depth, items = self.display_loops[lst], list(self.lit[lst][1])
+        else:
+            return False
+        users = [u for u, cur in self.env.items() if cur == lst]
+        shared = any(lst in frame.env.values() for frame in self.frames)
+        if depth != len(self.loop_ticks) or len(users) != 1 or shared:
+            return False
+        if lst in self.arg_names:
+            return False  # a caller's list: refused where it is appended to
+        self.bind_atom(users[0], cst.List([cst.Element(v) for v in [*items, item]]))
+        return True
+
+    def item_write(self, target: cst.Subscript, value: cst.BaseExpression) -> None:
+        """``xs[t][i] = v``, a write into an array that a tuple, list or dict built here holds
+        under a constant key: the array is written (a new version of it, as any array made
+        here; other names of the old version go stale) and the display's entry becomes the
+        new version.  Anything else written through two subscripts is refused."""
+        inner = cst.ensure_type(target.value, cst.Subscript)
+        base = cst.ensure_type(inner.value, cst.Name)
+        cur = self.env.get(base.value)
+        atom: Any = None
+        if (
+            cur in self.lit
+            and len(inner.slice) == 1
+            and isinstance(inner.slice[0].slice, cst.Index)
+        ):
+            key = self.key_of(self.lower(inner.slice[0].slice.value, base.value))
+            try:
+                atom = self.lit[cur][1][key]
+            except (KeyError, IndexError, TypeError):
+                atom = None
+        if not isinstance(atom, cst.Name) or self.is_container(atom):
+            self.fail(
+                target,
+                f"in-place write into an item of {base.value!r} (srcgrad writes into an "
+                "array held by a tuple, list or dict built here, under a constant key)",
+                f"bind the item to a name, write into it and store it back: "
+                f"item = {base.value}[k]; item[i] = v; {base.value}[k] = item",
+                "subscript-assign",
+            )
+        named = [u for u, c in self.env.items() if c == atom.value] + [
+            u for frame in self.frames for u, c in frame.env.items() if c == atom.value
+        ]
+        if named:
+            self.fail(
+                target,
+                f"write into an array that {base.value!r} holds and that is also named "
+                f"{named[0]!r} (Python writes into {named[0]!r} too, which the gradient "
+                "cannot follow)",
+                f"put a copy in ({base.value} = [{named[0]}.copy(), ...]), or write "
+                f"into {named[0]} itself",
+                "write-alias",
+            )
+        was_stale = cur in self.stale
+        item = self.names.temp(f"{base.value}_item")
+        self.env[item] = atom.value  # the very array the display holds
+        self.assign(target.with_changes(value=cst.Name(item)), value)
+        self.assign(inner, cst.Name(item))
+        entries = self.lit[cur][1]
+        held = entries.values() if isinstance(entries, dict) else entries
+        if not was_stale and not any(
+            isinstance(a, cst.Name) and a.value == atom.value for a in held
+        ):
+            # the display holds the new version now, and no other copy of the old one
+            # (other names of the old version stay stale)
+            self.stale.discard(cur)

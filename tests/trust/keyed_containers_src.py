@@ -1,0 +1,393 @@
+"""Programs that read container arguments by loop index, by formatted key, through dict
+views, and that build or rebind lists and tuples of arrays (tests/test_real_containers.py)."""
+
+import numpy as np
+
+
+# ---------------------------------------------------------------- read by a loop's index
+
+
+def layers_by_index(params, x):
+    h = x
+    for i in range(len(params)):
+        W = params[i][0]
+        b = params[i][1]
+        h = h @ W + b
+        if i < len(params) - 1:
+            h = np.tanh(h)
+    return np.sum(h**2)
+
+
+def layers_by_counted_index(params, x):
+    n_layers = len(params)
+    h = x
+    for i in range(n_layers):
+        W, b = params[i]
+        h = np.tanh(h @ W + b)
+    W_last, b_last = params[n_layers - 1]
+    return np.mean(h) + np.sum(W_last * 0.5) + np.sum(b_last)
+
+
+def layers_by_index_from_one(params, x):
+    h = np.tanh(x @ params[0][0] + params[0][1])
+    for i in range(1, len(params), 1):
+        h = np.tanh(h @ params[i][0] + params[i][1])
+    return np.sum(h**3)
+
+
+def layers_by_reversed_index(params, x):
+    h = x
+    for i in range(len(params) - 1, -1, -1):
+        W, b = params[i]
+        h = np.tanh(h @ W + b)
+    return np.sum(h)
+
+
+def keys_from_formatting(params, x):
+    h = x
+    for i in range(1, 3):
+        h = h @ params["W%d" % i] + params[f"b{i}"]
+        if i == 1:
+            h = np.tanh(h)
+    return np.sum(h**2) + np.sum(params["W" + str(1)])
+
+
+def key_name_rebound(params, x):
+    k = 0
+    W = params[k]
+    k = 1
+    b = params[k]
+    return np.sum(np.tanh(x @ W + b))
+
+
+def emission_table(log_pi, log_B, seq):
+    n = len(seq)
+    alpha = np.zeros((n, log_pi.shape[0]))
+    alpha[0] = log_pi + log_B[:, seq[0]]
+    for t in range(1, n):
+        for j in range(log_pi.shape[0]):
+            alpha[t, j] = np.log(np.sum(np.exp(alpha[t - 1]))) + log_B[j, seq[t]]
+    return np.sum(alpha[-1])
+
+
+# ---------------------------------------------------------------- dict views and parts
+
+
+def decay_over_items(params, x):
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    pred = h @ params["W2"] + params["b2"]
+    decay = 1e-1 * sum(np.sum(v**2) for k, v in params.items() if k.startswith("W"))
+    return np.mean(pred**2) + decay
+
+
+def sum_over_values_and_keys(params, x):
+    total = 0.0
+    for v in params.values():
+        total = total + np.sum(v**2)
+    for k in params:
+        total = total + np.sum(params[k])
+    for k in params.keys():
+        total = total + 0.5 * np.sum(np.sin(params[k]))
+    return total + np.sum(x @ params["W1"])
+
+
+def nested_hidden_layers(params, x):
+    h = x
+    for W, b in params["hidden"]:
+        h = np.tanh(h @ W + b)
+    W, b = params["out"]
+    return np.sum((h @ W + b) ** 2)
+
+
+def parts_by_constant_names(params, x):
+    h = x
+    for part in ("encoder", "decoder"):
+        for W, b in params[part]:
+            h = np.tanh(h @ W + b)
+    return np.mean((h - x) ** 2)
+
+
+def enumerate_nested(params, x):
+    h = x
+    for i, (W, b) in enumerate(params["hidden"]):
+        h = h @ W + b
+        if i == 0:
+            h = np.tanh(h)
+    return np.sum(h**2)
+
+
+# ---------------------------------------------------------------- lists of tuples built here
+
+
+def unpack_flat(weights, shapes):
+    start = 0
+    layers = []
+    for m, n in shapes:
+        W = weights[start : start + m * n].reshape((m, n))
+        start += m * n
+        b = weights[start : start + n]
+        start += n
+        layers.append((W, b))
+    return layers
+
+
+def flat_weights_net(weights, x):
+    h = x
+    for W, b in unpack_flat(weights, ((3, 4), (4, 2))):
+        h = np.tanh(h @ W + b)
+    return np.sum(h**2)
+
+
+def scaled_copies(params, x):
+    layers = []
+    for W, b in params:
+        layers.append((W * 2.0, b))
+    layers.append((np.ones((2, 2)), np.zeros(2)))
+    h = x
+    for i, (W, b) in enumerate(layers):
+        h = np.tanh(h @ W + b)
+    return np.sum(h**2) + len(layers)
+
+
+def display_of_rebound_names(a, b, x):
+    pairs = [(a, b), (b, a)]
+    b = b * 3.0
+    total = 0.0
+    for u, v in pairs:
+        total = total + np.sum(np.tanh(x * u + v))
+    return total + np.sum(b)
+
+
+# ---------------------------------------------------------------- arguments rebound in loops
+
+
+def sgd_steps_on_a_tuple(params, x, y, lr=0.1, steps=2):
+    for _ in range(steps):
+        W, b = params
+        err = x @ W + b - y
+        params = (W - lr * x.T @ err / x.shape[0], b - lr * err.mean(axis=0))
+    W, b = params
+    return np.mean((x @ W + b - y) ** 2)
+
+
+def state_tuple_over_rows(state, xs):
+    for x in xs:
+        h, c = state
+        c = np.tanh(c + x[:2])
+        h = h * c + 0.1
+        state = (h, c)
+    h, c = state
+    return np.sum(h**2) + np.sum(c)
+
+
+def state_dict_over_rows(state, xs):
+    for x in xs:
+        state = {"h": np.tanh(state["h"] + x[:2]), "c": state["c"] * 0.9 + state["h"]}
+    return np.sum(state["h"] * state["c"])
+
+
+def state_list_rebound_while(state, xs):
+    t = 0
+    while t < xs.shape[0]:
+        a, b = state
+        state = [a * np.cos(xs[t, :2]), b + a]
+        t += 1
+    return np.sum(state[0]) + np.sum(state[1] ** 2)
+
+
+# ---------------------------------------------------------------- refused
+
+
+def index_read_in_a_loop_with_break(params, x):
+    h = x
+    for i in range(len(params)):
+        h = np.tanh(h @ params[i])
+        if np.sum(h) > 1e9:
+            break
+    return np.sum(h)
+
+
+def index_read_in_a_loop_without_break(params, x):
+    h = x
+    for i in range(len(params)):
+        h = np.tanh(h @ params[i])
+    return np.sum(h)
+
+
+def tuple_appended_in_a_while_loop(params, x):
+    layers = []
+    i = 0
+    while i < 2:
+        layers.append((params[0] * i, params[1]))
+        i += 1
+    return np.sum(x @ layers[1][0])
+
+
+def layer_of_a_slice_by_constant_index(params, x):
+    hidden = params[:-1]
+    W, b = hidden[0]
+    h = np.sin(x @ W + b)
+    W, b = params[-1]
+    return np.sum(h @ W) + np.sum(b)
+
+
+# ---------------------------------------------------------------- generator functions
+
+
+def layers_of(weights, shapes):
+    start = 0
+    for m, n in shapes:
+        end = start + m * n
+        yield weights[start:end].reshape((m, n)), weights[end : end + n]
+        start = end + n
+
+
+def net_over_a_generator(weights, x):
+    h = x
+    for W, b in layers_of(weights, ((3, 4), (4, 2))):
+        h = np.tanh(h @ W + b)
+    return np.sum(h**2)
+
+
+def squares_then_more(v):
+    for i in range(3):
+        if i == 2:
+            break
+        yield v[i] ** 2
+    return
+
+
+def returns_early(v):
+    for i in range(3):
+        if i == 2:
+            return
+        yield v[i] ** 2
+
+
+def sum_of_early_returns(v):
+    return sum(returns_early(v))
+
+
+def chained(v):
+    yield from squares_then_more(v)
+    yield np.sin(v[2])
+
+
+def sum_of_a_generator(v):
+    total = sum(chained(v))
+    return total + np.sum([s for s in squares_then_more(v)][1])
+
+
+def nested_generator_def(v, x):
+    def scaled(k):
+        for i in range(k):
+            yield v * (i + 1.0)
+
+    return np.sum(np.stack([np.tanh(s + x) for s in scaled(3)]))
+
+
+def endless(v):
+    while True:
+        yield v
+
+
+def takes_from_an_endless_generator(v):
+    for a, b in zip(endless(v), range(2)):
+        v = v + a
+    return np.sum(v)
+
+
+def generator_with_a_value(v):
+    yield v
+    return v
+
+
+def returns_of_a_generator(v):
+    for a in generator_with_a_value(v):
+        v = v * a
+    return np.sum(v)
+
+
+def rows_of(buf):
+    for i in range(2):
+        yield buf[i]
+
+
+def writes_what_a_generator_reads(v):
+    buf = np.stack([v, v])
+    total = 0.0
+    for r in rows_of(buf):
+        buf[1] = r * 2.0
+        total = total + np.sum(r)
+    return total
+
+
+def is_a_generator(v):
+    yield np.sum(v)
+
+
+# ---------------------------------------------------------------- helpers that unpack
+
+
+def split_parts(x):
+    a, b = np.split(x, 2, axis=1)
+    return a, b
+
+
+def swapped_parts(x):
+    first, second, third = np.split(x, 3, axis=0)
+    return third, first
+
+
+def loss_of_split_parts(x):
+    a, b = split_parts(x)
+    c, d = swapped_parts(x)
+    return np.sum(a * b) + np.sum(c * d**2)
+
+
+# ---------------------------------------------------------------- per-step dicts (char-rnn)
+
+
+def per_step_dicts(W, U, inputs, targets):
+    xs, hs = {}, {}
+    hs[-1] = np.zeros(W.shape[0])
+    loss = 0.0
+    for t in range(len(inputs)):
+        xs[t] = np.zeros(U.shape[1])
+        xs[t][inputs[t]] = 1.0
+        hs[t] = np.tanh(W @ hs[t - 1] + U @ xs[t])
+        loss += -np.log(np.exp(hs[t][targets[t]]) / np.sum(np.exp(hs[t])))
+    return loss
+
+
+def item_of_a_list_display_written(v):
+    rows = [np.zeros(3), v * 2.0]
+    rows[0][1] = v[0]
+    rows[1][2] += v[1]
+    return np.sum(rows[0] * rows[1])
+
+
+def written_item_read_through_another_name(v):
+    z = v * 1.0
+    rows = [z, v]
+    rows[0][0] = 5.0
+    return np.sum(z)
+
+
+# ---------------------------------------------------------------- unpacking arrays
+
+
+def unpack_exp(v, x):
+    a, b, c = np.exp(v)
+    return np.sum(a * x + b * x**2 + c)
+
+
+def unpack_rows_of_a_product(W, x):
+    top, bottom = W @ x
+    return np.sum(top * bottom)
+
+
+def unpack_wrong_count(v):
+    y = v * 2.0
+    a, b = y
+    return np.sum(a * b)
