@@ -209,3 +209,19 @@ def test_unpacking_an_array_of_another_length_raises_as_python_does():
         src.unpack_wrong_count(v)
     with pytest.raises(ValueError, match="too many values to unpack"):
         srcgrad.grad(src.unpack_wrong_count)(v)
+
+
+# ---------------------------------------------------------------- starred unpacking
+
+
+def test_starred_unpacking_of_a_list_of_layers():
+    _right(src.starred_hidden_layers, LAYERS, X)
+    _right(src.starred_rest_and_nested, LAYERS + [(_n(2, 2), _n(2))], X)
+    _right(src.starred_display, _n(3), _n(3), _n(3), wrt=(0, 1, 2))
+
+
+def test_starred_unpacking_of_an_arrays_rows_is_refused_with_a_slice_hint():
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(src.starred_rows_of_an_array)(_n(3, 2))
+    assert info.value.filename.endswith("keyed_containers_src.py")
+    assert "x[1:]" in info.value.hint

@@ -391,3 +391,32 @@ def unpack_wrong_count(v):
     y = v * 2.0
     a, b = y
     return np.sum(a * b)
+
+
+# ---------------------------------------------------------------- starred unpacking
+
+
+def starred_hidden_layers(params, x):
+    *hidden, last = params
+    for W, b in hidden:
+        x = np.tanh(x @ W + b)
+    W, b = last
+    return np.sum(x @ W + b)
+
+
+def starred_rest_and_nested(params, x):
+    first, *rest, (W_out, b_out) = params
+    h = np.tanh(x @ first[0] + first[1])
+    for W, b in rest:
+        h = np.sin(h @ W + b)
+    return np.sum(h @ W_out + b_out) + len(rest)
+
+
+def starred_display(a, b, c):
+    head, *tail = [a * 2.0, b, c]
+    return np.sum(head) + sum(np.sum(t**2) for t in tail)
+
+
+def starred_rows_of_an_array(v):
+    first, *rest = v * 2.0
+    return np.sum(first)

@@ -218,6 +218,9 @@ class Bindings:
                 "assign-target",
             )
         assert isinstance(target, (cst.Tuple, cst.List))
+        if any(isinstance(el, cst.StarredElement) for el in target.elements):
+            self.starred_unpack(target, value)
+            return
         if any(isinstance(el.value, (cst.Tuple, cst.List)) for el in target.elements):
             self.nested_assign(target, value)
             return

@@ -11,6 +11,8 @@ from typing import Any
 
 import libcst as cst
 
+from srcgrad import tree
+
 
 class Growth:
     """Lists grown in straight-line code (a mixin of :class:`Normalizer`)."""
@@ -113,3 +115,76 @@ class Growth:
             # the display holds the new version now, and no other copy of the old one
             # (other names of the old version stay stale)
             self.stale.discard(cur)
+
+    def starred_unpack(
+        self, target: cst.Tuple | cst.List, value: cst.BaseExpression
+    ) -> None:
+        """``*hidden, last = params`` on a tuple or list whose items are known here (a
+        display, or a container argument or part of one): the starred name is bound to a
+        list of the middle items, the others to their items.  An array's rows are
+        refused (slice it)."""
+        atom = self.lower(value, "items")
+        items = self._known_items(atom)
+        if items is None:
+            self.fail(
+                target,
+                "starred unpacking of a value whose items are known only at run time (an "
+                "array's rows)",
+                "slice it instead: first, rest = x[0], x[1:]",
+                "starred-assign",
+            )
+        elements = list(target.elements)
+        star = next(
+            i for i, el in enumerate(elements) if isinstance(el, cst.StarredElement)
+        )
+        after = len(elements) - star - 1
+        if len(items) < star + after:
+            self.fail(
+                target,
+                f"not enough values to unpack (expected at least {star + after}, got "
+                f"{len(items)})",
+                "match the counts",
+                "unpack",
+            )
+        middle = items[star : len(items) - after]
+        parts = items[:star] + [cst.List([cst.Element(v) for v in middle])]
+        parts += items[len(items) - after :]
+        for el, part in zip(elements, parts):
+            self.assign_part(el.value, part)
+
+    def _known_items(self, atom: cst.BaseExpression) -> list[Any] | None:
+        """The items of a display or of a container argument (part) ``atom``, as atoms."""
+        if isinstance(atom, cst.Name) and atom.value in self.cont:
+            skel = self.cont[atom.value][2]
+            if skel[0] not in ("seq", "nt"):
+                return None
+            return [
+                self.read(
+                    atom.value,
+                    k,
+                    cst.Subscript(
+                        value=atom,
+                        slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
+                    ),
+                    atom.value,
+                    None,
+                )
+                for k in range(len(tree.skeleton_children(skel)))
+            ]
+        if isinstance(atom, cst.Name) and atom.value in self.lit:
+            kind, entries = self.lit[atom.value]
+            return list(entries) if kind == "seq" else None
+        if isinstance(atom, (cst.Tuple, cst.List)) and all(
+            isinstance(e, cst.Element) for e in atom.elements
+        ):
+            return [e.value for e in atom.elements]
+        return None
+
+    def assign_part(self, target: cst.BaseExpression, atom: cst.BaseExpression) -> None:
+        """Bind the target ``target`` (a name, or a tuple of names) to ``atom``."""
+        if isinstance(target, cst.Name):
+            self.bind_atom(target.value, atom)
+            return
+        tmp = self.names.temp("part")
+        self.bind_atom(tmp, atom)
+        self.assign(target, cst.Name(tmp))
