@@ -225,3 +225,24 @@ def test_starred_unpacking_of_an_arrays_rows_is_refused_with_a_slice_hint():
         srcgrad.grad(src.starred_rows_of_an_array)(_n(3, 2))
     assert info.value.filename.endswith("keyed_containers_src.py")
     assert "x[1:]" in info.value.hint
+
+
+# ---------------------------------------------------------------- item writes into lists
+
+
+def test_per_layer_states_written_by_index():
+    layers = [(_n(4, 3), _n(4, 4) * 0.5), (_n(2, 4), _n(2, 2) * 0.5)]
+    xs = [_n(3), _n(3), _n(3)]
+    _right(src.stacked_rnn, layers, xs)
+    _right(src.stacked_rnn_over_rows, layers, _n(4, 3))
+
+
+def test_writes_into_a_list_of_constants():
+    _right(src.write_into_a_list_of_constants, _n(3))
+
+
+def test_an_item_write_in_a_branch_is_refused():
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(src.write_into_a_list_in_a_branch)(_n(3))
+    assert info.value.filename.endswith("keyed_containers_src.py")
+    assert "inside a branch" in str(info.value)

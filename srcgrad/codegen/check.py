@@ -142,7 +142,9 @@ class _Checker(cst.CSTVisitor):
                 elif not isinstance(el, cst.StarredElement):
                     self._check_target(el.value)
                 else:
-                    self.reported.add(id(el))  # `*rest, last = xs`: normalize unpacks it
+                    self.reported.add(
+                        id(el)
+                    )  # `*rest, last = xs`: normalize unpacks it
             return
         self._target_error(t)
 

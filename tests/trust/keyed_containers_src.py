@@ -420,3 +420,44 @@ def starred_display(a, b, c):
 def starred_rows_of_an_array(v):
     first, *rest = v * 2.0
     return np.sum(first)
+
+
+# ---------------------------------------------------------------- item writes into lists
+
+
+def stacked_rnn(layers, xs):
+    hidden = [np.zeros(W_h.shape[0]) for (_, W_h) in layers]
+    total = 0.0
+    for x in xs:
+        h_in = x
+        for depth, (W_x, W_h) in enumerate(layers):
+            hidden[depth] = np.tanh(W_x @ h_in + W_h @ hidden[depth])
+            h_in = hidden[depth]
+        total = total + np.sum(h_in**2)
+    return total
+
+
+def stacked_rnn_over_rows(layers, xs):
+    hidden = [np.zeros(W_h.shape[0]) for (_, W_h) in layers]
+    total = 0.0
+    for t in range(xs.shape[0]):
+        h_in = xs[t]
+        for depth, (W_x, W_h) in enumerate(layers):
+            hidden[depth] = np.tanh(W_x @ h_in + W_h @ hidden[depth])
+            h_in = hidden[depth]
+        total = total + np.sum(h_in**2)
+    return total
+
+
+def write_into_a_list_of_constants(v):
+    hidden = [np.zeros(3), np.zeros(3)]
+    hidden[0] = v * 2.0
+    hidden[1] = hidden[0] * v
+    return np.sum(hidden[0]) + np.sum(hidden[1] ** 2)
+
+
+def write_into_a_list_in_a_branch(v):
+    hidden = [np.zeros(3), v]
+    if np.sum(v) > 0:
+        hidden[0] = v * 2.0
+    return np.sum(hidden[0])

@@ -388,6 +388,7 @@ class Bindings:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
             self.lit[emitted] = ("seq", [e.value for e in atom.elements])
+            self.display_depth[emitted] = len(self.loops)
             self.alias_of(emitted, [e.value for e in atom.elements], container=True)
             self.note_sequence(emitted, atom)
             if isinstance(atom, cst.List):
@@ -400,6 +401,7 @@ class Bindings:
                 key = self.key_of(el.key)  # type: ignore[union-attr]
                 entries[key] = el.value
             self.lit[emitted] = ("dict", entries)
+            self.display_depth[emitted] = len(self.loops)
             self.alias_of(emitted, list(entries.values()), container=True)
         else:
             self.fail(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
 
 from srcgrad import tree
 
@@ -188,3 +189,43 @@ class Growth:
         tmp = self.names.temp("part")
         self.bind_atom(tmp, atom)
         self.assign(target, cst.Name(tmp))
+
+    def list_as_display(self, user: str, cur: str, loop: cst.CSTNode) -> str:
+        """A list built with append whose items are all known here (made and grown in
+        straight-line code), that the loop ``loop`` writes items of and grows no more:
+        bound to a display of its items, so that the loop carries it item by item.
+        Returns what ``user`` is bound to now."""
+        calls = m.findall(loop, m.Call(func=m.Attribute(value=m.Name(user))))
+        return cur if calls else self.known_list_as_display(user, cur)
+
+    def known_list_as_display(self, user: str, cur: str) -> str:
+        """``user``'s list built with append, as a display of its items when they are all
+        known here (an item is about to be written); else unchanged."""
+        known = self.list_history.get(cur)
+        if known is None or known[0] != len(self.loop_ticks) or not known[1]:
+            return cur
+        if any(self._is_container_atom(v) for v in known[1]):
+            return cur
+        if [u for u, c in self.env.items() if c == cur] != [user] or any(
+            cur in frame.env.values() for frame in self.frames
+        ):
+            return cur  # another name for the same list would not see the writes
+        self.bind_atom(user, cst.List([cst.Element(v) for v in known[1]]))
+        cur = self.env[user]
+        if cur in self.lit_stmt and cur not in self.lit:
+            self.constant_display_items(cur)  # (its items are constants)
+        return cur
+
+    def constant_display_items(self, cur: str) -> None:
+        """The list display of constants ``cur`` (``[np.zeros(3), np.zeros(3)]``) is about to
+        have an item written: from here on it is a display known item by item (it was
+        taken for one constant value)."""
+        st = self.lit_stmt[cur]
+        if not isinstance(st.expr, cst.List) or not all(
+            isinstance(el, cst.Element) for el in st.expr.elements
+        ):
+            return
+        self.lit[cur] = ("seq", [el.value for el in st.expr.elements])
+        self.static.discard(cur)
+        self.const.pop(cur, None)
+        self.display_depth[cur] = self.display_loops.get(cur, len(self.loops))
