@@ -246,3 +246,8 @@ def test_an_item_write_in_a_branch_is_refused():
         srcgrad.grad(src.write_into_a_list_in_a_branch)(_n(3))
     assert info.value.filename.endswith("keyed_containers_src.py")
     assert "inside a branch" in str(info.value)
+
+
+def test_unpacking_what_a_constant_call_returns():
+    # meshgrid of constants was refused as "subscript of an expression"
+    _right(src.unpack_constant_calls, _n(3, 3))

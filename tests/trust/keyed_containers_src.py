@@ -461,3 +461,9 @@ def write_into_a_list_in_a_branch(v):
     if np.sum(v) > 0:
         hidden[0] = v * 2.0
     return np.sum(hidden[0])
+
+
+def unpack_constant_calls(v):
+    ys, xs = np.meshgrid(np.arange(3), np.arange(3))
+    i, j = np.unravel_index(4, (3, 3))
+    return np.sum(v * xs + v * ys) + v[i, j]

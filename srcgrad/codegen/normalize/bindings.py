@@ -272,6 +272,9 @@ class Bindings:
                 return  # a multi-output primitive bound every name
             # (one inside an inlined callee bound the callee's names, not these)
             atom = res
+            if not isinstance(atom, (cst.Name, cst.Tuple, cst.List)):
+                # a constant call: bound to a name, then unpacked as Python unpacks it
+                atom = cst.Name(self.emit(ir.STATIC, None, names[0], atom))
         else:
             atom = self.lower(value, names[0])
         if self.is_static(atom):
