@@ -251,3 +251,16 @@ def test_an_item_write_in_a_branch_is_refused():
 def test_unpacking_what_a_constant_call_returns():
     # meshgrid of constants was refused as "subscript of an expression"
     _right(src.unpack_constant_calls, _n(3, 3))
+
+
+def test_a_list_grown_by_concatenation_in_a_loop():
+    W, U = _n(3, 3) * 0.5, _n(3, 2)
+    _right(src.states_by_concatenation, W, U, _n(4, 2), wrt=(0, 1))
+
+
+def test_concatenation_onto_a_list_with_another_name_is_not_grown_in_place():
+    W, U, xs = _n(3, 3) * 0.5, _n(3, 2), _n(4, 2)
+    try:
+        _right(src.states_by_concatenation_aliased, W, U, xs, wrt=(0, 1))
+    except srcgrad.SrcgradError as err:  # refused is fine; a wrong value is not
+        assert err.filename.endswith("keyed_containers_src.py")

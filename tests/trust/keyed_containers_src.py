@@ -467,3 +467,18 @@ def unpack_constant_calls(v):
     ys, xs = np.meshgrid(np.arange(3), np.arange(3))
     i, j = np.unravel_index(4, (3, 3))
     return np.sum(v * xs + v * ys) + v[i, j]
+
+
+def states_by_concatenation(W, U, xs):
+    hs = [np.zeros(W.shape[0])]
+    for x in xs:
+        hs = hs + [np.tanh(W @ hs[-1] + U @ x)]
+    return np.sum(np.stack(hs)[1:] ** 2)
+
+
+def states_by_concatenation_aliased(W, U, xs):
+    hs = [np.zeros(W.shape[0])]
+    first = hs
+    for x in xs:
+        hs = hs + [np.tanh(W @ hs[-1] + U @ x)]
+    return np.sum(np.stack(hs) ** 2) + len(first)

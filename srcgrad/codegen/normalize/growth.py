@@ -229,3 +229,38 @@ class Growth:
         self.static.discard(cur)
         self.const.pop(cur, None)
         self.display_depth[cur] = self.display_loops.get(cur, len(self.loops))
+
+    def concatenated_in_place(
+        self, target: cst.Name, value: cst.BaseExpression
+    ) -> bool:
+        """``hs = hs + [h]`` where ``hs`` is a list that grows in place and has no other
+        name: the new list is the old one extended (nothing else can see the old one),
+        so it grows in place, as ``hs.append(h)`` would (True); else False."""
+        if not (
+            isinstance(value, cst.BinaryOperation)
+            and isinstance(value.operator, cst.Add)
+            and isinstance(value.left, cst.Name)
+            and value.left.value == target.value
+            and isinstance(value.right, cst.List)
+            and all(isinstance(el, cst.Element) for el in value.right.elements)
+        ):
+            return False
+        cur = self.env.get(target.value)
+        if cur is None or not self.grows_in_place(cur):
+            return False
+        if any(
+            isinstance(a.value, cst.Name) and a.value.value == target.value
+            for a in m.findall(self.src.tree, m.Assign())
+        ):
+            return False  # another name is bound to the list somewhere
+        if [u for u, c in self.env.items() if c == cur] != [target.value] or any(
+            cur in frame.env.values() for frame in self.frames
+        ):
+            return False
+        call = cst.Call(
+            func=cst.Attribute(cst.Name(target.value), cst.Name("extend")),
+            args=[cst.Arg(value.right)],
+        )
+        self.src.alias(call, value)
+        self.lower(call, target.value)
+        return True
