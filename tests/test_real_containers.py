@@ -209,3 +209,58 @@ def test_unpacking_an_array_of_another_length_raises_as_python_does():
         src.unpack_wrong_count(v)
     with pytest.raises(ValueError, match="too many values to unpack"):
         srcgrad.grad(src.unpack_wrong_count)(v)
+
+
+# ---------------------------------------------------------------- starred unpacking
+
+
+def test_starred_unpacking_of_a_list_of_layers():
+    _right(src.starred_hidden_layers, LAYERS, X)
+    _right(src.starred_rest_and_nested, LAYERS + [(_n(2, 2), _n(2))], X)
+    _right(src.starred_display, _n(3), _n(3), _n(3), wrt=(0, 1, 2))
+
+
+def test_starred_unpacking_of_an_arrays_rows_is_refused_with_a_slice_hint():
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(src.starred_rows_of_an_array)(_n(3, 2))
+    assert info.value.filename.endswith("keyed_containers_src.py")
+    assert "x[1:]" in info.value.hint
+
+
+# ---------------------------------------------------------------- item writes into lists
+
+
+def test_per_layer_states_written_by_index():
+    layers = [(_n(4, 3), _n(4, 4) * 0.5), (_n(2, 4), _n(2, 2) * 0.5)]
+    xs = [_n(3), _n(3), _n(3)]
+    _right(src.stacked_rnn, layers, xs)
+    _right(src.stacked_rnn_over_rows, layers, _n(4, 3))
+
+
+def test_writes_into_a_list_of_constants():
+    _right(src.write_into_a_list_of_constants, _n(3))
+
+
+def test_an_item_write_in_a_branch_is_refused():
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(src.write_into_a_list_in_a_branch)(_n(3))
+    assert info.value.filename.endswith("keyed_containers_src.py")
+    assert "inside a branch" in str(info.value)
+
+
+def test_unpacking_what_a_constant_call_returns():
+    # meshgrid of constants was refused as "subscript of an expression"
+    _right(src.unpack_constant_calls, _n(3, 3))
+
+
+def test_a_list_grown_by_concatenation_in_a_loop():
+    W, U = _n(3, 3) * 0.5, _n(3, 2)
+    _right(src.states_by_concatenation, W, U, _n(4, 2), wrt=(0, 1))
+
+
+def test_concatenation_onto_a_list_with_another_name_is_not_grown_in_place():
+    W, U, xs = _n(3, 3) * 0.5, _n(3, 2), _n(4, 2)
+    try:
+        _right(src.states_by_concatenation_aliased, W, U, xs, wrt=(0, 1))
+    except srcgrad.SrcgradError as err:  # refused is fine; a wrong value is not
+        assert err.filename.endswith("keyed_containers_src.py")

@@ -127,8 +127,11 @@ class _Checker(cst.CSTVisitor):
         ):
             return  # `xs[t][i] = v`: a write into an item (normalize checks it)
         if isinstance(t, (cst.Tuple, cst.List)):
+            stars = [el for el in t.elements if isinstance(el, cst.StarredElement)]
             for el in t.elements:
-                if isinstance(el, cst.StarredElement):
+                if isinstance(el, cst.StarredElement) and (
+                    len(stars) > 1 or not isinstance(el.value, cst.Name)
+                ):
                     self.reported.add(id(el))
                     self.add(
                         el,
@@ -136,8 +139,12 @@ class _Checker(cst.CSTVisitor):
                         "starred assignment target",
                         "unpack into named variables, or slice the array",
                     )
-                else:
+                elif not isinstance(el, cst.StarredElement):
                     self._check_target(el.value)
+                else:
+                    self.reported.add(
+                        id(el)
+                    )  # `*rest, last = xs`: normalize unpacks it
             return
         self._target_error(t)
 

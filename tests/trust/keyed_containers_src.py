@@ -391,3 +391,94 @@ def unpack_wrong_count(v):
     y = v * 2.0
     a, b = y
     return np.sum(a * b)
+
+
+# ---------------------------------------------------------------- starred unpacking
+
+
+def starred_hidden_layers(params, x):
+    *hidden, last = params
+    for W, b in hidden:
+        x = np.tanh(x @ W + b)
+    W, b = last
+    return np.sum(x @ W + b)
+
+
+def starred_rest_and_nested(params, x):
+    first, *rest, (W_out, b_out) = params
+    h = np.tanh(x @ first[0] + first[1])
+    for W, b in rest:
+        h = np.sin(h @ W + b)
+    return np.sum(h @ W_out + b_out) + len(rest)
+
+
+def starred_display(a, b, c):
+    head, *tail = [a * 2.0, b, c]
+    return np.sum(head) + sum(np.sum(t**2) for t in tail)
+
+
+def starred_rows_of_an_array(v):
+    first, *rest = v * 2.0
+    return np.sum(first)
+
+
+# ---------------------------------------------------------------- item writes into lists
+
+
+def stacked_rnn(layers, xs):
+    hidden = [np.zeros(W_h.shape[0]) for (_, W_h) in layers]
+    total = 0.0
+    for x in xs:
+        h_in = x
+        for depth, (W_x, W_h) in enumerate(layers):
+            hidden[depth] = np.tanh(W_x @ h_in + W_h @ hidden[depth])
+            h_in = hidden[depth]
+        total = total + np.sum(h_in**2)
+    return total
+
+
+def stacked_rnn_over_rows(layers, xs):
+    hidden = [np.zeros(W_h.shape[0]) for (_, W_h) in layers]
+    total = 0.0
+    for t in range(xs.shape[0]):
+        h_in = xs[t]
+        for depth, (W_x, W_h) in enumerate(layers):
+            hidden[depth] = np.tanh(W_x @ h_in + W_h @ hidden[depth])
+            h_in = hidden[depth]
+        total = total + np.sum(h_in**2)
+    return total
+
+
+def write_into_a_list_of_constants(v):
+    hidden = [np.zeros(3), np.zeros(3)]
+    hidden[0] = v * 2.0
+    hidden[1] = hidden[0] * v
+    return np.sum(hidden[0]) + np.sum(hidden[1] ** 2)
+
+
+def write_into_a_list_in_a_branch(v):
+    hidden = [np.zeros(3), v]
+    if np.sum(v) > 0:
+        hidden[0] = v * 2.0
+    return np.sum(hidden[0])
+
+
+def unpack_constant_calls(v):
+    ys, xs = np.meshgrid(np.arange(3), np.arange(3))
+    i, j = np.unravel_index(4, (3, 3))
+    return np.sum(v * xs + v * ys) + v[i, j]
+
+
+def states_by_concatenation(W, U, xs):
+    hs = [np.zeros(W.shape[0])]
+    for x in xs:
+        hs = hs + [np.tanh(W @ hs[-1] + U @ x)]
+    return np.sum(np.stack(hs)[1:] ** 2)
+
+
+def states_by_concatenation_aliased(W, U, xs):
+    hs = [np.zeros(W.shape[0])]
+    first = hs
+    for x in xs:
+        hs = hs + [np.tanh(W @ hs[-1] + U @ x)]
+    return np.sum(np.stack(hs) ** 2) + len(first)

@@ -196,6 +196,8 @@ class Bindings:
         if isinstance(target, cst.Name) and isinstance(value, cst.Lambda):
             self.def_local_func(target.value, value)
             return
+        if isinstance(target, cst.Name) and self.concatenated_in_place(target, value):
+            return
         if isinstance(target, cst.Name):
             self.lower(value, target.value, target=target.value)
             self.track_alias(target.value)
@@ -218,6 +220,9 @@ class Bindings:
                 "assign-target",
             )
         assert isinstance(target, (cst.Tuple, cst.List))
+        if any(isinstance(el, cst.StarredElement) for el in target.elements):
+            self.starred_unpack(target, value)
+            return
         if any(isinstance(el.value, (cst.Tuple, cst.List)) for el in target.elements):
             self.nested_assign(target, value)
             return
@@ -269,6 +274,9 @@ class Bindings:
                 return  # a multi-output primitive bound every name
             # (one inside an inlined callee bound the callee's names, not these)
             atom = res
+            if not isinstance(atom, (cst.Name, cst.Tuple, cst.List)):
+                # a constant call: bound to a name, then unpacked as Python unpacks it
+                atom = cst.Name(self.emit(ir.STATIC, None, names[0], atom))
         else:
             atom = self.lower(value, names[0])
         if self.is_static(atom):
@@ -385,6 +393,7 @@ class Bindings:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
             self.lit[emitted] = ("seq", [e.value for e in atom.elements])
+            self.display_depth[emitted] = len(self.loops)
             self.alias_of(emitted, [e.value for e in atom.elements], container=True)
             self.note_sequence(emitted, atom)
             if isinstance(atom, cst.List):
@@ -397,6 +406,7 @@ class Bindings:
                 key = self.key_of(el.key)  # type: ignore[union-attr]
                 entries[key] = el.value
             self.lit[emitted] = ("dict", entries)
+            self.display_depth[emitted] = len(self.loops)
             self.alias_of(emitted, list(entries.values()), container=True)
         else:
             self.fail(

@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
+
+from srcgrad import tree
 
 
 class Growth:
@@ -113,3 +116,151 @@ class Growth:
             # the display holds the new version now, and no other copy of the old one
             # (other names of the old version stay stale)
             self.stale.discard(cur)
+
+    def starred_unpack(
+        self, target: cst.Tuple | cst.List, value: cst.BaseExpression
+    ) -> None:
+        """``*hidden, last = params`` on a tuple or list whose items are known here (a
+        display, or a container argument or part of one): the starred name is bound to a
+        list of the middle items, the others to their items.  An array's rows are
+        refused (slice it)."""
+        atom = self.lower(value, "items")
+        items = self._known_items(atom)
+        if items is None:
+            self.fail(
+                target,
+                "starred unpacking of a value whose items are known only at run time (an "
+                "array's rows)",
+                "slice it instead: first, rest = x[0], x[1:]",
+                "starred-assign",
+            )
+        elements = list(target.elements)
+        star = next(
+            i for i, el in enumerate(elements) if isinstance(el, cst.StarredElement)
+        )
+        after = len(elements) - star - 1
+        if len(items) < star + after:
+            self.fail(
+                target,
+                f"not enough values to unpack (expected at least {star + after}, got "
+                f"{len(items)})",
+                "match the counts",
+                "unpack",
+            )
+        middle = items[star : len(items) - after]
+        parts = items[:star] + [cst.List([cst.Element(v) for v in middle])]
+        parts += items[len(items) - after :]
+        for el, part in zip(elements, parts):
+            self.assign_part(el.value, part)
+
+    def _known_items(self, atom: cst.BaseExpression) -> list[Any] | None:
+        """The items of a display or of a container argument (part) ``atom``, as atoms."""
+        if isinstance(atom, cst.Name) and atom.value in self.cont:
+            skel = self.cont[atom.value][2]
+            if skel[0] not in ("seq", "nt"):
+                return None
+            return [
+                self.read(
+                    atom.value,
+                    k,
+                    cst.Subscript(
+                        value=atom,
+                        slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
+                    ),
+                    atom.value,
+                    None,
+                )
+                for k in range(len(tree.skeleton_children(skel)))
+            ]
+        if isinstance(atom, cst.Name) and atom.value in self.lit:
+            kind, entries = self.lit[atom.value]
+            return list(entries) if kind == "seq" else None
+        if isinstance(atom, (cst.Tuple, cst.List)) and all(
+            isinstance(e, cst.Element) for e in atom.elements
+        ):
+            return [e.value for e in atom.elements]
+        return None
+
+    def assign_part(self, target: cst.BaseExpression, atom: cst.BaseExpression) -> None:
+        """Bind the target ``target`` (a name, or a tuple of names) to ``atom``."""
+        if isinstance(target, cst.Name):
+            self.bind_atom(target.value, atom)
+            return
+        tmp = self.names.temp("part")
+        self.bind_atom(tmp, atom)
+        self.assign(target, cst.Name(tmp))
+
+    def list_as_display(self, user: str, cur: str, loop: cst.CSTNode) -> str:
+        """A list built with append whose items are all known here (made and grown in
+        straight-line code), that the loop ``loop`` writes items of and grows no more:
+        bound to a display of its items, so that the loop carries it item by item.
+        Returns what ``user`` is bound to now."""
+        calls = m.findall(loop, m.Call(func=m.Attribute(value=m.Name(user))))
+        return cur if calls else self.known_list_as_display(user, cur)
+
+    def known_list_as_display(self, user: str, cur: str) -> str:
+        """``user``'s list built with append, as a display of its items when they are all
+        known here (an item is about to be written); else unchanged."""
+        known = self.list_history.get(cur)
+        if known is None or known[0] != len(self.loop_ticks) or not known[1]:
+            return cur
+        if any(self._is_container_atom(v) for v in known[1]):
+            return cur
+        if [u for u, c in self.env.items() if c == cur] != [user] or any(
+            cur in frame.env.values() for frame in self.frames
+        ):
+            return cur  # another name for the same list would not see the writes
+        self.bind_atom(user, cst.List([cst.Element(v) for v in known[1]]))
+        cur = self.env[user]
+        if cur in self.lit_stmt and cur not in self.lit:
+            self.constant_display_items(cur)  # (its items are constants)
+        return cur
+
+    def constant_display_items(self, cur: str) -> None:
+        """The list display of constants ``cur`` (``[np.zeros(3), np.zeros(3)]``) is about to
+        have an item written: from here on it is a display known item by item (it was
+        taken for one constant value)."""
+        st = self.lit_stmt[cur]
+        if not isinstance(st.expr, cst.List) or not all(
+            isinstance(el, cst.Element) for el in st.expr.elements
+        ):
+            return
+        self.lit[cur] = ("seq", [el.value for el in st.expr.elements])
+        self.static.discard(cur)
+        self.const.pop(cur, None)
+        self.display_depth[cur] = self.display_loops.get(cur, len(self.loops))
+
+    def concatenated_in_place(
+        self, target: cst.Name, value: cst.BaseExpression
+    ) -> bool:
+        """``hs = hs + [h]`` where ``hs`` is a list that grows in place and has no other
+        name: the new list is the old one extended (nothing else can see the old one),
+        so it grows in place, as ``hs.append(h)`` would (True); else False."""
+        if not (
+            isinstance(value, cst.BinaryOperation)
+            and isinstance(value.operator, cst.Add)
+            and isinstance(value.left, cst.Name)
+            and value.left.value == target.value
+            and isinstance(value.right, cst.List)
+            and all(isinstance(el, cst.Element) for el in value.right.elements)
+        ):
+            return False
+        cur = self.env.get(target.value)
+        if cur is None or not self.grows_in_place(cur):
+            return False
+        if any(
+            isinstance(a.value, cst.Name) and a.value.value == target.value
+            for a in m.findall(self.src.tree, m.Assign())
+        ):
+            return False  # another name is bound to the list somewhere
+        if [u for u, c in self.env.items() if c == cur] != [target.value] or any(
+            cur in frame.env.values() for frame in self.frames
+        ):
+            return False
+        call = cst.Call(
+            func=cst.Attribute(cst.Name(target.value), cst.Name("extend")),
+            args=[cst.Arg(value.right)],
+        )
+        self.src.alias(call, value)
+        self.lower(call, target.value)
+        return True

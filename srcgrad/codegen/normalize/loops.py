@@ -114,7 +114,7 @@ class Loops:
         self.stmts = []
         for u, (ckind, keys, names) in comps.items():
             self.rebuild_display(u, ckind, keys, names)
-            if ckind == "seq":
+            if ckind in ("seq", "list"):
                 self.carried_seqs.add(
                     self.env[u]
                 )  # `t = t + (v,)` would change its length
@@ -165,8 +165,12 @@ class Loops:
             cur = self.env.get(u)
             if cur is not None and cur in self.cont and _only_rebound(node, u):
                 cur = self.argument_as_display(u, cur)
+            if cur is not None and cur in self.dyn:
+                cur = self.list_as_display(u, cur, node)
             if cur is not None and cur in self.lit:
                 ckind, items = self.lit[cur]
+                if ckind == "seq" and self.seq_displays.get(cur, (None,))[0] == "list":
+                    ckind = "list"  # rebuilt as a list: its items may be assigned
                 keys = (
                     list(items.keys()) if ckind == "dict" else list(range(len(items)))
                 )
@@ -417,6 +421,8 @@ class Loops:
                     for k, n in zip(keys, names)
                 ]
             )
+        elif kind == "list":
+            node = cst.List([cst.Element(cst.Name(n)) for n in names])
         else:
             node = cst.Tuple([cst.Element(cst.Name(n)) for n in names])
         poisoned = u in self.poisoned

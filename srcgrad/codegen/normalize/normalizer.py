@@ -123,6 +123,9 @@ class Normalizer(
         self.maybe_unbound: set[str] = set()
         self.ret_flag: str | None = None  # set when a loop returns
         self.in_branch = 0  # depth of if-branches being lowered
+        # displays bound here -> how many loops were being lowered (item writes at that depth
+        # change this iteration's display)
+        self.display_depth: dict[str, int] = {}
         self.loop_ticks: list[int] = []  # tick at the start of each loop being lowered
         self.tick = 0  # counts reads of displays and starts of loops, in lowering order
         self.pending_displays: list[Any] = []

@@ -190,8 +190,14 @@ def _grown_lists(node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
         m.Call(
             func=m.Attribute(value=m.Name(), attr=m.Name("append") | m.Name("extend"))
         )
-        | m.AugAssign(target=m.Name(), operator=m.AddAssign()),
+        | m.AugAssign(target=m.Name(), operator=m.AddAssign())
+        | m.Assign(),
     ):
+        if isinstance(found, cst.Assign):
+            grown = _concatenated(found)
+            if grown is not None:  # `u = u + [items]`
+                out.setdefault(grown[0], []).append(grown[1])
+            continue
         if isinstance(found, cst.Call):
             user = cst.ensure_type(
                 cst.ensure_type(found.func, cst.Attribute).value, cst.Name
@@ -214,7 +220,28 @@ def _extended_in_place(body: cst.CSTNode) -> set[str]:
     for aug in m.findall(body, m.AugAssign(target=m.Name(), operator=m.AddAssign())):
         u = cst.ensure_type(cst.ensure_type(aug, cst.AugAssign).target, cst.Name).value
         extended[u] = extended.get(u, 0) + 1
+    for assign in m.findall(body, m.Assign()):
+        grown = _concatenated(cst.ensure_type(assign, cst.Assign))
+        if grown is not None:  # `u = u + [items]` (a list with no other name: in place)
+            extended[grown[0]] = extended.get(grown[0], 0) + 1
     return {u for u, k in extended.items() if bound.get(u) == k}
+
+
+def _concatenated(node: cst.Assign) -> tuple[str, cst.List] | None:
+    """``(u, [items])`` for ``u = u + [items]``, else None."""
+    if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+        return None
+    u = node.targets[0].target.value
+    v = node.value
+    if (
+        isinstance(v, cst.BinaryOperation)
+        and isinstance(v.operator, cst.Add)
+        and isinstance(v.left, cst.Name)
+        and v.left.value == u
+        and isinstance(v.right, cst.List)
+    ):
+        return u, v.right
+    return None
 
 
 def _written_first(body: list[cst.BaseStatement], name: str) -> bool:

@@ -309,6 +309,10 @@ class Writes:
                 "write-view",
                 AliasError,
             )
+        if cur in self.dyn and cur not in self.arg_names:
+            cur = self.known_list_as_display(user, cur)
+        if cur in self.lit_stmt and cur not in self.lit:
+            self.constant_display_items(cur)  # a list of constants, now written into
         if self._display_item_write(target, value, user, cur):
             return
         if cur in self.lit or cur in self.dyn or cur in self.cont:
@@ -345,7 +349,10 @@ class Writes:
         ):
             key = self.key_of(self.lower(target.slice[0].slice.value, user))
             entries = self.lit[cur][1]
-            if self.loops or self.in_branch:
+            here = self.display_depth.get(cur) == len(self.loops)
+            if self.in_branch or (self.loops and not here):
+                # (a display made or carried item by item by this loop changes in this
+                # iteration, and the loop carries the new item on)
                 try:
                     self.fail(
                         target,
