@@ -2,11 +2,11 @@
 
 A generated module lives at ``<cache>/<module>/<qualname>__wrt-<names>[__<mode>][__<spec8>].py``.
 Its header holds a key over everything the text depends on (the function's source and where it
-starts, the rules it uses, every callee the generator reached, ``CODEGEN_FORMAT``, black's
-version and mode) and a digest of the body.  A file is read once, checked, and only then
-compiled and executed: no importlib, no ``.pyc``.  Writes go to a temporary file in the same
-directory and are moved into place with ``os.replace``.  This module must not import libcst or
-black: a cache hit needs neither.
+starts, the rules it uses, every callee the generator reached, ``CODEGEN_FORMAT``, a digest of
+the generator's own source, black's version and mode) and a digest of the body.  A file is
+read once, checked, and only then compiled and executed: no importlib, no ``.pyc``.  Writes go
+to a temporary file in the same directory and are moved into place with ``os.replace``.  This
+module must not import libcst or black: a cache hit needs neither.
 
 Callees are recorded as :class:`Ref` paths (``0:helper``, ``1:other.deep``,
 ``0:model.forward.__func__``): how each one is reached from the differentiated function
@@ -157,6 +157,20 @@ def black_fingerprint() -> str:
     return f"black={v};line_length={BLACK_LINE_LENGTH};target={BLACK_TARGET}"
 
 
+@functools.lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """A digest of the generator's own source (every module of ``srcgrad/codegen``): what
+    the emitted text depends on besides the function, its rules and its callees.  Any
+    change to the generator makes every cached module stale, so a fixed generator never
+    runs a module an older one wrote (read once per process; no parsing)."""
+    root = Path(__file__).resolve().parent / "codegen"
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return h.hexdigest()[:16]
+
+
 def compute_key(
     source: str,
     parts: dict[str, Any],
@@ -172,6 +186,7 @@ def compute_key(
     """
     h = hashlib.sha256()
     h.update(f"format={CODEGEN_FORMAT}\n{black_fingerprint()}\n".encode())
+    h.update(f"engine={engine_fingerprint()}\n".encode())
     for k in sorted(parts):
         h.update(f"{k}={parts[k]!r}\n".encode())
     h.update(source.encode())

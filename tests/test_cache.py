@@ -415,6 +415,22 @@ def test_stale_key_regenerates_and_never_runs(tmp_path: Path, modules: Modules) 
     assert df.path.read_text() == good
 
 
+def test_a_changed_generator_makes_cached_modules_stale(
+    modules: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a module an older generator wrote is never run by a newer one (its key covers a
+    # digest of srcgrad/codegen), even when the function and its rules are unchanged
+    mod = modules.load(SMOOTH)
+    x, y = smooth_inputs()
+    df = srcgrad.grad(mod.f, wrt=(0, 1))
+    df(x, y)
+    assert valid_text(df) is not None
+    fingerprint = cache.engine_fingerprint()
+    assert len(fingerprint) == 16
+    monkeypatch.setattr(cache, "engine_fingerprint", lambda: "another-generator")
+    assert valid_text(df) is None
+
+
 @pytest.mark.parametrize(
     "damage", ["truncated", "empty", "no-header", "garbage", "bad-utf8"]
 )
