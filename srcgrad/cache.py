@@ -560,28 +560,67 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+CLOSURE_READS = "SRCGRAD_CLOSURE_READS"  # an emitted module's table of closure reads
+
+
 class UserGlobals(dict):  # type: ignore[type-arg]
-    """Globals of an emitted module: its own names first, then the user's closure cells and
-    module globals, read at call time (never folded into the file)."""
+    """Globals of an emitted module: its own names first, then the closure variables of
+    called functions that its :data:`CLOSURE_READS` table names, then the user's closure
+    cells and module globals, all read at call time (never folded into the file).
 
-    __slots__ = ("_fn_globals", "_cells")
+    A table entry ``"D": "1:D"`` is the variable ``D`` as the function that the first
+    callee ref reaches reads it: that function is found by following ``refs`` from ``fn``
+    once (the caller re-checks them before each call, :func:`refs_current`), its cell is
+    read at every use."""
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    __slots__ = ("_fn", "_fn_globals", "_cells", "_refs", "_owners")
+
+    def __init__(self, fn: Callable[..., Any], refs: tuple[Ref, ...] = ()) -> None:
         super().__init__()
+        self._fn = fn
         self._fn_globals = fn.__globals__
         code = fn.__code__
         self._cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+        self._refs = refs
+        self._owners: dict[int, Any] = {}
 
     def __missing__(self, key: str) -> Any:
+        reads = dict.get(self, CLOSURE_READS)
+        if reads is not None and key in reads:
+            return self._closure_read(key, reads[key])
         cell = self._cells.get(key)
         if cell is not None:
             return cell.cell_contents
         return self._fn_globals[key]
 
+    def _closure_read(self, key: str, text: str) -> Any:
+        ref = Ref.parse(text)
+        owner = None if ref is None else self._owners.get(ref.owner)
+        if ref is not None and owner is None:
+            if ref.owner == 0:
+                owner = self._fn
+            elif ref.owner <= len(self._refs):
+                objs = resolve_refs(self._fn, self._refs[: ref.owner])
+                owner = None if objs is None else inlined_function(objs[-1])
+            if owner is not None:
+                self._owners[ref.owner] = owner
+        code = getattr(owner, "__code__", None)
+        if ref is None or code is None or ref.path[0] not in code.co_freevars:
+            raise NameError(f"the closure variable {text} ({key}) cannot be found")
+        cell = owner.__closure__[code.co_freevars.index(ref.path[0])]  # type: ignore[union-attr]
+        try:
+            return cell.cell_contents
+        except ValueError:
+            raise NameError(
+                f"free variable {ref.path[0]!r} of {owner.__qualname__} referenced "  # type: ignore[union-attr]
+                "before assignment"
+            ) from None
+
 
 def load_module(text: str, filename: str, fn: Callable[..., Any]) -> dict[str, Any]:
     """Compile and execute verified module text; register it with linecache."""
-    ns = UserGlobals(fn)
+    parsed = parse_header(text)
+    ns = UserGlobals(fn, tuple(parsed[4]) if parsed is not None else ())
     ns["__builtins__"] = builtins
     ns["__name__"] = f"srcgrad.generated.{Path(filename).stem}"
     ns["__file__"] = filename

@@ -62,7 +62,6 @@ _HINT_CHAIN = (
 )
 FINDINGS: dict[str, str] = {
     "bnn_list_unpacked": _HINT_CHAIN,
-    "nn_funs_factory_hinted": _HINT_CHAIN,
 }
 
 #: Refusals whose message is at fault (see ``refusal_problems``): program name -> finding.

@@ -106,33 +106,14 @@ class NameReads:
             root in self.locals
             or root in self.params_set
             or root in self.names.fixed.values()
+            or root in self.closure_reads
         )
         if root in self.resolver.closure:
             fn = self.resolver.fn
             cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
             if not clash and (top or self.top_cells.get(root) is cells.get(root)):
                 return self._bare(e, root)
-            if clash:
-                self.fail(
-                    e,
-                    f"{root!r} is read from a closure, and an inlined function has a local "
-                    "of that name",
-                    f"rename the local {root!r} or the closure variable",
-                    "name-clash",
-                )
-            callee = self.resolver.fn
-            who = getattr(callee, "__qualname__", "the callee").replace(
-                ".<locals>.", "."
-            )
-            short = getattr(callee, "__name__", "g")
-            self.fail(
-                e,
-                f"{who} reads {root!r} from an enclosing function (a closure variable); "
-                "srcgrad cannot read a called function's closure variables yet",
-                f"pass {root} to {short} as an argument (def {short}(..., {root}) and "
-                f"{short}(..., {root}) at the call), or make {root} a module-level global",
-                "closure",
-            )
+            return self._closure_read(e, root)
         if root in g:
             mod = g.get("__name__")
             if (
@@ -148,6 +129,60 @@ class NameReads:
             ):
                 return self._bare(e, root)
         return self._module_read(e, root, mod)
+
+    def _closure_read(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
+        """``e``, whose root is a closure variable of a called function, read through the
+        emitted module's table of such reads (``SRCGRAD_CLOSURE_READS``): the module's
+        globals follow the chain of callee refs to the function's cell at call time
+        (:class:`cache.UserGlobals`).  Bare where no other name is read that way, else a
+        qualified name: ``unpack_params_D``."""
+        callee = self.resolver.fn
+        owner = 0 if callee is self.fn else None
+        if owner is None:
+            owner = next(
+                (i + 1 for i, f in enumerate(self.ref_funcs) if f is callee), None
+            )
+        if owner is None:
+            who = getattr(callee, "__qualname__", "the callee").replace(
+                ".<locals>.", "."
+            )
+            short = getattr(callee, "__name__", "g")
+            self.fail(
+                e,
+                f"{who} reads {root!r} from an enclosing function (a closure variable), "
+                "and srcgrad cannot find that function again when the gradient runs (it "
+                "was not called by a name)",
+                f"pass {root} to {short} as an argument (def {short}(..., {root}) and "
+                f"{short}(..., {root}) at the call), or call {short} by its name",
+                "closure",
+            )
+        ref = cache.Ref(owner, (root,))
+        name = next((n for n, r in self.closure_reads.items() if r == ref), None)
+        if name is None:
+            free = not (
+                root in self.names.taken
+                or root in self.free_bare
+                or root in self.top_cells
+                or root in self.top_globals
+                or root in self.top_free
+            )
+            if free:
+                name = root
+                self.names.taken.add(name)
+            else:
+                short = getattr(callee, "__name__", "f").strip("<>")
+                name = self.names.fresh(f"{short}_{root}")
+            self.closure_reads[name] = ref
+        self.free_bare.add(name)
+        node = e
+        parts = []
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        out: cst.BaseExpression = cst.Name(name)
+        for attr in reversed(parts):
+            out = cst.Attribute(value=out, attr=attr)
+        return out
 
     def _module_read(
         self, e: cst.BaseExpression, root: str, mod: str | None

@@ -180,6 +180,8 @@ class Normalizer(
         )  # free names emitted bare: no local may take them
         self.arg_names: set[str] = set()  # a callee's arguments (the caller's objects)
         self.module_imports: dict[str, str] = {}  # module name -> alias in emitted code
+        # called functions' closure variables: emitted name -> how the module reads it
+        self.closure_reads: dict[str, cache.Ref] = {}
         self.callees: list[Any] = []
         self.refs: list[cache.Ref] = []  # how each callee was reached (the cache key's)
         self.ref_funcs: list[Any] = (
@@ -253,6 +255,7 @@ class Normalizer(
             callees=list(self.callees),
             refs=list(self.refs),
             module_imports=dict(self.module_imports),
+            closure_reads=dict(self.closure_reads),
             skipped=self.skipped,
             prebind=set(self.prebind),
         )
