@@ -47,6 +47,7 @@ class _Loaded(NamedTuple):
     filename: str
     lines: dict[int, tuple[str, int, str]]
     ns: Any  # the emitted module's namespace
+    by_argument: bool  # whether a ref starts at a function passed in
 
 
 _STATIC_TYPES = (str, bool, type(None))
@@ -68,8 +69,10 @@ def _arg_spec(x: Any) -> Any:
 
     Arrays give their dtype and which axes have length 1 (other lengths stay symbolic);
     Python numbers their kind; containers their type and items (:func:`tree.signature`);
-    str/bool/None ``"static"``.
+    str/bool/None ``"static"``; a function ``("function", its name)``.
     """
+    if cache.is_function_argument(x):
+        return ("function", cache.function_argument_name(x))
     return tree.signature(x, _leaf_spec)
 
 
@@ -249,6 +252,10 @@ class GradFunction:
         for name, a in zip(self._params, args):
             if isinstance(a, _RNG_TYPES):  # a random generator: its draws are constants
                 out[name] = ("rng",)
+            elif cache.is_function_argument(a) and name not in self._wrt:
+                # a function passed in: the code is specialised on it (a callee found
+                # again from the arguments at every call, see cache.Ref)
+                out[name] = ("function", a)
             elif name not in out and _arg_spec(a) is None and name not in self._wrt:
                 out[name] = (
                     "object",
@@ -278,11 +285,14 @@ class GradFunction:
                 else None
             )
             gen = registry.generation()
+            named = None if args is None else dict(zip(self._params, args))
             text = (
-                cache.read_valid(path, source, parts, fn) if path is not None else None
+                cache.read_valid(path, source, parts, fn, named)
+                if path is not None
+                else None
             )
             if text is None:
-                text = self._generate(source, parts, containers, arg_specs)
+                text = self._generate(source, parts, containers, arg_specs, named)
                 if path is not None:
                     cache.write_atomic(path, text)
             if path is not None:
@@ -290,7 +300,7 @@ class GradFunction:
             else:
                 name = cache.file_name(fn, self._wrt, mode, spec or None)
                 filename = f"<srcgrad {cache.module_dirname(fn)}/{name}>"
-            state = self._loaded(text, path, filename, gen, spec)
+            state = self._loaded(text, path, filename, gen, spec, named)
             self._state = state
             if key is not None:
                 self._states[key] = state
@@ -321,20 +331,27 @@ class GradFunction:
         return spec, parts, containers, arg_specs
 
     def _loaded(
-        self, text: str, path: Path | None, filename: str, gen: int, spec: str
+        self,
+        text: str,
+        path: Path | None,
+        filename: str,
+        gen: int,
+        spec: str,
+        args: dict[str, Any] | None = None,
     ) -> _Loaded:
-        """The emitted module ``text`` loaded, with its entry points and callees."""
+        """The emitted module ``text`` loaded, with its entry points and callees (found
+        from the function and the arguments ``args`` by parameter)."""
         fn = self.forward
-        ns = cache.load_module(text, filename, fn)
-        fname = _emitted_name(fn)
         parsed = cache.parse_header(text)
         refs = tuple(parsed[4]) if parsed is not None else ()
-        objs = cache.resolve_refs(fn, refs)
+        objs = cache.resolve_refs(fn, refs, args)
         if objs is None:  # the generator reached them a moment ago
             raise InternalError(
                 f"srcgrad cannot find the callees of {fn.__qualname__} again: "
                 + ", ".join(map(str, refs))
             )
+        ns = cache.load_module(text, filename, fn, tuple(objs))
+        fname = _emitted_name(fn)
         return _Loaded(
             fn.__code__,
             refs,
@@ -349,6 +366,7 @@ class GradFunction:
             filename,
             ns.get("SRCGRAD_LINES", {}),
             ns,
+            any(r.owner == 0 and r.path[0] in self._params for r in refs),
         )
 
     def _generate(
@@ -357,6 +375,7 @@ class GradFunction:
         parts: dict[str, Any],
         containers: dict[str, Any],
         arg_specs: dict[str, Any] | None = None,
+        args: dict[str, Any] | None = None,
     ) -> str:
         # the generator (libcst, black) is imported on a miss only: a cache hit never loads it
         from srcgrad.codegen.pipeline import generate
@@ -365,7 +384,7 @@ class GradFunction:
             self.forward, self._wrt, containers, self._has_aux, arg_specs
         )
         refs = [cache.Ref.parse(c) for c in em.calls]
-        objs = cache.resolve_refs(self.forward, refs)  # type: ignore[arg-type]
+        objs = cache.resolve_refs(self.forward, refs, args)  # type: ignore[arg-type]
         key = cache.compute_key(source, parts, em.rules, refs, objs)  # type: ignore[arg-type]
         if key is None:
             raise InternalError(
@@ -421,7 +440,13 @@ class GradFunction:
             or registry.GENERATION != st.rules_gen
             or (
                 st.refs
-                and not cache.refs_current(self.forward, st.refs, st.callees, st.codes)
+                and not cache.refs_current(
+                    self.forward,
+                    st.refs,
+                    st.callees,
+                    st.codes,
+                    dict(zip(self._params, args)) if st.by_argument else None,
+                )
             )
         ):
             st = self._prepare(args)

@@ -33,6 +33,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
+import numpy as np
+
 from srcgrad.custom import CustomVJP
 from srcgrad.errors import SourceNotFoundError, SrcgradError
 from srcgrad.rules import registry
@@ -217,6 +219,29 @@ class Ref(NamedTuple):
 
 _NOTHING = object()
 
+_FUNCTION_TYPES = (
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    functools.partial,
+    CustomVJP,
+)
+
+
+def is_function_argument(x: Any) -> bool:
+    """A function passed as an argument (``np.tanh``, a user's function, a lambda, a
+    ``functools.partial``): generated code is specialised on it."""
+    return isinstance(x, (*_FUNCTION_TYPES, np.ufunc))
+
+
+def function_argument_name(x: Any) -> str:
+    """A stable name of a function argument for the specialisation key (its identity and
+    code are checked through the callee refs)."""
+    if isinstance(x, functools.partial):
+        return f"partial({function_argument_name(x.func)})"
+    fn = inlined_function(x)
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    return f"{getattr(fn, '__module__', None)}.{name}"
+
 
 def _free_name(fn: Any, name: str) -> Any:
     """``name`` as ``fn``'s body would read it: a closure cell, a global, or a builtin."""
@@ -249,11 +274,28 @@ def inlined_function(obj: Any) -> Any:
     return obj
 
 
+def _parameters(fn: Any) -> tuple[str, ...]:
+    code = fn.__code__
+    return code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+
+
+def _root_name(root: Any, name: str, args: dict[str, Any] | None) -> Any:
+    """``name`` as the differentiated function ``root`` sees it: one of its parameters (an
+    argument the code is specialised on, from ``args``), else a free name."""
+    if name in _parameters(root):
+        return _NOTHING if args is None else args.get(name, _NOTHING)
+    return _free_name(root, name)
+
+
 def resolve_refs(
-    root: Callable[..., Any], refs: list[Ref] | tuple[Ref, ...]
+    root: Callable[..., Any],
+    refs: list[Ref] | tuple[Ref, ...],
+    args: dict[str, Any] | None = None,
 ) -> list[Any] | None:
     """The objects ``refs`` reach now from ``root`` (one per ref), or None when one of them
-    cannot be reached any more.  Cheap: dict lookups and attribute reads, no parsing."""
+    cannot be reached any more.  Cheap: dict lookups and attribute reads, no parsing.
+    ``args`` are the call's arguments by parameter (a ref may start at a function passed
+    in)."""
     owners: list[Any] = [root]
     objs: list[Any] = []
     for ref in refs:
@@ -262,7 +304,10 @@ def resolve_refs(
         owner = owners[ref.owner]
         if not hasattr(owner, "__code__") or not hasattr(owner, "__globals__"):
             return None
-        obj = _free_name(owner, ref.path[0])
+        if ref.owner == 0:
+            obj = _root_name(owner, ref.path[0], args)
+        else:
+            obj = _free_name(owner, ref.path[0])
         if obj is _NOTHING:
             return None
         for attr in ref.path[1:]:
@@ -285,13 +330,17 @@ def refs_current(
     refs: tuple[Ref, ...],
     objs: tuple[Any, ...],
     codes: tuple[Any, ...],
+    args: dict[str, Any] | None = None,
 ) -> bool:
     """Whether every ref still reaches the same object, with the same code (the per-call
-    freshness check: a rebound global, a redefined helper or a new closure cell fails it).
-    The refs are checked in order, so an owner is one already found unchanged."""
+    freshness check: a rebound global, a redefined helper, a new closure cell or another
+    function passed in fails it).  The refs are checked in order, so an owner is one
+    already found unchanged."""
     for ref, obj, code in zip(refs, objs, codes):
-        owner = root if ref.owner == 0 else inlined_function(objs[ref.owner - 1])
-        now = _free_name(owner, ref.path[0])
+        if ref.owner == 0:
+            now = _root_name(root, ref.path[0], args)
+        else:
+            now = _free_name(inlined_function(objs[ref.owner - 1]), ref.path[0])
         for attr in ref.path[1:]:
             try:
                 now = getattr(now, attr)
@@ -511,12 +560,17 @@ def parse_header(text: str) -> tuple[str, list[str], str, str, list[Ref]] | None
 
 
 def read_valid(
-    path: Path, source: str, parts: dict[str, Any], fn: Callable[..., Any] | None = None
+    path: Path,
+    source: str,
+    parts: dict[str, Any],
+    fn: Callable[..., Any] | None = None,
+    args: dict[str, Any] | None = None,
 ) -> str | None:
     """The file's text if its key and digest check out against the current inputs.
 
     ``fn`` is the differentiated function: the callees the header names are found again from
-    it.  Without it, a file that calls other functions cannot be verified (None).
+    it (and from ``args``, the call's arguments by parameter).  Without it, a file that calls
+    other functions cannot be verified (None).
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -528,7 +582,7 @@ def read_valid(
     key, rules, digest, body, calls = parsed
     objs: list[Any] | None = []
     if calls:
-        objs = resolve_refs(fn, calls) if fn is not None else None
+        objs = resolve_refs(fn, calls, args) if fn is not None else None
         if objs is None:
             return None
     try:
@@ -575,7 +629,12 @@ class UserGlobals(dict):  # type: ignore[type-arg]
 
     __slots__ = ("_fn", "_fn_globals", "_cells", "_refs", "_owners")
 
-    def __init__(self, fn: Callable[..., Any], refs: tuple[Ref, ...] = ()) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        refs: tuple[Ref, ...] = (),
+        callees: tuple[Any, ...] | None = None,
+    ) -> None:
         super().__init__()
         self._fn = fn
         self._fn_globals = fn.__globals__
@@ -583,6 +642,9 @@ class UserGlobals(dict):  # type: ignore[type-arg]
         self._cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self._refs = refs
         self._owners: dict[int, Any] = {}
+        if callees is not None:  # what the refs reach (found from the call's arguments)
+            for k, obj in enumerate(callees, 1):
+                self._owners[k] = inlined_function(obj)
 
     def __missing__(self, key: str) -> Any:
         reads = dict.get(self, CLOSURE_READS)
@@ -617,10 +679,16 @@ class UserGlobals(dict):  # type: ignore[type-arg]
             ) from None
 
 
-def load_module(text: str, filename: str, fn: Callable[..., Any]) -> dict[str, Any]:
-    """Compile and execute verified module text; register it with linecache."""
+def load_module(
+    text: str,
+    filename: str,
+    fn: Callable[..., Any],
+    callees: tuple[Any, ...] | None = None,
+) -> dict[str, Any]:
+    """Compile and execute verified module text; register it with linecache.  ``callees``
+    are the objects its header's refs reach now (found again lazily without them)."""
     parsed = parse_header(text)
-    ns = UserGlobals(fn, tuple(parsed[4]) if parsed is not None else ())
+    ns = UserGlobals(fn, tuple(parsed[4]) if parsed is not None else (), callees)
     ns["__builtins__"] = builtins
     ns["__name__"] = f"srcgrad.generated.{Path(filename).stem}"
     ns["__file__"] = filename

@@ -913,7 +913,7 @@ ODD = [
     ("subscript_chain", None),
     ("boolean_mask", None),
     ("tuple_return_index", (1, "subscript")),
-    ("shadow_builtin", (2, "call")),
+    ("shadow_builtin", None),
     ("shadow_np", None),
     ("empty_return_path", (2, "return")),
     ("bare_raise_oneline", None),
@@ -925,7 +925,7 @@ ODD = [
     ("calls_decorated_helper", (1, "user-call")),
     ("calls_staticmethod", None),
     ("calls_one_line_helper", None),
-    ("function_argument", (1, "call")),
+    ("function_argument", None),
 ]
 
 

@@ -188,6 +188,8 @@ class Bindings:
         if isinstance(target, cst.Name) and isinstance(value, cst.Lambda):
             self.def_local_func(target.value, value)
             return
+        if isinstance(target, cst.Name) and self.function_alias(target.value, value):
+            return
         if isinstance(target, cst.Name):
             self.lower(value, target.value, target=target.value)
             self.track_alias(target.value)

@@ -316,9 +316,46 @@ class NameReads:
             if first and first[0] in self.galias
             else self.resolver
         )
+        if (
+            first
+            and first[0] in self.galias
+            and self._argument_root(self._unalias(func))
+        ):
+            return True  # a function passed in: found again from the arguments
         if parts[0] not in res.closure and parts[0] not in res.globals:
             return False  # a builtin
         return not isinstance(res.lookup(parts[0])[1], types.ModuleType)
+
+    def function_alias(self, name: str, value: cst.BaseExpression) -> bool:
+        """``g = np.tanh``, ``g = relu``, ``g = act`` (a function passed in), outside
+        branches and loops: ``g`` names that function (calls of it are its calls), as a
+        parameter bound to it does.  False (nothing done) for any other assignment."""
+        if (
+            self.in_branch
+            or self.loops
+            or not isinstance(value, (cst.Name, cst.Attribute))
+        ):
+            return False
+        chain = self._global_chain(value)
+        if chain is None or not (
+            _is_function_value(chain[1]) or cache.is_function_argument(chain[1])
+        ):
+            return False
+        parts = self.resolver.dotted(value)
+        assert parts is not None
+        if parts[0] in self.np_alias:
+            return False  # xp.tanh: read through the array module, as a value
+        if parts[0] in self.galias:
+            node, res = self.galias[parts[0]]
+            alias = node
+            for p in parts[1:]:
+                alias = cst.Attribute(value=alias, attr=cst.Name(p))
+            entry = (alias, res)
+        else:
+            entry = (value, self.resolver)
+        self.forget(name)
+        self.galias[name] = entry
+        return True
 
     def _function_chain(self, e: cst.BaseExpression) -> bool:
         """Is ``e`` a global name chain (``np.tanh``, ``relu``, a passed-on parameter bound to
@@ -351,9 +388,17 @@ class NameReads:
             return None
         return parts, obj
 
+    def _argument_root(self, e: cst.BaseExpression) -> bool:
+        """Is ``e`` (unaliased) read through a parameter bound to a function passed in?"""
+        while isinstance(e, cst.Attribute):
+            e = e.value
+        return id(e) in self.argument_nodes
+
     def _xp_chain(self, e: cst.BaseExpression) -> cst.BaseExpression:
         """``np.linalg.norm`` -> ``xp.linalg.norm``; other global chains unchanged."""
         e = self._unalias(e)
+        if self._argument_root(e):
+            return e  # the parameter of the emitted fwd itself
         parts = self.resolver.dotted(e)
         assert parts is not None
         found, root = self.resolver.lookup(parts[0])

@@ -30,7 +30,7 @@ from srcgrad.codegen.normalize.returns import Returns
 from srcgrad.codegen.normalize.statements import Statements
 from srcgrad.codegen.normalize.syntax import _all_names, _free_reads
 from srcgrad.codegen.normalize.writes import Writes
-from srcgrad.codegen.resolve import Resolver
+from srcgrad.codegen.resolve import ArgumentResolver, Resolver
 from srcgrad.codegen.source import FunctionSource, own_returns
 from srcgrad.errors import SrcgradError
 
@@ -182,6 +182,8 @@ class Normalizer(
         self.module_imports: dict[str, str] = {}  # module name -> alias in emitted code
         # called functions' closure variables: emitted name -> how the module reads it
         self.closure_reads: dict[str, cache.Ref] = {}
+        # the nodes that read functions passed in through their parameters (galias)
+        self.argument_nodes: set[int] = set()
         self.callees: list[Any] = []
         self.refs: list[cache.Ref] = []  # how each callee was reached (the cache key's)
         self.ref_funcs: list[Any] = (
@@ -189,14 +191,28 @@ class Normalizer(
         )  # the function each ref inlines (an owner of later refs)
         self._call_node: cst.CSTNode | None = None
 
-    def run(self) -> Normalized:
-        fdef = self.src.tree
+    def _parameters(self, p: cst.Parameters) -> list[str]:
+        """Bind the parameters: arrays and containers by name, configuration (str, bool,
+        None, random generators, other objects) as constants, functions passed in as the
+        functions they name (read through the parameter)."""
         params = []
-        p = fdef.params
+        functions = {
+            k: v[1]
+            for k, v in self.containers.items()
+            if type(v) is tuple and v[:1] == ("function",) and k not in self.wrt
+        }
+        arg_resolver = ArgumentResolver(self.fn, functions)
         for param in [*p.posonly_params, *p.params, *p.kwonly_params]:
             name = param.name.value
             params.append(name)
             self.params_set.add(name)
+            if name in functions:
+                # a function passed in: calls of it are calls of that function (inlined,
+                # or its rule), and it is read through its parameter in emitted code
+                node = cst.Name(name)
+                self.galias[name] = (node, arg_resolver)
+                self.argument_nodes.add(id(node))
+                continue
             self.env[name] = name
             self.locals.add(name)
             if self.containers.get(name) == ("static",):
@@ -211,6 +227,12 @@ class Normalizer(
                 self.objects.add(name)
             elif name in self.containers:
                 self.cont[name] = (name, (), self.containers[name])
+        return params
+
+    def run(self) -> Normalized:
+        fdef = self.src.tree
+        p = fdef.params
+        params = self._parameters(p)
         for star in (p.star_arg, p.star_kwarg):
             if isinstance(star, cst.Param):  # reported by check
                 self.env[star.name.value] = star.name.value
