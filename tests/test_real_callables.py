@@ -294,3 +294,58 @@ def test_emitted_code_calls_the_function_passed_in_by_its_rule():
     df(W, X, np.tanh)
     assert "xp.tanh(" in df.source
     assert "nonlinearity: numpy.tanh" in df.source
+
+
+# --------------------------------------------------------------- functions bound to local names
+
+
+def aliased_in_loop_and_branch(x, c):
+    y = x
+    for _ in range(3):
+        fn1 = swish
+        y = fn1(y) + 1.0
+    if c > 0:
+        fn2 = np.cos
+        y = fn2(y)
+    else:
+        y = y * 2.0
+    return np.sum(fn1(y))
+
+
+def aliased_straight(x, c):
+    g = np.log1p
+    h = cube
+    return np.sum(g(x * x) + h(x) * c)
+
+
+def aliased_on_branches(x, c):
+    if c > 0:
+        g = np.sin
+    else:
+        g = np.cos
+    return np.sum(g(x))
+
+
+def aliased_on_branches_followed(x, c):
+    if c > 0:
+        y = np.sin(x)
+    else:
+        y = np.cos(x)
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("c", [1.0, -1.0])
+@pytest.mark.parametrize("f", [aliased_in_loop_and_branch, aliased_straight])
+def test_function_bound_to_a_local_name(f, c):
+    _same(f, P, c)
+
+
+def test_function_bound_to_different_functions_on_branches_is_refused():
+    with pytest.raises(SrcgradError) as info:
+        srcgrad.grad(aliased_on_branches)(P, 1.0)
+    err = info.value
+    assert err.lineno == aliased_on_branches.__code__.co_firstlineno + 5
+    assert "function stored in a variable" in err.message
+    assert "np.log(x)" in err.hint
+    for c in (1.0, -1.0):
+        _same(aliased_on_branches_followed, P, c)

@@ -49,6 +49,7 @@ _CALLER_STATE = (
     "np_alias",
     "galias",
     "arg_names",
+    "body_node",
 )
 
 
@@ -270,6 +271,7 @@ class Inlining:
         bindings (a nested def's), no loops and no result yet."""
         self.src = src
         self.resolver = resolver
+        self.body_node = fdef
         self.all_names = _all_names(fdef)
         self.n_returns = (
             len(own_returns(fdef)) if isinstance(fdef, cst.FunctionDef) else 1

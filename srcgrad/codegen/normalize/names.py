@@ -19,6 +19,7 @@ from srcgrad.backend import namespace
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
 from srcgrad.codegen.normalize.base import _is_function_value
+from srcgrad.codegen.normalize.syntax import _assigned_in
 from srcgrad.codegen.resolve import is_numpy_module
 from srcgrad.errors import AliasError
 
@@ -328,14 +329,15 @@ class NameReads:
 
     def function_alias(self, name: str, value: cst.BaseExpression) -> bool:
         """``g = np.tanh``, ``g = relu``, ``g = act`` (a function passed in), outside
-        branches and loops: ``g`` names that function (calls of it are its calls), as a
-        parameter bound to it does.  False (nothing done) for any other assignment."""
-        if (
-            self.in_branch
-            or self.loops
-            or not isinstance(value, (cst.Name, cst.Attribute))
-        ):
+        branches and loops or as the only binding of ``g`` in the function: ``g`` names that
+        function (calls of it are its calls), as a parameter bound to it does.  False
+        (nothing done) for any other assignment."""
+        if not isinstance(value, (cst.Name, cst.Attribute)):
             return False
+        if (self.in_branch or self.loops) and _assigned_in(self.body_node).count(
+            name
+        ) != 1:
+            return False  # bound to other values on other paths
         chain = self._global_chain(value)
         if chain is None or not (
             _is_function_value(chain[1]) or cache.is_function_argument(chain[1])

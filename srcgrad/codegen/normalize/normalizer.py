@@ -65,6 +65,7 @@ class Normalizer(
     ) -> None:
         self.src = src
         self.fn = src.fn
+        self.body_node: cst.FunctionDef | cst.Lambda = src.tree  # the function lowered
         self.resolver = Resolver(src.fn)
         self.top_resolver = self.resolver
         self.wrt = wrt
