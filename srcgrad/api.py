@@ -11,6 +11,7 @@ import functools
 import inspect
 import os
 import threading
+import types
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -135,7 +136,9 @@ class GradFunction:
         has_aux: bool = False,
         kind: str = "grad",
         debug_nans: bool | None = None,
+        instance: str | None = None,
     ) -> None:
+        self._instance = instance  # a method's first parameter (see BoundMethodGrad)
         if not callable(fn) or not hasattr(fn, "__code__"):
             raise TypeError(f"srcgrad.{kind} expects a Python function, got {fn!r}")
         if inspect.ismethod(
@@ -252,7 +255,9 @@ class GradFunction:
         for name, a in zip(self._params, args):
             if isinstance(a, _RNG_TYPES):  # a random generator: its draws are constants
                 out[name] = ("rng",)
-            elif cache.is_function_argument(a) and name not in self._wrt:
+            elif (
+                cache.is_function_argument(a) or name == self._instance
+            ) and name not in self._wrt:
                 # a function passed in: the code is specialised on it (a callee found
                 # again from the arguments at every call, see cache.Ref)
                 out[name] = ("function", a)
@@ -677,6 +682,98 @@ def _annotate(exc: BaseException, st: _Loaded) -> None:
         )
 
 
+class BoundMethodGrad:
+    """``srcgrad.grad(obj.method)``: the gradient of the method's function, with ``obj`` as
+    its first argument at every call.  The code is specialised on ``obj`` as on a function
+    passed in: its attributes are read when the code runs, and the methods it calls are
+    found again from it at every call (:class:`cache.Ref`)."""
+
+    def __init__(
+        self,
+        method: Any,
+        wrt: int | str | tuple[int | str, ...],
+        has_aux: bool,
+        kind: str,
+        debug_nans: bool | None,
+    ) -> None:
+        func = method.__func__
+        code = func.__code__
+        params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+        single = not isinstance(wrt, (tuple, list))
+        items = (wrt,) if single else tuple(wrt)
+        names = tuple(_method_param(w, params, func) for w in items)
+        self.forward = method
+        self._inner = GradFunction(
+            func, names[0] if single else names, has_aux, kind, debug_nans, params[0]
+        )
+        functools.update_wrapper(self, method)  # type: ignore[arg-type]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._inner(self.forward.__self__, *args, **kwargs)
+
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        self._inner.check(self.forward.__self__, *args, **kwargs)
+
+    def emitted(self, kind: str = "grad") -> Callable[..., Any]:
+        return self._inner.emitted(kind)
+
+    @property
+    def source(self) -> str:
+        return self._inner.source
+
+    @property
+    def path(self) -> Path:
+        return self._inner.path
+
+    @property
+    def wrt(self) -> tuple[str, ...]:
+        return self._inner.wrt
+
+    @property
+    def has_aux(self) -> bool:
+        return self._inner.has_aux
+
+    def __repr__(self) -> str:
+        return f"<srcgrad.{self._inner._kind} of the bound method {self.forward.__qualname__}>"
+
+
+def _method_param(w: int | str, params: list[str], func: Any) -> str:
+    """The parameter of a method's function that ``wrt`` entry ``w`` names (positions
+    count from the parameter after ``self``)."""
+    if isinstance(w, int) and not isinstance(w, bool):
+        rest = params[1:]
+        if not -len(rest) <= w < len(rest):
+            raise WrtError(
+                f"wrt={w} but {func.__qualname__} has {len(rest)} parameters after "
+                f"{params[0]}",
+                **_at_def(func),
+                hint=f"choose from {rest}",
+            )
+        return rest[w]
+    if w == params[0]:
+        raise WrtError(
+            f"wrt={w!r} is the instance the method is bound to",
+            **_at_def(func),
+            hint=f"choose from {params[1:]}",
+        )
+    return w  # type: ignore[return-value]
+
+
+def _differentiated(
+    fn: Any, wrt: Any, has_aux: bool, kind: str, debug_nans: bool | None
+) -> Any:
+    """A :class:`GradFunction` of ``fn``, or a :class:`BoundMethodGrad` of a user's bound
+    method."""
+    if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
+        mod = (getattr(fn.__func__, "__module__", None) or "").split(".")[0]
+        if (
+            mod not in ("numpy", "scipy", "srcgrad")
+            and fn.__func__.__code__.co_argcount
+        ):
+            return BoundMethodGrad(fn, wrt, has_aux, kind, debug_nans)
+    return GradFunction(fn, wrt, has_aux, kind, debug_nans)
+
+
 def _make(kind: str):  # noqa: ANN202
     def api(
         fn: Callable[..., Any] | None = None,
@@ -686,8 +783,8 @@ def _make(kind: str):  # noqa: ANN202
         debug_nans: bool | None = None,
     ) -> Any:
         if fn is None:
-            return lambda f: GradFunction(f, wrt, has_aux, kind, debug_nans)
-        return GradFunction(fn, wrt, has_aux, kind, debug_nans)
+            return lambda f: _differentiated(f, wrt, has_aux, kind, debug_nans)
+        return _differentiated(fn, wrt, has_aux, kind, debug_nans)
 
     return api
 

@@ -349,3 +349,83 @@ def test_function_bound_to_different_functions_on_branches_is_refused():
     assert "np.log(x)" in err.hint
     for c in (1.0, -1.0):
         _same(aliased_on_branches_followed, P, c)
+
+
+# --------------------------------------------------------------- bound methods
+
+
+class Model:
+    """Configuration on ``self``, parameters passed to the methods."""
+
+    def __init__(self, l2=0.01, activation="tanh", act=np.tanh):
+        self.l2 = l2
+        self.activation = activation
+        self.act = act
+        self.scale = np.array([1.0, -0.5, 2.0])
+
+    def hidden(self, W, x):
+        h = x @ W
+        return np.tanh(h) if self.activation == "tanh" else relu(h)
+
+    def loss(self, W, x, y):
+        err = np.sum(self.hidden(W, x) * self.scale, axis=1) - y
+        return np.mean(err**2) + self.l2 * np.sum(W**2)
+
+    def loss_act(self, W, x):
+        return np.sum(self.act(x @ W)) + self.l2 * np.sum(W**2)
+
+    def two(self, x, W):
+        return self.loss(W, x, x[:, 0])
+
+
+Y = np.array([0.3, -0.2, 0.8, 0.1])
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_bound_method(activation):
+    m = Model(activation=activation)
+    df = srcgrad.value_and_grad(m.loss)
+    value, g = df(W, X, Y)
+    assert value == m.loss(W, X, Y)
+    check_grad(m.loss, W, X, Y)
+    df.check(W, X, Y)
+
+
+def test_bound_method_calling_a_function_attribute_and_wrt():
+    for act in (np.sin, swish):
+        check_grad(Model(act=act).loss_act, W, X)
+    m = Model()
+    check_grad(m.two, X, W, wrt=1)
+    check_grad(m.two, X, W, wrt="W")
+    g = srcgrad.grad(m.two, wrt=(0, 1))(X, W)
+    assert g[0].shape == X.shape and g[1].shape == W.shape
+
+
+def test_bound_method_reads_self_when_it_runs():
+    m = Model(l2=0.0)
+    df = srcgrad.grad(m.loss)
+    g0 = df(W, X, Y)
+    m.l2 = 1.0
+    np.testing.assert_allclose(df(W, X, Y), g0 + 2.0 * W)
+    m.activation = "relu"  # the branch on it is taken when the code runs
+    check_grad(m.loss, W, X, Y)
+    np.testing.assert_allclose(
+        df(W, X, Y), srcgrad.grad(Model(1.0, "relu").loss)(W, X, Y)
+    )
+
+
+def test_bound_method_of_a_redefined_method_never_runs_a_stale_gradient():
+    class Sub(Model):
+        def hidden(self, W, x):
+            return np.sin(x @ W)
+
+    a, b = Model(), Sub()
+    ga = srcgrad.grad(a.loss)(W, X, Y)
+    gb = srcgrad.grad(b.loss)(W, X, Y)
+    assert not np.allclose(ga, gb)
+    check_grad(b.loss, W, X, Y)
+
+
+def test_bound_method_wrt_the_instance_is_an_error():
+    with pytest.raises(srcgrad.errors.WrtError):
+        srcgrad.grad(Model().loss, wrt="self")
