@@ -429,3 +429,65 @@ def test_bound_method_of_a_redefined_method_never_runs_a_stale_gradient():
 def test_bound_method_wrt_the_instance_is_an_error():
     with pytest.raises(srcgrad.errors.WrtError):
         srcgrad.grad(Model().loss, wrt="self")
+
+
+# --------------------------------------------------------------- partials made in the function
+
+
+def partial_keyword(x, beta):
+    sp = functools.partial(softplus, beta=2.0)
+    return np.sum(sp(x)) + np.sum(sp(x, beta=beta))
+
+
+def partial_positional_array(x, w):
+    lay = functools.partial(layer, act=np.tanh)
+    return np.sum(lay(x, w))
+
+
+def partial_on_branches(x, c):
+    if c > 0:
+        f = functools.partial(softplus, beta=0.5)
+    else:
+        f = functools.partial(softplus, beta=3.0)
+    return np.sum(f(x))
+
+
+def partial_in_loop(x, w):
+    y = x
+    for _ in range(2):
+        step = functools.partial(layer, W=w)
+        y = step(y, act=np.sin)
+    return np.sum(y)
+
+
+def test_partial_made_in_the_function():
+    _same(partial_keyword, P, 0.7)
+    _same(partial_positional_array, X, W)
+    check_grad(partial_positional_array, X, W, wrt=1)
+    for c in (1.0, -1.0):
+        _same(partial_on_branches, P, c)
+    _same(partial_in_loop, X, W)
+    check_grad(partial_in_loop, X, W, wrt=1)
+
+
+def lambdas_of_factories(k):
+    return lambda v: np.tanh(k * v)
+
+
+ACT2 = lambdas_of_factories(2.0)
+
+
+def make_loss_with_lambda(k):
+    act = lambdas_of_factories(k)
+
+    def loss(x):
+        return np.sum(act(x) ** 2) + np.sum(ACT2(x))
+
+    return loss
+
+
+def test_lambdas_returned_by_factories():
+    f, g = make_loss_with_lambda(0.5), make_loss_with_lambda(-1.5)
+    _same(f, P)
+    _same(g, P)
+    assert not np.allclose(srcgrad.grad(f)(P), srcgrad.grad(g)(P))

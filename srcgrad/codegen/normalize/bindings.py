@@ -188,7 +188,10 @@ class Bindings:
         if isinstance(target, cst.Name) and isinstance(value, cst.Lambda):
             self.def_local_func(target.value, value)
             return
-        if isinstance(target, cst.Name) and self.function_alias(target.value, value):
+        if isinstance(target, cst.Name) and (
+            self.function_alias(target.value, value)
+            or self.local_partial(target.value, value)
+        ):
             return
         if isinstance(target, cst.Name):
             self.lower(value, target.value, target=target.value)
