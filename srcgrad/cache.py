@@ -197,8 +197,11 @@ class Ref(NamedTuple):
 
     ``owner`` is 0 for the differentiated function, or ``k`` for the function that the k-th ref
     (1-based) inlines: the name ``path[0]`` is looked up the way Python looks up a free name
-    of that function (its closure cells, then its globals, then builtins), and the rest of
-    ``path`` are attributes (``model.forward.__func__``, a ``functools.partial``'s object).
+    of that function (its closure cells, then its globals, then builtins; for the
+    differentiated function, also its parameters bound to functions passed in), and the
+    rest of ``path`` are attributes (``model.forward.__func__``, a ``functools.partial``'s
+    object) or entries of a table (``ACTIVATIONS.['tanh']``, ``LAYERS.[2]``, see
+    :func:`table_step`).
     """
 
     owner: int
@@ -212,12 +215,51 @@ class Ref(NamedTuple):
         """The ref written as ``<owner>:<name>[.<attr>...]``, or None when malformed."""
         owner, sep, dotted = text.strip().partition(":")
         path = tuple(dotted.split("."))
-        if not sep or not owner.isdigit() or not all(p.isidentifier() for p in path):
+        if not sep or not owner.isdigit() or not all(is_step(p) for p in path[1:]):
+            return None
+        if not path[0].isidentifier():
             return None
         return Ref(int(owner), path)
 
 
 _NOTHING = object()
+
+
+def table_step(key: Any) -> str | None:
+    """The path step that reads entry ``key`` of a dict, list or tuple (``['tanh']``,
+    ``[2]``), or None for a key a step cannot spell (only identifier strings and ints).
+    """
+    if type(key) is int or (type(key) is str and key.isidentifier()):
+        return f"[{key!r}]"
+    return None
+
+
+def is_step(p: str) -> bool:
+    """Whether ``p`` is a step of a :class:`Ref` path: an attribute or a table entry."""
+    return p.isidentifier() or _table_key(p) is not _NOTHING
+
+
+def _table_key(p: str) -> Any:
+    """The key a ``[key]`` step reads, else _NOTHING."""
+    if len(p) < 3 or p[0] != "[" or p[-1] != "]":
+        return _NOTHING
+    inner = p[1:-1]
+    if inner.lstrip("-").isdigit():
+        return int(inner)
+    if len(inner) > 2 and inner[0] == inner[-1] == "'" and inner[1:-1].isidentifier():
+        return inner[1:-1]
+    return _NOTHING
+
+
+def _step(obj: Any, p: str) -> Any:
+    """``obj.p``, or the entry of the table ``obj`` a ``[key]`` step reads."""
+    key = _table_key(p)
+    if key is _NOTHING:
+        return getattr(obj, p)
+    if not isinstance(obj, (dict, list, tuple)):
+        raise TypeError("not a table")
+    return obj[key]
+
 
 _FUNCTION_TYPES = (
     types.FunctionType,
@@ -312,7 +354,7 @@ def resolve_refs(
             return None
         for attr in ref.path[1:]:
             try:
-                obj = getattr(obj, attr)
+                obj = _step(obj, attr)
             except Exception:  # noqa: BLE001  (any failure means: not the same callee)
                 return None
         objs.append(obj)
@@ -321,8 +363,20 @@ def resolve_refs(
 
 
 def callee_codes(objs: list[Any] | tuple[Any, ...]) -> tuple[Any, ...]:
-    """The code object of each callee's inlined function (None when it has none)."""
-    return tuple(getattr(inlined_function(o), "__code__", None) for o in objs)
+    """The code object of each callee's inlined function (None when it has none); for a
+    table of functions, its keys."""
+    return tuple(_code_of(o) for o in objs)
+
+
+def _code_of(obj: Any) -> Any:
+    if type(obj) in (dict, list, tuple):
+        return _table_keys(obj)
+    return getattr(inlined_function(obj), "__code__", None)
+
+
+def _table_keys(obj: Any) -> tuple[Any, ...]:
+    """The keys of a table of functions (a dict's, or a list's or tuple's positions)."""
+    return tuple(obj) if type(obj) is dict else tuple(range(len(obj)))
 
 
 def refs_current(
@@ -343,12 +397,13 @@ def refs_current(
             now = _free_name(inlined_function(objs[ref.owner - 1]), ref.path[0])
         for attr in ref.path[1:]:
             try:
-                now = getattr(now, attr)
+                now = _step(now, attr)
             except Exception:  # noqa: BLE001  (any failure means: not the same callee)
                 return False
         if now is not obj and not (type(now) is types.MethodType and now == obj):
             return False
-        if getattr(inlined_function(now), "__code__", None) is not code:
+        now_code = _code_of(now)
+        if now_code is not code and not (type(code) is tuple and now_code == code):
             return False
     return True
 
@@ -368,6 +423,8 @@ def callee_kind(obj: Any) -> str:
         return "function"
     if isinstance(obj, types.MethodType):
         return "method"
+    if type(obj) in (dict, list, tuple):  # a table of functions, looked up by key
+        return f"table:{type(obj).__name__}:{_const_text(_table_keys(obj))}"
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     return f"object:{type(obj).__qualname__}:{getattr(obj, '__module__', None)}.{name}"
 
@@ -378,7 +435,7 @@ def callee_text(obj: Any, ref: Any = None) -> str:
     contents of its code object.  Never a placeholder: with neither, a SourceNotFoundError.
     """
     kind = callee_kind(obj)
-    if kind.startswith(("rule:", "nondiff", "object:")):
+    if kind.startswith(("rule:", "nondiff", "object:", "table:")):
         return ""  # called by name, never inlined: what it is is all (a rule has a fingerprint)
     fn = inlined_function(obj)
     if isinstance(fn, types.MethodType):

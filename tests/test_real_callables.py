@@ -491,3 +491,85 @@ def test_lambdas_returned_by_factories():
     _same(f, P)
     _same(g, P)
     assert not np.allclose(srcgrad.grad(f)(P), srcgrad.grad(g)(P))
+
+
+# --------------------------------------------------------------- tables of functions
+
+TABLE = {
+    "tanh": np.tanh,
+    "swish": swish,
+    "softplus": lambda v: np.logaddexp(0.0, v),
+    "scaled": lambdas_of_factories(3.0),
+    "half": functools.partial(softplus, beta=0.5),
+}
+LAYERS = [np.sin, cube, np.tanh]
+
+
+def table_constant_key(x, W):
+    h = TABLE["swish"](x @ W)
+    return np.sum(TABLE["tanh"](h) + TABLE["scaled"](h) + TABLE["half"](h))
+
+
+def table_configured(x, W, kind):
+    return np.sum(TABLE[kind](x @ W) ** 2)
+
+
+def table_in_loop(x, W, kinds=("softplus", "tanh", "scaled")):
+    h = x
+    for kind in kinds:
+        h = TABLE[kind](h @ W)
+    return np.sum(h)
+
+
+def table_by_position(x, W, i):
+    return np.sum(LAYERS[i](x @ W)) + np.sum(LAYERS[-1](x))
+
+
+def test_table_with_a_constant_key():
+    _same(table_constant_key, X, W)
+    check_grad(table_constant_key, X, W, wrt=1)
+
+
+@pytest.mark.parametrize("kind", sorted(TABLE))
+def test_table_with_a_key_known_when_the_code_runs(kind):
+    _same(table_configured, X, W, kind)
+    check_grad(table_configured, X, W, kind, wrt=1)
+
+
+def test_table_in_a_loop_over_names():
+    _same(table_in_loop, X, W)
+    _same(table_in_loop, X, W, ("swish", "half"))
+
+
+@pytest.mark.parametrize("i", [0, 1, 2, -1, -3])
+def test_table_by_position(i):
+    _same(table_by_position, X, W, i)
+
+
+def test_table_key_missing_raises_pythons_error():
+    with pytest.raises(KeyError):
+        table_configured(X, W, "gelu")
+    with pytest.raises(KeyError):
+        srcgrad.grad(table_configured)(X, W, "gelu")
+
+
+def test_table_changed_after_the_first_call_is_seen():
+    df = srcgrad.grad(table_configured)
+    g = df(X, W, "tanh")
+    saved = TABLE["tanh"]
+    try:
+        TABLE["tanh"] = np.sin  # an entry replaced
+        np.testing.assert_allclose(
+            df(X, W, "tanh"), srcgrad.grad(table_configured)(X, W, "tanh")
+        )
+        assert not np.allclose(df(X, W, "tanh"), g)
+        check_grad(table_configured, X, W, "tanh")
+        TABLE["cube"] = cube  # a key added
+        _same(table_configured, X, W, "cube")
+        np.testing.assert_allclose(
+            df(X, W, "cube"), srcgrad.grad(table_configured)(X, W, "cube")
+        )
+    finally:
+        TABLE["tanh"] = saved
+        TABLE.pop("cube", None)
+    np.testing.assert_allclose(df(X, W, "tanh"), g)

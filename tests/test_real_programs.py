@@ -78,7 +78,6 @@ MESSAGE_FINDINGS: dict[str, str] = {
     "gan_generator": _DUPLICATE,
     "fluid_smoke": _DUPLICATE
     + " ('subscript of an expression' for a meshgrid unpacking)",
-    "activation_table": _DUPLICATE,
     "autoencoder_named_parts": _DUPLICATE,
     "inline_listcomp_sum": "message: names the internal '_out1' in message and hint",
 }

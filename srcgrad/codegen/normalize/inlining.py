@@ -422,6 +422,8 @@ class Inlining:
                 f"they run), or give each def of {display} a name of its own",
                 "def",
             )
+        if hasattr(entry, "call") and isinstance(entry.call, cst.Call):
+            return self.call(entry.call, hint, target)  # type: ignore[return-value]
         if isinstance(entry, _PartialOf):
             pos = [a for a in entry.args if a.keyword is None]
             given = {a.keyword.value for a in args if a.keyword is not None}

@@ -295,7 +295,9 @@ class NameReads:
             index = next(
                 (i + 1 for i, f in enumerate(self.ref_funcs) if f is owner), -1
             )
-        if index < 0 or not all(p.isidentifier() for p in path):
+        if index < 0 or not (
+            path and path[0].isidentifier() and all(map(cache.is_step, path[1:]))
+        ):
             self.fail(
                 e,
                 f"call to {'.'.join(path)}, reached in a way the gradient cache cannot track",
@@ -398,6 +400,8 @@ class NameReads:
 
     def _xp_chain(self, e: cst.BaseExpression) -> cst.BaseExpression:
         """``np.linalg.norm`` -> ``xp.linalg.norm``; other global chains unchanged."""
+        if isinstance(e, cst.Subscript):  # an entry of a table of functions
+            return e.with_changes(value=self._xp_chain(e.value))
         e = self._unalias(e)
         if self._argument_root(e):
             return e  # the parameter of the emitted fwd itself

@@ -28,6 +28,7 @@ from srcgrad.codegen.normalize.names import NameReads
 from srcgrad.codegen.normalize.recursion import Recursion
 from srcgrad.codegen.normalize.returns import Returns
 from srcgrad.codegen.normalize.statements import Statements
+from srcgrad.codegen.normalize.tables import Tables
 from srcgrad.codegen.normalize.syntax import _all_names, _free_reads
 from srcgrad.codegen.normalize.writes import Writes
 from srcgrad.codegen.resolve import ArgumentResolver, Resolver
@@ -53,6 +54,7 @@ class Normalizer(
     Inlining,
     Recursion,
     Methods,
+    Tables,
 ):
     """Builds the normal form of one function (see the package docstring)."""
 
