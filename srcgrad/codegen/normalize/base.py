@@ -67,6 +67,14 @@ class _PartialOf(NamedTuple):
     args: tuple[Any, ...]  # cst.Arg, lowered where the partial was made
 
 
+class _TableEntry(NamedTuple):
+    """One branch of a call through a table of functions (see ``normalize.tables``): the
+    call of the entry, written with its constant key and the call's lowered arguments.
+    """
+
+    call: Any  # cst.Call
+
+
 class _FuncFromLoop(NamedTuple):
     """A nested function's name at the top of a loop's iteration, or after the loop, where
     the def that runs may be one made in another iteration or before the loop (``line``: the

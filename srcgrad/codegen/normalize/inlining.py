@@ -24,6 +24,7 @@ from srcgrad.codegen.normalize.base import (
     _MISSING,
     _PartialOf,
     _same_shape,
+    _TableEntry,
     _Scope,
 )
 from srcgrad.codegen.normalize.exits import _returns_continue, _returns_from_a_loop
@@ -422,19 +423,10 @@ class Inlining:
                 f"they run), or give each def of {display} a name of its own",
                 "def",
             )
-        if hasattr(entry, "call") and isinstance(entry.call, cst.Call):
+        if isinstance(entry, _TableEntry):
             return self.call(entry.call, hint, target)  # type: ignore[return-value]
         if isinstance(entry, _PartialOf):
-            pos = [a for a in entry.args if a.keyword is None]
-            given = {a.keyword.value for a in args if a.keyword is not None}
-            kept = [
-                a
-                for a in entry.args
-                if a.keyword is not None and a.keyword.value not in given
-            ]
-            merged = [*pos, *[a for a in args if a.keyword is None]]
-            merged += kept + [a for a in args if a.keyword is not None]
-            return self.inline_call(e, entry.fn, merged, hint, target)
+            return self._call_partial(e, entry, args, hint, target)
         if not isinstance(entry, _FuncChoice):
             node, fsrc, fres, depth = entry
             definer = (
@@ -481,6 +473,28 @@ class Inlining:
         return self.lower(
             items, hint, target=target or self.names.temp(f"{display}_out")
         )
+
+    def _call_partial(
+        self,
+        e: cst.Call,
+        entry: _PartialOf,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression:
+        """A call of a partial made in the function: its function inlined with the partial's
+        positional arguments first, then the call's, and its keywords unless the call gives
+        them."""
+        pos = [a for a in entry.args if a.keyword is None]
+        given = {a.keyword.value for a in args if a.keyword is not None}
+        kept = [
+            a
+            for a in entry.args
+            if a.keyword is not None and a.keyword.value not in given
+        ]
+        merged = [*pos, *[a for a in args if a.keyword is None]]
+        merged += kept + [a for a in args if a.keyword is not None]
+        return self.inline_call(e, entry.fn, merged, hint, target)
 
     def local_partial(self, name: str, value: cst.BaseExpression) -> bool:
         """``g = functools.partial(f, a, k=v)`` of a user function ``f``, outside loops or

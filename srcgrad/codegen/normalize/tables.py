@@ -8,23 +8,21 @@ records the table (its keys) and every entry called (see :func:`cache.table_step
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import libcst as cst
 
 from srcgrad import cache
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
-from srcgrad.codegen.normalize.base import _FuncChoice, _is_function_value, _MISSING
+from srcgrad.codegen.normalize.base import (
+    _FuncChoice,
+    _is_function_value,
+    _MISSING,
+    _TableEntry,
+)
 
 _TABLES = (dict, list, tuple)
-
-
-class _TableEntry(NamedTuple):
-    """One branch of a call through a table: the call of the entry, written with its
-    constant key and the call's (already lowered) arguments."""
-
-    call: cst.Call
 
 
 def _is_table(obj: Any) -> bool:
