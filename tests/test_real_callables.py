@@ -573,3 +573,25 @@ def test_table_changed_after_the_first_call_is_seen():
         TABLE["tanh"] = saved
         TABLE.pop("cube", None)
     np.testing.assert_allclose(df(X, W, "tanh"), g)
+
+
+ODD_KEYS = {"soft-plus": softplus, "tanh": np.tanh}
+
+
+def table_with_odd_keys(x, W, kind):
+    return np.sum(ODD_KEYS[kind](x @ W))
+
+
+def table_with_odd_keys_followed(x, W, act):
+    return np.sum(act(x @ W))
+
+
+def test_table_whose_keys_cannot_be_tracked_is_refused_with_a_hint_that_works():
+    with pytest.raises(SrcgradError) as info:
+        srcgrad.grad(table_with_odd_keys)(X, W, "tanh")
+    err = info.value
+    assert err.lineno == table_with_odd_keys.__code__.co_firstlineno + 1
+    assert "ODD_KEYS" in err.message
+    assert "pass it in as an argument" in err.hint
+    for kind in ODD_KEYS:
+        _same(table_with_odd_keys_followed, X, W, ODD_KEYS[kind])
