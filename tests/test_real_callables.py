@@ -5,6 +5,8 @@ against central differences in float64."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -244,8 +246,6 @@ def cube(v):
 
 SCALED = lambda v: 0.5 * np.sin(v)  # noqa: E731  (a lambda passed in)
 
-
-import functools  # noqa: E402
 
 FUNCTIONS = [
     np.tanh,
