@@ -11,6 +11,7 @@ import functools
 import inspect
 import os
 import threading
+import types
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -47,6 +48,7 @@ class _Loaded(NamedTuple):
     filename: str
     lines: dict[int, tuple[str, int, str]]
     ns: Any  # the emitted module's namespace
+    by_argument: bool  # whether a ref starts at a function passed in
 
 
 _STATIC_TYPES = (str, bool, type(None))
@@ -68,8 +70,10 @@ def _arg_spec(x: Any) -> Any:
 
     Arrays give their dtype and which axes have length 1 (other lengths stay symbolic);
     Python numbers their kind; containers their type and items (:func:`tree.signature`);
-    str/bool/None ``"static"``.
+    str/bool/None ``"static"``; a function ``("function", its name)``.
     """
+    if cache.is_function_argument(x):
+        return ("function", cache.function_argument_name(x))
     return tree.signature(x, _leaf_spec)
 
 
@@ -132,7 +136,9 @@ class GradFunction:
         has_aux: bool = False,
         kind: str = "grad",
         debug_nans: bool | None = None,
+        instance: str | None = None,
     ) -> None:
+        self._instance = instance  # a method's first parameter (see BoundMethodGrad)
         if not callable(fn) or not hasattr(fn, "__code__"):
             raise TypeError(f"srcgrad.{kind} expects a Python function, got {fn!r}")
         if inspect.ismethod(
@@ -249,6 +255,12 @@ class GradFunction:
         for name, a in zip(self._params, args):
             if isinstance(a, _RNG_TYPES):  # a random generator: its draws are constants
                 out[name] = ("rng",)
+            elif (
+                cache.is_function_argument(a) or name == self._instance
+            ) and name not in self._wrt:
+                # a function passed in: the code is specialised on it (a callee found
+                # again from the arguments at every call, see cache.Ref)
+                out[name] = ("function", a)
             elif name not in out and _arg_spec(a) is None and name not in self._wrt:
                 out[name] = (
                     "object",
@@ -278,11 +290,14 @@ class GradFunction:
                 else None
             )
             gen = registry.generation()
+            named = None if args is None else dict(zip(self._params, args))
             text = (
-                cache.read_valid(path, source, parts, fn) if path is not None else None
+                cache.read_valid(path, source, parts, fn, named)
+                if path is not None
+                else None
             )
             if text is None:
-                text = self._generate(source, parts, containers, arg_specs)
+                text = self._generate(source, parts, containers, arg_specs, named)
                 if path is not None:
                     cache.write_atomic(path, text)
             if path is not None:
@@ -290,7 +305,7 @@ class GradFunction:
             else:
                 name = cache.file_name(fn, self._wrt, mode, spec or None)
                 filename = f"<srcgrad {cache.module_dirname(fn)}/{name}>"
-            state = self._loaded(text, path, filename, gen, spec)
+            state = self._loaded(text, path, filename, gen, spec, named)
             self._state = state
             if key is not None:
                 self._states[key] = state
@@ -321,20 +336,27 @@ class GradFunction:
         return spec, parts, containers, arg_specs
 
     def _loaded(
-        self, text: str, path: Path | None, filename: str, gen: int, spec: str
+        self,
+        text: str,
+        path: Path | None,
+        filename: str,
+        gen: int,
+        spec: str,
+        args: dict[str, Any] | None = None,
     ) -> _Loaded:
-        """The emitted module ``text`` loaded, with its entry points and callees."""
+        """The emitted module ``text`` loaded, with its entry points and callees (found
+        from the function and the arguments ``args`` by parameter)."""
         fn = self.forward
-        ns = cache.load_module(text, filename, fn)
-        fname = _emitted_name(fn)
         parsed = cache.parse_header(text)
         refs = tuple(parsed[4]) if parsed is not None else ()
-        objs = cache.resolve_refs(fn, refs)
+        objs = cache.resolve_refs(fn, refs, args)
         if objs is None:  # the generator reached them a moment ago
             raise InternalError(
                 f"srcgrad cannot find the callees of {fn.__qualname__} again: "
                 + ", ".join(map(str, refs))
             )
+        ns = cache.load_module(text, filename, fn, tuple(objs))
+        fname = _emitted_name(fn)
         return _Loaded(
             fn.__code__,
             refs,
@@ -349,6 +371,7 @@ class GradFunction:
             filename,
             ns.get("SRCGRAD_LINES", {}),
             ns,
+            any(r.owner == 0 and r.path[0] in self._params for r in refs),
         )
 
     def _generate(
@@ -357,6 +380,7 @@ class GradFunction:
         parts: dict[str, Any],
         containers: dict[str, Any],
         arg_specs: dict[str, Any] | None = None,
+        args: dict[str, Any] | None = None,
     ) -> str:
         # the generator (libcst, black) is imported on a miss only: a cache hit never loads it
         from srcgrad.codegen.pipeline import generate
@@ -365,7 +389,7 @@ class GradFunction:
             self.forward, self._wrt, containers, self._has_aux, arg_specs
         )
         refs = [cache.Ref.parse(c) for c in em.calls]
-        objs = cache.resolve_refs(self.forward, refs)  # type: ignore[arg-type]
+        objs = cache.resolve_refs(self.forward, refs, args)  # type: ignore[arg-type]
         key = cache.compute_key(source, parts, em.rules, refs, objs)  # type: ignore[arg-type]
         if key is None:
             raise InternalError(
@@ -421,7 +445,13 @@ class GradFunction:
             or registry.GENERATION != st.rules_gen
             or (
                 st.refs
-                and not cache.refs_current(self.forward, st.refs, st.callees, st.codes)
+                and not cache.refs_current(
+                    self.forward,
+                    st.refs,
+                    st.callees,
+                    st.codes,
+                    dict(zip(self._params, args)) if st.by_argument else None,
+                )
             )
         ):
             st = self._prepare(args)
@@ -652,6 +682,98 @@ def _annotate(exc: BaseException, st: _Loaded) -> None:
         )
 
 
+class BoundMethodGrad:
+    """``srcgrad.grad(obj.method)``: the gradient of the method's function, with ``obj`` as
+    its first argument at every call.  The code is specialised on ``obj`` as on a function
+    passed in: its attributes are read when the code runs, and the methods it calls are
+    found again from it at every call (:class:`cache.Ref`)."""
+
+    def __init__(
+        self,
+        method: Any,
+        wrt: int | str | tuple[int | str, ...],
+        has_aux: bool,
+        kind: str,
+        debug_nans: bool | None,
+    ) -> None:
+        func = method.__func__
+        code = func.__code__
+        params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+        single = not isinstance(wrt, (tuple, list))
+        items = (wrt,) if single else tuple(wrt)
+        names = tuple(_method_param(w, params, func) for w in items)
+        self.forward = method
+        self._inner = GradFunction(
+            func, names[0] if single else names, has_aux, kind, debug_nans, params[0]
+        )
+        functools.update_wrapper(self, method)  # type: ignore[arg-type]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._inner(self.forward.__self__, *args, **kwargs)
+
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        self._inner.check(self.forward.__self__, *args, **kwargs)
+
+    def emitted(self, kind: str = "grad") -> Callable[..., Any]:
+        return self._inner.emitted(kind)
+
+    @property
+    def source(self) -> str:
+        return self._inner.source
+
+    @property
+    def path(self) -> Path:
+        return self._inner.path
+
+    @property
+    def wrt(self) -> tuple[str, ...]:
+        return self._inner.wrt
+
+    @property
+    def has_aux(self) -> bool:
+        return self._inner.has_aux
+
+    def __repr__(self) -> str:
+        return f"<srcgrad.{self._inner._kind} of the bound method {self.forward.__qualname__}>"
+
+
+def _method_param(w: int | str, params: list[str], func: Any) -> str:
+    """The parameter of a method's function that ``wrt`` entry ``w`` names (positions
+    count from the parameter after ``self``)."""
+    if isinstance(w, int) and not isinstance(w, bool):
+        rest = params[1:]
+        if not -len(rest) <= w < len(rest):
+            raise WrtError(
+                f"wrt={w} but {func.__qualname__} has {len(rest)} parameters after "
+                f"{params[0]}",
+                **_at_def(func),
+                hint=f"choose from {rest}",
+            )
+        return rest[w]
+    if w == params[0]:
+        raise WrtError(
+            f"wrt={w!r} is the instance the method is bound to",
+            **_at_def(func),
+            hint=f"choose from {params[1:]}",
+        )
+    return w  # type: ignore[return-value]
+
+
+def _differentiated(
+    fn: Any, wrt: Any, has_aux: bool, kind: str, debug_nans: bool | None
+) -> Any:
+    """A :class:`GradFunction` of ``fn``, or a :class:`BoundMethodGrad` of a user's bound
+    method."""
+    if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
+        mod = (getattr(fn.__func__, "__module__", None) or "").split(".")[0]
+        if (
+            mod not in ("numpy", "scipy", "srcgrad")
+            and fn.__func__.__code__.co_argcount
+        ):
+            return BoundMethodGrad(fn, wrt, has_aux, kind, debug_nans)
+    return GradFunction(fn, wrt, has_aux, kind, debug_nans)
+
+
 def _make(kind: str):  # noqa: ANN202
     def api(
         fn: Callable[..., Any] | None = None,
@@ -661,8 +783,8 @@ def _make(kind: str):  # noqa: ANN202
         debug_nans: bool | None = None,
     ) -> Any:
         if fn is None:
-            return lambda f: GradFunction(f, wrt, has_aux, kind, debug_nans)
-        return GradFunction(fn, wrt, has_aux, kind, debug_nans)
+            return lambda f: _differentiated(f, wrt, has_aux, kind, debug_nans)
+        return _differentiated(fn, wrt, has_aux, kind, debug_nans)
 
     return api
 

@@ -33,6 +33,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
+import numpy as np
+
 from srcgrad.custom import CustomVJP
 from srcgrad.errors import SourceNotFoundError, SrcgradError
 from srcgrad.rules import registry
@@ -210,8 +212,11 @@ class Ref(NamedTuple):
 
     ``owner`` is 0 for the differentiated function, or ``k`` for the function that the k-th ref
     (1-based) inlines: the name ``path[0]`` is looked up the way Python looks up a free name
-    of that function (its closure cells, then its globals, then builtins), and the rest of
-    ``path`` are attributes (``model.forward.__func__``, a ``functools.partial``'s object).
+    of that function (its closure cells, then its globals, then builtins; for the
+    differentiated function, also its parameters bound to functions passed in), and the
+    rest of ``path`` are attributes (``model.forward.__func__``, a ``functools.partial``'s
+    object) or entries of a table (``ACTIVATIONS.['tanh']``, ``LAYERS.[2]``, see
+    :func:`table_step`).
     """
 
     owner: int
@@ -225,12 +230,74 @@ class Ref(NamedTuple):
         """The ref written as ``<owner>:<name>[.<attr>...]``, or None when malformed."""
         owner, sep, dotted = text.strip().partition(":")
         path = tuple(dotted.split("."))
-        if not sep or not owner.isdigit() or not all(p.isidentifier() for p in path):
+        if not sep or not owner.isdigit() or not all(is_step(p) for p in path[1:]):
+            return None
+        if not path[0].isidentifier():
             return None
         return Ref(int(owner), path)
 
 
 _NOTHING = object()
+
+
+def table_step(key: Any) -> str | None:
+    """The path step that reads entry ``key`` of a dict, list or tuple (``['tanh']``,
+    ``[2]``), or None for a key a step cannot spell (only identifier strings and ints).
+    """
+    if type(key) is int or (type(key) is str and key.isidentifier()):
+        return f"[{key!r}]"
+    return None
+
+
+def is_step(p: str) -> bool:
+    """Whether ``p`` is a step of a :class:`Ref` path: an attribute or a table entry."""
+    return p.isidentifier() or _table_key(p) is not _NOTHING
+
+
+def _table_key(p: str) -> Any:
+    """The key a ``[key]`` step reads, else _NOTHING."""
+    if len(p) < 3 or p[0] != "[" or p[-1] != "]":
+        return _NOTHING
+    inner = p[1:-1]
+    if inner.lstrip("-").isdigit():
+        return int(inner)
+    if len(inner) > 2 and inner[0] == inner[-1] == "'" and inner[1:-1].isidentifier():
+        return inner[1:-1]
+    return _NOTHING
+
+
+def _step(obj: Any, p: str) -> Any:
+    """``obj.p``, or the entry of the table ``obj`` a ``[key]`` step reads."""
+    key = _table_key(p)
+    if key is _NOTHING:
+        return getattr(obj, p)
+    if not isinstance(obj, (dict, list, tuple)):
+        raise TypeError("not a table")
+    return obj[key]
+
+
+_FUNCTION_TYPES = (
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    functools.partial,
+    CustomVJP,
+)
+
+
+def is_function_argument(x: Any) -> bool:
+    """A function passed as an argument (``np.tanh``, a user's function, a lambda, a
+    ``functools.partial``): generated code is specialised on it."""
+    return isinstance(x, (*_FUNCTION_TYPES, np.ufunc))
+
+
+def function_argument_name(x: Any) -> str:
+    """A stable name of a function argument for the specialisation key (its identity and
+    code are checked through the callee refs)."""
+    if isinstance(x, functools.partial):
+        return f"partial({function_argument_name(x.func)})"
+    fn = inlined_function(x)
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    return f"{getattr(fn, '__module__', None)}.{name}"
 
 
 def _free_name(fn: Any, name: str) -> Any:
@@ -264,11 +331,28 @@ def inlined_function(obj: Any) -> Any:
     return obj
 
 
+def _parameters(fn: Any) -> tuple[str, ...]:
+    code = fn.__code__
+    return code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+
+
+def _root_name(root: Any, name: str, args: dict[str, Any] | None) -> Any:
+    """``name`` as the differentiated function ``root`` sees it: one of its parameters (an
+    argument the code is specialised on, from ``args``), else a free name."""
+    if name in _parameters(root):
+        return _NOTHING if args is None else args.get(name, _NOTHING)
+    return _free_name(root, name)
+
+
 def resolve_refs(
-    root: Callable[..., Any], refs: list[Ref] | tuple[Ref, ...]
+    root: Callable[..., Any],
+    refs: list[Ref] | tuple[Ref, ...],
+    args: dict[str, Any] | None = None,
 ) -> list[Any] | None:
     """The objects ``refs`` reach now from ``root`` (one per ref), or None when one of them
-    cannot be reached any more.  Cheap: dict lookups and attribute reads, no parsing."""
+    cannot be reached any more.  Cheap: dict lookups and attribute reads, no parsing.
+    ``args`` are the call's arguments by parameter (a ref may start at a function passed
+    in)."""
     owners: list[Any] = [root]
     objs: list[Any] = []
     for ref in refs:
@@ -277,12 +361,15 @@ def resolve_refs(
         owner = owners[ref.owner]
         if not hasattr(owner, "__code__") or not hasattr(owner, "__globals__"):
             return None
-        obj = _free_name(owner, ref.path[0])
+        if ref.owner == 0:
+            obj = _root_name(owner, ref.path[0], args)
+        else:
+            obj = _free_name(owner, ref.path[0])
         if obj is _NOTHING:
             return None
         for attr in ref.path[1:]:
             try:
-                obj = getattr(obj, attr)
+                obj = _step(obj, attr)
             except Exception:  # noqa: BLE001  (any failure means: not the same callee)
                 return None
         objs.append(obj)
@@ -291,8 +378,20 @@ def resolve_refs(
 
 
 def callee_codes(objs: list[Any] | tuple[Any, ...]) -> tuple[Any, ...]:
-    """The code object of each callee's inlined function (None when it has none)."""
-    return tuple(getattr(inlined_function(o), "__code__", None) for o in objs)
+    """The code object of each callee's inlined function (None when it has none); for a
+    table of functions, its keys."""
+    return tuple(_code_of(o) for o in objs)
+
+
+def _code_of(obj: Any) -> Any:
+    if type(obj) in (dict, list, tuple):
+        return _table_keys(obj)
+    return getattr(inlined_function(obj), "__code__", None)
+
+
+def _table_keys(obj: Any) -> tuple[Any, ...]:
+    """The keys of a table of functions (a dict's, or a list's or tuple's positions)."""
+    return tuple(obj) if type(obj) is dict else tuple(range(len(obj)))
 
 
 def refs_current(
@@ -300,21 +399,26 @@ def refs_current(
     refs: tuple[Ref, ...],
     objs: tuple[Any, ...],
     codes: tuple[Any, ...],
+    args: dict[str, Any] | None = None,
 ) -> bool:
     """Whether every ref still reaches the same object, with the same code (the per-call
-    freshness check: a rebound global, a redefined helper or a new closure cell fails it).
-    The refs are checked in order, so an owner is one already found unchanged."""
+    freshness check: a rebound global, a redefined helper, a new closure cell or another
+    function passed in fails it).  The refs are checked in order, so an owner is one
+    already found unchanged."""
     for ref, obj, code in zip(refs, objs, codes):
-        owner = root if ref.owner == 0 else inlined_function(objs[ref.owner - 1])
-        now = _free_name(owner, ref.path[0])
+        if ref.owner == 0:
+            now = _root_name(root, ref.path[0], args)
+        else:
+            now = _free_name(inlined_function(objs[ref.owner - 1]), ref.path[0])
         for attr in ref.path[1:]:
             try:
-                now = getattr(now, attr)
+                now = _step(now, attr)
             except Exception:  # noqa: BLE001  (any failure means: not the same callee)
                 return False
         if now is not obj and not (type(now) is types.MethodType and now == obj):
             return False
-        if getattr(inlined_function(now), "__code__", None) is not code:
+        now_code = _code_of(now)
+        if now_code is not code and not (type(code) is tuple and now_code == code):
             return False
     return True
 
@@ -334,6 +438,8 @@ def callee_kind(obj: Any) -> str:
         return "function"
     if isinstance(obj, types.MethodType):
         return "method"
+    if type(obj) in (dict, list, tuple):  # a table of functions, looked up by key
+        return f"table:{type(obj).__name__}:{_const_text(_table_keys(obj))}"
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     return f"object:{type(obj).__qualname__}:{getattr(obj, '__module__', None)}.{name}"
 
@@ -344,7 +450,7 @@ def callee_text(obj: Any, ref: Any = None) -> str:
     contents of its code object.  Never a placeholder: with neither, a SourceNotFoundError.
     """
     kind = callee_kind(obj)
-    if kind.startswith(("rule:", "nondiff", "object:")):
+    if kind.startswith(("rule:", "nondiff", "object:", "table:")):
         return ""  # called by name, never inlined: what it is is all (a rule has a fingerprint)
     fn = inlined_function(obj)
     if isinstance(fn, types.MethodType):
@@ -526,12 +632,17 @@ def parse_header(text: str) -> tuple[str, list[str], str, str, list[Ref]] | None
 
 
 def read_valid(
-    path: Path, source: str, parts: dict[str, Any], fn: Callable[..., Any] | None = None
+    path: Path,
+    source: str,
+    parts: dict[str, Any],
+    fn: Callable[..., Any] | None = None,
+    args: dict[str, Any] | None = None,
 ) -> str | None:
     """The file's text if its key and digest check out against the current inputs.
 
     ``fn`` is the differentiated function: the callees the header names are found again from
-    it.  Without it, a file that calls other functions cannot be verified (None).
+    it (and from ``args``, the call's arguments by parameter).  Without it, a file that calls
+    other functions cannot be verified (None).
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -543,7 +654,7 @@ def read_valid(
     key, rules, digest, body, calls = parsed
     objs: list[Any] | None = []
     if calls:
-        objs = resolve_refs(fn, calls) if fn is not None else None
+        objs = resolve_refs(fn, calls, args) if fn is not None else None
         if objs is None:
             return None
     try:
@@ -575,28 +686,81 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+CLOSURE_READS = "SRCGRAD_CLOSURE_READS"  # an emitted module's table of closure reads
+
+
 class UserGlobals(dict):  # type: ignore[type-arg]
-    """Globals of an emitted module: its own names first, then the user's closure cells and
-    module globals, read at call time (never folded into the file)."""
+    """Globals of an emitted module: its own names first, then the closure variables of
+    called functions that its :data:`CLOSURE_READS` table names, then the user's closure
+    cells and module globals, all read at call time (never folded into the file).
 
-    __slots__ = ("_fn_globals", "_cells")
+    A table entry ``"D": "1:D"`` is the variable ``D`` as the function that the first
+    callee ref reaches reads it: that function is found by following ``refs`` from ``fn``
+    once (the caller re-checks them before each call, :func:`refs_current`), its cell is
+    read at every use."""
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    __slots__ = ("_fn", "_fn_globals", "_cells", "_refs", "_owners")
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        refs: tuple[Ref, ...] = (),
+        callees: tuple[Any, ...] | None = None,
+    ) -> None:
         super().__init__()
+        self._fn = fn
         self._fn_globals = fn.__globals__
         code = fn.__code__
         self._cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+        self._refs = refs
+        self._owners: dict[int, Any] = {}
+        if callees is not None:  # what the refs reach (found from the call's arguments)
+            for k, obj in enumerate(callees, 1):
+                self._owners[k] = inlined_function(obj)
 
     def __missing__(self, key: str) -> Any:
+        reads = dict.get(self, CLOSURE_READS)
+        if reads is not None and key in reads:
+            return self._closure_read(key, reads[key])
         cell = self._cells.get(key)
         if cell is not None:
             return cell.cell_contents
         return self._fn_globals[key]
 
+    def _closure_read(self, key: str, text: str) -> Any:
+        ref = Ref.parse(text)
+        owner = None if ref is None else self._owners.get(ref.owner)
+        if ref is not None and owner is None:
+            if ref.owner == 0:
+                owner = self._fn
+            elif ref.owner <= len(self._refs):
+                objs = resolve_refs(self._fn, self._refs[: ref.owner])
+                owner = None if objs is None else inlined_function(objs[-1])
+            if owner is not None:
+                self._owners[ref.owner] = owner
+        code = getattr(owner, "__code__", None)
+        if ref is None or code is None or ref.path[0] not in code.co_freevars:
+            raise NameError(f"the closure variable {text} ({key}) cannot be found")
+        cell = owner.__closure__[code.co_freevars.index(ref.path[0])]  # type: ignore[union-attr]
+        try:
+            return cell.cell_contents
+        except ValueError:
+            raise NameError(
+                f"free variable {ref.path[0]!r} of {owner.__qualname__} referenced "  # type: ignore[union-attr]
+                "before assignment"
+            ) from None
 
-def load_module(text: str, filename: str, fn: Callable[..., Any]) -> dict[str, Any]:
-    """Compile and execute verified module text; register it with linecache."""
-    ns = UserGlobals(fn)
+
+def load_module(
+    text: str,
+    filename: str,
+    fn: Callable[..., Any],
+    callees: tuple[Any, ...] | None = None,
+) -> dict[str, Any]:
+    """Compile and execute verified module text; register it with linecache.  ``callees``
+    are the objects its header's refs reach now (found again lazily without them)."""
+    parsed = parse_header(text)
+    ns = UserGlobals(fn, tuple(parsed[4]) if parsed is not None else (), callees)
     ns["__builtins__"] = builtins
     ns["__name__"] = f"srcgrad.generated.{Path(filename).stem}"
     ns["__file__"] = filename

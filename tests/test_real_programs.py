@@ -61,7 +61,6 @@ _HINT_CHAIN = (
     "(clear error, no wrong gradient; closures and lists of tuples are the issue 'Real programs')"
 )
 FINDINGS: dict[str, str] = {
-    "nn_funs_factory_hinted": _HINT_CHAIN,
 }
 
 #: Refusals whose message is at fault (see ``refusal_problems``): program name -> finding.
@@ -78,7 +77,6 @@ MESSAGE_FINDINGS: dict[str, str] = {
     "gan_generator": _DUPLICATE,
     "fluid_smoke": _DUPLICATE
     + " ('subscript of an expression' for a meshgrid unpacking)",
-    "activation_table": _DUPLICATE,
     "autoencoder_named_parts": _DUPLICATE,
     "inline_listcomp_sum": "message: names the internal '_out1' in message and hint",
 }

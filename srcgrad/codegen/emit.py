@@ -210,7 +210,18 @@ def _preamble(norm: Normalized, bwd: Backward, note: str, rendered: str) -> list
         alias = g(h)
         if h == "namespace" or re.search(rf"\b{re.escape(alias)}\b", rendered):
             imports.append(h if alias == h else f"{h} as {alias}")
-    return parts + [f"from srcgrad.runtime import {', '.join(imports)}", "", ""]
+    parts += [f"from srcgrad.runtime import {', '.join(imports)}", ""]
+    if norm.closure_reads:
+        table = ", ".join(
+            f'"{k}": "{v}"' for k, v in sorted(norm.closure_reads.items())
+        )
+        parts += [
+            "# Closure variables of called functions, read when the code runs: name -> k:var,",
+            "# the cell var of the function the k-th call in the header reaches.",
+            f"{cache.CLOSURE_READS} = {{{table}}}",
+            "",
+        ]
+    return parts + [""]
 
 
 def _residuals_class(res_cls: str, residuals: list[str]) -> list[str]:

@@ -120,6 +120,7 @@ def leaf_fact(spec: Any, literals: dict[int, Sym] | None = None) -> Fact | None:
         isinstance(spec, tuple)
         and len(spec) == 2
         and isinstance(spec[0], (str, np.dtype))
+        and spec[0] != "function"  # a function passed in (api._arg_spec)
     ):
         dtype, units = spec
         try:
@@ -242,6 +243,8 @@ def describe(params: list[str], arg_specs: dict[str, Any]) -> str:
             return (
                 "{" + inner + "}" if kind is tree.DICT else f"{typ.__name__}({inner})"
             )
+        if isinstance(spec, tuple) and spec[:1] == ("function",):
+            return str(spec[1])
         if isinstance(spec, tuple) and len(spec) == 2:
             dims = ", ".join("1" if u else "*" for u in spec[1])
             return f"{np.dtype(spec[0]).name}[{dims}]"

@@ -83,6 +83,8 @@ class Normalized:
         default_factory=list
     )  # cache.Ref: how each callee is reached
     module_imports: dict[str, str] = field(default_factory=dict)  # module -> alias
+    # closure variables of called functions: emitted name -> cache.Ref of the cell
+    closure_reads: dict[str, Any] = field(default_factory=dict)
     skipped: int = (
         0  # statements dropped as consequences of findings (check's or normalize's)
     )

@@ -343,3 +343,17 @@ def _custom_rule(obj: Any) -> Rule:
         defaults=defaults,
         extra={"custom": True},
     )
+
+
+class ArgumentResolver(Resolver):
+    """The differentiated function's names, where its parameters bound to functions passed
+    in (the code is specialised on them) name the objects passed."""
+
+    def __init__(self, fn: Callable[..., Any], values: dict[str, Any]) -> None:
+        super().__init__(fn)
+        self.values = values
+
+    def lookup(self, name: str) -> tuple[bool, Any]:
+        if name in self.values:
+            return True, self.values[name]
+        return super().lookup(name)

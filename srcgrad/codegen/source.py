@@ -380,7 +380,8 @@ def _read_lambda(
         )
 
     module = None
-    for candidate in (text, f"(\n{text}\n)"):
+    # the line as written, or an item of a call's arguments, a dict display or a list
+    for candidate in (text, f"(\n{text}\n)", f"{{\n{text}\n}}", f"[\n{text}\n]"):
         try:
             module = cst.parse_module(candidate)
             break

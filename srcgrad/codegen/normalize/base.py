@@ -58,6 +58,23 @@ class _FuncChoice(NamedTuple):
     other: Any
 
 
+class _PartialOf(NamedTuple):
+    """A name bound in the function to ``functools.partial(fn, *args, **kwargs)`` of a user
+    function: a call inlines ``fn`` with the partial's (lowered) arguments first and its
+    keywords unless the call gives them.  An entry of ``Normalizer.local_funcs``."""
+
+    fn: Any
+    args: tuple[Any, ...]  # cst.Arg, lowered where the partial was made
+
+
+class _TableEntry(NamedTuple):
+    """One branch of a call through a table of functions (see ``normalize.tables``): the
+    call of the entry, written with its constant key and the call's lowered arguments.
+    """
+
+    call: Any  # cst.Call
+
+
 class _FuncFromLoop(NamedTuple):
     """A nested function's name at the top of a loop's iteration, or after the loop, where
     the def that runs may be one made in another iteration or before the loop (``line``: the

@@ -198,6 +198,11 @@ class Bindings:
             return
         if isinstance(target, cst.Name) and self.concatenated_in_place(target, value):
             return
+        if isinstance(target, cst.Name) and (
+            self.function_alias(target.value, value)
+            or self.local_partial(target.value, value)
+        ):
+            return
         if isinstance(target, cst.Name):
             self.lower(value, target.value, target=target.value)
             self.track_alias(target.value)

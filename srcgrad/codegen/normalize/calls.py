@@ -147,6 +147,9 @@ class Calls:
             return self.call_local(
                 e, self.local_funcs[func.value], args, hint, target, func.value
             )
+        handled, value = self.table_call(e, hint, target)
+        if handled:
+            return value
         chain = self._global_chain(func)
         inlined = self._partial_or_method_call(e, func, chain, hint, target)
         if inlined is not None:

@@ -23,7 +23,9 @@ from srcgrad.codegen.normalize.base import (
     _FuncFromLoop,
     _is_function_value,
     _MISSING,
+    _PartialOf,
     _same_shape,
+    _TableEntry,
     _Scope,
 )
 from srcgrad.codegen.normalize.generators import is_generator
@@ -51,6 +53,7 @@ _CALLER_STATE = (
     "np_alias",
     "galias",
     "arg_names",
+    "body_node",
 )
 
 
@@ -278,6 +281,7 @@ class Inlining:
         bindings (a nested def's), no loops and no result yet."""
         self.src = src
         self.resolver = resolver
+        self.body_node = fdef
         self.all_names = _all_names(fdef)
         self.n_returns = (
             len(own_returns(fdef)) if isinstance(fdef, cst.FunctionDef) else 1
@@ -427,6 +431,10 @@ class Inlining:
                 f"they run), or give each def of {display} a name of its own",
                 "def",
             )
+        if isinstance(entry, _TableEntry):
+            return self.call(entry.call, hint, target)  # type: ignore[return-value]
+        if isinstance(entry, _PartialOf):
+            return self._call_partial(e, entry, args, hint, target)
         if not isinstance(entry, _FuncChoice):
             node, fsrc, fres, depth = entry
             definer = (
@@ -473,6 +481,52 @@ class Inlining:
         return self.lower(
             items, hint, target=target or self.names.temp(f"{display}_out")
         )
+
+    def _call_partial(
+        self,
+        e: cst.Call,
+        entry: _PartialOf,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression:
+        """A call of a partial made in the function: its function inlined with the partial's
+        positional arguments first, then the call's, and its keywords unless the call gives
+        them."""
+        pos = [a for a in entry.args if a.keyword is None]
+        given = {a.keyword.value for a in args if a.keyword is not None}
+        kept = [
+            a
+            for a in entry.args
+            if a.keyword is not None and a.keyword.value not in given
+        ]
+        merged = [*pos, *[a for a in args if a.keyword is None]]
+        merged += kept + [a for a in args if a.keyword is not None]
+        return self.inline_call(e, entry.fn, merged, hint, target)
+
+    def local_partial(self, name: str, value: cst.BaseExpression) -> bool:
+        """``g = functools.partial(f, a, k=v)`` of a user function ``f``, outside loops or
+        as the only binding of ``g``: calls of ``g`` inline ``f`` (see :class:`_PartialOf`).
+        False (nothing done) for any other assignment."""
+        if not isinstance(value, cst.Call) or not value.args:
+            return False
+        chain = self._global_chain(value.func)
+        first = value.args[0]
+        if chain is None or chain[1] is not functools.partial or first.keyword:
+            return False
+        target = self._global_chain(first.value) if not first.star else None
+        if target is None or not isinstance(target[1], types.FunctionType):
+            return False
+        if self.loops and _assigned_in(self.body_node).count(name) != 1:
+            return False  # a partial made in another iteration may be the one called
+        self.note_ref(value, first.value, target[0], target[1])
+        args = tuple(
+            a if self._function_chain(a.value) else self.lower_arg(a, name)
+            for a in value.args[1:]
+        )
+        self.forget(name)
+        self.local_funcs[name] = _PartialOf(target[1], args)
+        return True
 
     def _partial_or_method_call(
         self,

@@ -19,6 +19,7 @@ from srcgrad.backend import namespace
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
 from srcgrad.codegen.normalize.base import _is_function_value
+from srcgrad.codegen.normalize.syntax import _assigned_in
 from srcgrad.codegen.resolve import is_numpy_module
 from srcgrad.errors import AliasError
 
@@ -106,33 +107,14 @@ class NameReads:
             root in self.locals
             or root in self.params_set
             or root in self.names.fixed.values()
+            or root in self.closure_reads
         )
         if root in self.resolver.closure:
             fn = self.resolver.fn
             cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
             if not clash and (top or self.top_cells.get(root) is cells.get(root)):
                 return self._bare(e, root)
-            if clash:
-                self.fail(
-                    e,
-                    f"{root!r} is read from a closure, and an inlined function has a local "
-                    "of that name",
-                    f"rename the local {root!r} or the closure variable",
-                    "name-clash",
-                )
-            callee = self.resolver.fn
-            who = getattr(callee, "__qualname__", "the callee").replace(
-                ".<locals>.", "."
-            )
-            short = getattr(callee, "__name__", "g")
-            self.fail(
-                e,
-                f"{who} reads {root!r} from an enclosing function (a closure variable); "
-                "srcgrad cannot read a called function's closure variables yet",
-                f"pass {root} to {short} as an argument (def {short}(..., {root}) and "
-                f"{short}(..., {root}) at the call), or make {root} a module-level global",
-                "closure",
-            )
+            return self._closure_read(e, root)
         if root in g:
             mod = g.get("__name__")
             if (
@@ -148,6 +130,60 @@ class NameReads:
             ):
                 return self._bare(e, root)
         return self._module_read(e, root, mod)
+
+    def _closure_read(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
+        """``e``, whose root is a closure variable of a called function, read through the
+        emitted module's table of such reads (``SRCGRAD_CLOSURE_READS``): the module's
+        globals follow the chain of callee refs to the function's cell at call time
+        (:class:`cache.UserGlobals`).  Bare where no other name is read that way, else a
+        qualified name: ``unpack_params_D``."""
+        callee = self.resolver.fn
+        owner = 0 if callee is self.fn else None
+        if owner is None:
+            owner = next(
+                (i + 1 for i, f in enumerate(self.ref_funcs) if f is callee), None
+            )
+        if owner is None:
+            who = getattr(callee, "__qualname__", "the callee").replace(
+                ".<locals>.", "."
+            )
+            short = getattr(callee, "__name__", "g")
+            self.fail(
+                e,
+                f"{who} reads {root!r} from an enclosing function (a closure variable), "
+                "and srcgrad cannot find that function again when the gradient runs (it "
+                "was not called by a name)",
+                f"pass {root} to {short} as an argument (def {short}(..., {root}) and "
+                f"{short}(..., {root}) at the call), or call {short} by its name",
+                "closure",
+            )
+        ref = cache.Ref(owner, (root,))
+        name = next((n for n, r in self.closure_reads.items() if r == ref), None)
+        if name is None:
+            free = not (
+                root in self.names.taken
+                or root in self.free_bare
+                or root in self.top_cells
+                or root in self.top_globals
+                or root in self.top_free
+            )
+            if free:
+                name = root
+                self.names.taken.add(name)
+            else:
+                short = getattr(callee, "__name__", "f").strip("<>")
+                name = self.names.fresh(f"{short}_{root}")
+            self.closure_reads[name] = ref
+        self.free_bare.add(name)
+        node = e
+        parts = []
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        out: cst.BaseExpression = cst.Name(name)
+        for attr in reversed(parts):
+            out = cst.Attribute(value=out, attr=attr)
+        return out
 
     def _module_read(
         self, e: cst.BaseExpression, root: str, mod: str | None
@@ -259,7 +295,9 @@ class NameReads:
             index = next(
                 (i + 1 for i, f in enumerate(self.ref_funcs) if f is owner), -1
             )
-        if index < 0 or not all(p.isidentifier() for p in path):
+        if index < 0 or not (
+            path and path[0].isidentifier() and all(map(cache.is_step, path[1:]))
+        ):
             self.fail(
                 e,
                 f"call to {'.'.join(path)}, reached in a way the gradient cache cannot track",
@@ -281,9 +319,47 @@ class NameReads:
             if first and first[0] in self.galias
             else self.resolver
         )
+        if (
+            first
+            and first[0] in self.galias
+            and self._argument_root(self._unalias(func))
+        ):
+            return True  # a function passed in: found again from the arguments
         if parts[0] not in res.closure and parts[0] not in res.globals:
             return False  # a builtin
         return not isinstance(res.lookup(parts[0])[1], types.ModuleType)
+
+    def function_alias(self, name: str, value: cst.BaseExpression) -> bool:
+        """``g = np.tanh``, ``g = relu``, ``g = act`` (a function passed in), outside
+        branches and loops or as the only binding of ``g`` in the function: ``g`` names that
+        function (calls of it are its calls), as a parameter bound to it does.  False
+        (nothing done) for any other assignment."""
+        if not isinstance(value, (cst.Name, cst.Attribute)):
+            return False
+        if (self.in_branch or self.loops) and _assigned_in(self.body_node).count(
+            name
+        ) != 1:
+            return False  # bound to other values on other paths
+        chain = self._global_chain(value)
+        if chain is None or not (
+            _is_function_value(chain[1]) or cache.is_function_argument(chain[1])
+        ):
+            return False
+        parts = self.resolver.dotted(value)
+        assert parts is not None
+        if parts[0] in self.np_alias:
+            return False  # xp.tanh: read through the array module, as a value
+        if parts[0] in self.galias:
+            node, res = self.galias[parts[0]]
+            alias = node
+            for p in parts[1:]:
+                alias = cst.Attribute(value=alias, attr=cst.Name(p))
+            entry = (alias, res)
+        else:
+            entry = (value, self.resolver)
+        self.forget(name)
+        self.galias[name] = entry
+        return True
 
     def _function_chain(self, e: cst.BaseExpression) -> bool:
         """Is ``e`` a global name chain (``np.tanh``, ``relu``, a passed-on parameter bound to
@@ -316,9 +392,19 @@ class NameReads:
             return None
         return parts, obj
 
+    def _argument_root(self, e: cst.BaseExpression) -> bool:
+        """Is ``e`` (unaliased) read through a parameter bound to a function passed in?"""
+        while isinstance(e, cst.Attribute):
+            e = e.value
+        return id(e) in self.argument_nodes
+
     def _xp_chain(self, e: cst.BaseExpression) -> cst.BaseExpression:
         """``np.linalg.norm`` -> ``xp.linalg.norm``; other global chains unchanged."""
+        if isinstance(e, cst.Subscript):  # an entry of a table of functions
+            return e.with_changes(value=self._xp_chain(e.value))
         e = self._unalias(e)
+        if self._argument_root(e):
+            return e  # the parameter of the emitted fwd itself
         parts = self.resolver.dotted(e)
         assert parts is not None
         found, root = self.resolver.lookup(parts[0])

@@ -31,9 +31,10 @@ from srcgrad.codegen.normalize.names import NameReads
 from srcgrad.codegen.normalize.recursion import Recursion
 from srcgrad.codegen.normalize.returns import Returns
 from srcgrad.codegen.normalize.statements import Statements
+from srcgrad.codegen.normalize.tables import Tables
 from srcgrad.codegen.normalize.syntax import _all_names, _free_reads
 from srcgrad.codegen.normalize.writes import Writes
-from srcgrad.codegen.resolve import Resolver
+from srcgrad.codegen.resolve import ArgumentResolver, Resolver
 from srcgrad.codegen.source import FunctionSource, own_returns
 from srcgrad.errors import SrcgradError
 
@@ -59,6 +60,7 @@ class Normalizer(
     Inlining,
     Recursion,
     Methods,
+    Tables,
 ):
     """Builds the normal form of one function (see the package docstring)."""
 
@@ -71,6 +73,7 @@ class Normalizer(
     ) -> None:
         self.src = src
         self.fn = src.fn
+        self.body_node: cst.FunctionDef | cst.Lambda = src.tree  # the function lowered
         self.resolver = Resolver(src.fn)
         self.top_resolver = self.resolver
         self.wrt = wrt
@@ -191,6 +194,10 @@ class Normalizer(
         )  # free names emitted bare: no local may take them
         self.arg_names: set[str] = set()  # a callee's arguments (the caller's objects)
         self.module_imports: dict[str, str] = {}  # module name -> alias in emitted code
+        # called functions' closure variables: emitted name -> how the module reads it
+        self.closure_reads: dict[str, cache.Ref] = {}
+        # the nodes that read functions passed in through their parameters (galias)
+        self.argument_nodes: set[int] = set()
         self.callees: list[Any] = []
         self.refs: list[cache.Ref] = []  # how each callee was reached (the cache key's)
         self.ref_funcs: list[Any] = (
@@ -198,14 +205,28 @@ class Normalizer(
         )  # the function each ref inlines (an owner of later refs)
         self._call_node: cst.CSTNode | None = None
 
-    def run(self) -> Normalized:
-        fdef = self.src.tree
+    def _parameters(self, p: cst.Parameters) -> list[str]:
+        """Bind the parameters: arrays and containers by name, configuration (str, bool,
+        None, random generators, other objects) as constants, functions passed in as the
+        functions they name (read through the parameter)."""
         params = []
-        p = fdef.params
+        functions = {
+            k: v[1]
+            for k, v in self.containers.items()
+            if type(v) is tuple and v[:1] == ("function",) and k not in self.wrt
+        }
+        arg_resolver = ArgumentResolver(self.fn, functions)
         for param in [*p.posonly_params, *p.params, *p.kwonly_params]:
             name = param.name.value
             params.append(name)
             self.params_set.add(name)
+            if name in functions:
+                # a function passed in: calls of it are calls of that function (inlined,
+                # or its rule), and it is read through its parameter in emitted code
+                node = cst.Name(name)
+                self.galias[name] = (node, arg_resolver)
+                self.argument_nodes.add(id(node))
+                continue
             self.env[name] = name
             self.locals.add(name)
             if self.containers.get(name) == ("static",):
@@ -220,6 +241,12 @@ class Normalizer(
                 self.objects.add(name)
             elif name in self.containers:
                 self.cont[name] = (name, (), self.containers[name])
+        return params
+
+    def run(self) -> Normalized:
+        fdef = self.src.tree
+        p = fdef.params
+        params = self._parameters(p)
         for star in (p.star_arg, p.star_kwarg):
             if isinstance(star, cst.Param):  # reported by check
                 self.env[star.name.value] = star.name.value
@@ -264,6 +291,7 @@ class Normalizer(
             callees=list(self.callees),
             refs=list(self.refs),
             module_imports=dict(self.module_imports),
+            closure_reads=dict(self.closure_reads),
             skipped=self.skipped,
             prebind=set(self.prebind),
         )
