@@ -264,3 +264,7 @@ def test_concatenation_onto_a_list_with_another_name_is_not_grown_in_place():
         _right(src.states_by_concatenation_aliased, W, U, xs, wrt=(0, 1))
     except srcgrad.SrcgradError as err:  # refused is fine; a wrong value is not
         assert err.filename.endswith("keyed_containers_src.py")
+
+
+def test_a_loop_unpacking_the_items_of_a_constant_list():
+    _right(src.loss_over_module_shapes, _n(20))

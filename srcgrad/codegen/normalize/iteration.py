@@ -385,12 +385,10 @@ class Iteration:
         tnames = self._loop_target_names(target)
         if self.is_static(seq):
             if len(tnames) != 1:
-                self.fail(
-                    target,
-                    "unpacking in a loop over a constant",
-                    "index inside the body",
-                    "for-target",
-                )
+                # `for m, n in shapes` over constants: each item unpacked as Python does
+                item = self.names.temp("item")
+                unpack = [(n, None) for n in tnames] + [("", ("unpack", target))]
+                return item, seq, unpack, False
             return tnames[0], seq, [], False
         if len(tnames) != 1:
             self.fail(

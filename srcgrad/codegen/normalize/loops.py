@@ -229,6 +229,9 @@ class Loops:
                 self.origin = origin
                 if source is None:
                     continue
+                if source[0] == "unpack":  # the names of a constant item
+                    self.assign(source[1], cst.Name(header_target))
+                    continue
                 (arr,) = source
                 self.lower_subscript_of(arr, cst.Name(target_name), user, target=user)
         else:
