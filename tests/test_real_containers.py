@@ -268,3 +268,16 @@ def test_concatenation_onto_a_list_with_another_name_is_not_grown_in_place():
 
 def test_a_loop_unpacking_the_items_of_a_constant_list():
     _right(src.loss_over_module_shapes, _n(20))
+
+
+def test_defaults_that_name_module_constants_hold_their_def_time_values(monkeypatch):
+    u = _n(4)
+    _right(src.loss_with_module_defaults, u)
+    # Python fixed the defaults when the def ran: rebinding the constants changes nothing
+    before = srcgrad.grad(src.loss_with_module_defaults)(u)
+    monkeypatch.setattr(src, "STEPS", 7)
+    monkeypatch.setattr(src, "RATE", 0.9)
+    assert src.loss_with_module_defaults(u) == srcgrad.value_and_grad(
+        src.loss_with_module_defaults
+    )(u)[0]
+    assert np.array_equal(srcgrad.grad(src.loss_with_module_defaults)(u), before)

@@ -63,8 +63,6 @@ _CLOSURE = (
 )
 FINDINGS: dict[str, str] = {
     "bbvi_gaussian": _CLOSURE + "; also np.random.RandomState(t) made inside: no rule",
-    "heat_equation_inverse": "refused: a default argument that is not a literal "
-    "(nt=NT, a module constant)",
     "neural_ode_euler": "refused: a lambda made in a factory, passed to the integrator "
     "as an argument and called there",
     "nn_funs_factory": _CLOSURE + "; a generator function (yield) unpacks the layers",

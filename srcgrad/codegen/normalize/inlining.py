@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import inspect
 import types
 from typing import Any
@@ -249,6 +250,10 @@ class Inlining:
             if d is not None and _default_function(d, resolver):
                 default_chains[n] = d  # act=np.tanh: calls of act are calls of np.tanh
                 continue
+            if d is not None and self.constant_value(d) is _MISSING:
+                fixed = _def_time_default(resolver, fdef, n)
+                if fixed is not _MISSING:  # nt=NT: the value the def fixed
+                    d = self.literal(fixed)
             if d is None or self.constant_value(d) is _MISSING:
                 msg = (
                     "is missing" if d is None else "has a default that is not a literal"
@@ -567,3 +572,30 @@ class Inlining:
                 e, m.__func__, args, hint, target, {first: self._xp_chain(func.value)}
             )
         return None
+
+
+def _def_time_default(resolver: Any, fdef: Any, name: str) -> Any:
+    """The default of parameter ``name`` as the ``def`` of a module-level function fixed it
+    (``nt=NT`` holds NT's value when the def ran), when it is a number, a string, None or a
+    tuple of such; else ``_MISSING``.  The cache key covers these values."""
+    fn = getattr(resolver, "fn", None)
+    code = getattr(fn, "__code__", None)
+    if code is None or not isinstance(fdef, cst.FunctionDef):
+        return _MISSING
+    if code.co_name != fdef.name.value:
+        return _MISSING
+    try:
+        param = inspect.signature(fn).parameters.get(name)
+    except (TypeError, ValueError):
+        return _MISSING
+    if param is None or param.default is inspect.Parameter.empty:
+        return _MISSING
+    return param.default if _immutable_constant(param.default) else _MISSING
+
+
+def _immutable_constant(v: Any) -> bool:
+    if type(v) in (int, float, bool, str, type(None)):
+        return not (
+            type(v) is float and not math.isfinite(v)
+        )  # (no literal for nan, inf)
+    return type(v) is tuple and len(v) <= 64 and all(_immutable_constant(x) for x in v)
