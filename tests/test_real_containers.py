@@ -281,3 +281,21 @@ def test_defaults_that_name_module_constants_hold_their_def_time_values(monkeypa
         src.loss_with_module_defaults
     )(u)[0]
     assert np.array_equal(srcgrad.grad(src.loss_with_module_defaults)(u), before)
+
+
+# ---------------------------------------------------------------- functions as values
+
+
+def test_functions_passed_to_and_returned_by_calls():
+    w, x = _n(3), _n(3)
+    _right(src.lambda_passed_down, w, x, wrt=(0, 1))
+    _right(src.def_passed_down, w, x, wrt=(0, 1))
+    _right(src.factory_closure_called, w, x, wrt=(0, 1))
+    ts = [0.0, 0.1, 0.3, 0.35]
+    _right(src.neural_ode, _n(2, 2), _n(2), _n(2), ts, wrt=(0, 1, 2))
+
+
+def test_a_returned_function_used_as_a_value_is_refused():
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(src.function_stored_in_a_list)(_n(3), _n(3))
+    assert info.value.filename.endswith("keyed_containers_src.py")

@@ -63,8 +63,6 @@ _CLOSURE = (
 )
 FINDINGS: dict[str, str] = {
     "bbvi_gaussian": _CLOSURE + "; also np.random.RandomState(t) made inside: no rule",
-    "neural_ode_euler": "refused: a lambda made in a factory, passed to the integrator "
-    "as an argument and called there",
     "nn_funs_factory": _CLOSURE + "; a generator function (yield) unpacks the layers",
     "partial_activation_net": "refused: an activation read from a module-level table "
     "into a local name and passed to a helper (call of a local value)",
@@ -88,7 +86,6 @@ CLI_FINDINGS: dict[str, str] = {
 
 #: Refusals whose message is at fault (``refusal_problems``): file stem -> finding.
 MESSAGE_FINDINGS: dict[str, str] = {
-    "neural_ode_euler": "message: 'call of a local value f' listed 7 times",
     "partial_activation_net": "message: 'call of a local value activation' listed twice",
 }
 

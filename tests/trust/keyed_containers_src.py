@@ -513,3 +513,56 @@ def relax(u, n=STEPS, rate=RATE, shape=(2, 2)):
 
 def loss_with_module_defaults(u):
     return np.sum(relax(u) ** 2)
+
+
+# ---------------------------------------------------------------- functions as values
+
+
+def apply_twice(f, x):
+    return f(f(x))
+
+
+def euler(f, z, ts):
+    zs = [z]
+    for t0, t1 in zip(ts[:-1], ts[1:]):
+        z = z + (t1 - t0) * f(z, t0)
+        zs.append(z)
+    return np.stack(zs)
+
+
+def make_dynamics(W, b):
+    return lambda z, t: np.tanh(z @ W + b + t)
+
+
+def make_scaled(w):
+    def scaled(z):
+        return np.sin(z * w)
+
+    return scaled
+
+
+def lambda_passed_down(w, x):
+    g = lambda z: np.tanh(z * w)
+    return np.sum(apply_twice(g, x))
+
+
+def def_passed_down(w, x):
+    def g(z):
+        return np.tanh(z * w) + x
+
+    return np.sum(apply_twice(g, x))
+
+
+def factory_closure_called(w, x):
+    g = make_scaled(w)
+    return np.sum(g(x) + apply_twice(g, x))
+
+
+def neural_ode(W, b, z0, ts):
+    traj = euler(make_dynamics(W, b), z0, ts)
+    return np.sum(traj**2)
+
+
+def function_stored_in_a_list(w, x):
+    fs = [make_scaled(w)]
+    return np.sum(fs[0](x))

@@ -39,10 +39,15 @@ class Arguments:
         """The arguments of a call of a function that is inlined: a function passed by its
         global name (np.tanh, relu) stays that name, so the callee's calls of the parameter
         resolve to it (never a call of a local value); the others are lowered."""
-        return [
-            a if self._function_chain(a.value) else self.lower_arg(a, hint)
-            for a in e.args
-        ]
+        out = []
+        for a in e.args:
+            if self._function_chain(a.value):
+                out.append(a)
+            elif (passed := self.passed_function(a)) is not None:
+                out.append(passed)  # a nested def or lambda of this function
+            else:
+                out.append(self.lower_arg(a, hint))
+        return out
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
         if a.star:

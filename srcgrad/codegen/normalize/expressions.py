@@ -102,6 +102,8 @@ class Expressions:
         """Lower ``e`` to an atom, emitting statements; with ``target``, bind it there."""
         self.last_define = None
         node = self._lower(e, hint, target)
+        if target is not None and self.bind_function_value(target, node):
+            return node  # `g = make(w)`: g is the function the call returned
         if target is not None and not (
             isinstance(node, cst.Name) and self.last_define == (target, node.value)
         ):

@@ -29,6 +29,7 @@ from srcgrad.codegen.normalize.base import (
     _TableEntry,
     _Scope,
 )
+from srcgrad.codegen.normalize.function_values import _Closure
 from srcgrad.codegen.normalize.generators import is_generator
 from srcgrad.codegen.normalize.exits import _returns_continue, _returns_from_a_loop
 from srcgrad.codegen.normalize.syntax import _all_names, _assigned_in
@@ -321,6 +322,8 @@ class Inlining:
         for name in [*bound, *default_chains]:
             self.forget(name)  # a parameter hides the enclosing function's name
         for name, atom in bound.items():
+            if self.bind_function_value(name, atom):
+                continue  # a function passed in: calls of the parameter inline it
             if isinstance(atom, cst.Name) and atom.value in self.locals:
                 self.env[name] = (
                     atom.value
@@ -357,6 +360,8 @@ class Inlining:
         returns nothing."""
         if isinstance(fdef, cst.Lambda):
             result: cst.BaseExpression | None = self.lower(fdef.body, hint)
+        elif (made := self.returned_function(fdef, hint)) is not None:
+            result = made  # a factory: the function it returns, closed over its locals
         else:
             body = fdef.body
             start = len(self.stmts)
@@ -409,6 +414,8 @@ class Inlining:
                 "user-call",
             )
         assert result is not None
+        if target is not None and self.bind_function_value(target, result):
+            return result  # `dynamics = make_dynamics(params)`: a function
         if target is not None:
             self.bind_atom(target, result)
             return cst.Name(self.env[target])
@@ -440,6 +447,20 @@ class Inlining:
             return self.call(entry.call, hint, target)  # type: ignore[return-value]
         if isinstance(entry, _PartialOf):
             return self._call_partial(e, entry, args, hint, target)
+        if isinstance(entry, _Closure):
+            return self.inline_body(
+                e,
+                entry.node,
+                entry.node,
+                entry.src,
+                entry.resolver,
+                args,
+                hint,
+                target,
+                entry.scope,
+                display,
+                {},
+            )
         if not isinstance(entry, _FuncChoice):
             node, fsrc, fres, depth = entry
             definer = (

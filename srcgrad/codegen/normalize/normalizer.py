@@ -20,6 +20,7 @@ from srcgrad.codegen.normalize.exits import _always_returns, _returns_from_a_loo
 from srcgrad.codegen.normalize.expressions import Expressions
 from srcgrad.codegen.normalize.findings import Findings
 from srcgrad.codegen.normalize.inlining import Inlining
+from srcgrad.codegen.normalize.function_values import FunctionValues
 from srcgrad.codegen.normalize.generators import Generators
 from srcgrad.codegen.normalize.growth import Growth
 from srcgrad.codegen.normalize.iteration import Iteration
@@ -54,6 +55,7 @@ class Normalizer(
     Lists,
     Growth,
     Generators,
+    FunctionValues,
     Expressions,
     Calls,
     Arguments,
@@ -100,6 +102,8 @@ class Normalizer(
         self.cont: dict[str, tuple[str, tuple[Any, ...], Any]] = {}
         self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
         self.dyn: set[str] = set()  # lists built with append
+        # markers of functions passed to or returned by inlined calls -> the function
+        self.function_values: dict[str, Any] = {}
         # lists made and grown in straight-line code: emitted name -> (loop depth, items)
         self.list_history: dict[str, tuple[int, list[Any]]] = {}
         self.params_set: set[str] = set()
@@ -259,6 +263,7 @@ class Normalizer(
             # loop's first iteration): give it a value first, as for an inlined callee
             self.assign_exact(self.names.generated("out"), cst.Name("None"))  # type: ignore[arg-type]
         self.block(stmts)
+        self.refuse_leaked_functions()
         if self.findings:
             raise SrcgradError.bundle(self.findings)
         if self.n_returns and not _always_returns(stmts):
