@@ -8,12 +8,14 @@ bindings, which can no longer change).
 
 from __future__ import annotations
 
+import inspect
+import math
 from typing import Any, NamedTuple
 
 import libcst as cst
 
 from srcgrad.codegen import ir
-from srcgrad.codegen.normalize.base import _Scope
+from srcgrad.codegen.normalize.base import _MISSING, _Scope
 from srcgrad.codegen.source import own_returns
 from srcgrad.errors import UnsupportedSyntaxError
 
@@ -108,6 +110,38 @@ class FunctionValues:
             entry = _Closure(node, fsrc, fres, self._frozen_scope())
         return self.function_marker(entry, hint)
 
+    def call_closure(
+        self,
+        e: cst.Call,
+        entry: _Closure,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
+        display: str,
+    ) -> cst.BaseExpression:
+        """Inline a call of a function passed or returned, in the scope it was made in."""
+        return self.inline_body(
+            e,
+            entry.node,
+            entry.node,
+            entry.src,
+            entry.resolver,
+            args,
+            hint,
+            target,
+            entry.scope,
+            display,
+            {},
+        )
+
+    def _fixed_default(self, d: Any, resolver: Any, fdef: Any, name: str) -> Any:
+        """A parameter's default ``d`` as a literal: itself, or the value the ``def``
+        fixed when ``d`` names a module constant (``nt=NT``); ``d`` when neither."""
+        if d is None or self.constant_value(d) is not _MISSING:
+            return d
+        fixed = _def_time_default(resolver, fdef, name)
+        return d if fixed is _MISSING else self.literal(fixed)
+
     def refuse_leaked_functions(self) -> None:
         """A function passed or returned is only ever called: one that reached emitted code
         as a value (stored in a list, returned, given to numpy) is refused there."""
@@ -144,3 +178,30 @@ class FunctionValues:
             set(self.np_alias),
             dict(self.local_funcs),
         )
+
+
+def _def_time_default(resolver: Any, fdef: Any, name: str) -> Any:
+    """The default of parameter ``name`` as the ``def`` of a module-level function fixed it
+    (``nt=NT`` holds NT's value when the def ran), when it is a number, a string, None or a
+    tuple of such; else ``_MISSING``.  The cache key covers these values."""
+    fn = getattr(resolver, "fn", None)
+    code = getattr(fn, "__code__", None)
+    if code is None or not isinstance(fdef, cst.FunctionDef):
+        return _MISSING
+    if code.co_name != fdef.name.value:
+        return _MISSING
+    try:
+        param = inspect.signature(fn).parameters.get(name)
+    except (TypeError, ValueError):
+        return _MISSING
+    if param is None or param.default is inspect.Parameter.empty:
+        return _MISSING
+    return param.default if _immutable_constant(param.default) else _MISSING
+
+
+def _immutable_constant(v: Any) -> bool:
+    if type(v) in (int, float, bool, str, type(None)):
+        return not (
+            type(v) is float and not math.isfinite(v)
+        )  # (no literal for nan, inf)
+    return type(v) is tuple and len(v) <= 64 and all(_immutable_constant(x) for x in v)

@@ -8,6 +8,7 @@ value, and a caller that writes into an array it passed to the generator while r
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import libcst as cst
@@ -20,6 +21,19 @@ from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
 
 class Generators:
     """Generator functions run where they are called (a mixin of :class:`Normalizer`)."""
+
+    def generator_source(self, e: cst.CSTNode, src: Any, display: str) -> Any:
+        """``src`` of a callee, its tree run at once when it is a generator function."""
+        tree = self.run_at_once(e, src.tree, src, display)
+        return src if tree is src.tree else dataclasses.replace(src, tree=tree)
+
+    def run_at_once(self, e: cst.CSTNode, fdef: Any, src: Any, display: str) -> Any:
+        """``fdef`` itself, or, for a generator function called at ``e``, the function
+        that returns its items (refused where running it at once could differ)."""
+        if not is_generator(fdef):
+            return fdef
+        self.refuse_interleaving(e, display)
+        return self.eager(e, fdef, src)
 
     def eager(self, e: cst.CSTNode, fdef: cst.FunctionDef, src: Any) -> cst.FunctionDef:
         """``fdef``, a generator function called at ``e``, as one returning its items."""

@@ -6,9 +6,7 @@ lives in :mod:`srcgrad.codegen.normalize.recursion`).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import math
 import inspect
 import types
 from typing import Any
@@ -30,7 +28,6 @@ from srcgrad.codegen.normalize.base import (
     _Scope,
 )
 from srcgrad.codegen.normalize.function_values import _Closure
-from srcgrad.codegen.normalize.generators import is_generator
 from srcgrad.codegen.normalize.exits import _returns_continue, _returns_from_a_loop
 from srcgrad.codegen.normalize.syntax import _all_names, _assigned_in
 from srcgrad.codegen.resolve import LIBRARIES, Resolver
@@ -109,9 +106,7 @@ class Inlining:
                 hint,
                 "user-call",
             )
-        if is_generator(src.tree):
-            self.refuse_interleaving(e, callee.__name__)
-            src = dataclasses.replace(src, tree=self.eager(e, src.tree, src))
+        src = self.generator_source(e, src, callee.__name__)
         if code not in self.inline_stack:
             findings = check_function(src, top_level=False)
             if findings:
@@ -161,9 +156,7 @@ class Inlining:
             )
         if len(self.inline_stack) > 17:
             self.fail(e, "calls nested too deeply", "flatten the helpers", "user-call")
-        if is_generator(fdef):
-            self.refuse_interleaving(e, display)
-            fdef = self.eager(e, fdef, src)  # type: ignore[arg-type]
+        fdef = self.run_at_once(e, fdef, src, display)
         bound, default_chains = self._bind_parameters(
             e, fdef, resolver, args, display, pre_bound
         )
@@ -251,10 +244,7 @@ class Inlining:
             if d is not None and _default_function(d, resolver):
                 default_chains[n] = d  # act=np.tanh: calls of act are calls of np.tanh
                 continue
-            if d is not None and self.constant_value(d) is _MISSING:
-                fixed = _def_time_default(resolver, fdef, n)
-                if fixed is not _MISSING:  # nt=NT: the value the def fixed
-                    d = self.literal(fixed)
+            d = self._fixed_default(d, resolver, fdef, n)  # nt=NT: what the def fixed
             if d is None or self.constant_value(d) is _MISSING:
                 msg = (
                     "is missing" if d is None else "has a default that is not a literal"
@@ -448,19 +438,7 @@ class Inlining:
         if isinstance(entry, _PartialOf):
             return self._call_partial(e, entry, args, hint, target)
         if isinstance(entry, _Closure):
-            return self.inline_body(
-                e,
-                entry.node,
-                entry.node,
-                entry.src,
-                entry.resolver,
-                args,
-                hint,
-                target,
-                entry.scope,
-                display,
-                {},
-            )
+            return self.call_closure(e, entry, args, hint, target, display)
         if not isinstance(entry, _FuncChoice):
             node, fsrc, fres, depth = entry
             definer = (
@@ -593,30 +571,3 @@ class Inlining:
                 e, m.__func__, args, hint, target, {first: self._xp_chain(func.value)}
             )
         return None
-
-
-def _def_time_default(resolver: Any, fdef: Any, name: str) -> Any:
-    """The default of parameter ``name`` as the ``def`` of a module-level function fixed it
-    (``nt=NT`` holds NT's value when the def ran), when it is a number, a string, None or a
-    tuple of such; else ``_MISSING``.  The cache key covers these values."""
-    fn = getattr(resolver, "fn", None)
-    code = getattr(fn, "__code__", None)
-    if code is None or not isinstance(fdef, cst.FunctionDef):
-        return _MISSING
-    if code.co_name != fdef.name.value:
-        return _MISSING
-    try:
-        param = inspect.signature(fn).parameters.get(name)
-    except (TypeError, ValueError):
-        return _MISSING
-    if param is None or param.default is inspect.Parameter.empty:
-        return _MISSING
-    return param.default if _immutable_constant(param.default) else _MISSING
-
-
-def _immutable_constant(v: Any) -> bool:
-    if type(v) in (int, float, bool, str, type(None)):
-        return not (
-            type(v) is float and not math.isfinite(v)
-        )  # (no literal for nan, inf)
-    return type(v) is tuple and len(v) <= 64 and all(_immutable_constant(x) for x in v)
