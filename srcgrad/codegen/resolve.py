@@ -296,7 +296,7 @@ def public_name(rule: Rule) -> str | None:
     if mod.startswith("srcgrad") or rule.extra.get("custom"):
         return None
     if mod.startswith("scipy"):
-        return "scipy." + rule.name
+        return rule.name if rule.name.startswith("scipy.") else "scipy." + rule.name
     return "np." + rule.name
 
 

@@ -55,6 +55,13 @@ if _special is not None:
             {"axis": [-1], "keepdims": [True]},
             {"axis": [-1], "b": [[0.5, 1.0, 2.0, 0.25]]},
         ],
+        accepts={
+            "return_sign": (
+                (False,),
+                "leave return_sign out (the sign is piecewise constant: compute it "
+                "apart, without a gradient)",
+            )
+        },
     )
     def logsumexp_adjoint(
         g, ans, a, axis=None, b=None, keepdims=False, return_sign=False

@@ -400,6 +400,7 @@ class Calls:
         )
         assert rule is not None
         bound = self.bind(rule, site.args, e, display)
+        self.refuse_unaccepted(rule, e, bound)
         dtype_arg = bound.get("dtype")
         if dtype_arg is not None and self.integer_dtype(dtype_arg, e, display):
             # an integer or boolean result: piecewise constant, no gradient
