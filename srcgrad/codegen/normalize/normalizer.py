@@ -181,6 +181,7 @@ class Normalizer(
         self.arg_names: set[str] = set()  # a callee's arguments (the caller's objects)
         self.module_imports: dict[str, str] = {}  # module name -> alias in emitted code
         self.callees: list[Any] = []
+        self.library_depth = 0  # library calls being inlined (see libraries.py)
         self.refs: list[cache.Ref] = []  # how each callee was reached (the cache key's)
         self.ref_funcs: list[Any] = (
             []
