@@ -344,10 +344,13 @@ def library_function(fn: Any, home: Any) -> str | None:
         return library_name(fn)
     if top == _top_module(home):
         return None
-    for f in (fn, inner):
-        code = getattr(f, "__code__", None)
-        if code is not None and _installed_file(code.co_filename):
-            return library_name(fn)
+    files = [
+        getattr(getattr(f, "__code__", None), "co_filename", None) for f in (fn, inner)
+    ]
+    module = sys.modules.get(getattr(inner, "__module__", None) or "")
+    files.append(getattr(module, "__file__", None))  # exec'd code: its module's file
+    if any(f is not None and _installed_file(f) for f in files):
+        return library_name(fn)
     return None
 
 

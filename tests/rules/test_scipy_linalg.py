@@ -45,7 +45,9 @@ def test_rules_are_registered_under_scipy_names():
     ):
         rule = lookup(getattr(linalg, name))
         assert rule is not None and rule.name == f"scipy.linalg.{name}"
-    assert lookup(np.linalg.cholesky).name == "linalg.cholesky"  # numpy's own rule stays
+    assert (
+        lookup(np.linalg.cholesky).name == "linalg.cholesky"
+    )  # numpy's own rule stays
 
 
 @pytest.mark.parametrize("lower", [False, True])
@@ -215,8 +217,7 @@ def test_unsupported_parameters_are_refused_at_the_users_line(name, text, args):
 
 def test_refusal_hints_work():
     # the hint of each refusal, followed: the parameter left out
-    f = user_function(
-        """
+    f = user_function("""
         import scipy.linalg
         import scipy.special
 
@@ -225,6 +226,5 @@ def test_refusal_hints_work():
             total = np.sum(scipy.linalg.solve(a, b))
             total = total + np.sum(scipy.linalg.inv(a))
             return total + scipy.special.logsumexp(x)
-        """
-    )
+        """)
     check_grad(f, _spd(3), np.ones(3), RNG.standard_normal(4), wrt=(0, 1, 2))

@@ -27,7 +27,7 @@ from srcgrad.codegen.normalize.base import (
 )
 from srcgrad.codegen.normalize.exits import _returns_continue, _returns_from_a_loop
 from srcgrad.codegen.normalize.syntax import _all_names, _assigned_in
-from srcgrad.codegen.normalize.libraries import inline_library_call
+from srcgrad.codegen.normalize.libraries import constant_inputs, inline_library_call
 from srcgrad.codegen.resolve import LIBRARIES, library_function, Resolver
 from srcgrad.codegen.source import own_returns, read_function
 from srcgrad.errors import SrcgradError
@@ -87,6 +87,9 @@ class Inlining:
         """
         library = library_function(callee, self.fn)
         if library is not None:
+            if constant_inputs(self, args):  # stop_gradient on every input: a constant
+                node = e.with_changes(func=self._xp_chain(e.func), args=args)
+                return self.emit_nondiff(target, hint, node, [])
             return inline_library_call(
                 self,
                 e,

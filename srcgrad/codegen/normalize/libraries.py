@@ -27,6 +27,18 @@ def library_call_hint(name: str) -> str:
     )
 
 
+def constant_inputs(normalizer: Any, args: list[cst.Arg]) -> bool:
+    """Whether no argument of a call carries a gradient: constants, or results of
+    ``srcgrad.stop_gradient`` (then a library function's result is a constant too, and its
+    body is never read)."""
+    return all(
+        normalizer.is_static(a.value)
+        or isinstance(a.value, cst.Name)
+        and a.value.value in normalizer.stopped
+        for a in args
+    )
+
+
 def _what_went_wrong(inner: list[Any], here: tuple[Any, ...]) -> str:
     """The first of the problems met inside the library function, with its place (left
     out when it is ``here``, the call itself: a decorator found before reading the body).
