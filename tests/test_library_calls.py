@@ -172,6 +172,10 @@ def special_ufunc(x):
 
 def partial_of_scipy(x):
     return ROSEN(x)
+
+
+def det_of(a):
+    return scipy.linalg.det(a)
 """
 
 
@@ -307,3 +311,19 @@ def test_a_program_installed_as_a_package_inlines_its_own_helpers(user):
     # the helper is the program's own code: its own line is reported, as for any program
     assert Path(info.value.filename).name == "helpers.py", str(info.value)
     assert "try statement" in info.value.message
+
+
+def test_a_library_function_passed_to_grad_itself_is_refused_with_a_hint_that_works(
+    user,
+):
+    import scipy.linalg
+
+    for fn, has_rule in ((scipy.linalg.det, True), (scipy.linalg.lu_factor, False)):
+        with pytest.raises(MissingRuleError) as info:
+            srcgrad.grad(fn)(np.eye(3) * 2.0)
+        err = info.value
+        name = f"scipy.linalg.{fn.__name__}"
+        assert name in err.message and "def f(a)" in err.hint, str(err)
+        assert ("it has a rule" in err.hint) is has_rule, str(err)
+        assert "site-packages" not in str(err)  # never a place in scipy's files
+    check_grad(user.det_of, np.eye(3) * 2.0 + 0.1 * np.ones((3, 3)))
