@@ -100,7 +100,7 @@ def factor_and_flag(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
 
 def _expm_domain(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Matrices ``N(0, 1) / 2``; a ``(4, 4)`` one is scaled by 3 (scaling and squaring)."""
-    scale = 1.5 if shape[-1] == 4 else 0.5
+    scale = 1.5 if shape[-1] == 4 else 0.5  # (4, 4): the adjoint's block needs squaring
     return scale * rng.standard_normal(shape)
 
 
@@ -228,8 +228,8 @@ if _linalg is not None:
         domain=positive_definite,
         shapes={"matrix": "(3,3)", "batch": "(2,3,3)"},
         params=[
-            {"assume_a": [None, "pos", "upper triangular"]},
-            {"assume_a": ["sym", "lower triangular"], "lower": [True]},
+            {"assume_a": [None, "sym", "pos", "upper triangular"]},
+            {"assume_a": ["sym", "pos", "lower triangular"], "lower": [True]},
         ],
         accepts={**_KEEP_A, **_INV_ASSUME_A},
     )
