@@ -327,3 +327,22 @@ def test_a_library_function_passed_to_grad_itself_is_refused_with_a_hint_that_wo
         assert ("it has a rule" in err.hint) is has_rule, str(err)
         assert "site-packages" not in str(err)  # never a place in scipy's files
     check_grad(user.det_of, np.eye(3) * 2.0 + 0.1 * np.ones((3, 3)))
+
+
+def test_an_exception_while_reading_library_code_is_reported_at_the_users_call(
+    user, monkeypatch
+):
+    from srcgrad.codegen.normalize import inlining
+
+    real = inlining.read_function
+
+    def failing(fn):
+        if fn.__module__ == "fakelib_sl":
+            raise RuntimeError("the loader of this package serves no source")
+        return real(fn)
+
+    monkeypatch.setattr(inlining, "read_function", failing)
+    err, line = _refusal(user.plain, X)
+    assert isinstance(err, MissingRuleError), str(err)
+    assert line[err.col - 1 :].startswith("fakelib_sl.scale(x)"), str(err)
+    assert "fakelib_sl.scale" in err.message and "serves no source" in err.message
