@@ -120,6 +120,7 @@ from fakelib_sl import decorated
 
 MODEL = fakelib_sl.Model(np.array([1.0, -2.0, 0.5]))
 ROSEN = functools.partial(scipy.optimize.rosen)
+LOWER_CHOLESKY = functools.partial(scipy.linalg.cholesky, lower=True)
 
 
 def plain(x):
@@ -176,6 +177,14 @@ def partial_of_scipy(x):
 
 def det_of(a):
     return scipy.linalg.det(a)
+
+
+def partial_with_rule(a):
+    return np.sum(LOWER_CHOLESKY(a))
+
+
+def partial_with_rule_hinted(a):
+    return np.sum(scipy.linalg.cholesky(a, lower=True))
 """
 
 
@@ -346,3 +355,11 @@ def test_an_exception_while_reading_library_code_is_reported_at_the_users_call(
     assert isinstance(err, MissingRuleError), str(err)
     assert line[err.col - 1 :].startswith("fakelib_sl.scale(x)"), str(err)
     assert "fakelib_sl.scale" in err.message and "serves no source" in err.message
+
+
+def test_a_partial_of_a_function_with_a_rule_is_refused_with_a_hint_that_works(user):
+    a = np.eye(3) * 2.0 + 0.1 * np.ones((3, 3))
+    err, line = _refusal(user.partial_with_rule, a)
+    assert line[err.col - 1 :].startswith("LOWER_CHOLESKY(a)"), str(err)
+    assert "scipy.linalg.cholesky" in err.message and "no adjoint rule" not in str(err)
+    check_grad(user.partial_with_rule_hinted, a)

@@ -31,6 +31,7 @@ from srcgrad.codegen.normalize.libraries import constant_inputs, inline_library_
 from srcgrad.codegen.resolve import LIBRARIES, library_function, Resolver
 from srcgrad.codegen.source import own_returns, read_function
 from srcgrad.errors import SrcgradError
+from srcgrad.rules import registry
 
 # the normalizer's attributes that :meth:`Inlining.inline_body` changes while a callee
 # runs, saved before it and restored after it
@@ -95,6 +96,7 @@ class Inlining:
                 e,
                 library,
                 lambda: self._inline_function(e, callee, args, hint, target, pre_bound),
+                registry.lookup(callee) is not None,
             )
         return self._inline_function(e, callee, args, hint, target, pre_bound)
 

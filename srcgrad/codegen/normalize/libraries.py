@@ -60,12 +60,23 @@ def inline_library_call(
     call: cst.CSTNode,
     name: str,
     inline: Callable[[], cst.BaseExpression],
+    has_rule: bool = False,
 ) -> cst.BaseExpression:
     """Inline the library function ``name`` at ``call`` with ``inline()``, reporting any
     problem inside it at ``call`` (one finding there, instead of findings in the library's
     files; inside library code already, the outermost library call reports).  An array
-    library's function is refused outright: it has no rule.
+    library's function is refused outright: it has no rule, or (``has_rule``) it was not
+    called by its own name.
     """
+    if name.split(".", 1)[0] in LIBRARIES and has_rule:
+        normalizer.fail(
+            call,
+            f"{name} is differentiated through its adjoint rule when called by its own "
+            "name, not through a functools.partial or a method that wraps it",
+            f"call {name}(...) itself, passing the partial's arguments at the call",
+            name,
+            MissingRuleError,
+        )
     if name.split(".", 1)[0] in LIBRARIES:
         normalizer.fail(
             call,
