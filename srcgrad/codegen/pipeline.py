@@ -68,9 +68,9 @@ def _refuse_array_library(fn: Callable[..., Any]) -> None:
     """An array library's function passed to ``srcgrad.grad`` itself (``scipy.linalg.det``):
     srcgrad reads programs, and differentiates such functions through their rules only.
     """
-    library = library_function(
-        fn, fn
-    )  # only an array library's: ``fn`` is its own home
+    # ``fn`` as its own home: only an array library's function is library code here (a
+    # program installed as a package is differentiated as any program)
+    library = library_function(fn, fn)
     if library is None:
         return
     rule = registry.lookup(fn)

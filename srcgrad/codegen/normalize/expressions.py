@@ -488,9 +488,10 @@ class Expressions:
                 type(value) is type(v) and value == v for v in values
             ):
                 text = cst.Module([]).code_for_node(bound[param])
+                name = public_name(rule) or rule.name
                 self.fail(
                     call,
-                    f"{public_name(rule) or rule.name}(..., {param}={text}) is not differentiated (srcgrad "
+                    f"{name}(..., {param}={text}) is not differentiated (srcgrad "
                     f"differentiates {param} = {', '.join(map(repr, values))})",
                     hint,
                     rule.name,

@@ -68,7 +68,8 @@ def inline_library_call(
     library's function is refused outright: it has no rule, or (``has_rule``) it was not
     called by its own name.
     """
-    if name.split(".", 1)[0] in LIBRARIES and has_rule:
+    package = name.split(".", 1)[0]
+    if package in LIBRARIES and has_rule:
         normalizer.fail(
             call,
             f"{name} is differentiated through its adjoint rule when called by its own "
@@ -77,11 +78,11 @@ def inline_library_call(
             name,
             MissingRuleError,
         )
-    if name.split(".", 1)[0] in LIBRARIES:
+    if package in LIBRARIES:
         normalizer.fail(
             call,
-            f"no adjoint rule for {name} (srcgrad differentiates {name.split('.')[0]} "
-            "functions through their rules only)",
+            f"no adjoint rule for {name} (srcgrad differentiates {package} functions "
+            "through their rules only)",
             library_call_hint(name),
             name,
             MissingRuleError,
