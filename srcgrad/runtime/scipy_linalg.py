@@ -43,6 +43,22 @@ _TRIANGULAR = {"upper triangular": False, "lower triangular": True}
 # --------------------------------------------------------------------------- read structure
 
 
+def _real_namespace(*xs: Any) -> Any:
+    """The arrays' namespace; complex data is refused (these cotangents are for real
+    matrices: a complex one needs conjugates they do not take)."""
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            _real_namespace(*x)
+        elif getattr(getattr(x, "dtype", None), "kind", "") == "c" or isinstance(
+            x, complex
+        ):
+            raise NotImplementedError(
+                "srcgrad differentiates scipy.linalg's functions of real matrices only; "
+                "hint: split a complex matrix into its real and imaginary parts"
+            )
+    return namespace(*(x for x in xs if not isinstance(x, (list, tuple))))
+
+
 def _square(xp: Any, a: Any, *like: Any) -> Array:
     """``a`` as a stack of square matrices: scipy reads a number as a 1 x 1 matrix."""
     a = as_array(a, *like)
@@ -153,7 +169,7 @@ def _solve_parts(
 ) -> tuple[Any, Array, Array]:
     """``(xp, cotangent of b, cotangent of a)`` of ``scipy.linalg.solve`` (shaped and typed
     like the operands).  scipy divides by a number ``a`` (``b / a``, any ``b``)."""
-    xp = namespace(g, ans, a, b)
+    xp = _real_namespace(g, ans, a, b)
     b_arr = as_array(b, g, ans, a)
     a_arr = as_array(a, g, ans, b)
     if a_arr.ndim == 0:
@@ -225,7 +241,7 @@ def scipy_inv_cotangent(
     Returns:
         An array shaped and typed like ``a``.
     """
-    xp = namespace(g, ans, a)
+    xp = _real_namespace(g, ans, a)
     _read_matrix(xp, a, assume_a, lower)  # refuses a structure it does not know
     grad = -(_mT(ans) @ g @ _mT(ans))
     return _fit(_onto_read_entries(xp, grad, assume_a, lower), a)
@@ -247,7 +263,7 @@ def _trans_flag(trans: Any) -> bool:
 def _triangular_parts(
     g: Array, ans: Array, a: Array, b: Array, trans: Any, lower: bool, unit: bool
 ) -> tuple[Any, Array, Array, Array, bool]:
-    xp = namespace(g, ans, a, b)
+    xp = _real_namespace(g, ans, a, b)
     b_arr = as_array(b, g, ans, a)
     t = _triangle(xp, a, lower, unit)
     flip = _trans_flag(trans)
@@ -322,7 +338,7 @@ def scipy_cholesky_cotangent(
     Returns:
         An array shaped and typed like ``a``.
     """
-    xp = namespace(g, ans, a)
+    xp = _real_namespace(g, ans, a)
     square = _square(xp, a, g, ans)
     return _back(xp, cholesky_cotangent(g, ans, square, upper=not lower), a)
 
@@ -347,7 +363,7 @@ def cho_factor_cotangent(g: Any, ans: Any, a: Array, lower: bool = False) -> Arr
     """
     g_c = g[0]
     c = ans[0]
-    xp = namespace(a, c)
+    xp = _real_namespace(a, c)
     square = _square(xp, a, c)
     if g_c is None:
         return _back(xp, xp.zeros_like(square), a)
@@ -374,7 +390,7 @@ def cho_solve_cotangent_b(g: Array, c_and_lower: Any, b: Array) -> Array:
         An array shaped and typed like ``b``.
     """
     c, lower = c_and_lower
-    xp = namespace(g, c, b)
+    xp = _real_namespace(g, c, b)
     b_arr = as_array(b, g, c)
     low = _lower_factor(xp, c, lower)
     gm, vector = _as_matrix(xp, g) if b_arr.ndim == 1 else (g, False)
@@ -401,7 +417,7 @@ def cho_solve_cotangent_c(
         ``(cotangent of c, None)``.
     """
     c, lower = c_and_lower
-    xp = namespace(g, ans, c, b)
+    xp = _real_namespace(g, ans, c, b)
     b_arr = as_array(b, g, c)
     low = _lower_factor(xp, c, lower)
     gm, vector = _as_matrix(xp, g) if b_arr.ndim == 1 else (g, False)
@@ -486,7 +502,7 @@ def expm_cotangent(g: Array, a: Array) -> Array:
     Returns:
         An array shaped and typed like ``a``.
     """
-    xp = namespace(g, a)
+    xp = _real_namespace(g, a)
     at = _mT(_square(xp, a, g))
     n = at.shape[-1]
     top = xp.concatenate([at, g], axis=-1)

@@ -228,3 +228,13 @@ def test_refusal_hints_work():
             return total + scipy.special.logsumexp(x)
         """)
     check_grad(f, _spd(3), np.ones(3), RNG.standard_normal(4), wrt=(0, 1, 2))
+
+
+def test_complex_matrices_are_refused_not_differentiated_wrongly():
+    a = _spd(3) + 0.1j * RNG.standard_normal((3, 3))
+    b = RNG.standard_normal(3) + 0j
+    x = linalg.solve(a, b)
+    with pytest.raises(NotImplementedError, match="real matrices only"):
+        lookup(linalg.solve).adjoint(np.ones_like(x), x, a, b)
+    with pytest.raises(NotImplementedError, match="real matrices only"):
+        lookup(linalg.expm).adjoint(np.ones_like(a), linalg.expm(a), a)
