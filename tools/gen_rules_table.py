@@ -44,6 +44,7 @@ _GROUPS = {
     "linalg": "numpy.linalg",
     "fft": "numpy.fft",
     "scipy_special": "scipy.special (when scipy is installed)",
+    "scipy_linalg": "scipy.linalg (when scipy is installed)",
     "stats": "scipy.stats distributions (when scipy is installed)",
 }
 

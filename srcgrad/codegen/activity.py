@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 import libcst.matchers as m
@@ -114,6 +115,19 @@ def _names(node: cst.CSTNode) -> list[cst.Name]:
     return [n for n in m.findall(node, m.Name()) if isinstance(n, cst.Name)]
 
 
+def _constant_parameter_hint(rule: Any, param: str, wrapped: str) -> str:
+    """The hint for a differentiated value in a constant parameter: the rule's own way to
+    write it (``constant_hints``, e.g. ``logsumexp``'s ``b``), else ``stop_gradient``.
+    """
+    own = rule.extra.get("constant_hints", {}).get(param)
+    if own is not None:
+        return f"{own}; or wrap it in {wrapped} if no gradient should flow through it"
+    return (
+        f"wrap it in {wrapped} if no gradient should flow through it, or use "
+        "differentiable primitives (e.g. np.minimum/np.maximum instead of clip bounds)"
+    )
+
+
 def _check_constant_parameters(
     norm: Normalized, varied: set[str], useful: set[str]
 ) -> None:
@@ -151,9 +165,7 @@ def _check_constant_parameters(
                         lineno=o.line,
                         col=o.col,
                         construct=f"{rule.name}:{p}",
-                        hint=f"wrap it in {wrapped} if no gradient "
-                        "should flow through it, or use differentiable primitives (e.g. "
-                        "np.minimum/np.maximum instead of clip bounds)",
+                        hint=_constant_parameter_hint(rule, p, wrapped),
                     )
                 )
     if findings:

@@ -27,12 +27,14 @@ from srcgrad.codegen.ir import Normalized
 from srcgrad.codegen.normalize import normalize
 from srcgrad.codegen.optimize import drop_default_arguments, optimize
 from srcgrad.codegen.residuals import plan_residuals
+from srcgrad.codegen.resolve import library_function
 from srcgrad.codegen.reverse import reverse
 from srcgrad.codegen.segment import segment
 from srcgrad.codegen.source import FunctionSource, read_function
 from srcgrad.codegen.specialise import specialise
 from srcgrad.codegen.specialise_forward import specialise_forward
-from srcgrad.errors import InternalError, SrcgradError
+from srcgrad.errors import InternalError, MissingRuleError, SrcgradError
+from srcgrad.rules import registry
 
 
 def generate(
@@ -47,6 +49,7 @@ def generate(
     ``arg_specs`` (parameter -> abstract signature, see ``api._arg_spec``) specialises the
     backward pass to those argument kinds; without it the code is generic.
     """
+    _refuse_array_library(fn)
     src = read_function(fn)
     findings = check_function(src)
     norm = _normalize(src, findings, wrt, containers, has_aux)
@@ -59,6 +62,30 @@ def generate(
     forward = specialise_forward(forward, spec.facts, backward)
     plan = plan_residuals(forward, backward)
     return src, emit(forward, backward, activity, plan, note=spec.note, has_aux=has_aux)
+
+
+def _refuse_array_library(fn: Callable[..., Any]) -> None:
+    """An array library's function passed to ``srcgrad.grad`` itself (``scipy.linalg.det``):
+    srcgrad reads programs, and differentiates such functions through their rules only.
+    """
+    # ``fn`` as its own home: only an array library's function is library code here (a
+    # program installed as a package is differentiated as any program)
+    library = library_function(fn, fn)
+    if library is None:
+        return
+    rule = registry.lookup(fn)
+    call = f"def f(a): return {library}(a)"
+    raise MissingRuleError(
+        f"{library} is a library function: srcgrad reads the source of a program's "
+        "functions, and differentiates a library's through its adjoint rule",
+        construct=library,
+        hint=(
+            f"differentiate a function of yours that calls it ({call}); it has a rule"
+            if rule is not None
+            else f"register a rule for it with @srcgrad.rules.adjoint({library}), then "
+            f"differentiate a function of yours that calls it ({call})"
+        ),
+    )
 
 
 def _normalize(

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import builtins
 import difflib
+import functools
 import inspect
 import math
+import os
+import site
 import sys
+import sysconfig
 import types
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -283,10 +287,104 @@ def library_hint(obj: Any) -> str | None:
 
 
 def _is_numpy_callable(obj: Any) -> bool:
-    if isinstance(obj, np.ufunc):
-        return getattr(np, obj.__name__, None) is obj
+    if isinstance(obj, np.ufunc):  # numpy's own, or scipy.special's (no __module__)
+        special = sys.modules.get("scipy.special")
+        return getattr(np, obj.__name__, None) is obj or (
+            special is not None and getattr(special, obj.__name__, None) is obj
+        )
     mod = getattr(obj, "__module__", None) or ""
     return mod.split(".", 1)[0] in LIBRARIES
+
+
+# --------------------------------------------------------------------------- library code
+
+
+@functools.lru_cache(maxsize=1)
+def _library_dirs() -> tuple[str, ...]:
+    """The directories installed code lives in: the standard library and site-packages."""
+    paths = sysconfig.get_paths()
+    dirs = {paths.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    try:
+        dirs.update(site.getsitepackages())
+        dirs.add(site.getusersitepackages())
+    except AttributeError:  # an old virtualenv's site module
+        pass
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
+
+
+_INSTALLED = ("site-packages", "dist-packages")
+
+
+def _installed_file(filename: str) -> bool:
+    """Whether ``filename`` is installed code (a site-packages folder, or the standard
+    library), not code of the program being differentiated."""
+    path = os.path.realpath(filename)
+    parts = path.split(os.sep)
+    return any(p in _INSTALLED for p in parts) or path.startswith(_library_dirs())
+
+
+def _top_module(obj: Any) -> str:
+    return (getattr(obj, "__module__", None) or "").split(".", 1)[0]
+
+
+def library_function(fn: Any, home: Any) -> str | None:
+    """The dotted name of ``fn`` (``scipy.linalg.cho_solve``, ``fakelib.scale``) when it is
+    library code: a function of an array library (``LIBRARIES``), or one defined in an
+    installed package or the standard library, outside the package of ``home`` (the
+    function being differentiated: a program installed as a package inlines its own
+    helpers).  ``None`` for the program's own functions and for srcgrad's."""
+    try:
+        inner = inspect.unwrap(fn)
+    except ValueError:  # a __wrapped__ cycle
+        inner = fn
+    top = _top_module(inner) or _top_module(fn)
+    if top == "srcgrad":
+        return None
+    if top in LIBRARIES:
+        return library_name(fn)
+    if top == _top_module(home):
+        return None
+    files = [
+        getattr(getattr(f, "__code__", None), "co_filename", None) for f in (fn, inner)
+    ]
+    module = sys.modules.get(getattr(inner, "__module__", None) or "")
+    files.append(getattr(module, "__file__", None))  # exec'd code: its module's file
+    if any(f is not None and _installed_file(f) for f in files):
+        return library_name(fn)
+    return None
+
+
+def library_name(obj: Any) -> str:
+    """How a library exports ``obj``: the shortest public module that holds it, then its
+    name (``scipy.linalg.cho_solve``, not ``scipy.linalg._decomp_cholesky._cho_solve``);
+    for a ufunc of ``scipy.special``, ``scipy.special.<name>``."""
+    name = getattr(obj, "__name__", None) or repr(obj)
+    qualname = getattr(obj, "__qualname__", name)
+    module = getattr(obj, "__module__", None) or ""
+    if not module and isinstance(obj, np.ufunc):
+        special = sys.modules.get("scipy.special")
+        if special is not None and getattr(special, name, None) is obj:
+            return f"scipy.special.{name}"
+        return f"numpy.{name}"
+    parts = module.split(".")
+    for k in range(1, len(parts) + 1):
+        public = ".".join(parts[:k])
+        if any(p.startswith("_") for p in parts[1:k]):
+            break
+        held = sys.modules.get(public)
+        if held is not None and getattr(held, name, None) is obj:
+            return f"{public}.{name}"
+    return f"{module}.{qualname}" if module else qualname
+
+
+def spelled_library_name(display: str, obj: Any) -> str:
+    """``display`` (how the call is written) with the library's own name of ``obj`` when
+    the two differ: ``cho_solve (scipy.linalg.cho_solve)``."""
+    full = library_name(obj)
+    tail = display.split(".", 1)[-1] if "." in display else None
+    if full == display or (tail is not None and full.endswith("." + tail)):
+        return display
+    return f"{display} ({full})"
 
 
 def public_name(rule: Rule) -> str | None:
@@ -296,7 +394,7 @@ def public_name(rule: Rule) -> str | None:
     if mod.startswith("srcgrad") or rule.extra.get("custom"):
         return None
     if mod.startswith("scipy"):
-        return "scipy." + rule.name
+        return rule.name if rule.name.startswith("scipy.") else "scipy." + rule.name
     return "np." + rule.name
 
 

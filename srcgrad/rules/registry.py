@@ -59,6 +59,12 @@ the defaults fit most rules):
   call as written.
 * ``single_output_when``: ``(parameter, value)`` for a ``multi_output`` primitive that returns
   one array when that parameter has that constant value (``svd``'s ``compute_uv=False``).
+* ``accepts``: ``{parameter: (values, hint)}``, the only values of a parameter that the rule
+  differentiates (``scipy.linalg.solve``'s ``overwrite_a``: ``(False,)``); a call that passes
+  another value, or one that is not a literal, is refused at its line with the hint.
+* ``constant_hints``: ``{parameter: text}``, how to write the call when a differentiated
+  value reaches a parameter the rule treats as a constant (``logsumexp``'s ``b``); the
+  refusal's hint (else it suggests ``stop_gradient``).
 * ``array_operands``: calling the primitive makes an array of a list or tuple operand, as
   numpy and scipy functions do (``np.sum([a, b])``); by default true for a ufunc or a function
   of numpy or scipy.

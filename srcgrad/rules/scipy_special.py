@@ -55,6 +55,18 @@ if _special is not None:
             {"axis": [-1], "keepdims": [True]},
             {"axis": [-1], "b": [[0.5, 1.0, 2.0, 0.25]]},
         ],
+        constant_hints={
+            "b": "fold positive weights into the operand: logsumexp(a + np.log(w)) "
+            "(with the same axis and keepdims) is logsumexp(a, b=w) and differentiates "
+            "in both"
+        },
+        accepts={
+            "return_sign": (
+                (False,),
+                "leave return_sign out (the sign is piecewise constant: compute it "
+                "apart, without a gradient)",
+            )
+        },
     )
     def logsumexp_adjoint(
         g, ans, a, axis=None, b=None, keepdims=False, return_sign=False

@@ -37,6 +37,8 @@ from srcgrad.runtime.fft import *
 from srcgrad.runtime.fft import __all__ as _fft_all
 from srcgrad.runtime.scipy_special import *
 from srcgrad.runtime.scipy_special import __all__ as _scipy_special_all
+from srcgrad.runtime.scipy_linalg import *
+from srcgrad.runtime.scipy_linalg import __all__ as _scipy_linalg_all
 from srcgrad.runtime.stats import *
 from srcgrad.runtime.stats import __all__ as _stats_all
 from srcgrad.runtime.containers import *
@@ -63,6 +65,7 @@ __all__ = [  # noqa: PLE0604
     *_linalg_all,
     *_fft_all,
     *_scipy_special_all,
+    *_scipy_linalg_all,
     *_stats_all,
     *_containers_all,
     *_calls_all,

@@ -203,8 +203,10 @@ def render(case: RuleCase, style: str) -> Inlined:
 
 
 def _is_float(x: Any) -> bool:
-    if isinstance(x, (list, tuple)):
-        return bool(x) and all(_is_float(v) for v in x)
+    if isinstance(x, (list, tuple)):  # a flag may ride along: cho_solve's (c, lower)
+        return any(_is_float(v) for v in x) and all(
+            _is_float(v) or np.result_type(v) == bool for v in x
+        )
     return isinstance(x, float) or getattr(getattr(x, "dtype", None), "kind", "") == "f"
 
 

@@ -60,3 +60,31 @@ def test_logsumexp_end_to_end():
             return np.sum(scipy.special.logsumexp(x, axis=1)) + scipy.special.softmax(x)[0, 1]
         """)
     check_grad(f, np.random.default_rng(33).standard_normal((3, 4)))
+
+
+def test_logsumexp_weights_that_carry_a_gradient_are_refused_with_a_hint_that_works():
+    from srcgrad.errors import SrcgradError
+
+    f = user_function(
+        """
+        from scipy.special import logsumexp
+
+
+        def weighted(a, w):
+            return np.sum(logsumexp(a, axis=1, b=w))
+
+
+        def folded(a, w):
+            return np.sum(logsumexp(a + np.log(w), axis=1))
+        """,
+        "weighted",
+    )
+    rng = np.random.default_rng(7)
+    a, w = rng.standard_normal((2, 3)), rng.uniform(0.2, 1.0, 3)
+    check_grad(f, a, w, wrt=0)  # constant weights: differentiated in a
+    with pytest.raises(SrcgradError) as info:
+        check_grad(f, a, w, wrt=(0, 1))
+    err = info.value
+    assert err.filename == f.__code__.co_filename, str(err)
+    assert "'b'" in err.message and "np.log(w)" in err.hint, str(err)
+    check_grad(f.__globals__["folded"], a, w, wrt=(0, 1))  # the hint, followed

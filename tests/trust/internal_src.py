@@ -76,6 +76,11 @@ def calls_the_method(p, x):
 
 
 def scipy_without_rule(K, y):
+    pivots = np.arange(K.shape[0])
+    return np.sum(scipy.linalg.lu_solve((K, pivots), y))
+
+
+def scipy_cho_solve(K, y):
     L = np.linalg.cholesky(K)
     return np.sum(scipy.linalg.cho_solve((L, True), y))
 

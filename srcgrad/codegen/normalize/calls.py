@@ -20,8 +20,10 @@ from srcgrad.codegen.resolve import (
     frame_reader,
     is_numpy_module,
     library_hint,
+    library_name,
     MUTATING_FUNCTIONS,
     nearest_rules,
+    spelled_library_name,
 )
 from srcgrad.errors import MissingRuleError
 from srcgrad.rules import registry
@@ -403,6 +405,7 @@ class Calls:
         )
         assert rule is not None
         bound = self.bind(rule, site.args, e, display)
+        self.refuse_unaccepted(rule, e, bound)
         dtype_arg = bound.get("dtype")
         if dtype_arg is not None and self.integer_dtype(dtype_arg, e, display):
             # an integer or boolean result: piecewise constant, no gradient
@@ -517,8 +520,11 @@ class Calls:
         no rule (with the nearest that have one), a list's growth method, anything else.
         """
         if res.kind == "unknown-numpy":
+            full = library_name(obj)
             if isinstance(obj, np.vectorize) or (
-                isinstance(obj, np.ufunc) and _numpy_export_name(obj) is None
+                isinstance(obj, np.ufunc)
+                and _numpy_export_name(obj) is None
+                and not full.startswith("scipy.")
             ):
                 # np.vectorize(...), a ufunc made by np.frompyfunc, ...
                 self.fail(
@@ -534,10 +540,11 @@ class Calls:
             alt = f"; nearest supported: {', '.join(near)}" if near else ""
             self.fail(
                 e,
-                f"no adjoint rule for {display}{alt}",
+                f"no adjoint rule for {spelled_library_name(display, obj)}{alt}",
                 library_hint(obj)
                 or "use a supported function, register a rule with "
-                "@srcgrad.rules.adjoint, or wrap a constant input in srcgrad.stop_gradient",
+                f"@srcgrad.rules.adjoint({full}), or wrap a constant input in "
+                "srcgrad.stop_gradient",
                 display,
                 MissingRuleError,
             )

@@ -15,7 +15,11 @@ from srcgrad.codegen.check import _UNSUPPORTED
 from srcgrad.codegen.ir import Stmt
 from srcgrad.codegen.normalize.base import _Bail, _LITERALS, _MISSING
 from srcgrad.codegen.normalize.syntax import _constant_key, _readable, _strip_parens
-from srcgrad.codegen.resolve import ARRAY_ATTRIBUTES_STATIC, is_numpy_module
+from srcgrad.codegen.resolve import (
+    ARRAY_ATTRIBUTES_STATIC,
+    is_numpy_module,
+    public_name,
+)
 from srcgrad.errors import MissingRuleError
 from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
@@ -480,6 +484,30 @@ class Expressions:
         )
         self.note_view(self.stmts[-1])
         return out
+
+    def refuse_unaccepted(
+        self, rule: Rule, call: cst.CSTNode, bound: dict[str, Any]
+    ) -> None:
+        """Refuse a call that passes a parameter a value its rule does not differentiate
+        (the rule's ``accepts``: ``scipy.linalg.solve``'s ``overwrite_a=True``); a value
+        that is not a literal counts as any value."""
+        for param, (values, hint) in rule.extra.get("accepts", {}).items():
+            if param not in bound:
+                continue
+            value = self.constant_value(bound[param])
+            if value is _MISSING or not any(
+                type(value) is type(v) and value == v for v in values
+            ):
+                text = cst.Module([]).code_for_node(bound[param])
+                name = public_name(rule) or rule.name
+                self.fail(
+                    call,
+                    f"{name}(..., {param}={text}) is not differentiated (srcgrad "
+                    f"differentiates {param} = {', '.join(map(repr, values))})",
+                    hint,
+                    rule.name,
+                    MissingRuleError,
+                )
 
     def _prim_operands(
         self, rule: Rule, expr: cst.BaseExpression, bound: dict[str, Any]

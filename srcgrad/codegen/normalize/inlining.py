@@ -30,9 +30,11 @@ from srcgrad.codegen.normalize.base import (
 from srcgrad.codegen.normalize.function_values import _Closure
 from srcgrad.codegen.normalize.exits import _returns_continue, _returns_from_a_loop
 from srcgrad.codegen.normalize.syntax import _all_names, _assigned_in
-from srcgrad.codegen.resolve import LIBRARIES, Resolver
+from srcgrad.codegen.normalize.libraries import constant_inputs, inline_library_call
+from srcgrad.codegen.resolve import LIBRARIES, library_function, Resolver
 from srcgrad.codegen.source import own_returns, read_function
 from srcgrad.errors import SrcgradError
+from srcgrad.rules import registry
 
 # the normalizer's attributes that :meth:`Inlining.inline_body` changes while a callee
 # runs, saved before it and restored after it
@@ -86,7 +88,32 @@ class Inlining:
     ) -> cst.BaseExpression:
         """Inline the body of a module-level user function at its call site (DESIGN §5:
         small callees are inlined); its lines keep their own file:line in the comments.
+        A library function's problems are reported at this call (``libraries.py``).
         """
+        library = library_function(callee, self.fn)
+        if library is not None:
+            if constant_inputs(self, args):  # stop_gradient on every input: a constant
+                node = e.with_changes(func=self._xp_chain(e.func), args=args)
+                return self.emit_nondiff(target, hint, node, [])
+            return inline_library_call(
+                self,
+                e,
+                library,
+                lambda: self._inline_function(e, callee, args, hint, target, pre_bound),
+                registry.lookup(callee) is not None,
+            )
+        return self._inline_function(e, callee, args, hint, target, pre_bound)
+
+    def _inline_function(
+        self,
+        e: cst.Call,
+        callee: Any,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
+        pre_bound: dict[str, cst.BaseExpression] | None,
+    ) -> cst.BaseExpression:
+        """:meth:`inline_call` for any function (the program's own, or a library's)."""
         code = callee.__code__
         if any(k is code for k in self.inline_stack):
             # recursion: call the callee's own generated pair (memoised per activity pattern)

@@ -203,6 +203,7 @@ class Normalizer(
         # the nodes that read functions passed in through their parameters (galias)
         self.argument_nodes: set[int] = set()
         self.callees: list[Any] = []
+        self.library_depth = 0  # library calls being inlined (see libraries.py)
         self.refs: list[cache.Ref] = []  # how each callee was reached (the cache key's)
         self.ref_funcs: list[Any] = (
             []
