@@ -25,6 +25,7 @@ SRC = Path(S.__file__).resolve()
 LINES = SRC.read_text().splitlines()
 
 RIGHT = [
+    "list_built_with_append_concatenated",  # out = out + [v]: grown in place
     "scaled_constant_then_append",
     "global_then_append",
     "literal_numbers_then_append",
@@ -113,11 +114,6 @@ REFUSED = {
         "list-arithmetic",
         ["'t'", "carried around a loop"],
         ["t.append(item)"],
-    ),
-    "list_built_with_append_concatenated": (
-        "list-arithmetic",
-        ["'out'"],
-        ["out.append(item)"],
     ),
     "dict_method_values": ("container-method", [".values()", "'d'"], ['d["k"]']),
 }

@@ -21,6 +21,7 @@ from srcgrad.codegen.normalize.expressions import Expressions
 from srcgrad.codegen.normalize.findings import Findings
 from srcgrad.codegen.normalize.inlining import Inlining
 from srcgrad.codegen.normalize.function_values import FunctionValues
+from srcgrad.codegen.normalize.partials import Partials
 from srcgrad.codegen.normalize.generators import Generators
 from srcgrad.codegen.normalize.growth import Growth
 from srcgrad.codegen.normalize.iteration import Iteration
@@ -56,6 +57,7 @@ class Normalizer(
     Growth,
     Generators,
     FunctionValues,
+    Partials,
     Expressions,
     Calls,
     Arguments,

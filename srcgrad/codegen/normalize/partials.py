@@ -1,0 +1,115 @@
+"""Partials and bound methods called in the differentiated function: a
+``functools.partial`` of a user function (made in the function, or reached through a global)
+and a user function's bound method are inlined with the partial's arguments (or ``self``)
+bound first.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+from typing import Any
+
+import libcst as cst
+
+from srcgrad.codegen.normalize.base import _PartialOf
+from srcgrad.codegen.normalize.syntax import _assigned_in
+from srcgrad.codegen.resolve import LIBRARIES
+
+
+def _library_method(m: types.MethodType) -> bool:
+    """A method of an array library's object (``scipy.stats.norm.logpdf``): never inlined (a
+    rule differentiates it, or the call is refused at the user's line)."""
+    mod = getattr(m.__func__, "__module__", None) or ""
+    return mod.split(".", 1)[0] in LIBRARIES
+
+
+class Partials:
+    """Partials and bound methods of user functions (a mixin of :class:`Normalizer`)."""
+
+    def _call_partial(
+        self,
+        e: cst.Call,
+        entry: _PartialOf,
+        args: list[cst.Arg],
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression:
+        """A call of a partial made in the function: its function inlined with the partial's
+        positional arguments first, then the call's, and its keywords unless the call gives
+        them."""
+        pos = [a for a in entry.args if a.keyword is None]
+        given = {a.keyword.value for a in args if a.keyword is not None}
+        kept = [
+            a
+            for a in entry.args
+            if a.keyword is not None and a.keyword.value not in given
+        ]
+        merged = [*pos, *[a for a in args if a.keyword is None]]
+        merged += kept + [a for a in args if a.keyword is not None]
+        return self.inline_call(e, entry.fn, merged, hint, target)
+
+    def local_partial(self, name: str, value: cst.BaseExpression) -> bool:
+        """``g = functools.partial(f, a, k=v)`` of a user function ``f``, outside loops or
+        as the only binding of ``g``: calls of ``g`` inline ``f`` (see :class:`_PartialOf`).
+        False (nothing done) for any other assignment."""
+        if not isinstance(value, cst.Call) or not value.args:
+            return False
+        chain = self._global_chain(value.func)
+        first = value.args[0]
+        if chain is None or chain[1] is not functools.partial or first.keyword:
+            return False
+        target = self._global_chain(first.value) if not first.star else None
+        if target is None or not isinstance(target[1], types.FunctionType):
+            return False
+        if self.loops and _assigned_in(self.body_node).count(name) != 1:
+            return False  # a partial made in another iteration may be the one called
+        self.note_ref(value, first.value, target[0], target[1])
+        args = tuple(
+            a if self._function_chain(a.value) else self.lower_arg(a, name)
+            for a in value.args[1:]
+        )
+        self.forget(name)
+        self.local_funcs[name] = _PartialOf(target[1], args)
+        return True
+
+    def _partial_or_method_call(
+        self,
+        e: cst.Call,
+        func: cst.BaseExpression,
+        chain: tuple[list[str], Any] | None,
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression | None:
+        """A call of a ``functools.partial`` of a user function, or of a user function's
+        bound method: the function inlined, with the partial's arguments (or ``self``) bound
+        to the global expressions that read them; None for any other call."""
+        if chain is not None and isinstance(chain[1], functools.partial):
+            pobj = chain[1]
+            if isinstance(pobj.func, types.FunctionType):
+                self.note_ref(e, func, chain[0], pobj)
+                args = [self.lower_arg(a, hint) for a in e.args]
+                sig_names = list(inspect.signature(pobj.func).parameters)
+                pre: dict[str, cst.BaseExpression] = {}
+                ptext = cst.Module([]).code_for_node(self._xp_chain(func))
+                for i, _ in enumerate(pobj.args):
+                    pre[sig_names[i]] = cst.parse_expression(f"{ptext}.args[{i}]")
+                for k in pobj.keywords:
+                    pre[k] = cst.parse_expression(f"{ptext}.keywords[{k!r}]")
+                return self.inline_call(e, pobj.func, args, hint, target, pre)
+        if (
+            chain is not None
+            and isinstance(chain[1], types.MethodType)
+            and isinstance(chain[1].__func__, types.FunctionType)
+            and isinstance(func, cst.Attribute)
+            and not _library_method(chain[1])
+        ):
+            m = chain[1]
+            self.note_ref(e, func, [*chain[0], "__func__"], m.__func__)
+            args = [self.lower_arg(a, hint) for a in e.args]
+            first = next(iter(inspect.signature(m.__func__).parameters))
+            return self.inline_call(
+                e, m.__func__, args, hint, target, {first: self._xp_chain(func.value)}
+            )
+        return None
