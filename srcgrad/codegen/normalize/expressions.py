@@ -161,6 +161,8 @@ class Expressions:
         if isinstance(e, cst.DictComp):
             return self.dict_comprehension(e, hint)
         if isinstance(e, (cst.Tuple, cst.List)):
+            if not all(isinstance(el, cst.Element) for el in e.elements):
+                return self.starred_display(e, hint)
             elements = []
             for el in e.elements:
                 if not isinstance(el, cst.Element):

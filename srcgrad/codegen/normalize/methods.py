@@ -63,6 +63,13 @@ class Methods:
                 was_read  # the receiver: a read unless it grows (below)
             )
         args = [self.lower_arg(a, hint) for a in e.args]
+        if any(a.star for a in args) and (
+            cur in self.lit_stmt
+            or cur in self.dyn
+            or cur in self.lit
+            or cur in self.cont
+        ):
+            self.refuse_unpacked_arguments(e, f".{method}()")  # a container's method
         node = e.with_changes(func=func.with_changes(value=receiver), args=args)
         if cur in self.lit_stmt:
             if method in _LIST_GROWTH and (
@@ -172,7 +179,9 @@ class Methods:
         varparam = rule.methods[method]
         pos = [a for a in args if a.keyword is None]
         kws = [a for a in args if a.keyword is not None]
-        if varparam is not None and len(pos) > 1:
+        if any(a.star for a in pos):  # x.reshape(*shape)
+            pos = self.unpacked_method_arguments(e, method, pos, varparam)
+        elif varparam is not None and len(pos) > 1:
             tup = cst.Tuple(elements=[cst.Element(a.value) for a in pos])
             pos = [cst.Arg(tup)]
         bargs = [cst.Arg(receiver), *pos, *kws]
