@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from numpy.random import RandomState, default_rng
+
 import srcgrad
 from srcgrad.errors import SrcgradError
 from srcgrad.testing import check_grad
@@ -281,6 +283,16 @@ def module_uniform(x):
     return np.sum(x * np.random.uniform(-1.0, 1.0, size=np.shape(x)))
 
 
+def seeded_inside(x):
+    rng = np.random.default_rng(3)
+    return np.sum(x * rng.normal(size=x.shape))
+
+
+def seeded_inside_imported(x):
+    rs = RandomState(4)
+    return np.sum(np.tanh(x) * rs.randn(*x.shape)) + np.sum(x * default_rng(5).random())
+
+
 # --------------------------------------------------------------------------- tests: draws
 
 
@@ -388,6 +400,8 @@ def test_backward_pass_never_draws():
         (module_normal, (_global_rs(),), 0),
         (module_rand, (_global_rs(),), 0),
         (module_uniform, (_global_rs(),), 0),
+        (seeded_inside, (), 0),
+        (seeded_inside_imported, (), 0),
     ],
 )
 def test_captured_generator(f, shared, wrt):

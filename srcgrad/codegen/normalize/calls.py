@@ -374,7 +374,12 @@ class Calls:
         node, obj = site.node, site.obj
         if site.multi is not None:
             return node
-        if not self._spelled_through_numpy(site.parts) and _is_numpy_obj(obj):
+        exported = _numpy_export_name(obj) or ""
+        if (
+            not self._spelled_through_numpy(site.parts)
+            and _is_numpy_obj(obj)
+            and not exported.startswith("random.")  # (read as the function reads it)
+        ):
             name = site.res.emit_name or getattr(obj, "__name__", site.display)
             node = node.with_changes(func=_dotted_node(self.xp, name))
         return cst.Name(self.emit(ir.STATIC, site.target, site.hint, node))
