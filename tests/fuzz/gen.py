@@ -95,6 +95,7 @@ TAGS = (
     "function-alias",
     "loop-else",
     "shape-read",
+    "random-draw",
 )
 
 DIMS = (2, 3, 4)
@@ -311,6 +312,7 @@ class Ctx:
                 "cumulative",
                 "float",
                 "shape",
+                "noise",
             ]
         kind = self.choice(kinds)
         return getattr(self, "e_" + kind)(depth)
@@ -357,6 +359,23 @@ class Ctx:
             ]
         )
         return form.format(a=a), s, fresh
+
+    def e_noise(self, depth: int) -> tuple[str, Shape, bool]:
+        """Noise from a generator seeded in the program (a constant of the gradient, drawn
+        once per run from numpy's own ``random``): added, or a dropout mask."""
+        a, s = self.operand(depth)
+        if not s:
+            return f"({a}) * 1.5", s, False
+        self.tag("random-draw")
+        k = self.integer(0, 9)
+        form = self.choice(
+            [
+                "({a}) + 0.1 * np.random.default_rng({k}).standard_normal({s!r})",
+                "({a}) * (np.random.RandomState({k}).rand(*np.shape({a})) < 0.7)",
+                "({a}) * np.random.default_rng({k}).uniform(0.5, 1.5, size=({a}).shape)",
+            ]
+        )
+        return form.format(a=a, k=k, s=s), s, True
 
     def e_unary(self, depth: int) -> tuple[str, Shape, bool]:
         a, s = self.operand(depth)
