@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from numpy.random import RandomState, default_rng
+from numpy.random import RandomState, default_rng, randn
 
 import srcgrad
 from srcgrad.errors import SrcgradError
@@ -683,3 +683,38 @@ def test_starred_display_of_gradients_is_refused_with_a_working_hint():
     assert err.errors[0].construct == "starred"
     assert "*parts" in _line(err)
     check_random(starred_display_of_gradients_hinted, X)
+
+
+def generator_in_a_dict(x, cfg):
+    return np.sum(x * cfg["rng"].normal(size=x.shape)) * cfg["scale"]
+
+
+def generator_in_a_dict_hinted(x, cfg, rng):
+    return np.sum(x * rng.normal(size=x.shape)) * cfg["scale"]
+
+
+def imported_sampler_unpacked(x):
+    return np.sum(x * randn(*x.shape))
+
+
+def imported_sampler_unpacked_hinted(x):
+    return np.sum(x * randn(x.shape[0], x.shape[1]))
+
+
+def test_generator_in_a_container_is_refused_with_a_working_hint():
+    cfg = {"rng": np.random.default_rng(70), "scale": 2.0}
+    err = refusal(generator_in_a_dict, X, cfg)
+    assert err.errors[0].construct == "random"
+    assert 'cfg["rng"].normal' in _line(err)
+    check_random(
+        generator_in_a_dict_hinted, X, {"scale": 2.0}, np.random.default_rng(71)
+    )
+
+
+def test_unpacking_into_a_plain_name_is_refused_with_a_working_hint():
+    """``randn(*s)`` (a function imported by name): check refuses ``*`` in calls of plain
+    names (an inlined function's parameters, zip's sequences), whatever they resolve to.
+    """
+    err = refusal(imported_sampler_unpacked, X)
+    assert err.errors[0].construct == "star-args"
+    check_random(imported_sampler_unpacked_hinted, X, shared=(_global_rs(),))

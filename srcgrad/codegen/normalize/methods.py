@@ -11,6 +11,7 @@ import numpy as np
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.normalize.base import _LIST_GROWTH
+from srcgrad.codegen.normalize.randomness import SAMPLER_METHODS
 from srcgrad.codegen.resolve import CONVERTING_METHODS, MUTATING_METHODS
 from srcgrad.errors import MissingRuleError
 from srcgrad.rules import registry
@@ -240,6 +241,8 @@ class Methods:
                 f".{method}()",
                 MissingRuleError,
             )
+        if method in SAMPLER_METHODS:
+            self.refuse_unseen_generator(e, method)
         if method in _LIST_GROWTH and not hasattr(np.ndarray, method):
             outside = (
                 isinstance(receiver, cst.Name) and receiver.value not in self.locals

@@ -27,6 +27,15 @@ _NOISE_HINT = (
 )
 
 
+# the methods of numpy's generators (none is an array method's name)
+SAMPLER_METHODS = frozenset(
+    n
+    for t in (np.random.Generator, np.random.RandomState)
+    for n in dir(t)
+    if not n.startswith("_")
+) - frozenset(dir(np.ndarray))
+
+
 def is_generator(obj: Any) -> bool:
     """A random generator object: its methods are draws (non-differentiable, stateful)."""
     return isinstance(obj, (np.random.Generator, np.random.RandomState))
@@ -89,3 +98,15 @@ class Randomness:
                     "random",
                 )
         return cst.Name(self.emit(ir.STATIC, target, hint, node, label="random draw"))
+
+    def refuse_unseen_generator(self, e: cst.Call, method: str) -> None:
+        """``cfg["rng"].normal(...)``: a generator's method on a value srcgrad does not know
+        to be one (an entry of a container argument)."""
+        self.fail(
+            e,
+            f"random draw .{method}() of a generator read from a container (srcgrad sees "
+            "a generator only as an argument of its own or a global)",
+            "pass the generator as an argument of its own (def f(x, cfg, rng): ... "
+            "rng.normal(...)), or read it from a module-level global",
+            "random",
+        )
