@@ -17,6 +17,7 @@ import copy
 import inspect
 import os
 import re
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -597,6 +598,19 @@ def unpacked_into_a_helper(x, rs):
     return np.sum(_helper(*args))
 
 
+OPS = types.SimpleNamespace(mul=_helper)
+
+
+def unpacked_into_a_dotted_helper(x, rs):
+    args = (x, rs.rand(*x.shape))
+    return np.sum(OPS.mul(*args))
+
+
+def unpacked_into_a_dotted_helper_hinted(x, rs):
+    args = (x, rs.rand(*x.shape))
+    return np.sum(OPS.mul(args[0], args[1]))
+
+
 def unpacked_into_a_helper_hinted(x, rs):
     args = (x, rs.rand(*x.shape))
     return np.sum(_helper(args[0], args[1]))
@@ -664,6 +678,7 @@ def test_draw_of_a_gradient_is_refused_with_a_working_hint(
     [
         (unpacked_gradients, unpacked_gradients_hinted, False),
         (unpacked_into_a_helper, unpacked_into_a_helper_hinted, True),
+        (unpacked_into_a_dotted_helper, unpacked_into_a_dotted_helper_hinted, True),
         (unpacked_into_a_reduction, unpacked_into_a_reduction_hinted, False),
     ],
 )

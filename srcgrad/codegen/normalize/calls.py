@@ -292,6 +292,8 @@ class Calls:
         all_static = all(
             self.is_static(a.value) or self._function_chain(a.value) for a in args
         )
+        if not all_static and any(a.star for a in args):
+            self.refuse_unpacked_arguments(e, display)
         if (
             res.kind == "user"
             and isinstance(obj, types.FunctionType)
@@ -301,8 +303,6 @@ class Calls:
             return self.inline_call(
                 e, obj, args, hint, None if multi is not None else target
             )
-        if not all_static and any(a.star for a in args):
-            self.refuse_unpacked_arguments(e, display)
         self._refuse_in_place_function(e, parts, display, all_static)
         node = e.with_changes(func=self.numpy_random_callee(func), args=args)
         if (
