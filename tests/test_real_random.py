@@ -484,6 +484,15 @@ def len_of_a_list_argument(params, x):
     return t / len(params)
 
 
+def len_of_a_growing_list(x):
+    hs = []
+    t = 0.0
+    for i in range(3):
+        hs.append(np.tanh(x * (i + 1)))
+        t = t + np.sum(hs[-1]) * len(hs)
+    return t / len(hs)
+
+
 def unpacked_constants(x):
     z = np.zeros((*x.shape, 2))
     s = x.shape
@@ -505,6 +514,7 @@ def unpacked_constants(x):
         comparisons_of_shapes,
         unpacked_np_shape,
         unpacked_constants,
+        len_of_a_growing_list,
     ],
 )
 @pytest.mark.parametrize("shape", [(4, 3), (1, 3), (3, 1)])
