@@ -230,6 +230,11 @@ def recomputed_line(x, rng):
     return np.sum(np.sin(x + e))
 
 
+def recomputed_reparameterisation(x, rng):
+    z = x + 0.5 * rng.normal(size=x.shape)  # srcgrad: recompute
+    return np.sum(np.sin(z) ** 2)
+
+
 def draw_of_shape_reads(x, rs):
     e = rs.randn(len(x), np.shape(x)[1])
     return np.sum(x * e) * np.ndim(x)
@@ -327,6 +332,7 @@ def test_reparameterised_noise_gradient_is_the_noise():
         (draw_in_a_helper, lambda: np.random.default_rng(14)),
         (unused_draws, lambda: np.random.default_rng(15)),
         (recomputed_line, lambda: np.random.default_rng(16)),
+        (recomputed_reparameterisation, lambda: np.random.default_rng(16)),
         (draw_of_shape_reads, lambda: np.random.RandomState(17)),
     ],
 )
@@ -389,6 +395,10 @@ def test_backward_pass_never_draws():
     np.testing.assert_array_equal(g1, g2)
     bwd = _code(srcgrad.vjp(draws_in_a_loop).source, "bwd_draws_in_a_loop")
     assert "rng" not in bwd, bwd
+    df = srcgrad.value_and_grad(recomputed_reparameterisation)
+    df(X, np.random.default_rng(41))
+    bwd = _code(df.source, "bwd_recomputed_reparameterisation")
+    assert "rng" not in bwd and "z = x + 0.5 * " in bwd, bwd  # the kept draw
 
 
 @pytest.mark.parametrize(
