@@ -235,6 +235,25 @@ def recomputed_reparameterisation(x, rng):
     return np.sum(np.sin(z) ** 2)
 
 
+def draws_of_arguments_not_differentiated(x, loc, scale, rng, batch=2):
+    e = rng.normal(loc, scale)  # loc: an array, scale: a float, neither differentiated
+    rng.normal(0.0, scale, size=3)  # never read
+    idx = rng.choice(len(x), size=batch, replace=False)
+    return np.sum(np.sin(x + e)[idx])
+
+
+class Config:
+    """A settings object (not differentiated) that holds the generator."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.scale = 0.2
+
+
+def generator_of_a_config(x, cfg):
+    return np.sum(np.tanh(x + cfg.rng.normal(0.0, cfg.scale, size=x.shape)) ** 2)
+
+
 def draw_of_shape_reads(x, rs):
     e = rs.randn(len(x), np.shape(x)[1])
     return np.sum(x * e) * np.ndim(x)
@@ -338,6 +357,38 @@ def test_reparameterised_noise_gradient_is_the_noise():
 )
 def test_generator_argument(f, make):
     check_random(f, X, make())
+
+
+def test_generator_of_a_config_object():
+    cfg = Config(5)
+    mirror = copy.deepcopy(cfg)
+    value, grad = srcgrad.value_and_grad(generator_of_a_config)(X, cfg)
+    assert value == generator_of_a_config(X, mirror)
+    assert _state(cfg.rng) == _state(mirror.rng)
+    before = Config(5)
+    want = _central_differences(
+        generator_of_a_config, (X, before), 0, lambda: (X, copy.deepcopy(before))
+    )
+    np.testing.assert_allclose(grad, want, rtol=1e-5, atol=1e-6)
+
+
+def test_draws_of_arguments_not_differentiated_ahead_of_time():
+    """Generated before any call (the generator's type unknown): a sampler's name called
+    on an argument is a draw, refused only where a differentiated value reaches it."""
+    df = srcgrad.value_and_grad(draws_of_arguments_not_differentiated)
+    assert "rng.choice(" in df.source
+    df = srcgrad.value_and_grad(draw_of_a_gradient, wrt=(0, 1))
+    with pytest.raises(SrcgradError, match="random draw .normal"):
+        df.source
+
+
+def test_draws_of_arguments_not_differentiated():
+    """Arguments that are no constants but carry no gradient (an array or a float not in
+    ``wrt``, an int) may size or shift a draw."""
+    loc = np.random.RandomState(4).randn(4, 3)
+    check_random(
+        draws_of_arguments_not_differentiated, X, loc, 0.3, np.random.default_rng(3)
+    )
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (1, 3), (4, 1), (5, 2)])

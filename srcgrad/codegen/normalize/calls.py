@@ -223,7 +223,7 @@ class Calls:
         if is_generator(getattr(obj, "__self__", None)):  # rng.normal, np.random.normal
             args = [self.lower_arg(a, hint) for a in e.args]
             node = e.with_changes(func=self.numpy_random_callee(func), args=args)
-            return self.random_draw(e, node, args, target, hint, display)
+            return self.random_draw(node, args, target, hint)
         if (
             obj in (max, min)
             and len(e.args) == 1

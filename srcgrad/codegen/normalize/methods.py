@@ -95,9 +95,15 @@ class Methods:
                 'read entries with constant keys, e.g. params["W"]',
                 "container-method",
             )
-        if isinstance(receiver, cst.Name) and receiver.value in self.rngs:
-            display = f"{self.user_name(receiver.value, 'rng')}.{method}"
-            return self.random_draw(e, node, args, target, hint, display)
+        if (
+            isinstance(receiver, cst.Name)
+            and receiver.value in self.rngs
+            or method in SAMPLER_METHODS
+            and (self.is_static(receiver) or self._untyped_argument(receiver))
+        ):
+            # a generator: an argument, or a constant object's (cfg.rng), or an argument
+            # whose type is not known yet (generated ahead of time) called as one
+            return self.random_draw(node, args, target, hint)
         if self.is_static(receiver) and all(self.is_static(a.value) for a in args):
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
         if registry.by_method(method) is not None:

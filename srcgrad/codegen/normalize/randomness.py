@@ -36,6 +36,16 @@ SAMPLER_METHODS = frozenset(
 ) - frozenset(dir(np.ndarray))
 
 
+def draw_refusal(method: str, argument: str) -> tuple[str, str]:
+    """The message and hint for the draw ``.method()`` whose ``argument`` depends on a
+    differentiated input."""
+    return (
+        f"random draw .{method}() with {argument} that depends on a differentiated input "
+        "(the sample would depend on it)",
+        _DRAW_HINTS.get(method, _NOISE_HINT),
+    )
+
+
 def is_generator(obj: Any) -> bool:
     """A random generator object: its methods are draws (non-differentiable, stateful)."""
     return isinstance(obj, (np.random.Generator, np.random.RandomState))
@@ -75,29 +85,27 @@ class Randomness:
         return node
 
     def random_draw(
-        self,
-        e: cst.Call,
-        node: cst.Call,
-        args: list[cst.Arg],
-        target: str | None,
-        hint: str,
-        display: str,
+        self, node: cst.Call, args: list[cst.Arg], target: str | None, hint: str
     ) -> cst.BaseExpression:
         """A method of a random generator object (``rng.normal(size=n)``): a draw, made once
         in the forward pass on the user's own object and kept as a constant.  Its arguments
-        must not carry a gradient (the draw would depend on them)."""
-        method = display.rsplit(".", 1)[-1]
-        for a in args:
-            if not self.is_static(a.value):
-                name = a.keyword.value if a.keyword is not None else "an argument"
-                self.fail(
-                    e,
-                    f"random draw {display}() with {name} that carries a gradient "
-                    "(the sample would depend on it)",
-                    _DRAW_HINTS.get(method, _NOISE_HINT),
-                    "random",
-                )
-        return cst.Name(self.emit(ir.STATIC, target, hint, node, label="random draw"))
+        must not depend on a differentiated input (the sample would depend on them): the
+        arguments that are not constants are kept in the statement's ``bound`` for
+        :func:`srcgrad.codegen.activity.analyse` to check."""
+        if all(self.is_static(a.value) for a in args):
+            name = self.emit(ir.STATIC, target, hint, node, label="random draw")
+            return cst.Name(name)
+        # arguments that are no constants (an int argument, an array not differentiated):
+        # activity analysis refuses the draw if one depends on a differentiated input
+        where = {
+            (a.keyword.value if a.keyword is not None else f"argument {i + 1}"): a.value
+            for i, a in enumerate(args)
+            if not self.is_static(a.value)
+        }
+        name = self.emit(
+            ir.NONDIFF, target, hint, node, label="random draw", bound=where
+        )
+        return cst.Name(name)
 
     def refuse_unseen_generator(self, e: cst.Call, method: str) -> None:
         """``cfg["rng"].normal(...)``: a generator's method on a value srcgrad does not know
