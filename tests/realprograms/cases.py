@@ -322,7 +322,7 @@ def _dropout_args(seed=38):
     return init_layers(rs, [3, 5, 2]), rs.randn(6, 3), rs.randn(6, 2), np.random.RandomState(7)
 
 
-def _vae_args(seed=41):
+def _vae_rng_args(seed=41):
     rs = _rs(seed)
     params = {
         "enc": 0.5 * rs.randn(4, 3),
@@ -333,7 +333,7 @@ def _vae_args(seed=41):
     return params, rs.randn(5, 4), np.random.default_rng(42)
 
 
-def _minibatch_args(seed=43):
+def _minibatch_rs_args(seed=43):
     rs = _rs(seed)
     return rs.randn(3), rs.randn(10, 3), rs.randn(10), np.random.RandomState(44)
 
@@ -504,8 +504,8 @@ PROGRAMS: list[Program] = [
     ),
     Program("activation_table", styles.configurable_net, _regression_args),
     Program("dropout_rs_argument", styles.dropout_net, _dropout_args),
-    Program("vae_rng_argument", styles.vae_sampled_objective, _vae_args),
-    Program("minibatch_rs_argument", styles.minibatch_loss, _minibatch_args),
+    Program("vae_rng_argument", styles.vae_sampled_objective, _vae_rng_args),
+    Program("minibatch_rs_argument", styles.minibatch_loss, _minibatch_rs_args),
     Program("weight_decay_sum_listcomp", styles.weight_decay_loss, _regression_args),
     Program("autoencoder_named_parts", styles.autoencoder_named_parts, _autoencoder_args),
     Program(

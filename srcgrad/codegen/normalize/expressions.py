@@ -165,8 +165,6 @@ class Expressions:
                 return self.starred_display(e, hint)
             elements = []
             for el in e.elements:
-                if not isinstance(el, cst.Element):
-                    self.fail(el, "starred element", "list the elements", "starred")
                 elements.append(el.with_changes(value=self.lower(el.value, hint)))
             return e.with_changes(elements=elements)
         if type(e) in _UNSUPPORTED:
