@@ -46,19 +46,21 @@ def _own_cache(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _state(g: Any) -> str:
-    return repr(
+    """A generator's state, comparable with ``==``."""
+    return repr(_snapshot(g))
+
+
+def _snapshot(g: Any) -> Any:
+    return copy.deepcopy(
         g.bit_generator.state if isinstance(g, np.random.Generator) else g.get_state()
     )
 
 
-def _set_state(g: Any, state: str) -> None:
-    from numpy import array, uint32  # noqa: F401  (names in the repr)
-
-    value = eval(state)  # noqa: S307  (our own repr of a state)
+def _restore(g: Any, state: Any) -> None:
     if isinstance(g, np.random.Generator):
-        g.bit_generator.state = value
+        g.bit_generator.state = copy.deepcopy(state)
     else:
-        g.set_state(value)
+        g.set_state(state)
 
 
 def _global_rs() -> np.random.RandomState:
@@ -100,18 +102,18 @@ def check_random(
     global, a closure's), rewound to their state before the call for the plain call and
     for central differences.  Returns (value, gradients)."""
     before = copy.deepcopy(args)
-    shared_before = [_state(g) for g in shared]
+    shared_before = [_snapshot(g) for g in shared]
 
     def fresh() -> tuple:
         for g, s in zip(shared, shared_before):
-            _set_state(g, s)
+            _restore(g, s)
         return copy.deepcopy(before)
 
     plain_args = fresh()
     plain = f(*plain_args)
     plain_shared = [_state(g) for g in shared]
     for g, s in zip(shared, shared_before):
-        _set_state(g, s)
+        _restore(g, s)
     value, grads = srcgrad.value_and_grad(f, wrt=wrt)(*args)
     # the value: bit-identical to the plain call's
     assert type(value) is type(plain)
@@ -124,14 +126,14 @@ def check_random(
         _state(g) for g in shared
     ] == plain_shared, "a captured generator drew again"
     # the gradient: the function's at the noise that run drew
-    after = [_state(g) for g in shared]
+    after = [_snapshot(g) for g in shared]
     positions = wrt if isinstance(wrt, tuple) else (wrt,)
     gs = grads if isinstance(wrt, tuple) else (grads,)
     for pos, g in zip(positions, gs):
         want = _central_differences(f, before, pos, fresh)
         np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-6)
     for g, s in zip(shared, after):
-        _set_state(g, s)
+        _restore(g, s)
     return value, grads
 
 
@@ -221,7 +223,7 @@ def draw_in_a_helper(x, rng):
 
 def unused_draws(x, rng):
     rng.normal(size=5)  # advances the generator only
-    e = rng.uniform(size=x.shape)  # never read
+    _ = rng.uniform(size=x.shape)  # never read
     return np.sum(x**2)
 
 
