@@ -73,6 +73,24 @@ def dropout_net(params, x, y, rs, keep=0.8):
     return np.mean((h @ W2 + b2 - y) ** 2)
 
 
+def weight_decay_loss(params, x, y, lam=1e-2):
+    """Builtin sum over a list comprehension for the regulariser; unpacking in the comprehension."""
+    h = x
+    for W, b in params:
+        h = np.tanh(h @ W + b)
+    reg = sum([np.sum(W**2) for W, _ in params])
+    return np.mean((h - y) ** 2) + lam * reg
+
+
+def autoencoder_named_parts(params, x):
+    """Encoder and decoder as a dict of lists, visited by a loop over a constant tuple of names."""
+    h = x
+    for part in ("encoder", "decoder"):
+        for W, b in params[part]:
+            h = np.tanh(h @ W + b)
+    return np.mean((h - x) ** 2)
+
+
 def vae_sampled_objective(params, x, rng):
     """A VAE's reparameterised sample, drawn inside the objective from a Generator passed in;
     the sizes read from the data with len and np.shape."""
@@ -91,21 +109,3 @@ def minibatch_loss(w, X, y, rs, batch=4):
     noise = 0.01 * rs.randn(*w.shape)
     pred = X[idx] @ (w + noise)
     return np.mean((pred - y[idx]) ** 2)
-
-
-def weight_decay_loss(params, x, y, lam=1e-2):
-    """Builtin sum over a list comprehension for the regulariser; unpacking in the comprehension."""
-    h = x
-    for W, b in params:
-        h = np.tanh(h @ W + b)
-    reg = sum([np.sum(W**2) for W, _ in params])
-    return np.mean((h - y) ** 2) + lam * reg
-
-
-def autoencoder_named_parts(params, x):
-    """Encoder and decoder as a dict of lists, visited by a loop over a constant tuple of names."""
-    h = x
-    for part in ("encoder", "decoder"):
-        for W, b in params[part]:
-            h = np.tanh(h @ W + b)
-    return np.mean((h - x) ** 2)
