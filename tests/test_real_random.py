@@ -244,6 +244,14 @@ def draws_of_arguments_not_differentiated(x, loc, scale, rng, batch=2):
     return np.sum(np.sin(x + e)[idx])
 
 
+def generator_made_from_a_seed(x, seed):
+    rng = np.random.default_rng(seed)
+    rs = np.random.RandomState(seed + 1)
+    return np.sum(x * rng.normal(size=x.shape)) + np.sum(
+        np.tanh(x) * rs.randn(*x.shape)
+    )
+
+
 class Config:
     """A settings object (not differentiated) that holds the generator."""
 
@@ -382,6 +390,11 @@ def test_draws_of_arguments_not_differentiated_ahead_of_time():
     df = srcgrad.value_and_grad(draw_of_a_gradient, wrt=(0, 1))
     with pytest.raises(SrcgradError, match="random draw .normal"):
         df.source
+
+
+def test_generator_made_from_a_seed_argument():
+    check_random(generator_made_from_a_seed, X, 3)
+    check_random(generator_made_from_a_seed, X, 4)
 
 
 def test_draws_of_arguments_not_differentiated():

@@ -15,7 +15,7 @@ from srcgrad import cache
 from srcgrad.codegen import ir
 from srcgrad.codegen.check import unpacking_allowed
 from srcgrad.codegen.normalize.base import _Bail, _LIST_GROWTH
-from srcgrad.codegen.normalize.randomness import is_generator
+from srcgrad.codegen.normalize.randomness import is_generator, makes_generator
 from srcgrad.codegen.normalize.syntax import _dotted_node
 from srcgrad.codegen.resolve import (
     BUILTIN_NONDIFF,
@@ -220,7 +220,8 @@ class Calls:
         """Calls lowered as something else: a random generator's draw, ``max``/``min`` of one
         sequence, a NamedTuple (a tuple display) and ``dict(k=v)`` (a dict display); None
         for any other call."""
-        if is_generator(getattr(obj, "__self__", None)):  # rng.normal, np.random.normal
+        if is_generator(getattr(obj, "__self__", None)) or makes_generator(obj):
+            # rng.normal, np.random.normal, np.random.default_rng(seed)
             args = [self.lower_arg(a, hint) for a in e.args]
             node = e.with_changes(func=self.numpy_random_callee(func), args=args)
             return self.random_draw(node, args, target, hint)

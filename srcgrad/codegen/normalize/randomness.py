@@ -1,8 +1,9 @@
 """Random draws: a sampler of the user's own generator (``rng.normal(size=n)``,
 ``rs.randn(*shape)``, ``np.random.rand(n)``) is called once, in the forward pass, on the
 object the plain call would use, and its result is a constant of the gradient (the noise
-the forward run drew).  Its arguments must be constants: a sample that depends on a
-differentiated value has no gradient srcgrad could give.
+the forward run drew); so is a generator made in the function
+(``np.random.default_rng(seed)``).  No argument may depend on a differentiated value: such
+a sample has no gradient srcgrad could give.
 """
 
 from __future__ import annotations
@@ -51,6 +52,21 @@ def is_generator(obj: Any) -> bool:
     return isinstance(obj, (np.random.Generator, np.random.RandomState))
 
 
+def makes_generator(obj: Any) -> bool:
+    """A maker of generators or of their seeds (``np.random.default_rng``,
+    ``np.random.RandomState``, ``np.random.PCG64``, ``np.random.SeedSequence``): what it
+    makes carries no gradient, as a draw does not."""
+    makers = (
+        np.random.Generator,
+        np.random.RandomState,
+        np.random.BitGenerator,
+        np.random.SeedSequence,
+    )
+    return obj is np.random.default_rng or (
+        isinstance(obj, type) and issubclass(obj, makers)
+    )
+
+
 class Randomness:
     """Random draws (a mixin of :class:`Normalizer`)."""
 
@@ -92,18 +108,16 @@ class Randomness:
         must not depend on a differentiated input (the sample would depend on them): the
         arguments that are not constants are kept in the statement's ``bound`` for
         :func:`srcgrad.codegen.activity.analyse` to check."""
-        if all(self.is_static(a.value) for a in args):
-            name = self.emit(ir.STATIC, target, hint, node, label="random draw")
-            return cst.Name(name)
-        # arguments that are no constants (an int argument, an array not differentiated):
-        # activity analysis refuses the draw if one depends on a differentiated input
+        # arguments that are no constants (an int argument, an array not differentiated)
+        # are kept: activity analysis refuses the draw if one depends on a differentiated
+        # input; the draw itself is a constant, whatever its arguments
         where = {
             (a.keyword.value if a.keyword is not None else f"argument {i + 1}"): a.value
             for i, a in enumerate(args)
             if not self.is_static(a.value)
         }
         name = self.emit(
-            ir.NONDIFF, target, hint, node, label="random draw", bound=where
+            ir.STATIC, target, hint, node, label="random draw", bound=where
         )
         return cst.Name(name)
 
