@@ -21,6 +21,7 @@ import libcst.matchers as m
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Normalized
+from srcgrad.codegen.normalize.randomness import draw_refusal
 from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
 
 
@@ -53,6 +54,7 @@ def analyse(norm: Normalized) -> Activity:
         {out.value} if isinstance(out, cst.Name) else set(), flows, forward=False
     )
     _check_constant_parameters(norm, varied, useful)
+    _check_random_draws(norm, varied)
     active = varied & useful
     _warn_zero_gradients(norm, active, flows)
     return Activity(frozenset(varied), frozenset(useful), frozenset(active))
@@ -126,6 +128,34 @@ def _constant_parameter_hint(rule: Any, param: str, wrapped: str) -> str:
         f"wrap it in {wrapped} if no gradient should flow through it, or use "
         "differentiable primitives (e.g. np.minimum/np.maximum instead of clip bounds)"
     )
+
+
+def _check_random_draws(norm: Normalized, varied: set[str]) -> None:
+    """A random draw whose arguments (kept in its ``bound``) depend on a differentiated
+    input: the sample would depend on it, with no gradient srcgrad could give."""
+    findings = []
+    for st in ir.walk_stmts(norm.stmts):
+        if not isinstance(st, ir.Stmt) or st.label != "random draw" or not st.bound:
+            continue
+        for argument, v in st.bound.items():
+            if any(n.value in varied for n in _names(v)):
+                func = st.expr.func if isinstance(st.expr, cst.Call) else None
+                method = func.attr.value if isinstance(func, cst.Attribute) else "draw"
+                message, hint = draw_refusal(method, argument)
+                o = st.origin
+                findings.append(
+                    UnsupportedSyntaxError(
+                        message,
+                        filename=o.file,
+                        lineno=o.line,
+                        col=o.col,
+                        construct="random",
+                        hint=hint,
+                    )
+                )
+                break
+    if findings:
+        raise SrcgradError.bundle(findings)
 
 
 def _check_constant_parameters(

@@ -50,6 +50,18 @@ _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
 }
 
 
+def unpacking_allowed(e: cst.Call) -> bool:
+    """Whether normalize decides on the ``*`` arguments of ``e`` (this stage reports the
+    rest): those of a call of a dotted name or a method (``rs.randn(*s)``,
+    ``np.zeros(*s)``, ``x.reshape(*s)``), kept where they unpack constants; never ``**``,
+    and never a call of a plain name (an inlined function, or a builtin whose arguments a
+    loop reads, such as ``zip(*rows)``)."""
+    stars = [a.star for a in e.args if a.star]
+    return not stars or (
+        isinstance(e.func, cst.Attribute) and all(s == "*" for s in stars)
+    )
+
+
 class _Checker(cst.CSTVisitor):
     def __init__(self, src: FunctionSource) -> None:
         super().__init__()
@@ -181,15 +193,29 @@ class _Checker(cst.CSTVisitor):
                 t, "assign-target", "unsupported assignment target", "assign to a name"
             )
 
+    def visit_For(self, node: cst.For) -> bool:
+        self._starred_targets(node.target)
+        return True
+
+    def visit_CompFor(self, node: cst.CompFor) -> bool:
+        self._starred_targets(node.target)
+        return True
+
+    def _starred_targets(self, target: cst.BaseExpression) -> None:
+        """A loop's or comprehension's target with a starred name (``for a, *b in ...``)."""
+        for el in m.findall(target, m.StarredElement()):
+            if id(el) not in self.reported:
+                self.reported.add(id(el))
+                self.add(
+                    el,
+                    "starred",
+                    "starred element in a display",
+                    "list the elements explicitly, or join arrays with np.concatenate",
+                )
+
     def visit_StarredElement(self, node: cst.StarredElement) -> bool:
-        if id(node) not in self.reported:
-            self.add(
-                node,
-                "starred",
-                "starred element in a display",
-                "list the elements explicitly, or join arrays with np.concatenate",
-            )
-        return False
+        # a display's starred item: normalize keeps it where every item is a constant
+        return id(node) not in self.reported
 
     def visit_Call(self, node: cst.Call) -> bool:
         # `namespace(d_out, *res)` in emitted code: its arguments only pick the array module
@@ -201,16 +227,15 @@ class _Checker(cst.CSTVisitor):
         )
         if name == "namespace":
             return False
-        return True
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        if node.star:
-            self.add(
-                node,
-                "star-args",
-                f"{node.star}-unpacking in a call",
-                "pass the arguments explicitly",
-            )
+        if not unpacking_allowed(node):
+            for a in node.args:
+                if a.star:
+                    self.add(
+                        a,
+                        "star-args",
+                        f"{a.star}-unpacking in a call",
+                        "pass the arguments explicitly",
+                    )
         return True
 
 

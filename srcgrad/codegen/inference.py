@@ -286,6 +286,7 @@ class Inference:
             and expr.func.attr.value in ("zeros", "ones", "empty")
             and expr.args
             and expr.args[0].keyword is None
+            and not any(a.star for a in expr.args)  # xp.zeros(*shape): not modelled
         ):
             return None
         dtype: Any = np.dtype(np.float64)

@@ -94,6 +94,8 @@ TAGS = (
     "generator-sum",
     "function-alias",
     "loop-else",
+    "shape-read",
+    "random-draw",
 )
 
 DIMS = (2, 3, 4)
@@ -309,6 +311,8 @@ class Ctx:
                 "display",
                 "cumulative",
                 "float",
+                "shape",
+                "noise",
             ]
         kind = self.choice(kinds)
         return getattr(self, "e_" + kind)(depth)
@@ -333,6 +337,45 @@ class Ctx:
             ["{a} * {f}", "{f} * np.sin({a})", "({a}) / (1.0 + {f} * {f})"]
         )
         return op.format(a=a, f=f.text), s, bool(s)
+
+    def e_shape(self, depth: int) -> tuple[str, Shape, bool]:
+        """An array scaled, reshaped or padded by reads of its own shape (``len``,
+        ``np.shape``, ``.size``, ``np.ndim``, ``*``-unpacked): constants, never a gradient.
+        """
+        a, s = self.operand(depth)
+        if not s:
+            return f"({a}) * 1.5", s, False
+        self.tag("shape-read")
+        form, fresh = self.choice(
+            [
+                ("({a}) / len({a})", True),
+                ("({a}) * (np.shape({a})[0] - 0.5)", True),
+                ("({a}) / ({a}).size", True),
+                ("({a}) * np.ndim({a})", True),
+                ("({a}) / np.size({a})", True),
+                ("({a}) + np.zeros(np.shape({a}))", True),
+                ("np.reshape({a}, np.shape({a}))", False),
+                ("({a}).reshape(*np.shape({a}))", False),
+            ]
+        )
+        return form.format(a=a), s, fresh
+
+    def e_noise(self, depth: int) -> tuple[str, Shape, bool]:
+        """Noise from a generator seeded in the program (a constant of the gradient, drawn
+        once per run from numpy's own ``random``): added, or a dropout mask."""
+        a, s = self.operand(depth)
+        if not s:
+            return f"({a}) * 1.5", s, False
+        self.tag("random-draw")
+        k = self.integer(0, 9)
+        form = self.choice(
+            [
+                "({a}) + 0.1 * np.random.default_rng({k}).standard_normal({s!r})",
+                "({a}) * (np.random.RandomState({k}).rand(*np.shape({a})) < 0.7)",
+                "({a}) * np.random.default_rng({k}).uniform(0.5, 1.5, size=({a}).shape)",
+            ]
+        )
+        return form.format(a=a, k=k, s=s), s, True
 
     def e_unary(self, depth: int) -> tuple[str, Shape, bool]:
         a, s = self.operand(depth)

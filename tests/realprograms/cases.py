@@ -322,6 +322,22 @@ def _dropout_args(seed=38):
     return init_layers(rs, [3, 5, 2]), rs.randn(6, 3), rs.randn(6, 2), np.random.RandomState(7)
 
 
+def _vae_rng_args(seed=41):
+    rs = _rs(seed)
+    params = {
+        "enc": 0.5 * rs.randn(4, 3),
+        "mu": 0.5 * rs.randn(3, 2),
+        "log_var": 0.3 * rs.randn(3, 2),
+        "dec": 0.5 * rs.randn(2, 4),
+    }
+    return params, rs.randn(5, 4), np.random.default_rng(42)
+
+
+def _minibatch_rs_args(seed=43):
+    rs = _rs(seed)
+    return rs.randn(3), rs.randn(10, 3), rs.randn(10), np.random.RandomState(44)
+
+
 def _autoencoder_args(seed=39):
     rs = _rs(seed)
     return {"encoder": init_layers(rs, [4, 3, 2]), "decoder": init_layers(rs, [2, 3, 4])}, rs.randn(
@@ -488,6 +504,8 @@ PROGRAMS: list[Program] = [
     ),
     Program("activation_table", styles.configurable_net, _regression_args),
     Program("dropout_rs_argument", styles.dropout_net, _dropout_args),
+    Program("vae_rng_argument", styles.vae_sampled_objective, _vae_rng_args),
+    Program("minibatch_rs_argument", styles.minibatch_loss, _minibatch_rs_args),
     Program("weight_decay_sum_listcomp", styles.weight_decay_loss, _regression_args),
     Program("autoencoder_named_parts", styles.autoencoder_named_parts, _autoencoder_args),
     Program(

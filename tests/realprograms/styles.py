@@ -89,3 +89,23 @@ def autoencoder_named_parts(params, x):
         for W, b in params[part]:
             h = np.tanh(h @ W + b)
     return np.mean((h - x) ** 2)
+
+
+def vae_sampled_objective(params, x, rng):
+    """A VAE's reparameterised sample, drawn inside the objective from a Generator passed in;
+    the sizes read from the data with len and np.shape."""
+    h = np.tanh(x @ params["enc"])
+    mu = h @ params["mu"]
+    log_var = h @ params["log_var"]
+    z = mu + np.exp(0.5 * log_var) * rng.standard_normal(np.shape(mu))
+    recon = np.tanh(z @ params["dec"])
+    kl = -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var))
+    return np.sum((recon - x) ** 2) / len(x) + kl / np.shape(x)[0]
+
+
+def minibatch_loss(w, X, y, rs, batch=4):
+    """A minibatch drawn inside the loss, as SGD scripts do, then the squared error."""
+    idx = rs.choice(len(X), size=batch, replace=False)
+    noise = 0.01 * rs.randn(*w.shape)
+    pred = X[idx] @ (w + noise)
+    return np.mean((pred - y[idx]) ** 2)

@@ -50,10 +50,8 @@ class Arguments:
         return out
 
     def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
-        if a.star:
-            raise _Bail(
-                None
-            )  # `f(*args)`: reported by check; binding it would only mislead
+        if a.star == "**":
+            raise _Bail(None)  # `f(**kw)`: reported by check; binding it would mislead
         return a.with_changes(value=self.lower(a.value, hint))
 
     def bind_signature(

@@ -94,7 +94,8 @@ class Bindings:
             )
         if isinstance(node, (cst.Tuple, cst.List)):
             return all(
-                isinstance(e, cst.Element) and self.is_static(e.value)
+                isinstance(e, (cst.Element, cst.StarredElement))
+                and self.is_static(e.value)
                 for e in node.elements
             )
         if isinstance(node, cst.UnaryOperation):
@@ -157,6 +158,8 @@ class Bindings:
                 return {"True": True, "False": False, "None": None}[node.value]
             return _MISSING
         if isinstance(node, (cst.Tuple, cst.List)):
+            if not all(isinstance(e, cst.Element) for e in node.elements):
+                return _MISSING  # (*a, b): its items are known when it runs
             vals = [self.constant_value(e.value) for e in node.elements]
             return _MISSING if any(v is _MISSING for v in vals) else tuple(vals)
         if isinstance(node, cst.BinaryOperation):

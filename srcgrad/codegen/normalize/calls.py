@@ -13,7 +13,9 @@ import numpy as np
 
 from srcgrad import cache
 from srcgrad.codegen import ir
+from srcgrad.codegen.check import unpacking_allowed
 from srcgrad.codegen.normalize.base import _Bail, _LIST_GROWTH
+from srcgrad.codegen.normalize.randomness import is_generator, makes_generator
 from srcgrad.codegen.normalize.syntax import _dotted_node
 from srcgrad.codegen.resolve import (
     BUILTIN_NONDIFF,
@@ -46,6 +48,9 @@ _BUILTIN_HINTS = {
 }
 
 
+# functions that read only a value's shape: their result is a constant, as ``x.shape`` is
+_SHAPE_READS = (len, np.shape, np.ndim, np.size)
+
 _LIBRARIES = ("numpy", "scipy", "srcgrad", "builtins", "math", "functools", "operator")
 
 
@@ -55,11 +60,6 @@ def _user_object(obj: Any) -> bool:
     fn = cache.inlined_function(obj)
     mod = getattr(fn, "__module__", None) or ""
     return mod.startswith("srcgrad.generated") or mod.split(".")[0] not in _LIBRARIES
-
-
-def _is_rng(obj: Any) -> bool:
-    """A random generator object: its methods are draws (non-differentiable, stateful)."""
-    return isinstance(obj, (np.random.Generator, np.random.RandomState))
 
 
 def _is_numpy_obj(obj: Any) -> bool:
@@ -140,6 +140,8 @@ class Calls:
                     a.keyword.value,
                 )
         func = e.func
+        if not unpacking_allowed(e):
+            raise _Bail(None)  # `f(*args)`: reported by check; binding it would mislead
         if (
             isinstance(func, cst.Name)
             and func.value in self.local_funcs
@@ -153,7 +155,11 @@ class Calls:
         if handled:
             return value
         chain = self._global_chain(func)
-        inlined = self._partial_or_method_call(e, func, chain, hint, target)
+        inlined = (
+            None  # `*`-unpacked constants: a constant call, or refused
+            if any(a.star for a in e.args)
+            else self._partial_or_method_call(e, func, chain, hint, target)
+        )
         if inlined is not None:
             return inlined
         if chain is None and isinstance(func, cst.Attribute):
@@ -219,10 +225,11 @@ class Calls:
         """Calls lowered as something else: a random generator's draw, ``max``/``min`` of one
         sequence, a NamedTuple (a tuple display) and ``dict(k=v)`` (a dict display); None
         for any other call."""
-        if _is_rng(getattr(obj, "__self__", None)):  # rng.normal, np.random.normal
+        if is_generator(getattr(obj, "__self__", None)) or makes_generator(obj):
+            # rng.normal, np.random.normal, np.random.default_rng(seed)
             args = [self.lower_arg(a, hint) for a in e.args]
-            node = e.with_changes(func=self._xp_chain(func), args=args)
-            return self.random_draw(e, node, args, target, hint, display)
+            node = e.with_changes(func=self.numpy_random_callee(func), args=args)
+            return self.random_draw(node, args, target, hint)
         if (
             obj in (max, min)
             and len(e.args) == 1
@@ -291,6 +298,8 @@ class Calls:
         all_static = all(
             self.is_static(a.value) or self._function_chain(a.value) for a in args
         )
+        if not all_static and any(a.star for a in args):
+            self.refuse_unpacked_arguments(e, display)
         if (
             res.kind == "user"
             and isinstance(obj, types.FunctionType)
@@ -301,7 +310,7 @@ class Calls:
                 e, obj, args, hint, None if multi is not None else target
             )
         self._refuse_in_place_function(e, parts, display, all_static)
-        node = e.with_changes(func=self._xp_chain(func), args=args)
+        node = e.with_changes(func=self.numpy_random_callee(func), args=args)
         if (
             res.kind == "rule"
             and res.emit_name
@@ -371,7 +380,12 @@ class Calls:
         node, obj = site.node, site.obj
         if site.multi is not None:
             return node
-        if not self._spelled_through_numpy(site.parts) and _is_numpy_obj(obj):
+        exported = _numpy_export_name(obj) or ""
+        if (
+            not self._spelled_through_numpy(site.parts)
+            and _is_numpy_obj(obj)
+            and not exported.startswith("random.")  # (read as the function reads it)
+        ):
             name = site.res.emit_name or getattr(obj, "__name__", site.display)
             node = node.with_changes(func=_dotted_node(self.xp, name))
         return cst.Name(self.emit(ir.STATIC, site.target, site.hint, node))
@@ -457,6 +471,11 @@ class Calls:
                 node = node.with_changes(
                     func=_dotted_node(self.xp, res.emit_name or obj.__name__)
                 )
+            if any(obj is f for f in _SHAPE_READS):
+                # the shape of a value, never its entries: a constant, as x.shape is
+                hint = site.hint if site.multi is None else site.multi[0]
+                target = site.target if site.multi is None else None
+                return cst.Name(self.emit(ir.STATIC, target, hint, node))
             return self._constant_result(site, node)
         return None
 
@@ -559,29 +578,3 @@ class Calls:
             display,
             MissingRuleError,
         )
-
-    def random_draw(
-        self,
-        e: cst.Call,
-        node: cst.Call,
-        args: list[cst.Arg],
-        target: str | None,
-        hint: str,
-        display: str,
-    ) -> cst.BaseExpression:
-        """A method of a random generator object (``rng.normal(size=n)``): a draw, made once
-        in the forward pass on the user's own object and kept as a constant.  Its arguments
-        must not carry a gradient (the draw would depend on them)."""
-        for a in args:
-            if not self.is_static(a.value):
-                name = a.keyword.value if a.keyword is not None else "an argument"
-                self.fail(
-                    e,
-                    f"random draw {display}() with {name} that carries a gradient "
-                    "(the sample would depend on it)",
-                    "draw noise that does not depend on the inputs and transform it, e.g. "
-                    "mu + sigma * rng.standard_normal(mu.shape) instead of "
-                    "rng.normal(mu, sigma)",
-                    "random",
-                )
-        return cst.Name(self.emit(ir.STATIC, target, hint, node, label="random draw"))

@@ -167,10 +167,10 @@ class Expressions:
         if isinstance(e, cst.DictComp):
             return self.dict_comprehension(e, hint)
         if isinstance(e, (cst.Tuple, cst.List)):
+            if not all(isinstance(el, cst.Element) for el in e.elements):
+                return self.starred_display(e, hint)
             elements = []
             for el in e.elements:
-                if not isinstance(el, cst.Element):
-                    self.fail(el, "starred element", "list the elements", "starred")
                 elements.append(el.with_changes(value=self.lower(el.value, hint)))
             return e.with_changes(elements=elements)
         if type(e) in _UNSUPPORTED:

@@ -11,6 +11,7 @@ import numpy as np
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.normalize.base import _LIST_GROWTH
+from srcgrad.codegen.normalize.randomness import SAMPLER_METHODS
 from srcgrad.codegen.resolve import CONVERTING_METHODS, MUTATING_METHODS
 from srcgrad.errors import MissingRuleError
 from srcgrad.rules import registry
@@ -63,6 +64,13 @@ class Methods:
                 was_read  # the receiver: a read unless it grows (below)
             )
         args = [self.lower_arg(a, hint) for a in e.args]
+        if any(a.star for a in args) and (
+            cur in self.lit_stmt
+            or cur in self.dyn
+            or cur in self.lit
+            or cur in self.cont
+        ):
+            self.refuse_unpacked_arguments(e, f".{method}()")  # a container's method
         node = e.with_changes(func=func.with_changes(value=receiver), args=args)
         if method == "append" and cur in self.lit and self.append_as_display(cur, args):
             return cst.Name("None")  # a display of tuples grown in straight-line code
@@ -89,9 +97,15 @@ class Methods:
                 'read entries with constant keys, e.g. params["W"]',
                 "container-method",
             )
-        if isinstance(receiver, cst.Name) and receiver.value in self.rngs:
-            display = f"{self.user_name(receiver.value, 'rng')}.{method}"
-            return self.random_draw(e, node, args, target, hint, display)
+        if (
+            isinstance(receiver, cst.Name)
+            and receiver.value in self.rngs
+            or method in SAMPLER_METHODS
+            and (self.is_static(receiver) or self._untyped_argument(receiver))
+        ):
+            # a generator: an argument, or a constant object's (cfg.rng), or an argument
+            # whose type is not known yet (generated ahead of time) called as one
+            return self.random_draw(node, args, target, hint)
         if self.is_static(receiver) and all(self.is_static(a.value) for a in args):
             return cst.Name(self.emit(ir.STATIC, target, hint, node))
         if registry.by_method(method) is not None:
@@ -176,7 +190,9 @@ class Methods:
         varparam = rule.methods[method]
         pos = [a for a in args if a.keyword is None]
         kws = [a for a in args if a.keyword is not None]
-        if varparam is not None and len(pos) > 1:
+        if any(a.star for a in pos):  # x.reshape(*shape)
+            pos = self.unpacked_method_arguments(e, method, pos, varparam)
+        elif varparam is not None and len(pos) > 1:
             tup = cst.Tuple(elements=[cst.Element(a.value) for a in pos])
             pos = [cst.Arg(tup)]
         bargs = [cst.Arg(receiver), *pos, *kws]
@@ -235,6 +251,8 @@ class Methods:
                 f".{method}()",
                 MissingRuleError,
             )
+        if method in SAMPLER_METHODS:
+            self.refuse_unseen_generator(e, method)
         if method in _LIST_GROWTH and not hasattr(np.ndarray, method):
             outside = (
                 isinstance(receiver, cst.Name) and receiver.value not in self.locals

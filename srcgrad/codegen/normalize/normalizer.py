@@ -30,8 +30,10 @@ from srcgrad.codegen.normalize.lists import Lists
 from srcgrad.codegen.normalize.loops import Loops
 from srcgrad.codegen.normalize.methods import Methods
 from srcgrad.codegen.normalize.names import NameReads
+from srcgrad.codegen.normalize.randomness import Randomness
 from srcgrad.codegen.normalize.recursion import Recursion
 from srcgrad.codegen.normalize.returns import Returns
+from srcgrad.codegen.normalize.starred import Starred
 from srcgrad.codegen.normalize.statements import Statements
 from srcgrad.codegen.normalize.tables import Tables
 from srcgrad.codegen.normalize.syntax import _all_names, _free_reads
@@ -65,6 +67,8 @@ class Normalizer(
     Recursion,
     Methods,
     Tables,
+    Randomness,
+    Starred,
 ):
     """Builds the normal form of one function (see the package docstring)."""
 
