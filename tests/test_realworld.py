@@ -57,22 +57,16 @@ PROGRAM_FILES = sorted(
 #: Programs srcgrad does not differentiate right today: file stem -> "<class>: <message>".
 #: Each is ``xfail(strict=True)``: when the engine is fixed the test passes and the entry
 #: must go.  Refusals must still be at the program's own line (checked).
-_CLOSURE = (
-    "refused: a factory's inner function reads the factory's arguments (closure "
-    "variables); issue 15 'Closures and factories'"
-)
 FINDINGS: dict[str, str] = {
-    "bbvi_gaussian": _CLOSURE + "; also np.random.RandomState(t) made inside: no rule",
-    "nn_funs_factory": _CLOSURE + "; a generator function (yield) unpacks the layers",
+    "nn_funs_factory": "refused: (W, b) tuples appended to a list in a loop over the "
+    "factory's list of shapes (a closure variable, read when the code runs, so the loop "
+    "is not run once per item)",
     "partial_activation_net": "refused: an activation read from a module-level table "
     "into a local name and passed to a helper (call of a local value)",
     "rbf_network_pairs": "refused: *-unpacking in a call (zip(*units) over a list of "
     "(centre, log_width) pairs)",
-    "ridge_regression_sgd": "refused WRONGLY: rng.choice(len(y), ...) is said to carry a "
-    "gradient (len() of an argument is a shape read; y is not even differentiated)",
-    "vae_numpy": "refused: *-unpacking in a call (rs.randn(*mean.shape))",
-    "word2vec_negative_sampling": "refused: np.random.RandomState(seed) made inside the "
-    "loss: no adjoint rule",
+    "word2vec_negative_sampling": "refused: a list argument of ints read at an index "
+    "drawn when the code runs (dataset_table[rs.randint(...)])",
 }
 
 #: ``srcgrad gen FILE`` does not generate what the API differentiates right: file stem ->
