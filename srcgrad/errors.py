@@ -65,7 +65,16 @@ class SrcgradError(Exception):
 
     @classmethod
     def bundle(cls, errors: list["SrcgradError"]) -> "SrcgradError":
-        """One error listing every finding; its attributes are the first finding's."""
+        """One error listing every finding once (a line inlined or unrolled several times
+        reports its finding once); its attributes are the first finding's."""
+        seen: set[tuple[object, ...]] = set()
+        unique = []
+        for e in errors:
+            key = (type(e), e.filename, e.lineno, e.col, e.message, e.hint)
+            if key not in seen:
+                seen.add(key)
+                unique.append(e)
+        errors = unique
         first = errors[0]
         if len(errors) == 1:
             return first

@@ -64,20 +64,12 @@ FINDINGS: dict[str, str] = {
 }
 
 #: Refusals whose message is at fault (see ``refusal_problems``): program name -> finding.
-_DUPLICATE = "message: the same finding listed once per inlined call"
 MESSAGE_FINDINGS: dict[str, str] = {
     "char_rnn": (
         "message: tuple concatenation args + (ones,) called 'passed to add as one array', with "
         "internal names args_1, args_2 and a hint (np.stack) that changes the meaning"
     ),
     "lstm": "message: as char_rnn (internal names args_1 ... args_5)",
-    "gan_objective": _DUPLICATE,
-    "bnn_list_unpack": _DUPLICATE,
-    "bnn_list_unpacked": _DUPLICATE,
-    "gan_generator": _DUPLICATE,
-    "fluid_smoke": _DUPLICATE
-    + " ('subscript of an expression' for a meshgrid unpacking)",
-    "autoencoder_named_parts": _DUPLICATE,
     "inline_listcomp_sum": "message: names the internal '_out1' in message and hint",
 }
 

@@ -80,7 +80,6 @@ CLI_FINDINGS: dict[str, str] = {
 
 #: Refusals whose message is at fault (``refusal_problems``): file stem -> finding.
 MESSAGE_FINDINGS: dict[str, str] = {
-    "partial_activation_net": "message: 'call of a local value activation' listed twice",
 }
 
 #: Programs whose differentiation costs more than a second or two: ``slow`` only.
