@@ -299,3 +299,9 @@ def test_a_returned_function_used_as_a_value_is_refused():
     with pytest.raises(srcgrad.SrcgradError) as info:
         srcgrad.grad(src.function_stored_in_a_list)(_n(3), _n(3))
     assert info.value.filename.endswith("keyed_containers_src.py")
+
+
+def test_zip_of_starred_rows_gives_their_columns():
+    units = [(_n(2), _n()) for _ in range(3)]
+    _right(src.columns_of_pairs, units, _n(4, 2))
+    _right(src.loop_over_columns, [(_n(2), _n(2)), (_n(2), _n(2))], _n(3, 2))

@@ -63,8 +63,6 @@ FINDINGS: dict[str, str] = {
     "is not run once per item)",
     "partial_activation_net": "refused: an activation read from a module-level table "
     "into a local name and passed to a helper (call of a local value)",
-    "rbf_network_pairs": "refused: *-unpacking in a call (zip(*units) over a list of "
-    "(centre, log_width) pairs)",
     "word2vec_negative_sampling": "refused: a list argument of ints read at an index "
     "drawn when the code runs (dataset_table[rs.randint(...)])",
 }

@@ -57,8 +57,20 @@ def unpacking_allowed(e: cst.Call) -> bool:
     and never a call of a plain name (an inlined function, or a builtin whose arguments a
     loop reads, such as ``zip(*rows)``)."""
     stars = [a.star for a in e.args if a.star]
-    return not stars or (
-        isinstance(e.func, cst.Attribute) and all(s == "*" for s in stars)
+    return (
+        not stars
+        or (isinstance(e.func, cst.Attribute) and all(s == "*" for s in stars))
+        or transposing_zip(e)
+    )
+
+
+def transposing_zip(e: cst.Call) -> bool:
+    """``zip(*rows)``: the columns of rows whose items are known (normalize decides)."""
+    return (
+        isinstance(e.func, cst.Name)
+        and e.func.value == "zip"
+        and len(e.args) == 1
+        and e.args[0].star == "*"
     )
 
 

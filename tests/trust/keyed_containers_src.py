@@ -566,3 +566,25 @@ def neural_ode(W, b, z0, ts):
 def function_stored_in_a_list(w, x):
     fs = [make_scaled(w)]
     return np.sum(fs[0](x))
+
+
+# ---------------------------------------------------------------- zip(*rows)
+
+
+PAIRS = ((1.0, 2.0), (3.0, 4.0))
+
+
+def columns_of_pairs(units, x):
+    centres, log_widths = zip(*units)
+    C = np.stack(centres)
+    w = np.exp(np.array(log_widths))
+    return np.sum(np.exp(-np.sum((x[:, None, :] - C[None]) ** 2, axis=2) / w))
+
+
+def loop_over_columns(units, x):
+    total = 0.0
+    for column in zip(*units):
+        total = total + np.sum(np.stack(column) * x[0])
+    for a, b in zip(*PAIRS):
+        total = total + a * b
+    return total

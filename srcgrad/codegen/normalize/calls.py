@@ -13,6 +13,7 @@ import numpy as np
 
 from srcgrad import cache
 from srcgrad.codegen import ir
+from srcgrad.codegen.check import transposing_zip
 from srcgrad.codegen.check import unpacking_allowed
 from srcgrad.codegen.normalize.base import _Bail, _LIST_GROWTH
 from srcgrad.codegen.normalize.randomness import is_generator, makes_generator
@@ -124,6 +125,8 @@ class Calls:
         user function (inlined), a method of a value (no global chain), or of a global name
         chain, by what that chain resolves to (:meth:`_resolved_call`)."""
         self._call_node = e
+        if transposing_zip(e) and "zip" not in self.env:
+            return self.zip_columns(e, hint, target)
         if isinstance(e.func, cst.Attribute) and self._is_namespace_call(e.func.value):
             # namespace(x).ones_like(x), as emitted code writes it: the array module
             self.np_alias.add("__xp__")

@@ -11,6 +11,7 @@ import libcst as cst
 
 from srcgrad import tree
 from srcgrad.codegen import ir
+from srcgrad.codegen.check import transposing_zip
 from srcgrad.codegen.ir import Stmt
 from srcgrad.codegen.normalize.base import _MISSING
 from srcgrad.codegen.normalize.syntax import _range_len
@@ -36,6 +37,8 @@ class Iteration:
         the keys of a dict built here, ``enumerate``/``zip`` of such): such loops are
         unrolled."""
         fname = self.builtin_call(it, ("enumerate", "zip"))
+        if fname is not None and any(a.star for a in it.args):  # type: ignore[attr-defined]
+            return None  # zip(*rows): bound to its columns before the loop
         if fname is not None:
             args = it.args  # type: ignore[attr-defined]
             parts = [self.static_values(a.value) for a in args]
@@ -81,6 +84,8 @@ class Iteration:
             return direct
         fname = self.builtin_call(it, ("enumerate", "zip"))
         args = it.args if fname is not None else ()  # type: ignore[attr-defined]
+        if any(a.star for a in args):
+            return None
         if fname is not None and all(a.keyword is None for a in args):
             seqs = [self._container_items(a.value) for a in args]
             if any(q is None for q in seqs) or not seqs:
@@ -206,7 +211,7 @@ class Iteration:
         as Python does, and the loop is one over a list built here."""
 
         def bind(e: cst.BaseExpression) -> cst.BaseExpression:
-            if self._user_call(e):
+            if self._user_call(e) or (isinstance(e, cst.Call) and transposing_zip(e)):
                 # `for W, b in unpack(w)`: what the call returns, then a loop over it
                 tmp = self.names.temp("items")
                 self.assign(cst.Name(tmp), e)

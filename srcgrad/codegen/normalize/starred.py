@@ -19,6 +19,37 @@ _HINT = "pass the arguments explicitly"
 class Starred:
     """``*``-unpacking of constants (a mixin of :class:`Normalizer`)."""
 
+    def zip_columns(
+        self, e: cst.Call, hint: str, target: str | None
+    ) -> cst.BaseExpression:
+        """``zip(*rows)`` of rows whose items are known here (a list of ``(centre, width)``
+        pairs, say): the display of its columns, as many as the shortest row has."""
+        rows_atom = self.lower(e.args[0].value, hint)
+        if self.is_static(rows_atom):  # constants: their columns, a constant
+            star = e.with_changes(args=[e.args[0].with_changes(value=rows_atom)])
+            columns = cst.Call(cst.Name("tuple"), [cst.Arg(star)])
+            return cst.Name(self.emit(ir.STATIC, target, hint, columns))
+        rows = self._known_items(rows_atom)
+        cells = None if rows is None else [self._known_items(r) for r in rows]
+        if cells is None or any(c is None for c in cells):
+            self.fail(
+                e,
+                "zip(*rows) of rows whose items are known only when the code runs",
+                "index the rows instead: for i in range(len(rows)): a, b = rows[i]",
+                "star-args",
+            )
+        n = min((len(c) for c in cells), default=0)  # type: ignore[union-attr]
+        columns = cst.Tuple(
+            [
+                cst.Element(cst.Tuple([cst.Element(c[i]) for c in cells]))  # type: ignore[index]
+                for i in range(n)
+            ]
+        )
+        name = target if target is not None else self.names.temp(f"{hint}_columns")
+        self.bind_atom(name, columns)
+        self.last_define = (name, self.env[name])
+        return cst.Name(self.env[name])
+
     def refuse_unpacked_arguments(self, e: cst.Call, display: str) -> None:
         """``f(*args)`` where some argument carries a gradient (or ``f`` is inlined, or has a
         rule that binds each argument): which parameter each value fills is not known.
