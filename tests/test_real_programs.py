@@ -60,8 +60,7 @@ _HINT_CHAIN = (
     "hint fails: the program written as an earlier refusal's hint said is refused again "
     "(clear error, no wrong gradient; closures and lists of tuples are the issue 'Real programs')"
 )
-FINDINGS: dict[str, str] = {
-}
+FINDINGS: dict[str, str] = {}
 
 #: Refusals whose message is at fault (see ``refusal_problems``): program name -> finding.
 MESSAGE_FINDINGS: dict[str, str] = {
@@ -323,26 +322,36 @@ _SWAPS = [
 ]
 
 
+def autograd_copy(package: str, name: str, path: Path, src: str) -> types.ModuleType:
+    """Run ``src`` (a program whose imports were swapped for autograd's) as the module
+    ``<package>.<name>`` once per process, its file still ``path``."""
+    full = f"{package}.{name}"
+    if full in sys.modules:
+        return sys.modules[full]
+    if package not in sys.modules:
+        pkg = types.ModuleType(package)
+        pkg.__path__ = []
+        sys.modules[package] = pkg
+    mod = types.ModuleType(full)
+    mod.__package__ = package
+    mod.__file__ = str(path)
+    sys.modules[full] = mod
+    exec(compile(src, str(path), "exec"), mod.__dict__)
+    return mod
+
+
 def _autograd_module(name: str) -> types.ModuleType:
     """A copy of ``tests/realprograms/<name>.py`` that imports autograd's numpy and scipy."""
     full = f"{_AG_PACKAGE}.{name}"
     if full in sys.modules:
         return sys.modules[full]
-    if _AG_PACKAGE not in sys.modules:
-        pkg = types.ModuleType(_AG_PACKAGE)
-        pkg.__path__ = []
-        sys.modules[_AG_PACKAGE] = pkg
-    src = (PROGRAM_DIR / f"{name}.py").read_text()
+    path = PROGRAM_DIR / f"{name}.py"
+    src = path.read_text()
     for dep in re.findall(r"^from \.(\w+) import", src, flags=re.M):
         _autograd_module(dep)
     for old, new in _SWAPS:
         src = src.replace(old, new)
-    mod = types.ModuleType(full)
-    mod.__package__ = _AG_PACKAGE
-    mod.__file__ = str(PROGRAM_DIR / f"{name}.py")
-    sys.modules[full] = mod
-    exec(compile(src, mod.__file__, "exec"), mod.__dict__)
-    return mod
+    return autograd_copy(_AG_PACKAGE, name, path, src)
 
 
 class _BoxMethods:

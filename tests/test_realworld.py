@@ -77,8 +77,7 @@ CLI_FINDINGS: dict[str, str] = {
 }
 
 #: Refusals whose message is at fault (``refusal_problems``): file stem -> finding.
-MESSAGE_FINDINGS: dict[str, str] = {
-}
+MESSAGE_FINDINGS: dict[str, str] = {}
 
 #: Programs whose differentiation costs more than a second or two: ``slow`` only.
 SLOW: set[str] = set()
@@ -261,21 +260,10 @@ _SWAPS = [
 
 def autograd_module(s: Script) -> types.ModuleType:
     """A copy of the program that imports autograd's numpy and scipy."""
-    full = f"{_AG_PACKAGE}.{s.name}"
-    if full in sys.modules:
-        return sys.modules[full]
-    if _AG_PACKAGE not in sys.modules:
-        pkg = types.ModuleType(_AG_PACKAGE)
-        pkg.__path__ = []
-        sys.modules[_AG_PACKAGE] = pkg
     src = s.path.read_text()
     for old, new in _SWAPS:
         src = re.sub(old, new, src, flags=re.M)
-    mod = types.ModuleType(full)
-    mod.__file__ = str(s.path)
-    sys.modules[full] = mod
-    exec(compile(src, str(s.path), "exec"), mod.__dict__)
-    return mod
+    return judge.autograd_copy(_AG_PACKAGE, s.name, s.path, src)
 
 
 def oracle_check(s: Script, args: tuple, grads: tuple) -> tuple[str | None, str]:

@@ -211,6 +211,16 @@ def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
             and n.func.value.id in params
         ):
             out.setdefault(n.func.value.id, f"uses .{n.func.attr}()")
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.func.id == "zip"
+            and len(n.args) == 1
+            and isinstance(n.args[0], ast.Starred)
+            and isinstance(n.args[0].value, ast.Name)
+            and n.args[0].value.id in params
+        ):
+            out.setdefault(n.args[0].value.id, "unpacked into zip(*...)")
         if isinstance(n, (ast.For, ast.comprehension)):
             found = _iterated_as_tuples(n.iter, n.target, params)
             if found is not None:
