@@ -316,7 +316,7 @@ def command_line_problem(s: Script, cache_dir: Path) -> str | None:
         return f"srcgrad gen exited {rc}: {text.strip()[-600:]}"
     made = [p.name for p in cache_dir.rglob(f"{s.fn_name}__wrt-*.py")]
     later = re.search(
-        rf"skipped \S+::{re.escape(s.fn_name)}: .* specialised on the first call", text
+        rf"skipped \S+::{re.escape(s.fn_name)}: .* specialised on .* first call", text
     )
     if not made and not later:
         return f"srcgrad gen wrote no gradient of {s.fn_name}: {text.strip()[-300:]}"

@@ -33,7 +33,7 @@ from srcgrad.cli.output import (
     report_load_failure,
 )
 from srcgrad.cli.requests import Request, read_requests
-from srcgrad.cli.targets import container_params, parse_wrt
+from srcgrad.cli.targets import container_note, parse_wrt
 from srcgrad.codegen.pipeline import generate
 from srcgrad.errors import SrcgradError
 
@@ -241,15 +241,10 @@ def _check_file(
 def _check_ways(fn: Any, ways: list[_Way], label: str, tally: _Tally) -> None:
     """Check ``fn`` each way, printing each distinct finding and warning once."""
     tally.functions += 1
-    containers = container_params(fn)
-    if containers:
-        # what it may do with a list or dict depends on the one passed: its module is made
-        # and checked on the first call, never guessed here (no false findings)
-        why = ", ".join(f"{k!r} ({v})" for k, v in containers.items())
-        Out.info(
-            f"skipped {label}: parameter {why} looks like a container; its gradient "
-            "is made and checked for the structure passed on the first call"
-        )
+    note = container_note(fn, label)
+    if note is not None:
+        # what it may do with a list or dict depends on the one passed: never guessed here
+        Out.info(note)
         return
     errors: list[str] = []
     warned: list[str] = []

@@ -29,7 +29,7 @@ from srcgrad.cli.output import (
 from srcgrad.cli.targets import (
     Target,
     cache_entry,
-    container_params,
+    container_note,
     environ,
     fresh_text,
     grad_targets,
@@ -124,13 +124,9 @@ def _gen_targets(ns: argparse.Namespace) -> tuple[list[Target], list[str], int]:
                     "function, no grad(f) call)"
                 )
             for t in found:
-                containers = container_params(t.fn)
-                if containers:
-                    why = ", ".join(f"{k!r} ({v})" for k, v in containers.items())
-                    notes.append(
-                        f"skipped {t.label}: parameter {why} looks like a container; its "
-                        "gradient module is specialised on the first call"
-                    )
+                note = container_note(t.fn, t.label)
+                if note is not None:
+                    notes.append(note)
                     continue
                 targets.append(t)
     return targets, notes, status

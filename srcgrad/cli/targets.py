@@ -163,6 +163,20 @@ def one_target(spec: str, wrt_text: str | None) -> Target:
     return found[0]
 
 
+def container_note(fn: Callable[..., Any], label: str) -> str | None:
+    """The note that ``fn`` is left to its first call (a parameter that looks like a
+    container: its gradient module is specialised on the structure passed), else None.
+    """
+    containers = container_params(fn)
+    if not containers:
+        return None
+    why = ", ".join(f"{k!r} ({v})" for k, v in containers.items())
+    return (
+        f"skipped {label}: parameter {why} looks like a container; its gradient module is "
+        "specialised on (and checked for) the structure passed on the first call"
+    )
+
+
 def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
     """Parameters that look like containers: the first call specialises their gradient module
     (a different file name), so it cannot be generated ahead of time.  A parameter passed on
