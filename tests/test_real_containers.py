@@ -305,3 +305,15 @@ def test_zip_of_starred_rows_gives_their_columns():
     units = [(_n(2), _n()) for _ in range(3)]
     _right(src.columns_of_pairs, units, _n(4, 2))
     _right(src.loop_over_columns, [(_n(2), _n(2)), (_n(2), _n(2))], _n(3, 2))
+
+
+def test_a_name_bound_to_an_entry_of_a_table_of_functions():
+    _right(src.through_an_entry, _n(3), _n(3), wrt=(0, 1))
+
+
+def test_an_entry_bound_on_branches_is_refused_or_right():
+    x, w = _n(3), _n(3)
+    try:
+        _right(src.entry_chosen_on_a_branch, x, w, wrt=(0, 1))
+    except srcgrad.SrcgradError as err:
+        assert err.filename.endswith("keyed_containers_src.py")

@@ -61,8 +61,6 @@ FINDINGS: dict[str, str] = {
     "nn_funs_factory": "refused: (W, b) tuples appended to a list in a loop over the "
     "factory's list of shapes (a closure variable, read when the code runs, so the loop "
     "is not run once per item)",
-    "partial_activation_net": "refused: an activation read from a module-level table "
-    "into a local name and passed to a helper (call of a local value)",
     "word2vec_negative_sampling": "refused: a list argument of ints read at an index "
     "drawn when the code runs (dataset_table[rs.randint(...)])",
 }

@@ -235,6 +235,17 @@ def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
             and n.args[0].value.id in params
         ):
             out.setdefault(n.args[0].value.id, "unpacked into zip(*...)")
+        if (
+            isinstance(n, ast.Assign)
+            and isinstance(n.value, ast.Name)
+            and n.value.id in params
+            and any(
+                isinstance(t, (ast.Tuple, ast.List))
+                and any(isinstance(el, ast.Starred) for el in t.elts)
+                for t in n.targets
+            )
+        ):
+            out.setdefault(n.value.id, "unpacked with a starred name")
         if isinstance(n, (ast.For, ast.comprehension)):
             found = _iterated_as_tuples(n.iter, n.target, params)
             if found is not None:

@@ -1,6 +1,8 @@
 """Programs that read container arguments by loop index, by formatted key, through dict
 views, and that build or rebind lists and tuples of arrays (tests/test_real_containers.py)."""
 
+import functools
+
 import numpy as np
 
 
@@ -588,3 +590,32 @@ def loop_over_columns(units, x):
     for a, b in zip(*PAIRS):
         total = total + a * b
     return total
+
+
+# ---------------------------------------------------------------- a table's entry by name
+
+
+def _leaky(x, slope):
+    return np.where(x > 0, x, slope * x)
+
+
+ACTS = {
+    "tanh": np.tanh,
+    "leaky": functools.partial(_leaky, slope=0.1),
+    "softplus": lambda x: np.logaddexp(0.0, x),
+}
+
+
+def through_an_entry(x, w):
+    act = ACTS["leaky"]
+    soft = ACTS["softplus"]
+    h = act(x * w)
+    return np.sum(apply_twice(soft, h) + apply_twice(ACTS["tanh"], h))
+
+
+def entry_chosen_on_a_branch(x, w):
+    if np.sum(x) > 0:
+        act = ACTS["tanh"]
+    else:
+        act = ACTS["softplus"]
+    return np.sum(act(x * w))

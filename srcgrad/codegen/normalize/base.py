@@ -75,6 +75,15 @@ class _TableEntry(NamedTuple):
     call: Any  # cst.Call
 
 
+class _TableAlias(NamedTuple):
+    """A name bound to an entry of a module-level table of functions by a constant key
+    (``act = ACTIVATIONS["relu"]``): a call of it is a call through the table, read in
+    ``resolver``'s module.  An entry of ``Normalizer.local_funcs``."""
+
+    node: Any  # cst.Subscript: the table read with its constant key
+    resolver: Any
+
+
 class _FuncFromLoop(NamedTuple):
     """A nested function's name at the top of a loop's iteration, or after the loop, where
     the def that runs may be one made in another iteration or before the loop (``line``: the

@@ -44,6 +44,9 @@ class FunctionValues:
         """``a`` when it passes a nested def or lambda of this function by its name: the
         argument as a marker for it; else None."""
         v = a.value
+        entry = None if a.star else self.table_entry(v)
+        if entry is not None:  # ACTIVATIONS["relu"]: the table's entry
+            return a.with_changes(value=self.function_marker(entry, "entry"))
         if (
             a.star
             or not isinstance(v, cst.Name)

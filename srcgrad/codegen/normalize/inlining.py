@@ -21,6 +21,7 @@ from srcgrad.codegen.normalize.base import (
     _MISSING,
     _PartialOf,
     _same_shape,
+    _TableAlias,
     _TableEntry,
     _Scope,
 )
@@ -450,6 +451,8 @@ class Inlining:
                 f"they run), or give each def of {display} a name of its own",
                 "def",
             )
+        if isinstance(entry, _TableAlias):
+            return self.call_table_alias(e, entry, hint, target)
         if isinstance(entry, _TableEntry):
             return self.call(entry.call, hint, target)  # type: ignore[return-value]
         if isinstance(entry, _PartialOf):

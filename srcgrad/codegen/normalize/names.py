@@ -334,12 +334,14 @@ class NameReads:
         branches and loops or as the only binding of ``g`` in the function: ``g`` names that
         function (calls of it are its calls), as a parameter bound to it does.  False
         (nothing done) for any other assignment."""
-        if not isinstance(value, (cst.Name, cst.Attribute)):
-            return False
         if (self.in_branch or self.loops) and _assigned_in(self.body_node).count(
             name
         ) != 1:
             return False  # bound to other values on other paths
+        if isinstance(value, cst.Subscript):
+            return self.table_alias(name, value)
+        if not isinstance(value, (cst.Name, cst.Attribute)):
+            return False
         chain = self._global_chain(value)
         if chain is None or not (
             _is_function_value(chain[1]) or cache.is_function_argument(chain[1])

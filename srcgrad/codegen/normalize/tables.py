@@ -8,6 +8,7 @@ records the table (its keys) and every entry called (see :func:`cache.table_step
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import libcst as cst
@@ -19,6 +20,7 @@ from srcgrad.codegen.normalize.base import (
     _FuncChoice,
     _is_function_value,
     _MISSING,
+    _TableAlias,
     _TableEntry,
 )
 
@@ -38,6 +40,54 @@ def _is_table(obj: Any) -> bool:
 
 class Tables:
     """Calls through tables of functions (a mixin of :class:`Normalizer`)."""
+
+    def table_alias(self, name: str, value: cst.Subscript) -> bool:
+        """``act = ACTIVATIONS["relu"]``, a function read from a module-level table by a
+        constant key: ``act`` names that entry (calls of it, and calls of the parameter it
+        is passed to, call through the table).  False (nothing done) for anything else.
+        """
+        alias = self.table_entry(value)
+        if alias is None:
+            return False
+        self.forget(name)
+        self.local_funcs[name] = alias
+        return True
+
+    def table_entry(self, value: cst.BaseExpression) -> _TableAlias | None:
+        """``TABLE[key]`` of a module-level table of functions and a key known here, as
+        the entry a name bound to it (or a parameter passed it) stands for; else None.
+        """
+        if not isinstance(value, cst.Subscript) or len(value.slice) != 1:
+            return None
+        if not isinstance(value.slice[0].slice, cst.Index):
+            return None
+        chain = self._global_chain(value.value)
+        key = self.folded(value.slice[0].slice.value)
+        if chain is None or not _is_table(chain[1]) or key is _MISSING:
+            return None
+        try:
+            entry = chain[1][key]
+        except (KeyError, IndexError, TypeError):
+            return None
+        if not (_is_function_value(entry) or isinstance(entry, functools.partial)):
+            return None
+        node = value.with_changes(
+            slice=[cst.SubscriptElement(cst.Index(cst.parse_expression(repr(key))))]
+        )
+        return _TableAlias(node, self.resolver)
+
+    def call_table_alias(
+        self, e: cst.Call, entry: _TableAlias, hint: str, target: str | None
+    ) -> cst.BaseExpression:
+        """A call of a name bound to a table's entry: the call through the table."""
+        if entry.resolver.globals is not self.resolver.globals:
+            self.fail(
+                e,
+                "a function read from a table in another module, called here",
+                "pass the function itself, or call it through its table in its module",
+                "call",
+            )
+        return self.call(e.with_changes(func=entry.node), hint, target)  # type: ignore[return-value]
 
     def table_call(
         self, e: cst.Call, hint: str, target: str | None
