@@ -383,7 +383,23 @@ def callee_codes(objs: list[Any] | tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(_code_of(o) for o in objs)
 
 
+def is_constant_sequence(obj: Any) -> bool:
+    """A list or tuple of numbers, strings, None and tuples of such (``shapes``, layer
+    names): a loop over it runs once per item, so the cache keys it by value."""
+    return (
+        type(obj) in (list, tuple) and len(obj) <= 64 and all(map(_constant_item, obj))
+    )
+
+
+def _constant_item(v: Any) -> bool:
+    if type(v) in (int, float, bool, str, type(None)):
+        return True
+    return type(v) is tuple and all(map(_constant_item, v))
+
+
 def _code_of(obj: Any) -> Any:
+    if is_constant_sequence(obj):
+        return ("constant", _const_text(obj))  # its value, compared at every call
     if type(obj) in (dict, list, tuple):
         return _table_keys(obj)
     return getattr(inlined_function(obj), "__code__", None)
@@ -438,6 +454,8 @@ def callee_kind(obj: Any) -> str:
         return "function"
     if isinstance(obj, types.MethodType):
         return "method"
+    if is_constant_sequence(obj):  # a sequence of constants a loop ran over: its value
+        return f"constant:{type(obj).__name__}:{_const_text(obj)}"
     if type(obj) in (dict, list, tuple):  # a table of functions, looked up by key
         return f"table:{type(obj).__name__}:{_const_text(_table_keys(obj))}"
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
@@ -450,7 +468,7 @@ def callee_text(obj: Any, ref: Any = None) -> str:
     contents of its code object.  Never a placeholder: with neither, a SourceNotFoundError.
     """
     kind = callee_kind(obj)
-    if kind.startswith(("rule:", "nondiff", "object:", "table:")):
+    if kind.startswith(("rule:", "nondiff", "object:", "table:", "constant:")):
         return ""  # called by name, never inlined: what it is is all (a rule has a fingerprint)
     fn = inlined_function(obj)
     if isinstance(fn, types.MethodType):

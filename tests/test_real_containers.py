@@ -317,3 +317,29 @@ def test_an_entry_bound_on_branches_is_refused_or_right():
         _right(src.entry_chosen_on_a_branch, x, w, wrt=(0, 1))
     except srcgrad.SrcgradError as err:
         assert err.filename.endswith("keyed_containers_src.py")
+
+
+# ---------------------------------------------------------------- loops over free constants
+
+
+def test_a_loop_over_a_closures_list_of_shapes_appending_tuples():
+    loss = src.make_nn([3, 4, 2])
+    _right(loss, _n(3 * 4 + 4 * 2), X)
+    other = src.make_nn([3, 2])  # another factory call: its own shapes, its own gradient
+    _right(other, _n(3 * 2), X)
+
+
+def test_a_changed_list_of_shapes_makes_new_code():
+    w = _n(20)
+    _right(src.net_over_module_shapes, w, X)
+    df = srcgrad.grad(src.net_over_module_shapes)
+    before = df(w, X)
+    saved = list(src.LAYER_SHAPES)
+    try:
+        # changed in place: the next call sees the new shapes, as the plain call does
+        src.LAYER_SHAPES[1] = (4, 1)
+        after = df(w, X)
+        assert after.shape == before.shape and not np.array_equal(after, before)
+        _right(src.net_over_module_shapes, w, X)
+    finally:
+        src.LAYER_SHAPES[:] = saved

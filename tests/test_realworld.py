@@ -58,9 +58,6 @@ PROGRAM_FILES = sorted(
 #: Each is ``xfail(strict=True)``: when the engine is fixed the test passes and the entry
 #: must go.  Refusals must still be at the program's own line (checked).
 FINDINGS: dict[str, str] = {
-    "nn_funs_factory": "refused: (W, b) tuples appended to a list in a loop over the "
-    "factory's list of shapes (a closure variable, read when the code runs, so the loop "
-    "is not run once per item)",
     "word2vec_negative_sampling": "refused: a list argument of ints read at an index "
     "drawn when the code runs (dataset_table[rs.randint(...)])",
 }

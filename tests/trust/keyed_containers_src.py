@@ -619,3 +619,45 @@ def entry_chosen_on_a_branch(x, w):
     else:
         act = ACTS["softplus"]
     return np.sum(act(x * w))
+
+
+# ---------------------------------------------------------------- loops over free constants
+
+
+LAYER_SHAPES = [(3, 4), (4, 2)]
+
+
+def unpack_module_layers(weights):
+    start = 0
+    layers = []
+    for m, n in LAYER_SHAPES:
+        layers.append((weights[start : start + m * n].reshape((m, n)), 1.0))
+        start += m * n
+    return layers
+
+
+def net_over_module_shapes(weights, x):
+    h = x
+    for W, c in unpack_module_layers(weights):
+        h = np.tanh(h @ W) * c
+    return np.sum(h**2)
+
+
+def make_nn(layer_sizes):
+    shapes = list(zip(layer_sizes[:-1], layer_sizes[1:]))
+
+    def unpack(weights):
+        start = 0
+        out = []
+        for m, n in shapes:
+            out.append((weights[start : start + m * n].reshape((m, n)), start))
+            start += m * n
+        return out
+
+    def loss(weights, x):
+        h = x
+        for W, _ in unpack(weights):
+            h = np.tanh(h @ W)
+        return np.sum(h**2)
+
+    return loss

@@ -9,7 +9,7 @@ from typing import Any
 
 import libcst as cst
 
-from srcgrad import tree
+from srcgrad import cache, tree
 from srcgrad.codegen import ir
 from srcgrad.codegen.check import transposing_zip
 from srcgrad.codegen.ir import Stmt
@@ -59,6 +59,24 @@ class Iteration:
         if isinstance(v, tuple) and len(v) <= 64:
             return list(v)
         return None
+
+    def free_constant_sequence(self, it: cst.BaseExpression) -> list[Any] | None:
+        """The items of a free name (a global, or a closure variable of the function
+        read) bound to a short list or tuple of constants (``shapes``, layer names): the
+        loop runs once per item, and the cache keys the code by that value, checked at
+        every call (a changed list makes new code).  None for anything else."""
+        if (
+            not isinstance(it, cst.Name)
+            or it.value in self.env
+            or it.value in self.local_funcs
+            or it.value in self.galias
+        ):
+            return None
+        found, value = self.resolver.lookup(it.value)
+        if not found or not cache.is_constant_sequence(value):
+            return None
+        self.note_ref(it, it, [it.value], value)
+        return list(value)
 
     def unrolled(
         self,

@@ -185,6 +185,24 @@ class Keys:
             return None
         return list(values)
 
+    def free_unroll(self, node: cst.For) -> list[Any] | None:
+        """The items of a loop over a free name bound to constants (``for m, n in
+        shapes``) when its body needs them one by one: it appends a tuple, list or dict
+        display, or reads a container by the loop's names.  Else None (a plain loop)."""
+        if node.orelse is not None or _has_exit(node.body):
+            return None
+        own = {n.value for n in _all_names(node.target)}
+        appends_displays = any(
+            isinstance(call.args[0].value, (cst.Tuple, cst.List, cst.Dict))  # type: ignore[attr-defined]
+            for call in m.findall(
+                node.body,
+                m.Call(func=m.Attribute(attr=m.Name("append")), args=[m.Arg()]),
+            )
+        )
+        if not (appends_displays or self._reads_by(node.body, own)):
+            return None
+        return self.free_constant_sequence(node.iter)
+
     def _reads_by(self, body: cst.CSTNode, own: set[str]) -> bool:
         """Whether ``body`` subscripts a container known here by key with an index that
         reads one of the names ``own``."""
