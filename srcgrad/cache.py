@@ -24,6 +24,7 @@ import functools
 import hashlib
 import inspect
 import linecache
+import math
 import os
 import tempfile
 import textwrap
@@ -386,15 +387,17 @@ def callee_codes(objs: list[Any] | tuple[Any, ...]) -> tuple[Any, ...]:
 def is_constant_sequence(obj: Any) -> bool:
     """A list or tuple of numbers, strings, None and tuples of such (``shapes``, layer
     names): a loop over it runs once per item, so the cache keys it by value."""
-    return (
-        type(obj) in (list, tuple) and len(obj) <= 64 and all(map(_constant_item, obj))
-    )
+    return type(obj) in (list, tuple) and len(obj) <= 64 and all(map(is_constant, obj))
 
 
-def _constant_item(v: Any) -> bool:
-    if type(v) in (int, float, bool, str, type(None)):
+def is_constant(v: Any, literal: bool = False) -> bool:
+    """A number, string, None or tuple of such: immutable, keyed by its text.  With
+    ``literal``, one that a literal in emitted code can spell (no nan or inf)."""
+    if type(v) is float:
+        return not literal or math.isfinite(v)
+    if type(v) in (int, bool, str, type(None)):
         return True
-    return type(v) is tuple and all(map(_constant_item, v))
+    return type(v) is tuple and all(is_constant(x, literal) for x in v)
 
 
 def _code_of(obj: Any) -> Any:

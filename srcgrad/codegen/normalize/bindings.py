@@ -14,6 +14,7 @@ import libcst as cst
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
 from srcgrad.codegen.normalize.base import _LITERALS, _MISSING, _Scope
+from srcgrad.codegen.normalize.syntax import _constant_arithmetic
 from srcgrad.codegen.resolve import ARRAY_ATTRIBUTES_STATIC
 
 
@@ -423,25 +424,3 @@ class Bindings:
                 "split it into simpler statements",
                 "container",
             )
-
-
-def _constant_arithmetic(node: cst.BinaryOperation, left: Any, right: Any) -> Any:
-    """``left op right`` for ints and strings known here (``t - 1``, ``"W" + k``), else
-    ``_MISSING``: keys and indices computed from constants stay constants."""
-    ops = {
-        cst.Add: lambda a, b: a + b,
-        cst.Subtract: lambda a, b: a - b,
-        cst.Multiply: lambda a, b: a * b,
-        cst.FloorDivide: lambda a, b: a // b,
-        cst.Modulo: lambda a, b: a % b,
-    }
-    op = ops.get(type(node.operator))
-    if op is None or type(left) not in (int, str) or type(right) not in (int, str):
-        return _MISSING
-    try:
-        value = op(left, right)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return _MISSING
-    if type(value) not in (int, str) or (type(value) is str and len(value) > 200):
-        return _MISSING
-    return value

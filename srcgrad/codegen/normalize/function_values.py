@@ -9,10 +9,11 @@ bindings, which can no longer change).
 from __future__ import annotations
 
 import inspect
-import math
 from typing import Any, NamedTuple
 
 import libcst as cst
+
+from srcgrad import cache
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.normalize.base import _MISSING, _Scope
@@ -199,12 +200,10 @@ def _def_time_default(resolver: Any, fdef: Any, name: str) -> Any:
         return _MISSING
     if param is None or param.default is inspect.Parameter.empty:
         return _MISSING
-    return param.default if _immutable_constant(param.default) else _MISSING
+    v = param.default
+    return v if cache.is_constant(v, literal=True) and _short(v) else _MISSING
 
 
-def _immutable_constant(v: Any) -> bool:
-    if type(v) in (int, float, bool, str, type(None)):
-        return not (
-            type(v) is float and not math.isfinite(v)
-        )  # (no literal for nan, inf)
-    return type(v) is tuple and len(v) <= 64 and all(_immutable_constant(x) for x in v)
+def _short(v: Any) -> bool:
+    """No tuple in ``v`` longer than 64 items (a default written out as a literal)."""
+    return type(v) is not tuple or (len(v) <= 64 and all(map(_short, v)))

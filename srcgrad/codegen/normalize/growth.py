@@ -12,8 +12,6 @@ from typing import Any
 import libcst as cst
 import libcst.matchers as m
 
-from srcgrad import tree
-
 
 class Growth:
     """Lists grown in straight-line code (a mixin of :class:`Normalizer`)."""
@@ -53,14 +51,28 @@ class Growth:
             depth, items = self.display_loops[lst], list(self.lit[lst][1])
         else:
             return False
-        users = [u for u, cur in self.env.items() if cur == lst]
-        shared = any(lst in frame.env.values() for frame in self.frames)
-        if depth != len(self.loop_ticks) or len(users) != 1 or shared:
+        user = self.sole_name(lst)
+        if depth != len(self.loop_ticks) or user is None:
             return False
         if lst in self.arg_names:
             return False  # a caller's list: refused where it is appended to
-        self.bind_atom(users[0], cst.List([cst.Element(v) for v in [*items, item]]))
+        self.bind_atom(user, cst.List([cst.Element(v) for v in [*items, item]]))
         return True
+
+    def names_of(self, cur: str) -> list[str]:
+        """The user's names bound to the emitted ``cur``: this function's, then those of
+        the callers being inlined."""
+        return [u for u, c in self.env.items() if c == cur] + [
+            u for frame in self.frames for u, c in frame.env.items() if c == cur
+        ]
+
+    def sole_name(self, cur: str) -> str | None:
+        """The one name of this function bound to ``cur``, when no other name (here or
+        in a caller) is: a change made through it is seen by every name; else None."""
+        names = self.names_of(cur)
+        if len(names) != 1 or self.env.get(names[0]) != cur:
+            return None
+        return names[0]
 
     def item_write(self, target: cst.Subscript, value: cst.BaseExpression) -> None:
         """``xs[t][i] = v``, a write into an array that a tuple, list or dict built here holds
@@ -90,9 +102,7 @@ class Growth:
                 f"item = {base.value}[k]; item[i] = v; {base.value}[k] = item",
                 "subscript-assign",
             )
-        named = [u for u, c in self.env.items() if c == atom.value] + [
-            u for frame in self.frames for u, c in frame.env.items() if c == atom.value
-        ]
+        named = self.names_of(atom.value)
         if named:
             self.fail(
                 target,
@@ -156,30 +166,13 @@ class Growth:
     def _known_items(self, atom: cst.BaseExpression) -> list[Any] | None:
         """The items of a display or of a container argument (part) ``atom``, as atoms."""
         if isinstance(atom, cst.Name) and atom.value in self.cont:
-            skel = self.cont[atom.value][2]
-            if skel[0] not in ("seq", "nt"):
+            if self.cont[atom.value][2][0] not in ("seq", "nt"):
                 return None
-            return [
-                self.read(
-                    atom.value,
-                    k,
-                    cst.Subscript(
-                        value=atom,
-                        slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))],
-                    ),
-                    atom.value,
-                    None,
-                )
-                for k in range(len(tree.skeleton_children(skel)))
-            ]
-        if isinstance(atom, cst.Name) and atom.value in self.lit:
-            kind, entries = self.lit[atom.value]
-            return list(entries) if kind == "seq" else None
-        if isinstance(atom, (cst.Tuple, cst.List)) and all(
-            isinstance(e, cst.Element) for e in atom.elements
-        ):
-            return [e.value for e in atom.elements]
-        return None
+            return [el.value for el in self.expand_container(atom.value).elements]
+        if isinstance(atom, cst.Name) and atom.value not in self.lit:
+            return None  # (items read by index through the name: not atoms)
+        known = self.sequence_items(atom)
+        return None if known is None else known[1]
 
     def assign_part(self, target: cst.BaseExpression, atom: cst.BaseExpression) -> None:
         """Bind the target ``target`` (a name, or a tuple of names) to ``atom``."""
@@ -206,9 +199,7 @@ class Growth:
             return cur
         if any(self._is_container_atom(v) for v in known[1]):
             return cur
-        if [u for u, c in self.env.items() if c == cur] != [user] or any(
-            cur in frame.env.values() for frame in self.frames
-        ):
+        if self.sole_name(cur) != user:
             return cur  # another name for the same list would not see the writes
         self.bind_atom(user, cst.List([cst.Element(v) for v in known[1]]))
         cur = self.env[user]
@@ -253,9 +244,7 @@ class Growth:
             for a in m.findall(self.src.tree, m.Assign())
         ):
             return False  # another name is bound to the list somewhere
-        if [u for u, c in self.env.items() if c == cur] != [target.value] or any(
-            cur in frame.env.values() for frame in self.frames
-        ):
+        if self.sole_name(cur) != target.value:
             return False
         call = cst.Call(
             func=cst.Attribute(cst.Name(target.value), cst.Name("extend")),

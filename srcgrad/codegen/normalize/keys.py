@@ -6,7 +6,6 @@ container by it (a tuple, list or dict whose items are known only by key here).
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import libcst as cst
@@ -15,19 +14,11 @@ import libcst.matchers as m
 from srcgrad import tree
 from srcgrad.codegen.normalize.base import _MISSING
 from srcgrad.codegen.normalize.exits import _has_exit
-from srcgrad.codegen.normalize.syntax import _all_names
+from srcgrad.codegen.normalize.syntax import _all_names, _constant_arithmetic
 
 #: how many times a loop is written out at most (a longer one stays a loop, and a key read
 #: in it is refused as before)
 UNROLL_LIMIT = 64
-
-_BINARY = {
-    cst.Add: operator.add,
-    cst.Subtract: operator.sub,
-    cst.Multiply: operator.mul,
-    cst.FloorDivide: operator.floordiv,
-    cst.Modulo: operator.mod,
-}
 
 
 class Keys:
@@ -50,15 +41,9 @@ class Keys:
             v = self.const.get(cur, _MISSING) if cur is not None else _MISSING
             return v if type(v) in (int, str, bool) else _MISSING
         if isinstance(node, cst.BinaryOperation):
-            op = _BINARY.get(type(node.operator))
-            left, right = self.folded(node.left), self.folded(node.right)
-            if op is None or left is _MISSING or right is _MISSING:
-                return _MISSING
-            try:
-                v = op(left, right)
-            except (TypeError, ValueError, ZeroDivisionError):
-                return _MISSING
-            return v if type(v) in (int, str) else _MISSING
+            return _constant_arithmetic(
+                node, self.folded(node.left), self.folded(node.right)
+            )
         if isinstance(node, cst.FormattedString):
             return self._folded_format(node)
         if isinstance(node, cst.Call):
@@ -97,7 +82,10 @@ class Keys:
         if fname in ("len", "str") and len(node.args) != 1:
             return _MISSING
         if fname == "len":
-            return self._known_length(node.args[0].value)
+            arg = node.args[0].value
+            if not isinstance(arg, cst.Name) or arg.value not in self.env:
+                return _MISSING
+            return self._length_here(self.env[arg.value])
         if fname == "str":
             v = self.folded(node.args[0].value)
             return str(v) if type(v) in (int, str) else _MISSING
@@ -109,11 +97,9 @@ class Keys:
         except ValueError:
             return _MISSING
 
-    def _known_length(self, e: cst.BaseExpression) -> Any:
-        """The length of a container argument (or a part of one) or a display built here."""
-        if not isinstance(e, cst.Name) or e.value not in self.env:
-            return _MISSING
-        cur = self.env[e.value]
+    def _length_here(self, cur: str) -> Any:
+        """The length of ``cur`` (an emitted name) when it is a container argument (or a
+        part of one) or a display built here that does not grow."""
         if cur in self.cont:
             return len(tree.skeleton_children(self.cont[cur][2]))
         if cur in self.lit and not self.grows_in_place(cur):
@@ -132,12 +118,7 @@ class Keys:
             and isinstance(expr.args[0].value, cst.Name)
         ):
             return _MISSING
-        cur = expr.args[0].value.value
-        if cur in self.cont:
-            return len(tree.skeleton_children(self.cont[cur][2]))
-        if cur in self.lit and not self.grows_in_place(cur):
-            return len(self.lit[cur][1])
-        return _MISSING
+        return self._length_here(expr.args[0].value.value)
 
     def argument_as_display(self, user: str, cur: str) -> str:
         """Bind ``user`` (now the container argument part ``cur``) to a display of reads of
@@ -170,28 +151,22 @@ class Keys:
         self.bind_atom(user, display)
         return self.env[user]
 
-    def keyed_unroll(self, node: cst.For) -> list[Any] | None:
-        """The values of a ``for`` loop's index when the loop must run once per value: it
-        iterates over a ``range`` known here, has no ``break``/``return``/``else``, and its
+    def unroll_values(self, node: cst.For) -> list[Any] | None:
+        """The values a ``for`` loop's target takes when the loop must run once per value
+        (else None: a plain loop).  It has no ``break``/``return``/``else``, and either its
         body reads a container argument (or a tuple/list/dict built here) with a key that
-        mentions the loop's names (``params[i]``, ``params[f"b{i}"]``).  Else None."""
+        mentions the loop's names (``params[i]``, ``params[f"b{i}"]``) and it iterates over
+        a ``range`` known here, or its body needs the items one by one (such a read, or an
+        append of a tuple, list or dict display) and it iterates over a free name bound to
+        constants (``for m, n in shapes``)."""
         if node.orelse is not None or _has_exit(node.body):
             return None
         own = {n.value for n in _all_names(node.target)}
-        if not isinstance(node.target, cst.Name) or not self._reads_by(node.body, own):
-            return None
-        values = self.folded(node.iter)
-        if not isinstance(values, range) or len(values) > UNROLL_LIMIT:
-            return None
-        return list(values)
-
-    def free_unroll(self, node: cst.For) -> list[Any] | None:
-        """The items of a loop over a free name bound to constants (``for m, n in
-        shapes``) when its body needs them one by one: it appends a tuple, list or dict
-        display, or reads a container by the loop's names.  Else None (a plain loop)."""
-        if node.orelse is not None or _has_exit(node.body):
-            return None
-        own = {n.value for n in _all_names(node.target)}
+        reads = self._reads_by(node.body, own)
+        if reads and isinstance(node.target, cst.Name):
+            values = self.folded(node.iter)
+            if isinstance(values, range) and 0 < len(values) <= UNROLL_LIMIT:
+                return list(values)
         appends_displays = any(
             isinstance(call.args[0].value, (cst.Tuple, cst.List, cst.Dict))  # type: ignore[attr-defined]
             for call in m.findall(
@@ -199,7 +174,7 @@ class Keys:
                 m.Call(func=m.Attribute(attr=m.Name("append")), args=[m.Arg()]),
             )
         )
-        if not (appends_displays or self._reads_by(node.body, own)):
+        if not (reads or appends_displays):
             return None
         return self.free_constant_sequence(node.iter)
 

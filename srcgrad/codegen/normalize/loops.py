@@ -52,7 +52,7 @@ class Loops:
         values = self.static_values(node.iter)
         if values is not None and node.orelse is None and not _has_exit(node.body):
             return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
-        keyed = self.keyed_unroll(node) or self.free_unroll(node)
+        keyed = self.unroll_values(node)
         if keyed is not None:  # the body reads a container by the loop's index
             return self.unrolled(node.target, keyed, list(node.body.body))  # type: ignore[union-attr]
         if self._reads_poisoned(node.iter):

@@ -5,6 +5,8 @@ the transformers that rename or swap nodes.
 
 from __future__ import annotations
 
+import operator
+
 import re
 from typing import Any
 
@@ -306,3 +308,29 @@ class _SwapNodes(cst.CSTTransformer):
         if rep is not None:
             return rep
         return updated
+
+
+_ARITHMETIC = {
+    cst.Add: operator.add,
+    cst.Subtract: operator.sub,
+    cst.Multiply: operator.mul,
+    cst.FloorDivide: operator.floordiv,
+    cst.Modulo: operator.mod,
+}
+
+
+def _constant_arithmetic(node: cst.BinaryOperation, left: Any, right: Any) -> Any:
+    """``left op right`` for ints and strings known here (``t - 1``, ``"W" + k``,
+    ``"b%d" % i``), else ``_MISSING``: keys and indices computed from constants stay
+    constants."""
+    op = _ARITHMETIC.get(type(node.operator))
+    known = (int, str, bool)
+    if op is None or type(left) not in known or type(right) not in known:
+        return _MISSING
+    try:
+        value = op(left, right)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return _MISSING
+    if type(value) not in (int, str) or (type(value) is str and len(value) > 200):
+        return _MISSING
+    return value
