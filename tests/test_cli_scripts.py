@@ -353,3 +353,46 @@ def test_gen_leaves_lists_of_layers_to_the_first_call(tmp_path):
     assert "skipped layers.py::indexed: parameter 'params'" in out
     assert "error" not in out
     assert [p.name for p in (cache / "layers").glob("*.py")] == ["pairs__wrt-xs.py"]
+
+
+STEPS = """
+import numpy as np
+import srcgrad
+
+
+def per_step(W, inputs, h):
+    hs = {}
+    hs[-1] = h
+    loss = 0.0
+    for t in range(len(inputs)):
+        hs[t] = np.tanh(W[:, inputs[t]] + hs[t - 1])
+        loss = loss + np.sum(hs[t])
+    return loss
+
+
+def array_steps(W, xs):
+    h = np.zeros(W.shape[0])
+    for t in range(len(xs)):
+        h = np.tanh(W @ xs[t] + h)
+    return np.sum(h)
+
+
+if __name__ == "__main__":
+    print(srcgrad.grad(per_step), srcgrad.grad(array_steps))
+"""
+
+
+def test_gen_leaves_loops_filling_dicts_step_by_step_to_the_first_call(tmp_path):
+    # the length of `inputs` (a list of indices) sets a loop that fills a dict per step:
+    # that loop runs once per step, with the length only the first call gives; a loop
+    # over an array's length that fills nothing is generated ahead of time
+    write(tmp_path / "steps.py", STEPS)
+    cache = tmp_path / "c"
+    r = run("gen", "steps.py", cwd=tmp_path, cache=cache)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert "skipped steps.py::per_step: parameter 'inputs' (its length sets" in out
+    assert "'hs'" in out and "error" not in out
+    assert [p.name for p in (cache / "steps").glob("*.py")] == ["array_steps__wrt-W.py"]
+    r = run("check", "steps.py", cwd=tmp_path, cache=cache)
+    assert r.returncode == 0, r.stdout + r.stderr

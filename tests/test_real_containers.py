@@ -343,3 +343,37 @@ def test_a_changed_list_of_shapes_makes_new_code():
         _right(src.net_over_module_shapes, w, X)
     finally:
         src.LAYER_SHAPES[:] = saved
+
+
+def test_an_argument_not_differentiated_read_at_a_key_known_when_it_runs():
+    # a table of ints at a drawn index (word2vec's negative samples), data arrays at an
+    # argmax, a nested list at a computed index, a dict at a key read from a list
+    W, x = _n(3, 4), _n(5, 3)
+    table = [0, 0, 1, 2, 4, 4]
+    value, g = srcgrad.value_and_grad(src.rows_at_drawn_indices)(
+        W, x, table, np.random.RandomState(3)
+    )
+    assert value == src.rows_at_drawn_indices(W, x, table, np.random.RandomState(3))
+    check_grad(
+        lambda W: src.rows_at_drawn_indices(W, x, table, np.random.RandomState(3)), W
+    )
+    assert table == [0, 0, 1, 2, 4, 4]
+    examples, labels = [_n(2, 3) for _ in range(4)], [_n(2, 2) for _ in range(4)]
+    _right(src.examples_at_the_argmax, _n(3, 2), examples, labels)
+    batches = [[_n(3)], [_n(2, 3) for _ in range(3)]]
+    _right(src.nested_batches_at_a_computed_index, _n(3, 2), batches)
+    _right(src.scale_by_a_computed_name, _n(3), {"a": 2.0, "b": -1.5}, ["b", "a", "b"])
+
+
+def test_an_argument_differentiated_read_at_a_key_known_when_it_runs_is_refused():
+    with pytest.raises(srcgrad.SrcgradError) as err:
+        srcgrad.grad(src.layers_at_a_computed_index)(SQUARE, X[:, :3])
+    text = str(err.value)
+    assert "keyed_containers_src.py:" in text and "known only when the code runs" in text
+    assert "range(len(params))" in text
+
+
+def test_an_argument_mutated_before_its_read_is_refused():
+    with pytest.raises(srcgrad.SrcgradError) as err:
+        srcgrad.grad(src.append_to_a_table_then_read)(_n(4), [1, 2], 2)
+    assert "keyed_containers_src.py:" in str(err.value)

@@ -57,19 +57,11 @@ PROGRAM_FILES = sorted(
 #: Programs srcgrad does not differentiate right today: file stem -> "<class>: <message>".
 #: Each is ``xfail(strict=True)``: when the engine is fixed the test passes and the entry
 #: must go.  Refusals must still be at the program's own line (checked).
-FINDINGS: dict[str, str] = {
-    "word2vec_negative_sampling": "refused: a list argument of ints read at an index "
-    "drawn when the code runs (dataset_table[rs.randint(...)])",
-}
+FINDINGS: dict[str, str] = {}
 
 #: ``srcgrad gen FILE`` does not generate what the API differentiates right: file stem ->
 #: finding.  (Programs in FINDINGS fail there too, for the same reason.)
-CLI_FINDINGS: dict[str, str] = {
-    "min_char_rnn": "gen makes the module ahead of time, without the arguments: the list "
-    "of character indices is taken for an array, so the loop over range(len(inputs)) is "
-    "not run once per step and its dict writes are refused (the first call, with the "
-    "list, differentiates it)",
-}
+CLI_FINDINGS: dict[str, str] = {}
 
 #: Refusals whose message is at fault (``refusal_problems``): file stem -> finding.
 MESSAGE_FINDINGS: dict[str, str] = {}

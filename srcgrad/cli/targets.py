@@ -250,10 +250,82 @@ def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
             found = _iterated_as_tuples(n.iter, n.target, params)
             if found is not None:
                 out.setdefault(found, "iterated as tuples")
+        if isinstance(n, ast.For):
+            for name, why in _steps_filling_containers(n, node, params).items():
+                out.setdefault(name, why)
         if isinstance(n, ast.Call) and depth < 3:
             for name, why in _passed_on(fn, n, params, depth).items():
                 out.setdefault(name, why)
     return out
+
+
+def _built_containers(fn: ast.AST) -> set[str]:
+    """Names the function binds to a dict or list display (``xs, hs = {}, {}``)."""
+    out: set[str] = set()
+    for n in ast.walk(fn):
+        if not isinstance(n, ast.Assign):
+            continue
+        for t in n.targets:
+            pairs = (
+                zip(t.elts, n.value.elts)
+                if isinstance(t, ast.Tuple) and isinstance(n.value, ast.Tuple)
+                else [(t, n.value)]
+            )
+            for name, value in pairs:
+                if isinstance(name, ast.Name) and isinstance(
+                    value, (ast.Dict, ast.List)
+                ):
+                    out.add(name.id)
+    return out
+
+
+def _steps_filling_containers(
+    loop: ast.For, fn: ast.AST, params: dict[str, Any]
+) -> dict[str, str]:
+    """``for t in range(len(inputs)): xs[t] = ...``: the loop fills a dict or list built in
+    the function entry by entry, which srcgrad does by running it once per step, so it needs
+    the length of ``inputs`` (a list of indices, say) that only the first call gives."""
+    it = loop.iter
+    if not (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Name)
+        and it.func.id == "range"
+        and isinstance(loop.target, ast.Name)
+    ):
+        return {}
+    lengths = [
+        a.args[0].id
+        for a in it.args
+        if isinstance(a, ast.Call)
+        and isinstance(a.func, ast.Name)
+        and a.func.id == "len"
+        and len(a.args) == 1
+        and isinstance(a.args[0], ast.Name)
+        and a.args[0].id in params
+    ]
+    if not lengths:
+        return {}
+    built = _built_containers(fn)
+    step = loop.target.id
+    filled = sorted(
+        {
+            n.value.id
+            for st in loop.body
+            for n in ast.walk(st)
+            if isinstance(n, ast.Subscript)
+            and isinstance(n.ctx, ast.Store)
+            and isinstance(n.value, ast.Name)
+            and n.value.id in built
+            and any(isinstance(k, ast.Name) and k.id == step for k in ast.walk(n.slice))
+        }
+    )
+    if not filled:
+        return {}
+    why = (
+        f"its length sets the steps of a loop that fills {', '.join(map(repr, filled))} "
+        "step by step (run once per step, with the length the first call gives)"
+    )
+    return {name: why for name in lengths}
 
 
 def _passed_on(

@@ -661,3 +661,40 @@ def make_nn(layer_sizes):
         return np.sum(h**2)
 
     return loss
+
+
+def rows_at_drawn_indices(W, x, table, rs):
+    total = 0.0
+    for _ in range(3):
+        k = table[rs.randint(0, len(table))]
+        total = total + np.sum(np.tanh(x @ W)[k])
+    return total
+
+
+def examples_at_the_argmax(W, examples, labels):
+    scores = examples[0] @ W
+    j = int(np.argmax(scores))
+    return np.sum((examples[j] @ W - labels[j]) ** 2)
+
+
+def nested_batches_at_a_computed_index(W, batches):
+    j = int(np.sum(batches[0][0] > 0)) % len(batches[1])
+    return np.sum(np.tanh(batches[1][j] @ W))
+
+
+def scale_by_a_computed_name(w, scales, names):
+    out = 0.0
+    for i in range(len(names)):
+        out = out + scales[names[i]] * np.sum(w**2)
+    return out
+
+
+def layers_at_a_computed_index(layers, x):
+    j = int(np.sum(x > 0)) % len(layers)
+    W, b = layers[j]
+    return np.sum(np.tanh(x @ W + b))
+
+
+def append_to_a_table_then_read(w, table, i):
+    table.append(0)
+    return np.sum(w[table[i]])

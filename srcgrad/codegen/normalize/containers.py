@@ -120,6 +120,40 @@ class Containers:
         self.cont[name] = (param, path + (key,), sub)
         return cst.Name(name)
 
+    def argument_item(
+        self,
+        base: cst.Name,
+        e: cst.Subscript,
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression:
+        """``params[k]`` of a container argument (or a part of one)."""
+        key_node = e.slice[0].slice.value  # type: ignore[union-attr]
+        key = self.folded(key_node)  # (the user's expression: its names by env)
+        if key is _MISSING and self.cont[base.value][0] not in self.wrt:
+            # an argument not differentiated (a table of ints, a list of data arrays):
+            # its items are constants of the gradient, read when the code runs
+            node = cst.Subscript(
+                value=base,
+                slice=[cst.SubscriptElement(cst.Index(self.lower(key_node, hint)))],
+            )
+            return cst.Name(self.emit(ir.STATIC, target, hint, node))
+        if key is _MISSING:
+            self.fail(
+                key_node,
+                "a container argument read with a key known only when the code runs",
+                'use a literal key (params["W"], params[0]) or the index of a loop '
+                "over range(len(params)) (or any range known before the call) that "
+                "has no break, return or else: such a loop runs once per index",
+                "dynamic-key",
+            )
+        # the key as the constant it is now (a name may be rebound or renamed later)
+        read = e.with_changes(
+            value=base,
+            slice=[cst.SubscriptElement(cst.Index(self.literal(key)))],
+        )
+        return self.read(base.value, key, read, hint, target)
+
     def container_item(
         self,
         base: str,

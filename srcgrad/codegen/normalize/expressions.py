@@ -350,23 +350,7 @@ class Expressions:
                 self.fail(
                     e, "slice of a container argument", "index with a constant", "read"
                 )
-            key_node = e.slice[0].slice.value  # type: ignore[union-attr]
-            key = self.folded(key_node)  # (the user's expression: its names by env)
-            if key is _MISSING:
-                self.fail(
-                    key_node,
-                    "a container argument read with a key known only when the code runs",
-                    'use a literal key (params["W"], params[0]) or the index of a loop '
-                    "over range(len(params)) (or any range known before the call) that "
-                    "has no break, return or else: such a loop runs once per index",
-                    "dynamic-key",
-                )
-            # the key as the constant it is now (a name may be rebound or renamed later)
-            read = e.with_changes(
-                value=base,
-                slice=[cst.SubscriptElement(cst.Index(self.literal(key)))],
-            )
-            return self.read(base.value, key, read, hint, target)
+            return self.argument_item(base, e, hint, target)
         return self.lower_subscript(e, base, hint, target)
 
     def lower_subscript(
