@@ -70,6 +70,12 @@ class NodeType:
     ``TypeError`` when there is none).  ``positional``: the children pair by position when
     several trees are walked together (lists, tuples, NamedTuples), else by key.  ``name`` is
     the kind in :func:`skeleton`, ``tag`` in :func:`signature`.
+
+    ``aux(x)``, when given, is what a node holds besides its children (a Module's static
+    fields): hashable, part of :func:`signature` and :func:`skeleton`, kept in a
+    :class:`TreeDef`, and passed to ``unflatten`` as a fourth argument.  ``constants(x)``,
+    when given, names the children that are leaves no gradient flows to (a Module's buffers
+    and float settings): a gradient of ``x`` holds None there.
     """
 
     name: str
@@ -81,6 +87,20 @@ class NodeType:
     qualified_name: bool = (
         True  # the skeleton names the type by __qualname__, else __name__
     )
+    aux: Callable[[Any], Any] | None = None
+    constants: Callable[[Any], Any] | None = None
+
+    def build(self, cls: type, keys: Sequence[Any], kids: list[Any], aux: Any) -> Any:
+        """A node of type ``cls`` from its keys, children and aux data."""
+        if self.aux is None:
+            return self.unflatten(cls, keys, kids)
+        return self.unflatten(cls, keys, kids, aux)  # type: ignore[call-arg]
+
+    def like(self, x: Any, keys: Sequence[Any], kids: list[Any]) -> Any:
+        """A node like ``x`` (its type and aux data) with the children ``kids``."""
+        return self.build(
+            type(x), keys, kids, None if self.aux is None else self.aux(x)
+        )
 
 
 def _dict_flatten(x: dict) -> tuple[Sequence[Any], Sequence[Any]]:
@@ -155,6 +175,8 @@ def register(
     *,
     name: str | None = None,
     child: Callable[[Any, Any], Any] | None = None,
+    aux: Callable[[Any], Any] | None = None,
+    constants: Callable[[Any], Any] | None = None,
 ) -> NodeType:
     """Make ``cls`` (and its subclasses) a node of every tree.
 
@@ -165,6 +187,9 @@ def register(
             value that was flattened).
         name: the kind in signatures and skeletons (default: ``cls.__qualname__``).
         child: ``(x, key) -> child``; default: looked up in ``flatten(x)``.
+        aux: ``x -> hashable``: what the node holds besides its children; ``unflatten`` then
+            takes it as a fourth argument (see :class:`NodeType`).
+        constants: ``x -> keys`` of the children no gradient flows to.
 
     Returns:
         the new :class:`NodeType`.
@@ -182,7 +207,9 @@ def register(
                 return v
         raise KeyError(key)
 
-    node = NodeType(kind, kind, flatten, unflatten, child or lookup)
+    node = NodeType(
+        kind, kind, flatten, unflatten, child or lookup, aux=aux, constants=constants
+    )
     _REGISTERED[cls] = node
     _BY_TYPE.clear()
     return node
@@ -223,7 +250,7 @@ def rebuild(like: Any, kids: Sequence[Any]) -> Any:
     node = node_type(like)
     if node is None:
         raise TypeError(f"{type(like).__qualname__} is not a pytree node")
-    return node.unflatten(type(like), node.flatten(like)[0], list(kids))
+    return node.like(like, node.flatten(like)[0], list(kids))
 
 
 # --------------------------------------------------------------------------- flatten
@@ -237,6 +264,7 @@ class TreeDef:
     type: type | None = None
     keys: tuple[Any, ...] = ()
     children: tuple[TreeDef, ...] = ()
+    aux: Any = None
 
     @property
     def num_leaves(self) -> int:
@@ -263,7 +291,11 @@ def _flatten(x: Any, is_leaf: IsLeaf, out: list[Any]) -> TreeDef:
         return _LEAF
     keys, kids = node.flatten(x)
     return TreeDef(
-        node, type(x), tuple(keys), tuple(_flatten(v, is_leaf, out) for v in kids)
+        node,
+        type(x),
+        tuple(keys),
+        tuple(_flatten(v, is_leaf, out) for v in kids),
+        None if node.aux is None else node.aux(x),
     )
 
 
@@ -285,7 +317,7 @@ def _unflatten(treedef: TreeDef, it: Iterator[Any]) -> Any:
                 "unflatten: fewer leaves than the structure holds"
             ) from None
     kids = [_unflatten(c, it) for c in treedef.children]
-    return treedef.node.unflatten(treedef.type, treedef.keys, kids)  # type: ignore[arg-type]
+    return treedef.node.build(treedef.type, treedef.keys, kids, treedef.aux)  # type: ignore[arg-type]
 
 
 def leaves(x: Any, is_leaf: IsLeaf = None) -> list[Any]:
@@ -355,7 +387,7 @@ def map(fn: Callable[..., Any], x: Any, *rest: Any, is_leaf: IsLeaf = None) -> A
         new = [map(fn, v, *others, is_leaf=is_leaf) for v, *others in pairs]
     else:
         new = [map(fn, v, is_leaf=is_leaf) for v in kids]
-    return node.unflatten(type(x), keys, new)
+    return node.like(x, keys, new)
 
 
 PathIsLeaf = Callable[[Path, Any], bool] | None
@@ -378,7 +410,7 @@ def map_with_path(
         map_with_path(fn, v, *(o[i] for o in others), is_leaf=is_leaf, path=path + (k,))
         for i, (k, v) in enumerate(zip(keys, kids))
     ]
-    return node.unflatten(type(x), keys, new)
+    return node.like(x, keys, new)
 
 
 def get(x: Any, path: Path) -> Any:
@@ -403,7 +435,7 @@ def replace(x: Any, path: Path, new: Any) -> Any:
     at = keys.index(path[0]) if path[0] in keys else _position(path[0], len(keys))
     kids = list(kids)
     kids[at] = replace(kids[at], path[1:], new)
-    return node.unflatten(type(x), keys, kids)
+    return node.like(x, keys, kids)
 
 
 def _position(key: Any, n: int) -> int:
@@ -425,6 +457,8 @@ def signature(x: Any, leaf: Callable[[Any], Any]) -> Any:
     sigs = tuple(signature(v, leaf) for v in kids)
     if node is SEQUENCE:
         return ("s", type(x), sigs)
+    if node.aux is not None:  # (a Module: its static fields are part of the signature)
+        return (node.tag, type(x), tuple(zip(keys, sigs)), node.aux(x))
     return (node.tag, type(x), tuple(zip(keys, sigs)))
 
 
@@ -436,7 +470,11 @@ def signature_node(
 ) -> tuple[NodeType, type, tuple[Any, ...], tuple[Any, ...]] | None:
     """``(node type, container type, keys, child signatures)`` of a container's signature,
     None for a leaf's."""
-    if not isinstance(sig, tuple) or len(sig) != 3 or not isinstance(sig[0], str):
+    if (
+        not isinstance(sig, tuple)
+        or len(sig) not in (3, 4)
+        or not isinstance(sig[0], str)
+    ):
         return None
     node = _TAGS.get(sig[0])
     if node is None:
@@ -477,7 +515,16 @@ def skeleton(x: Any) -> Any:
     name = t.__qualname__ if node.qualified_name else t.__name__
     if node is SEQUENCE:
         return ("seq", [skeleton(v) for v in kids], name)
-    return (node.name, {k: skeleton(v) for k, v in zip(keys, kids)}, name)
+    skel = {k: skeleton(v) for k, v in zip(keys, kids)}
+    if node.aux is None:
+        return (node.name, skel, name)
+    # a node with aux data (a Module): its type, aux and the children no gradient reaches
+    extra = {
+        "type": t,
+        "aux": node.aux(x),
+        "constants": frozenset(node.constants(x) if node.constants else ()),
+    }
+    return (node.name, skel, name, extra)
 
 
 def skeleton_children(skel: Any) -> list[Any]:
