@@ -28,6 +28,7 @@ from srcgrad.errors import (
 )
 from srcgrad.rules import registry
 from srcgrad.runtime.calls import install_vjp, stop_gradient
+from srcgrad.runtime.containers import sum_shared
 
 __all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "GradFunction"]
 
@@ -467,7 +468,10 @@ class GradFunction:
         held = (
             args + held
         )  # what the caller holds: the arguments and a pullback's cotangent
-        out = tuple(_own(g, args[p], seen, held) for g, p in zip(grads, self._wrt_pos))
+        out = tuple(
+            _own(sum_shared(args[p], g), args[p], seen, held)
+            for g, p in zip(grads, self._wrt_pos)
+        )
         return out[0] if self._single else out
 
     @property

@@ -479,7 +479,10 @@ def _wrt_positions(f: Callable[..., Any], wrt: Any, n_args: int) -> list[int]:
 def _check_structure(name: str, pos: int, arg: Any, grad: Any) -> None:
     """The gradient of argument ``pos`` has an entry for each leaf of it, and each float
     leaf's entry has its shape and dtype."""
+    constants = tree.constant_paths(arg)
     for path, leaf in tree.leaves_with_paths(arg):
+        if path in constants:
+            continue  # a model's buffer or float setting: no gradient
         label = f"argument {pos}" + "".join(f"[{k!r}]" for k in path)
         try:
             g = tree.get(grad, path)
@@ -539,10 +542,11 @@ class _Differences:
         """<grad, v> matches central differences along ``n_dirs`` random directions ``v``
         over the float leaves of argument ``pos``."""
         arg = self.args[pos]
+        constants = tree.constant_paths(arg)
         leaves = [
             (p, v)
             for p, v in tree.leaves_with_paths(arg)
-            if is_float_leaf(v, with_complex=False)
+            if is_float_leaf(v, with_complex=False) and p not in constants
         ]
         if not leaves:
             return
