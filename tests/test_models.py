@@ -164,3 +164,29 @@ def test_a_class_without_a_python_call_is_refused_at_the_users_line(rng):
         srcgrad.grad(M.mse)(Plain(), *_data(rng))
     text = str(err.value)
     assert "models_src.py:" in text and "__call__" in text and "hint:" in text
+
+
+def test_buffers_updated_in_the_forward_pass_as_the_plain_call_does(rng):
+    net, twin = M.BNNet(rng), None
+    twin = copy.deepcopy(net)
+    x, y = _data(rng, n_out=3)
+    value, g = srcgrad.value_and_grad(M.mse)(net, x, y)
+    assert value == M.mse(twin, x, y)
+    np.testing.assert_array_equal(net.bn.running_mean, twin.bn.running_mean)
+    np.testing.assert_array_equal(net.bn.running_var, twin.bn.running_var)
+    assert not np.all(net.bn.running_mean == 0)
+    assert g.bn.running_mean is None and g.bn.gamma.shape == (6,)
+    check_grad(M.mse, net, x, y)
+    net.eval()
+    check_grad(M.mse, net, x, y)
+    before = net.bn.running_mean.copy()
+    srcgrad.grad(M.mse)(net, x, y)
+    np.testing.assert_array_equal(net.bn.running_mean, before)  # eval: left alone
+
+
+def test_assigning_a_parameter_in_the_forward_pass_is_refused_with_a_hint(rng):
+    with pytest.raises(srcgrad.SrcgradError) as err:
+        srcgrad.grad(M.mse)(M.WritesParameter(), *_data(rng))
+    text = str(err.value)
+    assert "models_src.py:" in text and "parameter 'W'" in text
+    assert "nn.buffer" in text

@@ -117,3 +117,44 @@ def mse(model, x, y):
 def loss_with_aux(model, x, y):
     pred = model(x)
     return np.mean((pred - y) ** 2), pred
+
+
+class BatchNorm(nn.Module):
+    def __init__(self, n, momentum=0.1):
+        self.gamma = np.ones(n)
+        self.beta = np.zeros(n)
+        self.running_mean = nn.buffer(np.zeros(n))
+        self.running_var = nn.buffer(np.ones(n))
+        self.momentum = momentum
+        self.eps = 1e-5
+
+    def __call__(self, x):
+        if self.training:
+            mu = np.mean(x, axis=0)
+            var = np.var(x, axis=0)
+            m = self.momentum
+            self.running_mean = (1 - m) * self.running_mean + m * mu
+            self.running_var = (1 - m) * self.running_var + m * var
+        else:
+            mu = self.running_mean
+            var = self.running_var
+        return self.gamma * (x - mu) / np.sqrt(var + self.eps) + self.beta
+
+
+class BNNet(nn.Module):
+    def __init__(self, rng):
+        self.lin = Dense(4, 6, rng, act="none")
+        self.bn = BatchNorm(6)
+        self.out = Dense(6, 3, rng, act="none")
+
+    def __call__(self, x):
+        return self.out(np.tanh(self.bn(self.lin(x))))
+
+
+class WritesParameter(nn.Module):
+    def __init__(self):
+        self.W = np.ones((4, 3))
+
+    def __call__(self, x):
+        self.W = self.W * 2.0
+        return x @ self.W

@@ -142,6 +142,49 @@ class Modules:
             skel = tree.skeleton_child(skel, key, None)
         return steps
 
+    def attribute_write(self, target: cst.Attribute, value: cst.BaseExpression) -> None:
+        """``self.running_mean = v`` in the forward pass: a model's buffer (or float
+        setting) is set on the model when the code runs, to a copy of ``v``; no gradient
+        flows through it.  Any other attribute assignment is refused."""
+        model = self.model_name(target.value)
+        attr = target.attr.value
+        if model is None:
+            self.fail(
+                target,
+                "assignment to an attribute",
+                "return the new value instead of storing it on an object",
+                "attribute-assign",
+            )
+        extra = self.cont[model][2][3]
+        if attr not in extra["constants"]:
+            kind = "parameter" if attr in self.cont[model][2][1] else "static field"
+            if attr not in self.cont[model][2][1] and attr not in _statics(
+                self.cont[model][2]
+            ):
+                kind = "new attribute"
+            self.fail(
+                target,
+                f"assignment to the {kind} {attr!r} of a model in the differentiated code",
+                "only buffers are updated in the forward pass (declare it with "
+                f"self.{attr} = nn.buffer(value)); return other new values instead",
+                "attribute-assign",
+            )
+        val = self.lower(value, attr)
+        copy = cst.Call(
+            func=cst.Attribute(value=cst.Name(self.xp), attr=cst.Name("copy")),
+            args=[cst.Arg(val)],
+        )
+        node = cst.Assign(
+            targets=[
+                cst.AssignTarget(
+                    cst.Attribute(value=cst.Name(model), attr=cst.Name(attr))
+                )
+            ],
+            value=copy,
+        )
+        self.np_alias.add("__xp__")
+        self.stmts.append(ir.Stmt(ir.EFFECT, [], None, self.origin, node=node))
+
     def model_field(
         self,
         base: str,
