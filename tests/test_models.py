@@ -190,3 +190,64 @@ def test_assigning_a_parameter_in_the_forward_pass_is_refused_with_a_hint(rng):
     text = str(err.value)
     assert "models_src.py:" in text and "parameter 'W'" in text
     assert "nn.buffer" in text
+
+
+def test_the_example_models_differentiate_right(rng):
+    from examples import modules as ex
+
+    small = ex.ResidualMLP(rng, n_in=6, hidden=5, n_out=3)
+    x, labels = rng.standard_normal((4, 6)), rng.integers(0, 3, 4)
+    check_grad(lambda m: ex.cross_entropy(m(x), labels), small)
+    cnn = ex.SmallCNN(rng, size=6)
+    images = rng.standard_normal((3, 1, 6, 6))
+    value, g = ex.cnn_loss(cnn, images, rng.integers(0, 10, 3))
+    assert type(g) is ex.SmallCNN and g.conv.k == 3
+    check_grad(ex.cross_entropy_of, cnn, images, np.array([1, 4, 7]))
+
+
+SCRIPT = """
+import numpy as np
+import srcgrad
+from srcgrad import nn
+
+
+class Layer(nn.Module):
+    def __init__(self, rng, act="tanh"):
+        self.W = rng.standard_normal((3, 2))
+        self.act = act
+
+    def __call__(self, x):
+        return np.tanh(x @ self.W) if self.act == "tanh" else x @ self.W
+
+
+def example():
+    rng = np.random.default_rng(0)
+    return Layer(rng), rng.standard_normal((4, 3))
+
+
+@srcgrad.grad(example=example)
+def decorated(model, x):
+    return np.sum(model(x) ** 2)
+
+
+def called(model, x):
+    return np.sum(model(x))
+
+
+if __name__ == "__main__":
+    print(srcgrad.grad(called, example=example)(*example()))
+"""
+
+
+def test_gen_specialises_a_models_loss_on_its_example(tmp_path):
+    from tests.test_cli import run, write
+
+    write(tmp_path / "net.py", SCRIPT)
+    cache = tmp_path / "c"
+    r = run("gen", "net.py", cwd=tmp_path, cache=cache)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    names = sorted(p.name.split("__")[0] for p in (cache / "net").glob("*.py"))
+    assert names == ["called", "decorated"], out
+    r = run("gen", "--check", "net.py", cwd=tmp_path, cache=cache)
+    assert r.returncode == 0, r.stdout + r.stderr
