@@ -224,6 +224,12 @@ class GradFunction:
         args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
         return self._prepare(args)
 
+    def containers_for(self, args: Any) -> dict[str, Any]:
+        """The container layouts (static arguments included) the generator is given for
+        ``args``."""
+        args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+        return self._key_parts(args, tuple(map(_arg_spec, args)))[2]
+
     def cache_entry(self, args: tuple[Any, ...]) -> tuple[Path, str, dict[str, Any]]:
         """(path, source, key parts) of the module specialised on ``args``, as
         :meth:`_prepare` computes them (nothing generated)."""

@@ -86,14 +86,18 @@ class _Tally:
 
 
 def _check_function(
-    fn: Callable[..., Any], wrt: list[str], has_aux: bool, label: str
+    fn: Callable[..., Any],
+    wrt: list[str],
+    has_aux: bool,
+    label: str,
+    containers: dict[str, Any] | None = None,
 ) -> tuple[list[str], list[str]] | None:
     """(the generator's findings on ``fn``, its warnings), each a ``file:line:col:`` line (no
     user code runs), or None on an internal error."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            generate(fn, list(wrt), {}, has_aux)
+            generate(fn, list(wrt), containers or {}, has_aux)
         except SrcgradError as err:
             errors = [
                 e.line() if isinstance(e, SrcgradError) else str(e) for e in err.errors
@@ -235,13 +239,32 @@ def _check_file(
         mine = [r for r in calls if r.name == name]
         fn, ways = _ways_to_check(obj, mine, ns.wrt_override, label)
         if ways:
-            _check_ways(fn, ways, label, tally)
+            _check_ways(fn, ways, label, tally, _example_of(obj, mine, mod))
 
 
-def _check_ways(fn: Any, ways: list[_Way], label: str, tally: _Tally) -> None:
-    """Check ``fn`` each way, printing each distinct finding and warning once."""
+def _example_of(obj: Any, calls: list[Request], mod: Any) -> Callable[[], Any] | None:
+    """The example-argument builder a gradient of ``obj`` names (``example=``), if any."""
+    if isinstance(obj, GradFunction) and obj.example is not None:
+        return obj.example
+    name = next((r.example for r in calls if r.example), None)
+    found = getattr(mod, name, None) if name else None
+    return found if callable(found) else None
+
+
+def _check_ways(
+    fn: Any,
+    ways: list[_Way],
+    label: str,
+    tally: _Tally,
+    example: Callable[[], Any] | None = None,
+) -> None:
+    """Check ``fn`` each way (with the container layouts of its example's arguments, when
+    it names an example builder), printing each distinct finding and warning once."""
     tally.functions += 1
-    note = container_note(fn, label)
+    containers = None
+    if example is not None:
+        containers = GradFunction(fn).containers_for(example())
+    note = None if example is not None else container_note(fn, label)
     if note is not None:
         # what it may do with a list or dict depends on the one passed: never guessed here
         Out.info(note)
@@ -249,7 +272,7 @@ def _check_ways(fn: Any, ways: list[_Way], label: str, tally: _Tally) -> None:
     errors: list[str] = []
     warned: list[str] = []
     for way in ways:
-        found = _check_function(fn, list(way.wrt), way.has_aux, label)
+        found = _check_function(fn, list(way.wrt), way.has_aux, label, containers)
         if found is None:
             tally.status = EXIT_INTERNAL
             return
