@@ -255,3 +255,14 @@ def test_gen_specialises_a_models_loss_on_its_example(tmp_path):
     assert r.returncode == 0 and "2 functions can be differentiated" in r.stderr, (
         r.stdout + r.stderr
     )
+
+
+def test_a_function_the_model_holds_is_called_by_its_global_name(rng, tmp_path):
+    x, y = _data(rng)
+    for act in (np.tanh, np.sin, M.leaky):
+        layer = M.WithActivation(rng, act=act)
+        check_grad(M.mse, layer, x, y)
+    assert len(list(tmp_path.rglob("*.py"))) == 3  # one file per function held
+    with pytest.raises(srcgrad.SrcgradError) as err:
+        srcgrad.grad(M.mse)(M.WithActivation(rng, act=lambda h: h * 2.0), x, y)
+    assert "models_src.py:" in str(err.value) and "static field 'act'" in str(err.value)

@@ -158,3 +158,16 @@ class WritesParameter(nn.Module):
     def __call__(self, x):
         self.W = self.W * 2.0
         return x @ self.W
+
+
+def leaky(h):
+    return np.where(h > 0, h, 0.1 * h)
+
+
+class WithActivation(nn.Module):
+    def __init__(self, rng, act=np.tanh):
+        self.W = rng.standard_normal((4, 3))
+        self.act = act
+
+    def __call__(self, x):
+        return self.act(x @ self.W)

@@ -80,14 +80,49 @@ class Modules:
             owner = self.model_name(base)
             attr = func.attr.value
             if owner is not None and attr not in self.cont[owner][2][1]:
-                if attr in _statics(self.cont[owner][2]):
-                    return None  # a static field called: the usual refusals
+                statics = _statics(self.cont[owner][2])
+                if attr in statics:  # self.act(h) of a function the model holds
+                    return self._static_function_call(
+                        e, statics[attr], attr, hint, target
+                    )
                 return self._method(e, owner, attr, hint, target)
         called = self.lower(func, hint)
         model = self.model_name(called)
         if model is None:
             return None
         return self._method(e, model, "__call__", hint, target)
+
+    def _static_function_call(
+        self, e: cst.Call, fn: Any, attr: str, hint: str, target: str | None
+    ) -> cst.BaseExpression | None:
+        """``self.act(h)`` where the model holds a function as a static field: the call of
+        that function by a global name that reaches it here (``np.tanh``, a module-level
+        function of the user's), so that its rule or body is used."""
+        func = self._global_name_of(fn)
+        if func is None:
+            self.fail(
+                e,
+                f"call of the model's static field {attr!r} ({getattr(fn, '__name__', fn)!r}), "
+                "which no global name of this module reaches",
+                "store a numpy function or a module-level function of this file (import it "
+                "here), or call the function by its name",
+                "model-call",
+            )
+        return self.call(e.with_changes(func=func), hint, target)
+
+    def _global_name_of(self, fn: Any) -> cst.BaseExpression | None:
+        name = getattr(fn, "__name__", None)
+        if not isinstance(name, str) or not name.isidentifier():
+            return None
+        found, obj = self.resolver.lookup(name)
+        if found and obj is fn and name not in self.env:
+            return cst.Name(name)
+        if getattr(np, name, None) is fn:
+            for alias in ("np", "numpy"):
+                found, obj = self.resolver.lookup(alias)
+                if found and obj is np and alias not in self.env:
+                    return cst.Attribute(value=cst.Name(alias), attr=cst.Name(name))
+        return None
 
     def _method(
         self, e: cst.Call, model: str, method: str, hint: str, target: str | None
