@@ -114,9 +114,11 @@ class Module:
         declared = dict(getattr(cls, "_srcgrad_declared", {}))
         fields = list(getattr(cls, "_srcgrad_fields", ()))
         own = cls.__dict__.get("__annotations__", {})
+        added = False
         for name, ann in own.items():
             if name.startswith("_") or "ClassVar" in str(ann):
                 continue
+            added = True
             if name not in fields:
                 fields.append(name)
             value = cls.__dict__.get(name, _MISSING)
@@ -128,7 +130,7 @@ class Module:
                     setattr(cls, name, value.default)
         cls._srcgrad_fields = tuple(fields)
         cls._srcgrad_declared = declared
-        if own and "__init__" not in cls.__dict__:
+        if added and "__init__" not in cls.__dict__:
             cls.__init__ = _fields_init(cls)  # type: ignore[method-assign]
 
     def __init__(self) -> None:
@@ -202,6 +204,9 @@ def _fields_init(cls: type) -> Any:
                 value = getattr(type(self), name, _MISSING)
                 if value is _MISSING:
                     raise TypeError(f"{cls.__name__}() missing the field {name!r}")
+            if isinstance(value, _Declared):
+                self._kinds[name] = value.kind
+                value = value.default
             object.__setattr__(self, name, value)
         if kwargs:
             raise TypeError(f"{cls.__name__}() got unknown fields {sorted(kwargs)}")
@@ -243,6 +248,7 @@ class _Statics(tuple):
     kinds: compared and hashed by a stable text (no memory addresses of functions)."""
 
     kinds: dict[str, str]
+    order: tuple[str, ...]  # every public attribute, in the instance's order
 
     def __repr__(self) -> str:
         return "statics(" + ", ".join(f"{k}={_stable(v)}" for k, v in self) + ")"
@@ -275,6 +281,7 @@ def _aux(m: Module) -> _Statics:
     kinds = field_kinds(m)
     out = _Statics((k, getattr(m, k)) for k, kind in kinds.items() if kind == "static")
     out.kinds = dict(m._kinds)
+    out.order = tuple(k for k, _ in _public(m))
     return out
 
 
@@ -289,10 +296,10 @@ def _unflatten(
     m = object.__new__(cls)
     object.__setattr__(m, "_kinds", dict(getattr(aux, "kinds", {})))
     object.__setattr__(m, "training", True)
-    for k, v in aux or ():
-        object.__setattr__(m, k, v)
-    for k, v in zip(keys, kids):
-        object.__setattr__(m, k, v)
+    values = {**dict(aux or ()), **dict(zip(keys, kids))}
+    order = [k for k in getattr(aux, "order", ()) if k in values]
+    for k in order + [k for k in values if k not in order]:
+        object.__setattr__(m, k, values[k])
     return m
 
 
@@ -328,8 +335,25 @@ def _repr(v: Any, depth: int) -> str:
         return f"{type(v).__name__}(\n" + ",\n".join(lines) + f"\n{'  ' * depth})"
     if _is_array(v):
         return f"{np.dtype(v.dtype).name}{list(v.shape)}"
-    if type(v) in (list, tuple) and any(isinstance(x, Module) for x in v):
-        inner = ",\n".join(pad + _repr(x, depth + 1) for x in v)
-        o, c = ("[", "]") if type(v) is list else ("(", ")")
+    if type(v) in (list, tuple, dict) and _holds_arrays(v):
+        items = list(v.items()) if type(v) is dict else [(None, x) for x in v]
+        shown = [
+            ("" if k is None else f"{k!r}: ") + _repr(x, depth + 1) for k, x in items
+        ]
+        o, c = {list: "[]", tuple: "()", dict: "{}"}[type(v)]
+        if not any(isinstance(x, Module) for _, x in items):
+            return (
+                o
+                + ", ".join(shown)
+                + ("," if type(v) is tuple and len(v) == 1 else "")
+                + c
+            )
+        inner = ",\n".join(pad + x for x in shown)
         return f"{o}\n{inner}\n{'  ' * depth}{c}"
     return _stable(v) if _is_static_value(v) else repr(v)
+
+
+def _holds_arrays(v: Any) -> bool:
+    """Whether a container holds an array or a Module (then it is shown by shapes)."""
+    stop = lambda x: isinstance(x, Module)  # noqa: E731
+    return any(_is_array(x) or stop(x) for x in tree.leaves(v, is_leaf=stop))
