@@ -1,26 +1,27 @@
 """Checkpoints: any pytree to one ``.npz`` file and back, never through pickle.
 
-``save(path, tree)`` writes one entry per leaf of ``tree`` (a Module, ``(model, opt_state)``,
-dicts, lists, tuples, NamedTuples), named by the leaf's path (``"0.blocks.1.W"``, see
-:func:`srcgrad.tree.path_string`), plus an entry ``__srcgrad__`` holding a JSON text: the
-format version and, for each entry, the kind of leaf it restores:
+``save(path, tree)`` writes one entry per leaf of ``tree`` (a Module, ``(model,
+opt_state)``, dicts, lists, tuples, NamedTuples), named by the leaf's path
+(``"0.blocks.1.W"``, see :func:`srcgrad.tree.path_string`), plus an entry
+``__srcgrad__`` holding a JSON text: the format version and, for each entry, the kind of
+leaf it restores:
 
 * ``array``: a numpy array (a device array is saved from host memory and restored on the
   device of the ``like`` leaf), never of object dtype;
-* ``float``, ``int``, ``bool``, ``complex``, ``str``: a Python scalar, saved as a 0-d array
-  and restored as the same Python type;
+* ``float``, ``int``, ``bool``, ``complex``, ``str``: a Python scalar, saved as a 0-d
+  array and restored as the same Python type;
 * ``scalar``: a numpy scalar (``np.float32(1.5)``), restored with its dtype;
-* ``generator``: an ``np.random.Generator``, saved as its bit generator's state (JSON text)
-  and restored as a copy of the ``like`` leaf in that state.
+* ``generator``: an ``np.random.Generator``, saved as its bit generator's state (JSON
+  text) and restored as a copy of the ``like`` leaf in that state.
 
-``None`` leaves are skipped; static fields are not leaves, so ``load`` takes them (and the
-structure and classes) from ``like``.  The file is a zip of ``.npy`` members that
+``None`` leaves are skipped; static fields are not leaves, so ``load`` takes them (and
+the structure and classes) from ``like``.  The file is a zip of ``.npy`` members that
 ``np.load(path, allow_pickle=False)`` reads too.
 
-Writes are atomic: the file is written under a temporary name in the same directory, flushed
-and fsync'ed, then moved over ``path`` with :func:`os.replace`.  A process killed mid-write
-leaves the old file whole (and maybe a stray ``.<name>.*.tmp`` beside it); a reader sees
-either the old file or the new one, never half of one.
+Writes are atomic: the file is written under a temporary name in the same directory,
+flushed and fsync'ed, then moved over ``path`` with :func:`os.replace`.  A process
+killed mid-write leaves the old file whole (and maybe a stray ``.<name>.*.tmp`` beside
+it); a reader sees either the old file or the new one, never half of one.
 """
 
 from __future__ import annotations
@@ -148,15 +149,15 @@ def _write_atomically(path: str, entries: dict[str, np.ndarray]) -> None:
 
 
 def load(path: str | os.PathLike[str], like: Any) -> Any:
-    """A new tree of ``like``'s structure and classes (its static fields too) holding the
-    leaves saved in ``path``; ``like`` is not changed.
+    """A new tree of ``like``'s structure and classes (its static fields too) holding
+    the leaves saved in ``path``; ``like`` is not changed.
 
-    Every leaf of ``like`` that is not None must be in the file with the same kind, shape
-    and dtype, and the file must hold nothing else.
+    Every leaf of ``like`` that is not None must be in the file with the same kind,
+    shape and dtype, and the file must hold nothing else.
 
     Raises:
-        CheckpointError: a truncated or corrupt file, missing or extra entries (named), or
-            a leaf whose shape, dtype or kind differs (the path and both are named).
+        CheckpointError: a truncated or corrupt file, missing or extra entries (named),
+            or a leaf whose shape, dtype or kind differs (the path and both are named).
         FileNotFoundError: no file at ``path``.
     """
     path = os.fspath(path)
@@ -268,9 +269,10 @@ def _mismatch(key: str, kind: str, arr: np.ndarray, leaf: Any) -> str | None:
     if kind in ("array", "scalar") and (
         tuple(arr.shape) != tuple(leaf.shape) or arr.dtype != np.dtype(leaf.dtype)
     ):
+        theirs = f"shape {tuple(leaf.shape)} and dtype {np.dtype(leaf.dtype)}"
         return (
             f"{_where(key)} has shape {tuple(arr.shape)} and dtype {arr.dtype} in the "
-            f"file, shape {tuple(leaf.shape)} and dtype {np.dtype(leaf.dtype)} in `like`"
+            f"file, {theirs} in `like`"
         )
     if kind == "generator":
         state = json.loads(str(arr[()]))

@@ -371,8 +371,8 @@ def _marked(
     is_leaf: IsLeaf,
     out: list[tuple[Path, Any, bool]],
 ) -> None:
-    """Every leaf in :func:`flatten`'s order, with its path and whether no node on the way
-    names it (or a container above it) a constant."""
+    """Every leaf in :func:`flatten`'s order, with its path and whether no node on the
+    way names it (or a container above it) a constant."""
     node = node_type(x)
     if node is None or (is_leaf is not None and is_leaf(x)):
         out.append((path, x, variable))
@@ -384,8 +384,8 @@ def _marked(
 
 
 def path_string(path: Path) -> str:
-    """A path as text, its keys joined by dots: ``("blocks", 0, "W")`` -> ``"blocks.0.W"``
-    (the root's empty path is ``""``)."""
+    """A path as text, its keys joined by dots: ``("blocks", 0, "W")`` ->
+    ``"blocks.0.W"`` (the root's empty path is ``""``)."""
     return ".".join(str(k) for k in path)
 
 
@@ -493,8 +493,8 @@ def _position(key: Any, n: int) -> int:
 
 
 def _inexact(v: Any) -> bool:
-    """A floating or complex leaf: a Python float or complex, or an array or numpy scalar
-    of such a dtype."""
+    """A floating or complex leaf: a Python float or complex, or an array or numpy
+    scalar of such a dtype."""
     if type(v) in (float, complex):
         return True
     dtype = getattr(v, "dtype", None)
@@ -506,16 +506,16 @@ def _inexact(v: Any) -> bool:
 
 
 def ravel(x: Any) -> tuple[Any, Callable[[Any], Any]]:
-    """One flat vector of the floating leaves of ``x`` that a gradient may reach, and the
-    function back (for ``scipy.optimize`` and other code that wants one vector).
+    """One flat vector of the floating leaves of ``x`` that a gradient may reach, and
+    the function back (for ``scipy.optimize`` and other code that wants one vector).
 
-    The vector holds, in leaf order, every float or complex array, numpy scalar and Python
-    float of ``x`` outside the children its nodes name constants (a Module's buffers and
-    float settings stay out, so ``ravel(model)`` and ``ravel(grads)`` line up).  Its dtype
-    is the leaves' common dtype (Python floats do not widen float32 arrays; float64 when
-    there are no leaves).  ``unravel(vector)`` returns a tree of ``x``'s structure with new
-    leaves cut from ``vector``, each of its own shape and dtype (a Python float stays a
-    float); every other leaf is ``x``'s own.
+    The vector holds, in leaf order, every float or complex array, numpy scalar and
+    Python float of ``x`` outside the children its nodes name constants (a Module's
+    buffers and float settings stay out, so ``ravel(model)`` and ``ravel(grads)`` line
+    up).  Its dtype is the leaves' common dtype (Python floats do not widen float32
+    arrays; float64 when there are no leaves).  ``unravel(vector)`` returns a tree of
+    ``x``'s structure with new leaves cut from ``vector``, each of its own shape and
+    dtype (a Python float stays a float); every other leaf is ``x``'s own.
 
     Returns:
         ``(vector, unravel)``.
@@ -559,8 +559,8 @@ def ravel(x: Any) -> tuple[Any, Callable[[Any], Any]]:
 
 
 def _array_module(values: list[Any]) -> Any:
-    """The namespace of the first array among ``values`` that is not numpy's (cupy), else
-    numpy."""
+    """The namespace of the first array among ``values`` that is not numpy's (cupy),
+    else numpy."""
     for v in values:
         if not isinstance(v, (np.ndarray, np.generic, float, complex)):
             get = getattr(v, "__array_namespace__", None)

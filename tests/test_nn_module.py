@@ -1,6 +1,6 @@
-"""srcgrad.nn.Module as a Python object and as a pytree: both ways of writing one (assign in
-``__init__``, annotated fields), inheritance, copying, modes, repr, and taking a model apart
-and rebuilding it.
+"""srcgrad.nn.Module as a Python object and as a pytree: both ways of writing one
+(assign in ``__init__``, annotated fields), inheritance, copying, modes, repr, and
+taking a model apart and rebuilding it.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def net(rng: np.random.Generator) -> Net:
     return Net(rng)
 
 
-# --------------------------------------------------------------------------- the two habits
+# ----------------------------------------------------------------------- the two habits
 
 
 def test_init_habit_without_super_sorts_fields_into_kinds(rng):
@@ -142,7 +142,7 @@ def test_declared_kinds_as_arguments_to_a_generated_init():
     assert nn.field_kinds(a)["scale"] == "constant"
 
 
-# --------------------------------------------------------------------------- as an object
+# ------------------------------------------------------------------------- as an object
 
 
 def test_deepcopy_copies_arrays_and_keeps_kinds(net):
@@ -207,7 +207,7 @@ def test_repr_of_containers_of_arrays_is_by_shape():
     assert "params={'W': float64[2, 3], 'b': (float32[2],)}" in repr(P())
 
 
-# --------------------------------------------------------------------------- as a pytree
+# -------------------------------------------------------------------------- as a pytree
 
 
 def test_unflatten_rebuilds_the_class_without_calling_init():

@@ -1,6 +1,6 @@
-"""srcgrad.save / srcgrad.load: bit-for-bit round trips of models and optimizer-like state,
-the errors for trees and files that do not fit, and atomic writes (a process killed while
-saving leaves the old file whole).
+"""srcgrad.save / srcgrad.load: bit-for-bit round trips of models and optimizer-like
+state, the errors for trees and files that do not fit, and atomic writes (a process
+killed while saving leaves the old file whole).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _checkpoint(seed: int) -> tuple[Net, AdamState]:
 
 
 def _bits(x: object) -> list[tuple[str, object]]:
-    """Every leaf as something compared bit for bit (arrays by dtype, shape and bytes)."""
+    """Every leaf, compared bit for bit (arrays by dtype, shape and bytes)."""
     out = []
     for path, leaf in tree.leaves_with_paths(x):
         if isinstance(leaf, (np.ndarray, np.generic)):
@@ -73,7 +73,7 @@ def _bits(x: object) -> list[tuple[str, object]]:
     return out
 
 
-# --------------------------------------------------------------------------- round trips
+# -------------------------------------------------------------------------- round trips
 
 
 def test_a_model_and_its_state_round_trip_bit_for_bit(tmp_path):
@@ -140,7 +140,7 @@ def test_save_replaces_an_existing_file(tmp_path):
     assert os.listdir(tmp_path) == ["w.npz"]
 
 
-# --------------------------------------------------------------------------- refusals
+# ----------------------------------------------------------------------------- refusals
 
 
 @pytest.mark.parametrize(
@@ -207,10 +207,10 @@ def test_a_truncated_or_foreign_file_is_refused(tmp_path):
         srcgrad.load(tmp_path / "absent.npz", like)
 
 
-# --------------------------------------------------------------------------- atomic writes
+# ------------------------------------------------------------------------ atomic writes
 
-# The child imports the checkpoint module without the package's __init__ (which loads the
-# whole generator, scipy included): an empty ``srcgrad`` package object stands in for it.
+# The child imports the checkpoint module without the package's __init__ (which loads
+# the whole generator, scipy included): an empty ``srcgrad`` package stands in for it.
 CHILD_PRELUDE = f"""
 import os, sys, time, types
 import numpy as np

@@ -52,7 +52,7 @@ def test_variable_leaves_leave_out_a_modules_constants(rng):
     assert "steps" in variable and "act" not in every  # static: not a leaf at all
 
 
-# --------------------------------------------------------------------------- ravel
+# -------------------------------------------------------------------------------- ravel
 
 
 def test_ravel_round_trips_dtypes_shapes_and_python_floats():

@@ -1,4 +1,4 @@
-"""What a model holds: its parameters by path, their count, and the model in another dtype.
+"""What a model holds: its parameters by path, their count, the model in another dtype.
 
 These walk any pytree (a Module, or dicts, lists and tuples of them), the same way
 :func:`srcgrad.tree.flatten` does.
@@ -28,9 +28,10 @@ def _floating_array(v: Any) -> bool:
 def parameters(model: Any) -> list[tuple[str, Any]]:
     """``(path, array)`` for every parameter of ``model``, in leaf order.
 
-    A parameter is a floating (or complex) array that a gradient reaches: buffers, Python
-    floats, integer arrays and static fields are left out.  The path is the attribute
-    names and positions from the model down, joined by dots (``"blocks.0.W"``).
+    A parameter is a floating (or complex) array that a gradient reaches: buffers,
+    Python floats, integer arrays and static fields are left out.  The path is the
+    attribute names and positions from the model down, joined by dots
+    (``"blocks.0.W"``).
     """
     return [
         (tree.path_string(path), leaf)
@@ -45,9 +46,9 @@ def num_parameters(model: Any) -> int:
 
 
 def astype(model: Any, dtype: Any) -> Any:
-    """A new model (or tree) whose floating arrays, parameters and buffers both, are cast
-    to ``dtype``; every other leaf (integer arrays, Python floats, generators) and the
-    static fields are kept as they are.  ``model`` itself is not changed."""
+    """A new model (or tree) whose floating arrays, parameters and buffers both, are
+    cast to ``dtype``; every other leaf (integer arrays, Python floats, generators) and
+    the static fields are kept as they are.  ``model`` itself is not changed."""
     target = np.dtype(dtype)
     if target.kind not in "fc":
         raise ValueError(f"astype: {target} is not a floating dtype")
