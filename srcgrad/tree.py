@@ -529,7 +529,8 @@ def ravel(x: Any) -> tuple[Any, Callable[[Any], Any]]:
     treedef = flatten(x)[1]
     picked = [i for i, (_, leaf, var) in enumerate(marked) if var and _inexact(leaf)]
     values = [old[i] for i in picked]
-    dtype = np.result_type(*values) if values else np.dtype(np.float64)
+    kinds = [v if type(v) in (float, complex) else np.dtype(v.dtype) for v in values]
+    dtype = np.result_type(*kinds) if kinds else np.dtype(np.float64)
     xp = _array_module(values)
     parts = [xp.asarray(v, dtype=dtype).reshape(-1) for v in values]
     vector = xp.concatenate(parts) if parts else xp.zeros(0, dtype=dtype)

@@ -162,3 +162,13 @@ def test_astype_casts_parameters_and_buffers_into_a_new_model(rng):
     assert nn.field_kinds(low) == nn.field_kinds(net)
     with pytest.raises(ValueError, match="not a floating dtype"):
         nn.astype(net, np.int32)
+
+
+def test_ravel_keeps_device_arrays_on_the_device():
+    fakexp = pytest.importorskip("tests.fakexp")
+    x = {"W": fakexp.to_device(np.ones((2, 3), np.float32)), "n": 3}
+    flat, unravel = tree.ravel(x)
+    assert isinstance(flat, fakexp.FakeArray) and flat.shape == (6,)
+    back = unravel(flat * 2.0)
+    assert isinstance(back["W"], fakexp.FakeArray) and back["W"].dtype == np.float32
+    assert np.array_equal(fakexp.to_host(back["W"]), np.full((2, 3), 2.0))
