@@ -28,6 +28,7 @@ from srcgrad.errors import (
 )
 from srcgrad.rules import registry
 from srcgrad.runtime.calls import install_vjp, stop_gradient
+from srcgrad.runtime.containers import sum_shared
 
 __all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "GradFunction"]
 
@@ -137,8 +138,11 @@ class GradFunction:
         kind: str = "grad",
         debug_nans: bool | None = None,
         instance: str | None = None,
+        example: Callable[[], Any] | None = None,
     ) -> None:
         self._instance = instance  # a method's first parameter (see BoundMethodGrad)
+        # builds example arguments: `srcgrad gen` specialises on them (a model's loss)
+        self.example = example
         if not callable(fn) or not hasattr(fn, "__code__"):
             raise TypeError(f"srcgrad.{kind} expects a Python function, got {fn!r}")
         if inspect.ismethod(
@@ -206,8 +210,32 @@ class GradFunction:
         return w
 
     def _current(self) -> _Loaded:
-        """The module the last call ran, else the generic one (prepared on first use)."""
-        return self._state if self._state is not None else self._prepare(None)
+        """The module the last call ran, else the example's (see ``example``), else the
+        generic one (prepared on first use)."""
+        if self._state is not None:
+            return self._state
+        if self.example is not None:
+            return self.prepare(self.example())
+        return self._prepare(None)
+
+    def prepare(self, args: Any) -> _Loaded:
+        """Generate (or load) the module specialised on ``args`` without running it; it
+        becomes the module ``source`` and ``path`` show."""
+        args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+        return self._prepare(args)
+
+    def cache_entry(self, args: tuple[Any, ...]) -> tuple[Path, str, dict[str, Any]]:
+        """(path, source, key parts) of the module specialised on ``args``, as
+        :meth:`_prepare` computes them (nothing generated)."""
+        key = tuple(map(_arg_spec, args))
+        spec, parts, _, _ = self._key_parts(args, key)
+        source, parts["origin"] = cache.source_and_line(self.forward)
+        mode = "aux" if self._has_aux else None
+        return (
+            cache.cache_path(self.forward, self._wrt, mode, spec or None),
+            source,
+            parts,
+        )
 
     @property
     def source(self) -> str:
@@ -467,7 +495,10 @@ class GradFunction:
         held = (
             args + held
         )  # what the caller holds: the arguments and a pullback's cotangent
-        out = tuple(_own(g, args[p], seen, held) for g, p in zip(grads, self._wrt_pos))
+        out = tuple(
+            _own(sum_shared(args[p], g), args[p], seen, held)
+            for g, p in zip(grads, self._wrt_pos)
+        )
         return out[0] if self._single else out
 
     @property
@@ -760,7 +791,12 @@ def _method_param(w: int | str, params: list[str], func: Any) -> str:
 
 
 def _differentiated(
-    fn: Any, wrt: Any, has_aux: bool, kind: str, debug_nans: bool | None
+    fn: Any,
+    wrt: Any,
+    has_aux: bool,
+    kind: str,
+    debug_nans: bool | None,
+    example: Callable[[], Any] | None = None,
 ) -> Any:
     """A :class:`GradFunction` of ``fn``, or a :class:`BoundMethodGrad` of a user's bound
     method."""
@@ -771,7 +807,7 @@ def _differentiated(
             and fn.__func__.__code__.co_argcount
         ):
             return BoundMethodGrad(fn, wrt, has_aux, kind, debug_nans)
-    return GradFunction(fn, wrt, has_aux, kind, debug_nans)
+    return GradFunction(fn, wrt, has_aux, kind, debug_nans, example=example)
 
 
 def _make(kind: str):  # noqa: ANN202
@@ -781,10 +817,11 @@ def _make(kind: str):  # noqa: ANN202
         *,
         has_aux: bool = False,
         debug_nans: bool | None = None,
+        example: Callable[[], Any] | None = None,
     ) -> Any:
         if fn is None:
-            return lambda f: _differentiated(f, wrt, has_aux, kind, debug_nans)
-        return _differentiated(fn, wrt, has_aux, kind, debug_nans)
+            return lambda f: _differentiated(f, wrt, has_aux, kind, debug_nans, example)
+        return _differentiated(fn, wrt, has_aux, kind, debug_nans, example)
 
     return api
 
@@ -793,6 +830,9 @@ grad = _make("grad")
 grad.__doc__ = """Gradient of a scalar function: ``srcgrad.grad(f, wrt=0)(*args)``.
 
 Also a decorator: ``@srcgrad.grad`` or ``@srcgrad.grad(wrt=("W", "b"))``.
+``example``: a function of no arguments returning example arguments (a model and a
+batch): ``srcgrad gen`` calls it to generate the module specialised on them, since a
+model's gradient module is specialised on the model's structure.
 """
 value_and_grad = _make("value_and_grad")
 value_and_grad.__doc__ = "``value, grads = srcgrad.value_and_grad(f, wrt=0)(*args)``."

@@ -45,6 +45,7 @@ __all__ = [
     "variable_leaves_with_paths",
     "path_string",
     "ravel",
+    "constant_paths",
     "zip_leaves",
     "map",
     "map_with_path",
@@ -389,6 +390,27 @@ def path_string(path: Path) -> str:
     return ".".join(str(k) for k in path)
 
 
+def constant_paths(x: Any) -> set[Path]:
+    """The paths of the children that nodes of ``x`` name constants (a model's buffers and
+    float settings): leaves no gradient flows to."""
+    out: set[Path] = set()
+    _constant_paths(x, (), out)
+    return out
+
+
+def _constant_paths(x: Any, path: Path, out: set[Path]) -> None:
+    node = node_type(x)
+    if node is None:
+        return
+    keys, kids = node.flatten(x)
+    constants = node.constants(x) if node.constants is not None else ()
+    for k, v in zip(keys, kids):
+        if k in constants:
+            out.add(path + (k,))
+        else:
+            _constant_paths(v, path + (k,), out)
+
+
 def _rest_children(
     node: NodeType, keys: Sequence[Any], rest: tuple[Any, ...]
 ) -> list[list]:
@@ -645,10 +667,12 @@ def skeleton(x: Any) -> Any:
     if node.aux is None:
         return (node.name, skel, name)
     # a node with aux data (a Module): its type, aux and the children no gradient reaches
+    constants = frozenset(node.constants(x) if node.constants else ())
     extra = {
         "type": t,
         "aux": node.aux(x),
-        "constants": frozenset(node.constants(x) if node.constants else ()),
+        "constants": constants,
+        "constant_types": {k: type(v) for k, v in zip(keys, kids) if k in constants},
     }
     return (node.name, skel, name, extra)
 

@@ -124,7 +124,7 @@ def _gen_targets(ns: argparse.Namespace) -> tuple[list[Target], list[str], int]:
                     "function, no grad(f) call)"
                 )
             for t in found:
-                note = container_note(t.fn, t.label)
+                note = None if t.example else container_note(t.fn, t.label)
                 if note is not None:
                     notes.append(note)
                     continue
@@ -148,7 +148,14 @@ def _gen_one(t: Target, ns: argparse.Namespace) -> str:
     """Bring one target's file up to date (or report what would change): "unchanged" or
     "changed"; SrcgradError and internal errors propagate."""
     path, source, parts = cache_entry(t)
-    valid = (not ns.force) and cache.read_valid(path, source, parts, t.fn) is not None
+    args = t.example_args()
+    named = None
+    if args is not None:
+        params = t.fn.__code__.co_varnames[: t.fn.__code__.co_argcount]
+        named = dict(zip(params, args))
+    valid = (not ns.force) and cache.read_valid(
+        path, source, parts, t.fn, named
+    ) is not None
     if valid and ns.exact:
         valid = path.read_text(encoding="utf-8") == fresh_text(t)
     if valid:
@@ -169,7 +176,10 @@ def _gen_one(t: Target, ns: argparse.Namespace) -> str:
         cache.write_atomic(path, text)
     else:
         df = t.grad_function()
-        df.source  # noqa: B018  (generates and writes through the API's cache)
+        if args is None:
+            df.source  # noqa: B018  (generates and writes through the API's cache)
+        else:
+            df.prepare(args)
         path = df.path
     Out.info(f"generated {display(path)}  ({t.label})")
     return "changed"

@@ -32,6 +32,7 @@ class Request:
     has_aux: bool
     line: int
     col: int
+    example: str | None = None  # example=<name>: the function that builds arguments
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,16 @@ class _Finder(ast.NodeVisitor):
             self.found.unnamed.append(Unnamed(line, col, kind, what, hint))
             return
         assert isinstance(fn, ast.Name) and options is not None
-        self.found.calls.append(Request(fn.id, *options, line, col))
+        example = next((k.value for k in call.keywords if k.arg == "example"), None)
+        self.found.calls.append(
+            Request(
+                fn.id,
+                *options,
+                line,
+                col,
+                example.id if isinstance(example, ast.Name) else None,
+            )
+        )
 
     def unnamed(self, fn: ast.expr) -> tuple[str | None, str]:
         """(what ``fn`` is, how to name it) where it is not a module-level function of

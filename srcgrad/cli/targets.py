@@ -34,9 +34,17 @@ class Target:
     wrt: Any  # what srcgrad.grad receives
     has_aux: bool
     label: str  # FILE::qualname
+    example: Callable[[], Any] | None = None  # builds arguments to specialise on
 
     def grad_function(self) -> Any:
-        return grad(self.fn, wrt=self.wrt, has_aux=self.has_aux)
+        return grad(self.fn, wrt=self.wrt, has_aux=self.has_aux, example=self.example)
+
+    def example_args(self) -> tuple[Any, ...] | None:
+        """The arguments the example builder gives (None without one)."""
+        if self.example is None:
+            return None
+        args = self.example()
+        return tuple(args) if isinstance(args, (tuple, list)) else (args,)
 
 
 def parse_wrt(text: str | None) -> Any:
@@ -60,6 +68,7 @@ def _target_of(obj: Any, label: str, wrt: Any, default_wrt: Any = 0) -> Target:
             wrt if wrt is not None else obj.wrt,
             bool(obj._has_aux),
             label,
+            obj.example,
         )
     fn = inspect.unwrap(obj) if callable(obj) else obj
     if not inspect.isfunction(fn):
@@ -120,7 +129,8 @@ def _called_targets(mod: Any, path: Path, requests: Requests, wrt: Any) -> list[
             wrt_here = 0 if r.wrt is None else r.wrt
         else:
             wrt_here = wrt
-        out.append(Target(fn, wrt_here, r.has_aux, label))
+        example = getattr(mod, r.example, None) if r.example else None
+        out.append(Target(fn, wrt_here, r.has_aux, label, example))
     return out
 
 
@@ -399,9 +409,13 @@ def _set_environ(values: dict[str, str | None]) -> None:
 
 
 def cache_entry(t: Target) -> tuple[Path, str, dict[str, Any]]:
-    """(path, source, key parts) of the unspecialised module ``srcgrad.grad`` would use, as
-    ``GradFunction._prepare`` computes them."""
+    """(path, source, key parts) of the module ``srcgrad.grad`` would use (specialised on
+    the example's arguments where the target has an example builder, else unspecialised),
+    as ``GradFunction._prepare`` computes them."""
     df = t.grad_function()
+    args = t.example_args()
+    if args is not None:
+        return df.cache_entry(args)
     wrt = list(df.wrt)
     mode = "aux" if t.has_aux else None
     parts = {
@@ -417,4 +431,6 @@ def cache_entry(t: Target) -> tuple[Path, str, dict[str, Any]]:
 def fresh_text(t: Target) -> str:
     """The module text the generator emits now, without reading or writing the cache."""
     with environ(SRCGRAD_CACHE="off"):
-        return t.grad_function().source
+        df = t.grad_function()
+        args = t.example_args()
+        return df.source if args is None else df.prepare(args).text

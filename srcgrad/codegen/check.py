@@ -150,6 +150,8 @@ class _Checker(cst.CSTVisitor):
             and isinstance(t.value.value, cst.Name)
         ):
             return  # `xs[t][i] = v`: a write into an item (normalize checks it)
+        if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
+            return  # `self.running_mean = v`: normalize checks it is a model's buffer
         if isinstance(t, (cst.Tuple, cst.List)):
             stars = [el for el in t.elements if isinstance(el, cst.StarredElement)]
             for el in t.elements:

@@ -14,6 +14,7 @@ from srcgrad.runtime.broadcasting import unbroadcast
 
 __all__ = [
     "tree_cotangent",
+    "sum_shared",
     "zeros_cotangent",
     "is_float_leaf",
     "pop_cotangent",
@@ -64,15 +65,61 @@ def tree_cotangent(x: Any, parts: dict[tuple[Any, ...], Any]) -> Any:
 
     Returns:
         ``x``'s structure; float leaves get their cotangent (zeros if never read), other
-        leaves get ``None``.
+        leaves, and the children a node names constants (a model's buffers and float
+        settings), get ``None``.
     """
-    if not parts:
-        return tree.map(_unread_cotangent, x)
-    return tree.map_with_path(
-        lambda path, v: parts[path] if path in parts else _unread_cotangent(v),
-        x,
-        is_leaf=lambda path, _: path in parts,
-    )
+    return _cotangent_at(x, (), parts)
+
+
+def _cotangent_at(
+    x: Any, path: tuple[Any, ...], parts: dict[tuple[Any, ...], Any]
+) -> Any:
+    if path in parts:
+        return parts[path]
+    node = tree.node_type(x)
+    if node is None:
+        return _unread_cotangent(x)
+    keys, kids = node.flatten(x)
+    constants = node.constants(x) if node.constants is not None else ()
+    new = [
+        None if k in constants else _cotangent_at(v, path + (k,), parts)
+        for k, v in zip(keys, kids)
+    ]
+    return node.like(x, keys, new)
+
+
+def sum_shared(arg: Any, grad: Any) -> Any:
+    """The gradient of a model that holds one array at several places (a sub-module used
+    twice, tied weights): each place gets the sum of the places' gradients, as the array's
+    own gradient.  Other trees are returned as they are."""
+    if not _holds_model(arg):
+        return grad
+    places: dict[int, list[tuple[Any, ...]]] = {}
+    for path, leaf in tree.leaves_with_paths(arg):
+        if hasattr(leaf, "shape") and is_float_leaf(leaf):
+            places.setdefault(id(leaf), []).append(path)
+    for paths in places.values():
+        if len(paths) < 2:
+            continue
+        parts = [tree.get(grad, p) for p in paths]
+        parts = [g for g in parts if g is not None]
+        if not parts:
+            continue
+        total = parts[0]
+        for g in parts[1:]:
+            total = total + g
+        for k, p in enumerate(paths):
+            grad = tree.replace(grad, p, total if k == 0 else total.copy())
+    return grad
+
+
+def _holds_model(x: Any) -> bool:
+    node = tree.node_type(x)
+    if node is None:
+        return False
+    if node.aux is not None:
+        return True
+    return any(_holds_model(v) for v in node.flatten(x)[1])
 
 
 def _unread_cotangent(x: Any) -> Any:

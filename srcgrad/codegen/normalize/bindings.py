@@ -214,6 +214,9 @@ class Bindings:
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self.subscript_write(target, value)
             return
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            self.attribute_write(target, value)
+            return
         if (
             isinstance(target, cst.Subscript)
             and isinstance(target.value, cst.Subscript)

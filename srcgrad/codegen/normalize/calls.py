@@ -154,6 +154,9 @@ class Calls:
             return self.call_local(
                 e, self.local_funcs[func.value], args, hint, target, func.value
             )
+        called = self.model_call(e, hint, target)
+        if called is not None:
+            return called
         handled, value = self.table_call(e, hint, target)
         if handled:
             return value

@@ -96,6 +96,9 @@ class Containers:
     ) -> cst.BaseExpression:
         param, path, skel = self.cont[base]
         key = tree.canonical_key(skel, key)
+        field = self.model_field(base, key, expr, hint, target)
+        if field is not None:  # a model's static field, buffer or float
+            return field
         sub = tree.skeleton_child(skel, key, _MISSING)
         if sub is _MISSING:
             self.fail(

@@ -185,6 +185,13 @@ class Iteration:
         if isinstance(e, cst.Name):
             cur = self.env.get(e.value)
             return self.cont[cur][2] if cur in self.cont else None
+        if isinstance(
+            e, cst.Attribute
+        ):  # a field of a model or NamedTuple: self.blocks
+            whole = self._argument_part(e.value)
+            if whole is None or whole[0] == "seq" or not isinstance(whole[1], dict):
+                return None
+            return whole[1].get(e.attr.value)
         if not isinstance(e, cst.Subscript) or len(e.slice) != 1:
             return None
         sl = e.slice[0].slice
@@ -464,7 +471,7 @@ def _items_of(e: cst.BaseExpression, skel: Any) -> list[cst.BaseExpression] | No
     expressions: the items of a list, tuple or NamedTuple, the keys of a dict."""
     if skel[0] in ("seq", "nt"):
         keys: list[Any] = list(range(len(tree.skeleton_children(skel))))
-    elif isinstance(skel[1], dict):
+    elif isinstance(skel[1], dict) and len(skel) == 3:  # (a model is not iterated)
         return [cst.parse_expression(repr(k)) for k in skel[1]]
     else:
         return None

@@ -29,6 +29,7 @@ from srcgrad.codegen.normalize.keys import Keys
 from srcgrad.codegen.normalize.lists import Lists
 from srcgrad.codegen.normalize.loops import Loops
 from srcgrad.codegen.normalize.methods import Methods
+from srcgrad.codegen.normalize.modules import Modules
 from srcgrad.codegen.normalize.names import NameReads
 from srcgrad.codegen.normalize.randomness import Randomness
 from srcgrad.codegen.normalize.recursion import Recursion
@@ -66,6 +67,7 @@ class Normalizer(
     Inlining,
     Recursion,
     Methods,
+    Modules,
     Tables,
     Randomness,
     Starred,
