@@ -252,3 +252,13 @@ def test_a_changed_static_field_changes_the_structure(rng):
     a, b = Net(np.random.default_rng(0)), Net(np.random.default_rng(0), act="relu")
     assert tree.flatten(a)[1] != tree.flatten(b)[1]
     assert tree.flatten(a)[1] == tree.flatten(Net(rng))[1]  # arrays are not structure
+
+
+def test_a_rebuilt_model_keeps_its_structure_whatever_its_leaves(net):
+    leaves, treedef = tree.flatten(net)
+    # a gradient's None at the float setting and the buffer, ints where arrays were
+    for new in ([None] * len(leaves), list(range(len(leaves)))):
+        rebuilt = tree.unflatten(treedef, new)
+        assert tree.flatten(rebuilt)[1] == treedef
+        assert nn.field_kinds(rebuilt) == nn.field_kinds(net)
+        assert tree.leaves(rebuilt) == new

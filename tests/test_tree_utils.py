@@ -172,3 +172,43 @@ def test_ravel_keeps_device_arrays_on_the_device():
     back = unravel(flat * 2.0)
     assert isinstance(back["W"], fakexp.FakeArray) and back["W"].dtype == np.float32
     assert np.array_equal(fakexp.to_host(back["W"]), np.full((2, 3), 2.0))
+
+
+class Linear(nn.Module):
+    def __init__(self, n_in: int, n_out: int, rng: np.random.Generator) -> None:
+        self.W = rng.normal(size=(n_in, n_out))
+        self.b = np.zeros(n_out)
+        self.register_buffer("shift", np.zeros(n_out))
+        self.scale = 1.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.scale * (x @ self.W + self.b) + self.shift
+
+
+def squared_error(model: Linear, x: np.ndarray, y: np.ndarray) -> float:
+    return np.sum((model(x) - y) ** 2)
+
+
+def test_scipy_minimize_fits_a_model_through_its_gradient(rng, tmp_path, monkeypatch):
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    import srcgrad
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    x, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 2))
+    model = Linear(3, 2, rng)
+    flat0, unravel = tree.ravel(model)
+    value_and_grad = srcgrad.value_and_grad(squared_error)
+
+    def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, grads = value_and_grad(unravel(v), x, y)
+        flat_grads = tree.ravel(grads)[0]  # None at the buffer and at scale: left out
+        assert flat_grads.shape == v.shape
+        return float(loss), flat_grads
+
+    res = scipy_optimize.minimize(fun, flat0, jac=True, method="L-BFGS-B", tol=1e-12)
+    fitted = unravel(res.x)
+    design = np.hstack([x, np.ones((20, 1))])
+    best = np.linalg.lstsq(design, y, rcond=None)[0]
+    np.testing.assert_allclose(fitted.W, best[:3], atol=1e-5)
+    np.testing.assert_allclose(fitted.b, best[3], atol=1e-5)
+    assert type(fitted) is Linear and fitted.shift is model.shift

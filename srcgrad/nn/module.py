@@ -45,6 +45,7 @@ __all__ = ["Module", "static", "buffer", "field_kinds"]
 
 _MISSING = object()
 _STATIC, _BUFFER = "static", "buffer"
+_CHILD = "child"  # kept a parameter child whatever its value (see _unflatten)
 
 
 class _Declared:
@@ -227,20 +228,18 @@ def field_kinds(m: Module) -> dict[str, str]:
     a child of the tree), ``"constant"`` (a buffer, float or generator: a child no gradient
     reaches) or ``"static"`` (part of the structure)."""
     declared = {**type(m)._srcgrad_declared, **m._kinds}
-    out = {}
-    for name, v in _public(m):
-        kind = declared.get(name)
-        if name == "training" or kind == _STATIC:
-            out[name] = "static"
-        elif kind == _BUFFER or _is_constant_leaf(v):
-            out[name] = "constant"
-        elif _is_array(v) or tree.is_node(v):
-            out[name] = "parameter"
-        elif _is_static_value(v):
-            out[name] = "static"
-        else:
-            out[name] = "static"  # another object: structure, compared by its text
-    return out
+    return {name: _kind(name, declared.get(name), v) for name, v in _public(m)}
+
+
+def _kind(name: str, declared: str | None, v: Any) -> str:
+    """The kind of the attribute ``name`` holding ``v``, declared of kind ``declared``."""
+    if name == "training" or declared == _STATIC:
+        return "static"
+    if declared == _BUFFER or _is_constant_leaf(v):
+        return "constant"
+    if declared == _CHILD or _is_array(v) or tree.is_node(v):
+        return "parameter"
+    return "static"  # str, int, None, functions, other objects: compared by their text
 
 
 class _Statics(tuple):
@@ -249,6 +248,7 @@ class _Statics(tuple):
 
     kinds: dict[str, str]
     order: tuple[str, ...]  # every public attribute, in the instance's order
+    constants: frozenset[str]  # the children no gradient reaches
 
     def __repr__(self) -> str:
         return "statics(" + ", ".join(f"{k}={_stable(v)}" for k, v in self) + ")"
@@ -282,6 +282,7 @@ def _aux(m: Module) -> _Statics:
     out = _Statics((k, getattr(m, k)) for k, kind in kinds.items() if kind == "static")
     out.kinds = dict(m._kinds)
     out.order = tuple(k for k, _ in _public(m))
+    out.constants = _constants(m)
     return out
 
 
@@ -294,13 +295,37 @@ def _unflatten(
 ) -> Module:
     """A model of class ``cls`` built without calling ``__init__``."""
     m = object.__new__(cls)
-    object.__setattr__(m, "_kinds", dict(getattr(aux, "kinds", {})))
+    kinds = dict(getattr(aux, "kinds", {}))
+    _keep_children(cls, keys, kids, kinds, getattr(aux, "constants", None))
+    object.__setattr__(m, "_kinds", kinds)
     object.__setattr__(m, "training", True)
     values = {**dict(aux or ()), **dict(zip(keys, kids))}
     order = [k for k in getattr(aux, "order", ()) if k in values]
     for k in order + [k for k in values if k not in order]:
         object.__setattr__(m, k, values[k])
     return m
+
+
+def _keep_children(
+    cls: type,
+    keys: list[str],
+    kids: list[Any],
+    kinds: dict[str, str],
+    constants: frozenset[str] | None,
+) -> None:
+    """Declare the kind of each child whose new value would be sorted otherwise (a
+    gradient's None where the model has a float setting, a leaf mapped to an int), so
+    that the rebuilt model has the structure it was built with: flattening it gives the
+    same keys, aux data and constants."""
+    declared = {**cls._srcgrad_declared, **kinds}  # type: ignore[attr-defined]
+    for k, v in zip(keys, kids):
+        if constants is None:
+            want = _kind(k, declared.get(k), v)
+            want = "parameter" if want == "static" else want
+        else:
+            want = "constant" if k in constants else "parameter"
+        if _kind(k, declared.get(k), v) != want:
+            kinds[k] = _BUFFER if want == "constant" else _CHILD
 
 
 def _child(m: Module, key: Any) -> Any:
