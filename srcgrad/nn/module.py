@@ -232,7 +232,7 @@ def field_kinds(m: Module) -> dict[str, str]:
 
 
 def _kind(name: str, declared: str | None, v: Any) -> str:
-    """The kind of the attribute ``name`` holding ``v``, declared of kind ``declared``."""
+    """The kind of the attribute ``name`` holding ``v``, declared ``declared``."""
     if name == "training" or declared == _STATIC:
         return "static"
     if declared == _BUFFER or _is_constant_leaf(v):
