@@ -18,8 +18,10 @@ from srcgrad.errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
+from srcgrad.serialization import CheckpointError, load, save
 
 __all__ = [
+    "CheckpointError",
     "GradFunction",
     "MissingRuleError",
     "NonFiniteError",
@@ -30,6 +32,8 @@ __all__ = [
     "WrtError",
     "custom_vjp",
     "grad",
+    "load",
+    "save",
     "stop_gradient",
     "testing",
     "value_and_grad",

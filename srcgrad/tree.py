@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "NodeType",
     "TreeDef",
@@ -39,6 +41,10 @@ __all__ = [
     "unflatten",
     "leaves",
     "leaves_with_paths",
+    "leaves_with_path",
+    "variable_leaves_with_paths",
+    "path_string",
+    "ravel",
     "constant_paths",
     "zip_leaves",
     "map",
@@ -345,6 +351,45 @@ def _with_paths(
         _with_paths(v, path + (k,), is_leaf, out)
 
 
+leaves_with_path = leaves_with_paths  # the spelling other pytree libraries use
+
+
+def variable_leaves_with_paths(
+    x: Any, is_leaf: IsLeaf = None
+) -> list[tuple[Path, Any]]:
+    """``(path, leaf)`` for every leaf of ``x`` a gradient may reach: the leaves of
+    :func:`leaves_with_paths` less those under a child that its node names a constant (a
+    Module's buffers, float settings and random generators)."""
+    out: list[tuple[Path, Any, bool]] = []
+    _marked(x, (), True, is_leaf, out)
+    return [(path, leaf) for path, leaf, variable in out if variable]
+
+
+def _marked(
+    x: Any,
+    path: Path,
+    variable: bool,
+    is_leaf: IsLeaf,
+    out: list[tuple[Path, Any, bool]],
+) -> None:
+    """Every leaf in :func:`flatten`'s order, with its path and whether no node on the
+    way names it (or a container above it) a constant."""
+    node = node_type(x)
+    if node is None or (is_leaf is not None and is_leaf(x)):
+        out.append((path, x, variable))
+        return
+    keys, kids = node.flatten(x)
+    constant = frozenset(node.constants(x)) if node.constants is not None else ()
+    for k, v in zip(keys, kids):
+        _marked(v, path + (k,), variable and k not in constant, is_leaf, out)
+
+
+def path_string(path: Path) -> str:
+    """A path as text, its keys joined by dots: ``("blocks", 0, "W")`` ->
+    ``"blocks.0.W"`` (the root's empty path is ``""``)."""
+    return ".".join(str(k) for k in path)
+
+
 def constant_paths(x: Any) -> set[Path]:
     """The paths of the children that nodes of ``x`` name constants (a model's buffers and
     float settings): leaves no gradient flows to."""
@@ -464,6 +509,87 @@ def _position(key: Any, n: int) -> int:
     if isinstance(key, int) and -n <= key < n:
         return key % n
     raise KeyError(key)
+
+
+# --------------------------------------------------------------------------- ravel
+
+
+def _inexact(v: Any) -> bool:
+    """A floating or complex leaf: a Python float or complex, or an array or numpy
+    scalar of such a dtype."""
+    if type(v) in (float, complex):
+        return True
+    dtype = getattr(v, "dtype", None)
+    return (
+        dtype is not None
+        and type(getattr(v, "shape", None)) is tuple
+        and np.dtype(dtype).kind in "fc"
+    )
+
+
+def ravel(x: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """One flat vector of the floating leaves of ``x`` that a gradient may reach, and
+    the function back (for ``scipy.optimize`` and other code that wants one vector).
+
+    The vector holds, in leaf order, every float or complex array, numpy scalar and
+    Python float of ``x`` outside the children its nodes name constants (a Module's
+    buffers and float settings stay out, so ``ravel(model)`` and ``ravel(grads)`` line
+    up).  Its dtype is the leaves' common dtype (Python floats do not widen float32
+    arrays; float64 when there are no leaves).  ``unravel(vector)`` returns a tree of
+    ``x``'s structure with new leaves cut from ``vector``, each of its own shape and
+    dtype (a Python float stays a float); every other leaf is ``x``'s own.
+
+    Returns:
+        ``(vector, unravel)``.
+
+    Raises:
+        ValueError: from ``unravel``, for a vector of another length.
+    """
+    marked: list[tuple[Path, Any, bool]] = []
+    _marked(x, (), True, None, marked)
+    old = [leaf for _, leaf, _ in marked]
+    treedef = flatten(x)[1]
+    picked = [i for i, (_, leaf, var) in enumerate(marked) if var and _inexact(leaf)]
+    values = [old[i] for i in picked]
+    kinds = [v if type(v) in (float, complex) else np.dtype(v.dtype) for v in values]
+    dtype = np.result_type(*kinds) if kinds else np.dtype(np.float64)
+    xp = _array_module(values)
+    parts = [xp.asarray(v, dtype=dtype).reshape(-1) for v in values]
+    vector = xp.concatenate(parts) if parts else xp.zeros(0, dtype=dtype)
+    shapes = [np.shape(v) if type(v) in (float, complex) else v.shape for v in values]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+
+    def unravel(flat: Any) -> Any:
+        if tuple(getattr(flat, "shape", (-1,))) != (sum(sizes),):
+            raise ValueError(
+                f"unravel: expected a vector of {sum(sizes)} values, "
+                f"got shape {getattr(flat, 'shape', type(flat).__name__)}"
+            )
+        new = list(old)
+        start = 0
+        for i, v, shape, n in zip(picked, values, shapes, sizes):
+            piece = flat[start : start + n]
+            start += n
+            if type(v) in (float, complex):
+                new[i] = type(v)(piece[0])
+            elif isinstance(v, np.generic):
+                new[i] = v.dtype.type(piece[0])
+            else:
+                new[i] = piece.reshape(shape).astype(v.dtype)
+        return unflatten(treedef, new)
+
+    return vector, unravel
+
+
+def _array_module(values: list[Any]) -> Any:
+    """The namespace of the first array among ``values`` that is not numpy's (cupy),
+    else numpy."""
+    for v in values:
+        if not isinstance(v, (np.ndarray, np.generic, float, complex)):
+            get = getattr(v, "__array_namespace__", None)
+            if get is not None:
+                return get()
+    return np
 
 
 # --------------------------------------------------------------------------- encodings

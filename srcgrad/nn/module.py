@@ -45,6 +45,7 @@ __all__ = ["Module", "static", "buffer", "field_kinds"]
 
 _MISSING = object()
 _STATIC, _BUFFER = "static", "buffer"
+_CHILD = "child"  # kept a parameter child whatever its value (see _unflatten)
 
 
 class _Declared:
@@ -114,9 +115,11 @@ class Module:
         declared = dict(getattr(cls, "_srcgrad_declared", {}))
         fields = list(getattr(cls, "_srcgrad_fields", ()))
         own = cls.__dict__.get("__annotations__", {})
+        added = False
         for name, ann in own.items():
             if name.startswith("_") or "ClassVar" in str(ann):
                 continue
+            added = True
             if name not in fields:
                 fields.append(name)
             value = cls.__dict__.get(name, _MISSING)
@@ -128,7 +131,7 @@ class Module:
                     setattr(cls, name, value.default)
         cls._srcgrad_fields = tuple(fields)
         cls._srcgrad_declared = declared
-        if own and "__init__" not in cls.__dict__:
+        if added and "__init__" not in cls.__dict__:
             cls.__init__ = _fields_init(cls)  # type: ignore[method-assign]
 
     def __init__(self) -> None:
@@ -202,6 +205,9 @@ def _fields_init(cls: type) -> Any:
                 value = getattr(type(self), name, _MISSING)
                 if value is _MISSING:
                     raise TypeError(f"{cls.__name__}() missing the field {name!r}")
+            if isinstance(value, _Declared):
+                self._kinds[name] = value.kind
+                value = value.default
             object.__setattr__(self, name, value)
         if kwargs:
             raise TypeError(f"{cls.__name__}() got unknown fields {sorted(kwargs)}")
@@ -222,20 +228,18 @@ def field_kinds(m: Module) -> dict[str, str]:
     a child of the tree), ``"constant"`` (a buffer, float or generator: a child no gradient
     reaches) or ``"static"`` (part of the structure)."""
     declared = {**type(m)._srcgrad_declared, **m._kinds}
-    out = {}
-    for name, v in _public(m):
-        kind = declared.get(name)
-        if name == "training" or kind == _STATIC:
-            out[name] = "static"
-        elif kind == _BUFFER or _is_constant_leaf(v):
-            out[name] = "constant"
-        elif _is_array(v) or tree.is_node(v):
-            out[name] = "parameter"
-        elif _is_static_value(v):
-            out[name] = "static"
-        else:
-            out[name] = "static"  # another object: structure, compared by its text
-    return out
+    return {name: _kind(name, declared.get(name), v) for name, v in _public(m)}
+
+
+def _kind(name: str, declared: str | None, v: Any) -> str:
+    """The kind of the attribute ``name`` holding ``v``, declared ``declared``."""
+    if name == "training" or declared == _STATIC:
+        return "static"
+    if declared == _BUFFER or _is_constant_leaf(v):
+        return "constant"
+    if declared == _CHILD or _is_array(v) or tree.is_node(v):
+        return "parameter"
+    return "static"  # str, int, None, functions, other objects: compared by their text
 
 
 class _Statics(tuple):
@@ -243,6 +247,8 @@ class _Statics(tuple):
     kinds: compared and hashed by a stable text (no memory addresses of functions)."""
 
     kinds: dict[str, str]
+    order: tuple[str, ...]  # every public attribute, in the instance's order
+    constants: frozenset[str]  # the children no gradient reaches
 
     def __repr__(self) -> str:
         return "statics(" + ", ".join(f"{k}={_stable(v)}" for k, v in self) + ")"
@@ -275,6 +281,8 @@ def _aux(m: Module) -> _Statics:
     kinds = field_kinds(m)
     out = _Statics((k, getattr(m, k)) for k, kind in kinds.items() if kind == "static")
     out.kinds = dict(m._kinds)
+    out.order = tuple(k for k, _ in _public(m))
+    out.constants = _constants(m)
     return out
 
 
@@ -287,13 +295,37 @@ def _unflatten(
 ) -> Module:
     """A model of class ``cls`` built without calling ``__init__``."""
     m = object.__new__(cls)
-    object.__setattr__(m, "_kinds", dict(getattr(aux, "kinds", {})))
+    kinds = dict(getattr(aux, "kinds", {}))
+    _keep_children(cls, keys, kids, kinds, getattr(aux, "constants", None))
+    object.__setattr__(m, "_kinds", kinds)
     object.__setattr__(m, "training", True)
-    for k, v in aux or ():
-        object.__setattr__(m, k, v)
-    for k, v in zip(keys, kids):
-        object.__setattr__(m, k, v)
+    values = {**dict(aux or ()), **dict(zip(keys, kids))}
+    order = [k for k in getattr(aux, "order", ()) if k in values]
+    for k in order + [k for k in values if k not in order]:
+        object.__setattr__(m, k, values[k])
     return m
+
+
+def _keep_children(
+    cls: type,
+    keys: list[str],
+    kids: list[Any],
+    kinds: dict[str, str],
+    constants: frozenset[str] | None,
+) -> None:
+    """Declare the kind of each child whose new value would be sorted otherwise (a
+    gradient's None where the model has a float setting, a leaf mapped to an int), so
+    that the rebuilt model has the structure it was built with: flattening it gives the
+    same keys, aux data and constants."""
+    declared = {**cls._srcgrad_declared, **kinds}  # type: ignore[attr-defined]
+    for k, v in zip(keys, kids):
+        if constants is None:
+            want = _kind(k, declared.get(k), v)
+            want = "parameter" if want == "static" else want
+        else:
+            want = "constant" if k in constants else "parameter"
+        if _kind(k, declared.get(k), v) != want:
+            kinds[k] = _BUFFER if want == "constant" else _CHILD
 
 
 def _child(m: Module, key: Any) -> Any:
@@ -328,8 +360,25 @@ def _repr(v: Any, depth: int) -> str:
         return f"{type(v).__name__}(\n" + ",\n".join(lines) + f"\n{'  ' * depth})"
     if _is_array(v):
         return f"{np.dtype(v.dtype).name}{list(v.shape)}"
-    if type(v) in (list, tuple) and any(isinstance(x, Module) for x in v):
-        inner = ",\n".join(pad + _repr(x, depth + 1) for x in v)
-        o, c = ("[", "]") if type(v) is list else ("(", ")")
+    if type(v) in (list, tuple, dict) and _holds_arrays(v):
+        items = list(v.items()) if type(v) is dict else [(None, x) for x in v]
+        shown = [
+            ("" if k is None else f"{k!r}: ") + _repr(x, depth + 1) for k, x in items
+        ]
+        o, c = {list: "[]", tuple: "()", dict: "{}"}[type(v)]
+        if not any(isinstance(x, Module) for _, x in items):
+            return (
+                o
+                + ", ".join(shown)
+                + ("," if type(v) is tuple and len(v) == 1 else "")
+                + c
+            )
+        inner = ",\n".join(pad + x for x in shown)
         return f"{o}\n{inner}\n{'  ' * depth}{c}"
     return _stable(v) if _is_static_value(v) else repr(v)
+
+
+def _holds_arrays(v: Any) -> bool:
+    """Whether a container holds an array or a Module (then it is shown by shapes)."""
+    stop = lambda x: isinstance(x, Module)  # noqa: E731
+    return any(_is_array(x) or stop(x) for x in tree.leaves(v, is_leaf=stop))
