@@ -35,6 +35,11 @@ def test_a_net_of_blocks_in_a_list_and_a_head(rng):
     assert g.scale is None  # a float setting: no gradient
     assert g.head.W.shape == net.head.W.shape
     check_grad(M.mse, net, x, y)
+    # the static `act` decides its branches when the code is generated
+    df = srcgrad.grad(M.mse)
+    df(net, x, y)
+    assert "tanh" in df.source and '== "tanh"' not in df.source
+    assert "maximum" not in df.source  # no layer here is a relu
 
 
 def test_annotated_fields_and_a_static_default(rng):

@@ -10,7 +10,7 @@ from typing import Any
 import libcst as cst
 
 from srcgrad.codegen import ir
-from srcgrad.codegen.normalize.base import _FuncChoice
+from srcgrad.codegen.normalize.base import _FuncChoice, _MISSING
 from srcgrad.codegen.normalize.exits import (
     _append_tail,
     _before_breaks,
@@ -219,6 +219,17 @@ class ControlFlow:
     def if_statement(self, node: cst.If) -> bool:
         self.origin = self.src.origin(node)
         origin = self.origin
+        known = self.known_truth(node.test)
+        if known is not _MISSING:
+            # a test that constants decide (a model's static field, a str argument
+            # folded to a constant): only the branch taken is generated
+            if known:
+                return self.block(list(node.body.body))  # type: ignore[union-attr]
+            if isinstance(node.orelse, cst.Else):
+                return self.block(list(node.orelse.body.body))  # type: ignore[union-attr]
+            if isinstance(node.orelse, cst.If):
+                return self.block([node.orelse])
+            return True
         test = self.lower_test(node.test, "cond")
         env0 = dict(self.env)
         funcs0 = self.local_funcs
@@ -243,6 +254,62 @@ class ControlFlow:
         )
         self.flush_displays()
         return falls1 or falls2
+
+    def known_truth(self, e: cst.BaseExpression) -> Any:
+        """The truth of a test that constants decide (``self.act == "tanh"``, ``not
+        self.training``, ``a and b`` of such), else _MISSING.  Only str, int, bool and
+        None operands: comparing them runs no user code."""
+        if isinstance(e, cst.Name) and e.value in ("True", "False", "None"):
+            return e.value == "True" if e.value not in self.env else _MISSING
+        if isinstance(e, cst.UnaryOperation) and isinstance(e.operator, cst.Not):
+            inner = self.known_truth(e.expression)
+            return _MISSING if inner is _MISSING else not inner
+        if isinstance(e, cst.BooleanOperation):
+            left, right = self.known_truth(e.left), self.known_truth(e.right)
+            if left is _MISSING or right is _MISSING:
+                return _MISSING
+            return (
+                (left and right) if isinstance(e.operator, cst.And) else (left or right)
+            )
+        if isinstance(e, cst.Comparison):
+            return self._known_comparison(e)
+        value = self.folded(e) if isinstance(e, (cst.Name, cst.Attribute)) else _MISSING
+        if type(value) in (bool, int, str) or value is None:
+            return bool(value)
+        return _MISSING
+
+    def _known_comparison(self, e: cst.Comparison) -> Any:
+        ops = {
+            cst.Equal: lambda a, b: a == b,
+            cst.NotEqual: lambda a, b: a != b,
+            cst.Is: lambda a, b: a is b,
+            cst.IsNot: lambda a, b: a is not b,
+        }
+        left = self._known_operand(e.left)
+        if left is _MISSING:
+            return _MISSING
+        for c in e.comparisons:
+            right = self._known_operand(c.comparator)
+            op = ops.get(type(c.operator))
+            if right is _MISSING or op is None:
+                return _MISSING
+            if isinstance(c.operator, (cst.Is, cst.IsNot)) and None not in (
+                left,
+                right,
+            ):
+                return _MISSING  # identity of equal strings or ints is not a constant
+            if not op(left, right):
+                return False
+            left = right
+        return True
+
+    def _known_operand(self, e: cst.BaseExpression) -> Any:
+        if isinstance(e, cst.Name) and e.value == "None" and "None" not in self.env:
+            return None
+        if isinstance(e, cst.Name) and e.value in ("True", "False"):
+            return _MISSING if e.value in self.env else e.value == "True"
+        value = self.folded(e)
+        return value if type(value) in (bool, int, str) else _MISSING
 
     def flush_displays(self) -> None:
         pending, self.pending_displays = self.pending_displays, []

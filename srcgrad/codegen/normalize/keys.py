@@ -48,6 +48,8 @@ class Keys:
             return self._folded_format(node)
         if isinstance(node, cst.Call):
             return self._folded_call(node)
+        if isinstance(node, cst.Attribute):
+            return self.folded_field(node)  # a model's static field: self.act
         return _MISSING
 
     def _folded_format(self, node: cst.FormattedString) -> Any:

@@ -220,6 +220,17 @@ class Modules:
         self.np_alias.add("__xp__")
         self.stmts.append(ir.Stmt(ir.EFFECT, [], None, self.origin, node=node))
 
+    def folded_field(self, node: cst.Attribute) -> Any:
+        """The value of ``self.act``, a static field of a model that a literal spells, else
+        _MISSING."""
+        if not isinstance(node.value, cst.Name):
+            return _MISSING
+        model = self.model_name(node.value)
+        if model is None or node.attr.value in self.cont[model][2][1]:
+            return _MISSING
+        value = _statics(self.cont[model][2]).get(node.attr.value, _MISSING)
+        return value if cache.is_constant(value, literal=True) else _MISSING
+
     def model_field(
         self,
         base: str,
