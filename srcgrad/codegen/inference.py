@@ -68,8 +68,15 @@ def reduce_dims(
 class Inference:
     """Forward facts of every name of a normalized function."""
 
-    def __init__(self, norm: ir.Normalized, arg_specs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        norm: ir.Normalized,
+        arg_specs: dict[str, Any],
+        free: dict[str, Any] | None = None,
+    ) -> None:
         self.norm = norm
+        # free arrays and numbers by emitted expression (``x @ W1``, ``_helpers.SCALE``)
+        self.free = {k: leaf_fact(v) for k, v in (free or {}).items()}
         self.env: dict[str, Fact | None] = {}
         self.literals: dict[int, Sym] = {}
         self.specs = arg_specs
@@ -133,7 +140,13 @@ class Inference:
 
     def expr_fact(self, node: cst.BaseExpression) -> Fact | None:
         if isinstance(node, cst.Name):
+            if node.value not in self.env and node.value in self.free:
+                return self.free[node.value]
             return self.env.get(node.value)
+        if isinstance(node, cst.Attribute) and self.free:
+            code = cst.Module([]).code_for_node(node)
+            if code in self.free:
+                return self.free[code]
         if isinstance(node, cst.Float):
             return Fact((), "weak-float")
         if isinstance(node, cst.Integer):

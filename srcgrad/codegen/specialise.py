@@ -26,6 +26,7 @@ from typing import Any
 import libcst as cst
 import numpy as np
 
+from srcgrad import cache
 from srcgrad.codegen import ir
 from srcgrad.codegen.facts import (
     UF,
@@ -60,10 +61,30 @@ def specialise(
     """Infer forward facts from ``arg_specs`` and rewrite ``bwd`` where they prove it safe."""
     if not arg_specs:
         return Specialised(bwd, None, "")
-    inf = Inference(norm, arg_specs)
+    free = free_specs(norm)
+    inf = Inference(norm, arg_specs, free)
     inf.run()
     Rewriter(norm.names, bwd, inf).items(bwd.blocks, inf.uf)
-    return Specialised(bwd, inf, describe(norm.params, arg_specs))
+    note = describe(norm.params, arg_specs)
+    if free:
+        note += "; reads " + describe(list(free), free)
+    return Specialised(bwd, inf, note)
+
+
+def free_specs(norm: Normalized) -> dict[str, Any]:
+    """The abstract signature of every array and Python number the function (and what it
+    inlines) reads from a global or closure, by emitted expression.  Each one's ref joins
+    ``norm.refs``: the cache keys the code by the signature and compares it at every call
+    (``cache.value_spec``), so a global given another shape or dtype gets new code."""
+    out: dict[str, Any] = {}
+    for code, (ref, obj) in norm.free_values.items():
+        spec = cache.value_spec(obj)
+        if spec is None:
+            continue
+        out[code] = spec
+        if ref not in norm.refs:
+            norm.refs.append(ref)
+    return out
 
 
 def _attr(value: cst.BaseExpression, name: str) -> cst.Attribute:
@@ -109,6 +130,8 @@ class Rewriter(cst.CSTTransformer):
             return f if f is not None and f.is_array else None
         if name in self.assigned:
             return self.assigned[name]
+        if name not in self.env:
+            return self.inf.free.get(name)  # a global or closure value
         return self.env.get(name)
 
     def ev(self, node: cst.BaseExpression) -> Fact | None:
