@@ -157,7 +157,7 @@ class Rewriter(cst.CSTTransformer):
             dt = promote(a.dtype, b.dtype)
             if isinstance(node.operator, (cst.Divide, cst.Power)):
                 dt = float_like(dt)
-            return Fact(broadcast(a, b, None), dt)
+            return Fact(broadcast(a, b, self.uf.child()), dt)
         if isinstance(node, cst.Attribute) and node.attr.value == "T":
             a = self.ev(node.value)
             if a is None or a.dims is None or not a.is_array:
@@ -169,7 +169,7 @@ class Rewriter(cst.CSTTransformer):
             a, b = self.ev(node.left), self.ev(node.comparisons[0].comparator)
             if a is None or b is None or not (a.is_array or b.is_array):
                 return None
-            return Fact(broadcast(a, b, None), np.dtype(bool))
+            return Fact(broadcast(a, b, self.uf.child()), np.dtype(bool))
         return self.inf.expr_fact(node)  # a .shape[i] read
 
     def ev_call(self, node: cst.Call) -> Fact | None:
@@ -185,7 +185,9 @@ class Rewriter(cst.CSTTransformer):
             a, b = self.ev(pos[0]), self.ev(pos[1])  # x2 * x1 ** (x2 - 1), elementwise
             if a is None or b is None:
                 return None
-            return Fact(broadcast(a, b, None), float_like(promote(a.dtype, b.dtype)))
+            return Fact(
+                broadcast(a, b, self.uf.child()), float_like(promote(a.dtype, b.dtype))
+            )
         if isinstance(f, cst.Name):
             h = self.helper.get(f.value)
             which = {
