@@ -28,6 +28,7 @@ import numpy as np
 
 from srcgrad import cache
 from srcgrad.codegen import ir
+from srcgrad.codegen import specialise_shapes as shapes
 from srcgrad.codegen.facts import (
     UF,
     Fact,
@@ -165,12 +166,40 @@ class Rewriter(cst.CSTTransformer):
             return Fact(tuple(reversed(a.dims)), a.dtype)
         if isinstance(node, cst.Call):
             return self.ev_call(node)
+        if isinstance(node, cst.Subscript) and not (
+            isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape"
+        ):
+            return self.ev_new_axes(node)
         if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
             a, b = self.ev(node.left), self.ev(node.comparisons[0].comparator)
             if a is None or b is None or not (a.is_array or b.is_array):
                 return None
             return Fact(broadcast(a, b, self.uf.child()), np.dtype(bool))
         return self.inf.expr_fact(node)  # a .shape[i] read
+
+    def ev_new_axes(self, node: cst.Subscript) -> Fact | None:
+        """``g[:, None]``: new axes and full slices only."""
+        a = self.ev(node.value)
+        if a is None or not a.is_array or a.dims is None:
+            return None
+        dims: list[Any] = []
+        k = 0
+        for el in node.slice:
+            s = el.slice
+            if isinstance(s, cst.Slice) and s.lower is s.upper is s.step is None:
+                if k >= len(a.dims):
+                    return None
+                dims.append(a.dims[k])
+                k += 1
+            elif (
+                isinstance(s, cst.Index)
+                and isinstance(s.value, cst.Name)
+                and (s.value.value == "None")
+            ):
+                dims.append(1)
+            else:
+                return None
+        return Fact(tuple(dims) + a.dims[k:], a.dtype)
 
     def ev_call(self, node: cst.Call) -> Fact | None:
         f = node.func
@@ -260,6 +289,7 @@ class Rewriter(cst.CSTTransformer):
         value = st.value.visit(self)
         hit = self._lazy_hit(value)
         self.lazy_nodes.clear()
+        value = value.visit(shapes.BroadcastTo(self.helper, self.xp, self.ev, self.uf))
         st = st.with_changes(value=value)
         targets = [t.target for t in st.targets]
         if len(targets) != 1 or not isinstance(targets[0], cst.Name):
@@ -404,6 +434,9 @@ class Rewriter(cst.CSTTransformer):
         method = as_method(updated, self.xp, self.ev)  # no dispatch, maybe no xp in bwd
         if method is not None:
             return method
+        back = shapes.transpose_back(updated, self.xp, self.helper, self.ev)
+        if back is not None:
+            return back
         f = updated.func
         if not isinstance(f, cst.Name):
             return updated
@@ -411,6 +444,18 @@ class Rewriter(cst.CSTTransformer):
         if h is None:
             return updated
         pos = [a.value for a in updated.args if a.keyword is None and not a.star]
+        if h == "expand_like":
+            kept = shapes.keep_reduced_axes(updated, pos, self.ev)
+            if kept is not None:
+                updated = kept
+                pos = [a.value for a in updated.args]
+        other = {
+            "reshape_like": lambda: shapes.reshape_like(pos, updated, self.ev),
+            "scatter_to": lambda: shapes.scatter_to_reshape(pos, updated, self.ev),
+        }.get(h)
+        if other is not None:
+            out = other()
+            return out if out is not None else updated
         if (
             h in ("unbroadcast", "expand_like")
             and len(pos) == 2
@@ -448,6 +493,9 @@ class Rewriter(cst.CSTTransformer):
                 return cst.BinaryOperation(gx, cst.MatrixMultiply(), _attr(b, "T"))
             if h == "matmul_cotangent_x2" and len(g.dims) == len(x1.dims) == 2:  # type: ignore[arg-type]
                 return cst.BinaryOperation(_attr(a, "T"), cst.MatrixMultiply(), gx)
+            stacked = shapes.matmul_stacked(h, pos, self.xp, self.ev, self.uf)
+            if stacked is not None:
+                return stacked
         return updated
 
     def reduce_to(
