@@ -514,6 +514,15 @@ def _slice_length(inf: "Inference", d: Any, s: cst.Slice) -> Any:
         raise Unknown
     if d is None:
         return None
+    lo, hi, step = bounds
+    if (
+        step in (None, 1)
+        and (lo is None or (isinstance(lo, int) and lo >= 0))
+        and (hi is None or (isinstance(hi, int) and hi <= 0))
+    ):
+        # x[k:], x[:-k], x[1:-1]: max(0, len(x) - k), one symbol for every such k
+        k = (lo or 0) - (hi or 0)
+        return d if k == 0 else inf.derived(("Drop", d, k))
     return inf.derived(("Slice", d, *bounds))
 
 

@@ -485,6 +485,9 @@ class Rewriter(cst.CSTTransformer):
             g, x1, x2 = (self.ev(p) for p in pos)
             if not all(v is not None and v.is_array for v in (g, x1, x2)):
                 return updated
+            stacked = shapes.matmul_stacked(h, pos, self.xp, self.ev, self.uf)
+            if stacked is not None:
+                return stacked
             assert g is not None and x1 is not None and x2 is not None
             if not (g.dtype == x1.dtype == x2.dtype and len(x2.dims) == 2):  # type: ignore[arg-type]
                 return updated
@@ -493,9 +496,6 @@ class Rewriter(cst.CSTTransformer):
                 return cst.BinaryOperation(gx, cst.MatrixMultiply(), _attr(b, "T"))
             if h == "matmul_cotangent_x2" and len(g.dims) == len(x1.dims) == 2:  # type: ignore[arg-type]
                 return cst.BinaryOperation(_attr(a, "T"), cst.MatrixMultiply(), gx)
-            stacked = shapes.matmul_stacked(h, pos, self.xp, self.ev, self.uf)
-            if stacked is not None:
-                return stacked
         return updated
 
     def reduce_to(
