@@ -373,12 +373,27 @@ class Inference(Lengths):
             return None
         return Fact(batch + (a.dims[-2], b.dims[-1]), dt)
 
+    def static_arith(self, expr: cst.BinaryOperation) -> Fact | None:
+        """Arithmetic on constant arrays (``xp.arange(n) * 0.5``): elementwise."""
+        ops = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
+        if not isinstance(expr.operator, ops):
+            return None
+        a, b = self.static(expr.left), self.static(expr.right)
+        if a is None or b is None or not (a.is_array or b.is_array):
+            return None
+        dt = promote(a.dtype, b.dtype)
+        if isinstance(expr.operator, cst.Divide):
+            dt = float_like(dt)
+        return Fact(broadcast(a, b, None), dt)
+
     def static(self, expr: cst.BaseExpression | None) -> Fact | None:
         if expr is None:
             return None
         f = self.expr_fact(expr)
-        if f is not None or not isinstance(expr, cst.Call):
+        if f is not None or not isinstance(expr, (cst.Call, cst.BinaryOperation)):
             return f
+        if isinstance(expr, cst.BinaryOperation):
+            return self.static_arith(expr)
         made = shape_facts.creation(self, expr, self.xp)
         if made is not None:
             return made

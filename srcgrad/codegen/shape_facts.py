@@ -73,6 +73,23 @@ class Lengths:
             self.memo[key] = Sym(str(key[0]), maybe_one=not not_one)
         return self.memo[key]
 
+    def offset(self, d: Any, k: int) -> Any:
+        """The length ``d + k`` (exact, never below 0): one symbol for each base and total
+        offset, so ``pad`` by 1 on each side and a window of 3 give the length back."""
+        if d is None:
+            return None
+        size = self.size_of(d)
+        if size is not None:
+            return self.lit(size + k) if size + k >= 0 else None
+        base, k0 = d, 0
+        for key, sym in self.memo.items():
+            if sym is d and key[0] == "Offset":
+                base, k0 = key[1], key[2]
+        total = k0 + k
+        if total == 0:
+            return base
+        return self.derived(("Offset", base, total), not_one=total >= 2)
+
     def size_of(self, d: Any) -> int | None:
         if isinstance(d, Sym):
             return self.uf.find(d).size if self.uf.find(d).size is not None else d.size
@@ -155,17 +172,25 @@ def _rest(inf: "Inference", src: tuple[Any, ...], known: list[Any]) -> Any:
     """The length of a ``-1`` axis: the source axes the other target axes do not account
     for (the same symbols cancel), or None."""
     left = [d for d in src if not (d == 1 and not isinstance(d, Sym))]
+    unmatched: list[Any] = []
     for d in known:
         if d == 1 and not isinstance(d, Sym):
             continue
         match = next((k for k, s in enumerate(left) if inf.uf.same_dim(s, d)), None)
         if match is None:
-            sizes = [inf.size_of(s) for s in left]
-            if None in sizes or inf.size_of(d) is None:
-                return None
-            total, n = prod(sizes), inf.size_of(d)
-            return inf.lit(total // n) if n and total % n == 0 else None
+            unmatched.append(d)
+            continue
         del left[match]
+    if unmatched:
+        sizes = [inf.size_of(s) for s in left + unmatched]
+        if None not in sizes:
+            total = prod(sizes[: len(left)])
+            n = prod(sizes[len(left) :])
+            return inf.lit(total // n) if n and total % n == 0 else None
+        if None in left or None in unmatched:
+            return None
+        # what the other axes leave of the source's: one symbol per such quotient
+        return inf.derived(("Quotient", tuple(left), tuple(unmatched)))
     if not left:
         return 1
     if len(left) == 1:
@@ -329,7 +354,7 @@ def pad(inf: "Inference", a: Fact | None, width: Any) -> Fact:
         elif d is None:
             dims.append(None)
         else:
-            dims.append(inf.derived(("Add", d, extra), not_one=extra >= 2))
+            dims.append(inf.offset(d, extra))
     return Fact(tuple(dims), a.dtype)
 
 
@@ -356,7 +381,9 @@ def sliding_window_view(
         if size is not None:
             dims[k] = inf.lit(size - w + 1)
         else:
-            dims[k] = None if d is None else inf.derived(("Window", d, w))
+            dims[k] = inf.offset(
+                d, 1 - w
+            )  # numpy refuses a window longer than the axis
     return Fact(tuple(dims) + tuple(inf.lit(w) for w in win), x.dtype)
 
 
@@ -565,6 +592,10 @@ def creation(inf: "Inference", call: cst.Call, xp: str) -> Fact | None:
         d = inf.dim(pos[0])
         return Fact((d, d), _dtype(inf, kw.get("dtype"), None))
     shape = pos[0]
+    if isinstance(shape, cst.Attribute) and shape.attr.value == "shape":
+        like = _array(inf.expr_fact(shape.value))
+        dims: tuple[Any, ...] = like.dims  # type: ignore[assignment]
+        return _made(inf, name, pos, kw, dims)
     nodes = (
         [e.value for e in shape.elements]
         if isinstance(shape, (cst.Tuple, cst.List))
@@ -572,7 +603,12 @@ def creation(inf: "Inference", call: cst.Call, xp: str) -> Fact | None:
     )
     if any(isinstance(e, cst.StarredElement) for e in getattr(shape, "elements", [])):
         raise Unknown
-    dims = tuple(inf.dim(n) for n in nodes)
+    return _made(inf, name, pos, kw, tuple(inf.dim(n) for n in nodes))
+
+
+def _made(
+    inf: "Inference", name: str, pos: list[Any], kw: dict[str, Any], dims: Any
+) -> Fact:
     given = kw.get("dtype")
     if given is None and name == "full":
         fill = pos[1] if len(pos) > 1 else kw.get("fill_value")
@@ -592,6 +628,8 @@ def _arange(inf: "Inference", pos: list[Any], kw: dict[str, Any]) -> Fact:
     if all(isinstance(t, int) for t in terms):
         n = len(range(*terms))
         d: Any = inf.lit(n)
+    elif len(terms) == 1:
+        d = terms[0]  # arange(n) of a length n: n items
     else:
         d = inf.derived(("Arange", *terms))
     dtype = _dtype(inf, kw.get("dtype"), None) if "dtype" in kw else np.dtype(int)

@@ -28,6 +28,7 @@ import numpy as np
 
 from srcgrad import cache
 from srcgrad.codegen import ir
+from srcgrad.codegen import shape_facts
 from srcgrad.codegen import specialise_shapes as shapes
 from srcgrad.codegen.facts import (
     UF,
@@ -234,6 +235,17 @@ class Rewriter(cst.CSTTransformer):
             if x is None or not x.is_array or x.dtype.kind not in "fc":
                 return None
             return x
+        if (
+            isinstance(f, cst.Attribute)
+            and f.attr.value == "swapaxes"
+            and len(pos) == 2 == len(node.args)
+        ):
+            try:
+                return shape_facts.swapaxes(
+                    self.ev(f.value), const_value(pos[0]), const_value(pos[1])
+                )
+            except Unknown:
+                return None
         if (
             isinstance(f, cst.Attribute)
             and f.attr.value == "astype"

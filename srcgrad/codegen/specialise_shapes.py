@@ -149,9 +149,17 @@ def keep_reduced_axes(
 def broadcast_to(
     pos: list[cst.BaseExpression], call: cst.Call, xp: str, fact: FactOf, uf: UF
 ) -> Any:
-    """``expand_like(g, x)`` of a ``g`` of ``x``'s dtype that broadcasts to ``x``."""
-    if len(pos) != 2 or len(call.args) != 2:
+    """``expand_like(g, x)`` (or with ``keepdims=True``) of a ``g`` of ``x``'s dtype that
+    broadcasts to ``x``."""
+    kw = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    if len(pos) != 2 or set(kw) - {"axis", "keepdims"}:
         return None
+    if kw:
+        try:
+            if not const_value(kw.get("keepdims")):
+                return None  # reduced axes left out: keep_reduced_axes did not apply
+        except Unknown:
+            return None
     g, x = fact(pos[0]), fact(pos[1])
     if not _floats_alike(g, x):
         return None
