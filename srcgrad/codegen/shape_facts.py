@@ -152,6 +152,9 @@ class Lengths:
 def reshape(inf: "Inference", a: Fact | None, shape: cst.BaseExpression | None) -> Fact:
     a = _array(a)
     assert a.dims is not None
+    if isinstance(shape, cst.Attribute) and shape.attr.value == "shape":
+        other = _array(inf.expr_fact(shape.value))  # reshape(a, b.shape)
+        return Fact(other.dims, a.dtype)
     if isinstance(shape, cst.Tuple):
         nodes = [e.value for e in shape.elements]
     elif shape is not None:
@@ -578,12 +581,15 @@ def creation(inf: "Inference", call: cst.Call, xp: str) -> Fact | None:
     kw = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
     if set(kw) - {"dtype", "fill_value", "order", "shape"} or not pos:
         raise Unknown
+    if name not in _LIKE and ("shape" in kw or len(pos) > 3):
+        raise Unknown
     if name in _LIKE:
         like = _array(inf.expr_fact(pos[0]))
-        dtype = _dtype(inf, kw.get("dtype", pos[2] if len(pos) > 2 else None), like)
-        if name == "full_like" and "dtype" not in kw and len(pos) < 3:
-            dtype = like.dtype  # the fill value is cast to a's dtype
-        return Fact(like.dims, dtype)
+        at = 2 if name == "full_like" else 1  # where dtype is passed by position
+        if "shape" in kw or len(pos) > at + 1:
+            raise Unknown
+        given = kw.get("dtype", pos[at] if len(pos) > at else None)
+        return Fact(like.dims, _dtype(inf, given, like))  # full_like casts to a's dtype
     if name == "arange":
         return _arange(inf, pos, kw)
     if name in ("eye", "identity"):
