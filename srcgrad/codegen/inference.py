@@ -222,8 +222,14 @@ class Inference(Lengths):
             self.env[t] = fact
 
     def unpacked(self, st: ir.Stmt, n: int) -> list[Fact | None]:
-        """``n, d = x.shape``: each target's value as a length."""
+        """``n, d = x.shape``: each target's value as a length; ``a, b = xp.split(x, 2)``:
+        equal pieces."""
         e = st.expr
+        if st.kind == ir.PRIM and st.rule is not None and st.rule.name == "split":
+            try:
+                return [self.split_piece(st.bound, n)] * n
+            except Unknown:
+                return [None] * n
         if (
             st.kind == ir.STATIC
             and isinstance(e, cst.Attribute)
@@ -233,6 +239,23 @@ class Inference(Lengths):
             if x is not None and x.dims is not None and len(x.dims) == n:
                 return [Fact((), "weak-int", d) for d in x.dims]
         return [None] * n
+
+    def split_piece(self, b: dict[str, Any], n: int) -> Fact | None:
+        x = self.name(b.get("ary"))
+        sections = const_value(b.get("indices_or_sections"))
+        axis = const_value(b["axis"]) if b.get("axis") is not None else 0
+        if x is None or not x.is_array or x.dims is None or sections != n:
+            return None
+        if type(axis) is not int or not -len(x.dims) <= axis < len(x.dims):
+            return None
+        dims = list(x.dims)
+        k = axis % len(dims)
+        size = self.size_of(dims[k])
+        if size is not None:
+            dims[k] = self.lit(size // n)
+        elif dims[k] is not None:
+            dims[k] = self.derived(("Split", dims[k], n))
+        return Fact(tuple(dims), x.dtype)
 
     def _stmt(self, st: ir.Stmt, uf: UF) -> Fact | None:
         if st.kind == ir.READ and st.read is not None:

@@ -202,6 +202,27 @@ class Rewriter(cst.CSTTransformer):
                 return None
         return Fact(tuple(dims) + a.dims[k:], a.dtype)
 
+    def ev_method(
+        self, node: cst.Call, f: cst.Attribute, pos: list[cst.BaseExpression]
+    ) -> Fact | None:
+        """``g.swapaxes(-1, -2)`` and ``g.astype(x.dtype)``."""
+        if f.attr.value == "swapaxes" and len(pos) == 2 == len(node.args):
+            try:
+                return shape_facts.swapaxes(
+                    self.ev(f.value), const_value(pos[0]), const_value(pos[1])
+                )
+            except Unknown:
+                return None
+        if f.attr.value == "astype" and len(node.args) == 1:
+            x, d = self.ev(f.value), node.args[0].value
+            if x is None or x.dims is None or not isinstance(d, cst.Attribute):
+                return None
+            if d.attr.value != "dtype" or not isinstance(d.value, cst.Name):
+                return None
+            dt = self.ev(d.value)
+            return Fact(x.dims, dt.dtype if dt is not None and dt.is_array else None)
+        return None
+
     def ev_call(self, node: cst.Call) -> Fact | None:
         f = node.func
         pos = [a.value for a in node.args if a.keyword is None and not a.star]
@@ -235,29 +256,8 @@ class Rewriter(cst.CSTTransformer):
             if x is None or not x.is_array or x.dtype.kind not in "fc":
                 return None
             return x
-        if (
-            isinstance(f, cst.Attribute)
-            and f.attr.value == "swapaxes"
-            and len(pos) == 2 == len(node.args)
-        ):
-            try:
-                return shape_facts.swapaxes(
-                    self.ev(f.value), const_value(pos[0]), const_value(pos[1])
-                )
-            except Unknown:
-                return None
-        if (
-            isinstance(f, cst.Attribute)
-            and f.attr.value == "astype"
-            and len(node.args) == 1
-        ):
-            x, d = self.ev(f.value), node.args[0].value
-            if x is None or x.dims is None or not isinstance(d, cst.Attribute):
-                return None
-            if d.attr.value != "dtype" or not isinstance(d.value, cst.Name):
-                return None
-            dt = self.ev(d.value)
-            return Fact(x.dims, dt.dtype if dt is not None and dt.is_array else None)
+        if isinstance(f, cst.Attribute) and f.attr.value in ("swapaxes", "astype"):
+            return self.ev_method(node, f, pos)
         reducer = None
         if isinstance(f, cst.Attribute) and f.attr.value in registry.names_of_kind(
             "reduce"
@@ -464,6 +464,9 @@ class Rewriter(cst.CSTTransformer):
         other = {
             "reshape_like": lambda: shapes.reshape_like(pos, updated, self.ev),
             "scatter_to": lambda: shapes.scatter_to_reshape(pos, updated, self.ev),
+            "zeros_cotangent": lambda: shapes.zeros_like(
+                pos, updated, self.xp, self.ev
+            ),
         }.get(h)
         if other is not None:
             out = other()

@@ -12,6 +12,7 @@ fact of an expression); each returns the rewritten expression, or None to keep t
 - ``matmul_cotangent_x1/x2`` of stacked operands without broadcast batch axes ->
   ``g @ x2.swapaxes(-1, -2)``, ``x1.swapaxes(-1, -2) @ g``, or ``xp.tensordot`` over the
   batch and row axes for a 2-D ``x2``;
+- ``zeros_cotangent(x)`` of a floating array -> ``xp.zeros_like(x)``;
 - ``scatter_to(g, x, index[None, :])`` (a key of ``None`` and ``:`` only) ->
   ``g.reshape(x.shape)``.
 """
@@ -259,3 +260,15 @@ class BroadcastTo(cst.CSTTransformer):
             if out is not None:
                 return out
         return updated
+
+
+def zeros_like(
+    pos: list[cst.BaseExpression], call: cst.Call, xp: str, fact: FactOf
+) -> Any:
+    """``zeros_cotangent(x)`` of a floating array: ``xp.zeros_like(x)``."""
+    if len(pos) != 1 or len(call.args) != 1 or not _floats_alike(fact(pos[0])):
+        return None
+    return cst.Call(
+        func=cst.Attribute(value=cst.Name(xp), attr=cst.Name("zeros_like")),
+        args=[cst.Arg(pos[0])],
+    )
