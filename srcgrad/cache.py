@@ -418,6 +418,12 @@ def value_spec(obj: Any) -> Any:
     return None
 
 
+def without_values(objs: list[Any] | tuple[Any, ...]) -> tuple[Any, ...]:
+    """``objs`` with the free values (arrays, numbers) left out (None): a loaded module
+    keeps their signatures (:func:`callee_codes`), never the arrays themselves."""
+    return tuple(None if value_spec(o) is not None else o for o in objs)
+
+
 def _code_of(obj: Any) -> Any:
     spec = value_spec(obj)
     if spec is not None:
@@ -455,10 +461,11 @@ def refs_current(
                 now = _step(now, attr)
             except Exception:  # noqa: BLE001  (any failure means: not the same callee)
                 return False
+        is_value = type(code) is tuple and code[:1] == ("value",)
         if (
             now is not obj
             and not (type(now) is types.MethodType and now == obj)
-            and value_spec(obj) is None  # a value: compared by its signature below
+            and not is_value  # a value: compared by its signature below
         ):
             return False
         now_code = _code_of(now)

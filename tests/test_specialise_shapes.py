@@ -260,3 +260,22 @@ def test_a_computed_length_never_broadcasts_as_a_known_one():
     other = Fact((Sym("j", maybe_one=True),), np.dtype(float))
     assert broadcast(b, other, uf) == (None,)
     assert broadcast(b, b, uf) == (computed,)
+
+
+def test_loaded_code_does_not_keep_the_global_array():
+    import gc
+    import weakref
+
+    global W
+    saved = W
+    try:
+        W = _r(4, 3)
+        probe = weakref.ref(W)
+        df = srcgrad.grad(global_weights)
+        df(_r(5, 4))
+        W = _r(4, 3)  # same kind: the same code, which must not hold the old array
+        df(_r(5, 4))
+        gc.collect()
+        assert probe() is None
+    finally:
+        W = saved
