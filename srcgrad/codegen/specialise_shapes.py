@@ -90,6 +90,8 @@ def transpose_back(
         axes = const_value(inner.args[0].value)
     except Unknown:
         return None
+    if axes is None:  # the reversed axes: their own inverse
+        return _attr(call.args[0].value, "T")
     if not isinstance(axes, tuple) or not all(type(a) is int for a in axes):
         return None
     n = len(axes)
