@@ -389,13 +389,15 @@ class GradFunction:
                 f"srcgrad cannot find the callees of {fn.__qualname__} again: "
                 + ", ".join(map(str, refs))
             )
-        ns = cache.load_module(text, filename, fn, tuple(objs))
+        codes = cache.callee_codes(objs)
+        objs = cache.without_values(objs)
+        ns = cache.load_module(text, filename, fn, objs)
         fname = _emitted_name(fn)
         return _Loaded(
             fn.__code__,
             refs,
-            tuple(objs),
-            cache.callee_codes(objs),
+            objs,
+            codes,
             gen,
             spec,
             _find(ns, "fwd_", fname),

@@ -400,7 +400,34 @@ def is_constant(v: Any, literal: bool = False) -> bool:
     return type(v) is tuple and all(is_constant(x, literal) for x in v)
 
 
+def value_spec(obj: Any) -> Any:
+    """The abstract signature of a free value the generator specialised on (an array or a
+    Python number read from a global or closure): ``(dtype, which axes have length 1)`` or
+    ``"f"``/``"i"``/``"c"``; None for other objects.  Compared at every call instead of the
+    object's identity, so a global rebound to an array of the same kind keeps its code.
+    """
+    t = type(obj)
+    if t is float:
+        return "f"
+    if t is int:
+        return "i"
+    if t is complex:
+        return "c"
+    if t is np.ndarray:
+        return (obj.dtype.str, tuple(n == 1 for n in obj.shape))
+    return None
+
+
+def without_values(objs: list[Any] | tuple[Any, ...]) -> tuple[Any, ...]:
+    """``objs`` with the free values (arrays, numbers) left out (None): a loaded module
+    keeps their signatures (:func:`callee_codes`), never the arrays themselves."""
+    return tuple(None if value_spec(o) is not None else o for o in objs)
+
+
 def _code_of(obj: Any) -> Any:
+    spec = value_spec(obj)
+    if spec is not None:
+        return ("value", spec)
     if is_constant_sequence(obj):
         return ("constant", _const_text(obj))  # its value, compared at every call
     if type(obj) in (dict, list, tuple):
@@ -434,7 +461,12 @@ def refs_current(
                 now = _step(now, attr)
             except Exception:  # noqa: BLE001  (any failure means: not the same callee)
                 return False
-        if now is not obj and not (type(now) is types.MethodType and now == obj):
+        is_value = type(code) is tuple and code[:1] == ("value",)
+        if (
+            now is not obj
+            and not (type(now) is types.MethodType and now == obj)
+            and not is_value  # a value: compared by its signature below
+        ):
             return False
         now_code = _code_of(now)
         if now_code is not code and not (type(code) is tuple and now_code == code):
@@ -446,6 +478,9 @@ def callee_kind(obj: Any) -> str:
     """What the generator made of a callee: inlined, a rule, non-differentiable, custom."""
     if isinstance(obj, CustomVJP):
         return "custom" if obj.vjp is not None else "custom-without-rule"
+    spec = value_spec(obj)
+    if spec is not None:  # a free value the code is specialised on: its signature
+        return f"value:{spec!r}"
     if isinstance(obj, functools.partial):
         return f"partial/{len(obj.args)}/{','.join(sorted(obj.keywords))}"
     rule = registry.lookup(obj)
@@ -471,7 +506,9 @@ def callee_text(obj: Any, ref: Any = None) -> str:
     contents of its code object.  Never a placeholder: with neither, a SourceNotFoundError.
     """
     kind = callee_kind(obj)
-    if kind.startswith(("rule:", "nondiff", "object:", "table:", "constant:")):
+    if kind.startswith(
+        ("rule:", "nondiff", "object:", "table:", "constant:", "value:")
+    ):
         return ""  # called by name, never inlined: what it is is all (a rule has a fingerprint)
     fn = inlined_function(obj)
     if isinstance(fn, types.MethodType):

@@ -29,10 +29,16 @@ class Sym:
     :class:`UF` (one per scope: a loop body or a branch may prove more than the code around
     it, and what it proves holds only where it runs)."""
 
-    __slots__ = ("label",)
+    __slots__ = ("label", "maybe_one", "size")
 
-    def __init__(self, label: str = "") -> None:
+    def __init__(
+        self, label: str = "", maybe_one: bool = False, size: int | None = None
+    ) -> None:
         self.label = label
+        # a length computed by the program (a slice's, ``d // heads``): it may be 1, so it
+        # is never assumed to broadcast like one that is not; equal symbols are still equal
+        self.maybe_one = maybe_one
+        self.size = size  # the length itself, where a literal spells it
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Sym({self.label or hex(id(self))})"
@@ -51,6 +57,10 @@ class UF:
 
     def union(self, a: Sym, b: Sym) -> None:
         ra, rb = self.find(a), self.find(b)
+        if (
+            ra.maybe_one and not rb.maybe_one
+        ):  # the class is what its best member proves
+            ra, rb = rb, ra
         if ra is not rb:
             self.parent[rb] = ra
 
@@ -71,6 +81,8 @@ class Fact:
 
     dims: tuple[Any, ...] | None
     dtype: Any  # np.dtype, one of WEAK, or None
+    # an integer's value as a length (``n`` of ``n, d = x.shape``): 1, a Sym, or None
+    value: Any = None
 
     @property
     def is_array(self) -> bool:
@@ -167,15 +179,29 @@ def broadcast(a: Fact | None, b: Fact | None, uf: UF | None) -> tuple[Any, ...] 
             out.append(y)
         elif y == 1 and not isinstance(y, Sym):
             out.append(x)
-        elif x is None:
-            out.append(y)  # y is a non-unit length: the result has it whatever x is
-        elif y is None:
+        elif x is y or (uf is not None and uf.same_dim(x, y)):
             out.append(x)
+        elif maybe_one(x, uf) or maybe_one(y, uf):
+            # one side may be 1: the result is the other, when that one is not 1
+            out.append(
+                None
+                if maybe_one(x, uf) and maybe_one(y, uf)
+                else (y if maybe_one(x, uf) else x)
+            )
         else:
             if uf is not None:
                 uf.union(x, y)
             out.append(x)
     return tuple(out)
+
+
+def maybe_one(d: Any, uf: UF | None) -> bool:
+    """Whether the length ``d`` may be 1 (unknown, or a symbol the program computed)."""
+    if d is None:
+        return True
+    if not isinstance(d, Sym):
+        return d == 1
+    return (uf.find(d) if uf is not None else d).maybe_one
 
 
 def float_like(dt: Any) -> Any:

@@ -18,7 +18,8 @@ import libcst as cst
 import numpy as np
 
 from srcgrad import tree
-from srcgrad.codegen import ir
+from srcgrad.codegen import ir, shape_facts
+from srcgrad.rules import registry
 from srcgrad.codegen.facts import (
     UF,
     Fact,
@@ -29,19 +30,9 @@ from srcgrad.codegen.facts import (
     leaf_fact,
     promote,
 )
+from srcgrad.codegen.shape_facts import Lengths, Unknown, const_value
 
-
-def const_value(node: cst.BaseExpression | None) -> Any:
-    if node is None:
-        return None
-    try:
-        return ast.literal_eval(cst.Module([]).code_for_node(node))
-    except (ValueError, SyntaxError, TypeError):
-        raise Unknown from None
-
-
-class Unknown(Exception):
-    """An operand this inference does not model."""
+__all__ = ["Inference", "Unknown", "const_value", "reduce_dims"]
 
 
 def reduce_dims(
@@ -65,14 +56,26 @@ def reduce_dims(
     return tuple(d for i, d in enumerate(dims) if i not in axes)
 
 
-class Inference:
+class Inference(Lengths):
     """Forward facts of every name of a normalized function."""
 
-    def __init__(self, norm: ir.Normalized, arg_specs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        norm: ir.Normalized,
+        arg_specs: dict[str, Any],
+        free: dict[str, Any] | None = None,
+    ) -> None:
         self.norm = norm
+        # free arrays and numbers by emitted expression (``x @ W1``, ``_helpers.SCALE``)
+        self.free = {k: leaf_fact(v) for k, v in (free or {}).items()}
+        for k, f in self.free.items():
+            if f is not None and f.dtype == "weak-int":  # one length, whatever it is
+                self.free[k] = Fact((), "weak-int", Sym(k, maybe_one=True))
         self.env: dict[str, Fact | None] = {}
         self.literals: dict[int, Sym] = {}
+        self.memo: dict[tuple[Any, ...], Sym] = {}  # computed lengths (Lengths.derived)
         self.specs = arg_specs
+        self.xp = norm.names.generated("xp")
         self.uf = UF()
         self.scopes: dict[tuple[int, int], UF] = (
             {}
@@ -133,11 +136,17 @@ class Inference:
 
     def expr_fact(self, node: cst.BaseExpression) -> Fact | None:
         if isinstance(node, cst.Name):
+            if node.value not in self.env and node.value in self.free:
+                return self.free[node.value]
             return self.env.get(node.value)
+        if isinstance(node, cst.Attribute) and self.free:
+            code = cst.Module([]).code_for_node(node)
+            if code in self.free:
+                return self.free[code]
         if isinstance(node, cst.Float):
             return Fact((), "weak-float")
         if isinstance(node, cst.Integer):
-            return Fact((), "weak-int")
+            return Fact((), "weak-int", self.lit(int(node.value, 0)))
         if isinstance(node, cst.Imaginary):
             return Fact((), "weak-complex")
         if isinstance(node, cst.UnaryOperation) and isinstance(
@@ -149,8 +158,53 @@ class Inference:
             and isinstance(node.value, cst.Attribute)
             and node.value.attr.value == "shape"
         ):
-            return Fact((), "weak-int")
+            return Fact((), "weak-int", self.shape_entry(node))
+        if isinstance(node, cst.BinaryOperation):
+            f = self.int_arith(node)
+            if f is not None:
+                return f
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value == "len"
+            and len(node.args) == 1
+        ):
+            x = self.expr_fact(node.args[0].value)
+            if x is not None and x.is_array and x.dims:
+                return Fact((), "weak-int", x.dims[0])
         return None
+
+    def shape_entry(self, node: cst.Subscript) -> Any:
+        """The length ``x.shape[i]`` reads (an integer ``i``), or None."""
+        x = self.expr_fact(node.value.value)  # type: ignore[attr-defined]
+        if x is None or x.dims is None or len(node.slice) != 1:
+            return None
+        idx = node.slice[0].slice
+        i = self.term(idx.value) if isinstance(idx, cst.Index) else None
+        if not isinstance(i, int) or not -len(x.dims) <= i < len(x.dims):
+            return None
+        return x.dims[i]
+
+    def int_arith(self, node: cst.BinaryOperation) -> Fact | None:
+        """Integer arithmetic of lengths (``d // heads``): its value as a length."""
+        a, b = self.expr_fact(node.left), self.expr_fact(node.right)
+        if a is None or b is None or a.dtype != "weak-int" or b.dtype != "weak-int":
+            return None
+        if not isinstance(
+            node.operator,
+            (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo),
+        ):
+            return None
+        v = self.term(node)
+        return Fact(
+            (),
+            "weak-int",
+            (
+                self.lit(v)
+                if isinstance(v, int) and v >= 0
+                else (v if isinstance(v, Sym) else None)
+            ),
+        )
 
     def stmt(self, st: ir.Stmt, uf: UF) -> None:
         try:
@@ -159,8 +213,49 @@ class Inference:
             fact = None
         except Exception:  # noqa: BLE001  (facts are optional: never fail generation)
             fact = None
+        if len(st.targets) > 1:
+            facts = self.unpacked(st, len(st.targets))
+            for t, f in zip(st.targets, facts):
+                self.env[t] = f
+            return
         for t in st.targets:
-            self.env[t] = fact if len(st.targets) == 1 else None
+            self.env[t] = fact
+
+    def unpacked(self, st: ir.Stmt, n: int) -> list[Fact | None]:
+        """``n, d = x.shape``: each target's value as a length; ``a, b = xp.split(x, 2)``:
+        equal pieces."""
+        e = st.expr
+        if st.kind == ir.PRIM and st.rule is not None and st.rule.name == "split":
+            try:
+                return [self.split_piece(st.bound, n)] * n
+            except Unknown:
+                return [None] * n
+        if (
+            st.kind == ir.STATIC
+            and isinstance(e, cst.Attribute)
+            and e.attr.value == "shape"
+        ):
+            x = self.expr_fact(e.value)
+            if x is not None and x.dims is not None and len(x.dims) == n:
+                return [Fact((), "weak-int", d) for d in x.dims]
+        return [None] * n
+
+    def split_piece(self, b: dict[str, Any], n: int) -> Fact | None:
+        x = self.name(b.get("ary"))
+        sections = const_value(b.get("indices_or_sections"))
+        axis = const_value(b["axis"]) if b.get("axis") is not None else 0
+        if x is None or not x.is_array or x.dims is None or sections != n:
+            return None
+        if type(axis) is not int or not -len(x.dims) <= axis < len(x.dims):
+            return None
+        dims = list(x.dims)
+        k = axis % len(dims)
+        size = self.size_of(dims[k])
+        if size is not None:
+            dims[k] = self.lit(size // n)
+        elif dims[k] is not None:
+            dims[k] = self.derived(("Split", dims[k], n))
+        return Fact(tuple(dims), x.dtype)
 
     def _stmt(self, st: ir.Stmt, uf: UF) -> Fact | None:
         if st.kind == ir.READ and st.read is not None:
@@ -170,8 +265,13 @@ class Inference:
             return self.env.get(st.operands[0])
         if st.kind == ir.STATIC:
             return self.static(st.expr)
+        if st.kind == ir.NONDIFF and isinstance(st.expr, cst.Call):
+            return shape_facts.creation(self, st.expr, self.xp)
         if st.kind != ir.PRIM or st.rule is None:
             return None
+        shaped = self.shaped(st, uf)
+        if shaped is not NotImplemented:
+            return shaped
         name, kind, integers = st.rule.name, st.rule.kind, st.rule.integer_result
         b = st.bound
         if kind == "unary":
@@ -208,14 +308,72 @@ class Inference:
             return Fact(reduce_dims(a.dims, axis, keep), dt)
         if name == "matmul":
             return self.matmul(self.name(b.get("x1")), self.name(b.get("x2")), uf)
-        if name == "transpose":
-            a = self.name(b.get("a"))
-            if a is None or a.dims is None or b.get("axes") is not None:
-                return None
-            return Fact(tuple(reversed(a.dims)), a.dtype)
-        if name == "getitem":
-            return self.getitem(self.name(b.get("x")), b.get("key"))
         return None
+
+    def shaped(self, st: ir.Stmt, uf: UF) -> Any:
+        """The fact of a shape-changing primitive (:mod:`shape_facts`), or NotImplemented
+        for other rules."""
+        assert st.rule is not None
+        name, b = st.rule.name, st.bound
+        arg = self.name
+
+        def const(key: str, default: Any = None) -> Any:
+            return const_value(b[key]) if b.get(key) is not None else default
+
+        sf = shape_facts
+        table = {
+            "reshape": lambda: sf.reshape(
+                self, arg(b.get("a")), b.get("shape", b.get("newshape"))
+            ),
+            "transpose": lambda: sf.transpose(arg(b.get("a")), const("axes")),
+            "swapaxes": lambda: sf.swapaxes(
+                arg(b.get("a")), const("axis1"), const("axis2")
+            ),
+            "moveaxis": lambda: sf.moveaxis(
+                arg(b.get("a")), const("source"), const("destination")
+            ),
+            "expand_dims": lambda: sf.expand_dims(arg(b.get("a")), const("axis")),
+            "squeeze": lambda: sf.squeeze(arg(b.get("a")), const("axis")),
+            "stack": lambda: sf.stack(self, b.get("arrays"), const("axis", 0)),
+            "concatenate": lambda: sf.concatenate(
+                self, b.get("arrays"), const("axis", 0)
+            ),
+            "pad": lambda: self.pad(b),
+            "lib.stride_tricks.sliding_window_view": lambda: sf.sliding_window_view(
+                self, arg(b.get("x")), const("window_shape"), const("axis")
+            ),
+            "einsum": lambda: self.einsum(b),
+            "tensordot": lambda: sf.tensordot(
+                self, arg(b.get("a")), arg(b.get("b")), const("axes", 2)
+            ),
+            "getitem": lambda: sf.subscript(self, arg(b.get("x")), b.get("key")),
+        }
+        if name not in table:
+            return NotImplemented
+        saved, self.uf = self.uf, uf
+        try:
+            return table[name]()
+        finally:
+            self.uf = saved
+
+    def pad(self, b: dict[str, Any]) -> Fact | None:
+        mode = const_value(b["mode"]) if b.get("mode") is not None else "constant"
+        if not isinstance(mode, str):
+            raise Unknown
+        return shape_facts.pad(
+            self, self.name(b.get("array")), const_value(b["pad_width"])
+        )
+
+    def einsum(self, b: dict[str, Any]) -> Fact | None:
+        ops = b.get("operands")
+        if (
+            not isinstance(ops, (cst.Tuple, cst.List))
+            or b.get("optimize") not in (None,)
+            and not isinstance(b.get("optimize"), cst.Name)
+        ):
+            raise Unknown
+        facts = [self.expr_fact(e.value) for e in ops.elements]
+        return shape_facts.einsum(self, const_value(b.get("subscripts")), facts)
 
     def matmul(self, a: Fact | None, b: Fact | None, uf: UF) -> Fact | None:
         if a is None or b is None or a.dims is None or b.dims is None:
@@ -238,97 +396,41 @@ class Inference:
             return None
         return Fact(batch + (a.dims[-2], b.dims[-1]), dt)
 
-    def getitem(self, x: Fact | None, key: cst.BaseExpression | None) -> Fact | None:
-        if x is None or x.dims is None or not x.is_array:
+    def static_arith(self, expr: cst.BinaryOperation) -> Fact | None:
+        """Arithmetic on constant arrays (``xp.arange(n) * 0.5``): elementwise."""
+        ops = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
+        if not isinstance(expr.operator, ops):
             return None
-        if not (isinstance(key, cst.Subscript) and isinstance(key.value, cst.Name)):
+        a, b = self.static(expr.left), self.static(expr.right)
+        if a is None or b is None or not (a.is_array or b.is_array):
             return None
-        dims = list(x.dims)
-        out: list[Any] = []
-        pos = 0
-        for el in key.slice:
-            sl = el.slice
-            if isinstance(sl, cst.Slice):
-                if (
-                    sl.lower is None
-                    and sl.upper is None
-                    and sl.step is None
-                    and pos < len(dims)
-                ):
-                    out.append(dims[pos])
-                    pos += 1
-                    continue
-                return None
-            if not isinstance(sl, cst.Index) or sl.star is not None:
-                return None
-            v = sl.value
-            f = (
-                self.expr_fact(v)
-                if not isinstance(v, cst.Integer)
-                else Fact((), "weak-int")
-            )
-            if f is None or f.dtype != "weak-int" or pos >= len(dims):
-                return None
-            pos += 1
-        return Fact(tuple(out) + tuple(dims[pos:]), x.dtype)
+        dt = promote(a.dtype, b.dtype)
+        if isinstance(expr.operator, cst.Divide):
+            dt = float_like(dt)
+        return Fact(broadcast(a, b, None), dt)
 
     def static(self, expr: cst.BaseExpression | None) -> Fact | None:
         if expr is None:
             return None
         f = self.expr_fact(expr)
-        if f is not None:
+        if f is not None or not isinstance(expr, (cst.Call, cst.BinaryOperation)):
             return f
-        if not (
-            isinstance(expr, cst.Call)
-            and isinstance(expr.func, cst.Attribute)
-            and isinstance(expr.func.value, cst.Name)
-            and expr.func.value.value == self.norm.names.generated("xp")
-            and expr.func.attr.value in ("zeros", "ones", "empty")
-            and expr.args
+        if isinstance(expr, cst.BinaryOperation):
+            return self.static_arith(expr)
+        made = shape_facts.creation(self, expr, self.xp)
+        if made is not None:
+            return made
+        func = expr.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == self.xp
+            and func.attr.value in registry.names_of_kind("unary")
+            and len(expr.args) == 1
             and expr.args[0].keyword is None
-            and not any(a.star for a in expr.args)  # xp.zeros(*shape): not modelled
+            and not expr.args[0].star
         ):
-            return None
-        dtype: Any = np.dtype(np.float64)
-        for a in expr.args[1:]:
-            if (
-                a.keyword is not None
-                and a.keyword.value == "dtype"
-                or a.keyword is None
-            ):
-                dtype = None  # an explicit dtype: not modelled
-        shape = expr.args[0].value
-        elems = shape.elements if isinstance(shape, cst.Tuple) else [cst.Element(shape)]
-        dims: list[Any] = []
-        for e in elems:
-            v = e.value
-            if isinstance(v, cst.Integer):
-                n = int(v.value, 0)
-                dims.append(1 if n == 1 else self.literals.setdefault(n, Sym(str(n))))
-            elif (
-                isinstance(v, cst.Subscript)
-                and isinstance(v.value, cst.Attribute)
-                and v.value.attr.value == "shape"
-                and isinstance(v.value.value, cst.Name)
-                and len(v.slice) == 1
-                and isinstance(v.slice[0].slice, cst.Index)
-            ):
-                src = self.env.get(v.value.value.value)
-                idx = v.slice[0].slice.value
-                neg = isinstance(idx, cst.UnaryOperation) and isinstance(
-                    idx.operator, cst.Minus
-                )
-                inner = idx.expression if neg else idx
-                if (
-                    src is None
-                    or src.dims is None
-                    or not isinstance(inner, cst.Integer)
-                ):
-                    return None
-                i = int(inner.value, 0) * (-1 if neg else 1)
-                if not -len(src.dims) <= i < len(src.dims):
-                    return None
-                dims.append(src.dims[i])
-            else:
-                return None
-        return Fact(tuple(dims), dtype)
+            x = self.expr_fact(expr.args[0].value)
+            if x is not None and x.dims == () and x.dtype in ("weak-int", "weak-float"):
+                return Fact((), np.dtype(np.float64))  # np.sqrt(4): a numpy float64
+        return None

@@ -83,6 +83,8 @@ class Normalized:
         default_factory=list
     )  # cache.Ref: how each callee is reached
     module_imports: dict[str, str] = field(default_factory=dict)  # module -> alias
+    # free arrays and numbers read: emitted expression -> (cache.Ref, the value now)
+    free_values: dict[str, Any] = field(default_factory=dict)
     # closure variables of called functions: emitted name -> cache.Ref of the cell
     closure_reads: dict[str, Any] = field(default_factory=dict)
     skipped: int = (

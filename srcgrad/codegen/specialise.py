@@ -26,7 +26,10 @@ from typing import Any
 import libcst as cst
 import numpy as np
 
+from srcgrad import cache
 from srcgrad.codegen import ir
+from srcgrad.codegen import shape_facts
+from srcgrad.codegen import specialise_shapes as shapes
 from srcgrad.codegen.facts import (
     UF,
     Fact,
@@ -60,10 +63,30 @@ def specialise(
     """Infer forward facts from ``arg_specs`` and rewrite ``bwd`` where they prove it safe."""
     if not arg_specs:
         return Specialised(bwd, None, "")
-    inf = Inference(norm, arg_specs)
+    free = free_specs(norm)
+    inf = Inference(norm, arg_specs, free)
     inf.run()
     Rewriter(norm.names, bwd, inf).items(bwd.blocks, inf.uf)
-    return Specialised(bwd, inf, describe(norm.params, arg_specs))
+    note = describe(norm.params, arg_specs)
+    if free:
+        note += "; reads " + describe(list(free), free)
+    return Specialised(bwd, inf, note)
+
+
+def free_specs(norm: Normalized) -> dict[str, Any]:
+    """The abstract signature of every array and Python number the function (and what it
+    inlines) reads from a global or closure, by emitted expression.  Each one's ref joins
+    ``norm.refs``: the cache keys the code by the signature and compares it at every call
+    (``cache.value_spec``), so a global given another shape or dtype gets new code."""
+    out: dict[str, Any] = {}
+    for code, (ref, obj) in norm.free_values.items():
+        spec = cache.value_spec(obj)
+        if spec is None:
+            continue
+        out[code] = spec
+        if ref not in norm.refs:
+            norm.refs.append(ref)
+    return out
 
 
 def _attr(value: cst.BaseExpression, name: str) -> cst.Attribute:
@@ -109,6 +132,8 @@ class Rewriter(cst.CSTTransformer):
             return f if f is not None and f.is_array else None
         if name in self.assigned:
             return self.assigned[name]
+        if name not in self.env:
+            return self.inf.free.get(name)  # a global or closure value
         return self.env.get(name)
 
     def ev(self, node: cst.BaseExpression) -> Fact | None:
@@ -134,7 +159,7 @@ class Rewriter(cst.CSTTransformer):
             dt = promote(a.dtype, b.dtype)
             if isinstance(node.operator, (cst.Divide, cst.Power)):
                 dt = float_like(dt)
-            return Fact(broadcast(a, b, None), dt)
+            return Fact(broadcast(a, b, self.uf.child()), dt)
         if isinstance(node, cst.Attribute) and node.attr.value == "T":
             a = self.ev(node.value)
             if a is None or a.dims is None or not a.is_array:
@@ -142,12 +167,61 @@ class Rewriter(cst.CSTTransformer):
             return Fact(tuple(reversed(a.dims)), a.dtype)
         if isinstance(node, cst.Call):
             return self.ev_call(node)
+        if isinstance(node, cst.Subscript) and not (
+            isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape"
+        ):
+            return self.ev_new_axes(node)
         if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
             a, b = self.ev(node.left), self.ev(node.comparisons[0].comparator)
             if a is None or b is None or not (a.is_array or b.is_array):
                 return None
-            return Fact(broadcast(a, b, None), np.dtype(bool))
+            return Fact(broadcast(a, b, self.uf.child()), np.dtype(bool))
         return self.inf.expr_fact(node)  # a .shape[i] read
+
+    def ev_new_axes(self, node: cst.Subscript) -> Fact | None:
+        """``g[:, None]``: new axes and full slices only."""
+        a = self.ev(node.value)
+        if a is None or not a.is_array or a.dims is None:
+            return None
+        dims: list[Any] = []
+        k = 0
+        for el in node.slice:
+            s = el.slice
+            if isinstance(s, cst.Slice) and s.lower is s.upper is s.step is None:
+                if k >= len(a.dims):
+                    return None
+                dims.append(a.dims[k])
+                k += 1
+            elif (
+                isinstance(s, cst.Index)
+                and isinstance(s.value, cst.Name)
+                and (s.value.value == "None")
+            ):
+                dims.append(1)
+            else:
+                return None
+        return Fact(tuple(dims) + a.dims[k:], a.dtype)
+
+    def ev_method(
+        self, node: cst.Call, f: cst.Attribute, pos: list[cst.BaseExpression]
+    ) -> Fact | None:
+        """``g.swapaxes(-1, -2)`` and ``g.astype(x.dtype)``."""
+        if f.attr.value == "swapaxes" and len(pos) == 2 == len(node.args):
+            try:
+                return shape_facts.swapaxes(
+                    self.ev(f.value), const_value(pos[0]), const_value(pos[1])
+                )
+            except Unknown:
+                return None
+        if f.attr.value == "astype" and len(node.args) == 1:
+            x, d = self.ev(f.value), node.args[0].value
+            if x is None or x.dims is None or not isinstance(d, cst.Attribute):
+                return None
+            if d.attr.value != "dtype" or not isinstance(d.value, cst.Name):
+                return None
+            dt = self.ev(d.value)
+            return Fact(x.dims, dt.dtype if dt is not None and dt.is_array else None)
+        return None
 
     def ev_call(self, node: cst.Call) -> Fact | None:
         f = node.func
@@ -162,7 +236,9 @@ class Rewriter(cst.CSTTransformer):
             a, b = self.ev(pos[0]), self.ev(pos[1])  # x2 * x1 ** (x2 - 1), elementwise
             if a is None or b is None:
                 return None
-            return Fact(broadcast(a, b, None), float_like(promote(a.dtype, b.dtype)))
+            return Fact(
+                broadcast(a, b, self.uf.child()), float_like(promote(a.dtype, b.dtype))
+            )
         if isinstance(f, cst.Name):
             h = self.helper.get(f.value)
             which = {
@@ -180,18 +256,8 @@ class Rewriter(cst.CSTTransformer):
             if x is None or not x.is_array or x.dtype.kind not in "fc":
                 return None
             return x
-        if (
-            isinstance(f, cst.Attribute)
-            and f.attr.value == "astype"
-            and len(node.args) == 1
-        ):
-            x, d = self.ev(f.value), node.args[0].value
-            if x is None or x.dims is None or not isinstance(d, cst.Attribute):
-                return None
-            if d.attr.value != "dtype" or not isinstance(d.value, cst.Name):
-                return None
-            dt = self.ev(d.value)
-            return Fact(x.dims, dt.dtype if dt is not None and dt.is_array else None)
+        if isinstance(f, cst.Attribute) and f.attr.value in ("swapaxes", "astype"):
+            return self.ev_method(node, f, pos)
         reducer = None
         if isinstance(f, cst.Attribute) and f.attr.value in registry.names_of_kind(
             "reduce"
@@ -235,6 +301,7 @@ class Rewriter(cst.CSTTransformer):
         value = st.value.visit(self)
         hit = self._lazy_hit(value)
         self.lazy_nodes.clear()
+        value = value.visit(shapes.BroadcastTo(self.helper, self.xp, self.ev, self.uf))
         st = st.with_changes(value=value)
         targets = [t.target for t in st.targets]
         if len(targets) != 1 or not isinstance(targets[0], cst.Name):
@@ -379,6 +446,9 @@ class Rewriter(cst.CSTTransformer):
         method = as_method(updated, self.xp, self.ev)  # no dispatch, maybe no xp in bwd
         if method is not None:
             return method
+        back = shapes.transpose_back(updated, self.xp, self.helper, self.ev)
+        if back is not None:
+            return back
         f = updated.func
         if not isinstance(f, cst.Name):
             return updated
@@ -386,6 +456,21 @@ class Rewriter(cst.CSTTransformer):
         if h is None:
             return updated
         pos = [a.value for a in updated.args if a.keyword is None and not a.star]
+        if h == "expand_like":
+            kept = shapes.keep_reduced_axes(updated, pos, self.ev)
+            if kept is not None:
+                updated = kept
+                pos = [a.value for a in updated.args]
+        other = {
+            "reshape_like": lambda: shapes.reshape_like(pos, updated, self.ev),
+            "scatter_to": lambda: shapes.scatter_to_reshape(pos, updated, self.ev),
+            "zeros_cotangent": lambda: shapes.zeros_like(
+                pos, updated, self.xp, self.ev
+            ),
+        }.get(h)
+        if other is not None:
+            out = other()
+            return out if out is not None else updated
         if (
             h in ("unbroadcast", "expand_like")
             and len(pos) == 2
@@ -415,6 +500,9 @@ class Rewriter(cst.CSTTransformer):
             g, x1, x2 = (self.ev(p) for p in pos)
             if not all(v is not None and v.is_array for v in (g, x1, x2)):
                 return updated
+            stacked = shapes.matmul_stacked(h, pos, self.xp, self.ev, self.uf)
+            if stacked is not None:
+                return stacked
             assert g is not None and x1 is not None and x2 is not None
             if not (g.dtype == x1.dtype == x2.dtype and len(x2.dims) == 2):  # type: ignore[arg-type]
                 return updated

@@ -87,6 +87,34 @@ class NameReads:
         return self._foreign(e, v)
 
     def _foreign(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
+        """A free name read as emitted code spells it (:meth:`_foreign_read`); an array or
+        number it holds is recorded for specialisation (:meth:`_note_free_value`)."""
+        out = self._foreign_read(e, root)
+        self._note_free_value(e, out)
+        return out
+
+    def _note_free_value(self, e: cst.BaseExpression, out: cst.BaseExpression) -> None:
+        """Record the array or Python number a free name chain ``e`` (emitted as ``out``)
+        holds, with the :class:`cache.Ref` that finds it again: specialised code knows its
+        shape and dtype, and the cache keys the code by them (``norm.free_values``)."""
+        parts = self.resolver.dotted(e)
+        if parts is None or not all(p.isidentifier() for p in parts):
+            return
+        found, obj = self.resolver.value_of(parts)
+        if not found or cache.value_spec(obj) is None:
+            return
+        callee = self.resolver.fn
+        owner = 0 if callee is self.fn else None
+        if owner is None:
+            owner = next(
+                (i + 1 for i, f in enumerate(self.ref_funcs) if f is callee), None
+            )
+        if owner is None:
+            return
+        code = cst.Module([]).code_for_node(out)
+        self.free_values.setdefault(code, (cache.Ref(owner, tuple(parts)), obj))
+
+    def _foreign_read(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
         """A free name (global, closure cell or builtin) as emitted code must spell it so that
         it reads the object the function reading it sees (DESIGN §3).
 

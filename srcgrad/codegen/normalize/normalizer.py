@@ -213,6 +213,8 @@ class Normalizer(
         self.callees: list[Any] = []
         self.library_depth = 0  # library calls being inlined (see libraries.py)
         self.refs: list[cache.Ref] = []  # how each callee was reached (the cache key's)
+        # free arrays and numbers read (emitted expression -> (ref, value)): see names.py
+        self.free_values: dict[str, tuple[cache.Ref, Any]] = {}
         self.ref_funcs: list[Any] = (
             []
         )  # the function each ref inlines (an owner of later refs)
@@ -304,6 +306,7 @@ class Normalizer(
             lists=set(self.dyn),
             callees=list(self.callees),
             refs=list(self.refs),
+            free_values=dict(self.free_values),
             module_imports=dict(self.module_imports),
             closure_reads=dict(self.closure_reads),
             skipped=self.skipped,
