@@ -11,7 +11,6 @@ stage only renders: what each pass does, and what the forward keeps for the back
 from __future__ import annotations
 
 import ast
-import json
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 
 import libcst as cst
 
-from srcgrad import cache
+from srcgrad import cache, linetable
 from srcgrad.codegen import ir
 from srcgrad.codegen.activity import Activity
 from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Normalized, Segment
@@ -248,11 +247,7 @@ def _format(
     placeholder = "#\n" * cache.HEADER_LINES
     text = format_source(placeholder + "\n".join(parts))
     lines = _line_table(text, bodies)
-    entries = "".join(
-        f"    {ln}: ({json.dumps(t[0])}, {t[1]}, {json.dumps(t[2])}),\n"
-        for ln, t in sorted(lines.items())
-    )
-    table = "\n\nSRCGRAD_LINES = {\n" + entries + "}\n"
+    table = "\n\n" + linetable.encode(lines)
     if any(len(ln) > 88 for ln in table.splitlines()):
         text = format_source(text + table)  # let black wrap what is too long
     else:
