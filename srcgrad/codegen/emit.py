@@ -19,7 +19,7 @@ from typing import Any
 import libcst as cst
 
 from srcgrad import cache, linetable
-from srcgrad.codegen import ir
+from srcgrad.codegen import ir, naming
 from srcgrad.codegen.activity import Activity
 from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Normalized, Segment
 from srcgrad.codegen.residuals import Push, Residuals, StackInit
@@ -109,8 +109,9 @@ def emit(
     rendered = "\n".join(
         _render(fwd_body, 1) + _render(bwd_body, 1) + _render(grad_body, 1)
     )
+    rename = naming.readable_names(norm, bwd, rendered)
     parts = _preamble(norm, bwd, note, rendered)
-    parts += _residuals_class(n.res_cls, plan.residuals)
+    parts += _residuals_class(n.res_cls, [rename.get(r, r) for r in plan.residuals])
 
     def func(name: str, sig: str, body: list[_Node]) -> list[str]:
         return [f"def {name}({sig}):"] + _render(body, 1) + ["", ""]
@@ -118,7 +119,7 @@ def emit(
     parts += func(n.fwd, ", ".join(norm.params), fwd_body)
     parts += func(n.bwd, f"{n.res}, {n.d_out}", bwd_body)
     parts += func(n.grad, ", ".join(norm.params + [f"{n.d_out}=None"]), grad_body)
-    body, lines = _format(parts, {n.fwd: fwd_body, n.bwd: bwd_body})
+    body, lines = _format(parts, {n.fwd: fwd_body, n.bwd: bwd_body}, rename)
     calls = [str(ref) for ref in norm.refs]
     return Emitted(body=body, rules=sorted(bwd.rules_used), lines=lines, calls=calls)
 
@@ -241,11 +242,12 @@ def _residuals_class(res_cls: str, residuals: list[str]) -> list[str]:
 
 
 def _format(
-    parts: list[str], bodies: dict[str, list["_Node"]]
+    parts: list[str], bodies: dict[str, list["_Node"]], rename: dict[str, str]
 ) -> tuple[str, dict[int, Any]]:
-    """Format with black under a placeholder header, and add the line table."""
+    """Rename (:mod:`naming`), format with black under a placeholder header, and add the
+    line table."""
     placeholder = "#\n" * cache.HEADER_LINES
-    text = format_source(placeholder + "\n".join(parts))
+    text = format_source(placeholder + naming.apply("\n".join(parts), rename))
     lines = _line_table(text, bodies)
     table = "\n\n" + linetable.encode(lines)
     if any(len(ln) > 88 for ln in table.splitlines()):
