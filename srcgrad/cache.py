@@ -86,10 +86,23 @@ def _writable(path: Path) -> bool:
 
 
 def module_dirname(fn: Callable[..., Any]) -> str:
+    """The folder of ``fn``'s files: its module's dotted name, or for a script run by path
+    (``python model.py``: ``__main__``; ``runpy.run_path``: ``<run_path>``; any module name
+    that is not a dotted identifier) the script's file stem, ``model``.  Two scripts of the
+    same stem share the folder, never a file's validity: the key covers where the function
+    starts (``file:line``, see :func:`source_and_line`)."""
     mod = getattr(fn, "__module__", None) or "unknown"
-    if mod == "__main__":
+    if mod == "__main__" or not all(p.isidentifier() for p in mod.split(".")):
         file = getattr(getattr(fn, "__code__", None), "co_filename", "main")
-        mod = Path(file).stem or "main"
+        stem = Path(file).stem
+        mod = (
+            stem
+            if stem.isidentifier()
+            else "".join(c if c.isalnum() or c in "_-" else "_" for c in stem).strip(
+                "_"
+            )
+            or "main"
+        )
     return mod
 
 

@@ -430,6 +430,8 @@ class _Renderer:
         else:
             header = f"while {node.stack}:"
         comment = f"# {node.origin.file}:{node.origin.line}: {node.origin.text}\n"
+        if it.pre and self.last_key == (node.origin.file, node.origin.line):
+            comment = ""  # the statements before the loop carry the same comment
         out.append(
             _Node(
                 comment + header, _meta(node.origin, node.kind), self.bwd_items(it.body)

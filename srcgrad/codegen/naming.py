@@ -9,6 +9,8 @@ After this step (run by :mod:`emit` on the module text before black):
   same kind gets a number: ``h_add2``);
 - a rule's own locals and gathered cotangents follow their statement's target
   (``shifted_max_hits``);
+- the list a loop pushes its values to is ``stack_<name>`` (a residual field, which
+  cannot start with an underscore, has the same name);
 - the cotangent of every name ``v`` is ``d_v``, exactly: ``d_h_matmul``, ``d_x_1`` for the
   SSA version ``x_1``;
 - no two names of the module differ only by underscores (``d_output2`` and ``d_output_2``):
@@ -22,6 +24,7 @@ attribute names, so it cannot change what the code computes.
 from __future__ import annotations
 
 import io
+import keyword
 import re
 import tokenize
 from collections import Counter
@@ -29,6 +32,7 @@ from typing import Any
 
 import libcst as cst
 
+from srcgrad import cache
 from srcgrad.codegen import ir
 
 _TEMP = re.compile(r"_([A-Za-z][A-Za-z0-9_]*?)(\d+)$")
@@ -43,6 +47,8 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
     def claim(old: str, cand: str) -> None:
         if cand == old or old not in taken:
             return
+        if not cand.isidentifier() or keyword.iskeyword(cand):
+            return  # keep the old name
         keys[_squash(old)] -= 1
         base, k = cand, 1
         while cand in taken or keys[_squash(cand)] > 0:
@@ -53,6 +59,7 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
         rename[old] = cand
 
     names = norm.names
+    spans = _spans(norm.callees)
     for st in ir.walk_stmts(norm.stmts):
         if not isinstance(st, ir.Stmt) or len(st.targets) != 1:
             continue
@@ -60,11 +67,26 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
         found = _TEMP.fullmatch(t)
         if found is None or names.made.get(t) != "" or t in rename:
             continue
+        item = _item_name(st)
+        if item:
+            claim(t, item)
+            continue
         word = _word(st)
+        hint = found.group(1)
+        if hint == "out":  # a callee's return: named after the callee
+            hint = f"{_callee_at(st.origin, spans)}_out".lstrip("_")
         if word:
-            claim(t, f"{found.group(1)}_{word}")
+            claim(t, f"{hint}_{word}")
     for local, (target, what) in names.owners.items():
-        t = rename.get(target, target).lstrip("_") or "value"
+        t = rename.get(target, target).lstrip("_")
+        if (
+            target not in rename
+            and not _TEMP.fullmatch(target)
+            and target.startswith("_")
+        ):
+            continue  # a temporary without a hint (``_7``): its locals keep their names
+        if not t[:1].isalpha():
+            continue
         kind, _, part = what.partition(":")
         if kind == "all":
             claim(local, f"{t}_cotangents")
@@ -72,6 +94,8 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
             claim(local, f"{t}_cotangents_{part}")
         else:
             claim(local, f"{t}_{part}")
+    for loop in ir.loops_in(norm.stmts):  # a residual field has no leading underscore
+        claim(loop.stack, loop.stack.lstrip("_"))
     for name, adj in bwd.adjoints.items():
         new = rename.get(name, name)
         claim(adj, "d" + new if new.startswith("_") else "d_" + new)
@@ -108,6 +132,48 @@ def apply(text: str, rename: dict[str, str]) -> str:
         line = lines[row - 1]
         lines[row - 1] = line[:start] + new + line[end:]
     return "\n".join(lines)
+
+
+def _item_name(st: ir.Stmt) -> str | None:
+    """``xs_t`` for a temporary holding ``xs[t]`` (a name indexed by a name or a small
+    integer), else None."""
+    e = st.expr
+    if not (isinstance(e, cst.Subscript) and isinstance(e.value, cst.Name)):
+        return None
+    if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
+        return None
+    index = e.slice[0].slice.value
+    if isinstance(index, cst.Name):
+        return f"{e.value.value}_{index.value}"
+    if isinstance(index, cst.Integer) and len(index.value) <= 2:
+        return f"{e.value.value}_{index.value}"
+    return None
+
+
+def _spans(callees: list[Any]) -> list[tuple[str, int, int, str]]:
+    """(file, first line, last line, name) of each inlined function."""
+    out = []
+    for fn in callees:
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            continue
+        lines = [ln for _, _, ln in code.co_lines() if ln is not None]
+        last = max(lines, default=code.co_firstlineno)
+        file = cache.display_path(code.co_filename)
+        out.append((file, code.co_firstlineno, last, fn.__name__))
+    return out
+
+
+def _callee_at(origin: Any, spans: list[tuple[str, int, int, str]]) -> str:
+    """The name of the innermost inlined function whose lines hold ``origin`` ("" for the
+    differentiated function's own lines)."""
+    best = ""
+    size = None
+    for file, first, last, name in spans:
+        if file == origin.file and first <= origin.line <= last:
+            if (size is None or last - first < size) and name.isidentifier():
+                best, size = name, last - first
+    return best
 
 
 def _squash(name: str) -> str:
