@@ -134,3 +134,44 @@ def test_scripts_run_by_path_are_named_after_their_file(tmp_path, monkeypatch) -
         want = want * (1 - np.tanh(np.arange(3.0) + shift) ** 2) * np.arange(3.0)
         np.testing.assert_allclose(ns["grads"], want, rtol=1e-12)
     assert keys[0] != keys[1] and keys[0] == keys[2]
+
+
+HIDDEN_GLOBAL = """
+import numpy as np
+
+scale = 0.5
+
+
+def norm(v):
+    scale = np.sqrt(np.sum(v * v))
+    return v / scale
+
+
+def shrink(v):
+    return v * scale
+
+
+def loss(w, x):
+    return np.sum(shrink(norm(x * w)) * x)
+"""
+
+
+def test_a_global_hidden_by_an_inlined_local_is_read_by_its_name(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "hidden_global_mod.py"
+    path.write_text(HIDDEN_GLOBAL)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    mod = importlib.import_module("hidden_global_mod")
+    w, x = np.array([1.0, -2.0, 0.5]), np.array([0.3, 1.5, -1.0])
+    df = srcgrad.grad(mod.loss)
+    g = df(w, x)
+    assert "hidden_global_mod.scale" not in df.source
+    assert "import hidden" not in df.source
+    assert "* scale" in df.source and "scale_local" in df.source
+    check_grad(mod.loss, w, x, wrt=0)
+    mod.scale = 2.0  # read when the code runs
+    np.testing.assert_allclose(df(w, x), 4 * g, rtol=1e-12)

@@ -110,7 +110,8 @@ def emit(
         _render(fwd_body, 1) + _render(bwd_body, 1) + _render(grad_body, 1)
     )
     rename = naming.readable_names(norm, bwd, rendered)
-    parts = _preamble(norm, bwd, note, rendered)
+    bare = naming.qualified_reads(norm, rendered)
+    parts = _preamble(norm, bwd, note, naming.apply(rendered, rename, bare))
     parts += _residuals_class(n.res_cls, [rename.get(r, r) for r in plan.residuals])
 
     def func(name: str, sig: str, body: list[_Node]) -> list[str]:
@@ -119,7 +120,7 @@ def emit(
     parts += func(n.fwd, ", ".join(norm.params), fwd_body)
     parts += func(n.bwd, f"{n.res}, {n.d_out}", bwd_body)
     parts += func(n.grad, ", ".join(norm.params + [f"{n.d_out}=None"]), grad_body)
-    body, lines = _format(parts, {n.fwd: fwd_body, n.bwd: bwd_body}, rename)
+    body, lines = _format(parts, {n.fwd: fwd_body, n.bwd: bwd_body}, rename, bare)
     calls = [str(ref) for ref in norm.refs]
     return Emitted(body=body, rules=sorted(bwd.rules_used), lines=lines, calls=calls)
 
@@ -194,6 +195,7 @@ def _preamble(norm: Normalized, bwd: Backward, note: str, rendered: str) -> list
     user_imports = [
         f"import {mod}" if alias == mod else f"import {mod} as {alias}"
         for mod, alias in sorted(norm.module_imports.items())
+        if naming.reads_through(rendered, alias)
     ]
     parts = []
     if note:
@@ -242,12 +244,15 @@ def _residuals_class(res_cls: str, residuals: list[str]) -> list[str]:
 
 
 def _format(
-    parts: list[str], bodies: dict[str, list["_Node"]], rename: dict[str, str]
+    parts: list[str],
+    bodies: dict[str, list["_Node"]],
+    rename: dict[str, str],
+    bare: dict[str, set[str]],
 ) -> tuple[str, dict[int, Any]]:
     """Rename (:mod:`naming`), format with black under a placeholder header, and add the
     line table."""
     placeholder = "#\n" * cache.HEADER_LINES
-    text = format_source(placeholder + naming.apply("\n".join(parts), rename))
+    text = format_source(placeholder + naming.apply("\n".join(parts), rename, bare))
     lines = _line_table(text, bodies)
     table = "\n\n" + linetable.encode(lines)
     if any(len(ln) > 88 for ln in table.splitlines()):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import keyword
 import re
+import sys
 import tokenize
 from collections import Counter
 from typing import Any
@@ -94,6 +95,9 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
             claim(local, f"{t}_cotangents_{part}")
         else:
             claim(local, f"{t}_{part}")
+    for globals_ in qualified_reads(norm, text).values():
+        for g in globals_:  # the local that hides the global is renamed instead
+            claim(g, f"{g}_local")
     for loop in ir.loops_in(norm.stmts):  # a residual field has no leading underscore
         claim(loop.stack, loop.stack.lstrip("_"))
     for name, adj in bwd.adjoints.items():
@@ -111,27 +115,91 @@ def identifiers(text: str) -> set[str]:
     }
 
 
-def apply(text: str, rename: dict[str, str]) -> str:
-    """``text`` with the identifiers in ``rename`` replaced (never an attribute name)."""
-    if not rename:
+def apply(
+    text: str, rename: dict[str, str], bare: dict[str, set[str]] | None = None
+) -> str:
+    """``text`` with the identifiers in ``rename`` replaced (never an attribute name), and
+    the reads ``alias.name`` of ``bare`` (:func:`qualified_reads`) written ``name``."""
+    bare = bare or {}
+    if not rename and not bare:
         return text
     lines = text.split("\n")
     edits: list[tuple[int, int, int, str]] = []
-    prev = None
-    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-        if tok.type == tokenize.NAME and tok.string in rename:
-            if not (
-                prev is not None and prev.type == tokenize.OP and prev.string == "."
+    toks = _tokens(text)
+    for k, tok in enumerate(toks):
+        if tok.type != tokenize.NAME:
+            continue
+        if k > 0 and toks[k - 1].string == ".":
+            owner = toks[k - 2] if k > 1 else None
+            if (
+                owner is not None
+                and tok.string in bare.get(owner.string, ())
+                and owner.start[0] == tok.end[0]
+                and not (k > 2 and toks[k - 3].string == ".")  # not a.alias.name
             ):
-                edits.append(
-                    (tok.start[0], tok.start[1], tok.end[1], rename[tok.string])
-                )
-        if tok.type not in (tokenize.NL, tokenize.COMMENT):
-            prev = tok
+                edits.append((owner.start[0], owner.start[1], tok.end[1], tok.string))
+        elif tok.string in rename:
+            edits.append((tok.start[0], tok.start[1], tok.end[1], rename[tok.string]))
     for row, start, end, new in reversed(edits):
         line = lines[row - 1]
         lines[row - 1] = line[:start] + new + line[end:]
     return "\n".join(lines)
+
+
+def reads_through(text: str, alias: str) -> bool:
+    """Whether the code of ``text`` reads an attribute of the name ``alias``."""
+    toks = _tokens(text)
+    return any(
+        a.type == tokenize.NAME and a.string == alias and b.string == "."
+        for a, b in zip(toks, toks[1:])
+    )
+
+
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    """The tokens of ``text`` that are code (no comments, no line breaks)."""
+    skip = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
+    return [
+        t
+        for t in tokenize.generate_tokens(io.StringIO(text).readline)
+        if t.type not in skip
+    ]
+
+
+def qualified_reads(norm: ir.Normalized, text: str) -> dict[str, set[str]]:
+    """The globals of the differentiated function's own module that ``text`` reads through
+    that module (``__main__.scale``, because a local of an inlined function is also called
+    ``scale``) and that a bare name reaches once that local is renamed: alias -> names.
+
+    Emitted code reads a bare name from its own globals, then the function's closure cells,
+    then the function's module (:class:`srcgrad.cache.UserGlobals`), so such a global is
+    read bare unless a cell, a parameter or a generated name has its name."""
+    fn = getattr(norm.src, "fn", None)
+    mod = getattr(fn, "__module__", None)
+    alias = norm.module_imports.get(mod or "")
+    module = sys.modules.get(mod or "")
+    if (
+        fn is None
+        or alias is None
+        or getattr(module, "__dict__", None) is not fn.__globals__
+    ):
+        return {}
+    cells = set(getattr(getattr(fn, "__code__", None), "co_freevars", ()))
+    hidden = cells | set(norm.params) | set(norm.names.fixed.values())
+    hidden |= set(norm.closure_reads) | set(norm.module_imports.values())
+    hidden |= {"NamedTuple", "__builtins__", "__name__", "__file__"}
+    found: set[str] = set()
+    toks = _tokens(text)
+    for a, dot, name in zip(toks, toks[1:], toks[2:]):
+        if (
+            a.type == tokenize.NAME
+            and a.string == alias
+            and dot.string == "."
+            and name.type == tokenize.NAME
+            and name.string in fn.__globals__
+            and name.string not in hidden
+        ):
+            found.add(name.string)
+    return {alias: found} if found else {}
 
 
 def _item_name(st: ir.Stmt) -> str | None:
