@@ -175,14 +175,16 @@ def black_fingerprint() -> str:
 
 @functools.lru_cache(maxsize=1)
 def engine_fingerprint() -> str:
-    """A digest of the generator's own source (every module of ``srcgrad/codegen``): what
-    the emitted text depends on besides the function, its rules and its callees.  Any
+    """A digest of the generator's own source (every module of ``srcgrad/codegen``, and
+    ``srcgrad/linetable.py``): what the emitted text depends on besides the function, its
+    rules and its callees.  Any
     change to the generator makes every cached module stale, so a fixed generator never
     runs a module an older one wrote (read once per process; no parsing)."""
     root = Path(__file__).resolve().parent / "codegen"
     h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+    # linetable.py writes the SRCGRAD_LINES table of every module
+    for path in sorted(root.rglob("*.py")) + [root.parent / "linetable.py"]:
+        h.update(path.relative_to(root.parent).as_posix().encode() + b"\0")
         h.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
     return h.hexdigest()[:16]
 

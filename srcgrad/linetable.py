@@ -75,8 +75,8 @@ def encode(lines: dict[int, Origin]) -> str:
             for k, c in enumerate(chunks)
         ]
         body.append("    ),")
-    comment = "# emitted line -> user line and rule, as runs: see srcgrad/linetable.py"
-    return f"{comment}\n{NAME} = {{\n" + "".join(b + "\n" for b in body) + "}\n"
+    comment = "# emitted line -> user line and rule, as runs (srcgrad/linetable.py)"
+    return f"{NAME} = {{  {comment}\n" + "".join(b + "\n" for b in body) + "}\n"
 
 
 def quote_str(text: str) -> str:
