@@ -83,7 +83,9 @@ def test_cotangents_are_d_of_exactly_a_name_and_nothing_looks_alike(
     for n in sorted(names):
         other = squashed.setdefault(n.replace("_", ""), n)
         assert other == n, f"{other} and {n} differ only by underscores"
-    assert not re.search(r"\b_[a-z]\w*\d+\b", text.split("def bwd_")[1].split("\n\n\n")[0])
+    assert not re.search(
+        r"\b_[a-z]\w*\d+\b", text.split("def bwd_")[1].split("\n\n\n")[0]
+    )
 
 
 def test_square_has_a_closed_form_of_the_same_value_and_dtype(tmp_path, monkeypatch):
@@ -102,7 +104,9 @@ def test_square_has_a_closed_form_of_the_same_value_and_dtype(tmp_path, monkeypa
 
 
 def test_a_while_loop_pushes_no_placeholder() -> None:
-    text = (ROOT / "generated" / "examples.newton" / "sqrt_newton__wrt-a.py").read_text()
+    text = (
+        ROOT / "generated" / "examples.newton" / "sqrt_newton__wrt-a.py"
+    ).read_text()
     assert ".append(None)" not in text
 
 
