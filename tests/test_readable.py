@@ -108,6 +108,8 @@ def test_a_while_loop_pushes_no_placeholder() -> None:
         ROOT / "generated" / "examples.newton" / "sqrt_newton__wrt-a.py"
     ).read_text()
     assert ".append(None)" not in text
+    backward = text[text.index("def bwd_") : text.index("def grad_")]
+    assert "if " not in backward  # both branches of the if give d_x_new = d_x_1
 
 
 SCRIPT = """

@@ -295,6 +295,11 @@ def _render(nodes: list[_Node], indent: int) -> list[str]:
     return out
 
 
+def _code_only(nodes: list[_Node]) -> list[str]:
+    """The rendered lines of ``nodes`` without their comments."""
+    return [ln for ln in _render(nodes, 0) if not ln.lstrip().startswith("#")]
+
+
 def _meta(origin: Any, label: str) -> tuple[str, int, str]:
     return (origin.file, origin.line, label)
 
@@ -409,6 +414,14 @@ class _Renderer:
         body = self.bwd_items(it.body) + self.blocks(it.fills_body)
         orelse = self.bwd_items(it.orelse) + self.blocks(it.fills_orelse)
         out = self.pop_line(it.node, it.node.origin)
+        if body and _code_only(body) == _code_only(orelse):
+            # both branches do the same: no if (its test is pure); what only the test
+            # read is popped and dropped
+            push = self.plan.pops.get(id(it.node))
+            used = set(re.findall(r"[A-Za-z_]\w*", "\n".join(_code_only(body))))
+            if out and push is not None and not set(push.names) & used:
+                out = [_Node(f"{push.stack}.pop()", out[0].meta)]
+            return out + body
         if body or orelse:
             test = code(it.node.test)
             if not body:
