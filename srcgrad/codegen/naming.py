@@ -7,6 +7,7 @@ After this step (run by :mod:`emit` on the module text before black):
   line's target and what it holds: ``_logp1 = xp.exp(shifted)`` in the line assigning
   ``logp`` becomes ``logp_exp``, ``_h1 = x @ W1`` becomes ``h_matmul`` (a second one of the
   same kind gets a number: ``h_add2``);
+- another temporary (a flag, a loop index) is its hint: ``returned``, ``x_index``;
 - a rule's own locals and gathered cotangents follow their statement's target
   (``shifted_max_hits``);
 - the list a loop pushes its values to is ``stack_<name>`` (a residual field, which
@@ -95,11 +96,19 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
             claim(local, f"{t}_cotangents_{part}")
         else:
             claim(local, f"{t}_{part}")
+    for t, made in list(names.made.items()):  # flags, loop indices: their hint
+        found = _TEMP.fullmatch(t)
+        if made == "" and found is not None and t not in rename:
+            claim(t, found.group(1))
     for globals_ in qualified_reads(norm, text).values():
         for g in globals_:  # the local that hides the global is renamed instead
             claim(g, f"{g}_local")
     for loop in ir.loops_in(norm.stmts):  # a residual field has no leading underscore
-        claim(loop.stack, loop.stack.lstrip("_"))
+        base = loop.stack.lstrip("_")
+        after = base.removeprefix("stack_")
+        if "_" + after in rename:  # named after a temporary: after its new name
+            base = "stack_" + rename["_" + after]
+        claim(loop.stack, base)
     for name, adj in bwd.adjoints.items():
         new = rename.get(name, name)
         claim(adj, "d" + new if new.startswith("_") else "d_" + new)
