@@ -22,9 +22,7 @@ from urllib.parse import quote, unquote
 Origin = tuple[str, int, str]
 
 NAME = "SRCGRAD_LINES"
-_WIDTH = (
-    84  # the longest string literal line (black's 88 columns, less indent and quotes)
-)
+_WIDTH = 77  # a literal's longest piece: 88 columns less indent, quotes and a space
 _SAFE = "_.<>"
 
 
@@ -53,27 +51,31 @@ def runs(lines: dict[int, Origin]) -> dict[str, list[str]]:
 
 
 def encode(lines: dict[int, Origin]) -> str:
-    """The table as module text (already in black's style)."""
+    """The table as module text (already in black's style: no line over 88 columns)."""
     body = []
     for file, file_runs in runs(lines).items():
-        chunks, cur = [], ""
-        for r in file_runs:
-            piece = r if not cur else f"; {r}"
-            if cur and len(cur) + len(piece) > _WIDTH - 4:
-                chunks.append(cur + ";")
-                cur = r
-            else:
-                cur += piece
-        chunks.append(cur)
         key = quote_str(file)
-        if len(chunks) == 1 and len(key) + len(chunks[0]) + 8 <= 88:
-            body.append(f"    {key}: {quote_str(chunks[0])},")
+        text = "; ".join(file_runs)  # on one line when it fits
+        if 4 + len(key) + 2 + len(quote_str(text)) + 1 <= 88:
+            body.append(f"    {key}: {quote_str(text)},")
             continue
+        # implicitly joined literals, broken after a run's ";" (inside a run only when
+        # it is longer than a line); each piece keeps the space that follows it
+        pieces, cur = [], ""
+        for k, run in enumerate(file_runs):
+            words = (run + (";" if k < len(file_runs) - 1 else "")).split(" ")
+            if cur and len(cur) + 1 + len(run) + 1 > _WIDTH:
+                pieces.append(cur + " ")
+                cur = ""
+            for word in words:
+                if cur and len(cur) + 1 + len(word) > _WIDTH:
+                    pieces.append(cur + " ")
+                    cur = word
+                else:
+                    cur = f"{cur} {word}" if cur else word
+        pieces.append(cur)
         body.append(f"    {key}: (")
-        body += [
-            f"        {quote_str(c + (' ' if k < len(chunks) - 1 else ''))}"
-            for k, c in enumerate(chunks)
-        ]
+        body += [f"        {quote_str(piece)}" for piece in pieces]
         body.append("    ),")
     comment = "# emitted line -> user line and rule, as runs (srcgrad/linetable.py)"
     return f"{NAME} = {{  {comment}\n" + "".join(b + "\n" for b in body) + "}\n"
