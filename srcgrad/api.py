@@ -17,7 +17,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from srcgrad import cache, diagnose, tree
+from srcgrad import cache, diagnose, linetable, tree
 from srcgrad.backend import namespace
 from srcgrad.errors import (
     InternalError,
@@ -405,7 +405,7 @@ class GradFunction:
             text,
             path if path is not None else Path(filename),
             filename,
-            ns.get("SRCGRAD_LINES", {}),
+            linetable.decode(ns.get(linetable.NAME)),
             ns,
             any(r.owner == 0 and r.path[0] in self._params for r in refs),
         )

@@ -86,10 +86,23 @@ def _writable(path: Path) -> bool:
 
 
 def module_dirname(fn: Callable[..., Any]) -> str:
+    """The folder of ``fn``'s files: its module's dotted name, or for a script run by path
+    (``python model.py``: ``__main__``; ``runpy.run_path``: ``<run_path>``; any module name
+    that is not a dotted identifier) the script's file stem, ``model``.  Two scripts of the
+    same stem share the folder, never a file's validity: the key covers where the function
+    starts (``file:line``, see :func:`source_and_line`)."""
     mod = getattr(fn, "__module__", None) or "unknown"
-    if mod == "__main__":
+    if mod == "__main__" or not all(p.isidentifier() for p in mod.split(".")):
         file = getattr(getattr(fn, "__code__", None), "co_filename", "main")
-        mod = Path(file).stem or "main"
+        stem = Path(file).stem
+        mod = (
+            stem
+            if stem.isidentifier()
+            else "".join(c if c.isalnum() or c in "_-" else "_" for c in stem).strip(
+                "_"
+            )
+            or "main"
+        )
     return mod
 
 
@@ -162,14 +175,16 @@ def black_fingerprint() -> str:
 
 @functools.lru_cache(maxsize=1)
 def engine_fingerprint() -> str:
-    """A digest of the generator's own source (every module of ``srcgrad/codegen``): what
-    the emitted text depends on besides the function, its rules and its callees.  Any
+    """A digest of the generator's own source (every module of ``srcgrad/codegen``, and
+    ``srcgrad/linetable.py``): what the emitted text depends on besides the function, its
+    rules and its callees.  Any
     change to the generator makes every cached module stale, so a fixed generator never
     runs a module an older one wrote (read once per process; no parsing)."""
     root = Path(__file__).resolve().parent / "codegen"
     h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+    # linetable.py writes the SRCGRAD_LINES table of every module
+    for path in sorted(root.rglob("*.py")) + [root.parent / "linetable.py"]:
+        h.update(path.relative_to(root.parent).as_posix().encode() + b"\0")
         h.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
     return h.hexdigest()[:16]
 

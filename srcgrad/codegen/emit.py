@@ -11,7 +11,6 @@ stage only renders: what each pass does, and what the forward keeps for the back
 from __future__ import annotations
 
 import ast
-import json
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -19,8 +18,8 @@ from typing import Any
 
 import libcst as cst
 
-from srcgrad import cache
-from srcgrad.codegen import ir
+from srcgrad import cache, linetable
+from srcgrad.codegen import ir, naming
 from srcgrad.codegen.activity import Activity
 from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Normalized, Segment
 from srcgrad.codegen.residuals import Push, Residuals, StackInit
@@ -110,8 +109,10 @@ def emit(
     rendered = "\n".join(
         _render(fwd_body, 1) + _render(bwd_body, 1) + _render(grad_body, 1)
     )
-    parts = _preamble(norm, bwd, note, rendered)
-    parts += _residuals_class(n.res_cls, plan.residuals)
+    rename = naming.readable_names(norm, bwd, rendered)
+    bare = naming.qualified_reads(norm, rendered)
+    parts = _preamble(norm, bwd, note, naming.apply(rendered, rename, bare))
+    parts += _residuals_class(n.res_cls, [rename.get(r, r) for r in plan.residuals])
 
     def func(name: str, sig: str, body: list[_Node]) -> list[str]:
         return [f"def {name}({sig}):"] + _render(body, 1) + ["", ""]
@@ -119,7 +120,7 @@ def emit(
     parts += func(n.fwd, ", ".join(norm.params), fwd_body)
     parts += func(n.bwd, f"{n.res}, {n.d_out}", bwd_body)
     parts += func(n.grad, ", ".join(norm.params + [f"{n.d_out}=None"]), grad_body)
-    body, lines = _format(parts, {n.fwd: fwd_body, n.bwd: bwd_body})
+    body, lines = _format(parts, {n.fwd: fwd_body, n.bwd: bwd_body}, rename, bare)
     calls = [str(ref) for ref in norm.refs]
     return Emitted(body=body, rules=sorted(bwd.rules_used), lines=lines, calls=calls)
 
@@ -194,6 +195,7 @@ def _preamble(norm: Normalized, bwd: Backward, note: str, rendered: str) -> list
     user_imports = [
         f"import {mod}" if alias == mod else f"import {mod} as {alias}"
         for mod, alias in sorted(norm.module_imports.items())
+        if naming.reads_through(rendered, alias)
     ]
     parts = []
     if note:
@@ -242,17 +244,17 @@ def _residuals_class(res_cls: str, residuals: list[str]) -> list[str]:
 
 
 def _format(
-    parts: list[str], bodies: dict[str, list["_Node"]]
+    parts: list[str],
+    bodies: dict[str, list["_Node"]],
+    rename: dict[str, str],
+    bare: dict[str, set[str]],
 ) -> tuple[str, dict[int, Any]]:
-    """Format with black under a placeholder header, and add the line table."""
+    """Rename (:mod:`naming`), format with black under a placeholder header, and add the
+    line table."""
     placeholder = "#\n" * cache.HEADER_LINES
-    text = format_source(placeholder + "\n".join(parts))
+    text = format_source(placeholder + naming.apply("\n".join(parts), rename, bare))
     lines = _line_table(text, bodies)
-    entries = "".join(
-        f"    {ln}: ({json.dumps(t[0])}, {t[1]}, {json.dumps(t[2])}),\n"
-        for ln, t in sorted(lines.items())
-    )
-    table = "\n\nSRCGRAD_LINES = {\n" + entries + "}\n"
+    table = "\n\n" + linetable.encode(lines)
     if any(len(ln) > 88 for ln in table.splitlines()):
         text = format_source(text + table)  # let black wrap what is too long
     else:
@@ -291,6 +293,11 @@ def _render(nodes: list[_Node], indent: int) -> list[str]:
     for n in nodes:
         out += n.render(indent)
     return out
+
+
+def _code_only(nodes: list[_Node]) -> list[str]:
+    """The rendered lines of ``nodes`` without their comments."""
+    return [ln for ln in _render(nodes, 0) if not ln.lstrip().startswith("#")]
 
 
 def _meta(origin: Any, label: str) -> tuple[str, int, str]:
@@ -407,6 +414,14 @@ class _Renderer:
         body = self.bwd_items(it.body) + self.blocks(it.fills_body)
         orelse = self.bwd_items(it.orelse) + self.blocks(it.fills_orelse)
         out = self.pop_line(it.node, it.node.origin)
+        if body and _code_only(body) == _code_only(orelse):
+            # both branches do the same: no if (its test is pure); what only the test
+            # read is popped and dropped
+            push = self.plan.pops.get(id(it.node))
+            used = set(re.findall(r"[A-Za-z_]\w*", "\n".join(_code_only(body))))
+            if out and push is not None and not set(push.names) & used:
+                out = [_Node(f"{push.stack}.pop()", out[0].meta)]
+            return out + body
         if body or orelse:
             test = code(it.node.test)
             if not body:
@@ -433,6 +448,8 @@ class _Renderer:
         else:
             header = f"while {node.stack}:"
         comment = f"# {node.origin.file}:{node.origin.line}: {node.origin.text}\n"
+        if it.pre and self.last_key == (node.origin.file, node.origin.line):
+            comment = ""  # the statements before the loop carry the same comment
         out.append(
             _Node(
                 comment + header, _meta(node.origin, node.kind), self.bwd_items(it.body)

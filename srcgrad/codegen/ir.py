@@ -104,6 +104,8 @@ class Names:
         self.made: dict[str, str] = (
             {}
         )  # generated name -> the name it renames ("": a temporary)
+        # a rule's local or gathered cotangents -> (the forward target, what it is)
+        self.owners: dict[str, tuple[str, str]] = {}
 
     def user_name(self, name: str) -> str | None:
         """The user's name that the generated ``name`` renames (``y_2`` -> ``y``); ``name``
@@ -132,6 +134,15 @@ class Names:
             return f"{mt.group(1)}{user}{mt.group(3)}"
 
         return re.sub(r"('?)\b([A-Za-z_][A-Za-z_0-9]*)\b('?)", repl, text)
+
+    def of_target(self, base: str, target: str, what: str) -> str:
+        """A fresh name for ``what`` (a rule's local, ``d`` for the cotangents of all of a
+        call's operands, ``d_<param>`` for those of one sequence operand) that belongs to
+        the statement assigning ``target`` (:mod:`naming` renames it with the target).
+        """
+        name = self.fresh(base)
+        self.owners[name] = (target, what)
+        return name
 
     def fresh(self, base: str) -> str:
         """``base`` if free, else ``base`` with a numeric suffix."""

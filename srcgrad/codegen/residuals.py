@@ -197,7 +197,18 @@ class _Planner:
         if not node.reversible_range:
             head = it.body[-1]
             if isinstance(head, BSeg) and not self.push.get(id(head.seg)):
-                self.forced.add(id(head.seg))
+                # every iteration must push: a placeholder, unless the segment right after
+                # the head (straight-line, reached by every iteration) pushes already
+                after = it.body[-2] if len(it.body) > 1 else None
+                fwd = [id(x) for x in node.body]
+                if not (
+                    isinstance(after, BSeg)
+                    and self.push.get(id(after.seg))
+                    and id(head.seg) in fwd
+                    and fwd.index(id(head.seg)) + 1 < len(fwd)
+                    and fwd[fwd.index(id(head.seg)) + 1] == id(after.seg)
+                ):
+                    self.forced.add(id(head.seg))
         return escape
 
     def marker(self, it: Any) -> Push | None:

@@ -112,7 +112,9 @@ class RuleBodies(Adjoints):
             ans,
             self.xp,
             self.helper_name,
-            lambda loc: self.names.fresh(f"_{tname}_{loc}"),
+            lambda loc: self.names.of_target(
+                f"_{tname}_{loc}", st.targets[0], f"local:{loc}"
+            ),
         )
         slots = slot_params(rule)
         wanted = [self._active_elements(st, p) for p in slots]
@@ -121,7 +123,7 @@ class RuleBodies(Adjoints):
         for small in tpl.body:
             block.stmts.append(substitute(small, mapping))
         if tpl.whole is not None:
-            whole = self.names.fresh(f"_d_{tname}")
+            whole = self.names.of_target(f"_d_{tname}", st.targets[0], "all")
             block.stmts.append(
                 cst.Assign(
                     targets=[cst.AssignTarget(cst.Name(whole))],
@@ -155,7 +157,7 @@ class RuleBodies(Adjoints):
             else:
                 self.contribute(block, self.adj(name), expr)
             return
-        seq = self.names.fresh(f"_d_{tname}_{p}")
+        seq = self.names.of_target(f"_d_{tname}_{p}", st.targets[0], f"seq:{p}")
         block.stmts.append(
             cst.Assign(targets=[cst.AssignTarget(cst.Name(seq))], value=expr)
         )
@@ -188,7 +190,7 @@ class RuleBodies(Adjoints):
         if len(slots) == 1:
             self.contribute(block, self.adj(st.bound[slots[0]].value), call)
             return
-        whole = self.names.fresh(f"_d_{tname}")
+        whole = self.names.of_target(f"_d_{tname}", st.targets[0], "all")
         block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(whole))], call))
         for k, (p, elems) in enumerate(zip(slots, wanted)):
             if elems == [None]:

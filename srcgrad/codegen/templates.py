@@ -269,6 +269,29 @@ class _Substitute(cst.CSTTransformer):
             value = value.with_changes(lpar=[], rpar=[])
         return updated.with_changes(keyword=original.keyword, value=value)
 
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        """``power_slope(x, 2)`` is ``2 * x``: the helper computes ``2 * x ** 1``, and
+        ``x ** 1`` is ``x`` exactly, in every dtype (other exponents keep the helper, whose
+        guard at 0 and treatment of Python floats differ from the plain formula)."""
+        func, args = original.func, updated.args
+        if (
+            isinstance(func, cst.Name)
+            and func.value in self.mapping
+            and getattr(runtime, func.value, None) is runtime.power_slope
+            and len(args) == 2
+            and not any(a.keyword or a.star for a in args)
+            and isinstance(args[1].value, (cst.Integer, cst.Float))
+            and args[1].value.evaluated_value == 2  # type: ignore[union-attr]
+        ):
+            return cst.BinaryOperation(
+                left=args[1].value,
+                operator=cst.Multiply(),
+                right=parenthesize(args[0].value),
+                lpar=[cst.LeftParen()],
+                rpar=[cst.RightParen()],
+            )
+        return updated
+
     def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
         value = updated.value
         if not isinstance(value, cst.Tuple) and getattr(value, "lpar", None):

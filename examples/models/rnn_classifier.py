@@ -1,0 +1,20 @@
+"""An Elman RNN classifier: hidden states collected in a list, mean-pooled, softmax loss."""
+
+import numpy as np
+
+import srcgrad
+
+
+@srcgrad.grad(wrt=("Wx", "Wh", "b", "Wy", "by"))
+def rnn_classifier_loss(Wx, Wh, b, Wy, by, xs, labels):
+    """Cross-entropy of a read-out of the mean hidden state; ``xs`` is (T, n, d)."""
+    h = np.zeros((xs.shape[1], Wh.shape[0]))
+    states = []
+    for x in xs:
+        h = np.tanh(x @ Wx + h @ Wh + b)
+        states.append(h)
+    pooled = np.mean(np.stack(states), axis=0)
+    logits = pooled @ Wy + by
+    logits = logits - np.max(logits, axis=1, keepdims=True)
+    logp = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
+    return -np.mean(np.sum(labels * logp, axis=1))

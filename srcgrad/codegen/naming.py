@@ -1,0 +1,280 @@
+"""Names a reader understands: the emitted module's temporaries and cotangents, renamed once
+the passes are done.
+
+After this step (run by :mod:`emit` on the module text before black):
+
+- a temporary that normalisation made for one primitive of a line is named after the
+  line's target and what it holds: ``_logp1 = xp.exp(shifted)`` in the line assigning
+  ``logp`` becomes ``logp_exp``, ``_h1 = x @ W1`` becomes ``h_matmul`` (a second one of the
+  same kind gets a number: ``h_add2``);
+- another temporary (a flag, a loop index) is its hint: ``returned``, ``x_index``;
+- a rule's own locals and gathered cotangents follow their statement's target
+  (``shifted_max_hits``);
+- the list a loop pushes its values to is ``stack_<name>`` (a residual field, which
+  cannot start with an underscore, has the same name);
+- the cotangent of every name ``v`` is ``d_v``, exactly: ``d_h_matmul``, ``d_x_1`` for the
+  SSA version ``x_1``;
+- no two names of the module differ only by underscores (``d_output2`` and ``d_output_2``):
+  a new name that would look like an existing one gets a number.
+
+User names, SSA versions (``x_1``), parameters and the fixed generated names (``xp``,
+``res``, ``d_out``) are never renamed.  Renaming only replaces whole identifiers that are not
+attribute names, so it cannot change what the code computes.
+"""
+
+from __future__ import annotations
+
+import io
+import keyword
+import re
+import sys
+import tokenize
+from collections import Counter
+from typing import Any
+
+import libcst as cst
+
+from srcgrad import cache
+from srcgrad.codegen import ir
+
+_TEMP = re.compile(r"_([A-Za-z][A-Za-z0-9_]*?)(\d+)$")
+
+
+def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str, str]:
+    """The renaming (old name -> new name) of ``text``, the emitted module's code."""
+    taken = identifiers(text)
+    keys = Counter(_squash(n) for n in taken)
+    rename: dict[str, str] = {}
+
+    def claim(old: str, cand: str) -> None:
+        if cand == old or old not in taken:
+            return
+        if not cand.isidentifier() or keyword.iskeyword(cand):
+            return  # keep the old name
+        keys[_squash(old)] -= 1
+        base, k = cand, 1
+        while cand in taken or keys[_squash(cand)] > 0:
+            k += 1
+            cand = f"{base}{k}"
+        keys[_squash(cand)] += 1
+        taken.add(cand)
+        rename[old] = cand
+
+    names = norm.names
+    spans = _spans(norm.callees)
+    for st in ir.walk_stmts(norm.stmts):
+        if not isinstance(st, ir.Stmt) or len(st.targets) != 1:
+            continue
+        t = st.targets[0]
+        found = _TEMP.fullmatch(t)
+        if found is None or names.made.get(t) != "" or t in rename:
+            continue
+        item = _item_name(st)
+        if item:
+            claim(t, item)
+            continue
+        word = _word(st)
+        hint = found.group(1)
+        if hint == "out":  # a callee's return: named after the callee
+            hint = f"{_callee_at(st.origin, spans)}_out".lstrip("_")
+        if word:
+            claim(t, f"{hint}_{word}")
+    for local, (target, what) in names.owners.items():
+        t = rename.get(target, target).lstrip("_")
+        if (
+            target not in rename
+            and not _TEMP.fullmatch(target)
+            and target.startswith("_")
+        ):
+            continue  # a temporary without a hint (``_7``): its locals keep their names
+        if not t[:1].isalpha():
+            continue
+        kind, _, part = what.partition(":")
+        if kind == "all":
+            claim(local, f"{t}_cotangents")
+        elif kind == "seq":
+            claim(local, f"{t}_cotangents_{part}")
+        else:
+            claim(local, f"{t}_{part}")
+    for t, made in list(names.made.items()):  # flags, loop indices: their hint
+        found = _TEMP.fullmatch(t)
+        if made == "" and found is not None and t not in rename:
+            claim(t, found.group(1))
+    for globals_ in qualified_reads(norm, text).values():
+        for g in globals_:  # the local that hides the global is renamed instead
+            claim(g, f"{g}_local")
+    for loop in ir.loops_in(norm.stmts):  # a residual field has no leading underscore
+        base = loop.stack.lstrip("_")
+        after = base.removeprefix("stack_")
+        if "_" + after in rename:  # named after a temporary: after its new name
+            base = "stack_" + rename["_" + after]
+        claim(loop.stack, base)
+    for name, adj in bwd.adjoints.items():
+        new = rename.get(name, name)
+        claim(adj, "d" + new if new.startswith("_") else "d_" + new)
+    return rename
+
+
+def identifiers(text: str) -> set[str]:
+    """Every identifier token of ``text``."""
+    return {
+        tok.string
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+        if tok.type == tokenize.NAME
+    }
+
+
+def apply(
+    text: str, rename: dict[str, str], bare: dict[str, set[str]] | None = None
+) -> str:
+    """``text`` with the identifiers in ``rename`` replaced (never an attribute name), and
+    the reads ``alias.name`` of ``bare`` (:func:`qualified_reads`) written ``name``."""
+    bare = bare or {}
+    if not rename and not bare:
+        return text
+    lines = text.split("\n")
+    edits: list[tuple[int, int, int, str]] = []
+    toks = _tokens(text)
+    for k, tok in enumerate(toks):
+        if tok.type != tokenize.NAME:
+            continue
+        if k > 0 and toks[k - 1].string == ".":
+            owner = toks[k - 2] if k > 1 else None
+            if (
+                owner is not None
+                and tok.string in bare.get(owner.string, ())
+                and owner.start[0] == tok.end[0]
+                and not (k > 2 and toks[k - 3].string == ".")  # not a.alias.name
+            ):
+                edits.append((owner.start[0], owner.start[1], tok.end[1], tok.string))
+        elif tok.string in rename:
+            edits.append((tok.start[0], tok.start[1], tok.end[1], rename[tok.string]))
+    for row, start, end, new in reversed(edits):
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + new + line[end:]
+    return "\n".join(lines)
+
+
+def reads_through(text: str, alias: str) -> bool:
+    """Whether the code of ``text`` reads an attribute of the name ``alias``."""
+    toks = _tokens(text)
+    return any(
+        a.type == tokenize.NAME and a.string == alias and b.string == "."
+        for a, b in zip(toks, toks[1:])
+    )
+
+
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    """The tokens of ``text`` that are code (no comments, no line breaks)."""
+    skip = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
+    return [
+        t
+        for t in tokenize.generate_tokens(io.StringIO(text).readline)
+        if t.type not in skip
+    ]
+
+
+def qualified_reads(norm: ir.Normalized, text: str) -> dict[str, set[str]]:
+    """The globals of the differentiated function's own module that ``text`` reads through
+    that module (``__main__.scale``, because a local of an inlined function is also called
+    ``scale``) and that a bare name reaches once that local is renamed: alias -> names.
+
+    Emitted code reads a bare name from its own globals, then the function's closure cells,
+    then the function's module (:class:`srcgrad.cache.UserGlobals`), so such a global is
+    read bare unless a cell, a parameter or a generated name has its name."""
+    fn = getattr(norm.src, "fn", None)
+    mod = getattr(fn, "__module__", None)
+    alias = norm.module_imports.get(mod or "")
+    module = sys.modules.get(mod or "")
+    if (
+        fn is None
+        or alias is None
+        or getattr(module, "__dict__", None) is not fn.__globals__
+    ):
+        return {}
+    cells = set(getattr(getattr(fn, "__code__", None), "co_freevars", ()))
+    hidden = cells | set(norm.params) | set(norm.names.fixed.values())
+    hidden |= set(norm.closure_reads) | set(norm.module_imports.values())
+    hidden |= {"NamedTuple", "__builtins__", "__name__", "__file__"}
+    found: set[str] = set()
+    toks = _tokens(text)
+    for a, dot, name in zip(toks, toks[1:], toks[2:]):
+        if (
+            a.type == tokenize.NAME
+            and a.string == alias
+            and dot.string == "."
+            and name.type == tokenize.NAME
+            and name.string in fn.__globals__
+            and name.string not in hidden
+        ):
+            found.add(name.string)
+    return {alias: found} if found else {}
+
+
+def _item_name(st: ir.Stmt) -> str | None:
+    """``xs_t`` for a temporary holding ``xs[t]`` (a name indexed by a name or a small
+    integer), else None."""
+    e = st.expr
+    if not (isinstance(e, cst.Subscript) and isinstance(e.value, cst.Name)):
+        return None
+    if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
+        return None
+    index = e.slice[0].slice.value
+    if isinstance(index, cst.Name):
+        return f"{e.value.value}_{index.value}"
+    if isinstance(index, cst.Integer) and len(index.value) <= 2:
+        return f"{e.value.value}_{index.value}"
+    return None
+
+
+def _spans(callees: list[Any]) -> list[tuple[str, int, int, str]]:
+    """(file, first line, last line, name) of each inlined function."""
+    out = []
+    for fn in callees:
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            continue
+        lines = [ln for _, _, ln in code.co_lines() if ln is not None]
+        last = max(lines, default=code.co_firstlineno)
+        file = cache.display_path(code.co_filename)
+        out.append((file, code.co_firstlineno, last, fn.__name__))
+    return out
+
+
+def _callee_at(origin: Any, spans: list[tuple[str, int, int, str]]) -> str:
+    """The name of the innermost inlined function whose lines hold ``origin`` ("" for the
+    differentiated function's own lines)."""
+    best = ""
+    size = None
+    for file, first, last, name in spans:
+        if file == origin.file and first <= origin.line <= last:
+            if (size is None or last - first < size) and name.isidentifier():
+                best, size = name, last - first
+    return best
+
+
+def _squash(name: str) -> str:
+    return name.replace("_", "")
+
+
+def _word(st: ir.Stmt) -> str | None:
+    """What a temporary's statement computes, as a word: the rule's name (``matmul``,
+    ``exp``), else the name of the function it calls, else its label."""
+    word: Any = None
+    if st.rule is not None:
+        word = st.rule.name
+    elif isinstance(st.expr, cst.Call):
+        f = st.expr.func
+        while isinstance(f, cst.Attribute):
+            word = word or f.attr.value
+            break
+        if isinstance(f, cst.Name):
+            word = f.value
+    elif isinstance(st.expr, cst.Subscript):
+        word = "item"
+    if not word:
+        word = st.label
+    if not word:
+        return None
+    word = re.sub(r"\W+", "_", str(word).rsplit(".", 1)[-1]).strip("_")
+    return word if word and word[0].isalpha() else None
