@@ -237,8 +237,18 @@ def _spans(callees: list[Any]) -> list[tuple[str, int, int, str]]:
         lines = [ln for _, _, ln in code.co_lines() if ln is not None]
         last = max(lines, default=code.co_firstlineno)
         file = cache.display_path(code.co_filename)
-        out.append((file, code.co_firstlineno, last, fn.__name__))
+        out.append((file, code.co_firstlineno, last, callee_word(fn.__qualname__)))
     return out
+
+
+def callee_word(qualname: str) -> str:
+    """The word a callee's values are named after: its name, or for a special method of a
+    class (a model's ``Dense.__call__``) the class's name in lower case (``dense``)."""
+    parts = qualname.replace("<", "").replace(">", "").split(".")
+    last = parts[-1]
+    if last.startswith("__") and last.endswith("__") and len(parts) > 1:
+        return parts[-2].lower()
+    return last
 
 
 def _callee_at(origin: Any, spans: list[tuple[str, int, int, str]]) -> str:

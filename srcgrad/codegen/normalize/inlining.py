@@ -10,6 +10,7 @@ from typing import Any
 
 import libcst as cst
 
+from srcgrad.codegen.naming import callee_word
 from srcgrad.codegen import ir
 from srcgrad.codegen.check import check_function
 from srcgrad.codegen.normalize.base import (
@@ -184,9 +185,7 @@ class Inlining:
         n_findings = len(self.findings)
         out_name: str | None = None
         try:
-            self.out_name = self.names.temp(
-                f"{display.rsplit('.', 1)[-1].replace('<', '').replace('>', '')}_out"
-            )
+            self.out_name = self.names.temp(f"{callee_word(display)}_out")
             out_name = self.out_name
             self._enter_callee(fdef, src, resolver, definer)
             self._bind_callee_parameters(
