@@ -112,7 +112,7 @@ def _mask(model: PyTree) -> PyTree:
 
 def _counted(s: Any) -> Any:
     """A state NamedTuple with its ``count`` one higher (others as they are)."""
-    if hasattr(s, "count"):
+    if "count" in getattr(s, "_fields", ()):
         return s._replace(count=s.count + 1)
     return s
 
