@@ -15,7 +15,6 @@ import pytest
 from srcgrad import data
 
 
-
 def _dataset(n=23):
     x = np.arange(n * 2, dtype=np.float64).reshape(n, 2)
     return data.ArrayDataset(x, np.arange(n))
