@@ -218,3 +218,22 @@ def test_the_real_fashion_mnist_train_split_and_its_three_classes():
     _check_split("train", 60000)
     three = data.fashion_mnist("train", class_subset=(0, 1, 2))
     assert len(three) == 18000 and set(np.unique(three.arrays[1])) == {0, 1, 2}
+
+
+def test_scikit_learn_digits_when_installed():
+    pytest.importorskip("sklearn")
+    x, y = data.digits().arrays
+    assert (
+        x.shape == (1797, 1, 8, 8)
+        and x.dtype == np.float32
+        and 0 <= x.min() <= x.max() <= 1
+    )
+    assert y.dtype == np.int64 and set(np.unique(y)) == set(range(10))
+
+
+def test_digits_without_scikit_learn_names_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match="scikit-learn"):
+        data.digits()

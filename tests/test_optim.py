@@ -445,3 +445,15 @@ def test_float32_parameters_stay_float32(rng):
     opt = optim.adam()
     u, _ = opt.update(g, opt.init(p), p)
     assert optim.apply_updates(p, u)["W"].dtype == np.float32
+
+
+def test_python_float_leaves_are_trained(rng):
+    p = {"a": 1.0, "w": np.ones(2)}
+    g = {"a": 0.5, "w": np.ones(2)}
+    opt = optim.sgd(learning_rate=0.1, momentum=0.9)
+    state = opt.init(p)
+    for _ in range(2):
+        u, state = opt.update(g, state, p)
+        p = optim.apply_updates(p, u)
+    assert type(p["a"]) is float
+    assert p["a"] == pytest.approx(1.0 - 0.1 * 0.5 - 0.1 * (0.9 * 0.5 + 0.5))

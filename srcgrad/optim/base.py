@@ -4,7 +4,7 @@
 ``params = apply_updates(params, updates)``.  ``params`` may be a Module, a dict or any
 pytree.  Only *trainable* leaves take part: floating arrays outside the children a node
 names constants (a Module's buffers and float settings, see
-:func:`srcgrad.tree.constant_paths`).  Every other place holds None in updates and in
+:func:`srcgrad.tree.constant_paths`), and Python floats elsewhere.  Every other place holds None in updates and in
 state, so a state is a pytree that :func:`srcgrad.save` and :func:`srcgrad.load`
 round-trip.
 """
@@ -83,11 +83,13 @@ def value_at(value: float | Schedule, count: int) -> float:
 
 
 def _is_trainable(leaf: Any) -> bool:
+    """A floating array or scalar, or a Python float (a dict of floats is trained)."""
+    if type(leaf) is float:
+        return True
     dtype = getattr(leaf, "dtype", None)
     return (
         dtype is not None
         and type(getattr(leaf, "shape", None)) is tuple
-        and not isinstance(leaf, np.generic)
         and np.dtype(dtype).kind in "fc"
     )
 
@@ -175,6 +177,8 @@ def apply_updates(params: PyTree, updates: PyTree) -> PyTree:
         if path in constants or u is None or not _is_trainable(p):
             return tree.map(_copy, p)
         out = p + u
+        if type(p) is float:
+            return float(out)
         return out if out.dtype == p.dtype else out.astype(p.dtype)
 
     def walk(path: tuple, p: Any) -> Any:

@@ -108,7 +108,7 @@ def trace(
 
     def update(grads: PyTree, state: TraceState, params: PyTree = None):
         if state.count == 0:
-            buf = trainable_map(lambda g: g.copy(), grads)
+            buf = trainable_map(np.copy, grads)
         else:
             buf = trainable_map(
                 lambda g, b: decay * b + (1.0 - dampening) * g, grads, state.momentum
