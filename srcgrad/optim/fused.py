@@ -150,13 +150,13 @@ def fused_adam(
             v += t
             if amsgrad:
                 np.maximum(vmax[0], v, out=vmax[0])
+            # m / bc1 / (sqrt(v) / bc2 + eps) == (bc2 / bc1) m / (sqrt(v) + eps bc2)
             np.sqrt(vmax[0] if amsgrad else v, out=t)
-            t *= 1.0 / bc2
-            t += eps
+            t += eps * bc2
             np.divide(m, t, out=t)
             if decoupled and wd:
                 p *= 1.0 - lr * wd
-            t *= lr / bc1
+            t *= lr * bc2 / bc1
             p -= t
         return tuple(_counted(s) for s in state)
 
