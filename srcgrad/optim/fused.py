@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from srcgrad import tree
-from srcgrad.optim.base import PyTree, Schedule, value_at
+from srcgrad.optim.base import PyTree, Schedule, trainable_map, value_at
 
 __all__ = ["fused_sgd", "fused_adam"]
 
@@ -105,8 +105,7 @@ def fused_sgd(
 
 
 def _mask(model: PyTree) -> PyTree:
-    from srcgrad.optim.base import trainable_map
-
+    """True at the trainable leaves of ``model``, None elsewhere."""
     return trainable_map(lambda p: True, model)
 
 
