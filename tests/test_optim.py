@@ -457,3 +457,24 @@ def test_python_float_leaves_are_trained(rng):
         p = optim.apply_updates(p, u)
     assert type(p["a"]) is float
     assert p["a"] == pytest.approx(1.0 - 0.1 * 0.5 - 0.1 * (0.9 * 0.5 + 0.5))
+
+
+class Stack(nn.Module):
+    def __init__(self, rng):
+        self.blocks = [Net(rng), Net(rng)]
+
+    def __call__(self, x):
+        return self.blocks[1](self.blocks[0](x)[:, :1] @ np.ones((1, 3)))
+
+
+def test_freeze_a_submodule_of_a_model_by_path(rng, tmp_path, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    model, x = Stack(rng), rng.normal(size=(4, 3))
+    g = srcgrad.grad(_loss)(model, x)
+    opt = optim.chain(optim.freeze("blocks.0"), optim.adam(learning_rate=0.1))
+    updates, _ = opt.update(g, opt.init(model), model)  # adam needs no params here
+    assert updates.blocks[0].W is None and updates.blocks[0].running is None
+    new = optim.apply_updates(model, updates)
+    np.testing.assert_array_equal(new.blocks[0].W, model.blocks[0].W)
+    assert not np.shares_memory(new.blocks[0].W, model.blocks[0].W)
+    assert not np.array_equal(new.blocks[1].W, model.blocks[1].W)
