@@ -237,3 +237,18 @@ def test_digits_without_scikit_learn_names_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     with pytest.raises(ImportError, match="scikit-learn"):
         data.digits()
+
+
+def test_batches_are_fetched_whole_not_sample_by_sample():
+    class Counting(data.ArrayDataset):
+        calls = 0
+
+        def __getitem__(self, index):
+            Counting.calls += 1
+            return super().__getitem__(index)
+
+    ds = Counting(np.zeros((50, 3)), np.arange(50))
+    batches = list(data.DataLoader(ds, batch_size=8, shuffle=True, rng=0))
+    assert Counting.calls == 0 and len(batches) == 7
+    sub = data.Subset(ds, np.arange(10, 30))
+    assert len(list(data.DataLoader(sub, batch_size=8))) == 3 and Counting.calls == 0
