@@ -2,7 +2,7 @@
 layer library (PyTorch's names, arguments and layouts) whose backward passes are
 generated from plain numpy forward code."""
 
-from srcgrad.nn import functional, init
+from srcgrad.nn import functional, init, losses
 from srcgrad.nn.containers import Sequential, load_state_dict, state_dict
 from srcgrad.nn.conv import (
     AdaptiveAvgPool2d,
@@ -24,6 +24,17 @@ from srcgrad.nn.functional import (
     softmax,
     softplus,
     tanh,
+)
+from srcgrad.nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
 )
 from srcgrad.nn.layers import Dropout, Embedding, Flatten, Identity, Linear
 from srcgrad.nn.module import Module, buffer, field_kinds, static
@@ -50,6 +61,15 @@ __all__ = [
     "Module",
     "Sequential",
     "astype",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+    "smooth_l1_loss",
     "buffer",
     "elu",
     "field_kinds",
@@ -57,6 +77,7 @@ __all__ = [
     "gelu",
     "init",
     "leaky_relu",
+    "losses",
     "load_state_dict",
     "log_softmax",
     "num_parameters",
