@@ -260,3 +260,24 @@ def test_conv2d_option_sweep(rng, stride, padding, dilation, groups):
     )
     np.testing.assert_allclose(conv(x), ref, rtol=1e-10, atol=1e-12)
     check_grad(loss, conv, x, wrt=(0, 1))
+
+
+def test_activation_layers_in_a_sequential(rng):
+    acts = [
+        nn.ReLU(),
+        nn.LeakyReLU(0.2),
+        nn.ELU(0.5),
+        nn.GELU("tanh"),
+        nn.SiLU(),
+        nn.Softplus(2.0),
+        nn.Sigmoid(),
+        nn.Tanh(),
+        nn.Softmax(1),
+        nn.LogSoftmax(0),
+    ]
+    x = rng.standard_normal((3, 4)) + 0.1
+    h = x
+    for layer in acts:
+        h = layer(h)
+    np.testing.assert_allclose(nn.Sequential(*acts)(x), h)
+    check_grad(loss, nn.Sequential(nn.Linear(4, 4, rng=rng), *acts[1:]), x, wrt=1)

@@ -3,6 +3,18 @@ layer library (PyTorch's names, arguments and layouts) whose backward passes are
 generated from plain numpy forward code."""
 
 from srcgrad.nn import functional, init, losses
+from srcgrad.nn.activations import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from srcgrad.nn.containers import Sequential, load_state_dict, state_dict
 from srcgrad.nn.conv import (
     AdaptiveAvgPool2d,
@@ -42,6 +54,16 @@ from srcgrad.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from srcgrad.nn.utils import astype, num_parameters, parameters
 
 __all__ = [
+    "ELU",
+    "GELU",
+    "LeakyReLU",
+    "LogSoftmax",
+    "ReLU",
+    "Sigmoid",
+    "SiLU",
+    "Softmax",
+    "Softplus",
+    "Tanh",
     "AdaptiveAvgPool2d",
     "AvgPool1d",
     "AvgPool2d",
