@@ -64,7 +64,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if weight is None:
         w = keep.astype(input.dtype)
     else:
-        w = weight[safe] * keep
+        w = np.take(weight, safe) * keep
     loss = -(w * picked)
     if reduction == "mean":
         return np.sum(loss) / np.sum(w)
@@ -105,7 +105,7 @@ def _smoothing_term(logp, target, weight, ignore_index, reduction):
         total = np.sum(keep)
     else:
         per = -np.sum(logp * np.reshape(weight, _class_shape(logp.ndim)), axis=1) * keep
-        total = np.sum(weight[np.where(keep, target, 0)] * keep)
+        total = np.sum(np.take(weight, np.where(keep, target, 0)) * keep)
     if reduction == "mean":
         return np.sum(per) / total
     return _reduce(per, reduction)
