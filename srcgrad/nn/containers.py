@@ -70,10 +70,10 @@ def _is_array(v: Any) -> bool:
 def state_dict(model: Any) -> dict[str, Any]:
     """Every parameter and buffer of ``model`` by its PyTorch-style name (the arrays
     themselves, not copies)."""
-    return {name: owner_get(owner, key) for name, owner, key, _ in _arrays(model, "")}
+    return {name: _get(owner, key) for name, owner, key, _ in _arrays(model, "")}
 
 
-def owner_get(owner: Any, key: Any) -> Any:
+def _get(owner: Any, key: Any) -> Any:
     return getattr(owner, key) if isinstance(owner, Module) else owner[key]
 
 
@@ -100,7 +100,7 @@ def load_state_dict(model: Any, state: dict[str, Any], strict: bool = True) -> A
     for name, (owner, key) in targets.items():
         if name not in state:
             continue
-        old = owner_get(owner, key)
+        old = _get(owner, key)
         new = np.asarray(state[name])
         if new.shape != old.shape:
             raise ValueError(

@@ -48,7 +48,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _SQRT_HALF = math.sqrt(0.5)
 
 
-# -- activations --------------------------------------------------------------------------
+# -- activations -----------------------------------------------------------------------
 def relu(x):
     """max(x, 0)."""
     return np.maximum(x, 0.0)
@@ -113,7 +113,7 @@ def dropout(x, p, training, rng):
     return np.where(keep, x / (1.0 - p), 0.0)
 
 
-# -- affine ---------------------------------------------------------------------------
+# -- affine ----------------------------------------------------------------------------
 def linear(x, weight, bias=None):
     """x @ weight.T + bias, with ``weight`` laid out (out_features, in_features)."""
     out = x @ weight.T
@@ -122,7 +122,7 @@ def linear(x, weight, bias=None):
     return out + bias
 
 
-# -- convolution ------------------------------------------------------------------------
+# -- convolution -----------------------------------------------------------------------
 def conv2d(
     x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1
 ):
@@ -173,7 +173,7 @@ def conv1d(x, weight, bias=None, stride=(1,), padding=(0,), dilation=(1,), group
     return out + bias.reshape(c_out, 1)
 
 
-# -- pooling --------------------------------------------------------------------------
+# -- pooling ---------------------------------------------------------------------------
 def max_pool2d(x, kernel_size, stride=None, padding=(0, 0), dilation=(1, 1)):
     """The maximum of each window of ``x`` (N, C, H, W); padding counts as -inf."""
     if stride is None:
@@ -268,7 +268,7 @@ def adaptive_avg_pool2d(x, output_size):
     return np.mean(blocks, axis=(3, 5))
 
 
-# -- normalisation ------------------------------------------------------------------------
+# -- normalisation ---------------------------------------------------------------------
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` axes, then scale and shift."""
     axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
@@ -298,7 +298,7 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     return out
 
 
-# -- lookup -----------------------------------------------------------------------------
+# -- lookup ----------------------------------------------------------------------------
 def embedding(indices, weight, padding_idx=None):
     """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``indices``; the row
     ``padding_idx`` gets no gradient."""
