@@ -281,3 +281,33 @@ def test_activation_layers_in_a_sequential(rng):
         h = layer(h)
     np.testing.assert_allclose(nn.Sequential(*acts)(x), h)
     check_grad(loss, nn.Sequential(nn.Linear(4, 4, rng=rng), *acts[1:]), x, wrt=1)
+
+
+def ce_loss(model, x, labels):
+    return nn.cross_entropy(model(x), labels)
+
+
+def test_float32_model_float32_gradients_and_dtype_argument(rng):
+    net = LeNet(rng)
+    x = rng.standard_normal((3, 1, 8, 8)).astype(np.float32)
+    value, g = srcgrad.value_and_grad(ce_loss)(net, x, np.array([0, 4, 2]))
+    assert np.asarray(value).dtype == np.float32
+    for name, leaf in nn.parameters(g):
+        assert leaf.dtype == np.float32 and np.all(np.isfinite(leaf)), name
+    conv = nn.Conv2d(1, 2, 3, dtype=np.float64, rng=rng)
+    assert conv.weight.dtype == conv.bias.dtype == np.float64
+    assert nn.BatchNorm1d(3, dtype=np.float64).running_var.dtype == np.float64
+
+
+def embedding_without_row_1(table, idx):
+    frozen = np.concatenate([table[:1], np.zeros((1, 3)), table[2:]])
+    return np.sum(np.tanh(frozen[idx]) ** 2)
+
+
+def test_embedding_padding_row_gets_no_gradient_the_others_do(rng):
+    emb = f64(nn.Embedding(5, 3, padding_idx=1, rng=rng))
+    idx = np.array([[0, 1], [2, 0], [4, 1]])
+    g = srcgrad.grad(loss)(emb, idx)
+    expected = srcgrad.grad(embedding_without_row_1)(emb.weight, idx)
+    np.testing.assert_allclose(g.weight, expected)
+    check_grad(embedding_without_row_1, emb.weight, idx)
