@@ -1,0 +1,309 @@
+"""Functional forms of the layers and activations: plain numpy forward code.
+
+Every function here is differentiated by the generator when a model or a loss calls it:
+none has a hand-written backward pass.  Arguments that choose the computation (strides,
+padding, ``approximate``, ``dim``) are ints, tuples and strings, so the generated code is
+specialised on them; float settings (``negative_slope``, ``eps``, ``p``) are read when the
+code runs.  Convolutions and pooling take channels-first input (``N, C, *spatial``) and
+tuples of per-axis sizes; :func:`srcgrad.nn.Conv2d` and the other layers normalise ints to
+tuples when they are built.  The names and defaults are PyTorch's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.special
+from numpy.lib.stride_tricks import sliding_window_view
+
+from srcgrad.runtime.calls import stop_gradient
+
+__all__ = [
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "silu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "softmax",
+    "log_softmax",
+    "dropout",
+    "linear",
+    "conv1d",
+    "conv2d",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "layer_norm",
+    "group_norm",
+    "embedding",
+]
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+
+
+# -- activations -----------------------------------------------------------------------
+def relu(x):
+    """max(x, 0)."""
+    return np.maximum(x, 0.0)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x."""
+    return np.where(x > 0, x, negative_slope * x)
+
+
+def elu(x, alpha=1.0):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def gelu(x, approximate="none"):
+    """x * Phi(x) (``approximate="none"``, through erf) or its tanh approximation."""
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+        return 0.5 * x * (1.0 + np.tanh(inner))
+    return 0.5 * x * (1.0 + scipy.special.erf(x * _SQRT_HALF))
+
+
+def silu(x):
+    """x * sigmoid(x)."""
+    return x * scipy.special.expit(x)
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), without overflow."""
+    return scipy.special.expit(x)
+
+
+def tanh(x):
+    """The hyperbolic tangent."""
+    return np.tanh(x)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    bx = beta * x
+    return np.where(bx > threshold, x, np.logaddexp(0.0, bx) / beta)
+
+
+def softmax(x, dim=-1):
+    """exp(x) / sum(exp(x)) along ``dim`` (shifted by the maximum: no overflow)."""
+    return scipy.special.softmax(x, axis=dim)
+
+
+def log_softmax(x, dim=-1):
+    """x - logsumexp(x) along ``dim``."""
+    return scipy.special.log_softmax(x, axis=dim)
+
+
+def dropout(x, p, training, rng):
+    """Zero each element with probability ``p`` (drawn from ``rng``, a
+    ``np.random.Generator``) and scale the rest by 1 / (1 - p); the identity when not
+    ``training``."""
+    if not training:
+        return x
+    keep = rng.random(x.shape) >= p
+    return np.where(keep, x / (1.0 - p), 0.0)
+
+
+# -- affine ----------------------------------------------------------------------------
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, with ``weight`` laid out (out_features, in_features)."""
+    out = x @ weight.T
+    if bias is None:
+        return out
+    return out + bias
+
+
+# -- convolution -----------------------------------------------------------------------
+def conv2d(
+    x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1
+):
+    """2-D cross-correlation of ``x`` (N, C_in, H, W) with ``weight``
+    (C_out, C_in / groups, kH, kW), as ``torch.nn.functional.conv2d``; the sizes are pairs.
+    """
+    n, c_in, _, _ = x.shape
+    c_out, c_group, kh, kw = weight.shape
+    if padding[0] or padding[1]:
+        pads = ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1]))
+        x = np.pad(x, pads)
+    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    win = sliding_window_view(x, span, axis=(2, 3))
+    win = win[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
+    if groups == 1:
+        out = np.einsum("nchwij,ocij->nohw", win, weight, optimize=True)
+    else:
+        h_out, w_out = win.shape[2], win.shape[3]
+        win = win.reshape(n, groups, c_group, h_out, w_out, kh, kw)
+        w = weight.reshape(groups, c_out // groups, c_group, kh, kw)
+        out = np.einsum("ngchwij,gocij->ngohw", win, w, optimize=True)
+        out = out.reshape(n, c_out, h_out, w_out)
+    if bias is None:
+        return out
+    return out + bias.reshape(c_out, 1, 1)
+
+
+def conv1d(x, weight, bias=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+    """1-D cross-correlation of ``x`` (N, C_in, L) with ``weight`` (C_out, C_in / groups,
+    k), as ``torch.nn.functional.conv1d``; the sizes are 1-tuples."""
+    n, c_in, _ = x.shape
+    c_out, c_group, k = weight.shape
+    if padding[0]:
+        x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0])))
+    span = (dilation[0] * (k - 1) + 1,)
+    win = sliding_window_view(x, span, axis=(2,))
+    win = win[:, :, :: stride[0], :: dilation[0]]
+    if groups == 1:
+        out = np.einsum("nclk,ock->nol", win, weight, optimize=True)
+    else:
+        length = win.shape[2]
+        win = win.reshape((n, groups, c_group, length, k))
+        w = weight.reshape((groups, c_out // groups, c_group, k))
+        out = np.einsum("ngclk,gock->ngol", win, w, optimize=True)
+        out = out.reshape(n, c_out, length)
+    if bias is None:
+        return out
+    return out + bias.reshape(c_out, 1)
+
+
+# -- pooling ---------------------------------------------------------------------------
+def max_pool2d(x, kernel_size, stride=None, padding=(0, 0), dilation=(1, 1)):
+    """The maximum of each window of ``x`` (N, C, H, W); padding counts as -inf."""
+    if stride is None:
+        return _max_pool2d(x, kernel_size, kernel_size, padding, dilation)
+    return _max_pool2d(x, kernel_size, stride, padding, dilation)
+
+
+def _max_pool2d(x, kernel_size, stride, padding, dilation):
+    if padding[0] or padding[1]:
+        pads = ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1]))
+        x = np.pad(x, pads, constant_values=-np.inf)
+    kh, kw = kernel_size
+    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    win = sliding_window_view(x, span, axis=(2, 3))
+    win = win[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
+    return np.max(win, axis=(4, 5))
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=(0,), dilation=(1,)):
+    """The maximum of each window of ``x`` (N, C, L); padding counts as -inf."""
+    if stride is None:
+        return _max_pool1d(x, kernel_size, kernel_size, padding, dilation)
+    return _max_pool1d(x, kernel_size, stride, padding, dilation)
+
+
+def _max_pool1d(x, kernel_size, stride, padding, dilation):
+    if padding[0]:
+        x = np.pad(
+            x, ((0, 0), (0, 0), (padding[0], padding[0])), constant_values=-np.inf
+        )
+    span = (dilation[0] * (kernel_size[0] - 1) + 1,)
+    win = sliding_window_view(x, span, axis=(2,))
+    win = win[:, :, :: stride[0], :: dilation[0]]
+    return np.max(win, axis=3)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=(0, 0), count_include_pad=True):
+    """The mean of each window of ``x`` (N, C, H, W); zero padding, counted in the mean
+    unless ``count_include_pad`` is False."""
+    if stride is None:
+        return _avg_pool2d(x, kernel_size, kernel_size, padding, count_include_pad)
+    return _avg_pool2d(x, kernel_size, stride, padding, count_include_pad)
+
+
+def _avg_pool2d(x, kernel_size, stride, padding, count_include_pad):
+    if padding[0] or padding[1]:
+        pads = ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1]))
+        x = np.pad(x, pads)
+    win = sliding_window_view(x, kernel_size, axis=(2, 3))
+    win = win[:, :, :: stride[0], :: stride[1]]
+    if count_include_pad or not (padding[0] or padding[1]):
+        return np.mean(win, axis=(4, 5))
+    counts = _window_counts(x.shape[2:], kernel_size, stride, padding)
+    return np.sum(win, axis=(4, 5)) / counts.astype(x.dtype)
+
+
+def _window_counts(padded, kernel_size, stride, padding):
+    """How many elements of the unpadded input each window of a padded input covers."""
+    inner = np.ones((padded[0] - 2 * padding[0], padded[1] - 2 * padding[1]))
+    inner = np.pad(inner, ((padding[0], padding[0]), (padding[1], padding[1])))
+    win = sliding_window_view(inner, kernel_size)[:: stride[0], :: stride[1]]
+    return win.sum(axis=(2, 3))
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=(0,), count_include_pad=True):
+    """The mean of each window of ``x`` (N, C, L)."""
+    if stride is None:
+        return _avg_pool1d(x, kernel_size, kernel_size, padding, count_include_pad)
+    return _avg_pool1d(x, kernel_size, stride, padding, count_include_pad)
+
+
+def _avg_pool1d(x, kernel_size, stride, padding, count_include_pad):
+    if padding[0]:
+        x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0])))
+    win = sliding_window_view(x, stop_gradient(kernel_size), axis=(2,))
+    win = win[:, :, :: stride[0]]
+    if count_include_pad or not padding[0]:
+        return np.mean(win, axis=3)
+    inner = np.ones((x.shape[2] - 2 * padding[0],))
+    inner = np.pad(inner, ((padding[0], padding[0]),))
+    window = stop_gradient(kernel_size)
+    counts = sliding_window_view(inner, window)[:: stride[0]].sum(axis=1)
+    return np.sum(win, axis=3) / counts.astype(x.dtype)
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Mean over an (H / oh) x (W / ow) grid of blocks of ``x`` (N, C, H, W); H and W must
+    be multiples of ``output_size`` (oh, ow)."""
+    n, c, h, w = x.shape
+    oh, ow = output_size
+    blocks = x.reshape(stop_gradient((n, c, oh, h // oh, ow, w // ow)))
+    return np.mean(blocks, axis=(3, 5))
+
+
+# -- normalisation ---------------------------------------------------------------------
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` axes, then scale and shift."""
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    mu = np.mean(x, axis=axes, keepdims=True)
+    var = np.var(x, axis=axes, keepdims=True)
+    out = (x - mu) / np.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise ``x`` (N, C, *spatial) over each group of C / num_groups channels and
+    the spatial axes, then scale and shift per channel."""
+    n = x.shape[0]
+    g = x.reshape(n, num_groups, -1)
+    mu = np.mean(g, axis=2, keepdims=True)
+    var = np.var(g, axis=2, keepdims=True)
+    out = ((g - mu) / np.sqrt(var + eps)).reshape(x.shape)
+    per_channel = (x.shape[1],) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+# -- lookup ----------------------------------------------------------------------------
+def embedding(indices, weight, padding_idx=None):
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``indices``; the row
+    ``padding_idx`` gets no gradient."""
+    if padding_idx is None:
+        return weight[indices]
+    rows = np.arange(weight.shape[0]) == padding_idx
+    frozen = np.where(rows[:, None], stop_gradient(weight), weight)
+    return frozen[indices]
