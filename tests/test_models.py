@@ -271,3 +271,16 @@ def test_a_function_the_model_holds_is_called_by_its_global_name(rng, tmp_path):
     with pytest.raises(srcgrad.SrcgradError) as err:
         srcgrad.grad(M.mse)(M.WithActivation(rng, act=lambda h: h * 2.0), x, y)
     assert "models_src.py:" in str(err.value) and "static field 'act'" in str(err.value)
+
+
+def test_tuples_of_sizes_and_settings_are_static(rng):
+    model = M.Reshaper()
+    assert nn.field_kinds(model)["size"] == "static"
+    x = rng.standard_normal(6)
+
+    def loss(m, x):
+        return np.sum(m(x) ** 2)
+
+    g = srcgrad.grad(loss)(model, x)
+    assert g.size == (2, 3) and g.W.shape == (6,)
+    check_grad(loss, model, x)

@@ -91,6 +91,17 @@ def _is_static_value(v: Any) -> bool:
     return False
 
 
+def _is_plain_sequence(v: Any) -> bool:
+    """A tuple or list of static values and Python floats, nested (kernel sizes, strides,
+    betas): part of the structure, never arrays."""
+    return all(
+        type(x) is float
+        or (type(x) in (tuple, list) and _is_plain_sequence(x))
+        or _is_static_value(x)
+        for x in v
+    )
+
+
 def _is_constant_leaf(v: Any) -> bool:
     """A Python or numpy float, or a random generator: a leaf no gradient flows to."""
     return type(v) is float or isinstance(
@@ -237,6 +248,8 @@ def _kind(name: str, declared: str | None, v: Any) -> str:
         return "static"
     if declared == _BUFFER or _is_constant_leaf(v):
         return "constant"
+    if declared != _CHILD and type(v) in (tuple, list) and _is_plain_sequence(v):
+        return "static"  # (2, 3), [4, 16, 3], (0.9, 0.999): sizes and settings
     if declared == _CHILD or _is_array(v) or tree.is_node(v):
         return "parameter"
     return "static"  # str, int, None, functions, other objects: compared by their text

@@ -171,3 +171,14 @@ class WithActivation(nn.Module):
 
     def __call__(self, x):
         return self.act(x @ self.W)
+
+
+class Reshaper(nn.Module):
+    def __init__(self):
+        self.W = np.linspace(0.5, 1.5, 6)
+        self.size = (2, 3)
+        self.betas = (0.9, 0.999)
+
+    def __call__(self, x):
+        h = (x * self.W).reshape((self.size[0], self.size[1]))
+        return h * self.betas[0]
