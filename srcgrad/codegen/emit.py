@@ -142,7 +142,9 @@ def _fwd_body(
     out_code = code(norm.out)
     if has_aux:
         out_code = f"({out_code}, {code(norm.aux)})"  # type: ignore[arg-type]
-    body.append(_Node(f"return {out_code}, {n.res_cls}({', '.join(plan.residuals)})"))
+    shape_dtype = norm.names.generated("shape_dtype")
+    saved = [f"{shape_dtype}({r})" if r in plan.shapes else r for r in plan.residuals]
+    body.append(_Node(f"return {out_code}, {n.res_cls}({', '.join(saved)})"))
     return body
 
 
@@ -206,7 +208,7 @@ def _preamble(norm: Normalized, bwd: Backward, note: str, rendered: str) -> list
     if user_imports:
         parts += user_imports + [""]
     imports = []
-    for h in sorted(set(bwd.helpers) | {"namespace"}):
+    for h in sorted(set(bwd.helpers) | {"namespace", "shape_dtype"}):
         alias = g(h)
         if h == "namespace" or re.search(rf"\b{re.escape(alias)}\b", rendered):
             imports.append(h if alias == h else f"{h} as {alias}")

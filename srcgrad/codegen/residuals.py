@@ -19,7 +19,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from srcgrad.codegen import ir
+from srcgrad.codegen import ir, saving
 from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Normalized, Segment
 from srcgrad.codegen.source import Origin
 
@@ -54,6 +54,9 @@ class Residuals:
     recomputed: list[ir.Stmt]  # run again in bwd instead of kept, in forward order
     prebind: list[str]  # bound to None at the top of fwd
     bwd_uses_xp: bool  # whether bwd needs the array namespace
+    shapes: set[str] = dataclasses.field(
+        default_factory=set
+    )  # residuals kept as shape_dtype(value): bwd reads their shape and dtype only
 
 
 def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
@@ -63,9 +66,11 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
     forward = planner.place(norm.stmts, [], None)
     for g in bwd.grads:
         escape |= ir.names_in(g)
-    recomputed = _recomputed(norm, escape, planner.fwd_names)
+    chosen = saving.recomputable(norm, bwd, escape, planner.fwd_names)
+    recomputed = _recomputed(norm, escape, planner.fwd_names, chosen)
     escape -= {t for st in recomputed for t in st.targets}
     residuals = [n for n in ir.ordered_defs(norm) if n in escape]
+    shapes = saving.shape_only_residuals(norm, bwd, recomputed, residuals)
     bwd_reads = ir.block_reads(bwd.blocks) | escape | ir.control_reads(bwd.blocks)
     for st in recomputed:
         bwd_reads |= ir.names_in(st.expr)
@@ -77,20 +82,23 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
         recomputed=recomputed,
         prebind=_prebind(norm, residuals),
         bwd_uses_xp=bwd.xp in bwd_reads,
+        shapes=shapes,
     )
 
 
 def _recomputed(
-    norm: Normalized, escape: set[str], fwd_names: set[str]
+    norm: Normalized, escape: set[str], fwd_names: set[str], chosen: list[ir.Stmt]
 ) -> list[ir.Stmt]:
-    """The ``# srcgrad: recompute`` top-level statements the backward needs, with those they
-    read in turn; what they read that is not recomputed joins ``escape``."""
+    """The top-level statements the backward needs and computes again (``# srcgrad:
+    recompute`` and the ``chosen`` ones), with those they read in turn; what they read
+    that is not recomputed joins ``escape``."""
+    marked = {id(st) for st in chosen}
     defs = {
         t: st
         for it in norm.stmts
         if isinstance(it, Segment)
         for st in it.stmts
-        if st.recompute
+        if st.recompute or id(st) in marked
         for t in st.targets
     }
     recomputed: list[ir.Stmt] = []
