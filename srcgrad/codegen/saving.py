@@ -76,14 +76,14 @@ def recomputable(
         at_hand.add(target)
         at_hand |= small
         saved.discard(target)
-    return _needed(chosen, escape)
+    return _needed(chosen, escape & value_reads)
 
 
-def _needed(chosen: list[ir.Stmt], escape: set[str]) -> list[ir.Stmt]:
-    """The statements of ``chosen`` whose value the backward reads, directly or through
-    another one of them."""
+def _needed(chosen: list[ir.Stmt], wanted: set[str]) -> list[ir.Stmt]:
+    """The statements of ``chosen`` whose value the backward reads (``wanted``), directly
+    or through another one of them (one read only for its shape keeps its shape)."""
     by_target = {st.targets[0]: st for st in chosen}
-    want = [n for n in by_target if n in escape]
+    want = [n for n in by_target if n in wanted]
     keep: set[str] = set()
     while want:
         n = want.pop()
@@ -178,7 +178,8 @@ def backward_value_reads(
         out |= _value_names(g, helpers)
     for st in recomputed:
         out |= _value_names(st.expr, helpers)
-    return out
+    # the loops' stacks and variables, which the backward pops and iterates
+    return out | set(ir.loop_names(norm.stmts))
 
 
 def _shape_helpers(norm: Normalized, bwd: Backward) -> dict[str, tuple[Any, ...]]:

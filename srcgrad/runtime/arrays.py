@@ -75,6 +75,14 @@ class ShapeDtype:
     def __repr__(self) -> str:
         return f"ShapeDtype({self.shape}, {self.dtype})"
 
+    def _refuse(self, *_: Any) -> Any:
+        raise TypeError(
+            "srcgrad internal error: the backward pass read the values of an array the "
+            "forward pass kept the shape and dtype of only"
+        )
+
+    __array__ = __bool__ = __len__ = __iter__ = __getitem__ = __float__ = _refuse
+
 
 class _DeviceShapeDtype(ShapeDtype):
     """A :class:`ShapeDtype` of a device array: it keeps the array's namespace."""
