@@ -359,7 +359,8 @@ class _Renderer:
         return out
 
     def push_line(self, push: Push) -> _Node:
-        names = push.names
+        shape_dtype = self.norm.names.generated("shape_dtype")
+        names = [f"{shape_dtype}({n})" if n in push.shapes else n for n in push.names]
         value = (
             "None"
             if not names
@@ -377,7 +378,10 @@ class _Renderer:
             if push.names
             else f"{push.stack}.pop()"
         )
-        return [_Node(text, _meta(origin, "pop"))]
+        out = [_Node(text, _meta(origin, "pop"))]
+        for st in push.recompute:  # computed again instead of pushed
+            out.append(_Node(_stmt_text(st), _meta(st.origin, "recompute")))
+        return out
 
     # -- backward -------------------------------------------------------------------------
     def bwd_items(self, items: list[Any]) -> list[_Node]:

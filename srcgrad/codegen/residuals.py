@@ -32,6 +32,12 @@ class Push:
     stack: str
     names: list[str]
     origin: Origin | None
+    shapes: set[str] = dataclasses.field(
+        default_factory=set
+    )  # pushed as shape_dtype(name): the backward reads their shape and dtype only
+    recompute: list[ir.Stmt] = dataclasses.field(
+        default_factory=list
+    )  # run again right after the pop instead of pushed
 
 
 @dataclass
@@ -66,14 +72,20 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
     forward = planner.place(norm.stmts, [], None)
     for g in bwd.grads:
         escape |= ir.names_in(g)
+    in_loops = saving.trim_pushes(norm, bwd, planner.pops, planner.fwd_names)
+    for st in in_loops:  # the parameters they read
+        escape |= ir.names_in(st.expr) & set(norm.params)  # type: ignore[arg-type]
     chosen = saving.recomputable(norm, bwd, escape, planner.fwd_names)
     recomputed = _recomputed(norm, escape, planner.fwd_names, chosen)
     escape -= {t for st in recomputed for t in st.targets}
     residuals = [n for n in ir.ordered_defs(norm) if n in escape]
-    shapes = saving.shape_only_residuals(norm, bwd, recomputed, residuals)
+    value_reads = saving.backward_value_reads(norm, bwd, recomputed + in_loops)
+    shapes = {r for r in residuals if r not in value_reads}
+    for push in planner.pops.values():
+        push.shapes = {n for n in push.names if n not in value_reads}
     bwd_reads = ir.block_reads(bwd.blocks) | escape | ir.control_reads(bwd.blocks)
-    for st in recomputed:
-        bwd_reads |= ir.names_in(st.expr)
+    for st in recomputed + in_loops:
+        bwd_reads |= ir.names_in(st.expr)  # type: ignore[arg-type]
     return Residuals(
         forward=forward,
         pops=planner.pops,

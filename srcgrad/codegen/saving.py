@@ -151,15 +151,71 @@ def _written_in_place(norm: Normalized) -> set[str]:
     return written
 
 
+# -- inside loops -------------------------------------------------------------------------------
+
+
+def trim_pushes(
+    norm: Normalized, bwd: Backward, pops: dict[int, Any], fwd_names: set[str]
+) -> list[ir.Stmt]:
+    """Recompute after the pop what a loop segment's push can do without: each ``Push`` in
+    ``pops`` loses the names it no longer carries and gets them in ``recompute``, the
+    statements the backward runs again right after popping.  Returns every such statement.
+
+    A value qualifies as at the top level (see :func:`recomputable`): a cheap statement of
+    the pushing segment, defined once, whose operands the same pop restores (or
+    parameters), none rebound later in the segment.
+    """
+    counts = ir.def_counts(norm.stmts)
+    written = _written_in_place(norm)
+    value_reads = backward_value_reads(norm, bwd, [])
+    free = {
+        p for p in norm.params if counts.get(p, 0) == 0 and p not in written
+    } | {bwd.xp}
+    segments = {
+        id(it): it
+        for loop in ir.loops_in(norm.stmts)
+        for it in _segments_in(loop.body)
+    }
+    out: list[ir.Stmt] = []
+    for key, push in pops.items():
+        seg = segments.get(key)
+        if seg is None or not push.names:
+            continue
+        at_hand = {n for n in push.names if n in value_reads} | free
+        chosen: list[ir.Stmt] = []
+        for k, st in enumerate(seg.stmts):
+            if not _cheap(st, free) or len(st.targets) != 1:
+                continue
+            (target,) = st.targets
+            if counts.get(target, 0) != 1 or target in written:
+                continue
+            reads = ir.names_in(st.expr)  # type: ignore[arg-type]
+            later = {t for after in seg.stmts[k + 1 :] for t in after.targets}
+            if not reads <= fwd_names | {bwd.xp} or reads - at_hand or reads & later:
+                continue
+            chosen.append(st)
+            at_hand.add(target)
+        wanted = {n for n in push.names if n in value_reads}
+        push.recompute = _needed(chosen, wanted)
+        done = {st.targets[0] for st in push.recompute}
+        push.names = [n for n in push.names if n not in done]
+        out += push.recompute
+    return out
+
+
+def _segments_in(items: list[Any]) -> list[Segment]:
+    """The segments of a loop body, in branches too (not in inner loops' bodies: those are
+    found as loops of their own)."""
+    out: list[Segment] = []
+    for it in items:
+        if isinstance(it, Segment):
+            out.append(it)
+        elif isinstance(it, ir.IfNode):
+            out += _segments_in(it.body) + _segments_in(it.orelse)
+    return out
+
+
 # -- shape-only reads --------------------------------------------------------------------------
-
-
-def shape_only_residuals(
-    norm: Normalized, bwd: Backward, recomputed: list[ir.Stmt], residuals: list[str]
-) -> set[str]:
-    """The residuals the backward pass reads for their shape and dtype only."""
-    reads = backward_value_reads(norm, bwd, recomputed)
-    return {r for r in residuals if r not in reads}
 
 
 def backward_value_reads(
