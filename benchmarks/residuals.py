@@ -291,7 +291,11 @@ def lstm_forward(params, xs, target):
     steps = []
     for t in range(xs.shape[0]):
         a = xs[t] @ p["Wx"] + h @ p["Wh"] + p["b"]
-        i, f, o = _sigmoid(a[:, :H]), _sigmoid(a[:, H : 2 * H]), _sigmoid(a[:, 2 * H : 3 * H])
+        i, f, o = (
+            _sigmoid(a[:, :H]),
+            _sigmoid(a[:, H : 2 * H]),
+            _sigmoid(a[:, 2 * H : 3 * H]),
+        )
         gg = np.tanh(a[:, 3 * H :])
         c_prev, h_prev = c, h
         c = f * c + i * gg

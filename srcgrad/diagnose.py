@@ -192,7 +192,9 @@ class ResidualField:
 
     name: str  # the field name
     var: str  # the emitted variable it is built from
-    kind: str  # "input" (an argument, kept by reference), "saved", "shape" (its shape and
+    kind: (
+        str  # "input" (an argument, kept by reference), "saved", "shape" (its shape and
+    )
     # dtype only) or "stack" (one per iteration)
     origin: str  # "file:line" of the forward line that computes it
     rule: str  # the primitive (or "parameter", "push", ...)
@@ -303,10 +305,7 @@ def residual_report(df: Any, *args: Any) -> list[ResidualField]:
     def_file = _display(fn.__code__.co_filename)
     def_line = _def_line(fn)
     out = []
-    owner: dict[int, str] = {}  # id(buffer) -> the argument or field that first holds it
-    for p, a in zip(params, args):
-        for b in _buffers(a):
-            owner.setdefault(id(b), f"argument {p}")
+    owner = {id(b): f"argument {p}" for p, a in zip(params, args) for b in _buffers(a)}
     for name, var, value in zip(fields, vars_, res):
         shape, dtype = _describe(value)
         wrapped = re.fullmatch(r"shape_dtype_*\((\w+)\)", var)
@@ -329,21 +328,28 @@ def residual_report(df: Any, *args: Any) -> list[ResidualField]:
             origin = f"{file}:{uline}"
         if shape_only:
             kind = "shape"
-        nbytes, shared = _nbytes(value), None
-        buffers = _buffers(value)
-        if kind != "input" and buffers:
-            new = {id(b): b for b in buffers if id(b) not in owner}
-            nbytes = sum(int(b.nbytes) for b in new.values())
-            if not new:
-                shared = owner[id(buffers[0])]
-            for k in new:
-                owner[k] = name
+        nbytes, shared = _new_bytes(name, value, kind, owner)
         out.append(
-            ResidualField(
-                name, var, kind, origin, rule, shape, dtype, nbytes, shared
-            )
+            ResidualField(name, var, kind, origin, rule, shape, dtype, nbytes, shared)
         )
     return out
+
+
+def _new_bytes(
+    name: str, value: Any, kind: str, owner: dict[int, str]
+) -> tuple[int, str | None]:
+    """(bytes, shared_with) of a residual field: the memory of the buffers it keeps alive
+    that ``owner`` (id(buffer) -> the argument or earlier field holding it) lacks, which
+    it then records; the holder of its first buffer when it keeps nothing new alive."""
+    buffers = _buffers(value)
+    if kind == "input" or not buffers:
+        return _nbytes(value), None
+    new = {id(b): b for b in buffers if id(b) not in owner}
+    for k in new:
+        owner[k] = name
+    if not new:
+        return 0, owner[id(buffers[0])]
+    return sum(int(b.nbytes) for b in new.values()), None
 
 
 def _def_line(fn: Callable[..., Any]) -> int:

@@ -46,14 +46,12 @@ def recomputable(
     counts = ir.def_counts(norm.stmts)
     written = _written_in_place(norm)
     value_reads = backward_value_reads(norm, bwd, [])
-    free = {
-        p for p in norm.params if counts.get(p, 0) == 0 and p not in written
-    } | {bwd.xp}
+    free = {p for p in norm.params if counts.get(p, 0) == 0 and p not in written} | {
+        bwd.xp
+    }
     # saved anyway: read by value, defined once, never the buffer of a later value
     saved = {
-        n
-        for n in escape & value_reads
-        if counts.get(n, 0) == 1 and n not in written
+        n for n in escape & value_reads if counts.get(n, 0) == 1 and n not in written
     }
     top = [st for it in norm.stmts if isinstance(it, Segment) for st in it.stmts]
     defs = {t: st for st in top for t in st.targets if counts.get(t, 0) == 1}
@@ -124,7 +122,11 @@ def _has_out(expr: Any) -> bool:
     stack = [expr]
     while stack:
         n = stack.pop()
-        if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "out":
+        if (
+            isinstance(n, cst.Arg)
+            and n.keyword is not None
+            and n.keyword.value == "out"
+        ):
             return True
         stack.extend(n.children)
     return False
@@ -168,13 +170,11 @@ def trim_pushes(
     counts = ir.def_counts(norm.stmts)
     written = _written_in_place(norm)
     value_reads = backward_value_reads(norm, bwd, [])
-    free = {
-        p for p in norm.params if counts.get(p, 0) == 0 and p not in written
-    } | {bwd.xp}
+    free = {p for p in norm.params if counts.get(p, 0) == 0 and p not in written} | {
+        bwd.xp
+    }
     segments = {
-        id(it): it
-        for loop in ir.loops_in(norm.stmts)
-        for it in _segments_in(loop.body)
+        id(it): it for loop in ir.loops_in(norm.stmts) for it in _segments_in(loop.body)
     }
     out: list[ir.Stmt] = []
     for key, push in pops.items():
@@ -271,9 +271,7 @@ def _value_names(node: Any, helpers: dict[str, tuple[Any, ...]]) -> set[str]:
         if isinstance(n, cst.Name):
             names.add(n.value)
         elif isinstance(n, cst.Attribute):
-            if not (
-                isinstance(n.value, cst.Name) and n.attr.value in SHAPE_ATTRIBUTES
-            ):
+            if not (isinstance(n.value, cst.Name) and n.attr.value in SHAPE_ATTRIBUTES):
                 stack.append(n.value)
         elif isinstance(n, cst.Arg):
             stack.append(n.value)
