@@ -13,6 +13,7 @@ from srcgrad.codegen.optimize import drop_default_arguments, optimize
 from srcgrad.codegen.residuals import plan_residuals
 from srcgrad.runtime import ShapeDtype, expand_like, shape_dtype, unbroadcast
 from srcgrad.testing import check_grad
+from tests.engine.loader import load_source
 from tests.fakexp import fakexp, to_device, to_host
 from tests.test_stages import through_reverse
 
@@ -165,3 +166,36 @@ def test_residual_report_counts_each_buffer_once(tmp_path, monkeypatch):
     assert sum(fl.nbytes for fl in saved) == 4 * 3 * 8
     shared = [fl for fl in saved if fl.shared_with]
     assert all(fl.nbytes == 0 for fl in shared)
+
+
+SECOND = """
+import numpy as np
+
+grad_f = None  # the emitted grad_f, set by the test
+
+
+def f(W, x, t):
+    h = np.tanh(x * W)
+    err = h - t
+    return np.mean(err * err)
+
+
+def directional(W, x, t, v):
+    return np.sum(grad_f(W, x, t)[1][0] * v)
+"""
+
+
+def test_emitted_code_with_shape_dtype_and_recomputation_differentiates_again(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SRCGRAD_SPECIALISE", "0")  # the forward's fused out= is refused
+    m = load_source(tmp_path, "saving_second_src", SECOND)
+    rng = np.random.default_rng(2)
+    W, x, t = rng.normal(size=3), rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    df = srcgrad.grad(m.f)
+    df(W, x, t)
+    text = df.source
+    assert "shape_dtype(" in text and "    err = h - t" in text.split("def bwd_f")[1]
+    m.grad_f = df.emitted("grad")
+    check_grad(m.directional, W, x, t, rng.normal(size=3), wrt=0)
