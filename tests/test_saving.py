@@ -199,3 +199,19 @@ def test_emitted_code_with_shape_dtype_and_recomputation_differentiates_again(
     assert "shape_dtype(" in text and "    err = h - t" in text.split("def bwd_f")[1]
     m.grad_f = df.emitted("grad")
     check_grad(m.directional, W, x, t, rng.normal(size=3), wrt=0)
+
+
+def masked(x, w):
+    h = x @ w
+    m = h > 0
+    y = h * m
+    return np.sum(y * h)
+
+
+def test_a_mask_is_recomputed_from_the_value_it_came_from(tmp_path, monkeypatch):
+    fwd, bwd, plan = _plan(masked, ["x", "w"])
+    assert _user(fwd, set(plan.residuals) - plan.shapes) == {"x", "w", "h"}
+    assert [st.targets[0] for st in plan.recomputed] == ["m", "y"]
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    rng = np.random.default_rng(3)
+    check_grad(masked, rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), wrt=(0, 1))

@@ -9,8 +9,8 @@ decides, before :mod:`residuals` lays out the plan, two cheaper ways to serve a 
   ``x.shape`` / ``x.dtype`` / ``x.ndim`` / ``x.size`` is saved as ``shape_dtype(x)``, a few
   bytes, instead of the array.
 - **Recomputed.**  A value defined once at the top level by a cheap elementwise primitive
-  (arithmetic, ``maximum``/``minimum``, ``abs``, ``square``: rules marked ``cheap``) or a
-  read from a parameter container is computed again in the backward pass, from the same
+  (arithmetic, ``maximum``/``minimum``, ``abs``, ``square``, views: ``registry.CHEAP``), a
+  comparison (a mask), a copy or a read from a parameter container is computed again in the backward pass, from the same
   operands, when every operand is at hand there without saving anything new: a parameter,
   a value saved anyway, another recomputed value.  The one exception is a reduction of
   another operand (``x - mean(x)``): it is smaller than the value it lets go.  The
@@ -102,6 +102,8 @@ def _cheap(st: ir.Stmt, free: set[str]) -> bool:
         return st.read is not None and st.read[0] in free
     if st.kind == ir.COPY:
         return isinstance(st.expr, cst.Name)
+    if st.kind == ir.NONDIFF:  # a mask: x > 0
+        return isinstance(st.expr, cst.Comparison)
     return st.kind == ir.PRIM and st.rule is not None and registry.is_cheap(st.rule)
 
 
