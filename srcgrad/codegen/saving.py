@@ -74,7 +74,17 @@ def recomputable(
         at_hand.add(target)
         at_hand |= small
         saved.discard(target)
-    return _needed(chosen, escape & value_reads)
+    return _needed(chosen, (escape & value_reads) | _free_reads(chosen, escape))
+
+
+def _free_reads(chosen: list[ir.Stmt], kept: set[str]) -> set[str]:
+    """The names of ``kept`` that ``chosen`` reads from a parameter container or copies: read
+    again, they cost nothing, not even a ``shape_dtype``."""
+    return {
+        st.targets[0]
+        for st in chosen
+        if st.kind in (ir.READ, ir.COPY) and st.targets[0] in kept
+    }
 
 
 def _needed(chosen: list[ir.Stmt], wanted: set[str]) -> list[ir.Stmt]:
@@ -198,6 +208,7 @@ def trim_pushes(
             chosen.append(st)
             at_hand.add(target)
         wanted = {n for n in push.names if n in value_reads}
+        wanted |= _free_reads(chosen, set(push.names))
         push.recompute = _needed(chosen, wanted)
         done = {st.targets[0] for st in push.recompute}
         push.names = [n for n in push.names if n not in done]
