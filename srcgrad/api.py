@@ -518,6 +518,12 @@ class GradFunction:
         statement whose rule is wrong (its forward file:line)."""
         diagnose.check(self, *args, **kwargs)
 
+    def residuals(self, *args: Any) -> list[diagnose.ResidualField]:
+        """What the forward pass keeps for the backward pass on ``args``: one entry per
+        field of ``Residuals_<f>`` with its shape, dtype and the bytes of memory it keeps
+        alive (``srcgrad show --residuals`` prints the same table)."""
+        return diagnose.residual_report(self, *args)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.debug_nans:
             saved = copy.deepcopy((args, kwargs))
@@ -752,6 +758,9 @@ class BoundMethodGrad:
 
     def check(self, *args: Any, **kwargs: Any) -> None:
         self._inner.check(self.forward.__self__, *args, **kwargs)
+
+    def residuals(self, *args: Any) -> list[diagnose.ResidualField]:
+        return self._inner.residuals(self.forward.__self__, *args)
 
     def emitted(self, kind: str = "grad") -> Callable[..., Any]:
         return self._inner.emitted(kind)

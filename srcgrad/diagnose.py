@@ -192,12 +192,29 @@ class ResidualField:
 
     name: str  # the field name
     var: str  # the emitted variable it is built from
-    kind: str  # "input" (an argument, kept by reference), "saved" or "stack" (one per iteration)
+    kind: (
+        str  # "input" (an argument, kept by reference), "saved", "shape" (its shape and
+    )
+    # dtype only) or "stack" (one per iteration)
     origin: str  # "file:line" of the forward line that computes it
     rule: str  # the primitive (or "parameter", "push", ...)
     shape: str
     dtype: str
-    nbytes: int
+    nbytes: int  # the memory it keeps alive that no argument and no earlier field holds
+    shared_with: str | None = None  # the argument or earlier field holding its memory
+
+
+def _buffers(v: Any) -> list[Any]:
+    """The arrays owning the memory of ``v``'s arrays (a view's base), containers included."""
+    if isinstance(v, np.ndarray):
+        while isinstance(v.base, np.ndarray):
+            v = v.base
+        return [v]
+    if isinstance(v, (list, tuple)) and not hasattr(v, "_fields"):
+        return [b for x in v for b in _buffers(x)]
+    if tree.is_node(v):
+        return [b for x in tree.leaves(v) for b in _buffers(x)]
+    return []
 
 
 def _nbytes(v: Any) -> int:
@@ -288,8 +305,13 @@ def residual_report(df: Any, *args: Any) -> list[ResidualField]:
     def_file = _display(fn.__code__.co_filename)
     def_line = _def_line(fn)
     out = []
+    owner = {id(b): f"argument {p}" for p, a in zip(params, args) for b in _buffers(a)}
     for name, var, value in zip(fields, vars_, res):
         shape, dtype = _describe(value)
+        wrapped = re.fullmatch(r"shape_dtype_*\((\w+)\)", var)
+        shape_only = wrapped is not None
+        if wrapped is not None:
+            var = wrapped.group(1)
         if var in pushed:
             line = max(pushed[var])
             kind = "stack"
@@ -304,10 +326,30 @@ def residual_report(df: Any, *args: Any) -> list[ResidualField]:
         else:
             file, uline, rule = em.lines.get(line, (def_file, 0, "?"))
             origin = f"{file}:{uline}"
+        if shape_only:
+            kind = "shape"
+        nbytes, shared = _new_bytes(name, value, kind, owner)
         out.append(
-            ResidualField(name, var, kind, origin, rule, shape, dtype, _nbytes(value))
+            ResidualField(name, var, kind, origin, rule, shape, dtype, nbytes, shared)
         )
     return out
+
+
+def _new_bytes(
+    name: str, value: Any, kind: str, owner: dict[int, str]
+) -> tuple[int, str | None]:
+    """(bytes, shared_with) of a residual field: the memory of the buffers it keeps alive
+    that ``owner`` (id(buffer) -> the argument or earlier field holding it) lacks, which
+    it then records; the holder of its first buffer when it keeps nothing new alive."""
+    buffers = _buffers(value)
+    if kind == "input" or not buffers:
+        return _nbytes(value), None
+    new = {id(b): b for b in buffers if id(b) not in owner}
+    for k in new:
+        owner[k] = name
+    if not new:
+        return 0, owner[id(buffers[0])]
+    return sum(int(b.nbytes) for b in new.values()), None
 
 
 def _def_line(fn: Callable[..., Any]) -> int:
@@ -340,9 +382,18 @@ def _human(n: int) -> str:
 
 def format_residuals(fields: list[ResidualField]) -> str:
     """A table of the residual fields plus totals."""
-    head = ("field", "kind", "forward line", "rule", "shape", "dtype", "bytes")
+    head = ("field", "kind", "forward line", "rule", "shape", "dtype", "bytes", "")
     rows = [
-        (f.name, f.kind, f.origin, f.rule, f.shape, f.dtype, str(f.nbytes))
+        (
+            f.name,
+            f.kind,
+            f.origin,
+            f.rule,
+            f.shape,
+            f.dtype,
+            str(f.nbytes),
+            f"(memory of {f.shared_with})" if f.shared_with else "",
+        )
         for f in fields
     ]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]

@@ -330,8 +330,9 @@ def test_show_residuals(proj):
         if ln and not ln.startswith("total")
     }
     # W and b are read by the backward pass for their shapes only: specialised to the
-    # arguments' kinds, it keeps neither them nor x @ W (h_matmul)
-    assert list(rows) == ["x", "h", "err", "out_multiply"]
+    # arguments' kinds, it keeps neither them nor x @ W (h_matmul); err = h - t is computed
+    # again from h and the argument t, and err * err (out_multiply) is read for its shape
+    assert list(rows) == ["x", "t", "h", "out_multiply"]
     assert rows["x"][1:] == [
         "input",
         f"examples/regression.py:{at['def mse_tanh']}",
@@ -348,20 +349,19 @@ def test_show_residuals(proj):
         "float64",
         "192",
     ]
-    assert rows["err"][1:4] == [
-        "saved",
-        f"examples/regression.py:{at['err = ']}",
-        "subtract",
-    ]
-    assert rows["out_multiply"][1:4] == [
-        "saved",
+    assert rows["out_multiply"][1:6] == [
+        "shape",
         f"examples/regression.py:{at['return ']}",
         "multiply",
+        "8x3",
+        "float64",
     ]
-    total = 320 + 3 * 192
+    shape_bytes = int(rows["out1"][6])
+    assert 0 < shape_bytes < 192
+    kept = 192 + shape_bytes
     assert (
-        f"total: {total} bytes" in r.stdout
-        and "576 bytes (576 B) computed by the forward pass" in r.stdout
+        f"total: {320 + 192 + kept} bytes" in r.stdout
+        and f"{kept} bytes ({kept} B) computed by the forward pass" in r.stdout
     )
     # a loop keeps one entry per iteration
     r = run(

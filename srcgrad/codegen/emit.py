@@ -143,7 +143,9 @@ def _fwd_body(
     out_code = code(norm.out)
     if has_aux:
         out_code = f"({out_code}, {code(norm.aux)})"  # type: ignore[arg-type]
-    body.append(_Node(f"return {out_code}, {n.res_cls}({', '.join(plan.residuals)})"))
+    shape_dtype = norm.names.generated("shape_dtype")
+    saved = [f"{shape_dtype}({r})" if r in plan.shapes else r for r in plan.residuals]
+    body.append(_Node(f"return {out_code}, {n.res_cls}({', '.join(saved)})"))
     return body
 
 
@@ -208,7 +210,7 @@ def _preamble(norm: Normalized, bwd: Backward, note: str, rendered: str) -> list
     if user_imports:
         parts += user_imports + [""]
     imports = []
-    for h in sorted(set(bwd.helpers) | {"namespace"}):
+    for h in sorted(set(bwd.helpers) | {"namespace", "shape_dtype"}):
         alias = g(h)
         if h == "namespace" or re.search(rf"\b{re.escape(alias)}\b", rendered):
             imports.append(h if alias == h else f"{h} as {alias}")
@@ -364,7 +366,8 @@ class _Renderer:
         return out
 
     def push_line(self, push: Push) -> _Node:
-        names = push.names
+        shape_dtype = self.norm.names.generated("shape_dtype")
+        names = [f"{shape_dtype}({n})" if n in push.shapes else n for n in push.names]
         value = (
             "None"
             if not names
@@ -382,7 +385,10 @@ class _Renderer:
             if push.names
             else f"{push.stack}.pop()"
         )
-        return [_Node(text, _meta(origin, "pop"))]
+        out = [_Node(text, _meta(origin, "pop"))]
+        for st in push.recompute:  # computed again instead of pushed
+            out.append(_Node(_stmt_text(st), _meta(st.origin, "recompute")))
+        return out
 
     # -- backward -------------------------------------------------------------------------
     def bwd_items(self, items: list[Any]) -> list[_Node]:

@@ -19,7 +19,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from srcgrad.codegen import ir
+from srcgrad.codegen import ir, saving
 from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Normalized, Segment
 from srcgrad.codegen.source import Origin
 
@@ -32,6 +32,12 @@ class Push:
     stack: str
     names: list[str]
     origin: Origin | None
+    shapes: set[str] = dataclasses.field(
+        default_factory=set
+    )  # pushed as shape_dtype(name): the backward reads their shape and dtype only
+    recompute: list[ir.Stmt] = dataclasses.field(
+        default_factory=list
+    )  # run again right after the pop instead of pushed
 
 
 @dataclass
@@ -54,6 +60,9 @@ class Residuals:
     recomputed: list[ir.Stmt]  # run again in bwd instead of kept, in forward order
     prebind: list[str]  # bound to None at the top of fwd
     bwd_uses_xp: bool  # whether bwd needs the array namespace
+    shapes: set[str] = dataclasses.field(
+        default_factory=set
+    )  # residuals kept as shape_dtype(value): bwd reads their shape and dtype only
 
 
 def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
@@ -63,12 +72,20 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
     forward = planner.place(norm.stmts, [], None)
     for g in bwd.grads:
         escape |= ir.names_in(g)
-    recomputed = _recomputed(norm, escape, planner.fwd_names)
+    in_loops = saving.trim_pushes(norm, bwd, planner.pops, planner.fwd_names)
+    for st in in_loops:  # the parameters they read
+        escape |= ir.names_in(st.expr) & set(norm.params)  # type: ignore[arg-type]
+    chosen = saving.recomputable(norm, bwd, escape, planner.fwd_names)
+    recomputed = _recomputed(norm, escape, planner.fwd_names, chosen)
     escape -= {t for st in recomputed for t in st.targets}
     residuals = [n for n in ir.ordered_defs(norm) if n in escape]
+    value_reads = saving.backward_value_reads(norm, bwd, recomputed + in_loops)
+    shapes = {r for r in residuals if r not in value_reads}
+    for push in planner.pops.values():
+        push.shapes = {n for n in push.names if n not in value_reads}
     bwd_reads = ir.block_reads(bwd.blocks) | escape | ir.control_reads(bwd.blocks)
-    for st in recomputed:
-        bwd_reads |= ir.names_in(st.expr)
+    for st in recomputed + in_loops:
+        bwd_reads |= ir.names_in(st.expr)  # type: ignore[arg-type]
     return Residuals(
         forward=forward,
         pops=planner.pops,
@@ -77,20 +94,23 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
         recomputed=recomputed,
         prebind=_prebind(norm, residuals),
         bwd_uses_xp=bwd.xp in bwd_reads,
+        shapes=shapes,
     )
 
 
 def _recomputed(
-    norm: Normalized, escape: set[str], fwd_names: set[str]
+    norm: Normalized, escape: set[str], fwd_names: set[str], chosen: list[ir.Stmt]
 ) -> list[ir.Stmt]:
-    """The ``# srcgrad: recompute`` top-level statements the backward needs, with those they
-    read in turn; what they read that is not recomputed joins ``escape``."""
+    """The top-level statements the backward needs and computes again (``# srcgrad:
+    recompute`` and the ``chosen`` ones), with those they read in turn; what they read
+    that is not recomputed joins ``escape``."""
+    marked = {id(st) for st in chosen}
     defs = {
         t: st
         for it in norm.stmts
         if isinstance(it, Segment)
         for st in it.stmts
-        if st.recompute
+        if st.recompute or id(st) in marked
         for t in st.targets
     }
     recomputed: list[ir.Stmt] = []

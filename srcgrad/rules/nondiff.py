@@ -27,15 +27,20 @@ every entry: an integer or boolean output, or a float output that does not move 
 small perturbation of a generic input.
 
 The runtime helpers that emitted code calls and whose results carry no gradient (the
-namespace lookup, a group size, zeros, the tie shares of ``maximum``) are declared here too,
-so that an emitted gradient can be differentiated again.
+namespace lookup, a group size, zeros, the tie shares of ``maximum``, an array's shape
+and dtype) are declared here too, so that an emitted gradient can be differentiated again.
 """
 
 import numpy as np
 
 from srcgrad.backend import namespace
 from srcgrad.rules.registry import nondifferentiable
-from srcgrad.runtime import extremum_share, reduction_size, zeros_cotangent
+from srcgrad.runtime import (
+    extremum_share,
+    reduction_size,
+    shape_dtype,
+    zeros_cotangent,
+)
 
 
 def _arange_start_or_step(pos: list[bool], kw: dict[str, bool]) -> str | None:
@@ -202,4 +207,6 @@ nondifferentiable(np.fft.fftfreq, np.fft.rfftfreq, unless=_fftfreq_spacing)
 nondifferentiable(np.linalg.matrix_rank)
 
 # runtime helpers that emitted code calls (higher-order derivatives)
-nondifferentiable(namespace, reduction_size, zeros_cotangent, extremum_share)
+nondifferentiable(
+    namespace, reduction_size, zeros_cotangent, extremum_share, shape_dtype
+)

@@ -477,6 +477,38 @@ def by_operator(symbol: str) -> Rule | None:
     return _index().operators.get(symbol)
 
 
+# The primitives the backward pass may compute again from their operands instead of keeping
+# their result (see srcgrad/codegen/saving.py): one pass over memory or none, and the same
+# bits as in the forward pass.  Transcendental functions are left out: their pass costs time.
+CHEAP = frozenset(
+    {
+        "add",
+        "subtract",
+        "multiply",
+        "divide",
+        "negative",
+        "positive",
+        "maximum",
+        "minimum",
+        "absolute",
+        "square",
+        "transpose",
+        "swapaxes",
+        "moveaxis",
+        "expand_dims",
+        "squeeze",
+        "reshape",
+        "ravel",
+    }
+)
+
+
+def is_cheap(rule: Rule) -> bool:
+    """Whether ``rule``'s primitive is cheap enough to compute again in the backward pass
+    rather than keep its result (:data:`CHEAP`)."""
+    return rule.name in CHEAP
+
+
 def names_of_kind(kind: str) -> frozenset[str]:
     """The names of the rules of a ``kind`` (``"unary"``, ``"binary"``, ``"reduce"``)."""
     return _index().kinds[kind]

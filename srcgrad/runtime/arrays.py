@@ -30,10 +30,13 @@ import numpy as np
 from srcgrad.backend import namespace
 
 __all__ = [
+    "ShapeDtype",
     "as_array",
     "cast_like",
     "inverse_permutation",
     "normalize_axes",
+    "shape_dtype",
+    "shape_only",
 ]
 
 Array = Any
@@ -41,6 +44,82 @@ Axis = int | Sequence[int] | None
 
 
 _PY_SCALARS = (int, float, complex)
+
+
+class ShapeDtype:
+    """What a helper that reads only an array's shape and dtype needs of it: the forward pass
+    keeps this (a few bytes) instead of an array the backward pass never reads otherwise.
+
+    It answers ``shape``, ``dtype``, ``ndim`` and ``size`` as the array did, and says nothing
+    about the array namespace (:func:`srcgrad.backend.namespace` skips it); the one made for
+    a device array answers ``__array_namespace__`` as that array did.
+    """
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
+        self.shape = tuple(shape)
+        self.dtype = dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __repr__(self) -> str:
+        return f"ShapeDtype({self.shape}, {self.dtype})"
+
+    def _refuse(self, *_: Any) -> Any:
+        raise TypeError(
+            "srcgrad internal error: the backward pass read the values of an array the "
+            "forward pass kept the shape and dtype of only"
+        )
+
+    __array__ = __bool__ = __len__ = __iter__ = __getitem__ = __float__ = _refuse
+
+
+class _DeviceShapeDtype(ShapeDtype):
+    """A :class:`ShapeDtype` of a device array: it keeps the array's namespace."""
+
+    __slots__ = ("xp",)
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any, xp: Any) -> None:
+        super().__init__(shape, dtype)
+        self.xp = xp
+
+    def __array_namespace__(self, api_version: Any = None) -> Any:
+        return self.xp
+
+
+def shape_dtype(x: Any) -> Any:
+    """The shape and dtype of the array ``x`` (a :class:`ShapeDtype`); anything that is not
+    an array (a Python number, None) is returned as it is."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ShapeDtype(x.shape, x.dtype)
+    if isinstance(x, ShapeDtype) or _is_python_scalar(x):
+        return x
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return _DeviceShapeDtype(x.shape, x.dtype, namespace(x))
+    return x
+
+
+def shape_only(*positions: int, max_args: int | None = None) -> Any:
+    """Mark a helper whose positional arguments at ``positions`` are read for their shape
+    and dtype only (``shape``, ``dtype``, ``ndim``, ``size``), so that a :class:`ShapeDtype`
+    may stand in for them; with ``max_args``, only in calls with at most that many
+    arguments.  The residual planner reads the mark (``fn.shape_only``)."""
+
+    def mark(fn: Any) -> Any:
+        fn.shape_only = (tuple(positions), max_args)
+        return fn
+
+    return mark
 
 
 def _is_python_scalar(x: Any) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _cast, _is_complex
+from srcgrad.runtime.arrays import _cast, _is_complex, shape_only
 
 __all__ = [
     "expand_like",
@@ -25,6 +25,7 @@ __all__ = [
 Array = Any
 
 
+@shape_only(1)
 def unbroadcast(g: Array, x: Any) -> Array:
     """Reduce the cotangent ``g`` of a broadcast result to the shape and dtype of ``x``.
 
@@ -80,6 +81,7 @@ def unbroadcast(g: Array, x: Any) -> Array:
     return _cast(g, dtype)
 
 
+@shape_only(1)
 def expand_like(g: Array, x: Any, axis: Any = None, keepdims: bool = False) -> Array:
     """Broadcast the cotangent of a reduction back to the shape of the reduced array.
 

@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _axis, _fit, _is_int, _lanes, _shape_of, as_array
+from srcgrad.runtime.arrays import (
+    _axis,
+    _fit,
+    _is_int,
+    _lanes,
+    _shape_of,
+    as_array,
+    shape_only,
+)
 from srcgrad.runtime.broadcasting import unbroadcast
 
 __all__ = [
@@ -66,6 +74,7 @@ def _is_basic_key(key: Any) -> bool:
     )
 
 
+@shape_only(1)
 def scatter_to(g: Any, x: Any, key: Any) -> Any:
     """The cotangent of ``x`` for ``ans = x[key]``: zeros with ``g`` added at ``key``.
 

@@ -13,6 +13,7 @@ from srcgrad.runtime.arrays import (
     _is_python_scalar,
     inverse_permutation,
     normalize_axes,
+    shape_only,
 )
 
 __all__ = [
@@ -24,6 +25,7 @@ Array = Any
 Axis = int | Sequence[int] | None
 
 
+@shape_only(0)
 def reduction_size(a: Array, axis: Axis = None) -> int:
     """How many elements of ``a`` a reduction over ``axis`` combines into each result.
 

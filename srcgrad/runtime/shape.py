@@ -24,6 +24,7 @@ from srcgrad.runtime.arrays import (
     cast_like,
     inverse_permutation,
     normalize_axes,
+    shape_only,
 )
 from srcgrad.runtime.broadcasting import unbroadcast
 from srcgrad.runtime.statistics import extremum_cotangent, quantile_cotangent
@@ -73,6 +74,7 @@ def _is_fortran(a: Array) -> bool:
     return bool(flags.f_contiguous) and not bool(flags.c_contiguous)
 
 
+@shape_only(1, max_args=2)  # order "A"/"K" reads the memory layout
 def reshape_like(g: Array, a: Array, order: str = "C") -> Array:
     """Undo ``np.reshape(a, ..., order=order)`` or ``np.ravel(a, order)`` on a cotangent.
 

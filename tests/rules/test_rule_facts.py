@@ -179,9 +179,11 @@ SHAPE_ONLY = {
     "fft.fftfreq",
     "fft.rfftfreq",
     "zeros_cotangent",
+    "shape_dtype",  # an array's shape and dtype, which emitted code keeps instead of it
 }
-# unspecified values (np.empty): only the shape and dtype are compared
-UNSPECIFIED = {"empty", "empty_like"}
+# unspecified values (np.empty) and no values at all (shape_dtype): only the shape and
+# dtype are compared
+UNSPECIFIED = {"empty", "empty_like", "shape_dtype"}
 
 # how to call each entry: name -> (function of the float input x) -> result
 CALLS: dict[str, Any] = {
