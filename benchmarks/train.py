@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
+import shutil
+import tempfile
 import resource
 import sys
 import time
@@ -54,9 +57,9 @@ class Options:
     """Settings derived from the command line."""
 
     quick: bool = False
-    reps: int = 15
+    reps: int = 11
     warmup: int = 2
-    min_sample: float = 0.05
+    min_sample: float = 0.03
     batch: int = 128
     impls: tuple[str, ...] = tuple(train_impls.BUILDERS)
     scaling: bool = True
@@ -278,9 +281,13 @@ def profile_workload(result: WorkloadResult, opts: Options) -> None:
     params, batch = _params(work), _batch(work, opts.batch)
     df = srcgrad.value_and_grad(work.loss)
     df(params, *batch)
-    calls = 3 if opts.quick else 20
+    calls = 2 if opts.quick else 5
     result.profile = profile.profile_pair(
-        df, train_impls.hand_grad(work), (params, *batch), calls=calls
+        df,
+        train_impls.hand_grad(work),
+        (params, *batch),
+        calls=calls,
+        user_globals=vars(train_models),
     )
 
 
@@ -322,7 +329,7 @@ def scaling(opts: Options) -> list[ScalePoint]:
                 step, _ = _build(name, work, params, batch)
                 if step is not None:
                     impls.append(Impl(name, step.step))
-            reps = 3 if opts.quick else 7
+            reps = 3 if opts.quick else 5
             time_interleaved(impls, reps, 1, opts.min_sample / 2)
             points += [
                 ScalePoint(key, axis, value, i.name, summarize(i.times).median)
@@ -385,20 +392,19 @@ p = init_params(w, np.random.default_rng(0))
 x, y = w.batch(np.random.default_rng(1), 128)
 t0 = time.perf_counter()
 import srcgrad
+t1 = time.perf_counter()
 srcgrad.grad(w.loss)(p, x, y)
-print(time.perf_counter() - t0)
+print(t1 - t0, time.perf_counter() - t1)
 """
 
 
-def startup_time(runs: int = 3) -> float | None:
-    """Seconds for ``import srcgrad`` plus a cached W1 gradient call in a fresh process.
+def startup_time(runs: int = 3) -> tuple[float, float] | None:
+    """Seconds for ``import srcgrad`` and for a cached W1 gradient call, in a fresh process.
 
-    The first process generates the gradient into a temporary cache; the best of ``runs``
+    The first process generates the gradient into a temporary cache; the fastest of ``runs``
     later processes is returned (``None`` when a process fails).
     """
-    import os
     import subprocess
-    import tempfile
 
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory(prefix="srcgrad-startup-") as cache:
@@ -416,8 +422,9 @@ def startup_time(runs: int = 3) -> float | None:
             if proc.returncode != 0:
                 _log(f"[startup] failed: {proc.stderr.strip().splitlines()[-1:]}")
                 return None
-            times.append(float(proc.stdout.split()[-1]))
-    return min(times[1:])
+            imp, call = proc.stdout.split()[-2:]
+            times.append((float(imp), float(call)))
+    return min(times[1:], key=sum)
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,7 +438,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="smoke run: few repetitions")
     p.add_argument("--only", nargs="+", choices=list(WORKLOADS), help="these workloads")
-    p.add_argument("--reps", type=int, help="samples per implementation (15; quick 3)")
+    p.add_argument("--reps", type=int, help="samples per implementation (11; quick 3)")
     p.add_argument("--no-scaling", action="store_true", help="skip the scaling figures")
     p.add_argument(
         "--no-profile", action="store_true", help="skip the statement profiles"
@@ -448,8 +455,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the training benchmarks and write their section."""
-    from benchmarks import train_report
-
     argv = sys.argv[1:] if argv is None else argv
     ns = _parse(argv)
     opts = Options(quick=ns.quick, scaling=not ns.no_scaling, profile=not ns.no_profile)
@@ -466,7 +471,22 @@ def main(argv: list[str] | None = None) -> int:
         _log("threadpoolctl not installed: relying on the thread environment variables")
     from benchmarks.run import _loadavg
 
-    load_before, start = _loadavg(), time.perf_counter()
+    own_cache = "SRCGRAD_CACHE_DIR" not in os.environ
+    if own_cache:  # generated code goes to a temporary cache, never into generated/
+        os.environ["SRCGRAD_CACHE_DIR"] = tempfile.mkdtemp(prefix="srcgrad-train-")
+    try:
+        return _run(ns, opts, argv, _loadavg)
+    finally:
+        if own_cache:
+            shutil.rmtree(os.environ.pop("SRCGRAD_CACHE_DIR"), ignore_errors=True)
+        if limiter is not None:
+            limiter.restore_original_limits()
+
+
+def _run(ns: argparse.Namespace, opts: Options, argv: list[str], loadavg) -> int:
+    from benchmarks import train_report
+
+    load_before, start = loadavg(), time.perf_counter()
     results = []
     for key in ns.only or list(WORKLOADS):
         try:
@@ -502,8 +522,6 @@ def main(argv: list[str] | None = None) -> int:
     _log(f"wrote {ns.out_dir / 'cpu_training.md'}")
     if ns.out_dir.resolve() == report.RESULTS_DIR:
         report.assemble()
-    if limiter is not None:
-        limiter.restore_original_limits()
     return 0
 
 
