@@ -3,20 +3,23 @@
 For each workload W1-W7 of :mod:`benchmarks.train_models` (batch 128, float32) it
 
 1. builds every implementation of :mod:`benchmarks.train_impls` that can run here
-   (hand-written numpy, srcgrad, PyTorch eager, HIPS autograd, JAX eager and jit); a missing
-   framework or a refused workload is reported with its reason, never fatal;
-2. checks every implementation's loss and gradient against the hand-written ones on a small
-   batch (8 rows; W7 has batch 1) before anything is timed; a mismatch is reported, not timed;
-3. times whole training steps (forward, backward, optimizer update) round-robin, the first
-   implementation rotating each round, and reports medians and interquartile ranges;
-4. measures memory: the peak bytes a step allocates above what was live before it and the
-   bytes it leaves allocated (``tracemalloc``, for the implementations whose arrays are
-   numpy's), the residual bytes a srcgrad pullback holds between its forward and backward
-   pass (``srcgrad.vjp``), and minor page faults per step (``getrusage``) for every one;
+   (hand-written numpy, srcgrad, PyTorch eager, HIPS autograd, JAX eager and jit); a
+   missing framework or a refused workload is reported with its reason, never fatal;
+2. checks every implementation's loss and gradient against the hand-written ones on a
+   small batch (8 rows; W7 has batch 1) before anything is timed; a mismatch is reported,
+   not timed;
+3. times whole training steps (forward, backward, optimizer update) round-robin, the
+   first implementation rotating each round, and reports medians and interquartile ranges;
+4. measures memory: the peak bytes a step allocates above what was live before it and
+   the bytes it leaves allocated (``tracemalloc``, for the implementations whose arrays
+   are numpy's), the residual bytes a srcgrad pullback holds between its forward and
+   backward pass (``srcgrad.vjp``), and minor page faults per step (``getrusage``) for
+   every one;
 5. profiles srcgrad's emitted forward and backward statement by statement next to the
-   hand-written step (:mod:`benchmarks.profile`) for every workload that misses its goal;
+   hand-written gradient (:mod:`benchmarks.profile`) for every workload;
 6. times W1 and W2 against batch size (32-1024) and hidden width (``scaling.png``);
-7. writes ``benchmarks/results/cpu_training.md`` and assembles ``benchmarks/RESULTS.md``.
+7. writes ``benchmarks/results/cpu_training.md`` and assembles
+   ``benchmarks/RESULTS.md``.
 
 BLAS, OpenMP, PyTorch and XLA are pinned to one thread.
 """

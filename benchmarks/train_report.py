@@ -121,12 +121,10 @@ def _status(value: float | None, target: float, at_most: bool = True) -> str:
 
 
 def _why(res: WorkloadResult, status: str) -> str:
+    """A link to the workload's profile and the note on what would close the gap."""
     if status != "MISSED":
         return ""
-    close = CLOSE.get(res.work.key, "")
-    return f"profile: [{res.work.key}](#{res.work.key.lower()}-profile)" + (
-        f"; {close}" if close else ""
-    )
+    return f"[{res.work.key} profile and what would close it](#{res.work.key.lower()}-profile)"
 
 
 def goal_rows(
@@ -174,6 +172,11 @@ def goal_rows(
                     _why(res, st),
                 ]
             )
+    return rows + _memory_goal_rows(results) + _startup_rows(startup)
+
+
+def _memory_goal_rows(results: list[WorkloadResult]) -> list[list[str]]:
+    rows = []
     for res in results:
         mem_s, mem_h = res.memory.get(SRCGRAD), res.memory.get(HAND)
         if mem_s is None or mem_h is None or not mem_h.peak:
@@ -186,7 +189,7 @@ def goal_rows(
                 f"≤ {MEMORY_GOAL}",
                 _x(r),
                 _status(r, MEMORY_GOAL),
-                "",
+                _why(res, _status(r, MEMORY_GOAL)),
             ]
         )
         limit = max(2.0 * mem_h.faults, 100.0)
@@ -197,20 +200,30 @@ def goal_rows(
                 f"≤ max(2 × hand-written, 100) = {limit:.0f}",
                 f"{mem_s.faults:.0f}",
                 _status(mem_s.faults, limit),
-                "",
+                _why(res, _status(mem_s.faults, limit)),
             ]
         )
-    rows.append(
+    return rows
+
+
+def _startup_rows(startup: tuple[float, float] | None) -> list[list[str]]:
+    total = sum(startup) if startup is not None else None
+    measured = "—"
+    if startup is not None:
+        measured = (
+            f"{_t(total)} (import {_t(startup[0])} + first cached W1 call "
+            f"{_t(startup[1])})"
+        )
+    status = _status(total, 0.05)
+    return [
         [
             "—",
             "`import srcgrad` + a cached gradient call (fresh process)",
             "< 50 ms",
-            _t(startup) if startup is not None else "—",
-            _status(startup, 0.05),
-            "",
-        ]
-    )
-    rows.append(
+            measured,
+            status,
+            CLOSE["startup"] if status == "MISSED" else "",
+        ],
         [
             "W1-W7",
             "the same goals for srcgrad.nn / srcgrad.optim code",
@@ -218,9 +231,8 @@ def goal_rows(
             "—",
             "NOT MEASURED: srcgrad has no nn / optim modules yet",
             "",
-        ]
-    )
-    return rows
+        ],
+    ]
 
 
 def _x(r: float | None) -> str:
@@ -373,6 +385,54 @@ def section(
     command = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE " + " ".join(
         ["python -m benchmarks train", *argv]
     )
+    out = _header(opts, command, elapsed, load_before, _loadavg())
+    out += [
+        "### Goals",
+        "",
+        "| workload | goal | target | measured | status | why / what would close it |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *[_row(r) for r in goal_rows(results, startup)],
+        "",
+        "### Step times",
+        "",
+        *timing_rows(results),
+        "",
+        "### Memory per step",
+        "",
+        MEMORY_NOTE,
+        "",
+        *memory_rows(results),
+        "",
+    ]
+    out += _scaling_part(points, plot_note)
+    profiled = [r for r in results if r.profile or r.profile_error]
+    if profiled:
+        out += ["### Where srcgrad's time goes", ""]
+        for res in profiled:
+            out += [f'<a id="{res.work.key.lower()}-profile"></a>', ""]
+            out += [f"#### {res.work.key} profile", ""]
+            out += profile_rows(res)
+            if CLOSE.get(res.work.key):
+                out += [CLOSE[res.work.key], ""]
+    out += _workloads_part()
+    out += ["### Machine", "", "| | |", "| --- | --- |"]
+    for key, value in machine_info(load_before):
+        out.append(f"| {key} | {str(value).replace('|', '/')} |")
+    return "\n".join(out) + "\n"
+
+
+MEMORY_NOTE = (
+    "Peak bytes: the most a step allocates above what was live before it; bytes "
+    "left: what is still allocated after it (both `tracemalloc`, which sees numpy's "
+    "arrays, not PyTorch's or XLA's; medians of 3 steps). Residuals: the bytes a "
+    "`srcgrad.vjp` pullback holds between its forward and backward pass. Minor page "
+    "faults: `getrusage` `ru_minflt` per step, over several back-to-back steps."
+)
+
+
+def _header(
+    opts: Options, command: str, elapsed: float, load_before: str, load_after: str
+) -> list[str]:
     out = ["## CPU training steps (issue 18)", ""]
     if opts.quick:
         out += ["> **Quick run** (`--quick`): few repetitions, a smoke test only.", ""]
@@ -398,49 +458,13 @@ def section(
         "",
         (
             f"> **Noisy machine.** The 1/5/15-minute load average was {load_before} when "
-            f"the run started and {_loadavg()} at the end, on 2 cores shared with other "
+            f"the run started and {load_after} at the end, on 2 cores shared with other "
             "work: absolute times move by 10-30 % from run to run. Compare the ratios, "
             "which come from interleaved samples of one run."
         ),
         "",
-        "### Goals",
-        "",
-        "| workload | goal | target | measured | status | why / what would close it |",
-        "| --- | --- | --- | --- | --- | --- |",
-        *[_row(r) for r in goal_rows(results, startup)],
-        "",
-        "### Step times",
-        "",
-        *timing_rows(results),
-        "",
-        "### Memory per step",
-        "",
-        (
-            "Peak bytes: the most a step allocates above what was live before it; bytes "
-            "left: what is still allocated after it (both `tracemalloc`, which sees numpy's "
-            "arrays, not PyTorch's or XLA's; medians of 3 steps). Residuals: the bytes a "
-            "`srcgrad.vjp` pullback holds between its forward and backward pass. Minor page "
-            "faults: `getrusage` `ru_minflt` per step, over several back-to-back steps."
-        ),
-        "",
-        *memory_rows(results),
-        "",
     ]
-    out += _scaling_part(points, plot_note)
-    profiled = [r for r in results if r.profile or r.profile_error]
-    if profiled:
-        out += ["### Where srcgrad's time goes", ""]
-        for res in profiled:
-            out += [f'<a id="{res.work.key.lower()}-profile"></a>', ""]
-            out += [f"#### {res.work.key} profile", ""]
-            out += profile_rows(res)
-            if CLOSE.get(res.work.key):
-                out += [CLOSE[res.work.key], ""]
-    out += _workloads_part()
-    out += ["### Machine", "", "| | |", "| --- | --- |"]
-    for key, value in machine_info(load_before):
-        out.append(f"| {key} | {str(value).replace('|', '/')} |")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _scaling_part(points: list[ScalePoint], plot_note: str) -> list[str]:

@@ -93,3 +93,29 @@ def test_init_params_are_float32_and_seeded() -> None:
     b = init_params(work, np.random.default_rng(0))
     assert all(v.dtype == np.float32 for v in a.values())
     assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_the_section_reports_goals_memory_and_missing_implementations() -> None:
+    from benchmarks import train_report
+    from benchmarks.harness import Impl
+    from benchmarks.profile import Line
+
+    res = train.WorkloadResult(WORKLOADS["W7"])
+    for i, name in enumerate((train.HAND, train.SRCGRAD, train.TORCH, train.AUTOGRAD)):
+        res.impls.append(Impl(name, lambda: 0, times=[0.01 * (1 + i)] * 3))
+    res.impls.append(Impl(train.JAX_JIT, None, reason="not installed"))
+    res.memory = {
+        train.HAND: train.Memory(100, 0, 1.0),
+        train.SRCGRAD: train.Memory(110, 0, 5000.0),
+    }
+    res.profile = [Line("fwd", 3, "h = f(h)", 5.0), Line("hand", 5, "a | b", 2.0)]
+    text = train_report.section(
+        [res], [], "not run", train.Options(), [], 1.0, "0 / 0 / 0", (1.0, 0.1)
+    )
+    rows = {line.split(" | ")[1]: line for line in text.splitlines() if "| W7 |" in line}
+    assert "0.67×" in rows["srcgrad ÷ PyTorch eager"]
+    assert "MISSED" in rows["srcgrad ÷ PyTorch eager"]
+    assert "MET" in rows["srcgrad peak bytes ÷ hand-written"]
+    assert "MISSED" in rows["srcgrad minor page faults per step (no storm)"]
+    assert "not installed" in text and "`a \\| b`" in text
+    assert 'id="w7-profile"' in text
