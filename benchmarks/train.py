@@ -456,6 +456,23 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _save_raw(results, points, plot_note, startup, load_before) -> None:
+    """Pickle the measurements (without the step callables) to the temporary folder, so a
+    report can be rewritten from them (:func:`benchmarks.train_report.section`)."""
+    import pickle
+
+    for res in results:
+        for impl in res.impls:
+            impl.call = impl.to_numpy = None
+    raw = (results, points, plot_note, startup, load_before)
+    path = Path(tempfile.gettempdir()) / "srcgrad-train-raw.pkl"
+    try:
+        path.write_bytes(pickle.dumps(raw))
+        _log(f"measurements saved to {path}")
+    except Exception as exc:  # noqa: BLE001 - a convenience, never fatal
+        _log(f"measurements not saved: {first_line(exc)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the training benchmarks and write their section."""
     argv = sys.argv[1:] if argv is None else argv
@@ -510,6 +527,7 @@ def _run(ns: argparse.Namespace, opts: Options, argv: list[str], loadavg) -> int
         points = scaling(opts)
         plot_note = write_scaling(points, ns.out_dir)
     startup = startup_time()
+    _save_raw(results, points, plot_note, startup, load_before)
     text = train_report.section(
         results,
         points,
