@@ -374,7 +374,9 @@ def write_scaling(points: list[ScalePoint], out_dir: Path) -> str:
                     )
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
-            what = "batch size" if axis == "batch" else "hidden width (W1: h, h/4)"
+            what = "batch size"
+            if axis == "width":
+                what = "hidden width (h, h/4)" if key == "W1" else "hidden width (h, h)"
             ax.set_xlabel(what)
             ax.set_ylabel("ms per training step")
             ax.set_title(f"{key}: step time vs {what}")

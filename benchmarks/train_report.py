@@ -30,6 +30,15 @@ HAND_GOAL, MEMORY_GOAL, AUTOGRAD_GOAL = 1.05, 1.2, 20.0
 
 # What the profiles show and what would close each gap (read from the profiles below).
 CLOSE = {
+    "W2": (
+        "The same six matmuls dominate both steps. The statements that differ: the ReLU "
+        "cotangents (`split_cotangent`, the exact tie-splitting rule, where the "
+        "hand-written code multiplies by a mask in place) and `d_h1 = d_h2 + d_h24 @ "
+        "_h21.T`, which allocates where the hand-written `dh2 += ...` accumulates in "
+        "place. The ratio lies within the run's interquartile ranges. Closing it: "
+        "in-place accumulation into a cotangent nothing else reads, and a mask-multiply "
+        "ReLU cotangent."
+    ),
     "W3": (
         "The convolutions dominate both steps. srcgrad's backward re-forms the im2col "
         "matrix its forward `tensordot` built and dropped, once in each "
