@@ -82,7 +82,11 @@ def _function_source(module_text: str, name: str) -> str:
 
 
 def profile_pair(
-    df: Any, hand: Callable[..., Any], args: tuple[Any, ...], calls: int = 100
+    df: Any,
+    hand: Callable[..., Any],
+    args: tuple[Any, ...],
+    calls: int = 100,
+    user_globals: dict[str, Any] | None = None,
 ) -> list[Line]:
     """Per-statement mean times of srcgrad's fwd and bwd and of ``hand``, on ``args``.
 
@@ -91,15 +95,18 @@ def profile_pair(
         hand: the hand-written value-and-gradient function.
         args: the arguments both take.
         calls: profiled calls (after 3 unprofiled ones).
+        user_globals: the differentiated function's module globals, for emitted code that
+            reads the user's module-level constants.
     """
     st = df._state
     fname = st.fwd.__name__[len("fwd_") :]
     text = st.text
+    ns = {**(user_globals or {}), **st.ns}
     fwd, acc_f, lines_f = instrument(
-        _function_source(text, f"fwd_{fname}"), f"fwd_{fname}", st.ns
+        _function_source(text, f"fwd_{fname}"), f"fwd_{fname}", ns
     )
     bwd, acc_b, lines_b = instrument(
-        _function_source(text, f"bwd_{fname}"), f"bwd_{fname}", st.ns
+        _function_source(text, f"bwd_{fname}"), f"bwd_{fname}", ns
     )
     hand_f, acc_h, lines_h = instrument(
         inspect.getsource(hand), hand.__name__, vars(inspect.getmodule(hand))

@@ -1,0 +1,44 @@
+"""``python -m benchmarks <command>``: the benchmark commands.
+
+- ``train [--quick] ...``: training steps W1-W7 (:mod:`benchmarks.train`);
+- ``gradients [--quick] ...``: gradients of single functions (:mod:`benchmarks.run`);
+- ``assemble``: rebuild ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.md``.
+
+Every BLAS/OpenMP pool, PyTorch and XLA are pinned to one thread before numpy is imported.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks.pinning import pin_thread_env
+
+USAGE = "usage: python -m benchmarks {train,gradients,assemble} [options]"
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("train", "gradients", "assemble"):
+        print(USAGE, file=sys.stderr)
+        return 2
+    if "numpy" in sys.modules:
+        print(
+            "warning: numpy was imported before the thread variables", file=sys.stderr
+        )
+    pin_thread_env()
+    command, rest = argv[0], argv[1:]
+    if command == "train":
+        from benchmarks import train
+
+        return train.main(rest)
+    if command == "gradients":
+        from benchmarks import run
+
+        return run.main(rest)
+    from benchmarks import report
+
+    report.assemble()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
