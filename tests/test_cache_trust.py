@@ -497,6 +497,7 @@ def check_result(result: dict[str, Any], version: str) -> None:
     assert not wrong, f"version {version}: wrong or failed gradients {wrong}"
 
 
+@pytest.mark.slow
 def test_edits_between_processes_run_the_new_gradient(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -828,6 +829,7 @@ def test_second_derivative_helper_is_right_for_every_function(
         assert abs(got - want) < 1e-6, (f.__name__, x0, got, want)
 
 
+@pytest.mark.slow
 def test_second_derivative_across_processes(tmp_path: Path) -> None:
     """The helper's file is shared by every f (same qualname); a new process must not run
     the first f's second derivative for the next f."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from srcgrad.cli.requests import read_requests
 from tests.test_cli import run, write
 
@@ -56,6 +58,7 @@ def _line_of(path: Path, text: str) -> int:
     )
 
 
+@pytest.mark.slow
 def test_gen_finds_grad_called_under_main_without_running_it(tmp_path):
     sentinel = tmp_path / "ran"
     write(tmp_path / "train.py", TRAIN.replace("SENTINEL", repr(str(sentinel))))
@@ -74,6 +77,7 @@ def test_gen_finds_grad_called_under_main_without_running_it(tmp_path):
     assert r.returncode == 0 and "1 file would be left unchanged" in r.stderr
 
 
+@pytest.mark.slow
 def test_check_lints_what_the_script_differentiates(tmp_path):
     sentinel = tmp_path / "ran"
     path = write(tmp_path / "train.py", TRAIN.replace("SENTINEL", repr(str(sentinel))))
@@ -93,6 +97,7 @@ def test_check_lints_what_the_script_differentiates(tmp_path):
     assert re.search(r"Oh no! \d+ problems in 2 of 3 functions\.", r.stderr), r.stderr
 
 
+@pytest.mark.slow
 def test_value_and_grad_inside_a_function_and_other_spellings(tmp_path):
     path = write(
         tmp_path / "fit.py",
@@ -140,6 +145,7 @@ def test_value_and_grad_inside_a_function_and_other_spellings(tmp_path):
     assert "srcgrad gen FILE::f" in r.stdout
 
 
+@pytest.mark.slow
 def test_unnamed_functions_get_a_diagnostic_with_the_way_to_name_them(tmp_path):
     path = write(
         tmp_path / "lam.py",
@@ -196,6 +202,7 @@ def test_unnamed_functions_get_a_diagnostic_with_the_way_to_name_them(tmp_path):
     assert "All done! 0 functions can be differentiated; 3 warnings." in r.stderr
 
 
+@pytest.mark.slow
 def test_check_prints_generator_warnings_as_diagnostics(tmp_path):
     path = write(
         tmp_path / "zero.py",
@@ -232,6 +239,7 @@ def test_check_prints_generator_warnings_as_diagnostics(tmp_path):
     assert "Oh no! 1 problem in 1 of 2 functions." in r.stderr
 
 
+@pytest.mark.slow
 def test_a_script_that_differentiates_nothing_is_linted_whole(tmp_path):
     write(
         tmp_path / "lib.py",
@@ -382,6 +390,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.slow
 def test_gen_leaves_loops_filling_dicts_step_by_step_to_the_first_call(tmp_path):
     # the length of `inputs` (a list of indices) sets a loop that fills a dict per step:
     # that loop runs once per step, with the length only the first call gives; a loop

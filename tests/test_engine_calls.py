@@ -247,7 +247,7 @@ def test_recursion_and_mutual_recursion(rec):
     check_grad(rec.tree_sum, rng.normal(size=8), 3, wrt=0)
     check_grad(rec.mutual, rng.normal(size=3), wrt=0)
     src = srcgrad.grad(rec.tree_sum).source
-    assert "call_vjp(tree_sum" in src and "_pullback(" in src
+    assert re.search(r"call_vjp\(\s*tree_sum", src) and "_pullback(" in src
 
 
 def test_racing_threads_on_a_recursive_gradient_agree(rec, tmp_path, monkeypatch):

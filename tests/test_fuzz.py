@@ -29,6 +29,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz")
 
 
+@pytest.mark.slow
 def test_small_run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(workdir / "cache"))
     seen: list[str] = []

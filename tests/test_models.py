@@ -244,6 +244,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.slow
 def test_gen_specialises_a_models_loss_on_its_example(tmp_path):
     from tests.test_cli import run, write
 

@@ -226,6 +226,7 @@ def _broadcast_pair(draw):
     return tuple(a), tuple(b), dt, draw(st.booleans())
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(_broadcast_pair())
 def test_broadcasting_shapes_property(case):

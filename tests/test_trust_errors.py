@@ -1013,6 +1013,7 @@ def test_errors_inside_split_layouts_point_at_the_token(tmp_path):
         ), str(err)
 
 
+@pytest.mark.slow
 def test_check_command_reports_odd_inputs_without_internal_errors(capsys):
     """`srcgrad check` on the catalogues: findings (exit 1), never an internal error (123)."""
     from srcgrad.cli import main

@@ -126,6 +126,10 @@ class _Checker(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         for t in node.targets:
+            if isinstance(t.target, cst.Attribute) and isinstance(
+                t.target.value, cst.Name
+            ):
+                continue  # `self.running_mean = v`: normalize checks it is a model's buffer
             self._check_target(t.target)
         return True
 
@@ -150,8 +154,6 @@ class _Checker(cst.CSTVisitor):
             and isinstance(t.value.value, cst.Name)
         ):
             return  # `xs[t][i] = v`: a write into an item (normalize checks it)
-        if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
-            return  # `self.running_mean = v`: normalize checks it is a model's buffer
         if isinstance(t, (cst.Tuple, cst.List)):
             stars = [el for el in t.elements if isinstance(el, cst.StarredElement)]
             for el in t.elements:

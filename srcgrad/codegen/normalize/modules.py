@@ -75,6 +75,11 @@ class Modules:
             return None
         if not self._rooted_at_container(func.value):
             return None
+        # decided from the skeletons before anything is lowered (`cfg["rng"].normal(...)`
+        # is no model's call and must be lowered once, by the usual path)
+        owner_part = self._argument_part(func.value)
+        if not _is_model(owner_part) and not _is_model(self._argument_part(func)):
+            return None
         if isinstance(func, cst.Attribute):
             base = self.lower(func.value, hint)
             owner = self.model_name(base)
