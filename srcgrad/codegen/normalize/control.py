@@ -306,6 +306,10 @@ class ControlFlow:
     def _known_operand(self, e: cst.BaseExpression) -> Any:
         if isinstance(e, cst.Name) and e.value == "None" and "None" not in self.env:
             return None
+        if isinstance(e, cst.Name):
+            cur = self.env.get(e.value)
+            if cur is not None and cur in self.const and self.const[cur] is None:
+                return None  # a name bound to None (an inlined callee's default)
         if isinstance(e, cst.Name) and e.value in ("True", "False"):
             return _MISSING if e.value in self.env else e.value == "True"
         value = self.folded(e)
