@@ -479,10 +479,7 @@ def _wrt_positions(f: Callable[..., Any], wrt: Any, n_args: int) -> list[int]:
 def _check_structure(name: str, pos: int, arg: Any, grad: Any) -> None:
     """The gradient of argument ``pos`` has an entry for each leaf of it, and each float
     leaf's entry has its shape and dtype."""
-    constants = tree.constant_paths(arg)
-    for path, leaf in tree.leaves_with_paths(arg):
-        if path in constants:
-            continue  # a model's buffer or float setting: no gradient
+    for path, leaf in tree.variable_leaves_with_paths(arg):  # (not a model's buffers)
         label = f"argument {pos}" + "".join(f"[{k!r}]" for k in path)
         try:
             g = tree.get(grad, path)
@@ -506,11 +503,11 @@ def _check_structure(name: str, pos: int, arg: Any, grad: Any) -> None:
 def _check_unchanged(name: str, pristine: tuple, run_args: tuple) -> None:
     """Computing the gradient left its arguments as they were (a model's buffers may change,
     as the plain call changes them)."""
-    constants = tree.constant_paths(run_args)
-    pairs = zip(tree.leaves_with_paths(pristine), tree.leaves_with_paths(run_args))
-    for (_, b), (path, a) in pairs:
-        if path in constants:
-            continue
+    pairs = zip(
+        tree.variable_leaves_with_paths(pristine),
+        tree.variable_leaves_with_paths(run_args),
+    )
+    for (_, b), (_, a) in pairs:
         if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
             raise AssertionError(
                 f"check_grad: {name}: computing the gradient changed an input"
@@ -547,11 +544,10 @@ class _Differences:
         """<grad, v> matches central differences along ``n_dirs`` random directions ``v``
         over the float leaves of argument ``pos``."""
         arg = self.args[pos]
-        constants = tree.constant_paths(arg)
         leaves = [
             (p, v)
-            for p, v in tree.leaves_with_paths(arg)
-            if is_float_leaf(v, with_complex=False) and p not in constants
+            for p, v in tree.variable_leaves_with_paths(arg)
+            if is_float_leaf(v, with_complex=False)
         ]
         if not leaves:
             return

@@ -21,6 +21,8 @@ from srcgrad.codegen.normalize.exits import (
 from srcgrad.codegen.normalize.syntax import _ident_key
 from srcgrad.codegen.source import own_returns
 
+_LITERAL_NAMES = {"True": True, "False": False, "None": None}
+
 
 class ControlFlow:
     """Blocks, branches and joins (a mixin of :class:`Normalizer`)."""
@@ -259,8 +261,6 @@ class ControlFlow:
         """The truth of a test that constants decide (``self.act == "tanh"``, ``not
         self.training``, ``a and b`` of such), else _MISSING.  Only str, int, bool and
         None operands: comparing them runs no user code."""
-        if isinstance(e, cst.Name) and e.value in ("True", "False", "None"):
-            return e.value == "True" if e.value not in self.env else _MISSING
         if isinstance(e, cst.UnaryOperation) and isinstance(e.operator, cst.Not):
             inner = self.known_truth(e.expression)
             return _MISSING if inner is _MISSING else not inner
@@ -273,9 +273,9 @@ class ControlFlow:
             )
         if isinstance(e, cst.Comparison):
             return self._known_comparison(e)
-        value = self.folded(e) if isinstance(e, (cst.Name, cst.Attribute)) else _MISSING
-        if type(value) in (bool, int, str) or value is None:
-            return bool(value)
+        if isinstance(e, (cst.Name, cst.Attribute)):
+            value = self._known_operand(e)
+            return _MISSING if value is _MISSING else bool(value)
         return _MISSING
 
     def _known_comparison(self, e: cst.Comparison) -> Any:
@@ -304,14 +304,13 @@ class ControlFlow:
         return True
 
     def _known_operand(self, e: cst.BaseExpression) -> Any:
-        if isinstance(e, cst.Name) and e.value == "None" and "None" not in self.env:
-            return None
+        """The str, int, bool or None value of ``e`` that constants give, else _MISSING."""
         if isinstance(e, cst.Name):
+            if e.value in _LITERAL_NAMES:
+                return _MISSING if e.value in self.env else _LITERAL_NAMES[e.value]
             cur = self.env.get(e.value)
-            if cur is not None and cur in self.const and self.const[cur] is None:
+            if cur in self.const and self.const[cur] is None:
                 return None  # a name bound to None (an inlined callee's default)
-        if isinstance(e, cst.Name) and e.value in ("True", "False"):
-            return _MISSING if e.value in self.env else e.value == "True"
         value = self.folded(e)
         return value if type(value) in (bool, int, str) else _MISSING
 

@@ -50,14 +50,6 @@ class Modules:
         entry = self.cont.get(name)
         return name if entry is not None and _is_model(entry[2]) else None
 
-    def _rooted_at_container(self, node: cst.BaseExpression) -> bool:
-        """Whether ``node`` is a chain of attributes and subscripts on a container."""
-        while isinstance(node, (cst.Attribute, cst.Subscript)):
-            node = node.value
-        if not isinstance(node, cst.Name):
-            return False
-        return self.env.get(node.value, node.value) in self.cont
-
     def model_call(
         self, e: cst.Call, hint: str, target: str | None
     ) -> cst.BaseExpression | None:
@@ -72,8 +64,6 @@ class Modules:
                 else self._method(e, model, "__call__", hint, target)
             )
         if not isinstance(func, (cst.Attribute, cst.Subscript)):
-            return None
-        if not self._rooted_at_container(func.value):
             return None
         # decided from the skeletons before anything is lowered (`cfg["rng"].normal(...)`
         # is no model's call and must be lowered once, by the usual path)
