@@ -2,6 +2,7 @@
 
 - ``train [--quick] ...``: training steps W1-W7 (:mod:`benchmarks.train`);
 - ``gradients [--quick] ...``: gradients of single functions (:mod:`benchmarks.run`);
+- ``optim [--quick]``: optimizer step and data loader (:mod:`benchmarks.optim_data`);
 - ``assemble``: rebuild ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.md``.
 
 Every BLAS/OpenMP pool, PyTorch and XLA are pinned to one thread before numpy is imported.
@@ -13,11 +14,11 @@ import sys
 
 from benchmarks.pinning import pin_thread_env
 
-USAGE = "usage: python -m benchmarks {train,gradients,assemble} [options]"
+USAGE = "usage: python -m benchmarks {train,gradients,optim,assemble} [options]"
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("train", "gradients", "assemble"):
+    if not argv or argv[0] not in ("train", "gradients", "optim", "assemble"):
         print(USAGE, file=sys.stderr)
         return 2
     if "numpy" in sys.modules:
@@ -34,6 +35,10 @@ def main(argv: list[str]) -> int:
         from benchmarks import run
 
         return run.main(rest)
+    if command == "optim":
+        from benchmarks import optim_data
+
+        return optim_data.main(rest)
     from benchmarks import report
 
     report.assemble()

@@ -4,6 +4,7 @@ Each benchmark command writes only its own section under ``benchmarks/results/``
 
 - ``cpu_training.md``: ``python -m benchmarks train`` (training steps W1-W7);
 - ``cpu_gradients.md``: ``python -m benchmarks.run`` (gradients of single functions);
+- ``optim_data.md``: ``python -m benchmarks optim`` (optimizer step, data loader);
 - ``gpu.md`` and ``mpi.md``: the GPU and multi-process benchmarks, written on their machines;
 
 and then calls :func:`assemble`, which concatenates whatever section files exist, so a CPU run
@@ -19,10 +20,17 @@ __all__ = ["ORDER", "RESULTS_DIR", "assemble"]
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
-ORDER = ("cpu_training.md", "cpu_gradients.md", "gpu.md", "mpi.md")
+ORDER = (
+    "cpu_training.md",
+    "cpu_gradients.md",
+    "optim_data.md",
+    "gpu.md",
+    "mpi.md",
+)
 _TITLES = {
     "cpu_training.md": "CPU training steps",
     "cpu_gradients.md": "CPU gradients of single functions",
+    "optim_data.md": "Optimizer step and data loader",
     "gpu.md": "GPU",
     "mpi.md": "multi-process",
 }

@@ -478,3 +478,30 @@ def test_freeze_a_submodule_of_a_model_by_path(rng, tmp_path, monkeypatch):
     np.testing.assert_array_equal(new.blocks[0].W, model.blocks[0].W)
     assert not np.shares_memory(new.blocks[0].W, model.blocks[0].W)
     assert not np.array_equal(new.blocks[1].W, model.blocks[1].W)
+
+
+@pytest.mark.parametrize("name", ["adam", "adam-amsgrad", "adamw"])
+def test_the_blocked_fused_step_matches_update(name, rng, monkeypatch):
+    """Parameters larger than a block are stepped block by block through flat views;
+    a non-contiguous gradient keeps its row whole.  Both match ``update``."""
+    from srcgrad.optim import fused
+
+    monkeypatch.setattr(fused, "BLOCK", 4)
+    make, kwargs, _, _ = CASES[name]
+    p = {"w": rng.normal(size=(3, 5)), "v": rng.normal(size=(4, 3)), "b": np.ones(2)}
+    grads = [
+        {
+            "w": rng.normal(size=(3, 5)),
+            "v": rng.normal(size=(3, 4)).T,  # a transposed view: not contiguous
+            "b": rng.normal(size=2),
+        }
+        for _ in range(3)
+    ]
+    want = _run(make(**kwargs), p, grads)
+    opt = make(**kwargs)
+    model = {k: v.copy() for k, v in p.items()}
+    state = opt.init(model)
+    for step, g in enumerate(grads):
+        state = opt.step(model, g, state)
+        for k in p:
+            np.testing.assert_allclose(model[k], want[step][k], rtol=1e-12, atol=1e-14)

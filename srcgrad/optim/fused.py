@@ -50,6 +50,29 @@ def _rows(state_tree: PyTree, grads: PyTree, model: PyTree, *more: PyTree) -> li
     return out
 
 
+BLOCK = 1 << 15
+
+
+def _blocks(rows: list) -> list:
+    """Each row cut into flat blocks of at most :data:`BLOCK` elements, so that the
+    dozen passes of a step over one block stay in cache (a large parameter is read
+    from memory about once instead of once per pass).  A row with a non-contiguous
+    array, or a small one, stays whole; the blocks are views, so writes land in the
+    parameter and state arrays."""
+    out = []
+    for row in rows:
+        size = row[0].size
+        if size <= BLOCK or not all(
+            isinstance(a, np.ndarray) and a.flags.c_contiguous for a in row
+        ):
+            out.append(row)
+            continue
+        flat = [a.reshape(-1) for a in row]
+        for start in range(0, size, BLOCK):
+            out.append(tuple(a[start : start + BLOCK] for a in flat))
+    return out
+
+
 def _decay(p: np.ndarray, g: Any, wd: float, t: np.ndarray) -> Any:
     """``g + wd * p`` in ``t`` (``g`` itself when ``wd`` is 0)."""
     if not wd:
@@ -137,7 +160,8 @@ def fused_adam(
         t_ = adam_s.count + 1
         bc1, bc2 = 1 - b1**t_, math.sqrt(1 - b2**t_)
         more = (adam_s.nu, adam_s.nu_max) if amsgrad else (adam_s.nu,)
-        for p, g, m, v, *vmax in _rows(adam_s.mu, grads, model, *more):
+        rows = _rows(adam_s.mu, grads, model, *more)
+        for p, g, m, v, *vmax in _blocks(rows):
             t, t2 = scratch.get(p, 2)
             d = g if decoupled else _decay(p, g, wd, t2)
             m *= b1
