@@ -94,6 +94,10 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
             claim(local, f"{t}_cotangents")
         elif kind == "seq":
             claim(local, f"{t}_cotangents_{part}")
+        elif kind in ("steps", "all"):  # a loop's kept values (codegen/hoist.py)
+            claim(local, f"{t}_{kind}")
+        elif kind in ("dsteps", "dall"):  # a loop's kept cotangents
+            claim(local, f"d_{t}_{kind[1:]}")
         else:
             claim(local, f"{t}_{part}")
     for t, made in list(names.made.items()):  # flags, loop indices: their hint

@@ -13,7 +13,9 @@ Each stage takes the results of earlier ones and returns its own; none runs insi
 10. optimize            copy propagation and dead code, to a fixed point  -> Backward
 11. specialise_forward  forward rewrites the facts prove bit-identical    -> Normalized
 12. residuals           what fwd keeps, pushes and recomputes for bwd     -> Residuals
-13. emit                the module text                                   -> Emitted
+13. hoist               a backward loop's weight-gradient sums, one product after it
+                        (shape facts prove it); invariant reads before it  -> Backward
+14. emit                the module text                                   -> Emitted
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, Callable
 from srcgrad.codegen.activity import analyse
 from srcgrad.codegen.check import check_function
 from srcgrad.codegen.emit import Emitted, emit
+from srcgrad.codegen.hoist import hoist
 from srcgrad.codegen.ir import Normalized
 from srcgrad.codegen.normalize import normalize
 from srcgrad.codegen.optimize import drop_default_arguments, optimize
@@ -61,6 +64,8 @@ def generate(
     backward = optimize(spec.backward)
     forward = specialise_forward(forward, spec.facts, backward)
     plan = plan_residuals(forward, backward)
+    facts = spec.facts.env if spec.facts is not None else None
+    backward = hoist(backward, forward.names, facts, plan)
     return src, emit(forward, backward, activity, plan, note=spec.note, has_aux=has_aux)
 
 

@@ -1,0 +1,387 @@
+"""Stage 12b: loop-invariant hoisting in the backward pass.
+
+A backward loop (the reverse of a forward loop) accumulates the cotangent of every
+loop-invariant array the loop reads, one step at a time::
+
+    for t in reversed(range(n)):
+        ...
+        d_W_part = h_1.T @ d_pre            # this step's contribution
+        d_W = d_W + d_W_part
+
+A sum of products over steps is one product of the stacked factors, so the loop keeps only
+the factors and the product runs once, after it::
+
+    d_pre_steps, h_1_steps = [], []
+    for t in reversed(range(n)):
+        ...
+        d_pre_steps.append(d_pre)
+        h_1_steps.append(h_1)
+    if d_pre_steps:
+        d_pre_all = xp.concatenate(d_pre_steps)
+        d_W = d_W + xp.concatenate(h_1_steps).T @ d_pre_all
+
+``sum_t A_t.T @ B_t == concat(A).T @ concat(B)`` for 1-D and 2-D factors (the rows of
+every step side by side), and ``sum_t B_t.sum(axis=0) == concat(B).sum(axis=0)``: only
+these forms are hoisted, and only where the shape facts prove every factor has at most two
+axes (one at least for a sum).  The accumulator must be read and written nowhere else in
+the loop, the contribution read nowhere else, both statements must run on every step (not
+under a branch or an inner loop), and nothing in the loop may write into an array in
+place (a kept factor must still hold its step's value after the loop).  The sum's order
+changes, so results agree with the per-step form to rounding.
+
+Reads of loop-invariant containers (``W = params["W"]``) move before the loop as well.
+The pass runs after the residual plan, and adds no read of a forward value: the factors
+kept are the values the loop read anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from srcgrad.codegen import ir
+from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Names
+
+__all__ = ["hoist"]
+
+LABEL = "hoisted"
+
+
+@dataclass
+class _Hoisted:
+    """One accumulation ``acc = acc + part`` turned into kept factors."""
+
+    acc: str
+    kind: str  # "matmul" (a.T @ b) or "sum" (b.sum(axis=0))
+    a: str | None
+    b: str
+
+
+@dataclass
+class _Plan:
+    found: list[_Hoisted] = field(default_factory=list)
+    drop: set[int] = field(default_factory=set)  # id of statements removed
+    at: dict[int, list[str]] = field(default_factory=dict)  # id(stmt) -> names kept
+
+
+def hoist(bwd: Backward, names: Names, facts: Any, plan: Any) -> Backward:
+    """``bwd`` with its loops' accumulations hoisted (in place; returned).  ``plan`` is
+    the residual plan: only loops whose backward runs are touched, and it learns that
+    the backward then needs the array namespace."""
+    if facts is None:
+        return bwd
+    primal = {adj: name for name, adj in bwd.adjoints.items()}
+    ctx = _Context(bwd, names, facts, primal, plan)
+    bwd.blocks = _items(bwd.blocks, ctx)
+    if ctx.changed:
+        plan.bwd_uses_xp = True
+    return bwd
+
+
+@dataclass
+class _Context:
+    bwd: Backward
+    names: Names
+    env: dict[str, Any]
+    primal: dict[str, str]
+    plan: Any
+    changed: bool = False
+
+
+def _items(items: list[Any], ctx: _Context) -> list[Any]:
+    out: list[Any] = []
+    for it in items:
+        if isinstance(it, BIf):
+            it.body = _items(it.body, ctx)
+            it.orelse = _items(it.orelse, ctx)
+        elif isinstance(it, BLoop):
+            it.body = _items(it.body, ctx)
+            out.append(it)
+            if id(it.node) in ctx.plan.live_loops:
+                out += _loop(it, ctx)
+            continue
+        out.append(it)
+    return out
+
+
+def _top_blocks(body: list[Any]) -> list[Block]:
+    """The blocks that run on every step, in order (not under a branch or inner loop)."""
+    out: list[Block] = []
+    for it in body:
+        if isinstance(it, BSeg):
+            out += it.blocks
+        elif isinstance(it, Block):
+            out.append(it)
+    return out
+
+
+def _writes_in_place(blocks: list[Block]) -> bool:
+    for b in blocks:
+        for st in b.stmts:
+            if isinstance(st, cst.AugAssign):
+                return True
+            if isinstance(st, cst.Assign) and any(
+                not isinstance(t.target, (cst.Name, cst.Tuple)) for t in st.targets
+            ):
+                return True
+            for arg in _calls_args(st):
+                if arg.keyword is not None and arg.keyword.value == "out":
+                    return True
+    return False
+
+
+def _calls_args(node: cst.CSTNode) -> list[cst.Arg]:
+    out: list[cst.Arg] = []
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call):
+            out += list(n.args)
+        stack += list(n.children)
+    return out
+
+
+def _assign(st: Any) -> tuple[str, cst.BaseExpression] | None:
+    if (
+        isinstance(st, cst.Assign)
+        and len(st.targets) == 1
+        and isinstance(st.targets[0].target, cst.Name)
+    ):
+        return st.targets[0].target.value, st.value
+    return None
+
+
+def _accumulation(st: Any) -> tuple[str, str] | None:
+    """``(acc, part)`` for ``acc = acc + part`` or ``acc = part + acc``."""
+    a = _assign(st)
+    if a is None or not isinstance(a[1], cst.BinaryOperation):
+        return None
+    op = a[1]
+    if not isinstance(op.operator, cst.Add):
+        return None
+    if not (isinstance(op.left, cst.Name) and isinstance(op.right, cst.Name)):
+        return None
+    left, right = op.left.value, op.right.value
+    if left == a[0] and right != a[0]:
+        return a[0], right
+    if right == a[0] and left != a[0]:
+        return a[0], left
+    return None
+
+
+def _contribution(expr: cst.BaseExpression) -> tuple[str, str | None, str] | None:
+    """``("matmul", a, b)`` for ``a.T @ b``; ``("sum", None, b)`` for ``b.sum(axis=0)``."""
+    if (
+        isinstance(expr, cst.BinaryOperation)
+        and isinstance(expr.operator, cst.MatrixMultiply)
+        and isinstance(expr.left, cst.Attribute)
+        and expr.left.attr.value == "T"
+        and isinstance(expr.left.value, cst.Name)
+        and isinstance(expr.right, cst.Name)
+    ):
+        return "matmul", expr.left.value.value, expr.right.value
+    if (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value == "sum"
+        and isinstance(expr.func.value, cst.Name)
+        and len(expr.args) == 1
+        and expr.args[0].keyword is not None
+        and expr.args[0].keyword.value == "axis"
+        and isinstance(expr.args[0].value, cst.Integer)
+        and expr.args[0].value.value == "0"
+    ):
+        return "sum", None, expr.func.value.value
+    return None
+
+
+def _rank(name: str, ctx: _Context) -> int | None:
+    fact = ctx.env.get(ctx.primal.get(name, name))
+    dims = getattr(fact, "dims", None)
+    return None if dims is None else len(dims)
+
+
+def _ranks_fit(kind: str, a: str | None, b: str, ctx: _Context) -> bool:
+    rb = _rank(b, ctx)
+    if kind == "sum":
+        return rb is not None and rb >= 1
+    ra = _rank(a, ctx) if a is not None else None
+    return ra is not None and rb is not None and 1 <= ra <= 2 and 1 <= rb <= 2
+
+
+def _plan(loop: BLoop, ctx: _Context) -> _Plan:
+    plan = _Plan()
+    top = _top_blocks(loop.body)
+    every = ir.all_blocks(loop.body)
+    if _writes_in_place(every):
+        return plan
+    defs: dict[str, list[Any]] = {}
+    reads: dict[str, int] = {}
+    for b in every:
+        for st in b.stmts:
+            for t in ir.assigned_names(st):
+                defs.setdefault(t, []).append(st)
+            for r in ir.read_names(st):
+                reads[r] = reads.get(r, 0) + 1
+    for r in ir.control_reads(loop.body):
+        reads[r] = reads.get(r, 0) + 1
+    order = [st for b in top for st in b.stmts]
+    position = {id(st): k for k, st in enumerate(order)}
+    for st in order:
+        acc_part = _accumulation(st)
+        if acc_part is None:
+            continue
+        acc, part = acc_part
+        if len(defs.get(acc, [])) != 1 or reads.get(acc, 0) != 1:
+            continue  # read or written elsewhere in the loop
+        if len(defs.get(part, [])) != 1 or reads.get(part, 0) != 1:
+            continue
+        made = defs[part][0]
+        if id(made) not in position or position[id(made)] > position[id(st)]:
+            continue
+        form = _contribution(_assign(made)[1])  # type: ignore[index]
+        if form is None:
+            continue
+        kind, a, b = form
+        if not _ranks_fit(kind, a, b, ctx) or not all(
+            _fixed_in_step(n, made, defs, position) for n in (a, b) if n is not None
+        ):
+            continue
+        plan.found.append(_Hoisted(acc, kind, a, b))
+        plan.drop |= {id(st), id(made)}
+        plan.at[id(made)] = [n for n in (b, a) if n is not None]
+    return plan
+
+
+def _fixed_in_step(
+    name: str, made: Any, defs: dict[str, list[Any]], position: dict[int, int]
+) -> bool:
+    """Whether ``name`` holds one value from before ``made`` to the end of the step: not
+    assigned by the loop's statements (a forward value popped at the step's start, or
+    one from outside the loop), or assigned once, unconditionally, before ``made``."""
+    if name not in defs:
+        return True
+    if len(defs[name]) != 1:
+        return False
+    k = position.get(id(defs[name][0]))
+    return k is not None and k < position[id(made)]
+
+
+def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
+    """Rewrite ``loop`` in place; return the blocks that follow it."""
+    _move_invariant_reads(loop, ctx)
+    plan = _plan(loop, ctx)
+    if not plan.found:
+        return []
+    kept: dict[str, str] = {}  # value name -> its list
+    for h in plan.found:
+        for n in (h.b, h.a):
+            if n is not None and n not in kept:
+                kept[n] = _list_name(n, "steps", ctx)
+    appended: set[str] = set()  # one append per list and step
+    for b in _top_blocks(loop.body):
+        stmts: list[Any] = []
+        for st in b.stmts:
+            for n in plan.at.get(id(st), []):
+                if n not in appended:
+                    appended.add(n)
+                    line = f"{kept[n]}.append({n})"
+                    stmts.append(cst.parse_statement(line).body[0])
+            if id(st) not in plan.drop:
+                stmts.append(st)
+        b.stmts = stmts
+    ctx.changed = True
+    origin = loop.node.origin
+    init = Block(origin, LABEL)
+    for lst in dict.fromkeys(kept.values()):
+        init.stmts.append(cst.parse_statement(f"{lst} = []").body[0])
+    loop.pre = loop.pre + [init]
+    return [Block(origin, LABEL, [_after(plan, kept, ctx)])]
+
+
+def _after(plan: _Plan, kept: dict[str, str], ctx: _Context) -> cst.If:
+    xp = ctx.bwd.xp
+    first = kept[plan.found[0].b]
+    lines: list[str] = []
+    stacked: dict[str, str] = {}
+    uses: dict[str, int] = {}
+    for h in plan.found:
+        for n in (h.a, h.b):
+            if n is not None:
+                uses[n] = uses.get(n, 0) + 1
+    for n, k in uses.items():
+        if k > 1:
+            stacked[n] = _list_name(n, "all", ctx)
+            lines.append(f"{stacked[n]} = {xp}.concatenate({kept[n]})")
+
+    def whole(n: str) -> str:
+        return stacked.get(n) or f"{xp}.concatenate({kept[n]})"
+
+    for h in plan.found:
+        if h.kind == "sum":
+            part = f"{whole(h.b)}.sum(axis=0)"
+        else:
+            part = f"{whole(h.a)}.T @ {whole(h.b)}"  # type: ignore[arg-type]
+        lines.append(f"{h.acc} = {h.acc} + {part}")
+    body = "".join(f"    {ln}\n" for ln in lines)
+    node = cst.parse_statement(f"if {first}:\n{body}")
+    return cst.ensure_type(node, cst.If)
+
+
+def _list_name(value: str, what: str, ctx: _Context) -> str:
+    """A name for the kept steps (or their concatenation) of ``value``, renamed with it:
+    ``d_h_add2_steps`` for a cotangent, ``h_1_steps`` for a forward value."""
+    if value in ctx.primal:
+        return ctx.names.of_target(f"_{what}", ctx.primal[value], f"d{what}:")
+    return ctx.names.of_target(f"_{what}", value, f"{what}:")
+
+
+def _move_invariant_reads(loop: BLoop, ctx: _Context) -> None:
+    """A constant-key read of a container the loop never assigns (``W = params["W"]``),
+    which the residual plan recomputes after each step's pop, runs once before the loop.
+    """
+    assigned: set[str] = set()
+    for b in ir.all_blocks(loop.body):
+        for st in b.stmts:
+            assigned.update(ir.assigned_names(st))
+    # the forward values of the loop are popped or recomputed each step: variant
+    variant = ir.control_reads([loop]) | set(ir.def_counts([loop.node]))
+    variant |= {c.name for c in loop.node.carried}
+    moved = Block(loop.node.origin, LABEL)
+    for it in loop.body:
+        push = ctx.plan.pops.get(id(it.seg)) if isinstance(it, BSeg) else None
+        if push is None:
+            continue
+        keep = []
+        for st in push.recompute:
+            if (
+                st.kind == ir.READ
+                and len(st.targets) == 1
+                and st.targets[0] not in assigned
+                and _constant_read(st.expr)
+                and not (ir.names_in(st.expr) & variant)
+            ):
+                text = f"{st.targets[0]} = {cst.Module([]).code_for_node(st.expr)}"
+                moved.stmts.append(cst.parse_statement(text).body[0])
+            else:
+                keep.append(st)
+        push.recompute = keep
+    if moved.stmts:
+        loop.pre = loop.pre + [moved]
+        ctx.changed = True
+
+
+def _constant_read(expr: cst.BaseExpression) -> bool:
+    """``name[constant]`` (nested), the only reads moved."""
+    if isinstance(expr, cst.Name):
+        return False
+    while isinstance(expr, cst.Subscript):
+        if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+            return False
+        key = expr.slice[0].slice.value
+        if not isinstance(key, (cst.SimpleString, cst.Integer)):
+            return False
+        expr = expr.value
+    return isinstance(expr, cst.Name)
