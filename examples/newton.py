@@ -9,7 +9,18 @@ import numpy as np
 import srcgrad
 
 
-@srcgrad.value_and_grad
+def example():
+    """Arguments the committed gradient is specialised on (``srcgrad gen`` calls it):
+    5 positive numbers, float64."""
+    rng = np.random.default_rng(0)
+
+    def r(*shape):
+        return 0.5 * rng.normal(size=shape)
+
+    return (1.0 + rng.uniform(size=5),)
+
+
+@srcgrad.value_and_grad(example=example)
 def sqrt_newton(a):
     """sum(sqrt(a)) computed by Newton iterations; the gradient flows through every step."""
     x = np.ones_like(a)

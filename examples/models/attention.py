@@ -5,7 +5,23 @@ import numpy as np
 import srcgrad
 
 
-@srcgrad.grad(wrt=("Wq", "Wk", "Wv"))
+def example():
+    """Arguments the committed gradient is specialised on (``srcgrad gen`` calls it):
+    5 tokens, width 4, head 3, float64."""
+    rng = np.random.default_rng(0)
+
+    def r(*shape):
+        return 0.5 * rng.normal(size=shape)
+
+    return (
+        *(r(4, 3) for _ in range(3)),
+        r(5, 4),
+        np.tril(np.ones((5, 5), dtype=bool)),
+        r(5, 3),
+    )
+
+
+@srcgrad.grad(wrt=("Wq", "Wk", "Wv"), example=example)
 def attention_loss(Wq, Wk, Wv, x, mask, target):
     """Squared error of one causal attention head over ``x`` (T, D); ``mask`` is (T, T)."""
     q = x @ Wq

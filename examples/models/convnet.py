@@ -5,7 +5,18 @@ import numpy as np
 import srcgrad
 
 
-@srcgrad.grad(wrt=("k1", "k2", "W"))
+def example():
+    """Arguments the committed gradient is specialised on (``srcgrad gen`` calls it):
+    batch 8, length 16, float64."""
+    rng = np.random.default_rng(0)
+
+    def r(*shape):
+        return 0.5 * rng.normal(size=shape)
+
+    return (r(3), r(3), r(1, 2), r(8, 16), r(8, 2))
+
+
+@srcgrad.grad(wrt=("k1", "k2", "W"), example=example)
 def conv_loss(k1, k2, W, x, y):
     """Squared error of a linear read-out of two valid 1-D convolutions over ``x`` (n, L)."""
     width = k1.shape[0]

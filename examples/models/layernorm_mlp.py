@@ -12,7 +12,22 @@ def layer_norm(h, gain, bias):
     return gain * centred / np.sqrt(var + 1e-5) + bias
 
 
-@srcgrad.grad(wrt=("W1", "b1", "W2", "b2", "W3", "g1", "g2"))
+def example():
+    """Arguments the committed gradient is specialised on (``srcgrad gen`` calls it):
+    batch 4, sizes 3-6-5-2, float64."""
+    rng = np.random.default_rng(0)
+
+    def r(*shape):
+        return 0.5 * rng.normal(size=shape)
+
+    return (
+        *(r(3, 6), r(6), r(6, 5), r(5), r(5, 2), 1 + r(6), 1 + r(5)),
+        r(4, 3),
+        r(4, 2),
+    )
+
+
+@srcgrad.grad(wrt=("W1", "b1", "W2", "b2", "W3", "g1", "g2"), example=example)
 def layernorm_mlp_loss(W1, b1, W2, b2, W3, g1, g2, x, y):
     """Mean squared error of a GELU-like MLP with layer norm."""
     h = layer_norm(x @ W1 + b1, g1, 0.0)

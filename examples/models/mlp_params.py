@@ -14,7 +14,22 @@ def mlp_logits(params, x):
     return h @ W + b
 
 
-@srcgrad.grad(wrt=("W1", "b1", "W2", "b2", "W3", "b3"))
+def example():
+    """Arguments the committed gradient is specialised on (``srcgrad gen`` calls it):
+    batch 8, sizes 3-5-4-3, float64."""
+    rng = np.random.default_rng(0)
+
+    def r(*shape):
+        return 0.5 * rng.normal(size=shape)
+
+    return (
+        *(r(3, 5), r(5), r(5, 4), r(4), r(4, 3), r(3)),
+        r(8, 3),
+        np.eye(3)[rng.integers(0, 3, size=8)],
+    )
+
+
+@srcgrad.grad(wrt=("W1", "b1", "W2", "b2", "W3", "b3"), example=example)
 def mlp_params_loss(W1, b1, W2, b2, W3, b3, x, labels):
     """Mean cross-entropy of a three-layer MLP whose parameters travel as a list."""
     params = [(W1, b1), (W2, b2), (W3, b3)]

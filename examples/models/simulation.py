@@ -6,7 +6,18 @@ import numpy as np
 import srcgrad
 
 
-@srcgrad.grad(wrt=("k", "damping"))
+def example():
+    """Arguments the committed gradient is specialised on (``srcgrad gen`` calls it):
+    5 masses, float64."""
+    rng = np.random.default_rng(0)
+
+    def r(*shape):
+        return 0.5 * rng.normal(size=shape)
+
+    return (3.0, 0.4, np.arange(5.0) * 1.1, r(5), np.arange(5.0) * 1.05)
+
+
+@srcgrad.grad(wrt=("k", "damping"), example=example)
 def spring_chain_loss(k, damping, x0, v0, target):
     """Loss after 40 steps of a chain of masses joined by springs of stiffness ``k``."""
     dt = 0.01

@@ -16,7 +16,26 @@ def softmax(s):
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
-@srcgrad.grad(wrt=("Wq", "Wk", "Wv", "Wo", "W1", "W2", "g1", "g2"))
+def example():
+    """Arguments the committed gradient is specialised on (``srcgrad gen`` calls it):
+    batch 2, 3 tokens, width 8, float64."""
+    rng = np.random.default_rng(0)
+
+    def r(*shape):
+        return 0.5 * rng.normal(size=shape)
+
+    return (
+        *(r(8, 8) for _ in range(4)),
+        r(8, 16),
+        r(16, 8),
+        1 + r(8),
+        1 + r(8),
+        r(2, 3, 8),
+        r(2, 3, 8),
+    )
+
+
+@srcgrad.grad(wrt=("Wq", "Wk", "Wv", "Wo", "W1", "W2", "g1", "g2"), example=example)
 def block_loss(Wq, Wk, Wv, Wo, W1, W2, g1, g2, x, target):
     """Squared error of one pre-norm block over ``x`` (batch, T, D) with 4 heads."""
     B, T, D = x.shape

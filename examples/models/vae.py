@@ -5,7 +5,22 @@ import numpy as np
 import srcgrad
 
 
-@srcgrad.grad(wrt=("We", "be", "Wmu", "Wlv", "Wd", "bd"))
+def example():
+    """Arguments the committed gradient is specialised on (``srcgrad gen`` calls it):
+    batch 4, 6 features, latent 2, float64."""
+    rng = np.random.default_rng(0)
+
+    def r(*shape):
+        return 0.5 * rng.normal(size=shape)
+
+    return (
+        *(r(6, 5), r(5), r(5, 2), r(5, 2), r(2, 6), r(6)),
+        rng.uniform(size=(4, 6)),
+        r(4, 2),
+    )
+
+
+@srcgrad.grad(wrt=("We", "be", "Wmu", "Wlv", "Wd", "bd"), example=example)
 def vae_loss(We, be, Wmu, Wlv, Wd, bd, x, eps):
     """Bernoulli reconstruction loss plus the Gaussian KL term; ``eps`` is the noise."""
     h = np.tanh(x @ We + be)

@@ -153,7 +153,7 @@ def _assign(st: Any) -> tuple[str, cst.BaseExpression] | None:
     return None
 
 
-def _accumulation(st: Any) -> tuple[str, str] | None:
+def _accumulation(st: Any) -> tuple[str, cst.BaseExpression] | None:
     """``(acc, part)`` for ``acc = acc + part`` or ``acc = part + acc``."""
     a = _assign(st)
     if a is None or not isinstance(a[1], cst.BinaryOperation):
@@ -161,13 +161,10 @@ def _accumulation(st: Any) -> tuple[str, str] | None:
     op = a[1]
     if not isinstance(op.operator, cst.Add):
         return None
-    if not (isinstance(op.left, cst.Name) and isinstance(op.right, cst.Name)):
-        return None
-    left, right = op.left.value, op.right.value
-    if left == a[0] and right != a[0]:
-        return a[0], right
-    if right == a[0] and left != a[0]:
-        return a[0], left
+    for mine, other in ((op.left, op.right), (op.right, op.left)):
+        if isinstance(mine, cst.Name) and mine.value == a[0]:
+            if not (isinstance(other, cst.Name) and other.value == a[0]):
+                return a[0], other
     return None
 
 
@@ -236,12 +233,16 @@ def _plan(loop: BLoop, ctx: _Context) -> _Plan:
         acc, part = acc_part
         if len(defs.get(acc, [])) != 1 or reads.get(acc, 0) != 1:
             continue  # read or written elsewhere in the loop
-        if len(defs.get(part, [])) != 1 or reads.get(part, 0) != 1:
-            continue
-        made = defs[part][0]
-        if id(made) not in position or position[id(made)] > position[id(st)]:
-            continue
-        form = _contribution(_assign(made)[1])  # type: ignore[index]
+        if isinstance(part, cst.Name):  # a temporary made just for this sum
+            name = part.value
+            if len(defs.get(name, [])) != 1 or reads.get(name, 0) != 1:
+                continue
+            made = defs[name][0]
+            if id(made) not in position or position[id(made)] > position[id(st)]:
+                continue
+            form = _contribution(_assign(made)[1])  # type: ignore[index]
+        else:  # the product written in the sum itself
+            made, form = st, _contribution(part)
         if form is None:
             continue
         kind, a, b = form
