@@ -62,6 +62,16 @@ def nested(W, xs):
     return total
 
 
+def gated(Wx, Wh, xs):
+    """The cotangent of ``z`` is built by several statements (one per gate slice)."""
+    n = Wh.shape[0]
+    h = np.zeros((xs.shape[1], n))
+    for t in range(xs.shape[0]):
+        z = xs[t] @ Wx + h @ Wh
+        h = np.tanh(z[:, :n]) * np.cos(z[:, n:])
+    return np.sum(h**2)
+
+
 def _params(rng, d, hdim):
     return {
         "Wx": rng.normal(size=(d, hdim)) * 0.5,
@@ -151,3 +161,15 @@ def test_any_sizes_length_one_axes_included(steps, batch, d, hdim):
     rng = np.random.default_rng(steps * 100 + batch * 10 + d + hdim)
     p, xs = _params(rng, d, hdim), rng.normal(size=(steps, batch, d))
     check_grad(rnn, p, xs)
+
+
+def test_a_cotangent_built_by_several_statements_is_kept_after_the_last():
+    rng = np.random.default_rng(6)
+    Wx, Wh, xs = (
+        rng.normal(size=(3, 8)),
+        rng.normal(size=(4, 8)),
+        rng.normal(size=(5, 2, 3)),
+    )
+    src = _source(gated, Wx, Wh, xs)
+    assert "d_z_steps.append(d_z)" in src
+    check_grad(gated, Wx, Wh, xs, wrt=(0, 1))

@@ -259,15 +259,13 @@ def _plan(loop: BLoop, ctx: _Context) -> _Plan:
 def _fixed_in_step(
     name: str, made: Any, defs: dict[str, list[Any]], position: dict[int, int]
 ) -> bool:
-    """Whether ``name`` holds one value from before ``made`` to the end of the step: not
+    """Whether ``name`` holds one value from ``made`` to the end of the step: not
     assigned by the loop's statements (a forward value popped at the step's start, or
-    one from outside the loop), or assigned once, unconditionally, before ``made``."""
+    one from outside the loop), or assigned only unconditionally and before ``made``."""
     if name not in defs:
         return True
-    if len(defs[name]) != 1:
-        return False
-    k = position.get(id(defs[name][0]))
-    return k is not None and k < position[id(made)]
+    where = [position.get(id(d)) for d in defs[name]]
+    return all(k is not None and k < position[id(made)] for k in where)
 
 
 def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
