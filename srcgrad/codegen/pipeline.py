@@ -5,6 +5,9 @@ Each stage takes the results of earlier ones and returns its own; none runs insi
  1. source              read and parse the function                       -> FunctionSource
  2. check               every unsupported construct, at once              -> findings
  3-4. normalize         resolve names, then ANF/SSA normal form           -> Normalized
+ 4b. copies            parameter aliases and dead packings of unrolled loops
+ 4c. closed_forms       a written sigmoid as one primitive; a softmax's max
+                        shift a constant                                   -> Normalized
  5. segment             straight-line runs grouped into segments          -> Normalized
  6. activity            varied, useful and active names                   -> Activity
  7. reverse             the backward pass                                 -> Backward
@@ -26,6 +29,8 @@ from srcgrad.codegen.activity import analyse
 from srcgrad.codegen.check import check_function
 from srcgrad.codegen.emit import Emitted, emit
 from srcgrad.codegen.hoist import hoist
+from srcgrad.codegen.closed_forms import closed_forms
+from srcgrad.codegen.copies import propagate_forward_copies
 from srcgrad.codegen.ir import Normalized
 from srcgrad.codegen.normalize import normalize
 from srcgrad.codegen.optimize import drop_default_arguments, optimize
@@ -56,6 +61,7 @@ def generate(
     src = read_function(fn)
     findings = check_function(src)
     norm = _normalize(src, findings, wrt, containers, has_aux)
+    norm = closed_forms(propagate_forward_copies(norm))
     forward = segment(norm)
     activity = analyse(forward)
     backward = reverse(forward, activity)

@@ -14,7 +14,7 @@ import builtins
 import numpy as np
 
 from srcgrad.rules.registry import adjoint
-from srcgrad.runtime import LN2, LN10, abs_slope, unbroadcast
+from srcgrad.runtime import LN2, LN10, abs_slope, logistic, unbroadcast
 
 
 def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -28,6 +28,11 @@ def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
 @adjoint(np.exp, kind="unary", math=("exp",))
 def exp_adjoint(g, ans, x):
     return g * ans
+
+
+@adjoint(logistic, kind="unary")
+def logistic_adjoint(g, ans, x):
+    return g * ans * (1 - ans)  # s' = s (1 - s): the forward value alone
 
 
 @adjoint(np.exp2, kind="unary")

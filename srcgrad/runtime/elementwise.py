@@ -14,6 +14,7 @@ __all__ = [
     "LN2",
     "LN10",
     "abs_slope",
+    "logistic",
 ]
 
 Array = Any
@@ -35,3 +36,14 @@ def abs_slope(x: Array) -> Array:
     if getattr(x, "dtype", None) is None or x.dtype.kind != "c":
         return xp.sign(x)
     return _conj_sign(xp, x)
+
+
+def logistic(x: Array) -> Array:
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, computed as that expression is written.
+
+    A program that writes ``1.0 / (1.0 + np.exp(-z))`` is differentiated through this
+    primitive's closed-form rule, ``g * s * (1 - s)`` (:mod:`srcgrad.codegen.closed_forms`),
+    while its forward pass keeps the expression as written.
+    """
+    xp = namespace(x)
+    return 1.0 / (1.0 + xp.exp(-x))

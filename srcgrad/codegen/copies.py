@@ -1,0 +1,179 @@
+"""Copies and dead packing in the forward normal form: fewer look-alike names.
+
+Unrolling ``for W, b in params`` over a list of parameter pairs leaves ``_W1 = (W1, b1)``,
+``W = W1``, ``b = b1``, then ``W_1 = W2``, ``b_1 = b2`` ...: aliases whose cotangents
+come back as ``d_W1 = d_W`` and ``d_b3 = d_b_2``.  Before segmentation, at the top level
+of the function (not inside a loop or branch):
+
+- a copy ``t = p`` of an array parameter ``p`` (not a container) is dropped and ``t`` is
+  read as ``p`` (``h_1 @ W2``, ``d_W2`` directly);
+- a copy ``t = _tmp`` of a temporary that nothing else reads names the temporary's
+  statement ``t`` instead (``logits = h @ W + b`` rather than a temporary and a copy);
+- a packing ``params = [(W1, b1), (W2, b2)]`` of names that nothing reads (any more) is
+  dropped.
+
+Only where every read of the name is in a statement's expression (so renaming it there is
+the whole change), the name is assigned once, and it is not the function's result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from srcgrad.codegen import ir
+from srcgrad.codegen.templates import substitute
+
+__all__ = ["propagate_forward_copies"]
+
+
+def propagate_forward_copies(norm: ir.Normalized) -> ir.Normalized:
+    """``norm`` with the copies above removed (its statement list rewritten)."""
+    for _ in range(3):  # a copy removed may expose another
+        if not _once(norm):
+            break
+    return norm
+
+
+def _once(norm: ir.Normalized) -> bool:
+    defs = ir.def_counts(norm.stmts)
+    pinned = _pinned(norm)
+    reads = _reads(norm)
+    arrays = set(norm.params) - set(norm.containers)
+    changed = False
+    top = norm.stmts
+    k = 0
+    while k < len(top):
+        st = top[k]
+        if not isinstance(st, ir.Stmt) or len(st.targets) != 1:
+            k += 1
+            continue
+        t = st.targets[0]
+        if st.kind == ir.STATIC and _dead_packing(st, t, reads, pinned, norm):
+            del top[k]
+            changed = True
+            continue
+        src = _copy_source(st)
+        if src is None or t in pinned or src in pinned or defs.get(t) != 1:
+            k += 1
+            continue
+        if src in arrays and defs.get(src, 0) == 0:
+            _rename(norm, {t: cst.Name(src)}, skip=st)
+            del top[k]
+            changed = True
+            continue
+        made = _definition(top[:k], src)
+        if (
+            made is not None
+            and norm.names.made.get(src) == ""
+            and reads.get(src) == 1
+            and defs.get(src) == 1
+        ):
+            made.targets = [t]
+            del top[k]
+            changed = True
+            continue
+        k += 1
+    return changed
+
+
+def _copy_source(st: ir.Stmt) -> str | None:
+    if st.kind == ir.COPY and isinstance(st.expr, cst.Name) and not st.recompute:
+        return st.expr.value
+    return None
+
+
+def _definition(before: list[Any], name: str) -> ir.Stmt | None:
+    """The top-level PRIM statement before the copy that assigns ``name``."""
+    for st in reversed(before):
+        if isinstance(st, ir.Stmt) and name in st.targets:
+            if st.kind == ir.PRIM and len(st.targets) == 1 and not st.recompute:
+                return st
+            return None
+    return None
+
+
+def _dead_packing(
+    st: ir.Stmt, t: str, reads: dict[str, int], pinned: set[str], norm: ir.Normalized
+) -> bool:
+    return (
+        isinstance(st.expr, (cst.Tuple, cst.List))
+        and _names_only(st.expr)
+        and reads.get(t, 0) == 0
+        and t not in pinned
+    )
+
+
+def _names_only(node: Any) -> bool:
+    """A tuple or list literal of names (nested)."""
+    if isinstance(node, cst.Name):
+        return True
+    return isinstance(node, (cst.Tuple, cst.List)) and all(
+        not isinstance(e, cst.StarredElement) and _names_only(e.value)
+        for e in node.elements
+    )
+
+
+def _reads(norm: ir.Normalized) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for it in ir.walk_stmts(norm.stmts):
+        node = it.source if isinstance(it, ir.Phi) else it.expr
+        if node is not None:
+            for n in ir.name_nodes(node):
+                out[n.value] = out.get(n.value, 0) + 1
+    return out
+
+
+def _pinned(norm: ir.Normalized) -> set[str]:
+    """Names read or bound anywhere but in a statement's expression and bound values:
+    renaming them would take more than rewriting those."""
+    out: set[str] = set(norm.lists) | set(norm.prebind)
+    for node in (norm.out, norm.aux):
+        if node is not None:
+            out |= {n.value for n in ir.name_nodes(node)}
+    for it in ir.walk_stmts(norm.stmts):
+        if isinstance(it, ir.Phi):
+            out.add(it.target)
+            out |= {n.value for n in ir.name_nodes(it.source)}
+            continue
+        if it.kind not in (ir.PRIM, ir.COPY, ir.STATIC):
+            out |= set(it.targets) | set(it.operands)
+            for node in (it.expr, it.node, it.target_node):
+                if node is not None:
+                    out |= {n.value for n in ir.name_nodes(node)}
+        if it.container:
+            out.add(it.container)
+        if it.target_node is not None:
+            out |= set(it.targets)
+    _control(norm.stmts, out)
+    return out
+
+
+def _control(items: list[Any], out: set[str]) -> None:
+    for it in items:
+        if isinstance(it, ir.IfNode):
+            out |= {n.value for n in ir.name_nodes(it.test)}
+            _control(it.body, out)
+            _control(it.orelse, out)
+        elif isinstance(it, ir.LoopNode):
+            if it.iter is not None:
+                out |= {n.value for n in ir.name_nodes(it.iter)}
+            out |= {c.name for c in it.carried}
+            out |= {n for n in (it.target, it.stack) if n}
+            _control(it.body, out)
+
+
+def _rename(norm: ir.Normalized, mapping: dict[str, cst.Name], skip: Any) -> None:
+    old = next(iter(mapping))
+    new = mapping[old].value
+    for it in ir.walk_stmts(norm.stmts):
+        if it is skip or not isinstance(it, ir.Stmt):
+            continue
+        if it.expr is not None:
+            it.expr = substitute(it.expr, mapping)
+        it.bound = {
+            k: substitute(v, mapping) if isinstance(v, cst.CSTNode) else v
+            for k, v in it.bound.items()
+        }
+        it.operands = [new if o == old else o for o in it.operands]
