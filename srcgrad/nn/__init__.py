@@ -50,6 +50,7 @@ from srcgrad.nn.losses import (
 )
 from srcgrad.nn.layers import Dropout, Embedding, Flatten, Identity, Linear
 from srcgrad.nn.module import Module, buffer, field_kinds, static
+from srcgrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from srcgrad.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from srcgrad.nn.utils import astype, num_parameters, parameters
 
@@ -75,6 +76,12 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GroupNorm",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNCell",
     "Identity",
     "LayerNorm",
     "Linear",
