@@ -138,3 +138,119 @@ def test_dropout_draws_from_the_generator(rng):
     check_grad(enc_loss, layer, x, None, None, wrt=(0, 1))
     layer.eval()
     np.testing.assert_array_equal(layer(x), layer(x))
+
+
+def _load(ours, theirs):
+    sd = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    return nn.load_state_dict(ours, sd)
+
+
+def _grads_match(torch_module, g_model):
+    grads = nn.state_dict(g_model)
+    for name, p in torch_module.named_parameters():
+        np.testing.assert_allclose(
+            grads[name], p.grad.numpy(), atol=1e-10, err_msg=name
+        )
+
+
+@pytest.mark.parametrize("batch_first", [False, True], ids=["seq-first", "batch-first"])
+def test_attention_matches_pytorch(rng, batch_first):
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.MultiheadAttention(4, 2, batch_first=batch_first).double()
+    with torch.no_grad():
+        theirs.in_proj_bias.normal_()
+        theirs.out_proj.bias.normal_()
+    mha = _load(
+        f64(nn.MultiheadAttention(4, 2, batch_first=batch_first, rng=rng)), theirs
+    )
+    shape_q, shape_k = ((2, 3, 4), (2, 5, 4)) if batch_first else ((3, 2, 4), (5, 2, 4))
+    q, k, v = (rng.standard_normal(s) for s in (shape_q, shape_k, shape_k))
+    causal, pad, floats = _masks(rng, 2, 2, 3, 5)
+    for attn_mask, kpm in ((causal, pad), (floats, None)):
+        for m in (theirs,):
+            m.zero_grad()
+        tq, tk, tv = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
+        t_mask = torch.from_numpy(attn_mask)
+        t_kpm = None if kpm is None else torch.from_numpy(kpm)
+        out, w = theirs(tq, tk, tv, key_padding_mask=t_kpm, attn_mask=t_mask)
+        tloss = out.sin().sum() + (w**2).sum()
+        tloss.backward()
+        value, (g_model, g_q, g_k, g_v) = srcgrad.value_and_grad(
+            mha_loss, wrt=(0, 1, 2, 3)
+        )(mha, q, k, v, attn_mask, kpm)
+        np.testing.assert_allclose(value, tloss.item(), rtol=1e-10)
+        for ours, t in ((g_q, tq), (g_k, tk), (g_v, tv)):
+            np.testing.assert_allclose(ours, t.grad.numpy(), atol=1e-10)
+        _grads_match(theirs, g_model)
+
+
+@pytest.mark.parametrize(
+    "norm_first,activation,batch_first,layers,final_norm",
+    [(False, "relu", False, 2, False), (True, "gelu", True, 1, True)],
+    ids=["post-relu-2", "pre-gelu-batch-first-norm"],
+)
+def test_encoder_matches_pytorch(
+    rng, norm_first, activation, batch_first, layers, final_norm
+):
+    torch = pytest.importorskip("torch")
+    opts = dict(
+        dim_feedforward=6,
+        dropout=0.0,
+        activation=activation,
+        batch_first=batch_first,
+        norm_first=norm_first,
+    )
+    t_layer = torch.nn.TransformerEncoderLayer(4, 2, **opts)
+    t_norm = torch.nn.LayerNorm(4) if final_norm else None
+    theirs = torch.nn.TransformerEncoder(
+        t_layer, layers, norm=t_norm, enable_nested_tensor=False
+    ).double()
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    layer = nn.TransformerEncoderLayer(4, 2, rng=rng, **opts)
+    norm = nn.LayerNorm(4) if final_norm else None
+    ours = _load(f64(nn.TransformerEncoder(layer, layers, norm=norm, rng=rng)), theirs)
+    x = rng.standard_normal((2, 3, 4) if batch_first else (3, 2, 4))
+    causal, pad, _ = _masks(rng, 2, 2, 3, 3)
+    tx = torch.tensor(x, requires_grad=True)
+    out = theirs(tx, torch.from_numpy(causal), torch.from_numpy(pad))
+    tloss = out.sin().sum()
+    tloss.backward()
+    value, (g_model, g_x) = srcgrad.value_and_grad(enc_loss, wrt=(0, 1))(
+        ours, x, causal, pad
+    )
+    np.testing.assert_allclose(value, tloss.item(), rtol=1e-10)
+    np.testing.assert_allclose(g_x, tx.grad.numpy(), atol=1e-10)
+    _grads_match(theirs, g_model)
+
+
+ENCODER_SWEEP = [
+    (nf, act, bf, layers)
+    for nf in (False, True)
+    for act in ("relu", "gelu")
+    for bf in (False, True)
+    for layers in (1, 2, 3)
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("norm_first,activation,batch_first,layers", ENCODER_SWEEP)
+def test_encoder_sweep_against_differences(
+    rng, norm_first, activation, batch_first, layers
+):
+    layer = nn.TransformerEncoderLayer(
+        4,
+        2,
+        6,
+        dropout=0.0,
+        activation=activation,
+        batch_first=batch_first,
+        norm_first=norm_first,
+        rng=rng,
+    )
+    model = f64(nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(4), rng=rng))
+    x = rng.standard_normal((2, 3, 4) if batch_first else (3, 2, 4))
+    causal, pad, floats = _masks(rng, 2, 2, 3, 3)
+    check_grad(enc_loss, model, x, causal, pad, wrt=(0, 1))
+    check_grad(enc_loss, model, x, floats, None, wrt=(0, 1))

@@ -127,6 +127,12 @@ class TransformerEncoder(Module):
         x = src
         for layer in self.layers:
             x = layer(x, mask, src_key_padding_mask)
-        if self.norm is not None:
-            x = self.norm(x)
+        return _final_norm(self.norm, x)
+
+
+def _final_norm(norm, x):
+    """``norm(x)``, or ``x`` without a norm (a test on a parameter bound to None is
+    decided when the code is generated)."""
+    if norm is None:
         return x
+    return norm(x)
