@@ -78,7 +78,14 @@ def test_attention_layout_forward_and_gradients(rng):
     np.testing.assert_allclose(w.sum(-1), 1.0)
     causal, pad, floats = _masks(rng, 2, 2, 3, 5)
     check_grad(mha_loss, mha, q, k, v, causal, pad, wrt=(0, 1, 2, 3))
-    check_grad(mha_loss, mha, q, k, v, floats, None, wrt=(0, 1))
+
+
+@pytest.mark.slow
+def test_attention_float_mask_gradients(rng):
+    mha = f64(nn.MultiheadAttention(4, 2, batch_first=True, rng=rng))
+    q, kv = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    _, _, floats = _masks(rng, 2, 2, 3, 5)
+    check_grad(mha_loss, mha, q, kv, kv, floats, None, wrt=(0, 1, 2))
 
 
 def test_masks_zero_the_masked_weights(rng):
@@ -93,6 +100,7 @@ def test_masks_zero_the_masked_weights(rng):
     assert none is None and out.shape == (3, 2, 4)
 
 
+@pytest.mark.slow
 def test_positional_encodings(rng):
     pe = nn.PositionalEncoding(6, max_len=10, dtype=np.float64)
     x = rng.standard_normal((4, 2, 6))
@@ -112,7 +120,10 @@ def test_positional_encodings(rng):
     "opts",
     [
         dict(norm_first=False, activation="relu", batch_first=False),
-        dict(norm_first=True, activation="gelu", batch_first=True),
+        pytest.param(
+            dict(norm_first=True, activation="gelu", batch_first=True),
+            marks=pytest.mark.slow,
+        ),
     ],
     ids=["post-norm-relu", "pre-norm-gelu-batch-first"],
 )
@@ -130,6 +141,7 @@ def test_encoder_layer_gradients(rng, opts):
     check_grad(enc_loss, layer, x, causal, pad, wrt=(0, 1))
 
 
+@pytest.mark.slow
 def test_dropout_draws_from_the_generator(rng):
     layer = f64(nn.TransformerEncoderLayer(4, 2, 6, dropout=0.3, rng=rng))
     x = rng.standard_normal((3, 2, 4))
@@ -153,6 +165,7 @@ def _grads_match(torch_module, g_model):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_first", [False, True], ids=["seq-first", "batch-first"])
 def test_attention_matches_pytorch(rng, batch_first):
     torch = pytest.importorskip("torch")
@@ -186,7 +199,10 @@ def test_attention_matches_pytorch(rng, batch_first):
 
 @pytest.mark.parametrize(
     "norm_first,activation,batch_first,layers,final_norm",
-    [(False, "relu", False, 2, False), (True, "gelu", True, 1, True)],
+    [
+        pytest.param(False, "relu", False, 2, False, marks=pytest.mark.slow),
+        (True, "gelu", True, 1, True),
+    ],
     ids=["post-relu-2", "pre-gelu-batch-first-norm"],
 )
 def test_encoder_matches_pytorch(

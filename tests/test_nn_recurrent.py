@@ -60,6 +60,7 @@ CELLS = {"RNN": nn.RNNCell, "LSTM": nn.LSTMCell, "GRU": nn.GRUCell}
 SEQS = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(CELLS))
 def test_cell_gradients(rng, kind):
     cell = f64(CELLS[kind](3, 4, rng=rng))
@@ -83,11 +84,15 @@ def test_cell_layouts_and_init(rng):
 @pytest.mark.parametrize(
     "kind,opts",
     [
-        ("GRU", dict(num_layers=2, bidirectional=True)),
-        ("LSTM", dict(num_layers=2, batch_first=True)),
-        ("RNN", dict(nonlinearity="relu", bidirectional=True, bias=False)),
+        ("GRU", dict(num_layers=2, bidirectional=True, batch_first=True)),
+        pytest.param("LSTM", dict(num_layers=2), marks=pytest.mark.slow),
+        pytest.param(
+            "RNN",
+            dict(nonlinearity="relu", bidirectional=True, bias=False),
+            marks=pytest.mark.slow,
+        ),
     ],
-    ids=["gru-2-bi", "lstm-2-batch-first", "rnn-relu-bi-nobias"],
+    ids=["gru-2-bi-batch-first", "lstm-2", "rnn-relu-bi-nobias"],
 )
 def test_sequence_gradients(rng, kind, opts):
     model = f64(SEQS[kind](3, 4, rng=rng, **opts))
@@ -98,6 +103,7 @@ def test_sequence_gradients(rng, kind, opts):
     check_grad(SEQ_LOSS[kind], model, x, hx, wrt=(0, 1, 2))
 
 
+@pytest.mark.slow
 def test_zero_initial_state_and_dropout(rng):
     gru = f64(nn.GRU(3, 4, num_layers=2, dropout=0.4, rng=np.random.default_rng(5)))
     x = rng.standard_normal((4, 2, 3))
@@ -164,9 +170,13 @@ def _torch_compare(torch, kind, opts, rng, with_state=True):
 
 
 TORCH_CASES = [
-    ("GRU", dict(num_layers=2, bidirectional=True, batch_first=True)),
+    pytest.param(
+        "GRU",
+        dict(num_layers=2, bidirectional=True, batch_first=True),
+        marks=pytest.mark.slow,
+    ),
     ("LSTM", dict(num_layers=1)),
-    ("RNN", dict(nonlinearity="relu")),
+    pytest.param("RNN", dict(nonlinearity="relu"), marks=pytest.mark.slow),
 ]
 
 

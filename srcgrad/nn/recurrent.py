@@ -48,22 +48,18 @@ def _rnn_step(gi, h, weight_hh, bias_hh, nonlinearity):
 
 
 def _lstm_step(gi, h, c, weight_hh, bias_hh):
-    n = weight_hh.shape[1]
     gates = gi + F.linear(h, weight_hh, bias_hh)
-    i = F.sigmoid(gates[..., :n])
-    f = F.sigmoid(gates[..., n : 2 * n])
-    g = np.tanh(gates[..., 2 * n : 3 * n])
-    o = F.sigmoid(gates[..., 3 * n :])
-    c = f * c + i * g
-    return o * np.tanh(c), c
+    i, f, g, o = np.split(gates, 4, axis=-1)
+    c = F.sigmoid(f) * c + F.sigmoid(i) * np.tanh(g)
+    return F.sigmoid(o) * np.tanh(c), c
 
 
 def _gru_step(gi, h, weight_hh, bias_hh):
-    n = weight_hh.shape[1]
-    gh = F.linear(h, weight_hh, bias_hh)
-    r = F.sigmoid(gi[..., :n] + gh[..., :n])
-    z = F.sigmoid(gi[..., n : 2 * n] + gh[..., n : 2 * n])
-    c = np.tanh(gi[..., 2 * n :] + r * gh[..., 2 * n :])
+    i_r, i_z, i_n = np.split(gi, 3, axis=-1)
+    h_r, h_z, h_n = np.split(F.linear(h, weight_hh, bias_hh), 3, axis=-1)
+    r = F.sigmoid(i_r + h_r)
+    z = F.sigmoid(i_z + h_z)
+    c = np.tanh(i_n + r * h_n)
     return c + z * (h - c)
 
 
