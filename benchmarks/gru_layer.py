@@ -29,29 +29,23 @@ from benchmarks.train import compare  # noqa: E402
 from benchmarks.train_hand import gru_value_and_grad  # noqa: E402
 from benchmarks.train_impls import Adam  # noqa: E402
 from benchmarks.train_models import GRU_H, WORKLOADS, init_params  # noqa: E402
+import srcgrad  # noqa: E402
+from srcgrad import nn  # noqa: E402
 
 __all__ = ["GRUClassifier", "gru_classifier_loss", "build", "main"]
 
 
-def _model_class() -> Any:
-    from srcgrad import nn
+class GRUClassifier(nn.Module):
+    """nn.GRU over the rows, the last hidden state through nn.Linear."""
 
-    class GRUClassifier(nn.Module):
-        """nn.GRU over the rows, the last hidden state through nn.Linear."""
+    def __init__(self, hidden: int = GRU_H) -> None:
+        rng = np.random.default_rng(0)
+        self.gru = nn.GRU(28, hidden, batch_first=True, rng=rng)
+        self.fc = nn.Linear(hidden, 10, rng=rng)
 
-        def __init__(self, hidden: int = GRU_H) -> None:
-            rng = np.random.default_rng(0)
-            self.gru = nn.GRU(28, hidden, batch_first=True, rng=rng)
-            self.fc = nn.Linear(hidden, 10, rng=rng)
-
-        def __call__(self, x):
-            _, h = self.gru(x)
-            return self.fc(h[-1])
-
-    return GRUClassifier
-
-
-GRUClassifier = None  # set on first use (imports srcgrad lazily)
+    def __call__(self, x):
+        _, h = self.gru(x)
+        return self.fc(h[-1])
 
 
 def gru_classifier_loss(model, x, y):
@@ -74,27 +68,18 @@ _NAMES = {
 
 
 def _to_model(params: dict[str, np.ndarray]) -> Any:
-    global GRUClassifier
-    from srcgrad import nn
-
-    GRUClassifier = GRUClassifier or _model_class()
     model = GRUClassifier(params["W_hh"].shape[1])
     state = {k: params[v].T if v == "W" else params[v] for k, v in _NAMES.items()}
     return nn.load_state_dict(model, state)
 
 
 def _to_dict(tree: Any) -> dict[str, np.ndarray]:
-    from srcgrad import nn
-
     sd = nn.state_dict(tree)
     return {v: sd[k].T if v == "W" else sd[k] for k, v in _NAMES.items()}
 
 
 def build(params: dict[str, np.ndarray], batch: tuple) -> tuple[Impl, Impl, str]:
     """(hand-written step, srcgrad.nn step, "" or the gradient mismatch on ``batch``)."""
-    import srcgrad
-    from srcgrad import nn
-
     own = copy.deepcopy(params)
     opt = Adam(own)
 
