@@ -15,6 +15,12 @@ from srcgrad.nn.activations import (
     Softplus,
     Tanh,
 )
+from srcgrad.nn.attention import (
+    LearnedPositionalEncoding,
+    MultiheadAttention,
+    PositionalEncoding,
+    sinusoidal_encoding,
+)
 from srcgrad.nn.containers import Sequential, load_state_dict, state_dict
 from srcgrad.nn.conv import (
     AdaptiveAvgPool2d,
@@ -50,7 +56,9 @@ from srcgrad.nn.losses import (
 )
 from srcgrad.nn.layers import Dropout, Embedding, Flatten, Identity, Linear
 from srcgrad.nn.module import Module, buffer, field_kinds, static
+from srcgrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from srcgrad.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from srcgrad.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 from srcgrad.nn.utils import astype, num_parameters, parameters
 
 __all__ = [
@@ -75,13 +83,24 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GroupNorm",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNCell",
     "Identity",
     "LayerNorm",
+    "LearnedPositionalEncoding",
     "Linear",
     "MaxPool1d",
     "MaxPool2d",
     "Module",
+    "MultiheadAttention",
+    "PositionalEncoding",
     "Sequential",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "astype",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -107,6 +126,7 @@ __all__ = [
     "relu",
     "sigmoid",
     "silu",
+    "sinusoidal_encoding",
     "softmax",
     "softplus",
     "state_dict",

@@ -1,6 +1,9 @@
 """Sequential, and PyTorch-style state dicts: ``state_dict(model)`` names every parameter
 and buffer as PyTorch would (``"0.weight"``, ``"features.3.running_mean"``), and
-``load_state_dict(model, sd)`` copies such a dict of arrays into a model."""
+``load_state_dict(model, sd)`` copies such a dict of arrays into a model.
+
+A Module whose class defines ``_state_names(self)`` (the recurrent layers) names its
+arrays itself: it returns ``(name, owner module, attribute)`` triples."""
 
 from __future__ import annotations
 
@@ -38,6 +41,11 @@ def _arrays(model: Any, prefix: str) -> Iterator[tuple[str, Any, Any, str]]:
     if isinstance(model, Sequential):
         for i, layer in enumerate(model.layers):
             yield from _arrays(layer, f"{prefix}{i}.")
+        return
+    names = getattr(type(model), "_state_names", None)
+    if isinstance(model, Module) and names is not None:
+        for name, owner, key in names(model):
+            yield f"{prefix}{name}", owner, key, field_kinds(owner)[key]
         return
     if isinstance(model, Module):
         for name, value in vars(model).items():
