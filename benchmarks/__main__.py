@@ -3,6 +3,7 @@
 - ``train [--quick] ...``: training steps W1-W7 (:mod:`benchmarks.train`);
 - ``gradients [--quick] ...``: gradients of single functions (:mod:`benchmarks.run`);
 - ``optim [--quick]``: optimizer step and data loader (:mod:`benchmarks.optim_data`);
+- ``rnn [--quick]``: backpropagation through time of a 200-step RNN (:mod:`benchmarks.rnn_bptt`);
 - ``assemble``: rebuild ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.md``.
 
 Every BLAS/OpenMP pool, PyTorch and XLA are pinned to one thread before numpy is imported.
@@ -14,11 +15,11 @@ import sys
 
 from benchmarks.pinning import pin_thread_env
 
-USAGE = "usage: python -m benchmarks {train,gradients,optim,assemble} [options]"
+USAGE = "usage: python -m benchmarks {train,gradients,optim,rnn,assemble} [options]"
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("train", "gradients", "optim", "assemble"):
+    if not argv or argv[0] not in ("train", "gradients", "optim", "rnn", "assemble"):
         print(USAGE, file=sys.stderr)
         return 2
     if "numpy" in sys.modules:
@@ -35,6 +36,10 @@ def main(argv: list[str]) -> int:
         from benchmarks import run
 
         return run.main(rest)
+    if command == "rnn":
+        from benchmarks import rnn_bptt
+
+        return rnn_bptt.main(rest)
     if command == "optim":
         from benchmarks import optim_data
 

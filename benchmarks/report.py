@@ -5,6 +5,7 @@ Each benchmark command writes only its own section under ``benchmarks/results/``
 - ``cpu_training.md``: ``python -m benchmarks train`` (training steps W1-W7);
 - ``cpu_gradients.md``: ``python -m benchmarks.run`` (gradients of single functions);
 - ``optim_data.md``: ``python -m benchmarks optim`` (optimizer step, data loader);
+- ``rnn_bptt.md``: ``python -m benchmarks rnn`` (a 200-step RNN's BPTT);
 - ``gpu.md`` and ``mpi.md``: the GPU and multi-process benchmarks, written on their machines;
 
 and then calls :func:`assemble`, which concatenates whatever section files exist, so a CPU run
@@ -24,6 +25,7 @@ ORDER = (
     "cpu_training.md",
     "cpu_gradients.md",
     "optim_data.md",
+    "rnn_bptt.md",
     "gpu.md",
     "mpi.md",
 )
@@ -31,6 +33,7 @@ _TITLES = {
     "cpu_training.md": "CPU training steps",
     "cpu_gradients.md": "CPU gradients of single functions",
     "optim_data.md": "Optimizer step and data loader",
+    "rnn_bptt.md": "Backpropagation through time",
     "gpu.md": "GPU",
     "mpi.md": "multi-process",
 }

@@ -4,6 +4,8 @@ loop, only where that is exact; the gradients stay right everywhere."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -173,3 +175,30 @@ def test_a_cotangent_built_by_several_statements_is_kept_after_the_last():
     src = _source(gated, Wx, Wh, xs)
     assert "d_z_steps.append(d_z)" in src
     check_grad(gated, Wx, Wh, xs, wrt=(0, 1))
+
+
+def test_the_input_projection_is_one_product_before_the_loop():
+    rng = np.random.default_rng(7)
+    p, xs = _params(rng, 3, 4), rng.normal(size=(6, 2, 3))
+    src = _source(rnn, p, xs)
+    fwd = src[src.index("def fwd_") : src.index("def bwd_")]
+    before = fwd[: fwd.index("for t in")]
+    assert re.search(r"(\w+_all) = xs @ params\[\"Wx\"\]", before) or re.search(
+        r"(\w+_all) = xs @ \w+", before
+    )
+    assert "_all[t]" in fwd[fwd.index("for t in") :]
+    for dtype in (np.float64, np.float32):
+        pd = {k: v.astype(dtype) for k, v in p.items()}
+        v, _ = srcgrad.value_and_grad(rnn)(pd, xs.astype(dtype))
+        assert v == rnn(pd, xs.astype(dtype))  # bit-identical forward
+    check_grad(rnn, p, xs)
+
+
+def test_a_two_axis_sequence_keeps_its_step_products():
+    """``xs[t]`` of a (T, d) sequence is a vector: its product stays in the loop."""
+    rng = np.random.default_rng(8)
+    a = _params(rng, 3, 4)
+    xs = rng.normal(size=(5, 3))
+    df = srcgrad.grad(rnn_vector, wrt=(0, 1, 2))
+    df(a["Wx"], a["Wh"], a["b"], xs)
+    assert "_all = " not in df.source

@@ -8,7 +8,9 @@ of the function (not inside a loop or branch):
 - a copy ``t = p`` of an array parameter ``p`` (not a container) is dropped and ``t`` is
   read as ``p`` (``h_1 @ W2``, ``d_W2`` directly);
 - a copy ``t = _tmp`` of a temporary that nothing else reads names the temporary's
-  statement ``t`` instead (``logits = h @ W + b`` rather than a temporary and a copy);
+  statement ``t`` instead (``logits = h @ W + b`` rather than a temporary and a copy;
+  ``i = 1.0 / (1.0 + xp.exp(-z))`` where an inlined ``sigmoid`` returned it), in a loop
+  body too;
 - a packing ``params = [(W1, b1), (W2, b2)]`` of names that nothing reads (any more) is
   dropped.
 
@@ -38,32 +40,40 @@ def propagate_forward_copies(norm: ir.Normalized) -> ir.Normalized:
 
 def _once(norm: ir.Normalized) -> bool:
     defs = ir.def_counts(norm.stmts)
-    pinned = _pinned(norm)
-    reads = _reads(norm)
+    facts = (_pinned(norm), _reads(norm), defs)
+    changed = _list(norm, norm.stmts, facts, top=True)
+    for loop in ir.loops_in(norm.stmts):
+        changed = _list(norm, loop.body, facts, top=False) or changed
+    return changed
+
+
+def _list(norm: ir.Normalized, items: list[Any], facts: tuple, top: bool) -> bool:
+    """One pass over one statement list (the function's own, or a loop body: there only
+    a temporary's copy is folded, which renames within the list)."""
+    pinned, reads, defs = facts
     arrays = set(norm.params) - set(norm.containers)
     changed = False
-    top = norm.stmts
     k = 0
-    while k < len(top):
-        st = top[k]
+    while k < len(items):
+        st = items[k]
         if not isinstance(st, ir.Stmt) or len(st.targets) != 1:
             k += 1
             continue
         t = st.targets[0]
-        if st.kind == ir.STATIC and _dead_packing(st, t, reads, pinned, norm):
-            del top[k]
+        if top and st.kind == ir.STATIC and _dead_packing(st, t, reads, pinned):
+            del items[k]
             changed = True
             continue
         src = _copy_source(st)
         if src is None or t in pinned or src in pinned or defs.get(t) != 1:
             k += 1
             continue
-        if src in arrays and defs.get(src, 0) == 0:
+        if top and src in arrays and defs.get(src, 0) == 0:
             _rename(norm, {t: cst.Name(src)}, skip=st)
-            del top[k]
+            del items[k]
             changed = True
             continue
-        made = _definition(top[:k], src)
+        made = _definition(items[:k], src)
         if (
             made is not None
             and norm.names.made.get(src) == ""
@@ -71,7 +81,7 @@ def _once(norm: ir.Normalized) -> bool:
             and defs.get(src) == 1
         ):
             made.targets = [t]
-            del top[k]
+            del items[k]
             changed = True
             continue
         k += 1
@@ -94,9 +104,7 @@ def _definition(before: list[Any], name: str) -> ir.Stmt | None:
     return None
 
 
-def _dead_packing(
-    st: ir.Stmt, t: str, reads: dict[str, int], pinned: set[str], norm: ir.Normalized
-) -> bool:
+def _dead_packing(st: ir.Stmt, t: str, reads: dict[str, int], pinned: set[str]) -> bool:
     return (
         isinstance(st.expr, (cst.Tuple, cst.List))
         and _names_only(st.expr)

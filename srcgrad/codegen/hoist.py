@@ -312,7 +312,7 @@ def _after(plan: _Plan, kept: dict[str, str], ctx: _Context) -> cst.If:
                 uses[n] = uses.get(n, 0) + 1
     for n, k in uses.items():
         if k > 1:
-            stacked[n] = _list_name(n, "all", ctx)
+            stacked[n] = _list_name(n, "every", ctx)
             lines.append(f"{stacked[n]} = {xp}.concatenate({kept[n]})")
 
     def whole(n: str) -> str:

@@ -94,10 +94,14 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
             claim(local, f"{t}_cotangents")
         elif kind == "seq":
             claim(local, f"{t}_cotangents_{part}")
-        elif kind in ("steps", "all"):  # a loop's kept values (codegen/hoist.py)
-            claim(local, f"{t}_{kind}")
-        elif kind in ("dsteps", "dall"):  # a loop's kept cotangents
-            claim(local, f"d_{t}_{kind[1:]}")
+        elif kind == "steps":  # a loop's kept values (codegen/hoist.py)
+            claim(local, f"{t}_steps")
+        elif kind == "dsteps":  # a loop's kept cotangents
+            claim(local, f"d_{t}_steps")
+        elif kind == "every":  # every step's value at once (hoisted before or after)
+            claim(local, f"{t}_all")
+        elif kind == "devery":
+            claim(local, f"d_{t}_all")
         else:
             claim(local, f"{t}_{part}")
     for t, made in list(names.made.items()):  # flags, loop indices: their hint
@@ -221,6 +225,8 @@ def _item_name(st: ir.Stmt) -> str | None:
     e = st.expr
     if not (isinstance(e, cst.Subscript) and isinstance(e.value, cst.Name)):
         return None
+    if st.rule is not None and st.rule.name != "getitem":
+        return None  # a step of a hoisted product: named for the product
     if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
         return None
     index = e.slice[0].slice.value

@@ -6,7 +6,12 @@ is final, because a value the backward reads must stay as it was:
 - ``xp.sum(a, ...)`` (and mean/max/min/prod) of a known array -> ``a.sum(...)``: the same
   reduction without numpy's Python-level dispatch;
 - fused elementwise chains: ``t2 = t1 + b`` -> ``t2 = xp.add(t1, b, out=t1)`` when ``t1`` is a
-  fresh array read by nothing else (see :func:`forward_in_place`).
+  fresh array read by nothing else (see :func:`forward_in_place`);
+- input projections of a loop over time: ``m = xs[t] @ W`` in ``for t in range(...)`` ->
+  ``m = m_all[t]`` with ``m_all = xs @ W`` once before the loop, for a loop-invariant
+  ``xs`` of three or more axes and ``W`` of two (numpy's stacked matmul multiplies each
+  ``xs[t]`` as the step did; see :func:`hoist_input_projections`).  The backward pass is
+  unchanged: it differentiates the step's product.
 
 After this stage the forward statements hold those rewrites.  The statements are rewritten in
 place: segments, branches and loops keep their identity, since the backward pass and the
@@ -36,6 +41,7 @@ def specialise_forward(
         return norm
     reductions_as_methods(norm, bwd.xp, facts)
     forward_in_place(norm, bwd.xp, facts.env, facts.uf, ir.backward_reads(bwd))
+    hoist_input_projections(norm, facts.env)
     return norm
 
 
@@ -186,3 +192,128 @@ def _in_place(
             + [cst.Arg(cst.Name(a.value), keyword=cst.Name("out"))],
         )
     return None
+
+
+def hoist_input_projections(norm: Normalized, env: dict[str, Fact | None]) -> int:
+    """``m = xs[t] @ W`` in a ``for t in range(...)`` loop becomes ``m = m_all[t]``, with
+    ``m_all = xs @ W`` computed once before the loop (the step's product for every step at
+    once), where ``xs`` and ``W`` are loop-invariant, ``xs`` has at least three axes and
+    ``W`` two, and both statements run on every step.  Returns how many it rewrote."""
+    done = 0
+    for items in _lists_with_loops(norm.stmts):
+        k = 0
+        while k < len(items):
+            loop = items[k]
+            if isinstance(loop, ir.LoopNode) and loop.kind == "for" and loop.target:
+                before = _segment_before(items, k)
+                if before is not None:
+                    done += _hoist_loop(loop, before, norm, env)
+            k += 1
+    return done
+
+
+def _lists_with_loops(items: list[Any]) -> list[list[Any]]:
+    out = [items]
+    for it in items:
+        if isinstance(it, ir.LoopNode):
+            out += _lists_with_loops(it.body)
+        elif isinstance(it, ir.IfNode):
+            out += _lists_with_loops(it.body) + _lists_with_loops(it.orelse)
+    return out
+
+
+def _segment_before(items: list[Any], k: int) -> Any:
+    """The segment the loop at ``k`` follows (phis between them aside), else None."""
+    j = k - 1
+    while j >= 0 and isinstance(items[j], ir.Phi):
+        j -= 1
+    if j >= 0 and isinstance(getattr(items[j], "stmts", None), list):
+        return items[j]
+    return None
+
+
+def _hoist_loop(
+    loop: ir.LoopNode, before: Any, norm: Normalized, env: dict[str, Fact | None]
+) -> int:
+    variant = set(ir.def_counts(loop.body)) | {c.name for c in loop.carried}
+    variant.add(loop.target)  # type: ignore[arg-type]
+    if not (
+        isinstance(loop.iter, cst.Call)
+        and isinstance(loop.iter.func, cst.Name)
+        and loop.iter.func.value == "range"
+    ):
+        return 0
+    steps = [
+        st
+        for seg in loop.body
+        if isinstance(getattr(seg, "stmts", None), list)
+        for st in seg.stmts
+    ]
+    slices = {}  # name -> the invariant array it is a step of
+    reads = {  # a constant-key read of an invariant container: invariant too
+        st.targets[0]: _code(st.expr)
+        for st in steps
+        if isinstance(st, ir.Stmt)
+        and st.kind == ir.READ
+        and len(st.targets) == 1
+        and not ({n.value for n in ir.name_nodes(st.expr)} & variant)
+    }
+    done = 0
+    for st in steps:
+        if not (isinstance(st, ir.Stmt) and st.kind == ir.PRIM and st.rule is not None):
+            continue
+        sliced = _step_slice(st.expr, loop.target)  # type: ignore[arg-type]
+        if sliced is not None and len(st.targets) == 1:
+            if sliced not in variant and _rank(env.get(sliced)) >= 3:
+                slices[st.targets[0]] = sliced
+            continue
+        e = st.expr
+        if not (
+            st.rule.name == "matmul"
+            and len(st.targets) == 1
+            and isinstance(e, cst.BinaryOperation)
+            and isinstance(e.operator, cst.MatrixMultiply)
+            and isinstance(e.left, cst.Name)
+            and isinstance(e.right, cst.Name)
+            and e.left.value in slices
+            and (e.right.value not in variant or e.right.value in reads)
+            and _rank(env.get(e.right.value)) == 2
+        ):
+            continue
+        weight = reads.get(e.right.value, e.right.value)
+        target = st.targets[0]
+        whole = norm.names.of_target("_all", target, "every:")
+        before.stmts.append(
+            ir.Stmt(
+                kind=ir.NONDIFF,
+                targets=[whole],
+                expr=cst.parse_expression(f"{slices[e.left.value]} @ {weight}"),
+                origin=st.origin,
+                label="hoisted",
+            )
+        )
+        st.expr = cst.parse_expression(f"{whole}[{loop.target}]")
+        done += 1
+    return done
+
+
+def _step_slice(expr: Any, target: str) -> str | None:
+    """``xs`` for ``xs[t]`` (``t`` the loop variable), else None."""
+    if (
+        isinstance(expr, cst.Subscript)
+        and isinstance(expr.value, cst.Name)
+        and len(expr.slice) == 1
+        and isinstance(expr.slice[0].slice, cst.Index)
+        and isinstance(expr.slice[0].slice.value, cst.Name)
+        and expr.slice[0].slice.value.value == target
+    ):
+        return expr.value.value
+    return None
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _rank(fact: Fact | None) -> int:
+    return -1 if fact is None or fact.dims is None else len(fact.dims)
