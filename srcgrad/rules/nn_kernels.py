@@ -12,7 +12,8 @@ and classes carry no gradient.
 - ``nn.avg_pool2d``: each window's cotangent is spread over the window.
 - ``nn.embedding``: the rows' cotangents are summed through one flattened-index
   ``bincount``.
-- ``nn.cross_entropy``: the closed form ``(softmax - onehot) * w * g`` over the total weight.
+- ``nn.cross_entropy``: the closed form ``(softmax - onehot) * w * g`` over the total weight;
+  the class weights, when passed, are an operand too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from srcgrad.runtime import (
     avg_pool2d_cotangent,
     col2im,
     cross_entropy_cotangent,
+    cross_entropy_weight_cotangent,
     embedding_cotangent,
     max_pool2d_cotangent,
 )
@@ -119,11 +121,16 @@ def embedding_adjoint(g, ans, indices, weight):
     nn_kernels.cross_entropy,
     name="nn.cross_entropy",
     nondiff=("target",),
-    shapes={"batch": "(6,4),(6,)", "spatial": "(3,4,2),(3,2)"},
+    optional_operands=("weight",),
+    shapes={"batch": "(6,4),(6,),(4,)", "spatial": "(3,4,2),(3,2),(4,)"},
     params={"reduction": ["mean", "sum", "none"]},
-    domain={"target": _classes},
+    domain={"target": _classes, "weight": (0.5, 2.0)},
 )
 def cross_entropy_adjoint(
     g, ans, input, target, weight=None, ignore_index=-100, reduction="mean"
 ):
-    return cross_entropy_cotangent(g, input, target, weight, ignore_index, reduction)
+    return cross_entropy_cotangent(
+        g, input, target, weight, ignore_index, reduction
+    ), cross_entropy_weight_cotangent(
+        g, ans, input, target, weight, ignore_index, reduction
+    )

@@ -30,6 +30,7 @@ __all__ = [
     "avg_pool2d_cotangent",
     "embedding_cotangent",
     "cross_entropy_cotangent",
+    "cross_entropy_weight_cotangent",
 ]
 
 
@@ -292,3 +293,30 @@ def cross_entropy_cotangent(
     safe = xp.expand_dims(xp.where(target != ignore_index, target, 0), 1)
     onehot = xp.arange(input.shape[1]).reshape((1, -1) + (1,) * (input.ndim - 2))
     return (p - (onehot == safe)) * xp.expand_dims(w, 1)
+
+
+def cross_entropy_weight_cotangent(
+    g: Any,
+    ans: Any,
+    input: Any,
+    target: Any,
+    weight: Any,
+    ignore_index: int,
+    reduction: str,
+) -> Any:
+    """The cotangent of the class weights (None without them): each sample's
+    ``-log_softmax(input)[t]`` (less the mean loss ``ans``, over the total weight, for
+    "mean") times ``g``, summed into its class by one ``bincount``."""
+    if weight is None:
+        return None
+    xp = namespace(g, input, target)
+    keep = target != ignore_index
+    safe = xp.where(keep, target, 0)
+    logp = _log_softmax(input)
+    per = -xp.take_along_axis(logp, xp.expand_dims(safe, 1), axis=1)[:, 0]
+    if reduction == "mean":
+        total = xp.sum(xp.take(weight, safe) * keep)
+        per = (per - ans) / total
+    share = (per * g * keep).reshape(-1)
+    out = xp.bincount(safe.reshape(-1), weights=share, minlength=weight.shape[0])
+    return out.astype(weight.dtype, copy=False)
