@@ -2,6 +2,8 @@
 
 - ``train [--quick] ...``: training steps W1-W7 (:mod:`benchmarks.train`);
 - ``gradients [--quick] ...``: gradients of single functions (:mod:`benchmarks.run`);
+- ``conv [--reps N] [--no-lenet]``: generated conv2d against hand-written im2col, and a
+  LeNet step against PyTorch eager (:mod:`benchmarks.conv`);
 - ``assemble``: rebuild ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.md``.
 
 Every BLAS/OpenMP pool, PyTorch and XLA are pinned to one thread before numpy is imported.
@@ -13,11 +15,11 @@ import sys
 
 from benchmarks.pinning import pin_thread_env
 
-USAGE = "usage: python -m benchmarks {train,gradients,assemble} [options]"
+USAGE = "usage: python -m benchmarks {train,gradients,conv,assemble} [options]"
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("train", "gradients", "assemble"):
+    if not argv or argv[0] not in ("train", "gradients", "conv", "assemble"):
         print(USAGE, file=sys.stderr)
         return 2
     if "numpy" in sys.modules:
@@ -30,6 +32,10 @@ def main(argv: list[str]) -> int:
         from benchmarks import train
 
         return train.main(rest)
+    if command == "conv":
+        from benchmarks import conv
+
+        return conv.main(rest)
     if command == "gradients":
         from benchmarks import run
 
