@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from srcgrad.backend import namespace
+from srcgrad.errors import SrcgradError
 from srcgrad.runtime.arrays import shape_only
 
 __all__ = [
@@ -34,18 +35,43 @@ __all__ = [
 ]
 
 
+def _refuse(message: str, hint: str) -> None:
+    raise SrcgradError(message, hint=hint, construct="nn-kernel")
+
+
 def _out_size(size: int, k: int, s: int, p: int, d: int) -> int:
     out = (size + 2 * p - d * (k - 1) - 1) // s + 1
     if out < 1:
-        raise ValueError(
-            f"a window of {k} (dilation {d}) does not fit an axis of {size} padded by {p}"
+        _refuse(
+            f"a window of {k} (dilation {d}) does not fit an axis of {size} padded by {p}",
+            "use a smaller kernel, more padding or a larger input",
         )
     return out
 
 
+def _pair(value: Any, name: str, least: int) -> tuple[int, int]:
+    ok = isinstance(value, (tuple, list)) and len(value) == 2
+    if not ok or not all(isinstance(v, int) and v >= least for v in value):
+        _refuse(
+            f"{name} must be a pair of ints >= {least}, got {value!r}",
+            f"pass {name} as a tuple (a, b); the layers (nn.Conv2d, nn.MaxPool2d, ...) "
+            "turn an int into a pair for you",
+        )
+    return value[0], value[1]
+
+
 def _geometry(shape: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any):
+    if len(shape) != 4:
+        _refuse(
+            f"the nn kernels take channels-first (N, C, H, W) input, got shape "
+            f"{tuple(shape)}",
+            "add the batch and channel axes (x[None, None]) or use the 1-D layers",
+        )
     n, c, h, w = shape
-    kh, kw = kernel_size
+    kh, kw = _pair(kernel_size, "kernel_size", 1)
+    _pair(stride, "stride", 1)
+    _pair(padding, "padding", 0)
+    _pair(dilation, "dilation", 1)
     ho = _out_size(h, kh, stride[0], padding[0], dilation[0])
     wo = _out_size(w, kw, stride[1], padding[1], dilation[1])
     return n, c, h, w, kh, kw, ho, wo
@@ -119,10 +145,10 @@ def col2im(g: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation
 # -- pooling ---------------------------------------------------------------------------
 def max_pool2d(x: Any, kernel_size: Any, stride: Any, padding=(0, 0), dilation=(1, 1)):
     """The maximum of each window of ``x`` (N, C, H, W); padding counts as -inf."""
-    _pool_padding(kernel_size, padding)
     _, _, _, _, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
+    _pool_padding(kernel_size, padding)
     xpad = _padded(x, padding, -float("inf"))
     out = None
     for i in range(kh):
@@ -134,9 +160,10 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any, padding=(0, 0), dilation=(
 
 def _pool_padding(kernel_size: Any, padding: Any) -> None:
     if 2 * padding[0] > kernel_size[0] or 2 * padding[1] > kernel_size[1]:
-        raise ValueError(
+        _refuse(
             f"pooling padding {tuple(padding)} exceeds half the window "
-            f"{tuple(kernel_size)}"
+            f"{tuple(kernel_size)}",
+            "padding may be at most half the kernel size, as in PyTorch",
         )
 
 
