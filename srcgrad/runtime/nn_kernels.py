@@ -193,10 +193,10 @@ def avg_pool2d(
 ):
     """The mean of each window of ``x`` (N, C, H, W); zero padding, counted in the mean
     unless ``count_include_pad`` is False."""
-    _pool_padding(kernel_size, padding)
     _, _, _, _, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, (1, 1)
     )
+    _pool_padding(kernel_size, padding)
     xpad = _padded(x, padding, 0)
     total = None
     for i in range(kh):
