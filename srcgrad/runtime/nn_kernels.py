@@ -110,36 +110,40 @@ def _unpadded(z: Any, shape: Any, padding: Any) -> Any:
 def im2col(x: Any, kernel_size: Any, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
     """The windows of ``x`` (N, C, H, W) as a ``(C * kh * kw, N * H_out * W_out)`` matrix:
     row ``(c, i, j)``, column ``(n, oh, ow)`` holds the padded input at channel ``c``, row
-    ``oh * stride + i * dilation``, column ``ow * stride + j * dilation``."""
+    ``oh * stride + i * dilation``, column ``ow * stride + j * dilation``.
+
+    The input is first copied, padded, into (C, N, H, W) order (one pass), so that each
+    kernel offset's copy keeps the order of its source."""
     xp = namespace(x)
-    n, c, _, _, kh, kw, ho, wo = _geometry(
+    n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
-    xpad = _padded(x, padding, 0)
+    p0, p1 = padding
+    xt = xp.zeros((c, n, h + 2 * p0, w + 2 * p1), dtype=x.dtype)
+    xt[:, :, p0 : p0 + h, p1 : p1 + w] = x.transpose(1, 0, 2, 3)
     cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            win = xpad[_window(i, j, ho, wo, stride, dilation)]
-            cols[:, i, j] = win.transpose(1, 0, 2, 3)
+            cols[:, i, j] = xt[_window(i, j, ho, wo, stride, dilation)]
     return cols.reshape(c * kh * kw, n * ho * wo)
 
 
 @shape_only(1)
 def col2im(g: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any):
     """The cotangent of ``x`` for ``cols = im2col(x, ...)``: each column entry added back to
-    the input entry it was read from (one strided slice per kernel offset)."""
+    the input entry it was read from (one strided slice per kernel offset, added in
+    (C, N, H, W) order; the result is a (N, C, H, W) view of it)."""
     xp = namespace(g)
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
     gc = g.reshape(c, kh, kw, n, ho, wo)
-    z = xp.zeros((n, c, h + 2 * padding[0], w + 2 * padding[1]), dtype=x.dtype)
+    p0, p1 = padding
+    z = xp.zeros((c, n, h + 2 * p0, w + 2 * p1), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            z[_window(i, j, ho, wo, stride, dilation)] += gc[:, i, j].transpose(
-                1, 0, 2, 3
-            )
-    return _unpadded(z, x.shape, padding)
+            z[_window(i, j, ho, wo, stride, dilation)] += gc[:, i, j]
+    return z[:, :, p0 : p0 + h, p1 : p1 + w].transpose(1, 0, 2, 3)
 
 
 # -- pooling ---------------------------------------------------------------------------
