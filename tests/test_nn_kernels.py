@@ -10,6 +10,8 @@ generated backward pass calls the kernels' cotangents.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -195,3 +197,15 @@ def test_every_kernel_is_registered():
     names = {r.name for r in registry.all_rules()}
     assert {"nn.im2col", "nn.max_pool2d", "nn.avg_pool2d", "nn.embedding"} <= names
     assert "nn.cross_entropy" in names
+
+
+def test_pooling_with_the_default_stride_emits_no_syntax_warning(rng):
+    def f(x):
+        a = F.max_pool2d(x, (2, 2)) + F.avg_pool2d(x, (2, 2))
+        v = x[:, :, 0, :]
+        b = F.max_pool1d(v, (2,)) + F.avg_pool1d(v, (2,))
+        return np.sum(a * a) + np.sum(b * b)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SyntaxWarning)
+        check_grad(f, rng.standard_normal((2, 2, 4, 6)))
