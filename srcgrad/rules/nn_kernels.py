@@ -8,6 +8,8 @@ and classes carry no gradient.
 
 - ``nn.im2col``: the cotangent of the column matrix is added back window by window
   (``col2im``); a convolution's matrix product keeps the columns for the weight's gradient.
+- ``nn.col2im_sum``: the adjoint of ``nn.im2col`` (a transposed convolution's last step);
+  its cotangent is ``im2col`` of ``g``.
 - ``nn.max_pool2d``: each window's cotangent goes to its first maximum, as PyTorch sends it.
 - ``nn.avg_pool2d``: each window's cotangent is spread over the window.
 - ``nn.embedding``: the rows' cotangents are summed through one flattened-index
@@ -28,6 +30,7 @@ from srcgrad.runtime import (
     cross_entropy_weight_cotangent,
     embedding_cotangent,
     max_pool2d_cotangent,
+    unfold,
 )
 from srcgrad.runtime import nn_kernels
 
@@ -66,6 +69,45 @@ def im2col_adjoint(
     g, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1)
 ):
     return col2im(g, x, kernel_size, stride, padding, dilation)
+
+
+@adjoint(
+    nn_kernels.col2im_sum,
+    name="nn.col2im_sum",
+    nondiff=("output_size", "kernel_size"),
+    shapes={
+        "plain": ("(18,32),-,-", {"output_size": (2, 3, 5, 6), "kernel_size": (2, 3)}),
+        "strided": (
+            "(18,24),-,-",
+            {
+                "output_size": (2, 3, 5, 6),
+                "kernel_size": (2, 3),
+                "stride": (2, 1),
+                "padding": (1, 0),
+            },
+        ),
+        "dilated": (
+            "(8,9),-,-",
+            {
+                "output_size": (1, 2, 5, 6),
+                "kernel_size": (2, 2),
+                "stride": (1, 2),
+                "dilation": (2, 1),
+            },
+        ),
+    },
+)
+def col2im_sum_adjoint(
+    g,
+    ans,
+    cols,
+    output_size,
+    kernel_size,
+    stride=(1, 1),
+    padding=(0, 0),
+    dilation=(1, 1),
+):
+    return unfold(g, kernel_size, stride, padding, dilation)
 
 
 @adjoint(

@@ -23,10 +23,11 @@ from typing import Any
 
 from srcgrad.backend import namespace
 from srcgrad.errors import SrcgradError
-from srcgrad.runtime.arrays import shape_only
+from srcgrad.runtime.arrays import ShapeDtype, shape_only
 
 __all__ = [
     "col2im",
+    "unfold",
     "max_pool2d_cotangent",
     "avg_pool2d_cotangent",
     "embedding_cotangent",
@@ -144,6 +145,26 @@ def col2im(g: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation
         for j in range(kw):
             z[_window(i, j, ho, wo, stride, dilation)] += gc[:, i, j]
     return z[:, :, p0 : p0 + h, p1 : p1 + w].transpose(1, 0, 2, 3)
+
+
+def col2im_sum(
+    cols: Any,
+    output_size: Any,
+    kernel_size: Any,
+    stride=(1, 1),
+    padding=(0, 0),
+    dilation=(1, 1),
+):
+    """The adjoint of :func:`im2col` as a primitive: the (N, C, H, W) array of
+    ``output_size`` whose entries are the sums of the column entries read from them (a
+    transposed convolution's last step)."""
+    like = ShapeDtype(tuple(output_size), cols.dtype)
+    return col2im(cols, like, kernel_size, stride, padding, dilation)
+
+
+def unfold(g: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> Any:
+    """The cotangent of ``cols`` for ``ans = col2im_sum(cols, ...)``: ``im2col`` of ``g``."""
+    return im2col(g, kernel_size, stride, padding, dilation)
 
 
 # -- pooling ---------------------------------------------------------------------------
