@@ -34,6 +34,8 @@ __all__ = [
     "linear",
     "conv1d",
     "conv2d",
+    "conv_transpose2d",
+    "bilinear",
     "max_pool1d",
     "max_pool2d",
     "avg_pool1d",
@@ -161,6 +163,49 @@ def conv1d(x, weight, bias=None, stride=(1,), padding=(0,), dilation=(1,), group
         groups,
     )
     return out[:, :, 0, :]
+
+
+def conv_transpose2d(
+    x,
+    weight,
+    bias=None,
+    stride=(1, 1),
+    padding=(0, 0),
+    output_padding=(0, 0),
+    groups=1,
+    dilation=(1, 1),
+):
+    """The transposed 2-D convolution of ``x`` (N, C_in, H, W) with ``weight``
+    (C_in, C_out / groups, kH, kW), as ``torch.nn.functional.conv_transpose2d``: each input
+    entry's product with the kernel is added into the output window it would be read
+    from by :func:`conv2d` (one matrix product, then :func:`kernels.col2im_sum`)."""
+    n, c_in, h, w = x.shape
+    _, c_group, kh, kw = weight.shape
+    c_out = c_group * groups
+    h_out = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1)
+    w_out = (w - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1)
+    size = (n, c_out, h_out + output_padding[0] + 1, w_out + output_padding[1] + 1)
+    rows = x.transpose(1, 0, 2, 3).reshape(c_in, n * h * w)
+    if groups == 1:
+        cols = weight.reshape(c_in, -1).T @ rows
+    else:
+        w_groups = weight.reshape(groups, c_in // groups, -1).transpose(0, 2, 1)
+        cols = w_groups @ rows.reshape(groups, c_in // groups, n * h * w)
+        cols = cols.reshape(c_out * kh * kw, n * h * w)
+    out = kernels.col2im_sum(cols, size, (kh, kw), stride, padding, dilation)
+    if bias is None:
+        return out
+    return out + bias.reshape(c_out, 1, 1)
+
+
+def bilinear(x1, x2, weight, bias=None):
+    """x1^T A_o x2 + b_o for each output o, with ``weight`` (out, in1, in2), as
+    ``torch.nn.functional.bilinear``; leading axes of ``x1`` and ``x2`` are batch axes.
+    """
+    out = np.einsum("...i,oij,...j->...o", x1, weight, x2, optimize=True)
+    if bias is None:
+        return out
+    return out + bias
 
 
 # -- pooling ---------------------------------------------------------------------------
