@@ -113,15 +113,18 @@ def im2col(x: Any, kernel_size: Any, stride=(1, 1), padding=(0, 0), dilation=(1,
     row ``(c, i, j)``, column ``(n, oh, ow)`` holds the padded input at channel ``c``, row
     ``oh * stride + i * dilation``, column ``ow * stride + j * dilation``.
 
-    The input is first copied, padded, into (C, N, H, W) order (one pass), so that each
-    kernel offset's copy keeps the order of its source."""
+    A padded input is first copied, padded, into (C, N, H, W) order (one pass), so that
+    each kernel offset's copy keeps the order of its source."""
     xp = namespace(x)
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
     p0, p1 = padding
-    xt = xp.zeros((c, n, h + 2 * p0, w + 2 * p1), dtype=x.dtype)
-    xt[:, :, p0 : p0 + h, p1 : p1 + w] = x.transpose(1, 0, 2, 3)
+    if p0 or p1:
+        xt = xp.zeros((c, n, h + 2 * p0, w + 2 * p1), dtype=x.dtype)
+        xt[:, :, p0 : p0 + h, p1 : p1 + w] = x.transpose(1, 0, 2, 3)
+    else:  # its rows are contiguous already: each offset's copy reads them as they are
+        xt = x.transpose(1, 0, 2, 3)
     cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
