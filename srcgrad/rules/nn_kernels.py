@@ -135,6 +135,7 @@ def max_pool2d_adjoint(g, ans, x, kernel_size, stride, padding=(0, 0), dilation=
     shapes={
         "window": ("(2,3,6,7),-,-", {"kernel_size": (2, 3)}),
         "square": ("(2,2,5,5),-,-", {"kernel_size": (3, 3)}),
+        "tiles": ("(2,3,4,6),-,-", {"kernel_size": (2, 3)}),
     },
     params=[
         {"stride": [(2, 3), (1, 1)], "padding": [(0, 0), (1, 1)]},
