@@ -228,7 +228,30 @@ def _lenet_impls() -> list[Impl]:
     return [
         Impl("PyTorch eager", tstep, kind="reference", reason=reason),
         Impl("srcgrad (srcgrad.nn, generated backward, SGD in place)", step),
+        Impl(
+            "context: hand-written numpy W3",
+            _hand_lenet_step(rng, 128),
+            kind="context",
+            note="benchmarks/train_hand.py's LeNet (NHWC, in-place sigmoids), SGD",
+        ),
     ]
+
+
+def _hand_lenet_step(rng: np.random.Generator, batch: int):
+    """A step of the committed hand-written numpy LeNet (W3 of the training benchmark)."""
+    from benchmarks import train_hand, train_models
+
+    work = train_models.WORKLOADS["W3"]
+    params = train_models.init_params(work, rng)
+    x, y = work.batch(rng, batch)
+
+    def step():
+        loss, g = train_hand.lenet_value_and_grad(params, x, y)
+        for k, d in g.items():
+            params[k] -= 0.01 * d
+        return loss
+
+    return step
 
 
 # -- report ----------------------------------------------------------------------------
@@ -301,7 +324,9 @@ def _render(sections, reps, load0, load1, seconds) -> str:
         "row times that one pass alone). The LeNet step (conv5x5 1->6 padding 2, sigmoid, "
         "avgpool 2, conv5x5 6->16, sigmoid, avgpool 2, three linear layers, cross-entropy) "
         "is the same model on both sides, PyTorch's weights copied in, with a plain SGD "
-        "update (srcgrad's in place over `nn.parameters`, PyTorch's `optim.SGD`).",
+        "update (srcgrad's in place over `nn.parameters`, PyTorch's `optim.SGD`); its "
+        "context row is the committed hand-written numpy LeNet (W3 of `python -m "
+        "benchmarks train`), for how far numpy itself is from PyTorch here.",
         "",
         "| case | goal | measured | status |",
         "| --- | --- | --- | --- |",
