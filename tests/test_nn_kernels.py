@@ -69,6 +69,7 @@ def test_conv2d_forward_matches_loops(rng, stride, padding, dilation, groups):
     np.testing.assert_allclose(ours, want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_conv2d_gradients_with_noncontiguous_input_and_float32(rng):
     x = rng.standard_normal((3, 4, 9, 10))[:, ::2, ::2, 1::2]  # (3, 2, 5, 5), strided
     w, b = rng.standard_normal((4, 1, 2, 3)), rng.standard_normal(4)
