@@ -4,6 +4,8 @@
 - ``gradients [--quick] ...``: gradients of single functions (:mod:`benchmarks.run`);
 - ``optim [--quick]``: optimizer step and data loader (:mod:`benchmarks.optim_data`);
 - ``rnn [--quick]``: backpropagation through time of a 200-step RNN (:mod:`benchmarks.rnn_bptt`);
+- ``conv [--reps N] [--no-lenet]``: generated conv2d against hand-written im2col, and a
+  LeNet step against PyTorch eager (:mod:`benchmarks.conv`);
 - ``assemble``: rebuild ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.md``.
 
 Every BLAS/OpenMP pool, PyTorch and XLA are pinned to one thread before numpy is imported.
@@ -15,11 +17,14 @@ import sys
 
 from benchmarks.pinning import pin_thread_env
 
-USAGE = "usage: python -m benchmarks {train,gradients,optim,rnn,assemble} [options]"
+USAGE = (
+    "usage: python -m benchmarks {train,gradients,optim,rnn,conv,assemble} [options]"
+)
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("train", "gradients", "optim", "rnn", "assemble"):
+    commands = ("train", "gradients", "optim", "rnn", "conv", "assemble")
+    if not argv or argv[0] not in commands:
         print(USAGE, file=sys.stderr)
         return 2
     if "numpy" in sys.modules:
@@ -32,6 +37,10 @@ def main(argv: list[str]) -> int:
         from benchmarks import train
 
         return train.main(rest)
+    if command == "conv":
+        from benchmarks import conv
+
+        return conv.main(rest)
     if command == "gradients":
         from benchmarks import run
 

@@ -28,6 +28,7 @@ from srcgrad.nn.conv import (
     AvgPool2d,
     Conv1d,
     Conv2d,
+    ConvTranspose2d,
     MaxPool1d,
     MaxPool2d,
 )
@@ -54,7 +55,7 @@ from srcgrad.nn.losses import (
     nll_loss,
     smooth_l1_loss,
 )
-from srcgrad.nn.layers import Dropout, Embedding, Flatten, Identity, Linear
+from srcgrad.nn.layers import Bilinear, Dropout, Embedding, Flatten, Identity, Linear
 from srcgrad.nn.module import Module, buffer, field_kinds, static
 from srcgrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from srcgrad.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
@@ -76,9 +77,11 @@ __all__ = [
     "AvgPool1d",
     "AvgPool2d",
     "BatchNorm1d",
+    "Bilinear",
     "BatchNorm2d",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose2d",
     "Dropout",
     "Embedding",
     "Flatten",

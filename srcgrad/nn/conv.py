@@ -18,6 +18,7 @@ from srcgrad.nn.module import Module
 __all__ = [
     "Conv1d",
     "Conv2d",
+    "ConvTranspose2d",
     "MaxPool1d",
     "MaxPool2d",
     "AvgPool1d",
@@ -109,6 +110,75 @@ class Conv1d(_ConvNd):
             self.padding,
             self.dilation,
             self.groups,
+        )
+
+
+class ConvTranspose2d(Module):
+    """Transposed 2-D convolution of (N, C_in, H, W) input, with PyTorch's arguments,
+    initialisation and weight layout (C_in, C_out / groups, kH, kW)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        *,
+        rng: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"ConvTranspose2d: in_channels ({in_channels}) and out_channels "
+                f"({out_channels}) must be divisible by groups ({groups})"
+            )
+        if padding_mode != "zeros":
+            raise ValueError("ConvTranspose2d: only padding_mode='zeros' is supported")
+        rng = np.random.default_rng() if rng is None else rng
+        self.in_channels = int(in_channels)
+        self.out_channels = int(out_channels)
+        self.kernel_size = tuple_of(kernel_size, 2, "kernel_size")
+        self.stride = tuple_of(stride, 2, "stride")
+        self.padding = tuple_of(padding, 2, "padding")
+        self.output_padding = tuple_of(output_padding, 2, "output_padding")
+        self.dilation = tuple_of(dilation, 2, "dilation")
+        self.groups = int(groups)
+        if any(
+            op >= max(s, d)
+            for op, s, d in zip(self.output_padding, self.stride, self.dilation)
+        ):
+            raise ValueError(
+                f"ConvTranspose2d: output_padding {self.output_padding} must be smaller "
+                f"than the stride {self.stride} or the dilation {self.dilation}"
+            )
+        shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        dtype = as_dtype(dtype)
+        self.weight = init.kaiming_uniform(shape, math.sqrt(5.0), rng=rng, dtype=dtype)
+        fan_in = shape[1] * int(np.prod(self.kernel_size))
+        bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+        self.bias = (
+            init.uniform(self.out_channels, -bound, bound, rng=rng, dtype=dtype)
+            if bias
+            else None
+        )
+
+    def __call__(self, x):
+        x = check_input("ConvTranspose2d", x, (4,), 1, self.in_channels)
+        return F.conv_transpose2d(
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.groups,
+            self.dilation,
         )
 
 

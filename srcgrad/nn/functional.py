@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 import scipy.special
-from numpy.lib.stride_tricks import sliding_window_view
 
+from srcgrad.runtime import nn_kernels as kernels
 from srcgrad.runtime.calls import stop_gradient
 
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
     "linear",
     "conv1d",
     "conv2d",
+    "conv_transpose2d",
+    "bilinear",
     "max_pool1d",
     "max_pool2d",
     "avg_pool1d",
@@ -128,23 +130,20 @@ def conv2d(
 ):
     """2-D cross-correlation of ``x`` (N, C_in, H, W) with ``weight``
     (C_out, C_in / groups, kH, kW), as ``torch.nn.functional.conv2d``; the sizes are pairs.
-    """
-    n, c_in, _, _ = x.shape
-    c_out, c_group, kh, kw = weight.shape
-    if padding[0] or padding[1]:
-        pads = ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1]))
-        x = np.pad(x, pads)
-    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
-    win = sliding_window_view(x, span, axis=(2, 3))
-    win = win[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
+
+    The windows are laid out as one column matrix (:func:`kernels.im2col`, channels first
+    and batch inner), so the convolution is one matrix product (one per group)."""
+    n, _, h, w = x.shape
+    c_out, _, kh, kw = weight.shape
+    h_out = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    w_out = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    cols = kernels.im2col(x, (kh, kw), stride, padding, dilation)
     if groups == 1:
-        out = np.einsum("nchwij,ocij->nohw", win, weight, optimize=True)
+        out = weight.reshape(c_out, -1) @ cols
     else:
-        h_out, w_out = win.shape[2], win.shape[3]
-        win = win.reshape(n, groups, c_group, h_out, w_out, kh, kw)
-        w = weight.reshape(groups, c_out // groups, c_group, kh, kw)
-        out = np.einsum("ngchwij,gocij->ngohw", win, w, optimize=True)
-        out = out.reshape(n, c_out, h_out, w_out)
+        w_groups = weight.reshape(groups, c_out // groups, -1)
+        out = w_groups @ cols.reshape(groups, -1, n * h_out * w_out)
+    out = out.reshape(c_out, n, h_out, w_out).transpose(1, 0, 2, 3)
     if bias is None:
         return out
     return out + bias.reshape(c_out, 1, 1)
@@ -152,111 +151,107 @@ def conv2d(
 
 def conv1d(x, weight, bias=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
     """1-D cross-correlation of ``x`` (N, C_in, L) with ``weight`` (C_out, C_in / groups,
-    k), as ``torch.nn.functional.conv1d``; the sizes are 1-tuples."""
-    n, c_in, _ = x.shape
-    c_out, c_group, k = weight.shape
-    if padding[0]:
-        x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0])))
-    span = (dilation[0] * (k - 1) + 1,)
-    win = sliding_window_view(x, span, axis=(2,))
-    win = win[:, :, :: stride[0], :: dilation[0]]
+    k), as ``torch.nn.functional.conv1d``; the sizes are 1-tuples (a 2-D convolution of
+    unit height)."""
+    out = conv2d(
+        x[:, :, None, :],
+        weight[:, :, None, :],
+        bias,
+        (1, stride[0]),
+        (0, padding[0]),
+        (1, dilation[0]),
+        groups,
+    )
+    return out[:, :, 0, :]
+
+
+def conv_transpose2d(
+    x,
+    weight,
+    bias=None,
+    stride=(1, 1),
+    padding=(0, 0),
+    output_padding=(0, 0),
+    groups=1,
+    dilation=(1, 1),
+):
+    """The transposed 2-D convolution of ``x`` (N, C_in, H, W) with ``weight``
+    (C_in, C_out / groups, kH, kW), as ``torch.nn.functional.conv_transpose2d``: each input
+    entry's product with the kernel is added into the output window it would be read
+    from by :func:`conv2d` (one matrix product, then :func:`kernels.col2im_sum`)."""
+    n, c_in, h, w = x.shape
+    _, c_group, kh, kw = weight.shape
+    c_out = c_group * groups
+    h_out = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1)
+    w_out = (w - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1)
+    size = (n, c_out, h_out + output_padding[0] + 1, w_out + output_padding[1] + 1)
+    rows = x.transpose(1, 0, 2, 3).reshape(c_in, n * h * w)
     if groups == 1:
-        out = np.einsum("nclk,ock->nol", win, weight, optimize=True)
+        cols = weight.reshape(c_in, -1).T @ rows
     else:
-        length = win.shape[2]
-        win = win.reshape((n, groups, c_group, length, k))
-        w = weight.reshape((groups, c_out // groups, c_group, k))
-        out = np.einsum("ngclk,gock->ngol", win, w, optimize=True)
-        out = out.reshape(n, c_out, length)
+        w_groups = weight.reshape(groups, c_in // groups, -1).transpose(0, 2, 1)
+        cols = w_groups @ rows.reshape(groups, c_in // groups, n * h * w)
+        cols = cols.reshape(c_out * kh * kw, n * h * w)
+    out = kernels.col2im_sum(cols, size, (kh, kw), stride, padding, dilation)
     if bias is None:
         return out
-    return out + bias.reshape(c_out, 1)
+    return out + bias.reshape(c_out, 1, 1)
+
+
+def bilinear(x1, x2, weight, bias=None):
+    """x1^T A_o x2 + b_o for each output o, with ``weight`` (out, in1, in2), as
+    ``torch.nn.functional.bilinear``; leading axes of ``x1`` and ``x2`` are batch axes.
+    """
+    out = np.einsum("...i,oij,...j->...o", x1, weight, x2, optimize=True)
+    if bias is None:
+        return out
+    return out + bias
 
 
 # -- pooling ---------------------------------------------------------------------------
 def max_pool2d(x, kernel_size, stride=None, padding=(0, 0), dilation=(1, 1)):
-    """The maximum of each window of ``x`` (N, C, H, W); padding counts as -inf."""
+    """The maximum of each window of ``x`` (N, C, H, W); padding counts as -inf, and the
+    gradient of a window goes to its first maximum.  ``stride`` defaults to the window.
+    """
     if stride is None:
-        return _max_pool2d(x, kernel_size, kernel_size, padding, dilation)
-    return _max_pool2d(x, kernel_size, stride, padding, dilation)
-
-
-def _max_pool2d(x, kernel_size, stride, padding, dilation):
-    if padding[0] or padding[1]:
-        pads = ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1]))
-        x = np.pad(x, pads, constant_values=-np.inf)
-    kh, kw = kernel_size
-    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
-    win = sliding_window_view(x, span, axis=(2, 3))
-    win = win[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
-    return np.max(win, axis=(4, 5))
+        stride = kernel_size
+    return kernels.max_pool2d(x, kernel_size, stride, padding, dilation)
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=(0,), dilation=(1,)):
     """The maximum of each window of ``x`` (N, C, L); padding counts as -inf."""
     if stride is None:
-        return _max_pool1d(x, kernel_size, kernel_size, padding, dilation)
-    return _max_pool1d(x, kernel_size, stride, padding, dilation)
-
-
-def _max_pool1d(x, kernel_size, stride, padding, dilation):
-    if padding[0]:
-        x = np.pad(
-            x, ((0, 0), (0, 0), (padding[0], padding[0])), constant_values=-np.inf
-        )
-    span = (dilation[0] * (kernel_size[0] - 1) + 1,)
-    win = sliding_window_view(x, span, axis=(2,))
-    win = win[:, :, :: stride[0], :: dilation[0]]
-    return np.max(win, axis=3)
+        stride = kernel_size
+    out = kernels.max_pool2d(
+        x[:, :, None, :],
+        (1, kernel_size[0]),
+        (1, stride[0]),
+        (0, padding[0]),
+        (1, dilation[0]),
+    )
+    return out[:, :, 0, :]
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=(0, 0), count_include_pad=True):
     """The mean of each window of ``x`` (N, C, H, W); zero padding, counted in the mean
-    unless ``count_include_pad`` is False."""
+    unless ``count_include_pad`` is False.  ``stride`` defaults to the window."""
     if stride is None:
-        return _avg_pool2d(x, kernel_size, kernel_size, padding, count_include_pad)
-    return _avg_pool2d(x, kernel_size, stride, padding, count_include_pad)
-
-
-def _avg_pool2d(x, kernel_size, stride, padding, count_include_pad):
-    if padding[0] or padding[1]:
-        pads = ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1]))
-        x = np.pad(x, pads)
-    win = sliding_window_view(x, kernel_size, axis=(2, 3))
-    win = win[:, :, :: stride[0], :: stride[1]]
-    if count_include_pad or not (padding[0] or padding[1]):
-        return np.mean(win, axis=(4, 5))
-    counts = _window_counts(x.shape[2:], kernel_size, stride, padding)
-    return np.sum(win, axis=(4, 5)) / counts.astype(x.dtype)
-
-
-def _window_counts(padded, kernel_size, stride, padding):
-    """How many elements of the unpadded input each window of a padded input covers."""
-    inner = np.ones((padded[0] - 2 * padding[0], padded[1] - 2 * padding[1]))
-    inner = np.pad(inner, ((padding[0], padding[0]), (padding[1], padding[1])))
-    win = sliding_window_view(inner, kernel_size)[:: stride[0], :: stride[1]]
-    return win.sum(axis=(2, 3))
+        stride = kernel_size
+    return kernels.avg_pool2d(x, kernel_size, stride, padding, count_include_pad)
 
 
 def avg_pool1d(x, kernel_size, stride=None, padding=(0,), count_include_pad=True):
     """The mean of each window of ``x`` (N, C, L)."""
     if stride is None:
-        return _avg_pool1d(x, kernel_size, kernel_size, padding, count_include_pad)
-    return _avg_pool1d(x, kernel_size, stride, padding, count_include_pad)
-
-
-def _avg_pool1d(x, kernel_size, stride, padding, count_include_pad):
-    if padding[0]:
-        x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0])))
-    win = sliding_window_view(x, stop_gradient(kernel_size), axis=(2,))
-    win = win[:, :, :: stride[0]]
-    if count_include_pad or not padding[0]:
-        return np.mean(win, axis=3)
-    inner = np.ones((x.shape[2] - 2 * padding[0],))
-    inner = np.pad(inner, ((padding[0], padding[0]),))
-    window = stop_gradient(kernel_size)
-    counts = sliding_window_view(inner, window)[:: stride[0]].sum(axis=1)
-    return np.sum(win, axis=3) / counts.astype(x.dtype)
+        stride = kernel_size
+    out = kernels.avg_pool2d(
+        x[:, :, None, :],
+        (1, kernel_size[0]),
+        (1, stride[0]),
+        (0, padding[0]),
+        count_include_pad,
+    )
+    return out[:, :, 0, :]
 
 
 def adaptive_avg_pool2d(x, output_size):
@@ -303,7 +298,7 @@ def embedding(indices, weight, padding_idx=None):
     """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``indices``; the row
     ``padding_idx`` gets no gradient."""
     if padding_idx is None:
-        return weight[indices]
+        return kernels.embedding(indices, weight)
     rows = np.arange(weight.shape[0]) == padding_idx
     frozen = np.where(rows[:, None], stop_gradient(weight), weight)
-    return frozen[indices]
+    return kernels.embedding(indices, frozen)

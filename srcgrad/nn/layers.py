@@ -1,4 +1,4 @@
-"""Linear, Embedding, Dropout, Flatten, Identity: layers with PyTorch's constructor
+"""Linear, Bilinear, Embedding, Dropout, Flatten, Identity: layers with PyTorch's constructor
 arguments, defaults, initialisation and parameter layouts, whose forward passes are plain
 numpy (:mod:`srcgrad.nn.functional`) and whose backward passes are generated."""
 
@@ -14,7 +14,7 @@ from srcgrad.nn import init
 from srcgrad.nn._checks import as_dtype, check_input
 from srcgrad.nn.module import Module
 
-__all__ = ["Linear", "Embedding", "Dropout", "Flatten", "Identity"]
+__all__ = ["Linear", "Bilinear", "Embedding", "Dropout", "Flatten", "Identity"]
 
 
 def _rng(rng: Any) -> np.random.Generator:
@@ -49,6 +49,40 @@ class Linear(Module):
     def __call__(self, x):
         x = check_input("Linear", x, None, -1, self.in_features)
         return F.linear(x, self.weight, self.bias)
+
+
+class Bilinear(Module):
+    """y_o = x1 @ weight[o] @ x2 + bias[o], weight (out_features, in1_features,
+    in2_features), both drawn from U(-1/sqrt(in1_features), 1/sqrt(in1_features)) as
+    PyTorch does."""
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        rng: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        rng, dtype = _rng(rng), as_dtype(dtype)
+        self.in1_features = int(in1_features)
+        self.in2_features = int(in2_features)
+        self.out_features = int(out_features)
+        bound = 1.0 / math.sqrt(self.in1_features) if self.in1_features else 0.0
+        shape = (self.out_features, self.in1_features, self.in2_features)
+        self.weight = init.uniform(shape, -bound, bound, rng=rng, dtype=dtype)
+        self.bias = (
+            init.uniform(self.out_features, -bound, bound, rng=rng, dtype=dtype)
+            if bias
+            else None
+        )
+
+    def __call__(self, x1, x2):
+        x1 = check_input("Bilinear", x1, None, -1, self.in1_features)
+        x2 = check_input("Bilinear", x2, None, -1, self.in2_features)
+        return F.bilinear(x1, x2, self.weight, self.bias)
 
 
 class Embedding(Module):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.special
 
+from srcgrad.runtime import nn_kernels as kernels
+
 __all__ = [
     "mse_loss",
     "l1_loss",
@@ -83,12 +85,13 @@ def cross_entropy(
     (N, *d) or class probabilities (N, C, *d), with class ``weight``, ``ignore_index``
     (integer targets) and ``label_smoothing``, as ``torch.nn.functional.cross_entropy``.
     """
+    if target.ndim != input.ndim and label_smoothing == 0.0:
+        # the kernel: its gradient is the closed form (softmax - onehot) * w / total
+        return kernels.cross_entropy(input, target, weight, ignore_index, reduction)
     logp = scipy.special.log_softmax(input, axis=1)
     if target.ndim == input.ndim:
         return _soft_cross_entropy(logp, target, weight, reduction, label_smoothing)
     nll = nll_loss(logp, target, weight, ignore_index, reduction)
-    if label_smoothing == 0.0:
-        return nll
     smooth = _smoothing_term(logp, target, weight, ignore_index, reduction)
     return (1.0 - label_smoothing) * nll + smooth * (label_smoothing / input.shape[1])
 

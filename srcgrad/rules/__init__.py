@@ -4,7 +4,7 @@ Use :func:`adjoint` to register a rule, :func:`nondifferentiable` to declare a f
 result carries no gradient, and :func:`lookup` to find the rule of a primitive.  One module
 per family of primitives (``elementwise``, ``binary``, ``special``, ``reductions``,
 ``statistics``, ``scans``, ``grids``, ``broadcasting``, ``shape``, ``indexing``, ``containers``,
-``products``, ``linalg``, ``fft``, ``scipy_special``, ``scipy_linalg``, ``stats``; ``nondiff`` declares the functions
+``products``, ``linalg``, ``fft``, ``scipy_special``, ``scipy_linalg``, ``stats``, ``nn_kernels``; ``nondiff`` declares the functions
 without a gradient); the runtime helpers a family's rules call live in the module of the same
 name in :mod:`srcgrad.runtime`.
 """
@@ -18,6 +18,7 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     grids,
     indexing,
     linalg,
+    nn_kernels,
     nondiff,
     products,
     reductions,

@@ -46,6 +46,8 @@ from srcgrad.runtime.containers import __all__ as _containers_all
 from srcgrad.runtime.calls import *
 from srcgrad.runtime.calls import __all__ as _calls_all
 from srcgrad.runtime.guards import *
+from srcgrad.runtime.nn_kernels import *
+from srcgrad.runtime.nn_kernels import __all__ as _nn_kernels_all
 from srcgrad.runtime.guards import __all__ as _guards_all
 
 __all__ = [  # noqa: PLE0604
@@ -70,4 +72,5 @@ __all__ = [  # noqa: PLE0604
     *_containers_all,
     *_calls_all,
     *_guards_all,
+    *_nn_kernels_all,
 ]
