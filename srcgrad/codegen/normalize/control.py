@@ -11,6 +11,8 @@ import libcst as cst
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.normalize.base import _FuncChoice, _MISSING
+
+_PART = object()  # the known value of a model's sub-model or array field: not None
 from srcgrad.codegen.normalize.exits import (
     _append_tail,
     _before_breaks,
@@ -275,7 +277,7 @@ class ControlFlow:
             return self._known_comparison(e)
         if isinstance(e, (cst.Name, cst.Attribute)):
             value = self._known_operand(e)
-            return _MISSING if value is _MISSING else bool(value)
+            return _MISSING if value is _MISSING or value is _PART else bool(value)
         return _MISSING
 
     def _known_comparison(self, e: cst.Comparison) -> Any:
@@ -298,6 +300,10 @@ class ControlFlow:
                 right,
             ):
                 return _MISSING  # identity of equal strings or ints is not a constant
+            if _PART in (left, right) and not isinstance(
+                c.operator, (cst.Is, cst.IsNot)
+            ):
+                return _MISSING  # a part compared by value runs user code
             if not op(left, right):
                 return False
             left = right
@@ -311,7 +317,13 @@ class ControlFlow:
             cur = self.env.get(e.value)
             if cur in self.const and self.const[cur] is None:
                 return None  # a name bound to None (an inlined callee's default)
+            if cur in self.model_leaves:
+                return _PART  # bound to a model's array (``bias`` of ``F.linear``)
         value = self.folded(e)
+        if value is None and isinstance(e, cst.Attribute):
+            return None  # a model's static field holding None (``self.norm``)
+        if isinstance(e, cst.Attribute) and self.is_part(e):
+            return _PART  # a sub-model or array field: never None
         return value if type(value) in (bool, int, str) else _MISSING
 
     def flush_displays(self) -> None:
