@@ -47,6 +47,27 @@ class Block(nn.Module):
         return np.tanh(x)
 
 
+class Stack(nn.Module):
+    """Sub-models in a list, a ternary on a static flag, an ordered test on the loop
+    index, and a method whose state argument defaults to None."""
+
+    def __init__(self, n=3, double=False):
+        self.blocks = [Block(bias=k % 2 == 0) for k in range(n)]
+        self.double = double
+
+    def step(self, x, h=None):
+        h = np.zeros_like(x) if h is None else h
+        return x + 0.5 * h
+
+    def __call__(self, x):
+        scale = 2.0 if self.double else 1.0
+        for k, block in enumerate(self.blocks):
+            if k > 0 and self.double:
+                x = x * 0.5
+            x = self.step(block(x) * scale)
+        return x
+
+
 def loss(model, x):
     return np.sum(model(x) ** 2)
 
@@ -63,4 +84,16 @@ def test_field_tests_leave_no_runtime_branch(model):
     src = df.source
     code = src[src.index("def fwd_") : src.index("def grad_")]
     assert "\n    if " not in code and "\n        if " not in code
+    check_grad(loss, model, x)
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_ternaries_ordered_tests_and_none_defaults_are_decided(double):
+    model = Stack(double=double)
+    x = np.random.default_rng(2).normal(size=(4, 3))
+    df = srcgrad.grad(loss)
+    df(model, x)
+    src = df.source
+    code = src[src.index("def fwd_") : src.index("def grad_")]
+    assert "if " not in code.replace("if d_", "")
     check_grad(loss, model, x)
