@@ -27,9 +27,10 @@ __all__ = ["custom_vjp", "CustomVJP"]
 class CustomVJP:
     """A function with a user-supplied adjoint rule."""
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], returns: str | None = None) -> None:
         self.fn = fn
         self.vjp: Callable[..., Any] | None = None
+        self.returns = returns
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -44,6 +45,15 @@ class CustomVJP:
         return f"<srcgrad.custom_vjp {self.fn.__qualname__}>"
 
 
-def custom_vjp(fn: Callable[..., Any]) -> CustomVJP:
-    """Mark ``fn`` as a primitive whose adjoint rule is given with ``.defvjp``."""
-    return CustomVJP(fn)
+def custom_vjp(
+    fn: Callable[..., Any] | None = None, *, returns: str | None = None
+) -> Any:
+    """Mark ``fn`` as a primitive whose adjoint rule is given with ``.defvjp``.
+
+    ``@custom_vjp(returns="x")`` marks a check that returns its argument ``x`` unchanged
+    (or raises): a differentiated function calls it for its effect, and the value it
+    returns is ``x`` itself, with everything the generator knows of ``x`` (its shape
+    facts) and its cotangent passed straight through; no rule is needed."""
+    if fn is None:
+        return lambda f: CustomVJP(f, returns)
+    return CustomVJP(fn, returns)

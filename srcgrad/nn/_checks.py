@@ -29,15 +29,16 @@ def as_dtype(dtype: Any) -> np.dtype:
     return out
 
 
-@custom_vjp
+@custom_vjp(returns="x")
 def check_input(
     layer: str, x: Any, ndims: tuple[int, ...] | None, dim: int, size: int
 ) -> Any:
     """``x`` itself; raises a ValueError naming ``layer`` unless ``x.ndim`` is one of
     ``ndims`` (None: any) and ``x.shape[dim] == size`` (``size`` < 0: any size).
 
-    A primitive with its own rule (the identity's), so a layer's forward pass can call it
-    and the generator does not look inside."""
+    Marked ``custom_vjp(returns="x")``: a differentiated layer calls it for its effect
+    and the generator reads its value as ``x`` itself (shape facts and cotangent pass
+    straight through); the rule below serves a caller outside the generator."""
     shape = tuple(x.shape)
     bad_ndim = ndims is not None and len(shape) not in ndims
     if bad_ndim or (size >= 0 and (not shape or shape[dim] != size)):
@@ -56,7 +57,7 @@ def _check_input_vjp(g, ans, layer, x, ndims, dim, size):
     return None, g, None, None, None
 
 
-@custom_vjp
+@custom_vjp(returns="x")
 def check_divisible(x: Any, oh: int, ow: int) -> Any:
     """``x`` itself; raises a ValueError unless its last two axes are multiples of
     (oh, ow) (AdaptiveAvgPool2d's case)."""

@@ -400,6 +400,16 @@ class Calls:
         """A call of a ``srcgrad.custom_vjp`` function: a primitive whose rule is the user's."""
         e, obj, rule, display = site.e, site.obj, site.res.rule, site.display
         assert rule is not None
+        returns = getattr(obj, "returns", None)
+        if returns is not None and site.multi is None:
+            # a check that returns its argument: called for its effect; the value is
+            # the argument itself
+            bound = self.bind_signature(obj.fn, site.args, e, display)
+            value = bound.get(returns)
+            if isinstance(value, cst.BaseExpression):
+                call = site.node.with_changes(func=self._xp_chain(site.func))
+                self.stmts.append(ir.Stmt(ir.EFFECT, [], call, self.origin))
+                return value
         if obj.vjp is None:
             self.fail(
                 e,

@@ -12,6 +12,7 @@ import libcst as cst
 from srcgrad import tree
 from srcgrad.codegen import ir
 from srcgrad.codegen.normalize.base import _Bail, _MISSING
+from srcgrad.codegen.normalize.modules import _is_model
 from srcgrad.codegen.normalize.syntax import _all_names, _constant_key, _NameMap
 from srcgrad.errors import UnsupportedSyntaxError
 
@@ -117,6 +118,8 @@ class Containers:
                 operands=[param],
                 label="read",
             )
+            if _is_model(skel):  # a model's leaves are its arrays (None is static)
+                self.model_leaves.add(name)
             return cst.Name(name)
         name = self.emit(ir.STATIC, target, hint, expr)
         self.static.discard(name)

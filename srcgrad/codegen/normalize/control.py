@@ -11,6 +11,8 @@ import libcst as cst
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.normalize.base import _FuncChoice, _MISSING
+
+_PART = object()  # the known value of a model's sub-model or array field: not None
 from srcgrad.codegen.normalize.exits import (
     _append_tail,
     _before_breaks,
@@ -265,17 +267,19 @@ class ControlFlow:
             inner = self.known_truth(e.expression)
             return _MISSING if inner is _MISSING else not inner
         if isinstance(e, cst.BooleanOperation):
-            left, right = self.known_truth(e.left), self.known_truth(e.right)
+            left = self.known_truth(e.left)
+            is_and = isinstance(e.operator, cst.And)
+            if left is not _MISSING and bool(left) != is_and:
+                return left  # decided by its left side (``k > 0 and ...`` at k == 0)
+            right = self.known_truth(e.right)
             if left is _MISSING or right is _MISSING:
                 return _MISSING
-            return (
-                (left and right) if isinstance(e.operator, cst.And) else (left or right)
-            )
+            return (left and right) if is_and else (left or right)
         if isinstance(e, cst.Comparison):
             return self._known_comparison(e)
         if isinstance(e, (cst.Name, cst.Attribute)):
             value = self._known_operand(e)
-            return _MISSING if value is _MISSING else bool(value)
+            return _MISSING if value is _MISSING or value is _PART else bool(value)
         return _MISSING
 
     def _known_comparison(self, e: cst.Comparison) -> Any:
@@ -284,7 +288,17 @@ class ControlFlow:
             cst.NotEqual: lambda a, b: a != b,
             cst.Is: lambda a, b: a is b,
             cst.IsNot: lambda a, b: a is not b,
+            cst.LessThan: lambda a, b: a < b,
+            cst.LessThanEqual: lambda a, b: a <= b,
+            cst.GreaterThan: lambda a, b: a > b,
+            cst.GreaterThanEqual: lambda a, b: a >= b,
         }
+        ordered = (
+            cst.LessThan,
+            cst.LessThanEqual,
+            cst.GreaterThan,
+            cst.GreaterThanEqual,
+        )
         left = self._known_operand(e.left)
         if left is _MISSING:
             return _MISSING
@@ -298,6 +312,14 @@ class ControlFlow:
                 right,
             ):
                 return _MISSING  # identity of equal strings or ints is not a constant
+            if _PART in (left, right) and not isinstance(
+                c.operator, (cst.Is, cst.IsNot)
+            ):
+                return _MISSING  # a part compared by value runs user code
+            if isinstance(c.operator, ordered) and not (
+                type(left) is int and type(right) is int
+            ):
+                return _MISSING  # only integers are ordered here
             if not op(left, right):
                 return False
             left = right
@@ -308,10 +330,23 @@ class ControlFlow:
         if isinstance(e, cst.Name):
             if e.value in _LITERAL_NAMES:
                 return _MISSING if e.value in self.env else _LITERAL_NAMES[e.value]
+            alias = self.galias.get(e.value) if e.value not in self.env else None
+            if (
+                alias is not None
+                and isinstance(alias[0], cst.Name)
+                and alias[0].value in _LITERAL_NAMES
+            ):
+                return _LITERAL_NAMES[alias[0].value]  # a callee's ``hx=None`` default
             cur = self.env.get(e.value)
             if cur in self.const and self.const[cur] is None:
                 return None  # a name bound to None (an inlined callee's default)
+            if cur in self.model_leaves:
+                return _PART  # bound to a model's array (``bias`` of ``F.linear``)
         value = self.folded(e)
+        if value is None and isinstance(e, cst.Attribute):
+            return None  # a model's static field holding None (``self.norm``)
+        if isinstance(e, cst.Attribute) and self.is_part(e):
+            return _PART  # a sub-model or array field: never None
         return value if type(value) in (bool, int, str) else _MISSING
 
     def flush_displays(self) -> None:
@@ -360,6 +395,9 @@ class ControlFlow:
     def ternary(
         self, e: cst.IfExp, hint: str, target: str | None
     ) -> cst.BaseExpression:
+        known = self.known_truth(e.test)
+        if known is not _MISSING:  # ``2 if self.bidirectional else 1``
+            return self._lower(e.body if known else e.orelse, hint, target)
         test = self.lower_test(e.test, hint)
         saved = self.stmts
         self.stmts = []

@@ -226,6 +226,14 @@ class Modules:
         value = _statics(self.cont[model][2]).get(node.attr.value, _MISSING)
         return value if cache.is_constant(value, literal=True) else _MISSING
 
+    def is_part(self, node: cst.Attribute) -> bool:
+        """Whether ``self.layer`` names a part of a model: a sub-model or an array (a
+        child of its tree, which a static field holding None never is)."""
+        if not isinstance(node.value, cst.Name):
+            return False
+        model = self.model_name(node.value)
+        return model is not None and node.attr.value in self.cont[model][2][1]
+
     def model_field(
         self,
         base: str,

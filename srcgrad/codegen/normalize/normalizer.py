@@ -106,6 +106,7 @@ class Normalizer(
         self.env: dict[str, str] = {}
         self.locals: set[str] = set()
         self.static: set[str] = set()
+        self.model_leaves: set[str] = set()  # reads of a model's arrays: never None
         self.const: dict[str, Any] = {}  # emitted name -> known constant value
         self.cont: dict[str, tuple[str, tuple[Any, ...], Any]] = {}
         self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
