@@ -131,7 +131,9 @@ def _fwd_body(
     f, wrt_text = norm.name, ", ".join(norm.wrt)
     body: list[_Node] = [
         _Node(
-            f'"""Forward pass of {f}; keeps what the gradient w.r.t. ({wrt_text}) needs."""'
+            _doc(
+                f"Forward pass of {f}; keeps what the gradient w.r.t. ({wrt_text}) needs."
+            )
         ),
         _Node(f"{n.xp} = {n.namespace}({', '.join(norm.params)})"),
     ]
@@ -155,7 +157,10 @@ def _bwd_body(
     f, wrt_text = norm.name, ", ".join(norm.wrt)
     body: list[_Node] = [
         _Node(
-            f'"""Gradient of {f} w.r.t. ({wrt_text}), given the residuals and the output cotangent."""'
+            _doc(
+                f"Gradient of {f} w.r.t. ({wrt_text}), given the residuals and the "
+                "output cotangent."
+            )
         )
     ]
     if plan.residuals:
@@ -164,11 +169,13 @@ def _bwd_body(
     if plan.bwd_uses_xp:
         body.append(_Node(f"{n.xp} = {n.namespace}({n.d_out}, *{n.res})"))
     last = None
-    for st in plan.recomputed:  # recomputed here instead of kept in res
+    for k, st in enumerate(plan.recomputed):  # recomputed here instead of kept in res
         text = _stmt_text(st)
         if (st.origin.file, st.origin.line) != last:
             text = f"# {st.origin.file}:{st.origin.line}: {st.origin.text}\n" + text
             last = (st.origin.file, st.origin.line)
+        if k == 0:
+            text = f"# {RECOMPUTED}\n" + text
         body.append(_Node(text, _meta(st.origin, "recompute")))
     body += r.bwd_items(bwd.blocks)
     grads = ", ".join(code(x) for x in bwd.grads)
@@ -176,11 +183,20 @@ def _bwd_body(
     return body
 
 
+RECOMPUTED = "recomputed from the forward pass (cheaper than keeping them):"
+
+
+def _doc(text: str) -> str:
+    """A docstring of ``text`` whose lines fit in 88 columns inside a function."""
+    lines = textwrap.wrap(text, width=80)
+    return '"""' + "\n".join(lines) + '"""'
+
+
 def _grad_body(norm: Normalized, n: _Names, has_aux: bool) -> list[_Node]:
     seed = f"{n.out}[0]" if has_aux else n.out
     return [
         _Node(
-            f'"""Value and gradient of {norm.name} w.r.t. ({", ".join(norm.wrt)})."""'
+            _doc(f"Value and gradient of {norm.name} w.r.t. ({', '.join(norm.wrt)}).")
         ),
         _Node(f"{n.out}, {n.res} = {n.fwd}({', '.join(norm.params)})"),
         _Node(
@@ -386,8 +402,11 @@ class _Renderer:
             else f"{push.stack}.pop()"
         )
         out = [_Node(text, _meta(origin, "pop"))]
-        for st in push.recompute:  # computed again instead of pushed
-            out.append(_Node(_stmt_text(st), _meta(st.origin, "recompute")))
+        for k, st in enumerate(push.recompute):  # computed again instead of pushed
+            text = _stmt_text(st)
+            if k == 0:
+                text = f"# {RECOMPUTED}\n" + text
+            out.append(_Node(text, _meta(st.origin, "recompute")))
         return out
 
     # -- backward -------------------------------------------------------------------------
