@@ -202,3 +202,26 @@ def test_a_two_axis_sequence_keeps_its_step_products():
     df = srcgrad.grad(rnn_vector, wrt=(0, 1, 2))
     df(a["Wx"], a["Wh"], a["b"], xs)
     assert "_all = " not in df.source
+
+
+def linear_rnn(W, U, xs):
+    """PyTorch's layout, ``h @ U.T``: the weight's per-step cotangent is a transpose."""
+    h = np.zeros((xs.shape[1], U.shape[0]))
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ W.T + h @ U.T)
+    return np.sum(h**2)
+
+
+def test_a_transposed_weight_sum_is_hoisted():
+    rng = np.random.default_rng(9)
+    W, U, xs = (
+        rng.normal(size=(4, 3)),
+        rng.normal(size=(4, 4)) * 0.5,
+        rng.normal(size=(5, 2, 3)),
+    )
+    df = srcgrad.grad(linear_rnn, wrt=(0, 1))
+    df(W, U, xs)
+    src = df.source
+    after = src[src.index("    if d_") :]
+    assert ".T @ " in after and ").T" in after
+    check_grad(linear_rnn, W, U, xs, wrt=(0, 1))

@@ -54,7 +54,7 @@ class _Hoisted:
     """One accumulation ``acc = acc + part`` turned into kept factors."""
 
     acc: str
-    kind: str  # "matmul" (a.T @ b) or "sum" (b.sum(axis=0))
+    kind: str  # "matmul" (a.T @ b), "matmul_t" ((a.T @ b).T) or "sum" (b.sum(axis=0))
     a: str | None
     b: str
 
@@ -194,6 +194,41 @@ def _contribution(expr: cst.BaseExpression) -> tuple[str, str | None, str] | Non
     return None
 
 
+def _transposed(
+    made: Any, defs: dict[str, list[Any]], reads: dict[str, int], position: dict
+) -> Any:
+    """For ``part = q.T`` whose ``q`` one earlier statement of the step makes and only
+    this reads: that statement; else None."""
+    a = _assign(made)
+    if a is None:
+        return None
+    return _transposed_expr(a[1], made, defs, reads, position)
+
+
+def _transposed_expr(
+    expr: Any,
+    made: Any,
+    defs: dict[str, list[Any]],
+    reads: dict[str, int],
+    position: dict,
+) -> Any:
+    """For an expression ``q.T`` read in ``made``, whose ``q`` one earlier statement of
+    the step makes and only ``made`` reads: that statement; else None."""
+    if not (
+        isinstance(expr, cst.Attribute)
+        and expr.attr.value == "T"
+        and isinstance(expr.value, cst.Name)
+    ):
+        return None
+    q = expr.value.value
+    if len(defs.get(q, [])) != 1 or reads.get(q, 0) != 1:
+        return None
+    inner = defs[q][0]
+    if id(inner) not in position or position[id(inner)] > position[id(made)]:
+        return None
+    return inner
+
+
 def _rank(name: str, ctx: _Context) -> int | None:
     fact = ctx.env.get(ctx.primal.get(name, name))
     dims = getattr(fact, "dims", None)
@@ -204,6 +239,8 @@ def _ranks_fit(kind: str, a: str | None, b: str, ctx: _Context) -> bool:
     rb = _rank(b, ctx)
     if kind == "sum":
         return rb is not None and rb >= 1
+    if kind == "matmul_t":
+        kind = "matmul"
     ra = _rank(a, ctx) if a is not None else None
     return ra is not None and rb is not None and 1 <= ra <= 2 and 1 <= rb <= 2
 
@@ -230,6 +267,7 @@ def _plan(loop: BLoop, ctx: _Context) -> _Plan:
         acc_part = _accumulation(st)
         if acc_part is None:
             continue
+        also = id(st)
         acc, part = acc_part
         if len(defs.get(acc, [])) != 1 or reads.get(acc, 0) != 1:
             continue  # read or written elsewhere in the loop
@@ -241,8 +279,23 @@ def _plan(loop: BLoop, ctx: _Context) -> _Plan:
             if id(made) not in position or position[id(made)] > position[id(st)]:
                 continue
             form = _contribution(_assign(made)[1])  # type: ignore[index]
-        else:  # the product written in the sum itself
+            inner = _transposed(made, defs, reads, position)
+            if form is None and inner is not None:  # d_W = d_W + (a.T @ b).T
+                form = _contribution(_assign(inner)[1])  # type: ignore[index]
+                if form is not None and form[0] == "matmul":
+                    also = id(made)  # the transpose goes with the product
+                    made, form = inner, ("matmul_t", form[1], form[2])
+                else:
+                    form = None
+        else:  # the product written in the sum itself, or its transpose
             made, form = st, _contribution(part)
+            inner = _transposed_expr(part, st, defs, reads, position)
+            if form is None and inner is not None:  # d_W = d_W + q.T, q = a.T @ b
+                form = _contribution(_assign(inner)[1])  # type: ignore[index]
+                if form is not None and form[0] == "matmul":
+                    made, form = inner, ("matmul_t", form[1], form[2])
+                else:
+                    form = None
         if form is None:
             continue
         kind, a, b = form
@@ -251,7 +304,7 @@ def _plan(loop: BLoop, ctx: _Context) -> _Plan:
         ):
             continue
         plan.found.append(_Hoisted(acc, kind, a, b))
-        plan.drop |= {id(st), id(made)}
+        plan.drop |= {id(st), id(made), also}
         plan.at[id(made)] = [n for n in (b, a) if n is not None]
     return plan
 
@@ -321,6 +374,8 @@ def _after(plan: _Plan, kept: dict[str, str], ctx: _Context) -> cst.If:
     for h in plan.found:
         if h.kind == "sum":
             part = f"{whole(h.b)}.sum(axis=0)"
+        elif h.kind == "matmul_t":
+            part = f"({whole(h.a)}.T @ {whole(h.b)}).T"  # type: ignore[arg-type]
         else:
             part = f"{whole(h.a)}.T @ {whole(h.b)}"  # type: ignore[arg-type]
         lines.append(f"{h.acc} = {h.acc} + {part}")

@@ -74,6 +74,9 @@ class Inference(Lengths):
         self.env: dict[str, Fact | None] = {}
         self.literals: dict[int, Sym] = {}
         self.memo: dict[tuple[Any, ...], Sym] = {}  # computed lengths (Lengths.derived)
+        # a name bound to a tuple display (``shape = (n, m)``): its elements, so that
+        # ``xp.zeros(shape)`` has their lengths
+        self.tuples: dict[str, list[cst.BaseExpression]] = {}
         self.specs = arg_specs
         self.xp = norm.names.generated("xp")
         self.uf = UF()
@@ -264,6 +267,10 @@ class Inference(Lengths):
         if st.kind == ir.COPY and st.operands:
             return self.env.get(st.operands[0])
         if st.kind == ir.STATIC:
+            if isinstance(st.expr, cst.Tuple) and len(st.targets) == 1:
+                elements = st.expr.elements
+                if not any(isinstance(e, cst.StarredElement) for e in elements):
+                    self.tuples[st.targets[0]] = [e.value for e in elements]
             return self.static(st.expr)
         if st.kind == ir.NONDIFF and isinstance(st.expr, cst.Call):
             return shape_facts.creation(self, st.expr, self.xp)
@@ -413,6 +420,17 @@ class Inference(Lengths):
         if expr is None:
             return None
         f = self.expr_fact(expr)
+        if (
+            f is None
+            and isinstance(expr, cst.Subscript)
+            and isinstance(expr.value, cst.Name)
+        ):  # a constant array's slice (``h0[k * dirs : (k + 1) * dirs]``)
+            base = self.env.get(expr.value.value)
+            if base is not None and base.is_array:
+                try:
+                    return shape_facts.subscript(self, base, expr)
+                except shape_facts.Unknown:
+                    return None
         if f is not None or not isinstance(expr, (cst.Call, cst.BinaryOperation)):
             return f
         if isinstance(expr, cst.BinaryOperation):

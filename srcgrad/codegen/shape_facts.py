@@ -602,13 +602,19 @@ def creation(inf: "Inference", call: cst.Call, xp: str) -> Fact | None:
         like = _array(inf.expr_fact(shape.value))
         dims: tuple[Any, ...] = like.dims  # type: ignore[assignment]
         return _made(inf, name, pos, kw, dims)
-    nodes = (
-        [e.value for e in shape.elements]
-        if isinstance(shape, (cst.Tuple, cst.List))
-        else [shape]
-    )
     if any(isinstance(e, cst.StarredElement) for e in getattr(shape, "elements", [])):
         raise Unknown
+    if isinstance(shape, (cst.Tuple, cst.List)):
+        nodes = [e.value for e in shape.elements]
+    elif isinstance(shape, cst.Name) and shape.value in inf.tuples:
+        nodes = inf.tuples[shape.value]  # shape = (n, m); xp.zeros(shape)
+    else:
+        # one length (``xp.zeros(n)``) only where the facts say it is an integer: a
+        # name may hold a tuple of lengths, whose count is not known here
+        one = inf.expr_fact(shape)
+        if one is None or one.dims != () or not _integer(one.dtype):
+            raise Unknown
+        nodes = [shape]
     return _made(inf, name, pos, kw, tuple(inf.dim(n) for n in nodes))
 
 
@@ -664,3 +670,8 @@ def _dtype(inf: "Inference", node: Any, like: Fact | None) -> Any:
         except TypeError:
             raise Unknown from None
     raise Unknown
+
+
+def _integer(dtype: Any) -> bool:
+    """An integer's dtype: Python's ``int`` (weak) or a numpy integer type."""
+    return dtype == "weak-int" or (isinstance(dtype, np.dtype) and dtype.kind in "iu")
