@@ -89,21 +89,7 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
             continue  # a temporary without a hint (``_7``): its locals keep their names
         if not t[:1].isalpha():
             continue
-        kind, _, part = what.partition(":")
-        if kind == "all":
-            claim(local, f"{t}_cotangents")
-        elif kind == "seq":
-            claim(local, f"{t}_cotangents_{part}")
-        elif kind == "steps":  # a loop's kept values (codegen/hoist.py)
-            claim(local, f"{t}_steps")
-        elif kind == "dsteps":  # a loop's kept cotangents
-            claim(local, f"d_{t}_steps")
-        elif kind == "every":  # every step's value at once (hoisted before or after)
-            claim(local, f"{t}_all")
-        elif kind == "devery":
-            claim(local, f"d_{t}_all")
-        else:
-            claim(local, f"{t}_{part}")
+        claim(local, _owned_name(t, what))
     for t, made in list(names.made.items()):  # flags, loop indices: their hint
         found = _TEMP.fullmatch(t)
         if made == "" and found is not None and t not in rename:
@@ -121,6 +107,22 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
         new = rename.get(name, name)
         claim(adj, "d" + new if new.startswith("_") else "d_" + new)
     return rename
+
+
+_OWNED = {
+    "all": "{t}_cotangents",
+    "seq": "{t}_cotangents_{part}",
+    "steps": "{t}_steps",  # a loop's kept values (codegen/hoist.py)
+    "dsteps": "d_{t}_steps",  # a loop's kept cotangents
+    "every": "{t}_all",  # every step's value at once (hoisted before or after a loop)
+    "devery": "d_{t}_all",
+}
+
+
+def _owned_name(t: str, what: str) -> str:
+    """The name of a rule's local or a kept value of the statement assigning ``t``."""
+    kind, _, part = what.partition(":")
+    return _OWNED.get(kind, "{t}_{part}").format(t=t, part=part)
 
 
 def identifiers(text: str) -> set[str]:

@@ -30,7 +30,7 @@ def exp_adjoint(g, ans, x):
     return g * ans
 
 
-@adjoint(logistic, kind="unary")
+@adjoint(logistic, kind="unary", array_operands=True)
 def logistic_adjoint(g, ans, x):
     return g * ans * (1 - ans)  # s' = s (1 - s): the forward value alone
 

@@ -46,4 +46,6 @@ def logistic(x: Array) -> Array:
     while its forward pass keeps the expression as written.
     """
     xp = namespace(x)
+    if not hasattr(x, "shape"):  # a list or a number, as numpy's functions take them
+        x = xp.asarray(x)
     return 1.0 / (1.0 + xp.exp(-x))
