@@ -24,7 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from srcgrad.data.idx import FASHION_MNIST_DIR, read_idx  # noqa: E402
 
-OUT = Path(__file__).resolve().parent.parent / "srcgrad/zoo/data/fashion_mnist_subset.npz"
+OUT = (
+    Path(__file__).resolve().parent.parent / "srcgrad/zoo/data/fashion_mnist_subset.npz"
+)
 
 
 def balanced(labels: np.ndarray, per_class: int) -> np.ndarray:
@@ -38,7 +40,9 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name, arr in arrays.items():
             buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+            np.lib.format.write_array(
+                buf, np.ascontiguousarray(arr), allow_pickle=False
+            )
             info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, buf.getvalue())

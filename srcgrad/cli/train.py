@@ -17,7 +17,15 @@ from srcgrad.cli.exits import EXIT_CLEAN, UsageError
 from srcgrad.cli.output import Out, display
 
 # the settings a resumed run takes from its checkpoint (--epochs and --device may change)
-_FIXED_ON_RESUME = ("batch_size", "lr", "optimizer", "schedule", "seed", "subset", "data")
+_FIXED_ON_RESUME = (
+    "batch_size",
+    "lr",
+    "optimizer",
+    "schedule",
+    "seed",
+    "subset",
+    "data",
+)
 
 
 def _models_epilog() -> str:

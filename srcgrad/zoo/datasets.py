@@ -70,7 +70,9 @@ def fashion_mnist_splits(
     where = FASHION_MNIST_DIR if path is None else Path(path)
     train = data.fashion_mnist("train", path=where, class_subset=classes)
     test = data.fashion_mnist("test", path=where, class_subset=classes)
-    source = f"the full Fashion-MNIST in {where} ({len(train)} training, {len(test)} test)"
+    source = (
+        f"the full Fashion-MNIST in {where} ({len(train)} training, {len(test)} test)"
+    )
     return Splits(train, test, source)
 
 

@@ -27,7 +27,9 @@ def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in history:
-        writer.writerow([int(row["epoch"])] + [repr(float(row[c])) for c in COLUMNS[1:]])
+        writer.writerow(
+            [int(row["epoch"])] + [repr(float(row[c])) for c in COLUMNS[1:]]
+        )
     _replace(path, buf.getvalue().encode())
 
 
@@ -39,7 +41,9 @@ def write_curves(path: Path, history: list[dict[str, float]], title: str) -> Non
     from matplotlib import pyplot as plt
 
     epochs = [int(r["epoch"]) for r in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    fig, (ax_loss, ax_acc) = plt.subplots(
+        1, 2, figsize=(10, 4), constrained_layout=True
+    )
     for ax, what, label in ((ax_loss, "loss", "loss"), (ax_acc, "acc", "accuracy")):
         for split, style in (("train", "o-"), ("test", "s--")):
             ax.plot(epochs, [r[f"{split}_{what}"] for r in history], style, label=split)
