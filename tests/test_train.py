@@ -63,7 +63,7 @@ def learns(name: str, out: Path, *args: str) -> dict[str, float]:
     assert code == 0, stderr
     (row,) = metrics(out)
     chance = 1.0 / len(entry.classes or range(10))
-    assert row["test_loss"] < 0.6 * before.mean_loss, (row, before.mean_loss)
+    assert row["test_loss"] < 0.75 * before.mean_loss, (row, before.mean_loss)
     assert row["train_loss"] < before.mean_loss
     assert row["test_acc"] > chance + 0.4, row
     assert f"{name}: test accuracy" in stdout
@@ -80,7 +80,7 @@ def test_mlp_small_run_learns(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_lenet3_small_run_learns(tmp_path: Path) -> None:
-    learns("lenet3", tmp_path / "run", "--subset", "900", "--batch-size", "32")
+    learns("lenet3", tmp_path / "run", "--subset", "1200", "--batch-size", "32")
 
 
 def test_digits_mlp_small_run_learns(tmp_path: Path) -> None:
@@ -165,7 +165,7 @@ def test_cli_resume_continues_to_the_same_metrics(tmp_path: Path) -> None:
 def test_killed_mid_epoch_keeps_the_last_checkpoint_and_resumes_exactly(
     tmp_path: Path, _cache: Path
 ) -> None:
-    args = ["mlp", "--epochs", "3", "--subset", "3000", "--batch-size", "16", "-q"]
+    args = ["mlp", "--epochs", "2", "--subset", "1500", "--batch-size", "16", "-q"]
     env = {**os.environ, "SRCGRAD_CACHE_DIR": str(_cache), "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-m", "srcgrad", "train", *args]
     subprocess.run([*cmd, "--out", str(tmp_path / "whole")], env=env, check=True)
@@ -175,11 +175,11 @@ def test_killed_mid_epoch_keeps_the_last_checkpoint_and_resumes_exactly(
     deadline = time.monotonic() + 300
     while not ckpt.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
-    time.sleep(0.5)  # well into the second epoch
+    time.sleep(0.3)  # into the second epoch
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert ckpt.exists()
-    config = Config("mlp", 3, 16, 1e-3, "adam", "cosine", subset=3000)
+    config = Config("mlp", 2, 16, 1e-3, "adam", "cosine", subset=1500)
     r = Run(zoo.get("mlp"), config, zoo.get("mlp").splits(None, None))
     r.restore(ckpt)  # whole: it loads
     assert r.epoch in (1, 2)
@@ -330,6 +330,31 @@ def test_each_zoo_loss_matches_central_differences() -> None:
             return fn(model, x, labels)[0]
 
         check_grad(loss, model, x, labels[:2], wrt=0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mlp",
+        pytest.param("lenet3", marks=pytest.mark.slow),
+        pytest.param("digits-mlp", marks=pytest.mark.slow),
+    ],
+)
+def test_zoo_loss_runs_on_a_device_namespace(name: str) -> None:
+    """What --device cuda runs: the emitted loss and gradient on device arrays (the fake
+    namespace refuses every copy to the host), equal to the numpy values."""
+    from tests.fakexp import FakeArray
+
+    entry = zoo.get(name)
+    model, x, labels = entry.example()
+    (loss, _), grads = entry.loss(model, x, labels)
+    on_device = tree.map(
+        lambda a: FakeArray(a) if isinstance(a, np.ndarray) else a, model
+    )
+    (dloss, dlogits), dgrads = entry.loss(on_device, FakeArray(x), FakeArray(labels))
+    assert isinstance(dlogits, FakeArray) and isinstance(dgrads.fc1.weight, FakeArray)
+    assert np.allclose(dloss._a, loss, rtol=1e-5)
+    assert np.allclose(dgrads.fc1.weight._a, grads.fc1.weight, rtol=1e-4, atol=1e-6)
 
 
 def test_own_files_are_named_the_same_from_any_directory(tmp_path: Path) -> None:

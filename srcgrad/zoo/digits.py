@@ -9,6 +9,7 @@ import numpy as np
 
 import srcgrad
 from srcgrad import nn
+from srcgrad.zoo.losses import softmax_cross_entropy
 
 __all__ = ["DigitsMLP", "digits_example", "digits_loss"]
 
@@ -36,4 +37,4 @@ def digits_example() -> tuple[DigitsMLP, np.ndarray, np.ndarray]:
 def digits_loss(model, x, labels):
     """Mean softmax cross-entropy; the logits come back as the auxiliary output."""
     logits = model(x)
-    return nn.cross_entropy(logits, labels), logits
+    return softmax_cross_entropy(logits, labels), logits

@@ -9,6 +9,7 @@ import numpy as np
 
 import srcgrad
 from srcgrad import nn
+from srcgrad.zoo.losses import softmax_cross_entropy
 
 __all__ = ["LeNet", "lenet_example", "lenet_loss"]
 
@@ -46,4 +47,4 @@ def lenet_example() -> tuple[LeNet, np.ndarray, np.ndarray]:
 def lenet_loss(model, x, labels):
     """Mean softmax cross-entropy; the logits come back as the auxiliary output."""
     logits = model(x)
-    return nn.cross_entropy(logits, labels), logits
+    return softmax_cross_entropy(logits, labels), logits

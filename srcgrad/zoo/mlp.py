@@ -9,6 +9,7 @@ import numpy as np
 
 import srcgrad
 from srcgrad import nn
+from srcgrad.zoo.losses import softmax_cross_entropy
 
 __all__ = ["MLP", "mlp_example", "mlp_loss"]
 
@@ -41,4 +42,4 @@ def mlp_example() -> tuple[MLP, np.ndarray, np.ndarray]:
 def mlp_loss(model, x, labels):
     """Mean softmax cross-entropy; the logits come back as the auxiliary output."""
     logits = model(x)
-    return nn.cross_entropy(logits, labels), logits
+    return softmax_cross_entropy(logits, labels), logits
