@@ -1,6 +1,7 @@
-"""Build step that ships srcgrad's own emitted gradients (the zoo's losses, committed under
-generated/srcgrad.*) inside the package as srcgrad/_generated, where srcgrad.cache finds
-them: an installed srcgrad reads them there and never writes into the current directory.
+"""Build step that ships srcgrad's own emitted gradients (the zoo's losses, committed
+under generated/srcgrad.*) inside the package as srcgrad/_generated, where
+srcgrad.shipped finds them: an installed srcgrad reads them there and never writes into
+the current directory.
 Everything else is in pyproject.toml."""
 
 from pathlib import Path

@@ -7,13 +7,14 @@ module of srcgrad's own up here instead of in ``./generated``:
 
 * in a source checkout (``pyproject.toml`` beside the package), in its ``generated/``,
   whatever the current directory;
-* in an installed package, in the user cache (``$XDG_CACHE_HOME/srcgrad``) once a file was
-  written there, else the shipped file, else the user cache: a stale shipped file (another
-  black, say) is regenerated into the user cache (:func:`writable_path`), so an installed
-  srcgrad never writes into the package or the current directory.
+* in an installed package, in the user cache (``$XDG_CACHE_HOME/srcgrad``) once a file
+  was written there, else the shipped file, else the user cache: a stale shipped file
+  (another black, say) is regenerated into the user cache (:func:`writable_path`), so an
+  installed srcgrad never writes into the package or the current directory.
 
 So that a shipped file's text and key do not depend on the directory srcgrad runs from,
-the emitted comments name srcgrad's own files ``srcgrad/...`` (:func:`own_display_path`).
+the emitted comments name srcgrad's own files ``srcgrad/...``
+(:func:`own_display_path`).
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def own_display_path(path: str) -> str | None:
 
 
 def shipped_dir() -> Path | None:
-    """``srcgrad/_generated`` in an installed package, the checkout's ``generated/`` in a
-    source tree, else None."""
+    """``srcgrad/_generated`` in an installed package, the checkout's ``generated/``
+    in a source tree, else None."""
     package = Path(PACKAGE_DIR)
     if (package / "_generated").is_dir():
         return package / "_generated"

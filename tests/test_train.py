@@ -1,7 +1,7 @@
-"""``srcgrad train`` and the zoo: small runs learn, ``--resume`` is bit-exact, a killed run
-leaves its last checkpoint whole, the command refuses what it should, and the zoo's emitted
-gradients ship with the package (an installed srcgrad reads them there and writes nothing
-into the current directory)."""
+"""``srcgrad train`` and the zoo: small runs learn, ``--resume`` is bit-exact, a killed
+run leaves its last checkpoint whole, the command refuses what it should, and the zoo's
+emitted gradients ship with the package (an installed srcgrad reads them there and
+writes nothing into the current directory)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Build the Fashion-MNIST subset that ships with srcgrad (srcgrad/zoo/data/).
 
-Reads Debian's ``dataset-fashion-mnist`` idx files and keeps, in their original order, the
-first ``--train-per-class`` training images of each class and the first
-``--test-per-class`` test images of each class, as uint8 arrays in one compressed ``.npz``
-(``x_train (N, 28, 28)``, ``y_train (N,)``, ``x_test``, ``y_test``).  The output is the
-same bytes for the same input files and counts.
+Reads Debian's ``dataset-fashion-mnist`` idx files and keeps, in their original order,
+the first ``--train-per-class`` training images of each class and the first
+``--test-per-class`` test images of each class, as uint8 arrays in one compressed
+``.npz`` (``x_train (N, 28, 28)``, ``y_train (N,)``, ``x_test``, ``y_test``).  The
+output is the same bytes for the same input files and counts.
 
 Usage: python tools/make_fashion_subset.py [--src DIR] [--out FILE]
 """

@@ -1,9 +1,10 @@
-"""``srcgrad train MODEL``: train a zoo model on its data with generated backward passes.
+"""``srcgrad train MODEL``: train a zoo model on its data with generated gradients.
 
 A tqdm bar per epoch shows the running loss, accuracy and samples/s; the test set is
 evaluated after each epoch; a summary line closes the run.  ``--out`` (default
-``runs/MODEL``) receives ``metrics.csv``, ``curves.png`` and ``checkpoint.npz`` after every
-epoch; a directory that already holds a run is refused unless ``--resume`` continues it.
+``runs/MODEL``) receives ``metrics.csv``, ``curves.png`` and ``checkpoint.npz`` after
+every epoch; a directory that already holds a run is refused unless ``--resume``
+continues it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from srcgrad.cli.exits import EXIT_CLEAN, UsageError
 from srcgrad.cli.output import Out, display
 
-# the settings a resumed run takes from its checkpoint (--epochs and --device may change)
+# what a resumed run takes from its checkpoint (--epochs and --device may change)
 _FIXED_ON_RESUME = (
     "batch_size",
     "lr",
@@ -45,7 +46,8 @@ def add_parser(
         "train",
         parents=[common],
         help="train a zoo model (srcgrad train --help lists them)",
-        description="Train a model of the zoo on its data; every gradient comes from a\n"
+        description="Train a model of the zoo on its data; every gradient comes "
+        "from a\n"
         "generated backward pass (under generated/).  Writes metrics.csv, curves.png\n"
         "and a checkpoint after every epoch to --out.",
         epilog=_models_epilog(),
@@ -108,7 +110,8 @@ def _config(ns: argparse.Namespace, entry: Any, checkpoint: Path) -> Any:
         stored = read_config(checkpoint)
         if stored.model != entry.name:
             raise UsageError(
-                f"{display(checkpoint)} is a run of {stored.model!r}, not {entry.name!r}"
+                f"{display(checkpoint)} is a run of {stored.model!r}, "
+                f"not {entry.name!r}"
             )
         for k in _FIXED_ON_RESUME:
             if k in given and given[k] != getattr(stored, k):

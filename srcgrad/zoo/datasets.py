@@ -1,7 +1,7 @@
 """The data sets the zoo trains on, with nothing but pip: Fashion-MNIST from Debian's
-``dataset-fashion-mnist`` (or a directory named with ``--data``) when it is there, else the
-subset shipped in ``srcgrad/zoo/data``; scikit-learn's 8x8 digits where scikit-learn is
-installed."""
+``dataset-fashion-mnist`` (or a directory named with ``--data``) when it is there, else
+the subset shipped in ``srcgrad/zoo/data``; scikit-learn's 8x8 digits where
+scikit-learn is installed."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ class DigitsMLP(nn.Module):
 
 
 def digits_example() -> tuple[DigitsMLP, np.ndarray, np.ndarray]:
-    """A small batch of the kind training feeds ``digits_loss``: (model, images, labels)."""
+    """A small batch like those training feeds ``digits_loss``: (model, x, labels)."""
     rng = np.random.default_rng(0)
     x = rng.random((4, 1, 8, 8), dtype=np.float32)
     return DigitsMLP(rng=rng), x, rng.integers(0, 10, 4)

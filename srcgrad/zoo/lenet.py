@@ -37,7 +37,7 @@ class LeNet(nn.Module):
 
 
 def lenet_example() -> tuple[LeNet, np.ndarray, np.ndarray]:
-    """A small batch of the kind training feeds ``lenet_loss``: (model, images, labels)."""
+    """A small batch like those training feeds ``lenet_loss``: (model, x, labels)."""
     rng = np.random.default_rng(0)
     x = rng.random((4, 1, 28, 28), dtype=np.float32)
     return LeNet(rng=rng), x, rng.integers(0, 3, 4)

@@ -32,7 +32,7 @@ class MLP(nn.Module):
 
 
 def mlp_example() -> tuple[MLP, np.ndarray, np.ndarray]:
-    """A small batch of the kind training feeds ``mlp_loss``: (model, images, labels)."""
+    """A small batch like those training feeds ``mlp_loss``: (model, x, labels)."""
     rng = np.random.default_rng(0)
     x = rng.random((4, 1, 28, 28), dtype=np.float32)
     return MLP(rng=rng), x, rng.integers(0, 10, 4)

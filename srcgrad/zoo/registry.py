@@ -24,7 +24,7 @@ class ZooModel:
         build: ``rng -> Module``, a freshly initialised model.
         loss: ``(model, x, labels) -> ((loss, logits), grads)``, a
             :func:`srcgrad.value_and_grad` with ``has_aux=True``.
-        example: builds ``(model, x, labels)`` to specialise ``loss`` on (``srcgrad gen``).
+        example: builds ``(model, x, labels)`` that ``srcgrad gen`` specialises on.
         splits: ``(path, classes) -> Splits``, the training and test data.
         classes: the classes trained on (None: all).
         requires: a module the data need (``sklearn``), or None.

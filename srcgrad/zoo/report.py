@@ -21,7 +21,7 @@ def _replace(path: Path, data: bytes) -> None:
 
 
 def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
-    """``metrics.csv``: the header ``COLUMNS`` and one row per epoch (floats written with
+    """``metrics.csv``: the header ``COLUMNS`` and one row per epoch (floats written by
     ``repr``, so the file holds the exact values)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")

@@ -59,7 +59,8 @@ class Config:
 
 
 def make_schedule(name: str, lr: float, total_steps: int) -> schedules.Schedule:
-    """The learning rate per step: ``constant``, ``cosine`` (to 0 over the run), ``step``
+    """The learning rate per step: ``constant``, ``cosine`` (to 0 over the run),
+    ``step``
     (halved at each third of the run), ``warmup-cosine`` (linear warm-up over the first
     5% of the steps, then cosine) or ``one-cycle``."""
     total = max(int(total_steps), 1)
