@@ -145,6 +145,7 @@ def test_checkpoint_is_npz_without_pickle(tmp_path: Path) -> None:
         assert "data_rng" in z.files and "meta" in z.files
 
 
+@pytest.mark.slow
 def test_cli_resume_continues_to_the_same_metrics(tmp_path: Path) -> None:
     # a constant learning rate: a run of 1 epoch starts like a run of 2
     common = ("--subset", "300", "--batch-size", "50", "--schedule", "constant")
