@@ -333,6 +333,7 @@ class GradFunction:
             if text is None:
                 text = self._generate(source, parts, containers, arg_specs, named)
                 if path is not None:
+                    path = cache.writable_path(path)  # never into an installed package
                     cache.write_atomic(path, text)
             if path is not None:
                 filename = str(path)

@@ -39,6 +39,12 @@ import numpy as np
 from srcgrad.custom import CustomVJP
 from srcgrad.errors import SourceNotFoundError, SrcgradError
 from srcgrad.rules import registry
+from srcgrad.shipped import (
+    own_display_path,
+    shipped_path,
+    user_cache_dir,
+    writable_path,
+)
 
 CODEGEN_FORMAT = 7
 HEADER_LINES = 5  # see header()
@@ -64,16 +70,14 @@ def cache_dir() -> Path:
     base = Path(env) if env else Path.cwd() / "generated"
     if _writable(base):
         return base
-    fallback = (
-        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "srcgrad"
-    )
     if not _warned_fallback:
         _warned_fallback = True
         warnings.warn(
-            f"srcgrad: {base} is not writable; caching generated code in {fallback}",
+            f"srcgrad: {base} is not writable; caching generated code in "
+            f"{user_cache_dir()}",
             stacklevel=3,
         )
-    return fallback
+    return user_cache_dir()
 
 
 def _writable(path: Path) -> bool:
@@ -130,7 +134,9 @@ def cache_path(
     mode: str | None = None,
     spec: str | None = None,
 ) -> Path:
-    return cache_dir() / module_dirname(fn) / file_name(fn, wrt, mode, spec)
+    dirname, name = module_dirname(fn), file_name(fn, wrt, mode, spec)
+    shipped = shipped_path(dirname, name)
+    return shipped if shipped is not None else cache_dir() / dirname / name
 
 
 def function_source(fn: Callable[..., Any]) -> str:
@@ -618,7 +624,12 @@ def code_digest(code: types.CodeType) -> str:
 
 
 def display_path(path: str) -> str:
-    """A path relative to the working directory when it lies under it (as emitted)."""
+    """A path relative to the working directory when it lies under it (as emitted);
+    srcgrad's own files as ``srcgrad/...`` wherever srcgrad is (:mod:`srcgrad.shipped`).
+    """
+    own = own_display_path(path)
+    if own is not None:
+        return own
     try:
         rel = os.path.relpath(path)
     except ValueError:
@@ -741,8 +752,11 @@ def read_valid(
     return text
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers never see a partial file."""
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` (moved to the user cache when ``path`` is shipped in
+    an installed package, see :func:`writable_path`) so that readers never see a
+    partial file; returns where it was written."""
+    path = writable_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -757,6 +771,7 @@ def write_atomic(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+    return path
 
 
 CLOSURE_READS = "SRCGRAD_CLOSURE_READS"  # an emitted module's table of closure reads

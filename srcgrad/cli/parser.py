@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 
 from srcgrad import __version__
-from srcgrad.cli import check, clean, gen, gradcheck, rules, show
+from srcgrad.cli import check, clean, gen, gradcheck, rules, show, train
 
 # A subcommand is a module with ``add_parser(subparsers, common)``, which registers its
 # subparser and sets ``func`` to the module's ``run(namespace) -> exit code``.  The order here
-# is the order ``--help`` lists them in; a new subcommand (``train``) goes in this tuple.
-SUBCOMMANDS = (gen, show, check, gradcheck, rules, clean)
+# is the order ``--help`` lists them in.
+SUBCOMMANDS = (gen, show, check, gradcheck, rules, clean, train)
 
 
 def _add_output_options(p: argparse.ArgumentParser, default: object) -> None:

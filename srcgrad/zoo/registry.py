@@ -1,0 +1,111 @@
+"""The zoo's models by name, each with what ``srcgrad train`` needs to train it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from srcgrad.zoo import datasets
+from srcgrad.zoo.digits import DigitsMLP, digits_example, digits_loss
+from srcgrad.zoo.lenet import LeNet, lenet_example, lenet_loss
+from srcgrad.zoo.mlp import MLP, mlp_example, mlp_loss
+
+__all__ = ["MODELS", "ZooModel", "get", "names"]
+
+
+@dataclass(frozen=True)
+class ZooModel:
+    """A model of the zoo and its training defaults.
+
+    Attributes:
+        name: what ``srcgrad train`` calls it.
+        description: one line for ``srcgrad train --help``.
+        build: ``rng -> Module``, a freshly initialised model.
+        loss: ``(model, x, labels) -> ((loss, logits), grads)``, a
+            :func:`srcgrad.value_and_grad` with ``has_aux=True``.
+        example: builds ``(model, x, labels)`` that ``srcgrad gen`` specialises on.
+        splits: ``(path, classes) -> Splits``, the training and test data.
+        classes: the classes trained on (None: all).
+        requires: a module the data need (``sklearn``), or None.
+        epochs, batch_size, lr, optimizer, schedule: the training defaults.
+    """
+
+    name: str
+    description: str
+    build: Callable[[Any], Any]
+    loss: Any
+    example: Callable[[], tuple[Any, ...]]
+    splits: Callable[..., datasets.Splits]
+    classes: Sequence[int] | None = None
+    requires: str | None = None
+    epochs: int = 5
+    batch_size: int = 128
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    schedule: str = "constant"
+
+
+MODELS: dict[str, ZooModel] = {
+    m.name: m
+    for m in (
+        ZooModel(
+            name="mlp",
+            description="784-400-100-10 ReLU MLP on Fashion-MNIST, Adam",
+            build=lambda rng: MLP(rng=rng),
+            loss=mlp_loss,
+            example=mlp_example,
+            splits=datasets.fashion_mnist_splits,
+            epochs=10,
+            batch_size=128,
+            lr=1e-3,
+            schedule="cosine",
+        ),
+        ZooModel(
+            name="lenet3",
+            description="LeNet-5 on the first 3 Fashion-MNIST classes "
+            "(T-shirt, trouser, pullover), Adam",
+            build=lambda rng: LeNet(num_classes=3, rng=rng),
+            loss=lenet_loss,
+            example=lenet_example,
+            splits=datasets.fashion_mnist_splits,
+            classes=(0, 1, 2),
+            epochs=3,
+            batch_size=64,
+            lr=1e-3,
+            schedule="cosine",
+        ),
+        ZooModel(
+            name="digits-mlp",
+            description="64-64-10 ReLU MLP on scikit-learn's 8x8 digits, Adam "
+            "(needs scikit-learn)",
+            build=lambda rng: DigitsMLP(rng=rng),
+            loss=digits_loss,
+            example=digits_example,
+            splits=datasets.digits_splits,
+            requires="sklearn",
+            epochs=30,
+            batch_size=32,
+            lr=3e-3,
+        ),
+    )
+}
+
+
+def names() -> list[str]:
+    """The zoo's model names, in the order ``--help`` lists them."""
+    return list(MODELS)
+
+
+def get(name: str) -> ZooModel:
+    """The model called ``name``.
+
+    Raises:
+        KeyError: no such model (the message lists the zoo).
+    """
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise KeyError(
+            f"no zoo model {name!r}; the zoo has: {', '.join(MODELS)}"
+        ) from None
