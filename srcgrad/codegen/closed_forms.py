@@ -56,24 +56,11 @@ def _read_counts(norm: ir.Normalized) -> dict[str, int]:
         else:
             count(it.expr)
             count(it.node)
-            for v in it.bound.values():
-                if isinstance(v, cst.CSTNode) and v is not it.expr:
-                    pass  # bound expressions are parts of expr: counted there
-    _control(norm.stmts, count)
+    for node in ir.control_expressions(norm.stmts):
+        count(node)
     count(norm.out)
     count(norm.aux)
     return reads
-
-
-def _control(items: list[Any], count: Any) -> None:
-    for it in items:
-        if isinstance(it, ir.IfNode):
-            count(it.test)
-            _control(it.body, count)
-            _control(it.orelse, count)
-        elif isinstance(it, ir.LoopNode):
-            count(it.iter)
-            _control(it.body, count)
 
 
 def _lists(items: list[Any], norm: ir.Normalized, reads: dict[str, int]) -> None:

@@ -302,6 +302,18 @@ def flow_of(it: Any) -> tuple[list[str], list[str]] | None:
     return None
 
 
+def control_expressions(items: list[Any]):  # noqa: ANN201
+    """The tests of every if and the iterables of every loop in a nested item list."""
+    for it in items:
+        if isinstance(it, IfNode):
+            yield it.test
+            yield from control_expressions(it.body)
+            yield from control_expressions(it.orelse)
+        elif isinstance(it, LoopNode):
+            yield it.iter
+            yield from control_expressions(it.body)
+
+
 def loops_in(items: list[Any]) -> list[LoopNode]:
     """Every loop in a nested item list, outer ones first."""
     out: list[LoopNode] = []

@@ -105,7 +105,8 @@ def forward_in_place(
             if it.recompute:
                 for t in it.targets:
                     reads[t] = reads.get(t, 0) + 2
-    _count_control(norm.stmts, count)
+    for node in ir.control_expressions(norm.stmts):
+        count(node)
     count(norm.out)
     count(norm.aux)
     fresh: set[str] = set()
@@ -135,17 +136,6 @@ def forward_in_place(
             if name in made and len(st.targets) == 1:
                 fresh.add(st.targets[0])
     return done
-
-
-def _count_control(items: list[Any], count: Any) -> None:
-    for it in items:
-        if isinstance(it, ir.IfNode):
-            count(it.test)
-            _count_control(it.body, count)
-            _count_control(it.orelse, count)
-        elif isinstance(it, ir.LoopNode):
-            count(it.iter)
-            _count_control(it.body, count)
 
 
 def _in_place(
