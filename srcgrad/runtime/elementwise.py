@@ -48,4 +48,6 @@ def logistic(x: Array) -> Array:
     xp = namespace(x)
     if not hasattr(x, "shape"):  # a list or a number, as numpy's functions take them
         x = xp.asarray(x)
-    return 1.0 / (1.0 + xp.exp(-x))
+    e = xp.exp(-x)
+    # in the exponential's dtype (numpy < 2 would promote a float32 scalar with 1.0)
+    return xp.divide(1.0, xp.add(1.0, e, dtype=e.dtype), dtype=e.dtype)
