@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -77,16 +78,42 @@ def split_spec(spec: str) -> tuple[Path, str | None]:
     return Path(file), (func or None)
 
 
+def _excluded_dirs(path: Path) -> set[Path]:
+    """The directories ``[tool.srcgrad] exclude`` names in the nearest pyproject.toml at or
+    above ``path`` (paths relative to that file, like black's ``exclude``): a directory walk
+    leaves them out, a path given on the command line is always read."""
+    start = path.resolve()
+    for folder in (start, *start.parents):
+        config = folder / "pyproject.toml"
+        if config.is_file():
+            try:
+                with open(config, "rb") as fh:
+                    table = tomllib.load(fh).get("tool", {}).get("srcgrad", {})
+            except (OSError, tomllib.TOMLDecodeError):
+                return set()
+            names = table.get("exclude", [])
+            if not isinstance(names, list):
+                raise UsageError(f"{config}: [tool.srcgrad] exclude must be a list")
+            return {(folder / str(n)).resolve() for n in names}
+    return set()
+
+
 def iter_py(path: Path) -> Iterator[Path]:
-    """``path`` itself, or the *.py files under a directory (hidden and build dirs skipped)."""
+    """``path`` itself, or the *.py files under a directory (hidden and build dirs, and
+    those ``[tool.srcgrad] exclude`` names, skipped)."""
     if path.is_file():
         yield path
         return
     if not path.is_dir():
         raise UsageError(f"no such file or directory: {path}")
+    excluded = _excluded_dirs(path)
     for root, dirs, files in os.walk(path):
         dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d not in _SKIP_DIRS
+            and (Path(root) / d).resolve() not in excluded
         )
         for f in sorted(files):
             if f.endswith(".py"):
