@@ -36,31 +36,9 @@ _ONE = ("1", "1.0", "1.")
 
 def closed_forms(norm: ir.Normalized) -> ir.Normalized:
     """``norm`` with the closed forms applied (statements replaced in place)."""
-    reads = _read_counts(norm)
+    reads = ir.read_counts(norm)
     _lists(norm.stmts, norm, reads)
     return norm
-
-
-def _read_counts(norm: ir.Normalized) -> dict[str, int]:
-    reads: dict[str, int] = {}
-
-    def count(node: Any) -> None:
-        if node is None:
-            return
-        for n in ir.name_nodes(node):
-            reads[n.value] = reads.get(n.value, 0) + 1
-
-    for it in ir.walk_stmts(norm.stmts):
-        if isinstance(it, ir.Phi):
-            count(it.source)
-        else:
-            count(it.expr)
-            count(it.node)
-    for node in ir.control_expressions(norm.stmts):
-        count(node)
-    count(norm.out)
-    count(norm.aux)
-    return reads
 
 
 def _lists(items: list[Any], norm: ir.Normalized, reads: dict[str, int]) -> None:

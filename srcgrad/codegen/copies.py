@@ -40,7 +40,7 @@ def propagate_forward_copies(norm: ir.Normalized) -> ir.Normalized:
 
 def _once(norm: ir.Normalized) -> bool:
     defs = ir.def_counts(norm.stmts)
-    facts = (_pinned(norm), _reads(norm), defs)
+    facts = (_pinned(norm), ir.read_counts(norm), defs)
     changed = _list(norm, norm.stmts, facts, top=True)
     for loop in ir.loops_in(norm.stmts):
         changed = _list(norm, loop.body, facts, top=False) or changed
@@ -121,16 +121,6 @@ def _names_only(node: Any) -> bool:
         not isinstance(e, cst.StarredElement) and _names_only(e.value)
         for e in node.elements
     )
-
-
-def _reads(norm: ir.Normalized) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for it in ir.walk_stmts(norm.stmts):
-        node = it.source if isinstance(it, ir.Phi) else it.expr
-        if node is not None:
-            for n in ir.name_nodes(node):
-                out[n.value] = out.get(n.value, 0) + 1
-    return out
 
 
 def _pinned(norm: ir.Normalized) -> set[str]:

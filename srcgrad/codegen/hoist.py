@@ -132,13 +132,34 @@ def _writes_in_place(blocks: list[Block]) -> bool:
     return False
 
 
+def _added_into(blocks: list[Block]) -> set[str]:
+    """The names whose arrays a runtime ``add_at(d, key, g)`` of the loop adds into."""
+    out: set[str] = set()
+    for b in blocks:
+        for st in b.stmts:
+            for call in _calls(st):
+                if (
+                    isinstance(call.func, cst.Name)
+                    and call.func.value.rstrip("_") == "add_at"
+                    and call.args
+                    and isinstance(call.args[0].value, cst.Name)
+                ):
+                    out.add(call.args[0].value.value)
+    return out
+
+
 def _calls_args(node: cst.CSTNode) -> list[cst.Arg]:
-    out: list[cst.Arg] = []
+    return [a for call in _calls(node) for a in call.args]
+
+
+def _calls(node: cst.CSTNode) -> list[cst.Call]:
+    """Every call in ``node``, nested ones included."""
+    out: list[cst.Call] = []
     stack: list[cst.CSTNode] = [node]
     while stack:
         n = stack.pop()
         if isinstance(n, cst.Call):
-            out += list(n.args)
+            out.append(n)
         stack += list(n.children)
     return out
 
@@ -251,6 +272,7 @@ def _plan(loop: BLoop, ctx: _Context) -> _Plan:
     every = ir.all_blocks(loop.body)
     if _writes_in_place(every):
         return plan
+    accumulated = _added_into(every)  # add_at(d, ...) writes into d's array
     defs: dict[str, list[Any]] = {}
     reads: dict[str, int] = {}
     for b in every:
@@ -300,9 +322,11 @@ def _plan(loop: BLoop, ctx: _Context) -> _Plan:
             continue
         kind, a, b = form
         if not _ranks_fit(kind, a, b, ctx) or not all(
-            _fixed_in_step(n, made, defs, position) for n in (a, b) if n is not None
+            _fixed_in_step(n, made, defs, position) and n not in accumulated
+            for n in (a, b)
+            if n is not None
         ):
-            continue
+            continue  # a kept factor must still hold its step's value after the loop
         plan.found.append(_Hoisted(acc, kind, a, b))
         plan.drop |= {id(st), id(made), also}
         plan.at[id(made)] = [n for n in (b, a) if n is not None]

@@ -314,6 +314,29 @@ def control_expressions(items: list[Any]):  # noqa: ANN201
             yield from control_expressions(it.body)
 
 
+def read_counts(norm: "Normalized") -> dict[str, int]:
+    """How often the forward pass reads each name: statements, control, the result."""
+    reads: dict[str, int] = {}
+
+    def count(node: Any) -> None:
+        if node is None:
+            return
+        for n in name_nodes(node):
+            reads[n.value] = reads.get(n.value, 0) + 1
+
+    for it in walk_stmts(norm.stmts):
+        if isinstance(it, Phi):
+            count(it.source)
+        else:
+            count(it.expr)
+            count(it.node)
+    for node in control_expressions(norm.stmts):
+        count(node)
+    count(norm.out)
+    count(norm.aux)
+    return reads
+
+
 def loops_in(items: list[Any]) -> list[LoopNode]:
     """Every loop in a nested item list, outer ones first."""
     out: list[LoopNode] = []

@@ -88,27 +88,11 @@ def forward_in_place(
     else (no later statement, not the backward pass) and of the result's shape and dtype.
     Only straight-line statements outside loops and branches; the values are bit-identical
     (the same ufunc, writing where its operand was).  Returns how many it rewrote."""
-    reads: dict[str, int] = {}
-
-    def count(node: Any) -> None:
-        if node is None:
-            return
-        for n in ir.name_nodes(node):
-            reads[n.value] = reads.get(n.value, 0) + 1
-
+    reads = ir.read_counts(norm)
     for it in ir.walk_stmts(norm.stmts):
-        if isinstance(it, ir.Phi):
-            count(it.source)
-        elif isinstance(it, ir.Stmt):
-            count(it.expr)
-            count(it.node)
-            if it.recompute:
-                for t in it.targets:
-                    reads[t] = reads.get(t, 0) + 2
-    for node in ir.control_expressions(norm.stmts):
-        count(node)
-    count(norm.out)
-    count(norm.aux)
+        if isinstance(it, ir.Stmt) and it.recompute:  # read again in bwd: never fused
+            for t in it.targets:
+                reads[t] = reads.get(t, 0) + 2
     fresh: set[str] = set()
     made = (_elementwise() - {"copy"}) | {"matmul"}  # rules whose result is a new array
     done = 0
