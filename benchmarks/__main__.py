@@ -6,6 +6,8 @@
 - ``rnn [--quick]``: backpropagation through time of a 200-step RNN (:mod:`benchmarks.rnn_bptt`);
 - ``conv [--reps N] [--no-lenet]``: generated conv2d against hand-written im2col, and a
   LeNet step against PyTorch eager (:mod:`benchmarks.conv`);
+- ``gpu [--quick] [--reps N]``: generated gradients on cupy against PyTorch CUDA and JAX
+  (:mod:`benchmarks.gpu`; needs a GPU);
 - ``assemble``: rebuild ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.md``.
 
 Every BLAS/OpenMP pool, PyTorch and XLA are pinned to one thread before numpy is imported.
@@ -17,13 +19,11 @@ import sys
 
 from benchmarks.pinning import pin_thread_env
 
-USAGE = (
-    "usage: python -m benchmarks {train,gradients,optim,rnn,conv,assemble} [options]"
-)
+USAGE = "usage: python -m benchmarks {train,gradients,optim,rnn,conv,gpu,assemble} [options]"
 
 
 def main(argv: list[str]) -> int:
-    commands = ("train", "gradients", "optim", "rnn", "conv", "assemble")
+    commands = ("train", "gradients", "optim", "rnn", "conv", "gpu", "assemble")
     if not argv or argv[0] not in commands:
         print(USAGE, file=sys.stderr)
         return 2
@@ -37,6 +37,10 @@ def main(argv: list[str]) -> int:
         from benchmarks import train
 
         return train.main(rest)
+    if command == "gpu":
+        from benchmarks import gpu
+
+        return gpu.main(rest)
     if command == "conv":
         from benchmarks import conv
 

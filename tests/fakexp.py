@@ -440,6 +440,7 @@ class _FakeNamespace:
     """
 
     _SUBMODULES = ("linalg", "fft", "lib", "stride_tricks")
+    _ONLY: frozenset[str] | None = None  # the names cupy's counterpart has (None: all)
 
     def __init__(self, module: types.ModuleType, name: str) -> None:
         self._module = module
@@ -452,6 +453,14 @@ class _FakeNamespace:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
+        if name == "scipy_special" and self._module is np:
+            value = _FakeSpecial(_scipy_special(), f"{self.__name__}.scipy_special")
+            self.scipy_special = value
+            return value
+        if self._ONLY is not None and name not in self._ONLY:
+            raise AttributeError(
+                f"{self.__name__} has no function {name!r} (cupy has none)"
+            )
         obj = getattr(self._module, name)
         where = f"{self.__name__}.{name}"
         sub = "" if self._module is np else self._module.__name__.rsplit(".", 1)[-1]
@@ -475,6 +484,29 @@ class _FakeNamespace:
 
     def __repr__(self) -> str:
         return f"<fake array namespace {self.__name__!r}>"
+
+
+def _scipy_special() -> types.ModuleType:
+    import scipy.special
+
+    return scipy.special
+
+
+class _FakeSpecial(_FakeNamespace):
+    """``fakexp.scipy_special``: scipy.special's functions over device arrays, only those
+    ``cupyx.scipy.special`` has (its ``__init__`` in cupy 13, plus ``logsumexp``), so code
+    that calls another one fails here as it would on a GPU."""
+
+    _ONLY = frozenset(
+        """i0 i0e i1 i1e j0 j1 y0 y1 yn bdtr bdtrc bdtri btdtr btdtri fdtr fdtrc fdtri gdtr
+        gdtrc nbdtr nbdtrc nbdtri pdtr pdtrc pdtri chdtr chdtrc chdtri ndtr log_ndtr ndtri
+        logit expit log_expit boxcox boxcox1p inv_boxcox inv_boxcox1p entr huber kl_div
+        pseudo_huber rel_entr gamma gammaln loggamma gammasgn gammainc gammaincinv gammaincc
+        gammainccinv beta betaln betainc betaincinv psi rgamma polygamma multigammaln digamma
+        poch erf erfc erfcx erfinv erfcinv lpmv sph_harm expn softmax log_softmax zeta cbrt
+        exp10 exp2 radian cosdg sindg tandg cotdg log1p expm1 round xlogy xlog1py sinc
+        logsumexp""".split()
+    )
 
 
 fakexp = _FakeNamespace(np, "fakexp")

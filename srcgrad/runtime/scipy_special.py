@@ -1,5 +1,6 @@
-"""Helpers of the ``scipy.special`` rules (``rules/scipy_special.py``): ``digamma`` and
-``trigamma`` (scipy's on numpy, a series elsewhere, so rule bodies stay device-agnostic) and
+"""Helpers of the ``scipy.special`` rules (``rules/scipy_special.py``): ``scipy_special``
+(the special-function module of an array namespace, through which emitted code calls
+``scipy.special``), ``digamma`` and ``trigamma`` (scipy's on numpy, a series elsewhere, so rule bodies stay device-agnostic) and
 ``logsumexp``'s cotangent (conventions in :mod:`srcgrad.runtime.arrays`).
 """
 
@@ -19,12 +20,51 @@ from srcgrad.runtime.arrays import (
 from srcgrad.runtime.broadcasting import expand_like
 
 __all__ = [
+    "scipy_special",
     "digamma",
     "logsumexp_cotangent",
     "trigamma",
 ]
 
 Array = Any
+
+
+_SPECIAL: dict[int, Any] = {}
+
+
+def scipy_special(xp: Any) -> Any:
+    """The ``scipy.special`` of the array namespace ``xp``.
+
+    Emitted code spells a user's ``scipy.special.erf(x)`` as ``scipy_special(xp).erf(x)``, so
+    the same file calls ``scipy.special`` on numpy arrays and ``cupyx.scipy.special`` on cupy
+    arrays (never a host copy).  Another namespace may offer its special functions as its
+    ``scipy_special`` attribute.
+
+    Example:
+        >>> import numpy as np, scipy.special
+        >>> scipy_special(np) is scipy.special
+        True
+    """
+    found = _SPECIAL.get(id(xp))
+    if found is not None:
+        return found
+    name = getattr(xp, "__name__", "")
+    if name == "numpy":
+        import scipy.special as found
+    elif name == "cupy":
+        import cupyx.scipy.special as found
+    else:
+        found = getattr(xp, "scipy_special", None)
+        if found is None:
+            from srcgrad.errors import SrcgradError
+
+            raise SrcgradError(
+                f"scipy.special is called on arrays of {name or xp!r}, which offers no "
+                "special-function module; hint: pass numpy or cupy arrays, or give the "
+                "namespace a `scipy_special` attribute"
+            )
+    _SPECIAL[id(xp)] = found
+    return found
 
 
 def digamma(x: Array) -> Array:

@@ -448,6 +448,31 @@ class NameReads:
             for p in parts[1:]:
                 node = cst.Attribute(value=node, attr=cst.Name(p))
             return node
+        if found and _special_name(self.resolver, parts) is not None:
+            # scipy.special.erf -> scipy_special(xp).erf: the special functions of the
+            # inputs' namespace (cupyx.scipy.special on cupy arrays), never a host copy
+            self.runtime_imports.add("scipy_special")
+            call = cst.Call(
+                func=cst.Name("scipy_special"), args=[cst.Arg(cst.Name(self.xp))]
+            )
+            return cst.Attribute(
+                value=call, attr=cst.Name(_special_name(self.resolver, parts))
+            )
         if found:
             return self._foreign(e, parts[0])
         return e
+
+
+def _special_name(resolver: Any, parts: list[str]) -> str | None:
+    """The name in ``scipy.special`` of the function the chain ``parts`` reads, if it is
+    one of that module's functions."""
+    special = sys.modules.get("scipy.special")
+    if special is None:
+        return None
+    found, obj = resolver.value_of(parts)
+    if not found or not callable(obj):
+        return None
+    name = getattr(obj, "__name__", None)
+    if name is None or getattr(special, name, None) is not obj:
+        return None
+    return name
