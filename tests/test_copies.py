@@ -63,3 +63,30 @@ def test_aliases_in_loops_and_results_keep_their_gradients():
     rng = np.random.default_rng(1)
     check_grad(carried_alias, rng.normal(size=3), rng.normal(size=3), wrt=(0, 1))
     check_grad(returned_alias, rng.normal(size=4))
+
+
+def gates(Wz, Wr, xs, x):
+    """Each gate reads ``xs[t]`` again (as a GRU does); ``x[[0, 1]]`` is read twice and
+    one of the two copies is then written into."""
+    h = np.zeros((xs.shape[1], Wz.shape[1]))
+    for t in range(xs.shape[0]):
+        z = np.tanh(xs[t] @ Wz + h)
+        r = np.tanh(xs[t] @ Wr + h)
+        h = z * r + h
+    a = x[[0, 1]]
+    b = x[[0, 1]]
+    a[0] = 3.0 * a[1]
+    return np.sum(h * h) + np.sum(a * b * b)
+
+
+def test_a_repeated_read_is_one_value():
+    rng = np.random.default_rng(2)
+    args = (rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(size=(5, 2, 3)))
+    args += (rng.normal(size=(3, 4)),)
+    src = _sources(gates, *args, wrt=(0, 1, 3))
+    fwd = src[src.index("def fwd_") : src.index("def bwd_")]
+    assert fwd.count("= xs[t]") == 1, fwd
+    assert fwd.count("= x[[0, 1]]") == 1, fwd
+    v, _ = srcgrad.value_and_grad(gates, wrt=(0, 1, 3))(*args)
+    assert v == gates(*args)
+    check_grad(gates, *args, wrt=(0, 1, 3))

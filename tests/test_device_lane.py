@@ -170,7 +170,9 @@ def test_rule_on_device(
     wrt = inl.wrt if len(inl.wrt) > 1 else inl.wrt[0]
     value, pullback = srcgrad.vjp(f, wrt=wrt)(*f_args)
     rng = np.random.default_rng(case.seed)
-    g = tree.map(lambda v: rng.normal(size=np.shape(v)).astype(np.result_type(v)), value)
+    g = tree.map(
+        lambda v: rng.normal(size=np.shape(v)).astype(np.result_type(v)), value
+    )
     want = pullback(g)
     where = f"{case.label} on {dev.name}\n{inl.source}"
     if case.rule.name.startswith(HOST_ONLY_PREFIXES):
@@ -219,7 +221,8 @@ def test_scipy_special_calls_the_special_functions_of_the_inputs_namespace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``scipy.special.erf(x)`` is emitted as ``scipy_special(xp).erf(x)``: on numpy arrays
-    scipy's, on device arrays the device's (``cupyx.scipy.special``), never a host copy."""
+    scipy's, on device arrays the device's (``cupyx.scipy.special``), never a host copy.
+    """
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "generated"))
     path = tmp_path / "special_user.py"
     path.write_text(
@@ -243,3 +246,73 @@ def test_scipy_special_calls_the_special_functions_of_the_inputs_namespace(
     # a function cupyx.scipy.special lacks fails on the fake device as on a GPU
     with pytest.raises(AttributeError, match="ellipk"):
         fakexp.fakexp.scipy_special.ellipk(fakexp.to_device(x))
+
+
+# --------------------------------------------------------------------------- training
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(CUDA is None, reason=_NO_GPU)
+@pytest.mark.parametrize("name", _zoo_names())
+def test_zoo_model_trains_on_the_gpu_like_on_the_cpu(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``srcgrad train NAME --device cuda`` for one epoch on a subset: its losses and
+    accuracies track the CPU run's (float32 sums in another order, so not bit-equal)."""
+    import contextlib
+    import io
+
+    from srcgrad.cli import main
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    rows = {}
+    for device in ("cpu", "cuda"):
+        out = tmp_path / device
+        args = ["train", name, "--epochs", "1", "--subset", "600", "--out", str(out)]
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = main([*args, "--device", device])
+        assert code == 0, err.getvalue()
+        lines = (out / "metrics.csv").read_text().splitlines()
+        head = lines[0].split(",")
+        rows[device] = dict(zip(head, map(float, lines[-1].split(","))))
+    cpu, cuda = rows["cpu"], rows["cuda"]
+    for key in ("train_loss", "test_loss"):
+        assert cuda[key] == pytest.approx(cpu[key], rel=2e-2), (key, cpu, cuda)
+    for key in ("train_acc", "test_acc"):
+        assert abs(cuda[key] - cpu[key]) <= 0.05, (key, cpu, cuda)
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+def _corpus_params() -> list[Any]:
+    from tests.corpus.harness import device_ready, family_params
+
+    return family_params(keep=device_ready)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(CUDA is None, reason=_NO_GPU)
+@pytest.mark.usefixtures("_corpus_cache")
+@pytest.mark.parametrize("family,case", _corpus_params())
+def test_corpus_gradient_on_the_gpu_matches_numpy(family: Any, case: Any) -> None:
+    """The corpus's gradients on cupy (tests/test_corpus.py runs them on the fake device)."""
+    from tests.corpus.harness import as_tuple, grad_of, positions
+
+    if case.device_skip:
+        pytest.skip(f"{case.name}: {case.device_skip}")
+    args = case.args(np.float64)
+    expected = grad_of(case)(*args)
+    got = grad_of(case)(*[CUDA.to_device(a) for a in args])
+    pairs = zip(as_tuple(got, case.wrt), as_tuple(expected, case.wrt))
+    for pos, (g, want) in zip(positions(case.fn, case.wrt), pairs):
+        assert isinstance(
+            g, CUDA.array_type
+        ), f"{case.name}: argument {pos} left the GPU"
+        _close(CUDA.to_host(g), np.asarray(want, float), f"{case.name}: argument {pos}")
+
+
+@pytest.fixture
+def _corpus_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "generated"))

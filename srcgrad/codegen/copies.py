@@ -12,7 +12,9 @@ of the function (not inside a loop or branch):
   ``i = 1.0 / (1.0 + xp.exp(-z))`` where an inlined ``sigmoid`` returned it), in a loop
   body too;
 - a packing ``params = [(W1, b1), (W2, b2)]`` of names that nothing reads (any more) is
-  dropped.
+  dropped;
+- a read ``b = xs[t]`` repeating ``a = xs[t]`` of the same statement list (nothing between
+  rebinds its names or has an effect) is dropped and ``b`` read as ``a``.
 
 Only where every read of the name is in a statement's expression (so renaming it there is
 the whole change), the name is assigned once, and it is not the function's result.
@@ -42,8 +44,54 @@ def _once(norm: ir.Normalized) -> bool:
     defs = ir.def_counts(norm.stmts)
     facts = (_pinned(norm), ir.read_counts(norm), defs)
     changed = _list(norm, norm.stmts, facts, top=True)
+    changed = _common_reads(norm, norm.stmts, facts) or changed
     for loop in ir.loops_in(norm.stmts):
         changed = _list(norm, loop.body, facts, top=False) or changed
+        changed = _common_reads(norm, loop.body, facts) or changed
+    return changed
+
+
+def _common_reads(norm: ir.Normalized, items: list[Any], facts: tuple) -> bool:
+    """``a = xs[t]`` read again as ``b = xs[t]`` in the same statement list, with nothing
+    between that binds a name of the read or has an effect: ``b`` is read as ``a`` (one
+    value, one saved copy, one cotangent; a GRU reads ``xs[t]`` once per gate)."""
+    pinned, _, defs = facts
+    seen: dict[str, str] = {}  # the read's text -> the name holding it
+    names: dict[str, set[str]] = {}  # the read's text -> the names it reads
+    changed = False
+    k = 0
+    while k < len(items):
+        st = items[k]
+        if not isinstance(st, ir.Stmt) or st.kind not in (ir.PRIM, ir.COPY, ir.STATIC):
+            seen.clear()  # control flow or an effect: nothing carries over it
+            k += 1
+            continue
+        for t in st.targets:
+            for key in [key for key, used in names.items() if t in used]:
+                seen.pop(key, None)
+                del names[key]
+        is_read = (
+            st.kind == ir.PRIM
+            and st.rule is not None
+            and st.rule.name == "getitem"
+            and len(st.targets) == 1
+            and not st.recompute
+            and st.expr is not None
+        )
+        if not is_read:
+            k += 1
+            continue
+        t = st.targets[0]
+        key = cst.Module([]).code_for_node(st.expr)
+        if key in seen and t not in pinned and defs.get(t) == 1:
+            _rename(norm, {t: cst.Name(seen[key])}, skip=st)
+            del items[k]
+            changed = True
+            continue
+        if t not in pinned and defs.get(t) == 1:
+            seen[key] = t
+            names[key] = {n.value for n in ir.name_nodes(st.expr)}
+        k += 1
     return changed
 
 
@@ -170,6 +218,8 @@ def _rename(norm: ir.Normalized, mapping: dict[str, cst.Name], skip: Any) -> Non
             continue
         if it.expr is not None:
             it.expr = substitute(it.expr, mapping)
+        if it.kind == ir.PRIM and it.node is not None:  # a write: `t[i] = v` as written
+            it.node = substitute(it.node, mapping)
         it.bound = {
             k: substitute(v, mapping) if isinstance(v, cst.CSTNode) else v
             for k, v in it.bound.items()
