@@ -34,9 +34,9 @@ from srcgrad.distributed.grads import (
     sync_buffers,
     zeros_like_grads,
 )
-from srcgrad.distributed.launch import launch, mpirun_command
+from srcgrad.distributed.launcher import launch, mpirun_command
 from srcgrad.distributed.sampler import DistributedSampler, shard_range
-from srcgrad.distributed.world import (
+from srcgrad.distributed.ranks import (
     DistributedError,
     World,
     abort,

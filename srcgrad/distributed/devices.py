@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from srcgrad import backend
-from srcgrad.distributed.world import World
+from srcgrad.distributed.ranks import World
 
 __all__ = ["cuda_aware_mpi", "reduce_buffers"]
 

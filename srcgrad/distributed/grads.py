@@ -22,7 +22,7 @@ import numpy as np
 
 from srcgrad import backend, tree
 from srcgrad.distributed import devices
-from srcgrad.distributed.world import DistributedError, World, digest, world
+from srcgrad.distributed.ranks import DistributedError, World, digest, world
 
 __all__ = [
     "BUCKET_BYTES",

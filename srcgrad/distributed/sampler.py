@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from srcgrad.data.samplers import RandomSampler, Sampler, SequentialSampler
-from srcgrad.distributed.world import world
+from srcgrad.distributed.ranks import world
 
 __all__ = ["DistributedSampler", "shard_range"]
 

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-from srcgrad.distributed.world import MPI_HINT, DistributedError, import_mpi
+from srcgrad.distributed.ranks import MPI_HINT, DistributedError, import_mpi
 
 __all__ = ["THREAD_VARIABLES", "launch", "mpirun_command"]
 
