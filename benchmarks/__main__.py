@@ -6,6 +6,8 @@
 - ``rnn [--quick]``: backpropagation through time of a 200-step RNN (:mod:`benchmarks.rnn_bptt`);
 - ``conv [--reps N] [--no-lenet]``: generated conv2d against hand-written im2col, and a
   LeNet step against PyTorch eager (:mod:`benchmarks.conv`);
+- ``mpi [--quick] ...``: data-parallel training steps on 1 and 2 ranks under mpirun
+  (:mod:`benchmarks.mpi_scaling`);
 - ``assemble``: rebuild ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.md``.
 
 Every BLAS/OpenMP pool, PyTorch and XLA are pinned to one thread before numpy is imported.
@@ -17,13 +19,11 @@ import sys
 
 from benchmarks.pinning import pin_thread_env
 
-USAGE = (
-    "usage: python -m benchmarks {train,gradients,optim,rnn,conv,assemble} [options]"
-)
+USAGE = "usage: python -m benchmarks {train,gradients,optim,rnn,conv,mpi,assemble} [options]"
 
 
 def main(argv: list[str]) -> int:
-    commands = ("train", "gradients", "optim", "rnn", "conv", "assemble")
+    commands = ("train", "gradients", "optim", "rnn", "conv", "mpi", "assemble")
     if not argv or argv[0] not in commands:
         print(USAGE, file=sys.stderr)
         return 2
@@ -49,6 +49,10 @@ def main(argv: list[str]) -> int:
         from benchmarks import rnn_bptt
 
         return rnn_bptt.main(rest)
+    if command == "mpi":
+        from benchmarks import mpi_scaling
+
+        return mpi_scaling.main(rest)
     if command == "optim":
         from benchmarks import optim_data
 
