@@ -1,4 +1,4 @@
-"""``python -m benchmarks mpi``: data-parallel training steps on 1 and 2 ranks (issue 27).
+"""``python -m benchmarks mpi``: data-parallel training steps on 1 and 2 ranks.
 
 Writes ``benchmarks/results/mpi.md`` and reassembles ``RESULTS.md``.  A step is what
 ``srcgrad train mlp`` runs: the zoo's 784-400-100-10 MLP, its generated gradient on this
@@ -149,7 +149,8 @@ def _render(ns, batches, results, load, seconds) -> str:
     lines = [
         "## Data-parallel training over MPI (issue 27)",
         "",
-        "Written to `results/mpi.md` by `python -m benchmarks mpi`; do not edit by hand.",
+        "Written to `results/mpi.md` by `python -m benchmarks mpi`; do not edit by "
+        "hand.",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, numpy "
         f"{np.__version__}, mpi4py {mpi4py.__version__}, "

@@ -1,6 +1,6 @@
-"""srcgrad.distributed: the sampler's shards, gradients averaged over ranks (one process,
-a simulated second rank, device arrays), the clear errors, and real ``mpirun -n 2`` runs
-(skipped where mpirun or mpi4py is missing)."""
+"""srcgrad.distributed: the sampler's shards, gradients averaged over ranks (one
+process, a simulated second rank, device arrays), the clear errors, and real ``mpirun
+-n 2`` runs (marked slow; skipped where mpirun or mpi4py is missing)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Check that ``srcgrad train`` on N ranks trains as one process does.
 
-Runs ``srcgrad train MODEL`` (a constant learning rate) once in one process and once with
-``--nproc N`` (first for part of the epochs, then ``--resume`` to the end, so resuming on
-N ranks is checked too), then asserts that
+Runs ``srcgrad train MODEL`` (a constant learning rate) once in one process and once
+with ``--nproc N`` (first for part of the epochs, then ``--resume`` to the end, so
+resuming on N ranks is checked too), then asserts that
 
 * each logged loss of ``metrics.csv`` (train and test, every epoch) agrees with the
   one-process run to a relative 1e-5, and the accuracies to one sample;

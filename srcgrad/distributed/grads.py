@@ -5,9 +5,9 @@ buffers (one per dtype while it is under ``bucket_bytes``, else several *buckets
 leaf scaled by this rank's weight and one slot holding the weight itself, and sums each
 buffer over the ranks with one ``MPI_Allreduce`` (the buckets' reductions are started
 together and overlap with the packing of the next).  Dividing by the summed weight gives
-``sum_r w_r g_r / sum_r w_r``: with ``w_r`` the number of samples of rank ``r``'s shard
-and ``g_r`` the gradient of its mean loss, exactly the gradient of the mean loss over the
-whole batch, however unevenly the batch was split.
+``sum_r w_r g_r / sum_r w_r``: with ``w_r`` the number of samples of rank ``r``'s
+shard and ``g_r`` the gradient of its mean loss, exactly the gradient of the mean loss
+over the whole batch, however unevenly the batch was split.
 
 Device arrays (cupy) are reduced where they lie when the MPI library is CUDA-aware
 (:func:`srcgrad.distributed.devices.cuda_aware_mpi`), and through one explicit
@@ -164,7 +164,7 @@ def model_signature(model: Any) -> str:
 
 
 def parameters_digest(model: Any) -> str:
-    """A digest of the values of ``model``'s floating leaves (parameters and buffers)."""
+    """A digest of the values of ``model``'s floating leaves (parameters, buffers)."""
     return digest(*(v for v in tree.leaves(model) if _floating(v)))
 
 

@@ -1,9 +1,9 @@
 """Starting N ranks of a command with the MPI library's own launcher (``mpirun``).
 
-``srcgrad train --nproc N`` runs :func:`launch`: ``mpirun -n N python -m srcgrad train
-...`` without ``--nproc``.  For Open MPI it adds ``--allow-run-as-root`` when run as root
-(containers, CI) and ``--oversubscribe`` when N exceeds the cores, and it gives each rank
-an equal share of the cores for its BLAS threads unless the caller set them.
+``srcgrad train --nproc N`` runs :func:`launch`: ``mpirun -n N python -m srcgrad
+train ...`` without ``--nproc``.  For Open MPI it adds ``--allow-run-as-root`` when run
+as root (containers, CI) and ``--oversubscribe`` when N exceeds the cores, and it gives
+each rank an equal share of the cores for its BLAS threads unless the caller set them.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def import_mpi() -> Any:
 
 class World:
     """The ranks of a run, over an mpi4py communicator (``comm=None``: this process
-    alone); ``mpi`` is the module with ``IN_PLACE`` and ``SUM`` (default ``mpi4py.MPI``).
+    alone); ``mpi``: the module with ``IN_PLACE`` and ``SUM`` (default ``mpi4py.MPI``).
 
     Attributes:
         comm: the communicator, or None.

@@ -3,9 +3,9 @@
 Every rank draws the same epoch order (the same sampler, seeded alike), cuts it into the
 *global* batches one process would train on, and keeps its own contiguous part of each:
 rank ``r`` of ``N`` takes positions ``r*L//N`` to ``(r+1)*L//N`` of a batch of ``L``
-samples.  The shards of a batch are disjoint and cover it, differ in size by at most one,
-and every rank has the same number of batches per epoch (a shard may be empty when a last
-batch holds fewer samples than there are ranks), so the ranks step together.
+samples.  The shards of a batch are disjoint and cover it, differ in size by at most
+one, and every rank has the same number of batches per epoch (a shard may be empty when
+a last batch holds fewer samples than there are ranks), so the ranks step together.
 
 Give it to a :class:`srcgrad.data.DataLoader` as ``batch_sampler``; weigh each rank's
 gradient by its shard's size (:func:`srcgrad.distributed.allreduce_grads`) and the mean
