@@ -190,8 +190,14 @@ def run(ns: argparse.Namespace) -> int:
 
     if ns.nproc is not None and ns.nproc < 1:
         raise UsageError("--nproc must be at least 1")
-    if ns.nproc is not None and ns.nproc > 1 and distributed.launched_size() == 1:
+    launched = distributed.launched_size()
+    if ns.nproc is not None and ns.nproc > 1 and launched == 1:
         return _launch(ns)
+    if ns.nproc is not None and launched > 1 and ns.nproc != launched:
+        raise UsageError(
+            f"--nproc {ns.nproc} under an MPI launch of {launched} ranks; hint: leave "
+            "out --nproc when starting srcgrad with mpirun"
+        )
     try:
         world = distributed.world()
     except distributed.DistributedError as err:
