@@ -126,7 +126,7 @@ class World:
         if odd:
             raise DistributedError(
                 f"the ranks disagree on {what}: ranks {odd} differ from rank 0 "
-                f"({values[odd[0]][:16]} vs {values[0][:16]})",
+                f"({values[odd[0]][:300]} vs {values[0][:300]})",
                 hint="start every rank with the same program, model and settings",
             )
 

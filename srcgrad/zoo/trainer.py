@@ -163,6 +163,8 @@ class Run:
         self.replicas: list[str] = []  # each rank's parameters digest (several ranks)
         if self.world.size > 1:
             distributed.check_same_model(self.model, self.world)
+            settings = {**asdict(self.config), "samples": len(train)}
+            self.world.check_same("the settings", json.dumps(settings, sort_keys=True))
 
     # -- device -------------------------------------------------------------------
     def _to_device(self, x: Any) -> Any:
