@@ -8,6 +8,8 @@
   LeNet step against PyTorch eager (:mod:`benchmarks.conv`);
 - ``gpu [--quick] [--reps N]``: generated gradients on cupy against PyTorch CUDA and JAX
   (:mod:`benchmarks.gpu`; needs a GPU);
+- ``mpi [--quick] ...``: data-parallel training steps on 1 and 2 ranks under mpirun
+  (:mod:`benchmarks.mpi_scaling`);
 - ``assemble``: rebuild ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.md``.
 
 Every BLAS/OpenMP pool, PyTorch and XLA are pinned to one thread before numpy is imported.
@@ -19,11 +21,15 @@ import sys
 
 from benchmarks.pinning import pin_thread_env
 
-USAGE = "usage: python -m benchmarks {train,gradients,optim,rnn,conv,gpu,assemble} [options]"
+USAGE = (
+    "usage: python -m benchmarks {train,gradients,optim,rnn,conv,gpu,mpi,assemble} "
+    "[options]"
+)
+COMMANDS = ("train", "gradients", "optim", "rnn", "conv", "gpu", "mpi", "assemble")
 
 
 def main(argv: list[str]) -> int:
-    commands = ("train", "gradients", "optim", "rnn", "conv", "gpu", "assemble")
+    commands = COMMANDS
     if not argv or argv[0] not in commands:
         print(USAGE, file=sys.stderr)
         return 2
@@ -53,6 +59,10 @@ def main(argv: list[str]) -> int:
         from benchmarks import rnn_bptt
 
         return rnn_bptt.main(rest)
+    if command == "mpi":
+        from benchmarks import mpi_scaling
+
+        return mpi_scaling.main(rest)
     if command == "optim":
         from benchmarks import optim_data
 

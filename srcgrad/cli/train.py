@@ -5,16 +5,21 @@ evaluated after each epoch; a summary line closes the run.  ``--out`` (default
 ``runs/MODEL``) receives ``metrics.csv``, ``curves.png`` and ``checkpoint.npz`` after
 every epoch; a directory that already holds a run is refused unless ``--resume``
 continues it.
+
+Under ``mpirun -n N`` (or with ``--nproc N``, which starts mpirun itself) the run is
+data-parallel over N ranks (:mod:`srcgrad.distributed`); rank 0 alone prints and writes.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import traceback
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from srcgrad.cli.exits import EXIT_CLEAN, UsageError
+from srcgrad.cli.exits import EXIT_CLEAN, EXIT_INTERNAL, EXIT_USAGE, UsageError
 from srcgrad.cli.output import Out, display
 
 # what a resumed run takes from its checkpoint (--epochs and --device may change)
@@ -70,6 +75,12 @@ def add_parser(
     )
     p.add_argument(
         "--resume", action="store_true", help="continue the run in --out where it ended"
+    )
+    p.add_argument(
+        "--nproc",
+        type=int,
+        metavar="N",
+        help="train data-parallel on N processes (starts mpirun; needs mpi4py)",
     )
     p.set_defaults(func=run)
 
@@ -143,7 +154,6 @@ def _prepare_out(ns: argparse.Namespace, out: Path, checkpoint: Path) -> None:
             f"{display(out)} already holds a run; hint: pass --resume to continue it, "
             "or choose another --out"
         )
-    out.mkdir(parents=True, exist_ok=True)
 
 
 def _splits(entry: Any, data_path: str | None) -> Any:
@@ -155,10 +165,11 @@ def _splits(entry: Any, data_path: str | None) -> Any:
         raise UsageError(f"{entry.name}: {err}") from None
 
 
-def run(ns: argparse.Namespace) -> int:
+def _setup(ns: argparse.Namespace) -> tuple[Any, ...]:
+    """What a run needs, from the options: refused with a UsageError before any
+    training (on every rank alike)."""
     from srcgrad import zoo
-    from srcgrad.zoo.report import write_curves, write_metrics
-    from srcgrad.zoo.trainer import CHECKPOINT, Run, default_bar
+    from srcgrad.zoo.trainer import CHECKPOINT
 
     try:
         entry = zoo.get(ns.model)
@@ -171,8 +182,81 @@ def run(ns: argparse.Namespace) -> int:
     config.device = ns.device
     device = _device(ns.device)
     splits = _splits(entry, config.data)
+    return entry, out, checkpoint, config, device, splits
+
+
+def run(ns: argparse.Namespace) -> int:
+    from srcgrad import distributed
+
+    if ns.nproc is not None and ns.nproc < 1:
+        raise UsageError("--nproc must be at least 1")
+    launched = distributed.launched_size()
+    if ns.nproc is not None and ns.nproc > 1 and launched == 1:
+        return _launch(ns)
+    if ns.nproc is not None and launched > 1 and ns.nproc != launched:
+        raise UsageError(
+            f"--nproc {ns.nproc} under an MPI launch of {launched} ranks; hint: leave "
+            "out --nproc when starting srcgrad with mpirun"
+        )
+    try:
+        world = distributed.world()
+    except distributed.DistributedError as err:
+        raise UsageError(str(err).removeprefix("error: ")) from None
+    if world.size == 1:
+        return _train(ns, world, _setup(ns))
+    if not world.is_main:
+        Out.quiet = True
+    try:  # a refusal on any rank stops every rank, with its message, before training
+        setup, refusal = _setup(ns), None
+    except UsageError as err:
+        setup, refusal = None, str(err)
+    refusals = [r for r in world.allgather(refusal) if r is not None]
+    if refusals:  # said once, by rank 0
+        if world.is_main:
+            raise UsageError(refusals[0])
+        return EXIT_USAGE
+    try:
+        return _train(ns, world, setup)
+    except BaseException as err:  # a rank that fails stops them all (no rank hangs)
+        code = EXIT_USAGE if isinstance(err, UsageError) else EXIT_INTERNAL
+        sys.stderr.write(f"rank {world.rank}: error: {type(err).__name__}: {err}\n")
+        if not isinstance(err, (UsageError, distributed.DistributedError)):
+            traceback.print_exc()
+        world.abort(code)
+        raise
+
+
+def _launch(ns: argparse.Namespace) -> int:
+    """``srcgrad train ... --nproc N``: the same command on N ranks under mpirun."""
+    from srcgrad import distributed
+
+    args = [ns.model, "--device", ns.device]
+    for name in ("epochs", "batch_size", "lr", "optimizer", "schedule", "seed"):
+        if getattr(ns, name) is not None:
+            args += [f"--{name.replace('_', '-')}", str(getattr(ns, name))]
+    for name in ("out", "subset", "data"):
+        if getattr(ns, name) is not None:
+            args += [f"--{name}", str(getattr(ns, name))]
+    args += ["--resume"] * bool(ns.resume) + ["-q"] * bool(ns.quiet)
+    args += ["-v"] * bool(ns.verbose)
+    argv = [sys.executable, "-m", "srcgrad", "train", *args]
+    try:
+        command = distributed.mpirun_command(ns.nproc, argv)
+        Out.info(f"starting {ns.nproc} ranks: {' '.join(command)}")
+        return distributed.launch(ns.nproc, argv)
+    except distributed.DistributedError as err:
+        raise UsageError(str(err).removeprefix("error: ")) from None
+
+
+def _train(ns: argparse.Namespace, world: Any, setup: tuple[Any, ...]) -> int:
+    from srcgrad.zoo.report import write_curves, write_metrics
+    from srcgrad.zoo.trainer import Run, default_bar
+
+    entry, out, checkpoint, config, device, splits = setup
+    if world.is_main:
+        out.mkdir(parents=True, exist_ok=True)
     Out.info(f"data: {splits.source}")
-    r = Run(entry, config, splits, device=device)
+    r = Run(entry, config, splits, device=device, world=world)
     if ns.resume:
         r.restore(checkpoint)
         Out.info(f"resuming {display(out)} after epoch {r.epoch} (step {r.step})")
@@ -180,11 +264,14 @@ def run(ns: argparse.Namespace) -> int:
         f"training {entry.name} for {config.epochs} epochs: {len(r.train_set)} "
         f"samples, batch {config.batch_size}, {config.optimizer} lr {config.lr:g} "
         f"({config.schedule}), seed {config.seed}, {ns.device}"
+        + (f", {world.size} ranks" if world.size > 1 else "")
     )
     while r.epoch < config.epochs:
         desc = f"epoch {r.epoch + 1}/{config.epochs}"
         bar = default_bar(desc, disable=Out.quiet)
         row = r.run_epoch(bar)
+        if not world.is_main:
+            continue
         r.save(checkpoint)
         write_metrics(out / "metrics.csv", r.history)
         write_curves(out / "curves.png", r.history, entry.name)
@@ -193,7 +280,8 @@ def run(ns: argparse.Namespace) -> int:
             f"test loss {row['test_loss']:.4f} acc {row['test_acc']:.4f} | "
             f"{row['seconds']:.1f} s"
         )
-    _summary(entry.name, r, out)
+    if world.is_main:
+        _summary(entry.name, r, out)
     return EXIT_CLEAN
 
 

@@ -40,6 +40,10 @@ class DataLoader:
         transform: ``x -> x`` applied to the first field of each batch (the inputs),
             after ``collate``.
         prefetch: batches prepared ahead in a background thread (0: none).
+        batch_sampler: instead of ``batch_size``, ``shuffle``, ``sampler`` and
+            ``drop_last``, an object whose ``batches()`` gives the index arrays of one
+            epoch's batches and ``num_batches()`` how many (a
+            :class:`srcgrad.distributed.DistributedSampler`).
 
     A batch is fetched with one fancy-indexing call per field (``dataset.batch``), not
     sample by sample.
@@ -56,11 +60,18 @@ class DataLoader:
         sampler: Sampler | None = None,
         transform: Callable[[Any], Any] | None = None,
         prefetch: int = 0,
+        batch_sampler: Any = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: give either shuffle or a sampler")
+        if batch_sampler is not None and (shuffle or drop_last or sampler is not None):
+            raise ValueError(
+                "DataLoader: a batch_sampler decides the batches: give no shuffle, "
+                "sampler or drop_last with it"
+            )
+        self.batch_sampler = batch_sampler
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.drop_last = drop_last
@@ -73,16 +84,23 @@ class DataLoader:
         self.sampler = sampler
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return int(self.batch_sampler.num_batches())
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def _batches(self) -> Iterator[Any]:
+    def _index_batches(self) -> Iterator[Any]:
+        if self.batch_sampler is not None:
+            yield from self.batch_sampler.batches()
+            return
         order = self.sampler.indices()
         stop = len(order) - (len(order) % self.batch_size if self.drop_last else 0)
         for start in range(0, stop, self.batch_size):
-            batch = self.collate(
-                _batch(self.dataset, order[start : start + self.batch_size])
-            )
+            yield order[start : start + self.batch_size]
+
+    def _batches(self) -> Iterator[Any]:
+        for index in self._index_batches():
+            batch = self.collate(_batch(self.dataset, index))
             if self.transform is not None:
                 if isinstance(batch, tuple):
                     batch = (self.transform(batch[0]), *batch[1:])

@@ -7,6 +7,13 @@ optimizer state (whose update count is the schedule's position), the data loader
 random generator, and a JSON text with the run's settings, the epoch, the step and the
 metrics so far.  Nothing is pickled.  Resuming restores all of it and replays the next
 epoch exactly as an uninterrupted run would.
+
+Under ``mpirun -n N`` (:mod:`srcgrad.distributed`) the run is data-parallel: every rank
+draws the same epoch order, trains on its shard of each batch, and the gradients are
+averaged over the ranks weighted by shard size, so each update is the one-process
+update of the whole batch; the epoch's statistics and the test set's evaluation are
+summed over the ranks.  After each epoch the ranks average their buffers (BatchNorm's
+running statistics) and check that their parameters are bit-identical.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from srcgrad import data, optim, schedules, serialization, tree
+from srcgrad import data, distributed, optim, schedules, serialization, tree
 from srcgrad.zoo.datasets import Splits
 from srcgrad.zoo.registry import ZooModel
 
@@ -106,9 +113,16 @@ class EpochStats:
 
     def add(self, loss: Any, logits: Any, labels: Any) -> None:
         n = len(labels)
+        if n == 0:  # this rank's shard of a short last batch
+            return
         self.loss += float(loss) * n
         self.correct += int((logits.argmax(axis=1) == labels).sum())
         self.seen += n
+
+    def summed(self, world: distributed.World) -> EpochStats:
+        """The sums over every rank's share of the pass."""
+        loss, correct, seen = world.sum_floats(self.loss, self.correct, self.seen)
+        return EpochStats(loss, int(correct), int(seen))
 
     @property
     def mean_loss(self) -> float:
@@ -132,6 +146,7 @@ class Run:
     device: Any = None  # cupy for --device cuda, else None
     history: list[dict[str, float]] = field(default_factory=list)
     step: int = 0
+    world: Any = None  # the ranks (srcgrad.distributed.World); None: MPI's world
 
     def __post_init__(self) -> None:
         train = _first(self.splits.train, self.config.subset)
@@ -144,6 +159,12 @@ class Run:
         self.model = self._to_device(self.entry.build(_seeded(self.config.seed, 0)))
         self.opt_state = self.opt.init(self.model)
         self.data_rng = _seeded(self.config.seed, 1)
+        self.world = distributed.world() if self.world is None else self.world
+        self.replicas: list[str] = []  # each rank's parameters digest (several ranks)
+        if self.world.size > 1:
+            distributed.check_same_model(self.model, self.world)
+            settings = {**asdict(self.config), "samples": len(train)}
+            self.world.check_same("the settings", json.dumps(settings, sort_keys=True))
 
     # -- device -------------------------------------------------------------------
     def _to_device(self, x: Any) -> Any:
@@ -165,12 +186,12 @@ class Run:
             self.model = optim.apply_updates(self.model, updates)
 
     def _batches(self) -> Iterator[tuple[Any, Any]]:
-        loader = data.DataLoader(
-            self.train_set,
-            batch_size=self.config.batch_size,
-            shuffle=True,
-            rng=self.data_rng,
+        n, w = len(self.train_set), self.world
+        sampler = data.RandomSampler(n, self.data_rng)  # one order, on every rank
+        shards = distributed.DistributedSampler(
+            sampler, self.config.batch_size, rank=w.rank, world_size=w.size
         )
+        loader = data.DataLoader(self.train_set, batch_sampler=shards)
         for x, labels in loader:
             yield self._to_device(x), self._to_device(labels)
 
@@ -180,35 +201,60 @@ class Run:
         start = time.perf_counter()
         with bar(total=self.steps_per_epoch) as progress:
             for i, (x, labels) in enumerate(self._batches()):
-                (loss, logits), grads = self.entry.loss(self.model, x, labels)
+                if len(labels):
+                    (loss, logits), grads = self.entry.loss(self.model, x, labels)
+                else:  # an empty shard: weight 0 in the average
+                    loss = logits = None
+                    grads = distributed.zeros_like_grads(self.model)
+                grads = distributed.allreduce_grads(
+                    grads, weight=len(labels), world_=self.world
+                )
                 self._update(grads)
                 self.step += 1
                 stats.add(loss, logits, labels)
                 progress.update(1)
                 if i % 10 == 0 or i + 1 == self.steps_per_epoch:
-                    rate = stats.seen / max(time.perf_counter() - start, 1e-9)
+                    seen = stats.seen * self.world.size  # about, for the bar
+                    rate = seen / max(time.perf_counter() - start, 1e-9)
                     progress.set_postfix(
                         loss=f"{stats.mean_loss:.4f}",
                         acc=f"{stats.accuracy:.4f}",
                         samples_per_s=f"{rate:.0f}",
                         refresh=False,
                     )
-        return stats
+        return stats.summed(self.world)
 
     def evaluate(self, ds: data.ArrayDataset | None = None) -> EpochStats:
         """Loss and accuracy over ``ds`` (default the test set), in large batches."""
         stats = EpochStats()
         ds = self.test_set if ds is None else ds
+        lo, hi = distributed.shard_range(len(ds), self.world.rank, self.world.size)
+        if self.world.size > 1:  # this rank's part
+            ds = data.ArrayDataset(*(a[lo:hi] for a in ds.arrays))
         for x, labels in data.DataLoader(ds, batch_size=EVAL_BATCH):
             x, labels = self._to_device(x), self._to_device(labels)
             (loss, logits), _ = self.entry.loss(self.model, x, labels)
             stats.add(loss, logits, labels)
-        return stats
+        return stats.summed(self.world)
+
+    def _sync_replicas(self) -> None:
+        """Average the ranks' buffers and check their parameters are identical."""
+        if self.world.size == 1:
+            return
+        self.model = distributed.sync_buffers(self.model, self.world)
+        self.replicas = self.world.allgather(distributed.parameters_digest(self.model))
+        if len(set(self.replicas)) > 1:
+            raise distributed.DistributedError(
+                f"the ranks' parameters differ after step {self.step}: "
+                f"{self.replicas}",
+                hint="every rank must apply the same update; report this",
+            )
 
     def run_epoch(self, bar: Callable[..., Any]) -> dict[str, float]:
         """Train one epoch, evaluate, and record (and return) the epoch's metrics."""
         start = time.perf_counter()
         train = self.train_epoch(bar)
+        self._sync_replicas()
         test = self.evaluate()
         row = {
             "epoch": self.epoch + 1,
@@ -237,6 +283,8 @@ class Run:
             "epoch": self.epoch,
             "step": self.step,
             "history": self.history,
+            "world_size": self.world.size,
+            "replica_digests": self.replicas,
         }
         serialization.save(path, self._state(json.dumps(meta)))
 
