@@ -204,6 +204,32 @@ def call(rule: Rule, b: dict[str, Any]) -> Any:
     return rule.primitive(*args, **kwargs)
 
 
+_SIGS: dict[int, Any] = {}
+
+
+def call_adjoint(rule: Rule, g: Any, ans: Any, b: dict[str, Any]) -> Any:
+    """``rule.adjoint(g, ans, ...)`` with the bound arguments ``b`` passed as its signature
+    takes them (positional-only and ``*varargs`` parameters positionally)."""
+    sig = _SIGS.get(id(rule.adjoint))
+    if sig is None:
+        sig = _SIGS[id(rule.adjoint)] = inspect.signature(rule.adjoint)
+    args: list[Any] = [g, ans]
+    kwargs: dict[str, Any] = {}
+    positional = True
+    for p in list(sig.parameters.values())[2:]:
+        if p.kind is p.VAR_POSITIONAL:
+            args += list(b.get(p.name, ()))
+        elif p.kind is p.VAR_KEYWORD:
+            kwargs.update({k: v for k, v in b.items() if k not in sig.parameters})
+        elif p.name not in b:
+            positional = positional and p.kind is p.POSITIONAL_ONLY
+        elif positional and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            args.append(b[p.name])
+        else:
+            kwargs[p.name] = b[p.name]
+    return rule.adjoint(*args, **kwargs)
+
+
 def zero_tangent(x: Any) -> Any:
     """A zero tangent shaped like the value ``x`` (real float for integer values)."""
     if isinstance(x, (list, tuple)):
@@ -245,7 +271,7 @@ def _elementwise(rule: Rule) -> Jvp:
             if dot is None:
                 continue
             t = np.broadcast_to(dot, shape)
-            got = adj(t, ans, **bb)
+            got = call_adjoint(rule, t, ans, bb)
             part = got if len(ops) == 1 else got[k]
             if part is None:
                 continue
@@ -263,9 +289,12 @@ def _linear(rule: Rule) -> Jvp:
         for p, dot in zip(ops, dots):
             if p in bb:
                 bb[p] = _filled(b[p], dot)
-        if rule.name == "pad":
-            bb["constant_values"] = 0
-            bb["end_values"] = 0
+        if rule.name == "pad":  # affine in its fill values: their tangent is 0
+            mode = bb.get("mode", "constant")
+            if mode == "constant":
+                bb["constant_values"] = 0
+            elif mode == "linear_ramp":
+                bb["end_values"] = 0
         return call(rule, bb)
 
     return jvp
@@ -312,7 +341,7 @@ def _reduction(rule: Rule) -> Jvp:
         if dot is None:
             return zero_tangent(ans)
         ones = np.ones_like(np.asarray(ans, dtype=np.result_type(ans, np.float64)))
-        got = adj(ones, ans, **b)
+        got = call_adjoint(rule, ones, ans, b)
         w = got if len(rule.operands) == 1 else got[0]
         axis = axes_of(b)
         keep = b.get("keepdims", False)
@@ -376,7 +405,8 @@ def _cholesky_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
             "linalg.cholesky(upper=True) has no tangent rule", construct="cholesky"
         )
     low = ans
-    t = dots[0]
+    t = np.tril(dots[0])  # numpy reads the lower triangle only
+    t = t + np.swapaxes(np.tril(t, -1), -1, -2)
     inv = np.linalg.inv(low)
     phi = inv @ t @ np.swapaxes(inv, -1, -2)
     phi = np.tril(phi) - 0.5 * np.eye(phi.shape[-1]) * phi
@@ -412,7 +442,9 @@ def _cumprod_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
         idx = [slice(None)] * a.ndim
         idx[axis] = k
         mask[tuple(idx)] = 1.0
-        part = rule.adjoint(mask, np.cumprod(a, axis=axis), a, axis=axis)
+        part = call_adjoint(
+            rule, mask, np.cumprod(a, axis=axis), {"a": a, "axis": axis}
+        )
         out[tuple(idx)] = np.sum(part * t, axis=axis)
     return out
 
