@@ -36,6 +36,7 @@ WITHOUT_JVP = {
     "partition", "scipy.linalg.cho_factor", "scipy.linalg.cho_solve",
     "scipy.linalg.cholesky", "scipy.linalg.expm", "scipy.linalg.solve",
     "scipy.linalg.solve_triangular", "stats.multivariate_normal.logpdf",
+    "scipy.linalg.inv", "cumulative_prod",
 }  # fmt: skip
 
 ALL = rule_cases(noncontig=False)
@@ -157,6 +158,18 @@ def _pairs(rule: Rule, values: list, cots: list, dots: list) -> list[tuple]:
     ]
 
 
+# cases a covered rule refuses (its JVP raises, naming the primitive), by case id
+REFUSED_CASES = {
+    "pad_adjoint[matrix-pad_width=(1,2)-mode=maximum]",
+    "pad_adjoint[matrix-pad_width=(1,2)-mode=median]",
+    "pad_adjoint[matrix-pad_width=(2,1)-mode=minimum-stat_length=2]",
+    "percentile_adjoint[matrix-q=[0.0,75.0]-axis=None]",
+    "percentile_adjoint[matrix-q=[0.0,75.0]-axis=0]",
+    "quantile_adjoint[matrix-q=[0.2,1.0]]",
+    "quantile_adjoint[3d-q=[0.2,1.0]]",
+}
+
+
 @pytest.mark.parametrize("case", FIRST, ids=str)
 def test_jvp_of_every_covered_rule(case: RuleCase) -> None:
     _run(case)
@@ -165,4 +178,8 @@ def test_jvp_of_every_covered_rule(case: RuleCase) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("case", COVERED, ids=str)
 def test_jvp_of_every_case(case: RuleCase) -> None:
+    if str(case) in REFUSED_CASES:
+        with pytest.raises(MissingRuleError, match=case.rule.name):
+            _run(case)
+        return
     _run(case)

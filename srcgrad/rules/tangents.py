@@ -295,6 +295,14 @@ def _linear(rule: Rule) -> Jvp:
                 bb["constant_values"] = 0
             elif mode == "linear_ramp":
                 bb["end_values"] = 0
+            elif mode in ("maximum", "minimum", "median"):
+                raise MissingRuleError(
+                    f"pad(mode={mode!r}) has no tangent rule", construct="pad"
+                )
+        if rule.name == "diff":  # affine in prepend and append: their tangent is 0
+            for k in ("prepend", "append"):
+                if k in bb and bb[k] is not np._NoValue:
+                    bb[k] = np.zeros_like(np.asarray(bb[k], dtype=float))
         return call(rule, bb)
 
     return jvp
@@ -337,6 +345,10 @@ def _reduction(rule: Rule) -> Jvp:
     adj = rule.adjoint
 
     def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+        if np.ndim(b.get("q", 0)) > 0:  # several quantiles: a new leading axis
+            raise MissingRuleError(
+                f"{rule.name} of several q has no tangent rule", construct=rule.name
+            )
         (dot,) = dots[:1]
         if dot is None:
             return zero_tangent(ans)
@@ -374,7 +386,7 @@ def _log_softmax_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
     return t - np.sum(np.exp(ans) * t, axis=b.get("axis"), keepdims=True)
 
 
-@explicit("linalg.inv", "scipy.linalg.inv")
+@explicit("linalg.inv")
 def _inv_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
     return -(ans @ dots[0] @ ans)
 
@@ -383,11 +395,16 @@ def _inv_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
 def _solve_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
     ta, tb = dots
     a = b["a"]
-    rhs = zero_tangent(ans) if tb is None else np.broadcast_to(tb, np.shape(ans))
+    vector = np.ndim(b["b"]) == 1  # numpy's rule: a 1-d b is one vector
+    x = ans[..., None] if vector else ans
+    rhs = np.zeros(np.shape(x)) if tb is None else np.asarray(tb)
+    if tb is not None and vector:
+        rhs = rhs[..., None]
+    rhs = np.broadcast_to(rhs, np.shape(x))
     if ta is not None:
-        prod = ta @ ans if np.ndim(ans) != 1 else ta @ ans
-        rhs = rhs - prod
-    return np.linalg.solve(a, rhs)
+        rhs = rhs - ta @ x
+    out = np.linalg.solve(np.broadcast_to(a, np.shape(x)[:-2] + np.shape(a)[-2:]), rhs)
+    return out[..., 0] if vector else out
 
 
 @explicit("linalg.slogdet")
@@ -400,17 +417,18 @@ def _slogdet_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
 
 @explicit("linalg.cholesky")
 def _cholesky_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
-    if b.get("upper"):
-        raise MissingRuleError(
-            "linalg.cholesky(upper=True) has no tangent rule", construct="cholesky"
-        )
-    low = ans
-    t = np.tril(dots[0])  # numpy reads the lower triangle only
+    upper = bool(b.get("upper"))
+    low = np.swapaxes(ans, -1, -2) if upper else ans
+    t = np.asarray(dots[0])
+    if upper:  # numpy reads the upper triangle only
+        t = np.swapaxes(t, -1, -2)
+    t = np.tril(t)  # numpy reads the lower triangle only
     t = t + np.swapaxes(np.tril(t, -1), -1, -2)
     inv = np.linalg.inv(low)
     phi = inv @ t @ np.swapaxes(inv, -1, -2)
     phi = np.tril(phi) - 0.5 * np.eye(phi.shape[-1]) * phi
-    return low @ phi
+    t_low = low @ phi
+    return np.swapaxes(t_low, -1, -2) if upper else t_low
 
 
 @explicit("sort")
@@ -423,7 +441,7 @@ def _sort_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
     return np.take_along_axis(np.broadcast_to(t, a.shape), order, axis=axis)
 
 
-@explicit("cumprod", "cumulative_prod")
+@explicit("cumprod")
 def _cumprod_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
     # d cumprod(a)_k = sum_{j<=k} cumprod_k / a_j * t_j: through the adjoint of each prefix
     rule = lookup_name("cumprod")
