@@ -18,12 +18,16 @@ import numpy as np
 from srcgrad import api, cache, linetable
 from srcgrad.errors import InternalError, SrcgradError, WrtError
 
-_TANGENTS = Path(__file__).resolve().parent / "rules" / "tangents.py"
+_RULES = Path(__file__).resolve().parent / "rules"
 
 
 def _tangent_rules_digest() -> str:
-    """What the emitted forward modules depend on besides the generator: the JVP table."""
-    return hashlib.sha256(_TANGENTS.read_bytes()).hexdigest()[:16]
+    """What the emitted forward modules depend on besides the generator and the adjoint
+    rules: the JVP tables (the rules' and the runtime helpers')."""
+    h = hashlib.sha256()
+    for name in ("tangents.py", "tangent_helpers.py"):
+        h.update((_RULES / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 class JvpFunction(api.GradFunction):

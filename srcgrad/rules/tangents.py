@@ -127,6 +127,8 @@ def how(rule: Rule) -> str | None:
     name = rule.same_as or rule.name
     if rule.extra.get("custom"):
         return None
+    if rule.extra.get("forward_only"):
+        return "helper"  # a runtime helper's (srcgrad/rules/tangent_helpers.py)
     if name in EXPLICIT or rule.name in EXPLICIT:
         return "explicit"
     if name in LINEAR:
@@ -157,6 +159,10 @@ def jvp_rule(rule: Rule) -> Jvp:
             hint="differentiate this function in reverse mode (srcgrad.grad, "
             "jacobian(mode='rev')), or rewrite the call with primitives that have JVPs",
         )
+    if kind == "helper":
+        from srcgrad.rules.tangent_helpers import helper_jvp
+
+        return helper_jvp(rule)
     if kind == "explicit":
         fn = EXPLICIT.get(rule.name) or EXPLICIT[rule.same_as or rule.name]
         return fn
@@ -171,7 +177,9 @@ def jvp_rule(rule: Rule) -> Jvp:
 def jvp_by_name(name: str) -> Callable[..., Any]:
     """The JVP of the rule registered as ``name``, called as ``jvp(ans, dots, **bound)``
     (what emitted forward modules call)."""
-    rule = lookup_name(name)
+    from srcgrad.rules.tangent_helpers import helper_rule
+
+    rule = lookup_name(name) or helper_rule(name)
     if rule is None:
         raise MissingRuleError(f"no rule named {name}", construct=name)
     fn = jvp_rule(rule)

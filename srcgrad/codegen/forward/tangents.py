@@ -67,7 +67,8 @@ class _Tangents:
         return self.norm.names.generated(helper)
 
     def jvp_name(self, rule: Any) -> str:
-        self.rules.add(rule.name)
+        if not rule.extra.get("forward_only"):  # a helper's is keyed with its table
+            self.rules.add(rule.name)
         got = self.jvps.get(rule.name)
         if got is None:
             jvps.jvp_rule(rule)  # refuses here, at generation, where it has none
@@ -211,7 +212,8 @@ class _Tangents:
             return self.assign_at(st)
         written = self.written(st)
         if written is not None:
-            self.rules.add(rule.name)
+            if not rule.extra.get("forward_only"):
+                self.rules.add(rule.name)
             return [f"{target} = {written}"]
         name = self.jvp_name(rule)
         dots = []
