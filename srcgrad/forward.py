@@ -162,3 +162,184 @@ def jvp(
     if fn is None:
         return lambda f: JvpFunction(f, wrt)
     return JvpFunction(fn, wrt)
+
+
+class HvpFunction:
+    """The result of :func:`hvp`: ``f_hvp(*args, v) -> H v``, forward mode over the emitted
+    gradient module (the Hessian is never built)."""
+
+    def __init__(
+        self, fn: Callable[..., Any], wrt: int | str | tuple[int | str, ...] = 0
+    ) -> None:
+        self.forward = fn
+        self._grad = api.GradFunction(fn, wrt, kind="grad")
+        self._jvps: dict[int, tuple[Callable[..., Any], JvpFunction]] = {}
+
+    @property
+    def wrt(self) -> tuple[str, ...]:
+        return self._grad.wrt
+
+    def gradient_jvp(self, *args: Any) -> JvpFunction:
+        """The forward mode of the gradient specialised on ``args`` (``.source`` shows it)."""
+        bound, st = self._grad._run_forward(tuple(args), {})  # type: ignore[misc]
+        return self._jvp_of(st)
+
+    def _jvp_of(self, st: Any) -> JvpFunction:
+        grad_fn = api._find(st.ns, "grad_", api._emitted_name(self.forward))
+        hit = self._jvps.get(id(grad_fn))
+        if hit is not None and hit[0] is grad_fn:
+            return hit[1]
+        gradient = _gradient_function(grad_fn, self._grad, st)
+        wrt = self._grad._wrt
+        jf = JvpFunction(gradient, wrt[0] if self._grad._single else tuple(wrt))
+        self._jvps[id(grad_fn)] = (grad_fn, jf)
+        return jf
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args:
+            raise TypeError("hvp: pass the arguments, then the vector v")
+        *primals, v = args
+        bound, st = self._grad._run_forward(tuple(primals), kwargs)  # type: ignore[misc]
+        jf = self._jvp_of(st)
+        _, tangent = jf(*bound, v)
+        if self._grad._single:
+            return tangent
+        out, start = [], 0
+        for p in self._grad._wrt_pos:  # the concatenated tangent, split per argument
+            n = int(np.size(bound[p]))
+            part = tangent[start : start + n].reshape(np.shape(bound[p]))
+            out.append(part if np.ndim(bound[p]) else float(part))
+            start += n
+        return tuple(out)
+
+
+def _gradient_function(grad_fn: Any, gf: api.GradFunction, st: Any) -> Any:
+    """``gradient_<f>(*params)``: the emitted ``grad_<f>``'s gradient, as a function whose
+    source srcgrad reads (an emitted text of its own, like the gradient module)."""
+    params = ", ".join(gf._params)
+    call = f"{grad_fn.__name__}({params})[1]"
+    if gf._single:
+        value = f"{call}[0]"
+    else:  # one array: forward mode differentiates one output (split again by hvp)
+        value = "np.concatenate([np.ravel(g) for g in grads])"
+    name = f"gradient_{api._emitted_name(gf.forward).lstrip('_')}"
+    text = (
+        f"def {name}({params}):\n"
+        f'    """The gradient of {gf.forward.__qualname__} w.r.t. '
+        f'({", ".join(gf._wrt)}): what srcgrad.hvp runs forward mode over."""\n'
+        + ("" if gf._single else f"    grads = {call}\n")
+        + f"    return {value}\n"
+    )
+    word = "".join(c if c.isalnum() else "_" for c in Path(st.filename).stem)
+    filename = f"<srcgrad hvp {word}>"
+    ns = cache.load_module(text, filename, grad_fn)
+    ns[grad_fn.__name__] = grad_fn
+    ns["np"] = np
+    return ns[name]
+
+
+def hvp(
+    fn: Callable[..., Any] | None = None, wrt: int | str | tuple[int | str, ...] = 0
+) -> Any:
+    """Hessian-vector product: ``srcgrad.hvp(f, wrt)(*args, v)`` is ``H v`` (a tuple per
+    ``wrt`` entry for a tuple ``wrt``, ``v`` a tuple of the same layout), by forward mode over
+    the emitted gradient: it costs about two gradients and never builds ``H``."""
+    if fn is None:
+        return lambda f: HvpFunction(f, wrt)
+    return HvpFunction(fn, wrt)
+
+
+def _basis(x: Any) -> Any:
+    """The unit tangents of ``x``, each shaped like it."""
+    x = np.asarray(x)
+    n = x.size
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = 1.0
+        yield e.reshape(x.shape)
+
+
+def jacobian(
+    fn: Callable[..., Any],
+    wrt: int | str | tuple[int | str, ...] = 0,
+    mode: str = "rev",
+) -> Callable[..., Any]:
+    """``srcgrad.jacobian(f, wrt, mode)(*args)``: the Jacobian of ``f``'s (array) result,
+    shaped ``out.shape + x.shape`` (a tuple per ``wrt`` entry for a tuple ``wrt``).
+
+    ``mode="rev"`` pulls back one unit cotangent per output element (emitted reverse
+    mode, ``srcgrad.vjp``); ``mode="fwd"`` pushes one unit tangent per input element
+    (emitted forward mode, :func:`jvp`): choose the one with fewer elements to sweep.
+    """
+    if mode not in ("rev", "fwd"):
+        raise ValueError(f"jacobian mode {mode!r}: 'rev' or 'fwd'")
+    single = not isinstance(wrt, (tuple, list))
+    items = (wrt,) if single else tuple(wrt)
+
+    def rev(*args: Any) -> Any:
+        vjp_fn = api.vjp(fn, wrt=items)
+        out, pullback = vjp_fn(*args)
+        out = np.asarray(out)
+        rows = [pullback(e) for e in _basis(out)]
+        where = [vjp_fn._wrt_pos[k] for k in range(len(items))]
+        blocks = tuple(
+            np.stack([np.asarray(r[k]) for r in rows]).reshape(
+                out.shape + np.shape(args[p])
+            )
+            for k, p in enumerate(where)
+        )
+        return blocks[0] if single else blocks
+
+    def fwd(*args: Any) -> Any:
+        jf = JvpFunction(fn, wrt=items)
+        where = jf._wrt_pos
+        zeros = [np.zeros(np.shape(args[p])) for p in where]
+        blocks = []
+        out_shape: tuple[int, ...] = ()
+        for k, p in enumerate(where):
+            cols = []
+            for e in _basis(args[p]):
+                v = list(zeros)
+                v[k] = e
+                out, t = jf(*args, tuple(v))
+                out_shape = np.shape(out)
+                cols.append(np.asarray(t))
+            stacked = np.stack(cols, axis=-1) if cols else np.zeros(out_shape + (0,))
+            blocks.append(stacked.reshape(out_shape + np.shape(args[p])))
+        return blocks[0] if single else tuple(blocks)
+
+    return rev if mode == "rev" else fwd
+
+
+def hessian(
+    fn: Callable[..., Any], wrt: int | str | tuple[int | str, ...] = 0
+) -> Callable[..., Any]:
+    """``srcgrad.hessian(f, wrt)(*args)``: the Hessian of the scalar ``f``, shaped
+    ``x.shape + x.shape``; for a tuple ``wrt``, a tuple of rows of blocks
+    ``H[a][b]`` shaped ``x_a.shape + x_b.shape``.  One :func:`hvp` per input element
+    (forward over reverse)."""
+    single = not isinstance(wrt, (tuple, list))
+    items = (wrt,) if single else tuple(wrt)
+    h = HvpFunction(fn, wrt=items)
+
+    def run(*args: Any) -> Any:
+        where = h._grad._wrt_pos
+        zeros = [np.zeros(np.shape(args[p])) for p in where]
+        cols: list[list[np.ndarray]] = [[] for _ in where]  # cols[b]: H[:, b-th input]
+        for b, p in enumerate(where):
+            for e in _basis(args[p]):
+                v = list(zeros)
+                v[b] = e
+                cols[b].append(h(*args, tuple(v)))
+        blocks = tuple(
+            tuple(
+                np.stack([np.asarray(c[a]) for c in cols[b]], axis=-1).reshape(
+                    np.shape(args[pa]) + np.shape(args[pb])
+                )
+                for b, pb in enumerate(where)
+            )
+            for a, pa in enumerate(where)
+        )
+        return blocks[0][0] if single else blocks
+
+    return run
