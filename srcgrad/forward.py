@@ -173,6 +173,9 @@ class HvpFunction:
     ) -> None:
         self.forward = fn
         self._grad = api.GradFunction(fn, wrt, kind="grad")
+        # the generic gradient: specialised code writes in place (out=), which forward mode
+        # does not read
+        self._grad._generic_only = True
         self._jvps: dict[int, tuple[Callable[..., Any], JvpFunction]] = {}
 
     @property

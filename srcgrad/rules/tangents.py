@@ -184,7 +184,7 @@ def jvp_by_name(name: str) -> Callable[..., Any]:
         raise MissingRuleError(f"no rule named {name}", construct=name)
     fn = jvp_rule(rule)
 
-    def jvp(ans: Any, dots: tuple[Any, ...], **b: Any) -> Any:
+    def jvp(ans: Any, dots: tuple[Any, ...], /, **b: Any) -> Any:
         return fn(ans, dots, b)
 
     jvp.__name__ = jvp.__qualname__ = "jvp_" + name.replace(".", "_")
