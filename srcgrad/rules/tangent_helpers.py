@@ -15,6 +15,7 @@ outside it the registry is as it was.  Each helper states how its result moves:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 from typing import Any, Callable, Iterator
 
@@ -111,7 +112,27 @@ _LINEAR_IN_G = (
     "nan_to_num_cotangent", "cast_like", "average_cotangent",
 )  # fmt: skip
 
+
+def _constant(rule: Rule) -> Jvp:
+    # a slope that is constant almost everywhere (a sign)
+    def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+        return zero_tangent(ans)
+
+    return jvp
+
+
+def _digamma(rule: Rule) -> Jvp:
+    def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+        t = dots[0]
+        return zero_tangent(ans) if t is None else rt.trigamma(b["x"]) * t
+
+    return jvp
+
+
 HELPERS: dict[str, Callable[[Rule], Jvp]] = {
+    "abs_slope": _constant,
+    "copysign_slope": _constant,
+    "digamma": _digamma,
     **{n: multilinear_in(*ops) for n, ops in _PRODUCTS.items()},
     **{n: linear_in("g") for n in _LINEAR_IN_G},
     "add_at": linear_in("d", "g"),
@@ -128,9 +149,24 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
     raise NotImplementedError("a forward-only rule has no adjoint")
 
 
+# the runtime helpers forward mode takes as primitives: those above, and every other helper
+# of a gradient module, which then refuses by name instead of being read as code
+def _is_gradient_helper(name: str) -> bool:
+    return (
+        name in HELPERS
+        or name.endswith(("_cotangent", "_cotangents", "_slope"))
+        or (name in ("prod_others", "trigamma", "log_or_zero", "nan_count"))
+    )
+
+
+# parameters of rules that an emitted gradient passes values that carry a tangent, and that
+# the rule's result is constant in almost everywhere (which of tied values won)
+LOCALLY_CONSTANT = {"split_cotangent": ("x", "result", "other")}
+
+
 def helper_rule(name: str) -> Rule | None:
     """The forward-only rule of the runtime helper ``name``, or None."""
-    if name not in HELPERS or not hasattr(rt, name):
+    if not _is_gradient_helper(name) or not callable(getattr(rt, name, None)):
         return None
     got = _MADE.get(name)
     if got is None:
@@ -150,9 +186,13 @@ def helper_rule(name: str) -> Rule | None:
             params=tuple(p.name for p in ps),
             operands=operands,
             nondiff=(),
-            sequence=(),
             varargs=varargs,
             defaults=defaults,
+            sequence=tuple(
+                p.name
+                for p in ps
+                if p.default is p.empty and "Sequence" in str(p.annotation)
+            ),
             module=__name__,
             extra={"forward_only": True},
         )
@@ -173,6 +213,10 @@ def _stub(sig: inspect.Signature) -> Callable[..., Any]:
     return stub
 
 
+def has_jvp(rule: Rule) -> bool:
+    return rule.name in HELPERS
+
+
 def helper_jvp(rule: Rule) -> Jvp:
     make = _OVERRIDES.get(rule.name) or HELPERS[rule.name]
     return make(rule)
@@ -183,16 +227,34 @@ def helper_rules() -> Iterator[None]:
     """The helpers above as primitives while forward mode reads a module (those without a
     rule of their own); the registry is restored after."""
     added = []
-    for name in HELPERS:
+    for name in sorted(getattr(rt, "__all__", dir(rt))):
         rule = helper_rule(name)
         if rule is None or registry.lookup(rule.primitive) is not None:
             continue
+        if registry.is_nondiff(rule.primitive):
+            continue
+        added.append(rule)
+    replaced = []
+    for name, params in LOCALLY_CONSTANT.items():
+        old = registry.lookup_name(name)
+        if old is not None:
+            shape_only = tuple(old.extra.get("shape_only", ())) + params
+            new = dataclasses.replace(
+                old, extra={**old.extra, "shape_only": shape_only}
+            )
+            replaced.append(old)
+            added.append(new)
+    for (
+        rule
+    ) in added:  # the registry's generation stays: nothing is registered for good
         registry._RULES[registry._key(rule.primitive)] = rule
         registry._BY_NAME[rule.name] = rule
-        added.append(rule)
     try:
         yield
     finally:
         for rule in added:
             registry._RULES.pop(registry._key(rule.primitive), None)
             registry._BY_NAME.pop(rule.name, None)
+        for rule in replaced:
+            registry._RULES[registry._key(rule.primitive)] = rule
+            registry._BY_NAME[rule.name] = rule

@@ -127,8 +127,10 @@ def how(rule: Rule) -> str | None:
     name = rule.same_as or rule.name
     if rule.extra.get("custom"):
         return None
-    if rule.extra.get("forward_only"):
-        return "helper"  # a runtime helper's (srcgrad/rules/tangent_helpers.py)
+    if rule.extra.get("forward_only"):  # a runtime helper's (rules/tangent_helpers.py)
+        from srcgrad.rules.tangent_helpers import has_jvp
+
+        return "helper" if has_jvp(rule) else None
     if name in EXPLICIT or rule.name in EXPLICIT:
         return "explicit"
     if name in LINEAR:
