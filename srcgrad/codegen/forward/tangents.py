@@ -29,6 +29,7 @@ from srcgrad.codegen.emit import (
     code,
 )
 from srcgrad.codegen.ir import Normalized, Stmt
+from srcgrad.codegen.templates import bindings, substitute, template
 from srcgrad.errors import MissingRuleError, UnsupportedSyntaxError
 from srcgrad.rules import tangents as jvps
 
@@ -43,6 +44,7 @@ class _Tangents:
         self.tangent: dict[str, str] = {}
         self.jvps: dict[str, str] = {}  # rule name -> the module's name for its JVP
         self.rules: set[str] = set()
+        self.helpers: set[str] = set()  # runtime helpers the inlined rule bodies call
         self.last: Any = None
 
     # -- names ----------------------------------------------------------------------------
@@ -273,9 +275,39 @@ class _Tangents:
             return " + ".join(parts) if parts else None
         if name == "divide" and on[0] and not on[1]:
             return f"{self.dot(x1)} / {_paren(x2)}"
+        if rule.kind == "unary" and name not in _SUBSTITUTE:
+            return self.unary(st)
         if name in _SUBSTITUTE and self.substitutable(st):
             return self.substituted(st.expr)
         return None
+
+    def unary(self, st: Stmt) -> str | None:
+        """An elementwise function's tangent: its adjoint rule's body inlined with the
+        operand's tangent as the cotangent (the Jacobian is diagonal), e.g.
+        ``t_h = t_z * (1 - h * h)``."""
+        rule = st.rule
+        assert rule is not None
+        (p,) = rule.operands
+        v = st.bound.get(p)
+        if not (isinstance(v, cst.Name) and v.value in self.active):
+            return None
+        tpl = template(rule)
+        if tpl.body or tpl.whole is not None or len(tpl.slots) != 1:
+            return None
+        mapping = bindings(
+            tpl,
+            st.bound,
+            cst.Name(self.t(v.value)),
+            cst.Name(st.targets[0]),
+            self.g("xp"),
+            self.helper,
+            lambda loc: self.norm.names.fresh(loc),
+        )
+        return code(substitute(tpl.slots[0], mapping))
+
+    def helper(self, name: str) -> str:
+        self.helpers.add(name)
+        return self.g(name)
 
     def substitutable(self, st: Stmt) -> bool:
         """Whether every operand leaf is a name that carries a tangent and is read once."""
@@ -341,7 +373,7 @@ def emit_tangents(norm: Normalized, activity: Activity) -> Emitted:
     t_out = tg.dot_or_zero(out)
     body.append(_Node(f"return {code(out)}, {t_out}"))
     rendered = "\n".join(_render(body, 1))
-    helpers = set(norm.runtime_imports) | {"zero_tangent"}
+    helpers = set(norm.runtime_imports) | tg.helpers | {"zero_tangent"}
     empty = ir.Backward([], [], {}, g("d_out"), g("xp"), helpers, {})
     rename = naming.readable_names(norm, empty, rendered)
     taken = naming.identifiers(rendered)
