@@ -72,7 +72,17 @@ JVP_CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(JVP_CASES))
+FAST_JVP = {"straight", "looped", "dict"}  # the default run; -m slow runs every case
+
+
+def _cases(names: Any, fast: set[str]) -> list[Any]:
+    return [
+        pytest.param(n, marks=() if n in fast else pytest.mark.slow)
+        for n in sorted(names)
+    ]
+
+
+@pytest.mark.parametrize("name", _cases(JVP_CASES, FAST_JVP))
 def test_jvp_matches_central_differences(name: str) -> None:
     f, wrt, args = JVP_CASES[name]
     pos = (wrt,) if isinstance(wrt, int) else wrt
@@ -129,6 +139,7 @@ def test_jacobian_rev_and_fwd_agree_with_differences(wrt: Any) -> None:
         srcgrad.jacobian(J.vector_out, 0, mode="sideways")
 
 
+@pytest.mark.slow
 def test_hessian_is_the_jacobian_of_the_gradient() -> None:
     x, A = r(4), r((4, 4))
     hess = srcgrad.hessian(H.quad_tanh)(x, A)
@@ -183,7 +194,10 @@ HVP_CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(HVP_CASES))
+FAST_HVP = {"quad_tanh", "mixture_loglik", "model_loss"}
+
+
+@pytest.mark.parametrize("name", _cases(HVP_CASES, FAST_HVP))
 def test_hvp_matches_differences_of_the_gradient(name: str) -> None:
     f, wrt, make = HVP_CASES[name]
     args = make()
@@ -209,6 +223,7 @@ def test_hvp_never_builds_the_hessian() -> None:
     assert "hessian" not in text.lower()
 
 
+@pytest.mark.slow
 def test_cli_show_and_gen_forward_mode(tmp_path: Path) -> None:
     env = {"SRCGRAD_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
     target = f"{J.__file__}::straight"
