@@ -6,6 +6,7 @@
 - ``rnn [--quick]``: backpropagation through time of a 200-step RNN (:mod:`benchmarks.rnn_bptt`);
 - ``conv [--reps N] [--no-lenet]``: generated conv2d against hand-written im2col, and a
   LeNet step against PyTorch eager (:mod:`benchmarks.conv`);
+- ``hvp [--quick]``: a Hessian-vector product against two gradients (:mod:`benchmarks.hvp`);
 - ``assemble``: rebuild ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.md``.
 
 Every BLAS/OpenMP pool, PyTorch and XLA are pinned to one thread before numpy is imported.
@@ -17,13 +18,11 @@ import sys
 
 from benchmarks.pinning import pin_thread_env
 
-USAGE = (
-    "usage: python -m benchmarks {train,gradients,optim,rnn,conv,assemble} [options]"
-)
+USAGE = "usage: python -m benchmarks {train,gradients,optim,rnn,conv,hvp,assemble} [options]"
 
 
 def main(argv: list[str]) -> int:
-    commands = ("train", "gradients", "optim", "rnn", "conv", "assemble")
+    commands = ("train", "gradients", "optim", "rnn", "conv", "hvp", "assemble")
     if not argv or argv[0] not in commands:
         print(USAGE, file=sys.stderr)
         return 2
@@ -49,6 +48,10 @@ def main(argv: list[str]) -> int:
         from benchmarks import rnn_bptt
 
         return rnn_bptt.main(rest)
+    if command == "hvp":
+        from benchmarks import hvp
+
+        return hvp.main(rest)
     if command == "optim":
         from benchmarks import optim_data
 
