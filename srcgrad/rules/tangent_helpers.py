@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 from srcgrad import runtime as rt
 from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
-from srcgrad.rules.tangents import Jvp, _filled, call, zero_tangent
+from srcgrad.rules.tangent_calls import Jvp, _filled, call, zero_tangent
 
 
 def linear_in(*names: str) -> Callable[[Rule], Jvp]:
