@@ -177,6 +177,7 @@ class HvpFunction:
         # does not read
         self._grad._generic_only = True
         self._jvps: dict[int, tuple[Callable[..., Any], JvpFunction]] = {}
+        self._stacks: dict[int, tuple[Callable[..., Any], Callable[..., Any]]] = {}
 
     @property
     def wrt(self) -> tuple[str, ...]:
@@ -189,6 +190,13 @@ class HvpFunction:
 
     def _jvp_of(self, st: Any) -> JvpFunction:
         grad_fn = api._find(st.ns, "grad_", api._emitted_name(self.forward))
+        readable = self._stacks.get(id(grad_fn))
+        if readable is None or readable[0] is not grad_fn:
+            readable = self._stacks[id(grad_fn)] = (
+                grad_fn,
+                _without_stacks(st, grad_fn),
+            )
+        grad_fn = readable[1]
         hit = self._jvps.get(id(grad_fn))
         if hit is not None and hit[0] is grad_fn:
             return hit[1]
@@ -214,6 +222,23 @@ class HvpFunction:
             out.append(part if np.ndim(bound[p]) else float(part))
             start += n
         return tuple(out)
+
+
+def _without_stacks(st: Any, grad_fn: Any) -> Any:
+    """The emitted ``grad_<f>`` itself, or where its loops push per-step values on stacks,
+    the same module with them as per-field lists (:mod:`srcgrad.codegen.forward.stacks`),
+    which forward mode reads."""
+    from srcgrad.codegen.forward.stacks import rewrite
+
+    text = rewrite(st.text)
+    if text is None:
+        return grad_fn
+    word = "".join(c if c.isalnum() else "_" for c in Path(st.filename).stem)
+    ns = cache.load_module(text, f"<srcgrad lists {word}>", grad_fn, st.callees)
+    ns.update(  # the emitted module's own names, as its functions read them
+        {k: v for k, v in dict.items(st.ns) if k not in ns and not k.startswith("__")}
+    )
+    return ns[grad_fn.__name__]
 
 
 def _gradient_function(grad_fn: Any, gf: api.GradFunction, st: Any) -> Any:
