@@ -191,10 +191,13 @@ HVP_CASES = {
         lambda: (r(3), r((6, 3)), (r(6) > 0).astype(float)),
     ),
     "model_loss": (H.model_loss, 0, _model_args),
+    "loop_range": (H.loop_sum, 0, lambda: (r(4),)),
+    "loop_rnn": (H.loop_rnn, 0, lambda: (0.5 * r((3, 3)), r((4, 3)))),
+    "loop_layers": (H.layers_loop, 0, lambda: (r(3), [r((3, 3)), r((3, 3))])),
 }
 
 
-FAST_HVP = {"quad_tanh", "mixture_loglik", "model_loss"}
+FAST_HVP = {"quad_tanh", "mixture_loglik", "model_loss", "loop_rnn"}
 
 
 @pytest.mark.parametrize("name", _cases(HVP_CASES, FAST_HVP))
@@ -221,6 +224,21 @@ def test_hvp_never_builds_the_hessian() -> None:
     text = h.gradient_jvp(x, A).source
     assert "def jvp_gradient_quad_tanh(x, A, t_x):" in text
     assert "hessian" not in text.lower()
+
+
+def test_hvp_reads_loop_stacks_as_lists() -> None:
+    """A loop's backward pops per-step values; forward mode reads them at a counter."""
+    h = srcgrad.hvp(H.loop_rnn)
+    W, xs = 0.5 * r((3, 3)), r((4, 3))
+    h(W, xs, r((3, 3)))
+    text = h.gradient_jvp(W, xs).source
+    assert ".pop()" not in text and "_k - 1" in text
+
+
+@pytest.mark.slow
+def test_hvp_refuses_list_cotangents_by_name() -> None:
+    with pytest.raises(srcgrad.SrcgradError):
+        srcgrad.hvp(H.loop_append)(r(3), r(3))
 
 
 @pytest.mark.slow
