@@ -236,7 +236,7 @@ def test_hvp_reads_loop_stacks_as_lists() -> None:
 
 
 @pytest.mark.slow
-def test_hvp_refuses_list_cotangents_by_name() -> None:
+def test_hvp_refuses_list_cotangents() -> None:
     with pytest.raises(srcgrad.SrcgradError):
         srcgrad.hvp(H.loop_append)(r(3), r(3))
 
