@@ -141,8 +141,10 @@ class JvpFunction(api.GradFunction):
 
 def _tangent_like(t: Any, x: Any) -> Any:
     """The tangent ``t`` of the argument ``x``, checked and as an array of x's shape."""
-    if isinstance(x, (dict, list, tuple)):
-        return t
+    if isinstance(x, (dict, list, tuple)) or not isinstance(
+        x, (np.ndarray, np.generic, float, int)
+    ):
+        return t  # a container or a model: a tangent of the same structure
     t = np.asarray(t)
     if t.shape != np.shape(x):
         raise WrtError(

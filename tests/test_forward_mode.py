@@ -82,6 +82,22 @@ def _cases(names: Any, fast: set[str]) -> list[Any]:
     ]
 
 
+def test_jvp_wrt_a_model_reads_its_tangent_leaf_by_leaf() -> None:
+    """A model's leaves are read through static sub-modules (``block.W``): each leaf's
+    tangent is the tangent model's leaf at the same path."""
+    from srcgrad import tree
+
+    x, y = r((4, 3)), r((4, 2))
+    model = H.Net(np.random.default_rng(2))
+    v = srcgrad.grad(H.model_loss, wrt=1)(x, H.Net(np.random.default_rng(3)), y)
+    value, t = srcgrad.jvp(H.model_loss, wrt=1)(x, model, y, v)
+    hi = tree.map(lambda a, b: a + EPS * b, model, v)
+    lo = tree.map(lambda a, b: a - EPS * b, model, v)
+    want = (H.model_loss(x, hi, y) - H.model_loss(x, lo, y)) / (2 * EPS)
+    assert value == H.model_loss(x, model, y)
+    np.testing.assert_allclose(t, want, rtol=1e-6)
+
+
 @pytest.mark.parametrize("name", _cases(JVP_CASES, FAST_JVP))
 def test_jvp_matches_central_differences(name: str) -> None:
     f, wrt, args = JVP_CASES[name]

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from srcgrad import tree
 from srcgrad.rules.registry import Rule
 
 Jvp = Callable[[Any, tuple[Any, ...], dict[str, Any]], Any]
@@ -74,3 +75,9 @@ def _filled(value: Any, dot: Any) -> Any:
     if isinstance(value, (list, tuple)) and not hasattr(value, "shape"):
         return type(value)(_filled(v, d) for v, d in zip(value, dot))
     return dot
+
+
+def tangent_at(t: Any, path: tuple[Any, ...]) -> Any:
+    """The tangent of a container argument's leaf at ``path`` (its tangent ``t`` has the
+    argument's structure: a dict, list, NamedTuple or model)."""
+    return tree.get(t, path)

@@ -40,6 +40,7 @@ from srcgrad.rules.tangent_calls import (  # noqa: F401  (zero_tangent: emitted 
     _filled,
     call,
     call_adjoint,
+    tangent_at,
     zero_tangent,
 )
 from srcgrad.rules.tangent_helpers import has_jvp, helper_jvp, helper_rule

@@ -172,6 +172,10 @@ class _Tangents:
             return [f"{self.t(st.container)}.append({self.dot_or_zero(v)})"]
         if not outs:
             return []
+        if st.kind == ir.READ and st.read is not None:
+            param, path = st.read
+            at = self.g("tangent_at")
+            return [f"{self.t(outs[0])} = {at}({self.t(param)}, {path!r})"]
         if st.kind in (ir.COPY, ir.READ, ir.LISTGET, ir.LISTFROM):
             return [f"{self.t(outs[0])} = {self.substituted(st.expr)}"]
         if st.kind == ir.LISTNEW:
@@ -404,8 +408,9 @@ def emit_tangents(norm: Normalized, activity: Activity) -> Emitted:
 def _tangent_imports(parts: list[str], tg: _Tangents, rendered: str) -> list[str]:
     """The preamble with the JVPs the module calls bound by name, and ``zero_tangent``."""
     names = ["jvp_by_name"] if tg.jvps else []
-    if re.search(rf"\b{re.escape(tg.g('zero_tangent'))}\b", rendered):
-        names.append("zero_tangent")
+    for helper in ("tangent_at", "zero_tangent"):
+        if re.search(rf"\b{re.escape(tg.g(helper))}\b", rendered):
+            names.append(helper)
     extra: list[str] = []
     if names:
         extra.append(f"from srcgrad.rules.tangents import {', '.join(names)}")
