@@ -179,7 +179,8 @@ class HvpFunction:
         # does not read
         self._grad._generic_only = True
         self._jvps: dict[int, tuple[Callable[..., Any], JvpFunction]] = {}
-        self._stacks: dict[int, tuple[Callable[..., Any], Callable[..., Any]]] = {}
+        self._stacks: dict[int, tuple[Any, ...]] = {}
+        self._layouts: dict[str, list[Any]] = {}  # container parameter -> leaf paths
 
     @property
     def wrt(self) -> tuple[str, ...]:
@@ -196,9 +197,9 @@ class HvpFunction:
         if readable is None or readable[0] is not grad_fn:
             readable = self._stacks[id(grad_fn)] = (
                 grad_fn,
-                _without_stacks(st, grad_fn),
+                *_without_stacks(st, grad_fn),
             )
-        grad_fn = readable[1]
+        grad_fn, self._layouts = readable[1], readable[2]
         hit = self._jvps.get(id(grad_fn))
         if hit is not None and hit[0] is grad_fn:
             return hit[1]
@@ -215,15 +216,32 @@ class HvpFunction:
         bound, st = self._grad._run_forward(tuple(primals), kwargs)  # type: ignore[misc]
         jf = self._jvp_of(st)
         _, tangent = jf(*bound, v)
-        if self._grad._single:
+        if self._grad._single and not self._layouts:
             return tangent
         out, start = [], 0
-        for p in self._grad._wrt_pos:  # the concatenated tangent, split per argument
-            n = int(np.size(bound[p]))
-            part = tangent[start : start + n].reshape(np.shape(bound[p]))
-            out.append(part if np.ndim(bound[p]) else float(part))
+        for p, name in zip(self._grad._wrt_pos, self._grad._wrt):
+            # the concatenated tangent, split per argument (a container's rebuilt)
+            n, part = self._split(bound[p], self._layouts.get(name), tangent, start)
+            out.append(part)
             start += n
-        return tuple(out)
+        return out[0] if self._grad._single else tuple(out)
+
+    @staticmethod
+    def _split(arg: Any, paths: Any, flat: Any, start: int) -> tuple[int, Any]:
+        from srcgrad import tree
+        from srcgrad.runtime import tree_cotangent
+
+        if paths is None:
+            n = int(np.size(arg))
+            part = flat[start : start + n].reshape(np.shape(arg))
+            return n, part if np.ndim(arg) else float(part)
+        parts, k = {}, start
+        for path in paths:
+            shape = np.shape(tree.get(arg, path))
+            size = int(np.prod(shape))
+            parts[path] = flat[k : k + size].reshape(shape)
+            k += size
+        return k - start, tree_cotangent(arg, parts)
 
 
 def _without_stacks(st: Any, grad_fn: Any) -> Any:
@@ -232,15 +250,17 @@ def _without_stacks(st: Any, grad_fn: Any) -> Any:
     which forward mode reads."""
     from srcgrad.codegen.forward.stacks import rewrite
 
-    text = rewrite(st.text)
-    if text is None:
-        return grad_fn
+    got = rewrite(st.text)
+    if got is None:
+        return grad_fn, {}
+    text, layouts = got
     word = "".join(c if c.isalnum() else "_" for c in Path(st.filename).stem)
     ns = cache.load_module(text, f"<srcgrad lists {word}>", grad_fn, st.callees)
     ns.update(  # the emitted module's own names, as its functions read them
         {k: v for k, v in dict.items(st.ns) if k not in ns and not k.startswith("__")}
     )
-    return ns[grad_fn.__name__]
+    ns["_flat"] = np
+    return ns[grad_fn.__name__], dict(layouts)
 
 
 def _gradient_function(grad_fn: Any, gf: api.GradFunction, st: Any) -> Any:

@@ -242,6 +242,23 @@ def test_hvp_never_builds_the_hessian() -> None:
     assert "hessian" not in text.lower()
 
 
+def test_hvp_wrt_a_models_parameters_is_a_model() -> None:
+    """The gradient module rebuilds the model's gradient (tree_cotangent); forward mode
+    reads it as the flat vector of the leaves, and hvp rebuilds a model of them."""
+    from srcgrad import tree
+
+    x, y = r((4, 3)), r((4, 2))
+    model = H.Net(np.random.default_rng(4))
+    v = srcgrad.grad(H.model_loss, wrt=1)(x, H.Net(np.random.default_rng(5)), y)
+    got = srcgrad.hvp(H.model_loss, wrt=1)(x, model, y, v)
+    assert type(got) is H.Net
+    g = srcgrad.grad(H.model_loss, wrt=1)
+    hi = g(x, tree.map(lambda a, b: a + EPS * b, model, v), y)
+    lo = g(x, tree.map(lambda a, b: a - EPS * b, model, v), y)
+    for a, b, c in zip(tree.leaves(got), tree.leaves(hi), tree.leaves(lo)):
+        np.testing.assert_allclose(a, (b - c) / (2 * EPS), rtol=1e-5, atol=1e-6)
+
+
 def test_hvp_reads_loop_stacks_as_lists() -> None:
     """A loop's backward pops per-step values; forward mode reads them at a counter."""
     h = srcgrad.hvp(H.loop_rnn)

@@ -7,10 +7,15 @@ The rewrite computes the same values with constructs the front end reads: one li
 field (``stack_h__0.append(a)``), carried through the residuals as a tuple of lists, and
 read back at a counter (``stack_h_k = stack_h_k - 1``; ``a = stack_h__0[stack_h_k]``).
 Anything else done with a stack leaves the module as it was (:func:`rewrite` returns None).
+
+A container or model gradient, rebuilt by ``tree_cotangent(model, {path: d_leaf, ...})``,
+becomes the flat vector of its leaves (``_flat.concatenate([_flat.ravel(d_leaf), ...])``,
+``_flat`` numpy); :func:`rewrite` returns the leaves' paths, which rebuild it after.
 """
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 import libcst as cst
@@ -158,16 +163,45 @@ class _Rewrite(cst.CSTTransformer):
         return node
 
 
-def rewrite(text: str) -> str | None:
-    """``text`` (an emitted gradient module) with its loop stacks as per-field lists, or
-    None when it has none or uses one otherwise than push, copy and pop."""
+class _Flat(cst.CSTTransformer):
+    """``tree_cotangent(param, {path: leaf, ...})`` -> the flat vector of the leaves."""
+
+    def __init__(self) -> None:
+        self.layouts: list[tuple[str, list[tuple[Any, ...]]]] = []
+
+    def leave_Call(self, orig: cst.Call, node: cst.Call) -> Any:
+        f = node.func
+        if not (isinstance(f, cst.Name) and f.value == "tree_cotangent"):
+            return node
+        if len(node.args) != 2 or not isinstance(node.args[1].value, cst.Dict):
+            raise _Unsupported("tree_cotangent")
+        param = node.args[0].value
+        if not isinstance(param, cst.Name):
+            raise _Unsupported("tree_cotangent")
+        code = cst.Module([]).code_for_node
+        paths, leaves = [], []
+        for el in node.args[1].value.elements:
+            if not isinstance(el, cst.DictElement):
+                raise _Unsupported("tree_cotangent")
+            paths.append(ast.literal_eval(code(el.key)))
+            leaves.append(f"_flat.ravel({code(el.value)})")
+        self.layouts.append((param.value, paths))
+        return cst.parse_expression(f"_flat.concatenate([{', '.join(leaves)}])")
+
+
+def rewrite(text: str) -> tuple[str, list[tuple[str, list[Any]]]] | None:
+    """``text`` (an emitted gradient module) with its loop stacks as per-field lists and
+    its container gradients flat, and the containers' leaf paths; None when it has
+    neither, or uses a stack otherwise than push, copy and pop."""
     module = cst.parse_module(text)
     fields = _Fields()
+    flat = _Flat()
     try:
         module.visit(fields)
-        if not fields.fields:
-            return None
-        out = module.visit(_Rewrite(fields.fields))
-    except _Unsupported:
+        out = module.visit(_Rewrite(fields.fields)) if fields.fields else module
+        out = out.visit(flat)
+    except (_Unsupported, ValueError, SyntaxError):
         return None
-    return out.code
+    if not fields.fields and not flat.layouts:
+        return None
+    return out.code, flat.layouts
