@@ -151,11 +151,18 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
 
 # the runtime helpers forward mode takes as primitives: those above, and every other helper
 # of a gradient module, which then refuses by name instead of being read as code
+# other helpers of gradient modules, without a JVP yet: primitives that refuse by name
+_REFUSED = (
+    "prod_others", "trigamma", "log_or_zero", "nan_count", "list_cotangent_at",
+    "pop_cotangent", "item_cotangent", "gather_at", "unfold", "col2im", "tree_cotangent",
+)  # fmt: skip
+
+
 def _is_gradient_helper(name: str) -> bool:
     return (
         name in HELPERS
         or name.endswith(("_cotangent", "_cotangents", "_slope"))
-        or (name in ("prod_others", "trigamma", "log_or_zero", "nan_count"))
+        or name in _REFUSED
     )
 
 
@@ -227,7 +234,7 @@ def helper_rules() -> Iterator[None]:
     """The helpers above as primitives while forward mode reads a module (those without a
     rule of their own); the registry is restored after."""
     added = []
-    for name in sorted(getattr(rt, "__all__", dir(rt))):
+    for name in sorted(dir(rt)):
         rule = helper_rule(name)
         if rule is None or registry.lookup(rule.primitive) is not None:
             continue

@@ -221,7 +221,17 @@ class _Tangents:
             if not rule.extra.get("forward_only"):
                 self.rules.add(rule.name)
             return [f"{target} = {written}"]
-        name = self.jvp_name(rule)
+        try:
+            name = self.jvp_name(rule)
+        except MissingRuleError as err:  # at the line that calls it
+            raise MissingRuleError(
+                err.message,
+                filename=st.origin.file,
+                lineno=st.origin.line,
+                col=st.origin.col,
+                construct=rule.name,
+                hint=err.hint,
+            ) from None
         dots = []
         for p in rule.operands:
             v = st.bound.get(p)
