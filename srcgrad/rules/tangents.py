@@ -417,3 +417,56 @@ def _nancumsum_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
     a = np.asarray(b["a"])
     t = np.where(np.isnan(a), 0.0, dots[0])
     return np.cumsum(t, axis=b.get("axis"))
+
+
+def _symmetric_read(t: Any, uplo: str) -> Any:
+    """The symmetric tangent numpy's ``eigh`` sees: the triangle it reads, mirrored."""
+    t = np.asarray(t)
+    tri = np.tril(t) if uplo == "L" else np.triu(t)
+    off = np.tril(tri, -1) if uplo == "L" else np.triu(tri, 1)
+    return tri + np.swapaxes(off, -1, -2)
+
+
+def _eigh_parts(b: dict[str, Any], t: Any) -> tuple[Any, Any, Any]:
+    w, v = np.linalg.eigh(b["a"], UPLO=b.get("UPLO", "L"))
+    m = np.swapaxes(v, -1, -2) @ _symmetric_read(t, b.get("UPLO", "L")) @ v
+    return w, v, m
+
+
+@explicit("linalg.eigh")
+def _eigh_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+    w, v, m = _eigh_parts(b, dots[0])
+    gap = w[..., None, :] - w[..., :, None]  # w_j - w_i
+    n = w.shape[-1]
+    off = ~np.eye(n, dtype=bool)
+    f = np.where(off, 1.0 / np.where(off, gap, 1.0), 0.0)
+    return [np.diagonal(m, axis1=-2, axis2=-1).copy(), v @ (f * m)]
+
+
+@explicit("linalg.eigvalsh")
+def _eigvalsh_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+    _, _, m = _eigh_parts(b, dots[0])
+    return np.diagonal(m, axis1=-2, axis2=-1).copy()
+
+
+@explicit("linalg.matrix_power")
+def _matrix_power_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+    a, t, n = np.asarray(b["a"]), np.asarray(dots[0]), int(b["n"])
+    if n == 0:
+        return zero_tangent(ans)
+    if n < 0:  # (a^-1)^|n|, and d(a^-1) = -a^-1 t a^-1
+        a = np.linalg.inv(a)
+        t = -(a @ t @ a)
+        n = -n
+    powers = [np.broadcast_to(np.eye(a.shape[-1]), a.shape)]
+    for _ in range(n - 1):
+        powers.append(powers[-1] @ a)
+    return sum(powers[k] @ t @ powers[n - 1 - k] for k in range(n))
+
+
+@explicit("linalg.svdvals")
+def _svdvals_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+    # distinct singular values: d s_i = u_i^T t v_i
+    u, _, vh = np.linalg.svd(b["x"], full_matrices=False)
+    m = np.swapaxes(u, -1, -2) @ np.asarray(dots[0]) @ np.swapaxes(vh, -1, -2)
+    return np.diagonal(m, axis1=-2, axis2=-1).copy()
