@@ -9,6 +9,7 @@ modules.  ``hvp`` is forward over reverse: the forward mode of the emitted gradi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any, Callable
@@ -21,11 +22,13 @@ from srcgrad.errors import InternalError, SrcgradError, WrtError
 _RULES = Path(__file__).resolve().parent / "rules"
 
 
+@functools.lru_cache(maxsize=1)
 def _tangent_rules_digest() -> str:
     """What the emitted forward modules depend on besides the generator and the adjoint
-    rules: the JVP tables (the rules' and the runtime helpers')."""
+    rules: the JVP tables (the rules' and the runtime helpers'), read once per process.
+    """
     h = hashlib.sha256()
-    for name in ("tangents.py", "tangent_helpers.py"):
+    for name in ("tangents.py", "tangent_helpers.py", "tangent_calls.py"):
         h.update((_RULES / name).read_bytes())
     return h.hexdigest()[:16]
 
