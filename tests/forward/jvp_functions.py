@@ -69,5 +69,5 @@ def vector_out(x, W):
 
 
 def no_jvp(a):
-    w, v = np.linalg.eigh(a @ a.T)
-    return np.sum(w)
+    q, r = np.linalg.qr(a @ a.T)
+    return np.sum(r)
