@@ -287,6 +287,11 @@ class _Tangents:
             if on[1]:
                 parts.append(f"{_paren(x1)} {op} {self.dot(x2)}")
             return " + ".join(parts) if parts else None
+        if name in ("add", "subtract") and on[0] != on[1]:
+            other = x2 if on[0] else x1
+            if _number(other):  # a Python number: the result has the operand's shape
+                t = self.dot(x1 if on[0] else x2)
+                return f"-{t}" if name == "subtract" and on[1] else t
         if name == "divide" and on[0] and not on[1]:
             return f"{self.dot(x1)} / {_paren(x2)}"
         if rule.kind == "unary" and name not in _SUBSTITUTE:
@@ -347,6 +352,13 @@ class _Tangents:
             len(re.findall(rf"(?<![\w.]){re.escape(v.value)}\b", text)) == 1
             for v in leaves
         )
+
+
+def _number(node: Any) -> bool:
+    """Whether ``node`` is a number literal (``1``, ``0.5``, ``-2.0``)."""
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float))
 
 
 def _paren(node: Any) -> str:
