@@ -388,28 +388,20 @@ def _sort_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
 
 @explicit("cumprod")
 def _cumprod_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
-    # d cumprod(a)_k = sum_{j<=k} cumprod_k / a_j * t_j: through the adjoint of each prefix
-    rule = lookup_name("cumprod")
-    assert rule is not None
-    a = np.asarray(b.get("a", b.get("x")))
+    # the product rule along the axis: y_k = y_(k-1) a_k, so t_y_k = t_y_(k-1) a_k +
+    # y_(k-1) t_k (exact where a holds zeros)
+    a = np.asarray(b["a"])
+    t = np.broadcast_to(np.asarray(dots[0]), a.shape)
     axis = b.get("axis")
-    if axis is None and a.ndim > 1:
-        a = a.ravel()
-    axis = 0 if axis is None else axis
-    t = np.broadcast_to(np.asarray(dots[0]), np.shape(b.get("a", b.get("x"))))
-    t = t.reshape(a.shape)
-    out = np.zeros(np.shape(ans), dtype=np.result_type(ans, t))
-    n = a.shape[axis]
-    for k in range(n):
-        mask = np.zeros(a.shape)
-        idx = [slice(None)] * a.ndim
-        idx[axis] = k
-        mask[tuple(idx)] = 1.0
-        part = call_adjoint(
-            rule, mask, np.cumprod(a, axis=axis), {"a": a, "axis": axis}
-        )
-        out[tuple(idx)] = np.sum(part * t, axis=axis)
-    return out
+    if axis is None:
+        a, t, axis = a.ravel(), t.ravel(), 0
+    a, t = np.moveaxis(a, axis, 0), np.moveaxis(t, axis, 0)
+    y = np.moveaxis(np.asarray(ans).reshape(np.shape(np.moveaxis(a, 0, axis))), axis, 0)
+    out = np.empty(np.shape(y), dtype=np.result_type(y, t))
+    out[0] = t[0]
+    for k in range(1, a.shape[0]):
+        out[k] = out[k - 1] * a[k] + y[k - 1] * t[k]
+    return np.moveaxis(out, 0, axis).reshape(np.shape(ans))
 
 
 @explicit("nancumsum")
