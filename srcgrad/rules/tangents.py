@@ -462,3 +462,16 @@ def _svdvals_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
     u, _, vh = np.linalg.svd(b["x"], full_matrices=False)
     m = np.swapaxes(u, -1, -2) @ np.asarray(dots[0]) @ np.swapaxes(vh, -1, -2)
     return np.diagonal(m, axis1=-2, axis2=-1).copy()
+
+
+@explicit("max_of", "min_of")
+def _extremum_of_jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+    # builtin max/min of numbers: the picked item's tangent (the adjoint says which)
+    rule = lookup_name("max_of")
+    assert rule is not None
+    weights = call_adjoint(rule, np.ones_like(np.asarray(ans, dtype=float)), ans, b)
+    out = zero_tangent(ans)
+    for w, t in zip(weights, dots[0]):
+        if w is not None and t is not None:
+            out = out + w * t
+    return out
