@@ -10,6 +10,7 @@
   (:mod:`benchmarks.gpu`; needs a GPU);
 - ``mpi [--quick] ...``: data-parallel training steps on 1 and 2 ranks under mpirun
   (:mod:`benchmarks.mpi_scaling`);
+- ``hvp [--quick]``: a Hessian-vector product against two gradients (:mod:`benchmarks.hvp`);
 - ``assemble``: rebuild ``benchmarks/RESULTS.md`` from ``benchmarks/results/*.md``.
 
 Every BLAS/OpenMP pool, PyTorch and XLA are pinned to one thread before numpy is imported.
@@ -22,10 +23,20 @@ import sys
 from benchmarks.pinning import pin_thread_env
 
 USAGE = (
-    "usage: python -m benchmarks {train,gradients,optim,rnn,conv,gpu,mpi,assemble} "
+    "usage: python -m benchmarks {train,gradients,optim,rnn,conv,gpu,mpi,hvp,assemble} "
     "[options]"
 )
-COMMANDS = ("train", "gradients", "optim", "rnn", "conv", "gpu", "mpi", "assemble")
+COMMANDS = (
+    "train",
+    "gradients",
+    "optim",
+    "rnn",
+    "conv",
+    "gpu",
+    "mpi",
+    "hvp",
+    "assemble",
+)
 
 
 def main(argv: list[str]) -> int:
@@ -63,6 +74,10 @@ def main(argv: list[str]) -> int:
         from benchmarks import mpi_scaling
 
         return mpi_scaling.main(rest)
+    if command == "hvp":
+        from benchmarks import hvp
+
+        return hvp.main(rest)
     if command == "optim":
         from benchmarks import optim_data
 

@@ -19,6 +19,7 @@ from srcgrad.errors import (
     WrtError,
 )
 from srcgrad.serialization import CheckpointError, load, save
+from srcgrad.forward import hessian, hvp, jacobian, jvp  # forward mode
 
 __all__ = [
     "CheckpointError",
@@ -32,6 +33,10 @@ __all__ = [
     "WrtError",
     "custom_vjp",
     "grad",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "jvp",
     "load",
     "save",
     "stop_gradient",

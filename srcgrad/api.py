@@ -130,6 +130,8 @@ class GradFunction:
     original function.
     """
 
+    _mode: str | None = None  # the file name's mode (forward mode's "fwd")
+
     def __init__(
         self,
         fn: Callable[..., Any],
@@ -236,7 +238,7 @@ class GradFunction:
         key = tuple(map(_arg_spec, args))
         spec, parts, _, _ = self._key_parts(args, key)
         source, parts["origin"] = cache.source_and_line(self.forward)
-        mode = "aux" if self._has_aux else None
+        mode = self._mode or ("aux" if self._has_aux else None)
         return (
             cache.cache_path(self.forward, self._wrt, mode, spec or None),
             source,
@@ -306,7 +308,7 @@ class GradFunction:
             fn = self.forward
             key = None if args is None else tuple(map(_arg_spec, args))
             spec, parts, containers, arg_specs = self._key_parts(args, key)
-            mode = "aux" if self._has_aux else None
+            mode = self._mode or ("aux" if self._has_aux else None)
             try:
                 source, parts["origin"] = cache.source_and_line(fn)
             except (OSError, TypeError):

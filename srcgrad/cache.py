@@ -338,6 +338,13 @@ def _free_name(fn: Any, name: str) -> Any:
     g = fn.__globals__
     if name in g:
         return g[name]
+    if isinstance(
+        g, UserGlobals
+    ):  # an emitted module's: its user's names, read through
+        try:
+            return g[name]
+        except (KeyError, NameError):
+            pass
     return getattr(builtins, name, _NOTHING)
 
 

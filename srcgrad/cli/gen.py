@@ -88,6 +88,12 @@ def add_parser(
         help="also regenerate current files in memory and compare them byte for byte "
         "(catches codegen changes that did not bump CODEGEN_FORMAT)",
     )
+    gen.add_argument(
+        "--mode",
+        choices=("rev", "fwd"),
+        default="rev",
+        help="rev: the gradient module (default); fwd: the forward-mode module (srcgrad.jvp)",
+    )
     gen.set_defaults(func=run)
 
 
@@ -124,6 +130,7 @@ def _gen_targets(ns: argparse.Namespace) -> tuple[list[Target], list[str], int]:
                     "function, no grad(f) call)"
                 )
             for t in found:
+                t.mode = ns.mode
                 note = None if t.example else container_note(t.fn, t.label)
                 if note is not None:
                     notes.append(note)

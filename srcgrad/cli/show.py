@@ -32,6 +32,12 @@ def add_parser(
         help="run the forward pass on random inputs and list the saved residuals",
     )
     add_input_arguments(show)
+    show.add_argument(
+        "--mode",
+        choices=("rev", "fwd"),
+        default="rev",
+        help="rev: the gradient module (default); fwd: the forward-mode module (srcgrad.jvp)",
+    )
     show.set_defaults(func=run)
 
 
@@ -50,6 +56,7 @@ def highlight(text: str) -> str:
 
 def run(ns: argparse.Namespace) -> int:
     t = one_target(ns.target, ns.wrt)
+    t.mode = ns.mode
     if not ns.residuals:
         if ns.shape or ns.arg:
             Out.info("note: --shape and --arg are used with --residuals")

@@ -35,8 +35,15 @@ class Target:
     has_aux: bool
     label: str  # FILE::qualname
     example: Callable[[], Any] | None = None  # builds arguments to specialise on
+    mode: str = "rev"  # "fwd": the forward-mode module (srcgrad.jvp) instead
 
     def grad_function(self) -> Any:
+        if self.mode == "fwd":
+            from srcgrad.forward import JvpFunction
+
+            jf = JvpFunction(self.fn, wrt=self.wrt)
+            jf.example = self.example
+            return jf
         return grad(self.fn, wrt=self.wrt, has_aux=self.has_aux, example=self.example)
 
     def example_args(self) -> tuple[Any, ...] | None:
@@ -417,6 +424,10 @@ def cache_entry(t: Target) -> tuple[Path, str, dict[str, Any]]:
     if args is not None:
         return df.cache_entry(args)
     wrt = list(df.wrt)
+    if t.mode == "fwd":
+        parts = df._key_parts(None, None)[1]
+        source, parts["origin"] = cache.source_and_line(t.fn)
+        return cache.cache_path(t.fn, wrt, "fwd", None), source, parts
     mode = "aux" if t.has_aux else None
     parts = {
         "qualname": t.fn.__qualname__,

@@ -165,6 +165,13 @@ class Resolver:
             return True, self.closure[name]
         if name in self.globals:
             return True, self.globals[name]
+        if hasattr(type(self.globals), "__missing__"):
+            # an emitted module's globals (cache.UserGlobals): its user's globals and the
+            # closure variables of its table, read through (forward over reverse)
+            try:
+                return True, self.globals[name]
+            except (KeyError, NameError):
+                pass
         if hasattr(builtins, name):
             return True, getattr(builtins, name)
         return False, None

@@ -1,0 +1,267 @@
+"""JVPs of the runtime helpers that emitted gradient modules call, for forward over reverse
+(:func:`srcgrad.hvp` runs forward mode over an emitted gradient).
+
+While forward mode reads a module, :func:`helper_rules` makes each helper below a primitive
+(a rule whose adjoint refuses: these are forward-only) unless it has a rule of its own;
+outside it the registry is as it was.  Each helper states how its result moves:
+
+* ``linear_in(names)``: linear in those operands (the others give shapes, keys, masks that
+  are constant almost everywhere): the helper applied to their tangents.
+* ``multilinear_in(names)``: linear in each of those operands separately
+  (``matmul_cotangent_x1(g, x1, x2)`` is ``g @ x2.T``: linear in ``g`` and ``x2``).
+* an explicit JVP (``logsumexp_cotangent``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import inspect
+from typing import Any, Callable, Iterator
+
+from srcgrad import runtime as rt
+from srcgrad.rules import registry
+from srcgrad.rules.registry import Rule
+from srcgrad.rules.tangent_calls import Jvp, _filled, call, zero_tangent
+
+
+def linear_in(*names: str) -> Callable[[Rule], Jvp]:
+    def make(rule: Rule) -> Jvp:
+        def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+            bb = dict(b)
+            live = False
+            for p, dot in zip(rule.operands, dots):
+                if p in names and p in bb:
+                    bb[p] = _filled(b[p], dot)
+                    live = live or dot is not None
+            return call(rule, bb) if live else zero_tangent(ans)
+
+        return jvp
+
+    return make
+
+
+def multilinear_in(*names: str) -> Callable[[Rule], Jvp]:
+    def make(rule: Rule) -> Jvp:
+        def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+            out = None
+            for p, dot in zip(rule.operands, dots):
+                if p not in names or dot is None:
+                    continue
+                part = call(rule, {**b, p: dot})
+                out = part if out is None else out + part
+            return zero_tangent(ans) if out is None else out
+
+        return jvp
+
+    return make
+
+
+def _logsumexp_cotangent(rule: Rule) -> Jvp:
+    # g * b * exp(a - ans), ans expanded over axis: linear in g, and d exp(a - ans) is
+    # exp(a - ans) * (t_a - t_ans)
+    def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+        t = dict(zip(rule.operands, dots))
+        out = zero_tangent(ans)
+        if t.get("g") is not None:
+            out = out + call(rule, {**b, "g": t["g"]})
+        moved = 0.0
+        if t.get("a") is not None:
+            moved = moved + t["a"]
+        if t.get("ans") is not None:
+            axis, keep = b.get("axis"), b.get("keepdims", False)
+            moved = moved - rt.expand_like(t["ans"], b["a"], axis=axis, keepdims=keep)
+        return out + ans * moved
+
+    return jvp
+
+
+_PRODUCTS = {
+    "matmul_cotangent_x1": ("g", "x2"),
+    "matmul_cotangent_x2": ("g", "x1"),
+    "dot_cotangent_a": ("g", "b"),
+    "dot_cotangent_b": ("g", "a"),
+    "inner_cotangent_a": ("g", "b"),
+    "inner_cotangent_b": ("g", "a"),
+    "tensordot_cotangent_a": ("g", "b"),
+    "tensordot_cotangent_b": ("g", "a"),
+    "vecdot_cotangent_x1": ("g", "x2"),
+    "vecdot_cotangent_x2": ("g", "x1"),
+    "matvec_cotangent_x1": ("g", "x2"),
+    "matvec_cotangent_x2": ("g", "x1"),
+    "vecmat_cotangent_x1": ("g", "x2"),
+    "vecmat_cotangent_x2": ("g", "x1"),
+    "kron_cotangent_a": ("g", "b"),
+    "kron_cotangent_b": ("g", "a"),
+    "cross_cotangent_a": ("g", "b"),
+    "cross_cotangent_b": ("g", "a"),
+}
+
+# helpers linear in their first operand (the cotangent); the rest is shape, keys or a mask
+_LINEAR_IN_G = (
+    "expand_to", "reduce_like", "reshape_like", "zeros_if_none", "unrepeat", "unroll",
+    "untile", "unwindow", "take_cotangent", "take_along_axis_cotangent",
+    "trace_cotangent", "diag_cotangent", "diagflat_cotangent", "diagonal_cotangent",
+    "delete_cotangent", "rollaxis_cotangent", "cumsum_cotangent", "compress_cotangent",
+    "unstack_like", "split_concatenated", "stacked_cotangents", "atleast_cotangents",
+    "broadcast_arrays_cotangents", "concatenate_pieces", "unstack_cotangent_pieces",
+    "fft_cotangent", "fftn_cotangent", "rfft_cotangent", "rfftn_cotangent",
+    "irfft_cotangent", "irfftn_cotangent", "hfft_cotangent", "ihfft_cotangent",
+    "pad_cotangent", "diff_cotangent", "sum_cotangents", "zero_at",
+    "extremum_cotangent", "permutation_cotangent", "quantile_cotangent",
+    "nan_to_num_cotangent", "cast_like", "average_cotangent",
+)  # fmt: skip
+
+
+def _constant(rule: Rule) -> Jvp:
+    # a slope that is constant almost everywhere (a sign)
+    def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+        return zero_tangent(ans)
+
+    return jvp
+
+
+def _digamma(rule: Rule) -> Jvp:
+    def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+        t = dots[0]
+        return zero_tangent(ans) if t is None else rt.trigamma(b["x"]) * t
+
+    return jvp
+
+
+HELPERS: dict[str, Callable[[Rule], Jvp]] = {
+    "abs_slope": _constant,
+    "copysign_slope": _constant,
+    "digamma": _digamma,
+    **{n: multilinear_in(*ops) for n, ops in _PRODUCTS.items()},
+    **{n: linear_in("g") for n in _LINEAR_IN_G},
+    "add_at": linear_in("d", "g"),
+    "add_cotangents": linear_in("a", "b"),
+    "add_list_cotangents": linear_in("a", "b"),
+    "logsumexp_cotangent": _logsumexp_cotangent,
+}
+_OVERRIDES = {"cast_like": linear_in("x")}
+
+_MADE: dict[str, Rule] = {}
+
+
+def _refuse(*args: Any, **kwargs: Any) -> Any:
+    raise NotImplementedError("a forward-only rule has no adjoint")
+
+
+# the runtime helpers forward mode takes as primitives: those above, and every other helper
+# of a gradient module, which then refuses by name instead of being read as code
+# other helpers of gradient modules, without a JVP yet: primitives that refuse by name
+_REFUSED = (
+    "prod_others", "trigamma", "log_or_zero", "nan_count", "list_cotangent_at",
+    "pop_cotangent", "item_cotangent", "gather_at", "unfold", "col2im", "tree_cotangent",
+)  # fmt: skip
+
+
+def _is_gradient_helper(name: str) -> bool:
+    return (
+        name in HELPERS
+        or name.endswith(("_cotangent", "_cotangents", "_slope"))
+        or name in _REFUSED
+    )
+
+
+# parameters of rules that an emitted gradient passes values that carry a tangent, and that
+# the rule's result is constant in almost everywhere (which of tied values won)
+LOCALLY_CONSTANT = {"split_cotangent": ("x", "result", "other")}
+
+
+def helper_rule(name: str) -> Rule | None:
+    """The forward-only rule of the runtime helper ``name``, or None."""
+    if not _is_gradient_helper(name) or not callable(getattr(rt, name, None)):
+        return None
+    got = _MADE.get(name)
+    if got is None:
+        fn = getattr(rt, name)
+        sig = inspect.signature(fn)
+        stub = _stub(sig)
+        ps = list(sig.parameters.values())
+        varargs = next((p.name for p in ps if p.kind is p.VAR_POSITIONAL), None)
+        defaults = {p.name: p.default for p in ps if p.default is not p.empty}
+        operands = tuple(
+            p.name for p in ps if p.default is p.empty and p.kind is not p.VAR_KEYWORD
+        )
+        got = _MADE[name] = Rule(
+            primitive=fn,
+            name=name,
+            adjoint=stub,
+            params=tuple(p.name for p in ps),
+            operands=operands,
+            nondiff=(),
+            varargs=varargs,
+            defaults=defaults,
+            sequence=tuple(
+                p.name
+                for p in ps
+                if p.default is p.empty and "Sequence" in str(p.annotation)
+            ),
+            module=__name__,
+            extra={"forward_only": True},
+        )
+    return got
+
+
+def _stub(sig: inspect.Signature) -> Callable[..., Any]:
+    def stub(*args: Any, **kwargs: Any) -> Any:
+        return _refuse()
+
+    # the two leading parameters of an adjoint (their names are the helper's own here)
+    g = inspect.Parameter("_cotangent", inspect.Parameter.POSITIONAL_ONLY)
+    ans = inspect.Parameter("_result", inspect.Parameter.POSITIONAL_ONLY)
+    params = [
+        p.replace(annotation=inspect.Parameter.empty) for p in sig.parameters.values()
+    ]
+    stub.__signature__ = inspect.Signature([g, ans] + params)  # type: ignore[attr-defined]
+    return stub
+
+
+def has_jvp(rule: Rule) -> bool:
+    return rule.name in HELPERS
+
+
+def helper_jvp(rule: Rule) -> Jvp:
+    make = _OVERRIDES.get(rule.name) or HELPERS[rule.name]
+    return make(rule)
+
+
+@contextlib.contextmanager
+def helper_rules() -> Iterator[None]:
+    """The helpers above as primitives while forward mode reads a module (those without a
+    rule of their own); the registry is restored after."""
+    added = []
+    for name in sorted(dir(rt)):
+        rule = helper_rule(name)
+        if rule is None or registry.lookup(rule.primitive) is not None:
+            continue
+        if registry.is_nondiff(rule.primitive):
+            continue
+        added.append(rule)
+    replaced = []
+    for name, params in LOCALLY_CONSTANT.items():
+        old = registry.lookup_name(name)
+        if old is not None:
+            shape_only = tuple(old.extra.get("shape_only", ())) + params
+            new = dataclasses.replace(
+                old, extra={**old.extra, "shape_only": shape_only}
+            )
+            replaced.append(old)
+            added.append(new)
+    for (
+        rule
+    ) in added:  # the registry's generation stays: nothing is registered for good
+        registry._RULES[registry._key(rule.primitive)] = rule
+        registry._BY_NAME[rule.name] = rule
+    try:
+        yield
+    finally:
+        for rule in added:
+            registry._RULES.pop(registry._key(rule.primitive), None)
+            registry._BY_NAME.pop(rule.name, None)
+        for rule in replaced:
+            registry._RULES[registry._key(rule.primitive)] = rule
+            registry._BY_NAME[rule.name] = rule
