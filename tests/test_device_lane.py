@@ -220,7 +220,7 @@ def test_zoo_model_gradient_on_device(name: str, dev: Device) -> None:
 def test_scipy_special_calls_the_special_functions_of_the_inputs_namespace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``scipy.special.erf(x)`` is emitted as ``scipy_special(xp).erf(x)``: on numpy arrays
+    """``scipy.special.erf(x)`` is emitted as ``scipy_special.erf(x)``: on numpy arrays
     scipy's, on device arrays the device's (``cupyx.scipy.special``), never a host copy.
     """
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "generated"))
@@ -237,8 +237,8 @@ def test_scipy_special_calls_the_special_functions_of_the_inputs_namespace(
     df = srcgrad.value_and_grad(mod.f)
     x = np.random.default_rng(3).normal(size=(3, 4))
     value, grad = df(x)
-    assert "scipy_special(xp).log_softmax(" in df.source
-    assert "scipy_special(xp).gammaln(" in df.source
+    assert "scipy_special.log_softmax(" in df.source
+    assert "scipy_special.gammaln(" in df.source
     d_value, d_grad = df(fakexp.to_device(x))
     assert isinstance(d_grad, fakexp.FakeArray)
     _close(fakexp.to_host(d_value), value, "value on the fake device")

@@ -386,6 +386,13 @@ def nondiff_active_argument(
     return None if check is None else check(pos, kw)
 
 
+def alias(fn: Any, rule: Rule) -> None:
+    """Let ``fn``, a stand-in that computes what ``rule``'s primitive computes (the
+    runtime's ``scipy_special.erf`` for ``scipy.special.erf``), be differentiated by
+    ``rule``.  The rule keeps its name and primitive."""
+    _RULES[_key(fn)] = rule
+
+
 def lookup(prim: Any) -> Rule | None:
     """The rule registered for ``prim`` (a function object), or ``None``."""
     return _RULES.get(_key(prim))

@@ -1,6 +1,5 @@
 """Helpers of the ``scipy.special`` rules (``rules/scipy_special.py``): ``scipy_special``
-(the special-function module of an array namespace, through which emitted code calls
-``scipy.special``), ``digamma`` and ``trigamma`` (scipy's on numpy, a series elsewhere, so rule bodies stay device-agnostic) and
+(through which emitted code calls ``scipy.special``, in the namespace of the arguments), ``digamma`` and ``trigamma`` (scipy's on numpy, a series elsewhere, so rule bodies stay device-agnostic) and
 ``logsumexp``'s cotangent (conventions in :mod:`srcgrad.runtime.arrays`).
 """
 
@@ -32,17 +31,14 @@ Array = Any
 _SPECIAL: dict[int, Any] = {}
 
 
-def scipy_special(xp: Any) -> Any:
-    """The ``scipy.special`` of the array namespace ``xp``.
-
-    Emitted code spells a user's ``scipy.special.erf(x)`` as ``scipy_special(xp).erf(x)``, so
-    the same file calls ``scipy.special`` on numpy arrays and ``cupyx.scipy.special`` on cupy
-    arrays (never a host copy).  Another namespace may offer its special functions as its
-    ``scipy_special`` attribute.
+def special_functions_of(xp: Any) -> Any:
+    """The ``scipy.special`` of the array namespace ``xp``: scipy's for numpy,
+    ``cupyx.scipy.special`` for cupy; another namespace may offer its special functions as
+    its ``scipy_special`` attribute.
 
     Example:
         >>> import numpy as np, scipy.special
-        >>> scipy_special(np) is scipy.special
+        >>> special_functions_of(np) is scipy.special
         True
     """
     found = _SPECIAL.get(id(xp))
@@ -65,6 +61,51 @@ def scipy_special(xp: Any) -> Any:
             )
     _SPECIAL[id(xp)] = found
     return found
+
+
+class _SpecialFunctions:
+    """``scipy_special``: scipy.special's functions, each called in the namespace of its
+    arguments.
+
+    Emitted code spells a user's ``scipy.special.erf(x)`` as ``scipy_special.erf(x)``: the
+    same file calls scipy's ``erf`` on numpy arrays and ``cupyx.scipy.special.erf`` on cupy
+    arrays (never a host copy).  Each such function carries the rule of the scipy function
+    it stands for, so srcgrad differentiates emitted code that calls it (higher orders,
+    forward mode over a gradient).
+
+    Example:
+        >>> import numpy as np
+        >>> float(scipy_special.expit(np.float64(0.0)))
+        0.5
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        import scipy.special
+
+        original = getattr(scipy.special, name)  # AttributeError: scipy has none
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            xp = namespace(*args, *kwargs.values())
+            return getattr(special_functions_of(xp), name)(*args, **kwargs)
+
+        call.__name__ = name
+        call.__qualname__ = f"scipy_special.{name}"
+        call.__doc__ = f"scipy.special.{name} in the namespace of its arguments."
+        from srcgrad.rules import registry
+
+        rule = registry.lookup(original)
+        if rule is not None:
+            registry.alias(call, rule)
+        setattr(self, name, call)
+        return call
+
+    def __repr__(self) -> str:
+        return "<scipy.special in the namespace of the arguments>"
+
+
+scipy_special = _SpecialFunctions()
 
 
 def digamma(x: Array) -> Array:

@@ -449,15 +449,11 @@ class NameReads:
                 node = cst.Attribute(value=node, attr=cst.Name(p))
             return node
         if found and _special_name(self.resolver, parts) is not None:
-            # scipy.special.erf -> scipy_special(xp).erf: the special functions of the
-            # inputs' namespace (cupyx.scipy.special on cupy arrays), never a host copy
+            # scipy.special.erf -> scipy_special.erf: scipy's erf in the namespace of its
+            # arguments (cupyx.scipy.special's on cupy arrays), never a host copy
             self.runtime_imports.add("scipy_special")
-            call = cst.Call(
-                func=cst.Name("scipy_special"), args=[cst.Arg(cst.Name(self.xp))]
-            )
-            return cst.Attribute(
-                value=call, attr=cst.Name(_special_name(self.resolver, parts))
-            )
+            name = _special_name(self.resolver, parts)
+            return cst.Attribute(value=cst.Name("scipy_special"), attr=cst.Name(name))
         if found:
             return self._foreign(e, parts[0])
         return e
