@@ -18,6 +18,7 @@ from srcgrad.errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
+from srcgrad.higher import elementwise_grad
 from srcgrad.serialization import CheckpointError, load, save
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "UnsupportedSyntaxError",
     "WrtError",
     "custom_vjp",
+    "elementwise_grad",
     "grad",
     "load",
     "save",

@@ -130,6 +130,8 @@ class GradFunction:
     original function.
     """
 
+    _srcgrad_derivative = True  # srcgrad.grad of it differentiates it again (higher.py)
+
     def __init__(
         self,
         fn: Callable[..., Any],
@@ -734,6 +736,8 @@ class BoundMethodGrad:
     passed in: its attributes are read when the code runs, and the methods it calls are
     found again from it at every call (:class:`cache.Ref`)."""
 
+    _srcgrad_derivative = True
+
     def __init__(
         self,
         method: Any,
@@ -818,6 +822,10 @@ def _differentiated(
 ) -> Any:
     """A :class:`GradFunction` of ``fn``, or a :class:`BoundMethodGrad` of a user's bound
     method."""
+    if not isinstance(fn, types.FunctionType) and getattr(fn, "_srcgrad_derivative", 0):
+        from srcgrad.higher import differentiate  # a gradient differentiated again
+
+        return differentiate(fn, wrt, has_aux, kind, debug_nans, example)
     if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
         mod = (getattr(fn.__func__, "__module__", None) or "").split(".")[0]
         if (
