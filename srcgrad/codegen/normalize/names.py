@@ -143,6 +143,7 @@ class NameReads:
             if not clash and (top or self.top_cells.get(root) is cells.get(root)):
                 return self._bare(e, root)
             return self._closure_read(e, root)
+        g = self._owning_globals(g, root, e)
         if root in g:
             mod = g.get("__name__")
             if (
@@ -158,6 +159,27 @@ class NameReads:
             ):
                 return self._bare(e, root)
         return self._module_read(e, root, mod)
+
+    def _owning_globals(self, g: Any, root: str, e: cst.BaseExpression) -> Any:
+        """The globals that hold ``root`` for a function of an emitted module (differentiated
+        again): its module reads a name it does not define through the function it was
+        emitted for (:class:`cache.UserGlobals`), so the name lives in that function's
+        module; a closure variable of that function is refused."""
+        while isinstance(g, cache.UserGlobals) and not dict.__contains__(g, root):
+            reads = dict.get(g, cache.CLOSURE_READS) or {}
+            fn = g._fn
+            if root in reads or root in fn.__code__.co_freevars:
+                self.fail(
+                    e,
+                    f"emitted code of {fn.__qualname__} reads {root!r}, a closure "
+                    "variable: a higher-order gradient of a function that reads a "
+                    "closure variable is not supported yet",
+                    f"pass {root} to {fn.__name__} as an argument",
+                    "closure",
+                )
+                return g
+            g = g._fn_globals
+        return g
 
     def _closure_read(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
         """``e``, whose root is a closure variable of a called function, read through the
