@@ -144,6 +144,10 @@ class NameReads:
                 return self._bare(e, root)
             return self._closure_read(e, root)
         g = self._owning_globals(g, root, e)
+        if isinstance(g, cache.UserGlobals) and isinstance(obj, types.ModuleType):
+            # a module an emitted module imported (``import helpers``): imported again
+            if obj.__name__ in sys.modules and not clash:
+                return self._replace_root(e, cst.Name(self._module_alias(obj.__name__)))
         if root in g:
             mod = g.get("__name__")
             if (
@@ -252,6 +256,13 @@ class NameReads:
                 f"rename the other {root!r} (a local or global of the same name)",
                 "name-clash",
             )
+        alias = self._module_alias(mod)
+        return self._replace_root(
+            e, cst.Attribute(value=cst.Name(alias), attr=cst.Name(root))
+        )
+
+    def _module_alias(self, mod: str) -> str:
+        """The alias the emitted file imports the module ``mod`` under."""
         alias = self.module_imports.get(mod)
         if alias is None:
             alias = self.names.generated(mod.rsplit(".", 1)[-1])
@@ -261,14 +272,19 @@ class NameReads:
                 alias = self.names.fresh(alias + "_")
             self.module_imports[mod] = alias
             self.free_bare.add(alias)
+        return alias
+
+    @staticmethod
+    def _replace_root(
+        e: cst.BaseExpression, root: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        """``e`` (a name or dotted name) with its root name replaced by ``root``."""
         parts = []
         node = e
         while isinstance(node, cst.Attribute):
             parts.append(node.attr)
             node = node.value
-        out: cst.BaseExpression = cst.Attribute(
-            value=cst.Name(alias), attr=cst.Name(root)
-        )
+        out = root
         for attr in reversed(parts):
             out = cst.Attribute(value=out, attr=attr)
         return out
