@@ -134,6 +134,15 @@ class Calls:
         elif self._is_namespace_call(e):
             self.np_alias.add("__xp__")
             return cst.Name(self.xp)
+        if _emitted(self.resolver.fn) and any(
+            a.keyword is not None and a.keyword.value == "out" for a in e.args
+        ):
+            # srcgrad's own emitted forward writes out= only into a fresh temporary that
+            # nothing reads again (specialise_forward.forward_in_place): the functional
+            # form computes the same value
+            e = e.with_changes(
+                args=[a for a in e.args if a.keyword is None or a.keyword.value != "out"]
+            )
         for a in e.args:
             if a.keyword is not None and a.keyword.value in ("out", "where"):
                 self.fail(
@@ -594,3 +603,9 @@ class Calls:
             display,
             MissingRuleError,
         )
+
+
+def _emitted(fn: Any) -> bool:
+    """Whether ``fn`` is a function of a module srcgrad emitted (differentiated again)."""
+    g = getattr(fn, "__globals__", None)
+    return isinstance(g, cache.UserGlobals) and dict.get(g, "__srcgrad_text__") is not None
