@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import libcst as cst
 import numpy as np
 
+from srcgrad import cache
 from srcgrad.errors import SrcgradError
 from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
@@ -150,4 +151,12 @@ def _is_function_value(obj: Any) -> bool:
         isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc))
         or registry.lookup(obj) is not None
         or registry.is_nondiff(obj)
+    )
+
+
+def emitted_function(fn: Any) -> bool:
+    """Whether ``fn`` is a function of a module srcgrad emitted (differentiated again)."""
+    g = getattr(fn, "__globals__", None)
+    return (
+        isinstance(g, cache.UserGlobals) and dict.get(g, "__srcgrad_text__") is not None
     )

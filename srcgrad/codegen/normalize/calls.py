@@ -15,7 +15,7 @@ from srcgrad import cache
 from srcgrad.codegen import ir
 from srcgrad.codegen.check import transposing_zip
 from srcgrad.codegen.check import unpacking_allowed
-from srcgrad.codegen.normalize.base import _Bail, _LIST_GROWTH
+from srcgrad.codegen.normalize.base import _Bail, _LIST_GROWTH, emitted_function
 from srcgrad.codegen.normalize.randomness import is_generator, makes_generator
 from srcgrad.codegen.normalize.syntax import _dotted_node
 from srcgrad.codegen.resolve import (
@@ -134,14 +134,16 @@ class Calls:
         elif self._is_namespace_call(e):
             self.np_alias.add("__xp__")
             return cst.Name(self.xp)
-        if _emitted(self.resolver.fn) and any(
+        if emitted_function(self.resolver.fn) and any(
             a.keyword is not None and a.keyword.value == "out" for a in e.args
         ):
             # srcgrad's own emitted forward writes out= only into a fresh temporary that
             # nothing reads again (specialise_forward.forward_in_place): the functional
             # form computes the same value
             e = e.with_changes(
-                args=[a for a in e.args if a.keyword is None or a.keyword.value != "out"]
+                args=[
+                    a for a in e.args if a.keyword is None or a.keyword.value != "out"
+                ]
             )
         for a in e.args:
             if a.keyword is not None and a.keyword.value in ("out", "where"):
@@ -603,9 +605,3 @@ class Calls:
             display,
             MissingRuleError,
         )
-
-
-def _emitted(fn: Any) -> bool:
-    """Whether ``fn`` is a function of a module srcgrad emitted (differentiated again)."""
-    g = getattr(fn, "__globals__", None)
-    return isinstance(g, cache.UserGlobals) and dict.get(g, "__srcgrad_text__") is not None
