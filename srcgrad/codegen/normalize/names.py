@@ -23,6 +23,8 @@ from srcgrad.codegen.normalize.syntax import _assigned_in
 from srcgrad.codegen.resolve import is_numpy_module
 from srcgrad.errors import AliasError
 
+_MISSING_VALUE = object()
+
 
 class NameReads:
     """Reading names: locals, the array module and free names (a mixin of :class:`Normalizer`)."""
@@ -143,7 +145,9 @@ class NameReads:
             if not clash and (top or self.top_cells.get(root) is cells.get(root)):
                 return self._bare(e, root)
             return self._closure_read(e, root)
-        g = self._owning_globals(g, root, e)
+        g = self._owning_globals(g, root, e, clash)
+        if g is None:  # a closure variable the emitted module reads through its chain
+            return self._bare(e, root)
         if isinstance(g, cache.UserGlobals) and isinstance(obj, types.ModuleType):
             # a module an emitted module imported (``import helpers``): imported again
             if obj.__name__ in sys.modules and not clash:
@@ -164,20 +168,32 @@ class NameReads:
                 return self._bare(e, root)
         return self._module_read(e, root, mod)
 
-    def _owning_globals(self, g: Any, root: str, e: cst.BaseExpression) -> Any:
+    def _owning_globals(
+        self, g: Any, root: str, e: cst.BaseExpression, clash: bool
+    ) -> Any:
         """The globals that hold ``root`` for a function of an emitted module (differentiated
         again): its module reads a name it does not define through the function it was
         emitted for (:class:`cache.UserGlobals`), so the name lives in that function's
-        module; a closure variable of that function is refused."""
+        module.  None for a closure variable of that function that the new module reads
+        bare through the same chain (the top function's globals give the same object).
+        """
         while isinstance(g, cache.UserGlobals) and not dict.__contains__(g, root):
             reads = dict.get(g, cache.CLOSURE_READS) or {}
             fn = g._fn
             if root in reads or root in fn.__code__.co_freevars:
+                top = self.top_globals
+                value = g.get(root, _MISSING_VALUE)
+                if (
+                    not clash
+                    and value is not _MISSING_VALUE
+                    and isinstance(top, cache.UserGlobals)
+                    and top.get(root, _MISSING_VALUE) is value
+                ):
+                    return None
                 self.fail(
                     e,
                     f"emitted code of {fn.__qualname__} reads {root!r}, a closure "
-                    "variable: a higher-order gradient of a function that reads a "
-                    "closure variable is not supported yet",
+                    "variable that the next order's module cannot read by that name",
                     f"pass {root} to {fn.__name__} as an argument",
                     "closure",
                 )
