@@ -150,7 +150,7 @@ class NameReads:
             return self._bare(e, root)
         if isinstance(g, cache.UserGlobals) and isinstance(obj, types.ModuleType):
             # a module an emitted module imported (``import helpers``): imported again
-            if obj.__name__ in sys.modules and not clash:
+            if obj.__name__ in sys.modules:
                 return self._replace_root(e, cst.Name(self._module_alias(obj.__name__)))
         if root in g:
             mod = g.get("__name__")
