@@ -11,7 +11,7 @@ import libcst as cst
 
 from srcgrad import tree
 from srcgrad.codegen import ir
-from srcgrad.codegen.normalize.base import _Bail, _MISSING, emitted_function
+from srcgrad.codegen.normalize.base import LOOP_STACK, _Bail, _MISSING, emitted_function
 from srcgrad.codegen.normalize.modules import _is_model
 from srcgrad.codegen.normalize.syntax import _all_names, _constant_key, _NameMap
 from srcgrad.errors import UnsupportedSyntaxError
@@ -78,13 +78,11 @@ class Containers:
         if owner:
             self.poisoned.add(owner)
         if emitted_function(self.resolver.fn):
+            message, hint = LOOP_STACK
             self.fail(
                 node,
-                f"a loop's stack of saved values ({owner or 'a list'} in srcgrad's "
-                "emitted code): a higher-order gradient through a loop whose backward "
-                "pass pops values saved per iteration is not supported yet",
-                "differentiate again a loop that saves nothing per iteration (a sum "
-                "accumulated over a constant tuple or range), or unroll the loop",
+                message.format(name=owner or "a list"),
+                hint,
                 "loop-stack",
                 consequence=consequence,
             )
