@@ -41,14 +41,16 @@ def sine(x):
     return np.sin(x)
 
 
-TAYLOR = tuple(1.0 / math.factorial(k) for k in range(9))
+TERMS = 9
 
 
 def taylor_exp(x):
-    """exp(x) to 9 terms; every term added to one sum (the loop saves nothing)."""
-    s = 0.0
-    for k, c in enumerate(TAYLOR):
-        s = s + c * x**k
+    """exp(x) to 9 terms, each term from the one before (the loop saves it per step)."""
+    term = 1.0
+    s = 1.0
+    for k in range(1, 9):
+        term = term * x / k
+        s = s + term
     return s
 
 
@@ -80,7 +82,7 @@ def _tanh_closed(x: float, n: int) -> float:
 
 
 def _taylor_closed(x: float, n: int) -> float:
-    return sum(x ** (k - n) / math.factorial(k - n) for k in range(n, len(TAYLOR)))
+    return sum(x ** (k - n) / math.factorial(k - n) for k in range(n, TERMS))
 
 
 _SINES = (np.sin, np.cos, lambda v: -np.sin(v), lambda v: -np.cos(v))
