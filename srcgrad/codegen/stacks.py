@@ -76,13 +76,23 @@ def indexed(text: str) -> str:
 
     edits: list[tuple[int, int, str]] = []
     for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.While)
+            and isinstance(node.test, ast.Name)
+            and node.test.id.startswith(PREFIX)
+        ):  # `while stack:` runs until the pops have read every item
+            line = lines[node.lineno - 1]
+            head = f"while {node.test.id}:"
+            if line.strip() == head:
+                lines[node.lineno - 1] = line.replace(
+                    head, f"while {top(node.test.id)} > 0:"
+                )
+            continue
         if not isinstance(node, (ast.Expr, ast.Assign)):
             continue
         new = _rewrite(node, text, arity, top)
         if new is not None:
             edits.append((node.lineno, node.end_lineno or node.lineno, new))
-    if not edits:
-        return text
     for first, last, new in edits:
         pad = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
         lines[first - 1] = pad + new + "\n"
