@@ -7,7 +7,7 @@ with ``f``'s parameters that returns the lower order's gradient::
 
     def grad_tanh(x):
         out, res = fwd_tanh(x)
-        d_out = namespace(out).ones_like(out)
+        d_out = namespace_of(out).ones_like(out)
         return bwd_tanh(res, d_out)[0]
 
 and that function is differentiated like any other: its module (``fwd_grad_tanh``,
@@ -149,14 +149,14 @@ def _wrapper(gf: GradFunction, st: Any, prefix: str) -> Callable[..., Any]:
     wrt = gf._wrt[0]
     name = prefix + base + ("" if wrt == params[0] else f"_wrt_{wrt}")
     fwd, bwd = st.fwd, st.bwd
-    used = set(params) | {fwd.__name__, bwd.__name__, "namespace"}
+    used = set(params) | {fwd.__name__, bwd.__name__, "namespace_of"}
     out, res, d_out = (_fresh(n, used) for n in ("out", "res", "d_out"))
     call = ", ".join(params[:npos] + [f"{p}={p}" for p in params[npos:]])
     text = (
-        "from srcgrad.runtime import namespace\n\n\n"
+        "from srcgrad.runtime import namespace as namespace_of\n\n\n"
         f"def {name}({', '.join(params)}):\n"
         f"    {out}, {res} = {fwd.__name__}({call})\n"
-        f"    {d_out} = namespace({out}).ones_like({out})\n"
+        f"    {d_out} = namespace_of({out}).ones_like({out})\n"
         f"    return {bwd.__name__}({res}, {d_out})[0]\n"
     )
     lower_file = cache.file_name(fn, gf._wrt, None, st.spec or None)
@@ -282,6 +282,11 @@ class HigherGrad(_Derivative):
         bound, outer = self._function(tuple(args), {})
         return outer.cache_entry(bound)
 
+    def target_function(self, args: tuple[Any, ...]) -> Callable[..., Any]:
+        """The function this order's module differentiates for ``args`` (``srcgrad gen``
+        keys and checks the file by it)."""
+        return self._function(tuple(args), {})[1].forward
+
     def _current(self) -> GradFunction:
         if self._last is None:
             self.prepare(None if self.example is None else self.example())
@@ -358,6 +363,9 @@ class ElementwiseGrad(_Derivative):
 
     def cache_entry(self, args: tuple[Any, ...]) -> tuple[Path, str, dict[str, Any]]:
         return self._gf.cache_entry(args)
+
+    def target_function(self, args: tuple[Any, ...]) -> Callable[..., Any]:
+        return self.forward
 
     @property
     def source(self) -> str:
