@@ -33,6 +33,7 @@ from srcgrad.runtime.containers import sum_shared
 __all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "GradFunction"]
 
 _LOCK = threading.RLock()
+_HIGHER: list[Callable[..., Any]] = []  # srcgrad.higher.differentiate, once imported
 
 
 class _Loaded(NamedTuple):
@@ -823,9 +824,8 @@ def _differentiated(
     """A :class:`GradFunction` of ``fn``, or a :class:`BoundMethodGrad` of a user's bound
     method."""
     if not isinstance(fn, types.FunctionType) and getattr(fn, "_srcgrad_derivative", 0):
-        from srcgrad.higher import differentiate  # a gradient differentiated again
-
-        return differentiate(fn, wrt, has_aux, kind, debug_nans, example)
+        # a gradient differentiated again: srcgrad.higher installs how
+        return _HIGHER[0](fn, wrt, has_aux, kind, debug_nans, example)
     if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
         mod = (getattr(fn.__func__, "__module__", None) or "").split(".")[0]
         if (

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from srcgrad import cache
-from srcgrad.api import BoundMethodGrad, GradFunction, _emitted_name
+from srcgrad.api import _HIGHER, BoundMethodGrad, GradFunction, _emitted_name
 from srcgrad.backend import namespace
 from srcgrad.errors import NonScalarOutputError, SrcgradError, WrtError
 
@@ -428,3 +428,6 @@ def elementwise_grad(
     if is_derivative(fn):
         return differentiate(fn, wrt, False, "elementwise_grad", debug_nans, example)
     return ElementwiseGrad(fn, wrt, debug_nans, example)
+
+
+_HIGHER[:] = [differentiate]  # srcgrad.grad of a gradient calls it

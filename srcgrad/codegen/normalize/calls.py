@@ -114,23 +114,6 @@ class _Site(NamedTuple):
 class Calls:
     """Resolving and lowering calls (a mixin of :class:`Normalizer`)."""
 
-    def _refuse_runtime_helper(self, e: cst.Call, obj: Any, display: str) -> None:
-        """A runtime helper without a rule, called with values that carry a gradient by
-        srcgrad's emitted code (a higher order): refused by name, its source (srcgrad's
-        own, not the user's) is never inlined."""
-        if not emitted_function(self.resolver.fn):
-            return
-        if not (getattr(obj, "__module__", None) or "").startswith("srcgrad.runtime"):
-            return
-        self.fail(
-            e,
-            f"{display}, a runtime helper that srcgrad's emitted code calls, has no rule "
-            "yet: a gradient of this order through it is not supported",
-            "stop at the order below for this function, or write the step it stands "
-            "for without it",
-            "runtime-helper",
-        )
-
     def call(
         self,
         e: cst.Call,
@@ -340,7 +323,7 @@ class Calls:
             and not all_static
         ):
             # inlined: the emitted code never reads the function itself
-            self._refuse_runtime_helper(e, obj, display)
+            _refuse_runtime_helper(self, e, obj, display)
             return self.inline_call(
                 e, obj, args, hint, None if multi is not None else target
             )
@@ -556,7 +539,7 @@ class Calls:
                 display,
             )
         if res.kind == "user" and isinstance(obj, types.FunctionType):
-            self._refuse_runtime_helper(e, obj, display)
+            _refuse_runtime_helper(self, e, obj, display)
             return self.inline_call(
                 e, obj, args, hint, None if site.multi is not None else target
             )
@@ -624,3 +607,21 @@ class Calls:
             display,
             MissingRuleError,
         )
+
+
+def _refuse_runtime_helper(norm: Any, e: cst.Call, obj: Any, display: str) -> None:
+    """A runtime helper without a rule, called with values that carry a gradient by
+    srcgrad's emitted code (a higher order): refused by name, its source (srcgrad's
+    own, not the user's) is never inlined."""
+    if not emitted_function(norm.resolver.fn):
+        return
+    if not (getattr(obj, "__module__", None) or "").startswith("srcgrad.runtime"):
+        return
+    norm.fail(
+        e,
+        f"{display}, a runtime helper that srcgrad's emitted code calls, has no rule "
+        "yet: a gradient of this order through it is not supported",
+        "stop at the order below for this function, or write the step it stands "
+        "for without it",
+        "runtime-helper",
+    )
