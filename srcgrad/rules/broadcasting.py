@@ -78,8 +78,9 @@ def expand_like_adjoint(g, ans, x1, x, axis=None, keepdims=False):
     view=True,
 )
 def expand_to_adjoint(g, ans, x1, like):
-    # the helper's own parameters are (g, like): here x1 is the cotangent being broadcast
-    return unbroadcast(g, x1)
+    # the helper's own parameters are (g, like): here x1 is the cotangent being broadcast;
+    # a Python-number like summed it (g is then 0-d): spread g over x1 before summing back
+    return unbroadcast(g * np.ones_like(x1), x1)
 
 
 @adjoint(
