@@ -18,6 +18,7 @@ from srcgrad.errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
+from srcgrad.higher import elementwise_grad
 from srcgrad.serialization import CheckpointError, load, save
 from srcgrad.forward import hessian, hvp, jacobian, jvp  # forward mode
 
@@ -32,6 +33,7 @@ __all__ = [
     "UnsupportedSyntaxError",
     "WrtError",
     "custom_vjp",
+    "elementwise_grad",
     "grad",
     "hessian",
     "hvp",

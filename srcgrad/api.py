@@ -33,6 +33,7 @@ from srcgrad.runtime.containers import sum_shared
 __all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "GradFunction"]
 
 _LOCK = threading.RLock()
+_HIGHER: list[Callable[..., Any]] = []  # srcgrad.higher.differentiate, once imported
 
 
 class _Loaded(NamedTuple):
@@ -131,6 +132,7 @@ class GradFunction:
     """
 
     _mode: str | None = None  # the file name's mode (forward mode's "fwd")
+    _srcgrad_derivative = True  # srcgrad.grad of it differentiates it again (higher.py)
 
     def __init__(
         self,
@@ -736,6 +738,8 @@ class BoundMethodGrad:
     passed in: its attributes are read when the code runs, and the methods it calls are
     found again from it at every call (:class:`cache.Ref`)."""
 
+    _srcgrad_derivative = True
+
     def __init__(
         self,
         method: Any,
@@ -820,6 +824,9 @@ def _differentiated(
 ) -> Any:
     """A :class:`GradFunction` of ``fn``, or a :class:`BoundMethodGrad` of a user's bound
     method."""
+    if not isinstance(fn, types.FunctionType) and getattr(fn, "_srcgrad_derivative", 0):
+        # a gradient differentiated again: srcgrad.higher installs how
+        return _HIGHER[0](fn, wrt, has_aux, kind, debug_nans, example)
     if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
         mod = (getattr(fn.__func__, "__module__", None) or "").split(".")[0]
         if (

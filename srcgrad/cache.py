@@ -822,6 +822,32 @@ class UserGlobals(dict):  # type: ignore[type-arg]
             return cell.cell_contents
         return self._fn_globals[key]
 
+    def __contains__(self, key: object) -> bool:
+        """Whether a bare ``key`` in the module's code finds a value (its own names, the
+        closure reads, the function's cells and module): the generator resolves the names
+        of an emitted function it differentiates again the way the code reads them."""
+        if dict.__contains__(self, key):
+            return True
+        reads = dict.get(self, CLOSURE_READS)
+        if reads is not None and key in reads:
+            return True
+        cell = self._cells.get(key)  # type: ignore[call-overload]
+        if cell is not None:
+            try:
+                cell.cell_contents  # noqa: B018  (an empty cell holds nothing)
+            except ValueError:
+                return False
+            return True
+        return key in self._fn_globals
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if not self.__contains__(key):
+            return default
+        try:
+            return self[key]
+        except (KeyError, NameError):
+            return default
+
     def _closure_read(self, key: str, text: str) -> Any:
         ref = Ref.parse(text)
         owner = None if ref is None else self._owners.get(ref.owner)

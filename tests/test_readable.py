@@ -45,11 +45,15 @@ def test_line_table_is_a_small_share_of_a_long_module() -> None:
 
 
 def test_emitted_examples_keep_the_table_to_about_a_tenth() -> None:
-    # about: the table's three fixed lines weigh on the smallest modules
+    # about: the table's three fixed lines weigh on the smallest modules, and each source
+    # file after the first adds two (its name and closing line: a higher order's module
+    # maps lines of the order below and of the function that wraps it)
     for path in (ROOT / "generated").rglob("*.py"):
         text = path.read_text()
         start = text.index(f"{linetable.NAME} = ")
-        share = text[start:].count("\n") / text.count("\n")
+        table = text[start:]
+        sources = sum(1 for line in table.splitlines() if line.endswith('": ('))
+        share = (table.count("\n") - 2 * max(0, sources - 1)) / text.count("\n")
         assert share <= 0.12, (path, share)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from srcgrad.cli.output import display
 
-TRANSFORMS = {"grad", "value_and_grad", "vjp"}
+TRANSFORMS = {"grad", "value_and_grad", "vjp", "elementwise_grad"}
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
@@ -152,6 +152,22 @@ class _Finder(ast.NodeVisitor):
         defs = [n for n in tree.body if isinstance(n, _FUNCTIONS[:2])]
         self.found = Requests(functions=list(dict.fromkeys(n.name for n in defs)))
         self.scopes: list[tuple[ast.AST, set[str]]] = []  # innermost last
+        # module-level names bound to a gradient (``d = srcgrad.grad(f)``): a transform of
+        # one is a higher order, found from the module's variables (srcgrad.higher)
+        self.gradients = {
+            t.id
+            for n in tree.body
+            if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+            for t in n.targets
+            if isinstance(t, ast.Name)
+            and (
+                self.transform(n.value.func) is not None
+                or (
+                    isinstance(n.value.func, ast.Call)
+                    and self.transform(n.value.func.func) is not None
+                )
+            )
+        }
 
     # -- what a node is ----------------------------------------------------------------
     def transform(self, node: ast.expr) -> str | None:
@@ -225,6 +241,12 @@ class _Finder(ast.NodeVisitor):
 
     def request(self, kind: str, fn: ast.expr, call: ast.Call) -> None:
         """Record ``kind(fn, ...)`` (the options read from ``call``)."""
+        if (
+            isinstance(fn, ast.Name)
+            and fn.id in self.gradients
+            and not self.local(fn.id)
+        ):
+            return  # a higher order: generated from the variable it is bound to
         line, col = fn.lineno, self.col(fn)
         what, hint = self.unnamed(fn)
         options = None

@@ -16,6 +16,7 @@ from typing import Any
 
 from srcgrad import cache
 from srcgrad.api import GradFunction, grad
+from srcgrad.higher import ElementwiseGrad, HigherGrad, is_derivative
 from srcgrad.cli.exits import UsageError
 from srcgrad.cli.loading import dotted_name, load_module, resolve_attr, split_spec
 from srcgrad.cli.output import Out, display
@@ -36,8 +37,11 @@ class Target:
     label: str  # FILE::qualname
     example: Callable[[], Any] | None = None  # builds arguments to specialise on
     mode: str = "rev"  # "fwd": the forward-mode module (srcgrad.jvp) instead
+    made: Any = None  # a higher order (srcgrad.higher): the object itself
 
     def grad_function(self) -> Any:
+        if self.made is not None:
+            return self.made
         if self.mode == "fwd":
             from srcgrad.forward import JvpFunction
 
@@ -110,6 +114,12 @@ def grad_targets(
     seen: set[int] = set()
     out = []
     for obj in vars(mod).values():
+        if isinstance(obj, (HigherGrad, ElementwiseGrad)) and id(obj) not in seen:
+            seen.add(id(obj))
+            found = _higher_target(obj, mod, path)
+            if found is not None:
+                out.append(found)
+            continue
         if not isinstance(obj, GradFunction) or id(obj) in seen:
             continue
         seen.add(id(obj))
@@ -121,12 +131,35 @@ def grad_targets(
     return _distinct(out)
 
 
+def _higher_target(obj: Any, mod: Any, path: Path) -> Target | None:
+    """The target of a higher order (or an elementwise_grad) bound in a module: the
+    function its module differentiates, for its example's arguments (an order without
+    an example is generated when it is called)."""
+    if obj.example is None:
+        return None
+    base = obj
+    while isinstance(base, HigherGrad):
+        base = base.lower
+    base_fn = (
+        base.forward if isinstance(base, (GradFunction, ElementwiseGrad)) else None
+    )
+    if getattr(base_fn, "__module__", None) != mod.__name__:
+        return None  # imported from elsewhere: generated with its own module
+    args = obj.example()
+    args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    fn = obj.target_function(args)
+    label = f"{display(path)}::{fn.__qualname__}"
+    return Target(fn, obj.wrt, False, label, obj.example, obj)
+
+
 def _called_targets(mod: Any, path: Path, requests: Requests, wrt: Any) -> list[Target]:
     """The targets of the ``grad(f, ...)`` calls of a file, ``f`` looked up in its module."""
     out = []
     for r in requests.calls:
         label = f"{display(path)}::{r.name}"
         obj = getattr(mod, r.name, None)
+        if is_derivative(obj):
+            continue  # grad of a gradient: the higher order's own variable names it
         fn = obj.forward if isinstance(obj, GradFunction) else obj
         fn = inspect.unwrap(fn) if callable(fn) else fn
         if not inspect.isfunction(fn) or fn.__module__ != mod.__name__:

@@ -241,7 +241,7 @@ class _Checker(cst.CSTVisitor):
             if isinstance(func, cst.Name)
             else getattr(getattr(func, "attr", None), "value", "")
         )
-        if name == "namespace":
+        if name.rstrip("_") == "namespace":  # aliased where a user name is namespace
             return False
         if not unpacking_allowed(node):
             for a in node.args:

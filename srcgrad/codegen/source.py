@@ -1,5 +1,8 @@
 """Stage 1: read a function's source.
 
+A function of an emitted module (a higher order) is read with its loop stacks indexed
+(:mod:`srcgrad.codegen.stacks`).
+
 After this stage: a dedented ``libcst.FunctionDef`` whose srcgrad decorators are stripped, plus
 a :class:`Positions` map from every node of that tree to the user's (file, line, col), 1-based.
 """
@@ -17,7 +20,8 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from srcgrad.cache import display_path, source_lines
+from srcgrad.cache import UserGlobals, display_path, source_lines
+from srcgrad.codegen.stacks import indexed
 from srcgrad.errors import SourceNotFoundError, UnsupportedSyntaxError
 
 _SRCGRAD_DECORATORS = {"grad", "value_and_grad", "vjp", "custom_vjp"}
@@ -141,6 +145,9 @@ def read_function(fn: Callable[..., Any]) -> FunctionSource:
             hint="define the function in a .py file; code typed at the REPL or run "
             "through exec/python -c has no source srcgrad can read",
         ) from None
+    emitted = _emitted_text(fn)
+    if emitted is not None:  # its loop stacks read by index, line for line
+        lines = indexed(emitted).splitlines(True)[first_line - 1 :][: len(lines)]
     raw = "".join(lines)
     text = dedent_code(raw)
     indent = _indent_of(raw) - _indent_of(text)
@@ -451,3 +458,9 @@ def own_returns(node: cst.CSTNode) -> list[cst.Return]:
 
     visit(node)
     return out
+
+
+def _emitted_text(fn: Any) -> str | None:
+    """The text of the emitted module ``fn`` belongs to (differentiated again), else None."""
+    g = getattr(fn, "__globals__", None)
+    return dict.get(g, "__srcgrad_text__") if isinstance(g, UserGlobals) else None

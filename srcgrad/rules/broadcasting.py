@@ -68,3 +68,27 @@ def unbroadcast_adjoint(g, ans, x1, x):
 )
 def expand_like_adjoint(g, ans, x1, x, axis=None, keepdims=False):
     return reduce_like(g, x1, axis, keepdims)
+
+
+@adjoint(
+    expand_to,
+    nondiff=("like",),
+    shape_only=("like",),
+    shapes={"broadcast": "(4,),(3,4)", "same": "(3,4),(3,4)"},
+    view=True,
+)
+def expand_to_adjoint(g, ans, x1, like):
+    # the helper's own parameters are (g, like): here x1 is the cotangent being broadcast;
+    # a Python-number like summed it (g is then 0-d): spread g over x1 before summing back
+    return unbroadcast(g * np.ones_like(x1), x1)
+
+
+@adjoint(
+    reduce_like,
+    nondiff=("like",),
+    shape_only=("like",),
+    shapes={"rows": "(3,4),(4,)"},
+    params={"axis": [0]},
+)
+def reduce_like_adjoint(g, ans, x1, like, axis=None, keepdims=False):
+    return expand_like(g, x1, axis, keepdims)

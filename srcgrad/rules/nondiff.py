@@ -36,6 +36,11 @@ import numpy as np
 from srcgrad.backend import namespace
 from srcgrad.rules.registry import nondifferentiable
 from srcgrad.runtime import (
+    hsplit_axis,
+    inverse_permutation,
+    is_float_leaf,
+    nan_count,
+    normalize_axes,
     extremum_share,
     reduction_size,
     shape_dtype,
@@ -206,7 +211,17 @@ nondifferentiable(
 nondifferentiable(np.fft.fftfreq, np.fft.rfftfreq, unless=_fftfreq_spacing)
 nondifferentiable(np.linalg.matrix_rank)
 
-# runtime helpers that emitted code calls (higher-order derivatives)
+# runtime helpers that emitted code calls (higher-order derivatives), each with why
+nondifferentiable(namespace, reason="returns the array module, not a value")
+nondifferentiable(reduction_size, reason="an element count (an integer)")
+nondifferentiable(zeros_cotangent, reason="zeros whatever its argument's values")
 nondifferentiable(
-    namespace, reduction_size, zeros_cotangent, extremum_share, shape_dtype
+    extremum_share,
+    reason="1/count on the elements equal to the extremum: piecewise constant",
 )
+nondifferentiable(shape_dtype, reason="the shape and dtype of an array, not its values")
+nondifferentiable(nan_count, reason="a count of non-NaN elements: piecewise constant")
+nondifferentiable(
+    normalize_axes, inverse_permutation, hsplit_axis, reason="axis numbers (integers)"
+)
+nondifferentiable(is_float_leaf, reason="a bool on the argument's type")

@@ -315,3 +315,34 @@ def convolve_adjoint(g, ans, a, v, mode="full"):
 )
 def correlate_adjoint(g, ans, a, v, mode="valid"):
     return convolve_cotangents(g, a, v, mode, "correlate")
+
+
+# --------------------------------------------------------------------------- runtime helpers
+# The cotangents of matmul are bilinear: <G, matmul_cotangent_x1(g, x1, x2)> = <G @ x2, g>
+# for any G shaped like x1, so their own rules are products again (higher order).
+
+
+@adjoint(
+    matmul_cotangent_x1,
+    nondiff=("x1",),
+    shape_only=("x1",),
+    shapes={"2d": "(3,4),(3,5),(5,4)", "batch": "(2,3,4),(3,5),(2,5,4)"},
+)
+def matmul_cotangent_x1_adjoint(g, ans, g1, x1, x2):
+    # the helper's own parameters are (g, x1, x2): here g1 is the cotangent it maps
+    return g @ x2, matmul_cotangent_x2(g1, g, x2)
+
+
+@adjoint(
+    matmul_cotangent_x2,
+    nondiff=("x2",),
+    shape_only=("x2",),
+    shapes={"2d": "(3,4),(3,5),(5,4)", "batch": "(2,3,4),(2,3,5),(5,4)"},
+)
+def matmul_cotangent_x2_adjoint(g, ans, g1, x1, x2):
+    return x1 @ g, matmul_cotangent_x1(g1, x1, g)
+
+
+@adjoint(cast_like, nondiff=("like",), shapes={"same": "(3,4),(3,4)"}, view=True)
+def cast_like_adjoint(g, ans, x, like):
+    return cast_like(g, x)

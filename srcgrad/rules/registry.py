@@ -121,6 +121,7 @@ __all__ = [
     "describe",
     "RuleRow",
     "NONDIFF",
+    "nondiff_reason",
     "numpy_function",
     "numpy_at_least",
 ]
@@ -347,10 +348,15 @@ NONDIFF_UNLESS: dict[int, Callable[[list[bool], dict[str, bool]], str | None]] =
 NONDIFF_METHODS: dict[str, Callable[..., Any]] = {}
 
 
+# id(function) -> why its output carries no gradient (srcgrad's runtime helpers say why)
+NONDIFF_REASONS: dict[int, str] = {}
+
+
 def nondifferentiable(
     *prims: Callable[..., Any],
     unless: Callable[[list[bool], dict[str, bool]], str | None] | None = None,
     methods: tuple[str, ...] = (),
+    reason: str | None = None,
 ) -> None:
     """Declare functions whose output carries no gradient (argmax, floor, zeros_like, ...).
 
@@ -359,11 +365,14 @@ def nondifferentiable(
     active); codegen refuses such a call instead of treating it as a constant.
     ``methods``: the ndarray methods that stand for some of these functions, each named as
     its function (``x.argmax(...)`` is ``np.argmax(x, ...)``).
+    ``reason``: why the output carries no gradient (:func:`nondiff_reason`).
     """
     global GENERATION
     for p in prims:
         NONDIFF[id(p)] = _prim_name(p)
         NONDIFF_FUNCS[id(p)] = p
+        if reason is not None:
+            NONDIFF_REASONS[id(p)] = reason
         if unless is not None:
             NONDIFF_UNLESS[id(p)] = unless
     for m in methods:
@@ -391,6 +400,11 @@ def alias(fn: Any, rule: Rule) -> None:
     runtime's ``scipy_special.erf`` for ``scipy.special.erf``), be differentiated by
     ``rule``.  The rule keeps its name and primitive."""
     _RULES[_key(fn)] = rule
+
+
+def nondiff_reason(prim: Any) -> str | None:
+    """Why ``prim`` was declared non-differentiable, when its declaration says."""
+    return NONDIFF_REASONS.get(id(prim))
 
 
 def lookup(prim: Any) -> Rule | None:

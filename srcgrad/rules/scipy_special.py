@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 
 from srcgrad.rules.registry import adjoint
-from srcgrad.runtime import digamma, logsumexp_cotangent, trigamma, unbroadcast
+from srcgrad.runtime import (
+    digamma,
+    logsumexp_cotangent,
+    polygamma_of,
+    trigamma,
+    unbroadcast,
+)
 
 __all__ = ["UFUNC_RULES", "register_ufunc_rules"]
 
@@ -199,3 +205,20 @@ def register_ufunc_rules() -> None:
 
 
 register_ufunc_rules()
+
+
+# the runtime helpers that the rules above inline (so that their emitted cotangents can be
+# differentiated again: higher-order gradients of gammaln, gamma, beta)
+@adjoint(digamma, domain=(0.5, 3.0))
+def runtime_digamma_adjoint(g, ans, x):
+    return g * trigamma(x)
+
+
+@adjoint(trigamma, domain=(0.5, 3.0))
+def runtime_trigamma_adjoint(g, ans, x):
+    return g * polygamma_of(2, x)
+
+
+@adjoint(polygamma_of, nondiff=("n",), domain=(0.5, 3.0), params={"n": [2, 3]})
+def polygamma_of_adjoint(g, ans, n, x):
+    return g * polygamma_of(n + 1, x)

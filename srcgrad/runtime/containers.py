@@ -11,6 +11,7 @@ from typing import Any
 from srcgrad import tree
 from srcgrad.backend import namespace
 from srcgrad.runtime.broadcasting import unbroadcast
+from srcgrad.runtime.arrays import ShapeDtype
 
 __all__ = [
     "tree_cotangent",
@@ -47,6 +48,8 @@ def zeros_cotangent(x: Any) -> Any:
     """The gradient of an argument that never reaches the output: zeros of its shape."""
     if isinstance(x, (float, complex)) and not hasattr(x, "dtype"):
         return type(x)(0)
+    if isinstance(x, ShapeDtype):  # a shape kept for the backward pass, not a value
+        return None
     if hasattr(x, "shape"):
         return namespace(x).zeros_like(x)
     if tree.is_node(x):

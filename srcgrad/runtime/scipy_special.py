@@ -22,6 +22,7 @@ __all__ = [
     "scipy_special",
     "digamma",
     "logsumexp_cotangent",
+    "polygamma_of",
     "trigamma",
 ]
 
@@ -145,6 +146,46 @@ def trigamma(x: Array) -> Array:
 
         return _like(polygamma(1, x), x)
     return _like(_series_polygamma(xp, x, 1), x)
+
+
+def polygamma_of(n: int, x: Array) -> Array:
+    """The polygamma function ``psi^(n)(x)`` (for the cotangents of ``trigamma`` and of
+    itself: higher-order gradients of ``gammaln``).
+
+    Orders 0 and 1 run on any device (see :func:`digamma`); higher orders need scipy on
+    numpy arrays, and raise ``NotImplementedError`` elsewhere.
+    """
+    xp = namespace(x)
+    if _host_scipy(xp):
+        from scipy.special import polygamma
+
+        return _like(polygamma(n, x), x)
+    if n <= 1:
+        return _like(_series_polygamma(xp, x, n), x)
+    return _like(_shifted_polygamma(xp, x, n), x)
+
+
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+
+
+def _shifted_polygamma(xp: Any, x: Any, n: int) -> Array:
+    """psi^(n)(x), n >= 1, for x >= 0 (NaN below): each element is shifted up to
+    ``x + m >= 24`` (``psi^(n)(x) = psi^(n)(x + m) + (-1)^(n+1) n! sum_j (x + j)^-(n+1)``),
+    then the asymptotic series; no value leaves the device."""
+    xa = xp.asarray(x)
+    sign = -1.0 if n % 2 == 0 else 1.0
+    total = xp.zeros_like(xa)
+    z = xa
+    for _ in range(24):
+        low = z < 24.0
+        total = total + xp.where(low, sign * math.factorial(n) / z ** (n + 1), 0.0)
+        z = xp.where(low, z + 1.0, z)
+    tail = math.factorial(n - 1) / z**n + math.factorial(n) / (2 * z ** (n + 1))
+    for k, b in enumerate(_BERNOULLI, 1):
+        tail = tail + b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) / z ** (
+            2 * k + n
+        )
+    return xp.where(z < 24.0, xp.nan, total + sign * tail)
 
 
 def _like(value: Any, x: Any) -> Any:

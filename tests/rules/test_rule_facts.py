@@ -163,6 +163,7 @@ PIECEWISE_CONSTANT = {
     "sign",
     "spacing",
     "extremum_share",
+    "nan_count",  # a count of non-NaN elements: constant between NaNs
 }
 # float outputs that read only shapes, sizes or constant arguments (never a float argument)
 SHAPE_ONLY = {
@@ -217,6 +218,8 @@ CALLS: dict[str, Any] = {
     "lexsort": lambda f, x: f((x[0], x[1])),
     "isin": lambda f, x: f(x, Y),
     "unravel_index": lambda f, x: f(int(np.argmax(x)), x.shape),
+    "inverse_permutation": lambda f, x: f(tuple(np.argsort(x[0, :3]))),
+    "normalize_axes": lambda f, x: f(int(np.argmax(x[0, :2])) - 1, x.ndim),
     "ravel_multi_index": lambda f, x: f(
         (np.argmax(x, 0) % 3, np.argmin(x, 0)), x.shape
     ),

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import libcst as cst
 import numpy as np
 
+from srcgrad import cache
 from srcgrad.errors import SrcgradError
 from srcgrad.rules import registry
 from srcgrad.rules.registry import Rule
@@ -151,3 +152,34 @@ def _is_function_value(obj: Any) -> bool:
         or registry.lookup(obj) is not None
         or registry.is_nondiff(obj)
     )
+
+
+def emitted_function(fn: Any) -> bool:
+    """Whether ``fn`` is a function of a module srcgrad emitted (differentiated again)."""
+    g = getattr(fn, "__globals__", None)
+    return (
+        isinstance(g, cache.UserGlobals) and dict.get(g, "__srcgrad_text__") is not None
+    )
+
+
+LOOP_STACK = (
+    "a loop's stack of saved values ({name} in srcgrad's emitted code): a higher-order "
+    "gradient through a loop whose backward pass pops values saved per iteration is not "
+    "supported yet",
+    "differentiate again a loop that saves nothing per iteration (a sum accumulated over "
+    "a constant tuple or range, a step linear in the carried value), or unroll the loop",
+)
+
+
+def loop_stack_name(fn: Any, node: cst.CSTNode) -> str | None:
+    """The loop stack (``stack_<name>``, a list the emitted forward pushes onto and the
+    backward pops) that ``node`` of the emitted function ``fn`` reads, else None."""
+    if not emitted_function(fn):
+        return None
+    if isinstance(node, cst.Name) and node.value.startswith("stack_"):
+        return node.value
+    for child in node.children:
+        found = loop_stack_name(fn, child)
+        if found is not None:
+            return found
+    return None

@@ -15,7 +15,7 @@ from srcgrad import cache
 from srcgrad.codegen import ir
 from srcgrad.codegen.check import transposing_zip
 from srcgrad.codegen.check import unpacking_allowed
-from srcgrad.codegen.normalize.base import _Bail, _LIST_GROWTH
+from srcgrad.codegen.normalize.base import _Bail, _LIST_GROWTH, emitted_function
 from srcgrad.codegen.normalize.randomness import is_generator, makes_generator
 from srcgrad.codegen.normalize.syntax import _dotted_node
 from srcgrad.codegen.resolve import (
@@ -134,6 +134,17 @@ class Calls:
         elif self._is_namespace_call(e):
             self.np_alias.add("__xp__")
             return cst.Name(self.xp)
+        if emitted_function(self.resolver.fn) and any(
+            a.keyword is not None and a.keyword.value == "out" for a in e.args
+        ):
+            # srcgrad's own emitted forward writes out= only into a fresh temporary that
+            # nothing reads again (specialise_forward.forward_in_place): the functional
+            # form computes the same value
+            e = e.with_changes(
+                args=[
+                    a for a in e.args if a.keyword is None or a.keyword.value != "out"
+                ]
+            )
         for a in e.args:
             if a.keyword is not None and a.keyword.value in ("out", "where"):
                 self.fail(
@@ -312,6 +323,7 @@ class Calls:
             and not all_static
         ):
             # inlined: the emitted code never reads the function itself
+            _refuse_runtime_helper(self, e, obj, display)
             return self.inline_call(
                 e, obj, args, hint, None if multi is not None else target
             )
@@ -527,6 +539,7 @@ class Calls:
                 display,
             )
         if res.kind == "user" and isinstance(obj, types.FunctionType):
+            _refuse_runtime_helper(self, e, obj, display)
             return self.inline_call(
                 e, obj, args, hint, None if site.multi is not None else target
             )
@@ -594,3 +607,21 @@ class Calls:
             display,
             MissingRuleError,
         )
+
+
+def _refuse_runtime_helper(norm: Any, e: cst.Call, obj: Any, display: str) -> None:
+    """A runtime helper without a rule, called with values that carry a gradient by
+    srcgrad's emitted code (a higher order): refused by name, its source (srcgrad's
+    own, not the user's) is never inlined."""
+    if not emitted_function(norm.resolver.fn):
+        return
+    if not (getattr(obj, "__module__", None) or "").startswith("srcgrad.runtime"):
+        return
+    norm.fail(
+        e,
+        f"{display}, a runtime helper that srcgrad's emitted code calls, has no rule "
+        "yet: a gradient of this order through it is not supported",
+        "stop at the order below for this function, or write the step it stands "
+        "for without it",
+        "runtime-helper",
+    )

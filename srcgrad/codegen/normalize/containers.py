@@ -11,7 +11,7 @@ import libcst as cst
 
 from srcgrad import tree
 from srcgrad.codegen import ir
-from srcgrad.codegen.normalize.base import _Bail, _MISSING
+from srcgrad.codegen.normalize.base import LOOP_STACK, _Bail, _MISSING, emitted_function
 from srcgrad.codegen.normalize.modules import _is_model
 from srcgrad.codegen.normalize.syntax import _all_names, _constant_key, _NameMap
 from srcgrad.errors import UnsupportedSyntaxError
@@ -77,6 +77,16 @@ class Containers:
             return
         if owner:
             self.poisoned.add(owner)
+        if emitted_function(self.resolver.fn):
+            message, hint = LOOP_STACK
+            self.fail(
+                node,
+                message.format(name=owner or "a list"),
+                hint,
+                "loop-stack",
+                consequence=consequence,
+            )
+            return
         self.fail(
             node,
             "appending a tuple, list or dict to a list built in the function (its items "

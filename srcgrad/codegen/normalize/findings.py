@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from srcgrad.codegen.normalize.base import _Bail
+from srcgrad.codegen.normalize.base import LOOP_STACK, _Bail, loop_stack_name
 from srcgrad.codegen.normalize.syntax import _assigned_in
 from srcgrad.errors import SrcgradError, UnsupportedSyntaxError
 
@@ -29,6 +29,10 @@ class Findings:
         reported raises no second finding (``consequence=False`` reports it anyway)."""
         if consequence and self._reads_poisoned(node):
             raise _Bail(None)  # a consequence of an earlier finding: not reported again
+        stack = loop_stack_name(self.resolver.fn, node)
+        if stack is not None and construct != "loop-stack":
+            (message, hint), construct = LOOP_STACK, "loop-stack"
+            message = message.format(name=stack)
         file, line, col = self.src.where(node)
         if (file, line, col) == (self.src.filename, self.src.first_line, 1):
             file, line, col = self.origin.file, self.origin.line, self.origin.col

@@ -23,6 +23,8 @@ from srcgrad.codegen.normalize.syntax import _assigned_in
 from srcgrad.codegen.resolve import is_numpy_module
 from srcgrad.errors import AliasError
 
+_MISSING_VALUE = object()
+
 
 class NameReads:
     """Reading names: locals, the array module and free names (a mixin of :class:`Normalizer`)."""
@@ -143,6 +145,13 @@ class NameReads:
             if not clash and (top or self.top_cells.get(root) is cells.get(root)):
                 return self._bare(e, root)
             return self._closure_read(e, root)
+        g = self._owning_globals(g, root, e, clash)
+        if g is None:  # a closure variable the emitted module reads through its chain
+            return self._bare(e, root)
+        if isinstance(g, cache.UserGlobals) and isinstance(obj, types.ModuleType):
+            # a module an emitted module imported (``import helpers``): imported again
+            if obj.__name__ in sys.modules:
+                return self._replace_root(e, cst.Name(self._module_alias(obj.__name__)))
         if root in g:
             mod = g.get("__name__")
             if (
@@ -158,6 +167,39 @@ class NameReads:
             ):
                 return self._bare(e, root)
         return self._module_read(e, root, mod)
+
+    def _owning_globals(
+        self, g: Any, root: str, e: cst.BaseExpression, clash: bool
+    ) -> Any:
+        """The globals that hold ``root`` for a function of an emitted module (differentiated
+        again): its module reads a name it does not define through the function it was
+        emitted for (:class:`cache.UserGlobals`), so the name lives in that function's
+        module.  None for a closure variable of that function that the new module reads
+        bare through the same chain (the top function's globals give the same object).
+        """
+        while isinstance(g, cache.UserGlobals) and not dict.__contains__(g, root):
+            reads = dict.get(g, cache.CLOSURE_READS) or {}
+            fn = g._fn
+            if root in reads or root in fn.__code__.co_freevars:
+                top = self.top_globals
+                value = g.get(root, _MISSING_VALUE)
+                if (
+                    not clash
+                    and value is not _MISSING_VALUE
+                    and isinstance(top, cache.UserGlobals)
+                    and top.get(root, _MISSING_VALUE) is value
+                ):
+                    return None
+                self.fail(
+                    e,
+                    f"emitted code of {fn.__qualname__} reads {root!r}, a closure "
+                    "variable that the next order's module cannot read by that name",
+                    f"pass {root} to {fn.__name__} as an argument",
+                    "closure",
+                )
+                return g
+            g = g._fn_globals
+        return g
 
     def _closure_read(self, e: cst.BaseExpression, root: str) -> cst.BaseExpression:
         """``e``, whose root is a closure variable of a called function, read through the
@@ -230,6 +272,13 @@ class NameReads:
                 f"rename the other {root!r} (a local or global of the same name)",
                 "name-clash",
             )
+        alias = self._module_alias(mod)
+        return self._replace_root(
+            e, cst.Attribute(value=cst.Name(alias), attr=cst.Name(root))
+        )
+
+    def _module_alias(self, mod: str) -> str:
+        """The alias the emitted file imports the module ``mod`` under."""
         alias = self.module_imports.get(mod)
         if alias is None:
             alias = self.names.generated(mod.rsplit(".", 1)[-1])
@@ -239,14 +288,19 @@ class NameReads:
                 alias = self.names.fresh(alias + "_")
             self.module_imports[mod] = alias
             self.free_bare.add(alias)
+        return alias
+
+    @staticmethod
+    def _replace_root(
+        e: cst.BaseExpression, root: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        """``e`` (a name or dotted name) with its root name replaced by ``root``."""
         parts = []
         node = e
         while isinstance(node, cst.Attribute):
             parts.append(node.attr)
             node = node.value
-        out: cst.BaseExpression = cst.Attribute(
-            value=cst.Name(alias), attr=cst.Name(root)
-        )
+        out = root
         for attr in reversed(parts):
             out = cst.Attribute(value=out, attr=attr)
         return out

@@ -1,0 +1,126 @@
+"""Every runtime helper that emitted code can call has its own rule, or is declared
+non-differentiable with a reason, so that srcgrad can differentiate what it emits
+(higher order).  The rules' gradients are checked against central differences in float64
+with every other rule (tests/rules/test_rules.py builds its cases from the registry).
+
+The helpers emitted code can call: those a rule body reads (a rule body is inlined into
+emitted code) and those the generator writes itself (named in srcgrad/codegen).  The ones
+without a rule yet are listed in NOT_YET, exactly: at a higher order, emitted code that
+calls one is refused by name (construct ``runtime-helper``), never inlined.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import srcgrad.runtime as runtime
+from srcgrad.rules import registry
+
+CODEGEN = Path(runtime.__file__).resolve().parent.parent / "codegen"
+
+# helpers without a rule yet (each refused by name at a higher order)
+NOT_YET = frozenset("""
+    abs_slope add_at add_cotangents add_list_cotangents angle_cotangent append_cotangents
+    as_array atleast_cotangents average_cotangent avg_pool2d_cotangent
+    broadcast_arrays_cotangents call_vjp cho_factor_cotangent cho_solve_cotangent_b
+    cho_solve_cotangent_c cholesky_cotangent choose_cotangents col2im compress_cotangent
+    concatenate_pieces cond_cotangent convolve_cotangents copysign_slope cross_cotangent_a
+    cross_cotangent_b cross_entropy_cotangent cross_entropy_weight_cotangent
+    cumprod_cotangent cumsum_cotangent cumulative_cotangent delete_cotangent det_cotangent
+    diag_cotangent diagflat_cotangent diagonal_cotangent diff_cotangent dot_cotangent_a
+    dot_cotangent_b drop_cotangents eig_cotangent eigh_cotangent eigvals_cotangent
+    eigvalsh_cotangent einsum_cotangents embedding_cotangent expm_cotangent
+    extremum_cotangent fft_cotangent fftn_cotangent gather_at geomspace_cotangents
+    gradient_cotangents hfft_cotangent ihfft_cotangent inner_cotangent_a
+    inner_cotangent_b interp_cotangents irfft_cotangent irfftn_cotangent item_cotangent
+    kron_cotangent_a kron_cotangent_b linspace_cotangents list_cotangent_at log_or_zero
+    logspace_cotangents logsumexp_cotangent lstsq_cotangent_a lstsq_cotangent_b
+    matrix_norm_cotangent matrix_power_cotangent matvec_cotangent_x1 matvec_cotangent_x2
+    max_pool2d_cotangent meshgrid_cotangents multi_dot_cotangents
+    multivariate_normal_logpdf_cotangents nan_to_num_cotangent norm_cotangent
+    pad_cotangent permutation_cotangent pick_cotangents pinv_cotangent pop_cotangent
+    prod_others qr_cotangent quantile_cotangent require_float_dtype require_length
+    require_not_array require_unshared reshape_like rfft_cotangent rfftn_cotangent
+    rollaxis_cotangent scipy_cholesky_cotangent scipy_inv_cotangent
+    scipy_solve_cotangent_a scipy_solve_cotangent_b select_cotangents sinc_slope
+    slogdet_cotangent solve_cotangent_a solve_cotangent_b solve_triangular_cotangent_a
+    solve_triangular_cotangent_b split_concatenated stacked_cotangents stop_gradient
+    sum_cotangents svd_cotangent svdvals_cotangent take_along_axis_cotangent
+    take_cotangent tensordot_cotangent_a tensordot_cotangent_b tensorinv_cotangent
+    tensorsolve_cotangent_a tensorsolve_cotangent_b trace_cotangent trapezoid_cotangent
+    tree_cotangent unfold unrepeat unroll unstack_cotangent unstack_cotangent_pieces
+    unstack_like untile unwindow vecdot_cotangent_x1 vecdot_cotangent_x2
+    vecmat_cotangent_x1 vecmat_cotangent_x2 vector_norm_cotangent zero_at zeros_if_none
+    """.split())
+
+
+# runtime names that are not values emitted code computes with
+NOT_CALLED = {"shape_only"}  # a decorator of helpers: marks which arguments are shapes
+
+
+def _callable_helpers() -> dict[str, object]:
+    return {
+        n: getattr(runtime, n)
+        for n in runtime.__all__
+        if callable(getattr(runtime, n))
+        and not isinstance(getattr(runtime, n), type)
+        and n not in NOT_CALLED
+    }
+
+
+def _read_by_rule_bodies(helpers: dict[str, object]) -> set[str]:
+    found: set[str] = set()
+    for rule in registry.all_rules():
+        try:
+            src = textwrap.dedent(inspect.getsource(rule.adjoint))
+        except (OSError, TypeError):
+            continue
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.Name) and node.id in helpers:
+                g = rule.adjoint.__globals__.get(node.id)
+                if g is helpers[node.id]:
+                    found.add(node.id)
+    return found
+
+
+def _written_by_codegen(helpers: dict[str, object]) -> set[str]:
+    text = "\n".join(p.read_text(encoding="utf-8") for p in CODEGEN.rglob("*.py"))
+    return {n for n in helpers if re.search(rf"\b{n}\b", text)}
+
+
+HELPERS = _callable_helpers()
+CALLED = sorted(_read_by_rule_bodies(HELPERS) | _written_by_codegen(HELPERS))
+
+
+def _covered(name: str) -> bool:
+    obj = HELPERS[name]
+    if registry.lookup(obj) is not None:
+        return True
+    return registry.is_nondiff(obj) and bool(registry.nondiff_reason(obj))
+
+
+def test_the_enumeration_finds_what_emitted_code_calls() -> None:
+    # the helpers every emitted gradient imports, and ones only rule bodies read
+    assert {"unbroadcast", "expand_like", "namespace", "shape_dtype"} <= set(CALLED)
+    assert {"matmul_cotangent_x1", "digamma", "zeros_cotangent"} <= set(CALLED)
+
+
+@pytest.mark.parametrize("name", CALLED)
+def test_every_helper_emitted_code_calls_has_a_rule(name: str) -> None:
+    if name in NOT_YET:
+        assert not _covered(name), f"{name} has a rule now: take it out of NOT_YET"
+        pytest.xfail(f"{name} has no rule yet (refused by name at a higher order)")
+    assert _covered(name), (
+        f"{name} is called by emitted code but has no rule and is not declared "
+        "non-differentiable with a reason (nondifferentiable(..., reason=...))"
+    )
+
+
+def test_not_yet_lists_only_helpers_emitted_code_calls() -> None:
+    assert NOT_YET <= set(CALLED), sorted(NOT_YET - set(CALLED))
