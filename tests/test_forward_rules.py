@@ -37,6 +37,10 @@ WITHOUT_JVP = {
     "scipy.linalg.cholesky", "scipy.linalg.expm", "scipy.linalg.solve",
     "scipy.linalg.solve_triangular", "stats.multivariate_normal.logpdf",
     "scipy.linalg.inv", "cumulative_prod",
+    # runtime helpers' reverse-mode rules (higher orders): forward mode reads these helpers
+    # through the JVPs of rules/tangent_helpers.py instead (helper_rules)
+    "cast_like", "digamma", "expand_to", "matmul_cotangent_x1", "matmul_cotangent_x2",
+    "polygamma_of", "reduce_like", "trigamma",
 }  # fmt: skip
 
 ALL = rule_cases(noncontig=False)

@@ -234,14 +234,19 @@ def helper_rules() -> Iterator[None]:
     """The helpers above as primitives while forward mode reads a module (those without a
     rule of their own); the registry is restored after."""
     added = []
+    replaced = []
     for name in sorted(dir(rt)):
         rule = helper_rule(name)
-        if rule is None or registry.lookup(rule.primitive) is not None:
+        if rule is None or registry.is_nondiff(rule.primitive):
             continue
-        if registry.is_nondiff(rule.primitive):
-            continue
+        own = registry.lookup(rule.primitive)
+        if own is not None:
+            if not has_jvp(rule):
+                continue
+            # a helper with a reverse-mode rule of its own (for higher orders): forward
+            # mode reads it through the JVP declared here, the rule is put back after
+            replaced.append(own)
         added.append(rule)
-    replaced = []
     for name, params in LOCALLY_CONSTANT.items():
         old = registry.lookup_name(name)
         if old is not None:

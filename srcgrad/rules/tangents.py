@@ -181,7 +181,11 @@ def jvp_rule(rule: Rule) -> Jvp:
 def jvp_by_name(name: str) -> Callable[..., Any]:
     """The JVP of the rule registered as ``name``, called as ``jvp(ans, dots, **bound)``
     (what emitted forward modules call)."""
-    rule = lookup_name(name) or helper_rule(name)
+    helper = helper_rule(name)
+    if helper is not None and has_jvp(helper):
+        rule = helper  # a runtime helper: its JVP (also where it has a reverse rule)
+    else:
+        rule = lookup_name(name) or helper
     if rule is None:
         raise MissingRuleError(f"no rule named {name}", construct=name)
     fn = jvp_rule(rule)
