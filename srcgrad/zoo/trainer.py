@@ -103,11 +103,13 @@ class EpochStats:
     loss: float = 0.0
     correct: int = 0
     seen: int = 0
+    regression: bool = False  # no classes: the accuracy is nan
 
     def add(self, loss: Any, logits: Any, labels: Any) -> None:
         n = len(labels)
         self.loss += float(loss) * n
-        self.correct += int((logits.argmax(axis=1) == labels).sum())
+        if not self.regression:
+            self.correct += int((logits.argmax(axis=1) == labels).sum())
         self.seen += n
 
     @property
@@ -116,6 +118,8 @@ class EpochStats:
 
     @property
     def accuracy(self) -> float:
+        if self.regression:
+            return math.nan
         return self.correct / max(self.seen, 1)
 
 
@@ -176,7 +180,7 @@ class Run:
 
     def train_epoch(self, bar: Callable[..., Any]) -> EpochStats:
         """One pass over the training set, the bar showing loss, accuracy, samples/s."""
-        stats = EpochStats()
+        stats = EpochStats(regression=self.entry.task == "regression")
         start = time.perf_counter()
         with bar(total=self.steps_per_epoch) as progress:
             for i, (x, labels) in enumerate(self._batches()):
@@ -196,13 +200,19 @@ class Run:
         return stats
 
     def evaluate(self, ds: data.ArrayDataset | None = None) -> EpochStats:
-        """Loss and accuracy over ``ds`` (default the test set), in large batches."""
-        stats = EpochStats()
+        """Loss and accuracy over ``ds`` (default the test set), in large batches: the
+        forward pass alone, in evaluation mode (dropout off, batch norm's running
+        statistics), then back to training mode."""
+        stats = EpochStats(regression=self.entry.task == "regression")
         ds = self.test_set if ds is None else ds
-        for x, labels in data.DataLoader(ds, batch_size=EVAL_BATCH):
-            x, labels = self._to_device(x), self._to_device(labels)
-            (loss, logits), _ = self.entry.loss(self.model, x, labels)
-            stats.add(loss, logits, labels)
+        self.model.eval()
+        try:
+            for x, labels in data.DataLoader(ds, batch_size=EVAL_BATCH):
+                x, labels = self._to_device(x), self._to_device(labels)
+                loss, logits = self.entry.loss.forward(self.model, x, labels)
+                stats.add(loss, logits, labels)
+        finally:
+            self.model.train()
         return stats
 
     def run_epoch(self, bar: Callable[..., Any]) -> dict[str, float]:
