@@ -209,11 +209,19 @@ class Run:
         try:
             for x, labels in data.DataLoader(ds, batch_size=EVAL_BATCH):
                 x, labels = self._to_device(x), self._to_device(labels)
-                loss, logits = self.entry.loss.forward(self.model, x, labels)
+                loss, logits = self._forward(x, labels)
                 stats.add(loss, logits, labels)
         finally:
             self.model.train()
         return stats
+
+    def _forward(self, x: Any, labels: Any) -> tuple[Any, Any]:
+        """(loss, logits): the function's own forward pass on numpy arrays; on a
+        device, the emitted module (written for any array namespace)."""
+        if self.device is None:
+            return self.entry.loss.forward(self.model, x, labels)
+        (loss, logits), _ = self.entry.loss(self.model, x, labels)
+        return loss, logits
 
     def run_epoch(self, bar: Callable[..., Any]) -> dict[str, float]:
         """Train one epoch, evaluate, and record (and return) the epoch's metrics."""
