@@ -291,8 +291,13 @@ def _summary(name: str, r: Any, out: Path) -> None:
         return
     last = r.history[-1]
     per_epoch = sum(row["seconds"] for row in r.history) / len(r.history)
+    if r.entry.task == "regression":
+        figure = f"test MSE {last['test_loss']:.3g}"
+    else:
+        figure = (
+            f"test accuracy {last['test_acc']:.2%} (test loss {last['test_loss']:.4f})"
+        )
     print(
-        f"{name}: test accuracy {last['test_acc']:.2%} (test loss "
-        f"{last['test_loss']:.4f}) after {r.epoch} epochs, {per_epoch:.1f} s/epoch; "
+        f"{name}: {figure} after {r.epoch} epochs, {per_epoch:.1f} s/epoch; "
         f"wrote {display(out / 'metrics.csv')}, curves.png, checkpoint.npz"
     )

@@ -140,10 +140,13 @@ def _swap(text: str, name: str, by: str) -> str:
 
 
 def _users(items: list[Any], name: str) -> list[int]:
+    # an effect (a buffer set in the forward pass) has no expression
     return [
         k
         for k, st in enumerate(items)
-        if isinstance(st, ir.Stmt) and name in {n.value for n in ir.name_nodes(st.expr)}
+        if isinstance(st, ir.Stmt)
+        and st.expr is not None
+        and name in {n.value for n in ir.name_nodes(st.expr)}
     ]
 
 

@@ -11,7 +11,7 @@ import srcgrad
 from srcgrad import nn
 from srcgrad.zoo.losses import softmax_cross_entropy
 
-__all__ = ["LeNet", "lenet_example", "lenet_loss"]
+__all__ = ["LeNet", "lenet10_example", "lenet10_loss", "lenet_example", "lenet_loss"]
 
 
 class LeNet(nn.Module):
@@ -45,6 +45,20 @@ def lenet_example() -> tuple[LeNet, np.ndarray, np.ndarray]:
 
 @srcgrad.value_and_grad(has_aux=True, example=lenet_example)
 def lenet_loss(model, x, labels):
+    """Mean softmax cross-entropy; the logits come back as the auxiliary output."""
+    logits = model(x)
+    return softmax_cross_entropy(logits, labels), logits
+
+
+def lenet10_example() -> tuple[LeNet, np.ndarray, np.ndarray]:
+    """A small batch like those training feeds ``lenet10_loss`` (all ten classes)."""
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 1, 28, 28), dtype=np.float32)
+    return LeNet(num_classes=10, rng=rng), x, rng.integers(0, 10, 4)
+
+
+@srcgrad.value_and_grad(has_aux=True, example=lenet10_example)
+def lenet10_loss(model, x, labels):
     """Mean softmax cross-entropy; the logits come back as the auxiliary output."""
     logits = model(x)
     return softmax_cross_entropy(logits, labels), logits

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from pathlib import Path
 
@@ -34,17 +35,25 @@ def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
 
 
 def write_curves(path: Path, history: list[dict[str, float]], title: str) -> None:
-    """``curves.png``: loss (left) and accuracy (right) per epoch, train and test."""
+    """``curves.png``: loss (left) and accuracy (right) per epoch, train and test; a
+    regression (accuracy nan throughout) gets its loss alone, on a log scale."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
     epochs = [int(r["epoch"]) for r in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(
-        1, 2, figsize=(10, 4), constrained_layout=True
+    regression = all(math.isnan(r["test_acc"]) for r in history)
+    panels = [("loss", "mean squared error" if regression else "loss")]
+    if not regression:
+        panels.append(("acc", "accuracy"))
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(5 * len(panels), 4), constrained_layout=True
     )
-    for ax, what, label in ((ax_loss, "loss", "loss"), (ax_acc, "acc", "accuracy")):
+    axes = [axes] if regression else list(axes)
+    if regression:
+        axes[0].set_yscale("log")
+    for ax, (what, label) in zip(axes, panels):
         for split, style in (("train", "o-"), ("test", "s--")):
             ax.plot(epochs, [r[f"{split}_{what}"] for r in history], style, label=split)
         ax.set_xlabel("epoch")

@@ -110,27 +110,43 @@ class EpochStats:
     loss: float = 0.0
     correct: int = 0
     seen: int = 0
+    regression: bool = False  # no classes: the accuracy is nan
 
     def add(self, loss: Any, logits: Any, labels: Any) -> None:
+        """Add one batch.  On a device (cupy) the sums stay device scalars, so a step
+        waits for no device-to-host copy; they come to the host when read."""
         n = len(labels)
         if n == 0:  # this rank's shard of a short last batch
             return
-        self.loss += float(loss) * n
-        self.correct += int((logits.argmax(axis=1) == labels).sum())
+        if isinstance(loss, (float, np.generic, np.ndarray)):
+            self.loss += float(loss) * n
+        else:
+            self.loss = self.loss + loss.astype("float64") * n
+        if not self.regression:
+            hits = (logits.argmax(axis=1) == labels).sum()
+            self.correct = self.correct + (int(hits) if _host(hits) else hits)
         self.seen += n
 
     def summed(self, world: distributed.World) -> EpochStats:
-        """The sums over every rank's share of the pass."""
-        loss, correct, seen = world.sum_floats(self.loss, self.correct, self.seen)
-        return EpochStats(loss, int(correct), int(seen))
+        """The sums over every rank's share of the pass (on the host)."""
+        loss, correct, seen = world.sum_floats(
+            float(self.loss), int(self.correct), self.seen
+        )
+        return EpochStats(loss, int(correct), int(seen), self.regression)
 
     @property
     def mean_loss(self) -> float:
-        return self.loss / max(self.seen, 1)
+        return float(self.loss) / max(self.seen, 1)
 
     @property
     def accuracy(self) -> float:
-        return self.correct / max(self.seen, 1)
+        if self.regression:
+            return math.nan
+        return int(self.correct) / max(self.seen, 1)
+
+
+def _host(x: Any) -> bool:
+    return isinstance(x, (int, float, np.generic, np.ndarray))
 
 
 @dataclass
@@ -171,7 +187,15 @@ class Run:
         if self.device is None:
             return x
         xp = self.device
-        return tree.map(lambda a: xp.asarray(a) if isinstance(a, np.ndarray) else a, x)
+
+        def leaf(a: Any) -> Any:
+            if isinstance(a, np.ndarray):
+                return xp.asarray(a)
+            if isinstance(a, np.random.Generator):  # dropout draws its masks there
+                return xp.random.default_rng(int(a.integers(2**63)))
+            return a
+
+        return tree.map(leaf, x)
 
     @property
     def epoch(self) -> int:
@@ -197,7 +221,7 @@ class Run:
 
     def train_epoch(self, bar: Callable[..., Any]) -> EpochStats:
         """One pass over the training set, the bar showing loss, accuracy, samples/s."""
-        stats = EpochStats()
+        stats = EpochStats(regression=self.entry.task == "regression")
         start = time.perf_counter()
         with bar(total=self.steps_per_epoch) as progress:
             for i, (x, labels) in enumerate(self._batches()):
@@ -225,16 +249,22 @@ class Run:
         return stats.summed(self.world)
 
     def evaluate(self, ds: data.ArrayDataset | None = None) -> EpochStats:
-        """Loss and accuracy over ``ds`` (default the test set), in large batches."""
-        stats = EpochStats()
+        """Loss and accuracy over ``ds`` (default the test set), in large batches: the
+        forward pass alone, in evaluation mode (dropout off, batch norm's running
+        statistics), then back to training mode."""
+        stats = EpochStats(regression=self.entry.task == "regression")
         ds = self.test_set if ds is None else ds
         lo, hi = distributed.shard_range(len(ds), self.world.rank, self.world.size)
         if self.world.size > 1:  # this rank's part
             ds = data.ArrayDataset(*(a[lo:hi] for a in ds.arrays))
-        for x, labels in data.DataLoader(ds, batch_size=EVAL_BATCH):
-            x, labels = self._to_device(x), self._to_device(labels)
-            (loss, logits), _ = self.entry.loss(self.model, x, labels)
-            stats.add(loss, logits, labels)
+        self.model.eval()
+        try:
+            for x, labels in data.DataLoader(ds, batch_size=EVAL_BATCH):
+                x, labels = self._to_device(x), self._to_device(labels)
+                loss, logits = self._forward(x, labels)
+                stats.add(loss, logits, labels)
+        finally:
+            self.model.train()
         return stats.summed(self.world)
 
     def _sync_replicas(self) -> None:
@@ -249,6 +279,14 @@ class Run:
                 f"{self.replicas}",
                 hint="every rank must apply the same update; report this",
             )
+
+    def _forward(self, x: Any, labels: Any) -> tuple[Any, Any]:
+        """(loss, logits): the function's own forward pass on numpy arrays; on a
+        device, the emitted module (written for any array namespace)."""
+        if self.device is None:
+            return self.entry.loss.forward(self.model, x, labels)
+        (loss, logits), _ = self.entry.loss(self.model, x, labels)
+        return loss, logits
 
     def run_epoch(self, bar: Callable[..., Any]) -> dict[str, float]:
         """Train one epoch, evaluate, and record (and return) the epoch's metrics."""
