@@ -280,6 +280,9 @@ def test_zoo_model_trains_on_the_gpu_like_on_the_cpu(
     for key in ("train_loss", "test_loss"):
         assert cuda[key] == pytest.approx(cpu[key], rel=2e-2), (key, cpu, cuda)
     for key in ("train_acc", "test_acc"):
+        if np.isnan(cpu[key]):  # a regression: no accuracy
+            assert np.isnan(cuda[key]), (key, cpu, cuda)
+            continue
         assert abs(cuda[key] - cpu[key]) <= 0.05, (key, cpu, cuda)
 
 
