@@ -185,14 +185,9 @@ def lenet_loss(model, x, y):
     return nn.cross_entropy(model(x), y)
 
 
-def _lenet_torch(model, x, y):
-    try:
-        import torch
-    except ImportError:
-        return None, "PyTorch is not installed"
-
-    torch.set_num_threads(1)
-    tnet = torch.nn.Sequential(
+def torch_lenet(torch: Any) -> Any:
+    """The PyTorch twin of :func:`_lenet` (same layers, PyTorch's own initialisation)."""
+    return torch.nn.Sequential(
         torch.nn.Conv2d(1, 6, 5, padding=2),
         torch.nn.Sigmoid(),
         torch.nn.AvgPool2d(2),
@@ -206,6 +201,16 @@ def _lenet_torch(model, x, y):
         torch.nn.Sigmoid(),
         torch.nn.Linear(84, 10),
     )
+
+
+def _lenet_torch(model, x, y):
+    try:
+        import torch
+    except ImportError:
+        return None, "PyTorch is not installed"
+
+    torch.set_num_threads(1)
+    tnet = torch_lenet(torch)
     state = {k: torch.from_numpy(np.array(v)) for k, v in nn.state_dict(model).items()}
     tnet.load_state_dict(state)
     opt = torch.optim.SGD(tnet.parameters(), lr=0.01)

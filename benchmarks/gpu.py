@@ -200,7 +200,7 @@ def _rnn_impls(cp: Any) -> dict[str, Any]:
 
 
 def _lenet_impls(cp: Any) -> dict[str, Any]:
-    from benchmarks.conv import _lenet, lenet_loss
+    from benchmarks.conv import _lenet, lenet_loss, torch_lenet
     from srcgrad import nn, tree
 
     rng = np.random.default_rng(2)
@@ -223,20 +223,7 @@ def _lenet_impls(cp: Any) -> dict[str, Any]:
         import torch
 
         if torch.cuda.is_available():
-            tnet = torch.nn.Sequential(
-                torch.nn.Conv2d(1, 6, 5, padding=2),
-                torch.nn.Sigmoid(),
-                torch.nn.AvgPool2d(2),
-                torch.nn.Conv2d(6, 16, 5),
-                torch.nn.Sigmoid(),
-                torch.nn.AvgPool2d(2),
-                torch.nn.Flatten(),
-                torch.nn.Linear(400, 120),
-                torch.nn.Sigmoid(),
-                torch.nn.Linear(120, 84),
-                torch.nn.Sigmoid(),
-                torch.nn.Linear(84, 10),
-            ).cuda()
+            tnet = torch_lenet(torch).cuda()
             opt = torch.optim.SGD(tnet.parameters(), lr=0.01)
             tx = torch.as_tensor(cp.asnumpy(x), device="cuda")
             ty = torch.as_tensor(cp.asnumpy(y), device="cuda")

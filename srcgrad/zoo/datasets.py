@@ -98,3 +98,11 @@ def digits_splits(
         _keep(data.ArrayDataset(x[test], y[test]), classes),
         source,
     )
+
+
+def example_batch() -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+    """(rng, x, labels): four random 1x28x28 float32 images and labels, the batch the
+    Fashion-MNIST models' ``example()`` builders specialise their gradients on (the rng
+    then initialises the model)."""
+    rng = np.random.default_rng(0)
+    return rng, rng.random((4, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 4)

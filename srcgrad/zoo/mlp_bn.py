@@ -9,6 +9,7 @@ import numpy as np
 
 import srcgrad
 from srcgrad import nn
+from srcgrad.zoo.datasets import example_batch
 from srcgrad.zoo.losses import softmax_cross_entropy
 
 __all__ = [
@@ -59,20 +60,15 @@ class ResMLP(nn.Module):
         return self.fc3(h)
 
 
-def _batch() -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    return rng, rng.random((4, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 4)
-
-
 def mlp_bn_example() -> tuple[MLPDropoutBN, np.ndarray, np.ndarray]:
     """A small batch like those training feeds ``mlp_bn_loss``: (model, x, labels)."""
-    rng, x, labels = _batch()
+    rng, x, labels = example_batch()
     return MLPDropoutBN(rng=rng), x, labels
 
 
 def resmlp_example() -> tuple[ResMLP, np.ndarray, np.ndarray]:
     """A small batch like those training feeds ``resmlp_loss``: (model, x, labels)."""
-    rng, x, labels = _batch()
+    rng, x, labels = example_batch()
     return ResMLP(rng=rng), x, labels
 
 

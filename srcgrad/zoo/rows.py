@@ -9,6 +9,7 @@ import numpy as np
 
 import srcgrad
 from srcgrad import nn
+from srcgrad.zoo.datasets import example_batch
 from srcgrad.zoo.losses import softmax_cross_entropy
 
 __all__ = [
@@ -61,20 +62,15 @@ class RowLSTM(nn.Module):
         return self.head(last)
 
 
-def _batch() -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    return rng, rng.random((4, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 4)
-
-
 def gru_example() -> tuple[RowGRU, np.ndarray, np.ndarray]:
     """A small batch like those training feeds ``gru_loss``: (model, x, labels)."""
-    rng, x, labels = _batch()
+    rng, x, labels = example_batch()
     return RowGRU(rng=rng), x, labels
 
 
 def lstm_bi_example() -> tuple[RowLSTM, np.ndarray, np.ndarray]:
     """A small batch like those training feeds ``lstm_bi_loss``: (model, x, labels)."""
-    rng, x, labels = _batch()
+    rng, x, labels = example_batch()
     return RowLSTM(rng=rng), x, labels
 
 
