@@ -24,7 +24,7 @@ def f(x):
     return x**4 - 3.0 * x**2 + x
 
 
-@srcgrad.grad(example=lambda: (np.float64(0.5),))
+@srcgrad.grad(example=lambda: (0.5,))
 def df(x):
     """f'(x), differentiated from f's source."""
     return f(x)
@@ -33,10 +33,10 @@ def df(x):
 def descend(x0: float, lr: float, steps: int) -> list[float]:
     """The iterates x_{k+1} = x_k - lr * f'(x_k)."""
     path = [float(x0)]
-    x = np.float64(x0)
+    x = float(x0)
     for _ in range(steps):
-        x = x - lr * df(x)
-        path.append(float(x))
+        x = float(x - lr * df(x))
+        path.append(x)
     return path
 
 

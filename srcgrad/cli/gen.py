@@ -192,17 +192,46 @@ def _gen_one(t: Target, ns: argparse.Namespace) -> str:
     return "changed"
 
 
+@contextlib.contextmanager
+def _unchanged(root: Path):  # type: ignore[no-untyped-def]
+    """Leave the emitted files under ``root`` as they were: ``--check`` and ``--diff``
+    write nothing, even where a higher order builds its lower orders through the cache
+    (each of those is checked as a target of its own)."""
+    before = {p: p.read_bytes() for p in root.rglob("*.py")} if root.is_dir() else {}
+    try:
+        yield
+    finally:
+        if root.is_dir():
+            for p in root.rglob("*.py"):
+                if p not in before:
+                    p.unlink()
+            for p, data in before.items():
+                if not p.exists() or p.read_bytes() != data:
+                    cache.write_atomic(p, data.decode("utf-8"))
+
+
 def run(ns: argparse.Namespace) -> int:
     out_dir = str(Path(ns.out).resolve()) if ns.out else None
-    with environ(SRCGRAD_CACHE_DIR=out_dir) if out_dir else contextlib.nullcontext():
-        targets, notes, status = _gen_targets(ns)
+    with contextlib.ExitStack() as stack:
+        if out_dir:
+            stack.enter_context(environ(SRCGRAD_CACHE_DIR=out_dir))
+        dry = ns.check or ns.diff
+        if dry:
+            stack.enter_context(_unchanged(cache.cache_dir()))
+        with _unchanged(cache.cache_dir()) if dry else contextlib.nullcontext():
+            targets, notes, status = _gen_targets(ns)
         for note in notes:
             if not note.endswith(_FAILED_IMPORT):
                 Out.info(note)
         counts = {"changed": 0, "unchanged": 0, "failed": 0}
         for t in targets:
             try:
-                counts[_gen_one(t, ns)] += 1
+                with (
+                    _unchanged(cache.cache_dir())
+                    if ns.check or ns.diff
+                    else (contextlib.nullcontext())
+                ):
+                    counts[_gen_one(t, ns)] += 1
             except SrcgradError as err:
                 print(str(err))
                 counts["failed"] += 1

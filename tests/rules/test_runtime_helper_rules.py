@@ -94,6 +94,7 @@ def _written_by_codegen(helpers: dict[str, object]) -> set[str]:
     return {n for n in helpers if re.search(rf"\b{n}\b", text)}
 
 
+RULES = CODEGEN.parent / "rules"
 HELPERS = _callable_helpers()
 CALLED = sorted(_read_by_rule_bodies(HELPERS) | _written_by_codegen(HELPERS))
 
@@ -122,5 +123,13 @@ def test_every_helper_emitted_code_calls_has_a_rule(name: str) -> None:
     )
 
 
+def _named_in_rules_source(helpers: dict[str, object]) -> set[str]:
+    """Helpers a rules file names: also those of rules this numpy does not register
+    (numpy 2's ``matrix_norm``, ``vecdot``, ``cumulative_sum`` on numpy 1.26)."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in RULES.glob("*.py"))
+    return {n for n in helpers if re.search(rf"\b{n}\b", text)}
+
+
 def test_not_yet_lists_only_helpers_emitted_code_calls() -> None:
-    assert NOT_YET <= set(CALLED), sorted(NOT_YET - set(CALLED))
+    known = set(CALLED) | _named_in_rules_source(HELPERS)
+    assert NOT_YET <= known, sorted(NOT_YET - known)
