@@ -193,29 +193,26 @@ class _DeviceRng:
     numbers of the numpy generator it wraps (so the device and host runs draw the same
     masks), returned as device arrays."""
 
-    def __init__(
-        self, rng: np.random.Generator, to_device: Callable[[Any], Any]
-    ) -> None:
+    device: Device = FAKE
+
+    def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng
-        self._to_device = to_device
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._rng, name)
 
         def draw(*args: Any, **kwargs: Any) -> Any:
-            return self._to_device(np.asarray(method(*args, **kwargs)))
+            return self.device.to_device(np.asarray(method(*args, **kwargs)))
 
         return draw
 
 
 def _device_leaf(dev: Device, a: Any) -> Any:
     """A model's leaf on ``dev``: arrays moved; a numpy generator (dropout's) becomes one
-    that draws on the device (the trainer gives cupy models a ``cupy.random`` generator).
-    """
+    that draws on the device the numbers it would draw (the trainer gives a model on the
+    GPU a ``cupy.random`` generator; here the masks must equal the host run's)."""
     if isinstance(a, np.random.Generator):
-        if dev is FAKE:
-            return _DeviceRng(a)
-        return CUPY.random.default_rng(int(a.integers(2**63)))
+        return type("_OnDevice", (_DeviceRng,), {"device": dev})(a)
     return dev.to_device(a)
 
 
