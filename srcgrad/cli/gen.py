@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import os
 import sys
 from pathlib import Path
 
@@ -192,46 +193,54 @@ def _gen_one(t: Target, ns: argparse.Namespace) -> str:
     return "changed"
 
 
-@contextlib.contextmanager
-def _unchanged(root: Path):  # type: ignore[no-untyped-def]
-    """Leave the emitted files under ``root`` as they were: ``--check`` and ``--diff``
-    write nothing, even where a higher order builds its lower orders through the cache
-    (each of those is checked as a target of its own)."""
-    before = {p: p.read_bytes() for p in root.rglob("*.py")} if root.is_dir() else {}
-    try:
-        yield
-    finally:
-        if root.is_dir():
-            for p in root.rglob("*.py"):
-                if p not in before:
-                    p.unlink()
-            for p, data in before.items():
-                if not p.exists() or p.read_bytes() != data:
-                    cache.write_atomic(p, data.decode("utf-8"))
+class _Snapshot:
+    """The emitted files under ``root`` as they were, put back by :meth:`restore`:
+    ``--check`` and ``--diff`` write nothing, even where a higher order builds its lower
+    orders through the cache (each of those is checked as a target of its own)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files = {p: (p.stat(), p.read_bytes()) for p in self._paths()}
+
+    def _paths(self) -> list[Path]:
+        return list(self.root.rglob("*.py")) if self.root.is_dir() else []
+
+    def restore(self) -> None:
+        for p in self._paths():
+            if p not in self.files:
+                p.unlink()
+        for p, (st, data) in self.files.items():
+            now = p.stat() if p.exists() else None
+            if now is None or _stamp(now) != _stamp(st):
+                cache.write_atomic(p, data.decode("utf-8"))
+                self.files[p] = (p.stat(), data)
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int]:
+    """What changes when a file is written (an atomic write replaces the inode)."""
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def run(ns: argparse.Namespace) -> int:
     out_dir = str(Path(ns.out).resolve()) if ns.out else None
-    with contextlib.ExitStack() as stack:
-        if out_dir:
-            stack.enter_context(environ(SRCGRAD_CACHE_DIR=out_dir))
-        dry = ns.check or ns.diff
-        if dry:
-            stack.enter_context(_unchanged(cache.cache_dir()))
-        with _unchanged(cache.cache_dir()) if dry else contextlib.nullcontext():
+    with environ(SRCGRAD_CACHE_DIR=out_dir) if out_dir else contextlib.nullcontext():
+        snapshot = _Snapshot(cache.cache_dir()) if ns.check or ns.diff else None
+        try:
             targets, notes, status = _gen_targets(ns)
+        finally:
+            if snapshot is not None:
+                snapshot.restore()
         for note in notes:
             if not note.endswith(_FAILED_IMPORT):
                 Out.info(note)
         counts = {"changed": 0, "unchanged": 0, "failed": 0}
         for t in targets:
             try:
-                with (
-                    _unchanged(cache.cache_dir())
-                    if ns.check or ns.diff
-                    else (contextlib.nullcontext())
-                ):
+                try:
                     counts[_gen_one(t, ns)] += 1
+                finally:
+                    if snapshot is not None:
+                        snapshot.restore()
             except SrcgradError as err:
                 print(str(err))
                 counts["failed"] += 1
