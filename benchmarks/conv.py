@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 import srcgrad  # noqa: E402
 from benchmarks import report  # noqa: E402
-from srcgrad import nn  # noqa: E402
+from srcgrad import nn, tree  # noqa: E402
 from srcgrad.nn import functional as F  # noqa: E402
 from benchmarks.harness import Impl, summarize, time_interleaved  # noqa: E402
 
@@ -146,10 +146,17 @@ def _case(key: str) -> tuple[list[Impl], str]:
 
 
 # -- LeNet training step ---------------------------------------------------------------
-def _lenet_step_srcgrad(rng: np.random.Generator, batch: int):
+def _lenet_step_srcgrad(
+    rng: np.random.Generator, batch: int, to_device: Any = None
+) -> tuple[Any, Any, Any, Any]:
+    """(model, x, y, step) of a LeNet SGD step; ``to_device`` (e.g. ``cupy.asarray``)
+    moves the model's arrays and the batch first."""
     model = _lenet(rng)
     x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, batch)
+    if to_device is not None:
+        move = lambda a: to_device(a) if isinstance(a, np.ndarray) else a  # noqa: E731
+        model, x, y = tree.map(move, model), to_device(x), to_device(y)
     grad = srcgrad.value_and_grad(lenet_loss, wrt="model")
 
     params = [p for _, p in nn.parameters(model)]

@@ -200,24 +200,9 @@ def _rnn_impls(cp: Any) -> dict[str, Any]:
 
 
 def _lenet_impls(cp: Any) -> dict[str, Any]:
-    from benchmarks.conv import _lenet, lenet_loss, torch_lenet
-    from srcgrad import nn, tree
+    from benchmarks.conv import _lenet_step_srcgrad, torch_lenet
 
-    rng = np.random.default_rng(2)
-    model = tree.map(
-        lambda a: cp.asarray(a) if isinstance(a, np.ndarray) else a, _lenet(rng)
-    )
-    x = cp.asarray(rng.standard_normal((128, 1, 28, 28)).astype(np.float32))
-    y = cp.asarray(rng.integers(0, 10, 128))
-    grad = srcgrad.value_and_grad(lenet_loss, wrt="model")
-    params = [p for _, p in nn.parameters(model)]
-
-    def step():
-        loss, g = grad(model, x, y)
-        for p, (_, d) in zip(params, nn.parameters(g)):
-            p -= 0.01 * d
-        return loss
-
+    _, x, y, step = _lenet_step_srcgrad(np.random.default_rng(2), 128, cp.asarray)
     impls = {"srcgrad (cupy)": (step, cp.cuda.Device().synchronize)}
     try:
         import torch

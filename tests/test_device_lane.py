@@ -15,8 +15,6 @@ another order), never with hard-coded values.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,19 +136,12 @@ HOST_ONLY_PREFIXES = ("scipy.linalg.", "stats.")
 NUMPY_SCALAR_TYPES = ("float32", "float64")
 
 
-def _import(path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("dev", device_params())
 @pytest.mark.parametrize("case", RULE_CASES, ids=lambda c: c.label)
 def test_rule_on_device(
     case: Any, dev: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tests.rules.test_inlined import _import_module as _import
     from tests.rules.test_inlined import render
 
     if dev is FAKE and case.rule.name in HOST_BY_DESIGN:
@@ -269,7 +260,9 @@ def test_scipy_special_calls_the_special_functions_of_the_inputs_namespace(
         "    p = scipy.special.log_softmax(x, axis=1)\n"
         "    return np.sum(p * scipy.special.erf(x) + gammaln(x * x + 1.0))\n"
     )
-    mod = _import(path, "special_user", monkeypatch)
+    from tests.rules.test_inlined import _import_module
+
+    mod = _import_module(path, "special_user", monkeypatch)
     df = srcgrad.value_and_grad(mod.f)
     x = np.random.default_rng(3).normal(size=(3, 4))
     value, grad = df(x)
