@@ -502,12 +502,14 @@ class NameReads:
             for p in parts[1:]:
                 node = cst.Attribute(value=node, attr=cst.Name(p))
             return node
-        if found and _special_name(self.resolver, parts) is not None:
+        special = _special_name(self.resolver, parts) if found else None
+        if special is not None:
             # scipy.special.erf -> scipy_special.erf: scipy's erf in the namespace of its
             # arguments (cupyx.scipy.special's on cupy arrays), never a host copy
             self.runtime_imports.add("scipy_special")
-            name = _special_name(self.resolver, parts)
-            return cst.Attribute(value=cst.Name("scipy_special"), attr=cst.Name(name))
+            return cst.Attribute(
+                value=cst.Name("scipy_special"), attr=cst.Name(special)
+            )
         if found:
             return self._foreign(e, parts[0])
         return e
