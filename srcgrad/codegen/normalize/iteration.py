@@ -396,7 +396,7 @@ class Iteration:
             return tnames[0], call.with_changes(args=args), [], True  # type: ignore[union-attr]
         if fname == "enumerate":
             tnames = self._loop_target_names(target)
-            if len(tnames) != 2 or len(call.args) != 1:  # type: ignore[union-attr]
+            if len(tnames) != 2:
                 self.fail(
                     target,
                     "enumerate(...) needs `i, x` as its target",
@@ -404,8 +404,20 @@ class Iteration:
                     "for-target",
                 )
             seq = self.iterable(self.lower(call.args[0].value, tnames[1]))  # type: ignore[union-attr]
-            if self.is_static(seq):
-                return tnames[0] + "__pair", call.with_changes(args=[cst.Arg(seq)]), [], False  # type: ignore[union-attr]
+            start = list(call.args[1:])  # type: ignore[union-attr]
+            if self.is_static(seq) and all(self.is_static(a.value) for a in start):
+                # `for k, c in enumerate(COEFS)` over constants: each pair unpacked
+                pair = self.names.temp("pair")
+                unpack = [(n, None) for n in tnames] + [("", ("unpack", target))]
+                args = [cst.Arg(seq), *start]
+                return pair, call.with_changes(args=args), unpack, False  # type: ignore[union-attr]
+            if start:
+                self.fail(
+                    call.args[1],  # type: ignore[union-attr]
+                    "enumerate(..., start) over arrays or lists",
+                    "write `for i, x in enumerate(xs)` and use `i + start` in the body",
+                    "for-target",
+                )
             header = self.range_len([seq])
             return tnames[0], header, [(tnames[1], (seq,))], True
         if fname == "zip":
