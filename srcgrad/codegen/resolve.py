@@ -73,9 +73,12 @@ MUTATING_FUNCTIONS = {
     "putmask": "y = np.where(mask, values, y)",
     "put_along_axis": "y = y.copy(); y[index arrays] = values",
     "random.shuffle": "y = y[rng.permutation(len(y))]",
-    "add.at": "y = y.copy(); y[indices] += values (repeated indices accumulate)",
-    "subtract.at": "y = y.copy(); y[indices] -= values",
-    "multiply.at": "y = y.copy(); y[indices] *= values",
+    "add.at": "call it as a statement of its own on an array named here: "
+    "np.add.at(y, indices, values)",
+    "subtract.at": "call it as a statement of its own on an array named here: "
+    "np.subtract.at(y, indices, values)",
+    "multiply.at": "y = y.copy(), then one write per index (repeated ones multiply): "
+    "for i, v in zip(indices, values): y[i] = y[i] * v",
 }
 # array methods that leave the array world with the values (Python floats and lists): the
 # gradient cannot follow them; method -> the hint

@@ -17,6 +17,7 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import (
+    added_at,
     assign_at,
     choose_cotangents,
     compress_cotangent,
@@ -85,6 +86,22 @@ def getitem_adjoint(g, ans, x, key):
 )
 def assign_at_adjoint(g, ans, x, key, v):
     return zero_at(g, key), gather_at(g, key, v)
+
+
+@adjoint(
+    added_at,
+    name="added_at",
+    nondiff=("key",),
+    shapes={
+        "repeated": "(4,5),-,(3,5)",
+        "pairs": ("(4,5),-,(3,)", {"key": ([0, 3, 0], [1, 2, 1])}),
+        "broadcast": "(4,5),-,(5,)",
+    },
+    params={"key": [[0, 2, 0]]},
+)
+def added_at_adjoint(g, ans, x, key, v):
+    # every occurrence of a repeated index adds its own v: each one gets g there
+    return g, unbroadcast(g[key], v)
 
 
 @adjoint(

@@ -63,7 +63,7 @@ ELEMENTWISE = frozenset(
 
 LINEAR = frozenset(
     {
-        "append", "array", "array_split", "assign_at", "atleast_1d", "atleast_2d",
+        "added_at", "append", "array", "array_split", "assign_at", "atleast_1d", "atleast_2d",
         "atleast_3d", "broadcast_arrays", "broadcast_to", "builtin_sum", "choose",
         "column_stack", "compress", "concatenate", "conjugate", "cumsum",
         "cumulative_sum", "delete", "diag", "diagflat", "diagonal", "diff", "dsplit",

@@ -39,6 +39,7 @@ __all__ = [
     "index",
     "scatter_to",
     "assign_at",
+    "added_at",
     "add_at",
     "zero_at",
     "gather_at",
@@ -94,6 +95,14 @@ def assign_at(x: Any, key: Any, v: Any) -> Any:
     """``y = x.copy(); y[key] = v``: the functional form of a subscript write."""
     y = x.copy()
     y[key] = v
+    return y
+
+
+def added_at(x: Any, key: Any, v: Any) -> Any:
+    """``y = x.copy(); np.add.at(y, key, v)``: the functional form of ``np.add.at``, in
+    which repeated indices add up (unlike ``y[key] += v``, where the last one wins)."""
+    y = x.copy()
+    namespace(x, v).add.at(y, key, v)
     return y
 
 

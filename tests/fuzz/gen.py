@@ -57,6 +57,7 @@ TAGS = (
     "loop-over-slice",
     "loop-enumerate",
     "loop-zip",
+    "loop-constants",
     "while",
     "break",
     "continue",
@@ -181,6 +182,13 @@ class Module:
 
     def fresh(self, prefix: str) -> str:
         return f"{prefix}{next(self.counter)}"
+
+    def constant_tuple(self, n: int) -> tuple[str, int]:
+        """A module-level tuple of ``n`` Python floats; its name and length."""
+        name = f"T{len(self.consts)}"
+        items = ", ".join(repr(round(0.4 + 0.35 * i * (-1) ** i, 2)) for i in range(n))
+        self.consts.append(f"{name} = ({items},)")
+        return name, n
 
     def constant(self, shape: Shape, hidden: set[str] = frozenset()) -> Var:  # type: ignore[assignment]
         """A module constant of ``shape`` that the function being written can read (not
@@ -1399,8 +1407,27 @@ class Ctx:
         r = self.fresh("r")
         body = self.child()
         body.loop = "for"
-        how = self.choice(["array", "slice", "enumerate", "zip", "list"])
-        if how == "list" and lps:
+        how = self.choice(["array", "slice", "enumerate", "zip", "list", "constants"])
+        if how == "constants":
+            # a module-level tuple of floats: plain, enumerate (start=), reversed, zip
+            t, n = self.mod.constant_tuple(self.integer(2, 4))
+            k = self.fresh("k")
+            form = self.choice(["plain", "enumerate", "start", "reversed", "zip"])
+            if form == "zip" and v is not None and v.shape is not None:
+                r2 = self.fresh("r")
+                self.emit(f"for {r}, {r2} in zip({t}, {v.text}):")
+                body.bind(Var(r2, v.shape[1:]))
+            elif form in ("enumerate", "start"):
+                start = ", start=1" if form == "start" else ""
+                self.emit(f"for {k}, {r} in enumerate({t}{start}):")
+                body.ints.append((k, n))
+            elif form == "reversed":
+                self.emit(f"for {r} in reversed({t}):")
+            else:
+                self.emit(f"for {r} in {t}:")
+            self.tag("loop-constants")
+            body.bind(Var(r, None))
+        elif how == "list" and lps:
             lv = self.choice(lps)
             sl = self.choice(["", "[:-1]", "[1:]"])
             self.emit(f"for {r} in {lv.name}{sl}:")

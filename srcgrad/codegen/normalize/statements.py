@@ -187,6 +187,8 @@ class Statements:
         v = small.value
         if isinstance(v, (*_LITERALS,)):
             return  # docstring or ...
+        if isinstance(v, cst.Call) and self.ufunc_at_write(v):
+            return  # np.add.at(y, key, v): a write into y
         node = self.lower(v, "_")
         if isinstance(v, cst.Call):
             last = self.stmts[-1] if self.stmts else None

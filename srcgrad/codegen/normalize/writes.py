@@ -13,7 +13,8 @@ import numpy as np
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
 from srcgrad.codegen.normalize.base import _MISSING, _static_view_operand
-from srcgrad.codegen.normalize.syntax import _subscript_written
+from srcgrad.codegen.normalize.syntax import _paren, _subscript_written
+from srcgrad.codegen.resolve import is_numpy_module
 from srcgrad.errors import AliasError
 from srcgrad.rules import registry
 
@@ -267,9 +268,46 @@ class Writes:
                 kind = "maybe"
         return kind
 
-    def subscript_write(self, target: cst.Subscript, value: cst.BaseExpression) -> None:
+    def ufunc_at_write(self, call: cst.Call) -> bool:
+        """``np.add.at(y, key, v)`` (and ``np.subtract.at``) as a statement: a write into
+        ``y`` like ``y[key] += v`` except that repeated indices add up (the ``added_at``
+        primitive).  False for any other call (other forms are refused as calls)."""
+        f = call.func
+        if not (
+            isinstance(f, cst.Attribute)
+            and f.attr.value == "at"
+            and isinstance(f.value, cst.Attribute)
+            and f.value.attr.value in ("add", "subtract")
+            and isinstance(f.value.value, cst.Name)
+            and f.value.value.value not in self.env
+            and is_numpy_module(self.resolver.lookup(f.value.value.value)[1])
+            and len(call.args) == 3
+            and all(a.keyword is None and not a.star for a in call.args)
+            and isinstance(call.args[0].value, cst.Name)
+        ):
+            return False
+        y, key, v = (a.value for a in call.args)
+        if f.value.attr.value == "subtract":
+            v = cst.UnaryOperation(operator=cst.Minus(), expression=_paren(v))
+        parts = key.elements if isinstance(key, cst.Tuple) else None
+        if parts is not None and any(isinstance(p, cst.StarredElement) for p in parts):
+            parts = None
+        slices = [
+            cst.SubscriptElement(cst.Index(k))
+            for k in ([p.value for p in parts] if parts is not None else [key])
+        ]
+        self.subscript_write(cst.Subscript(value=y, slice=slices), v, accumulate=True)
+        return True
+
+    def subscript_write(
+        self,
+        target: cst.Subscript,
+        value: cst.BaseExpression,
+        accumulate: bool = False,
+    ) -> None:
         """``y[key] = v`` becomes ``y_1 = y.copy(); y_1[key] = v``: a new version of ``y``
-        (DESIGN §5).  Only arrays made in this call may be written."""
+        (DESIGN §5).  Only arrays made in this call may be written.  ``accumulate``: the
+        write of ``np.add.at(y, key, v)``."""
         if not isinstance(
             target.value, cst.Name
         ):  # K.flat[...] = v, a.T[0] = v, f(x)[i] = v
@@ -313,7 +351,7 @@ class Writes:
             cur = self.known_list_as_display(user, cur)
         if cur in self.lit_stmt and cur not in self.lit:
             self.constant_display_items(cur)  # a list of constants, now written into
-        if self._display_item_write(target, value, user, cur):
+        if not accumulate and self._display_item_write(target, value, user, cur):
             return
         if cur in self.lit or cur in self.dyn or cur in self.cont:
             self.fail(
@@ -333,7 +371,29 @@ class Writes:
                 "write-view",
                 AliasError,
             )
-        self._array_write(target, value, user)
+        if accumulate:
+            self._array_add_at(target, value, user)
+        else:
+            self._array_write(target, value, user)
+
+    def _array_add_at(
+        self, target: cst.Subscript, value: cst.BaseExpression, user: str
+    ) -> None:
+        """``np.add.at(y, key, v)`` on an array made here: ``y_1 = added_at(y, key, v)``
+        (its forward adds into its own copy); views of the old version go stale."""
+        elements = self.lower_slices(target.slice, user)
+        v = self.lower(value, user)
+        rule = registry.lookup_name("added_at")
+        assert rule is not None
+        key = cst.Subscript(value=cst.Name(self.index_name), slice=elements)
+        self.runtime_imports.update(("index", "added_at"))
+        old = self.env[user]
+        self.mark_stale(old)
+        expr = cst.Call(
+            func=cst.Name(self.names.generated("added_at")),
+            args=[cst.Arg(cst.Name(old)), cst.Arg(key), cst.Arg(v)],
+        )
+        self.prim(rule, user, user, expr, {"x": cst.Name(old), "key": key, "v": v})
 
     def _display_item_write(
         self, target: cst.Subscript, value: cst.BaseExpression, user: str, cur: Any
