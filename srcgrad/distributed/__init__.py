@@ -24,6 +24,7 @@ Example::
         srcgrad.save("model.npz", model)
 """
 
+from srcgrad.distributed.batchnorm import empty_shard
 from srcgrad.distributed.devices import cuda_aware_mpi
 from srcgrad.distributed.grads import (
     BUCKET_BYTES,
@@ -57,6 +58,7 @@ __all__ = [
     "allreduce_grads",
     "check_same_model",
     "cuda_aware_mpi",
+    "empty_shard",
     "is_distributed",
     "is_main_process",
     "launch",
