@@ -81,12 +81,7 @@ def global_moments(
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """(mean, biased variance, count) per channel over every rank's ``x``: float64 on
     the host, the same bits on every rank; one Allgather."""
-    local = _local(x, axes)
-    every = np.empty((world.size,) + local.shape, dtype=np.float64)
-    if world.size > 1:
-        world.comm.Allgather(local, every)
-    else:
-        every[0] = local
+    every = world.allgather_array(_local(x, axes))
     counts, means, m2s = every[:, 0], every[:, 1], every[:, 2]
     total = counts.sum(axis=0)
     safe = np.maximum(total, 1.0)

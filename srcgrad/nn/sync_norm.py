@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from srcgrad import backend
 from srcgrad.custom import custom_vjp
 from srcgrad.nn._checks import check_input
 from srcgrad.nn.module import Module
@@ -42,6 +43,7 @@ __all__ = ["SyncBatchNorm", "convert_sync_batchnorm", "global_moments"]
 
 
 def _world() -> Any:
+    """(the ranks, :mod:`srcgrad.distributed.batchnorm`), imported when first used."""
     from srcgrad.distributed import batchnorm, ranks
 
     return ranks.world(), batchnorm
@@ -52,7 +54,7 @@ def global_moments(x, axes):
     """(3, C): the mean, biased variance and unbiased variance per channel (axis 1) of
     ``x`` reduced over ``axes``, over every rank's ``x``; in ``x``'s dtype."""
     world, sync = _world()
-    xp = _namespace(x)
+    xp = backend.namespace(x)
     if world.size == 1 and not sync.in_empty_shard():
         mu = xp.mean(x, axis=axes)
         var = xp.var(x, axis=axes)
@@ -67,7 +69,7 @@ def global_moments(x, axes):
 def _global_moments_vjp(g, ans, x, axes):
     """The cotangent of ``x`` from that of the global (mean, var, unbiased var)."""
     world, sync = _world()
-    xp = _namespace(x)
+    xp = backend.namespace(x)
     shape = [1] * x.ndim
     shape[1] = x.shape[1]
     if world.size == 1 and not sync.in_empty_shard():
@@ -88,12 +90,6 @@ def _global_moments_vjp(g, ans, x, axes):
         max(count, 1)
     )
     return dx, None
-
-
-def _namespace(x: Any) -> Any:
-    from srcgrad import backend
-
-    return backend.namespace(x)
 
 
 class SyncBatchNorm(_BatchNorm):
