@@ -105,7 +105,11 @@ def test_one_process_imports_no_mpi4py() -> None:
         "assert 'mpi4py' not in sys.modules\n"
         "print('ok')\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
+    }
     env["PYTHONPATH"] = str(REPO)
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env
