@@ -12,11 +12,18 @@ resuming on N ranks is checked too), then asserts that
 * the parameters of the two runs agree closely (relative 1e-3 in the 2-norm: they
   differ by reduction order only).
 
+With ``--sync-bn`` both runs train with synchronised batch norms (``--model convnet``:
+batch norms and no dropout, so the ranks must still train as one process does; with
+``--optimizer sgd``, as Adam turns the rounding noise of the gradient of a bias that a
+batch norm cancels, zero in exact arithmetic, into steps of +-lr, whose sign the
+reduction order decides).
+
 The default configuration has an uneven last batch (461 samples, batch 64: shards of 6
 and 7 samples), which only a gradient weighted by shard size gets right.  Exit 0 when
 everything holds, 1 otherwise.  Usage::
 
     python tools/check_mpi_train.py [--nproc 2] [--subset 461] [--batch-size 64]
+    python tools/check_mpi_train.py --model convnet --sync-bn --optimizer sgd --subset 193
 """
 
 from __future__ import annotations
@@ -124,7 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--subset", type=int, default=461)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--optimizer", help="default: the model's")
     p.add_argument("--keep", metavar="DIR", help="run in DIR and keep the runs")
+    p.add_argument(
+        "--sync-bn",
+        action="store_true",
+        help="train with synchronised batch norms (a model with BatchNorm and no "
+        "dropout, such as convnet, then trains as one process does)",
+    )
     ns = p.parse_args(argv)
     args = [ns.model, "-q", "--subset", str(ns.subset)]
     args += [
@@ -135,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         "--schedule",
         "constant",
     ]
+    args += ["--sync-bn"] * ns.sync_bn
+    args += ["--optimizer", ns.optimizer] if ns.optimizer else []
     with tempfile.TemporaryDirectory(prefix="check-mpi-") as tmp:
         base = Path(ns.keep or tmp)
         os.environ.setdefault("SRCGRAD_CACHE_DIR", str(base / "cache"))

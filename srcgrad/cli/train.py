@@ -31,6 +31,7 @@ _FIXED_ON_RESUME = (
     "seed",
     "subset",
     "data",
+    "sync_bn",
 )
 
 
@@ -81,6 +82,13 @@ def add_parser(
         type=int,
         metavar="N",
         help="train data-parallel on N processes (starts mpirun; needs mpi4py)",
+    )
+    p.add_argument(
+        "--sync-bn",
+        action="store_true",
+        default=None,
+        help="with several ranks, batch norms use the whole global batch's "
+        "statistics (nn.SyncBatchNorm) rather than each rank's shard's",
     )
     p.set_defaults(func=run)
 
@@ -156,6 +164,20 @@ def _prepare_out(ns: argparse.Namespace, out: Path, checkpoint: Path) -> None:
         )
 
 
+def _check_batch_norms(entry: Any) -> None:
+    """Refuse ``--sync-bn`` for a model without batch norms."""
+    import numpy as np
+
+    from srcgrad import nn
+
+    model = entry.build(np.random.default_rng(0))
+    if not any(isinstance(m, nn.norm._BatchNorm) for m in model.modules()):
+        raise UsageError(
+            f"--sync-bn: {entry.name} has no BatchNorm layer to synchronise; hint: "
+            "leave it out, or choose a model with batch norms (mlp-dropout-bn, convnet)"
+        )
+
+
 def _splits(entry: Any, data_path: str | None) -> Any:
     try:
         return entry.splits(data_path, entry.classes)
@@ -180,6 +202,8 @@ def _setup(ns: argparse.Namespace) -> tuple[Any, ...]:
     _prepare_out(ns, out, checkpoint)
     config = _config(ns, entry, checkpoint)
     config.device = ns.device
+    if config.sync_bn:
+        _check_batch_norms(entry)
     device = _device(ns.device)
     splits = _splits(entry, config.data)
     return entry, out, checkpoint, config, device, splits
@@ -238,6 +262,7 @@ def _launch(ns: argparse.Namespace) -> int:
         if getattr(ns, name) is not None:
             args += [f"--{name}", str(getattr(ns, name))]
     args += ["--resume"] * bool(ns.resume) + ["-q"] * bool(ns.quiet)
+    args += ["--sync-bn"] * bool(ns.sync_bn)
     args += ["-v"] * bool(ns.verbose)
     argv = [sys.executable, "-m", "srcgrad", "train", *args]
     try:

@@ -4,7 +4,9 @@ Start N copies of a training program with ``mpirun -n N``; each is a *rank*.  Ev
 holds the whole model, takes its shard of each batch (:class:`DistributedSampler`),
 computes its generated gradient, and :func:`allreduce_grads` averages the gradients over
 the ranks with one ``MPI_Allreduce`` over a flat buffer, so every rank applies the same
-update.  Rank 0 alone writes files (:func:`is_main_process`).
+update.  Rank 0 alone writes files (:func:`is_main_process`).  Batch norms may use the
+whole global batch's statistics: :class:`srcgrad.nn.SyncBatchNorm` (its collectives are
+in :mod:`srcgrad.distributed.batchnorm`; :func:`empty_shard` for a rank without samples).
 
 Without mpirun (or with one rank) everything here works as one process and mpi4py is not
 imported: ``allreduce_grads`` returns its argument, the sampler gives whole batches.
@@ -24,6 +26,7 @@ Example::
         srcgrad.save("model.npz", model)
 """
 
+from srcgrad.distributed.batchnorm import empty_shard
 from srcgrad.distributed.devices import cuda_aware_mpi
 from srcgrad.distributed.grads import (
     BUCKET_BYTES,
@@ -57,6 +60,7 @@ __all__ = [
     "allreduce_grads",
     "check_same_model",
     "cuda_aware_mpi",
+    "empty_shard",
     "is_distributed",
     "is_main_process",
     "launch",

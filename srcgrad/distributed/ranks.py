@@ -107,6 +107,16 @@ class World:
         buf = np.array(values, dtype=np.float64)
         return tuple(float(v) for v in self.allreduce_sum(buf))
 
+    def allgather_array(self, local: np.ndarray) -> np.ndarray:
+        """Every rank's ``local`` (a contiguous float64 array of the same shape on each)
+        stacked in rank order: one Allgather."""
+        every = np.empty((self.size,) + local.shape, dtype=local.dtype)
+        if self.size > 1:
+            self.comm.Allgather(local, every)
+        else:
+            every[0] = local
+        return every
+
     def allgather(self, value: Any) -> list[Any]:
         """Every rank's ``value`` (a small picklable object), in rank order."""
         return [value] if self.size == 1 else list(self.comm.allgather(value))

@@ -59,6 +59,7 @@ from srcgrad.nn.layers import Bilinear, Dropout, Embedding, Flatten, Identity, L
 from srcgrad.nn.module import Module, buffer, field_kinds, static
 from srcgrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from srcgrad.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from srcgrad.nn.sync_norm import SyncBatchNorm, convert_sync_batchnorm
 from srcgrad.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 from srcgrad.nn.utils import astype, num_parameters, parameters
 
@@ -93,6 +94,8 @@ __all__ = [
     "RNN",
     "RNNCell",
     "Identity",
+    "SyncBatchNorm",
+    "convert_sync_batchnorm",
     "LayerNorm",
     "LearnedPositionalEncoding",
     "Linear",

@@ -13,7 +13,10 @@ draws the same epoch order, trains on its shard of each batch, and the gradients
 averaged over the ranks weighted by shard size, so each update is the one-process
 update of the whole batch; the epoch's statistics and the test set's evaluation are
 summed over the ranks.  After each epoch the ranks average their buffers (BatchNorm's
-running statistics) and check that their parameters are bit-identical.
+running statistics) and check that their parameters are bit-identical.  With
+``sync_bn`` (``--sync-bn``) the model's batch norms are :class:`srcgrad.nn.SyncBatchNorm`:
+they normalise with the whole global batch's statistics, and the gradient is still
+exactly the whole batch's.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from srcgrad import data, distributed, optim, schedules, serialization, tree
+from srcgrad import data, distributed, nn, optim, schedules, serialization, tree
 from srcgrad.zoo.datasets import Splits
 from srcgrad.zoo.registry import ZooModel
 
@@ -63,6 +66,7 @@ class Config:
     subset: int | None = None
     data: str | None = None
     device: str = "cpu"
+    sync_bn: bool = False  # batch norms with the global batch's statistics
 
 
 def make_schedule(name: str, lr: float, total_steps: int) -> schedules.Schedule:
@@ -172,7 +176,10 @@ class Run:
         total = self.steps_per_epoch * self.config.epochs
         lr = make_schedule(self.config.schedule, self.config.lr, total)
         self.opt = make_optimizer(self.config.optimizer, lr)
-        self.model = self._to_device(self.entry.build(_seeded(self.config.seed, 0)))
+        model = self.entry.build(_seeded(self.config.seed, 0))
+        if self.config.sync_bn:
+            model = nn.convert_sync_batchnorm(model)
+        self.model = self._to_device(model)
         self.opt_state = self.opt.init(self.model)
         self.data_rng = _seeded(self.config.seed, 1)
         self.world = distributed.world() if self.world is None else self.world
@@ -219,6 +226,17 @@ class Run:
         for x, labels in loader:
             yield self._to_device(x), self._to_device(labels)
 
+    def _stand_in_step(self) -> None:
+        """With synchronised batch norms, a rank whose shard is empty still joins their
+        collectives: it runs a step on a stand-in batch (the first two training samples)
+        that counts for nothing (:func:`srcgrad.distributed.empty_shard`)."""
+        if not self.config.sync_bn or self.world.size == 1:
+            return
+        stand_in = np.arange(min(2, len(self.train_set)))
+        x, labels = data.to_float32(self.train_set.batch(stand_in))
+        with distributed.empty_shard():
+            self.entry.loss(self.model, self._to_device(x), self._to_device(labels))
+
     def train_epoch(self, bar: Callable[..., Any]) -> EpochStats:
         """One pass over the training set, the bar showing loss, accuracy, samples/s."""
         stats = EpochStats(regression=self.entry.task == "regression")
@@ -229,6 +247,7 @@ class Run:
                     (loss, logits), grads = self.entry.loss(self.model, x, labels)
                 else:  # an empty shard: weight 0 in the average
                     loss = logits = None
+                    self._stand_in_step()
                     grads = distributed.zeros_like_grads(self.model)
                 grads = distributed.allreduce_grads(
                     grads, weight=len(labels), world_=self.world
