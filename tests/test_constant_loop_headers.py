@@ -72,3 +72,69 @@ def test_enumerate_start_over_rows_is_refused_with_a_hint_that_works():
     assert "test_constant_loop_headers.py:" in message
     assert "enumerate(..., start)" in message and "i + start" in message
     check_grad(_rows_with_start__followed, x, w)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "enumerate_zip_rows",
+        "enumerate_zip_shifted",
+        "enumerate_zip_recurrence",
+        "enumerate_zip_list_built_here",
+        "enumerate_zip_constants",
+    ],
+)
+def test_enumerate_of_zip_with_a_nested_target(name):
+    """``for i, (a, b) in enumerate(zip(xs, ys))`` was refused ("nested loop target")."""
+    f = getattr(S, name)
+    rng = np.random.default_rng(3)
+    x, w = rng.uniform(-0.9, 0.9, size=(4, 3)), rng.uniform(-0.9, 0.9, size=(4, 3))
+    for wrt in (0, 1):
+        check_grad(f, x, w, wrt=wrt)
+    value, _ = srcgrad.value_and_grad(f)(x, w)
+    assert value == pytest.approx(f(x, w), rel=1e-12)
+
+
+def test_enumerate_of_zip_over_a_list_argument():
+    rng = np.random.default_rng(4)
+    xs = [rng.normal(size=3) for _ in range(3)]
+    w = rng.normal(size=(4, 3))
+    check_grad(S.enumerate_zip_list_argument, xs, w, wrt=(0, 1))
+    value, _ = srcgrad.value_and_grad(S.enumerate_zip_list_argument)(xs, w)
+    assert value == pytest.approx(S.enumerate_zip_list_argument(xs, w), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "enumerate_unpacked_local_layers",
+        "unpacked_local_layers",
+        "unpacked_array_rows",
+        "enumerate_unpacked_array_rows",
+        "enumerate_unpacked_constants",
+    ],
+)
+def test_unpacked_items(name):
+    """``for i, (a, b) in enumerate(items)`` and ``for a, b in items`` over a list built
+    here, an array's rows or constants were refused ("nested loop target", "unpacking
+    rows in a loop target"), though the same loop over an argument ran."""
+    f = getattr(S, name)
+    rng = np.random.default_rng(5)
+    x, w = rng.uniform(-0.9, 0.9, size=(4, 3)), rng.uniform(-0.9, 0.9, size=(4, 3))
+    for wrt in (0, 1):
+        check_grad(f, x, w, wrt=wrt)
+    value, _ = srcgrad.value_and_grad(f)(x, w)
+    assert value == pytest.approx(f(x, w), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name", ["enumerate_unpacked_list_argument", "unpacked_list_argument"]
+)
+def test_unpacked_layers_of_a_list_argument(name):
+    f = getattr(S, name)
+    rng = np.random.default_rng(6)
+    layers = [(rng.normal(size=(3, 3)) * 0.5, rng.normal(size=3)) for _ in range(2)]
+    x = rng.normal(size=(2, 3))
+    check_grad(f, layers, x, wrt=(0, 1))
+    value, _ = srcgrad.value_and_grad(f)(layers, x)
+    assert value == pytest.approx(f(layers, x), rel=1e-12)

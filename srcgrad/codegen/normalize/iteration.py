@@ -394,7 +394,13 @@ class Iteration:
                     target, "unpacking a range", "use one loop variable", "for-target"
                 )
             return tnames[0], call.with_changes(args=args), [], True  # type: ignore[union-attr]
+        if fname == "enumerate" and self._enumerated_zip(call, target):
+            # `for i, (a, b) in enumerate(zip(xs, ys))`: the zip's index is `i`
+            first, inner = (el.value for el in target.elements)  # type: ignore[attr-defined]
+            zcall = call.args[0].value  # type: ignore[union-attr]
+            return self._zip_plan(zcall, inner, self._loop_target_names(first)[0])
         if fname == "enumerate":
+            target, inner = self._nested_item(target)
             tnames = self._loop_target_names(target)
             if len(tnames) != 2:
                 self.fail(
@@ -410,7 +416,7 @@ class Iteration:
                 pair = self.names.temp("pair")
                 unpack = [(n, None) for n in tnames] + [("", ("unpack", target))]
                 args = [cst.Arg(seq), *start]
-                return pair, call.with_changes(args=args), unpack, False  # type: ignore[union-attr]
+                return pair, call.with_changes(args=args), unpack + inner, False  # type: ignore[union-attr]
             if start:
                 self.fail(
                     call.args[1],  # type: ignore[union-attr]
@@ -419,7 +425,7 @@ class Iteration:
                     "for-target",
                 )
             header = self.range_len([seq])
-            return tnames[0], header, [(tnames[1], (seq,))], True
+            return tnames[0], header, [(tnames[1], (seq,)), *inner], True
         if fname == "zip":
             return self._zip_plan(call, target)  # type: ignore[arg-type]
         # a plain sequence: rows of an array (or a constant sequence)
@@ -432,15 +438,36 @@ class Iteration:
                 unpack = [(n, None) for n in tnames] + [("", ("unpack", target))]
                 return item, seq, unpack, False
             return tnames[0], seq, [], False
+        prelude: list[tuple[str, Any]] = []
         if len(tnames) != 1:
-            self.fail(
-                target,
-                "unpacking rows in a loop target",
-                "index the row inside the body",
-                "for-target",
-            )
+            # `for W, b in layers`: each item, then its names unpacked from it
+            item = self.names.temp("item")
+            prelude = [(n, None) for n in tnames] + [("", ("unpack", target, item))]
+            tnames = [item]
         index = self.names.temp(f"{tnames[0]}_index")
-        return index, self.range_len([seq]), [(tnames[0], (seq,))], True
+        return index, self.range_len([seq]), [(tnames[0], (seq,)), *prelude], True
+
+    def _nested_item(
+        self, target: cst.BaseExpression
+    ) -> tuple[cst.BaseExpression, list[tuple[str, Any]]]:
+        """``i, (a, b)`` (an enumerate target whose item is unpacked): the target ``i,
+        item`` and the prelude entries that unpack ``item`` into ``a, b``; else the target
+        as it is and no entries."""
+        if not (
+            isinstance(target, (cst.Tuple, cst.List))
+            and len(target.elements) == 2
+            and isinstance(target.elements[1].value, (cst.Tuple, cst.List))
+        ):
+            return target, []
+        inner = target.elements[1].value
+        names = self.element_names(
+            inner, "nested loop target", "unpack inside the body", "for-target"
+        )
+        item = self.names.temp("item")
+        outer = target.with_changes(
+            elements=[target.elements[0], cst.Element(cst.Name(item))]
+        )
+        return outer, [(n, None) for n in names] + [("", ("unpack", inner, item))]
 
     def _loop_target_names(self, t: cst.BaseExpression) -> list[str]:
         """The names a loop target binds: one name, or a flat tuple/list of names."""
@@ -453,11 +480,25 @@ class Iteration:
         self.fail(t, "unsupported loop target", "use a name", "for-target")
         raise AssertionError
 
+    def _enumerated_zip(self, call: cst.Call, target: cst.BaseExpression) -> bool:
+        """Whether the loop is ``for i, (a, b) in enumerate(zip(xs, ys))``."""
+        return (
+            isinstance(target, (cst.Tuple, cst.List))
+            and len(target.elements) == 2
+            and isinstance(target.elements[0].value, cst.Name)
+            and isinstance(target.elements[1].value, (cst.Tuple, cst.List))
+            and len(call.args) == 1
+            and call.args[0].keyword is None
+            and self.builtin_call(call.args[0].value, ("zip",)) is not None
+            and not any(a.star or a.keyword for a in call.args[0].value.args)  # type: ignore[attr-defined]
+        )
+
     def _zip_plan(
-        self, call: cst.Call, target: cst.BaseExpression
+        self, call: cst.Call, target: cst.BaseExpression, index: str | None = None
     ) -> tuple[str, cst.BaseExpression, list[tuple[str, Any]], bool]:
-        """The plan of ``for a, b in zip(xs, ys)``: a fresh index over the common length,
-        each name bound to its sequence's row."""
+        """The plan of ``for a, b in zip(xs, ys)``: an index over the common length (a
+        fresh one, or ``index``: enumerate's name), each name bound to its sequence's
+        row."""
         tnames = self._loop_target_names(target)
         seqs = [
             self.iterable(self.lower(a.value, n)) for a, n in zip(call.args, tnames)
@@ -469,7 +510,7 @@ class Iteration:
                 "one name per sequence",
                 "for-target",
             )
-        index = self.names.temp("i")
+        index = index if index is not None else self.names.temp("i")
         prelude = []
         lens = []
         for n, sq in zip(tnames, seqs):

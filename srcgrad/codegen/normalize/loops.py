@@ -229,8 +229,9 @@ class Loops:
                 self.origin = origin
                 if source is None:
                     continue
-                if source[0] == "unpack":  # the names of a constant item
-                    self.assign(source[1], cst.Name(header_target))
+                if source[0] == "unpack":  # the names of an item (the header's)
+                    item = source[2] if len(source) > 2 else header_target
+                    self.assign(source[1], cst.Name(item))
                     continue
                 (arr,) = source
                 self.lower_subscript_of(arr, cst.Name(target_name), user, target=user)
