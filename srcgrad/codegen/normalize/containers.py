@@ -383,7 +383,11 @@ class Containers:
         """``{k: f(k) for k in CONSTANTS}`` becomes a dict display, one entry per item."""
         comp = e.for_in
         values = self.static_values(comp.iter) if comp.inner_for_in is None else None
-        if values is None or comp.ifs:
+        items = None if values is None else [self.literal(v) for v in values]
+        if items is None and comp.inner_for_in is None and not comp.ifs:
+            # over a dict's items or a container argument: one entry per item
+            items = self.container_values(comp.iter)
+        if items is None or comp.ifs:
             self.fail(
                 e,
                 "dict comprehension over values not known before the call",
@@ -394,8 +398,8 @@ class Containers:
         ren = _NameMap({u: self.names.temp(u) for u in own})
         ctarget = comp.target.visit(ren)
         elements = []
-        for v in values:  # type: ignore[union-attr]
-            self.assign(ctarget, self.literal(v))
+        for v in items:
+            self.assign(ctarget, v)
             key = self.key_of(self.lower(e.key.visit(ren), hint))
             if key is _MISSING:
                 self.fail(

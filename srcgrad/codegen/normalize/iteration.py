@@ -216,10 +216,14 @@ class Iteration:
             return None
         skel = self._argument_part(e.func.value)
         if skel is None or not isinstance(skel[1], dict) or skel[0] == "nt":
-            return None
+            keys = self._display_keys(e.func.value)
+            if keys is None:
+                return None
+        else:
+            keys = list(skel[1])
         method = e.func.attr.value
         out: list[cst.BaseExpression] = []
-        for key in skel[1]:
+        for key in keys:
             const = cst.parse_expression(repr(key))
             read = cst.Subscript(
                 value=e.func.value, slice=[cst.SubscriptElement(cst.Index(const))]
@@ -229,6 +233,20 @@ class Iteration:
             else:
                 out.append(const if method == "keys" else read)
         return out
+
+    def _display_keys(self, e: cst.BaseExpression) -> list[Any] | None:
+        """The keys, in order, of the dict display built here that the name ``e`` holds
+        (its entries are read by those constant keys); None for anything else."""
+        if not isinstance(e, cst.Name) or e.value not in self.env:
+            return None
+        cur = self.env[e.value]
+        if (
+            cur not in self.lit
+            or self.lit[cur][0] != "dict"
+            or e.value in self.poisoned
+        ):
+            return None
+        return list(self.lit[cur][1])
 
     def _bind_iterated_displays(self, node: cst.For) -> cst.For:
         """``for v in [a, b]`` (also inside enumerate/zip/reversed) runs as
@@ -394,13 +412,13 @@ class Iteration:
                     target, "unpacking a range", "use one loop variable", "for-target"
                 )
             return tnames[0], call.with_changes(args=args), [], True  # type: ignore[union-attr]
-        if fname == "enumerate" and self._enumerated_zip(call, target):
+        if fname == "enumerate" and _enumerated_zip(self, call, target):
             # `for i, (a, b) in enumerate(zip(xs, ys))`: the zip's index is `i`
             first, inner = (el.value for el in target.elements)  # type: ignore[attr-defined]
             zcall = call.args[0].value  # type: ignore[union-attr]
             return self._zip_plan(zcall, inner, self._loop_target_names(first)[0])
         if fname == "enumerate":
-            target, inner = self._nested_item(target)
+            target, inner = _nested_item(self, target)
             tnames = self._loop_target_names(target)
             if len(tnames) != 2:
                 self.fail(
@@ -447,28 +465,6 @@ class Iteration:
         index = self.names.temp(f"{tnames[0]}_index")
         return index, self.range_len([seq]), [(tnames[0], (seq,)), *prelude], True
 
-    def _nested_item(
-        self, target: cst.BaseExpression
-    ) -> tuple[cst.BaseExpression, list[tuple[str, Any]]]:
-        """``i, (a, b)`` (an enumerate target whose item is unpacked): the target ``i,
-        item`` and the prelude entries that unpack ``item`` into ``a, b``; else the target
-        as it is and no entries."""
-        if not (
-            isinstance(target, (cst.Tuple, cst.List))
-            and len(target.elements) == 2
-            and isinstance(target.elements[1].value, (cst.Tuple, cst.List))
-        ):
-            return target, []
-        inner = target.elements[1].value
-        names = self.element_names(
-            inner, "nested loop target", "unpack inside the body", "for-target"
-        )
-        item = self.names.temp("item")
-        outer = target.with_changes(
-            elements=[target.elements[0], cst.Element(cst.Name(item))]
-        )
-        return outer, [(n, None) for n in names] + [("", ("unpack", inner, item))]
-
     def _loop_target_names(self, t: cst.BaseExpression) -> list[str]:
         """The names a loop target binds: one name, or a flat tuple/list of names."""
         if isinstance(t, cst.Name):
@@ -479,19 +475,6 @@ class Iteration:
             )
         self.fail(t, "unsupported loop target", "use a name", "for-target")
         raise AssertionError
-
-    def _enumerated_zip(self, call: cst.Call, target: cst.BaseExpression) -> bool:
-        """Whether the loop is ``for i, (a, b) in enumerate(zip(xs, ys))``."""
-        return (
-            isinstance(target, (cst.Tuple, cst.List))
-            and len(target.elements) == 2
-            and isinstance(target.elements[0].value, cst.Name)
-            and isinstance(target.elements[1].value, (cst.Tuple, cst.List))
-            and len(call.args) == 1
-            and call.args[0].keyword is None
-            and self.builtin_call(call.args[0].value, ("zip",)) is not None
-            and not any(a.star or a.keyword for a in call.args[0].value.args)  # type: ignore[attr-defined]
-        )
 
     def _zip_plan(
         self, call: cst.Call, target: cst.BaseExpression, index: str | None = None
@@ -534,3 +517,40 @@ def _items_of(e: cst.BaseExpression, skel: Any) -> list[cst.BaseExpression] | No
         )
         for k in keys
     ]
+
+
+def _enumerated_zip(norm: Any, call: cst.Call, target: cst.BaseExpression) -> bool:
+    """Whether the loop is ``for i, (a, b) in enumerate(zip(xs, ys))``."""
+    return (
+        isinstance(target, (cst.Tuple, cst.List))
+        and len(target.elements) == 2
+        and isinstance(target.elements[0].value, cst.Name)
+        and isinstance(target.elements[1].value, (cst.Tuple, cst.List))
+        and len(call.args) == 1
+        and call.args[0].keyword is None
+        and norm.builtin_call(call.args[0].value, ("zip",)) is not None
+        and not any(a.star or a.keyword for a in call.args[0].value.args)  # type: ignore[attr-defined]
+    )
+
+
+def _nested_item(
+    norm: Any, target: cst.BaseExpression
+) -> tuple[cst.BaseExpression, list[tuple[str, Any]]]:
+    """``i, (a, b)`` (an enumerate target whose item is unpacked): the target ``i,
+    item`` and the prelude entries that unpack ``item`` into ``a, b``; else the target
+    as it is and no entries."""
+    if not (
+        isinstance(target, (cst.Tuple, cst.List))
+        and len(target.elements) == 2
+        and isinstance(target.elements[1].value, (cst.Tuple, cst.List))
+    ):
+        return target, []
+    inner = target.elements[1].value
+    names = norm.element_names(
+        inner, "nested loop target", "unpack inside the body", "for-target"
+    )
+    item = norm.names.temp("item")
+    outer = target.with_changes(
+        elements=[target.elements[0], cst.Element(cst.Name(item))]
+    )
+    return outer, [(n, None) for n in names] + [("", ("unpack", inner, item))]

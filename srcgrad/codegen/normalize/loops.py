@@ -5,7 +5,8 @@ iteration and at each ``break``.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import contextlib
+from typing import Any, Iterator, NamedTuple
 
 import libcst as cst
 import libcst.matchers as m
@@ -51,7 +52,8 @@ class Loops:
         self._refuse_iterating_what_the_loop_writes(node)
         values = self.static_values(node.iter)
         if values is not None and node.orelse is None and not _has_exit(node.body):
-            return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
+            with self._iterating(node.iter):
+                return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
         keyed = self.unroll_values(node)
         if keyed is not None:  # the body reads a container by the loop's index
             return self.unrolled(node.target, keyed, list(node.body.body))  # type: ignore[union-attr]
@@ -60,24 +62,39 @@ class Loops:
         node = self._bind_iterated_displays(node)
         exprs = self.container_values(node.iter)
         if exprs is not None and node.orelse is None and not _has_exit(node.body):
-            for (
-                v
-            ) in (
-                exprs
-            ):  # a loop over a list/tuple argument: one copy of the body per item
-                for n in _all_names(v):
-                    if n.value in self.locals and n.value not in self.env:
-                        self.env[n.value] = (
-                            n.value
-                        )  # an emitted item: readable by its name
-                self.assign(node.target, v)
-                if not self.block(list(node.body.body)):  # type: ignore[union-attr]
-                    return False
-            return True
+            return self._unrolled_items(node, exprs)
         plan = self.iteration_plan(node)
         header_target, header_iter, prelude, reversible = plan
         header = _Header(node, "for", header_target, header_iter, prelude, origin)
         return self.loop(header, reversible)
+
+    def _unrolled_items(self, node: cst.For, exprs: list[cst.BaseExpression]) -> bool:
+        """A loop over a list/tuple argument or a dict's items: one copy of the body per
+        item.  A dict the loop iterates over may not gain keys in it (Python raises)."""
+        with self._iterating(node.iter):
+            for v in exprs:
+                for n in _all_names(v):
+                    if n.value in self.locals and n.value not in self.env:
+                        self.env[n.value] = n.value  # an emitted item: read by its name
+                self.assign(node.target, v)
+                if not self.block(list(node.body.body)):  # type: ignore[union-attr]
+                    return False
+        return True
+
+    @contextlib.contextmanager
+    def _iterating(self, it: cst.BaseExpression) -> Iterator[None]:
+        """While an unrolled loop runs over ``d``, ``d.items()``, ``d.keys()`` or
+        ``d.values()``, ``d`` is in ``iterated_dicts``."""
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute):
+            it = it.func.value
+        name = it.value if isinstance(it, cst.Name) else None
+        if name is not None:
+            self.iterated_dicts.append(name)
+        try:
+            yield
+        finally:
+            if name is not None:
+                self.iterated_dicts.pop()
 
     def while_statement(self, node: cst.While) -> bool:
         self.origin = self.src.origin(node)

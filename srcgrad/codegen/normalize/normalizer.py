@@ -110,6 +110,7 @@ class Normalizer(
         self.const: dict[str, Any] = {}  # emitted name -> known constant value
         self.cont: dict[str, tuple[str, tuple[Any, ...], Any]] = {}
         self.lit: dict[str, tuple[str, Any]] = {}  # name -> literal container of atoms
+        self.iterated_dicts: list[str] = []  # dicts an unrolled loop iterates over
         self.dyn: set[str] = set()  # lists built with append
         # markers of functions passed to or returned by inlined calls -> the function
         self.function_values: dict[str, Any] = {}

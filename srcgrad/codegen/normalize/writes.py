@@ -163,6 +163,8 @@ class Writes:
 
         for name in arrays_under(node.iter):
             cur = self.env[name]
+            if cur in self.lit and self.lit[cur][0] == "dict":
+                continue  # a dict's entries may change while it is iterated (new keys: no)
             roots = self.view_roots.get(cur, {cur})
             written = [
                 w
@@ -424,6 +426,18 @@ class Writes:
                     self.poisoned.add(
                         user
                     )  # what is read from it later would echo this
+            if (
+                isinstance(entries, dict)
+                and key not in entries
+                and user in self.iterated_dicts
+            ):
+                self.fail(
+                    target,
+                    f"a new key added to the dict {user!r} while a loop iterates over "
+                    "it (Python raises RuntimeError: dictionary changed size)",
+                    "put the new entries into another dict, and read them from it",
+                    "container-write",
+                )
             if key is not _MISSING and (
                 isinstance(entries, dict)
                 or (isinstance(key, int) and -len(entries) <= key < len(entries))
