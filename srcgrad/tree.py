@@ -1,8 +1,8 @@
 """Pytrees: which values are containers, and the one way to take them apart and rebuild them.
 
 A *node* is a value whose children belong to the tree: a dict (children keyed by its keys, in
-insertion order), a NamedTuple (keyed by field name, in field order), a list or a tuple (keyed by
-position), or an instance of a type given to :func:`register`.  Everything else is a *leaf*,
+insertion order), a NamedTuple or a user's dataclass (keyed by field name, in field order), a
+list or a tuple (keyed by position), or an instance of a type given to :func:`register`.  Everything else is a *leaf*,
 ``None`` included; an empty container is a node without leaves.  A *path* is the tuple of keys
 from the root to a value.
 
@@ -24,6 +24,7 @@ Nothing here imports the rest of srcgrad: the runtime that emitted code imports 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +171,7 @@ SEQUENCE = NodeType(
 
 _BUILTIN = {"dict", "d", "nt", "n", "seq", "s"}
 _REGISTERED: dict[type, NodeType] = {dict: DICT, list: SEQUENCE, tuple: SEQUENCE}
+_AUTOMATIC: set[type] = set()  # dataclasses made nodes when first seen
 _BY_TYPE: dict[type, NodeType | None] = (
     {}
 )  # every type seen: its node type, None for leaves
@@ -204,8 +206,9 @@ def register(
     kind = name or cls.__qualname__
     if kind in _BUILTIN:
         raise ValueError(f"pytree node name {kind!r} is taken by a built-in container")
-    if cls in _REGISTERED:
+    if cls in _REGISTERED and cls not in _AUTOMATIC:
         raise ValueError(f"{cls.__qualname__} is already a pytree node")
+    _AUTOMATIC.discard(cls)  # a dataclass registered by hand: its own functions
 
     def lookup(x: Any, key: Any) -> Any:
         keys, kids = flatten(x)
@@ -228,7 +231,42 @@ def _lookup(t: type) -> NodeType | None:
         node = NAMEDTUPLE
     if node is None:
         node = next((_REGISTERED[b] for b in t.__mro__ if b in _REGISTERED), None)
+    if node is None and _user_dataclass(t):
+        node = _dataclass_node(t)
     _BY_TYPE[t] = node
+    return node
+
+
+def _user_dataclass(t: type) -> bool:
+    """A dataclass of the user's (srcgrad's own dataclasses are not containers)."""
+    return dataclasses.is_dataclass(t) and not (t.__module__ or "").startswith(
+        "srcgrad."
+    )
+
+
+def _dataclass_node(t: type) -> NodeType:
+    """A dataclass: a node whose children are its fields, keyed by name in field order
+    (like a NamedTuple's, read as attributes).  Rebuilt without calling ``__init__`` or
+    ``__post_init__`` (a gradient holds gradients in those fields), frozen or not."""
+    names = tuple(f.name for f in dataclasses.fields(t))
+
+    def flatten(x: Any) -> tuple[Sequence[Any], Sequence[Any]]:
+        return names, tuple(getattr(x, n) for n in names)
+
+    def unflatten(cls: type, keys: Sequence[Any], kids: list[Any]) -> Any:
+        obj = object.__new__(cls)
+        for k, v in zip(keys, kids):
+            object.__setattr__(obj, k, v)
+        return obj
+
+    def child(x: Any, key: Any) -> Any:
+        if key not in names:
+            raise KeyError(key)
+        return getattr(x, key)
+
+    node = NodeType(t.__qualname__, t.__qualname__, flatten, unflatten, child)
+    _REGISTERED[t] = node
+    _AUTOMATIC.add(t)
     return node
 
 

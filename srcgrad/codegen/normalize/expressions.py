@@ -292,7 +292,8 @@ class Expressions:
             f"attribute .{attr} of a value that carries a gradient (srcgrad differentiates "
             "arrays and containers of them, not other objects)",
             "read plain settings from an argument that is not differentiated or from a "
-            "module-level global, and pass arrays as arguments (or in a dict/list/tuple)",
+            "module-level global, and pass arrays as arguments (in a dict, list, tuple, "
+            "NamedTuple or dataclass, or a class given to srcgrad.tree.register)",
             "attribute",
         )
         raise AssertionError
