@@ -32,6 +32,7 @@ def _positive(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     np.linspace,
     shapes={"floats": "s,s", "arrays": "(3,),(3,)", "mixed": "s,(2,3)"},
     params=[{"num": [5], "endpoint": [True, False]}, {"num": [4], "axis": [-1]}],
+    jvp="linear",
 )
 def linspace_adjoint(
     g,

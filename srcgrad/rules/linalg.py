@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint, numpy_at_least, numpy_function
+from srcgrad.rules.registry import adjoint, jvp_of, numpy_at_least, numpy_function
+from srcgrad.rules.tangent_calls import zero_tangent
 from srcgrad.runtime import (
     cholesky_cotangent,
     cond_cotangent,
@@ -151,6 +152,11 @@ def inv_adjoint(g, ans, a):
     return -(mT(ans) @ g @ mT(ans))
 
 
+@jvp_of(inv_adjoint)
+def inv_jvp(ans, dots, b):
+    return -(ans @ dots[0] @ ans)
+
+
 @adjoint(
     np.linalg.pinv,
     domain=_full_rank,
@@ -170,6 +176,7 @@ def pinv_adjoint(g, ans, a, rcond=None, hermitian=False, *, rtol=None):
     np.linalg.det,
     domain=_maybe_singular,
     shapes={"matrix": "(3,3)", "batch": "(2,3,3)", "one": "(1,1)", "singular": "(4,4)"},
+    jvp="reduction",
 )
 def det_adjoint(g, ans, a):
     return det_cotangent(g, ans, a)
@@ -183,6 +190,13 @@ def det_adjoint(g, ans, a):
 )
 def slogdet_adjoint(g, ans, a):
     return slogdet_cotangent(g, ans, a)
+
+
+@jvp_of(slogdet_adjoint)
+def slogdet_jvp(ans, dots, b):
+    sign, logdet = ans
+    inv = np.linalg.inv(b["a"])
+    return [zero_tangent(sign), np.einsum("...ij,...ji->...", inv, dots[0])]
 
 
 @adjoint(
@@ -199,6 +213,22 @@ def slogdet_adjoint(g, ans, a):
 )
 def solve_adjoint(g, ans, a, b):
     return solve_cotangent_a(g, ans, a, b), solve_cotangent_b(g, a, b)
+
+
+@jvp_of(solve_adjoint)
+def solve_jvp(ans, dots, b):
+    ta, tb = dots
+    a = b["a"]
+    vector = np.ndim(b["b"]) == 1  # numpy's rule: a 1-d b is one vector
+    x = ans[..., None] if vector else ans
+    rhs = np.zeros(np.shape(x)) if tb is None else np.asarray(tb)
+    if tb is not None and vector:
+        rhs = rhs[..., None]
+    rhs = np.broadcast_to(rhs, np.shape(x))
+    if ta is not None:
+        rhs = rhs - ta @ x
+    out = np.linalg.solve(np.broadcast_to(a, np.shape(x)[:-2] + np.shape(a)[-2:]), rhs)
+    return out[..., 0] if vector else out
 
 
 @adjoint(
@@ -221,6 +251,21 @@ def lstsq_adjoint(g, ans, a, b, rcond=None):
 )
 def matrix_power_adjoint(g, ans, a, n):
     return matrix_power_cotangent(g, a, n)
+
+
+@jvp_of(matrix_power_adjoint)
+def matrix_power_jvp(ans, dots, b):
+    a, t, n = np.asarray(b["a"]), np.asarray(dots[0]), int(b["n"])
+    if n == 0:
+        return zero_tangent(ans)
+    if n < 0:  # (a^-1)^|n|, and d(a^-1) = -a^-1 t a^-1
+        a = np.linalg.inv(a)
+        t = -(a @ t @ a)
+        n = -n
+    powers = [np.broadcast_to(np.eye(a.shape[-1]), a.shape)]
+    for _ in range(n - 1):
+        powers.append(powers[-1] @ a)
+    return sum(powers[k] @ t @ powers[n - 1 - k] for k in range(n))
 
 
 @adjoint(
@@ -258,6 +303,22 @@ def cholesky_adjoint(
     return cholesky_cotangent(g, ans, a, upper)
 
 
+@jvp_of(cholesky_adjoint)
+def cholesky_jvp(ans, dots, b):
+    upper = bool(b.get("upper"))
+    low = np.swapaxes(ans, -1, -2) if upper else ans
+    t = np.asarray(dots[0])
+    if upper:  # numpy reads the upper triangle only
+        t = np.swapaxes(t, -1, -2)
+    t = np.tril(t)  # numpy reads the lower triangle only
+    t = t + np.swapaxes(np.tril(t, -1), -1, -2)
+    inv = np.linalg.inv(low)
+    phi = inv @ t @ np.swapaxes(inv, -1, -2)
+    phi = np.tril(phi) - 0.5 * np.eye(phi.shape[-1]) * phi
+    t_low = low @ phi
+    return np.swapaxes(t_low, -1, -2) if upper else t_low
+
+
 @adjoint(
     np.linalg.qr,
     multi_output=True,
@@ -285,6 +346,30 @@ def eigh_adjoint(g, ans, a, UPLO="L"):
     return eigh_cotangent(g, ans, a, UPLO)
 
 
+def _symmetric_read(t, uplo):
+    """The symmetric tangent numpy's ``eigh`` sees: the triangle it reads, mirrored."""
+    t = np.asarray(t)
+    tri = np.tril(t) if uplo == "L" else np.triu(t)
+    off = np.tril(tri, -1) if uplo == "L" else np.triu(tri, 1)
+    return tri + np.swapaxes(off, -1, -2)
+
+
+def _eigh_parts(b, t):
+    w, v = np.linalg.eigh(b["a"], UPLO=b.get("UPLO", "L"))
+    m = np.swapaxes(v, -1, -2) @ _symmetric_read(t, b.get("UPLO", "L")) @ v
+    return w, v, m
+
+
+@jvp_of(eigh_adjoint)
+def eigh_jvp(ans, dots, b):
+    w, v, m = _eigh_parts(b, dots[0])
+    gap = w[..., None, :] - w[..., :, None]  # w_j - w_i
+    n = w.shape[-1]
+    off = ~np.eye(n, dtype=bool)
+    f = np.where(off, 1.0 / np.where(off, gap, 1.0), 0.0)
+    return [np.diagonal(m, axis1=-2, axis2=-1).copy(), v @ (f * m)]
+
+
 @adjoint(
     np.linalg.eigvalsh,
     domain=distinct_eigenvalues,
@@ -293,6 +378,12 @@ def eigh_adjoint(g, ans, a, UPLO="L"):
 )
 def eigvalsh_adjoint(g, ans, a, UPLO="L"):
     return eigvalsh_cotangent(g, a, UPLO)
+
+
+@jvp_of(eigvalsh_adjoint)
+def eigvalsh_jvp(ans, dots, b):
+    _, _, m = _eigh_parts(b, dots[0])
+    return np.diagonal(m, axis1=-2, axis2=-1).copy()
 
 
 @adjoint(
@@ -333,10 +424,18 @@ def svdvals_adjoint(g, ans, x, /):
     return svdvals_cotangent(g, x)
 
 
+@jvp_of(svdvals_adjoint)
+def svdvals_jvp(ans, dots, b):
+    # distinct singular values: d s_i = u_i^T t v_i
+    u, _, vh = np.linalg.svd(b["x"], full_matrices=False)
+    m = np.swapaxes(u, -1, -2) @ np.asarray(dots[0]) @ np.swapaxes(vh, -1, -2)
+    return np.diagonal(m, axis1=-2, axis2=-1).copy()
+
+
 # --------------------------------------------------------------------------- norms
 
 
-@adjoint(np.linalg.norm, domain=_norm_domain, shapes=_NORM_CASES)
+@adjoint(np.linalg.norm, domain=_norm_domain, shapes=_NORM_CASES, jvp="reduction")
 def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     return norm_cotangent(g, x, ans, ord, axis, keepdims)
 
@@ -345,6 +444,7 @@ def norm_adjoint(g, ans, x, ord=None, axis=None, keepdims=False):
     numpy_function("linalg.vector_norm"),
     shapes=[("(5,)", {"ord": o}) for o in (2, 1, 0, -1.5)]
     + [("(2,3,4)", {"axis": (0, 2)}), ("(2,3,4)", {"axis": 1, "keepdims": True})],
+    jvp="reduction",
 )
 def vector_norm_adjoint(g, ans, x, /, *, axis=None, keepdims=False, ord=2):
     return vector_norm_cotangent(g, x, ans, axis, keepdims, ord)
@@ -355,6 +455,7 @@ def vector_norm_adjoint(g, ans, x, /, *, axis=None, keepdims=False, ord=2):
     domain=distinct_singular_values,
     shapes={"stack": "(2,3,4)"},
     params=[{"ord": ["fro", "nuc", 1, -1, 2, -2]}, {"ord": [2], "keepdims": [True]}],
+    jvp="reduction",
 )
 def matrix_norm_adjoint(g, ans, x, /, *, keepdims=False, ord="fro"):
     return matrix_norm_cotangent(g, x, ans, keepdims, ord)
@@ -365,6 +466,7 @@ def matrix_norm_adjoint(g, ans, x, /, *, keepdims=False, ord="fro"):
     domain=well_conditioned,
     shapes={"matrix": "(3,3)", "batch": "(2,3,3)"},
     params={"p": [None, -2, "fro", -1]},
+    jvp="reduction",
 )
 def cond_adjoint(g, ans, x, p=None):
     return cond_cotangent(g, ans, x, p)
@@ -377,6 +479,7 @@ def cond_adjoint(g, ans, x, p=None):
     numpy_function("linalg.matrix_transpose"),
     shapes={"matrix": "(3,4)", "stack": "(2,3,4)"},
     view=True,
+    jvp="linear",
 )
 def linalg_matrix_transpose_adjoint(g, ans, x, /):
     return mT(g)
@@ -386,6 +489,7 @@ def linalg_matrix_transpose_adjoint(g, ans, x, /):
     numpy_function("linalg.trace"),
     shapes={"matrix": "(3,4)", "stack": "(2,3,3)"},
     params={"offset": [0, 1, -1]},
+    jvp="linear",
 )
 def linalg_trace_adjoint(g, ans, x, /, *, offset=0, dtype=None):
     return trace_cotangent(g, x, offset, -2, -1)
@@ -396,6 +500,7 @@ def linalg_trace_adjoint(g, ans, x, /, *, offset=0, dtype=None):
     shapes={"matrix": "(3,4)", "stack": "(2,3,3)"},
     params={"offset": [0, 1, -1]},
     view=True,
+    jvp="linear",
 )
 def linalg_diagonal_adjoint(g, ans, x, /, *, offset=0):
     return diagonal_cotangent(g, x, offset, -2, -1)

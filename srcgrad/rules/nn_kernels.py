@@ -64,6 +64,7 @@ _CONV_GRID = [
     shape_only=("x",),
     shapes=_CONV,
     params=_CONV_GRID,
+    jvp="linear",
 )
 def im2col_adjoint(
     g, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1)
@@ -96,6 +97,7 @@ def im2col_adjoint(
             },
         ),
     },
+    jvp="linear",
 )
 def col2im_sum_adjoint(
     g,
@@ -141,6 +143,7 @@ def max_pool2d_adjoint(g, ans, x, kernel_size, stride, padding=(0, 0), dilation=
         {"stride": [(2, 3), (1, 1)], "padding": [(0, 0), (1, 1)]},
         {"stride": [(2, 1)], "padding": [(1, 1)], "count_include_pad": [False]},
     ],
+    jvp="linear",
 )
 def avg_pool2d_adjoint(
     g, ans, x, kernel_size, stride, padding=(0, 0), count_include_pad=True
@@ -155,6 +158,7 @@ def avg_pool2d_adjoint(
     shape_only=("weight",),
     shapes={"table": "(3,4),(5,2)", "flat": "(7,),(5,3)"},
     domain={"indices": _rows},
+    jvp="linear",
 )
 def embedding_adjoint(g, ans, indices, weight):
     return embedding_cotangent(g, indices, weight)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from srcgrad.rules.domains import _increasing, _with_nans
-from srcgrad.rules.registry import adjoint, numpy_function
+from srcgrad.rules.registry import adjoint, jvp_of, numpy_function
 from srcgrad.runtime import (
     cumprod_cotangent,
     cumsum_cotangent,
@@ -48,7 +48,9 @@ def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 # --------------------------------------------------------------------------- scans
 
 
-@adjoint(np.cumsum, methods=("cumsum",), shapes=_SHAPES, params=_SCAN_AXES)
+@adjoint(
+    np.cumsum, methods=("cumsum",), shapes=_SHAPES, params=_SCAN_AXES, jvp="linear"
+)
 def cumsum_adjoint(g, ans, a, axis=None, dtype=None):
     return cumsum_cotangent(g, a, axis)
 
@@ -64,9 +66,34 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None):
     return cumprod_cotangent(g, a, ans, axis)
 
 
+@jvp_of(cumprod_adjoint)
+def cumprod_jvp(ans, dots, b):
+    # the product rule along the axis: y_k = y_(k-1) a_k, so t_y_k = t_y_(k-1) a_k +
+    # y_(k-1) t_k (exact where a holds zeros)
+    a = np.asarray(b["a"])
+    t = np.broadcast_to(np.asarray(dots[0]), a.shape)
+    axis = b.get("axis")
+    if axis is None:
+        a, t, axis = a.ravel(), t.ravel(), 0
+    a, t = np.moveaxis(a, axis, 0), np.moveaxis(t, axis, 0)
+    y = np.moveaxis(np.asarray(ans).reshape(np.shape(np.moveaxis(a, 0, axis))), axis, 0)
+    out = np.empty(np.shape(y), dtype=np.result_type(y, t))
+    out[0] = t[0]
+    for k in range(1, a.shape[0]):
+        out[k] = out[k - 1] * a[k] + y[k - 1] * t[k]
+    return np.moveaxis(out, 0, axis).reshape(np.shape(ans))
+
+
 @adjoint(np.nancumsum, shapes=_NAN_SHAPES, params=_SCAN_AXES, domain=_with_nans)
 def nancumsum_adjoint(g, ans, a, axis=None, dtype=None):
     return cumsum_cotangent(g, a, axis) * ~np.isnan(a)
+
+
+@jvp_of(nancumsum_adjoint)
+def nancumsum_jvp(ans, dots, b):
+    a = np.asarray(b["a"])
+    t = np.where(np.isnan(a), 0.0, dots[0])
+    return np.cumsum(t, axis=b.get("axis"))
 
 
 @adjoint(np.nancumprod, shapes=_NAN_SHAPES, params=_SCAN_AXES, domain=_with_nans)
@@ -85,6 +112,7 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
             "rows": ("(3,4)", {"axis": 0}),
         },
         params={"include_initial": [False, True]},
+        jvp="linear",
     )
     def cumulative_sum_adjoint(
         g, ans, x, /, *, axis=None, dtype=None, include_initial=False
@@ -119,6 +147,8 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
         {"prepend": [0.5], "append": [[[1.0], [2.0], [3.0]]]},
     ],
     view=True,
+    jvp="linear",
+    offsets=("prepend", "append"),
 )
 def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
     return diff_cotangent(g, a, n, axis, prepend, append)
@@ -128,6 +158,7 @@ def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
     numpy_function("trapezoid"),
     shapes={"matrix": "(3,4)"},
     params=[{"axis": [-1, 0]}, {"dx": [0.5]}, {"x": [[0.0, 0.5, 1.5, 2.0]]}],
+    jvp="linear",
 )
 def trapezoid_adjoint(g, ans, y, x=None, dx=1.0, axis=-1):
     return trapezoid_cotangent(g, y, x, dx, axis)

@@ -244,6 +244,7 @@ if _linalg is not None:
         domain=well_conditioned,
         shapes={"matrix": "(3,3)", "batch": "(2,3,3)", "one": "(1,1)"},
         accepts=_KEEP_A,
+        jvp="reduction",
     )
     def scipy_det_adjoint(g, ans, a, overwrite_a=False, check_finite=True):
         return det_cotangent(g, ans, a)

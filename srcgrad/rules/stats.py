@@ -69,6 +69,7 @@ if _stats is not None:
         optional_operands=("loc", "scale"),
         shapes=_LOCATION_SCALE,
         domain={"scale": _positive},
+        jvp="elementwise",
     )
     def norm_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
         z = (x - loc) / scale
@@ -85,6 +86,7 @@ if _stats is not None:
         optional_operands=("loc", "scale"),
         shapes=_LOCATION_SCALE,
         domain={"scale": _positive},
+        jvp="elementwise",
     )
     def norm_pdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
         z = (x - loc) / scale
@@ -101,6 +103,7 @@ if _stats is not None:
         optional_operands=("loc", "scale"),
         shapes=_LOCATION_SCALE,
         domain={"scale": _positive},
+        jvp="elementwise",
     )
     def norm_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
         z = (x - loc) / scale
@@ -113,6 +116,7 @@ if _stats is not None:
         optional_operands=("loc", "scale"),
         shapes=_LOCATION_SCALE,
         domain={"scale": _positive},
+        jvp="elementwise",
     )
     def norm_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
         z = (x - loc) / scale
@@ -131,6 +135,7 @@ if _stats is not None:
             "float": "(3,4),s,s,s",
         },
         domain={"df": (1.0, 6.0), "scale": _positive},
+        jvp="elementwise",
     )
     def t_logpdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
         z = (x - loc) / scale
@@ -163,6 +168,7 @@ if _stats is not None:
             "loc": (-0.2, 0.1),
             "scale": (1.0, 1.2),
         },
+        jvp="elementwise",
     )
     def beta_logpdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
         y = (x - loc) / scale
@@ -190,6 +196,7 @@ if _stats is not None:
             "loc": (-0.5, 0.5),
             "scale": _positive,
         },
+        jvp="elementwise",
     )
     def gamma_logpdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
         y = (x - loc) / scale
@@ -209,6 +216,7 @@ if _stats is not None:
         nondiff=("k",),
         shapes={"same": "(3,4),(3,4)", "broadcast": "(3,4),(4,)", "float": "(3,4),s"},
         domain={"k": _counts, "mu": _positive},
+        jvp="elementwise",
     )
     def poisson_logpmf_adjoint(g, ans, k, mu, loc=0):
         return unbroadcast(g * (k / mu - 1), mu)

@@ -3,9 +3,10 @@
 The tangent of ``v`` is ``t_<v>``.  A primitive whose operands all carry a tangent and that
 is linear in them is written as itself applied to the tangents (``t_h = t_x[i]``,
 ``t_s = t_h.sum(axis=0)``); a product or quotient gets its product rule written out; every
-other primitive calls its rule's JVP (:mod:`srcgrad.rules.tangents`), bound once at the top
-of the module as ``jvp_<rule>``.  A value that carries no tangent where one is needed (a
-loop-carried sum that starts at ``0.0``) gets ``zero_tangent(value)``.
+other primitive calls its rule's JVP (declared with its adjoint, read through
+:mod:`srcgrad.rules.tangents`), bound once at the top of the module as ``jvp_<rule>``.  A
+value that carries no tangent where one is needed (a loop-carried sum that starts at
+``0.0``) gets ``zero_tangent(value)``.
 """
 
 from __future__ import annotations
@@ -33,8 +34,20 @@ from srcgrad.codegen.templates import bindings, substitute, template
 from srcgrad.errors import MissingRuleError, UnsupportedSyntaxError
 from srcgrad.rules import tangents as jvps
 
-# rules written as themselves applied to the tangents when every operand carries one
-_SUBSTITUTE = jvps.LINEAR - {"pad", "builtin_sum", "assign_at", "full", "full_like"}
+# linear rules never written as themselves applied to the tangents
+_NOT_SUBSTITUTED = frozenset({"builtin_sum", "assign_at", "full", "full_like"})
+
+
+def _substitutes(rule: Any, bound: dict[str, Any]) -> bool:
+    """Whether a call of ``rule`` with the arguments ``bound`` may be written as itself
+    applied to the tangents: a linear rule, without an offset (``np.sum``'s
+    ``initial``, whose tangent is 0) passed."""
+    offsets = rule.extra.get("offsets", ())
+    return (
+        jvps.how(rule) == "linear"
+        and rule.name not in _NOT_SUBSTITUTED
+        and not any(p in bound for p in offsets)
+    )
 
 
 class _Tangents:
@@ -294,9 +307,10 @@ class _Tangents:
                 return f"-{t}" if name == "subtract" and on[1] else t
         if name == "divide" and on[0] and not on[1]:
             return f"{self.dot(x1)} / {_paren(x2)}"
-        if rule.kind == "unary" and name not in _SUBSTITUTE:
+        substitutes = _substitutes(rule, b)
+        if rule.kind == "unary" and not substitutes:
             return self.unary(st)
-        if name in _SUBSTITUTE and self.substitutable(st):
+        if substitutes and self.substitutable(st):
             return self.substituted(st.expr)
         return None
 
