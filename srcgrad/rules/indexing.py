@@ -306,3 +306,19 @@ def sort_jvp(ans, dots, b):
 )
 def partition_adjoint(g, ans, a, kth, axis=-1, kind="introselect", order=None):
     return permutation_cotangent(g, a, ans, axis)
+
+
+@jvp_of(partition_adjoint)
+def partition_jvp(ans, dots, b):
+    # each output entry's source, as the adjoint finds it: the r-th smallest of a lane
+    a, t = np.asarray(b["a"]), np.broadcast_to(dots[0], np.shape(b["a"]))
+    axis = b.get("axis", -1)
+    if axis is None:
+        a, t, axis = a.ravel(), t.ravel(), 0
+    from_a = np.argsort(a, axis=axis, kind="stable")
+    from_ans = np.argsort(ans, axis=axis, kind="stable")
+    out = np.zeros(np.shape(ans), dtype=np.result_type(t, float))
+    np.put_along_axis(
+        out, from_ans, np.take_along_axis(t, from_a, axis=axis), axis=axis
+    )
+    return out

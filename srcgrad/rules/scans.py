@@ -18,6 +18,7 @@ import numpy as np
 
 from srcgrad.rules.domains import _increasing, _with_nans
 from srcgrad.rules.registry import adjoint, jvp_of, numpy_function
+from srcgrad.rules.tangent_calls import _filled
 from srcgrad.runtime import (
     cumprod_cotangent,
     cumsum_cotangent,
@@ -66,22 +67,26 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None):
     return cumprod_cotangent(g, a, ans, axis)
 
 
-@jvp_of(cumprod_adjoint)
-def cumprod_jvp(ans, dots, b):
+def _cumprod_tangent(a, t, axis):
     # the product rule along the axis: y_k = y_(k-1) a_k, so t_y_k = t_y_(k-1) a_k +
     # y_(k-1) t_k (exact where a holds zeros)
-    a = np.asarray(b["a"])
-    t = np.broadcast_to(np.asarray(dots[0]), a.shape)
-    axis = b.get("axis")
+    a = np.asarray(a)
+    t = np.broadcast_to(np.asarray(t), a.shape)
     if axis is None:
         a, t, axis = a.ravel(), t.ravel(), 0
+    y = np.moveaxis(np.cumprod(a, axis=axis), axis, 0)
     a, t = np.moveaxis(a, axis, 0), np.moveaxis(t, axis, 0)
-    y = np.moveaxis(np.asarray(ans).reshape(np.shape(np.moveaxis(a, 0, axis))), axis, 0)
-    out = np.empty(np.shape(y), dtype=np.result_type(y, t))
-    out[0] = t[0]
+    out = np.empty(np.shape(y), dtype=np.result_type(y, t, float))
+    if out.size:
+        out[0] = t[0]
     for k in range(1, a.shape[0]):
         out[k] = out[k - 1] * a[k] + y[k - 1] * t[k]
-    return np.moveaxis(out, 0, axis).reshape(np.shape(ans))
+    return np.moveaxis(out, 0, axis)
+
+
+@jvp_of(cumprod_adjoint)
+def cumprod_jvp(ans, dots, b):
+    return _cumprod_tangent(b["a"], dots[0], b.get("axis")).reshape(np.shape(ans))
 
 
 @adjoint(np.nancumsum, shapes=_NAN_SHAPES, params=_SCAN_AXES, domain=_with_nans)
@@ -100,6 +105,17 @@ def nancumsum_jvp(ans, dots, b):
 def nancumprod_adjoint(g, ans, a, axis=None, dtype=None):
     # NaNs count as ones
     return cumprod_cotangent(g, np.where(np.isnan(a), 1, a), ans, axis) * ~np.isnan(a)
+
+
+@jvp_of(nancumprod_adjoint)
+def nancumprod_jvp(ans, dots, b):
+    # NaNs count as ones: constants
+    a = np.asarray(b["a"])
+    nan = np.isnan(a)
+    t = np.where(nan, 0.0, dots[0])
+    return _cumprod_tangent(np.where(nan, 1.0, a), t, b.get("axis")).reshape(
+        np.shape(ans)
+    )
 
 
 if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
@@ -133,6 +149,16 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
         g, ans, x, /, *, axis=None, dtype=None, include_initial=False
     ):
         return cumulative_cotangent(g, x, ans, axis, include_initial, "prod")
+
+    @jvp_of(cumulative_prod_adjoint)
+    def cumulative_prod_jvp(ans, dots, b):
+        x, axis = np.asarray(b["x"]), b.get("axis")
+        out = _cumprod_tangent(x, dots[0], 0 if axis is None else axis)
+        if b.get("include_initial"):  # the initial 1 is a constant
+            width = [(0, 0)] * out.ndim
+            width[0 if axis is None else axis] = (1, 0)
+            out = np.pad(out, width)
+        return out
 
 
 # --------------------------------------------------------------------------- differences
@@ -178,3 +204,26 @@ def trapezoid_adjoint(g, ans, y, x=None, dx=1.0, axis=-1):
 )
 def gradient_adjoint(g, ans, f, *varargs, axis=None, edge_order=1):
     return gradient_cotangents(g, ans, f, varargs, axis, edge_order)
+
+
+@jvp_of(gradient_adjoint)
+def gradient_jvp(ans, dots, b):
+    # linear in f; the stencil weights are rational in the spacings, so their part is
+    # exact by a complex step (f complex, the spacings moved by i h along their tangents)
+    t_f, t_steps = dots
+    f, steps = np.asarray(b["f"]), list(b.get("varargs", ()))
+    kw = {k: b[k] for k in ("axis", "edge_order") if k in b}
+    out = np.gradient(_filled(f, t_f), *steps, **kw)
+    moved = [t is not None for t in (t_steps or ())]
+    if any(moved):
+        h = 1e-30
+        turned = [
+            s if t is None else np.asarray(s) + 1j * h * np.asarray(t)
+            for s, t in zip(steps, t_steps)
+        ]
+        step = np.gradient(f.astype(complex), *turned, **kw)
+        if isinstance(out, list):
+            out = [o + np.imag(d) / h for o, d in zip(out, step)]
+        else:
+            out = out + np.imag(step) / h
+    return out

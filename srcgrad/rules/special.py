@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, jvp_of
+from srcgrad.rules.tangent_calls import zero_tangent
 from srcgrad.runtime import (
     angle_cotangent,
     copysign_slope,
@@ -109,6 +110,14 @@ def angle_adjoint(g, ans, z, deg=False):
     return angle_cotangent(g, z, deg)
 
 
+@jvp_of(angle_adjoint)
+def angle_jvp(ans, dots, b):
+    # angle = atan2(Im z, Re z): d angle = Im(dz / z), 0 for a real z (0 or pi)
+    z, t = np.asarray(b["z"]), dots[0]
+    slope = np.imag(t * np.conj(z)) / np.where(z == 0, 1.0, np.abs(z) ** 2)
+    return slope * (180.0 / np.pi) if b.get("deg") else slope
+
+
 @adjoint(np.real_if_close, shapes={"matrix": "(3,4)"}, view=True, jvp="linear")
 def real_if_close_adjoint(g, ans, a, tol=100):
     # a real result is the real part (cotangent cast back to complex), else the identity
@@ -121,12 +130,24 @@ def modf_adjoint(g, ans, x):
     return unbroadcast(zeros_if_none(g[0], ans[0]), x)
 
 
+@jvp_of(modf_adjoint)
+def modf_jvp(ans, dots, b):
+    # the integral part is piecewise constant
+    return [np.broadcast_to(dots[0], np.shape(ans[0])) * 1.0, zero_tangent(ans[1])]
+
+
 @adjoint(
     np.frexp, multi_output=True, domain=_away_from_zero, shapes={"matrix": "(3,4)"}
 )
 def frexp_adjoint(g, ans, x):
     # x = m * 2**e with e locally constant: dm/dx = 2**-e
     return unbroadcast(zeros_if_none(g[0], ans[0]) * np.ldexp(1.0, -ans[1]), x)
+
+
+@jvp_of(frexp_adjoint)
+def frexp_jvp(ans, dots, b):
+    # the exponent is piecewise constant (an integer: its tangent is a float zero)
+    return [dots[0] * np.ldexp(1.0, -ans[1]), zero_tangent(ans[1])]
 
 
 # --------------------------------------------------------------------------- binary
@@ -193,3 +214,15 @@ def divmod_adjoint(g, ans, x1, x2):
     # (floor quotient, remainder): only the remainder moves, like np.remainder
     d_rem = zeros_if_none(g[1], ans[1])
     return unbroadcast(d_rem, x1), unbroadcast(-d_rem * ans[0], x2)
+
+
+@jvp_of(divmod_adjoint)
+def divmod_jvp(ans, dots, b):
+    # the floor quotient q is piecewise constant; the remainder is x1 - q x2
+    t1, t2 = dots
+    rem = zero_tangent(ans[1])
+    if t1 is not None:
+        rem = rem + t1
+    if t2 is not None:
+        rem = rem - ans[0] * t2
+    return [zero_tangent(ans[0]), rem]
