@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from srcgrad.errors import MissingRuleError
 from srcgrad.rules.registry import adjoint, jvp_of, numpy_at_least, numpy_function
 from srcgrad.rules.tangent_calls import zero_tangent
 from srcgrad.runtime import (
@@ -172,6 +173,18 @@ def pinv_adjoint(g, ans, a, rcond=None, hermitian=False, *, rtol=None):
     return pinv_cotangent(g, ans, a, hermitian)
 
 
+@jvp_of(pinv_adjoint)
+def pinv_jvp(ans, dots, b):
+    # full rank: dP = -P t P + P P^T t^T (I - A P) + (I - P A) t^T P^T P
+    a, p = np.asarray(b["a"]), ans
+    t = _symmetric_read(dots[0], "L") if b.get("hermitian") else np.asarray(dots[0])
+    if b.get("hermitian"):  # the symmetric matrix numpy inverts
+        a = _symmetric_read(a, "L")
+    out = -(p @ t @ p)
+    out = out + p @ mT(p) @ mT(t) @ (np.eye(a.shape[-2]) - a @ p)
+    return out + (np.eye(a.shape[-1]) - p @ a) @ mT(t) @ mT(p) @ p
+
+
 @adjoint(
     np.linalg.det,
     domain=_maybe_singular,
@@ -241,6 +254,33 @@ def lstsq_adjoint(g, ans, a, b, rcond=None):
     return lstsq_cotangent_a(g, ans, a, b), lstsq_cotangent_b(g, ans, a, b)
 
 
+@jvp_of(lstsq_adjoint)
+def lstsq_jvp(ans, dots, b):
+    # x = pinv(a) b; the residuals |b - a x|^2 move with 2 r^T (t_b - t_a x) (a^T r = 0);
+    # the rank is an integer; the singular values move as svdvals'
+    x, res, rank, s = ans
+    a, rhs = np.asarray(b["a"]), np.asarray(b["b"])
+    ta, tb = dots
+    vector = rhs.ndim == 1
+    xm, bm = (x[..., None], rhs[..., None]) if vector else (x, rhs)
+    p = np.linalg.pinv(a)
+    moved = np.zeros(np.shape(bm))  # t_b - t_a x
+    t_x = np.zeros(np.shape(xm))
+    t_s = zero_tangent(s)
+    if tb is not None:
+        tbm = np.asarray(tb)[..., None] if vector else np.asarray(tb)
+        moved = moved + tbm
+        t_x = t_x + p @ tbm
+    if ta is not None:
+        moved = moved - np.asarray(ta) @ xm
+        t_x = t_x + pinv_jvp(p, (ta,), {"a": a}) @ bm
+        t_s = svdvals_tangent(a, ta)
+    t_res = zero_tangent(res)
+    if np.shape(res)[-1] > 0:
+        t_res = 2 * np.sum((bm - a @ xm) * moved, axis=-2)
+    return [t_x[..., 0] if vector else t_x, t_res, zero_tangent(rank), t_s]
+
+
 @adjoint(
     np.linalg.matrix_power,
     nondiff=("n",),
@@ -277,6 +317,15 @@ def tensorinv_adjoint(g, ans, a, ind=2):
     return tensorinv_cotangent(g, ans, a, ind)
 
 
+@jvp_of(tensorinv_adjoint)
+def tensorinv_jvp(ans, dots, b):
+    # the inverse of a reshaped to a square matrix: -inv t inv, reshaped back
+    t = np.asarray(dots[0])
+    n = int(np.prod(np.shape(ans)[: t.ndim - b.get("ind", 2)]))
+    inv = ans.reshape(n, -1)
+    return -(inv @ t.reshape(inv.shape[1], n) @ inv).reshape(np.shape(ans))
+
+
 @adjoint(
     np.linalg.tensorsolve,
     domain={"a": square_tensor},
@@ -286,6 +335,22 @@ def tensorsolve_adjoint(g, ans, a, b, axes=None):
     return tensorsolve_cotangent_a(g, ans, a, b, axes), tensorsolve_cotangent_b(
         g, ans, a, b, axes
     )
+
+
+@jvp_of(tensorsolve_adjoint)
+def tensorsolve_jvp(ans, dots, b):
+    # a x = b (a's axes moved as numpy moves them, then a matrix): a t_x = t_b - t_a x
+    a, rhs, axes = np.asarray(b["a"]), np.asarray(b["b"]), b.get("axes")
+    ta, tb = dots
+    order = list(range(a.ndim))
+    for k in axes or ():
+        order.remove(k)
+        order.insert(a.ndim, k)
+    m = a.transpose(order).reshape(rhs.size, -1)
+    moved = np.zeros(rhs.size) if tb is None else np.ravel(tb)
+    if ta is not None:
+        moved = moved - np.asarray(ta).transpose(order).reshape(m.shape) @ np.ravel(ans)
+    return np.linalg.solve(m, moved).reshape(np.shape(ans))
 
 
 # --------------------------------------------------------------------------- decompositions
@@ -333,6 +398,37 @@ def cholesky_jvp(ans, dots, b):
 )
 def qr_adjoint(g, ans, a, mode="reduced"):
     return qr_cotangent(g, ans, a, mode)
+
+
+def _qr_square_tangent(q, r, t):
+    # a = q r (m >= n, reduced): with X = q^T t r^-1 and W = tril(X, -1) - its transpose
+    # (q^T t_q, skew), t_r = (X - W) r and t_q = t r^-1 - q (X - W)
+    t_rinv = mT(np.linalg.solve(mT(r), mT(t)))  # t r^-1
+    x = mT(q) @ t_rinv
+    low = np.tril(x, -1)
+    upper = x - low + mT(low)
+    return t_rinv - q @ upper, upper @ r
+
+
+@jvp_of(qr_adjoint)
+def qr_jvp(ans, dots, b):
+    a, t, mode = np.asarray(b["a"]), np.asarray(dots[0]), b.get("mode", "reduced")
+    m, n = a.shape[-2], a.shape[-1]
+    if mode not in ("reduced", "complete", "r") or (mode == "complete" and m > n):
+        raise MissingRuleError(
+            f"linalg.qr(mode={mode!r}) of this shape has no tangent rule (the extra "
+            "columns of Q are not determined by the matrix)",
+            construct="linalg.qr",
+            hint="use mode='reduced'",
+        )
+    q, r = np.linalg.qr(a) if mode == "r" else ans
+    if m >= n:
+        t_q, t_r = _qr_square_tangent(q, r, t)
+    else:  # a = [X | Y]: X = q u square, and the rest of r is q^T Y
+        t_q, t_u = _qr_square_tangent(q, r[..., :, :m], t[..., :, :m])
+        t_v = mT(t_q) @ a[..., :, m:] + mT(q) @ t[..., :, m:]
+        t_r = np.concatenate([t_u, t_v], axis=-1)
+    return t_r if mode == "r" else [t_q, t_r]
 
 
 @adjoint(
@@ -393,9 +489,43 @@ def eig_adjoint(g, ans, a):
     return eig_cotangent(g, ans, a)
 
 
+def _eig_tangents(w, v, t):
+    # v^-1 t v = M: t_w = diag(M), t_v = v (F * M) with F_ij = 1 / (w_j - w_i), then held
+    # to LAPACK's normalisation (unit norm, largest component real)
+    m = np.linalg.solve(v, t @ v)
+    gap = w[..., None, :] - w[..., :, None]
+    off = ~np.eye(w.shape[-1], dtype=bool)
+    t_v = v @ np.where(off, m / np.where(off, gap, 1.0), 0.0)
+    along = np.sum(np.conj(v) * t_v, axis=-2, keepdims=True)
+    pivot = np.argmax(np.abs(v), axis=-2)[..., None, :]
+    at = np.take_along_axis(v, pivot, axis=-2)
+    turn = np.imag(np.take_along_axis(t_v, pivot, axis=-2)) / np.real(at)
+    t_v = t_v - v * (np.real(along) + 1j * turn)
+    return np.diagonal(m, axis1=-2, axis2=-1), t_v
+
+
+@jvp_of(eig_adjoint)
+def eig_jvp(ans, dots, b):
+    w, v = ans
+    t_w, t_v = _eig_tangents(w, v, np.asarray(dots[0]))
+    if not np.iscomplexobj(w):  # real eigenvalues of a real matrix stay real
+        t_w, t_v = np.real(t_w), np.real(t_v)
+    return [t_w, t_v]
+
+
 @adjoint(np.linalg.eigvals, shapes={"matrix": "(3,3)", "batch": "(2,3,3)"})
 def eigvals_adjoint(g, ans, a):
     return eigvals_cotangent(g, ans, a)
+
+
+@jvp_of(eigvals_adjoint)
+def eigvals_jvp(ans, dots, b):
+    w, v = np.linalg.eig(b["a"])  # the vectors, matched to ans by value
+    match = np.argmin(np.abs(ans[..., :, None] - w[..., None, :]), axis=-1)
+    v = np.take_along_axis(v, match[..., None, :], axis=-1)
+    m = np.linalg.solve(v, np.asarray(dots[0]) @ v)
+    t_w = np.diagonal(m, axis1=-2, axis2=-1)
+    return t_w if np.iscomplexobj(ans) else np.real(t_w)
 
 
 @adjoint(
@@ -415,6 +545,38 @@ def svd_adjoint(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False)
     return svd_cotangent(g, ans, a, full_matrices, compute_uv, hermitian)
 
 
+@jvp_of(svd_adjoint)
+def svd_jvp(ans, dots, b):
+    # distinct nonzero singular values: with P = u^T t v, t_s = diag(P), and for the
+    # vectors F_ij = 1 / (s_j^2 - s_i^2) plus the parts outside the spans of u and v
+    a = np.asarray(b["a"])
+    t = np.asarray(dots[0])
+    if b.get("hermitian"):  # numpy reads the lower triangle
+        t = _symmetric_read(t, "L")
+    if not b.get("compute_uv", True):
+        a = _symmetric_read(a, "L") if b.get("hermitian") else a
+        return svdvals_tangent(a, t)
+    u, s, vh = ans
+    m, n = a.shape[-2], a.shape[-1]
+    k = min(m, n)
+    if b.get("full_matrices", True) and m != n:
+        raise MissingRuleError(
+            "linalg.svd(full_matrices=True) of a non-square matrix has no tangent rule "
+            "(the extra singular vectors are not determined by the matrix)",
+            construct="linalg.svd",
+            hint="pass full_matrices=False",
+        )
+    v = mT(vh)
+    p = mT(u) @ t @ v
+    s2 = s[..., None, :] ** 2 - s[..., :, None] ** 2  # s_j^2 - s_i^2
+    off = ~np.eye(k, dtype=bool)
+    f = np.where(off, 1.0 / np.where(off, s2, 1.0), 0.0)
+    sp, ps = s[..., None, :] * p, p * s[..., :, None]  # P S, S P
+    t_u = u @ (f * (sp + mT(sp))) + (t @ v - u @ p) / s[..., None, :]
+    t_v = v @ (f * (ps + mT(ps))) + (mT(t) @ u - v @ mT(p)) / s[..., None, :]
+    return [t_u, np.diagonal(p, axis1=-2, axis2=-1).copy(), mT(t_v)]
+
+
 @adjoint(
     numpy_function("linalg.svdvals"),
     domain=distinct_singular_values,
@@ -424,12 +586,16 @@ def svdvals_adjoint(g, ans, x, /):
     return svdvals_cotangent(g, x)
 
 
+def svdvals_tangent(a, t):
+    """The tangent of the singular values of ``a`` (distinct): ``d s_i = u_i^T t v_i``."""
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    m = mT(u) @ np.asarray(t) @ mT(vh)
+    return np.diagonal(m, axis1=-2, axis2=-1).copy()
+
+
 @jvp_of(svdvals_adjoint)
 def svdvals_jvp(ans, dots, b):
-    # distinct singular values: d s_i = u_i^T t v_i
-    u, _, vh = np.linalg.svd(b["x"], full_matrices=False)
-    m = np.swapaxes(u, -1, -2) @ np.asarray(dots[0]) @ np.swapaxes(vh, -1, -2)
-    return np.diagonal(m, axis1=-2, axis2=-1).copy()
+    return svdvals_tangent(b["x"], dots[0])
 
 
 # --------------------------------------------------------------------------- norms
