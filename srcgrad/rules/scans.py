@@ -222,8 +222,8 @@ def gradient_jvp(ans, dots, b):
             for s, t in zip(steps, t_steps)
         ]
         step = np.gradient(f.astype(complex), *turned, **kw)
-        if isinstance(out, list):
-            out = [o + np.imag(d) / h for o, d in zip(out, step)]
+        if isinstance(out, (list, tuple)):  # one array per axis
+            out = type(out)(o + np.imag(d) / h for o, d in zip(out, step))
         else:
             out = out + np.imag(step) / h
     return out

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, jvp_of
 from srcgrad.runtime import digamma, multivariate_normal_logpdf_cotangents, unbroadcast
+from srcgrad.runtime import stats as _mvn
 
 try:
     import scipy.stats as _stats
@@ -239,3 +240,27 @@ if _stats is not None:
         g, ans, x, mean=None, cov=1, allow_singular=False
     ):
         return multivariate_normal_logpdf_cotangents(g, x, mean, cov)
+
+    @jvp_of(multivariate_normal_logpdf_adjoint)
+    def multivariate_normal_logpdf_jvp(ans, dots, b):
+        # per point, with r = x - mean and S = cov^-1: -r^T S (t_x - t_mean)
+        # - tr(S t_cov) / 2 + r^T S t_cov S r / 2 (t_cov as scipy reads cov)
+        t_x, t_mean, t_cov = dots
+        x, mean = np.asarray(b["x"]), b.get("mean")
+        cov = np.asarray(b.get("cov", 1.0), dtype=float)
+        d = _mvn._dimension(np, x, mean, cov)
+        rows = _mvn._points(np, x, d)
+        m = 0.0 if mean is None else np.reshape(np.asarray(mean), (-1,))
+        r = np.broadcast_to(rows - m, (rows.shape[0], d))
+        inv = np.linalg.inv(_mvn._full_covariance(np, cov, d))
+        s = r @ inv
+        moved = np.zeros(r.shape)
+        if t_x is not None:
+            moved = moved + _mvn._points(np, np.asarray(t_x, dtype=float), d)
+        if t_mean is not None:
+            moved = moved - np.reshape(np.asarray(t_mean), (-1,))
+        out = -np.sum(s * moved, axis=-1)
+        if t_cov is not None:
+            tc = _mvn._full_covariance(np, np.asarray(t_cov, dtype=float), d)
+            out = out - 0.5 * np.trace(inv @ tc) + 0.5 * np.sum((s @ tc) * s, axis=-1)
+        return out.reshape(np.shape(ans))
