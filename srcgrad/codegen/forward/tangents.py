@@ -218,14 +218,7 @@ class _Tangents:
         rule = st.rule
         assert rule is not None
         if rule.extra.get("custom"):
-            raise MissingRuleError(
-                f"forward mode: the custom_vjp function {st.label} has no tangent rule",
-                filename=st.origin.file,
-                lineno=st.origin.line,
-                col=st.origin.col,
-                construct=st.label,
-                hint="differentiate it in reverse mode (srcgrad.grad)",
-            )
+            return self.custom(st)
         target = ", ".join(self.t(t) for t in st.targets)
         if rule.name == "assign_at" and st.node is not None:
             return self.assign_at(st)
@@ -265,6 +258,40 @@ class _Tangents:
             st.targets[0] if len(st.targets) == 1 else "[" + ", ".join(st.targets) + "]"
         )
         return [f"{target} = {name}({ans}, {dtext}{', ' if args else ''}{args})"]
+
+    def custom(self, st: Stmt) -> list[str]:
+        """A ``@custom_vjp`` function's tangent: its ``.jvp(dots, ans, *args)`` (one tangent
+        per positional operand); refused at the call's line where none is attached (its
+        adjoint says nothing of its forward derivative, and its body may be what the
+        custom rule replaces)."""
+        rule = st.rule
+        assert rule is not None
+        name = st.label or rule.name
+        if getattr(rule.primitive, "jvp", None) is None:
+            raise MissingRuleError(
+                f"forward mode: the custom_vjp function {name} has no tangent rule",
+                filename=st.origin.file,
+                lineno=st.origin.line,
+                col=st.origin.col,
+                construct=name,
+                hint=f"attach one with @{name}.defjvp (rule(dots, ans, *args) returns "
+                "the tangent of the result; dots holds one tangent per positional "
+                "parameter, None where it has none), or differentiate it in reverse "
+                "mode (srcgrad.grad)",
+            )
+        dots = [
+            self.dot(st.bound[p]) if p in st.bound else "None" for p in rule.operands
+        ]
+        args = [
+            code(st.bound[p]) if p in rule.operands else f"{p}={code(st.bound[p])}"
+            for p in rule.params
+            if p in st.bound
+        ]
+        dtext = "(" + ", ".join(dots) + ("," if len(dots) == 1 else "") + ")"
+        callee = code(st.bound["__callee__"])
+        target = ", ".join(self.t(t) for t in st.targets)
+        call = ", ".join([dtext, st.targets[0], *args])
+        return [f"{target} = {callee}.jvp({call})"]
 
     def assign_at(self, st: Stmt) -> list[str]:
         x, v = st.bound["x"], st.bound["v"]
