@@ -138,6 +138,24 @@ def jvp_by_name(name: str) -> Callable[..., Any]:
     return jvp
 
 
+_CALLEES: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+
+def call_jvp(
+    fn: Any, wrt: tuple[str, ...], args: tuple[Any, ...], dots: tuple[Any, ...]
+) -> tuple[Any, Any]:
+    """``fn(*args)`` and its tangent along ``dots`` w.r.t. its parameters ``wrt`` (a
+    recursive call in an emitted forward module): the callee's own forward-mode module,
+    made once per (function, wrt) pair."""
+    key = (fn.__code__, wrt)
+    got = _CALLEES.get(key)
+    if got is None:
+        from srcgrad.forward import jvp  # the API sits above the rules
+
+        got = _CALLEES.setdefault(key, jvp(fn, wrt=wrt if len(wrt) > 1 else wrt[0]))
+    return got(*args, dots if len(wrt) > 1 else dots[0])
+
+
 def _active(dot: Any) -> bool:
     if dot is None:
         return False

@@ -164,19 +164,39 @@ class _Tangents:
 
     def primal(self, st: Stmt) -> list[str]:
         if st.kind == ir.CALLVJP:
-            raise UnsupportedSyntaxError(
-                "forward mode: a recursive call",
-                filename=st.origin.file,
-                lineno=st.origin.line,
-                col=st.origin.col,
-                construct="recursion",
-                hint="differentiate it in reverse mode (srcgrad.grad)",
-            )
+            return self.recursive(st)
         if st.label == "assign_at" and st.node is not None:
             return [f"{st.targets[0]} = {code(st.bound['x'])}.copy()", code(st.node)]
         return [_stmt_text(st)]
 
+    def recursive(self, st: Stmt) -> list[str]:
+        """A recursive call: ``r, t_r = call_jvp(f, wrt, args, dots)``, the callee's own
+        forward-mode module w.r.t. the parameters bound to names that carry a tangent
+        (``r = f(*args)`` where the result carries none)."""
+        r = st.targets[0]
+        callee = code(st.expr)
+        args = [code(v) for v in st.bound.values()]
+        wrt = [
+            p
+            for p, v in st.bound.items()
+            if isinstance(v, cst.Name) and v.value in self.active
+        ]
+        if r not in self.active or not wrt:
+            return [f"{r} = {callee}({', '.join(args)})"]
+        dots = [self.t(st.bound[p].value) for p in wrt]  # type: ignore[attr-defined]
+
+        def tup(items: list[str]) -> str:
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+        call = self.g("call_jvp")
+        spec = tup([repr(p) for p in wrt])
+        return [
+            f"{r}, {self.t(r)} = {call}({callee}, {spec}, {tup(args)}, {tup(dots)})"
+        ]
+
     def tangent_lines(self, st: Stmt) -> list[str]:
+        if st.kind == ir.CALLVJP:
+            return []  # written with the call (recursive)
         outs = [t for t in st.targets if t in self.active]
         if st.kind == ir.APPEND:
             if st.container not in self.active:
@@ -440,7 +460,8 @@ def emit_tangents(norm: Normalized, activity: Activity) -> Emitted:
     t_out = tg.dot_or_zero(out)
     body.append(_Node(f"return {code(out)}, {t_out}"))
     rendered = "\n".join(_render(body, 1))
-    helpers = set(norm.runtime_imports) | tg.helpers | {"zero_tangent"}
+    # a recursive call is call_jvp's (rules/tangents.py), never call_vjp's
+    helpers = set(norm.runtime_imports) - {"call_vjp"} | tg.helpers | {"zero_tangent"}
     empty = ir.Backward([], [], {}, g("d_out"), g("xp"), helpers, {})
     rename = naming.readable_names(norm, empty, rendered)
     taken = naming.identifiers(rendered)
@@ -471,7 +492,7 @@ def emit_tangents(norm: Normalized, activity: Activity) -> Emitted:
 def _tangent_imports(parts: list[str], tg: _Tangents, rendered: str) -> list[str]:
     """The preamble with the JVPs the module calls bound by name, and ``zero_tangent``."""
     names = ["jvp_by_name"] if tg.jvps else []
-    for helper in ("tangent_at", "zero_tangent"):
+    for helper in ("call_jvp", "tangent_at", "zero_tangent"):
         if re.search(rf"\b{re.escape(tg.g(helper))}\b", rendered):
             names.append(helper)
     extra: list[str] = []
