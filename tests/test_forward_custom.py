@@ -47,7 +47,9 @@ def test_a_custom_vjp_function_with_a_jvp_rule(fn, wrt, shapes) -> None:
     f_jvp = srcgrad.jvp(fn, wrt)
     value, tangent = f_jvp(*args, v[0] if isinstance(wrt, int) else v)
     np.testing.assert_allclose(value, fn(*args))
-    np.testing.assert_allclose(tangent, _central(fn, args, pos, v), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        tangent, _central(fn, args, pos, v), rtol=1e-6, atol=1e-8
+    )
     assert ".jvp(" in f_jvp.source
 
 
