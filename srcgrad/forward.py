@@ -18,6 +18,7 @@ import numpy as np
 
 from srcgrad import api, cache, linetable
 from srcgrad.errors import InternalError, SrcgradError, WrtError
+from srcgrad.rules.tangents import install_jvp
 
 _RULES = Path(__file__).resolve().parent / "rules"
 
@@ -403,3 +404,6 @@ def hessian(
         return blocks[0][0] if single else blocks
 
     return run
+
+
+install_jvp(jvp)  # recursive calls in emitted forward modules make their JVPs with it

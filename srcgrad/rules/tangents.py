@@ -139,6 +139,15 @@ def jvp_by_name(name: str) -> Callable[..., Any]:
 
 
 _CALLEES: dict[tuple[Any, tuple[str, ...]], Any] = {}
+# srcgrad.jvp, installed by srcgrad.forward when it loads: the rules sit below the API and
+# do not import it, and emitted forward modules (call_jvp's only caller) run after it
+_make_jvp: Callable[..., Any] | None = None
+
+
+def install_jvp(make_jvp: Callable[..., Any]) -> None:
+    """Give :func:`call_jvp` the API's ``jvp`` (called once, by :mod:`srcgrad.forward`)."""
+    global _make_jvp
+    _make_jvp = make_jvp
 
 
 def call_jvp(
@@ -150,9 +159,10 @@ def call_jvp(
     key = (fn.__code__, wrt)
     got = _CALLEES.get(key)
     if got is None:
-        from srcgrad.forward import jvp  # the API sits above the rules
-
-        got = _CALLEES.setdefault(key, jvp(fn, wrt=wrt if len(wrt) > 1 else wrt[0]))
+        assert _make_jvp is not None, "srcgrad.forward installs it when it is imported"
+        got = _CALLEES.setdefault(
+            key, _make_jvp(fn, wrt=wrt if len(wrt) > 1 else wrt[0])
+        )
     return got(*args, dots if len(wrt) > 1 else dots[0])
 
 
