@@ -58,3 +58,19 @@ def test_a_custom_vjp_function_without_a_jvp_rule_is_refused_at_its_line() -> No
         srcgrad.jvp(C.uses_clipped)(np.ones(3), np.ones(3))
     assert "custom_functions.py" in str(err.value)
     assert "defjvp" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "fn", [C.uses_logsumexp, C.uses_scaled], ids=lambda f: f.__name__
+)
+def test_hvp_through_a_custom_vjp_function_differentiates_its_rule(fn) -> None:
+    # forward over reverse: the gradient calls the custom rule (f.vjp), whose tangent is
+    # the Hessian-vector product's
+    rng = np.random.default_rng(8)
+    x, second = rng.uniform(0.5, 1.5, 3), rng.uniform(0.5, 1.5, (4, 3))
+    args = (x, second) if fn is C.uses_logsumexp else (x, second[0])
+    v = rng.standard_normal(3)
+    got = srcgrad.hvp(fn)(*args, v)
+    grad, eps = srcgrad.grad(fn), 1e-6
+    want = (grad(x + eps * v, args[1]) - grad(x - eps * v, args[1])) / (2 * eps)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
