@@ -505,7 +505,8 @@ def refs_current(
 def callee_kind(obj: Any) -> str:
     """What the generator made of a callee: inlined, a rule, non-differentiable, custom."""
     if isinstance(obj, CustomVJP):
-        return "custom" if obj.vjp is not None else "custom-without-rule"
+        kind = "custom" if obj.vjp is not None else "custom-without-rule"
+        return kind + ("+jvp" if obj.jvp is not None else "")
     spec = value_spec(obj)
     if spec is not None:  # a free value the code is specialised on: its signature
         return f"value:{spec!r}"

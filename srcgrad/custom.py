@@ -14,6 +14,18 @@
 A differentiated function that calls ``logsumexp(x)`` runs it as written in the forward pass
 and calls ``logsumexp.vjp(d_ans, ans, x)`` in the backward pass: one cotangent per positional
 parameter (a tuple when there are several; ``None`` for no gradient).
+
+Forward mode (:func:`srcgrad.jvp`) calls ``logsumexp.jvp(dots, ans, x)`` where one is
+attached with ``.defjvp``; ``dots`` holds one tangent per positional parameter (``None``
+where it carries none) and the rule returns the tangent of ``ans``::
+
+    @logsumexp.defjvp
+    def logsumexp_jvp(dots, ans, x):
+        return np.sum(np.exp(x - ans) * dots[0])
+
+Without one, forward mode refuses the call: a custom rule often stands for a derivative
+that the function's own code does not have (a stable formula, a straight-through estimate),
+so differentiating that code would be a guess.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ class CustomVJP:
     def __init__(self, fn: Callable[..., Any], returns: str | None = None) -> None:
         self.fn = fn
         self.vjp: Callable[..., Any] | None = None
+        self.jvp: Callable[..., Any] | None = None
         self.returns = returns
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
@@ -39,6 +52,12 @@ class CustomVJP:
     def defvjp(self, rule: Callable[..., Any]) -> Callable[..., Any]:
         """Attach ``rule(g, ans, *args) -> cotangents``; usable as a decorator."""
         self.vjp = rule
+        return rule
+
+    def defjvp(self, rule: Callable[..., Any]) -> Callable[..., Any]:
+        """Attach ``rule(dots, ans, *args) -> tangent`` for forward mode; usable as a
+        decorator."""
+        self.jvp = rule
         return rule
 
     def __repr__(self) -> str:

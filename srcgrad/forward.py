@@ -18,6 +18,7 @@ import numpy as np
 
 from srcgrad import api, cache, linetable
 from srcgrad.errors import InternalError, SrcgradError, WrtError
+from srcgrad.rules.tangents import install_jvp
 
 _RULES = Path(__file__).resolve().parent / "rules"
 
@@ -25,11 +26,18 @@ _RULES = Path(__file__).resolve().parent / "rules"
 @functools.lru_cache(maxsize=1)
 def _tangent_rules_digest() -> str:
     """What the emitted forward modules depend on besides the generator and the adjoint
-    rules: the JVP tables (the rules' and the runtime helpers'), read once per process.
+    rules (whose declarations, ``jvp=`` included, key them already): the modules that
+    interpret the JVP declarations, the runtime helpers' JVPs, and the source of every JVP
+    written out next to its adjoint; read once per process.
     """
+    from srcgrad.rules.registry import all_rules
+
     h = hashlib.sha256()
     for name in ("tangents.py", "tangent_helpers.py", "tangent_calls.py"):
         h.update((_RULES / name).read_bytes())
+    for rule in all_rules():
+        if callable(rule.jvp):
+            h.update(f"{rule.name}\0{cache.code_digest(rule.jvp.__code__)}".encode())
     return h.hexdigest()[:16]
 
 
@@ -396,3 +404,6 @@ def hessian(
         return blocks[0][0] if single else blocks
 
     return run
+
+
+install_jvp(jvp)  # recursive calls in emitted forward modules make their JVPs with it

@@ -124,7 +124,7 @@ def test_jvp_module_is_readable_and_cached() -> None:
     assert again.source == text
 
 
-def test_a_rule_without_jvp_is_refused_naming_it() -> None:
+def test_a_call_without_a_tangent_is_refused_naming_it() -> None:
     with pytest.raises(MissingRuleError, match=r"linalg\.qr"):
         srcgrad.jvp(J.no_jvp)(r((3, 3)), r((3, 3)))
 

@@ -1,13 +1,17 @@
-"""Every rule's JVP (srcgrad/rules/tangents.py), parametrised over the registry: against
-central differences in float64, and against its VJP through <u, J v> = <J^T u, v>.
+"""Every rule's JVP (declared with its adjoint in its rules file, read through
+srcgrad/rules/tangents.py), parametrised over the registry: against central differences in
+float64, and against its VJP through <u, J v> = <J^T u, v>.
 
 The default run checks the first case of every rule; ``-m slow`` sweeps every case and
 parameter combination.  The rules without a JVP are listed in :data:`WITHOUT_JVP`: forward
-mode refuses them, naming the primitive.
+mode refuses them, naming the primitive.  The reverse-mode rules of runtime helpers (for
+higher orders) need no JVP of their own: forward mode reads those helpers through
+srcgrad/rules/tangent_helpers.py, or refuses them by name.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any
 
@@ -15,8 +19,8 @@ import numpy as np
 import pytest
 
 from srcgrad.errors import MissingRuleError
-from srcgrad.rules import tangents
-from srcgrad.rules.registry import Rule, all_rules
+from srcgrad.rules import tangent_helpers, tangents
+from srcgrad.rules.registry import Rule, all_rules, lookup_name
 from tests.rules._cases import (
     RuleCase,
     flat_pairs,
@@ -26,22 +30,9 @@ from tests.rules._cases import (
     rule_cases,
 )
 
-# the rules forward mode refuses (no JVP declared yet)
-WITHOUT_JVP = {
-    "angle", "divmod", "frexp", "geomspace", "gradient", "interp", "linalg.eig",
-    "linalg.eigvals", "linalg.lstsq",
-    "linalg.pinv", "linalg.qr", "linalg.svd", 
-    "linalg.tensorinv", "linalg.tensorsolve", "logspace", "meshgrid",
-    "modf", "nancumprod", "nn.cross_entropy", "nn.max_pool2d",
-    "partition", "scipy.linalg.cho_factor", "scipy.linalg.cho_solve",
-    "scipy.linalg.cholesky", "scipy.linalg.expm", "scipy.linalg.solve",
-    "scipy.linalg.solve_triangular", "stats.multivariate_normal.logpdf",
-    "scipy.linalg.inv", "cumulative_prod",
-    # runtime helpers' reverse-mode rules (higher orders): forward mode reads these helpers
-    # through the JVPs of rules/tangent_helpers.py instead (helper_rules)
-    "cast_like", "digamma", "expand_to", "matmul_cotangent_x1", "matmul_cotangent_x2",
-    "polygamma_of", "reduce_like", "trigamma",
-}  # fmt: skip
+# the rules forward mode refuses (no JVP declared): none today; a new rule without a JVP
+# is listed here, and forward mode refuses it by name
+WITHOUT_JVP: set[str] = set()
 
 ALL = rule_cases(noncontig=False)
 COVERED = [c for c in ALL if tangents.how(c.rule) is not None]
@@ -53,12 +44,29 @@ def test_every_rule_has_a_jvp_or_is_listed() -> None:
     assert set(tangents.without_jvp()) == WITHOUT_JVP
 
 
-@pytest.mark.parametrize(
-    "rule", [r for r in all_rules() if r.name in WITHOUT_JVP], ids=lambda r: r.name
-)
-def test_rules_without_jvp_refuse_naming_the_primitive(rule: Rule) -> None:
-    with pytest.raises(MissingRuleError, match=rule.name.replace(".", r"\.")):
-        tangents.jvp_rule(rule)
+HELPER_RULES = [
+    r for r in all_rules() if tangents.is_helper_rule(r) and tangents.how(r) is None
+]
+
+
+@pytest.mark.parametrize("rule", HELPER_RULES, ids=lambda r: r.name)
+def test_runtime_helper_rules_are_read_through_the_helpers_jvps(rule: Rule) -> None:
+    helper = tangent_helpers.helper_rule(rule.name)
+    if helper is not None and tangent_helpers.has_jvp(helper):
+        assert callable(tangents.jvp_by_name(rule.name))
+        return
+    with pytest.raises(MissingRuleError, match=rule.name):
+        tangents.jvp_by_name(rule.name)
+
+
+def test_rules_without_jvp_refuse_naming_the_primitive() -> None:
+    qr = lookup_name("linalg.qr")
+    assert qr is not None
+    undeclared = dataclasses.replace(qr, jvp=None)  # as a rule declared without one
+    for rule in [undeclared] + [r for r in all_rules() if r.name in WITHOUT_JVP]:
+        assert tangents.how(rule) is None
+        with pytest.raises(MissingRuleError, match=rule.name.replace(".", r"\.")):
+            tangents.jvp_rule(rule)
 
 
 def _bind(rule: Rule, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:

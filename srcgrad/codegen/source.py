@@ -24,7 +24,15 @@ from srcgrad.cache import UserGlobals, display_path, source_lines
 from srcgrad.codegen.stacks import indexed
 from srcgrad.errors import SourceNotFoundError, UnsupportedSyntaxError
 
-_SRCGRAD_DECORATORS = {"grad", "value_and_grad", "vjp", "custom_vjp"}
+# (a custom_vjp function's defvjp and defjvp return the rule itself)
+_SRCGRAD_DECORATORS = {
+    "grad",
+    "value_and_grad",
+    "vjp",
+    "custom_vjp",
+    "defvjp",
+    "defjvp",
+}
 
 
 @dataclass

@@ -6,7 +6,10 @@ per family of primitives (``elementwise``, ``binary``, ``special``, ``reductions
 ``statistics``, ``scans``, ``grids``, ``broadcasting``, ``shape``, ``indexing``, ``containers``,
 ``products``, ``linalg``, ``fft``, ``scipy_special``, ``scipy_linalg``, ``stats``, ``nn_kernels``; ``nondiff`` declares the functions
 without a gradient); the runtime helpers a family's rules call live in the module of the same
-name in :mod:`srcgrad.runtime`.
+name in :mod:`srcgrad.runtime`.  Each rule declares its tangent rule (JVP, for forward mode)
+with its adjoint: ``jvp=`` on :func:`adjoint`, or a function written right after the adjoint
+and attached with :func:`~srcgrad.rules.registry.jvp_of` (:mod:`srcgrad.rules.tangents`
+interprets the declarations).
 """
 
 from srcgrad.rules import (  # noqa: F401  (importing a module registers its rules)

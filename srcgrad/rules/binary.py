@@ -30,12 +30,12 @@ def _coin(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 # --------------------------------------------------------------------------- arithmetic
 
 
-@adjoint(np.add, kind="binary", integer_result=True, operator="+")
+@adjoint(np.add, kind="binary", integer_result=True, operator="+", jvp="linear")
 def add_adjoint(g, ans, x1, x2):
     return unbroadcast(g, x1), unbroadcast(g, x2)
 
 
-@adjoint(np.subtract, kind="binary", integer_result=True, operator="-")
+@adjoint(np.subtract, kind="binary", integer_result=True, operator="-", jvp="linear")
 def subtract_adjoint(g, ans, x1, x2):
     return unbroadcast(g, x1), unbroadcast(-g, x2)
 
@@ -68,13 +68,17 @@ def power_adjoint(g, ans, x1, x2):
     )
 
 
-@adjoint(np.floor_divide, operator="//", domain={"x2": _away_from_zero})
+@adjoint(
+    np.floor_divide, operator="//", domain={"x2": _away_from_zero}, jvp="elementwise"
+)
 def floor_divide_adjoint(g, ans, x1, x2):
     # piecewise constant: zero almost everywhere, so no cotangent for either operand
     return None, None
 
 
-@adjoint(np.remainder, operator="%", domain={"x2": _away_from_zero})  # np.mod too
+@adjoint(
+    np.remainder, operator="%", domain={"x2": _away_from_zero}, jvp="elementwise"
+)  # np.mod too
 def remainder_adjoint(g, ans, x1, x2):
     # x1 % x2 == x1 - floor_divide(x1, x2) * x2, and floor_divide is locally constant
     return unbroadcast(g, x1), unbroadcast(-g * np.floor_divide(x1, x2), x2)
@@ -110,6 +114,7 @@ def minimum_adjoint(g, ans, x1, x2):
         "condition-broadcast": "(4,),(3,4),(3,4)",
         "float": "(3,4),(3,4),s",
     },
+    jvp="elementwise",
 )
 def where_adjoint(g, ans, condition, x, y):
     return (
@@ -126,6 +131,7 @@ def where_adjoint(g, ans, condition, x, y):
         {"a_min": [-0.5], "a_max": [None]},
     ]
     + ([{"min": [-0.5], "max": [0.7, None]}] if numpy_at_least("2.1.0") else []),
+    jvp="elementwise",
 )
 def clip_adjoint(g, ans, a, a_min=None, a_max=None, *, min=None, max=None):
     # the cotangent passes where clipping left the value alone (also exactly at a bound);
@@ -169,6 +175,7 @@ def logaddexp2_adjoint(g, ans, x1, x2):
     domain=(0.5, 2.0),
     shapes={"scalar": "(3,4),-"},
     params={"x2": [2.0, 3.0]},
+    jvp="elementwise",
 )
 def power_slope_adjoint(g, ans, x1, x2):
     return unbroadcast(g * x2 * power_slope(x1, x2 - 1), x1)
@@ -178,6 +185,7 @@ def power_slope_adjoint(g, ans, x1, x2):
     split_cotangent,
     nondiff=("x", "result", "other"),
     shapes={"same": "(3,4),(3,4),(3,4),(3,4)"},
+    jvp="linear",
 )
 def split_cotangent_adjoint(g, ans, g1, x, result, other):
     # linear in its cotangent argument g1 (broadcast against the share, which is shaped like

@@ -29,6 +29,7 @@ from srcgrad.runtime import (
     shapes={"column": "(3,1),-", "one": "(1,),-"},
     params={"shape": [(3, 4), (2, 3, 4), (2, 3, 1)]},
     view=True,
+    jvp="linear",
 )
 def broadcast_to_adjoint(g, ans, array, shape, subok=False):
     return unbroadcast(g, array)
@@ -39,6 +40,7 @@ def broadcast_to_adjoint(g, ans, array, shape, subok=False):
     multi_output=True,
     shapes={"two": "(3,1),(4,)", "three": "(2,3,4),(3,1),()"},
     view=True,
+    jvp="linear",
 )
 def broadcast_arrays_adjoint(g, ans, *args, subok=False):
     return broadcast_arrays_cotangents(g, args)
@@ -53,6 +55,7 @@ def broadcast_arrays_adjoint(g, ans, *args, subok=False):
     shape_only=("x",),
     shapes={"broadcast": "(3,4),(4,)", "same": "(3,4),(3,4)"},
     view=True,
+    jvp="linear",
 )
 def unbroadcast_adjoint(g, ans, x1, x):
     # the helper's own parameters are (g, x): here x1 is the cotangent being reduced
@@ -65,6 +68,7 @@ def unbroadcast_adjoint(g, ans, x1, x):
     shape_only=("x",),
     shapes={"all": "(),(3,4)"},
     view=True,
+    jvp="linear",
 )
 def expand_like_adjoint(g, ans, x1, x, axis=None, keepdims=False):
     return reduce_like(g, x1, axis, keepdims)

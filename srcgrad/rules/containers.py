@@ -12,7 +12,8 @@ import builtins
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, jvp_of
+from srcgrad.rules.tangent_calls import zero_tangent
 from srcgrad.runtime import pick_cotangents, sum_cotangents, unstack_cotangent
 
 
@@ -21,13 +22,18 @@ from srcgrad.runtime import pick_cotangents, sum_cotangents, unstack_cotangent
     name="builtin_sum",
     sequence=("iterable",),
     shapes={"list": "[(3,4),(3,4),(4,)]"},
+    jvp="linear",
 )
 def builtin_sum_adjoint(g, ans, iterable, /, start=0):
     return sum_cotangents(g, iterable)
 
 
 @adjoint(
-    np.array, sequence=("object",), nondiff=("dtype",), shapes={"scalars": "[(),(),()]"}
+    np.array,
+    sequence=("object",),
+    nondiff=("dtype",),
+    shapes={"scalars": "[(),(),()]"},
+    jvp="linear",
 )
 def array_adjoint(g, ans, object, dtype=None):
     return unstack_cotangent(g, object)
@@ -59,3 +65,14 @@ def min_of(iterable):  # noqa: ANN001, ANN201
 )
 def extremum_of_adjoint(g, ans, iterable):
     return pick_cotangents(g, ans, iterable)
+
+
+@jvp_of(extremum_of_adjoint)
+def extremum_of_jvp(ans, dots, b):
+    # the picked item's tangent (the adjoint says which)
+    weights = extremum_of_adjoint(np.ones_like(np.asarray(ans, dtype=float)), ans, **b)
+    out = zero_tangent(ans)
+    for w, t in zip(weights, dots[0]):
+        if w is not None and t is not None:
+            out = out + w * t
+    return out

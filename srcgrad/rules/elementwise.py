@@ -104,12 +104,12 @@ def fabs_adjoint(g, ans, x):
     return g * np.sign(x)
 
 
-@adjoint(np.negative, kind="unary", operator="unary -")
+@adjoint(np.negative, kind="unary", operator="unary -", jvp="linear")
 def negative_adjoint(g, ans, x):
     return -g
 
 
-@adjoint(np.positive, kind="unary", operator="unary +")
+@adjoint(np.positive, kind="unary", operator="unary +", jvp="linear")
 def positive_adjoint(g, ans, x):
     return g
 
@@ -198,12 +198,19 @@ def arctanh_adjoint(g, ans, x):
 # A float32 round trip is too coarse for eps = 1e-6 central differences, hence `check`.
 
 
-@adjoint(np.float64, shapes={"matrix": "(3,4)", "float": "s"}, view=True)
+@adjoint(
+    np.float64, shapes={"matrix": "(3,4)", "float": "s"}, view=True, jvp="elementwise"
+)
 def float64_adjoint(g, ans, x):
     return unbroadcast(g, x)
 
 
-@adjoint(np.float32, check={"eps": 1e-2, "rtol": 1e-4, "atol": 1e-5}, view=True)
+@adjoint(
+    np.float32,
+    check={"eps": 1e-2, "rtol": 1e-4, "atol": 1e-5},
+    view=True,
+    jvp="elementwise",
+)
 def float32_adjoint(g, ans, x):
     return unbroadcast(g, x)
 
@@ -217,6 +224,7 @@ def float32_adjoint(g, ans, x):
     nondiff=("shape",),
     shapes={"float": "-,s", "zero-d": "-,()", "row": "-,(4,)"},
     params={"shape": [(3, 4), (2, 3, 4)]},
+    jvp="linear",
 )
 def full_adjoint(
     g, ans, shape, fill_value, dtype=None, order="C", *, device=None, like=None
@@ -231,6 +239,7 @@ def full_adjoint(
         "a",
     ),  # only a's shape and dtype are read: any value gives the same output
     shapes={"float": "(3,4),s", "row": "(3,4),(4,)", "column": "(3,4),(3,1)"},
+    jvp="linear",
 )
 def full_like_adjoint(
     g, ans, a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None
@@ -265,11 +274,12 @@ ASTYPE = getattr(np, "astype", _astype)
     shapes=[((3, 4),)],
     params={"dtype": ["float64"]},
     view=True,  # copy=False returns the input itself when the dtype already matches
+    jvp="elementwise",
 )
 def astype_adjoint(g, ans, x, dtype, copy=True):
     return unbroadcast(g, x)
 
 
-@adjoint(builtins.float, name="float", shapes=[((),)])
+@adjoint(builtins.float, name="float", shapes=[((),)], jvp="elementwise")
 def float_adjoint(g, ans, x):
     return unbroadcast(g, x)

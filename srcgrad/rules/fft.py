@@ -53,32 +53,32 @@ _PARAMS_ND = [
 ]
 
 
-@adjoint(np.fft.fft, shapes=_SHAPES_1D, params=_PARAMS_1D)
+@adjoint(np.fft.fft, shapes=_SHAPES_1D, params=_PARAMS_1D, jvp="linear")
 def fft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     return fft_cotangent(g, a, n, axis, norm)
 
 
-@adjoint(np.fft.ifft, shapes=_SHAPES_1D, params=_PARAMS_1D)
+@adjoint(np.fft.ifft, shapes=_SHAPES_1D, params=_PARAMS_1D, jvp="linear")
 def ifft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     return fft_cotangent(g, a, n, axis, norm, True)
 
 
-@adjoint(np.fft.fft2, shapes=_SHAPES_2D, params=_PARAMS_2D)
+@adjoint(np.fft.fft2, shapes=_SHAPES_2D, params=_PARAMS_2D, jvp="linear")
 def fft2_adjoint(g, ans, a, s=None, axes=(-2, -1), norm=None):
     return fftn_cotangent(g, a, s, axes, norm)
 
 
-@adjoint(np.fft.ifft2, shapes=_SHAPES_2D, params=_PARAMS_2D)
+@adjoint(np.fft.ifft2, shapes=_SHAPES_2D, params=_PARAMS_2D, jvp="linear")
 def ifft2_adjoint(g, ans, a, s=None, axes=(-2, -1), norm=None):
     return fftn_cotangent(g, a, s, axes, norm, True)
 
 
-@adjoint(np.fft.fftn, shapes=_SHAPES_2D, params=_PARAMS_ND)
+@adjoint(np.fft.fftn, shapes=_SHAPES_2D, params=_PARAMS_ND, jvp="linear")
 def fftn_adjoint(g, ans, a, s=None, axes=None, norm=None):
     return fftn_cotangent(g, a, s, axes, norm)
 
 
-@adjoint(np.fft.ifftn, shapes=_SHAPES_2D, params=_PARAMS_ND)
+@adjoint(np.fft.ifftn, shapes=_SHAPES_2D, params=_PARAMS_ND, jvp="linear")
 def ifftn_adjoint(g, ans, a, s=None, axes=None, norm=None):
     return fftn_cotangent(g, a, s, axes, norm, True)
 
@@ -91,6 +91,7 @@ def ifftn_adjoint(g, ans, a, s=None, axes=None, norm=None):
         {"n": [8], "axis": [0], "norm": ["forward"]},
         {"n": [3], "norm": ["ortho"]},
     ],
+    jvp="linear",
 )
 def rfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     return rfft_cotangent(g, a, n, axis, norm)
@@ -104,27 +105,28 @@ def rfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
         {"n": [8], "axis": [0], "norm": ["forward"]},
         {"n": [3], "norm": ["ortho"]},
     ],
+    jvp="linear",
 )
 def irfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     return irfft_cotangent(g, a, n, axis, norm)
 
 
-@adjoint(np.fft.rfft2, shapes=_SHAPES_2D, params=_PARAMS_2D)
+@adjoint(np.fft.rfft2, shapes=_SHAPES_2D, params=_PARAMS_2D, jvp="linear")
 def rfft2_adjoint(g, ans, a, s=None, axes=(-2, -1), norm=None):
     return rfftn_cotangent(g, a, s, axes, norm)
 
 
-@adjoint(np.fft.irfft2, shapes=_SHAPES_2D, params=_PARAMS_2D)
+@adjoint(np.fft.irfft2, shapes=_SHAPES_2D, params=_PARAMS_2D, jvp="linear")
 def irfft2_adjoint(g, ans, a, s=None, axes=(-2, -1), norm=None):
     return irfftn_cotangent(g, a, s, axes, norm)
 
 
-@adjoint(np.fft.rfftn, shapes=_SHAPES_2D, params=_PARAMS_ND)
+@adjoint(np.fft.rfftn, shapes=_SHAPES_2D, params=_PARAMS_ND, jvp="linear")
 def rfftn_adjoint(g, ans, a, s=None, axes=None, norm=None):
     return rfftn_cotangent(g, a, s, axes, norm)
 
 
-@adjoint(np.fft.irfftn, shapes=_SHAPES_2D, params=_PARAMS_ND)
+@adjoint(np.fft.irfftn, shapes=_SHAPES_2D, params=_PARAMS_ND, jvp="linear")
 def irfftn_adjoint(g, ans, a, s=None, axes=None, norm=None):
     return irfftn_cotangent(g, a, s, axes, norm)
 
@@ -133,6 +135,7 @@ def irfftn_adjoint(g, ans, a, s=None, axes=None, norm=None):
     np.fft.hfft,
     shapes=_SHAPES_1D,
     params=[{"n": [None, 5]}, {"n": [6], "axis": [0], "norm": ["ortho"]}],
+    jvp="linear",
 )
 def hfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     return hfft_cotangent(g, a, n, axis, norm)
@@ -142,6 +145,7 @@ def hfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     np.fft.ihfft,
     shapes=_SHAPES_1D,
     params=[{"n": [None, 3]}, {"n": [6], "axis": [0], "norm": ["forward"]}],
+    jvp="linear",
 )
 def ihfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     return ihfft_cotangent(g, a, n, axis, norm)
@@ -151,6 +155,7 @@ def ihfft_adjoint(g, ans, a, n=None, axis=-1, norm=None):
     np.fft.fftshift,
     shapes={"matrix": "(3,4)", "3d": "(2,3,5)"},
     params={"axes": [None, (0, -1)]},
+    jvp="linear",
 )
 def fftshift_adjoint(g, ans, x, axes=None):
     return np.fft.ifftshift(g, axes)
@@ -160,6 +165,7 @@ def fftshift_adjoint(g, ans, x, axes=None):
     np.fft.ifftshift,
     shapes={"matrix": "(3,4)", "3d": "(2,3,5)"},
     params={"axes": [None, (0, -1)]},
+    jvp="linear",
 )
 def ifftshift_adjoint(g, ans, x, axes=None):
     return np.fft.fftshift(g, axes)

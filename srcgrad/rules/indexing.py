@@ -15,7 +15,7 @@ import operator
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, jvp_of
 from srcgrad.runtime import (
     added_at,
     assign_at,
@@ -72,6 +72,7 @@ _DIAGONAL_SHAPES = {
     shapes=[((4, 5),)],
     params={"key": [1, (slice(1, 3), None), (Ellipsis, 0), (slice(None, None, 2), -1)]},
     view=True,
+    jvp="linear",
 )
 def getitem_adjoint(g, ans, x, key):
     return scatter_to(g, x, key)
@@ -83,6 +84,7 @@ def getitem_adjoint(g, ans, x, key):
     nondiff=("key",),
     shapes={"slice": "(4,5),-,(2,5)", "broadcast": "(4,5),-,(5,)"},
     params={"key": [(slice(1, 3),)]},
+    jvp="linear",
 )
 def assign_at_adjoint(g, ans, x, key, v):
     return zero_at(g, key), gather_at(g, key, v)
@@ -98,6 +100,7 @@ def assign_at_adjoint(g, ans, x, key, v):
         "broadcast": "(4,5),-,(5,)",
     },
     params={"key": [[0, 2, 0]]},
+    jvp="linear",
 )
 def added_at_adjoint(g, ans, x, key, v):
     # every occurrence of a repeated index adds its own v: each one gets g there
@@ -110,6 +113,7 @@ def added_at_adjoint(g, ans, x, key, v):
     shape_only=("x",),
     shapes={"rows": "(2,4),(3,4),-"},
     params={"key": [slice(0, 2)]},
+    jvp="linear",
 )
 def scatter_to_adjoint(g, ans, x1, x, key):
     # the forward assignment broadcasts x1 (a Python float, say) over x[key]
@@ -130,6 +134,7 @@ def scatter_to_adjoint(g, ans, x1, x, key):
         "clip": ("(3,4),-", {"indices": [0, 5, -7], "mode": "clip"}),
     },
     params={"axis": [None, 0, 1]},
+    jvp="linear",
 )
 def take_adjoint(g, ans, a, indices, axis=None, *, mode="raise"):
     return take_cotangent(g, a, indices, axis, mode)
@@ -145,6 +150,7 @@ def take_adjoint(g, ans, a, indices, axis=None, *, mode="raise"):
         "last": ("(2,3,4),(2,3,2)", {"axis": -1}),
         "flat": ("(3,4),(5,)", {"axis": None}),
     },
+    jvp="linear",
 )
 def take_along_axis_adjoint(g, ans, arr, indices, axis=-1):
     return take_along_axis_cotangent(g, arr, indices, axis)
@@ -157,6 +163,7 @@ def take_along_axis_adjoint(g, ans, arr, indices, axis=-1):
     domain={"a": _choice_indices},
     shapes={"same": "(3,4),[(3,4),(3,4),(3,4)]", "broadcast": "(3,4),[(4,),(3,1),()]"},
     params={"mode": ["raise", "wrap"]},
+    jvp="linear",
 )
 def choose_adjoint(g, ans, a, choices, *, mode="raise"):
     return choose_cotangents(g, a, choices, mode)
@@ -171,6 +178,8 @@ def choose_adjoint(g, ans, a, choices, *, mode="raise"):
         "same": "[(3,4),(3,4)],[(3,4),(3,4)]",
         "broadcast": "[(3,4),(4,)],[(4,),(3,1)]",
     },
+    jvp="linear",
+    offsets=("default",),
 )
 def select_adjoint(g, ans, condlist, choicelist, default=0):
     return select_cotangents(g, condlist, choicelist)
@@ -187,6 +196,7 @@ def select_adjoint(g, ans, condlist, choicelist, default=0):
         "repeated-axis": ("(4,6),-", {"window_shape": (2, 3), "axis": (1, 1)}),
     },
     view=True,
+    jvp="linear",
 )
 def sliding_window_view_adjoint(
     g, ans, x, window_shape, axis=None, *, subok=False, writeable=False
@@ -202,6 +212,7 @@ def sliding_window_view_adjoint(
         {"condition": [[True, False, True]], "axis": [0, 1, None]},
         {"condition": [[False, True]], "axis": [1]},
     ],
+    jvp="linear",
 )
 def compress_adjoint(g, ans, condition, a, axis=None):
     return compress_cotangent(g, condition, a, axis)
@@ -212,6 +223,7 @@ def compress_adjoint(g, ans, condition, a, axis=None):
     nondiff=("condition",),
     domain={"condition": _coin},
     shapes={"same": "(3,4),(3,4)"},
+    jvp="linear",
 )
 def extract_adjoint(g, ans, condition, arr):
     return compress_cotangent(g, np.ravel(condition), arr, None)
@@ -226,13 +238,18 @@ def extract_adjoint(g, ans, condition, arr):
     shapes=_DIAGONAL_SHAPES,
     params={"offset": [1, -2]},
     view=True,
+    jvp="linear",
 )
 def diagonal_adjoint(g, ans, a, offset=0, axis1=0, axis2=1):
     return diagonal_cotangent(g, a, offset, axis1, axis2)
 
 
 @adjoint(
-    np.trace, methods=("trace",), shapes=_DIAGONAL_SHAPES, params={"offset": [0, -2]}
+    np.trace,
+    methods=("trace",),
+    shapes=_DIAGONAL_SHAPES,
+    params={"offset": [0, -2]},
+    jvp="linear",
 )
 def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1, dtype=None):
     return trace_cotangent(g, a, offset, axis1, axis2)
@@ -243,24 +260,38 @@ def trace_adjoint(g, ans, a, offset=0, axis1=0, axis2=1, dtype=None):
     shapes={"vector": "(4,)", "wide": "(3,5)", "tall": "(5,3)"},
     params={"k": [0, 1, -1]},
     view=True,
+    jvp="linear",
 )
 def diag_adjoint(g, ans, v, k=0):
     return diag_cotangent(g, v, k)
 
 
 @adjoint(
-    np.diagflat, shapes={"vector": "(3,)", "matrix": "(2,2)"}, params={"k": [0, 1, -2]}
+    np.diagflat,
+    shapes={"vector": "(3,)", "matrix": "(2,2)"},
+    params={"k": [0, 1, -2]},
+    jvp="linear",
 )
 def diagflat_adjoint(g, ans, v, k=0):
     return diagflat_cotangent(g, v, k)
 
 
-@adjoint(np.tril, shapes={"matrix": "(3,4)", "3d": "(2,4,3)"}, params={"k": [0, 1, -1]})
+@adjoint(
+    np.tril,
+    shapes={"matrix": "(3,4)", "3d": "(2,4,3)"},
+    params={"k": [0, 1, -1]},
+    jvp="linear",
+)
 def tril_adjoint(g, ans, m, k=0):
     return np.tril(g, k)
 
 
-@adjoint(np.triu, shapes={"matrix": "(3,4)", "3d": "(2,4,3)"}, params={"k": [0, 1, -1]})
+@adjoint(
+    np.triu,
+    shapes={"matrix": "(3,4)", "3d": "(2,4,3)"},
+    params={"k": [0, 1, -1]},
+    jvp="linear",
+)
 def triu_adjoint(g, ans, m, k=0):
     return np.triu(g, k)
 
@@ -275,6 +306,16 @@ def sort_adjoint(g, ans, a, axis=-1, kind=None, order=None, *, stable=None):
     return permutation_cotangent(g, a, ans, axis)
 
 
+@jvp_of(sort_adjoint)
+def sort_jvp(ans, dots, b):
+    a, t = np.asarray(b["a"]), np.asarray(dots[0])
+    axis = b.get("axis", -1)
+    if axis is None:
+        a, t, axis = a.ravel(), t.ravel(), 0
+    order = np.argsort(a, axis=axis, kind="stable")
+    return np.take_along_axis(np.broadcast_to(t, a.shape), order, axis=axis)
+
+
 @adjoint(
     np.partition,
     nondiff=("kth",),
@@ -283,3 +324,19 @@ def sort_adjoint(g, ans, a, axis=-1, kind=None, order=None, *, stable=None):
 )
 def partition_adjoint(g, ans, a, kth, axis=-1, kind="introselect", order=None):
     return permutation_cotangent(g, a, ans, axis)
+
+
+@jvp_of(partition_adjoint)
+def partition_jvp(ans, dots, b):
+    # each output entry's source, as the adjoint finds it: the r-th smallest of a lane
+    a, t = np.asarray(b["a"]), np.broadcast_to(dots[0], np.shape(b["a"]))
+    axis = b.get("axis", -1)
+    if axis is None:
+        a, t, axis = a.ravel(), t.ravel(), 0
+    from_a = np.argsort(a, axis=axis, kind="stable")
+    from_ans = np.argsort(ans, axis=axis, kind="stable")
+    out = np.zeros(np.shape(ans), dtype=np.result_type(t, float))
+    np.put_along_axis(
+        out, from_ans, np.take_along_axis(t, from_a, axis=axis), axis=axis
+    )
+    return out

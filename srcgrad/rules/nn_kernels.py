@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, jvp_of
 from srcgrad.runtime import (
     avg_pool2d_cotangent,
     col2im,
@@ -64,6 +64,7 @@ _CONV_GRID = [
     shape_only=("x",),
     shapes=_CONV,
     params=_CONV_GRID,
+    jvp="linear",
 )
 def im2col_adjoint(
     g, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1)
@@ -96,6 +97,7 @@ def im2col_adjoint(
             },
         ),
     },
+    jvp="linear",
 )
 def col2im_sum_adjoint(
     g,
@@ -127,6 +129,29 @@ def max_pool2d_adjoint(g, ans, x, kernel_size, stride, padding=(0, 0), dilation=
     return max_pool2d_cotangent(g, ans, x, kernel_size, stride, padding, dilation)
 
 
+@jvp_of(max_pool2d_adjoint)
+def max_pool2d_jvp(ans, dots, b):
+    # each window's tangent is that of its first maximum, the entry the adjoint picks
+    x, t = b["x"], dots[0]
+    stride, padding = b["stride"], b.get("padding", (0, 0))
+    dilation = b.get("dilation", (1, 1))
+    geometry = nn_kernels._geometry(
+        x.shape, b["kernel_size"], stride, padding, dilation
+    )
+    kh, kw, ho, wo = geometry[4:]
+    xpad = nn_kernels._padded(x, padding, -float("inf"))
+    tpad = nn_kernels._padded(np.asarray(t, dtype=x.dtype), padding, 0.0)
+    out = np.zeros(np.shape(ans), dtype=x.dtype)
+    open_ = np.ones(np.shape(ans), dtype=bool)  # windows whose maximum is not found yet
+    for i in range(kh):
+        for j in range(kw):
+            key = nn_kernels._window(i, j, ho, wo, stride, dilation)
+            hit = (xpad[key] == ans) & open_
+            out = np.where(hit, tpad[key], out)
+            open_ = open_ & ~hit
+    return out
+
+
 @adjoint(
     nn_kernels.avg_pool2d,
     name="nn.avg_pool2d",
@@ -141,6 +166,7 @@ def max_pool2d_adjoint(g, ans, x, kernel_size, stride, padding=(0, 0), dilation=
         {"stride": [(2, 3), (1, 1)], "padding": [(0, 0), (1, 1)]},
         {"stride": [(2, 1)], "padding": [(1, 1)], "count_include_pad": [False]},
     ],
+    jvp="linear",
 )
 def avg_pool2d_adjoint(
     g, ans, x, kernel_size, stride, padding=(0, 0), count_include_pad=True
@@ -155,6 +181,7 @@ def avg_pool2d_adjoint(
     shape_only=("weight",),
     shapes={"table": "(3,4),(5,2)", "flat": "(7,),(5,3)"},
     domain={"indices": _rows},
+    jvp="linear",
 )
 def embedding_adjoint(g, ans, indices, weight):
     return embedding_cotangent(g, indices, weight)
@@ -177,3 +204,33 @@ def cross_entropy_adjoint(
     ), cross_entropy_weight_cotangent(
         g, ans, input, target, weight, ignore_index, reduction
     )
+
+
+@jvp_of(cross_entropy_adjoint)
+def cross_entropy_jvp(ans, dots, b):
+    # loss = -w[t] * log_softmax(input)[t], reduced; the weights' tangent is picked the
+    # same way; "mean" divides by the total weight
+    input, target = b["input"], b["target"]
+    t_input, t_weight = dots
+    ignore, reduction = b.get("ignore_index", -100), b.get("reduction", "mean")
+    w = nn_kernels._class_weights(target, b.get("weight"), ignore, input.dtype)
+    logp = nn_kernels._log_softmax(input)
+    safe = np.expand_dims(np.where(target != ignore, target, 0), 1)
+    picked = np.take_along_axis(logp, safe, axis=1)[:, 0]
+    t_loss = np.zeros(np.shape(w), dtype=input.dtype)
+    if t_input is not None:
+        t_logp = t_input - np.sum(np.exp(logp) * t_input, axis=1, keepdims=True)
+        t_loss = t_loss - w * np.take_along_axis(t_logp, safe, axis=1)[:, 0]
+    t_w = None
+    if t_weight is not None:
+        t_w = nn_kernels._class_weights(target, t_weight, ignore, input.dtype)
+        t_loss = t_loss - t_w * picked
+    if reduction == "none":
+        return t_loss
+    total = np.sum(t_loss)
+    if reduction == "sum":
+        return total
+    out = total / np.sum(w)
+    if t_w is not None:  # d(L / W) = dL / W - (L / W) dW / W
+        out = out - ans * np.sum(t_w) / np.sum(w)
+    return out

@@ -77,6 +77,7 @@ _VECDOT_SHAPES = {
         "vector-batch": "(4,),(2,4,3)",
         "batch-vector": "(2,3,4),(4,)",
     },
+    jvp="multilinear",
 )
 def matmul_adjoint(g, ans, x1, x2):
     # g @ x2^T and x1^T @ g, with 1-D operands promoted and broadcast batches summed
@@ -97,6 +98,7 @@ def matmul_adjoint(g, ans, x1, x2):
         "zero-d-left": "(),(3,4)",
         "zero-d-right": "(3,4),()",
     },
+    jvp="multilinear",
 )
 def dot_adjoint(g, ans, a, b):
     return dot_cotangent_a(g, a, b), dot_cotangent_b(g, a, b)
@@ -105,6 +107,7 @@ def dot_adjoint(g, ans, a, b):
 @adjoint(
     np.outer,
     shapes={"vectors": "(3,),(4,)", "flattened": "(2,3),(4,)", "zero-d": "(),(4,)"},
+    jvp="multilinear",
 )
 def outer_adjoint(g, ans, a, b):
     # outer flattens both operands: ans[i, j] = ravel(a)[i] * ravel(b)[j]
@@ -121,6 +124,7 @@ def outer_adjoint(g, ans, a, b):
         "zero-d-left": "(),(3,4)",
         "zero-d-right": "(3,4),()",
     },
+    jvp="multilinear",
 )
 def inner_adjoint(g, ans, a, b):
     return inner_cotangent_a(g, a, b), inner_cotangent_b(g, a, b)
@@ -130,6 +134,7 @@ def inner_adjoint(g, ans, a, b):
     np.tensordot,
     shapes={"matrices": "(3,4),(4,3)"},
     params={"axes": [0, 1, ([1], [0]), ([0], [1]), ([0, 1], [1, 0])]},
+    jvp="multilinear",
 )
 def tensordot_adjoint(g, ans, a, b, axes=2):
     return tensordot_cotangent_a(g, a, b, axes), tensordot_cotangent_b(g, a, b, axes)
@@ -153,6 +158,7 @@ def tensordot_adjoint(g, ans, a, b, axes=2):
             "...j,jk->...k",
         ]
     },
+    jvp="multilinear",
 )
 def einsum_adjoint(g, ans, subscripts, *operands, optimize=False):
     return einsum_cotangents(g, subscripts, operands, optimize)
@@ -169,6 +175,7 @@ def einsum_adjoint(g, ans, subscripts, *operands, optimize=False):
         "axes": ("(3,4),(4,3)", {"axisa": 0}),
         "axis": ("(3,2),(3,2)", {"axis": 0}),
     },
+    jvp="multilinear",
 )
 def cross_adjoint(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return (
@@ -182,6 +189,7 @@ if hasattr(np, "vecdot"):  # numpy >= 2.0
     @adjoint(
         numpy_function("vecdot"),
         shapes={**_VECDOT_SHAPES, "axis": ("(4,3),(4,3)", {"axis": 0})},
+        jvp="multilinear",
     )
     def vecdot_adjoint(g, ans, x1, x2, /, *, axis=-1):
         return vecdot_cotangent_x1(g, x1, x2, axis), vecdot_cotangent_x2(
@@ -198,6 +206,7 @@ if hasattr(np, "matvec"):  # numpy >= 2.2
             "batch": "(2,3,4),(2,4)",
             "broadcast": "(3,4),(2,4)",
         },
+        jvp="multilinear",
     )
     def matvec_adjoint(g, ans, x1, x2, /):
         return matvec_cotangent_x1(g, x1, x2), matvec_cotangent_x2(g, x1, x2)
@@ -209,6 +218,7 @@ if hasattr(np, "matvec"):  # numpy >= 2.2
             "batch": "(2,3),(2,3,4)",
             "broadcast": "(2,3),(3,4)",
         },
+        jvp="multilinear",
     )
     def vecmat_adjoint(g, ans, x1, x2, /):
         return vecmat_cotangent_x1(g, x1, x2), vecmat_cotangent_x2(g, x1, x2)
@@ -226,6 +236,7 @@ if hasattr(np, "matvec"):  # numpy >= 2.2
         "two": "[(2,3),(3,2)]",
         "four": "[(4,),(4,3),(3,2),(2,3)]",
     },
+    jvp="multilinear",
 )
 def multi_dot_adjoint(g, ans, arrays, *, out=None):
     return multi_dot_cotangents(g, arrays)
@@ -238,6 +249,7 @@ def multi_dot_adjoint(g, ans, arrays, *, out=None):
         "broadcast": "(4,3),(3,)",
         "axis": ("(3,2),(3,2)", {"axis": 0}),
     },
+    jvp="multilinear",
 )
 def linalg_cross_adjoint(g, ans, x1, x2, /, *, axis=-1):
     return (
@@ -249,6 +261,7 @@ def linalg_cross_adjoint(g, ans, x1, x2, /, *, axis=-1):
 @adjoint(
     numpy_function("linalg.matmul"),
     shapes={"matrix": "(3,4),(4,5)", "batch": "(2,3,4),(4,5)", "vector": "(4,),(4,5)"},
+    jvp="multilinear",
 )
 def linalg_matmul_adjoint(g, ans, x1, x2, /):
     return matmul_cotangent_x1(g, x1, x2), matmul_cotangent_x2(g, x1, x2)
@@ -258,6 +271,7 @@ def linalg_matmul_adjoint(g, ans, x1, x2, /):
     numpy_function("linalg.tensordot"),
     shapes={"matrices": "(3,4),(4,3)"},
     params={"axes": [0, 1, ([1], [0])]},
+    jvp="multilinear",
 )
 def linalg_tensordot_adjoint(g, ans, x1, x2, /, *, axes=2):
     return tensordot_cotangent_a(g, x1, x2, axes), tensordot_cotangent_b(
@@ -265,12 +279,14 @@ def linalg_tensordot_adjoint(g, ans, x1, x2, /, *, axes=2):
     )
 
 
-@adjoint(numpy_function("linalg.outer"), shapes={"vectors": "(3,),(4,)"})
+@adjoint(
+    numpy_function("linalg.outer"), shapes={"vectors": "(3,),(4,)"}, jvp="multilinear"
+)
 def linalg_outer_adjoint(g, ans, x1, x2, /):
     return cast_like(g @ x2, x1), cast_like(x1 @ g, x2)
 
 
-@adjoint(numpy_function("linalg.vecdot"), shapes=_VECDOT_SHAPES)
+@adjoint(numpy_function("linalg.vecdot"), shapes=_VECDOT_SHAPES, jvp="multilinear")
 def linalg_vecdot_adjoint(g, ans, x1, x2, /, *, axis=-1):
     return vecdot_cotangent_x1(g, x1, x2, axis), vecdot_cotangent_x2(g, x1, x2, axis)
 
@@ -286,6 +302,7 @@ def linalg_vecdot_adjoint(g, ans, x1, x2, /, *, axis=-1):
         "mixed": "(2,2),(3,)",
         "3d": "(2,1,2),(2,2)",
     },
+    jvp="multilinear",
 )
 def kron_adjoint(g, ans, a, b):
     return kron_cotangent_a(g, a, b), kron_cotangent_b(g, a, b)
@@ -299,6 +316,7 @@ def kron_adjoint(g, ans, a, b):
         "equal": "(4,),(4,)",
     },
     params={"mode": ["full", "same", "valid"]},
+    jvp="multilinear",
 )
 def convolve_adjoint(g, ans, a, v, mode="full"):
     return convolve_cotangents(g, a, v, mode, "convolve")
@@ -312,6 +330,7 @@ def convolve_adjoint(g, ans, a, v, mode="full"):
         "equal": "(4,),(4,)",
     },
     params={"mode": ["valid", "same", "full"]},
+    jvp="multilinear",
 )
 def correlate_adjoint(g, ans, a, v, mode="valid"):
     return convolve_cotangents(g, a, v, mode, "correlate")

@@ -33,21 +33,54 @@ _AXES = {"axis": [None, 0, -1, (0, 1)], "keepdims": [False, True]}
 _SHAPES = {"matrix": "(3,4)", "3d": "(2,3,4)"}
 
 
-@adjoint(np.sum, kind="reduce", methods=("sum",), shapes=_SHAPES, params=_AXES)
+@adjoint(
+    np.sum,
+    kind="reduce",
+    methods=("sum",),
+    shapes=_SHAPES,
+    params=_AXES,
+    jvp="linear",
+    offsets=("initial",),
+)
 def sum_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False, initial=None):
     return expand_like(g, a, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.mean, kind="reduce", methods=("mean",), shapes=_SHAPES, params=_AXES)
+@adjoint(
+    np.mean,
+    kind="reduce",
+    methods=("mean",),
+    shapes=_SHAPES,
+    params=_AXES,
+    jvp="linear",
+)
 def mean_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return expand_like(g, a, axis=axis, keepdims=keepdims) / reduction_size(a, axis)
 
 
 # np.amax and np.amin are not np.max and np.min in numpy 2
-@adjoint(np.max, kind="reduce", methods=("max",), shapes=_SHAPES, params=_AXES)
-@adjoint(np.amax, kind="reduce", same_as="max", shapes=_SHAPES, params=_AXES)
-@adjoint(np.min, kind="reduce", methods=("min",), shapes=_SHAPES, params=_AXES)
-@adjoint(np.amin, kind="reduce", same_as="min", shapes=_SHAPES, params=_AXES)
+@adjoint(
+    np.max,
+    kind="reduce",
+    methods=("max",),
+    shapes=_SHAPES,
+    params=_AXES,
+    jvp="reduction",
+)
+@adjoint(
+    np.amax, kind="reduce", same_as="max", shapes=_SHAPES, params=_AXES, jvp="reduction"
+)
+@adjoint(
+    np.min,
+    kind="reduce",
+    methods=("min",),
+    shapes=_SHAPES,
+    params=_AXES,
+    jvp="reduction",
+)
+@adjoint(
+    np.amin, kind="reduce", same_as="min", shapes=_SHAPES, params=_AXES, jvp="reduction"
+)
 def extremum_adjoint(g, ans, a, axis=None, *, keepdims=False):
     # every element equal to the maximum (minimum) gets an equal share of g
     hits = (a == expand_like(ans, a, axis=axis, keepdims=keepdims)).astype(ans.dtype)
@@ -55,7 +88,14 @@ def extremum_adjoint(g, ans, a, axis=None, *, keepdims=False):
     return expand_like(g, a, axis=axis, keepdims=keepdims) * share
 
 
-@adjoint(np.prod, kind="reduce", methods=("prod",), shapes=_SHAPES, params=_AXES)
+@adjoint(
+    np.prod,
+    kind="reduce",
+    methods=("prod",),
+    shapes=_SHAPES,
+    params=_AXES,
+    jvp="reduction",
+)
 def prod_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     # d prod / d a_i is the product of the others; exact when a holds zeros
     return expand_like(g, a, axis=axis, keepdims=keepdims) * prod_others(a, axis)
@@ -67,6 +107,7 @@ def prod_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     methods=("var",),
     shapes=_SHAPES,
     params={**_AXES, "ddof": [0, 1]},
+    jvp="reduction",
 )
 def var_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     scale = 2.0 / (reduction_size(a, axis) - ddof)
@@ -80,6 +121,7 @@ def var_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     methods=("std",),
     shapes=_SHAPES,
     params={**_AXES, "ddof": [0, 1]},
+    jvp="reduction",
 )
 def std_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     # d std = d var / (2 std)

@@ -69,6 +69,21 @@ the defaults fit most rules):
   numpy and scipy functions do (``np.sum([a, b])``); by default true for a ufunc or a function
   of numpy or scipy.
 
+The tangent rule (JVP, for forward mode) is declared with the adjoint, by what the primitive
+is (:mod:`srcgrad.rules.tangents` interprets the declaration):
+
+* ``jvp="elementwise"``: an elementwise function of its broadcast operands (the default for
+  a single-output rule of kind ``"unary"`` or ``"binary"``);
+* ``jvp="linear"``: linear in its operands (reshape, sum, indexing, the FFTs);
+* ``jvp="multilinear"``: linear in each operand separately (matmul, einsum);
+* ``jvp="reduction"``: each input element feeds one output element, over ``axis`` (over
+  the last two axes for a matrix function without one: det, matrix norms);
+* or a function ``jvp(ans, dots, b)`` written right after the adjoint and attached with
+  :func:`jvp_of`.
+
+A rule without one has no forward mode (it refuses, naming the primitive); a rule with
+``same_as`` takes the JVP of the rule it names unless it declares its own.
+
 Test specs (read by ``tests/rules``, which builds every rule's test cases from them):
 
 * ``shapes``: the input cases.  A dict ``{case id: case}`` (the id appears in test names) or a
@@ -104,6 +119,7 @@ Test specs (read by ``tests/rules``, which builds every rule's test cases from t
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import types
 from dataclasses import dataclass, field
@@ -114,6 +130,7 @@ import numpy
 __all__ = [
     "Rule",
     "adjoint",
+    "jvp_of",
     "nondifferentiable",
     "lookup",
     "is_nondiff",
@@ -162,9 +179,12 @@ class Rule:
     builtins: tuple[str, ...] = ()
     single_output_when: tuple[str, Any] | None = None
     array_operands: bool = False
+    # the tangent rule: one of JVP_KINDS, or a function (ans, dots, b) -> tangent
+    jvp: str | Callable[..., Any] | None = None
 
 
 KINDS = ("unary", "binary", "reduce")
+JVP_KINDS = ("elementwise", "linear", "multilinear", "reduction")
 
 
 _RULES: dict[Any, Rule] = {}  # _key(primitive) -> its rule
@@ -215,6 +235,12 @@ def _parameters(
     ps = list(sig.parameters.values())[2:]
     varargs = next((p.name for p in ps if p.kind is p.VAR_POSITIONAL), None)
     defaults = {p.name: p.default for p in ps if p.default is not p.empty}
+    stray = set(optional) - set(defaults)
+    if stray:
+        raise TypeError(
+            f"{fn.__name__}: optional_operands {sorted(stray)} are not parameters "
+            "with a default"
+        )
     operands = tuple(
         p.name
         for p in ps
@@ -223,6 +249,13 @@ def _parameters(
         and p.name not in nondiff
     )
     return tuple(p.name for p in ps), operands, varargs, defaults
+
+
+def _check_kinds(kind: str | None, jvp: str | None) -> None:
+    if kind not in (None, *KINDS):
+        raise ValueError(f"kind {kind!r}: one of {KINDS} or None")
+    if jvp not in (None, *JVP_KINDS):
+        raise ValueError(f"jvp {jvp!r}: one of {JVP_KINDS}, or a function (jvp_of)")
 
 
 def adjoint(
@@ -247,24 +280,18 @@ def adjoint(
     single_output_when: tuple[str, Any] | None = None,
     array_operands: bool | None = None,
     optional_operands: tuple[str, ...] = (),
+    jvp: str | None = None,
     **extra: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` as the adjoint rule of ``prim`` (see the module docstring); a ``None``
     primitive (:func:`numpy_function` on an older numpy) registers nothing."""
 
-    if kind not in (None, *KINDS):
-        raise ValueError(f"kind {kind!r}: one of {KINDS} or None")
+    _check_kinds(kind, jvp)
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if prim is None:  # a numpy function this numpy lacks (numpy_function)
             return fn
         names, operands, varargs, defaults = _parameters(fn, nondiff, optional_operands)
-        stray = set(optional_operands) - set(defaults)
-        if stray:
-            raise TypeError(
-                f"{fn.__name__}: optional_operands {sorted(stray)} are not parameters "
-                "with a default"
-            )
         rule = Rule(
             primitive=prim,
             name=name or _prim_name(prim),
@@ -296,6 +323,7 @@ def adjoint(
             array_operands=(
                 _makes_arrays(prim) if array_operands is None else array_operands
             ),
+            jvp=jvp,
         )
         global GENERATION
         _RULES[_key(prim)] = rule
@@ -305,6 +333,37 @@ def adjoint(
         return fn
 
     return register
+
+
+def jvp_of(
+    *adjoints: Callable[..., Any],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Attach ``fn(ans, dots, b)`` as the tangent rule (JVP) of the rules registered with the
+    adjoint functions ``adjoints`` (every primitive each was registered for); see
+    :mod:`srcgrad.rules.tangents` for what a JVP takes and returns.  Written right after the
+    adjoint::
+
+        @jvp_of(inv_adjoint)
+        def inv_jvp(ans, dots, b):
+            return -(ans @ dots[0] @ ans)
+    """
+
+    def attach(fn: Callable[..., Any]) -> Callable[..., Any]:
+        global GENERATION
+        for adj in adjoints:
+            for old in [r for r in _BY_NAME.values() if r.adjoint is adj]:
+                if old.jvp is not None:
+                    raise TypeError(f"{old.name}: a JVP is declared twice")
+                new = dataclasses.replace(old, jvp=fn)
+                for key, rule in list(_RULES.items()):
+                    if rule is old:
+                        _RULES[key] = new
+                _BY_NAME[new.name] = new
+                adj.rule = new  # type: ignore[attr-defined]
+                GENERATION += 1
+        return fn  # a primitive this numpy lacks registered nothing: nothing to attach
+
+    return attach
 
 
 def reinstate(rule: Rule) -> None:

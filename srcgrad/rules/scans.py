@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from srcgrad.rules.domains import _increasing, _with_nans
-from srcgrad.rules.registry import adjoint, numpy_function
+from srcgrad.rules.registry import adjoint, jvp_of, numpy_function
+from srcgrad.rules.tangent_calls import _filled
 from srcgrad.runtime import (
     cumprod_cotangent,
     cumsum_cotangent,
@@ -48,7 +49,9 @@ def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 # --------------------------------------------------------------------------- scans
 
 
-@adjoint(np.cumsum, methods=("cumsum",), shapes=_SHAPES, params=_SCAN_AXES)
+@adjoint(
+    np.cumsum, methods=("cumsum",), shapes=_SHAPES, params=_SCAN_AXES, jvp="linear"
+)
 def cumsum_adjoint(g, ans, a, axis=None, dtype=None):
     return cumsum_cotangent(g, a, axis)
 
@@ -64,15 +67,55 @@ def cumprod_adjoint(g, ans, a, axis=None, dtype=None):
     return cumprod_cotangent(g, a, ans, axis)
 
 
+def _cumprod_tangent(a, t, axis):
+    # the product rule along the axis: y_k = y_(k-1) a_k, so t_y_k = t_y_(k-1) a_k +
+    # y_(k-1) t_k (exact where a holds zeros)
+    a = np.asarray(a)
+    t = np.broadcast_to(np.asarray(t), a.shape)
+    if axis is None:
+        a, t, axis = a.ravel(), t.ravel(), 0
+    y = np.moveaxis(np.cumprod(a, axis=axis), axis, 0)
+    a, t = np.moveaxis(a, axis, 0), np.moveaxis(t, axis, 0)
+    out = np.empty(np.shape(y), dtype=np.result_type(y, t, float))
+    if out.size:
+        out[0] = t[0]
+    for k in range(1, a.shape[0]):
+        out[k] = out[k - 1] * a[k] + y[k - 1] * t[k]
+    return np.moveaxis(out, 0, axis)
+
+
+@jvp_of(cumprod_adjoint)
+def cumprod_jvp(ans, dots, b):
+    return _cumprod_tangent(b["a"], dots[0], b.get("axis")).reshape(np.shape(ans))
+
+
 @adjoint(np.nancumsum, shapes=_NAN_SHAPES, params=_SCAN_AXES, domain=_with_nans)
 def nancumsum_adjoint(g, ans, a, axis=None, dtype=None):
     return cumsum_cotangent(g, a, axis) * ~np.isnan(a)
+
+
+@jvp_of(nancumsum_adjoint)
+def nancumsum_jvp(ans, dots, b):
+    a = np.asarray(b["a"])
+    t = np.where(np.isnan(a), 0.0, dots[0])
+    return np.cumsum(t, axis=b.get("axis"))
 
 
 @adjoint(np.nancumprod, shapes=_NAN_SHAPES, params=_SCAN_AXES, domain=_with_nans)
 def nancumprod_adjoint(g, ans, a, axis=None, dtype=None):
     # NaNs count as ones
     return cumprod_cotangent(g, np.where(np.isnan(a), 1, a), ans, axis) * ~np.isnan(a)
+
+
+@jvp_of(nancumprod_adjoint)
+def nancumprod_jvp(ans, dots, b):
+    # NaNs count as ones: constants
+    a = np.asarray(b["a"])
+    nan = np.isnan(a)
+    t = np.where(nan, 0.0, dots[0])
+    return _cumprod_tangent(np.where(nan, 1.0, a), t, b.get("axis")).reshape(
+        np.shape(ans)
+    )
 
 
 if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
@@ -85,6 +128,7 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
             "rows": ("(3,4)", {"axis": 0}),
         },
         params={"include_initial": [False, True]},
+        jvp="linear",
     )
     def cumulative_sum_adjoint(
         g, ans, x, /, *, axis=None, dtype=None, include_initial=False
@@ -106,6 +150,16 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
     ):
         return cumulative_cotangent(g, x, ans, axis, include_initial, "prod")
 
+    @jvp_of(cumulative_prod_adjoint)
+    def cumulative_prod_jvp(ans, dots, b):
+        x, axis = np.asarray(b["x"]), b.get("axis")
+        out = _cumprod_tangent(x, dots[0], 0 if axis is None else axis)
+        if b.get("include_initial"):  # the initial 1 is a constant
+            width = [(0, 0)] * out.ndim
+            width[0 if axis is None else axis] = (1, 0)
+            out = np.pad(out, width)
+        return out
+
 
 # --------------------------------------------------------------------------- differences
 
@@ -119,6 +173,8 @@ if hasattr(np, "cumulative_sum"):  # numpy >= 2.1
         {"prepend": [0.5], "append": [[[1.0], [2.0], [3.0]]]},
     ],
     view=True,
+    jvp="linear",
+    offsets=("prepend", "append"),
 )
 def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
     return diff_cotangent(g, a, n, axis, prepend, append)
@@ -128,6 +184,7 @@ def diff_adjoint(g, ans, a, n=1, axis=-1, prepend=None, append=None):
     numpy_function("trapezoid"),
     shapes={"matrix": "(3,4)"},
     params=[{"axis": [-1, 0]}, {"dx": [0.5]}, {"x": [[0.0, 0.5, 1.5, 2.0]]}],
+    jvp="linear",
 )
 def trapezoid_adjoint(g, ans, y, x=None, dx=1.0, axis=-1):
     return trapezoid_cotangent(g, y, x, dx, axis)
@@ -147,3 +204,26 @@ def trapezoid_adjoint(g, ans, y, x=None, dx=1.0, axis=-1):
 )
 def gradient_adjoint(g, ans, f, *varargs, axis=None, edge_order=1):
     return gradient_cotangents(g, ans, f, varargs, axis, edge_order)
+
+
+@jvp_of(gradient_adjoint)
+def gradient_jvp(ans, dots, b):
+    # linear in f; the stencil weights are rational in the spacings, so their part is
+    # exact by a complex step (f complex, the spacings moved by i h along their tangents)
+    t_f, t_steps = dots
+    f, steps = np.asarray(b["f"]), list(b.get("varargs", ()))
+    kw = {k: b[k] for k in ("axis", "edge_order") if k in b}
+    out = np.gradient(_filled(f, t_f), *steps, **kw)
+    moved = [t is not None for t in (t_steps or ())]
+    if any(moved):
+        h = 1e-30
+        turned = [
+            s if t is None else np.asarray(s) + 1j * h * np.asarray(t)
+            for s, t in zip(steps, t_steps)
+        ]
+        step = np.gradient(f.astype(complex), *turned, **kw)
+        if isinstance(out, (list, tuple)):  # one array per axis
+            out = type(out)(o + np.imag(d) / h for o, d in zip(out, step))
+        else:
+            out = out + np.imag(step) / h
+    return out

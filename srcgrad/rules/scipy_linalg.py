@@ -28,14 +28,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.linalg import positive_definite, well_conditioned
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.linalg import cholesky_jvp, positive_definite, well_conditioned
+from srcgrad.rules.registry import adjoint, jvp_of
+from srcgrad.rules.tangent_calls import zero_tangent
 from srcgrad.runtime import (
     cho_factor_cotangent,
     cho_solve_cotangent_b,
     cho_solve_cotangent_c,
     det_cotangent,
     expm_cotangent,
+    mT,
     scipy_cholesky_cotangent,
     scipy_inv_cotangent,
     scipy_solve_cotangent_a,
@@ -43,6 +45,7 @@ from srcgrad.runtime import (
     solve_triangular_cotangent_a,
     solve_triangular_cotangent_b,
 )
+from srcgrad.runtime import scipy_linalg as _scipy_rt
 
 try:
     import scipy.linalg as _linalg
@@ -121,6 +124,11 @@ if _linalg is not None:
     ):
         return scipy_cholesky_cotangent(g, ans, a, lower)
 
+    @jvp_of(scipy_cholesky_adjoint)
+    def scipy_cholesky_jvp(ans, dots, b):
+        # as numpy's (the upper factor reads a's upper triangle)
+        return cholesky_jvp(ans, dots, {"upper": not b.get("lower", False)})
+
     @adjoint(
         _linalg.cho_factor,
         name="scipy.linalg.cho_factor",
@@ -134,6 +142,18 @@ if _linalg is not None:
         g, ans, a, lower=False, overwrite_a=False, check_finite=True
     ):
         return cho_factor_cotangent(g, ans, a, lower)
+
+    @jvp_of(cho_factor_adjoint)
+    def cho_factor_jvp(ans, dots, b):
+        # the factor's triangle moves as cholesky's; the other triangle holds a's own
+        # entries; the flag is a constant
+        c, flag = ans
+        lower = bool(b.get("lower", False))
+        t = np.asarray(dots[0])
+        factor = np.tril(c) if lower else np.triu(c)
+        moved = cholesky_jvp(factor, (t,), {"upper": not lower})
+        rest = np.triu(t, 1) if lower else np.tril(t, -1)
+        return [moved + rest, zero_tangent(flag)]
 
     @adjoint(
         _linalg.cho_solve,
@@ -152,6 +172,23 @@ if _linalg is not None:
         return cho_solve_cotangent_c(g, ans, c_and_lower, b), cho_solve_cotangent_b(
             g, c_and_lower, b
         )
+
+    @jvp_of(cho_solve_adjoint)
+    def cho_solve_jvp(ans, dots, b):
+        # x = (F F^T)^-1 b with F the factor's triangle (F^T F for an upper one):
+        # t_x = cho_solve(t_b - t_A x), t_A = t_F F^T + F t_F^T
+        (c, lower), rhs = b["c_and_lower"], b["b"]
+        t_pair, t_b = dots
+        moved = np.zeros(np.shape(ans)) if t_b is None else np.asarray(t_b) + 0.0
+        t_c = None if t_pair is None else t_pair[0]
+        if t_c is not None:
+            f = np.tril(c) if lower else mT(np.triu(c))
+            t_f = np.tril(t_c) if lower else mT(np.triu(t_c))
+            t_a = t_f @ mT(f) + f @ mT(t_f)
+            x = ans[..., None] if np.ndim(rhs) == 1 else ans
+            t_ax = t_a @ x
+            moved = moved - (t_ax[..., 0] if np.ndim(rhs) == 1 else t_ax)
+        return _linalg.cho_solve((c, lower), moved)
 
     # ----------------------------------------------------------------------- solves
 
@@ -185,6 +222,25 @@ if _linalg is not None:
         return solve_triangular_cotangent_a(
             g, ans, a, b, trans, lower, unit_diagonal
         ), solve_triangular_cotangent_b(g, ans, a, b, trans, lower, unit_diagonal)
+
+    @jvp_of(solve_triangular_adjoint)
+    def solve_triangular_jvp(ans, dots, b):
+        # op(T) x = b: op(T) t_x = t_b - op(t_T) x, t_T the triangle read (no unit diagonal)
+        t_a, t_b = dots
+        flags = {k: b[k] for k in ("trans", "lower", "unit_diagonal") if k in b}
+        lower = bool(b.get("lower", False))
+        moved = np.zeros(np.shape(ans)) if t_b is None else np.asarray(t_b) + 0.0
+        if t_a is not None:
+            k = -1 if b.get("unit_diagonal") else 0
+            t_t = np.tril(t_a, k) if lower else np.triu(t_a, -k)
+            if _scipy_rt._trans_flag(b.get("trans", 0)):
+                t_t = mT(t_t)
+            moved = moved - _apply(t_t, ans)
+        return _linalg.solve_triangular(b["a"], moved, **flags)
+
+    def _apply(m, x):
+        """``m @ x`` with a 1-d ``x`` one column (scipy's rule)."""
+        return (m @ x[..., None])[..., 0] if np.ndim(x) == 1 else m @ x
 
     @adjoint(
         _linalg.solve,
@@ -220,6 +276,20 @@ if _linalg is not None:
             g, ans, a, b, lower, assume_a, transposed
         ), scipy_solve_cotangent_b(g, ans, a, b, lower, assume_a, transposed)
 
+    @jvp_of(scipy_solve_adjoint)
+    def scipy_solve_jvp(ans, dots, b):
+        # M x = b with M the matrix scipy reads for assume_a (transposed: M^T):
+        # t_x = solve(t_b - t_M x), t_M read from t_a the same way
+        t_a, t_b = dots
+        flags = {k: b[k] for k in ("lower", "assume_a", "transposed") if k in b}
+        moved = np.zeros(np.shape(ans)) if t_b is None else np.asarray(t_b) + 0.0
+        if t_a is not None:
+            t_m = _scipy_rt._read_matrix(
+                np, np.asarray(t_a), b.get("assume_a"), bool(b.get("lower", False))
+            )
+            moved = moved - _apply(mT(t_m) if b.get("transposed") else t_m, ans)
+        return _linalg.solve(b["a"], moved, **flags)
+
     # ----------------------------------------------------------------------- inv, det, expm
 
     @adjoint(
@@ -238,12 +308,20 @@ if _linalg is not None:
     ):
         return scipy_inv_cotangent(g, ans, a, assume_a, lower)
 
+    @jvp_of(scipy_inv_adjoint)
+    def scipy_inv_jvp(ans, dots, b):
+        # -X t_M X, t_M read from the tangent as scipy reads a for assume_a
+        lower = bool(b.get("lower", False))
+        t_m = _scipy_rt._read_matrix(np, np.asarray(dots[0]), b.get("assume_a"), lower)
+        return -(ans @ t_m @ ans)
+
     @adjoint(
         _linalg.det,
         name="scipy.linalg.det",
         domain=well_conditioned,
         shapes={"matrix": "(3,3)", "batch": "(2,3,3)", "one": "(1,1)"},
         accepts=_KEEP_A,
+        jvp="reduction",
     )
     def scipy_det_adjoint(g, ans, a, overwrite_a=False, check_finite=True):
         return det_cotangent(g, ans, a)
@@ -256,3 +334,13 @@ if _linalg is not None:
     )
     def expm_adjoint(g, ans, A):
         return expm_cotangent(g, A)
+
+    @jvp_of(expm_adjoint)
+    def expm_jvp(ans, dots, b):
+        # expm([[A, T], [0, A]]) holds the Frechet derivative L(A, T) in its upper right
+        a = np.asarray(b["A"], dtype=float)
+        n = a.shape[-1]
+        block = np.zeros(a.shape[:-2] + (2 * n, 2 * n))
+        block[..., :n, :n] = block[..., n:, n:] = a
+        block[..., :n, n:] = dots[0]
+        return _linalg.expm(block)[..., :n, n:]

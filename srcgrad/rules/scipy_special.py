@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, jvp_of
 from srcgrad.runtime import (
     digamma,
     logsumexp_cotangent,
@@ -73,6 +73,7 @@ if _special is not None:
                 "apart, without a gradient)",
             )
         },
+        jvp="reduction",
     )
     def logsumexp_adjoint(
         g, ans, a, axis=None, b=None, keepdims=False, return_sign=False
@@ -88,6 +89,11 @@ if _special is not None:
     def softmax_adjoint(g, ans, x, axis=None):
         return ans * (g - np.sum(g * ans, axis=axis, keepdims=True))
 
+    @jvp_of(softmax_adjoint)
+    def softmax_jvp(ans, dots, b):
+        t = dots[0]
+        return ans * (t - np.sum(ans * t, axis=b.get("axis"), keepdims=True))
+
     @adjoint(
         _special.log_softmax,
         name="special.log_softmax",
@@ -96,6 +102,11 @@ if _special is not None:
     )
     def log_softmax_adjoint(g, ans, x, axis=None):
         return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
+
+    @jvp_of(log_softmax_adjoint)
+    def log_softmax_jvp(ans, dots, b):
+        t = dots[0]
+        return t - np.sum(np.exp(ans) * t, axis=b.get("axis"), keepdims=True)
 
     # ----------------------------------------------------------------------- ufuncs
 
@@ -197,11 +208,11 @@ if _special is not None:
 def register_ufunc_rules() -> None:
     """Register the ``scipy.special`` ufunc rules (see the module docstring for why not yet).
 
-    Each is registered under ``special.<name>`` with its test domain.  Does nothing without
-    scipy.
+    Each is registered under ``special.<name>`` with its test domain, and as elementwise for
+    forward mode (every one is a ufunc).  Does nothing without scipy.
     """
     for prim, rule, spec in UFUNC_RULES:
-        adjoint(prim, name="special." + prim.__name__, **spec)(rule)
+        adjoint(prim, name="special." + prim.__name__, jvp="elementwise", **spec)(rule)
 
 
 register_ufunc_rules()

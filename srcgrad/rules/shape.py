@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint, numpy_at_least, numpy_function
+from srcgrad.errors import MissingRuleError
+from srcgrad.rules.registry import adjoint, jvp_of, numpy_at_least, numpy_function
+from srcgrad.rules.tangent_calls import _filled
 from srcgrad.runtime import (
     append_cotangents,
     atleast_cotangents,
@@ -62,6 +64,7 @@ _ATLEAST_SHAPES = {"zero-d": "()", "vector": "(3,)", "matrix": "(2,3)", "3d": "(
         "order": ["C", "F", "A"],
     },
     view=True,
+    jvp="linear",
 )
 def reshape_adjoint(g, ans, a, shape=None, order="C", *, newshape=None, copy=None):
     return reshape_like(g, a, order=order)
@@ -73,6 +76,7 @@ def reshape_adjoint(g, ans, a, shape=None, order="C", *, newshape=None, copy=Non
     shapes={"matrix": "(3,4)", "3d": "(2,3,4)"},
     params={"order": ["C", "F", "A", "K"]},
     view=True,
+    jvp="linear",
 )
 def ravel_adjoint(g, ans, a, order="C"):
     return reshape_like(g, a, order=order)
@@ -85,6 +89,7 @@ def ravel_adjoint(g, ans, a, order="C"):
     shapes={"3d": "(2,3,4)"},
     params={"axes": [None, (1, 0, 2), (2, 0, 1), (-1, 0, 1)]},
     view=True,
+    jvp="linear",
 )
 def transpose_adjoint(g, ans, a, axes=None):
     return np.transpose(g, inverse_permutation(axes))
@@ -95,6 +100,7 @@ def transpose_adjoint(g, ans, a, axes=None):
     attributes=("mT",),
     shapes={"matrix": "(3,4)", "stack": "(2,3,4)"},
     view=True,
+    jvp="linear",
 )
 def matrix_transpose_adjoint(g, ans, x):
     return mT(g)
@@ -107,6 +113,7 @@ def matrix_transpose_adjoint(g, ans, x):
     shapes={"3d": "(2,3,4),-,-"},
     params={"axis1": [0, -1], "axis2": [1, 2]},
     view=True,
+    jvp="linear",
 )
 def swapaxes_adjoint(g, ans, a, axis1, axis2):
     return np.swapaxes(g, axis1, axis2)
@@ -118,6 +125,7 @@ def swapaxes_adjoint(g, ans, a, axis1, axis2):
     shapes={"3d": "(2,3,4),-,-"},
     params={"source": [0, -1], "destination": [1, -1]},
     view=True,
+    jvp="linear",
 )
 def moveaxis_adjoint(g, ans, a, source, destination):
     return np.moveaxis(g, destination, source)
@@ -129,6 +137,7 @@ def moveaxis_adjoint(g, ans, a, source, destination):
     shapes={"matrix": "(3,4),-"},
     params={"axis": [0, -1, (0, 2)]},
     view=True,
+    jvp="linear",
 )
 def expand_dims_adjoint(g, ans, a, axis):
     return reshape_like(g, a)
@@ -140,6 +149,7 @@ def expand_dims_adjoint(g, ans, a, axis):
     shapes={"unit-axes": "(3,1,4,1)"},
     params={"axis": [None, 1, -1, (1, 3)]},
     view=True,
+    jvp="linear",
 )
 def squeeze_adjoint(g, ans, a, axis=None):
     return reshape_like(g, a)
@@ -153,6 +163,7 @@ def squeeze_adjoint(g, ans, a, axis=None):
     sequence=("arrays",),
     shapes={"three": "[(2,3),(2,3),(2,3)]", "one": "[(2,3)]"},
     params={"axis": [0, 1, -1, None]},
+    jvp="linear",
 )
 def concatenate_adjoint(g, ans, arrays, axis=0, *, dtype=None, casting="same_kind"):
     return split_concatenated(g, arrays, axis)
@@ -163,6 +174,7 @@ def concatenate_adjoint(g, ans, arrays, axis=0, *, dtype=None, casting="same_kin
     sequence=("arrays",),
     shapes={"three": "[(2,3),(2,3),(2,3)]"},
     params={"axis": [0, 1, 2, -1]},
+    jvp="linear",
 )
 def stack_adjoint(g, ans, arrays, axis=0, *, dtype=None, casting="same_kind"):
     return unstack_like(g, arrays, axis)
@@ -175,6 +187,7 @@ def stack_adjoint(g, ans, arrays, axis=0, *, dtype=None, casting="same_kind"):
     view=True,
     shapes={"square": "(6,6),-"},
     params={"indices_or_sections": [2, 3, [1, 4]], "axis": [0, 1, -1]},
+    jvp="linear",
 )
 @adjoint(
     np.array_split,
@@ -183,6 +196,7 @@ def stack_adjoint(g, ans, arrays, axis=0, *, dtype=None, casting="same_kind"):
     shapes={"uneven": "(7,5),-"},
     params={"indices_or_sections": [2, 3, [1, 4]], "axis": [0, 1, -1]},
     view=True,
+    jvp="linear",
 )
 def split_adjoint(g, ans, ary, indices_or_sections, axis=0):
     # g holds one cotangent per piece, None for a piece that was never used
@@ -197,6 +211,7 @@ def split_adjoint(g, ans, ary, indices_or_sections, axis=0):
     nondiff=("reps",),
     shapes={"matrix": "(2,3),-"},
     params={"reps": [2, (2, 1), (1, 3), (2, 1, 2)]},
+    jvp="linear",
 )
 def tile_adjoint(g, ans, A, reps):
     return untile(g, A, reps)
@@ -208,6 +223,7 @@ def tile_adjoint(g, ans, A, reps):
     nondiff=("repeats",),
     shapes={"matrix": "(2,3),-"},
     params={"repeats": [2, [3]], "axis": [None, 0, 1, -1]},
+    jvp="linear",
 )
 def repeat_adjoint(g, ans, a, repeats, axis=None):
     return unrepeat(g, a, repeats, axis)
@@ -216,7 +232,7 @@ def repeat_adjoint(g, ans, a, repeats, axis=None):
 # --------------------------------------------------------------------------- runtime helpers
 
 
-@adjoint(mT, shapes={"matrix": "(3,4)"}, view=True)
+@adjoint(mT, shapes={"matrix": "(3,4)"}, view=True, jvp="linear")
 def mT_adjoint(g, ans, x):
     return mT(g)
 
@@ -225,18 +241,26 @@ def mT_adjoint(g, ans, x):
 
 
 @adjoint(
-    np.flip, shapes={"3d": "(2,3,4)"}, params={"axis": [None, 0, -1, (0, 2)]}, view=True
+    np.flip,
+    shapes={"3d": "(2,3,4)"},
+    params={"axis": [None, 0, -1, (0, 2)]},
+    view=True,
+    jvp="linear",
 )
 def flip_adjoint(g, ans, m, axis=None):
     return np.flip(g, axis)
 
 
-@adjoint(np.fliplr, shapes={"matrix": "(3,4)", "3d": "(2,3,4)"}, view=True)
+@adjoint(
+    np.fliplr, shapes={"matrix": "(3,4)", "3d": "(2,3,4)"}, view=True, jvp="linear"
+)
 def fliplr_adjoint(g, ans, m):
     return np.fliplr(g)
 
 
-@adjoint(np.flipud, shapes={"vector": "(4,)", "matrix": "(3,4)"}, view=True)
+@adjoint(
+    np.flipud, shapes={"vector": "(4,)", "matrix": "(3,4)"}, view=True, jvp="linear"
+)
 def flipud_adjoint(g, ans, m):
     return np.flipud(g)
 
@@ -250,6 +274,7 @@ def flipud_adjoint(g, ans, m):
         {"shift": [-2], "axis": [-1]},
         {"shift": [(1, 2)], "axis": [(0, 1)]},
     ],
+    jvp="linear",
 )
 def roll_adjoint(g, ans, a, shift, axis=None):
     return unroll(g, shift, axis)
@@ -260,6 +285,7 @@ def roll_adjoint(g, ans, a, shift, axis=None):
     shapes={"3d": "(2,3,4)"},
     params=[{"k": [1, 2, 3]}, {"k": [-1], "axes": [(2, 1)]}],
     view=True,
+    jvp="linear",
 )
 def rot90_adjoint(g, ans, m, k=1, axes=(0, 1)):
     return np.rot90(g, -k, axes)
@@ -271,6 +297,7 @@ def rot90_adjoint(g, ans, m, k=1, axes=(0, 1)):
     shapes={"3d": "(2,3,4),-"},
     params=[{"axis": [0, 2], "start": [1, 3]}, {"axis": [-1]}],
     view=True,
+    jvp="linear",
 )
 def rollaxis_adjoint(g, ans, a, axis, start=0):
     return rollaxis_cotangent(g, a, axis, start)
@@ -279,17 +306,17 @@ def rollaxis_adjoint(g, ans, a, axis, start=0):
 # --------------------------------------------------------------------------- stacks and splits
 
 
-@adjoint(np.atleast_1d, shapes=_ATLEAST_SHAPES, view=True)
+@adjoint(np.atleast_1d, shapes=_ATLEAST_SHAPES, view=True, jvp="linear")
 def atleast_1d_adjoint(g, ans, *arys):
     return atleast_cotangents(g, arys)
 
 
-@adjoint(np.atleast_2d, shapes=_ATLEAST_SHAPES, view=True)
+@adjoint(np.atleast_2d, shapes=_ATLEAST_SHAPES, view=True, jvp="linear")
 def atleast_2d_adjoint(g, ans, *arys):
     return atleast_cotangents(g, arys)
 
 
-@adjoint(np.atleast_3d, shapes=_ATLEAST_SHAPES, view=True)
+@adjoint(np.atleast_3d, shapes=_ATLEAST_SHAPES, view=True, jvp="linear")
 def atleast_3d_adjoint(g, ans, *arys):
     return atleast_cotangents(g, arys)
 
@@ -302,6 +329,7 @@ def atleast_3d_adjoint(g, ans, *arys):
         "mixed": "[(3,),(2,3)]",
         "matrices": "[(2,3),(1,3)]",
     },
+    jvp="linear",
 )
 def vstack_adjoint(g, ans, tup, *, dtype=None, casting="same_kind"):
     return stacked_cotangents(g, tup, "vstack")
@@ -311,6 +339,7 @@ def vstack_adjoint(g, ans, tup, *, dtype=None, casting="same_kind"):
     np.hstack,
     sequence=("tup",),
     shapes={"vectors": "[(3,),(2,)]", "matrices": "[(2,3),(2,1)]"},
+    jvp="linear",
 )
 def hstack_adjoint(g, ans, tup, *, dtype=None, casting="same_kind"):
     return stacked_cotangents(g, tup, "hstack")
@@ -324,6 +353,7 @@ def hstack_adjoint(g, ans, tup, *, dtype=None, casting="same_kind"):
         "matrices": "[(2,3),(2,3)]",
         "3d": "[(2,3,2),(2,3,1)]",
     },
+    jvp="linear",
 )
 def dstack_adjoint(g, ans, tup):
     return stacked_cotangents(g, tup, "dstack")
@@ -333,6 +363,7 @@ def dstack_adjoint(g, ans, tup):
     np.column_stack,
     sequence=("tup",),
     shapes={"vectors": "[(3,),(3,)]", "mixed": "[(3,),(3,2)]"},
+    jvp="linear",
 )
 def column_stack_adjoint(g, ans, tup):
     return stacked_cotangents(g, tup, "column_stack")
@@ -345,6 +376,7 @@ def column_stack_adjoint(g, ans, tup):
     shapes={"matrix": "(4,6),-", "vector": "(6,),-"},
     params={"indices_or_sections": [2, [1, 4]]},
     view=True,
+    jvp="linear",
 )
 def hsplit_adjoint(g, ans, ary, indices_or_sections):
     return concatenate_pieces(g, ary, indices_or_sections, hsplit_axis(ary))
@@ -357,6 +389,7 @@ def hsplit_adjoint(g, ans, ary, indices_or_sections):
     shapes={"matrix": "(6,4),-"},
     params={"indices_or_sections": [2, [1, 4]]},
     view=True,
+    jvp="linear",
 )
 def vsplit_adjoint(g, ans, ary, indices_or_sections):
     return concatenate_pieces(g, ary, indices_or_sections, 0)
@@ -369,6 +402,7 @@ def vsplit_adjoint(g, ans, ary, indices_or_sections):
     shapes={"3d": "(2,3,6),-"},
     params={"indices_or_sections": [2, [1, 4]]},
     view=True,
+    jvp="linear",
 )
 def dsplit_adjoint(g, ans, ary, indices_or_sections):
     return concatenate_pieces(g, ary, indices_or_sections, 2)
@@ -382,6 +416,7 @@ if hasattr(np, "unstack"):  # numpy >= 2.1
         shapes={"matrix": "(3,4)"},
         params={"axis": [0, -1]},
         view=True,
+        jvp="linear",
     )
     def unstack_adjoint(g, ans, x, /, *, axis=0):
         return unstack_cotangent_pieces(g, x, axis)
@@ -394,6 +429,7 @@ if hasattr(np, "unstack"):  # numpy >= 2.1
     np.append,
     shapes={"rows": "(3,4),(2,4)", "vectors": "(3,),(2,)"},
     params={"axis": [None, 0]},
+    jvp="linear",
 )
 def append_adjoint(g, ans, arr, values, axis=None):
     return append_cotangents(g, arr, values, axis)
@@ -404,6 +440,7 @@ def append_adjoint(g, ans, arr, values, axis=None):
     nondiff=("obj",),
     shapes={"matrix": "(3,4),-"},
     params=[{"obj": [1], "axis": [None, 0]}, {"obj": [[0, 2]], "axis": [1]}],
+    jvp="linear",
 )
 def delete_adjoint(g, ans, arr, obj, axis=None):
     return delete_cotangent(g, arr, obj, axis)
@@ -447,3 +484,19 @@ def pad_adjoint(
     reflect_type="even",
 ):
     return pad_cotangent(g, array, pad_width, mode, stat_length, reflect_type)
+
+
+@jvp_of(pad_adjoint)
+def pad_jvp(ans, dots, b):
+    # linear in the array, plus the fill values (constants: their tangent is 0); the
+    # maximum, minimum and median modes pick values, with ties
+    mode = b.get("mode", "constant")
+    if not isinstance(mode, str) or mode in ("maximum", "minimum", "median"):
+        raise MissingRuleError(
+            f"pad(mode={mode!r}) has no tangent rule", construct="pad"
+        )
+    fills = {"constant": "constant_values", "linear_ramp": "end_values"}
+    kw = {k: v for k, v in b.items() if k != "array"}
+    if mode in fills:
+        kw[fills[mode]] = 0
+    return np.pad(_filled(b["array"], dots[0]), **kw)

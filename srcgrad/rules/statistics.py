@@ -47,6 +47,7 @@ _NAN_SHAPES = {
         {"axis": [1], "weights": [[1.0, 2.0, 0.5, 3.0]]},
         {"axis": [None], "weights": [[[1.0, 2.0, 0.5, 3.0]] * 3]},
     ],
+    jvp="reduction",
 )
 def average_adjoint(
     g, ans, a, axis=None, weights=None, returned=False, *, keepdims=False
@@ -57,12 +58,16 @@ def average_adjoint(
 # --------------------------------------------------------------------------- NaN-aware
 
 
-@adjoint(np.nansum, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
+@adjoint(
+    np.nansum, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans, jvp="reduction"
+)
 def nansum_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return expand_like(g, a, axis=axis, keepdims=keepdims) * ~np.isnan(a)
 
 
-@adjoint(np.nanmean, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
+@adjoint(
+    np.nanmean, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans, jvp="reduction"
+)
 def nanmean_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return (
         expand_like(g, a, axis=axis, keepdims=keepdims)
@@ -71,21 +76,27 @@ def nanmean_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     )
 
 
-@adjoint(np.nanmax, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
+@adjoint(
+    np.nanmax, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans, jvp="reduction"
+)
 def nanmax_adjoint(g, ans, a, axis=None, *, keepdims=False):
     return extremum_cotangent(
         g, a, np.nanmax(a, axis=axis, keepdims=True), axis, keepdims
     )
 
 
-@adjoint(np.nanmin, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
+@adjoint(
+    np.nanmin, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans, jvp="reduction"
+)
 def nanmin_adjoint(g, ans, a, axis=None, *, keepdims=False):
     return extremum_cotangent(
         g, a, np.nanmin(a, axis=axis, keepdims=True), axis, keepdims
     )
 
 
-@adjoint(np.nanprod, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans)
+@adjoint(
+    np.nanprod, shapes=_NAN_SHAPES, params=_AXES, domain=_with_nans, jvp="reduction"
+)
 def nanprod_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     others = prod_others(np.where(np.isnan(a), 1, a), axis)
     return expand_like(g, a, axis=axis, keepdims=keepdims) * others * ~np.isnan(a)
@@ -96,6 +107,7 @@ def nanprod_adjoint(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     shapes=_NAN_SHAPES,
     params=[*_AXES, {"axis": [0], "ddof": [1]}],
     domain=_with_nans,
+    jvp="reduction",
 )
 def nanvar_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = np.where(np.isnan(a), 0, a - np.nanmean(a, axis=axis, keepdims=True))
@@ -108,6 +120,7 @@ def nanvar_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     shapes=_NAN_SHAPES,
     params=[*_AXES, {"axis": [0], "ddof": [1]}],
     domain=_with_nans,
+    jvp="reduction",
 )
 def nanstd_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = np.where(np.isnan(a), 0, a - np.nanmean(a, axis=axis, keepdims=True))
@@ -118,7 +131,7 @@ def nanstd_adjoint(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
 # --------------------------------------------------------------------------- order statistics
 
 
-@adjoint(np.ptp, shapes=_SHAPES, params=_AXES)
+@adjoint(np.ptp, shapes=_SHAPES, params=_AXES, jvp="reduction")
 def ptp_adjoint(g, ans, a, axis=None, *, keepdims=False):
     top = extremum_cotangent(g, a, np.max(a, axis=axis, keepdims=True), axis, keepdims)
     bottom = extremum_cotangent(
@@ -131,6 +144,7 @@ def ptp_adjoint(g, ans, a, axis=None, *, keepdims=False):
     np.median,
     shapes={"matrix": "(3,4)", "3d": "(2,3,5)"},
     params=_AXES,
+    jvp="reduction",
 )
 def median_adjoint(g, ans, a, axis=None, *, keepdims=False):
     return quantile_cotangent(g, a, 0.5, axis, keepdims)
@@ -141,6 +155,7 @@ def median_adjoint(g, ans, a, axis=None, *, keepdims=False):
     nondiff=("q",),
     shapes={"matrix": "(3,4),-", "3d": "(2,3,5),-"},
     params=[{"q": [0.3, [0.2, 1.0]]}, {"q": [0.7], "axis": [-1], "keepdims": [True]}],
+    jvp="reduction",
 )
 def quantile_adjoint(g, ans, a, q, axis=None, *, method="linear", keepdims=False):
     return quantile_cotangent(g, a, q, axis, keepdims, method)
@@ -151,6 +166,7 @@ def quantile_adjoint(g, ans, a, q, axis=None, *, method="linear", keepdims=False
     nondiff=("q",),
     shapes={"matrix": "(3,4),-"},
     params=[{"q": [30.0, [0.0, 75.0]], "axis": [None, 0]}],
+    jvp="reduction",
 )
 def percentile_adjoint(g, ans, a, q, axis=None, *, method="linear", keepdims=False):
     return quantile_cotangent(g, a, q, axis, keepdims, method, 0.01)

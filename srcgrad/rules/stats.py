@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, jvp_of
 from srcgrad.runtime import digamma, multivariate_normal_logpdf_cotangents, unbroadcast
+from srcgrad.runtime import stats as _mvn
 
 try:
     import scipy.stats as _stats
@@ -69,6 +70,7 @@ if _stats is not None:
         optional_operands=("loc", "scale"),
         shapes=_LOCATION_SCALE,
         domain={"scale": _positive},
+        jvp="elementwise",
     )
     def norm_logpdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
         z = (x - loc) / scale
@@ -85,6 +87,7 @@ if _stats is not None:
         optional_operands=("loc", "scale"),
         shapes=_LOCATION_SCALE,
         domain={"scale": _positive},
+        jvp="elementwise",
     )
     def norm_pdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
         z = (x - loc) / scale
@@ -101,6 +104,7 @@ if _stats is not None:
         optional_operands=("loc", "scale"),
         shapes=_LOCATION_SCALE,
         domain={"scale": _positive},
+        jvp="elementwise",
     )
     def norm_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
         z = (x - loc) / scale
@@ -113,6 +117,7 @@ if _stats is not None:
         optional_operands=("loc", "scale"),
         shapes=_LOCATION_SCALE,
         domain={"scale": _positive},
+        jvp="elementwise",
     )
     def norm_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
         z = (x - loc) / scale
@@ -131,6 +136,7 @@ if _stats is not None:
             "float": "(3,4),s,s,s",
         },
         domain={"df": (1.0, 6.0), "scale": _positive},
+        jvp="elementwise",
     )
     def t_logpdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
         z = (x - loc) / scale
@@ -163,6 +169,7 @@ if _stats is not None:
             "loc": (-0.2, 0.1),
             "scale": (1.0, 1.2),
         },
+        jvp="elementwise",
     )
     def beta_logpdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
         y = (x - loc) / scale
@@ -190,6 +197,7 @@ if _stats is not None:
             "loc": (-0.5, 0.5),
             "scale": _positive,
         },
+        jvp="elementwise",
     )
     def gamma_logpdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
         y = (x - loc) / scale
@@ -209,6 +217,7 @@ if _stats is not None:
         nondiff=("k",),
         shapes={"same": "(3,4),(3,4)", "broadcast": "(3,4),(4,)", "float": "(3,4),s"},
         domain={"k": _counts, "mu": _positive},
+        jvp="elementwise",
     )
     def poisson_logpmf_adjoint(g, ans, k, mu, loc=0):
         return unbroadcast(g * (k / mu - 1), mu)
@@ -231,3 +240,27 @@ if _stats is not None:
         g, ans, x, mean=None, cov=1, allow_singular=False
     ):
         return multivariate_normal_logpdf_cotangents(g, x, mean, cov)
+
+    @jvp_of(multivariate_normal_logpdf_adjoint)
+    def multivariate_normal_logpdf_jvp(ans, dots, b):
+        # per point, with r = x - mean and S = cov^-1: -r^T S (t_x - t_mean)
+        # - tr(S t_cov) / 2 + r^T S t_cov S r / 2 (t_cov as scipy reads cov)
+        t_x, t_mean, t_cov = dots
+        x, mean = np.asarray(b["x"]), b.get("mean")
+        cov = np.asarray(b.get("cov", 1.0), dtype=float)
+        d = _mvn._dimension(np, x, mean, cov)
+        rows = _mvn._points(np, x, d)
+        m = 0.0 if mean is None else np.reshape(np.asarray(mean), (-1,))
+        r = np.broadcast_to(rows - m, (rows.shape[0], d))
+        inv = np.linalg.inv(_mvn._full_covariance(np, cov, d))
+        s = r @ inv
+        moved = np.zeros(r.shape)
+        if t_x is not None:
+            moved = moved + _mvn._points(np, np.asarray(t_x, dtype=float), d)
+        if t_mean is not None:
+            moved = moved - np.reshape(np.asarray(t_mean), (-1,))
+        out = -np.sum(s * moved, axis=-1)
+        if t_cov is not None:
+            tc = _mvn._full_covariance(np, np.asarray(t_cov, dtype=float), d)
+            out = out - 0.5 * np.trace(inv @ tc) + 0.5 * np.sum((s @ tc) * s, axis=-1)
+        return out.reshape(np.shape(ans))

@@ -1,6 +1,11 @@
 """JVPs of the runtime helpers that emitted gradient modules call, for forward over reverse
 (:func:`srcgrad.hvp` runs forward mode over an emitted gradient).
 
+They are declared here rather than next to a rule (as the rules' own JVPs are): a runtime
+helper is no rules-file primitive.  A helper that also has a reverse-mode rule of its own
+(for higher orders) is still read through its JVP here, and one without a JVP here is
+refused by name (:func:`srcgrad.rules.tangents.is_helper_rule`).
+
 While forward mode reads a module, :func:`helper_rules` makes each helper below a primitive
 (a rule whose adjoint refuses: these are forward-only) unless it has a rule of its own;
 outside it the registry is as it was.  Each helper states how its result moves:

@@ -69,5 +69,6 @@ def vector_out(x, W):
 
 
 def no_jvp(a):
-    q, r = np.linalg.qr(a @ a.T)
-    return np.sum(r)
+    # Q's extra columns of a complete QR of a tall matrix have no tangent
+    q, r = np.linalg.qr(a @ a.T[:, :2], mode="complete")
+    return np.sum(q)

@@ -3,9 +3,10 @@
 The tangent of ``v`` is ``t_<v>``.  A primitive whose operands all carry a tangent and that
 is linear in them is written as itself applied to the tangents (``t_h = t_x[i]``,
 ``t_s = t_h.sum(axis=0)``); a product or quotient gets its product rule written out; every
-other primitive calls its rule's JVP (:mod:`srcgrad.rules.tangents`), bound once at the top
-of the module as ``jvp_<rule>``.  A value that carries no tangent where one is needed (a
-loop-carried sum that starts at ``0.0``) gets ``zero_tangent(value)``.
+other primitive calls its rule's JVP (declared with its adjoint, read through
+:mod:`srcgrad.rules.tangents`), bound once at the top of the module as ``jvp_<rule>``.  A
+value that carries no tangent where one is needed (a loop-carried sum that starts at
+``0.0``) gets ``zero_tangent(value)``.
 """
 
 from __future__ import annotations
@@ -33,8 +34,20 @@ from srcgrad.codegen.templates import bindings, substitute, template
 from srcgrad.errors import MissingRuleError, UnsupportedSyntaxError
 from srcgrad.rules import tangents as jvps
 
-# rules written as themselves applied to the tangents when every operand carries one
-_SUBSTITUTE = jvps.LINEAR - {"pad", "builtin_sum", "assign_at", "full", "full_like"}
+# linear rules never written as themselves applied to the tangents
+_NOT_SUBSTITUTED = frozenset({"builtin_sum", "assign_at", "full", "full_like"})
+
+
+def _substitutes(rule: Any, bound: dict[str, Any]) -> bool:
+    """Whether a call of ``rule`` with the arguments ``bound`` may be written as itself
+    applied to the tangents: a linear rule, without an offset (``np.sum``'s
+    ``initial``, whose tangent is 0) passed."""
+    offsets = rule.extra.get("offsets", ())
+    return (
+        jvps.how(rule) == "linear"
+        and rule.name not in _NOT_SUBSTITUTED
+        and not any(p in bound for p in offsets)
+    )
 
 
 class _Tangents:
@@ -151,19 +164,39 @@ class _Tangents:
 
     def primal(self, st: Stmt) -> list[str]:
         if st.kind == ir.CALLVJP:
-            raise UnsupportedSyntaxError(
-                "forward mode: a recursive call",
-                filename=st.origin.file,
-                lineno=st.origin.line,
-                col=st.origin.col,
-                construct="recursion",
-                hint="differentiate it in reverse mode (srcgrad.grad)",
-            )
+            return self.recursive(st)
         if st.label == "assign_at" and st.node is not None:
             return [f"{st.targets[0]} = {code(st.bound['x'])}.copy()", code(st.node)]
         return [_stmt_text(st)]
 
+    def recursive(self, st: Stmt) -> list[str]:
+        """A recursive call: ``r, t_r = call_jvp(f, wrt, args, dots)``, the callee's own
+        forward-mode module w.r.t. the parameters bound to names that carry a tangent
+        (``r = f(*args)`` where the result carries none)."""
+        r = st.targets[0]
+        callee = code(st.expr)
+        args = [code(v) for v in st.bound.values()]
+        wrt = [
+            p
+            for p, v in st.bound.items()
+            if isinstance(v, cst.Name) and v.value in self.active
+        ]
+        if r not in self.active or not wrt:
+            return [f"{r} = {callee}({', '.join(args)})"]
+        dots = [self.t(st.bound[p].value) for p in wrt]  # type: ignore[attr-defined]
+
+        def tup(items: list[str]) -> str:
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+        call = self.g("call_jvp")
+        spec = tup([repr(p) for p in wrt])
+        return [
+            f"{r}, {self.t(r)} = {call}({callee}, {spec}, {tup(args)}, {tup(dots)})"
+        ]
+
     def tangent_lines(self, st: Stmt) -> list[str]:
+        if st.kind == ir.CALLVJP:
+            return []  # written with the call (recursive)
         outs = [t for t in st.targets if t in self.active]
         if st.kind == ir.APPEND:
             if st.container not in self.active:
@@ -205,14 +238,7 @@ class _Tangents:
         rule = st.rule
         assert rule is not None
         if rule.extra.get("custom"):
-            raise MissingRuleError(
-                f"forward mode: the custom_vjp function {st.label} has no tangent rule",
-                filename=st.origin.file,
-                lineno=st.origin.line,
-                col=st.origin.col,
-                construct=st.label,
-                hint="differentiate it in reverse mode (srcgrad.grad)",
-            )
+            return self.custom(st)
         target = ", ".join(self.t(t) for t in st.targets)
         if rule.name == "assign_at" and st.node is not None:
             return self.assign_at(st)
@@ -252,6 +278,40 @@ class _Tangents:
             st.targets[0] if len(st.targets) == 1 else "[" + ", ".join(st.targets) + "]"
         )
         return [f"{target} = {name}({ans}, {dtext}{', ' if args else ''}{args})"]
+
+    def custom(self, st: Stmt) -> list[str]:
+        """A ``@custom_vjp`` function's tangent: its ``.jvp(dots, ans, *args)`` (one tangent
+        per positional operand); refused at the call's line where none is attached (its
+        adjoint says nothing of its forward derivative, and its body may be what the
+        custom rule replaces)."""
+        rule = st.rule
+        assert rule is not None
+        name = st.label or rule.name
+        if getattr(rule.primitive, "jvp", None) is None:
+            raise MissingRuleError(
+                f"forward mode: the custom_vjp function {name} has no tangent rule",
+                filename=st.origin.file,
+                lineno=st.origin.line,
+                col=st.origin.col,
+                construct=name,
+                hint=f"attach one with @{name}.defjvp (rule(dots, ans, *args) returns "
+                "the tangent of the result; dots holds one tangent per positional "
+                "parameter, None where it has none), or differentiate it in reverse "
+                "mode (srcgrad.grad)",
+            )
+        dots = [
+            self.dot(st.bound[p]) if p in st.bound else "None" for p in rule.operands
+        ]
+        args = [
+            code(st.bound[p]) if p in rule.operands else f"{p}={code(st.bound[p])}"
+            for p in rule.params
+            if p in st.bound
+        ]
+        dtext = "(" + ", ".join(dots) + ("," if len(dots) == 1 else "") + ")"
+        callee = code(st.bound["__callee__"])
+        target = ", ".join(self.t(t) for t in st.targets)
+        call = ", ".join([dtext, st.targets[0], *args])
+        return [f"{target} = {callee}.jvp({call})"]
 
     def assign_at(self, st: Stmt) -> list[str]:
         x, v = st.bound["x"], st.bound["v"]
@@ -294,9 +354,10 @@ class _Tangents:
                 return f"-{t}" if name == "subtract" and on[1] else t
         if name == "divide" and on[0] and not on[1]:
             return f"{self.dot(x1)} / {_paren(x2)}"
-        if rule.kind == "unary" and name not in _SUBSTITUTE:
+        substitutes = _substitutes(rule, b)
+        if rule.kind == "unary" and not substitutes:
             return self.unary(st)
-        if name in _SUBSTITUTE and self.substitutable(st):
+        if substitutes and self.substitutable(st):
             return self.substituted(st.expr)
         return None
 
@@ -399,7 +460,8 @@ def emit_tangents(norm: Normalized, activity: Activity) -> Emitted:
     t_out = tg.dot_or_zero(out)
     body.append(_Node(f"return {code(out)}, {t_out}"))
     rendered = "\n".join(_render(body, 1))
-    helpers = set(norm.runtime_imports) | tg.helpers | {"zero_tangent"}
+    # a recursive call is call_jvp's (rules/tangents.py), never call_vjp's
+    helpers = set(norm.runtime_imports) - {"call_vjp"} | tg.helpers | {"zero_tangent"}
     empty = ir.Backward([], [], {}, g("d_out"), g("xp"), helpers, {})
     rename = naming.readable_names(norm, empty, rendered)
     taken = naming.identifiers(rendered)
@@ -430,7 +492,7 @@ def emit_tangents(norm: Normalized, activity: Activity) -> Emitted:
 def _tangent_imports(parts: list[str], tg: _Tangents, rendered: str) -> list[str]:
     """The preamble with the JVPs the module calls bound by name, and ``zero_tangent``."""
     names = ["jvp_by_name"] if tg.jvps else []
-    for helper in ("tangent_at", "zero_tangent"):
+    for helper in ("call_jvp", "tangent_at", "zero_tangent"):
         if re.search(rf"\b{re.escape(tg.g(helper))}\b", rendered):
             names.append(helper)
     extra: list[str] = []
