@@ -20,6 +20,11 @@ the factors and the product runs once, after it::
         d_pre_all = xp.concatenate(d_pre_steps)
         d_W = d_W + xp.concatenate(h_1_steps).T @ d_pre_all
 
+A step's factor of one row (1-D, or a known single row) is kept in a list, as above;
+one of several rows is copied into ``step_rows(len(range(n)))`` (``runtime/steps.py``) as
+it comes, and ``d_pre_steps.joined()`` stands for the concatenation: each step's array is
+then freed at the end of its step instead of living until the join copies it again.
+
 ``sum_t A_t.T @ B_t == concat(A).T @ concat(B)`` for 1-D and 2-D factors (the rows of
 every step side by side), and ``sum_t B_t.sum(axis=0) == concat(B).sum(axis=0)``: only
 these forms are hoisted, and only where the shape facts prove every factor has at most two
@@ -371,8 +376,14 @@ def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
     ctx.changed = True
     origin = loop.node.origin
     init = Block(origin, LABEL)
+    copied = {kept[n] for n in kept if not _one_row(n, ctx)}
+    if copied:
+        rows = ctx.names.generated("step_rows")
+        ctx.bwd.helpers.add("step_rows")
+    steps = _steps(loop)
     for lst in dict.fromkeys(kept.values()):
-        init.stmts.append(cst.parse_statement(f"{lst} = []").body[0])
+        make = f"{rows}({steps})" if lst in copied else "[]"
+        init.stmts.append(cst.parse_statement(f"{lst} = {make}").body[0])
     loop.pre = loop.pre + [init]
     return [Block(origin, LABEL, [_after(plan, kept, ctx)])]
 
@@ -390,10 +401,10 @@ def _after(plan: _Plan, kept: dict[str, str], ctx: _Context) -> cst.If:
     for n, k in uses.items():
         if k > 1:
             stacked[n] = _list_name(n, "every", ctx)
-            lines.append(f"{stacked[n]} = {xp}.concatenate({kept[n]})")
+            lines.append(f"{stacked[n]} = {_join(n, kept, ctx)}")
 
     def whole(n: str) -> str:
-        return stacked.get(n) or f"{xp}.concatenate({kept[n]})"
+        return stacked.get(n) or _join(n, kept, ctx)
 
     for h in plan.found:
         if h.kind == "sum":
@@ -406,6 +417,29 @@ def _after(plan: _Plan, kept: dict[str, str], ctx: _Context) -> cst.If:
     body = "".join(f"    {ln}\n" for ln in lines)
     node = cst.parse_statement(f"if {first}:\n{body}")
     return cst.ensure_type(node, cst.If)
+
+
+def _one_row(name: str, ctx: _Context) -> bool:
+    """Whether each step's ``name`` is one row (1-D, or 2-D with one row): kept in a
+    list, whose append costs less than a copy of so little."""
+    dims = getattr(ctx.env.get(ctx.primal.get(name, name)), "dims", None)
+    return dims is not None and (len(dims) == 1 or len(dims) == 2 and dims[0] == 1)
+
+
+def _join(name: str, kept: dict[str, str], ctx: _Context) -> str:
+    """Every step's ``name`` at once: a list concatenated, or ``step_rows`` joined."""
+    if _one_row(name, ctx):
+        return f"{ctx.bwd.xp}.concatenate({kept[name]})"
+    return f"{kept[name]}.joined()"
+
+
+def _steps(loop: BLoop) -> str:
+    """The number of steps of a backward loop over ``reversed(range(...))``, as an
+    expression read before it (``len(range(n))``); "" when only the loop knows it."""
+    node = loop.node
+    if node.reversible_range and node.iter is not None:
+        return f"len({cst.Module([]).code_for_node(node.iter)})"
+    return ""
 
 
 def _list_name(value: str, what: str, ctx: _Context) -> str:
