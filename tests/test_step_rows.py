@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad.runtime import step_rows
+from srcgrad.runtime import step_rows, step_sum
 from srcgrad.testing import check_grad
 
 
@@ -67,8 +67,11 @@ def rnn(Wx, Wh, xs):
     return np.sum(h**2)
 
 
-@pytest.mark.parametrize("batch, kept", [(1, "[]"), (3, "step_rows(")])
-def test_one_row_a_step_stays_a_list(batch, kept):
+@pytest.mark.parametrize(
+    "batch, kept", [(1, "[]"), (3, "step_sum("), (33, "step_sum(")]
+)
+def test_one_row_a_step_stays_a_list_and_many_are_summed(batch, kept):
+    """Batch 33: each step adds its product at once; 3: the rows are kept."""
     rng = np.random.default_rng(1)
     Wx, Wh = rng.normal(size=(2, 4)) * 0.5, rng.normal(size=(4, 4)) * 0.5
     xs = rng.normal(size=(5, batch, 2))
@@ -77,3 +80,22 @@ def test_one_row_a_step_stays_a_list(batch, kept):
     bwd = df.source[df.source.index("def bwd_") :]
     assert f"_steps = {kept}" in bwd
     check_grad(rnn, Wx, Wh, xs, wrt=(0, 1))
+
+
+@pytest.mark.parametrize(
+    "rows", [[2, 3, 1], [40, 40], [2, 40, 3, 33]]
+)  # few, many, both
+@pytest.mark.parametrize("steps", [None, 2])
+def test_step_sum_is_the_product_of_the_stacked_steps(rows, steps):
+    rng = np.random.default_rng(2)
+    a = [rng.normal(size=(r, 4)) for r in rows]
+    b = [rng.normal(size=(r, 5)) for r in rows]
+    prod, total = step_sum(steps), step_sum(steps)
+    for x, y in zip(a, b):
+        prod.add(x, y)
+        total.add(y)
+    assert len(prod) == len(rows)
+    np.testing.assert_allclose(
+        prod.total(), np.concatenate(a).T @ np.concatenate(b), rtol=1e-12
+    )
+    np.testing.assert_allclose(total.total(), np.concatenate(b).sum(axis=0), rtol=1e-12)

@@ -1,4 +1,4 @@
-"""The per-step values a hoisted backward loop keeps (``codegen/hoist.py``).
+"""The per-step values and sums a hoisted backward loop keeps (``codegen/hoist.py``).
 
 ``rows = step_rows(n)`` before the loop, ``rows.append(v)`` in each step, and
 ``rows.joined()`` after it is ``xp.concatenate`` of every value appended, in order.  Each
@@ -16,9 +16,10 @@ from typing import Any
 
 from srcgrad.backend import namespace
 
-__all__ = ["StepRows", "step_rows"]
+__all__ = ["StepRows", "StepSum", "step_rows", "step_sum"]
 
 _FIRST = 16  # steps of room when the count is not known
+_MANY = 32  # rows of a step from which its product is added at once
 
 
 class StepRows:
@@ -71,6 +72,53 @@ class StepRows:
         if self._kept is not None:
             return namespace(*self._kept).concatenate(self._kept)
         return self._buf[: self._rows]
+
+
+class StepSum:
+    """The sum over a loop's steps of ``a.T @ b`` (``add(a, b)``), or of ``b.sum(axis=0)``
+    (``add(b)``).  A step of many rows (``_MANY``) adds its product at once, as a
+    hand-written loop does; the rows of smaller steps are kept (:class:`StepRows`) for
+    one product over all of them in ``total()``, where one call does the work of many
+    small ones.  Either way the total is the sum of the steps' products, in another
+    order than step by step: results agree to rounding."""
+
+    __slots__ = ("_a", "_b", "_done", "_count")
+
+    def __init__(self, steps: int | None = None) -> None:
+        self._a = StepRows(steps)
+        self._b = StepRows(steps)
+        self._done: Any = None  # the sum of the products added at once
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, *ab: Any) -> None:
+        """Add one step: ``add(a, b)`` for ``a.T @ b``, ``add(b)`` for ``b.sum(axis=0)``."""
+        self._count += 1
+        b = ab[-1]
+        shape = getattr(b, "shape", None)
+        if shape and shape[0] >= _MANY:
+            part = b.sum(axis=0) if len(ab) == 1 else ab[0].T @ b
+            self._done = part if self._done is None else self._done + part
+            return
+        if len(ab) == 2:
+            self._a.append(ab[0])
+        self._b.append(b)
+
+    def total(self) -> Any:
+        """The sum over every step added (at least one)."""
+        out = self._done
+        if len(self._b):
+            b = self._b.joined()
+            part = b.sum(axis=0) if not len(self._a) else self._a.joined().T @ b
+            out = part if out is None else out + part
+        return out
+
+
+def step_sum(steps: int | None = None) -> StepSum:
+    """An empty :class:`StepSum`, with room for ``steps`` steps of few rows."""
+    return StepSum(steps)
 
 
 def step_rows(steps: int | None = None) -> StepRows:
