@@ -7,6 +7,9 @@ is final, because a value the backward reads must stay as it was:
   reduction without numpy's Python-level dispatch;
 - fused elementwise chains: ``t2 = t1 + b`` -> ``t2 = xp.add(t1, b, out=t1)`` when ``t1`` is a
   fresh array read by nothing else (see :func:`forward_in_place`);
+- ``xp.split(a, k, axis=ax)`` with literal ``k`` and ``ax`` -> ``split_sections(a, k, ax)``:
+  the same views by basic slicing, where numpy's ``split`` works in Python (it falls back
+  to ``split`` for anything but equal sections of an array);
 - input projections of a loop over time: ``m = xs[t] @ W`` in ``for t in range(...)`` ->
   ``m = m_all[t]`` with ``m_all = xs @ W`` once before the loop, for a loop-invariant
   ``xs`` of three or more axes and ``W`` of two (numpy's stacked matmul multiplies each
@@ -40,6 +43,7 @@ def specialise_forward(
     if facts is None:
         return norm
     reductions_as_methods(norm, bwd.xp, facts)
+    splits_as_slices(norm, bwd)
     forward_in_place(norm, bwd.xp, facts.env, facts.uf, ir.backward_reads(bwd))
     hoist_input_projections(norm, facts.env)
     return norm
@@ -61,6 +65,68 @@ def reductions_as_methods(norm: Normalized, xp: str, facts: Inference) -> None:
 # the operators whose ufunc a fused chain calls with out= (not ``**``: numpy's scalar-power
 # fast paths need not round as np.power does); each one's rule names the ufunc
 _OPERATORS = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/"}
+
+
+def splits_as_slices(norm: Normalized, bwd: Backward) -> int:
+    """``xp.split(a, k, axis=ax)`` with integer literals ``k`` and ``ax`` ->
+    ``split_sections(a, k, ax)``.  Returns how many it rewrote."""
+    done = 0
+    for st in ir.walk_stmts(norm.stmts):
+        if not (
+            isinstance(st, ir.Stmt)
+            and st.kind == ir.PRIM
+            and st.rule is not None
+            and st.rule.name == "split"
+            and isinstance(st.expr, cst.Call)
+            and isinstance(st.expr.func, cst.Attribute)
+            and isinstance(st.expr.func.value, cst.Name)
+            and st.expr.func.value.value == bwd.xp
+            and st.expr.func.attr.value == "split"
+        ):
+            continue
+        args = _split_args(st.expr.args)
+        if args is None:
+            continue
+        helper = norm.names.generated("split_sections")
+        bwd.helpers.add("split_sections")
+        st.expr = cst.parse_expression(
+            f"{helper}({_code(args[0])}, {args[1]}, {args[2]})"
+        )
+        done += 1
+    return done
+
+
+def _split_args(args: Any) -> tuple[cst.BaseExpression, int, int] | None:
+    """``(a, k, axis)`` of ``split(a, k)`` / ``split(a, k, ax)`` / ``split(a, k, axis=ax)``
+    with integer literals ``k`` and ``ax``; else None."""
+    names = ["ary", "indices_or_sections", "axis"]
+    bound: dict[str, cst.BaseExpression] = {}
+    for k, a in enumerate(args):
+        if a.star:
+            return None
+        key = a.keyword.value if a.keyword is not None else names[k] if k < 3 else ""
+        if key not in names or key in bound:
+            return None
+        bound[key] = a.value
+    if "ary" not in bound or "indices_or_sections" not in bound:
+        return None
+    k = _int_literal(bound["indices_or_sections"])
+    axis = _int_literal(bound["axis"]) if "axis" in bound else 0
+    if k is None or axis is None:
+        return None
+    return bound["ary"], k, axis
+
+
+def _int_literal(e: cst.BaseExpression) -> int | None:
+    if isinstance(e, cst.Integer):
+        return int(e.evaluated_value)
+    if (
+        isinstance(e, cst.UnaryOperation)
+        and isinstance(e.operator, cst.Minus)
+        and isinstance(e.expression, cst.Integer)
+    ):
+        return -int(e.expression.evaluated_value)
+    return None
 
 
 def _elementwise() -> frozenset[str]:
