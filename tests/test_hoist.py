@@ -187,7 +187,10 @@ def test_the_input_projection_is_one_product_before_the_loop():
     assert re.search(r"(\w+_all) = xs @ params\[\"Wx\"\]", before) or re.search(
         r"(\w+_all) = xs @ \w+", before
     )
-    assert "_all[t]" in fwd[fwd.index("for t in") :]
+    loop = fwd[fwd.index("for t in") :]
+    assert "_all[t]" in loop
+    assert 'params["Wx"]' not in loop  # read by the step's product alone: dropped
+    assert 'params["Wh"]' in loop
     for dtype in (np.float64, np.float32):
         pd = {k: v.astype(dtype) for k, v in p.items()}
         v, _ = srcgrad.value_and_grad(rnn)(pd, xs.astype(dtype))

@@ -14,7 +14,8 @@ is final, because a value the backward reads must stay as it was:
   ``m = m_all[t]`` with ``m_all = xs @ W`` once before the loop, for a loop-invariant
   ``xs`` of three or more axes and ``W`` of two (numpy's stacked matmul multiplies each
   ``xs[t]`` as the step did; see :func:`hoist_input_projections`).  The backward pass is
-  unchanged: it differentiates the step's product.
+  unchanged: it differentiates the step's product.  A read of a container that only the
+  step's product read (``W = params["W"]``) is dropped then (:func:`drop_dead_reads`).
 
 After this stage the forward statements hold those rewrites.  The statements are rewritten in
 place: segments, branches and loops keep their identity, since the backward pass and the
@@ -45,7 +46,8 @@ def specialise_forward(
     reductions_as_methods(norm, bwd.xp, facts)
     splits_as_slices(norm, bwd)
     forward_in_place(norm, bwd.xp, facts.env, facts.uf, ir.backward_reads(bwd))
-    hoist_input_projections(norm, facts.env)
+    if hoist_input_projections(norm, facts.env):
+        drop_dead_reads(norm, ir.backward_reads(bwd))
     return norm
 
 
@@ -335,6 +337,33 @@ def _hoist_loop(
         st.expr = cst.parse_expression(f"{whole}[{loop.target}]")
         done += 1
     return done
+
+
+def drop_dead_reads(norm: Normalized, bwd_reads: set[str]) -> int:
+    """Drop the container reads (``W = params["W"]``) of loop bodies that nothing reads
+    any more, in the forward or the backward pass.  Returns how many it dropped."""
+    reads = ir.read_counts(norm)
+    dropped = 0
+    for items in _lists_with_loops(norm.stmts)[1:]:  # inside a loop only
+        for seg in items:
+            stmts = getattr(seg, "stmts", None)
+            if not isinstance(stmts, list):
+                continue
+            kept = [
+                st
+                for st in stmts
+                if not (
+                    isinstance(st, ir.Stmt)
+                    and st.kind == ir.READ
+                    and len(st.targets) == 1
+                    and not reads.get(st.targets[0])
+                    and st.targets[0] not in bwd_reads
+                    and not st.recompute
+                )
+            ]
+            dropped += len(stmts) - len(kept)
+            seg.stmts[:] = kept
+    return dropped
 
 
 def _step_slice(expr: Any, target: str) -> str | None:
