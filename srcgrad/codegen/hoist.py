@@ -20,6 +20,21 @@ the factors and the product runs once, after it::
         d_pre_all = xp.concatenate(d_pre_steps)
         d_W = d_W + xp.concatenate(h_1_steps).T @ d_pre_all
 
+A step's factors of one row each (1-D, or a known single row) are kept in lists, as
+above.  Where a factor may have several rows, each sum gathers its steps in a
+``step_sum(len(range(n)))`` (``runtime/steps.py``) instead::
+
+    d_W_steps = step_sum(len(range(n)))
+    for t in reversed(range(n)):
+        ...
+        d_W_steps.add(h_1, d_pre)
+    if d_W_steps:
+        d_W = d_W + d_W_steps.total()
+
+which adds a step of many rows at once (one product a step costs no more than a share of
+the big one, and keeps no step alive) and copies the rows of smaller steps as they come,
+for one product in ``total()``.
+
 ``sum_t A_t.T @ B_t == concat(A).T @ concat(B)`` for 1-D and 2-D factors (the rows of
 every step side by side), and ``sum_t B_t.sum(axis=0) == concat(B).sum(axis=0)``: only
 these forms are hoisted, and only where the shape facts prove every factor has at most two
@@ -63,7 +78,9 @@ class _Hoisted:
 class _Plan:
     found: list[_Hoisted] = field(default_factory=list)
     drop: set[int] = field(default_factory=set)  # id of statements removed
-    at: dict[int, list[str]] = field(default_factory=dict)  # id(stmt) -> names kept
+    at: dict[int, list[_Hoisted]] = field(
+        default_factory=dict
+    )  # id(stmt) -> sums there
 
 
 def hoist(bwd: Backward, names: Names, facts: Any, plan: Any) -> Backward:
@@ -329,7 +346,7 @@ def _plan(loop: BLoop, ctx: _Context) -> _Plan:
             continue  # a kept factor must still hold its step's value after the loop
         plan.found.append(_Hoisted(acc, kind, a, b))
         plan.drop |= {id(st), id(made), also}
-        plan.at[id(made)] = [n for n in (b, a) if n is not None]
+        plan.at.setdefault(id(made), []).append(plan.found[-1])
     return plan
 
 
@@ -351,20 +368,21 @@ def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
     plan = _plan(loop, ctx)
     if not plan.found:
         return []
-    kept: dict[str, str] = {}  # value name -> its list
+    kept: dict[str, str] = {}  # value name -> its list (factors of one row a step)
+    sums: dict[str, str] = {}  # accumulator -> its step_sum (factors of several rows)
     for h in plan.found:
-        for n in (h.b, h.a):
-            if n is not None and n not in kept:
-                kept[n] = _list_name(n, "steps", ctx)
+        factors = [n for n in (h.b, h.a) if n is not None]
+        if all(_one_row(n, ctx) for n in factors):
+            for n in factors:
+                kept.setdefault(n, _list_name(n, "steps", ctx))
+        else:
+            sums[h.acc] = _list_name(h.acc, "steps", ctx)
     appended: set[str] = set()  # one append per list and step
     for b in _top_blocks(loop.body):
         stmts: list[Any] = []
         for st in b.stmts:
-            for n in plan.at.get(id(st), []):
-                if n not in appended:
-                    appended.add(n)
-                    line = f"{kept[n]}.append({n})"
-                    stmts.append(cst.parse_statement(line).body[0])
+            for h in plan.at.get(id(st), []):
+                stmts += _keep_step(h, kept, sums, appended)
             if id(st) not in plan.drop:
                 stmts.append(st)
         b.stmts = stmts
@@ -373,19 +391,42 @@ def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
     init = Block(origin, LABEL)
     for lst in dict.fromkeys(kept.values()):
         init.stmts.append(cst.parse_statement(f"{lst} = []").body[0])
+    if sums:
+        make = f"{ctx.names.generated('step_sum')}({_steps(loop)})"
+        ctx.bwd.helpers.add("step_sum")
+        for acc in sums.values():
+            init.stmts.append(cst.parse_statement(f"{acc} = {make}").body[0])
     loop.pre = loop.pre + [init]
-    return [Block(origin, LABEL, [_after(plan, kept, ctx)])]
+    return [Block(origin, LABEL, [_after(plan, kept, sums, ctx)])]
 
 
-def _after(plan: _Plan, kept: dict[str, str], ctx: _Context) -> cst.If:
+def _keep_step(
+    h: _Hoisted, kept: dict[str, str], sums: dict[str, str], appended: set[str]
+) -> list[Any]:
+    """The statements that keep a step's factors of ``h`` (or add its product)."""
+    if h.acc in sums:
+        args = h.b if h.a is None else f"{h.a}, {h.b}"
+        return [cst.parse_statement(f"{sums[h.acc]}.add({args})").body[0]]
+    out = []
+    for n in (h.b, h.a):
+        if n is not None and n not in appended:
+            appended.add(n)
+            out.append(cst.parse_statement(f"{kept[n]}.append({n})").body[0])
+    return out
+
+
+def _after(
+    plan: _Plan, kept: dict[str, str], sums: dict[str, str], ctx: _Context
+) -> cst.If:
     xp = ctx.bwd.xp
-    first = kept[plan.found[0].b]
+    h0 = plan.found[0]
+    first = sums.get(h0.acc) or kept[h0.b]  # every list and sum has one entry a step
     lines: list[str] = []
     stacked: dict[str, str] = {}
     uses: dict[str, int] = {}
     for h in plan.found:
         for n in (h.a, h.b):
-            if n is not None:
+            if n is not None and h.acc not in sums:
                 uses[n] = uses.get(n, 0) + 1
     for n, k in uses.items():
         if k > 1:
@@ -396,7 +437,9 @@ def _after(plan: _Plan, kept: dict[str, str], ctx: _Context) -> cst.If:
         return stacked.get(n) or f"{xp}.concatenate({kept[n]})"
 
     for h in plan.found:
-        if h.kind == "sum":
+        if h.acc in sums:
+            part = f"{sums[h.acc]}.total()" + (".T" if h.kind == "matmul_t" else "")
+        elif h.kind == "sum":
             part = f"{whole(h.b)}.sum(axis=0)"
         elif h.kind == "matmul_t":
             part = f"({whole(h.a)}.T @ {whole(h.b)}).T"  # type: ignore[arg-type]
@@ -406,6 +449,22 @@ def _after(plan: _Plan, kept: dict[str, str], ctx: _Context) -> cst.If:
     body = "".join(f"    {ln}\n" for ln in lines)
     node = cst.parse_statement(f"if {first}:\n{body}")
     return cst.ensure_type(node, cst.If)
+
+
+def _one_row(name: str, ctx: _Context) -> bool:
+    """Whether each step's ``name`` is one row (1-D, or 2-D with one row): kept in a
+    list, whose append costs less than a copy of so little."""
+    dims = getattr(ctx.env.get(ctx.primal.get(name, name)), "dims", None)
+    return dims is not None and (len(dims) == 1 or len(dims) == 2 and dims[0] == 1)
+
+
+def _steps(loop: BLoop) -> str:
+    """The number of steps of a backward loop over ``reversed(range(...))``, as an
+    expression read before it (``len(range(n))``); "" when only the loop knows it."""
+    node = loop.node
+    if node.reversible_range and node.iter is not None:
+        return f"len({cst.Module([]).code_for_node(node.iter)})"
+    return ""
 
 
 def _list_name(value: str, what: str, ctx: _Context) -> str:

@@ -14,6 +14,7 @@ Each stage takes the results of earlier ones and returns its own; none runs insi
  8. optimize            runtime-helper defaults dropped (drop_default_arguments) -> Backward
  9. specialise          backward rewrites the shape/dtype facts prove     -> Specialised
 10. optimize            copy propagation and dead code, to a fixed point  -> Backward
+10b. scatters           a cotangent scattered from several subscripts, one call
 11. specialise_forward  forward rewrites the facts prove bit-identical    -> Normalized
 12. residuals           what fwd keeps, pushes and recomputes for bwd     -> Residuals
 13. hoist               a backward loop's weight-gradient sums, one product after it
@@ -37,6 +38,7 @@ from srcgrad.codegen.optimize import drop_default_arguments, optimize
 from srcgrad.codegen.residuals import plan_residuals
 from srcgrad.codegen.resolve import library_function
 from srcgrad.codegen.reverse import reverse
+from srcgrad.codegen.scatters import merge_scatters
 from srcgrad.codegen.segment import segment
 from srcgrad.codegen.source import FunctionSource, read_function
 from srcgrad.codegen.specialise import specialise
@@ -67,7 +69,7 @@ def generate(
     backward = reverse(forward, activity)
     backward = drop_default_arguments(forward.names, backward)
     spec = specialise(forward, backward, arg_specs)
-    backward = optimize(spec.backward)
+    backward = merge_scatters(optimize(spec.backward), forward.names)
     forward = specialise_forward(forward, spec.facts, backward)
     plan = plan_residuals(forward, backward)
     facts = spec.facts.env if spec.facts is not None else None

@@ -7,11 +7,15 @@ is final, because a value the backward reads must stay as it was:
   reduction without numpy's Python-level dispatch;
 - fused elementwise chains: ``t2 = t1 + b`` -> ``t2 = xp.add(t1, b, out=t1)`` when ``t1`` is a
   fresh array read by nothing else (see :func:`forward_in_place`);
+- ``xp.split(a, k, axis=ax)`` with literal ``k`` and ``ax`` -> ``split_sections(a, k, ax)``:
+  the same views by basic slicing, where numpy's ``split`` works in Python (it falls back
+  to ``split`` for anything but equal sections of an array);
 - input projections of a loop over time: ``m = xs[t] @ W`` in ``for t in range(...)`` ->
   ``m = m_all[t]`` with ``m_all = xs @ W`` once before the loop, for a loop-invariant
   ``xs`` of three or more axes and ``W`` of two (numpy's stacked matmul multiplies each
   ``xs[t]`` as the step did; see :func:`hoist_input_projections`).  The backward pass is
-  unchanged: it differentiates the step's product.
+  unchanged: it differentiates the step's product.  A read of a container that only the
+  step's product read (``W = params["W"]``) is dropped then (:func:`drop_dead_reads`).
 
 After this stage the forward statements hold those rewrites.  The statements are rewritten in
 place: segments, branches and loops keep their identity, since the backward pass and the
@@ -40,8 +44,10 @@ def specialise_forward(
     if facts is None:
         return norm
     reductions_as_methods(norm, bwd.xp, facts)
+    splits_as_slices(norm, bwd)
     forward_in_place(norm, bwd.xp, facts.env, facts.uf, ir.backward_reads(bwd))
-    hoist_input_projections(norm, facts.env)
+    if hoist_input_projections(norm, facts.env):
+        drop_dead_reads(norm, ir.backward_reads(bwd))
     return norm
 
 
@@ -61,6 +67,68 @@ def reductions_as_methods(norm: Normalized, xp: str, facts: Inference) -> None:
 # the operators whose ufunc a fused chain calls with out= (not ``**``: numpy's scalar-power
 # fast paths need not round as np.power does); each one's rule names the ufunc
 _OPERATORS = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/"}
+
+
+def splits_as_slices(norm: Normalized, bwd: Backward) -> int:
+    """``xp.split(a, k, axis=ax)`` with integer literals ``k`` and ``ax`` ->
+    ``split_sections(a, k, ax)``.  Returns how many it rewrote."""
+    done = 0
+    for st in ir.walk_stmts(norm.stmts):
+        if not (
+            isinstance(st, ir.Stmt)
+            and st.kind == ir.PRIM
+            and st.rule is not None
+            and st.rule.name == "split"
+            and isinstance(st.expr, cst.Call)
+            and isinstance(st.expr.func, cst.Attribute)
+            and isinstance(st.expr.func.value, cst.Name)
+            and st.expr.func.value.value == bwd.xp
+            and st.expr.func.attr.value == "split"
+        ):
+            continue
+        args = _split_args(st.expr.args)
+        if args is None:
+            continue
+        helper = norm.names.generated("split_sections")
+        bwd.helpers.add("split_sections")
+        st.expr = cst.parse_expression(
+            f"{helper}({_code(args[0])}, {args[1]}, {args[2]})"
+        )
+        done += 1
+    return done
+
+
+def _split_args(args: Any) -> tuple[cst.BaseExpression, int, int] | None:
+    """``(a, k, axis)`` of ``split(a, k)`` / ``split(a, k, ax)`` / ``split(a, k, axis=ax)``
+    with integer literals ``k`` and ``ax``; else None."""
+    names = ["ary", "indices_or_sections", "axis"]
+    bound: dict[str, cst.BaseExpression] = {}
+    for k, a in enumerate(args):
+        if a.star:
+            return None
+        key = a.keyword.value if a.keyword is not None else names[k] if k < 3 else ""
+        if key not in names or key in bound:
+            return None
+        bound[key] = a.value
+    if "ary" not in bound or "indices_or_sections" not in bound:
+        return None
+    k = _int_literal(bound["indices_or_sections"])
+    axis = _int_literal(bound["axis"]) if "axis" in bound else 0
+    if k is None or axis is None:
+        return None
+    return bound["ary"], k, axis
+
+
+def _int_literal(e: cst.BaseExpression) -> int | None:
+    if isinstance(e, cst.Integer):
+        return int(e.evaluated_value)
+    if (
+        isinstance(e, cst.UnaryOperation)
+        and isinstance(e.operator, cst.Minus)
+        and isinstance(e.expression, cst.Integer)
+    ):
+        return -int(e.expression.evaluated_value)
+    return None
 
 
 def _elementwise() -> frozenset[str]:
@@ -269,6 +337,33 @@ def _hoist_loop(
         st.expr = cst.parse_expression(f"{whole}[{loop.target}]")
         done += 1
     return done
+
+
+def drop_dead_reads(norm: Normalized, bwd_reads: set[str]) -> int:
+    """Drop the container reads (``W = params["W"]``) of loop bodies that nothing reads
+    any more, in the forward or the backward pass.  Returns how many it dropped."""
+    reads = ir.read_counts(norm)
+    dropped = 0
+    for items in _lists_with_loops(norm.stmts)[1:]:  # inside a loop only
+        for seg in items:
+            stmts = getattr(seg, "stmts", None)
+            if not isinstance(stmts, list):
+                continue
+            kept = [
+                st
+                for st in stmts
+                if not (
+                    isinstance(st, ir.Stmt)
+                    and st.kind == ir.READ
+                    and len(st.targets) == 1
+                    and not reads.get(st.targets[0])
+                    and st.targets[0] not in bwd_reads
+                    and not st.recompute
+                )
+            ]
+            dropped += len(stmts) - len(kept)
+            seg.stmts[:] = kept
+    return dropped
 
 
 def _step_slice(expr: Any, target: str) -> str | None:

@@ -44,6 +44,8 @@ from srcgrad.runtime.stats import __all__ as _stats_all
 from srcgrad.runtime.containers import *
 from srcgrad.runtime.containers import __all__ as _containers_all
 from srcgrad.runtime.calls import *
+from srcgrad.runtime.steps import *
+from srcgrad.runtime.steps import __all__ as _steps_all
 from srcgrad.runtime.calls import __all__ as _calls_all
 from srcgrad.runtime.guards import *
 from srcgrad.runtime.nn_kernels import *
@@ -71,6 +73,7 @@ __all__ = [  # noqa: PLE0604
     *_stats_all,
     *_containers_all,
     *_calls_all,
+    *_steps_all,
     *_guards_all,
     *_nn_kernels_all,
 ]

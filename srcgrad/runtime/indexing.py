@@ -38,6 +38,7 @@ __all__ = [
     "unwindow",
     "index",
     "scatter_to",
+    "scatter_pieces",
     "assign_at",
     "added_at",
     "add_at",
@@ -89,6 +90,67 @@ def scatter_to(g: Any, x: Any, key: Any) -> Any:
     else:
         xp.add.at(z, key, g)
     return z
+
+
+@shape_only(1)
+def scatter_pieces(pieces: Sequence[Any], x: Any, keys: Sequence[Any]) -> Any:
+    """The cotangent of ``x`` read as ``x[k]`` for each key of ``keys``: the sum of
+    ``scatter_to(g, x, k)`` over the pieces ``g`` and their keys, made in one array.
+
+    Basic slices that tile one axis of ``x`` (``x[:, :h]``, ``x[:, h : 2 * h]``,
+    ``x[:, 2 * h :]``), with pieces of ``x``'s dtype and of their slices' shapes, are
+    joined (no zeros and no additions); otherwise the pieces are added into one array of
+    zeros, in order.
+    """
+    xp = namespace(x, *pieces)
+    tiled = _tiling(pieces, x, keys)
+    if tiled is not None:
+        axis, order = tiled
+        return xp.concatenate([pieces[k] for k in order], axis=axis)
+    z = xp.zeros(x.shape, dtype=x.dtype)
+    for g, key in zip(pieces, keys):
+        if _is_basic_key(key):
+            part = g if getattr(g, "dtype", None) == x.dtype else xp.asarray(g, x.dtype)
+            z[key] += part
+        else:
+            z += scatter_to(g, x, key)
+    return z
+
+
+def _tiling(
+    pieces: Sequence[Any], x: Any, keys: Sequence[Any]
+) -> tuple[int, list[int]] | None:
+    """``(axis, order of the pieces)`` when ``keys`` are slices of one axis of ``x``
+    (step 1, every other axis whole) that tile it, each piece exactly its slice's shape
+    and ``x``'s dtype; else None."""
+    axis = None
+    spans = []
+    for g, key in zip(pieces, keys):
+        parts = key if isinstance(key, tuple) else (key,)
+        if len(parts) > x.ndim or not all(isinstance(p, slice) for p in parts):
+            return None
+        cut = [i for i, p in enumerate(parts) if p != slice(None)]
+        if len(cut) != 1 or axis not in (None, cut[0]):
+            return None
+        axis = cut[0]
+        s = parts[axis]
+        if s.step not in (None, 1):
+            return None
+        start, stop, _ = s.indices(x.shape[axis])
+        stop = max(start, stop)
+        want = x.shape[:axis] + (stop - start,) + x.shape[axis + 1 :]
+        if getattr(g, "shape", None) != want or getattr(g, "dtype", None) != x.dtype:
+            return None
+        spans.append((start, stop))
+    if axis is None:
+        return None
+    order = sorted(range(len(spans)), key=lambda k: spans[k])
+    edge = 0
+    for k in order:
+        if spans[k][0] != edge:
+            return None
+        edge = spans[k][1]
+    return (axis, order) if edge == x.shape[axis] else None
 
 
 def assign_at(x: Any, key: Any, v: Any) -> Any:

@@ -34,6 +34,7 @@ __all__ = [
     "concatenate_pieces",
     "reshape_like",
     "split_concatenated",
+    "split_sections",
     "unrepeat",
     "unstack_like",
     "untile",
@@ -138,6 +139,27 @@ def split_concatenated(g: Array, arrays: Sequence[Array], axis: int | None = 0) 
         out.append(cast_like(g[lead + (slice(start, stop),)], x))
         start = stop
     return out
+
+
+def split_sections(ary: Array, sections: int, axis: int = 0) -> list:
+    """``np.split(ary, sections, axis)`` for a number of equal sections: the same views,
+    made by basic slicing (numpy's ``split`` spends most of its time in Python).  Anything
+    else (no shape, an axis that does not divide, a bad axis) goes to ``split`` itself,
+    which also raises its errors."""
+    shape = getattr(ary, "shape", None)
+    if (
+        shape is None
+        or not isinstance(sections, int)
+        or isinstance(sections, bool)
+        or sections <= 0
+        or not isinstance(axis, int)
+        or not -len(shape) <= axis < len(shape)
+        or shape[axis] % sections
+    ):
+        return namespace(ary).split(ary, sections, axis=axis)
+    step = shape[axis] // sections
+    lead = (slice(None),) * (axis % len(shape))
+    return [ary[lead + (slice(k * step, (k + 1) * step),)] for k in range(sections)]
 
 
 def unstack_like(g: Array, arrays: Sequence[Array], axis: int = 0) -> list:
