@@ -41,6 +41,11 @@ WITHOUT_JVP = {
     # through the JVPs of rules/tangent_helpers.py instead (helper_rules)
     "cast_like", "digamma", "expand_to", "matmul_cotangent_x1", "matmul_cotangent_x2",
     "polygamma_of", "reduce_like", "trigamma",
+    "add_at", "add_cotangents", "add_list_cotangents", "append_cotangents",
+    "concatenate_pieces", "expand_rows", "expand_sum", "filled", "gather_at",
+    "item_cotangent", "list_cotangent_at", "split_concatenated", "stack_kind",
+    "stacked_cotangents", "sum_cotangents", "unstack_cotangent",
+    "unstack_cotangent_pieces", "unstack_like", "zero_at", "zeros_if_none",
 }  # fmt: skip
 
 ALL = rule_cases(noncontig=False)

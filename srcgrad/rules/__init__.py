@@ -16,6 +16,7 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     elementwise,
     fft,
     grids,
+    helpers_lists,
     indexing,
     linalg,
     nn_kernels,

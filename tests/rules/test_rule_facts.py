@@ -46,6 +46,9 @@ MAY_BE_VIEW = {
     "unbroadcast": "returns the cotangent itself when nothing needs reducing",
     "max_of": "Python's max returns one of the items itself",
     "min_of": "Python's min returns one of the items itself",
+    "add_cotangents": "returns the other cotangent itself when one is None",
+    "add_list_cotangents": "keeps an entry itself where the other list's entry is None",
+    "gather_at": "a view of the cotangent for a basic key that needs no reduction",
 }
 
 
