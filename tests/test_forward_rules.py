@@ -46,6 +46,13 @@ WITHOUT_JVP = {
     "item_cotangent", "list_cotangent_at", "split_concatenated", "stack_kind",
     "stacked_cotangents", "sum_cotangents", "unstack_cotangent",
     "unstack_cotangent_pieces", "unstack_like", "zero_at", "zeros_if_none",
+    "cumsum_cotangent", "diag_cotangent", "diagflat_cotangent", "diagonal_cotangent",
+    "diff_cotangent", "dot_cotangent_a", "dot_cotangent_b", "inner_cotangent_a",
+    "inner_cotangent_b", "matvec_cotangent_x1", "matvec_cotangent_x2", "pad_cotangent",
+    "reshape_like", "rollaxis_cotangent", "take_along_axis_cotangent", "take_cotangent",
+    "tensordot_cotangent_a", "tensordot_cotangent_b", "trace_cotangent", "unrepeat",
+    "unroll", "untile", "vecdot_cotangent_x1", "vecdot_cotangent_x2",
+    "vecmat_cotangent_x1", "vecmat_cotangent_x2",
 }  # fmt: skip
 
 ALL = rule_cases(noncontig=False)

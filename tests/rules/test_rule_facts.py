@@ -49,6 +49,9 @@ MAY_BE_VIEW = {
     "add_cotangents": "returns the other cotangent itself when one is None",
     "add_list_cotangents": "keeps an entry itself where the other list's entry is None",
     "gather_at": "a view of the cotangent for a basic key that needs no reduction",
+    "pad_cotangent": "a slice of the cotangent for mode='constant', else a new array",
+    "reshape_like": "a view when the strides allow it, else a copy",
+    "diag_cotangent": "the diagonal of a 2-d cotangent is a view, a 1-d one is spread",
 }
 
 

@@ -1,0 +1,249 @@
+"""Rules of the cotangent helpers of gathers, scans, diagonals, pads, reshapes, tiles and
+rolls that emitted code calls (higher-order derivatives through them).
+
+The rule-body contract is in :mod:`srcgrad.rules.registry`.  Each helper is the adjoint
+``J^T`` of a forward primitive that is linear in its array (``np.take``, ``np.cumsum``,
+``np.tile`` ...), applied to the cotangent ``ct`` (the helper's own first parameter,
+``g``); the operand it also receives gives only a shape.  The adjoint of ``J^T`` is ``J``:
+each rule calls the forward primitive on ``g`` with the forward's parameters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from srcgrad.rules.registry import adjoint
+from srcgrad.runtime import (
+    cumsum_cotangent,
+    diag_cotangent,
+    diagflat_cotangent,
+    diagonal_cotangent,
+    diff_cotangent,
+    pad_cotangent,
+    reshape_like,
+    rollaxis_cotangent,
+    take_along_axis_cotangent,
+    take_cotangent,
+    trace_cotangent,
+    unbroadcast,
+    unrepeat,
+    unroll,
+    untile,
+)
+
+
+@adjoint(
+    take_cotangent,
+    nondiff=("a", "indices"),
+    shape_only=("a",),
+    shapes={
+        "flat": ("(3,),(3,4),-", {"indices": np.array([0, 5, 5])}),
+        "rows": ("(3,4),(5,4),-", {"indices": np.array([4, 0, 4]), "axis": 0}),
+        "wrap": (
+            "(2,3),(2,4),-",
+            {"indices": np.array([-1, 5, 1]), "axis": 1, "mode": "wrap"},
+        ),
+    },
+)
+def take_cotangent_adjoint(g, ans, ct, a, indices, axis=None, mode="raise"):
+    return unbroadcast(np.take(g, indices, axis=axis, mode=mode), ct)
+
+
+@adjoint(
+    take_along_axis_cotangent,
+    nondiff=("arr", "indices"),
+    shape_only=("arr",),
+    shapes={
+        "rows": (
+            "(2,4),(3,4),-",
+            {"indices": np.array([[0, 2, 2, 1], [1, 1, 0, 2]]), "axis": 0},
+        ),
+        "last": ("(3,2),(3,4),-", {"indices": np.array([[0, 3], [1, 1], [2, 0]])}),
+    },
+)
+def take_along_axis_cotangent_adjoint(g, ans, ct, arr, indices, axis=-1):
+    return unbroadcast(np.take_along_axis(g, indices, axis=axis), ct)
+
+
+@adjoint(
+    cumsum_cotangent,
+    nondiff=("a",),
+    shape_only=("a",),
+    shapes={
+        "flat": "(12,),(3,4)",
+        "rows": ("(3,4),(3,4)", {"axis": 0}),
+        "last": ("(3,4),(3,4)", {"axis": -1}),
+    },
+)
+def cumsum_cotangent_adjoint(g, ans, ct, a, axis=None):
+    return unbroadcast(np.cumsum(g, axis=axis), ct)
+
+
+@adjoint(
+    diff_cotangent,
+    nondiff=("a",),
+    shape_only=("a",),
+    shapes={
+        "last": "(3,3),(3,4)",
+        "twice": ("(3,2),(3,4)", {"n": 2}),
+        "rows": ("(2,4),(3,4)", {"axis": 0}),
+    },
+    accepts={
+        "prepend": ((None,), "pass no prepend, or concatenate it before np.diff"),
+        "append": ((None,), "pass no append, or concatenate it before np.diff"),
+    },
+)
+def diff_cotangent_adjoint(g, ans, ct, a, n=1, axis=-1, prepend=None, append=None):
+    return unbroadcast(np.diff(g, n=n, axis=axis), ct)
+
+
+@adjoint(
+    diag_cotangent,
+    nondiff=("v",),
+    shape_only=("v",),
+    shapes={
+        "build": "(4,4),(4,)",
+        "build-k": ("(5,5),(4,)", {"k": 1}),
+        "extract": "(3,),(3,4)",
+        "extract-k": ("(2,),(3,4)", {"k": -1}),
+    },
+    view=True,
+)
+def diag_cotangent_adjoint(g, ans, ct, v, k=0):
+    return unbroadcast(np.diag(g, k), ct)
+
+
+@adjoint(
+    diagflat_cotangent,
+    nondiff=("v",),
+    shape_only=("v",),
+    shapes={"flat": "(4,4),(2,2)", "offset": ("(5,5),(4,)", {"k": -1})},
+    view=True,
+)
+def diagflat_cotangent_adjoint(g, ans, ct, v, k=0):
+    return unbroadcast(np.diagflat(g, k), ct)
+
+
+@adjoint(
+    diagonal_cotangent,
+    nondiff=("a",),
+    shape_only=("a",),
+    shapes={
+        "matrix": "(3,),(3,4)",
+        "offset": ("(3,),(3,4)", {"offset": 1}),
+        "axes": ("(2,2),(2,3,4)", {"axis1": 1, "axis2": 2, "offset": -1}),
+    },
+)
+def diagonal_cotangent_adjoint(g, ans, ct, a, offset=0, axis1=0, axis2=1):
+    return unbroadcast(np.diagonal(g, offset, axis1, axis2), ct)
+
+
+@adjoint(
+    trace_cotangent,
+    nondiff=("a",),
+    shape_only=("a",),
+    shapes={
+        "matrix": "(),(3,4)",
+        "float": "s,(3,3)",
+        "axes": ("(4,),(3,4,3)", {"axis1": 0, "axis2": 2, "offset": 1}),
+    },
+)
+def trace_cotangent_adjoint(g, ans, ct, a, offset=0, axis1=0, axis2=1):
+    return unbroadcast(np.trace(g, offset, axis1, axis2), ct)
+
+
+_LINEAR_PADS = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+@adjoint(
+    pad_cotangent,
+    nondiff=("array", "pad_width"),
+    shape_only=("array",),
+    shapes={
+        "both": ("(5,7),(3,4),-", {"pad_width": ((1, 1), (2, 1))}),
+        "one": ("(5,),(3,),-", {"pad_width": 1}),
+    },
+    params={"mode": list(_LINEAR_PADS)},
+    accepts={
+        "mode": (
+            _LINEAR_PADS,
+            "a derivative of this order through np.pad is written for the modes that "
+            "copy entries (constant, edge, reflect, symmetric, wrap)",
+        ),
+        "stat_length": ((None,), "pass no stat_length"),
+        "reflect_type": (("even",), "use the default reflect_type='even'"),
+    },
+    view=True,
+)
+def pad_cotangent_adjoint(
+    g, ans, ct, array, pad_width, mode="constant", stat_length=None, reflect_type="even"
+):
+    return unbroadcast(np.pad(g, pad_width, mode=mode), ct)
+
+
+@adjoint(
+    reshape_like,
+    nondiff=("a",),
+    shape_only=("a",),
+    shapes={"rows": "(12,),(3,4)", "matrix": "(2,6),(3,4)", "float": "(1,),s"},
+    params={"order": ["C", "F"]},
+    accepts={"order": (("C", "F"), "reshape with order='C' or order='F'")},
+    view=True,
+)
+def reshape_like_adjoint(g, ans, ct, a, order="C"):
+    return reshape_like(g, ct, order)
+
+
+@adjoint(
+    rollaxis_cotangent,
+    nondiff=("a", "axis"),
+    shape_only=("a",),
+    shapes={
+        "front": ("(4,2,3),(2,3,4),-", {"axis": 2}),
+        "start": ("(3,2,4),(2,3,4),-", {"axis": 1, "start": 0}),
+        "back": ("(3,4,2),(2,3,4),-", {"axis": 0, "start": 3}),
+    },
+    view=True,
+)
+def rollaxis_cotangent_adjoint(g, ans, ct, a, axis, start=0):
+    return np.rollaxis(g, axis, start)
+
+
+@adjoint(
+    untile,
+    nondiff=("A", "reps"),
+    shape_only=("A",),
+    shapes={
+        "twice": ("(6,4),(3,4),-", {"reps": (2, 1)}),
+        "grow": ("(2,3,8),(3,4),-", {"reps": (2, 1, 2)}),
+        "int": ("(8,),(4,),-", {"reps": 2}),
+    },
+)
+def untile_adjoint(g, ans, ct, A, reps):
+    return unbroadcast(np.tile(g, reps), ct)
+
+
+@adjoint(
+    unrepeat,
+    nondiff=("a", "repeats"),
+    shape_only=("a",),
+    shapes={
+        "flat": ("(24,),(3,4),-", {"repeats": 2}),
+        "rows": ("(6,4),(3,4),-", {"repeats": [1, 3, 2], "axis": 0}),
+        "columns": ("(3,8),(3,4),-", {"repeats": 2, "axis": 1}),
+    },
+)
+def unrepeat_adjoint(g, ans, ct, a, repeats, axis=None):
+    return unbroadcast(np.repeat(g, repeats, axis=axis), ct)
+
+
+@adjoint(
+    unroll,
+    nondiff=("shift",),
+    shapes={
+        "flat": ("(3,4),-", {"shift": 5}),
+        "axes": ("(3,4),-", {"shift": (1, -2), "axis": (0, 1)}),
+    },
+)
+def unroll_adjoint(g, ans, ct, shift, axis=None):
+    return np.roll(g, shift, axis=axis)
