@@ -17,6 +17,8 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     fft,
     grids,
     helpers_lists,
+    helpers_misc,
+    helpers_nn,
     helpers_products,
     helpers_shape,
     indexing,

@@ -170,6 +170,7 @@ PIECEWISE_CONSTANT = {
     "spacing",
     "extremum_share",
     "nan_count",  # a count of non-NaN elements: constant between NaNs
+    "copysign_slope",  # a product of signs
 }
 # float outputs that read only shapes, sizes or constant arguments (never a float argument)
 SHAPE_ONLY = {
@@ -261,6 +262,8 @@ CALLS: dict[str, Any] = {
     "namespace": lambda f, x: f(x),
     "reduction_size": lambda f, x: f(x, 0),
     "extremum_share": lambda f, x: f(x, np.maximum(x, Y), Y),
+    "copysign_slope": lambda f, x: f(x, Y),
+    "require_float_dtype": lambda f, x: f(x.dtype, "f.py:1: x"),
 }
 
 NONDIFF_ENTRIES = sorted(
