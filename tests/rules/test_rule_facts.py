@@ -133,6 +133,16 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
     items = [a[0, 0:1], a[1, 0:1] - 100]
     shown["max_of"] = max(items) is items[0]
     shown["min_of"] = min(items) is items[1]
+    from srcgrad import runtime as rt
+
+    shown["add_cotangents"] = rt.add_cotangents(None, a) is a
+    shown["add_list_cotangents"] = rt.add_list_cotangents([None], [a])[0] is a
+    shown["gather_at"] = np.shares_memory(rt.gather_at(a, slice(0, 2), a[:2]), a)
+    shown["pad_cotangent"] = np.shares_memory(rt.pad_cotangent(a, a[:1, :2], 1), a)
+    shown["reshape_like"] = np.shares_memory(rt.reshape_like(a, a.T), a)
+    shown["diag_cotangent"] = np.shares_memory(
+        rt.diag_cotangent(a[:3, :3], a[0, :3]), a
+    )
     assert {k for k, v in shown.items() if not v} == set()
     assert set(shown) == set(MAY_BE_VIEW)
 
