@@ -97,7 +97,13 @@ def gather_at_adjoint(g, ans, ct, key, v):
     return assign_at(np.zeros_like(ct), key, expand_to(g, ct[key]))
 
 
-@adjoint(zeros_if_none, nondiff=("like",), shapes={"same": "(3,4),(3,4)"}, view=True)
+@adjoint(
+    zeros_if_none,
+    nondiff=("like",),
+    shape_only=("like",),
+    shapes={"same": "(3,4),(3,4)"},
+    view=True,
+)
 def zeros_if_none_adjoint(g, ans, ct, like):
     return g
 
@@ -130,6 +136,7 @@ def add_list_cotangents_adjoint(g, ans, a, b):
 @adjoint(
     list_cotangent_at,
     nondiff=("items", "key"),
+    shape_only=("items",),
     sequence=("d_list",),
     multi_output=True,
     shapes={"entry": "[(3,),(2,2),(3,)],-,-,(3,)"},
@@ -143,6 +150,7 @@ def list_cotangent_at_adjoint(g, ans, d_list, items, key, ct):
 @adjoint(
     item_cotangent,
     nondiff=("i", "like"),
+    shape_only=("like",),
     sequence=("d_list",),
     shapes={"entry": "[(3,),(2,2),(3,)],-,(2,2)"},
     params={"i": [1]},
@@ -155,6 +163,7 @@ def item_cotangent_adjoint(g, ans, d_list, i, like):
 @adjoint(
     filled,
     nondiff=("likes",),
+    shape_only=("likes",),
     sequence=("gs",),
     multi_output=True,
     shapes={"lists": "[(3,),(2,2)],[(3,),(2,2)]"},
@@ -167,6 +176,7 @@ def filled_adjoint(g, ans, gs, likes):
 @adjoint(
     sum_cotangents,
     nondiff=("iterable",),
+    shape_only=("iterable",),
     multi_output=True,
     shapes={"items": "(3,4),[(3,4),(4,),(1,4)]"},
     view=True,
@@ -178,6 +188,7 @@ def sum_cotangents_adjoint(g, ans, ct, iterable):
 @adjoint(
     expand_sum,
     nondiff=("like",),
+    shape_only=("like",),
     sequence=("gs",),
     shapes={"items": "[(3,4),(4,)],(3,4)"},
 )
@@ -188,6 +199,7 @@ def expand_sum_adjoint(g, ans, gs, like):
 @adjoint(
     unstack_cotangent,
     nondiff=("items",),
+    shape_only=("items",),
     multi_output=True,
     shapes={"items": "(3,4),[(4,),(4,),(1,)]"},
     view=True,
@@ -199,6 +211,7 @@ def unstack_cotangent_adjoint(g, ans, ct, items):
 @adjoint(
     expand_rows,
     nondiff=("like",),
+    shape_only=("like",),
     sequence=("gs",),
     shapes={"items": "[(4,),(1,),(4,)],(3,4)"},
 )
@@ -212,6 +225,7 @@ def expand_rows_adjoint(g, ans, gs, like):
 @adjoint(
     split_concatenated,
     nondiff=("arrays",),
+    shape_only=("arrays",),
     multi_output=True,
     shapes={
         "rows": "(5,4),[(2,4),(3,4)]",
@@ -227,6 +241,7 @@ def split_concatenated_adjoint(g, ans, ct, arrays, axis=0):
 @adjoint(
     unstack_like,
     nondiff=("arrays",),
+    shape_only=("arrays",),
     multi_output=True,
     shapes={
         "rows": "(2,4),[(4,),(4,)]",
@@ -273,6 +288,7 @@ def unstack_cotangent_pieces_adjoint(g, ans, pieces, x, axis=0):
 @adjoint(
     append_cotangents,
     nondiff=("arr", "values"),
+    shape_only=("arr", "values"),
     multi_output=True,
     shapes={
         "flat": "(7,),(2,2),(3,)",
@@ -290,6 +306,7 @@ def append_cotangents_adjoint(g, ans, ct, arr, values, axis=None):
 @adjoint(
     stacked_cotangents,
     nondiff=("tup", "kind"),
+    shape_only=("tup",),
     multi_output=True,
     shapes={
         "vstack": ("(3,4),[(4,),(2,4)]", {"kind": "vstack"}),
