@@ -56,6 +56,7 @@ WITHOUT_JVP = {
     "avg_pool2d_cotangent", "col2im", "embedding_cotangent", "extremum_cotangent",
     "log_or_zero", "logsumexp_cotangent", "require_length", "require_not_array",
     "require_unshared", "unfold",
+    "matrix_norm_cotangent", "norm_cotangent", "vector_norm_cotangent",
 }  # fmt: skip
 
 ALL = rule_cases(noncontig=False)

@@ -45,6 +45,13 @@ from srcgrad.runtime import (
 # --------------------------------------------------------------------------- subscripts
 
 
+def _repeated_rows(rng, shape):
+    """Integers in [0, 5) whose last entry repeats the first (indices with a repeat)."""
+    idx = rng.integers(0, 5, size=shape)
+    idx.flat[-1] = idx.flat[0]
+    return idx
+
+
 def added_at(d, key, g):
     """``add_at`` on a copy of ``d``: what ``add_at`` computes, without the in-place write
     (the primitive its rule is checked on; emitted code calls ``add_at`` itself, on an
@@ -59,8 +66,9 @@ def added_at(d, key, g):
     shapes={
         "row": ("(5,4),-,(4,)", {"key": 1}),
         "rows": ("(5,4),-,(2,4)", {"key": slice(1, 3)}),
-        "repeated": ("(5,4),-,(3,4)", {"key": np.array([0, 2, 0])}),
+        "repeated": "(5,4),(3,),(3,4)",
     },
+    domain={"key": _repeated_rows},
     array_operands=False,
 )
 def add_at_adjoint(g, ans, d, key, ct):
@@ -88,8 +96,9 @@ def zero_at_adjoint(g, ans, ct, key):
     shapes={
         "rows": ("(5,4),-,(2,4)", {"key": slice(1, 3)}),
         "broadcast": ("(5,4),-,(4,)", {"key": slice(0, 2)}),
-        "repeated": ("(5,4),-,(3,4)", {"key": np.array([0, 2, 0])}),
+        "repeated": "(5,4),(3,),(3,4)",
     },
+    domain={"key": _repeated_rows},
     view=True,
 )
 def gather_at_adjoint(g, ans, ct, key, v):

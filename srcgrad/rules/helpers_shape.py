@@ -32,18 +32,31 @@ from srcgrad.runtime import (
 )
 
 
+def _repeated_rows(rng, shape):
+    """Integers in [0, 5) whose last entry repeats the first (indices with a repeat)."""
+    idx = rng.integers(0, 5, size=shape)
+    idx.flat[-1] = idx.flat[0]
+    return idx
+
+
+def _below_three(rng, shape):
+    """Integers in [0, 3)."""
+    return rng.integers(0, 3, size=shape)
+
+
 @adjoint(
     take_cotangent,
     nondiff=("a", "indices"),
     shape_only=("a",),
     shapes={
-        "flat": ("(3,),(3,4),-", {"indices": np.array([0, 5, 5])}),
-        "rows": ("(3,4),(5,4),-", {"indices": np.array([4, 0, 4]), "axis": 0}),
+        "flat": "(3,),(3,4),(3,)",
+        "rows": ("(3,4),(5,4),(3,)", {"axis": 0}),
         "wrap": (
-            "(2,3),(2,4),-",
-            {"indices": np.array([-1, 5, 1]), "axis": 1, "mode": "wrap"},
+            "(2,3),(2,4),(3,)",
+            {"axis": 1, "mode": "wrap"},
         ),
     },
+    domain={"indices": _repeated_rows},
 )
 def take_cotangent_adjoint(g, ans, ct, a, indices, axis=None, mode="raise"):
     return unbroadcast(np.take(g, indices, axis=axis, mode=mode), ct)
@@ -54,12 +67,10 @@ def take_cotangent_adjoint(g, ans, ct, a, indices, axis=None, mode="raise"):
     nondiff=("arr", "indices"),
     shape_only=("arr",),
     shapes={
-        "rows": (
-            "(2,4),(3,4),-",
-            {"indices": np.array([[0, 2, 2, 1], [1, 1, 0, 2]]), "axis": 0},
-        ),
-        "last": ("(3,2),(3,4),-", {"indices": np.array([[0, 3], [1, 1], [2, 0]])}),
+        "rows": ("(2,4),(3,4),(2,4)", {"axis": 0}),
+        "last": ("(3,2),(3,4),(3,2)", {"axis": -1}),
     },
+    domain={"indices": _below_three},
 )
 def take_along_axis_cotangent_adjoint(g, ans, ct, arr, indices, axis=-1):
     return unbroadcast(np.take_along_axis(g, indices, axis=axis), ct)
