@@ -57,6 +57,9 @@ WITHOUT_JVP = {
     "log_or_zero", "logsumexp_cotangent", "require_length", "require_not_array",
     "require_unshared", "unfold",
     "matrix_norm_cotangent", "norm_cotangent", "vector_norm_cotangent",
+    "broadcast_arrays_cotangents", "compress_cotangent", "cross_cotangent_a",
+    "cross_cotangent_b", "delete_cotangent", "expand_each", "kron_cotangent_a",
+    "kron_cotangent_b", "linspace_cotangents", "nan_to_num_cotangent",
 }  # fmt: skip
 
 ALL = rule_cases(noncontig=False)

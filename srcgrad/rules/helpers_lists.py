@@ -16,6 +16,8 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint, alias
 from srcgrad.runtime import (
+    broadcast_arrays_cotangents,
+    expand_each,
     add_at,
     add_cotangents,
     add_list_cotangents,
@@ -343,3 +345,32 @@ def stacked_cotangents_adjoint(g, ans, ct, tup, kind):
 )
 def stack_kind_adjoint(g, ans, gs, kind):
     return stacked_cotangents(g, gs, kind)
+
+
+@adjoint(
+    broadcast_arrays_cotangents,
+    nondiff=("args",),
+    shape_only=("args",),
+    sequence=("parts",),
+    multi_output=True,
+    shapes={
+        "two": "[(3,4),(3,4)],[(3,1),(4,)]",
+        "three": "[(2,3),(2,3),(2,3)],[(),(3,),(2,1)]",
+    },
+    view=True,
+)
+def broadcast_arrays_cotangents_adjoint(g, ans, parts, args):
+    return expand_each(g, parts)
+
+
+@adjoint(
+    expand_each,
+    nondiff=("likes",),
+    shape_only=("likes",),
+    sequence=("gs",),
+    multi_output=True,
+    shapes={"two": "[(3,1),(4,)],[(3,4),(3,4)]"},
+    view=True,
+)
+def expand_each_adjoint(g, ans, gs, likes):
+    return broadcast_arrays_cotangents(g, gs)

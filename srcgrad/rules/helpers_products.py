@@ -16,6 +16,10 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import (
+    cross_cotangent_a,
+    cross_cotangent_b,
+    kron_cotangent_a,
+    kron_cotangent_b,
     dot_cotangent_a,
     dot_cotangent_b,
     inner_cotangent_a,
@@ -160,3 +164,48 @@ def vecdot_cotangent_x2_adjoint(g, ans, ct, x1, x2, axis=-1):
     return unbroadcast(np.sum(x1 * g, axis=axis), ct), vecdot_cotangent_x1(
         ct, x1, g, axis
     )
+
+
+_KRON = {"matrix": "(6,20),(2,4),(3,5)", "vector": "(12,),(3,),(4,)"}
+
+
+@adjoint(kron_cotangent_a, nondiff=("a",), shape_only=("a",), shapes=_KRON)
+def kron_cotangent_a_adjoint(g, ans, ct, a, b):
+    return unbroadcast(np.kron(g, b), ct), kron_cotangent_b(ct, g, b)
+
+
+@adjoint(kron_cotangent_b, nondiff=("b",), shape_only=("b",), shapes=_KRON)
+def kron_cotangent_b_adjoint(g, ans, ct, a, b):
+    return unbroadcast(np.kron(a, g), ct), kron_cotangent_a(ct, a, g)
+
+
+_CROSS = {
+    "rows": "(4,3),(4,3),(4,3)",
+    "broadcast": "(4,3),(4,3),(3,)",
+    "columns": ("(3,4),(3,4),(3,4)", {"axis": 0}),
+}
+
+
+@adjoint(cross_cotangent_a, nondiff=("a",), shape_only=("a",), shapes=_CROSS)
+def cross_cotangent_a_adjoint(
+    g, ans, ct, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None
+):
+    at = np.cross(g, b, axisa, axisb, axisc, axis)
+    return unbroadcast(at, ct), cross_cotangent_b(ct, g, b, axisa, axisb, axisc, axis)
+
+
+@adjoint(
+    cross_cotangent_b,
+    nondiff=("b",),
+    shape_only=("b",),
+    shapes={
+        "rows": "(4,3),(4,3),(4,3)",
+        "broadcast": "(4,3),(3,),(4,3)",
+        "columns": ("(3,4),(3,4),(3,4)", {"axis": 0}),
+    },
+)
+def cross_cotangent_b_adjoint(
+    g, ans, ct, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None
+):
+    at = np.cross(a, g, axisa, axisb, axisc, axis)
+    return unbroadcast(at, ct), cross_cotangent_a(ct, a, g, axisa, axisb, axisc, axis)

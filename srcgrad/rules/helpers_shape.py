@@ -14,6 +14,11 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import (
+    compress_cotangent,
+    delete_cotangent,
+    linspace_cotangents,
+    nan_to_num_cotangent,
+    zeros_if_none,
     cumsum_cotangent,
     diag_cotangent,
     diagflat_cotangent,
@@ -258,3 +263,78 @@ def unrepeat_adjoint(g, ans, ct, a, repeats, axis=None):
 )
 def unroll_adjoint(g, ans, ct, shift, axis=None):
     return np.roll(g, shift, axis=axis)
+
+
+def _mask(rng, shape):
+    """Booleans: the first and the last True, the others False."""
+    out = np.zeros(shape, dtype=bool)
+    out.flat[0] = out.flat[-1] = True
+    return out
+
+
+@adjoint(
+    compress_cotangent,
+    nondiff=("condition", "a"),
+    shape_only=("a",),
+    shapes={
+        "rows": ("(2,4),(3,),(3,4)", {"axis": 0}),
+        "flat": "(2,),(12,),(3,4)",
+    },
+    domain={"condition": _mask},
+)
+def compress_cotangent_adjoint(g, ans, ct, condition, a, axis=None):
+    return unbroadcast(np.compress(condition, g, axis=axis), ct)
+
+
+@adjoint(
+    delete_cotangent,
+    nondiff=("arr", "obj"),
+    shape_only=("arr",),
+    shapes={
+        "rows": ("(2,4),(3,4),-", {"obj": 1, "axis": 0}),
+        "flat": ("(9,),(3,4),-", {"obj": [0, 5, 11]}),
+        "slice": ("(3,2),(3,4),-", {"obj": slice(1, 3), "axis": 1}),
+    },
+)
+def delete_cotangent_adjoint(g, ans, ct, arr, obj, axis=None):
+    return unbroadcast(np.delete(g, obj, axis=axis), ct)
+
+
+def _with_nonfinite(rng, shape):
+    """Uniform in (-2, 2) with a nan and an inf among them."""
+    out = rng.uniform(-2.0, 2.0, size=shape)
+    out.flat[0] = np.nan
+    out.flat[-1] = np.inf
+    return out
+
+
+@adjoint(
+    nan_to_num_cotangent,
+    nondiff=("x",),
+    shape_only=("x",),  # where it is finite: constant almost everywhere
+    shapes={"matrix": "(3,4),(3,4)"},
+    domain={"x": _with_nonfinite},
+)
+def nan_to_num_cotangent_adjoint(g, ans, ct, x):
+    return nan_to_num_cotangent(g, x)
+
+
+@adjoint(
+    linspace_cotangents,
+    multi_output=True,
+    nondiff=("start", "stop"),
+    shape_only=("start", "stop"),
+    shapes={
+        "floats": "(5,),s,s",
+        "arrays": ("(3,4),(4,),(4,)", {"num": 3}),
+        "open": ("(3,4),(3,),(3,)", {"num": 4, "endpoint": False, "axis": 1}),
+    },
+    params={"num": [5]},
+    accepts={"retstep": ((False,), "linspace(..., retstep=False)")},
+)
+def linspace_cotangents_adjoint(
+    g, ans, ct, start, stop, num=50, endpoint=True, axis=0, retstep=False
+):
+    first = zeros_if_none(g[0], ans[0])
+    last = zeros_if_none(g[1], ans[1])
+    return unbroadcast(np.linspace(first, last, num, endpoint, axis=axis), ct)

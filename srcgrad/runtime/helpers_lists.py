@@ -11,7 +11,7 @@ from srcgrad.backend import namespace
 from srcgrad.runtime.broadcasting import expand_to
 from srcgrad.runtime.containers import zeros_cotangent
 
-__all__ = ["filled", "expand_sum", "expand_rows", "stack_kind"]
+__all__ = ["filled", "expand_sum", "expand_rows", "expand_each", "stack_kind"]
 
 
 def filled(gs: Sequence[Any], likes: Sequence[Any]) -> list:
@@ -41,6 +41,12 @@ def expand_rows(gs: Any, like: Any) -> Any:
         for g, row in zip(gs, like)
     ]
     return xp.stack(rows) if rows else xp.zeros_like(like)
+
+
+def expand_each(gs: Sequence[Any], likes: Sequence[Any]) -> list:
+    """``[expand_to(g, like) for g, like in zip(gs, likes)]`` (``None`` stays ``None``):
+    the adjoint of ``broadcast_arrays_cotangents(g, gs)``, which reduces each ``g``."""
+    return [None if g is None else expand_to(g, x) for g, x in zip(gs, likes)]
 
 
 def stack_kind(gs: Sequence[Any], kind: str) -> Any:

@@ -52,6 +52,7 @@ MAY_BE_VIEW = {
     "pad_cotangent": "a slice of the cotangent for mode='constant', else a new array",
     "reshape_like": "a view when the strides allow it, else a copy",
     "diag_cotangent": "the diagonal of a 2-d cotangent is a view, a 1-d one is spread",
+    "broadcast_arrays_cotangents": "an operand of the broadcast shape gets its part",
 }
 
 
@@ -142,6 +143,9 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
     shown["reshape_like"] = np.shares_memory(rt.reshape_like(a, a.T), a)
     shown["diag_cotangent"] = np.shares_memory(
         rt.diag_cotangent(a[:3, :3], a[0, :3]), a
+    )
+    shown["broadcast_arrays_cotangents"] = (
+        rt.broadcast_arrays_cotangents([a], [a])[0] is a
     )
     assert {k for k, v in shown.items() if not v} == set()
     assert set(shown) == set(MAY_BE_VIEW)
