@@ -124,6 +124,7 @@ def zeros_if_none_adjoint(g, ans, ct, like):
 
 @adjoint(
     add_cotangents,
+    python_floats=(),
     shapes={"arrays": "(3,4),(3,4)", "float": "s,()"},
     view=True,
 )
@@ -135,6 +136,7 @@ def add_cotangents_adjoint(g, ans, a, b):
 
 @adjoint(
     add_list_cotangents,
+    python_floats=(),
     sequence=("a", "b"),
     multi_output=True,
     shapes={"lists": "[(3,),(2,2)],[(3,),(2,2)]"},
@@ -146,6 +148,7 @@ def add_list_cotangents_adjoint(g, ans, a, b):
 
 @adjoint(
     list_cotangent_at,
+    python_floats=("items",),
     nondiff=("items", "key"),
     shape_only=("items",),
     sequence=("d_list",),
@@ -198,6 +201,7 @@ def sum_cotangents_adjoint(g, ans, ct, iterable):
 
 @adjoint(
     expand_sum,
+    python_floats=("gs",),
     nondiff=("like",),
     shape_only=("like",),
     sequence=("gs",),
@@ -235,6 +239,7 @@ def expand_rows_adjoint(g, ans, gs, like):
 
 @adjoint(
     split_concatenated,
+    python_floats=("ct",),
     nondiff=("arrays",),
     shape_only=("arrays",),
     multi_output=True,
@@ -298,6 +303,7 @@ def unstack_cotangent_pieces_adjoint(g, ans, pieces, x, axis=0):
 
 @adjoint(
     append_cotangents,
+    python_floats=("ct", "arr"),
     nondiff=("arr", "values"),
     shape_only=("arr", "values"),
     multi_output=True,
@@ -316,6 +322,7 @@ def append_cotangents_adjoint(g, ans, ct, arr, values, axis=None):
 
 @adjoint(
     stacked_cotangents,
+    python_floats=("ct",),
     nondiff=("tup", "kind"),
     shape_only=("tup",),
     multi_output=True,
@@ -365,6 +372,7 @@ def broadcast_arrays_cotangents_adjoint(g, ans, parts, args):
 
 @adjoint(
     expand_each,
+    python_floats=("gs",),
     nondiff=("likes",),
     shape_only=("likes",),
     sequence=("gs",),

@@ -33,6 +33,7 @@ from srcgrad.runtime import (
 
 @adjoint(
     logsumexp_cotangent,
+    python_floats=("a",),
     shapes={
         "rows": ("(3,),(3,4),(3,)", {"axis": 1}),
         "all": "s,(3,4),s",
@@ -69,6 +70,7 @@ def _twos(rng, shape):
 
 @adjoint(
     extremum_cotangent,
+    python_floats=("a", "extremum"),
     nondiff=("a", "extremum"),
     shapes={
         "rows": ("(3,),(3,4),(3,1)", {"axis": 1}),
@@ -115,9 +117,9 @@ def norm_cotangent_adjoint(g, ans, ct, x, norm, ord=None, axis=None, keepdims=Fa
         np.ones_like(ct), np.ones_like(x), norm, ord, axis, keepdims
     )
     return (
-        reduce_like(g * per_ct, ct, axis, keepdims),
+        unbroadcast(reduce_like(g * per_ct, ct, axis, keepdims), ct),
         unbroadcast(g * per_x, x),
-        -reduce_like(g * ans * inverse, norm, axis, keepdims),
+        -unbroadcast(reduce_like(g * ans * inverse, norm, axis, keepdims), norm),
     )
 
 
@@ -136,9 +138,9 @@ def vector_norm_cotangent_adjoint(
         np.ones_like(ct), np.ones_like(x), norm, axis, keepdims
     )
     return (
-        reduce_like(g * per_ct, ct, axis, keepdims),
+        unbroadcast(reduce_like(g * per_ct, ct, axis, keepdims), ct),
         unbroadcast(g * per_x, x),
-        -reduce_like(g * ans * inverse, norm, axis, keepdims),
+        -unbroadcast(reduce_like(g * ans * inverse, norm, axis, keepdims), norm),
     )
 
 
@@ -157,9 +159,9 @@ def matrix_norm_cotangent_adjoint(g, ans, ct, x, norm, keepdims=False, ord="fro"
     per_x = matrix_norm_cotangent(ct, np.ones_like(x), norm, keepdims)
     inverse = matrix_norm_cotangent(np.ones_like(ct), np.ones_like(x), norm, keepdims)
     return (
-        reduce_like(g * per_ct, ct, (-2, -1), keepdims),
+        unbroadcast(reduce_like(g * per_ct, ct, (-2, -1), keepdims), ct),
         unbroadcast(g * per_x, x),
-        -reduce_like(g * ans * inverse, norm, (-2, -1), keepdims),
+        -unbroadcast(reduce_like(g * ans * inverse, norm, (-2, -1), keepdims), norm),
     )
 
 

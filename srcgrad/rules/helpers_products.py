@@ -49,12 +49,24 @@ _DOT_B = {
 }
 
 
-@adjoint(dot_cotangent_a, nondiff=("a",), shape_only=("a",), shapes=_DOT_A)
+@adjoint(
+    dot_cotangent_a,
+    python_floats=("b",),
+    nondiff=("a",),
+    shape_only=("a",),
+    shapes=_DOT_A,
+)
 def dot_cotangent_a_adjoint(g, ans, ct, a, b):
     return unbroadcast(np.dot(g, b), ct), dot_cotangent_b(ct, g, b)
 
 
-@adjoint(dot_cotangent_b, nondiff=("b",), shape_only=("b",), shapes=_DOT_B)
+@adjoint(
+    dot_cotangent_b,
+    python_floats=("ct", "a"),
+    nondiff=("b",),
+    shape_only=("b",),
+    shapes=_DOT_B,
+)
 def dot_cotangent_b_adjoint(g, ans, ct, a, b):
     return unbroadcast(np.dot(a, g), ct), dot_cotangent_a(ct, a, g)
 
@@ -62,12 +74,24 @@ def dot_cotangent_b_adjoint(g, ans, ct, a, b):
 _INNER = {"matrix": "(3,5),(3,4),(5,4)", "vector": "(),(4,),(4,)"}
 
 
-@adjoint(inner_cotangent_a, nondiff=("a",), shape_only=("a",), shapes=_INNER)
+@adjoint(
+    inner_cotangent_a,
+    python_floats=("b",),
+    nondiff=("a",),
+    shape_only=("a",),
+    shapes=_INNER,
+)
 def inner_cotangent_a_adjoint(g, ans, ct, a, b):
     return unbroadcast(np.inner(g, b), ct), inner_cotangent_b(ct, g, b)
 
 
-@adjoint(inner_cotangent_b, nondiff=("b",), shape_only=("b",), shapes=_INNER)
+@adjoint(
+    inner_cotangent_b,
+    python_floats=("a",),
+    nondiff=("b",),
+    shape_only=("b",),
+    shapes=_INNER,
+)
 def inner_cotangent_b_adjoint(g, ans, ct, a, b):
     return unbroadcast(np.inner(a, g), ct), inner_cotangent_a(ct, a, g)
 
@@ -79,7 +103,13 @@ _TENSORDOT = {
 }
 
 
-@adjoint(tensordot_cotangent_a, nondiff=("a",), shape_only=("a",), shapes=_TENSORDOT)
+@adjoint(
+    tensordot_cotangent_a,
+    python_floats=("ct", "a"),
+    nondiff=("a",),
+    shape_only=("a",),
+    shapes=_TENSORDOT,
+)
 def tensordot_cotangent_a_adjoint(g, ans, ct, a, b, axes=2):
     return unbroadcast(np.tensordot(g, b, axes), ct), tensordot_cotangent_b(
         ct, g, b, axes
@@ -99,7 +129,13 @@ def tensordot_cotangent_b_adjoint(g, ans, ct, a, b, axes=2):
 _MATVEC = {"one": "(3,),(3,4),(4,)", "batch": "(2,3),(2,3,4),(4,)"}
 
 
-@adjoint(matvec_cotangent_x1, nondiff=("x1",), shape_only=("x1",), shapes=_MATVEC)
+@adjoint(
+    matvec_cotangent_x1,
+    python_floats=("ct", "x2"),
+    nondiff=("x1",),
+    shape_only=("x1",),
+    shapes=_MATVEC,
+)
 def matvec_cotangent_x1_adjoint(g, ans, ct, x1, x2):
     at = np.sum(g * np.expand_dims(x2, -2), axis=-1)
     return unbroadcast(at, ct), matvec_cotangent_x2(ct, g, x2)
@@ -107,6 +143,7 @@ def matvec_cotangent_x1_adjoint(g, ans, ct, x1, x2):
 
 @adjoint(
     matvec_cotangent_x2,
+    python_floats=("ct", "x1"),
     nondiff=("x2",),
     shape_only=("x2",),
     shapes={"one": "(3,),(3,4),(4,)", "batch": "(2,3),(3,4),(2,4)"},
@@ -119,7 +156,13 @@ def matvec_cotangent_x2_adjoint(g, ans, ct, x1, x2):
 _VECMAT = {"one": "(4,),(3,),(3,4)", "batch": "(2,4),(2,3),(3,4)"}
 
 
-@adjoint(vecmat_cotangent_x1, nondiff=("x1",), shape_only=("x1",), shapes=_VECMAT)
+@adjoint(
+    vecmat_cotangent_x1,
+    python_floats=("ct", "x2"),
+    nondiff=("x1",),
+    shape_only=("x1",),
+    shapes=_VECMAT,
+)
 def vecmat_cotangent_x1_adjoint(g, ans, ct, x1, x2):
     at = np.sum(np.expand_dims(g, -1) * x2, axis=-2)
     return unbroadcast(at, ct), vecmat_cotangent_x2(ct, g, x2)
@@ -127,6 +170,7 @@ def vecmat_cotangent_x1_adjoint(g, ans, ct, x1, x2):
 
 @adjoint(
     vecmat_cotangent_x2,
+    python_floats=("ct", "x1"),
     nondiff=("x2",),
     shape_only=("x2",),
     shapes={"one": "(4,),(3,),(3,4)", "batch": "(2,4),(3,),(2,3,4)"},

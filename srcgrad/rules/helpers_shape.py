@@ -51,6 +51,7 @@ def _below_three(rng, shape):
 
 @adjoint(
     take_cotangent,
+    python_floats=("ct",),
     nondiff=("a", "indices"),
     shape_only=("a",),
     shapes={
@@ -83,6 +84,7 @@ def take_along_axis_cotangent_adjoint(g, ans, ct, arr, indices, axis=-1):
 
 @adjoint(
     cumsum_cotangent,
+    python_floats=("ct",),
     nondiff=("a",),
     shape_only=("a",),
     shapes={
@@ -173,6 +175,7 @@ _LINEAR_PADS = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 @adjoint(
     pad_cotangent,
+    python_floats=("ct",),
     nondiff=("array", "pad_width"),
     shape_only=("array",),
     shapes={
@@ -310,6 +313,7 @@ def _with_nonfinite(rng, shape):
 
 @adjoint(
     nan_to_num_cotangent,
+    python_floats=(),
     nondiff=("x",),
     shape_only=("x",),  # where it is finite: constant almost everywhere
     shapes={"matrix": "(3,4),(3,4)"},
