@@ -5,8 +5,9 @@ result carries no gradient, and :func:`lookup` to find the rule of a primitive. 
 per family of primitives (``elementwise``, ``binary``, ``special``, ``reductions``,
 ``statistics``, ``scans``, ``grids``, ``broadcasting``, ``shape``, ``indexing``, ``containers``,
 ``products``, ``linalg``, ``fft``, ``scipy_special``, ``scipy_linalg``, ``stats``, ``nn_kernels``; ``nondiff`` declares the functions
-without a gradient); the runtime helpers a family's rules call live in the module of the same
-name in :mod:`srcgrad.runtime`.
+without a gradient; ``helpers_*`` give the runtime helpers that emitted code calls rules of
+their own, for higher orders); the runtime helpers a family's rules call live in the module
+of the same name in :mod:`srcgrad.runtime`.
 """
 
 from srcgrad.rules import (  # noqa: F401  (importing a module registers its rules)
