@@ -60,6 +60,8 @@ WITHOUT_JVP = {
     "broadcast_arrays_cotangents", "compress_cotangent", "cross_cotangent_a",
     "cross_cotangent_b", "delete_cotangent", "expand_each", "kron_cotangent_a",
     "kron_cotangent_b", "linspace_cotangents", "nan_to_num_cotangent",
+    "average_cotangent", "choose_cotangents", "select_cotangents",
+    "trapezoid_cotangent",
 }  # fmt: skip
 
 ALL = rule_cases(noncontig=False)

@@ -16,6 +16,8 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint, alias
 from srcgrad.runtime import (
+    choose_cotangents,
+    select_cotangents,
     broadcast_arrays_cotangents,
     expand_each,
     add_at,
@@ -382,3 +384,45 @@ def broadcast_arrays_cotangents_adjoint(g, ans, parts, args):
 )
 def expand_each_adjoint(g, ans, gs, likes):
     return broadcast_arrays_cotangents(g, gs)
+
+
+# --------------------------------------------------------------------------- choices
+# each choice's cotangent is ct where it was chosen: the adjoint chooses among the
+# choices' cotangents the same way
+
+
+def _conditions(rng, shape):
+    """Random booleans."""
+    return rng.uniform(size=shape) < 0.5
+
+
+@adjoint(
+    select_cotangents,
+    nondiff=("condlist", "choicelist"),
+    shape_only=("choicelist",),
+    multi_output=True,
+    shapes={
+        "two": "(3,4),[(3,4),(3,4)],[(3,4),(4,)]",
+        "three": "(3,4),[(3,4),(4,),(3,1)],[(3,4),(3,4),()]",
+    },
+    domain={"condlist": _conditions},
+)
+def select_cotangents_adjoint(g, ans, ct, condlist, choicelist):
+    return unbroadcast(np.select(condlist, filled(g, ans)), ct)
+
+
+def _choice_index(rng, shape):
+    """Integers in [0, 3)."""
+    return rng.integers(0, 3, size=shape)
+
+
+@adjoint(
+    choose_cotangents,
+    nondiff=("a", "choices"),
+    shape_only=("choices",),
+    multi_output=True,
+    shapes={"three": "(3,4),(3,4),[(3,4),(4,),(3,1)]"},
+    domain={"a": _choice_index},
+)
+def choose_cotangents_adjoint(g, ans, ct, a, choices, mode="raise"):
+    return unbroadcast(np.choose(a, filled(g, ans), mode=mode), ct)

@@ -14,6 +14,9 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import (
+    average_cotangent,
+    reduce_like,
+    trapezoid_cotangent,
     compress_cotangent,
     delete_cotangent,
     linspace_cotangents,
@@ -342,3 +345,41 @@ def linspace_cotangents_adjoint(
     first = zeros_if_none(g[0], ans[0])
     last = zeros_if_none(g[1], ans[1])
     return unbroadcast(np.linspace(first, last, num, endpoint, axis=axis), ct)
+
+
+# weighted means along an axis: linear in ct, with a constant weight per entry
+
+
+@adjoint(
+    average_cotangent,
+    nondiff=("a",),
+    shape_only=("a",),
+    shapes={
+        "all": "(),(3,4)",
+        "rows": ("(3,),(3,4)", {"axis": 1}),
+        "weights": ("(4,),(3,4)", {"axis": 0, "weights": [1.0, 2.0, 0.5]}),
+        "keep": ("(1,4),(3,4)", {"axis": 0, "keepdims": True}),
+    },
+    accepts={"returned": ((False,), "np.average(..., returned=False)")},
+)
+def average_cotangent_adjoint(
+    g, ans, ct, a, axis=None, weights=None, returned=False, keepdims=False
+):
+    per = average_cotangent(np.ones_like(ct), a, axis, weights, returned, keepdims)
+    return unbroadcast(reduce_like(g * per, ct, axis, keepdims), ct)
+
+
+@adjoint(
+    trapezoid_cotangent,
+    python_floats=("y",),
+    nondiff=("y",),
+    shape_only=("y",),
+    shapes={
+        "last": "(3,),(3,4)",
+        "rows": ("(4,),(3,4)", {"axis": 0, "dx": 0.5}),
+        "grid": ("(3,),(3,4)", {"x": [0.0, 0.5, 1.5, 1.75]}),
+    },
+)
+def trapezoid_cotangent_adjoint(g, ans, ct, y, x=None, dx=1.0, axis=-1):
+    per = trapezoid_cotangent(np.ones_like(ct), y, x, dx, axis)
+    return unbroadcast(reduce_like(g * per, ct, axis), ct)
