@@ -6,8 +6,9 @@ cotangent it maps (its first operand); its rule is the adjoint of that linear ma
 forward primitive's own map (the adjoint of cutting a cotangent into pieces is joining
 them).  The helper's own first parameter is named ``g``: here it is ``ct`` (``g`` is the
 cotangent of the helper's result).  The helpers these rules call that emitted code did
-not call before (``filled``, ``expand_sum``, ``expand_rows``, ``stack_kind``) have rules
-here too.
+not call before (``filled``, ``expand_sum``, ``expand_rows``, ``expand_each``,
+``stack_kind``) have rules here too.  ``pop_cotangent`` has none yet: it shortens the
+list's cotangent in place, which a rule cannot undo from the saved list.
 """
 
 from __future__ import annotations
