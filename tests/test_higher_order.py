@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
-from scipy.special import gammaln, polygamma
+from scipy.special import gammaln, logsumexp, polygamma
 
 import srcgrad
 from srcgrad import nn, tree
@@ -364,19 +364,79 @@ def test_second_derivatives_of_a_model_loss() -> None:
     assert abs(float(np.sum(got_x * u)) - want_x) < 1e-7 * max(1.0, abs(want_x))
 
 
+# --------------------------------------------------------------------------- third orders
+# through the runtime helpers that second-order code calls (each has a rule of its own)
+
+W = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+V = np.linspace(0.5, 1.5, 4)
+IDX = np.array([0, 2, 2, 1])
+
+
+def products(x):
+    h = np.tanh(x * W)
+    return np.dot(np.dot(h, V), np.inner(h, W)[:, 0]) + np.tensordot(h, W, 2)
+
+
+def gathers(x):
+    h = np.sin(x * W)
+    c = np.cumsum(np.take(h, IDX, axis=1), axis=0)
+    padded = np.pad(h, 1)
+    return (
+        np.sum(np.tile(c, (2, 1)) ** 2)
+        + np.sum(padded * 0.5 * padded)
+        + np.trace(h[:, :3] @ h[:, :3].T)
+    )
+
+
+def pieces(x):
+    h = np.cos(x * W)
+    a, b = np.split(h, [1], axis=0)
+    s = np.stack([h[0], h[1] * h[2]])
+    c = np.concatenate([a * b[0], b**2], axis=0)
+    return np.sum(c * c) + np.sum(s**3) + np.sum(np.diff(h, axis=1) ** 2)
+
+
+def softmax_and_max(x):
+    h = np.sin(x * W) * 3
+    return (
+        np.sum(logsumexp(h, axis=1) ** 2)
+        + np.sum(np.max(h, axis=0) ** 2)
+        + np.sum(np.roll(h, 1) * h**2)
+    )
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(gathers, id="gathers"),
+        pytest.param(products, id="products", marks=_SLOW),
+        pytest.param(pieces, id="pieces", marks=_SLOW),
+        pytest.param(softmax_and_max, id="softmax-max", marks=_SLOW),
+    ],
+)
+def test_third_derivatives_through_helper_rules(f: Callable[..., Any]) -> None:
+    """Against central differences of the second derivative (float64)."""
+    d2 = _nth(f, 2)
+    d3 = srcgrad.grad(d2)
+    x = 0.37
+    want = (d2(x + 1e-4) - d2(x - 1e-4)) / 2e-4
+    assert abs(d3(x) - want) < 1e-6 * max(1.0, abs(want)), (d3(x), want)
+
+
 # --------------------------------------------------------------------------- refusals
 
 
 @pytest.mark.slow
 def test_a_third_order_through_a_loop_that_saves_values_is_refused_by_name() -> None:
     """Second order through a loop's stack works; the third reaches the runtime helper
-    that accumulates the stack's cotangent, which has no rule yet."""
+    that pops the stack's cotangent (it shortens the list in place), which has no rule
+    yet."""
     _check_second(saving_loop, 0.3)
     d3 = _nth(saving_loop, 3)
     with pytest.raises(srcgrad.SrcgradError) as e:
         d3(0.3)
     assert e.value.construct == "runtime-helper"
-    assert "add_at" in str(e.value) and "not supported" in str(e.value)
+    assert "pop_cotangent" in str(e.value) and "not supported" in str(e.value)
 
 
 def test_what_is_not_one_gradient_is_refused() -> None:

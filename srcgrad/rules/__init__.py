@@ -5,11 +5,12 @@ result carries no gradient, and :func:`lookup` to find the rule of a primitive. 
 per family of primitives (``elementwise``, ``binary``, ``special``, ``reductions``,
 ``statistics``, ``scans``, ``grids``, ``broadcasting``, ``shape``, ``indexing``, ``containers``,
 ``products``, ``linalg``, ``fft``, ``scipy_special``, ``scipy_linalg``, ``stats``, ``nn_kernels``; ``nondiff`` declares the functions
-without a gradient); the runtime helpers a family's rules call live in the module of the same
-name in :mod:`srcgrad.runtime`.  Each rule declares its tangent rule (JVP, for forward mode)
-with its adjoint: ``jvp=`` on :func:`adjoint`, or a function written right after the adjoint
-and attached with :func:`~srcgrad.rules.registry.jvp_of` (:mod:`srcgrad.rules.tangents`
-interprets the declarations).
+without a gradient; ``helpers_*`` give the runtime helpers that emitted code calls rules of
+their own, for higher orders); the runtime helpers a family's rules call live in the module
+of the same name in :mod:`srcgrad.runtime`.  Each rule declares its tangent rule (JVP, for
+forward mode) with its adjoint: ``jvp=`` on :func:`adjoint`, or a function written right
+after the adjoint and attached with :func:`~srcgrad.rules.registry.jvp_of`
+(:mod:`srcgrad.rules.tangents` interprets the declarations).
 """
 
 from srcgrad.rules import (  # noqa: F401  (importing a module registers its rules)
@@ -19,6 +20,11 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     elementwise,
     fft,
     grids,
+    helpers_lists,
+    helpers_misc,
+    helpers_nn,
+    helpers_products,
+    helpers_shape,
     indexing,
     linalg,
     nn_kernels,

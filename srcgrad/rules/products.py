@@ -362,6 +362,12 @@ def matmul_cotangent_x2_adjoint(g, ans, g1, x1, x2):
     return x1 @ g, matmul_cotangent_x1(g1, x1, g)
 
 
-@adjoint(cast_like, nondiff=("like",), shapes={"same": "(3,4),(3,4)"}, view=True)
+@adjoint(
+    cast_like,
+    nondiff=("like",),
+    shape_only=("like",),  # only its dtype is read
+    shapes={"same": "(3,4),(3,4)"},
+    view=True,
+)
 def cast_like_adjoint(g, ans, x, like):
     return cast_like(g, x)

@@ -25,9 +25,16 @@ from __future__ import annotations
 import numpy as np
 
 from srcgrad.errors import MissingRuleError
-from srcgrad.rules.registry import adjoint, jvp_of, numpy_at_least, numpy_function
+from srcgrad.rules.registry import (
+    adjoint,
+    alias,
+    jvp_of,
+    numpy_at_least,
+    numpy_function,
+)
 from srcgrad.rules.tangent_calls import _filled
 from srcgrad.runtime import (
+    split_sections,
     append_cotangents,
     atleast_cotangents,
     concatenate_pieces,
@@ -201,6 +208,10 @@ def stack_adjoint(g, ans, arrays, axis=0, *, dtype=None, casting="same_kind"):
 def split_adjoint(g, ans, ary, indices_or_sections, axis=0):
     # g holds one cotangent per piece, None for a piece that was never used
     return concatenate_pieces(g, ary, indices_or_sections, axis)
+
+
+# the optimised forward's np.split into equal sections (positional arguments): np.split's rule
+alias(split_sections, split_adjoint.rule)
 
 
 # --------------------------------------------------------------------------- tiles and repeats

@@ -51,6 +51,8 @@ from srcgrad.runtime.guards import *
 from srcgrad.runtime.nn_kernels import *
 from srcgrad.runtime.nn_kernels import __all__ as _nn_kernels_all
 from srcgrad.runtime.guards import __all__ as _guards_all
+from srcgrad.runtime.helpers_lists import *
+from srcgrad.runtime.helpers_lists import __all__ as _helpers_lists_all
 
 __all__ = [  # noqa: PLE0604
     "namespace",
@@ -76,4 +78,5 @@ __all__ = [  # noqa: PLE0604
     *_steps_all,
     *_guards_all,
     *_nn_kernels_all,
+    *_helpers_lists_all,
 ]

@@ -26,6 +26,7 @@ from srcgrad.errors import SrcgradError
 from srcgrad.runtime.arrays import ShapeDtype, shape_only
 
 __all__ = [
+    "avg_pool2d",
     "col2im",
     "unfold",
     "max_pool2d_cotangent",

@@ -166,13 +166,21 @@ def render(case: RuleCase, style: str) -> Inlined:
         # scipy.stats methods take loc, scale and the shapes through **kwds
         any_keyword = any(p.kind is p.VAR_KEYWORD for p in numpy_ps.values())
         if style == "keyword":
-            for name, text in pieces:
+            ok = []
+            for name, _ in pieces:
                 p = numpy_ps.get(name)
-                keyword_ok = (p is None and name in rule.operands and any_keyword) or (
-                    p is not None
-                    and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                ok.append(
+                    (p is None and name in rule.operands and any_keyword)
+                    or (
+                        p is not None
+                        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                    )
                 )
-                texts.append(f"{name}={text}" if keyword_ok else text)
+            # a rule that names a helper's parameter otherwise (its own g, ans) passes
+            # it, and everything before it, by position
+            last = max((i for i, k in enumerate(ok) if not k), default=-1)
+            for i, (name, text) in enumerate(pieces):
+                texts.append(f"{name}={text}" if i > last else text)
             texts += [f"{k}={t}" for k, t in keywords]
         else:
             texts = [t for _, t in pieces]

@@ -46,6 +46,13 @@ MAY_BE_VIEW = {
     "unbroadcast": "returns the cotangent itself when nothing needs reducing",
     "max_of": "Python's max returns one of the items itself",
     "min_of": "Python's min returns one of the items itself",
+    "add_cotangents": "returns the other cotangent itself when one is None",
+    "add_list_cotangents": "keeps an entry itself where the other list's entry is None",
+    "gather_at": "a view of the cotangent for a basic key that needs no reduction",
+    "pad_cotangent": "a slice of the cotangent for mode='constant', else a new array",
+    "reshape_like": "a view when the strides allow it, else a copy",
+    "diag_cotangent": "the diagonal of a 2-d cotangent is a view, a 1-d one is spread",
+    "broadcast_arrays_cotangents": "an operand of the broadcast shape gets its part",
 }
 
 
@@ -127,6 +134,19 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
     items = [a[0, 0:1], a[1, 0:1] - 100]
     shown["max_of"] = max(items) is items[0]
     shown["min_of"] = min(items) is items[1]
+    from srcgrad import runtime as rt
+
+    shown["add_cotangents"] = rt.add_cotangents(None, a) is a
+    shown["add_list_cotangents"] = rt.add_list_cotangents([None], [a])[0] is a
+    shown["gather_at"] = np.shares_memory(rt.gather_at(a, slice(0, 2), a[:2]), a)
+    shown["pad_cotangent"] = np.shares_memory(rt.pad_cotangent(a, a[:1, :2], 1), a)
+    shown["reshape_like"] = np.shares_memory(rt.reshape_like(a, a.T), a)
+    shown["diag_cotangent"] = np.shares_memory(
+        rt.diag_cotangent(a[:3, :3], a[0, :3]), a
+    )
+    shown["broadcast_arrays_cotangents"] = (
+        rt.broadcast_arrays_cotangents([a], [a])[0] is a
+    )
     assert {k for k, v in shown.items() if not v} == set()
     assert set(shown) == set(MAY_BE_VIEW)
 
@@ -164,6 +184,7 @@ PIECEWISE_CONSTANT = {
     "spacing",
     "extremum_share",
     "nan_count",  # a count of non-NaN elements: constant between NaNs
+    "copysign_slope",  # a product of signs
 }
 # float outputs that read only shapes, sizes or constant arguments (never a float argument)
 SHAPE_ONLY = {
@@ -255,6 +276,8 @@ CALLS: dict[str, Any] = {
     "namespace": lambda f, x: f(x),
     "reduction_size": lambda f, x: f(x, 0),
     "extremum_share": lambda f, x: f(x, np.maximum(x, Y), Y),
+    "copysign_slope": lambda f, x: f(x, Y),
+    "require_float_dtype": lambda f, x: f(x.dtype, "f.py:1: x"),
 }
 
 NONDIFF_ENTRIES = sorted(

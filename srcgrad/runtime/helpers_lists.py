@@ -1,0 +1,58 @@
+"""Helpers of the rules of srcgrad's own list and stack helpers (``rules/helpers_lists.py``):
+each is linear in its first argument, and each pair is the other's adjoint, so that the
+rules close over themselves at any order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from srcgrad.backend import namespace
+from srcgrad.runtime.broadcasting import expand_to
+from srcgrad.runtime.containers import zeros_cotangent
+
+__all__ = ["filled", "expand_sum", "expand_rows", "expand_each", "stack_kind"]
+
+
+def filled(gs: Sequence[Any], likes: Sequence[Any]) -> list:
+    """The cotangents ``gs`` of a sequence as a list, zeros of the matching entry of
+    ``likes`` where one is ``None`` (an unused entry)."""
+    return [zeros_cotangent(x) if g is None else g for g, x in zip(gs, likes)]
+
+
+def expand_sum(gs: Any, like: Any) -> Any:
+    """``sum(expand_to(g, like) for g in gs)`` (``None`` entries are zero): the adjoint of
+    ``sum_cotangents(g, gs)``, which reduces one cotangent to each of the items."""
+    xp = namespace(like, *[g for g in gs if g is not None])
+    total = xp.zeros_like(xp.asarray(like))
+    for g in gs:
+        if g is not None:
+            total = total + expand_to(g, like)
+    return total
+
+
+def expand_rows(gs: Any, like: Any) -> Any:
+    """Row ``i`` of the result is ``expand_to(gs[i], like[i])`` (zeros for ``None``): the
+    adjoint of ``unstack_cotangent(g, gs)``, which reduces row ``i`` of ``g`` to item
+    ``i``."""
+    xp = namespace(like, *[g for g in gs if g is not None])
+    rows = [
+        xp.zeros_like(row) if g is None else expand_to(g, row) + xp.zeros_like(row)
+        for g, row in zip(gs, like)
+    ]
+    return xp.stack(rows) if rows else xp.zeros_like(like)
+
+
+def expand_each(gs: Sequence[Any], likes: Sequence[Any]) -> list:
+    """``[expand_to(g, like) for g, like in zip(gs, likes)]`` (``None`` stays ``None``):
+    the adjoint of ``broadcast_arrays_cotangents(g, gs)``, which reduces each ``g``."""
+    return [None if g is None else expand_to(g, x) for g, x in zip(gs, likes)]
+
+
+def stack_kind(gs: Sequence[Any], kind: str) -> Any:
+    """``np.<kind>(gs)`` for ``kind`` one of ``vstack``, ``hstack``, ``dstack``,
+    ``column_stack``: the adjoint of ``stacked_cotangents(g, gs, kind)``."""
+    if kind not in ("vstack", "row_stack", "hstack", "dstack", "column_stack"):
+        raise ValueError(f"not a stacking function: {kind!r}")
+    xp = namespace(*gs)
+    return getattr(xp, "vstack" if kind == "row_stack" else kind)(list(gs))
