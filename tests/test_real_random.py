@@ -760,13 +760,24 @@ def test_draw_of_a_gradient_is_refused_with_a_working_hint(
 
 
 @pytest.mark.parametrize(
-    "refused, hinted, needs_rs",
+    "unpacked, written_out, needs_rs",
     [
         (unpacked_gradients, unpacked_gradients_hinted, False),
         (unpacked_into_a_helper, unpacked_into_a_helper_hinted, True),
         (unpacked_into_a_dotted_helper, unpacked_into_a_dotted_helper_hinted, True),
-        (unpacked_into_a_reduction, unpacked_into_a_reduction_hinted, False),
     ],
+)
+def test_unpacking_of_known_items_binds_each_argument(unpacked, written_out, needs_rs):
+    """``f(*args)`` where ``args`` is a tuple built in the function: one argument per
+    item, as Python binds them (was refused); the same gradient as the written-out call."""
+    args = (X, np.random.RandomState(60)) if needs_rs else (X,)
+    check_random(unpacked, *args)
+    check_random(written_out, *args)
+
+
+@pytest.mark.parametrize(
+    "refused, hinted, needs_rs",
+    [(unpacked_into_a_reduction, unpacked_into_a_reduction_hinted, False)],
 )
 def test_unpacking_of_gradients_is_refused_with_a_working_hint(
     refused, hinted, needs_rs
@@ -812,10 +823,8 @@ def test_generator_in_a_container_is_refused_with_a_working_hint():
     )
 
 
-def test_unpacking_into_a_plain_name_is_refused_with_a_working_hint():
-    """``randn(*s)`` (a function imported by name): check refuses ``*`` in calls of plain
-    names (an inlined function's parameters, zip's sequences), whatever they resolve to.
-    """
-    err = refusal(imported_sampler_unpacked, X)
-    assert err.errors[0].construct == "star-args"
+def test_unpacking_into_a_plain_name():
+    """``randn(*s)`` (a function imported by name) with a constant shape: kept as written,
+    a draw (it was refused: check refused ``*`` in every call of a plain name)."""
+    check_random(imported_sampler_unpacked, X, shared=(_global_rs(),))
     check_random(imported_sampler_unpacked_hinted, X, shared=(_global_rs(),))

@@ -438,9 +438,9 @@ def numpy_copyto(x):
     return np.sum(y)
 
 
-def numpy_add_at(x):
+def numpy_multiply_at(x):
     y = x * 1.0
-    np.add.at(y, [0, 0], x[1])
+    np.multiply.at(y, [0, 0], x[1])
     return np.sum(y)
 
 
@@ -498,7 +498,7 @@ REFUSED = {
     attribute_ctypes: "attribute",
     numpy_fill_diagonal: "np.fill_diagonal",
     numpy_copyto: "np.copyto",
-    numpy_add_at: "np.add.at",
+    numpy_multiply_at: "np.multiply.at",
     numpy_put: "np.put",
 }
 

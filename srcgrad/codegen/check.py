@@ -52,16 +52,11 @@ _UNSUPPORTED: dict[type, tuple[str, str, str]] = {
 
 def unpacking_allowed(e: cst.Call) -> bool:
     """Whether normalize decides on the ``*`` arguments of ``e`` (this stage reports the
-    rest): those of a call of a dotted name or a method (``rs.randn(*s)``,
-    ``np.zeros(*s)``, ``x.reshape(*s)``), kept where they unpack constants; never ``**``,
-    and never a call of a plain name (an inlined function, or a builtin whose arguments a
-    loop reads, such as ``zip(*rows)``)."""
+    rest): every ``*`` (``f(y, *args)`` with items known when the code is generated is
+    expanded, ``rs.randn(*s)``, ``np.zeros(*s)``, ``x.reshape(*s)`` keep constants as
+    written, the rest is refused there); never ``**``."""
     stars = [a.star for a in e.args if a.star]
-    return (
-        not stars
-        or (isinstance(e.func, cst.Attribute) and all(s == "*" for s in stars))
-        or transposing_zip(e)
-    )
+    return not stars or all(s == "*" for s in stars) or transposing_zip(e)
 
 
 def transposing_zip(e: cst.Call) -> bool:

@@ -153,6 +153,7 @@ class Calls:
                     f"drop {a.keyword.value}=: srcgrad needs the functional form",
                     a.keyword.value,
                 )
+        e = self.expand_known_star_args(e, hint)
         func = e.func
         if not unpacking_allowed(e):
             raise _Bail(None)  # `f(*args)`: reported by check; binding it would mislead

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import libcst as cst
 
+import libcst.matchers as m
+
 from srcgrad.codegen import ir
+from srcgrad.codegen.check import unpacking_allowed
 
 _HINT = "pass the arguments explicitly"
 
@@ -49,6 +52,33 @@ class Starred:
         self.bind_atom(name, columns)
         self.last_define = (name, self.env[name])
         return cst.Name(self.env[name])
+
+    def expand_known_star_args(self, e: cst.Call, hint: str) -> cst.Call:
+        """``f(y, *args)`` where ``args`` holds items known here (a tuple or list display
+        built in the function, a callee's ``*args``, a container argument): the call with
+        one positional argument per item, as Python binds it.  Other ``*`` arguments stay
+        (constants are kept as written; the rest is refused where the call is lowered)."""
+        if not any(a.star == "*" for a in e.args):
+            return e
+        args: list[cst.Arg] = []
+        for a in e.args:
+            if a.star != "*":
+                args.append(a)
+                continue
+            atom = self.lower(a.value, hint)
+            items = None if self.is_static(atom) else self._known_items(atom)
+            for item in [atom] if items is None else items:
+                for n in _names_in(item):
+                    if n in self.locals and n not in self.env:
+                        self.env[n] = n  # an emitted value: read by its name
+            if items is None:
+                args.append(a.with_changes(value=atom))
+            else:
+                args.extend(cst.Arg(item) for item in items)
+        expanded = e.with_changes(args=args)
+        if any(a.star for a in args) and not unpacking_allowed(expanded):
+            self.refuse_unpacked_arguments(e, cst.Module([]).code_for_node(e.func))
+        return expanded
 
     def refuse_unpacked_arguments(self, e: cst.Call, display: str) -> None:
         """``f(*args)`` where some argument carries a gradient (or ``f`` is inlined, or has a
@@ -93,3 +123,10 @@ class Starred:
             elements.append(el.with_changes(value=value))
         display = e.with_changes(elements=elements)
         return cst.Name(self.emit(ir.STATIC, None, hint, display))
+
+
+def _names_in(e: cst.BaseExpression) -> list[str]:
+    """The names an atom reads."""
+    if isinstance(e, cst.Name):
+        return [e.value]
+    return [n.value for n in m.findall(e, m.Name())]  # type: ignore[union-attr]
