@@ -89,3 +89,25 @@ def test_helper_rules_leave_the_registry_as_it_was() -> None:
         assert inside.extra.get("forward_only")
     assert registry.lookup(rt.matmul_cotangent_x1) is own
     assert (registry.GENERATION, dict(registry._BY_NAME)) == before
+
+
+def _gate_slices(x, W):
+    z = x @ W
+    a, b, c = z[:, :2], z[:, 2:4], z[:, 4:]
+    return np.sum(np.tanh(a) * np.sin(b) + c**3)
+
+
+def test_hvp_through_the_gradient_of_several_slices_of_one_value(tmp_path, monkeypatch):
+    """The gradient of slices read from one value joins their cotangents with
+    ``scatter_pieces``; forward over reverse reads it through its JVP (it was refused)."""
+    import srcgrad
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    x, W = rng.normal(size=(3, 4)), rng.normal(size=(4, 6)) * 0.5
+    assert "scatter_pieces" in srcgrad.grad(_gate_slices, wrt=1).source
+    v = rng.normal(size=W.shape)
+    h = srcgrad.hvp(_gate_slices, wrt=1)(x, W, v)
+    g, eps = srcgrad.grad(_gate_slices, wrt=1), 1e-6
+    fd = (g(x, W + eps * v) - g(x, W - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-8 * np.abs(fd).max())

@@ -141,6 +141,7 @@ HELPERS: dict[str, Callable[[Rule], Jvp]] = {
     **{n: multilinear_in(*ops) for n, ops in _PRODUCTS.items()},
     **{n: linear_in("g") for n in _LINEAR_IN_G},
     "add_at": linear_in("d", "g"),
+    "scatter_pieces": linear_in("pieces"),
     "add_cotangents": linear_in("a", "b"),
     "add_list_cotangents": linear_in("a", "b"),
     "logsumexp_cotangent": _logsumexp_cotangent,
