@@ -187,3 +187,28 @@ def test_a_global_hidden_by_an_inlined_local_is_read_by_its_name(
     check_grad(mod.loss, w, x, wrt=0)
     mod.scale = 2.0  # read when the code runs
     np.testing.assert_allclose(df(w, x), 4 * g, rtol=1e-12)
+
+
+def _pool(x, size, stride=None, smoothing=0.0):
+    if stride is None:
+        stride = size
+    if smoothing > 0.0:
+        x = x * (1.0 - smoothing)
+    return x[:: stride[0]] * size[0]
+
+
+def pooled(x):
+    return np.sum(np.tanh(_pool(x, (2, 2), (3, 3))) ** 2)
+
+
+def test_a_test_that_constants_decide_leaves_only_its_branch(
+    tmp_path, monkeypatch, rng
+) -> None:
+    # ``stride`` bound to a constant tuple, ``smoothing`` to a float: both tests are known
+    # when the code is generated, so neither ``if`` reaches the emitted module
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    x = rng.normal(size=7)
+    text = _module(pooled, 0, x)
+    forward = text[text.index("def fwd_") : text.index("def bwd_")]
+    assert "if " not in forward and "is None" not in forward
+    check_grad(pooled, x)
