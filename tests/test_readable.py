@@ -212,3 +212,50 @@ def test_a_test_that_constants_decide_leaves_only_its_branch(
     forward = text[text.index("def fwd_") : text.index("def bwd_")]
     assert "if " not in forward and "is None" not in forward
     check_grad(pooled, x)
+
+
+def _scale(x, w, shift=None):
+    if shift is None:
+        shift = (1, 1)
+    out = x * w + shift[0]
+    return out
+
+
+def chained(params, x):
+    layers = params["layers"]
+    first = layers[0]
+    unused = layers[1]  # noqa: F841
+    h = _scale(x, first)
+    h = np.tanh(h)
+    return np.sum(h * h)
+
+
+def _copies(function: str) -> list[str]:
+    """The statements ``a = b`` between two names of an emitted function."""
+    tree = ast.parse(textwrap.dedent(function))
+    return [
+        ast.unparse(n)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign)
+        and len(n.targets) == 1
+        and isinstance(n.targets[0], ast.Name)
+        and isinstance(n.value, ast.Name)
+    ]
+
+
+def test_copy_chains_collapse_and_unread_reads_go(tmp_path, monkeypatch, rng) -> None:
+    # the callee's ``out`` returned into the caller's ``h``: one statement, named ``h``;
+    # ``unused`` and the default ``shift = None`` are read by nothing
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    params = {"layers": [rng.normal(size=3), rng.normal(size=3)]}
+    x = rng.normal(size=3)
+    text = _module(chained, "params", params, x)
+    forward = text[
+        text.index("def fwd_") : text.index("\n\n\n", text.index("def fwd_"))
+    ]
+    assert _copies(forward) == []
+    assert "unused" not in forward and "None" not in forward
+    assert re.search(r"\n    h = \w+ \+ ", forward)
+    grads = srcgrad.grad(chained, wrt="params")(params, x)
+    assert np.array_equal(grads["layers"][1], np.zeros(3))
+    check_grad(chained, params, x, wrt="params")
