@@ -259,3 +259,27 @@ def test_copy_chains_collapse_and_unread_reads_go(tmp_path, monkeypatch, rng) ->
     grads = srcgrad.grad(chained, wrt="params")(params, x)
     assert np.array_equal(grads["layers"][1], np.zeros(3))
     check_grad(chained, params, x, wrt="params")
+
+
+def small_conv_loss(model, x):
+    return np.sum(model(x) ** 2)
+
+
+def test_inlined_layers_read_their_constants_inline(tmp_path, monkeypatch, rng) -> None:
+    # the layers' static fields (stride, padding, channel counts) are literals where they
+    # are read; the weightless Sigmoid layer is not read; no copies between the layers
+    from srcgrad import nn
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    r = np.random.default_rng(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, rng=r), nn.Sigmoid(), nn.AvgPool2d(2))
+    x = rng.normal(size=(2, 1, 6, 6))
+    text = _module(small_conv_loss, "model", model, x)
+    forward = text[
+        text.index("def fwd_") : text.index("\n\n\n", text.index("def fwd_"))
+    ]
+    assert _copies(forward) == []
+    assert not re.search(r"= \(?-?\d+(, -?\d+)*\)?\n", forward), forward
+    assert "if " not in forward and "[1]\n" not in forward
+    assert re.search(r"avg_pool2d\(\w+, \(2, 2\), \(2, 2\), \(0, 0\), True\)", forward)
+    check_grad(small_conv_loss, model, x, wrt="model")
