@@ -215,19 +215,30 @@ def _pure(node: Any) -> bool:
     return False
 
 
+_PLAIN_KINDS = (ir.PRIM, ir.COPY, ir.STATIC, ir.READ, ir.EFFECT)
+
+
 def _common_reads(norm: ir.Normalized, items: list[Any], facts: tuple) -> bool:
     """``a = xs[t]`` read again as ``b = xs[t]`` in the same statement list, with nothing
     between that binds a name of the read or has an effect: ``b`` is read as ``a`` (one
-    value, one saved copy, one cotangent; a GRU reads ``xs[t]`` once per gate)."""
+    value, one saved copy, one cotangent; a GRU reads ``xs[t]`` once per gate).  A static
+    field or item of a parameter (``model.layers``, read once per inlined layer) counts
+    too, and outlives an effect (a check reads, and never rebinds, a parameter's field)."""
     pinned, _, defs = facts
     seen: dict[str, str] = {}  # the read's text -> the name holding it
+    fields: set[str] = set()  # the texts of static reads among them
     names: dict[str, set[str]] = {}  # the read's text -> the names it reads
     changed = False
     k = 0
     while k < len(items):
         st = items[k]
-        if not isinstance(st, ir.Stmt) or st.kind not in (ir.PRIM, ir.COPY, ir.STATIC):
-            seen.clear()  # control flow or an effect: nothing carries over it
+        if not isinstance(st, ir.Stmt) or st.kind not in _PLAIN_KINDS:
+            seen.clear()  # control flow or an append: nothing carries over it
+            k += 1
+            continue
+        if st.kind == ir.EFFECT:  # a static field of a parameter outlives a check
+            for key in [key for key in seen if key not in fields]:
+                del seen[key]
             k += 1
             continue
         for t in st.targets:
@@ -235,13 +246,14 @@ def _common_reads(norm: ir.Normalized, items: list[Any], facts: tuple) -> bool:
                 seen.pop(key, None)
                 del names[key]
         is_read = (
-            st.kind == ir.PRIM
-            and st.rule is not None
-            and st.rule.name == "getitem"
-            and len(st.targets) == 1
-            and not st.recompute
-            and st.expr is not None
-        )
+            (st.kind == ir.PRIM and st.rule is not None and st.rule.name == "getitem")
+            or (
+                # a static field or item of a parameter (``model.layers`` per layer)
+                st.kind == ir.STATIC
+                and isinstance(st.expr, (cst.Attribute, cst.Subscript))
+                and _pure(st.expr)
+            )
+        ) and (len(st.targets) == 1 and not st.recompute and st.expr is not None)
         if not is_read:
             k += 1
             continue
@@ -254,6 +266,8 @@ def _common_reads(norm: ir.Normalized, items: list[Any], facts: tuple) -> bool:
             continue
         if t not in pinned and defs.get(t) == 1:
             seen[key] = t
+            if st.kind == ir.STATIC:
+                fields.add(key)
             names[key] = {n.value for n in ir.name_nodes(st.expr)}
         k += 1
     return changed
