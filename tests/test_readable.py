@@ -265,6 +265,11 @@ def small_conv_loss(model, x):
     return np.sum(model(x) ** 2)
 
 
+def mlp_of_features(model, x):
+    h = np.tanh(x.reshape(x.shape[0], -1))
+    return np.sum(model(h) ** 2)
+
+
 def test_inlined_layers_read_their_constants_inline(tmp_path, monkeypatch, rng) -> None:
     # the layers' static fields (stride, padding, channel counts) are literals where they
     # are read; the weightless Sigmoid layer is not read; no copies between the layers
@@ -283,3 +288,21 @@ def test_inlined_layers_read_their_constants_inline(tmp_path, monkeypatch, rng) 
     assert "if " not in forward and "[1]\n" not in forward
     assert re.search(r"avg_pool2d\(\w+, \(2, 2\), \(2, 2\), \(0, 0\), True\)", forward)
     check_grad(small_conv_loss, model, x, wrt="model")
+
+
+def test_a_layer_reads_its_callers_name(tmp_path, monkeypatch, rng) -> None:
+    # ``x = check_input(..., x, ...)`` of a Linear called on ``h``: no copy ``x_1 = h``,
+    # the product reads ``h``
+    from srcgrad import nn
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    r = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(6, 4, rng=r), nn.Tanh(), nn.Linear(4, 2, rng=r))
+    x = rng.normal(size=(5, 2, 3))
+    text = _module(mlp_of_features, "model", model, x)
+    forward = text[
+        text.index("def fwd_") : text.index("\n\n\n", text.index("def fwd_"))
+    ]
+    assert _copies(forward) == []
+    assert re.search(r"= h @ ", forward), forward
+    check_grad(mlp_of_features, model, x, wrt="model")

@@ -223,7 +223,8 @@ def _common_reads(norm: ir.Normalized, items: list[Any], facts: tuple) -> bool:
     between that binds a name of the read or has an effect: ``b`` is read as ``a`` (one
     value, one saved copy, one cotangent; a GRU reads ``xs[t]`` once per gate).  A static
     field or item of a parameter (``model.layers``, read once per inlined layer) counts
-    too, and outlives an effect (a check reads, and never rebinds, a parameter's field)."""
+    too, and outlives an effect (a check reads, and never rebinds, a parameter's field).
+    """
     pinned, _, defs = facts
     seen: dict[str, str] = {}  # the read's text -> the name holding it
     fields: set[str] = set()  # the texts of static reads among them
@@ -314,7 +315,7 @@ def _list(norm: ir.Normalized, items: list[Any], facts: tuple, top: bool) -> boo
         if src is None or defs.get(t) != 1:
             k += 1
             continue
-        if top and t not in pinned and _same_value(norm, t, src, defs):
+        if top and t not in pinned and _same_value(norm, st, src, defs):
             _rename(norm, {t: cst.Name(src)}, skip=st)
             del items[k]
             changed = True
@@ -335,10 +336,15 @@ def _list(norm: ir.Normalized, items: list[Any], facts: tuple, top: bool) -> boo
     return changed
 
 
-def _same_value(norm: ir.Normalized, t: str, src: str, defs: dict[str, int]) -> bool:
+def _same_value(
+    norm: ir.Normalized, st: ir.Stmt, src: str, defs: dict[str, int]
+) -> bool:
     """Whether the copy ``t = src`` at the top level may go, ``t`` read as ``src``: ``src``
     an array parameter (never rebound), or bound once and ``t`` a later version of the
-    same user name (``x_4 = x_3`` between two inlined layers) or a temporary."""
+    same user name (``x_4 = x_3`` between two inlined layers), a temporary, or a callee's
+    name for its caller's value (``x = check_input(..., x, ...)`` of a layer called on
+    ``h``: ``h`` is the name its reader knows)."""
+    t = st.targets[0]
     if src in norm.prebind or src in norm.lists:
         return False
     if src in set(norm.params) - set(norm.containers):
@@ -346,6 +352,8 @@ def _same_value(norm: ir.Normalized, t: str, src: str, defs: dict[str, int]) -> 
     if defs.get(src) != 1 or src in norm.params:
         return False
     if norm.names.made.get(t) == "":
+        return True
+    if norm.names.made.get(src) != "" and _callee_line(norm, st):
         return True
     user = norm.names.user_name(t)
     return user is not None and user == norm.names.user_name(src)
