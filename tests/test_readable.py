@@ -187,3 +187,122 @@ def test_a_global_hidden_by_an_inlined_local_is_read_by_its_name(
     check_grad(mod.loss, w, x, wrt=0)
     mod.scale = 2.0  # read when the code runs
     np.testing.assert_allclose(df(w, x), 4 * g, rtol=1e-12)
+
+
+def _pool(x, size, stride=None, smoothing=0.0):
+    if stride is None:
+        stride = size
+    if smoothing > 0.0:
+        x = x * (1.0 - smoothing)
+    return x[:: stride[0]] * size[0]
+
+
+def pooled(x):
+    return np.sum(np.tanh(_pool(x, (2, 2), (3, 3))) ** 2)
+
+
+def test_a_test_that_constants_decide_leaves_only_its_branch(
+    tmp_path, monkeypatch, rng
+) -> None:
+    # ``stride`` bound to a constant tuple, ``smoothing`` to a float: both tests are known
+    # when the code is generated, so neither ``if`` reaches the emitted module
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    x = rng.normal(size=7)
+    text = _module(pooled, 0, x)
+    forward = text[text.index("def fwd_") : text.index("def bwd_")]
+    assert "if " not in forward and "is None" not in forward
+    check_grad(pooled, x)
+
+
+def _scale(x, w, shift=None):
+    if shift is None:
+        shift = (1, 1)
+    out = x * w + shift[0]
+    return out
+
+
+def chained(params, x):
+    layers = params["layers"]
+    first = layers[0]
+    unused = layers[1]  # noqa: F841
+    h = _scale(x, first)
+    h = np.tanh(h)
+    return np.sum(h * h)
+
+
+def _copies(function: str) -> list[str]:
+    """The statements ``a = b`` between two names of an emitted function."""
+    tree = ast.parse(textwrap.dedent(function))
+    return [
+        ast.unparse(n)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign)
+        and len(n.targets) == 1
+        and isinstance(n.targets[0], ast.Name)
+        and isinstance(n.value, ast.Name)
+    ]
+
+
+def test_copy_chains_collapse_and_unread_reads_go(tmp_path, monkeypatch, rng) -> None:
+    # the callee's ``out`` returned into the caller's ``h``: one statement, named ``h``;
+    # ``unused`` and the default ``shift = None`` are read by nothing
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    params = {"layers": [rng.normal(size=3), rng.normal(size=3)]}
+    x = rng.normal(size=3)
+    text = _module(chained, "params", params, x)
+    forward = text[
+        text.index("def fwd_") : text.index("\n\n\n", text.index("def fwd_"))
+    ]
+    assert _copies(forward) == []
+    assert "unused" not in forward and "None" not in forward
+    assert re.search(r"\n    h = \w+ \+ ", forward)
+    grads = srcgrad.grad(chained, wrt="params")(params, x)
+    assert np.array_equal(grads["layers"][1], np.zeros(3))
+    check_grad(chained, params, x, wrt="params")
+
+
+def small_conv_loss(model, x):
+    return np.sum(model(x) ** 2)
+
+
+def mlp_of_features(model, x):
+    h = np.tanh(x.reshape(x.shape[0], -1))
+    return np.sum(model(h) ** 2)
+
+
+def test_inlined_layers_read_their_constants_inline(tmp_path, monkeypatch, rng) -> None:
+    # the layers' static fields (stride, padding, channel counts) are literals where they
+    # are read; the weightless Sigmoid layer is not read; no copies between the layers
+    from srcgrad import nn
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    r = np.random.default_rng(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, rng=r), nn.Sigmoid(), nn.AvgPool2d(2))
+    x = rng.normal(size=(2, 1, 6, 6))
+    text = _module(small_conv_loss, "model", model, x)
+    forward = text[
+        text.index("def fwd_") : text.index("\n\n\n", text.index("def fwd_"))
+    ]
+    assert _copies(forward) == []
+    assert not re.search(r"= \(?-?\d+(, -?\d+)*\)?\n", forward), forward
+    assert "if " not in forward and "[1]\n" not in forward
+    assert re.search(r"avg_pool2d\(\w+, \(2, 2\), \(2, 2\), \(0, 0\), True\)", forward)
+    check_grad(small_conv_loss, model, x, wrt="model")
+
+
+def test_a_layer_reads_its_callers_name(tmp_path, monkeypatch, rng) -> None:
+    # ``x = check_input(..., x, ...)`` of a Linear called on ``h``: no copy ``x_1 = h``,
+    # the product reads ``h``
+    from srcgrad import nn
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    r = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(6, 4, rng=r), nn.Tanh(), nn.Linear(4, 2, rng=r))
+    x = rng.normal(size=(5, 2, 3))
+    text = _module(mlp_of_features, "model", model, x)
+    forward = text[
+        text.index("def fwd_") : text.index("\n\n\n", text.index("def fwd_"))
+    ]
+    assert _copies(forward) == []
+    assert re.search(r"= h @ ", forward), forward
+    check_grad(mlp_of_features, model, x, wrt="model")

@@ -5,7 +5,8 @@ Each stage takes the results of earlier ones and returns its own; none runs insi
  1. source              read and parse the function                       -> FunctionSource
  2. check               every unsupported construct, at once              -> findings
  3-4. normalize         resolve names, then ANF/SSA normal form           -> Normalized
- 4b. copies            parameter aliases and dead packings of unrolled loops
+ 4b. copies            parameter aliases and dead packings of unrolled loops, copy
+                        chains between inlined callees, unread pure reads
  4c. closed_forms       a written sigmoid as one primitive; a softmax's max
                         shift a constant                                   -> Normalized
  5. segment             straight-line runs grouped into segments          -> Normalized

@@ -317,9 +317,9 @@ class ControlFlow:
             ):
                 return _MISSING  # a part compared by value runs user code
             if isinstance(c.operator, ordered) and not (
-                type(left) is int and type(right) is int
+                type(left) in (int, float) and type(right) in (int, float)
             ):
-                return _MISSING  # only integers are ordered here
+                return _MISSING  # only numbers are ordered here
             if not op(left, right):
                 return False
             left = right
@@ -338,10 +338,16 @@ class ControlFlow:
             ):
                 return _LITERAL_NAMES[alias[0].value]  # a callee's ``hx=None`` default
             cur = self.env.get(e.value)
-            if cur in self.const and self.const[cur] is None:
-                return None  # a name bound to None (an inlined callee's default)
+            if cur in self.const and _plain(self.const[cur]):
+                # a name bound to None (an inlined callee's default), to a number or to a
+                # tuple of such (``stride=(2, 2)``): ``stride is None`` is decided here
+                return self.const[cur]
             if cur in self.model_leaves:
                 return _PART  # bound to a model's array (``bias`` of ``F.linear``)
+        if isinstance(e, cst.Float) or (
+            isinstance(e, cst.UnaryOperation) and isinstance(e.expression, cst.Float)
+        ):
+            return self.constant_value(e)  # ``label_smoothing > 0.0``
         value = self.folded(e)
         if value is None and isinstance(e, cst.Attribute):
             return None  # a model's static field holding None (``self.norm``)
@@ -436,3 +442,11 @@ class ControlFlow:
         self.alias_of_either(name, list(values))
         self.last_define = (target, name) if target is not None else None
         return cst.Name(name)
+
+
+def _plain(value: Any) -> bool:
+    """None, a bool, int, float or str, or a tuple of such: comparing it runs no user
+    code."""
+    if isinstance(value, tuple):
+        return all(_plain(v) for v in value)
+    return value is None or type(value) in (bool, int, float, str)
