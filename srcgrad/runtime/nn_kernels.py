@@ -114,8 +114,8 @@ def im2col(x: Any, kernel_size: Any, stride=(1, 1), padding=(0, 0), dilation=(1,
     row ``(c, i, j)``, column ``(n, oh, ow)`` holds the padded input at channel ``c``, row
     ``oh * stride + i * dilation``, column ``ow * stride + j * dilation``.
 
-    A padded input is first copied, padded, into (C, N, H, W) order (one pass), so that
-    each kernel offset's copy keeps the order of its source."""
+    A padded input is first copied, padded, into (C, N, H, W) order (one pass); the
+    windows are then a read-only strided view of it, copied once."""
     xp = namespace(x)
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
@@ -126,11 +126,13 @@ def im2col(x: Any, kernel_size: Any, stride=(1, 1), padding=(0, 0), dilation=(1,
         xt[:, :, p0 : p0 + h, p1 : p1 + w] = x.transpose(1, 0, 2, 3)
     else:  # its rows are contiguous already: each offset's copy reads them as they are
         xt = x.transpose(1, 0, 2, 3)
-    cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, i, j] = xt[_window(i, j, ho, wo, stride, dilation)]
-    return cols.reshape(c * kh * kw, n * ho * wo)
+    sc, sn, sh, sw = xt.strides  # every window at once, as one strided view: one copy
+    windows = xp.lib.stride_tricks.as_strided(
+        xt,
+        (c, kh, kw, n, ho, wo),
+        (sc, sh * dilation[0], sw * dilation[1], sn, sh * stride[0], sw * stride[1]),
+    )
+    return xp.ascontiguousarray(windows).reshape(c * kh * kw, n * ho * wo)
 
 
 @shape_only(1)
