@@ -267,6 +267,13 @@ def _divisor(
     return (rh[:, None] * cw[None, :]).astype(x.dtype)
 
 
+def _channels_major(x: Any, g: Any) -> bool:
+    """Whether ``x`` (or, when only its shape is kept, ``g``) is laid out (C, N, H, W) in
+    memory: a transposed view, as a convolution's output is."""
+    strides = getattr(x, "strides", None) or g.strides
+    return strides[1] > strides[0]
+
+
 @shape_only(1)
 def avg_pool2d_cotangent(
     g: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, count_include_pad: Any
@@ -279,9 +286,11 @@ def avg_pool2d_cotangent(
     )
     share = g / _divisor(x, kernel_size, stride, padding, count_include_pad)
     n, c = x.shape[0], x.shape[1]
-    if _tiles(x.shape, kernel_size, stride, padding):  # one broadcast copy
-        tiled = xp.broadcast_to(share[:, :, :, None, :, None], (n, c, ho, kh, wo, kw))
-        return tiled.reshape(n, c, h, w)
+    if _tiles(x.shape, kernel_size, stride, padding):  # each entry repeated kh x kw
+        if _channels_major(x, g):  # laid out as x is: the (C, N, H, W) a conv2d gives
+            t = share.transpose(1, 0, 2, 3)
+            return xp.repeat(xp.repeat(t, kw, axis=3), kh, axis=2).transpose(1, 0, 2, 3)
+        return xp.repeat(xp.repeat(share, kw, axis=3), kh, axis=2)
     z = xp.zeros((n, c, h + 2 * padding[0], w + 2 * padding[1]), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
