@@ -241,7 +241,7 @@ def avg_pool2d(
     for i in range(kh):
         for j in range(kw):
             win = xpad[_window(i, j, ho, wo, stride, (1, 1))]
-            total = win.copy() if total is None else total + win
+            total = win if total is None else total + win  # laid out as x is
     return total / _divisor(x, kernel_size, stride, padding, count_include_pad)
 
 
@@ -297,10 +297,19 @@ def avg_pool2d_cotangent(
     n, c = x.shape[0], x.shape[1]
     if _tiles(x.shape, kernel_size, stride, padding):  # each entry repeated kh x kw
         order = _memory_order(x, g)  # laid out as x is: no mixed layouts downstream
+        back = [order.index(a) for a in range(4)]
         t = share.transpose(order)
-        t = xp.repeat(t, kw, axis=order.index(3))
-        t = xp.repeat(t, kh, axis=order.index(2))
-        return t.transpose([order.index(a) for a in range(4)])
+        if order[-1] in (2, 3):  # W or H innermost: a broadcast's runs would be kw long
+            t = xp.repeat(t, kw, axis=order.index(3))
+            return xp.repeat(t, kh, axis=order.index(2)).transpose(back)
+        units, spread, merged = [], [], []  # one broadcast copy, runs along N or C
+        for a, m in zip(order, t.shape):
+            k = kh if a == 2 else kw if a == 3 else 1
+            units += [m, 1] if k > 1 else [m]
+            spread += [m, k] if k > 1 else [m]
+            merged.append(m * k)
+        tiled = xp.broadcast_to(xp.reshape(t, units), spread)
+        return xp.reshape(tiled, merged).transpose(back)
     z = xp.zeros((n, c, h + 2 * padding[0], w + 2 * padding[1]), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
