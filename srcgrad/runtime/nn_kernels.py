@@ -237,11 +237,14 @@ def avg_pool2d(
     )
     _pool_padding(kernel_size, padding)
     xpad = _padded(x, padding, 0)
-    total = None
-    for i in range(kh):
-        for j in range(kw):
-            win = xpad[_window(i, j, ho, wo, stride, (1, 1))]
-            total = win if total is None else total + win  # laid out as x is
+    wins = [
+        xpad[_window(i, j, ho, wo, stride, (1, 1))]
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    total = wins[0] if len(wins) == 1 else wins[0] + wins[1]  # laid out as x is
+    for win in wins[2:]:
+        total += win  # a fresh array: added in place
     return total / _divisor(x, kernel_size, stride, padding, count_include_pad)
 
 
