@@ -132,7 +132,8 @@ def conv2d(
     (C_out, C_in / groups, kH, kW), as ``torch.nn.functional.conv2d``; the sizes are pairs.
 
     The windows are laid out as one column matrix (:func:`kernels.im2col`, channels first
-    and batch inner), so the convolution is one matrix product (one per group)."""
+    and batch innermost), so the convolution is one matrix product (one per group); the
+    output is a (N, C_out, H_out, W_out) view of a (C_out, H_out, W_out, N) array."""
     n, _, h, w = x.shape
     c_out, _, kh, kw = weight.shape
     h_out = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
@@ -142,8 +143,8 @@ def conv2d(
         out = weight.reshape(c_out, -1) @ cols
     else:
         w_groups = weight.reshape(groups, c_out // groups, -1)
-        out = w_groups @ cols.reshape(groups, -1, n * h_out * w_out)
-    out = out.reshape(c_out, n, h_out, w_out).transpose(1, 0, 2, 3)
+        out = w_groups @ cols.reshape(groups, -1, h_out * w_out * n)
+    out = out.reshape(c_out, h_out, w_out, n).transpose(3, 0, 1, 2)
     if bias is None:
         return out
     return out + bias.reshape(c_out, 1, 1)
@@ -185,13 +186,13 @@ def conv_transpose2d(
     h_out = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1)
     w_out = (w - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1)
     size = (n, c_out, h_out + output_padding[0] + 1, w_out + output_padding[1] + 1)
-    rows = x.transpose(1, 0, 2, 3).reshape(c_in, n * h * w)
+    rows = x.transpose(1, 2, 3, 0).reshape(c_in, h * w * n)
     if groups == 1:
         cols = weight.reshape(c_in, -1).T @ rows
     else:
         w_groups = weight.reshape(groups, c_in // groups, -1).transpose(0, 2, 1)
-        cols = w_groups @ rows.reshape(groups, c_in // groups, n * h * w)
-        cols = cols.reshape(c_out * kh * kw, n * h * w)
+        cols = w_groups @ rows.reshape(groups, c_in // groups, h * w * n)
+        cols = cols.reshape(c_out * kh * kw, h * w * n)
     out = kernels.col2im_sum(cols, size, (kh, kw), stride, padding, dilation)
     if bias is None:
         return out

@@ -238,12 +238,21 @@ def field_kinds(m: Module) -> dict[str, str]:
     """Each public attribute's kind: ``"parameter"`` (an array, or a container or sub-module:
     a child of the tree), ``"constant"`` (a buffer, float or generator: a child no gradient
     reaches) or ``"static"`` (part of the structure)."""
-    declared = {**type(m)._srcgrad_declared, **m._kinds}
-    return {name: _kind(name, declared.get(name), v) for name, v in _public(m)}
+    declared = type(m)._srcgrad_declared
+    if m._kinds:
+        declared = {**declared, **m._kinds}
+    return {
+        name: _kind(name, declared.get(name), v)
+        for name, v in vars(m).items()
+        if not name.startswith("_")
+    }
 
 
 def _kind(name: str, declared: str | None, v: Any) -> str:
     """The kind of the attribute ``name`` holding ``v``, declared ``declared``."""
+    if declared is None and name != "training":
+        if type(v) is np.ndarray or isinstance(v, Module):
+            return "parameter"  # the common case, sorted before the tests below
     if name == "training" or declared == _STATIC:
         return "static"
     if declared == _BUFFER or _is_constant_leaf(v):
@@ -291,11 +300,11 @@ def _flatten(m: Module) -> tuple[list[str], list[Any]]:
 
 
 def _aux(m: Module) -> _Statics:
-    kinds = field_kinds(m)
+    kinds = field_kinds(m)  # once: the statics and the constants both read it
     out = _Statics((k, getattr(m, k)) for k, kind in kinds.items() if kind == "static")
     out.kinds = dict(m._kinds)
-    out.order = tuple(k for k, _ in _public(m))
-    out.constants = _constants(m)
+    out.order = tuple(kinds)
+    out.constants = frozenset(k for k, kind in kinds.items() if kind == "constant")
     return out
 
 

@@ -6,8 +6,8 @@ one-dimensional layers reach them with a unit height.  Each loops over the kerne
 (``kh * kw`` array operations at most), never over windows or batch entries, and reads its
 array namespace from its inputs, so the same code runs on a device.
 
-- :func:`im2col` lays the windows out as one ``(C * kh * kw, N * H_out * W_out)`` matrix
-  (channels first, batch inner): a convolution is then one matrix product with the weight
+- :func:`im2col` lays the windows out as one ``(C * kh * kw, H_out * W_out * N)`` matrix
+  (channels first, batch innermost): a convolution is then one matrix product with the weight
   ``(C_out, C * kh * kw)``, and the product keeps the matrix for the weight's gradient.
   :func:`col2im` adds the columns' cotangents back, one strided slice per kernel offset.
 - :func:`max_pool2d` and :func:`avg_pool2d` pool windows; the cotangent of a maximum goes to
@@ -109,46 +109,56 @@ def _unpadded(z: Any, shape: Any, padding: Any) -> Any:
 
 
 # -- convolution -----------------------------------------------------------------------
+def _spatial(i: int, j: int, ho: int, wo: int, stride: Any, dilation: Any) -> Any:
+    """The (C, H, W, N) slices of a padded input that kernel offset (i, j) reads."""
+    key = _window(i, j, ho, wo, stride, dilation)
+    return (slice(None), key[2], key[3], slice(None))
+
+
 def im2col(x: Any, kernel_size: Any, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-    """The windows of ``x`` (N, C, H, W) as a ``(C * kh * kw, N * H_out * W_out)`` matrix:
-    row ``(c, i, j)``, column ``(n, oh, ow)`` holds the padded input at channel ``c``, row
+    """The windows of ``x`` (N, C, H, W) as a ``(C * kh * kw, H_out * W_out * N)`` matrix:
+    row ``(c, i, j)``, column ``(oh, ow, n)`` holds the padded input at channel ``c``, row
     ``oh * stride + i * dilation``, column ``ow * stride + j * dilation``.
 
-    A padded input is first copied, padded, into (C, N, H, W) order (one pass), so that
-    each kernel offset's copy keeps the order of its source."""
+    The batch is the innermost axis, so that each window's rows are long contiguous runs
+    (``W_out * N`` entries at stride 1).  The input is first laid out (C, H, W, N), padded
+    (one pass; none when it is laid out so already, as a convolution's output is); the
+    windows are then a read-only strided view of it, copied once."""
     xp = namespace(x)
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
     p0, p1 = padding
     if p0 or p1:
-        xt = xp.zeros((c, n, h + 2 * p0, w + 2 * p1), dtype=x.dtype)
-        xt[:, :, p0 : p0 + h, p1 : p1 + w] = x.transpose(1, 0, 2, 3)
-    else:  # its rows are contiguous already: each offset's copy reads them as they are
-        xt = x.transpose(1, 0, 2, 3)
-    cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, i, j] = xt[_window(i, j, ho, wo, stride, dilation)]
-    return cols.reshape(c * kh * kw, n * ho * wo)
+        xt = xp.zeros((c, h + 2 * p0, w + 2 * p1, n), dtype=x.dtype)
+        xt[:, p0 : p0 + h, p1 : p1 + w, :] = x.transpose(1, 2, 3, 0)
+    else:
+        xt = xp.ascontiguousarray(x.transpose(1, 2, 3, 0))
+    sc, sh, sw, sn = xt.strides
+    windows = xp.lib.stride_tricks.as_strided(
+        xt,
+        (c, kh, kw, ho, wo, n),
+        (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn),
+    )
+    return xp.ascontiguousarray(windows).reshape(c * kh * kw, ho * wo * n)
 
 
 @shape_only(1)
 def col2im(g: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any):
     """The cotangent of ``x`` for ``cols = im2col(x, ...)``: each column entry added back to
     the input entry it was read from (one strided slice per kernel offset, added in
-    (C, N, H, W) order; the result is a (N, C, H, W) view of it)."""
+    (C, H, W, N) order; the result is a (N, C, H, W) view of it)."""
     xp = namespace(g)
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
-    gc = g.reshape(c, kh, kw, n, ho, wo)
+    gc = g.reshape(c, kh, kw, ho, wo, n)
     p0, p1 = padding
-    z = xp.zeros((c, n, h + 2 * p0, w + 2 * p1), dtype=x.dtype)
+    z = xp.zeros((c, h + 2 * p0, w + 2 * p1, n), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            z[_window(i, j, ho, wo, stride, dilation)] += gc[:, i, j]
-    return z[:, :, p0 : p0 + h, p1 : p1 + w].transpose(1, 0, 2, 3)
+            z[_spatial(i, j, ho, wo, stride, dilation)] += gc[:, i, j]
+    return z[:, p0 : p0 + h, p1 : p1 + w, :].transpose(3, 0, 1, 2)
 
 
 def col2im_sum(
@@ -227,11 +237,14 @@ def avg_pool2d(
     )
     _pool_padding(kernel_size, padding)
     xpad = _padded(x, padding, 0)
-    total = None
-    for i in range(kh):
-        for j in range(kw):
-            win = xpad[_window(i, j, ho, wo, stride, (1, 1))]
-            total = win.copy() if total is None else total + win
+    wins = [
+        xpad[_window(i, j, ho, wo, stride, (1, 1))]
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    total = wins[0] if len(wins) == 1 else wins[0] + wins[1]  # laid out as x is
+    for win in wins[2:]:
+        total += win  # a fresh array: added in place
     return total / _divisor(x, kernel_size, stride, padding, count_include_pad)
 
 
@@ -265,6 +278,14 @@ def _divisor(
     return (rh[:, None] * cw[None, :]).astype(x.dtype)
 
 
+def _memory_order(x: Any, g: Any) -> list[int]:
+    """The axes of ``x`` (or, when only its shape is kept, of ``g``) from the largest
+    stride to the smallest: the order its entries lie in memory (a convolution's output
+    is a (C, H, W, N) array seen as (N, C, H, W))."""
+    strides = getattr(x, "strides", None) or g.strides
+    return sorted(range(4), key=lambda a: -strides[a])
+
+
 @shape_only(1)
 def avg_pool2d_cotangent(
     g: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, count_include_pad: Any
@@ -277,9 +298,21 @@ def avg_pool2d_cotangent(
     )
     share = g / _divisor(x, kernel_size, stride, padding, count_include_pad)
     n, c = x.shape[0], x.shape[1]
-    if _tiles(x.shape, kernel_size, stride, padding):  # one broadcast copy
-        tiled = xp.broadcast_to(share[:, :, :, None, :, None], (n, c, ho, kh, wo, kw))
-        return tiled.reshape(n, c, h, w)
+    if _tiles(x.shape, kernel_size, stride, padding):  # each entry repeated kh x kw
+        order = _memory_order(x, g)  # laid out as x is: no mixed layouts downstream
+        back = [order.index(a) for a in range(4)]
+        t = share.transpose(order)
+        if order[-1] in (2, 3):  # W or H innermost: a broadcast's runs would be kw long
+            t = xp.repeat(t, kw, axis=order.index(3))
+            return xp.repeat(t, kh, axis=order.index(2)).transpose(back)
+        units, spread, merged = [], [], []  # one broadcast copy, runs along N or C
+        for a, m in zip(order, t.shape):
+            k = kh if a == 2 else kw if a == 3 else 1
+            units += [m, 1] if k > 1 else [m]
+            spread += [m, k] if k > 1 else [m]
+            merged.append(m * k)
+        tiled = xp.broadcast_to(xp.reshape(t, units), spread)
+        return xp.reshape(tiled, merged).transpose(back)
     z = xp.zeros((n, c, h + 2 * padding[0], w + 2 * padding[1]), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
