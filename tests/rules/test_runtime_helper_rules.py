@@ -43,7 +43,7 @@ NOT_YET = frozenset("""
     solve_triangular_cotangent_b stop_gradient svd_cotangent svdvals_cotangent
     tensorinv_cotangent tensorsolve_cotangent_a tensorsolve_cotangent_b tree_cotangent
     unwindow
-        scatter_pieces step_sum
+        step_sum
     """.split())
 
 
