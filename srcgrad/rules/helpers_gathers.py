@@ -1,14 +1,14 @@
 """Rules of the cotangent helpers that scatter a cotangent back to where a value came from
-(``max_pool2d_cotangent``, ``permutation_cotangent``, ``meshgrid_cotangents``,
-``unwindow``): higher-order derivatives through max pooling, sorts, partitions, meshgrids
-and sliding windows.
+(``max_pool2d_cotangent``, ``permutation_cotangent``, ``quantile_cotangent``,
+``meshgrid_cotangents``, ``unwindow``): higher-order derivatives through max pooling, sorts,
+partitions, quantiles, meshgrids and sliding windows.
 
 The rule-body contract is in :mod:`srcgrad.rules.registry`.  Each helper is linear in the
 cotangent it maps (its first parameter ``g``, here ``ct``); the operands that say where
 each entry goes (the forward operand and result: which entry is a window's maximum, which
 rank an entry has) change that only where they jump, so they carry no gradient.  The
 adjoint gathers from where the helper scattered (``max_pool2d_gather``, ``permute_like``,
-``mesh_expand`` in :mod:`srcgrad.runtime.helpers_gathers`, each with the scattering helper
+``quantile_gather``, ``mesh_expand`` in :mod:`srcgrad.runtime.helpers_gathers`, each with the scattering helper
 for its own rule; ``unwindow``'s is the sliding window view itself).
 """
 
@@ -25,6 +25,8 @@ from srcgrad.runtime import (
     meshgrid_cotangents,
     permutation_cotangent,
     permute_like,
+    quantile_cotangent,
+    quantile_gather,
     unbroadcast,
     unwindow,
 )
@@ -147,6 +149,50 @@ def permutation_cotangent_adjoint(g, ans, ct, a, sorted_, axis=-1):
 )
 def permute_like_adjoint(g, ans, ct, a, sorted_, axis=-1):
     return unbroadcast(permutation_cotangent(g, a, sorted_, axis), ct)
+
+
+# the quantiles' cotangent: q's axes first, then a's with those of axis removed (kept)
+_QUANTILES = {
+    "all": ("(),(3,4),-", {"q": 0.3}),
+    "rows": ("(3,),(3,4),-", {"q": 0.3, "axis": 1}),
+    "many": ("(2,4),(3,4),-", {"q": [0.25, 1.0], "axis": 0}),
+    "keep": ("(2,3,1),(3,4),-", {"q": [0.5, 0.1], "axis": 1, "keepdims": True}),
+    "axes": ("(3,),(2,3,4),-", {"q": 0.6, "axis": (0, 2)}),
+    "percent": ("(4,),(3,4),-", {"q": 40.0, "axis": 0, "scale": 0.01}),
+}
+
+
+@adjoint(
+    quantile_cotangent,
+    python_floats=(),
+    nondiff=("a", "q"),
+    shapes=_QUANTILES,
+    domain={"a": _distinct},
+    accepts={"method": (("linear",), "use method='linear' (numpy's default)")},
+)
+def quantile_cotangent_adjoint(
+    g, ans, ct, a, q, axis=None, keepdims=False, method="linear", scale=1.0
+):
+    # the order of a is constant almost everywhere: linear in ct only
+    return unbroadcast(quantile_gather(g, ct, a, q, axis, keepdims, method, scale), ct)
+
+
+@adjoint(
+    quantile_gather,
+    python_floats=(),
+    nondiff=("like", "a", "q"),
+    shape_only=("like",),
+    shapes={
+        name: (",".join(["(2,3,4)" if "(2,3,4)" in c else "(3,4)", c]), p)
+        for name, (c, p) in _QUANTILES.items()
+    },
+    domain={"a": _distinct},
+    accepts={"method": (("linear",), "use method='linear' (numpy's default)")},
+)
+def quantile_gather_adjoint(
+    g, ans, ct, like, a, q, axis=None, keepdims=False, method="linear", scale=1.0
+):
+    return unbroadcast(quantile_cotangent(g, a, q, axis, keepdims, method, scale), ct)
 
 
 # --------------------------------------------------------------------------- grids

@@ -7,13 +7,21 @@ themselves at any order.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.arrays import _lanes, _shape_of, as_array, shape_only
+from srcgrad.runtime.arrays import (
+    _lanes,
+    _shape_of,
+    as_array,
+    normalize_axes,
+    shape_only,
+)
 from srcgrad.runtime.nn_kernels import _geometry, _padded, _window
+from srcgrad.runtime.reductions import reduction_size
 
-__all__ = ["max_pool2d_gather", "permute_like", "mesh_expand"]
+__all__ = ["max_pool2d_gather", "permute_like", "mesh_expand", "quantile_gather"]
 
 
 def max_pool2d_gather(
@@ -77,3 +85,45 @@ def mesh_expand(gs: Sequence[Any], parts: Sequence[Any], indexing: str = "xy") -
         dtype = getattr(part, "dtype", None)
         out.append(v.astype(dtype) if dtype is not None else v + 0)
     return out
+
+
+@shape_only(1)
+def quantile_gather(
+    g: Any,
+    like: Any,
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    method: str = "linear",
+    scale: float = 1.0,
+) -> Any:
+    """``g`` (shaped like ``a``) interpolated the way ``np.quantile(a, q * scale, axis,
+    keepdims=keepdims)`` interpolates ``a``'s order statistics, the order taken from ``a``;
+    shaped like ``like`` (the quantiles' cotangent): the adjoint of
+    ``quantile_cotangent(., a, q, axis, keepdims, method, scale)``."""
+    if method != "linear":
+        raise NotImplementedError(
+            f"srcgrad differentiates quantiles with method='linear' only, not {method!r}"
+        )
+    xp = namespace(g, a, q)
+    a = as_array(a, g, q)
+    axes = normalize_axes(axis, a.ndim)
+    kept = [ax for ax in range(a.ndim) if ax not in axes]
+    lead = tuple(a.shape[ax] for ax in kept)
+    n = reduction_size(a, axis)
+    perm = kept + list(axes)
+    flat = xp.reshape(xp.transpose(a, perm), lead + (n,))
+    gs = xp.reshape(xp.transpose(xp.reshape(g, a.shape), perm), lead + (n,))
+    ranked = xp.take_along_axis(gs, xp.argsort(flat, axis=-1), axis=-1)
+    qa = xp.asarray(q)
+    pos = xp.reshape(qa, (math.prod(tuple(qa.shape)),)) * (scale * (n - 1))
+    lo = xp.floor(pos)
+    frac = (pos - lo).astype(g.dtype)
+    lo = lo.astype(int)
+    hi = xp.minimum(lo + 1, n - 1)
+    low = xp.moveaxis(xp.take(ranked, lo, axis=-1), -1, 0)
+    high = xp.moveaxis(xp.take(ranked, hi, axis=-1), -1, 0)
+    unit = (-1,) + (1,) * len(lead)
+    out = low * (1 - xp.reshape(frac, unit)) + high * xp.reshape(frac, unit)
+    return xp.reshape(out, _shape_of(like))

@@ -36,7 +36,7 @@ NOT_YET = frozenset("""
     logspace_cotangents lstsq_cotangent_a lstsq_cotangent_b matrix_power_cotangent
     multi_dot_cotangents
     multivariate_normal_logpdf_cotangents pick_cotangents
-    pinv_cotangent pop_cotangent prod_others qr_cotangent quantile_cotangent
+    pinv_cotangent pop_cotangent prod_others qr_cotangent
     rfft_cotangent rfftn_cotangent scipy_cholesky_cotangent scipy_inv_cotangent
     scipy_solve_cotangent_a scipy_solve_cotangent_b sinc_slope slogdet_cotangent
     solve_cotangent_a solve_cotangent_b solve_triangular_cotangent_a
