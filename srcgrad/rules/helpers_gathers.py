@@ -8,8 +8,8 @@ cotangent it maps (its first parameter ``g``, here ``ct``); the operands that sa
 each entry goes (the forward operand and result: which entry is a window's maximum, which
 rank an entry has) change that only where they jump, so they carry no gradient.  The
 adjoint gathers from where the helper scattered (``max_pool2d_gather``, ``permute_like``,
-``quantile_gather``, ``mesh_expand`` in :mod:`srcgrad.runtime.helpers_gathers`, each with the scattering helper
-for its own rule; ``unwindow``'s is the sliding window view itself).
+``quantile_gather``, ``mesh_expand`` in :mod:`srcgrad.runtime.helpers_gathers`, each with
+the scattering helper for its own rule; ``unwindow``'s is the sliding window view itself).
 """
 
 from __future__ import annotations
