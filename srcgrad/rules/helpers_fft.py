@@ -140,7 +140,7 @@ def irfft_cotangent_adjoint(g, ans, ct, a, n=None, axis=-1, norm=None):
     shapes={
         "all": "(2,3,3),(2,3,4)",
         "sized": ("(2,2,3),(2,3,4)", {"s": (2, 5), "axes": (-2, -1)}),
-        "axes": ("(2,3,2),(2,3,4)", {"s": (3, 3), "axes": (2, 0), "norm": "ortho"}),
+        "axes": ("(2,3,3),(2,3,4)", {"s": (3, 3), "axes": (2, 0), "norm": "ortho"}),
     },
 )
 def rfftn_cotangent_adjoint(g, ans, ct, a, s=None, axes=None, norm=None):

@@ -148,6 +148,9 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
     shown["broadcast_arrays_cotangents"] = (
         rt.broadcast_arrays_cotangents([a], [a])[0] is a
     )
+    shown["meshgrid_cotangents"] = np.shares_memory(
+        rt.meshgrid_cotangents([a[0]], [a[0]])[0], a
+    )
     assert {k for k, v in shown.items() if not v} == set()
     assert set(shown) == set(MAY_BE_VIEW)
 
