@@ -456,3 +456,23 @@ def test_grad_of_an_array_gradient_points_at_elementwise_grad() -> None:
     with pytest.raises(srcgrad.NonScalarOutputError) as e:
         d2(np.linspace(0, 1, 3))
     assert "elementwise_grad" in str(e.value)
+
+
+GATES = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+
+
+def gates(s):
+    v = s * GATES
+    a = v[:, :2]
+    b = v[:, 2:]
+    return np.sum(np.tanh(a) * np.sin(b))
+
+
+def test_second_order_through_slices_gathered_into_one_cotangent() -> None:
+    # the first order joins the slices' cotangents (scatter_pieces); the second
+    # differentiates that join
+    d1 = srcgrad.grad(gates)
+    d2 = srcgrad.grad(d1)
+    assert "scatter_pieces" in d1.source
+    want = (d1(0.7 + EPS) - d1(0.7 - EPS)) / (2 * EPS)
+    assert abs(d2(0.7) - want) < 1e-7 * max(1.0, abs(want))

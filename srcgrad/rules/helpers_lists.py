@@ -7,8 +7,8 @@ forward primitive's own map (the adjoint of cutting a cotangent into pieces is j
 them).  The helper's own first parameter is named ``g``: here it is ``ct`` (``g`` is the
 cotangent of the helper's result).  The helpers these rules call that emitted code did
 not call before (``filled``, ``expand_sum``, ``expand_rows``, ``expand_each``,
-``stack_kind``) have rules here too.  ``pop_cotangent`` has none yet: it shortens the
-list's cotangent in place, which a rule cannot undo from the saved list.
+``stack_kind``, ``gather_pieces``) have rules here too.  ``pop_cotangent`` has none yet: it
+shortens the list's cotangent in place, which a rule cannot undo from the saved list.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ from srcgrad.runtime import (
     unstack_like,
     zero_at,
     zeros_if_none,
+    gather_pieces,
+    scatter_pieces,
 )
 
 # --------------------------------------------------------------------------- subscripts
@@ -120,6 +122,53 @@ def gather_at_adjoint(g, ans, ct, key, v):
 )
 def zeros_if_none_adjoint(g, ans, ct, like):
     return g
+
+
+_COLUMNS = [(slice(None), slice(0, 2)), (slice(None), slice(2, 3)), (slice(None), 3)]
+_PIECES = {
+    # slices that tile the columns, given out of order (joined, not added)
+    "tiled": (
+        "[(3,1),(3,2),(3,1)],(3,4),-",
+        {"keys": [(slice(None), slice(3, 4)), *_COLUMNS[:2]]},
+    ),
+    # overlapping keys, a broadcast piece, an int, a repeated advanced index
+    "overlap": (
+        "[(2,4),(1,4),(3,),(3,4)],(3,4),-",
+        {"keys": [slice(0, 2), slice(1, 3), _COLUMNS[2], [0, 2, 0]]},
+    ),
+}
+
+
+@adjoint(
+    scatter_pieces,
+    python_floats=(),
+    nondiff=("x", "keys"),
+    shape_only=("x",),
+    sequence=("pieces",),
+    shapes=_PIECES,
+)
+def scatter_pieces_adjoint(g, ans, pieces, x, keys):
+    # the sum of scatter_to(piece, x, key): each piece's cotangent is g at its key
+    return gather_pieces(g, pieces, keys)
+
+
+@adjoint(
+    gather_pieces,
+    python_floats=(),
+    nondiff=("pieces", "keys"),
+    shape_only=("pieces",),
+    multi_output=True,
+    shapes={
+        "tiled": ("(3,4),[(3,2),(3,1),(3,)],-", {"keys": _COLUMNS}),
+        "overlap": (
+            "(3,4),[(2,4),(1,4),(3,),(3,4)],-",
+            {"keys": [slice(0, 2), slice(1, 3), _COLUMNS[2], [0, 2, 0]]},
+        ),
+    },
+    view=True,
+)
+def gather_pieces_adjoint(g, ans, ct, pieces, keys):
+    return scatter_pieces(filled(g, ans), ct, keys)
 
 
 # --------------------------------------------------------------------------- list cotangents

@@ -25,6 +25,7 @@ from srcgrad.runtime import (
     require_length,
     require_not_array,
     require_unshared,
+    sinc_slope,
     unbroadcast,
 )
 
@@ -83,6 +84,14 @@ def extremum_cotangent_adjoint(g, ans, ct, a, extremum, axis=None, keepdims=Fals
     # which entries share the extremum is constant almost everywhere: linear in ct only
     share = extremum_cotangent(np.ones_like(ct), a, extremum, axis, keepdims)
     return reduce_like(g * share, ct, axis, keepdims)
+
+
+@adjoint(sinc_slope, shapes={"matrix": "(3,4)", "float": "s"})
+def sinc_slope_adjoint(g, ans, x):
+    # sinc'' = (-pi sin(pi x) - 2 sinc'(x)) / x, -pi^2 / 3 at x = 0 (real x)
+    safe = np.where(x == 0, 1.0, x)
+    curve = (-np.pi * np.sin(np.pi * safe) - 2 * sinc_slope(safe)) / safe
+    return unbroadcast(g * np.where(x == 0, -np.pi**2 / 3, curve), x)
 
 
 @adjoint(log_or_zero, shapes={"matrix": "(3,4)", "float": "s"})

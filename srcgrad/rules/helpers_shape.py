@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, numpy_function
 from srcgrad.runtime import (
     average_cotangent,
     reduce_like,
@@ -23,6 +23,7 @@ from srcgrad.runtime import (
     nan_to_num_cotangent,
     zeros_if_none,
     cumsum_cotangent,
+    cumulative_cotangent,
     diag_cotangent,
     diagflat_cotangent,
     diagonal_cotangent,
@@ -383,3 +384,40 @@ def average_cotangent_adjoint(
 def trapezoid_cotangent_adjoint(g, ans, ct, y, x=None, dx=1.0, axis=-1):
     per = trapezoid_cotangent(np.ones_like(ct), y, x, dx, axis)
     return unbroadcast(reduce_like(g * per, ct, axis), ct)
+
+
+if numpy_function("cumulative_sum") is not None:  # numpy >= 2.1
+
+    @adjoint(
+        cumulative_cotangent,
+        python_floats=(),
+        nondiff=("x", "result", "axis", "include_initial", "kind"),
+        shape_only=("x", "result"),
+        shapes={
+            "vector": (
+                "(5,),(5,),(5,),-,-,-",
+                {"axis": None, "include_initial": False},
+            ),
+            "initial": (
+                "(6,),(5,),(6,),-,-,-",
+                {"axis": None, "include_initial": True},
+            ),
+            "rows": ("(4,4),(3,4),(4,4),-,-,-", {"axis": 0, "include_initial": True}),
+            "last": ("(3,4),(3,4),(3,4),-,-,-", {"axis": -1, "include_initial": False}),
+        },
+        params={"kind": ["sum"]},
+        accepts={
+            "kind": (
+                ("sum",),
+                "a derivative of this order through np.cumulative_prod is not written "
+                "yet: use np.cumprod",
+            )
+        },
+    )
+    def cumulative_cotangent_adjoint(
+        g, ans, ct, x, result, axis, include_initial, kind
+    ):
+        # a cumulative sum's cotangent sums from the end: its adjoint sums from the start
+        return unbroadcast(
+            np.cumulative_sum(g, axis=axis, include_initial=include_initial), ct
+        )

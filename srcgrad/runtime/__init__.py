@@ -53,6 +53,8 @@ from srcgrad.runtime.nn_kernels import __all__ as _nn_kernels_all
 from srcgrad.runtime.guards import __all__ as _guards_all
 from srcgrad.runtime.helpers_lists import *
 from srcgrad.runtime.helpers_lists import __all__ as _helpers_lists_all
+from srcgrad.runtime.helpers_gathers import *
+from srcgrad.runtime.helpers_gathers import __all__ as _helpers_gathers_all
 
 __all__ = [  # noqa: PLE0604
     "namespace",
@@ -79,4 +81,5 @@ __all__ = [  # noqa: PLE0604
     *_guards_all,
     *_nn_kernels_all,
     *_helpers_lists_all,
+    *_helpers_gathers_all,
 ]

@@ -13,6 +13,8 @@ from srcgrad.runtime.arrays import _axis, _fit, _shape_of, _take_range, as_array
 from srcgrad.runtime.broadcasting import unbroadcast
 
 __all__ = [
+    "dft",
+    "dftn",
     "fft_cotangent",
     "fftn_cotangent",
     "hfft_cotangent",
@@ -268,3 +270,25 @@ def ihfft_cotangent(
     """Cotangent of ``np.fft.ihfft(a, n, axis, norm)`` (``conj(rfft(a))`` with the other norm)."""
     xp = namespace(g, a)
     return rfft_cotangent(xp.conj(g), a, n, axis, _swap_norm(norm))
+
+
+def dft(
+    g: Array, n: Any = None, axis: int = -1, norm: Any = None, inverse: bool = False
+) -> Array:
+    """``np.fft.fft(g, n, axis, norm)`` (``ifft`` with ``inverse=True``): the adjoint of
+    ``fft_cotangent(., a, n, axis, norm, inverse)``, which has it for its rule."""
+    xp = namespace(g)
+    fn = xp.fft.ifft if inverse else xp.fft.fft
+    return fn(g, n=n, axis=axis, norm=norm)
+
+
+def dftn(
+    g: Array, s: Any = None, axes: Any = None, norm: Any = None, inverse: bool = False
+) -> Array:
+    """``np.fft.fftn(g, s, axes, norm)`` (``ifftn`` with ``inverse=True``), the axes found
+    as numpy finds them: the adjoint of ``fftn_cotangent(., a, s, axes, norm, inverse)``,
+    which has it for its rule."""
+    xp = namespace(g)
+    ax_list, sizes = _fft_axes(g, s, axes)
+    fn = xp.fft.ifftn if inverse else xp.fft.fftn
+    return fn(g, s=None if s is None else sizes, axes=ax_list, norm=norm)

@@ -8,10 +8,18 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from srcgrad.backend import namespace
-from srcgrad.runtime.broadcasting import expand_to
+from srcgrad.runtime.arrays import shape_only
+from srcgrad.runtime.broadcasting import expand_to, unbroadcast
 from srcgrad.runtime.containers import zeros_cotangent
 
-__all__ = ["filled", "expand_sum", "expand_rows", "expand_each", "stack_kind"]
+__all__ = [
+    "filled",
+    "expand_sum",
+    "expand_rows",
+    "expand_each",
+    "stack_kind",
+    "gather_pieces",
+]
 
 
 def filled(gs: Sequence[Any], likes: Sequence[Any]) -> list:
@@ -56,3 +64,11 @@ def stack_kind(gs: Sequence[Any], kind: str) -> Any:
         raise ValueError(f"not a stacking function: {kind!r}")
     xp = namespace(*gs)
     return getattr(xp, "vstack" if kind == "row_stack" else kind)(list(gs))
+
+
+@shape_only(1)
+def gather_pieces(g: Any, pieces: Sequence[Any], keys: Sequence[Any]) -> list:
+    """``[g[key]`` reduced to the shape and dtype of its piece ``for`` each piece and key``]``:
+    the adjoint of ``scatter_pieces(pieces, x, keys)``, which adds each piece into zeros of
+    ``x`` at its key (a key that repeats a position gives each repeat ``g`` there)."""
+    return [unbroadcast(g[key], p) for p, key in zip(pieces, keys)]

@@ -53,6 +53,7 @@ MAY_BE_VIEW = {
     "reshape_like": "a view when the strides allow it, else a copy",
     "diag_cotangent": "the diagonal of a 2-d cotangent is a view, a 1-d one is spread",
     "broadcast_arrays_cotangents": "an operand of the broadcast shape gets its part",
+    "meshgrid_cotangents": "the part of a one-input grid passes as it is",
 }
 
 
@@ -146,6 +147,9 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
     )
     shown["broadcast_arrays_cotangents"] = (
         rt.broadcast_arrays_cotangents([a], [a])[0] is a
+    )
+    shown["meshgrid_cotangents"] = np.shares_memory(
+        rt.meshgrid_cotangents([a[0]], [a[0]])[0], a
     )
     assert {k for k, v in shown.items() if not v} == set()
     assert set(shown) == set(MAY_BE_VIEW)
