@@ -182,8 +182,9 @@ def gather_pieces_adjoint(g, ans, ct, pieces, keys):
 )
 def add_cotangents_adjoint(g, ans, a, b):
     # the two cotangents of one value have its structure: each gets the sum's cotangent
-    # (lists too: add_list_cotangents's cases check them)
-    return g, g
+    # (lists too: add_list_cotangents's cases check them), in each one's dtype (numpy 1.26
+    # gives a Python float plus a float32 0-d array in float64)
+    return cast_like(g, a), cast_like(g, b)
 
 
 @adjoint(
