@@ -38,8 +38,15 @@ from srcgrad.runtime import (
         "vector": "(3,),(3,3),(3,)",
         "batch": "(2,3,1),(2,3,3),(2,3,1)",
         "broadcast-a": "(2,3,2),(3,3),(2,3,2)",
-        "broadcast-b": "(2,3,2),(2,3,3),(3,2)",
-        **({"batch-vector": "(2,3),(2,3,3),(3,)"} if numpy_at_least("2.0.0") else {}),
+        # numpy < 2 reads a b of a's ndim - 1 as a stack of vectors
+        **(
+            {
+                "broadcast-b": "(2,3,2),(2,3,3),(3,2)",
+                "batch-vector": "(2,3),(2,3,3),(3,)",
+            }
+            if numpy_at_least("2.0.0")
+            else {}
+        ),
     },
 )
 def solve_cotangent_b_adjoint(g, ans, ct, a, b):
