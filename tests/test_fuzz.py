@@ -115,7 +115,10 @@ def test_every_view_rule_is_generated() -> None:
         for s in [(4,), (4, 4), (2, 4, 4), (4, 3)]
         for name, *_ in gen.Ctx.view_forms(s)
     }
-    views = {r.name for r in registry.all_rules() if r.view}
+    from srcgrad.rules.tangents import is_helper_rule
+
+    # the runtime helpers' own rules (higher orders) are called by emitted code only
+    views = {r.name for r in registry.all_rules() if r.view and not is_helper_rule(r)}
     assert views - names - _INTERNAL_VIEWS == set()
 
 
