@@ -7,7 +7,6 @@ themselves at any order.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 from srcgrad.backend import namespace
@@ -15,11 +14,10 @@ from srcgrad.runtime.arrays import (
     _lanes,
     _shape_of,
     as_array,
-    normalize_axes,
     shape_only,
 )
 from srcgrad.runtime.nn_kernels import _geometry, _padded, _window
-from srcgrad.runtime.reductions import reduction_size
+from srcgrad.runtime.statistics import quantile_ranks
 
 __all__ = ["max_pool2d_gather", "permute_like", "mesh_expand", "quantile_gather"]
 
@@ -102,26 +100,11 @@ def quantile_gather(
     keepdims=keepdims)`` interpolates ``a``'s order statistics, the order taken from ``a``;
     shaped like ``like`` (the quantiles' cotangent): the adjoint of
     ``quantile_cotangent(., a, q, axis, keepdims, method, scale)``."""
-    if method != "linear":
-        raise NotImplementedError(
-            f"srcgrad differentiates quantiles with method='linear' only, not {method!r}"
-        )
-    xp = namespace(g, a, q)
-    a = as_array(a, g, q)
-    axes = normalize_axes(axis, a.ndim)
-    kept = [ax for ax in range(a.ndim) if ax not in axes]
-    lead = tuple(a.shape[ax] for ax in kept)
-    n = reduction_size(a, axis)
-    perm = kept + list(axes)
-    flat = xp.reshape(xp.transpose(a, perm), lead + (n,))
+    xp, a, _, perm, lead, n, order, lo, hi, frac = quantile_ranks(
+        g, a, q, axis, method, scale
+    )
     gs = xp.reshape(xp.transpose(xp.reshape(g, a.shape), perm), lead + (n,))
-    ranked = xp.take_along_axis(gs, xp.argsort(flat, axis=-1), axis=-1)
-    qa = xp.asarray(q)
-    pos = xp.reshape(qa, (math.prod(tuple(qa.shape)),)) * (scale * (n - 1))
-    lo = xp.floor(pos)
-    frac = (pos - lo).astype(g.dtype)
-    lo = lo.astype(int)
-    hi = xp.minimum(lo + 1, n - 1)
+    ranked = xp.take_along_axis(gs, order, axis=-1)
     low = xp.moveaxis(xp.take(ranked, lo, axis=-1), -1, 0)
     high = xp.moveaxis(xp.take(ranked, hi, axis=-1), -1, 0)
     unit = (-1,) + (1,) * len(lead)

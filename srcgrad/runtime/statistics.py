@@ -112,6 +112,36 @@ def average_cotangent(
     return _fit(expanded * (w / total), a)
 
 
+def quantile_ranks(
+    g: Array, a: Any, q: Any, axis: Any, method: str, scale: float
+) -> tuple[Any, ...]:
+    """What a linear-method quantile reads, shared by its cotangent and that cotangent's
+    adjoint: ``(xp, a, axes, perm, lead, n, order, lo, hi, frac)``: ``a`` as an array,
+    the reduced axes, the permutation moving them last, the kept shape ``lead``, the group
+    size ``n``, each group's ``argsort`` ``order``, and per quantile the ranks ``lo``,
+    ``hi`` it interpolates between with weight ``frac`` (in ``g``'s dtype) on ``hi``."""
+    if method != "linear":
+        raise NotImplementedError(
+            f"srcgrad differentiates quantiles with method='linear' only, not {method!r}"
+        )
+    xp = namespace(g, a, q)
+    a = as_array(a, g, q)
+    axes = normalize_axes(axis, a.ndim)
+    kept = [ax for ax in range(a.ndim) if ax not in axes]
+    perm = kept + list(axes)
+    lead = tuple(a.shape[ax] for ax in kept)
+    n = reduction_size(a, axis)
+    flat = xp.reshape(xp.transpose(a, perm), lead + (n,))
+    order = xp.argsort(flat, axis=-1)
+    qa = xp.asarray(q)
+    pos = xp.reshape(qa, (math.prod(tuple(qa.shape)),)) * (scale * (n - 1))
+    lo = xp.floor(pos)
+    frac = (pos - lo).astype(g.dtype)
+    lo = lo.astype(order.dtype)
+    hi = xp.minimum(lo + 1, n - 1)
+    return xp, a, axes, perm, lead, n, order, lo, hi, frac
+
+
 def quantile_cotangent(
     g: Array,
     a: Array,
@@ -142,27 +172,10 @@ def quantile_cotangent(
     Raises:
         NotImplementedError: for other interpolation methods.
     """
-    if method != "linear":
-        raise NotImplementedError(
-            f"srcgrad differentiates quantiles with method='linear' only, not {method!r}"
-        )
-    xp = namespace(g, a, q)
-    a = as_array(a, g, q)
-    axes = normalize_axes(axis, a.ndim)
-    kept = [ax for ax in range(a.ndim) if ax not in axes]
-    perm = kept + list(axes)
-    lead = tuple(a.shape[ax] for ax in kept)
-    n = reduction_size(a, axis)
-    flat = xp.reshape(xp.transpose(a, perm), lead + (n,))
-    order = xp.argsort(flat, axis=-1)
-    qa = xp.asarray(q)
-    q_shape = tuple(qa.shape)
-    q_count = math.prod(q_shape)
-    pos = xp.reshape(qa, (q_count,)) * (scale * (n - 1))
-    lo = xp.floor(pos)
-    frac = (pos - lo).astype(g.dtype)
-    lo = lo.astype(order.dtype)
-    hi = xp.minimum(lo + 1, n - 1)
+    xp, a, axes, perm, lead, n, order, lo, hi, frac = quantile_ranks(
+        g, a, q, axis, method, scale
+    )
+    q_count = int(frac.shape[0])
     gr = xp.reshape(g, (q_count,) + lead)
     out = xp.zeros(lead + (n,), dtype=g.dtype)
     unit = (1,) * len(lead)
