@@ -73,9 +73,7 @@ class Loops:
         item.  A dict the loop iterates over may not gain keys in it (Python raises)."""
         with self._iterating(node.iter):
             for v in exprs:
-                for n in _all_names(v):
-                    if n.value in self.locals and n.value not in self.env:
-                        self.env[n.value] = n.value  # an emitted item: read by its name
+                self.readable_by_name(v)  # an emitted item
                 self.assign(node.target, v)
                 if not self.block(list(node.body.body)):  # type: ignore[union-attr]
                     return False

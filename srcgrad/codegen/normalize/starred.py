@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-import libcst.matchers as m
-
 from srcgrad.codegen import ir
 from srcgrad.codegen.check import unpacking_allowed
+from srcgrad.codegen.normalize.syntax import _all_names
 
 _HINT = "pass the arguments explicitly"
 
@@ -57,7 +56,8 @@ class Starred:
         """``f(y, *args)`` where ``args`` holds items known here (a tuple or list display
         built in the function, a callee's ``*args``, a container argument): the call with
         one positional argument per item, as Python binds it.  Other ``*`` arguments stay
-        (constants are kept as written; the rest is refused where the call is lowered)."""
+        (constants are kept as written; the rest is refused where the call is lowered).
+        """
         if not any(a.star == "*" for a in e.args):
             return e
         args: list[cst.Arg] = []
@@ -68,9 +68,7 @@ class Starred:
             atom = self.lower(a.value, hint)
             items = None if self.is_static(atom) else self._known_items(atom)
             for item in [atom] if items is None else items:
-                for n in _names_in(item):
-                    if n in self.locals and n not in self.env:
-                        self.env[n] = n  # an emitted value: read by its name
+                self.readable_by_name(item)
             if items is None:
                 args.append(a.with_changes(value=atom))
             else:
@@ -79,6 +77,13 @@ class Starred:
         if any(a.star for a in args) and not unpacking_allowed(expanded):
             self.refuse_unpacked_arguments(e, cst.Module([]).code_for_node(e.func))
         return expanded
+
+    def readable_by_name(self, e: cst.BaseExpression) -> None:
+        """Make the emitted names ``e`` reads readable as user names (an item already
+        lowered, passed on to code that lowers it again)."""
+        for n in _all_names(e):
+            if n.value in self.locals and n.value not in self.env:
+                self.env[n.value] = n.value
 
     def refuse_unpacked_arguments(self, e: cst.Call, display: str) -> None:
         """``f(*args)`` where some argument carries a gradient (or ``f`` is inlined, or has a
@@ -123,10 +128,3 @@ class Starred:
             elements.append(el.with_changes(value=value))
         display = e.with_changes(elements=elements)
         return cst.Name(self.emit(ir.STATIC, None, hint, display))
-
-
-def _names_in(e: cst.BaseExpression) -> list[str]:
-    """The names an atom reads."""
-    if isinstance(e, cst.Name):
-        return [e.value]
-    return [n.value for n in m.findall(e, m.Name())]  # type: ignore[union-attr]
