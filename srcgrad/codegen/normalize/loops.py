@@ -273,7 +273,7 @@ class Loops:
             if body_stmts
             else (kind == "for" or test is not None or falls)
         )
-        self._refuse_carried_views(node, before)
+        self._refuse_carried_views(node, before, loop)
         if falls:
             self.origin = origin
             self.loop_phis(loop)

@@ -46,6 +46,8 @@ class NameReads:
                     "stale-view",
                     AliasError,
                 )
+            if cur in self.stale and cur in self.written_through:
+                self.refuse_read_after_view_write(cur, self.src.where(e)[1])
             if cur in self.stale:
                 self.fail(
                     e,

@@ -180,6 +180,8 @@ class Normalizer(
         )  # view -> every array made here it may see
         self.views: dict[str, set[str]] = {}
         self.stale: set[str] = set()  # views taken before their base was written
+        # arrays written in place through a view -> (the view's name, emitted name, where)
+        self.written_through: dict[str, tuple[str, str, tuple[str, int, int]]] = {}
         self.maybe_views: set[str] = set()  # views by an index known only at run time
         self.maybe_stale: dict[str, str] = {}  # such a view -> the array written since
 

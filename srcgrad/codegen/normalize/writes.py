@@ -12,11 +12,17 @@ import numpy as np
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
-from srcgrad.codegen.normalize.base import _MISSING, _static_view_operand
+from srcgrad.codegen.normalize.base import _MISSING, _Bail, _static_view_operand
 from srcgrad.codegen.normalize.syntax import _paren, _subscript_written
 from srcgrad.codegen.resolve import is_numpy_module
 from srcgrad.errors import AliasError
 from srcgrad.rules import registry
+
+# numpy functions that return a new array whatever their arguments
+_CREATION = frozenset(
+    "zeros ones empty full zeros_like ones_like empty_like full_like eye identity "
+    "arange linspace".split()
+)
 
 
 class Writes:
@@ -185,15 +191,47 @@ class Writes:
                 AliasError,
             )
 
+    def _makes_new_array(self, st: Stmt) -> bool:
+        """``st`` binds arrays of its own: a primitive that is not a view, or a constant
+        made by an array-creation function (``np.zeros(n)``)."""
+        if st.kind == ir.PRIM:
+            return st.rule is not None and not st.rule.view
+        e = st.expr
+        if st.kind != ir.STATIC or not isinstance(e, cst.Call):
+            return False
+        parts = self.resolver.dotted(e.func)
+        return (
+            parts is not None
+            and len(parts) == 2
+            and parts[0] == self.xp
+            and parts[1] in _CREATION
+        )
+
+    def note_loop_write(self, user: str, old: str) -> None:
+        """``old`` (the value of ``user``) is written in place: each enclosing loop notes
+        the arrays the write lands in."""
+        roots = self.view_roots.get(old, {old})
+        for lp in self.loops:
+            lp.setdefault("written", {}).setdefault(user, set()).update(roots)
+
     def _refuse_carried_views(
-        self, node: cst.For | cst.While, before: set[str]
+        self, node: cst.For | cst.While, before: set[str], loop: dict[str, Any]
     ) -> None:
         """A name written in place in a loop body while a view of it, or a list holding it,
         lives across iterations (made before the loop): a later iteration's write changes
-        what the earlier one kept in numpy, never in the functional rewrite."""
+        what the earlier one kept in numpy, never in the functional rewrite.  Not when every
+        write lands in an array the iteration made itself (``u = np.zeros(n)`` before
+        ``u[1:] = ...``): what an earlier iteration kept is another array."""
+        fresh = {
+            t
+            for st in ir.walk_stmts(self.stmts)
+            if isinstance(st, Stmt) and self._makes_new_array(st)
+            for t in st.targets
+        }
+        written = loop.get("written", {})
         for u in sorted(_subscript_written(node.body)):
             cur = self.env.get(u)
-            if cur is None:
+            if cur is None or (u in written and written[u] <= fresh):
                 continue
             for root in sorted(self.view_roots.get(cur, {cur})):
                 for v in sorted(self.views.get(root, ())):
@@ -236,6 +274,7 @@ class Writes:
                 ],
             )
             self.stmts.append(Stmt(ir.EFFECT, [], call, self.origin))
+        self.note_loop_write(user, cur)
         self.mark_stale(cur)
         self.stale.discard(cur)  # `y` itself is read (and checked above), not stale
         self.maybe_stale.pop(cur, None)
@@ -362,21 +401,59 @@ class Writes:
                 "build a new tuple/list/dict, or stack arrays and write into the array",
                 "container-write",
             )
-        if cur in self.view_root:
-            base = self.user_name(self.view_root[cur], self.view_root[cur])
-            self.fail(
-                target,
-                f"write into {user!r}, a view of {base!r}: numpy writes into "
-                f"{base!r} too, which the gradient cannot follow",
-                f"index {base} itself (e.g. {base}[:, i] = v for {base}.T[i] = v); a copy "
-                f"({user} = {user}.copy()) would leave {base} unchanged",
-                "write-view",
-                AliasError,
-            )
+        if cur in self.view_root and not self._write_through_view(target, user, cur):
+            self.fail(target, *self._view_write_finding(user, cur), AliasError)
         if accumulate:
             self._array_add_at(target, value, user)
         else:
             self._array_write(target, value, user)
+
+    def _view_write_finding(
+        self, user: str, cur: str, read: str = ""
+    ) -> tuple[str, str, str]:
+        """Message, hint and construct of a write into ``cur``, a view (``read``: where a
+        name it shares memory with is read again)."""
+        base = self.user_name(self.view_root[cur], self.view_root[cur])
+        return (
+            f"write into {user!r}, a view of {base!r}{read}: numpy writes into {base!r} "
+            "too, which the gradient cannot follow",
+            f"index {base} itself (e.g. {base}[:, i] = v for {base}.T[i] = v); a copy "
+            f"({user} = {user}.copy()) would leave {base} unchanged",
+            "write-view",
+        )
+
+    def _write_through_view(self, target: cst.Subscript, user: str, cur: str) -> bool:
+        """A write into ``cur``, a view of arrays made here (or the same array under another
+        name: a callee's returned local), outside loops: numpy changes the arrays it
+        looks into as well, the functional rewrite only ``user``'s new version.  The two
+        agree as long as none of the others is read again, so each goes stale; a later read
+        of one is refused at this write (:meth:`refuse_read_after_view_write`).  In a loop
+        a later iteration could read them before this statement: refused now (False)."""
+        if self.loops:
+            return False
+        where = self.src.where(target)
+        for root in sorted(self.view_roots.get(cur, {cur})):
+            if root != cur:
+                self.stale.add(root)
+                self.written_through[root] = (user, cur, where)
+        return True
+
+    def refuse_read_after_view_write(self, name: str, line: int) -> None:
+        """``name`` is read after a write through a view of it: the write's finding."""
+        user, cur, (file, wline, col) = self.written_through[name]
+        message, hint, construct = self._view_write_finding(
+            user, cur, f" (read again at line {line})"
+        )
+        raise _Bail(
+            AliasError(
+                self.user_text(message),
+                filename=file,
+                lineno=wline,
+                col=col,
+                construct=construct,
+                hint=self.user_text(hint),
+            )
+        )
 
     def _array_add_at(
         self, target: cst.Subscript, value: cst.BaseExpression, user: str
@@ -390,6 +467,7 @@ class Writes:
         key = cst.Subscript(value=cst.Name(self.index_name), slice=elements)
         self.runtime_imports.update(("index", "added_at"))
         old = self.env[user]
+        self.note_loop_write(user, old)
         self.mark_stale(old)
         expr = cst.Call(
             func=cst.Name(self.names.generated("added_at")),
@@ -478,6 +556,7 @@ class Writes:
         key = cst.Subscript(value=cst.Name(self.index_name), slice=elements)
         self.runtime_imports.add("index")
         old = self.env[user]
+        self.note_loop_write(user, old)
         # the old version's views would see the write in Python: they may not be used after it
         self.mark_stale(old)
         expr = cst.Subscript(value=cst.Name(old), slice=elements)
