@@ -185,9 +185,11 @@ def test_unnamed_functions_get_a_diagnostic_with_the_way_to_name_them(tmp_path):
     )
     attr = _line_of(path, "m.loss)")
     assert (
-        f"lam.py:{attr}:23: warning: srcgrad.grad of the attribute `m.loss`" in r.stdout
+        f"lam.py:{attr}:23: warning: srcgrad.grad of the method `m.loss` of an object"
+        in r.stdout
     )
-    assert "srcgrad gen FILE::loss" in r.stdout
+    assert "def loss_of(...): return m.loss(...)" in r.stdout
+    assert "srcgrad gen FILE::loss_of" in r.stdout
     lit = _line_of(path, "wrt=wrt")
     assert f"lam.py:{lit}:23: warning: srcgrad.grad of `loss` with a wrt=" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
@@ -200,6 +202,11 @@ def test_unnamed_functions_get_a_diagnostic_with_the_way_to_name_them(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count(": warning: ") == 3
     assert "All done! 0 functions can be differentiated; 3 warnings." in r.stderr
+    # the method's hint, followed, generates it
+    text = path.read_text().replace("if __name__", "m = Model()\n\n\nif __name__")
+    path.write_text(text + "\n\ndef loss_of(w):\n    return m.loss(w)\n")
+    r = run("gen", "lam.py::loss_of", cwd=tmp_path, cache=cache)
+    assert r.returncode == 0 and (cache / "lam" / "loss_of__wrt-w.py").is_file()
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import srcgrad
+from srcgrad.errors import AliasError
 from srcgrad.testing import check_grad
 
 
@@ -137,3 +138,45 @@ def test_multiply_at_hint_followed_gives_numpy_s_result():
     assert "for i, v in zip(indices, values): y[i] = y[i] * v" in str(info.value)
     assert _multiply_at__followed(x) == pytest.approx(_multiply_at(x))
     check_grad(_multiply_at__followed, x)
+
+
+# --------------------------------------------------------------------------- fill_diagonal
+
+
+def fill_diagonal_zero(Y):
+    num = 1.0 / (1.0 + Y @ Y.T)
+    np.fill_diagonal(num, 0.0)
+    return np.sum(num**2)
+
+
+def fill_diagonal_values(Y):
+    A = Y @ Y.T
+    np.fill_diagonal(A, Y[:, 0] * Y[:, 1])
+    return np.sum(np.sin(A))
+
+
+def fill_diagonal_tall(Y):
+    A = Y * 2.0
+    np.fill_diagonal(A, 1.0)
+    return np.sum(A**3)
+
+
+def fill_diagonal_argument(Y):
+    np.fill_diagonal(Y, 0.0)
+    return np.sum(Y**2)
+
+
+@pytest.mark.parametrize(
+    "fn", [fill_diagonal_zero, fill_diagonal_values, fill_diagonal_tall]
+)
+def test_fill_diagonal_is_a_write(fn):
+    Y = np.random.default_rng(3).uniform(0.1, 1.0, (4, 2))
+    value, grad = srcgrad.value_and_grad(fn)(Y.copy())
+    assert value == fn(Y.copy())
+    check_grad(fn, Y)
+
+
+def test_fill_diagonal_of_an_argument_is_refused():
+    with pytest.raises(AliasError) as info:
+        srcgrad.grad(fill_diagonal_argument)(np.ones((3, 3)))
+    assert "argument" in str(info.value) and info.value.hint

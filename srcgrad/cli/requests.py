@@ -152,6 +152,13 @@ class _Finder(ast.NodeVisitor):
         defs = [n for n in tree.body if isinstance(n, _FUNCTIONS[:2])]
         self.found = Requests(functions=list(dict.fromkeys(n.name for n in defs)))
         self.scopes: list[tuple[ast.AST, set[str]]] = []  # innermost last
+        # names bound by imports (``models.loss`` names another module's function)
+        self.imported = {
+            (a.asname or a.name).split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Import, ast.ImportFrom))
+            for a in n.names
+        }
         # module-level names bound to a gradient (``d = srcgrad.grad(f)``): a transform of
         # one is a higher order, found from the module's variables (srcgrad.higher)
         self.gradients = {
@@ -296,6 +303,18 @@ class _Finder(ast.NodeVisitor):
                 "being the file that defines it)",
             )
         text = ast.unparse(fn)
+        if isinstance(fn, ast.Attribute) and not (
+            isinstance(fn.value, ast.Name)
+            and fn.value.id in self.imported
+            and not self.local(fn.value.id)
+        ):  # a method of an object: generated when first called
+            return (
+                f"the method `{text}` of an object",
+                "it is generated when first called; to generate it ahead of time, call "
+                "it from a function defined at module level (def "
+                f"{fn.attr}_of(...): return {text}(...)) and generate that with srcgrad "
+                f"gen FILE::{fn.attr}_of",
+            )
         if isinstance(fn, ast.Attribute):
             return (
                 f"the attribute `{text}`",

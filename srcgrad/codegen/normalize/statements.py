@@ -187,8 +187,10 @@ class Statements:
         v = small.value
         if isinstance(v, (*_LITERALS,)):
             return  # docstring or ...
-        if isinstance(v, cst.Call) and self.ufunc_at_write(v):
-            return  # np.add.at(y, key, v): a write into y
+        if isinstance(v, cst.Call) and (
+            self.ufunc_at_write(v) or self.fill_diagonal_write(v)
+        ):
+            return  # np.add.at(y, key, v), np.fill_diagonal(y, v): a write into y
         node = self.lower(v, "_")
         if isinstance(v, cst.Call):
             last = self.stmts[-1] if self.stmts else None

@@ -340,6 +340,39 @@ class Writes:
         self.subscript_write(cst.Subscript(value=y, slice=slices), v, accumulate=True)
         return True
 
+    def fill_diagonal_write(self, call: cst.Call) -> bool:
+        """``np.fill_diagonal(y, v)`` as a statement (``wrap`` left False): the write
+        ``y[(np.arange(min(y.shape)),) * y.ndim] = v``, with the checks of any write into
+        ``y``.  False for any other call.  (numpy repeats an array ``v`` shorter than the
+        diagonal; here it must broadcast, or the write raises.)"""
+        f = call.func
+        if not (
+            isinstance(f, cst.Attribute)
+            and f.attr.value == "fill_diagonal"
+            and isinstance(f.value, cst.Name)
+            and f.value.value not in self.env
+            and is_numpy_module(self.resolver.lookup(f.value.value)[1])
+            and len(call.args) == 2
+            and all(a.keyword is None and not a.star for a in call.args)
+            and isinstance(call.args[0].value, cst.Name)
+        ):
+            return False
+        y, v = (a.value for a in call.args)
+        size = cst.Call(
+            func=cst.Name("min"), args=[cst.Arg(cst.Attribute(y, cst.Name("shape")))]
+        )
+        arange = cst.Call(
+            func=cst.Attribute(f.value, cst.Name("arange")), args=[cst.Arg(size)]
+        )
+        key = cst.BinaryOperation(
+            left=cst.Tuple([cst.Element(arange)]),
+            operator=cst.Multiply(),
+            right=cst.Attribute(y, cst.Name("ndim")),
+        )
+        target = cst.Subscript(value=y, slice=[cst.SubscriptElement(cst.Index(key))])
+        self.subscript_write(target, v)
+        return True
+
     def subscript_write(
         self,
         target: cst.Subscript,
