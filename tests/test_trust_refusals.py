@@ -427,8 +427,8 @@ def attribute_ctypes(x):
 
 
 def numpy_fill_diagonal(x):
-    y = np.outer(x, x)
-    np.fill_diagonal(y, x[0])
+    y = np.outer(np.concatenate([x, x, x]), x)  # (a plain fill_diagonal is a write)
+    np.fill_diagonal(y, x[0], wrap=True)
     return np.sum(y)
 
 

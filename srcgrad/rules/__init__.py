@@ -4,7 +4,7 @@ Use :func:`adjoint` to register a rule, :func:`nondifferentiable` to declare a f
 result carries no gradient, and :func:`lookup` to find the rule of a primitive.  One module
 per family of primitives (``elementwise``, ``binary``, ``special``, ``reductions``,
 ``statistics``, ``scans``, ``grids``, ``broadcasting``, ``shape``, ``indexing``, ``containers``,
-``products``, ``linalg``, ``fft``, ``scipy_special``, ``scipy_linalg``, ``stats``, ``nn_kernels``; ``nondiff`` declares the functions
+``products``, ``linalg``, ``fft``, ``scipy_special``, ``scipy_linalg``, ``scipy_spatial``, ``stats``, ``nn_kernels``; ``nondiff`` declares the functions
 without a gradient; ``helpers_*`` give the runtime helpers that emitted code calls rules of
 their own, for higher orders); the runtime helpers a family's rules call live in the module
 of the same name in :mod:`srcgrad.runtime`.  Each rule declares its tangent rule (JVP, for
@@ -37,6 +37,7 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     registry,
     scans,
     scipy_linalg,
+    scipy_spatial,
     scipy_special,
     shape,
     special,

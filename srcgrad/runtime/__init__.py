@@ -39,6 +39,8 @@ from srcgrad.runtime.scipy_special import *
 from srcgrad.runtime.scipy_special import __all__ as _scipy_special_all
 from srcgrad.runtime.scipy_linalg import *
 from srcgrad.runtime.scipy_linalg import __all__ as _scipy_linalg_all
+from srcgrad.runtime.scipy_spatial import *
+from srcgrad.runtime.scipy_spatial import __all__ as _scipy_spatial_all
 from srcgrad.runtime.stats import *
 from srcgrad.runtime.stats import __all__ as _stats_all
 from srcgrad.runtime.containers import *
@@ -74,6 +76,7 @@ __all__ = [  # noqa: PLE0604
     *_fft_all,
     *_scipy_special_all,
     *_scipy_linalg_all,
+    *_scipy_spatial_all,
     *_stats_all,
     *_containers_all,
     *_calls_all,

@@ -287,12 +287,14 @@ function_argument__followed = _make_function_argument__followed(np.tanh)
 
 def list_slice(x):
     items = [x, x * 2.0, x * 3.0]
-    return np.sum(items[1:])
+    first = int(np.argmax(x))  # a bound known only at run time
+    return np.sum(items[first:])
 
 
 def list_slice__followed(x):
     items = [x, x * 2.0, x * 3.0]
-    return np.sum(np.stack(items)[1:])
+    first = int(np.argmax(x))
+    return np.sum(np.stack(items)[first:])
 
 
 def list_of_tuples(pts):

@@ -66,6 +66,7 @@ TAGS = (
     "list-append",
     "list-literal",
     "list-comprehension",
+    "list-rebuild",
     "list-stack",
     "list-sum",
     "list-index",
@@ -1266,6 +1267,16 @@ class Ctx:
         self.use_list(self.choice(self.lists))
 
     def s_comprehension(self) -> None:
+        if self.lists and self.integer(0, 2) == 0:
+            # a list rebound to a new list read from itself (`xs = [f(x) for x in xs]`,
+            # `xs = xs[::-1]`): the new list may be bound only after it is read
+            lv = self.choice(self.lists)
+            if self.flag():
+                self.emit(f"{lv.name} = [np.sin(r) + 1.0 for r in {lv.name}]")
+            else:
+                self.emit(f"{lv.name} = {lv.name}[::-1]")
+            self.tag("list-rebuild")
+            return self.use_list(lv)
         v = self.pick(lambda v: len(v.shape or ()) >= 1)
         if v is None:
             return self.s_assign()

@@ -26,7 +26,8 @@ CODEGEN = Path(runtime.__file__).resolve().parent.parent / "codegen"
 
 # helpers without a rule yet (each refused by name at a higher order)
 NOT_YET = frozenset("""
-    abs_slope angle_cotangent as_array atleast_cotangents call_vjp cho_factor_cotangent
+    abs_slope angle_cotangent as_array atleast_cotangents call_vjp cdist_cotangents
+    cho_factor_cotangent
     cho_solve_cotangent_b cho_solve_cotangent_c cholesky_cotangent cond_cotangent
     convolve_cotangents cross_entropy_cotangent cross_entropy_weight_cotangent
     cumprod_cotangent det_cotangent drop_cotangents eig_cotangent eigh_cotangent

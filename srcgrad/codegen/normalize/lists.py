@@ -8,6 +8,7 @@ import libcst as cst
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
+from srcgrad.codegen.normalize.base import _MISSING
 from srcgrad.codegen.normalize.syntax import (
     _all_names,
     _all_stmts,
@@ -233,6 +234,8 @@ class Lists:
         ]
         rename = {u: self.names.temp(u) for u in own}
         ren = _NameMap(rename)
+        if target is not None and target in ir.names_in(e):
+            target = None  # `xs = [f(x) for x in xs]`: the new list is bound after
         name = target if target is not None else self.names.temp(hint)
         body: cst.BaseStatement = cst.SimpleStatementLine(
             [
@@ -266,3 +269,41 @@ class Lists:
         if target is not None:
             self.last_define = (target, self.env[name])
         return cst.Name(self.env[name])
+
+    def _display_slice(
+        self, cur: str, sl: cst.Slice, hint: str
+    ) -> cst.BaseExpression | None:
+        """``t[a:b:c]`` of a tuple or list display whose items are known here, with
+        bounds known here: the display of the items it selects (None otherwise)."""
+        if cur not in self.lit or self.lit[cur][0] != "seq":
+            return None
+        kind = self.seq_displays.get(cur, (None, 0))[0]
+        if kind is None:
+            return None
+        bounds = [
+            None if b is None else self.key_of(self.lower(b, hint))
+            for b in (sl.lower, sl.upper, sl.step)
+        ]
+        if any(b is _MISSING or not isinstance(b, (int, type(None))) for b in bounds):
+            return None
+        items = [cst.Element(a) for a in self.lit[cur][1][slice(*bounds)]]
+        return cst.List(items) if kind == "list" else cst.Tuple(items)
+
+    def _list_slice_items(self, e: cst.Subscript) -> cst.ListComp:
+        """``lst[a:b:c]`` of a list built in the function, as the list of the items it
+        selects: ``[lst[k] for k in range(len(lst))[a:b:c]]`` (Python's slice, item by
+        item, so each item's cotangent goes back to its place)."""
+        k = cst.Name(self.names.fresh("k"))
+        positions = cst.Subscript(
+            value=cst.Call(
+                func=cst.Name("range"),
+                args=[cst.Arg(cst.Call(func=cst.Name("len"), args=[cst.Arg(e.value)]))],
+            ),
+            slice=[e.slice[0]],
+        )
+        return cst.ListComp(
+            elt=cst.Subscript(
+                value=e.value, slice=[cst.SubscriptElement(cst.Index(k))]
+            ),
+            for_in=cst.CompFor(target=k, iter=positions),
+        )

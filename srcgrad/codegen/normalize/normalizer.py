@@ -38,6 +38,7 @@ from srcgrad.codegen.normalize.starred import Starred
 from srcgrad.codegen.normalize.statements import Statements
 from srcgrad.codegen.normalize.tables import Tables
 from srcgrad.codegen.normalize.syntax import _all_names, _free_reads
+from srcgrad.codegen.normalize.in_place import InPlace
 from srcgrad.codegen.normalize.writes import Writes
 from srcgrad.codegen.resolve import ArgumentResolver, Resolver
 from srcgrad.codegen.source import FunctionSource, own_returns
@@ -55,6 +56,7 @@ class Normalizer(
     Iteration,
     Keys,
     Writes,
+    InPlace,
     Containers,
     Lists,
     Growth,

@@ -12,17 +12,10 @@ import numpy as np
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
-from srcgrad.codegen.normalize.base import _MISSING, _Bail, _static_view_operand
-from srcgrad.codegen.normalize.syntax import _paren, _subscript_written
-from srcgrad.codegen.resolve import is_numpy_module
+from srcgrad.codegen.normalize.base import _MISSING, _static_view_operand
+from srcgrad.codegen.normalize.syntax import _subscript_written
 from srcgrad.errors import AliasError
 from srcgrad.rules import registry
-
-# numpy functions that return a new array whatever their arguments
-_CREATION = frozenset(
-    "zeros ones empty full zeros_like ones_like empty_like full_like eye identity "
-    "arange linspace".split()
-)
 
 
 class Writes:
@@ -191,29 +184,6 @@ class Writes:
                 AliasError,
             )
 
-    def _makes_new_array(self, st: Stmt) -> bool:
-        """``st`` binds arrays of its own: a primitive that is not a view, or a constant
-        made by an array-creation function (``np.zeros(n)``)."""
-        if st.kind == ir.PRIM:
-            return st.rule is not None and not st.rule.view
-        e = st.expr
-        if st.kind != ir.STATIC or not isinstance(e, cst.Call):
-            return False
-        parts = self.resolver.dotted(e.func)
-        return (
-            parts is not None
-            and len(parts) == 2
-            and parts[0] == self.xp
-            and parts[1] in _CREATION
-        )
-
-    def note_loop_write(self, user: str, old: str) -> None:
-        """``old`` (the value of ``user``) is written in place: each enclosing loop notes
-        the arrays the write lands in."""
-        roots = self.view_roots.get(old, {old})
-        for lp in self.loops:
-            lp.setdefault("written", {}).setdefault(user, set()).update(roots)
-
     def _refuse_carried_views(
         self, node: cst.For | cst.While, before: set[str], loop: dict[str, Any]
     ) -> None:
@@ -309,70 +279,6 @@ class Writes:
                 kind = "maybe"
         return kind
 
-    def ufunc_at_write(self, call: cst.Call) -> bool:
-        """``np.add.at(y, key, v)`` (and ``np.subtract.at``) as a statement: a write into
-        ``y`` like ``y[key] += v`` except that repeated indices add up (the ``added_at``
-        primitive).  False for any other call (other forms are refused as calls)."""
-        f = call.func
-        if not (
-            isinstance(f, cst.Attribute)
-            and f.attr.value == "at"
-            and isinstance(f.value, cst.Attribute)
-            and f.value.attr.value in ("add", "subtract")
-            and isinstance(f.value.value, cst.Name)
-            and f.value.value.value not in self.env
-            and is_numpy_module(self.resolver.lookup(f.value.value.value)[1])
-            and len(call.args) == 3
-            and all(a.keyword is None and not a.star for a in call.args)
-            and isinstance(call.args[0].value, cst.Name)
-        ):
-            return False
-        y, key, v = (a.value for a in call.args)
-        if f.value.attr.value == "subtract":
-            v = cst.UnaryOperation(operator=cst.Minus(), expression=_paren(v))
-        parts = key.elements if isinstance(key, cst.Tuple) else None
-        if parts is not None and any(isinstance(p, cst.StarredElement) for p in parts):
-            parts = None
-        slices = [
-            cst.SubscriptElement(cst.Index(k))
-            for k in ([p.value for p in parts] if parts is not None else [key])
-        ]
-        self.subscript_write(cst.Subscript(value=y, slice=slices), v, accumulate=True)
-        return True
-
-    def fill_diagonal_write(self, call: cst.Call) -> bool:
-        """``np.fill_diagonal(y, v)`` as a statement (``wrap`` left False): the write
-        ``y[(np.arange(min(y.shape)),) * y.ndim] = v``, with the checks of any write into
-        ``y``.  False for any other call.  (numpy repeats an array ``v`` shorter than the
-        diagonal; here it must broadcast, or the write raises.)"""
-        f = call.func
-        if not (
-            isinstance(f, cst.Attribute)
-            and f.attr.value == "fill_diagonal"
-            and isinstance(f.value, cst.Name)
-            and f.value.value not in self.env
-            and is_numpy_module(self.resolver.lookup(f.value.value)[1])
-            and len(call.args) == 2
-            and all(a.keyword is None and not a.star for a in call.args)
-            and isinstance(call.args[0].value, cst.Name)
-        ):
-            return False
-        y, v = (a.value for a in call.args)
-        size = cst.Call(
-            func=cst.Name("min"), args=[cst.Arg(cst.Attribute(y, cst.Name("shape")))]
-        )
-        arange = cst.Call(
-            func=cst.Attribute(f.value, cst.Name("arange")), args=[cst.Arg(size)]
-        )
-        key = cst.BinaryOperation(
-            left=cst.Tuple([cst.Element(arange)]),
-            operator=cst.Multiply(),
-            right=cst.Attribute(y, cst.Name("ndim")),
-        )
-        target = cst.Subscript(value=y, slice=[cst.SubscriptElement(cst.Index(key))])
-        self.subscript_write(target, v)
-        return True
-
     def subscript_write(
         self,
         target: cst.Subscript,
@@ -440,73 +346,6 @@ class Writes:
             self._array_add_at(target, value, user)
         else:
             self._array_write(target, value, user)
-
-    def _view_write_finding(
-        self, user: str, cur: str, read: str = ""
-    ) -> tuple[str, str, str]:
-        """Message, hint and construct of a write into ``cur``, a view (``read``: where a
-        name it shares memory with is read again)."""
-        base = self.user_name(self.view_root[cur], self.view_root[cur])
-        return (
-            f"write into {user!r}, a view of {base!r}{read}: numpy writes into {base!r} "
-            "too, which the gradient cannot follow",
-            f"index {base} itself (e.g. {base}[:, i] = v for {base}.T[i] = v); a copy "
-            f"({user} = {user}.copy()) would leave {base} unchanged",
-            "write-view",
-        )
-
-    def _write_through_view(self, target: cst.Subscript, user: str, cur: str) -> bool:
-        """A write into ``cur``, a view of arrays made here (or the same array under another
-        name: a callee's returned local), outside loops: numpy changes the arrays it
-        looks into as well, the functional rewrite only ``user``'s new version.  The two
-        agree as long as none of the others is read again, so each goes stale; a later read
-        of one is refused at this write (:meth:`refuse_read_after_view_write`).  In a loop
-        a later iteration could read them before this statement: refused now (False)."""
-        if self.loops:
-            return False
-        where = self.src.where(target)
-        for root in sorted(self.view_roots.get(cur, {cur})):
-            if root != cur:
-                self.stale.add(root)
-                self.written_through[root] = (user, cur, where)
-        return True
-
-    def refuse_read_after_view_write(self, name: str, line: int) -> None:
-        """``name`` is read after a write through a view of it: the write's finding."""
-        user, cur, (file, wline, col) = self.written_through[name]
-        message, hint, construct = self._view_write_finding(
-            user, cur, f" (read again at line {line})"
-        )
-        raise _Bail(
-            AliasError(
-                self.user_text(message),
-                filename=file,
-                lineno=wline,
-                col=col,
-                construct=construct,
-                hint=self.user_text(hint),
-            )
-        )
-
-    def _array_add_at(
-        self, target: cst.Subscript, value: cst.BaseExpression, user: str
-    ) -> None:
-        """``np.add.at(y, key, v)`` on an array made here: ``y_1 = added_at(y, key, v)``
-        (its forward adds into its own copy); views of the old version go stale."""
-        elements = self.lower_slices(target.slice, user)
-        v = self.lower(value, user)
-        rule = registry.lookup_name("added_at")
-        assert rule is not None
-        key = cst.Subscript(value=cst.Name(self.index_name), slice=elements)
-        self.runtime_imports.update(("index", "added_at"))
-        old = self.env[user]
-        self.note_loop_write(user, old)
-        self.mark_stale(old)
-        expr = cst.Call(
-            func=cst.Name(self.names.generated("added_at")),
-            args=[cst.Arg(cst.Name(old)), cst.Arg(key), cst.Arg(v)],
-        )
-        self.prim(rule, user, user, expr, {"x": cst.Name(old), "key": key, "v": v})
 
     def _display_item_write(
         self, target: cst.Subscript, value: cst.BaseExpression, user: str, cur: Any
