@@ -35,6 +35,7 @@ from typing import Any
 import libcst as cst
 
 from srcgrad.codegen import ir
+from srcgrad.codegen.arithmetic import fold_size_arithmetic
 from srcgrad.codegen.templates import substitute
 
 __all__ = ["propagate_forward_copies"]
@@ -55,6 +56,7 @@ def _once(norm: ir.Normalized) -> bool:
     changed = _list(norm, norm.stmts, facts, top=True) or changed
     changed = _common_reads(norm, norm.stmts, facts) or changed
     changed = _inline_constants(norm) or changed
+    changed = fold_size_arithmetic(norm) or changed
     changed = _dead_reads(norm) or changed
     for loop in ir.loops_in(norm.stmts):
         changed = _list(norm, loop.body, facts, top=False) or changed

@@ -244,10 +244,78 @@ def propagate_copies(bwd: Backward) -> bool:
     return changed
 
 
+def coalesce_result_copies(bwd: Backward) -> bool:
+    """A copy ``a = b`` whose ``a`` only the results read (a gradient returned, an entry of
+    a parameter pytree) and whose ``b`` is assigned once, earlier in the same top-level run,
+    and read by nothing else: ``b``'s statement assigns ``a`` and the copy goes
+    (``d_model_fc_bias = d_shifted.sum(axis=0)``, not ``d_linear_out_read2 = ...`` and
+    ``d_model_fc_bias = d_linear_out_read2``).  Returns True if it changed."""
+    blocks = all_blocks(bwd.blocks)
+    defs: dict[str, int] = {}
+    reads: dict[str, int] = {}
+    for b in blocks:
+        for st in b.stmts:
+            for t in assigned_names(st):
+                defs[t] = defs.get(t, 0) + 1
+            for r in read_names(st):
+                reads[r] = reads.get(r, 0) + 1
+    for r in control_reads(bwd.blocks):
+        reads[r] = reads.get(r, 0) + 1
+    results: set[str] = set()
+    for g in bwd.grads:
+        results |= names_in(g)
+    changed = False
+    for run in _runs([it for it in bwd.blocks if isinstance(it, (Block, BSeg))]):
+        flat = [(block, st) for _, block in _run_blocks(run) for st in block.stmts]
+        where: dict[str, int] = {}  # name -> index in ``flat`` of its one assignment
+        for i, (block, st) in enumerate(flat):
+            copy = _copy_of(st)
+            j = where.get(copy[1], -1) if copy is not None else -1
+            if copy is not None and j >= 0 and _coalescible(copy, defs, reads, results):
+                a, b = copy
+                first, def_st = flat[j]
+                new = def_st.with_changes(targets=[cst.AssignTarget(cst.Name(a))])
+                first.stmts = [new if s is def_st else s for s in first.stmts]
+                block.stmts = [s for s in block.stmts if s is not st]
+                flat[j] = (first, new)
+                changed = True
+                continue
+            targets = assigned_names(st)
+            if (
+                isinstance(st, cst.Assign)
+                and len(st.targets) == 1
+                and isinstance(st.targets[0].target, cst.Name)
+            ):
+                where[targets[0]] = i
+    return changed
+
+
+def _coalescible(
+    copy: tuple[str, str],
+    defs: dict[str, int],
+    reads: dict[str, int],
+    results: set[str],
+) -> bool:
+    a, b = copy
+    return (
+        a != b
+        and a in results
+        and defs.get(a) == 1
+        and not reads.get(a)
+        and defs.get(b) == 1
+        and reads.get(b) == 1
+        and b not in results
+    )
+
+
 def optimize(bwd: Backward) -> Backward:
-    """Copy propagation and dead-code elimination, repeated to a fixed point."""
+    """Copy propagation and dead-code elimination, repeated to a fixed point; then the
+    copies into the results are folded into the statements they copy."""
     while True:
         copies = propagate_copies(bwd)
         dead = eliminate_dead_code(bwd)
         if not (copies or dead):
-            return bwd
+            break
+    coalesce_result_copies(bwd)
+    eliminate_dead_code(bwd)  # drops the blocks the copies leave empty
+    return bwd
