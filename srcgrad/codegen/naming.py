@@ -69,7 +69,7 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
         found = _TEMP.fullmatch(t)
         if found is None or names.made.get(t) != "" or t in rename:
             continue
-        item = _item_name(st)
+        item = _item_name(st) or _field_name(st, rename)
         if item:
             claim(t, item)
             continue
@@ -237,6 +237,32 @@ def _item_name(st: ir.Stmt) -> str | None:
     if isinstance(index, cst.Integer) and len(index.value) <= 2:
         return f"{e.value.value}_{index.value}"
     return None
+
+
+def _field_name(st: ir.Stmt, rename: dict[str, str]) -> str | None:
+    """``model_fc1_weight`` for a temporary holding a field ``a.weight`` or a string item
+    ``a["weight"]`` of a name ``a`` (``model_fc1``, as renamed), else None: the reader
+    sees which parameter it holds rather than ``linear_out_read3``."""
+    e = st.expr
+    if isinstance(e, cst.Attribute) and isinstance(e.value, cst.Name):
+        base, field = e.value.value, e.attr.value
+    elif (
+        isinstance(e, cst.Subscript)
+        and isinstance(e.value, cst.Name)
+        and len(e.slice) == 1
+        and isinstance(e.slice[0].slice, cst.Index)
+        and isinstance(e.slice[0].slice.value, cst.SimpleString)
+    ):
+        base = e.value.value
+        field = e.slice[0].slice.value.evaluated_value
+        if not isinstance(field, str) or not field.isidentifier():
+            return None
+    else:
+        return None
+    if field.startswith("_") or (st.rule is not None and st.rule.name == "getattr"):
+        return None
+    base = rename.get(base, base).lstrip("_")
+    return f"{base}_{field}" if base[:1].isalpha() else None
 
 
 def _spans(callees: list[Any]) -> list[tuple[str, int, int, str]]:
