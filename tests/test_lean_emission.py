@@ -157,3 +157,24 @@ def test_hoisted_step_sums_count_the_steps_as_written():
     assert "step_sum(xs.shape[0])" in bwd, bwd
     assert "len(range(" not in bwd, bwd
     check_grad(cell, *args)
+
+
+def scale_or_shift(p, x):
+    if np.sum(x) > 0:
+        y = x * linear(p, x)
+    else:
+        y = x + linear(p, x)
+    return np.sum(y**2)
+
+
+def test_parameter_gradients_in_both_branches_have_one_name():
+    rng = np.random.default_rng(5)
+    p = {"w": rng.normal(size=(3, 3)), "b": rng.normal(size=3)}
+    for x in (rng.normal(size=(2, 3)) + 2.0, rng.normal(size=(2, 3)) - 2.0):
+        df = srcgrad.grad(scale_or_shift)
+        df(p, x)
+        bwd = _bwd(df.source)
+        assert bwd.count("d_p_b = ") == 2, bwd
+        assert not re.search(r"^\s*d_p_[wb] = d_\w+$", bwd, re.M), bwd
+        assert not re.search(r"d_p_[wb]\d\b", bwd), bwd  # no look-alike
+        check_grad(scale_or_shift, p, x)

@@ -246,8 +246,9 @@ def propagate_copies(bwd: Backward) -> bool:
 
 def coalesce_result_copies(bwd: Backward) -> bool:
     """A copy ``a = b`` whose ``a`` only the results read (a gradient returned, an entry of
-    a parameter pytree) and whose ``b`` is assigned once, earlier in the same top-level run,
-    and read by nothing else: ``b``'s statement assigns ``a`` and the copy goes
+    a parameter pytree) and whose ``b`` is assigned once, earlier in the same straight-line
+    run outside loops (``a`` not assigned between), and read by nothing else: ``b``'s
+    statement assigns ``a`` and the copy goes
     (``d_model_fc_bias = d_shifted.sum(axis=0)``, not ``d_linear_out_read2 = ...`` and
     ``d_model_fc_bias = d_linear_out_read2``).  Returns True if it changed."""
     blocks = all_blocks(bwd.blocks)
@@ -265,13 +266,18 @@ def coalesce_result_copies(bwd: Backward) -> bool:
     for g in bwd.grads:
         results |= names_in(g)
     changed = False
-    for run in _runs([it for it in bwd.blocks if isinstance(it, (Block, BSeg))]):
+    for run in _runs_outside_loops(bwd.blocks):
         flat = [(block, st) for _, block in _run_blocks(run) for st in block.stmts]
         where: dict[str, int] = {}  # name -> index in ``flat`` of its one assignment
         for i, (block, st) in enumerate(flat):
             copy = _copy_of(st)
             j = where.get(copy[1], -1) if copy is not None else -1
-            if copy is not None and j >= 0 and _coalescible(copy, defs, reads, results):
+            if (
+                copy is not None
+                and j >= 0
+                and _coalescible(copy, defs, reads, results)
+                and not any(copy[0] in assigned_names(s) for _, s in flat[j + 1 : i])
+            ):
                 a, b = copy
                 first, def_st = flat[j]
                 new = def_st.with_changes(targets=[cst.AssignTarget(cst.Name(a))])
@@ -290,6 +296,25 @@ def coalesce_result_copies(bwd: Backward) -> bool:
     return changed
 
 
+def _runs_outside_loops(items: list[Any]) -> list[list[Any]]:
+    """The straight-line runs of :func:`_runs` that no loop holds."""
+    out: list[list[Any]] = []
+    run: list[Any] = []
+    for it in items:
+        if isinstance(it, (Block, BSeg)):
+            run.append(it)
+            continue
+        if run:
+            out.append(run)
+            run = []
+        if isinstance(it, BIf):
+            out += _runs_outside_loops(it.body) + _runs_outside_loops(it.orelse)
+            out += [it.fills_body, it.fills_orelse]
+    if run:
+        out.append(run)
+    return out
+
+
 def _coalescible(
     copy: tuple[str, str],
     defs: dict[str, int],
@@ -300,7 +325,6 @@ def _coalescible(
     return (
         a != b
         and a in results
-        and defs.get(a) == 1
         and not reads.get(a)
         and defs.get(b) == 1
         and reads.get(b) == 1
