@@ -178,3 +178,26 @@ def test_parameter_gradients_in_both_branches_have_one_name():
         assert not re.search(r"^\s*d_p_[wb] = d_\w+$", bwd, re.M), bwd
         assert not re.search(r"d_p_[wb]\d\b", bwd), bwd  # no look-alike
         check_grad(scale_or_shift, p, x)
+
+
+def norm_rows(x, gamma):
+    mu = np.mean(x, axis=-1, keepdims=True)
+    return gamma * (x - mu) / np.sqrt(np.mean((x - mu) ** 2, axis=-1, keepdims=True))
+
+
+def two_norms(g1, g2, x):
+    a = norm_rows(x, g1)
+    m = norm_rows(np.tanh(a), g2)
+    return np.sum(m * a)
+
+
+def test_an_inlined_return_is_named_after_the_callers_name():
+    rng = np.random.default_rng(6)
+    args = (rng.normal(size=4), rng.normal(size=4), rng.normal(size=(3, 4)))
+    df = srcgrad.grad(two_norms, wrt=(0, 1))
+    df(*args)
+    fwd = df.source[df.source.index("def fwd_") : df.source.index("def bwd_")]
+    # was: norm_rows_out_sqrt = ..., norm_rows_out_sqrt2 = ...
+    assert "norm_rows_out" not in fwd, fwd
+    assert re.search(r"\ba_sqrt = ", fwd) and re.search(r"\bm_sqrt = ", fwd), fwd
+    check_grad(two_norms, *args, wrt=(0, 1))

@@ -62,8 +62,9 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
 
     names = norm.names
     spans = _spans(norm.callees)
-    for st in ir.walk_stmts(norm.stmts):
-        if not isinstance(st, ir.Stmt) or len(st.targets) != 1:
+    flat = [st for st in ir.walk_stmts(norm.stmts) if isinstance(st, ir.Stmt)]
+    for k, st in enumerate(flat):
+        if len(st.targets) != 1:
             continue
         t = st.targets[0]
         found = _TEMP.fullmatch(t)
@@ -75,8 +76,10 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
             continue
         word = _word(st)
         hint = found.group(1)
-        if hint == "out":  # a callee's return: named after the callee
-            hint = f"{_callee_at(st.origin, spans)}_out".lstrip("_")
+        if hint == "out":  # a callee's return: named after the caller's name for it
+            hint = _caller_target(flat, k, names) or (
+                f"{_callee_at(st.origin, spans)}_out".lstrip("_")
+            )
         if word:
             claim(t, f"{hint}_{word}")
     for local, (target, what) in names.owners.items():
@@ -287,6 +290,31 @@ def callee_word(qualname: str) -> str:
     if last.startswith("__") and last.endswith("__") and len(parts) > 1:
         return parts[-2].lower()
     return last
+
+
+def _is_out_temp(t: str, names: ir.Names) -> bool:
+    found = _TEMP.fullmatch(t)
+    return found is not None and found.group(1) == "out" and names.made.get(t) == ""
+
+
+def _caller_target(flat: list[ir.Stmt], k: int, names: ir.Names) -> str | None:
+    """The caller's name for the value that the callee's return line holding ``flat[k]``
+    computes (``a`` for ``a = layer_norm(x, g, 0.0)``, whose temporaries are then
+    ``a_sqrt``, ``a_divide`` rather than ``layer_norm_out_sqrt2``): the target of the next
+    statement of the same line that is not one of its temporaries, if that is a name of
+    the program; else None."""
+    origin = flat[k].origin
+    for st in flat[k + 1 : k + 64]:
+        if (st.origin.file, st.origin.line) != (origin.file, origin.line):
+            continue
+        if len(st.targets) == 1 and _is_out_temp(st.targets[0], names):
+            continue
+        if len(st.targets) != 1:
+            return None
+        t = st.targets[0]
+        user = names.made.get(t) != "" and _TEMP.fullmatch(t) is None
+        return t.lstrip("_") if user and t[:1].isalpha() else None
+    return None
 
 
 def _callee_at(origin: Any, spans: list[tuple[str, int, int, str]]) -> str:
