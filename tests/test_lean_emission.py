@@ -201,3 +201,21 @@ def test_an_inlined_return_is_named_after_the_callers_name():
     assert "norm_rows_out" not in fwd, fwd
     assert re.search(r"\ba_sqrt = ", fwd) and re.search(r"\bm_sqrt = ", fwd), fwd
     check_grad(two_norms, *args, wrt=(0, 1))
+
+
+def normalised(x):
+    e = np.exp(x)
+    p = e / np.sum(e, axis=-1, keepdims=True)
+    return np.sum(p * x)
+
+
+def test_a_quotients_shared_factor_is_not_named_like_a_cotangent():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(3, 4))
+    df = srcgrad.grad(normalised)
+    df(x)
+    bwd = _bwd(df.source)
+    # was: p_d_ans = d_p / p_sum (beside d_p: a look-alike of no cotangent)
+    assert "d_ans" not in bwd, bwd
+    assert re.search(r"\bp_num_cotangent = d_p / ", bwd), bwd
+    check_grad(normalised, x)
