@@ -219,3 +219,25 @@ def test_a_quotients_shared_factor_is_not_named_like_a_cotangent():
     assert "d_ans" not in bwd, bwd
     assert re.search(r"\bp_num_cotangent = d_p / ", bwd), bwd
     check_grad(normalised, x)
+
+
+class _Pooled(nn.Module):
+    def __init__(self, rng):
+        self.conv = nn.Conv2d(1, 2, 3, rng=rng)
+        self.pool = nn.MaxPool2d(2)
+
+    def __call__(self, x):
+        return self.pool(nn.relu(self.conv(x)))
+
+
+def test_a_checked_input_is_not_copied():
+    rng = np.random.default_rng(8)
+    model, x = _Pooled(rng), rng.normal(size=(2, 1, 6, 6))
+    df = srcgrad.grad(conv_loss)
+    df(model, x)
+    src = df.source
+    fwd = src[src.index("def fwd_") : src.index("def bwd_")]
+    # was: x_2 = relu_out_maximum (the pooling layer's x = check_input(..., x, ...))
+    assert not re.search(r"^\s+\w+ = \w+$", fwd, re.M), fwd
+    assert not re.search(r"^\s+\w+ = \w+$", _bwd(src), re.M), _bwd(src)
+    check_grad(conv_loss, model, x)
