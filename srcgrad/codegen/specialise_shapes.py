@@ -10,8 +10,8 @@ fact of an expression); each returns the rewritten expression, or None to keep t
   numpy's broadcasting may then do (see :meth:`Rewriter.broadcastable`), and what is left
   of ``expand_like(g, x)`` -> ``xp.broadcast_to(g, x.shape)`` (same dtype);
 - ``matmul_cotangent_x1/x2`` of stacked operands without broadcast batch axes ->
-  ``g @ x2.swapaxes(-1, -2)``, ``x1.swapaxes(-1, -2) @ g``, or ``xp.tensordot`` over the
-  batch and row axes for a 2-D ``x2``;
+  ``g @ x2.swapaxes(-1, -2)`` (``g @ x2.T`` for a 2-D ``x2``), ``x1.swapaxes(-1, -2) @
+  g``, or ``xp.tensordot`` over the batch and row axes for a 2-D ``x2``;
 - ``zeros_cotangent(x)`` of a floating array -> ``xp.zeros_like(x)``;
 - ``reduction_size(x, None)`` of an array -> ``x.size``, ``reduction_size(x, -1)`` ->
   ``x.shape[-1]`` (a constant axis or tuple of axes within ``x``'s known rank);
@@ -204,9 +204,9 @@ def matmul_stacked(
         cst.UnaryOperation(cst.Minus(), cst.Integer("2")),
     )
     if h == "matmul_cotangent_x1" and batch_same(x1):
-        return cst.BinaryOperation(
-            gx, cst.MatrixMultiply(), _method(b, "swapaxes", *swap)
-        )
+        # a 2-D weight's transpose is its .T
+        x2t = _attr(b, "T") if len(x2.dims) == 2 else _method(b, "swapaxes", *swap)
+        return cst.BinaryOperation(gx, cst.MatrixMultiply(), x2t)
     if h != "matmul_cotangent_x2":
         return None
     if len(x2.dims) == r and batch_same(x2):
