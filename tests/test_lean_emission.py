@@ -256,3 +256,20 @@ def test_a_2d_weights_transpose_is_its_T():
     # was: d_x = d_out_matmul @ W.swapaxes(-1, -2)
     assert "@ W.T" in bwd and "W.swapaxes" not in bwd, bwd
     check_grad(batched_projection, *args, wrt=(0, 1))
+
+
+def stacked(params, x):
+    logits = linear(params["l2"], np.tanh(linear(params["l1"], x)))
+    return np.sum(logits**2)
+
+
+def test_a_nested_call_keeps_its_own_names():
+    rng = np.random.default_rng(10)
+    params, x = _params(rng), rng.normal(size=(5, 3))
+    df = srcgrad.grad(stacked)
+    df(params, x)
+    fwd = df.source[df.source.index("def fwd_") : df.source.index("def bwd_")]
+    # the inner call's product is not named after the outer call's target
+    assert re.search(r"\blogits_matmul = ", fwd), fwd
+    assert "logits_matmul2" not in fwd and "linear_out_matmul" in fwd, fwd
+    check_grad(stacked, params, x)

@@ -300,18 +300,22 @@ def _is_out_temp(t: str, names: ir.Names) -> bool:
 def _caller_target(flat: list[ir.Stmt], k: int, names: ir.Names) -> str | None:
     """The caller's name for the value that the callee's return line holding ``flat[k]``
     computes (``a`` for ``a = layer_norm(x, g, 0.0)``, whose temporaries are then
-    ``a_sqrt``, ``a_divide`` rather than ``layer_norm_out_sqrt2``): the target of the next
-    statement of the same line that is not one of its temporaries, if that is a name of
-    the program; else None."""
-    origin = flat[k].origin
+    ``a_sqrt``, ``a_divide`` rather than ``layer_norm_out_sqrt2``): following the first
+    reader of each temporary along the same line, the name of the program that the line's
+    last statement binds; else None."""
+    origin = (flat[k].origin.file, flat[k].origin.line)
+    cur = flat[k].targets[0]
     for st in flat[k + 1 : k + 64]:
-        if (st.origin.file, st.origin.line) != (origin.file, origin.line):
+        if st.kind == ir.EFFECT or st.expr is None:
             continue
-        if len(st.targets) == 1 and _is_out_temp(st.targets[0], names):
+        if cur not in {n.value for n in ir.name_nodes(st.expr)}:
             continue
-        if len(st.targets) != 1:
+        if (st.origin.file, st.origin.line) != origin or len(st.targets) != 1:
             return None
         t = st.targets[0]
+        if _is_out_temp(t, names):
+            cur = t
+            continue
         user = names.made.get(t) != "" and _TEMP.fullmatch(t) is None
         return t.lstrip("_") if user and t[:1].isalpha() else None
     return None
