@@ -90,9 +90,12 @@ def _dce_flat(bwd: Backward) -> bool:
 
 
 class _DropDefaults(cst.CSTTransformer):
-    def __init__(self, defaults: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, defaults: dict[str, dict[str, Any]], positional: dict[str, list[str]]
+    ) -> None:
         super().__init__()
         self.defaults = defaults
+        self.positional = positional
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         if not isinstance(updated.func, cst.Name):
@@ -102,18 +105,21 @@ class _DropDefaults(cst.CSTTransformer):
             return updated
         args = []
         for a in updated.args:
-            if a.keyword is not None and a.keyword.value in d:
-                try:
-                    value = _literal(a.value)
-                except ValueError:
-                    value = _NOPE
-                if (
-                    value is not _NOPE
-                    and value == d[a.keyword.value]
-                    and type(value) is type(d[a.keyword.value])
-                ):
-                    continue
+            if a.keyword is not None and _is_default(a.value, a.keyword.value, d):
+                continue
             args.append(a)
+        # trailing positional arguments equal to their defaults
+        # (``einsum_cotangents(g, s, ops, False)``: ``optimize=False``)
+        order = self.positional.get(updated.func.value, [])
+        while (
+            args
+            and args[-1].keyword is None
+            and not args[-1].star
+            and len(args) <= len(order)
+            and all(a.keyword is None and not a.star for a in args)
+            and _is_default(args[-1].value, order[len(args) - 1], d)
+        ):
+            args.pop()
         if args and args[-1].comma is not cst.MaybeSentinel.DEFAULT:
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         return updated.with_changes(args=args)
@@ -122,15 +128,28 @@ class _DropDefaults(cst.CSTTransformer):
 _NOPE = object()
 
 
+def _is_default(node: cst.BaseExpression, param: str, d: dict[str, Any]) -> bool:
+    """Whether ``node`` is a literal equal to (and of the type of) ``param``'s default."""
+    if param not in d:
+        return False
+    try:
+        value = _literal(node)
+    except (ValueError, SyntaxError):
+        return False
+    return value == d[param] and type(value) is type(d[param])
+
+
 def _literal(node: cst.BaseExpression) -> Any:
     code = cst.Module([]).code_for_node(node)
     return ast.literal_eval(code)
 
 
 def drop_default_arguments(names: Names, bwd: Backward) -> Backward:
-    """Remove keyword arguments of runtime helpers that equal the helper's default."""
+    """Remove arguments of runtime helpers that equal the helper's default: keyword ones,
+    and positional ones at the end of the call."""
     helper_names = {names.generated(h): h for h in bwd.helpers}
     defaults: dict[str, dict[str, Any]] = {}
+    positional: dict[str, list[str]] = {}
     for alias, name in helper_names.items():
         fn = getattr(runtime, name, None)
         if fn is None or not callable(fn):
@@ -144,7 +163,12 @@ def drop_default_arguments(names: Names, bwd: Backward) -> Backward:
             for p in sig.parameters.values()
             if p.default is not p.empty
         }
-    t = _DropDefaults(defaults)
+        positional[alias] = [
+            p.name
+            for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    t = _DropDefaults(defaults, positional)
     for block in all_blocks(bwd.blocks):
         block.stmts = [st.visit(t) for st in block.stmts]  # type: ignore[misc]
     return bwd

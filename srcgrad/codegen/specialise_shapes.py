@@ -308,6 +308,8 @@ def reduction_size(pos: list[cst.BaseExpression], call: cst.Call, fact: FactOf) 
             slice=[cst.SubscriptElement(cst.Index(_int_literal(a)))],
         )
         out = entry if out is None else cst.BinaryOperation(out, cst.Multiply(), entry)
+    if isinstance(out, cst.BinaryOperation):  # a product: one operand where it goes
+        out = out.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     return out
 
 
