@@ -305,3 +305,20 @@ def test_a_reduction_over_several_axes_divides_by_their_product():
     # was: reduction_size(h_reshape, (3, 5)); a product is one divisor
     assert re.search(r"/ \(\s*\w+\.shape\[3\] \* \w+\.shape\[5\]\s*\)", bwd), bwd
     check_grad(pooled_mean, x)
+
+
+def test_a_linear_weights_gradient_is_one_product():
+    rng = np.random.default_rng(13)
+    params, x = _params(rng), rng.normal(size=(5, 3))
+    df = srcgrad.grad(two_layers)
+    df(params, x)
+    bwd = _bwd(df.source)
+    # was: d_params_l1_w_T = x.T @ d_linear_out_add
+    #      d_params_l1_w = d_params_l1_w_T.T
+    assert re.search(r"d_params_l1_w = d_\w+\.T @ x\n", bwd), bwd
+    assert not re.search(r"\bd_\w+_T\.T\b", bwd), bwd
+    check_grad(two_layers, params, x)
+    # a stacked input: no 2-D product, nothing folded, the gradient still right
+    xs = rng.normal(size=(2, 5, 3))
+    df(params, xs)
+    check_grad(two_layers, params, xs)

@@ -31,7 +31,7 @@ from srcgrad.codegen.ir import (
     names_in,
     read_names,
 )
-from srcgrad.codegen.templates import substitute
+from srcgrad.codegen.templates import parenthesize, substitute
 
 
 def eliminate_dead_code(bwd: Backward) -> bool:
@@ -356,6 +356,90 @@ def _coalescible(
     )
 
 
+def fold_transposed_products(bwd: Backward) -> bool:
+    """``t = a.T @ b`` read only by ``r = t.T``, in one straight-line run outside loops,
+    with nothing between rebinding what the product reads: ``r = b.T @ a`` and ``t`` goes
+    (``d_W = d_h.T @ x`` for a ``Linear``'s ``x @ W.T``, not ``d_W_T = x.T @ d_h`` and
+    ``d_W = d_W_T.T``).  Only cotangents: the backward writes ``a.T @ b`` for 2-D ``a``
+    and ``b`` only (specialisation's matmul cotangent), where the two are equal.  Returns
+    True if it changed."""
+    cot = set(bwd.adjoints.values())
+    reads: dict[str, int] = {}
+    defs: dict[str, int] = {}
+    for b in all_blocks(bwd.blocks):
+        for st in b.stmts:
+            for r in read_names(st):
+                reads[r] = reads.get(r, 0) + 1
+            for t in assigned_names(st):
+                defs[t] = defs.get(t, 0) + 1
+    for r in control_reads(bwd.blocks):
+        reads[r] = reads.get(r, 0) + 1
+    for g in bwd.grads:
+        for r in names_in(g):
+            reads[r] = reads.get(r, 0) + 1
+    changed = False
+    for run in _runs_outside_loops(bwd.blocks):
+        flat = [(block, st) for _, block in _run_blocks(run) for st in block.stmts]
+        made: dict[str, int] = {}
+        for i, (block, st) in enumerate(flat):
+            t = _transpose_of(st)
+            j = made.get(t, -1) if t is not None else -1
+            if j >= 0 and reads.get(t) == 1 and defs.get(t) == 1 and t in cot:
+                first, prod = flat[j]
+                between = {n for _, s in flat[j + 1 : i] for n in assigned_names(s)}
+                if not read_names(prod) & between:
+                    v = prod.value
+                    assert isinstance(v, cst.BinaryOperation)
+                    new = st.with_changes(
+                        value=cst.BinaryOperation(
+                            _transposed(v.right),
+                            cst.MatrixMultiply(),
+                            _transposed(v.left),
+                        )
+                    )
+                    block.stmts = [new if s is st else s for s in block.stmts]
+                    first.stmts = [s for s in first.stmts if s is not prod]
+                    changed = True
+                    continue
+            if _is_transposed_product(st):
+                made[assigned_names(st)[0]] = i
+    return changed
+
+
+def _is_transposed_product(st: cst.BaseSmallStatement) -> bool:
+    """``t = a.T @ b`` (one name assigned)."""
+    return (
+        isinstance(st, cst.Assign)
+        and len(st.targets) == 1
+        and isinstance(st.targets[0].target, cst.Name)
+        and isinstance(st.value, cst.BinaryOperation)
+        and isinstance(st.value.operator, cst.MatrixMultiply)
+        and isinstance(st.value.left, cst.Attribute)
+        and st.value.left.attr.value == "T"
+    )
+
+
+def _transpose_of(st: cst.BaseSmallStatement) -> str | None:
+    """``t`` for a statement ``r = t.T``, else None."""
+    if (
+        isinstance(st, cst.Assign)
+        and len(st.targets) == 1
+        and isinstance(st.targets[0].target, cst.Name)
+        and isinstance(st.value, cst.Attribute)
+        and st.value.attr.value == "T"
+        and isinstance(st.value.value, cst.Name)
+    ):
+        return st.value.value.value
+    return None
+
+
+def _transposed(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``node.T``, with ``a.T.T`` read as ``a``."""
+    if isinstance(node, cst.Attribute) and node.attr.value == "T":
+        return node.value
+    return cst.Attribute(value=parenthesize(node), attr=cst.Name("T"))
+
+
 def optimize(bwd: Backward) -> Backward:
     """Copy propagation and dead-code elimination, repeated to a fixed point; then the
     copies into the results are folded into the statements they copy."""
@@ -364,6 +448,7 @@ def optimize(bwd: Backward) -> Backward:
         dead = eliminate_dead_code(bwd)
         if not (copies or dead):
             break
+    fold_transposed_products(bwd)
     coalesce_result_copies(bwd)
     eliminate_dead_code(bwd)  # drops the blocks the copies leave empty
     return bwd
