@@ -35,6 +35,7 @@ from typing import Any
 import libcst as cst
 
 from srcgrad.codegen import ir
+from srcgrad.codegen.arithmetic import fold_size_arithmetic
 from srcgrad.codegen.templates import substitute
 
 __all__ = ["propagate_forward_copies"]
@@ -55,6 +56,7 @@ def _once(norm: ir.Normalized) -> bool:
     changed = _list(norm, norm.stmts, facts, top=True) or changed
     changed = _common_reads(norm, norm.stmts, facts) or changed
     changed = _inline_constants(norm) or changed
+    changed = fold_size_arithmetic(norm) or changed
     changed = _dead_reads(norm) or changed
     for loop in ir.loops_in(norm.stmts):
         changed = _list(norm, loop.body, facts, top=False) or changed
@@ -315,7 +317,7 @@ def _list(norm: ir.Normalized, items: list[Any], facts: tuple, top: bool) -> boo
         if src is None or defs.get(t) != 1:
             k += 1
             continue
-        if top and t not in pinned and _same_value(norm, st, src, defs):
+        if top and t not in pinned and _same_value(norm, st, src, defs, reads):
             _rename(norm, {t: cst.Name(src)}, skip=st)
             del items[k]
             changed = True
@@ -337,7 +339,11 @@ def _list(norm: ir.Normalized, items: list[Any], facts: tuple, top: bool) -> boo
 
 
 def _same_value(
-    norm: ir.Normalized, st: ir.Stmt, src: str, defs: dict[str, int]
+    norm: ir.Normalized,
+    st: ir.Stmt,
+    src: str,
+    defs: dict[str, int],
+    reads: dict[str, int],
 ) -> bool:
     """Whether the copy ``t = src`` at the top level may go, ``t`` read as ``src``: ``src``
     an array parameter (never rebound), or bound once and ``t`` a later version of the
@@ -353,8 +359,12 @@ def _same_value(
         return False
     if norm.names.made.get(t) == "":
         return True
-    if norm.names.made.get(src) != "" and _callee_line(norm, st):
-        return True
+    if _callee_line(norm, st) and (
+        norm.names.made.get(src) != "" or reads.get(src, 0) > 1
+    ):  # the caller's value; a temporary too where more than the copy reads it (an
+        return (
+            True  # inlined relu's result that a pooling layer's check_input hands on)
+        )
     user = norm.names.user_name(t)
     return user is not None and user == norm.names.user_name(src)
 

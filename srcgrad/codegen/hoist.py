@@ -460,11 +460,34 @@ def _one_row(name: str, ctx: _Context) -> bool:
 
 def _steps(loop: BLoop) -> str:
     """The number of steps of a backward loop over ``reversed(range(...))``, as an
-    expression read before it (``len(range(n))``); "" when only the loop knows it."""
+    expression read before it (``xs.shape[0]`` for ``range(xs.shape[0])``, else
+    ``len(range(n))``); "" when only the loop knows it."""
     node = loop.node
-    if node.reversible_range and node.iter is not None:
-        return f"len({cst.Module([]).code_for_node(node.iter)})"
-    return ""
+    if not (node.reversible_range and node.iter is not None):
+        return ""
+    it = node.iter
+    if (  # range(xs.shape[0]), range(len(xs)): that many steps (never negative)
+        isinstance(it, cst.Call)
+        and len(it.args) == 1
+        and it.args[0].keyword is None
+        and not it.args[0].star
+        and _length(it.args[0].value)
+    ):
+        return cst.Module([]).code_for_node(it.args[0].value)
+    return f"len({cst.Module([]).code_for_node(it)})"
+
+
+def _length(node: cst.BaseExpression) -> bool:
+    """Whether ``node`` is an axis length: ``x.shape[k]`` or ``len(x)``."""
+    if isinstance(node, cst.Subscript):
+        v = node.value
+        return isinstance(v, cst.Attribute) and v.attr.value == "shape"
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "len"
+        and len(node.args) == 1
+    )
 
 
 def _list_name(value: str, what: str, ctx: _Context) -> str:

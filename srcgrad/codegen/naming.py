@@ -62,21 +62,24 @@ def readable_names(norm: ir.Normalized, bwd: ir.Backward, text: str) -> dict[str
 
     names = norm.names
     spans = _spans(norm.callees)
-    for st in ir.walk_stmts(norm.stmts):
-        if not isinstance(st, ir.Stmt) or len(st.targets) != 1:
+    flat = [st for st in ir.walk_stmts(norm.stmts) if isinstance(st, ir.Stmt)]
+    for k, st in enumerate(flat):
+        if len(st.targets) != 1:
             continue
         t = st.targets[0]
         found = _TEMP.fullmatch(t)
         if found is None or names.made.get(t) != "" or t in rename:
             continue
-        item = _item_name(st)
+        item = _item_name(st) or _field_name(st, rename)
         if item:
             claim(t, item)
             continue
         word = _word(st)
         hint = found.group(1)
-        if hint == "out":  # a callee's return: named after the callee
-            hint = f"{_callee_at(st.origin, spans)}_out".lstrip("_")
+        if hint == "out":  # a callee's return: named after the caller's name for it
+            hint = _caller_target(flat, k, names) or (
+                f"{_callee_at(st.origin, spans)}_out".lstrip("_")
+            )
         if word:
             claim(t, f"{hint}_{word}")
     for local, (target, what) in names.owners.items():
@@ -239,6 +242,32 @@ def _item_name(st: ir.Stmt) -> str | None:
     return None
 
 
+def _field_name(st: ir.Stmt, rename: dict[str, str]) -> str | None:
+    """``model_fc1_weight`` for a temporary holding a field ``a.weight`` or a string item
+    ``a["weight"]`` of a name ``a`` (``model_fc1``, as renamed), else None: the reader
+    sees which parameter it holds rather than ``linear_out_read3``."""
+    e = st.expr
+    if isinstance(e, cst.Attribute) and isinstance(e.value, cst.Name):
+        base, field = e.value.value, e.attr.value
+    elif (
+        isinstance(e, cst.Subscript)
+        and isinstance(e.value, cst.Name)
+        and len(e.slice) == 1
+        and isinstance(e.slice[0].slice, cst.Index)
+        and isinstance(e.slice[0].slice.value, cst.SimpleString)
+    ):
+        base = e.value.value
+        field = e.slice[0].slice.value.evaluated_value
+        if not isinstance(field, str) or not field.isidentifier():
+            return None
+    else:
+        return None
+    if field.startswith("_") or (st.rule is not None and st.rule.name == "getattr"):
+        return None
+    base = rename.get(base, base).lstrip("_")
+    return f"{base}_{field}" if base[:1].isalpha() else None
+
+
 def _spans(callees: list[Any]) -> list[tuple[str, int, int, str]]:
     """(file, first line, last line, name) of each inlined function."""
     out = []
@@ -261,6 +290,35 @@ def callee_word(qualname: str) -> str:
     if last.startswith("__") and last.endswith("__") and len(parts) > 1:
         return parts[-2].lower()
     return last
+
+
+def _is_out_temp(t: str, names: ir.Names) -> bool:
+    found = _TEMP.fullmatch(t)
+    return found is not None and found.group(1) == "out" and names.made.get(t) == ""
+
+
+def _caller_target(flat: list[ir.Stmt], k: int, names: ir.Names) -> str | None:
+    """The caller's name for the value that the callee's return line holding ``flat[k]``
+    computes (``a`` for ``a = layer_norm(x, g, 0.0)``, whose temporaries are then
+    ``a_sqrt``, ``a_divide`` rather than ``layer_norm_out_sqrt2``): following the first
+    reader of each temporary along the same line, the name of the program that the line's
+    last statement binds; else None."""
+    origin = (flat[k].origin.file, flat[k].origin.line)
+    cur = flat[k].targets[0]
+    for st in flat[k + 1 : k + 64]:
+        if st.kind == ir.EFFECT or st.expr is None:
+            continue
+        if cur not in {n.value for n in ir.name_nodes(st.expr)}:
+            continue
+        if (st.origin.file, st.origin.line) != origin or len(st.targets) != 1:
+            return None
+        t = st.targets[0]
+        if _is_out_temp(t, names):
+            cur = t
+            continue
+        user = names.made.get(t) != "" and _TEMP.fullmatch(t) is None
+        return t.lstrip("_") if user and t[:1].isalpha() else None
+    return None
 
 
 def _callee_at(origin: Any, spans: list[tuple[str, int, int, str]]) -> str:

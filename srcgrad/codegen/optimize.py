@@ -31,7 +31,7 @@ from srcgrad.codegen.ir import (
     names_in,
     read_names,
 )
-from srcgrad.codegen.templates import substitute
+from srcgrad.codegen.templates import parenthesize, substitute
 
 
 def eliminate_dead_code(bwd: Backward) -> bool:
@@ -90,9 +90,12 @@ def _dce_flat(bwd: Backward) -> bool:
 
 
 class _DropDefaults(cst.CSTTransformer):
-    def __init__(self, defaults: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, defaults: dict[str, dict[str, Any]], positional: dict[str, list[str]]
+    ) -> None:
         super().__init__()
         self.defaults = defaults
+        self.positional = positional
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         if not isinstance(updated.func, cst.Name):
@@ -102,18 +105,21 @@ class _DropDefaults(cst.CSTTransformer):
             return updated
         args = []
         for a in updated.args:
-            if a.keyword is not None and a.keyword.value in d:
-                try:
-                    value = _literal(a.value)
-                except ValueError:
-                    value = _NOPE
-                if (
-                    value is not _NOPE
-                    and value == d[a.keyword.value]
-                    and type(value) is type(d[a.keyword.value])
-                ):
-                    continue
+            if a.keyword is not None and _is_default(a.value, a.keyword.value, d):
+                continue
             args.append(a)
+        # trailing positional arguments equal to their defaults
+        # (``einsum_cotangents(g, s, ops, False)``: ``optimize=False``)
+        order = self.positional.get(updated.func.value, [])
+        while (
+            args
+            and args[-1].keyword is None
+            and not args[-1].star
+            and len(args) <= len(order)
+            and all(a.keyword is None and not a.star for a in args)
+            and _is_default(args[-1].value, order[len(args) - 1], d)
+        ):
+            args.pop()
         if args and args[-1].comma is not cst.MaybeSentinel.DEFAULT:
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         return updated.with_changes(args=args)
@@ -122,15 +128,28 @@ class _DropDefaults(cst.CSTTransformer):
 _NOPE = object()
 
 
+def _is_default(node: cst.BaseExpression, param: str, d: dict[str, Any]) -> bool:
+    """Whether ``node`` is a literal equal to (and of the type of) ``param``'s default."""
+    if param not in d:
+        return False
+    try:
+        value = _literal(node)
+    except (ValueError, SyntaxError):
+        return False
+    return value == d[param] and type(value) is type(d[param])
+
+
 def _literal(node: cst.BaseExpression) -> Any:
     code = cst.Module([]).code_for_node(node)
     return ast.literal_eval(code)
 
 
 def drop_default_arguments(names: Names, bwd: Backward) -> Backward:
-    """Remove keyword arguments of runtime helpers that equal the helper's default."""
+    """Remove arguments of runtime helpers that equal the helper's default: keyword ones,
+    and positional ones at the end of the call."""
     helper_names = {names.generated(h): h for h in bwd.helpers}
     defaults: dict[str, dict[str, Any]] = {}
+    positional: dict[str, list[str]] = {}
     for alias, name in helper_names.items():
         fn = getattr(runtime, name, None)
         if fn is None or not callable(fn):
@@ -144,7 +163,12 @@ def drop_default_arguments(names: Names, bwd: Backward) -> Backward:
             for p in sig.parameters.values()
             if p.default is not p.empty
         }
-    t = _DropDefaults(defaults)
+        positional[alias] = [
+            p.name
+            for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    t = _DropDefaults(defaults, positional)
     for block in all_blocks(bwd.blocks):
         block.stmts = [st.visit(t) for st in block.stmts]  # type: ignore[misc]
     return bwd
@@ -244,10 +268,187 @@ def propagate_copies(bwd: Backward) -> bool:
     return changed
 
 
+def coalesce_result_copies(bwd: Backward) -> bool:
+    """A copy ``a = b`` whose ``a`` only the results read (a gradient returned, an entry of
+    a parameter pytree) and whose ``b`` is assigned once, earlier in the same straight-line
+    run outside loops (``a`` not assigned between), and read by nothing else: ``b``'s
+    statement assigns ``a`` and the copy goes
+    (``d_model_fc_bias = d_shifted.sum(axis=0)``, not ``d_linear_out_read2 = ...`` and
+    ``d_model_fc_bias = d_linear_out_read2``).  Returns True if it changed."""
+    blocks = all_blocks(bwd.blocks)
+    defs: dict[str, int] = {}
+    reads: dict[str, int] = {}
+    for b in blocks:
+        for st in b.stmts:
+            for t in assigned_names(st):
+                defs[t] = defs.get(t, 0) + 1
+            for r in read_names(st):
+                reads[r] = reads.get(r, 0) + 1
+    for r in control_reads(bwd.blocks):
+        reads[r] = reads.get(r, 0) + 1
+    results: set[str] = set()
+    for g in bwd.grads:
+        results |= names_in(g)
+    changed = False
+    for run in _runs_outside_loops(bwd.blocks):
+        flat = [(block, st) for _, block in _run_blocks(run) for st in block.stmts]
+        where: dict[str, int] = {}  # name -> index in ``flat`` of its one assignment
+        for i, (block, st) in enumerate(flat):
+            copy = _copy_of(st)
+            j = where.get(copy[1], -1) if copy is not None else -1
+            if (
+                copy is not None
+                and j >= 0
+                and _coalescible(copy, defs, reads, results)
+                and not any(copy[0] in assigned_names(s) for _, s in flat[j + 1 : i])
+            ):
+                a, b = copy
+                first, def_st = flat[j]
+                new = def_st.with_changes(targets=[cst.AssignTarget(cst.Name(a))])
+                first.stmts = [new if s is def_st else s for s in first.stmts]
+                block.stmts = [s for s in block.stmts if s is not st]
+                flat[j] = (first, new)
+                changed = True
+                continue
+            targets = assigned_names(st)
+            if (
+                isinstance(st, cst.Assign)
+                and len(st.targets) == 1
+                and isinstance(st.targets[0].target, cst.Name)
+            ):
+                where[targets[0]] = i
+    return changed
+
+
+def _runs_outside_loops(items: list[Any]) -> list[list[Any]]:
+    """The straight-line runs of :func:`_runs` that no loop holds."""
+    out: list[list[Any]] = []
+    run: list[Any] = []
+    for it in items:
+        if isinstance(it, (Block, BSeg)):
+            run.append(it)
+            continue
+        if run:
+            out.append(run)
+            run = []
+        if isinstance(it, BIf):
+            out += _runs_outside_loops(it.body) + _runs_outside_loops(it.orelse)
+            out += [it.fills_body, it.fills_orelse]
+    if run:
+        out.append(run)
+    return out
+
+
+def _coalescible(
+    copy: tuple[str, str],
+    defs: dict[str, int],
+    reads: dict[str, int],
+    results: set[str],
+) -> bool:
+    a, b = copy
+    return (
+        a != b
+        and a in results
+        and not reads.get(a)
+        and defs.get(b) == 1
+        and reads.get(b) == 1
+        and b not in results
+    )
+
+
+def fold_transposed_products(bwd: Backward) -> bool:
+    """``t = a.T @ b`` read only by ``r = t.T``, in one straight-line run outside loops,
+    with nothing between rebinding what the product reads: ``r = b.T @ a`` and ``t`` goes
+    (``d_W = d_h.T @ x`` for a ``Linear``'s ``x @ W.T``, not ``d_W_T = x.T @ d_h`` and
+    ``d_W = d_W_T.T``).  Only cotangents: the backward writes ``a.T @ b`` for 2-D ``a``
+    and ``b`` only (specialisation's matmul cotangent), where the two are equal.  Returns
+    True if it changed."""
+    cot = set(bwd.adjoints.values())
+    reads: dict[str, int] = {}
+    defs: dict[str, int] = {}
+    for b in all_blocks(bwd.blocks):
+        for st in b.stmts:
+            for r in read_names(st):
+                reads[r] = reads.get(r, 0) + 1
+            for t in assigned_names(st):
+                defs[t] = defs.get(t, 0) + 1
+    for r in control_reads(bwd.blocks):
+        reads[r] = reads.get(r, 0) + 1
+    for g in bwd.grads:
+        for r in names_in(g):
+            reads[r] = reads.get(r, 0) + 1
+    changed = False
+    for run in _runs_outside_loops(bwd.blocks):
+        flat = [(block, st) for _, block in _run_blocks(run) for st in block.stmts]
+        made: dict[str, int] = {}
+        for i, (block, st) in enumerate(flat):
+            t = _transpose_of(st)
+            j = made.get(t, -1) if t is not None else -1
+            if j >= 0 and reads.get(t) == 1 and defs.get(t) == 1 and t in cot:
+                first, prod = flat[j]
+                between = {n for _, s in flat[j + 1 : i] for n in assigned_names(s)}
+                if not read_names(prod) & between:
+                    v = prod.value
+                    assert isinstance(v, cst.BinaryOperation)
+                    new = st.with_changes(
+                        value=cst.BinaryOperation(
+                            _transposed(v.right),
+                            cst.MatrixMultiply(),
+                            _transposed(v.left),
+                        )
+                    )
+                    block.stmts = [new if s is st else s for s in block.stmts]
+                    first.stmts = [s for s in first.stmts if s is not prod]
+                    changed = True
+                    continue
+            if _is_transposed_product(st):
+                made[assigned_names(st)[0]] = i
+    return changed
+
+
+def _is_transposed_product(st: cst.BaseSmallStatement) -> bool:
+    """``t = a.T @ b`` (one name assigned)."""
+    return (
+        isinstance(st, cst.Assign)
+        and len(st.targets) == 1
+        and isinstance(st.targets[0].target, cst.Name)
+        and isinstance(st.value, cst.BinaryOperation)
+        and isinstance(st.value.operator, cst.MatrixMultiply)
+        and isinstance(st.value.left, cst.Attribute)
+        and st.value.left.attr.value == "T"
+    )
+
+
+def _transpose_of(st: cst.BaseSmallStatement) -> str | None:
+    """``t`` for a statement ``r = t.T``, else None."""
+    if (
+        isinstance(st, cst.Assign)
+        and len(st.targets) == 1
+        and isinstance(st.targets[0].target, cst.Name)
+        and isinstance(st.value, cst.Attribute)
+        and st.value.attr.value == "T"
+        and isinstance(st.value.value, cst.Name)
+    ):
+        return st.value.value.value
+    return None
+
+
+def _transposed(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``node.T``, with ``a.T.T`` read as ``a``."""
+    if isinstance(node, cst.Attribute) and node.attr.value == "T":
+        return node.value
+    return cst.Attribute(value=parenthesize(node), attr=cst.Name("T"))
+
+
 def optimize(bwd: Backward) -> Backward:
-    """Copy propagation and dead-code elimination, repeated to a fixed point."""
+    """Copy propagation and dead-code elimination, repeated to a fixed point; then the
+    copies into the results are folded into the statements they copy."""
     while True:
         copies = propagate_copies(bwd)
         dead = eliminate_dead_code(bwd)
         if not (copies or dead):
-            return bwd
+            break
+    fold_transposed_products(bwd)
+    coalesce_result_copies(bwd)
+    eliminate_dead_code(bwd)  # drops the blocks the copies leave empty
+    return bwd

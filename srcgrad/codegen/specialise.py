@@ -160,6 +160,9 @@ class Rewriter(cst.CSTTransformer):
             if isinstance(node.operator, (cst.Divide, cst.Power)):
                 dt = float_like(dt)
             return Fact(broadcast(a, b, self.uf.child()), dt)
+        if isinstance(node, cst.Attribute) and node.attr.value in ("size", "ndim"):
+            a = self.ev(node.value)
+            return Fact((), "weak-int") if a is not None and a.is_array else None
         if isinstance(node, cst.Attribute) and node.attr.value == "T":
             a = self.ev(node.value)
             if a is None or a.dims is None or not a.is_array:
@@ -467,6 +470,7 @@ class Rewriter(cst.CSTTransformer):
             "zeros_cotangent": lambda: shapes.zeros_like(
                 pos, updated, self.xp, self.ev
             ),
+            "reduction_size": lambda: shapes.reduction_size(pos, updated, self.ev),
         }.get(h)
         if other is not None:
             out = other()

@@ -10,9 +10,11 @@ fact of an expression); each returns the rewritten expression, or None to keep t
   numpy's broadcasting may then do (see :meth:`Rewriter.broadcastable`), and what is left
   of ``expand_like(g, x)`` -> ``xp.broadcast_to(g, x.shape)`` (same dtype);
 - ``matmul_cotangent_x1/x2`` of stacked operands without broadcast batch axes ->
-  ``g @ x2.swapaxes(-1, -2)``, ``x1.swapaxes(-1, -2) @ g``, or ``xp.tensordot`` over the
-  batch and row axes for a 2-D ``x2``;
+  ``g @ x2.swapaxes(-1, -2)`` (``g @ x2.T`` for a 2-D ``x2``), ``x1.swapaxes(-1, -2) @
+  g``, or ``xp.tensordot`` over the batch and row axes for a 2-D ``x2``;
 - ``zeros_cotangent(x)`` of a floating array -> ``xp.zeros_like(x)``;
+- ``reduction_size(x, None)`` of an array -> ``x.size``, ``reduction_size(x, -1)`` ->
+  ``x.shape[-1]`` (a constant axis or tuple of axes within ``x``'s known rank);
 - ``scatter_to(g, x, index[None, :])`` (a key of ``None`` and ``:`` only) ->
   ``g.reshape(x.shape)``.
 """
@@ -202,9 +204,9 @@ def matmul_stacked(
         cst.UnaryOperation(cst.Minus(), cst.Integer("2")),
     )
     if h == "matmul_cotangent_x1" and batch_same(x1):
-        return cst.BinaryOperation(
-            gx, cst.MatrixMultiply(), _method(b, "swapaxes", *swap)
-        )
+        # a 2-D weight's transpose is its .T
+        x2t = _attr(b, "T") if len(x2.dims) == 2 else _method(b, "swapaxes", *swap)
+        return cst.BinaryOperation(gx, cst.MatrixMultiply(), x2t)
     if h != "matmul_cotangent_x2":
         return None
     if len(x2.dims) == r and batch_same(x2):
@@ -274,3 +276,44 @@ def zeros_like(
         func=cst.Attribute(value=cst.Name(xp), attr=cst.Name("zeros_like")),
         args=[cst.Arg(pos[0])],
     )
+
+
+def reduction_size(pos: list[cst.BaseExpression], call: cst.Call, fact: FactOf) -> Any:
+    """``reduction_size(x, axis)`` of an array as ``x.size`` or a product of ``x.shape``
+    entries, read as written (a Python number, which the helper counts as 0-d, keeps the
+    call)."""
+    if len(pos) not in (1, 2) or len(call.args) != len(pos):
+        return None
+    x = fact(pos[0])
+    if x is None or not x.is_array or x.dims is None:
+        return None
+    try:
+        axis = const_value(pos[1]) if len(pos) == 2 else None
+    except Unknown:
+        return None
+    if axis is None:
+        return _attr(pos[0], "size")
+    axes = (axis,) if isinstance(axis, int) else axis
+    ndim = len(x.dims)
+    if not (
+        isinstance(axes, tuple)
+        and axes
+        and all(type(a) is int and -ndim <= a < ndim for a in axes)
+    ):
+        return None
+    out: cst.BaseExpression | None = None
+    for a in axes:
+        entry = cst.Subscript(
+            value=_attr(pos[0], "shape"),
+            slice=[cst.SubscriptElement(cst.Index(_int_literal(a)))],
+        )
+        out = entry if out is None else cst.BinaryOperation(out, cst.Multiply(), entry)
+    if isinstance(out, cst.BinaryOperation):  # a product: one operand where it goes
+        out = out.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return out
+
+
+def _int_literal(k: int) -> cst.BaseExpression:
+    if k < 0:
+        return cst.UnaryOperation(cst.Minus(), cst.Integer(str(-k)))
+    return cst.Integer(str(k))

@@ -48,8 +48,8 @@ def multiply_adjoint(g, ans, x1, x2):
 # np.true_divide too
 @adjoint(np.divide, kind="binary", operator="/", domain={"x2": _away_from_zero})
 def divide_adjoint(g, ans, x1, x2):
-    d_ans = g / x2
-    return unbroadcast(d_ans, x1), unbroadcast(-d_ans * ans, x2)
+    num_cotangent = g / x2  # before unbroadcast
+    return unbroadcast(num_cotangent, x1), unbroadcast(-num_cotangent * ans, x2)
 
 
 @adjoint(
@@ -144,14 +144,14 @@ def clip_adjoint(g, ans, a, a_min=None, a_max=None, *, min=None, max=None):
 
 @adjoint(np.arctan2, kind="binary", math=("atan2",))
 def arctan2_adjoint(g, ans, x1, x2):
-    d_ans = g / (x1 * x1 + x2 * x2)
-    return unbroadcast(d_ans * x2, x1), unbroadcast(-d_ans * x1, x2)
+    scale = g / (x1 * x1 + x2 * x2)
+    return unbroadcast(scale * x2, x1), unbroadcast(-scale * x1, x2)
 
 
 @adjoint(np.hypot, kind="binary", math=("hypot",))
 def hypot_adjoint(g, ans, x1, x2):
-    d_ans = g / ans
-    return unbroadcast(d_ans * x1, x1), unbroadcast(d_ans * x2, x2)
+    scale = g / ans
+    return unbroadcast(scale * x1, x1), unbroadcast(scale * x2, x2)
 
 
 @adjoint(np.logaddexp, kind="binary")
