@@ -33,6 +33,9 @@ class Adjoints:
             {}
         )  # adjoint -> what it is shaped like
         self.owned: set[str] = set()  # loop accumulators the backward allocated itself
+        # adjoints of values that are lists without being built here (a helper's result
+        # passed whole to a rule's sequence operand): they add entry by entry too
+        self.list_adjoints: set[str] = set()
 
     def adj(self, name: str) -> str:
         """The adjoint of the forward name ``name``."""
@@ -83,7 +86,9 @@ class Adjoints:
         if adj not in self.assigned:
             self.assigned.add(adj)
             value = expr
-        elif isinstance(var, cst.Name) and var.value in self.norm.lists:
+        elif (
+            isinstance(var, cst.Name) and var.value in self.norm.lists
+        ) or adj in self.list_adjoints:
             value = self.helper_call("add_cotangents", cst.Name(adj), expr)
         else:
             if isinstance(expr, cst.BinaryOperation) and isinstance(

@@ -45,6 +45,8 @@ class Reverser(RuleBodies):
         self.active = activity.active
         self.rules_used: dict[str, Rule] = {}
         self.def_count: dict[str, int] = {}
+        # list -> the counter of its entries left, in a loop that only appends to it
+        self.list_tops: dict[str, str] = {}
 
     def run(self) -> Backward:
         norm = self.norm
@@ -129,8 +131,54 @@ class Reverser(RuleBodies):
             elif isinstance(it, ir.IfNode):
                 out.append(self.rev_if(it))
             elif isinstance(it, ir.LoopNode):
-                out.append(self.rev_loop(it))
+                tops = self.counted_lists(it)
+                out.append(self.rev_loop(it, tops))
+                out += self.uncount_lists(tops, it.origin)
         return out
+
+    def counted_lists(self, node: ir.LoopNode) -> dict[str, str]:
+        """The lists whose cotangent the backward of the loop ``node`` reads by index
+        (``d_hs[d_hs_top]``, the counter moving down one per append undone) instead of
+        dropping the last entry at each append: lists that hold a cotangent here and that
+        the loop (nested ones too) only appends to.  The list's cotangent is then not
+        rebound in the loop, which a higher order needs (it differentiates lists read by
+        index, not lists rebound in a loop).  Returns {list: its counter}."""
+        touched: set[str] = set()
+        appended: set[str] = set()
+        for it in ir.walk_stmts(node.body):
+            if isinstance(it, Stmt) and it.kind == ir.APPEND and it.label != "extend":
+                appended.add(it.container)  # type: ignore[arg-type]
+                touched.update(it.operands)
+                continue
+            flow = ir.flow_of(it)
+            names = set(ir.targets_of(it)) | set(flow[1] if flow else ())
+            if isinstance(it, Stmt) and it.container is not None:
+                names.add(it.container)
+            touched.update(names)
+        touched.update(c.name for c in node.carried)
+        tops = {}
+        for lst in sorted(appended - touched):
+            if lst in self.active and lst not in self.list_tops:
+                d = self.adj(lst)
+                if d in self.assigned:
+                    tops[lst] = self.list_tops[lst] = self.names.fresh(d + "_top")
+        return tops
+
+    def uncount_lists(self, tops: dict[str, str], origin: Any) -> list[Block]:
+        """After the loop's backward: each counted list's cotangent without the entries
+        the loop appended (``tops``: from :meth:`counted_lists`)."""
+        if not tops:
+            return []
+        block = Block(origin, "drop")
+        for lst, top in tops.items():
+            del self.list_tops[lst]
+            d = cst.Name(self.adj(lst))
+            count = cst.BinaryOperation(
+                cst.Call(cst.Name("len"), [cst.Arg(d)]), cst.Subtract(), cst.Name(top)
+            )
+            drop = self.helper_call("drop_cotangents", d, count)
+            block.stmts.append(cst.Assign([cst.AssignTarget(d)], drop))
+        return [block]
 
     def rev_segment(self, seg: Segment) -> list[Block]:
         blocks: list[Block] = []
@@ -235,26 +283,33 @@ class Reverser(RuleBodies):
         if d not in self.assigned:
             return  # nothing read the list after this append
         value = st.expr.args[0].value  # type: ignore[union-attr]
-        if (
-            st.label == "extend"
-        ):  # lst.extend(constants): their entries carry nothing back
-            drop = self.helper_call("drop_cotangents", cst.Name(d), value)
-            block.stmts.append(cst.Expr(drop))
+        top = self.list_tops.get(lst)  # type: ignore[arg-type]
+        if top is not None:  # in a loop that reads the entries by index
+            step = cst.BinaryOperation(cst.Name(top), cst.Subtract(), cst.Integer("1"))
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(top))], step))
+            if st.operands and st.operands[0] in self.active:
+                item = self.helper_call(
+                    "item_cotangent", cst.Name(d), cst.Name(top), value
+                )
+                self.contribute(block, self.adj(st.operands[0]), item)
             return
-        if st.operands and st.operands[0] in self.active:
-            self.helpers.add("pop_cotangent")
-            pop = cst.Call(
-                func=cst.Name(self.names.generated("pop_cotangent")),
-                args=[cst.Arg(cst.Name(d)), cst.Arg(value)],
-            )
-            self.contribute(block, self.adj(st.operands[0]), pop)
+        # undone without writing into the list's cotangent: the appended entry is read at
+        # -1 and the list's cotangent rebound to a shorter copy, so that a higher order
+        # can differentiate the backward pass
+        if st.label == "extend":  # lst.extend(constants): they carry nothing back
+            count: cst.BaseExpression = cst.Call(cst.Name("len"), [cst.Arg(value)])
         else:
-            pop = cst.Call(func=cst.Attribute(cst.Name(d), cst.Name("pop")), args=[])
-            block.stmts.append(cst.Expr(pop))
+            count = cst.Integer("1")
+            if st.operands and st.operands[0] in self.active:
+                last = cst.UnaryOperation(cst.Minus(), cst.Integer("1"))
+                item = self.helper_call("item_cotangent", cst.Name(d), last, value)
+                self.contribute(block, self.adj(st.operands[0]), item)
+        drop = self.helper_call("drop_cotangents", cst.Name(d), count)
+        block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], drop))
 
     def list_fills(self, items: list[Any], origin: Any) -> list[Block]:
         """Zero cotangents for the lists built at this level, where the reverse sweep
-        starts: each append then pops its entry back off."""
+        starts: each append then drops its entry."""
         out = []
         for it in items:
             if not isinstance(it, Segment):
@@ -315,7 +370,7 @@ class Reverser(RuleBodies):
         counts = ir.def_counts(items)
         return {n for n, c in counts.items() if c == self.def_count.get(n, 0)}
 
-    def rev_loop(self, node: ir.LoopNode) -> BLoop:
+    def rev_loop(self, node: ir.LoopNode, tops: dict[str, str]) -> BLoop:
         body_defs = {t for it in ir.walk_stmts(node.body) for t in ir.targets_of(it)}
         if node.target:
             body_defs.add(node.target)
@@ -350,6 +405,11 @@ class Reverser(RuleBodies):
                 pre.append(self.zero_fill(a, node.origin))
                 if not isinstance(v, tuple) and v not in self.norm.lists:
                     owned_here.append(a)  # fresh zeros that only accumulate in the loop
+        for lst, top in tops.items():  # the entries of the lists counted here
+            count = cst.Call(cst.Name("len"), [cst.Arg(cst.Name(self.adj(lst)))])
+            block = Block(node.origin, "stack")
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(top))], count))
+            pre.append(block)
         self.owned.update(owned_here)
         s_in = set(self.assigned)
         body = self.rev_items(node.body)

@@ -154,8 +154,12 @@ class RuleBodies(Adjoints):
             name = st.bound[p].value  # type: ignore[attr-defined]
             if name in self.norm.lists:
                 self.contribute_list(block, self.adj(name), expr)
-            else:
-                self.contribute(block, self.adj(name), expr)
+                return
+            if p in st.rule.sequence or p == st.rule.varargs:  # type: ignore[union-attr]
+                self.list_adjoints.add(
+                    self.adj(name)
+                )  # a list whole: its cotangent too
+            self.contribute(block, self.adj(name), expr)
             return
         seq = self.names.of_target(f"_d_{tname}_{p}", st.targets[0], f"seq:{p}")
         block.stmts.append(

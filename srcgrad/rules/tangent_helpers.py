@@ -160,7 +160,7 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
 # other helpers of gradient modules, without a JVP yet: primitives that refuse by name
 _REFUSED = (
     "prod_others", "trigamma", "log_or_zero", "nan_count", "list_cotangent_at",
-    "pop_cotangent", "item_cotangent", "gather_at", "unfold", "col2im", "tree_cotangent",
+    "item_cotangent", "gather_at", "unfold", "col2im", "tree_cotangent",
 )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from srcgrad.runtime.containers import zeros_cotangent
 
 __all__ = [
     "filled",
+    "pad_cotangents",
     "expand_sum",
     "expand_rows",
     "expand_each",
@@ -26,6 +27,13 @@ def filled(gs: Sequence[Any], likes: Sequence[Any]) -> list:
     """The cotangents ``gs`` of a sequence as a list, zeros of the matching entry of
     ``likes`` where one is ``None`` (an unused entry)."""
     return [zeros_cotangent(x) if g is None else g for g, x in zip(gs, likes)]
+
+
+def pad_cotangents(ct: Sequence[Any], likes: Sequence[Any]) -> list:
+    """``ct`` followed by zeros of the entries of ``likes`` after its own (zeros too
+    where an entry of ``ct`` is ``None``): the adjoint of ``drop_cotangents``."""
+    gs = list(ct) + [None] * (len(likes) - len(ct))
+    return filled(gs, likes)
 
 
 def expand_sum(gs: Any, like: Any) -> Any:
