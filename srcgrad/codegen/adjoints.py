@@ -78,6 +78,14 @@ class Adjoints:
             func=cst.Name(self.names.generated(name)), args=[cst.Arg(a) for a in args]
         )
 
+    def index_key(self, key: cst.BaseExpression) -> cst.Subscript:
+        """``index[key]``: a key the backward computes (a loop's counter), read as a key
+        (no gradient flows through it) when the backward is differentiated again."""
+        return cst.Subscript(
+            cst.Name(self.helper_name("index")),
+            [cst.SubscriptElement(cst.Index(key))],
+        )
+
     def contribute(self, block: Block, adj: str, expr: cst.BaseExpression) -> None:
         """Add ``expr`` to the adjoint ``adj``: the first contribution assigns it, later
         ones add with ``+``, except for the adjoint of a list (a list of cotangents), which

@@ -47,6 +47,8 @@ class Reverser(RuleBodies):
         self.def_count: dict[str, int] = {}
         # list -> the counter of its entries left, in a loop that only appends to it
         self.list_tops: dict[str, str] = {}
+        # list -> the zeros its entries' cotangents add into, in a loop that only reads it
+        self.list_reads: dict[str, str] = {}
 
     def run(self) -> Backward:
         norm = self.norm
@@ -131,24 +133,34 @@ class Reverser(RuleBodies):
             elif isinstance(it, ir.IfNode):
                 out.append(self.rev_if(it))
             elif isinstance(it, ir.LoopNode):
-                tops = self.counted_lists(it)
-                out.append(self.rev_loop(it, tops))
-                out += self.uncount_lists(tops, it.origin)
+                tops, reads = self.loop_lists(it)
+                out.append(self.rev_loop(it, tops, reads))
+                out += self.after_loop_lists(tops, reads, it.origin)
         return out
 
-    def counted_lists(self, node: ir.LoopNode) -> dict[str, str]:
-        """The lists whose cotangent the backward of the loop ``node`` reads by index
-        (``d_hs[d_hs_top]``, the counter moving down one per append undone) instead of
-        dropping the last entry at each append: lists that hold a cotangent here and that
-        the loop (nested ones too) only appends to.  The list's cotangent is then not
-        rebound in the loop, which a higher order needs (it differentiates lists read by
-        index, not lists rebound in a loop).  Returns {list: its counter}."""
+    def loop_lists(self, node: ir.LoopNode) -> tuple[dict[str, str], dict[str, str]]:
+        """The lists whose cotangent the backward of the loop ``node`` keeps without
+        rebinding it in the loop, which a higher order needs (it differentiates lists
+        read by index, not lists rebound in a loop):
+
+        * lists that hold a cotangent here and that the loop (nested ones too) only
+          appends to: their entries are read by a counter moving down one per append
+          undone (``d_hs[d_hs_top]``) instead of dropping the last entry each time;
+        * lists the loop only reads by index: their entries' cotangents are added in
+          place into zeros the loop owns (``add_at``), then into the list's cotangent.
+
+        Returns ({list: its counter}, {list: its accumulator})."""
         touched: set[str] = set()
         appended: set[str] = set()
+        read: set[str] = set()
         for it in ir.walk_stmts(node.body):
             if isinstance(it, Stmt) and it.kind == ir.APPEND and it.label != "extend":
                 appended.add(it.container)  # type: ignore[arg-type]
                 touched.update(it.operands)
+                continue
+            if isinstance(it, Stmt) and it.kind == ir.LISTGET:
+                read.add(it.container)  # type: ignore[arg-type]
+                touched.update(it.targets)
                 continue
             flow = ir.flow_of(it)
             names = set(ir.targets_of(it)) | set(flow[1] if flow else ())
@@ -156,18 +168,25 @@ class Reverser(RuleBodies):
                 names.add(it.container)
             touched.update(names)
         touched.update(c.name for c in node.carried)
-        tops = {}
-        for lst in sorted(appended - touched):
+        tops, reads = {}, {}
+        for lst in sorted((appended - read) - touched):
             if lst in self.active and lst not in self.list_tops:
                 d = self.adj(lst)
                 if d in self.assigned:
                     tops[lst] = self.list_tops[lst] = self.names.fresh(d + "_top")
-        return tops
+        for lst in sorted((read - appended) - touched):
+            if lst in self.active and lst not in self.list_reads:
+                acc = self.names.fresh(self.adj(lst) + "_at")
+                reads[lst] = self.list_reads[lst] = acc
+        return tops, reads
 
-    def uncount_lists(self, tops: dict[str, str], origin: Any) -> list[Block]:
-        """After the loop's backward: each counted list's cotangent without the entries
-        the loop appended (``tops``: from :meth:`counted_lists`)."""
-        if not tops:
+    def after_loop_lists(
+        self, tops: dict[str, str], reads: dict[str, str], origin: Any
+    ) -> list[Block]:
+        """After the loop's backward (``tops``, ``reads``: from :meth:`loop_lists`): each
+        counted list's cotangent without the entries the loop appended, and each read
+        list's accumulated cotangent added into the list's."""
+        if not tops and not reads:
             return []
         block = Block(origin, "drop")
         for lst, top in tops.items():
@@ -178,6 +197,9 @@ class Reverser(RuleBodies):
             )
             drop = self.helper_call("drop_cotangents", d, count)
             block.stmts.append(cst.Assign([cst.AssignTarget(d)], drop))
+        for lst, acc in reads.items():
+            del self.list_reads[lst]
+            self.contribute(block, self.adj(lst), cst.Name(acc))
         return [block]
 
     def rev_segment(self, seg: Segment) -> list[Block]:
@@ -255,6 +277,12 @@ class Reverser(RuleBodies):
         lst = st.container
         if lst not in self.active:
             return
+        acc = self.list_reads.get(lst)  # type: ignore[arg-type]
+        if acc is not None:  # in a loop that only reads the list: add in place
+            key = self.index_key(st.bound["key"])
+            add = self.helper_call("add_at", cst.Name(acc), key, cst.Name(g))
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(acc))], add))
+            return
         d = self.adj(lst)  # type: ignore[arg-type]
         call = self.helper_call(
             "list_cotangent_at",
@@ -288,9 +316,8 @@ class Reverser(RuleBodies):
             step = cst.BinaryOperation(cst.Name(top), cst.Subtract(), cst.Integer("1"))
             block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(top))], step))
             if st.operands and st.operands[0] in self.active:
-                item = self.helper_call(
-                    "item_cotangent", cst.Name(d), cst.Name(top), value
-                )
+                at = self.index_key(cst.Name(top))
+                item = self.helper_call("item_cotangent", cst.Name(d), at, value)
                 self.contribute(block, self.adj(st.operands[0]), item)
             return
         # undone without writing into the list's cotangent: the appended entry is read at
@@ -370,7 +397,9 @@ class Reverser(RuleBodies):
         counts = ir.def_counts(items)
         return {n for n, c in counts.items() if c == self.def_count.get(n, 0)}
 
-    def rev_loop(self, node: ir.LoopNode, tops: dict[str, str]) -> BLoop:
+    def rev_loop(
+        self, node: ir.LoopNode, tops: dict[str, str], reads: dict[str, str]
+    ) -> BLoop:
         body_defs = {t for it in ir.walk_stmts(node.body) for t in ir.targets_of(it)}
         if node.target:
             body_defs.add(node.target)
@@ -409,6 +438,11 @@ class Reverser(RuleBodies):
             count = cst.Call(cst.Name("len"), [cst.Arg(cst.Name(self.adj(lst)))])
             block = Block(node.origin, "stack")
             block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(top))], count))
+            pre.append(block)
+        for lst, acc in reads.items():  # zeros the loop owns, for the entries read
+            zeros = self.helper_call("zeros_cotangent", cst.Name(lst))
+            block = Block(node.origin, "zeros")
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(acc))], zeros))
             pre.append(block)
         self.owned.update(owned_here)
         s_in = set(self.assigned)
