@@ -36,6 +36,8 @@ class Adjoints:
         # adjoints of values that are lists without being built here (a helper's result
         # passed whole to a rule's sequence operand): they add entry by entry too
         self.list_adjoints: set[str] = set()
+        # list -> the zeros its entries' cotangents add into, in a loop that only reads it
+        self.list_reads: dict[str, str] = {}
 
     def adj(self, name: str) -> str:
         """The adjoint of the forward name ``name``."""

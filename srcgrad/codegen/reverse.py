@@ -47,8 +47,6 @@ class Reverser(RuleBodies):
         self.def_count: dict[str, int] = {}
         # list -> the counter of its entries left, in a loop that only appends to it
         self.list_tops: dict[str, str] = {}
-        # list -> the zeros its entries' cotangents add into, in a loop that only reads it
-        self.list_reads: dict[str, str] = {}
 
     def run(self) -> Backward:
         norm = self.norm
@@ -146,8 +144,9 @@ class Reverser(RuleBodies):
         * lists that hold a cotangent here and that the loop (nested ones too) only
           appends to: their entries are read by a counter moving down one per append
           undone (``d_hs[d_hs_top]``) instead of dropping the last entry each time;
-        * lists the loop only reads by index: their entries' cotangents are added in
-          place into zeros the loop owns (``add_at``), then into the list's cotangent.
+        * lists the loop only reads by index (``lst[k]``, ``item_cotangent(lst, k, x)``):
+          their entries' cotangents are added in place into zeros the loop owns
+          (``add_at``), then into the list's cotangent.
 
         Returns ({list: its counter}, {list: its accumulator})."""
         touched: set[str] = set()
@@ -161,6 +160,11 @@ class Reverser(RuleBodies):
             if isinstance(it, Stmt) and it.kind == ir.LISTGET:
                 read.add(it.container)  # type: ignore[arg-type]
                 touched.update(it.targets)
+                continue
+            entry = _item_cotangent_list(it)
+            if entry is not None:  # item_cotangent(d_list, i, like): a read too
+                read.add(entry)
+                touched.update(set(it.targets) | (set(it.operands) - {entry}))
                 continue
             flow = ir.flow_of(it)
             names = set(ir.targets_of(it)) | set(flow[1] if flow else ())
@@ -199,6 +203,7 @@ class Reverser(RuleBodies):
             block.stmts.append(cst.Assign([cst.AssignTarget(d)], drop))
         for lst, acc in reads.items():
             del self.list_reads[lst]
+            self.list_adjoints.add(self.adj(lst))  # a list: added entry by entry
             self.contribute(block, self.adj(lst), cst.Name(acc))
         return [block]
 
@@ -460,3 +465,14 @@ class Reverser(RuleBodies):
         self.assigned = s_in
         self.owned.difference_update(owned_here)
         return BLoop(node, pre, body)
+
+
+def _item_cotangent_list(it: Any) -> str | None:
+    """The list ``L`` that ``item_cotangent(L, i, like)`` (a statement of emitted code
+    differentiated again) reads an entry of, else None."""
+    if not (isinstance(it, Stmt) and it.kind == ir.PRIM and it.rule is not None):
+        return None
+    if it.rule.name != "item_cotangent":
+        return None
+    d_list = it.bound.get("d_list")
+    return d_list.value if isinstance(d_list, cst.Name) else None

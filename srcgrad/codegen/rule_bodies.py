@@ -90,8 +90,10 @@ class RuleBodies(Adjoints):
         x = st.bound.get(operand)
         if not (isinstance(x, cst.Name) and x.value in self.active):
             return False
-        d = self.adj(x.value)
-        if d not in self.owned or d not in self.assigned:
+        d = self.list_reads.get(x.value) or self.adj(x.value)
+        if d not in self.list_reads.values() and (
+            d not in self.owned or d not in self.assigned
+        ):
             return False
         rule = st.rule
         assert rule is not None
