@@ -35,6 +35,8 @@ from srcgrad.runtime import (
     item_cotangent,
     drop_cotangents,
     pad_cotangents,
+    pick_cotangents,
+    picked_cotangent,
     list_cotangent_at,
     split_concatenated,
     stack_kind,
@@ -255,6 +257,37 @@ def drop_cotangents_adjoint(g, ans, d_list, count):
 )
 def pad_cotangents_adjoint(g, ans, ct, likes):
     return drop_cotangents(filled(g, likes), len(likes) - len(ct))
+
+
+_PICK = {
+    "params": {"pick": [2.0], "items": [[1.0, 2.0, 2.0]]},
+    "shapes": {"list": "s,-,-"},
+}
+
+
+@adjoint(
+    pick_cotangents,
+    python_floats=(),
+    nondiff=("pick", "items"),
+    multi_output=True,
+    shapes=_PICK["shapes"],
+    params=_PICK["params"],
+)
+def pick_cotangents_adjoint(g, ans, ct, pick, items):
+    return picked_cotangent(g, pick, items)
+
+
+@adjoint(
+    picked_cotangent,
+    python_floats=(),
+    nondiff=("pick", "items"),
+    sequence=("gs",),
+    shapes={"list": "[(),(),()],-,-"},
+    params=_PICK["params"],
+    view=True,
+)
+def picked_cotangent_adjoint(g, ans, gs, pick, items):
+    return pick_cotangents(g, pick, items)
 
 
 @adjoint(

@@ -13,7 +13,10 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
+    abs_slope,
     copysign_slope,
+    sign_slope_cotangent,
+    stop_gradient,
     extremum_cotangent,
     log_or_zero,
     matrix_norm_cotangent,
@@ -214,3 +217,16 @@ nondifferentiable(
     copysign_slope, reason="a product of signs (+1, -1 or 0): piecewise constant"
 )
 nondifferentiable(require_float_dtype, reason="checks a dtype and returns it")
+nondifferentiable(
+    stop_gradient,
+    reason="the identity that marks a constant: no gradient flows through",
+)
+nondifferentiable(
+    sign_slope_cotangent, reason="zeros (the cotangent of a sign), or a refusal"
+)
+
+
+@adjoint(abs_slope, domain=(0.1, 2.0))
+def abs_slope_adjoint(g, ans, x):
+    # a sign for real x: zeros; complex x is refused by the helper
+    return sign_slope_cotangent(g, x)
