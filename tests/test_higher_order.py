@@ -302,9 +302,16 @@ def test_mixed_partials_with_wrt() -> None:
 
 
 def test_value_and_grad_of_a_gradient() -> None:
-    value, d2 = srcgrad.value_and_grad(srcgrad.grad(tanh))(0.3)
+    """The value is the lower order's gradient, of the kind srcgrad.grad returns it."""
+    d1 = srcgrad.grad(tanh)
+    value, d2 = srcgrad.value_and_grad(d1)(0.3)
     assert value == pytest.approx(_tanh_closed(0.3, 1), rel=1e-14)
     assert d2 == pytest.approx(_tanh_closed(0.3, 2), rel=1e-12)
+    assert type(value) is type(d1(0.3)) is float and type(d2) is float
+    value, d2 = srcgrad.value_and_grad(d1)(np.float32(0.3))
+    assert type(value) is type(d1(np.float32(0.3))) is np.float32
+    value, _ = srcgrad.value_and_grad(srcgrad.elementwise_grad(tanh))(0.3)
+    assert type(value) is float
 
 
 def test_elementwise_grad() -> None:
@@ -316,6 +323,8 @@ def test_elementwise_grad() -> None:
     d3 = srcgrad.elementwise_grad(srcgrad.elementwise_grad(srcgrad.grad(tanh)))
     x0 = 0.4
     assert d3(x0) == pytest.approx(_tanh_closed(x0, 3), rel=1e-12)
+    e3 = srcgrad.elementwise_grad(d2)
+    np.testing.assert_allclose(e3(x), _tanh_closed(x, 3), rtol=1e-11, atol=1e-14)
     assert d2(x).shape == x.shape and d2(x).dtype == x.dtype
 
 
