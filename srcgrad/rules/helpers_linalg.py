@@ -17,6 +17,9 @@ cotangent for the matrix is the solve's own first cotangent for it, at the cotan
 ``det_cotangent(ct, d, a) = ct adj(a)^T`` (``d``, the determinant, is not read): away from
 singular matrices ``adj(a)^T = det(a) a^-T``, so for ``ct`` it is ``det(a) <g, a^-T>`` and
 for ``a`` it is ``ct det(a) (<g, a^-T> a^-T - a^-T g^T a^-T)``.
+``slogdet_cotangent((ct_sign, ct_log), sl, a) = ct_log a^-T`` for real ``a`` (a complex
+``a`` is refused): for ``ct_log`` it is ``<g, a^-T>``, for the sign nothing, and for
+``a`` it is ``-ct_log a^-T g^T a^-T``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from srcgrad.rules.linalg import square_tensor, well_conditioned
 from srcgrad.rules.registry import adjoint, numpy_at_least
 from srcgrad.runtime import (
     det_cotangent,
+    require_real,
+    slogdet_cotangent,
+    zeros_if_none,
     solve_cotangent_a,
     solve_cotangent_b,
     tensorsolve_cotangent_a,
@@ -117,3 +123,23 @@ def det_cotangent_adjoint(g, ans, ct, d, a):
     coef = np.expand_dims(ct * det, (-2, -1))
     da = coef * (np.expand_dims(s, (-2, -1)) * inv_t - outer)
     return unbroadcast(s * det, ct), unbroadcast(da, a)
+
+
+@adjoint(
+    slogdet_cotangent,
+    python_floats=(),
+    nondiff=("sl",),
+    shape_only=("sl",),
+    sequence=("ct",),
+    domain={"a": well_conditioned},
+    shapes={
+        "matrix": "[(),()],[(),()],(3,3)",
+        "batch": "[(2,),(2,)],[(2,),(2,)],(2,3,3)",
+    },
+)
+def slogdet_cotangent_adjoint(g, ans, ct, sl, a):
+    inv_t = np.swapaxes(np.linalg.inv(require_real(a, "slogdet")), -1, -2)
+    coef = np.expand_dims(zeros_if_none(ct[1], sl[1]), (-2, -1))
+    da = -coef * np.matmul(np.matmul(inv_t, np.swapaxes(g, -1, -2)), inv_t)
+    s = np.sum(g * inv_t, axis=(-2, -1))
+    return [np.zeros_like(s), s], unbroadcast(da, a)

@@ -27,6 +27,7 @@ from srcgrad.runtime import (
     require_float_dtype,
     require_length,
     require_not_array,
+    require_real,
     require_unshared,
     sinc_slope,
     unbroadcast,
@@ -208,6 +209,16 @@ def require_not_array_adjoint(g, ans, value, place):
     view=True,
 )
 def require_length_adjoint(g, ans, x, n):
+    return g
+
+
+@adjoint(
+    require_real,
+    nondiff=("what",),
+    shapes={"matrix": ("(3,4),-", {"what": "f"})},
+    view=True,
+)
+def require_real_adjoint(g, ans, x, what):
     return g
 
 

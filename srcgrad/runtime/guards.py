@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 
 from srcgrad.backend import namespace
-from srcgrad.errors import AliasError, MissingRuleError
+from srcgrad.errors import SrcgradError, AliasError, MissingRuleError
 
 __all__ = [
     "require_unshared",
     "require_not_array",
     "require_float_dtype",
     "require_length",
+    "require_real",
 ]
 
 
@@ -89,4 +90,16 @@ def require_length(x: Any, n: int) -> Any:
         raise ValueError(f"too many values to unpack (expected {n})")
     if have < n:
         raise ValueError(f"not enough values to unpack (expected {n}, got {have})")
+    return x
+
+
+def require_real(x: Any, what: str) -> Any:
+    """``x`` itself when it is real; a complex ``x`` is refused, for a rule written for
+    real values only (``what`` names it)."""
+    if isinstance(x, complex) or getattr(getattr(x, "dtype", None), "kind", "") == "c":
+        raise SrcgradError(
+            f"a higher-order gradient through {what} of complex values",
+            construct="complex",
+            hint="stop at the order below, or differentiate it on real values",
+        )
     return x
