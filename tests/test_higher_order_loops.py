@@ -73,6 +73,38 @@ def appended_sines(x):
     return sum(hs)
 
 
+def grows_after(x):
+    """A list read in a loop, then appended to: the loop's entries are those it had."""
+    hs = [x, x * x]
+    s = 0.0
+    for h in hs:
+        s = s + h * x
+    hs.append(np.sin(x))
+    return s + sum(hs)
+
+
+def grows_inside(x):
+    """An inner loop reads the list the outer loop appends to."""
+    hs = [x]
+    for k in range(3):
+        t = 0.0
+        for h in hs:
+            t = t + np.sin(h * x)
+        hs.append(t)
+    return sum(hs)
+
+
+def read_then_append(x):
+    hs = []
+    for k in range(3):
+        hs.append(np.cos(x * (k + 1)))
+    s = 0.0
+    for h in hs:
+        s = s * x + h
+    hs.append(s)
+    return hs[-1] * hs[0]
+
+
 def _nth(f: Callable[..., Any], n: int) -> Any:
     for _ in range(n):
         f = srcgrad.grad(f)
@@ -96,6 +128,17 @@ def _against_differences(f: Callable[..., Any], n: int, x: float) -> None:
     eps = 1e-5
     want = (lower(x + eps) - lower(x - eps)) / (2 * eps)
     assert abs(got - want) < 1e-6 * max(1.0, abs(want)), (f.__name__, n, got, want)
+
+
+@pytest.mark.parametrize("f", [grows_after, grows_inside], ids=lambda f: f.__name__)
+def test_first_order_of_lists_read_in_loops(f: Callable[..., Any]) -> None:
+    """The entries a loop reads add into zeros as long as the list was there."""
+    _against_differences(f, 1, 0.4)
+
+
+@pytest.mark.slow
+def test_a_third_order_through_a_loop_that_reads_a_list() -> None:
+    _against_differences(read_then_append, 3, 0.4)
 
 
 @pytest.mark.slow

@@ -203,8 +203,12 @@ class Reverser(RuleBodies):
             block.stmts.append(cst.Assign([cst.AssignTarget(d)], drop))
         for lst, acc in reads.items():
             del self.list_reads[lst]
-            self.list_adjoints.add(self.adj(lst))  # a list: added entry by entry
-            self.contribute(block, self.adj(lst), cst.Name(acc))
+            d = self.adj(lst)
+            value: cst.BaseExpression = cst.Name(acc)
+            if d in self.assigned:  # entry by entry
+                value = self.helper_call("add_list_cotangents", cst.Name(d), value)
+            self.assigned.add(d)
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], value))
         return [block]
 
     def rev_segment(self, seg: Segment) -> list[Block]:
@@ -445,7 +449,11 @@ class Reverser(RuleBodies):
             block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(top))], count))
             pre.append(block)
         for lst, acc in reads.items():  # zeros the loop owns, for the entries read
-            zeros = self.helper_call("zeros_cotangent", cst.Name(lst))
+            like: cst.BaseExpression = cst.Name(lst)
+            d = self.adj(lst)
+            if d in self.assigned:  # as long as the list is here (it may grow later)
+                like = self.helper_call("filled", cst.Name(d), like)
+            zeros = self.helper_call("zeros_cotangent", like)
             block = Block(node.origin, "zeros")
             block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(acc))], zeros))
             pre.append(block)
