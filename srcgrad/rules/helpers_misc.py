@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from srcgrad.rules.elementwise import _away_from_zero
 from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
     abs_slope,
@@ -27,6 +28,7 @@ from srcgrad.runtime import (
     require_float_dtype,
     require_length,
     require_not_array,
+    require_nonzero,
     require_real,
     require_unshared,
     sinc_slope,
@@ -213,6 +215,17 @@ def require_length_adjoint(g, ans, x, n):
 
 
 @adjoint(
+    require_nonzero,
+    nondiff=("what",),
+    shapes={"matrix": ("(3,4),-", {"what": "f"})},
+    domain=(0.5, 2.0),
+    view=True,
+)
+def require_nonzero_adjoint(g, ans, x, what):
+    return g
+
+
+@adjoint(
     require_real,
     nondiff=("what",),
     shapes={"matrix": ("(3,4),-", {"what": "f"})},
@@ -237,7 +250,7 @@ nondifferentiable(
 )
 
 
-@adjoint(abs_slope, domain=(0.1, 2.0))
+@adjoint(abs_slope, domain=_away_from_zero)
 def abs_slope_adjoint(g, ans, x):
     # a sign for real x: zeros; complex x is refused by the helper
     return sign_slope_cotangent(g, x)

@@ -19,6 +19,7 @@ __all__ = [
     "require_float_dtype",
     "require_length",
     "require_real",
+    "require_nonzero",
 ]
 
 
@@ -101,5 +102,18 @@ def require_real(x: Any, what: str) -> Any:
             f"a higher-order gradient through {what} of complex values",
             construct="complex",
             hint="stop at the order below, or differentiate it on real values",
+        )
+    return x
+
+
+def require_nonzero(x: Any, what: str) -> Any:
+    """``x`` itself when none of its entries is zero; otherwise refused, for a rule that
+    divides by ``x`` (``what`` names it).  Checked for numpy values (a device array is
+    not read back to the host: there a zero gives inf or nan)."""
+    if namespace(x) is np and not bool(np.all(np.asarray(x) != 0)):
+        raise SrcgradError(
+            f"a higher-order gradient through {what} at an operand with zeros",
+            construct="zeros",
+            hint="stop at the order below, or differentiate it away from zeros",
         )
     return x

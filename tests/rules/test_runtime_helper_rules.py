@@ -29,7 +29,7 @@ NOT_YET = frozenset("""
     angle_cotangent as_array atleast_cotangents call_vjp cho_factor_cotangent
     cho_solve_cotangent_b cho_solve_cotangent_c cholesky_cotangent cond_cotangent
     convolve_cotangents cross_entropy_cotangent cross_entropy_weight_cotangent
-    cumprod_cotangent eig_cotangent eigh_cotangent
+    eig_cotangent eigh_cotangent
     eigvals_cotangent eigvalsh_cotangent einsum_cotangents expm_cotangent
     geomspace_cotangents gradient_cotangents interp_cotangents logspace_cotangents
     lstsq_cotangent_a lstsq_cotangent_b matrix_power_cotangent multi_dot_cotangents
