@@ -28,6 +28,7 @@ from srcgrad.runtime import (
     require_float_dtype,
     require_length,
     require_not_array,
+    prod_others,
     require_nonzero,
     require_real,
     require_unshared,
@@ -248,6 +249,20 @@ nondifferentiable(
 nondifferentiable(
     sign_slope_cotangent, reason="zeros (the cotangent of a sign), or a refusal"
 )
+
+
+@adjoint(
+    prod_others,
+    python_floats=(),
+    domain=_away_from_zero,
+    shapes={"matrix": "(3,4)"},
+    params={"axis": [None, 0, -1, (0, 1)]},
+)
+def prod_others_adjoint(g, ans, a, axis=None):
+    # others_i = P / a_i: d others_i / d a_k = P / (a_i a_k) for k != i, so the cotangent
+    # of a_k is (sum_i g_i others_i - g_k others_k) / a_k (a with zeros is refused)
+    total = np.sum(g * ans, axis=axis, keepdims=True)
+    return (total - g * ans) / require_nonzero(a, "prod")
 
 
 @adjoint(abs_slope, domain=_away_from_zero)

@@ -34,7 +34,7 @@ NOT_YET = frozenset("""
     geomspace_cotangents gradient_cotangents interp_cotangents logspace_cotangents
     lstsq_cotangent_a lstsq_cotangent_b matrix_power_cotangent multi_dot_cotangents
     multivariate_normal_logpdf_cotangents pinv_cotangent
-    prod_others qr_cotangent scipy_cholesky_cotangent scipy_inv_cotangent
+    qr_cotangent scipy_cholesky_cotangent scipy_inv_cotangent
     scipy_solve_cotangent_a scipy_solve_cotangent_b
     solve_triangular_cotangent_a solve_triangular_cotangent_b
     svd_cotangent svdvals_cotangent tensorinv_cotangent tensorsolve_cotangent_a
