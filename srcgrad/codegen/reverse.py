@@ -206,7 +206,12 @@ class Reverser(RuleBodies):
             d = self.adj(lst)
             value: cst.BaseExpression = cst.Name(acc)
             if d in self.assigned:  # entry by entry
-                value = self.helper_call("add_list_cotangents", cst.Name(d), value)
+                add = (
+                    "add_list_cotangents"
+                    if lst in self.norm.lists
+                    else "add_cotangents"
+                )
+                value = self.helper_call(add, cst.Name(d), value)
             self.assigned.add(d)
             block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], value))
         return [block]
