@@ -7,7 +7,8 @@ forward primitive's own map (the adjoint of cutting a cotangent into pieces is j
 them).  The helper's own first parameter is named ``g``: here it is ``ct`` (``g`` is the
 cotangent of the helper's result).  The helpers these rules call that emitted code did
 not call before (``filled``, ``expand_sum``, ``expand_rows``, ``expand_each``,
-``stack_kind``, ``gather_pieces``, ``pad_cotangents``) have rules here too.
+``stack_kind``, ``gather_pieces``, ``pad_cotangents``, ``picked_cotangent``) have rules
+here too.
 """
 
 from __future__ import annotations
