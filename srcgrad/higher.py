@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from srcgrad import cache
-from srcgrad.api import _HIGHER, BoundMethodGrad, GradFunction, _emitted_name
+from srcgrad.api import _HIGHER, BoundMethodGrad, GradFunction, _emitted_name, _own
 from srcgrad.backend import namespace
 from srcgrad.errors import NonScalarOutputError, SrcgradError, WrtError
 
@@ -268,6 +268,10 @@ class HigherGrad(_Derivative):
         if self.kind == "elementwise_grad":
             value, pullback = result
             return pullback(_ones(value))
+        if self.kind == "value_and_grad":  # the value is the lower order's gradient,
+            value, g = result  # in the kind of the argument it is taken w.r.t.
+            arg = bound[_lower_function(self.lower)._wrt_pos[0]]
+            return _own(value, arg, set(), tuple(bound)), g
         return result
 
     def prepare(self, args: Any) -> Any:
@@ -384,6 +388,16 @@ class ElementwiseGrad(_Derivative):
 
     def __repr__(self) -> str:
         return f"<srcgrad.elementwise_grad of {self.forward.__qualname__}>"
+
+
+def _lower_function(lower: Any) -> GradFunction:
+    """The GradFunction whose gradient ``lower`` returns (its last call's, for a higher
+    order)."""
+    if isinstance(lower, GradFunction):
+        return lower
+    if isinstance(lower, ElementwiseGrad):
+        return lower._gf
+    return lower._last
 
 
 def _ones(value: Any) -> Any:

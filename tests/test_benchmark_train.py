@@ -112,7 +112,9 @@ def test_the_section_reports_goals_memory_and_missing_implementations() -> None:
     text = train_report.section(
         [res], [], "not run", train.Options(), [], 1.0, "0 / 0 / 0", (1.0, 0.1)
     )
-    rows = {line.split(" | ")[1]: line for line in text.splitlines() if "| W7 |" in line}
+    rows = {
+        line.split(" | ")[1]: line for line in text.splitlines() if "| W7 |" in line
+    }
     assert "0.67×" in rows["srcgrad ÷ PyTorch eager"]
     assert "MISSED" in rows["srcgrad ÷ PyTorch eager"]
     assert "MET" in rows["srcgrad peak bytes ÷ hand-written"]

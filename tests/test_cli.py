@@ -102,11 +102,15 @@ def test_gen_writes_the_files_the_api_writes(proj):
         "examples.regression/mse_tanh__wrt-W-b__",
         "examples.rnn/rnn_loss__wrt-Wh-Wx-b__",
     ):
-        assert any(re.fullmatch(re.escape(stem) + "[0-9a-f]{8}[.]py", w) for w in written)
+        assert any(
+            re.fullmatch(re.escape(stem) + "[0-9a-f]{8}[.]py", w) for w in written
+        )
     # a model's loss is specialised on its example's arguments (a suffix for the spec)
     assert any(w.startswith("examples.modules/cnn_loss__wrt-model__") for w in written)
     # a higher order builds its lower orders first: those are then left unchanged
-    made = re.search(r"(\d+) files? generated(?:, (\d+) files? left unchanged)?", r.stderr)
+    made = re.search(
+        r"(\d+) files? generated(?:, (\d+) files? left unchanged)?", r.stderr
+    )
     assert made is not None, r.stderr
     assert int(made.group(1)) + int(made.group(2) or 0) == len(committed), r.stderr
     # quickstart.py is a script: gen imports only files that mark functions for srcgrad
@@ -162,7 +166,10 @@ def test_gen_check_and_diff(proj):
     assert target.read_bytes() == old  # --check writes nothing
     r = run("gen", "--diff", "examples/mlp.py", cwd=proj)
     assert r.returncode == 0  # like black: --diff alone is not a failure
-    assert "--- a/generated/examples.mlp/mlp_loss__wrt-W1-b1-W2-b2__764571d4.py" in r.stdout
+    assert (
+        "--- a/generated/examples.mlp/mlp_loss__wrt-W1-b1-W2-b2__764571d4.py"
+        in r.stdout
+    )
     assert "+    h = xp.tanh(" in r.stdout and re.search(
         r"^-    h = xp\.maximum\(", r.stdout, re.MULTILINE
     )
@@ -284,7 +291,8 @@ def test_editing_a_rule_makes_gen_check_fail(tmp_path):
         in r.stderr
     )
     assert (
-        "would regenerate generated/examples.rnn/rnn_loss__wrt-Wh-Wx-b__522a18e0.py" in r.stderr
+        "would regenerate generated/examples.rnn/rnn_loss__wrt-Wh-Wx-b__522a18e0.py"
+        in r.stderr
     )
     assert "examples.mlp/" not in r.stderr  # mlp uses no tanh
     uses_tanh = sum(

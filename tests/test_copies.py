@@ -81,7 +81,11 @@ def gates(Wz, Wr, xs, x):
 
 def test_a_repeated_read_is_one_value():
     rng = np.random.default_rng(2)
-    args = (rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(size=(5, 2, 3)))
+    args = (
+        rng.normal(size=(3, 4)),
+        rng.normal(size=(3, 4)),
+        rng.normal(size=(5, 2, 3)),
+    )
     args += (rng.normal(size=(3, 4)),)
     src = _sources(gates, *args, wrt=(0, 1, 3))
     fwd = src[src.index("def fwd_") : src.index("def bwd_")]

@@ -99,7 +99,8 @@ def _gate_slices(x, W):
 
 def test_hvp_through_the_gradient_of_several_slices_of_one_value(tmp_path, monkeypatch):
     """The gradient of slices read from one value joins their cotangents with
-    ``scatter_pieces``; forward over reverse reads it through its JVP (it was refused)."""
+    ``scatter_pieces``; forward over reverse reads it through its JVP (it was refused).
+    """
     import srcgrad
 
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path / "cache"))

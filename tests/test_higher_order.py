@@ -302,9 +302,16 @@ def test_mixed_partials_with_wrt() -> None:
 
 
 def test_value_and_grad_of_a_gradient() -> None:
-    value, d2 = srcgrad.value_and_grad(srcgrad.grad(tanh))(0.3)
+    """The value is the lower order's gradient, of the kind srcgrad.grad returns it."""
+    d1 = srcgrad.grad(tanh)
+    value, d2 = srcgrad.value_and_grad(d1)(0.3)
     assert value == pytest.approx(_tanh_closed(0.3, 1), rel=1e-14)
     assert d2 == pytest.approx(_tanh_closed(0.3, 2), rel=1e-12)
+    assert type(value) is type(d1(0.3)) is float and type(d2) is float
+    value, d2 = srcgrad.value_and_grad(d1)(np.float32(0.3))
+    assert type(value) is type(d1(np.float32(0.3))) is np.float32
+    value, _ = srcgrad.value_and_grad(srcgrad.elementwise_grad(tanh))(0.3)
+    assert type(value) is float
 
 
 def test_elementwise_grad() -> None:
@@ -316,6 +323,8 @@ def test_elementwise_grad() -> None:
     d3 = srcgrad.elementwise_grad(srcgrad.elementwise_grad(srcgrad.grad(tanh)))
     x0 = 0.4
     assert d3(x0) == pytest.approx(_tanh_closed(x0, 3), rel=1e-12)
+    e3 = srcgrad.elementwise_grad(d2)
+    np.testing.assert_allclose(e3(x), _tanh_closed(x, 3), rtol=1e-11, atol=1e-14)
     assert d2(x).shape == x.shape and d2(x).dtype == x.dtype
 
 
@@ -423,20 +432,19 @@ def test_third_derivatives_through_helper_rules(f: Callable[..., Any]) -> None:
     assert abs(d3(x) - want) < 1e-6 * max(1.0, abs(want)), (d3(x), want)
 
 
-# --------------------------------------------------------------------------- refusals
-
-
 @pytest.mark.slow
-def test_a_third_order_through_a_loop_that_saves_values_is_refused_by_name() -> None:
-    """Second order through a loop's stack works; the third reaches the runtime helper
-    that pops the stack's cotangent (it shortens the list in place), which has no rule
-    yet."""
-    _check_second(saving_loop, 0.3)
-    d3 = _nth(saving_loop, 3)
-    with pytest.raises(srcgrad.SrcgradError) as e:
-        d3(0.3)
-    assert e.value.construct == "runtime-helper"
-    assert "pop_cotangent" in str(e.value) and "not supported" in str(e.value)
+def test_a_third_order_through_a_loop_that_saves_values() -> None:
+    """The second order's backward reads the loop's stack and the first order's list
+    cotangent by a counter: its gradient is emitted code too (more orders of loops in
+    tests/test_higher_order_loops.py)."""
+    d2 = _nth(saving_loop, 2)
+    d3 = srcgrad.grad(d2)
+    x = 0.3
+    want = (d2(x + 1e-4) - d2(x - 1e-4)) / 2e-4
+    assert abs(d3(x) - want) < 1e-6 * max(1.0, abs(want)), (d3(x), want)
+
+
+# --------------------------------------------------------------------------- refusals
 
 
 def test_what_is_not_one_gradient_is_refused() -> None:

@@ -277,9 +277,10 @@ def test_defaults_that_name_module_constants_hold_their_def_time_values(monkeypa
     before = srcgrad.grad(src.loss_with_module_defaults)(u)
     monkeypatch.setattr(src, "STEPS", 7)
     monkeypatch.setattr(src, "RATE", 0.9)
-    assert src.loss_with_module_defaults(u) == srcgrad.value_and_grad(
-        src.loss_with_module_defaults
-    )(u)[0]
+    assert (
+        src.loss_with_module_defaults(u)
+        == srcgrad.value_and_grad(src.loss_with_module_defaults)(u)[0]
+    )
     assert np.array_equal(srcgrad.grad(src.loss_with_module_defaults)(u), before)
 
 
@@ -325,7 +326,9 @@ def test_an_entry_bound_on_branches_is_refused_or_right():
 def test_a_loop_over_a_closures_list_of_shapes_appending_tuples():
     loss = src.make_nn([3, 4, 2])
     _right(loss, _n(3 * 4 + 4 * 2), X)
-    other = src.make_nn([3, 2])  # another factory call: its own shapes, its own gradient
+    other = src.make_nn(
+        [3, 2]
+    )  # another factory call: its own shapes, its own gradient
     _right(other, _n(3 * 2), X)
 
 
@@ -369,7 +372,9 @@ def test_an_argument_differentiated_read_at_a_key_known_when_it_runs_is_refused(
     with pytest.raises(srcgrad.SrcgradError) as err:
         srcgrad.grad(src.layers_at_a_computed_index)(SQUARE, X[:, :3])
     text = str(err.value)
-    assert "keyed_containers_src.py:" in text and "known only when the code runs" in text
+    assert (
+        "keyed_containers_src.py:" in text and "known only when the code runs" in text
+    )
     assert "range(len(params))" in text
 
 

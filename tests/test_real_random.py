@@ -769,7 +769,8 @@ def test_draw_of_a_gradient_is_refused_with_a_working_hint(
 )
 def test_unpacking_of_known_items_binds_each_argument(unpacked, written_out, needs_rs):
     """``f(*args)`` where ``args`` is a tuple built in the function: one argument per
-    item, as Python binds them (was refused); the same gradient as the written-out call."""
+    item, as Python binds them (was refused); the same gradient as the written-out call.
+    """
     args = (X, np.random.RandomState(60)) if needs_rs else (X,)
     check_random(unpacked, *args)
     check_random(written_out, *args)

@@ -22,7 +22,9 @@ from tests.engine import specialise_src as S
 @pytest.fixture(autouse=True)
 def _cache(tmp_path_factory, monkeypatch):
     """Emitted files go to a temporary cache, never into the checkout's generated/."""
-    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv(
+        "SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache")
+    )
 
 
 def _both(monkeypatch, fn, args, wrt):

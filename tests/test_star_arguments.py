@@ -65,7 +65,8 @@ def list_argument(x, rows):
 
 
 @pytest.mark.parametrize(
-    "f", [forwarded_varargs, tuple_built_here, list_built_here_into_numpy],
+    "f",
+    [forwarded_varargs, tuple_built_here, list_built_here_into_numpy],
     ids=lambda f: f.__name__,
 )
 def test_known_items_bind_one_argument_each(f):

@@ -33,6 +33,11 @@ class Adjoints:
             {}
         )  # adjoint -> what it is shaped like
         self.owned: set[str] = set()  # loop accumulators the backward allocated itself
+        # adjoints of values that are lists without being built here (a helper's result
+        # passed whole to a rule's sequence operand): they add entry by entry too
+        self.list_adjoints: set[str] = set()
+        # list -> the zeros its entries' cotangents add into, in a loop that only reads it
+        self.list_reads: dict[str, str] = {}
 
     def adj(self, name: str) -> str:
         """The adjoint of the forward name ``name``."""
@@ -75,6 +80,14 @@ class Adjoints:
             func=cst.Name(self.names.generated(name)), args=[cst.Arg(a) for a in args]
         )
 
+    def index_key(self, key: cst.BaseExpression) -> cst.Subscript:
+        """``index[key]``: a key the backward computes (a loop's counter), read as a key
+        (no gradient flows through it) when the backward is differentiated again."""
+        return cst.Subscript(
+            cst.Name(self.helper_name("index")),
+            [cst.SubscriptElement(cst.Index(key))],
+        )
+
     def contribute(self, block: Block, adj: str, expr: cst.BaseExpression) -> None:
         """Add ``expr`` to the adjoint ``adj``: the first contribution assigns it, later
         ones add with ``+``, except for the adjoint of a list (a list of cotangents), which
@@ -83,7 +96,9 @@ class Adjoints:
         if adj not in self.assigned:
             self.assigned.add(adj)
             value = expr
-        elif isinstance(var, cst.Name) and var.value in self.norm.lists:
+        elif (
+            isinstance(var, cst.Name) and var.value in self.norm.lists
+        ) or adj in self.list_adjoints:
             value = self.helper_call("add_cotangents", cst.Name(adj), expr)
         else:
             if isinstance(expr, cst.BinaryOperation) and isinstance(

@@ -59,7 +59,11 @@ def eliminate_dead_code(bwd: Backward) -> bool:
         if len(kept) != len(b.stmts):
             changed = True
             b.stmts = kept
-    return changed
+    # after the last branch or loop the backward is straight-line again: exact there
+    k = len(bwd.blocks)
+    while k > 0 and _is_flat(bwd.blocks[k - 1]):
+        k -= 1
+    return _sweep(all_blocks(bwd.blocks[k:]), bwd.grads) or changed
 
 
 def _is_flat(it: Any) -> bool:
@@ -67,11 +71,20 @@ def _is_flat(it: Any) -> bool:
 
 
 def _dce_flat(bwd: Backward) -> bool:
+    changed = _sweep(all_blocks(bwd.blocks), bwd.grads)
+    for it in bwd.blocks:
+        if isinstance(it, BSeg):
+            it.blocks = [b for b in it.blocks if b.stmts]
+    return changed
+
+
+def _sweep(blocks: list[Block], grads: list[cst.BaseExpression]) -> bool:
+    """Drop the statements of ``blocks`` (straight-line, the last of the backward pass)
+    whose targets nothing after them reads.  Returns True if it changed."""
     live: set[str] = set()
-    for g in bwd.grads:
+    for g in grads:
         live |= names_in(g)
     changed = False
-    blocks = all_blocks(bwd.blocks)
     for block in reversed(blocks):
         kept: list[cst.BaseSmallStatement] = []
         for st in reversed(block.stmts):
@@ -83,9 +96,6 @@ def _dce_flat(bwd: Backward) -> bool:
             live |= read_names(st)
             kept.append(st)
         block.stmts = list(reversed(kept))
-    for it in bwd.blocks:
-        if isinstance(it, BSeg):
-            it.blocks = [b for b in it.blocks if b.stmts]
     return changed
 
 

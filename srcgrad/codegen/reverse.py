@@ -45,6 +45,8 @@ class Reverser(RuleBodies):
         self.active = activity.active
         self.rules_used: dict[str, Rule] = {}
         self.def_count: dict[str, int] = {}
+        # list -> the counter of its entries left, in a loop that only appends to it
+        self.list_tops: dict[str, str] = {}
 
     def run(self) -> Backward:
         norm = self.norm
@@ -129,8 +131,90 @@ class Reverser(RuleBodies):
             elif isinstance(it, ir.IfNode):
                 out.append(self.rev_if(it))
             elif isinstance(it, ir.LoopNode):
-                out.append(self.rev_loop(it))
+                tops, reads = self.loop_lists(it)
+                out.append(self.rev_loop(it, tops, reads))
+                out += self.after_loop_lists(tops, reads, it.origin)
         return out
+
+    def loop_lists(self, node: ir.LoopNode) -> tuple[dict[str, str], dict[str, str]]:
+        """The lists whose cotangent the backward of the loop ``node`` keeps without
+        rebinding it in the loop, which a higher order needs (it differentiates lists
+        read by index, not lists rebound in a loop):
+
+        * lists that hold a cotangent here and that the loop (nested ones too) only
+          appends to: their entries are read by a counter moving down one per append
+          undone (``d_hs[d_hs_top]``) instead of dropping the last entry each time;
+        * lists the loop only reads by index (``lst[k]``, ``item_cotangent(lst, k, x)``):
+          their entries' cotangents are added in place into zeros the loop owns
+          (``add_at``), then into the list's cotangent.
+
+        Returns ({list: its counter}, {list: its accumulator})."""
+        touched: set[str] = set()
+        appended: set[str] = set()
+        read: set[str] = set()
+        for it in ir.walk_stmts(node.body):
+            if isinstance(it, Stmt) and it.kind == ir.APPEND and it.label != "extend":
+                appended.add(it.container)  # type: ignore[arg-type]
+                touched.update(it.operands)
+                continue
+            if isinstance(it, Stmt) and it.kind == ir.LISTGET:
+                read.add(it.container)  # type: ignore[arg-type]
+                touched.update(it.targets)
+                continue
+            entry = _item_cotangent_list(it)
+            if entry is not None:  # item_cotangent(d_list, i, like): a read too
+                read.add(entry)
+                touched.update(set(it.targets) | (set(it.operands) - {entry}))
+                continue
+            flow = ir.flow_of(it)
+            names = set(ir.targets_of(it)) | set(flow[1] if flow else ())
+            if isinstance(it, Stmt) and it.container is not None:
+                names.add(it.container)
+            touched.update(names)
+        touched.update(c.name for c in node.carried)
+        tops, reads = {}, {}
+        for lst in sorted((appended - read) - touched):
+            if lst in self.active and lst not in self.list_tops:
+                d = self.adj(lst)
+                if d in self.assigned:
+                    tops[lst] = self.list_tops[lst] = self.names.fresh(d + "_top")
+        for lst in sorted((read - appended) - touched):
+            if lst in self.active and lst not in self.list_reads:
+                acc = self.names.fresh(self.adj(lst) + "_at")
+                reads[lst] = self.list_reads[lst] = acc
+        return tops, reads
+
+    def after_loop_lists(
+        self, tops: dict[str, str], reads: dict[str, str], origin: Any
+    ) -> list[Block]:
+        """After the loop's backward (``tops``, ``reads``: from :meth:`loop_lists`): each
+        counted list's cotangent without the entries the loop appended, and each read
+        list's accumulated cotangent added into the list's."""
+        if not tops and not reads:
+            return []
+        block = Block(origin, "drop")
+        for lst, top in tops.items():
+            del self.list_tops[lst]
+            d = cst.Name(self.adj(lst))
+            count = cst.BinaryOperation(
+                cst.Call(cst.Name("len"), [cst.Arg(d)]), cst.Subtract(), cst.Name(top)
+            )
+            drop = self.helper_call("drop_cotangents", d, count)
+            block.stmts.append(cst.Assign([cst.AssignTarget(d)], drop))
+        for lst, acc in reads.items():
+            del self.list_reads[lst]
+            d = self.adj(lst)
+            value: cst.BaseExpression = cst.Name(acc)
+            if d in self.assigned:  # entry by entry
+                add = (
+                    "add_list_cotangents"
+                    if lst in self.norm.lists
+                    else "add_cotangents"
+                )
+                value = self.helper_call(add, cst.Name(d), value)
+            self.assigned.add(d)
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], value))
+        return [block]
 
     def rev_segment(self, seg: Segment) -> list[Block]:
         blocks: list[Block] = []
@@ -207,6 +291,12 @@ class Reverser(RuleBodies):
         lst = st.container
         if lst not in self.active:
             return
+        acc = self.list_reads.get(lst)  # type: ignore[arg-type]
+        if acc is not None:  # in a loop that only reads the list: add in place
+            key = self.index_key(st.bound["key"])
+            add = self.helper_call("add_at", cst.Name(acc), key, cst.Name(g))
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(acc))], add))
+            return
         d = self.adj(lst)  # type: ignore[arg-type]
         call = self.helper_call(
             "list_cotangent_at",
@@ -235,26 +325,32 @@ class Reverser(RuleBodies):
         if d not in self.assigned:
             return  # nothing read the list after this append
         value = st.expr.args[0].value  # type: ignore[union-attr]
-        if (
-            st.label == "extend"
-        ):  # lst.extend(constants): their entries carry nothing back
-            drop = self.helper_call("drop_cotangents", cst.Name(d), value)
-            block.stmts.append(cst.Expr(drop))
+        top = self.list_tops.get(lst)  # type: ignore[arg-type]
+        if top is not None:  # in a loop that reads the entries by index
+            step = cst.BinaryOperation(cst.Name(top), cst.Subtract(), cst.Integer("1"))
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(top))], step))
+            if st.operands and st.operands[0] in self.active:
+                at = self.index_key(cst.Name(top))
+                item = self.helper_call("item_cotangent", cst.Name(d), at, value)
+                self.contribute(block, self.adj(st.operands[0]), item)
             return
-        if st.operands and st.operands[0] in self.active:
-            self.helpers.add("pop_cotangent")
-            pop = cst.Call(
-                func=cst.Name(self.names.generated("pop_cotangent")),
-                args=[cst.Arg(cst.Name(d)), cst.Arg(value)],
-            )
-            self.contribute(block, self.adj(st.operands[0]), pop)
+        # undone without writing into the list's cotangent: the appended entry is read at
+        # -1 and the list's cotangent rebound to a shorter copy, so that a higher order
+        # can differentiate the backward pass
+        if st.label == "extend":  # lst.extend(constants): they carry nothing back
+            count: cst.BaseExpression = cst.Call(cst.Name("len"), [cst.Arg(value)])
         else:
-            pop = cst.Call(func=cst.Attribute(cst.Name(d), cst.Name("pop")), args=[])
-            block.stmts.append(cst.Expr(pop))
+            count = cst.Integer("1")
+            if st.operands and st.operands[0] in self.active:
+                last = cst.UnaryOperation(cst.Minus(), cst.Integer("1"))
+                item = self.helper_call("item_cotangent", cst.Name(d), last, value)
+                self.contribute(block, self.adj(st.operands[0]), item)
+        drop = self.helper_call("drop_cotangents", cst.Name(d), count)
+        block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], drop))
 
     def list_fills(self, items: list[Any], origin: Any) -> list[Block]:
         """Zero cotangents for the lists built at this level, where the reverse sweep
-        starts: each append then pops its entry back off."""
+        starts: each append then drops its entry."""
         out = []
         for it in items:
             if not isinstance(it, Segment):
@@ -315,7 +411,9 @@ class Reverser(RuleBodies):
         counts = ir.def_counts(items)
         return {n for n, c in counts.items() if c == self.def_count.get(n, 0)}
 
-    def rev_loop(self, node: ir.LoopNode) -> BLoop:
+    def rev_loop(
+        self, node: ir.LoopNode, tops: dict[str, str], reads: dict[str, str]
+    ) -> BLoop:
         body_defs = {t for it in ir.walk_stmts(node.body) for t in ir.targets_of(it)}
         if node.target:
             body_defs.add(node.target)
@@ -350,6 +448,20 @@ class Reverser(RuleBodies):
                 pre.append(self.zero_fill(a, node.origin))
                 if not isinstance(v, tuple) and v not in self.norm.lists:
                     owned_here.append(a)  # fresh zeros that only accumulate in the loop
+        for lst, top in tops.items():  # the entries of the lists counted here
+            count = cst.Call(cst.Name("len"), [cst.Arg(cst.Name(self.adj(lst)))])
+            block = Block(node.origin, "stack")
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(top))], count))
+            pre.append(block)
+        for lst, acc in reads.items():  # zeros the loop owns, for the entries read
+            like: cst.BaseExpression = cst.Name(lst)
+            d = self.adj(lst)
+            if d in self.assigned:  # as long as the list is here (it may grow later)
+                like = self.helper_call("filled", cst.Name(d), like)
+            zeros = self.helper_call("zeros_cotangent", like)
+            block = Block(node.origin, "zeros")
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(acc))], zeros))
+            pre.append(block)
         self.owned.update(owned_here)
         s_in = set(self.assigned)
         body = self.rev_items(node.body)
@@ -366,3 +478,14 @@ class Reverser(RuleBodies):
         self.assigned = s_in
         self.owned.difference_update(owned_here)
         return BLoop(node, pre, body)
+
+
+def _item_cotangent_list(it: Any) -> str | None:
+    """The list ``L`` that ``item_cotangent(L, i, like)`` (a statement of emitted code
+    differentiated again) reads an entry of, else None."""
+    if not (isinstance(it, Stmt) and it.kind == ir.PRIM and it.rule is not None):
+        return None
+    if it.rule.name != "item_cotangent":
+        return None
+    d_list = it.bound.get("d_list")
+    return d_list.value if isinstance(d_list, cst.Name) else None

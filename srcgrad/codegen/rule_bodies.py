@@ -32,6 +32,10 @@ class RuleBodies(Adjoints):
             return
         if rule.name == "getitem" and self.accumulate_at(st, block, g_expr):
             return
+        if rule.name == "item_cotangent" and self.accumulate_at(
+            st, block, g_expr, "d_list", "i"
+        ):  # an entry of a list's cotangent read in a loop (higher order)
+            return
         x1, x2 = st.bound.get("x1"), st.bound.get("x2")
         if (
             rule.name == "multiply"
@@ -73,14 +77,23 @@ class RuleBodies(Adjoints):
             return None
         return cst.Name(g), cst.Name(st.targets[0])
 
-    def accumulate_at(self, st: Stmt, block: Block, g_expr: cst.BaseExpression) -> bool:
+    def accumulate_at(
+        self,
+        st: Stmt,
+        block: Block,
+        g_expr: cst.BaseExpression,
+        operand: str = "x",
+        key: str = "key",
+    ) -> bool:
         """``x[key]`` inside a loop that owns ``x``'s adjoint: add into it in place, O(slice)
         rather than O(array).  Returns whether it did."""
-        x = st.bound.get("x")
+        x = st.bound.get(operand)
         if not (isinstance(x, cst.Name) and x.value in self.active):
             return False
-        d = self.adj(x.value)
-        if d not in self.owned or d not in self.assigned:
+        d = self.list_reads.get(x.value) or self.adj(x.value)
+        if d not in self.list_reads.values() and (
+            d not in self.owned or d not in self.assigned
+        ):
             return False
         rule = st.rule
         assert rule is not None
@@ -88,7 +101,13 @@ class RuleBodies(Adjoints):
         self.rules_used[rule.name] = rule
         call = cst.Call(
             func=cst.Name(self.names.generated("add_at")),
-            args=[cst.Arg(cst.Name(d)), cst.Arg(st.bound["key"]), cst.Arg(g_expr)],
+            args=[
+                cst.Arg(cst.Name(d)),
+                cst.Arg(
+                    st.bound[key] if key == "key" else self.index_key(st.bound[key])
+                ),
+                cst.Arg(g_expr),
+            ],
         )
         block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(d))], call))
         return True
@@ -154,8 +173,12 @@ class RuleBodies(Adjoints):
             name = st.bound[p].value  # type: ignore[attr-defined]
             if name in self.norm.lists:
                 self.contribute_list(block, self.adj(name), expr)
-            else:
-                self.contribute(block, self.adj(name), expr)
+                return
+            if p in st.rule.sequence or p == st.rule.varargs:  # type: ignore[union-attr]
+                self.list_adjoints.add(
+                    self.adj(name)
+                )  # a list whole: its cotangent too
+            self.contribute(block, self.adj(name), expr)
             return
         seq = self.names.of_target(f"_d_{tname}_{p}", st.targets[0], f"seq:{p}")
         block.stmts.append(

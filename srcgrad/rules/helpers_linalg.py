@@ -1,4 +1,4 @@
-"""Rules of the cotangent helpers of the solves' rules (``numpy.linalg.solve``,
+"""Rules of the cotangent helpers of the determinant's and the solves' rules (``numpy.linalg.solve``,
 ``tensorsolve``) for the right-hand side: each is linear in the cotangent it maps
 (higher-order derivatives through solves).
 
@@ -10,6 +10,16 @@ parameter ``g`` is named ``ct`` here.  ``solve_cotangent_b(ct, a, b)`` is
 solution.  Likewise ``<h, m^-T ct> = <ct, solve(m, h)>`` for ``tensorsolve``: the
 cotangent for the matrix is the solve's own first cotangent for it, at the cotangent
 ``ct`` and the solution ``solve(m, g)``.
+
+``solve_cotangent_a(ct, x, a, b) = -z x^T`` with ``z = solve(a^T, ct)``: for ``ct`` it is
+``-u`` with ``u = solve(a, g x)``, for ``x`` it is ``-g^T z``, and for ``a`` (``dz =
+-a^-T da^T z``) it is ``z u^T``, the helper itself at ``(ct, u)`` negated.
+``det_cotangent(ct, d, a) = ct adj(a)^T`` (``d``, the determinant, is not read): away from
+singular matrices ``adj(a)^T = det(a) a^-T``, so for ``ct`` it is ``det(a) <g, a^-T>`` and
+for ``a`` it is ``ct det(a) (<g, a^-T> a^-T - a^-T g^T a^-T)``.
+``slogdet_cotangent((ct_sign, ct_log), sl, a) = ct_log a^-T`` for real ``a`` (a complex
+``a`` is refused): for ``ct_log`` it is ``<g, a^-T>``, for the sign nothing, and for
+``a`` it is ``-ct_log a^-T g^T a^-T``.
 """
 
 from __future__ import annotations
@@ -19,6 +29,10 @@ import numpy as np
 from srcgrad.rules.linalg import square_tensor, well_conditioned
 from srcgrad.rules.registry import adjoint, numpy_at_least
 from srcgrad.runtime import (
+    det_cotangent,
+    require_real,
+    slogdet_cotangent,
+    zeros_if_none,
     solve_cotangent_a,
     solve_cotangent_b,
     tensorsolve_cotangent_a,
@@ -68,3 +82,64 @@ def solve_cotangent_b_adjoint(g, ans, ct, a, b):
 def tensorsolve_cotangent_b_adjoint(g, ans, ct, x, a, b, axes=None):
     w = np.linalg.tensorsolve(a, g, axes)
     return unbroadcast(w, ct), tensorsolve_cotangent_a(ct, w, a, b, axes)
+
+
+_SOLVE_A = {
+    "matrix": "(3,2),(3,2),(3,3),(3,2)",
+    "vector": "(3,),(3,),(3,3),(3,)",
+    "batch": "(2,3,1),(2,3,1),(2,3,3),(2,3,1)",
+    "broadcast-a": "(2,3,2),(2,3,2),(3,3),(2,3,2)",
+}
+
+
+@adjoint(
+    solve_cotangent_a,
+    python_floats=(),
+    nondiff=("b",),
+    shape_only=("b",),
+    domain={"a": well_conditioned},
+    shapes=_SOLVE_A,
+)
+def solve_cotangent_a_adjoint(g, ans, ct, x, a, b):
+    z = np.linalg.solve(np.swapaxes(a, -1, -2), ct)
+    u = np.linalg.solve(a, np.matmul(g, x))
+    dx = -np.matmul(np.swapaxes(g, -1, -2), z)
+    return unbroadcast(-u, ct), unbroadcast(dx, x), -solve_cotangent_a(ct, u, a, b)
+
+
+@adjoint(
+    det_cotangent,
+    python_floats=(),
+    nondiff=("d",),
+    shape_only=("d",),
+    domain={"a": well_conditioned},
+    shapes={"matrix": "(),(),(3,3)", "batch": "(2,),(2,),(2,3,3)"},
+)
+def det_cotangent_adjoint(g, ans, ct, d, a):
+    inv_t = np.swapaxes(np.linalg.inv(a), -1, -2)
+    det = np.linalg.det(a)
+    s = np.sum(g * inv_t, axis=(-2, -1))
+    outer = np.matmul(np.matmul(inv_t, np.swapaxes(g, -1, -2)), inv_t)
+    coef = np.expand_dims(ct * det, (-2, -1))
+    da = coef * (np.expand_dims(s, (-2, -1)) * inv_t - outer)
+    return unbroadcast(s * det, ct), unbroadcast(da, a)
+
+
+@adjoint(
+    slogdet_cotangent,
+    python_floats=(),
+    nondiff=("sl",),
+    shape_only=("sl",),
+    sequence=("ct",),
+    domain={"a": well_conditioned},
+    shapes={
+        "matrix": "[(),()],[(),()],(3,3)",
+        "batch": "[(2,),(2,)],[(2,),(2,)],(2,3,3)",
+    },
+)
+def slogdet_cotangent_adjoint(g, ans, ct, sl, a):
+    inv_t = np.swapaxes(np.linalg.inv(require_real(a, "slogdet")), -1, -2)
+    coef = np.expand_dims(zeros_if_none(ct[1], sl[1]), (-2, -1))
+    da = -coef * np.matmul(np.matmul(inv_t, np.swapaxes(g, -1, -2)), inv_t)
+    s = np.sum(g * inv_t, axis=(-2, -1))
+    return [np.zeros_like(s), s], unbroadcast(da, a)

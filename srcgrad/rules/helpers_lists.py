@@ -7,8 +7,8 @@ forward primitive's own map (the adjoint of cutting a cotangent into pieces is j
 them).  The helper's own first parameter is named ``g``: here it is ``ct`` (``g`` is the
 cotangent of the helper's result).  The helpers these rules call that emitted code did
 not call before (``filled``, ``expand_sum``, ``expand_rows``, ``expand_each``,
-``stack_kind``, ``gather_pieces``) have rules here too.  ``pop_cotangent`` has none yet: it
-shortens the list's cotangent in place, which a rule cannot undo from the saved list.
+``stack_kind``, ``gather_pieces``, ``pad_cotangents``, ``picked_cotangent``) have rules
+here too.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ from srcgrad.runtime import (
     filled,
     gather_at,
     item_cotangent,
+    drop_cotangents,
+    pad_cotangents,
+    pick_cotangents,
+    picked_cotangent,
     list_cotangent_at,
     split_concatenated,
     stack_kind,
@@ -225,6 +229,66 @@ def list_cotangent_at_adjoint(g, ans, d_list, items, key, ct):
 )
 def item_cotangent_adjoint(g, ans, d_list, i, like):
     return list_cotangent_at(None, d_list, i, g)
+
+
+@adjoint(
+    drop_cotangents,
+    python_floats=(),
+    nondiff=("count",),
+    sequence=("d_list",),
+    multi_output=True,
+    shapes={"entries": "[(3,),(2,2),(3,)],-"},
+    params={"count": [0, 1, 2]},
+    view=True,
+)
+def drop_cotangents_adjoint(g, ans, d_list, count):
+    # the dropped entries (an append undone) get nothing back
+    return pad_cotangents(g, d_list)
+
+
+@adjoint(
+    pad_cotangents,
+    python_floats=(),
+    nondiff=("likes",),
+    shape_only=("likes",),
+    sequence=("ct",),
+    multi_output=True,
+    shapes={"entries": "[(3,),(2,2)],[(3,),(2,2),(3,)]"},
+    view=True,
+)
+def pad_cotangents_adjoint(g, ans, ct, likes):
+    return drop_cotangents(filled(g, likes), len(likes) - len(ct))
+
+
+_PICK = {
+    "params": {"pick": [2.0], "items": [[1.0, 2.0, 2.0]]},
+    "shapes": {"list": "s,-,-"},
+}
+
+
+@adjoint(
+    pick_cotangents,
+    python_floats=(),
+    nondiff=("pick", "items"),
+    multi_output=True,
+    shapes=_PICK["shapes"],
+    params=_PICK["params"],
+)
+def pick_cotangents_adjoint(g, ans, ct, pick, items):
+    return picked_cotangent(g, pick, items)
+
+
+@adjoint(
+    picked_cotangent,
+    python_floats=(),
+    nondiff=("pick", "items"),
+    sequence=("gs",),
+    shapes={"list": "[(),(),()],-,-"},
+    params=_PICK["params"],
+    view=True,
+)
+def picked_cotangent_adjoint(g, ans, gs, pick, items):
+    return pick_cotangents(g, pick, items)
 
 
 @adjoint(

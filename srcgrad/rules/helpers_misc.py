@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from srcgrad.rules.elementwise import _away_from_zero
 from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
+    abs_slope,
     copysign_slope,
+    sign_slope_cotangent,
+    stop_gradient,
     extremum_cotangent,
     log_or_zero,
     matrix_norm_cotangent,
@@ -24,6 +28,9 @@ from srcgrad.runtime import (
     require_float_dtype,
     require_length,
     require_not_array,
+    prod_others,
+    require_nonzero,
+    require_real,
     require_unshared,
     sinc_slope,
     unbroadcast,
@@ -208,9 +215,57 @@ def require_length_adjoint(g, ans, x, n):
     return g
 
 
+@adjoint(
+    require_nonzero,
+    nondiff=("what",),
+    shapes={"matrix": ("(3,4),-", {"what": "f"})},
+    domain=(0.5, 2.0),
+    view=True,
+)
+def require_nonzero_adjoint(g, ans, x, what):
+    return g
+
+
+@adjoint(
+    require_real,
+    nondiff=("what",),
+    shapes={"matrix": ("(3,4),-", {"what": "f"})},
+    view=True,
+)
+def require_real_adjoint(g, ans, x, what):
+    return g
+
+
 # --------------------------------------------------------------------------- no gradient
 
 nondifferentiable(
     copysign_slope, reason="a product of signs (+1, -1 or 0): piecewise constant"
 )
 nondifferentiable(require_float_dtype, reason="checks a dtype and returns it")
+nondifferentiable(
+    stop_gradient,
+    reason="the identity that marks a constant: no gradient flows through",
+)
+nondifferentiable(
+    sign_slope_cotangent, reason="zeros (the cotangent of a sign), or a refusal"
+)
+
+
+@adjoint(
+    prod_others,
+    python_floats=(),
+    domain=_away_from_zero,
+    shapes={"matrix": "(3,4)"},
+    params={"axis": [None, 0, -1, (0, 1)]},
+)
+def prod_others_adjoint(g, ans, a, axis=None):
+    # others_i = P / a_i: d others_i / d a_k = P / (a_i a_k) for k != i, so the cotangent
+    # of a_k is (sum_i g_i others_i - g_k others_k) / a_k (a with zeros is refused)
+    total = np.sum(g * ans, axis=axis, keepdims=True)
+    return (total - g * ans) / require_nonzero(a, "prod")
+
+
+@adjoint(abs_slope, domain=_away_from_zero)
+def abs_slope_adjoint(g, ans, x):
+    # a sign for real x: zeros; complex x is refused by the helper
+    return sign_slope_cotangent(g, x)

@@ -6,6 +6,10 @@ The rule-body contract is in :mod:`srcgrad.rules.registry`.  Each helper is the 
 ``np.tile`` ...), applied to the cotangent ``ct`` (the helper's own first parameter,
 ``g``); the operand it also receives gives only a shape.  The adjoint of ``J^T`` is ``J``:
 each rule calls the forward primitive on ``g`` with the forward's parameters.
+
+``cumprod_cotangent(ct, a, cp) = revcumsum(ct cp) / a`` along the axis (``cp``, the
+cumulative product, taken as an operand of its own) is the exception: its rule divides
+by ``a``, so an ``a`` with zeros, where the helper itself stays exact, is refused.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from srcgrad.rules.registry import adjoint, numpy_function
+from srcgrad.rules.elementwise import _away_from_zero
 from srcgrad.runtime import (
     average_cotangent,
+    cumprod_cotangent,
+    require_nonzero,
     reduce_like,
     trapezoid_cotangent,
     compress_cotangent,
@@ -99,6 +106,22 @@ def take_along_axis_cotangent_adjoint(g, ans, ct, arr, indices, axis=-1):
 )
 def cumsum_cotangent_adjoint(g, ans, ct, a, axis=None):
     return unbroadcast(np.cumsum(g, axis=axis), ct)
+
+
+@adjoint(
+    cumprod_cotangent,
+    python_floats=(),
+    domain=_away_from_zero,
+    shapes={
+        "flat": "(12,),(3,4),(12,)",
+        "rows": ("(3,4),(3,4),(3,4)", {"axis": 0}),
+        "last": ("(3,4),(3,4),(3,4)", {"axis": -1}),
+    },
+)
+def cumprod_cotangent_adjoint(g, ans, ct, a, cp, axis=None):
+    q = g / require_nonzero(a, "cumprod")
+    c = np.cumsum(q, axis=axis)
+    return unbroadcast(c * cp, ct), -ans * q, unbroadcast(c * ct, cp)
 
 
 @adjoint(

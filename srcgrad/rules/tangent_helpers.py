@@ -126,6 +126,16 @@ def _constant(rule: Rule) -> Jvp:
     return jvp
 
 
+def _real_sign(rule: Rule) -> Jvp:
+    # abs_slope: a sign for real x (constant almost everywhere); conj(x) / |x| moves with a
+    # complex x, which is not differentiated: the helper of its adjoint refuses it
+    def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+        rt.sign_slope_cotangent(ans, b["x"])  # raises for complex x
+        return zero_tangent(ans)
+
+    return jvp
+
+
 def _digamma(rule: Rule) -> Jvp:
     def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
         t = dots[0]
@@ -135,7 +145,7 @@ def _digamma(rule: Rule) -> Jvp:
 
 
 HELPERS: dict[str, Callable[[Rule], Jvp]] = {
-    "abs_slope": _constant,
+    "abs_slope": _real_sign,
     "copysign_slope": _constant,
     "digamma": _digamma,
     **{n: multilinear_in(*ops) for n, ops in _PRODUCTS.items()},
@@ -160,7 +170,7 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
 # other helpers of gradient modules, without a JVP yet: primitives that refuse by name
 _REFUSED = (
     "prod_others", "trigamma", "log_or_zero", "nan_count", "list_cotangent_at",
-    "pop_cotangent", "item_cotangent", "gather_at", "unfold", "col2im", "tree_cotangent",
+    "item_cotangent", "gather_at", "unfold", "col2im", "tree_cotangent",
 )  # fmt: skip
 
 

@@ -18,7 +18,6 @@ __all__ = [
     "sum_shared",
     "zeros_cotangent",
     "is_float_leaf",
-    "pop_cotangent",
     "drop_cotangents",
     "add_list_cotangents",
     "add_cotangents",
@@ -129,16 +128,15 @@ def _unread_cotangent(x: Any) -> Any:
     return zeros_cotangent(x) if is_float_leaf(x) else None
 
 
-def pop_cotangent(d_list: list[Any], like: Any) -> Any:
-    """Undo ``lst.append(like)``: take the last entry of the list's cotangent."""
-    d = d_list.pop()
-    return zeros_cotangent(like) if d is None else d
+def drop_cotangents(d_list: list[Any], count: int) -> list[Any]:
+    """Undo ``count`` appends (``lst.append(x)``, ``lst.extend(items)``) on a list's
+    cotangent: a new list without its last ``count`` entries.
 
-
-def drop_cotangents(d_list: list[Any], items: Any) -> None:
-    """Undo ``lst.extend(items)`` of constants: drop the last ``len(items)`` entries of the
-    list's cotangent."""
-    del d_list[len(d_list) - len(items) :]
+    ``d_list`` itself is left as it is (the backward pass reads the appended entry with
+    ``item_cotangent(d_list, -1, x)`` first), so that a higher order can differentiate
+    the backward pass like any other function.
+    """
+    return list(d_list[: len(d_list) - count])
 
 
 def add_cotangents(a: Any, b: Any) -> Any:

@@ -8,12 +8,14 @@ import math
 from typing import Any
 
 from srcgrad.backend import namespace
+from srcgrad.errors import SrcgradError
 from srcgrad.runtime.arrays import _conj_sign
 
 __all__ = [
     "LN2",
     "LN10",
     "abs_slope",
+    "sign_slope_cotangent",
     "logistic",
 ]
 
@@ -51,3 +53,17 @@ def logistic(x: Array) -> Array:
     e = xp.exp(-x)
     # in the exponential's dtype (numpy < 2 would promote a float32 scalar with 1.0)
     return xp.divide(1.0, xp.add(1.0, e, dtype=e.dtype), dtype=e.dtype)
+
+
+def sign_slope_cotangent(g: Array, x: Array) -> Array:
+    """The cotangent of ``abs_slope(x)`` for real ``x``: zeros shaped and typed like ``x``
+    (a sign is constant almost everywhere).  For complex ``x`` the slope ``conj(x) / |x|``
+    moves with ``x``, which srcgrad does not differentiate: refused."""
+    if isinstance(x, complex) or getattr(getattr(x, "dtype", None), "kind", "") == "c":
+        raise SrcgradError(
+            "a higher-order gradient through abs of complex values (the slope "
+            "conj(x) / |x| is not differentiated)",
+            construct="abs-complex",
+            hint="stop at the order below, or differentiate abs of real values",
+        )
+    return namespace(g, x).zeros_like(g * x)

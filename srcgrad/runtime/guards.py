@@ -11,13 +11,15 @@ from typing import Any
 import numpy as np
 
 from srcgrad.backend import namespace
-from srcgrad.errors import AliasError, MissingRuleError
+from srcgrad.errors import SrcgradError, AliasError, MissingRuleError
 
 __all__ = [
     "require_unshared",
     "require_not_array",
     "require_float_dtype",
     "require_length",
+    "require_real",
+    "require_nonzero",
 ]
 
 
@@ -89,4 +91,29 @@ def require_length(x: Any, n: int) -> Any:
         raise ValueError(f"too many values to unpack (expected {n})")
     if have < n:
         raise ValueError(f"not enough values to unpack (expected {n}, got {have})")
+    return x
+
+
+def require_real(x: Any, what: str) -> Any:
+    """``x`` itself when it is real; a complex ``x`` is refused, for a rule written for
+    real values only (``what`` names it)."""
+    if isinstance(x, complex) or getattr(getattr(x, "dtype", None), "kind", "") == "c":
+        raise SrcgradError(
+            f"a higher-order gradient through {what} of complex values",
+            construct="complex",
+            hint="stop at the order below, or differentiate it on real values",
+        )
+    return x
+
+
+def require_nonzero(x: Any, what: str) -> Any:
+    """``x`` itself when none of its entries is zero; otherwise refused, for a rule that
+    divides by ``x`` (``what`` names it).  Checked for numpy values (a device array is
+    not read back to the host: there a zero gives inf or nan)."""
+    if namespace(x) is np and not bool(np.all(np.asarray(x) != 0)):
+        raise SrcgradError(
+            f"a higher-order gradient through {what} at an operand with zeros",
+            construct="zeros",
+            hint="stop at the order below, or differentiate it away from zeros",
+        )
     return x

@@ -14,6 +14,8 @@ from srcgrad.runtime.containers import zeros_cotangent
 
 __all__ = [
     "filled",
+    "pad_cotangents",
+    "picked_cotangent",
     "expand_sum",
     "expand_rows",
     "expand_each",
@@ -26,6 +28,27 @@ def filled(gs: Sequence[Any], likes: Sequence[Any]) -> list:
     """The cotangents ``gs`` of a sequence as a list, zeros of the matching entry of
     ``likes`` where one is ``None`` (an unused entry)."""
     return [zeros_cotangent(x) if g is None else g for g, x in zip(gs, likes)]
+
+
+def pad_cotangents(ct: Sequence[Any], likes: Sequence[Any]) -> list:
+    """``ct`` followed by zeros of the entries of ``likes`` after its own (zeros too
+    where an entry of ``ct`` is ``None``): the adjoint of ``drop_cotangents``."""
+    gs = list(ct) + [None] * (len(likes) - len(ct))
+    return filled(gs, likes)
+
+
+def picked_cotangent(gs: Any, ans: Any, items: Any) -> Any:
+    """The cotangent of the item ``max(items)``/``min(items)`` returned (``ans``, the
+    first such item, as ``pick_cotangents`` picks it) read from the items' cotangents
+    ``gs``; zeros like ``ans`` when none is that item: the adjoint of
+    ``pick_cotangents``."""
+    for i, x in enumerate(items):
+        if x is ans:
+            break
+    else:
+        i = next((k for k, x in enumerate(items) if bool(x == ans)), -1)
+    d = gs[i] if i >= 0 else None
+    return zeros_cotangent(ans) if d is None else d
 
 
 def expand_sum(gs: Any, like: Any) -> Any:

@@ -196,10 +196,15 @@ def add_at(d: Any, key: Any, g: Any) -> Any:
     """``d[key] += g`` in place (repeated advanced indices add up) and return ``d``.
 
     Emitted code uses it only on an accumulator it allocated itself for a loop and that
-    nothing else refers to, so the in-place add is invisible.
+    nothing else refers to, so the in-place add is invisible.  An accumulator may be a
+    list of cotangents (a loop that reads a list's entries), whose ``None`` entries (those
+    of values that carry no gradient) take ``g`` itself.
     """
     if _is_basic_key(key):
-        d[key] += g
+        if isinstance(d, list) and d[key] is None:  # a list's entry nothing reached
+            d[key] = g.copy() if hasattr(g, "copy") else g
+        else:
+            d[key] += g
     else:
         namespace(d, g).add.at(d, key, g)
     return d

@@ -199,4 +199,3 @@ def layers_loop(x, Ws):
     for W in Ws:
         x = np.tanh(W @ x)
     return np.sum(x * x)
-

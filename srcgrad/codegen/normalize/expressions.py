@@ -378,6 +378,11 @@ class Expressions:
         node = e.with_changes(value=base, slice=elements)
         if self.is_static(node):
             return node
+        if not isinstance(base, cst.Name) and self.is_static(base):
+            # a constant that is not a plain name here (another module's array, read by
+            # an emitted module as module.C): named first, then indexed like any array
+            base = cst.Name(self.emit(ir.STATIC, None, hint, base))
+            node = e.with_changes(value=base, slice=elements)
         if not isinstance(base, cst.Name):
             self.fail(
                 e,
