@@ -53,4 +53,5 @@ def test_reversal_is_a_loop_over_positions():
     # the forward reads the items by position; the backward puts each cotangent back there
     text = srcgrad.grad(src.reversed_states).source
     assert re.search(r"for \w+ in \w+\[::-1\]:", text), text
-    assert "list_cotangent_at(" in text
+    backward = text.split("def bwd_")[1]
+    assert "for " in backward and "item_cotangent(" in backward, backward

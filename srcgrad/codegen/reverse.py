@@ -197,7 +197,7 @@ class Reverser(RuleBodies):
             del self.list_tops[lst]
             d = cst.Name(self.adj(lst))
             count = cst.BinaryOperation(
-                cst.Call(cst.Name("len"), [cst.Arg(d)]), cst.Subtract(), cst.Name(top)
+                self.helper_call("list_length", d), cst.Subtract(), cst.Name(top)
             )
             drop = self.helper_call("drop_cotangents", d, count)
             block.stmts.append(cst.Assign([cst.AssignTarget(d)], drop))
@@ -338,7 +338,7 @@ class Reverser(RuleBodies):
         # -1 and the list's cotangent rebound to a shorter copy, so that a higher order
         # can differentiate the backward pass
         if st.label == "extend":  # lst.extend(constants): they carry nothing back
-            count: cst.BaseExpression = cst.Call(cst.Name("len"), [cst.Arg(value)])
+            count: cst.BaseExpression = self.helper_call("list_length", value)
         else:
             count = cst.Integer("1")
             if st.operands and st.operands[0] in self.active:
@@ -449,7 +449,7 @@ class Reverser(RuleBodies):
                 if not isinstance(v, tuple) and v not in self.norm.lists:
                     owned_here.append(a)  # fresh zeros that only accumulate in the loop
         for lst, top in tops.items():  # the entries of the lists counted here
-            count = cst.Call(cst.Name("len"), [cst.Arg(cst.Name(self.adj(lst)))])
+            count = self.helper_call("list_length", cst.Name(self.adj(lst)))
             block = Block(node.origin, "stack")
             block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(top))], count))
             pre.append(block)

@@ -16,6 +16,7 @@ from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
     abs_slope,
     copysign_slope,
+    list_length,
     sign_slope_cotangent,
     stop_gradient,
     extremum_cotangent,
@@ -242,6 +243,7 @@ nondifferentiable(
     copysign_slope, reason="a product of signs (+1, -1 or 0): piecewise constant"
 )
 nondifferentiable(require_float_dtype, reason="checks a dtype and returns it")
+nondifferentiable(list_length, reason="an int: the number of items of a list")
 nondifferentiable(
     stop_gradient,
     reason="the identity that marks a constant: no gradient flows through",

@@ -19,6 +19,7 @@ __all__ = [
     "zeros_cotangent",
     "is_float_leaf",
     "drop_cotangents",
+    "list_length",
     "add_list_cotangents",
     "add_cotangents",
     "list_cotangent_at",
@@ -126,6 +127,12 @@ def _holds_model(x: Any) -> bool:
 
 def _unread_cotangent(x: Any) -> Any:
     return zeros_cotangent(x) if is_float_leaf(x) else None
+
+
+def list_length(items: Any) -> int:
+    """``len(items)`` for emitted code (the user's module may name something else ``len``,
+    and emitted code reads that module's names)."""
+    return len(items)
 
 
 def drop_cotangents(d_list: list[Any], count: int) -> list[Any]:

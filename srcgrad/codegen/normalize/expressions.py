@@ -305,19 +305,9 @@ class Expressions:
         if isinstance(base, cst.Name) and (
             base.value in self.lit or base.value in self.dyn
         ):
-            if (
-                len(e.slice) == 1
-                and isinstance(e.slice[0].slice, cst.Slice)
-                and isinstance(e.value, cst.Name)
-            ):
-                display = self._display_slice(base.value, e.slice[0].slice, hint)
-                if display is not None:
-                    name = target if target is not None else self.names.temp(hint)
-                    self.bind_atom(name, display)
-                    self.last_define = (name, self.env[name])
-                    return cst.Name(self.env[name])
-                if base.value in self.dyn:  # (the new list is bound after it is read)
-                    return self.lower(self._list_slice_items(e), hint, None)
+            sliced = self.list_slice(e, base.value, hint, target)
+            if sliced is not None:
+                return sliced
             if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
                 self.fail(
                     e,

@@ -4,6 +4,8 @@ loop, and comprehensions (a loop that appends to a fresh list).
 
 from __future__ import annotations
 
+import builtins
+
 import libcst as cst
 
 from srcgrad.codegen import ir
@@ -269,6 +271,30 @@ class Lists:
         if target is not None:
             self.last_define = (target, self.env[name])
         return cst.Name(self.env[name])
+
+    def list_slice(
+        self, e: cst.Subscript, cur: str, hint: str, target: str | None
+    ) -> cst.BaseExpression | None:
+        """``lst[a:b:c]`` of a list built here (``cur``, its emitted name): a display's
+        items picked while generating, a grown list's picked by position at run time;
+        None where neither applies (refused by the caller)."""
+        if not (
+            len(e.slice) == 1
+            and isinstance(e.slice[0].slice, cst.Slice)
+            and isinstance(e.value, cst.Name)
+        ):
+            return None
+        display = self._display_slice(cur, e.slice[0].slice, hint)
+        if display is not None:
+            name = target if target is not None else self.names.temp(hint)
+            self.bind_atom(name, display)
+            self.last_define = (name, self.env[name])
+            return cst.Name(self.env[name])
+        if cur in self.dyn and all(
+            self.resolver.lookup(b)[1] is getattr(builtins, b) for b in ("len", "range")
+        ):  # (the new list is bound after it is read)
+            return self.lower(self._list_slice_items(e), hint, None)
+        return None
 
     def _display_slice(
         self, cur: str, sl: cst.Slice, hint: str
