@@ -109,55 +109,131 @@ def _unpadded(z: Any, shape: Any, padding: Any) -> Any:
 
 
 # -- convolution -----------------------------------------------------------------------
-def _spatial(i: int, j: int, ho: int, wo: int, stride: Any, dilation: Any) -> Any:
-    """The (C, H, W, N) slices of a padded input that kernel offset (i, j) reads."""
-    key = _window(i, j, ho, wo, stride, dilation)
-    return (slice(None), key[2], key[3], slice(None))
+_SHORT_ROWS = 16  # output rows shorter than this are copied batch innermost
 
 
-def im2col(x: Any, kernel_size: Any, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-    """The windows of ``x`` (N, C, H, W) as a ``(C * kh * kw, H_out * W_out * N)`` matrix:
-    row ``(c, i, j)``, column ``(oh, ow, n)`` holds the padded input at channel ``c``, row
-    ``oh * stride + i * dilation``, column ``ow * stride + j * dilation``.
+def batch_first(x: Any, w_out: int) -> bool:
+    """Whether a convolution of ``x`` (N, C, H, W) with ``w_out`` output columns lays its
+    windows out batch first (see :func:`im2col`): when its output rows are at least 16
+    entries long and ``x`` is not laid out batch innermost already.  Otherwise each
+    window row would be a short run and the batch goes innermost, where the runs are
+    ``W_out * N`` long.  Only the speed depends on it, never a value."""
+    return w_out >= _SHORT_ROWS and not _batch_innermost(x)
 
-    The batch is the innermost axis, so that each window's rows are long contiguous runs
-    (``W_out * N`` entries at stride 1).  The input is first laid out (C, H, W, N), padded
-    (one pass; none when it is laid out so already, as a convolution's output is); the
-    windows are then a read-only strided view of it, copied once."""
+
+def _batch_innermost(x: Any) -> bool:
+    """Whether the batch axis of ``x`` has the smallest stride of its axes longer than 1
+    (a convolution's batch-innermost output, and what is computed from it entry-wise).
+    """
+    strides = getattr(x, "strides", None)
+    if strides is None or x.shape[0] == 1:
+        return False
+    return all(strides[0] < strides[a] for a in range(1, 4) if x.shape[a] > 1)
+
+
+def im2col(
+    x: Any,
+    kernel_size: Any,
+    stride=(1, 1),
+    padding=(0, 0),
+    dilation=(1, 1),
+    batch_first=True,
+):
+    """The windows of ``x`` (N, C, H, W) as a ``(C * kh * kw, N, H_out * W_out)`` array:
+    entry ``((c, i, j), n, (oh, ow))`` holds the padded input at batch entry ``n``, channel
+    ``c``, row ``oh * stride + i * dilation``, column ``ow * stride + j * dilation``.
+
+    ``batch_first`` chooses only the memory layout.  True: stored in that order, so that
+    ``weight (C_out, C * kh * kw) @ cols.reshape(C * kh * kw, -1)`` is one matrix product
+    whose output rows hold each image's outputs contiguously.  False: stored
+    (C * kh * kw, H_out * W_out, N), the batch innermost, so that each window row is one
+    run of ``W_out * N`` entries (the input is first laid out (C, H, W, N): no copy when it
+    is so already, as such a convolution's output is).
+    Either way the windows are a read-only strided view of the padded input, copied once.
+    """
     xp = namespace(x)
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
+    if batch_first:
+        cols = _windows_batch_first(
+            _padded(x, padding, 0), kh, kw, ho, wo, stride, dilation
+        )
+        return cols.reshape(c * kh * kw, n, ho * wo)
+    xt = _padded_batch_last(x, padding)
+    sn, sc, sh, sw = xt.strides
+    shape = (c, kh, kw, ho, wo, n)
+    steps = (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn)
+    cols = xp.ascontiguousarray(xp.lib.stride_tricks.as_strided(xt, shape, steps))
+    return cols.reshape(c * kh * kw, ho * wo, n).transpose(0, 2, 1)
+
+
+def _windows_batch_first(xpad, kh, kw, ho, wo, stride, dilation):
+    """The (C, kh, kw, N, H_out, W_out) windows of a padded (N, C, H, W) input, copied.
+
+    With a row stride of 1 the copy goes in two steps: first the kw column-shifted
+    (N, C, H, W_out) slices, whose rows are W_out long, then the windows of those, each a
+    contiguous run of H_out * W_out entries (one copy of the windows would move rows of
+    W_out entries kh times as often)."""
+    xp = namespace(xpad)
+    view = xp.lib.stride_tricks.as_strided
+    n, c, hp = xpad.shape[:3]
+    dh, dw = dilation
+    sn, sc, sh, sw = xpad.strides
+    shape = (c, kh, kw, n, ho, wo)
+    if stride[0] != 1 or kh == 1:
+        steps = (sc, sh * dh, sw * dw, sn, sh * stride[0], sw * stride[1])
+        return xp.ascontiguousarray(view(xpad, shape, steps))
+    steps = (sw * dw, sn, sc, sh, sw * stride[1])
+    shifted = xp.ascontiguousarray(view(xpad, (kw, n, c, hp, wo), steps))
+    sj, sn, sc, sh, sw = shifted.strides
+    return xp.ascontiguousarray(view(shifted, shape, (sc, sh * dh, sj, sn, sh, sw)))
+
+
+def _padded_batch_last(x: Any, padding: Any) -> Any:
+    """``x`` (N, C, H, W) zero-padded and laid out (C, H, W, N), seen as (N, C, H, W)."""
+    xp = namespace(x)
+    n, c, h, w = x.shape
     p0, p1 = padding
-    if p0 or p1:
-        xt = xp.zeros((c, h + 2 * p0, w + 2 * p1, n), dtype=x.dtype)
-        xt[:, p0 : p0 + h, p1 : p1 + w, :] = x.transpose(1, 2, 3, 0)
-    else:
-        xt = xp.ascontiguousarray(x.transpose(1, 2, 3, 0))
-    sc, sh, sw, sn = xt.strides
-    windows = xp.lib.stride_tricks.as_strided(
-        xt,
-        (c, kh, kw, ho, wo, n),
-        (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn),
-    )
-    return xp.ascontiguousarray(windows).reshape(c * kh * kw, ho * wo * n)
+    if not (p0 or p1):
+        return xp.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    xt = xp.zeros((c, h + 2 * p0, w + 2 * p1, n), dtype=x.dtype)
+    xt[:, p0 : p0 + h, p1 : p1 + w, :] = x.transpose(1, 2, 3, 0)
+    return xt.transpose(3, 0, 1, 2)
 
 
 @shape_only(1)
-def col2im(g: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any):
+def col2im(
+    g: Any,
+    x: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    batch_first: Any = True,
+):
     """The cotangent of ``x`` for ``cols = im2col(x, ...)``: each column entry added back to
-    the input entry it was read from (one strided slice per kernel offset, added in
-    (C, H, W, N) order; the result is a (N, C, H, W) view of it)."""
+    the input entry it was read from, one strided slice per kernel offset, in the layout
+    ``batch_first`` chose (batch innermost: the result is a (N, C, H, W) view of a
+    (C, H, W, N) array)."""
     xp = namespace(g)
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
-    gc = g.reshape(c, kh, kw, ho, wo, n)
+    gc = xp.reshape(g, (c, kh, kw, n, ho, wo))
     p0, p1 = padding
+    if batch_first:
+        z = xp.zeros((n, c, h + 2 * p0, w + 2 * p1), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                win = _window(i, j, ho, wo, stride, dilation)
+                z[win] += gc[:, i, j].transpose(1, 0, 2, 3)
+        return _unpadded(z, x.shape, padding)
     z = xp.zeros((c, h + 2 * p0, w + 2 * p1, n), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            z[_spatial(i, j, ho, wo, stride, dilation)] += gc[:, i, j]
+            win = _window(i, j, ho, wo, stride, dilation)
+            z[:, win[2], win[3], :] += gc[:, i, j].transpose(0, 2, 3, 1)
     return z[:, p0 : p0 + h, p1 : p1 + w, :].transpose(3, 0, 1, 2)
 
 
@@ -168,17 +244,25 @@ def col2im_sum(
     stride=(1, 1),
     padding=(0, 0),
     dilation=(1, 1),
+    batch_first=True,
 ):
     """The adjoint of :func:`im2col` as a primitive: the (N, C, H, W) array of
     ``output_size`` whose entries are the sums of the column entries read from them (a
-    transposed convolution's last step)."""
+    transposed convolution's last step), added in the layout ``batch_first`` chooses."""
     like = ShapeDtype(tuple(output_size), cols.dtype)
-    return col2im(cols, like, kernel_size, stride, padding, dilation)
+    return col2im(cols, like, kernel_size, stride, padding, dilation, batch_first)
 
 
-def unfold(g: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> Any:
+def unfold(
+    g: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    batch_first: Any = True,
+) -> Any:
     """The cotangent of ``cols`` for ``ans = col2im_sum(cols, ...)``: ``im2col`` of ``g``."""
-    return im2col(g, kernel_size, stride, padding, dilation)
+    return im2col(g, kernel_size, stride, padding, dilation, batch_first)
 
 
 # -- pooling ---------------------------------------------------------------------------
