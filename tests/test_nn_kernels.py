@@ -69,6 +69,58 @@ def test_conv2d_forward_matches_loops(rng, stride, padding, dilation, groups):
     np.testing.assert_allclose(ours, want, rtol=1e-12, atol=1e-12)
 
 
+_LAYOUTS = {"batch first": 1, "batch innermost": 10**6}  # kernels._SHORT_ROWS for each
+
+
+def _memory_order(a):
+    return tuple(sorted(range(a.ndim), key=lambda k: -a.strides[k]))
+
+
+@pytest.mark.parametrize("layout", sorted(_LAYOUTS))
+@pytest.mark.parametrize(
+    "stride,padding,dilation,groups",
+    [
+        ((1, 1), (0, 0), (1, 1), 1),
+        ((2, 1), (1, 2), (1, 2), 2),
+        ((1, 2), (2, 0), (2, 1), 1),
+    ],
+)
+def test_conv2d_gradients_in_both_layouts(
+    rng, monkeypatch, layout, stride, padding, dilation, groups
+):
+    monkeypatch.setattr(K, "_SHORT_ROWS", _LAYOUTS[layout])
+    x = rng.standard_normal((3, 4, 6, 7))
+    w, b = rng.standard_normal((6, 4 // groups, 3, 2)), rng.standard_normal(6)
+    y = F.conv2d(x, w, b, stride, padding, dilation, groups)
+    want = _conv_by_loops(x, w, stride, padding, dilation, groups) + b[:, None, None]
+    np.testing.assert_allclose(y, want, rtol=1e-12, atol=1e-12)
+    inner = layout == "batch innermost"
+    assert _memory_order(y) == ((1, 2, 3, 0) if inner else (1, 0, 2, 3))
+
+    def f(x, w, b):
+        return np.sum(
+            np.tanh(F.conv2d(x, w, b, stride, padding, dilation, groups)) ** 2
+        )
+
+    check_grad(f, x, w, b, wrt=(0, 1, 2))
+
+
+def test_conv2d_layout_follows_the_rows_and_the_input(rng):
+    x = rng.standard_normal((3, 2, 5, 20))
+    w, r = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal((3, 4, 3, 18))
+    first = F.conv2d(x, w)  # rows of 18 outputs, a batch-first input
+    assert K.batch_first(x, 18) and _memory_order(first) == (1, 0, 2, 3)
+    short = F.conv2d(x[:, :, :, :12], w)  # rows of 10
+    assert not K.batch_first(x, 10) and _memory_order(short) == (1, 2, 3, 0)
+    x_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    last = F.conv2d(x_last, w)  # laid out batch innermost already: kept so
+    assert not K.batch_first(x_last, 18) and _memory_order(last) == (1, 2, 3, 0)
+    np.testing.assert_allclose(first, last, rtol=1e-12, atol=1e-12)
+    grad = srcgrad.grad(lambda x, w: np.sum(F.conv2d(x, w) * r), wrt=(0, 1))
+    for a, b in zip(grad(x, w), grad(x_last, w)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.slow
 def test_conv2d_gradients_with_noncontiguous_input_and_float32(rng):
     x = rng.standard_normal((3, 4, 9, 10))[:, ::2, ::2, 1::2]  # (3, 2, 5, 5), strided
