@@ -272,12 +272,18 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any, padding=(0, 0), dilation=(
         x.shape, kernel_size, stride, padding, dilation
     )
     _pool_padding(kernel_size, padding)
+    xp = namespace(x)
     xpad = _padded(x, padding, -float("inf"))
-    out = None
-    for i in range(kh):
-        for j in range(kw):
-            win = xpad[_window(i, j, ho, wo, stride, dilation)]
-            out = win.copy() if out is None else namespace(x).maximum(out, win)
+    wins = [
+        xpad[_window(i, j, ho, wo, stride, dilation)]
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    if len(wins) == 1:
+        return wins[0].copy()
+    out = xp.maximum(wins[0], wins[1])  # laid out as x is (a copy would be row-major)
+    for win in wins[2:]:
+        out = xp.maximum(out, win)
     return out
 
 
@@ -300,8 +306,8 @@ def max_pool2d_cotangent(
         x.shape, kernel_size, stride, padding, dilation
     )
     xpad = _padded(x, padding, -float("inf"))
-    z = xp.zeros(xpad.shape, dtype=x.dtype)
-    open_ = xp.ones(ans.shape, dtype=bool)  # windows whose maximum is not found yet
+    z = xp.zeros_like(xpad)  # laid out as x is, as the windows' cotangents are
+    open_ = xp.ones_like(ans, dtype=bool)  # windows whose maximum is not found yet
     for i in range(kh):
         for j in range(kw):
             key = _window(i, j, ho, wo, stride, dilation)
