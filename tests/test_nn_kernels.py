@@ -140,6 +140,25 @@ def test_conv2d_gradients_with_noncontiguous_input_and_float32(rng):
         np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-3)
 
 
+def test_sigmoid_matches_expit_keeps_float32_and_does_not_warn(rng):
+    import scipy.special
+
+    x = np.concatenate([rng.standard_normal(20) * 5, [-1000.0, -90.0, 0.0, 90.0]])
+    for dtype in (np.float64, np.float32):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            s = K.sigmoid(x.astype(dtype))
+        assert s.dtype == dtype
+        np.testing.assert_allclose(s, scipy.special.expit(x), rtol=1e-6, atol=1e-30)
+    assert K.sigmoid(-1000.0) == 0.0 and K.sigmoid(2) == scipy.special.expit(2)
+
+    def f(x):
+        return np.sum(F.sigmoid(x) * np.arange(x.size).reshape(x.shape))
+
+    check_grad(f, rng.standard_normal((3, 4)) * 3)
+    assert "sigmoid" in srcgrad.grad(f).source
+
+
 def test_max_pool_sends_the_gradient_to_the_first_maximum_of_a_window():
     x = np.zeros((1, 1, 4, 4))
     x[0, 0, 0, 1] = x[0, 0, 1, 0] = 2.0  # a tie in the first window: (0, 1) comes first

@@ -76,12 +76,12 @@ def gelu(x, approximate="none"):
 
 def silu(x):
     """x * sigmoid(x)."""
-    return x * scipy.special.expit(x)
+    return x * kernels.sigmoid(x)
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)), without overflow."""
-    return scipy.special.expit(x)
+    """1 / (1 + exp(-x)), without an overflow warning (:func:`kernels.sigmoid`)."""
+    return kernels.sigmoid(x)
 
 
 def tanh(x):

@@ -6,6 +6,7 @@ The rule-body contract is in :mod:`srcgrad.rules.registry`.  The sizes (``kernel
 ``stride``, ``padding``, ``dilation``) are pairs and never differentiated; integer indices
 and classes carry no gradient.
 
+- ``nn.sigmoid``: ``g * s * (1 - s)``, from the forward value alone.
 - ``nn.im2col``: the cotangent of the column matrix is added back window by window
   (``col2im``, in the memory layout the forward chose); a convolution's matrix product
   keeps the columns for the weight's gradient.  ``batch_first``, the layout choice, is
@@ -50,6 +51,17 @@ def _classes(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Classes of a four-class problem, with a few entries at ignore_index (-100)."""
     t = rng.integers(0, 4, size=shape)
     return np.where(rng.random(shape) < 0.2, -100, t)
+
+
+@adjoint(
+    nn_kernels.sigmoid,
+    name="nn.sigmoid",
+    kind="unary",
+    array_operands=True,
+    shapes={"matrix": "(3,4)", "image": "(2,3,2,2)"},
+)
+def sigmoid_adjoint(g, ans, x):
+    return g * ans * (1 - ans)  # s' = s (1 - s): the forward value alone
 
 
 _CONV = {
