@@ -109,12 +109,24 @@ def test_conv2d_layout_follows_the_rows_and_the_input(rng):
     x = rng.standard_normal((3, 2, 5, 20))
     w, r = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal((3, 4, 3, 18))
     first = F.conv2d(x, w)  # rows of 18 outputs, a batch-first input
-    assert K.batch_first(x, 18) and _memory_order(first) == (1, 0, 2, 3)
+    assert K.conv_layout(x.shape, x.strides, 3, 18)[0] and _memory_order(first) == (
+        1,
+        0,
+        2,
+        3,
+    )
     short = F.conv2d(x[:, :, :, :12], w)  # rows of 10
-    assert not K.batch_first(x, 10) and _memory_order(short) == (1, 2, 3, 0)
+    assert not K.conv_layout(x.shape, x.strides, 3, 10)[0] and _memory_order(short) == (
+        1,
+        2,
+        3,
+        0,
+    )
     x_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     last = F.conv2d(x_last, w)  # laid out batch innermost already: kept so
-    assert not K.batch_first(x_last, 18) and _memory_order(last) == (1, 2, 3, 0)
+    assert not K.conv_layout(x_last.shape, x_last.strides, 3, 18)[0] and _memory_order(
+        last
+    ) == (1, 2, 3, 0)
     np.testing.assert_allclose(first, last, rtol=1e-12, atol=1e-12)
     grad = srcgrad.grad(lambda x, w: np.sum(F.conv2d(x, w) * r), wrt=(0, 1))
     for a, b in zip(grad(x, w), grad(x_last, w)):

@@ -131,32 +131,25 @@ def conv2d(
     """2-D cross-correlation of ``x`` (N, C_in, H, W) with ``weight``
     (C_out, C_in / groups, kH, kW), as ``torch.nn.functional.conv2d``; the sizes are pairs.
 
-    The windows are laid out as a (C_in * kH * kW, N, H_out * W_out) array
-    (:func:`kernels.im2col`) in one of two memory layouts, which
-    :func:`kernels.batch_first` chooses, and the convolution is one matrix product of
-    the weight with it (one per group).  Batch first, the output is a (N, C_out, H_out,
-    W_out) view of a (C_out, N, H_out, W_out) array: each image's outputs are contiguous,
-    as in the caller's batch-first arrays.  Batch innermost (short output rows, or an
-    input laid out so), it is a view of a (C_out, H_out, W_out, N) array, which the next
-    convolution reads without a copy."""
-    n, c_in, h, w = x.shape
+    The windows are laid out as one column matrix (:func:`kernels.im2col`), so the
+    convolution is one matrix product (one per group).  Its columns, and so the output,
+    come in one of two memory layouts, which :func:`kernels.conv_layout` chooses.  Batch
+    first, the output is a (N, C_out, H_out, W_out) view of a (C_out, N, H_out, W_out)
+    array: each image's outputs are contiguous, as in the caller's batch-first arrays.
+    Batch innermost (short output rows, or an input laid out so), it is a view of a
+    (C_out, H_out, W_out, N) array, which the next convolution reads without a copy."""
+    n, _, h, w = x.shape
     c_out, _, kh, kw = weight.shape
     h_out = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
     w_out = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    first = kernels.batch_first(x, w_out)
+    first, sizes, axes = kernels.conv_layout(x.shape, x.strides, h_out, w_out)
     cols = kernels.im2col(x, (kh, kw), stride, padding, dilation, first)
-    if not first:
-        cols = cols.transpose(0, 2, 1)  # the order it is stored in
-    cols = cols.reshape(c_in * kh * kw, n * h_out * w_out)
     if groups == 1:
         out = weight.reshape(c_out, -1) @ cols
     else:
         w_groups = weight.reshape(groups, c_out // groups, -1)
         out = w_groups @ cols.reshape(groups, -1, n * h_out * w_out)
-    if first:
-        out = out.reshape(c_out, n, h_out, w_out).transpose(1, 0, 2, 3)
-    else:
-        out = out.reshape(c_out, h_out, w_out, n).transpose(3, 0, 1, 2)
+    out = out.reshape((c_out,) + sizes).transpose(axes)
     if bias is None:
         return out
     return out + bias.reshape(c_out, 1, 1)
@@ -205,7 +198,7 @@ def conv_transpose2d(
     else:
         w_groups = weight.reshape(groups, c_in // groups, -1).transpose(0, 2, 1)
         cols = w_groups @ rows.reshape(groups, c_in // groups, h * w * n)
-    cols = cols.reshape(c_out * kh * kw, h * w, n).transpose(0, 2, 1)
+        cols = cols.reshape(c_out * kh * kw, h * w * n)
     out = kernels.col2im_sum(cols, size, (kh, kw), stride, padding, dilation, False)
     if bias is None:
         return out

@@ -9,8 +9,8 @@ and classes carry no gradient.
 - ``nn.sigmoid``: ``g * s * (1 - s)``, from the forward value alone.
 - ``nn.im2col``: the cotangent of the column matrix is added back window by window
   (``col2im``, in the memory layout the forward chose); a convolution's matrix product
-  keeps the columns for the weight's gradient.  ``batch_first``, the layout choice, is
-  declared non-differentiable.
+  keeps the columns for the weight's gradient.  The layout choice
+  (``conv_layout``) is declared non-differentiable.
 - ``nn.col2im_sum``: the adjoint of ``nn.im2col`` (a transposed convolution's last step);
   its cotangent is ``im2col`` of ``g``.
 - ``nn.max_pool2d``: each window's cotangent goes to its first maximum, as PyTorch sends it.
@@ -38,7 +38,7 @@ from srcgrad.runtime import (
 from srcgrad.runtime import nn_kernels
 
 nondifferentiable(
-    nn_kernels.batch_first, reason="a memory-layout choice (a bool), never a value"
+    nn_kernels.conv_layout, reason="a memory-layout choice (a bool), never a value"
 )
 
 
@@ -113,11 +113,11 @@ def im2col_adjoint(
     nondiff=("output_size", "kernel_size"),
     shapes={
         "plain": (
-            "(18,2,16),-,-",
+            "(18,32),-,-",
             {"output_size": (2, 3, 5, 6), "kernel_size": (2, 3)},
         ),
         "strided": (
-            "(18,2,12),-,-",
+            "(18,24),-,-",
             {
                 "output_size": (2, 3, 5, 6),
                 "kernel_size": (2, 3),
@@ -126,7 +126,7 @@ def im2col_adjoint(
             },
         ),
         "dilated": (
-            "(8,1,9),-,-",
+            "(8,9),-,-",
             {
                 "output_size": (1, 2, 5, 6),
                 "kernel_size": (2, 2),

@@ -127,23 +127,31 @@ def sigmoid(x: Any) -> Any:
 _SHORT_ROWS = 16  # output rows shorter than this are copied batch innermost
 
 
-def batch_first(x: Any, w_out: int) -> bool:
-    """Whether a convolution of ``x`` (N, C, H, W) with ``w_out`` output columns lays its
-    windows out batch first (see :func:`im2col`): when its output rows are at least 16
-    entries long and ``x`` is not laid out batch innermost already.  Otherwise each
-    window row would be a short run and the batch goes innermost, where the runs are
-    ``W_out * N`` long.  Only the speed depends on it, never a value."""
-    return w_out >= _SHORT_ROWS and not _batch_innermost(x)
+def conv_layout(
+    shape: Any, strides: Any, h_out: int, w_out: int
+) -> tuple[bool, Any, Any]:
+    """The memory layout of a convolution of an (N, C, H, W) input of ``shape`` and
+    ``strides`` with (``h_out``, ``w_out``) outputs: ``(batch_first, sizes, axes)``, where
+    ``batch_first`` is :func:`im2col`'s layout, ``sizes`` the (N, H_out, W_out) sizes in
+    the order of its columns, and ``axes`` the transposition that turns a
+    (C_out, *sizes) product into (N, C_out, H_out, W_out).
+
+    Batch first when the output rows are at least 16 entries long and the input is not
+    laid out batch innermost already; otherwise each window row would be a short run and
+    the batch goes innermost, where the runs are ``W_out * N`` long.  Only the speed
+    depends on the choice, never a value."""
+    n = shape[0]
+    if w_out >= _SHORT_ROWS and not _batch_innermost(shape, strides):
+        return True, (n, h_out, w_out), (1, 0, 2, 3)
+    return False, (h_out, w_out, n), (3, 0, 1, 2)
 
 
-def _batch_innermost(x: Any) -> bool:
-    """Whether the batch axis of ``x`` has the smallest stride of its axes longer than 1
-    (a convolution's batch-innermost output, and what is computed from it entry-wise).
-    """
-    strides = getattr(x, "strides", None)
-    if strides is None or x.shape[0] == 1:
+def _batch_innermost(shape: Any, strides: Any) -> bool:
+    """Whether the batch axis has the smallest stride of the axes longer than 1 (a
+    convolution's batch-innermost output, and what is computed from it entry-wise)."""
+    if strides is None or shape[0] == 1:
         return False
-    return all(strides[0] < strides[a] for a in range(1, 4) if x.shape[a] > 1)
+    return all(strides[0] < strides[a] for a in range(1, 4) if shape[a] > 1)
 
 
 def im2col(
@@ -154,33 +162,32 @@ def im2col(
     dilation=(1, 1),
     batch_first=True,
 ):
-    """The windows of ``x`` (N, C, H, W) as a ``(C * kh * kw, N, H_out * W_out)`` array:
-    entry ``((c, i, j), n, (oh, ow))`` holds the padded input at batch entry ``n``, channel
-    ``c``, row ``oh * stride + i * dilation``, column ``ow * stride + j * dilation``.
+    """The windows of ``x`` (N, C, H, W) as a ``(C * kh * kw, N * H_out * W_out)`` matrix:
+    row ``(c, i, j)`` holds the padded input at channel ``c``, row ``oh * stride + i *
+    dilation``, column ``ow * stride + j * dilation`` of batch entry ``n``, in column
+    ``(n, oh, ow)`` (``batch_first``) or ``(oh, ow, n)`` (batch innermost).
 
-    ``batch_first`` chooses only the memory layout.  True: stored in that order, so that
-    ``weight (C_out, C * kh * kw) @ cols.reshape(C * kh * kw, -1)`` is one matrix product
-    whose output rows hold each image's outputs contiguously.  False: stored
-    (C * kh * kw, H_out * W_out, N), the batch innermost, so that each window row is one
-    run of ``W_out * N`` entries (the input is first laid out (C, H, W, N): no copy when it
-    is so already, as such a convolution's output is).
-    Either way the windows are a read-only strided view of the padded input, copied once.
-    """
+    A convolution is then one matrix product with the weight ``(C_out, C * kh * kw)``,
+    which keeps the matrix for the weight's gradient.  Batch first, its output rows hold
+    each image's outputs contiguously, as the caller's batch-first arrays do.  Batch
+    innermost, each window row is one run of ``W_out * N`` entries, a faster copy for
+    short rows (the input is first laid out (C, H, W, N): no copy when it is so already,
+    as such a convolution's output is).  Either way the windows are a read-only strided
+    view of the padded input, copied once (twice, see :func:`_windows_batch_first`)."""
     xp = namespace(x)
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
     if batch_first:
-        cols = _windows_batch_first(
-            _padded(x, padding, 0), kh, kw, ho, wo, stride, dilation
-        )
-        return cols.reshape(c * kh * kw, n, ho * wo)
+        xpad = _padded(x, padding, 0)
+        cols = _windows_batch_first(xpad, kh, kw, ho, wo, stride, dilation)
+        return cols.reshape(c * kh * kw, n * ho * wo)
     xt = _padded_batch_last(x, padding)
     sn, sc, sh, sw = xt.strides
     shape = (c, kh, kw, ho, wo, n)
     steps = (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn)
     cols = xp.ascontiguousarray(xp.lib.stride_tricks.as_strided(xt, shape, steps))
-    return cols.reshape(c * kh * kw, ho * wo, n).transpose(0, 2, 1)
+    return cols.reshape(c * kh * kw, ho * wo * n)
 
 
 def _windows_batch_first(xpad, kh, kw, ho, wo, stride, dilation):
@@ -235,20 +242,21 @@ def col2im(
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
-    gc = xp.reshape(g, (c, kh, kw, n, ho, wo))
     p0, p1 = padding
     if batch_first:
+        gc = xp.reshape(g, (c, kh, kw, n, ho, wo))
         z = xp.zeros((n, c, h + 2 * p0, w + 2 * p1), dtype=x.dtype)
         for i in range(kh):
             for j in range(kw):
                 win = _window(i, j, ho, wo, stride, dilation)
                 z[win] += gc[:, i, j].transpose(1, 0, 2, 3)
         return _unpadded(z, x.shape, padding)
+    gc = xp.reshape(g, (c, kh, kw, ho, wo, n))
     z = xp.zeros((c, h + 2 * p0, w + 2 * p1, n), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
             win = _window(i, j, ho, wo, stride, dilation)
-            z[:, win[2], win[3], :] += gc[:, i, j].transpose(0, 2, 3, 1)
+            z[:, win[2], win[3], :] += gc[:, i, j]
     return z[:, p0 : p0 + h, p1 : p1 + w, :].transpose(3, 0, 1, 2)
 
 
