@@ -149,10 +149,9 @@ def conv2d(
     else:
         w_groups = weight.reshape(groups, c_out // groups, -1)
         out = w_groups @ cols.reshape(groups, -1, n * h_out * w_out)
-    out = out.reshape((c_out,) + sizes).transpose(axes)
-    if bias is None:
-        return out
-    return out + bias.reshape(c_out, 1, 1)
+    if bias is not None:  # added to the product's rows: its gradient sums rows
+        out = out + bias.reshape(out.shape[:-1] + (1,))
+    return out.reshape((c_out,) + sizes).transpose(axes)
 
 
 def conv1d(x, weight, bias=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
