@@ -6,10 +6,13 @@ one-dimensional layers reach them with a unit height.  Each loops over the kerne
 (``kh * kw`` array operations at most), never over windows or batch entries, and reads its
 array namespace from its inputs, so the same code runs on a device.
 
-- :func:`im2col` lays the windows out as one ``(C * kh * kw, H_out * W_out * N)`` matrix
-  (channels first, batch innermost): a convolution is then one matrix product with the weight
-  ``(C_out, C * kh * kw)``, and the product keeps the matrix for the weight's gradient.
+- :func:`im2col` lays the windows out as one ``(C * kh * kw, N * H_out * W_out)`` matrix:
+  a convolution is then one matrix product with the weight ``(C_out, C * kh * kw)``, and
+  the product keeps the matrix for the weight's gradient.  Its columns come batch first
+  (each image's outputs contiguous, as batch-first arrays downstream want them) or batch
+  innermost (long copy runs for short rows); :func:`conv_layout` chooses.
   :func:`col2im` adds the columns' cotangents back, one strided slice per kernel offset.
+- :func:`sigmoid` is the logistic function through the namespace's vectorised ``exp``.
 - :func:`max_pool2d` and :func:`avg_pool2d` pool windows; the cotangent of a maximum goes to
   the first maximum of its window (in row-major window order), as PyTorch sends it.
 - :func:`embedding` gathers rows; its cotangent is one ``bincount`` over a flattened index.
