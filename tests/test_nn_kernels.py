@@ -69,6 +69,70 @@ def test_conv2d_forward_matches_loops(rng, stride, padding, dilation, groups):
     np.testing.assert_allclose(ours, want, rtol=1e-12, atol=1e-12)
 
 
+_LAYOUTS = {"batch first": 1, "batch innermost": 10**6}  # kernels._SHORT_ROWS for each
+
+
+def _memory_order(a):
+    return tuple(sorted(range(a.ndim), key=lambda k: -a.strides[k]))
+
+
+@pytest.mark.parametrize("layout", sorted(_LAYOUTS))
+@pytest.mark.parametrize(
+    "stride,padding,dilation,groups",
+    [
+        ((1, 1), (0, 0), (1, 1), 1),
+        ((2, 1), (1, 2), (1, 2), 2),
+        ((1, 2), (2, 0), (2, 1), 1),
+    ],
+)
+def test_conv2d_gradients_in_both_layouts(
+    rng, monkeypatch, layout, stride, padding, dilation, groups
+):
+    monkeypatch.setattr(K, "_SHORT_ROWS", _LAYOUTS[layout])
+    x = rng.standard_normal((3, 4, 6, 7))
+    w, b = rng.standard_normal((6, 4 // groups, 3, 2)), rng.standard_normal(6)
+    y = F.conv2d(x, w, b, stride, padding, dilation, groups)
+    want = _conv_by_loops(x, w, stride, padding, dilation, groups) + b[:, None, None]
+    np.testing.assert_allclose(y, want, rtol=1e-12, atol=1e-12)
+    inner = layout == "batch innermost"
+    assert _memory_order(y) == ((1, 2, 3, 0) if inner else (1, 0, 2, 3))
+
+    def f(x, w, b):
+        return np.sum(
+            np.tanh(F.conv2d(x, w, b, stride, padding, dilation, groups)) ** 2
+        )
+
+    check_grad(f, x, w, b, wrt=(0, 1, 2))
+
+
+def test_conv2d_layout_follows_the_rows_and_the_input(rng):
+    x = rng.standard_normal((3, 2, 5, 20))
+    w, r = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal((3, 4, 3, 18))
+    first = F.conv2d(x, w)  # rows of 18 outputs, a batch-first input
+    assert K.conv_layout(x.shape, x.strides, 3, 18)[0] and _memory_order(first) == (
+        1,
+        0,
+        2,
+        3,
+    )
+    short = F.conv2d(x[:, :, :, :12], w)  # rows of 10
+    assert not K.conv_layout(x.shape, x.strides, 3, 10)[0] and _memory_order(short) == (
+        1,
+        2,
+        3,
+        0,
+    )
+    x_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    last = F.conv2d(x_last, w)  # laid out batch innermost already: kept so
+    assert not K.conv_layout(x_last.shape, x_last.strides, 3, 18)[0] and _memory_order(
+        last
+    ) == (1, 2, 3, 0)
+    np.testing.assert_allclose(first, last, rtol=1e-12, atol=1e-12)
+    grad = srcgrad.grad(lambda x, w: np.sum(F.conv2d(x, w) * r), wrt=(0, 1))
+    for a, b in zip(grad(x, w), grad(x_last, w)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.slow
 def test_conv2d_gradients_with_noncontiguous_input_and_float32(rng):
     x = rng.standard_normal((3, 4, 9, 10))[:, ::2, ::2, 1::2]  # (3, 2, 5, 5), strided
@@ -86,6 +150,25 @@ def test_conv2d_gradients_with_noncontiguous_input_and_float32(rng):
     want = srcgrad.grad(f, wrt=(0, 1, 2))(x, w, b)
     for ours, theirs in zip((gx, gw, gb), want):
         np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-3)
+
+
+def test_sigmoid_matches_expit_keeps_float32_and_does_not_warn(rng):
+    import scipy.special
+
+    x = np.concatenate([rng.standard_normal(20) * 5, [-1000.0, -90.0, 0.0, 90.0]])
+    for dtype in (np.float64, np.float32):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            s = K.sigmoid(x.astype(dtype))
+        assert s.dtype == dtype
+        np.testing.assert_allclose(s, scipy.special.expit(x), rtol=1e-6, atol=1e-30)
+    assert K.sigmoid(-1000.0) == 0.0 and K.sigmoid(2) == scipy.special.expit(2)
+
+    def f(x):
+        return np.sum(F.sigmoid(x) * np.arange(x.size).reshape(x.shape))
+
+    check_grad(f, rng.standard_normal((3, 4)) * 3)
+    assert "sigmoid" in srcgrad.grad(f).source
 
 
 def test_max_pool_sends_the_gradient_to_the_first_maximum_of_a_window():

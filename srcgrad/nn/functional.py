@@ -76,12 +76,12 @@ def gelu(x, approximate="none"):
 
 def silu(x):
     """x * sigmoid(x)."""
-    return x * scipy.special.expit(x)
+    return x * kernels.sigmoid(x)
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)), without overflow."""
-    return scipy.special.expit(x)
+    """1 / (1 + exp(-x)), without an overflow warning (:func:`kernels.sigmoid`)."""
+    return kernels.sigmoid(x)
 
 
 def tanh(x):
@@ -131,23 +131,27 @@ def conv2d(
     """2-D cross-correlation of ``x`` (N, C_in, H, W) with ``weight``
     (C_out, C_in / groups, kH, kW), as ``torch.nn.functional.conv2d``; the sizes are pairs.
 
-    The windows are laid out as one column matrix (:func:`kernels.im2col`, channels first
-    and batch innermost), so the convolution is one matrix product (one per group); the
-    output is a (N, C_out, H_out, W_out) view of a (C_out, H_out, W_out, N) array."""
+    The windows are laid out as one column matrix (:func:`kernels.im2col`), so the
+    convolution is one matrix product (one per group).  Its columns, and so the output,
+    come in one of two memory layouts, which :func:`kernels.conv_layout` chooses.  Batch
+    first, the output is a (N, C_out, H_out, W_out) view of a (C_out, N, H_out, W_out)
+    array: each image's outputs are contiguous, as in the caller's batch-first arrays.
+    Batch innermost (short output rows, or an input laid out so), it is a view of a
+    (C_out, H_out, W_out, N) array, which the next convolution reads without a copy."""
     n, _, h, w = x.shape
     c_out, _, kh, kw = weight.shape
     h_out = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
     w_out = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    cols = kernels.im2col(x, (kh, kw), stride, padding, dilation)
+    first, sizes, axes = kernels.conv_layout(x.shape, x.strides, h_out, w_out)
+    cols = kernels.im2col(x, (kh, kw), stride, padding, dilation, first)
     if groups == 1:
         out = weight.reshape(c_out, -1) @ cols
     else:
         w_groups = weight.reshape(groups, c_out // groups, -1)
-        out = w_groups @ cols.reshape(groups, -1, h_out * w_out * n)
-    out = out.reshape(c_out, h_out, w_out, n).transpose(3, 0, 1, 2)
-    if bias is None:
-        return out
-    return out + bias.reshape(c_out, 1, 1)
+        out = w_groups @ cols.reshape(groups, -1, n * h_out * w_out)
+    if bias is not None:  # added to the product's rows: its gradient sums rows
+        out = out + bias.reshape(out.shape[:-1] + (1,))
+    return out.reshape((c_out,) + sizes).transpose(axes)
 
 
 def conv1d(x, weight, bias=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
@@ -179,7 +183,8 @@ def conv_transpose2d(
     """The transposed 2-D convolution of ``x`` (N, C_in, H, W) with ``weight``
     (C_in, C_out / groups, kH, kW), as ``torch.nn.functional.conv_transpose2d``: each input
     entry's product with the kernel is added into the output window it would be read
-    from by :func:`conv2d` (one matrix product, then :func:`kernels.col2im_sum`)."""
+    from by :func:`conv2d` (one matrix product, then :func:`kernels.col2im_sum`, batch
+    innermost)."""
     n, c_in, h, w = x.shape
     _, c_group, kh, kw = weight.shape
     c_out = c_group * groups
@@ -193,7 +198,7 @@ def conv_transpose2d(
         w_groups = weight.reshape(groups, c_in // groups, -1).transpose(0, 2, 1)
         cols = w_groups @ rows.reshape(groups, c_in // groups, h * w * n)
         cols = cols.reshape(c_out * kh * kw, h * w * n)
-    out = kernels.col2im_sum(cols, size, (kh, kw), stride, padding, dilation)
+    out = kernels.col2im_sum(cols, size, (kh, kw), stride, padding, dilation, False)
     if bias is None:
         return out
     return out + bias.reshape(c_out, 1, 1)

@@ -22,12 +22,13 @@ from srcgrad.runtime import (
     unfold,
 )
 
-_WINDOWS = ("kernel_size", "stride", "padding", "dilation")
+_WINDOWS = ("kernel_size", "stride", "padding", "dilation", "batch_first")
 _PLAIN = {
     "kernel_size": (2, 3),
     "stride": (1, 1),
     "padding": (0, 0),
     "dilation": (1, 1),
+    "batch_first": True,
 }
 
 
@@ -36,42 +37,44 @@ _PLAIN = {
     nondiff=("x", *_WINDOWS),
     shape_only=("x",),
     shapes={
-        "plain": ("(18,32),(2,3,5,6),-,-,-,-", _PLAIN),
+        "plain": ("(18,32),(2,3,5,6),-,-,-,-,-", _PLAIN),
         "strided": (
-            "(18,24),(2,3,5,6),-,-,-,-",
-            {**_PLAIN, "stride": (2, 1), "padding": (1, 0)},
+            "(18,24),(2,3,5,6),-,-,-,-,-",
+            {**_PLAIN, "stride": (2, 1), "padding": (1, 0), "batch_first": False},
         ),
         "dilated": (
-            "(8,9),(1,2,5,6),-,-,-,-",
+            "(8,9),(1,2,5,6),-,-,-,-,-",
             {**_PLAIN, "kernel_size": (2, 2), "stride": (1, 2), "dilation": (2, 1)},
         ),
     },
 )
-def col2im_adjoint(g, ans, ct, x, kernel_size, stride, padding, dilation):
-    return unfold(g, kernel_size, stride, padding, dilation)
+def col2im_adjoint(g, ans, ct, x, kernel_size, stride, padding, dilation, batch_first):
+    return unfold(g, kernel_size, stride, padding, dilation, batch_first)
 
 
 @adjoint(
     unfold,
     nondiff=_WINDOWS,
-    shapes={"plain": "(2,3,5,6),-,-,-,-"},
+    shapes={"plain": "(2,3,5,6),-,-,-,-,-"},
     params=[
         {
             "kernel_size": [(2, 3)],
             "stride": [(1, 1), (2, 1)],
             "padding": [(0, 0), (1, 0)],
             "dilation": [(1, 1)],
+            "batch_first": [True, False],
         },
         {
             "kernel_size": [(2, 2)],
             "stride": [(1, 2)],
             "padding": [(0, 0)],
             "dilation": [(2, 1)],
+            "batch_first": [False],
         },
     ],
 )
-def unfold_adjoint(g, ans, ct, kernel_size, stride, padding, dilation):
-    return col2im(g, ct, kernel_size, stride, padding, dilation)
+def unfold_adjoint(g, ans, ct, kernel_size, stride, padding, dilation, batch_first):
+    return col2im(g, ct, kernel_size, stride, padding, dilation, batch_first)
 
 
 @adjoint(

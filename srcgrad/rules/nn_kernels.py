@@ -6,8 +6,11 @@ The rule-body contract is in :mod:`srcgrad.rules.registry`.  The sizes (``kernel
 ``stride``, ``padding``, ``dilation``) are pairs and never differentiated; integer indices
 and classes carry no gradient.
 
+- ``nn.sigmoid``: ``g * s * (1 - s)``, from the forward value alone.
 - ``nn.im2col``: the cotangent of the column matrix is added back window by window
-  (``col2im``); a convolution's matrix product keeps the columns for the weight's gradient.
+  (``col2im``, in the memory layout the forward chose); a convolution's matrix product
+  keeps the columns for the weight's gradient.  The layout choice
+  (``conv_layout``) is declared non-differentiable.
 - ``nn.col2im_sum``: the adjoint of ``nn.im2col`` (a transposed convolution's last step);
   its cotangent is ``im2col`` of ``g``.
 - ``nn.max_pool2d``: each window's cotangent goes to its first maximum, as PyTorch sends it.
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint, jvp_of
+from srcgrad.rules.registry import adjoint, jvp_of, nondifferentiable
 from srcgrad.runtime import (
     avg_pool2d_cotangent,
     col2im,
@@ -33,6 +36,10 @@ from srcgrad.runtime import (
     unfold,
 )
 from srcgrad.runtime import nn_kernels
+
+nondifferentiable(
+    nn_kernels.conv_layout, reason="a memory-layout choice (a bool), never a value"
+)
 
 
 def _rows(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -46,14 +53,35 @@ def _classes(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return np.where(rng.random(shape) < 0.2, -100, t)
 
 
+@adjoint(
+    nn_kernels.sigmoid,
+    name="nn.sigmoid",
+    kind="unary",
+    array_operands=True,
+    shapes={"matrix": "(3,4)", "image": "(2,3,2,2)"},
+)
+def sigmoid_adjoint(g, ans, x):
+    return g * ans * (1 - ans)  # s' = s (1 - s): the forward value alone
+
+
 _CONV = {
     "image": ("(2,3,5,6),-", {"kernel_size": (2, 3)}),
     "square": ("(2,2,6,6),-", {"kernel_size": (3, 3)}),
 }
 
 _CONV_GRID = [
-    {"stride": [(1, 1), (2, 1)], "padding": [(0, 0), (1, 2)], "dilation": [(1, 1)]},
-    {"stride": [(1, 2)], "padding": [(1, 0)], "dilation": [(2, 1), (1, 2)]},
+    {
+        "stride": [(1, 1), (2, 1)],
+        "padding": [(0, 0), (1, 2)],
+        "dilation": [(1, 1)],
+        "batch_first": [True, False],
+    },
+    {
+        "stride": [(1, 2)],
+        "padding": [(1, 0)],
+        "dilation": [(2, 1), (1, 2)],
+        "batch_first": [True, False],
+    },
 ]
 
 
@@ -67,9 +95,16 @@ _CONV_GRID = [
     jvp="linear",
 )
 def im2col_adjoint(
-    g, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1)
+    g,
+    ans,
+    x,
+    kernel_size,
+    stride=(1, 1),
+    padding=(0, 0),
+    dilation=(1, 1),
+    batch_first=True,
 ):
-    return col2im(g, x, kernel_size, stride, padding, dilation)
+    return col2im(g, x, kernel_size, stride, padding, dilation, batch_first)
 
 
 @adjoint(
@@ -77,7 +112,10 @@ def im2col_adjoint(
     name="nn.col2im_sum",
     nondiff=("output_size", "kernel_size"),
     shapes={
-        "plain": ("(18,32),-,-", {"output_size": (2, 3, 5, 6), "kernel_size": (2, 3)}),
+        "plain": (
+            "(18,32),-,-",
+            {"output_size": (2, 3, 5, 6), "kernel_size": (2, 3)},
+        ),
         "strided": (
             "(18,24),-,-",
             {
@@ -97,6 +135,7 @@ def im2col_adjoint(
             },
         ),
     },
+    params={"batch_first": [True, False]},
     jvp="linear",
 )
 def col2im_sum_adjoint(
@@ -108,8 +147,9 @@ def col2im_sum_adjoint(
     stride=(1, 1),
     padding=(0, 0),
     dilation=(1, 1),
+    batch_first=True,
 ):
-    return unfold(g, kernel_size, stride, padding, dilation)
+    return unfold(g, kernel_size, stride, padding, dilation, batch_first)
 
 
 @adjoint(

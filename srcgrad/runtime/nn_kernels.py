@@ -6,10 +6,13 @@ one-dimensional layers reach them with a unit height.  Each loops over the kerne
 (``kh * kw`` array operations at most), never over windows or batch entries, and reads its
 array namespace from its inputs, so the same code runs on a device.
 
-- :func:`im2col` lays the windows out as one ``(C * kh * kw, H_out * W_out * N)`` matrix
-  (channels first, batch innermost): a convolution is then one matrix product with the weight
-  ``(C_out, C * kh * kw)``, and the product keeps the matrix for the weight's gradient.
+- :func:`im2col` lays the windows out as one ``(C * kh * kw, N * H_out * W_out)`` matrix:
+  a convolution is then one matrix product with the weight ``(C_out, C * kh * kw)``, and
+  the product keeps the matrix for the weight's gradient.  Its columns come batch first
+  (each image's outputs contiguous, as batch-first arrays downstream want them) or batch
+  innermost (long copy runs for short rows); :func:`conv_layout` chooses.
   :func:`col2im` adds the columns' cotangents back, one strided slice per kernel offset.
+- :func:`sigmoid` is the logistic function through the namespace's vectorised ``exp``.
 - :func:`max_pool2d` and :func:`avg_pool2d` pool windows; the cotangent of a maximum goes to
   the first maximum of its window (in row-major window order), as PyTorch sends it.
 - :func:`embedding` gathers rows; its cotangent is one ``bincount`` over a flattened index.
@@ -20,6 +23,8 @@ array namespace from its inputs, so the same code runs on a device.
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from srcgrad.backend import namespace
 from srcgrad.errors import SrcgradError
@@ -108,56 +113,153 @@ def _unpadded(z: Any, shape: Any, padding: Any) -> Any:
     return z[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w].copy()
 
 
+# -- activations -----------------------------------------------------------------------
+def sigmoid(x: Any) -> Any:
+    """``1 / (1 + exp(-x))`` entry-wise, in the dtype of ``x``: the array namespace's
+    vectorised ``exp`` (in float32 several times as fast as ``scipy.special.expit``).
+    Where ``exp(-x)`` overflows to inf the result is 0, its limit, without a warning."""
+    xp = namespace(x)
+    if not hasattr(x, "shape"):  # a list or a number, as numpy's functions take them
+        x = xp.asarray(x)
+    with np.errstate(over="ignore"):
+        e = xp.exp(-x)
+    return xp.divide(1.0, xp.add(1.0, e, dtype=e.dtype), dtype=e.dtype)
+
+
 # -- convolution -----------------------------------------------------------------------
-def _spatial(i: int, j: int, ho: int, wo: int, stride: Any, dilation: Any) -> Any:
-    """The (C, H, W, N) slices of a padded input that kernel offset (i, j) reads."""
-    key = _window(i, j, ho, wo, stride, dilation)
-    return (slice(None), key[2], key[3], slice(None))
+_SHORT_ROWS = 16  # output rows shorter than this are copied batch innermost
 
 
-def im2col(x: Any, kernel_size: Any, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-    """The windows of ``x`` (N, C, H, W) as a ``(C * kh * kw, H_out * W_out * N)`` matrix:
-    row ``(c, i, j)``, column ``(oh, ow, n)`` holds the padded input at channel ``c``, row
-    ``oh * stride + i * dilation``, column ``ow * stride + j * dilation``.
+def conv_layout(
+    shape: Any, strides: Any, h_out: int, w_out: int
+) -> tuple[bool, Any, Any]:
+    """The memory layout of a convolution of an (N, C, H, W) input of ``shape`` and
+    ``strides`` with (``h_out``, ``w_out``) outputs: ``(batch_first, sizes, axes)``, where
+    ``batch_first`` is :func:`im2col`'s layout, ``sizes`` the (N, H_out, W_out) sizes in
+    the order of its columns, and ``axes`` the transposition that turns a
+    (C_out, *sizes) product into (N, C_out, H_out, W_out).
 
-    The batch is the innermost axis, so that each window's rows are long contiguous runs
-    (``W_out * N`` entries at stride 1).  The input is first laid out (C, H, W, N), padded
-    (one pass; none when it is laid out so already, as a convolution's output is); the
-    windows are then a read-only strided view of it, copied once."""
+    Batch first when the output rows are at least 16 entries long and the input is not
+    laid out batch innermost already; otherwise each window row would be a short run and
+    the batch goes innermost, where the runs are ``W_out * N`` long.  Only the speed
+    depends on the choice, never a value."""
+    n = shape[0]
+    if w_out >= _SHORT_ROWS and not _batch_innermost(shape, strides):
+        return True, (n, h_out, w_out), (1, 0, 2, 3)
+    return False, (h_out, w_out, n), (3, 0, 1, 2)
+
+
+def _batch_innermost(shape: Any, strides: Any) -> bool:
+    """Whether the batch axis has the smallest stride of the axes longer than 1 (a
+    convolution's batch-innermost output, and what is computed from it entry-wise)."""
+    if strides is None or shape[0] == 1:
+        return False
+    return all(strides[0] < strides[a] for a in range(1, 4) if shape[a] > 1)
+
+
+def im2col(
+    x: Any,
+    kernel_size: Any,
+    stride=(1, 1),
+    padding=(0, 0),
+    dilation=(1, 1),
+    batch_first=True,
+):
+    """The windows of ``x`` (N, C, H, W) as a ``(C * kh * kw, N * H_out * W_out)`` matrix:
+    row ``(c, i, j)`` holds the padded input at channel ``c``, row ``oh * stride + i *
+    dilation``, column ``ow * stride + j * dilation`` of batch entry ``n``, in column
+    ``(n, oh, ow)`` (``batch_first``) or ``(oh, ow, n)`` (batch innermost).
+
+    A convolution is then one matrix product with the weight ``(C_out, C * kh * kw)``,
+    which keeps the matrix for the weight's gradient.  Batch first, its output rows hold
+    each image's outputs contiguously, as the caller's batch-first arrays do.  Batch
+    innermost, each window row is one run of ``W_out * N`` entries, a faster copy for
+    short rows (the input is first laid out (C, H, W, N): no copy when it is so already,
+    as such a convolution's output is).  Either way the windows are a read-only strided
+    view of the padded input, copied once (twice, see :func:`_windows_batch_first`)."""
     xp = namespace(x)
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
+    if batch_first:
+        xpad = _padded(x, padding, 0)
+        cols = _windows_batch_first(xpad, kh, kw, ho, wo, stride, dilation)
+        return cols.reshape(c * kh * kw, n * ho * wo)
+    xt = _padded_batch_last(x, padding)
+    sn, sc, sh, sw = xt.strides
+    shape = (c, kh, kw, ho, wo, n)
+    steps = (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn)
+    cols = xp.ascontiguousarray(xp.lib.stride_tricks.as_strided(xt, shape, steps))
+    return cols.reshape(c * kh * kw, ho * wo * n)
+
+
+def _windows_batch_first(xpad, kh, kw, ho, wo, stride, dilation):
+    """The (C, kh, kw, N, H_out, W_out) windows of a padded (N, C, H, W) input, copied.
+
+    With a row stride of 1 the copy goes in two steps: first the kw column-shifted
+    (N, C, H, W_out) slices, whose rows are W_out long, then the windows of those, each a
+    contiguous run of H_out * W_out entries (one copy of the windows would move rows of
+    W_out entries kh times as often)."""
+    xp = namespace(xpad)
+    view = xp.lib.stride_tricks.as_strided
+    n, c, hp = xpad.shape[:3]
+    dh, dw = dilation
+    sn, sc, sh, sw = xpad.strides
+    shape = (c, kh, kw, n, ho, wo)
+    if stride[0] != 1 or kh == 1:
+        steps = (sc, sh * dh, sw * dw, sn, sh * stride[0], sw * stride[1])
+        return xp.ascontiguousarray(view(xpad, shape, steps))
+    steps = (sw * dw, sn, sc, sh, sw * stride[1])
+    shifted = xp.ascontiguousarray(view(xpad, (kw, n, c, hp, wo), steps))
+    sj, sn, sc, sh, sw = shifted.strides
+    return xp.ascontiguousarray(view(shifted, shape, (sc, sh * dh, sj, sn, sh, sw)))
+
+
+def _padded_batch_last(x: Any, padding: Any) -> Any:
+    """``x`` (N, C, H, W) zero-padded and laid out (C, H, W, N), seen as (N, C, H, W)."""
+    xp = namespace(x)
+    n, c, h, w = x.shape
     p0, p1 = padding
-    if p0 or p1:
-        xt = xp.zeros((c, h + 2 * p0, w + 2 * p1, n), dtype=x.dtype)
-        xt[:, p0 : p0 + h, p1 : p1 + w, :] = x.transpose(1, 2, 3, 0)
-    else:
-        xt = xp.ascontiguousarray(x.transpose(1, 2, 3, 0))
-    sc, sh, sw, sn = xt.strides
-    windows = xp.lib.stride_tricks.as_strided(
-        xt,
-        (c, kh, kw, ho, wo, n),
-        (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn),
-    )
-    return xp.ascontiguousarray(windows).reshape(c * kh * kw, ho * wo * n)
+    if not (p0 or p1):
+        return xp.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    xt = xp.zeros((c, h + 2 * p0, w + 2 * p1, n), dtype=x.dtype)
+    xt[:, p0 : p0 + h, p1 : p1 + w, :] = x.transpose(1, 2, 3, 0)
+    return xt.transpose(3, 0, 1, 2)
 
 
 @shape_only(1)
-def col2im(g: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any):
+def col2im(
+    g: Any,
+    x: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    batch_first: Any = True,
+):
     """The cotangent of ``x`` for ``cols = im2col(x, ...)``: each column entry added back to
-    the input entry it was read from (one strided slice per kernel offset, added in
-    (C, H, W, N) order; the result is a (N, C, H, W) view of it)."""
+    the input entry it was read from, one strided slice per kernel offset, in the layout
+    ``batch_first`` chose (batch innermost: the result is a (N, C, H, W) view of a
+    (C, H, W, N) array)."""
     xp = namespace(g)
     n, c, h, w, kh, kw, ho, wo = _geometry(
         x.shape, kernel_size, stride, padding, dilation
     )
-    gc = g.reshape(c, kh, kw, ho, wo, n)
     p0, p1 = padding
+    if batch_first:
+        gc = xp.reshape(g, (c, kh, kw, n, ho, wo))
+        z = xp.zeros((n, c, h + 2 * p0, w + 2 * p1), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                win = _window(i, j, ho, wo, stride, dilation)
+                z[win] += gc[:, i, j].transpose(1, 0, 2, 3)
+        return _unpadded(z, x.shape, padding)
+    gc = xp.reshape(g, (c, kh, kw, ho, wo, n))
     z = xp.zeros((c, h + 2 * p0, w + 2 * p1, n), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            z[_spatial(i, j, ho, wo, stride, dilation)] += gc[:, i, j]
+            win = _window(i, j, ho, wo, stride, dilation)
+            z[:, win[2], win[3], :] += gc[:, i, j]
     return z[:, p0 : p0 + h, p1 : p1 + w, :].transpose(3, 0, 1, 2)
 
 
@@ -168,17 +270,25 @@ def col2im_sum(
     stride=(1, 1),
     padding=(0, 0),
     dilation=(1, 1),
+    batch_first=True,
 ):
     """The adjoint of :func:`im2col` as a primitive: the (N, C, H, W) array of
     ``output_size`` whose entries are the sums of the column entries read from them (a
-    transposed convolution's last step)."""
+    transposed convolution's last step), added in the layout ``batch_first`` chooses."""
     like = ShapeDtype(tuple(output_size), cols.dtype)
-    return col2im(cols, like, kernel_size, stride, padding, dilation)
+    return col2im(cols, like, kernel_size, stride, padding, dilation, batch_first)
 
 
-def unfold(g: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> Any:
+def unfold(
+    g: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    batch_first: Any = True,
+) -> Any:
     """The cotangent of ``cols`` for ``ans = col2im_sum(cols, ...)``: ``im2col`` of ``g``."""
-    return im2col(g, kernel_size, stride, padding, dilation)
+    return im2col(g, kernel_size, stride, padding, dilation, batch_first)
 
 
 # -- pooling ---------------------------------------------------------------------------
@@ -188,12 +298,18 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any, padding=(0, 0), dilation=(
         x.shape, kernel_size, stride, padding, dilation
     )
     _pool_padding(kernel_size, padding)
+    xp = namespace(x)
     xpad = _padded(x, padding, -float("inf"))
-    out = None
-    for i in range(kh):
-        for j in range(kw):
-            win = xpad[_window(i, j, ho, wo, stride, dilation)]
-            out = win.copy() if out is None else namespace(x).maximum(out, win)
+    wins = [
+        xpad[_window(i, j, ho, wo, stride, dilation)]
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    if len(wins) == 1:
+        return wins[0].copy()
+    out = xp.maximum(wins[0], wins[1])  # laid out as x is (a copy would be row-major)
+    for win in wins[2:]:
+        out = xp.maximum(out, win)
     return out
 
 
@@ -216,8 +332,8 @@ def max_pool2d_cotangent(
         x.shape, kernel_size, stride, padding, dilation
     )
     xpad = _padded(x, padding, -float("inf"))
-    z = xp.zeros(xpad.shape, dtype=x.dtype)
-    open_ = xp.ones(ans.shape, dtype=bool)  # windows whose maximum is not found yet
+    z = xp.zeros_like(xpad)  # laid out as x is, as the windows' cotangents are
+    open_ = xp.ones_like(ans, dtype=bool)  # windows whose maximum is not found yet
     for i in range(kh):
         for j in range(kw):
             key = _window(i, j, ho, wo, stride, dilation)

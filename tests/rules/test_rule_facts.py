@@ -287,6 +287,7 @@ CALLS: dict[str, Any] = {
     "extremum_share": lambda f, x: f(x, np.maximum(x, Y), Y),
     "copysign_slope": lambda f, x: f(x, Y),
     "require_float_dtype": lambda f, x: f(x.dtype, "f.py:1: x"),
+    "conv_layout": lambda f, x: f((3, 2, 1, 2), x.reshape(3, 2, 1, 2).strides, 1, 16),
 }
 
 NONDIFF_ENTRIES = sorted(
