@@ -184,8 +184,9 @@ def drop_default_arguments(names: Names, bwd: Backward) -> Backward:
     return bwd
 
 
-def _runs(items: list[Any]) -> list[list[Any]]:
-    """Maximal straight-line runs of backward items (Blocks and BSegs), at every level."""
+def _runs(items: list[Any], into_loops: bool = True) -> list[list[Any]]:
+    """Maximal straight-line runs of backward items (Blocks and BSegs), at every level
+    (``into_loops`` False: only those no loop holds)."""
     out: list[list[Any]] = []
     run: list[Any] = []
     for it in items:
@@ -196,9 +197,9 @@ def _runs(items: list[Any]) -> list[list[Any]]:
             out.append(run)
             run = []
         if isinstance(it, BIf):
-            out += _runs(it.body) + _runs(it.orelse)
+            out += _runs(it.body, into_loops) + _runs(it.orelse, into_loops)
             out += [it.fills_body, it.fills_orelse]
-        elif isinstance(it, BLoop):
+        elif isinstance(it, BLoop) and into_loops:
             out += [it.pre] + _runs(it.body)
     if run:
         out.append(run)
@@ -332,21 +333,7 @@ def coalesce_result_copies(bwd: Backward) -> bool:
 
 def _runs_outside_loops(items: list[Any]) -> list[list[Any]]:
     """The straight-line runs of :func:`_runs` that no loop holds."""
-    out: list[list[Any]] = []
-    run: list[Any] = []
-    for it in items:
-        if isinstance(it, (Block, BSeg)):
-            run.append(it)
-            continue
-        if run:
-            out.append(run)
-            run = []
-        if isinstance(it, BIf):
-            out += _runs_outside_loops(it.body) + _runs_outside_loops(it.orelse)
-            out += [it.fills_body, it.fills_orelse]
-    if run:
-        out.append(run)
-    return out
+    return _runs(items, into_loops=False)
 
 
 def _coalescible(

@@ -36,6 +36,18 @@ class Findings:
         file, line, col = self.src.where(node)
         if (file, line, col) == (self.src.filename, self.src.first_line, 1):
             file, line, col = self.origin.file, self.origin.line, self.origin.col
+        self.fail_at((file, line, col), message, hint, construct, cls)
+
+    def fail_at(
+        self,
+        where: tuple[str, int, int],
+        message: str,
+        hint: str,
+        construct: str,
+        cls: type[SrcgradError] = UnsupportedSyntaxError,
+    ) -> None:
+        """Raise the finding at ``where`` (file, line, column), as :meth:`fail` does."""
+        file, line, col = where
         raise _Bail(
             cls(
                 self.user_text(message),

@@ -9,7 +9,6 @@ import libcst as cst
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
-from srcgrad.codegen.normalize.base import _Bail
 from srcgrad.codegen.normalize.syntax import _paren
 from srcgrad.codegen.resolve import is_numpy_module
 from srcgrad.errors import AliasError
@@ -121,20 +120,9 @@ class InPlace:
 
     def refuse_read_after_view_write(self, name: str, line: int) -> None:
         """``name`` is read after a write through a view of it: the write's finding."""
-        user, cur, (file, wline, col) = self.written_through[name]
-        message, hint, construct = self._view_write_finding(
-            user, cur, f" (read again at line {line})"
-        )
-        raise _Bail(
-            AliasError(
-                self.user_text(message),
-                filename=file,
-                lineno=wline,
-                col=col,
-                construct=construct,
-                hint=self.user_text(hint),
-            )
-        )
+        user, cur, where = self.written_through[name]
+        finding = self._view_write_finding(user, cur, f" (read again at line {line})")
+        self.fail_at(where, *finding, AliasError)
 
     def _array_add_at(
         self, target: cst.Subscript, value: cst.BaseExpression, user: str
