@@ -45,6 +45,7 @@ _GROUPS = {
     "fft": "numpy.fft",
     "scipy_special": "scipy.special (when scipy is installed)",
     "scipy_linalg": "scipy.linalg (when scipy is installed)",
+    "scipy_spatial": "scipy.spatial.distance (when scipy is installed)",
     "stats": "scipy.stats distributions (when scipy is installed)",
 }
 
@@ -52,7 +53,9 @@ _GROUPS = {
 def _spell(name: str, module: str) -> str:
     """How a user writes the primitive: ``np.linalg.inv``, ``scipy.special.logsumexp``, ..."""
     if module.endswith(("scipy_special", ".stats")):
-        return f"`scipy.{name}`"
+        # scipy's own functions are registered as special.<f> / stats.<f>; the rest of
+        # the family (digamma, trigamma, polygamma_of) are srcgrad's runtime functions
+        return f"`scipy.{name}`" if name.startswith(("special.", "stats.")) else f"`{name}`"
     obj = np
     for part in name.split("."):
         obj = getattr(obj, part, None)
