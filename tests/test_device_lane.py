@@ -129,10 +129,10 @@ HOST_BY_DESIGN = {
     name: "a conversion to a Python number (cupy syncs; the fake device refuses)"
     for name in ("float", "int", "complex")
 }
-# rules whose forward is a host library's function (scipy.linalg, scipy.stats): on device
-# arrays the call is refused with a TypeError at the user's line (cupy refuses the implicit
-# copy), never run on a silent host copy
-HOST_ONLY_PREFIXES = ("scipy.linalg.", "stats.")
+# rules whose forward is a host library's function (scipy.linalg, scipy.spatial,
+# scipy.stats): on device arrays the call is refused with a TypeError at the user's line
+# (cupy refuses the implicit copy), never run on a silent host copy
+HOST_ONLY_PREFIXES = ("scipy.linalg.", "scipy.spatial.", "stats.")
 NUMPY_SCALAR_TYPES = ("float32", "float64")
 
 

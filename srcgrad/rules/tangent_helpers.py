@@ -250,18 +250,20 @@ def helper_rules() -> Iterator[None]:
     """The helpers above as primitives while forward mode reads a module (those without a
     rule of their own); the registry is restored after."""
     added = []
-    replaced = []
+    # what the registry held before, under the keys and names the added rules take (a
+    # helper's own rule may be an alias whose primitive is another function: it is put
+    # back under the helper's key, not its primitive's)
+    saved_keys: dict[Any, Rule | None] = {}
+    saved_names: dict[str, Rule | None] = {}
     for name in sorted(dir(rt)):
         rule = helper_rule(name)
         if rule is None or registry.is_nondiff(rule.primitive):
             continue
         own = registry.lookup(rule.primitive)
-        if own is not None:
-            if not has_jvp(rule):
-                continue
-            # a helper with a reverse-mode rule of its own (for higher orders): forward
-            # mode reads it through the JVP declared here, the rule is put back after
-            replaced.append(own)
+        if own is not None and not has_jvp(rule):
+            continue
+        # a helper with a reverse-mode rule of its own (for higher orders): forward
+        # mode reads it through the JVP declared here, the rule is put back after
         added.append(rule)
     for name, params in LOCALLY_CONSTANT.items():
         old = registry.lookup_name(name)
@@ -270,19 +272,25 @@ def helper_rules() -> Iterator[None]:
             new = dataclasses.replace(
                 old, extra={**old.extra, "shape_only": shape_only}
             )
-            replaced.append(old)
             added.append(new)
     for (
         rule
     ) in added:  # the registry's generation stays: nothing is registered for good
-        registry._RULES[registry._key(rule.primitive)] = rule
+        key = registry._key(rule.primitive)
+        saved_keys.setdefault(key, registry._RULES.get(key))
+        saved_names.setdefault(rule.name, registry._BY_NAME.get(rule.name))
+        registry._RULES[key] = rule
         registry._BY_NAME[rule.name] = rule
     try:
         yield
     finally:
-        for rule in added:
-            registry._RULES.pop(registry._key(rule.primitive), None)
-            registry._BY_NAME.pop(rule.name, None)
-        for rule in replaced:
-            registry._RULES[registry._key(rule.primitive)] = rule
-            registry._BY_NAME[rule.name] = rule
+        for key, was in saved_keys.items():
+            if was is None:
+                registry._RULES.pop(key, None)
+            else:
+                registry._RULES[key] = was
+        for rname, was_rule in saved_names.items():
+            if was_rule is None:
+                registry._BY_NAME.pop(rname, None)
+            else:
+                registry._BY_NAME[rname] = was_rule

@@ -116,3 +116,18 @@ def _named_in_rules_source(helpers: dict[str, object]) -> set[str]:
 def test_not_yet_lists_only_helpers_emitted_code_calls() -> None:
     known = set(CALLED) | _named_in_rules_source(HELPERS)
     assert NOT_YET <= known, sorted(NOT_YET - known)
+
+
+def test_forward_mode_puts_every_helper_rule_back() -> None:
+    # forward mode swaps the helpers' rules for ones with JVPs while it reads a module; a
+    # rule that is an alias (add_at's primitive is another function) must come back under
+    # the helper's own key, or a later higher order refuses the helper as rule-less
+    from srcgrad.rules import tangent_helpers
+
+    before = {n: registry.lookup(HELPERS[n]) for n in CALLED}
+    names = dict(registry._BY_NAME)
+    with tangent_helpers.helper_rules():
+        pass
+    assert {n: registry.lookup(HELPERS[n]) for n in CALLED} == before
+    assert registry._BY_NAME == names
+    assert registry.lookup(runtime.add_at) is not None
