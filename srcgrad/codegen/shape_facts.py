@@ -560,6 +560,8 @@ def _slice_length(inf: "Inference", d: Any, s: cst.Slice) -> Any:
 
 _CREATE = ("zeros", "ones", "empty", "full")
 _LIKE = ("zeros_like", "ones_like", "empty_like", "full_like")
+# the creation functions whose facts are known (each returns a new array)
+CREATION = _CREATE + _LIKE + ("eye", "identity", "arange")
 
 
 def creation(inf: "Inference", call: cst.Call, xp: str) -> Fact | None:
@@ -573,7 +575,7 @@ def creation(inf: "Inference", call: cst.Call, xp: str) -> Fact | None:
     ):
         return None
     name = f.attr.value
-    if name not in _CREATE + _LIKE + ("eye", "identity", "arange"):
+    if name not in CREATION:
         return None
     if any(a.star for a in call.args):
         raise Unknown

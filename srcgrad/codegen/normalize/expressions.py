@@ -326,10 +326,7 @@ class Expressions:
             and self.cont[base.value][2][0] == "seq"
         ):
             sl = e.slice[0].slice
-            bounds = [
-                None if b is None else self.key_of(self.lower(b, hint))
-                for b in (sl.lower, sl.upper, sl.step)
-            ]
+            bounds = self.slice_bounds(sl, hint)
             if any(b is _MISSING for b in bounds):
                 self.fail(
                     e,
@@ -345,10 +342,7 @@ class Expressions:
                     slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))],
                 )
                 items.append(cst.Element(self.read(base.value, i, expr, hint, None)))
-            name = target if target is not None else self.names.temp(hint)
-            self.bind_atom(name, cst.List(items))
-            self.last_define = (name, self.env[name])
-            return cst.Name(self.env[name])
+            return self.bind_display(cst.List(items), hint, target)
         if isinstance(base, cst.Name) and base.value in self.cont:
             if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
                 self.fail(

@@ -11,14 +11,12 @@ from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
 from srcgrad.codegen.normalize.syntax import _paren
 from srcgrad.codegen.resolve import is_numpy_module
+from srcgrad.codegen.shape_facts import CREATION
 from srcgrad.errors import AliasError
 from srcgrad.rules import registry
 
 # numpy functions that return a new array whatever their arguments
-_CREATION = frozenset(
-    "zeros ones empty full zeros_like ones_like empty_like full_like eye identity "
-    "arange linspace".split()
-)
+_CREATION = frozenset(CREATION) | {"linspace"}
 
 
 class InPlace:

@@ -5,6 +5,7 @@ loop, and comprehensions (a loop that appends to a fresh list).
 from __future__ import annotations
 
 import builtins
+from typing import Any
 
 import libcst as cst
 
@@ -286,15 +287,29 @@ class Lists:
             return None
         display = self._display_slice(cur, e.slice[0].slice, hint)
         if display is not None:
-            name = target if target is not None else self.names.temp(hint)
-            self.bind_atom(name, display)
-            self.last_define = (name, self.env[name])
-            return cst.Name(self.env[name])
+            return self.bind_display(display, hint, target)
         if cur in self.dyn and all(
             self.resolver.lookup(b)[1] is getattr(builtins, b) for b in ("len", "range")
         ):  # (the new list is bound after it is read)
             return self.lower(self._list_slice_items(e), hint, None)
         return None
+
+    def slice_bounds(self, sl: cst.Slice, hint: str) -> list[Any]:
+        """A slice's start, stop and step as values known here (``_MISSING`` for one
+        known only at run time, None for one left out)."""
+        return [
+            None if b is None else self.key_of(self.lower(b, hint))
+            for b in (sl.lower, sl.upper, sl.step)
+        ]
+
+    def bind_display(
+        self, display: cst.BaseExpression, hint: str, target: str | None
+    ) -> cst.Name:
+        """Bind a display of emitted atoms (``target``, else a temporary) and read it."""
+        name = target if target is not None else self.names.temp(hint)
+        self.bind_atom(name, display)
+        self.last_define = (name, self.env[name])
+        return cst.Name(self.env[name])
 
     def _display_slice(
         self, cur: str, sl: cst.Slice, hint: str
@@ -306,10 +321,7 @@ class Lists:
         kind = self.seq_displays.get(cur, (None, 0))[0]
         if kind is None:
             return None
-        bounds = [
-            None if b is None else self.key_of(self.lower(b, hint))
-            for b in (sl.lower, sl.upper, sl.step)
-        ]
+        bounds = self.slice_bounds(sl, hint)
         if any(b is _MISSING or not isinstance(b, (int, type(None))) for b in bounds):
             return None
         items = [cst.Element(a) for a in self.lit[cur][1][slice(*bounds)]]
