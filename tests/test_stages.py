@@ -15,6 +15,7 @@ from srcgrad.codegen import ir, pipeline
 from srcgrad.codegen.activity import ZeroGradientWarning, analyse
 from srcgrad.codegen.check import check_function
 from srcgrad.codegen.emit import emit
+from srcgrad.codegen.hoist import hoist
 from srcgrad.codegen.normalize import normalize
 from srcgrad.codegen.optimize import drop_default_arguments, optimize
 from srcgrad.codegen.residuals import Push, StackInit, plan_residuals
@@ -369,7 +370,9 @@ def test_stages_by_hand_render_the_committed_golden(name, tmp_path, monkeypatch)
     spec = specialise(fwd, bwd, arg_specs)
     bwd = optimize(spec.backward)
     fwd = specialise_forward(fwd, spec.facts, bwd)
-    em = emit(fwd, bwd, act, plan_residuals(fwd, bwd), note=spec.note, has_aux=has_aux)
+    plan = plan_residuals(fwd, bwd)
+    bwd = hoist(bwd, fwd.names, spec.facts.env, plan)
+    em = emit(fwd, bwd, act, plan, note=spec.note, has_aux=has_aux)
 
     golden = (GOLDEN / f"{name}.py").read_text()
     assert em.body == golden.split("\n", cache.HEADER_LINES)[cache.HEADER_LINES]

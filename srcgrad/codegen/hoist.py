@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
+import numpy as np
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Names
@@ -365,6 +366,8 @@ def _fixed_in_step(
 def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
     """Rewrite ``loop`` in place; return the blocks that follow it."""
     _move_invariant_reads(loop, ctx)
+    constants_as_arrays(loop, ctx)
+    _transposes_before(loop, ctx)
     plan = _plan(loop, ctx)
     if not plan.found:
         return []
@@ -545,3 +548,118 @@ def _constant_read(expr: cst.BaseExpression) -> bool:
             return False
         expr = expr.value
     return isinstance(expr, cst.Name)
+
+
+_ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
+_WORDS = {"1": "one", "2": "two", "0.5": "half", "1.0": "one", "2.0": "two"}
+
+
+def constants_as_arrays(loop: BLoop, ctx: _Context) -> None:
+    """A number in a step's arithmetic on arrays of one float dtype (``1 - h_2 * h_2``
+    of float32 arrays) becomes a zero-dimensional array of that dtype made once before
+    the loop (``one = xp.asarray(1, dtype=xp.float32)``): numpy converts a Python number
+    on every call, which costs as much as the operation on a small array.  The number
+    converts to the same value either way, and the result has the operands' dtype either
+    way, so every value is unchanged."""
+    made: dict[tuple[str, str], str] = {}
+
+    def constant(text: str, dtype: str) -> str:
+        if (text, dtype) not in made:
+            made[(text, dtype)] = ctx.names.fresh(_WORDS.get(text, "constant"))
+        return made[(text, dtype)]
+
+    for b in ir.all_blocks(loop.body):
+        b.stmts = [_with_constants(st, ctx, constant) for st in b.stmts]
+    if not made:
+        return
+    pre = Block(loop.node.origin, LABEL)
+    for (text, dtype), name in made.items():
+        code = f"{name} = {ctx.bwd.xp}.asarray({text}, dtype={ctx.bwd.xp}.{dtype})"
+        pre.stmts.append(cst.parse_statement(code).body[0])
+    loop.pre = loop.pre + [pre]
+    ctx.changed = True
+
+
+def _with_constants(st: Any, ctx: _Context, constant: Any) -> Any:
+    class Rewrite(cst.CSTTransformer):
+        def leave_BinaryOperation(
+            self, orig: cst.BinaryOperation, node: cst.BinaryOperation
+        ) -> cst.BaseExpression:
+            if not isinstance(node.operator, _ARITHMETIC):
+                return node
+            for side, other in (("left", node.right), ("right", node.left)):
+                number = getattr(node, side)
+                if isinstance(number, (cst.Integer, cst.Float)):
+                    dtype = _float_dtype(other, ctx)
+                    if dtype is not None:
+                        name = constant(number.value, dtype)
+                        return node.with_changes(**{side: cst.Name(name)})
+            return node
+
+    return st.visit(Rewrite()) if isinstance(st, cst.Assign) else st
+
+
+def _float_dtype(expr: cst.BaseExpression, ctx: _Context) -> str | None:
+    """``"float32"`` or ``"float64"`` when ``expr`` is arithmetic (``+ - * /``) on names
+    whose facts are arrays of that one dtype, one of them with an axis at least."""
+    dtypes: set[Any] = set()
+    ranked = False
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, cst.BinaryOperation) and isinstance(e.operator, _ARITHMETIC):
+            stack += [e.left, e.right]
+        elif isinstance(e, cst.Name):
+            fact = ctx.env.get(ctx.primal.get(e.value, e.value))
+            if getattr(fact, "dims", None) is None:
+                return None
+            dtypes.add(fact.dtype)
+            ranked = ranked or len(fact.dims) >= 1
+        elif not isinstance(e, (cst.Integer, cst.Float)):
+            return None
+    if not ranked or len(dtypes) != 1:
+        return None
+    (dt,) = dtypes
+    return dt.name if dt in (np.dtype("float32"), np.dtype("float64")) else None
+
+
+def _transposes_before(loop: BLoop, ctx: _Context) -> None:
+    """``W.T`` of a name the loop never binds (``d_h @ W.T`` each step) is taken once
+    before the loop, as ``W_T`` (a view: the same array)."""
+    # what a step binds: the forward loop's names (popped or recomputed each step, but
+    # for the invariant reads moved before the loop), and the backward statements' own
+    before = {t for b in loop.pre for st in b.stmts for t in ir.assigned_names(st)}
+    variant = set(ir.def_counts([loop.node])) - before
+    variant |= {c.name for c in loop.node.carried} | {loop.node.target or ""}
+    blocks = ir.all_blocks(loop.body)
+    for b in blocks:
+        for st in b.stmts:
+            variant.update(ir.assigned_names(st))
+    made: dict[str, str] = {}
+
+    class Rewrite(cst.CSTTransformer):
+        def leave_Attribute(
+            self, orig: cst.Attribute, node: cst.Attribute
+        ) -> cst.BaseExpression:
+            v = node.value
+            if (
+                node.attr.value != "T"
+                or not isinstance(v, cst.Name)
+                or v.value in variant
+                or v.value == ctx.bwd.xp
+            ):
+                return node
+            if v.value not in made:
+                made[v.value] = ctx.names.of_target(
+                    f"_{v.value.lstrip('_')}_T", v.value, "transposed:T"
+                )
+            return cst.Name(made[v.value])
+
+    for b in blocks:
+        b.stmts = [st.visit(Rewrite()) for st in b.stmts]
+    if made:
+        pre = Block(loop.node.origin, LABEL)
+        for name, t in made.items():
+            pre.stmts.append(cst.parse_statement(f"{t} = {name}.T").body[0])
+        loop.pre = loop.pre + [pre]
+        ctx.changed = True
