@@ -44,7 +44,11 @@ under a branch or an inner loop), and nothing in the loop may write into an arra
 place (a kept factor must still hold its step's value after the loop).  The sum's order
 changes, so results agree with the per-step form to rounding.
 
-Reads of loop-invariant containers (``W = params["W"]``) move before the loop as well.
+Reads of loop-invariant containers (``W = params["W"]``) move before the loop as well, and
+so do two things numpy would redo on every step at a cost like that of the step's own
+arithmetic on small arrays: ``W.T`` of a name the step does not bind, and a Python number
+in arithmetic on arrays of one float dtype, which becomes a zero-dimensional array of that
+dtype (``one = xp.asarray(1, dtype=xp.float32)``; the same value and result dtype).
 The pass runs after the residual plan, and adds no read of a forward value: the factors
 kept are the values the loop read anyway.
 """

@@ -19,7 +19,8 @@ Each stage takes the results of earlier ones and returns its own; none runs insi
 11. specialise_forward  forward rewrites the facts prove bit-identical    -> Normalized
 12. residuals           what fwd keeps, pushes and recomputes for bwd     -> Residuals
 13. hoist               a backward loop's weight-gradient sums, one product after it
-                        (shape facts prove it); invariant reads before it  -> Backward
+                        (shape facts prove it); invariant reads and transposes, and
+                        numbers as arrays of the step's dtype, before it  -> Backward
 14. emit                the module text                                   -> Emitted
 """
 
