@@ -604,8 +604,8 @@ def _with_constants(st: Any, ctx: _Context, constant: Any) -> Any:
 
 
 def _float_dtype(expr: cst.BaseExpression, ctx: _Context) -> str | None:
-    """``"float32"`` or ``"float64"`` when ``expr`` is arithmetic (``+ - * /``) on names
-    whose facts are arrays of that one dtype, one of them with an axis at least."""
+    """``"float32"`` or ``"float64"`` when ``expr`` is arithmetic (``+ - * /``) on forward
+    values whose facts are arrays of that one dtype, one of them with an axis at least."""
     dtypes: set[Any] = set()
     ranked = False
     stack = [expr]
@@ -614,7 +614,8 @@ def _float_dtype(expr: cst.BaseExpression, ctx: _Context) -> str | None:
         if isinstance(e, cst.BinaryOperation) and isinstance(e.operator, _ARITHMETIC):
             stack += [e.left, e.right]
         elif isinstance(e, cst.Name):
-            fact = ctx.env.get(ctx.primal.get(e.value, e.value))
+            # forward values only: a cotangent may have another dtype than its value
+            fact = None if e.value in ctx.primal else ctx.env.get(e.value)
             if getattr(fact, "dims", None) is None:
                 return None
             dtypes.add(fact.dtype)
