@@ -461,6 +461,8 @@ class _Renderer:
     def bwd_loop(self, it: BLoop) -> list[_Node]:
         node = it.node
         if id(node) not in self.plan.live_loops:
+            if id(node) in self.plan.pre_only:
+                return self.pop_line(node, node.origin) + self.blocks(it.pre)
             return []
         out = self.pop_line(node, node.origin)
         out += self.blocks(it.pre)

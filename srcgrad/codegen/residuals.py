@@ -56,6 +56,7 @@ class Residuals:
     forward: list[Any]  # the forward items with Push and StackInit markers
     pops: dict[int, Push]  # id(forward segment / if / loop) -> what its backward pops
     live_loops: set[int]  # id(loop) of the loops whose backward does something
+    pre_only: set[int]  # id(loop) of those whose backward is only what runs before them
     residuals: list[str]  # kept in the Residuals tuple, in definition order
     recomputed: list[ir.Stmt]  # run again in bwd instead of kept, in forward order
     prebind: list[str]  # bound to None at the top of fwd
@@ -90,6 +91,7 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
         forward=forward,
         pops=planner.pops,
         live_loops=planner.live_loops,
+        pre_only=planner.pre_only,
         residuals=residuals,
         recomputed=recomputed,
         prebind=_prebind(norm, residuals),
@@ -158,6 +160,7 @@ class _Planner:
         )  # id(forward item) -> the stack it pushes to
         self.forced: set[int] = set()  # head segments that push a placeholder
         self.live_loops: set[int] = set()  # loops whose backward does something
+        self.pre_only: set[int] = set()  # loops whose backward is what runs before them
         self.head_stacks: dict[int, str] = {}  # id(head segment) -> its loop's stack
         self.origins: dict[int, Origin | None] = {}
         self.pops: dict[int, Push] = {}
@@ -205,7 +208,14 @@ class _Planner:
     ) -> set[str]:
         node = it.node
         if not ir.has_code(it.body):
-            return set()
+            if not ir.has_code(it.pre):
+                return set()
+            # nothing to do step by step, but what the code after the loop reads (the
+            # zero cotangents of the lists it reads) is made all the same
+            self.pre_only.add(id(node))
+            return self.record(
+                node, ir.block_reads(it.pre) & self.fwd_names, variant, stack
+            )
         self.live_loops.add(id(node))
         inner = self.plan(it.body, _variant(node), node.stack)
         if node.reversible_range and node.target:

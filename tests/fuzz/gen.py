@@ -67,6 +67,7 @@ TAGS = (
     "list-literal",
     "list-comprehension",
     "list-rebuild",
+    "list-read-while-growing",
     "list-stack",
     "list-sum",
     "list-index",
@@ -1211,15 +1212,26 @@ class Ctx:
             self.emit(f"{name} = [{e}]")
             self.tag("list-literal")
             lo = 1
+        run = self.fresh("run") if self.flag() else None
+        if run is not None:  # the whole list read while the loop still grows it
+            self.emit(f"{run} = 0.0")
         self.emit(f"for {i} in range({n}):")
         inner = self.child()
         inner.ints.append((i, n))
         inner.loop = "for"
         item, _ = inner.with_shape(s)
         inner.emit(f"{name}.append(np.sin({item}) * ({i} + 1.0))")
+        if run is not None:
+            read = self.choice(
+                [f"np.stack({name})", f"sum({name})", f"np.mean({name}, axis=0)"]
+            )
+            inner.emit(f"{run} = {run} + np.sum(np.tanh({read}) ** 2)")
         self.body_of(inner)
         self.adopt(inner, self.child(), loop=True)
         self.tag("list-append", "loop-range")
+        if run is not None:
+            self.tag("list-read-while-growing")
+            self.bind(Var(run, ()))
         lv = ListVar(name, s, lo + n, lo + n, owned=True)
         self.lists.append(lv)
         self.use_list(lv)

@@ -49,10 +49,34 @@ class Arguments:
                 out.append(self.lower_arg(a, hint))
         return out
 
-    def lower_arg(self, a: cst.Arg, hint: str) -> cst.Arg:
+    def lower_arg(self, a: cst.Arg, hint: str, snapshot: bool = False) -> cst.Arg:
+        """``a`` lowered; with ``snapshot`` (a primitive's argument), a list that an
+        enclosing loop appends to is read as ``lst[:]``: its items now, which the
+        primitive's adjoint reads back (the list itself holds every step's items by the
+        time the backward pass runs)."""
         if a.star == "**":
             raise _Bail(None)  # `f(**kw)`: reported by check; binding it would mislead
+        if snapshot and not a.star and self.grown_by_loop(a.value):
+            whole = cst.SubscriptElement(cst.Slice(lower=None, upper=None))
+            return a.with_changes(
+                value=self.lower(cst.Subscript(a.value, [whole]), hint)
+            )
         return a.with_changes(value=self.lower(a.value, hint))
+
+    def grown_by_loop(self, e: cst.BaseExpression) -> bool:
+        """``e`` names a list built here that an enclosing loop appends to, one list
+        object across that loop's iterations (made before the loop began)."""
+        if not isinstance(e, cst.Name) or self.env.get(e.value) not in self.dyn:
+            return False
+        cur = self.env[e.value]
+        if cur in self.grown_outside:
+            return True
+        made_in = self.list_made_at(cur)
+        return any(cur in lp.get("grown", ()) for lp in self.loops[made_in:])
+
+    def list_made_at(self, cur: str) -> int:
+        """How many loops were around the making of the list ``cur`` (0: unknown)."""
+        return self.list_depth.get(cur, self.display_depth.get(cur, 0))
 
     def bind_signature(
         self, fn: Any, args: list[cst.Arg], e: cst.CSTNode, display: str

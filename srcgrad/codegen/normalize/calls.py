@@ -255,7 +255,7 @@ class Calls:
             and not e.args[0].star
         ):
             rule = registry.lookup_name("max_of" if obj is max else "min_of")
-            seq = self.lower(e.args[0].value, hint)
+            seq = self.lower_arg(e.args[0], hint, snapshot=True).value
             if rule is not None and not self.is_static(seq):
                 node = e.with_changes(args=[e.args[0].with_changes(value=seq)])
                 return self.prim(rule, target, hint, node, {"iterable": seq})
@@ -312,7 +312,8 @@ class Calls:
         if res.kind == "user" and isinstance(obj, types.FunctionType):
             args = self.inlined_args(e, hint)
         else:
-            args = [self.lower_arg(a, hint) for a in e.args]
+            snapshot = res.kind in ("rule", "custom")
+            args = [self.lower_arg(a, hint, snapshot) for a in e.args]
         all_static = all(
             self.is_static(a.value) or self._function_chain(a.value) for a in args
         )

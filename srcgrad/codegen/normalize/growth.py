@@ -19,6 +19,7 @@ class Growth:
     def note_new_list(self, emitted: str, items: list[Any]) -> None:
         """``emitted`` was just bound to a new list holding ``items``: its history starts."""
         self.list_history[emitted] = (len(self.loop_ticks), list(items))
+        self.list_depth[emitted] = len(self.loops)
 
     def note_appended(self, lst: str, item: Any) -> None:
         """``item`` was appended to ``lst`` as a list built with append: its items stay known

@@ -46,6 +46,7 @@ _CALLER_STATE = (
     "ret_flag",
     "out_name",
     "loops",
+    "grown_outside",
     "out",
     "origin",
     "has_aux",
@@ -301,6 +302,12 @@ class Inlining:
         )
         self.has_aux = False
         self.ret_flag = None
+        self.grown_outside = self.grown_outside | {
+            cur
+            for k, lp in enumerate(self.loops)
+            for cur in lp.get("grown", ())
+            if self.list_made_at(cur) <= k
+        }  # the caller's loops go on growing them
         self.loops = []
         self.out = None
         outer = definer or _Scope({}, {}, set(), {})

@@ -20,6 +20,7 @@ from srcgrad.codegen.normalize.syntax import (
     _assigned_in,
     _extended_in_place,
     _functions_bound,
+    _grown_lists,
     _ident_key,
     _paren,
     _subscript_written,
@@ -121,7 +122,13 @@ class Loops:
         for u, (_, keys, names) in comps.items():
             carried += [ir.Carried(c, True) for c in names]
         cmap = {u: c for u, c in zip(plain_users, carried)}
-        loop: dict[str, Any] = {"map": cmap, "has_break": False, "comps": comps}
+        loop: dict[str, Any] = {
+            "map": cmap,
+            "has_break": False,
+            "comps": comps,
+            # the lists it appends to that exist before it (emitted names)
+            "grown": {self.env[u] for u in _grown_lists(node.body) if u in self.env},
+        }
         self.loops.append(loop)
         self.tick += 1
         self.loop_ticks.append(self.tick)

@@ -145,6 +145,8 @@ class Normalizer(
         # displays bound here -> how many loops were being lowered (item writes at that depth
         # change this iteration's display)
         self.display_depth: dict[str, int] = {}
+        self.list_depth: dict[str, int] = {}  # empty list -> the loops around its `[]`
+        self.grown_outside: set[str] = set()  # lists a caller's loop appends to
         self.loop_ticks: list[int] = []  # tick at the start of each loop being lowered
         self.tick = 0  # counts reads of displays and starts of loops, in lowering order
         self.pending_displays: list[Any] = []
