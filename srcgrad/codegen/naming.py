@@ -209,6 +209,7 @@ def qualified_reads(norm: ir.Normalized, text: str) -> dict[str, set[str]]:
     hidden = cells | set(norm.params) | set(norm.names.fixed.values())
     hidden |= set(norm.closure_reads) | set(norm.module_imports.values())
     hidden |= {"NamedTuple", "__builtins__", "__name__", "__file__"}
+    hidden |= cache.EMITTED_BUILTINS  # emitted code calls the builtins by those names
     found: set[str] = set()
     toks = _tokens(text)
     for a, dot, name in zip(toks, toks[1:], toks[2:]):

@@ -11,6 +11,7 @@ from typing import Any
 
 import libcst as cst
 
+from srcgrad import cache
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
 from srcgrad.codegen.normalize.base import _LITERALS, _MISSING, _Scope
@@ -41,6 +42,8 @@ class Bindings:
             name = user
             self.names.taken.add(user)
         else:
+            if user in cache.EMITTED_BUILTINS:
+                self.names.taken.add(user)  # never the name itself
             name = self.names.fresh(user)
         self.forget(user)
         self.env[user] = name
@@ -79,6 +82,7 @@ class Bindings:
         callee = len(self.inline_stack) > 1
         return (
             user in self.free_bare
+            or user in cache.EMITTED_BUILTINS  # emitted code calls the builtin
             # a generated name (xp, index, ...) avoids the top function's names, not a callee's
             or (callee and user in self.names.fixed.values())
             or (callee and user in self.top_free)

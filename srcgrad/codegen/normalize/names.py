@@ -6,6 +6,8 @@ calls resolve and the cache references they record.
 
 from __future__ import annotations
 
+import builtins
+
 import sys
 import types
 from typing import Any
@@ -140,6 +142,8 @@ class NameReads:
             or root in self.params_set
             or root in self.names.fixed.values()
             or root in self.closure_reads
+            # emitted code's own calls of a builtin of that name must find the builtin
+            or (root in cache.EMITTED_BUILTINS and obj is not getattr(builtins, root))
         )
         if root in self.resolver.closure:
             fn = self.resolver.fn

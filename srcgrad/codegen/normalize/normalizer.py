@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
 
 from srcgrad import cache
 from srcgrad.codegen.ir import Names, Normalized, Stmt
@@ -239,8 +240,22 @@ class Normalizer(
             if type(v) is tuple and v[:1] == ("function",) and k not in self.wrt
         }
         arg_resolver = ArgumentResolver(self.fn, functions)
+        loops = m.findall(
+            self.src.tree.body,
+            m.For() | m.While() | m.ListComp() | m.GeneratorExp() | m.DictComp(),
+        )
         for param in [*p.posonly_params, *p.params, *p.kwonly_params]:
             name = param.name.value
+            if name in cache.EMITTED_BUILTINS and loops:  # loops emit len, range, ...
+                self.findings.append(
+                    self._error(
+                        param.name,
+                        f"a parameter named {name!r}: the emitted gradient calls the "
+                        f"builtin {name}() in the same function",
+                        f"rename the parameter (e.g. {name}_) in the function",
+                        "parameter-name",
+                    )
+                )
             params.append(name)
             self.params_set.add(name)
             if name in functions:
