@@ -783,11 +783,7 @@ def write_atomic(path: Path, text: str) -> Path:
 
 
 CLOSURE_READS = "SRCGRAD_CLOSURE_READS"  # an emitted module's table of closure reads
-
-
-# the builtins emitted code calls on its own (``for i in reversed(range(n))``, ``list(stack)``,
-# ``range(min(len(a), len(b)))``): always the builtins, however the user's module binds the
-# names; a user's own global of one of these names is read through its module instead
+# builtins emitted code calls on its own: the builtins whatever the user's module binds
 EMITTED_BUILTINS = frozenset({"len", "list", "min", "range", "reversed", "tuple"})
 
 
@@ -827,7 +823,7 @@ class UserGlobals(dict):  # type: ignore[type-arg]
         cell = self._cells.get(key)
         if cell is not None:
             return cell.cell_contents
-        if key in EMITTED_BUILTINS:  # srcgrad's own calls, whatever the module binds
+        if key in EMITTED_BUILTINS:
             return getattr(builtins, key)
         return self._fn_globals[key]
 
