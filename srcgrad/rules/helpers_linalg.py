@@ -20,6 +20,14 @@ for ``a`` it is ``ct det(a) (<g, a^-T> a^-T - a^-T g^T a^-T)``.
 ``slogdet_cotangent((ct_sign, ct_log), sl, a) = ct_log a^-T`` for real ``a`` (a complex
 ``a`` is refused): for ``ct_log`` it is ``<g, a^-T>``, for the sign nothing, and for
 ``a`` it is ``-ct_log a^-T g^T a^-T``.
+
+``matrix_power_cotangent(ct, a, n)`` and ``expm_cotangent(ct, a)`` are ``L(a^T, ct)``, the
+Frechet derivative of the matrix function ``F`` (a power, the exponential) at ``a^T`` in
+the direction ``ct``: the upper-right block of ``F(m)`` with ``m = [[a^T, ct], [0, a^T]]``
+(real matrices; a complex ``a`` is refused).  Their rules differentiate that block: the
+cotangent of ``m`` is the helper itself at ``m`` and ``[[0, g], [0, 0]]``, whose
+upper-right block is the cotangent of ``ct`` and whose two diagonal blocks add up to the
+cotangent of ``a^T``.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from srcgrad.rules.linalg import square_tensor, well_conditioned
 from srcgrad.rules.registry import adjoint, numpy_at_least
 from srcgrad.runtime import (
     det_cotangent,
+    expm_cotangent,
+    matrix_power_cotangent,
     require_real,
     slogdet_cotangent,
     zeros_if_none,
@@ -143,3 +153,67 @@ def slogdet_cotangent_adjoint(g, ans, ct, sl, a):
     da = -coef * np.matmul(np.matmul(inv_t, np.swapaxes(g, -1, -2)), inv_t)
     s = np.sum(g * inv_t, axis=(-2, -1))
     return [np.zeros_like(s), s], unbroadcast(da, a)
+
+
+# --------------------------------------------------------------------------- matrix functions
+
+
+def _near_identity(rng, shape):
+    """Square matrices near the identity (invertible: negative powers)."""
+    return 0.3 * rng.standard_normal(shape) + np.eye(shape[-1])
+
+
+_MATRIX_FUNCTION = {"matrix": "(3,3),(3,3)", "batch": "(2,3,3),(2,3,3)"}
+
+
+@adjoint(
+    matrix_power_cotangent,
+    python_floats=(),
+    nondiff=("n",),
+    domain={"a": _near_identity},
+    shapes={k: v + ",-" for k, v in _MATRIX_FUNCTION.items()},
+    params={"n": [0, 1, 3, -2]},
+    view=True,  # n = 1: the cotangent itself
+)
+def matrix_power_cotangent_adjoint(g, ans, ct, a, n):
+    at = np.swapaxes(require_real(a, "matrix_power"), -1, -2)
+    m = np.concatenate(
+        [
+            np.concatenate([at, ct], axis=-1),
+            np.concatenate([np.zeros_like(at), at], axis=-1),
+        ],
+        axis=-2,
+    )
+    gz = np.zeros_like(g)
+    gm = np.concatenate(
+        [np.concatenate([gz, g], axis=-1), np.concatenate([gz, gz], axis=-1)], axis=-2
+    )
+    dm = matrix_power_cotangent(gm, m, n)
+    k = ans.shape[-1]
+    d_at = dm[..., :k, :k] + dm[..., k:, k:]
+    return unbroadcast(dm[..., :k, k:], ct), unbroadcast(np.swapaxes(d_at, -1, -2), a)
+
+
+@adjoint(
+    expm_cotangent,
+    python_floats=(),
+    shapes=_MATRIX_FUNCTION,
+    domain={"a": (-1, 1)},
+)
+def expm_cotangent_adjoint(g, ans, ct, a):
+    at = np.swapaxes(require_real(a, "expm"), -1, -2)
+    m = np.concatenate(
+        [
+            np.concatenate([at, ct], axis=-1),
+            np.concatenate([np.zeros_like(at), at], axis=-1),
+        ],
+        axis=-2,
+    )
+    gz = np.zeros_like(g)
+    gm = np.concatenate(
+        [np.concatenate([gz, g], axis=-1), np.concatenate([gz, gz], axis=-1)], axis=-2
+    )
+    dm = expm_cotangent(gm, m)
+    k = ans.shape[-1]
+    d_at = dm[..., :k, :k] + dm[..., k:, k:]
+    return unbroadcast(dm[..., :k, k:], ct), unbroadcast(np.swapaxes(d_at, -1, -2), a)

@@ -15,6 +15,7 @@ from srcgrad.rules.elementwise import _away_from_zero
 from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
     abs_slope,
+    angle_cotangent,
     copysign_slope,
     list_length,
     sign_slope_cotangent,
@@ -235,6 +236,19 @@ def require_nonzero_adjoint(g, ans, x, what):
 )
 def require_real_adjoint(g, ans, x, what):
     return g
+
+
+@adjoint(
+    angle_cotangent,
+    python_floats=(),
+    nondiff=("z",),
+    shapes={"matrix": "(3,4),(3,4)", "float": "s,s"},
+    params={"deg": [False, True]},
+)
+def angle_cotangent_adjoint(g, ans, ct, z, deg=False):
+    # zero for a real z (the angle is 0 or pi there, a constant almost everywhere); a
+    # complex z is refused
+    return unbroadcast(angle_cotangent(g, require_real(z, "angle"), deg), ct)
 
 
 # --------------------------------------------------------------------------- no gradient

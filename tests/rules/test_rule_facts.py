@@ -54,6 +54,7 @@ MAY_BE_VIEW = {
     "diag_cotangent": "the diagonal of a 2-d cotangent is a view, a 1-d one is spread",
     "broadcast_arrays_cotangents": "an operand of the broadcast shape gets its part",
     "meshgrid_cotangents": "the part of a one-input grid passes as it is",
+    "matrix_power_cotangent": "n=1 returns the cotangent itself",
 }
 
 
