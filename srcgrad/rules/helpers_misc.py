@@ -241,14 +241,14 @@ def require_real_adjoint(g, ans, x, what):
 @adjoint(
     angle_cotangent,
     python_floats=(),
-    nondiff=("z",),
     shapes={"matrix": "(3,4),(3,4)", "float": "s,s"},
     params={"deg": [False, True]},
 )
 def angle_cotangent_adjoint(g, ans, ct, z, deg=False):
     # zero for a real z (the angle is 0 or pi there, a constant almost everywhere); a
     # complex z is refused
-    return unbroadcast(angle_cotangent(g, require_real(z, "angle"), deg), ct)
+    zero = angle_cotangent(g, require_real(z, "angle"), deg)
+    return unbroadcast(zero, ct), zero
 
 
 # --------------------------------------------------------------------------- no gradient

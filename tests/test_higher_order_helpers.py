@@ -1,0 +1,86 @@
+"""Second and third derivatives through the runtime helpers that first-order code calls
+(each has a rule of its own: tests/rules/test_runtime_helper_rules.py), against central
+differences of the lower order (float64); complex operands refused where a helper's rule
+is written for real ones."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+import srcgrad
+
+W = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+V = np.linspace(0.5, 1.5, 4)
+S = np.array([[0.9, 0.2, -0.1], [0.1, 1.1, 0.3], [-0.2, 0.0, 0.8]])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.mktemp("helpers-cache")))
+        mp.delenv("SRCGRAD_CACHE", raising=False)
+        yield
+
+
+def _check(lower: Callable[..., Any], x: float, eps: float = 1e-5) -> None:
+    higher = srcgrad.grad(lower)
+    want = (lower(x + eps) - lower(x - eps)) / (2 * eps)
+    got = higher(x)
+    assert abs(got - want) < 1e-6 * max(1.0, abs(want)), (got, want)
+
+
+def powers(x):
+    m = S + x * np.tanh(S)
+    return np.sum(np.linalg.matrix_power(m, 3)) + np.sum(np.linalg.matrix_power(m, -2))
+
+
+def exponential(x):
+    return np.sum(scipy.linalg.expm(x * S) * S)
+
+
+def convolved(x):
+    h = np.sin(x * V)
+    return np.sum(np.convolve(h, V * x) ** 2) + np.sum(np.correlate(h, h[:2] * x))
+
+
+CASES = [
+    pytest.param(powers, 0.3, id="matrix_power"),
+    pytest.param(exponential, 0.4, id="expm"),
+    pytest.param(convolved, 0.37, id="convolve"),
+]
+
+
+@pytest.mark.parametrize("f, x", CASES)
+def test_second_derivatives_through_helpers(f: Callable[..., Any], x: float) -> None:
+    _check(srcgrad.grad(f), x)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("f, x", CASES)
+def test_third_derivatives_through_helpers(f: Callable[..., Any], x: float) -> None:
+    _check(srcgrad.grad(srcgrad.grad(f)), x, eps=1e-4)
+
+
+def angle_of(x):
+    return np.sum(np.angle(np.sin(x * V) - 0.5) * x**2)
+
+
+def test_angle_of_real_values_to_the_second_order() -> None:
+    # the angle of a real value is 0 or pi: piecewise constant
+    _check(srcgrad.grad(angle_of), 0.37)
+
+
+def complex_angle(x):
+    z = np.exp(1j * x * V) * (1.0 + x)
+    return np.sum(np.angle(z) ** 2)
+
+
+def test_complex_angle_is_refused_at_the_second_order() -> None:
+    d2 = srcgrad.grad(srcgrad.grad(complex_angle))
+    with pytest.raises(srcgrad.SrcgradError) as e:
+        d2(0.3)
+    assert e.value.construct == "complex"
