@@ -47,7 +47,19 @@ def convolved(x):
     return np.sum(np.convolve(h, V * x) ** 2) + np.sum(np.correlate(h, h[:2] * x))
 
 
+def einsums(x):
+    h = np.tanh(x * W)
+    return np.einsum("ij,j->", h, V) + np.einsum("ij,kj,k->", h, h, V[:3] * x)
+
+
+def chains(x):
+    h = np.tanh(x * W)
+    return np.sum(np.linalg.multi_dot([h, h.T, h])) + np.linalg.multi_dot([V, h.T, h, V])
+
+
 CASES = [
+    pytest.param(einsums, 0.37, id="einsum"),
+    pytest.param(chains, 0.37, id="multi_dot"),
     pytest.param(powers, 0.3, id="matrix_power"),
     pytest.param(exponential, 0.4, id="expm"),
     pytest.param(convolved, 0.37, id="convolve"),

@@ -55,6 +55,7 @@ MAY_BE_VIEW = {
     "broadcast_arrays_cotangents": "an operand of the broadcast shape gets its part",
     "meshgrid_cotangents": "the part of a one-input grid passes as it is",
     "matrix_power_cotangent": "n=1 returns the cotangent itself",
+    "einsum_of": "a view for subscripts that only permute or take a diagonal (ij->ji)",
 }
 
 
@@ -289,6 +290,8 @@ CALLS: dict[str, Any] = {
     "copysign_slope": lambda f, x: f(x, Y),
     "require_float_dtype": lambda f, x: f(x.dtype, "f.py:1: x"),
     "conv_layout": lambda f, x: f((3, 2, 1, 2), x.reshape(3, 2, 1, 2).strides, 1, 16),
+    "einsum_dual_subscripts": lambda f, x: f("ij,jk->ik", [x, x.T]),
+    "multi_dot_subscripts": lambda f, x: f([x, x.T, x]),
 }
 
 NONDIFF_ENTRIES = sorted(

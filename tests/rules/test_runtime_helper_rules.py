@@ -30,9 +30,9 @@ NOT_YET = frozenset("""
     cho_solve_cotangent_b cho_solve_cotangent_c cholesky_cotangent cond_cotangent
     cross_entropy_cotangent cross_entropy_weight_cotangent
     eig_cotangent eigh_cotangent
-    eigvals_cotangent eigvalsh_cotangent einsum_cotangents
+    eigvals_cotangent eigvalsh_cotangent
     geomspace_cotangents gradient_cotangents interp_cotangents logspace_cotangents
-    lstsq_cotangent_a lstsq_cotangent_b multi_dot_cotangents
+    lstsq_cotangent_a lstsq_cotangent_b
     multivariate_normal_logpdf_cotangents pinv_cotangent
     qr_cotangent scipy_cholesky_cotangent scipy_inv_cotangent
     scipy_solve_cotangent_a scipy_solve_cotangent_b
