@@ -12,6 +12,7 @@ import pytest
 import scipy.linalg
 
 import srcgrad
+from srcgrad import nn
 
 W = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
 V = np.linspace(0.5, 1.5, 4)
@@ -57,7 +58,21 @@ def chains(x):
     return np.sum(np.linalg.multi_dot([h, h.T, h])) + np.linalg.multi_dot([V, h.T, h, V])
 
 
+TARGET = np.array([0, 3, -100])
+WEIGHT = np.array([0.5, 1.5, 1.0, 2.0])
+
+
+def classified(x):
+    logits = np.sin(x * W) * 2
+    return (
+        nn.cross_entropy(logits, TARGET)
+        + nn.cross_entropy(logits, TARGET, WEIGHT * (1 + x * x), reduction="sum")
+        + np.sum(nn.cross_entropy(logits * x, TARGET, WEIGHT, reduction="none") ** 2)
+    )
+
+
 CASES = [
+    pytest.param(classified, 0.37, id="cross_entropy"),
     pytest.param(einsums, 0.37, id="einsum"),
     pytest.param(chains, 0.37, id="multi_dot"),
     pytest.param(powers, 0.3, id="matrix_power"),

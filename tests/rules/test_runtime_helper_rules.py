@@ -28,7 +28,7 @@ CODEGEN = Path(runtime.__file__).resolve().parent.parent / "codegen"
 NOT_YET = frozenset("""
     atleast_cotangents call_vjp cdist_cotangents cho_factor_cotangent
     cho_solve_cotangent_b cho_solve_cotangent_c cholesky_cotangent cond_cotangent
-    cross_entropy_cotangent cross_entropy_weight_cotangent
+
     eig_cotangent eigh_cotangent
     eigvals_cotangent eigvalsh_cotangent
     geomspace_cotangents gradient_cotangents interp_cotangents logspace_cotangents
