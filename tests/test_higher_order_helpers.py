@@ -13,6 +13,7 @@ import scipy.linalg
 
 import srcgrad
 from srcgrad import nn
+from srcgrad.runtime import nn_kernels
 
 W = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
 V = np.linspace(0.5, 1.5, 4)
@@ -63,12 +64,21 @@ WEIGHT = np.array([0.5, 1.5, 1.0, 2.0])
 
 
 def classified(x):
+    """The kernel nn.cross_entropy calls without label smoothing, weights differentiated."""
     logits = np.sin(x * W) * 2
-    return (
-        nn.cross_entropy(logits, TARGET)
-        + nn.cross_entropy(logits, TARGET, WEIGHT * (1 + x * x), reduction="sum")
-        + np.sum(nn.cross_entropy(logits * x, TARGET, WEIGHT, reduction="none") ** 2)
+    weight = WEIGHT * (1 + x * x)
+    return nn_kernels.cross_entropy(logits, TARGET, weight, -100, "mean") + np.sum(
+        nn_kernels.cross_entropy(logits * x, TARGET, None, -100, "none") ** 2
     )
+
+
+def classified_sum(x):
+    return nn.cross_entropy(np.sin(x * W), TARGET, WEIGHT, reduction="sum")
+
+
+@pytest.mark.slow
+def test_second_derivative_of_nn_cross_entropy() -> None:
+    _check(srcgrad.grad(classified_sum), 0.37)
 
 
 CASES = [
