@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 import scipy.linalg
+from scipy.spatial.distance import cdist
 
 import srcgrad
 from srcgrad import nn
@@ -81,7 +82,18 @@ def test_second_derivative_of_nn_cross_entropy() -> None:
     _check(srcgrad.grad(classified_sum), 0.37)
 
 
+def distances(x):
+    a = np.sin(x * W)
+    b = np.cos(x * W[:2])
+    return (
+        np.sum(cdist(a, b) ** 3)
+        + np.sum(cdist(a, b, "sqeuclidean") * x)
+        + np.sum(cdist(a * x, b, "cityblock") ** 2)
+    )
+
+
 CASES = [
+    pytest.param(distances, 0.37, id="cdist"),
     pytest.param(classified, 0.37, id="cross_entropy"),
     pytest.param(einsums, 0.37, id="einsum"),
     pytest.param(chains, 0.37, id="multi_dot"),
