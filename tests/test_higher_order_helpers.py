@@ -92,7 +92,14 @@ def distances(x):
     )
 
 
+def grids(x):
+    return np.sum(np.geomspace(1.0 + x * x, 3.0 * V, 5) ** 2) + np.sum(
+        np.logspace(x, 2 * x * V[:2], 4, base=2.0) * V[1]
+    )
+
+
 CASES = [
+    pytest.param(grids, 0.37, id="geomspace-logspace"),
     pytest.param(distances, 0.37, id="cdist"),
     pytest.param(classified, 0.37, id="cross_entropy"),
     pytest.param(einsums, 0.37, id="einsum"),

@@ -22,6 +22,7 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     grids,
     helpers_einsum,
     helpers_fft,
+    helpers_grids,
     helpers_gathers,
     helpers_linalg,
     helpers_lists,
