@@ -98,7 +98,19 @@ def grids(x):
     )
 
 
+KNOTS = np.array([-1.0, -0.2, 0.5, 1.1, 2.0])
+
+
+def interpolated(x):
+    samples = np.sin(x * np.linspace(-3.0, 3.0, 9)) * 2.5
+    values = np.cos(x * KNOTS)
+    return np.sum(np.interp(samples, KNOTS * (1 + 0.1 * x), values) ** 2) + np.sum(
+        np.interp(samples, KNOTS, values, left=0.0, right=1.0) * x
+    )
+
+
 CASES = [
+    pytest.param(interpolated, 0.37, id="interp"),
     pytest.param(grids, 0.37, id="geomspace-logspace"),
     pytest.param(distances, 0.37, id="cdist"),
     pytest.param(classified, 0.37, id="cross_entropy"),

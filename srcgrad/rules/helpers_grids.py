@@ -14,16 +14,28 @@ stop))``: with ``a = np.linspace(h_start, 0)`` and ``b = np.linspace(0, h_stop)`
 gets ``out (a / start + b / stop)``, ``out`` likewise with ``ct``, and ``start`` gets
 ``-sum(ct out a) / start^2`` along the samples' axis (``stop`` likewise with ``b``).
 Real values (a complex ``out`` is refused).
+
+``interp_cotangents(ct, x, xp, fp)`` is the cotangent of ``y = f0 + (f1 - f0) t``, ``t =
+(x - x0) / (x1 - x0)``, on each sample's segment (``interp_segments``, piecewise
+constant): paired with ``(h_x, h_xp, h_fp)`` it is ``ct`` times the tangent of ``y``
+along them (inside the knots; outside, ``fp``'s end values without ``left`` / ``right``),
+and the samples, knots and values get that pairing's derivative through ``t`` and the
+slope.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.domains import _increasing
+from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
     cast_like,
     geomspace_cotangents,
+    interp_cotangents,
+    interp_outside,
+    interp_segments,
+    take_cotangent,
     logspace_cotangents,
     require_real,
     unbroadcast,
@@ -96,3 +108,56 @@ def geomspace_cotangents_adjoint(
         unbroadcast(d_first, start),
         unbroadcast(d_last, stop),
     )
+
+
+@adjoint(
+    interp_cotangents,
+    python_floats=(),
+    shapes={"vector": "(7,),(7,),(5,),(5,)", "float": "(),s,(5,),(5,)"},
+    params=[{}, {"left": [-1.0], "right": [2.5]}],
+    domain={"xp": _increasing, "x": (-3.0, 5.0)},
+    multi_output=True,
+)
+def interp_cotangents_adjoint(
+    g, ans, ct, x, xp, fp, left=None, right=None, period=None
+):
+    h_x = zeros_if_none(g[0], ans[0])
+    h_xp = zeros_if_none(g[1], ans[1])
+    h_fp = zeros_if_none(g[2], ans[2])
+    i = interp_segments(x, xp)
+    j = i + 1
+    width = np.take(xp, j) - np.take(xp, i)
+    t = (x - np.take(xp, i)) / width
+    slope = (np.take(fp, j) - np.take(fp, i)) / width
+    inside = (x >= np.take(xp, 0)) & (x <= np.take(xp, -1))
+    outside = interp_outside(x, xp, left, right)
+    h_x0 = np.take(h_xp, i)
+    h_x1 = np.take(h_xp, j)
+    h_f0 = np.take(h_fp, i)
+    h_f1 = np.take(h_fp, j)
+    along_slope = h_x + h_x0 * (t - 1) - h_x1 * t
+    along_t = h_f1 - h_f0 + slope * (h_x0 - h_x1)
+    tangent = h_f0 + (h_f1 - h_f0) * t + slope * along_slope
+    d_ct = (
+        np.where(inside, tangent, 0.0)
+        + outside[0] * np.take(h_fp, 0)
+        + outside[1] * np.take(h_fp, -1)
+    )
+    scale = np.where(inside, ct, 0.0) / width
+    d_f = scale * along_slope
+    d_x0 = scale * (along_t * (t - 1) + along_slope * slope)
+    d_x1 = -scale * (along_t * t + along_slope * slope)
+    return (
+        cast_like(unbroadcast(d_ct, ct), ct),
+        unbroadcast(scale * along_t, x),
+        take_cotangent(d_x0, xp, i) + take_cotangent(d_x1, xp, j),
+        take_cotangent(-d_f, fp, i) + take_cotangent(d_f, fp, j),
+    )
+
+
+nondifferentiable(
+    interp_outside, reason="0 or 1: whether a sample takes an end value of fp"
+)
+nondifferentiable(
+    interp_segments, reason="integers: the knots' segment each sample lies in"
+)

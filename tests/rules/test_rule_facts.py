@@ -189,6 +189,7 @@ PIECEWISE_CONSTANT = {
     "sign",
     "spacing",
     "extremum_share",
+    "interp_outside",
     "nan_count",  # a count of non-NaN elements: constant between NaNs
     "copysign_slope",  # a product of signs
 }
@@ -292,6 +293,8 @@ CALLS: dict[str, Any] = {
     "require_float_dtype": lambda f, x: f(x.dtype, "f.py:1: x"),
     "conv_layout": lambda f, x: f((3, 2, 1, 2), x.reshape(3, 2, 1, 2).strides, 1, 16),
     "class_onehot": lambda f, x: f(np.array([0, 2, -100]), -100, x),
+    "interp_segments": lambda f, x: f(x[0], np.sort(x[1])),
+    "interp_outside": lambda f, x: f(x[0] * 3, np.sort(x[1])),
     "einsum_dual_subscripts": lambda f, x: f("ij,jk->ik", [x, x.T]),
     "multi_dot_subscripts": lambda f, x: f([x, x.T, x]),
 }
