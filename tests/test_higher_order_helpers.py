@@ -109,7 +109,24 @@ def interpolated(x):
     )
 
 
+def lifted(x):
+    row = np.atleast_2d(np.sin(x * V))
+    cube = np.atleast_3d(np.cos(x * W))
+    return np.sum(row @ row.T) ** 2 + np.sum(cube**3)
+
+
+def test_atleast_part_refuses_several_arrays() -> None:
+    # atleast_cotangents' rule reshapes one array's cotangent back; for several arrays
+    # (a list of cotangents) it refuses rather than reshape a list
+    from srcgrad.runtime import atleast_part
+
+    with pytest.raises(srcgrad.SrcgradError) as e:
+        atleast_part([np.ones((1, 3)), np.ones((1, 3))], [np.ones(3), np.ones(3)])
+    assert e.value.construct == "atleast"
+
+
 CASES = [
+    pytest.param(lifted, 0.37, id="atleast"),
     pytest.param(interpolated, 0.37, id="interp"),
     pytest.param(grids, 0.37, id="geomspace-logspace"),
     pytest.param(distances, 0.37, id="cdist"),
