@@ -125,7 +125,30 @@ def test_atleast_part_refuses_several_arrays() -> None:
     assert e.value.construct == "atleast"
 
 
+COORDS = np.array([0.0, 0.5, 1.5, 1.75, 2.5, 3.0])
+
+
+def slopes(x):
+    f = np.sin(x * COORDS)
+    return np.sum(np.gradient(f, COORDS, edge_order=2) ** 2) + np.sum(
+        np.gradient(np.outer(f, V), 0.5, axis=0) * f[:, None]
+    )
+
+
+def spaced_by_x(x):
+    return np.sum(np.gradient(np.sin(COORDS), COORDS * (1 + x)) ** 2)
+
+
+def test_gradient_spacings_differentiated_are_refused_at_the_second_order() -> None:
+    d2 = srcgrad.grad(srcgrad.grad(spaced_by_x))
+    with pytest.raises(srcgrad.SrcgradError) as e:
+        d2(0.3)
+    # the spacings reach a constant parameter of the first order's cotangent
+    assert e.value.construct.startswith("gradient")
+
+
 CASES = [
+    pytest.param(slopes, 0.37, id="gradient"),
     pytest.param(lifted, 0.37, id="atleast"),
     pytest.param(interpolated, 0.37, id="interp"),
     pytest.param(grids, 0.37, id="geomspace-logspace"),

@@ -21,6 +21,12 @@ constant): paired with ``(h_x, h_xp, h_fp)`` it is ``ct`` times the tangent of `
 along them (inside the knots; outside, ``fp``'s end values without ``left`` / ``right``),
 and the samples, knots and values get that pairing's derivative through ``t`` and the
 slope.
+
+``gradient_cotangents(ct, out, f, spacings)`` maps ``ct`` by the transpose of
+``np.gradient``'s stencil (its cotangent of ``f``, for constant spacings): linear in
+``ct`` alone, so its adjoint is ``np.gradient`` itself (``gradient_of``), and ``f`` gets
+zeros.  The spacings' cotangents are not linear in them: where those are used the
+rule refuses, as it does for several axes.
 """
 
 from __future__ import annotations
@@ -32,12 +38,15 @@ from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
     cast_like,
     geomspace_cotangents,
+    gradient_cotangents,
+    gradient_of,
     interp_cotangents,
     interp_outside,
     interp_segments,
     take_cotangent,
     logspace_cotangents,
     require_real,
+    stop_gradient,
     unbroadcast,
     zeros_if_none,
 )
@@ -161,3 +170,47 @@ nondifferentiable(
 nondifferentiable(
     interp_segments, reason="integers: the knots' segment each sample lies in"
 )
+
+
+_GRADIENT = {
+    "vector": "(6,),(6,),(6,)",
+    "rows": ("(4,5),(4,5),(4,5)", {"axis": 0}),
+    "columns": ("(4,5),(4,5),(4,5)", {"axis": -1}),
+}
+
+
+@adjoint(
+    gradient_cotangents,
+    python_floats=(),
+    nondiff=("out",),
+    shape_only=("out",),
+    shapes=_GRADIENT,
+    params={"edge_order": [1, 2]},
+    multi_output=True,
+)
+def gradient_cotangents_adjoint(
+    g, ans, ct, out, f, varargs=(), axis=None, edge_order=1
+):
+    # the spacings' cotangents are only checked (to be unused): no gradient flows there
+    spacings_used = stop_gradient(g[1])
+    d_ct = gradient_of(
+        zeros_if_none(g[0], ans[0]), varargs, axis, edge_order, spacings_used
+    )
+    return cast_like(d_ct, ct), np.zeros_like(d_ct)
+
+
+@adjoint(
+    gradient_of,
+    python_floats=(),
+    shapes={
+        "vector": "(6,)",
+        "rows": ("(4,5)", {"axis": 0}),
+        "spaced": ("(6,)", {"varargs": (0.5,)}),
+        "coordinates": ("(6,)", {"varargs": ([0.0, 0.5, 1.5, 1.75, 2.5, 3.0],)}),
+    },
+    params={"edge_order": [1, 2]},
+)
+def gradient_of_adjoint(
+    g, ans, f, varargs=(), axis=None, edge_order=1, spacing_cotangents=None
+):
+    return gradient_cotangents(g, ans, f, varargs, axis, edge_order)[0]
