@@ -147,7 +147,25 @@ def test_gradient_spacings_differentiated_are_refused_at_the_second_order() -> N
     assert e.value.construct.startswith("gradient")
 
 
+def inverses(x):
+    m = S + x * np.tanh(S)
+    t = np.reshape(np.kron(m, S), (3, 3, 9))
+    return np.sum(scipy.linalg.inv(m) * S) + np.sum(np.linalg.tensorinv(t, ind=2) ** 2)
+
+
+def symmetric_inverse(x):
+    m = S @ S.T + x * np.eye(3)
+    return np.sum(scipy.linalg.inv(m, assume_a="pos") * S)
+
+
+def test_structured_scipy_inverse_is_refused_at_the_second_order() -> None:
+    with pytest.raises(srcgrad.SrcgradError) as e:
+        srcgrad.grad(srcgrad.grad(symmetric_inverse))(0.3)
+    assert "assume_a" in str(e.value)
+
+
 CASES = [
+    pytest.param(inverses, 0.37, id="inverses"),
     pytest.param(slopes, 0.37, id="gradient"),
     pytest.param(lifted, 0.37, id="atleast"),
     pytest.param(interpolated, 0.37, id="interp"),

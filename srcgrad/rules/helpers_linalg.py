@@ -28,6 +28,11 @@ the direction ``ct``: the upper-right block of ``F(m)`` with ``m = [[a^T, ct], [
 cotangent of ``m`` is the helper itself at ``m`` and ``[[0, g], [0, 0]]``, whose
 upper-right block is the cotangent of ``ct`` and whose two diagonal blocks add up to the
 cotangent of ``a^T``.
+
+``scipy_inv_cotangent(ct, y, a) = -y^T ct y^T`` (``y`` the inverse, an operand of its
+own; scipy's default ``assume_a``, the structured ones refused at that order): for ``ct``
+it is ``-y g y``, for ``y`` ``-(ct y^T g^T + g^T y^T ct)``.  ``tensorinv_cotangent`` is
+the same product of the matrices its tensors reshape to.
 """
 
 from __future__ import annotations
@@ -39,6 +44,10 @@ from srcgrad.rules.registry import adjoint, numpy_at_least
 from srcgrad.runtime import (
     det_cotangent,
     expm_cotangent,
+    reduction_size,
+    reshape_like,
+    scipy_inv_cotangent,
+    tensorinv_cotangent,
     matrix_power_cotangent,
     require_real,
     slogdet_cotangent,
@@ -217,3 +226,53 @@ def expm_cotangent_adjoint(g, ans, ct, a):
     k = ans.shape[-1]
     d_at = dm[..., :k, :k] + dm[..., k:, k:]
     return unbroadcast(dm[..., :k, k:], ct), unbroadcast(np.swapaxes(d_at, -1, -2), a)
+
+
+# --------------------------------------------------------------------------- inverses
+
+
+@adjoint(
+    scipy_inv_cotangent,
+    python_floats=(),
+    nondiff=("a",),
+    shape_only=("a",),
+    shapes={"matrix": "(3,3),(3,3),(3,3)", "batch": "(2,3,3),(2,3,3),(2,3,3)"},
+    domain={"inv": well_conditioned},
+    accepts={
+        "assume_a": (
+            (None,),
+            "a higher order through scipy.linalg.inv is written for a general matrix "
+            "(assume_a=None)",
+        )
+    },
+)
+def scipy_inv_cotangent_adjoint(g, ans, ct, inv, a, assume_a=None, lower=False):
+    y_t = np.swapaxes(inv, -1, -2)
+    g_t = np.swapaxes(g, -1, -2)
+    d_ct = -np.matmul(np.matmul(inv, g), inv)
+    d_inv = -(np.matmul(np.matmul(ct, y_t), g_t) + np.matmul(np.matmul(g_t, y_t), ct))
+    return unbroadcast(d_ct, ct), unbroadcast(d_inv, inv)
+
+
+@adjoint(
+    tensorinv_cotangent,
+    python_floats=(),
+    nondiff=("a", "ind"),
+    shape_only=("a",),
+    shapes={
+        "matrix": ("(4,4),(4,4),(4,4)", {"ind": 1}),
+        "first-axis": ("(2,3,6),(2,3,6),(6,2,3)", {"ind": 1}),
+        "two-axes": "(6,2,3),(6,2,3),(2,3,6)",
+    },
+    domain={"inv": square_tensor},
+)
+def tensorinv_cotangent_adjoint(g, ans, ct, inv, a, ind=2):
+    rows = reduction_size(ans, tuple(range(ind)))
+    y = np.reshape(inv, (-1, rows))
+    c = np.reshape(ct, (-1, rows))
+    h = np.reshape(g, (rows, -1))
+    y_t = np.transpose(y)
+    h_t = np.transpose(h)
+    d_ct = -np.matmul(np.matmul(y, h), y)
+    d_inv = -(np.matmul(np.matmul(c, y_t), h_t) + np.matmul(np.matmul(h_t, y_t), c))
+    return reshape_like(d_ct, ct), reshape_like(d_inv, inv)
