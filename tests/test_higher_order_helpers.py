@@ -57,7 +57,9 @@ def einsums(x):
 
 def chains(x):
     h = np.tanh(x * W)
-    return np.sum(np.linalg.multi_dot([h, h.T, h])) + np.linalg.multi_dot([V, h.T, h, V])
+    return np.sum(np.linalg.multi_dot([h, h.T, h])) + np.linalg.multi_dot(
+        [V, h.T, h, V]
+    )
 
 
 TARGET = np.array([0, 3, -100])
@@ -139,6 +141,7 @@ def spaced_by_x(x):
     return np.sum(np.gradient(np.sin(COORDS), COORDS * (1 + x)) ** 2)
 
 
+@pytest.mark.slow
 def test_gradient_spacings_differentiated_are_refused_at_the_second_order() -> None:
     d2 = srcgrad.grad(srcgrad.grad(spaced_by_x))
     with pytest.raises(srcgrad.SrcgradError) as e:
@@ -158,25 +161,29 @@ def symmetric_inverse(x):
     return np.sum(scipy.linalg.inv(m, assume_a="pos") * S)
 
 
+@pytest.mark.slow
 def test_structured_scipy_inverse_is_refused_at_the_second_order() -> None:
     with pytest.raises(srcgrad.SrcgradError) as e:
         srcgrad.grad(srcgrad.grad(symmetric_inverse))(0.3)
     assert "assume_a" in str(e.value)
 
 
+_SLOW = pytest.mark.slow
+
+# each case also runs at the third order (slow); at the second, two by default
 CASES = [
-    pytest.param(inverses, 0.37, id="inverses"),
-    pytest.param(slopes, 0.37, id="gradient"),
-    pytest.param(lifted, 0.37, id="atleast"),
-    pytest.param(interpolated, 0.37, id="interp"),
-    pytest.param(grids, 0.37, id="geomspace-logspace"),
-    pytest.param(distances, 0.37, id="cdist"),
-    pytest.param(classified, 0.37, id="cross_entropy"),
     pytest.param(einsums, 0.37, id="einsum"),
-    pytest.param(chains, 0.37, id="multi_dot"),
-    pytest.param(powers, 0.3, id="matrix_power"),
-    pytest.param(exponential, 0.4, id="expm"),
-    pytest.param(convolved, 0.37, id="convolve"),
+    pytest.param(classified, 0.37, id="cross_entropy"),
+    pytest.param(chains, 0.37, id="multi_dot", marks=_SLOW),
+    pytest.param(powers, 0.3, id="matrix_power", marks=_SLOW),
+    pytest.param(exponential, 0.4, id="expm", marks=_SLOW),
+    pytest.param(convolved, 0.37, id="convolve", marks=_SLOW),
+    pytest.param(inverses, 0.37, id="inverses", marks=_SLOW),
+    pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
+    pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
+    pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),
+    pytest.param(grids, 0.37, id="geomspace-logspace", marks=_SLOW),
+    pytest.param(distances, 0.37, id="cdist", marks=_SLOW),
 ]
 
 
@@ -205,6 +212,7 @@ def complex_angle(x):
     return np.sum(np.angle(z) ** 2)
 
 
+@pytest.mark.slow
 def test_complex_angle_is_refused_at_the_second_order() -> None:
     d2 = srcgrad.grad(srcgrad.grad(complex_angle))
     with pytest.raises(srcgrad.SrcgradError) as e:
