@@ -153,6 +153,10 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
     shown["meshgrid_cotangents"] = np.shares_memory(
         rt.meshgrid_cotangents([a[0]], [a[0]])[0], a
     )
+    shown["matrix_power_cotangent"] = np.shares_memory(
+        rt.matrix_power_cotangent(a[:3, :3], a[:3, :3], 1), a
+    )
+    shown["einsum_of"] = np.shares_memory(rt.einsum_of("ij->ji", [a]), a)
     assert {k for k, v in shown.items() if not v} == set()
     assert set(shown) == set(MAY_BE_VIEW)
 
