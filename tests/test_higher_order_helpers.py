@@ -156,6 +156,13 @@ def inverses(x):
     return np.sum(scipy.linalg.inv(m) * S) + np.sum(np.linalg.tensorinv(t, ind=2) ** 2)
 
 
+def solved(x):
+    m = S + x * np.tanh(S)
+    return np.sum(scipy.linalg.solve(m, np.sin(x * S[:, :2])) ** 2) + np.sum(
+        scipy.linalg.solve(m, V[:3] * x)
+    )
+
+
 def symmetric_inverse(x):
     m = S @ S.T + x * np.eye(3)
     return np.sum(scipy.linalg.inv(m, assume_a="pos") * S)
@@ -179,6 +186,7 @@ CASES = [
     pytest.param(exponential, 0.4, id="expm", marks=_SLOW),
     pytest.param(convolved, 0.37, id="convolve", marks=_SLOW),
     pytest.param(inverses, 0.37, id="inverses", marks=_SLOW),
+    pytest.param(solved, 0.37, id="scipy-solve", marks=_SLOW),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

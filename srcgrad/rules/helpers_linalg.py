@@ -33,6 +33,11 @@ cotangent of ``a^T``.
 own; scipy's default ``assume_a``, the structured ones refused at that order): for ``ct``
 it is ``-y g y``, for ``y`` ``-(ct y^T g^T + g^T y^T ct)``.  ``tensorinv_cotangent`` is
 the same product of the matrices its tensors reshape to.
+
+``scipy_solve_cotangent_b`` and ``scipy_solve_cotangent_a`` (``scipy.linalg.solve``'s)
+follow ``solve_cotangent_b`` and ``solve_cotangent_a``, for a general matrix
+(``assume_a=None``; the cotangent of ``a`` also untransposed): the solves with ``a``
+itself are the ``b`` helper with ``transposed=True``.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ from srcgrad.runtime import (
     reduction_size,
     reshape_like,
     scipy_inv_cotangent,
+    scipy_solve_cotangent_a,
+    scipy_solve_cotangent_b,
     tensorinv_cotangent,
     matrix_power_cotangent,
     require_real,
@@ -276,3 +283,61 @@ def tensorinv_cotangent_adjoint(g, ans, ct, inv, a, ind=2):
     d_ct = -np.matmul(np.matmul(y, h), y)
     d_inv = -(np.matmul(np.matmul(c, y_t), h_t) + np.matmul(np.matmul(h_t, y_t), c))
     return reshape_like(d_ct, ct), reshape_like(d_inv, inv)
+
+
+_SCIPY_SOLVE = {
+    "matrix": "(3,2),(3,2),(3,3),(3,2)",
+    "vector": "(3,),(3,),(3,3),(3,)",
+}
+_GENERAL = (
+    "a higher order through scipy.linalg.solve is written for a general matrix "
+    "(assume_a=None)"
+)
+
+
+@adjoint(
+    scipy_solve_cotangent_b,
+    python_floats=(),
+    nondiff=("x", "b"),
+    shape_only=("x", "b"),
+    domain={"a": well_conditioned},
+    shapes=_SCIPY_SOLVE,
+    params={"transposed": [False, True]},
+    accepts={"assume_a": ((None,), _GENERAL)},
+)
+def scipy_solve_cotangent_b_adjoint(
+    g, ans, ct, x, a, b, lower=False, assume_a=None, transposed=False
+):
+    # ans = m^-T ct (m = a, or a^T when transposed): ct gets w = m^-1 g, a the solve's
+    # own cotangent of a at ct with w in the place of the solution
+    w = scipy_solve_cotangent_b(g, ct, a, ct, lower, assume_a, not transposed)
+    d_a = scipy_solve_cotangent_a(ct, w, a, b, lower, assume_a, transposed)
+    return unbroadcast(w, ct), d_a
+
+
+@adjoint(
+    scipy_solve_cotangent_a,
+    python_floats=(),
+    nondiff=("b",),
+    shape_only=("b",),
+    domain={"a": well_conditioned},
+    shapes=_SCIPY_SOLVE,
+    accepts={
+        "assume_a": ((None,), _GENERAL),
+        "transposed": ((False,), _GENERAL + " solved untransposed (transposed=False)"),
+    },
+)
+def scipy_solve_cotangent_a_adjoint(
+    g, ans, ct, x, a, b, lower=False, assume_a=None, transposed=False
+):
+    # ans = -z x^T, z = a^-T ct: ct gets -u with u = a^-1 g x, x gets -g^T z, a the
+    # helper itself at (ct, u), negated
+    z = scipy_solve_cotangent_b(ct, x, a, x, lower, assume_a, False)
+    gx = np.matmul(g, x)
+    u = scipy_solve_cotangent_b(gx, gx, a, gx, lower, assume_a, True)
+    dx = -np.matmul(np.swapaxes(g, -1, -2), z)
+    return (
+        unbroadcast(-u, ct),
+        unbroadcast(dx, x),
+        -scipy_solve_cotangent_a(ct, u, a, b, lower, assume_a, False),
+    )
