@@ -163,6 +163,14 @@ def solved(x):
     )
 
 
+def triangular(x):
+    m = S + x * np.tanh(S)
+    rhs = np.sin(x * S[:, :2])
+    return np.sum(scipy.linalg.solve_triangular(m, rhs, lower=True) ** 2) + np.sum(
+        scipy.linalg.solve_triangular(m, rhs[:, 0] * x, trans="T", unit_diagonal=True)
+    )
+
+
 def symmetric_inverse(x):
     m = S @ S.T + x * np.eye(3)
     return np.sum(scipy.linalg.inv(m, assume_a="pos") * S)
@@ -187,6 +195,7 @@ CASES = [
     pytest.param(convolved, 0.37, id="convolve", marks=_SLOW),
     pytest.param(inverses, 0.37, id="inverses", marks=_SLOW),
     pytest.param(solved, 0.37, id="scipy-solve", marks=_SLOW),
+    pytest.param(triangular, 0.37, id="solve_triangular", marks=_SLOW),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

@@ -37,7 +37,11 @@ the same product of the matrices its tensors reshape to.
 ``scipy_solve_cotangent_b`` and ``scipy_solve_cotangent_a`` (``scipy.linalg.solve``'s)
 follow ``solve_cotangent_b`` and ``solve_cotangent_a``, for a general matrix
 (``assume_a=None``; the cotangent of ``a`` also untransposed): the solves with ``a``
-itself are the ``b`` helper with ``transposed=True``.
+itself are the ``b`` helper with ``transposed=True``.  ``solve_triangular``'s helpers
+likewise, with the triangle ``t`` read (``op(t)``, ``t`` or ``t^T`` by ``trans``) for the
+matrix: the solves with ``op(t)`` itself flip ``trans``, and the cotangent of ``a``'s
+helper is first read as the solver reads ``a`` (its triangle, the diagonal left out for
+``unit_diagonal``; transposed for a transposed solve).
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ from srcgrad.runtime import (
     matrix_power_cotangent,
     require_real,
     slogdet_cotangent,
+    solve_triangular_cotangent_a,
+    solve_triangular_cotangent_b,
     zeros_if_none,
     solve_cotangent_a,
     solve_cotangent_b,
@@ -341,3 +347,63 @@ def scipy_solve_cotangent_a_adjoint(
         unbroadcast(dx, x),
         -scipy_solve_cotangent_a(ct, u, a, b, lower, assume_a, False),
     )
+
+
+_TRIANGULAR = {
+    "matrix": "(3,2),(3,2),(3,3),(3,2)",
+    "vector": "(3,),(3,),(3,3),(3,)",
+}
+_TRIANGULAR_FLAGS = {
+    "lower": [False, True],
+    "trans": [0, "T", 2],
+    "unit_diagonal": [False, True],
+}
+
+
+@adjoint(
+    solve_triangular_cotangent_b,
+    python_floats=(),
+    nondiff=("x", "b"),
+    shape_only=("x", "b"),
+    domain={"a": well_conditioned},
+    shapes=_TRIANGULAR,
+    params=_TRIANGULAR_FLAGS,
+)
+def solve_triangular_cotangent_b_adjoint(
+    g, ans, ct, x, a, b, trans=0, lower=False, unit_diagonal=False
+):
+    # ans = op(t)^-T ct: ct gets w = op(t)^-1 g (the helper with trans flipped), a the
+    # helper for a at ct with w in the place of the solution
+    flipped = int(trans in (0, "N", "n"))
+    w = solve_triangular_cotangent_b(g, ct, a, ct, flipped, lower, unit_diagonal)
+    d_a = solve_triangular_cotangent_a(ct, w, a, b, trans, lower, unit_diagonal)
+    return unbroadcast(w, ct), d_a
+
+
+@adjoint(
+    solve_triangular_cotangent_a,
+    python_floats=(),
+    nondiff=("b",),
+    shape_only=("b",),
+    domain={"a": well_conditioned},
+    shapes=_TRIANGULAR,
+    params=_TRIANGULAR_FLAGS,
+)
+def solve_triangular_cotangent_a_adjoint(
+    g, ans, ct, x, a, b, trans=0, lower=False, unit_diagonal=False
+):
+    # ans = the read part of -z x^T (transposed for a transposed solve), z = op(t)^-T ct:
+    # with m the read part of g as op(t)'s cotangent, ct gets -u (u = op(t)^-1 m x), x
+    # gets -m^T z, a the helper itself at (ct, u), negated
+    flip = float(trans not in (0, "N", "n"))
+    skip = int(unit_diagonal)
+    low = float(lower)
+    read = low * np.tril(g, -skip) + (1.0 - low) * np.triu(g, skip)
+    m = flip * np.swapaxes(read, -1, -2) + (1.0 - flip) * read
+    flipped = int(trans in (0, "N", "n"))
+    z = solve_triangular_cotangent_b(ct, x, a, x, trans, lower, unit_diagonal)
+    mx = np.matmul(m, x)
+    u = solve_triangular_cotangent_b(mx, mx, a, mx, flipped, lower, unit_diagonal)
+    dx = -np.matmul(np.swapaxes(m, -1, -2), z)
+    d_a = solve_triangular_cotangent_a(ct, u, a, b, trans, lower, unit_diagonal)
+    return unbroadcast(-u, ct), unbroadcast(dx, x), -d_a
