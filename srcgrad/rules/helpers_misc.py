@@ -14,7 +14,11 @@ import numpy as np
 from srcgrad.rules.elementwise import _away_from_zero
 from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
+    cast_like,
+    cdist_cotangents,
+    zeros_if_none,
     abs_slope,
+    angle_cotangent,
     copysign_slope,
     list_length,
     sign_slope_cotangent,
@@ -235,6 +239,67 @@ def require_nonzero_adjoint(g, ans, x, what):
 )
 def require_real_adjoint(g, ans, x, what):
     return g
+
+
+@adjoint(
+    angle_cotangent,
+    python_floats=(),
+    shapes={"matrix": "(3,4),(3,4)", "float": "s,s"},
+    params={"deg": [False, True]},
+)
+def angle_cotangent_adjoint(g, ans, ct, z, deg=False):
+    # zero for a real z (the angle is 0 or pi there, a constant almost everywhere); a
+    # complex z is refused
+    zero = angle_cotangent(g, require_real(z, "angle"), deg)
+    return unbroadcast(zero, ct), zero
+
+
+# cdist_cotangents(ct, dist, XA, XB) for "sqeuclidean" and "euclidean" is (rowsum(w) XA -
+# w XB, colsum(w) XB - w^T XA) with w = 2 ct, or ct / dist (0 where dist is 0, where the
+# first order puts 0 too); paired with (h_a, h_b) it is sum_ij w_ij m_ij, m_ij = <h_a_i -
+# h_b_j, XA_i - XB_j>, so w gets m, XA and XB get w's products with h_a and h_b.  For
+# "cityblock" it is sum_j ct_ij sign(XA_i - XB_j) (and minus that for XB): ct gets
+# <h_a_i - h_b_j, sign(XA_i - XB_j)>, the points nothing (the signs are piecewise constant).
+
+
+@adjoint(
+    cdist_cotangents,
+    python_floats=(),
+    nondiff=("metric",),
+    multi_output=True,
+    shapes={"points": "(3,4),(3,4),(3,2),(4,2),-"},
+    params={"metric": ["sqeuclidean", "euclidean", "cityblock"]},
+    domain={"dist": (0.5, 2.0)},
+)
+def cdist_cotangents_adjoint(g, ans, ct, dist, XA, XB, metric):
+    h_a = zeros_if_none(g[0], ans[0])
+    h_b = zeros_if_none(g[1], ans[1])
+    city = float(metric == "cityblock")
+    square = float(metric == "sqeuclidean")
+    euclid = 1.0 - city - square
+    apart = dist > 0
+    inverse = np.where(apart, 1.0 / np.where(apart, dist, 1.0), 0.0)
+    w = square * 2.0 * ct + euclid * ct * inverse
+    m = (
+        np.expand_dims(np.sum(h_a * XA, axis=1), 1)
+        - np.matmul(h_a, np.swapaxes(XB, 0, 1))
+        - np.matmul(XA, np.swapaxes(h_b, 0, 1))
+        + np.expand_dims(np.sum(h_b * XB, axis=1), 0)
+    )
+    diff = np.expand_dims(h_a, 1) - np.expand_dims(h_b, 0)
+    signs = np.sign(np.expand_dims(XA, 1) - np.expand_dims(XB, 0))
+    m_city = np.sum(diff * signs, axis=2)
+    d_ct = city * m_city + (square * 2.0 + euclid * inverse) * m
+    d_xa = np.expand_dims(np.sum(w, axis=1), 1) * h_a - np.matmul(w, h_b)
+    d_xb = np.expand_dims(np.sum(w, axis=0), 1) * h_b - np.matmul(
+        np.swapaxes(w, 0, 1), h_a
+    )
+    return (
+        cast_like(d_ct, ct),
+        cast_like(-euclid * m * ct * inverse * inverse, dist),
+        cast_like(d_xa, XA),
+        cast_like(d_xb, XB),
+    )
 
 
 # --------------------------------------------------------------------------- no gradient

@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.nn_kernels import _classes
+from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
     avg_pool2d,
     avg_pool2d_cotangent,
+    class_onehot,
+    class_weights,
+    class_weights_cotangent,
     col2im,
+    cross_entropy_cotangent,
+    cross_entropy_weight_cotangent,
     embedding_cotangent,
     unbroadcast,
     unfold,
@@ -118,3 +124,116 @@ def _rows(rng, shape):
 )
 def embedding_cotangent_adjoint(g, ans, ct, indices, weight):
     return unbroadcast(np.take(g, indices, axis=0), ct)
+
+
+# --------------------------------------------------------------------------- cross-entropy
+# cross_entropy_cotangent(ct, x, t, weight) = (p - y) * u along the classes (axis 1),
+# p = softmax(x), y the one-hot targets, u = w * ct / W with w the samples' weights and W
+# their total for "mean" (1 otherwise).  Given g (x's shape), with r = sum_c g (p - y):
+# ct gets r w / W, x gets the softmax's cotangent of g u, and each sample's weight gets
+# (r ct - [mean] sum(r u)) / W, summed into its class.  cross_entropy_weight_cotangent
+# (ct, loss, x, t, weight) sums s = (per - [mean] loss) ct / W into the classes, per =
+# -log p[t]: with s' = g[t], ct gets s' (per - [mean] loss) / W, the loss -[mean] s' ct /
+# W, x gets (p - y) s' ct / W, and each weight -[mean] sum(s' s) / W (through W).
+
+_CROSS_ENTROPY = {
+    "mean": ("(),(6,4),(6,),(4,),-,-", {"reduction": "mean"}),
+    "sum": ("(),(6,4),(6,),(4,),-,-", {"reduction": "sum"}),
+    "none": ("(6,),(6,4),(6,),(4,),-,-", {"reduction": "none"}),
+    "spatial": ("(3,2),(3,4,2),(3,2),(4,),-,-", {"reduction": "none"}),
+    "spatial-mean": ("(),(3,4,2),(3,2),(4,),-,-", {"reduction": "mean"}),
+}
+_CE_DOMAIN = {"target": _classes, "weight": (0.5, 2.0)}
+
+
+@adjoint(
+    cross_entropy_cotangent,
+    python_floats=(),
+    nondiff=("target", "ignore_index", "reduction"),
+    shapes=_CROSS_ENTROPY,
+    params={"ignore_index": [-100]},
+    domain=_CE_DOMAIN,
+)
+def cross_entropy_cotangent_adjoint(
+    g, ans, ct, input, target, weight, ignore_index, reduction
+):
+    onehot = class_onehot(target, ignore_index, input)
+    w = class_weights(target, weight, ignore_index, input)
+    mean = float(reduction == "mean")
+    total = mean * np.sum(w) + (1.0 - mean)
+    e = np.exp(input - np.max(input, axis=1, keepdims=True))
+    p = e / np.sum(e, axis=1, keepdims=True)
+    u = w * ct / total
+    r = np.sum(g * (p - onehot), axis=1)
+    gu = g * np.expand_dims(u, 1)
+    d_input = p * (gu - np.sum(gu * p, axis=1, keepdims=True))
+    d_w = (r * ct - mean * np.sum(r * u)) / total
+    return (
+        unbroadcast(r * w / total, ct),
+        d_input,
+        class_weights_cotangent(d_w, target, weight, ignore_index),
+    )
+
+
+@adjoint(
+    cross_entropy_weight_cotangent,
+    python_floats=(),
+    nondiff=("target", "ignore_index", "reduction"),
+    shapes={
+        "mean": ("(),(),(6,4),(6,),(4,),-,-", {"reduction": "mean"}),
+        "sum": ("(),(),(6,4),(6,),(4,),-,-", {"reduction": "sum"}),
+        "none": ("(6,),(6,),(6,4),(6,),(4,),-,-", {"reduction": "none"}),
+        "spatial-mean": ("(),(),(3,4,2),(3,2),(4,),-,-", {"reduction": "mean"}),
+    },
+    params={"ignore_index": [-100]},
+    domain=_CE_DOMAIN,
+)
+def cross_entropy_weight_cotangent_adjoint(
+    g, ans, ct, loss, input, target, weight, ignore_index, reduction
+):
+    onehot = class_onehot(target, ignore_index, input)
+    w = class_weights(target, weight, ignore_index, input)
+    mean = float(reduction == "mean")
+    total = mean * np.sum(w) + (1.0 - mean)
+    shifted = input - np.max(input, axis=1, keepdims=True)
+    logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    per = -np.sum(onehot * logp, axis=1)
+    picked = class_weights(target, g, ignore_index, input)
+    share = picked * ct / total
+    d_input = (np.exp(logp) - onehot) * np.expand_dims(share, 1)
+    d_w = -mean * np.sum(share * (per - mean * loss)) / total * np.ones_like(w)
+    return (
+        unbroadcast(picked * (per - mean * loss) / total, ct),
+        unbroadcast(-mean * share, loss),
+        d_input,
+        class_weights_cotangent(d_w, target, weight, ignore_index),
+    )
+
+
+@adjoint(
+    class_weights,
+    python_floats=(),
+    nondiff=("target", "ignore_index", "like"),
+    shape_only=("like",),
+    shapes={"batch": "(6,),(4,),-,(6,4)", "spatial": "(3,2),(4,),-,(3,4,2)"},
+    params={"ignore_index": [-100]},
+    domain={"target": _classes},
+)
+def class_weights_adjoint(g, ans, target, weight, ignore_index, like):
+    return class_weights_cotangent(g, target, weight, ignore_index)
+
+
+@adjoint(
+    class_weights_cotangent,
+    python_floats=(),
+    nondiff=("target", "weight", "ignore_index"),
+    shape_only=("weight",),
+    shapes={"batch": "(6,),(6,),(4,),-", "spatial": "(3,2),(3,2),(4,),-"},
+    params={"ignore_index": [-100]},
+    domain={"target": _classes},
+)
+def class_weights_cotangent_adjoint(g, ans, ct, target, weight, ignore_index):
+    return class_weights(target, g, ignore_index, ct)
+
+
+nondifferentiable(class_onehot, reason="0 or 1: each sample's class, a constant")

@@ -16,6 +16,11 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import (
+    cast_like,
+    convolve_cotangents,
+    convolve_kind,
+    require_real,
+    zeros_if_none,
     cross_cotangent_a,
     cross_cotangent_b,
     kron_cotangent_a,
@@ -253,3 +258,55 @@ def cross_cotangent_b_adjoint(
 ):
     at = np.cross(a, g, axisa, axisb, axisc, axis)
     return unbroadcast(at, ct), cross_cotangent_a(ct, a, g, axisa, axisb, axisc, axis)
+
+
+# --------------------------------------------------------------------------- convolutions
+# convolve_cotangents(ct, a, v) is the adjoint of a -> convolve_kind(a, v) and of
+# v -> convolve_kind(a, v): <G_a, d_a> + <G_v, d_v> = <convolve_kind(G_a, v) +
+# convolve_kind(a, G_v), ct>, so the cotangent of ct is that sum, and those of a and v
+# are the helper itself at (ct, a, G_v) and (ct, G_a, v).  Real operands (correlate
+# conjugates v): a complex one is refused.
+
+_CONVOLVE = {
+    "full": ("(7,),(5,),(3,)", {"mode": "full"}),
+    "full-short-first": ("(7,),(3,),(5,)", {"mode": "full"}),
+    "same": ("(5,),(5,),(3,)", {"mode": "same"}),
+    "valid": ("(3,),(5,),(3,)", {"mode": "valid"}),
+    "correlate": ("(3,),(5,),(3,)", {"mode": "valid", "kind": "correlate"}),
+    "correlate-full": ("(7,),(3,),(5,)", {"mode": "full", "kind": "correlate"}),
+}
+
+
+@adjoint(
+    convolve_kind,
+    shapes={
+        "full": ("(5,),(3,)", {"mode": "full"}),
+        "same": ("(3,),(5,)", {"mode": "same"}),
+        "valid": ("(5,),(3,)", {"mode": "valid"}),
+        "correlate": ("(5,),(3,)", {"mode": "valid", "kind": "correlate"}),
+    },
+    jvp="multilinear",
+)
+def convolve_kind_adjoint(g, ans, a, v, mode="full", kind="convolve"):
+    return convolve_cotangents(g, a, v, mode, kind)
+
+
+@adjoint(
+    convolve_cotangents,
+    python_floats=(),
+    multi_output=True,
+    shapes=_CONVOLVE,
+)
+def convolve_cotangents_adjoint(g, ans, ct, a, v, mode="full", kind="convolve"):
+    g_a = zeros_if_none(g[0], ans[0])
+    g_v = zeros_if_none(g[1], ans[1])
+    real_a = require_real(a, "convolve")
+    real_v = require_real(v, "convolve")
+    d_ct = convolve_kind(g_a, real_v, mode, kind) + convolve_kind(
+        real_a, g_v, mode, kind
+    )
+    return (
+        cast_like(d_ct, ct),
+        convolve_cotangents(ct, real_a, g_v, mode, kind)[0],
+        convolve_cotangents(ct, g_a, real_v, mode, kind)[1],
+    )

@@ -19,6 +19,9 @@ import numpy as np
 from srcgrad.rules.registry import adjoint, numpy_function
 from srcgrad.rules.elementwise import _away_from_zero
 from srcgrad.runtime import (
+    atleast_cotangents,
+    atleast_part,
+    filled,
     average_cotangent,
     cumprod_cotangent,
     require_nonzero,
@@ -444,3 +447,34 @@ if numpy_function("cumulative_sum") is not None:  # numpy >= 2.1
         return unbroadcast(
             np.cumulative_sum(g, axis=axis, include_initial=include_initial), ct
         )
+
+
+# atleast_cotangents(ct, arys) reshapes the cotangent of one array back to its operand:
+# its adjoint reshapes back (atleast_part), and atleast_part's is atleast_cotangents
+
+
+@adjoint(
+    atleast_cotangents,
+    python_floats=(),
+    nondiff=("arys",),
+    shape_only=("arys",),
+    sequence=("arys",),
+    multi_output=True,
+    shapes={"vector": "(1,4),[(4,)]", "matrix": "(3,4,1),[(3,4)]", "float": "(1,),[s]"},
+    view=True,
+)
+def atleast_cotangents_adjoint(g, ans, ct, arys):
+    return atleast_part(filled(g, ans), ct)
+
+
+@adjoint(
+    atleast_part,
+    python_floats=(),
+    nondiff=("ct",),
+    shape_only=("ct",),
+    sequence=("h",),
+    shapes={"vector": "[(4,)],(1,4)", "matrix": "[(3,4)],(3,4,1)"},
+    view=True,
+)
+def atleast_part_adjoint(g, ans, h, ct):
+    return atleast_cotangents(g, h)

@@ -57,6 +57,8 @@ from srcgrad.runtime.helpers_lists import *
 from srcgrad.runtime.helpers_lists import __all__ as _helpers_lists_all
 from srcgrad.runtime.helpers_gathers import *
 from srcgrad.runtime.helpers_gathers import __all__ as _helpers_gathers_all
+from srcgrad.runtime.helpers_einsum import *
+from srcgrad.runtime.helpers_einsum import __all__ as _helpers_einsum_all
 
 __all__ = [  # noqa: PLE0604
     "namespace",
@@ -85,4 +87,5 @@ __all__ = [  # noqa: PLE0604
     *_nn_kernels_all,
     *_helpers_lists_all,
     *_helpers_gathers_all,
+    *_helpers_einsum_all,
 ]

@@ -16,6 +16,8 @@ from srcgrad.runtime.broadcasting import unbroadcast
 __all__ = [
     "geomspace_cotangents",
     "interp_cotangents",
+    "interp_segments",
+    "interp_outside",
     "linspace_cotangents",
     "logspace_cotangents",
     "meshgrid_cotangents",
@@ -158,6 +160,27 @@ def _expand_at(xp: Any, v: Array, ans: Array, ax: int) -> Array:
     if v.ndim == 0:
         return v
     return xp.expand_dims(v, ax)
+
+
+def interp_segments(x: Any, xp_: Any) -> Any:
+    """The segment of each ``x`` among the knots ``xp_``: ``i`` with ``xp_[i] <= x <
+    xp_[i + 1]``, clipped to ``[0, n - 2]`` (the segment ``np.interp`` reads)."""
+    xpn = namespace(x, xp_)
+    pts = xpn.asarray(xp_)
+    i = xpn.searchsorted(pts, xpn.asarray(x), side="right") - 1
+    return xpn.clip(i, 0, pts.shape[0] - 2)
+
+
+def interp_outside(x: Any, xp_: Any, left: Any = None, right: Any = None) -> tuple:
+    """1.0 where ``x`` lies below the knots and ``np.interp`` gives ``fp[0]`` there (no
+    ``left``), else 0.0; likewise above the knots with ``fp[-1]`` (no ``right``)."""
+    xpn = namespace(x, xp_)
+    pts = xpn.asarray(xp_)
+    xa = xpn.asarray(x)
+    below = (xa < pts[0]) & (left is None)
+    above = (xa > pts[pts.shape[0] - 1]) & (right is None)
+    dtype = pts.dtype if pts.dtype.kind == "f" else None
+    return xpn.asarray(below, dtype=dtype) * 1.0, xpn.asarray(above, dtype=dtype) * 1.0
 
 
 def interp_cotangents(

@@ -39,6 +39,9 @@ __all__ = [
     "embedding_cotangent",
     "cross_entropy_cotangent",
     "cross_entropy_weight_cotangent",
+    "class_onehot",
+    "class_weights",
+    "class_weights_cotangent",
 ]
 
 
@@ -456,6 +459,34 @@ def embedding_cotangent(g: Any, indices: Any, weight: Any) -> Any:
 
 
 # -- softmax cross-entropy -------------------------------------------------------------
+def class_onehot(target: Any, ignore_index: int, like: Any) -> Any:
+    """1 at each sample's class along axis 1 of ``like`` (N, C, *d), in its dtype; a
+    sample at ``ignore_index`` has its 1 at class 0 (its weight is 0)."""
+    xp = namespace(like, target)
+    safe = xp.expand_dims(xp.where(target != ignore_index, target, 0), 1)
+    classes = xp.reshape(xp.arange(like.shape[1]), (1, -1) + (1,) * (like.ndim - 2))
+    return (classes == safe).astype(like.dtype)
+
+
+def class_weights(target: Any, weight: Any, ignore_index: int, like: Any) -> Any:
+    """Each sample's weight: ``weight[t]`` (1 without weights), 0 at ``ignore_index``
+    (``like``'s dtype without weights)."""
+    return _class_weights(target, weight, ignore_index, like.dtype)
+
+
+def class_weights_cotangent(g: Any, target: Any, weight: Any, ignore_index: int) -> Any:
+    """The cotangent of the class weights given ``g``, that of each sample's weight:
+    ``g`` summed into the samples' classes (``None`` without weights)."""
+    if weight is None:
+        return None
+    xp = namespace(g, target)
+    keep = target != ignore_index
+    safe = xp.where(keep, target, 0)
+    share = xp.reshape(g * keep, (-1,))
+    out = xp.bincount(xp.reshape(safe, (-1,)), weights=share, minlength=weight.shape[0])
+    return out.astype(weight.dtype, copy=False)
+
+
 def _class_weights(target: Any, weight: Any, ignore_index: int, dtype: Any) -> Any:
     xp = namespace(target)
     keep = target != ignore_index

@@ -37,6 +37,7 @@ __all__ = [
     "tensordot_cotangent_a",
     "tensordot_cotangent_b",
     "convolve_cotangents",
+    "convolve_kind",
     "cross_cotangent_a",
     "cross_cotangent_b",
     "kron_cotangent_a",
@@ -628,6 +629,14 @@ def _conv_full_slice(mode: str, n: int, m: int) -> tuple[int, int]:
         start = min(n, m) - 1
         return start, start + length
     raise ValueError(f"unknown convolution mode {mode!r}")
+
+
+def convolve_kind(a: Array, v: Array, mode: str = "full", kind: str = "convolve"):
+    """``np.convolve(a, v, mode)``, or ``np.correlate(a, v, mode)`` for ``kind=
+    'correlate'``: the product whose cotangents :func:`convolve_cotangents` gives (its
+    rule's own rule calls it)."""
+    xp = namespace(a, v)
+    return (xp.correlate if kind == "correlate" else xp.convolve)(a, v, mode=mode)
 
 
 def convolve_cotangents(

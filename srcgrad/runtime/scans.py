@@ -8,6 +8,8 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from srcgrad.backend import namespace
 from srcgrad.runtime.arrays import (
     _axis,
@@ -26,6 +28,7 @@ __all__ = [
     "cumulative_cotangent",
     "diff_cotangent",
     "gradient_cotangents",
+    "gradient_of",
     "trapezoid_cotangent",
 ]
 
@@ -354,6 +357,47 @@ def _step_cotangent(
 def _real_of(dtype: Any, other: Any, xp: Any) -> Any:
     kinds = [d for d in (dtype, other) if getattr(d, "kind", "") == "f"]
     return kinds[0] if kinds else float
+
+
+def _used(c: Any) -> bool:
+    """Whether the cotangent ``c`` may be other than zero (a device array is not read
+    back: there any array counts as used)."""
+    if c is None:
+        return False
+    if namespace(c) is not np:
+        return True
+    return bool(np.any(np.asarray(c) != 0))
+
+
+def gradient_of(
+    f: Array,
+    varargs: Sequence[Any] = (),
+    axis: Any = None,
+    edge_order: int = 1,
+    spacing_cotangents: Any = None,
+) -> Array:
+    """``np.gradient(f, *varargs, axis=axis, edge_order=edge_order)`` along one axis: the
+    adjoint of ``gradient_cotangents``' map of a cotangent (its rule's own rule calls
+    it).  Refused at a higher order: several axes (a list of arrays), and spacings whose
+    cotangents are used (``spacing_cotangents`` holds one that is not ``None``: the
+    stencil's weights are not linear in the spacings; zeros, those of spacings nothing
+    differentiates, are not used)."""
+    from srcgrad.errors import SrcgradError
+
+    if spacing_cotangents is not None and any(_used(c) for c in spacing_cotangents):
+        raise SrcgradError(
+            "a higher-order gradient through np.gradient with respect to its spacings",
+            construct="gradient",
+            hint="stop at the order below, or pass the spacings as constants",
+        )
+    out = namespace(f).gradient(f, *varargs, axis=axis, edge_order=edge_order)
+    if isinstance(out, (list, tuple)):
+        raise SrcgradError(
+            "a higher-order gradient through np.gradient along several axes",
+            construct="gradient",
+            hint="call np.gradient once per axis (axis=k)",
+        )
+    return out
 
 
 def gradient_cotangents(

@@ -31,6 +31,7 @@ from srcgrad.runtime.statistics import extremum_cotangent, quantile_cotangent
 
 __all__ = [
     "mT",
+    "atleast_part",
     "concatenate_pieces",
     "reshape_like",
     "split_concatenated",
@@ -422,6 +423,22 @@ def stacked_cotangents(g: Array, tup: Sequence[Any], kind: str) -> list:
         out.append(unbroadcast(xp.reshape(piece, _shape_of(x)), x))
         start = stop
     return out
+
+
+def atleast_part(h: Sequence[Any], ct: Any) -> Any:
+    """The cotangent of ``atleast_cotangents``' one array ``ct`` given the cotangents
+    ``h`` of its result (a list of one): ``h[0]`` shaped like ``ct`` (the adjoint of a
+    reshape).  Several arrays (``ct`` a sequence) are refused at a higher order."""
+    if isinstance(ct, (list, tuple)):
+        from srcgrad.errors import SrcgradError
+
+        raise SrcgradError(
+            "a higher-order gradient through np.atleast_1d/2d/3d of several arrays",
+            construct="atleast",
+            hint="call it once per array",
+        )
+    xp = namespace(h[0], ct)
+    return unbroadcast(xp.reshape(h[0], _shape_of(ct)), ct)
 
 
 def atleast_cotangents(g: Any, arys: Sequence[Any]) -> list:

@@ -54,6 +54,8 @@ MAY_BE_VIEW = {
     "diag_cotangent": "the diagonal of a 2-d cotangent is a view, a 1-d one is spread",
     "broadcast_arrays_cotangents": "an operand of the broadcast shape gets its part",
     "meshgrid_cotangents": "the part of a one-input grid passes as it is",
+    "matrix_power_cotangent": "n=1 returns the cotangent itself",
+    "einsum_of": "a view for subscripts that only permute or take a diagonal (ij->ji)",
 }
 
 
@@ -151,6 +153,10 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
     shown["meshgrid_cotangents"] = np.shares_memory(
         rt.meshgrid_cotangents([a[0]], [a[0]])[0], a
     )
+    shown["matrix_power_cotangent"] = np.shares_memory(
+        rt.matrix_power_cotangent(a[:3, :3], a[:3, :3], 1), a
+    )
+    shown["einsum_of"] = np.shares_memory(rt.einsum_of("ij->ji", [a]), a)
     assert {k for k, v in shown.items() if not v} == set()
     assert set(shown) == set(MAY_BE_VIEW)
 
@@ -187,12 +193,14 @@ PIECEWISE_CONSTANT = {
     "sign",
     "spacing",
     "extremum_share",
+    "interp_outside",
     "nan_count",  # a count of non-NaN elements: constant between NaNs
     "copysign_slope",  # a product of signs
 }
 # float outputs that read only shapes, sizes or constant arguments (never a float argument)
 SHAPE_ONLY = {
     "sign_slope_cotangent",  # zeros shaped like its operands
+    "class_onehot",  # 0 and 1 at the targets, shaped like its last operand
     "zeros",
     "ones",
     "empty",
@@ -288,6 +296,11 @@ CALLS: dict[str, Any] = {
     "copysign_slope": lambda f, x: f(x, Y),
     "require_float_dtype": lambda f, x: f(x.dtype, "f.py:1: x"),
     "conv_layout": lambda f, x: f((3, 2, 1, 2), x.reshape(3, 2, 1, 2).strides, 1, 16),
+    "class_onehot": lambda f, x: f(np.array([0, 2, -100]), -100, x),
+    "interp_segments": lambda f, x: f(x[0], np.sort(x[1])),
+    "interp_outside": lambda f, x: f(x[0] * 3, np.sort(x[1])),
+    "einsum_dual_subscripts": lambda f, x: f("ij,jk->ik", [x, x.T]),
+    "multi_dot_subscripts": lambda f, x: f([x, x.T, x]),
 }
 
 NONDIFF_ENTRIES = sorted(
