@@ -54,6 +54,7 @@ MAY_BE_VIEW = {
     "diag_cotangent": "the diagonal of a 2-d cotangent is a view, a 1-d one is spread",
     "broadcast_arrays_cotangents": "an operand of the broadcast shape gets its part",
     "meshgrid_cotangents": "the part of a one-input grid passes as it is",
+    "asarray": "an array of the dtype asked for is returned itself, a list is copied",
 }
 
 
@@ -124,6 +125,7 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
         "ravel": np.shares_memory(np.ravel(a), a),
         "reshape": np.shares_memory(np.reshape(a, (4, 3)), a),
         "diag": np.shares_memory(np.diag(a), a),
+        "asarray": np.asarray(a) is a,
         "float64": np.shares_memory(np.float64(a), a),
         "max_of": max([a[0, 0:1], a[1, 0:1] - 100])
         is not None,  # returns an item itself
