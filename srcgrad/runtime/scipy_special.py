@@ -290,7 +290,10 @@ def logsumexp_cotangent(
     a = as_array(a, g, ans, b)
     if not shape:  # scipy reads a 0-d a as 1-d: keepdims gives a (1,) result
         a = xp.reshape(a, (1,))
-    weights = xp.exp(a - expand_like(ans, a, axis=axis, keepdims=keepdims))
+    full = expand_like(ans, a, axis=axis, keepdims=keepdims)
+    # the weight 1 where an entry is the result: a row of -inf (result -inf, so a - ans
+    # is nan) passes a zero cotangent on as zero, not nan
+    weights = xp.exp(xp.where(a == full, 0.0, a - full))
     if b is not None:
         weights = weights * xp.asarray(b)
     d_a = _sum_to_shape(
