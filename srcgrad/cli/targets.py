@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from srcgrad import cache
 from srcgrad.api import GradFunction, grad
 from srcgrad.higher import ElementwiseGrad, HigherGrad, is_derivative
@@ -296,6 +298,13 @@ def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
             )
         ):
             out.setdefault(n.value.id, "unpacked with a starred name")
+        field = _field_read(n, node)
+        if field is not None and field[0] in params:
+            out.setdefault(field[0], f"reads the field .{field[1]}")
+        if isinstance(n, ast.For) and depth < 3:
+            found = _items_with_fields(fn, n, node, params, depth)
+            if found is not None:
+                out.setdefault(found, "its items' fields are read")
         if isinstance(n, (ast.For, ast.comprehension)):
             found = _iterated_as_tuples(n.iter, n.target, params)
             if found is not None:
@@ -376,6 +385,57 @@ def _steps_filling_containers(
         "step by step (run once per step, with the length the first call gives)"
     )
     return {name: why for name in lengths}
+
+
+def _field_read(n: ast.AST, fdef: ast.AST) -> tuple[str, str] | None:
+    """(name, field) for ``name.field`` read as a value (not called) where ``field`` is no
+    attribute of an array or a random generator: a NamedTuple or dataclass field."""
+    if not (isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)):
+        return None
+    if any(isinstance(c, ast.Call) and c.func is n for c in ast.walk(fdef)):
+        return None  # a method call
+    if any(
+        hasattr(t, n.attr)
+        for t in (np.ndarray, np.random.Generator, np.random.RandomState)
+    ):
+        return None
+    return n.value.id, n.attr
+
+
+def _items_with_fields(
+    fn: Callable[..., Any],
+    loop: ast.For,
+    fdef: ast.AST,
+    params: dict[str, Any],
+    depth: int,
+) -> str | None:
+    """The parameter a loop iterates (``for layer in layers``, ``enumerate(layers)``)
+    whose items have fields read, here or by a function of the user's they are passed to
+    (``coupling(layer, x)`` reading ``layer.W``), else None."""
+    it, target = loop.iter, loop.target
+    if (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Name)
+        and it.func.id == "enumerate"
+        and it.args
+        and isinstance(target, ast.Tuple)
+        and len(target.elts) == 2
+    ):
+        it, target = it.args[0], target.elts[1]
+    if not (
+        isinstance(it, ast.Name) and it.id in params and isinstance(target, ast.Name)
+    ):
+        return None
+    item = target.id
+    for n in ast.walk(loop):
+        field = _field_read(n, fdef)
+        if field is not None and field[0] == item:
+            return it.id
+        if isinstance(n, ast.Call):
+            passed = _passed_on(fn, n, {item: None}, depth)
+            if item in passed:
+                return it.id
+    return None
 
 
 def _passed_on(

@@ -291,9 +291,8 @@ def logsumexp_cotangent(
     if not shape:  # scipy reads a 0-d a as 1-d: keepdims gives a (1,) result
         a = xp.reshape(a, (1,))
     full = expand_like(ans, a, axis=axis, keepdims=keepdims)
-    # the weight 1 where an entry is the result: a row of -inf (result -inf, so a - ans
-    # is nan) passes a zero cotangent on as zero, not nan
-    weights = xp.exp(xp.where(a == full, 0.0, a - full))
+    # a result of -inf (a row of -inf: a - ans would be nan) read as 0: weight 0
+    weights = xp.exp(a - xp.where(full == -xp.inf, 0.0, full))
     if b is not None:
         weights = weights * xp.asarray(b)
     d_a = _sum_to_shape(
