@@ -298,23 +298,12 @@ def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
             )
         ):
             out.setdefault(n.value.id, "unpacked with a starred name")
-        field = _field_read(n, node)
-        if field is not None and field[0] in params:
-            out.setdefault(field[0], f"reads the field .{field[1]}")
-        if isinstance(n, ast.For) and depth < 3:
-            found = _items_with_fields(fn, n, node, params, depth)
-            if found is not None:
-                out.setdefault(found, "its items' fields are read")
+        for name, why in _uses_as_containers(fn, n, node, params, depth).items():
+            out.setdefault(name, why)
         if isinstance(n, (ast.For, ast.comprehension)):
             found = _iterated_as_tuples(n.iter, n.target, params)
             if found is not None:
                 out.setdefault(found, "iterated as tuples")
-        if isinstance(n, ast.For):
-            for name, why in _steps_filling_containers(n, node, params).items():
-                out.setdefault(name, why)
-        if isinstance(n, ast.Call) and depth < 3:
-            for name, why in _passed_on(fn, n, params, depth).items():
-                out.setdefault(name, why)
     return out
 
 
@@ -385,6 +374,33 @@ def _steps_filling_containers(
         "step by step (run once per step, with the length the first call gives)"
     )
     return {name: why for name in lengths}
+
+
+def _uses_as_containers(
+    fn: Callable[..., Any],
+    n: ast.AST,
+    fdef: ast.AST,
+    params: dict[str, Any],
+    depth: int,
+) -> dict[str, str]:
+    """The parameters the node ``n`` uses as containers: a loop filling them step by
+    step, a call passing them to a function of the user's that does, a field read
+    (``hyp.log_ell``), itself or through the items of a loop over them."""
+    out: dict[str, str] = {}
+    if isinstance(n, ast.For):
+        out.update(_steps_filling_containers(n, fdef, params))
+    if isinstance(n, ast.Call) and depth < 3:
+        out.update(
+            {k: v for k, v in _passed_on(fn, n, params, depth).items() if k not in out}
+        )
+    field = _field_read(n, fdef)
+    if field is not None and field[0] in params:
+        out.setdefault(field[0], f"reads the field .{field[1]}")
+    if isinstance(n, ast.For) and depth < 3:
+        found = _items_with_fields(fn, n, fdef, params, depth)
+        if found is not None:
+            out.setdefault(found, "its items' fields are read")
+    return out
 
 
 def _field_read(n: ast.AST, fdef: ast.AST) -> tuple[str, str] | None:

@@ -109,7 +109,7 @@ class Iteration:
             if fname == "zip" and any(q is not None for q in seqs):
                 n = min(len(q) for q in seqs if q is not None)
                 seqs = [
-                    self._zipped_sequence(a.value, n) if q is None else q
+                    _zipped_sequence(self, a.value, n) if q is None else q
                     for a, q in zip(args, seqs)
                 ]
             if any(q is None for q in seqs) or not seqs:
@@ -123,33 +123,6 @@ class Iteration:
                 ]
             return [cst.Tuple([cst.Element(v) for v in row]) for row in zip(*seqs)]  # type: ignore[misc]
         return None
-
-    def _zipped_sequence(
-        self, e: cst.BaseExpression, n: int
-    ) -> list[cst.BaseExpression] | None:
-        """The items of a sequence zipped with a container argument (of ``n`` items): a
-        sequence of constants (its items, as literals; the cache keys the code by it), or a
-        global list or tuple of at least ``n`` other objects (``zip(self.layers, params)``:
-        its first ``n`` items, read by index when the code runs); None for anything else.
-        """
-        values = self.static_values(e)
-        if values is None:
-            values = self.free_constant_sequence(e)
-        if values is not None:
-            return [self.literal(v) for v in values]
-        chain = self._global_chain(e)
-        if (
-            chain is None
-            or not isinstance(chain[1], (list, tuple))
-            or len(chain[1]) < n
-        ):
-            return None
-        return [
-            cst.Subscript(
-                value=e, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))]
-            )
-            for k in range(n)
-        ]
 
     def _container_items(
         self, e: cst.BaseExpression
@@ -533,6 +506,30 @@ class Iteration:
             prelude.append((n, (sq,)))
             lens.append(sq)
         return index, self.range_len(lens), prelude, True
+
+
+def _zipped_sequence(
+    norm: Any, e: cst.BaseExpression, n: int
+) -> list[cst.BaseExpression] | None:
+    """The items of a sequence zipped with a container argument (of ``n`` items): a
+    sequence of constants (its items, as literals; the cache keys the code by it), or a
+    global list or tuple of at least ``n`` other objects (``zip(self.layers, params)``:
+    its first ``n`` items, read by index when the code runs); None for anything else.
+    """
+    values = norm.static_values(e)
+    if values is None:
+        values = norm.free_constant_sequence(e)
+    if values is not None:
+        return [norm.literal(v) for v in values]
+    chain = norm._global_chain(e)
+    if chain is None or not isinstance(chain[1], (list, tuple)) or len(chain[1]) < n:
+        return None
+    return [
+        cst.Subscript(
+            value=e, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))]
+        )
+        for k in range(n)
+    ]
 
 
 def _items_of(e: cst.BaseExpression, skel: Any) -> list[cst.BaseExpression] | None:
