@@ -215,11 +215,24 @@ def one_target(spec: str, wrt_text: str | None) -> Target:
     return found[0]
 
 
-def container_note(fn: Callable[..., Any], label: str) -> str | None:
+def container_note(fn: Callable[..., Any], label: str, wrt: Any = None) -> str | None:
     """The note that ``fn`` is left to its first call (a parameter that looks like a
     container: its gradient module is specialised on the structure passed), else None.
-    """
-    containers = container_params(fn)
+    A parameter whose fields are read (a NamedTuple or dataclass) counts only when it is
+    differentiated (``wrt``: positions or names; None: the first parameter): a settings
+    object read by attribute is no container of gradients."""
+    names = list(inspect.signature(fn).parameters)
+    wanted = [0] if wrt is None else wrt if isinstance(wrt, (tuple, list)) else [wrt]
+    differentiated = {
+        w if isinstance(w, str) else names[w]
+        for w in wanted
+        if isinstance(w, str) or w < len(names)
+    }
+    containers = {
+        k: v
+        for k, v in container_params(fn).items()
+        if _FIELD not in v or k in differentiated
+    }
     if not containers:
         return None
     why = ", ".join(f"{k!r} ({v})" for k, v in containers.items())
@@ -395,18 +408,25 @@ def _uses_as_containers(
         )
     field = _field_read(n, fdef)
     if field is not None and field[0] in params:
-        out.setdefault(field[0], f"reads the field .{field[1]}")
+        out.setdefault(field[0], f"reads the {_FIELD} .{field[1]}")
     if isinstance(n, ast.For) and depth < 3:
         found = _items_with_fields(fn, n, fdef, params, depth)
         if found is not None:
-            out.setdefault(found, "its items' fields are read")
+            out.setdefault(found, f"its items' {_FIELD}s are read")
     return out
+
+
+_FIELD = "field"  # the word in the reasons that come from field reads
 
 
 def _field_read(n: ast.AST, fdef: ast.AST) -> tuple[str, str] | None:
     """(name, field) for ``name.field`` read as a value (not called) where ``field`` is no
     attribute of an array or a random generator: a NamedTuple or dataclass field."""
-    if not (isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)):
+    if not (
+        isinstance(n, ast.Attribute)
+        and isinstance(n.value, ast.Name)
+        and isinstance(n.ctx, ast.Load)
+    ):
         return None
     if any(isinstance(c, ast.Call) and c.func is n for c in ast.walk(fdef)):
         return None  # a method call
