@@ -220,6 +220,7 @@ NO_GRADIENT_BY_DEFINITION = {"stop_gradient"}  # the user's marker for a constan
 
 CALLS: dict[str, Any] = {
     "sign_slope_cotangent": lambda f, x: f(x, x),
+    "running_extreme_index": lambda f, x: (f(x, 0, "max"), f(x, -1, "min")),
     "searchsorted": lambda f, x: f(np.sort(x.ravel()), Y.ravel()),
     "digitize": lambda f, x: f(x, np.array([-1.0, 0.0, 1.0])),
     "equal": lambda f, x: f(x, Y),
