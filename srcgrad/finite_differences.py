@@ -181,7 +181,11 @@ def _leaves(meta: _Meta, inputs: Sequence[Any], params: dict[str, Any]) -> list[
     for k, name, slot, is_seq in _operand_slots(meta, len(inputs), params):
         if isinstance(slot, list):  # *varargs: each positional input is one element
             out += [_Leaf(f"{name}[{j}]", s, None, k) for j, s in enumerate(slot)]
-        elif is_seq:
+        elif is_seq and (
+            isinstance(_get_slot(inputs, params, slot), (list, tuple))
+            or np.ndim(_get_slot(inputs, params, slot)) > 0
+        ):
+            # (a sequence operand given as one scalar is one leaf: np.array(2.0))
             value = _get_slot(inputs, params, slot)
             out += [_Leaf(f"{name}[{j}]", slot, j, k) for j in range(len(value))]
         else:
@@ -216,8 +220,11 @@ def _with_leaf(
     return inputs, params
 
 
-def _leaf_cotangent(meta: _Meta, result: Any, leaf: _Leaf, varargs_offset: int) -> Any:
-    """The part of a rule's result that belongs to ``leaf``."""
+def _leaf_cotangent(
+    meta: _Meta, result: Any, leaf: _Leaf, varargs_offset: int, whole: Any = None
+) -> Any:
+    """The part of a rule's result that belongs to ``leaf`` (``whole``: the operand the
+    leaf is an item of, when it is one)."""
     if len(meta.operands) == 1:
         cot = result
     else:
@@ -232,6 +239,8 @@ def _leaf_cotangent(meta: _Meta, result: Any, leaf: _Leaf, varargs_offset: int) 
         index = leaf.slot[1] - varargs_offset
     if index is None or cot is None:
         return cot
+    if isinstance(cot, np.ndarray) and isinstance(whole, np.ndarray):
+        return cot[index]  # a sequence operand given as an array: its rows
     if not isinstance(cot, (tuple, list)):
         raise AssertionError(  # noqa: TRY004  (a failed check, not a caller's mistake)
             f"{meta.name}: the cotangent of sequence operand "
@@ -356,7 +365,8 @@ def check_adjoint(
         for leaf in leaves:
             value = _leaf_value(inputs, params, leaf)
             if is_float_leaf(value, with_complex=False):
-                cot = _leaf_cotangent(meta, result, leaf, len(meta.positional))
+                whole = _get_slot(inputs, params, leaf.slot)
+                cot = _leaf_cotangent(meta, result, leaf, len(meta.positional), whole)
                 _check_cotangent_type(meta, leaf, value, cot)
     _check_inner_products(
         meta, prim, rule_fn, inputs, params, rng, leaves, (eps, rtol, atol), n_dirs
@@ -385,7 +395,8 @@ def _check_inner_products(
             value = _leaf_value(x64, p64, leaf)
             if not is_float_leaf(value, with_complex=False):
                 continue
-            cot = _leaf_cotangent(meta, result, leaf, len(meta.positional))
+            whole = _get_slot(x64, p64, leaf.slot)
+            cot = _leaf_cotangent(meta, result, leaf, len(meta.positional), whole)
             _check_cotangent_type(meta, leaf, value, cot)
             for _ in range(n_dirs):
                 v = _random_like(rng, value)

@@ -264,7 +264,8 @@ def _check_ways(
     containers = None
     if example is not None:
         containers = GradFunction(fn).containers_for(example())
-    note = None if example is not None else container_note(fn, label)
+    wrt = sorted({w for way in ways for w in way.wrt})
+    note = None if example is not None else container_note(fn, label, wrt)
     if note is not None:
         # what it may do with a list or dict depends on the one passed: never guessed here
         Out.info(note)

@@ -132,7 +132,7 @@ def _gen_targets(ns: argparse.Namespace) -> tuple[list[Target], list[str], int]:
                 )
             for t in found:
                 t.mode = ns.mode
-                note = None if t.example else container_note(t.fn, t.label)
+                note = None if t.example else container_note(t.fn, t.label, t.wrt)
                 if note is not None:
                     notes.append(note)
                     continue

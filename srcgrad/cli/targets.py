@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from srcgrad import cache
 from srcgrad.api import GradFunction, grad
 from srcgrad.higher import ElementwiseGrad, HigherGrad, is_derivative
@@ -213,11 +215,24 @@ def one_target(spec: str, wrt_text: str | None) -> Target:
     return found[0]
 
 
-def container_note(fn: Callable[..., Any], label: str) -> str | None:
+def container_note(fn: Callable[..., Any], label: str, wrt: Any = None) -> str | None:
     """The note that ``fn`` is left to its first call (a parameter that looks like a
     container: its gradient module is specialised on the structure passed), else None.
-    """
-    containers = container_params(fn)
+    A parameter whose fields are read (a NamedTuple or dataclass) counts only when it is
+    differentiated (``wrt``: positions or names; None: the first parameter): a settings
+    object read by attribute is no container of gradients."""
+    names = list(inspect.signature(fn).parameters)
+    wanted = [0] if wrt is None else wrt if isinstance(wrt, (tuple, list)) else [wrt]
+    differentiated = {
+        w if isinstance(w, str) else names[w]
+        for w in wanted
+        if isinstance(w, str) or w < len(names)
+    }
+    containers = {
+        k: v
+        for k, v in container_params(fn).items()
+        if _FIELD not in v or k in differentiated
+    }
     if not containers:
         return None
     why = ", ".join(f"{k!r} ({v})" for k, v in containers.items())
@@ -296,16 +311,12 @@ def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
             )
         ):
             out.setdefault(n.value.id, "unpacked with a starred name")
+        for name, why in _uses_as_containers(fn, n, node, params, depth).items():
+            out.setdefault(name, why)
         if isinstance(n, (ast.For, ast.comprehension)):
             found = _iterated_as_tuples(n.iter, n.target, params)
             if found is not None:
                 out.setdefault(found, "iterated as tuples")
-        if isinstance(n, ast.For):
-            for name, why in _steps_filling_containers(n, node, params).items():
-                out.setdefault(name, why)
-        if isinstance(n, ast.Call) and depth < 3:
-            for name, why in _passed_on(fn, n, params, depth).items():
-                out.setdefault(name, why)
     return out
 
 
@@ -376,6 +387,91 @@ def _steps_filling_containers(
         "step by step (run once per step, with the length the first call gives)"
     )
     return {name: why for name in lengths}
+
+
+def _uses_as_containers(
+    fn: Callable[..., Any],
+    n: ast.AST,
+    fdef: ast.AST,
+    params: dict[str, Any],
+    depth: int,
+) -> dict[str, str]:
+    """The parameters the node ``n`` uses as containers: a loop filling them step by
+    step, a call passing them to a function of the user's that does, a field read
+    (``hyp.log_ell``), itself or through the items of a loop over them."""
+    out: dict[str, str] = {}
+    if isinstance(n, ast.For):
+        out.update(_steps_filling_containers(n, fdef, params))
+    if isinstance(n, ast.Call) and depth < 3:
+        out.update(
+            {k: v for k, v in _passed_on(fn, n, params, depth).items() if k not in out}
+        )
+    field = _field_read(n, fdef)
+    if field is not None and field[0] in params:
+        out.setdefault(field[0], f"reads the {_FIELD} .{field[1]}")
+    if isinstance(n, ast.For) and depth < 3:
+        found = _items_with_fields(fn, n, fdef, params, depth)
+        if found is not None:
+            out.setdefault(found, f"its items' {_FIELD}s are read")
+    return out
+
+
+_FIELD = "field"  # the word in the reasons that come from field reads
+
+
+def _field_read(n: ast.AST, fdef: ast.AST) -> tuple[str, str] | None:
+    """(name, field) for ``name.field`` read as a value (not called) where ``field`` is no
+    attribute of an array or a random generator: a NamedTuple or dataclass field."""
+    if not (
+        isinstance(n, ast.Attribute)
+        and isinstance(n.value, ast.Name)
+        and isinstance(n.ctx, ast.Load)
+    ):
+        return None
+    if any(isinstance(c, ast.Call) and c.func is n for c in ast.walk(fdef)):
+        return None  # a method call
+    if any(
+        hasattr(t, n.attr)
+        for t in (np.ndarray, np.random.Generator, np.random.RandomState)
+    ):
+        return None
+    return n.value.id, n.attr
+
+
+def _items_with_fields(
+    fn: Callable[..., Any],
+    loop: ast.For,
+    fdef: ast.AST,
+    params: dict[str, Any],
+    depth: int,
+) -> str | None:
+    """The parameter a loop iterates (``for layer in layers``, ``enumerate(layers)``)
+    whose items have fields read, here or by a function of the user's they are passed to
+    (``coupling(layer, x)`` reading ``layer.W``), else None."""
+    it, target = loop.iter, loop.target
+    if (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Name)
+        and it.func.id == "enumerate"
+        and it.args
+        and isinstance(target, ast.Tuple)
+        and len(target.elts) == 2
+    ):
+        it, target = it.args[0], target.elts[1]
+    if not (
+        isinstance(it, ast.Name) and it.id in params and isinstance(target, ast.Name)
+    ):
+        return None
+    item = target.id
+    for n in ast.walk(loop):
+        field = _field_read(n, fdef)
+        if field is not None and field[0] == item:
+            return it.id
+        if isinstance(n, ast.Call):
+            passed = _passed_on(fn, n, {item: None}, depth)
+            if item in passed:
+                return it.id
+    return None
 
 
 def _passed_on(

@@ -13,6 +13,7 @@ from typing import Any
 
 import libcst as cst
 
+from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Block, Normalized
 from srcgrad.codegen.templates import parenthesize
 
@@ -38,6 +39,7 @@ class Adjoints:
         self.list_adjoints: set[str] = set()
         # list -> the zeros its entries' cotangents add into, in a loop that only reads it
         self.list_reads: dict[str, str] = {}
+        self._reads: dict[str, cst.BaseExpression] | None = None  # see rooted()
 
     def adj(self, name: str) -> str:
         """The adjoint of the forward name ``name``."""
@@ -133,9 +135,35 @@ class Adjoints:
             cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value)
         )
 
+    def rooted(self, expr: cst.BaseExpression) -> cst.BaseExpression:
+        """``expr``, a read of a part of a container argument, read from the argument
+        itself: a name an earlier read bound (``params_0`` of ``params[0]``) is replaced by
+        that read, so a zero fill never names a value that one branch alone bound."""
+        if self._reads is None:
+            # the reads of argument parts (a leaf: READ; a container part: STATIC),
+            # each the one definition of its name
+            counts = ir.def_counts(self.norm.stmts)
+            self._reads = {
+                st.targets[0]: st.expr
+                for st in ir.walk_stmts(self.norm.stmts)
+                if isinstance(st, ir.Stmt)
+                and st.kind in (ir.READ, ir.STATIC)
+                and len(st.targets) == 1
+                and counts.get(st.targets[0]) == 1
+                and isinstance(st.expr, (cst.Subscript, cst.Attribute))
+            }
+        if isinstance(expr, cst.Name) and expr.value in self._reads:
+            return self.rooted(self._reads[expr.value])
+        if isinstance(expr, (cst.Subscript, cst.Attribute)):
+            return expr.with_changes(value=self.rooted(expr.value))
+        return expr
+
     def zero_fill(self, adj: str, origin: Any) -> Block:
-        """A block that sets ``adj`` to zeros shaped like its primal."""
+        """A block that sets ``adj`` to zeros shaped like its primal (for a leaf of a
+        container argument: read from the argument itself, bound on every path)."""
         var = self.adj_var[adj]
+        if adj in self.path_adjoints.values():
+            var = self.rooted(var)
         self.helpers.add("zeros_cotangent")
         value = cst.Call(
             func=cst.Name(self.names.generated("zeros_cotangent")), args=[cst.Arg(var)]

@@ -132,6 +132,10 @@ class Reverser(RuleBodies):
                 out.append(self.rev_if(it))
             elif isinstance(it, ir.LoopNode):
                 tops, reads = self.loop_lists(it)
+                # the zeros a read list's entries add into, before the loop's backward
+                # (not in it: a loop whose backward does nothing is dropped, and the
+                # sum after it still reads them)
+                out += self.read_list_zeros(reads, it.origin)
                 out.append(self.rev_loop(it, tops, reads))
                 out += self.after_loop_lists(tops, reads, it.origin)
         return out
@@ -183,6 +187,21 @@ class Reverser(RuleBodies):
                 acc = self.names.fresh(self.adj(lst) + "_at")
                 reads[lst] = self.list_reads[lst] = acc
         return tops, reads
+
+    def read_list_zeros(self, reads: dict[str, str], origin: Any) -> list[Block]:
+        """Zeros shaped like each read list (``reads``: list -> accumulator), which the
+        loop's backward adds the cotangents of the entries it read into."""
+        blocks = []
+        for lst, acc in reads.items():
+            like: cst.BaseExpression = cst.Name(lst)
+            d = self.adj(lst)
+            if d in self.assigned:  # as long as the list is here (it may grow later)
+                like = self.helper_call("filled", cst.Name(d), like)
+            zeros = self.helper_call("zeros_cotangent", like)
+            block = Block(origin, "zeros")
+            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(acc))], zeros))
+            blocks.append(block)
+        return blocks
 
     def after_loop_lists(
         self, tops: dict[str, str], reads: dict[str, str], origin: Any
@@ -452,15 +471,6 @@ class Reverser(RuleBodies):
             count = self.helper_call("list_length", cst.Name(self.adj(lst)))
             block = Block(node.origin, "stack")
             block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(top))], count))
-            pre.append(block)
-        for lst, acc in reads.items():  # zeros the loop owns, for the entries read
-            like: cst.BaseExpression = cst.Name(lst)
-            d = self.adj(lst)
-            if d in self.assigned:  # as long as the list is here (it may grow later)
-                like = self.helper_call("filled", cst.Name(d), like)
-            zeros = self.helper_call("zeros_cotangent", like)
-            block = Block(node.origin, "zeros")
-            block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(acc))], zeros))
             pre.append(block)
         self.owned.update(owned_here)
         s_in = set(self.assigned)

@@ -156,14 +156,21 @@ def hypot_adjoint(g, ans, x1, x2):
 
 @adjoint(np.logaddexp, kind="binary")
 def logaddexp_adjoint(g, ans, x1, x2):
-    return unbroadcast(g * np.exp(x1 - ans), x1), unbroadcast(g * np.exp(x2 - ans), x2)
+    # exp(x - ans), with ans read as 0 where it is -inf: two -inf operands (x - ans
+    # would be nan) get the weight 0, so no nan reaches the cotangents
+    top = np.where(ans == -np.inf, 0.0, ans)
+    w1 = np.exp(x1 - top)
+    w2 = np.exp(x2 - top)
+    return unbroadcast(g * w1, x1), unbroadcast(g * w2, x2)
 
 
 @adjoint(np.logaddexp2, kind="binary")
 def logaddexp2_adjoint(g, ans, x1, x2):
-    return unbroadcast(g * np.exp2(x1 - ans), x1), unbroadcast(
-        g * np.exp2(x2 - ans), x2
-    )
+    # as logaddexp: ans read as 0 where it is -inf (two -inf operands give no nan)
+    top = np.where(ans == -np.inf, 0.0, ans)
+    w1 = np.exp2(x1 - top)
+    w2 = np.exp2(x2 - top)
+    return unbroadcast(g * w1, x1), unbroadcast(g * w2, x2)
 
 
 # --------------------------------------------------------------------------- runtime helpers

@@ -39,6 +39,18 @@ def array_adjoint(g, ans, object, dtype=None):
     return unstack_cotangent(g, object)
 
 
+@adjoint(
+    np.asarray,
+    sequence=("a",),
+    nondiff=("dtype",),
+    shapes={"scalars": "[(),(),()]", "array": "(3,4)"},
+    jvp="linear",
+    view=True,  # an array of the dtype asked for is returned itself, not a copy
+)
+def asarray_adjoint(g, ans, a, dtype=None):
+    return unstack_cotangent(g, a)
+
+
 def max_of(iterable):  # noqa: ANN001, ANN201
     """``max(iterable)`` as a primitive (the builtin with one argument)."""
     return max(iterable)

@@ -38,6 +38,7 @@ from srcgrad.rules.registry import nondifferentiable
 from srcgrad.runtime import (
     hsplit_axis,
     inverse_permutation,
+    running_extreme_index,
     is_float_leaf,
     nan_count,
     normalize_axes,
@@ -225,3 +226,7 @@ nondifferentiable(
     normalize_axes, inverse_permutation, hsplit_axis, reason="axis numbers (integers)"
 )
 nondifferentiable(is_float_leaf, reason="a bool on the argument's type")
+nondifferentiable(
+    running_extreme_index,
+    reason="the positions a running maximum or minimum took its values from (integers)",
+)

@@ -209,7 +209,10 @@ def sum_cotangents(g: Any, iterable: Any) -> Any:
 
 
 def unstack_cotangent(g: Any, items: Any) -> Any:
-    """Cotangents of the items of ``np.array(items)``: the slices of ``g``."""
+    """Cotangents of the items of ``np.array(items)``: the slices of ``g``; ``g`` itself
+    for one scalar or 0-d array (``np.array(x[0])`` has no items)."""
+    if not isinstance(items, (list, tuple)) and not getattr(items, "ndim", 0):
+        return g
     return _like_operand([unbroadcast(g[i], x) for i, x in enumerate(items)], items)
 
 

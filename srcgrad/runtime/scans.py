@@ -29,6 +29,7 @@ __all__ = [
     "diff_cotangent",
     "gradient_cotangents",
     "gradient_of",
+    "running_extreme_index",
     "trapezoid_cotangent",
 ]
 
@@ -36,6 +37,21 @@ Array = Any
 
 
 # --------------------------------------------------------------------------- cumulative
+
+
+def running_extreme_index(a: Array, axis: int, op: str) -> Array:
+    """The index along ``axis`` of the entry each value of ``np.maximum.accumulate(a, axis)``
+    (``op`` "max") or ``np.minimum.accumulate`` ("min") is: the last entry so far that set
+    the running extreme (the first NaN once one is met, as numpy propagates it).  An
+    integer array: ``np.take_along_axis(a, index, axis)`` is the running extreme itself.
+    """
+    xp = namespace(a)
+    run = (xp.maximum if op == "max" else xp.minimum).accumulate(a, axis=axis)
+    shape = [1] * a.ndim
+    shape[axis] = a.shape[axis]
+    pos = xp.reshape(xp.arange(a.shape[axis]), shape)
+    hit = xp.where((a == run) | (a != a), pos, 0)
+    return xp.maximum.accumulate(hit, axis=axis)
 
 
 def _flip(xp: Any, x: Array, axis: int) -> Array:

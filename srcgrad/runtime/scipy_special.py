@@ -290,7 +290,9 @@ def logsumexp_cotangent(
     a = as_array(a, g, ans, b)
     if not shape:  # scipy reads a 0-d a as 1-d: keepdims gives a (1,) result
         a = xp.reshape(a, (1,))
-    weights = xp.exp(a - expand_like(ans, a, axis=axis, keepdims=keepdims))
+    full = expand_like(ans, a, axis=axis, keepdims=keepdims)
+    # a result of -inf (a row of -inf: a - ans would be nan) read as 0: weight 0
+    weights = xp.exp(a - xp.where(full == -xp.inf, 0.0, full))
     if b is not None:
         weights = weights * xp.asarray(b)
     d_a = _sum_to_shape(

@@ -406,6 +406,7 @@ class Ctx:
                 "np.arctan({a})",
                 "({a}).clip(-0.8, 0.9)",
                 "np.sinh(np.tanh({a}))",
+                "np.asarray({a}) * 1.5",
             ]
         )
         return form.format(a=a), s, bool(s)
@@ -438,6 +439,10 @@ class Ctx:
                 "({a}) * np.sin({b})",
                 "np.minimum({a}, {b})",
                 "np.hypot({a}, {b})",
+                # cells of -inf (both operands at once too), as in a forward-algorithm
+                # table; the maximum keeps the output finite
+                "np.maximum(np.logaddexp(np.where({a} > 0.3, {a}, -np.inf), "
+                "np.where({b} > 0.3, {b}, -np.inf)), -2.0)",
             ]
         )
         return form.format(a=a, b=b), s, bool(s)
@@ -506,7 +511,10 @@ class Ctx:
             return self.e_unary(depth)
         self.tag("cumulative")
         ax = self.integer(0, len(s) - 1)
-        fn = self.choice(["np.cumsum", "np.diff", "np.cumprod"])
+        fn = self.choice(
+            ["np.cumsum", "np.diff", "np.cumprod", "np.maximum.accumulate"]
+            + ["np.minimum.accumulate", "np.add.accumulate"]
+        )
         if fn == "np.diff":
             if s[ax] < 2:
                 return f"np.cumsum({a}, axis={ax})", s, True
@@ -544,6 +552,7 @@ class Ctx:
                 ("real", "{a}.real", s),
                 ("real_if_close", "np.real_if_close({a})", s),
                 ("astype", "{a}.astype(np.float64)", s),
+                ("asarray", "np.asarray({a})", s),
                 ("transpose", "np.transpose({a})", s[::-1]),
                 ("transpose", "{a}.T", s[::-1]),
                 ("flipud", "np.flipud({a})", s),
@@ -1065,6 +1074,16 @@ class Ctx:
         if v is None:
             return self.s_assign()
         name = self.fresh()
+        if self.flag():
+            # `q, p = np.copy(q), p.copy()`: names unpacked from new arrays, written later
+            other = self.pick()
+            if other is not None:
+                name2 = self.fresh()
+                self.emit(f"{name}, {name2} = np.copy({v.text}), ({other.text}) * 1.0")
+                self.tag("unpack")
+                self.bind(Var(name2, other.shape, owned=bool(other.shape)))
+                self.bind(Var(name, v.shape, owned=True))  # last: callers read env[-1]
+                return
         self.emit(
             f"{name} = {self.choice(['{a}.copy()', '{a} * 1.0', 'np.array({a})', '{a} + 0.0']).format(a=v.text)}"
         )

@@ -56,6 +56,7 @@ MAY_BE_VIEW = {
     "meshgrid_cotangents": "the part of a one-input grid passes as it is",
     "matrix_power_cotangent": "n=1 returns the cotangent itself",
     "einsum_of": "a view for subscripts that only permute or take a diagonal (ij->ji)",
+    "asarray": "an array of the dtype asked for is returned itself, a list is copied",
 }
 
 
@@ -126,6 +127,7 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
         "ravel": np.shares_memory(np.ravel(a), a),
         "reshape": np.shares_memory(np.reshape(a, (4, 3)), a),
         "diag": np.shares_memory(np.diag(a), a),
+        "asarray": np.asarray(a) is a,
         "float64": np.shares_memory(np.float64(a), a),
         "max_of": max([a[0, 0:1], a[1, 0:1] - 100])
         is not None,  # returns an item itself
@@ -226,6 +228,7 @@ NO_GRADIENT_BY_DEFINITION = {"stop_gradient"}  # the user's marker for a constan
 
 CALLS: dict[str, Any] = {
     "sign_slope_cotangent": lambda f, x: f(x, x),
+    "running_extreme_index": lambda f, x: (f(x, 0, "max"), f(x, -1, "min")),
     "searchsorted": lambda f, x: f(np.sort(x.ravel()), Y.ravel()),
     "digitize": lambda f, x: f(x, np.array([-1.0, 0.0, 1.0])),
     "equal": lambda f, x: f(x, Y),

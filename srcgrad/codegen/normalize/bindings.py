@@ -276,9 +276,10 @@ class Bindings:
                     "match the counts",
                     "unpack",
                 )
+            before = set(self.locals)
             atoms = [self.lower(e.value, n) for e, n in zip(value.elements, names)]
             for n, a in zip(names, atoms):
-                self.bind_atom(n, a)
+                self.bind_atom(n, a, fresh=self._fresh_temporary(a, before))
             return
         # multi-output primitive?
         if isinstance(value, cst.Call):
@@ -356,7 +357,30 @@ class Bindings:
                 )  # readable as a user-level name
             self.assign(t, part)
 
-    def bind_atom(self, name: str, atom: cst.BaseExpression) -> None:
+    def _fresh_temporary(self, atom: cst.BaseExpression, before: set[str]) -> bool:
+        """``atom`` names a new array made since ``before`` (the locals then) that nothing
+        else holds and that is no view: ``q, p = np.copy(q), np.copy(p)`` binds ``p`` to
+        that very array, so a later ``p -= v`` writes into nothing anyone else sees."""
+        if not isinstance(atom, cst.Name):
+            return False
+        a = atom.value
+        return (
+            a in self.locals
+            and a not in before
+            and a not in self.env.values()
+            and a not in self.view_root
+            and a not in self.borrowed
+            and a not in self.maybe_views
+            and a not in self.cont
+            and a not in self.lit
+            and self.view_roots.get(a, {a}) == {a}
+        )
+
+    def bind_atom(
+        self, name: str, atom: cst.BaseExpression, fresh: bool = False
+    ) -> None:
+        """Bind the user name ``name`` to ``atom``; ``fresh``: ``atom`` is a new array no
+        other name holds (:meth:`_fresh_temporary`), so ``name`` is no view of it."""
         if isinstance(atom, cst.List) and not atom.elements:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)
@@ -399,7 +423,8 @@ class Bindings:
             copied = self.emit(
                 ir.COPY, name, name, atom, operands=[atom.value], label="copy"
             )
-            self.alias_of(copied, [atom])
+            if not fresh:
+                self.alias_of(copied, [atom])
         elif isinstance(atom, cst.List) and not atom.elements:
             emitted = self.emit(ir.STATIC, name, name, atom)
             self.static.discard(emitted)

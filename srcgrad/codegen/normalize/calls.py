@@ -243,6 +243,9 @@ class Calls:
         """Calls lowered as something else: a random generator's draw, ``max``/``min`` of one
         sequence, a NamedTuple (a tuple display) and ``dict(k=v)`` (a dict display); None
         for any other call."""
+        accumulated = self.accumulate_call(e, func, obj, hint, target)
+        if accumulated is not None:
+            return accumulated
         if is_generator(getattr(obj, "__self__", None)) or makes_generator(obj):
             # rng.normal, np.random.normal, np.random.default_rng(seed)
             args = [self.lower_arg(a, hint) for a in e.args]

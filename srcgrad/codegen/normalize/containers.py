@@ -200,9 +200,15 @@ class Containers:
         try:
             item = entries[k]
         except (KeyError, IndexError, TypeError):
+            what = (
+                f"{base} is indexed by a value that is no constant (a loop variable "
+                "or an integer computed from the arguments)"
+                if k is _MISSING
+                else f"{base} has no constant entry {cst.Module([]).code_for_node(key)}"
+            )
             self.fail(
                 e,
-                f"{base} has no constant entry {cst.Module([]).code_for_node(key)}",
+                what,
                 "index a tuple, list or dict built in the function with a constant",
                 "container-read",
             )

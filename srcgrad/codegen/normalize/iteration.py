@@ -106,6 +106,12 @@ class Iteration:
             return None
         if fname is not None and all(a.keyword is None for a in args):
             seqs = [self._container_items(a.value) for a in args]
+            if fname == "zip" and any(q is not None for q in seqs):
+                n = min(len(q) for q in seqs if q is not None)
+                seqs = [
+                    _zipped_sequence(self, a.value, n) if q is None else q
+                    for a, q in zip(args, seqs)
+                ]
             if any(q is None for q in seqs) or not seqs:
                 return None
             if fname == "enumerate":
@@ -500,6 +506,30 @@ class Iteration:
             prelude.append((n, (sq,)))
             lens.append(sq)
         return index, self.range_len(lens), prelude, True
+
+
+def _zipped_sequence(
+    norm: Any, e: cst.BaseExpression, n: int
+) -> list[cst.BaseExpression] | None:
+    """The items of a sequence zipped with a container argument (of ``n`` items): a
+    sequence of constants (its items, as literals; the cache keys the code by it), or a
+    global list or tuple of at least ``n`` other objects (``zip(self.layers, params)``:
+    its first ``n`` items, read by index when the code runs); None for anything else.
+    """
+    values = norm.static_values(e)
+    if values is None:
+        values = norm.free_constant_sequence(e)
+    if values is not None:
+        return [norm.literal(v) for v in values]
+    chain = norm._global_chain(e)
+    if chain is None or not isinstance(chain[1], (list, tuple)) or len(chain[1]) < n:
+        return None
+    return [
+        cst.Subscript(
+            value=e, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(k))))]
+        )
+        for k in range(n)
+    ]
 
 
 def _items_of(e: cst.BaseExpression, skel: Any) -> list[cst.BaseExpression] | None:

@@ -63,8 +63,8 @@ class Lists:
             # before the loop: a later iteration reads what this one appends
             self.fail(
                 node,
-                f"the list {user!r} is read in this loop before a value that carries a "
-                "gradient is appended to it",
+                f"the list {user!r} is read in this loop before an item that is no "
+                "constant (it depends on the arguments) is added to it",
                 f"start it before the loop as an empty list: {user} = [] and "
                 f"{user}.append(...) for each first item",
                 "list-append",

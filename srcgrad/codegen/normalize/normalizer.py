@@ -14,6 +14,7 @@ from srcgrad.codegen.ir import Names, Normalized, Stmt
 from srcgrad.codegen.normalize.arguments import Arguments
 from srcgrad.codegen.normalize.base import _Bail, _Scope
 from srcgrad.codegen.normalize.bindings import Bindings
+from srcgrad.codegen.normalize.accumulations import Accumulations
 from srcgrad.codegen.normalize.calls import Calls
 from srcgrad.codegen.normalize.containers import Containers
 from srcgrad.codegen.normalize.control import ControlFlow
@@ -66,6 +67,7 @@ class Normalizer(
     Partials,
     Expressions,
     Calls,
+    Accumulations,
     Arguments,
     Inlining,
     Recursion,
