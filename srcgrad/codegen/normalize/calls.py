@@ -111,6 +111,10 @@ class _Site(NamedTuple):
     multi: list[str] | None
 
 
+# what a primitive reads of a list a loop grows is the list as it is now (lower_arg)
+_PRIMITIVE = ("rule", "custom")
+
+
 class Calls:
     """Resolving and lowering calls (a mixin of :class:`Normalizer`)."""
 
@@ -315,8 +319,7 @@ class Calls:
         if res.kind == "user" and isinstance(obj, types.FunctionType):
             args = self.inlined_args(e, hint)
         else:
-            snapshot = res.kind in ("rule", "custom")
-            args = [self.lower_arg(a, hint, snapshot) for a in e.args]
+            args = [self.lower_arg(a, hint, res.kind in _PRIMITIVE) for a in e.args]
         all_static = all(
             self.is_static(a.value) or self._function_chain(a.value) for a in args
         )
