@@ -280,35 +280,46 @@ def _segment_before(items: list[Any], k: int) -> Any:
     return None
 
 
+def _step_parts(
+    loop: ir.LoopNode,
+) -> tuple[set[str], list[ir.Stmt], dict[str, cst.BaseExpression]]:
+    """What a step of ``loop`` binds (its names, the carried ones, the loop variable), the
+    statements of its straight-line segments, and its constant-key reads of containers it
+    does not bind (``W = params["W"]``: invariant too), each name with what it reads."""
+    variant = set(ir.def_counts(loop.body)) | {c.name for c in loop.carried}
+    if loop.target:
+        variant.add(loop.target)
+    steps = [
+        st
+        for seg in loop.body
+        if isinstance(getattr(seg, "stmts", None), list)
+        for st in seg.stmts
+        if isinstance(st, ir.Stmt)
+    ]
+    reads = {
+        st.targets[0]: st.expr
+        for st in steps
+        if st.kind == ir.READ
+        and len(st.targets) == 1
+        and not ({n.value for n in ir.name_nodes(st.expr)} & variant)
+    }
+    return variant, steps, reads  # type: ignore[return-value]
+
+
 def _hoist_loop(
     loop: ir.LoopNode, before: Any, norm: Normalized, env: dict[str, Fact | None]
 ) -> int:
-    variant = set(ir.def_counts(loop.body)) | {c.name for c in loop.carried}
-    variant.add(loop.target)  # type: ignore[arg-type]
     if not (
         isinstance(loop.iter, cst.Call)
         and isinstance(loop.iter.func, cst.Name)
         and loop.iter.func.value == "range"
     ):
         return 0
-    steps = [
-        st
-        for seg in loop.body
-        if isinstance(getattr(seg, "stmts", None), list)
-        for st in seg.stmts
-    ]
+    variant, steps, reads = _step_parts(loop)
     slices = {}  # name -> the invariant array it is a step of
-    reads = {  # a constant-key read of an invariant container: invariant too
-        st.targets[0]: _code(st.expr)
-        for st in steps
-        if isinstance(st, ir.Stmt)
-        and st.kind == ir.READ
-        and len(st.targets) == 1
-        and not ({n.value for n in ir.name_nodes(st.expr)} & variant)
-    }
     done = 0
     for st in steps:
-        if not (isinstance(st, ir.Stmt) and st.kind == ir.PRIM and st.rule is not None):
+        if not (st.kind == ir.PRIM and st.rule is not None):
             continue
         sliced = _step_slice(st.expr, loop.target)  # type: ignore[arg-type]
         if sliced is not None and len(st.targets) == 1:
@@ -328,7 +339,7 @@ def _hoist_loop(
             and _rank(env.get(e.right.value)) == 2
         ):
             continue
-        weight = reads.get(e.right.value, e.right.value)
+        weight = _code(reads.get(e.right.value, e.right))
         target = st.targets[0]
         whole = norm.names.of_target("_all", target, "every:")
         before.stmts.append(
@@ -367,23 +378,7 @@ def lift_invariant_operands(norm: Normalized, env: dict[str, Fact | None]) -> in
 def _lift_loop(
     loop: ir.LoopNode, before: Any, norm: Normalized, env: dict[str, Fact | None]
 ) -> int:
-    variant = set(ir.def_counts(loop.body)) | {c.name for c in loop.carried}
-    if loop.target:
-        variant.add(loop.target)
-    steps = [
-        st
-        for seg in loop.body
-        if isinstance(getattr(seg, "stmts", None), list)
-        for st in seg.stmts
-        if isinstance(st, ir.Stmt)
-    ]
-    reads = {  # a constant-key read of an invariant container: invariant too
-        st.targets[0]: st.expr
-        for st in steps
-        if st.kind == ir.READ
-        and len(st.targets) == 1
-        and not ({n.value for n in ir.name_nodes(st.expr)} & variant)
-    }
+    variant, steps, reads = _step_parts(loop)
     lifted: dict[str, str] = {}  # invariant name -> its lifted copy
     done = 0
     for st in steps:
