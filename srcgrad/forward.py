@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from srcgrad import api, cache, linetable
 from srcgrad.errors import InternalError, SrcgradError, WrtError
+from srcgrad.finite_differences import _wrt_positions
 from srcgrad.rules.tangents import install_jvp
 
 _RULES = Path(__file__).resolve().parent / "rules"
@@ -320,6 +322,15 @@ def _basis(x: Any) -> Any:
         yield e.reshape(x.shape)
 
 
+def _arg_positions(fn: Any, items: tuple[Any, ...], n_args: int) -> list[int]:
+    """The argument positions of ``wrt`` entries (names read from the function that is
+    differentiated: the plain one under a gradient of a gradient)."""
+    base = fn
+    while not inspect.isfunction(base) and hasattr(base, "forward"):
+        base = base.forward
+    return _wrt_positions(base, items, n_args)
+
+
 def jacobian(
     fn: Callable[..., Any],
     wrt: int | str | tuple[int | str, ...] = 0,
@@ -331,6 +342,8 @@ def jacobian(
     ``mode="rev"`` pulls back one unit cotangent per output element (emitted reverse
     mode, ``srcgrad.vjp``); ``mode="fwd"`` pushes one unit tangent per input element
     (emitted forward mode, :func:`jvp`): choose the one with fewer elements to sweep.
+    ``fn`` may be a gradient (``srcgrad.jacobian(srcgrad.grad(f))`` is ``f``'s Hessian);
+    a gradient's Jacobian is always pulled back (reverse over reverse).
     """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian mode {mode!r}: 'rev' or 'fwd'")
@@ -342,7 +355,7 @@ def jacobian(
         out, pullback = vjp_fn(*args)
         out = np.asarray(out)
         rows = [pullback(e) for e in _basis(out)]
-        where = [vjp_fn._wrt_pos[k] for k in range(len(items))]
+        where = _arg_positions(fn, items, len(args))
         blocks = tuple(
             np.stack([np.asarray(r[k]) for r in rows]).reshape(
                 out.shape + np.shape(args[p])
@@ -369,7 +382,9 @@ def jacobian(
             blocks.append(stacked.reshape(out_shape + np.shape(args[p])))
         return blocks[0] if single else tuple(blocks)
 
-    return rev if mode == "rev" else fwd
+    # forward mode reads a plain function's source; a gradient's own Jacobian (a Hessian)
+    # is pulled back through the gradient's emitted module instead: the same values
+    return rev if mode == "rev" or not inspect.isfunction(fn) else fwd
 
 
 def hessian(

@@ -295,3 +295,21 @@ def test_cli_show_and_gen_forward_mode(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert gen.returncode == 0, gen.stdout + gen.stderr
+
+
+def _sin_sq(a, b):
+    return np.sum(np.sin(a) * b**2 + a * b)
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_jacobian_of_a_gradient_is_the_hessian(mode, tmp_path, monkeypatch):
+    # srcgrad.jacobian(srcgrad.grad(f)) stopped inside srcgrad (AttributeError _wrt_pos)
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    a = np.linspace(0.1, 1.0, 4)
+    b = a[::-1] + 0.5
+    h = srcgrad.jacobian(srcgrad.grad(_sin_sq, wrt="b"), wrt="b", mode=mode)(a, b)
+    np.testing.assert_allclose(h, np.diag(2 * np.sin(a)), rtol=1e-12, atol=1e-12)
+    cross = srcgrad.jacobian(srcgrad.grad(_sin_sq, wrt=0), wrt=1, mode=mode)(a, b)
+    np.testing.assert_allclose(cross, np.diag(2 * b * np.cos(a) + 1), rtol=1e-12)
+    full = srcgrad.jacobian(srcgrad.grad(_sin_sq), mode=mode)(a, b)
+    np.testing.assert_allclose(full, srcgrad.hessian(_sin_sq)(a, b), rtol=1e-12)

@@ -11,7 +11,6 @@ holds only in that scope (``scopes``).
 
 from __future__ import annotations
 
-import ast
 from typing import Any
 
 import libcst as cst
@@ -209,6 +208,25 @@ class Inference(Lengths):
             ),
         )
 
+    def broadcast_named(
+        self, a: Fact, b: Fact, dims: tuple[Any, ...] | None, uf: UF
+    ) -> tuple[Any, ...] | None:
+        """``dims`` (the broadcast of ``a`` and ``b``) with each length left unknown
+        because both operands' may be 1 named by one symbol of the pair: the broadcast
+        of the same two lengths is the same length, so a unary function of the result
+        (or the same sum again) has the result's shape."""
+        if dims is None or a.dims is None or b.dims is None or None not in dims:
+            return dims
+        n = len(dims)
+        da = (1,) * (n - len(a.dims)) + a.dims
+        db = (1,) * (n - len(b.dims)) + b.dims
+        out = []
+        for d, x, y in zip(dims, da, db):
+            if d is None and isinstance(x, Sym) and isinstance(y, Sym):
+                d = self.derived(("Broadcast", frozenset((uf.find(x), uf.find(y)))))
+            out.append(d)
+        return tuple(out)
+
     def stmt(self, st: ir.Stmt, uf: UF) -> None:
         try:
             fact = self._stmt(st, uf)
@@ -296,7 +314,8 @@ class Inference(Lengths):
             if x1 is None or x2 is None:
                 return None
             dt = promote(x1.dtype, x2.dtype)
-            return Fact(broadcast(x1, x2, uf), dt if integers else float_like(dt))
+            dims = self.broadcast_named(x1, x2, broadcast(x1, x2, uf), uf)
+            return Fact(dims, dt if integers else float_like(dt))
         if kind == "reduce":
             a = self.name(b.get("a"))
             if a is None or a.dims is None or b.get("dtype") is not None:

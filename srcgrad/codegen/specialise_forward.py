@@ -50,10 +50,11 @@ def specialise_forward(
         return norm
     reductions_as_methods(norm, bwd.xp, facts)
     splits_as_slices(norm, bwd)
-    forward_in_place(norm, bwd.xp, facts.env, facts.uf, ir.backward_reads(bwd))
     hoisted = hoist_input_projections(norm, facts.env)
     if lift_invariant_operands(norm, facts.env) + hoisted:
         drop_dead_reads(norm, ir.backward_reads(bwd))
+    # after the loop rewrites, which read the statements as written
+    forward_in_place(norm, bwd.xp, facts.env, facts.uf, ir.backward_reads(bwd))
     return norm
 
 
@@ -160,40 +161,177 @@ def forward_in_place(
     """Fused elementwise chains: ``t2 = t1 + b`` becomes ``t2 = xp.add(t1, b, out=t1)`` when
     ``t1`` is a fresh array this function made (a ufunc or matmul result), read by nothing
     else (no later statement, not the backward pass) and of the result's shape and dtype.
-    Only straight-line statements outside loops and branches; the values are bit-identical
-    (the same ufunc, writing where its operand was).  Returns how many it rewrote."""
+    A written chain of one fresh float array and numbers (``1.0 / (1.0 + xp.exp(-a))``)
+    writes every step into ``a``.  Straight-line statements outside branches, at the top
+    level and in loop bodies (where only a name the same step made before is fresh); the
+    values are bit-identical (the same ufuncs, writing where their operand was).  Returns
+    how many it rewrote."""
     reads = ir.read_counts(norm)
     for it in ir.walk_stmts(norm.stmts):
         if isinstance(it, ir.Stmt) and it.recompute:  # read again in bwd: never fused
             for t in it.targets:
                 reads[t] = reads.get(t, 0) + 2
-    fresh: set[str] = set()
-    made = (_elementwise() - {"copy"}) | {"matmul"}  # rules whose result is a new array
-    done = 0
-    for seg in norm.stmts:
-        if not isinstance(getattr(seg, "stmts", None), list):
-            continue
-        for st in seg.stmts:
-            if not (
-                isinstance(st, ir.Stmt) and st.kind == ir.PRIM and st.rule is not None
-            ):
+    fuse = _Fuser(xp, env, uf, reads, bwd_reads)
+    return fuse.items(norm.stmts)
+
+
+class _Fuser:
+    """:func:`forward_in_place` over one list of items (and the loop bodies within)."""
+
+    def __init__(
+        self,
+        xp: str,
+        env: dict[str, Fact | None],
+        uf: UF,
+        reads: dict[str, int],
+        bwd_reads: set[str],
+    ) -> None:
+        self.xp, self.env, self.uf = xp, env, uf
+        self.reads, self.bwd_reads = reads, bwd_reads
+        # rules whose result is a new array
+        self.made = (_elementwise() - {"copy"}) | {"matmul"}
+
+    def items(self, items: list[Any]) -> int:
+        fresh: set[str] = (
+            set()
+        )  # names this list made, fresh arrays read by nothing yet
+        done = 0
+        for it in items:
+            if isinstance(it, ir.LoopNode):
+                done += self.items(it.body)  # a step's own fresh names only
+            if not isinstance(getattr(it, "stmts", None), list):
+                # a branch or a loop may bind a name again: not fresh after it
+                fresh -= {t for s in ir.walk_stmts([it]) for t in ir.targets_of(s)}
                 continue
+            for st in it.stmts:
+                if isinstance(st, ir.Stmt):
+                    done += self.stmt(st, fresh)
+        return done
+
+    def stmt(self, st: ir.Stmt, fresh: set[str]) -> int:
+        done = 0
+        if st.kind == ir.PRIM and st.rule is not None:
             name = st.rule.name
-            result = env.get(st.targets[0]) if len(st.targets) == 1 else None
-            if (
-                _writes_out(name)
-                and result is not None
+            result = self.env.get(st.targets[0]) if len(st.targets) == 1 else None
+            ok = (
+                result is not None
                 and result.is_array
                 and result.dims  # a 0-d result may be a numpy scalar: no out=
                 and not st.recompute
+            )
+            new = None
+            if ok and _writes_out(name):
+                new = _in_place(
+                    st.expr,
+                    result,  # type: ignore[arg-type]
+                    self.env,
+                    self.uf,
+                    fresh,
+                    self.reads,
+                    self.bwd_reads,
+                    self.xp,
+                )
+            if ok and new is None:
+                new = self.chain(st.expr, result, fresh)  # type: ignore[arg-type]
+            if new is not None:
+                st.expr = new
+                done = 1
+            if (
+                name in self.made
+                and len(st.targets) == 1
+                and not isinstance(st.expr, cst.Subscript)  # a hoisted step's row
             ):
-                new = _in_place(st.expr, result, env, uf, fresh, reads, bwd_reads, xp)
-                if new is not None:
-                    st.expr = new
-                    done += 1
-            if name in made and len(st.targets) == 1:
                 fresh.add(st.targets[0])
-    return done
+                return done
+        fresh.difference_update(st.targets)
+        return done
+
+    def chain(
+        self, expr: Any, result: Fact, fresh: set[str]
+    ) -> cst.BaseExpression | None:
+        """``1.0 / (1.0 + xp.exp(-a))`` as ufunc calls that each write into ``a``: a chain
+        of unary ufuncs and arithmetic with number literals down to one fresh float
+        array ``a`` read by nothing else, of the result's shape and dtype (a number beside
+        a float array keeps its dtype, so every step has ``a``'s shape and dtype)."""
+        path: list[Any] = []
+        node = expr
+        while True:
+            path.append(node)
+            nxt = _chain_operand(node, self.xp)
+            if nxt is None:
+                break
+            node = nxt
+        leaf = path.pop()
+        if not (
+            path
+            and isinstance(leaf, cst.Name)
+            and leaf.value in fresh
+            and self.reads.get(leaf.value, 0) == 1
+            and leaf.value not in self.bwd_reads
+            and same_fact(self.env.get(leaf.value), result, self.uf)
+            and result.dtype in ("float16", "float32", "float64")
+        ):
+            return None
+        out: cst.BaseExpression = cst.Name(leaf.value)
+        for node in reversed(path):
+            out = _ufunc_call(node, out, leaf.value, self.xp)
+        return out
+
+
+# the unary ufuncs a chain may call with out= (a float operand gives a result of its dtype)
+_UNARY_CHAIN = frozenset(
+    "exp expm1 exp2 log log1p log2 log10 sqrt cbrt square reciprocal negative tanh sinh "
+    "cosh sin cos tan arctan arcsinh".split()
+)
+
+
+def _chain_operand(node: Any, xp: str) -> Any:
+    """The operand a chain step applies its ufunc to, or None when ``node`` is no step."""
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return node.expression
+    if isinstance(node, cst.BinaryOperation) and type(node.operator) in _OPERATORS:
+        left_num = isinstance(node.left, (cst.Integer, cst.Float))
+        right_num = isinstance(node.right, (cst.Integer, cst.Float))
+        if left_num != right_num:
+            return node.right if left_num else node.left
+        return None
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and isinstance(node.func.value, cst.Name)
+        and node.func.value.value == xp
+        and node.func.attr.value in _UNARY_CHAIN
+        and len(node.args) == 1
+        and node.args[0].keyword is None
+        and not node.args[0].star
+    ):
+        return node.args[0].value
+    return None
+
+
+def _ufunc_call(node: Any, arg: cst.BaseExpression, out: str, xp: str) -> cst.Call:
+    """The chain step ``node`` as ``xp.<ufunc>(..., out=out)`` applied to ``arg``."""
+    if isinstance(node, cst.UnaryOperation):
+        func, args = "negative", [arg]
+    elif isinstance(node, cst.BinaryOperation):
+        func = _UFUNC_OF[type(node.operator)]
+        num = node.left if isinstance(node.left, (cst.Integer, cst.Float)) else None
+        args = [num, arg] if num is not None else [arg, node.right]
+    else:
+        func, args = node.func.attr.value, [arg]
+    return cst.Call(
+        func=cst.Attribute(cst.Name(xp), cst.Name(func)),
+        args=[cst.Arg(a.with_changes(lpar=[], rpar=[])) for a in args]
+        + [cst.Arg(cst.Name(out), keyword=cst.Name("out"))],
+    )
+
+
+_UFUNC_OF = {
+    cst.Add: "add",
+    cst.Subtract: "subtract",
+    cst.Multiply: "multiply",
+    cst.Divide: "divide",
+}
 
 
 def _in_place(

@@ -100,7 +100,7 @@ class StepSum:
         shape = getattr(b, "shape", None)
         if shape and shape[0] >= _MANY:
             part = b.sum(axis=0) if len(ab) == 1 else ab[0].T @ b
-            self._done = part if self._done is None else self._done + part
+            self._done = _added(self._done, part)
             return
         if len(ab) == 2:
             self._a.append(ab[0])
@@ -112,8 +112,24 @@ class StepSum:
         if len(self._b):
             b = self._b.joined()
             part = b.sum(axis=0) if not len(self._a) else self._a.joined().T @ b
-            out = part if out is None else out + part
+            out = part if out is None else out + part  # total() may be called again
         return out
+
+
+def _added(total: Any, part: Any) -> Any:
+    """``total + part``, written into ``total`` (an array this sum made) where that gives
+    the same array: one shape and dtype, of a namespace whose arrays are written in place."""
+    if total is None:
+        return part
+    if (
+        getattr(total, "shape", None) == getattr(part, "shape", ())
+        and getattr(total, "dtype", None) == getattr(part, "dtype", ())
+        and type(total).__module__.split(".")[0] in ("numpy", "cupy")
+        and type(part).__module__.split(".")[0] == type(total).__module__.split(".")[0]
+    ):
+        total += part
+        return total
+    return total + part
 
 
 def step_sum(steps: int | None = None) -> StepSum:
