@@ -132,6 +132,8 @@ class GradFunction:
     """
 
     _mode: str | None = None  # the file name's mode (forward mode's "fwd")
+    # a lower order's module: loop sums in lists srcgrad differentiates again (no step_sum)
+    _lists_only = False
     _srcgrad_derivative = True  # srcgrad.grad of it differentiates it again (higher.py)
 
     def __init__(
@@ -240,7 +242,7 @@ class GradFunction:
         key = tuple(map(_arg_spec, args))
         spec, parts, _, _ = self._key_parts(args, key)
         source, parts["origin"] = cache.source_and_line(self.forward)
-        mode = self._mode or ("aux" if self._has_aux else None)
+        mode = self._file_mode()
         return (
             cache.cache_path(self.forward, self._wrt, mode, spec or None),
             source,
@@ -310,7 +312,7 @@ class GradFunction:
             fn = self.forward
             key = None if args is None else tuple(map(_arg_spec, args))
             spec, parts, containers, arg_specs = self._key_parts(args, key)
-            mode = self._mode or ("aux" if self._has_aux else None)
+            mode = self._file_mode()
             try:
                 source, parts["origin"] = cache.source_and_line(fn)
             except (OSError, TypeError):
@@ -350,6 +352,26 @@ class GradFunction:
                 self._states[key] = state
             return state
 
+    def _file_mode(self) -> str | None:
+        mode = self._mode or ("aux" if self._has_aux else None)
+        return (
+            "-".join(filter(None, (mode, "lists" if self._lists_only else None)))
+            or None
+        )
+
+    def lists_only(self) -> "GradFunction":
+        """This gradient emitted with its loops' sums over steps in lists (what a higher
+        order differentiates: ``step_sum`` is an object srcgrad does not differentiate).
+        """
+        clone = self.__dict__.get("_lists_clone")
+        if clone is None:
+            clone = copy.copy(self)
+            for k in ("_lists_clone", "_srcgrad_wrappers"):
+                clone.__dict__.pop(k, None)
+            clone._lists_only, clone._state, clone._states = True, None, {}
+            self.__dict__["_lists_clone"] = clone
+        return clone
+
     def _key_parts(
         self, args: tuple[Any, ...] | None, key: tuple[Any, ...] | None
     ) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any] | None]:
@@ -369,6 +391,8 @@ class GradFunction:
             "has_aux": self._has_aux,
             "spec": spec,
         }
+        if self._lists_only:
+            parts["loops"] = "lists"
         if statics:  # str/bool/None arguments are constants of the generated code
             parts["statics"] = statics
             containers = {**containers, **{p: ("static",) for p in statics}}
@@ -427,7 +451,12 @@ class GradFunction:
         from srcgrad.codegen.pipeline import generate
 
         src, em = generate(
-            self.forward, self._wrt, containers, self._has_aux, arg_specs
+            self.forward,
+            self._wrt,
+            containers,
+            self._has_aux,
+            arg_specs,
+            lists_only=self._lists_only,
         )
         refs = [cache.Ref.parse(c) for c in em.calls]
         objs = cache.resolve_refs(self.forward, refs, args)  # type: ignore[arg-type]

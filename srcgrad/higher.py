@@ -114,10 +114,14 @@ class _Derivative:
         """(bound arguments, the function that returns this derivative through its
         emitted module specialised on ``args`` (generic code for None))."""
         args, gf = self._function(args, kwargs or {})
-        if args is None:
-            st = gf._prepare(None)
-        else:
-            args, st = gf._run_forward(args, {})
+        for _ in range(2):
+            if args is None:
+                st = gf._prepare(None)
+            else:
+                args, st = gf._run_forward(args, {})
+            if "step_sum(" not in st.text:
+                break
+            gf = gf.lists_only()  # its loops' sums over steps as lists: differentiable
         made = getattr(self, "_wrappers", None)
         if made is None:
             made = self._wrappers = {}
@@ -159,7 +163,7 @@ def _wrapper(gf: GradFunction, st: Any, prefix: str) -> Callable[..., Any]:
         f"    {d_out} = namespace_of({out}).ones_like({out})\n"
         f"    return {bwd.__name__}({res}, {d_out})[0]\n"
     )
-    lower_file = cache.file_name(fn, gf._wrt, None, st.spec or None)
+    lower_file = cache.file_name(fn, gf._wrt, gf._file_mode(), st.spec or None)
     filename = f"<srcgrad {cache.module_dirname(fn)}/{lower_file}::{name}>"
     ns = cache.UserGlobals(fwd)
     ns["__builtins__"] = __builtins__

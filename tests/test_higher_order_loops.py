@@ -166,3 +166,34 @@ def test_a_loop_with_residuals(order: int) -> None:
 @pytest.mark.slow
 def test_third_order_of_an_rnn_like_loop() -> None:
     _against_differences(rnn, 3, 0.7)
+
+
+def batch_rnn(w, xs):
+    """A loop whose weight gradient sums products of several rows a step: its first-order
+    backward keeps them in a ``step_sum``, which a higher order cannot differentiate."""
+    h = np.zeros((xs.shape[1], w.shape[1]))
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ w + h @ M)
+    return np.sum(h * h)
+
+
+XB = np.linspace(-0.9, 0.7, 24).reshape(4, 2, 3)
+WB = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.3], [-0.6, 0.2, 0.1]])
+
+
+def test_second_order_through_a_loop_summing_products_of_several_rows() -> None:
+    df = srcgrad.grad(batch_rnn)
+    g = df(WB, XB)
+    assert "step_sum(" in df.source  # the first order keeps its fast accumulator
+    hv = srcgrad.elementwise_grad(df)(WB, XB)  # d/dw of sum(grad): was MissingRuleError
+    eps = 1e-6
+    want = np.zeros_like(WB)
+    for i in np.ndindex(*WB.shape):
+        up, down = WB.copy(), WB.copy()
+        up[i] += eps
+        down[i] -= eps
+        want[i] = (df(up, XB).sum() - df(down, XB).sum()) / (2 * eps)
+    np.testing.assert_allclose(hv, want, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(df(WB, XB), g)  # the first order is unchanged after it
+    hess = srcgrad.hessian(batch_rnn)(WB, XB)
+    np.testing.assert_allclose(hess.reshape(9, 9).sum(axis=0), want.ravel(), rtol=1e-6)

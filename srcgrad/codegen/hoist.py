@@ -88,14 +88,17 @@ class _Plan:
     )  # id(stmt) -> sums there
 
 
-def hoist(bwd: Backward, names: Names, facts: Any, plan: Any) -> Backward:
+def hoist(
+    bwd: Backward, names: Names, facts: Any, plan: Any, lists_only: bool = False
+) -> Backward:
     """``bwd`` with its loops' accumulations hoisted (in place; returned).  ``plan`` is
     the residual plan: only loops whose backward runs are touched, and it learns that
-    the backward then needs the array namespace."""
+    the backward then needs the array namespace.  ``lists_only``: every factor is kept
+    in a list (code srcgrad differentiates again), none in a ``step_sum``."""
     if facts is None:
         return bwd
     primal = {adj: name for name, adj in bwd.adjoints.items()}
-    ctx = _Context(bwd, names, facts, primal, plan)
+    ctx = _Context(bwd, names, facts, primal, plan, lists_only)
     bwd.blocks = _items(bwd.blocks, ctx)
     if ctx.changed:
         plan.bwd_uses_xp = True
@@ -109,6 +112,7 @@ class _Context:
     env: dict[str, Any]
     primal: dict[str, str]
     plan: Any
+    lists_only: bool = False
     changed: bool = False
 
 
@@ -379,7 +383,7 @@ def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
     sums: dict[str, str] = {}  # accumulator -> its step_sum (factors of several rows)
     for h in plan.found:
         factors = [n for n in (h.b, h.a) if n is not None]
-        if all(_one_row(n, ctx) for n in factors):
+        if ctx.lists_only or all(_one_row(n, ctx) for n in factors):
             for n in factors:
                 kept.setdefault(n, _list_name(n, "steps", ctx))
         else:
@@ -605,7 +609,8 @@ def _with_constants(st: Any, ctx: _Context, constant: Any) -> Any:
 
 def _float_dtype(expr: cst.BaseExpression, ctx: _Context) -> str | None:
     """``"float32"`` or ``"float64"`` when ``expr`` is arithmetic (``+ - * /``) on forward
-    values whose facts are arrays of that one dtype, one of them with an axis at least."""
+    values whose facts are arrays of that one dtype, one of them with an axis at least.
+    """
     dtypes: set[Any] = set()
     ranked = False
     stack = [expr]

@@ -55,6 +55,7 @@ def generate(
     containers: dict[str, Any],
     has_aux: bool = False,
     arg_specs: dict[str, Any] | None = None,
+    lists_only: bool = False,
 ) -> tuple[FunctionSource, Emitted]:
     """Generate the gradient module of ``fn``; raises one error listing every finding.
 
@@ -75,7 +76,7 @@ def generate(
     forward = specialise_forward(forward, spec.facts, backward)
     plan = plan_residuals(forward, backward)
     facts = spec.facts.env if spec.facts is not None else None
-    backward = hoist(backward, forward.names, facts, plan)
+    backward = hoist(backward, forward.names, facts, plan, lists_only)
     return src, emit(forward, backward, activity, plan, note=spec.note, has_aux=has_aux)
 
 

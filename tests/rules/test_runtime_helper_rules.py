@@ -25,11 +25,10 @@ from srcgrad.rules import registry
 CODEGEN = Path(runtime.__file__).resolve().parent.parent / "codegen"
 
 # helpers without a rule yet (each refused by name at a higher order).  The structural
-# three need more than a rule: tree_cotangent's parts are a dict keyed by path tuples
-# (and its result a container, not one array); step_sum's accumulator is an object whose
-# methods the loop calls; call_vjp returns a pullback function.
+# two need more than a rule: tree_cotangent's parts are a dict keyed by path tuples
+# (and its result a container, not one array); call_vjp returns a pullback function.
 NOT_YET = frozenset("""
-    call_vjp step_sum tree_cotangent
+    call_vjp tree_cotangent
     cho_factor_cotangent cho_solve_cotangent_b cho_solve_cotangent_c cholesky_cotangent
     cond_cotangent eig_cotangent eigh_cotangent eigvals_cotangent eigvalsh_cotangent
     lstsq_cotangent_a lstsq_cotangent_b multivariate_normal_logpdf_cotangents
@@ -40,6 +39,9 @@ NOT_YET = frozenset("""
 
 # runtime names that are not values emitted code computes with
 NOT_CALLED = {"shape_only"}  # a decorator of helpers: marks which arguments are shapes
+# helpers only first-order code calls: the module a higher order differentiates is emitted
+# without them (``GradFunction.lists_only``: a loop's sums over steps kept in lists)
+FIRST_ORDER_ONLY = {"step_sum"}
 
 
 def _callable_helpers() -> dict[str, object]:
@@ -48,7 +50,7 @@ def _callable_helpers() -> dict[str, object]:
         for n in runtime.__all__
         if callable(getattr(runtime, n))
         and not isinstance(getattr(runtime, n), type)
-        and n not in NOT_CALLED
+        and n not in NOT_CALLED | FIRST_ORDER_ONLY
     }
 
 
