@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from srcgrad import api, cache, linetable
+from srcgrad import api, cache, linetable, tree
 from srcgrad.errors import InternalError, SrcgradError, WrtError
 from srcgrad.finite_differences import _wrt_positions
 from srcgrad.rules.tangents import install_jvp
@@ -392,29 +392,55 @@ def hessian(
 ) -> Callable[..., Any]:
     """``srcgrad.hessian(f, wrt)(*args)``: the Hessian of the scalar ``f``, shaped
     ``x.shape + x.shape``; for a tuple ``wrt``, a tuple of rows of blocks
-    ``H[a][b]`` shaped ``x_a.shape + x_b.shape``.  One :func:`hvp` per input element
-    (forward over reverse)."""
+    ``H[a][b]`` shaped ``x_a.shape + x_b.shape``.  For a container argument (a dict of
+    parameters), ``H[k1][k2]`` is shaped ``x[k1].shape + x[k2].shape``: the container's
+    structure holding, at each leaf, the structure again.  One :func:`hvp` per input
+    element (forward over reverse)."""
     single = not isinstance(wrt, (tuple, list))
     items = (wrt,) if single else tuple(wrt)
     h = HvpFunction(fn, wrt=items)
 
     def run(*args: Any) -> Any:
         where = h._grad._wrt_pos
-        zeros = [np.zeros(np.shape(args[p])) for p in where]
-        cols: list[list[np.ndarray]] = [[] for _ in where]  # cols[b]: H[:, b-th input]
-        for b, p in enumerate(where):
-            for e in _basis(args[p]):
-                v = list(zeros)
-                v[b] = e
-                cols[b].append(h(*args, tuple(v)))
+        flat = [tree.flatten(args[p]) for p in where]  # an array is its own one leaf
+        zeros = [
+            tree.unflatten(td, [np.zeros(np.shape(x)) for x in xs]) for xs, td in flat
+        ]
+        cols: dict[tuple[int, int], list[Any]] = {}  # (input, leaf) -> H v per basis v
+        for b, (xs, td) in enumerate(flat):
+            for j, x in enumerate(xs):
+                for e in _basis(x):
+                    kids = [np.zeros(np.shape(y)) for y in xs]
+                    kids[j] = e
+                    v = list(zeros)
+                    v[b] = tree.unflatten(td, kids)
+                    hv = h(*args, tuple(v))
+                    cols.setdefault((b, j), []).append([tree.leaves(t) for t in hv])
+
+        def block(a: int, i: int, b: int, j: int) -> Any:
+            rows, col = flat[a][0][i], flat[b][0][j]
+            return np.stack(
+                [np.asarray(c[a][i]) for c in cols.get((b, j), [])]
+                or [np.zeros(np.shape(rows))],
+                axis=-1,
+            ).reshape(np.shape(rows) + np.shape(col))
+
+        # H[a][b]: the structure of input a, each leaf holding the structure of input b
         blocks = tuple(
             tuple(
-                np.stack([np.asarray(c[a]) for c in cols[b]], axis=-1).reshape(
-                    np.shape(args[pa]) + np.shape(args[pb])
+                tree.unflatten(
+                    flat[a][1],
+                    [
+                        tree.unflatten(
+                            flat[b][1],
+                            [block(a, i, b, j) for j in range(len(flat[b][0]))],
+                        )
+                        for i in range(len(flat[a][0]))
+                    ],
                 )
-                for b, pb in enumerate(where)
+                for b in range(len(where))
             )
-            for a, pa in enumerate(where)
+            for a in range(len(where))
         )
         return blocks[0][0] if single else blocks
 

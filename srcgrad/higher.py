@@ -31,7 +31,7 @@ import linecache
 from pathlib import Path
 from typing import Any, Callable
 
-from srcgrad import cache
+from srcgrad import cache, tree
 from srcgrad.api import _HIGHER, BoundMethodGrad, GradFunction, _emitted_name, _own
 from srcgrad.backend import namespace
 from srcgrad.errors import NonScalarOutputError, SrcgradError, WrtError
@@ -114,6 +114,16 @@ class _Derivative:
         """(bound arguments, the function that returns this derivative through its
         emitted module specialised on ``args`` (generic code for None))."""
         args, gf = self._function(args, kwargs or {})
+        if args is not None and tree.is_node(args[gf._wrt_pos[0]]):
+            raise _refuse(
+                f"a higher order of the gradient with respect to {gf._wrt[0]!r}, a "
+                f"{type(args[gf._wrt_pos[0]]).__name__} of arrays (its gradient is a "
+                "container, not one array)",
+                gf,
+                "container-wrt",
+                "for second derivatives with respect to a container use "
+                "srcgrad.hessian(f)(*args) (a dict of dicts) or srcgrad.hvp(f)(*args, v)",
+            )
         for _ in range(2):
             if args is None:
                 st = gf._prepare(None)

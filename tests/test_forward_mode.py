@@ -313,3 +313,34 @@ def test_jacobian_of_a_gradient_is_the_hessian(mode, tmp_path, monkeypatch):
     np.testing.assert_allclose(cross, np.diag(2 * b * np.cos(a) + 1), rtol=1e-12)
     full = srcgrad.jacobian(srcgrad.grad(_sin_sq), mode=mode)(a, b)
     np.testing.assert_allclose(full, srcgrad.hessian(_sin_sq)(a, b), rtol=1e-12)
+
+
+def _dict_loss(p, x):
+    return np.sum(np.tanh(x @ p["W"] + p["b"]) ** 2) + np.sum(p["W"] ** 4)
+
+
+def test_hessian_of_a_dict_argument_is_a_dict_of_dicts(tmp_path, monkeypatch):
+    # a container argument stopped inside srcgrad (TypeError: ndarray has no children)
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    rng = np.random.default_rng(7)
+    p = {"W": rng.standard_normal((3, 2)) * 0.5, "b": rng.standard_normal(2) * 0.5}
+    x = rng.standard_normal((4, 3))
+    hess = srcgrad.hessian(_dict_loss)(p, x)
+    assert set(hess) == {"W", "b"} and set(hess["W"]) == {"W", "b"}
+    df = srcgrad.grad(_dict_loss)
+    eps = 1e-6
+    for k2 in p:
+        for j in np.ndindex(*p[k2].shape):
+            up = {k: v.copy() for k, v in p.items()}
+            down = {k: v.copy() for k, v in p.items()}
+            up[k2][j] += eps
+            down[k2][j] -= eps
+            gu, gd = df(up, x), df(down, x)
+            for k1 in p:
+                want = (gu[k1] - gd[k1]) / (2 * eps)
+                got = hess[k1][k2][(Ellipsis,) + j]
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    assert hess["W"]["b"].shape == (3, 2, 2) and hess["b"]["W"].shape == (2, 3, 2)
+    # an array argument keeps its plain Hessian
+    h2 = srcgrad.hessian(_dict_loss, wrt=1)(p, x)
+    assert isinstance(h2, np.ndarray) and h2.shape == (4, 3, 4, 3)

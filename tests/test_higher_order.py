@@ -459,6 +459,33 @@ def test_what_is_not_one_gradient_is_refused() -> None:
     assert e.value.construct == "has_aux"
 
 
+def _dict_params_loss(p, x):
+    return np.sum(np.tanh(x @ p["W"] + p["b"]) ** 2)
+
+
+def test_a_higher_order_with_respect_to_a_container_is_refused_with_what_works() -> None:
+    # was an UnsupportedSyntaxError inside the emitted module ("dict display with a
+    # non-constant key"), pointing at a line the user never wrote
+    p = {"W": np.linspace(-1, 1, 6).reshape(3, 2), "b": np.array([0.1, -0.2])}
+    x = np.linspace(0, 1, 12).reshape(4, 3)
+    with pytest.raises(srcgrad.SrcgradError) as e:
+        srcgrad.elementwise_grad(srcgrad.grad(_dict_params_loss))(p, x)
+    assert e.value.construct == "container-wrt"
+    assert "srcgrad.hessian" in str(e.value) and __file__ in str(e.value)
+    hess = srcgrad.hessian(_dict_params_loss)(p, x)  # the hint, followed, works
+    assert hess["W"]["b"].shape == (3, 2, 2)
+    # with respect to an array argument, the higher order runs
+    mixed = srcgrad.elementwise_grad(srcgrad.grad(_dict_params_loss, wrt=1), wrt=0)(p, x)
+    assert set(mixed) == {"W", "b"}
+    gx = srcgrad.grad(_dict_params_loss, wrt=1)
+    eps = 1e-6
+    for j in range(2):
+        up = {"W": p["W"], "b": p["b"] + eps * (np.arange(2) == j)}
+        down = {"W": p["W"], "b": p["b"] - eps * (np.arange(2) == j)}
+        want = (gx(up, x).sum() - gx(down, x).sum()) / (2 * eps)
+        assert abs(mixed["b"][j] - want) < 1e-6 * max(1.0, abs(want))
+
+
 def test_grad_of_an_array_gradient_points_at_elementwise_grad() -> None:
     d2 = srcgrad.grad(srcgrad.grad(lambda x: np.sum(np.tanh(x))))
     with pytest.raises(srcgrad.NonScalarOutputError) as e:
