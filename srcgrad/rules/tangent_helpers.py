@@ -155,6 +155,13 @@ HELPERS: dict[str, Callable[[Rule], Jvp]] = {
     "add_cotangents": linear_in("a", "b"),
     "add_list_cotangents": linear_in("a", "b"),
     "logsumexp_cotangent": _logsumexp_cotangent,
+    # a list cotangent's entry, and one added at a position: linear in the cotangents
+    "item_cotangent": linear_in("d_list"),
+    "list_cotangent_at": linear_in("d_list", "g"),
+    # the picked entries of a cotangent; im2col and its adjoint: linear in the cotangent
+    "gather_at": linear_in("g"),
+    "unfold": linear_in("g"),
+    "col2im": linear_in("g"),
 }
 _OVERRIDES = {"cast_like": linear_in("x")}
 
@@ -169,8 +176,7 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
 # of a gradient module, which then refuses by name instead of being read as code
 # other helpers of gradient modules, without a JVP yet: primitives that refuse by name
 _REFUSED = (
-    "prod_others", "trigamma", "log_or_zero", "nan_count", "list_cotangent_at",
-    "item_cotangent", "gather_at", "unfold", "col2im", "tree_cotangent",
+    "prod_others", "trigamma", "log_or_zero", "nan_count", "tree_cotangent",
 )  # fmt: skip
 
 
