@@ -24,6 +24,7 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     helpers_fft,
     helpers_grids,
     helpers_gathers,
+    helpers_decompositions,
     helpers_linalg,
     helpers_lists,
     helpers_misc,

@@ -1,0 +1,207 @@
+"""Rules of the decompositions' cotangent helpers (Cholesky, ``cho_solve``): higher-order
+derivatives through ``np.linalg.cholesky``, ``scipy.linalg.cholesky``, ``cho_factor`` and
+``cho_solve``.
+
+The rule-body contract is in :mod:`srcgrad.rules.registry`.  A helper's own first
+parameter ``g`` is named ``ct`` here.  Each rule differentiates the helper as it computes,
+for every matrix it is given (not only triangular or symmetric ones): the forward factor
+it reads is an operand of its own, and emitted code sends that operand's cotangent back
+through the factorisation's rule.
+
+``cholesky_cotangent(ct, L, a) = T(L^-T P L^-1)`` symmetrised, with ``P = phi(L^T ct)``
+(``phi``: the lower triangle, half the diagonal) and ``T`` the map onto the triangle
+LAPACK reads.  With ``G`` the symmetric matrix of ``g``'s read triangle (``T``'s adjoint)
+and ``M = L^-1 G L^-T``: ``ct`` gets ``L phi(M)`` (the Cholesky tangent in the direction
+``G``), ``L`` gets ``ct phi(M)^T - L^-T (P + P^T) M``.  The upper factor (``upper=True``;
+scipy's default) is the transpose of the lower one throughout.  ``cho_factor`` reads the
+factor's triangle of ``c`` and passes the other triangle of its cotangent through.
+
+``cho_solve_cotangent_b(ct, (c, lower), b) = A^-1 ct`` (``A = L L^T``) is symmetric in
+``ct``: its cotangent for ``ct`` is the helper at ``g``, and for ``c`` it is
+``cho_solve``'s own cotangent of ``c`` at ``g`` with ``A^-1 ct`` for the solution.
+``cho_solve_cotangent_c(ct, x, (c, lower), b) = tri(-(z x^T + x z^T) L)`` with ``z =
+A^-1 ct``: with ``Gl`` the cotangent read as ``L`` is read from ``c`` and ``K = Gl L^T +
+L Gl^T``, ``x`` gets ``-K z``, ``z`` gets ``-K x`` (so ``ct`` gets ``A^-1`` of that), and
+``L`` gets ``(z x^T + x z^T) Gl`` plus, through ``A``, the helper itself at ``(-K x, z)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from srcgrad.rules.linalg import well_conditioned
+from srcgrad.rules.registry import adjoint
+from srcgrad.runtime import (
+    cho_factor_cotangent,
+    cho_solve_cotangent_b,
+    cho_solve_cotangent_c,
+    cholesky_cotangent,
+    mT,
+    scipy_cholesky_cotangent,
+    solve_cotangent_a,
+    unbroadcast,
+    zeros_if_none,
+)
+
+__all__: list[str] = []
+
+
+def factor_and_either_flag(
+    rng: np.random.Generator, shape: tuple[int, ...]
+) -> np.ndarray:
+    """``(c, lower)``: a matrix both of whose triangles are well-conditioned factors
+    (``N(0, 1) + n I``), and for a 0-d entry the flag, drawn (either triangle)."""
+    if not shape:
+        return np.asarray(bool(rng.integers(2)))
+    return well_conditioned(rng, shape)
+
+
+# --------------------------------------------------------------------------- Cholesky
+
+_FACTOR = {"matrix": "(3,3),(3,3),(3,3)", "batch": "(2,3,3),(2,3,3),(2,3,3)"}
+
+
+@adjoint(
+    cholesky_cotangent,
+    python_floats=(),
+    nondiff=("a",),
+    shape_only=("a",),
+    domain={"low": well_conditioned},
+    shapes=_FACTOR,
+    params={"upper": [False, True]},
+)
+def cholesky_cotangent_adjoint(g, ans, ct, low, a, upper=False):
+    # the lower factor's formulas; an upper factor is their transpose throughout
+    up = float(upper)
+    f = up * mT(low) + (1.0 - up) * low
+    c = up * mT(ct) + (1.0 - up) * ct
+    h = up * mT(g) + (1.0 - up) * g
+    sym = np.tril(h) + mT(np.tril(h, -1))
+    inv = np.linalg.inv(f)
+    inner = np.matmul(mT(f), c)
+    p = 0.5 * (np.tril(inner) + np.tril(inner, -1))
+    m = np.matmul(np.matmul(inv, sym), mT(inv))
+    pm = 0.5 * (np.tril(m) + np.tril(m, -1))
+    d_c = np.matmul(f, pm)
+    d_f = np.matmul(c, mT(pm)) - np.matmul(np.matmul(mT(inv), p + mT(p)), m)
+    return up * mT(d_c) + (1.0 - up) * d_c, up * mT(d_f) + (1.0 - up) * d_f
+
+
+@adjoint(
+    scipy_cholesky_cotangent,
+    python_floats=(),
+    nondiff=("a",),
+    shape_only=("a",),
+    domain={"factor": well_conditioned},
+    shapes={"matrix": "(3,3),(3,3),(3,3)"},
+    params={"lower": [False, True]},
+)
+def scipy_cholesky_cotangent_adjoint(g, ans, ct, factor, a, lower=False):
+    # numpy's cholesky_cotangent with upper = not lower (its rule, as written there)
+    up = 1.0 - float(lower)
+    f = up * mT(factor) + (1.0 - up) * factor
+    c = up * mT(ct) + (1.0 - up) * ct
+    h = up * mT(g) + (1.0 - up) * g
+    sym = np.tril(h) + mT(np.tril(h, -1))
+    inv = np.linalg.inv(f)
+    inner = np.matmul(mT(f), c)
+    p = 0.5 * (np.tril(inner) + np.tril(inner, -1))
+    m = np.matmul(np.matmul(inv, sym), mT(inv))
+    pm = 0.5 * (np.tril(m) + np.tril(m, -1))
+    d_c = np.matmul(f, pm)
+    d_f = np.matmul(c, mT(pm)) - np.matmul(np.matmul(mT(inv), p + mT(p)), m)
+    return up * mT(d_c) + (1.0 - up) * d_c, up * mT(d_f) + (1.0 - up) * d_f
+
+
+@adjoint(
+    cho_factor_cotangent,
+    python_floats=(),
+    nondiff=("a",),
+    shape_only=("a",),
+    sequence=("ct", "c_and_lower"),
+    domain={"c_and_lower": factor_and_either_flag},
+    shapes={"matrix": "[(3,3),()],[(3,3),()],(3,3)"},
+    params={"lower": [False, True]},
+)
+def cho_factor_cotangent_adjoint(g, ans, ct, c_and_lower, a, lower=False):
+    # the factor's triangle of c and of ct through Cholesky's (the lower factor, or the
+    # transpose of the upper one), the other triangle of ct passed through to a's entries
+    lw = float(lower)
+    c = c_and_lower[0]
+    gc = zeros_if_none(ct[0], c)
+    f = lw * np.tril(c) + (1.0 - lw) * mT(np.triu(c))
+    k = lw * np.tril(gc) + (1.0 - lw) * mT(np.triu(gc))
+    h = lw * g + (1.0 - lw) * mT(g)
+    sym = np.tril(h) + mT(np.tril(h, -1))
+    inv = np.linalg.inv(f)
+    inner = np.matmul(mT(f), k)
+    p = 0.5 * (np.tril(inner) + np.tril(inner, -1))
+    m = np.matmul(np.matmul(inv, sym), mT(inv))
+    pm = 0.5 * (np.tril(m) + np.tril(m, -1))
+    d_k = np.tril(np.matmul(f, pm))
+    d_f = np.tril(
+        np.matmul(k, mT(pm)) - np.matmul(np.matmul(mT(inv), p + mT(p)), m)
+    )
+    kept = lw * np.triu(g, 1) + (1.0 - lw) * np.tril(g, -1)
+    d_gc = lw * d_k + (1.0 - lw) * mT(d_k) + kept
+    d_c = lw * d_f + (1.0 - lw) * mT(d_f)
+    return [d_gc, None], [d_c, None]
+
+
+# --------------------------------------------------------------------------- cho_solve
+
+_CHO_SOLVE = {
+    "vector": "(3,),[(3,3),()],(3,)",
+    "matrix": "(3,2),[(3,3),()],(3,2)",
+    "batch": "(2,3,2),[(2,3,3),()],(2,3,2)",
+    "broadcast-b": "(2,3,2),[(3,3),()],(2,3,2)",
+}
+
+
+@adjoint(
+    cho_solve_cotangent_b,
+    python_floats=(),
+    nondiff=("b",),
+    shape_only=("b",),
+    sequence=("c_and_lower",),
+    domain={"c_and_lower": factor_and_either_flag},
+    shapes=_CHO_SOLVE,
+)
+def cho_solve_cotangent_b_adjoint(g, ans, ct, c_and_lower, b):
+    # ans = A^-1 ct (A symmetric): ct gets A^-1 g, c cho_solve's own cotangent of c at g
+    # with A^-1 ct in the place of the solution
+    x = cho_solve_cotangent_b(ct, c_and_lower, ct)
+    w = cho_solve_cotangent_b(g, c_and_lower, ct)
+    return w, cho_solve_cotangent_c(g, x, c_and_lower, ct)
+
+
+@adjoint(
+    cho_solve_cotangent_c,
+    python_floats=(),
+    nondiff=("b",),
+    shape_only=("b",),
+    multi_output=True,
+    sequence=("c_and_lower",),
+    domain={"c_and_lower": factor_and_either_flag},
+    shapes={
+        "vector": "(3,),(3,),[(3,3),()],(3,)",
+        "matrix": "(3,2),(3,2),[(3,3),()],(3,2)",
+        "batch": "(2,3,2),(2,3,2),[(2,3,3),()],(2,3,2)",
+        "broadcast-b": "(2,3,2),(2,3,2),[(3,3),()],(2,3,2)",
+    },
+)
+def cho_solve_cotangent_c_adjoint(g, ans, ct, x, c_and_lower, b):
+    c = c_and_lower[0]
+    lower = c_and_lower[1]
+    f = np.where(lower, np.tril(c), mT(np.triu(c)))
+    gl = np.where(lower, np.tril(g[0]), mT(np.triu(g[0])))
+    k = np.matmul(gl, mT(f)) + np.matmul(f, mT(gl))
+    z = cho_solve_cotangent_b(ct, c_and_lower, x)
+    dz = -np.matmul(k, x)
+    d_ct = cho_solve_cotangent_b(dz, c_and_lower, ct)
+    # z x^T + x z^T summed to the factor's shape (a vector x is one column)
+    p = solve_cotangent_a(ct, x, np.matmul(f, mT(f)), ct)
+    d_f = np.matmul(p + mT(p), gl)
+    through_a = cho_solve_cotangent_c(dz, z, c_and_lower, ct)[0]
+    d_c = np.where(lower, np.tril(d_f), np.triu(mT(d_f))) + through_a
+    return d_ct, unbroadcast(-np.matmul(k, z), x), [d_c, None]
