@@ -191,6 +191,30 @@ def cho_solved(x):
     )
 
 
+SPREAD = np.diag([1.0, 2.5, 4.0])
+
+
+def spectra(x):
+    m = SPREAD + x * np.tanh(S + S.T)
+    w, v = np.linalg.eigh(m)
+    return (
+        np.sum(w**2 * V[:3])
+        + np.sum(v * S) ** 2
+        + np.sum(np.linalg.eigvalsh(m * x, UPLO="U") ** 3)
+    )
+
+
+def repeated_spectrum(x):
+    return np.sum(np.linalg.eigvalsh(x * np.eye(3)) ** 2)
+
+
+@pytest.mark.slow
+def test_repeated_eigenvalues_are_refused_at_the_second_order() -> None:
+    with pytest.raises(srcgrad.SrcgradError) as e:
+        srcgrad.grad(srcgrad.grad(repeated_spectrum))(0.3)
+    assert "repeated eigenvalues" in str(e.value)
+
+
 def symmetric_inverse(x):
     m = S @ S.T + x * np.eye(3)
     return np.sum(scipy.linalg.inv(m, assume_a="pos") * S)
@@ -218,6 +242,7 @@ CASES = [
     pytest.param(triangular, 0.37, id="solve_triangular", marks=_SLOW),
     pytest.param(cholesky_factors, 0.37, id="cholesky"),
     pytest.param(cho_solved, 0.37, id="cho_solve", marks=_SLOW),
+    pytest.param(spectra, 0.37, id="eigh-eigvalsh", marks=_SLOW),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

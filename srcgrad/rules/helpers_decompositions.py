@@ -29,14 +29,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.linalg import well_conditioned
+from srcgrad.rules.linalg import distinct_eigenvalues, well_conditioned
 from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import (
     cho_factor_cotangent,
     cho_solve_cotangent_b,
     cho_solve_cotangent_c,
     cholesky_cotangent,
+    eigh_cotangent,
+    eigvalsh_cotangent,
     mT,
+    require_nonzero,
     scipy_cholesky_cotangent,
     solve_cotangent_a,
     unbroadcast,
@@ -205,3 +208,85 @@ def cho_solve_cotangent_c_adjoint(g, ans, ct, x, c_and_lower, b):
     through_a = cho_solve_cotangent_c(dz, z, c_and_lower, ct)[0]
     d_c = np.where(lower, np.tril(d_f), np.triu(mT(d_f))) + through_a
     return d_ct, unbroadcast(-np.matmul(k, z), x), [d_c, None]
+
+
+# --------------------------------------------------------------------------- eigh
+
+
+def spectrum_and_vectors(
+    rng: np.random.Generator, shape: tuple[int, ...]
+) -> np.ndarray:
+    """``eigh``'s pair as its helpers get it: eigenvalues at least 1 apart (not square in
+    their last two axes) and vectors (square: any matrix, their formulas hold for all)."""
+    if len(shape) >= 2 and shape[-1] == shape[-2]:
+        return rng.standard_normal(shape)
+    return 1.0 + 1.5 * np.arange(shape[-1]) + rng.uniform(0, 0.3, size=shape)
+
+
+@adjoint(
+    eigh_cotangent,
+    python_floats=(),
+    nondiff=("a",),
+    shape_only=("a",),
+    sequence=("ct", "wv"),
+    domain={"wv": spectrum_and_vectors},
+    shapes={
+        "matrix": "[(3,),(3,3)],[(3,),(3,3)],(3,3)",
+        "batch": "[(2,3),(2,3,3)],[(2,3),(2,3,3)],(2,3,3)",
+    },
+    params={"UPLO": ["L", "U"]},
+)
+def eigh_cotangent_adjoint(g, ans, ct, wv, a, UPLO="L"):
+    # ans = T(v B v^T), B = diag(c_w) + F * (v^T c_v), F_ij = 1 / (w_j - w_i) off the
+    # diagonal (T: onto the triangle read; G below is the symmetric matrix of g's)
+    w = wv[0]
+    v = wv[1]
+    cw = zeros_if_none(ct[0], w)
+    cv = zeros_if_none(ct[1], v)
+    lo = float(UPLO in ("L", "l"))
+    h = lo * g + (1.0 - lo) * mT(g)
+    sym = np.tril(h) + mT(np.tril(h, -1))
+    eye = np.triu(np.tril(np.ones_like(v)))
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    gap = require_nonzero(
+        gap + eye, "np.linalg.eigh's eigenvectors at repeated eigenvalues"
+    ) - eye
+    f = gap / (gap * gap + eye)
+    vtc = np.matmul(mT(v), cv)
+    b = eye * np.expand_dims(cw, -1) + f * vtc
+    hh = np.matmul(np.matmul(mT(v), sym), v)
+    k = f * hh
+    q = hh * vtc * f * f
+    d_w = np.sum(q, axis=-1) - np.sum(q, axis=-2)
+    d_v = np.matmul(np.matmul(sym, v), b + mT(b)) + np.matmul(cv, mT(k))
+    return [np.sum(hh * eye, axis=-1), np.matmul(v, k)], [d_w, d_v]
+
+
+@adjoint(
+    eigvalsh_cotangent,
+    python_floats=(),
+    domain={"a": distinct_eigenvalues},
+    shapes={"matrix": "(3,),(3,3)", "batch": "(2,3),(2,3,3)"},
+    params={"UPLO": ["L", "U"]},
+)
+def eigvalsh_cotangent_adjoint(g, ans, ct, a, UPLO="L"):
+    # ans = T(v diag(ct) v^T) with v = eigh(a)'s vectors: ct gets diag(v^T G v); a gets
+    # eigh's cotangent of a for the vectors' cotangent d_v = 2 G v diag(ct), that is
+    # T(v (F * (v^T d_v)) v^T)
+    e = np.linalg.eigh(a, UPLO)
+    v = e[1]
+    eye = np.triu(np.tril(np.ones_like(v)))
+    gap = np.expand_dims(e[0], -2) - np.expand_dims(e[0], -1)
+    gap = require_nonzero(
+        gap + eye, "np.linalg.eigh's eigenvectors at repeated eigenvalues"
+    ) - eye
+    lo = float(UPLO in ("L", "l"))
+    h = lo * g + (1.0 - lo) * mT(g)
+    sym = np.tril(h) + mT(np.tril(h, -1))
+    gv = np.matmul(sym, v)
+    d_v = 2.0 * gv * np.expand_dims(ct, -2)
+    f = gap / (gap * gap + eye)
+    x = np.matmul(np.matmul(v, f * np.matmul(mT(v), d_v)), mT(v))
+    xs = x + mT(x)
+    d_a = lo * np.tril(xs, -1) + (1.0 - lo) * np.triu(xs, 1) + x * eye
+    return np.sum(v * gv, axis=-2), d_a
