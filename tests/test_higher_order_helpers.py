@@ -215,6 +215,33 @@ def test_repeated_eigenvalues_are_refused_at_the_second_order() -> None:
     assert "repeated eigenvalues" in str(e.value)
 
 
+TALL = np.array([[2.0, 0.3, -0.2], [0.1, 1.2, 0.4], [-0.3, 0.2, 0.5], [0.2, -0.1, 0.1]])
+
+
+def singular(x):
+    m = TALL + x * np.tanh(TALL)
+    u, s, vh = np.linalg.svd(m, full_matrices=False)
+    u2, _, vh2 = np.linalg.svd(S + x * np.tanh(S))
+    return (
+        np.sum(s**2 * V[:3])
+        + np.sum(u * TALL) ** 2
+        + np.sum(vh * S)
+        + np.sum(u2 * S) * np.sum(vh2 * S.T)
+        + np.sum(np.linalg.svdvals(m.T * x) ** 3)
+    )
+
+
+def repeated_singular_values(x):
+    return np.sum(np.linalg.svdvals(x * np.eye(3)) ** 2)
+
+
+@pytest.mark.slow
+def test_repeated_singular_values_are_refused_at_the_second_order() -> None:
+    with pytest.raises(srcgrad.SrcgradError) as e:
+        srcgrad.grad(srcgrad.grad(repeated_singular_values))(0.3)
+    assert "repeated singular values" in str(e.value)
+
+
 def symmetric_inverse(x):
     m = S @ S.T + x * np.eye(3)
     return np.sum(scipy.linalg.inv(m, assume_a="pos") * S)
@@ -243,6 +270,7 @@ CASES = [
     pytest.param(cholesky_factors, 0.37, id="cholesky"),
     pytest.param(cho_solved, 0.37, id="cho_solve", marks=_SLOW),
     pytest.param(spectra, 0.37, id="eigh-eigvalsh", marks=_SLOW),
+    pytest.param(singular, 0.37, id="svd-svdvals", marks=_SLOW),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

@@ -29,7 +29,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.linalg import distinct_eigenvalues, well_conditioned
+from srcgrad.rules.linalg import (
+    distinct_eigenvalues,
+    distinct_singular_values,
+    well_conditioned,
+)
 from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import (
     cho_factor_cotangent,
@@ -39,9 +43,12 @@ from srcgrad.runtime import (
     eigh_cotangent,
     eigvalsh_cotangent,
     mT,
+    require_distinct,
     require_nonzero,
     scipy_cholesky_cotangent,
     solve_cotangent_a,
+    svd_cotangent,
+    svdvals_cotangent,
     unbroadcast,
     zeros_if_none,
 )
@@ -290,3 +297,131 @@ def eigvalsh_cotangent_adjoint(g, ans, ct, a, UPLO="L"):
     xs = x + mT(x)
     d_a = lo * np.tril(xs, -1) + (1.0 - lo) * np.triu(xs, 1) + x * eye
     return np.sum(v * gv, axis=-2), d_a
+
+
+@adjoint(
+    require_distinct,
+    nondiff=("what",),
+    shapes={"matrix": ("(3,4),-", {"what": "f"})},
+    view=True,
+)
+def require_distinct_adjoint(g, ans, x, what):
+    return g
+
+
+# --------------------------------------------------------------------------- svd
+
+
+def factors_and_values(
+    rng: np.random.Generator, shape: tuple[int, ...]
+) -> np.ndarray:
+    """``svd``'s triple as its helper gets it: singular values at least 1 apart (1-d) and
+    factors (2-d: any matrix, the helper's formulas hold for all)."""
+    if len(shape) == 1:
+        return 1.0 + 1.5 * np.arange(shape[0])[::-1] + rng.uniform(0, 0.3, size=shape)
+    return rng.standard_normal(shape)
+
+
+_SVD_ONLY = (
+    "a higher order through np.linalg.svd is written for its factors of a real matrix "
+    "(compute_uv=True, hermitian=False; np.linalg.svdvals for the values alone)"
+)
+
+
+@adjoint(
+    svd_cotangent,
+    python_floats=(),
+    nondiff=("a",),
+    shape_only=("a",),
+    sequence=("ct", "usv"),
+    domain={"usv": factors_and_values},
+    shapes={
+        "square": "[(3,3),(3,),(3,3)],[(3,3),(3,),(3,3)],(3,3)",
+        "tall": ("[(4,3),(3,),(3,3)],[(4,3),(3,),(3,3)],(4,3)", {"full_matrices": False}),
+        "wide": ("[(3,3),(3,),(3,4)],[(3,3),(3,),(3,4)],(3,4)", {"full_matrices": False}),
+    },
+    accepts={"compute_uv": ((True,), _SVD_ONLY), "hermitian": ((False,), _SVD_ONLY)},
+)
+def svd_cotangent_adjoint(
+    g, ans, ct, usv, a, full_matrices=True, compute_uv=True, hermitian=False
+):
+    # ans = U inner V^T + tall (gU - U J) S^-1 V^T + wide U S^-1 (gV - V K)^T, with
+    # J = U^T gU, K = V^T gV, inner = diag(gs) + (F * (J - J^T)) S + S (F * (K - K^T)),
+    # F_ij = 1 / (s_j^2 - s_i^2), on the first k = min(m, n) vectors (the rest get 0)
+    m = ans.shape[-2]
+    n = ans.shape[-1]
+    k = min(m, n)
+    tall = float(m > k)
+    wide = float(n > k)
+    s = require_nonzero(usv[1], "np.linalg.svd's vectors at a zero singular value")
+    s = require_distinct(s, "np.linalg.svd's vectors at repeated singular values")
+    u = usv[0][..., :, :k]
+    v = mT(usv[2][..., :k, :])
+    gu = zeros_if_none(ct[0], usv[0])[..., :, :k]
+    gs = zeros_if_none(ct[1], s)
+    gv = mT(zeros_if_none(ct[2], usv[2])[..., :k, :])
+    j = np.matmul(mT(u), gu)
+    kk = np.matmul(mT(v), gv)
+    eye = np.triu(np.tril(np.ones_like(j)))
+    s_row = np.expand_dims(s, -2)
+    s_col = np.expand_dims(s, -1)
+    d2 = s_row * s_row - s_col * s_col
+    f = d2 / (d2 * d2 + eye)
+    ja = f * (j - mT(j))
+    ka = f * (kk - mT(kk))
+    inner = eye * np.expand_dims(gs, -1) + ja * s_row + s_col * ka
+    r = gu - np.matmul(u, j)
+    w = gv - np.matmul(v, kk)
+    g_v = np.matmul(g, v)
+    gt_u = np.matmul(mT(g), u)
+    h = np.matmul(mT(u), g_v)
+    dja = f * h * s_row
+    dka = f * s_col * h
+    q = ((j - mT(j)) * h * s_row + (kk - mT(kk)) * s_col * h) * f * f
+    d_s = np.sum(h * ja, axis=-2) + np.sum(h * ka, axis=-1)
+    d_s = d_s + 2.0 * s * (np.sum(q, axis=-1) - np.sum(q, axis=-2))
+    d_s = d_s - tall * np.sum(r * g_v, axis=-2) / (s * s)
+    d_s = d_s - wide * np.sum(u * np.matmul(g, w), axis=-2) / (s * s)
+    dj = dja - mT(dja)
+    dk = dka - mT(dka)
+    dr = tall * g_v / s_row
+    dw = wide * gt_u / s_row
+    d_gu = np.matmul(u, dj) + dr - np.matmul(u, np.matmul(mT(u), dr))
+    d_gv = np.matmul(v, dk) + dw - np.matmul(v, np.matmul(mT(v), dw))
+    d_u = np.matmul(g_v, mT(inner)) + np.matmul(gu, mT(dj))
+    d_u = d_u - np.matmul(dr, mT(j)) - np.matmul(gu, np.matmul(mT(dr), u))
+    d_u = d_u + wide * np.matmul(g, w) / s_row
+    d_v = np.matmul(gt_u, inner) + np.matmul(gv, mT(dk))
+    d_v = d_v - np.matmul(dw, mT(kk)) - np.matmul(gv, np.matmul(mT(dw), v))
+    d_v = d_v + tall * np.matmul(mT(g), r) / s_row
+    zu = np.zeros_like(usv[0][..., :, k:])
+    zv = np.zeros_like(usv[2][..., k:, :])
+    return (
+        [
+            np.concatenate([d_gu, zu], axis=-1),
+            np.sum(h * eye, axis=-1),
+            np.concatenate([mT(d_gv), zv], axis=-2),
+        ],
+        [np.concatenate([d_u, zu], axis=-1), d_s, np.concatenate([mT(d_v), zv], axis=-2)],
+    )
+
+
+@adjoint(
+    svdvals_cotangent,
+    python_floats=(),
+    domain={"x": distinct_singular_values},
+    shapes={"tall": "(3,),(4,3)", "wide": "(3,),(3,4)", "batch": "(2,3),(2,3,3)"},
+)
+def svdvals_cotangent_adjoint(g, ans, ct, x):
+    # ans = U diag(ct) V^T with x's thin factors: ct gets diag(U^T G V), x svd's own
+    # cotangent for the factors' cotangents G V diag(ct) and diag(ct) U^T G
+    e = np.linalg.svd(x, full_matrices=False)
+    u = e[0]
+    vh = e[2]
+    s = require_nonzero(e[1], "np.linalg.svd's vectors at a zero singular value")
+    s = require_distinct(s, "np.linalg.svd's vectors at repeated singular values")
+    g_v = np.matmul(g, mT(vh))
+    d_u = g_v * np.expand_dims(ct, -2)
+    d_vh = np.expand_dims(ct, -1) * np.matmul(mT(u), g)
+    d_x = svd_cotangent([d_u, None, d_vh], [u, s, vh], x, False)
+    return np.sum(u * g_v, axis=-2), d_x
