@@ -242,6 +242,12 @@ def test_repeated_singular_values_are_refused_at_the_second_order() -> None:
     assert "repeated singular values" in str(e.value)
 
 
+def tensor_solved(x):
+    m = S + x * np.tanh(S)
+    t = np.reshape(np.kron(m, S + 0.5 * np.eye(3)), (3, 3, 3, 3))
+    return np.sum(np.linalg.tensorsolve(t, np.sin(x * S)) ** 2)
+
+
 def symmetric_inverse(x):
     m = S @ S.T + x * np.eye(3)
     return np.sum(scipy.linalg.inv(m, assume_a="pos") * S)
@@ -271,6 +277,7 @@ CASES = [
     pytest.param(cho_solved, 0.37, id="cho_solve", marks=_SLOW),
     pytest.param(spectra, 0.37, id="eigh-eigvalsh", marks=_SLOW),
     pytest.param(singular, 0.37, id="svd-svdvals", marks=_SLOW),
+    pytest.param(tensor_solved, 0.37, id="tensorsolve", marks=_SLOW),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

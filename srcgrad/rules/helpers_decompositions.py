@@ -32,6 +32,7 @@ import numpy as np
 from srcgrad.rules.linalg import (
     distinct_eigenvalues,
     distinct_singular_values,
+    square_tensor,
     well_conditioned,
 )
 from srcgrad.rules.registry import adjoint
@@ -49,6 +50,8 @@ from srcgrad.runtime import (
     solve_cotangent_a,
     svd_cotangent,
     svdvals_cotangent,
+    tensorsolve_cotangent_a,
+    tensorsolve_cotangent_b,
     unbroadcast,
     zeros_if_none,
 )
@@ -425,3 +428,31 @@ def svdvals_cotangent_adjoint(g, ans, ct, x):
     d_vh = np.expand_dims(ct, -1) * np.matmul(mT(u), g)
     d_x = svd_cotangent([d_u, None, d_vh], [u, s, vh], x, False)
     return np.sum(u * g_v, axis=-2), d_x
+
+
+# --------------------------------------------------------------------------- tensorsolve
+
+
+@adjoint(
+    tensorsolve_cotangent_a,
+    python_floats=(),
+    nondiff=("b",),
+    shape_only=("b",),
+    domain={"a": square_tensor},
+    shapes={"plain": "(6,),(6,),(2,3,6),(2,3)", "matrix": "(2,3),(2,3),(2,3,2,3),(2,3)"},
+    accepts={
+        "axes": (
+            (None,),
+            "a higher order through np.linalg.tensorsolve is written without axes "
+            "(move them first: np.moveaxis(a, axes, range(-len(axes), 0)))",
+        )
+    },
+)
+def tensorsolve_cotangent_a_adjoint(g, ans, ct, x, a, b, axes=None):
+    # as solve_cotangent_a's rule, on a folded to the solve's matrix M (b's axes first):
+    # ans = -z x^T with z = M^-T ct; ct gets -u (u = M^-1 g x), x gets -g^T z, a the
+    # helper itself at (ct, u), negated
+    z = tensorsolve_cotangent_b(ct, x, a, b)
+    u = np.linalg.tensorsolve(a, np.tensordot(g, x, np.ndim(x)))
+    dx = -np.tensordot(z, g, np.ndim(z))
+    return -u, dx, -tensorsolve_cotangent_a(ct, u, a, b)

@@ -33,7 +33,6 @@ NOT_YET = frozenset("""
     cond_cotangent eig_cotangent eigvals_cotangent
     lstsq_cotangent_a lstsq_cotangent_b multivariate_normal_logpdf_cotangents
     pinv_cotangent qr_cotangent
-    tensorsolve_cotangent_a
     """.split())
 
 
