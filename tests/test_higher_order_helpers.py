@@ -242,6 +242,11 @@ def test_repeated_singular_values_are_refused_at_the_second_order() -> None:
     assert "repeated singular values" in str(e.value)
 
 
+def pseudo_inverses(x):
+    m = TALL + x * np.tanh(TALL)
+    return np.sum(np.linalg.pinv(m) * TALL.T) + np.sum(np.linalg.pinv(m.T * x) ** 2)
+
+
 def tensor_solved(x):
     m = S + x * np.tanh(S)
     t = np.reshape(np.kron(m, S + 0.5 * np.eye(3)), (3, 3, 3, 3))
@@ -278,6 +283,7 @@ CASES = [
     pytest.param(spectra, 0.37, id="eigh-eigvalsh", marks=_SLOW),
     pytest.param(singular, 0.37, id="svd-svdvals", marks=_SLOW),
     pytest.param(tensor_solved, 0.37, id="tensorsolve", marks=_SLOW),
+    pytest.param(pseudo_inverses, 0.37, id="pinv"),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

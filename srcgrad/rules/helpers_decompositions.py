@@ -44,6 +44,7 @@ from srcgrad.runtime import (
     eigh_cotangent,
     eigvalsh_cotangent,
     mT,
+    pinv_cotangent,
     require_distinct,
     require_nonzero,
     scipy_cholesky_cotangent,
@@ -456,3 +457,43 @@ def tensorsolve_cotangent_a_adjoint(g, ans, ct, x, a, b, axes=None):
     u = np.linalg.tensorsolve(a, np.tensordot(g, x, np.ndim(x)))
     dx = -np.tensordot(z, g, np.ndim(z))
     return -u, dx, -tensorsolve_cotangent_a(ct, u, a, b)
+
+
+# --------------------------------------------------------------------------- pinv
+
+
+@adjoint(
+    pinv_cotangent,
+    python_floats=(),
+    shapes={
+        "tall": "(3,4),(3,4),(4,3)",
+        "wide": "(4,3),(4,3),(3,4)",
+        "batch": "(2,3,4),(2,3,4),(2,4,3)",
+    },
+    accepts={
+        "hermitian": (
+            (False,),
+            "a higher order through np.linalg.pinv is written for hermitian=False",
+        )
+    },
+)
+def pinv_cotangent_adjoint(g, ans, ct, p, a, hermitian=False):
+    # ans = -P^T C P^T + (C^T Q - A P C^T Q) + (R C^T - R C^T P A), Q = P P^T,
+    # R = P^T P (C: ct, P: p, A: a), a polynomial in the three
+    pt = mT(p)
+    ctt = mT(ct)
+    gt = mT(g)
+    q = np.matmul(p, pt)
+    r = np.matmul(pt, p)
+    d_e = np.matmul(np.matmul(g, q), ct)
+    d_f = np.matmul(np.matmul(ct, r), g)
+    d_q = np.matmul(ct, g) - np.matmul(np.matmul(np.matmul(ct, pt), mT(a)), g)
+    d_r = np.matmul(g, ct) - np.matmul(np.matmul(np.matmul(g, mT(a)), pt), ct)
+    d_ct = -np.matmul(np.matmul(p, g), p)
+    d_ct = d_ct + np.matmul(q, gt) - np.matmul(np.matmul(np.matmul(q, gt), a), p)
+    d_ct = d_ct + np.matmul(gt, r) - np.matmul(np.matmul(np.matmul(p, a), gt), r)
+    d_p = -(np.matmul(np.matmul(ct, pt), gt) + np.matmul(np.matmul(gt, pt), ct))
+    d_p = d_p - np.matmul(mT(a), d_e) + np.matmul(d_q + mT(d_q), p)
+    d_p = d_p + np.matmul(p, d_r + mT(d_r)) - np.matmul(d_f, mT(a))
+    d_a = -np.matmul(d_e, pt) - np.matmul(pt, d_f)
+    return unbroadcast(d_ct, ct), unbroadcast(d_p, p), unbroadcast(d_a, a)
