@@ -481,7 +481,6 @@ def pinv_cotangent_adjoint(g, ans, ct, p, a, hermitian=False):
     # ans = -P^T C P^T + (C^T Q - A P C^T Q) + (R C^T - R C^T P A), Q = P P^T,
     # R = P^T P (C: ct, P: p, A: a), a polynomial in the three
     pt = mT(p)
-    ctt = mT(ct)
     gt = mT(g)
     q = np.matmul(p, pt)
     r = np.matmul(pt, p)
