@@ -45,6 +45,7 @@ from srcgrad.runtime import (
     eigvalsh_cotangent,
     mT,
     pinv_cotangent,
+    qr_cotangent,
     require_distinct,
     require_nonzero,
     scipy_cholesky_cotangent,
@@ -496,3 +497,74 @@ def pinv_cotangent_adjoint(g, ans, ct, p, a, hermitian=False):
     d_p = d_p + np.matmul(p, d_r + mT(d_r)) - np.matmul(d_f, mT(a))
     d_a = -np.matmul(d_e, pt) - np.matmul(pt, d_f)
     return unbroadcast(d_ct, ct), unbroadcast(d_p, p), unbroadcast(d_a, a)
+
+
+# --------------------------------------------------------------------------- qr
+
+
+def leading_block_invertible(
+    rng: np.random.Generator, shape: tuple[int, ...]
+) -> np.ndarray:
+    """Matrices ``N(0, 1) + k I`` (``I`` the rectangular identity, ``k`` its side): their
+    leading square block is well-conditioned (QR's ``R``; any ``Q``)."""
+    m, n = shape[-2], shape[-1]
+    return rng.standard_normal(shape) + min(m, n) * np.eye(m, n)
+
+
+@adjoint(
+    qr_cotangent,
+    python_floats=(),
+    sequence=("ct", "qr"),
+    domain={"qr": leading_block_invertible},
+    shapes={
+        "tall": "[(4,3),(3,3)],[(4,3),(3,3)],(4,3)",
+        "square": "[(3,3),(3,3)],[(3,3),(3,3)],(3,3)",
+        "wide": "[(3,3),(3,5)],[(3,3),(3,5)],(3,5)",
+        "batch": "[(2,4,3),(2,3,3)],[(2,4,3),(2,3,3)],(2,4,3)",
+        "complete": ("[(3,3),(3,5)],[(3,3),(3,5)],(3,5)", {"mode": "complete"}),
+    },
+    accepts={
+        "mode": (
+            ("reduced", "complete"),
+            "a higher order through np.linalg.qr is written for its factors "
+            "(mode='reduced' or 'complete'; take R from them)",
+        )
+    },
+)
+def qr_cotangent_adjoint(g, ans, ct, qr, a, mode="reduced"):
+    # on the first k = min(m, n) columns of Q and rows of R (the rest get 0), with R =
+    # [U | V] and a = [X | Y] split after k columns: ans = [B U^-T | Q g_V], B = g_Q2 +
+    # Q syml(M), g_Q2 = g_Q + Y g_V^T, M = U g_U^T - g_Q2^T Q
+    k = min(ans.shape[-2], ans.shape[-1])
+    q = qr[0][..., :, :k]
+    u = qr[1][..., :k, :k]
+    gq = zeros_if_none(ct[0], qr[0])[..., :, :k]
+    gr = zeros_if_none(ct[1], qr[1])[..., :k, :]
+    gu = gr[..., :, :k]
+    gv = gr[..., :, k:]
+    y = a[..., :, k:]
+    gx = g[..., :, :k]
+    gy = g[..., :, k:]
+    gq2 = gq + np.matmul(y, mT(gv))
+    mm = np.matmul(u, mT(gu)) - np.matmul(mT(gq2), q)
+    s = np.tril(mm) + mT(np.tril(mm, -1))
+    b = gq2 + np.matmul(q, s)
+    uinv = np.linalg.inv(u)
+    gb = np.matmul(gx, uinv)
+    ds = np.matmul(mT(q), gb)
+    dm = np.tril(ds + mT(ds), -1) + np.tril(ds) - np.tril(ds, -1)
+    d_gq2 = gb - np.matmul(q, mT(dm))
+    d_q = np.matmul(gb, mT(s)) - np.matmul(gq2, dm) + np.matmul(gy, mT(gv))
+    d_u = np.matmul(dm, gu) - np.matmul(
+        np.matmul(mT(uinv), mT(gx)), np.matmul(b, mT(uinv))
+    )
+    d_gv = np.matmul(mT(q), gy) + np.matmul(mT(d_gq2), y)
+    zq = np.zeros_like(qr[0][..., :, k:])
+    zr = np.zeros_like(qr[1][..., k:, :])
+    d_gr = np.concatenate([np.matmul(mT(dm), u), d_gv], axis=-1)
+    d_r = np.concatenate([d_u, np.zeros_like(gv)], axis=-1)
+    return (
+        [np.concatenate([d_gq2, zq], axis=-1), np.concatenate([d_gr, zr], axis=-2)],
+        [np.concatenate([d_q, zq], axis=-1), np.concatenate([d_r, zr], axis=-2)],
+        np.concatenate([np.zeros_like(gx), np.matmul(d_gq2, gv)], axis=-1),
+    )

@@ -32,7 +32,6 @@ NOT_YET = frozenset("""
     call_vjp step_sum tree_cotangent
     cond_cotangent eig_cotangent eigvals_cotangent
     lstsq_cotangent_a lstsq_cotangent_b multivariate_normal_logpdf_cotangents
-    qr_cotangent
     """.split())
 
 
