@@ -276,6 +276,26 @@ def test_complete_qr_of_a_tall_matrix_is_refused_at_the_second_order() -> None:
     assert "mode='complete'" in str(e.value)
 
 
+def conditioned(x):
+    m = S + x * np.tanh(S)
+    return (
+        np.linalg.cond(m) ** 2
+        + np.linalg.cond(TALL * x, -2)
+        + np.linalg.cond(m * x, 2) * np.linalg.cond(m.T, p=None)
+    )
+
+
+def conditioned_fro(x):
+    return np.linalg.cond(S + x * np.tanh(S), "fro")
+
+
+@pytest.mark.slow
+def test_cond_of_another_norm_is_refused_at_the_second_order() -> None:
+    with pytest.raises(srcgrad.SrcgradError) as e:
+        srcgrad.grad(srcgrad.grad(conditioned_fro))(0.37)
+    assert "2-norm" in str(e.value)
+
+
 def tensor_solved(x):
     m = S + x * np.tanh(S)
     t = np.reshape(np.kron(m, S + 0.5 * np.eye(3)), (3, 3, 3, 3))
@@ -314,6 +334,7 @@ CASES = [
     pytest.param(tensor_solved, 0.37, id="tensorsolve", marks=_SLOW),
     pytest.param(pseudo_inverses, 0.37, id="pinv"),
     pytest.param(orthogonalised, 0.37, id="qr", marks=_SLOW),
+    pytest.param(conditioned, 0.37, id="cond", marks=_SLOW),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

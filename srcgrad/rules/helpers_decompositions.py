@@ -41,6 +41,7 @@ from srcgrad.runtime import (
     cho_solve_cotangent_b,
     cho_solve_cotangent_c,
     cholesky_cotangent,
+    cond_cotangent,
     eigh_cotangent,
     eigvalsh_cotangent,
     mT,
@@ -568,3 +569,60 @@ def qr_cotangent_adjoint(g, ans, ct, qr, a, mode="reduced"):
         [np.concatenate([d_q, zq], axis=-1), np.concatenate([d_r, zr], axis=-2)],
         np.concatenate([np.zeros_like(gx), np.matmul(d_gq2, gv)], axis=-1),
     )
+
+
+# --------------------------------------------------------------------------- cond
+
+
+@adjoint(
+    cond_cotangent,
+    python_floats=(),
+    nondiff=("ans_",),
+    shape_only=("ans_",),
+    domain={"x": distinct_singular_values},
+    shapes={"matrix": "(),(),(3,3)", "tall": "(),(),(4,3)", "batch": "(2,),(2,),(2,3,3)"},
+    params={"p": [None, 2, -2]},
+    accepts={
+        "p": (
+            (None, 2, -2),
+            "a higher order through np.linalg.cond is written for the 2-norm (p=None, 2 "
+            "or -2)",
+        )
+    },
+)
+def cond_cotangent_adjoint(g, ans, ct, ans_, x, p=None):
+    # ans = U diag(c) V^T (x's thin factors), c = first * c_hi + last * c_lo: for p = -2
+    # c_hi = -ct lo / hi^2, c_lo = ct / hi, else c_hi = ct / lo, c_lo = -ct hi / lo^2 (hi,
+    # lo: the extreme singular values); x gets svd's cotangent for the factors and c
+    e = np.linalg.svd(x, full_matrices=False)
+    u = e[0]
+    vh = e[2]
+    s = require_nonzero(e[1], "np.linalg.cond at a zero singular value")
+    s = require_distinct(s, "np.linalg.cond at repeated singular values")
+    neg = float(p == -2)
+    one = np.ones_like(s)
+    count = np.cumsum(one, axis=-1)
+    first = (count == 1.0) * one
+    last = (count == s.shape[-1]) * one
+    hi = s[..., 0]
+    lo = s[..., -1]
+    c_hi = neg * (-ct * lo / (hi * hi)) + (1.0 - neg) * ct / lo
+    c_lo = neg * ct / hi - (1.0 - neg) * ct * hi / (lo * lo)
+    c = first * np.expand_dims(c_hi, -1) + last * np.expand_dims(c_lo, -1)
+    g_v = np.matmul(g, mT(vh))
+    dc = np.sum(u * g_v, axis=-2)
+    dh = np.sum(dc * first, axis=-1)
+    dl = np.sum(dc * last, axis=-1)
+    d_ct = neg * (dl / hi - dh * lo / (hi * hi)) + (1.0 - neg) * (
+        dh / lo - dl * hi / (lo * lo)
+    )
+    d_hi = neg * ct * (2.0 * dh * lo / hi - dl) / (hi * hi) - (1.0 - neg) * dl * ct / (
+        lo * lo
+    )
+    d_lo = -neg * dh * ct / (hi * hi) + (1.0 - neg) * ct * (
+        2.0 * dl * hi / lo - dh
+    ) / (lo * lo)
+    ds = first * np.expand_dims(d_hi, -1) + last * np.expand_dims(d_lo, -1)
+    d_u = g_v * np.expand_dims(c, -2)
+    d_vh = np.expand_dims(c, -1) * np.matmul(mT(u), g)
+    return d_ct, svd_cotangent([d_u, ds, d_vh], [u, s, vh], x, False)
