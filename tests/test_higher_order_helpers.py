@@ -296,6 +296,13 @@ def test_cond_of_another_norm_is_refused_at_the_second_order() -> None:
     assert "2-norm" in str(e.value)
 
 
+def least_squares(x):
+    m = TALL + x * np.tanh(TALL)
+    sol, res, _, sv = np.linalg.lstsq(m, np.sin(x * W.T), rcond=None)
+    wide, _, _, _ = np.linalg.lstsq(m.T * x, V[:3], rcond=None)
+    return np.sum(sol**2) + np.sum(res) * x + np.sum(sv**3) + np.sum(wide * V)
+
+
 def tensor_solved(x):
     m = S + x * np.tanh(S)
     t = np.reshape(np.kron(m, S + 0.5 * np.eye(3)), (3, 3, 3, 3))
@@ -335,6 +342,7 @@ CASES = [
     pytest.param(pseudo_inverses, 0.37, id="pinv"),
     pytest.param(orthogonalised, 0.37, id="qr", marks=_SLOW),
     pytest.param(conditioned, 0.37, id="cond", marks=_SLOW),
+    pytest.param(least_squares, 0.37, id="lstsq", marks=_SLOW),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

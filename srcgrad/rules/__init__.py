@@ -26,6 +26,7 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     helpers_gathers,
     helpers_decompositions,
     helpers_linalg,
+    helpers_least_squares,
     helpers_lists,
     helpers_misc,
     helpers_nn,

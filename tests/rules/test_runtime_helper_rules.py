@@ -31,7 +31,7 @@ CODEGEN = Path(runtime.__file__).resolve().parent.parent / "codegen"
 NOT_YET = frozenset("""
     call_vjp step_sum tree_cotangent
     eig_cotangent eigvals_cotangent
-    lstsq_cotangent_a lstsq_cotangent_b multivariate_normal_logpdf_cotangents
+    multivariate_normal_logpdf_cotangents
     """.split())
 
 
