@@ -309,6 +309,17 @@ def tensor_solved(x):
     return np.sum(np.linalg.tensorsolve(t, np.sin(x * S)) ** 2)
 
 
+def cho_solved_unpacked(x):
+    m = _spd(x)
+    c, low = scipy.linalg.cho_factor(m)
+    c2, low2 = scipy.linalg.cho_factor(m * x, lower=True)
+    return (
+        np.sum(scipy.linalg.cho_solve((c, low), np.sin(x * S[:, :2])) ** 2)
+        + np.sum(scipy.linalg.cho_solve((c, low), V[:3] * x))
+        + np.sum(scipy.linalg.cho_solve((c2, low2), V[:3]) * c2[0])
+    )
+
+
 def symmetric_inverse(x):
     m = S @ S.T + x * np.eye(3)
     return np.sum(scipy.linalg.inv(m, assume_a="pos") * S)
@@ -336,6 +347,7 @@ CASES = [
     pytest.param(triangular, 0.37, id="solve_triangular", marks=_SLOW),
     pytest.param(cholesky_factors, 0.37, id="cholesky"),
     pytest.param(cho_solved, 0.37, id="cho_solve", marks=_SLOW),
+    pytest.param(cho_solved_unpacked, 0.37, id="cho_solve-unpacked", marks=_SLOW),
     pytest.param(spectra, 0.37, id="eigh-eigvalsh", marks=_SLOW),
     pytest.param(singular, 0.37, id="svd-svdvals", marks=_SLOW),
     pytest.param(tensor_solved, 0.37, id="tensorsolve", marks=_SLOW),
@@ -356,8 +368,8 @@ def test_second_derivatives_through_helpers(f: Callable[..., Any], x: float) -> 
     _check(srcgrad.grad(f), x)
 
 
-# cho_solve's pair (c, lower) gets a list cotangent that second-order code adds with
-# add_cotangents, which a third order refuses (test below)
+# cho_solve's pair (c, lower) kept whole gets a list cotangent that second-order code adds
+# with add_cotangents, which a third order refuses (test below; unpacked it is not)
 THIRD = [p for p in CASES if p.id != "cho_solve"]
 
 

@@ -23,6 +23,8 @@ factor's triangle of ``c`` and passes the other triangle of its cotangent throug
 A^-1 ct``: with ``Gl`` the cotangent read as ``L`` is read from ``c`` and ``K = Gl L^T +
 L Gl^T``, ``x`` gets ``-K z``, ``z`` gets ``-K x`` (so ``ct`` gets ``A^-1`` of that), and
 ``L`` gets ``(z x^T + x z^T) Gl`` plus, through ``A``, the helper itself at ``(-K x, z)``.
+The flag ``lower`` gets zeros (not ``None``: emitted code adds an unpacked flag's
+cotangents with ``+``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from srcgrad.runtime import (
     require_nonzero,
     scipy_cholesky_cotangent,
     solve_cotangent_a,
+    stop_gradient,
     svd_cotangent,
     svdvals_cotangent,
     tensorsolve_cotangent_a,
@@ -135,7 +138,7 @@ def scipy_cholesky_cotangent_adjoint(g, ans, ct, factor, a, lower=False):
     nondiff=("a",),
     shape_only=("a",),
     sequence=("ct", "c_and_lower"),
-    domain={"c_and_lower": factor_and_either_flag},
+    domain={"ct": factor_and_either_flag, "c_and_lower": factor_and_either_flag},
     shapes={"matrix": "[(3,3),()],[(3,3),()],(3,3)"},
     params={"lower": [False, True]},
 )
@@ -161,7 +164,9 @@ def cho_factor_cotangent_adjoint(g, ans, ct, c_and_lower, a, lower=False):
     kept = lw * np.triu(g, 1) + (1.0 - lw) * np.tril(g, -1)
     d_gc = lw * d_k + (1.0 - lw) * mT(d_k) + kept
     d_c = lw * d_f + (1.0 - lw) * mT(d_f)
-    return [d_gc, None], [d_c, None]
+    # the flag gets zeros, not None: emitted code adds its cotangents with +
+    no = np.zeros_like(c_and_lower[1])
+    return [d_gc, no], [d_c, no]
 
 
 # --------------------------------------------------------------------------- cho_solve
@@ -188,7 +193,8 @@ def cho_solve_cotangent_b_adjoint(g, ans, ct, c_and_lower, b):
     # with A^-1 ct in the place of the solution
     x = cho_solve_cotangent_b(ct, c_and_lower, ct)
     w = cho_solve_cotangent_b(g, c_and_lower, ct)
-    return w, cho_solve_cotangent_c(g, x, c_and_lower, ct)
+    d_c = cho_solve_cotangent_c(g, x, c_and_lower, ct)[0]
+    return w, [d_c, np.zeros_like(c_and_lower[1])]
 
 
 @adjoint(
@@ -208,7 +214,7 @@ def cho_solve_cotangent_b_adjoint(g, ans, ct, c_and_lower, b):
 )
 def cho_solve_cotangent_c_adjoint(g, ans, ct, x, c_and_lower, b):
     c = c_and_lower[0]
-    lower = c_and_lower[1]
+    lower = stop_gradient(c_and_lower[1])  # a flag (an output of cho_factor)
     f = np.where(lower, np.tril(c), mT(np.triu(c)))
     gl = np.where(lower, np.tril(g[0]), mT(np.triu(g[0])))
     k = np.matmul(gl, mT(f)) + np.matmul(f, mT(gl))
@@ -220,7 +226,7 @@ def cho_solve_cotangent_c_adjoint(g, ans, ct, x, c_and_lower, b):
     d_f = np.matmul(p + mT(p), gl)
     through_a = cho_solve_cotangent_c(dz, z, c_and_lower, ct)[0]
     d_c = np.where(lower, np.tril(d_f), np.triu(mT(d_f))) + through_a
-    return d_ct, unbroadcast(-np.matmul(k, z), x), [d_c, None]
+    return d_ct, unbroadcast(-np.matmul(k, z), x), [d_c, np.zeros_like(lower)]
 
 
 # --------------------------------------------------------------------------- eigh
