@@ -303,6 +303,26 @@ def least_squares(x):
     return np.sum(sol**2) + np.sum(res) * x + np.sum(sv**3) + np.sum(wide * V)
 
 
+SKEW = np.array([[1.0, 0.5, 0.2], [0.1, 2.5, 0.3], [-0.2, 0.2, 4.0]])
+
+
+def eigenvalues(x):
+    m = SKEW + x * np.tanh(SKEW)
+    return np.sum(np.linalg.eigvals(m) ** 3 * V[:3]) + np.sum(np.linalg.eigvals(m * x))
+
+
+def rotation_eigenvalues(x):
+    m = np.array([[0.0, -1.0], [1.0, 0.0]]) * (1.0 + x) + 0.1 * x * np.eye(2)
+    return np.sum(np.real(np.linalg.eigvals(m)) ** 2)
+
+
+@pytest.mark.slow
+def test_complex_eigenvalues_are_refused_at_the_second_order() -> None:
+    with pytest.raises(srcgrad.SrcgradError) as e:
+        srcgrad.grad(srcgrad.grad(rotation_eigenvalues))(0.3)
+    assert e.value.construct == "complex"
+
+
 def tensor_solved(x):
     m = S + x * np.tanh(S)
     t = np.reshape(np.kron(m, S + 0.5 * np.eye(3)), (3, 3, 3, 3))
@@ -355,6 +375,7 @@ CASES = [
     pytest.param(orthogonalised, 0.37, id="qr", marks=_SLOW),
     pytest.param(conditioned, 0.37, id="cond", marks=_SLOW),
     pytest.param(least_squares, 0.37, id="lstsq", marks=_SLOW),
+    pytest.param(eigenvalues, 0.37, id="eigvals", marks=_SLOW),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

@@ -45,12 +45,14 @@ from srcgrad.runtime import (
     cholesky_cotangent,
     cond_cotangent,
     eigh_cotangent,
+    eigvals_cotangent,
     eigvalsh_cotangent,
     mT,
     pinv_cotangent,
     qr_cotangent,
     require_distinct,
     require_nonzero,
+    require_real,
     scipy_cholesky_cotangent,
     solve_cotangent_a,
     stop_gradient,
@@ -632,3 +634,54 @@ def cond_cotangent_adjoint(g, ans, ct, ans_, x, p=None):
     d_u = g_v * np.expand_dims(c, -2)
     d_vh = np.expand_dims(c, -1) * np.matmul(mT(u), g)
     return d_ct, svd_cotangent([d_u, ds, d_vh], [u, s, vh], x, False)
+
+
+# --------------------------------------------------------------------------- eigvals
+
+
+def _spectrum(n: int) -> np.ndarray:
+    return 1.0 + 1.5 * np.arange(n)
+
+
+def real_spectrum(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """The eigenvalues ``1, 2.5, 4, ...`` (those of :func:`similar_to_spectrum`'s matrices
+    up to 0.2, as ``eigvals_cotangent`` matches them)."""
+    return np.broadcast_to(_spectrum(shape[-1]), shape).copy()
+
+
+def similar_to_spectrum(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Non-symmetric matrices ``Q diag(w) Q^-1`` (``Q`` well-conditioned) with real
+    eigenvalues ``w`` within 0.2 of ``1, 2.5, 4, ...``."""
+    n = shape[-1]
+    q = rng.standard_normal(shape) + n * np.eye(n)
+    w = _spectrum(n) + rng.uniform(0, 0.2, size=shape[:-1])
+    return np.linalg.solve(np.swapaxes(q, -1, -2), np.swapaxes(q * w[..., None, :], -1, -2))
+
+
+@adjoint(
+    eigvals_cotangent,
+    python_floats=(),
+    domain={"w": real_spectrum, "a": similar_to_spectrum},
+    shapes={"matrix": "(3,),(3,),(3,3)", "batch": "(2,3),(2,3),(2,3,3)"},
+)
+def eigvals_cotangent_adjoint(g, ans, ct, w, a):
+    # ans = V^-T diag(ct) V^T with V eig(a)'s vectors matched to w (w is read for that
+    # order alone: it gets zeros); invariant to V's column scales, so a gets eig's
+    # cotangent V^-T (F * (V^T d_V)) V^T of the vectors' cotangent d_V, unprojected
+    e = np.linalg.eig(a)
+    at = np.expand_dims(
+        np.argmin(np.abs(np.expand_dims(w, -1) - np.expand_dims(e[0], -2)), axis=-1), -2
+    )
+    v = np.take_along_axis(e[1], at, axis=-1)
+    lam = require_real(np.take_along_axis(e[0], at[..., 0, :], axis=-1), "eigvals")
+    lam = require_distinct(lam, "np.linalg.eigvals at repeated eigenvalues")
+    vi = np.linalg.inv(v)
+    eye = np.triu(np.tril(np.ones_like(vi)))
+    d = eye * np.expand_dims(ct, -2)
+    gv = np.matmul(g, v)
+    vtd = np.matmul(mT(vi), d)
+    d_v = np.matmul(mT(g), vtd) - np.matmul(np.matmul(vtd, mT(v)), np.matmul(mT(g), mT(vi)))
+    gap = np.expand_dims(lam, -2) - np.expand_dims(lam, -1)
+    f = gap / (gap * gap + eye)
+    d_a = np.matmul(np.matmul(mT(vi), f * np.matmul(mT(v), d_v)), mT(v))
+    return np.sum(mT(vi) * gv, axis=-2), np.zeros_like(w), d_a
