@@ -311,6 +311,12 @@ def eigenvalues(x):
     return np.sum(np.linalg.eigvals(m) ** 3 * V[:3]) + np.sum(np.linalg.eigvals(m * x))
 
 
+def eigen_pairs(x):
+    m = SKEW + x * np.tanh(SKEW)
+    w, v = np.linalg.eig(m)
+    return np.sum(w**2 * V[:3]) + np.sum(v * S) ** 2
+
+
 def rotation_eigenvalues(x):
     m = np.array([[0.0, -1.0], [1.0, 0.0]]) * (1.0 + x) + 0.1 * x * np.eye(2)
     return np.sum(np.real(np.linalg.eigvals(m)) ** 2)
@@ -376,6 +382,7 @@ CASES = [
     pytest.param(conditioned, 0.37, id="cond", marks=_SLOW),
     pytest.param(least_squares, 0.37, id="lstsq", marks=_SLOW),
     pytest.param(eigenvalues, 0.37, id="eigvals", marks=_SLOW),
+    pytest.param(eigen_pairs, 0.37, id="eig", marks=_SLOW),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

@@ -44,6 +44,7 @@ from srcgrad.runtime import (
     cho_solve_cotangent_c,
     cholesky_cotangent,
     cond_cotangent,
+    eig_cotangent,
     eigh_cotangent,
     eigvals_cotangent,
     eigvalsh_cotangent,
@@ -685,3 +686,60 @@ def eigvals_cotangent_adjoint(g, ans, ct, w, a):
     f = gap / (gap * gap + eye)
     d_a = np.matmul(np.matmul(mT(vi), f * np.matmul(mT(v), d_v)), mT(v))
     return np.sum(mT(vi) * gv, axis=-2), np.zeros_like(w), d_a
+
+
+# --------------------------------------------------------------------------- eig
+
+
+def spectrum_and_invertible_vectors(
+    rng: np.random.Generator, shape: tuple[int, ...]
+) -> np.ndarray:
+    """``eig``'s pair as its helper gets it: real eigenvalues at least 1 apart and
+    well-conditioned vectors (``N(0, 1) + n I``)."""
+    if len(shape) >= 2 and shape[-1] == shape[-2]:
+        return well_conditioned(rng, shape)
+    return spectrum_and_vectors(rng, shape)
+
+
+@adjoint(
+    eig_cotangent,
+    python_floats=(),
+    nondiff=("a",),
+    shape_only=("a",),
+    sequence=("ct", "wv"),
+    domain={"wv": spectrum_and_invertible_vectors},
+    shapes={
+        "matrix": "[(3,),(3,3)],[(3,),(3,3)],(3,3)",
+        "batch": "[(2,3),(2,3,3)],[(2,3),(2,3,3)],(2,3,3)",
+    },
+)
+def eig_cotangent_adjoint(g, ans, ct, wv, a):
+    # real eigenvalues: ans = V^-T B V^T, B = diag(c_w) + F * (V^T P), P = c_v - V
+    # diag(beta), beta_k = <c_v_k, V_k> (the projection for LAPACK's unit norm), F_ij =
+    # 1 / (w_j - w_i) off the diagonal
+    w = require_real(wv[0], "np.linalg.eig")
+    v = wv[1]
+    cw = zeros_if_none(ct[0], w)
+    cv = zeros_if_none(ct[1], v)
+    eye = np.triu(np.tril(np.ones_like(v)))
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    gap = require_nonzero(
+        gap + eye, "np.linalg.eig's eigenvectors at repeated eigenvalues"
+    ) - eye
+    f = gap / (gap * gap + eye)
+    vi = np.linalg.inv(v)
+    beta = np.expand_dims(np.sum(cv * v, axis=-2), -2)
+    p = cv - v * beta
+    vtp = np.matmul(mT(v), p)
+    b = eye * np.expand_dims(cw, -1) + f * vtp
+    h = np.matmul(np.matmul(vi, g), v)
+    k = f * h
+    q = h * vtp * f * f
+    d_p = np.matmul(v, k)
+    d_beta = -np.expand_dims(np.sum(d_p * v, axis=-2), -2)
+    d_v = np.matmul(p, mT(k)) - d_p * beta + cv * d_beta
+    d_v = d_v + np.matmul(np.matmul(mT(g), mT(vi)), b)
+    d_v = d_v - np.matmul(np.matmul(np.matmul(mT(vi), b), mT(v)), np.matmul(mT(g), mT(vi)))
+    d_cv = d_p + v * d_beta
+    d_w = np.sum(q, axis=-1) - np.sum(q, axis=-2)
+    return [np.sum(h * eye, axis=-1), d_cv], [d_w, d_v]
