@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.stats
 from scipy.spatial.distance import cdist
 
 import srcgrad
@@ -329,6 +330,17 @@ def test_complex_eigenvalues_are_refused_at_the_second_order() -> None:
     assert e.value.construct == "complex"
 
 
+def gaussian(x):
+    points = np.sin(x * W.T)
+    mean = np.cos(x * V[:3])
+    cov = S @ S.T + np.eye(3) * (1 + x * x)
+    return (
+        np.sum(scipy.stats.multivariate_normal.logpdf(points, mean, cov) ** 2)
+        + scipy.stats.multivariate_normal.logpdf(points[0] * x, mean, V[:3] + x)
+        + np.sum(scipy.stats.multivariate_normal.logpdf(points[:, 0], None, 1.0 + x))
+    )
+
+
 def tensor_solved(x):
     m = S + x * np.tanh(S)
     t = np.reshape(np.kron(m, S + 0.5 * np.eye(3)), (3, 3, 3, 3))
@@ -383,6 +395,7 @@ CASES = [
     pytest.param(least_squares, 0.37, id="lstsq", marks=_SLOW),
     pytest.param(eigenvalues, 0.37, id="eigvals", marks=_SLOW),
     pytest.param(eigen_pairs, 0.37, id="eig", marks=_SLOW),
+    pytest.param(gaussian, 0.37, id="multivariate_normal", marks=_SLOW),
     pytest.param(slopes, 0.37, id="gradient", marks=_SLOW),
     pytest.param(lifted, 0.37, id="atleast", marks=_SLOW),
     pytest.param(interpolated, 0.37, id="interp", marks=_SLOW),

@@ -29,6 +29,7 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     helpers_least_squares,
     helpers_lists,
     helpers_misc,
+    helpers_multivariate,
     helpers_nn,
     helpers_products,
     helpers_shape,

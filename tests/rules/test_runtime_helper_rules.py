@@ -30,7 +30,6 @@ CODEGEN = Path(runtime.__file__).resolve().parent.parent / "codegen"
 # methods the loop calls; call_vjp returns a pullback function.
 NOT_YET = frozenset("""
     call_vjp step_sum tree_cotangent
-    multivariate_normal_logpdf_cotangents
     """.split())
 
 
