@@ -143,6 +143,9 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
     from srcgrad import runtime as rt
 
     shown["add_cotangents"] = rt.add_cotangents(None, a) is a
+    shown["mvn_covariance_cotangent"] = np.shares_memory(
+        rt.mvn_covariance_cotangent(a[:3, :3], a[0, :3]), a
+    )
     shown["add_list_cotangents"] = rt.add_list_cotangents([None], [a])[0] is a
     shown["gather_at"] = np.shares_memory(rt.gather_at(a, slice(0, 2), a[:2]), a)
     shown["pad_cotangent"] = np.shares_memory(rt.pad_cotangent(a, a[:1, :2], 1), a)
