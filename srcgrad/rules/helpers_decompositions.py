@@ -261,7 +261,7 @@ def spectrum_and_vectors(
 def eigh_cotangent_adjoint(g, ans, ct, wv, a, UPLO="L"):
     # ans = T(v B v^T), B = diag(c_w) + F * (v^T c_v), F_ij = 1 / (w_j - w_i) off the
     # diagonal (T: onto the triangle read; G below is the symmetric matrix of g's)
-    w = wv[0]
+    w = require_distinct(wv[0], "np.linalg.eigh's eigenvectors at repeated eigenvalues")
     v = wv[1]
     cw = zeros_if_none(ct[0], w)
     cv = zeros_if_none(ct[1], v)
@@ -270,9 +270,6 @@ def eigh_cotangent_adjoint(g, ans, ct, wv, a, UPLO="L"):
     sym = np.tril(h) + mT(np.tril(h, -1))
     eye = np.triu(np.tril(np.ones_like(v)))
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
-    gap = require_nonzero(
-        gap + eye, "np.linalg.eigh's eigenvectors at repeated eigenvalues"
-    ) - eye
     f = gap / (gap * gap + eye)
     vtc = np.matmul(mT(v), cv)
     b = eye * np.expand_dims(cw, -1) + f * vtc
@@ -297,11 +294,9 @@ def eigvalsh_cotangent_adjoint(g, ans, ct, a, UPLO="L"):
     # T(v (F * (v^T d_v)) v^T)
     e = np.linalg.eigh(a, UPLO)
     v = e[1]
+    w = require_distinct(e[0], "np.linalg.eigvalsh at repeated eigenvalues")
     eye = np.triu(np.tril(np.ones_like(v)))
-    gap = np.expand_dims(e[0], -2) - np.expand_dims(e[0], -1)
-    gap = require_nonzero(
-        gap + eye, "np.linalg.eigh's eigenvectors at repeated eigenvalues"
-    ) - eye
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     lo = float(UPLO in ("L", "l"))
     h = lo * g + (1.0 - lo) * mT(g)
     sym = np.tril(h) + mT(np.tril(h, -1))
@@ -718,14 +713,12 @@ def eig_cotangent_adjoint(g, ans, ct, wv, a):
     # diag(beta), beta_k = <c_v_k, V_k> (the projection for LAPACK's unit norm), F_ij =
     # 1 / (w_j - w_i) off the diagonal
     w = require_real(wv[0], "np.linalg.eig")
+    w = require_distinct(w, "np.linalg.eig's eigenvectors at repeated eigenvalues")
     v = wv[1]
     cw = zeros_if_none(ct[0], w)
     cv = zeros_if_none(ct[1], v)
     eye = np.triu(np.tril(np.ones_like(v)))
     gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
-    gap = require_nonzero(
-        gap + eye, "np.linalg.eig's eigenvectors at repeated eigenvalues"
-    ) - eye
     f = gap / (gap * gap + eye)
     vi = np.linalg.inv(v)
     beta = np.expand_dims(np.sum(cv * v, axis=-2), -2)
