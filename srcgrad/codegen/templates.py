@@ -263,6 +263,29 @@ class _Substitute(cst.CSTTransformer):
     ) -> cst.Attribute:
         return updated.with_changes(attr=original.attr)
 
+    def leave_Subscript(
+        self, original: cst.Subscript, updated: cst.Subscript
+    ) -> cst.BaseExpression:
+        """``ct[1]`` of a sequence parameter given as a list (``[d_w, d_v]``) is that entry
+        (``d_v``): emitted code never indexes a literal (a higher order refuses it)."""
+        rep = (
+            self.mapping.get(original.value.value)
+            if isinstance(original.value, cst.Name)
+            else None
+        )
+        if not isinstance(rep, (cst.List, cst.Tuple)) or len(original.slice) != 1:
+            return updated
+        index = original.slice[0].slice
+        items = rep.elements
+        if (
+            isinstance(index, cst.Index)
+            and isinstance(index.value, cst.Integer)
+            and int(index.value.value) < len(items)
+            and all(isinstance(e, cst.Element) for e in items)
+        ):
+            return parenthesize(items[int(index.value.value)].value)
+        return updated
+
     def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
         value = updated.value
         if not isinstance(value, cst.Tuple) and getattr(value, "lpar", None):

@@ -20,6 +20,7 @@ __all__ = [
     "require_length",
     "require_real",
     "require_nonzero",
+    "require_distinct",
 ]
 
 
@@ -116,4 +117,19 @@ def require_nonzero(x: Any, what: str) -> Any:
             construct="zeros",
             hint="stop at the order below, or differentiate it away from zeros",
         )
+    return x
+
+
+def require_distinct(x: Any, what: str) -> Any:
+    """``x`` itself when no two entries along its last axis are equal (eigenvalues, singular
+    values); otherwise refused, for a rule that divides by their differences (``what``
+    names it).  Checked for numpy values, as :func:`require_nonzero`."""
+    if namespace(x) is np:
+        v = np.asarray(x)
+        if v.ndim and bool(np.any(np.diff(np.sort(v, axis=-1), axis=-1) == 0)):
+            raise SrcgradError(
+                f"a higher-order gradient through {what}",
+                construct="repeated",
+                hint="stop at the order below, or differentiate it where they are distinct",
+            )
     return x

@@ -400,12 +400,12 @@ def cho_solve_cotangent_b(g: Array, c_and_lower: Any, b: Array) -> Array:
 
 def cho_solve_cotangent_c(
     g: Array, ans: Array, c_and_lower: Any, b: Array
-) -> tuple[Array, None]:
+) -> tuple[Array, Array]:
     """Cotangent of ``x = scipy.linalg.cho_solve((c, lower), b)`` for ``(c, lower)``.
 
     With ``A = L L^T`` and ``z = A^-1 g``: ``dL = -tril((z x^T + x z^T) L)``; for an upper
     factor ``U = L^T`` the transpose, on the upper triangle.  The other triangle of ``c`` is
-    never read, and the flag has no cotangent.
+    never read, and the flag's cotangent is zeros.
 
     Args:
         g: the cotangent of the solution.
@@ -414,7 +414,7 @@ def cho_solve_cotangent_c(
         b: the right-hand side.
 
     Returns:
-        ``(cotangent of c, None)``.
+        ``(cotangent of c, zeros like the flag)``.
     """
     c, lower = c_and_lower
     xp = _real_namespace(g, ans, c, b)
@@ -426,7 +426,9 @@ def cho_solve_cotangent_c(
     outer = z @ _mT(xm)
     d_low = -((outer + _mT(outer)) @ low)
     d_c = xp.tril(d_low) if lower else xp.triu(_mT(d_low))
-    return _fit(unbroadcast(d_c, c), c), None
+    # the flag's cotangent is zeros, not None: emitted code adds an unpacked flag's
+    # cotangents with + (several solves, or a higher order)
+    return _fit(unbroadcast(d_c, c), c), xp.zeros_like(xp.asarray(lower))
 
 
 # --------------------------------------------------------------------------- expm

@@ -8,9 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from srcgrad.backend import namespace
+from srcgrad.runtime.arrays import as_array
 from srcgrad.runtime.broadcasting import unbroadcast
 
-__all__ = ["multivariate_normal_logpdf_cotangents"]
+__all__ = [
+    "multivariate_normal_logpdf_cotangents",
+    "mvn_covariance_cotangent",
+    "mvn_dimension",
+    "mvn_full_covariance",
+    "mvn_rows_shape",
+]
 
 Array = Any
 
@@ -91,3 +98,37 @@ def multivariate_normal_logpdf_cotangents(
     grad = 0.5 * (s.T @ (weights * s) - xp.sum(weights) * inv)
     d_cov = unbroadcast(_covariance_cotangent(xp, grad, c), cov)
     return d_x, d_mean, d_cov
+
+
+# --------------------------------------------------------------------------- the pieces
+# what the rule of multivariate_normal_logpdf_cotangents (a higher order) reads of the
+# shapes, and the covariance as a full matrix and back (each other's adjoints)
+
+
+def mvn_dimension(x: Any, mean: Any, cov: Any) -> int:
+    """The distribution's dimension, as scipy reads it (an int)."""
+    xp = namespace(x, mean, cov)
+    return _dimension(xp, xp.asarray(x), mean, as_array(cov))
+
+
+def mvn_rows_shape(x: Any, d: int) -> tuple[int, int]:
+    """The shape that makes rows of points of ``x`` (a last axis of 1 broadcasts later)."""
+    nd = len(getattr(x, "shape", ()))
+    if nd == 0:
+        return (1, 1)
+    if nd == 1:
+        return (-1, 1) if d == 1 else (1, -1)
+    return (-1, x.shape[-1])
+
+
+def mvn_full_covariance(cov: Any, d: int) -> Array:
+    """The ``d x d`` matrix scipy uses for ``cov`` (linear in ``cov``)."""
+    c = as_array(cov)
+    return _full_covariance(namespace(c), c, d)
+
+
+def mvn_covariance_cotangent(grad: Array, cov: Any) -> Array:
+    """The cotangent of ``cov`` from ``grad``, that of :func:`mvn_full_covariance`'s
+    matrix (its adjoint), shaped and typed like ``cov``."""
+    c = as_array(cov, grad)
+    return unbroadcast(_covariance_cotangent(namespace(grad), grad, c), cov)

@@ -44,6 +44,7 @@ MAY_BE_VIEW = {
     "diag": "a view of a 2-d input's diagonal, a new array for a 1-d input",
     "float64": "np.float64 of a float64 array returns that array (a copy of a 0-d one)",
     "unbroadcast": "returns the cotangent itself when nothing needs reducing",
+    "mvn_covariance_cotangent": "a view of a vector covariance's diagonal",
     "max_of": "Python's max returns one of the items itself",
     "min_of": "Python's min returns one of the items itself",
     "add_cotangents": "returns the other cotangent itself when one is None",
@@ -142,6 +143,9 @@ def test_may_be_view_entries_are_rules_and_really_may_share() -> None:
     from srcgrad import runtime as rt
 
     shown["add_cotangents"] = rt.add_cotangents(None, a) is a
+    shown["mvn_covariance_cotangent"] = np.shares_memory(
+        rt.mvn_covariance_cotangent(a[:3, :3], a[0, :3]), a
+    )
     shown["add_list_cotangents"] = rt.add_list_cotangents([None], [a])[0] is a
     shown["gather_at"] = np.shares_memory(rt.gather_at(a, slice(0, 2), a[:2]), a)
     shown["pad_cotangent"] = np.shares_memory(rt.pad_cotangent(a, a[:1, :2], 1), a)
@@ -227,6 +231,8 @@ UNSPECIFIED = {"empty", "empty_like", "shape_dtype"}
 NO_GRADIENT_BY_DEFINITION = {"stop_gradient"}  # the user's marker for a constant
 
 CALLS: dict[str, Any] = {
+    "mvn_dimension": lambda f, x: f(x, None, np.eye(x.shape[-1])),
+    "mvn_rows_shape": lambda f, x: f(x, x.shape[-1]),
     "sign_slope_cotangent": lambda f, x: f(x, x),
     "running_extreme_index": lambda f, x: (f(x, 0, "max"), f(x, -1, "min")),
     "searchsorted": lambda f, x: f(np.sort(x.ravel()), Y.ravel()),
