@@ -26,6 +26,7 @@ Shape = tuple[int, ...]
 # every construct tag the generator can emit (the long run reports each; a test requires each)
 TAGS = (
     "unary",
+    "ufunc-chain",
     "binary",
     "broadcast",
     "scalar-op",
@@ -407,8 +408,13 @@ class Ctx:
                 "({a}).clip(-0.8, 0.9)",
                 "np.sinh(np.tanh({a}))",
                 "np.asarray({a}) * 1.5",
+                "1.0 / (1.0 + np.exp(-({a})))",
+                "2.0 * np.tanh(0.5 * ({a})) - 1.0",
+                "1 - np.exp(-(({a}) * ({a}))) / 2",
             ]
         )
+        if form.count("np.") and form[0] in "12":  # a written chain of ufuncs and numbers
+            self.tag("ufunc-chain")
         return form.format(a=a), s, bool(s)
 
     def e_binary(self, depth: int) -> tuple[str, Shape, bool]:
