@@ -45,7 +45,11 @@ CASES = {
         "np.unwrap",
         ["srcgrad.stop_gradient"],
     ),
-    "clip_bound": ((), "clip:a_min", ["srcgrad.stop_gradient(lo)"]),
+    "constant_parameter": (
+        (),
+        "special.logsumexp:b",
+        ["logsumexp(a + np.log(w))"],
+    ),
     "builtin_sorted": ((), "sorted", ["np.sort(x)"]),
     "dict_float_keys": ((), "dict-comprehension", ["ints or strings"]),
     "starred_target": ((), "starred-assign", ["slice"]),

@@ -175,14 +175,20 @@ def choose_adjoint(g, ans, a, choices, *, mode="raise"):
     sequence=("choicelist",),
     domain={"condlist": _coin},
     shapes={
-        "same": "[(3,4),(3,4)],[(3,4),(3,4)]",
-        "broadcast": "[(3,4),(4,)],[(4,),(3,1)]",
+        "same": "[(3,4),(3,4)],[(3,4),(3,4)],(3,4)",
+        "broadcast": "[(3,4),(4,)],[(4,),(3,1)],(4,)",
+        "float-default": "[(3,4),(4,)],[(4,),(3,1)],s",
     },
+    optional_operands=("default",),
     jvp="linear",
-    offsets=("default",),
 )
 def select_adjoint(g, ans, condlist, choicelist, default=0):
-    return select_cotangents(g, condlist, choicelist)
+    # default is taken where no condition holds
+    hit = np.any(np.stack(np.broadcast_arrays(g, *condlist)[1:]), axis=0)
+    return (
+        select_cotangents(g, condlist, choicelist),
+        unbroadcast(np.where(hit, 0, g), default),
+    )
 
 
 @adjoint(

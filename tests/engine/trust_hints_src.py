@@ -3,6 +3,7 @@
 the same function rewritten the way the hint says, and must then differentiate correctly."""
 
 import numpy as np
+import scipy.special
 
 import srcgrad
 
@@ -143,14 +144,14 @@ def unknown_numpy__followed(x, phase):
     return np.sum(x * np.unwrap(srcgrad.stop_gradient(phase)))
 
 
-def clip_bound(x):
-    lo = np.min(x) * 0.5
-    return np.sum(np.clip(x, lo, 10.0))
+def constant_parameter(x):
+    weights = np.abs(x) + 0.5
+    return scipy.special.logsumexp(x, b=weights)
 
 
-def clip_bound__followed(x):
-    lo = np.min(x) * 0.5
-    return np.sum(np.clip(x, srcgrad.stop_gradient(lo), 10.0))
+def constant_parameter__followed(x):
+    weights = np.abs(x) + 0.5
+    return scipy.special.logsumexp(x + np.log(weights))
 
 
 def builtin_sorted(x):

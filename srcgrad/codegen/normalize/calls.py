@@ -195,6 +195,24 @@ class Calls:
             return special
         return self._resolved_call(e, func, parts, obj, display, hint, target, multi)
 
+    def _sequence_of_comprehension(
+        self, e: cst.Call, obj: Any, hint: str, target: str | None
+    ) -> cst.BaseExpression | None:
+        """``tuple(f(v) for v in xs)`` / ``list([...])``: the comprehension's fresh list
+        (as a tuple display of its items for ``tuple``); None for any other argument."""
+        if len(e.args) != 1 or e.args[0].keyword is not None or e.args[0].star:
+            return None
+        arg = e.args[0].value
+        if not isinstance(arg, (cst.GeneratorExp, cst.ListComp)):
+            return None
+        made = self.comprehension(arg, hint, None if obj is tuple else target)
+        if obj is list:
+            return made
+        known = self.sequence_items(made)
+        if known is None:
+            return None  # (refused below, as before)
+        return cst.Tuple([cst.Element(v) for v in known[1]])
+
     def _refuse_call_of_value(self, e: cst.Call, func: cst.BaseExpression) -> None:
         """A call of something that is no global name chain: an argument, a local value, an
         undefined name or an expression (refused; a poisoned name raises no second
@@ -310,6 +328,10 @@ class Calls:
                 display,
             )
         res = self.resolver.classify(obj, display)
+        if res.kind == "builtin" and (obj is tuple or obj is list):
+            made = self._sequence_of_comprehension(e, obj, hint, target)
+            if made is not None:
+                return made
         if (
             res.kind in ("user", "custom")
             or (res.kind in ("rule", "nondiff") and _user_object(obj))
