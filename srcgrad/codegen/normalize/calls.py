@@ -198,20 +198,17 @@ class Calls:
     def _sequence_of_comprehension(
         self, e: cst.Call, obj: Any, hint: str, target: str | None
     ) -> cst.BaseExpression | None:
-        """``tuple(f(v) for v in xs)`` / ``list([...])``: the comprehension's fresh list
-        (as a tuple display of its items for ``tuple``); None for any other argument."""
+        """``list(f(v) for v in xs)``: the comprehension's fresh list; ``tuple(f(v) for v in
+        xs)`` over displays known here: the tuple display of its items.  None for any other
+        call (refused by the caller)."""
         if len(e.args) != 1 or e.args[0].keyword is not None or e.args[0].star:
             return None
         arg = e.args[0].value
         if not isinstance(arg, (cst.GeneratorExp, cst.ListComp)):
             return None
-        made = self.comprehension(arg, hint, None if obj is tuple else target)
-        if obj is list:
-            return made
-        known = self.sequence_items(made)
-        if known is None:
-            return None  # (refused below, as before)
-        return cst.Tuple([cst.Element(v) for v in known[1]])
+        if obj is tuple:
+            return self.tuple_of_comprehension(arg, hint)
+        return self.comprehension(arg, hint, target)
 
     def _refuse_call_of_value(self, e: cst.Call, func: cst.BaseExpression) -> None:
         """A call of something that is no global name chain: an argument, a local value, an
