@@ -18,6 +18,7 @@ import numpy as np
 from srcgrad.rules.domains import _with_nans
 from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import (
+    cov_cotangents,
     average_cotangent,
     expand_like,
     extremum_cotangent,
@@ -56,6 +57,40 @@ def average_adjoint(
 
 
 # --------------------------------------------------------------------------- NaN-aware
+
+
+@adjoint(
+    np.cov,
+    optional_operands=("y",),
+    nondiff=("rowvar", "bias", "ddof", "fweights", "aweights", "dtype"),
+    accepts={
+        "fweights": ((None,), "repeat the observations instead of weighting them"),
+        "aweights": ((None,), "scale the centred observations by sqrt(weights) instead"),
+    },
+    shapes={
+        "matrix": ("(3,5),-", {"y": None}),
+        "two-vectors": "(5,),(5,)",
+        "matrix-and-vector": "(2,5),(5,)",
+        "columns": ("(5,3),-", {"y": None, "rowvar": False}),
+        "columns-and-vector": ("(5,2),(5,)", {"rowvar": False}),
+    },
+    params=[{"bias": [False, True]}, {"ddof": [0, 2]}],
+)
+def cov_adjoint(
+    g,
+    ans,
+    m,
+    y=None,
+    rowvar=True,
+    bias=False,
+    ddof=None,
+    fweights=None,
+    aweights=None,
+    *,
+    dtype=None,
+):
+    d = cov_cotangents(g, m, y, rowvar, bias, ddof)
+    return d[0], d[1]
 
 
 @adjoint(
