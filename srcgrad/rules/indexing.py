@@ -17,6 +17,8 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint, jvp_of
 from srcgrad.runtime import (
+    cast_like,
+    reduceat_cotangent,
     added_at,
     assign_at,
     choose_cotangents,
@@ -189,6 +191,37 @@ def select_adjoint(g, ans, condlist, choicelist, default=0):
         select_cotangents(g, condlist, choicelist),
         unbroadcast(np.where(hit, 0, g), default),
     )
+
+
+@adjoint(
+    np.add.reduceat,
+    name="add.reduceat",
+    nondiff=("indices", "axis", "dtype", "out"),
+    shapes={
+        "rows": ("(7,3),-", {"indices": [0, 2, 2, 5]}),
+        "columns": ("(3,7),-", {"indices": [0, 4, 1], "axis": 1}),
+        "vector": ("(6,),-", {"indices": [1, 3]}),
+    },
+    jvp="linear",
+)
+def add_reduceat_adjoint(g, ans, array, indices, axis=0, dtype=None, out=None):
+    # each entry gets the cotangent of the segment (or the lone entry) that holds it
+    return reduceat_cotangent(g, array, indices, axis)
+
+
+@adjoint(
+    np.bincount,
+    nondiff=("x", "minlength"),
+    optional_operands=("weights",),
+    shapes={
+        "weights": ("(6,)", {"x": [0, 2, 2, 5, 1, 2]}),
+        "minlength": ("-,(4,)", {"x": [3, 0, 0, 1], "minlength": 6}),
+    },
+    jvp="linear",
+)
+def bincount_adjoint(g, ans, x, weights=None, minlength=0):
+    # each weight goes to its bin (np.bincount computes in float64)
+    return cast_like(g[x], weights)
 
 
 @adjoint(

@@ -31,6 +31,7 @@ __all__ = [
     "diagflat_cotangent",
     "diagonal_cotangent",
     "permutation_cotangent",
+    "reduceat_cotangent",
     "select_cotangents",
     "take_along_axis_cotangent",
     "take_cotangent",
@@ -550,3 +551,32 @@ def permutation_cotangent(g: Array, a: Array, ans: Array, axis: Any = -1) -> Arr
     z = xp.zeros(x.shape, dtype=g.dtype)
     xp.put_along_axis(z, from_x, xp.take_along_axis(g, from_y, axis=ax), axis=ax)
     return _fit(xp.reshape(z, a.shape), a)
+
+
+def reduceat_cotangent(g: Array, a: Any, indices: Any, axis: int = 0) -> Array:
+    """Cotangent of ``a`` in ``np.add.reduceat(a, indices, axis)``.
+
+    Output ``i`` sums ``a[indices[i]:indices[i + 1]]`` along ``axis`` (to the end for the
+    last), or is ``a[indices[i]]`` alone where ``indices[i] >= indices[i + 1]``: each entry
+    of ``a`` gets the cotangent of every output whose range holds it.  (Linear in ``g``: its
+    own adjoint is ``np.add.reduceat`` again.)
+
+    Args:
+        g: the cotangent of the result.
+        a: the reduced array (only its shape is read).
+        indices: the segment starts (integers).
+        axis: the reduced axis.
+
+    Returns:
+        An array shaped like ``a``.
+    """
+    xp = namespace(g)
+    n = _shape_of(a)[axis]
+    starts = xp.asarray(indices).astype(int)
+    after = xp.concatenate([starts[1:], xp.asarray([n])])
+    ends = xp.where(starts < after, after, starts + 1)
+    pos = xp.arange(n)
+    member = (pos[None, :] >= starts[:, None]) & (pos[None, :] < ends[:, None])
+    moved = xp.moveaxis(g, axis, 0)
+    out = xp.tensordot(member.T.astype(g.dtype), moved, axes=1)
+    return xp.moveaxis(out, 0, axis)
