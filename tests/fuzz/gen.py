@@ -40,6 +40,7 @@ TAGS = (
     "write-base-with-live-view",
     "setitem",
     "setitem-fancy",
+    "call-write",
     "augassign",
     "matmul",
     "join",
@@ -959,6 +960,7 @@ class Ctx:
             "container",
             "tuple_call",
             "view_write",
+            "call_write",
         ]
         if self.depth < 2:
             kinds += [
@@ -1056,6 +1058,29 @@ class Ctx:
         self.tag("setitem")
         if fancy:
             self.tag("setitem-fancy")
+        self.note_write(v)
+
+    def s_call_write(self) -> None:
+        """A write by a call into an array made here: ``np.add.at(v, idx, e)``,
+        ``np.subtract.at`` or ``np.fill_diagonal(v, e)`` (lowered as writes; a loop must
+        carry the array they write)."""
+        v = self.pick(lambda v: v.owned and not v.readonly and len(v.shape or ()) >= 1)
+        if v is None:
+            return self.s_own()
+        assert v.shape is not None
+        if len(v.shape) == 2 and self.flag():
+            e, _ = self.scalar_expr()
+            self.emit(f"np.fill_diagonal({v.text}, {e})")
+        else:
+            opts = [("0", v.shape[1:])]
+            if v.shape[0] >= 2:
+                opts.append(("[1, 0, 1]", (3,) + v.shape[1:]))
+            opts += [(i, v.shape[1:]) for i, bound in self.ints if v.shape[0] >= bound]
+            idx, s = self.choice(opts)
+            e, _ = self.with_shape(s) if self.flag() else self.scalar_expr()
+            ufunc = self.choice(["add", "subtract"])
+            self.emit(f"np.{ufunc}.at({v.text}, {idx}, {e})")
+        self.tag("call-write")
         self.note_write(v)
 
     def scalar_expr(self) -> tuple[str, Shape]:
