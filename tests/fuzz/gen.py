@@ -1062,15 +1062,25 @@ class Ctx:
 
     def s_call_write(self) -> None:
         """A write by a call into an array made here: ``np.add.at(v, idx, e)``,
-        ``np.subtract.at`` or ``np.fill_diagonal(v, e)`` (lowered as writes; a loop must
-        carry the array they write)."""
+        ``np.subtract.at``, ``np.fill_diagonal(v, e)`` or ``np.f(v, e, out=v)`` (lowered
+        as writes; a loop must carry the array they write)."""
         v = self.pick(lambda v: v.owned and not v.readonly and len(v.shape or ()) >= 1)
         if v is None:
             return self.s_own()
         assert v.shape is not None
-        if len(v.shape) == 2 and self.flag():
+        form = self.choice(
+            ["at", "out", "fill"] if len(v.shape) == 2 else ["at", "out"]
+        )
+        if form == "fill":
             e, _ = self.scalar_expr()
             self.emit(f"np.fill_diagonal({v.text}, {e})")
+        elif form == "out":  # `np.f(v, e, out=v)`: the write v[...] = np.f(v, e)
+            e, _ = self.with_shape(v.shape) if self.flag() else self.scalar_expr()
+            call = self.choice(
+                ["np.add({v}, {e}, out={v})", "np.multiply({v}, np.tanh({e}), out={v})"]
+                + ["np.tanh({v}, out={v})", "np.maximum({e}, {v}, out=({v},))"]
+            )
+            self.emit(call.format(v=v.text, e=e))
         else:
             opts = [("0", v.shape[1:])]
             if v.shape[0] >= 2:

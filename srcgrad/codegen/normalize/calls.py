@@ -153,8 +153,18 @@ class Calls:
             if a.keyword is not None and a.keyword.value in ("out", "where"):
                 self.fail(
                     a,
-                    f"{a.keyword.value}= argument",
-                    f"drop {a.keyword.value}=: srcgrad needs the functional form",
+                    f"{a.keyword.value}= argument"
+                    + (
+                        " into something other than a name"
+                        if a.keyword.value == "out"
+                        else ""
+                    ),
+                    (
+                        "bind the result instead: y = np.f(...) without out= (out= into a "
+                        "name, np.f(x, out=y), is supported)"
+                        if a.keyword.value == "out"
+                        else "compute both and choose: np.where(mask, np.f(x), y)"
+                    ),
                     a.keyword.value,
                 )
         e = self.expand_known_star_args(e, hint)

@@ -53,6 +53,40 @@ class InPlace:
         self.subscript_write(cst.Subscript(value=y, slice=slices), v, accumulate=True)
         return True
 
+    def out_argument_write(self, call: cst.Call) -> cst.Name | None:
+        """``np.exp(z, out=z)``, ``np.dot(X, W, out=h)``: a call that writes its result into
+        the array its ``out=`` names, as the write ``h[...] = np.dot(X, W)`` (broadcast and
+        cast into ``h`` as numpy writes it), with the checks of any write into ``h``.
+        Returns the array written (the call's value), or None for any other call (an
+        ``out=`` that is no plain name, or with ``where=``, is refused as before)."""
+        outs = [
+            a for a in call.args if a.keyword is not None and a.keyword.value == "out"
+        ]
+        if len(outs) != 1 or any(
+            a.star or a.keyword is not None and a.keyword.value == "where"
+            for a in call.args
+        ):
+            return None
+        target = outs[0].value
+        if isinstance(target, cst.Tuple) and len(target.elements) == 1:
+            target = target.elements[0].value  # out=(h,), as ufuncs also take it
+        if not isinstance(target, cst.Name):
+            return None
+        plain = call.with_changes(args=[a for a in call.args if a is not outs[0]])
+        plain = plain.with_changes(
+            args=(
+                [
+                    *plain.args[:-1],
+                    plain.args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT),
+                ]
+                if plain.args
+                else []
+            )
+        )
+        whole = cst.SubscriptElement(cst.Index(cst.Ellipsis()))
+        self.subscript_write(cst.Subscript(value=target, slice=[whole]), plain)
+        return target
+
     def fill_diagonal_write(self, call: cst.Call) -> bool:
         """``np.fill_diagonal(y, v)`` as a statement (``wrap`` left False): the write
         ``y[(np.arange(min(y.shape)),) * y.ndim] = v``, with the checks of any write into
