@@ -18,6 +18,8 @@ import numpy as np
 from srcgrad.rules.registry import adjoint, jvp_of
 from srcgrad.runtime import (
     cast_like,
+    strided_cotangent,
+    strided_index,
     reduceat_cotangent,
     added_at,
     assign_at,
@@ -222,6 +224,33 @@ def add_reduceat_adjoint(g, ans, array, indices, axis=0, dtype=None, out=None):
 def bincount_adjoint(g, ans, x, weights=None, minlength=0):
     # each weight goes to its bin (np.bincount computes in float64)
     return cast_like(g[x], weights)
+
+
+@adjoint(
+    np.lib.stride_tricks.as_strided,
+    name="lib.stride_tricks.as_strided",
+    nondiff=("shape", "strides", "subok", "writeable"),
+    # (strides are bytes of the operand's own layout: the cases here keep x's strides; the
+    # overlapping windows real code makes are tested end to end, tests/test_trust_strided)
+    shapes={
+        "vector": ("(6,),-,-", {"shape": None, "strides": None}),
+        "same": ("(3,4),-,-", {"shape": (3, 4), "strides": None}),
+    },
+    python_floats=(),  # a Python number has no strides to view it by
+    view=True,
+)
+def as_strided_adjoint(
+    g, ans, x, shape=None, strides=None, subok=False, writeable=True
+):
+    # each element of the view reads one element of x: its cotangent goes there
+    return strided_cotangent(g, x, shape, strides)
+
+
+@jvp_of(as_strided_adjoint)
+def as_strided_jvp(ans, dots, b):
+    # the same elements of the tangent (whose own strides may differ from x's)
+    idx = strided_index(np.asarray(b["x"]), np.shape(ans), b.get("strides"))
+    return np.reshape(dots[0], (-1,))[idx]
 
 
 @adjoint(

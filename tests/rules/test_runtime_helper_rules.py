@@ -31,7 +31,7 @@ CODEGEN = Path(runtime.__file__).resolve().parent.parent / "codegen"
 NOT_YET = frozenset("""
     call_vjp step_sum tree_cotangent
     cho_factor_cotangent cho_solve_cotangent_b cho_solve_cotangent_c cholesky_cotangent
-    cond_cotangent cov_cotangents eig_cotangent eigh_cotangent eigvals_cotangent eigvalsh_cotangent
+    cond_cotangent cov_cotangents eig_cotangent strided_cotangent eigh_cotangent eigvals_cotangent eigvalsh_cotangent
     lstsq_cotangent_a lstsq_cotangent_b multivariate_normal_logpdf_cotangents
     pinv_cotangent qr_cotangent scipy_cholesky_cotangent
     svd_cotangent svdvals_cotangent tensorsolve_cotangent_a
