@@ -63,6 +63,8 @@ CASES = {
     "callee_error": ((), ".frobnicate()", ["numpy functions"]),
     "list_slice": ((), "list-slice", ["np.stack(items)[1:]"]),
     "list_of_tuples": ((), "list-of-containers", ["zip(As, Bs)"]),
+    "reduce_fold": ((), "functools.reduce", ["acc = f(acc, item)"]),
+    "list_in_dict": ((), ".append()", ["items = []", "items.append(...)"]),
 }
 
 _LIBCST_CLASSES = {n for n in dir(libcst) if n[:1].isupper() and len(n) > 3}

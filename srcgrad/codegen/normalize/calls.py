@@ -5,6 +5,8 @@ it is lowered or refused.
 
 from __future__ import annotations
 
+import functools
+
 import types
 from typing import Any, NamedTuple
 
@@ -639,8 +641,14 @@ class Calls:
         self.fail(
             e,
             f"call to {display}, which srcgrad cannot differentiate",
-            "use numpy functions, compute it outside the function and pass it in, or wrap "
-            "its inputs in srcgrad.stop_gradient when no gradient should flow through it",
+            (
+                "write the fold as a loop: acc = initial, then for item in items: acc = "
+                "f(acc, item)"
+                if obj is functools.reduce
+                else "use numpy functions, compute it outside the function and pass it in, or "
+                "wrap its inputs in srcgrad.stop_gradient when no gradient should flow through "
+                "it"
+            ),
             display,
             MissingRuleError,
         )

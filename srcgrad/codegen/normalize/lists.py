@@ -214,6 +214,12 @@ class Lists:
             f"assignment before it grows: {text} = [] (or a list display), "
             f"{text}.extend(...) with the items it starts with, then {text}.append(...)"
         )
+        if not text.isidentifier():  # cache["k"].append(k): a list inside a container
+            hint = (
+                f"keep the list in a name of its own, made in this function: items = [] "
+                f"before, items.append(...) where {text}.append(...) was, and read items "
+                "(a list inside a dict, list or object is not followed as it grows)"
+            )
         self.fail(
             e, f"list method .{method}() on {text!r}, {where}", hint, f".{method}()"
         )
