@@ -140,35 +140,7 @@ class Calls:
         elif self._is_namespace_call(e):
             self.np_alias.add("__xp__")
             return cst.Name(self.xp)
-        if emitted_function(self.resolver.fn) and any(
-            a.keyword is not None and a.keyword.value == "out" for a in e.args
-        ):
-            # srcgrad's own emitted forward writes out= only into a fresh temporary that
-            # nothing reads again (specialise_forward.forward_in_place): the functional
-            # form computes the same value
-            e = e.with_changes(
-                args=[
-                    a for a in e.args if a.keyword is None or a.keyword.value != "out"
-                ]
-            )
-        for a in e.args:
-            if a.keyword is not None and a.keyword.value in ("out", "where"):
-                self.fail(
-                    a,
-                    f"{a.keyword.value}= argument"
-                    + (
-                        " into something other than a name"
-                        if a.keyword.value == "out"
-                        else ""
-                    ),
-                    (
-                        "bind the result instead: y = np.f(...) without out= (out= into a "
-                        "name, np.f(x, out=y), is supported)"
-                        if a.keyword.value == "out"
-                        else "compute both and choose: np.where(mask, np.f(x), y)"
-                    ),
-                    a.keyword.value,
-                )
+        e = self.out_keywords(e)
         e = self.expand_known_star_args(e, hint)
         func = e.func
         if not unpacking_allowed(e):
@@ -206,21 +178,6 @@ class Calls:
         if special is not None:
             return special
         return self._resolved_call(e, func, parts, obj, display, hint, target, multi)
-
-    def _sequence_of_comprehension(
-        self, e: cst.Call, obj: Any, hint: str, target: str | None
-    ) -> cst.BaseExpression | None:
-        """``list(f(v) for v in xs)``: the comprehension's fresh list; ``tuple(f(v) for v in
-        xs)`` over displays known here: the tuple display of its items.  None for any other
-        call (refused by the caller)."""
-        if len(e.args) != 1 or e.args[0].keyword is not None or e.args[0].star:
-            return None
-        arg = e.args[0].value
-        if not isinstance(arg, (cst.GeneratorExp, cst.ListComp)):
-            return None
-        if obj is tuple:
-            return self.tuple_of_comprehension(arg, hint)
-        return self.comprehension(arg, hint, target)
 
     def _refuse_call_of_value(self, e: cst.Call, func: cst.BaseExpression) -> None:
         """A call of something that is no global name chain: an argument, a local value, an
@@ -338,7 +295,7 @@ class Calls:
             )
         res = self.resolver.classify(obj, display)
         if res.kind == "builtin" and (obj is tuple or obj is list):
-            made = self._sequence_of_comprehension(e, obj, hint, target)
+            made = self.sequence_of_comprehension(e, obj, hint, target)
             if made is not None:
                 return made
         if (

@@ -280,6 +280,21 @@ class Lists:
             self.last_define = (target, self.env[name])
         return cst.Name(self.env[name])
 
+    def sequence_of_comprehension(
+        self, e: cst.Call, obj: Any, hint: str, target: str | None
+    ) -> cst.BaseExpression | None:
+        """``list(f(v) for v in xs)``: the comprehension's fresh list; ``tuple(f(v) for v in
+        xs)`` over displays known here: the tuple display of its items.  None for any other
+        call (refused by the caller)."""
+        if len(e.args) != 1 or e.args[0].keyword is not None or e.args[0].star:
+            return None
+        arg = e.args[0].value
+        if not isinstance(arg, (cst.GeneratorExp, cst.ListComp)):
+            return None
+        if obj is tuple:
+            return self.tuple_of_comprehension(arg, hint)
+        return self.comprehension(arg, hint, target)
+
     def tuple_of_comprehension(
         self, e: cst.ListComp | cst.GeneratorExp, hint: str
     ) -> cst.BaseExpression | None:
