@@ -95,6 +95,8 @@ class InPlace:
         cast into ``h`` as numpy writes it), with the checks of any write into ``h``.
         Returns the array written (the call's value), or None for any other call (an
         ``out=`` that is no plain name, or with ``where=``, is refused as before)."""
+        if emitted_function(self.resolver.fn):
+            return None  # srcgrad's own out= into a dead temporary: see out_keywords
         outs = [
             a for a in call.args if a.keyword is not None and a.keyword.value == "out"
         ]
