@@ -620,6 +620,15 @@ class Ctx:
                 if n == 1
                 else []
             )
+            # overlapping windows of 2 along axis 0, by the operand's own strides
+            out.append(
+                (
+                    "lib.stride_tricks.as_strided",
+                    f"np.lib.stride_tricks.as_strided({{a}}, shape=({s[0] - 1}, 2) + "
+                    "{a}.shape[1:], strides=({a}.strides[0],) + {a}.strides)",
+                    (s[0] - 1, 2) + s[1:],
+                )
+            )
         return [o for o in out if all(d > 0 for d in o[2])]
 
     def view_of(self, v: Var) -> tuple[str, Shape, str]:
