@@ -53,7 +53,7 @@ CASES = [
     ("no_return", "no-return"),
     ("uses_walrus", "walrus"),
     ("uses_del", "del"),
-    ("uses_active_clip_bound", "clip:a_min"),
+    ("uses_active_constant_parameter", "special.logsumexp:b"),
     ("callee_mutates_list", "mutate-argument"),
     ("callee_writes_argument", "write-argument"),
 ]

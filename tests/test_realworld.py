@@ -66,6 +66,19 @@ FINDINGS: dict[str, str] = {
     "structured_svm_viterbi": "refused: the Viterbi path is rebuilt with "
     "best.insert(0, ...) on a list whose first item depends on the arguments; list "
     "methods other than append/extend are refused (append, then reverse, works)",
+    "config_lambda_reduce": "refused: a `global` call counter (hint: pass the value in), "
+    "functools.reduce over a closure a call returns (hint: write the fold as a loop) and "
+    "a lambda passed to map (hint: bind it to a name and call it)",
+    "kv_cache_decoder": "refused: the KV cache is a dict of lists grown in a helper "
+    "(cache['k'].append(k)); a list inside a container is not followed as it grows "
+    "(hint: keep it in a name of its own; the helper must then return k and v for the "
+    "caller to append, since a helper appending to a list argument is refused too)",
+    "mlp_out_buffers": "refused: softmax_inplace(z) does `z -= ...` on the caller's "
+    "buffer: a helper writing into the array passed to it, as gray_scott_neumann (the "
+    "hint, z = z.copy() in the helper, works); its out= writes themselves are supported",
+    "nonlocal_accumulators": "refused: closures that rebind the enclosing function's "
+    "names with `nonlocal` and write into its dict (hint: pass the value in and return "
+    "it, which the other two findings then also ask for)",
 }
 
 #: ``srcgrad gen FILE`` does not generate what the API differentiates right: file stem ->

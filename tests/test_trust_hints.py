@@ -45,7 +45,11 @@ CASES = {
         "np.unwrap",
         ["srcgrad.stop_gradient"],
     ),
-    "clip_bound": ((), "clip:a_min", ["srcgrad.stop_gradient(lo)"]),
+    "constant_parameter": (
+        (),
+        "special.logsumexp:b",
+        ["logsumexp(a + np.log(w))"],
+    ),
     "builtin_sorted": ((), "sorted", ["np.sort(x)"]),
     "dict_float_keys": ((), "dict-comprehension", ["ints or strings"]),
     "starred_target": ((), "starred-assign", ["slice"]),
@@ -59,6 +63,8 @@ CASES = {
     "callee_error": ((), ".frobnicate()", ["numpy functions"]),
     "list_slice": ((), "list-slice", ["np.stack(items)[1:]"]),
     "list_of_tuples": ((), "list-of-containers", ["zip(As, Bs)"]),
+    "reduce_fold": ((), "functools.reduce", ["acc = f(acc, item)"]),
+    "list_in_dict": ((), ".append()", ["items = []", "items.append(...)"]),
 }
 
 _LIBCST_CLASSES = {n for n in dir(libcst) if n[:1].isupper() and len(n) > 3}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint, numpy_at_least
+from srcgrad.rules.registry import adjoint
 from srcgrad.runtime import log_or_zero, power_slope, split_cotangent, unbroadcast
 
 
@@ -126,17 +126,27 @@ def where_adjoint(g, ans, condition, x, y):
 @adjoint(
     np.clip,
     methods=("clip",),
-    params=[
-        {"a_min": [-0.5, None], "a_max": [0.7]},
-        {"a_min": [-0.5], "a_max": [None]},
-    ]
-    + ([{"min": [-0.5], "max": [0.7, None]}] if numpy_at_least("2.1.0") else []),
+    shapes={
+        "arrays": "(3,4),(3,4),(4,)",
+        "floats": "(3,4),s,s",
+        "no-min": ("(3,4),-,(3,1)", {"a_min": None}),
+        "no-max": ("(3,4),(4,),-", {"a_max": None}),
+    },
+    optional_operands=("a_min", "a_max"),
     jvp="elementwise",
 )
 def clip_adjoint(g, ans, a, a_min=None, a_max=None, *, min=None, max=None):
-    # the cotangent passes where clipping left the value alone (also exactly at a bound);
-    # the bounds are not differentiated
-    return unbroadcast(np.where(ans == a, g, 0), a)
+    # the cotangent passes to a where clipping left the value alone (also exactly at a
+    # bound), else to the bound it was clipped to: a_min where the result equals it (numpy
+    # applies it first), a_max elsewhere (also where a_min > a_max).  A bound that is None
+    # is never differentiated (ans == None is all False, so the other bound takes the rest)
+    kept = ans == a
+    low = ~kept & (ans == a_min)
+    return (
+        unbroadcast(np.where(kept, g, 0), a),
+        unbroadcast(np.where(low, g, 0), a_min),
+        unbroadcast(np.where(kept | low, 0, g), a_max),
+    )
 
 
 # --------------------------------------------------------------------------- other binary ufuncs

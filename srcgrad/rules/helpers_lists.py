@@ -18,6 +18,7 @@ import numpy as np
 from srcgrad.rules.registry import adjoint, alias
 from srcgrad.runtime import (
     choose_cotangents,
+    reduceat_cotangent,
     select_cotangents,
     broadcast_arrays_cotangents,
     expand_each,
@@ -541,3 +542,18 @@ def _choice_index(rng, shape):
 )
 def choose_cotangents_adjoint(g, ans, ct, a, choices, mode="raise"):
     return unbroadcast(np.choose(a, filled(g, ans), mode=mode), ct)
+
+
+@adjoint(
+    reduceat_cotangent,
+    nondiff=("a", "indices", "axis"),
+    shape_only=("a",),
+    shapes={
+        "rows": ("(4,3),(7,3),-", {"indices": [0, 2, 2, 5]}),
+        "columns": ("(3,3),(3,7),-", {"indices": [0, 4, 1], "axis": 1}),
+    },
+    jvp="linear",
+)
+def reduceat_cotangent_adjoint(g, ans, ct, a, indices, axis=0):
+    # linear in ct, with np.add.reduceat's membership matrix transposed: its adjoint
+    return np.add.reduceat(g, np.asarray(indices), axis=axis)

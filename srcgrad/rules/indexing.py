@@ -17,6 +17,10 @@ import numpy as np
 
 from srcgrad.rules.registry import adjoint, jvp_of
 from srcgrad.runtime import (
+    cast_like,
+    strided_cotangent,
+    strided_index,
+    reduceat_cotangent,
     added_at,
     assign_at,
     choose_cotangents,
@@ -175,14 +179,78 @@ def choose_adjoint(g, ans, a, choices, *, mode="raise"):
     sequence=("choicelist",),
     domain={"condlist": _coin},
     shapes={
-        "same": "[(3,4),(3,4)],[(3,4),(3,4)]",
-        "broadcast": "[(3,4),(4,)],[(4,),(3,1)]",
+        "same": "[(3,4),(3,4)],[(3,4),(3,4)],(3,4)",
+        "broadcast": "[(3,4),(4,)],[(4,),(3,1)],(4,)",
+        "float-default": "[(3,4),(4,)],[(4,),(3,1)],s",
     },
+    optional_operands=("default",),
     jvp="linear",
-    offsets=("default",),
 )
 def select_adjoint(g, ans, condlist, choicelist, default=0):
-    return select_cotangents(g, condlist, choicelist)
+    # default is taken where no condition holds
+    hit = np.any(np.stack(np.broadcast_arrays(g, *condlist)[1:]), axis=0)
+    return (
+        select_cotangents(g, condlist, choicelist),
+        unbroadcast(np.where(hit, 0, g), default),
+    )
+
+
+@adjoint(
+    np.add.reduceat,
+    name="add.reduceat",
+    nondiff=("indices", "axis", "dtype", "out"),
+    shapes={
+        "rows": ("(7,3),-", {"indices": [0, 2, 2, 5]}),
+        "columns": ("(3,7),-", {"indices": [0, 4, 1], "axis": 1}),
+        "vector": ("(6,),-", {"indices": [1, 3]}),
+    },
+    jvp="linear",
+)
+def add_reduceat_adjoint(g, ans, array, indices, axis=0, dtype=None, out=None):
+    # each entry gets the cotangent of the segment (or the lone entry) that holds it
+    return reduceat_cotangent(g, array, indices, axis)
+
+
+@adjoint(
+    np.bincount,
+    nondiff=("x", "minlength"),
+    optional_operands=("weights",),
+    shapes={
+        "weights": ("(6,)", {"x": [0, 2, 2, 5, 1, 2]}),
+        "minlength": ("-,(4,)", {"x": [3, 0, 0, 1], "minlength": 6}),
+    },
+    jvp="linear",
+)
+def bincount_adjoint(g, ans, x, weights=None, minlength=0):
+    # each weight goes to its bin (np.bincount computes in float64)
+    return cast_like(g[x], weights)
+
+
+@adjoint(
+    np.lib.stride_tricks.as_strided,
+    name="lib.stride_tricks.as_strided",
+    nondiff=("shape", "strides", "subok", "writeable"),
+    # (strides are bytes of the operand's own layout: the cases here keep x's strides; the
+    # overlapping windows real code makes are tested end to end, tests/test_trust_strided)
+    shapes={
+        "vector": ("(6,),-,-", {"shape": None, "strides": None}),
+        "same": ("(3,4),-,-", {"shape": (3, 4), "strides": None}),
+    },
+    python_floats=(),  # a Python number has no strides to view it by
+    view=True,
+)
+def as_strided_adjoint(
+    g, ans, x, shape=None, strides=None, subok=False, writeable=True
+):
+    # each element of the view reads one element of x: its cotangent goes there
+    return strided_cotangent(g, x, shape, strides)
+
+
+@jvp_of(as_strided_adjoint)
+def as_strided_jvp(ans, dots, b):
+    # the same elements of the tangent (whose own strides may differ from x's)
+    idx = strided_index(np.asarray(b["x"]), np.shape(ans), b.get("strides"))
+    return np.reshape(dots[0], (-1,))[idx]
 
 
 @adjoint(

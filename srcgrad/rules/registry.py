@@ -388,6 +388,8 @@ def _key(prim: Any) -> Any:
     func = getattr(prim, "__func__", None)
     if isinstance(prim, types.MethodType) and owner is not None and func is not None:
         return (id(owner), id(func))
+    if isinstance(owner, numpy.ufunc) and isinstance(prim, types.BuiltinMethodType):
+        return (id(owner), prim.__name__)  # np.add.reduceat: a new object every access
     return id(prim)
 
 

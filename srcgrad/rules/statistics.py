@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from srcgrad.rules.domains import _with_nans
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, jvp_of
 from srcgrad.runtime import (
+    cov_cotangents,
     average_cotangent,
     expand_like,
     extremum_cotangent,
@@ -56,6 +57,62 @@ def average_adjoint(
 
 
 # --------------------------------------------------------------------------- NaN-aware
+
+
+@adjoint(
+    np.cov,
+    optional_operands=("y",),
+    nondiff=("rowvar", "bias", "ddof", "fweights", "aweights", "dtype"),
+    accepts={
+        "fweights": ((None,), "repeat the observations instead of weighting them"),
+        "aweights": ((None,), "scale the centred observations by sqrt(weights) instead"),
+    },
+    shapes={
+        "matrix": ("(3,5),-", {"y": None}),
+        "two-vectors": "(5,),(5,)",
+        "matrix-and-vector": "(2,5),(5,)",
+        "columns": ("(5,3),-", {"y": None, "rowvar": False}),
+        "columns-and-vector": ("(5,2),(5,)", {"rowvar": False}),
+    },
+    params=[{"bias": [False, True]}, {"ddof": [0, 2]}],
+)
+def cov_adjoint(
+    g,
+    ans,
+    m,
+    y=None,
+    rowvar=True,
+    bias=False,
+    ddof=None,
+    fweights=None,
+    aweights=None,
+    *,
+    dtype=None,
+):
+    d = cov_cotangents(g, m, y, rowvar, bias, ddof)
+    return d[0], d[1]
+
+
+def _cov_stack(m, y, rowvar):
+    """The variables of np.cov(m, y, rowvar) as rows of one 2-D array."""
+    rows = [np.atleast_2d(np.asarray(v)) for v in (m, y) if v is not None]
+    rows = [r.T if not rowvar and r.shape[0] != 1 else r for r in rows]
+    return np.concatenate(rows, axis=0)
+
+
+@jvp_of(cov_adjoint)
+def cov_jvp(ans, dots, b):
+    # bilinear in the centred variables: dC = (dXc Xc^T + Xc dXc^T) / (N - ddof)
+    m, y, rowvar = b["m"], b.get("y"), b.get("rowvar", True)
+    ddof = b.get("ddof")
+    ddof = (1 if not b.get("bias", False) else 0) if ddof is None else ddof
+    X = _cov_stack(m, y, rowvar)
+    fill = [np.zeros(np.shape(v)) if d is None else d for v, d in zip((m, y), dots)]
+    dX = _cov_stack(fill[0], None if y is None else fill[1], rowvar)
+    Xc = X - X.mean(axis=1, keepdims=True)
+    dXc = dX - dX.mean(axis=1, keepdims=True)
+    dC = (dXc @ Xc.T + Xc @ dXc.T) / (X.shape[1] - ddof)
+    return np.reshape(dC, np.shape(ans))
 
 
 @adjoint(

@@ -7,6 +7,7 @@ cotangent back and accumulate repeated indices (conventions in :mod:`srcgrad.run
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +32,9 @@ __all__ = [
     "diagflat_cotangent",
     "diagonal_cotangent",
     "permutation_cotangent",
+    "reduceat_cotangent",
+    "strided_cotangent",
+    "strided_index",
     "select_cotangents",
     "take_along_axis_cotangent",
     "take_cotangent",
@@ -550,3 +554,97 @@ def permutation_cotangent(g: Array, a: Array, ans: Array, axis: Any = -1) -> Arr
     z = xp.zeros(x.shape, dtype=g.dtype)
     xp.put_along_axis(z, from_x, xp.take_along_axis(g, from_y, axis=ax), axis=ax)
     return _fit(xp.reshape(z, a.shape), a)
+
+
+def reduceat_cotangent(g: Array, a: Any, indices: Any, axis: int = 0) -> Array:
+    """Cotangent of ``a`` in ``np.add.reduceat(a, indices, axis)``.
+
+    Output ``i`` sums ``a[indices[i]:indices[i + 1]]`` along ``axis`` (to the end for the
+    last), or is ``a[indices[i]]`` alone where ``indices[i] >= indices[i + 1]``: each entry
+    of ``a`` gets the cotangent of every output whose range holds it.  (Linear in ``g``: its
+    own adjoint is ``np.add.reduceat`` again.)
+
+    Args:
+        g: the cotangent of the result.
+        a: the reduced array (only its shape is read).
+        indices: the segment starts (integers).
+        axis: the reduced axis.
+
+    Returns:
+        An array shaped like ``a``.
+    """
+    xp = namespace(g)
+    n = _shape_of(a)[axis]
+    starts = xp.asarray(indices).astype(int)
+    after = xp.concatenate([starts[1:], xp.asarray([n])])
+    ends = xp.where(starts < after, after, starts + 1)
+    pos = xp.arange(n)
+    member = (pos[None, :] >= starts[:, None]) & (pos[None, :] < ends[:, None])
+    moved = xp.moveaxis(g, axis, 0)
+    out = xp.tensordot(member.T.astype(g.dtype), moved, axes=1)
+    return xp.moveaxis(out, 0, axis)
+
+
+def _element_offsets(xp: Any, shape: Sequence[int], strides: Sequence[int]) -> Array:
+    """The byte offset of every element of a view of ``shape`` and ``strides`` (C order)."""
+    off = xp.zeros((), dtype=xp.int64)
+    for n, st in zip(shape, strides):
+        off = off[..., None] + xp.arange(n, dtype=xp.int64) * int(st)
+    return off
+
+
+def strided_index(x: Array, shape: Any = None, strides: Any = None) -> Array:
+    """For ``np.lib.stride_tricks.as_strided(x, shape, strides)``: the position in
+    ``x.ravel()`` of the element each output element reads (an integer array of ``shape``).
+
+    Raises:
+        ValueError: where the view reads memory that is no element of ``x`` (outside it, or
+            between its elements): no gradient reaches ``x`` from there.
+    """
+    xp = namespace(x)
+    shape = tuple(x.shape) if shape is None else tuple(shape)
+    if strides is None and shape != tuple(x.shape):
+        # numpy reads a C-contiguous operand as C-contiguous in the new shape
+        if type(x).__module__.split(".")[0] != "numpy":
+            raise ValueError(
+                "as_strided with a new shape and no strides: pass strides= (srcgrad "
+                "follows numpy's reading of it only on numpy arrays)"
+            )
+        if x.flags.c_contiguous:
+            strides = tuple(
+                int(x.itemsize * math.prod(shape[k + 1 :])) for k in range(len(shape))
+            )
+    strides = tuple(x.strides) if strides is None else tuple(strides)
+    own = _element_offsets(xp, x.shape, x.strides).ravel()
+    order = xp.argsort(own, kind="stable")
+    known = own[order]
+    want = _element_offsets(xp, shape, strides).ravel()
+    at = xp.clip(xp.searchsorted(known, want), 0, max(known.shape[0] - 1, 0))
+    if want.size and (known.size == 0 or bool(xp.any(known[at] != want))):
+        raise ValueError(
+            "as_strided reads memory that is no element of its operand: srcgrad cannot "
+            "send the gradient there (make the view of the whole array it reads)"
+        )
+    return order[at].reshape(shape)
+
+
+def strided_cotangent(
+    g: Array, x: Array, shape: Any = None, strides: Any = None
+) -> Array:
+    """Cotangent of ``x`` in ``as_strided(x, shape, strides)``: each output element's
+    cotangent added to the element of ``x`` it reads (overlapping windows add up).
+
+    Args:
+        g: the cotangent of the view.
+        x: the operand (its shape, strides and dtype are read).
+        shape: the forward ``shape`` (None: ``x.shape``).
+        strides: the forward ``strides`` in bytes (None: ``x.strides``).
+
+    Returns:
+        An array shaped like ``x``, in ``g``'s dtype.
+    """
+    xp = namespace(g, x)
+    idx = strided_index(x, shape, strides)
+    out = xp.zeros(x.size, dtype=g.dtype)
+    xp.add.at(out, idx.ravel(), xp.reshape(g, (-1,)))
+    return out.reshape(x.shape)

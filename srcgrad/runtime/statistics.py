@@ -15,6 +15,7 @@ from srcgrad.runtime.reductions import reduction_size
 
 __all__ = [
     "average_cotangent",
+    "cov_cotangents",
     "extremum_cotangent",
     "nan_count",
     "quantile_cotangent",
@@ -192,3 +193,50 @@ def quantile_cotangent(
     for i, ax in enumerate(perm):
         inverse[ax] = i
     return _fit(xp.transpose(out, inverse), a)
+
+
+def _cov_rows(v: Any, rowvar: bool, xp: Any) -> Array:
+    """``v`` as np.cov reads it: a 2-D array with one variable per row."""
+    rows = xp.atleast_2d(xp.asarray(v))
+    return rows.T if not rowvar and rows.shape[0] != 1 else rows
+
+
+def cov_cotangents(
+    g: Array, m: Any, y: Any, rowvar: bool, bias: bool, ddof: Any
+) -> tuple[Any, Any]:
+    """Cotangents of ``m`` and ``y`` in ``np.cov(m, y, rowvar, bias, ddof)`` (real data).
+
+    With the variables stacked as rows ``X`` (``y``'s after ``m``'s), centred ``Xc`` and
+    ``C = Xc @ Xc.T / f`` (``f = N - ddof``), the cotangent of ``X`` is
+    ``(G + G.T) @ Xc / f``: the centring projection is absorbed, since ``Xc``'s rows
+    already sum to zero.
+
+    Args:
+        g: the cotangent of the result (0-d for one variable).
+        m: the first operand.
+        y: the second operand, or None.
+        rowvar: whether rows are variables.
+        bias: normalise by ``N`` rather than ``N - 1`` (when ``ddof`` is None).
+        ddof: the delta degrees of freedom, or None.
+
+    Returns:
+        ``(d_m, d_y)`` shaped as ``m`` and ``y`` (``d_y`` None when ``y`` is None).
+    """
+    xp = namespace(g, m)
+    head = _cov_rows(m, rowvar, xp)
+    X = head if y is None else xp.concatenate([head, _cov_rows(y, rowvar, xp)], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    k, n = X.shape
+    Xc = X - X.mean(axis=1, keepdims=True)
+    G = xp.reshape(g, (k, k))
+    dX = (G + G.T) @ Xc / (n - ddof)
+
+    def back(part: Array, v: Any) -> Array:
+        rows = xp.atleast_2d(xp.asarray(v))
+        part = part.T if not rowvar and rows.shape[0] != 1 else part
+        part = xp.reshape(part, xp.shape(v))  # (np.cov computes in float64 at least)
+        return part.astype(rows.dtype) if rows.dtype.kind == "f" else part
+
+    d_m = back(dX[: head.shape[0]], m)
+    return d_m, None if y is None else back(dX[head.shape[0] :], y)

@@ -2,7 +2,10 @@
 """Pairs for tests/test_trust_hints.py: ``<name>`` fails with a hint, ``<name>__followed`` is
 the same function rewritten the way the hint says, and must then differentiate correctly."""
 
+import functools
+
 import numpy as np
+import scipy.special
 
 import srcgrad
 
@@ -143,14 +146,14 @@ def unknown_numpy__followed(x, phase):
     return np.sum(x * np.unwrap(srcgrad.stop_gradient(phase)))
 
 
-def clip_bound(x):
-    lo = np.min(x) * 0.5
-    return np.sum(np.clip(x, lo, 10.0))
+def constant_parameter(x):
+    weights = np.abs(x) + 0.5
+    return scipy.special.logsumexp(x, b=weights)
 
 
-def clip_bound__followed(x):
-    lo = np.min(x) * 0.5
-    return np.sum(np.clip(x, srcgrad.stop_gradient(lo), 10.0))
+def constant_parameter__followed(x):
+    weights = np.abs(x) + 0.5
+    return scipy.special.logsumexp(x + np.log(weights))
 
 
 def builtin_sorted(x):
@@ -321,3 +324,32 @@ def list_of_tuples__followed(pts):
     for i, j, r in zip(Is, Js, Rs):
         total = total + np.exp(-r) * (i + j + 1)
     return total
+
+
+def _fold_step(acc, v):
+    return np.tanh(acc * v)
+
+
+def reduce_fold(x):
+    return np.sum(functools.reduce(_fold_step, [x, 2.0 * x], x))
+
+
+def reduce_fold__followed(x):
+    acc = x
+    for item in [x, 2.0 * x]:
+        acc = _fold_step(acc, item)
+    return np.sum(acc)
+
+
+def list_in_dict(x):
+    cache = {"k": []}
+    for i in range(3):
+        cache["k"].append(x * i)
+    return np.sum(np.stack(cache["k"]) ** 2)
+
+
+def list_in_dict__followed(x):
+    items = []
+    for i in range(3):
+        items.append(x * i)
+    return np.sum(np.stack(items) ** 2)

@@ -2,6 +2,7 @@
 must point (the column of <token> on that line)."""
 
 import numpy as np
+import scipy.special
 
 
 def helper(x):
@@ -89,8 +90,8 @@ def uses_undefined(x):
 
 
 def uses_out_kwarg(x):
-    y = np.empty_like(x)
-    np.exp(x, out=y)  # !out=
+    y = np.empty((2, 3))
+    np.exp(x, out=y[0])  # !out=
     return np.sum(y)
 
 
@@ -121,8 +122,8 @@ def uses_del(x):
     return np.sum(x)
 
 
-def uses_active_clip_bound(lo, x):
-    return np.sum(np.clip(x, lo, 1.0))  # !return
+def uses_active_constant_parameter(w, x):
+    return scipy.special.logsumexp(x, b=w)  # !return
 
 
 def _append_to(lst, v):

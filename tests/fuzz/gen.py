@@ -41,6 +41,7 @@ TAGS = (
     "write-base-with-live-view",
     "setitem",
     "setitem-fancy",
+    "call-write",
     "augassign",
     "matmul",
     "join",
@@ -625,6 +626,15 @@ class Ctx:
                 if n == 1
                 else []
             )
+            # overlapping windows of 2 along axis 0, by the operand's own strides
+            out.append(
+                (
+                    "lib.stride_tricks.as_strided",
+                    f"np.lib.stride_tricks.as_strided({{a}}, shape=({s[0] - 1}, 2) + "
+                    "{a}.shape[1:], strides=({a}.strides[0],) + {a}.strides)",
+                    (s[0] - 1, 2) + s[1:],
+                )
+            )
         return [o for o in out if all(d > 0 for d in o[2])]
 
     def view_of(self, v: Var) -> tuple[str, Shape, str]:
@@ -965,6 +975,7 @@ class Ctx:
             "container",
             "tuple_call",
             "view_write",
+            "call_write",
         ]
         if self.depth < 2:
             kinds += [
@@ -1062,6 +1073,39 @@ class Ctx:
         self.tag("setitem")
         if fancy:
             self.tag("setitem-fancy")
+        self.note_write(v)
+
+    def s_call_write(self) -> None:
+        """A write by a call into an array made here: ``np.add.at(v, idx, e)``,
+        ``np.subtract.at``, ``np.fill_diagonal(v, e)`` or ``np.f(v, e, out=v)`` (lowered
+        as writes; a loop must carry the array they write)."""
+        v = self.pick(lambda v: v.owned and not v.readonly and len(v.shape or ()) >= 1)
+        if v is None:
+            return self.s_own()
+        assert v.shape is not None
+        form = self.choice(
+            ["at", "out", "fill"] if len(v.shape) == 2 else ["at", "out"]
+        )
+        if form == "fill":
+            e, _ = self.scalar_expr()
+            self.emit(f"np.fill_diagonal({v.text}, {e})")
+        elif form == "out":  # `np.f(v, e, out=v)`: the write v[...] = np.f(v, e)
+            e, _ = self.with_shape(v.shape) if self.flag() else self.scalar_expr()
+            call = self.choice(
+                ["np.add({v}, {e}, out={v})", "np.multiply({v}, np.tanh({e}), out={v})"]
+                + ["np.tanh({v}, out={v})", "np.maximum({e}, {v}, out=({v},))"]
+            )
+            self.emit(call.format(v=v.text, e=e))
+        else:
+            opts = [("0", v.shape[1:])]
+            if v.shape[0] >= 2:
+                opts.append(("[1, 0, 1]", (3,) + v.shape[1:]))
+            opts += [(i, v.shape[1:]) for i, bound in self.ints if v.shape[0] >= bound]
+            idx, s = self.choice(opts)
+            e, _ = self.with_shape(s) if self.flag() else self.scalar_expr()
+            ufunc = self.choice(["add", "subtract"])
+            self.emit(f"np.{ufunc}.at({v.text}, {idx}, {e})")
+        self.tag("call-write")
         self.note_write(v)
 
     def scalar_expr(self) -> tuple[str, Shape]:

@@ -24,6 +24,7 @@ import inspect
 import operator
 import re
 import sys
+import types
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,8 @@ def _primitive_path(rule: Rule) -> tuple[str, str]:
     try:
         for part in rule.name.split("."):
             obj = getattr(obj, part)
-        if obj is prim:
-            return "", f"np.{rule.name}"
+        if obj is prim or isinstance(prim, types.BuiltinMethodType) and obj == prim:
+            return "", f"np.{rule.name}"  # (np.add.reduceat: a new object every access)
     except AttributeError:
         pass
     name = getattr(prim, "__name__", "")

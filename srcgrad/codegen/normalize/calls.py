@@ -5,6 +5,8 @@ it is lowered or refused.
 
 from __future__ import annotations
 
+import functools
+
 import types
 from typing import Any, NamedTuple
 
@@ -138,25 +140,7 @@ class Calls:
         elif self._is_namespace_call(e):
             self.np_alias.add("__xp__")
             return cst.Name(self.xp)
-        if emitted_function(self.resolver.fn) and any(
-            a.keyword is not None and a.keyword.value == "out" for a in e.args
-        ):
-            # srcgrad's own emitted forward writes out= only into a fresh temporary that
-            # nothing reads again (specialise_forward.forward_in_place): the functional
-            # form computes the same value
-            e = e.with_changes(
-                args=[
-                    a for a in e.args if a.keyword is None or a.keyword.value != "out"
-                ]
-            )
-        for a in e.args:
-            if a.keyword is not None and a.keyword.value in ("out", "where"):
-                self.fail(
-                    a,
-                    f"{a.keyword.value}= argument",
-                    f"drop {a.keyword.value}=: srcgrad needs the functional form",
-                    a.keyword.value,
-                )
+        e = self.out_keywords(e)
         e = self.expand_known_star_args(e, hint)
         func = e.func
         if not unpacking_allowed(e):
@@ -310,6 +294,10 @@ class Calls:
                 display,
             )
         res = self.resolver.classify(obj, display)
+        if res.kind == "builtin" and (obj is tuple or obj is list):
+            made = self.sequence_of_comprehension(e, obj, hint, target)
+            if made is not None:
+                return made
         if (
             res.kind in ("user", "custom")
             or (res.kind in ("rule", "nondiff") and _user_object(obj))
@@ -610,8 +598,14 @@ class Calls:
         self.fail(
             e,
             f"call to {display}, which srcgrad cannot differentiate",
-            "use numpy functions, compute it outside the function and pass it in, or wrap "
-            "its inputs in srcgrad.stop_gradient when no gradient should flow through it",
+            (
+                "write the fold as a loop: acc = initial, then for item in items: acc = "
+                "f(acc, item)"
+                if obj is functools.reduce
+                else "use numpy functions, compute it outside the function and pass it in, or "
+                "wrap its inputs in srcgrad.stop_gradient when no gradient should flow through "
+                "it"
+            ),
             display,
             MissingRuleError,
         )

@@ -9,6 +9,7 @@ import libcst as cst
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
+from srcgrad.codegen.normalize.base import emitted_function
 from srcgrad.codegen.normalize.syntax import _paren
 from srcgrad.codegen.resolve import is_numpy_module
 from srcgrad.codegen.shape_facts import CREATION
@@ -52,6 +53,77 @@ class InPlace:
         ]
         self.subscript_write(cst.Subscript(value=y, slice=slices), v, accumulate=True)
         return True
+
+    def out_keywords(self, e: cst.Call) -> cst.Call:
+        """A call's ``out=`` and ``where=`` keywords: dropped from srcgrad's own emitted
+        forward (out= into a fresh temporary), refused anywhere else (a statement
+        ``np.f(x, out=y)`` never gets here: :meth:`out_argument_write`)."""
+        if emitted_function(self.resolver.fn) and any(
+            a.keyword is not None and a.keyword.value == "out" for a in e.args
+        ):
+            # srcgrad's own emitted forward writes out= only into a fresh temporary that
+            # nothing reads again (specialise_forward.forward_in_place): the functional
+            # form computes the same value
+            e = e.with_changes(
+                args=[
+                    a for a in e.args if a.keyword is None or a.keyword.value != "out"
+                ]
+            )
+        for a in e.args:
+            if a.keyword is not None and a.keyword.value in ("out", "where"):
+                self.fail(
+                    a,
+                    f"{a.keyword.value}= argument"
+                    + (
+                        " into something other than a name"
+                        if a.keyword.value == "out"
+                        else ""
+                    ),
+                    (
+                        "bind the result instead: y = np.f(...) without out= (out= into a "
+                        "name, np.f(x, out=y), is supported)"
+                        if a.keyword.value == "out"
+                        else "compute both and choose: np.where(mask, np.f(x), y)"
+                    ),
+                    a.keyword.value,
+                )
+        return e
+
+    def out_argument_write(self, call: cst.Call) -> cst.Name | None:
+        """``np.exp(z, out=z)``, ``np.dot(X, W, out=h)``: a call that writes its result into
+        the array its ``out=`` names, as the write ``h[...] = np.dot(X, W)`` (broadcast and
+        cast into ``h`` as numpy writes it), with the checks of any write into ``h``.
+        Returns the array written (the call's value), or None for any other call (an
+        ``out=`` that is no plain name, or with ``where=``, is refused as before)."""
+        if emitted_function(self.resolver.fn):
+            return None  # srcgrad's own out= into a dead temporary: see out_keywords
+        outs = [
+            a for a in call.args if a.keyword is not None and a.keyword.value == "out"
+        ]
+        if len(outs) != 1 or any(
+            a.star or a.keyword is not None and a.keyword.value == "where"
+            for a in call.args
+        ):
+            return None
+        target = outs[0].value
+        if isinstance(target, cst.Tuple) and len(target.elements) == 1:
+            target = target.elements[0].value  # out=(h,), as ufuncs also take it
+        if not isinstance(target, cst.Name):
+            return None
+        plain = call.with_changes(args=[a for a in call.args if a is not outs[0]])
+        plain = plain.with_changes(
+            args=(
+                [
+                    *plain.args[:-1],
+                    plain.args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT),
+                ]
+                if plain.args
+                else []
+            )
+        )
+        whole = cst.SubscriptElement(cst.Index(cst.Ellipsis()))
+        self.subscript_write(cst.Subscript(value=target, slice=[whole]), plain)
+        return target
 
     def fill_diagonal_write(self, call: cst.Call) -> bool:
         """``np.fill_diagonal(y, v)`` as a statement (``wrap`` left False): the write

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
 
 from srcgrad.codegen.naming import callee_word
 from srcgrad.codegen import ir
@@ -197,6 +198,8 @@ class Inlining:
             self.inline_stack.pop()
             self.frames.pop()
             self._restore_caller_state(saved)
+        if result is None and m.findall(fdef, m.Nonlocal() | m.Global()):
+            raise _Bail(None)  # it works by nonlocal/global, reported where they are
         return self._inlined_result(
             e, result, out_name, n_findings, hint, target, display
         )

@@ -8,6 +8,7 @@ import builtins
 from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
@@ -213,6 +214,12 @@ class Lists:
             f"assignment before it grows: {text} = [] (or a list display), "
             f"{text}.extend(...) with the items it starts with, then {text}.append(...)"
         )
+        if not text.isidentifier():  # cache["k"].append(k): a list inside a container
+            hint = (
+                f"keep the list in a name of its own, made in this function: items = [] "
+                f"before, items.append(...) where {text}.append(...) was, and read items "
+                "(a list inside a dict, list or object is not followed as it grows)"
+            )
         self.fail(
             e, f"list method .{method}() on {text!r}, {where}", hint, f".{method}()"
         )
@@ -272,6 +279,97 @@ class Lists:
         if target is not None:
             self.last_define = (target, self.env[name])
         return cst.Name(self.env[name])
+
+    def sequence_of_comprehension(
+        self, e: cst.Call, obj: Any, hint: str, target: str | None
+    ) -> cst.BaseExpression | None:
+        """``list(f(v) for v in xs)``: the comprehension's fresh list; ``tuple(f(v) for v in
+        xs)`` over displays known here: the tuple display of its items.  None for any other
+        call (refused by the caller)."""
+        if len(e.args) != 1 or e.args[0].keyword is not None or e.args[0].star:
+            return None
+        arg = e.args[0].value
+        if not isinstance(arg, (cst.GeneratorExp, cst.ListComp)):
+            return None
+        if obj is tuple:
+            return self.tuple_of_comprehension(arg, hint)
+        return self.comprehension(arg, hint, target)
+
+    def tuple_of_comprehension(
+        self, e: cst.ListComp | cst.GeneratorExp, hint: str
+    ) -> cst.BaseExpression | None:
+        """``tuple(f(s, d) for s, d in zip(state, deriv))`` with one ``for`` over names bound
+        to tuple or list displays known here (or a ``zip`` of them): the display
+        ``(f(state[0], deriv[0]), ...)``, built item by item as Python builds it.  None where
+        the items are not known here."""
+        comp = e.for_in
+        if comp.inner_for_in is not None or comp.ifs or comp.asynchronous is not None:
+            return None
+        if m.findall(
+            e.elt, m.Lambda() | m.ListComp() | m.GeneratorExp() | m.DictComp()
+        ):
+            return None  # (a name of the target could be bound again inside)
+        it = comp.iter
+        zipped = (
+            isinstance(it, cst.Call)
+            and isinstance(it.func, cst.Name)
+            and it.func.value == "zip"
+            and self.resolver.lookup("zip")[1] is builtins.zip
+            and it.func.value not in self.env
+        )
+        sources = (
+            [a.value for a in it.args if not (a.keyword or a.star)] if zipped else [it]
+        )
+        if zipped and len(sources) != len(it.args):  # type: ignore[union-attr]
+            return None
+        columns = [self._comprehension_column(s, hint) for s in sources]
+        if not columns or any(c is None for c in columns):
+            return None
+        names = (
+            [el.value for el in comp.target.elements]
+            if zipped and isinstance(comp.target, (cst.Tuple, cst.List))
+            else [comp.target]
+        )
+        if len(names) != len(sources) or not all(
+            isinstance(n, cst.Name) for n in names
+        ):
+            return None
+        items = []
+        for i in range(min(len(c) for c in columns)):  # type: ignore[arg-type]
+            reads = {n.value: c[i] for n, c in zip(names, columns)}  # type: ignore[index]
+            items.append(cst.Element(e.elt.visit(_NameExprs(reads))))
+        return self.bind_display(self.lower(cst.Tuple(items), hint), hint, None)
+
+    def _comprehension_column(
+        self, s: cst.BaseExpression, hint: str
+    ) -> list[cst.BaseExpression] | None:
+        """The items, as expressions that read them, of what a comprehension iterates when
+        they are known here: ``xs[i]`` of a name bound to a tuple or list display, the
+        elements of a display of names and literals, ``i`` of ``range(n)`` with ``n`` known
+        here; else None."""
+        if isinstance(s, cst.Name):
+            known = self.sequence_items(self.lower(s, hint))
+            if known is None:
+                return None
+            return [
+                cst.Subscript(s, [cst.SubscriptElement(cst.Index(cst.Integer(str(i))))])
+                for i in range(len(known[1]))
+            ]
+        if isinstance(s, (cst.Tuple, cst.List)):
+            values = [el.value for el in s.elements if isinstance(el, cst.Element)]
+            plain = (cst.Name, cst.Integer, cst.Float, cst.SimpleString)
+            if len(values) != len(s.elements) or not all(
+                isinstance(v, plain) for v in values
+            ):
+                return None
+            return values
+        span = self.folded(s)
+        if isinstance(span, range) and len(span) <= 64:
+            return [
+                cst.Integer(str(i)) if i >= 0 else cst.parse_expression(str(i))
+                for i in span
+            ]
+        return None
 
     def list_slice(
         self, e: cst.Subscript, cur: str, hint: str, target: str | None
@@ -345,3 +443,22 @@ class Lists:
             ),
             for_in=cst.CompFor(target=k, iter=positions),
         )
+
+
+class _NameExprs(cst.CSTTransformer):
+    """Replace plain names (not attributes or keywords) by expressions."""
+
+    def __init__(self, mapping: dict[str, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.mapping = mapping
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        return self.mapping.get(original.value, updated)
+
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.Attribute:
+        return updated.with_changes(attr=original.attr)
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(keyword=original.keyword)

@@ -189,8 +189,9 @@ class Loops:
                 cur = self.argument_as_display(u, cur)
             if cur is not None and cur in self.dyn:
                 cur = self.list_as_display(u, cur, node)
-            if cur is not None and cur in self.lit:
-                ckind, items = self.lit[cur]
+            constant = self._constant_tuple_items(u, cur, node)
+            if constant is not None or (cur is not None and cur in self.lit):
+                ckind, items = ("seq", constant) if constant else self.lit[cur]
                 if ckind == "seq" and self.seq_displays.get(cur, (None,))[0] == "list":
                     ckind = "list"  # rebuilt as a list: its items may be assigned
                 keys = (
@@ -206,6 +207,21 @@ class Loops:
             else:
                 plain_users.append(u)
         return comps, plain_users
+
+    def _constant_tuple_items(
+        self, u: str, cur: str | None, node: cst.For | cst.While
+    ) -> list[Any] | None:
+        """The items (reads ``cur[i]``) of the constant tuple ``u`` is bound to
+        (``state = (np.zeros(n), ...)``) when the loop only rebinds it: the loop carries it
+        item by item, as a display, since it may rebind it to values that carry a gradient
+        (``state = (a - w * b, ...)``); else None."""
+        if cur is None or cur in self.lit or not _only_rebound(node, u):
+            return None
+        atom = cst.Name(cur)
+        known = self.sequence_items(atom) if self.is_static(atom) else None
+        if known is None or known[0] != "tuple" or not known[1]:
+            return None
+        return known[1]
 
     def _unbind_on_first_pass(
         self, node: cst.For | cst.While, plain_users: list[str]

@@ -25,6 +25,19 @@ def _library_method(m: types.MethodType) -> bool:
     return mod.split(".", 1)[0] in LIBRARIES
 
 
+def _user_call_method(obj: Any) -> types.FunctionType | None:
+    """The ``__call__`` its class defines when ``obj`` is an instance of a user class with
+    one (a callable object: inlined as the bound method would be), else None."""
+    if isinstance(obj, (type, types.FunctionType, types.MethodType, functools.partial)):
+        return None
+    call = getattr(type(obj), "__call__", None)
+    if not isinstance(call, types.FunctionType):
+        return None  # a builtin's slot (functions, ufuncs, classes)
+    mod = getattr(call, "__module__", None) or ""
+    library = mod.split(".", 1)[0] in (*LIBRARIES, "srcgrad")
+    return None if library else call  # (srcgrad's own objects have their own paths)
+
+
 class Partials:
     """Partials and bound methods of user functions (a mixin of :class:`Normalizer`)."""
 
@@ -111,5 +124,13 @@ class Partials:
             first = next(iter(inspect.signature(m.__func__).parameters))
             return self.inline_call(
                 e, m.__func__, args, hint, target, {first: self._xp_chain(func.value)}
+            )
+        call = _user_call_method(chain[1]) if chain is not None else None
+        if call is not None:  # `MODEL(x)`, `self.cell(x, h)`: an object's own __call__
+            self.note_ref(e, func, [*chain[0], "__call__", "__func__"], call)
+            args = [self.lower_arg(a, hint) for a in e.args]
+            first = next(iter(inspect.signature(call).parameters))
+            return self.inline_call(
+                e, call, args, hint, target, {first: self._xp_chain(func)}
             )
         return None

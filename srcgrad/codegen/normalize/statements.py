@@ -106,7 +106,12 @@ class Statements:
         """
         if isinstance(small, cst.Assign):
             first = small.targets[0].target
-            self.assign(first, small.value)
+            value = small.value
+            if isinstance(
+                value, cst.Call
+            ):  # y = np.exp(x, out=buf): buf written, y is buf
+                value = self.out_argument_write(value) or value
+            self.assign(first, value)
             for t in small.targets[1:]:
                 self.assign(t.target, first)
         elif isinstance(small, cst.AnnAssign):
@@ -191,6 +196,8 @@ class Statements:
             self.ufunc_at_write(v) or self.fill_diagonal_write(v)
         ):
             return  # np.add.at(y, key, v), np.fill_diagonal(y, v): a write into y
+        if isinstance(v, cst.Call) and self.out_argument_write(v) is not None:
+            return  # np.exp(z, out=z): a write into z
         node = self.lower(v, "_")
         if isinstance(v, cst.Call):
             last = self.stmts[-1] if self.stmts else None

@@ -80,8 +80,38 @@ def _target_names(target: cst.CSTNode) -> list[str]:
     return [n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name)]
 
 
-def _assigned_in(stmt: cst.CSTNode) -> list[str]:
+def _call_written(node: cst.CSTNode) -> list[str]:
+    """The arrays calls inside ``node`` write into in place, as the normalizer lowers them
+    to writes: ``y`` of ``np.add.at(y, ...)`` / ``np.subtract.at(y, ...)``,
+    ``np.fill_diagonal(y, ...)`` and ``f(..., out=y)`` (or ``out=(y,)``).  Read from the
+    syntax alone, so a name is never missed (one more is harmless)."""
     out = []
+    for call in m.findall(node, m.Call()):
+        assert isinstance(call, cst.Call)
+        f = call.func
+        first = call.args[0].value if call.args else None
+        at = (
+            isinstance(f, cst.Attribute)
+            and f.attr.value == "at"
+            and isinstance(f.value, cst.Attribute)
+            and f.value.attr.value in ("add", "subtract")
+        )
+        fill = isinstance(f, cst.Attribute) and f.attr.value == "fill_diagonal"
+        if (at or fill) and isinstance(first, cst.Name):
+            out.append(first.value)
+        for a in call.args:
+            if a.keyword is None or a.keyword.value != "out":
+                continue
+            v = a.value
+            if isinstance(v, cst.Tuple) and len(v.elements) == 1:
+                v = v.elements[0].value
+            if isinstance(v, cst.Name):
+                out.append(v.value)
+    return out
+
+
+def _assigned_in(stmt: cst.CSTNode) -> list[str]:
+    out = _call_written(stmt)
     for node in m.findall(
         stmt,
         m.AssignTarget()
@@ -180,7 +210,7 @@ def _subscript_written(node: cst.CSTNode) -> set[str]:
             out.add(target.value.value)
         elif isinstance(t, cst.AugAssign) and isinstance(target, cst.Name):
             out.add(target.value)
-    return out
+    return out | set(_call_written(node))
 
 
 def _grown_lists(node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
