@@ -161,9 +161,7 @@ def cho_factor_cotangent_adjoint(g, ans, ct, c_and_lower, a, lower=False):
     m = np.matmul(np.matmul(inv, sym), mT(inv))
     pm = 0.5 * (np.tril(m) + np.tril(m, -1))
     d_k = np.tril(np.matmul(f, pm))
-    d_f = np.tril(
-        np.matmul(k, mT(pm)) - np.matmul(np.matmul(mT(inv), p + mT(p)), m)
-    )
+    d_f = np.tril(np.matmul(k, mT(pm)) - np.matmul(np.matmul(mT(inv), p + mT(p)), m))
     kept = lw * np.triu(g, 1) + (1.0 - lw) * np.tril(g, -1)
     d_gc = lw * d_k + (1.0 - lw) * mT(d_k) + kept
     d_c = lw * d_f + (1.0 - lw) * mT(d_f)
@@ -239,7 +237,8 @@ def spectrum_and_vectors(
     rng: np.random.Generator, shape: tuple[int, ...]
 ) -> np.ndarray:
     """``eigh``'s pair as its helpers get it: eigenvalues at least 1 apart (not square in
-    their last two axes) and vectors (square: any matrix, their formulas hold for all)."""
+    their last two axes) and vectors (square: any matrix, their formulas hold for all).
+    """
     if len(shape) >= 2 and shape[-1] == shape[-2]:
         return rng.standard_normal(shape)
     return 1.0 + 1.5 * np.arange(shape[-1]) + rng.uniform(0, 0.3, size=shape)
@@ -322,9 +321,7 @@ def require_distinct_adjoint(g, ans, x, what):
 # --------------------------------------------------------------------------- svd
 
 
-def factors_and_values(
-    rng: np.random.Generator, shape: tuple[int, ...]
-) -> np.ndarray:
+def factors_and_values(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """``svd``'s triple as its helper gets it: singular values at least 1 apart (1-d) and
     factors (2-d: any matrix, the helper's formulas hold for all)."""
     if len(shape) == 1:
@@ -347,8 +344,14 @@ _SVD_ONLY = (
     domain={"usv": factors_and_values},
     shapes={
         "square": "[(3,3),(3,),(3,3)],[(3,3),(3,),(3,3)],(3,3)",
-        "tall": ("[(4,3),(3,),(3,3)],[(4,3),(3,),(3,3)],(4,3)", {"full_matrices": False}),
-        "wide": ("[(3,3),(3,),(3,4)],[(3,3),(3,),(3,4)],(3,4)", {"full_matrices": False}),
+        "tall": (
+            "[(4,3),(3,),(3,3)],[(4,3),(3,),(3,3)],(4,3)",
+            {"full_matrices": False},
+        ),
+        "wide": (
+            "[(3,3),(3,),(3,4)],[(3,3),(3,),(3,4)],(3,4)",
+            {"full_matrices": False},
+        ),
     },
     accepts={"compute_uv": ((True,), _SVD_ONLY), "hermitian": ((False,), _SVD_ONLY)},
 )
@@ -412,7 +415,11 @@ def svd_cotangent_adjoint(
             np.sum(h * eye, axis=-1),
             np.concatenate([mT(d_gv), zv], axis=-2),
         ],
-        [np.concatenate([d_u, zu], axis=-1), d_s, np.concatenate([mT(d_v), zv], axis=-2)],
+        [
+            np.concatenate([d_u, zu], axis=-1),
+            d_s,
+            np.concatenate([mT(d_v), zv], axis=-2),
+        ],
     )
 
 
@@ -446,7 +453,10 @@ def svdvals_cotangent_adjoint(g, ans, ct, x):
     nondiff=("b",),
     shape_only=("b",),
     domain={"a": square_tensor},
-    shapes={"plain": "(6,),(6,),(2,3,6),(2,3)", "matrix": "(2,3),(2,3),(2,3,2,3),(2,3)"},
+    shapes={
+        "plain": "(6,),(6,),(2,3,6),(2,3)",
+        "matrix": "(2,3),(2,3),(2,3,2,3),(2,3)",
+    },
     accepts={
         "axes": (
             (None,),
@@ -584,7 +594,11 @@ def qr_cotangent_adjoint(g, ans, ct, qr, a, mode="reduced"):
     nondiff=("ans_",),
     shape_only=("ans_",),
     domain={"x": distinct_singular_values},
-    shapes={"matrix": "(),(),(3,3)", "tall": "(),(),(4,3)", "batch": "(2,),(2,),(2,3,3)"},
+    shapes={
+        "matrix": "(),(),(3,3)",
+        "tall": "(),(),(4,3)",
+        "batch": "(2,),(2,),(2,3,3)",
+    },
     params={"p": [None, 2, -2]},
     accepts={
         "p": (
@@ -623,13 +637,14 @@ def cond_cotangent_adjoint(g, ans, ct, ans_, x, p=None):
     d_hi = neg * ct * (2.0 * dh * lo / hi - dl) / (hi * hi) - (1.0 - neg) * dl * ct / (
         lo * lo
     )
-    d_lo = -neg * dh * ct / (hi * hi) + (1.0 - neg) * ct * (
-        2.0 * dl * hi / lo - dh
-    ) / (lo * lo)
+    d_lo = -neg * dh * ct / (hi * hi) + (1.0 - neg) * ct * (2.0 * dl * hi / lo - dh) / (
+        lo * lo
+    )
     ds = first * np.expand_dims(d_hi, -1) + last * np.expand_dims(d_lo, -1)
     d_u = g_v * np.expand_dims(c, -2)
     d_vh = np.expand_dims(c, -1) * np.matmul(mT(u), g)
-    return d_ct, svd_cotangent([d_u, ds, d_vh], [u, s, vh], x, False)
+    # (a 0-d ct: numpy 1.26 makes float32 scalar arithmetic float64; ct's dtype back)
+    return unbroadcast(d_ct, ct), svd_cotangent([d_u, ds, d_vh], [u, s, vh], x, False)
 
 
 # --------------------------------------------------------------------------- eigvals
@@ -651,7 +666,9 @@ def similar_to_spectrum(rng: np.random.Generator, shape: tuple[int, ...]) -> np.
     n = shape[-1]
     q = rng.standard_normal(shape) + n * np.eye(n)
     w = _spectrum(n) + rng.uniform(0, 0.2, size=shape[:-1])
-    return np.linalg.solve(np.swapaxes(q, -1, -2), np.swapaxes(q * w[..., None, :], -1, -2))
+    return np.linalg.solve(
+        np.swapaxes(q, -1, -2), np.swapaxes(q * w[..., None, :], -1, -2)
+    )
 
 
 @adjoint(
@@ -676,7 +693,9 @@ def eigvals_cotangent_adjoint(g, ans, ct, w, a):
     d = eye * np.expand_dims(ct, -2)
     gv = np.matmul(g, v)
     vtd = np.matmul(mT(vi), d)
-    d_v = np.matmul(mT(g), vtd) - np.matmul(np.matmul(vtd, mT(v)), np.matmul(mT(g), mT(vi)))
+    d_v = np.matmul(mT(g), vtd) - np.matmul(
+        np.matmul(vtd, mT(v)), np.matmul(mT(g), mT(vi))
+    )
     gap = np.expand_dims(lam, -2) - np.expand_dims(lam, -1)
     f = gap / (gap * gap + eye)
     d_a = np.matmul(np.matmul(mT(vi), f * np.matmul(mT(v), d_v)), mT(v))
@@ -732,7 +751,9 @@ def eig_cotangent_adjoint(g, ans, ct, wv, a):
     d_beta = -np.expand_dims(np.sum(d_p * v, axis=-2), -2)
     d_v = np.matmul(p, mT(k)) - d_p * beta + cv * d_beta
     d_v = d_v + np.matmul(np.matmul(mT(g), mT(vi)), b)
-    d_v = d_v - np.matmul(np.matmul(np.matmul(mT(vi), b), mT(v)), np.matmul(mT(g), mT(vi)))
+    d_v = d_v - np.matmul(
+        np.matmul(np.matmul(mT(vi), b), mT(v)), np.matmul(mT(g), mT(vi))
+    )
     d_cv = d_p + v * d_beta
     d_w = np.sum(q, axis=-1) - np.sum(q, axis=-2)
     return [np.sum(h * eye, axis=-1), d_cv], [d_w, d_v]
