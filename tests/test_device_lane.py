@@ -126,8 +126,13 @@ RULE_CASES = _rule_cases()
 # rules whose primitive converts to a host number by its nature: cupy does it (with a sync)
 # for a size-1 array, the fake device refuses every host conversion
 HOST_BY_DESIGN = {
-    name: "a conversion to a Python number (cupy syncs; the fake device refuses)"
-    for name in ("float", "int", "complex")
+    **{
+        name: "a conversion to a Python number (cupy syncs; the fake device refuses)"
+        for name in ("float", "int", "complex")
+    },
+    # its case passes the segment starts as a Python list; cupy's ufunc methods take
+    # device arrays only, so on cupy the user's own call needs cupy indices
+    "add.reduceat": "the case's indices are a host list, which cupy's reduceat refuses",
 }
 # rules whose forward is a host library's function (scipy.linalg, scipy.spatial,
 # scipy.stats): on device arrays the call is refused with a TypeError at the user's line
