@@ -372,6 +372,34 @@ def _resolve_dotted(fn: Callable[..., Any], dotted: str) -> Any:
     return obj
 
 
+def _code_key(code: Any) -> tuple[Any, ...]:
+    """What tells one lambda's code from another's on the same line: its bytecode's
+    constants and the names it reads (a global compiled alone may be a closure's cell in
+    place; both count as a name)."""
+    consts = tuple(c for c in code.co_consts if not hasattr(c, "co_code"))
+    inner = tuple(_code_key(c) for c in code.co_consts if hasattr(c, "co_code"))
+    names = frozenset(code.co_names) | frozenset(code.co_freevars)
+    return consts, inner, names, code.co_varnames
+
+
+def _same_code(
+    module: cst.Module, lambdas: list[cst.Lambda], code: Any
+) -> list[cst.Lambda]:
+    """Of several lambdas on one line, the ones whose code is ``code``'s (compiled on
+    their own); several of the same text are one (any of them computes the same)."""
+    found: dict[str, cst.Lambda] = {}
+    for lam in lambdas:
+        text = module.code_for_node(lam)
+        try:
+            made = compile(f"({text})", "<lambda>", "eval")
+        except SyntaxError:
+            continue
+        inner = [c for c in made.co_consts if hasattr(c, "co_code")]
+        if inner and _code_key(inner[0]) == _code_key(code):
+            found.setdefault(text, lam)
+    return list(found.values())
+
+
 def _read_lambda(
     fn: Callable[..., Any],
     text: str,
@@ -423,8 +451,10 @@ def _read_lambda(
         )
         == tuple(argnames)
     ]
+    if len(matching) > 1:  # several on one line ({"relu": lambda z: ..., ...})
+        matching = _same_code(module, matching, fn.__code__)
     if len(matching) != 1:
-        raise fail(f"its line holds {len(lambdas)} lambdas")
+        raise fail(f"its line holds {len(lambdas)} lambdas it cannot tell apart")
     lam = matching[0]
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)

@@ -137,12 +137,15 @@ class Growth:
         refused (slice it)."""
         atom = self.lower(value, "items")
         items = self._known_items(atom)
+        if items is None and self._leading_items_only(target, atom):
+            return
         if items is None:
             self.fail(
                 target,
                 "starred unpacking of a value whose items are known only at run time (an "
-                "array's rows)",
-                "slice it instead: first, rest = x[0], x[1:]",
+                "array's rows, a function's tuple result)",
+                "slice it instead: first, rest = x[0], x[1:] (or, when the rest is not "
+                "read, name it _ at the end: first, *_ = x)",
                 "starred-assign",
             )
         elements = list(target.elements)
@@ -163,6 +166,27 @@ class Growth:
         parts += items[len(items) - after :]
         for el, part in zip(elements, parts):
             self.assign_part(el.value, part)
+
+    def _leading_items_only(
+        self, target: cst.Tuple | cst.List, atom: cst.BaseExpression
+    ) -> bool:
+        """``x, *_ = np.linalg.lstsq(A, b)``: names, then a starred throwaway name
+        (``_...``, never read) last: the names are bound to the first items by index,
+        which reads a multi-output result and an array's rows alike (too few items raise
+        IndexError where Python raises ValueError).  Whether it applied."""
+        *head, last = target.elements
+        if not (
+            isinstance(last, cst.StarredElement)
+            and isinstance(last.value, cst.Name)
+            and last.value.value.startswith("_")
+            and head
+            and all(isinstance(el.value, cst.Name) for el in head)
+        ):
+            return False
+        for i, el in enumerate(head):
+            name = el.value.value  # type: ignore[union-attr]
+            self.lower_subscript_of(atom, cst.Integer(str(i)), name, target=name)
+        return True
 
     def _known_items(self, atom: cst.BaseExpression) -> list[Any] | None:
         """The items of a display or of a container argument (part) ``atom``, as atoms."""
