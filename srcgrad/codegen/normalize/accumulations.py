@@ -4,7 +4,11 @@ is ``np.cumsum`` and ``np.multiply.accumulate`` is ``np.cumprod`` (with numpy's 
 extreme from the entry it came from (``np.take_along_axis`` with the integer positions
 :func:`srcgrad.runtime.running_extreme_index` reads off the values), so the gradient of each
 output entry goes to that entry.  Any other form (``dtype=``, ``out=``) is left to the
-refusal of a call with no rule."""
+refusal of a call with no rule.
+
+``ufunc.reduce`` of the same four is the reduction under numpy's name (``np.add.reduce`` is
+``np.sum``, ``np.maximum.reduce`` is ``np.max``), with ufunc.reduce's default ``axis=0``
+and its ``axis``/``keepdims``."""
 
 from __future__ import annotations
 
@@ -21,17 +25,61 @@ _SCANS = {"add": "cumsum", "multiply": "cumprod"}
 _EXTREMES = {"maximum": "max", "minimum": "min"}
 
 
-def _accumulated_ufunc(obj: Any) -> str | None:
-    """The name of the ufunc whose ``accumulate`` ``obj`` is, when it is one we lower."""
+_REDUCTIONS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
+
+
+def _ufunc_method(obj: Any, method: str) -> str | None:
+    """The name of the ufunc whose method ``method`` ``obj`` is, when it is one we lower."""
     owner = getattr(obj, "__self__", None)
-    if not isinstance(owner, np.ufunc) or getattr(obj, "__name__", "") != "accumulate":
+    if not isinstance(owner, np.ufunc) or getattr(obj, "__name__", "") != method:
         return None
     name = owner.__name__
     return name if name in _SCANS or name in _EXTREMES else None
 
 
+def _accumulated_ufunc(obj: Any) -> str | None:
+    """The name of the ufunc whose ``accumulate`` ``obj`` is, when it is one we lower."""
+    return _ufunc_method(obj, "accumulate")
+
+
 class Accumulations:
     """Lowering of ``np.<ufunc>.accumulate(a[, axis])`` (a mixin of the Normalizer)."""
+
+    def reduce_call(
+        self: Any,
+        e: cst.Call,
+        func: cst.BaseExpression,
+        obj: Any,
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression | None:
+        """``np.add.reduce(a[, axis][, keepdims=])`` as ``np.sum(a, axis=axis)``."""
+        name = _ufunc_method(obj, "reduce")
+        args = list(e.args)
+        keywords = [a.keyword.value if a.keyword else None for a in args]
+        positional = [k for k in keywords if k is None]
+        if (
+            name is None
+            or not isinstance(func, cst.Attribute)
+            or not isinstance(func.value, cst.Attribute)
+            or not args
+            or any(a.star for a in args)
+            or keywords[0] is not None
+            or len(positional) > 2
+            or keywords != positional + [k for k in keywords if k is not None]
+            or not set(filter(None, keywords)) <= {"axis", "keepdims"}
+        ):
+            return None
+        given = {k: a.value for k, a in zip(keywords, args) if k is not None}
+        axis = args[1].value if len(positional) == 2 else given.get("axis")
+        extra = [cst.Arg(axis or cst.Integer("0"), keyword=cst.Name("axis"))]
+        if "keepdims" in given:
+            extra.append(cst.Arg(given["keepdims"], keyword=cst.Name("keepdims")))
+        call = cst.Call(
+            func=cst.Attribute(value=func.value.value, attr=cst.Name(_REDUCTIONS[name])),
+            args=[cst.Arg(args[0].value), *extra],
+        )
+        return self._lower(call, hint, target)
 
     def accumulate_call(
         self: Any,
