@@ -342,6 +342,15 @@ class Writes:
             )
         if cur in self.view_root and not self._write_through_view(target, user, cur):
             self.fail(target, *self._view_write_finding(user, cur), AliasError)
+        if cur in self.static and self._python_list(cur):
+            self.fail(
+                target,
+                f"item assignment into the list {user!r} made by repetition or a "
+                "comprehension ([None] * n), with a value that carries a gradient",
+                f"build it with append: {user} = [first], then {user}.append(v) in "
+                f"step order, and read {user}[t]",
+                "container-write",
+            )
         if accumulate:
             self._array_add_at(target, value, user)
         else:
@@ -415,6 +424,19 @@ class Writes:
                 self.stmts.append(Stmt(ir.EFFECT, [], None, self.origin, node=node))
                 return True
         return False
+
+    def _python_list(self, cur: str) -> bool:
+        """Whether the constant ``cur`` is a Python list (``[None] * n``, ``[0.0 for _ in
+        range(n)]``, ``list(...)``), not an array: its items are no array entries."""
+        made = next(
+            (st.expr for st in reversed(self.stmts) if st.targets == [cur]), None
+        )
+        lists = (cst.List, cst.ListComp, cst.Tuple)
+        if isinstance(made, cst.BinaryOperation):
+            return isinstance(made.left, lists) or isinstance(made.right, lists)
+        if isinstance(made, cst.Call):
+            return isinstance(made.func, cst.Name) and made.func.value in ("list", "tuple")
+        return isinstance(made, lists)
 
     def _array_write(
         self, target: cst.Subscript, value: cst.BaseExpression, user: str
