@@ -1,5 +1,5 @@
 """A Python list made by repetition (``hs = [None] * T``, min-char-rnn's habit) or by a
-comprehension, then written item by item with values that carry a gradient: srcgrad took
+comprehension or ``.tolist()``, then written item by item with values that carry a gradient: srcgrad took
 the constant list for an array and wrote into it with the array write rule, so the emitted
 gradient stopped inside itself (``'list' object has no attribute 'shape'``), in
 straight-line code and in loops.  It is refused now at the write, with a hint that works
@@ -32,6 +32,7 @@ def _cache(tmp_path, monkeypatch):
         (src.none_list_straight, 2),
         (src.steps_from_a_shape, 3),
         (src.comprehension_list, 2),
+        (src.tolist_list, 2),
     ],
     ids=lambda v: getattr(v, "__name__", str(v)),
 )

@@ -345,8 +345,8 @@ class Writes:
         if cur in self.static and self._python_list(cur):
             self.fail(
                 target,
-                f"item assignment into the list {user!r} made by repetition or a "
-                "comprehension ([None] * n), with a value that carries a gradient",
+                f"item assignment into the Python list {user!r} (made by [None] * n, "
+                "list() or .tolist(); not an array) with a value that carries a gradient",
                 f"build it with append: {user} = [first], then {user}.append(v) in "
                 f"step order, and read {user}[t]",
                 "container-write",
@@ -427,13 +427,16 @@ class Writes:
 
     def _python_list(self, cur: str) -> bool:
         """Whether the constant ``cur`` is a Python list (``[None] * n``, ``[0.0 for _ in
-        range(n)]``, ``list(...)``), not an array: its items are no array entries."""
+        range(n)]``, ``list(...)``, ``a.tolist()``), not an array: its items are no array
+        entries."""
         made = next(
             (st.expr for st in reversed(self.stmts) if st.targets == [cur]), None
         )
         lists = (cst.List, cst.ListComp, cst.Tuple)
         if isinstance(made, cst.BinaryOperation):
             return isinstance(made.left, lists) or isinstance(made.right, lists)
+        if isinstance(made, cst.Call) and isinstance(made.func, cst.Attribute):
+            return made.func.attr.value == "tolist"  # np.zeros(3).tolist()
         if isinstance(made, cst.Call):
             return isinstance(made.func, cst.Name) and made.func.value in ("list", "tuple")
         return isinstance(made, lists)
