@@ -75,6 +75,8 @@ TAGS = (
     "list-index",
     "list-index-by-loop",
     "list-iterate",
+    "list-reversed",
+    "list-slots",
     "list-param",
     "pairs-param",
     "unpack",
@@ -414,7 +416,9 @@ class Ctx:
                 "1 - np.exp(-(({a}) * ({a}))) / 2",
             ]
         )
-        if form.count("np.") and form[0] in "12":  # a written chain of ufuncs and numbers
+        if (
+            form.count("np.") and form[0] in "12"
+        ):  # a written chain of ufuncs and numbers
             self.tag("ufunc-chain")
         return form.format(a=a), s, bool(s)
 
@@ -1274,6 +1278,16 @@ class Ctx:
         name = self.fresh("acc")
         n = self.integer(1, 3)
         i = self.fresh("i")
+        if self.integer(0, 6) == 0:
+            # `hs = [None] * n; hs[i] = ...`: a Python list written by index (refused)
+            self.emit(f"{name} = [None] * {n}")
+            self.emit(f"for {i} in range({n}):")
+            self.emit(f"    {name}[{i}] = np.sin({e}) * ({i} + 1.0)")
+            self.tag("list-slots", "loop-range")
+            lv = ListVar(name, s, n, n, owned=True)
+            self.lists.append(lv)
+            self.use_list(lv)
+            return
         if self.flag():
             self.emit(f"{name} = []")
             lo = 0
@@ -1309,7 +1323,9 @@ class Ctx:
         if lv.lo < 1:
             return
         name = self.fresh()
-        how = self.choice(["stack", "sum", "index", "loop-index", "iterate", "concat"])
+        how = self.choice(
+            ["stack", "sum", "index", "loop-index", "iterate", "concat", "reversed"]
+        )
         if how == "stack" and lv.lo == lv.hi:
             self.emit(f"{name} = np.stack({lv.name})")
             self.tag("list-stack")
@@ -1329,6 +1345,14 @@ class Ctx:
             self.emit(f"for {i} in range(len({lv.name})):")
             self.emit(f"    {name} = {name} + np.tanh({lv.name}[{i}]) * ({i} + 1.0)")
             self.tag("list-index-by-loop", "loop-range")
+            self.bind(Var(name, lv.item))
+        elif how == "reversed":
+            it = self.fresh("it")
+            acc, _ = self.with_shape(lv.item)
+            self.emit(f"{name} = {acc} * 0.5")
+            self.emit(f"for {it} in reversed({lv.name}):")
+            self.emit(f"    {name} = np.tanh({name} * 0.5 + {it})")
+            self.tag("list-reversed")
             self.bind(Var(name, lv.item))
         elif how == "iterate":
             it = self.fresh("it")

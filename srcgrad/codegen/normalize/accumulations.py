@@ -76,7 +76,9 @@ class Accumulations:
         if "keepdims" in given:
             extra.append(cst.Arg(given["keepdims"], keyword=cst.Name("keepdims")))
         call = cst.Call(
-            func=cst.Attribute(value=func.value.value, attr=cst.Name(_REDUCTIONS[name])),
+            func=cst.Attribute(
+                value=func.value.value, attr=cst.Name(_REDUCTIONS[name])
+            ),
             args=[cst.Arg(args[0].value), *extra],
         )
         return self._lower(call, hint, target)

@@ -207,7 +207,12 @@ class Iteration:
         if isinstance(e, cst.Call) and e.func.attr.value == "values":  # type: ignore[attr-defined]
             return None
         keyed = [
-            (self.constant_value(v.elements[0].value if isinstance(v, cst.Tuple) else v), v)
+            (
+                self.constant_value(
+                    v.elements[0].value if isinstance(v, cst.Tuple) else v
+                ),
+                v,
+            )
             for v in view
         ]
         try:
@@ -499,7 +504,9 @@ class Iteration:
                 n = self.range_len([seq]).args[0].value  # type: ignore[attr-defined]
                 header = cst.parse_expression("range(n - 1, -1, -1)").with_changes(
                     args=[
-                        cst.Arg(cst.BinaryOperation(n, cst.Subtract(), cst.Integer("1"))),
+                        cst.Arg(
+                            cst.BinaryOperation(n, cst.Subtract(), cst.Integer("1"))
+                        ),
                         cst.Arg(cst.UnaryOperation(cst.Minus(), cst.Integer("1"))),
                         cst.Arg(cst.UnaryOperation(cst.Minus(), cst.Integer("1"))),
                     ]

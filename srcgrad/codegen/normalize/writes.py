@@ -430,7 +430,12 @@ class Writes:
         range(n)]``, ``list(...)``, ``a.tolist()``), not an array: its items are no array
         entries."""
         made = next(
-            (st.expr for st in reversed(self.stmts) if st.targets == [cur]), None
+            (
+                st.expr
+                for st in reversed(self.stmts)
+                if getattr(st, "targets", None) == [cur]
+            ),
+            None,
         )
         lists = (cst.List, cst.ListComp, cst.Tuple)
         if isinstance(made, cst.BinaryOperation):
@@ -438,7 +443,10 @@ class Writes:
         if isinstance(made, cst.Call) and isinstance(made.func, cst.Attribute):
             return made.func.attr.value == "tolist"  # np.zeros(3).tolist()
         if isinstance(made, cst.Call):
-            return isinstance(made.func, cst.Name) and made.func.value in ("list", "tuple")
+            return isinstance(made.func, cst.Name) and made.func.value in (
+                "list",
+                "tuple",
+            )
         return isinstance(made, lists)
 
     def _array_write(
