@@ -33,6 +33,7 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     helpers_nn,
     helpers_products,
     helpers_shape,
+    helpers_statistics,
     indexing,
     linalg,
     nn_kernels,

@@ -29,7 +29,6 @@ CODEGEN = Path(runtime.__file__).resolve().parent.parent / "codegen"
 # (and its result a container, not one array); call_vjp returns a pullback function.
 NOT_YET = frozenset("""
     call_vjp tree_cotangent
-    cov_cotangents strided_cotangent
     """.split())
 
 
