@@ -20,6 +20,7 @@ from srcgrad.rules import (  # noqa: F401  (importing a module registers its rul
     elementwise,
     fft,
     grids,
+    helpers_containers,
     helpers_einsum,
     helpers_fft,
     helpers_grids,

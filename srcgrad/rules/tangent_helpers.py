@@ -192,6 +192,9 @@ def _cov_cross(rule: Rule) -> Jvp:
 HELPERS: dict[str, Callable[[Rule], Jvp]] = {
     "cov_cotangents": _cov_cotangents,
     "cov_cross": _cov_cross,
+    # a container gradient from its read leaves' cotangents, and those leaves read back
+    "tree_cotangent": linear_in("values"),
+    "tree_parts": linear_in("ct"),
     "abs_slope": _real_sign,
     "copysign_slope": _constant,
     "digamma": _digamma,
@@ -223,7 +226,7 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
 # of a gradient module, which then refuses by name instead of being read as code
 # other helpers of gradient modules, without a JVP yet: primitives that refuse by name
 _REFUSED = (
-    "prod_others", "trigamma", "log_or_zero", "nan_count", "tree_cotangent",
+    "prod_others", "trigamma", "log_or_zero", "nan_count",
 )  # fmt: skip
 
 
