@@ -267,8 +267,10 @@ def unwindow_adjoint(g, ans, ct, x, window_shape, axis=None):
 
 
 def _layout(rng, shape):
-    """An int64 array: ``strided_cotangent`` reads only its operand's shape and strides, and
-    the cases' strides are bytes of an 8-byte element (float32 cases keep it)."""
+    """8-byte integers (only shape and strides are read).
+
+    The cases' strides are bytes of an 8-byte element: an integer operand keeps them in
+    the float32 cases."""
     return np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
 
 
