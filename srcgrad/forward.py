@@ -248,13 +248,13 @@ class HvpFunction:
             n = int(np.size(arg))
             part = flat[start : start + n].reshape(np.shape(arg))
             return n, part if np.ndim(arg) else float(part)
-        parts, k = {}, start
+        parts, k = [], start
         for path in paths:
             shape = np.shape(tree.get(arg, path))
             size = int(np.prod(shape))
-            parts[path] = flat[k : k + size].reshape(shape)
+            parts.append(flat[k : k + size].reshape(shape))
             k += size
-        return k - start, tree_cotangent(arg, parts)
+        return k - start, tree_cotangent(arg, tuple(paths), parts)
 
 
 def _without_stacks(st: Any, grad_fn: Any) -> Any:

@@ -289,7 +289,7 @@ def test_runtime_cotangents_walk_registered_types(box_node):
     b = Box(w=np.ones(2), n=3)
     z = zeros_cotangent(b)
     assert type(z) is Box and np.array_equal(z.w, np.zeros(2)) and z.n is None
-    part = tree_cotangent(b, {("w",): np.full(2, 5.0)})
+    part = tree_cotangent(b, (("w",),), [np.full(2, 5.0)])
     assert np.array_equal(part.w, np.full(2, 5.0))
     total = add_cotangents(part, part)
     assert np.array_equal(total.w, np.full(2, 10.0))

@@ -88,17 +88,18 @@ class Reverser(RuleBodies):
         if p in norm.containers and norm.containers[p] != ("static",):
             self.helpers.add("tree_cotangent")
             tree_cotangent = self.names.generated("tree_cotangent")
-            entries = [
-                cst.DictElement(
-                    cst.parse_expression(repr(tuple(path))),
-                    cst.Name(adj) if adj in self.assigned else cst.Name("None"),
-                )
+            # tree_cotangent(p, (path, ...), [d_leaf, ...]): the paths a constant, the
+            # cotangents a list operand (its rule differentiates them: higher orders)
+            read = [
+                (tuple(path), adj)
                 for (param, path), adj in self.path_adjoints.items()
                 if param == p and adj in self.assigned
             ]
+            paths = cst.parse_expression(repr(tuple(path for path, _ in read)))
+            values = cst.List([cst.Element(cst.Name(adj)) for _, adj in read])
             return cst.Call(
                 func=cst.Name(tree_cotangent),
-                args=[cst.Arg(cst.Name(p)), cst.Arg(cst.Dict(entries))],
+                args=[cst.Arg(cst.Name(p)), cst.Arg(paths), cst.Arg(values)],
             )
         if p in self.adjoints and self.adjoints[p] in self.assigned:
             return cst.Name(self.adjoints[p])

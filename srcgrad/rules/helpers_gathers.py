@@ -1,7 +1,7 @@
 """Rules of the cotangent helpers that scatter a cotangent back to where a value came from
 (``max_pool2d_cotangent``, ``permutation_cotangent``, ``quantile_cotangent``,
-``meshgrid_cotangents``, ``unwindow``): higher-order derivatives through max pooling, sorts,
-partitions, quantiles, meshgrids and sliding windows.
+``meshgrid_cotangents``, ``unwindow``, ``strided_cotangent``): higher-order derivatives through max pooling, sorts,
+partitions, quantiles, meshgrids, sliding windows and ``as_strided`` views.
 
 The rule-body contract is in :mod:`srcgrad.rules.registry`.  Each helper is linear in the
 cotangent it maps (its first parameter ``g``, here ``ct``); the operands that say where
@@ -9,15 +9,17 @@ each entry goes (the forward operand and result: which entry is a window's maxim
 rank an entry has) change that only where they jump, so they carry no gradient.  The
 adjoint gathers from where the helper scattered (``max_pool2d_gather``, ``permute_like``,
 ``quantile_gather``, ``mesh_expand`` in :mod:`srcgrad.runtime.helpers_gathers`, each with
-the scattering helper for its own rule; ``unwindow``'s is the sliding window view itself).
+the scattering helper for its own rule; ``unwindow``'s is the sliding window view itself, ``strided_cotangent``'s the gather at
+``strided_index``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, nondifferentiable
 from srcgrad.runtime import (
+    cast_like,
     filled,
     max_pool2d_cotangent,
     max_pool2d_gather,
@@ -27,6 +29,8 @@ from srcgrad.runtime import (
     permute_like,
     quantile_cotangent,
     quantile_gather,
+    strided_cotangent,
+    strided_index,
     unbroadcast,
     unwindow,
 )
@@ -257,3 +261,45 @@ def unwindow_adjoint(g, ans, ct, x, window_shape, axis=None):
     return unbroadcast(
         np.lib.stride_tricks.sliding_window_view(g, window_shape, axis), ct
     )
+
+
+# --------------------------------------------------------------------------- as_strided
+
+
+def _layout(rng, shape):
+    """8-byte integers (only shape and strides are read).
+
+    The cases' strides are bytes of an 8-byte element: an integer operand keeps them in
+    the float32 cases."""
+    return np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
+
+
+@adjoint(
+    strided_cotangent,
+    python_floats=(),
+    nondiff=("x",),
+    shape_only=("x",),
+    domain={"x": _layout},
+    # the strides are the bytes of x's own layout: its non-contiguous twin would read
+    # memory between its elements (the other operands are made non-contiguous)
+    keep_layout=("x",),
+    shapes={
+        "view": "(6,),(6,)",
+        "same": ("(3,4),(3,4)", {"shape": (3, 4), "strides": None}),
+        "broadcast": ("(4,3),()", {"shape": (4, 3), "strides": (0, 0)}),
+        "windows": ("(4,3),(6,)", {"shape": (4, 3), "strides": (8, 8)}),
+        "matrix-windows": (
+            "(2,2,2,3),(3,4)",
+            {"shape": (2, 2, 2, 3), "strides": (32, 8, 32, 8)},
+        ),
+    },
+)
+def strided_cotangent_adjoint(g, ans, ct, x, shape=None, strides=None):
+    # the scatter's adjoint: each view element reads back the element of x it added to
+    picked = np.reshape(g, (-1,))[strided_index(x, shape, strides)]
+    return cast_like(unbroadcast(picked, ct), ct)
+
+
+nondifferentiable(
+    strided_index, reason="integers: the element of x each element of a view reads"
+)

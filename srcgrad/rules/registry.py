@@ -115,6 +115,9 @@ Test specs (read by ``tests/rules``, which builds every rule's test cases from t
 * ``check={"eps": ..., "rtol": ..., "atol": ...}`` (an ``extra`` keyword) overrides
   ``srcgrad.testing.check_adjoint``'s defaults (1e-6 each), e.g. for a float32 cast;
   ``"rtol32"`` / ``"atol32"`` loosen the float32-agreement test (default 1e-4 / 1e-4).
+* ``keep_layout=(names)`` (an ``extra`` keyword): operands whose memory layout the rule
+  reads (``strided_cotangent``'s ``x``: strides in bytes); the non-contiguous twin of a
+  case keeps their layout.
 * ``python_floats=(names)`` (an ``extra`` keyword): the operands that the Python-float
   sweep (``tests/rules/test_rule_python_scalars.py``) replaces by a Python float (default:
   every one).  A runtime helper's operands give each other's shapes (the cotangent has the

@@ -114,7 +114,7 @@ _LINEAR_IN_G = (
     "irfft_cotangent", "irfftn_cotangent", "hfft_cotangent", "ihfft_cotangent",
     "pad_cotangent", "diff_cotangent", "sum_cotangents", "zero_at",
     "extremum_cotangent", "permutation_cotangent", "quantile_cotangent",
-    "nan_to_num_cotangent", "cast_like", "average_cotangent",
+    "nan_to_num_cotangent", "cast_like", "average_cotangent", "strided_cotangent",
 )  # fmt: skip
 
 
@@ -144,7 +144,57 @@ def _digamma(rule: Rule) -> Jvp:
     return jvp
 
 
+def _cov_data(rule: Rule, b: dict[str, Any], t: dict[str, Any], pairs: Any) -> Any:
+    # the helper with each pair of data operands (m, y) replaced by its tangents, read
+    # jointly (a None y stays None); None where no tangent reaches those pairs
+    live = [(a, c) for a, c in pairs if t.get(a) is not None or t.get(c) is not None]
+    out = None
+    for a, c in live:
+        bb = {**b, a: _filled(b[a], t.get(a))}
+        bb[c] = None if b[c] is None else _filled(b[c], t.get(c))
+        part = call(rule, bb)
+        out = part if out is None else _added(out, part)
+    return out
+
+
+def _added(u: Any, v: Any) -> Any:
+    if isinstance(u, tuple):
+        return tuple(None if a is None else a + c for a, c in zip(u, v))
+    return u + v
+
+
+def _cov_cotangents(rule: Rule) -> Jvp:
+    # linear in g, and linear in the data (m, y) jointly (not separately: the centring
+    # and the stacking read both)
+    def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+        t = dict(zip(rule.operands, dots))
+        out = _cov_data(rule, b, t, [("m", "y")])
+        if t.get("g") is not None:
+            part = call(rule, {**b, "g": t["g"]})
+            out = part if out is None else _added(out, part)
+        if out is None:
+            return tuple(None if a is None else zero_tangent(a) for a in ans)
+        return out
+
+    return jvp
+
+
+def _cov_cross(rule: Rule) -> Jvp:
+    # bilinear in the data (m, y) and their cotangents (h_m, h_y), each pair jointly
+    def jvp(ans: Any, dots: tuple[Any, ...], b: dict[str, Any]) -> Any:
+        t = dict(zip(rule.operands, dots))
+        out = _cov_data(rule, b, t, [("m", "y"), ("h_m", "h_y")])
+        return zero_tangent(ans) if out is None else out
+
+    return jvp
+
+
 HELPERS: dict[str, Callable[[Rule], Jvp]] = {
+    "cov_cotangents": _cov_cotangents,
+    "cov_cross": _cov_cross,
+    # a container gradient from its read leaves' cotangents, and those leaves read back
+    "tree_cotangent": linear_in("values"),
+    "tree_parts": linear_in("ct"),
     "abs_slope": _real_sign,
     "copysign_slope": _constant,
     "digamma": _digamma,
@@ -176,7 +226,7 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
 # of a gradient module, which then refuses by name instead of being read as code
 # other helpers of gradient modules, without a JVP yet: primitives that refuse by name
 _REFUSED = (
-    "prod_others", "trigamma", "log_or_zero", "nan_count", "tree_cotangent",
+    "prod_others", "trigamma", "log_or_zero", "nan_count",
 )  # fmt: skip
 
 

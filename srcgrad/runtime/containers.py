@@ -1,12 +1,13 @@
 """Cotangents of containers in emitted code: ``tree_cotangent`` gives a dict/list/tuple/
-NamedTuple argument its gradient of the same structure; the list helpers undo ``append``/
+NamedTuple argument its gradient of the same structure (``tree_parts``, its adjoint, reads
+the leaves back); the list helpers undo ``append``/
 ``extend`` and index list cotangents; ``sum_cotangents``, ``unstack_cotangent`` and
 ``pick_cotangents`` serve the container rules (``rules/containers.py``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from srcgrad import tree
 from srcgrad.backend import namespace
@@ -15,6 +16,7 @@ from srcgrad.runtime.arrays import ShapeDtype
 
 __all__ = [
     "tree_cotangent",
+    "tree_parts",
     "sum_shared",
     "zeros_cotangent",
     "is_float_leaf",
@@ -53,25 +55,49 @@ def zeros_cotangent(x: Any) -> Any:
     if hasattr(x, "shape"):
         return namespace(x).zeros_like(x)
     if tree.is_node(x):
-        return tree_cotangent(x, {})
+        return tree_cotangent(x, (), [])
     return None
 
 
-def tree_cotangent(x: Any, parts: dict[tuple[Any, ...], Any]) -> Any:
+def tree_cotangent(x: Any, paths: Sequence[tuple[Any, ...]], values: Sequence[Any]) -> Any:
     """The gradient of a container argument, with the structure of ``x``.
+
+    Linear in ``values``; its adjoint is :func:`tree_parts` (and that one's is this).
 
     Args:
         x: the argument (dict, list, tuple or NamedTuple, nested; any :mod:`srcgrad.tree`
             node).
-        parts: the cotangent of each value that was read, by key path (:mod:`srcgrad.tree`
-            paths: NamedTuple children by field name).
+        paths: the key path (:mod:`srcgrad.tree` paths: NamedTuple children by field name)
+            of each value that was read, a constant tuple of tuples.
+        values: the cotangent of each of those values, in the same order.
 
     Returns:
         ``x``'s structure; float leaves get their cotangent (zeros if never read), other
         leaves, and the children a node names constants (a model's buffers and float
         settings), get ``None``.
     """
+    parts = {tuple(p): v for p, v in zip(paths, values)}
     return _cotangent_at(x, (), parts)
+
+
+def tree_parts(ct: Any, x: Any, paths: Sequence[tuple[Any, ...]]) -> list:
+    """The leaves of the container cotangent ``ct`` at ``paths``, as a list (zeros like
+    ``x``'s leaf where ``ct`` is None or holds None there): the adjoint of
+    :func:`tree_cotangent` with respect to its ``values``.
+
+    Args:
+        ct: a cotangent with the structure of ``x`` (or None: no cotangent).
+        x: the container argument whose leaves give the zeros' shapes and dtypes.
+        paths: key paths, as :func:`tree_cotangent` takes them.
+
+    Returns:
+        One entry per path.
+    """
+    out = []
+    for p in paths:
+        leaf = None if ct is None else tree.get(ct, tuple(p))
+        out.append(zeros_cotangent(tree.get(x, tuple(p))) if leaf is None else leaf)
+    return out
 
 
 def _cotangent_at(

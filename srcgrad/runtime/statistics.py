@@ -16,6 +16,7 @@ from srcgrad.runtime.reductions import reduction_size
 __all__ = [
     "average_cotangent",
     "cov_cotangents",
+    "cov_cross",
     "extremum_cotangent",
     "nan_count",
     "quantile_cotangent",
@@ -223,14 +224,10 @@ def cov_cotangents(
         ``(d_m, d_y)`` shaped as ``m`` and ``y`` (``d_y`` None when ``y`` is None).
     """
     xp = namespace(g, m)
-    head = _cov_rows(m, rowvar, xp)
-    X = head if y is None else xp.concatenate([head, _cov_rows(y, rowvar, xp)], axis=0)
-    if ddof is None:
-        ddof = 0 if bias else 1
-    k, n = X.shape
-    Xc = X - X.mean(axis=1, keepdims=True)
+    split, Xc, f = _cov_centred(m, y, rowvar, bias, ddof, xp)
+    k = Xc.shape[0]
     G = xp.reshape(g, (k, k))
-    dX = (G + G.T) @ Xc / (n - ddof)
+    dX = (G + G.T) @ Xc / f
 
     def back(part: Array, v: Any) -> Array:
         rows = xp.atleast_2d(xp.asarray(v))
@@ -238,5 +235,41 @@ def cov_cotangents(
         part = xp.reshape(part, xp.shape(v))  # (np.cov computes in float64 at least)
         return part.astype(rows.dtype) if rows.dtype.kind == "f" else part
 
-    d_m = back(dX[: head.shape[0]], m)
-    return d_m, None if y is None else back(dX[head.shape[0] :], y)
+    d_m = back(dX[:split], m)
+    return d_m, None if y is None else back(dX[split:], y)
+
+
+def _cov_centred(
+    m: Any, y: Any, rowvar: bool, bias: bool, ddof: Any, xp: Any
+) -> tuple[int, Array, Any]:
+    """``(rows of m, Xc, f)``: the variables of ``np.cov(m, y, rowvar)`` as rows, centred
+    along the observations, and the normaliser ``f = N - ddof``."""
+    head = _cov_rows(m, rowvar, xp)
+    X = head if y is None else xp.concatenate([head, _cov_rows(y, rowvar, xp)], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    return head.shape[0], X - X.mean(axis=1, keepdims=True), X.shape[1] - ddof
+
+
+def cov_cross(
+    ct: Array, m: Any, y: Any, h_m: Any, h_y: Any, rowvar: bool, bias: bool, ddof: Any
+) -> Array:
+    """The cotangent of ``g`` in ``cov_cotangents(g, m, y, ...)`` paired with the
+    cotangents ``(h_m, h_y)`` of its two results: ``(Hc Xc^T + Xc Hc^T) / f`` with ``H``
+    the rows of ``(h_m, h_y)`` as :func:`cov_cotangents` reads ``(m, y)``, both centred.
+    Bilinear in ``(m, y)`` and ``(h_m, h_y)`` (symmetric in the two pairs).
+
+    Args:
+        ct: the cotangent ``g`` of ``cov_cotangents`` (its shape and dtype are read).
+        m, y: the data (``y`` may be None).
+        h_m, h_y: cotangents shaped as ``m`` and ``y`` (``h_y`` None where ``y`` is).
+        rowvar, bias, ddof: ``np.cov``'s.
+
+    Returns:
+        An array shaped and typed like ``ct``.
+    """
+    xp = namespace(ct, m, h_m)
+    _, Xc, f = _cov_centred(m, y, rowvar, bias, ddof, xp)
+    _, Hc, _ = _cov_centred(h_m, h_y, rowvar, bias, ddof, xp)
+    cross = Hc @ Xc.T
+    return _fit(xp.reshape((cross + cross.T) / f, xp.shape(ct)), ct)

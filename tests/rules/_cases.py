@@ -286,7 +286,17 @@ class RuleCase:
         if dtype != np.float64:
             args = cast_floats(args, dtype)
         if self.noncontig:
-            args = map_arrays(args, noncontiguous)
+            # the operands whose memory layout the rule reads keep theirs
+            keep = set(self.rule.extra.get("keep_layout", ()))
+            names = [p.name for p in positional_parameters(self.rule)]
+            args = [
+                (
+                    a
+                    if i < len(names) and names[i] in keep
+                    else map_arrays(a, noncontiguous)
+                )
+                for i, a in enumerate(args)
+            ]
         return args, kwargs
 
 
@@ -350,7 +360,8 @@ def flat_pairs(rule: Rule, values: list[Any], cotangents: list[Any]) -> list[tup
 def random_cotangent(rng: np.random.Generator, ans: Any, multi: bool) -> Any:
     """A random output cotangent shaped and typed like ``ans``."""
     if multi:
-        return [random_cotangent(rng, a, False) for a in ans]
+        # an output that is None (cov_cotangents' d_y without a y) gets no cotangent
+        return [None if a is None else random_cotangent(rng, a, False) for a in ans]
     return np.asarray(rng.standard_normal(np.shape(ans)), dtype=np.result_type(ans))
 
 

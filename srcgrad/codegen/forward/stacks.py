@@ -8,7 +8,8 @@ field (``stack_h__0.append(a)``), carried through the residuals as a tuple of li
 read back at a counter (``stack_h_k = stack_h_k - 1``; ``a = stack_h__0[stack_h_k]``).
 Anything else done with a stack leaves the module as it was (:func:`rewrite` returns None).
 
-A container or model gradient, rebuilt by ``tree_cotangent(model, {path: d_leaf, ...})``,
+A container or model gradient, rebuilt by ``tree_cotangent(model, (path, ...), [d_leaf,
+...])``,
 becomes the flat vector of its leaves (``_flat.concatenate([_flat.ravel(d_leaf), ...])``,
 ``_flat`` numpy); :func:`rewrite` returns the leaves' paths, which rebuild it after.
 """
@@ -164,7 +165,8 @@ class _Rewrite(cst.CSTTransformer):
 
 
 class _Flat(cst.CSTTransformer):
-    """``tree_cotangent(param, {path: leaf, ...})`` -> the flat vector of the leaves."""
+    """``tree_cotangent(param, (path, ...), [leaf, ...])`` -> the flat vector of the
+    leaves."""
 
     def __init__(self) -> None:
         self.layouts: list[tuple[str, list[tuple[Any, ...]]]] = []
@@ -173,18 +175,19 @@ class _Flat(cst.CSTTransformer):
         f = node.func
         if not (isinstance(f, cst.Name) and f.value == "tree_cotangent"):
             return node
-        if len(node.args) != 2 or not isinstance(node.args[1].value, cst.Dict):
+        if len(node.args) != 3 or not isinstance(node.args[2].value, cst.List):
             raise _Unsupported("tree_cotangent")
         param = node.args[0].value
         if not isinstance(param, cst.Name):
             raise _Unsupported("tree_cotangent")
         code = cst.Module([]).code_for_node
-        paths, leaves = [], []
-        for el in node.args[1].value.elements:
-            if not isinstance(el, cst.DictElement):
-                raise _Unsupported("tree_cotangent")
-            paths.append(ast.literal_eval(code(el.key)))
-            leaves.append(f"_flat.ravel({code(el.value)})")
+        paths = [tuple(p) for p in ast.literal_eval(code(node.args[1].value))]
+        values = node.args[2].value.elements
+        if len(paths) != len(values) or any(
+            not isinstance(el, cst.Element) for el in values
+        ):
+            raise _Unsupported("tree_cotangent")
+        leaves = [f"_flat.ravel({code(el.value)})" for el in values]
         self.layouts.append((param.value, paths))
         return cst.parse_expression(f"_flat.concatenate([{', '.join(leaves)}])")
 
