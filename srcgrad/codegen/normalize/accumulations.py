@@ -8,7 +8,8 @@ refusal of a call with no rule.
 
 ``ufunc.reduce`` of the same four is the reduction under numpy's name (``np.add.reduce`` is
 ``np.sum``, ``np.maximum.reduce`` is ``np.max``), with ufunc.reduce's default ``axis=0``
-and its ``axis``/``keepdims``."""
+and its ``axis``/``keepdims``.  ``np.where(condition)`` with one argument is
+``np.nonzero(condition)``: integer positions."""
 
 from __future__ import annotations
 
@@ -44,6 +45,26 @@ def _accumulated_ufunc(obj: Any) -> str | None:
 
 class Accumulations:
     """Lowering of ``np.<ufunc>.accumulate(a[, axis])`` (a mixin of the Normalizer)."""
+
+    def positions_call(
+        self: Any,
+        e: cst.Call,
+        func: cst.BaseExpression,
+        obj: Any,
+        hint: str,
+        target: str | None,
+    ) -> cst.BaseExpression | None:
+        """``np.where(condition)`` as ``np.nonzero(condition)``."""
+        if not (
+            obj is np.where
+            and isinstance(func, cst.Attribute)
+            and len(e.args) == 1
+            and e.args[0].keyword is None
+            and not e.args[0].star
+        ):
+            return None
+        node = e.with_changes(func=func.with_changes(attr=cst.Name("nonzero")))
+        return self._lower(node, hint, target)
 
     def reduce_call(
         self: Any,

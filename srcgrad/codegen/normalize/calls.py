@@ -234,18 +234,10 @@ class Calls:
         accumulated = self.accumulate_call(e, func, obj, hint, target)
         if accumulated is None:
             accumulated = self.reduce_call(e, func, obj, hint, target)
+        if accumulated is None:
+            accumulated = self.positions_call(e, func, obj, hint, target)
         if accumulated is not None:
             return accumulated
-        if (
-            obj is np.where
-            and isinstance(func, cst.Attribute)
-            and len(e.args) == 1
-            and e.args[0].keyword is None
-            and not e.args[0].star
-        ):
-            # np.where(condition) is np.nonzero(condition): integer positions
-            node = e.with_changes(func=func.with_changes(attr=cst.Name("nonzero")))
-            return self._lower(node, hint, target)
         if is_generator(getattr(obj, "__self__", None)) or makes_generator(obj):
             # rng.normal, np.random.normal, np.random.default_rng(seed)
             args = [self.lower_arg(a, hint) for a in e.args]

@@ -188,38 +188,8 @@ class Iteration:
             and e.args[0].keyword is None
             and not e.args[0].star
         ):
-            return self._sorted_keys(e.args[0].value)
+            return self.sorted_keys(e.args[0].value)
         return None
-
-    def _sorted_keys(self, e: cst.BaseExpression) -> list[cst.BaseExpression] | None:
-        """``sorted(d)``, ``sorted(d.keys())`` or ``sorted(d.items())`` of a dict known
-        here: its constant keys (with their reads) in sorted order; None otherwise (a
-        dict's values, or a list: sorted by value, refused as before)."""
-        view = self._dict_view(e)
-        if view is None:
-            part = self._argument_part(e)
-            is_dict = part is not None and isinstance(part[1], dict) and len(part) == 3
-            view = _items_of(e, part) if is_dict else None
-            if view is None and self._display_keys(e) is not None:
-                view = [cst.parse_expression(repr(k)) for k in self._display_keys(e)]
-        if view is None:
-            return None
-        if isinstance(e, cst.Call) and e.func.attr.value == "values":  # type: ignore[attr-defined]
-            return None
-        keyed = [
-            (
-                self.constant_value(
-                    v.elements[0].value if isinstance(v, cst.Tuple) else v
-                ),
-                v,
-            )
-            for v in view
-        ]
-        try:
-            keyed.sort(key=lambda kv: kv[0])
-        except TypeError:  # keys of mixed types: Python refuses to sort them too
-            return None
-        return [v for _, v in keyed]
 
     def _argument_part(self, e: cst.BaseExpression) -> Any:
         """The skeleton of the part of a container argument that ``e`` names: the argument
@@ -489,29 +459,10 @@ class Iteration:
             return tnames[0], header, [(tnames[1], (seq,)), *inner], True
         if fname == "zip":
             return self._zip_plan(call, target)  # type: ignore[arg-type]
-        if (
-            fname == "reversed"
-            and len(call.args) == 1  # type: ignore[union-attr]
-            and call.args[0].keyword is None  # type: ignore[union-attr]
-            and not call.args[0].star  # type: ignore[union-attr]
-            and not self.builtin_call(call.args[0].value, ("range",))  # type: ignore[union-attr]
-        ):
-            # `for W in reversed(layers)`: the items by index, from the last
-            tnames = self._loop_target_names(target)
-            seq = self.iterable(self.lower(call.args[0].value, tnames[0]))  # type: ignore[union-attr]
-            if not self.is_static(seq) and len(tnames) == 1:
-                index = self.names.temp(f"{tnames[0]}_index")
-                n = self.range_len([seq]).args[0].value  # type: ignore[attr-defined]
-                header = cst.parse_expression("range(n - 1, -1, -1)").with_changes(
-                    args=[
-                        cst.Arg(
-                            cst.BinaryOperation(n, cst.Subtract(), cst.Integer("1"))
-                        ),
-                        cst.Arg(cst.UnaryOperation(cst.Minus(), cst.Integer("1"))),
-                        cst.Arg(cst.UnaryOperation(cst.Minus(), cst.Integer("1"))),
-                    ]
-                )
-                return index, header, [(tnames[0], (seq,))], True
+        if fname == "reversed":
+            plan = self.reversed_plan(call, target)  # type: ignore[arg-type]
+            if plan is not None:
+                return plan
         # a plain sequence: rows of an array (or a constant sequence)
         seq = self.iterable(self.lower(it, "seq"))
         tnames = self._loop_target_names(target)

@@ -32,6 +32,7 @@ from srcgrad.codegen.normalize.lists import Lists
 from srcgrad.codegen.normalize.loops import Loops
 from srcgrad.codegen.normalize.methods import Methods
 from srcgrad.codegen.normalize.modules import Modules
+from srcgrad.codegen.normalize.orders import Orders
 from srcgrad.codegen.normalize.names import NameReads
 from srcgrad.codegen.normalize.randomness import Randomness
 from srcgrad.codegen.normalize.recursion import Recursion
@@ -56,6 +57,7 @@ class Normalizer(
     Returns,
     Loops,
     Iteration,
+    Orders,
     Keys,
     Writes,
     InPlace,
