@@ -48,6 +48,8 @@ class Tables:
         """
         alias = self.table_entry(value)
         if alias is None:
+            alias = self._table_entry_by_value(value)
+        if alias is None:
             return False
         self.forget(name)
         self.local_funcs[name] = alias
@@ -73,6 +75,29 @@ class Tables:
             return None
         node = value.with_changes(
             slice=[cst.SubscriptElement(cst.Index(cst.parse_expression(repr(key))))]
+        )
+        return _TableAlias(node, self.resolver)
+
+    def _table_entry_by_value(self, value: cst.Subscript) -> _TableAlias | None:
+        """``act = ACTIVATIONS[name]`` with a key known only when the code runs (an
+        argument): the key is read now, into a name of its own, and a call of ``act``
+        is the call ``ACTIVATIONS[<that key>](...)`` (an ``if`` over the table's keys).
+        """
+        if len(value.slice) != 1 or not isinstance(value.slice[0].slice, cst.Index):
+            return None
+        chain = self._global_chain(value.value)
+        if chain is None or not _is_table(chain[1]):
+            return None
+        key_atom = self.lower(value.slice[0].slice.value, "key")
+        if self.constant_value(key_atom) is not _MISSING:
+            return None  # (a constant key the table lacks: refused as before)
+        if not (isinstance(key_atom, cst.Name) and key_atom.value in self.locals):
+            # a free name (a closure's cell, a global): its value now, in a local
+            key_atom = cst.Name(self.emit(ir.STATIC, None, "key", key_atom))
+        held = self.names.temp("key")
+        self.env[held] = key_atom.value  # read by name where the alias is called
+        node = value.with_changes(
+            slice=[cst.SubscriptElement(cst.Index(cst.Name(held)))]
         )
         return _TableAlias(node, self.resolver)
 
