@@ -63,3 +63,24 @@ def test_a_starred_name_that_is_read_is_refused_and_the_hint_works():
         return np.sum(first) + np.sum(rest[0])
 
     check_grad(followed, A, B)
+
+
+def test_reading_the_starred_throwaway_is_refused_by_name_and_the_hint_works():
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(src.rest_underscore_read)(A, B)
+    err = info.value
+    assert err.lineno == src.rest_underscore_read.__code__.co_firstlineno + 2
+    assert "starred rest" in str(err) and "_ = x[k:]" in str(err)
+
+    def followed(A, b):  # the hint: slice it
+        r = np.linalg.lstsq(A, b, rcond=None)
+        x, _ = r[0], r[1:]
+        return np.sum(x**2) + np.sum(_[0])
+
+    check_grad(followed, A, B)
+
+
+def test_the_throwaway_name_bound_again_is_a_name_again():
+    value, _ = srcgrad.value_and_grad(src.rest_underscore_rebound, wrt=(0, 1))(A, B)
+    assert value == src.rest_underscore_rebound(A, B)
+    check_grad(src.rest_underscore_rebound, A, B, wrt=(0, 1))

@@ -46,3 +46,16 @@ def rows_rest(A, b):
 def rest_is_read(A, b):
     first, *rest = np.linalg.svd(A, full_matrices=False)
     return np.sum(first) + np.sum(rest[0])
+
+
+def rest_underscore_read(A, b):
+    x, *_ = np.linalg.lstsq(A, b, rcond=None)
+    return np.sum(x**2) + np.sum(_[0])
+
+
+def rest_underscore_rebound(A, b):
+    x, *_ = np.linalg.lstsq(A, b, rcond=None)
+    total = np.sum(x**2)
+    for _ in range(2):
+        total = total * 0.5 + np.sum(b)
+    return total

@@ -57,6 +57,7 @@ class Bindings:
         array module, a nested def), in this function or, for a nested def, in its
         enclosing one."""
         self.env.pop(user, None)
+        self.unbound_rest.discard(user)
         self.galias.pop(user, None)
         self.np_alias.discard(user)
         self.local_funcs.pop(user, None)

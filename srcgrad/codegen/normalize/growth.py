@@ -186,6 +186,8 @@ class Growth:
         for i, el in enumerate(head):
             name = el.value.value  # type: ignore[union-attr]
             self.lower_subscript_of(atom, cst.Integer(str(i)), name, target=name)
+        self.forget(last.value.value)
+        self.unbound_rest.add(last.value.value)  # a read of it is refused by name
         return True
 
     def _known_items(self, atom: cst.BaseExpression) -> list[Any] | None:

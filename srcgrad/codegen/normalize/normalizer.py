@@ -137,6 +137,7 @@ class Normalizer(
         self.origin = src.def_origin()
         self._node = src.tree
         self.findings: list[SrcgradError] = []
+        self.unbound_rest: set[str] = set()  # `*_` of `x, *_ = f(...)`: never bound
         self.poisoned: set[str] = set()  # names bound by statements that were reported
         self.skipped = 0  # statements dropped as consequences of earlier findings
 
