@@ -865,6 +865,11 @@ class UserGlobals(dict):  # type: ignore[type-arg]
             if owner is not None:
                 self._owners[ref.owner] = owner
         code = getattr(owner, "__code__", None)
+        g = getattr(owner, "__globals__", None)
+        if ref is not None and code is not None and ref.path[0] not in code.co_freevars:
+            # a global of an emitted module's function (srcgrad/recompute.py binds it)
+            if isinstance(g, UserGlobals) and dict.__contains__(g, ref.path[0]):
+                return dict.__getitem__(g, ref.path[0])
         if ref is None or code is None or ref.path[0] not in code.co_freevars:
             raise NameError(f"the closure variable {text} ({key}) cannot be found")
         cell = owner.__closure__[code.co_freevars.index(ref.path[0])]  # type: ignore[union-attr]

@@ -201,8 +201,15 @@ class HvpFunction:
 
     def gradient_jvp(self, *args: Any) -> JvpFunction:
         """The forward mode of the gradient specialised on ``args`` (``.source`` shows it)."""
-        bound, st = self._grad._run_forward(tuple(args), {})  # type: ignore[misc]
+        bound, st = self._run(tuple(args), {})
         return self._jvp_of(st)
+
+    def _run(self, primals: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        bound, st = self._grad._run_forward(primals, kwargs)  # type: ignore[misc]
+        if "call_vjp(" in st.text:  # a pullback is a closure: the module again with its
+            self._grad = self._grad.variant("_recompute")  # recursive calls recomputing
+            bound, st = self._grad._run_forward(primals, kwargs)  # type: ignore[misc]
+        return bound, st
 
     def _jvp_of(self, st: Any) -> JvpFunction:
         grad_fn = api._find(st.ns, "grad_", api._emitted_name(self.forward))
@@ -226,7 +233,7 @@ class HvpFunction:
         if not args:
             raise TypeError("hvp: pass the arguments, then the vector v")
         *primals, v = args
-        bound, st = self._grad._run_forward(tuple(primals), kwargs)  # type: ignore[misc]
+        bound, st = self._run(tuple(primals), kwargs)
         jf = self._jvp_of(st)
         _, tangent = jf(*bound, v)
         if self._grad._single and not self._layouts:
