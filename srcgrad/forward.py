@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from srcgrad import api, cache, linetable, tree
+from srcgrad import api, cache, linetable, recompute, tree
 from srcgrad.errors import InternalError, SrcgradError, WrtError
 from srcgrad.finite_differences import _wrt_positions
 from srcgrad.rules.tangents import install_jvp
@@ -292,6 +292,12 @@ def _gradient_function(grad_fn: Any, gf: api.GradFunction, st: Any) -> Any:
         value = f"{call}[0]"
     else:  # one array: forward mode differentiates one output (split again by hvp)
         value = "np.concatenate([np.ravel(g) for g in grads])"
+    own = recompute.name_of(api._emitted_name(gf.forward), gf._wrt)
+    if own in (dict.get(st.ns, recompute.TABLE) or ()):
+        # its backward calls its own recomputing gradient (srcgrad/recompute.py): so does
+        # this, or forward mode would meet the recursion in bwd (residuals: a container)
+        call = f"{own}(np.ones_like({st.fwd.__name__}({params})[0]), {params})"
+        value = call if gf._single else "grads"
     name = f"gradient_{api._emitted_name(gf.forward).lstrip('_')}"
     text = (
         f"def {name}({params}):\n"
@@ -305,6 +311,8 @@ def _gradient_function(grad_fn: Any, gf: api.GradFunction, st: Any) -> Any:
     ns = cache.load_module(text, filename, grad_fn)
     ns[grad_fn.__name__] = grad_fn
     ns["np"] = np
+    if own in text:
+        ns[own], ns[st.fwd.__name__] = st.ns[own], st.fwd
     return ns[name]
 
 
