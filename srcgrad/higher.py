@@ -18,6 +18,11 @@ the callees it reaches, the lower order's whole emitted text (:func:`cache.calle
 The wrapper's text is registered under a file name of its own,
 ``<srcgrad <module>/<lower file>::<wrapper>>``, that does not depend on where the cache is.
 
+A lower order that srcgrad could not differentiate is emitted again in a mode it can: a
+loop's sums over steps in lists (no ``step_sum``), and a recursive call as a plain call
+whose backward calls the callee's recomputing gradient (no ``call_vjp``, whose pullback
+is a closure; :mod:`srcgrad.recompute`, O(depth^2) work at the higher order).
+
 ``elementwise_grad(f)`` is the gradient of ``sum(f(x))``: the pullback of a cotangent of
 ones (autograd's habit for plotting derivatives of elementwise functions); its wrapper is
 the same text under the name ``elementwise_grad_<f>``.

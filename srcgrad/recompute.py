@@ -29,7 +29,6 @@ import linecache
 from typing import Any, Callable
 
 from srcgrad import cache
-from srcgrad.errors import SrcgradError
 
 __all__ = ["variant", "install", "vjp_function", "TABLE"]
 
@@ -37,7 +36,9 @@ TABLE = "SRCGRAD_RECOMPUTED"
 
 # (callee code, wrt) -> the GradFunction of its recompute-mode module
 _GRADS: dict[tuple[Any, tuple[str, ...]], Any] = {}
-_LOADING: set[tuple[Any, tuple[str, ...]]] = set()  # modules being loaded now
+# (callee code, wrt) -> (GradFunction, namespace, fwd, bwd, spec) of a module :func:`install`
+# binds now
+_PENDING: dict[tuple[Any, tuple[str, ...]], tuple[Any, ...]] = {}
 
 
 def variant(gf: Any, flag: str) -> Any:
@@ -60,53 +61,48 @@ def variant(gf: Any, flag: str) -> Any:
 def install(gf: Any, ns: dict[str, Any], fname: str, spec: str) -> None:
     """Bind the names of the loaded module ``ns``'s table (see the module docstring);
     ``gf`` is the GradFunction it belongs to, ``fname`` the name its passes are built
-    from, ``spec`` what it is specialised to."""
+    from, ``spec`` what it is specialised to.  While it binds them, a module it needs
+    that needs it back (recursive calls that swap the differentiated arguments) finds
+    its passes here."""
     table = dict.get(ns, TABLE)
     if not table:
         return
     fwd, bwd = _find(ns, "fwd_" + fname), _find(ns, "bwd_" + fname)
     own = (gf.forward.__code__, tuple(gf._wrt))
-    for name, (expr, wrt) in table.items():
-        callee = eval(
-            compile(expr, ns["__file__"], "eval"), ns
-        )  # noqa: S307  (our text)
-        key = (getattr(callee, "__code__", None), tuple(wrt))
-        if key == own:
-            ns[name] = _vjp_wrapper(gf, fwd, bwd, name, spec)
-        else:
+    outer = _PENDING.get(own)
+    _PENDING[own] = (gf, ns, fwd, bwd, spec)
+    try:
+        for name, (expr, wrt) in table.items():
+            code = compile(expr, ns["__file__"], "eval")  # the callee, as fwd reads it
+            callee = eval(code, ns)  # noqa: S307  (a name the emitted text holds)
             ns[name] = vjp_function(type(gf), callee, tuple(wrt), name)
+    finally:
+        if outer is None:
+            del _PENDING[own]
+        else:
+            _PENDING[own] = outer
 
 
 def vjp_function(
     grad_function: Any, fn: Any, wrt: tuple[str, ...], name: str
 ) -> Callable[..., Any]:
     """``vjp_<fn>__<wrt>``: ``fn``'s cotangents w.r.t. ``wrt`` through its generic
-    recompute-mode module (a ``grad_function``, generated or loaded once per process).
-    """
+    recompute-mode module (a ``grad_function``, generated or loaded once per process),
+    or through the module being bound now (:func:`install`)."""
     key = (fn.__code__, wrt)
-    if key in _LOADING:
-        raise SrcgradError(
-            f"recursion through {fn.__qualname__} whose calls differentiate other "
-            "arguments in turn, at a higher order (not supported yet)",
-            filename=fn.__code__.co_filename,
-            lineno=fn.__code__.co_firstlineno,
-            col=1,
-            construct="recursion",
-            hint="stop at the first order for this function, or make each recursive "
-            "call pass the differentiated arguments in the same parameters",
-        )
-    gf = _GRADS.get(key)
-    if gf is None:
-        gf = grad_function(fn, wrt if len(wrt) > 1 else wrt[0], kind="vjp")
-        gf = _GRADS.setdefault(key, gf.variant("_recompute"))
-    _LOADING.add(key)
-    try:
+    pending = _PENDING.get(key)
+    if pending is not None:
+        gf, ns, fwd, bwd, spec = pending
+    else:
+        gf = _GRADS.get(key)
+        if gf is None:
+            gf = grad_function(fn, wrt if len(wrt) > 1 else wrt[0], kind="vjp")
+            gf = _GRADS.setdefault(key, gf.variant("_recompute"))
         st = gf._state if gf._state is not None else gf._prepare(None)
-    finally:
-        _LOADING.discard(key)
-    own = st.ns.get(name)
-    if own is None:  # its table did not name itself: make the wrapper here
-        own = st.ns[name] = _vjp_wrapper(gf, st.fwd, st.bwd, name, st.spec)
+        ns, fwd, bwd, spec = st.ns, st.fwd, st.bwd, st.spec
+    own = dict.get(ns, name)
+    if own is None or getattr(own, "__name__", None) != name:
+        own = ns[name] = _vjp_wrapper(gf, fwd, bwd, name, spec)
     return own
 
 

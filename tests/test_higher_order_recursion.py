@@ -74,6 +74,16 @@ def mixed_loss(x):
     return np.sum(mixed_with(x, x * x, 3))
 
 
+def swap(x, y, n):  # each call differentiates the other parameter (x, then y, then x)
+    if n == 0:
+        return np.sin(x) * y
+    return np.tanh(swap(y, x, n - 1)) + x * 0.3
+
+
+def swap_loss(x):
+    return np.sum(swap(x, np.array([0.2, 0.5, -0.4]), 3))
+
+
 def scalar_recursion(x, n):  # the differentiated function is itself recursive
     if n == 0:
         return np.sum(np.sin(x))
@@ -94,7 +104,9 @@ def central(fn, x, eps=1e-6):
     return np.array(rows)
 
 
-@pytest.mark.parametrize("loss", [chain_loss, fib_loss, mutual_loss, mixed_loss])
+@pytest.mark.parametrize(
+    "loss", [chain_loss, fib_loss, mutual_loss, mixed_loss, swap_loss]
+)
 def test_second_order_of_a_recursion(loss):
     g = srcgrad.grad(loss)
     hessian = central(g, X)
