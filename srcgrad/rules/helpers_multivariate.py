@@ -93,15 +93,13 @@ def multivariate_normal_logpdf_cotangents_adjoint(g, ans, ct, x, mean=None, cov=
     inv = np.linalg.inv(mvn_full_covariance(cov, d))
     s = np.matmul(r, inv)
     w = np.reshape(np.broadcast_to(ct, (n,)), (-1, 1))
-    t = np.broadcast_to(
-        np.reshape(zeros_if_none(g[0], ans[0]), rows.shape), (n, d)
-    ) - np.broadcast_to(np.reshape(zeros_if_none(g[1], m), (-1,)), (n, d))
+    t = np.broadcast_to(np.reshape(zeros_if_none(g[0], ans[0]), rows.shape), (n, d)) - np.broadcast_to(
+        np.reshape(zeros_if_none(g[1], m), (-1,)), (n, d)
+    )
     gg = mvn_full_covariance(zeros_if_none(g[2], ans[2]), d)
     sg = np.matmul(s, gg)
     d_s = 0.5 * w * (sg + np.matmul(s, mT(gg))) - w * t
-    d_w = 0.5 * np.sum(sg * s, axis=-1, keepdims=True) - np.sum(
-        t * s, axis=-1, keepdims=True
-    )
+    d_w = 0.5 * np.sum(sg * s, axis=-1, keepdims=True) - np.sum(t * s, axis=-1, keepdims=True)
     d_w = d_w - 0.5 * np.sum(gg * inv)
     d_inv = np.matmul(mT(r), d_s) - 0.5 * np.sum(w) * gg
     d_r = np.matmul(d_s, mT(inv))

@@ -65,10 +65,7 @@ def average_adjoint(
     nondiff=("rowvar", "bias", "ddof", "fweights", "aweights", "dtype"),
     accepts={
         "fweights": ((None,), "repeat the observations instead of weighting them"),
-        "aweights": (
-            (None,),
-            "scale the centred observations by sqrt(weights) instead",
-        ),
+        "aweights": ((None,), "scale the centred observations by sqrt(weights) instead"),
     },
     shapes={
         "matrix": ("(3,5),-", {"y": None}),

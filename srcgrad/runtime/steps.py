@@ -118,8 +118,7 @@ class StepSum:
 
 def _added(total: Any, part: Any) -> Any:
     """``total + part``, written into ``total`` (an array this sum made) where that gives
-    the same array: one shape and dtype, of a namespace whose arrays are written in place.
-    """
+    the same array: one shape and dtype, of a namespace whose arrays are written in place."""
     if total is None:
         return part
     if (
