@@ -17,7 +17,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from srcgrad import cache, diagnose, linetable, tree
+from srcgrad import cache, diagnose, linetable, recompute, tree
 from srcgrad.backend import namespace
 from srcgrad.errors import (
     InternalError,
@@ -132,8 +132,9 @@ class GradFunction:
     """
 
     _mode: str | None = None  # the file name's mode (forward mode's "fwd")
-    # a lower order's module: loop sums in lists srcgrad differentiates again (no step_sum)
-    _lists_only = False
+    # a lower order's module: loop sums in lists srcgrad differentiates again (no step_sum),
+    # recursive calls plain, their backward recomputing (no call_vjp, srcgrad/recompute.py)
+    _lists_only = _recompute = False
     _srcgrad_derivative = True  # srcgrad.grad of it differentiates it again (higher.py)
 
     def __init__(
@@ -354,23 +355,15 @@ class GradFunction:
 
     def _file_mode(self) -> str | None:
         mode = self._mode or ("aux" if self._has_aux else None)
-        return (
-            "-".join(filter(None, (mode, "lists" if self._lists_only else None)))
-            or None
-        )
+        lists, calls = self._lists_only and "lists", self._recompute and "recompute"
+        return "-".join(filter(None, (mode, lists, calls))) or None
 
     def lists_only(self) -> "GradFunction":
-        """This gradient emitted with its loops' sums over steps in lists (what a higher
-        order differentiates: ``step_sum`` is an object srcgrad does not differentiate).
-        """
-        clone = self.__dict__.get("_lists_clone")
-        if clone is None:
-            clone = copy.copy(self)
-            for k in ("_lists_clone", "_srcgrad_wrappers"):
-                clone.__dict__.pop(k, None)
-            clone._lists_only, clone._state, clone._states = True, None, {}
-            self.__dict__["_lists_clone"] = clone
-        return clone
+        return self.variant("_lists_only")
+
+    def variant(self, flag: str) -> "GradFunction":
+        """This gradient in a mode a higher order differentiates (recompute.variant)."""
+        return recompute.variant(self, flag)
 
     def _key_parts(
         self, args: tuple[Any, ...] | None, key: tuple[Any, ...] | None
@@ -393,6 +386,8 @@ class GradFunction:
         }
         if self._lists_only:
             parts["loops"] = "lists"
+        if self._recompute:
+            parts["calls"] = "recompute"
         if statics:  # str/bool/None arguments are constants of the generated code
             parts["statics"] = statics
             containers = {**containers, **{p: ("static",) for p in statics}}
@@ -422,6 +417,8 @@ class GradFunction:
         objs = cache.without_values(objs)
         ns = cache.load_module(text, filename, fn, objs)
         fname = _emitted_name(fn)
+        if recompute.TABLE in text:  # bind what its recursive calls' backward calls
+            recompute.install(self, ns, fname, spec)
         return _Loaded(
             fn.__code__,
             refs,
@@ -457,6 +454,7 @@ class GradFunction:
             self._has_aux,
             arg_specs,
             lists_only=self._lists_only,
+            recompute=self._recompute,
         )
         refs = [cache.Ref.parse(c) for c in em.calls]
         objs = cache.resolve_refs(self.forward, refs, args)  # type: ignore[arg-type]

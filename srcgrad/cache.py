@@ -331,16 +331,13 @@ def _free_name(fn: Any, name: str) -> Any:
         if i < len(cells):
             try:
                 return cells[i].cell_contents
-            except (
-                ValueError
-            ):  # an empty cell: Python would raise; the generator looks on
+            except ValueError:  # an empty cell: Python raises; the generator looks on
                 pass
     g = fn.__globals__
     if name in g:
         return g[name]
-    if isinstance(
-        g, UserGlobals
-    ):  # an emitted module's: its user's names, read through
+    # an emitted module's: its user's names, read through
+    if isinstance(g, UserGlobals):
         try:
             return g[name]
         except (KeyError, NameError):
@@ -865,6 +862,9 @@ class UserGlobals(dict):  # type: ignore[type-arg]
             if owner is not None:
                 self._owners[ref.owner] = owner
         code = getattr(owner, "__code__", None)
+        g = getattr(owner, "__globals__", None)  # an emitted module's (recompute.py)
+        if ref is not None and isinstance(g, UserGlobals) and ref.path[0] in g.keys():
+            return dict.__getitem__(g, ref.path[0])
         if ref is None or code is None or ref.path[0] not in code.co_freevars:
             raise NameError(f"the closure variable {text} ({key}) cannot be found")
         cell = owner.__closure__[code.co_freevars.index(ref.path[0])]  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from srcgrad import api, cache, linetable, tree
+from srcgrad import api, cache, linetable, recompute, tree
 from srcgrad.errors import InternalError, SrcgradError, WrtError
 from srcgrad.finite_differences import _wrt_positions
 from srcgrad.rules.tangents import install_jvp
@@ -201,8 +201,15 @@ class HvpFunction:
 
     def gradient_jvp(self, *args: Any) -> JvpFunction:
         """The forward mode of the gradient specialised on ``args`` (``.source`` shows it)."""
-        bound, st = self._grad._run_forward(tuple(args), {})  # type: ignore[misc]
+        bound, st = self._run(tuple(args), {})
         return self._jvp_of(st)
+
+    def _run(self, primals: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        bound, st = self._grad._run_forward(primals, kwargs)  # type: ignore[misc]
+        if "call_vjp(" in st.text:  # a pullback is a closure: the module again with its
+            self._grad = self._grad.variant("_recompute")  # recursive calls recomputing
+            bound, st = self._grad._run_forward(primals, kwargs)  # type: ignore[misc]
+        return bound, st
 
     def _jvp_of(self, st: Any) -> JvpFunction:
         grad_fn = api._find(st.ns, "grad_", api._emitted_name(self.forward))
@@ -226,7 +233,7 @@ class HvpFunction:
         if not args:
             raise TypeError("hvp: pass the arguments, then the vector v")
         *primals, v = args
-        bound, st = self._grad._run_forward(tuple(primals), kwargs)  # type: ignore[misc]
+        bound, st = self._run(tuple(primals), kwargs)
         jf = self._jvp_of(st)
         _, tangent = jf(*bound, v)
         if self._grad._single and not self._layouts:
@@ -285,6 +292,12 @@ def _gradient_function(grad_fn: Any, gf: api.GradFunction, st: Any) -> Any:
         value = f"{call}[0]"
     else:  # one array: forward mode differentiates one output (split again by hvp)
         value = "np.concatenate([np.ravel(g) for g in grads])"
+    own = recompute.name_of(api._emitted_name(gf.forward), gf._wrt)
+    if own in (dict.get(st.ns, recompute.TABLE) or ()):
+        # its backward calls its own recomputing gradient (srcgrad/recompute.py): so does
+        # this, or forward mode would meet the recursion in bwd (residuals: a container)
+        call = f"{own}(np.ones_like({st.fwd.__name__}({params})[0]), {params})"
+        value = call if gf._single else "grads"
     name = f"gradient_{api._emitted_name(gf.forward).lstrip('_')}"
     text = (
         f"def {name}({params}):\n"
@@ -298,6 +311,8 @@ def _gradient_function(grad_fn: Any, gf: api.GradFunction, st: Any) -> Any:
     ns = cache.load_module(text, filename, grad_fn)
     ns[grad_fn.__name__] = grad_fn
     ns["np"] = np
+    if own in text:
+        ns[own], ns[st.fwd.__name__] = st.ns[own], st.fwd
     return ns[name]
 
 

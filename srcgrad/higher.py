@@ -18,6 +18,11 @@ the callees it reaches, the lower order's whole emitted text (:func:`cache.calle
 The wrapper's text is registered under a file name of its own,
 ``<srcgrad <module>/<lower file>::<wrapper>>``, that does not depend on where the cache is.
 
+A lower order that srcgrad could not differentiate is emitted again in a mode it can: a
+loop's sums over steps in lists (no ``step_sum``), and a recursive call as a plain call
+whose backward calls the callee's recomputing gradient (no ``call_vjp``, whose pullback
+is a closure; :mod:`srcgrad.recompute`, O(depth^2) work at the higher order).
+
 ``elementwise_grad(f)`` is the gradient of ``sum(f(x))``: the pullback of a cotangent of
 ones (autograd's habit for plotting derivatives of elementwise functions); its wrapper is
 the same text under the name ``elementwise_grad_<f>``.
@@ -31,7 +36,7 @@ import linecache
 from pathlib import Path
 from typing import Any, Callable
 
-from srcgrad import cache, tree
+from srcgrad import cache, recompute, tree
 from srcgrad.api import _HIGHER, BoundMethodGrad, GradFunction, _emitted_name, _own
 from srcgrad.backend import namespace
 from srcgrad.errors import NonScalarOutputError, SrcgradError, WrtError
@@ -124,14 +129,19 @@ class _Derivative:
                 "for second derivatives with respect to a container use "
                 "srcgrad.hessian(f)(*args) (a dict of dicts) or srcgrad.hvp(f)(*args, v)",
             )
-        for _ in range(2):
+        for _ in range(3):
             if args is None:
                 st = gf._prepare(None)
             else:
                 args, st = gf._run_forward(args, {})
-            if "step_sum(" not in st.text:
+            if "step_sum(" in st.text:
+                gf = gf.lists_only()  # its loops' sums over steps as lists
+            elif "call_vjp(" in st.text:  # its recursive calls' gradients recomputed
+                gf = gf.variant(
+                    "_recompute"
+                )  # by plain functions (srcgrad/recompute.py)
+            else:
                 break
-            gf = gf.lists_only()  # its loops' sums over steps as lists: differentiable
         made = getattr(self, "_wrappers", None)
         if made is None:
             made = self._wrappers = {}
@@ -166,12 +176,20 @@ def _wrapper(gf: GradFunction, st: Any, prefix: str) -> Callable[..., Any]:
     used = set(params) | {fwd.__name__, bwd.__name__, "namespace_of"}
     out, res, d_out = (_fresh(n, used) for n in ("out", "res", "d_out"))
     call = ", ".join(params[:npos] + [f"{p}={p}" for p in params[npos:]])
+    # a module whose backward calls its own recomputing gradient (recompute.py): the
+    # wrapper calls that too, so the next order's recursion is through it, not bwd's
+    own = recompute.name_of(base, gf._wrt)
+    back = (
+        f"{bwd.__name__}({res}, {d_out})[0]"
+        if own not in dict.get(st.ns, recompute.TABLE, ())
+        else f"{own}({d_out}, {', '.join(params)})"
+    )
     text = (
         "from srcgrad.runtime import namespace as namespace_of\n\n\n"
         f"def {name}({', '.join(params)}):\n"
         f"    {out}, {res} = {fwd.__name__}({call})\n"
         f"    {d_out} = namespace_of({out}).ones_like({out})\n"
-        f"    return {bwd.__name__}({res}, {d_out})[0]\n"
+        f"    return {back}\n"
     )
     lower_file = cache.file_name(fn, gf._wrt, gf._file_mode(), st.spec or None)
     filename = f"<srcgrad {cache.module_dirname(fn)}/{lower_file}::{name}>"
@@ -183,6 +201,8 @@ def _wrapper(gf: GradFunction, st: Any, prefix: str) -> Callable[..., Any]:
     ns["__srcgrad_text__"] = text
     ns[fwd.__name__] = fwd
     ns[bwd.__name__] = bwd
+    if own in text:
+        ns[own] = st.ns[own]
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     exec(compile(text, filename, "exec", dont_inherit=True), ns)
     wrapper = ns[name]

@@ -120,6 +120,7 @@ def emit(
     parts += func(n.fwd, ", ".join(norm.params), fwd_body)
     parts += func(n.bwd, f"{n.res}, {n.d_out}", bwd_body)
     parts += func(n.grad, ", ".join(norm.params + [f"{n.d_out}=None"]), grad_body)
+    parts += _recomputed(norm, activity)
     body, lines = _format(parts, {n.fwd: fwd_body, n.bwd: bwd_body}, rename, bare)
     calls = [str(ref) for ref in norm.refs]
     return Emitted(body=body, rules=sorted(bwd.rules_used), lines=lines, calls=calls)
@@ -378,7 +379,8 @@ class _Renderer:
                 out.append(_Node(f"{st.targets[0]} = {old}.copy()", meta))
                 out.append(_Node(code(st.node), meta))
                 continue
-            out.append(_Node(_stmt_text(st, self.activity), meta))
+            text = _stmt_text(st, self.activity, self.norm.recompute_calls)
+            out.append(_Node(text, meta))
         return out
 
     def push_line(self, push: Push) -> _Node:
@@ -505,9 +507,14 @@ class _Renderer:
         return out
 
 
-def _stmt_text(st: Any, activity: Activity | None = None) -> str:
+def _stmt_text(
+    st: Any, activity: Activity | None = None, recompute: bool = False
+) -> str:
     if st.kind == ir.APPEND:
         return code(st.expr)
+    if st.kind == ir.CALLVJP and recompute:  # a plain call (see _recomputed)
+        args = ", ".join(f"{k}={code(v)}" for k, v in st.bound.items())
+        return f"{st.targets[0]} = {code(st.expr)}({args})"
     if st.kind == ir.CALLVJP:
         wrt = activity.pullback_wrt(st) if activity is not None else []
         args = ", ".join(code(v) for v in st.bound.values())
@@ -520,6 +527,34 @@ def _stmt_text(st: Any, activity: Activity | None = None) -> str:
     if st.target_node is not None:
         return f"{code(st.target_node)} = {code(st.expr)}"
     return f"{', '.join(st.targets)} = {code(st.expr)}"
+
+
+def _recomputed(norm: Normalized, activity: Activity) -> list[str]:
+    """For a module a higher order differentiates (``norm.recompute_calls``): the table
+    of the functions its recursive calls' backward calls (name -> (callee, wrt)), which
+    srcgrad/recompute.py binds when it loads the module."""
+    table: dict[str, str] = {}
+    for st in ir.walk_stmts(norm.stmts) if norm.recompute_calls else ():
+        kind = getattr(st, "kind", None)
+        wrt = activity.pullback_wrt(st) if kind == ir.CALLVJP else []
+        if wrt:
+            wrt_text = ", ".join(repr(w) for w in wrt) + ("," if len(wrt) == 1 else "")
+            table[ir.recomputed_name(st, wrt)] = f'("{code(st.expr)}", ({wrt_text}))'
+    if not table:
+        return []
+    text = (
+        "A higher order differentiates this module, so a recursive call is a plain "
+        "call and its backward calls vjp_<callee>__<wrt>(d_out, *arguments), the "
+        "callee's gradient in this same mode: it recomputes the callee's forward (work "
+        "quadratic in the recursion's depth). srcgrad binds those names when it loads "
+        "the module: name -> (callee, wrt)."
+    )
+    entries = ", ".join(f'"{k}": {v}' for k, v in sorted(table.items()))
+    return ["# " + ln for ln in textwrap.wrap(text, 86)] + [
+        f"SRCGRAD_RECOMPUTED = {{{entries}}}",
+        "",
+        "",
+    ]
 
 
 def _line_table(

@@ -22,6 +22,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from srcgrad.codegen.source import Origin
+from srcgrad.recompute import name_of
 from srcgrad.rules.registry import Rule
 
 # Statement kinds.
@@ -91,6 +92,17 @@ class Normalized:
         0  # statements dropped as consequences of findings (check's or normalize's)
     )
     prebind: set[str] = field(default_factory=set)  # bound to None at the top of fwd
+    # a module a higher order differentiates: a recursive call is a plain call and its
+    # backward calls the callee's recomputing gradient (srcgrad/recompute.py)
+    recompute_calls: bool = False
+
+
+def recomputed_name(st: Stmt, wrt: list[str]) -> str:
+    """The function the backward of a recursive call ``st`` (CALLVJP) calls when the
+    module is emitted for a higher order: ``vjp_<callee>__<wrt>`` (srcgrad/recompute.py
+    binds it), which recomputes the callee's forward and returns the cotangents of ``wrt``.
+    """
+    return name_of(st.label.removeprefix("call ").rpartition(".")[2], wrt)
 
 
 class Names:

@@ -56,6 +56,7 @@ def generate(
     has_aux: bool = False,
     arg_specs: dict[str, Any] | None = None,
     lists_only: bool = False,
+    recompute: bool = False,
 ) -> tuple[FunctionSource, Emitted]:
     """Generate the gradient module of ``fn``; raises one error listing every finding.
 
@@ -68,6 +69,7 @@ def generate(
     norm = _normalize(src, findings, wrt, containers, has_aux)
     norm = closed_forms(propagate_forward_copies(norm))
     forward = segment(norm)
+    forward.recompute_calls = recompute  # recursive calls for a higher order
     activity = analyse(forward)
     backward = reverse(forward, activity)
     backward = drop_default_arguments(forward.names, backward)

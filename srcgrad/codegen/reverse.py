@@ -275,12 +275,23 @@ class Reverser(RuleBodies):
         if not wrt:
             return
         call = cst.Call(func=cst.Name(st.targets[1]), args=[cst.Arg(cst.Name(g))])
+        if self.norm.recompute_calls:  # the callee's gradient, its forward recomputed
+            args = [cst.Arg(cst.Name(g))] + [cst.Arg(v) for v in st.bound.values()]
+            call = cst.Call(func=cst.Name(ir.recomputed_name(st, wrt)), args=args)
         whole = self.names.fresh(f"_d_{st.targets[0].lstrip('_')}")
         block.stmts.append(cst.Assign([cst.AssignTarget(cst.Name(whole))], call))
+        start = "0"
         for k, n in enumerate(wrt):
             v = st.bound[n].value
+            item = nth(whole, k) if len(wrt) > 1 else cst.Name(whole)
+            if self.norm.recompute_calls and len(wrt) > 1:
+                # one flat array of the cotangents (recompute.py): v's part, v's shape
+                stop = f"{start} + {self.xp}.size({v})".removeprefix("0 + ")
+                item = cst.parse_expression(
+                    f"{self.xp}.reshape({whole}[{start}:{stop}], {self.xp}.shape({v}))"
+                )
+                start = stop
             if v in self.active:
-                item = nth(whole, k) if len(wrt) > 1 else cst.Name(whole)
                 self.contribute(block, self.adj(v), item)
 
     def _rev_listnew(self, st: Stmt, block: Block, g: str) -> None:

@@ -24,18 +24,19 @@ from srcgrad.rules import registry
 
 CODEGEN = Path(runtime.__file__).resolve().parent.parent / "codegen"
 
-# helpers without a rule yet (each refused by name at a higher order): call_vjp returns
-# a pullback function, which needs more than a rule.
-NOT_YET = frozenset("""
-    call_vjp
+# helpers without a rule yet (each refused by name at a higher order): none left
+NOT_YET: frozenset[str] = frozenset("""
     """.split())
 
 
 # runtime names that are not values emitted code computes with
 NOT_CALLED = {"shape_only"}  # a decorator of helpers: marks which arguments are shapes
 # helpers only first-order code calls: the module a higher order differentiates is emitted
-# without them (``GradFunction.lists_only``: a loop's sums over steps kept in lists)
-FIRST_ORDER_ONLY = {"step_sum"}
+# without them (``GradFunction.lists_only``: a loop's sums over steps kept in lists;
+# ``GradFunction.variant("_recompute")``: a recursive call is a plain call, its backward a
+# call of the callee's recomputing gradient, not call_vjp's pullback, a closure; see
+# srcgrad/recompute.py and tests/test_higher_order_recursion.py)
+FIRST_ORDER_ONLY = {"step_sum", "call_vjp"}
 
 
 def _callable_helpers() -> dict[str, object]:

@@ -180,6 +180,10 @@ class NameReads:
                 top or (root not in self.top_cells and root not in self.top_globals)
             ):
                 return self._bare(e, root)
+        if isinstance(g, cache.UserGlobals) and mod not in sys.modules:
+            # a name an emitted module binds itself (a recursive call's recomputing
+            # gradient, srcgrad/recompute.py): read through the chain of callee refs
+            return self._closure_read(e, root)
         return self._module_read(e, root, mod)
 
     def _owning_globals(
