@@ -190,6 +190,16 @@ class Growth:
         self.unbound_rest.add(last.value.value)  # a read of it is refused by name
         return True
 
+    def refuse_unbound_rest(self, e: cst.Name) -> None:
+        """A read of the starred throwaway that :meth:`_leading_items_only` left unbound."""
+        self.fail(
+            e,
+            f"{e.value!r}, the starred rest of an unpacking whose items are known only at "
+            "run time (srcgrad binds the names before it, not the rest)",
+            f"slice it instead: {e.value} = x[k:] (k the number of names before it)",
+            "starred-assign",
+        )
+
     def _known_items(self, atom: cst.BaseExpression) -> list[Any] | None:
         """The items of a display or of a container argument (part) ``atom``, as atoms."""
         if isinstance(atom, cst.Name) and atom.value in self.cont:

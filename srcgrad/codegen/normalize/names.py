@@ -86,13 +86,7 @@ class NameReads:
                 "def",
             )
         if v in self.unbound_rest:
-            self.fail(
-                e,
-                f"{v!r}, the starred rest of an unpacking whose items are known only at "
-                "run time (srcgrad binds the names before it, not the rest)",
-                f"slice it instead: {v} = x[k:] (k the number of names before it)",
-                "starred-assign",
-            )
+            self.refuse_unbound_rest(e)
         found, obj = self.resolver.lookup(v)
         if not found:
             self.fail(e, f"name {v!r} is not defined", "define it before use", "name")
