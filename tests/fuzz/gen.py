@@ -42,6 +42,7 @@ TAGS = (
     "setitem",
     "setitem-fancy",
     "call-write",
+    "helper-write",
     "augassign",
     "matmul",
     "join",
@@ -980,6 +981,7 @@ class Ctx:
             "tuple_call",
             "view_write",
             "call_write",
+            "handed",
         ]
         if self.depth < 2:
             kinds += [
@@ -1078,6 +1080,34 @@ class Ctx:
         if fancy:
             self.tag("setitem-fancy")
         self.note_write(v)
+
+    def s_handed(self) -> None:
+        """``v = fill_edges(v)``: a module-level helper writes into the array passed to it
+        and returns it; the caller binds the same name again (or, sometimes, another).
+        """
+        v = self.pick(
+            lambda v: v.owned
+            and not v.readonly
+            and v.base is None
+            and v.shape is not None
+            and len(v.shape) >= 1
+            and v.shape[0] >= 2
+            and v.text.isidentifier()
+        )
+        if v is None:
+            return self.s_assign()
+        if not any(b.startswith("def fill_edges(") for b in self.mod.blocks):
+            self.mod.blocks.append(
+                "def fill_edges(Z, s=0.5):\n    Z[0] = Z[-1] * s\n"
+                "    Z[-1] += np.tanh(Z[0])\n    return Z\n"
+            )
+        e, _ = self.scalar_expr()
+        target = v.text if self.integer(0, 3) else self.fresh()
+        self.emit(f"{target} = fill_edges({v.text}, {e})")
+        self.tag("helper-write")
+        self.note_write(v)
+        if target != v.text:
+            self.bind(Var(target, v.shape))
 
     def s_call_write(self) -> None:
         """A write by a call into an array made here: ``np.add.at(v, idx, e)``,

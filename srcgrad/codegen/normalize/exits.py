@@ -42,10 +42,13 @@ def _may_exit(node: cst.CSTNode) -> bool:
     """Does ``node`` contain a break/continue/return outside nested loops and defs?"""
     if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
         return True
-    if isinstance(
-        node, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)
-    ):
-        return isinstance(node, (cst.For, cst.While)) and bool(own_returns(node))
+    if isinstance(node, (cst.For, cst.While)):
+        # a nested loop's own exits are its own; those of its else clause leave this loop
+        return bool(own_returns(node)) or (
+            node.orelse is not None and _may_exit(node.orelse)
+        )
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return False
     return any(_may_exit(c) for c in node.children)
 
 
@@ -54,7 +57,9 @@ def _has_exit(node: cst.CSTNode) -> bool:
     if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
         return True
     if isinstance(node, (cst.For, cst.While)):
-        return bool(own_returns(node))
+        return bool(own_returns(node)) or (
+            node.orelse is not None and _has_exit(node.orelse)
+        )
     if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
         return False
     return any(_has_exit(c) for c in node.children)
@@ -90,9 +95,10 @@ def _own_breaks(loop: cst.For | cst.While) -> bool:
     def walk(node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Break):
             return True
-        if isinstance(
-            node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)
-        ):
+        if isinstance(node, (cst.For, cst.While)):
+            # a break in a nested loop's else clause leaves this loop
+            return node.orelse is not None and walk(node.orelse)
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             return False
         return any(walk(c) for c in node.children)
 
@@ -121,7 +127,8 @@ def _before_breaks(
     stmts: list[cst.BaseStatement], make: _MakeStatement, src: Any
 ) -> list[cst.BaseStatement]:
     """A loop body ``stmts`` with ``make(b)`` put before each ``break`` b that leaves this
-    loop (not a nested loop's own); the statements it leaves alone stay the same nodes.
+    loop (not a nested loop's own, but those of a nested loop's else clause, which runs in
+    this loop); the statements it leaves alone stay the same nodes.
     """
     out: list[cst.BaseStatement] = []
     for st in stmts:
@@ -137,6 +144,13 @@ def _before_breaks(
             new = st.with_changes(body=small)
         elif isinstance(st, cst.If):
             new = _if_before_breaks(st, make, src)
+        elif isinstance(st, (cst.For, cst.While)) and isinstance(st.orelse, cst.Else):
+            # a nested loop's else clause runs in this loop: its breaks leave this loop
+            clause = st.orelse.body
+            clause = clause.with_changes(
+                body=_before_breaks(list(clause.body), make, src)  # type: ignore[attr-defined]
+            )
+            new = st.with_changes(orelse=st.orelse.with_changes(body=clause))
         if new is not st:
             src.alias(new, st)
         out.append(new)
