@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import libcst as cst
+import libcst.matchers as m
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Stmt
@@ -236,3 +239,53 @@ class InPlace:
         roots = self.view_roots.get(old, {old})
         for lp in self.loops:
             lp.setdefault("written", {}).setdefault(user, set()).update(roots)
+
+    def refuse_carried_aliases(
+        self, node: cst.For | cst.While, loop: dict[str, Any]
+    ) -> None:
+        """Two names a loop carries that hold one array at the end of an iteration (``y = x``
+        after ``x[0] = ...``) hold it at the start of the next one too, where a write into it
+        in place through one name shows in the other in numpy, never in the functional
+        rewrite (each name is carried as its own value).  Refused where the loop writes one
+        of them in place and reads the other."""
+        written: set[str] = set()
+        for roots in loop.get("written", {}).values():
+            written |= roots
+        if not written:
+            return
+        cmap = loop["map"]
+        users = [u for u in cmap if u in self.env]
+        reads = _loads_in(node.body)
+
+        def roots(name: str) -> set[str]:
+            return self.view_roots.get(name, {name})
+
+        for i, u in enumerate(users):
+            for v in users[i + 1 :]:
+                if not roots(self.env[u]) & roots(self.env[v]):
+                    continue
+                for a, b in ((u, v), (v, u)):
+                    if roots(cmap[a].name) & written and b in reads:
+                        self.fail(
+                            node,
+                            f"{b!r} and {a!r} hold one array from one iteration to the "
+                            f"next, and the loop writes {a!r} in place: numpy's write shows "
+                            f"in {b!r} too, which the gradient cannot follow",
+                            f"bind a copy ({b} = {a}.copy()), or write {a} functionally "
+                            f"({a} = np.where(...), {a} = {a} + ...)",
+                            "loop-carried-view",
+                            AliasError,
+                        )
+
+
+def _loads_in(node: cst.CSTNode) -> set[str]:
+    """The names ``node`` reads (not those it only assigns)."""
+    targets = {
+        id(n)
+        for t in m.findall(node, m.AssignTarget() | m.For())
+        for n in m.findall(t.target, m.Name())  # type: ignore[union-attr]
+        if not isinstance(t, cst.AssignTarget)
+        or t.target is n
+        or isinstance(t.target, (cst.Tuple, cst.List))
+    }
+    return {n.value for n in m.findall(node, m.Name()) if id(n) not in targets}

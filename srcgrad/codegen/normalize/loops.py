@@ -297,6 +297,7 @@ class Loops:
             else (kind == "for" or test is not None or falls)
         )
         self._refuse_carried_views(node, before, loop)
+        self.refuse_carried_aliases(node, loop)
         if falls:
             self.origin = origin
             self.loop_phis(loop)
