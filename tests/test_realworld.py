@@ -79,6 +79,9 @@ FINDINGS: dict[str, str] = {
     "nonlocal_accumulators": "refused: closures that rebind the enclosing function's "
     "names with `nonlocal` and write into its dict (hint: pass the value in and return "
     "it, which the other two findings then also ask for)",
+    "word_lstm_layers": "refused: super().__call__(p, xs) in a layer subclass (the hint, "
+    "Layer.__call__(self, p, xs), works), then the caches hs = [None] * (T + 1) written "
+    "by index with values that carry a gradient (the hint, build them with append, works)",
 }
 
 #: ``srcgrad gen FILE`` does not generate what the API differentiates right: file stem ->
