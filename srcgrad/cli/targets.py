@@ -293,6 +293,16 @@ def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
         if (
             isinstance(n, ast.Call)
             and isinstance(n.func, ast.Name)
+            and n.func.id == "sorted"
+            and n.args
+            and isinstance(n.args[0], ast.Name)
+            and n.args[0].id in params
+        ):
+            # `for k in sorted(params)`: its keys are known on the first call
+            out.setdefault(n.args[0].id, "iterated in sorted(...) order")
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
             and n.func.id == "zip"
             and len(n.args) == 1
             and isinstance(n.args[0], ast.Starred)
