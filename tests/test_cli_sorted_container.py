@@ -10,7 +10,7 @@ import textwrap
 
 from srcgrad.cli.targets import container_note, container_params
 
-SOURCE = '''
+SOURCE = """
 import numpy as np
 
 
@@ -20,7 +20,7 @@ def decay(params, x):
 
 def plain(x, w):
     return np.sum(np.sort(x) * w)
-'''
+"""
 
 
 def _module(tmp_path):

@@ -54,7 +54,9 @@ def test_the_index_counts_from_the_first_reversed_item():
 
 
 @pytest.mark.parametrize(
-    "fn, line", [(src.dict_keys, 40), (src.gen_items, 53)], ids=["dict", "comprehension"]
+    "fn, line",
+    [(src.dict_keys, 45), (src.gen_items, 60)],
+    ids=["dict", "comprehension"],
 )
 def test_dicts_and_comprehensions_stay_refused_at_reversed(fn, line):
     with pytest.raises(srcgrad.SrcgradError) as info:

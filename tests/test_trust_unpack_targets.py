@@ -4,7 +4,8 @@ loops.  Before, every such statement was refused ("unpacking into a subscript or
 attribute"), a false refusal found by ``tests/realworld/word_lstm_layers.py``.  Every item
 is evaluated first, then the targets are assigned left to right, as Python does.  A swap of
 rows (``y[0], y[1] = y[1], y[0]``, whose numpy result reads a row after it was written) is
-refused as the view hazard it is, and an attribute target is still refused at its line."""
+refused as the view hazard it is, and an attribute target is still refused at its line.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ def test_targets_are_assigned_left_to_right():
 
 
 @pytest.mark.parametrize(
-    "fn, line", [(src.rows_swapped, 54), (src.attribute_target, 59)],
+    "fn, line",
+    [(src.rows_swapped, 54), (src.attribute_target, 59)],
     ids=["rows_swapped", "attribute_target"],
 )
 def test_still_refused_at_the_line(fn, line):

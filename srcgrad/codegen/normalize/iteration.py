@@ -440,8 +440,7 @@ class Iteration:
                     "write `for i, x in enumerate(xs)`",
                     "for-target",
                 )
-            items = _reversed_as_slice(self, call.args[0].value)  # type: ignore[union-attr]
-            seq = self.iterable(self.lower(items, tnames[1]))
+            seq = self.iterable(self.lower(_enumerated(self, call), tnames[1]))
             start = list(call.args[1:])  # type: ignore[union-attr]
             if self.is_static(seq) and all(self.is_static(a.value) for a in start):
                 # `for k, c in enumerate(COEFS)` over constants: each pair unpacked
@@ -561,11 +560,12 @@ def _items_of(e: cst.BaseExpression, skel: Any) -> list[cst.BaseExpression] | No
     ]
 
 
-def _reversed_as_slice(norm: Any, e: cst.BaseExpression) -> cst.BaseExpression:
-    """``reversed(seq)`` enumerated (``enumerate(reversed(layers))``) as ``seq[::-1]``, whose
-    items are the same in the same order (a list's, a tuple's, an array's rows); ``e``
-    itself for anything else (``reversed(range(n))`` stays a range, a dict's keys are no
-    slice)."""
+def _enumerated(norm: Any, call: Any) -> cst.BaseExpression:
+    """What ``enumerate(e)`` visits: ``reversed(seq)`` (``enumerate(reversed(layers))``) as
+    ``seq[::-1]``, whose items are the same in the same order (a list's, a tuple's, an
+    array's rows); ``e`` itself for anything else (``reversed(range(n))`` stays a range, a
+    dict's keys are no slice)."""
+    e = call.args[0].value
     if norm.builtin_call(e, ("reversed",)) is None:
         return e
     args = e.args  # type: ignore[attr-defined]
@@ -576,8 +576,10 @@ def _reversed_as_slice(norm: Any, e: cst.BaseExpression) -> cst.BaseExpression:
         return e  # a range, a comprehension, a call: as before
     cur = norm.env[inner.value]
     part = norm._argument_part(inner)
-    if norm.lit.get(cur, ("",))[0] == "dict" or part is not None and isinstance(
-        part[1], dict
+    if (
+        norm.lit.get(cur, ("",))[0] == "dict"
+        or part is not None
+        and isinstance(part[1], dict)
     ):
         return e  # reversed(d) visits a dict's keys: not a slice
     minus_one = cst.UnaryOperation(cst.Minus(), cst.Integer("1"))

@@ -509,7 +509,5 @@ class _Placeholders(cst.CSTTransformer):
         super().__init__()
         self.parts = parts
 
-    def leave_Name(
-        self, original: cst.Name, updated: cst.Name
-    ) -> cst.BaseExpression:
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
         return self.parts.get(original.value, updated)
