@@ -302,13 +302,15 @@ def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
             found = _iterated_as_tuples(n.iter, n.target, params)
             if found is not None:
                 out.setdefault(found, "iterated as tuples")
+            found = _sorted_keys(n, node, params)
+            if found is not None:
+                out.setdefault(found, "indexed by its keys in sorted(...) order")
     return out
 
 
 def _container_call(n: ast.AST, params: dict[str, Any]) -> tuple[str, str] | None:
     """(parameter, why) when the call ``n`` uses a parameter as a container:
-    ``p.items()`` / ``.keys()`` / ``.values()``, ``sorted(p)`` (a loop over its keys in
-    order, known on the first call) or ``zip(*p)``; else None."""
+    ``p.items()`` / ``.keys()`` / ``.values()`` or ``zip(*p)``; else None."""
     if not isinstance(n, ast.Call):
         return None
     f, args = n.func, n.args
@@ -321,8 +323,6 @@ def _container_call(n: ast.AST, params: dict[str, Any]) -> tuple[str, str] | Non
         return f.value.id, f"uses .{f.attr}()"
     if not (isinstance(f, ast.Name) and len(args) >= 1):
         return None
-    if f.id == "sorted" and isinstance(args[0], ast.Name) and args[0].id in params:
-        return args[0].id, "iterated in sorted(...) order"
     if (
         f.id == "zip"
         and len(args) == 1
@@ -331,6 +331,34 @@ def _container_call(n: ast.AST, params: dict[str, Any]) -> tuple[str, str] | Non
         and args[0].value.id in params
     ):
         return args[0].value.id, "unpacked into zip(*...)"
+    return None
+
+
+def _sorted_keys(loop: Any, fn: ast.AST, params: dict[str, Any]) -> str | None:
+    """The parameter ``p`` of ``for k in sorted(p)`` (a loop or comprehension) when the
+    function reads ``p[k]``: a dict whose keys are known on the first call; else None
+    (``sorted(x)`` of an array's values is no container)."""
+    it, target = loop.iter, loop.target
+    if not (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Name)
+        and it.func.id == "sorted"
+        and len(it.args) == 1
+        and isinstance(it.args[0], ast.Name)
+        and it.args[0].id in params
+        and isinstance(target, ast.Name)
+    ):
+        return None
+    name = it.args[0].id
+    for n in ast.walk(fn):
+        if (
+            isinstance(n, ast.Subscript)
+            and isinstance(n.value, ast.Name)
+            and n.value.id == name
+            and isinstance(n.slice, ast.Name)
+            and n.slice.id == target.id
+        ):
+            return name
     return None
 
 
