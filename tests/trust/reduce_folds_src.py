@@ -35,5 +35,24 @@ def of_a_generator(x):
     return reduce(np.add, (np.sin(t) * k for k, t in enumerate(x)), 0.0)
 
 
+def display_of_one(x):
+    return np.sum(reduce(np.kron, [x]) ** 2)
+
+
+def display_then_grown(x):
+    items = [x, 2.0 * x]
+    acc = reduce(np.add, items)
+    items.append(np.sin(x))
+    return np.sum(acc * items[2])
+
+
+def in_a_loop_and_a_branch(x):
+    total = 0.0
+    for k in range(3):
+        if k > 0:
+            total = total + np.sum(reduce(np.multiply, (x, x * k, np.sin(x))))
+    return total
+
+
 def lambda_fold(x):
     return reduce(lambda a, b: a * b, x)

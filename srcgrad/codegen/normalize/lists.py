@@ -293,18 +293,19 @@ class Lists:
             return None
         if not self._function_chain(args[0].value):
             return None
-        if any(
-            n in self.env or self.resolver.lookup(n)[1] is not getattr(builtins, n)
-            for n in ("range", "len")
+        if (
+            "enumerate" in self.env
+            or self.resolver.lookup("enumerate")[1] is not enumerate
         ):
-            return None  # (the loop below calls them)
+            return None  # (the loop below calls it)
         items, acc, i = (self.names.temp(n) for n in ("items", hint, "i"))
         if len(args) == 3:
             code = f"{acc} = __init__\nfor {i} in {items}:\n    {acc} = __f__({acc}, {i})\n"
         else:
+            item = self.names.temp("item")
             code = (
-                f"{acc} = {items}[0]\nfor {i} in range(1, len({items})):\n"
-                f"    {acc} = __f__({acc}, {items}[{i}])\n"
+                f"{acc} = {items}[0]\nfor {i}, {item} in enumerate({items}):\n"
+                f"    if {i} > 0:\n        {acc} = __f__({acc}, {item})\n"
             )
         module = cst.parse_module(f"{items} = __items__\n{code}")
         parts = {"__f__": args[0].value, "__items__": args[1].value}
