@@ -31,13 +31,16 @@ _INPLACE_METHOD_HINTS = {
 
 def _super_hint(norm: Any, method: str) -> str:
     """``Base.method(self, ...)``: the call that ``super().method(...)`` makes in the
-    method being read, with its class's next base that defines ``method`` (``Base`` when
-    no class is known)."""
+    method being read, with the next class of the object's MRO (else of the method's
+    class's) that defines ``method`` (``Base`` when no class is known)."""
     fn = norm.resolver.fn
     owner = norm.resolver.closure.get("__class__")  # the cell super() itself reads
-    bases = getattr(owner, "__mro__", ())[1:]
-    base = next((c.__name__ for c in bases if method in vars(c)), "Base")
     params = list(inspect.signature(fn).parameters) if callable(fn) else []
+    chain = norm._global_chain(cst.Name(params[0])) if params else None
+    mro = type(chain[1]).__mro__ if chain is not None else ()  # the object's, if known
+    mro = mro if owner in mro else getattr(owner, "__mro__", ())
+    bases = mro[mro.index(owner) + 1 :] if owner in mro else ()
+    base = next((c.__name__ for c in bases if method in vars(c)), "Base")
     return f"{base}.{method}({params[0] if params else 'self'}, ...)"
 
 

@@ -143,7 +143,9 @@ class Partials:
         """``super().m(args)`` in a method whose ``self`` is an object known here: the call
         ``Base.m(self, args)`` it makes, ``Base`` the class after the method's own in the
         object's MRO that defines ``m`` (reached by its module-level name, as a user would
-        write it); None where that is not known (refused by the method-call path)."""
+        write it).  Only where that MRO is the method's class's own (no diamond), so the
+        code depends on the method alone, as the cache assumes; None elsewhere (refused
+        by the method-call path)."""
         func = e.func
         if not (
             isinstance(func, cst.Attribute)
@@ -157,9 +159,9 @@ class Partials:
         if owner is None or chain is None:
             return None
         mro, method = type(chain[1]).__mro__, func.attr.value
-        if owner not in mro:
-            return None
-        later = mro[mro.index(owner) + 1 :]
+        if owner not in mro or mro[mro.index(owner) + 1 :] != owner.__mro__[1:]:
+            return None  # (a diamond: the next class depends on the object's type)
+        later = owner.__mro__[1:]
         base = next((c for c in later if method in vars(c)), None)
         if base is None or not isinstance(vars(base)[method], types.FunctionType):
             return None
