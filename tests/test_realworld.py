@@ -79,6 +79,9 @@ FINDINGS: dict[str, str] = {
     "nonlocal_accumulators": "refused: closures that rebind the enclosing function's "
     "names with `nonlocal` and write into its dict (hint: pass the value in and return "
     "it, which the other two findings then also ask for)",
+    "word_lstm_layers": "refused: the LSTM caches hs = [None] * (T + 1) are written by "
+    "index (hs[0], cs[0] = ...; cs[t + 1] = ...); writes into a Python list are refused "
+    "(the hint, build them with append, works); its super().__call__(p, xs) is followed",
 }
 
 #: ``srcgrad gen FILE`` does not generate what the API differentiates right: file stem ->

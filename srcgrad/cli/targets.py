@@ -282,24 +282,9 @@ def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
             and isinstance(n.slice.value, str)
         ):
             out.setdefault(n.value.id, f"indexed by the key {n.slice.value!r}")
-        if (
-            isinstance(n, ast.Call)
-            and isinstance(n.func, ast.Attribute)
-            and n.func.attr in ("items", "keys", "values")
-            and isinstance(n.func.value, ast.Name)
-            and n.func.value.id in params
-        ):
-            out.setdefault(n.func.value.id, f"uses .{n.func.attr}()")
-        if (
-            isinstance(n, ast.Call)
-            and isinstance(n.func, ast.Name)
-            and n.func.id == "zip"
-            and len(n.args) == 1
-            and isinstance(n.args[0], ast.Starred)
-            and isinstance(n.args[0].value, ast.Name)
-            and n.args[0].value.id in params
-        ):
-            out.setdefault(n.args[0].value.id, "unpacked into zip(*...)")
+        used = _container_call(n, params)
+        if used is not None:
+            out.setdefault(*used)
         if (
             isinstance(n, ast.Assign)
             and isinstance(n.value, ast.Name)
@@ -317,7 +302,64 @@ def container_params(fn: Callable[..., Any], depth: int = 0) -> dict[str, str]:
             found = _iterated_as_tuples(n.iter, n.target, params)
             if found is not None:
                 out.setdefault(found, "iterated as tuples")
+            found = _sorted_keys(n, node, params)
+            if found is not None:
+                out.setdefault(found, "indexed by its keys in sorted(...) order")
     return out
+
+
+def _container_call(n: ast.AST, params: dict[str, Any]) -> tuple[str, str] | None:
+    """(parameter, why) when the call ``n`` uses a parameter as a container:
+    ``p.items()`` / ``.keys()`` / ``.values()`` or ``zip(*p)``; else None."""
+    if not isinstance(n, ast.Call):
+        return None
+    f, args = n.func, n.args
+    if (
+        isinstance(f, ast.Attribute)
+        and f.attr in ("items", "keys", "values")
+        and isinstance(f.value, ast.Name)
+        and f.value.id in params
+    ):
+        return f.value.id, f"uses .{f.attr}()"
+    if not (isinstance(f, ast.Name) and len(args) >= 1):
+        return None
+    if (
+        f.id == "zip"
+        and len(args) == 1
+        and isinstance(args[0], ast.Starred)
+        and isinstance(args[0].value, ast.Name)
+        and args[0].value.id in params
+    ):
+        return args[0].value.id, "unpacked into zip(*...)"
+    return None
+
+
+def _sorted_keys(loop: Any, fn: ast.AST, params: dict[str, Any]) -> str | None:
+    """The parameter ``p`` of ``for k in sorted(p)`` (a loop or comprehension) when the
+    function reads ``p[k]``: a dict whose keys are known on the first call; else None
+    (``sorted(x)`` of an array's values is no container)."""
+    it, target = loop.iter, loop.target
+    if not (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Name)
+        and it.func.id == "sorted"
+        and len(it.args) == 1
+        and isinstance(it.args[0], ast.Name)
+        and it.args[0].id in params
+        and isinstance(target, ast.Name)
+    ):
+        return None
+    name = it.args[0].id
+    for n in ast.walk(fn):
+        if (
+            isinstance(n, ast.Subscript)
+            and isinstance(n.value, ast.Name)
+            and n.value.id == name
+            and isinstance(n.slice, ast.Name)
+            and n.slice.id == target.id
+        ):
+            return name
+    return None
 
 
 def _built_containers(fn: ast.AST) -> set[str]:

@@ -330,14 +330,19 @@ def _fold_step(acc, v):
     return np.tanh(acc * v)
 
 
+_FOLDS = {"tanh": _fold_step}
+
+
 def reduce_fold(x):
-    return np.sum(functools.reduce(_fold_step, [x, 2.0 * x], x))
+    # (a fold of a function reached by name runs as a loop; one read from a table is
+    # refused with the loop hint)
+    return np.sum(functools.reduce(_FOLDS["tanh"], [x, 2.0 * x], x))
 
 
 def reduce_fold__followed(x):
     acc = x
     for item in [x, 2.0 * x]:
-        acc = _fold_step(acc, item)
+        acc = _FOLDS["tanh"](acc, item)
     return np.sum(acc)
 
 

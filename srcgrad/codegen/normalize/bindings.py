@@ -240,7 +240,12 @@ class Bindings:
         if any(isinstance(el, cst.StarredElement) for el in target.elements):
             self.starred_unpack(target, value)
             return
-        if any(isinstance(el.value, (cst.Tuple, cst.List)) for el in target.elements):
+        if any(
+            isinstance(el.value, (cst.Tuple, cst.List, cst.Subscript, cst.Attribute))
+            for el in target.elements
+        ):
+            # `a, (b, c) = v` and `hs[0], cs[0] = h0, c0`: every item is evaluated first,
+            # then the targets are assigned left to right, as Python assigns them
             self.nested_assign(target, value)
             return
         self._flat_unpack(target, value)
@@ -330,7 +335,8 @@ class Bindings:
     def nested_assign(
         self, target: cst.Tuple | cst.List, value: cst.BaseExpression
     ) -> None:
-        """``a, (b, c) = value``: each part is bound through a temporary, then unpacked."""
+        """``a, (b, c) = value`` or ``x[0], obj.y = value``: each part is bound through a
+        temporary, then assigned to its target."""
         elements = [el.value for el in target.elements]
         if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(
             elements

@@ -308,6 +308,10 @@ class Calls:
             or self._bound_by_user(func, parts)
         ):
             self.note_ref(e, func, parts, obj)
+        if obj is functools.reduce:
+            folded = self.fold_as_loop(e, hint, target)
+            if folded is not None:
+                return folded
         if res.kind == "user" and isinstance(obj, types.FunctionType):
             args = self.inlined_args(e, hint)
         else:

@@ -440,7 +440,7 @@ class Iteration:
                     "write `for i, x in enumerate(xs)`",
                     "for-target",
                 )
-            seq = self.iterable(self.lower(call.args[0].value, tnames[1]))  # type: ignore[union-attr]
+            seq = self.iterable(self.lower(_enumerated(self, call), tnames[1]))
             start = list(call.args[1:])  # type: ignore[union-attr]
             if self.is_static(seq) and all(self.is_static(a.value) for a in start):
                 # `for k, c in enumerate(COEFS)` over constants: each pair unpacked
@@ -558,6 +558,33 @@ def _items_of(e: cst.BaseExpression, skel: Any) -> list[cst.BaseExpression] | No
         )
         for k in keys
     ]
+
+
+def _enumerated(norm: Any, call: Any) -> cst.BaseExpression:
+    """What ``enumerate(e)`` visits: ``reversed(seq)`` (``enumerate(reversed(layers))``) as
+    ``seq[::-1]``, whose items are the same in the same order (a list's, a tuple's, an
+    array's rows); ``e`` itself for anything else (``reversed(range(n))`` stays a range, a
+    dict's keys are no slice)."""
+    e = call.args[0].value
+    if norm.builtin_call(e, ("reversed",)) is None:
+        return e
+    args = e.args  # type: ignore[attr-defined]
+    if len(args) != 1 or args[0].star or args[0].keyword is not None:
+        return e
+    inner = args[0].value
+    if not isinstance(inner, cst.Name) or inner.value not in norm.env:
+        return e  # a range, a comprehension, a call: as before
+    cur = norm.env[inner.value]
+    part = norm._argument_part(inner)
+    if (
+        norm.lit.get(cur, ("",))[0] == "dict"
+        or part is not None
+        and isinstance(part[1], dict)
+    ):
+        return e  # reversed(d) visits a dict's keys: not a slice
+    minus_one = cst.UnaryOperation(cst.Minus(), cst.Integer("1"))
+    whole = cst.Slice(lower=None, upper=None, step=minus_one)
+    return cst.Subscript(value=args[0].value, slice=[cst.SubscriptElement(whole)])
 
 
 def _enumerated_zip(norm: Any, call: cst.Call, target: cst.BaseExpression) -> bool:

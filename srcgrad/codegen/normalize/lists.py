@@ -280,6 +280,45 @@ class Lists:
             self.last_define = (target, self.env[name])
         return cst.Name(self.env[name])
 
+    def fold_as_loop(
+        self, e: cst.Call, hint: str, target: str | None
+    ) -> cst.BaseExpression | None:
+        """``functools.reduce(f, items[, initial])`` with ``f`` a function reached by name
+        (``np.kron``, a module-level function) runs as the loop it stands for: ``acc =
+        items[0]`` (or ``initial``), then ``acc = f(acc, item)`` for each later item, each
+        call lowered as written.  None for any other fold (a lambda, a closure a call
+        returns, keywords or ``*args``: refused by the caller)."""
+        args = e.args
+        if not 2 <= len(args) <= 3 or any(a.star or a.keyword for a in args):
+            return None
+        if not self._function_chain(args[0].value):
+            return None
+        if (
+            "enumerate" in self.env
+            or self.resolver.lookup("enumerate")[1] is not enumerate
+        ):
+            return None  # (the loop below calls it)
+        items, acc, i = (self.names.temp(n) for n in ("items", hint, "i"))
+        if len(args) == 3:
+            code = f"{acc} = __init__\nfor {i} in {items}:\n    {acc} = __f__({acc}, {i})\n"
+        else:
+            item = self.names.temp("item")
+            code = (
+                f"{acc} = {items}[0]\nfor {i}, {item} in enumerate({items}):\n"
+                f"    if {i} > 0:\n        {acc} = __f__({acc}, {item})\n"
+            )
+        module = cst.parse_module(f"{items} = __items__\n{code}")
+        parts = {"__f__": args[0].value, "__items__": args[1].value}
+        if len(args) == 3:
+            parts["__init__"] = args[2].value
+        stmts = [st.visit(_Placeholders(parts)) for st in module.body]
+        for st in stmts:
+            self.src.alias_tree(st, e)
+        saved_origin = self.origin
+        self.block(stmts)
+        self.origin = saved_origin
+        return cst.Name(self.env[acc])
+
     def sequence_of_comprehension(
         self, e: cst.Call, obj: Any, hint: str, target: str | None
     ) -> cst.BaseExpression | None:
@@ -462,3 +501,14 @@ class _NameExprs(cst.CSTTransformer):
 
     def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
         return updated.with_changes(keyword=original.keyword)
+
+
+class _Placeholders(cst.CSTTransformer):
+    """Put the user's expressions in place of the names ``__f__``, ``__items__``, ..."""
+
+    def __init__(self, parts: dict[str, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.parts = parts
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        return self.parts.get(original.value, updated)

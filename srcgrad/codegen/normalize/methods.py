@@ -4,6 +4,7 @@ random draws of a generator argument, and the refusals for methods with no rule.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import libcst as cst
@@ -26,6 +27,21 @@ _INPLACE_METHOD_HINTS = {
     "setfield": "build a new array instead",
     "partition": "use np.sort(y) (partition order is not defined)",
 }
+
+
+def _super_hint(norm: Any, method: str) -> str:
+    """``Base.method(self, ...)``: the call that ``super().method(...)`` makes in the
+    method being read, with the next class of the object's MRO (else of the method's
+    class's) that defines ``method`` (``Base`` when no class is known)."""
+    fn = norm.resolver.fn
+    owner = norm.resolver.closure.get("__class__")  # the cell super() itself reads
+    params = list(inspect.signature(fn).parameters) if callable(fn) else []
+    chain = norm._global_chain(cst.Name(params[0])) if params else None
+    mro = type(chain[1]).__mro__ if chain is not None else ()  # the object's, if known
+    mro = mro if owner in mro else getattr(owner, "__mro__", ())
+    bases = mro[mro.index(owner) + 1 :] if owner in mro else ()
+    base = next((c.__name__ for c in bases if method in vars(c)), "Base")
+    return f"{base}.{method}({params[0] if params else 'self'}, ...)"
 
 
 def _method_hint(method: str) -> str:
@@ -249,6 +265,14 @@ class Methods:
                 f"call a module-level function instead (def {method}(...): ... and "
                 f"{method}(...)), or give it a rule with @srcgrad.custom_vjp",
                 f".{method}()",
+                MissingRuleError,
+            )
+        if self.builtin_call(cst.ensure_type(e.func, cst.Attribute).value, ("super",)):
+            self.fail(
+                e,
+                f"super().{method}(...): a method reached through super() is not followed",
+                f"call the base class's method by name: {_super_hint(self, method)}",
+                "super-call",
                 MissingRuleError,
             )
         if method in SAMPLER_METHODS:

@@ -97,7 +97,11 @@ class Partials:
     ) -> cst.BaseExpression | None:
         """A call of a ``functools.partial`` of a user function, or of a user function's
         bound method: the function inlined, with the partial's arguments (or ``self``) bound
-        to the global expressions that read them; None for any other call."""
+        to the global expressions that read them (``super().m(x)``: ``Base.m(self, x)``);
+        None for any other call."""
+        based = self.super_as_base_call(e)
+        if based is not None:
+            return self.call(based, hint, target)
         if chain is not None and isinstance(chain[1], functools.partial):
             pobj = chain[1]
             if isinstance(pobj.func, types.FunctionType):
@@ -134,3 +138,38 @@ class Partials:
                 e, call, args, hint, target, {first: self._xp_chain(func)}
             )
         return None
+
+    def super_as_base_call(self: Any, e: cst.Call) -> cst.Call | None:
+        """``super().m(args)`` in a method whose ``self`` is an object known here: the call
+        ``Base.m(self, args)`` it makes, ``Base`` the class after the method's own in the
+        object's MRO that defines ``m`` (reached by its module-level name, as a user would
+        write it).  Only where that MRO is the method's class's own (no diamond), so the
+        code depends on the method alone, as the cache assumes; None elsewhere (refused
+        by the method-call path)."""
+        func = e.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and self.builtin_call(func.value, ("super",)) is not None
+            and not func.value.args  # type: ignore[attr-defined]
+        ):
+            return None
+        owner = self.resolver.closure.get("__class__")  # the cell super() reads
+        params = list(inspect.signature(self.resolver.fn).parameters)
+        chain = self._global_chain(cst.Name(params[0])) if params else None
+        if owner is None or chain is None:
+            return None
+        mro, method = type(chain[1]).__mro__, func.attr.value
+        if owner not in mro or mro[mro.index(owner) + 1 :] != owner.__mro__[1:]:
+            return None  # (a diamond: the next class depends on the object's type)
+        later = owner.__mro__[1:]
+        base = next((c for c in later if method in vars(c)), None)
+        if base is None or not isinstance(vars(base)[method], types.FunctionType):
+            return None
+        if self.resolver.lookup(base.__name__) != (True, base):
+            return None
+        new = e.with_changes(
+            func=cst.Attribute(cst.Name(base.__name__), cst.Name(method)),
+            args=[cst.Arg(cst.Name(params[0])), *e.args],
+        )
+        self.src.alias_tree(new, e)
+        return new
