@@ -31,12 +31,10 @@ the same text under the name ``elementwise_grad_<f>``.
 from __future__ import annotations
 
 import functools
-import hashlib
-import linecache
 from pathlib import Path
 from typing import Any, Callable
 
-from srcgrad import cache, recompute, tree
+from srcgrad import recompute, tree
 from srcgrad.api import _HIGHER, BoundMethodGrad, GradFunction, _emitted_name, _own
 from srcgrad.backend import namespace
 from srcgrad.errors import NonScalarOutputError, SrcgradError, WrtError
@@ -191,24 +189,10 @@ def _wrapper(gf: GradFunction, st: Any, prefix: str) -> Callable[..., Any]:
         f"    {d_out} = namespace_of({out}).ones_like({out})\n"
         f"    return {back}\n"
     )
-    lower_file = cache.file_name(fn, gf._wrt, gf._file_mode(), st.spec or None)
-    filename = f"<srcgrad {cache.module_dirname(fn)}/{lower_file}::{name}>"
-    ns = cache.UserGlobals(fwd)
-    ns["__builtins__"] = __builtins__
-    ns["__name__"] = cache.module_dirname(fn)
-    ns["__file__"] = filename
-    ns["__srcgrad_digest__"] = hashlib.sha256(text.encode()).hexdigest()[:32]
-    ns["__srcgrad_text__"] = text
-    ns[fwd.__name__] = fwd
-    ns[bwd.__name__] = bwd
+    passes = {fwd.__name__: fwd, bwd.__name__: bwd}
     if own in text:
-        ns[own] = st.ns[own]
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(compile(text, filename, "exec", dont_inherit=True), ns)
-    wrapper = ns[name]
-    qual = getattr(fn, "__qualname__", base).rpartition(".")[0]
-    wrapper.__qualname__ = f"{qual}.{name}" if qual else name
-    return wrapper
+        passes[own] = st.ns[own]
+    return recompute.load_wrapper(gf, text, name, passes, st.spec)
 
 
 def _fresh(name: str, used: set[str]) -> str:
