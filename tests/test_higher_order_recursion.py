@@ -123,6 +123,7 @@ def scalar_loss(x):
     return chain(x, 3) * 2.0
 
 
+@pytest.mark.slow  # a third order: about 20 s on 2 cores (CI runs it in its slow pass)
 def test_grad_of_grad_of_a_scalar_recursion():
     g = srcgrad.grad(scalar_loss)
     gg = srcgrad.grad(g)
