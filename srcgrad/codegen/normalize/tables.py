@@ -55,20 +55,28 @@ class Tables:
         self.local_funcs[name] = alias
         return True
 
-    def table_entry(self, value: cst.BaseExpression) -> _TableAlias | None:
-        """``TABLE[key]`` of a module-level table of functions and a key known here, as
-        the entry a name bound to it (or a parameter passed it) stands for; else None.
-        """
+    def _indexed_table(self, value: cst.BaseExpression) -> Any:
+        """The module-level table of functions that ``value``, ``TABLE[key]`` with one
+        plain index, reads; None for anything else."""
         if not isinstance(value, cst.Subscript) or len(value.slice) != 1:
             return None
         if not isinstance(value.slice[0].slice, cst.Index):
             return None
         chain = self._global_chain(value.value)
-        key = self.folded(value.slice[0].slice.value)
-        if chain is None or not _is_table(chain[1]) or key is _MISSING:
+        return chain[1] if chain is not None and _is_table(chain[1]) else None
+
+    def table_entry(self, value: cst.BaseExpression) -> _TableAlias | None:
+        """``TABLE[key]`` of a module-level table of functions and a key known here, as
+        the entry a name bound to it (or a parameter passed it) stands for; else None.
+        """
+        table = self._indexed_table(value)
+        if table is None:
+            return None
+        key = self.folded(value.slice[0].slice.value)  # type: ignore[attr-defined]
+        if key is _MISSING:
             return None
         try:
-            entry = chain[1][key]
+            entry = table[key]
         except (KeyError, IndexError, TypeError):
             return None
         if not (_is_function_value(entry) or isinstance(entry, functools.partial)):
@@ -83,10 +91,7 @@ class Tables:
         argument): the key is read now, into a name of its own, and a call of ``act``
         is the call ``ACTIVATIONS[<that key>](...)`` (an ``if`` over the table's keys).
         """
-        if len(value.slice) != 1 or not isinstance(value.slice[0].slice, cst.Index):
-            return None
-        chain = self._global_chain(value.value)
-        if chain is None or not _is_table(chain[1]):
+        if self._indexed_table(value) is None:
             return None
         key_atom = self.lower(value.slice[0].slice.value, "key")
         if self.constant_value(key_atom) is not _MISSING:
