@@ -39,7 +39,8 @@ def _ends_with_exit(stmts: list[cst.BaseStatement]) -> bool:
 
 
 def _may_exit(node: cst.CSTNode) -> bool:
-    """Does ``node`` contain a break/continue/return outside nested loops and defs?"""
+    """Does ``node`` contain a break/continue/return that leaves the loop (or function) it is
+    in: one outside nested defs and nested loops, or in a nested loop's else clause?"""
     if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
         return True
     if isinstance(node, (cst.For, cst.While)):
@@ -50,19 +51,6 @@ def _may_exit(node: cst.CSTNode) -> bool:
     if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
         return False
     return any(_may_exit(c) for c in node.children)
-
-
-def _has_exit(node: cst.CSTNode) -> bool:
-    """break/continue/return that would leave this loop (not nested loops' own)."""
-    if isinstance(node, (cst.Break, cst.Continue, cst.Return)):
-        return True
-    if isinstance(node, (cst.For, cst.While)):
-        return bool(own_returns(node)) or (
-            node.orelse is not None and _has_exit(node.orelse)
-        )
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-        return False
-    return any(_has_exit(c) for c in node.children)
 
 
 def _always_returns(stmts: list[cst.BaseStatement]) -> bool:

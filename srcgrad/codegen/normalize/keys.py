@@ -13,7 +13,7 @@ import libcst.matchers as m
 
 from srcgrad import tree
 from srcgrad.codegen.normalize.base import _MISSING
-from srcgrad.codegen.normalize.exits import _has_exit
+from srcgrad.codegen.normalize.exits import _may_exit
 from srcgrad.codegen.normalize.syntax import _all_names, _constant_arithmetic
 
 #: how many times a loop is written out at most (a longer one stays a loop, and a key read
@@ -161,7 +161,7 @@ class Keys:
         a ``range`` known here, or its body needs the items one by one (such a read, or an
         append of a tuple, list or dict display) and it iterates over a free name bound to
         constants (``for m, n in shapes``)."""
-        if node.orelse is not None or _has_exit(node.body):
+        if node.orelse is not None or _may_exit(node.body):
             return None
         own = {n.value for n in _all_names(node.target)}
         reads = self._reads_by(node.body, own)

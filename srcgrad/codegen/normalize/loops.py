@@ -13,7 +13,7 @@ import libcst.matchers as m
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.normalize.base import _Bail, _FuncFromLoop
-from srcgrad.codegen.normalize.exits import _append_tail, _has_exit
+from srcgrad.codegen.normalize.exits import _append_tail, _may_exit
 from srcgrad.codegen.normalize.keys import _only_rebound
 from srcgrad.codegen.normalize.syntax import (
     _all_names,
@@ -52,7 +52,7 @@ class Loops:
             self.fail(node, "async for", "use a plain for loop", "async-for")
         self._refuse_iterating_what_the_loop_writes(node)
         values = self.static_values(node.iter)
-        if values is not None and node.orelse is None and not _has_exit(node.body):
+        if values is not None and node.orelse is None and not _may_exit(node.body):
             with self._iterating(node.iter):
                 return self.unrolled(node.target, values, list(node.body.body))  # type: ignore[union-attr]
         keyed = self.unroll_values(node)
@@ -62,7 +62,7 @@ class Loops:
             raise _Bail(None)  # a loop over a list already reported
         node = self._bind_iterated_displays(node)
         exprs = self.container_values(node.iter)
-        if exprs is not None and node.orelse is None and not _has_exit(node.body):
+        if exprs is not None and node.orelse is None and not _may_exit(node.body):
             return self._unrolled_items(node, exprs)
         plan = self.iteration_plan(node)
         header_target, header_iter, prelude, reversible = plan
