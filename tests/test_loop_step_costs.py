@@ -79,7 +79,10 @@ def test_rnn_step_rewrites_keep_values_and_gradients(dtype):
     name = np.dtype(dtype).name
     assert f"one = xp.asarray(1, dtype=xp.{name})" in text
     assert "(one - h_2 * h_2)" in text
-    assert "params_Wh2_T = params_Wh2.T" in text and "@ params_Wh2_T" in text
+    assert "params_Wh2_T = params_Wh2.T" in text and ".dot(params_Wh2_T)" in text
+    # the input-weight gradient reads the steps' inputs from xs itself, reversed
+    assert "xs[::-1].reshape(-1, xs.shape[-1]).T @" in text
+    assert "xs_t" not in text.split("def bwd_")[0].split("def fwd_")[1]
     assert value == rnn(params, xs)  # the forward is bit-identical to Python's
     plain_value, plain_grads = srcgrad.value_and_grad(rnn_plain)(params, xs)
     assert plain_value == value

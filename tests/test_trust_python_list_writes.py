@@ -33,6 +33,8 @@ def _cache(tmp_path, monkeypatch):
         (src.steps_from_a_shape, 3),
         (src.comprehension_list, 2),
         (src.tolist_list, 2),
+        # written only inside the loop, which carries the list in a name of its own
+        (src.only_in_a_loop, 3),
     ],
     ids=lambda v: getattr(v, "__name__", str(v)),
 )

@@ -388,7 +388,10 @@ def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
                 kept.setdefault(n, _list_name(n, "steps", ctx))
         else:
             sums[h.acc] = _list_name(h.acc, "steps", ctx)
-    appended: set[str] = set()  # one append per list and step
+    views = _step_views(loop, ctx)
+    for n in views:
+        kept.pop(n, None)  # read whole from its array, reversed: no list a step
+    appended: set[str] = set(views)  # one append per list and step
     for b in _top_blocks(loop.body):
         stmts: list[Any] = []
         for st in b.stmts:
@@ -398,6 +401,7 @@ def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
                 stmts.append(st)
         b.stmts = stmts
     ctx.changed = True
+    _drop_unread_views(views, loop, ctx)
     origin = loop.node.origin
     init = Block(origin, LABEL)
     for lst in dict.fromkeys(kept.values()):
@@ -408,7 +412,7 @@ def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
         for acc in sums.values():
             init.stmts.append(cst.parse_statement(f"{acc} = {make}").body[0])
     loop.pre = loop.pre + [init]
-    return [Block(origin, LABEL, [_after(plan, kept, sums, ctx)])]
+    return [Block(origin, LABEL, [_after(plan, kept, sums, ctx, views)])]
 
 
 def _keep_step(
@@ -427,11 +431,15 @@ def _keep_step(
 
 
 def _after(
-    plan: _Plan, kept: dict[str, str], sums: dict[str, str], ctx: _Context
+    plan: _Plan,
+    kept: dict[str, str],
+    sums: dict[str, str],
+    ctx: _Context,
+    views: dict[str, str],
 ) -> cst.If:
     xp = ctx.bwd.xp
-    h0 = plan.found[0]
-    first = sums.get(h0.acc) or kept[h0.b]  # every list and sum has one entry a step
+    # every list and sum has one entry a step
+    first = next(iter(sums.values()), None) or next(iter(kept.values()))
     lines: list[str] = []
     stacked: dict[str, str] = {}
     uses: dict[str, int] = {}
@@ -440,7 +448,10 @@ def _after(
             if n is not None and h.acc not in sums:
                 uses[n] = uses.get(n, 0) + 1
     for n, k in uses.items():
-        if k > 1:
+        if n in views:  # the steps' x[t] in the backward loop's order, as rows
+            x = views[n]
+            stacked[n] = f"{x}[::-1].reshape(-1, {x}.shape[-1])"
+        elif k > 1:
             stacked[n] = _list_name(n, "every", ctx)
             lines.append(f"{stacked[n]} = {xp}.concatenate({kept[n]})")
 
@@ -460,6 +471,105 @@ def _after(
     body = "".join(f"    {ln}\n" for ln in lines)
     node = cst.parse_statement(f"if {first}:\n{body}")
     return cst.ensure_type(node, cst.If)
+
+
+def _step_views(loop: BLoop, ctx: _Context) -> dict[str, str]:
+    """Factors taken again after each pop as ``x_t = x[t]`` (:func:`saving.trim_pushes`)
+    in a loop over ``range(x.shape[0])`` or ``range(len(x))`` of a 3-axis ``x``: each
+    ``x_t`` -> ``x``.  Their steps, in the backward loop's order, are the rows of
+    ``x[::-1]``: no list is kept."""
+    node = loop.node
+    it = node.iter
+    if not (
+        node.reversible_range
+        and isinstance(it, cst.Call)
+        and len(it.args) == 1
+        and it.args[0].keyword is None
+        and _length(it.args[0].value)
+    ):
+        return {}
+    n = it.args[0].value
+    whole = n.value.value if isinstance(n, cst.Subscript) else n.args[0].value  # type: ignore[attr-defined]
+    if not isinstance(whole, cst.Name):
+        return {}
+    if isinstance(n, cst.Subscript) and _code(n.slice[0].slice) != "0":  # type: ignore[attr-defined]
+        return {}
+    bound = {
+        t
+        for b in ir.all_blocks(loop.body)
+        for st in b.stmts
+        for t in ir.assigned_names(st)
+    }
+    out: dict[str, str] = {}
+    for push in ctx.plan.pops.values():
+        for st in getattr(push, "recompute", []):
+            e = st.expr
+            if (
+                len(st.targets) == 1
+                and st.targets[0] not in bound
+                and isinstance(e, cst.Subscript)
+                and isinstance(e.value, cst.Name)
+                and e.value.value == whole.value
+                and _code(e) == f"{whole.value}[{node.target}]"
+                and any(st is f for f in _forward_stmts(node))
+                and len(getattr(ctx.env.get(whole.value), "dims", ())) == 3
+            ):
+                out[st.targets[0]] = whole.value
+    return out
+
+
+def _drop_unread_views(views: dict[str, str], loop: BLoop, ctx: _Context) -> None:
+    """A step view read whole after the loop and by nothing else is taken neither in the
+    backward loop (after the pop) nor in the forward one."""
+    if not views:
+        return
+    reads: set[str] = set(ir.control_reads(ctx.bwd.blocks))
+    for b in ir.all_blocks(ctx.bwd.blocks):
+        for st in b.stmts:
+            reads |= set(ir.read_names(st))
+    pushes = list(ctx.plan.pops.values())
+    for push in pushes:
+        for st in push.recompute:
+            reads |= ir.names_in(st.expr)
+    fwd_reads = _forward_reads(ctx.plan.forward)
+    for push in pushes:
+        fwd_reads |= set(push.names) | push.shapes
+    fwd_reads |= set(ctx.plan.residuals)
+    for name in views:
+        if name in reads or name in fwd_reads:
+            continue
+        for push in pushes:
+            push.recompute = [st for st in push.recompute if st.targets[0] != name]
+        for seg in loop.node.body:
+            if isinstance(seg, ir.Segment):
+                seg.stmts = [st for st in seg.stmts if name not in st.targets]
+
+
+def _forward_reads(items: list[Any]) -> set[str]:
+    """Every name the forward items read: statements, joins, tests and loop headers."""
+    out: set[str] = set()
+    for it in items:
+        if isinstance(it, ir.IfNode):
+            out |= ir.names_in(it.test) | _forward_reads(it.body + it.orelse)
+        elif isinstance(it, ir.LoopNode):
+            if it.iter is not None:
+                out |= ir.names_in(it.iter)
+            out |= _forward_reads(it.body)
+        elif isinstance(it, ir.Stmt):
+            out |= ir.names_in(it.expr)  # type: ignore[arg-type]
+        elif isinstance(it, ir.Phi):
+            out |= ir.names_in(it.source)
+        elif isinstance(getattr(it, "stmts", None), list):
+            out |= _forward_reads(it.stmts)
+    return out
+
+
+def _forward_stmts(node: Any) -> list[Any]:
+    return [st for it in node.body if isinstance(it, ir.Segment) for st in it.stmts]
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
 
 
 def _one_row(name: str, ctx: _Context) -> bool:

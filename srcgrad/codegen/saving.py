@@ -186,17 +186,23 @@ def trim_pushes(
         bwd.xp
     }
     segments = {
-        id(it): it for loop in ir.loops_in(norm.stmts) for it in _segments_in(loop.body)
+        id(it): (it, loop)
+        for loop in ir.loops_in(norm.stmts)
+        for it in _segments_in(loop.body)
     }
     out: list[ir.Stmt] = []
     for key, push in pops.items():
-        seg = segments.get(key)
+        seg, loop = segments.get(key, (None, None))
         if seg is None or not push.names:
             continue
         at_hand = {n for n in push.names if n in value_reads} | free
+        counter = _counter(loop, counts)
+        at_hand |= counter
         chosen: list[ir.Stmt] = []
         for k, st in enumerate(seg.stmts):
-            if not _cheap(st, free) or len(st.targets) != 1:
+            if not (_cheap(st, free) or _step_view(st, counter)):
+                continue
+            if len(st.targets) != 1:
                 continue
             (target,) = st.targets
             if counts.get(target, 0) != 1 or target in written:
@@ -214,6 +220,35 @@ def trim_pushes(
         push.names = [n for n in push.names if n not in done]
         out += push.recompute
     return out
+
+
+def _counter(loop: ir.LoopNode, counts: dict[str, int]) -> set[str]:
+    """The loop's counter when the backward loop binds it to the same values
+    (``for t in reversed(range(...))``, the range read from names bound once), else
+    nothing: a step's ``xs[t]`` is then taken again after the pop, not pushed."""
+    if not loop.reversible_range or loop.target is None or loop.iter is None:
+        return set()
+    if counts.get(loop.target, 0) != 1:
+        return set()
+    if any(counts.get(n, 0) > 1 for n in ir.names_in(loop.iter)):
+        return set()
+    return {loop.target}
+
+
+def _step_view(st: ir.Stmt, counter: set[str]) -> bool:
+    """``x_t = x[t]`` with ``t`` the loop's counter: a view, as cheap as a pop."""
+    e = st.expr
+    return (
+        st.kind == ir.PRIM
+        and st.rule is not None
+        and st.rule.name == "getitem"
+        and isinstance(e, cst.Subscript)
+        and isinstance(e.value, cst.Name)
+        and len(e.slice) == 1
+        and isinstance(e.slice[0].slice, cst.Index)
+        and isinstance(e.slice[0].slice.value, cst.Name)
+        and e.slice[0].slice.value.value in counter
+    )
 
 
 def _segments_in(items: list[Any]) -> list[Segment]:

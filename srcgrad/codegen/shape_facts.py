@@ -155,11 +155,15 @@ def reshape(inf: "Inference", a: Fact | None, shape: cst.BaseExpression | None) 
     if isinstance(shape, cst.Attribute) and shape.attr.value == "shape":
         other = _array(inf.expr_fact(shape.value))  # reshape(a, b.shape)
         return Fact(other.dims, a.dtype)
-    if isinstance(shape, cst.Tuple):
+    if isinstance(shape, (cst.Tuple, cst.List)):
+        if any(isinstance(e, cst.StarredElement) for e in shape.elements):
+            raise Unknown
         nodes = [e.value for e in shape.elements]
-    elif shape is not None:
+    elif isinstance(shape, cst.Name) and shape.value in inf.tuples:
+        nodes = list(inf.tuples[shape.value])  # shape = (n, m); a.reshape(shape)
+    elif shape is not None and _an_integer(inf, shape):
         nodes = [shape]
-    else:
+    else:  # a shape tuple made elsewhere (``reshape(*s)``, ``reshape(xp.shape(y))``)
         raise Unknown
     terms = [inf.term(n) for n in nodes]
     if sum(1 for t in terms if t == -1) > 1:
@@ -169,6 +173,14 @@ def reshape(inf: "Inference", a: Fact | None, shape: cst.BaseExpression | None) 
         i = dims.index(-1)
         dims[i] = _rest(inf, a.dims, [d for d in dims if d != -1])
     return Fact(tuple(dims), a.dtype)
+
+
+def _an_integer(inf: "Inference", node: cst.BaseExpression) -> bool:
+    """Whether ``node`` is one integer (a reshape to one axis), as far as the facts say."""
+    if isinstance(node, (cst.Integer, cst.UnaryOperation, cst.BinaryOperation)):
+        return True
+    f = inf.expr_fact(node)
+    return f is not None and f.dims == () and _integer(f.dtype)
 
 
 def _rest(inf: "Inference", src: tuple[Any, ...], known: list[Any]) -> Any:

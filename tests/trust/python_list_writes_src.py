@@ -50,3 +50,11 @@ def array_of_a_list(W, x):
     M = np.array([0.0] * 3)
     M[1] = np.sum(x @ W)
     return np.sum(M**2)
+
+
+def only_in_a_loop(W, x):
+    hs = [None] * 3
+    for t in range(3):
+        hs[t] = np.sin(x[t % 2] @ W) * (t + 1.0)
+    hs = hs[::-1]
+    return np.sum(np.stack(hs))

@@ -185,6 +185,7 @@ class Normalizer(
         """Which names may share memory (views, aliases) and which are stale."""
         self.borrowed: set[str] = set()  # views or aliases of arguments (never written)
         self.view_root: dict[str, str] = {}  # view -> an array made here it looks into
+        self.list_versions: set[str] = set()  # loop/join versions of a Python list
         self.view_roots: dict[str, set[str]] = (
             {}
         )  # view -> every array made here it may see

@@ -43,6 +43,8 @@ class Writes:
         """``new`` is another version of ``old`` (a loop-carried or joined name): when ``old``
         is a view, or holds one, so is ``new`` (a write into it would be a write into the
         base, which the functional rewrite cannot follow)."""
+        if old in self.list_versions or self._python_list(old):
+            self.list_versions.add(new)
         if old in self.view_root:
             self.view_root.setdefault(new, self.view_root[old])
         if old in self.borrowed:
@@ -342,7 +344,7 @@ class Writes:
             )
         if cur in self.view_root and not self._write_through_view(target, user, cur):
             self.fail(target, *self._view_write_finding(user, cur), AliasError)
-        if cur in self.static and self._python_list(cur):
+        if self._python_list(cur):
             self.fail(
                 target,
                 f"item assignment into the Python list {user!r} (made by [None] * n, "
@@ -437,6 +439,10 @@ class Writes:
             ),
             None,
         )
+        if cur in self.list_versions:  # a loop carries it in a name of its own
+            return True
+        if cur not in self.static:
+            return False
         lists = (cst.List, cst.ListComp, cst.Tuple)
         if isinstance(made, cst.BinaryOperation):
             return isinstance(made.left, lists) or isinstance(made.right, lists)
