@@ -78,7 +78,9 @@ def test_rnn_step_rewrites_keep_values_and_gradients(dtype):
     assert "+ params_b_row" in text or "params_b_row, out=" in text
     name = np.dtype(dtype).name
     assert f"one = xp.asarray(1, dtype=xp.{name})" in text
-    assert "(one - h_2 * h_2)" in text
+    # the tanh slopes of every step at once, before the backward loop; a step reads its row
+    assert "d_h_add2_factors = one - h_2_by_step * h_2_by_step" in text
+    assert "d_h_1 * d_h_add2_factors[t]" in text
     assert "params_Wh2_T = params_Wh2.T" in text and ".dot(params_Wh2_T)" in text
     # the input-weight gradient reads the steps' inputs from xs itself, reversed
     assert "xs[::-1].reshape(-1, xs.shape[-1]).T @" in text

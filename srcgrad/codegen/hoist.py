@@ -63,6 +63,7 @@ import numpy as np
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Names
+from srcgrad.codegen.step_batches import batch_step_values
 
 __all__ = ["hoist"]
 
@@ -376,6 +377,7 @@ def _loop(loop: BLoop, ctx: _Context) -> list[Any]:
     _move_invariant_reads(loop, ctx)
     constants_as_arrays(loop, ctx)
     _transposes_before(loop, ctx)
+    batch_step_values(loop, ctx)
     plan = _plan(loop, ctx)
     if not plan.found:
         return []

@@ -119,6 +119,9 @@ _OWNED = {
     "dsteps": "d_{t}_steps",  # a loop's kept cotangents
     "every": "{t}_all",  # every step's value at once (hoisted before or after a loop)
     "devery": "d_{t}_all",
+    "bystep": "{t}_by_step",  # every step's value stacked (codegen/step_batches.py)
+    "factors": "{t}_factors",  # a step's part from forward values, every step at once
+    "dfactors": "d_{t}_factors",
 }
 
 
