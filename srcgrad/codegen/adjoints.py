@@ -158,16 +158,18 @@ class Adjoints:
             return expr.with_changes(value=self.rooted(expr.value))
         return expr
 
-    def zero_fill(self, adj: str, origin: Any) -> Block:
+    def zero_fill(
+        self, adj: str, origin: Any, helper: str = "zeros_cotangent"
+    ) -> Block:
         """A block that sets ``adj`` to zeros shaped like its primal (for a leaf of a
-        container argument: read from the argument itself, bound on every path)."""
+        container argument: read from the argument itself, bound on every path), made by
+        ``helper`` (``step_zeros``: from the primal's value when a loop step began)."""
         var = self.adj_var[adj]
         if adj in self.path_adjoints.values():
             var = self.rooted(var)
-        self.helpers.add("zeros_cotangent")
-        value = cst.Call(
-            func=cst.Name(self.names.generated("zeros_cotangent")), args=[cst.Arg(var)]
-        )
+            helper = "zeros_cotangent"
+        self.helpers.add(helper)
+        value = cst.Call(func=cst.Name(self.names.generated(helper)), args=[cst.Arg(var)])
         block = Block(origin, "zeros")
         block.stmts.append(
             cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value)

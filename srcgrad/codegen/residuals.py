@@ -19,6 +19,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import libcst as cst
+
 from srcgrad.codegen import ir, saving
 from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Normalized, Segment
 from srcgrad.codegen.source import Origin
@@ -82,8 +84,12 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
     residuals = [n for n in ir.ordered_defs(norm) if n in escape]
     value_reads = saving.backward_value_reads(norm, bwd, recomputed + in_loops)
     shapes = {r for r in residuals if r not in value_reads}
-    for push in planner.pops.values():
-        push.shapes = {n for n in push.names if n not in value_reads}
+    for key, push in planner.pops.items():
+        push.shapes = {
+            n
+            for n in push.names
+            if n not in value_reads or (key, n) in planner.stepped
+        }
     bwd_reads = ir.block_reads(bwd.blocks) | escape | ir.control_reads(bwd.blocks)
     for st in recomputed + in_loops:
         bwd_reads |= ir.names_in(st.expr)  # type: ignore[arg-type]
@@ -94,7 +100,7 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
         pre_only=planner.pre_only,
         residuals=residuals,
         recomputed=recomputed,
-        prebind=_prebind(norm, residuals),
+        prebind=_prebind(norm, residuals, planner.prebind),
         bwd_uses_xp=bwd.xp in bwd_reads,
         shapes=shapes,
     )
@@ -132,8 +138,9 @@ def _recomputed(
     return recomputed
 
 
-def _prebind(norm: Normalized, residuals: list[str]) -> list[str]:
-    """Residuals that not every path binds, then the names normalize asked to prebind."""
+def _prebind(norm: Normalized, residuals: list[str], stepped: set[str]) -> list[str]:
+    """Residuals that not every path binds, then the names normalize asked to prebind and
+    those a loop pushes before it binds them (``stepped``)."""
     unconditional = set(norm.params)
     for it in norm.stmts:
         if isinstance(it, Segment):
@@ -143,7 +150,7 @@ def _prebind(norm: Normalized, residuals: list[str]) -> list[str]:
         elif isinstance(it, ir.LoopNode):
             unconditional.add(it.stack)
     prebind = [r for r in residuals if r not in unconditional]
-    prebind += sorted(n for n in norm.prebind if n not in prebind)
+    prebind += sorted(n for n in set(norm.prebind) | stepped if n not in prebind)
     return prebind
 
 
@@ -151,7 +158,11 @@ class _Planner:
     """Which names each backward item pops, and where the forward pass pushes them."""
 
     def __init__(self, norm: Normalized) -> None:
+        self.norm = norm
         self.fwd_names = ir.forward_names(norm)
+        # (id(head segment), name): pushed for step_zeros only (its shape and dtype)
+        self.stepped: set[tuple[int, str]] = set()
+        self.prebind: set[str] = set()  # what those read before the first step
         self.push: dict[int, list[str]] = (
             {}
         )  # id(forward item) -> names pushed after it
@@ -217,7 +228,9 @@ class _Planner:
                 node, ir.block_reads(it.pre) & self.fwd_names, variant, stack
             )
         self.live_loops.add(id(node))
-        inner = self.plan(it.body, _variant(node), node.stack)
+        head = it.body[-1]
+        stepped = self.stepped_zeros(node, head)
+        inner = self.plan(it.body, _variant(node) | stepped, node.stack)
         if node.reversible_range and node.target:
             inner.discard(node.target)  # the reversed header restores it
         outside = inner | ir.block_reads(it.pre) | {node.stack}
@@ -225,7 +238,6 @@ class _Planner:
             outside |= ir.names_in(node.iter)
         escape = self.record(node, outside & self.fwd_names, variant, stack)
         if not node.reversible_range:
-            head = it.body[-1]
             if isinstance(head, BSeg) and not self.push.get(id(head.seg)):
                 # every iteration must push: a placeholder, unless the segment right after
                 # the head (straight-line, reached by every iteration) pushes already
@@ -240,6 +252,24 @@ class _Planner:
                 ):
                     self.forced.add(id(head.seg))
         return escape
+
+    def stepped_zeros(self, node: ir.LoopNode, head: Any) -> set[str]:
+        """The names the loop alone binds whose zero cotangent the end of a backward step
+        makes with ``step_zeros`` (reverse.py): pushed where the forward step begins, as
+        their shape and dtype (their value of the step before; None before the first
+        step, so fwd binds them to None first)."""
+        if not isinstance(head, BSeg):
+            return set()
+        helper = self.norm.names.generated("step_zeros")
+        out = set()
+        for node_ in _calls_to(head.blocks, helper):
+            arg = node_.args[0].value if len(node_.args) == 1 else None
+            if isinstance(arg, cst.Name):
+                out.add(arg.value)
+        out &= {c.name for c in node.carried if not c.before}
+        self.stepped |= {(id(head.seg), n) for n in out}
+        self.prebind |= out
+        return out
 
     def marker(self, it: Any) -> Push | None:
         """The push after the forward item ``it``, or None when it pushes nothing."""
@@ -319,6 +349,19 @@ def _with_tail(items: list[Any], push: Push) -> list[Any]:
             + items[k:]
         )
     return items[:k] + [push] + items[k:]
+
+
+def _calls_to(blocks: list[Block], func: str) -> list[cst.Call]:
+    """The calls of ``func`` (a name) in the statements of ``blocks``."""
+    out: list[cst.Call] = []
+    stack: list[Any] = [st for b in blocks for st in b.stmts]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Name):
+            if n.func.value == func:
+                out.append(n)
+        stack.extend(n.children)
+    return out
 
 
 def _variant(loop: ir.LoopNode) -> set[str]:

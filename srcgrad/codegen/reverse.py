@@ -492,7 +492,13 @@ class Reverser(RuleBodies):
             if c.name in self.active:
                 a = self.adj(c.name)
                 if a not in self.assigned:
-                    tail.append(self.zero_fill(a, node.origin))
+                    # a name bound before the loop is restored step by step (residuals);
+                    # one the loop alone binds has its value of the step before read
+                    # where the step began (step_zeros: its shape may change from step
+                    # to step), or its value after the loop where specialisation proves
+                    # its shape the same in every step
+                    helper = "zeros_cotangent" if c.before else "step_zeros"
+                    tail.append(self.zero_fill(a, node.origin, helper))
         # the head segment's backward carries the fills of the carried adjoints
         head = body[-1]
         assert isinstance(head, BSeg) and head.seg.head
