@@ -160,3 +160,35 @@ def test_second_order_through_step_zeros():
     want = (d1(x + eps) - d1(x - eps)) / (2 * eps)
     got = d2(x)
     assert abs(got - want) < 1e-6 * max(1.0, abs(want)), (got, want)
+
+
+def bound_in_a_branch(x):
+    """Bound on some steps only: the branch's backward resets the cotangent for the step
+    before to zeros of the shape the name had when the step began."""
+    for t in range(4):
+        if t % 2 == 0:
+            g = np.sin(x[: t + 1])
+    return np.sum(g * g)
+
+
+def carried_out_of_an_inner_loop(x):
+    """Bound by the inner loop alone, its shape changing with the outer step."""
+    acc = 0.0
+    for i in range(3):
+        for t in range(2):
+            g = np.sin(x[: i + 1] * x[t])
+        acc = acc + np.sum(g * g)
+    return acc
+
+
+@pytest.mark.parametrize(
+    "fn", [bound_in_a_branch, carried_out_of_an_inner_loop], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize("specialise", ["1", "0"])
+def test_gradient_of_a_name_carried_out_on_some_paths(fn, specialise, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_SPECIALISE", specialise)
+    x = np.random.default_rng(5).random((4, 3))
+    value, grad = srcgrad.value_and_grad(fn)(x)
+    assert value == fn(x)
+    assert grad.shape == x.shape
+    check_grad(fn, x)

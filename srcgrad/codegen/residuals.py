@@ -70,7 +70,7 @@ class Residuals:
 
 def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
     """The residual plan of the segmented forward ``norm`` and its backward ``bwd``."""
-    planner = _Planner(norm)
+    planner = _Planner(norm, saving.shape_helpers(norm, bwd))
     escape = planner.plan(bwd.blocks, None, None)
     forward = planner.place(norm.stmts, [], None)
     for g in bwd.grads:
@@ -88,7 +88,7 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
         push.shapes = {
             n
             for n in push.names
-            if n not in value_reads or (key, n) in planner.stepped
+            if n not in value_reads or (key, n) in planner.step_only
         }
     bwd_reads = ir.block_reads(bwd.blocks) | escape | ir.control_reads(bwd.blocks)
     for st in recomputed + in_loops:
@@ -157,12 +157,14 @@ def _prebind(norm: Normalized, residuals: list[str], stepped: set[str]) -> list[
 class _Planner:
     """Which names each backward item pops, and where the forward pass pushes them."""
 
-    def __init__(self, norm: Normalized) -> None:
+    def __init__(self, norm: Normalized, shape_helpers: dict[str, Any]) -> None:
         self.norm = norm
+        self.shape_helpers = shape_helpers
         self.fwd_names = ir.forward_names(norm)
-        # (id(head segment), name): pushed for step_zeros only (its shape and dtype)
-        self.stepped: set[tuple[int, str]] = set()
-        self.prebind: set[str] = set()  # what those read before the first step
+        # names a loop alone binds that its backward reads for step_zeros (reverse.py):
+        # restored step by step as their shape and dtype, bound to None before the loop
+        self.prebind: set[str] = set()
+        self.step_only: set[tuple[int, str]] = set()  # (id(item), name): pushed for that
         self.push: dict[int, list[str]] = (
             {}
         )  # id(forward item) -> names pushed after it
@@ -189,11 +191,14 @@ class _Planner:
         for it in items:
             if isinstance(it, BSeg):
                 r = ir.block_reads(it.blocks) & self.fwd_names
-                escape |= self.record(it.seg, r, variant, stack)
+                escape |= self.record(it.seg, r, variant, stack, it.blocks)
             elif isinstance(it, BIf):
                 own = ir.names_in(it.node.test) | ir.block_reads(it.fills_body)
                 own |= ir.block_reads(it.fills_orelse)
-                escape |= self.record(it.node, own & self.fwd_names, variant, stack)
+                fills = it.fills_body + it.fills_orelse
+                escape |= self.record(
+                    it.node, own & self.fwd_names, variant, stack, fills, it.node.test
+                )
                 escape |= self.plan(it.body, variant, stack) | self.plan(
                     it.orelse, variant, stack
                 )
@@ -204,14 +209,29 @@ class _Planner:
         return escape
 
     def record(
-        self, key: Any, reads: set[str], variant: set[str] | None, stack: Any
+        self,
+        key: Any,
+        reads: set[str],
+        variant: set[str] | None,
+        stack: Any,
+        blocks: list[Block] | None = None,
+        control: Any = None,
     ) -> set[str]:
         """Inside a loop (``variant``: what its body rebinds), ``key`` pushes the reads that
-        vary; the others escape."""
+        vary; the others escape.  ``blocks`` and ``control``: what reads them (a name the
+        loop alone binds that they read for ``step_zeros`` only is pushed as its shape)."""
         if variant is None:
             return reads
-        self.push[id(key)] = sorted(reads & variant)
+        pushed = sorted(reads & variant)
+        self.push[id(key)] = pushed
         self.stack_of[id(key)] = stack
+        stepped = set(pushed) & self.prebind
+        if stepped:
+            values = saving.value_names(control, self.shape_helpers) if control else set()
+            for b in blocks or []:
+                for st in b.stmts:
+                    values |= saving.value_names(st, self.shape_helpers)
+            self.step_only |= {(id(key), n) for n in stepped - values}
         return reads - variant
 
     def plan_loop(
@@ -228,16 +248,18 @@ class _Planner:
                 node, ir.block_reads(it.pre) & self.fwd_names, variant, stack
             )
         self.live_loops.add(id(node))
-        head = it.body[-1]
-        stepped = self.stepped_zeros(node, head)
-        inner = self.plan(it.body, _variant(node) | stepped, node.stack)
+        inner = self.plan(it.body, _variant(node) | self.stepped(it), node.stack)
         if node.reversible_range and node.target:
             inner.discard(node.target)  # the reversed header restores it
         outside = inner | ir.block_reads(it.pre) | {node.stack}
         if node.reversible_range and node.iter is not None:
             outside |= ir.names_in(node.iter)
-        escape = self.record(node, outside & self.fwd_names, variant, stack)
+        blocks = it.pre + ir.all_blocks(it.body)
+        escape = self.record(
+            node, outside & self.fwd_names, variant, stack, blocks, node.iter
+        )
         if not node.reversible_range:
+            head = it.body[-1]
             if isinstance(head, BSeg) and not self.push.get(id(head.seg)):
                 # every iteration must push: a placeholder, unless the segment right after
                 # the head (straight-line, reached by every iteration) pushes already
@@ -253,21 +275,18 @@ class _Planner:
                     self.forced.add(id(head.seg))
         return escape
 
-    def stepped_zeros(self, node: ir.LoopNode, head: Any) -> set[str]:
-        """The names the loop alone binds whose zero cotangent the end of a backward step
-        makes with ``step_zeros`` (reverse.py): pushed where the forward step begins, as
-        their shape and dtype (their value of the step before; None before the first
-        step, so fwd binds them to None first)."""
-        if not isinstance(head, BSeg):
-            return set()
+    def stepped(self, it: BLoop) -> set[str]:
+        """The names the loop ``it`` alone binds whose zero cotangent its backward makes
+        with ``step_zeros`` (reverse.py): restored step by step where the forward pushes
+        for the item that reads them (their value of the step before, or None before the
+        first step: fwd binds them to None first)."""
         helper = self.norm.names.generated("step_zeros")
         out = set()
-        for node_ in _calls_to(head.blocks, helper):
-            arg = node_.args[0].value if len(node_.args) == 1 else None
+        for call in _calls_to(it.pre + ir.all_blocks(it.body), helper):
+            arg = call.args[0].value if len(call.args) == 1 else None
             if isinstance(arg, cst.Name):
                 out.add(arg.value)
-        out &= {c.name for c in node.carried if not c.before}
-        self.stepped |= {(id(head.seg), n) for n in out}
+        out &= {c.name for c in it.node.carried if not c.before}
         self.prebind |= out
         return out
 

@@ -486,23 +486,22 @@ class Reverser(RuleBodies):
             pre.append(block)
         self.owned.update(owned_here)
         s_in = set(self.assigned)
+        outer = self.carried_out
+        self.carried_out = (outer - {c.name for c in node.carried if c.before}) | {
+            c.name for c in node.carried if not c.before
+        }
         body = self.rev_items(node.body)
         tail: list[Block] = []
         for c in node.carried:
             if c.name in self.active:
                 a = self.adj(c.name)
                 if a not in self.assigned:
-                    # a name bound before the loop is restored step by step (residuals);
-                    # one the loop alone binds has its value of the step before read
-                    # where the step began (step_zeros: its shape may change from step
-                    # to step), or its value after the loop where specialisation proves
-                    # its shape the same in every step
-                    helper = "zeros_cotangent" if c.before else "step_zeros"
-                    tail.append(self.zero_fill(a, node.origin, helper))
+                    tail.append(self.zero_fill(a, node.origin))
         # the head segment's backward carries the fills of the carried adjoints
         head = body[-1]
         assert isinstance(head, BSeg) and head.seg.head
         head.blocks.extend(tail)
+        self.carried_out = outer
         self.assigned = s_in
         self.owned.difference_update(owned_here)
         return BLoop(node, pre, body)

@@ -128,6 +128,11 @@ class Rewriter(cst.CSTTransformer):
         ] = {}
         self.assigned: dict[str, Fact | None] = {}
 
+    def zeros_cotangent(self) -> str:
+        """The emitted name of ``zeros_cotangent``, which the code now calls."""
+        self.bwd.helpers.add("zeros_cotangent")
+        return self.names.generated("zeros_cotangent")
+
     # -- facts of backward expressions
     def fact(self, name: str) -> Fact | None:
         primal = self.cot.get(name)
@@ -139,38 +144,6 @@ class Rewriter(cst.CSTTransformer):
         if name not in self.env:
             return self.inf.free.get(name)  # a global or closure value
         return self.env.get(name)
-
-    def step_zeros(self, pos: list[cst.BaseExpression], call: cst.Call) -> Any:
-        """``step_zeros(v)`` (the zero cotangent of a name a loop alone binds, for the
-        step before) where the facts prove ``v``'s shape and dtype the same in every step:
-        ``zeros_cotangent(v)`` of its value after the loop, which the forward pass then
-        need not push step by step.  Proved: an array of a known dtype (or a Python float)
-        whose every length is 1, a literal or an argument's length; a length computed in
-        the loop (a slice's) is one symbol for every step, so it proves nothing."""
-        if len(pos) != 1 or len(call.args) != 1 or not isinstance(pos[0], cst.Name):
-            return None
-        f = self.ev(pos[0])
-        if f is None or f.dims is None:
-            return None
-        if not (f.is_array or (f.dims == () and f.dtype == "weak-float")):
-            return None
-        inf = self.inf
-        leaves = [inf.env.get(p) for p in inf.norm.params] + list(inf.free.values())
-        fixed = {
-            d
-            for leaf in leaves
-            if leaf is not None and leaf.dims is not None
-            for d in leaf.dims
-            if isinstance(d, Sym)
-        }
-        for d in f.dims:
-            if not (d == 1 or (isinstance(d, Sym) and (d in fixed or d.size))):
-                return None
-        self.bwd.helpers.add("zeros_cotangent")
-        zeros = cst.Call(
-            func=cst.Name(self.names.generated("zeros_cotangent")), args=call.args
-        )
-        return shapes.zeros_like(pos, zeros, self.xp, self.ev) or zeros
 
     def ev(self, node: cst.BaseExpression) -> Fact | None:
         if isinstance(node, cst.Name):
@@ -507,7 +480,9 @@ class Rewriter(cst.CSTTransformer):
                 pos, updated, self.xp, self.ev
             ),
             "reduction_size": lambda: shapes.reduction_size(pos, updated, self.ev),
-            "step_zeros": lambda: self.step_zeros(pos, updated),
+            "step_zeros": lambda: shapes.step_zeros(
+                pos, updated, self.xp, self.ev, self.inf, self.zeros_cotangent
+            ),
         }.get(h)
         if other is not None:
             out = other()
