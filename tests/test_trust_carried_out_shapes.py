@@ -192,3 +192,16 @@ def test_gradient_of_a_name_carried_out_on_some_paths(fn, specialise, monkeypatc
     assert value == fn(x)
     assert grad.shape == x.shape
     check_grad(fn, x)
+
+
+@pytest.mark.parametrize("specialise", ["1", "0"])
+def test_step_zeros_on_a_device_namespace(specialise, monkeypatch):
+    """The shape kept for step_zeros keeps the device array's namespace (fakexp: cupy's
+    behaviour, any host copy raises)."""
+    from tests.fakexp import to_device, to_host
+
+    monkeypatch.setenv("SRCGRAD_SPECIALISE", specialise)
+    x = np.random.default_rng(7).random((4, 3))
+    for fn in (grows, bound_in_a_branch, shrinks):
+        on_device = to_host(srcgrad.grad(fn)(to_device(x)))
+        np.testing.assert_allclose(on_device, srcgrad.grad(fn)(x), rtol=1e-12)

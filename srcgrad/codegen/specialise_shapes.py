@@ -302,7 +302,7 @@ def step_zeros(
         return None
     if not (f.is_array or (f.dims == () and f.dtype == "weak-float")):
         return None
-    leaves = [inf.env.get(p) for p in inf.norm.params] + list(inf.free.values())
+    leaves = list(inf.arg_facts.values()) + list(inf.free.values())
     fixed = {
         d
         for leaf in leaves
