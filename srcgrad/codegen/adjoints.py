@@ -34,6 +34,10 @@ class Adjoints:
             {}
         )  # adjoint -> what it is shaped like
         self.owned: set[str] = set()  # loop accumulators the backward allocated itself
+        # names the loops around here bind without a value before them: their zeros are
+        # shaped like their value where the forward step pushed it (step_zeros), not like
+        # their value after the loop (the last step's, another shape where it changes)
+        self.carried_out: set[str] = set()
         # adjoints of values that are lists without being built here (a helper's result
         # passed whole to a rule's sequence operand): they add entry by entry too
         self.list_adjoints: set[str] = set()
@@ -160,14 +164,16 @@ class Adjoints:
 
     def zero_fill(self, adj: str, origin: Any) -> Block:
         """A block that sets ``adj`` to zeros shaped like its primal (for a leaf of a
-        container argument: read from the argument itself, bound on every path)."""
+        container argument: read from the argument itself, bound on every path; for a name
+        a loop around here alone binds, ``step_zeros`` of its shape and dtype there)."""
         var = self.adj_var[adj]
+        helper = "zeros_cotangent"
         if adj in self.path_adjoints.values():
             var = self.rooted(var)
-        self.helpers.add("zeros_cotangent")
-        value = cst.Call(
-            func=cst.Name(self.names.generated("zeros_cotangent")), args=[cst.Arg(var)]
-        )
+        elif isinstance(var, cst.Name) and var.value in self.carried_out:
+            helper = "step_zeros"
+        self.helpers.add(helper)
+        value = cst.Call(func=cst.Name(self.names.generated(helper)), args=[cst.Arg(var)])
         block = Block(origin, "zeros")
         block.stmts.append(
             cst.Assign(targets=[cst.AssignTarget(cst.Name(adj))], value=value)

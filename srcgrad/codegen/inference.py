@@ -85,6 +85,7 @@ class Inference(Lengths):
         for p in norm.params:
             spec = arg_specs.get(p)
             self.env[p] = leaf_fact(spec)
+        self.arg_facts = dict(self.env)  # the arguments' facts, whatever rebinds later
 
     # -- driver
     def run(self) -> dict[str, Fact | None]:

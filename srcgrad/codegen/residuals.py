@@ -19,6 +19,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import libcst as cst
+
 from srcgrad.codegen import ir, saving
 from srcgrad.codegen.ir import Backward, BIf, BLoop, Block, BSeg, Normalized, Segment
 from srcgrad.codegen.source import Origin
@@ -68,7 +70,7 @@ class Residuals:
 
 def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
     """The residual plan of the segmented forward ``norm`` and its backward ``bwd``."""
-    planner = _Planner(norm)
+    planner = _Planner(norm, saving.shape_helpers(norm, bwd))
     escape = planner.plan(bwd.blocks, None, None)
     forward = planner.place(norm.stmts, [], None)
     for g in bwd.grads:
@@ -82,8 +84,12 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
     residuals = [n for n in ir.ordered_defs(norm) if n in escape]
     value_reads = saving.backward_value_reads(norm, bwd, recomputed + in_loops)
     shapes = {r for r in residuals if r not in value_reads}
-    for push in planner.pops.values():
-        push.shapes = {n for n in push.names if n not in value_reads}
+    for key, push in planner.pops.items():
+        push.shapes = {
+            n
+            for n in push.names
+            if n not in value_reads or (key, n) in planner.step_only
+        }
     bwd_reads = ir.block_reads(bwd.blocks) | escape | ir.control_reads(bwd.blocks)
     for st in recomputed + in_loops:
         bwd_reads |= ir.names_in(st.expr)  # type: ignore[arg-type]
@@ -94,7 +100,7 @@ def plan_residuals(norm: Normalized, bwd: Backward) -> Residuals:
         pre_only=planner.pre_only,
         residuals=residuals,
         recomputed=recomputed,
-        prebind=_prebind(norm, residuals),
+        prebind=_prebind(norm, residuals, planner.prebind),
         bwd_uses_xp=bwd.xp in bwd_reads,
         shapes=shapes,
     )
@@ -132,8 +138,9 @@ def _recomputed(
     return recomputed
 
 
-def _prebind(norm: Normalized, residuals: list[str]) -> list[str]:
-    """Residuals that not every path binds, then the names normalize asked to prebind."""
+def _prebind(norm: Normalized, residuals: list[str], stepped: set[str]) -> list[str]:
+    """Residuals that not every path binds, then the names normalize asked to prebind and
+    those a loop pushes before it binds them (``stepped``)."""
     unconditional = set(norm.params)
     for it in norm.stmts:
         if isinstance(it, Segment):
@@ -143,15 +150,21 @@ def _prebind(norm: Normalized, residuals: list[str]) -> list[str]:
         elif isinstance(it, ir.LoopNode):
             unconditional.add(it.stack)
     prebind = [r for r in residuals if r not in unconditional]
-    prebind += sorted(n for n in norm.prebind if n not in prebind)
+    prebind += sorted(n for n in set(norm.prebind) | stepped if n not in prebind)
     return prebind
 
 
 class _Planner:
     """Which names each backward item pops, and where the forward pass pushes them."""
 
-    def __init__(self, norm: Normalized) -> None:
+    def __init__(self, norm: Normalized, shape_helpers: dict[str, Any]) -> None:
+        self.norm = norm
+        self.shape_helpers = shape_helpers
         self.fwd_names = ir.forward_names(norm)
+        # names a loop alone binds that its backward reads for step_zeros (reverse.py):
+        # restored step by step as their shape and dtype, bound to None before the loop
+        self.prebind: set[str] = set()
+        self.step_only: set[tuple[int, str]] = set()  # (id(item), name): pushed for that
         self.push: dict[int, list[str]] = (
             {}
         )  # id(forward item) -> names pushed after it
@@ -178,11 +191,14 @@ class _Planner:
         for it in items:
             if isinstance(it, BSeg):
                 r = ir.block_reads(it.blocks) & self.fwd_names
-                escape |= self.record(it.seg, r, variant, stack)
+                escape |= self.record(it.seg, r, variant, stack, it.blocks)
             elif isinstance(it, BIf):
                 own = ir.names_in(it.node.test) | ir.block_reads(it.fills_body)
                 own |= ir.block_reads(it.fills_orelse)
-                escape |= self.record(it.node, own & self.fwd_names, variant, stack)
+                fills = it.fills_body + it.fills_orelse
+                escape |= self.record(
+                    it.node, own & self.fwd_names, variant, stack, fills, it.node.test
+                )
                 escape |= self.plan(it.body, variant, stack) | self.plan(
                     it.orelse, variant, stack
                 )
@@ -193,14 +209,29 @@ class _Planner:
         return escape
 
     def record(
-        self, key: Any, reads: set[str], variant: set[str] | None, stack: Any
+        self,
+        key: Any,
+        reads: set[str],
+        variant: set[str] | None,
+        stack: Any,
+        blocks: list[Block] | None = None,
+        control: Any = None,
     ) -> set[str]:
         """Inside a loop (``variant``: what its body rebinds), ``key`` pushes the reads that
-        vary; the others escape."""
+        vary; the others escape.  ``blocks`` and ``control``: what reads them (a name the
+        loop alone binds that they read for ``step_zeros`` only is pushed as its shape)."""
         if variant is None:
             return reads
-        self.push[id(key)] = sorted(reads & variant)
+        pushed = sorted(reads & variant)
+        self.push[id(key)] = pushed
         self.stack_of[id(key)] = stack
+        stepped = set(pushed) & self.prebind
+        if stepped:
+            values = saving.value_names(control, self.shape_helpers) if control else set()
+            for b in blocks or []:
+                for st in b.stmts:
+                    values |= saving.value_names(st, self.shape_helpers)
+            self.step_only |= {(id(key), n) for n in stepped - values}
         return reads - variant
 
     def plan_loop(
@@ -217,13 +248,16 @@ class _Planner:
                 node, ir.block_reads(it.pre) & self.fwd_names, variant, stack
             )
         self.live_loops.add(id(node))
-        inner = self.plan(it.body, _variant(node), node.stack)
+        inner = self.plan(it.body, _variant(node) | self.stepped(it), node.stack)
         if node.reversible_range and node.target:
             inner.discard(node.target)  # the reversed header restores it
         outside = inner | ir.block_reads(it.pre) | {node.stack}
         if node.reversible_range and node.iter is not None:
             outside |= ir.names_in(node.iter)
-        escape = self.record(node, outside & self.fwd_names, variant, stack)
+        blocks = it.pre + ir.all_blocks(it.body)
+        escape = self.record(
+            node, outside & self.fwd_names, variant, stack, blocks, node.iter
+        )
         if not node.reversible_range:
             head = it.body[-1]
             if isinstance(head, BSeg) and not self.push.get(id(head.seg)):
@@ -240,6 +274,21 @@ class _Planner:
                 ):
                     self.forced.add(id(head.seg))
         return escape
+
+    def stepped(self, it: BLoop) -> set[str]:
+        """The names the loop ``it`` alone binds whose zero cotangent its backward makes
+        with ``step_zeros`` (reverse.py): restored step by step where the forward pushes
+        for the item that reads them (their value of the step before, or None before the
+        first step: fwd binds them to None first)."""
+        helper = self.norm.names.generated("step_zeros")
+        out = set()
+        for call in _calls_to(it.pre + ir.all_blocks(it.body), helper):
+            arg = call.args[0].value if len(call.args) == 1 else None
+            if isinstance(arg, cst.Name):
+                out.add(arg.value)
+        out &= {c.name for c in it.node.carried if not c.before}
+        self.prebind |= out
+        return out
 
     def marker(self, it: Any) -> Push | None:
         """The push after the forward item ``it``, or None when it pushes nothing."""
@@ -319,6 +368,19 @@ def _with_tail(items: list[Any], push: Push) -> list[Any]:
             + items[k:]
         )
     return items[:k] + [push] + items[k:]
+
+
+def _calls_to(blocks: list[Block], func: str) -> list[cst.Call]:
+    """The calls of ``func`` (a name) in the statements of ``blocks``."""
+    out: list[cst.Call] = []
+    stack: list[Any] = [st for b in blocks for st in b.stmts]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Name):
+            if n.func.value == func:
+                out.append(n)
+        stack.extend(n.children)
+    return out
 
 
 def _variant(loop: ir.LoopNode) -> set[str]:

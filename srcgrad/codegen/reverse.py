@@ -486,6 +486,10 @@ class Reverser(RuleBodies):
             pre.append(block)
         self.owned.update(owned_here)
         s_in = set(self.assigned)
+        outer = self.carried_out
+        self.carried_out = (outer - {c.name for c in node.carried if c.before}) | {
+            c.name for c in node.carried if not c.before
+        }
         body = self.rev_items(node.body)
         tail: list[Block] = []
         for c in node.carried:
@@ -497,6 +501,7 @@ class Reverser(RuleBodies):
         head = body[-1]
         assert isinstance(head, BSeg) and head.seg.head
         head.blocks.extend(tail)
+        self.carried_out = outer
         self.assigned = s_in
         self.owned.difference_update(owned_here)
         return BLoop(node, pre, body)

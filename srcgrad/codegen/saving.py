@@ -270,23 +270,23 @@ def backward_value_reads(
     norm: Normalized, bwd: Backward, recomputed: list[ir.Stmt]
 ) -> set[str]:
     """Every name the backward pass reads other than for its shape and dtype."""
-    helpers = _shape_helpers(norm, bwd)
+    helpers = shape_helpers(norm, bwd)
     out: set[str] = set()
     for b in ir.all_blocks(bwd.blocks):
         for st in b.stmts:
             node = st.value if isinstance(st, cst.Assign) else st
-            out |= _value_names(node, helpers)
+            out |= value_names(node, helpers)
     for node in _control_nodes(bwd.blocks):
-        out |= _value_names(node, helpers)
+        out |= value_names(node, helpers)
     for g in bwd.grads:
-        out |= _value_names(g, helpers)
+        out |= value_names(g, helpers)
     for st in recomputed:
-        out |= _value_names(st.expr, helpers)
+        out |= value_names(st.expr, helpers)
     # the loops' stacks and variables, which the backward pops and iterates
     return out | set(ir.loop_names(norm.stmts))
 
 
-def _shape_helpers(norm: Normalized, bwd: Backward) -> dict[str, tuple[Any, ...]]:
+def shape_helpers(norm: Normalized, bwd: Backward) -> dict[str, tuple[Any, ...]]:
     """The emitted name of each helper marked ``shape_only`` -> (positions, max_args)."""
     out = {}
     for h in bwd.helpers:
@@ -309,7 +309,7 @@ def _control_nodes(items: list[Any]) -> list[cst.CSTNode]:
     return out
 
 
-def _value_names(node: Any, helpers: dict[str, tuple[Any, ...]]) -> set[str]:
+def value_names(node: Any, helpers: dict[str, tuple[Any, ...]]) -> set[str]:
     """Names read under ``node`` (as :func:`ir.names_in`), less those read only as a shape
     helper's shape argument or through a shape attribute."""
     names: set[str] = set()

@@ -119,12 +119,19 @@ class Rewriter(cst.CSTTransformer):
         self.xp = bwd.xp
         self.cot: dict[str, str] = {a: p for p, a in bwd.adjoints.items()}
         self.uf = inf.uf
+        self.names = names
+        self.bwd = bwd
         self.lazy: dict[str, tuple[cst.BaseExpression, Fact, set[str]]] = {}
         # within one statement: id(node) -> (node, what it equals unbroadcast, fact of that)
         self.lazy_nodes: dict[
             int, tuple[cst.BaseExpression, cst.BaseExpression, Fact]
         ] = {}
         self.assigned: dict[str, Fact | None] = {}
+
+    def zeros_cotangent(self) -> str:
+        """The emitted name of ``zeros_cotangent``, which the code now calls."""
+        self.bwd.helpers.add("zeros_cotangent")
+        return self.names.generated("zeros_cotangent")
 
     # -- facts of backward expressions
     def fact(self, name: str) -> Fact | None:
@@ -473,6 +480,9 @@ class Rewriter(cst.CSTTransformer):
                 pos, updated, self.xp, self.ev
             ),
             "reduction_size": lambda: shapes.reduction_size(pos, updated, self.ev),
+            "step_zeros": lambda: shapes.step_zeros(
+                pos, updated, self.xp, self.ev, self.inf, self.zeros_cotangent
+            ),
         }.get(h)
         if other is not None:
             out = other()

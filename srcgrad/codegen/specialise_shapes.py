@@ -13,6 +13,8 @@ fact of an expression); each returns the rewritten expression, or None to keep t
   ``g @ x2.swapaxes(-1, -2)`` (``g @ x2.T`` for a 2-D ``x2``), ``x1.swapaxes(-1, -2) @
   g``, or ``xp.tensordot`` over the batch and row axes for a 2-D ``x2``;
 - ``zeros_cotangent(x)`` of a floating array -> ``xp.zeros_like(x)``;
+- ``step_zeros(v)`` of a name whose shape the facts prove the same in every step of its
+  loop -> ``xp.zeros_like(v)`` (its value after the loop; nothing pushed step by step);
 - ``reduction_size(x, None)`` of an array -> ``x.size``, ``reduction_size(x, -1)`` ->
   ``x.shape[-1]`` (a constant axis or tuple of axes within ``x``'s known rank);
 - ``scatter_to(g, x, index[None, :])`` (a key of ``None`` and ``:`` only) ->
@@ -276,6 +278,43 @@ def zeros_like(
         func=cst.Attribute(value=cst.Name(xp), attr=cst.Name("zeros_like")),
         args=[cst.Arg(pos[0])],
     )
+
+
+def step_zeros(
+    pos: list[cst.BaseExpression],
+    call: cst.Call,
+    xp: str,
+    fact: FactOf,
+    inf: Any,
+    zeros_cotangent: Callable[[], str],
+) -> Any:
+    """``step_zeros(v)`` (the zero cotangent of a name a loop alone binds, for the step
+    before) where the facts prove ``v``'s shape and dtype the same in every step:
+    ``zeros_cotangent(v)`` of its value after the loop (``xp.zeros_like(v)`` of a floating
+    array), which the forward pass then need not push step by step.  Proved: an array of a
+    known dtype (or a Python float) whose every length is 1, a literal or a length of an
+    argument (``inf``: the :class:`Inference`); a length computed in the loop (a slice's)
+    is one symbol for every step, so it proves nothing."""
+    if len(pos) != 1 or len(call.args) != 1 or not isinstance(pos[0], cst.Name):
+        return None
+    f = fact(pos[0])
+    if f is None or f.dims is None:
+        return None
+    if not (f.is_array or (f.dims == () and f.dtype == "weak-float")):
+        return None
+    leaves = list(inf.arg_facts.values()) + list(inf.free.values())
+    fixed = {
+        d
+        for leaf in leaves
+        if leaf is not None and leaf.dims is not None
+        for d in leaf.dims
+        if isinstance(d, Sym)
+    }
+    for d in f.dims:
+        if not (d == 1 or (isinstance(d, Sym) and (d in fixed or d.size))):
+            return None
+    zeros = cst.Call(func=cst.Name(zeros_cotangent()), args=call.args)
+    return zeros_like(pos, zeros, xp, fact) or zeros
 
 
 def reduction_size(pos: list[cst.BaseExpression], call: cst.Call, fact: FactOf) -> Any:

@@ -45,6 +45,7 @@ from srcgrad.runtime import (
     extremum_share,
     reduction_size,
     shape_dtype,
+    step_zeros,
     zeros_cotangent,
 )
 
@@ -216,6 +217,7 @@ nondifferentiable(np.linalg.matrix_rank)
 nondifferentiable(namespace, reason="returns the array module, not a value")
 nondifferentiable(reduction_size, reason="an element count (an integer)")
 nondifferentiable(zeros_cotangent, reason="zeros whatever its argument's values")
+nondifferentiable(step_zeros, reason="zeros whatever its argument's values")
 nondifferentiable(
     extremum_share,
     reason="1/count on the elements equal to the extremum: piecewise constant",

@@ -12,13 +12,14 @@ from typing import Any, Sequence
 from srcgrad import tree
 from srcgrad.backend import namespace
 from srcgrad.runtime.broadcasting import unbroadcast
-from srcgrad.runtime.arrays import ShapeDtype
+from srcgrad.runtime.arrays import ShapeDtype, shape_only
 
 __all__ = [
     "tree_cotangent",
     "tree_parts",
     "sum_shared",
     "zeros_cotangent",
+    "step_zeros",
     "is_float_leaf",
     "drop_cotangents",
     "list_length",
@@ -57,6 +58,18 @@ def zeros_cotangent(x: Any) -> Any:
     if tree.is_node(x):
         return tree_cotangent(x, (), [])
     return None
+
+
+@shape_only(0)
+def step_zeros(like: Any) -> Any:
+    """The zero cotangent a backward loop gives a name the loop binds but that had no value
+    before it, at the end of one step, for the step before: ``like`` is the name's value
+    when the forward step began (the step before's value), kept as its shape and dtype
+    (a :class:`ShapeDtype`), so that the zeros have that step's shape even where the shape
+    changes from step to step.  None (no value yet: the first step) gives None."""
+    if isinstance(like, ShapeDtype):
+        return namespace(like).zeros(like.shape, dtype=like.dtype)
+    return zeros_cotangent(like)
 
 
 def tree_cotangent(x: Any, paths: Sequence[tuple[Any, ...]], values: Sequence[Any]) -> Any:
