@@ -70,6 +70,14 @@ def branchy(w, xs):
     return np.sum(h * h)
 
 
+def growing(w, xs):
+    acc = np.zeros(xs.shape[1])
+    for t in range(xs.shape[0]):
+        s = np.tanh(xs[: t + 1] * w)  # (t + 1, n): a length that changes every step
+        acc = acc + np.sum(s * s, axis=0)
+    return np.sum(acc * acc)
+
+
 RNG = np.random.default_rng(3)
 W = RNG.standard_normal((4, 3)) * 0.5
 U = RNG.standard_normal((3, 3)) * 0.5
@@ -87,6 +95,7 @@ CASES = [
     (scalar_steps, (W[:, :1].T.copy(), XS[:, :1].reshape(6, 1, 1)), (0,), False),
     (from_one, (W, XS), (0,), False),
     (branchy, (W, XS), (0,), False),
+    (growing, (XS[0] * 0.5, XS), (0,), False),
 ]
 
 

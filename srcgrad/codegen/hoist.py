@@ -90,7 +90,12 @@ class _Plan:
 
 
 def hoist(
-    bwd: Backward, names: Names, facts: Any, plan: Any, lists_only: bool = False
+    bwd: Backward,
+    names: Names,
+    facts: Any,
+    plan: Any,
+    lists_only: bool = False,
+    inference: Any = None,
 ) -> Backward:
     """``bwd`` with its loops' accumulations hoisted (in place; returned).  ``plan`` is
     the residual plan: only loops whose backward runs are touched, and it learns that
@@ -99,7 +104,7 @@ def hoist(
     if facts is None:
         return bwd
     primal = {adj: name for name, adj in bwd.adjoints.items()}
-    ctx = _Context(bwd, names, facts, primal, plan, lists_only)
+    ctx = _Context(bwd, names, facts, primal, plan, lists_only, inference)
     bwd.blocks = _items(bwd.blocks, ctx)
     if ctx.changed:
         plan.bwd_uses_xp = True
@@ -114,6 +119,7 @@ class _Context:
     primal: dict[str, str]
     plan: Any
     lists_only: bool = False
+    inference: Any = None  # the Inference behind env (argument facts)
     changed: bool = False
 
 

@@ -86,6 +86,7 @@ class Inference(Lengths):
             spec = arg_specs.get(p)
             self.env[p] = leaf_fact(spec)
         self.arg_facts = dict(self.env)  # the arguments' facts, whatever rebinds later
+        self.read_lengths: set[Sym] = set()  # lengths of leaves read from arguments
 
     # -- driver
     def run(self) -> dict[str, Fact | None]:
@@ -282,7 +283,10 @@ class Inference(Lengths):
     def _stmt(self, st: ir.Stmt, uf: UF) -> Fact | None:
         if st.kind == ir.READ and st.read is not None:
             param, path = st.read
-            return leaf_fact(tree.signature_at(self.specs.get(param), path))
+            leaf = leaf_fact(tree.signature_at(self.specs.get(param), path))
+            if leaf is not None and leaf.dims is not None:  # an argument's leaf: fixed
+                self.read_lengths.update(d for d in leaf.dims if isinstance(d, Sym))
+            return leaf
         if st.kind == ir.COPY and st.operands:
             return self.env.get(st.operands[0])
         if st.kind == ir.STATIC:

@@ -78,7 +78,7 @@ def generate(
     forward = specialise_forward(forward, spec.facts, backward)
     plan = plan_residuals(forward, backward)
     facts = spec.facts.env if spec.facts is not None else None
-    backward = hoist(backward, forward.names, facts, plan, lists_only)
+    backward = hoist(backward, forward.names, facts, plan, lists_only, spec.facts)
     return src, emit(forward, backward, activity, plan, note=spec.note, has_aux=has_aux)
 
 

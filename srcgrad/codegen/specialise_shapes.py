@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import libcst as cst
 
+from srcgrad.codegen import ir
 from srcgrad.codegen.facts import UF, Fact, Sym, same_shape
 from srcgrad.codegen.inference import Unknown, const_value
 from srcgrad.codegen.templates import parenthesize
@@ -302,19 +303,52 @@ def step_zeros(
         return None
     if not (f.is_array or (f.dims == () and f.dtype == "weak-float")):
         return None
-    leaves = list(inf.arg_facts.values()) + list(inf.free.values())
-    fixed = {
-        d
-        for leaf in leaves
-        if leaf is not None and leaf.dims is not None
-        for d in leaf.dims
-        if isinstance(d, Sym)
-    }
-    for d in f.dims:
-        if not (d == 1 or (isinstance(d, Sym) and (d in fixed or d.size))):
-            return None
+    if not same_every_step(f, inf):
+        return None
     zeros = cst.Call(func=cst.Name(zeros_cotangent()), args=call.args)
     return zeros_like(pos, zeros, xp, fact) or zeros
+
+
+def same_every_step(f: Fact, inf: Any) -> bool:
+    """Whether the facts prove a loop value's shape ``f`` the same in every step: every
+    length is 1, a literal, a length of an argument (``inf``: the :class:`Inference`,
+    whose argument facts are as first inferred), of a leaf read from one, or of a value
+    made before the first loop.  A length computed in the loop (a slice's) is one symbol for every step, so it
+    proves nothing."""
+    if f.dims is None:
+        return False
+    fixed = getattr(inf, "fixed_lengths", None)
+    if fixed is None:
+        leaves = list(inf.arg_facts.values()) + list(inf.free.values())
+        # a value made before the first loop (``W = params["W"]``) has one shape for
+        # the whole call
+        leaves += [inf.env.get(n) for n in _before_loops(inf.norm.stmts)]
+        fixed = inf.fixed_lengths = {
+            inf.uf.find(d)
+            for leaf in leaves
+            if leaf is not None and leaf.dims is not None
+            for d in leaf.dims
+            if isinstance(d, Sym)
+        }
+        # a leaf read from an argument (``params["W"]``), wherever it is read
+        fixed |= {inf.uf.find(d) for d in inf.read_lengths}
+    return all(
+        d == 1 or (isinstance(d, Sym) and (inf.uf.find(d) in fixed or d.size))
+        for d in f.dims
+    )
+
+
+def _before_loops(items: list[Any]) -> list[str]:
+    """The names the statements before the function's first loop bind (not in
+    branches: a join of two shapes is a length of neither)."""
+    out: list[str] = []
+    for it in items:
+        if isinstance(it, (ir.LoopNode, ir.IfNode)):
+            break
+        for st in getattr(it, "stmts", None) or []:
+            if isinstance(st, ir.Stmt):
+                out += st.targets
+    return out
 
 
 def reduction_size(pos: list[cst.BaseExpression], call: cst.Call, fact: FactOf) -> Any:

@@ -25,9 +25,10 @@ same operands, of the same dtypes.
 Only where that is sure: the loop runs over ``range(n)`` (one argument, so step ``t`` is the
 stack's entry ``t``), no ``break``, and its body is straight-line code with one push a step;
 the part is ``+ - * /`` and unary minus over popped values (none of them rebound in the
-step), names the loop never binds and numbers; the shape facts know each popped value's
-axes (at least one, the same number for each) and give no invariant more axes than that,
-so that stacking the steps on a new first axis leaves the broadcasting as it was.
+step), names the loop never binds and numbers; the shape facts prove each popped value's
+shape the same in every step (:func:`specialise_shapes.same_every_step`), with at least one
+axis and the same number for each, and give no invariant more axes than that, so that
+stacking the steps on a new first axis leaves the broadcasting as it was.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import libcst as cst
 
 from srcgrad.codegen import ir
 from srcgrad.codegen.ir import BLoop, Block, BSeg
+from srcgrad.codegen.specialise_shapes import same_every_step
 
 __all__ = ["batch_step_values"]
 
@@ -152,6 +154,12 @@ class _Finder:
         dims = getattr(fact, "dims", None)
         return None if dims is None else len(dims)
 
+    def fixed(self, name: str) -> bool:
+        """The facts prove ``name``'s shape the same in every step (stacking its steps
+        is then one array of them, row ``t`` step ``t``)."""
+        fact, inf = self.ctx.env.get(name), self.ctx.inference
+        return fact is not None and inf is not None and same_every_step(fact, inf)
+
     def info(self, node: cst.CSTNode) -> tuple[Any, Any]:
         """(popped ranks, largest invariant rank) of a batchable expression, else
         (None, None)."""
@@ -168,7 +176,9 @@ class _Finder:
         if isinstance(node, cst.Name):
             r = self.rank(node.value)
             if node.value in self.popped:
-                return (frozenset({r}), 0) if r is not None and r >= 1 else (None, None)
+                if r is None or r < 1 or not self.fixed(node.value):
+                    return None, None
+                return frozenset({r}), 0
             if node.value in self.variant or node.value in self.ctx.primal:
                 return None, None
             if node.value in self.pre and node.value not in self.zero:
