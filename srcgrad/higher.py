@@ -37,7 +37,7 @@ from typing import Any, Callable
 from srcgrad import recompute, tree
 from srcgrad.api import _HIGHER, BoundMethodGrad, GradFunction, _emitted_name, _own
 from srcgrad.backend import namespace
-from srcgrad.codegen import step_batches
+from srcgrad.codegen import BATCHED_MARK
 from srcgrad.errors import NonScalarOutputError, SrcgradError, WrtError
 
 __all__ = ["elementwise_grad", "HigherGrad", "ElementwiseGrad", "differentiate"]
@@ -133,7 +133,7 @@ class _Derivative:
                 st = gf._prepare(None)
             else:
                 args, st = gf._run_forward(args, {})
-            if "step_sum(" in st.text or step_batches.MARK in st.text:
+            if "step_sum(" in st.text or BATCHED_MARK in st.text:
                 # its loops' sums over steps as lists, its steps' parts step by step
                 gf = gf.lists_only()
             elif "call_vjp(" in st.text:  # its recursive calls' gradients recomputed

@@ -371,7 +371,7 @@ def test_stages_by_hand_render_the_committed_golden(name, tmp_path, monkeypatch)
     bwd = optimize(spec.backward)
     fwd = specialise_forward(fwd, spec.facts, bwd)
     plan = plan_residuals(fwd, bwd)
-    bwd = hoist(bwd, fwd.names, spec.facts.env, plan)
+    bwd = hoist(bwd, fwd.names, spec.facts.env, plan, inference=spec.facts)
     em = emit(fwd, bwd, act, plan, note=spec.note, has_aux=has_aux)
 
     golden = (GOLDEN / f"{name}.py").read_text()

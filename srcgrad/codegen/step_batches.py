@@ -37,16 +37,14 @@ from typing import Any
 
 import libcst as cst
 
-from srcgrad.codegen import ir
+from srcgrad.codegen import BATCHED_MARK, ir
 from srcgrad.codegen.ir import BLoop, Block, BSeg
 from srcgrad.codegen.specialise_shapes import same_every_step
 
 __all__ = ["batch_step_values"]
 
 LABEL = "hoisted"
-# the comment over the steps' parts; a higher order differentiates the code emitted
-# without them (``lists_only``: srcgrad/higher.py looks for it)
-MARK = "each step's part that reads forward values only, for every step at once"
+MARK = BATCHED_MARK  # the comment over the steps' parts (srcgrad/higher.py reads it)
 _OPERATORS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
 
 

@@ -220,6 +220,7 @@ SHAPE_ONLY = {
     "fft.fftfreq",
     "fft.rfftfreq",
     "zeros_cotangent",
+    "step_zeros",  # zeros shaped like the step before's value (a loop-only name's cotangent)
     "shape_dtype",  # an array's shape and dtype, which emitted code keeps instead of it
 }
 # unspecified values (np.empty) and no values at all (shape_dtype): only the shape and
