@@ -10,9 +10,9 @@ expression, and the API casts a ``vjp`` seed to the output's dtype and shape).
   summed axes are known;
 - ``expand_like(g, x, ...)`` -> ``g`` (same shape), and a broadcast that feeds only
   elementwise arithmetic with an operand of ``x``'s shape is left to numpy's broadcasting;
-- ``matmul_cotangent_x1/x2`` of 2-D operands of one dtype -> ``g.dot(x2.T)`` / ``x1.T @ g``
-  (``ndarray.dot`` skips the matmul ufunc's dispatch; ``x1.T @ g`` stays the form the
-  weight-gradient hoisting of :mod:`hoist` reads);
+- ``matmul_cotangent_x1/x2`` of 2-D operands of one dtype -> ``g @ x2.T`` / ``x1.T @ g``,
+  and ``g.dot(x2.T)`` for a ``g`` of one row (``ndarray.dot`` skips the matmul ufunc's
+  dispatch, the cost of a recurrent step's product);
 - ``xp.sum(a, ...)`` (and mean/max/min/prod) of a known array -> ``a.sum(...)``.
 
 After this stage the backward pass holds those rewrites, and :class:`Specialised` carries the
@@ -519,18 +519,9 @@ class Rewriter(cst.CSTTransformer):
             stacked = shapes.matmul_stacked(h, pos, self.xp, self.ev, self.uf)
             if stacked is not None:
                 return stacked
-            assert g is not None and x1 is not None and x2 is not None
-            if not (g.dtype == x1.dtype == x2.dtype and len(x2.dims) == 2):  # type: ignore[arg-type]
-                return updated
-            gx, a, b = (parenthesize(p) for p in pos)
-            if h == "matmul_cotangent_x1" and len(g.dims) == len(x1.dims) == 2:  # type: ignore[arg-type]
-                # ndarray.dot: the same product of 2-D operands without the matmul
-                # ufunc's dispatch, half the time on a row of 16 (a loop's step)
-                return cst.Call(func=_attr(gx, "dot"), args=[cst.Arg(_attr(b, "T"))])
-            if h == "matmul_cotangent_x1" and len(g.dims) == len(x1.dims) > 2:  # type: ignore[arg-type]
-                return cst.BinaryOperation(gx, cst.MatrixMultiply(), _attr(b, "T"))
-            if h == "matmul_cotangent_x2" and len(g.dims) == len(x1.dims) == 2:  # type: ignore[arg-type]
-                return cst.BinaryOperation(_attr(a, "T"), cst.MatrixMultiply(), gx)
+            out = shapes.matmul_2d(h, pos, g, x1, x2)  # type: ignore[arg-type]
+            if out is not None:
+                return out
         return updated
 
     def reduce_to(

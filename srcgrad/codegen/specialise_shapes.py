@@ -390,3 +390,22 @@ def _int_literal(k: int) -> cst.BaseExpression:
     if k < 0:
         return cst.UnaryOperation(cst.Minus(), cst.Integer(str(-k)))
     return cst.Integer(str(k))
+
+
+def matmul_2d(h: str, pos: list[Any], g: Fact, x1: Fact, x2: Fact) -> Any:
+    """``matmul_cotangent_x1/x2(g, x1, x2)`` of 2-D operands of one dtype (x1 may be
+    stacked for x1's cotangent): ``g @ x2.T`` (``g.dot(x2.T)`` for a ``g`` of one row) /
+    ``x1.T @ g``; None otherwise."""
+    if not (g.dtype == x1.dtype == x2.dtype and len(x2.dims) == 2):  # type: ignore[arg-type]
+        return None
+    gx, a, b = (parenthesize(p) for p in pos)
+    if h == "matmul_cotangent_x1" and len(g.dims) == len(x1.dims) == 2 and g.dims[0] == 1:  # type: ignore[arg-type, index]
+        # ndarray.dot: the same product of a row and a matrix without the matmul ufunc's
+        # dispatch, half the time on a row of 16 (a recurrent step); of many rows it can
+        # be the slower (numpy's dot of a transposed operand), so those keep @
+        return cst.Call(func=_attr(gx, "dot"), args=[cst.Arg(_attr(b, "T"))])
+    if h == "matmul_cotangent_x1" and len(g.dims) == len(x1.dims) >= 2:  # type: ignore[arg-type]
+        return cst.BinaryOperation(gx, cst.MatrixMultiply(), _attr(b, "T"))
+    if h == "matmul_cotangent_x2" and len(g.dims) == len(x1.dims) == 2:  # type: ignore[arg-type]
+        return cst.BinaryOperation(_attr(a, "T"), cst.MatrixMultiply(), gx)
+    return None
