@@ -121,6 +121,8 @@ class _Context:
     lists_only: bool = False
     inference: Any = None  # the Inference behind env (argument facts)
     changed: bool = False
+    # the 0-d arrays constants_as_arrays made before loops (``one``)
+    constants: set[str] = field(default_factory=set)
 
 
 def _items(items: list[Any], ctx: _Context) -> list[Any]:
@@ -170,7 +172,7 @@ def _added_into(blocks: list[Block]) -> set[str]:
     out: set[str] = set()
     for b in blocks:
         for st in b.stmts:
-            for call in _calls(st):
+            for call in ir.calls_in(st):
                 if (
                     isinstance(call.func, cst.Name)
                     and call.func.value.rstrip("_") == "add_at"
@@ -182,19 +184,7 @@ def _added_into(blocks: list[Block]) -> set[str]:
 
 
 def _calls_args(node: cst.CSTNode) -> list[cst.Arg]:
-    return [a for call in _calls(node) for a in call.args]
-
-
-def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    """Every call in ``node``, nested ones included."""
-    out: list[cst.Call] = []
-    stack: list[cst.CSTNode] = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Call):
-            out.append(n)
-        stack += list(n.children)
-    return out
+    return [a for call in ir.calls_in(node) for a in call.args]
 
 
 def _assign(st: Any) -> tuple[str, cst.BaseExpression] | None:
@@ -508,19 +498,16 @@ def _step_views(loop: BLoop, ctx: _Context) -> dict[str, str]:
         for st in b.stmts
         for t in ir.assigned_names(st)
     }
+    if len(getattr(ctx.env.get(whole.value), "dims", ())) != 3:
+        return {}
     out: dict[str, str] = {}
-    for push in ctx.plan.pops.values():
-        for st in getattr(push, "recompute", []):
-            e = st.expr
+    for seg in node.body:  # the pushes of this loop's own segments
+        push = ctx.plan.pops.get(id(seg)) if isinstance(seg, ir.Segment) else None
+        for st in push.recompute if push is not None else []:
             if (
                 len(st.targets) == 1
                 and st.targets[0] not in bound
-                and isinstance(e, cst.Subscript)
-                and isinstance(e.value, cst.Name)
-                and e.value.value == whole.value
-                and _code(e) == f"{whole.value}[{node.target}]"
-                and any(st is f for f in _forward_stmts(node))
-                and len(getattr(ctx.env.get(whole.value), "dims", ())) == 3
+                and ir.step_slice(st.expr, node.target) == whole.value
             ):
                 out[st.targets[0]] = whole.value
     return out
@@ -539,7 +526,9 @@ def _drop_unread_views(views: dict[str, str], loop: BLoop, ctx: _Context) -> Non
     for push in pushes:
         for st in push.recompute:
             reads |= ir.names_in(st.expr)
-    fwd_reads = _forward_reads(ctx.plan.forward)
+    if ctx.inference is None:
+        return  # (no forward pass at hand to read)
+    fwd_reads = set(ir.read_counts(ctx.inference.norm))
     for push in pushes:
         fwd_reads |= set(push.names) | push.shapes
     fwd_reads |= set(ctx.plan.residuals)
@@ -551,29 +540,6 @@ def _drop_unread_views(views: dict[str, str], loop: BLoop, ctx: _Context) -> Non
         for seg in loop.node.body:
             if isinstance(seg, ir.Segment):
                 seg.stmts = [st for st in seg.stmts if name not in st.targets]
-
-
-def _forward_reads(items: list[Any]) -> set[str]:
-    """Every name the forward items read: statements, joins, tests and loop headers."""
-    out: set[str] = set()
-    for it in items:
-        if isinstance(it, ir.IfNode):
-            out |= ir.names_in(it.test) | _forward_reads(it.body + it.orelse)
-        elif isinstance(it, ir.LoopNode):
-            if it.iter is not None:
-                out |= ir.names_in(it.iter)
-            out |= _forward_reads(it.body)
-        elif isinstance(it, ir.Stmt):
-            out |= ir.names_in(it.expr)  # type: ignore[arg-type]
-        elif isinstance(it, ir.Phi):
-            out |= ir.names_in(it.source)
-        elif isinstance(getattr(it, "stmts", None), list):
-            out |= _forward_reads(it.stmts)
-    return out
-
-
-def _forward_stmts(node: Any) -> list[Any]:
-    return [st for it in node.body if isinstance(it, ir.Segment) for st in it.stmts]
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -692,6 +658,7 @@ def constants_as_arrays(loop: BLoop, ctx: _Context) -> None:
     def constant(text: str, dtype: str) -> str:
         if (text, dtype) not in made:
             made[(text, dtype)] = ctx.names.fresh(_WORDS.get(text, "constant"))
+            ctx.constants.add(made[(text, dtype)])
         return made[(text, dtype)]
 
     for b in ir.all_blocks(loop.body):

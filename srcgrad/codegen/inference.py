@@ -87,6 +87,8 @@ class Inference(Lengths):
             self.env[p] = leaf_fact(spec)
         self.arg_facts = dict(self.env)  # the arguments' facts, whatever rebinds later
         self.read_lengths: set[Sym] = set()  # lengths of leaves read from arguments
+        # every length the same in every loop step (specialise_shapes.same_every_step)
+        self.fixed_lengths: set[Sym] | None = None
 
     # -- driver
     def run(self) -> dict[str, Fact | None]:

@@ -485,6 +485,33 @@ def has_code(items: list[Any]) -> bool:
     return any(b.stmts for b in all_blocks(items))
 
 
+def calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    """Every call under ``node``, nested ones included."""
+    out: list[cst.Call] = []
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call):
+            out.append(n)
+        stack += list(n.children)
+    return out
+
+
+def step_slice(expr: Any, target: str | None) -> str | None:
+    """``xs`` for ``xs[t]`` (``t`` the loop variable ``target``), else None."""
+    if (
+        target is not None
+        and isinstance(expr, cst.Subscript)
+        and isinstance(expr.value, cst.Name)
+        and len(expr.slice) == 1
+        and isinstance(expr.slice[0].slice, cst.Index)
+        and isinstance(expr.slice[0].slice.value, cst.Name)
+        and expr.slice[0].slice.value.value == target
+    ):
+        return expr.value.value
+    return None
+
+
 def names_in(node: cst.CSTNode) -> set[str]:
     """Names read under ``node``: not attribute names nor keyword names (a plain walk)."""
     names: set[str] = set()

@@ -164,7 +164,9 @@ class _Planner:
         # names a loop alone binds that its backward reads for step_zeros (reverse.py):
         # restored step by step as their shape and dtype, bound to None before the loop
         self.prebind: set[str] = set()
-        self.step_only: set[tuple[int, str]] = set()  # (id(item), name): pushed for that
+        self.step_only: set[tuple[int, str]] = (
+            set()
+        )  # (id(item), name): pushed for that
         self.push: dict[int, list[str]] = (
             {}
         )  # id(forward item) -> names pushed after it
@@ -219,7 +221,8 @@ class _Planner:
     ) -> set[str]:
         """Inside a loop (``variant``: what its body rebinds), ``key`` pushes the reads that
         vary; the others escape.  ``blocks`` and ``control``: what reads them (a name the
-        loop alone binds that they read for ``step_zeros`` only is pushed as its shape)."""
+        loop alone binds that they read for ``step_zeros`` only is pushed as its shape).
+        """
         if variant is None:
             return reads
         pushed = sorted(reads & variant)
@@ -227,7 +230,9 @@ class _Planner:
         self.stack_of[id(key)] = stack
         stepped = set(pushed) & self.prebind
         if stepped:
-            values = saving.value_names(control, self.shape_helpers) if control else set()
+            values = (
+                saving.value_names(control, self.shape_helpers) if control else set()
+            )
             for b in blocks or []:
                 for st in b.stmts:
                     values |= saving.value_names(st, self.shape_helpers)
@@ -282,7 +287,11 @@ class _Planner:
         first step: fwd binds them to None first)."""
         helper = self.norm.names.generated("step_zeros")
         out = set()
-        for call in _calls_to(it.pre + ir.all_blocks(it.body), helper):
+        stmts = [st for b in it.pre + ir.all_blocks(it.body) for st in b.stmts]
+        calls = [c for st in stmts for c in ir.calls_in(st)]
+        for call in calls:
+            if not (isinstance(call.func, cst.Name) and call.func.value == helper):
+                continue
             arg = call.args[0].value if len(call.args) == 1 else None
             if isinstance(arg, cst.Name):
                 out.add(arg.value)
@@ -368,19 +377,6 @@ def _with_tail(items: list[Any], push: Push) -> list[Any]:
             + items[k:]
         )
     return items[:k] + [push] + items[k:]
-
-
-def _calls_to(blocks: list[Block], func: str) -> list[cst.Call]:
-    """The calls of ``func`` (a name) in the statements of ``blocks``."""
-    out: list[cst.Call] = []
-    stack: list[Any] = [st for b in blocks for st in b.stmts]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Call) and isinstance(n.func, cst.Name):
-            if n.func.value == func:
-                out.append(n)
-        stack.extend(n.children)
-    return out
 
 
 def _variant(loop: ir.LoopNode) -> set[str]:

@@ -237,17 +237,11 @@ def _counter(loop: ir.LoopNode, counts: dict[str, int]) -> set[str]:
 
 def _step_view(st: ir.Stmt, counter: set[str]) -> bool:
     """``x_t = x[t]`` with ``t`` the loop's counter: a view, as cheap as a pop."""
-    e = st.expr
     return (
         st.kind == ir.PRIM
         and st.rule is not None
         and st.rule.name == "getitem"
-        and isinstance(e, cst.Subscript)
-        and isinstance(e.value, cst.Name)
-        and len(e.slice) == 1
-        and isinstance(e.slice[0].slice, cst.Index)
-        and isinstance(e.slice[0].slice.value, cst.Name)
-        and e.slice[0].slice.value.value in counter
+        and any(ir.step_slice(st.expr, t) for t in counter)
     )
 
 

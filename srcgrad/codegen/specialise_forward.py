@@ -459,7 +459,7 @@ def _hoist_loop(
     for st in steps:
         if not (st.kind == ir.PRIM and st.rule is not None):
             continue
-        sliced = _step_slice(st.expr, loop.target)  # type: ignore[arg-type]
+        sliced = ir.step_slice(st.expr, loop.target)  # type: ignore[arg-type]
         if sliced is not None and len(st.targets) == 1:
             if sliced not in variant and _rank(env.get(sliced)) >= 3:
                 slices[st.targets[0]] = sliced
@@ -598,20 +598,6 @@ def drop_dead_reads(norm: Normalized, bwd_reads: set[str]) -> int:
             dropped += len(stmts) - len(kept)
             seg.stmts[:] = kept
     return dropped
-
-
-def _step_slice(expr: Any, target: str) -> str | None:
-    """``xs`` for ``xs[t]`` (``t`` the loop variable), else None."""
-    if (
-        isinstance(expr, cst.Subscript)
-        and isinstance(expr.value, cst.Name)
-        and len(expr.slice) == 1
-        and isinstance(expr.slice[0].slice, cst.Index)
-        and isinstance(expr.slice[0].slice.value, cst.Name)
-        and expr.slice[0].slice.value.value == target
-    ):
-        return expr.value.value
-    return None
 
 
 def _code(node: cst.CSTNode) -> str:

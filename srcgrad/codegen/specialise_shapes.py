@@ -317,7 +317,7 @@ def same_every_step(f: Fact, inf: Any) -> bool:
     proves nothing."""
     if f.dims is None:
         return False
-    fixed = getattr(inf, "fixed_lengths", None)
+    fixed = inf.fixed_lengths
     if fixed is None:
         leaves = list(inf.arg_facts.values()) + list(inf.free.values())
         # a value made before the first loop (``W = params["W"]``) has one shape for

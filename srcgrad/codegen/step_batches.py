@@ -61,7 +61,7 @@ def batch_step_values(loop: BLoop, ctx: Any) -> None:
     variant |= {loop.node.target or ""} | bound
     popped = [n for n in push.names if n not in push.shapes and n not in bound]
     pre = {t for b in loop.pre for st in b.stmts for t in ir.assigned_names(st)}
-    finder = _Finder(ctx, set(popped), variant, pre, _zero_dim_constants(loop))
+    finder = _Finder(ctx, set(popped), variant, pre, ctx.constants)
     made: dict[str, str] = {}  # code of a part -> its name over all steps
     stacked: dict[str, str] = {}  # popped name -> its steps stacked
     lines: list[str] = []
@@ -108,26 +108,6 @@ def _the_push(loop: BLoop, ctx: Any) -> Any:
     if any(not isinstance(x, (BSeg, Block)) for x in loop.body):
         return None
     return pushes[0]
-
-
-def _zero_dim_constants(loop: BLoop) -> set[str]:
-    """Names made before the loop as ``xp.asarray(<number>, dtype=...)`` (0-d arrays)."""
-    out = set()
-    for b in loop.pre:
-        for st in b.stmts:
-            if not (isinstance(st, cst.Assign) and len(st.targets) == 1):
-                continue
-            v, t = st.value, st.targets[0].target
-            if (
-                isinstance(t, cst.Name)
-                and isinstance(v, cst.Call)
-                and isinstance(v.func, cst.Attribute)
-                and v.func.attr.value == "asarray"
-                and v.args
-                and isinstance(v.args[0].value, (cst.Integer, cst.Float))
-            ):
-                out.add(t.value)
-    return out
 
 
 class _Finder:
