@@ -17,7 +17,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from srcgrad import cache, diagnose, linetable, recompute, tree
+from srcgrad import cache, diagnose, lengths, linetable, recompute, tree
 from srcgrad.backend import namespace
 from srcgrad.errors import (
     InternalError,
@@ -28,6 +28,7 @@ from srcgrad.errors import (
 )
 from srcgrad.rules import registry
 from srcgrad.runtime.calls import install_vjp, stop_gradient
+from srcgrad.ownership import own as _own
 from srcgrad.runtime.containers import sum_shared
 
 __all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "GradFunction"]
@@ -135,6 +136,9 @@ class GradFunction:
     # a lower order's module: loop sums in lists srcgrad differentiates again (no step_sum),
     # recursive calls plain, their backward recomputing (no call_vjp, srcgrad/recompute.py)
     _lists_only = _recompute = False
+    # code not specialised to slices of computed bounds not 1 long (srcgrad/lengths.py)
+    _general = False
+    spec_of = staticmethod(lambda x: _arg_spec(x))  # an argument's abstract signature
     _srcgrad_derivative = True  # srcgrad.grad of it differentiates it again (higher.py)
 
     def __init__(
@@ -356,7 +360,8 @@ class GradFunction:
     def _file_mode(self) -> str | None:
         mode = self._mode or ("aux" if self._has_aux else None)
         lists, calls = self._lists_only and "lists", self._recompute and "recompute"
-        return "-".join(filter(None, (mode, lists, calls))) or None
+        general = self._general and "general"
+        return "-".join(filter(None, (mode, lists, calls, general))) or None
 
     def lists_only(self) -> "GradFunction":
         return self.variant("_lists_only")
@@ -388,6 +393,8 @@ class GradFunction:
             parts["loops"] = "lists"
         if self._recompute:
             parts["calls"] = "recompute"
+        if self._general:
+            parts["lengths"] = "general"
         if statics:  # str/bool/None arguments are constants of the generated code
             parts["statics"] = statics
             containers = {**containers, **{p: ("static",) for p in statics}}
@@ -455,6 +462,7 @@ class GradFunction:
             arg_specs,
             lists_only=self._lists_only,
             recompute=self._recompute,
+            speculate=lengths.speculates(self),
         )
         refs = [cache.Ref.parse(c) for c in em.calls]
         objs = cache.resolve_refs(self.forward, refs, args)  # type: ignore[arg-type]
@@ -584,7 +592,7 @@ class GradFunction:
     def _call(self, *args: Any, **kwargs: Any) -> Any:
         args, st = self._run_forward(args, kwargs)  # type: ignore[misc]
         try:
-            out, res = st.fwd(*args)
+            st, (out, res) = lengths.forward(self, st, args)
             if self._has_aux:
                 out, aux = out
             if self._kind == "vjp":
@@ -691,52 +699,6 @@ def _check_wrt_arg(gf: GradFunction, pos: int, a: Any) -> None:
             construct="wrt",
             hint=f"pass a float (e.g. {name}.astype(float)) or leave {name!r} out of wrt",
         )
-
-
-def _own(g: Any, a: Any, seen: set[int], args: tuple[Any, ...]) -> Any:
-    """A gradient that shares memory with nothing the caller holds, in the argument's type."""
-    return tree.map(lambda ai, gi: _own_leaf(gi, ai, seen, args), a, g)
-
-
-def _own_leaf(g: Any, a: Any, seen: set[int], args: tuple[Any, ...]) -> Any:
-    if g is None:
-        return None
-    if type(a) is float:
-        if isinstance(g, (float, np.floating)) or (
-            isinstance(g, np.ndarray) and g.ndim == 0
-        ):
-            return float(g)
-        return g
-    if isinstance(a, np.ndarray):
-        if not isinstance(g, np.ndarray):
-            return np.array(g, dtype=a.dtype).reshape(
-                a.shape
-            )  # a numpy scalar from a rule
-        if g.dtype != a.dtype and a.dtype.kind in "fc":
-            g = g.astype(a.dtype)
-            seen.add(id(g))
-            return g
-        root = _root(g)
-        if (
-            id(root) in seen
-            or not g.flags.writeable
-            or any(root is _root(x) for x in args if isinstance(x, np.ndarray))
-        ):
-            g = g.copy()  # it shares memory with an input or another gradient
-            root = g
-        seen.add(id(root))
-        return g
-    if hasattr(g, "copy") and (id(g) in seen or any(g is x for x in args)):
-        g = g.copy()
-    seen.add(id(g))
-    return g
-
-
-def _root(a: np.ndarray) -> Any:
-    """The array that owns ``a``'s memory."""
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
 
 
 def _annotate(exc: BaseException, st: _Loaded) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from srcgrad import tree
+from srcgrad import lengths, tree
 from srcgrad.backend import namespace
 from srcgrad.cache import parse_header
 from srcgrad.errors import NonFiniteError
@@ -265,7 +265,7 @@ def residual_report(df: Any, *args: Any) -> list[ResidualField]:
     """Run the forward pass on ``args`` and describe every field of its ``Residuals_<f>``."""
     args, st = _loaded(df, args)
     with np.errstate(all="ignore"):
-        _out, res = st.fwd(*args)
+        st, (_out, res) = lengths.forward(df, st, args)
     em = _Emitted.of(st)
     fields = list(getattr(res, "_fields", ())) or [f"res{i}" for i in range(len(res))]
     ret = next(

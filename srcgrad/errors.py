@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "SrcgradError",
+    "LengthAssumption",
     "UnsupportedSyntaxError",
     "MissingRuleError",
     "NonScalarOutputError",
@@ -116,6 +117,13 @@ class AliasError(SrcgradError):
 
 class InternalError(SrcgradError):
     """A bug in srcgrad itself."""
+
+
+class LengthAssumption(Exception):
+    """A forward pass found a slice 1 long that its code was specialised to as not 1 long
+    (``runtime.assume_not_one``).  ``srcgrad.grad`` and its kin catch it and run code made
+    without that assumption; it reaches a caller only who runs an emitted module itself.
+    """
 
 
 class NonFiniteError(SrcgradError, FloatingPointError):

@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from srcgrad import recompute, tree
-from srcgrad.api import _HIGHER, BoundMethodGrad, GradFunction, _emitted_name, _own
+from srcgrad.api import _HIGHER, BoundMethodGrad, GradFunction, _emitted_name
+from srcgrad.ownership import own as _own
 from srcgrad.backend import namespace
-from srcgrad.codegen import BATCHED_MARK
+from srcgrad.codegen import BATCHED_MARK, TILED_MARK
 from srcgrad.errors import NonScalarOutputError, SrcgradError, WrtError
 
 __all__ = ["elementwise_grad", "HigherGrad", "ElementwiseGrad", "differentiate"]
@@ -128,7 +129,7 @@ class _Derivative:
                 "for second derivatives with respect to a container use "
                 "srcgrad.hessian(f)(*args) (a dict of dicts) or srcgrad.hvp(f)(*args, v)",
             )
-        for _ in range(3):
+        for _ in range(4):
             if args is None:
                 st = gf._prepare(None)
             else:
@@ -140,6 +141,9 @@ class _Derivative:
                 gf = gf.variant(
                     "_recompute"
                 )  # by plain functions (srcgrad/recompute.py)
+            elif "assume_not_one(" in st.text or TILED_MARK in st.text:
+                # no speculation on slice lengths, no cotangent written piece by piece
+                gf = gf.variant("_general")
             else:
                 break
         made = getattr(self, "_wrappers", None)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import srcgrad
+from srcgrad.codegen import TILED_MARK
 from srcgrad.runtime import index, scatter_pieces, scatter_to
 from srcgrad.testing import check_grad
 
@@ -56,8 +57,11 @@ def gru_loop(W, U, xs):
     return np.sum(h**2)
 
 
-def _bwd(fn, *args):
-    df = srcgrad.grad(fn)
+def _bwd(fn, *args, generic=False):
+    """The backward pass emitted for ``args``; ``generic``: the code not specialised to
+    them, which keeps the joins (specialised, srcgrad/codegen/tiles.py writes the pieces
+    of a tiling join into their slices where the facts prove it)."""
+    df = srcgrad.grad(fn)._generic() if generic else srcgrad.grad(fn)
     df(*args)
     src = df.source
     return src[src.index("def bwd_") : src.index("def grad_")]
@@ -66,9 +70,11 @@ def _bwd(fn, *args):
 def test_slices_of_one_value_get_one_scatter_call():
     rng = np.random.default_rng(0)
     W, x = rng.normal(size=(4, 6)), rng.normal(size=(3, 4))
-    bwd = _bwd(gates, W, x)
+    bwd = _bwd(gates, W, x, generic=True)
     assert bwd.count("scatter_pieces(") == 1
     assert "scatter_to(" not in bwd
+    specialised = _bwd(gates, W, x)
+    assert "scatter_pieces(" not in specialised and TILED_MARK in specialised
     check_grad(gates, W, x)
 
 
@@ -90,9 +96,11 @@ def test_a_gru_step_in_a_loop_joins_its_gate_cotangents():
     n, d = 3, 2
     W, U = rng.normal(size=(d, 3 * n)) * 0.5, rng.normal(size=(n, 3 * n)) * 0.5
     xs = rng.normal(size=(5, 2, d))
-    bwd = _bwd(gru_loop, W, U, xs)
+    bwd = _bwd(gru_loop, W, U, xs, generic=True)
     loop = bwd[bwd.index("for t in reversed") :]
     assert loop.count("scatter_pieces(") == 2 and "scatter_to(" not in loop
+    loop = _bwd(gru_loop, W, U, xs)
+    assert loop.count(TILED_MARK) == 2 and "scatter_pieces(" not in loop
     check_grad(gru_loop, W, U, xs, wrt=(0, 1))
 
 

@@ -77,6 +77,11 @@ class _Names:
     xp: str
 
 
+class Unguarded(Exception):
+    """A name whose slice lengths the facts took as not 1 is not bound in the forward
+    pass, where its check (``assume_not_one``) would go."""
+
+
 def emit(
     norm: Normalized,
     bwd: Backward,
@@ -84,8 +89,12 @@ def emit(
     plan: Residuals,
     note: str = "",
     has_aux: bool = False,
+    guards: dict[str, set[int]] | None = None,
 ) -> Emitted:
-    """Render the passes as module text (the header left to :func:`srcgrad.cache.header`)."""
+    """Render the passes as module text (the header left to :func:`srcgrad.cache.header`).
+
+    ``guards``: forward name -> the axes the facts took as not 1 long; a check follows the
+    statement that binds it (raises :class:`Unguarded` where none does)."""
     g = norm.names.generated
     f = norm.name
     fwd_name, bwd_name, grad_name = g(f"fwd_{f}"), g(f"bwd_{f}"), g(f"grad_{f}")
@@ -102,8 +111,15 @@ def emit(
         g("namespace"),
         bwd.xp,
     )
-    r = _Renderer(norm, activity, plan)
+    r = _Renderer(norm, activity, plan, guards or {})
     fwd_body = _fwd_body(norm, plan, r, n, has_aux)
+    if set(r.guards) - r.guarded:
+        raise Unguarded(", ".join(sorted(set(r.guards) - r.guarded)))
+    if r.guards:
+        note += (
+            "; slices of computed bounds are not 1 long (assume_not_one checks it; "
+            "where one is, srcgrad makes the code without that)"
+        )
     bwd_body = _bwd_body(norm, bwd, plan, r, n)
     grad_body = _grad_body(norm, n, has_aux)
     rendered = "\n".join(
@@ -227,7 +243,7 @@ def _preamble(norm: Normalized, bwd: Backward, note: str, rendered: str) -> list
     if user_imports:
         parts += user_imports + [""]
     imports = []
-    for h in sorted(set(bwd.helpers) | {"namespace", "shape_dtype"}):
+    for h in sorted(set(bwd.helpers) | {"namespace", "shape_dtype", "assume_not_one"}):
         alias = g(h)
         if h == "namespace" or re.search(rf"\b{re.escape(alias)}\b", rendered):
             imports.append(h if alias == h else f"{h} as {alias}")
@@ -326,10 +342,18 @@ def _meta(origin: Any, label: str) -> tuple[str, int, str]:
 class _Renderer:
     """Renders forward and backward items as statement nodes."""
 
-    def __init__(self, norm: Normalized, activity: Activity, plan: Residuals) -> None:
+    def __init__(
+        self,
+        norm: Normalized,
+        activity: Activity,
+        plan: Residuals,
+        guards: dict[str, set[int]] | None = None,
+    ) -> None:
         self.norm = norm
         self.activity = activity
         self.plan = plan
+        self.guards = guards or {}
+        self.guarded: set[str] = set()  # the names of guards whose check is emitted
         self.last_key: Any = None  # (file, line) of the last comment in the backward
 
     # -- forward --------------------------------------------------------------------------
@@ -381,6 +405,17 @@ class _Renderer:
                 continue
             text = _stmt_text(st, self.activity, self.norm.recompute_calls)
             out.append(_Node(text, meta))
+            axes = [self.guards.get(t) for t in st.targets]
+            is_slice = st.rule is not None and st.rule.name == "getitem"
+            if len(st.targets) == 1 and axes[0] and is_slice:
+                assume = self.norm.names.generated("assume_not_one")
+                out.append(
+                    _Node(
+                        f"{assume}({st.targets[0]}, {', '.join(map(str, sorted(axes[0])))})",
+                        _meta(st.origin, "check"),
+                    )
+                )
+                self.guarded.add(st.targets[0])
         return out
 
     def push_line(self, push: Push) -> _Node:

@@ -27,6 +27,7 @@ from srcgrad.codegen.facts import (
     float_like,
     join,
     leaf_fact,
+    maybe_one,
     promote,
 )
 from srcgrad.codegen.shape_facts import Lengths, Unknown, const_value
@@ -89,11 +90,30 @@ class Inference(Lengths):
         self.read_lengths: set[Sym] = set()  # lengths of leaves read from arguments
         # every length the same in every loop step (specialise_shapes.same_every_step)
         self.fixed_lengths: set[Sym] | None = None
+        # speculation (during run() only): a forward slice's computed length is taken as
+        # not 1; ``guards`` are the axes the forward checks after each such statement
+        self.speculate = False
+        self.guards: dict[str, set[int]] = {}
 
     # -- driver
-    def run(self) -> dict[str, Fact | None]:
-        self.items(self.norm.stmts, self.uf)
+    def run(self, speculate: bool = False) -> dict[str, Fact | None]:
+        """The facts of every name.  ``speculate``: take the length of each slice the
+        forward computes (``gi[:, 2 * hidden :]``) as not 1, as the arguments' lengths are,
+        and record the checks (``guards``) that make it true where the code runs."""
+        self.speculate = speculate
+        try:
+            self.items(self.norm.stmts, self.uf)
+        finally:
+            self.speculate = False
         return self.env
+
+    def speculated(self, length: Any, target: str, axis: int) -> Any:
+        """``length`` (axis ``axis`` of ``target``) taken as not 1, with its guard; a
+        length known already (1, a literal, not 1) is itself."""
+        if not isinstance(length, Sym) or not maybe_one(length, self.uf):
+            return length
+        self.guards.setdefault(target, set()).add(axis)
+        return self.derived(("NotOne", length), not_one=True)
 
     def items(self, items: list[Any], uf: UF) -> None:
         for it in items:
@@ -379,7 +399,12 @@ class Inference(Lengths):
             "tensordot": lambda: sf.tensordot(
                 self, arg(b.get("a")), arg(b.get("b")), const("axes", 2)
             ),
-            "getitem": lambda: sf.subscript(self, arg(b.get("x")), b.get("key")),
+            "getitem": lambda: sf.subscript(
+                self,
+                arg(b.get("x")),
+                b.get("key"),
+                st.targets[0] if self.speculate and len(st.targets) == 1 else None,
+            ),
         }
         if name not in table:
             return NotImplemented

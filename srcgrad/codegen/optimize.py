@@ -437,9 +437,36 @@ def _transposed(node: cst.BaseExpression) -> cst.BaseExpression:
     return cst.Attribute(value=parenthesize(node), attr=cst.Name("T"))
 
 
+class _Subtractions(cst.CSTTransformer):
+    """``a + (-b)`` and ``(-b) + a`` as ``a - b``: one operation, not two, and the same
+    value to the bit (IEEE subtraction is the addition of the negation)."""
+
+    def leave_BinaryOperation(
+        self, original: cst.BinaryOperation, updated: cst.BinaryOperation
+    ) -> cst.BaseExpression:
+        if not isinstance(updated.operator, cst.Add):
+            return updated
+        for a, b in ((updated.left, updated.right), (updated.right, updated.left)):
+            if isinstance(b, cst.UnaryOperation) and isinstance(b.operator, cst.Minus):
+                neg = b.expression
+                atom = (cst.Name, cst.Attribute, cst.Subscript, cst.Call)
+                if not isinstance(neg, atom) and not neg.lpar:
+                    neg = cst.parse_expression(f"({cst.Module([]).code_for_node(neg)})")
+                return updated.with_changes(left=a, operator=cst.Subtract(), right=neg)
+        return updated
+
+
+def subtract_negations(bwd: Backward) -> None:
+    """Every ``a + (-b)`` of the backward pass as ``a - b`` (:class:`_Subtractions`)."""
+    for b in all_blocks(bwd.blocks):
+        b.stmts = [st.visit(_Subtractions()) for st in b.stmts]
+
+
 def optimize(bwd: Backward) -> Backward:
     """Copy propagation and dead-code elimination, repeated to a fixed point; then the
-    copies into the results are folded into the statements they copy."""
+    copies into the results are folded into the statements they copy, and additions of
+    negations are subtractions."""
+    subtract_negations(bwd)
     while True:
         copies = propagate_copies(bwd)
         dead = eliminate_dead_code(bwd)

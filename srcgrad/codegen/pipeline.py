@@ -21,6 +21,8 @@ Each stage takes the results of earlier ones and returns its own; none runs insi
 13. hoist               a backward loop's weight-gradient sums, one product after it
                         (shape facts prove it); invariant reads and transposes, and
                         numbers as arrays of the step's dtype, before it  -> Backward
+13b. tiles             a cotangent joined from pieces that tile an axis: each piece
+                        written into its slice of one array (facts prove it)
 14. emit                the module text                                   -> Emitted
 """
 
@@ -30,7 +32,7 @@ from typing import Any, Callable
 
 from srcgrad.codegen.activity import analyse
 from srcgrad.codegen.check import check_function
-from srcgrad.codegen.emit import Emitted, emit
+from srcgrad.codegen.emit import Emitted, Unguarded, emit
 from srcgrad.codegen.hoist import hoist
 from srcgrad.codegen.closed_forms import closed_forms
 from srcgrad.codegen.copies import propagate_forward_copies
@@ -45,6 +47,7 @@ from srcgrad.codegen.segment import segment
 from srcgrad.codegen.source import FunctionSource, read_function
 from srcgrad.codegen.specialise import specialise
 from srcgrad.codegen.specialise_forward import specialise_forward
+from srcgrad.codegen.tiles import write_pieces
 from srcgrad.errors import InternalError, MissingRuleError, SrcgradError
 from srcgrad.rules import registry
 
@@ -57,11 +60,15 @@ def generate(
     arg_specs: dict[str, Any] | None = None,
     lists_only: bool = False,
     recompute: bool = False,
+    speculate: bool = False,
 ) -> tuple[FunctionSource, Emitted]:
     """Generate the gradient module of ``fn``; raises one error listing every finding.
 
     ``arg_specs`` (parameter -> abstract signature, see ``api._arg_spec``) specialises the
-    backward pass to those argument kinds; without it the code is generic.
+    backward pass to those argument kinds; without it the code is generic.  ``speculate``:
+    also to slices of computed bounds that are not 1 long, which the forward checks
+    (``assume_not_one``; the caller regenerates without it where a check fails).  Where
+    a slice so taken is not in the forward to be checked, the code is made without it.
     """
     _refuse_array_library(fn)
     src = read_function(fn)
@@ -73,13 +80,20 @@ def generate(
     activity = analyse(forward)
     backward = reverse(forward, activity)
     backward = drop_default_arguments(forward.names, backward)
-    spec = specialise(forward, backward, arg_specs)
+    spec = specialise(forward, backward, arg_specs, speculate)
     backward = merge_scatters(optimize(spec.backward), forward.names)
     forward = specialise_forward(forward, spec.facts, backward)
     plan = plan_residuals(forward, backward)
     facts = spec.facts.env if spec.facts is not None else None
     backward = hoist(backward, forward.names, facts, plan, lists_only, spec.facts)
-    return src, emit(forward, backward, activity, plan, note=spec.note, has_aux=has_aux)
+    if speculate:  # not for a higher order, which differentiates this code again
+        backward = write_pieces(backward, forward.names, spec.facts, plan)
+    guards = spec.facts.guards if spec.facts is not None else {}
+    try:
+        em = emit(forward, backward, activity, plan, spec.note, has_aux, guards)
+    except Unguarded:  # a slice taken as not 1 long that the forward does not compute
+        return generate(fn, wrt, containers, has_aux, arg_specs, lists_only, recompute)
+    return src, em
 
 
 def _refuse_array_library(fn: Callable[..., Any]) -> None:

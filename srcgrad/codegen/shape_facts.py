@@ -471,9 +471,18 @@ def tensordot(inf: "Inference", a: Fact | None, b: Fact | None, axes: Any) -> Fa
 # -- subscripts --------------------------------------------------------------------------
 
 
-def subscript(inf: "Inference", x: Fact | None, key: cst.BaseExpression | None) -> Fact:
+def subscript(
+    inf: "Inference",
+    x: Fact | None,
+    key: cst.BaseExpression | None,
+    target: str | None = None,
+) -> Fact:
     """``x[key]`` for basic keys (ints, slices with integer bounds, None, one Ellipsis)
-    and one integer-array index."""
+    and one integer-array index.
+
+    ``target``: the forward name the statement binds, where the inference speculates
+    (:meth:`Inference.speculated`): a slice's computed length is then taken as not 1, and
+    the forward checks that after the statement."""
     x = _array(x)
     assert x.dims is not None
     if not (isinstance(key, cst.Subscript) and isinstance(key.value, cst.Name)):
@@ -493,7 +502,10 @@ def subscript(inf: "Inference", x: Fact | None, key: cst.BaseExpression | None) 
     pos = 0
     for s in els:
         if isinstance(s, cst.Slice):
-            out.append(_slice_length(inf, dims[pos], s))
+            length = _slice_length(inf, dims[pos], s)
+            if target is not None and _symbolic_bound(inf, s):
+                length = inf.speculated(length, target, len(out))
+            out.append(length)
             pos += 1
             continue
         v = s.value
@@ -537,6 +549,14 @@ def _is_array_index(inf: "Inference", v: cst.BaseExpression) -> bool:
 def _is_none_or_ellipsis(v: cst.BaseExpression) -> bool:
     return isinstance(v, cst.Ellipsis) or (
         isinstance(v, cst.Name) and v.value == "None"
+    )
+
+
+def _symbolic_bound(inf: "Inference", s: cst.Slice) -> bool:
+    """Whether a bound of ``s`` is a length the program computed (``gi[:, :hidden]``,
+    ``x[:, h * d : (h + 1) * d]``), not a literal (``x[-1:]`` is most often 1 long)."""
+    return (s.step is None or inf.term(s.step) == 1) and any(
+        b is not None and isinstance(inf.term(b), Sym) for b in (s.lower, s.upper)
     )
 
 

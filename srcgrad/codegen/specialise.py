@@ -60,14 +60,19 @@ class Specialised:
 
 
 def specialise(
-    norm: Normalized, bwd: Backward, arg_specs: dict[str, Any] | None
+    norm: Normalized,
+    bwd: Backward,
+    arg_specs: dict[str, Any] | None,
+    speculate: bool = False,
 ) -> Specialised:
-    """Infer forward facts from ``arg_specs`` and rewrite ``bwd`` where they prove it safe."""
+    """Infer forward facts from ``arg_specs`` and rewrite ``bwd`` where they prove it safe.
+    ``speculate``: slices of computed bounds are taken as not 1 long, which the forward
+    checks (``Inference.guards``)."""
     if not arg_specs:
         return Specialised(bwd, None, "")
     free = free_specs(norm)
     inf = Inference(norm, arg_specs, free)
-    inf.run()
+    inf.run(speculate)
     Rewriter(norm.names, bwd, inf).items(bwd.blocks, inf.uf)
     note = describe(norm.params, arg_specs)
     if free:

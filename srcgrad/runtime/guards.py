@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from srcgrad.backend import namespace
-from srcgrad.errors import SrcgradError, AliasError, MissingRuleError
+from srcgrad.errors import SrcgradError, AliasError, LengthAssumption, MissingRuleError
 
 __all__ = [
+    "assume_not_one",
     "require_unshared",
     "require_not_array",
     "require_float_dtype",
@@ -22,6 +23,20 @@ __all__ = [
     "require_nonzero",
     "require_distinct",
 ]
+
+
+def assume_not_one(x: Any, *axes: int) -> None:
+    """Check what the code after it was specialised to: the axes ``axes`` of ``x`` (a slice
+    of computed bounds) are not 1 long.  Raises :class:`~srcgrad.errors.LengthAssumption`
+    where one is; the caller then runs code made without that assumption."""
+    shape = x.shape
+    for a in axes:
+        if shape[a] == 1:
+            raise LengthAssumption(
+                f"axis {a} of a slice of shape {tuple(shape)} is 1 long; this code was "
+                "specialised to it not being so: call it through srcgrad.grad (or "
+                "value_and_grad, vjp), which then makes the code without that assumption"
+            )
 
 
 def require_unshared(view: Any, base: Any, where: str) -> Any:

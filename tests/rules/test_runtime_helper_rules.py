@@ -35,8 +35,10 @@ NOT_CALLED = {"shape_only"}  # a decorator of helpers: marks which arguments are
 # without them (``GradFunction.lists_only``: a loop's sums over steps kept in lists;
 # ``GradFunction.variant("_recompute")``: a recursive call is a plain call, its backward a
 # call of the callee's recomputing gradient, not call_vjp's pullback, a closure; see
-# srcgrad/recompute.py and tests/test_higher_order_recursion.py)
-FIRST_ORDER_ONLY = {"step_sum", "call_vjp"}
+# srcgrad/recompute.py and tests/test_higher_order_recursion.py); ``assume_not_one``, the
+# check of a slice length the code was specialised to (``GradFunction.variant("_general")``,
+# tests/test_speculated_lengths.py)
+FIRST_ORDER_ONLY = {"step_sum", "call_vjp", "assume_not_one"}
 
 
 def _callable_helpers() -> dict[str, object]:
