@@ -23,8 +23,9 @@ A piece is written in place when (all proved, else the call stays as it was):
   written once;
 - its statement is the last binding of its name before the call, in the same straight-line
   run, and is elementwise arithmetic (``+ - * /``, unary ``-``) whose result has, by the
-  facts, exactly the shape of its slice and the value's dtype, so ``out=`` neither
-  broadcasts nor casts;
+  facts (or, for a cotangent whose operands they do not know, by the cotangent contract
+  of :mod:`specialise`), exactly the shape of its slice and the value's dtype, so
+  ``out=`` neither broadcasts nor casts;
 - nothing between the allocation and the call binds the joined name, the value, a name a
   key reads, or writes an array in place, and the backward pass writes no array in place
   at all (a piece is now a view of the joined array).
@@ -361,6 +362,8 @@ def _place(
     ):
         return None
     got = rw.ev(st.value)
+    if got is None and name in rw.cot:  # the cotangent contract: its primal's fact
+        got = rw.fact(name)
     want = _slice_fact(rw, j.base, j.keys[k])
     return at if got is not None and same_fact(got, want, rw.uf) else None
 
