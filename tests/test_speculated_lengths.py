@@ -207,3 +207,50 @@ def test_additions_of_negations_are_subtractions():
     assert rewrite("a - (-b)") == "a - (-b)"  # not an addition: left as it is
     a, b = RNG.standard_normal(5), RNG.standard_normal(5)
     assert np.array_equal(a + (-b), a - b)  # the same to the bit
+
+
+def test_a_guard_the_forward_cannot_hold_makes_the_code_without_speculation(
+    monkeypatch, tmp_path
+):
+    from srcgrad.codegen.inference import Inference
+
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))  # not the file made before
+    real = Inference.speculated
+
+    def speculated(self, length, target, axis):
+        out = real(self, length, target, axis)
+        if self.guards:
+            self.guards.setdefault("not_in_the_forward", set()).add(0)
+        return out
+
+    monkeypatch.setattr(Inference, "speculated", speculated)
+    w = RNG.standard_normal((3, 6)) * 0.5
+    x = RNG.standard_normal((4, 3))
+    vg = srcgrad.value_and_grad(heads, wrt=(0,))
+    assert vg(w, x)[0] == heads(w, x)
+    assert "assume_not_one(" not in vg.source  # generated again without speculating
+    check_grad(heads, w, x, wrt=(0,))
+
+
+def written_transposed(x):
+    """A subscript write into an F-ordered array (found by the fuzzer: its copy was C
+    ordered, and np.sum added in another order, one ulp off the function's own value)."""
+    w = np.linalg.matrix_transpose(x) * 0.9 + 0.1
+    w[0] = np.mean(w[::-1])
+    return np.sum(np.sin(x)) + 0.5 * np.sum(w * w)
+
+
+def test_a_written_copy_keeps_the_layout_and_runs_on_the_fake_device():
+    from tests import fakexp
+
+    # a C-ordered copy gives another value for this x (it sums in another order)
+    x = np.random.default_rng(2).uniform(-0.9, 1.1, (6, 5))
+    vg = srcgrad.value_and_grad(written_transposed)
+    assert vg(x)[0] == written_transposed(x)  # bit for bit
+    assert "xp.copy(" in vg.source
+    check_grad(written_transposed, x)
+    got = srcgrad.grad(written_transposed)(fakexp.to_device(x))
+    assert isinstance(got, fakexp.FakeArray)
+    np.testing.assert_allclose(
+        np.asarray(fakexp.to_host(got)), srcgrad.grad(written_transposed)(x), rtol=1e-12
+    )

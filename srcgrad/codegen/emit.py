@@ -398,9 +398,12 @@ class _Renderer:
         for st in seg.stmts:
             meta = _meta(st.origin, st.label or st.kind)
             if st.label == "assign_at" and st.node is not None:
-                # a subscript write: into a fresh copy, so no earlier value changes
+                # a subscript write: into a fresh copy, so no earlier value changes; of
+                # the same memory layout (xp.copy's order "K", not .copy()'s "C"), so
+                # what reduces it later sums in the order the function's own array would
                 old = code(st.bound["x"])
-                out.append(_Node(f"{st.targets[0]} = {old}.copy()", meta))
+                xp = self.norm.names.generated("xp")
+                out.append(_Node(f"{st.targets[0]} = {xp}.copy({old})", meta))
                 out.append(_Node(code(st.node), meta))
                 continue
             text = _stmt_text(st, self.activity, self.norm.recompute_calls)

@@ -46,6 +46,7 @@ TAGS = (
     "augassign",
     "matmul",
     "join",
+    "computed-slices",
     "inline-display",
     "named-display",
     "display-argument",
@@ -318,6 +319,7 @@ class Ctx:
                 "view",
                 "matmul",
                 "join",
+                "slices",
                 "where",
                 "fancy",
                 "ternary",
@@ -699,6 +701,29 @@ class Ctx:
             ]
         )
         return form[0].format(a=a, b=bt), form[1], True
+
+    def e_slices(self, depth: int) -> tuple[str, Shape, bool]:
+        """Pieces of a value's last axis cut at bounds computed from its length (a GRU's
+        gates): halves or thirds, joined again.  Lengths of 2 or 3 make pieces 1 long."""
+        v = self.pick(lambda v: len(v.shape or ()) >= 1 and v.shape[-1] >= 2)  # type: ignore[index]
+        if v is None:
+            return self.e_unary(depth)
+        assert v.shape is not None
+        a, s = v.text, v.shape
+        self.tag("computed-slices", "join")
+        if self.flag():
+            k = f"{a}.shape[-1] // 2"
+            text = (
+                f"np.concatenate([np.tanh({a}[..., : {k}]), "
+                f"np.sin({a}[..., {k} :]) * {a}[..., {k} :]], axis=-1)"
+            )
+            return text, s, True
+        k = f"({a}.shape[-1] // 3)"
+        text = (
+            f"np.concatenate([np.tanh({a}[..., : {k}]), "
+            f"np.cos({a}[..., {k} : 2 * {k}]), {a}[..., 2 * {k} :] ** 2], axis=-1)"
+        )
+        return text, s, True
 
     def e_display(self, depth: int) -> tuple[str, Shape, bool]:
         a, s = self.operand(depth)
