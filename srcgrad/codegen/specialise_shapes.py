@@ -313,8 +313,7 @@ def same_every_step(f: Fact, inf: Any) -> bool:
     """Whether the facts prove a loop value's shape ``f`` the same in every step: every
     length is 1, a literal, a length of an argument (``inf``: the :class:`Inference`,
     whose argument facts are as first inferred), of a leaf read from one, or of a value
-    made before the first loop, or computed from such lengths alone.  A length computed
-    from one that may change from step to step is one symbol for every step, so it
+    made before the first loop.  A length computed in the loop (a slice's) is one symbol for every step, so it
     proves nothing."""
     if f.dims is None:
         return False
@@ -333,26 +332,10 @@ def same_every_step(f: Fact, inf: Any) -> bool:
         }
         # a leaf read from an argument (``params["W"]``), wherever it is read
         fixed |= {inf.uf.find(d) for d in inf.read_lengths}
-    made = {id(v): k for k, v in inf.memo.items()}
     return all(
-        d == 1 or (isinstance(d, Sym) and _fixed(d, inf, fixed, made)) for d in f.dims
+        d == 1 or (isinstance(d, Sym) and (inf.uf.find(d) in fixed or d.size))
+        for d in f.dims
     )
-
-
-def _fixed(d: Any, inf: Any, fixed: set[Any], made: dict[int, Any]) -> bool:
-    """Whether the length ``d`` is the same in every step: fixed (see
-    :func:`same_every_step`), a literal, or computed from such lengths alone (a slice of
-    a fixed axis by fixed bounds is as long in every step; ``Lengths.derived``)."""
-    if isinstance(d, int):
-        return True
-    if isinstance(d, (tuple, frozenset)):
-        return all(_fixed(x, inf, fixed, made) for x in d)
-    if not isinstance(d, Sym):
-        return d is None  # an absent bound or step (``x[k:]``)
-    if inf.uf.find(d) in fixed or d.size:
-        return True
-    key = made.get(id(d))
-    return key is not None and all(_fixed(x, inf, fixed, made) for x in key[1:])
 
 
 def _before_loops(items: list[Any]) -> list[str]:
