@@ -234,7 +234,8 @@ def test_a_guard_the_forward_cannot_hold_makes_the_code_without_speculation(
 
 def written_transposed(x):
     """A subscript write into an F-ordered array (found by the fuzzer: its copy was C
-    ordered, and np.sum added in another order, one ulp off the function's own value)."""
+    ordered, and np.sum added in another order, one ulp off the function's own value).
+    """
     w = np.linalg.matrix_transpose(x) * 0.9 + 0.1
     w[0] = np.mean(w[::-1])
     return np.sum(np.sin(x)) + 0.5 * np.sum(w * w)
@@ -254,3 +255,13 @@ def test_a_written_copy_keeps_the_layout_and_runs_on_the_fake_device():
     np.testing.assert_allclose(
         np.asarray(fakexp.to_host(got)), srcgrad.grad(written_transposed)(x), rtol=1e-12
     )
+
+
+def test_forward_mode_keeps_the_layout_of_a_written_copy():
+    x = np.random.default_rng(2).uniform(-0.9, 1.1, (6, 5))
+    jvp = srcgrad.jvp(written_transposed)
+    value, tangent = jvp(x, np.ones_like(x))
+    assert value == written_transposed(x)  # bit for bit, as the reverse forward pass
+    assert "xp.copy(" in jvp.source
+    grad = srcgrad.grad(written_transposed)(x)
+    np.testing.assert_allclose(tangent, np.sum(grad), rtol=1e-10)

@@ -166,7 +166,9 @@ class _Tangents:
         if st.kind == ir.CALLVJP:
             return self.recursive(st)
         if st.label == "assign_at" and st.node is not None:
-            return [f"{st.targets[0]} = {code(st.bound['x'])}.copy()", code(st.node)]
+            # a copy of the array's own layout (xp.copy's order "K"; emit.py)
+            x = code(st.bound["x"])
+            return [f"{st.targets[0]} = {self.g('xp')}.copy({x})", code(st.node)]
         return [_stmt_text(st)]
 
     def recursive(self, st: Stmt) -> list[str]:
