@@ -138,7 +138,7 @@ class GradFunction:
     _lists_only = _recompute = False
     # code not specialised to slices of computed bounds not 1 long (srcgrad/lengths.py)
     _general = False
-    spec_of = staticmethod(lambda x: _arg_spec(x))  # an argument's abstract signature
+    spec_of = staticmethod(_arg_spec)  # an argument's abstract signature
     _srcgrad_derivative = True  # srcgrad.grad of it differentiates it again (higher.py)
 
     def __init__(

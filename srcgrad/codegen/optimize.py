@@ -217,6 +217,17 @@ def _run_blocks(run: list[Any]) -> list[tuple[bool, Any]]:
     return out
 
 
+def _segments(run: list[Any]) -> list[list[tuple[Any, Any]]]:
+    """The statements of a run as ``(block, statement)`` lists, one per segment (a new
+    one at each pop)."""
+    out: list[list[tuple[Any, Any]]] = [[]]
+    for starts, block in _run_blocks(run):
+        if starts and out[-1]:
+            out.append([])
+        out[-1] += [(block, st) for st in block.stmts]
+    return [seg for seg in out if seg]
+
+
 def _copy_of(st: cst.BaseSmallStatement) -> tuple[str, str] | None:
     """``(a, b)`` for a statement ``a = b`` between two names, else None."""
     if (

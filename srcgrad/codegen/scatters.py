@@ -29,7 +29,7 @@ from typing import Any
 import libcst as cst
 
 from srcgrad.codegen.ir import Backward, Names, assigned_names, names_in, read_names
-from srcgrad.codegen.optimize import _run_blocks, _runs
+from srcgrad.codegen.optimize import _runs, _segments
 
 __all__ = ["merge_scatters"]
 
@@ -61,13 +61,7 @@ def merge_scatters(bwd: Backward, names: Names) -> Backward:
     scatter = names.generated("scatter_to")
     merged = False
     for run in _runs(bwd.blocks):
-        segment: list[tuple[Any, cst.BaseSmallStatement]] = []
-        for starts, block in _run_blocks(run):
-            if starts and segment:
-                merged |= _merge(segment, scatter, bwd, names)
-                segment = []
-            segment += [(block, st) for st in block.stmts]
-        if segment:
+        for segment in _segments(run):
             merged |= _merge(segment, scatter, bwd, names)
     if merged:
         bwd.helpers.add("scatter_pieces")

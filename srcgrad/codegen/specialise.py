@@ -195,6 +195,25 @@ class Rewriter(cst.CSTTransformer):
             return Fact(broadcast(a, b, self.uf.child()), np.dtype(bool))
         return self.inf.expr_fact(node)  # a .shape[i] read
 
+    def ev_number_array(self, node: cst.Call, pos: list[Any]) -> Fact | None:
+        """``xp.asarray(1, dtype=xp.float32)``: a number as a 0-d array of that dtype
+        (:mod:`hoist` makes them for a backward loop's steps)."""
+        kw = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        dt = kw.get("dtype")
+        if not (
+            len(pos) == 1
+            and isinstance(pos[0], (cst.Integer, cst.Float))
+            and set(kw) == {"dtype"}
+            and isinstance(dt, cst.Attribute)
+            and isinstance(dt.value, cst.Name)
+            and dt.value.value == self.xp
+        ):
+            return None
+        try:
+            return Fact((), np.dtype(dt.attr.value))
+        except TypeError:
+            return None
+
     def ev_new_axes(self, node: cst.Subscript) -> Fact | None:
         """``g[:, None]``: new axes and full slices only."""
         a = self.ev(node.value)
@@ -275,6 +294,13 @@ class Rewriter(cst.CSTTransformer):
             return x
         if isinstance(f, cst.Attribute) and f.attr.value in ("swapaxes", "astype"):
             return self.ev_method(node, f, pos)
+        if (
+            isinstance(f, cst.Attribute)
+            and isinstance(f.value, cst.Name)
+            and f.value.value == self.xp
+            and f.attr.value == "asarray"
+        ):
+            return self.ev_number_array(node, pos)
         reducer = None
         if isinstance(f, cst.Attribute) and f.attr.value in registry.names_of_kind(
             "reduce"

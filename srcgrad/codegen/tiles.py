@@ -41,13 +41,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
-import numpy as np
 
 from srcgrad.codegen import TILED_MARK, ir, shape_facts
 from srcgrad.codegen.facts import Fact, Sym, same_fact
 from srcgrad.codegen.inference import Inference
 from srcgrad.codegen.ir import Backward, Names, assigned_names, read_names
-from srcgrad.codegen.optimize import _run_blocks
+from srcgrad.codegen.optimize import _segments
 from srcgrad.codegen.residuals import Residuals
 from srcgrad.codegen.specialise import Rewriter
 
@@ -80,54 +79,49 @@ def write_pieces(
     if inf is None or "scatter_pieces" not in bwd.helpers or _writes_in_place(bwd):
         return bwd
     rw = Rewriter(names, bwd, inf)
-    pieces = names.generated("scatter_pieces")
-    before = [list(b.stmts) for b in ir.all_blocks(bwd.blocks)]
-    _walk(bwd.blocks, rw, inf.uf, names, pieces)
-    if before != [list(b.stmts) for b in ir.all_blocks(bwd.blocks)]:
+    if _walk(bwd.blocks, rw, inf.uf, names.generated("scatter_pieces")):
         plan.bwd_uses_xp = True
     return bwd
 
 
-def _walk(items: list[Any], rw: Rewriter, uf: Any, names: Names, pieces: str) -> None:
-    """Every straight-line run of ``items``, with the facts' scope of where it runs."""
+def _walk(items: list[Any], rw: Rewriter, uf: Any, pieces: str) -> bool:
+    """Every straight-line run of ``items``, with the facts' scope of where it runs;
+    whether a join was written in place."""
     saved = rw.uf
     rw.uf = uf
+    changed = False
     run: list[Any] = []
     for it in items + [None]:
         if isinstance(it, (ir.Block, ir.BSeg)):
             run.append(it)
             continue
-        if run:
-            segment: list[tuple[Any, Any]] = []
-            for starts, block in _run_blocks(run):
-                if starts and segment:
-                    _segment(segment, rw, names, pieces)
-                    segment = []
-                segment += [(block, st) for st in block.stmts]
-            _segment(segment, rw, names, pieces)
-            run = []
+        for segment in _segments(run):
+            changed |= _segment(segment, rw, pieces)
+        run = []
         if isinstance(it, ir.BIf):
             for k, (branch, fills) in enumerate(
                 ((it.body, it.fills_body), (it.orelse, it.fills_orelse))
             ):
                 scope = rw.inf.scopes.get((id(it.node), k), uf)
-                _walk(branch + fills, rw, scope, names, pieces)
+                changed |= _walk(branch + fills, rw, scope, pieces)
         elif isinstance(it, ir.BLoop):
-            _walk(it.pre, rw, uf, names, pieces)
-            _walk(it.body, rw, rw.inf.scopes.get((id(it.node), 0), uf), names, pieces)
+            changed |= _walk(it.pre, rw, uf, pieces)
+            scope = rw.inf.scopes.get((id(it.node), 0), uf)
+            changed |= _walk(it.body, rw, scope, pieces)
     rw.uf = saved
+    return changed
 
 
-def _segment(
-    flat: list[tuple[Any, Any]], rw: Rewriter, names: Names, pieces: str
-) -> None:
-    """Write the pieces of the joins of one straight-line segment into place."""
+def _segment(flat: list[tuple[Any, Any]], rw: Rewriter, pieces: str) -> bool:
+    """Write the pieces of the joins of one straight-line segment into place; whether
+    one was."""
     for _, st in flat:  # the facts of the run's own temporaries, in order
         _note(rw, st)
     joins = [j for k, (_, st) in enumerate(flat) if (j := _parse(k, st, pieces))]
     if not joins:
-        return
+        return False
     xp = rw.xp
+    code = cst.Module([]).code_for_node
     put: dict[int, list[Any]] = {}  # id(statement) -> what replaces it
     written: set[str] = set()  # pieces now views of a join
     for j in joins:
@@ -139,9 +133,9 @@ def _segment(
         if not moved:
             continue
         first = min(at for _, at in moved)
+        places_moved = {k for k, _ in moved}
         if not _quiet(flat, first, j):
             continue
-        code = cst.Module([]).code_for_node
         for k, at in moved:
             st = flat[at][1]
             out = f"{j.target}[{_key_text(j.keys[k])}]"
@@ -159,7 +153,7 @@ def _segment(
                 0
             ]
             for k, p in enumerate(j.pieces)
-            if k not in dict(moved)
+            if k not in places_moved
         ]
         put[id(flat[j.at][1])] = left
     for block in {id(b): b for b, _ in flat}.values():
@@ -167,6 +161,7 @@ def _segment(
         for st in block.stmts:
             stmts += put.get(id(st), [st])
         block.stmts = stmts
+    return bool(put)
 
 
 def _note(rw: Rewriter, st: Any) -> None:
@@ -180,38 +175,10 @@ def _note(rw: Rewriter, st: Any) -> None:
     if len(targets) == 1 and isinstance(targets[0], cst.Name):
         t = targets[0].value
         if t not in rw.cot:
-            f = _constant(st.value, rw) or rw.ev(st.value)
-            rw.assigned[t] = f if t not in rw.assigned else None
+            rw.assigned[t] = rw.ev(st.value) if t not in rw.assigned else None
         return
     for n in assigned_names(st):
         rw.assigned[n] = None
-
-
-def _constant(value: cst.BaseExpression, rw: Rewriter) -> Fact | None:
-    """The fact of ``xp.asarray(1, dtype=xp.float32)`` (a number as a 0-d array of the
-    step's dtype, :mod:`hoist`), else None."""
-    if not (
-        isinstance(value, cst.Call)
-        and cst.ensure_type(value, cst.Call).func.deep_equals(
-            cst.parse_expression(f"{rw.xp}.asarray")
-        )
-        and len(value.args) == 2
-        and isinstance(value.args[0].value, (cst.Integer, cst.Float))
-        and value.args[1].keyword is not None
-        and value.args[1].keyword.value == "dtype"
-    ):
-        return None
-    dt = value.args[1].value
-    if not (
-        isinstance(dt, cst.Attribute)
-        and isinstance(dt.value, cst.Name)
-        and dt.value.value == rw.xp
-    ):
-        return None
-    try:
-        return Fact((), np.dtype(dt.attr.value))
-    except TypeError:
-        return None
 
 
 def _parse(k: int, st: Any, pieces: str) -> _Join | None:
@@ -289,7 +256,8 @@ def _linear(node: cst.BaseExpression | None, rw: Rewriter) -> tuple[int, Any] | 
     if isinstance(node, cst.Name):
         f = rw.fact(node.value)
         if f is not None and f.dtype == "weak-int" and isinstance(f.value, Sym):
-            return (1, rw.uf.find(f.value)) if _length(f.value, rw.inf) else None
+            made = {id(v): k for k, v in rw.inf.memo.items()}
+            return (1, rw.uf.find(f.value)) if _length(f.value, made) else None
         return None
     if isinstance(node, cst.BinaryOperation) and isinstance(
         node.operator, cst.Multiply
@@ -301,11 +269,11 @@ def _linear(node: cst.BaseExpression | None, rw: Rewriter) -> tuple[int, Any] | 
     return None
 
 
-def _length(s: Sym, inf: Inference) -> bool:
+def _length(s: Sym, made: dict[int, Any]) -> bool:
     """Whether the symbol is a length (never negative): an array's axis or a literal, or a
     product, sum or floor quotient of lengths, or a slice's length.  A global integer's
-    symbol (``maybe_one``, not made by the facts) may be negative: not a length."""
-    made = {id(v): k for k, v in inf.memo.items()}
+    symbol (``maybe_one``, not made by the facts) may be negative: not a length.
+    ``made``: each derived symbol's key (``Lengths.derived``), by id."""
     key = made.get(id(s))
     if key is None:
         return s.size is not None or not s.maybe_one
@@ -313,7 +281,7 @@ def _length(s: Sym, inf: Inference) -> bool:
         return True
     if key[0] in ("Multiply", "Add", "FloorDivide"):
         return all(
-            (isinstance(v, int) and v >= 0) or (isinstance(v, Sym) and _length(v, inf))
+            (isinstance(v, int) and v >= 0) or (isinstance(v, Sym) and _length(v, made))
             for v in key[1:]
         )
     return False
